@@ -1,0 +1,121 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import * as schema from './schema/index';
+
+export type Schema = typeof schema;
+/** Either driver's database; queries take this (or a transaction) so they run on both. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  db: Db;
+  driver: 'postgres' | 'pglite';
+  /** Rows of a raw SQL query, the same shape on both drivers. */
+  rows<T extends Record<string, unknown>>(query: SQL, on?: DbOrTx): Promise<T[]>;
+  migrate(): Promise<void>;
+  /** Number of migrations applied and number shipped: equal when the schema is current. */
+  migrationState(): Promise<{ applied: number; shipped: number }>;
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export function shippedMigrationCount(): number {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  poolMax?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 10) : openPglite(opts.dataDir ?? './.data');
+}
+
+async function openPostgres(url: string, poolMax: number): Promise<Database> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  // connect_timeout bounds how long /readyz and start-up wait for an unreachable server.
+  const client = postgres(url, { max: poolMax, connect_timeout: 5, idle_timeout: 30, onnotice: () => {} });
+  const db = drizzle(client, { schema }) as unknown as Db;
+  const rows = async <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) =>
+    [...((await on.execute(query)) as unknown as T[])];
+  return {
+    db,
+    driver: 'postgres',
+    rows,
+    migrate: () => migrate(db as never, { migrationsFolder }),
+    migrationState: () => migrationState(rows),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const releaseLock = lockDirectory(dir);
+  const client = await PGlite.create(join(dir, 'pglite'));
+  const db = drizzle(client, { schema }) as unknown as Db;
+  const rows = async <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) =>
+    ((await on.execute(query)) as unknown as { rows: T[] }).rows;
+  return {
+    db,
+    driver: 'pglite',
+    rows,
+    migrate: () => migrate(db as never, { migrationsFolder }),
+    migrationState: () => migrationState(rows),
+    close: async () => {
+      await client.close();
+      releaseLock();
+    },
+  };
+}
+
+async function migrationState(rows: Database['rows']) {
+  const { sql } = await import('drizzle-orm');
+  const shipped = shippedMigrationCount();
+  const exists = await rows<{ present: boolean }>(
+    sql`SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present`,
+  );
+  if (!exists[0]?.present) return { applied: 0, shipped };
+  const applied = await rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
+  return { applied: Number(applied[0]?.n ?? 0), shipped };
+}
+
+// PGlite does not stop two processes from opening one directory, which would corrupt it.
+function lockDirectory(dir: string): () => void {
+  const lockPath = join(dir, 'pglite.lock');
+  try {
+    writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+  } catch {
+    const holder = Number(readFileSync(lockPath, 'utf8'));
+    if (holder && holder !== process.pid && processIsAlive(holder)) {
+      throw new Error(`${dir} is in use by process ${holder}; stop it first or set DATA_DIR to another folder`);
+    }
+    writeFileSync(lockPath, String(process.pid));
+  }
+  return () => rmSync(lockPath, { force: true });
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,132 @@
+-- The ledger's invariants, enforced by the database so that no caller (the app, a script, a person
+-- in psql) can skip them. Amounts are signed minor units: debits positive, credits negative.
+
+-- 1. Entries and transactions are append-only: corrections are new, reversing transactions.
+CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger: % on % is not allowed: the ledger is append-only; post a reversing transaction instead', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'restrict_violation', HINT = 'use reverse(transaction) to correct a posting';
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER ledger_transactions_no_truncate BEFORE TRUNCATE ON ledger_transactions
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+--> statement-breakpoint
+
+-- 2. Cached balances are written by the database in the same transaction as the entries, once per
+-- account per INSERT statement (so a batch of 1,000 postings to one hot account is one update).
+CREATE FUNCTION ledger_apply_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE ledger_accounts a
+     SET balance_minor = a.balance_minor + d.delta, entry_count = a.entry_count + d.n
+    FROM (SELECT account_id, sum(amount_minor) AS delta, count(*) AS n
+            FROM new_entries GROUP BY account_id) d
+   WHERE a.id = d.account_id;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER ledger_entries_apply AFTER INSERT ON ledger_entries
+  REFERENCING NEW TABLE AS new_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_apply_entries();
+--> statement-breakpoint
+
+-- Only that trigger may move a cached balance; an account's identity never changes.
+CREATE FUNCTION ledger_guard_account() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.id <> OLD.id OR NEW.code <> OLD.code OR NEW.currency <> OLD.currency OR NEW.type <> OLD.type THEN
+    RAISE EXCEPTION 'ledger: account % cannot change its id, code, currency or type', OLD.code
+      USING ERRCODE = 'restrict_violation';
+  END IF;
+  IF (NEW.balance_minor <> OLD.balance_minor OR NEW.entry_count <> OLD.entry_count) AND pg_trigger_depth() < 2 THEN
+    RAISE EXCEPTION 'ledger: the balance of account % is derived from its entries and cannot be set', OLD.code
+      USING ERRCODE = 'restrict_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER ledger_accounts_guard BEFORE UPDATE ON ledger_accounts
+  FOR EACH ROW EXECUTE FUNCTION ledger_guard_account();
+--> statement-breakpoint
+CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts
+  FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+--> statement-breakpoint
+CREATE TRIGGER ledger_accounts_no_truncate BEFORE TRUNCATE ON ledger_accounts
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+--> statement-breakpoint
+CREATE FUNCTION ledger_guard_new_account() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.balance_minor <> 0 OR NEW.entry_count <> 0 THEN
+    RAISE EXCEPTION 'ledger: account % must open with a zero balance', NEW.code USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER ledger_accounts_open_at_zero BEFORE INSERT ON ledger_accounts
+  FOR EACH ROW EXECUTE FUNCTION ledger_guard_new_account();
+--> statement-breakpoint
+
+-- 3. The entries of a transaction sum to zero per currency, checked at commit so that a
+-- transaction may be written entry by entry inside one database transaction.
+CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  bad record;
+BEGIN
+  SELECT currency, sum(amount_minor) AS total INTO bad
+    FROM ledger_entries WHERE transaction_id = NEW.transaction_id
+   GROUP BY currency HAVING sum(amount_minor) <> 0 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'ledger: transaction % is unbalanced: its % entries sum to % instead of 0',
+      NEW.transaction_id, bad.currency, bad.total USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
+--> statement-breakpoint
+
+-- A transaction has at least two entries (a transaction with none would otherwise pass).
+CREATE FUNCTION ledger_check_has_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT count(*) FROM (SELECT 1 FROM ledger_entries WHERE transaction_id = NEW.id LIMIT 2) e) < 2 THEN
+    RAISE EXCEPTION 'ledger: transaction % (%) has fewer than two entries', NEW.id, NEW.idempotency_key
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE CONSTRAINT TRIGGER ledger_transactions_have_entries AFTER INSERT ON ledger_transactions
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_has_entries();
+--> statement-breakpoint
+
+-- 4. Accounts that may not go negative never do at commit. "Negative" is against the account's
+-- normal side: assets and expenses hold debits (positive), the others hold credits (negative).
+CREATE FUNCTION ledger_normal_balance(account_type ledger_account_type, balance bigint) RETURNS bigint
+  LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN account_type IN ('asset', 'expense') THEN balance ELSE -balance END
+$$;
+--> statement-breakpoint
+CREATE FUNCTION ledger_check_overdraft() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  acct record;
+BEGIN
+  SELECT code, currency, type, allow_negative, balance_minor INTO acct FROM ledger_accounts WHERE id = NEW.id;
+  IF NOT acct.allow_negative AND ledger_normal_balance(acct.type, acct.balance_minor) < 0 THEN
+    RAISE EXCEPTION 'ledger: account % (%) would be overdrawn: balance %', acct.code, acct.currency, acct.balance_minor
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE CONSTRAINT TRIGGER ledger_accounts_no_overdraft AFTER INSERT OR UPDATE ON ledger_accounts
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+  WHEN (NOT NEW.allow_negative AND ledger_normal_balance(NEW.type, NEW.balance_minor) < 0)
+  EXECUTE FUNCTION ledger_check_overdraft();

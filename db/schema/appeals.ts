@@ -1,0 +1,53 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, char, check, index, integer, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { organizations } from './orgs';
+
+export const appealStatus = pgEnum('appeal_status', ['draft', 'live', 'closed']);
+
+export const appeals = pgTable(
+  'appeals',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    slug: text('slug').notNull().unique(),
+    organizationId: uuid('organization_id').notNull().references(() => organizations.id),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    storyMarkdown: text('story_markdown').notNull().default(''),
+    beneficiary: text('beneficiary').notNull(),
+    language: text('language').notNull().default('en'),
+    currency: char('currency', { length: 3 }).notNull(),
+    goalMinor: bigint('goal_minor', { mode: 'bigint' }).notNull(),
+    unitName: text('unit_name'),
+    unitPriceMinor: bigint('unit_price_minor', { mode: 'bigint' }),
+    deadlineAt: timestamp('deadline_at', { withTimezone: true }),
+    status: appealStatus('status').notNull().default('draft'),
+    isDemo: boolean('is_demo').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('appeals_status_published_idx').on(t.status, t.publishedAt, t.id),
+    index('appeals_org_idx').on(t.organizationId),
+    check('appeals_goal_positive', sql`${t.goalMinor} > 0`),
+    check(
+      'appeals_unit_complete',
+      sql`(${t.unitName} IS NULL) = (${t.unitPriceMinor} IS NULL) AND coalesce(${t.unitPriceMinor}, 1) > 0`,
+    ),
+  ],
+);
+
+// One row per appeal, kept in step with the ledger by the poster, so progress reads are one row.
+export const appealProgress = pgTable('appeal_progress', {
+  appealId: uuid('appeal_id').primaryKey().references(() => appeals.id),
+  raisedGrossMinor: bigint('raised_gross_minor', { mode: 'bigint' }).notNull().default(sql`0`),
+  raisedNetMinor: bigint('raised_net_minor', { mode: 'bigint' }).notNull().default(sql`0`),
+  donorCount: integer('donor_count').notNull().default(0),
+  giftCount: integer('gift_count').notNull().default(0),
+  lastGiftAt: timestamp('last_gift_at', { withTimezone: true }),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type Appeal = typeof appeals.$inferSelect;
+export type NewAppeal = typeof appeals.$inferInsert;
+export type AppealProgress = typeof appealProgress.$inferSelect;

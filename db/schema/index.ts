@@ -1,0 +1,4 @@
+export * from './orgs';
+export * from './appeals';
+export * from './funds';
+export * from './ledger';

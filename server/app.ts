@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import sensible from '@fastify/sensible';
+import helmet from '@fastify/helmet';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Database } from '../db/client';
+import type { Config } from './config';
+import { loggerOptions } from './logger';
+import { errorsPlugin } from './plugins/errors';
+import { openapiPlugin } from './plugins/openapi';
+import { healthRoutes } from './health/routes';
+import { appealRoutes } from './appeals/routes';
+import { webPlugin } from './web';
+import { errorBody } from './errors';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: Database;
+  }
+}
+
+const bodyLimitBytes = 1_048_576;
+
+/** The Fastify app: external plugins first, then our services, then routes (as in fastify/demo). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(deps.config.LOG_LEVEL),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    bodyLimit: bodyLimitBytes,
+    trustProxy: !deps.config.embedded,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('config', deps.config);
+  app.decorate('database', deps.database);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(sensible);
+  // SvelteKit sets its own Content-Security-Policy for pages (kit.csp); the API answers JSON.
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  await app.register(errorsPlugin);
+  await app.register(openapiPlugin);
+
+  await app.register(healthRoutes);
+  await app.register(appealRoutes);
+  app.all('/api/*', { schema: { hide: true } }, async (req, reply) =>
+    reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)),
+  );
+  if (deps.config.SERVE_WEB) await app.register(webPlugin);
+  return app;
+}

@@ -1,0 +1,33 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { errorResponses } from '../plugins/openapi';
+import { appealDetailSchema, appealListSchema, listAppealsQuery, slugParams } from './schemas';
+import { getPublicAppeal, listLiveAppeals } from './service';
+
+/** Public appeal reads: anyone may call them; drafts are never shown. */
+export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/api/appeals',
+    {
+      schema: {
+        tags: ['appeals'],
+        summary: 'List live appeals (public)',
+        querystring: listAppealsQuery,
+        response: { 200: appealListSchema, ...errorResponses },
+      },
+    },
+    async (req) => listLiveAppeals(app.database.db, req.query),
+  );
+
+  app.get(
+    '/api/appeals/:slug',
+    {
+      schema: {
+        tags: ['appeals'],
+        summary: 'One appeal with its progress (public)',
+        params: slugParams,
+        response: { 200: appealDetailSchema, ...errorResponses },
+      },
+    },
+    async (req) => getPublicAppeal(app.database.db, req.params.slug),
+  );
+};

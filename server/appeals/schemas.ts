@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/** Money crosses the API as a string of minor units (exact at any size), always with its currency. */
+export const minorUnits = z.string().regex(/^-?\d{1,19}$/).describe('integer count of minor units, as a string');
+
+export const appealProgressSchema = z.object({
+  raisedGrossMinor: minorUnits,
+  raisedNetMinor: minorUnits,
+  donorCount: z.number().int(),
+  giftCount: z.number().int(),
+  unitsFilled: z.number().int().nullable(),
+  shareOfGoalBasisPoints: z.number().int().describe('raised gross as a share of the goal, in 1/10,000'),
+  lastGiftAt: z.string().nullable(),
+});
+
+export const appealSummarySchema = z.object({
+  id: z.uuid(),
+  slug: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  beneficiary: z.string(),
+  language: z.string(),
+  currency: z.string().length(3),
+  goalMinor: minorUnits,
+  unit: z.object({ name: z.string(), priceMinor: minorUnits }).nullable(),
+  deadlineAt: z.string().nullable(),
+  status: z.enum(['draft', 'live', 'closed']),
+  isDemo: z.boolean(),
+  organization: z.object({ slug: z.string(), name: z.string() }),
+  progress: appealProgressSchema,
+});
+
+export const appealDetailSchema = appealSummarySchema.extend({ storyMarkdown: z.string() });
+
+export const listAppealsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  organization: z.string().max(100).optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+});
+
+export const appealListSchema = z.object({
+  appeals: z.array(appealSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const slugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
+
+export type AppealSummary = z.infer<typeof appealSummarySchema>;
+export type AppealDetail = z.infer<typeof appealDetailSchema>;

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+// Every setting comes from the environment. The defaults are the embedded demo mode: PGlite in
+// ./.data, the Stripe emulator in process, demo data seeded on an empty database.
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number, e.g. 3000' })
+    .int({ error: 'must be a whole number, e.g. 3000' })
+    .min(1, { error: 'must be between 1 and 65535, e.g. 3000' })
+    .max(65535, { error: 'must be between 1 and 65535, e.g. 3000' })
+    .default(fallback);
+
+const flagValue = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false, e.g. true' })
+  .transform((v) => v === 'true' || v === '1');
+const flag = (fallback: boolean) => flagValue.prefault(fallback ? 'true' : 'false');
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
+    error: 'must be a postgres:// URL, e.g. postgres://user:password@host:5432/solidarity',
+  });
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], {
+    error: 'must be development, production or test',
+  }).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port(3000),
+  PUBLIC_URL: z.url({ error: 'must be a URL, e.g. https://give.example.org' }).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }).default('info'),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  /** Seed demo data on an empty database; defaults to on in embedded mode only. */
+  SEED_DEMO: flagValue.optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, { error: 'must be a Stripe secret key, e.g. sk_test_…' })
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9_]+$/, { error: 'must be a Stripe webhook signing secret, e.g. whsec_…' })
+    .optional(),
+  STRIPE_EMULATOR_PORT: port(12111),
+  SERVE_WEB: flag(true),
+  RUN_WORKER: flag(true),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+export type Config = Omit<z.infer<typeof configSchema>, 'SEED_DEMO'> & {
+  seedDemo: boolean;
+  /** Embedded mode: no DATABASE_URL, so PGlite, the emulator and demo data. */
+  embedded: boolean;
+  stripeMode: 'emulator' | 'stripe';
+};
+
+export class ConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const given = cleaned[name];
+      const shown = given === undefined || /SECRET|KEY|URL/.test(name) ? '' : ` (got "${given}")`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(lines);
+  }
+  const c = parsed.data;
+  const stripeMode = c.STRIPE_SECRET_KEY ? 'stripe' : 'emulator';
+  if (stripeMode === 'stripe' && !c.STRIPE_WEBHOOK_SECRET) {
+    throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when STRIPE_SECRET_KEY is set, e.g. whsec_…']);
+  }
+  const embedded = !c.DATABASE_URL;
+  return { ...c, seedDemo: c.SEED_DEMO ?? embedded, embedded, stripeMode };
+}

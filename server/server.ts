@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { openDatabase, type Database } from '../db/client';
+import { seedDemoData } from '../db/seed';
+import { buildApp } from './app';
+import type { Config } from './config';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  database: Database;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Opens the database, migrates, seeds demo data when asked, and listens. */
+export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX });
+  await database.migrate();
+  const app = await buildApp({ config, database });
+  if (config.seedDemo) {
+    const { seeded } = await seedDemoData(database.db);
+    if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
+  }
+  const url = await app.listen({ port: config.PORT, host: config.HOST });
+  app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close();
+      await database.close();
+    })());
+  if (opts.handleSignals !== false) installShutdown(app, stop, config.SHUTDOWN_GRACE_MS);
+  return { app, database, url, stop };
+}
+
+// Finish in-flight requests on SIGTERM/SIGINT (Fly sends SIGINT), then exit; give up after the grace.
+function installShutdown(app: FastifyInstance, stop: () => Promise<void>, graceMs: number): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      app.log.error('shutdown grace period over; exiting');
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

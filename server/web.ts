@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import type { FastifyPluginAsync } from 'fastify';
+import { installApiBridge } from './web-bridge';
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+
+export const webBuildHandlerPath = new URL('../web/build/handler.js', import.meta.url);
+
+/**
+ * Serves the SvelteKit app (adapter-node build) for every path outside /api and the health
+ * routes. The request stream is left unread so SvelteKit's form actions can read it.
+ */
+export const webPlugin: FastifyPluginAsync = async (app) => {
+  installApiBridge(app);
+  const handler = await loadHandler();
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null));
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/*',
+    schema: { hide: true },
+    handler: (req, reply) => {
+      // Fastify's hooks set security headers on the reply; hand them to the raw response first.
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
+      }
+      reply.hijack();
+      handler(req.raw, reply.raw, () => {
+        reply.raw.statusCode = 404;
+        reply.raw.end('Not found');
+      });
+    },
+  });
+};
+
+async function loadHandler(): Promise<NodeHandler> {
+  if (!existsSync(webBuildHandlerPath)) {
+    return (_req, res) => {
+      res.statusCode = 503;
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.end('The web app is not built yet: run `npm run build` (npm start does it for you).');
+    };
+  }
+  const mod = (await import(pathToFileURL(webBuildHandlerPath.pathname).href)) as { handler: NodeHandler };
+  return mod.handler;
+}
