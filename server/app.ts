@@ -16,6 +16,8 @@ import { errorBody } from './errors';
 export interface AppDeps {
   config: Config;
   database: Database;
+  /** Where logs go (stdout by default); tests pass a stream to read them. */
+  logStream?: NodeJS.WritableStream;
 }
 
 declare module 'fastify' {
@@ -30,7 +32,7 @@ const bodyLimitBytes = 1_048_576;
 /** The Fastify app: external plugins first, then our services, then routes (as in fastify/demo). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions(deps.config.LOG_LEVEL),
+    logger: deps.logStream ? { ...loggerOptions(deps.config.LOG_LEVEL), stream: deps.logStream } : loggerOptions(deps.config.LOG_LEVEL),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,64}$/.test(given) ? given : randomUUID();

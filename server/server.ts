@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { openDatabase, type Database } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import { buildApp } from './app';
+import { startJobs } from './jobs';
 import type { Config } from './config';
 
 export interface RunningServer {
@@ -21,11 +22,13 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
   }
   const url = await app.listen({ port: config.PORT, host: config.HOST });
+  const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log }) : undefined;
   app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await app.close();
+      await jobs?.stop();
       await database.close();
     })());
   if (opts.handleSignals !== false) installShutdown(app, stop, config.SHUTDOWN_GRACE_MS);

@@ -28,7 +28,7 @@ export function installApiBridge(app: FastifyInstance): void {
         for (const v of Array.isArray(value) ? value : [value]) headers.append(name, String(v));
       }
       const nullBody = res.statusCode === 204 || res.statusCode === 304 || request.method === 'HEAD';
-      return new Response(nullBody ? null : res.rawPayload, { status: res.statusCode, headers });
+      return new Response(nullBody ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
     },
   };
 }

@@ -1,0 +1,21 @@
+// `npm run worker`: background jobs without the HTTP server (Fly's `worker` process group).
+import pino from 'pino';
+import { openDatabase } from '../db/client';
+import { runCli } from './cli';
+import { loadConfig } from './config';
+import { startJobs } from './jobs';
+import { loggerOptions } from './logger';
+
+await runCli(async () => {
+  const config = loadConfig();
+  const log = pino(loggerOptions(config.LOG_LEVEL));
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX });
+  const running = startJobs({ database, config, log });
+  log.info('worker started');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await running.stop();
+  await database.close();
+});

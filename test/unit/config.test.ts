@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('config', () => {
+  // Embedded mode must need nothing set: PGlite, the emulator, demo data.
+  it('defaults to embedded mode on an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ PORT: 3000, embedded: true, seedDemo: true, stripeMode: 'emulator' });
+  });
+
+  // Production must never get demo data by accident.
+  it('does not seed demo data against a real database unless asked', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).seedDemo).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+  });
+
+  // One clear line per bad variable, so an operator fixes all of them in one go.
+  it('reports each bad variable on its own line', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'abc', DATABASE_URL: 'nope' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const lines = (err as ConfigError).lines;
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^PORT: must be a whole number, e\.g\. 3000/);
+    expect(lines[1]).toMatch(/^DATABASE_URL: must be a postgres:\/\/ URL, e\.g\. postgres:\/\//);
+  });
+
+  // A live key without its webhook secret would accept forged webhooks or none at all.
+  it('requires the webhook secret with a Stripe key', () => {
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc' })).toThrow(/STRIPE_WEBHOOK_SECRET/);
+  });
+
+  // The README promises this exact behaviour for `npm start` with bad settings.
+  it('npm start exits non-zero with one line per bad setting and no stack trace', () => {
+    const run = spawnSync('npm', ['start', '--silent'], {
+      env: { ...process.env, PORT: 'abc', DATABASE_URL: 'nope' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).not.toBe(0);
+    const out = run.stderr.split('\n').filter((l) => l.trim() && !l.includes('npm warn'));
+    expect(out).toContain('  PORT: must be a whole number, e.g. 3000 (got "abc")');
+    expect(out.some((l) => l.startsWith('  DATABASE_URL: must be a postgres:// URL'))).toBe(true);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,12 @@
+declare global {
+  namespace App {
+    interface Error {
+      code?: string;
+    }
+    interface Locals {
+      locale: string;
+    }
+  }
+}
+
+export {};
