@@ -12,6 +12,12 @@ export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
 export type DbOrTx = Db | Tx;
 
+/** Rows of a raw SQL query on either driver (postgres.js answers an array, PGlite `{ rows }`). */
+export async function queryRows<T extends Record<string, unknown>>(on: DbOrTx, query: SQL): Promise<T[]> {
+  const result = (await on.execute(query)) as unknown;
+  return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows;
+}
+
 export interface Database {
   db: Db;
   driver: 'postgres' | 'pglite';
@@ -49,8 +55,7 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
   // connect_timeout bounds how long /readyz and start-up wait for an unreachable server.
   const client = postgres(url, { max: poolMax, connect_timeout: 5, idle_timeout: 30, onnotice: () => {} });
   const db = drizzle(client, { schema }) as unknown as Db;
-  const rows = async <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) =>
-    [...((await on.execute(query)) as unknown as T[])];
+  const rows = <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) => queryRows<T>(on, query);
   return {
     db,
     driver: 'postgres',
@@ -70,8 +75,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const releaseLock = lockDirectory(dir);
   const client = await PGlite.create(join(dir, 'pglite'));
   const db = drizzle(client, { schema }) as unknown as Db;
-  const rows = async <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) =>
-    ((await on.execute(query)) as unknown as { rows: T[] }).rows;
+  const rows = <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) => queryRows<T>(on, query);
   return {
     db,
     driver: 'pglite',

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { queryRows, type DbOrTx, type Tx } from '../../db/client';
+import { LedgerError } from './errors';
+import type { PostingInput, PostingResult } from './types';
+
+export const postBatchSizeMax = 10_000;
+const entriesPerPostingMax = 50;
+
+/**
+ * Writes many ledger transactions in one database transaction. Idempotent by key: a replay with
+ * the same content returns the existing transaction; different content is a conflict. Balance rows
+ * are locked in one fixed order (by id) so concurrent batches never deadlock, and the database
+ * updates each cached balance once per batch (trigger `ledger_entries_apply`).
+ */
+export async function post(db: DbOrTx, batch: PostingInput[]): Promise<PostingResult[]> {
+  if (batch.length === 0) return [];
+  if (batch.length > postBatchSizeMax) {
+    throw new LedgerError('ledger.batch_too_large', `A batch holds at most ${postBatchSizeMax} postings.`);
+  }
+  const postings = uniqueByKey(batch);
+  const run = async (tx: DbOrTx) => {
+    const currencies = await lockAccounts(tx, postings);
+    for (const p of postings) assertBalanced(p.input, currencies);
+    const results = await insertTransactions(tx, postings);
+    await insertEntries(tx, postings.filter((p) => results.get(p.input.idempotencyKey)?.created), results, currencies);
+    return batch.map((p) => results.get(p.idempotencyKey)!);
+  };
+  return isTransaction(db) ? run(db) : db.transaction(run);
+}
+
+interface Prepared {
+  input: PostingInput;
+  hash: string;
+}
+
+function isTransaction(db: DbOrTx): db is Tx {
+  return 'rollback' in db;
+}
+
+/** Duplicates inside one batch collapse to one posting, or conflict if their content differs. */
+function uniqueByKey(batch: PostingInput[]): Prepared[] {
+  const byKey = new Map<string, Prepared>();
+  for (const input of batch) {
+    assertShape(input);
+    const prepared = { input, hash: contentHash(input) };
+    const seen = byKey.get(input.idempotencyKey);
+    if (seen && seen.hash !== prepared.hash) throw conflict(input.idempotencyKey);
+    byKey.set(input.idempotencyKey, prepared);
+  }
+  // Sorted keys: two batches sharing keys take the unique-index locks in the same order.
+  return [...byKey.values()].sort((a, b) => (a.input.idempotencyKey < b.input.idempotencyKey ? -1 : 1));
+}
+
+function assertShape(p: PostingInput): void {
+  if (p.entries.length < 2 || p.entries.length > entriesPerPostingMax) {
+    throw new LedgerError('ledger.too_few_entries', `Posting ${p.idempotencyKey} needs 2 to ${entriesPerPostingMax} entries.`);
+  }
+  if (p.entries.some((e) => e.amountMinor === 0n)) {
+    throw new LedgerError('ledger.zero_amount', `Posting ${p.idempotencyKey} has a zero entry.`);
+  }
+}
+
+/** What makes two postings "the same": the money, not the wording. */
+export function contentHash(p: PostingInput): string {
+  const entries = p.entries
+    .map((e) => `${e.accountId}:${e.amountMinor}`)
+    .sort()
+    .join(',');
+  return createHash('sha256').update(`${p.kind}|${p.reversesId ?? ''}|${entries}`).digest('hex');
+}
+
+function conflict(key: string): LedgerError {
+  return new LedgerError('ledger.idempotency_conflict', `Idempotency key ${key} was already used for a different posting.`);
+}
+
+async function lockAccounts(tx: DbOrTx, postings: Prepared[]): Promise<Map<bigint, string>> {
+  const ids = [...new Set(postings.flatMap((p) => p.input.entries.map((e) => e.accountId)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const locked = await queryRows<{ id: string; currency: string }>(
+    tx,
+    sql`SELECT id::text AS id, currency FROM ledger_accounts WHERE id = ANY(${`{${ids.join(',')}}`}::bigint[]) ORDER BY id FOR UPDATE`,
+  );
+  const currencies = new Map(locked.map((r) => [BigInt(r.id), r.currency]));
+  const missing = ids.filter((id) => !currencies.has(id));
+  if (missing.length > 0) {
+    throw new LedgerError('ledger.unknown_account', `No ledger account ${missing.slice(0, 5).join(', ')}.`, { accountIds: missing.slice(0, 20).map(String) });
+  }
+  return currencies;
+}
+
+function assertBalanced(p: PostingInput, currencies: Map<bigint, string>): void {
+  const sums = new Map<string, bigint>();
+  for (const e of p.entries) {
+    const currency = currencies.get(e.accountId)!;
+    sums.set(currency, (sums.get(currency) ?? 0n) + e.amountMinor);
+  }
+  for (const [currency, sum] of sums) {
+    if (sum !== 0n) {
+      throw new LedgerError('ledger.unbalanced', `Posting ${p.idempotencyKey} does not balance in ${currency}: off by ${sum}.`);
+    }
+  }
+}
+
+async function insertTransactions(tx: DbOrTx, postings: Prepared[]): Promise<Map<string, PostingResult>> {
+  const payload = JSON.stringify(
+    postings.map(({ input: p, hash }) => ({
+      k: p.idempotencyKey,
+      kind: p.kind,
+      d: p.description ?? '',
+      at: (p.occurredAt ?? new Date()).toISOString(),
+      m: p.metadata ?? {},
+      h: hash,
+      r: p.reversesId?.toString() ?? null,
+    })),
+  );
+  const inserted = await queryRows<{ id: string; k: string }>(
+    tx,
+    sql`INSERT INTO ledger_transactions (idempotency_key, kind, description, occurred_at, metadata, content_hash, reverses_id)
+        SELECT x.k, x.kind, x.d, x.at, x.m, x.h, x.r
+          FROM jsonb_to_recordset(${payload}::jsonb) AS x(k text, kind text, d text, at timestamptz, m jsonb, h text, r bigint)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING id::text AS id, idempotency_key AS k`,
+  );
+  const results = new Map<string, PostingResult>(
+    inserted.map((r) => [r.k, { idempotencyKey: r.k, transactionId: BigInt(r.id), created: true }]),
+  );
+  const replayed = postings.filter((p) => !results.has(p.input.idempotencyKey));
+  if (replayed.length > 0) await matchReplays(tx, replayed, results);
+  return results;
+}
+
+/** A key posted before: the same content is a no-op, other content is a conflict. */
+async function matchReplays(tx: DbOrTx, replayed: Prepared[], results: Map<string, PostingResult>) {
+  const keys = JSON.stringify(replayed.map((p) => p.input.idempotencyKey));
+  const existing = await queryRows<{ id: string; k: string; h: string }>(
+    tx,
+    sql`SELECT id::text AS id, idempotency_key AS k, content_hash AS h FROM ledger_transactions
+         WHERE idempotency_key IN (SELECT jsonb_array_elements_text(${keys}::jsonb))`,
+  );
+  const byKey = new Map(existing.map((r) => [r.k, r]));
+  for (const p of replayed) {
+    const found = byKey.get(p.input.idempotencyKey);
+    if (!found) throw new Error(`ledger: key ${p.input.idempotencyKey} neither inserted nor found`);
+    if (found.h !== p.hash) {
+      if (p.input.reversesId !== undefined) {
+        throw new LedgerError('ledger.already_reversed', `Transaction ${p.input.reversesId} is already reversed.`);
+      }
+      throw conflict(p.input.idempotencyKey);
+    }
+    results.set(p.input.idempotencyKey, { idempotencyKey: p.input.idempotencyKey, transactionId: BigInt(found.id), created: false });
+  }
+}
+
+async function insertEntries(tx: DbOrTx, postings: Prepared[], results: Map<string, PostingResult>, currencies: Map<bigint, string>) {
+  if (postings.length === 0) return;
+  const entries = postings.flatMap(({ input: p }) => {
+    const transactionId = results.get(p.idempotencyKey)!.transactionId.toString();
+    return p.entries.map((e) => ({ t: transactionId, a: e.accountId.toString(), c: currencies.get(e.accountId), v: e.amountMinor.toString() }));
+  });
+  // One INSERT statement: the balance trigger then touches each account once for the whole batch.
+  await tx.execute(
+    sql`INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor)
+        SELECT x.t, x.a, x.c, x.v FROM jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) AS x(t bigint, a bigint, c text, v bigint)`,
+  );
+}

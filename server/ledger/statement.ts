@@ -1,0 +1,78 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type DbOrTx } from '../../db/client';
+import { AppError } from '../errors';
+import { LedgerError } from './errors';
+
+export interface StatementLine {
+  entryId: bigint;
+  transactionId: bigint;
+  idempotencyKey: string;
+  kind: string;
+  description: string;
+  occurredAt: Date;
+  postedAt: Date;
+  amountMinor: bigint;
+  /** The account's balance right after this entry. */
+  balanceAfterMinor: bigint;
+}
+
+export const statementPageMax = 500;
+
+// The cursor carries the last line's entry id and the balance before it, so each page is one
+// indexed range scan and the running balance stays exact without summing from the start.
+function encode(entryId: bigint, balanceBefore: bigint): string {
+  return Buffer.from(`${entryId}:${balanceBefore}`).toString('base64url');
+}
+
+function decode(cursor: string): { entryId: bigint; balanceBefore: bigint } {
+  const m = /^(\d{1,19}):(-?\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+  return { entryId: BigInt(m[1]!), balanceBefore: BigInt(m[2]!) };
+}
+
+/** An account's entries, newest first, with the running balance; keyset-paginated. */
+export async function statement(
+  db: DbOrTx,
+  accountId: bigint,
+  opts: { cursor?: string; limit?: number } = {},
+): Promise<{ currency: string; lines: StatementLine[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(opts.limit ?? 50, 1), statementPageMax);
+  const after = opts.cursor ? decode(opts.cursor) : undefined;
+  // One statement, one snapshot: the starting balance and the page agree even while postings land.
+  const rows = await queryRows<Record<string, string>>(
+    db,
+    sql`WITH acct AS (SELECT currency, balance_minor FROM ledger_accounts WHERE id = ${accountId.toString()}::bigint),
+         page AS (
+           SELECT e.id, e.transaction_id, e.amount_minor, t.idempotency_key, t.kind, t.description, t.occurred_at, t.posted_at
+             FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+            WHERE e.account_id = ${accountId.toString()}::bigint
+              AND e.id < ${after ? after.entryId.toString() : '9223372036854775807'}::bigint
+            ORDER BY e.id DESC LIMIT ${limit + 1})
+       SELECT acct.currency, acct.balance_minor::text AS balance, page.id::text AS entry_id, page.transaction_id::text AS transaction_id,
+              page.amount_minor::text AS amount, page.idempotency_key, page.kind, page.description,
+              page.occurred_at, page.posted_at,
+              (coalesce(sum(page.amount_minor) OVER (ORDER BY page.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::text AS newer_sum
+         FROM acct LEFT JOIN page ON true
+        ORDER BY page.id DESC`,
+  );
+  if (rows.length === 0) throw new LedgerError('ledger.unknown_account', `No ledger account ${accountId}.`);
+  const currency = rows[0]!.currency!;
+  const start = after ? after.balanceBefore : BigInt(rows[0]!.balance!);
+  const lines = rows
+    .filter((r) => r.entry_id != null)
+    .map((r) => ({
+      entryId: BigInt(r.entry_id!),
+      transactionId: BigInt(r.transaction_id!),
+      idempotencyKey: r.idempotency_key!,
+      kind: r.kind!,
+      description: r.description!,
+      occurredAt: new Date(r.occurred_at!),
+      postedAt: new Date(r.posted_at!),
+      amountMinor: BigInt(r.amount!),
+      balanceAfterMinor: start - BigInt(r.newer_sum!),
+    }));
+  const page = lines.slice(0, limit);
+  const last = page.at(-1);
+  const more = lines.length > limit && last;
+  return { currency, lines: page, nextCursor: more ? encode(last.entryId, last.balanceAfterMinor - last.amountMinor) : null };
+}
