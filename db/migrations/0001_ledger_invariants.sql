@@ -73,38 +73,55 @@ CREATE TRIGGER ledger_accounts_open_at_zero BEFORE INSERT ON ledger_accounts
   FOR EACH ROW EXECUTE FUNCTION ledger_guard_new_account();
 --> statement-breakpoint
 
--- 3. The entries of a transaction sum to zero per currency, checked at commit so that a
--- transaction may be written entry by entry inside one database transaction.
-CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+-- 3. The entries of a transaction sum to zero per currency and number at least two, checked at
+-- commit (once per transaction) so a transaction may be written entry by entry inside one
+-- database transaction.
+CREATE FUNCTION ledger_check_transaction() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  bad record;
+  per_currency record;
+  entry_count bigint := 0;
 BEGIN
-  SELECT currency, sum(amount_minor) AS total INTO bad
-    FROM ledger_entries WHERE transaction_id = NEW.transaction_id
-   GROUP BY currency HAVING sum(amount_minor) <> 0 LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'ledger: transaction % is unbalanced: its % entries sum to % instead of 0',
-      NEW.transaction_id, bad.currency, bad.total USING ERRCODE = 'check_violation';
-  END IF;
-  RETURN NULL;
-END $$;
---> statement-breakpoint
-CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced();
---> statement-breakpoint
-
--- A transaction has at least two entries (a transaction with none would otherwise pass).
-CREATE FUNCTION ledger_check_has_entries() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF (SELECT count(*) FROM (SELECT 1 FROM ledger_entries WHERE transaction_id = NEW.id LIMIT 2) e) < 2 THEN
+  FOR per_currency IN
+    SELECT currency, sum(amount_minor) AS total, count(*) AS n FROM ledger_entries WHERE transaction_id = NEW.id GROUP BY currency
+  LOOP
+    IF per_currency.total <> 0 THEN
+      RAISE EXCEPTION 'ledger: transaction % (%) is unbalanced: its % entries sum to % instead of 0',
+        NEW.id, NEW.idempotency_key, per_currency.currency, per_currency.total USING ERRCODE = 'check_violation';
+    END IF;
+    entry_count := entry_count + per_currency.n;
+  END LOOP;
+  IF entry_count < 2 THEN
     RAISE EXCEPTION 'ledger: transaction % (%) has fewer than two entries', NEW.id, NEW.idempotency_key
       USING ERRCODE = 'check_violation';
   END IF;
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE CONSTRAINT TRIGGER ledger_transactions_have_entries AFTER INSERT ON ledger_transactions
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_has_entries();
+CREATE CONSTRAINT TRIGGER ledger_transactions_balanced AFTER INSERT ON ledger_transactions
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_transaction();
+--> statement-breakpoint
+
+-- The check above runs for transactions created in this database transaction, so entries may
+-- only join a transaction created by the same (sub)transaction: a committed one is closed.
+CREATE FUNCTION ledger_check_entries_join_open_transactions() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  closed bigint;
+BEGIN
+  SELECT t.id INTO closed
+    FROM (SELECT DISTINCT transaction_id FROM new_entries) n
+    JOIN ledger_transactions t ON t.id = n.transaction_id
+   WHERE t.xmin <> pg_current_xact_id()::xid
+   LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'ledger: transaction % is already committed; entries cannot be added to it', closed
+      USING ERRCODE = 'restrict_violation', HINT = 'write a transaction and its entries in the same database transaction';
+  END IF;
+  RETURN NULL;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER ledger_entries_join_open_transactions AFTER INSERT ON ledger_entries
+  REFERENCING NEW TABLE AS new_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_check_entries_join_open_transactions();
 --> statement-breakpoint
 
 -- 4. Accounts that may not go negative never do at commit. "Negative" is against the account's

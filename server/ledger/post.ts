@@ -11,7 +11,8 @@ const entriesPerPostingMax = 50;
  * Writes many ledger transactions in one database transaction. Idempotent by key: a replay with
  * the same content returns the existing transaction; different content is a conflict. Balance rows
  * are locked in one fixed order (by id) so concurrent batches never deadlock, and the database
- * updates each cached balance once per batch (trigger `ledger_entries_apply`).
+ * updates each cached balance once per batch (trigger `ledger_entries_apply`). Given a transaction
+ * (`tx`), it writes inside it, so a caller can post and update its own rows atomically.
  */
 export async function post(db: DbOrTx, batch: PostingInput[]): Promise<PostingResult[]> {
   if (batch.length === 0) return [];
@@ -20,10 +21,16 @@ export async function post(db: DbOrTx, batch: PostingInput[]): Promise<PostingRe
   }
   const postings = uniqueByKey(batch);
   const run = async (tx: DbOrTx) => {
-    const currencies = await lockAccounts(tx, postings);
+    const accountIds = sortedAccountIds(postings);
+    const currencies = await accountCurrencies(tx, accountIds);
     for (const p of postings) assertBalanced(p.input, currencies);
     const results = await insertTransactions(tx, postings);
-    await insertEntries(tx, postings.filter((p) => results.get(p.input.idempotencyKey)?.created), results, currencies);
+    const fresh = postings.filter((p) => results.get(p.input.idempotencyKey)?.created);
+    if (fresh.length === 0) return batch.map((p) => results.get(p.idempotencyKey)!);
+    // Balance rows are locked as late as possible (held only for the entries and the commit), and
+    // always in id order, so concurrent batches on a hot account queue up and never deadlock.
+    await lockAccounts(tx, sortedAccountIds(fresh));
+    await insertEntries(tx, fresh, results, currencies);
     return batch.map((p) => results.get(p.idempotencyKey)!);
   };
   return isTransaction(db) ? run(db) : db.transaction(run);
@@ -74,18 +81,31 @@ function conflict(key: string): LedgerError {
   return new LedgerError('ledger.idempotency_conflict', `Idempotency key ${key} was already used for a different posting.`);
 }
 
-async function lockAccounts(tx: DbOrTx, postings: Prepared[]): Promise<Map<bigint, string>> {
-  const ids = [...new Set(postings.flatMap((p) => p.input.entries.map((e) => e.accountId)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const locked = await queryRows<{ id: string; currency: string }>(
+function sortedAccountIds(postings: Prepared[]): bigint[] {
+  const ids = new Set(postings.flatMap((p) => p.input.entries.map((e) => e.accountId)));
+  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const idArray = (ids: bigint[]) => `{${ids.join(',')}}`;
+
+/** Currencies never change (a trigger guards them), so they are read without a lock. */
+async function accountCurrencies(tx: DbOrTx, ids: bigint[]): Promise<Map<bigint, string>> {
+  const found = await queryRows<{ id: string; currency: string }>(
     tx,
-    sql`SELECT id::text AS id, currency FROM ledger_accounts WHERE id = ANY(${`{${ids.join(',')}}`}::bigint[]) ORDER BY id FOR UPDATE`,
+    sql`SELECT id::text AS id, currency FROM ledger_accounts WHERE id = ANY(${idArray(ids)}::bigint[])`,
   );
-  const currencies = new Map(locked.map((r) => [BigInt(r.id), r.currency]));
+  const currencies = new Map(found.map((r) => [BigInt(r.id), r.currency]));
   const missing = ids.filter((id) => !currencies.has(id));
   if (missing.length > 0) {
     throw new LedgerError('ledger.unknown_account', `No ledger account ${missing.slice(0, 5).join(', ')}.`, { accountIds: missing.slice(0, 20).map(String) });
   }
   return currencies;
+}
+
+// FOR NO KEY UPDATE: the lock the balance update takes anyway, which does not block the
+// foreign-key checks of other batches' entries.
+async function lockAccounts(tx: DbOrTx, ids: bigint[]): Promise<void> {
+  await tx.execute(sql`SELECT id FROM ledger_accounts WHERE id = ANY(${idArray(ids)}::bigint[]) ORDER BY id FOR NO KEY UPDATE`);
 }
 
 function assertBalanced(p: PostingInput, currencies: Map<bigint, string>): void {
