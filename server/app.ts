@@ -10,6 +10,7 @@ import { errorsPlugin } from './plugins/errors';
 import { openapiPlugin } from './plugins/openapi';
 import { healthRoutes } from './health/routes';
 import { appealRoutes } from './appeals/routes';
+import { ledgerRoutes } from './ledger/routes';
 import { webPlugin } from './web';
 import { errorBody } from './errors';
 
@@ -60,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(appealRoutes);
+  // Treasurer-only once roles exist; until then only the embedded demo exposes the ledger.
+  if (deps.config.embedded) await app.register(ledgerRoutes);
   app.all('/api/*', { schema: { hide: true } }, async (req, reply) =>
     reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)),
   );

@@ -1,0 +1,81 @@
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ledgerAccounts, type LedgerAccount } from '../../db/schema/index';
+import { errorResponses } from '../plugins/openapi';
+import { LedgerError } from './errors';
+import { accountIdParams, ledgerAccountSchema, listAccountsQuery, statementQuery, statementSchema } from './schemas';
+import { statement } from './statement';
+
+const toApi = (a: LedgerAccount) => ({
+  id: a.id.toString(),
+  code: a.code,
+  name: a.name,
+  currency: a.currency,
+  type: a.type,
+  allowNegative: a.allowNegative,
+  balanceMinor: a.balanceMinor.toString(),
+  entryCount: a.entryCount.toString(),
+});
+
+/**
+ * Read-only ledger for treasurers. Until roles exist these routes are registered only in embedded
+ * demo mode (see app.ts); with roles they will require the treasurer role.
+ */
+export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/api/ledger/accounts',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: 'Ledger accounts with their balances (treasurers)',
+        querystring: listAccountsQuery,
+        response: { 200: z.object({ accounts: z.array(ledgerAccountSchema), nextAfter: z.string().nullable() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { currency, type, limit, after } = req.query;
+      const where: (SQL | undefined)[] = [
+        currency ? eq(ledgerAccounts.currency, currency) : undefined,
+        type ? eq(ledgerAccounts.type, type) : undefined,
+        after ? gt(ledgerAccounts.id, BigInt(after)) : undefined,
+      ];
+      const rows = await app.database.db.select().from(ledgerAccounts).where(and(...where)).orderBy(asc(ledgerAccounts.id)).limit(limit);
+      return { accounts: rows.map(toApi), nextAfter: rows.length === limit ? rows.at(-1)!.id.toString() : null };
+    },
+  );
+
+  app.get(
+    '/api/ledger/accounts/:id/statement',
+    {
+      schema: {
+        tags: ['ledger'],
+        summary: "An account's entries, newest first, with the running balance (treasurers)",
+        params: accountIdParams,
+        querystring: statementQuery,
+        response: { 200: statementSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const id = BigInt(req.params.id);
+      const [account] = await app.database.db.select().from(ledgerAccounts).where(eq(ledgerAccounts.id, id));
+      if (!account) throw new LedgerError('ledger.unknown_account', `No ledger account ${id}.`);
+      const page = await statement(app.database.db, id, req.query);
+      return {
+        account: toApi(account),
+        nextCursor: page.nextCursor,
+        lines: page.lines.map((l) => ({
+          entryId: l.entryId.toString(),
+          transactionId: l.transactionId.toString(),
+          idempotencyKey: l.idempotencyKey,
+          kind: l.kind,
+          description: l.description,
+          occurredAt: l.occurredAt.toISOString(),
+          postedAt: l.postedAt.toISOString(),
+          amountMinor: l.amountMinor.toString(),
+          balanceAfterMinor: l.balanceAfterMinor.toString(),
+        })),
+      };
+    },
+  );
+};

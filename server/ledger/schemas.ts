@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { minorUnits } from '../appeals/schemas';
+
+export const ledgerAccountSchema = z.object({
+  id: z.string(),
+  code: z.string(),
+  name: z.string(),
+  currency: z.string().length(3),
+  type: z.enum(['asset', 'liability', 'income', 'expense', 'equity']),
+  allowNegative: z.boolean(),
+  balanceMinor: minorUnits.describe('debits positive, credits negative'),
+  entryCount: z.string(),
+});
+
+export const listAccountsQuery = z.strictObject({
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  type: z.enum(['asset', 'liability', 'income', 'expense', 'equity']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: z.string().regex(/^\d{1,19}$/).optional().describe('the last account id of the previous page'),
+});
+
+export const accountIdParams = z.object({ id: z.string().regex(/^\d{1,19}$/) });
+
+export const statementQuery = z.strictObject({
+  cursor: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const statementSchema = z.object({
+  account: ledgerAccountSchema,
+  lines: z.array(
+    z.object({
+      entryId: z.string(),
+      transactionId: z.string(),
+      idempotencyKey: z.string(),
+      kind: z.string(),
+      description: z.string(),
+      occurredAt: z.string(),
+      postedAt: z.string(),
+      amountMinor: minorUnits,
+      balanceAfterMinor: minorUnits,
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
