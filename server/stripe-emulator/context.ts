@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type Stripe from 'stripe';
+import type { FeeConfig } from './fees';
+import type { State } from './store';
+
+/** The API request that caused an event; null for automatic work (checkout page, clocks, controls). */
+export interface Origin {
+  id: string | null;
+  idempotencyKey: string | null;
+}
+
+export const AUTOMATIC: Origin = { id: null, idempotencyKey: null };
+
+export interface EmitOptions {
+  origin?: Origin;
+  previous?: Record<string, unknown>;
+  /** Test-clock time for simulated events; defaults to now. */
+  created?: number;
+}
+
+// Everything the resource modules share. Kept as one object so a reset swaps state in one place.
+export interface Ctx {
+  state: State;
+  fees: FeeConfig;
+  publicUrl: string;
+  log: Logger | undefined;
+  /** ms after a 4000 0000 0000 0259 payment until its dispute opens; null = only via control. */
+  disputeAfterMs: number | null;
+  emit(type: string, object: object, opts?: EmitOptions): Stripe.Event;
+  /** Marks state dirty so the state file (if any) is rewritten soon. */
+  changed(): void;
+  /** setTimeout that close() and reset() cancel. */
+  later(ms: number, fn: () => void): void;
+}

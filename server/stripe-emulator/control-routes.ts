@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { EmulatorControls } from './controls';
+import { invalidRequest } from './errors';
+
+const delivery = z.strictObject({
+  times: z.number().int().min(1).max(10).optional(),
+  shuffle: z.boolean().optional(),
+  delayMs: z.number().int().min(0).max(60_000).optional(),
+});
+const webhook = z.union([
+  z.null(),
+  z.strictObject({
+    url: z.url(),
+    secret: z.string().min(1).max(200),
+    baseDelayMs: z.number().int().min(1).max(60_000).optional(),
+    maxAttempts: z.number().int().min(1).max(20).optional(),
+  }),
+]);
+const dispute = z.strictObject({ charge: z.string().min(1).max(100) });
+const close = z.strictObject({ status: z.enum(['won', 'lost']) });
+const pay = z.strictObject({
+  card: z.string().max(40).optional(),
+  name: z.string().max(200).optional(),
+  email: z.email().optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw invalidRequest(`Invalid control request: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data;
+}
+
+const id = (params: unknown) => (params as { id: string }).id;
+
+// The test controls over HTTP (JSON), for e2e tests and the demo running in another process.
+export function registerControlRoutes(app: FastifyInstance, controls: EmulatorControls): void {
+  app.get('/_emulator/health', async () => ({ ok: true }));
+  app.post('/_emulator/delivery', async (req) => controls.setDelivery(parse(delivery, req.body)));
+  app.post('/_emulator/pause', async () => (controls.pause(), { ok: true }));
+  app.post('/_emulator/resume', async () => (controls.resume(), { ok: true }));
+  app.post('/_emulator/flush', async () => (await controls.flush(), { ok: true }));
+  app.get('/_emulator/deliveries', async () => ({ data: controls.deliveries }));
+  app.post('/_emulator/webhook', async (req) => (controls.setWebhook(parse(webhook, req.body)), { ok: true }));
+  app.post('/_emulator/disputes', async (req) => controls.disputeCharge(parse(dispute, req.body).charge));
+  app.post('/_emulator/disputes/:id/close', async (req) => controls.closeDispute(id(req.params), parse(close, req.body).status));
+  app.post('/_emulator/funds/available', async () => controls.makeFundsAvailable());
+  app.post('/_emulator/payouts/pay', async () => ({ data: controls.payPayouts() }));
+  app.post('/_emulator/checkout/sessions/:id/pay', async (req) => {
+    const b = parse(pay, req.body);
+    return controls.payCheckoutSession(id(req.params), b.card, { name: b.name, email: b.email });
+  });
+  app.post('/_emulator/reset', async () => (controls.reset(), { ok: true }));
+}

@@ -1,0 +1,57 @@
+import type Stripe from 'stripe';
+import { cardFromNumber } from './card-input';
+import { AUTOMATIC, type Ctx } from './context';
+import { cardError } from './errors';
+import { computeBalance, makeFundsAvailable, payPayouts } from './flows/balance';
+import { paySession } from './flows/checkout';
+import { closeDispute, openDispute } from './flows/dispute';
+import type { DeliveryRecord, DeliverySettings, WebhookDispatcher, WebhookEndpoint } from './webhooks';
+
+export interface EmulatorControls {
+  /** Deliver each event `times` times, shuffle within a batch, delay the first attempt. */
+  setDelivery(settings: Partial<DeliverySettings>): DeliverySettings;
+  pause(): void;
+  resume(): void;
+  /** Resolves once every queued delivery succeeded or gave up (rejects while paused). */
+  flush(): Promise<void>;
+  /** Every delivery attempt so far, oldest first. */
+  readonly deliveries: readonly DeliveryRecord[];
+  setWebhook(endpoint: WebhookEndpoint | null): void;
+  disputeCharge(chargeId: string): Stripe.Dispute;
+  closeDispute(disputeId: string, status: 'won' | 'lost'): Stripe.Dispute;
+  /** Moves every pending balance transaction to available and emits balance.available. */
+  makeFundsAvailable(): Stripe.Balance;
+  /** Pays every pending payout (payout.updated, payout.paid). */
+  payPayouts(): Stripe.Payout[];
+  /** Pays a session as the hosted form would; a declined card throws a 402 card_error. */
+  payCheckoutSession(sessionId: string, cardNumber?: string, payer?: { name?: string; email?: string }): Stripe.Checkout.Session;
+  /** Forgets every object, event and delivery; keeps the webhook endpoint and options. */
+  reset(): void;
+}
+
+export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset: () => void): EmulatorControls {
+  return {
+    setDelivery: (s) => dispatcher.setDelivery(s),
+    pause: () => dispatcher.pause(),
+    resume: () => dispatcher.resume(),
+    flush: () => dispatcher.flush(),
+    get deliveries() {
+      return dispatcher.deliveries;
+    },
+    setWebhook: (endpoint) => dispatcher.setEndpoint(endpoint),
+    disputeCharge: (chargeId) => openDispute(ctx, chargeId),
+    closeDispute: (disputeId, status) => closeDispute(ctx, disputeId, status),
+    makeFundsAvailable: () => {
+      makeFundsAvailable(ctx);
+      return computeBalance(ctx);
+    },
+    payPayouts: () => payPayouts(ctx),
+    payCheckoutSession: (sessionId, cardNumber = '4242 4242 4242 4242', payer = {}) => {
+      const card = cardFromNumber(cardNumber);
+      const result = paySession(ctx, sessionId, { card, name: payer.name ?? 'Test Member', email: payer.email ?? null }, AUTOMATIC);
+      if (!result.ok) throw cardError(result.code, result.declineCode, result.message);
+      return result.session;
+    },
+    reset: onReset,
+  };
+}

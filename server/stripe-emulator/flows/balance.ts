@@ -1,0 +1,100 @@
+import type Stripe from 'stripe';
+import { AUTOMATIC, type Ctx, type Origin } from '../context';
+import { invalidRequest } from '../errors';
+import { nowSeconds } from '../ids';
+import { buildBalanceTransaction } from '../objects/payment';
+import { buildPayout } from '../objects/payout';
+
+type Sums = Map<string, number>;
+
+function add(sums: Sums, currency: string, amount: number): void {
+  sums.set(currency, (sums.get(currency) ?? 0) + amount);
+}
+
+function toList(sums: Sums): Array<{ amount: number; currency: string; source_types: { card: number } }> {
+  return [...sums.entries()].map(([currency, amount]) => ({ amount, currency, source_types: { card: amount } }));
+}
+
+/** The balance is derived from balance transactions, like the ledger it is reconciled against. */
+export function computeBalance(ctx: Ctx): Stripe.Balance {
+  const available: Sums = new Map();
+  const pending: Sums = new Map();
+  for (const bt of ctx.state.balanceTransactions.values()) add(bt.status === 'available' ? available : pending, bt.currency, bt.net);
+  for (const c of new Set([...available.keys(), ...pending.keys(), 'usd'])) {
+    if (!available.has(c)) available.set(c, 0);
+    if (!pending.has(c)) pending.set(c, 0);
+  }
+  return { object: 'balance', available: toList(available), livemode: false, pending: toList(pending) };
+}
+
+// Stripe settles card payments after a few days; tests and the demo say when instead.
+export function makeFundsAvailable(ctx: Ctx): number {
+  const at = nowSeconds();
+  let moved = 0;
+  for (const bt of ctx.state.balanceTransactions.values()) {
+    if (bt.status !== 'pending') continue;
+    bt.status = 'available';
+    bt.available_on = Math.min(bt.available_on, at);
+    moved++;
+  }
+  if (moved > 0) {
+    ctx.emit('balance.available', computeBalance(ctx), { origin: AUTOMATIC, created: at });
+    ctx.changed();
+  }
+  return moved;
+}
+
+export interface PayoutArgs {
+  amount: number;
+  currency: string;
+  description: string | null;
+  metadata: Record<string, string>;
+}
+
+// A manual payout from the available balance. It claims the available transactions not yet paid
+// out in its currency, so `GET /v1/balance_transactions?payout=po_…` lists what it paid.
+export function createPayout(ctx: Ctx, a: PayoutArgs, origin: Origin): Stripe.Payout {
+  if (a.amount < 1) throw invalidRequest('Invalid positive integer', 'amount', 'parameter_invalid_integer');
+  const available = computeBalance(ctx).available.find((b) => b.currency === a.currency)?.amount ?? 0;
+  if (a.amount > available) {
+    throw invalidRequest(
+      'You have insufficient funds in your Stripe account for this transfer. Your card balance is too low.',
+      'amount',
+      'balance_insufficient',
+    );
+  }
+  const at = nowSeconds();
+  const payout = buildPayout({ ...a, created: at });
+  for (const bt of ctx.state.balanceTransactions.values()) {
+    if (bt.currency === a.currency && bt.status === 'available' && bt.type !== 'payout' && !ctx.state.btPayout.has(bt.id)) {
+      ctx.state.btPayout.set(bt.id, payout.id);
+    }
+  }
+  const bt = buildBalanceTransaction({
+    amount: -a.amount, fee: 0, feeDescription: '', currency: a.currency, type: 'payout', reportingCategory: 'payout',
+    source: payout.id, description: a.description ?? 'STRIPE PAYOUT', created: at, pending: false,
+  });
+  ctx.state.balanceTransactions.set(bt.id, bt);
+  ctx.state.btPayout.set(bt.id, payout.id);
+  payout.balance_transaction = bt.id;
+  ctx.state.payouts.set(payout.id, payout);
+  ctx.emit('payout.created', payout, { origin, created: at });
+  ctx.changed();
+  return payout;
+}
+
+/** Marks every pending payout as arrived at the bank. */
+export function payPayouts(ctx: Ctx): Stripe.Payout[] {
+  const paid: Stripe.Payout[] = [];
+  for (const payout of ctx.state.payouts.values()) {
+    if (payout.status !== 'pending' && payout.status !== 'in_transit') continue;
+    const previous = { status: payout.status };
+    payout.status = 'paid';
+    payout.arrival_date = Math.min(payout.arrival_date, nowSeconds());
+    ctx.emit('payout.updated', payout, { origin: AUTOMATIC, previous });
+    ctx.emit('payout.paid', payout, { origin: AUTOMATIC });
+    paid.push(payout);
+  }
+  if (paid.length > 0) ctx.changed();
+  return paid;
+}

@@ -1,0 +1,130 @@
+import type Stripe from 'stripe';
+import { AUTOMATIC, type Ctx, type Origin } from '../context';
+import { buildCustomer, buildSubscription, subscriptionItem } from '../objects/billing';
+import { buildInvoice, buildInvoicePayment } from '../objects/invoice';
+import type { SessionSpec, StoredCard } from '../store';
+import { nowSeconds } from '../ids';
+import { attemptPayment } from './charge';
+import type { Payer, PayResult } from './checkout';
+import { periodBoundary, periodIndex, timeForCustomer } from './time';
+
+type Fail = Extract<PayResult, { ok: false }>;
+
+// Subscription-mode checkout: customer, subscription, then its first invoice paid by card, in
+// Stripe's event order. A declined card creates nothing, so the member can retry on the page.
+export function startSubscription(
+  ctx: Ctx,
+  session: Stripe.Checkout.Session,
+  spec: SessionSpec,
+  payer: Payer,
+  origin: Origin,
+): { ok: true } | Fail {
+  if (payer.card.outcome.kind === 'decline') {
+    const { message, code, declineCode } = payer.card.outcome;
+    return { ok: false, message, code, declineCode };
+  }
+  const line = spec.lines[0];
+  if (!line?.recurring) throw new Error(`session ${session.id} has no recurring line item`);
+  const customer = ensureCustomer(ctx, session, payer, origin);
+  const at = timeForCustomer(ctx, customer.id);
+  const sub = buildSubscription({
+    customer: customer.id,
+    line,
+    metadata: spec.subscriptionMetadata,
+    testClock: typeof customer.test_clock === 'string' ? customer.test_clock : null,
+    start: at,
+    periodEnd: periodBoundary(at, line.recurring.interval, line.recurring.intervalCount, 1),
+  });
+  ctx.state.subscriptions.set(sub.id, sub);
+  ctx.state.subscriptionCards.set(sub.id, payer.card);
+  ctx.emit('customer.subscription.created', sub, { origin, created: at });
+  const invoice = payInvoice(ctx, sub, customer, 'subscription_create', at, origin);
+  session.subscription = sub.id;
+  session.invoice = invoice.id;
+  return { ok: true };
+}
+
+function ensureCustomer(ctx: Ctx, session: Stripe.Checkout.Session, payer: Payer, origin: Origin): Stripe.Customer {
+  const existing = typeof session.customer === 'string' ? ctx.state.customers.get(session.customer) : undefined;
+  if (existing) return existing;
+  const customer = buildCustomer({ email: payer.email, name: payer.name, metadata: {}, testClock: null, created: nowSeconds() });
+  ctx.state.customers.set(customer.id, customer);
+  ctx.emit('customer.created', customer, { origin });
+  session.customer = customer.id;
+  return customer;
+}
+
+/** Creates, finalizes and pays one subscription invoice. */
+export function payInvoice(
+  ctx: Ctx,
+  sub: Stripe.Subscription,
+  customer: Stripe.Customer,
+  reason: 'subscription_create' | 'subscription_cycle',
+  at: number,
+  origin: Origin,
+  previousPeriod?: { start: number; end: number },
+): Stripe.Invoice {
+  const emit = (type: string, obj: object) => ctx.emit(type, obj, { origin, created: at });
+  const number = `EMU-${String(ctx.state.invoices.size + 1).padStart(6, '0')}`;
+  const invoice = buildInvoice({ sub, customerEmail: customer.email, customerName: customer.name ?? null, reason, created: at, number, previousPeriod });
+  ctx.state.invoices.set(invoice.id, invoice);
+  emit('invoice.created', invoice);
+  invoice.status = 'open';
+  invoice.status_transitions.finalized_at = at;
+  emit('invoice.finalized', invoice);
+  const card = ctx.state.subscriptionCards.get(sub.id) as StoredCard;
+  const result = attemptPayment(ctx, {
+    amount: invoice.amount_due,
+    currency: invoice.currency,
+    customer: customer.id,
+    description: reason === 'subscription_create' ? 'Subscription creation' : 'Subscription update',
+    metadata: {},
+    receiptEmail: customer.email,
+    card,
+    billingName: customer.name ?? null,
+    at,
+    origin,
+  });
+  markPaid(ctx, invoice, result.pi, result.charge.id, at);
+  sub.latest_invoice = invoice.id;
+  emit('invoice.paid', invoice);
+  emit('invoice.payment_succeeded', invoice);
+  return invoice;
+}
+
+function markPaid(ctx: Ctx, invoice: Stripe.Invoice, pi: Stripe.PaymentIntent, chargeId: string, at: number): void {
+  const payment = buildInvoicePayment(invoice, pi, chargeId, at);
+  ctx.state.invoicePayments.set(payment.id, payment);
+  invoice.status = 'paid';
+  invoice.amount_paid = invoice.amount_due;
+  invoice.amount_remaining = 0;
+  invoice.attempt_count = 1;
+  invoice.attempted = true;
+  invoice.status_transitions.paid_at = at;
+}
+
+/** One renewal at the end of the current period: next period, new invoice, charge, balance transaction. */
+export function renew(ctx: Ctx, sub: Stripe.Subscription): void {
+  const item = subscriptionItem(sub);
+  const recurring = item.price.recurring;
+  if (!recurring) return;
+  const at = item.current_period_end;
+  const previousPeriod = { start: item.current_period_start, end: item.current_period_end };
+  const n = periodIndex(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, at) + 1;
+  item.current_period_start = at;
+  item.current_period_end = periodBoundary(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, n);
+  const customer = ctx.state.customers.get(String(sub.customer));
+  if (!customer) throw new Error(`subscription ${sub.id} has no customer`);
+  const previous = { latest_invoice: sub.latest_invoice };
+  payInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
+  ctx.emit('customer.subscription.updated', sub, { origin: AUTOMATIC, created: at, previous });
+}
+
+export function cancelNow(ctx: Ctx, sub: Stripe.Subscription, at: number, origin: Origin): void {
+  sub.status = 'canceled';
+  sub.canceled_at = sub.canceled_at ?? at;
+  sub.ended_at = at;
+  sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason: 'cancellation_requested' };
+  ctx.emit('customer.subscription.deleted', sub, { origin, created: at });
+  ctx.changed();
+}

@@ -1,0 +1,49 @@
+import type Stripe from 'stripe';
+import { AUTOMATIC, type Ctx, type Origin } from '../context';
+import { invalidRequest } from '../errors';
+import { subscriptionItem } from '../objects/billing';
+import { cancelNow, renew } from './billing';
+import { periodBoundary } from './time';
+
+function clockSubscriptions(ctx: Ctx, clockId: string): Stripe.Subscription[] {
+  return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && s.status === 'active');
+}
+
+// Stripe refuses to advance more than two intervals of the shortest subscription on the clock.
+function assertWithinTwoIntervals(ctx: Ctx, clock: Stripe.TestHelpers.TestClock, target: number): void {
+  for (const sub of clockSubscriptions(ctx, clock.id)) {
+    const r = subscriptionItem(sub).price.recurring;
+    if (!r) continue;
+    const limit = periodBoundary(clock.frozen_time, r.interval, r.interval_count, 2);
+    if (target > limit) {
+      throw invalidRequest(
+        `Cannot advance the test clock more than two intervals (${r.interval_count} ${r.interval}) of subscription ${sub.id} at once.`,
+        'frozen_time',
+      );
+    }
+  }
+}
+
+// Moves the clock forward and runs every renewal and scheduled cancellation that falls due, in time order.
+export function advanceClock(ctx: Ctx, clock: Stripe.TestHelpers.TestClock, target: number, origin: Origin): void {
+  if (target <= clock.frozen_time) {
+    throw invalidRequest('The frozen_time must be later than the current frozen_time of the test clock.', 'frozen_time');
+  }
+  assertWithinTwoIntervals(ctx, clock, target);
+  clock.status = 'advancing';
+  ctx.emit('test_helpers.test_clock.advancing', clock, { origin, created: clock.frozen_time });
+  for (let guard = 0; guard < 1000; guard++) {
+    const due = clockSubscriptions(ctx, clock.id)
+      .map((sub) => ({ sub, end: subscriptionItem(sub).current_period_end }))
+      .filter((x) => x.end <= target)
+      .sort((a, b) => a.end - b.end)[0];
+    if (!due) break;
+    clock.frozen_time = due.end;
+    if (due.sub.cancel_at_period_end) cancelNow(ctx, due.sub, due.end, AUTOMATIC);
+    else renew(ctx, due.sub);
+  }
+  clock.frozen_time = target;
+  clock.status = 'ready';
+  ctx.emit('test_helpers.test_clock.ready', clock, { origin: AUTOMATIC, created: target });
+  ctx.changed();
+}

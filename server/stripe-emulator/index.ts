@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import Stripe from 'stripe';
+import type { Ctx } from './context';
+import { createControls, type EmulatorControls } from './controls';
+import { registerControlRoutes } from './control-routes';
+import { createEvent } from './events';
+import { resolveFees, type FeeConfig } from './fees';
+import { scheduleDispute } from './flows/dispute';
+import { IdempotencyStore } from './idempotency';
+import { loadState, StateWriter } from './persistence';
+import { registerBalance } from './resources/balance';
+import { registerBilling } from './resources/billing';
+import { registerCheckoutSessions } from './resources/checkout-sessions';
+import { registerEvents } from './resources/events';
+import { registerHostedCheckout } from './resources/hosted-checkout';
+import { registerPayments } from './resources/payments';
+import { buildServer } from './server';
+import { emptyState } from './store';
+import { WebhookDispatcher, type WebhookEndpoint } from './webhooks';
+
+export type { EmulatorControls } from './controls';
+export type { DeliveryRecord, DeliverySettings, WebhookEndpoint } from './webhooks';
+export type { FeeConfig } from './fees';
+
+export interface StripeEmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1: the control routes have no auth, so keep it off public interfaces. */
+  host?: string;
+  /** Base of the hosted checkout URLs when the browser reaches the emulator by another name. */
+  publicUrl?: string;
+  /** When set, only this secret key is accepted; otherwise any sk_test_/rk_test_ key. */
+  apiKey?: string;
+  webhook?: WebhookEndpoint;
+  fees?: Partial<FeeConfig>;
+  /** ms from a 4000 0000 0000 0259 payment to its dispute; null = only via controls.disputeCharge. Default 2000. */
+  disputeAfterMs?: number | null;
+  logger?: Logger | false;
+  /** JSON file that keeps state across restarts (demo mode). */
+  stateFile?: string;
+}
+
+export interface StripeEmulator {
+  url: string;
+  port: number;
+  clientOptions: { host: string; port: number; protocol: 'http' };
+  /** An SDK client pointed at the emulator; the key defaults to sk_test_emulator (or options.apiKey). */
+  client(key?: string): Stripe;
+  controls: EmulatorControls;
+  close(): Promise<void>;
+}
+
+function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dispatcher: WebhookDispatcher): { ctx: Ctx; timers: Set<NodeJS.Timeout> } {
+  const timers = new Set<NodeJS.Timeout>();
+  const ctx: Ctx = {
+    state: loadState(opts.stateFile, log),
+    fees: resolveFees(opts.fees),
+    publicUrl: '',
+    log,
+    disputeAfterMs: opts.disputeAfterMs === undefined ? 2000 : opts.disputeAfterMs,
+    emit: (type, object, emitOpts) => {
+      const event = createEvent(ctx.state, type, object, dispatcher.hasEndpoint ? 1 : 0, emitOpts);
+      dispatcher.enqueue(event);
+      return event;
+    },
+    changed: () => undefined,
+    later: (ms, fn) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, ms);
+      t.unref();
+      timers.add(t);
+    },
+  };
+  return { ctx, timers };
+}
+
+export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
+  const log = opts.logger ? opts.logger.child({ component: 'stripe-emulator' }) : undefined;
+  const dispatcher = new WebhookDispatcher(log);
+  if (opts.webhook) dispatcher.setEndpoint(opts.webhook);
+  const { ctx, timers } = createContext(opts, log, dispatcher);
+  const writer = new StateWriter(opts.stateFile, () => ctx.state, log);
+  ctx.changed = () => writer.schedule();
+  const idempotency = new IdempotencyStore();
+  const controls = createControls(ctx, dispatcher, () => {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    ctx.state = emptyState();
+    dispatcher.reset();
+    idempotency.clear();
+    ctx.changed();
+  });
+  // Disputes that were still due when the demo stopped open after restart.
+  for (const [chargeId] of ctx.state.chargeBehaviour) scheduleDispute(ctx, chargeId);
+  const app = buildServer({ logger: log, apiKey: opts.apiKey, idempotency });
+  for (const register of [registerCheckoutSessions, registerPayments, registerBalance, registerBilling, registerEvents, registerHostedCheckout]) {
+    register(app, ctx);
+  }
+  registerControlRoutes(app, controls);
+  const host = opts.host ?? '127.0.0.1';
+  await app.listen({ port: opts.port ?? 0, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
+  const clientHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${clientHost}:${port}`;
+  ctx.publicUrl = (opts.publicUrl ?? url).replace(/\/$/, '');
+  const clientOptions = { host: clientHost, port, protocol: 'http' as const };
+  return {
+    url,
+    port,
+    clientOptions,
+    client: (key = opts.apiKey ?? 'sk_test_emulator') => new Stripe(key, { ...clientOptions, maxNetworkRetries: 0 }),
+    controls,
+    close: async () => {
+      for (const t of timers) clearTimeout(t);
+      dispatcher.close();
+      await app.close();
+      await writer.flush();
+    },
+  };
+}

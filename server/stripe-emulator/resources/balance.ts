@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '../context';
+import { invalidRequest } from '../errors';
+import { expand, expandList } from '../expand';
+import { computeBalance, createPayout } from '../flows/balance';
+import { idParam, listUrl, origin, params } from '../http';
+import { newestFirst, paginate } from '../list';
+import { expandList as expandParam, metadataParam, optString, rejectUnknown, reqInt, reqString } from '../params';
+import { filtered, getOr404 } from './payments';
+
+// Balance, balance transactions and payouts: what reconciliation reads.
+export function registerBalance(app: FastifyInstance, ctx: Ctx): void {
+  const s = () => ctx.state;
+  app.get('/v1/balance', async () => computeBalance(ctx));
+  app.get('/v1/balance_transactions/:id', async (req) =>
+    expand(s(), getOr404(s().balanceTransactions, idParam(req), 'balance_transaction'), expandParam(params(req))));
+  app.get('/v1/balance_transactions', async (req) => {
+    const p = params(req);
+    let items = filtered(newestFirst(s().balanceTransactions), p, {
+      type: (t) => t.type,
+      currency: (t) => t.currency,
+      source: (t) => t.source,
+    });
+    const payout = optString(p, 'payout');
+    if (payout !== undefined) {
+      if (!s().payouts.has(payout)) throw invalidRequest(`No such payout: '${payout}'`, 'payout', 'resource_missing');
+      items = items.filter((t) => s().btPayout.get(t.id) === payout);
+    }
+    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+  });
+  app.post('/v1/payouts', async (req) => {
+    const p = params(req);
+    rejectUnknown(p, ['amount', 'currency', 'description', 'metadata', 'method', 'statement_descriptor', 'expand']);
+    const method = optString(p, 'method');
+    if (method !== undefined && method !== 'standard') throw invalidRequest('The emulator supports standard payouts only.', 'method');
+    const payout = createPayout(
+      ctx,
+      {
+        amount: reqInt(p, 'amount'),
+        currency: reqString(p, 'currency').toLowerCase(),
+        description: optString(p, 'description', 'description', 1000) ?? null,
+        metadata: metadataParam(p),
+      },
+      origin(req),
+    );
+    return expand(s(), payout, expandParam(p));
+  });
+  app.get('/v1/payouts/:id', async (req) => expand(s(), getOr404(s().payouts, idParam(req), 'payout'), expandParam(params(req))));
+  app.get('/v1/payouts', async (req) => {
+    const p = params(req);
+    const items = filtered(newestFirst(s().payouts), p, { status: (x) => x.status });
+    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+  });
+}

@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '../context';
+import { idParam, listUrl, params } from '../http';
+import { createdFilter, newestFirst, paginate } from '../list';
+import { optArray, optString } from '../params';
+import { getOr404 } from './payments';
+
+/** Stripe's `type` filter accepts one trailing wildcard, e.g. `charge.*`. */
+function typeMatcher(pattern: string): (t: string) => boolean {
+  if (pattern.endsWith('.*')) return (t) => t.startsWith(pattern.slice(0, -1));
+  return (t) => t === pattern;
+}
+
+export function registerEvents(app: FastifyInstance, ctx: Ctx): void {
+  app.get('/v1/events/:id', async (req) => getOr404(ctx.state.events, idParam(req), 'event'));
+  app.get('/v1/events', async (req) => {
+    const p = params(req);
+    const created = createdFilter(p);
+    const one = optString(p, 'type');
+    const many = (optArray(p, 'types') ?? []).map(String);
+    const matchers = [...(one ? [one] : []), ...many].map(typeMatcher);
+    const items = newestFirst(ctx.state.events).filter(
+      (e) => created(e.created) && (matchers.length === 0 || matchers.some((m) => m(e.type))),
+    );
+    return paginate(items, p, listUrl(req));
+  });
+}

@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import type Stripe from 'stripe';
+import type { Ctx } from '../context';
+import { invalidRequest, resourceMissing } from '../errors';
+import { expand, expandList } from '../expand';
+import type { FormObject } from '../form';
+import { createRefund } from '../flows/refund';
+import { idParam, listUrl, origin, params } from '../http';
+import { createdFilter, newestFirst, paginate } from '../list';
+import { expandList as expandParam, metadataParam, optInt, optString, rejectUnknown } from '../params';
+
+const REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
+
+export function getOr404<T>(map: Map<string, T>, id: string, name: string): T {
+  const found = map.get(id);
+  if (!found) throw resourceMissing(name, id);
+  return found;
+}
+
+export function filtered<T extends { created: number }>(items: T[], p: FormObject, fields: Record<string, (x: T) => unknown>): T[] {
+  const created = createdFilter(p);
+  let out = items.filter((x) => created(x.created));
+  for (const [key, get] of Object.entries(fields)) {
+    const want = optString(p, key);
+    if (want !== undefined) out = out.filter((x) => get(x) === want);
+  }
+  return out;
+}
+
+// PaymentIntents, Charges, Refunds and Disputes: reads, plus refund creation.
+export function registerPayments(app: FastifyInstance, ctx: Ctx): void {
+  const s = () => ctx.state;
+  app.get('/v1/payment_intents/:id', async (req) =>
+    expand(s(), getOr404(s().paymentIntents, idParam(req), 'payment_intent'), expandParam(params(req))));
+  app.get('/v1/charges/:id', async (req) => expand(s(), getOr404(s().charges, idParam(req), 'charge'), expandParam(params(req))));
+  app.get('/v1/charges', async (req) => {
+    const p = params(req);
+    const items = filtered(newestFirst(s().charges), p, { payment_intent: (c) => c.payment_intent, customer: (c) => c.customer });
+    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+  });
+  app.get('/v1/refunds/:id', async (req) => expand(s(), getOr404(s().refunds, idParam(req), 'refund'), expandParam(params(req))));
+  app.get('/v1/refunds', async (req) => {
+    const p = params(req);
+    const items = filtered(newestFirst(s().refunds), p, { charge: (r) => r.charge, payment_intent: (r) => r.payment_intent });
+    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+  });
+  app.post('/v1/refunds', async (req) => {
+    const p = params(req);
+    rejectUnknown(p, ['charge', 'payment_intent', 'amount', 'metadata', 'reason', 'expand']);
+    const reason = optString(p, 'reason');
+    if (reason !== undefined && !(REASONS as readonly string[]).includes(reason)) {
+      throw invalidRequest(`Invalid reason: must be one of ${REASONS.join(', ')}`, 'reason');
+    }
+    const refund = createRefund(
+      ctx,
+      {
+        charge: optString(p, 'charge'),
+        paymentIntent: optString(p, 'payment_intent'),
+        amount: optInt(p, 'amount'),
+        metadata: metadataParam(p),
+        reason: (reason ?? null) as Stripe.Refund.Reason | null,
+      },
+      origin(req),
+    );
+    return expand(s(), refund, expandParam(p));
+  });
+  app.get('/v1/disputes/:id', async (req) => expand(s(), getOr404(s().disputes, idParam(req), 'dispute'), expandParam(params(req))));
+  app.get('/v1/disputes', async (req) => {
+    const p = params(req);
+    const items = filtered(newestFirst(s().disputes), p, { charge: (d) => d.charge, payment_intent: (d) => d.payment_intent });
+    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+  });
+}

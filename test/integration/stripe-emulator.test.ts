@@ -1,0 +1,451 @@
+import Stripe from 'stripe';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
+import { startReceiver, submitCheckoutForm, type Receiver } from '../../server/stripe-emulator/testing';
+
+const SECRET = 'whsec_emulator_test_secret';
+let emu: StripeEmulator;
+let stripe: Stripe;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  emu = await startStripeEmulator({ webhook: { url: receiver.url, secret: SECRET, baseDelayMs: 10, maxAttempts: 4 }, disputeAfterMs: 50 });
+  stripe = emu.client();
+});
+
+afterAll(async () => {
+  await emu.close();
+  await receiver.close();
+});
+
+beforeEach(async () => {
+  await emu.controls.flush();
+  emu.controls.reset();
+  receiver.reset();
+});
+
+async function createPaymentSession(currency: string, unitAmount: number, extra: Partial<Stripe.Checkout.SessionCreateParams> = {}) {
+  return stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [{ price_data: { currency, unit_amount: unitAmount, product_data: { name: 'Brick for the union hall' } }, quantity: 1 }],
+    success_url: 'https://give.example.org/thanks?session={CHECKOUT_SESSION_ID}',
+    cancel_url: 'https://give.example.org/appeal',
+    metadata: { appeal: 'buck-a-brick' },
+    payment_intent_data: { metadata: { appeal: 'buck-a-brick' } },
+    ...extra,
+  });
+}
+
+async function deliveredEvents(): Promise<Stripe.Event[]> {
+  await emu.controls.flush();
+  return receiver.received.map((r) => stripe.webhooks.constructEvent(r.body, r.signature, SECRET));
+}
+
+describe('payment-mode checkout through the hosted form', () => {
+  // Fees are computed in each currency's smallest unit: zero-, two- and three-decimal currencies must all come out exact.
+  it.each([
+    { currency: 'usd', amount: 2500, fee: 103, shown: '$25.00' },
+    { currency: 'jpy', amount: 3000, fee: 87, shown: '¥3,000' },
+    { currency: 'kwd', amount: 1500, fee: 44, shown: 'KWD 1.500' },
+  ])('pays $currency $amount with 4242 and records amount, fee and net', async ({ currency, amount, fee, shown }) => {
+    const session = await createPaymentSession(currency, amount);
+    expect(session.url).toMatch(/\/checkout\/cs_test_/);
+    const page = await fetch(session.url!);
+    const html = await page.text();
+    expect(html).toContain('Stripe emulator — test mode');
+    expect(html.replace(/\u00a0/g, ' ')).toContain(`Pay ${shown}`);
+
+    const res = await submitCheckoutForm(session.url!, { card_number: '4242 4242 4242 4242' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`https://give.example.org/thanks?session=${session.id}`);
+
+    const paid = await stripe.checkout.sessions.retrieve(session.id, { expand: ['payment_intent.latest_charge.balance_transaction'] });
+    expect(paid).toMatchObject({ status: 'complete', payment_status: 'paid', amount_total: amount, currency });
+    const pi = paid.payment_intent as Stripe.PaymentIntent;
+    expect(pi).toMatchObject({ status: 'succeeded', amount, amount_received: amount, metadata: { appeal: 'buck-a-brick' } });
+    const charge = pi.latest_charge as Stripe.Charge;
+    expect(charge).toMatchObject({ paid: true, status: 'succeeded', amount, currency });
+    const bt = charge.balance_transaction as Stripe.BalanceTransaction;
+    expect(bt).toMatchObject({ type: 'charge', amount, fee, net: amount - fee, currency, status: 'pending' });
+
+    const types = (await deliveredEvents()).map((e) => e.type);
+    expect(types).toEqual(['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed']);
+  });
+
+  // A card number reaches the app nowhere, and a typo must be reported next to its field, accessibly.
+  it('re-renders the form with field errors and never echoes the card number', async () => {
+    const session = await createPaymentSession('usd', 500);
+    const res = await submitCheckoutForm(session.url!, { card_number: '4242 4242 4242 4241', card_expiry: '13/20', card_cvc: '1' });
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    expect(html).toContain('role="alert"');
+    expect(html).toContain('Your card number is invalid.');
+    expect(html).toContain('aria-describedby="card_expiry-error"');
+    expect(html).not.toContain('4241');
+    expect((await stripe.checkout.sessions.retrieve(session.id)).status).toBe('open');
+  });
+
+  // A declined card must leave the session payable and emit only failure events, so the ledger posts nothing.
+  it('declines 4000 0000 0000 0002, keeps the session open, and a retry with 4242 pays', async () => {
+    const session = await createPaymentSession('usd', 2500);
+    const res = await submitCheckoutForm(session.url!, { card_number: '4000 0000 0000 0002' });
+    expect(res.status).toBe(402);
+    expect(await res.text()).toContain('Your card was declined.');
+    const open = await stripe.checkout.sessions.retrieve(session.id);
+    expect(open.status).toBe('open');
+    let types = (await deliveredEvents()).map((e) => e.type);
+    expect(types).toContain('payment_intent.payment_failed');
+    expect(types).not.toContain('charge.succeeded');
+    expect(types).not.toContain('checkout.session.completed');
+
+    expect((await submitCheckoutForm(session.url!, { card_number: '4242424242424242' })).status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(session.id);
+    expect(done.payment_intent).toBe(open.payment_intent);
+    types = (await deliveredEvents()).map((e) => e.type);
+    expect(types.filter((t) => t === 'checkout.session.completed')).toHaveLength(1);
+  });
+});
+
+describe('webhooks', () => {
+  // The app verifies with the SDK: every delivery must pass constructEvent and a tampered body must fail.
+  it('signs every delivery as Stripe does', async () => {
+    const session = await createPaymentSession('usd', 1000);
+    emu.controls.payCheckoutSession(session.id, '4242 4242 4242 4242');
+    const events = await deliveredEvents();
+    expect(events.length).toBe(4);
+    for (const e of events) {
+      expect(e).toMatchObject({ object: 'event', api_version: Stripe.API_VERSION, livemode: false, pending_webhooks: 1 });
+    }
+    const completed = events.find((e) => e.type === 'checkout.session.completed') as Stripe.CheckoutSessionCompletedEvent;
+    expect(completed.data.object.id).toBe(session.id);
+    const first = receiver.received[0]!;
+    const tampered = first.body.replace('"livemode": false', '"livemode": true');
+    expect(() => stripe.webhooks.constructEvent(tampered, first.signature, SECRET)).toThrow(Stripe.errors.StripeSignatureVerificationError);
+    expect(() => stripe.webhooks.constructEvent(first.body, first.signature, 'whsec_wrong')).toThrow();
+  });
+
+  // Stripe may deliver an event more than once and in any order; the app's inbox must cope with both.
+  it('delivers each event N times in shuffled order when asked', async () => {
+    emu.controls.setDelivery({ times: 3, shuffle: true });
+    const session = await createPaymentSession('usd', 1000);
+    emu.controls.payCheckoutSession(session.id);
+    const events = await deliveredEvents();
+    const counts = new Map<string, number>();
+    for (const e of events) counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
+    expect(counts.size).toBe(4);
+    expect([...counts.values()]).toEqual([3, 3, 3, 3]);
+  });
+
+  // An endpoint that is down or failing must still get every event once it recovers.
+  it('retries with back-off while the endpoint answers 500, then succeeds', async () => {
+    receiver.script([500, 503]);
+    const customer = await stripe.customers.create({ email: 'ada@example.org' });
+    await emu.controls.flush();
+    const log = emu.controls.deliveries.filter((d) => d.eventId !== undefined);
+    expect(log.map((d) => [d.attempt, d.status, d.ok])).toEqual([
+      [1, 500, false],
+      [2, 503, false],
+      [3, 200, true],
+    ]);
+    const event = stripe.webhooks.constructEvent(receiver.received[2]!.body, receiver.received[2]!.signature, SECRET);
+    expect((event.data.object as Stripe.Customer).id).toBe(customer.id);
+  });
+
+  // Retries are bounded: a dead endpoint must not keep the emulator busy forever.
+  it('gives up after maxAttempts', async () => {
+    receiver.script([500, 500, 500, 500, 500]);
+    await stripe.customers.create({ email: 'ada@example.org' });
+    await emu.controls.flush();
+    expect(emu.controls.deliveries).toHaveLength(4);
+    expect(emu.controls.deliveries.at(-1)).toMatchObject({ gaveUp: true, ok: false });
+  });
+});
+
+describe('disputes', () => {
+  // 0259 payments are disputed on their own; a won dispute must reinstate both amount and fee.
+  it('opens a dispute for 4000 0000 0000 0259 and closes it as won', async () => {
+    const session = await createPaymentSession('usd', 2500);
+    emu.controls.payCheckoutSession(session.id, '4000 0000 0000 0259');
+    let disputeEvent: Stripe.Event | undefined;
+    for (let i = 0; i < 50 && !disputeEvent; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      disputeEvent = (await stripe.events.list({ type: 'charge.dispute.created' })).data[0];
+    }
+    const dispute = disputeEvent!.data.object as Stripe.Dispute;
+    expect(dispute).toMatchObject({ amount: 2500, status: 'needs_response', reason: 'fraudulent' });
+    const withdrawal = dispute.balance_transactions[0]!;
+    expect(withdrawal).toMatchObject({ type: 'adjustment', amount: -2500, fee: 1500, net: -4000 });
+
+    emu.controls.closeDispute(dispute.id, 'won');
+    const won = await stripe.disputes.retrieve(dispute.id);
+    expect(won.status).toBe('won');
+    expect(won.balance_transactions[1]).toMatchObject({ type: 'adjustment', amount: 2500, fee: -1500, net: 4000 });
+    const types = (await deliveredEvents()).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['charge.dispute.created', 'charge.dispute.funds_reinstated', 'charge.dispute.closed']));
+  });
+
+  // A lost dispute keeps the withdrawal: no reinstating balance transaction may appear.
+  it('closes a dispute opened by the control as lost without moving money back', async () => {
+    const session = await createPaymentSession('eur', 4000);
+    const paid = emu.controls.payCheckoutSession(session.id);
+    const pi = await stripe.paymentIntents.retrieve(String(paid.payment_intent));
+    const dispute = emu.controls.disputeCharge(String(pi.latest_charge));
+    emu.controls.closeDispute(dispute.id, 'lost');
+    const lost = await stripe.disputes.retrieve(dispute.id);
+    expect(lost.status).toBe('lost');
+    expect(lost.balance_transactions).toHaveLength(1);
+    const adjustments = await stripe.balanceTransactions.list({ type: 'adjustment' });
+    expect(adjustments.data).toHaveLength(1);
+    const closed = (await deliveredEvents()).filter((e) => e.type === 'charge.dispute.closed');
+    expect((closed[0]!.data.object as Stripe.Dispute).status).toBe('lost');
+  });
+});
+
+describe('refunds', () => {
+  // Treasurers refund in parts; each part is its own negative balance transaction and the charge tracks the total.
+  it('refunds partially by payment_intent, then the rest by charge, then refuses more', async () => {
+    const session = await createPaymentSession('usd', 2500);
+    const pi = String(emu.controls.payCheckoutSession(session.id).payment_intent);
+    const part = await stripe.refunds.create({ payment_intent: pi, amount: 1000, metadata: { reason_note: 'duplicate gift' } });
+    expect(part).toMatchObject({ amount: 1000, status: 'succeeded', metadata: { reason_note: 'duplicate gift' } });
+    const chargeId = String(part.charge);
+    expect(await stripe.charges.retrieve(chargeId)).toMatchObject({ amount_refunded: 1000, refunded: false });
+
+    const rest = await stripe.refunds.create({ charge: chargeId });
+    expect(rest.amount).toBe(1500);
+    expect(await stripe.charges.retrieve(chargeId)).toMatchObject({ amount_refunded: 2500, refunded: true });
+    const bt = await stripe.balanceTransactions.retrieve(String(rest.balance_transaction));
+    expect(bt).toMatchObject({ type: 'refund', amount: -1500, fee: 0, net: -1500 });
+
+    await expect(stripe.refunds.create({ charge: chargeId, amount: 1 })).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      code: 'charge_already_refunded',
+    });
+    const types = (await deliveredEvents()).map((e) => e.type);
+    expect(types.filter((t) => t === 'charge.refunded')).toHaveLength(2);
+    expect(types.filter((t) => t === 'refund.created')).toHaveLength(2);
+  });
+});
+
+describe('subscriptions and test clocks', () => {
+  // Monthly giving: each month must produce a paid invoice carrying the subscription's metadata, and a charge.
+  it('renews three times when the clock is advanced three months', async () => {
+    const start = Math.floor(Date.UTC(2026, 0, 31, 12) / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+    const customer = await stripe.customers.create({ email: 'monthly@example.org', test_clock: clock.id });
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: customer.id,
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Monthly' } }, quantity: 1 }],
+      subscription_data: { metadata: { appeal: 'strike-fund' } },
+      success_url: 'https://give.example.org/thanks',
+    });
+    expect((await submitCheckoutForm(session.url!, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
+    const completed = await stripe.checkout.sessions.retrieve(session.id);
+    let sub = await stripe.subscriptions.retrieve(String(completed.subscription));
+    expect(sub).toMatchObject({ status: 'active', metadata: { appeal: 'strike-fund' }, test_clock: clock.id });
+
+    for (let month = 0; month < 3; month++) {
+      const end = sub.items.data[0]!.current_period_end;
+      const advanced = await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: end + 60 });
+      expect(advanced.status).toBe('ready');
+      sub = await stripe.subscriptions.retrieve(sub.id);
+    }
+    expect(new Date(sub.items.data[0]!.current_period_start * 1000).toISOString()).toBe('2026-04-30T12:00:00.000Z');
+    const invoices = await stripe.invoices.list({ subscription: sub.id });
+    expect(invoices.data).toHaveLength(4);
+    for (const invoice of invoices.data) {
+      expect(invoice).toMatchObject({ status: 'paid', amount_paid: 1000 });
+      expect(invoice.parent?.subscription_details).toMatchObject({ subscription: sub.id, metadata: { appeal: 'strike-fund' } });
+    }
+    const withPayments = await stripe.invoices.retrieve(invoices.data[0]!.id, { expand: ['payments'] });
+    expect(withPayments.payments?.data[0]?.payment.payment_intent).toMatch(/^pi_/);
+    const types = (await deliveredEvents()).map((e) => e.type);
+    expect(types.filter((t) => t === 'invoice.paid')).toHaveLength(4);
+    const at = (t: Stripe.Event.Type) => types.indexOf(t);
+    expect(at('customer.subscription.created')).toBeLessThan(at('invoice.paid'));
+    expect(at('invoice.paid')).toBeLessThan(at('invoice.payment_succeeded'));
+    expect(at('invoice.payment_succeeded')).toBeLessThan(at('checkout.session.completed'));
+    expect((await stripe.balanceTransactions.list({ type: 'charge' })).data).toHaveLength(4);
+  });
+
+  // Stripe refuses to skip more than two billing periods at once; tests written here must also work there.
+  it('refuses to advance a clock more than two intervals', async () => {
+    const start = Math.floor(Date.UTC(2026, 2, 1) / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+    const customer = await stripe.customers.create({ test_clock: clock.id });
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: customer.id,
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'M' } }, quantity: 1 }],
+    });
+    emu.controls.payCheckoutSession(session.id);
+    await expect(
+      stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + 100 * 86_400 }),
+    ).rejects.toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+  });
+
+  // Cancelling at period end must stop renewals at that boundary and emit customer.subscription.deleted.
+  it('cancels at period end when the clock passes it', async () => {
+    const start = Math.floor(Date.UTC(2026, 5, 1) / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+    const customer = await stripe.customers.create({ test_clock: clock.id });
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: customer.id,
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'M' } }, quantity: 1 }],
+    });
+    const subId = String(emu.controls.payCheckoutSession(session.id).subscription);
+    const updated = await stripe.subscriptions.update(subId, { cancel_at_period_end: true });
+    expect(updated.cancel_at).toBe(updated.items.data[0]!.current_period_end);
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: updated.items.data[0]!.current_period_end + 10 });
+    expect((await stripe.subscriptions.retrieve(subId)).status).toBe('canceled');
+    expect((await stripe.invoices.list({ subscription: subId })).data).toHaveLength(1);
+  });
+});
+
+describe('subscription cancellation', () => {
+  // A member who stops monthly giving is cancelled at once; the app learns it from customer.subscription.deleted.
+  it('cancels immediately with DELETE', async () => {
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer_email: 'leaving@example.org',
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'M' } }, quantity: 1 }],
+    });
+    const subId = String(emu.controls.payCheckoutSession(session.id).subscription);
+    const canceled = await stripe.subscriptions.cancel(subId);
+    expect(canceled).toMatchObject({ id: subId, status: 'canceled' });
+    expect(canceled.ended_at).not.toBeNull();
+    expect((await stripe.customers.retrieve(String(canceled.customer))) as Stripe.Customer).toMatchObject({ email: 'leaving@example.org' });
+    const types = (await deliveredEvents()).map((e) => e.type);
+    expect(types.at(-1)).toBe('customer.subscription.deleted');
+  });
+});
+
+describe('balance and payouts', () => {
+  // Reconciliation matches payouts to the balance transactions they paid; insufficient funds must be refused.
+  it('moves funds to available, refuses an oversized payout, pays one that fits', async () => {
+    const session = await createPaymentSession('usd', 2500);
+    emu.controls.payCheckoutSession(session.id);
+    expect((await stripe.balance.retrieve()).pending.find((b) => b.currency === 'usd')?.amount).toBe(2397);
+    await expect(stripe.payouts.create({ amount: 100, currency: 'usd' })).rejects.toMatchObject({ code: 'balance_insufficient' });
+
+    emu.controls.makeFundsAvailable();
+    expect((await stripe.balance.retrieve()).available.find((b) => b.currency === 'usd')?.amount).toBe(2397);
+    const payout = await stripe.payouts.create({ amount: 2397, currency: 'usd' });
+    expect(payout.status).toBe('pending');
+    const paidOut = await stripe.balanceTransactions.list({ payout: payout.id });
+    expect(paidOut.data.map((t) => [t.type, t.amount]).sort()).toEqual([['charge', 2500], ['payout', -2397]]);
+    emu.controls.payPayouts();
+    expect((await stripe.payouts.retrieve(payout.id)).status).toBe('paid');
+    const types = (await deliveredEvents()).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['balance.available', 'payout.created', 'payout.paid']));
+  });
+
+  // Lists must paginate like Stripe's so the reconciliation job's auto-pagination terminates.
+  it('paginates balance transactions newest first with starting_after and created[gte]', async () => {
+    for (const amount of [1000, 2000, 3000]) emu.controls.payCheckoutSession((await createPaymentSession('usd', amount)).id);
+    const page1 = await stripe.balanceTransactions.list({ limit: 2 });
+    expect(page1).toMatchObject({ object: 'list', has_more: true, url: '/v1/balance_transactions' });
+    expect(page1.data.map((t) => t.amount)).toEqual([3000, 2000]);
+    const page2 = await stripe.balanceTransactions.list({ limit: 2, starting_after: page1.data[1]!.id });
+    expect(page2.data.map((t) => t.amount)).toEqual([1000]);
+    expect(page2.has_more).toBe(false);
+    const all: number[] = [];
+    for await (const t of stripe.balanceTransactions.list({ limit: 1, created: { gte: page1.data[0]!.created - 5 } })) all.push(t.amount);
+    expect(all).toEqual([3000, 2000, 1000]);
+  });
+});
+
+describe('API contract', () => {
+  // The SDK retries with the same Idempotency-Key; a replay must not create a second session.
+  it('replays the same response for the same key and refuses the key with other parameters', async () => {
+    const params: Stripe.Checkout.SessionCreateParams = {
+      mode: 'payment',
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 700, product_data: { name: 'Brick' } }, quantity: 1 }],
+      success_url: 'https://give.example.org/thanks',
+    };
+    const a = await stripe.checkout.sessions.create(params, { idempotencyKey: 'appeal-1-donation-7' });
+    const b = await stripe.checkout.sessions.create(params, { idempotencyKey: 'appeal-1-donation-7' });
+    expect(b.id).toBe(a.id);
+    expect((await stripe.checkout.sessions.list()).data).toHaveLength(1);
+    const other = { ...params, line_items: [{ ...params.line_items![0]!, quantity: 2 }] };
+    await expect(stripe.checkout.sessions.create(other, { idempotencyKey: 'appeal-1-donation-7' })).rejects.toBeInstanceOf(
+      Stripe.errors.StripeIdempotencyError,
+    );
+  });
+
+  // A wrong or missing key must fail like Stripe's 401, which the SDK maps to StripeAuthenticationError.
+  it('rejects missing and invalid API keys with 401', async () => {
+    const bad = new Stripe('sk_live_not_for_the_emulator', { ...emu.clientOptions, maxNetworkRetries: 0 });
+    await expect(bad.balance.retrieve()).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+    const res = await fetch(`${emu.url}/v1/balance`);
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    expect(body.error.type).toBe('invalid_request_error');
+  });
+
+  // The app tells "not found" apart from other failures by the SDK error class and code.
+  it('answers unknown ids with 404 resource_missing', async () => {
+    const err = await stripe.checkout.sessions.retrieve('cs_test_nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(err).toMatchObject({ statusCode: 404, code: 'resource_missing', param: 'id' });
+    await expect(stripe.charges.retrieve('ch_nope')).rejects.toMatchObject({ code: 'resource_missing' });
+  });
+
+  // Bad parameters must name the exact bracket path, as Stripe does, so integration bugs are obvious.
+  it('reports missing and non-integer parameters by their full path', async () => {
+    const bad = {
+      mode: 'payment',
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 'ten' as unknown as number, product_data: { name: 'x' } }, quantity: 1 }],
+    } satisfies Stripe.Checkout.SessionCreateParams;
+    await expect(stripe.checkout.sessions.create(bad)).rejects.toMatchObject({
+      code: 'parameter_invalid_integer',
+      param: 'line_items[0][price_data][unit_amount]',
+    });
+    await expect(stripe.checkout.sessions.create({ mode: 'payment' })).rejects.toMatchObject({ code: 'parameter_missing', param: 'line_items' });
+    await expect(
+      stripe.checkout.sessions.create({ ...bad, bogus: 1 } as unknown as Stripe.Checkout.SessionCreateParams),
+    ).rejects.toMatchObject({ code: 'parameter_unknown' });
+  });
+
+  // Expired sessions must stop accepting payment, both by API and on the hosted page.
+  it('expires an open session', async () => {
+    const session = await createPaymentSession('usd', 500);
+    const expired = await stripe.checkout.sessions.expire(session.id);
+    expect(expired).toMatchObject({ status: 'expired', url: null });
+    const res = await submitCheckoutForm(session.url!, { card_number: '4242424242424242' });
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain('expired');
+  });
+
+  // A separate process (e2e, demo) drives the emulator through HTTP controls only.
+  it('exposes the controls over HTTP', async () => {
+    const session = await createPaymentSession('usd', 900);
+    const post = (path: string, body?: unknown) =>
+      fetch(`${emu.url}/_emulator/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) });
+    const declined = await post(`checkout/sessions/${session.id}/pay`, { card: '4000 0000 0000 0002' });
+    expect(declined.status).toBe(402);
+    expect(((await declined.json()) as { error: { code: string } }).error.code).toBe('card_declined');
+    const paid = await post(`checkout/sessions/${session.id}/pay`, { card: '4242 4242 4242 4242' });
+    expect(((await paid.json()) as Stripe.Checkout.Session).status).toBe('complete');
+    expect((await post('funds/available')).status).toBe(200);
+    expect((await post('flush')).status).toBe(200);
+    const log = (await (await fetch(`${emu.url}/_emulator/deliveries`)).json()) as { data: unknown[] };
+    expect(log.data.length).toBeGreaterThan(0);
+    expect((await post('delivery', { times: 0 })).status).toBe(400);
+  });
+
+  // Events are the audit trail the app can re-read: filter by type (with wildcard) and by time.
+  it('lists events by type and creation time', async () => {
+    const session = await createPaymentSession('usd', 1200);
+    emu.controls.payCheckoutSession(session.id);
+    const charges = await stripe.events.list({ type: 'charge.*' });
+    expect(charges.data.map((e) => e.type)).toEqual(['charge.succeeded']);
+    const recent = await stripe.events.list({ created: { gte: Math.floor(Date.now() / 1000) - 60 }, limit: 100 });
+    expect(recent.data.map((e) => e.type)).toEqual(['checkout.session.completed', 'payment_intent.succeeded', 'charge.succeeded', 'payment_intent.created']);
+    const one = await stripe.events.retrieve(recent.data[0]!.id);
+    expect(one.type).toBe('checkout.session.completed');
+  });
+});
