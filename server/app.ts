@@ -12,11 +12,16 @@ import { healthRoutes } from './health/routes';
 import { appealRoutes } from './appeals/routes';
 import { ledgerRoutes } from './ledger/routes';
 import { webPlugin } from './web';
+import { paymentRoutes } from './payments/routes';
+import { stripeWebhookRoutes } from './payments/webhook';
+import type { StripeSetup } from './payments/stripe-client';
 import { errorBody } from './errors';
 
 export interface AppDeps {
   config: Config;
   database: Database;
+  /** Stripe (or the emulator) and the webhook signing secret; without it no payment routes. */
+  stripe?: StripeSetup;
   /** Where logs go (stdout by default); tests pass a stream to read them. */
   logStream?: NodeJS.WritableStream;
 }
@@ -63,6 +68,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appealRoutes);
   // Treasurer-only once roles exist; until then only the embedded demo exposes the ledger.
   if (deps.config.embedded) await app.register(ledgerRoutes);
+  if (deps.stripe) {
+    await app.register(stripeWebhookRoutes, { stripe: deps.stripe.client, webhookSecret: deps.stripe.webhookSecret });
+    await app.register(paymentRoutes, {
+      stripe: deps.stripe.client,
+      publicUrl: deps.config.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${deps.config.PORT}`,
+      treasurerRoutes: deps.config.embedded,
+    });
+  }
   app.all('/api/*', { schema: { hide: true } }, async (req, reply) =>
     reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)),
   );

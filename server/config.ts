@@ -44,7 +44,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^whsec_[A-Za-z0-9_]+$/, { error: 'must be a Stripe webhook signing secret, e.g. whsec_…' })
     .optional(),
-  STRIPE_EMULATOR_PORT: port(12111),
+  /** 0 picks a free port (tests). */
+  STRIPE_EMULATOR_PORT: z.coerce.number({ error: 'must be a whole number, e.g. 12111' }).int().min(0).max(65535).default(12111),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -1,20 +1,30 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client';
 import type { Config } from './config';
+import type { StripeSetup } from './payments/stripe-client';
+import { startPoster } from './payments/poster';
 
 export interface RunningJobs {
+  /** Nudges the jobs that wait for new work (a webhook just stored an event). */
+  wake(): void;
   stop(): Promise<void>;
 }
 
-type Job = (deps: { database: Database; config: Config; log: FastifyBaseLogger }) => RunningJobs;
+type Job = (deps: { database: Database; config: Config; log: FastifyBaseLogger; stripe?: StripeSetup }) => RunningJobs | undefined;
 
 /**
  * Background work (posting Stripe events to the ledger, scheduled jobs). It runs inside the app
  * process by default (RUN_WORKER=true) and in Fly's `worker` process group at scale.
  */
-export const jobs: Job[] = [];
+export const jobs: Job[] = [
+  // The poster: Stripe events from the inbox into the ledger.
+  ({ database, stripe, log }) => (stripe ? startPoster({ db: database.db, stripe: stripe.client, log }) : undefined),
+];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {
-  const running = jobs.map((job) => job(deps));
-  return { stop: async () => void (await Promise.all(running.map((r) => r.stop()))) };
+  const running = jobs.map((job) => job(deps)).filter((r): r is RunningJobs => r !== undefined);
+  return {
+    wake: () => running.forEach((r) => r.wake()),
+    stop: async () => void (await Promise.all(running.map((r) => r.stop()))),
+  };
 }

@@ -3,11 +3,14 @@ import { openDatabase, type Database } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import { buildApp } from './app';
 import { startJobs } from './jobs';
+import { setUpStripe } from './payments/setup';
+import type { StripeEmulator } from './stripe-emulator/index';
 import type { Config } from './config';
 
 export interface RunningServer {
   app: FastifyInstance;
   database: Database;
+  emulator?: StripeEmulator;
   url: string;
   stop(): Promise<void>;
 }
@@ -16,23 +19,26 @@ export interface RunningServer {
 export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX });
   await database.migrate();
-  const app = await buildApp({ config, database });
+  const { stripe, emulator } = await setUpStripe(config);
+  const app = await buildApp({ config, database, stripe });
   if (config.seedDemo) {
     const { seeded } = await seedDemoData(database.db);
     if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
   }
   const url = await app.listen({ port: config.PORT, host: config.HOST });
-  const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log }) : undefined;
+  const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log, stripe }) : undefined;
+  app.notifyStripeEventReceived = () => jobs?.wake();
   app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await app.close();
       await jobs?.stop();
+      await emulator?.close();
       await database.close();
     })());
   if (opts.handleSignals !== false) installShutdown(app, stop, config.SHUTDOWN_GRACE_MS);
-  return { app, database, url, stop };
+  return { app, database, emulator, url, stop };
 }
 
 // Finish in-flight requests on SIGTERM/SIGINT (Fly sends SIGINT), then exit; give up after the grace.

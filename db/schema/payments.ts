@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, char, check, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { appeals } from './appeals';
+
+export const stripeEventStatus = pgEnum('stripe_event_status', ['pending', 'processed', 'ignored', 'parked']);
+
+// The webhook inbox: the event id is the key, so a repeat delivery is a no-op. The poster drains
+// pending rows in batches (FOR UPDATE SKIP LOCKED) and parks an event that keeps failing.
+export const stripeEvents = pgTable(
+  'stripe_events',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    apiVersion: text('api_version'),
+    stripeCreatedAt: timestamp('stripe_created_at', { withTimezone: true }).notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: stripeEventStatus('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [index('stripe_events_pending_idx').on(t.nextAttemptAt, t.stripeCreatedAt).where(sql`${t.status} = 'pending'`)],
+);
+
+export const donationStatus = pgEnum('donation_status', [
+  'pending',
+  'succeeded',
+  'partially_refunded',
+  'refunded',
+  'disputed',
+  'failed',
+  'canceled',
+]);
+export const donationFrequency = pgEnum('donation_frequency', ['one_off', 'monthly']);
+export const messageStatus = pgEnum('message_status', ['none', 'pending', 'approved', 'hidden']);
+
+// One gift (one charge). A monthly gift's renewals are donations of their own, linked by
+// subscription id. Personal data is only what a receipt and the donor wall need.
+export const donations = pgTable(
+  'donations',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    appealId: uuid('appeal_id').notNull().references(() => appeals.id),
+    currency: char('currency', { length: 3 }).notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    coverFeesMinor: bigint('cover_fees_minor', { mode: 'bigint' }).notNull().default(sql`0`),
+    feeMinor: bigint('fee_minor', { mode: 'bigint' }),
+    refundedMinor: bigint('refunded_minor', { mode: 'bigint' }).notNull().default(sql`0`),
+    frequency: donationFrequency('frequency').notNull().default('one_off'),
+    status: donationStatus('status').notNull().default('pending'),
+    donorName: text('donor_name'),
+    donorEmail: text('donor_email'),
+    anonymous: boolean('anonymous').notNull().default(false),
+    message: text('message'),
+    messageStatus: messageStatus('message_status').notNull().default('none'),
+    locale: text('locale').notNull().default('en'),
+    requestKey: text('request_key').notNull(),
+    checkoutSessionId: text('checkout_session_id'),
+    paymentIntentId: text('payment_intent_id'),
+    chargeId: text('charge_id'),
+    subscriptionId: text('subscription_id'),
+    invoiceId: text('invoice_id'),
+    parentDonationId: uuid('parent_donation_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    succeededAt: timestamp('succeeded_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('donations_request_key_idx').on(t.requestKey),
+    uniqueIndex('donations_checkout_session_idx').on(t.checkoutSessionId),
+    uniqueIndex('donations_charge_idx').on(t.chargeId),
+    uniqueIndex('donations_invoice_idx').on(t.invoiceId),
+    index('donations_appeal_idx').on(t.appealId, t.createdAt),
+    index('donations_subscription_idx').on(t.subscriptionId),
+    check('donations_amount_positive', sql`${t.amountMinor} > 0`),
+    check('donations_refund_within_amount', sql`${t.refundedMinor} >= 0 AND ${t.refundedMinor} <= ${t.amountMinor} + ${t.coverFeesMinor}`),
+  ],
+);
+
+// Who has given to an appeal, for the donor count: one row per appeal and donor (a hash of the
+// email, never the address itself), so counting stays one insert per gift on a viral appeal.
+export const appealDonors = pgTable(
+  'appeal_donors',
+  {
+    appealId: uuid('appeal_id').notNull().references(() => appeals.id),
+    donorKey: text('donor_key').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.appealId, t.donorKey] })],
+);
+
+// Mail waiting to be sent: read on the dev mail page in embedded mode, sent by SMTP in production.
+export const outboxEmails = pgTable(
+  'outbox_emails',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    dedupeKey: text('dedupe_key').notNull(),
+    toAddress: text('to_address').notNull(),
+    subject: text('subject').notNull(),
+    textBody: text('text_body').notNull(),
+    kind: text('kind').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('outbox_emails_dedupe_idx').on(t.dedupeKey)],
+);
+
+export type StripeEventRow = typeof stripeEvents.$inferSelect;
+export type Donation = typeof donations.$inferSelect;
+export type NewDonation = typeof donations.$inferInsert;

@@ -1,0 +1,96 @@
+import { and, eq } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { Tx } from '../../../db/client';
+import { donations, type Donation } from '../../../db/schema/index';
+import { accountIds, chart } from '../chart';
+import { appealOf, donationById, queueReceipt } from '../donations-store';
+import { applyProgress } from '../progress';
+import { chargeAmounts, idOf, type ChargeAmounts } from './amounts';
+import type { Handler, HandlerDeps, Plan } from './types';
+
+/**
+ * A gift received. Posting (10.00 USD, fee 0.59): debit stripe:pending 9.41, debit fees:stripe
+ * 0.59, credit appeal:<id> 10.00 — the appeal shows 10.00 raised and 9.41 net.
+ */
+async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, linkInvoice?: string): Promise<Plan> {
+  const appeal = await appealOf(deps.db, donation.appealId);
+  const [pending, fees, appealAccount] = await accountIds(deps.db, [
+    chart.stripePending(paid.currency),
+    chart.feesStripe(paid.currency),
+    chart.appeal(appeal.id, paid.currency, appeal.organizationId),
+  ]);
+  const entries = [
+    { accountId: pending!, amountMinor: paid.netMinor },
+    { accountId: fees!, amountMinor: paid.feeMinor },
+    { accountId: appealAccount!, amountMinor: -paid.grossMinor },
+  ].filter((e) => e.amountMinor !== 0n);
+  return {
+    postings: [
+      {
+        idempotencyKey: `stripe:${paid.chargeId}:gift`,
+        kind: 'gift',
+        description: `Gift to ${appeal.slug}`,
+        metadata: { donationId: donation.id, chargeId: paid.chargeId, appealId: appeal.id },
+        entries,
+      },
+    ],
+    apply: async (tx: Tx, [created]) => {
+      if (!created) return;
+      const [updated] = await tx
+        .update(donations)
+        .set({ status: 'succeeded', chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: paid.feeMinor, succeededAt: new Date(), invoiceId: linkInvoice ?? donation.invoiceId })
+        .where(and(eq(donations.id, donation.id)))
+        .returning();
+      await applyProgress(tx, { appealId: appeal.id, grossMinor: paid.grossMinor, netMinor: paid.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id });
+      await queueReceipt(tx, updated!, paid.grossMinor, paid.currency, appeal.title);
+    },
+  };
+}
+
+/** One-off gifts: the Checkout Session completed and paid. */
+export const checkoutCompleted: Handler = async (event, deps) => {
+  const session = event.data.object as Stripe.Checkout.Session;
+  const donation = await donationById(deps.db, session.metadata?.donation_id);
+  if (!donation) return { ignore: 'session is not one of our donations' };
+  if (session.mode === 'subscription') {
+    return {
+      postings: [],
+      apply: async (tx) => {
+        await tx.update(donations).set({ subscriptionId: idOf(session.subscription) }).where(eq(donations.id, donation.id));
+      },
+    };
+  }
+  if (session.payment_status !== 'paid') return { ignore: `payment status ${session.payment_status}` };
+  const paymentIntentId = idOf(session.payment_intent);
+  if (!paymentIntentId) return { ignore: 'session has no payment' };
+  return giftPlan(deps, donation, await chargeAmounts(deps.stripe, paymentIntentId));
+};
+
+/** Monthly gifts: every paid subscription invoice is a gift; the first one is the donation itself. */
+export const invoicePaid: Handler = async (event, deps) => {
+  const invoice = event.data.object as Stripe.Invoice;
+  const donationId = invoice.parent?.subscription_details?.metadata?.donation_id;
+  const parent = await donationById(deps.db, donationId);
+  if (!parent || !invoice.id) return { ignore: 'invoice is not for one of our monthly gifts' };
+  const full = await deps.stripe.invoices.retrieve(invoice.id, { expand: ['payments'] });
+  const payment = full.payments?.data.find((p) => p.status === 'paid') ?? full.payments?.data[0];
+  const paymentIntentId = idOf(payment?.payment.payment_intent);
+  if (!paymentIntentId) return { ignore: 'invoice has no payment' };
+  const paid = await chargeAmounts(deps.stripe, paymentIntentId);
+  if (invoice.billing_reason === 'subscription_create' || parent.invoiceId === invoice.id) {
+    return giftPlan(deps, parent, paid, invoice.id);
+  }
+  const renewal = await renewalDonation(deps, parent, invoice.id);
+  return giftPlan(deps, renewal, paid, invoice.id);
+};
+
+/** A renewal gets its own donation row, linked to the first, so refunds and receipts are per charge. */
+async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string): Promise<Donation> {
+  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, ...rest } = parent;
+  await deps.db
+    .insert(donations)
+    .values({ ...rest, status: 'pending', refundedMinor: 0n, invoiceId, parentDonationId: parent.id, requestKey: `renewal:${invoiceId}`, checkoutSessionId: null })
+    .onConflictDoNothing();
+  const [row] = await deps.db.select().from(donations).where(eq(donations.invoiceId, invoiceId));
+  return row!;
+}

@@ -1,0 +1,142 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { FastifyBaseLogger } from 'fastify';
+import { queryRows, type Db } from '../../db/client';
+import { stripeEvents } from '../../db/schema/index';
+import { post, type PostingInput } from '../ledger/service';
+import { handlers } from './handlers/index';
+import { isPlan, RetryLater, type Plan } from './handlers/types';
+
+export interface PosterDeps {
+  db: Db;
+  stripe: Stripe;
+  log: FastifyBaseLogger;
+}
+
+export const posterDefaults = {
+  batchSize: 200,
+  /** A claimed event is someone else's to retry once this lease runs out (crash safety). */
+  leaseSeconds: 60,
+  attemptsMax: 8,
+  backoffBaseMs: 500,
+  backoffMaxMs: 10 * 60_000,
+};
+
+interface Claimed {
+  id: string;
+  type: string;
+  payload: Stripe.Event;
+  attempts: number;
+}
+
+type Outcome = { id: string; plan: Plan } | { id: string; ignore: string } | { id: string; error: unknown; attempts: number };
+
+/**
+ * Drains one batch of the webhook inbox into the ledger: claim (SKIP LOCKED, so posters run side by
+ * side), plan each event (reads Stripe where needed), then write every plan's postings in one
+ * ledger batch together with the donation and progress rows, in one database transaction.
+ */
+export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}): Promise<{ claimed: number; processed: number; failed: number }> {
+  const o = { ...posterDefaults, ...opts };
+  const claimed = await claim(deps.db, o.batchSize, o.leaseSeconds);
+  if (claimed.length === 0) return { claimed: 0, processed: 0, failed: 0 };
+  const outcomes = await Promise.all(claimed.map((e) => planEvent(deps, e)));
+  const ready = outcomes.filter((x): x is Exclude<Outcome, { error: unknown }> => !('error' in x));
+  const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
+  try {
+    await commit(deps.db, ready);
+  } catch (err) {
+    // One bad plan must not hold back the rest: commit each alone to find it.
+    deps.log.warn({ err, events: ready.length }, 'poster batch failed; retrying its events one by one');
+    for (const one of ready) {
+      try {
+        await commit(deps.db, [one]);
+      } catch (error) {
+        failures.push({ id: one.id, error, attempts: claimed.find((c) => c.id === one.id)!.attempts });
+      }
+    }
+  }
+  for (const f of failures) await recordFailure(deps, f, o);
+  return { claimed: claimed.length, processed: claimed.length - failures.length, failed: failures.length };
+}
+
+async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<Claimed[]> {
+  return queryRows<Claimed & Record<string, unknown>>(
+    db,
+    sql`UPDATE stripe_events SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
+         WHERE id IN (SELECT id FROM stripe_events WHERE status = 'pending' AND next_attempt_at <= now()
+                       ORDER BY stripe_created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
+     RETURNING id, type, payload, attempts`,
+  );
+}
+
+async function planEvent(deps: PosterDeps, event: Claimed): Promise<Outcome> {
+  const handler = handlers[event.type];
+  if (!handler) return { id: event.id, ignore: 'event type not used' };
+  try {
+    const result = await handler(event.payload, { db: deps.db, stripe: deps.stripe });
+    return isPlan(result) ? { id: event.id, plan: result } : { id: event.id, ignore: result.ignore };
+  } catch (error) {
+    return { id: event.id, error, attempts: event.attempts };
+  }
+}
+
+async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Promise<void> {
+  if (ready.length === 0) return;
+  await db.transaction(async (tx) => {
+    const plans = ready.flatMap((r) => ('plan' in r ? [r.plan] : []));
+    const postings: PostingInput[] = plans.flatMap((p) => p.postings);
+    const results = await post(tx, postings);
+    let i = 0;
+    for (const plan of plans) {
+      const created = results.slice(i, i + plan.postings.length).map((r) => r.created);
+      i += plan.postings.length;
+      await plan.apply?.(tx, created);
+    }
+    const processed = ready.filter((r) => 'plan' in r).map((r) => r.id);
+    const ignored = ready.filter((r) => 'ignore' in r).map((r) => r.id);
+    if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(inArray(stripeEvents.id, processed), eq(stripeEvents.status, 'pending')));
+    if (ignored.length) await tx.update(stripeEvents).set({ status: 'ignored', processedAt: new Date() }).where(and(inArray(stripeEvents.id, ignored), eq(stripeEvents.status, 'pending')));
+  });
+}
+
+/** Back-off doubling from the base; after the limit the event is parked for a treasurer to see. */
+async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; attempts: number }, o: typeof posterDefaults) {
+  const parked = f.attempts >= o.attemptsMax;
+  const delayMs = Math.min(o.backoffBaseMs * 2 ** (f.attempts - 1), o.backoffMaxMs);
+  const message = f.error instanceof Error ? f.error.message : String(f.error);
+  if (!(f.error instanceof RetryLater)) deps.log.warn({ eventId: f.id, attempts: f.attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
+  await deps.db
+    .update(stripeEvents)
+    .set({ status: parked ? 'parked' : 'pending', lastError: message.slice(0, 2_000), nextAttemptAt: new Date(Date.now() + delayMs) })
+    .where(eq(stripeEvents.id, f.id));
+}
+
+/** The in-process poster: drains while there is work, then sleeps until woken or the poll. */
+export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partial<typeof posterDefaults> = {}) {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const pollMs = opts.pollMs ?? 1_000;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const { claimed } = await drainOnce(deps, opts);
+        if (claimed > 0) continue;
+      } catch (err) {
+        deps.log.error({ err }, 'poster drain failed');
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, pollMs).unref();
+      });
+    }
+  })();
+  return {
+    wake: () => wake?.(),
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import rateLimit from '@fastify/rate-limit';
+import { eq } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { appeals, donations } from '../../db/schema/index';
+import { AppError } from '../errors';
+import { errorBodySchema, errorResponses } from '../plugins/openapi';
+import { slugParams } from '../appeals/schemas';
+import { donationCreatedSchema, donationIdParams, donationPublicSchema, donationRequestSchema, refundRequestSchema } from './schemas';
+import { createDonation, refundDonation } from './service';
+
+export interface PaymentRouteOptions {
+  stripe: Stripe;
+  publicUrl: string;
+  /** Until roles exist, treasurer actions (refunds) are only open in the embedded demo. */
+  treasurerRoutes: boolean;
+}
+
+export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (app, opts) => {
+  await app.register(rateLimit, { global: false });
+
+  // Anyone may start a gift; rate-limited per client so a script cannot flood Stripe with sessions.
+  app.post(
+    '/api/appeals/:slug/donations',
+    {
+      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+      schema: {
+        tags: ['donations'],
+        summary: 'Start a gift: answers with the Stripe Checkout URL (public)',
+        params: slugParams,
+        body: donationRequestSchema,
+        response: { 201: donationCreatedSchema, 429: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { donation, checkoutUrl } = await createDonation({ db: app.database.db, stripe: opts.stripe, publicUrl: opts.publicUrl }, req.params.slug, req.body);
+      return reply.status(201).send({
+        donationId: donation.id,
+        checkoutUrl,
+        amountMinor: donation.amountMinor.toString(),
+        coverFeesMinor: donation.coverFeesMinor.toString(),
+        currency: donation.currency,
+      });
+    },
+  );
+
+  // The thank-you page polls this; it shows no personal data, only what the donor already knows.
+  app.get(
+    '/api/donations/:id',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: "A gift's status, for its thank-you page (public, by unguessable id)",
+        params: donationIdParams,
+        response: { 200: donationPublicSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const [row] = await app.database.db
+        .select({ d: donations, slug: appeals.slug })
+        .from(donations)
+        .innerJoin(appeals, eq(appeals.id, donations.appealId))
+        .where(eq(donations.id, req.params.id));
+      if (!row) throw new AppError(404, 'donation_not_found', 'No such donation.');
+      return {
+        id: row.d.id,
+        appealSlug: row.slug,
+        status: row.d.status,
+        currency: row.d.currency,
+        amountMinor: row.d.amountMinor.toString(),
+        coverFeesMinor: row.d.coverFeesMinor.toString(),
+        frequency: row.d.frequency,
+      };
+    },
+  );
+
+  if (!opts.treasurerRoutes) return;
+  app.post(
+    '/api/donations/:id/refund',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: 'Refund a gift in full or in part (treasurers); the ledger moves when Stripe confirms',
+        params: donationIdParams,
+        body: refundRequestSchema,
+        response: { 202: z.object({ refundId: z.string(), amountMinor: z.string(), status: z.string().nullable() }), 409: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const result = await refundDonation({ db: app.database.db, stripe: opts.stripe }, req.params.id, {
+        amountMinor: req.body.amountMinor ? BigInt(req.body.amountMinor) : undefined,
+        reason: req.body.reason,
+      });
+      return reply.status(202).send({ ...result, amountMinor: result.amountMinor.toString() });
+    },
+  );
+};

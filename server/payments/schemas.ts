@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { minorUnits } from '../appeals/schemas';
+
+export const donationRequestSchema = z.strictObject({
+  amountMinor: z.string().regex(/^\d{1,15}$/, { error: 'a positive whole number of minor units, as a string' }),
+  frequency: z.enum(['one_off', 'monthly']).default('one_off'),
+  coverFees: z.boolean().default(false),
+  anonymous: z.boolean().default(false),
+  donorName: z.string().trim().min(1).max(120).optional(),
+  donorEmail: z.email().max(254),
+  message: z.string().trim().max(500).optional(),
+  locale: z.enum(['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru']).default('en'),
+  /** The client's key for this attempt: a retried request returns the same checkout. */
+  idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
+});
+
+export const donationCreatedSchema = z.object({
+  donationId: z.uuid(),
+  checkoutUrl: z.url(),
+  amountMinor: minorUnits,
+  coverFeesMinor: minorUnits,
+  currency: z.string().length(3),
+});
+
+export const donationPublicSchema = z.object({
+  id: z.uuid(),
+  appealSlug: z.string(),
+  status: z.enum(['pending', 'succeeded', 'partially_refunded', 'refunded', 'disputed', 'failed', 'canceled']),
+  currency: z.string().length(3),
+  amountMinor: minorUnits,
+  coverFeesMinor: minorUnits,
+  frequency: z.enum(['one_off', 'monthly']),
+});
+
+export const refundRequestSchema = z.strictObject({
+  amountMinor: z.string().regex(/^\d{1,15}$/).optional().describe('omit for a full refund'),
+  reason: z.enum(['requested_by_customer', 'duplicate', 'fraudulent']).default('requested_by_customer'),
+});
+
+export const donationIdParams = z.object({ id: z.uuid() });

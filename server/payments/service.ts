@@ -1,0 +1,132 @@
+import { eq } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { z } from 'zod';
+import type { Db } from '../../db/client';
+import { appeals, donations, type Donation } from '../../db/schema/index';
+import { AppError } from '../errors';
+import { currencyExponent, formatMinorAsDecimalString, stripeMinimumChargeMinor, stripeStepMinor, toStripeAmount } from '../ledger/money';
+import type { donationRequestSchema } from './schemas';
+
+type DonationRequest = z.infer<typeof donationRequestSchema>;
+
+// A sane ceiling per gift: large gifts go by bank transfer, and it bounds a typo's damage.
+const giftMaxMajorUnits = 100_000n;
+// Stripe's standard card fee, used to estimate what "cover the fees" adds: 2.9% + a fixed part.
+const coverFeeBasisPoints = 290n;
+
+/** What covering the fees adds so the appeal receives about the whole gift, rounded up to Stripe's step. */
+export function coverFeesMinor(amountMinor: bigint, currency: string): bigint {
+  const step = stripeStepMinor(currency);
+  const raw = (amountMinor * coverFeeBasisPoints + 9_999n) / 10_000n + (currency === 'USD' ? 30n : 0n);
+  return ((raw + step - 1n) / step) * step;
+}
+
+function assertAmount(amountMinor: bigint, currency: string, unitPriceMinor: bigint | null): void {
+  const minimum = stripeMinimumChargeMinor(currency) ?? stripeStepMinor(currency);
+  const maximum = giftMaxMajorUnits * 10n ** BigInt(currencyExponent(currency));
+  if (amountMinor < minimum) {
+    throw new AppError(400, 'donation.amount_too_small', `The smallest gift is ${formatMinorAsDecimalString(minimum, currency)} ${currency}.`);
+  }
+  if (amountMinor > maximum) {
+    throw new AppError(400, 'donation.amount_too_large', `The largest gift online is ${formatMinorAsDecimalString(maximum, currency)} ${currency}.`);
+  }
+  if (amountMinor % stripeStepMinor(currency) !== 0n) {
+    throw new AppError(400, 'donation.amount_not_payable', `This amount cannot be charged in ${currency}.`);
+  }
+  if (unitPriceMinor && amountMinor % unitPriceMinor !== 0n) {
+    throw new AppError(400, 'donation.amount_not_whole_units', 'Give a whole number of units for this appeal.');
+  }
+}
+
+/**
+ * Creates the donation (pending) and its Stripe Checkout Session. A retried request with the same
+ * idempotency key returns the same session; the Stripe call carries a key of its own.
+ */
+export async function createDonation(
+  deps: { db: Db; stripe: Stripe; publicUrl: string },
+  slug: string,
+  req: DonationRequest,
+): Promise<{ donation: Donation; checkoutUrl: string }> {
+  const [appeal] = await deps.db.select().from(appeals).where(eq(appeals.slug, slug));
+  if (!appeal || appeal.status !== 'live') throw new AppError(404, 'appeal_not_found', `No live appeal "${slug}".`);
+  const amountMinor = BigInt(req.amountMinor);
+  assertAmount(amountMinor, appeal.currency, appeal.unitPriceMinor);
+  const requestKey = `${appeal.id}:${req.idempotencyKey}`;
+  const [existing] = await deps.db.select().from(donations).where(eq(donations.requestKey, requestKey));
+  const donation =
+    existing ??
+    (
+      await deps.db
+        .insert(donations)
+        .values({
+          appealId: appeal.id,
+          currency: appeal.currency,
+          amountMinor,
+          coverFeesMinor: req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n,
+          frequency: req.frequency,
+          donorName: req.donorName ?? null,
+          donorEmail: req.donorEmail,
+          anonymous: req.anonymous,
+          message: req.message || null,
+          messageStatus: req.message ? 'pending' : 'none',
+          locale: req.locale,
+          requestKey,
+        })
+        .onConflictDoNothing()
+        .returning()
+    )[0] ??
+    (await deps.db.select().from(donations).where(eq(donations.requestKey, requestKey)))[0]!;
+  const session = await createCheckoutSession(deps, appeal, donation);
+  if (!donation.checkoutSessionId) {
+    await deps.db.update(donations).set({ checkoutSessionId: session.id }).where(eq(donations.id, donation.id));
+  }
+  if (!session.url) throw new Error('Stripe returned a session without a URL');
+  return { donation, checkoutUrl: session.url };
+}
+
+async function createCheckoutSession(deps: { stripe: Stripe; publicUrl: string }, appeal: typeof appeals.$inferSelect, d: Donation) {
+  const metadata = { donation_id: d.id, appeal_id: appeal.id };
+  const unitAmount = toStripeAmount(d.amountMinor + d.coverFeesMinor, d.currency);
+  const base = `${deps.publicUrl}/appeals/${appeal.slug}`;
+  const params: Stripe.Checkout.SessionCreateParams = {
+    mode: d.frequency === 'monthly' ? 'subscription' : 'payment',
+    customer_email: d.donorEmail ?? undefined,
+    client_reference_id: d.id,
+    locale: d.locale as Stripe.Checkout.SessionCreateParams.Locale,
+    metadata,
+    success_url: `${base}/thanks?donation=${d.id}`,
+    cancel_url: `${base}?donation=${d.id}&canceled=1`,
+    line_items: [
+      {
+        quantity: 1,
+        price_data: {
+          currency: d.currency.toLowerCase(),
+          unit_amount: unitAmount,
+          product_data: { name: appeal.title.slice(0, 250) },
+          ...(d.frequency === 'monthly' ? { recurring: { interval: 'month' as const } } : {}),
+        },
+      },
+    ],
+    ...(d.frequency === 'monthly' ? { subscription_data: { metadata } } : { payment_intent_data: { metadata } }),
+  };
+  return deps.stripe.checkout.sessions.create(params, { idempotencyKey: `donation:${d.id}:checkout` });
+}
+
+/** A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. */
+export async function refundDonation(deps: { db: Db; stripe: Stripe }, donationId: string, opts: { amountMinor?: bigint; reason: Stripe.RefundCreateParams.Reason }) {
+  const [d] = await deps.db.select().from(donations).where(eq(donations.id, donationId));
+  if (!d) throw new AppError(404, 'donation_not_found', 'No such donation.');
+  if (!d.chargeId || (d.status !== 'succeeded' && d.status !== 'partially_refunded')) {
+    throw new AppError(409, 'donation.not_refundable', `A ${d.status} donation cannot be refunded.`);
+  }
+  const refundable = d.amountMinor + d.coverFeesMinor - d.refundedMinor;
+  const amountMinor = opts.amountMinor ?? refundable;
+  if (amountMinor <= 0n || amountMinor > refundable) {
+    throw new AppError(400, 'donation.refund_too_large', `At most ${formatMinorAsDecimalString(refundable, d.currency)} ${d.currency} can be refunded.`);
+  }
+  const refund = await deps.stripe.refunds.create(
+    { charge: d.chargeId, amount: toStripeAmount(amountMinor, d.currency), reason: opts.reason, metadata: { donation_id: d.id } },
+    { idempotencyKey: `donation:${d.id}:refund:${d.refundedMinor}:${amountMinor}` },
+  );
+  return { refundId: refund.id, amountMinor, status: refund.status };
+}

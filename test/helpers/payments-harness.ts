@@ -1,0 +1,85 @@
+import { eq, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../server/app';
+import { appeals, organizations } from '../../db/schema/index';
+import { queryRows } from '../../db/client';
+import { drainOnce } from '../../server/payments/poster';
+import { createStripeClient } from '../../server/payments/stripe-client';
+import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
+import { seedDemoData } from '../../db/seed';
+import { createTestDatabase, type TestDatabase } from './db';
+import { testConfig } from './config';
+
+export interface PaymentsHarness {
+  testDb: TestDatabase;
+  app: FastifyInstance;
+  emulator: StripeEmulator;
+  /** Waits for every webhook delivery, then drains the inbox until it is empty. */
+  settle(): Promise<void>;
+  donate(slug: string, body: Record<string, unknown>): Promise<{ donationId: string; checkoutUrl: string; sessionId: string }>;
+  appealBalance(slug: string): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+const silent = pino({ level: 'silent' });
+
+/** The real app on a real Postgres database, listening, with the emulator delivering webhooks to it. */
+export async function startPaymentsHarness(): Promise<PaymentsHarness> {
+  const testDb = await createTestDatabase();
+  await seedDemoData(testDb.database.db);
+  await addKwdAppeal(testDb);
+  const webhookSecret = 'whsec_test_harness_secret';
+  const emulator = await startStripeEmulator({ logger: false, disputeAfterMs: null, webhook: { url: 'http://127.0.0.1:1/unset', secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 } });
+  const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
+  // No DATABASE_URL in the config: embedded rules, so the treasurer-only refund route is open.
+  const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000' }), database: testDb.database, stripe: { client: stripe, webhookSecret } });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
+  const drain = () => drainOnce({ db: testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });
+  return {
+    testDb,
+    app,
+    emulator,
+    async settle() {
+      await emulator.controls.flush();
+      for (let i = 0; i < 20; i++) {
+        const { claimed } = await drain();
+        const [pending] = await queryRows<{ n: number }>(testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending'`);
+        if (claimed === 0 && pending!.n === 0) return;
+      }
+    },
+    async donate(slug, body) {
+      const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/donations`, payload: { donorEmail: 'member@example.org', donorName: 'A. Member', idempotencyKey: `k-${Math.random().toString(36).slice(2)}`, ...body } });
+      if (res.statusCode !== 201) throw new Error(`donate ${res.statusCode}: ${res.body}`);
+      const { donationId, checkoutUrl } = res.json();
+      return { donationId, checkoutUrl, sessionId: new URL(checkoutUrl).pathname.split('/').at(-1)! };
+    },
+    async appealBalance(slug) {
+      const [row] = await queryRows<{ balance: string }>(
+        testDb.database.db,
+        sql`SELECT a.balance_minor::text AS balance FROM ledger_accounts a JOIN appeals p ON a.code = 'appeal:' || p.id WHERE p.slug = ${slug}`,
+      );
+      return row ? BigInt(row.balance) : 0n;
+    },
+    async close() {
+      await app.close();
+      await emulator.close();
+      await testDb.drop();
+    },
+  };
+}
+
+async function addKwdAppeal(testDb: TestDatabase) {
+  const [org] = await testDb.database.db.select().from(organizations).where(eq(organizations.slug, 'demo-federation'));
+  await testDb.database.db.insert(appeals).values({
+    slug: 'kuwait-relief',
+    organizationId: org!.id,
+    title: 'Relief for dismissed workers (KWD)',
+    beneficiary: 'Dismissed workers',
+    currency: 'KWD',
+    goalMinor: 1_000_000n,
+    status: 'live',
+    publishedAt: new Date(),
+  });
+}

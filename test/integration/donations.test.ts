@@ -1,0 +1,196 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { donations, outboxEmails, stripeEvents } from '../../db/schema/index';
+import { verifyLedger } from '../../server/ledger/service';
+import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+
+let h: PaymentsHarness;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function progress(slug: string) {
+  return (await h.app.inject(`/api/appeals/${slug}`)).json().progress;
+}
+
+async function donation(id: string) {
+  const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, id));
+  return row!;
+}
+
+describe('donate → pay → webhook → ledger → progress', () => {
+  // The exact amount must reach the ledger, the progress and the receipt in each exponent.
+  it.each([
+    ['buck-a-brick', '2500', 2500n, '$25.00'],
+    ['osaka-care-strike-fund', '3000', 3000n, '¥3,000'],
+    ['kuwait-relief', '1500', 1500n, 'KWD 1.500'],
+  ])('%s: a gift of %s minor units posts exactly', async (slug, amountMinor, expected, shown) => {
+    const before = await h.appealBalance(slug);
+    const { donationId, checkoutUrl } = await h.donate(slug, { amountMinor });
+    const page = await fetch(checkoutUrl);
+    expect((await page.text()).replace(/\s/g, ' ')).toContain(shown);
+    const paid = await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    expect(paid.status).toBe(303);
+    await h.settle();
+    expect(await h.appealBalance(slug)).toBe(before - expected);
+    const d = await donation(donationId);
+    expect(d.status).toBe('succeeded');
+    expect(d.feeMinor).toBeGreaterThan(0n);
+    const p = await progress(slug);
+    expect(BigInt(p.raisedGrossMinor)).toBeGreaterThanOrEqual(expected);
+    expect(BigInt(p.raisedNetMinor)).toBeLessThan(BigInt(p.raisedGrossMinor));
+    const [receipt] = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.toAddress, 'member@example.org')).orderBy(sql`created_at desc`).limit(1);
+    expect(receipt!.subject).toMatch(/Thank you/);
+  });
+
+  // A declined card must post nothing at all.
+  it('a declined card posts nothing', async () => {
+    const before = await h.appealBalance('buck-a-brick');
+    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1000' });
+    const declined = await submitCheckoutForm(checkoutUrl, { card_number: '4000 0000 0000 0002' });
+    expect(declined.status).toBe(402);
+    expect(await declined.text()).toContain('Your card was declined.');
+    await h.settle();
+    expect(await h.appealBalance('buck-a-brick')).toBe(before);
+    expect((await donation(donationId)).status).toBe('pending');
+  });
+
+  // Refunds go to Stripe; the ledger and the progress move only when Stripe's event arrives.
+  it('partial then full refund through the API moves the ledger and the progress down', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const raised = BigInt((await progress('buck-a-brick')).raisedGrossMinor);
+    const balance = await h.appealBalance('buck-a-brick');
+    const partial = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: { amountMinor: '1500' } });
+    expect(partial.statusCode).toBe(202);
+    await h.settle();
+    expect((await donation(donationId)).status).toBe('partially_refunded');
+    expect(await h.appealBalance('buck-a-brick')).toBe(balance + 1500n);
+    const full = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: {} });
+    expect(full.json().amountMinor).toBe('2500');
+    await h.settle();
+    expect((await donation(donationId)).status).toBe('refunded');
+    expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(raised - 4000n);
+    const again = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: {} });
+    expect(again.statusCode).toBe(409);
+  });
+
+  // A disputed gift: money held at open; lost takes it off the appeal, won gives it back.
+  it.each(['lost', 'won'] as const)('a dispute that is %s leaves the ledger right', async (outcome) => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '2000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4000 0000 0000 0259');
+    await h.settle();
+    const balance = await h.appealBalance('buck-a-brick');
+    const d = await donation(donationId);
+    const dispute = h.emulator.controls.disputeCharge(d.chargeId!);
+    await h.settle();
+    expect((await donation(donationId)).status).toBe('disputed');
+    h.emulator.controls.closeDispute(dispute.id, outcome);
+    await h.settle();
+    expect(await h.appealBalance('buck-a-brick')).toBe(outcome === 'lost' ? balance + 2000n : balance);
+    expect((await donation(donationId)).status).toBe(outcome === 'lost' ? 'disputed' : 'succeeded');
+  });
+
+  // Stripe retries for days, repeats and reorders: the ledger must come out the same.
+  it('every event delivered 3 times in shuffled order posts once', async () => {
+    h.emulator.controls.setDelivery({ times: 3, shuffle: true });
+    try {
+      const before = await h.appealBalance('buck-a-brick');
+      const gifts = await Promise.all([1, 2, 3].map(() => h.donate('buck-a-brick', { amountMinor: '700' })));
+      h.emulator.controls.pause();
+      for (const g of gifts) h.emulator.controls.payCheckoutSession(g.sessionId, '4242424242424242');
+      const refundTarget = gifts[0]!;
+      h.emulator.controls.resume();
+      await h.settle();
+      await h.app.inject({ method: 'POST', url: `/api/donations/${refundTarget.donationId}/refund`, payload: { amountMinor: '200' } });
+      await h.settle();
+      expect(await h.appealBalance('buck-a-brick')).toBe(before - 2100n + 200n);
+    } finally {
+      h.emulator.controls.setDelivery({ times: 1, shuffle: false });
+    }
+  });
+
+  // Funds becoming available and a payout move money between asset accounts, never twice.
+  it('funds available and a payout post once each', async () => {
+    h.emulator.controls.makeFundsAvailable();
+    await h.settle();
+    const balance = await h.emulator.client().balance.retrieve();
+    const usd = balance.available.find((b) => b.currency === 'usd')!;
+    await h.emulator.client().payouts.create({ amount: usd.amount, currency: 'usd' });
+    h.emulator.controls.payPayouts();
+    await h.settle();
+    const [bank] = await queryRows<{ balance: string }>(h.testDb.database.db, sql`SELECT balance_minor::text AS balance FROM ledger_accounts WHERE code = 'bank:payouts' AND currency = 'USD'`);
+    expect(BigInt(bank!.balance)).toBe(BigInt(usd.amount));
+  });
+
+  // After all of it, every invariant holds and no event is stuck.
+  it('leaves a ledger that verifies and an empty inbox', async () => {
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+    const stuck = await h.testDb.database.db.select().from(stripeEvents).where(eq(stripeEvents.status, 'parked'));
+    expect(stuck).toEqual([]);
+  });
+});
+
+describe('donation requests', () => {
+  // Bad input is a clear 4xx and creates nothing.
+  it.each([
+    [{ amountMinor: '10' }, 'donation.amount_too_small'],
+    [{ amountMinor: '150' }, 'donation.amount_not_whole_units'],
+    [{ amountMinor: '100000000' }, 'donation.amount_too_large'],
+    [{ amountMinor: '-5' }, 'validation_failed'],
+    [{ amountMinor: '1.50' }, 'validation_failed'],
+  ])('%j is refused with %s', async (body, code) => {
+    const res = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload: { donorEmail: 'a@example.org', idempotencyKey: 'bad-input-1', ...body } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe(code);
+  });
+
+  // A retried request (network hiccup) must not create a second gift or session.
+  it('the same idempotency key returns the same checkout', async () => {
+    const payload = { amountMinor: '500', donorEmail: 'a@example.org', idempotencyKey: 'same-key-123' };
+    const a = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload });
+    const b = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload });
+    expect(a.json().donationId).toBe(b.json().donationId);
+    expect(a.json().checkoutUrl).toBe(b.json().checkoutUrl);
+  });
+});
+
+describe('webhook intake', () => {
+  const post = (body: string, signature?: string) =>
+    h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', ...(signature ? { 'stripe-signature': signature } : {}) }, payload: body });
+  const event = (id: string) => JSON.stringify({ id, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), api_version: '2025-01-01', data: { object: { id: 'cus_1', object: 'customer', unknown_field_from_the_future: { x: 1 } } } });
+  const sign = (body: string, timestamp?: number) =>
+    h.emulator.client().webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_test_harness_secret', timestamp });
+  const stored = async (id: string) => (await h.testDb.database.db.select().from(stripeEvents).where(eq(stripeEvents.id, id))).length;
+
+  // Forged, stale, malformed or oversize bodies are 4xx and store nothing.
+  it('refuses forged, stale, malformed and oversize bodies', async () => {
+    const body = event('evt_forged_1');
+    expect((await post(body, sign(body).replace(/v1=[0-9a-f]+/, 'v1=' + 'a'.repeat(64)))).json().error.code).toBe('webhook.signature_invalid');
+    expect((await post(body)).json().error.code).toBe('webhook.signature_missing');
+    expect((await post(body, sign(body, Math.floor(Date.now() / 1000) - 3600))).json().error.code).toBe('webhook.timestamp_stale');
+    const notEvent = JSON.stringify({ hello: 'world' });
+    expect((await post(notEvent, sign(notEvent))).json().error.code).toBe('webhook.malformed');
+    const huge = JSON.stringify({ id: 'evt_huge', pad: 'x'.repeat(600_000) });
+    expect((await post(huge, sign(huge))).statusCode).toBe(413);
+    expect(await stored('evt_forged_1')).toBe(0);
+  });
+
+  // Unknown fields and event types Stripe adds later must be accepted, and a repeat is a no-op.
+  it('accepts unknown fields once, and a repeat is a 200 no-op', async () => {
+    const body = event('evt_future_1');
+    const first = await post(body, sign(body));
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ received: true, duplicate: false });
+    expect((await post(body, sign(body))).json()).toEqual({ received: true, duplicate: true });
+    expect(await stored('evt_future_1')).toBe(1);
+  });
+});
