@@ -79,6 +79,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.all('/api/*', { schema: { hide: true } }, async (req, reply) =>
     reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`)),
   );
-  if (deps.config.SERVE_WEB) await app.register(webPlugin);
+  if (deps.config.SERVE_WEB) await app.register(webPlugin, { publicUrl: deps.config.PUBLIC_URL });
   return app;
 }

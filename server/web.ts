@@ -12,8 +12,12 @@ export const webBuildHandlerPath = new URL('../web/build/handler.js', import.met
  * Serves the SvelteKit app (adapter-node build) for every path outside /api and the health
  * routes. The request stream is left unread so SvelteKit's form actions can read it.
  */
-export const webPlugin: FastifyPluginAsync = async (app) => {
+export const webPlugin: FastifyPluginAsync<{ publicUrl?: string }> = async (app, opts) => {
   installApiBridge(app);
+  // adapter-node derives the page origin (and so its CSRF check) from these; without them it
+  // assumes https. A set PUBLIC_URL is the one origin; otherwise the request's own protocol.
+  if (opts.publicUrl) process.env.ORIGIN ??= opts.publicUrl.replace(/\/$/, '');
+  else process.env.PROTOCOL_HEADER ??= 'x-solidarity-protocol';
   const handler = await loadHandler();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
@@ -26,6 +30,7 @@ export const webPlugin: FastifyPluginAsync = async (app) => {
       for (const [name, value] of Object.entries(reply.getHeaders())) {
         if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
       }
+      req.raw.headers['x-solidarity-protocol'] = req.protocol;
       reply.hijack();
       handler(req.raw, reply.raw, () => {
         reply.raw.statusCode = 404;
