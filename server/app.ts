@@ -74,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       stripe: deps.stripe.client,
       publicUrl: deps.config.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${deps.config.PORT}`,
       treasurerRoutes: deps.config.embedded,
+      customerDefaults: deps.stripe.customerDefaults,
     });
   }
   app.all('/api/*', { schema: { hide: true } }, async (req, reply) =>

@@ -15,6 +15,7 @@ export interface PaymentRouteOptions {
   publicUrl: string;
   /** Until roles exist, treasurer actions (refunds) are only open in the embedded demo. */
   treasurerRoutes: boolean;
+  customerDefaults?: Partial<Stripe.CustomerCreateParams>;
 }
 
 export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (app, opts) => {
@@ -34,7 +35,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
       },
     },
     async (req, reply) => {
-      const { donation, checkoutUrl } = await createDonation({ db: app.database.db, stripe: opts.stripe, publicUrl: opts.publicUrl }, req.params.slug, req.body);
+      const { donation, checkoutUrl } = await createDonation({ db: app.database.db, stripe: opts.stripe, publicUrl: opts.publicUrl, customerDefaults: opts.customerDefaults }, req.params.slug, req.body);
       return reply.status(201).send({
         donationId: donation.id,
         checkoutUrl,

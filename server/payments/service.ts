@@ -42,8 +42,16 @@ function assertAmount(amountMinor: bigint, currency: string, unitPriceMinor: big
  * Creates the donation (pending) and its Stripe Checkout Session. A retried request with the same
  * idempotency key returns the same session; the Stripe call carries a key of its own.
  */
+export interface DonationDeps {
+  db: Db;
+  stripe: Stripe;
+  publicUrl: string;
+  /** Extra fields for the Stripe customer of a monthly gift (tests attach a test clock). */
+  customerDefaults?: Partial<Stripe.CustomerCreateParams>;
+}
+
 export async function createDonation(
-  deps: { db: Db; stripe: Stripe; publicUrl: string },
+  deps: DonationDeps,
   slug: string,
   req: DonationRequest,
 ): Promise<{ donation: Donation; checkoutUrl: string }> {
@@ -84,13 +92,13 @@ export async function createDonation(
   return { donation, checkoutUrl: session.url };
 }
 
-async function createCheckoutSession(deps: { stripe: Stripe; publicUrl: string }, appeal: typeof appeals.$inferSelect, d: Donation) {
+async function createCheckoutSession(deps: DonationDeps, appeal: typeof appeals.$inferSelect, d: Donation) {
   const metadata = { donation_id: d.id, appeal_id: appeal.id };
   const unitAmount = toStripeAmount(d.amountMinor + d.coverFeesMinor, d.currency);
   const base = `${deps.publicUrl}/appeals/${appeal.slug}`;
   const params: Stripe.Checkout.SessionCreateParams = {
     mode: d.frequency === 'monthly' ? 'subscription' : 'payment',
-    customer_email: d.donorEmail ?? undefined,
+    ...(d.frequency === 'monthly' ? { customer: await monthlyCustomer(deps, d) } : { customer_email: d.donorEmail ?? undefined }),
     client_reference_id: d.id,
     locale: d.locale as Stripe.Checkout.SessionCreateParams.Locale,
     metadata,
@@ -110,6 +118,15 @@ async function createCheckoutSession(deps: { stripe: Stripe; publicUrl: string }
     ...(d.frequency === 'monthly' ? { subscription_data: { metadata } } : { payment_intent_data: { metadata } }),
   };
   return deps.stripe.checkout.sessions.create(params, { idempotencyKey: `donation:${d.id}:checkout` });
+}
+
+// A monthly gift gets a Stripe customer of its own, so the member can later manage or cancel it.
+async function monthlyCustomer(deps: DonationDeps, d: Donation): Promise<string> {
+  const customer = await deps.stripe.customers.create(
+    { email: d.donorEmail ?? undefined, name: d.donorName ?? undefined, metadata: { donation_id: d.id }, ...deps.customerDefaults },
+    { idempotencyKey: `donation:${d.id}:customer` },
+  );
+  return customer.id;
 }
 
 /** A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. */

@@ -3,6 +3,8 @@ import Stripe from 'stripe';
 export interface StripeSetup {
   client: Stripe;
   webhookSecret: string;
+  /** Extra fields for the Stripe customer of a monthly gift (tests attach a test clock). */
+  customerDefaults?: Partial<Stripe.CustomerCreateParams>;
 }
 
 /** The official SDK, pointed at Stripe or at our emulator: only the key and the host differ. */

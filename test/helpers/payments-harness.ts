@@ -19,6 +19,8 @@ export interface PaymentsHarness {
   settle(): Promise<void>;
   donate(slug: string, body: Record<string, unknown>): Promise<{ donationId: string; checkoutUrl: string; sessionId: string }>;
   appealBalance(slug: string): Promise<bigint>;
+  /** Fields every monthly gift's Stripe customer gets; set `test_clock` to drive renewals. */
+  customerDefaults: { test_clock?: string };
   close(): Promise<void>;
 }
 
@@ -33,7 +35,8 @@ export async function startPaymentsHarness(): Promise<PaymentsHarness> {
   const emulator = await startStripeEmulator({ logger: false, disputeAfterMs: null, webhook: { url: 'http://127.0.0.1:1/unset', secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 } });
   const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
   // No DATABASE_URL in the config: embedded rules, so the treasurer-only refund route is open.
-  const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000' }), database: testDb.database, stripe: { client: stripe, webhookSecret } });
+  const customerDefaults: { test_clock?: string } = {};
+  const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults } });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
   const drain = () => drainOnce({ db: testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });
@@ -41,6 +44,7 @@ export async function startPaymentsHarness(): Promise<PaymentsHarness> {
     testDb,
     app,
     emulator,
+    customerDefaults,
     async settle() {
       await emulator.controls.flush();
       for (let i = 0; i < 20; i++) {

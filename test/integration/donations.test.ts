@@ -99,6 +99,30 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect((await donation(donationId)).status).toBe(outcome === 'lost' ? 'disputed' : 'succeeded');
   });
 
+  // A member's monthly gift: the first charge and three renewals, each its own donation and posting.
+  it('a monthly gift renews three times as the test clock advances', async () => {
+    const stripe = h.emulator.client();
+    const start = Math.floor(Date.now() / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+    h.customerDefaults.test_clock = clock.id;
+    const before = await h.appealBalance('osaka-care-strike-fund');
+    try {
+      const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly' });
+      h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+      await h.settle();
+      for (let month = 1; month <= 3; month++) {
+        await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + month * 31 * 86_400 });
+        await h.settle();
+      }
+      expect(await h.appealBalance('osaka-care-strike-fund')).toBe(before - 4n * 3000n);
+      const gifts = await h.testDb.database.db.select().from(donations).where(sql`${donations.id} = ${donationId} OR ${donations.parentDonationId} = ${donationId}`);
+      expect(gifts.map((g) => [g.status, g.amountMinor, g.frequency])).toEqual(Array(4).fill(['succeeded', 3000n, 'monthly']));
+      expect(new Set(gifts.map((g) => g.invoiceId)).size).toBe(4);
+    } finally {
+      delete h.customerDefaults.test_clock;
+    }
+  });
+
   // Stripe retries for days, repeats and reorders: the ledger must come out the same.
   it('every event delivered 3 times in shuffled order posts once', async () => {
     h.emulator.controls.setDelivery({ times: 3, shuffle: true });

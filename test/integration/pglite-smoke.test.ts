@@ -37,6 +37,39 @@ describe('embedded mode on PGlite (smoke)', () => {
     expect(res.status).toBe(200);
   });
 
+  // Demo mode end to end, as a person without JavaScript: the appeal's form, the emulator's
+  // checkout page, back to the thank-you page, and the progress moves.
+  it('gives to Buck-a-Brick through the emulator checkout page and the progress moves', async () => {
+    const appealPage = await (await fetch(`${server.url}/appeals/buck-a-brick`)).text();
+    const requestKey = /name="requestKey" value="([^"]+)"/.exec(appealPage)![1]!;
+    const form = new URLSearchParams({ requestKey, units: '25', email: 'member@example.org', name: 'Ana' });
+    const started = await fetch(`${server.url}/appeals/buck-a-brick?/donate`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { accept: 'text/html', origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    expect(started.status).toBe(303);
+    const checkoutUrl = started.headers.get('location')!;
+    expect(await (await fetch(checkoutUrl)).text()).toContain('$25.00');
+    const paid = await fetch(checkoutUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ card_number: '4242 4242 4242 4242', card_expiry: '12 / 34', card_cvc: '123', card_name: 'Ana' }),
+    });
+    expect(paid.status).toBe(303);
+    const thanks = new URL(paid.headers.get('location')!);
+    let html = '';
+    for (let i = 0; i < 50 && !html.includes('Thank you!'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      html = await (await fetch(`${server.url}${thanks.pathname}${thanks.search}`)).text();
+    }
+    expect(html).toContain('Thank you!');
+    const appeal = await (await fetch(`${server.url}/api/appeals/buck-a-brick`)).json();
+    expect(appeal.progress).toMatchObject({ raisedGrossMinor: '2500', unitsFilled: 25, donorCount: 1 });
+  });
+
   // A second process on the same data directory would corrupt PGlite; it must refuse.
   it('refuses a second process on the same data directory', async () => {
     await expect(spawnServer({ DATABASE_URL: '', DATA_DIR: dataDir }, 15_000)).rejects.toThrow(/in use by process/);
