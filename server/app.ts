@@ -11,6 +11,7 @@ import { openapiPlugin } from './plugins/openapi';
 import { healthRoutes } from './health/routes';
 import { appealRoutes } from './appeals/routes';
 import { ledgerRoutes } from './ledger/routes';
+import { devMailRoutes } from './mail/routes';
 import { webPlugin } from './web';
 import { paymentRoutes } from './payments/routes';
 import { stripeWebhookRoutes } from './payments/webhook';
@@ -68,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appealRoutes);
   // Treasurer-only once roles exist; until then only the embedded demo exposes the ledger.
   if (deps.config.embedded) await app.register(ledgerRoutes);
+  if (deps.config.embedded && !deps.config.SMTP_URL) await app.register(devMailRoutes);
   if (deps.stripe) {
     await app.register(stripeWebhookRoutes, { stripe: deps.stripe.client, webhookSecret: deps.stripe.webhookSecret });
     await app.register(paymentRoutes, {

@@ -46,6 +46,11 @@ export const configSchema = z.object({
     .optional(),
   /** 0 picks a free port (tests). */
   STRIPE_EMULATOR_PORT: z.coerce.number({ error: 'must be a whole number, e.g. 12111' }).int().min(0).max(65535).default(12111),
+  SMTP_URL: z
+    .string()
+    .refine((v) => /^smtps?:\/\/\S+$/.test(v) && URL.canParse(v), { error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.org:465' })
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('solidarity-fund <no-reply@localhost>'),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import type { Config } from './config';
 import type { StripeSetup } from './payments/stripe-client';
 import { startPoster } from './payments/poster';
+import { startMailSender } from './mail/sender';
 
 export interface RunningJobs {
   /** Nudges the jobs that wait for new work (a webhook just stored an event). */
@@ -19,6 +20,9 @@ type Job = (deps: { database: Database; config: Config; log: FastifyBaseLogger; 
 export const jobs: Job[] = [
   // The poster: Stripe events from the inbox into the ledger.
   ({ database, stripe, log }) => (stripe ? startPoster({ db: database.db, stripe: stripe.client, log }) : undefined),
+  // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
+  ({ database, config, log }) =>
+    config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,
 ];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {

@@ -1,9 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { appeals, donations } from '../../db/schema/index';
+import { appeals, donations, stripeEvents } from '../../db/schema/index';
 import { AppError } from '../errors';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { slugParams } from '../appeals/schemas';
@@ -77,6 +77,30 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
   );
 
   if (!opts.treasurerRoutes) return;
+
+  // Events the poster gave up on, with their last error, for a treasurer to look into.
+  app.get(
+    '/api/stripe/events',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: 'Stripe events by status, e.g. parked ones with their errors (treasurers)',
+        querystring: z.strictObject({ status: z.enum(['pending', 'processed', 'ignored', 'parked']).default('parked'), limit: z.coerce.number().int().min(1).max(200).default(50) }),
+        response: {
+          200: z.object({
+            events: z.array(z.object({ id: z.string(), type: z.string(), status: z.string(), attempts: z.number(), lastError: z.string().nullable(), receivedAt: z.string() })),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const rows = await app.database.db.select().from(stripeEvents).where(eq(stripeEvents.status, req.query.status)).orderBy(desc(stripeEvents.receivedAt)).limit(req.query.limit);
+      return {
+        events: rows.map((e) => ({ id: e.id, type: e.type, status: e.status, attempts: e.attempts, lastError: e.lastError, receivedAt: e.receivedAt.toISOString() })),
+      };
+    },
+  );
+
   app.post(
     '/api/donations/:id/refund',
     {

@@ -218,3 +218,18 @@ describe('webhook intake', () => {
     expect(await stored('evt_future_1')).toBe(1);
   });
 });
+
+describe('parked events', () => {
+  // An event that keeps failing must end where a treasurer sees it, with its error, not loop forever.
+  it('parks an event after the attempt limit and lists it with its error', async () => {
+    const { drainOnce } = await import('../../server/payments/poster');
+    const pino = (await import('pino')).default;
+    const body = JSON.stringify({ id: 'evt_orphan_refund', object: 'event', type: 'refund.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 're_orphan', object: 'refund', amount: 100, currency: 'usd', charge: 'ch_never_seen', payment_intent: 'pi_never_seen', status: 'succeeded', metadata: {} } } });
+    const signature = h.emulator.client().webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_test_harness_secret' });
+    await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body });
+    const deps = { db: h.testDb.database.db, stripe: h.emulator.client(), log: pino({ level: 'silent' }) };
+    for (let i = 0; i < 3; i++) await drainOnce(deps, { attemptsMax: 3, backoffBaseMs: 0 });
+    const parked = (await h.app.inject('/api/stripe/events?status=parked')).json().events;
+    expect(parked).toEqual([expect.objectContaining({ id: 'evt_orphan_refund', attempts: 3, lastError: expect.stringContaining('not posted yet') })]);
+  });
+});

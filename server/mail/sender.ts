@@ -1,0 +1,69 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import nodemailer, { type Transporter } from 'nodemailer';
+import { queryRows, type Db } from '../../db/client';
+
+const sendBatchMax = 20;
+
+interface OutboxRow extends Record<string, unknown> {
+  id: string;
+  to_address: string;
+  subject: string;
+  text_body: string;
+}
+
+/**
+ * Sends what the outbox holds by SMTP, at most a batch per call. A row is claimed with SKIP LOCKED
+ * and marked sent in the same database transaction, so two workers never send one mail twice.
+ */
+export async function sendPendingMail(deps: { db: Db; transport: Transporter; from: string; log: FastifyBaseLogger }): Promise<number> {
+  return deps.db.transaction(async (tx) => {
+    const rows = await queryRows<OutboxRow>(
+      tx,
+      sql`SELECT id, to_address, subject, text_body FROM outbox_emails WHERE sent_at IS NULL
+           ORDER BY created_at LIMIT ${sendBatchMax} FOR UPDATE SKIP LOCKED`,
+    );
+    let sent = 0;
+    for (const row of rows) {
+      try {
+        await deps.transport.sendMail({ from: deps.from, to: row.to_address, subject: row.subject, text: row.text_body });
+        await tx.execute(sql`UPDATE outbox_emails SET sent_at = now() WHERE id = ${row.id}`);
+        sent++;
+      } catch (err) {
+        // The address stays out of the log; the row stays unsent and is tried again next round.
+        deps.log.warn({ mailId: row.id, err: err instanceof Error ? err.message : String(err) }, 'mail not sent; will retry');
+      }
+    }
+    return sent;
+  });
+}
+
+/** The mail job: only where SMTP_URL is set; embedded mode keeps mail in the outbox for the dev page. */
+export function startMailSender(deps: { db: Db; smtpUrl: string; from: string; log: FastifyBaseLogger }, pollMs = 5_000) {
+  const transport = nodemailer.createTransport(deps.smtpUrl);
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const sent = await sendPendingMail({ ...deps, transport });
+        if (sent === sendBatchMax) continue;
+      } catch (err) {
+        deps.log.error({ err }, 'mail sender failed');
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, pollMs).unref();
+      });
+    }
+  })();
+  return {
+    wake: () => wake?.(),
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+      transport.close();
+    },
+  };
+}
