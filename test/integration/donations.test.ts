@@ -208,6 +208,27 @@ describe('webhook intake', () => {
     expect(await stored('evt_forged_1')).toBe(0);
   });
 
+  // A full event (every field the SDK's types document) plus fields Stripe may add later is stored
+  // and posted: we read what we need and keep the rest as it came.
+  it('accepts a complete event with unknown fields and posts the gift', async () => {
+    const { sessionId, donationId } = await h.donate('buck-a-brick', { amountMinor: '300' });
+    h.emulator.controls.pause();
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    const stripe = h.emulator.client();
+    const real = (await stripe.events.list({ type: 'checkout.session.completed', limit: 10 })).data.find((e) => (e.data.object as { id: string }).id === sessionId)!;
+    expect(Object.keys(real.data.object).length).toBeGreaterThan(40);
+    const enriched = { ...real, id: `${real.id}_enriched`, brand_new_top_level: { nested: [1, 2] }, data: { ...real.data, object: { ...real.data.object, field_from_2031: 'x', customer_details: { ...(real.data.object as { customer_details: object }).customer_details, unheard_of: true } } } };
+    const body = JSON.stringify(enriched);
+    const res = await post(body, sign(body));
+    expect(res.statusCode).toBe(200);
+    const { drainOnce } = await import('../../server/payments/poster');
+    const pino = (await import('pino')).default;
+    await drainOnce({ db: h.testDb.database.db, stripe, log: pino({ level: 'silent' }) });
+    expect((await donation(donationId)).status).toBe('succeeded');
+    h.emulator.controls.resume();
+    await h.settle();
+  });
+
   // Unknown fields and event types Stripe adds later must be accepted, and a repeat is a no-op.
   it('accepts unknown fields once, and a repeat is a 200 no-op', async () => {
     const body = event('evt_future_1');
