@@ -41,8 +41,9 @@ CREATE TRIGGER ledger_entries_apply AFTER INSERT ON ledger_entries
 -- Only that trigger may move a cached balance; an account's identity never changes.
 CREATE FUNCTION ledger_guard_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.id <> OLD.id OR NEW.code <> OLD.code OR NEW.currency <> OLD.currency OR NEW.type <> OLD.type THEN
-    RAISE EXCEPTION 'ledger: account % cannot change its id, code, currency or type', OLD.code
+  IF NEW.id <> OLD.id OR NEW.code <> OLD.code OR NEW.currency <> OLD.currency OR NEW.type <> OLD.type
+     OR NEW.allow_negative <> OLD.allow_negative THEN
+    RAISE EXCEPTION 'ledger: account % cannot change its id, code, currency, type or overdraft rule', OLD.code
       USING ERRCODE = 'restrict_violation';
   END IF;
   IF (NEW.balance_minor <> OLD.balance_minor OR NEW.entry_count <> OLD.entry_count) AND pg_trigger_depth() < 2 THEN
@@ -102,7 +103,21 @@ CREATE CONSTRAINT TRIGGER ledger_transactions_balanced AFTER INSERT ON ledger_tr
 --> statement-breakpoint
 
 -- The check above runs for transactions created in this database transaction, so entries may
--- only join a transaction created by the same (sub)transaction: a committed one is closed.
+-- only join a transaction that this database transaction (or one of its savepoints) created: a
+-- committed one is closed. A visible row's xmin is ours exactly when pg_xact_status calls it in
+-- progress (rows of other in-progress transactions are invisible). xmin is a 32-bit xid; it is
+-- widened to xid8 from our own full xid, since every live xid lies within 2^31 of it.
+CREATE FUNCTION ledger_row_is_own(row_xmin xid) RETURNS boolean LANGUAGE sql STABLE AS $$
+  WITH x AS (
+    SELECT pg_current_xact_id()::text::bigint AS top, row_xmin::text::bigint AS low
+  ), d AS (
+    SELECT top, low, ((low - (top & 4294967295)) + 4294967296) % 4294967296 AS ahead FROM x
+  ), f AS (
+    SELECT low, CASE WHEN ahead < 2147483648 THEN top + ahead ELSE top - (4294967296 - ahead) END AS full_xid FROM d
+  )
+  SELECT low >= 3 AND full_xid > 0 AND pg_xact_status(full_xid::text::xid8) IS NOT DISTINCT FROM 'in progress' FROM f
+$$;
+--> statement-breakpoint
 CREATE FUNCTION ledger_check_entries_join_open_transactions() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   closed bigint;
@@ -110,7 +125,7 @@ BEGIN
   SELECT t.id INTO closed
     FROM (SELECT DISTINCT transaction_id FROM new_entries) n
     JOIN ledger_transactions t ON t.id = n.transaction_id
-   WHERE t.xmin <> pg_current_xact_id()::xid
+   WHERE NOT ledger_row_is_own(t.xmin)
    LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION 'ledger: transaction % is already committed; entries cannot be added to it', closed

@@ -4,9 +4,11 @@ export type LedgerErrorCode =
   | 'ledger.idempotency_conflict'
   | 'ledger.unbalanced'
   | 'ledger.too_few_entries'
+  | 'ledger.too_many_entries'
+  | 'ledger.invalid_key'
   | 'ledger.zero_amount'
+  | 'ledger.overdrawn'
   | 'ledger.unknown_account'
-  | 'ledger.currency_mismatch'
   | 'ledger.unknown_transaction'
   | 'ledger.already_reversed'
   | 'ledger.batch_too_large';

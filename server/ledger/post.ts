@@ -33,7 +33,31 @@ export async function post(db: DbOrTx, batch: PostingInput[]): Promise<PostingRe
     await insertEntries(tx, fresh, results, currencies);
     return batch.map((p) => results.get(p.idempotencyKey)!);
   };
-  return isTransaction(db) ? run(db) : db.transaction(run);
+  const results = isTransaction(db) ? await run(db) : await db.transaction(run).catch(translateDatabaseError);
+  return firstOccurrenceCreated(batch, results);
+}
+
+// A key twice in one batch is one posting: only its first occurrence says it was created.
+function firstOccurrenceCreated(batch: PostingInput[], results: PostingResult[]): PostingResult[] {
+  const seen = new Set<string>();
+  return results.map((r, i) => {
+    const key = batch[i]!.idempotencyKey;
+    const repeat = seen.has(key);
+    seen.add(key);
+    return repeat && r.created ? { ...r, created: false } : r;
+  });
+}
+
+/** What the database refused at commit, as the ledger's own error codes rather than a 500. */
+function translateDatabaseError(err: unknown): never {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause ?? (err as { code?: string; message?: string });
+  if (cause?.code === '23514' && /overdrawn/.test(cause.message ?? '')) {
+    throw new LedgerError('ledger.overdrawn', cause.message!.replace(/^ledger: /, ''));
+  }
+  if (cause?.code === '23503' && /reverses_id/.test(cause.message ?? '')) {
+    throw new LedgerError('ledger.unknown_transaction', 'The transaction to reverse does not exist.');
+  }
+  throw err;
 }
 
 interface Prepared {
@@ -59,9 +83,17 @@ function uniqueByKey(batch: PostingInput[]): Prepared[] {
   return [...byKey.values()].sort((a, b) => (a.input.idempotencyKey < b.input.idempotencyKey ? -1 : 1));
 }
 
+const keyLengthMax = 255;
+
 function assertShape(p: PostingInput): void {
-  if (p.entries.length < 2 || p.entries.length > entriesPerPostingMax) {
-    throw new LedgerError('ledger.too_few_entries', `Posting ${p.idempotencyKey} needs 2 to ${entriesPerPostingMax} entries.`);
+  if (p.idempotencyKey.length === 0 || p.idempotencyKey.length > keyLengthMax) {
+    throw new LedgerError('ledger.invalid_key', `An idempotency key has 1 to ${keyLengthMax} characters.`);
+  }
+  if (p.entries.length < 2) {
+    throw new LedgerError('ledger.too_few_entries', `Posting ${p.idempotencyKey} needs at least 2 entries.`);
+  }
+  if (p.entries.length > entriesPerPostingMax) {
+    throw new LedgerError('ledger.too_many_entries', `Posting ${p.idempotencyKey} has more than ${entriesPerPostingMax} entries.`);
   }
   if (p.entries.some((e) => e.amountMinor === 0n)) {
     throw new LedgerError('ledger.zero_amount', `Posting ${p.idempotencyKey} has a zero entry.`);
@@ -138,7 +170,7 @@ async function insertTransactions(tx: DbOrTx, postings: Prepared[]): Promise<Map
     sql`INSERT INTO ledger_transactions (idempotency_key, kind, description, occurred_at, metadata, content_hash, reverses_id)
         SELECT x.k, x.kind, x.d, x.at, x.m, x.h, x.r
           FROM jsonb_to_recordset(${payload}::jsonb) AS x(k text, kind text, d text, at timestamptz, m jsonb, h text, r bigint)
-        ON CONFLICT (idempotency_key) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING id::text AS id, idempotency_key AS k`,
   );
   const results = new Map<string, PostingResult>(
@@ -160,6 +192,10 @@ async function matchReplays(tx: DbOrTx, replayed: Prepared[], results: Map<strin
   const byKey = new Map(existing.map((r) => [r.k, r]));
   for (const p of replayed) {
     const found = byKey.get(p.input.idempotencyKey);
+    // No arbiter on the insert: a reversal that lost a race on reverses_id lands here, not in an error.
+    if (!found && p.input.reversesId !== undefined) {
+      throw new LedgerError('ledger.already_reversed', `Transaction ${p.input.reversesId} is already reversed.`);
+    }
     if (!found) throw new Error(`ledger: key ${p.input.idempotencyKey} neither inserted nor found`);
     if (found.h !== p.hash) {
       if (p.input.reversesId !== undefined) {
