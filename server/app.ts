@@ -76,6 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       stripe: deps.stripe.client,
       publicUrl: deps.config.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${deps.config.PORT}`,
       treasurerRoutes: deps.config.embedded,
+      donationsPerMinute: deps.config.DONATION_RATE_LIMIT_PER_MINUTE,
       customerDefaults: deps.stripe.customerDefaults,
     });
   }

@@ -51,6 +51,8 @@ export const configSchema = z.object({
     .refine((v) => /^smtps?:\/\/\S+$/.test(v) && URL.canParse(v), { error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.org:465' })
     .optional(),
   MAIL_FROM: z.string().min(3).max(200).default('solidarity-fund <no-reply@localhost>'),
+  /** Gifts one client may start per minute (Checkout Sessions are not free to create). */
+  DONATION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -15,6 +15,7 @@ export interface PaymentRouteOptions {
   publicUrl: string;
   /** Until roles exist, treasurer actions (refunds) are only open in the embedded demo. */
   treasurerRoutes: boolean;
+  donationsPerMinute: number;
   customerDefaults?: Partial<Stripe.CustomerCreateParams>;
 }
 
@@ -25,7 +26,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
   app.post(
     '/api/appeals/:slug/donations',
     {
-      config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
+      config: { rateLimit: { max: opts.donationsPerMinute, timeWindow: '1 minute' } },
       schema: {
         tags: ['donations'],
         summary: 'Start a gift: answers with the Stripe Checkout URL (public)',

@@ -36,7 +36,7 @@ export async function startPaymentsHarness(): Promise<PaymentsHarness> {
   const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
   // No DATABASE_URL in the config: embedded rules, so the treasurer-only refund route is open.
   const customerDefaults: { test_clock?: string } = {};
-  const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults } });
+  const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000', DONATION_RATE_LIMIT_PER_MINUTE: '10000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults } });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
   const drain = () => drainOnce({ db: testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });

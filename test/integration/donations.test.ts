@@ -177,6 +177,23 @@ describe('donation requests', () => {
     expect(res.json().error.code).toBe(code);
   });
 
+  // A script must not be able to flood Stripe with Checkout Sessions from one address.
+  it('is rate-limited per client with the one error body', async () => {
+    const { buildApp } = await import('../../server/app');
+    const { testConfig } = await import('../helpers/config');
+    const limited = await buildApp({ config: testConfig({ DONATION_RATE_LIMIT_PER_MINUTE: '2' }), database: h.testDb.database, stripe: { client: h.emulator.client(), webhookSecret: 'whsec_x' } });
+    try {
+      const attempt = (n: number) => limited.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload: { amountMinor: '500', donorEmail: 'a@example.org', idempotencyKey: `rate-${n}-abcdef` } });
+      expect((await attempt(1)).statusCode).toBe(201);
+      expect((await attempt(2)).statusCode).toBe(201);
+      const third = await attempt(3);
+      expect(third.statusCode).toBe(429);
+      expect(third.json().error.code).toBe('rate_limited');
+    } finally {
+      await limited.close();
+    }
+  });
+
   // A retried request (network hiccup) must not create a second gift or session.
   it('the same idempotency key returns the same checkout', async () => {
     const payload = { amountMinor: '500', donorEmail: 'a@example.org', idempotencyKey: 'same-key-123' };
