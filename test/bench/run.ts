@@ -3,6 +3,7 @@ export {};
 // `npm run bench -- <name>`: runs one benchmark (or all) against real Postgres and prints its table.
 const benches: Record<string, () => Promise<void>> = {
   ledger: async () => (await import('./ledger')).runLedgerBench(),
+  webhook: async () => (await import('./webhook')).runWebhookBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
