@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { stripeEvents } from '../../db/schema/index';
 import { AppError } from '../errors';
+import { InboxWriter } from './inbox-writer';
 
 export const webhookBodyLimitBytes = 512 * 1024;
 const signatureToleranceSeconds = 300;
@@ -24,6 +24,7 @@ const eventEnvelope = z.looseObject({
  */
 export const stripeWebhookRoutes: FastifyPluginAsync<{ stripe: Stripe; webhookSecret: string }> = async (app, opts) => {
   // Scoped to this route: the signature is over the exact bytes Stripe sent.
+  const inbox = new InboxWriter(app.database.db);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: webhookBodyLimitBytes }, (_req, body, done) => done(null, body));
 
@@ -44,19 +45,15 @@ export const stripeWebhookRoutes: FastifyPluginAsync<{ stripe: Stripe; webhookSe
     const parsed = eventEnvelope.safeParse(verified);
     if (!parsed.success) throw new AppError(400, 'webhook.malformed', 'The body is not a Stripe event.');
     const event = parsed.data;
-    const inserted = await app.database.db
-      .insert(stripeEvents)
-      .values({
-        id: event.id,
-        type: event.type,
-        apiVersion: event.api_version ?? null,
-        stripeCreatedAt: new Date(event.created * 1000),
-        payload: event as Record<string, unknown>,
-      })
-      .onConflictDoNothing({ target: stripeEvents.id })
-      .returning({ id: stripeEvents.id });
+    const fresh = await inbox.write({
+      id: event.id,
+      type: event.type,
+      apiVersion: event.api_version ?? null,
+      stripeCreatedAt: new Date(event.created * 1000),
+      payload: event as Record<string, unknown>,
+    });
     app.notifyStripeEventReceived?.();
-    return reply.status(200).send({ received: true, duplicate: inserted.length === 0 });
+    return reply.status(200).send({ received: true, duplicate: !fresh });
   });
 
 };
