@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SQL } from 'drizzle-orm';
@@ -73,7 +73,10 @@ async function openPglite(dataDir: string): Promise<Database> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const releaseLock = lockDirectory(dir);
-  const client = await PGlite.create(join(dir, 'pglite'));
+  const pgDir = join(dir, 'pglite');
+  const { findPgliteTemplate } = await import('./pglite-template');
+  const template = existsSync(pgDir) ? undefined : findPgliteTemplate();
+  const client = await PGlite.create(template ? { dataDir: pgDir, loadDataDir: new Blob([new Uint8Array(template)]) } : { dataDir: pgDir });
   const db = drizzle(client, { schema }) as unknown as Db;
   const rows = <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) => queryRows<T>(on, query);
   return {

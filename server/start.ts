@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from './cli';
 import { loadConfig } from './config';
 import { startServer } from './server';
+import { buildPgliteTemplate } from '../db/pglite-template';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,5 +32,6 @@ function ensureWebBuilt(): void {
 await runCli(async () => {
   const config = loadConfig();
   if (config.SERVE_WEB) ensureWebBuilt();
+  if (config.embedded) await buildPgliteTemplate();
   await startServer(config);
 });
