@@ -42,6 +42,10 @@ export async function buildPgliteTemplate(): Promise<string> {
     const dump = await pg.dumpDataDir('gzip');
     writeFileSync(`${path}.tmp`, Buffer.from(await dump.arrayBuffer()));
     renameSync(`${path}.tmp`, path);
+    // Templates of older migrations are never used again.
+    for (const old of readdirSync(cacheDir).filter((n) => /^pglite-[0-9a-f]{16}\.tar\.gz$/.test(n) && join(cacheDir, n) !== path)) {
+      rmSync(join(cacheDir, old), { force: true });
+    }
   } finally {
     await pg.close();
     rmSync(work, { recursive: true, force: true });

@@ -120,15 +120,20 @@ $$;
 --> statement-breakpoint
 CREATE FUNCTION ledger_check_entries_join_open_transactions() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  closed bigint;
+  bad record;
 BEGIN
-  SELECT t.id INTO closed
+  SELECT n.transaction_id AS id, t.id IS NULL AS missing INTO bad
     FROM (SELECT DISTINCT transaction_id FROM new_entries) n
-    JOIN ledger_transactions t ON t.id = n.transaction_id
-   WHERE NOT ledger_row_is_own(t.xmin)
+    LEFT JOIN ledger_transactions t ON t.id = n.transaction_id
+   WHERE t.id IS NULL
+      OR (t.xmin <> pg_current_xact_id()::xid   -- the common case, cheap: created at the top level
+          AND NOT ledger_row_is_own(t.xmin))    -- else a savepoint of ours, or a closed transaction
    LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'ledger: transaction % is already committed; entries cannot be added to it', closed
+  IF FOUND AND bad.missing THEN
+    RAISE EXCEPTION 'ledger: entry refers to transaction %, which does not exist', bad.id
+      USING ERRCODE = 'foreign_key_violation';
+  ELSIF FOUND THEN
+    RAISE EXCEPTION 'ledger: transaction % is already committed; entries cannot be added to it', bad.id
       USING ERRCODE = 'restrict_violation', HINT = 'write a transaction and its entries in the same database transaction';
   END IF;
   RETURN NULL;

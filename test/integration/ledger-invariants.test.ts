@@ -259,6 +259,18 @@ describe('a transaction balances per currency, checked at commit', () => {
   });
 
   // An account has one currency; an entry in another would mix currencies in one balance.
+  // Entries hang off a transaction that exists; the set-based trigger check replaces a row-by-row FK.
+  it('refuses an entry for a transaction that does not exist', async () => {
+    const f = await fixture();
+    const before = await ledgerFingerprint(sql);
+    await refused(
+      sql`INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor) VALUES (987654321, ${f.pending}, 'USD', 5)`,
+      FOREIGN_KEY,
+      /refers to transaction 987654321, which does not exist/,
+    );
+    expect(await ledgerFingerprint(sql)).toEqual(before);
+  });
+
   it('refuses an entry whose currency is not its account\'s', async () => {
     const f = await fixture();
     const before = await ledgerFingerprint(sql);
