@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { queryRows, type Db } from '../../db/client';
+import { startPollLoop, type PollLoop } from '../poll-loop';
 
 const sendBatchMax = 20;
 
@@ -39,30 +40,18 @@ export async function sendPendingMail(deps: { db: Db; transport: Transporter; fr
 }
 
 /** The mail job: only where SMTP_URL is set; embedded mode keeps mail in the outbox for the dev page. */
-export function startMailSender(deps: { db: Db; smtpUrl: string; from: string; log: FastifyBaseLogger }, pollMs = 5_000) {
+export function startMailSender(deps: { db: Db; smtpUrl: string; from: string; log: FastifyBaseLogger }, pollMs = 5_000): PollLoop {
   const transport = nodemailer.createTransport(deps.smtpUrl);
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const sent = await sendPendingMail({ ...deps, transport });
-        if (sent === sendBatchMax) continue;
-      } catch (err) {
-        deps.log.error({ err }, 'mail sender failed');
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, pollMs).unref();
-      });
-    }
-  })();
+  const loop = startPollLoop({
+    name: 'mail sender',
+    pollMs,
+    log: deps.log,
+    work: async () => ({ more: (await sendPendingMail({ ...deps, transport })) === sendBatchMax }),
+  });
   return {
-    wake: () => wake?.(),
+    wake: loop.wake,
     stop: async () => {
-      stopped = true;
-      wake?.();
-      await loop;
+      await loop.stop();
       transport.close();
     },
   };

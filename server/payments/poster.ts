@@ -6,6 +6,7 @@ import { stripeEvents } from '../../db/schema/index';
 import { post, type PostingInput } from '../ledger/service';
 import { handlers } from './handlers/index';
 import { isPlan, RetryLater, type Plan } from './handlers/types';
+import { startPollLoop, type PollLoop } from '../poll-loop';
 
 export interface PosterDeps {
   db: Db;
@@ -113,30 +114,11 @@ async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; 
 }
 
 /** The in-process poster: drains while there is work, then sleeps until woken or the poll. */
-export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partial<typeof posterDefaults> = {}) {
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const pollMs = opts.pollMs ?? 1_000;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        const { claimed } = await drainOnce(deps, opts);
-        if (claimed > 0) continue;
-      } catch (err) {
-        deps.log.error({ err }, 'poster drain failed');
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, pollMs).unref();
-      });
-    }
-  })();
-  return {
-    wake: () => wake?.(),
-    stop: async () => {
-      stopped = true;
-      wake?.();
-      await loop;
-    },
-  };
+export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partial<typeof posterDefaults> = {}): PollLoop {
+  return startPollLoop({
+    name: 'poster drain',
+    pollMs: opts.pollMs ?? 1_000,
+    log: deps.log,
+    work: async () => ({ more: (await drainOnce(deps, opts)).claimed > 0 }),
+  });
 }

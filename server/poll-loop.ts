@@ -1,0 +1,38 @@
+import type { FastifyBaseLogger } from 'fastify';
+
+export interface PollLoop {
+  /** Runs the work now instead of at the next poll (new work just arrived). */
+  wake(): void;
+  /** Finishes the round under way, then stops. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A background job's loop: run `work` again at once while it reports more to do, otherwise sleep
+ * until woken or until the poll interval passes. A failure is logged and waits for the next round.
+ */
+export function startPollLoop(opts: { name: string; pollMs: number; log: FastifyBaseLogger; work: () => Promise<{ more: boolean }> }): PollLoop {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        if ((await opts.work()).more) continue;
+      } catch (err) {
+        opts.log.error({ err }, `${opts.name} failed`);
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, opts.pollMs).unref();
+      });
+    }
+  })();
+  return {
+    wake: () => wake?.(),
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}
