@@ -21,7 +21,23 @@ export const posterDefaults = {
   attemptsMax: 8,
   backoffBaseMs: 500,
   backoffMaxMs: 10 * 60_000,
+  /** Events planned at once: each may call Stripe, whose live rate limit is 25 requests/s per endpoint. */
+  planConcurrency: 8,
 };
+
+/** Like Promise.all over `items`, with at most `limit` calls under way. */
+async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 interface Claimed {
   id: string;
@@ -41,7 +57,7 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
   const o = { ...posterDefaults, ...opts };
   const claimed = await claim(deps.db, o.batchSize, o.leaseSeconds);
   if (claimed.length === 0) return { claimed: 0, processed: 0, failed: 0 };
-  const outcomes = await Promise.all(claimed.map((e) => planEvent(deps, e)));
+  const outcomes = await mapWithConcurrency(claimed, o.planConcurrency, (e) => planEvent(deps, e));
   const ready = outcomes.filter((x): x is Exclude<Outcome, { error: unknown }> => !('error' in x));
   const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
   try {
