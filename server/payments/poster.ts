@@ -5,7 +5,9 @@ import { queryRows, type Db } from '../../db/client';
 import { stripeEvents } from '../../db/schema/index';
 import { post, type PostingInput } from '../ledger/service';
 import { handlers } from './handlers/index';
-import { isPlan, RetryLater, type Plan } from './handlers/types';
+import { isPlan, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
+import { appealOf } from './donations-store';
+import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 
 export interface PosterDeps {
@@ -57,7 +59,8 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
   const o = { ...posterDefaults, ...opts };
   const claimed = await claim(deps.db, o.batchSize, o.leaseSeconds);
   if (claimed.length === 0) return { claimed: 0, processed: 0, failed: 0 };
-  const outcomes = await mapWithConcurrency(claimed, o.planConcurrency, (e) => planEvent(deps, e));
+  const handlerDeps = { db: deps.db, stripe: deps.stripe, appealOf: memoized((id: string) => appealOf(deps.db, id)) };
+  const outcomes = await mapWithConcurrency(claimed, o.planConcurrency, (e) => planEvent(handlerDeps, e));
   const ready = outcomes.filter((x): x is Exclude<Outcome, { error: unknown }> => !('error' in x));
   const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
   try {
@@ -87,11 +90,21 @@ async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<C
   );
 }
 
-async function planEvent(deps: PosterDeps, event: Claimed): Promise<Outcome> {
+/** One read per key for the length of a batch (an appeal's title may change between batches). */
+function memoized<T>(load: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const seen = new Map<string, Promise<T>>();
+  return (key) => {
+    let hit = seen.get(key);
+    if (!hit) seen.set(key, (hit = load(key)));
+    return hit;
+  };
+}
+
+async function planEvent(deps: HandlerDeps, event: Claimed): Promise<Outcome> {
   const handler = handlers[event.type];
   if (!handler) return { id: event.id, ignore: 'event type not used' };
   try {
-    const result = await handler(event.payload, { db: deps.db, stripe: deps.stripe });
+    const result = await handler(event.payload, deps);
     return isPlan(result) ? { id: event.id, plan: result } : { id: event.id, ignore: result.ignore };
   } catch (error) {
     return { id: event.id, error, attempts: event.attempts };
@@ -104,12 +117,14 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
     const plans = ready.flatMap((r) => ('plan' in r ? [r.plan] : []));
     const postings: PostingInput[] = plans.flatMap((p) => p.postings);
     const results = await post(tx, postings);
+    const batch = { progress: new ProgressBatch() };
     let i = 0;
     for (const plan of plans) {
       const created = results.slice(i, i + plan.postings.length).map((r) => r.created);
       i += plan.postings.length;
-      await plan.apply?.(tx, created);
+      await plan.apply?.(tx, created, batch);
     }
+    await batch.progress.flush(tx);
     const processed = ready.filter((r) => 'plan' in r).map((r) => r.id);
     const ignored = ready.filter((r) => 'ignore' in r).map((r) => r.id);
     if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(inArray(stripeEvents.id, processed), eq(stripeEvents.status, 'pending')));

@@ -5,8 +5,7 @@ import { donations } from '../../../db/schema/index';
 import { sql } from 'drizzle-orm';
 import { fromStripeAmount } from '../../ledger/money';
 import { accountIds, chart } from '../chart';
-import { appealOf, donationByCharge } from '../donations-store';
-import { applyProgress } from '../progress';
+import { donationByCharge } from '../donations-store';
 import { idOf } from './amounts';
 import { RetryLater, type Handler } from './types';
 
@@ -35,7 +34,7 @@ export const disputeCreated: Handler = async (event, deps) => {
         ].filter((e) => e.amountMinor !== 0n),
       },
     ],
-    apply: async (tx, [created]) => {
+    apply: async (tx, [created], batch) => {
       if (created) await tx.update(donations).set({ status: 'disputed' }).where(eq(donations.id, donation.id));
     },
   };
@@ -53,7 +52,7 @@ export const disputeClosed: Handler = async (event, deps) => {
   const donation = (await donationByCharge(deps.db, idOf(dispute.charge)))!;
   const currency = dispute.currency.toUpperCase();
   const amountMinor = fromStripeAmount(dispute.amount, currency);
-  const appeal = await appealOf(deps.db, donation.appealId);
+  const appeal = await deps.appealOf(donation.appealId);
   const [open, available, appealAccount] = await accountIds(deps.db, [
     chart.disputesOpen(currency),
     chart.stripeAvailable(currency),
@@ -72,12 +71,12 @@ export const disputeClosed: Handler = async (event, deps) => {
         ],
       },
     ],
-    apply: async (tx, [created]) => {
+    apply: async (tx, [created], batch) => {
       if (!created) return;
       if (won) {
         await tx.update(donations).set({ status: donation.refundedMinor > 0n ? 'partially_refunded' : 'succeeded' }).where(eq(donations.id, donation.id));
       } else {
-        await applyProgress(tx, { appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
+        batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
       }
     },
   };

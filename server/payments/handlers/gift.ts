@@ -3,8 +3,7 @@ import type Stripe from 'stripe';
 import type { Tx } from '../../../db/client';
 import { donations, type Donation } from '../../../db/schema/index';
 import { accountIds, chart } from '../chart';
-import { appealOf, donationById, queueReceipt } from '../donations-store';
-import { applyProgress } from '../progress';
+import { donationById, queueReceipt } from '../donations-store';
 import { chargeAmounts, idOf, type ChargeAmounts } from './amounts';
 import type { Handler, HandlerDeps, Plan } from './types';
 
@@ -13,7 +12,7 @@ import type { Handler, HandlerDeps, Plan } from './types';
  * 0.59, credit appeal:<id> 10.00 — the appeal shows 10.00 raised and 9.41 net.
  */
 async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, linkInvoice?: string): Promise<Plan> {
-  const appeal = await appealOf(deps.db, donation.appealId);
+  const appeal = await deps.appealOf(donation.appealId);
   const [pending, fees, appealAccount] = await accountIds(deps.db, [
     chart.stripePending(paid.currency),
     chart.feesStripe(paid.currency),
@@ -34,14 +33,14 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
         entries,
       },
     ],
-    apply: async (tx: Tx, [created]) => {
+    apply: async (tx: Tx, [created], batch) => {
       if (!created) return;
       const [updated] = await tx
         .update(donations)
         .set({ status: 'succeeded', chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: paid.feeMinor, succeededAt: new Date(), invoiceId: linkInvoice ?? donation.invoiceId })
         .where(and(eq(donations.id, donation.id)))
         .returning();
-      await applyProgress(tx, { appealId: appeal.id, grossMinor: paid.grossMinor, netMinor: paid.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id });
+      batch.progress.add({ appealId: appeal.id, grossMinor: paid.grossMinor, netMinor: paid.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id });
       await queueReceipt(tx, updated!, paid.grossMinor, paid.currency, appeal.title);
     },
   };

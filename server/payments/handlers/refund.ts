@@ -3,8 +3,7 @@ import type Stripe from 'stripe';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import { accountIds, chart } from '../chart';
-import { addRefunded, appealOf, donationByCharge, refundedStatus } from '../donations-store';
-import { applyProgress } from '../progress';
+import { addRefunded, donationByCharge, refundedStatus } from '../donations-store';
 import { idOf } from './amounts';
 import { RetryLater, type Handler } from './types';
 
@@ -23,7 +22,7 @@ export const refundCreated: Handler = async (event, deps) => {
   }
   const currency = refund.currency.toUpperCase();
   const amountMinor = fromStripeAmount(refund.amount, currency);
-  const appeal = await appealOf(deps.db, donation.appealId);
+  const appeal = await deps.appealOf(donation.appealId);
   const [appealAccount, available] = await accountIds(deps.db, [
     chart.appeal(appeal.id, currency, appeal.organizationId),
     chart.stripeAvailable(currency),
@@ -41,11 +40,11 @@ export const refundCreated: Handler = async (event, deps) => {
         ],
       },
     ],
-    apply: async (tx, [created]) => {
+    apply: async (tx, [created], batch) => {
       if (!created) return;
       const [row] = await tx.update(donations).set({ refundedMinor: addRefunded(amountMinor) }).where(eq(donations.id, donation.id)).returning();
       if (row!.status !== 'disputed') await tx.update(donations).set({ status: refundedStatus(row!, row!.refundedMinor) }).where(eq(donations.id, donation.id));
-      await applyProgress(tx, { appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
+      batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
     },
   };
 };

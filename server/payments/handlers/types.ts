@@ -1,10 +1,19 @@
 import type Stripe from 'stripe';
 import type { Db, Tx } from '../../../db/client';
 import type { PostingInput } from '../../ledger/service';
+import type { Appeal } from '../../../db/schema/index';
+import type { ProgressBatch } from '../progress';
 
 export interface HandlerDeps {
   db: Db;
   stripe: Stripe;
+  /** The appeal by id, read once per drained batch. */
+  appealOf(appealId: string): Promise<Appeal>;
+}
+
+/** What one committed batch shares: the progress deltas, written once per appeal at the end. */
+export interface CommitContext {
+  progress: ProgressBatch;
 }
 
 /**
@@ -14,7 +23,7 @@ export interface HandlerDeps {
  */
 export interface Plan {
   postings: PostingInput[];
-  apply?: (tx: Tx, created: boolean[]) => Promise<void>;
+  apply?: (tx: Tx, created: boolean[], batch: CommitContext) => Promise<void>;
 }
 
 export type Handler = (event: Stripe.Event, deps: HandlerDeps) => Promise<Plan | { ignore: string }>;
