@@ -36,6 +36,9 @@ declare module 'fastify' {
 
 const bodyLimitBytes = 1_048_576;
 
+// proxy-addr's trust function: believe the nearest `hops` proxies and no address beyond them.
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 /** The Fastify app: external plugins first, then our services, then routes (as in fastify/demo). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -46,7 +49,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     requestIdHeader: false,
     bodyLimit: bodyLimitBytes,
-    trustProxy: !deps.config.embedded,
+    // A hop count, never `true`: trusting every hop would let a client pick its own address.
+    trustProxy: trustHops(deps.config.TRUST_PROXY_HOPS ?? (deps.config.embedded ? 0 : 1)),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<ZodTypeProvider>();

@@ -53,6 +53,8 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).max(200).default('solidarity-fund <no-reply@localhost>'),
   /** Gifts one client may start per minute (Checkout Sessions are not free to create). */
   DONATION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Proxies in front of the app whose X-Forwarded-For to believe (Fly: 1); unset: 0 embedded, else 1. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).optional(),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -9,6 +9,7 @@ import { isPlan, RetryLater, type HandlerDeps, type Plan } from './handlers/type
 import { appealOf } from './donations-store';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
+import { safeError, safeErrorMessage } from '../safe-error';
 
 export interface PosterDeps {
   db: Db;
@@ -23,6 +24,8 @@ export const posterDefaults = {
   attemptsMax: 8,
   backoffBaseMs: 500,
   backoffMaxMs: 10 * 60_000,
+  /** How long an event may wait for the one it depends on before it is parked. */
+  waitForDependencyMs: 3 * 86_400_000,
   /** Events planned at once: each may call Stripe, whose live rate limit is 25 requests/s per endpoint. */
   planConcurrency: 8,
 };
@@ -67,7 +70,7 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
     await commit(deps.db, ready);
   } catch (err) {
     // One bad plan must not hold back the rest: commit each alone to find it.
-    deps.log.warn({ err, events: ready.length }, 'poster batch failed; retrying its events one by one');
+    deps.log.warn({ err: safeError(err), events: ready.length }, 'poster batch failed; retrying its events one by one');
     for (const one of ready) {
       try {
         await commit(deps.db, [one]);
@@ -132,12 +135,19 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
   });
 }
 
-/** Back-off doubling from the base; after the limit the event is parked for a treasurer to see. */
+/**
+ * Back-off doubling from the base. A failure is parked after the attempt limit for a treasurer to
+ * see; an event that waits for another one (a refund before its gift) waits up to three days,
+ * as Stripe itself keeps retrying for that long.
+ */
 async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; attempts: number }, o: typeof posterDefaults) {
-  const parked = f.attempts >= o.attemptsMax;
-  const delayMs = Math.min(o.backoffBaseMs * 2 ** (f.attempts - 1), o.backoffMaxMs);
-  const message = f.error instanceof Error ? f.error.message : String(f.error);
-  if (!(f.error instanceof RetryLater)) deps.log.warn({ eventId: f.id, attempts: f.attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
+  const waiting = f.error instanceof RetryLater;
+  const [row] = await deps.db.select({ receivedAt: stripeEvents.receivedAt }).from(stripeEvents).where(eq(stripeEvents.id, f.id));
+  const ageMs = Date.now() - (row?.receivedAt.getTime() ?? Date.now());
+  const parked = waiting ? ageMs > o.waitForDependencyMs : f.attempts >= o.attemptsMax;
+  const delayMs = Math.min(o.backoffBaseMs * 2 ** Math.min(f.attempts - 1, 30), o.backoffMaxMs);
+  const message = safeErrorMessage(f.error);
+  if (!waiting || parked) deps.log.warn({ eventId: f.id, attempts: f.attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
   await deps.db
     .update(stripeEvents)
     .set({ status: parked ? 'parked' : 'pending', lastError: message.slice(0, 2_000), nextAttemptAt: new Date(Date.now() + delayMs) })

@@ -117,6 +117,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
       const result = await refundDonation({ db: app.database.db, stripe: opts.stripe }, req.params.id, {
         amountMinor: req.body.amountMinor ? BigInt(req.body.amountMinor) : undefined,
         reason: req.body.reason,
+        idempotencyKey: req.body.idempotencyKey,
       });
       return reply.status(202).send({ ...result, amountMinor: result.amountMinor.toString() });
     },

@@ -35,6 +35,8 @@ export const donationPublicSchema = z.object({
 export const refundRequestSchema = z.strictObject({
   amountMinor: z.string().regex(/^\d{1,15}$/).optional().describe('omit for a full refund'),
   reason: z.enum(['requested_by_customer', 'duplicate', 'fraudulent']).default('requested_by_customer'),
+  /** The treasurer's key for this refund (a retried click sends the same); a fresh one if omitted. */
+  idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/).optional(),
 });
 
 export const donationIdParams = z.object({ id: z.uuid() });

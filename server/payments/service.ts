@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { z } from 'zod';
@@ -130,7 +131,7 @@ async function monthlyCustomer(deps: DonationDeps, d: Donation): Promise<string>
 }
 
 /** A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. */
-export async function refundDonation(deps: { db: Db; stripe: Stripe }, donationId: string, opts: { amountMinor?: bigint; reason: Stripe.RefundCreateParams.Reason }) {
+export async function refundDonation(deps: { db: Db; stripe: Stripe }, donationId: string, opts: { amountMinor?: bigint; reason: Stripe.RefundCreateParams.Reason; idempotencyKey?: string }) {
   const [d] = await deps.db.select().from(donations).where(eq(donations.id, donationId));
   if (!d) throw new AppError(404, 'donation_not_found', 'No such donation.');
   if (!d.chargeId || (d.status !== 'succeeded' && d.status !== 'partially_refunded')) {
@@ -143,7 +144,7 @@ export async function refundDonation(deps: { db: Db; stripe: Stripe }, donationI
   }
   const refund = await deps.stripe.refunds.create(
     { charge: d.chargeId, amount: toStripeAmount(amountMinor, d.currency), reason: opts.reason, metadata: { donation_id: d.id } },
-    { idempotencyKey: `donation:${d.id}:refund:${d.refundedMinor}:${amountMinor}` },
+    { idempotencyKey: `donation:${d.id}:refund:${opts.idempotencyKey ?? randomUUID()}` },
   );
   return { refundId: refund.id, amountMinor, status: refund.status };
 }

@@ -2,6 +2,8 @@ import fp from 'fastify-plugin';
 import type { FastifyError } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, errorBody } from '../errors';
+import { safeError } from '../safe-error';
+import Stripe from 'stripe';
 
 // Fastify's own 4xx codes mapped to ours; anything else 4xx becomes `bad_request`.
 const fastifyCodes: Record<string, string> = {
@@ -20,6 +22,14 @@ export const errorsPlugin = fp(
       if (err instanceof AppError) {
         return reply.status(err.statusCode).send(errorBody(err.code, err.message, err.details));
       }
+      if (err instanceof Stripe.errors.StripeError) {
+        // Stripe's own status and text are not ours to show (a 401 would expose a key's prefix).
+        req.log.warn({ err: { type: err.type, code: err.code, statusCode: err.statusCode } }, 'payment provider refused');
+        if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripeCardError) {
+          return reply.status(400).send(errorBody('payment_provider.refused', 'The payment provider refused this request.', { providerCode: err.code }));
+        }
+        return reply.status(502).send(errorBody('payment_provider.unavailable', 'The payment provider is not answering; try again shortly.'));
+      }
       if (hasZodFastifySchemaValidationErrors(err)) {
         const details = err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message }));
         return reply.status(400).send(errorBody('validation_failed', 'The request is not valid.', details));
@@ -32,7 +42,7 @@ export const errorsPlugin = fp(
         const code = fastifyCodes[err.code] ?? (status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : 'bad_request');
         return reply.status(status).send(errorBody(code, err.message));
       }
-      req.log.error({ err }, 'request failed');
+      req.log.error({ err: safeError(err) }, 'request failed');
       return reply.status(status >= 500 ? status : 500).send(errorBody('internal_error', 'Something went wrong on our side.'));
     });
 

@@ -155,6 +155,24 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(BigInt(bank!.balance)).toBe(BigInt(usd.amount));
   });
 
+  // Stripe's refusal is answered in our error body, never with Stripe's own status or text.
+  it('a refund Stripe refuses is a 400 payment_provider.refused', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '600' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const d = await donation(donationId);
+    h.emulator.controls.pause();
+    try {
+      await h.emulator.client().refunds.create({ charge: d.chargeId! });
+      const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: {} });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toMatchObject({ code: 'payment_provider.refused', details: { providerCode: 'charge_already_refunded' } });
+    } finally {
+      h.emulator.controls.resume();
+      await h.settle();
+    }
+  });
+
   // After all of it, every invariant holds and no event is stuck.
   it('leaves a ledger that verifies and an empty inbox', async () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
@@ -189,6 +207,27 @@ describe('donation requests', () => {
       const third = await attempt(3);
       expect(third.statusCode).toBe(429);
       expect(third.json().error.code).toBe('rate_limited');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  // Behind one proxy (Fly), a client cannot pick its own address with X-Forwarded-For.
+  it('rate-limits by the address the proxy saw, whatever the client claims', async () => {
+    const { buildApp } = await import('../../server/app');
+    const { testConfig } = await import('../helpers/config');
+    const limited = await buildApp({ config: testConfig({ DATABASE_URL: h.testDb.url, DONATION_RATE_LIMIT_PER_MINUTE: '2' }), database: h.testDb.database, stripe: { client: h.emulator.client(), webhookSecret: 'whsec_x' } });
+    try {
+      const attempt = (n: number) =>
+        limited.inject({
+          method: 'POST',
+          url: '/api/appeals/buck-a-brick/donations',
+          headers: { 'x-forwarded-for': `10.0.0.${n}, 203.0.113.7` },
+          payload: { amountMinor: '500', donorEmail: 'a@example.org', idempotencyKey: `spoof-${n}-abcdef` },
+        });
+      expect((await attempt(1)).statusCode).toBe(201);
+      expect((await attempt(2)).statusCode).toBe(201);
+      expect((await attempt(3)).statusCode).toBe(429);
     } finally {
       await limited.close();
     }
@@ -260,17 +299,33 @@ describe('webhook intake', () => {
   });
 });
 
-describe('parked events', () => {
-  // An event that keeps failing must end where a treasurer sees it, with its error, not loop forever.
-  it('parks an event after the attempt limit and lists it with its error', async () => {
-    const { drainOnce } = await import('../../server/payments/poster');
-    const pino = (await import('pino')).default;
-    const body = JSON.stringify({ id: 'evt_orphan_refund', object: 'event', type: 'refund.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 're_orphan', object: 'refund', amount: 100, currency: 'usd', charge: 'ch_never_seen', payment_intent: 'pi_never_seen', status: 'succeeded', metadata: {} } } });
+describe('failing and waiting events', () => {
+  const pinoSilent = async () => (await import('pino')).default({ level: 'silent' });
+  const deliver = async (event: Record<string, unknown>) => {
+    const body = JSON.stringify(event);
     const signature = h.emulator.client().webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_test_harness_secret' });
     await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body });
-    const deps = { db: h.testDb.database.db, stripe: h.emulator.client(), log: pino({ level: 'silent' }) };
-    for (let i = 0; i < 3; i++) await drainOnce(deps, { attemptsMax: 3, backoffBaseMs: 0 });
+  };
+  const drain = async (attemptsMax: number) => {
+    const { drainOnce } = await import('../../server/payments/poster');
+    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: await pinoSilent() }, { attemptsMax, backoffBaseMs: 0 });
+  };
+  const now = () => Math.floor(Date.now() / 1000);
+
+  // An event that keeps failing must end where a treasurer sees it, with its error, not loop forever.
+  it('parks a failing event after the attempt limit and lists it with its error', async () => {
+    const { donationId } = await h.donate('buck-a-brick', { amountMinor: '500' });
+    await deliver({ id: 'evt_broken_gift', object: 'event', type: 'checkout.session.completed', created: now(), data: { object: { id: 'cs_x', object: 'checkout.session', mode: 'payment', payment_status: 'paid', payment_intent: 'pi_does_not_exist', metadata: { donation_id: donationId } } } });
+    for (let i = 0; i < 3; i++) await drain(3);
     const parked = (await h.app.inject('/api/stripe/events?status=parked')).json().events;
-    expect(parked).toEqual([expect.objectContaining({ id: 'evt_orphan_refund', attempts: 3, lastError: expect.stringContaining('not posted yet') })]);
+    expect(parked).toEqual([expect.objectContaining({ id: 'evt_broken_gift', attempts: 3, lastError: expect.stringContaining('pi_does_not_exist') })]);
+  });
+
+  // A refund that arrives before its gift waits (Stripe may deliver the gift hours later).
+  it('keeps a refund that arrives before its gift waiting, not parked', async () => {
+    await deliver({ id: 'evt_early_refund', object: 'event', type: 'refund.created', created: now(), data: { object: { id: 're_early', object: 'refund', amount: 100, currency: 'usd', charge: 'ch_not_yet', payment_intent: 'pi_not_yet', status: 'succeeded', metadata: {} } } });
+    for (let i = 0; i < 5; i++) await drain(3);
+    const [row] = await h.testDb.database.db.select().from(stripeEvents).where(eq(stripeEvents.id, 'evt_early_refund'));
+    expect(row).toMatchObject({ status: 'pending', attempts: 5, lastError: expect.stringContaining('not posted yet') });
   });
 });

@@ -18,6 +18,10 @@ export async function chargeAmounts(stripe: Stripe, paymentIntentId: string): Pr
   const bt = charge.balance_transaction;
   if (!bt || typeof bt === 'string') throw new Error(`charge ${charge.id} has no balance transaction yet`);
   const currency = bt.currency.toUpperCase();
+  if (currency !== charge.currency.toUpperCase()) {
+    // Settlement in another currency needs FX postings the ledger does not have yet: park, never guess.
+    throw new Error(`charge ${charge.id} in ${charge.currency.toUpperCase()} settled in ${currency}: currency conversion is not supported yet`);
+  }
   return {
     currency,
     grossMinor: fromStripeAmount(bt.amount, currency),

@@ -88,7 +88,7 @@ async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: s
   const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, ...rest } = parent;
   await deps.db
     .insert(donations)
-    .values({ ...rest, status: 'pending', refundedMinor: 0n, invoiceId, parentDonationId: parent.id, requestKey: `renewal:${invoiceId}`, checkoutSessionId: null })
+    .values({ ...rest, status: 'pending', refundedMinor: 0n, invoiceId, parentDonationId: parent.id, requestKey: `renewal:${invoiceId}`, checkoutSessionId: null, message: null, messageStatus: 'none' })
     .onConflictDoNothing();
   const [row] = await deps.db.select().from(donations).where(eq(donations.invoiceId, invoiceId));
   return row!;
