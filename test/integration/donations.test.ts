@@ -155,6 +155,26 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(BigInt(bank!.balance)).toBe(BigInt(usd.amount));
   });
 
+  // A refund the bank sends back puts the money back in the appeal, by a reversal of the refund.
+  it('a refund that fails after it was posted is reversed', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '900' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const balance = await h.appealBalance('buck-a-brick');
+    const raised = BigInt((await progress('buck-a-brick')).raisedGrossMinor);
+    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: { amountMinor: '400' } });
+    await h.settle();
+    expect(await h.appealBalance('buck-a-brick')).toBe(balance + 400n);
+    const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
+    const failed = JSON.stringify({ id: 'evt_refund_failed_1', object: 'event', type: 'refund.failed', created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status: 'failed', failure_reason: 'lost_or_stolen_card' } } });
+    const signature = h.emulator.client().webhooks.generateTestHeaderString({ payload: failed, secret: 'whsec_test_harness_secret' });
+    expect((await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: failed })).statusCode).toBe(200);
+    await h.settle();
+    expect(await h.appealBalance('buck-a-brick')).toBe(balance);
+    expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(raised);
+    expect(await donation(donationId)).toMatchObject({ status: 'succeeded', refundedMinor: 0n });
+  });
+
   // Stripe's refusal is answered in our error body, never with Stripe's own status or text.
   it('a refund Stripe refuses is a 400 payment_provider.refused', async () => {
     const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '600' });

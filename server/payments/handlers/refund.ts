@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { donations } from '../../../db/schema/index';
+import { donations, ledgerEntries, ledgerTransactions } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import { accountIds, chart } from '../chart';
 import { addRefunded, donationByCharge, refundedStatus } from '../donations-store';
@@ -12,14 +12,17 @@ import { RetryLater, type Handler } from './types';
  * refunded. Stripe keeps its original fee, so the appeal's net falls by the whole refund.
  */
 export const refundCreated: Handler = async (event, deps) => {
-  const refund = event.data.object as Stripe.Refund;
-  if (refund.status === 'failed' || refund.status === 'canceled') return { ignore: `refund ${refund.status}` };
-  const donation = await donationByCharge(deps.db, idOf(refund.charge));
+  const sent = event.data.object as Stripe.Refund;
+  if (sent.status === 'failed' || sent.status === 'canceled') return { ignore: `refund ${sent.status}` };
+  const donation = await donationByCharge(deps.db, idOf(sent.charge));
   if (!donation) {
     // Order-independence: the refund waits until its gift is posted (or is not ours at all).
-    if (refund.metadata?.donation_id || refund.payment_intent) throw new RetryLater(`gift for refund ${refund.id} not posted yet`);
+    if (sent.metadata?.donation_id || sent.payment_intent) throw new RetryLater(`gift for refund ${sent.id} not posted yet`);
     return { ignore: 'refund of a charge that is not one of our donations' };
   }
+  // Its state now, not when the event was made: a refund that failed since is never posted.
+  const refund = await deps.stripe.refunds.retrieve(sent.id);
+  if (refund.status === 'failed' || refund.status === 'canceled') return { ignore: `refund ${refund.status}` };
   const currency = refund.currency.toUpperCase();
   const amountMinor = fromStripeAmount(refund.amount, currency);
   const appeal = await deps.appealOf(donation.appealId);
@@ -45,6 +48,37 @@ export const refundCreated: Handler = async (event, deps) => {
       const [row] = await tx.update(donations).set({ refundedMinor: addRefunded(amountMinor) }).where(eq(donations.id, donation.id)).returning();
       if (row!.status !== 'disputed') await tx.update(donations).set({ status: refundedStatus(row!, row!.refundedMinor) }).where(eq(donations.id, donation.id));
       batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
+    },
+  };
+};
+
+/**
+ * A refund that failed after it was posted (the bank returned it): the money is back in the
+ * appeal. Posting: the refund's reversal, linked to it.
+ */
+export const refundFailed: Handler = async (event, deps) => {
+  const refund = event.data.object as Stripe.Refund;
+  if (refund.status !== 'failed' && refund.status !== 'canceled') return { ignore: `refund ${refund.status}` };
+  const [posted] = await deps.db.select().from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, `stripe:${refund.id}:refund`));
+  if (!posted) return { ignore: 'refund was never posted' };
+  const entries = await deps.db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, posted.id));
+  const donation = (await donationByCharge(deps.db, idOf(refund.charge)))!;
+  const amountMinor = fromStripeAmount(refund.amount, refund.currency.toUpperCase());
+  return {
+    postings: [
+      {
+        idempotencyKey: `stripe:${refund.id}:refund_failed`,
+        kind: 'refund_failed',
+        reversesId: posted.id,
+        metadata: { donationId: donation.id, refundId: refund.id },
+        entries: entries.map((e) => ({ accountId: e.accountId, amountMinor: -e.amountMinor })),
+      },
+    ],
+    apply: async (tx, [created], batch) => {
+      if (!created) return;
+      const [row] = await tx.update(donations).set({ refundedMinor: addRefunded(-amountMinor) }).where(eq(donations.id, donation.id)).returning();
+      if (row!.status !== 'disputed') await tx.update(donations).set({ status: refundedStatus(row!, row!.refundedMinor) }).where(eq(donations.id, donation.id));
+      batch.progress.add({ appealId: donation.appealId, grossMinor: amountMinor, netMinor: amountMinor, gifts: 0 });
     },
   };
 };
