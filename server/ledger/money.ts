@@ -3,8 +3,8 @@
 // Currency codes are upper-case ISO 4217 codes; nothing here upper-cases them silently except the
 // zod schema at the API edge.
 import { z } from 'zod';
-import { data as isoCurrencyRecords } from 'currency-codes';
 import { AppError } from '../errors';
+import { isoExponents, placeDecimal } from './iso-currencies';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -36,22 +36,6 @@ const quote = (value: string): string => JSON.stringify(value.length > 40 ? `${v
 // ISO 4217 currencies and exponents
 // ---------------------------------------------------------------------------------------------
 
-// ISO 4217 gives these codes the minor unit "N.A." (precious metals, bond-market units, SDR, Sucre,
-// ADB unit, the test code and "no currency"). The currency-codes package flattens "N.A." to 0, which
-// would let us book "1 XAU" as if gold had a whole-unit minor unit. No donation is ever made in
-// them, so they are not supported. test/unit/money.test.ts checks this list against the ISO XML
-// that the package ships, so a package update that adds such a code fails the tests.
-const NO_MINOR_UNIT: ReadonlySet<string> = new Set([
-  'XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX',
-]);
-
-// Fund codes with a real minor unit (CLF, UYW, BOV, CHE, USN...) stay: they are valid ISO amounts.
-const isoExponents: ReadonlyMap<string, number> = new Map(
-  isoCurrencyRecords
-    .filter((record) => !NO_MINOR_UNIT.has(record.code) && Number.isInteger(record.digits))
-    .map((record) => [record.code, record.digits] as const),
-);
-
 /** Every supported ISO 4217 code, sorted; "supported" = has a numeric ISO minor unit. */
 export const SUPPORTED_CURRENCIES: readonly string[] = Object.freeze([...isoExponents.keys()].sort());
 
@@ -79,11 +63,7 @@ export function minorUnitsPerMajor(currency: string): bigint {
 
 /** -5n USD → "-0.05", 1300n JPY → "1300": always exactly the ISO number of decimals. */
 export function formatMinorAsDecimalString(amountMinor: bigint, currency: string): string {
-  const exponent = currencyExponent(currency);
-  const sign = amountMinor < 0n ? '-' : '';
-  const digits = (amountMinor < 0n ? -amountMinor : amountMinor).toString().padStart(exponent + 1, '0');
-  if (exponent === 0) return sign + digits;
-  return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+  return placeDecimal(amountMinor, currencyExponent(currency));
 }
 
 // Machine format only: ASCII digits, optional leading minus, '.' as the decimal point.
