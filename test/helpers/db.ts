@@ -10,11 +10,14 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own for one test file, dropped by `drop()`. */
-export async function createTestDatabase(opts: { poolMax?: number } = {}): Promise<TestDatabase> {
-  const template = inject('templateDatabase');
+/**
+ * A fresh database of its own for one test file, dropped by `drop()`: migrated (copied from the
+ * run's template) unless `migrated: false` asks for a bare one.
+ */
+export async function createTestDatabase(opts: { poolMax?: number; migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = `sf_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`));
+  const template = opts.migrated === false ? '' : ` TEMPLATE ${inject('templateDatabase')}`;
+  await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${name}${template}`));
   const url = databaseUrl(name);
   const database = await openDatabase({ databaseUrl: url, poolMax: opts.poolMax ?? 4 });
   return {

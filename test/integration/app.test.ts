@@ -56,7 +56,7 @@ describe('health', () => {
 
   // A database that is reachable but behind on migrations is not ready either.
   it('readyz is 503 when migrations are missing', async () => {
-    const bare = await createBareDatabase();
+    const bare = await createTestDatabase({ migrated: false, poolMax: 1 });
     const blank = await buildApp({ config: testConfig({ DATABASE_URL: bare.url }), database: bare.database });
     try {
       const res = await blank.inject('/readyz');
@@ -158,19 +158,3 @@ describe('platform', () => {
     for (const secret of ['sk_live_zzz', 'session=abc', 'secret-token', 'member@example.org']) expect(all).not.toContain(secret);
   });
 });
-
-async function createBareDatabase() {
-  const { withAdmin, databaseUrl } = await import('../helpers/pg-admin');
-  const name = `sf_bare_${Date.now().toString(36)}`;
-  await withAdmin((sql) => sql.unsafe(`CREATE DATABASE ${name}`));
-  const url = databaseUrl(name);
-  const database = await openDatabase({ databaseUrl: url, poolMax: 1 });
-  return {
-    url,
-    database,
-    drop: async () => {
-      await database.close();
-      await withAdmin((sql) => sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
-  };
-}
