@@ -4,12 +4,15 @@ import sensible from '@fastify/sensible';
 import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Database } from '../db/client';
-import type { Config } from './config';
+import { publicUrlOf, trustedOriginsOf, type Config } from './config';
+import { authPlugin } from './auth/plugin';
+import { resolveAuthSecret } from './auth/secret';
 import { loggerOptions } from './logger';
 import { errorsPlugin } from './plugins/errors';
 import { openapiPlugin } from './plugins/openapi';
 import { healthRoutes } from './health/routes';
 import { appealRoutes } from './appeals/routes';
+import { orgRoutes } from './orgs/routes';
 import { ledgerRoutes } from './ledger/routes';
 import { devMailRoutes } from './mail/routes';
 import { webPlugin } from './web';
@@ -25,6 +28,8 @@ export interface AppDeps {
   stripe?: StripeSetup;
   /** Where logs go (stdout by default); tests pass a stream to read them. */
   logStream?: NodeJS.WritableStream;
+  /** Overrides the session secret (two app instances in one test share sessions). */
+  authSecret?: string;
 }
 
 declare module 'fastify' {
@@ -68,9 +73,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
   await app.register(errorsPlugin);
   await app.register(openapiPlugin);
+  await app.register(authPlugin, {
+    publicUrl: publicUrlOf(deps.config),
+    trustedOrigins: trustedOriginsOf(deps.config),
+    secret: deps.authSecret ?? resolveAuthSecret(deps.config),
+    signInsPerMinute: deps.config.SIGN_IN_RATE_LIMIT_PER_MINUTE,
+  });
 
   await app.register(healthRoutes);
   await app.register(appealRoutes);
+  await app.register(orgRoutes, { publicUrl: publicUrlOf(deps.config) });
   // Treasurer-only once roles exist; until then only the embedded demo exposes the ledger.
   if (deps.config.embedded) await app.register(ledgerRoutes);
   if (deps.config.embedded && !deps.config.SMTP_URL) await app.register(devMailRoutes);
@@ -78,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(stripeWebhookRoutes, { stripe: deps.stripe.client, webhookSecret: deps.stripe.webhookSecret });
     await app.register(paymentRoutes, {
       stripe: deps.stripe.client,
-      publicUrl: deps.config.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${deps.config.PORT}`,
+      publicUrl: publicUrlOf(deps.config),
       treasurerRoutes: deps.config.embedded,
       donationsPerMinute: deps.config.DONATION_RATE_LIMIT_PER_MINUTE,
       customerDefaults: deps.stripe.customerDefaults,

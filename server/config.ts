@@ -46,6 +46,8 @@ export const configSchema = z.object({
     .optional(),
   /** 0 picks a free port (tests). */
   STRIPE_EMULATOR_PORT: z.coerce.number({ error: 'must be a whole number, e.g. 12111' }).int().min(0).max(65535).default(12111),
+  /** Signs session cookies; at least 32 characters. Embedded mode keeps one in DATA_DIR. */
+  AUTH_SECRET: z.string().min(32, { error: 'must be at least 32 characters, e.g. the output of `openssl rand -hex 32`' }).optional(),
   SMTP_URL: z
     .string()
     .refine((v) => /^smtps?:\/\/\S+$/.test(v) && URL.canParse(v), { error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.org:465' })
@@ -53,6 +55,8 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).max(200).default('solidarity-fund <no-reply@localhost>'),
   /** Gifts one client may start per minute (Checkout Sessions are not free to create). */
   DONATION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Sign-in links one client may ask for (and use) per minute. */
+  SIGN_IN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(5),
   /** Proxies in front of the app whose X-Forwarded-For to believe (Fly: 1); unset: 0 embedded, else 1. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).optional(),
   SERVE_WEB: flag(true),
@@ -91,5 +95,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when STRIPE_SECRET_KEY is set, e.g. whsec_…']);
   }
   const embedded = !c.DATABASE_URL;
+  if (!embedded && c.NODE_ENV === 'production' && !c.AUTH_SECRET) {
+    throw new ConfigError(['AUTH_SECRET: is required in production, e.g. the output of `openssl rand -hex 32`']);
+  }
   return { ...c, seedDemo: c.SEED_DEMO ?? embedded, embedded, stripeMode };
+}
+
+/** Where people reach us: PUBLIC_URL, else this machine's port (embedded demo, tests). */
+export function publicUrlOf(config: Config): string {
+  return config.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${config.PORT}`;
+}
+
+/** Origins whose browser requests are our own pages: PUBLIC_URL's, or both local names when unset. */
+export function trustedOriginsOf(config: Config): string[] {
+  if (config.PUBLIC_URL) return [new URL(config.PUBLIC_URL).origin];
+  return [`http://localhost:${config.PORT}`, `http://127.0.0.1:${config.PORT}`];
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, char, check, index, integer, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, check, customType, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { users } from './auth';
 import { organizations } from './orgs';
 
 export const appealStatus = pgEnum('appeal_status', ['draft', 'live', 'closed']);
@@ -13,6 +14,9 @@ export const appeals = pgTable(
     title: text('title').notNull(),
     summary: text('summary').notNull().default(''),
     storyMarkdown: text('story_markdown').notNull().default(''),
+    /** The story rendered and sanitized when it is saved, so a read never renders markdown. */
+    storyHtml: text('story_html').notNull().default(''),
+    coverImageId: uuid('cover_image_id'),
     beneficiary: text('beneficiary').notNull(),
     language: text('language').notNull().default('en'),
     currency: char('currency', { length: 3 }).notNull(),
@@ -25,6 +29,9 @@ export const appeals = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
     closedAt: timestamp('closed_at', { withTimezone: true }),
+    closedReason: text('closed_reason'),
+    createdBy: text('created_by').references(() => users.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('appeals_status_published_idx').on(t.status, t.publishedAt, t.id),
@@ -46,6 +53,56 @@ export const appealProgress = pgTable('appeal_progress', {
   giftCount: integer('gift_count').notNull().default(0),
   lastGiftAt: timestamp('last_gift_at', { withTimezone: true }),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+// A title and story in another language, written by the organizer; readers get the original
+// where no translation exists.
+export const appealTranslations = pgTable(
+  'appeal_translations',
+  {
+    appealId: uuid('appeal_id')
+      .notNull()
+      .references(() => appeals.id),
+    language: text('language').notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    storyMarkdown: text('story_markdown').notNull().default(''),
+    storyHtml: text('story_html').notNull().default(''),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.appealId, t.language] })],
+);
+
+// News from the drive; emailed to donors who opted in.
+export const appealUpdates = pgTable(
+  'appeal_updates',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    appealId: uuid('appeal_id')
+      .notNull()
+      .references(() => appeals.id),
+    title: text('title').notNull(),
+    bodyMarkdown: text('body_markdown').notNull(),
+    bodyHtml: text('body_html').notNull(),
+    authorUserId: text('author_user_id').references(() => users.id),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('appeal_updates_appeal_idx').on(t.appealId, t.publishedAt)],
+);
+
+// Cover images live in Postgres: small (size-checked), served with their checked content type.
+export const appealImages = pgTable('appeal_images', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  appealId: uuid('appeal_id')
+    .notNull()
+    .references(() => appeals.id),
+  contentType: text('content_type').notNull(),
+  sizeBytes: integer('size_bytes').notNull(),
+  sha256: text('sha256').notNull(),
+  bytes: bytea('bytes').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
 export type Appeal = typeof appeals.$inferSelect;

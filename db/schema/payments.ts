@@ -56,6 +56,8 @@ export const donations = pgTable(
     message: text('message'),
     messageStatus: messageStatus('message_status').notNull().default('none'),
     locale: text('locale').notNull().default('en'),
+    /** The donor asked for the appeal's updates by email. */
+    updatesOptIn: boolean('updates_opt_in').notNull().default(false),
     requestKey: text('request_key').notNull(),
     checkoutSessionId: text('checkout_session_id'),
     paymentIntentId: text('payment_intent_id'),

@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { betterAuth } from 'better-auth';
+import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { magicLink } from 'better-auth/plugins';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../db/client';
+import { safeError } from '../safe-error';
+import { accounts, outboxEmails, sessions, users, verifications } from '../../db/schema/index';
+
+export const authBasePath = '/api/auth';
+/** Set by our own route from Fastify's proxy-aware address; a client's copy is overwritten. */
+export const clientIpHeader = 'x-sf-client-ip';
+const magicLinkMinutes = 15;
+
+export interface AuthDeps {
+  db: Db;
+  publicUrl: string;
+  trustedOrigins: string[];
+  secret: string;
+  signInsPerMinute: number;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * better-auth with its drizzle adapter: sessions in Postgres, sign-in by an emailed one-time link.
+ * The link goes to our own confirm page (a button that submits to the verify endpoint), so a mail
+ * scanner that follows links does not spend the one-time token.
+ */
+export function createAuth(deps: AuthDeps) {
+  const secure = deps.publicUrl.startsWith('https://');
+  return betterAuth({
+    appName: 'solidarity-fund',
+    baseURL: deps.publicUrl,
+    basePath: authBasePath,
+    secret: deps.secret,
+    trustedOrigins: deps.trustedOrigins,
+    database: drizzleAdapter(deps.db, {
+      provider: 'pg',
+      schema: { user: users, session: sessions, account: accounts, verification: verifications },
+    }),
+    emailAndPassword: { enabled: false },
+    session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
+    advanced: {
+      useSecureCookies: secure,
+      cookiePrefix: 'sf',
+      defaultCookieAttributes: { sameSite: 'lax', httpOnly: true, secure },
+      ipAddress: { ipAddressHeaders: [clientIpHeader] },
+    },
+    rateLimit: { enabled: true, window: 60, max: 60, storage: 'memory' },
+    telemetry: { enabled: false },
+    onAPIError: {
+      throw: false,
+      // Its default prints the failed query with its parameters (an email) to the console.
+      onError: (error) => deps.log.error({ component: 'auth', err: safeError(error) }, 'sign-in failed'),
+    },
+    logger: {
+      log: (level, message) => {
+        // better-auth's messages can quote request bodies; only the message text is kept.
+        const text = String(message).slice(0, 300);
+        if (level === 'error') deps.log.error({ component: 'auth' }, text);
+        else if (level === 'warn') deps.log.warn({ component: 'auth' }, text);
+        else deps.log.debug({ component: 'auth' }, text);
+      },
+    },
+    plugins: [
+      magicLink({
+        expiresIn: magicLinkMinutes * 60,
+        rateLimit: { window: 60, max: deps.signInsPerMinute },
+        storeToken: 'hashed',
+        sendMagicLink: async ({ email, url }) => {
+          const verify = new URL(url);
+          const confirm = new URL('/signin/confirm', deps.publicUrl);
+          for (const [k, v] of verify.searchParams) confirm.searchParams.set(k, v);
+          await deps.db
+            .insert(outboxEmails)
+            .values({
+              dedupeKey: `sign_in:${createHash('sha256').update(url).digest('hex')}`,
+              toAddress: email,
+              subject: 'Your sign-in link for solidarity-fund',
+              textBody: [
+                'Hello,',
+                '',
+                `Open this link to sign in. It works once, for ${magicLinkMinutes} minutes:`,
+                confirm.toString(),
+                '',
+                'If you did not ask to sign in, ignore this email; nothing happens without the link.',
+              ].join('\n'),
+              kind: 'sign_in',
+            })
+            .onConflictDoNothing();
+        },
+      }),
+    ],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;

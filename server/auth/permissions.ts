@@ -1,0 +1,78 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { queryRows, type DbOrTx } from '../../db/client';
+import { memberships, organizations, type RoleName } from '../../db/schema/index';
+import { AppError } from '../errors';
+
+export interface Viewer {
+  userId: string;
+  email: string;
+  name: string;
+}
+
+/**
+ * Which held roles satisfy a required one. An admin runs the organization (people, drives,
+ * campaigns) but sees the money's detail only if also a treasurer: "only treasurers see the money".
+ */
+const satisfiedBy: Record<RoleName, RoleName[]> = {
+  member: ['member', 'organizer', 'treasurer', 'admin'],
+  organizer: ['organizer', 'admin'],
+  treasurer: ['treasurer'],
+  admin: ['admin'],
+};
+
+/** The organization and its ancestors, nearest first (the tree is shallow: a few levels). */
+export async function organizationAndAncestors(db: DbOrTx, organizationId: string): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(db, sql`
+    WITH RECURSIVE up(id, parent_id, depth) AS (
+      SELECT id, parent_id, 0 FROM organizations WHERE id = ${organizationId}
+      UNION ALL
+      SELECT o.id, o.parent_id, up.depth + 1 FROM organizations o JOIN up ON o.id = up.parent_id WHERE up.depth < 16
+    )
+    SELECT id FROM up ORDER BY depth`);
+  return rows.map((r) => r.id);
+}
+
+/** Whether the viewer holds `role` on the organization, directly or through an ancestor's grant that says it reaches descendants. */
+export async function hasRole(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<boolean> {
+  if (!viewer) return false;
+  const chain = await organizationAndAncestors(db, organizationId);
+  if (chain.length === 0) return false;
+  const held = await db
+    .select({ organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
+    .from(memberships)
+    .where(and(eq(memberships.userId, viewer.userId), inArray(memberships.organizationId, chain), inArray(memberships.role, satisfiedBy[role])));
+  return held.some((m) => m.organizationId === organizationId || m.includesDescendants);
+}
+
+/** Treasurer of a top-level organization: the one who runs the platform's books (Stripe's accounts are shared). */
+export async function isPlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Promise<boolean> {
+  if (!viewer) return false;
+  const [row] = await db
+    .select({ id: memberships.id })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(and(eq(memberships.userId, viewer.userId), eq(memberships.role, 'treasurer'), isNull(organizations.parentId)))
+    .limit(1);
+  return row !== undefined;
+}
+
+export function requireViewer(viewer: Viewer | null): Viewer {
+  if (!viewer) throw new AppError(401, 'auth.required', 'Sign in to do this.');
+  return viewer;
+}
+
+export async function requireRole(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<Viewer> {
+  const who = requireViewer(viewer);
+  if (!(await hasRole(db, who, organizationId, role))) {
+    throw new AppError(403, 'auth.forbidden', `This needs the ${role} role in the organization that owns it.`);
+  }
+  return who;
+}
+
+export async function requirePlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Promise<Viewer> {
+  const who = requireViewer(viewer);
+  if (!(await isPlatformTreasurer(db, who))) {
+    throw new AppError(403, 'auth.forbidden', 'This needs the treasurer role in a top-level organization.');
+  }
+  return who;
+}

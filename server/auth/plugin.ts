@@ -1,0 +1,89 @@
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { fromNodeHeaders } from 'better-auth/node';
+import { errorBody } from '../errors';
+import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
+import type { Viewer } from './permissions';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: Auth;
+  }
+  interface FastifyRequest {
+    /** Who is asking: resolved from the session cookie once per request, on first use. */
+    viewer(): Promise<Viewer | null>;
+  }
+}
+
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const viewerCache = Symbol('viewer');
+type WithCache = FastifyRequest & { [viewerCache]?: Promise<Viewer | null> };
+
+/**
+ * Sessions (better-auth) and who-is-asking for every route, plus the CSRF rule for the JSON API:
+ * a state-changing request that a browser sent from another site is refused before any handler
+ * runs. SvelteKit's form actions check their own origin; better-auth checks its endpoints'.
+ */
+export const authPlugin = fp(
+  async (app, opts: { publicUrl: string; trustedOrigins: string[]; secret: string; signInsPerMinute: number }) => {
+    const auth = createAuth({ db: app.database.db, publicUrl: opts.publicUrl, trustedOrigins: opts.trustedOrigins, secret: opts.secret, signInsPerMinute: opts.signInsPerMinute, log: app.log });
+    app.decorate('auth', auth);
+
+    app.decorateRequest('viewer', function (this: WithCache) {
+      this[viewerCache] ??= resolveViewer(auth, this);
+      return this[viewerCache];
+    });
+
+    app.addHook('onRequest', async (req, reply) => {
+      if (!unsafeMethods.has(req.method) || !req.url.startsWith('/api/') || req.url.startsWith(authBasePath)) return;
+      if (req.url.startsWith('/api/stripe/webhook')) return;
+      if (isCrossSite(req, opts.trustedOrigins)) {
+        return reply.status(403).send(errorBody('csrf.cross_site', 'This request came from another site and was refused.'));
+      }
+    });
+
+    await app.register(async (scope) => {
+      // better-auth reads the body itself (JSON or a form post), so it gets the bytes untouched.
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, body, done) => done(null, body));
+      scope.route({
+        method: ['GET', 'POST'],
+        url: `${authBasePath}/*`,
+        schema: { hide: true },
+        handler: (req, reply) => forwardToAuth(auth, req, reply, opts.publicUrl),
+      });
+    });
+  },
+  { name: 'auth', dependencies: ['errors'] },
+);
+
+// Browsers send Origin (and Sec-Fetch-Site) on every cross-origin POST; a client without them is
+// not a browser acting for someone else, and still needs its own session to do anything.
+function isCrossSite(req: FastifyRequest, trustedOrigins: string[]): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return true;
+  const origin = req.headers.origin;
+  return typeof origin === 'string' && !trustedOrigins.includes(origin);
+}
+
+async function resolveViewer(auth: Auth, req: FastifyRequest): Promise<Viewer | null> {
+  const cookie = req.headers.cookie;
+  if (!cookie || !cookie.includes('session_token')) return null;
+  const found = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+  if (!found) return null;
+  return { userId: found.user.id, email: found.user.email, name: found.user.name };
+}
+
+async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyReply, publicUrl: string): Promise<void> {
+  const headers = fromNodeHeaders(req.headers);
+  headers.set(clientIpHeader, req.ip);
+  const body = req.body instanceof Buffer && req.body.length > 0 ? new Uint8Array(req.body) : undefined;
+  const response = await auth.handler(new Request(new URL(req.url, publicUrl), { method: req.method, headers, body }));
+  reply.status(response.status);
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') reply.header(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) reply.header('set-cookie', cookies);
+  reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
+}

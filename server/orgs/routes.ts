@@ -1,0 +1,144 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireRole, requireViewer } from '../auth/permissions';
+import { errorResponses } from '../plugins/openapi';
+import {
+  acceptInvitationBody,
+  auditListSchema,
+  createInvitationBody,
+  invitationSchema,
+  meSchema,
+  memberListSchema,
+  membershipSchema,
+  organizationSchema,
+  orgSlugParams,
+} from './schemas';
+import {
+  acceptInvitation,
+  createInvitation,
+  listAudit,
+  listMembers,
+  listOrganizations,
+  membershipsOf,
+  organizationBySlug,
+  revokeMembership,
+} from './service';
+
+/**
+ * Who may call what: the organization list is public; /api/me needs a session; members, invitations
+ * and revocations need the admin role on the organization; the audit log needs admin or treasurer.
+ */
+export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (app, opts) => {
+  const db = app.database.db;
+
+  app.get(
+    '/api/me',
+    { schema: { tags: ['people'], summary: 'The signed-in person and their roles (signed in)', response: { 200: meSchema, ...errorResponses } } },
+    async (req) => {
+      const viewer = requireViewer(await req.viewer());
+      return { user: { id: viewer.userId, email: viewer.email, name: viewer.name }, memberships: await membershipsOf(db, viewer.userId) };
+    },
+  );
+
+  app.get(
+    '/api/organizations',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: 'Every organization, with its parent (public)',
+        response: { 200: z.object({ organizations: z.array(organizationSchema) }) },
+      },
+    },
+    async () => ({ organizations: await listOrganizations(db) }),
+  );
+
+  app.get(
+    '/api/organizations/:slug/members',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: "The organization's people and roles (admin)",
+        params: orgSlugParams,
+        response: { 200: memberListSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      await requireRole(db, await req.viewer(), org.id, 'admin');
+      return { members: await listMembers(db, org.id) };
+    },
+  );
+
+  app.post(
+    '/api/organizations/:slug/invitations',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: 'Invite someone to a role by emailed link (admin)',
+        params: orgSlugParams,
+        body: createInvitationBody,
+        response: { 201: invitationSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      const by = await requireRole(db, await req.viewer(), org.id, 'admin');
+      const inv = await createInvitation(db, { org, ...req.body, by, publicUrl: opts.publicUrl, requestId: req.id });
+      return reply.status(201).send(inv);
+    },
+  );
+
+  app.post(
+    '/api/invitations/accept',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: 'Accept an invitation sent to your address (signed in)',
+        body: acceptInvitationBody,
+        response: { 200: membershipSchema, ...errorResponses },
+      },
+    },
+    async (req) => acceptInvitation(db, { viewer: requireViewer(await req.viewer()), token: req.body.token, requestId: req.id }),
+  );
+
+  app.delete(
+    '/api/organizations/:slug/members/:membershipId',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: 'Take a role away (admin)',
+        params: orgSlugParams.extend({ membershipId: z.uuid() }),
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      const by = await requireRole(db, await req.viewer(), org.id, 'admin');
+      await revokeMembership(db, { org, membershipId: req.params.membershipId, by, requestId: req.id });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/organizations/:slug/audit',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: "The organization's audit log, newest first (admin or treasurer)",
+        params: orgSlugParams,
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        response: { 200: auditListSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      const viewer = await req.viewer();
+      try {
+        await requireRole(db, viewer, org.id, 'admin');
+      } catch {
+        await requireRole(db, viewer, org.id, 'treasurer');
+      }
+      return { entries: await listAudit(db, org.id, req.query.limit) };
+    },
+  );
+};

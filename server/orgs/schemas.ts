@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+export const roleSchema = z.enum(['member', 'organizer', 'treasurer', 'admin']);
+export const orgSlugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
+
+export const organizationSchema = z.object({
+  id: z.uuid(),
+  slug: z.string(),
+  name: z.string(),
+  kind: z.enum(['federation', 'union', 'local', 'other']),
+  parentSlug: z.string().nullable(),
+  country: z.string().nullable(),
+  defaultCurrency: z.string(),
+});
+
+export const membershipSchema = z.object({
+  id: z.uuid(),
+  organization: z.object({ id: z.uuid(), slug: z.string(), name: z.string() }),
+  role: roleSchema,
+  includesDescendants: z.boolean(),
+});
+
+export const meSchema = z.object({
+  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+  memberships: z.array(membershipSchema),
+});
+
+export const memberListSchema = z.object({
+  members: z.array(
+    z.object({
+      id: z.uuid(),
+      user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+      role: roleSchema,
+      includesDescendants: z.boolean(),
+      createdAt: z.string(),
+    }),
+  ),
+});
+
+export const createInvitationBody = z.strictObject({
+  email: z.email().max(254),
+  role: roleSchema,
+  includesDescendants: z.boolean().default(false),
+});
+
+export const invitationSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  role: roleSchema,
+  includesDescendants: z.boolean(),
+  expiresAt: z.string(),
+});
+
+export const acceptInvitationBody = z.strictObject({ token: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/) });
+
+export const auditListSchema = z.object({
+  entries: z.array(
+    z.object({
+      id: z.string(),
+      at: z.string(),
+      actor: z.object({ id: z.string(), email: z.string() }).nullable(),
+      action: z.string(),
+      subjectType: z.string(),
+      subjectId: z.string(),
+      before: z.unknown(),
+      after: z.unknown(),
+    }),
+  ),
+});

@@ -1,0 +1,181 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import type { Db, DbOrTx } from '../../db/client';
+import { auditLog, invitations, memberships, organizations, outboxEmails, users, type Organization } from '../../db/schema/index';
+import type { RoleName } from '../../db/schema/index';
+import { recordAudit } from '../auth/audit';
+import type { Viewer } from '../auth/permissions';
+import { AppError } from '../errors';
+
+const invitationDays = 7;
+
+export async function organizationBySlug(db: DbOrTx, slug: string): Promise<Organization> {
+  const [org] = await db.select().from(organizations).where(eq(organizations.slug, slug)).limit(1);
+  if (!org) throw new AppError(404, 'organization_not_found', `No organization "${slug}".`);
+  return org;
+}
+
+export async function listOrganizations(db: DbOrTx) {
+  const parent = alias(organizations, 'parent');
+  const rows = await db
+    .select({ org: organizations, parentSlug: parent.slug })
+    .from(organizations)
+    .leftJoin(parent, eq(parent.id, organizations.parentId))
+    .orderBy(organizations.name)
+    .limit(1000);
+  return rows.map(({ org, parentSlug }) => ({
+    id: org.id,
+    slug: org.slug,
+    name: org.name,
+    kind: org.kind,
+    parentSlug,
+    country: org.country,
+    defaultCurrency: org.defaultCurrency,
+  }));
+}
+
+export async function membershipsOf(db: DbOrTx, userId: string) {
+  const rows = await db
+    .select({ m: memberships, org: { id: organizations.id, slug: organizations.slug, name: organizations.name } })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(organizations.name, memberships.role);
+  return rows.map(({ m, org }) => ({ id: m.id, organization: org, role: m.role, includesDescendants: m.includesDescendants }));
+}
+
+export async function listMembers(db: DbOrTx, organizationId: string) {
+  const rows = await db
+    .select({ m: memberships, user: { id: users.id, email: users.email, name: users.name } })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.organizationId, organizationId))
+    .orderBy(users.email, memberships.role)
+    .limit(5000);
+  return rows.map(({ m, user }) => ({ id: m.id, user, role: m.role, includesDescendants: m.includesDescendants, createdAt: m.createdAt.toISOString() }));
+}
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function createInvitation(
+  db: Db,
+  p: { org: Organization; email: string; role: RoleName; includesDescendants: boolean; by: Viewer; publicUrl: string; requestId: string },
+) {
+  const token = randomBytes(24).toString('base64url');
+  const email = p.email.trim().toLowerCase();
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(invitations)
+      .values({
+        organizationId: p.org.id,
+        email,
+        role: p.role,
+        includesDescendants: p.includesDescendants,
+        tokenHash: hashToken(token),
+        invitedBy: p.by.userId,
+        expiresAt: sql`now() + make_interval(days => ${invitationDays})`,
+      })
+      .returning();
+    const link = new URL('/invitations/accept', p.publicUrl);
+    link.searchParams.set('token', token);
+    await tx.insert(outboxEmails).values({
+      dedupeKey: `invitation:${row!.id}`,
+      toAddress: email,
+      subject: `You are invited to ${p.org.name} on solidarity-fund`,
+      textBody: [
+        `${p.by.name || p.by.email} invites you to join ${p.org.name} as ${p.role}.`,
+        '',
+        `Accept within ${invitationDays} days (sign in with this email address when asked):`,
+        link.toString(),
+      ].join('\n'),
+      kind: 'invitation',
+    });
+    const shown = { id: row!.id, email, role: row!.role, includesDescendants: row!.includesDescendants, expiresAt: row!.expiresAt.toISOString() };
+    await recordAudit(tx, {
+      actorUserId: p.by.userId,
+      action: 'invitation.create',
+      organizationId: p.org.id,
+      subjectType: 'invitation',
+      subjectId: row!.id,
+      after: shown,
+      requestId: p.requestId,
+    });
+    return shown;
+  });
+}
+
+/** The invited person (signed in with the invited address) takes the role; a token works once. */
+export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: string; requestId: string }) {
+  return db.transaction(async (tx) => {
+    const [inv] = await tx
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.tokenHash, hashToken(p.token)), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
+      .for('update')
+      .limit(1);
+    if (!inv) throw new AppError(404, 'invitation.not_found', 'This invitation is unknown, used, revoked or expired.');
+    if (inv.email !== p.viewer.email.trim().toLowerCase()) {
+      throw new AppError(403, 'invitation.email_mismatch', 'This invitation was sent to another email address; sign in with that one.');
+    }
+    const [granted] = await tx
+      .insert(memberships)
+      .values({ userId: p.viewer.userId, organizationId: inv.organizationId, role: inv.role, includesDescendants: inv.includesDescendants, grantedBy: inv.invitedBy })
+      .onConflictDoUpdate({
+        target: [memberships.userId, memberships.organizationId, memberships.role],
+        set: { includesDescendants: sql`${memberships.includesDescendants} OR excluded.includes_descendants` },
+      })
+      .returning();
+    await tx.update(invitations).set({ acceptedAt: sql`now()`, acceptedBy: p.viewer.userId }).where(eq(invitations.id, inv.id));
+    await recordAudit(tx, {
+      actorUserId: p.viewer.userId,
+      action: 'membership.grant',
+      organizationId: inv.organizationId,
+      subjectType: 'membership',
+      subjectId: granted!.id,
+      after: { userId: p.viewer.userId, role: granted!.role, includesDescendants: granted!.includesDescendants, invitationId: inv.id },
+      requestId: p.requestId,
+    });
+    const [org] = await tx.select().from(organizations).where(eq(organizations.id, inv.organizationId));
+    return { id: granted!.id, organization: { id: org!.id, slug: org!.slug, name: org!.name }, role: granted!.role, includesDescendants: granted!.includesDescendants };
+  });
+}
+
+export async function revokeMembership(db: Db, p: { org: Organization; membershipId: string; by: Viewer; requestId: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [gone] = await tx
+      .delete(memberships)
+      .where(and(eq(memberships.id, p.membershipId), eq(memberships.organizationId, p.org.id)))
+      .returning();
+    if (!gone) throw new AppError(404, 'membership.not_found', 'No such membership in this organization.');
+    await recordAudit(tx, {
+      actorUserId: p.by.userId,
+      action: 'membership.revoke',
+      organizationId: p.org.id,
+      subjectType: 'membership',
+      subjectId: gone.id,
+      before: { userId: gone.userId, role: gone.role, includesDescendants: gone.includesDescendants },
+      requestId: p.requestId,
+    });
+  });
+}
+
+export async function listAudit(db: DbOrTx, organizationId: string, limit: number) {
+  const rows = await db
+    .select({ a: auditLog, actorEmail: users.email })
+    .from(auditLog)
+    .leftJoin(users, eq(users.id, auditLog.actorUserId))
+    .where(eq(auditLog.organizationId, organizationId))
+    .orderBy(desc(auditLog.id))
+    .limit(limit);
+  return rows.map(({ a, actorEmail }) => ({
+    id: a.id.toString(),
+    at: a.at.toISOString(),
+    actor: a.actorUserId ? { id: a.actorUserId, email: actorEmail ?? '' } : null,
+    action: a.action,
+    subjectType: a.subjectType,
+    subjectId: a.subjectId,
+    before: a.before,
+    after: a.after,
+  }));
+}

@@ -1,0 +1,32 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { outboxEmails } from '../../db/schema/index';
+
+/** The link in the newest mail of `kind` to `to`, as the person would click it. */
+export async function linkFromMail(app: FastifyInstance, to: string, kind: string): Promise<URL> {
+  const [mail] = await app.database.db
+    .select()
+    .from(outboxEmails)
+    .where(and(eq(outboxEmails.toAddress, to), eq(outboxEmails.kind, kind)))
+    .orderBy(desc(outboxEmails.createdAt))
+    .limit(1);
+  const found = mail?.textBody.match(/https?:\/\/\S+/);
+  if (!found) throw new Error(`no ${kind} mail with a link to ${to}`);
+  return new URL(found[0]);
+}
+
+/**
+ * Signs in the way a person does: asks for a link, opens the mail, confirms on the page (which
+ * submits the token to the verify endpoint). Returns the Cookie header the browser would send.
+ */
+export async function signIn(app: FastifyInstance, email: string): Promise<string> {
+  const asked = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email, callbackURL: '/' } });
+  if (asked.statusCode !== 200) throw new Error(`sign-in request answered ${asked.statusCode}: ${asked.body}`);
+  const confirm = await linkFromMail(app, email, 'sign_in');
+  const verify = await app.inject({ method: 'GET', url: `/api/auth/magic-link/verify${confirm.search}` });
+  if (verify.statusCode !== 302) throw new Error(`verify answered ${verify.statusCode}: ${verify.body}`);
+  const setCookie = verify.headers['set-cookie'];
+  const cookies = (Array.isArray(setCookie) ? setCookie : [setCookie ?? '']).map((c) => c.split(';')[0] ?? '').filter(Boolean);
+  if (!cookies.some((c) => c.includes('session_token'))) throw new Error('verify set no session cookie');
+  return cookies.join('; ');
+}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { eq, sql } from 'drizzle-orm';
+import { buildApp } from '../../server/app';
+import { memberships, organizations, users } from '../../db/schema/index';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { testConfig } from '../helpers/config';
+import { linkFromMail, signIn } from '../helpers/sign-in';
+
+let testDb: TestDatabase;
+let app: FastifyInstance;
+let localId: string;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  app = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url }), database: testDb.database });
+  const [local] = await testDb.database.db
+    .insert(organizations)
+    .values({ slug: 'local-9', name: 'Local 9', kind: 'local', defaultCurrency: 'USD' })
+    .returning();
+  localId = local!.id;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await testDb?.drop();
+});
+
+async function grant(email: string, role: 'admin' | 'organizer' | 'treasurer' | 'member') {
+  const [user] = await testDb.database.db.select().from(users).where(eq(users.email, email));
+  await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId: localId, role });
+}
+
+describe('sign-in by emailed link', () => {
+  // The link must work exactly once and give a session the API recognizes.
+  it('signs a new person in, and /api/me knows them', async () => {
+    const cookie = await signIn(app, 'rosa@example.org');
+    const me = await app.inject({ url: '/api/me', headers: { cookie } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toMatchObject({ user: { email: 'rosa@example.org' }, memberships: [] });
+  });
+
+  it('refuses a used link and answers 401 without a session', async () => {
+    await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'once@example.org', callbackURL: '/' } });
+    const link = await linkFromMail(app, 'once@example.org', 'sign_in');
+    expect(link.pathname).toBe('/signin/confirm');
+    const first = await app.inject({ url: `/api/auth/magic-link/verify${link.search}` });
+    expect(first.statusCode).toBe(302);
+    const second = await app.inject({ url: `/api/auth/magic-link/verify${link.search}` });
+    expect(second.headers.location).toContain('error=INVALID_TOKEN');
+    expect(second.headers['set-cookie']).toBeUndefined();
+    const anonymous = await app.inject({ url: '/api/me' });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json().error.code).toBe('auth.required');
+  });
+
+  // The mail keeps the token; the database only its hash, so a leaked table signs nobody in.
+  it('stores only a hash of the sign-in token', async () => {
+    await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'hash@example.org', callbackURL: '/' } });
+    const token = (await linkFromMail(app, 'hash@example.org', 'sign_in')).searchParams.get('token')!;
+    const rows = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM verifications WHERE identifier LIKE ${'%' + token + '%'} OR value LIKE ${'%' + token + '%'}`);
+    expect(rows[0]!.n).toBe(0);
+  });
+});
+
+describe('invitations', () => {
+  it('an admin invites by email; only the invited address can accept, once', async () => {
+    const adminCookie = await signIn(app, 'admin9@example.org');
+    await grant('admin9@example.org', 'admin');
+    const invited = await app.inject({
+      method: 'POST',
+      url: '/api/organizations/local-9/invitations',
+      headers: { cookie: adminCookie },
+      payload: { email: 'New.Organizer@Example.org', role: 'organizer' },
+    });
+    expect(invited.statusCode).toBe(201);
+    const link = await linkFromMail(app, 'new.organizer@example.org', 'invitation');
+    const token = link.searchParams.get('token')!;
+
+    const stranger = await signIn(app, 'stranger@example.org');
+    const wrong = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: stranger }, payload: { token } });
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json().error.code).toBe('invitation.email_mismatch');
+
+    const invitee = await signIn(app, 'new.organizer@example.org');
+    const ok = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ role: 'organizer', organization: { slug: 'local-9' } });
+    const again = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token } });
+    expect(again.statusCode).toBe(404);
+
+    const audit = await app.inject({ url: '/api/organizations/local-9/audit', headers: { cookie: adminCookie } });
+    expect(audit.json().entries.map((e: { action: string }) => e.action)).toEqual(['membership.grant', 'invitation.create']);
+  });
+
+  it('a member cannot invite, and the refusal changes nothing', async () => {
+    const cookie = await signIn(app, 'member9@example.org');
+    await grant('member9@example.org', 'member');
+    const before = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM invitations`);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/organizations/local-9/invitations',
+      headers: { cookie },
+      payload: { email: 'x@example.org', role: 'admin' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('auth.forbidden');
+    const after = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM invitations`);
+    expect(after[0]!.n).toBe(before[0]!.n);
+  });
+});
+
+describe('CSRF and the audit log', () => {
+  // A page on another site cannot make a signed-in browser change anything through the API.
+  it('refuses a state-changing request sent from another site', async () => {
+    const cookie = await signIn(app, 'admin9@example.org');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/organizations/local-9/invitations',
+      headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      payload: { email: 'csrf@example.org', role: 'admin' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('csrf.cross_site');
+  });
+
+  it('the audit log refuses UPDATE and DELETE', async () => {
+    await testDb.database.rows(sql`INSERT INTO audit_log (action, subject_type, subject_id) VALUES ('test.row', 'test', '1')`);
+    const refused = { cause: { message: expect.stringMatching(/append-only/) } };
+    await expect(testDb.database.rows(sql`UPDATE audit_log SET action = 'x.y'`)).rejects.toMatchObject(refused);
+    await expect(testDb.database.rows(sql`DELETE FROM audit_log`)).rejects.toMatchObject(refused);
+  });
+});
