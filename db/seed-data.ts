@@ -58,3 +58,15 @@ export const demoFund = {
   reserveFloorMinor: 500_000n,
   isDemo: true,
 };
+
+/**
+ * Demo people, one per role, so the demo can be tried from every side: sign in with one of these
+ * addresses and open the link on the dev mail page.
+ */
+export const demoPeople: { email: string; name: string; org: DemoOrgKey; role: 'member' | 'organizer' | 'treasurer' | 'admin'; includesDescendants: boolean }[] = [
+  { email: 'organizer@ue222.demo', name: 'Local 222 organizer (demo)', org: 'local222', role: 'organizer', includesDescendants: false },
+  { email: 'member@ue222.demo', name: 'Local 222 member (demo)', org: 'local222', role: 'member', includesDescendants: false },
+  { email: 'treasurer@federation.demo', name: 'Federation treasurer (demo)', org: 'federation', role: 'treasurer', includesDescendants: true },
+  { email: 'admin@federation.demo', name: 'Federation admin (demo)', org: 'federation', role: 'admin', includesDescendants: true },
+  { email: 'organizer@osaka.demo', name: 'Osaka organizer (demo)', org: 'osaka', role: 'organizer', includesDescendants: false },
+];

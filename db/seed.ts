@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { count } from 'drizzle-orm';
+import { renderMarkdown } from '../server/content/markdown';
 import type { Db } from './client';
-import { appealProgress, appeals, funds, organizations } from './schema/index';
-import { demoAppeals, demoFund, demoOrganizations, type DemoOrgKey } from './seed-data';
+import { appealProgress, appeals, funds, memberships, organizations, users } from './schema/index';
+import { demoAppeals, demoFund, demoOrganizations, demoPeople, type DemoOrgKey } from './seed-data';
 
 /** Seeds the demo federation on an empty database; does nothing if any organization exists. */
 export async function seedDemoData(db: Db): Promise<{ seeded: boolean }> {
@@ -21,12 +23,16 @@ export async function seedDemoData(db: Db): Promise<{ seeded: boolean }> {
     for (const [i, { org, ...appeal }] of demoAppeals.entries()) {
       const [row] = await tx
         .insert(appeals)
-        .values({ ...appeal, organizationId: ids.get(org)!, publishedAt: new Date(now - i * 60_000), deadlineAt: new Date(now + (60 - i * 30) * 86_400_000) })
+        .values({ ...appeal, storyHtml: renderMarkdown(appeal.storyMarkdown ?? ''), organizationId: ids.get(org)!, publishedAt: new Date(now - i * 60_000), deadlineAt: new Date(now + (60 - i * 30) * 86_400_000) })
         .returning({ id: appeals.id });
       await tx.insert(appealProgress).values({ appealId: row!.id });
     }
     const { org, ...fund } = demoFund;
     await tx.insert(funds).values({ ...fund, organizationId: ids.get(org)! });
+    for (const person of demoPeople) {
+      const [user] = await tx.insert(users).values({ id: randomUUID(), email: person.email, name: person.name, emailVerified: true }).returning();
+      await tx.insert(memberships).values({ userId: user!.id, organizationId: ids.get(person.org)!, role: person.role, includesDescendants: person.includesDescendants });
+    }
     return { seeded: true };
   });
 }

@@ -13,6 +13,8 @@ import { openapiPlugin } from './plugins/openapi';
 import { healthRoutes } from './health/routes';
 import { appealRoutes } from './appeals/routes';
 import { orgRoutes } from './orgs/routes';
+import { appealManageRoutes } from './appeals/manage-routes';
+import { campaignRoutes } from './campaigns/routes';
 import { ledgerRoutes } from './ledger/routes';
 import { devMailRoutes } from './mail/routes';
 import { webPlugin } from './web';
@@ -83,8 +85,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(appealRoutes);
   await app.register(orgRoutes, { publicUrl: publicUrlOf(deps.config) });
-  // Treasurer-only once roles exist; until then only the embedded demo exposes the ledger.
-  if (deps.config.embedded) await app.register(ledgerRoutes);
+  await app.register(appealManageRoutes, { publicUrl: publicUrlOf(deps.config) });
+  await app.register(campaignRoutes);
+  await app.register(ledgerRoutes);
   if (deps.config.embedded && !deps.config.SMTP_URL) await app.register(devMailRoutes);
   if (deps.stripe) {
     await app.register(stripeWebhookRoutes, { stripe: deps.stripe.client, webhookSecret: deps.stripe.webhookSecret });

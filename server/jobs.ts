@@ -4,6 +4,8 @@ import type { Config } from './config';
 import type { StripeSetup } from './payments/stripe-client';
 import { startPoster } from './payments/poster';
 import { startMailSender } from './mail/sender';
+import { closeExpiredAppeals } from './appeals/manage-service';
+import { startPollLoop } from './poll-loop';
 
 export interface RunningJobs {
   /** Nudges the jobs that wait for new work (a webhook just stored an event). */
@@ -23,6 +25,9 @@ export const jobs: Job[] = [
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
   ({ database, config, log }) =>
     config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,
+  // Appeals whose deadline passed close on their own (a batch at a time, each audited).
+  ({ database, log }) =>
+    startPollLoop({ name: 'appeal deadlines', pollMs: 30_000, log, work: async () => ({ more: (await closeExpiredAppeals(database.db, 100)) === 100 }) }),
 ];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ledgerAccounts, type LedgerAccount } from '../../db/schema/index';
+import { requirePlatformTreasurer } from '../auth/permissions';
 import { errorResponses } from '../plugins/openapi';
 import { LedgerError } from './errors';
 import { accountIdParams, ledgerAccountSchema, listAccountsQuery, statementQuery, statementSchema } from './schemas';
@@ -19,10 +20,13 @@ const toApi = (a: LedgerAccount) => ({
 });
 
 /**
- * Read-only ledger for treasurers. Until roles exist these routes are registered only in embedded
- * demo mode (see app.ts); with roles they will require the treasurer role.
+ * Read-only ledger for the platform's treasurers: the treasurer role on a top-level organization,
+ * because Stripe's balance accounts are shared by every organization.
  */
 export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.addHook('preHandler', async (req) => {
+    await requirePlatformTreasurer(app.database.db, await req.viewer());
+  });
   app.get(
     '/api/ledger/accounts',
     {

@@ -1,6 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { outboxEmails } from '../../db/schema/index';
+import { memberships, outboxEmails, users } from '../../db/schema/index';
 
 /** The link in the newest mail of `kind` to `to`, as the person would click it. */
 export async function linkFromMail(app: FastifyInstance, to: string, kind: string): Promise<URL> {
@@ -29,4 +29,21 @@ export async function signIn(app: FastifyInstance, email: string): Promise<strin
   const cookies = (Array.isArray(setCookie) ? setCookie : [setCookie ?? '']).map((c) => c.split(';')[0] ?? '').filter(Boolean);
   if (!cookies.some((c) => c.includes('session_token'))) throw new Error('verify set no session cookie');
   return cookies.join('; ');
+}
+
+/** Signs `email` in and gives them `role` on the organization (as an accepted invitation would). */
+export async function signInAs(
+  app: FastifyInstance,
+  email: string,
+  grant?: { organizationId: string; role: 'member' | 'organizer' | 'treasurer' | 'admin'; includesDescendants?: boolean },
+): Promise<string> {
+  const cookie = await signIn(app, email);
+  if (grant) {
+    const [user] = await app.database.db.select().from(users).where(eq(users.email, email));
+    await app.database.db
+      .insert(memberships)
+      .values({ userId: user!.id, organizationId: grant.organizationId, role: grant.role, includesDescendants: grant.includesDescendants ?? false })
+      .onConflictDoNothing();
+  }
+  return cookie;
 }

@@ -4,10 +4,13 @@ import { buildApp } from '../../server/app';
 import { openAccounts, post } from '../../server/ledger/service';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testConfig } from '../helpers/config';
+import { signInAs } from '../helpers/sign-in';
+import { organizations } from '../../db/schema/index';
 
 let testDb: TestDatabase;
-let demo: FastifyInstance;
-let production: FastifyInstance;
+let app: FastifyInstance;
+let treasurer: string;
+let organizer: string;
 let appealAccount: bigint;
 
 beforeAll(async () => {
@@ -28,21 +31,24 @@ beforeAll(async () => {
       ],
     })),
   );
-  // No DATABASE_URL in the config: the embedded demo, where the read-only ledger is open.
-  demo = await buildApp({ config: testConfig(), database: testDb.database });
-  production = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url }), database: testDb.database });
+  app = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url }), database: testDb.database });
+  const [federation] = await testDb.database.db
+    .insert(organizations)
+    .values({ slug: 'federation', name: 'Federation', kind: 'federation', defaultCurrency: 'USD' })
+    .returning();
+  treasurer = await signInAs(app, 'treasurer@example.org', { organizationId: federation!.id, role: 'treasurer' });
+  organizer = await signInAs(app, 'organizer@example.org', { organizationId: federation!.id, role: 'organizer' });
 });
 
 afterAll(async () => {
-  await demo?.close();
-  await production?.close();
+  await app?.close();
   await testDb?.drop();
 });
 
 describe('read-only ledger API', () => {
   // Treasurers read balances as exact strings of minor units: ¥15,000 is "−15000", not 150.
   it('lists accounts with exact balances', async () => {
-    const res = await demo.inject('/api/ledger/accounts?currency=JPY');
+    const res = await app.inject({ url: '/api/ledger/accounts?currency=JPY', headers: { cookie: treasurer } });
     expect(res.statusCode).toBe(200);
     const appeal = res.json().accounts.find((a: { code: string }) => a.code === 'appeal:osaka');
     expect(appeal).toMatchObject({ currency: 'JPY', type: 'liability', balanceMinor: '-15000', entryCount: '5' });
@@ -50,21 +56,24 @@ describe('read-only ledger API', () => {
 
   // The statement pages newest first and the running balance is right across pages.
   it('pages a statement with running balances', async () => {
-    const first = (await demo.inject(`/api/ledger/accounts/${appealAccount}/statement?limit=3`)).json();
+    const first = (await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?limit=3`, headers: { cookie: treasurer } })).json();
     expect(first.lines.map((l: { balanceAfterMinor: string }) => l.balanceAfterMinor)).toEqual(['-15000', '-12000', '-9000']);
-    const second = (await demo.inject(`/api/ledger/accounts/${appealAccount}/statement?limit=3&cursor=${first.nextCursor}`)).json();
+    const second = (await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?limit=3&cursor=${first.nextCursor}`, headers: { cookie: treasurer } })).json();
     expect(second.lines.map((l: { balanceAfterMinor: string }) => l.balanceAfterMinor)).toEqual(['-6000', '-3000']);
     expect(second.nextCursor).toBeNull();
   });
 
   it('unknown account is a 404, a forged cursor a 400', async () => {
-    expect((await demo.inject('/api/ledger/accounts/999999/statement')).json().error.code).toBe('ledger.unknown_account');
-    const forged = await demo.inject(`/api/ledger/accounts/${appealAccount}/statement?cursor=abc`);
+    expect((await app.inject({ url: '/api/ledger/accounts/999999/statement', headers: { cookie: treasurer } })).json().error.code).toBe('ledger.unknown_account');
+    const forged = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?cursor=abc`, headers: { cookie: treasurer } });
     expect(forged.statusCode).toBe(400);
   });
 
-  // Until the treasurer role exists, a real deployment must not expose the ledger to anyone.
-  it('is not registered when running against a real database', async () => {
-    expect((await production.inject('/api/ledger/accounts')).statusCode).toBe(404);
+  // Only the platform's treasurers see the books: not the public, not an organizer of the same organization.
+  it('refuses anyone but a treasurer of a top-level organization', async () => {
+    expect((await app.inject('/api/ledger/accounts')).statusCode).toBe(401);
+    const asOrganizer = await app.inject({ url: '/api/ledger/accounts', headers: { cookie: organizer } });
+    expect(asOrganizer.statusCode).toBe(403);
+    expect(asOrganizer.json().error.code).toBe('auth.forbidden');
   });
 });

@@ -1,0 +1,246 @@
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireRole, type Viewer } from '../auth/permissions';
+import { AppError } from '../errors';
+import { organizationBySlug } from '../orgs/service';
+import { orgSlugParams } from '../orgs/schemas';
+import { errorResponses } from '../plugins/openapi';
+import {
+  appealUpdateSchema,
+  createAppealBody,
+  donorRowSchema,
+  managedAppealSchema,
+  moderationBody,
+  translationBody,
+  translationParams,
+  updateAppealBody,
+  updatePostBody,
+  wallEntrySchema,
+} from './manage-schemas';
+import {
+  appealBySlug,
+  closeAppeal,
+  coverImageMaxBytes,
+  coverOf,
+  createAppeal,
+  deleteTranslation,
+  donorsOf,
+  donorWall,
+  listOrganizationAppeals,
+  listUpdates,
+  managedView,
+  moderateMessage,
+  postUpdate,
+  publishAppeal,
+  setCover,
+  updateAppeal,
+  upsertTranslation,
+} from './manage-service';
+import { slugParams } from './schemas';
+
+const tags = ['appeals: organizers'];
+const managed = { 200: managedAppealSchema, ...errorResponses };
+
+/**
+ * Running a drive. Writes need the organizer role on the appeal's organization (admins have it;
+ * a grant on an ancestor counts only if it says it reaches descendants). The wall, the updates and
+ * the cover of a published appeal are public.
+ */
+export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (app, opts) => {
+  const db = app.database.db;
+  const asOrganizer = async (req: { viewer(): Promise<Viewer | null> }, slug: string) => {
+    const appeal = await appealBySlug(db, slug);
+    const by = await requireRole(db, await req.viewer(), appeal.organizationId, 'organizer');
+    return { appeal, by };
+  };
+  const publicAppeal = async (slug: string) => {
+    const appeal = await appealBySlug(db, slug);
+    if (appeal.status === 'draft') throw new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
+    return appeal;
+  };
+
+  app.get(
+    '/api/organizations/:slug/appeals',
+    {
+      schema: { tags, summary: "The organization's appeals in every state (organizer)", params: orgSlugParams, response: { 200: z.object({ appeals: z.array(managedAppealSchema) }), ...errorResponses } },
+    },
+    async (req) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      await requireRole(db, await req.viewer(), org.id, 'organizer');
+      const rows = await listOrganizationAppeals(db, org.id);
+      return { appeals: await Promise.all(rows.map((a) => managedView(db, a))) };
+    },
+  );
+
+  app.post(
+    '/api/organizations/:slug/appeals',
+    { schema: { tags, summary: 'Start a drive as a draft (organizer)', params: orgSlugParams, body: createAppealBody, response: { 201: managedAppealSchema, ...errorResponses } } },
+    async (req, reply) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      const by = await requireRole(db, await req.viewer(), org.id, 'organizer');
+      const appeal = await createAppeal(db, { org, body: req.body, by, requestId: req.id });
+      return reply.status(201).send(await managedView(db, appeal));
+    },
+  );
+
+  app.get(
+    '/api/appeals/:slug/manage',
+    { schema: { tags, summary: 'An appeal as its organizers see it, drafts too (organizer)', params: slugParams, response: managed } },
+    async (req) => managedView(db, (await asOrganizer(req, req.params.slug)).appeal),
+  );
+
+  app.patch(
+    '/api/appeals/:slug',
+    { schema: { tags, summary: 'Edit an appeal; money terms only until the first gift (organizer)', params: slugParams, body: updateAppealBody, response: managed } },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      return managedView(db, await updateAppeal(db, { appeal, body: req.body, by, requestId: req.id }));
+    },
+  );
+
+  app.post(
+    '/api/appeals/:slug/publish',
+    { schema: { tags, summary: 'Publish a draft: draft → live (organizer)', params: slugParams, response: managed } },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      return managedView(db, await publishAppeal(db, { appeal, by, requestId: req.id }));
+    },
+  );
+
+  app.post(
+    '/api/appeals/:slug/close',
+    { schema: { tags, summary: 'Close a live appeal: live → closed (organizer)', params: slugParams, response: managed } },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      return managedView(db, await closeAppeal(db, { appeal, by, requestId: req.id }));
+    },
+  );
+
+  app.put(
+    '/api/appeals/:slug/translations/:language',
+    { schema: { tags, summary: 'Add or replace a translation of title, summary and story (organizer)', params: translationParams, body: translationBody, response: managed } },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      await upsertTranslation(db, { appeal, language: req.params.language, body: req.body, by, requestId: req.id });
+      return managedView(db, appeal);
+    },
+  );
+
+  app.delete(
+    '/api/appeals/:slug/translations/:language',
+    { schema: { tags, summary: 'Remove a translation (organizer)', params: translationParams, response: managed } },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      await deleteTranslation(db, { appeal, language: req.params.language, by, requestId: req.id });
+      return managedView(db, appeal);
+    },
+  );
+
+  app.post(
+    '/api/appeals/:slug/updates',
+    {
+      schema: {
+        tags,
+        summary: 'Post an update; emailed to donors who asked for news (organizer)',
+        params: slugParams,
+        body: updatePostBody,
+        response: { 201: appealUpdateSchema.extend({ emailedTo: z.number().int() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      const update = await postUpdate(db, { appeal, ...req.body, by, requestId: req.id, publicUrl: opts.publicUrl });
+      return reply.status(201).send(update);
+    },
+  );
+
+  app.get(
+    '/api/appeals/:slug/updates',
+    { schema: { tags: ['appeals'], summary: "An appeal's updates, newest first (public)", params: slugParams, response: { 200: z.object({ updates: z.array(appealUpdateSchema) }), ...errorResponses } } },
+    async (req) => ({ updates: await listUpdates(db, (await publicAppeal(req.params.slug)).id) }),
+  );
+
+  app.get(
+    '/api/appeals/:slug/wall',
+    {
+      schema: {
+        tags: ['appeals'],
+        summary: 'The donor wall: names unless anonymous, approved messages (public)',
+        params: slugParams,
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
+        response: { 200: z.object({ entries: z.array(wallEntrySchema) }), ...errorResponses },
+      },
+    },
+    async (req) => ({ entries: await donorWall(db, (await publicAppeal(req.params.slug)).id, req.query.limit) }),
+  );
+
+  app.patch(
+    '/api/appeals/:slug/wall/:donationId',
+    {
+      schema: {
+        tags,
+        summary: "Approve or hide a donor's message (organizer)",
+        params: slugParams.extend({ donationId: z.uuid() }),
+        body: moderationBody,
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      await moderateMessage(db, { appeal, donationId: req.params.donationId, messageStatus: req.body.messageStatus, by, requestId: req.id });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/appeals/:slug/donors',
+    {
+      schema: {
+        tags,
+        summary: "The appeal's donors with their contact details (organizer)",
+        params: slugParams,
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
+        response: { 200: z.object({ donors: z.array(donorRowSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { appeal } = await asOrganizer(req, req.params.slug);
+      return { donors: await donorsOf(db, appeal.id, req.query.limit) };
+    },
+  );
+
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<ZodTypeProvider>();
+    // The cover arrives as the raw image body; its bytes are checked against the type it claims.
+    for (const type of ['image/png', 'image/jpeg', 'image/webp', 'image/svg+xml', 'image/gif']) {
+      scope.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: coverImageMaxBytes }, (_req, body, done) => done(null, body));
+    }
+    scope.put(
+      '/api/appeals/:slug/cover',
+      {
+        schema: { tags, summary: 'Set the cover image: PNG, JPEG or WebP, at most 2 MB (organizer)', params: slugParams, response: { 204: z.null(), ...errorResponses } },
+      },
+      async (req, reply) => {
+        const { appeal, by } = await asOrganizer(req, req.params.slug);
+        const contentType = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        await setCover(db, { appeal, contentType, bytes: req.body as Buffer, by, requestId: req.id });
+        return reply.status(204).send(null);
+      },
+    );
+  });
+
+  app.get(
+    '/api/appeals/:slug/cover',
+    { schema: { tags: ['appeals'], summary: "The appeal's cover image (public)", params: slugParams } },
+    async (req, reply) => {
+      const image = await coverOf(db, await publicAppeal(req.params.slug));
+      if (!image) throw new AppError(404, 'cover.not_found', 'This appeal has no cover image.');
+      return reply
+        .header('content-type', image.contentType)
+        .header('cache-control', 'public, max-age=300')
+        .header('etag', `"${image.sha256}"`)
+        .header('x-content-type-options', 'nosniff')
+        .send(image.bytes);
+    },
+  );
+};

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { currencyCodeSchema } from '../ledger/money';
+import { minorUnits } from './schemas';
+
+export const appealLanguages = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] as const;
+export const languageSchema = z.enum(appealLanguages);
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, { error: 'must be 2–80 lowercase letters, digits or dashes, e.g. buck-a-brick' });
+/** A goal of at most 10^15 minor units: far beyond any drive, far below bigint's edge. */
+const positiveMinor = z
+  .string()
+  .regex(/^[1-9][0-9]{0,14}$/, { error: 'must be a positive whole number of minor units as a string, e.g. "130000"' })
+  .transform((v) => BigInt(v));
+const unitSchema = z.strictObject({ name: z.string().trim().min(1).max(40), priceMinor: positiveMinor });
+const futureDate = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+
+export const createAppealBody = z.strictObject({
+  slug,
+  title: z.string().trim().min(3).max(140),
+  summary: z.string().trim().max(300).default(''),
+  storyMarkdown: z.string().max(20_000).default(''),
+  beneficiary: z.string().trim().min(2).max(200),
+  language: languageSchema.default('en'),
+  currency: currencyCodeSchema,
+  goalMinor: positiveMinor,
+  unit: unitSchema.nullable().default(null),
+  deadlineAt: futureDate.nullable().default(null),
+});
+
+export const updateAppealBody = z
+  .strictObject({
+    title: z.string().trim().min(3).max(140),
+    summary: z.string().trim().max(300),
+    storyMarkdown: z.string().max(20_000),
+    beneficiary: z.string().trim().min(2).max(200),
+    language: languageSchema,
+    currency: currencyCodeSchema,
+    goalMinor: positiveMinor,
+    unit: unitSchema.nullable(),
+    deadlineAt: futureDate.nullable(),
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, { error: 'nothing to change' });
+
+export const translationBody = z.strictObject({
+  title: z.string().trim().min(3).max(140),
+  summary: z.string().trim().max(300).default(''),
+  storyMarkdown: z.string().max(20_000).default(''),
+});
+
+export const translationParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/), language: languageSchema });
+
+export const updatePostBody = z.strictObject({ title: z.string().trim().min(3).max(140), bodyMarkdown: z.string().trim().min(1).max(20_000) });
+
+export const moderationBody = z.strictObject({ messageStatus: z.enum(['approved', 'hidden']) });
+
+export const managedAppealSchema = z.object({
+  id: z.uuid(),
+  slug: z.string(),
+  organization: z.object({ slug: z.string(), name: z.string() }),
+  title: z.string(),
+  summary: z.string(),
+  storyMarkdown: z.string(),
+  storyHtml: z.string(),
+  beneficiary: z.string(),
+  language: z.string(),
+  currency: z.string(),
+  goalMinor: minorUnits,
+  unit: z.object({ name: z.string(), priceMinor: minorUnits }).nullable(),
+  deadlineAt: z.string().nullable(),
+  status: z.enum(['draft', 'live', 'closed']),
+  termsLocked: z.boolean().describe('goal, currency and unit are fixed because a gift exists'),
+  coverImageUrl: z.string().nullable(),
+  translations: z.array(z.object({ language: z.string(), title: z.string(), summary: z.string(), storyMarkdown: z.string() })),
+  publishedAt: z.string().nullable(),
+  closedAt: z.string().nullable(),
+  closedReason: z.string().nullable(),
+});
+
+export const appealUpdateSchema = z.object({ id: z.uuid(), title: z.string(), bodyHtml: z.string(), publishedAt: z.string() });
+
+export const wallEntrySchema = z.object({
+  name: z.string().nullable().describe('null when the donor gave anonymously'),
+  message: z.string().nullable(),
+  amountMinor: minorUnits.nullable().describe('null when the donor gave anonymously'),
+  at: z.string(),
+});
+
+export const donorRowSchema = z.object({
+  donationId: z.uuid(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  anonymous: z.boolean(),
+  amountMinor: minorUnits,
+  refundedMinor: minorUnits,
+  currency: z.string(),
+  frequency: z.enum(['one_off', 'monthly']),
+  status: z.string(),
+  message: z.string().nullable(),
+  messageStatus: z.enum(['none', 'pending', 'approved', 'hidden']),
+  updatesOptIn: z.boolean(),
+  at: z.string(),
+});
+
+export type CreateAppeal = z.infer<typeof createAppealBody>;
+export type UpdateAppeal = z.infer<typeof updateAppealBody>;

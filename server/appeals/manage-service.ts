@@ -1,0 +1,409 @@
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, inArray, lte, ne, notInArray, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client';
+import {
+  appealImages,
+  appealTranslations,
+  appealUpdates,
+  appeals,
+  donations,
+  organizations,
+  outboxEmails,
+  type Appeal,
+  type Organization,
+} from '../../db/schema/index';
+import { recordAudit } from '../auth/audit';
+import type { Viewer } from '../auth/permissions';
+import { renderMarkdown } from '../content/markdown';
+import { AppError } from '../errors';
+import type { CreateAppeal, UpdateAppeal } from './manage-schemas';
+
+interface Actor {
+  by: Viewer | null;
+  requestId?: string;
+}
+
+export async function appealBySlug(db: DbOrTx, slug: string): Promise<Appeal> {
+  const [appeal] = await db.select().from(appeals).where(eq(appeals.slug, slug)).limit(1);
+  if (!appeal) throw new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
+  return appeal;
+}
+
+/** A gift exists (or is on its way through checkout): the database then refuses new money terms. */
+async function termsLocked(db: DbOrTx, appealId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: donations.id })
+    .from(donations)
+    .where(and(eq(donations.appealId, appealId), notInArray(donations.status, ['failed', 'canceled'])))
+    .limit(1);
+  return row !== undefined;
+}
+
+const auditView = (a: Appeal) => ({
+  slug: a.slug,
+  title: a.title,
+  status: a.status,
+  currency: a.currency,
+  goalMinor: a.goalMinor,
+  unitName: a.unitName,
+  unitPriceMinor: a.unitPriceMinor,
+  deadlineAt: a.deadlineAt,
+  beneficiary: a.beneficiary,
+  language: a.language,
+  storySha256: createHash('sha256').update(a.storyMarkdown).digest('hex'),
+});
+
+async function audit(tx: DbOrTx, actor: Actor, action: string, before: Appeal | null, after: Appeal): Promise<void> {
+  await recordAudit(tx, {
+    actorUserId: actor.by?.userId ?? null,
+    action,
+    organizationId: after.organizationId,
+    subjectType: 'appeal',
+    subjectId: after.id,
+    before: before ? auditView(before) : undefined,
+    after: auditView(after),
+    requestId: actor.requestId,
+  });
+}
+
+// The guards live in the database (0003); their refusals become answers a person can act on.
+function asTermsError(err: unknown): never {
+  const cause = (err as { cause?: { constraint_name?: string; constraint?: string } }).cause;
+  const constraint = cause?.constraint_name ?? cause?.constraint;
+  if (constraint === 'appeals_terms_locked') {
+    throw new AppError(409, 'appeal.terms_locked', 'Goal, currency and unit price are fixed once a gift exists.');
+  }
+  if (constraint === 'appeals_slug_unique') throw new AppError(409, 'appeal.slug_taken', 'Another appeal already has this address.');
+  throw err;
+}
+
+export async function createAppeal(db: Db, p: Actor & { org: Organization; body: CreateAppeal }): Promise<Appeal> {
+  const b = p.body;
+  if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
+  return db
+    .transaction(async (tx) => {
+      const [created] = await tx
+        .insert(appeals)
+        .values({
+          slug: b.slug,
+          organizationId: p.org.id,
+          title: b.title,
+          summary: b.summary,
+          storyMarkdown: b.storyMarkdown,
+          storyHtml: renderMarkdown(b.storyMarkdown),
+          beneficiary: b.beneficiary,
+          language: b.language,
+          currency: b.currency,
+          goalMinor: b.goalMinor,
+          unitName: b.unit?.name ?? null,
+          unitPriceMinor: b.unit?.priceMinor ?? null,
+          deadlineAt: b.deadlineAt,
+          status: 'draft',
+          createdBy: p.by?.userId ?? null,
+        })
+        .returning();
+      await audit(tx, p, 'appeal.create', null, created!);
+      return created!;
+    })
+    .catch(asTermsError);
+}
+
+export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: UpdateAppeal }): Promise<Appeal> {
+  const b = p.body;
+  if (p.appeal.status === 'closed') throw new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
+  if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
+  const set: Partial<typeof appeals.$inferInsert> = { updatedAt: new Date() };
+  if (b.title !== undefined) set.title = b.title;
+  if (b.summary !== undefined) set.summary = b.summary;
+  if (b.storyMarkdown !== undefined) Object.assign(set, { storyMarkdown: b.storyMarkdown, storyHtml: renderMarkdown(b.storyMarkdown) });
+  if (b.beneficiary !== undefined) set.beneficiary = b.beneficiary;
+  if (b.language !== undefined) set.language = b.language;
+  if (b.currency !== undefined) set.currency = b.currency;
+  if (b.goalMinor !== undefined) set.goalMinor = b.goalMinor;
+  if (b.unit !== undefined) Object.assign(set, { unitName: b.unit?.name ?? null, unitPriceMinor: b.unit?.priceMinor ?? null });
+  if (b.deadlineAt !== undefined) set.deadlineAt = b.deadlineAt;
+  return db
+    .transaction(async (tx) => {
+      const [updated] = await tx.update(appeals).set(set).where(eq(appeals.id, p.appeal.id)).returning();
+      await audit(tx, p, 'appeal.update', p.appeal, updated!);
+      return updated!;
+    })
+    .catch(asTermsError);
+}
+
+export async function publishAppeal(db: Db, p: Actor & { appeal: Appeal }): Promise<Appeal> {
+  if (p.appeal.status !== 'draft') throw new AppError(409, 'appeal.not_draft', `The appeal is ${p.appeal.status}, not a draft.`);
+  if (p.appeal.deadlineAt && p.appeal.deadlineAt <= new Date()) {
+    throw new AppError(409, 'appeal.deadline_past', 'The deadline has passed; set a new one before publishing.');
+  }
+  return db.transaction(async (tx) => {
+    const [live] = await tx
+      .update(appeals)
+      .set({ status: 'live', publishedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(and(eq(appeals.id, p.appeal.id), eq(appeals.status, 'draft')))
+      .returning();
+    if (!live) throw new AppError(409, 'appeal.not_draft', 'The appeal was published or changed meanwhile.');
+    await audit(tx, p, 'appeal.publish', p.appeal, live);
+    return live;
+  });
+}
+
+export async function closeAppeal(db: Db, p: Actor & { appeal: Appeal }): Promise<Appeal> {
+  if (p.appeal.status !== 'live') throw new AppError(409, 'appeal.not_live', `The appeal is ${p.appeal.status}, not live.`);
+  return db.transaction(async (tx) => {
+    const [closed] = await tx
+      .update(appeals)
+      .set({ status: 'closed', closedAt: sql`now()`, closedReason: 'manual', updatedAt: sql`now()` })
+      .where(and(eq(appeals.id, p.appeal.id), eq(appeals.status, 'live')))
+      .returning();
+    if (!closed) throw new AppError(409, 'appeal.not_live', 'The appeal was closed meanwhile.');
+    await audit(tx, p, 'appeal.close', p.appeal, closed);
+    return closed;
+  });
+}
+
+/** The scheduled job: live appeals whose deadline passed close, each with its audit record. */
+export async function closeExpiredAppeals(db: Db, limit = 100): Promise<number> {
+  return db.transaction(async (tx) => {
+    const due = await tx
+      .select()
+      .from(appeals)
+      .where(and(eq(appeals.status, 'live'), lte(appeals.deadlineAt, sql`now()`)))
+      .orderBy(asc(appeals.deadlineAt))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    for (const appeal of due) {
+      const [closed] = await tx
+        .update(appeals)
+        .set({ status: 'closed', closedAt: sql`now()`, closedReason: 'deadline', updatedAt: sql`now()` })
+        .where(eq(appeals.id, appeal.id))
+        .returning();
+      await audit(tx, { by: null }, 'appeal.close_deadline', appeal, closed!);
+    }
+    return due.length;
+  });
+}
+
+export async function upsertTranslation(
+  db: Db,
+  p: Actor & { appeal: Appeal; language: string; body: { title: string; summary: string; storyMarkdown: string } },
+): Promise<void> {
+  if (p.language === p.appeal.language) {
+    throw new AppError(400, 'appeal.translation_is_original', 'This is the language the appeal is written in; edit the appeal itself.');
+  }
+  await db.transaction(async (tx) => {
+    const values = { ...p.body, storyHtml: renderMarkdown(p.body.storyMarkdown), updatedAt: new Date() };
+    await tx
+      .insert(appealTranslations)
+      .values({ appealId: p.appeal.id, language: p.language, ...values })
+      .onConflictDoUpdate({ target: [appealTranslations.appealId, appealTranslations.language], set: values });
+    await recordAudit(tx, {
+      actorUserId: p.by?.userId ?? null,
+      action: 'appeal.translate',
+      organizationId: p.appeal.organizationId,
+      subjectType: 'appeal',
+      subjectId: p.appeal.id,
+      after: { language: p.language, title: p.body.title },
+      requestId: p.requestId,
+    });
+  });
+}
+
+export async function deleteTranslation(db: Db, p: Actor & { appeal: Appeal; language: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const gone = await tx
+      .delete(appealTranslations)
+      .where(and(eq(appealTranslations.appealId, p.appeal.id), eq(appealTranslations.language, p.language)))
+      .returning();
+    if (gone.length === 0) throw new AppError(404, 'appeal.translation_not_found', `No ${p.language} translation.`);
+    await recordAudit(tx, {
+      actorUserId: p.by?.userId ?? null,
+      action: 'appeal.untranslate',
+      organizationId: p.appeal.organizationId,
+      subjectType: 'appeal',
+      subjectId: p.appeal.id,
+      before: { language: p.language, title: gone[0]!.title },
+      requestId: p.requestId,
+    });
+  });
+}
+
+export async function translationsOf(db: DbOrTx, appealId: string) {
+  return db.select().from(appealTranslations).where(eq(appealTranslations.appealId, appealId)).orderBy(appealTranslations.language);
+}
+
+export async function managedView(db: DbOrTx, appeal: Appeal) {
+  const [org] = await db.select().from(organizations).where(eq(organizations.id, appeal.organizationId));
+  const translations = await translationsOf(db, appeal.id);
+  return {
+    id: appeal.id,
+    slug: appeal.slug,
+    organization: { slug: org!.slug, name: org!.name },
+    title: appeal.title,
+    summary: appeal.summary,
+    storyMarkdown: appeal.storyMarkdown,
+    storyHtml: appeal.storyHtml,
+    beneficiary: appeal.beneficiary,
+    language: appeal.language,
+    currency: appeal.currency,
+    goalMinor: appeal.goalMinor.toString(),
+    unit: appeal.unitName && appeal.unitPriceMinor ? { name: appeal.unitName, priceMinor: appeal.unitPriceMinor.toString() } : null,
+    deadlineAt: appeal.deadlineAt?.toISOString() ?? null,
+    status: appeal.status,
+    termsLocked: await termsLocked(db, appeal.id),
+    coverImageUrl: appeal.coverImageId ? `/api/appeals/${appeal.slug}/cover` : null,
+    translations: translations.map((t) => ({ language: t.language, title: t.title, summary: t.summary, storyMarkdown: t.storyMarkdown })),
+    publishedAt: appeal.publishedAt?.toISOString() ?? null,
+    closedAt: appeal.closedAt?.toISOString() ?? null,
+    closedReason: appeal.closedReason,
+  };
+}
+
+export async function listOrganizationAppeals(db: DbOrTx, organizationId: string) {
+  return db.select().from(appeals).where(eq(appeals.organizationId, organizationId)).orderBy(desc(appeals.createdAt)).limit(500);
+}
+
+/** An update goes on the appeal page and, by email, to every donor who asked for updates (once per address). */
+export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; publicUrl: string }) {
+  if (p.appeal.status === 'draft') throw new AppError(409, 'appeal.not_published', 'Publish the appeal before posting updates.');
+  return db.transaction(async (tx) => {
+    const [update] = await tx
+      .insert(appealUpdates)
+      .values({ appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), authorUserId: p.by?.userId ?? null })
+      .returning();
+    const link = new URL(`/appeals/${p.appeal.slug}`, p.publicUrl).toString();
+    const recipients = await tx
+      .selectDistinct({ email: sql<string>`lower(${donations.donorEmail})` })
+      .from(donations)
+      .where(and(eq(donations.appealId, p.appeal.id), eq(donations.updatesOptIn, true), inArray(donations.status, ['succeeded', 'partially_refunded'])));
+    if (recipients.length > 0) {
+      await tx
+        .insert(outboxEmails)
+        .values(
+          recipients.map((r) => ({
+            dedupeKey: `update:${update!.id}:${r.email}`,
+            toAddress: r.email,
+            subject: `${p.appeal.title}: ${p.title}`,
+            textBody: `${p.bodyMarkdown}\n\n${link}\n\nYou get this because you asked for news of this appeal when you gave.`,
+            kind: 'appeal_update',
+          })),
+        )
+        .onConflictDoNothing();
+    }
+    await recordAudit(tx, {
+      actorUserId: p.by?.userId ?? null,
+      action: 'appeal.post_update',
+      organizationId: p.appeal.organizationId,
+      subjectType: 'appeal_update',
+      subjectId: update!.id,
+      after: { appealId: p.appeal.id, title: p.title, emailedTo: recipients.length },
+      requestId: p.requestId,
+    });
+    return { id: update!.id, title: update!.title, bodyHtml: update!.bodyHtml, publishedAt: update!.publishedAt.toISOString(), emailedTo: recipients.length };
+  });
+}
+
+export async function listUpdates(db: DbOrTx, appealId: string) {
+  const rows = await db.select().from(appealUpdates).where(eq(appealUpdates.appealId, appealId)).orderBy(desc(appealUpdates.publishedAt)).limit(100);
+  return rows.map((u) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, publishedAt: u.publishedAt.toISOString() }));
+}
+
+const imageSignatures: { type: string; test: (b: Buffer) => boolean }[] = [
+  { type: 'image/png', test: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
+  { type: 'image/jpeg', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { type: 'image/webp', test: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP' },
+];
+export const coverImageMaxBytes = 2 * 1024 * 1024;
+
+/** A cover is taken only if its bytes are the image type it claims (no SVG: it can carry script). */
+export async function setCover(db: Db, p: Actor & { appeal: Appeal; contentType: string; bytes: Buffer }): Promise<void> {
+  const kind = imageSignatures.find((s) => s.type === p.contentType);
+  if (!kind) throw new AppError(415, 'cover.unsupported_type', 'A cover must be a PNG, JPEG or WebP image.');
+  if (p.bytes.length === 0 || p.bytes.length > coverImageMaxBytes) throw new AppError(413, 'cover.too_large', 'A cover must be at most 2 MB.');
+  if (!kind.test(p.bytes)) throw new AppError(415, 'cover.not_an_image', `The file is not a ${p.contentType} image.`);
+  await db.transaction(async (tx) => {
+    const sha256 = createHash('sha256').update(p.bytes).digest('hex');
+    const [image] = await tx
+      .insert(appealImages)
+      .values({ appealId: p.appeal.id, contentType: p.contentType, sizeBytes: p.bytes.length, sha256, bytes: p.bytes })
+      .returning({ id: appealImages.id });
+    await tx.update(appeals).set({ coverImageId: image!.id, updatedAt: sql`now()` }).where(eq(appeals.id, p.appeal.id));
+    await recordAudit(tx, {
+      actorUserId: p.by?.userId ?? null,
+      action: 'appeal.set_cover',
+      organizationId: p.appeal.organizationId,
+      subjectType: 'appeal',
+      subjectId: p.appeal.id,
+      after: { imageId: image!.id, contentType: p.contentType, sizeBytes: p.bytes.length, sha256 },
+      requestId: p.requestId,
+    });
+  });
+}
+
+export async function coverOf(db: DbOrTx, appeal: Appeal) {
+  if (!appeal.coverImageId) return null;
+  const [image] = await db.select().from(appealImages).where(eq(appealImages.id, appeal.coverImageId));
+  return image ?? null;
+}
+
+/** The public donor wall: names unless anonymous, messages only once approved. */
+export async function donorWall(db: DbOrTx, appealId: string, limit: number) {
+  const rows = await db
+    .select()
+    .from(donations)
+    .where(and(eq(donations.appealId, appealId), inArray(donations.status, ['succeeded', 'partially_refunded']), ne(donations.messageStatus, 'hidden')))
+    .orderBy(desc(donations.succeededAt), desc(donations.id))
+    .limit(limit);
+  return rows.map((d) => ({
+    name: d.anonymous ? null : d.donorName,
+    message: d.messageStatus === 'approved' ? d.message : null,
+    amountMinor: d.anonymous ? null : d.amountMinor.toString(),
+    at: (d.succeededAt ?? d.createdAt).toISOString(),
+  }));
+}
+
+export async function moderateMessage(db: Db, p: Actor & { appeal: Appeal; donationId: string; messageStatus: 'approved' | 'hidden' }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [before] = await tx
+      .select({ messageStatus: donations.messageStatus })
+      .from(donations)
+      .where(and(eq(donations.id, p.donationId), eq(donations.appealId, p.appeal.id), ne(donations.messageStatus, 'none')))
+      .for('update');
+    if (!before) throw new AppError(404, 'donation.no_message', 'No gift with a message by that id on this appeal.');
+    await tx.update(donations).set({ messageStatus: p.messageStatus }).where(eq(donations.id, p.donationId));
+    await recordAudit(tx, {
+      actorUserId: p.by?.userId ?? null,
+      action: 'appeal.moderate_message',
+      organizationId: p.appeal.organizationId,
+      subjectType: 'donation',
+      subjectId: p.donationId,
+      before,
+      after: { messageStatus: p.messageStatus },
+      requestId: p.requestId,
+    });
+  });
+}
+
+export async function donorsOf(db: DbOrTx, appealId: string, limit: number) {
+  const rows = await db
+    .select()
+    .from(donations)
+    .where(and(eq(donations.appealId, appealId), notInArray(donations.status, ['pending', 'canceled'])))
+    .orderBy(desc(donations.createdAt))
+    .limit(limit);
+  return rows.map((d) => ({
+    donationId: d.id,
+    name: d.donorName,
+    email: d.donorEmail,
+    anonymous: d.anonymous,
+    amountMinor: d.amountMinor.toString(),
+    refundedMinor: d.refundedMinor.toString(),
+    currency: d.currency,
+    frequency: d.frequency,
+    status: d.status,
+    message: d.message,
+    messageStatus: d.messageStatus,
+    updatesOptIn: d.updatesOptIn,
+    at: (d.succeededAt ?? d.createdAt).toISOString(),
+  }));
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { minorUnits } from '../appeals/schemas';
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, { error: 'must be 2–80 lowercase letters, digits or dashes' });
+const date = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+
+export const campaignSlugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
+export const campaignAppealParams = campaignSlugParams.extend({ appealSlug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
+
+export const createCampaignBody = z.strictObject({
+  slug,
+  title: z.string().trim().min(3).max(140),
+  summary: z.string().trim().max(500).default(''),
+  startsAt: date.nullable().default(null),
+  endsAt: date.nullable().default(null),
+});
+
+export const updateCampaignBody = z
+  .strictObject({
+    title: z.string().trim().min(3).max(140),
+    summary: z.string().trim().max(500),
+    startsAt: date.nullable(),
+    endsAt: date.nullable(),
+  })
+  .partial();
+
+export const campaignSchema = z.object({
+  id: z.uuid(),
+  slug: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  status: z.enum(['draft', 'live', 'closed']),
+  organization: z.object({ slug: z.string(), name: z.string() }),
+  startsAt: z.string().nullable(),
+  endsAt: z.string().nullable(),
+  totals: z
+    .array(z.object({ currency: z.string(), raisedGrossMinor: minorUnits, raisedNetMinor: minorUnits, goalMinor: minorUnits, donorCount: z.number().int(), appealCount: z.number().int() }))
+    .describe('combined progress, one row per currency (amounts in different currencies are never added)'),
+  appeals: z.array(
+    z.object({
+      slug: z.string(),
+      title: z.string(),
+      status: z.enum(['draft', 'live', 'closed']),
+      organization: z.object({ slug: z.string(), name: z.string() }),
+      currency: z.string(),
+      goalMinor: minorUnits,
+      raisedGrossMinor: minorUnits,
+      donorCount: z.number().int(),
+      shareOfCurrencyTotalBasisPoints: z.number().int().describe("this appeal's share of its currency's combined total, in 1/10,000"),
+    }),
+  ),
+});
