@@ -94,7 +94,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(paymentRoutes, {
       stripe: deps.stripe.client,
       publicUrl: publicUrlOf(deps.config),
-      treasurerRoutes: deps.config.embedded,
       donationsPerMinute: deps.config.DONATION_RATE_LIMIT_PER_MINUTE,
       customerDefaults: deps.stripe.customerDefaults,
     });

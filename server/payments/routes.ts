@@ -5,6 +5,8 @@ import type Stripe from 'stripe';
 import { z } from 'zod';
 import { appeals, donations, stripeEvents } from '../../db/schema/index';
 import { AppError } from '../errors';
+import { recordAudit } from '../auth/audit';
+import { requirePlatformTreasurer, requireRole } from '../auth/permissions';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { slugParams } from '../appeals/schemas';
 import { donationCreatedSchema, donationIdParams, donationPublicSchema, donationRequestSchema, refundRequestSchema } from './schemas';
@@ -13,8 +15,6 @@ import { createDonation, refundDonation } from './service';
 export interface PaymentRouteOptions {
   stripe: Stripe;
   publicUrl: string;
-  /** Until roles exist, treasurer actions (refunds) are only open in the embedded demo. */
-  treasurerRoutes: boolean;
   donationsPerMinute: number;
   customerDefaults?: Partial<Stripe.CustomerCreateParams>;
 }
@@ -77,8 +77,6 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
     },
   );
 
-  if (!opts.treasurerRoutes) return;
-
   // Events the poster gave up on, with their last error, for a treasurer to look into.
   app.get(
     '/api/stripe/events',
@@ -95,6 +93,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
       },
     },
     async (req) => {
+      await requirePlatformTreasurer(app.database.db, await req.viewer());
       const rows = await app.database.db.select().from(stripeEvents).where(eq(stripeEvents.status, req.query.status)).orderBy(desc(stripeEvents.receivedAt)).limit(req.query.limit);
       return {
         events: rows.map((e) => ({ id: e.id, type: e.type, status: e.status, attempts: e.attempts, lastError: e.lastError, receivedAt: e.receivedAt.toISOString() })),
@@ -114,10 +113,27 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
       },
     },
     async (req, reply) => {
-      const result = await refundDonation({ db: app.database.db, stripe: opts.stripe }, req.params.id, {
+      const db = app.database.db;
+      const [owner] = await db
+        .select({ organizationId: appeals.organizationId })
+        .from(donations)
+        .innerJoin(appeals, eq(appeals.id, donations.appealId))
+        .where(eq(donations.id, req.params.id));
+      if (!owner) throw new AppError(404, 'donation_not_found', 'No such donation.');
+      const by = await requireRole(db, await req.viewer(), owner.organizationId, 'treasurer');
+      const result = await refundDonation({ db, stripe: opts.stripe }, req.params.id, {
         amountMinor: req.body.amountMinor ? BigInt(req.body.amountMinor) : undefined,
         reason: req.body.reason,
         idempotencyKey: req.body.idempotencyKey,
+      });
+      await recordAudit(db, {
+        actorUserId: by.userId,
+        action: 'donation.refund',
+        organizationId: owner.organizationId,
+        subjectType: 'donation',
+        subjectId: req.params.id,
+        after: { refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: req.body.reason ?? null },
+        requestId: req.id,
       });
       return reply.status(202).send({ ...result, amountMinor: result.amountMinor.toString() });
     },

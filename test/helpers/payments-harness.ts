@@ -8,6 +8,7 @@ import { drainOnce } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import { seedDemoData } from '../../db/seed';
+import { signIn } from './sign-in';
 import { createTestDatabase, type TestDatabase } from './db';
 import { testConfig } from './config';
 
@@ -21,6 +22,8 @@ export interface PaymentsHarness {
   appealBalance(slug: string): Promise<bigint>;
   /** Fields every monthly gift's Stripe customer gets; set `test_clock` to drive renewals. */
   customerDefaults: { test_clock?: string };
+  /** Cookie of the demo federation's treasurer (reaches every organization below it): refunds, parked events. */
+  treasurer: string;
   close(): Promise<void>;
 }
 
@@ -34,17 +37,18 @@ export async function startPaymentsHarness(): Promise<PaymentsHarness> {
   const webhookSecret = 'whsec_test_harness_secret';
   const emulator = await startStripeEmulator({ logger: false, disputeAfterMs: null, webhook: { url: 'http://127.0.0.1:1/unset', secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 } });
   const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
-  // No DATABASE_URL in the config: embedded rules, so the treasurer-only refund route is open.
   const customerDefaults: { test_clock?: string } = {};
   const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000', DONATION_RATE_LIMIT_PER_MINUTE: '10000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults } });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
+  const treasurer = await signIn(app, 'treasurer@federation.demo');
   const drain = () => drainOnce({ db: testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });
   return {
     testDb,
     app,
     emulator,
     customerDefaults,
+    treasurer,
     async settle() {
       await emulator.controls.flush();
       for (let i = 0; i < 20; i++) {

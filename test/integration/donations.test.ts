@@ -69,17 +69,17 @@ describe('donate → pay → webhook → ledger → progress', () => {
     await h.settle();
     const raised = BigInt((await progress('buck-a-brick')).raisedGrossMinor);
     const balance = await h.appealBalance('buck-a-brick');
-    const partial = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: { amountMinor: '1500' } });
+    const partial = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500' } });
     expect(partial.statusCode).toBe(202);
     await h.settle();
     expect((await donation(donationId)).status).toBe('partially_refunded');
     expect(await h.appealBalance('buck-a-brick')).toBe(balance + 1500n);
-    const full = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: {} });
+    const full = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: {} });
     expect(full.json().amountMinor).toBe('2500');
     await h.settle();
     expect((await donation(donationId)).status).toBe('refunded');
     expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(raised - 4000n);
-    const again = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: {} });
+    const again = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: {} });
     expect(again.statusCode).toBe(409);
   });
 
@@ -134,7 +134,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
       const refundTarget = gifts[0]!;
       h.emulator.controls.resume();
       await h.settle();
-      await h.app.inject({ method: 'POST', url: `/api/donations/${refundTarget.donationId}/refund`, payload: { amountMinor: '200' } });
+      await h.app.inject({ method: 'POST', url: `/api/donations/${refundTarget.donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '200' } });
       await h.settle();
       expect(await h.appealBalance('buck-a-brick')).toBe(before - 2100n + 200n);
     } finally {
@@ -162,7 +162,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
     await h.settle();
     const balance = await h.appealBalance('buck-a-brick');
     const raised = BigInt((await progress('buck-a-brick')).raisedGrossMinor);
-    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: { amountMinor: '400' } });
+    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '400' } });
     await h.settle();
     expect(await h.appealBalance('buck-a-brick')).toBe(balance + 400n);
     const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
@@ -184,7 +184,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
     h.emulator.controls.pause();
     try {
       await h.emulator.client().refunds.create({ charge: d.chargeId! });
-      const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, payload: {} });
+      const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: {} });
       expect(res.statusCode).toBe(400);
       expect(res.json().error).toMatchObject({ code: 'payment_provider.refused', details: { providerCode: 'charge_already_refunded' } });
     } finally {
@@ -337,7 +337,7 @@ describe('failing and waiting events', () => {
     const { donationId } = await h.donate('buck-a-brick', { amountMinor: '500' });
     await deliver({ id: 'evt_broken_gift', object: 'event', type: 'checkout.session.completed', created: now(), data: { object: { id: 'cs_x', object: 'checkout.session', mode: 'payment', payment_status: 'paid', payment_intent: 'pi_does_not_exist', metadata: { donation_id: donationId } } } });
     for (let i = 0; i < 3; i++) await drain(3);
-    const parked = (await h.app.inject('/api/stripe/events?status=parked')).json().events;
+    const parked = (await h.app.inject({ url: '/api/stripe/events?status=parked', headers: { cookie: h.treasurer } })).json().events;
     expect(parked).toEqual([expect.objectContaining({ id: 'evt_broken_gift', attempts: 3, lastError: expect.stringContaining('pi_does_not_exist') })]);
   });
 
