@@ -35,8 +35,10 @@ export const appealDetailSchema = appealSummarySchema.extend({ storyMarkdown: z.
 export const listAppealsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
-  organization: z.string().max(100).optional(),
+  organization: z.string().max(100).optional().describe("the owning organization's slug"),
+  campaign: z.string().max(100).optional().describe("a campaign's slug: only its appeals"),
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
+  status: z.enum(['live', 'closed']).default('live').describe('drafts are never listed'),
 });
 
 export const appealListSchema = z.object({

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { appealProgress, appeals, organizations, type Appeal, type AppealProgress } from '../../db/schema/index';
 import { AppError } from '../errors';
@@ -32,10 +32,13 @@ function decodeCursor(cursor: string): { publishedAt: Date; id: string } {
 
 export async function listLiveAppeals(
   db: DbOrTx,
-  params: { limit: number; cursor?: string; organization?: string; currency?: string },
+  params: { limit: number; cursor?: string; organization?: string; campaign?: string; currency?: string; status?: 'live' | 'closed' },
 ): Promise<{ appeals: AppealSummary[]; nextCursor: string | null }> {
-  const where: (SQL | undefined)[] = [eq(appeals.status, 'live')];
+  const where: (SQL | undefined)[] = [eq(appeals.status, params.status ?? 'live')];
   if (params.organization) where.push(eq(organizations.slug, params.organization));
+  if (params.campaign) {
+    where.push(sql`${appeals.id} IN (SELECT ca.appeal_id FROM campaign_appeals ca JOIN campaigns c ON c.id = ca.campaign_id WHERE c.slug = ${params.campaign} AND c.status <> 'draft')`);
+  }
   if (params.currency) where.push(eq(appeals.currency, params.currency));
   if (params.cursor) {
     const c = decodeCursor(params.cursor);
