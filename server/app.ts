@@ -15,6 +15,7 @@ import { appealRoutes } from './appeals/routes';
 import { orgRoutes } from './orgs/routes';
 import { appealManageRoutes } from './appeals/manage-routes';
 import { campaignRoutes } from './campaigns/routes';
+import { donorRoutes } from './donors/routes';
 import { ledgerRoutes } from './ledger/routes';
 import { devMailRoutes } from './mail/routes';
 import { webPlugin } from './web';
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.config.embedded && !deps.config.SMTP_URL) await app.register(devMailRoutes);
   if (deps.stripe) {
     await app.register(stripeWebhookRoutes, { stripe: deps.stripe.client, webhookSecret: deps.stripe.webhookSecret });
+    await app.register(donorRoutes, { stripe: deps.stripe.client });
     await app.register(paymentRoutes, {
       stripe: deps.stripe.client,
       publicUrl: publicUrlOf(deps.config),

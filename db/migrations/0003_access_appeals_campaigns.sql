@@ -145,6 +145,7 @@ ALTER TABLE "appeals" ADD COLUMN "closed_reason" text;--> statement-breakpoint
 ALTER TABLE "appeals" ADD COLUMN "created_by" text;--> statement-breakpoint
 ALTER TABLE "appeals" ADD COLUMN "updated_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint
 ALTER TABLE "donations" ADD COLUMN "updates_opt_in" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "donations" ADD COLUMN "subscription_canceled_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "accounts" ADD CONSTRAINT "accounts_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "audit_log" ADD CONSTRAINT "audit_log_actor_user_id_users_id_fk" FOREIGN KEY ("actor_user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

@@ -65,6 +65,8 @@ export const donations = pgTable(
     subscriptionId: text('subscription_id'),
     invoiceId: text('invoice_id'),
     parentDonationId: uuid('parent_donation_id'),
+    /** On a monthly gift's first donation: when the donor (or Stripe) ended the subscription. */
+    subscriptionCanceledAt: timestamp('subscription_canceled_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     succeededAt: timestamp('succeeded_at', { withTimezone: true }),
   },

@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type Stripe from 'stripe';
+import { z } from 'zod';
+import { requireViewer } from '../auth/permissions';
+import { minorUnits } from '../appeals/schemas';
+import { errorResponses } from '../plugins/openapi';
+import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
+
+const appealRef = z.object({ slug: z.string(), title: z.string() });
+
+/** A signed-in donor's own giving: gifts made with the email address they signed in with. */
+export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe }> = async (app, opts) => {
+  const db = app.database.db;
+
+  app.get(
+    '/api/me/donations',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'My gifts, newest first (signed in)',
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        response: {
+          200: z.object({
+            donations: z.array(
+              z.object({
+                id: z.uuid(),
+                appeal: appealRef,
+                currency: z.string(),
+                amountMinor: minorUnits,
+                coverFeesMinor: minorUnits,
+                refundedMinor: minorUnits,
+                frequency: z.enum(['one_off', 'monthly']),
+                status: z.string(),
+                anonymous: z.boolean(),
+                at: z.string(),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => ({ donations: await myDonations(db, requireViewer(await req.viewer()), req.query.limit) }),
+  );
+
+  app.get(
+    '/api/me/monthly',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'My monthly gifts (signed in)',
+        response: {
+          200: z.object({
+            monthly: z.array(z.object({ id: z.uuid(), appeal: appealRef, currency: z.string(), amountMinor: minorUnits, startedAt: z.string(), canceledAt: z.string().nullable() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => ({ monthly: await myMonthlyGifts(db, requireViewer(await req.viewer())) }),
+  );
+
+  app.post(
+    '/api/me/monthly/:id/cancel',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'End one of my monthly gifts (signed in, the donor only)',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: z.object({ canceledAt: z.string() }), ...errorResponses },
+      },
+    },
+    async (req) => cancelMonthlyGift({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, req.id),
+  );
+};

@@ -1,0 +1,81 @@
+import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { Db, DbOrTx } from '../../db/client';
+import { appeals, donations } from '../../db/schema/index';
+import { recordAudit } from '../auth/audit';
+import type { Viewer } from '../auth/permissions';
+import { AppError } from '../errors';
+
+// A donor's gifts are the ones given with the address they proved by signing in with it.
+const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
+
+export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number) {
+  const rows = await db
+    .select({ d: donations, slug: appeals.slug, title: appeals.title })
+    .from(donations)
+    .innerJoin(appeals, eq(appeals.id, donations.appealId))
+    .where(and(givenBy(viewer), notInArray(donations.status, ['pending', 'canceled'])))
+    .orderBy(desc(donations.createdAt))
+    .limit(limit);
+  return rows.map(({ d, slug, title }) => ({
+    id: d.id,
+    appeal: { slug, title },
+    currency: d.currency,
+    amountMinor: d.amountMinor.toString(),
+    coverFeesMinor: d.coverFeesMinor.toString(),
+    refundedMinor: d.refundedMinor.toString(),
+    frequency: d.frequency,
+    status: d.status,
+    anonymous: d.anonymous,
+    at: (d.succeededAt ?? d.createdAt).toISOString(),
+  }));
+}
+
+/** Monthly gifts: the first donation of each subscription stands for it. */
+export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer) {
+  const rows = await db
+    .select({ d: donations, slug: appeals.slug, title: appeals.title })
+    .from(donations)
+    .innerJoin(appeals, eq(appeals.id, donations.appealId))
+    .where(and(givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId), notInArray(donations.status, ['pending', 'failed', 'canceled'])))
+    .orderBy(desc(donations.createdAt))
+    .limit(100);
+  return rows.map(({ d, slug, title }) => ({
+    id: d.id,
+    appeal: { slug, title },
+    currency: d.currency,
+    amountMinor: (d.amountMinor + d.coverFeesMinor).toString(),
+    startedAt: (d.succeededAt ?? d.createdAt).toISOString(),
+    canceledAt: d.subscriptionCanceledAt?.toISOString() ?? null,
+  }));
+}
+
+/** Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged. */
+export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer: Viewer, donationId: string, requestId: string) {
+  const [gift] = await deps.db
+    .select({ d: donations, organizationId: appeals.organizationId })
+    .from(donations)
+    .innerJoin(appeals, eq(appeals.id, donations.appealId))
+    .where(and(eq(donations.id, donationId), givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId)));
+  // Someone else's gift answers exactly like a missing one: ids reveal nothing.
+  if (!gift || !gift.d.subscriptionId) throw new AppError(404, 'monthly_gift_not_found', 'No monthly gift of yours by that id.');
+  if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString() };
+  await deps.stripe.subscriptions.cancel(gift.d.subscriptionId, {}, { idempotencyKey: `cancel-subscription:${gift.d.subscriptionId}` });
+  return deps.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(donations)
+      .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, now())` })
+      .where(eq(donations.id, donationId))
+      .returning({ canceledAt: donations.subscriptionCanceledAt });
+    await recordAudit(tx, {
+      actorUserId: viewer.userId,
+      action: 'donation.cancel_monthly',
+      organizationId: gift.organizationId,
+      subjectType: 'donation',
+      subjectId: donationId,
+      after: { subscriptionId: gift.d.subscriptionId },
+      requestId,
+    });
+    return { canceledAt: row!.canceledAt!.toISOString() };
+  });
+}

@@ -1,0 +1,62 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStripeClient } from '../../server/payments/stripe-client';
+import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signIn } from '../helpers/sign-in';
+
+let h: PaymentsHarness;
+let ana: string;
+let other: string;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+  ana = await signIn(h.app, 'ana@example.org');
+  other = await signIn(h.app, 'other@example.org');
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function give(body: Record<string, unknown>) {
+  const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { donorEmail: 'Ana@Example.org', ...body });
+  expect((await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
+  await h.settle();
+  return donationId;
+}
+
+describe("a member's own giving", () => {
+  // A donor signs in with the address they gave with and finds every gift, whatever its case.
+  it('lists my gifts and only mine', async () => {
+    const oneOff = await give({ amountMinor: '2500' });
+    const mine = (await h.app.inject({ url: '/api/me/donations', headers: { cookie: ana } })).json().donations;
+    expect(mine.map((d: { id: string }) => d.id)).toContain(oneOff);
+    expect(mine.find((d: { id: string }) => d.id === oneOff)).toMatchObject({ amountMinor: '2500', currency: 'USD', status: 'succeeded', appeal: { slug: 'buck-a-brick' } });
+    const theirs = (await h.app.inject({ url: '/api/me/donations', headers: { cookie: other } })).json().donations;
+    expect(theirs).toEqual([]);
+    expect((await h.app.inject('/api/me/donations')).statusCode).toBe(401);
+  });
+
+  // Cancelling ends the subscription at Stripe; nobody else can cancel it, and a repeat is harmless.
+  it('cancels my monthly gift, once, and nobody else can', async () => {
+    const monthly = await give({ amountMinor: '1000', frequency: 'monthly' });
+    const list = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie: ana } })).json().monthly;
+    expect(list.find((m: { id: string }) => m.id === monthly)).toMatchObject({ amountMinor: '1000', canceledAt: null });
+
+    const stranger = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${monthly}/cancel`, headers: { cookie: other } });
+    expect(stranger.statusCode).toBe(404);
+
+    const done = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${monthly}/cancel`, headers: { cookie: ana } });
+    expect(done.statusCode).toBe(200);
+    const again = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${monthly}/cancel`, headers: { cookie: ana } });
+    expect(again.json().canceledAt).toBe(done.json().canceledAt);
+
+    const [row] = await h.testDb.database.rows<{ subscription_id: string }>(sql`SELECT subscription_id FROM donations WHERE id = ${monthly}`);
+    const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: h.emulator.clientOptions });
+    const sub = await stripe.subscriptions.retrieve(row!.subscription_id);
+    expect(sub.status).toBe('canceled');
+    const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${monthly}`);
+    expect(audit.map((a) => a.action)).toEqual(['donation.cancel_monthly']);
+  });
+});
