@@ -4,5 +4,5 @@ import type { AppealSummary } from '$lib/types';
 
 export const load: PageServerLoad = async ({ fetch, locals }) => {
   const { appeals } = await apiGet<{ appeals: AppealSummary[] }>(fetch, '/api/appeals?limit=50');
-  return { appeals, locale: locals.locale };
+  return { appeals, locale: locals.locale, nowMs: Date.now() };
 };
