@@ -113,7 +113,7 @@ describe('giving to Buck-a-Brick', () => {
     // The thank-you page refreshes itself (a <noscript> refresh) until the webhook was posted.
     await page.waitForURL(/\/thanks\?donation=/);
     await expect
-      .poll(async () => page.getByTestId('gift-status').getAttribute('data-status').catch(() => null), { timeout: 25_000, intervals: [500] })
+      .poll(async () => page.getByTestId('gift-status').getAttribute('data-status').catch(() => null), { timeout: 25_000, interval: 500 })
       .toBe('succeeded');
     expect(await page.getByTestId('gift-status').textContent()).toContain('$3.00');
     const after = await progress();
