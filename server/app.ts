@@ -73,7 +73,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(sensible);
   // SvelteKit sets its own Content-Security-Policy for pages (kit.csp); the API answers JSON.
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  // Referrer policy "same-origin", not helmet's "no-referrer": under "no-referrer" a browser sends
+  // `Origin: null` with a plain form POST, and SvelteKit's CSRF check then refuses every form
+  // submitted without JavaScript. Other sites still get no referrer.
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, referrerPolicy: { policy: 'same-origin' } });
   await app.register(errorsPlugin);
   await app.register(openapiPlugin);
   await app.register(authPlugin, {

@@ -6,7 +6,9 @@ const smoke = ['test/integration/pglite-smoke.test.ts'];
 
 // The server and database tests run in Node, apart from the SvelteKit vite config. The embedded
 // smoke test runs first and alone: it times a cold start, which other files running beside it on
-// two cores would distort.
+// two cores would distort. The browser tests (e2e) run last, apart from the rest: each file starts
+// the real server and a headless Chromium, so they run one file at a time, with the machine to
+// themselves (the page-speed check among them would otherwise time the other file's browser).
 export default defineConfig({
   root,
   test: {
@@ -22,11 +24,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'suite',
-          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
           exclude: smoke,
           sequence: { groupOrder: 1 },
         },
       },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000, hookTimeout: 120_000, sequence: { groupOrder: 2 } } },
     ],
   },
 });

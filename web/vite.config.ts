@@ -1,3 +1,4 @@
+import { paraglideVitePlugin } from '@inlang/paraglide-js';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vite';
 
@@ -5,6 +6,7 @@ import { defineConfig } from 'vite';
 const apiOrigin = `http://127.0.0.1:${process.env.API_PORT ?? '3001'}`;
 
 export default defineConfig({
-  plugins: [sveltekit()],
+  // Compiles web/messages/*.json into tree-shaken message functions (options in project.inlang/).
+  plugins: [paraglideVitePlugin({ project: './project.inlang' }), sveltekit()],
   server: { port: Number(process.env.PORT ?? 3000), proxy: { '/api': apiOrigin } },
 });

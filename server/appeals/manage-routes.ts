@@ -15,7 +15,6 @@ import {
   translationParams,
   updateAppealBody,
   updatePostBody,
-  wallEntrySchema,
 } from './manage-schemas';
 import {
   appealBySlug,
@@ -25,7 +24,6 @@ import {
   createAppeal,
   deleteTranslation,
   donorsOf,
-  donorWall,
   listOrganizationAppeals,
   listUpdates,
   managedView,
@@ -158,20 +156,6 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     '/api/appeals/:slug/updates',
     { schema: { tags: ['appeals'], summary: "An appeal's updates, newest first (public)", params: slugParams, response: { 200: z.object({ updates: z.array(appealUpdateSchema) }), ...errorResponses } } },
     async (req) => ({ updates: await listUpdates(db, (await publicAppeal(req.params.slug)).id) }),
-  );
-
-  app.get(
-    '/api/appeals/:slug/wall',
-    {
-      schema: {
-        tags: ['appeals'],
-        summary: 'The donor wall: names unless anonymous, approved messages (public)',
-        params: slugParams,
-        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
-        response: { 200: z.object({ entries: z.array(wallEntrySchema) }), ...errorResponses },
-      },
-    },
-    async (req) => ({ entries: await donorWall(db, (await publicAppeal(req.params.slug)).id, req.query.limit) }),
   );
 
   app.patch(

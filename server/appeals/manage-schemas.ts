@@ -79,13 +79,6 @@ export const managedAppealSchema = z.object({
 
 export const appealUpdateSchema = z.object({ id: z.uuid(), title: z.string(), bodyHtml: z.string(), publishedAt: z.string() });
 
-export const wallEntrySchema = z.object({
-  name: z.string().nullable().describe('null when the donor gave anonymously'),
-  message: z.string().nullable(),
-  amountMinor: minorUnits.nullable().describe('null when the donor gave anonymously'),
-  at: z.string(),
-});
-
 export const donorRowSchema = z.object({
   donationId: z.uuid(),
   name: z.string().nullable(),

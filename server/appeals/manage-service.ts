@@ -346,22 +346,6 @@ export async function coverOf(db: DbOrTx, appeal: Appeal) {
   return image ?? null;
 }
 
-/** The public donor wall: names unless anonymous, messages only once approved. */
-export async function donorWall(db: DbOrTx, appealId: string, limit: number) {
-  const rows = await db
-    .select()
-    .from(donations)
-    .where(and(eq(donations.appealId, appealId), inArray(donations.status, ['succeeded', 'partially_refunded']), ne(donations.messageStatus, 'hidden')))
-    .orderBy(desc(donations.succeededAt), desc(donations.id))
-    .limit(limit);
-  return rows.map((d) => ({
-    name: d.anonymous ? null : d.donorName,
-    message: d.messageStatus === 'approved' ? d.message : null,
-    amountMinor: d.anonymous ? null : d.amountMinor.toString(),
-    at: (d.succeededAt ?? d.createdAt).toISOString(),
-  }));
-}
-
 export async function moderateMessage(db: Db, p: Actor & { appeal: Appeal; donationId: string; messageStatus: 'approved' | 'hidden' }): Promise<void> {
   await db.transaction(async (tx) => {
     const [before] = await tx

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorResponses } from '../plugins/openapi';
-import { appealDetailSchema, appealListSchema, listAppealsQuery, slugParams } from './schemas';
-import { getPublicAppeal, listLiveAppeals } from './service';
+import { appealDetailSchema, appealListSchema, donorWallQuery, donorWallSchema, listAppealsQuery, slugParams } from './schemas';
+import { getPublicAppeal, listDonorWall, listLiveAppeals } from './service';
 
 /** Public appeal reads: anyone may call them; drafts are never shown. */
 export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -29,5 +29,19 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (req) => getPublicAppeal(app.database.db, req.params.slug),
+  );
+
+  app.get(
+    '/api/appeals/:slug/wall',
+    {
+      schema: {
+        tags: ['appeals'],
+        summary: "The appeal's donor wall: names donors allowed, approved messages (public)",
+        params: slugParams,
+        querystring: donorWallQuery,
+        response: { 200: donorWallSchema, ...errorResponses },
+      },
+    },
+    async (req) => listDonorWall(app.database.db, req.params.slug, req.query),
   );
 };

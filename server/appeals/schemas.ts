@@ -48,5 +48,19 @@ export const appealListSchema = z.object({
 
 export const slugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
 
+/** The public donor wall: a donor's name only if they allowed it, a message only once approved. */
+export const donorWallSchema = z.object({
+  donors: z.array(
+    z.object({
+      name: z.string().nullable().describe('null for an anonymous or nameless gift'),
+      message: z.string().nullable().describe('only messages an organizer approved'),
+      givenAt: z.string(),
+    }),
+  ),
+});
+
+export const donorWallQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(30) });
+
+export type DonorWall = z.infer<typeof donorWallSchema>;
 export type AppealSummary = z.infer<typeof appealSummarySchema>;
 export type AppealDetail = z.infer<typeof appealDetailSchema>;

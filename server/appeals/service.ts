@@ -1,8 +1,8 @@
-import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { appealProgress, appeals, organizations, type Appeal, type AppealProgress } from '../../db/schema/index';
+import { appealProgress, appeals, donations, organizations, type Appeal, type AppealProgress } from '../../db/schema/index';
 import { AppError } from '../errors';
-import type { AppealDetail, AppealSummary } from './schemas';
+import type { AppealDetail, AppealSummary, DonorWall } from './schemas';
 
 const listColumns = { appeal: appeals, progress: appealProgress, orgSlug: organizations.slug, orgName: organizations.name };
 
@@ -89,5 +89,27 @@ function toSummary({ appeal: a, progress: p, orgSlug, orgName }: Row): AppealSum
       shareOfGoalBasisPoints: Number((raisedGross * 10_000n) / a.goalMinor),
       lastGiftAt: p?.lastGiftAt?.toISOString() ?? null,
     },
+  };
+}
+
+/**
+ * The latest confirmed gifts of a public appeal, newest first. A renewal of a monthly gift is not
+ * a new donor, so only first gifts are listed; refunded and disputed gifts drop off the wall.
+ */
+export async function listDonorWall(db: DbOrTx, slug: string, params: { limit: number }): Promise<DonorWall> {
+  const [appeal] = await db.select({ id: appeals.id, status: appeals.status }).from(appeals).where(eq(appeals.slug, slug));
+  if (!appeal || appeal.status === 'draft') throw new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
+  const rows = await db
+    .select({ name: donations.donorName, anonymous: donations.anonymous, message: donations.message, messageStatus: donations.messageStatus, at: donations.succeededAt, createdAt: donations.createdAt })
+    .from(donations)
+    .where(and(eq(donations.appealId, appeal.id), inArray(donations.status, ['succeeded', 'partially_refunded']), isNull(donations.parentDonationId)))
+    .orderBy(desc(donations.createdAt))
+    .limit(params.limit);
+  return {
+    donors: rows.map((r) => ({
+      name: r.anonymous ? null : r.name,
+      message: r.messageStatus === 'approved' ? r.message : null,
+      givenAt: (r.at ?? r.createdAt).toISOString(),
+    })),
   };
 }

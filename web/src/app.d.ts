@@ -4,7 +4,7 @@ declare global {
       code?: string;
     }
     interface Locals {
-      locale: string;
+      locale: import("$lib/locale").Locale;
     }
   }
 }

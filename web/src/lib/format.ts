@@ -11,6 +11,56 @@ export function formatMinor(amountMinor: string, currency: string, locale: strin
   return nf.format(placeDecimal(BigInt(amountMinor), exponent) as unknown as number);
 }
 
+/** The same amount without the currency, as a reader would type it ("1.234,50" in German). */
+export function formatMinorPlain(amountMinor: string, currency: string, locale: string): string {
+  const exponent = isoExponents.get(currency) ?? 2;
+  const nf = new Intl.NumberFormat(locale, { minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+  return nf.format(placeDecimal(BigInt(amountMinor), exponent) as unknown as number);
+}
+
+/** An example of a typed amount in this currency and locale: 1,234.50 · 3,000 · 1.234,500. */
+export function amountExample(currency: string, locale: string): string {
+  const exponent = isoExponents.get(currency) ?? 2;
+  return formatMinorPlain(exponent === 0 ? '3000' : (12_345n * 10n ** BigInt(exponent - 1)).toString(), currency, locale);
+}
+
+export function currencyExponentOf(currency: string): number {
+  return isoExponents.get(currency) ?? 2;
+}
+
 export function formatInteger(n: number, locale: string): string {
   return new Intl.NumberFormat(locale).format(n);
+}
+
+export function formatDate(iso: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(new Date(iso));
+}
+
+export type TimeLeft = { unit: 'days' | 'hours'; count: number } | { unit: 'ended' };
+
+/** Whole days left (rounded up), or hours on the last day; `ended` once the deadline passed. */
+export function timeLeft(deadlineIso: string, nowMs: number): TimeLeft {
+  const leftMs = Date.parse(deadlineIso) - nowMs;
+  if (leftMs <= 0) return { unit: 'ended' };
+  if (leftMs < 86_400_000) return { unit: 'hours', count: Math.max(1, Math.ceil(leftMs / 3_600_000)) };
+  return { unit: 'days', count: Math.ceil(leftMs / 86_400_000) };
+}
+
+const relativeSteps: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['minute', 60],
+  ['hour', 3_600],
+  ['day', 86_400],
+  ['month', 2_592_000],
+  ['year', 31_536_000],
+];
+
+/** "5 minutes ago", "yesterday", in the reader's language; null under a minute ("just now"). */
+export function formatRelative(iso: string, nowMs: number, locale: string): string | null {
+  const seconds = Math.round((Date.parse(iso) - nowMs) / 1000);
+  if (Math.abs(seconds) < 60) return null;
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  let unit: Intl.RelativeTimeFormatUnit = 'minute';
+  let size = 60;
+  for (const [u, s] of relativeSteps) if (Math.abs(seconds) >= s) [unit, size] = [u, s];
+  return rtf.format(Math.round(seconds / size), unit);
 }

@@ -1,6 +1,25 @@
 export const supportedLocales = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] as const;
 export type Locale = (typeof supportedLocales)[number];
 
+/** Each language named in itself, for the switcher. */
+export const localeNames: Record<Locale, string> = {
+  en: 'English',
+  fr: 'Français',
+  de: 'Deutsch',
+  es: 'Español',
+  ja: '日本語',
+  sv: 'Svenska',
+  ar: 'العربية',
+  ru: 'Русский',
+};
+
+/** The cookie that remembers a language chosen in the switcher (it wins over Accept-Language). */
+export const localeCookie = 'lang';
+
+export function isLocale(value: unknown): value is Locale {
+  return typeof value === 'string' && (supportedLocales as readonly string[]).includes(value);
+}
+
 /** The first supported language in Accept-Language order (quality-sorted), else English. */
 export function pickLocale(acceptLanguage: string | null): Locale {
   if (!acceptLanguage) return 'en';
@@ -12,9 +31,15 @@ export function pickLocale(acceptLanguage: string | null): Locale {
       const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
       return { base: tag.toLowerCase().split('-')[0] ?? '', q: q ? Number(q.slice(2)) || 0 : 1 };
     })
+    .filter((r) => r.q > 0)
     .sort((a, b) => b.q - a.q);
-  const hit = ranked.find((r) => (supportedLocales as readonly string[]).includes(r.base));
+  const hit = ranked.find((r) => isLocale(r.base));
   return (hit?.base as Locale | undefined) ?? 'en';
+}
+
+/** The cookie's language if it names one we have, else the browser's. */
+export function chooseLocale(cookie: string | undefined, acceptLanguage: string | null): Locale {
+  return isLocale(cookie) ? cookie : pickLocale(acceptLanguage);
 }
 
 export function textDirection(locale: string): 'rtl' | 'ltr' {

@@ -6,7 +6,7 @@ import type { AppealDetail } from '$lib/types';
 interface DonationStatus {
   id: string;
   appealSlug: string;
-  status: string;
+  status: 'pending' | 'succeeded' | 'partially_refunded' | 'refunded' | 'disputed' | 'failed' | 'canceled';
   currency: string;
   amountMinor: string;
   coverFeesMinor: string;
@@ -21,5 +21,5 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(params.slug)}`),
   ]);
   if (donation.appealSlug !== params.slug) error(404, 'No such gift.');
-  return { donation, appeal, locale: locals.locale };
+  return { donation, appeal, locale: locals.locale, nowMs: Date.now(), pageUrl: `${url.origin}/appeals/${params.slug}` };
 };

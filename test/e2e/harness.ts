@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+export const screenshotDir = `${root}test/e2e/screenshots`;
+const axeSource = readFileSync(`${root}node_modules/axe-core/axe.min.js`, 'utf8');
+
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface E2E {
+  url: string;
+  db: TestDatabase;
+  server: SpawnedServer;
+  browser: Browser;
+  /** A fresh browser context (own cookies); English unless told otherwise. */
+  context(opts?: BrowserContextOptions & { language?: string }): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real product for one test file: its own Postgres database with the demo data, the server
+ * process with the Stripe emulator and the poster running in it, and one headless Chromium.
+ */
+export async function startE2E(): Promise<E2E> {
+  const db = await createTestDatabase({ poolMax: 2 });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = await spawnServer({ DATABASE_URL: db.url, SEED_DEMO: 'true', PORT: String(port), PUBLIC_URL: url, STRIPE_EMULATOR_PORT: '0', NODE_ENV: 'test' }, 40_000);
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await mkdir(screenshotDir, { recursive: true });
+  return {
+    url,
+    db,
+    server,
+    browser,
+    context: ({ language = 'en', ...opts } = {}) =>
+      browser.newContext({ viewport: { width: 1280, height: 800 }, locale: language, extraHTTPHeaders: { 'accept-language': language }, ...opts }),
+    async close() {
+      await browser.close().catch(() => {});
+      await server.stop();
+      await db.drop();
+    },
+  };
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/**
+ * Runs axe-core in the page (the context needs bypassCSP: our CSP rightly refuses inline scripts)
+ * and returns the serious and critical violations, which fail the tests.
+ */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations;
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+}
+
+/** Full-page screenshots at desktop (1280×800) and phone (360×800) widths, for people to look at. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize();
+  for (const width of [1280, 360]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.screenshot({ path: `${screenshotDir}/${name}-${width}.png`, fullPage: true });
+  }
+  if (size) await page.setViewportSize(size);
+}
+
+/** Pays on the emulator's hosted checkout page, as a person would. */
+export async function payOnCheckout(page: Page, card: string): Promise<void> {
+  await page.waitForURL(/\/checkout\/cs_/);
+  await page.getByLabel('Card number').fill(card);
+  await page.getByLabel('Expiry (MM / YY)').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+  await page.getByLabel('Name on card').fill('Ana Solidarity');
+  await page.getByRole('button', { name: /^Pay / }).click();
+}

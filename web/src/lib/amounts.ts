@@ -1,0 +1,36 @@
+import { currencyExponentOf } from './format';
+
+/** Suggested numbers of units for a unit appeal ("25 bricks"). */
+export const suggestedUnits = [5, 10, 25, 50, 100] as const;
+export const defaultUnits = 25;
+
+/**
+ * Suggested gifts in minor units: 10 / 25 / 50 / 100 of a two-decimal currency; for a currency
+ * without decimals (JPY, KRW…) one unit is worth little, so 1,000 / 3,000 / 5,000 / 10,000.
+ */
+export function suggestedAmountsMinor(currency: string): string[] {
+  const exponent = currencyExponentOf(currency);
+  const majors = exponent === 0 ? [1000n, 3000n, 5000n, 10_000n] : [10n, 25n, 50n, 100n];
+  return majors.map((major) => (major * 10n ** BigInt(exponent)).toString());
+}
+
+// Digits of other scripts (Arabic-Indic, extended Arabic-Indic, Devanagari…) read as 0-9; full-width
+// digits are folded by NFKC first.
+function asciiDigits(text: string): string {
+  return text.normalize('NFKC').replace(/\p{Nd}/gu, (d) => {
+    const code = d.codePointAt(0)!;
+    for (const zero of [0x660, 0x6f0, 0x966, 0x9e6]) if (code >= zero && code <= zero + 9) return String(code - zero);
+    return d;
+  });
+}
+
+/**
+ * A typed whole number of units, as people write it: "25", "1,000", "1.000", "1 000", "２５", "٢٥".
+ * Grouping separators are only accepted between groups of three digits. null when it is not one.
+ */
+export function parseUnits(input: string): number | null {
+  const text = asciiDigits(input).replace(/[\s\u00a0\u202f\u200f\u200e]/g, '');
+  if (!/^(\d{1,7}|\d{1,3}([.,'’\u066c]\d{3}){1,2})$/.test(text)) return null;
+  const n = Number(text.replace(/\D/g, ''));
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}

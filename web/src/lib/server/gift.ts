@@ -1,0 +1,75 @@
+import { MoneyError, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
+import { parseUnits } from '$lib/amounts';
+import { amountExample, formatMinor } from '$lib/format';
+import { m } from '$lib/paraglide/messages';
+import type { AppealDetail } from '$lib/types';
+
+type Field = 'amount' | 'email';
+
+/** A gift the form cannot start, with the message for the reader and the field it is about. */
+export class GiftError extends Error {
+  constructor(
+    message: string,
+    readonly field: Field,
+  ) {
+    super(message);
+  }
+}
+
+const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim();
+
+/**
+ * The gift in minor units. A unit appeal takes a number of units (a suggested one, or one typed);
+ * any other appeal an amount (suggested, or typed the reader's way: "1.234,50" in German). A typed
+ * value wins over a suggested one, so the form means the same with or without JavaScript.
+ */
+export function giftAmount(form: FormData, appeal: AppealDetail, locale: string): bigint {
+  if (appeal.unit) {
+    const typed = text(form, 'unitsOther');
+    const units = parseUnits(typed || text(form, 'units'));
+    if (units === null) throw new GiftError(m.error_units({ unit: appeal.unit.name }), 'amount');
+    return BigInt(units) * BigInt(appeal.unit.priceMinor);
+  }
+  const typed = text(form, 'amount');
+  if (!typed) {
+    const preset = text(form, 'preset');
+    if (/^\d{1,15}$/.test(preset) && preset !== '0') return BigInt(preset);
+  }
+  try {
+    return parseAmount(typed, appeal.currency, locale);
+  } catch (err) {
+    if (!(err instanceof MoneyError)) throw err;
+    throw new GiftError(moneyMessage(err.code, appeal.currency, locale), 'amount');
+  }
+}
+
+function moneyMessage(code: string, currency: string, locale: string): string {
+  if (code === 'money.empty') return m.error_amount_empty();
+  if (code === 'money.negative') return m.error_amount_negative();
+  if (code === 'money.too_many_decimals') return m.error_amount_decimals({ example: amountExample(currency, locale) });
+  return m.error_amount_invalid({ example: amountExample(currency, locale) });
+}
+
+/** The reader's message for an error code of the donations API (or of the form itself). */
+export function donationError(code: string, appeal: AppealDetail, locale: string): { error: string; field?: Field } {
+  const minimum = stripeMinimumChargeMinor(appeal.currency) ?? stripeStepMinor(appeal.currency);
+  switch (code) {
+    case 'email_missing':
+    case 'email_invalid':
+      return { error: m.error_email(), field: 'email' };
+    case 'donation.amount_too_small':
+      return { error: m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) }), field: 'amount' };
+    case 'donation.amount_too_large':
+      return { error: m.error_too_large(), field: 'amount' };
+    case 'donation.amount_not_payable':
+      return { error: m.error_amount_invalid({ example: amountExample(appeal.currency, locale) }), field: 'amount' };
+    case 'donation.amount_not_whole_units':
+      return { error: m.error_units({ unit: appeal.unit?.name ?? '' }), field: 'amount' };
+    case 'appeal_not_found':
+      return { error: m.error_appeal_closed() };
+    case 'rate_limited':
+      return { error: m.error_rate_limited() };
+    default:
+      return { error: m.error_start_failed() };
+  }
+}
