@@ -10,6 +10,7 @@ import { errorsPlugin } from './plugins/errors';
 import { openapiPlugin } from './plugins/openapi';
 import { healthRoutes } from './health/routes';
 import { appealRoutes } from './appeals/routes';
+import { appealLivePlugin } from './appeals/live';
 import { ledgerRoutes } from './ledger/routes';
 import { devMailRoutes } from './mail/routes';
 import { webPlugin } from './web';
@@ -70,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(openapiPlugin);
 
   await app.register(healthRoutes);
+  await app.register(appealLivePlugin);
   await app.register(appealRoutes);
   // Treasurer-only once roles exist; until then only the embedded demo exposes the ledger.
   if (deps.config.embedded) await app.register(ledgerRoutes);

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { appealProgress, appeals, organizations, type Appeal, type AppealProgress } from '../../db/schema/index';
 import { AppError } from '../errors';
@@ -55,11 +55,20 @@ export async function listLiveAppeals(
 
 export async function getPublicAppeal(db: DbOrTx, slug: string): Promise<AppealDetail> {
   const [row] = await baseQuery(db).where(eq(appeals.slug, slug)).limit(1);
-  if (!row || row.appeal.status === 'draft') {
-    throw new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
-  }
-  return { ...toSummary(row), storyMarkdown: row.appeal.storyMarkdown };
+  if (!row || row.appeal.status === 'draft') throw appealNotFound(slug);
+  return toDetail(row);
 }
+
+export const appealNotFound = (slug: string) => new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
+
+/** Public appeals by id in one query (drafts left out): the live hub re-reads every changed appeal at once. */
+export async function getPublicAppealsByIds(db: DbOrTx, ids: string[]): Promise<AppealDetail[]> {
+  if (ids.length === 0) return [];
+  const rows = await baseQuery(db).where(inArray(appeals.id, ids));
+  return rows.filter((r) => r.appeal.status !== 'draft').map(toDetail);
+}
+
+const toDetail = (row: Row): AppealDetail => ({ ...toSummary(row), storyMarkdown: row.appeal.storyMarkdown });
 
 function toSummary({ appeal: a, progress: p, orgSlug, orgName }: Row): AppealSummary {
   const raisedGross = p?.raisedGrossMinor ?? 0n;
