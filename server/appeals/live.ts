@@ -50,6 +50,7 @@ export class ProgressHub {
   private listener?: Listener;
   private listens = 0;
   private closed = false;
+  private counts = { notifications: 0, reads: 0, events: 0 };
 
   constructor(
     private readonly deps: { database: Database; cache: AppealCache; log: FastifyBaseLogger; streamsMax: number },
@@ -64,6 +65,11 @@ export class ProgressHub {
 
   get openStreams(): number {
     return this.streamCount;
+  }
+
+  /** What this hub has done since it started: NOTIFYs taken, re-reads (one query each), events written. */
+  get stats(): { streams: number; notifications: number; reads: number; events: number } {
+    return { streams: this.streamCount, ...this.counts };
   }
 
   hasRoom(): boolean {
@@ -119,6 +125,7 @@ export class ProgressHub {
   private onNotify(payload: string): void {
     // Anything else on the channel is not ours to act on.
     if (!uuidPattern.test(payload)) return;
+    this.counts.notifications++;
     this.deps.cache.changed(payload);
     if (this.channels.has(payload)) this.markChanged(payload);
   }
@@ -149,6 +156,7 @@ export class ProgressHub {
     let retryMs = this.opts.coalesceMs;
     try {
       const notificationsAtRead = this.deps.cache.notifications;
+      this.counts.reads++;
       const details = await getPublicAppealsByIds(this.deps.database.db, ids);
       if (this.closed) return;
       const found = new Set<string>();
@@ -176,6 +184,7 @@ export class ProgressHub {
     for (const s of streams) {
       if (s.last === event) continue;
       s.last = event;
+      this.counts.events++;
       this.write(s, event);
     }
   }

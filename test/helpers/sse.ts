@@ -13,6 +13,8 @@ export interface SseClient {
   /** The body of a non-200 answer. */
   body: string;
   events: SseEvent[];
+  /** Comment lines (keep-alives) received. */
+  comments: number;
   /** Resolves with the first event (already received or still to come) that `match` accepts. */
   next(match: (e: SseEvent) => boolean, timeoutMs: number): Promise<SseEvent>;
   /** Resolves when the server ends the stream. */
@@ -28,6 +30,7 @@ export function openSse(url: string): Promise<SseClient> {
       const waiters = new Set<() => void>();
       let buffer = '';
       let body = '';
+      let comments = 0;
       let endedResolve!: () => void;
       const ended = new Promise<void>((r) => (endedResolve = r));
       res.setEncoding('utf8');
@@ -39,6 +42,7 @@ export function openSse(url: string): Promise<SseClient> {
           const block = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
           const lines = block.split('\n');
+          comments += lines.filter((l) => l.startsWith(':')).length;
           const event = lines.find((l) => l.startsWith('event: '))?.slice(7);
           const data = lines.filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
           if (event) events.push({ event, data, atMs: performance.now() });
@@ -51,6 +55,9 @@ export function openSse(url: string): Promise<SseClient> {
         headers: res.headers,
         get body() {
           return body;
+        },
+        get comments() {
+          return comments;
         },
         events,
         ended,

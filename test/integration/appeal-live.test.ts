@@ -1,9 +1,13 @@
-import { sql } from 'drizzle-orm';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, queryRows, type Database } from '../../db/client';
 import { appeals, organizations } from '../../db/schema/index';
 import { buildApp } from '../../server/app';
+import { AppealCache } from '../../server/appeals/cache';
+import { liveDefaults, ProgressHub } from '../../server/appeals/live';
 import { testConfig } from '../helpers/config';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { openSse, type SseClient, type SseEvent } from '../helpers/sse';
@@ -89,6 +93,47 @@ describe('GET /api/appeals/:slug/events', () => {
     await Promise.all([h.donate('buck-a-brick', { amountMinor: '100' }), h.donate('buck-a-brick', { amountMinor: '200' })].map(async (p) => h.emulator.controls.payCheckoutSession((await p).sessionId, '4242424242424242')));
     await h.settle();
     await client.next((e) => raised(e) === before + 300n, 1_000);
+  });
+
+  // A burst of notifications for one appeal costs one read, and a summary that did not change is not
+  // sent again: a viral appeal's postings must not turn into a read and an event per notification.
+  it('coalesces a burst of notifications into one read and sends no unchanged summary', async () => {
+    const client = await stream(second.url);
+    await client.next((e) => e.event === 'progress', 1_000);
+    const [appeal] = await h.testDb.database.db.select({ id: appeals.id }).from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    const hub = second.app.appealLive.hub;
+    const before = hub.stats;
+    // Separate transactions (Postgres folds equal NOTIFYs of one transaction into one), sent at once.
+    await Promise.all(Array.from({ length: 20 }, () => h.testDb.database.rows(sql`SELECT pg_notify('appeal_progress', ${appeal!.id})`)));
+    await waitFor(async () => hub.stats.notifications >= before.notifications + 20, 2_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const after = hub.stats;
+    expect(after.reads - before.reads).toBeGreaterThanOrEqual(1);
+    expect(after.reads - before.reads).toBeLessThan(10);
+    expect(after.events).toBe(before.events);
+    expect(client.events.length).toBe(1);
+  });
+
+  // Proxies close a quiet connection; comments keep it open between gifts.
+  it('sends keep-alive comments while nothing changes', async () => {
+    const cache = new AppealCache(h.testDb.database.db);
+    const hub = new ProgressHub({ database: h.testDb.database, cache, log: h.app.log, streamsMax: 10 }, { ...liveDefaults, keepAliveMs: 50 });
+    await hub.start();
+    const server = createServer((req, res) => {
+      const n = cache.notifications;
+      void cache.get('buck-a-brick').then((entry) => hub.open(res, entry, n, {}));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const client = await openSse(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await waitFor(async () => client.comments >= 3, 2_000);
+      expect(client.events.length).toBe(1);
+      await hub.close();
+      await client.ended;
+    } finally {
+      await hub.close();
+      server.close();
+    }
   });
 
   // A lost LISTEN connection must not silently end live updates: the instance listens again.
