@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { AppError } from '../errors';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { appealDetailSchema, appealListSchema, listAppealsQuery, slugParams, type AppealDetail } from './schemas';
@@ -52,7 +53,14 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
           'again shortly after each posting that changes it; `: keep-alive` comments in between. 404 unless the appeal is ' +
           'live; 503 `too_many_streams` when this instance holds as many streams as it may (retry after `Retry-After`).',
         params: slugParams,
-        response: { ...errorResponses, 503: errorBodySchema },
+        response: {
+          200: {
+            description: 'The stream: `event: progress` with `data:` the progress as JSON, then one per change',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+          ...errorResponses,
+          503: errorBodySchema,
+        },
       },
     },
     async (req, reply) => {
