@@ -107,9 +107,9 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
     onnotice: () => {},
     // Undeclared in postgres.js's types but what its own listen() uses: every NOTIFY on the connection.
     onnotify: (c: string, payload: string) => c === channel && onPayload(payload),
-    onclose: () => {
-      if (!closed) schedule(0);
-    },
+    // A listening connection was lost. (While the server is away, postgres.js retries the connect
+    // itself until connect_timeout; then the LISTEN fails and the back-off below takes over.)
+    onclose: () => schedule(delayMs),
   };
   const conn = postgres(url, options as Parameters<typeof postgres>[1]);
   const attempt = async (): Promise<boolean> => {

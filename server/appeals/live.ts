@@ -83,6 +83,8 @@ export class ProgressHub {
    */
   open(res: ServerResponse, entry: CachedAppeal, notificationsAtRead: number, headers: OutgoingHttpHeaders): void {
     if (!this.hasRoom()) throw new Error('ProgressHub.open without room: check hasRoom() first');
+    // Gone while its appeal was read: its 'close' has fired already and would never remove it.
+    if (!res.socket || res.socket.destroyed) return void res.destroy();
     res.writeHead(200, {
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',

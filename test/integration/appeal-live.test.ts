@@ -11,6 +11,7 @@ import { liveDefaults, ProgressHub } from '../../server/appeals/live';
 import { testConfig } from '../helpers/config';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { openSse, type SseClient, type SseEvent } from '../helpers/sse';
+import { startTcpProxy } from '../helpers/tcp-proxy';
 
 // Live progress end to end on real Postgres: a real gift through the emulator, the webhook and the
 // real poster, whose NOTIFY reaches every app instance on the database through its one LISTEN.
@@ -149,6 +150,31 @@ describe('GET /api/appeals/:slug/events', () => {
     const postedAt = await giveAndPost('700');
     const got = await client.next((e) => raised(e) === before + 700n, 2_000);
     expect(got.atMs - postedAt).toBeLessThan(1_000);
+  });
+
+  // The database away for a while: the instance keeps trying to listen, and once it is back it
+  // re-reads what it streams, so a gift posted while it could not hear shows.
+  it('keeps trying to listen while the database is away and catches up when it is back', async () => {
+    const target = new URL(h.testDb.url);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const proxied = new URL(h.testDb.url);
+    proxied.host = `127.0.0.1:${proxy.port}`;
+    const database = await openDatabase({ databaseUrl: proxied.toString(), poolMax: 2 });
+    const app = await buildApp({ config: testConfig({ DATABASE_URL: proxied.toString() }), database });
+    try {
+      const client = await stream(await app.listen({ port: 0, host: '127.0.0.1' }));
+      const before = raised(await client.next((e) => e.event === 'progress', 1_000));
+      proxy.cut();
+      await giveAndPost('300');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(client.events.length).toBe(1);
+      proxy.restore();
+      await client.next((e) => raised(e) === before + 300n, 5_000);
+    } finally {
+      await app.close();
+      await database.close();
+      await proxy.close();
+    }
   });
 
   // Unknown, draft and closed appeals have no stream; the answer is the one JSON error body.
