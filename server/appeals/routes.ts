@@ -45,6 +45,8 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/api/appeals/:slug/events',
     {
+      // A HEAD would hold a stream open with no body to send.
+      exposeHeadRoute: false,
       schema: {
         tags: ['appeals'],
         summary: "A live appeal's progress as server-sent events (public)",
