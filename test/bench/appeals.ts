@@ -25,7 +25,9 @@ import { loadRole, startWorker, streamsRole, type Delivery, type LoadResult } fr
 const slug = 'buck-a-brick';
 const connections = 64;
 const warmUpSeconds = 2;
-const measureSeconds = 10;
+/** Reads: the bare route and the app's take turns for this many rounds of this many seconds each. */
+const readRounds = 4;
+const roundSeconds = 5;
 const streamCount = Number(process.env.BENCH_STREAMS ?? 5_000);
 /** The stream clients run in threads of their own, off the server's event loop. */
 const clientThreads = 4;
@@ -87,24 +89,51 @@ async function startRealApp(database: Database, url: string): Promise<{ app: Fas
 // ---------------------------------------------------------------------------------------------
 // (a) Reads. The load generator runs in its own thread, as in the webhook bench.
 
-async function measureReads(appUrl: string): Promise<{ bare: LoadResult; real: LoadResult; bodyBytes: number }> {
+/**
+ * Both servers stay up and take turns, a few rounds each, so that a change in what else the shared
+ * CPUs are doing falls on both alike; the ratio is of the totals.
+ */
+async function measureReads(appUrl: string): Promise<Reads> {
   const body = await (await fetch(`${appUrl}/api/appeals/${slug}`)).text();
   const load = startWorker(loadRole, {});
+  const bare = Fastify({ logger: false });
   try {
-    const bare = Fastify({ logger: false });
     // The same object the real route answers, serialized by Fastify's default JSON serializer.
     const answer = JSON.parse(body) as unknown;
     bare.get('/api/appeals/:slug', async () => answer);
-    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
-    await load.ask({ url: `${bareUrl}/api/appeals/${slug}`, connections, seconds: warmUpSeconds });
-    const bareResult = await load.ask<LoadResult>({ url: `${bareUrl}/api/appeals/${slug}`, connections, seconds: measureSeconds });
-    await bare.close();
-    await load.ask({ url: `${appUrl}/api/appeals/${slug}`, connections, seconds: warmUpSeconds });
-    const real = await load.ask<LoadResult>({ url: `${appUrl}/api/appeals/${slug}`, connections, seconds: measureSeconds });
-    return { bare: bareResult, real, bodyBytes: Buffer.byteLength(body) };
+    const urls = { bare: `${await bare.listen({ port: 0, host: '127.0.0.1' })}/api/appeals/${slug}`, appeal: `${appUrl}/api/appeals/${slug}` };
+    for (const url of Object.values(urls)) await load.ask({ url, connections, seconds: warmUpSeconds });
+    const rounds: { bare: LoadResult; appeal: LoadResult }[] = [];
+    for (let i = 0; i < readRounds; i++) {
+      const b = await load.ask<LoadResult>({ url: urls.bare, connections, seconds: roundSeconds });
+      const a = await load.ask<LoadResult>({ url: urls.appeal, connections, seconds: roundSeconds });
+      rounds.push({ bare: b, appeal: a });
+    }
+    return { rounds, bare: combine(rounds.map((r) => r.bare)), real: combine(rounds.map((r) => r.appeal)), bodyBytes: Buffer.byteLength(body) };
   } finally {
+    await bare.close();
     await load.close();
   }
+}
+
+interface Reads {
+  rounds: { bare: LoadResult; appeal: LoadResult }[];
+  bare: LoadResult;
+  real: LoadResult;
+  bodyBytes: number;
+}
+
+/** Totals over the rounds; the latency percentiles are the rounds' medians (autocannon gives no raw samples back). */
+function combine(results: LoadResult[]): LoadResult {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ok = results.reduce((n, r) => n + r.ok, 0);
+  return {
+    ok,
+    bad: results.reduce((n, r) => n + r.bad, 0),
+    perSecond: ok / (results.length * roundSeconds),
+    p50: median(results.map((r) => r.p50)),
+    p99: median(results.map((r) => r.p99)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,8 +216,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function printReads(r: { bare: LoadResult; real: LoadResult; bodyBytes: number }) {
-  note(`reads: GET /api/appeals/${slug} (${r.bodyBytes} bytes), ${connections} connections, ${measureSeconds} s after a ${warmUpSeconds} s warm-up`);
+function printReads(r: Reads) {
+  note(`reads: GET /api/appeals/${slug} (${r.bodyBytes} bytes), ${connections} connections, ${readRounds} alternating rounds of ${roundSeconds} s per route after a ${warmUpSeconds} s warm-up`);
+  note(`ratio per round: ${r.rounds.map((x) => (x.appeal.perSecond / x.bare.perSecond).toFixed(2)).join(', ')}`);
   note('route       requests  non-2xx  req/s   p50 ms  p99 ms  ratio');
   for (const [name, x] of [['bare', r.bare], ['appeal', r.real]] as const) {
     note(`${name.padEnd(10)}  ${int(x.ok, 8)}  ${int(x.bad, 7)}  ${int(x.perSecond, 6)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / r.bare.perSecond, 5, 2)}x`);
