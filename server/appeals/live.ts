@@ -132,10 +132,12 @@ export class ProgressHub {
     if (this.channels.has(payload)) this.markChanged(payload);
   }
 
-  /** A second LISTEN means the connection was lost: notifications may have been missed meanwhile. */
+  /**
+   * Notifications from before this LISTEN were missed: after a lost connection, or before the first
+   * LISTEN succeeded if the database was away at start. Re-read everything streamed, drop the cache.
+   */
   private onListen(): void {
-    if (++this.listens === 1) return;
-    this.deps.log.info('listening for appeal progress again; re-reading every streamed appeal');
+    if (++this.listens > 1) this.deps.log.info('listening for appeal progress again; re-reading every streamed appeal');
     this.deps.cache.clear();
     for (const appealId of this.channels.keys()) this.markChanged(appealId);
   }
