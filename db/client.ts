@@ -26,6 +26,17 @@ export interface Database {
   migrate(): Promise<void>;
   /** Number of migrations applied and number shipped: equal when the schema is current. */
   migrationState(): Promise<{ applied: number; shipped: number }>;
+  /**
+   * LISTEN on `channel`: `onPayload` gets each NOTIFY's payload, `onListen` runs every time the
+   * listen (re)starts, so a caller can catch up on what it may have missed while it was down.
+   * Postgres: one connection of its own per call, re-listening after a lost connection; PGlite: in
+   * process. Call it once per channel per process and fan out yourself.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<Listener>;
+  close(): Promise<void>;
+}
+
+export interface Listener {
   close(): Promise<void>;
 }
 
@@ -56,13 +67,75 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
   const client = postgres(url, { max: poolMax, connect_timeout: 5, idle_timeout: 30, onnotice: () => {} });
   const db = drizzle(client, { schema }) as unknown as Db;
   const rows = <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) => queryRows<T>(on, query);
+  const listeners = new Set<Listener>();
   return {
     db,
     driver: 'postgres',
     rows,
     migrate: () => migrate(db as never, { migrationsFolder }),
     migrationState: () => migrationState(rows),
-    close: () => client.end({ timeout: 5 }),
+    listen: async (channel, onPayload, onListen) => {
+      const listener = await listenPostgres(url, channel, onPayload, onListen);
+      listeners.add(listener);
+      return { close: () => (listeners.delete(listener), listener.close()) };
+    },
+    close: async () => {
+      await Promise.all([...listeners].map((l) => l.close()));
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+const relistenDelayMs = { first: 250, max: 10_000 };
+
+/**
+ * A connection of its own that LISTENs, and LISTENs again whenever it is lost (postgres.js would
+ * re-listen once and give up silently if the server is still away). Resolves after the first
+ * LISTEN, or, if the server is not reachable yet, once it keeps trying in the background.
+ */
+async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<Listener> {
+  const { default: postgres } = await import('postgres');
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let delayMs = relistenDelayMs.first;
+  const options = {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: 0,
+    fetch_types: false,
+    connect_timeout: 5,
+    onnotice: () => {},
+    // Undeclared in postgres.js's types but what its own listen() uses: every NOTIFY on the connection.
+    onnotify: (c: string, payload: string) => c === channel && onPayload(payload),
+    // A listening connection was lost. (While the server is away, postgres.js retries the connect
+    // itself until connect_timeout; then the LISTEN fails and the back-off below takes over.)
+    onclose: () => schedule(delayMs),
+  };
+  const conn = postgres(url, options as Parameters<typeof postgres>[1]);
+  const attempt = async (): Promise<boolean> => {
+    timer = undefined;
+    if (closed) return false;
+    try {
+      await conn.unsafe(`LISTEN "${channel.replace(/"/g, '""')}"`);
+      delayMs = relistenDelayMs.first;
+      onListen?.();
+      return true;
+    } catch {
+      schedule(delayMs);
+      delayMs = Math.min(delayMs * 2, relistenDelayMs.max);
+      return false;
+    }
+  };
+  const schedule = (ms: number) => {
+    if (!closed && !timer) timer = setTimeout(() => void attempt(), ms);
+  };
+  await attempt();
+  return {
+    close: async () => {
+      closed = true;
+      clearTimeout(timer);
+      await conn.end({ timeout: 1 });
+    },
   };
 }
 
@@ -85,6 +158,12 @@ async function openPglite(dataDir: string): Promise<Database> {
     rows,
     migrate: () => migrate(db as never, { migrationsFolder }),
     migrationState: () => migrationState(rows),
+    // In process: nothing to lose, so it listens once; notifications arrive after each commit.
+    listen: async (channel, onPayload, onListen) => {
+      const unlisten = await client.listen(channel, onPayload);
+      onListen?.();
+      return { close: () => (client.closed ? Promise.resolve() : unlisten()) };
+    },
     close: async () => {
       await client.close();
       releaseLock();

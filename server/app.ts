@@ -16,6 +16,7 @@ import { orgRoutes } from './orgs/routes';
 import { appealManageRoutes } from './appeals/manage-routes';
 import { campaignRoutes } from './campaigns/routes';
 import { donorRoutes } from './donors/routes';
+import { appealLivePlugin } from './appeals/live';
 import { ledgerRoutes } from './ledger/routes';
 import { devMailRoutes } from './mail/routes';
 import { webPlugin } from './web';
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes);
+  await app.register(appealLivePlugin);
   await app.register(appealRoutes);
   await app.register(orgRoutes, { publicUrl: publicUrlOf(deps.config) });
   await app.register(appealManageRoutes, { publicUrl: publicUrlOf(deps.config) });

@@ -59,6 +59,8 @@ export const configSchema = z.object({
   SIGN_IN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(5),
   /** Proxies in front of the app whose X-Forwarded-For to believe (Fly: 1); unset: 0 embedded, else 1. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).optional(),
+  /** Open live-progress streams (server-sent events) one instance holds; more are answered 503. */
+  LIVE_STREAMS_MAX: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

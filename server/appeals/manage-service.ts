@@ -15,6 +15,7 @@ import {
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
+import { progressChannel } from './live';
 import { AppError } from '../errors';
 import type { CreateAppeal, UpdateAppeal } from './manage-schemas';
 
@@ -53,7 +54,16 @@ const auditView = (a: Appeal) => ({
   storySha256: createHash('sha256').update(a.storyMarkdown).digest('hex'),
 });
 
+/**
+ * Every instance's cached copy of the appeal and its open streams are told on the channel the
+ * poster uses, at commit, so an edit shows at once everywhere.
+ */
+async function notifyChanged(tx: DbOrTx, appealId: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_notify(${progressChannel}, ${appealId})`);
+}
+
 async function audit(tx: DbOrTx, actor: Actor, action: string, before: Appeal | null, after: Appeal): Promise<void> {
+  if (before) await notifyChanged(tx, after.id);
   await recordAudit(tx, {
     actorUserId: actor.by?.userId ?? null,
     action,
@@ -197,6 +207,7 @@ export async function upsertTranslation(
       .insert(appealTranslations)
       .values({ appealId: p.appeal.id, language: p.language, ...values })
       .onConflictDoUpdate({ target: [appealTranslations.appealId, appealTranslations.language], set: values });
+    await notifyChanged(tx, p.appeal.id);
     await recordAudit(tx, {
       actorUserId: p.by?.userId ?? null,
       action: 'appeal.translate',
@@ -216,6 +227,7 @@ export async function deleteTranslation(db: Db, p: Actor & { appeal: Appeal; lan
       .where(and(eq(appealTranslations.appealId, p.appeal.id), eq(appealTranslations.language, p.language)))
       .returning();
     if (gone.length === 0) throw new AppError(404, 'appeal.translation_not_found', `No ${p.language} translation.`);
+    await notifyChanged(tx, p.appeal.id);
     await recordAudit(tx, {
       actorUserId: p.by?.userId ?? null,
       action: 'appeal.untranslate',
@@ -328,6 +340,7 @@ export async function setCover(db: Db, p: Actor & { appeal: Appeal; contentType:
       .values({ appealId: p.appeal.id, contentType: p.contentType, sizeBytes: p.bytes.length, sha256, bytes: p.bytes })
       .returning({ id: appealImages.id });
     await tx.update(appeals).set({ coverImageId: image!.id, updatedAt: sql`now()` }).where(eq(appeals.id, p.appeal.id));
+    await notifyChanged(tx, p.appeal.id);
     await recordAudit(tx, {
       actorUserId: p.by?.userId ?? null,
       action: 'appeal.set_cover',

@@ -1,10 +1,15 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { errorResponses } from '../plugins/openapi';
-import { appealDetailSchema, appealListSchema, donorWallQuery, donorWallSchema, listAppealsQuery, slugParams } from './schemas';
-import { getPublicAppeal, listDonorWall, listLiveAppeals } from './service';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import { errorBodySchema, errorResponses } from '../plugins/openapi';
+import { appealDetailSchema, appealListSchema, donorWallQuery, donorWallSchema, listAppealsQuery, slugParams, type AppealDetail } from './schemas';
+import { listDonorWall, listLiveAppeals } from './service';
 
 /** Public appeal reads: anyone may call them; drafts are never shown. */
 export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { cache, hub } = app.appealLive;
+
   app.get(
     '/api/appeals',
     {
@@ -18,6 +23,8 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => listLiveAppeals(app.database.db, req.query),
   );
 
+  // Served from the instance's short cache, already validated and serialized: a popular appeal's
+  // page is read often and changes only when a gift is posted (which drops the entry) or edited.
   app.get(
     '/api/appeals/:slug',
     {
@@ -28,7 +35,49 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: appealDetailSchema, ...errorResponses },
       },
     },
-    async (req) => getPublicAppeal(app.database.db, req.params.slug),
+    async (req, reply) => {
+      const entry = await cache.get(req.params.slug);
+      // A string with a JSON content type goes out as is; the schema checked it when it was cached.
+      return reply.type('application/json; charset=utf-8').send(entry.body as unknown as AppealDetail);
+    },
+  );
+
+  app.get(
+    '/api/appeals/:slug/events',
+    {
+      // A HEAD would hold a stream open with no body to send.
+      exposeHeadRoute: false,
+      schema: {
+        tags: ['appeals'],
+        summary: "A live appeal's progress as server-sent events (public)",
+        description:
+          'text/event-stream: `retry`, then a `progress` event (the `progress` object of GET /api/appeals/:slug) at once and ' +
+          'again shortly after each posting that changes it; `: keep-alive` comments in between. 404 unless the appeal is ' +
+          'live; 503 `too_many_streams` when this instance holds as many streams as it may (retry after `Retry-After`).',
+        params: slugParams,
+        response: {
+          200: {
+            description: 'The stream: `event: progress` with `data:` the progress as JSON, then one per change',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+          ...errorResponses,
+          503: errorBodySchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const notificationsAtRead = cache.notifications;
+      const entry = await cache.get(req.params.slug);
+      if (entry.status !== 'live') throw new AppError(404, 'appeal_not_live', `The appeal "${req.params.slug}" is not live.`);
+      if (!hub.hasRoom()) {
+        reply.header('retry-after', '10');
+        throw new AppError(503, 'too_many_streams', 'This server holds as many live streams as it may; try again shortly.');
+      }
+      // Security headers set by the hooks so far go out with the stream's own.
+      const headers = reply.getHeaders() as OutgoingHttpHeaders;
+      reply.hijack();
+      hub.open(reply.raw, entry, notificationsAtRead, headers);
+    },
   );
 
   app.get(

@@ -30,7 +30,14 @@ export const appealSummarySchema = z.object({
   progress: appealProgressSchema,
 });
 
-export const appealDetailSchema = appealSummarySchema.extend({ storyMarkdown: z.string() });
+export const appealDetailSchema = appealSummarySchema.extend({
+  storyMarkdown: z.string(),
+  storyHtml: z.string().describe('the story rendered and sanitized: safe to put in a page as is'),
+  coverImageUrl: z.string().nullable(),
+  translations: z
+    .array(z.object({ language: z.string(), title: z.string(), summary: z.string(), storyHtml: z.string() }))
+    .describe("the organizers' translations; show the reader's language when there is one, else the original"),
+});
 
 export const listAppealsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),

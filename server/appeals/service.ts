@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
-import { appealProgress, appeals, donations, organizations, type Appeal, type AppealProgress } from '../../db/schema/index';
+import { appealProgress, appealTranslations, appeals, donations, organizations, type Appeal, type AppealProgress } from '../../db/schema/index';
 import { AppError } from '../errors';
+import { renderMarkdown } from '../content/markdown';
 import type { AppealDetail, AppealSummary, DonorWall } from './schemas';
 
 const listColumns = { appeal: appeals, progress: appealProgress, orgSlug: organizations.slug, orgName: organizations.name };
@@ -58,11 +59,43 @@ export async function listLiveAppeals(
 
 export async function getPublicAppeal(db: DbOrTx, slug: string): Promise<AppealDetail> {
   const [row] = await baseQuery(db).where(eq(appeals.slug, slug)).limit(1);
-  if (!row || row.appeal.status === 'draft') {
-    throw new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
-  }
-  return { ...toSummary(row), storyMarkdown: row.appeal.storyMarkdown };
+  if (!row || row.appeal.status === 'draft') throw appealNotFound(slug);
+  return toDetail(row, await translationsByAppeal(db, [row.appeal.id]));
 }
+
+export const appealNotFound = (slug: string) => new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
+
+/** Public appeals by id in one query (drafts left out): the live hub re-reads every changed appeal at once. */
+export async function getPublicAppealsByIds(db: DbOrTx, ids: string[]): Promise<AppealDetail[]> {
+  if (ids.length === 0) return [];
+  const rows = (await baseQuery(db).where(inArray(appeals.id, ids))).filter((r) => r.appeal.status !== 'draft');
+  const translations = await translationsByAppeal(db, rows.map((r) => r.appeal.id));
+  return rows.map((r) => toDetail(r, translations));
+}
+
+type Translation = AppealDetail['translations'][number];
+
+/** Every translation of these appeals: the page picks the reader's language, else the original. */
+async function translationsByAppeal(db: DbOrTx, ids: string[]): Promise<Map<string, Translation[]>> {
+  const byAppeal = new Map<string, Translation[]>();
+  if (ids.length === 0) return byAppeal;
+  const rows = await db.select().from(appealTranslations).where(inArray(appealTranslations.appealId, ids)).orderBy(appealTranslations.language);
+  for (const t of rows) {
+    const list = byAppeal.get(t.appealId) ?? [];
+    list.push({ language: t.language, title: t.title, summary: t.summary, storyHtml: t.storyHtml });
+    byAppeal.set(t.appealId, list);
+  }
+  return byAppeal;
+}
+
+const toDetail = (row: Row, translations: Map<string, Translation[]>): AppealDetail => ({
+  ...toSummary(row),
+  storyMarkdown: row.appeal.storyMarkdown,
+  // Appeals saved before stories were rendered on save get rendered here.
+  storyHtml: row.appeal.storyHtml || (row.appeal.storyMarkdown ? renderMarkdown(row.appeal.storyMarkdown) : ''),
+  coverImageUrl: row.appeal.coverImageId ? `/api/appeals/${row.appeal.slug}/cover` : null,
+  translations: translations.get(row.appeal.id) ?? [],
+});
 
 function toSummary({ appeal: a, progress: p, orgSlug, orgName }: Row): AppealSummary {
   const raisedGross = p?.raisedGrossMinor ?? 0n;

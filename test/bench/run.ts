@@ -4,6 +4,7 @@ export {};
 const benches: Record<string, () => Promise<void>> = {
   ledger: async () => (await import('./ledger')).runLedgerBench(),
   webhook: async () => (await import('./webhook')).runWebhookBench(),
+  appeals: async () => (await import('./appeals')).runAppealsBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
