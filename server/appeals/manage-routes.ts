@@ -35,6 +35,7 @@ import {
   upsertTranslation,
 } from './manage-service';
 import { slugParams } from './schemas';
+import { donorsCsv } from './donors-csv';
 
 const tags = ['appeals: organizers'];
 const managed = { 200: managedAppealSchema, ...errorResponses };
@@ -190,6 +191,20 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     async (req) => {
       const { appeal } = await asOrganizer(req, req.params.slug);
       return { donors: await donorsOf(db, appeal.id, req.query.limit) };
+    },
+  );
+
+  app.get(
+    '/api/appeals/:slug/donors.csv',
+    { schema: { tags, summary: "The appeal's donors as a spreadsheet-safe CSV (organizer)", params: slugParams } },
+    async (req, reply) => {
+      const { appeal } = await asOrganizer(req, req.params.slug);
+      const csv = donorsCsv(await donorsOf(db, appeal.id, 100_000));
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${appeal.slug}-donors.csv"`)
+        .header('cache-control', 'no-store')
+        .send(csv);
     },
   );
 

@@ -1,0 +1,37 @@
+import { stringify } from 'csv-stringify/sync';
+import { formatMinorAsDecimalString } from '../ledger/money';
+import type { donorsOf } from './manage-service';
+
+type DonorRow = Awaited<ReturnType<typeof donorsOf>>[number];
+
+// A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is kept as text instead.
+const inertCell = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+
+/**
+ * The donor list as CSV that opens cleanly in a spreadsheet: UTF-8 with a byte-order mark (Excel
+ * needs it for non-Latin names), CRLF line ends, amounts as plain decimals in major units.
+ */
+export function donorsCsv(rows: DonorRow[]): string {
+  const body = stringify(
+    rows.map((d) => [
+      d.at,
+      d.anonymous ? '' : (d.name ?? ''),
+      d.email ?? '',
+      d.anonymous ? 'yes' : 'no',
+      formatMinorAsDecimalString(BigInt(d.amountMinor), d.currency),
+      formatMinorAsDecimalString(BigInt(d.refundedMinor), d.currency),
+      d.currency,
+      d.frequency,
+      d.status,
+      d.updatesOptIn ? 'yes' : 'no',
+      d.message ?? '',
+    ]),
+    {
+      header: true,
+      columns: ['date', 'name', 'email', 'anonymous', 'amount', 'refunded', 'currency', 'frequency', 'status', 'wants_updates', 'message'],
+      record_delimiter: 'windows',
+      cast: { string: inertCell },
+    },
+  );
+  return `\uFEFF${body}`;
+}
