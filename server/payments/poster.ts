@@ -20,7 +20,8 @@ export interface PosterDeps {
 }
 
 export const posterDefaults = {
-  batchSize: 200,
+  /** Events per batch: each batch is one charge listing (100 a page) and one database transaction. */
+  batchSize: 1000,
   /** A claimed event is someone else's to retry once this lease runs out (crash safety). */
   leaseSeconds: 60,
   attemptsMax: 8,

@@ -9,7 +9,7 @@ import type { Database } from '../../db/client';
 import { seedDemoData } from '../../db/seed';
 import { buildApp } from '../../server/app';
 import { verifyLedger } from '../../server/ledger/service';
-import { drainOnce, type PosterDeps } from '../../server/payments/poster';
+import { drainOnce, posterDefaults, type PosterDeps } from '../../server/payments/poster';
 import { createDonation } from '../../server/payments/service';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
@@ -19,13 +19,14 @@ import { withBenchDatabase } from './bench-db';
 // Webhook intake (POST /api/stripe/webhook of the real app) against a bare Fastify route that only
 // parses the same JSON, measured in the same run with the same autocannon settings; then the
 // poster's drain rate over exactly the events intake stored. The events are built from real paid
-// Checkout Sessions of the emulator, so the poster does its real work on every one of them: one
-// PaymentIntent fetch over HTTP, the ledger posting, the donation, progress and receipt rows.
+// Checkout Sessions of the emulator, so the poster does its real work on every one of them: its
+// real fee read from Stripe over HTTP (the batch's charge listing, 100 charges a request), the
+// ledger posting, the donation, progress and receipt rows.
 
 /**
- * Real paid sessions, one event each, each posted at most once. Creating them and draining them
- * are the slow parts of the run (~150–200/s each on a 2-core box), so this bounds the bench to about
- * two minutes; an intake run stops early when the pool runs out and is timed to its last answer.
+ * Real paid sessions, one event each, each posted at most once. Creating them is the slow part of
+ * the run (~250/s on a 2-core box), so this bounds the bench to about a minute; an intake run
+ * stops early when the pool runs out and is timed to its last answer.
  */
 const eventPool = 5_000;
 const setupLanes = 32;
@@ -34,7 +35,8 @@ const warmUpSeconds = 2;
 /** The webhook warm-up repeats these events (a repeat runs the same code; Stripe retries too). */
 const warmUpEvents = 256;
 const measureSeconds = 10;
-const drainBatch = Number(process.env.DRAIN_BATCH ?? 200);
+/** The app's own batch size unless DRAIN_BATCH says otherwise. */
+const drainBatch = Number(process.env.DRAIN_BATCH ?? posterDefaults.batchSize);
 const poolMax = 10; // the app's default DATABASE_POOL_MAX
 const webhookSecret = 'whsec_bench_webhook_secret';
 const webhookPath = '/api/stripe/webhook';
