@@ -5,7 +5,7 @@ import { queryRows, type Db } from '../../db/client';
 import { stripeEvents } from '../../db/schema/index';
 import { post, type PostingInput } from '../ledger/service';
 import { batchNeeds, handlers } from './handlers/index';
-import { chargeAmounts, listPaidCharges, type ChargeAmounts } from './handlers/amounts';
+import { chargeAmounts, listPaidCharges } from './handlers/amounts';
 import { isPlan, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
 import { appealOf, donationById, donationsByIds } from './donations-store';
 import { GiftBatch } from './gift-batch';
@@ -95,18 +95,22 @@ async function batchDeps(deps: PosterDeps, claimed: Claimed[]): Promise<HandlerD
   const needs = batchNeeds(claimed.map((c) => c.payload));
   const [donations, listed] = await Promise.all([
     donationsByIds(deps.db, needs.donationIds),
-    listPaidCharges(deps.stripe, needs.payments).catch((err: unknown) => {
-      deps.log.warn({ err: safeErrorMessage(err) }, 'charge listing failed; fetching payments one by one');
-      return new Map<string, ChargeAmounts>();
-    }),
+    listPaidCharges(deps.stripe, needs.payments).catch((err: unknown) => err as Error),
   ]);
+  // Stripe failing the listing fails those gifts for now (they retry with back-off), rather than
+  // a thousand one-by-one fetches against a Stripe that is not answering.
+  if (listed instanceof Error) deps.log.warn({ err: safeErrorMessage(listed) }, 'charge listing failed; its gifts will retry');
   const asked = new Set(needs.donationIds);
+  const listedIds = new Set(needs.payments.map((p) => p.paymentIntentId));
   return {
     db: deps.db,
     stripe: deps.stripe,
     appealOf: memoized((id: string) => appealOf(deps.db, id)),
     donation: async (id) => (id && asked.has(id) ? donations.get(id) : donationById(deps.db, id)),
-    paid: async (paymentIntentId) => listed.get(paymentIntentId) ?? chargeAmounts(deps.stripe, paymentIntentId),
+    paid: async (paymentIntentId) => {
+      if (listed instanceof Error && listedIds.has(paymentIntentId)) throw listed;
+      return (listed instanceof Error ? undefined : listed.get(paymentIntentId)) ?? chargeAmounts(deps.stripe, paymentIntentId);
+    },
   };
 }
 

@@ -75,4 +75,19 @@ describe('poster batch reads', () => {
     expect(retrieve).toHaveBeenCalledTimes(1);
     await expectPosted([id!]);
   });
+
+  // Stripe not answering the listing: the gifts wait and retry, none is posted without its fee,
+  // and none is fetched one by one against a Stripe that is down.
+  it('retries the gifts later when the listing fails', async () => {
+    const ids = await paidGifts(2);
+    const { stripe, list, retrieve } = spiedStripe();
+    list.mockRejectedValueOnce(new Error('Stripe is not answering'));
+    const r = await drainOnce({ db: h.testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });
+    expect(r.failed).toBe(2); // the two gifts; the other events of the payments are ignored types
+    expect(retrieve).not.toHaveBeenCalled();
+    const waiting = await h.testDb.database.db.select().from(donations).where(inArray(donations.id, ids));
+    expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending']);
+    await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    await expectPosted(ids);
+  });
 });

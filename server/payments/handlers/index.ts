@@ -28,16 +28,24 @@ export function batchNeeds(events: Stripe.Event[]): { donationIds: (string | und
   const donationIds: (string | undefined)[] = [];
   const payments: WantedPayment[] = [];
   for (const event of events) {
-    if (event.type === 'checkout.session.completed') {
-      const session = event.data.object;
-      donationIds.push(session.metadata?.donation_id);
-      const paymentIntentId = idOf(session.payment_intent);
-      if (session.mode === 'payment' && session.payment_status === 'paid' && paymentIntentId) {
-        payments.push({ paymentIntentId, paidAtSeconds: event.created });
-      }
-    } else if (event.type === 'invoice.paid') {
-      donationIds.push(event.data.object.parent?.subscription_details?.metadata?.donation_id);
+    try {
+      addNeeds(event, donationIds, payments);
+    } catch {
+      // A stored payload of an unexpected shape: its handler reads (and reports) it on its own.
     }
   }
   return { donationIds, payments };
+}
+
+function addNeeds(event: Stripe.Event, donationIds: (string | undefined)[], payments: WantedPayment[]): void {
+  if (event.type === 'checkout.session.completed') {
+    const session = event.data.object;
+    donationIds.push(session.metadata?.donation_id);
+    const paymentIntentId = idOf(session.payment_intent);
+    if (session.mode === 'payment' && session.payment_status === 'paid' && paymentIntentId) {
+      payments.push({ paymentIntentId, paidAtSeconds: event.created });
+    }
+  } else if (event.type === 'invoice.paid') {
+    donationIds.push(event.data.object.parent?.subscription_details?.metadata?.donation_id);
+  }
 }
