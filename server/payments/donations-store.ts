@@ -1,12 +1,22 @@
-import { eq, sql } from 'drizzle-orm';
-import type { DbOrTx, Tx } from '../../db/client';
-import { appeals, donations, outboxEmails, type Donation } from '../../db/schema/index';
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
+import { appeals, donations, type Donation } from '../../db/schema/index';
 import { formatAmount } from '../ledger/money';
 
+const isDonationId = (id: string | null | undefined): id is string => !!id && /^[0-9a-f-]{36}$/.test(id);
+
 export async function donationById(db: DbOrTx, id: string | null | undefined): Promise<Donation | undefined> {
-  if (!id || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  if (!isDonationId(id)) return undefined;
   const [row] = await db.select().from(donations).where(eq(donations.id, id));
   return row;
+}
+
+/** Many donations in one query, by id; ids that are not ours (or not ids at all) are simply absent. */
+export async function donationsByIds(db: DbOrTx, ids: (string | null | undefined)[]): Promise<Map<string, Donation>> {
+  const wanted = [...new Set(ids.filter(isDonationId))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.select().from(donations).where(inArray(donations.id, wanted));
+  return new Map(rows.map((d) => [d.id, d]));
 }
 
 export async function donationByCharge(db: DbOrTx, chargeId: string | null): Promise<Donation | undefined> {
@@ -21,23 +31,26 @@ export async function appealOf(db: DbOrTx, appealId: string) {
   return row;
 }
 
-/** The receipt goes through the outbox in the same transaction as the gift: never lost, never twice. */
-export async function queueReceipt(tx: Tx, donation: Donation, amountMinor: bigint, currency: string, appealTitle: string): Promise<void> {
-  if (!donation.donorEmail) return;
+/** The fields of a donation its receipt needs. */
+export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'chargeId' | 'invoiceId'>;
+
+/**
+ * The receipt of a gift, for the outbox (written in the same transaction as the gift: never lost,
+ * never twice, by its dedupe key); null when the donor left no address.
+ */
+export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string) {
+  if (!donation.donorEmail) return null;
   const amount = formatAmount(amountMinor, currency, donation.locale);
   const name = donation.donorName ? ` ${donation.donorName}` : '';
-  await tx
-    .insert(outboxEmails)
-    .values({
-      dedupeKey: `receipt:${donation.id}:${donation.chargeId ?? donation.invoiceId ?? ''}`,
-      toAddress: donation.donorEmail,
-      kind: 'receipt',
-      subject: `Thank you for your gift of ${amount}`,
-      textBody:
-        `Dear${name},\n\nthank you for giving ${amount} to "${appealTitle}".\n\n` +
-        `Gift reference: ${donation.id}\nDate: ${new Date().toISOString().slice(0, 10)}\n\nIn solidarity.\n`,
-    })
-    .onConflictDoNothing();
+  return {
+    dedupeKey: `receipt:${donation.id}:${donation.chargeId ?? donation.invoiceId ?? ''}`,
+    toAddress: donation.donorEmail,
+    kind: 'receipt',
+    subject: `Thank you for your gift of ${amount}`,
+    textBody:
+      `Dear${name},\n\nthank you for giving ${amount} to "${appealTitle}".\n\n` +
+      `Gift reference: ${donation.id}\nDate: ${new Date().toISOString().slice(0, 10)}\n\nIn solidarity.\n`,
+  };
 }
 
 export function refundedStatus(d: Donation, refundedMinor: bigint): Donation['status'] {

@@ -1,25 +1,42 @@
 import type { Db } from '../../db/client';
-import { stripeEvents } from '../../db/schema/index';
+import { preparedQuery, type PreparedQuery } from './prepared-sql';
 
-type InboxRow = typeof stripeEvents.$inferInsert & { id: string };
+/** What the inbox keeps of one verified event: `payloadJson` is the body exactly as Stripe sent it. */
+export interface InboxEvent {
+  id: string;
+  type: string;
+  apiVersion: string | null;
+  createdSeconds: number;
+  payloadJson: string;
+}
 
 const batchRowsMax = 200;
 const flushesInFlightMax = 4;
 
+// One statement text whatever the batch size, so it is prepared once per connection: the batch
+// travels as one JSON array whose `p` fields are the raw bodies, parsed only by Postgres.
+const insertBatch = `INSERT INTO stripe_events (id, type, api_version, stripe_created_at, payload)
+  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.p FROM json_to_recordset($1::text::json) AS x(i text, t text, v text, c bigint, p jsonb)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id`;
+
 /**
  * Writes webhook events to the inbox in small batches: requests that arrive together share one
- * multi-row INSERT, and each request is answered only once its row is committed. Under load this
- * turns one round trip per event into one per batch; alone, an event waits one tick at most.
+ * INSERT, and each request is answered only once its row is committed. Under load this turns one
+ * round trip per event into one per batch; alone, an event waits one tick at most.
  */
 export class InboxWriter {
-  private waiting: { row: InboxRow; done: (inserted: boolean) => void; fail: (err: unknown) => void }[] = [];
+  private waiting: { row: InboxEvent; done: (inserted: boolean) => void; fail: (err: unknown) => void }[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private readonly query: PreparedQuery;
 
-  constructor(private readonly db: Db) {}
+  constructor(db: Db) {
+    this.query = preparedQuery(db);
+  }
 
   /** Resolves true when the event is new, false when the inbox already had it. */
-  write(row: InboxRow): Promise<boolean> {
+  write(row: InboxEvent): Promise<boolean> {
     return new Promise((done, fail) => {
       this.waiting.push({ row, done, fail });
       this.schedule();
@@ -40,21 +57,29 @@ export class InboxWriter {
     if (batch.length === 0) return;
     this.inFlight++;
     try {
-      const inserted = await this.db
-        .insert(stripeEvents)
-        .values(batch.map((b) => b.row))
-        .onConflictDoNothing({ target: stripeEvents.id })
-        .returning({ id: stripeEvents.id });
+      const inserted = await this.query<{ id: string }>(insertBatch, [batchJson(batch.map((b) => b.row))]);
       const fresh = new Set(inserted.map((r) => r.id));
       for (const b of batch) {
         // A repeat inside one batch: only its first copy counts as new.
         b.done(fresh.delete(b.row.id));
       }
     } catch (err) {
-      for (const b of batch) b.fail(err);
+      // One event Postgres refuses must not fail the others that happened to share its batch.
+      if (batch.length === 1) batch[0]!.fail(err);
+      else for (const b of batch) this.writeAlone(b);
     } finally {
       this.inFlight--;
       this.schedule();
     }
   }
+
+  private writeAlone(b: InboxWriter['waiting'][number]): void {
+    this.query<{ id: string }>(insertBatch, [batchJson([b.row])]).then((rows) => b.done(rows.length > 0), b.fail);
+  }
+}
+
+/** The rows as one JSON array; each body is spliced in as it came (it parsed as JSON already). */
+function batchJson(rows: InboxEvent[]): string {
+  const parts = rows.map((r) => `{"i":${JSON.stringify(r.id)},"t":${JSON.stringify(r.type)},"v":${JSON.stringify(r.apiVersion)},"c":${r.createdSeconds},"p":${r.payloadJson}}`);
+  return `[${parts.join(',')}]`;
 }

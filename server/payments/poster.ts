@@ -4,9 +4,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { queryRows, type Db } from '../../db/client';
 import { stripeEvents } from '../../db/schema/index';
 import { post, type PostingInput } from '../ledger/service';
-import { handlers } from './handlers/index';
+import { batchNeeds, handlers } from './handlers/index';
+import { chargeAmounts, listPaidCharges } from './handlers/amounts';
 import { isPlan, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
-import { appealOf } from './donations-store';
+import { appealOf, donationById, donationsByIds } from './donations-store';
+import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError, safeErrorMessage } from '../safe-error';
@@ -18,7 +20,8 @@ export interface PosterDeps {
 }
 
 export const posterDefaults = {
-  batchSize: 200,
+  /** Events per batch: each batch is one charge listing (100 a page) and one database transaction. */
+  batchSize: 1000,
   /** A claimed event is someone else's to retry once this lease runs out (crash safety). */
   leaseSeconds: 60,
   attemptsMax: 8,
@@ -62,7 +65,7 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
   const o = { ...posterDefaults, ...opts };
   const claimed = await claim(deps.db, o.batchSize, o.leaseSeconds);
   if (claimed.length === 0) return { claimed: 0, processed: 0, failed: 0 };
-  const handlerDeps = { db: deps.db, stripe: deps.stripe, appealOf: memoized((id: string) => appealOf(deps.db, id)) };
+  const handlerDeps = await batchDeps(deps, claimed);
   const outcomes = await mapWithConcurrency(claimed, o.planConcurrency, (e) => planEvent(handlerDeps, e));
   const ready = outcomes.filter((x): x is Exclude<Outcome, { error: unknown }> => !('error' in x));
   const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
@@ -81,6 +84,34 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
   }
   for (const f of failures) await recordFailure(deps, f, o);
   return { claimed: claimed.length, processed: claimed.length - failures.length, failed: failures.length };
+}
+
+/**
+ * What the batch's handlers read, fetched for the whole batch up front: its donations in one
+ * query, its gifts' amounts from Stripe's charge list (a dozen requests for a thousand gifts,
+ * not one each). A handler asking for something not prefetched reads it alone, as before.
+ */
+async function batchDeps(deps: PosterDeps, claimed: Claimed[]): Promise<HandlerDeps> {
+  const needs = batchNeeds(claimed.map((c) => c.payload));
+  const [donations, listed] = await Promise.all([
+    donationsByIds(deps.db, needs.donationIds),
+    listPaidCharges(deps.stripe, needs.payments).catch((err: unknown) => err as Error),
+  ]);
+  // Stripe failing the listing fails those gifts for now (they retry with back-off), rather than
+  // a thousand one-by-one fetches against a Stripe that is not answering.
+  if (listed instanceof Error) deps.log.warn({ err: safeErrorMessage(listed) }, 'charge listing failed; its gifts will retry');
+  const asked = new Set(needs.donationIds);
+  const listedIds = new Set(needs.payments.map((p) => p.paymentIntentId));
+  return {
+    db: deps.db,
+    stripe: deps.stripe,
+    appealOf: memoized((id: string) => appealOf(deps.db, id)),
+    donation: async (id) => (id && asked.has(id) ? donations.get(id) : donationById(deps.db, id)),
+    paid: async (paymentIntentId) => {
+      if (listed instanceof Error && listedIds.has(paymentIntentId)) throw listed;
+      return (listed instanceof Error ? undefined : listed.get(paymentIntentId)) ?? chargeAmounts(deps.stripe, paymentIntentId);
+    },
+  };
 }
 
 async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<Claimed[]> {
@@ -120,13 +151,19 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
     const plans = ready.flatMap((r) => ('plan' in r ? [r.plan] : []));
     const postings: PostingInput[] = plans.flatMap((p) => p.postings);
     const results = await post(tx, postings);
-    const batch = { progress: new ProgressBatch() };
+    const batch = { progress: new ProgressBatch(), gifts: new GiftBatch() };
     let i = 0;
     for (const plan of plans) {
       const created = results.slice(i, i + plan.postings.length).map((r) => r.created);
       i += plan.postings.length;
-      await plan.apply?.(tx, created, batch);
+      plan.collect?.(created, batch);
+      if (plan.apply) {
+        // What was collected before goes first: this event's own writes see them in order.
+        await batch.gifts.flush(tx);
+        await plan.apply(tx, created, batch);
+      }
     }
+    await batch.gifts.flush(tx);
     await batch.progress.flush(tx);
     const processed = ready.filter((r) => 'plan' in r).map((r) => r.id);
     const ignored = ready.filter((r) => 'ignore' in r).map((r) => r.id);

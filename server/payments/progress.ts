@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client';
-import { appealDonors, appealProgress } from '../../db/schema/index';
+import { queryRows, type Tx } from '../../db/client';
+import { appealProgress } from '../../db/schema/index';
 
 export interface ProgressDelta {
   appealId: string;
@@ -44,14 +44,25 @@ export class ProgressBatch {
 
   async flush(tx: Tx): Promise<void> {
     for (const [appealId, t] of [...this.byAppeal].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const newDonors = t.donorKeys.length
-        ? (await tx.insert(appealDonors).values(t.donorKeys.map((donorKey) => ({ appealId, donorKey }))).onConflictDoNothing().returning()).length
-        : 0;
+      const newDonors = t.donorKeys.length ? await insertDonors(tx, appealId, t.donorKeys) : 0;
       await upsertProgress(tx, appealId, t, newDonors);
       await tx.execute(sql`SELECT pg_notify('appeal_progress', ${appealId})`);
     }
     this.byAppeal.clear();
   }
+}
+
+/** Adds the batch's donors of one appeal in one statement; answers how many were new to it. */
+async function insertDonors(tx: Tx, appealId: string, donorKeys: string[]): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    tx,
+    sql`WITH added AS (
+          INSERT INTO appeal_donors (appeal_id, donor_key)
+          SELECT ${appealId}::uuid, k FROM json_array_elements_text(${JSON.stringify(donorKeys)}::text::json) AS k
+          ON CONFLICT DO NOTHING RETURNING 1)
+        SELECT count(*)::int AS n FROM added`,
+  );
+  return row!.n;
 }
 
 async function upsertProgress(tx: Tx, appealId: string, t: AppealTotals, newDonors: number): Promise<void> {

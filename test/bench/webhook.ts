@@ -9,7 +9,7 @@ import type { Database } from '../../db/client';
 import { seedDemoData } from '../../db/seed';
 import { buildApp } from '../../server/app';
 import { verifyLedger } from '../../server/ledger/service';
-import { drainOnce, type PosterDeps } from '../../server/payments/poster';
+import { drainOnce, posterDefaults, type PosterDeps } from '../../server/payments/poster';
 import { createDonation } from '../../server/payments/service';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
@@ -19,13 +19,14 @@ import { withBenchDatabase } from './bench-db';
 // Webhook intake (POST /api/stripe/webhook of the real app) against a bare Fastify route that only
 // parses the same JSON, measured in the same run with the same autocannon settings; then the
 // poster's drain rate over exactly the events intake stored. The events are built from real paid
-// Checkout Sessions of the emulator, so the poster does its real work on every one of them: one
-// PaymentIntent fetch over HTTP, the ledger posting, the donation, progress and receipt rows.
+// Checkout Sessions of the emulator, so the poster does its real work on every one of them: its
+// real fee read from Stripe over HTTP (the batch's charge listing, 100 charges a request), the
+// ledger posting, the donation, progress and receipt rows.
 
 /**
- * Real paid sessions, one event each, each posted at most once. Creating them and draining them
- * are the slow parts of the run (~150–200/s each on a 2-core box), so this bounds the bench to about
- * two minutes; an intake run stops early when the pool runs out and is timed to its last answer.
+ * Real paid sessions, one event each, each posted at most once. Creating them is the slow part of
+ * the run (~250/s on a 2-core box), so this bounds the bench to about a minute; an intake run
+ * stops early when the pool runs out and is timed to its last answer.
  */
 const eventPool = 5_000;
 const setupLanes = 32;
@@ -34,7 +35,8 @@ const warmUpSeconds = 2;
 /** The webhook warm-up repeats these events (a repeat runs the same code; Stripe retries too). */
 const warmUpEvents = 256;
 const measureSeconds = 10;
-const drainBatch = 200;
+/** The app's own batch size unless DRAIN_BATCH says otherwise. */
+const drainBatch = Number(process.env.DRAIN_BATCH ?? posterDefaults.batchSize);
 const poolMax = 10; // the app's default DATABASE_POOL_MAX
 const webhookSecret = 'whsec_bench_webhook_secret';
 const webhookPath = '/api/stripe/webhook';
@@ -101,8 +103,14 @@ export async function runWebhookBench(): Promise<void> {
 // Set-up: real donations, paid in the emulator, turned into signed checkout.session.completed events.
 
 /** Several lanes at once: each donation waits on Postgres and on the emulator's HTTP API in turn. */
-async function createPaidSessions(database: Database, stripe: Stripe, emulator: StripeEmulator, n: number): Promise<Stripe.Checkout.Session[]> {
-  const sessions: Stripe.Checkout.Session[] = new Array(n);
+/** A paid session and when it was paid: the `created` of the event Stripe makes of it. */
+interface PaidSession {
+  session: Stripe.Checkout.Session;
+  paidAtSeconds: number;
+}
+
+async function createPaidSessions(database: Database, stripe: Stripe, emulator: StripeEmulator, n: number): Promise<PaidSession[]> {
+  const sessions: PaidSession[] = new Array(n);
   let next = 0;
   await Promise.all(
     Array.from({ length: setupLanes }, async () => {
@@ -115,7 +123,7 @@ async function createPaidSessions(database: Database, stripe: Stripe, emulator: 
   return sessions;
 }
 
-async function createPaidSession(database: Database, stripe: Stripe, emulator: StripeEmulator, i: number): Promise<Stripe.Checkout.Session> {
+async function createPaidSession(database: Database, stripe: Stripe, emulator: StripeEmulator, i: number): Promise<PaidSession> {
   // The service, not the route: the route allows 30 donations a minute per client.
   const { checkoutUrl } = await createDonation({ db: database.db, stripe, publicUrl }, 'buck-a-brick', {
     amountMinor: String(100 * (1 + (i % 50))),
@@ -128,15 +136,19 @@ async function createPaidSession(database: Database, stripe: Stripe, emulator: S
   });
   const sessionId = new URL(checkoutUrl).pathname.split('/').at(-1)!;
   emulator.controls.payCheckoutSession(sessionId);
+  const paidAtSeconds = Math.floor(Date.now() / 1000);
   // What Stripe puts in the event: the session as its API shows it once paid.
-  return stripe.checkout.sessions.retrieve(sessionId);
+  return { session: await stripe.checkout.sessions.retrieve(sessionId), paidAtSeconds };
 }
 
 /** Signed before any load starts so that signing costs the load generator nothing while measured. */
-function signEvents(stripe: Stripe, sessions: Stripe.Checkout.Session[]): Signed[] {
-  const created = Math.floor(Date.now() / 1000);
+/**
+ * Each event says when its session was paid, as Stripe's do (the poster's charge listing relies on
+ * that time; one shared timestamp for all of them would be a shape Stripe never sends).
+ */
+function signEvents(stripe: Stripe, sessions: PaidSession[]): Signed[] {
   const tag = Date.now().toString(36);
-  return sessions.map((session, i) => {
+  return sessions.map(({ session, paidAtSeconds: created }, i) => {
     const body = JSON.stringify({
       id: `evt_bench_${tag}_${i}`,
       object: 'event',

@@ -1,10 +1,8 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import type { Tx } from '../../../db/client';
 import { donations, type Donation } from '../../../db/schema/index';
 import { accountIds, chart } from '../chart';
-import { donationById, queueReceipt } from '../donations-store';
-import { chargeAmounts, idOf, type ChargeAmounts } from './amounts';
+import { idOf, type ChargeAmounts } from './amounts';
 import type { Handler, HandlerDeps, Plan } from './types';
 
 /**
@@ -33,15 +31,11 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
         entries,
       },
     ],
-    apply: async (tx: Tx, [created], batch) => {
+    // Set-based: the batch writes every gift's donation and receipt in one statement each.
+    collect: ([created], batch) => {
       if (!created) return;
-      const [updated] = await tx
-        .update(donations)
-        .set({ status: 'succeeded', chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: paid.feeMinor, succeededAt: new Date(), invoiceId: linkInvoice ?? donation.invoiceId })
-        .where(and(eq(donations.id, donation.id)))
-        .returning();
+      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: paid.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: paid.grossMinor, currency: paid.currency, appealTitle: appeal.title });
       batch.progress.add({ appealId: appeal.id, grossMinor: paid.grossMinor, netMinor: paid.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id });
-      await queueReceipt(tx, updated!, paid.grossMinor, paid.currency, appeal.title);
     },
   };
 }
@@ -49,7 +43,7 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
 /** One-off gifts: the Checkout Session completed and paid. */
 export const checkoutCompleted: Handler = async (event, deps) => {
   const session = event.data.object as Stripe.Checkout.Session;
-  const donation = await donationById(deps.db, session.metadata?.donation_id);
+  const donation = await deps.donation(session.metadata?.donation_id);
   if (!donation) return { ignore: 'session is not one of our donations' };
   if (session.mode === 'subscription') {
     return {
@@ -62,20 +56,20 @@ export const checkoutCompleted: Handler = async (event, deps) => {
   if (session.payment_status !== 'paid') return { ignore: `payment status ${session.payment_status}` };
   const paymentIntentId = idOf(session.payment_intent);
   if (!paymentIntentId) return { ignore: 'session has no payment' };
-  return giftPlan(deps, donation, await chargeAmounts(deps.stripe, paymentIntentId));
+  return giftPlan(deps, donation, await deps.paid(paymentIntentId));
 };
 
 /** Monthly gifts: every paid subscription invoice is a gift; the first one is the donation itself. */
 export const invoicePaid: Handler = async (event, deps) => {
   const invoice = event.data.object as Stripe.Invoice;
   const donationId = invoice.parent?.subscription_details?.metadata?.donation_id;
-  const parent = await donationById(deps.db, donationId);
+  const parent = await deps.donation(donationId);
   if (!parent || !invoice.id) return { ignore: 'invoice is not for one of our monthly gifts' };
   const full = await deps.stripe.invoices.retrieve(invoice.id, { expand: ['payments'] });
   const payment = full.payments?.data.find((p) => p.status === 'paid') ?? full.payments?.data[0];
   const paymentIntentId = idOf(payment?.payment.payment_intent);
   if (!paymentIntentId) return { ignore: 'invoice has no payment' };
-  const paid = await chargeAmounts(deps.stripe, paymentIntentId);
+  const paid = await deps.paid(paymentIntentId);
   if (invoice.billing_reason === 'subscription_create' || parent.invoiceId === invoice.id) {
     return giftPlan(deps, parent, paid, invoice.id);
   }

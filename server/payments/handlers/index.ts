@@ -1,3 +1,5 @@
+import type Stripe from 'stripe';
+import { idOf, type WantedPayment } from './amounts';
 import { balanceAvailable, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
 import { checkoutCompleted, invoicePaid } from './gift';
@@ -16,3 +18,34 @@ export const handlers: Record<string, Handler> = {
   'balance.available': balanceAvailable,
   'payout.paid': payoutPaid,
 };
+
+/**
+ * What a batch of events will ask for, so the poster can read it all at once before planning:
+ * the donations they name, and the payments whose amounts a Checkout gift needs (with when Stripe
+ * reported them, which bounds the charge listing). Anything missed here is read one by one.
+ */
+export function batchNeeds(events: Stripe.Event[]): { donationIds: (string | undefined)[]; payments: WantedPayment[] } {
+  const donationIds: (string | undefined)[] = [];
+  const payments: WantedPayment[] = [];
+  for (const event of events) {
+    try {
+      addNeeds(event, donationIds, payments);
+    } catch {
+      // A stored payload of an unexpected shape: its handler reads (and reports) it on its own.
+    }
+  }
+  return { donationIds, payments };
+}
+
+function addNeeds(event: Stripe.Event, donationIds: (string | undefined)[], payments: WantedPayment[]): void {
+  if (event.type === 'checkout.session.completed') {
+    const session = event.data.object;
+    donationIds.push(session.metadata?.donation_id);
+    const paymentIntentId = idOf(session.payment_intent);
+    if (session.mode === 'payment' && session.payment_status === 'paid' && paymentIntentId) {
+      payments.push({ paymentIntentId, paidAtSeconds: event.created });
+    }
+  } else if (event.type === 'invoice.paid') {
+    donationIds.push(event.data.object.parent?.subscription_details?.metadata?.donation_id);
+  }
+}

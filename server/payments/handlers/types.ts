@@ -1,28 +1,38 @@
 import type Stripe from 'stripe';
 import type { Db, Tx } from '../../../db/client';
 import type { PostingInput } from '../../ledger/service';
-import type { Appeal } from '../../../db/schema/index';
+import type { Appeal, Donation } from '../../../db/schema/index';
+import type { GiftBatch } from '../gift-batch';
 import type { ProgressBatch } from '../progress';
+import type { ChargeAmounts } from './amounts';
 
 export interface HandlerDeps {
   db: Db;
   stripe: Stripe;
   /** The appeal by id, read once per drained batch. */
   appealOf(appealId: string): Promise<Appeal>;
+  /** A donation by id (undefined when it is not ours), read for the whole batch at once. */
+  donation(id: string | null | undefined): Promise<Donation | undefined>;
+  /** What a payment brought in (gross, fee, net), from the batch's charge listing or fetched alone. */
+  paid(paymentIntentId: string): Promise<ChargeAmounts>;
 }
 
-/** What one committed batch shares: the progress deltas, written once per appeal at the end. */
+/** What one committed batch shares: rows written once per batch at the end (or before an `apply`). */
 export interface CommitContext {
   progress: ProgressBatch;
+  gifts: GiftBatch;
 }
 
 /**
  * What one Stripe event does: ledger postings, and the rows that move with them (donation,
- * progress, receipt), applied in the same database transaction. `created` says, per posting,
- * whether it was new; a replayed posting must not move anything a second time.
+ * progress, receipt), in the same database transaction. `created` says, per posting, whether it
+ * was new; a replayed posting must not move anything a second time. `collect` only adds to the
+ * batch's set-based writes (one statement per batch, not per event); `apply` writes itself, and
+ * everything collected before it is written first, so it sees the rows in event order.
  */
 export interface Plan {
   postings: PostingInput[];
+  collect?: (created: boolean[], batch: CommitContext) => void;
   apply?: (tx: Tx, created: boolean[], batch: CommitContext) => Promise<void>;
 }
 

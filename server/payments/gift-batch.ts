@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type Tx } from '../../db/client';
+import { receiptEmail } from './donations-store';
+
+/** A gift whose posting was new in this batch: its donation succeeds and its donor gets a receipt. */
+export interface SucceededGift {
+  donationId: string;
+  chargeId: string;
+  paymentIntentId: string;
+  feeMinor: bigint;
+  /** The invoice a monthly gift's charge belongs to; null keeps the donation's own. */
+  invoiceId: string | null;
+  grossMinor: bigint;
+  currency: string;
+  appealTitle: string;
+}
+
+interface UpdatedDonation extends Record<string, unknown> {
+  id: string;
+  donor_email: string | null;
+  donor_name: string | null;
+  locale: string;
+  charge_id: string | null;
+  invoice_id: string | null;
+}
+
+/**
+ * The donations and receipts of a batch's gifts, written with one UPDATE and one INSERT for the
+ * whole batch instead of two statements per gift. In the same database transaction as the
+ * postings, so a receipt is never lost and never sent twice (its dedupe key).
+ */
+export class GiftBatch {
+  private gifts: SucceededGift[] = [];
+
+  add(gift: SucceededGift): void {
+    this.gifts.push(gift);
+  }
+
+  async flush(tx: Tx): Promise<void> {
+    if (this.gifts.length === 0) return;
+    const gifts = this.gifts;
+    this.gifts = [];
+    const rows = gifts.map((g) => ({ id: g.donationId, ch: g.chargeId, pi: g.paymentIntentId, fee: g.feeMinor.toString(), inv: g.invoiceId }));
+    const updated = await queryRows<UpdatedDonation>(
+      tx,
+      sql`UPDATE donations AS d
+             SET status = 'succeeded', charge_id = x.ch, payment_intent_id = x.pi, fee_minor = x.fee,
+                 succeeded_at = now(), invoice_id = coalesce(x.inv, d.invoice_id)
+            FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(id uuid, ch text, pi text, fee bigint, inv text)
+           WHERE d.id = x.id
+       RETURNING d.id::text AS id, d.donor_email, d.donor_name, d.locale, d.charge_id, d.invoice_id`,
+    );
+    const byId = new Map(gifts.map((g) => [g.donationId, g]));
+    const receipts = updated.flatMap((d) => {
+      const g = byId.get(d.id)!;
+      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle);
+      return mail ? [{ k: mail.dedupeKey, a: mail.toAddress, s: mail.subject, b: mail.textBody }] : [];
+    });
+    if (receipts.length === 0) return;
+    await tx.execute(
+      sql`INSERT INTO outbox_emails (dedupe_key, to_address, kind, subject, text_body)
+          SELECT x.k, x.a, 'receipt', x.s, x.b FROM json_to_recordset(${JSON.stringify(receipts)}::text::json) AS x(k text, a text, s text, b text)
+          ON CONFLICT DO NOTHING`,
+    );
+  }
+}

@@ -1,0 +1,93 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { donations, outboxEmails } from '../../db/schema/index';
+import { verifyLedger } from '../../server/ledger/service';
+import { drainOnce } from '../../server/payments/poster';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+
+// The poster reads a batch's gift amounts from Stripe's charge list (one request per 100 gifts)
+// instead of one PaymentIntent fetch each; what the list does not cover is fetched alone. Both
+// paths must post the same gift: the real fee, the donation, the receipt.
+let h: PaymentsHarness;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const silent = pino({ level: 'silent' });
+
+async function paidGifts(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: String(100 * (i + 1)), donorEmail: `batch${i}@example.org` });
+    h.emulator.controls.payCheckoutSession(sessionId);
+    ids.push(donationId);
+  }
+  await h.emulator.controls.flush(); // every webhook is in the inbox, none is posted yet
+  return ids;
+}
+
+function spiedStripe() {
+  const stripe = h.emulator.client();
+  return { stripe, list: vi.spyOn(stripe.charges, 'list'), retrieve: vi.spyOn(stripe.paymentIntents, 'retrieve') };
+}
+
+async function expectPosted(ids: string[]) {
+  const rows = await h.testDb.database.db.select().from(donations).where(inArray(donations.id, ids));
+  expect(rows).toHaveLength(ids.length);
+  for (const d of rows) {
+    const pi = await h.emulator.client().paymentIntents.retrieve(d.paymentIntentId!, { expand: ['latest_charge.balance_transaction'] });
+    const bt = (pi.latest_charge as { balance_transaction: { fee: number } }).balance_transaction;
+    expect(d).toMatchObject({ status: 'succeeded', feeMinor: BigInt(bt.fee) });
+    expect(d.chargeId).toBe((pi.latest_charge as { id: string }).id);
+    const receipts = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${d.id}:${d.chargeId}`));
+    expect(receipts).toHaveLength(1);
+  }
+  expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+}
+
+describe('poster batch reads', () => {
+  it('reads a batch of gifts with one charge listing and no fetch per gift', async () => {
+    const ids = await paidGifts(5);
+    const { stripe, list, retrieve } = spiedStripe();
+    const r = await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    expect(r).toMatchObject({ processed: r.claimed, failed: 0 });
+    expect(list).toHaveBeenCalledTimes(1);
+    expect(retrieve).not.toHaveBeenCalled();
+    await expectPosted(ids);
+  });
+
+  // An event Stripe made long after its charge (outside the listing window) still posts exactly.
+  it('fetches alone what the listing window does not cover', async () => {
+    const [id] = await paidGifts(1);
+    // The window comes from the event's own `created`, as Stripe sent it: move that a day on.
+    await h.testDb.database.db.execute(
+      sql`UPDATE stripe_events SET payload = jsonb_set(payload, '{created}', to_jsonb((payload->>'created')::bigint + 86400))
+           WHERE status = 'pending' AND payload->'data'->'object'->'metadata'->>'donation_id' = ${id!}`,
+    );
+    const { stripe, retrieve } = spiedStripe();
+    await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    expect(retrieve).toHaveBeenCalledTimes(1);
+    await expectPosted([id!]);
+  });
+
+  // Stripe not answering the listing: the gifts wait and retry, none is posted without its fee,
+  // and none is fetched one by one against a Stripe that is down.
+  it('retries the gifts later when the listing fails', async () => {
+    const ids = await paidGifts(2);
+    const { stripe, list, retrieve } = spiedStripe();
+    list.mockRejectedValueOnce(new Error('Stripe is not answering'));
+    const r = await drainOnce({ db: h.testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });
+    expect(r.failed).toBe(2); // the two gifts; the other events of the payments are ignored types
+    expect(retrieve).not.toHaveBeenCalled();
+    const waiting = await h.testDb.database.db.select().from(donations).where(inArray(donations.id, ids));
+    expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending']);
+    await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    await expectPosted(ids);
+  });
+});
