@@ -232,3 +232,6 @@ END $$;
 --> statement-breakpoint
 CREATE TRIGGER campaign_appeals_in_tree BEFORE INSERT OR UPDATE ON campaign_appeals
   FOR EACH ROW EXECUTE FUNCTION campaign_appeals_in_tree();
+--> statement-breakpoint
+-- A treasurer opening a donation finds its postings (gift, refunds, disputes) without a scan.
+CREATE INDEX ledger_transactions_donation_idx ON ledger_transactions ((metadata->>'donationId')) WHERE metadata ? 'donationId';

@@ -60,3 +60,18 @@ describe("a member's own giving", () => {
     expect(audit.map((a) => a.action)).toEqual(['donation.cancel_monthly']);
   });
 });
+
+describe("a treasurer's view of a gift", () => {
+  // The treasurer must see every posting a gift caused, and nobody else may see the donor's details.
+  it('shows the gift with its ledger postings to its treasurer only', async () => {
+    const donationId = await give({ amountMinor: '3000' });
+    const res = await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } });
+    expect(res.statusCode).toBe(200);
+    const detail = res.json();
+    expect(detail).toMatchObject({ amountMinor: '3000', status: 'succeeded', donor: { email: 'Ana@Example.org' } });
+    expect(detail.postings).toHaveLength(1);
+    const entries = detail.postings[0].entries as { amountMinor: string }[];
+    expect(entries.reduce((sum, e) => sum + BigInt(e.amountMinor), 0n)).toBe(0n);
+    expect((await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: ana } })).statusCode).toBe(403);
+  });
+});

@@ -1,0 +1,101 @@
+import { asc, eq, inArray, sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { appeals, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations } from '../../db/schema/index';
+import { requireRole } from '../auth/permissions';
+import { minorUnits } from '../appeals/schemas';
+import { AppError } from '../errors';
+import { errorResponses } from '../plugins/openapi';
+import { donationIdParams } from './schemas';
+
+const detailSchema = z.object({
+  id: z.uuid(),
+  appeal: z.object({ slug: z.string(), title: z.string(), organization: z.object({ slug: z.string(), name: z.string() }) }),
+  status: z.string(),
+  frequency: z.enum(['one_off', 'monthly']),
+  currency: z.string(),
+  amountMinor: minorUnits,
+  coverFeesMinor: minorUnits,
+  feeMinor: minorUnits.nullable(),
+  refundedMinor: minorUnits,
+  donor: z.object({ name: z.string().nullable(), email: z.string().nullable(), anonymous: z.boolean() }),
+  message: z.string().nullable(),
+  stripe: z.object({ checkoutSessionId: z.string().nullable(), paymentIntentId: z.string().nullable(), chargeId: z.string().nullable(), subscriptionId: z.string().nullable(), invoiceId: z.string().nullable() }),
+  createdAt: z.string(),
+  succeededAt: z.string().nullable(),
+  postings: z.array(
+    z.object({
+      transactionId: z.string(),
+      idempotencyKey: z.string(),
+      kind: z.string(),
+      occurredAt: z.string(),
+      entries: z.array(z.object({ accountId: z.string(), accountCode: z.string(), amountMinor: minorUnits })),
+    }),
+  ),
+});
+
+/** A gift as its treasurer sees it: who, how much, Stripe's ids and every ledger posting it caused. */
+export const treasurerPaymentRoutes: FastifyPluginAsyncZod = async (app) => {
+  const db = app.database.db;
+  app.get(
+    '/api/donations/:id/detail',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: "A gift's full detail with its ledger postings (treasurer of the appeal's organization)",
+        params: donationIdParams,
+        response: { 200: detailSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const [row] = await db
+        .select({ d: donations, a: appeals, o: { slug: organizations.slug, name: organizations.name } })
+        .from(donations)
+        .innerJoin(appeals, eq(appeals.id, donations.appealId))
+        .innerJoin(organizations, eq(organizations.id, appeals.organizationId))
+        .where(eq(donations.id, req.params.id));
+      if (!row) throw new AppError(404, 'donation_not_found', 'No such donation.');
+      await requireRole(db, await req.viewer(), row.a.organizationId, 'treasurer');
+      const txs = await db
+        .select()
+        .from(ledgerTransactions)
+        .where(sql`${ledgerTransactions.metadata} ? 'donationId' AND ${ledgerTransactions.metadata}->>'donationId' = ${row.d.id}`)
+        .orderBy(asc(ledgerTransactions.id))
+        .limit(200);
+      const entries = txs.length
+        ? await db
+            .select({ transactionId: ledgerEntries.transactionId, accountId: ledgerEntries.accountId, code: ledgerAccounts.code, amountMinor: ledgerEntries.amountMinor })
+            .from(ledgerEntries)
+            .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
+            .where(inArray(ledgerEntries.transactionId, txs.map((t) => t.id)))
+            .orderBy(asc(ledgerEntries.id))
+        : [];
+      const d = row.d;
+      return {
+        id: d.id,
+        appeal: { slug: row.a.slug, title: row.a.title, organization: row.o },
+        status: d.status,
+        frequency: d.frequency,
+        currency: d.currency,
+        amountMinor: d.amountMinor.toString(),
+        coverFeesMinor: d.coverFeesMinor.toString(),
+        feeMinor: d.feeMinor?.toString() ?? null,
+        refundedMinor: d.refundedMinor.toString(),
+        donor: { name: d.donorName, email: d.donorEmail, anonymous: d.anonymous },
+        message: d.message,
+        stripe: { checkoutSessionId: d.checkoutSessionId, paymentIntentId: d.paymentIntentId, chargeId: d.chargeId, subscriptionId: d.subscriptionId, invoiceId: d.invoiceId },
+        createdAt: d.createdAt.toISOString(),
+        succeededAt: d.succeededAt?.toISOString() ?? null,
+        postings: txs.map((t) => ({
+          transactionId: t.id.toString(),
+          idempotencyKey: t.idempotencyKey,
+          kind: t.kind,
+          occurredAt: t.occurredAt.toISOString(),
+          entries: entries
+            .filter((e) => e.transactionId === t.id)
+            .map((e) => ({ accountId: e.accountId.toString(), accountCode: e.code, amountMinor: e.amountMinor.toString() })),
+        })),
+      };
+    },
+  );
+};
