@@ -6,6 +6,8 @@ export const donationRequestSchema = z.strictObject({
   frequency: z.enum(['one_off', 'monthly']).default('one_off'),
   coverFees: z.boolean().default(false),
   anonymous: z.boolean().default(false),
+  /** Email me the appeal's updates. */
+  updatesOptIn: z.boolean().default(false),
   donorName: z.string().trim().min(1).max(120).optional(),
   donorEmail: z.email().max(254),
   message: z.string().trim().max(500).optional(),

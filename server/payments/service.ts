@@ -76,6 +76,7 @@ export async function createDonation(
           donorName: req.donorName ?? null,
           donorEmail: req.donorEmail,
           anonymous: req.anonymous,
+          updatesOptIn: req.updatesOptIn,
           message: req.message || null,
           messageStatus: req.message ? 'pending' : 'none',
           locale: req.locale,

@@ -192,6 +192,7 @@ async function paidSessionEvent(stripe: Stripe, database: Database, emulator: St
     frequency: 'one_off',
     coverFees: false,
     anonymous: false,
+    updatesOptIn: false,
     donorEmail: `member${i}@example.org`,
     locale: 'en',
     idempotencyKey: `bench-appeals-${tag}`,

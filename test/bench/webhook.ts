@@ -130,6 +130,7 @@ async function createPaidSession(database: Database, stripe: Stripe, emulator: S
     frequency: 'one_off',
     coverFees: false,
     anonymous: false,
+    updatesOptIn: false,
     donorEmail: `member${i}@example.org`,
     locale: 'en',
     idempotencyKey: `bench-webhook-${i}`,
