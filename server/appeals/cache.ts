@@ -89,6 +89,12 @@ export class AppealCache {
     if (slug !== undefined) this.drop(slug);
   }
 
+  /** An edit answered by this instance: drop the appeal (or its "no such appeal") now, not at the TTL. */
+  forget(slug: string): void {
+    this.generation++;
+    this.drop(slug);
+  }
+
   /** After a lost LISTEN connection anything may have changed. */
   clear(): void {
     this.generation++;

@@ -47,6 +47,12 @@ const managed = { 200: managedAppealSchema, ...errorResponses };
  */
 export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (app, opts) => {
   const db = app.database.db;
+  // Other instances hear of an edit through the NOTIFY in its transaction; this one forgets at once,
+  // so the organizer who just published sees the appeal on their next read.
+  app.addHook('onSend', async (req, reply) => {
+    const slug = (req.params as { slug?: string } | undefined)?.slug;
+    if (slug && req.method !== 'GET' && reply.statusCode < 300) app.appealLive.cache.forget(slug);
+  });
   const asOrganizer = async (req: { viewer(): Promise<Viewer | null> }, slug: string) => {
     const appeal = await appealBySlug(db, slug);
     const by = await requireRole(db, await req.viewer(), appeal.organizationId, 'organizer');

@@ -44,6 +44,26 @@ export async function hasRole(db: DbOrTx, viewer: Viewer | null, organizationId:
   return held.some((m) => m.organizationId === organizationId || m.includesDescendants);
 }
 
+/** Whether the viewer holds `role` on the organization through a grant (there or above) that itself reaches descendants. */
+export async function hasRoleReachingDescendants(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<boolean> {
+  if (!viewer) return false;
+  const chain = await organizationAndAncestors(db, organizationId);
+  if (chain.length === 0) return false;
+  const [held] = await db
+    .select({ id: memberships.id })
+    .from(memberships)
+    .where(
+      and(
+        eq(memberships.userId, viewer.userId),
+        inArray(memberships.organizationId, chain),
+        inArray(memberships.role, satisfiedBy[role]),
+        eq(memberships.includesDescendants, true),
+      ),
+    )
+    .limit(1);
+  return held !== undefined;
+}
+
 /** Treasurer of a top-level organization: the one who runs the platform's books (Stripe's accounts are shared). */
 export async function isPlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Promise<boolean> {
   if (!viewer) return false;

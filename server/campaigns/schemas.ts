@@ -22,7 +22,9 @@ export const updateCampaignBody = z
     startsAt: date.nullable(),
     endsAt: date.nullable(),
   })
-  .partial();
+  .partial()
+  // An empty edit would reach the database as an UPDATE with nothing to set (a 500).
+  .refine((b) => Object.keys(b).length > 0, { error: 'nothing to change' });
 
 export const campaignSchema = z.object({
   id: z.uuid(),

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireRole, requireViewer } from '../auth/permissions';
+import { hasRoleReachingDescendants, requireRole, requireViewer } from '../auth/permissions';
+import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import {
   acceptInvitationBody,
@@ -83,6 +84,10 @@ export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (ap
     async (req, reply) => {
       const org = await organizationBySlug(db, req.params.slug);
       const by = await requireRole(db, await req.viewer(), org.id, 'admin');
+      // A grant that reaches the organizations below is only for an admin whose own grant reaches them.
+      if (req.body.includesDescendants && !(await hasRoleReachingDescendants(db, by, org.id, 'admin'))) {
+        throw new AppError(403, 'invitation.reach_exceeds_own', 'Only an admin whose own role reaches the organizations below may invite to a role that reaches them.');
+      }
       const inv = await createInvitation(db, { org, ...req.body, by, publicUrl: opts.publicUrl, requestId: req.id });
       return reply.status(201).send(inv);
     },

@@ -1,0 +1,463 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { appealImages, appeals, auditLog, campaignAppeals, donations, organizations, outboxEmails, users } from '../../db/schema/index';
+import { closeExpiredAppeals } from '../../server/appeals/manage-service';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signInAs } from '../helpers/sign-in';
+
+/*
+ * An appeal from draft to closed, as a local's organizer runs it through the API, with the rules
+ * the database itself keeps (money terms fixed after a gift, no unpublishing, campaigns within
+ * the organization's tree) and the audit record each privileged step leaves.
+ */
+
+let h: PaymentsHarness;
+let app: FastifyInstance;
+let organizer: string;
+let organizerId: string;
+let unionOrganizer: string;
+let unionOrganizerId: string;
+const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+const db = () => h.testDb.database.db;
+const as = (cookie: string) => ({ cookie });
+
+async function userId(email: string): Promise<string> {
+  const [u] = await db().select().from(users).where(eq(users.email, email));
+  return u!.id;
+}
+
+/** A gift paid with the test card and posted (webhook → inbox → poster). */
+async function give(slug: string, body: Record<string, unknown>): Promise<string> {
+  const g = await h.donate(slug, body);
+  h.emulator.controls.payCheckoutSession(g.sessionId);
+  await h.settle();
+  const [d] = await db().select().from(donations).where(eq(donations.id, g.donationId));
+  expect(d!.status).toBe('succeeded');
+  return g.donationId;
+}
+
+async function createDraft(cookie: string, org: string, body: Record<string, unknown>) {
+  const res = await app.inject({
+    method: 'POST',
+    url: `/api/organizations/${org}/appeals`,
+    headers: as(cookie),
+    payload: { title: 'A drive', beneficiary: 'Strikers', currency: 'USD', goalMinor: '100000', ...body },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+async function publish(cookie: string, slug: string) {
+  const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/publish`, headers: as(cookie) });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+}
+
+async function auditOf(subjectId: string) {
+  return db().select().from(auditLog).where(eq(auditLog.subjectId, subjectId)).orderBy(asc(auditLog.id));
+}
+
+async function appealRow(slug: string) {
+  const [a] = await db().select().from(appeals).where(eq(appeals.slug, slug));
+  return a!;
+}
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+  app = h.app;
+  const [local] = await db().select().from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+  const [union] = await db().select().from(organizations).where(eq(organizations.slug, 'ue-demo'));
+  organizer = await signInAs(app, 'organizer@local222.example.org', { organizationId: local!.id, role: 'organizer' });
+  organizerId = await userId('organizer@local222.example.org');
+  // The union's organizer, whose grant does not reach the locals below it.
+  unionOrganizer = await signInAs(app, 'organizer@union.example.org', { organizationId: union!.id, role: 'organizer' });
+  unionOrganizerId = await userId('organizer@union.example.org');
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('draft → live → closed', () => {
+  let appealId: string;
+
+  // A draft is the organizer's work in progress: the public must not see it at all.
+  it('a new draft with a unit is hidden from the public and shown to its organizers', async () => {
+    const created = await createDraft(organizer, 'ue-local-222', {
+      slug: 'hall-roof',
+      title: 'A roof for the union hall',
+      goalMinor: '130000',
+      unit: { name: 'brick', priceMinor: '100' },
+      storyMarkdown: 'We are building a hall.',
+    });
+    appealId = created.id;
+    expect(created).toMatchObject({ status: 'draft', currency: 'USD', goalMinor: '130000', unit: { name: 'brick', priceMinor: '100' }, termsLocked: false, publishedAt: null });
+    expect((await app.inject('/api/appeals/hall-roof')).statusCode).toBe(404);
+    const list = (await app.inject('/api/appeals?limit=100')).json();
+    expect(list.appeals.map((a: { slug: string }) => a.slug)).not.toContain('hall-roof');
+    const managed = await app.inject({ url: '/api/appeals/hall-roof/manage', headers: as(organizer) });
+    expect(managed.statusCode).toBe(200);
+    expect(managed.json()).toMatchObject({ slug: 'hall-roof', status: 'draft', organization: { slug: 'ue-local-222' } });
+  });
+
+  // Edits before publishing are ordinary; each one is on the record with what it was before.
+  it('edits a draft and records who changed what', async () => {
+    const res = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { title: 'A new roof for the union hall', goalMinor: '140000' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ title: 'A new roof for the union hall', goalMinor: '140000' });
+    const update = (await auditOf(appealId)).find((e) => e.action === 'appeal.update')!;
+    expect(update.actorUserId).toBe(organizerId);
+    expect(update.before).toMatchObject({ title: 'A roof for the union hall', goalMinor: '130000' });
+    expect(update.after).toMatchObject({ title: 'A new roof for the union hall', goalMinor: '140000' });
+  });
+
+  // A deadline in the past is a mistake the API refuses (the job would close it at once).
+  it('refuses a deadline in the past', async () => {
+    const res = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { deadlineAt: '2020-01-01T00:00:00Z' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('appeal.deadline_past');
+  });
+
+  // Publishing is what puts an appeal in front of the public, once.
+  it('publishes: draft → live, listed publicly, and only once', async () => {
+    const live = await publish(organizer, 'hall-roof');
+    expect(live).toMatchObject({ status: 'live' });
+    expect(live.publishedAt).not.toBeNull();
+    const list = (await app.inject('/api/appeals?limit=100')).json();
+    expect(list.appeals.find((a: { slug: string }) => a.slug === 'hall-roof')).toMatchObject({ status: 'live', unit: { name: 'brick', priceMinor: '100' } });
+    expect((await app.inject('/api/appeals/hall-roof')).statusCode).toBe(200);
+    const again = await app.inject({ method: 'POST', url: '/api/appeals/hall-roof/publish', headers: as(organizer) });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('appeal.not_draft');
+  });
+
+  // The database keeps the rule too: nothing (a script, a bad migration) can unpublish an appeal.
+  it('the database refuses to turn a published appeal back into a draft', async () => {
+    await expect(queryRows(db(), sql`UPDATE appeals SET status = 'draft' WHERE slug = 'hall-roof'`)).rejects.toMatchObject({
+      cause: { constraint_name: 'appeals_no_unpublish' },
+    });
+    expect((await appealRow('hall-roof')).status).toBe('live');
+  });
+
+  // A closed drive takes no more money, and says so instead of starting a checkout.
+  it('closes by hand; a closed appeal refuses gifts and edits', async () => {
+    await createDraft(organizer, 'ue-local-222', { slug: 'short-drive' });
+    await publish(organizer, 'short-drive');
+    const closed = await app.inject({ method: 'POST', url: '/api/appeals/short-drive/close', headers: as(organizer) });
+    expect(closed.statusCode).toBe(200);
+    expect(closed.json()).toMatchObject({ status: 'closed', closedReason: 'manual' });
+    const before = await db().select().from(donations);
+    const gift = await app.inject({ method: 'POST', url: '/api/appeals/short-drive/donations', payload: { amountMinor: '1000', donorEmail: 'late@example.org', idempotencyKey: 'late-gift-1' } });
+    expect(gift.statusCode).toBe(404);
+    expect(gift.json().error.code).toBe('appeal_not_found');
+    expect(await db().select().from(donations)).toHaveLength(before.length);
+    const edit = await app.inject({ method: 'PATCH', url: '/api/appeals/short-drive', headers: as(organizer), payload: { title: 'Reopened?' } });
+    expect(edit.statusCode).toBe(409);
+    const actions = (await auditOf(closed.json().id)).map((e) => [e.action, e.actorUserId]);
+    expect(actions).toEqual([
+      ['appeal.create', organizerId],
+      ['appeal.publish', organizerId],
+      ['appeal.close', organizerId],
+    ]);
+  });
+
+  // Deadlines close appeals with no one pressing a button; the record says no person did it.
+  it('closeExpiredAppeals closes a live appeal whose deadline passed, with a null actor', async () => {
+    const soon = new Date(Date.now() + 3_600_000).toISOString();
+    const created = await createDraft(organizer, 'ue-local-222', { slug: 'deadline-drive', deadlineAt: soon });
+    await publish(organizer, 'deadline-drive');
+    // The API refuses past deadlines, so the clock is moved in the database.
+    await queryRows(db(), sql`UPDATE appeals SET deadline_at = now() - interval '1 minute' WHERE slug = 'deadline-drive'`);
+    expect(await closeExpiredAppeals(db())).toBe(1);
+    expect(await appealRow('deadline-drive')).toMatchObject({ status: 'closed', closedReason: 'deadline' });
+    const entry = (await auditOf(created.id)).find((e) => e.action === 'appeal.close_deadline')!;
+    expect(entry.actorUserId).toBeNull();
+    expect(entry.before).toMatchObject({ status: 'live' });
+    expect(entry.after).toMatchObject({ status: 'closed' });
+    expect(await closeExpiredAppeals(db())).toBe(0);
+  });
+});
+
+describe('money terms after the first gift', () => {
+  // Receipts, the ledger account and progress all assume the goal, currency and unit price a
+  // donor saw; after a gift they are fixed, while the words around them can still be fixed.
+  it('goal, currency and unit price lock after a paid gift; the title still edits', async () => {
+    await give('hall-roof', { amountMinor: '500', donorEmail: 'first@example.org' });
+    const managed = (await app.inject({ url: '/api/appeals/hall-roof/manage', headers: as(organizer) })).json();
+    expect(managed.termsLocked).toBe(true);
+    const rowBefore = await appealRow('hall-roof');
+    const auditBefore = (await auditOf(rowBefore.id)).length;
+    for (const payload of [{ goalMinor: '999900' }, { currency: 'EUR' }, { unit: { name: 'brick', priceMinor: '200' } }]) {
+      const res = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(409);
+      expect(res.json().error.code).toBe('appeal.terms_locked');
+    }
+    expect(await appealRow('hall-roof')).toEqual(rowBefore);
+    expect(await auditOf(rowBefore.id)).toHaveLength(auditBefore);
+    const retitled = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { title: 'The union hall roof' } });
+    expect(retitled.statusCode).toBe(200);
+    expect(retitled.json()).toMatchObject({ title: 'The union hall roof', goalMinor: '140000', termsLocked: true });
+  });
+
+  // The guard is in the database, so a raw UPDATE is refused as well.
+  it('the database trigger refuses a raw UPDATE of the goal', async () => {
+    await expect(queryRows(db(), sql`UPDATE appeals SET goal_minor = 1 WHERE slug = 'hall-roof'`)).rejects.toMatchObject({
+      cause: { constraint_name: 'appeals_terms_locked' },
+    });
+    await expect(queryRows(db(), sql`UPDATE appeals SET unit_price_minor = 5 WHERE slug = 'hall-roof'`)).rejects.toMatchObject({
+      cause: { constraint_name: 'appeals_terms_locked' },
+    });
+    expect((await appealRow('hall-roof')).goalMinor).toBe(140_000n);
+  });
+});
+
+describe('translations', () => {
+  // Affiliates read appeals in their own language; organizers keep one per language.
+  it('keeps a French translation beside the original, and not one in the original language', async () => {
+    const res = await app.inject({
+      method: 'PUT',
+      url: '/api/appeals/hall-roof/translations/fr',
+      headers: as(organizer),
+      payload: { title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.' },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().translations).toEqual([{ language: 'fr', title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.' }]);
+    const [stored] = await queryRows<{ story_html: string }>(db(), sql`SELECT t.story_html FROM appeal_translations t JOIN appeals a ON a.id = t.appeal_id WHERE a.slug = 'hall-roof' AND t.language = 'fr'`);
+    expect(stored!.story_html).toContain('Nous construisons');
+    expect(stored!.story_html).not.toContain('<script');
+    const original = await app.inject({ method: 'PUT', url: '/api/appeals/hall-roof/translations/en', headers: as(organizer), payload: { title: 'Same language' } });
+    expect(original.statusCode).toBe(400);
+    expect(original.json().error.code).toBe('appeal.translation_is_original');
+  });
+
+  // The public appeal carries every translation (one cached body per appeal); the page picks the reader's.
+  it('the public appeal carries the French translation, sanitized, beside the original', async () => {
+    const res = await app.inject('/api/appeals/hall-roof');
+    if (res.statusCode === 404) return expect(res.json().error.code).toBe('appeal_not_found');
+    const fr = res.json().translations.find((t: { language: string }) => t.language === 'fr');
+    expect(fr).toMatchObject({ title: 'Un toit pour la maison syndicale', summary: 'Brique par brique' });
+    expect(fr.storyHtml).toContain('Nous construisons');
+    expect(fr.storyHtml).not.toContain('<script');
+  });
+});
+
+describe('story sanitizing', () => {
+  // Organizers write markdown; a donor's browser must never run what they (or a stolen account) typed.
+  it('renders a hostile story inert and keeps its words', async () => {
+    const story = [
+      'Safe words stay.',
+      '<script>alert(1)</script>',
+      '<img src=x onerror=alert(1)>',
+      '[click me](javascript:alert(1))',
+      '<a href="JaVaScRiPt:alert(1)">mixed case</a>',
+      '![p](https://track.example/p.gif)',
+      '<iframe src="https://evil.example/"></iframe>',
+      '[a real link](https://ue.org/hall)',
+    ].join('\n\n');
+    const res = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { storyMarkdown: story } });
+    expect(res.statusCode).toBe(200);
+    const html: string = res.json().storyHtml;
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/onerror/i);
+    expect(html).not.toMatch(/javascript:/i);
+    expect(html).not.toMatch(/track\.example/);
+    expect(html).not.toMatch(/<iframe/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain('Safe words stay.');
+    expect(html).toContain('click me');
+    expect(html).toContain('mixed case');
+    expect(html).toMatch(/<a href="https:\/\/ue\.org\/hall" rel="nofollow noopener noreferrer ugc">a real link<\/a>/);
+    // The markdown itself is kept as written, for the organizer to edit.
+    expect(res.json().storyMarkdown).toBe(story);
+  });
+});
+
+describe('cover image', () => {
+  const put = (type: string, payload: Buffer) =>
+    app.inject({ method: 'PUT', url: '/api/appeals/hall-roof/cover', headers: { ...as(organizer), 'content-type': type }, payload });
+  const imageCount = async () => (await db().select().from(appealImages)).length;
+
+  // A PNG is taken and served back as exactly what was sent, with its type.
+  it('accepts a PNG and serves it with its type', async () => {
+    expect((await put('image/png', png)).statusCode).toBe(204);
+    const got = await app.inject('/api/appeals/hall-roof/cover');
+    expect(got.statusCode).toBe(200);
+    expect(got.headers['content-type']).toBe('image/png');
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
+    expect(got.rawPayload.equals(png)).toBe(true);
+  });
+
+  // The cover may be larger than the API's 1 MB JSON limit, up to its own 2 MB.
+  it('accepts a 1.5 MB PNG', async () => {
+    const big = Buffer.concat([png.subarray(0, 8), Buffer.alloc(1_500_000 - 8, 7)]);
+    expect((await put('image/png', big)).statusCode).toBe(204);
+  });
+
+  // SVG can carry script; bytes that are not what the type claims could be anything.
+  it('refuses SVG, a PNG type over JPEG or garbage bytes, and more than 2 MB — storing nothing', async () => {
+    const before = await imageCount();
+    const svg = await put('image/svg+xml', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'));
+    expect(svg.statusCode).toBe(415);
+    expect(svg.json().error.code).toBe('cover.unsupported_type');
+    const jpegBytes = await put('image/png', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]));
+    expect(jpegBytes.statusCode).toBe(415);
+    expect(jpegBytes.json().error.code).toBe('cover.not_an_image');
+    const garbage = await put('image/png', Buffer.from('definitely not an image'));
+    expect(garbage.statusCode).toBe(415);
+    const tooBig = await put('image/png', Buffer.concat([png.subarray(0, 8), Buffer.alloc(2 * 1024 * 1024, 1)]));
+    expect(tooBig.statusCode).toBe(413);
+    expect(await imageCount()).toBe(before);
+  });
+});
+
+describe('updates and the donor wall', () => {
+  // Only donors who asked for news get mail: anything else is spam from the union.
+  it('emails an update to opted-in donors only, and lists it publicly', async () => {
+    const yes = await give('hall-roof', { amountMinor: '700', donorEmail: 'Wants.News@example.org' });
+    const no = await give('hall-roof', { amountMinor: '800', donorEmail: 'no-news@example.org' });
+    await db().update(donations).set({ updatesOptIn: true }).where(eq(donations.id, yes));
+    await db().update(donations).set({ updatesOptIn: false }).where(eq(donations.id, no));
+    const res = await app.inject({ method: 'POST', url: '/api/appeals/hall-roof/updates', headers: as(organizer), payload: { title: 'Halfway there', bodyMarkdown: 'The **walls** are up.' } });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ title: 'Halfway there', emailedTo: 1 });
+    const mail = await db().select().from(outboxEmails).where(eq(outboxEmails.kind, 'appeal_update'));
+    expect(mail.map((m) => m.toAddress)).toEqual(['wants.news@example.org']);
+    expect(mail[0]!.textBody).toContain('/appeals/hall-roof');
+    const listed = (await app.inject('/api/appeals/hall-roof/updates')).json();
+    expect(listed.updates).toEqual([expect.objectContaining({ id: res.json().id, title: 'Halfway there', bodyHtml: expect.stringContaining('<strong>walls</strong>') })]);
+  });
+
+  // The wall shows people's words only after an organizer read them, and never an anonymous donor's name or amount.
+  it('hides pending messages until approved, anonymous donors fully, and hidden messages entirely', async () => {
+    const named = await give('hall-roof', { amountMinor: '1300', donorEmail: 'rosa@example.org', donorName: 'Rosa', message: 'From the night shift' });
+    await give('hall-roof', { amountMinor: '900', donorEmail: 'anon@example.org', donorName: 'Secret Person', anonymous: true });
+    const wall = async () => (await app.inject('/api/appeals/hall-roof/wall')).json().donors as { name: string | null; message: string | null; givenAt: string }[];
+
+    // The wall shows who gave, never how much; a message waits for an organizer's approval.
+    const pending = (await wall()).find((e) => e.name === 'Rosa')!;
+    expect(pending).toMatchObject({ message: null });
+    expect(Object.keys(pending)).not.toContain('amountMinor');
+    const anonymous = (await wall()).filter((e) => e.name === null);
+    expect(anonymous).toHaveLength(1);
+    expect(JSON.stringify(await wall())).not.toContain('Secret Person');
+
+    const approve = await app.inject({ method: 'PATCH', url: `/api/appeals/hall-roof/wall/${named}`, headers: as(organizer), payload: { messageStatus: 'approved' } });
+    expect(approve.statusCode).toBe(204);
+    expect((await wall()).find((e) => e.name === 'Rosa')).toMatchObject({ message: 'From the night shift' });
+
+    // Hiding takes the message down; the donor still stands on the wall.
+    const hide = await app.inject({ method: 'PATCH', url: `/api/appeals/hall-roof/wall/${named}`, headers: as(organizer), payload: { messageStatus: 'hidden' } });
+    expect(hide.statusCode).toBe(204);
+    expect((await wall()).find((e) => e.name === 'Rosa')).toMatchObject({ message: null });
+    expect(JSON.stringify(await wall())).not.toContain('night shift');
+
+    const moderation = (await auditOf(named)).map((e) => [e.action, e.actorUserId, e.before, e.after]);
+    expect(moderation).toEqual([
+      ['appeal.moderate_message', organizerId, { messageStatus: 'pending' }, { messageStatus: 'approved' }],
+      ['appeal.moderate_message', organizerId, { messageStatus: 'approved' }, { messageStatus: 'hidden' }],
+    ]);
+  });
+});
+
+describe('campaigns', () => {
+  let campaignId: string;
+
+  // A union runs one campaign over its own drive and its locals' drives; money in different
+  // currencies is never added up, and each appeal's share is of its own currency's total.
+  it("a union organizer groups its own and its child local's appeals, with totals per currency", async () => {
+    await createDraft(unionOrganizer, 'ue-demo', { slug: 'union-usd', goalMinor: '50000' });
+    await publish(unionOrganizer, 'union-usd');
+    await createDraft(unionOrganizer, 'ue-demo', { slug: 'union-yen', currency: 'JPY', goalMinor: '500000' });
+    await publish(unionOrganizer, 'union-yen');
+    await give('union-usd', { amountMinor: '1500', donorEmail: 'u1@example.org' });
+    await give('union-yen', { amountMinor: '3000', donorEmail: 'u2@example.org' });
+
+    const created = await app.inject({ method: 'POST', url: '/api/organizations/ue-demo/campaigns', headers: as(unionOrganizer), payload: { slug: 'spring-drive', title: 'Spring drive' } });
+    expect(created.statusCode).toBe(201);
+    campaignId = created.json().id;
+    for (const slug of ['union-usd', 'union-yen', 'hall-roof']) {
+      const added = await app.inject({ method: 'PUT', url: `/api/campaigns/spring-drive/appeals/${slug}`, headers: as(unionOrganizer) });
+      expect(added.statusCode, added.body).toBe(200);
+    }
+    expect((await app.inject({ method: 'POST', url: '/api/campaigns/spring-drive/publish', headers: as(unionOrganizer) })).statusCode).toBe(200);
+
+    const view = (await app.inject('/api/campaigns/spring-drive')).json();
+    const raised = async (slug: string) => BigInt((await app.inject(`/api/appeals/${slug}`)).json().progress.raisedGrossMinor);
+    const usdTotal = (await raised('union-usd')) + (await raised('hall-roof'));
+    expect(view.totals).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ currency: 'USD', raisedGrossMinor: usdTotal.toString(), goalMinor: '190000', appealCount: 2 }),
+        expect.objectContaining({ currency: 'JPY', raisedGrossMinor: '3000', goalMinor: '500000', appealCount: 1 }),
+      ]),
+    );
+    expect(view.totals).toHaveLength(2);
+    const share = (slug: string) => view.appeals.find((a: { slug: string }) => a.slug === slug).shareOfCurrencyTotalBasisPoints;
+    expect(share('union-yen')).toBe(10_000);
+    expect(share('union-usd')).toBe(Number((1500n * 10_000n) / usdTotal));
+    expect(share('hall-roof')).toBe(Number(((await raised('hall-roof')) * 10_000n) / usdTotal));
+  });
+
+  // Osaka's union hangs off the federation, not this union: its drive is not this union's to group.
+  it('refuses an appeal of a sibling tree, through the API and in the database', async () => {
+    const before = await db().select().from(campaignAppeals);
+    const res = await app.inject({ method: 'PUT', url: '/api/campaigns/spring-drive/appeals/osaka-care-strike-fund', headers: as(unionOrganizer) });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('campaign.appeal_outside_tree');
+    expect(await db().select().from(campaignAppeals)).toEqual(before);
+    const osaka = await appealRow('osaka-care-strike-fund');
+    await expect(queryRows(db(), sql`INSERT INTO campaign_appeals (campaign_id, appeal_id) VALUES (${campaignId}, ${osaka.id})`)).rejects.toMatchObject({
+      cause: { constraint_name: 'campaign_appeals_in_tree' },
+    });
+  });
+
+  // An edit with nothing in it is the caller's mistake: a 400 that says so, not a 500.
+  it('refuses an empty campaign edit with a 400 and changes nothing', async () => {
+    const auditBefore = (await auditOf(campaignId)).length;
+    const res = await app.inject({ method: 'PATCH', url: '/api/campaigns/spring-drive', headers: as(unionOrganizer), payload: {} });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('validation_failed');
+    expect(await auditOf(campaignId)).toHaveLength(auditBefore);
+  });
+
+  // Every privileged step of a campaign names who did it and what changed.
+  it('records each campaign step in the audit log', async () => {
+    const entries = (await auditOf(campaignId)).map((e) => [e.action, e.actorUserId, e.before, e.after]);
+    expect(entries).toEqual([
+      ['campaign.create', unionOrganizerId, null, expect.objectContaining({ slug: 'spring-drive', title: 'Spring drive' })],
+      ['campaign.add_appeal', unionOrganizerId, null, { appeal: 'union-usd' }],
+      ['campaign.add_appeal', unionOrganizerId, null, { appeal: 'union-yen' }],
+      ['campaign.add_appeal', unionOrganizerId, null, { appeal: 'hall-roof' }],
+      ['campaign.publish', unionOrganizerId, { status: 'draft' }, { status: 'live' }],
+    ]);
+  });
+});
+
+describe('the audit trail of one appeal', () => {
+  // Who did what to the drive, in order, each with the state before and after where it changed.
+  it('has an entry for every privileged action on hall-roof', async () => {
+    const a = await appealRow('hall-roof');
+    const entries = await db().select().from(auditLog).where(and(eq(auditLog.organizationId, a.organizationId), eq(auditLog.subjectId, a.id))).orderBy(asc(auditLog.id));
+    expect(entries.map((e) => e.action)).toEqual([
+      'appeal.create',
+      'appeal.update',
+      'appeal.publish',
+      'appeal.update',
+      'appeal.translate',
+      'appeal.update',
+      'appeal.set_cover',
+      'appeal.set_cover',
+    ]);
+    expect(entries.every((e) => e.actorUserId === organizerId)).toBe(true);
+    const publishEntry = entries.find((e) => e.action === 'appeal.publish')!;
+    expect(publishEntry.before).toMatchObject({ status: 'draft' });
+    expect(publishEntry.after).toMatchObject({ status: 'live' });
+    expect(entries.find((e) => e.action === 'appeal.translate')!.after).toEqual({ language: 'fr', title: 'Un toit pour la maison syndicale' });
+    expect(entries.find((e) => e.action === 'appeal.set_cover')!.after).toMatchObject({ contentType: 'image/png', sizeBytes: png.length });
+    const updates = await db().select().from(auditLog).where(eq(auditLog.action, 'appeal.post_update'));
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({ actorUserId: organizerId, organizationId: a.organizationId, after: expect.objectContaining({ appealId: a.id, title: 'Halfway there', emailedTo: 1 }) });
+  });
+});
