@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { appealProgress, appeals, campaignAppeals, campaigns, organizations, type Campaign, type Organization } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
-import type { Viewer } from '../auth/permissions';
+import { hasRole, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 
 interface Actor {
@@ -68,6 +68,10 @@ export async function addAppealToCampaign(db: Db, p: Actor & { campaign: Campaig
     .transaction(async (tx) => {
       const [appeal] = await tx.select().from(appeals).where(eq(appeals.slug, p.appealSlug));
       if (!appeal) throw new AppError(404, 'appeal_not_found', `No appeal "${p.appealSlug}".`);
+      // A draft is only its own organizers' to show: adding it would reveal it in the campaign.
+      if (appeal.status === 'draft' && !(await hasRole(tx, p.by, appeal.organizationId, 'organizer'))) {
+        throw new AppError(404, 'appeal_not_found', `No appeal "${p.appealSlug}".`);
+      }
       await tx.insert(campaignAppeals).values({ campaignId: p.campaign.id, appealId: appeal.id }).onConflictDoNothing();
       await audit(tx, p, 'campaign.add_appeal', p.campaign, undefined, { appeal: appeal.slug });
     })

@@ -461,3 +461,16 @@ describe('the audit trail of one appeal', () => {
     expect(updates[0]).toMatchObject({ actorUserId: organizerId, organizationId: a.organizationId, after: expect.objectContaining({ appealId: a.id, title: 'Halfway there', emailedTo: 1 }) });
   });
 });
+
+describe('drafts stay private in campaigns', () => {
+  // A union organizer whose grant stops at the union must not learn of a local's draft by adding it to a campaign.
+  it("refuses to add another organization's draft to a campaign, as if it did not exist", async () => {
+    const slug = `quiet-draft-${Date.now()}`;
+    await createDraft(organizer, 'ue-local-222', { slug });
+    const campaign = await app.inject({ method: 'POST', url: '/api/organizations/ue-demo/campaigns', headers: as(unionOrganizer), payload: { slug: `c-${slug}`, title: 'Day of action' } });
+    expect(campaign.statusCode).toBe(201);
+    const add = await app.inject({ method: 'PUT', url: `/api/campaigns/c-${slug}/appeals/${slug}`, headers: as(unionOrganizer) });
+    expect(add.statusCode).toBe(404);
+    expect(add.json().error.code).toBe('appeal_not_found');
+  });
+});
