@@ -235,3 +235,13 @@ CREATE TRIGGER campaign_appeals_in_tree BEFORE INSERT OR UPDATE ON campaign_appe
 --> statement-breakpoint
 -- A treasurer opening a donation finds its postings (gift, refunds, disputes) without a scan.
 CREATE INDEX ledger_transactions_donation_idx ON ledger_transactions ((metadata->>'donationId')) WHERE metadata ? 'donationId';
+--> statement-breakpoint
+-- Webhook bodies are a few KB each and are written at intake speed: lz4 compresses them in about
+-- half the CPU time of the default pglz (measured on 2 KB events). Builds without lz4 (PGlite)
+-- keep the default.
+DO $$
+BEGIN
+  ALTER TABLE stripe_events ALTER COLUMN payload SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+  NULL;
+END $$;

