@@ -128,6 +128,31 @@ describe('signed in', () => {
     await member.close();
   });
 
+  it('the organizer sees the donor, puts the message on the wall, downloads the CSV, and cannot change the goal now', async () => {
+    const page = await organizer.newPage();
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`);
+    const donors = page.getByTestId('donors-table');
+    expect(await donors.textContent()).toContain('member@ue222.demo');
+    expect(await donors.textContent()).toContain('Waiting for review');
+    await donors.getByRole('button', { name: 'Show on the wall' }).click();
+    await expect.poll(() => donors.textContent()).toContain('On the wall');
+    await axeAndShots(page, 'manage-donors');
+    const wall = (await (await fetch(`${e2e.url}/api/appeals/${slug}/wall`)).json()) as { donors: { message: string | null }[] };
+    expect(wall.donors.map((d) => d.message)).toContain('A tile a month!');
+
+    const csv = await page.request.get(`${e2e.url}/api/appeals/${slug}/donors.csv`);
+    expect(csv.status()).toBe(200);
+    expect(await csv.text()).toContain('member@ue222.demo');
+
+    // The goal is fixed once a gift exists: the API's 409 comes back as a message on the form.
+    await page.getByLabel('Goal', { exact: true }).fill('3,000.00');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    expect(await page.getByTestId('form-error').textContent()).toContain('fixed once the first gift has arrived');
+    const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string };
+    expect(api.goalMinor).toBe('250000');
+    await page.close();
+  });
+
   it('the member, signed in without JavaScript, finds the gift and its receipt, and ends the monthly gift', async () => {
     const member = await e2e.context({ javaScriptEnabled: false });
     const page = await member.newPage();

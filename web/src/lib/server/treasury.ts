@@ -1,5 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
-import { signInPath } from './api';
+import { apiGet, signInPath } from './api';
 
 type Fetch = typeof fetch;
 
@@ -68,3 +68,16 @@ export interface DonationDetail {
   succeededAt: string | null;
   postings: { transactionId: string; idempotencyKey: string; kind: string; occurredAt: string; entries: { accountId: string; accountCode: string; amountMinor: string }[] }[];
 }
+
+/**
+ * An appeal's account is coded `appeal:<id>`; the treasurer reads which drive it is. Drafts hold
+ * no money, so the public lists (live and closed) name every appeal an account can belong to.
+ */
+export async function appealNames(fetch: Fetch, accounts: Pick<LedgerAccount, 'code'>[]): Promise<Record<string, { title: string; slug: string }>> {
+  if (!accounts.some((a) => a.code.startsWith('appeal:'))) return {};
+  const lists = await Promise.all(
+    ['live', 'closed'].map((status) => apiGet<{ appeals: { id: string; slug: string; title: string }[] }>(fetch, `/api/appeals?limit=100&status=${status}`)),
+  );
+  return Object.fromEntries(lists.flatMap((l) => l.appeals).map((a) => [`appeal:${a.id}`, { title: a.title, slug: a.slug }]));
+}
+

@@ -1,22 +1,10 @@
 import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
-import { apiGet, signInPath } from '$lib/server/api';
-import { treasurerGet, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
+import { signInPath } from '$lib/server/api';
+import { appealNames, treasurerGet, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
 const pageSize = 50;
-
-/**
- * An appeal's account is coded `appeal:<id>`; the treasurer reads which drive it is. Drafts hold
- * no money, so the public lists (live and closed) name every appeal an account can belong to.
- */
-async function appealNames(fetch: typeof globalThis.fetch, accounts: LedgerAccount[]): Promise<Record<string, { title: string; slug: string }>> {
-  if (!accounts.some((a) => a.code.startsWith('appeal:'))) return {};
-  const lists = await Promise.all(
-    ['live', 'closed'].map((status) => apiGet<{ appeals: { id: string; slug: string; title: string }[] }>(fetch, `/api/appeals?limit=100&status=${status}`)),
-  );
-  return Object.fromEntries(lists.flatMap((l) => l.appeals).map((a) => [`appeal:${a.id}`, { title: a.title, slug: a.slug }]));
-}
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));

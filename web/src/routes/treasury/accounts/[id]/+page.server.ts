@@ -1,7 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
-import { treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
+import { appealNames, treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));
@@ -10,5 +10,6 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   const query = new URLSearchParams({ limit: '50' });
   if (/^[A-Za-z0-9_-]{1,100}$/.test(cursor)) query.set('cursor', cursor);
   const page = await treasurerGet<{ account: LedgerAccount; lines: StatementLine[]; nextCursor: string | null }>(fetch, `/api/ledger/accounts/${params.id}/statement?${query}`, url);
-  return { page, paged: query.has('cursor'), locale: locals.locale };
+  const appeal = page ? ((await appealNames(fetch, [page.account]))[page.account.code] ?? null) : null;
+  return { page, appeal, paged: query.has('cursor'), locale: locals.locale };
 };
