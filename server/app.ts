@@ -99,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appealManageRoutes, { publicUrl: publicUrlOf(deps.config) });
   await app.register(campaignRoutes);
   await app.register(ledgerRoutes);
-  if (deps.config.embedded && !deps.config.SMTP_URL) await app.register(devMailRoutes);
+  if (deps.config.devMail) await app.register(devMailRoutes);
   if (deps.stripe) {
     await app.register(stripeWebhookRoutes, { stripe: deps.stripe.client, webhookSecret: deps.stripe.webhookSecret });
     await app.register(donorRoutes, { stripe: deps.stripe.client });

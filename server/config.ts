@@ -36,6 +36,11 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   /** Seed demo data on an empty database; defaults to on in embedded mode only. */
   SEED_DEMO: flagValue.optional(),
+  /**
+   * The dev mail page (/dev/mail shows every mail, sign-in links too, to anyone): on by default in
+   * embedded mode without SMTP; the browser tests turn it on against Postgres. Never in production.
+   */
+  DEV_MAIL: flagValue.optional(),
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/, { error: 'must be a Stripe secret key, e.g. sk_test_…' })
@@ -66,8 +71,10 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'SEED_DEMO'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'SEED_DEMO' | 'DEV_MAIL'> & {
   seedDemo: boolean;
+  /** Whether /api/dev/mail (and so the /dev/mail page) shows the outbox. */
+  devMail: boolean;
   /** Embedded mode: no DATABASE_URL, so PGlite, the emulator and demo data. */
   embedded: boolean;
   stripeMode: 'emulator' | 'stripe';
@@ -100,7 +107,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!embedded && c.NODE_ENV === 'production' && !c.AUTH_SECRET) {
     throw new ConfigError(['AUTH_SECRET: is required in production, e.g. the output of `openssl rand -hex 32`']);
   }
-  return { ...c, seedDemo: c.SEED_DEMO ?? embedded, embedded, stripeMode };
+  if (c.DEV_MAIL && c.NODE_ENV === 'production') {
+    throw new ConfigError(['DEV_MAIL: must not be true in production: the dev mail page shows everyone\'s sign-in links']);
+  }
+  const { SEED_DEMO, DEV_MAIL, ...rest } = c;
+  return { ...rest, seedDemo: SEED_DEMO ?? embedded, devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL), embedded, stripeMode };
 }
 
 /** Where people reach us: PUBLIC_URL, else this machine's port (embedded demo, tests). */

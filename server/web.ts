@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
-import { installApiBridge } from './web-bridge';
+import { bridgeClientIpHeader, installApiBridge } from './web-bridge';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
@@ -18,6 +18,8 @@ export const webPlugin: FastifyPluginAsync<{ publicUrl?: string }> = async (app,
   // assumes https. A set PUBLIC_URL is the one origin; otherwise the request's own protocol.
   if (opts.publicUrl) process.env.ORIGIN ??= opts.publicUrl.replace(/\/$/, '');
   else process.env.PROTOCOL_HEADER ??= 'x-solidarity-protocol';
+  // Form posts carry a cover image (at most 2 MB, as the API allows) plus the form around it.
+  process.env.BODY_SIZE_LIMIT ??= String(3 * 1024 * 1024);
   const handler = await loadHandler();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, _payload, done) => done(null));
@@ -31,6 +33,9 @@ export const webPlugin: FastifyPluginAsync<{ publicUrl?: string }> = async (app,
         if (value !== undefined) reply.raw.setHeader(name, value as string | string[]);
       }
       req.raw.headers['x-solidarity-protocol'] = req.protocol;
+      // The pages call the API in process; this lets those calls count against the browser's own
+      // address (rate limits, sign-in limits), never the server's. Set here, so a client's copy is overwritten.
+      req.raw.headers[bridgeClientIpHeader] = req.ip;
       reply.hijack();
       handler(req.raw, reply.raw, () => {
         reply.raw.statusCode = 404;

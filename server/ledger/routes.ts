@@ -78,6 +78,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
           postedAt: l.postedAt.toISOString(),
           amountMinor: l.amountMinor.toString(),
           balanceAfterMinor: l.balanceAfterMinor.toString(),
+          donationId: l.donationId,
         })),
       };
     },

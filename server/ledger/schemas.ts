@@ -39,6 +39,7 @@ export const statementSchema = z.object({
       postedAt: z.string(),
       amountMinor: minorUnits,
       balanceAfterMinor: minorUnits,
+      donationId: z.uuid().nullable().describe("the gift this posting belongs to (GET /api/donations/:id/detail), if any"),
     }),
   ),
   nextCursor: z.string().nullable(),

@@ -14,6 +14,8 @@ export interface StatementLine {
   amountMinor: bigint;
   /** The account's balance right after this entry. */
   balanceAfterMinor: bigint;
+  /** The gift the posting belongs to (its metadata says), so a treasurer can open it; else null. */
+  donationId: string | null;
 }
 
 export const statementPageMax = 500;
@@ -43,14 +45,15 @@ export async function statement(
     db,
     sql`WITH acct AS (SELECT currency, balance_minor FROM ledger_accounts WHERE id = ${accountId.toString()}::bigint),
          page AS (
-           SELECT e.id, e.transaction_id, e.amount_minor, t.idempotency_key, t.kind, t.description, t.occurred_at, t.posted_at
+           SELECT e.id, e.transaction_id, e.amount_minor, t.idempotency_key, t.kind, t.description, t.occurred_at, t.posted_at,
+                  t.metadata->>'donationId' AS donation_id
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
             WHERE e.account_id = ${accountId.toString()}::bigint
               AND e.id < ${after ? after.entryId.toString() : '9223372036854775807'}::bigint
             ORDER BY e.id DESC LIMIT ${limit + 1})
        SELECT acct.currency, acct.balance_minor::text AS balance, page.id::text AS entry_id, page.transaction_id::text AS transaction_id,
               page.amount_minor::text AS amount, page.idempotency_key, page.kind, page.description,
-              page.occurred_at, page.posted_at,
+              page.occurred_at, page.posted_at, page.donation_id,
               (coalesce(sum(page.amount_minor) OVER (ORDER BY page.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::text AS newer_sum
          FROM acct LEFT JOIN page ON true
         ORDER BY page.id DESC`,
@@ -70,6 +73,7 @@ export async function statement(
       postedAt: new Date(r.posted_at!),
       amountMinor: BigInt(r.amount!),
       balanceAfterMinor: start - BigInt(r.newer_sum!),
+      donationId: r.donation_id && /^[0-9a-f-]{36}$/.test(r.donation_id) ? r.donation_id : null,
     }));
   const page = lines.slice(0, limit);
   const last = page.at(-1);

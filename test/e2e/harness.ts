@@ -29,7 +29,9 @@ export async function startE2E(): Promise<E2E> {
   const db = await createTestDatabase({ poolMax: 2 });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = await spawnServer({ DATABASE_URL: db.url, SEED_DEMO: 'true', PORT: String(port), PUBLIC_URL: url, STRIPE_EMULATOR_PORT: '0', NODE_ENV: 'test' }, 40_000);
+  const server = await spawnServer({ DATABASE_URL: db.url, SEED_DEMO: 'true', PORT: String(port), PUBLIC_URL: url, STRIPE_EMULATOR_PORT: '0', NODE_ENV: 'test',
+    // Sign-in links are read on the dev mail page, as a demo user would; several people sign in per file.
+    DEV_MAIL: 'true', SIGN_IN_RATE_LIMIT_PER_MINUTE: '100' }, 40_000);
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -91,4 +93,22 @@ export async function payOnCheckout(page: Page, card: string): Promise<void> {
   await page.getByLabel('CVC').fill('123');
   await page.getByLabel('Name on card').fill('Ana Solidarity');
   await page.getByRole('button', { name: /^Pay / }).click();
+}
+
+/**
+ * Signs in as a person does: asks for a link on /signin, opens the demo mail page, follows the
+ * newest sign-in link sent to `email`, and presses the button on the confirm page. Ends on `next`.
+ */
+export async function signInWithMail(page: Page, baseUrl: string, email: string, next: string): Promise<void> {
+  await page.goto(`${baseUrl}/signin?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await page.getByTestId('signin-sent').waitFor();
+  await page.getByRole('link', { name: 'Open the demo mail page' }).click();
+  await page.waitForURL(/\/dev\/mail$/);
+  const mail = page.locator('article', { hasText: `To ${email}` }).filter({ hasText: 'sign-in link' }).first();
+  await mail.getByRole('link').first().click();
+  await page.waitForURL(/\/signin\/confirm\?/);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL((url) => url.pathname + url.search === next);
 }

@@ -12,6 +12,7 @@ let app: FastifyInstance;
 let treasurer: string;
 let organizer: string;
 let appealAccount: bigint;
+const giftId = '0b7c2d5e-7a43-4c1e-9f0a-3d2b1c4e5f60';
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
@@ -25,6 +26,7 @@ beforeAll(async () => {
     Array.from({ length: 5 }, (_, i) => ({
       idempotencyKey: `api-test:${i}`,
       kind: 'gift',
+      metadata: i === 4 ? { donationId: giftId } : {},
       entries: [
         { accountId: ids.get('stripe:pending|JPY')!, amountMinor: 3000n },
         { accountId: appealAccount, amountMinor: -3000n },
@@ -61,6 +63,12 @@ describe('read-only ledger API', () => {
     const second = (await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?limit=3&cursor=${first.nextCursor}`, headers: { cookie: treasurer } })).json();
     expect(second.lines.map((l: { balanceAfterMinor: string }) => l.balanceAfterMinor)).toEqual(['-6000', '-3000']);
     expect(second.nextCursor).toBeNull();
+  });
+
+  // A treasurer reading an appeal's account opens each gift from its line (and there refunds it).
+  it("names the gift a posting belongs to, from the transaction's metadata", async () => {
+    const page = (await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?limit=2`, headers: { cookie: treasurer } })).json();
+    expect(page.lines.map((l: { donationId: string | null }) => l.donationId)).toEqual([giftId, null]);
   });
 
   it('unknown account is a 404, a forged cursor a 400', async () => {

@@ -15,6 +15,15 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true' }).seedDemo).toBe(true);
   });
 
+  // The dev mail page hands out everyone's sign-in links: the demo's, or a test's when asked; never production's.
+  it('shows the dev mail page in embedded mode or when asked, never in production', () => {
+    expect(loadConfig({}).devMail).toBe(true);
+    expect(loadConfig({ SMTP_URL: 'smtp://h:25' }).devMail).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).devMail).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', DEV_MAIL: 'true' }).devMail).toBe(true);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', DEV_MAIL: 'true', NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(32) })).toThrow(/DEV_MAIL/);
+  });
+
   // One clear line per bad variable, so an operator fixes all of them in one go.
   it('reports each bad variable on its own line', () => {
     let err: unknown;

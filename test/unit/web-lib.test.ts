@@ -1,10 +1,11 @@
+import { parseSetCookie, sessionCookieHeader } from '../../web/src/lib/server/cookies';
+import { slugFrom } from '../../web/src/lib/slug';
 import { describe, expect, it } from 'vitest';
 import { parseUnits, suggestedAmountsMinor } from '../../web/src/lib/amounts';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatMinor, timeLeft } from '../../web/src/lib/format';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
-import { parseStory } from '../../web/src/lib/markdown';
 
 describe('web helpers', () => {
   // Readers type a number of bricks the way they write numbers; anything else must be refused.
@@ -64,11 +65,24 @@ describe('web helpers', () => {
     expect(readProgressEvent(JSON.stringify({ ...ok, raisedGrossMinor: 10.5 }))).toBeNull();
   });
 
-  // Stories are rendered from data, never as HTML: markup stays text and only http(s) links pass.
-  it('parseStory keeps markup as text and only http(s) links', () => {
-    const blocks = parseStory('<script>x</script> **bold**\n\n- one\n- [two](javascript:alert(1))\n\n[site](https://example.org)');
-    expect(blocks[0]).toEqual({ kind: 'p', inlines: [{ kind: 'text', text: '<script>x</script> ' }, { kind: 'strong', text: 'bold' }] });
-    expect(blocks[1]).toEqual({ kind: 'ul', items: [[{ kind: 'text', text: 'one' }], [{ kind: 'text', text: '[two](javascript:alert(1))' }]] });
-    expect(blocks[2]).toEqual({ kind: 'p', inlines: [{ kind: 'link', text: 'site', href: 'https://example.org' }] });
+  // The pages' API calls carry the browser's session cookie and nothing else, byte for byte.
+  it('sessionCookieHeader keeps only the session cookies, unaltered', () => {
+    expect(sessionCookieHeader('lang=de; sf.session_token=abc.d%2Be%3D; other=1')).toBe('sf.session_token=abc.d%2Be%3D');
+    expect(sessionCookieHeader('__Secure-sf.session_token=x')).toBe('__Secure-sf.session_token=x');
+    expect(sessionCookieHeader('lang=de')).toBeNull();
+    expect(sessionCookieHeader(null)).toBeNull();
+  });
+
+  // A sign-out's Set-Cookie from the API reaches the browser as SvelteKit cookie options.
+  it('parseSetCookie reads a session cookie being cleared, and ignores other cookies', () => {
+    const c = parseSetCookie('sf.session_token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax');
+    expect(c).toMatchObject({ name: 'sf.session_token', value: '', options: { path: '/', maxAge: 0, httpOnly: true, sameSite: 'lax', secure: false } });
+    expect(parseSetCookie('tracker=1; Path=/')).toBeNull();
+  });
+
+  it('slugFrom makes a web address from a title', () => {
+    expect(slugFrom('Buck-a-Brick: a hall for Mexico!')).toBe('buck-a-brick-a-hall-for-mexico');
+    expect(slugFrom('Grève à Montréal')).toBe('greve-a-montreal');
+    expect(slugFrom('大阪介護')).toBe('');
   });
 });

@@ -4,7 +4,10 @@ declare global {
       code?: string;
     }
     interface Locals {
-      locale: import("$lib/locale").Locale;
+      locale: import('$lib/locale').Locale;
+      /** The signed-in person (from GET /api/me), or null. */
+      user: import('$lib/server/me').Me['user'] | null;
+      memberships: import('$lib/server/me').Membership[];
     }
   }
 }

@@ -1,10 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Handle, HandleFetch } from '@sveltejs/kit';
+import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
 import { chooseLocale, localeCookie, textDirection, type Locale } from '$lib/locale';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
+import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
+import type { Me } from '$lib/server/me';
 
 // In development the API runs in its own process; in production it is in this process.
 const devApiOrigin = `http://127.0.0.1:${process.env.API_PORT ?? '3001'}`;
+// Stamped on each page request by server/web.ts (the browser's address, as Fastify saw it).
+const clientIpHeader = 'x-solidarity-client-ip';
 
 // Each request renders in its own language: the message functions read it from this store, so
 // two requests rendering at once never see each other's language.
@@ -14,6 +18,12 @@ overwriteGetLocale(() => requestLocale.getStore() ?? 'en');
 export const handle: Handle = async ({ event, resolve }) => {
   const locale = chooseLocale(event.cookies.get(localeCookie), event.request.headers.get('accept-language'));
   event.locals.locale = locale;
+  event.locals.user = null;
+  event.locals.memberships = [];
+  if (sessionCookieHeader(event.request.headers.get('cookie'))) {
+    const me = await whoIsAsking(event);
+    if (me) [event.locals.user, event.locals.memberships] = [me.user, me.memberships];
+  }
   return requestLocale.run(locale, () =>
     resolve(event, {
       transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
@@ -21,15 +31,42 @@ export const handle: Handle = async ({ event, resolve }) => {
   );
 };
 
-/** Calls to /api go to the same API the outside world uses: in process when we can, else HTTP. */
-export const handleFetch: HandleFetch = async ({ request, fetch }) => {
+async function whoIsAsking(event: RequestEvent): Promise<Me | null> {
+  const res = await callApi(event, new Request(new URL('/api/me', event.url), { headers: { accept: 'application/json' } }));
+  // An expired or revoked session reads as signed out; better-auth's Set-Cookie clears it.
+  if (!res.ok) return null;
+  return (await res.json()) as Me;
+}
+
+/**
+ * Calls to /api go to the same API the outside world uses: in process when we can, else HTTP.
+ * SvelteKit's own fetch would add the browser's cookies and apply the answer's Set-Cookie, but
+ * only on the path we bypass; so both are done here: the session cookie goes with the call (and
+ * nothing else of the browser's), Set-Cookie (a sign-out, a refreshed session) comes back to it,
+ * and Origin says the call comes from our own pages (the API refuses foreign ones).
+ */
+export const handleFetch: HandleFetch = async ({ event, request, fetch }) => {
   const url = new URL(request.url);
-  if (!url.pathname.startsWith('/api/')) return fetch(request);
-  const bridge = globalThis.__solidarityApi;
-  if (bridge) return bridge.fetch(request);
-  return fetch(new Request(devApiOrigin + url.pathname + url.search, request));
+  if (!url.pathname.startsWith('/api/') || url.origin !== event.url.origin) return fetch(request);
+  return callApi(event, request);
 };
 
+async function callApi(event: RequestEvent, request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const headers = new Headers(request.headers);
+  headers.delete('cookie');
+  const cookie = sessionCookieHeader(event.request.headers.get('cookie'));
+  if (cookie) headers.set('cookie', cookie);
+  headers.set('origin', event.url.origin);
+  const forwarded = new Request(request, { headers });
+  const bridge = globalThis.__solidarityApi;
+  const res = bridge
+    ? await bridge.fetch(forwarded, { clientIp: event.request.headers.get(clientIpHeader) ?? undefined })
+    : await fetch(new Request(devApiOrigin + url.pathname + url.search, forwarded));
+  applySetCookies(event.cookies, res.headers.getSetCookie());
+  return res;
+}
+
 declare global {
-  var __solidarityApi: { fetch(request: Request): Promise<Response> } | undefined;
+  var __solidarityApi: { fetch(request: Request, opts?: { clientIp?: string }): Promise<Response> } | undefined;
 }

@@ -2,3 +2,8 @@
 export type { AppealSummary, AppealDetail, DonorWall } from '../../../server/appeals/schemas';
 import type { AppealSummary } from '../../../server/appeals/schemas';
 export type AppealProgress = AppealSummary['progress'];
+// The organizers' view of an appeal and its donors (server/appeals/manage-schemas.ts).
+import type { z } from 'zod';
+import type { donorRowSchema, managedAppealSchema } from '../../../server/appeals/manage-schemas';
+export type ManagedAppeal = z.infer<typeof managedAppealSchema>;
+export type DonorRow = z.infer<typeof donorRowSchema>;

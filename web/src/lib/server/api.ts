@@ -1,6 +1,11 @@
-import { error } from '@sveltejs/kit';
+import { error, redirect } from '@sveltejs/kit';
 
 type Fetch = typeof fetch;
+export interface ApiError {
+  code: string;
+  message: string;
+  details?: { path?: string; message?: string }[];
+}
 
 /** The one thin client every page uses to reach our API (in process in production). */
 export async function apiGet<T>(fetch: Fetch, path: string): Promise<T> {
@@ -10,4 +15,49 @@ export async function apiGet<T>(fetch: Fetch, path: string): Promise<T> {
     error(res.status, { message: body?.error?.message ?? 'The service did not answer.', code: body?.error?.code });
   }
   return (await res.json()) as T;
+}
+
+/**
+ * A page for signed-in people: its data, or the sign-in page (coming back here after) when the
+ * session is missing or ended. Other errors show the error page.
+ */
+export async function apiGetSignedIn<T>(fetch: Fetch, path: string, here: URL): Promise<T> {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  if (res.status === 401) redirect(303, signInPath(here));
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    error(res.status, { message: body?.error?.message ?? 'The service did not answer.', code: body?.error?.code });
+  }
+  return (await res.json()) as T;
+}
+
+export function signInPath(back: URL): string {
+  return `/signin?next=${encodeURIComponent(back.pathname + back.search)}`;
+}
+
+export type Sent<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiError };
+
+/** A state-changing call (JSON body, or raw bytes with their type): the answer or the API's error, never a throw. */
+export async function apiSend<T = unknown>(
+  fetch: Fetch,
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<Sent<T>> {
+  const raw = body instanceof Uint8Array || body instanceof ArrayBuffer;
+  const res = await fetch(path, {
+    method,
+    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': contentType },
+    body: body === undefined ? undefined : raw ? (body as BodyInit) : JSON.stringify(body),
+  });
+  const parsed = (await res.json().catch(() => null)) as (T & { error?: ApiError }) | null;
+  if (!res.ok) return { ok: false, status: res.status, error: parsed?.error ?? { code: res.status === 429 ? 'rate_limited' : 'unknown', message: res.statusText } };
+  return { ok: true, status: res.status, body: parsed as T };
+}
+
+/** Only a path on this site: never "//host" or "/\host", which browsers treat as another origin. */
+export function safeReturnPath(value: unknown, fallback = '/'): string {
+  const path = typeof value === 'string' ? value : '';
+  return /^\/(?![/\\])[^\s]{0,500}$/.test(path) ? path : fallback;
 }

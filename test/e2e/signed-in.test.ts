@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
+
+// The signed-in side, as the people who use it: an organizer launches and publishes a drive, a
+// member gives monthly while someone else watches the total move live, the member finds the gift
+// and ends the monthly gift (without JavaScript), and a treasurer refunds part of it.
+let e2e: E2E;
+const slug = 'roof-for-the-tijuana-hall';
+const title = 'Roof for the Tijuana hall';
+let giftId = '';
+
+beforeAll(async () => {
+  e2e = await startE2E();
+}, 120_000);
+
+afterAll(async () => {
+  await e2e?.close();
+});
+
+interface Progress {
+  raisedGrossMinor: string;
+  donorCount: number;
+  unitsFilled: number | null;
+}
+
+async function progress(): Promise<Progress> {
+  const res = await fetch(`${e2e.url}/api/appeals/${slug}`);
+  return ((await res.json()) as { progress: Progress }).progress;
+}
+
+async function axeAndShots(page: Page, name: string): Promise<void> {
+  expect(await seriousAxeViolations(page), name).toEqual([]);
+  await screenshots(page, name);
+}
+
+// A 1×1 PNG: enough for the API's magic-byte check and for the page to show a cover.
+const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+describe('signed in', () => {
+  let organizer: BrowserContext;
+
+  it('an organizer signs in with the mailed link, launches a drive with a unit and publishes it', async () => {
+    organizer = await e2e.context({ bypassCSP: true });
+    const page = await organizer.newPage();
+    await page.goto(`${e2e.url}/signin?next=%2Fmanage`);
+    await axeAndShots(page, 'signin');
+    await signInWithMail(page, e2e.url, 'organizer@ue222.demo', '/manage');
+    expect(await page.getByTestId('signed-in-as').textContent()).toContain('Local 222 organizer');
+    expect(await page.getByTestId('org-ue-local-222').textContent()).toContain('Buck-a-Brick');
+    await axeAndShots(page, 'manage');
+
+    await page.getByRole('link', { name: /Launch a drive · UE Local 222/ }).click();
+    await page.waitForURL(/\/manage\/ue-local-222\/new$/);
+    await page.getByLabel('Title', { exact: true }).fill(title);
+    await page.getByLabel('Web address (optional)', { exact: true }).fill(slug);
+    await page.getByLabel('Summary', { exact: true }).fill('Winter is coming: the hall needs a roof before the rains.');
+    await page.getByLabel('Story', { exact: true }).fill('The hall has walls. **It needs a roof.**\n\n- 500 tiles\n- one weekend of work');
+    // The preview follows the typing, rendered by the same renderer as the saved story.
+    await expect.poll(() => page.getByTestId('story-preview').innerHTML(), { timeout: 5000 }).toContain('<strong>It needs a roof.</strong>');
+    await page.getByLabel('Beneficiary', { exact: true }).fill('Independent municipal workers’ union, Tijuana (demo)');
+    await page.getByLabel('Goal', { exact: true }).fill('2,500.00');
+    await page.getByLabel('Unit name', { exact: true }).fill('tile');
+    await page.getByLabel('Price of one unit', { exact: true }).fill('5');
+    const deadline = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('Deadline (optional)', { exact: true }).fill(deadline);
+    await axeAndShots(page, 'launch');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+
+    await page.waitForURL(new RegExp(`/manage/appeals/${slug}\\?created=1$`));
+    expect(await page.getByTestId('appeal-status').textContent()).toBe('Draft');
+    // Drafts are not public.
+    expect((await fetch(`${e2e.url}/api/appeals/${slug}`)).status).toBe(404);
+    await page.locator('input[name="cover"]').setInputFiles({ name: 'roof.png', mimeType: 'image/png', buffer: png });
+    await page.getByRole('button', { name: 'Upload cover' }).click();
+    await page.getByText('Cover image saved.').waitFor();
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await expect.poll(() => page.getByTestId('appeal-status').textContent()).toBe('Live');
+
+    // A French translation: French readers get it on the public page, in French, marked as such.
+    const translation = page.locator('#translation-form');
+    await translation.getByLabel('Language').selectOption('fr');
+    await translation.getByLabel('Title', { exact: true }).fill('Un toit pour la maison syndicale de Tijuana');
+    await translation.getByLabel('Story', { exact: true }).fill('La maison a des murs. **Il lui faut un toit.**');
+    await translation.getByRole('button', { name: 'Save translation' }).click();
+    await page.getByText('translation was saved').waitFor();
+    await axeAndShots(page, 'manage-appeal');
+
+    const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string; unit: { priceMinor: string }; coverImageUrl: string | null };
+    expect(api).toMatchObject({ goalMinor: '250000', unit: { name: 'tile', priceMinor: '500' }, coverImageUrl: `/api/appeals/${slug}/cover` });
+    const french = await e2e.context({ language: 'fr' });
+    const frPage = await french.newPage();
+    await frPage.goto(`${e2e.url}/appeals/${slug}`);
+    expect(await frPage.locator('h1').textContent()).toBe('Un toit pour la maison syndicale de Tijuana');
+    expect(await frPage.getByTestId('story').innerHTML()).toContain('<strong>Il lui faut un toit.</strong>');
+    expect(await frPage.getByTestId('story').getAttribute('lang')).toBe('fr');
+    expect(await frPage.getByTestId('cover').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+    await french.close();
+  });
+
+  it('a member gives monthly with 4242 while another browser sees the total move without reloading', async () => {
+    const watcher = await e2e.context();
+    const watching = await watcher.newPage();
+    await watching.goto(`${e2e.url}/appeals/${slug}`);
+    expect(await watching.getByTestId('raised').textContent()).toBe('$0.00');
+    await watching.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+
+    const member = await e2e.context({ javaScriptEnabled: false });
+    const page = await member.newPage();
+    await page.goto(`${e2e.url}/appeals/${slug}`);
+    await page.getByRole('radio', { name: /^25\b/ }).check();
+    await page.getByLabel('Give this every month').check();
+    await page.getByLabel('Your name (for the donor wall)').fill('Member of Local 222');
+    await page.getByLabel('Email, for your receipt').fill('member@ue222.demo');
+    await page.getByLabel('A message of solidarity (optional)').fill('A tile a month!');
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await payOnCheckout(page, '4242 4242 4242 4242');
+    await page.waitForURL(/\/thanks\?donation=/);
+    giftId = new URL(page.url()).searchParams.get('donation')!;
+    await expect.poll(() => page.getByTestId('gift-status').getAttribute('data-status').catch(() => null), { timeout: 25_000, interval: 500 }).toBe('succeeded');
+
+    // The watcher's page moved by itself: $125.00 raised, one donor, 25 tiles, no reload.
+    await expect.poll(() => watching.getByTestId('raised').textContent(), { timeout: 10_000 }).toBe('$125.00');
+    expect(await watching.getByTestId('donors').textContent()).toBe('1');
+    expect(await watching.getByTestId('brick-wall').getAttribute('data-filled')).toBe('25');
+    expect(await watching.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await watcher.close();
+    await member.close();
+  });
+
+  it('the organizer sees the donor, puts the message on the wall, downloads the CSV, and cannot change the goal now', async () => {
+    const page = await organizer.newPage();
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`);
+    const donors = page.getByTestId('donors-table');
+    expect(await donors.textContent()).toContain('member@ue222.demo');
+    expect(await donors.textContent()).toContain('Waiting for review');
+    await donors.getByRole('button', { name: 'Show on the wall' }).click();
+    await expect.poll(() => donors.textContent()).toContain('On the wall');
+    await axeAndShots(page, 'manage-donors');
+    const wall = (await (await fetch(`${e2e.url}/api/appeals/${slug}/wall`)).json()) as { donors: { message: string | null }[] };
+    expect(wall.donors.map((d) => d.message)).toContain('A tile a month!');
+
+    const csv = await page.request.get(`${e2e.url}/api/appeals/${slug}/donors.csv`);
+    expect(csv.status()).toBe(200);
+    expect(await csv.text()).toContain('member@ue222.demo');
+
+    // The goal is fixed once a gift exists: the API's 409 comes back as a message on the form.
+    await page.getByLabel('Goal', { exact: true }).fill('3,000.00');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    expect(await page.getByTestId('form-error').textContent()).toContain('fixed once the first gift has arrived');
+    const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string };
+    expect(api.goalMinor).toBe('250000');
+    await page.close();
+  });
+
+  it('the member, signed in without JavaScript, finds the gift and its receipt, and ends the monthly gift', async () => {
+    const member = await e2e.context({ javaScriptEnabled: false });
+    const page = await member.newPage();
+    await signInWithMail(page, e2e.url, 'member@ue222.demo', '/account');
+    const gifts = page.getByTestId('gifts');
+    expect(await gifts.textContent()).toContain(title);
+    expect(await gifts.textContent()).toContain('$125.00');
+    expect(await page.getByTestId('monthly').textContent()).toContain('$125.00');
+    await page.getByRole('link', { name: 'Receipt', exact: true }).first().click();
+    await page.waitForURL(new RegExp(`/account/receipts/${giftId}$`));
+    expect(await page.getByTestId('receipt-total').textContent()).toBe('$125.00');
+    expect(await page.getByTestId('receipt').textContent()).toContain('Monthly');
+    await screenshots(page, 'receipt');
+
+    await page.goto(`${e2e.url}/account`);
+    await page.getByRole('link', { name: new RegExp(`End this monthly gift\\s*: ${title}`) }).click();
+    await page.getByRole('heading', { name: 'End this monthly gift?' }).waitFor();
+    await screenshots(page, 'account-cancel-confirm');
+    await page.getByRole('button', { name: 'Yes, end it' }).click();
+    await page.getByText('Your monthly gift has ended.').waitFor();
+    expect(await page.getByTestId('monthly').textContent()).toMatch(/ended/);
+    expect(await page.getByRole('link', { name: /End this monthly gift/ }).count()).toBe(0);
+    await screenshots(page, 'account');
+
+    // Signing out clears the session in the browser: /account then asks to sign in.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${e2e.url}/`);
+    expect(await page.getByRole('link', { name: 'Sign in' }).count()).toBe(1);
+    await page.goto(`${e2e.url}/account`);
+    await page.waitForURL(/\/signin\?next=%2Faccount$/);
+    await member.close();
+  });
+
+  it('a treasurer finds the gift from the appeal’s account, refunds part of it, and the progress goes down', async () => {
+    const treasurer = await e2e.context({ bypassCSP: true });
+    const page = await treasurer.newPage();
+    await signInWithMail(page, e2e.url, 'treasurer@federation.demo', '/treasury');
+    await page.getByLabel('Type').selectOption('liability');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/type=liability/);
+    await axeAndShots(page, 'treasury');
+    await page.locator('tr', { hasText: title }).getByRole('link').click();
+    await page.waitForURL(/\/treasury\/accounts\/\d+$/);
+    expect(await page.getByTestId('account-balance').textContent()).toBe('-$125.00');
+    await axeAndShots(page, 'treasury-statement');
+    await page.getByRole('link', { name: 'Open gift' }).first().click();
+    await page.waitForURL(new RegExp(`/treasury/donations/${giftId}$`));
+    expect(await page.getByTestId('gift-facts').textContent()).toContain('member@ue222.demo');
+    await axeAndShots(page, 'treasury-gift');
+
+    await page.getByLabel(/Amount to refund/).fill('25.00');
+    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    expect(await page.getByTestId('refund-done').textContent()).toContain('$25.00');
+    // Once Stripe's refund event is posted, the gift, the ledger and the appeal all show it.
+    await expect.poll(async () => (await progress()).raisedGrossMinor, { timeout: 20_000, interval: 500 }).toBe('10000');
+    await page.reload();
+    expect(await page.getByTestId('gift-status').textContent()).toBe('Partly refunded');
+    expect(await page.getByTestId('gift-refunded').textContent()).toBe('$25.00');
+    await screenshots(page, 'treasury-gift-refunded');
+    const pub = await treasurer.newPage();
+    await pub.goto(`${e2e.url}/appeals/${slug}`);
+    expect(await pub.getByTestId('raised').textContent()).toBe('$100.00');
+    await treasurer.close();
+    await organizer.close();
+  });
+});

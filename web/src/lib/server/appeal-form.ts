@@ -1,0 +1,152 @@
+import { MoneyError, isCurrency, parseAmount } from '../../../../server/ledger/money';
+import { renderMarkdown } from '../../../../server/content/markdown';
+import { amountExample, formatMinorPlain } from '$lib/format';
+import { m } from '$lib/paraglide/messages';
+import type { ApiError } from './api';
+export { slugFrom } from '$lib/slug';
+
+/** An appeal as its organizers see it (GET /api/appeals/:slug/manage; kept in step with server/appeals/manage-schemas.ts). */
+export type { ManagedAppeal } from '$lib/types';
+
+export type AppealField = 'title' | 'slug' | 'summary' | 'story' | 'beneficiary' | 'language' | 'currency' | 'goal' | 'unitName' | 'unitPrice' | 'deadline' | 'form';
+export type FieldErrors = Partial<Record<AppealField, string>>;
+
+/** What the organizer typed, as strings, to put back in the form when something needs fixing. */
+export type AppealValues = Record<'title' | 'slug' | 'summary' | 'story' | 'beneficiary' | 'language' | 'currency' | 'goal' | 'unitName' | 'unitPrice' | 'deadline', string>;
+
+export interface AppealBody {
+  slug?: string;
+  title: string;
+  summary: string;
+  storyMarkdown: string;
+  beneficiary: string;
+  language: string;
+  currency: string;
+  goalMinor: string;
+  unit: { name: string; priceMinor: string } | null;
+  deadlineAt: string | null;
+}
+
+const text = (form: FormData, name: string, max: number) => String(form.get(name) ?? '').slice(0, max);
+
+export function readAppealValues(form: FormData): AppealValues {
+  return {
+    title: text(form, 'title', 200).trim(),
+    slug: text(form, 'slug', 100).trim().toLowerCase(),
+    summary: text(form, 'summary', 400).trim(),
+    story: text(form, 'story', 21_000).replace(/\r\n?/g, '\n'),
+    beneficiary: text(form, 'beneficiary', 250).trim(),
+    language: text(form, 'language', 5),
+    currency: text(form, 'currency', 3).trim().toUpperCase(),
+    goal: text(form, 'goal', 40).trim(),
+    unitName: text(form, 'unitName', 60).trim(),
+    unitPrice: text(form, 'unitPrice', 40).trim(),
+    deadline: text(form, 'deadline', 10).trim(),
+  };
+}
+
+/** The form's values for an appeal that exists, amounts written the reader's way. */
+export function valuesOf(a: ManagedLike, locale: string): AppealValues {
+  return {
+    title: a.title,
+    slug: a.slug,
+    summary: a.summary,
+    story: a.storyMarkdown,
+    beneficiary: a.beneficiary,
+    language: a.language,
+    currency: a.currency,
+    goal: formatMinorPlain(a.goalMinor, a.currency, locale),
+    unitName: a.unit?.name ?? '',
+    unitPrice: a.unit ? formatMinorPlain(a.unit.priceMinor, a.currency, locale) : '',
+    deadline: a.deadlineAt ? a.deadlineAt.slice(0, 10) : '',
+  };
+}
+
+interface ManagedLike {
+  slug: string;
+  title: string;
+  summary: string;
+  storyMarkdown: string;
+  beneficiary: string;
+  language: string;
+  currency: string;
+  goalMinor: string;
+  unit: { name: string; priceMinor: string } | null;
+  deadlineAt: string | null;
+}
+
+function money(typed: string, currency: string, locale: string, field: 'goal' | 'unitPrice', errors: FieldErrors): string | null {
+  try {
+    const minor = parseAmount(typed, currency, locale);
+    if (minor <= 0n) throw new MoneyError('money.negative', 'not positive');
+    return minor.toString();
+  } catch (err) {
+    if (!(err instanceof MoneyError)) throw err;
+    const example = amountExample(currency, locale);
+    errors[field] = err.code === 'money.too_many_decimals' ? m.error_amount_decimals({ example }) : m.appeal_error_amount({ example });
+    return null;
+  }
+}
+
+/**
+ * Checks what the API would refuse anyway, but with a message in the organizer's language next to
+ * the field: amounts typed the local way ("1.300,00" in German) become minor units here.
+ */
+export function appealBody(v: AppealValues, locale: string): { body: AppealBody | null; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  if (v.title.length < 3) errors.title = m.appeal_error_title();
+  if (v.beneficiary.length < 2) errors.beneficiary = m.appeal_error_beneficiary();
+  if (!isCurrency(v.currency)) errors.currency = m.appeal_error_currency();
+  const goalMinor = isCurrency(v.currency) ? money(v.goal, v.currency, locale, 'goal', errors) : null;
+  let unit: AppealBody['unit'] = null;
+  if (v.unitName || v.unitPrice) {
+    if (!v.unitName) errors.unitName = m.appeal_error_unit_name();
+    const price = isCurrency(v.currency) ? money(v.unitPrice, v.currency, locale, 'unitPrice', errors) : null;
+    if (v.unitName && price) unit = { name: v.unitName, priceMinor: price };
+  }
+  let deadlineAt: string | null = null;
+  if (v.deadline) {
+    // The drive closes at the end of the chosen day (UTC).
+    const at = /^\d{4}-\d{2}-\d{2}$/.test(v.deadline) ? new Date(`${v.deadline}T23:59:59Z`) : null;
+    if (!at || Number.isNaN(at.getTime())) errors.deadline = m.appeal_error_deadline();
+    else if (at.getTime() <= Date.now()) errors.deadline = m.appeal_error_deadline_past();
+    else deadlineAt = at.toISOString();
+  }
+  if (Object.keys(errors).length > 0 || !goalMinor) return { body: null, errors };
+  return {
+    body: { title: v.title, summary: v.summary, storyMarkdown: v.story, beneficiary: v.beneficiary, language: v.language, currency: v.currency, goalMinor, unit, deadlineAt },
+    errors,
+  };
+}
+
+/** The API's refusal as a message beside the field it is about. */
+export function appealApiErrors(e: ApiError): FieldErrors {
+  switch (e.code) {
+    case 'appeal.slug_taken':
+      return { slug: m.appeal_error_slug_taken() };
+    case 'appeal.terms_locked':
+      return { form: m.appeal_error_terms_locked() };
+    case 'appeal.deadline_past':
+      return { deadline: m.appeal_error_deadline_past() };
+    case 'appeal.closed':
+      return { form: m.appeal_error_closed() };
+    case 'auth.forbidden':
+      return { form: m.error_forbidden() };
+    case 'validation_failed': {
+      const errors: FieldErrors = {};
+      const byPath: Record<string, AppealField> = { '/slug': 'slug', '/title': 'title', '/summary': 'summary', '/storyMarkdown': 'story', '/beneficiary': 'beneficiary', '/language': 'language', '/currency': 'currency', '/goalMinor': 'goal', '/unit/name': 'unitName', '/unit/priceMinor': 'unitPrice' };
+      for (const d of e.details ?? []) {
+        const field = byPath[d.path ?? ''];
+        if (field) errors[field] = field === 'slug' ? m.appeal_error_slug() : m.appeal_error_field();
+      }
+      return Object.keys(errors).length ? errors : { form: m.appeal_error_field() };
+    }
+    default:
+      return { form: m.error_generic_text() };
+  }
+}
+
+/** The story as it will look on the appeal page: rendered and sanitized exactly as when saved. */
+export function storyPreview(markdown: string): string {
+  return renderMarkdown(markdown.slice(0, 20_000));
+}

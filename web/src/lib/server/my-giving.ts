@@ -1,0 +1,22 @@
+// The shapes of GET /api/me/donations and /api/me/monthly (kept in step with server/donors/routes.ts).
+export interface MyGift {
+  id: string;
+  appeal: { slug: string; title: string };
+  currency: string;
+  amountMinor: string;
+  coverFeesMinor: string;
+  refundedMinor: string;
+  frequency: 'one_off' | 'monthly';
+  status: string;
+  anonymous: boolean;
+  at: string;
+}
+
+export interface MyMonthly {
+  id: string;
+  appeal: { slug: string; title: string };
+  currency: string;
+  amountMinor: string;
+  startedAt: string;
+  canceledAt: string | null;
+}

@@ -1,0 +1,83 @@
+import { error, redirect } from '@sveltejs/kit';
+import { apiGet, signInPath } from './api';
+
+type Fetch = typeof fetch;
+
+/**
+ * A treasurer's read: the data, the sign-in page when signed out, or null when the API says this
+ * person may not see it (the page then says so, in the reader's language).
+ */
+export async function treasurerGet<T>(fetch: Fetch, path: string, here: URL): Promise<T | null> {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  if (res.status === 401) redirect(303, signInPath(here));
+  if (res.status === 403) return null;
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    error(res.status === 400 ? 404 : res.status, { message: body?.error?.message ?? 'The service did not answer.', code: body?.error?.code });
+  }
+  return (await res.json()) as T;
+}
+
+export interface LedgerAccount {
+  id: string;
+  code: string;
+  name: string;
+  currency: string;
+  type: 'asset' | 'liability' | 'income' | 'expense' | 'equity';
+  allowNegative: boolean;
+  balanceMinor: string;
+  entryCount: string;
+}
+
+export interface StatementLine {
+  entryId: string;
+  transactionId: string;
+  idempotencyKey: string;
+  kind: string;
+  description: string;
+  occurredAt: string;
+  postedAt: string;
+  amountMinor: string;
+  balanceAfterMinor: string;
+  donationId: string | null;
+}
+
+export interface StripeEventRow {
+  id: string;
+  type: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  receivedAt: string;
+}
+
+export interface DonationDetail {
+  id: string;
+  appeal: { slug: string; title: string; organization: { slug: string; name: string } };
+  status: string;
+  frequency: 'one_off' | 'monthly';
+  currency: string;
+  amountMinor: string;
+  coverFeesMinor: string;
+  feeMinor: string | null;
+  refundedMinor: string;
+  donor: { name: string | null; email: string | null; anonymous: boolean };
+  message: string | null;
+  stripe: { checkoutSessionId: string | null; paymentIntentId: string | null; chargeId: string | null; subscriptionId: string | null; invoiceId: string | null };
+  createdAt: string;
+  succeededAt: string | null;
+  postings: { transactionId: string; idempotencyKey: string; kind: string; occurredAt: string; entries: { accountId: string; accountCode: string; amountMinor: string }[] }[];
+}
+
+/**
+ * An appeal's account is coded `appeal:<id>`; the treasurer reads which drive it is. Drafts hold
+ * no money, so the public lists (live and closed) name every appeal an account can belong to.
+ */
+export async function appealNames(fetch: Fetch, accounts: Pick<LedgerAccount, 'code'>[]): Promise<Record<string, { title: string; slug: string }>> {
+  if (!accounts.some((a) => a.code.startsWith('appeal:'))) return {};
+  const lists = await Promise.all(
+    ['live', 'closed'].map((status) => apiGet<{ appeals: { id: string; slug: string; title: string }[] }>(fetch, `/api/appeals?limit=100&status=${status}`)),
+  );
+  return Object.fromEntries(lists.flatMap((l) => l.appeals).map((a) => [`appeal:${a.id}`, { title: a.title, slug: a.slug }]));
+}
+

@@ -1,0 +1,26 @@
+import { fail } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { apiGetSignedIn, apiSend } from '$lib/server/api';
+import type { MyGift, MyMonthly } from '$lib/server/my-giving';
+import { m } from '$lib/paraglide/messages';
+
+export const load: PageServerLoad = async ({ fetch, url, locals }) => {
+  const [{ donations }, { monthly }] = await Promise.all([
+    apiGetSignedIn<{ donations: MyGift[] }>(fetch, '/api/me/donations?limit=200', url),
+    apiGetSignedIn<{ monthly: MyMonthly[] }>(fetch, '/api/me/monthly', url),
+  ]);
+  // ?cancel=<id> is the confirm step: a plain link shows it, so it works without JavaScript.
+  const cancelId = url.searchParams.get('cancel');
+  const confirming = monthly.find((g) => g.id === cancelId && !g.canceledAt) ?? null;
+  return { donations, monthly, confirming, locale: locals.locale, email: locals.user?.email ?? '' };
+};
+
+export const actions: Actions = {
+  cancel: async ({ request, fetch }) => {
+    const id = String((await request.formData()).get('id') ?? '');
+    if (!/^[0-9a-f-]{36}$/.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
+    const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
+    if (!sent.ok) return fail(sent.status === 404 ? 404 : 502, { error: m.monthly_cancel_failed() });
+    return { canceled: id };
+  },
+};

@@ -1,0 +1,47 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { randomBytes } from 'node:crypto';
+import type { Actions, PageServerLoad } from './$types';
+import { SUPPORTED_CURRENCIES } from '../../../../../../server/ledger/money';
+import { apiGet, apiSend, signInPath } from '$lib/server/api';
+import { appealApiErrors, appealBody, readAppealValues, slugFrom, storyPreview, type AppealValues } from '$lib/server/appeal-form';
+import type { ManagedAppeal } from '$lib/types';
+import { m } from '$lib/paraglide/messages';
+
+interface Org {
+  slug: string;
+  name: string;
+  defaultCurrency: string;
+}
+
+async function orgOf(fetch: typeof globalThis.fetch, slug: string): Promise<Org | null> {
+  const { organizations } = await apiGet<{ organizations: Org[] }>(fetch, '/api/organizations');
+  return organizations.find((o) => o.slug === slug) ?? null;
+}
+
+export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
+  if (!locals.user) redirect(303, signInPath(url));
+  const org = await orgOf(fetch, params.org);
+  if (!org) redirect(303, '/manage');
+  const values: AppealValues = { title: '', slug: '', summary: '', story: '', beneficiary: '', language: locals.locale, currency: org.defaultCurrency, goal: '', unitName: '', unitPrice: '', deadline: '' };
+  return { org, values, currencies: [...SUPPORTED_CURRENCIES], locale: locals.locale };
+};
+
+export const actions: Actions = {
+  // "Preview" re-renders the form with the story as it will look; nothing is saved.
+  preview: async ({ request }) => {
+    const values = readAppealValues(await request.formData());
+    return { values, errors: {}, previewHtml: storyPreview(values.story) };
+  },
+  // Launching saves a draft: the organizer reads it over, adds a cover and translations, then publishes.
+  save: async ({ request, fetch, params, locals }) => {
+    const values = readAppealValues(await request.formData());
+    const { body, errors } = appealBody(values, locals.locale);
+    const previewHtml = storyPreview(values.story);
+    if (!body) return fail(400, { values, errors, previewHtml });
+    const slug = values.slug || slugFrom(values.title) || `appeal-${randomBytes(3).toString('hex')}`;
+    if (!/^[a-z0-9][a-z0-9-]{1,79}$/.test(slug)) return fail(400, { values, errors: { slug: m.appeal_error_slug() }, previewHtml });
+    const sent = await apiSend<ManagedAppeal>(fetch, 'POST', `/api/organizations/${encodeURIComponent(params.org)}/appeals`, { ...body, slug });
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { values: { ...values, slug }, errors: appealApiErrors(sent.error), previewHtml });
+    redirect(303, `/manage/appeals/${sent.body.slug}?created=1`);
+  },
+};

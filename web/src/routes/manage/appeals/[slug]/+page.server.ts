@@ -1,0 +1,142 @@
+import { fail, redirect } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { SUPPORTED_CURRENCIES } from '../../../../../../server/ledger/money';
+import { apiGetSignedIn, apiSend, signInPath, type ApiError } from '$lib/server/api';
+import { appealApiErrors, appealBody, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
+import type { DonorRow, ManagedAppeal } from '$lib/types';
+import { isLocale } from '$lib/locale';
+import { m } from '$lib/paraglide/messages';
+
+interface Update {
+  id: string;
+  title: string;
+  bodyHtml: string;
+  publishedAt: string;
+}
+
+export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
+  if (!locals.user) redirect(303, signInPath(url));
+  const slug = encodeURIComponent(params.slug);
+  const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
+  const [{ donors }, { updates }] = await Promise.all([
+    apiGetSignedIn<{ donors: DonorRow[] }>(fetch, `/api/appeals/${slug}/donors?limit=500`, url),
+    appeal.status === 'draft' ? { updates: [] as Update[] } : apiGetSignedIn<{ updates: Update[] }>(fetch, `/api/appeals/${slug}/updates`, url),
+  ]);
+  return {
+    appeal,
+    donors,
+    updates,
+    values: valuesOf(appeal, locals.locale),
+    currencies: [...SUPPORTED_CURRENCIES],
+    locale: locals.locale,
+    created: url.searchParams.has('created'),
+    confirmClose: url.searchParams.has('close') && appeal.status === 'live',
+    editTranslation: url.searchParams.get('translation'),
+  };
+};
+
+/** Only what changed goes in the PATCH: the money terms, once locked, may be sent only unchanged. */
+function changes(a: ManagedAppeal, b: AppealBody): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (b.title !== a.title) out.title = b.title;
+  if (b.summary !== a.summary) out.summary = b.summary;
+  if (b.storyMarkdown !== a.storyMarkdown) out.storyMarkdown = b.storyMarkdown;
+  if (b.beneficiary !== a.beneficiary) out.beneficiary = b.beneficiary;
+  if (b.language !== a.language) out.language = b.language;
+  if (b.currency !== a.currency) out.currency = b.currency;
+  if (b.goalMinor !== a.goalMinor) out.goalMinor = b.goalMinor;
+  if (b.unit?.name !== a.unit?.name || b.unit?.priceMinor !== a.unit?.priceMinor) out.unit = b.unit;
+  if ((b.deadlineAt ?? '').slice(0, 10) !== (a.deadlineAt ?? '').slice(0, 10)) out.deadlineAt = b.deadlineAt;
+  return out;
+}
+
+const stateError = (e: ApiError) =>
+  e.code === 'appeal.deadline_past' ? m.manage_error_deadline_passed() : e.code === 'auth.forbidden' ? m.error_forbidden() : e.code.startsWith('appeal.not_') ? m.manage_error_state_changed() : m.error_generic_text();
+
+const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slug)}${rest}`;
+const field = (form: FormData, name: string, max: number) => String(form.get(name) ?? '').slice(0, max).trim();
+
+export const actions: Actions = {
+  preview: async ({ request }) => {
+    const values = readAppealValues(await request.formData());
+    return { section: 'edit', values, errors: {}, previewHtml: storyPreview(values.story) };
+  },
+
+  save: async ({ request, fetch, params, locals, url }) => {
+    const values = readAppealValues(await request.formData());
+    const { body, errors } = appealBody(values, locals.locale);
+    const previewHtml = storyPreview(values.story);
+    if (!body) return fail(400, { section: 'edit', values, errors, previewHtml });
+    const current = await apiGetSignedIn<ManagedAppeal>(fetch, path(params.slug, '/manage'), url);
+    const patch = changes(current, body);
+    if (Object.keys(patch).length === 0) return { section: 'edit', saved: true };
+    const sent = await apiSend(fetch, 'PATCH', path(params.slug), patch);
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'edit', values, errors: appealApiErrors(sent.error), previewHtml });
+    return { section: 'edit', saved: true };
+  },
+
+  publish: async ({ fetch, params }) => {
+    const sent = await apiSend(fetch, 'POST', path(params.slug, '/publish'));
+    if (!sent.ok) return fail(409, { section: 'status', error: stateError(sent.error) });
+    return { section: 'status', published: true };
+  },
+
+  close: async ({ fetch, params }) => {
+    const sent = await apiSend(fetch, 'POST', path(params.slug, '/close'));
+    if (!sent.ok) return fail(409, { section: 'status', error: stateError(sent.error) });
+    redirect(303, `/manage/appeals/${params.slug}?closed=1`);
+  },
+
+  cover: async ({ request, fetch, params }) => {
+    const file = (await request.formData()).get('cover');
+    if (!(file instanceof File) || file.size === 0) return fail(400, { section: 'cover', error: m.cover_error_missing() });
+    if (file.size > 2 * 1024 * 1024) return fail(413, { section: 'cover', error: m.cover_error_size() });
+    const sent = await apiSend(fetch, 'PUT', path(params.slug, '/cover'), new Uint8Array(await file.arrayBuffer()), file.type || 'application/octet-stream');
+    if (!sent.ok) {
+      const error = sent.error.code === 'cover.too_large' || sent.status === 413 ? m.cover_error_size() : sent.error.code === 'auth.forbidden' ? m.error_forbidden() : m.cover_error_type();
+      return fail(sent.status >= 400 && sent.status < 500 ? sent.status : 400, { section: 'cover', error });
+    }
+    return { section: 'cover', saved: true };
+  },
+
+  translate: async ({ request, fetch, params }) => {
+    const form = await request.formData();
+    const language = field(form, 'language', 5);
+    const values = { language, title: field(form, 'title', 200), summary: field(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000) };
+    if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
+    if (values.title.length < 3) return fail(400, { section: 'translations', values, error: m.appeal_error_title() });
+    const sent = await apiSend(fetch, 'PUT', path(params.slug, `/translations/${language}`), { title: values.title, summary: values.summary, storyMarkdown: values.story });
+    if (!sent.ok) {
+      const error = sent.error.code === 'appeal.translation_is_original' ? m.translation_error_original() : sent.error.code === 'validation_failed' ? m.appeal_error_field() : m.error_generic_text();
+      return fail(400, { section: 'translations', values, error });
+    }
+    return { section: 'translations', saved: language };
+  },
+
+  untranslate: async ({ request, fetch, params }) => {
+    const language = field(await request.formData(), 'language', 5);
+    if (!isLocale(language)) return fail(400, { section: 'translations', error: m.translation_error_language() });
+    const sent = await apiSend(fetch, 'DELETE', path(params.slug, `/translations/${language}`));
+    if (!sent.ok && sent.status !== 404) return fail(400, { section: 'translations', error: m.error_generic_text() });
+    return { section: 'translations', removed: language };
+  },
+
+  update: async ({ request, fetch, params }) => {
+    const form = await request.formData();
+    const values = { title: field(form, 'title', 200), body: field(form, 'body', 21_000) };
+    if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields() });
+    const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body });
+    if (!sent.ok) return fail(400, { section: 'updates', values, error: sent.error.code === 'appeal.not_published' ? m.update_error_draft() : m.error_generic_text() });
+    return { section: 'updates', emailedTo: sent.body.emailedTo };
+  },
+
+  moderate: async ({ request, fetch, params }) => {
+    const form = await request.formData();
+    const donationId = field(form, 'donationId', 40);
+    const messageStatus = field(form, 'messageStatus', 10);
+    if (!/^[0-9a-f-]{36}$/.test(donationId) || (messageStatus !== 'approved' && messageStatus !== 'hidden')) return fail(400, { section: 'donors', error: m.error_generic_text() });
+    const sent = await apiSend(fetch, 'PATCH', path(params.slug, `/wall/${donationId}`), { messageStatus });
+    if (!sent.ok) return fail(400, { section: 'donors', error: m.error_generic_text() });
+    return { section: 'donors', moderated: donationId };
+  },
+};

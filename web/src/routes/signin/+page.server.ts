@@ -1,0 +1,30 @@
+import { fail, redirect } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { apiSend, safeReturnPath } from '$lib/server/api';
+import { m } from '$lib/paraglide/messages';
+
+// Where to go once signed in: a path on this site, else the person's own page.
+const nextOf = (url: URL) => safeReturnPath(url.searchParams.get('next'), '/account');
+
+export const load: PageServerLoad = async ({ locals, url, fetch }) => {
+  if (locals.user) redirect(303, nextOf(url));
+  // The embedded demo keeps mail on a page instead of sending it; say where.
+  const devMail = (await fetch('/api/dev/mail?limit=1', { method: 'HEAD' })).ok;
+  return { next: nextOf(url), devMail };
+};
+
+export const actions: Actions = {
+  default: async ({ request, fetch, url }) => {
+    const form = await request.formData();
+    const email = String(form.get('email') ?? '').trim().slice(0, 254);
+    const next = safeReturnPath(form.get('next'), nextOf(url));
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { email, error: m.signin_error_email() });
+    const sent = await apiSend(fetch, 'POST', '/api/auth/sign-in/magic-link', { email, callbackURL: next });
+    if (!sent.ok) {
+      if (sent.status === 429) return fail(429, { email, error: m.error_rate_limited() });
+      if (sent.status === 400) return fail(400, { email, error: m.signin_error_email() });
+      return fail(502, { email, error: m.signin_error_failed() });
+    }
+    return { sent: true, email };
+  },
+};
