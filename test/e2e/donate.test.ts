@@ -107,6 +107,7 @@ describe('giving to Buck-a-Brick', () => {
 
     await page.getByLabel('Email, for your receipt').fill('nojs@example.org');
     await page.getByLabel('Don’t show my name on the donor wall').check();
+    await page.getByLabel('Email me this appeal’s updates').check();
     await page.getByRole('button', { name: 'Continue to secure payment' }).click();
     await payOnCheckout(page, '4242424242424242');
 
@@ -118,6 +119,11 @@ describe('giving to Buck-a-Brick', () => {
     expect(await page.getByTestId('gift-status').textContent()).toContain('$3.00');
     const after = await progress();
     expect(after.unitsFilled).toBe((before.unitsFilled ?? 0) + 3);
+    // The boxes ticked without JavaScript reached the gift: anonymous on the wall, updates by email.
+    const [gift] = await e2e.db.database.rows<{ anonymous: boolean; updates_opt_in: boolean }>(
+      sql`SELECT anonymous, updates_opt_in FROM donations WHERE donor_email = 'nojs@example.org' ORDER BY created_at DESC LIMIT 1`,
+    );
+    expect(gift).toEqual({ anonymous: true, updates_opt_in: true });
     await context.close();
   });
 });

@@ -44,6 +44,7 @@ export const actions: Actions = {
         frequency: form.get('monthly') ? 'monthly' : 'one_off',
         coverFees: Boolean(form.get('coverFees')),
         anonymous: Boolean(form.get('anonymous')),
+        updatesOptIn: Boolean(form.get('updates')),
         donorName: field(form, 'name') || undefined,
         donorEmail: email,
         message: field(form, 'message') || undefined,
