@@ -69,7 +69,7 @@ describe('public pages', () => {
     await page.goto(`${e2e.url}/appeals/osaka-care-strike-fund`);
     expect(await page.locator('html').getAttribute('lang')).toBe('de');
     await page.getByLabel(/Anderer Betrag/).fill('1.234');
-    await page.getByLabel(/E-Mail/).fill('de@example.org');
+    await page.getByRole('textbox', { name: /E-Mail/ }).fill('de@example.org');
     await page.getByRole('button', { name: 'Weiter zur sicheren Zahlung' }).click();
     await page.waitForURL(/\/checkout\/cs_/);
     expect(await page.locator('h1').textContent()).toMatch(/1,234/);
