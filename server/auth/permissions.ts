@@ -96,3 +96,30 @@ export async function requirePlatformTreasurer(db: DbOrTx, viewer: Viewer | null
   }
   return who;
 }
+
+/** Every organization where the viewer holds `role`: direct grants, and the descendants of grants that reach down. */
+export async function organizationsWithRole(db: DbOrTx, viewer: Viewer, role: RoleName): Promise<string[]> {
+  const held = `{${satisfiedBy[role].join(',')}}`;
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`WITH RECURSIVE reach(id, down, depth) AS (
+          SELECT organization_id, includes_descendants, 0 FROM memberships
+           WHERE user_id = ${viewer.userId} AND role = ANY(${held}::role_name[])
+          UNION
+          SELECT o.id, true, reach.depth + 1 FROM organizations o JOIN reach ON o.parent_id = reach.id
+           WHERE reach.down AND reach.depth < 16)
+        SELECT DISTINCT id FROM reach`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The books of one organization's accounts (an appeal's money): its treasurers, or the platform's.
+ * Accounts of no organization (Stripe's balances, fees) are the platform treasurers' only.
+ */
+export async function requireAccountTreasurer(db: DbOrTx, viewer: Viewer | null, organizationId: string | null): Promise<Viewer> {
+  const who = requireViewer(viewer);
+  if (await isPlatformTreasurer(db, who)) return who;
+  if (organizationId && (await hasRole(db, who, organizationId, 'treasurer'))) return who;
+  throw new AppError(403, 'auth.forbidden', "This needs the treasurer role in the account's organization.");
+}

@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ledgerAccounts, type LedgerAccount } from '../../db/schema/index';
-import { requirePlatformTreasurer } from '../auth/permissions';
+import { isPlatformTreasurer, organizationsWithRole, requireAccountTreasurer, requireViewer } from '../auth/permissions';
+import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import { LedgerError } from './errors';
 import { accountIdParams, ledgerAccountSchema, listAccountsQuery, statementQuery, statementSchema } from './schemas';
@@ -20,13 +21,11 @@ const toApi = (a: LedgerAccount) => ({
 });
 
 /**
- * Read-only ledger for the platform's treasurers: the treasurer role on a top-level organization,
- * because Stripe's balance accounts are shared by every organization.
+ * Read-only ledger for treasurers. The platform's treasurers (the treasurer role on a top-level
+ * organization) see every account, Stripe's shared balances included; an organization's
+ * treasurers see the accounts of the organizations they hold the role in (its appeals' money).
  */
 export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
-  app.addHook('preHandler', async (req) => {
-    await requirePlatformTreasurer(app.database.db, await req.viewer());
-  });
   app.get(
     '/api/ledger/accounts',
     {
@@ -44,6 +43,12 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
         type ? eq(ledgerAccounts.type, type) : undefined,
         after ? gt(ledgerAccounts.id, BigInt(after)) : undefined,
       ];
+      const viewer = requireViewer(await req.viewer());
+      if (!(await isPlatformTreasurer(app.database.db, viewer))) {
+        const own = await organizationsWithRole(app.database.db, viewer, 'treasurer');
+        if (own.length === 0) throw new AppError(403, 'auth.forbidden', 'This needs the treasurer role in an organization.');
+        where.push(inArray(ledgerAccounts.organizationId, own));
+      }
       const rows = await app.database.db.select().from(ledgerAccounts).where(and(...where)).orderBy(asc(ledgerAccounts.id)).limit(limit);
       return { accounts: rows.map(toApi), nextAfter: rows.length === limit ? rows.at(-1)!.id.toString() : null };
     },
@@ -64,7 +69,15 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       const id = BigInt(req.params.id);
       const [account] = await app.database.db.select().from(ledgerAccounts).where(eq(ledgerAccounts.id, id));
       if (!account) throw new LedgerError('ledger.unknown_account', `No ledger account ${id}.`);
-      const page = await statement(app.database.db, id, req.query);
+      await requireAccountTreasurer(app.database.db, await req.viewer(), account.organizationId);
+      const { from, to, cursor, limit } = req.query;
+      const page = await statement(app.database.db, id, {
+        cursor,
+        limit,
+        from: from ? new Date(`${from}T00:00:00Z`) : undefined,
+        // Through the end of the `to` day.
+        to: to ? new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000) : undefined,
+      });
       return {
         account: toApi(account),
         nextCursor: page.nextCursor,

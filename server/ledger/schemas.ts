@@ -21,10 +21,16 @@ export const listAccountsQuery = z.strictObject({
 
 export const accountIdParams = z.object({ id: z.string().regex(/^\d{1,19}$/) });
 
-export const statementQuery = z.strictObject({
-  cursor: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
+const day = z.iso.date({ error: 'must be a date, e.g. 2026-11-01' });
+
+export const statementQuery = z
+  .strictObject({
+    cursor: z.string().max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    from: day.optional().describe('first day (UTC) whose postings are shown'),
+    to: day.optional().describe('last day (UTC) whose postings are shown'),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { error: '`from` must not be after `to`', path: ['from'] });
 
 export const statementSchema = z.object({
   account: ledgerAccountSchema,

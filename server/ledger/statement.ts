@@ -36,10 +36,11 @@ function decode(cursor: string): { entryId: bigint; balanceBefore: bigint } {
 export async function statement(
   db: DbOrTx,
   accountId: bigint,
-  opts: { cursor?: string; limit?: number } = {},
+  opts: { cursor?: string; limit?: number; from?: Date; to?: Date } = {},
 ): Promise<{ currency: string; lines: StatementLine[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), statementPageMax);
-  const after = opts.cursor ? decode(opts.cursor) : undefined;
+  const bounds = await dateBounds(db, accountId, opts);
+  const after = opts.cursor ? decode(opts.cursor) : bounds.upper;
   // One statement, one snapshot: the starting balance and the page agree even while postings land.
   const rows = await queryRows<Record<string, string>>(
     db,
@@ -50,6 +51,7 @@ export async function statement(
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
             WHERE e.account_id = ${accountId.toString()}::bigint
               AND e.id < ${after ? after.entryId.toString() : '9223372036854775807'}::bigint
+              AND e.id >= ${bounds.lowestEntryId.toString()}::bigint
             ORDER BY e.id DESC LIMIT ${limit + 1})
        SELECT acct.currency, acct.balance_minor::text AS balance, page.id::text AS entry_id, page.transaction_id::text AS transaction_id,
               page.amount_minor::text AS amount, page.idempotency_key, page.kind, page.description,
@@ -79,4 +81,40 @@ export async function statement(
   const last = page.at(-1);
   const more = lines.length > limit && last;
   return { currency, lines: page, nextCursor: more ? encode(last.entryId, last.balanceAfterMinor - last.amountMinor) : null };
+}
+
+/**
+ * A date range as a range of entry ids, so the page stays one contiguous run of the account's
+ * entries and every running balance stays exact: the range ends before the first entry posted at
+ * or after `to` (its balance before is the balance less everything from there on) and starts at
+ * the first entry posted at or after `from`.
+ */
+async function dateBounds(db: DbOrTx, accountId: bigint, opts: { from?: Date; to?: Date }) {
+  const account = accountId.toString();
+  let upper: { entryId: bigint; balanceBefore: bigint } | undefined;
+  let lowestEntryId = 0n;
+  if (opts.to) {
+    const [row] = await queryRows<{ first_id: string | null; later_sum: string | null; balance: string | null }>(
+      db,
+      sql`WITH first AS (
+            SELECT min(e.id) AS id FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+             WHERE e.account_id = ${account}::bigint AND t.posted_at >= ${opts.to.toISOString()}::timestamptz)
+          SELECT (SELECT id FROM first)::text AS first_id,
+                 (SELECT sum(amount_minor) FROM ledger_entries WHERE account_id = ${account}::bigint AND id >= (SELECT id FROM first))::text AS later_sum,
+                 (SELECT balance_minor FROM ledger_accounts WHERE id = ${account}::bigint)::text AS balance`,
+    );
+    if (row?.first_id && row.balance !== null) {
+      upper = { entryId: BigInt(row.first_id), balanceBefore: BigInt(row.balance) - BigInt(row.later_sum ?? '0') };
+    }
+  }
+  if (opts.from) {
+    const [row] = await queryRows<{ first_id: string | null }>(
+      db,
+      sql`SELECT min(e.id)::text AS first_id FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+           WHERE e.account_id = ${account}::bigint AND t.posted_at >= ${opts.from.toISOString()}::timestamptz`,
+    );
+    // Nothing posted since `from`: an empty range.
+    lowestEntryId = row?.first_id ? BigInt(row.first_id) : 9223372036854775807n;
+  }
+  return { upper, lowestEntryId };
 }

@@ -198,6 +198,17 @@ describe('signed in', () => {
     await page.waitForURL(/\/treasury\/accounts\/\d+$/);
     expect(await page.getByTestId('account-balance').textContent()).toBe('-$125.00');
     await axeAndShots(page, 'treasury-statement');
+    // A date range: today keeps the gift's line; a range that ended long ago has none.
+    const statementUrl = page.url();
+    const today = new Date().toISOString().slice(0, 10);
+    await page.getByLabel('From').fill(today);
+    await page.getByLabel('To').fill(today);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(new RegExp(`from=${today}&to=${today}`));
+    expect(await page.getByRole('link', { name: 'Open gift' }).count()).toBeGreaterThan(0);
+    await page.goto(`${statementUrl}?to=2000-01-01`);
+    expect(await page.getByRole('link', { name: 'Open gift' }).count()).toBe(0);
+    await page.goto(statementUrl);
     await page.getByRole('link', { name: 'Open gift' }).first().click();
     await page.waitForURL(new RegExp(`/treasury/donations/${giftId}$`));
     expect(await page.getByTestId('gift-facts').textContent()).toContain('member@ue222.demo');

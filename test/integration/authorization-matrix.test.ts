@@ -223,8 +223,9 @@ const matrix: Case[] = [
   },
 
   // The books: Stripe's balances are shared by every organization, so only the platform's treasurers.
-  { route: 'GET /api/ledger/accounts', request: () => ({ url: '/api/ledger/accounts' }), expect: platformTreasurer(200) },
-  { route: 'GET /api/ledger/accounts/:id/statement', request: () => ({ url: `/api/ledger/accounts/${appealAccountId}/statement` }), expect: platformTreasurer(200) },
+  // The platform's treasurer sees every account; local A's treasurer sees local A's accounts (its appeals' money).
+  { route: 'GET /api/ledger/accounts', request: () => ({ url: '/api/ledger/accounts' }), expect: { ...platformTreasurer(200), treasurer: 200 } },
+  { route: 'GET /api/ledger/accounts/:id/statement', request: () => ({ url: `/api/ledger/accounts/${appealAccountId}/statement` }), expect: { ...platformTreasurer(200), treasurer: 200 } },
 
   // The embedded demo's mail page (registered only without DATABASE_URL and SMTP_URL): open by design.
   { route: 'GET /api/dev/mail', request: () => ({ url: '/api/dev/mail' }), expect: all(200) },

@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../server/app';
@@ -5,7 +6,7 @@ import { openAccounts, post } from '../../server/ledger/service';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testConfig } from '../helpers/config';
 import { signInAs } from '../helpers/sign-in';
-import { organizations } from '../../db/schema/index';
+import { ledgerAccounts, organizations } from '../../db/schema/index';
 
 let testDb: TestDatabase;
 let app: FastifyInstance;
@@ -83,5 +84,41 @@ describe('read-only ledger API', () => {
     const asOrganizer = await app.inject({ url: '/api/ledger/accounts', headers: { cookie: organizer } });
     expect(asOrganizer.statusCode).toBe(403);
     expect(asOrganizer.json().error.code).toBe('auth.forbidden');
+  });
+});
+
+describe('treasurers of one organization and statement dates', () => {
+  // A local's treasurer keeps its own books: its appeals' accounts, not Stripe's shared balances.
+  it("shows a local treasurer only the local's accounts", async () => {
+    const [federation] = await testDb.database.db.select().from(organizations).where(eq(organizations.slug, 'federation'));
+    const [local] = await testDb.database.db
+      .insert(organizations)
+      .values({ slug: 'osaka-local', name: 'Osaka local', kind: 'local', defaultCurrency: 'JPY', parentId: federation!.id })
+      .returning();
+    const [own] = await testDb.database.db
+      .insert(ledgerAccounts)
+      .values({ code: 'appeal:osaka-own', currency: 'JPY', type: 'liability', organizationId: local!.id })
+      .returning();
+    const localTreasurer = await signInAs(app, 'local-treasurer@example.org', { organizationId: local!.id, role: 'treasurer' });
+    const res = await app.inject({ url: '/api/ledger/accounts', headers: { cookie: localTreasurer } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().accounts.map((a: { code: string }) => a.code)).toEqual(['appeal:osaka-own']);
+    expect((await app.inject({ url: `/api/ledger/accounts/${own!.id}/statement`, headers: { cookie: localTreasurer } })).statusCode).toBe(200);
+    const shared = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement`, headers: { cookie: localTreasurer } });
+    expect(shared.statusCode).toBe(403);
+  });
+
+  // A date range keeps the running balances exact: they are the account's balances after each entry.
+  it('cuts a statement to a date range with exact running balances', async () => {
+    const all = (await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?limit=500`, headers: { cookie: treasurer } })).json();
+    const today = new Date().toISOString().slice(0, 10);
+    const ranged = (await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=${today}&to=${today}&limit=500`, headers: { cookie: treasurer } })).json();
+    expect(ranged.lines).toEqual(all.lines);
+    const past = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?to=2000-01-01`, headers: { cookie: treasurer } });
+    expect(past.json().lines).toEqual([]);
+    const future = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=2999-01-01`, headers: { cookie: treasurer } });
+    expect(future.json().lines).toEqual([]);
+    const backwards = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=2026-02-01&to=2026-01-01`, headers: { cookie: treasurer } });
+    expect(backwards.statusCode).toBe(400);
   });
 });
