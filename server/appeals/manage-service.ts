@@ -16,7 +16,7 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
-import { AppError } from '../errors';
+import { AppError, answerRefusal } from '../errors';
 import type { CreateAppeal, UpdateAppeal } from './manage-schemas';
 
 interface Actor {
@@ -76,16 +76,31 @@ async function audit(tx: DbOrTx, actor: Actor, action: string, before: Appeal | 
   });
 }
 
-// The guards live in the database (0003); their refusals become answers a person can act on.
-function asTermsError(err: unknown): never {
-  const cause = (err as { cause?: { constraint_name?: string; constraint?: string } }).cause;
-  const constraint = cause?.constraint_name ?? cause?.constraint;
-  if (constraint === 'appeals_terms_locked') {
-    throw new AppError(409, 'appeal.terms_locked', 'Goal, currency and unit price are fixed once a gift exists.');
-  }
-  if (constraint === 'appeals_slug_unique') throw new AppError(409, 'appeal.slug_taken', 'Another appeal already has this address.');
-  throw err;
+/** An audit record of a change around an appeal (its translations, cover, wall, updates). */
+async function auditAround(
+  tx: DbOrTx,
+  p: Actor & { appeal: Appeal },
+  action: string,
+  e: { subjectType?: string; subjectId?: string; before?: unknown; after?: unknown },
+): Promise<void> {
+  await recordAudit(tx, {
+    actorUserId: p.by?.userId ?? null,
+    action,
+    organizationId: p.appeal.organizationId,
+    subjectType: e.subjectType ?? 'appeal',
+    subjectId: e.subjectId ?? p.appeal.id,
+    before: e.before,
+    after: e.after,
+    requestId: p.requestId,
+  });
 }
+
+// The guards live in the database (0003); their refusals become answers a person can act on.
+const asTermsError = (err: unknown): never =>
+  answerRefusal(err, {
+    appeals_terms_locked: new AppError(409, 'appeal.terms_locked', 'Goal, currency and unit price are fixed once a gift exists.'),
+    appeals_slug_unique: new AppError(409, 'appeal.slug_taken', 'Another appeal already has this address.'),
+  });
 
 export async function createAppeal(db: Db, p: Actor & { org: Organization; body: CreateAppeal }): Promise<Appeal> {
   const b = p.body;
@@ -208,15 +223,7 @@ export async function upsertTranslation(
       .values({ appealId: p.appeal.id, language: p.language, ...values })
       .onConflictDoUpdate({ target: [appealTranslations.appealId, appealTranslations.language], set: values });
     await notifyChanged(tx, p.appeal.id);
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.translate',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal',
-      subjectId: p.appeal.id,
-      after: { language: p.language, title: p.body.title },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.translate', { after: { language: p.language, title: p.body.title } });
   });
 }
 
@@ -228,15 +235,7 @@ export async function deleteTranslation(db: Db, p: Actor & { appeal: Appeal; lan
       .returning();
     if (gone.length === 0) throw new AppError(404, 'appeal.translation_not_found', `No ${p.language} translation.`);
     await notifyChanged(tx, p.appeal.id);
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.untranslate',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal',
-      subjectId: p.appeal.id,
-      before: { language: p.language, title: gone[0]!.title },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.untranslate', { before: { language: p.language, title: gone[0]!.title } });
   });
 }
 
@@ -302,15 +301,7 @@ export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: str
         )
         .onConflictDoNothing();
     }
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.post_update',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal_update',
-      subjectId: update!.id,
-      after: { appealId: p.appeal.id, title: p.title, emailedTo: recipients.length },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update!.id, after: { appealId: p.appeal.id, title: p.title, emailedTo: recipients.length } });
     return { id: update!.id, title: update!.title, bodyHtml: update!.bodyHtml, publishedAt: update!.publishedAt.toISOString(), emailedTo: recipients.length };
   });
 }
@@ -341,15 +332,7 @@ export async function setCover(db: Db, p: Actor & { appeal: Appeal; contentType:
       .returning({ id: appealImages.id });
     await tx.update(appeals).set({ coverImageId: image!.id, updatedAt: sql`now()` }).where(eq(appeals.id, p.appeal.id));
     await notifyChanged(tx, p.appeal.id);
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.set_cover',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal',
-      subjectId: p.appeal.id,
-      after: { imageId: image!.id, contentType: p.contentType, sizeBytes: p.bytes.length, sha256 },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.set_cover', { after: { imageId: image!.id, contentType: p.contentType, sizeBytes: p.bytes.length, sha256 } });
   });
 }
 
@@ -368,16 +351,7 @@ export async function moderateMessage(db: Db, p: Actor & { appeal: Appeal; donat
       .for('update');
     if (!before) throw new AppError(404, 'donation.no_message', 'No gift with a message by that id on this appeal.');
     await tx.update(donations).set({ messageStatus: p.messageStatus }).where(eq(donations.id, p.donationId));
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.moderate_message',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'donation',
-      subjectId: p.donationId,
-      before,
-      after: { messageStatus: p.messageStatus },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.moderate_message', { subjectType: 'donation', subjectId: p.donationId, before, after: { messageStatus: p.messageStatus } });
   });
 }
 

@@ -32,36 +32,28 @@ export async function organizationAndAncestors(db: DbOrTx, organizationId: strin
   return rows.map((r) => r.id);
 }
 
-/** Whether the viewer holds `role` on the organization, directly or through an ancestor's grant that says it reaches descendants. */
-export async function hasRole(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<boolean> {
-  if (!viewer) return false;
+/** The viewer's grants that satisfy `role` on the organization or one of its ancestors. */
+async function grantsInChain(db: DbOrTx, viewer: Viewer, organizationId: string, role: RoleName) {
   const chain = await organizationAndAncestors(db, organizationId);
-  if (chain.length === 0) return false;
-  const held = await db
+  if (chain.length === 0) return [];
+  return db
     .select({ organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
     .from(memberships)
     .where(and(eq(memberships.userId, viewer.userId), inArray(memberships.organizationId, chain), inArray(memberships.role, satisfiedBy[role])));
+}
+
+/** Whether the viewer holds `role` on the organization, directly or through an ancestor's grant that says it reaches descendants. */
+export async function hasRole(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<boolean> {
+  if (!viewer) return false;
+  const held = await grantsInChain(db, viewer, organizationId, role);
   return held.some((m) => m.organizationId === organizationId || m.includesDescendants);
 }
 
 /** Whether the viewer holds `role` on the organization through a grant (there or above) that itself reaches descendants. */
 export async function hasRoleReachingDescendants(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<boolean> {
   if (!viewer) return false;
-  const chain = await organizationAndAncestors(db, organizationId);
-  if (chain.length === 0) return false;
-  const [held] = await db
-    .select({ id: memberships.id })
-    .from(memberships)
-    .where(
-      and(
-        eq(memberships.userId, viewer.userId),
-        inArray(memberships.organizationId, chain),
-        inArray(memberships.role, satisfiedBy[role]),
-        eq(memberships.includesDescendants, true),
-      ),
-    )
-    .limit(1);
-  return held !== undefined;
+  const held = await grantsInChain(db, viewer, organizationId, role);
+  return held.some((m) => m.includesDescendants);
 }
 
 /** Treasurer of a top-level organization: the one who runs the platform's books (Stripe's accounts are shared). */

@@ -3,7 +3,7 @@ import type { Db, DbOrTx } from '../../db/client';
 import { appealProgress, appeals, campaignAppeals, campaigns, organizations, type Campaign, type Organization } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import { hasRole, type Viewer } from '../auth/permissions';
-import { AppError } from '../errors';
+import { AppError, answerRefusal } from '../errors';
 
 interface Actor {
   by: Viewer;
@@ -16,15 +16,11 @@ export async function campaignBySlug(db: DbOrTx, slug: string): Promise<Campaign
   return c;
 }
 
-function asDbError(err: unknown): never {
-  const cause = (err as { cause?: { constraint_name?: string; constraint?: string; code?: string } }).cause;
-  const constraint = cause?.constraint_name ?? cause?.constraint;
-  if (constraint === 'campaign_appeals_in_tree') {
-    throw new AppError(409, 'campaign.appeal_outside_tree', "A campaign groups appeals of its own organization and of that organization's descendants.");
-  }
-  if (constraint === 'campaigns_slug_unique') throw new AppError(409, 'campaign.slug_taken', 'Another campaign already has this address.');
-  throw err;
-}
+const asDbError = (err: unknown): never =>
+  answerRefusal(err, {
+    campaign_appeals_in_tree: new AppError(409, 'campaign.appeal_outside_tree', "A campaign groups appeals of its own organization and of that organization's descendants."),
+    campaigns_slug_unique: new AppError(409, 'campaign.slug_taken', 'Another campaign already has this address.'),
+  });
 
 async function audit(tx: DbOrTx, a: Actor, action: string, c: Campaign, before?: unknown, after?: unknown) {
   await recordAudit(tx, { actorUserId: a.by.userId, action, organizationId: c.organizationId, subjectType: 'campaign', subjectId: c.id, before, after, requestId: a.requestId });
