@@ -101,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(ledgerRoutes);
   if (deps.config.devMail) await app.register(devMailRoutes);
   if (deps.stripe) {
-    await app.register(stripeWebhookRoutes, { stripe: deps.stripe.client, webhookSecret: deps.stripe.webhookSecret });
+    await app.register(stripeWebhookRoutes, { webhookSecret: deps.stripe.webhookSecret });
     await app.register(donorRoutes, { stripe: deps.stripe.client });
     await app.register(treasurerPaymentRoutes);
     await app.register(paymentRoutes, {

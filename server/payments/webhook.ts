@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type Stripe from 'stripe';
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { InboxWriter } from './inbox-writer';
@@ -21,8 +20,6 @@ const eventEnvelope = z.object({
 
 export interface WebhookRouteOptions {
   webhookSecret: string;
-  /** Accepted for the caller's sake; the check needs only the secret (see signature.ts). */
-  stripe?: Stripe;
 }
 
 /**

@@ -9,11 +9,11 @@ import { stripeEvents } from '../../db/schema/index';
 import { seedDemoData } from '../../db/seed';
 import { buildApp } from '../../server/app';
 import { drainOnce } from '../../server/payments/poster';
-import { createDonation } from '../../server/payments/service';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import { testConfig } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
+import { paidCheckoutSession } from './paid-gift';
 import { loadRole, startWorker, streamsRole, type Delivery, type LoadResult } from './appeals-clients';
 
 // Two questions about a popular appeal's page. (a) Reads: GET /api/appeals/:slug of the real app on
@@ -187,20 +187,10 @@ async function raisedGross(database: Database): Promise<bigint> {
 /** A real gift up to the inbox: the donation, its Checkout Session paid in the emulator, the event Stripe would send. */
 async function paidSessionEvent(stripe: Stripe, database: Database, emulator: StripeEmulator, i: number): Promise<typeof stripeEvents.$inferInsert> {
   const tag = `${Date.now().toString(36)}-${i}`;
-  const { checkoutUrl } = await createDonation({ db: database.db, stripe, publicUrl }, slug, {
-    amountMinor: String(giftMinor),
-    frequency: 'one_off',
-    coverFees: false,
-    anonymous: false,
-    updatesOptIn: false,
-    donorEmail: `member${i}@example.org`,
-    locale: 'en',
-    idempotencyKey: `bench-appeals-${tag}`,
-  });
-  const sessionId = new URL(checkoutUrl).pathname.split('/').at(-1)!;
-  emulator.controls.payCheckoutSession(sessionId);
-  const session = await stripe.checkout.sessions.retrieve(sessionId);
-  const created = Math.floor(Date.now() / 1000);
+  const { session, paidAtSeconds: created } = await paidCheckoutSession(
+    { database, stripe, emulator, publicUrl },
+    { slug, amountMinor: BigInt(giftMinor), donorEmail: `member${i}@example.org`, idempotencyKey: `bench-appeals-${tag}` },
+  );
   const payload = { id: `evt_bench_appeals_${tag}`, object: 'event', api_version: Stripe.API_VERSION, created, data: { object: session }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'checkout.session.completed' };
   return { id: payload.id, type: payload.type, apiVersion: payload.api_version, stripeCreatedAt: new Date(created * 1000), payload };
 }

@@ -10,11 +10,11 @@ import { seedDemoData } from '../../db/seed';
 import { buildApp } from '../../server/app';
 import { verifyLedger } from '../../server/ledger/service';
 import { drainOnce, posterDefaults, type PosterDeps } from '../../server/payments/poster';
-import { createDonation } from '../../server/payments/service';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import { testConfig } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
+import { paidCheckoutSession } from './paid-gift';
 
 // Webhook intake (POST /api/stripe/webhook of the real app) against a bare Fastify route that only
 // parses the same JSON, measured in the same run with the same autocannon settings; then the
@@ -102,13 +102,13 @@ export async function runWebhookBench(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Set-up: real donations, paid in the emulator, turned into signed checkout.session.completed events.
 
-/** Several lanes at once: each donation waits on Postgres and on the emulator's HTTP API in turn. */
 /** A paid session and when it was paid: the `created` of the event Stripe makes of it. */
 interface PaidSession {
   session: Stripe.Checkout.Session;
   paidAtSeconds: number;
 }
 
+/** Several lanes at once: each donation waits on Postgres and on the emulator's HTTP API in turn. */
 async function createPaidSessions(database: Database, stripe: Stripe, emulator: StripeEmulator, n: number): Promise<PaidSession[]> {
   const sessions: PaidSession[] = new Array(n);
   let next = 0;
@@ -124,26 +124,14 @@ async function createPaidSessions(database: Database, stripe: Stripe, emulator: 
 }
 
 async function createPaidSession(database: Database, stripe: Stripe, emulator: StripeEmulator, i: number): Promise<PaidSession> {
-  // The service, not the route: the route allows 30 donations a minute per client.
-  const { checkoutUrl } = await createDonation({ db: database.db, stripe, publicUrl }, 'buck-a-brick', {
-    amountMinor: String(100 * (1 + (i % 50))),
-    frequency: 'one_off',
-    coverFees: false,
-    anonymous: false,
-    updatesOptIn: false,
-    donorEmail: `member${i}@example.org`,
-    locale: 'en',
-    idempotencyKey: `bench-webhook-${i}`,
-  });
-  const sessionId = new URL(checkoutUrl).pathname.split('/').at(-1)!;
-  emulator.controls.payCheckoutSession(sessionId);
-  const paidAtSeconds = Math.floor(Date.now() / 1000);
-  // What Stripe puts in the event: the session as its API shows it once paid.
-  return { session: await stripe.checkout.sessions.retrieve(sessionId), paidAtSeconds };
+  return paidCheckoutSession(
+    { database, stripe, emulator, publicUrl },
+    { slug: 'buck-a-brick', amountMinor: BigInt(100 * (1 + (i % 50))), donorEmail: `member${i}@example.org`, idempotencyKey: `bench-webhook-${i}` },
+  );
 }
 
-/** Signed before any load starts so that signing costs the load generator nothing while measured. */
 /**
+ * Signed before any load starts so that signing costs the load generator nothing while measured.
  * Each event says when its session was paid, as Stripe's do (the poster's charge listing relies on
  * that time; one shared timestamp for all of them would be a shape Stripe never sends).
  */

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
+import { formatAmount } from '../../server/ledger/money';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payOnCheckout, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
+import { appealProgress, payOnCheckout, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
 
 // A member gives through the real pages, the emulator's hosted checkout and the signed webhook,
 // with and without JavaScript; a declined card moves no money.
@@ -14,16 +15,7 @@ afterAll(async () => {
   await e2e?.close();
 });
 
-interface Progress {
-  raisedGrossMinor: string;
-  donorCount: number;
-  unitsFilled: number | null;
-}
-
-async function progress(): Promise<Progress> {
-  const res = await fetch(`${e2e.url}/api/appeals/buck-a-brick`);
-  return ((await res.json()) as { progress: Progress }).progress;
-}
+const progress = () => appealProgress(e2e.url, 'buck-a-brick');
 
 async function ledgerEntryCount(): Promise<number> {
   const [row] = await e2e.db.database.rows<{ n: string }>(sql`SELECT count(*)::text AS n FROM ledger_entries`);
@@ -52,7 +44,7 @@ describe('giving to Buck-a-Brick', () => {
     const status = page.getByTestId('gift-status');
     await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('succeeded');
     await expect.poll(() => status.textContent()).toContain('Your gift of $10.00 is confirmed.');
-    expect(await page.getByTestId('raised').textContent()).toBe(`$${((Number(before.raisedGrossMinor) + 1000) / 100).toFixed(2)}`);
+    expect(await page.getByTestId('raised').textContent()).toBe(formatAmount(BigInt(before.raisedGrossMinor) + 1000n, 'USD', 'en'));
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshots(page, 'thanks');
 

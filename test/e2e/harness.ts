@@ -112,3 +112,15 @@ export async function signInWithMail(page: Page, baseUrl: string, email: string,
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => url.pathname + url.search === next);
 }
+
+/** What the tests read of an appeal's progress, as the public API answers it. */
+export interface AppealProgress {
+  raisedGrossMinor: string;
+  donorCount: number;
+  unitsFilled: number | null;
+}
+
+export async function appealProgress(baseUrl: string, slug: string): Promise<AppealProgress> {
+  const res = await fetch(`${baseUrl}/api/appeals/${slug}`);
+  return ((await res.json()) as { progress: AppealProgress }).progress;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
+import { appealProgress, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
 // The signed-in side, as the people who use it: an organizer launches and publishes a drive, a
 // member gives monthly while someone else watches the total move live, the member finds the gift
@@ -18,16 +18,7 @@ afterAll(async () => {
   await e2e?.close();
 });
 
-interface Progress {
-  raisedGrossMinor: string;
-  donorCount: number;
-  unitsFilled: number | null;
-}
-
-async function progress(): Promise<Progress> {
-  const res = await fetch(`${e2e.url}/api/appeals/${slug}`);
-  return ((await res.json()) as { progress: Progress }).progress;
-}
+const progress = () => appealProgress(e2e.url, slug);
 
 async function axeAndShots(page: Page, name: string): Promise<void> {
   expect(await seriousAxeViolations(page), name).toEqual([]);

@@ -6,7 +6,8 @@ import type { ApiError } from './api';
 export { slugFrom } from '$lib/slug';
 
 /** An appeal as its organizers see it (GET /api/appeals/:slug/manage; kept in step with server/appeals/manage-schemas.ts). */
-export type { ManagedAppeal } from '$lib/types';
+import type { ManagedAppeal } from '$lib/types';
+export type { ManagedAppeal };
 
 export type AppealField = 'title' | 'slug' | 'summary' | 'story' | 'beneficiary' | 'language' | 'currency' | 'goal' | 'unitName' | 'unitPrice' | 'deadline' | 'form';
 export type FieldErrors = Partial<Record<AppealField, string>>;
@@ -62,18 +63,7 @@ export function valuesOf(a: ManagedLike, locale: string): AppealValues {
   };
 }
 
-interface ManagedLike {
-  slug: string;
-  title: string;
-  summary: string;
-  storyMarkdown: string;
-  beneficiary: string;
-  language: string;
-  currency: string;
-  goalMinor: string;
-  unit: { name: string; priceMinor: string } | null;
-  deadlineAt: string | null;
-}
+type ManagedLike = Pick<ManagedAppeal, 'slug' | 'title' | 'summary' | 'storyMarkdown' | 'beneficiary' | 'language' | 'currency' | 'goalMinor' | 'unit' | 'deadlineAt'>;
 
 function money(typed: string, currency: string, locale: string, field: 'goal' | 'unitPrice', errors: FieldErrors): string | null {
   try {
