@@ -11,13 +11,13 @@ export interface PollLoop {
  * A background job's loop: run `work` again at once while it reports more to do, otherwise sleep
  * until woken or until the poll interval passes. A failure is logged and waits for the next round.
  */
-export function startPollLoop(opts: { name: string; pollMs: number; log: FastifyBaseLogger; work: () => Promise<{ more: boolean }> }): PollLoop {
+export function startPollLoop(opts: { name: string; pollMs: number; log: FastifyBaseLogger; work: (loop: { stopping: () => boolean }) => Promise<{ more: boolean }> }): PollLoop {
   let stopped = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {
     while (!stopped) {
       try {
-        if ((await opts.work()).more) continue;
+        if ((await opts.work({ stopping: () => stopped })).more) continue;
       } catch (err) {
         opts.log.error({ err }, `${opts.name} failed`);
       }

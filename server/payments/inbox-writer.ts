@@ -11,13 +11,16 @@ export interface InboxEvent {
 }
 
 const batchRowsMax = 200;
-const flushesInFlightMax = 4;
+// One insert at a time: what arrives meanwhile waits and goes in the next, larger batch. Fewer,
+// larger commits cost Postgres less than several small ones side by side (64 connections: 4,522
+// events/s with one in flight, 3,975 with four, 3,081 with eight).
+const flushesInFlightMax = 1;
 
 // One statement text whatever the batch size, so it is prepared once per connection: the batch
-// travels as one JSON array whose `p` fields are the raw bodies. Postgres parses the array once,
-// straight to jsonb (json_to_recordset would parse every body a second time: measured 2x slower).
+// travels as one array per column. Postgres only checks each body is JSON (the column is json,
+// the bytes as Stripe sent them); a JSON document holding the whole batch cost it a second parse.
 const insertBatch = `INSERT INTO stripe_events (id, type, api_version, stripe_created_at, payload)
-  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.p FROM jsonb_to_recordset($1::text::jsonb) AS x(i text, t text, v text, c bigint, p jsonb)
+  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.p::json FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS x(i, t, v, c, p)
   ON CONFLICT (id) DO NOTHING
   RETURNING id`;
 
@@ -58,7 +61,7 @@ export class InboxWriter {
     if (batch.length === 0) return;
     this.inFlight++;
     try {
-      const inserted = await this.query<{ id: string }>(insertBatch, [batchJson(batch.map((b) => b.row))]);
+      const inserted = await this.query<{ id: string }>(insertBatch, batchColumns(batch.map((b) => b.row)));
       const fresh = new Set(inserted.map((r) => r.id));
       for (const b of batch) {
         // A repeat inside one batch: only its first copy counts as new.
@@ -75,12 +78,11 @@ export class InboxWriter {
   }
 
   private writeAlone(b: InboxWriter['waiting'][number]): void {
-    this.query<{ id: string }>(insertBatch, [batchJson([b.row])]).then((rows) => b.done(rows.length > 0), b.fail);
+    this.query<{ id: string }>(insertBatch, batchColumns([b.row])).then((rows) => b.done(rows.length > 0), b.fail);
   }
 }
 
-/** The rows as one JSON array; each body is spliced in as it came (it parsed as JSON already). */
-function batchJson(rows: InboxEvent[]): string {
-  const parts = rows.map((r) => `{"i":${JSON.stringify(r.id)},"t":${JSON.stringify(r.type)},"v":${JSON.stringify(r.apiVersion)},"c":${r.createdSeconds},"p":${r.payloadJson}}`);
-  return `[${parts.join(',')}]`;
+/** The statement's parameters: one array per column, in the rows' order. */
+function batchColumns(rows: InboxEvent[]): unknown[] {
+  return [rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.apiVersion), rows.map((r) => r.createdSeconds), rows.map((r) => r.payloadJson)];
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { FastifyBaseLogger } from 'fastify';
 import { queryRows, type Db } from '../../db/client';
@@ -56,16 +56,61 @@ interface Claimed {
 
 type Outcome = { id: string; plan: Plan } | { id: string; ignore: string } | { id: string; error: unknown; attempts: number };
 
+export interface DrainResult {
+  claimed: number;
+  processed: number;
+  failed: number;
+}
+
+/** A claimed batch with what its handlers will read already fetched. */
+interface ClaimedBatch {
+  events: Claimed[];
+  deps: HandlerDeps;
+}
+
 /**
  * Drains one batch of the webhook inbox into the ledger: claim (SKIP LOCKED, so posters run side by
  * side), plan each event (reads Stripe where needed), then write every plan's postings in one
  * ledger batch together with the donation and progress rows, in one database transaction.
  */
-export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}): Promise<{ claimed: number; processed: number; failed: number }> {
+export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}): Promise<DrainResult> {
   const o = { ...posterDefaults, ...opts };
-  const claimed = await claim(deps.db, o.batchSize, o.leaseSeconds);
-  if (claimed.length === 0) return { claimed: 0, processed: 0, failed: 0 };
-  const handlerDeps = await batchDeps(deps, claimed);
+  const batch = await claimBatch(deps, o);
+  return batch ? postBatch(deps, batch, o) : { claimed: 0, processed: 0, failed: 0 };
+}
+
+/**
+ * Drains until nothing is claimable (or `stopping` says so), one batch after another, with the
+ * next batch's claim and prefetch (a database read and Stripe's charge listing: mostly waiting)
+ * under way while the current batch plans and commits (mostly the database's work). Planning waits
+ * for the previous commit, so every plan sees what the batches before it wrote, as in drainOnce.
+ */
+export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}, stopping: (claimedSoFar: number) => boolean = () => false): Promise<DrainResult> {
+  const o = { ...posterDefaults, ...opts };
+  const total = { claimed: 0, processed: 0, failed: 0 };
+  let claimedSoFar = 0;
+  let next = claimBatch(deps, o);
+  for (;;) {
+    const batch = await next;
+    if (!batch) return total;
+    claimedSoFar += batch.events.length;
+    // Claimed events are this poster's until their lease runs out: always post them, stopping or not.
+    next = stopping(claimedSoFar) ? Promise.resolve(null) : claimBatch(deps, o);
+    // A failed claim surfaces when awaited, after this batch is posted.
+    next.catch(() => {});
+    const r = await postBatch(deps, batch, o);
+    total.claimed += r.claimed;
+    total.processed += r.processed;
+    total.failed += r.failed;
+  }
+}
+
+async function claimBatch(deps: PosterDeps, o: typeof posterDefaults): Promise<ClaimedBatch | null> {
+  const events = await claim(deps.db, o.batchSize, o.leaseSeconds);
+  return events.length === 0 ? null : { events, deps: await batchDeps(deps, events) };
+}
+
+async function postBatch(deps: PosterDeps, { events: claimed, deps: handlerDeps }: ClaimedBatch, o: typeof posterDefaults): Promise<DrainResult> {
   const outcomes = await mapWithConcurrency(claimed, o.planConcurrency, (e) => planEvent(handlerDeps, e));
   const ready = outcomes.filter((x): x is Exclude<Outcome, { error: unknown }> => !('error' in x));
   const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
@@ -167,10 +212,13 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
     await batch.progress.flush(tx);
     const processed = ready.filter((r) => 'plan' in r).map((r) => r.id);
     const ignored = ready.filter((r) => 'ignore' in r).map((r) => r.id);
-    if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(inArray(stripeEvents.id, processed), eq(stripeEvents.status, 'pending')));
-    if (ignored.length) await tx.update(stripeEvents).set({ status: 'ignored', processedAt: new Date() }).where(and(inArray(stripeEvents.id, ignored), eq(stripeEvents.status, 'pending')));
+    if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(idIn(processed), eq(stripeEvents.status, 'pending')));
+    if (ignored.length) await tx.update(stripeEvents).set({ status: 'ignored', processedAt: new Date() }).where(and(idIn(ignored), eq(stripeEvents.status, 'pending')));
   });
 }
+
+/** A thousand ids as one parameter, not a thousand (each one bound, sent and parsed on its own). */
+const idIn = (ids: string[]) => sql`${stripeEvents.id} IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json))`;
 
 /**
  * Back-off doubling from the base. A failure is parked after the attempt limit for a treasurer to
@@ -197,6 +245,10 @@ export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partia
     name: 'poster drain',
     pollMs: opts.pollMs ?? 1_000,
     log: deps.log,
-    work: async () => ({ more: (await drainOnce(deps, opts)).claimed > 0 }),
+    // Drains everything there is, then sleeps; drainPipelined stops claiming once the loop stops.
+    work: async ({ stopping }) => {
+      await drainPipelined(deps, opts, stopping);
+      return { more: false };
+    },
   });
 }

@@ -5,10 +5,13 @@ import { findById, type State } from './store';
 
 type Json = Record<string, unknown>;
 
-// `expand[]=a.b.c` swaps ids for the objects they name, on a copy, never on stored state.
+// `expand[]=a.b.c` swaps ids for the objects they name, never on stored state: every object on an
+// expanded path is copied before it changes, and the rest is shared with the store, as an answer
+// without expand already is (answers are serialized at once; nothing mutates them). A deep clone
+// of every listed charge and its balance transaction cost the poster's bench a fifth of its time.
 export function expand<T extends object>(state: State, obj: T, paths: string[]): T {
   if (paths.length === 0) return obj;
-  const copy = structuredClone(obj) as unknown as Json;
+  const copy = { ...obj } as unknown as Json;
   for (const path of paths) {
     const parts = path.split('.');
     if (parts.length > 4) throw invalidRequest(`You cannot expand more than 4 levels of a property: ${path}`, 'expand');
@@ -43,11 +46,13 @@ function expandPath(state: State, obj: Json, parts: string[], path: string): voi
   if (typeof value === 'string') {
     const found = findById(state, value);
     if (!found) throw invalidRequest(`This property cannot be expanded (${path}).`, 'expand');
-    value = structuredClone(found);
+    value = found;
     obj[field] = value;
   }
-  if (rest.length === 0 || value === null || typeof value !== 'object') return;
-  expandPath(state, value as Json, rest, path);
+  if (rest.length === 0 || value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const inner = { ...(value as Json) };
+  obj[field] = inner;
+  expandPath(state, inner, rest, path);
 }
 
 function invoicePayments(state: State, invoiceId: string): ListObject<object> {

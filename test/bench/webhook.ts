@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
@@ -9,7 +10,7 @@ import type { Database } from '../../db/client';
 import { seedDemoData } from '../../db/seed';
 import { buildApp } from '../../server/app';
 import { verifyLedger } from '../../server/ledger/service';
-import { drainOnce, posterDefaults, type PosterDeps } from '../../server/payments/poster';
+import { drainPipelined, posterDefaults, type PosterDeps } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import { testConfig } from '../helpers/config';
@@ -25,16 +26,21 @@ import { paidCheckoutSession } from './paid-gift';
 
 /**
  * Real paid sessions, one event each, each posted at most once. Creating them is the slow part of
- * the run (~250/s on a 2-core box), so this bounds the bench to about a minute; an intake run
- * stops early when the pool runs out and is timed to its last answer.
+ * the run (~250/s on a 2-core box); an intake round stops when its share of the pool is used up
+ * and is timed to its last answer.
  */
-const eventPool = 5_000;
+const eventPool = Number(process.env.WEBHOOK_EVENTS ?? 15_000);
 const setupLanes = 32;
 const connections = 64;
 const warmUpSeconds = 2;
 /** The webhook warm-up repeats these events (a repeat runs the same code; Stripe retries too). */
 const warmUpEvents = 256;
-const measureSeconds = 10;
+/**
+ * Bare and webhook runs alternate, so that both meet the same moments of a shared machine (the
+ * bare route alone moved between 8,900 and 18,000 requests/s from one minute to the next).
+ */
+const rounds = 3;
+const bareRoundSeconds = 3;
 /** The app's own batch size unless DRAIN_BATCH says otherwise. */
 const drainBatch = Number(process.env.DRAIN_BATCH ?? posterDefaults.batchSize);
 const poolMax = 10; // the app's default DATABASE_POOL_MAX
@@ -57,9 +63,35 @@ interface LoadResult {
   p99: number;
   /** Requests that had to repeat an event because the pool ran dry: a bug in the sizing here. */
   replayed: number;
+  /** Every answer's latency in ms, so that rounds combine into true percentiles. */
+  latencies: number[];
+  /** CPU time the whole machine spent during the run (load generator included), in ms. */
+  cpuMs?: number;
+}
+
+/**
+ * The machine's busy CPU time so far in ms (Linux /proc/stat: user, nice, system, irq, softirq over
+ * every CPU), or NaN elsewhere. Per event it says what a route or the poster costs the whole box,
+ * which on two shared cores is what its rate comes down to.
+ */
+function machineCpuMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function withCpu(run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const before = machineCpuMs();
+  const result = await run();
+  return { ...result, cpuMs: machineCpuMs() - before };
 }
 
 interface DrainResult {
+  /** CPU time the whole machine spent (every process: Postgres, this one, the rest), in ms. */
+  cpuMs: number;
   drainers: number;
   events: number;
   failed: number;
@@ -85,8 +117,8 @@ export async function runWebhookBench(): Promise<void> {
       note(`\nwebhook benchmark set-up: ${eventPool} real paid Checkout Sessions in ${setup.seconds.toFixed(1)} s (${Math.round(eventPool / setup.seconds)}/s)`);
       // Everything here shares the CPUs with Postgres and whatever else runs: say how busy they were.
       note(`${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} before intake`);
-      const { bare, intake } = await measureIntake(database, url, stripe, signEvents(stripe, setup.value));
-      printIntake(bare, intake);
+      const { bare, intake, bareRuns, intakeRuns } = await measureIntake(database, url, stripe, signEvents(stripe, setup.value));
+      printIntake(bare, intake, bareRuns, intakeRuns);
       const stored = await countEvents(database, 'pending');
       const drains = await measureDrains({ db: database.db, stripe, log: pino({ level: 'silent' }) }, stored);
       printDrains(stored, drains, intake);
@@ -161,21 +193,49 @@ async function measureIntake(database: Database, url: string, stripe: Stripe, si
   const load = startLoadWorker(signed);
   try {
     const bare = await startBareServer();
-    // The baseline stores nothing, so it may send any body any number of times.
-    await load.run({ url: bare.url, seconds: warmUpSeconds, bodies: 'any' });
-    const bareResult = await load.run({ url: bare.url, seconds: measureSeconds, bodies: 'any' });
-    await bare.app.close();
     const app = await startRealApp(database, url, stripe);
-    // Warming up on a few events keeps the pool for the measured run, where every request carries
-    // an event the server has not seen.
+    // The baseline stores nothing, so it may send any body any number of times. Warming up on a
+    // few events keeps the pool for the measured rounds, where every request carries an event the
+    // server has not seen.
+    await load.run({ url: bare.url, seconds: warmUpSeconds, bodies: 'any' });
     await load.run({ url: app.url, seconds: warmUpSeconds, bodies: 'warm-up' });
-    const intake = await load.run({ url: app.url, seconds: measureSeconds, bodies: 'fresh' });
+    const perRound = Math.floor((signed.length - warmUpEvents) / rounds) - 2 * connections;
+    const bareRuns: LoadResult[] = [];
+    const intakeRuns: LoadResult[] = [];
+    for (let r = 0; r < rounds; r++) {
+      bareRuns.push(await withCpu(() => load.run({ url: bare.url, seconds: bareRoundSeconds, bodies: 'any' })));
+      intakeRuns.push(await withCpu(() => load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: perRound })));
+    }
+    await bare.app.close();
     // Lets requests autocannon dropped mid-flight finish, so the stored count below is final.
     await app.app.close();
-    return { bare: bareResult, intake };
+    return { bare: combine(bareRuns), intake: combine(intakeRuns), bareRuns, intakeRuns };
   } finally {
     await load.close();
   }
+}
+
+/** Rounds together: events over time; latency percentiles from every answer of every round. */
+function combine(runs: LoadResult[]): LoadResult {
+  const ok = runs.reduce((n, r) => n + r.ok, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const latencies = runs.flatMap((r) => r.latencies);
+  return {
+    ok,
+    bad: runs.reduce((n, r) => n + r.bad, 0),
+    seconds,
+    perSecond: ok / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    replayed: runs.reduce((n, r) => n + r.replayed, 0),
+    latencies,
+    cpuMs: runs.reduce((n, r) => n + (r.cpuMs ?? Number.NaN), 0),
+  };
+}
+
+function percentile(sorted: number[], q: number): number {
+  const all = [...sorted].sort((a, b) => a - b);
+  return all[Math.min(all.length - 1, Math.floor(q * all.length))] ?? 0;
 }
 
 async function startBareServer(): Promise<{ app: FastifyInstance; url: string }> {
@@ -196,6 +256,8 @@ interface RunRequest {
   seconds: number;
   /** any: at random from the pool; warm-up: at random from its first events; fresh: each unused one once. */
   bodies: 'any' | 'warm-up' | 'fresh';
+  /** At most this many requests (fresh runs: the round's share of the pool). */
+  limit?: number;
 }
 
 /** Starts this file again in a worker thread, through tsx (a plain Worker cannot load TypeScript). */
@@ -232,7 +294,7 @@ interface AutocannonResult {
   timeouts: number;
   latency: { p50: number; p99: number };
 }
-type Autocannon = ((opts: Record<string, unknown>) => PromiseLike<unknown> & { on(event: 'response', fn: () => void): void }) & {
+type Autocannon = ((opts: Record<string, unknown>) => PromiseLike<unknown> & { on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void }) & {
   // Off the main thread autocannon answers raw, histogram-encoded results; this decodes them.
   aggregateResult(results: unknown[], opts: Record<string, unknown>): AutocannonResult;
 };
@@ -250,13 +312,17 @@ function serveLoad(signed: Signed[]) {
       const one = signed[i % signed.length]!;
       return { ...r, method: 'POST', path: webhookPath, headers: { 'content-type': 'application/json', 'stripe-signature': one.signature }, body: one.body };
     };
-    const opts = { url: req.url, connections, duration: req.seconds, ...(req.bodies === 'fresh' ? requestCap(signed.length - cursor) : {}) };
+    const opts = { url: req.url, connections, duration: req.seconds, ...(req.bodies === 'fresh' ? requestCap(signed.length - cursor, req.limit) : {}) };
     const started = performance.now();
     let lastAnswer = started;
+    const latencies: number[] = [];
     const run = autocannon({ ...opts, requests: [{ setupRequest }] });
-    run.on('response', () => (lastAnswer = performance.now()));
+    run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+      lastAnswer = performance.now();
+      latencies.push(ms);
+    });
     const result = autocannon.aggregateResult([await run], opts);
-    parentPort!.postMessage(summarize(result, (lastAnswer - started) / 1000, replayed));
+    parentPort!.postMessage(summarize(result, (lastAnswer - started) / 1000, replayed, latencies));
   });
 }
 
@@ -264,17 +330,17 @@ function serveLoad(signed: Signed[]) {
  * Each client builds its next request before it needs it, so a run takes up to two bodies per
  * connection more than it answers: keep that many back so that no body is ever sent twice.
  */
-function requestCap(left: number): { maxOverallRequests: number } {
-  const cap = left - 2 * connections;
+function requestCap(left: number, limit = Infinity): { maxOverallRequests: number } {
+  const cap = Math.min(left - 2 * connections, limit);
   if (cap < connections) throw new Error(`the event pool is used up (${left} left); raise eventPool`);
   return { maxOverallRequests: cap };
 }
 
 /** Timed to the last answer, not by autocannon, which rounds a run that ran out up to its 1 s tick. */
-function summarize(result: AutocannonResult, seconds: number, replayed: number): LoadResult {
+function summarize(result: AutocannonResult, seconds: number, replayed: number, latencies: number[]): LoadResult {
   const ok = result['2xx'];
   const bad = result.non2xx + result.errors + result.timeouts;
-  return { ok, bad, seconds, perSecond: ok / seconds, p50: result.latency.p50, p99: result.latency.p99, replayed };
+  return { ok, bad, seconds, perSecond: ok / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), replayed, latencies };
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === loadRole) {
@@ -290,23 +356,25 @@ async function measureDrains(deps: PosterDeps, stored: number): Promise<DrainRes
   return [one, two];
 }
 
-/** drainOnce in a loop per drainer until `limit` events are done or nothing is claimable. */
+/** The app's poster loop (drainPipelined) per drainer until `limit` events are claimed or nothing is claimable. */
 async function drain(deps: PosterDeps, drainers: number, limit: number): Promise<DrainResult> {
+  const cpu = machineCpuMs();
   let events = 0;
   let failed = 0;
+  const claimed: number[] = new Array(drainers).fill(0);
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: drainers }, async () => {
-      while (events < limit) {
-        const r = await drainOnce(deps, { batchSize: drainBatch });
-        if (r.claimed === 0) return;
-        events += r.processed;
-        failed += r.failed;
-      }
+    Array.from({ length: drainers }, async (_, i) => {
+      const r = await drainPipelined(deps, { batchSize: drainBatch }, (sofar) => {
+        claimed[i] = sofar;
+        return claimed.reduce((a, b) => a + b, 0) >= limit;
+      });
+      events += r.processed;
+      failed += r.failed;
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { drainers, events, failed, seconds, perSecond: events / seconds };
+  return { drainers, events, failed, seconds, perSecond: events / seconds, cpuMs: machineCpuMs() - cpu };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,20 +404,25 @@ const note = (line: string) => process.stdout.write(`${line}\n`);
 const int = (n: number, width: number) => Math.round(n).toString().padStart(width);
 const dec = (n: number, width: number, digits = 1) => n.toFixed(digits).padStart(width);
 
-function printIntake(bare: LoadResult, intake: LoadResult) {
-  note(`intake: ${connections} connections, up to ${measureSeconds} s after a ${warmUpSeconds} s warm-up; the webhook run ends early when the pool is used up`);
-  note('route     events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio');
-  for (const [name, x] of [['bare', bare], ['webhook', intake]] as const) {
-    note(`${name.padEnd(8)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / bare.perSecond, 5, 2)}x`);
+function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[], intakeRuns: LoadResult[]) {
+  note(`intake: ${connections} connections after a ${warmUpSeconds} s warm-up each; ${rounds} rounds of ${bareRoundSeconds} s bare, then webhook until its share of the pool is used`);
+  note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  machine CPU us/event');
+  const row = (name: string, x: LoadResult, base: LoadResult) =>
+    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}`);
+  for (let r = 0; r < bareRuns.length; r++) {
+    row(`bare ${r + 1}`, bareRuns[r]!, bareRuns[r]!);
+    row(`webhook ${r + 1}`, intakeRuns[r]!, bareRuns[r]!);
   }
+  row('bare', bare, bare);
+  row('webhook', intake, bare);
   if (intake.replayed > 0) note(`warning: ${intake.replayed} requests repeated an event: the pool was too small`);
 }
 
 function printDrains(stored: number, drains: DrainResult[], intake: LoadResult) {
-  note(`\nposter: ${stored} stored events, drainOnce batch ${drainBatch}, first half with one drainer, the rest with two`);
-  note('drainers  events  failed  seconds  events/s  vs intake');
+  note(`\nposter: ${stored} stored events, batches of ${drainBatch} (the app's pipelined loop), about half with one drainer, the rest with two`);
+  note('drainers  events  failed  seconds  events/s  vs intake  machine CPU us/event');
   for (const d of drains) {
-    note(`${int(d.drainers, 8)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / intake.perSecond, 8, 2)}x`);
+    note(`${int(d.drainers, 8)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / intake.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}`);
   }
 }
 

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
-import { drainOnce } from '../../server/payments/poster';
+import { drainOnce, drainPipelined } from '../../server/payments/poster';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 
 // The poster reads a batch's gift amounts from Stripe's charge list (one request per 100 gifts)
@@ -67,7 +67,7 @@ describe('poster batch reads', () => {
     const [id] = await paidGifts(1);
     // The window comes from the event's own `created`, as Stripe sent it: move that a day on.
     await h.testDb.database.db.execute(
-      sql`UPDATE stripe_events SET payload = jsonb_set(payload, '{created}', to_jsonb((payload->>'created')::bigint + 86400))
+      sql`UPDATE stripe_events SET payload = jsonb_set(payload::jsonb, '{created}', to_jsonb((payload->>'created')::bigint + 86400))::json
            WHERE status = 'pending' AND payload->'data'->'object'->'metadata'->>'donation_id' = ${id!}`,
     );
     const { stripe, retrieve } = spiedStripe();
@@ -88,6 +88,22 @@ describe('poster batch reads', () => {
     const waiting = await h.testDb.database.db.select().from(donations).where(inArray(donations.id, ids));
     expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending']);
     await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    await expectPosted(ids);
+  });
+
+  // The app's loop claims batch N+1 while batch N commits; every event still posts once, and a
+  // poster told to stop posts what it already claimed and claims nothing more.
+  it('drains batch after batch with the next claim under way, and stops claiming when told', async () => {
+    const ids = await paidGifts(7);
+    const pending = async () => (await h.testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending'`))[0]!.n;
+    const before = await pending();
+    const { stripe } = spiedStripe();
+    const stopped = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent }, { batchSize: 3 }, (claimedSoFar) => claimedSoFar >= 3);
+    expect(stopped).toMatchObject({ claimed: 3, failed: 0 });
+    expect(await pending()).toBe(before - 3);
+    const rest = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent }, { batchSize: 3 });
+    expect(rest).toMatchObject({ claimed: before - 3, failed: 0 });
+    expect(await pending()).toBe(0);
     await expectPosted(ids);
   });
 });
