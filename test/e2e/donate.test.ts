@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm';
+import type { Page } from 'playwright-core';
+import Stripe from 'stripe';
 import { formatAmount } from '../../server/ledger/money';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appealProgress, payOnCheckout, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
@@ -116,6 +118,248 @@ describe('giving to Buck-a-Brick', () => {
       sql`SELECT anonymous, updates_opt_in FROM donations WHERE donor_email = 'nojs@example.org' ORDER BY created_at DESC LIMIT 1`,
     );
     expect(gift).toEqual({ anonymous: true, updates_opt_in: true });
+    await context.close();
+  });
+});
+
+// The form's idempotency key is the page's key plus what is asked: the same gift sent again replays
+// its checkout, another gift from the same page (Back from Checkout) is a new one.
+describe('sending the donate form again', () => {
+  const giftsOf = (email: string) =>
+    e2e.db.database.rows<{ id: string; request_key: string; checkout_session_id: string }>(
+      sql`SELECT id, request_key, checkout_session_id FROM donations WHERE donor_email = ${email} ORDER BY created_at`,
+    );
+  const sessionOf = (page: Page) => new URL(page.url()).pathname.split('/').at(-1)!;
+  const checkoutTotal = (page: Page) => page.locator('.total').textContent();
+
+  /** The real SDK against the server's emulator, found from its hosted checkout page the browser is on. */
+  function emulatorStripe(checkoutPage: Page): Stripe {
+    const emulator = new URL(checkoutPage.url());
+    return new Stripe('sk_test_e2e', { host: emulator.hostname, port: Number(emulator.port), protocol: 'http' });
+  }
+
+  /** The Checkout Sessions the server's emulator holds for an email. */
+  async function sessionsFor(page: Page, email: string): Promise<string[]> {
+    const sessions = await emulatorStripe(page).checkout.sessions.list({ limit: 100 });
+    return sessions.data.filter((s) => s.customer_email === email).map((s) => s.id);
+  }
+
+  async function give(page: Page, bricks: number, email: string) {
+    await page.getByRole('radio', { name: new RegExp(`^${bricks}\\b`) }).check();
+    await page.getByLabel('Email, for your receipt').fill(email);
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await page.waitForURL(/\/checkout\/cs_/);
+  }
+
+  /**
+   * Runs a navigation to the appeal page and waits until the page's script has run (its effects
+   * open the live progress stream): typing before that would miss the form's handlers, and values
+   * read after it are the ones a person sees, not ones hydration could still overwrite.
+   */
+  async function toHydratedAppeal(page: Page, go: () => Promise<unknown>) {
+    const hydrated = page.waitForRequest((req) => new URL(req.url()).pathname === '/api/appeals/buck-a-brick/events');
+    await go();
+    await hydrated;
+  }
+
+  const donate = (page: Page) => page.getByRole('button', { name: 'Continue to secure payment' }).click();
+  const brickRadio = (page: Page, bricks: number) => page.getByRole('radio', { name: new RegExp(`^${bricks}\\b`) });
+
+  it('Back from Checkout: the same gift replays its checkout, another amount starts a new gift shown at its amount', async () => {
+    const email = 'back-and-change@example.org';
+    const context = await e2e.context();
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await give(page, 5, email);
+    const first = sessionOf(page);
+    expect(await checkoutTotal(page)).toContain('$5.00');
+
+    await page.goBack();
+    await page.waitForURL(/\/appeals\/buck-a-brick$/);
+    await give(page, 5, email);
+    expect(sessionOf(page)).toBe(first);
+
+    await page.goBack();
+    await page.waitForURL(/\/appeals\/buck-a-brick$/);
+    await give(page, 10, email);
+    expect(sessionOf(page)).not.toBe(first);
+    expect(await checkoutTotal(page)).toContain('$10.00');
+    expect(await page.getByRole('alert').count()).toBe(0);
+
+    // Both gifts came from one page (one page key), which is what makes this the case under test.
+    const gifts = await giftsOf(email);
+    expect(gifts.map((g) => g.checkout_session_id)).toEqual([first, sessionOf(page)]);
+    // "request:<page key>-<sha256 of the gift, 43 base64url characters>"
+    const pageKey = (key: string) => key.slice(0, -44);
+    expect(pageKey(gifts[0]!.request_key)).toBe(pageKey(gifts[1]!.request_key));
+    expect(await sessionsFor(page, email)).toHaveLength(2);
+    await context.close();
+  });
+
+  // Without JavaScript nothing disables the button, and on a slow network a person presses it again
+  // while the first submission is on its way. The browser drops the first navigation for the
+  // second, but the server still gets both: the first is sent on from the test, as the network would.
+  it('a double submit lands on the one checkout session of one gift', async () => {
+    const email = 'double-submit@example.org';
+    const context = await e2e.context({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    let posts = 0;
+    let secondSent!: () => void;
+    const second = new Promise<void>((resolve) => (secondSent = resolve));
+    await page.route(
+      (url) => url.search === '?/donate',
+      async (route) => {
+        posts++;
+        if (posts === 1) {
+          const response = await route.fetch({ maxRedirects: 0 });
+          await second;
+          await route.fulfill({ response }).catch(() => {});
+        } else {
+          secondSent();
+          await route.continue();
+        }
+      },
+    );
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await page.getByRole('radio', { name: /^5\b/ }).check();
+    await page.getByLabel('Email, for your receipt').fill(email);
+    // Plain mouse presses: a locator click would wait for the first navigation, held back above.
+    const submit = page.getByRole('button', { name: 'Continue to secure payment' });
+    await submit.scrollIntoViewIfNeeded();
+    const box = (await submit.boundingBox())!;
+    const press = () => page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await press();
+    await expect.poll(() => posts).toBe(1);
+    await press();
+    // Polled, not waitForURL: that one fails when it catches the first navigation being dropped.
+    await expect.poll(() => page.url(), { timeout: 20_000 }).toMatch(/\/checkout\/cs_/);
+    expect(posts).toBe(2);
+
+    expect(await checkoutTotal(page)).toContain('$5.00');
+    const gifts = await giftsOf(email);
+    expect(gifts.map((g) => g.checkout_session_id)).toEqual([sessionOf(page)]);
+    expect(await sessionsFor(page, email)).toEqual([sessionOf(page)]);
+    await context.close();
+  });
+
+  it('with JavaScript, Back from Checkout shows the form as it was filled in', async () => {
+    const context = await e2e.context();
+    const page = await context.newPage();
+    await toHydratedAppeal(page, () => page.goto(`${e2e.url}/appeals/buck-a-brick`));
+    await page.getByLabel('Another number of bricks').fill('7');
+    await page.getByLabel('Give this every month').check();
+    await page.getByLabel('Your name (for the donor wall)').fill('Back Again');
+    await page.getByLabel('Email, for your receipt').fill('back-again@example.org');
+    await page.getByLabel('A message of solidarity (optional)').fill('Still here');
+    await page.getByLabel('Email me this appeal’s updates').check();
+    await donate(page);
+    await page.waitForURL(/\/checkout\/cs_/);
+
+    await toHydratedAppeal(page, () => page.goBack());
+    expect(await page.getByLabel('Another number of bricks').inputValue()).toBe('7');
+    expect(await page.getByRole('radio', { checked: true }).count()).toBe(0);
+    expect(await page.getByLabel('Give this every month').isChecked()).toBe(true);
+    expect(await page.getByLabel('Your name (for the donor wall)').inputValue()).toBe('Back Again');
+    expect(await page.getByLabel('Email, for your receipt').inputValue()).toBe('back-again@example.org');
+    expect(await page.getByLabel('A message of solidarity (optional)').inputValue()).toBe('Still here');
+    expect(await page.getByLabel('Email me this appeal’s updates').isChecked()).toBe(true);
+    expect(await page.getByLabel('Don’t show my name on the donor wall').isChecked()).toBe(false);
+
+    // The restored form still behaves: a suggestion clears the typed number, typing clears the suggestion.
+    await brickRadio(page, 5).check();
+    expect(await page.getByLabel('Another number of bricks').inputValue()).toBe('');
+    await page.getByLabel('Another number of bricks').fill('3');
+    expect(await brickRadio(page, 5).isChecked()).toBe(false);
+    await context.close();
+  });
+
+  // On a slow network a person types before the page's script has run; the script must not then
+  // show a suggestion chosen beside the typed number (the typed one is what the server takes).
+  it('with JavaScript, a number typed before the page’s script ran leaves no suggestion chosen', async () => {
+    const context = await e2e.context();
+    const page = await context.newPage();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route((url) => url.pathname.startsWith('/_app/') && url.pathname.endsWith('.js'), async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`, { waitUntil: 'domcontentloaded' });
+    await page.getByLabel('Another number of bricks').fill('7');
+    await toHydratedAppeal(page, async () => release());
+    expect(await page.getByLabel('Another number of bricks').inputValue()).toBe('7');
+    expect(await page.getByRole('radio', { checked: true }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('the same gift sent again after it was paid lands on its thank-you page, and nothing more is given', async () => {
+    const email = 'paid-then-back@example.org';
+    const context = await e2e.context();
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await give(page, 5, email);
+    const session = sessionOf(page);
+    await payOnCheckout(page, '4242 4242 4242 4242');
+    await page.waitForURL(/\/thanks\?donation=/);
+    const thanksUrl = page.url();
+    await expect.poll(() => page.getByTestId('gift-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('succeeded');
+    const [gift] = await giftsOf(email);
+    expect(thanksUrl).toContain(`donation=${gift!.id}`);
+    const paid = await progress();
+    const entries = await ledgerEntryCount();
+
+    // Back past the (now closed) checkout to the form from before, as it was filled in: Donate again.
+    await page.goBack();
+    await page.waitForURL(/\/checkout\/cs_/);
+    await toHydratedAppeal(page, () => page.goBack());
+    expect(await page.getByLabel('Email, for your receipt').inputValue()).toBe(email);
+    expect(await brickRadio(page, 5).isChecked()).toBe(true);
+    await donate(page);
+
+    await page.waitForURL((url) => url.pathname === '/appeals/buck-a-brick/thanks' && url.searchParams.get('donation') === gift!.id);
+    expect(await page.getByTestId('already-given').textContent()).toContain('You had already given this gift, so it was not charged again.');
+    expect(await page.getByTestId('gift-status').getAttribute('data-status')).toBe('succeeded');
+    expect(await page.getByTestId('gift-status').textContent()).toContain('Your gift of $5.00 is confirmed.');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await giftsOf(email)).map((g) => g.checkout_session_id)).toEqual([session]);
+    expect(await progress()).toEqual(paid);
+    expect(await ledgerEntryCount()).toBe(entries);
+    await context.close();
+  });
+
+  // Without JavaScript: the browser itself puts the form back on Back.
+  it('the same gift sent again after its checkout expired starts a new checkout for it; sent once more, it replays that one', async () => {
+    const email = 'expired-then-back@example.org';
+    const context = await e2e.context({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await give(page, 5, email);
+    const first = sessionOf(page);
+    const stripe = emulatorStripe(page);
+    expect((await stripe.checkout.sessions.expire(first)).status).toBe('expired');
+
+    await page.goBack();
+    await page.waitForURL(/\/appeals\/buck-a-brick$/);
+    expect(await page.getByLabel('Email, for your receipt').inputValue()).toBe(email);
+    await donate(page);
+    await page.waitForURL(/\/checkout\/cs_/);
+    const second = sessionOf(page);
+    expect(second).not.toBe(first);
+    expect(await checkoutTotal(page)).toContain('$5.00');
+    const gifts = await giftsOf(email);
+    expect(gifts.map((g) => g.checkout_session_id)).toEqual([first, second]);
+    expect(gifts[1]!.request_key).not.toBe(gifts[0]!.request_key);
+    expect((await stripe.checkout.sessions.retrieve(second)).status).toBe('open');
+
+    // The new gift's key comes from the first one's, so the same form sent again is the new gift again.
+    await page.goBack();
+    await page.waitForURL(/\/appeals\/buck-a-brick$/);
+    await donate(page);
+    await page.waitForURL(/\/checkout\/cs_/);
+    expect(sessionOf(page)).toBe(second);
+    expect(await giftsOf(email)).toHaveLength(2);
+    expect(await sessionsFor(page, email)).toEqual(expect.arrayContaining([first, second]));
+    expect(await sessionsFor(page, email)).toHaveLength(2);
     await context.close();
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
 import { apiGet } from '$lib/server/api';
 import { donationError, giftAmount, GiftError } from '$lib/server/gift';
+import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import type { AppealDetail, DonorWall } from '$lib/types';
 
 export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
@@ -36,27 +37,23 @@ export const actions: Actions = {
     }
     const email = field(form, 'email');
     if (!email) return fail(400, { values, ...donationError('email_missing', appeal, locals.locale) });
-    const res = await fetch(`/api/appeals/${encodeURIComponent(params.slug)}/donations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        amountMinor: amountMinor.toString(),
-        frequency: form.get('monthly') ? 'monthly' : 'one_off',
-        coverFees: Boolean(form.get('coverFees')),
-        anonymous: Boolean(form.get('anonymous')),
-        updatesOptIn: Boolean(form.get('updates')),
-        donorName: field(form, 'name') || undefined,
-        donorEmail: email,
-        message: field(form, 'message') || undefined,
-        locale: locals.locale,
-        idempotencyKey: /^[A-Za-z0-9_-]{8,100}$/.test(field(form, 'requestKey')) ? field(form, 'requestKey') : randomUUID(),
-      }),
-    });
-    const body = (await res.json()) as { checkoutUrl?: string; error?: { code?: string; details?: { path?: string }[] } };
-    if (!res.ok || !body.checkoutUrl) {
-      const code = res.status === 429 ? 'rate_limited' : body.error?.details?.some((d) => d.path === '/donorEmail') ? 'email_invalid' : (body.error?.code ?? 'unknown');
-      return fail(res.status === 429 ? 429 : 400, { values, ...donationError(code, appeal, locals.locale) });
+    const gift: GiftRequest = {
+      amountMinor: amountMinor.toString(),
+      frequency: form.get('monthly') ? 'monthly' : 'one_off',
+      coverFees: Boolean(form.get('coverFees')),
+      anonymous: Boolean(form.get('anonymous')),
+      updatesOptIn: Boolean(form.get('updates')),
+      donorName: field(form, 'name') || undefined,
+      donorEmail: email,
+      message: field(form, 'message') || undefined,
+      locale: locals.locale,
+    };
+    const started = await startGift(fetch, params.slug, field(form, 'requestKey'), gift);
+    if ('error' in started) {
+      const details = Array.isArray(started.error.details) ? started.error.details : [];
+      const code = started.status === 429 ? 'rate_limited' : details.some((d) => d.path === '/donorEmail') ? 'email_invalid' : started.error.code;
+      return fail(started.status === 429 ? 429 : 400, { values, ...donationError(code, appeal, locals.locale) });
     }
-    redirect(303, body.checkoutUrl);
+    redirect(303, started.location);
   },
 };

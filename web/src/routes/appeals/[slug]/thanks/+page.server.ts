@@ -21,5 +21,6 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(params.slug)}`),
   ]);
   if (donation.appealSlug !== params.slug) error(404, 'No such gift.');
-  return { donation, appeal, locale: locals.locale, nowMs: Date.now(), pageUrl: `${url.origin}/appeals/${params.slug}` };
+  // `again`: the donate form sent here a gift that was already paid, instead of charging it twice.
+  return { donation, appeal, again: url.searchParams.has('again'), locale: locals.locale, nowMs: Date.now(), pageUrl: `${url.origin}/appeals/${params.slug}` };
 };
