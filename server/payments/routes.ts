@@ -32,7 +32,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         summary: 'Start a gift: answers with the Stripe Checkout URL (public)',
         params: slugParams,
         body: donationRequestSchema,
-        response: { 201: donationCreatedSchema, 429: errorBodySchema, ...errorResponses },
+        response: { 201: donationCreatedSchema, 409: errorBodySchema, 429: errorBodySchema, ...errorResponses },
       },
     },
     async (req, reply) => {

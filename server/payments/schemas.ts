@@ -12,7 +12,7 @@ export const donationRequestSchema = z.strictObject({
   donorEmail: z.email().max(254),
   message: z.string().trim().max(500).optional(),
   locale: z.enum(['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru']).default('en'),
-  /** The client's key for this attempt: a retried request returns the same checkout. */
+  /** The client's key for this attempt: a retry with the same fields returns the same checkout; other fields answer 409. */
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
-import type Stripe from 'stripe';
+import { isDeepStrictEqual } from 'node:util';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import Stripe from 'stripe';
 import type { z } from 'zod';
 import type { Db } from '../../db/client';
 import { appeals, donations, type Donation } from '../../db/schema/index';
@@ -39,10 +40,28 @@ function assertAmount(amountMinor: bigint, currency: string, unitPriceMinor: big
   }
 }
 
+type RequestFields = Pick<Donation, 'appealId' | 'amountMinor' | 'coverFeesMinor' | 'frequency' | 'donorName' | 'donorEmail' | 'anonymous' | 'updatesOptIn' | 'message' | 'locale'>;
+
 /**
- * Creates the donation (pending) and its Stripe Checkout Session. A retried request with the same
- * idempotency key returns the same session; the Stripe call carries a key of its own.
+ * The request a gift row was made from (every field of it but the key), so a retry can be told
+ * from a different gift under the same key. Covering the fees compares as asked, not as priced:
+ * a retry across a change of the fee estimate is still the same request.
  */
+function requestOf(d: RequestFields) {
+  return {
+    appealId: d.appealId,
+    amountMinor: d.amountMinor,
+    coverFees: d.coverFeesMinor > 0n,
+    frequency: d.frequency,
+    donorName: d.donorName,
+    donorEmail: d.donorEmail,
+    anonymous: d.anonymous,
+    updatesOptIn: d.updatesOptIn,
+    message: d.message,
+    locale: d.locale,
+  };
+}
+
 export interface DonationDeps {
   db: Db;
   stripe: Stripe;
@@ -51,6 +70,12 @@ export interface DonationDeps {
   customerDefaults?: Partial<Stripe.CustomerCreateParams>;
 }
 
+/**
+ * Creates the donation (pending) and its Stripe Checkout Session. A retried request with the same
+ * idempotency key returns the same session while it is open, and a 409 once it was paid or expired;
+ * the same key with different parameters is refused (409) and changes nothing. The Stripe call
+ * carries a key of its own.
+ */
 export async function createDonation(
   deps: DonationDeps,
   slug: string,
@@ -60,38 +85,67 @@ export async function createDonation(
   if (!appeal || appeal.status !== 'live') throw new AppError(404, 'appeal_not_found', `No live appeal "${slug}".`);
   const amountMinor = BigInt(req.amountMinor);
   assertAmount(amountMinor, appeal.currency, appeal.unitPriceMinor);
-  const requestKey = `${appeal.id}:${req.idempotencyKey}`;
-  const [existing] = await deps.db.select().from(donations).where(eq(donations.requestKey, requestKey));
+  const values = {
+    appealId: appeal.id,
+    currency: appeal.currency,
+    amountMinor,
+    coverFeesMinor: req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n,
+    frequency: req.frequency,
+    donorName: req.donorName ?? null,
+    donorEmail: req.donorEmail,
+    anonymous: req.anonymous,
+    updatesOptIn: req.updatesOptIn,
+    message: req.message || null,
+    messageStatus: req.message ? ('pending' as const) : ('none' as const),
+    locale: req.locale,
+    requestKey: `request:${req.idempotencyKey}`,
+  };
+  // A key names one request across every appeal, as at Stripe. Keys used to be scoped to their
+  // appeal; a gift stored that way is still found on its own appeal.
+  const keys = [values.requestKey, `${appeal.id}:${req.idempotencyKey}`];
+  const [existing] = await deps.db.select().from(donations).where(inArray(donations.requestKey, keys));
   const donation =
     existing ??
-    (
-      await deps.db
-        .insert(donations)
-        .values({
-          appealId: appeal.id,
-          currency: appeal.currency,
-          amountMinor,
-          coverFeesMinor: req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n,
-          frequency: req.frequency,
-          donorName: req.donorName ?? null,
-          donorEmail: req.donorEmail,
-          anonymous: req.anonymous,
-          updatesOptIn: req.updatesOptIn,
-          message: req.message || null,
-          messageStatus: req.message ? 'pending' : 'none',
-          locale: req.locale,
-          requestKey,
-        })
-        .onConflictDoNothing()
-        .returning()
-    )[0] ??
-    (await deps.db.select().from(donations).where(eq(donations.requestKey, requestKey)))[0]!;
-  const session = await createCheckoutSession(deps, appeal, donation);
-  if (!donation.checkoutSessionId) {
-    await deps.db.update(donations).set({ checkoutSessionId: session.id }).where(eq(donations.id, donation.id));
+    (await deps.db.insert(donations).values(values).onConflictDoNothing().returning())[0] ??
+    // Another request with this key won the insert: it may have asked for something else.
+    (await deps.db.select().from(donations).where(inArray(donations.requestKey, keys)))[0]!;
+  if (!isDeepStrictEqual(requestOf(donation), requestOf(values))) {
+    throw new AppError(409, 'donation.idempotency_conflict', 'This idempotency key was already used for a different gift; use a new key for a new gift.');
   }
-  if (!session.url) throw new Error('Stripe returned a session without a URL');
-  return { donation, checkoutUrl: session.url };
+  const session = donation.checkoutSessionId ? await deps.stripe.checkout.sessions.retrieve(donation.checkoutSessionId) : await startCheckout(deps, appeal, donation);
+  return { donation, checkoutUrl: openCheckoutUrl(session, donation.id) };
+}
+
+/**
+ * A replay answers the gift's one session as it is now, never a second session: Stripe forgets an
+ * idempotency key after a day, and a session paid or expired since must not be offered again.
+ */
+function openCheckoutUrl(session: Stripe.Checkout.Session, donationId: string): string {
+  if (session.status === 'complete') {
+    throw new AppError(409, 'donation.checkout_completed', "This gift's checkout was already completed; it cannot be paid again.", { donationId });
+  }
+  if (session.status !== 'open' || !session.url) {
+    throw new AppError(409, 'donation.checkout_expired', "This gift's checkout expired unpaid; start a new gift with a new idempotency key.", { donationId });
+  }
+  return session.url;
+}
+
+async function startCheckout(deps: DonationDeps, appeal: typeof appeals.$inferSelect, d: Donation): Promise<Stripe.Checkout.Session> {
+  let session: Stripe.Response<Stripe.Checkout.Session>;
+  try {
+    session = await createCheckoutSession(deps, appeal, d);
+  } catch (err) {
+    // An earlier attempt reached Stripe but its session never reached the row, and what we would
+    // ask now differs (the appeal was renamed, say). A new Stripe key would open a second checkout
+    // for one gift, which the donor could pay twice.
+    if (err instanceof Stripe.errors.StripeIdempotencyError) {
+      throw new AppError(409, 'donation.checkout_not_resumable', "This gift's checkout cannot be resumed; start a new gift with a new idempotency key.", { donationId: d.id });
+    }
+    throw err;
+  }
+  await deps.db.update(donations).set({ checkoutSessionId: session.id }).where(and(eq(donations.id, d.id), isNull(donations.checkoutSessionId)));
+  // Stripe replays a key's first answer as it was then; the session may have been paid since.
+  return session.lastResponse.headers['idempotent-replayed'] === 'true' ? deps.stripe.checkout.sessions.retrieve(session.id) : session;
 }
 
 async function createCheckoutSession(deps: DonationDeps, appeal: typeof appeals.$inferSelect, d: Donation) {

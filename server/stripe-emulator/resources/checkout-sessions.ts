@@ -4,6 +4,7 @@ import type { Ctx } from '../context';
 import { invalidRequest } from '../errors';
 import { expand, expandList } from '../expand';
 import type { FormObject } from '../form';
+import { testExchangeRate } from '../fx';
 import { expireIfDue, expireSession, getSession } from '../flows/checkout';
 import { idParam, listUrl, origin, params } from '../http';
 import { newId, nowSeconds } from '../ids';
@@ -25,6 +26,10 @@ export function registerCheckoutSessions(app: FastifyInstance, ctx: Ctx): void {
   app.post('/v1/checkout/sessions', async (req) => {
     const p = params(req);
     const input = parseSessionInput(ctx.state, p);
+    const currency = input.spec.lines[0]?.currency;
+    if (ctx.settlementCurrency && currency && !testExchangeRate(currency, ctx.settlementCurrency)) {
+      throw invalidRequest(`The emulator has no test exchange rate from ${currency} to the account's settlement currency ${ctx.settlementCurrency}.`, 'line_items', 'currency_not_supported');
+    }
     const now = nowSeconds();
     const id = newId('cs_test', 58);
     const session = buildSession({
