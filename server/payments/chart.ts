@@ -10,6 +10,13 @@ export const chart = {
   bankPayouts: (currency: string): AccountSpec => ({ code: 'bank:payouts', currency, type: 'asset', name: 'Payouts that reached the bank' }),
   feesStripe: (currency: string): AccountSpec => ({ code: 'fees:stripe', currency, type: 'expense', name: 'Stripe fees' }),
   disputesLost: (currency: string): AccountSpec => ({ code: 'disputes:lost', currency, type: 'expense', name: 'Dispute fees and lost disputes' }),
+  // Clearing for gifts Stripe settles in another currency than the appeal's: one account per
+  // currency, so each side of a conversion balances in its own currency. Equity, not an asset: it
+  // is neither money we hold nor money we owe, only the difference between what donors gave and what
+  // Stripe booked, and its net across currencies (at one rate) is the FX gain or loss. Its legs
+  // have opposite signs by nature (the appeal's currency debit, the settlement currency credit), so
+  // it must be allowed below zero.
+  fxConversion: (currency: string): AccountSpec => ({ code: 'fx:conversion', currency, type: 'equity', allowNegative: true, name: 'Currency conversion (FX clearing)' }),
   appeal: (appealId: string, currency: string, organizationId: string): AccountSpec => ({
     code: `appeal:${appealId}`,
     currency,

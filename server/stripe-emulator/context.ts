@@ -22,6 +22,8 @@ export interface EmitOptions {
 export interface Ctx {
   state: State;
   fees: FeeConfig;
+  /** The currency every balance transaction is booked in (lower case); null = each charge's own. */
+  settlementCurrency: string | null;
   publicUrl: string;
   log: Logger | undefined;
   /** ms after a 4000 0000 0000 0259 payment until its dispute opens; null = only via control. */

@@ -18,7 +18,7 @@ const webhook = z.union([
   }),
 ]);
 const dispute = z.strictObject({ charge: z.string().min(1).max(100) });
-const close = z.strictObject({ status: z.enum(['won', 'lost']) });
+const close = z.strictObject({ status: z.enum(['won', 'lost']), feeReturned: z.boolean().optional() });
 const pay = z.strictObject({
   card: z.string().max(40).optional(),
   name: z.string().max(200).optional(),
@@ -46,7 +46,10 @@ export function registerControlRoutes(app: FastifyInstance, controls: EmulatorCo
   app.get('/_emulator/deliveries', async () => ({ data: controls.deliveries }));
   app.post('/_emulator/webhook', async (req) => (controls.setWebhook(parse(webhook, req.body)), { ok: true }));
   app.post('/_emulator/disputes', async (req) => controls.disputeCharge(parse(dispute, req.body).charge));
-  app.post('/_emulator/disputes/:id/close', async (req) => controls.closeDispute(id(req.params), parse(close, req.body).status));
+  app.post('/_emulator/disputes/:id/close', async (req) => {
+    const { status, feeReturned } = parse(close, req.body);
+    return controls.closeDispute(id(req.params), status, { feeReturned });
+  });
   app.post('/_emulator/funds/available', async () => controls.makeFundsAvailable());
   app.post('/_emulator/payouts/pay', async () => ({ data: controls.payPayouts() }));
   app.post('/_emulator/checkout/sessions/:id/pay', async (req) => {

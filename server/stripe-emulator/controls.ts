@@ -4,7 +4,7 @@ import { AUTOMATIC, type Ctx } from './context';
 import { cardError } from './errors';
 import { computeBalance, makeFundsAvailable, payPayouts } from './flows/balance';
 import { paySession } from './flows/checkout';
-import { closeDispute, openDispute } from './flows/dispute';
+import { closeDispute, openDispute, type CloseDisputeOptions } from './flows/dispute';
 import type { DeliveryRecord, DeliverySettings, WebhookDispatcher, WebhookEndpoint } from './webhooks';
 
 export interface EmulatorControls {
@@ -18,7 +18,7 @@ export interface EmulatorControls {
   readonly deliveries: readonly DeliveryRecord[];
   setWebhook(endpoint: WebhookEndpoint | null): void;
   disputeCharge(chargeId: string): Stripe.Dispute;
-  closeDispute(disputeId: string, status: 'won' | 'lost'): Stripe.Dispute;
+  closeDispute(disputeId: string, status: 'won' | 'lost', opts?: CloseDisputeOptions): Stripe.Dispute;
   /** Moves every pending balance transaction to available and emits balance.available. */
   makeFundsAvailable(): Stripe.Balance;
   /** Pays every pending payout (payout.updated, payout.paid). */
@@ -40,7 +40,7 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
     },
     setWebhook: (endpoint) => dispatcher.setEndpoint(endpoint),
     disputeCharge: (chargeId) => openDispute(ctx, chargeId),
-    closeDispute: (disputeId, status) => closeDispute(ctx, disputeId, status),
+    closeDispute: (disputeId, status, opts) => closeDispute(ctx, disputeId, status, opts),
     makeFundsAvailable: () => {
       makeFundsAvailable(ctx);
       return computeBalance(ctx);

@@ -21,6 +21,7 @@ import { WebhookDispatcher, type WebhookEndpoint } from './webhooks';
 export type { EmulatorControls } from './controls';
 export type { DeliveryRecord, DeliverySettings, WebhookEndpoint } from './webhooks';
 export type { FeeConfig } from './fees';
+export { TEST_EXCHANGE_RATES } from './fx';
 
 export interface StripeEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -33,6 +34,13 @@ export interface StripeEmulatorOptions {
   apiKey?: string;
   webhook?: WebhookEndpoint;
   fees?: Partial<FeeConfig>;
+  /**
+   * The account's settlement currency (e.g. 'usd'). Charges in another currency get balance
+   * transactions converted into it at the fixed rates of `fx.ts`, with `exchange_rate` set, as
+   * Stripe does for an account without a bank account in the charge's currency. Default: every
+   * charge settles in its own currency.
+   */
+  settlementCurrency?: string;
   /** ms from a 4000 0000 0000 0259 payment to its dispute; null = only via controls.disputeCharge. Default 2000. */
   disputeAfterMs?: number | null;
   logger?: Logger | false;
@@ -55,6 +63,7 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
   const ctx: Ctx = {
     state: loadState(opts.stateFile, log),
     fees: resolveFees(opts.fees),
+    settlementCurrency: resolveSettlementCurrency(opts.settlementCurrency),
     publicUrl: '',
     log,
     disputeAfterMs: opts.disputeAfterMs === undefined ? 2000 : opts.disputeAfterMs,
@@ -74,6 +83,13 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
     },
   };
   return { ctx, timers };
+}
+
+function resolveSettlementCurrency(currency: string | undefined): string | null {
+  if (currency === undefined) return null;
+  const c = currency.toLowerCase();
+  if (!Intl.supportedValuesOf('currency').includes(c.toUpperCase())) throw new Error(`settlementCurrency must be an ISO 4217 code, e.g. 'usd', got ${JSON.stringify(currency)}`);
+  return c;
 }
 
 export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Promise<StripeEmulator> {

@@ -6,7 +6,7 @@ import { appeals, organizations } from '../../db/schema/index';
 import { queryRows } from '../../db/client';
 import { drainOnce } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
-import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
+import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../../server/stripe-emulator/index';
 import { seedDemoData } from '../../db/seed';
 import { signIn } from './sign-in';
 import { createTestDatabase, type TestDatabase } from './db';
@@ -30,12 +30,12 @@ export interface PaymentsHarness {
 const silent = pino({ level: 'silent' });
 
 /** The real app on a real Postgres database, listening, with the emulator delivering webhooks to it. */
-export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOptions) => void } = {}): Promise<PaymentsHarness> {
+export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOptions) => void; emulator?: Pick<StripeEmulatorOptions, 'settlementCurrency' | 'fees'> } = {}): Promise<PaymentsHarness> {
   const testDb = await createTestDatabase();
   await seedDemoData(testDb.database.db);
   await addKwdAppeal(testDb);
   const webhookSecret = 'whsec_test_harness_secret';
-  const emulator = await startStripeEmulator({ logger: false, disputeAfterMs: null, webhook: { url: 'http://127.0.0.1:1/unset', secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 } });
+  const emulator = await startStripeEmulator({ ...opts.emulator, logger: false, disputeAfterMs: null, webhook: { url: 'http://127.0.0.1:1/unset', secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 } });
   const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
   const customerDefaults: { test_clock?: string } = {};
   const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000', DONATION_RATE_LIMIT_PER_MINUTE: '10000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults }, onRoute: opts.onRoute });
@@ -54,8 +54,12 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
       for (let i = 0; i < 20; i++) {
         const { claimed } = await drain();
         const [pending] = await queryRows<{ n: number }>(testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending'`);
-        if (claimed === 0 && pending!.n === 0) return;
+        if (claimed === 0 && pending!.n === 0) break;
       }
+      // Postings reach this instance's appeal cache by NOTIFY, which may land after this returns; a
+      // test that reads GET /api/appeals/:slug next must see the ledger, not the cache of a second ago.
+      // The live tests check the NOTIFY path itself.
+      app.appealLive.cache.clear();
     },
     async donate(slug, body) {
       const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/donations`, payload: { donorEmail: 'member@example.org', donorName: 'A. Member', idempotencyKey: `k-${Math.random().toString(36).slice(2)}`, ...body } });

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { donations, outboxEmails, stripeEvents } from '../../db/schema/index';
+import { appeals, donations, outboxEmails, stripeEvents } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -18,6 +19,16 @@ afterAll(async () => {
 
 async function progress(slug: string) {
   return (await h.app.inject(`/api/appeals/${slug}`)).json().progress;
+}
+
+/** The USD balances a dispute moves besides the appeal: Stripe's available balance, fees lost, money held. */
+async function stripeAccounts() {
+  const rows = await queryRows<{ code: string; balance: string }>(
+    h.testDb.database.db,
+    sql`SELECT code, balance_minor::text AS balance FROM ledger_accounts WHERE currency = 'USD' AND code IN ('stripe:available', 'disputes:lost', 'disputes:open')`,
+  );
+  const of = (code: string) => BigInt(rows.find((r) => r.code === code)?.balance ?? '0');
+  return { available: of('stripe:available'), lost: of('disputes:lost'), open: of('disputes:open') };
 }
 
 async function donation(id: string) {
@@ -83,20 +94,35 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(again.statusCode).toBe(409);
   });
 
-  // A disputed gift: money held at open; lost takes it off the appeal, won gives it back.
-  it.each(['lost', 'won'] as const)('a dispute that is %s leaves the ledger right', async (outcome) => {
+  // A disputed gift: money held at open; lost takes it off the appeal, won gives it back. Stripe's
+  // balance and the dispute fees follow what the dispute's balance transactions say, whether a win
+  // returns the dispute fee or not.
+  it.each([
+    ['lost', 'lost', true],
+    ['won, fee returned', 'won', true],
+    ['won, fee kept', 'won', false],
+  ] as const)('a dispute that is %s leaves the ledger right', async (_, outcome, feeReturned) => {
     const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '2000' });
     h.emulator.controls.payCheckoutSession(sessionId, '4000 0000 0000 0259');
     await h.settle();
     const balance = await h.appealBalance('buck-a-brick');
+    const before = await stripeAccounts();
     const d = await donation(donationId);
     const dispute = h.emulator.controls.disputeCharge(d.chargeId!);
     await h.settle();
     expect((await donation(donationId)).status).toBe('disputed');
-    h.emulator.controls.closeDispute(dispute.id, outcome);
+    h.emulator.controls.closeDispute(dispute.id, outcome, { feeReturned });
     await h.settle();
     expect(await h.appealBalance('buck-a-brick')).toBe(outcome === 'lost' ? balance + 2000n : balance);
     expect((await donation(donationId)).status).toBe(outcome === 'lost' ? 'disputed' : 'succeeded');
+    const bts = (await h.emulator.client().disputes.retrieve(dispute.id)).balance_transactions;
+    expect(bts).toHaveLength(outcome === 'won' ? 2 : 1);
+    const sum = (f: (bt: (typeof bts)[number]) => number) => BigInt(bts.reduce((s, bt) => s + f(bt), 0));
+    const after = await stripeAccounts();
+    expect(after.available - before.available).toBe(sum((bt) => bt.net));
+    expect(after.lost - before.lost).toBe(sum((bt) => bt.fee));
+    expect(after.open).toBe(before.open);
+    expect(after.lost - before.lost).toBe(outcome === 'won' && feeReturned ? 0n : 1500n);
   });
 
   // A member's monthly gift: the first charge and three renewals, each its own donation and posting.
@@ -260,6 +286,160 @@ describe('donation requests', () => {
     const b = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload });
     expect(a.json().donationId).toBe(b.json().donationId);
     expect(a.json().checkoutUrl).toBe(b.json().checkoutUrl);
+  });
+
+  // Stripe's rule, and ours: a key names one request. The same key with other fields must neither
+  // answer with the first gift's checkout nor start a second gift or session.
+  describe('the same key with different fields', () => {
+    const give = (slug: string, payload: Record<string, unknown>) => h.app.inject({ method: 'POST', url: `/api/appeals/${slug}/donations`, payload });
+    const newestSession = async () => (await h.emulator.client().checkout.sessions.list({ limit: 1 })).data[0]!.id;
+    const withKey = (key: string) => h.testDb.database.db.select().from(donations).where(sql`${donations.requestKey} LIKE ${`%${key}`}`);
+    const first = (key: string) => ({ amountMinor: '3000', donorEmail: 'a@example.org', donorName: 'Ana', message: 'In solidarity', idempotencyKey: key });
+
+    it.each([
+      ['another amount', 'buck-a-brick', { amountMinor: '4000' }],
+      ['another appeal (and currency)', 'osaka-care-strike-fund', {}],
+      ['monthly instead of one-off', 'buck-a-brick', { frequency: 'monthly' }],
+      ['covering the fees', 'buck-a-brick', { coverFees: true }],
+      ['another email', 'buck-a-brick', { donorEmail: 'b@example.org' }],
+      ['another name', 'buck-a-brick', { donorName: 'Bea' }],
+      ['no name', 'buck-a-brick', { donorName: undefined }],
+      ['anonymous', 'buck-a-brick', { anonymous: true }],
+      ['another message', 'buck-a-brick', { message: 'Hold the line' }],
+      ['updates asked for', 'buck-a-brick', { updatesOptIn: true }],
+      ['another locale', 'buck-a-brick', { locale: 'es' }],
+    ])('%s is refused with 409 and changes nothing', async (_, slug, change) => {
+      const key = `conflict-${randomUUID()}`;
+      const a = await give('buck-a-brick', first(key));
+      expect(a.statusCode).toBe(201);
+      const [before] = await withKey(key);
+      const session = await newestSession();
+
+      const b = await give(slug, { ...first(key), ...change });
+      expect(b.statusCode).toBe(409);
+      expect(b.json().error.code).toBe('donation.idempotency_conflict');
+      expect(await withKey(key)).toEqual([before]);
+      expect(await newestSession()).toBe(session);
+      // The first request still replays to its own checkout.
+      const again = await give('buck-a-brick', first(key));
+      expect(again.json()).toEqual(a.json());
+    });
+
+    // Two requests racing with one key: the insert decides, and the loser is compared too.
+    it('refuses the loser of a race between two different requests', async () => {
+      const key = `race-${randomUUID()}`;
+      const answers = await Promise.all([give('buck-a-brick', first(key)), give('buck-a-brick', { ...first(key), amountMinor: '5000' })]);
+      expect(answers.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+      const rows = await withKey(key);
+      expect(rows).toHaveLength(1);
+      expect(answers.find((r) => r.statusCode === 201)!.json().amountMinor).toBe(rows[0]!.amountMinor.toString());
+    });
+
+    // Gifts stored before keys spanned appeals (request key "<appeal id>:<key>") keep both answers.
+    it('holds for a gift stored under the older appeal-scoped key', async () => {
+      const key = `legacy-${randomUUID()}`;
+      const a = await give('buck-a-brick', first(key));
+      const [row] = await withKey(key);
+      await h.testDb.database.db.update(donations).set({ requestKey: `${row!.appealId}:${key}` }).where(eq(donations.id, row!.id));
+      expect((await give('buck-a-brick', first(key))).json()).toEqual(a.json());
+      expect((await give('buck-a-brick', { ...first(key), amountMinor: '4000' })).json().error.code).toBe('donation.idempotency_conflict');
+      expect(await withKey(key)).toHaveLength(1);
+    });
+  });
+});
+
+// A replay can come a day late (Back, a restored tab): Stripe has forgotten the key by then, and the
+// session may have been paid or expired. The answer is the session as it is, never a second one.
+describe('a late replay of a gift', () => {
+  const give = (payload: Record<string, unknown>) => h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload });
+  const request = () => ({ amountMinor: '2000', donorEmail: 'late@example.org', idempotencyKey: `late-${randomUUID()}` });
+  const newestSession = async () => (await h.emulator.client().checkout.sessions.list({ limit: 1 })).data[0]!.id;
+  const withKey = (key: string) => h.testDb.database.db.select().from(donations).where(eq(donations.requestKey, `request:${key}`));
+  const sessionOf = (checkoutUrl: string) => new URL(checkoutUrl).pathname.split('/').at(-1)!;
+
+  // What Stripe would compare a second create call against changes under the gift.
+  async function withAppealRenamed(run: () => Promise<void>) {
+    const [before] = await h.testDb.database.db.select({ title: appeals.title }).from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    await h.testDb.database.db.update(appeals).set({ title: `${before!.title} (renamed)` }).where(eq(appeals.slug, 'buck-a-brick'));
+    try {
+      await run();
+    } finally {
+      await h.testDb.database.db.update(appeals).set({ title: before!.title }).where(eq(appeals.slug, 'buck-a-brick'));
+    }
+  }
+
+  it('answers the open session again, without asking Stripe for a new one', async () => {
+    const req = request();
+    const a = await give(req);
+    expect(a.statusCode).toBe(201);
+    const session = await newestSession();
+    await withAppealRenamed(async () => {
+      const b = await give(req);
+      expect(b.statusCode).toBe(201);
+      expect(b.json()).toEqual(a.json());
+    });
+    expect(await newestSession()).toBe(session);
+  });
+
+  it.each([
+    ['paid', 'donation.checkout_completed', (id: string) => h.emulator.controls.payCheckoutSession(id)],
+    ['expired', 'donation.checkout_expired', (id: string) => h.emulator.client().checkout.sessions.expire(id)],
+  ])('after the session was %s answers 409 %s and creates nothing', async (_, code, close) => {
+    const req = request();
+    const a = await give(req);
+    await close(sessionOf(a.json().checkoutUrl));
+    await h.settle();
+    const [before] = await withKey(req.idempotencyKey);
+    const session = await newestSession();
+
+    const b = await give(req);
+    expect(b.statusCode).toBe(409);
+    expect(b.json().error).toMatchObject({ code, details: { donationId: a.json().donationId } });
+    expect(await newestSession()).toBe(session);
+    expect(await withKey(req.idempotencyKey)).toEqual([before]);
+  });
+
+  // The session was created but its id never reached the row (a crash in between): the create call
+  // is made again under the same Stripe key.
+  describe('when the session id was lost', () => {
+    const forgetSession = (donationId: string) => h.testDb.database.db.update(donations).set({ checkoutSessionId: null }).where(eq(donations.id, donationId));
+
+    it('finds the same session again and stores it', async () => {
+      const req = request();
+      const a = await give(req);
+      await forgetSession(a.json().donationId);
+      const b = await give(req);
+      expect(b.json()).toEqual(a.json());
+      expect((await withKey(req.idempotencyKey))[0]!.checkoutSessionId).toBe(sessionOf(a.json().checkoutUrl));
+    });
+
+    // Stripe replays the key's first answer, which still says "open".
+    it('does not offer a session paid since', async () => {
+      const req = request();
+      const a = await give(req);
+      h.emulator.controls.payCheckoutSession(sessionOf(a.json().checkoutUrl));
+      await h.settle();
+      await forgetSession(a.json().donationId);
+      const b = await give(req);
+      expect(b.statusCode).toBe(409);
+      expect(b.json().error.code).toBe('donation.checkout_completed');
+    });
+
+    // Stripe refuses the changed request under the old key; a new key would open a second
+    // checkout for one gift.
+    it('answers 409 donation.checkout_not_resumable when the request changed since, and creates nothing', async () => {
+      const req = request();
+      const a = await give(req);
+      await forgetSession(a.json().donationId);
+      const session = await newestSession();
+      await withAppealRenamed(async () => {
+        const b = await give(req);
+        expect(b.statusCode).toBe(409);
+        expect(b.json().error).toMatchObject({ code: 'donation.checkout_not_resumable', details: { donationId: a.json().donationId } });
+      });
+      expect(await newestSession()).toBe(session);
+      expect(await withKey(req.idempotencyKey)).toHaveLength(1);
+    });
   });
 });
 

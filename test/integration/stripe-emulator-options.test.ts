@@ -63,6 +63,54 @@ describe('stripe emulator options', () => {
     }
   });
 
+  // A federation's one account settles in USD: a yen or dinar gift must be booked in USD at the
+  // documented test rate, fee on the converted amount, and so must its refunds and disputes.
+  it('books charges in another currency in settlementCurrency, with exchange_rate', async () => {
+    const emu = await startStripeEmulator({ settlementCurrency: 'usd', disputeAfterMs: null });
+    try {
+      const stripe = emu.client();
+      const pay = async (currency: string, amount: number) => {
+        const session = await stripe.checkout.sessions.create({ mode: 'payment', line_items: lineItems(currency, amount) });
+        const pi = await stripe.paymentIntents.retrieve(String(emu.controls.payCheckoutSession(session.id).payment_intent), {
+          expand: ['latest_charge.balance_transaction'],
+        });
+        const charge = pi.latest_charge as Stripe.Charge;
+        return { charge, bt: charge.balance_transaction as Stripe.BalanceTransaction };
+      };
+      // ¥3,000 × 0.0067 = 20.10 USD; fee 2.9 % of 2010 (58.29 → 58) + 30 = 88.
+      const yen = await pay('jpy', 3000);
+      expect([yen.charge.amount, yen.charge.currency]).toEqual([3000, 'jpy']);
+      expect([yen.bt.currency, yen.bt.amount, yen.bt.fee, yen.bt.net, yen.bt.exchange_rate]).toEqual(['usd', 2010, 88, 1922, 0.0067]);
+      expect(yen.bt.fee_details[0]?.currency).toBe('usd');
+      // KWD 1.500 × 3.25 = 4.875 USD: the half cent rounds away from zero to 4.88; fee 14 + 30.
+      const dinar = await pay('kwd', 1500);
+      expect([dinar.bt.currency, dinar.bt.amount, dinar.bt.fee, dinar.bt.net, dinar.bt.exchange_rate]).toEqual(['usd', 488, 44, 444, 3.25]);
+      // A charge already in the settlement currency is untouched.
+      const dollars = await pay('usd', 1000);
+      expect([dollars.bt.currency, dollars.bt.amount, dollars.bt.fee, dollars.bt.exchange_rate]).toEqual(['usd', 1000, 59, null]);
+
+      const refund = await stripe.refunds.create({ charge: yen.charge.id, amount: 1000 }, { idempotencyKey: 'fx-refund' });
+      const refundBt = (await stripe.refunds.retrieve(refund.id, { expand: ['balance_transaction'] })).balance_transaction as Stripe.BalanceTransaction;
+      expect([refund.amount, refund.currency]).toEqual([1000, 'jpy']);
+      expect([refundBt.currency, refundBt.amount, refundBt.fee, refundBt.exchange_rate]).toEqual(['usd', -670, 0, 0.0067]);
+
+      const opened = emu.controls.disputeCharge(dinar.charge.id);
+      expect([opened.amount, opened.currency]).toEqual([1500, 'kwd']);
+      const won = emu.controls.closeDispute(opened.id, 'won');
+      expect(won.balance_transactions.map((bt) => [bt.currency, bt.amount, bt.fee, bt.exchange_rate])).toEqual([
+        ['usd', -488, 1500, 3.25],
+        ['usd', 488, -1500, 3.25],
+      ]);
+
+      // A pair without a test rate is refused when the session is made, not when the donor pays.
+      const refused = await stripe.checkout.sessions.create({ mode: 'payment', line_items: lineItems('gbp', 1000) }).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect((refused as Stripe.errors.StripeError).code).toBe('currency_not_supported');
+    } finally {
+      await emu.close();
+    }
+  });
+
   // Card numbers and secrets must never reach the logs, even at trace level.
   it('never logs card numbers, API keys or the webhook secret', async () => {
     const lines: string[] = [];

@@ -68,6 +68,11 @@ describe('payment-mode checkout through the hosted form', () => {
     expect(charge).toMatchObject({ paid: true, status: 'succeeded', amount, currency });
     const bt = charge.balance_transaction as Stripe.BalanceTransaction;
     expect(bt).toMatchObject({ type: 'charge', amount, fee, net: amount - fee, currency, status: 'pending' });
+    // Expanding answers a copy: the stored objects still hold ids.
+    const plain = await stripe.checkout.sessions.retrieve(session.id);
+    expect(plain.payment_intent).toBe(pi.id);
+    expect((await stripe.paymentIntents.retrieve(pi.id)).latest_charge).toBe(charge.id);
+    expect((await stripe.charges.retrieve(charge.id)).balance_transaction).toBe(bt.id);
 
     const types = (await deliveredEvents()).map((e) => e.type);
     expect(types).toEqual(['payment_intent.created', 'charge.succeeded', 'payment_intent.succeeded', 'checkout.session.completed']);
@@ -183,6 +188,22 @@ describe('disputes', () => {
     expect(won.balance_transactions[1]).toMatchObject({ type: 'adjustment', amount: 2500, fee: -1500, net: 4000 });
     const types = (await deliveredEvents()).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['charge.dispute.created', 'charge.dispute.funds_reinstated', 'charge.dispute.closed']));
+  });
+
+  // Stripe does not return the dispute fee on every win: told so (here over HTTP), the reinstating
+  // adjustment brings back the amount alone.
+  it('closes a dispute as won keeping the dispute fee when told to', async () => {
+    const session = await createPaymentSession('usd', 3000);
+    const paid = emu.controls.payCheckoutSession(session.id);
+    const pi = await stripe.paymentIntents.retrieve(String(paid.payment_intent));
+    const dispute = emu.controls.disputeCharge(String(pi.latest_charge));
+    const res = await fetch(`${emu.url}/_emulator/disputes/${dispute.id}/close`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'won', feeReturned: false }) });
+    expect(res.status).toBe(200);
+    const won = await stripe.disputes.retrieve(dispute.id);
+    expect(won.balance_transactions.map((bt) => [bt.type, bt.amount, bt.fee, bt.net])).toEqual([
+      ['adjustment', -3000, 1500, -4500],
+      ['adjustment', 3000, 0, 3000],
+    ]);
   });
 
   // A lost dispute keeps the withdrawal: no reinstating balance transaction may appear.

@@ -1,6 +1,8 @@
 import type Stripe from 'stripe';
 import { fromStripeAmount } from '../../ledger/money';
+import type { Money } from './fx';
 
+/** A payment as its balance transaction books it: in the settlement currency. */
 export interface ChargeAmounts {
   currency: string;
   grossMinor: bigint;
@@ -8,6 +10,8 @@ export interface ChargeAmounts {
   netMinor: bigint;
   chargeId: string;
   paymentIntentId: string;
+  /** What the donor paid, in the charge's (the appeal's) currency, when Stripe settled it in another. */
+  charged?: Money;
 }
 
 /** Gross, fee and net of a payment, from its balance transaction, in our minor units. */
@@ -23,11 +27,7 @@ function amountsOf(charge: Stripe.Charge, paymentIntentId: string): ChargeAmount
   const bt = charge.balance_transaction;
   if (!bt || typeof bt === 'string') throw new Error(`charge ${charge.id} has no balance transaction yet`);
   const currency = bt.currency.toUpperCase();
-  if (currency !== charge.currency.toUpperCase()) {
-    // Settlement in another currency needs FX postings the ledger does not have yet: park, never guess.
-    throw new Error(`charge ${charge.id} in ${charge.currency.toUpperCase()} settled in ${currency}: currency conversion is not supported yet`);
-  }
-  return {
+  const amounts: ChargeAmounts = {
     currency,
     grossMinor: fromStripeAmount(bt.amount, currency),
     feeMinor: fromStripeAmount(bt.fee, currency),
@@ -35,6 +35,12 @@ function amountsOf(charge: Stripe.Charge, paymentIntentId: string): ChargeAmount
     chargeId: charge.id,
     paymentIntentId,
   };
+  const chargeCurrency = charge.currency.toUpperCase();
+  if (chargeCurrency === currency) return amounts;
+  // Settled in another currency (exchange_rate set): the amounts above are Stripe's; the appeal
+  // gets what the donor paid. exchange_rate is a float and never used: both sides are integers.
+  if (amounts.grossMinor <= 0n) throw new Error(`charge ${charge.id} settled as ${amounts.grossMinor} ${currency}`);
+  return { ...amounts, charged: { currency: chargeCurrency, amountMinor: fromStripeAmount(charge.amount, chargeCurrency) } };
 }
 
 /** A payment to look up: its PaymentIntent and when Stripe said it completed (the event's `created`). */
@@ -76,7 +82,7 @@ export async function listPaidCharges(stripe: Stripe, wanted: WantedPayment[]): 
       try {
         found.set(pi, amountsOf(charge, pi));
       } catch {
-        // Not settled, or settled in another currency: the one-by-one fetch says which, as before.
+        // Not settled yet: the one-by-one fetch says so, as before.
       }
     }
     if (!list.has_more || list.data.length === 0) break;

@@ -4,21 +4,25 @@ import { queryRows } from '../../../db/client';
 import { donations } from '../../../db/schema/index';
 import { sql } from 'drizzle-orm';
 import { fromStripeAmount } from '../../ledger/money';
+import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { donationByCharge } from '../donations-store';
 import { idOf } from './amounts';
-import { RetryLater, type Handler } from './types';
+import { conversionLegs, nonZero, type Money } from './fx';
+import { RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
  * Dispute opened: Stripe withdraws the amount and its dispute fee. Posting: debit disputes:open
  * (the amount, held pending the outcome), debit disputes:lost (the fee), credit stripe:available.
+ * A gift settled in another currency is held in the settlement currency, as Stripe withdrew it.
  */
 export const disputeCreated: Handler = async (event, deps) => {
   const dispute = event.data.object as Stripe.Dispute;
   const donation = await donationByCharge(deps.db, idOf(dispute.charge));
   if (!donation) throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
-  const currency = dispute.currency.toUpperCase();
-  const amountMinor = fromStripeAmount(dispute.amount, currency);
+  const settled = settlementCurrency(dispute);
+  const currency = settled ?? dispute.currency.toUpperCase();
+  const amountMinor = settled ? withdrawn(dispute, settled) : fromStripeAmount(dispute.amount, currency);
   const feeMinor = fromStripeAmount(dispute.balance_transactions.reduce((sum, bt) => sum + bt.fee, 0), currency);
   const [open, lost, available] = await accountIds(deps.db, [chart.disputesOpen(currency), chart.disputesLost(currency), chart.stripeAvailable(currency)]);
   return {
@@ -27,11 +31,11 @@ export const disputeCreated: Handler = async (event, deps) => {
         idempotencyKey: `stripe:${dispute.id}:dispute_opened`,
         kind: 'dispute_opened',
         metadata: { donationId: donation.id, disputeId: dispute.id },
-        entries: [
+        entries: nonZero([
           { accountId: open!, amountMinor },
           { accountId: lost!, amountMinor: feeMinor },
           { accountId: available!, amountMinor: -(amountMinor + feeMinor) },
-        ].filter((e) => e.amountMinor !== 0n),
+        ]),
       },
     ],
     apply: async (tx, [created], batch) => {
@@ -41,8 +45,43 @@ export const disputeCreated: Handler = async (event, deps) => {
 };
 
 /**
- * Dispute closed. Won: Stripe reinstates the amount (debit stripe:available, credit
- * disputes:open). Lost: the gift is gone from the appeal (debit appeal:<id>, credit disputes:open).
+ * The currency Stripe booked the dispute in when it is not the charge's (the account settles in
+ * another currency), or null when it is the charge's or nothing was booked.
+ */
+function settlementCurrency(dispute: Stripe.Dispute): string | null {
+  const booked = new Set(dispute.balance_transactions.map((bt) => bt.currency.toUpperCase()));
+  if (booked.size > 1) throw new Error(`dispute ${dispute.id} has balance transactions in ${[...booked].join(' and ')}`);
+  const [currency] = booked;
+  return currency === undefined || currency === dispute.currency.toUpperCase() ? null : currency;
+}
+
+/** What Stripe withdrew for the dispute (its negative balance transactions), as a positive amount. */
+function withdrawn(dispute: Stripe.Dispute, currency: string): bigint {
+  return -fromStripeAmount(dispute.balance_transactions.filter((bt) => bt.amount < 0).reduce((sum, bt) => sum + bt.amount, 0), currency);
+}
+
+/**
+ * What Stripe put back when it reinstated a won dispute: the balance transactions that add money
+ * (the withdrawal is the one that took it). Its fee is negative when the dispute fee came back.
+ */
+function reinstated(dispute: Stripe.Dispute, currency: string): { amountMinor: bigint; feeMinor: bigint } {
+  const back = dispute.balance_transactions.filter((bt) => bt.amount > 0);
+  if (back.length === 0) throw new Error(`dispute ${dispute.id} won without a reinstating balance transaction`);
+  const other = back.find((bt) => bt.currency.toUpperCase() !== currency);
+  // Withdrawn in one currency and reinstated in another has no posting: park, never guess.
+  if (other) throw new Error(`dispute ${dispute.id} booked in ${currency} reinstated in ${other.currency.toUpperCase()}`);
+  return {
+    amountMinor: fromStripeAmount(back.reduce((sum, bt) => sum + bt.amount, 0), currency),
+    feeMinor: fromStripeAmount(back.reduce((sum, bt) => sum + bt.fee, 0), currency),
+  };
+}
+
+/**
+ * Dispute closed. Won: Stripe reinstates the amount, and returns the dispute fee when its
+ * reinstating balance transaction says so (a negative fee): debit stripe:available the net,
+ * credit disputes:lost the returned fee, credit disputes:open the amount. Lost: the gift is gone
+ * from the appeal (debit appeal:<id>, credit disputes:open). Settled in another currency, see
+ * convertedClose: Stripe's accounts move by its balance transactions, the appeal by the dispute.
  */
 export const disputeClosed: Handler = async (event, deps) => {
   const dispute = event.data.object as Stripe.Dispute;
@@ -50,25 +89,43 @@ export const disputeClosed: Handler = async (event, deps) => {
   const opened = await queryRows(deps.db, sql`SELECT 1 FROM ledger_transactions WHERE idempotency_key = ${`stripe:${dispute.id}:dispute_opened`}`);
   if (opened.length === 0) throw new RetryLater(`dispute ${dispute.id} closed before it was posted as opened`);
   const donation = (await donationByCharge(deps.db, idOf(dispute.charge)))!;
-  const currency = dispute.currency.toUpperCase();
-  const amountMinor = fromStripeAmount(dispute.amount, currency);
+  const appealCurrency = dispute.currency.toUpperCase();
+  const amountMinor = fromStripeAmount(dispute.amount, appealCurrency);
   const appeal = await deps.appealOf(donation.appealId);
-  const [open, available, appealAccount] = await accountIds(deps.db, [
+  const settled = settlementCurrency(dispute);
+  const currency = settled ?? appealCurrency;
+  const [open, available, lost, appealAccount] = await accountIds(deps.db, [
     chart.disputesOpen(currency),
     chart.stripeAvailable(currency),
-    chart.appeal(appeal.id, currency, appeal.organizationId),
+    chart.disputesLost(currency),
+    chart.appeal(appeal.id, appealCurrency, appeal.organizationId),
   ]);
   const won = dispute.status === 'won';
+  let entries: EntryInput[];
+  if (settled) {
+    entries = await convertedClose(deps, dispute, { open: open!, available: available!, lost: lost!, appeal: appealAccount! }, { currency: appealCurrency, amountMinor }, settled);
+  } else if (won) {
+    const back = reinstated(dispute, currency);
+    // What was held is what comes back; anything else (a partial reinstatement) has no posting yet.
+    if (back.amountMinor !== amountMinor) throw new Error(`dispute ${dispute.id} held ${amountMinor} but reinstated ${back.amountMinor} ${currency}`);
+    entries = nonZero([
+      { accountId: available!, amountMinor: back.amountMinor - back.feeMinor },
+      { accountId: lost!, amountMinor: back.feeMinor },
+      { accountId: open!, amountMinor: -amountMinor },
+    ]);
+  } else {
+    entries = [
+      { accountId: appealAccount!, amountMinor },
+      { accountId: open!, amountMinor: -amountMinor },
+    ];
+  }
   return {
     postings: [
       {
         idempotencyKey: `stripe:${dispute.id}:dispute_${dispute.status}`,
         kind: `dispute_${dispute.status}`,
         metadata: { donationId: donation.id, disputeId: dispute.id },
-        entries: [
-          { accountId: won ? available! : appealAccount!, amountMinor },
-          { accountId: open!, amountMinor: -amountMinor },
-        ],
+        entries,
       },
     ],
     apply: async (tx, [created], batch) => {
@@ -81,3 +138,36 @@ export const disputeClosed: Handler = async (event, deps) => {
     },
   };
 };
+
+/**
+ * Closing a dispute of a gift Stripe settled in another currency. What disputes:open holds is what
+ * Stripe withdrew (settlement currency). Lost (¥3,000 withdrawn as 20.10 USD): debit appeal:<id>
+ * JPY 3000, credit fx:conversion JPY 3000, debit fx:conversion USD 20.10, credit disputes:open USD
+ * 20.10. Won: as for one currency, in the settlement currency, and when the reinstatement differs
+ * from the withdrawal (Stripe converts each at its day's rate) the difference goes to
+ * fx:conversion: a gain when more came back.
+ */
+async function convertedClose(
+  deps: HandlerDeps,
+  dispute: Stripe.Dispute,
+  accounts: { open: bigint; available: bigint; lost: bigint; appeal: bigint },
+  disputed: Money,
+  currency: string,
+): Promise<EntryInput[]> {
+  const held = withdrawn(dispute, currency);
+  if (dispute.status === 'lost') {
+    return nonZero([
+      { accountId: accounts.appeal, amountMinor: disputed.amountMinor },
+      ...(await conversionLegs(deps.db, { currency: disputed.currency, amountMinor: -disputed.amountMinor }, { currency, amountMinor: -held })),
+      { accountId: accounts.open, amountMinor: -held },
+    ]);
+  }
+  const back = reinstated(dispute, currency);
+  const [fx] = await accountIds(deps.db, [chart.fxConversion(currency)]);
+  return nonZero([
+    { accountId: accounts.available, amountMinor: back.amountMinor - back.feeMinor },
+    { accountId: accounts.lost, amountMinor: back.feeMinor },
+    { accountId: accounts.open, amountMinor: -held },
+    { accountId: fx!, amountMinor: held - back.amountMinor },
+  ]);
+}

@@ -1,26 +1,53 @@
 import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { donations, type Donation } from '../../../db/schema/index';
+import { donations, type Appeal, type Donation } from '../../../db/schema/index';
+import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { idOf, type ChargeAmounts } from './amounts';
+import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import type { Handler, HandlerDeps, Plan } from './types';
+
+/** A gift as the appeal sees it, in the appeal's currency, with the entries that post it. */
+interface GiftPosting {
+  entries: EntryInput[];
+  currency: string;
+  grossMinor: bigint;
+  netMinor: bigint;
+  feeMinor: bigint;
+}
 
 /**
  * A gift received. Posting (10.00 USD, fee 0.59): debit stripe:pending 9.41, debit fees:stripe
  * 0.59, credit appeal:<id> 10.00 — the appeal shows 10.00 raised and 9.41 net.
+ *
+ * Settled in another currency (¥3,000 booked as 20.10 USD, fee 0.88): credit appeal:<id> JPY
+ * 3000, debit fx:conversion JPY 3000, credit fx:conversion USD 20.10, debit stripe:pending USD
+ * 19.22, debit fees:stripe USD 0.88. The appeal raised what the donor paid. Its net and fee in the
+ * appeal's currency are an estimate at the settlement rate (gross × net / amount of the balance
+ * transaction, half to even): Stripe's fee exists only in USD. That fee is the donation's
+ * fee_minor, so fee + net = gross in the appeal's currency, like any other gift.
  */
-async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, linkInvoice?: string): Promise<Plan> {
-  const appeal = await deps.appealOf(donation.appealId);
+async function giftPosting(deps: HandlerDeps, appeal: Appeal, paid: ChargeAmounts): Promise<GiftPosting> {
+  const charged: Money = paid.charged ?? { currency: paid.currency, amountMinor: paid.grossMinor };
   const [pending, fees, appealAccount] = await accountIds(deps.db, [
     chart.stripePending(paid.currency),
     chart.feesStripe(paid.currency),
-    chart.appeal(appeal.id, paid.currency, appeal.organizationId),
+    chart.appeal(appeal.id, charged.currency, appeal.organizationId),
   ]);
-  const entries = [
+  const conversion = paid.charged ? await conversionLegs(deps.db, charged, { currency: paid.currency, amountMinor: paid.grossMinor }) : [];
+  const entries = nonZero([
     { accountId: pending!, amountMinor: paid.netMinor },
     { accountId: fees!, amountMinor: paid.feeMinor },
-    { accountId: appealAccount!, amountMinor: -paid.grossMinor },
-  ].filter((e) => e.amountMinor !== 0n);
+    { accountId: appealAccount!, amountMinor: -charged.amountMinor },
+    ...conversion,
+  ]);
+  const netMinor = paid.charged ? mulDivHalfEven(charged.amountMinor, paid.netMinor, paid.grossMinor) : paid.netMinor;
+  return { entries, currency: charged.currency, grossMinor: charged.amountMinor, netMinor, feeMinor: charged.amountMinor - netMinor };
+}
+
+async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, linkInvoice?: string): Promise<Plan> {
+  const appeal = await deps.appealOf(donation.appealId);
+  const gift = await giftPosting(deps, appeal, paid);
   return {
     postings: [
       {
@@ -28,14 +55,14 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
         kind: 'gift',
         description: `Gift to ${appeal.slug}`,
         metadata: { donationId: donation.id, chargeId: paid.chargeId, appealId: appeal.id },
-        entries,
+        entries: gift.entries,
       },
     ],
     // Set-based: the batch writes every gift's donation and receipt in one statement each.
     collect: ([created], batch) => {
       if (!created) return;
-      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: paid.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: paid.grossMinor, currency: paid.currency, appealTitle: appeal.title });
-      batch.progress.add({ appealId: appeal.id, grossMinor: paid.grossMinor, netMinor: paid.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id });
+      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: gift.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: gift.grossMinor, currency: gift.currency, appealTitle: appeal.title });
+      batch.progress.add({ appealId: appeal.id, grossMinor: gift.grossMinor, netMinor: gift.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id });
     },
   };
 }

@@ -2,14 +2,17 @@ import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { donations, ledgerEntries, ledgerTransactions } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
+import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { addRefunded, donationByCharge, refundedStatus } from '../donations-store';
 import { idOf } from './amounts';
-import { RetryLater, type Handler } from './types';
+import { conversionLegs, nonZero, type Money } from './fx';
+import { RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
  * A refund (full or partial). Posting: debit appeal:<id>, credit stripe:available, the amount
- * refunded. Stripe keeps its original fee, so the appeal's net falls by the whole refund.
+ * refunded (settled in another currency: see convertedRefundEntries). Stripe keeps its original
+ * fee, so the appeal's net falls by the whole refund.
  */
 export const refundCreated: Handler = async (event, deps) => {
   const sent = event.data.object as Stripe.Refund;
@@ -21,15 +24,25 @@ export const refundCreated: Handler = async (event, deps) => {
     return { ignore: 'refund of a charge that is not one of our donations' };
   }
   // Its state now, not when the event was made: a refund that failed since is never posted.
-  const refund = await deps.stripe.refunds.retrieve(sent.id);
+  // Its balance transaction says what left Stripe's balance, in the settlement currency.
+  const refund = await deps.stripe.refunds.retrieve(sent.id, { expand: ['balance_transaction'] });
   if (refund.status === 'failed' || refund.status === 'canceled') return { ignore: `refund ${refund.status}` };
   const currency = refund.currency.toUpperCase();
   const amountMinor = fromStripeAmount(refund.amount, currency);
   const appeal = await deps.appealOf(donation.appealId);
+  const settled = settledIn(refund);
+  const settledCurrency = settled.currency.toUpperCase();
   const [appealAccount, available] = await accountIds(deps.db, [
     chart.appeal(appeal.id, currency, appeal.organizationId),
-    chart.stripeAvailable(currency),
+    chart.stripeAvailable(settledCurrency),
   ]);
+  const entries =
+    settledCurrency === currency
+      ? [
+          { accountId: appealAccount!, amountMinor },
+          { accountId: available!, amountMinor: -amountMinor },
+        ]
+      : await convertedRefundEntries(deps, appealAccount!, available!, { currency, amountMinor }, settled);
   return {
     postings: [
       {
@@ -37,10 +50,7 @@ export const refundCreated: Handler = async (event, deps) => {
         kind: 'refund',
         description: `Refund of a gift to ${appeal.slug}`,
         metadata: { donationId: donation.id, refundId: refund.id },
-        entries: [
-          { accountId: appealAccount!, amountMinor },
-          { accountId: available!, amountMinor: -amountMinor },
-        ],
+        entries,
       },
     ],
     apply: async (tx, [created], batch) => {
@@ -51,6 +61,34 @@ export const refundCreated: Handler = async (event, deps) => {
     },
   };
 };
+
+/**
+ * The refund's balance transaction, in the settlement currency. Stripe books one when it creates
+ * the refund; without it we cannot tell the currency Stripe's balance moved in: park, never guess.
+ */
+function settledIn(refund: Stripe.Refund): Stripe.BalanceTransaction {
+  const bt = refund.balance_transaction;
+  if (!bt || typeof bt === 'string') throw new Error(`refund ${refund.id} has no balance transaction yet`);
+  return bt;
+}
+
+/**
+ * A refund of a gift Stripe settled in another currency (¥1,000 of the ¥3,000 gift, booked as
+ * -6.70 USD): debit appeal:<id> JPY 1000, credit fx:conversion JPY 1000, debit fx:conversion USD
+ * 6.70, credit stripe:available USD 6.70 (and debit fees:stripe any fee the transaction carries).
+ * The appeal moves by what the donor gets back; Stripe's balance by what it took.
+ */
+async function convertedRefundEntries(deps: HandlerDeps, appealAccount: bigint, available: bigint, refunded: Money, bt: Stripe.BalanceTransaction): Promise<EntryInput[]> {
+  const currency = bt.currency.toUpperCase();
+  const [fees] = await accountIds(deps.db, [chart.feesStripe(currency)]);
+  const feeMinor = fromStripeAmount(bt.fee, currency);
+  return nonZero([
+    { accountId: appealAccount, amountMinor: refunded.amountMinor },
+    ...(await conversionLegs(deps.db, { currency: refunded.currency, amountMinor: -refunded.amountMinor }, { currency, amountMinor: fromStripeAmount(bt.amount, currency) })),
+    { accountId: available, amountMinor: fromStripeAmount(bt.net, currency) },
+    { accountId: fees!, amountMinor: feeMinor },
+  ]);
+}
 
 /**
  * A refund that failed after it was posted (the bank returned it): the money is back in the

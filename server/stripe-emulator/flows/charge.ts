@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Ctx, Origin } from '../context';
 import { chargeFee } from '../fees';
+import { settleAmount } from '../fx';
 import { buildBalanceTransaction, buildCharge, buildPaymentIntent } from '../objects/payment';
 import type { StoredCard } from '../store';
 import { scheduleDispute } from './dispute';
@@ -58,11 +59,14 @@ export function attemptPayment(ctx: Ctx, a: PaymentArgs): PaymentResult {
 }
 
 function settle(ctx: Ctx, pi: Stripe.PaymentIntent, charge: Stripe.Charge, a: PaymentArgs): void {
+  // Stripe's fee is taken from what the account receives: the converted amount, in its currency.
+  const settled = settleAmount(ctx.settlementCurrency, charge.amount, charge.currency);
   const bt = buildBalanceTransaction({
-    amount: charge.amount,
-    fee: chargeFee(ctx.fees, charge.amount, charge.currency),
+    amount: settled.amount,
+    fee: chargeFee(ctx.fees, settled.amount, settled.currency),
     feeDescription: 'Stripe processing fees',
-    currency: charge.currency,
+    currency: settled.currency,
+    exchangeRate: settled.exchangeRate,
     type: 'charge',
     reportingCategory: 'charge',
     source: charge.id,

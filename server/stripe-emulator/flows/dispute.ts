@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx } from '../context';
 import { invalidRequest, resourceMissing } from '../errors';
 import { disputeFee } from '../fees';
+import { settleAmount } from '../fx';
 import { nowSeconds } from '../ids';
 import { buildDispute } from '../objects/dispute';
 import { buildBalanceTransaction } from '../objects/payment';
@@ -23,12 +24,15 @@ export function openDispute(ctx: Ctx, chargeId: string): Stripe.Dispute {
   if (charge.disputed) throw invalidRequest(`Charge ${chargeId} is already disputed.`, 'charge', 'charge_disputed');
   const at = nowSeconds();
   const dispute = buildDispute(charge, at);
-  const fee = disputeFee(ctx.fees, charge.currency);
+  // The withdrawal and its fee are booked in the settlement currency, like the charge was.
+  const settled = settleAmount(ctx.settlementCurrency, -charge.amount, charge.currency);
+  const fee = disputeFee(ctx.fees, settled.currency);
   const bt = buildBalanceTransaction({
-    amount: -charge.amount,
+    amount: settled.amount,
     fee,
     feeDescription: 'Dispute fee',
-    currency: charge.currency,
+    currency: settled.currency,
+    exchangeRate: settled.exchangeRate,
     type: 'adjustment',
     reportingCategory: 'dispute',
     source: dispute.id,
@@ -46,8 +50,18 @@ export function openDispute(ctx: Ctx, chargeId: string): Stripe.Dispute {
   return dispute;
 }
 
-// Won: the amount and the dispute fee come back in a second adjustment. Lost: nothing more moves.
-export function closeDispute(ctx: Ctx, disputeId: string, status: 'won' | 'lost'): Stripe.Dispute {
+export interface CloseDisputeOptions {
+  /**
+   * Whether winning returns the dispute fee (default true). Stripe returns it or not depending on
+   * the network and the account's pricing; when it does, the reinstating adjustment carries it as
+   * a negative fee.
+   */
+  feeReturned?: boolean;
+}
+
+// Won: the amount (and, unless told otherwise, the dispute fee) come back in a second adjustment.
+// Lost: nothing more moves.
+export function closeDispute(ctx: Ctx, disputeId: string, status: 'won' | 'lost', opts: CloseDisputeOptions = {}): Stripe.Dispute {
   const dispute = ctx.state.disputes.get(disputeId);
   if (!dispute) throw resourceMissing('dispute', disputeId);
   if (dispute.status === 'won' || dispute.status === 'lost') throw invalidRequest(`Dispute ${disputeId} is already closed.`);
@@ -56,11 +70,13 @@ export function closeDispute(ctx: Ctx, disputeId: string, status: 'won' | 'lost'
   dispute.status = status;
   if (status === 'won') {
     const withdrawn = dispute.balance_transactions[0];
+    const settled = settleAmount(ctx.settlementCurrency, dispute.amount, dispute.currency);
     const bt = buildBalanceTransaction({
-      amount: dispute.amount,
-      fee: -(withdrawn?.fee ?? 0),
+      amount: settled.amount,
+      fee: opts.feeReturned === false ? 0 : -(withdrawn?.fee ?? 0),
       feeDescription: 'Dispute fee refund',
-      currency: dispute.currency,
+      currency: settled.currency,
+      exchangeRate: settled.exchangeRate,
       type: 'adjustment',
       reportingCategory: 'dispute_reversal',
       source: dispute.id,

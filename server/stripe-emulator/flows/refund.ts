@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Ctx, Origin } from '../context';
 import { invalidRequest, parameterMissing, resourceMissing } from '../errors';
 import { formatAmount } from '../fees';
+import { settleAmount } from '../fx';
 import { nowSeconds } from '../ids';
 import { buildBalanceTransaction, buildRefund } from '../objects/payment';
 
@@ -51,11 +52,13 @@ export function createRefund(ctx: Ctx, a: RefundArgs, origin: Origin): Stripe.Re
   checkAmount(charge, amount);
   const at = nowSeconds();
   const refund = buildRefund({ charge, amount, metadata: a.metadata, reason: a.reason, created: at });
+  const settled = settleAmount(ctx.settlementCurrency, -amount, charge.currency);
   const bt = buildBalanceTransaction({
-    amount: -amount,
+    amount: settled.amount,
     fee: 0,
     feeDescription: '',
-    currency: charge.currency,
+    currency: settled.currency,
+    exchangeRate: settled.exchangeRate,
     type: 'refund',
     reportingCategory: 'refund',
     source: refund.id,

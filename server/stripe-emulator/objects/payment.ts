@@ -175,6 +175,8 @@ export function buildBalanceTransaction(args: {
   description: string | null;
   created: number;
   pending: boolean;
+  /** Set when the amount was converted into the account's settlement currency. */
+  exchangeRate?: number | null;
 }): Stripe.BalanceTransaction {
   return {
     id: newId('txn'),
@@ -185,7 +187,7 @@ export function buildBalanceTransaction(args: {
     created: args.created,
     currency: args.currency,
     description: args.description,
-    exchange_rate: null,
+    exchange_rate: args.exchangeRate ?? null,
     fee: args.fee,
     fee_details:
       args.fee === 0
