@@ -16,25 +16,51 @@ const entriesPerPostingMax = 50;
  */
 export async function post(db: DbOrTx, batch: PostingInput[]): Promise<PostingResult[]> {
   if (batch.length === 0) return [];
+  const run = async (tx: DbOrTx) => {
+    const staged = await stagePostings(tx, batch);
+    await staged.writeEntries();
+    return staged.results;
+  };
+  return isTransaction(db) ? run(db) : db.transaction(run).catch(translateDatabaseError);
+}
+
+/** Postings whose transactions are written and whose entries are not yet. */
+export interface StagedPostings {
+  /** One per input, as post() answers them. */
+  results: PostingResult[];
+  /** Locks the accounts the new postings touch and writes their entries; call once, before commit. */
+  writeEntries(): Promise<void>;
+}
+
+/**
+ * post() in two steps inside the caller's database transaction: the transactions first (which
+ * says which postings are new), the entries when the caller says so. A caller that has other rows
+ * to write puts them in between, so the account balance rows (hot: every gift touches the same
+ * few) stay locked only for the entries and the commit, not for the caller's other writes. The
+ * database still refuses to commit a transaction without its balanced entries.
+ */
+export async function stagePostings(tx: DbOrTx, batch: PostingInput[]): Promise<StagedPostings> {
   if (batch.length > postBatchSizeMax) {
     throw new LedgerError('ledger.batch_too_large', `A batch holds at most ${postBatchSizeMax} postings.`);
   }
+  if (batch.length === 0) return { results: [], writeEntries: async () => {} };
   const postings = uniqueByKey(batch);
-  const run = async (tx: DbOrTx) => {
-    const accountIds = sortedAccountIds(postings);
-    const currencies = await accountCurrencies(tx, accountIds);
-    for (const p of postings) assertBalanced(p.input, currencies);
-    const results = await insertTransactions(tx, postings);
-    const fresh = postings.filter((p) => results.get(p.input.idempotencyKey)?.created);
-    if (fresh.length === 0) return batch.map((p) => results.get(p.idempotencyKey)!);
-    // Balance rows are locked as late as possible (held only for the entries and the commit), and
-    // always in id order, so concurrent batches on a hot account queue up and never deadlock.
-    await lockAccounts(tx, sortedAccountIds(fresh));
-    await insertEntries(tx, fresh, results, currencies);
-    return batch.map((p) => results.get(p.idempotencyKey)!);
+  const currencies = await accountCurrencies(tx, sortedAccountIds(postings));
+  for (const p of postings) assertBalanced(p.input, currencies);
+  const byKey = await insertTransactions(tx, postings);
+  const fresh = postings.filter((p) => byKey.get(p.input.idempotencyKey)?.created);
+  let written = false;
+  return {
+    results: firstOccurrenceCreated(batch, batch.map((p) => byKey.get(p.idempotencyKey)!)),
+    async writeEntries() {
+      if (written || fresh.length === 0) return;
+      written = true;
+      // Balance rows are locked always in id order, so concurrent batches on a hot account queue
+      // up and never deadlock.
+      await lockAccounts(tx, sortedAccountIds(fresh));
+      await insertEntries(tx, fresh, byKey, currencies);
+    },
   };
-  const results = isTransaction(db) ? await run(db) : await db.transaction(run).catch(translateDatabaseError);
-  return firstOccurrenceCreated(batch, results);
 }
 
 // A key twice in one batch is one posting: only its first occurrence says it was created.

@@ -1,5 +1,5 @@
 // The ledger's public face: every other domain moves money only through these functions.
-export { post, postBatchSizeMax, contentHash } from './post';
+export { post, stagePostings, postBatchSizeMax, contentHash, type StagedPostings } from './post';
 export { reverse } from './reverse';
 export { statement, statementPageMax, type StatementLine } from './statement';
 export { balance, openAccount, openAccounts, findAccount } from './accounts';

@@ -7,6 +7,7 @@ import {
   openAccounts,
   post,
   reverse,
+  stagePostings,
   statement,
   verifyLedger,
   type PostingInput,
@@ -269,6 +270,42 @@ describe('post', () => {
     const results = await db().transaction(async (tx) => tx.transaction(async (savepoint) => post(savepoint, [donation(c, 'nested', 1000n, 30n)])));
     expect(results[0]!.created).toBe(true);
     expect(await balances(c.pending, c.fees, c.appealA)).toEqual([970n, 30n, -1000n]);
+  });
+});
+
+describe('stagePostings', () => {
+  /** Whether another connection could lock the account's balance row right now (without waiting). */
+  const lockable = async (id: bigint) =>
+    raw`SELECT id FROM ledger_accounts WHERE id = ${id.toString()} FOR NO KEY UPDATE NOWAIT`.then(
+      () => true,
+      (err: { code?: string }) => (err.code === '55P03' ? false : Promise.reject(err)),
+    );
+
+  // The point of the two steps: a caller's other writes happen while the hot balance rows are free.
+  it('says what is new first and locks the balance rows only when the entries are written', async () => {
+    const c = await chart();
+    await post(db(), [donation(c, 'old', 1000n, 30n)]);
+    await db().transaction(async (tx) => {
+      const staged = await stagePostings(tx, [donation(c, 'new', 400n, 20n), donation(c, 'old', 1000n, 30n)]);
+      expect(staged.results.map((r) => r.created)).toEqual([true, false]);
+      expect(await lockable(c.pending)).toBe(true);
+      await staged.writeEntries();
+      expect(await lockable(c.pending)).toBe(false);
+    });
+    expect(await lockable(c.pending)).toBe(true);
+    expect(await balances(c.pending, c.fees, c.appealA)).toEqual([1350n, 50n, -1400n]);
+  });
+
+  // Forgetting the second step cannot book a transaction without its entries.
+  it('cannot commit staged transactions without their entries: the database refuses, nothing is kept', async () => {
+    const c = await chart();
+    const before = await ledgerFingerprint(raw);
+    const attempt = db().transaction(async (tx) => {
+      await stagePostings(tx, [donation(c, 'forgotten', 400n, 20n)]);
+    });
+    await expect(attempt).rejects.toThrow();
+    await attempt.catch((err: { cause?: { message?: string } }) => expect(err.cause?.message ?? String(err)).toMatch(/fewer than two entries/));
+    expect(await ledgerFingerprint(raw)).toEqual(before);
   });
 });
 
