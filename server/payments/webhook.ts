@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors';
@@ -43,7 +44,9 @@ export const stripeWebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = asyn
     const checked = checkStripeSignature(req.body, signature, opts.webhookSecret, signatureToleranceSeconds);
     if (checked === 'stale') throw new AppError(400, 'webhook.timestamp_stale', 'The signature timestamp is too old.');
     if (checked !== 'ok') throw new AppError(400, 'webhook.signature_invalid', 'The signature does not match the body.');
-    // Parsed once, after the signature holds: the raw text is what the inbox stores.
+    // Parsed once, after the signature holds; the inbox stores the bytes themselves, so they must be
+    // UTF-8 as they are (decoding would quietly replace what is not).
+    if (!isUtf8(req.body)) throw new AppError(400, 'webhook.malformed', 'The body is not a Stripe event.');
     const text = req.body.toString('utf8');
     let json: unknown;
     try {
@@ -54,7 +57,7 @@ export const stripeWebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = asyn
     const parsed = eventEnvelope.safeParse(json);
     if (!parsed.success) throw new AppError(400, 'webhook.malformed', 'The body is not a Stripe event.');
     const event = parsed.data;
-    const fresh = await inbox.write({ id: event.id, type: event.type, apiVersion: event.api_version ?? null, createdSeconds: event.created, payloadJson: text });
+    const fresh = await inbox.write({ id: event.id, type: event.type, apiVersion: event.api_version ?? null, createdSeconds: event.created, body: req.body });
     app.notifyStripeEventReceived?.();
     return reply.status(200).send({ received: true, duplicate: !fresh });
   });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
@@ -462,6 +462,22 @@ describe('webhook intake', () => {
     const huge = JSON.stringify({ id: 'evt_huge', pad: 'x'.repeat(600_000) });
     expect((await post(huge, sign(huge))).statusCode).toBe(413);
     expect(await stored('evt_forged_1')).toBe(0);
+  });
+
+  // The inbox keeps the bytes Stripe signed: text in any script comes back byte for byte, and a body
+  // that is not UTF-8 is refused (decoding it would store something Stripe never sent).
+  it('stores the signed bytes as they came, and refuses a signed body that is not UTF-8', async () => {
+    const body = JSON.stringify({ ...JSON.parse(event('evt_utf8_1')), note: 'Osaka 大阪 ¥3,000 · Oran وهران · 🧱' });
+    expect((await post(body, sign(body))).statusCode).toBe(200);
+    const [row] = await queryRows<{ payload: string }>(h.testDb.database.db, sql`SELECT payload::text AS payload FROM stripe_events WHERE id = 'evt_utf8_1'`);
+    expect(row!.payload).toBe(body);
+    const t = Math.floor(Date.now() / 1000);
+    const bad = Buffer.concat([Buffer.from(`{"id":"evt_not_utf8","object":"event","type":"customer.created","created":${t},"data":{"object":{"name":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}}}')]);
+    const v1 = createHmac('sha256', 'whsec_test_harness_secret').update(`${t}.`).update(bad).digest('hex');
+    const res = await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${v1}` }, payload: bad });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('webhook.malformed');
+    expect(await stored('evt_not_utf8')).toBe(0);
   });
 
   // A full event (every field the SDK's types document) plus fields Stripe may add later is stored
