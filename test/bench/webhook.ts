@@ -67,6 +67,8 @@ interface LoadResult {
   latencies: number[];
   /** CPU time the whole machine spent during the run (load generator included), in ms. */
   cpuMs?: number;
+  /** CPU time of this process alone (the server under test and the load generator's thread), in ms. */
+  ownCpuMs?: number;
 }
 
 /**
@@ -83,15 +85,24 @@ function machineCpuMs(): number {
   }
 }
 
+/** This process's CPU time so far in ms, every thread of it. */
+function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 async function withCpu(run: () => Promise<LoadResult>): Promise<LoadResult> {
   const before = machineCpuMs();
+  const own = ownCpuMs();
   const result = await run();
-  return { ...result, cpuMs: machineCpuMs() - before };
+  return { ...result, cpuMs: machineCpuMs() - before, ownCpuMs: ownCpuMs() - own };
 }
 
 interface DrainResult {
   /** CPU time the whole machine spent (every process: Postgres, this one, the rest), in ms. */
   cpuMs: number;
+  /** CPU time of this process (the poster and the Stripe emulator it calls), in ms. */
+  ownCpuMs: number;
   drainers: number;
   events: number;
   failed: number;
@@ -230,6 +241,7 @@ function combine(runs: LoadResult[]): LoadResult {
     replayed: runs.reduce((n, r) => n + r.replayed, 0),
     latencies,
     cpuMs: runs.reduce((n, r) => n + (r.cpuMs ?? Number.NaN), 0),
+    ownCpuMs: runs.reduce((n, r) => n + (r.ownCpuMs ?? Number.NaN), 0),
   };
 }
 
@@ -359,6 +371,7 @@ async function measureDrains(deps: PosterDeps, stored: number): Promise<DrainRes
 /** The app's poster loop (drainPipelined) per drainer until `limit` events are claimed or nothing is claimable. */
 async function drain(deps: PosterDeps, drainers: number, limit: number): Promise<DrainResult> {
   const cpu = machineCpuMs();
+  const own = ownCpuMs();
   let events = 0;
   let failed = 0;
   const claimed: number[] = new Array(drainers).fill(0);
@@ -374,7 +387,7 @@ async function drain(deps: PosterDeps, drainers: number, limit: number): Promise
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { drainers, events, failed, seconds, perSecond: events / seconds, cpuMs: machineCpuMs() - cpu };
+  return { drainers, events, failed, seconds, perSecond: events / seconds, cpuMs: machineCpuMs() - cpu, ownCpuMs: ownCpuMs() - own };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,9 +419,9 @@ const dec = (n: number, width: number, digits = 1) => n.toFixed(digits).padStart
 
 function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[], intakeRuns: LoadResult[]) {
   note(`intake: ${connections} connections after a ${warmUpSeconds} s warm-up each; ${rounds} rounds of ${bareRoundSeconds} s bare, then webhook until its share of the pool is used`);
-  note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  machine CPU us/event');
+  note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  CPU us/event: machine, this process (server + load generator)');
   const row = (name: string, x: LoadResult, base: LoadResult) =>
-    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}`);
+    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}  ${int(((x.ownCpuMs ?? Number.NaN) * 1000) / x.ok, 6)}`);
   for (let r = 0; r < bareRuns.length; r++) {
     row(`bare ${r + 1}`, bareRuns[r]!, bareRuns[r]!);
     row(`webhook ${r + 1}`, intakeRuns[r]!, bareRuns[r]!);
@@ -420,9 +433,9 @@ function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[
 
 function printDrains(stored: number, drains: DrainResult[], intake: LoadResult) {
   note(`\nposter: ${stored} stored events, batches of ${drainBatch} (the app's pipelined loop), about half with one drainer, the rest with two`);
-  note('drainers  events  failed  seconds  events/s  vs intake  machine CPU us/event');
+  note('drainers  events  failed  seconds  events/s  vs intake  CPU us/event: machine, this process (poster + emulator)');
   for (const d of drains) {
-    note(`${int(d.drainers, 8)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / intake.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}`);
+    note(`${int(d.drainers, 8)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / intake.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}  ${int((d.ownCpuMs * 1000) / d.events, 6)}`);
   }
 }
 
