@@ -56,6 +56,21 @@ describe('public pages', () => {
     await context.close();
   });
 
+  // A member on a phone: Buck-a-Brick's 1,300 bricks must not push the story and the form a whole
+  // screen down (they took 594 px of a 740 px screen before).
+  it('on a 360 px phone the brick wall of 1,300 bricks stays within 40% of the screen', async () => {
+    const context = await e2e.context({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    const wall = page.getByTestId('brick-wall');
+    expect(await wall.getAttribute('data-drawn')).toBe('1300');
+    const box = (await wall.boundingBox())!;
+    expect(box.width).toBeLessThanOrEqual(360);
+    expect(box.height).toBeLessThan(0.4 * 740);
+    expect(box.height).toBeGreaterThan(100);
+    await context.close();
+  });
+
   it('the language switcher works without JavaScript and remembers the choice', async () => {
     const context = await e2e.context({ javaScriptEnabled: false });
     const page = await context.newPage();
