@@ -188,7 +188,7 @@ async function raisedGross(database: Database): Promise<bigint> {
 async function paidSessionEvent(stripe: Stripe, database: Database, emulator: StripeEmulator, i: number): Promise<typeof stripeEvents.$inferInsert> {
   const tag = `${Date.now().toString(36)}-${i}`;
   const { session, paidAtSeconds: created } = await paidCheckoutSession(
-    { database, stripe, emulator, publicUrl },
+    { database, stripe, emulator: emulator.controls, publicUrl },
     { slug, amountMinor: BigInt(giftMinor), donorEmail: `member${i}@example.org`, idempotencyKey: `bench-appeals-${tag}` },
   );
   const payload = { id: `evt_bench_appeals_${tag}`, object: 'event', api_version: Stripe.API_VERSION, created, data: { object: session }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'checkout.session.completed' };

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -12,9 +14,9 @@ import { buildApp } from '../../server/app';
 import { verifyLedger } from '../../server/ledger/service';
 import { drainPipelined, posterDefaults, type PosterDeps } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
-import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import { testConfig } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
+import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
 import { paidCheckoutSession } from './paid-gift';
 
 // Webhook intake (POST /api/stripe/webhook of the real app) against a bare Fastify route that only
@@ -120,16 +122,16 @@ interface Afterwards {
 export async function runWebhookBench(): Promise<void> {
   const started = performance.now();
   await withBenchDatabase(poolMax, async (database, url) => {
-    const emulator = await startStripeEmulator({ logger: false, disputeAfterMs: null });
+    const emulator = await startEmulatorThread({ disputeAfterMs: null });
     try {
       const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
       await seedDemoData(database.db);
-      const setup = await timed(() => createPaidSessions(database, stripe, emulator, eventPool));
-      note(`\nwebhook benchmark set-up: ${eventPool} real paid Checkout Sessions in ${setup.seconds.toFixed(1)} s (${Math.round(eventPool / setup.seconds)}/s)`);
-      await quiesce(database);
+      // Only the signed bodies outlive this line, and only in the load generator's thread.
+      const load = startLoadWorker(await signedPool(database, stripe, emulator));
+      collectGarbage();
       // Everything here shares the CPUs with Postgres and whatever else runs: say how busy they were.
-      note(`${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} before intake`);
-      const { bare, intake, bareRuns, intakeRuns } = await measureIntake(database, url, stripe, signEvents(stripe, setup.value));
+      note(`${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} before intake; the Stripe emulator and the load generator run in threads of their own (main thread heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB)`);
+      const { bare, intake, bareRuns, intakeRuns } = await measureIntake(database, url, stripe, load);
       printIntake(bare, intake, bareRuns, intakeRuns);
       const stored = await countEvents(database, 'pending');
       await quiesce(database);
@@ -142,6 +144,15 @@ export async function runWebhookBench(): Promise<void> {
       await emulator.close();
     }
   });
+}
+
+/**
+ * A full collection now, so that the set-up's garbage (the paid sessions, the pool's bodies, which
+ * only the load generator's thread keeps) is not collected in the middle of a measured round.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
 
 /**
@@ -158,6 +169,15 @@ async function quiesce(database: Database): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Set-up: real donations, paid in the emulator, turned into signed checkout.session.completed events.
 
+/** The pool of signed events, built from real paid sessions; the sessions themselves are dropped. */
+async function signedPool(database: Database, stripe: Stripe, emulator: EmulatorThread): Promise<Signed[]> {
+  const setup = await timed(() => createPaidSessions(database, stripe, emulator, eventPool));
+  note(`\nwebhook benchmark set-up: ${eventPool} real paid Checkout Sessions in ${setup.seconds.toFixed(1)} s (${Math.round(eventPool / setup.seconds)}/s)`);
+  const signed = signEvents(stripe, setup.value);
+  await quiesce(database);
+  return signed;
+}
+
 /** A paid session and when it was paid: the `created` of the event Stripe makes of it. */
 interface PaidSession {
   session: Stripe.Checkout.Session;
@@ -165,7 +185,7 @@ interface PaidSession {
 }
 
 /** Several lanes at once: each donation waits on Postgres and on the emulator's HTTP API in turn. */
-async function createPaidSessions(database: Database, stripe: Stripe, emulator: StripeEmulator, n: number): Promise<PaidSession[]> {
+async function createPaidSessions(database: Database, stripe: Stripe, emulator: EmulatorThread, n: number): Promise<PaidSession[]> {
   const sessions: PaidSession[] = new Array(n);
   let next = 0;
   await Promise.all(
@@ -179,7 +199,7 @@ async function createPaidSessions(database: Database, stripe: Stripe, emulator: 
   return sessions;
 }
 
-async function createPaidSession(database: Database, stripe: Stripe, emulator: StripeEmulator, i: number): Promise<PaidSession> {
+async function createPaidSession(database: Database, stripe: Stripe, emulator: EmulatorThread, i: number): Promise<PaidSession> {
   return paidCheckoutSession(
     { database, stripe, emulator, publicUrl },
     { slug: 'buck-a-brick', amountMinor: BigInt(100 * (1 + (i % 50))), donorEmail: `member${i}@example.org`, idempotencyKey: `bench-webhook-${i}` },
@@ -213,8 +233,7 @@ function signEvents(stripe: Stripe, sessions: PaidSession[]): Signed[] {
 // Intake. The load generator runs in its own thread: on the servers' event loop it would add its
 // own work to every measured latency.
 
-async function measureIntake(database: Database, url: string, stripe: Stripe, signed: Signed[]) {
-  const load = startLoadWorker(signed);
+async function measureIntake(database: Database, url: string, stripe: Stripe, load: LoadWorker) {
   try {
     const bare = await startBareServer();
     const app = await startRealApp(database, url, stripe);
@@ -223,7 +242,7 @@ async function measureIntake(database: Database, url: string, stripe: Stripe, si
     // server has not seen.
     await load.run({ url: bare.url, seconds: warmUpSeconds, bodies: 'any' });
     await load.run({ url: app.url, seconds: warmUpSeconds, bodies: 'warm-up' });
-    const perRound = Math.floor((signed.length - warmUpEvents) / rounds) - 2 * connections;
+    const perRound = Math.floor((load.poolSize - warmUpEvents) / rounds) - 2 * connections;
     const bareRuns: LoadResult[] = [];
     const intakeRuns: LoadResult[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -286,6 +305,8 @@ interface RunRequest {
 }
 
 /** Starts this file again in a worker thread, through tsx (a plain Worker cannot load TypeScript). */
+type LoadWorker = ReturnType<typeof startLoadWorker>;
+
 function startLoadWorker(signed: Signed[]) {
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
@@ -295,6 +316,7 @@ function startLoadWorker(signed: Signed[]) {
   const failed = new Promise<never>((_, reject) => worker.once('error', reject));
   failed.catch(() => {}); // reported through run(); not an unhandled rejection between runs
   return {
+    poolSize: signed.length,
     run(req: RunRequest): Promise<LoadResult> {
       worker.postMessage(req);
       return Promise.race([new Promise<LoadResult>((resolve) => replies.push(resolve)), failed]);
