@@ -16,7 +16,7 @@ const entriesPerPostingMax = 50;
  */
 export async function post(db: DbOrTx, batch: PostingInput[]): Promise<PostingResult[]> {
   if (batch.length === 0) return [];
-  const run = async (tx: DbOrTx) => {
+  const run = async (tx: Tx) => {
     const staged = await stagePostings(tx, batch);
     await staged.writeEntries();
     return staged.results;
@@ -39,7 +39,7 @@ export interface StagedPostings {
  * few) stay locked only for the entries and the commit, not for the caller's other writes. The
  * database still refuses to commit a transaction without its balanced entries.
  */
-export async function stagePostings(tx: DbOrTx, batch: PostingInput[]): Promise<StagedPostings> {
+export async function stagePostings(tx: Tx, batch: PostingInput[]): Promise<StagedPostings> {
   if (batch.length > postBatchSizeMax) {
     throw new LedgerError('ledger.batch_too_large', `A batch holds at most ${postBatchSizeMax} postings.`);
   }

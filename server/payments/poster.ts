@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { FastifyBaseLogger } from 'fastify';
-import { queryRows, type Db } from '../../db/client';
+import { queryRows, type Db, type Tx } from '../../db/client';
 import { stripeEvents } from '../../db/schema/index';
 import { stagePostings, type PostingInput } from '../ledger/service';
 import { batchNeeds, handlers } from './handlers/index';
@@ -202,6 +202,7 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
     const plans = ready.flatMap((r) => ('plan' in r ? [r.plan] : []));
     const postings: PostingInput[] = plans.flatMap((p) => p.postings);
     const staged = await stagePostings(tx, postings);
+    await lockDonations(tx, plans);
     const batch = { progress: new ProgressBatch(), gifts: new GiftBatch() };
     let i = 0;
     for (const plan of plans) {
@@ -222,6 +223,18 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
     await staged.writeEntries();
     await batch.progress.flush(tx);
   });
+}
+
+/**
+ * Every donation row the batch will write, locked in id order before any is written (the lock an
+ * UPDATE takes anyway). Writes in event order would lock them in any order, and two posters'
+ * batches sharing two donations (a subscription's checkout and its first invoice, refunds of the
+ * same gifts) could then wait on each other until Postgres broke the deadlock.
+ */
+async function lockDonations(tx: Tx, plans: Plan[]): Promise<void> {
+  const ids = [...new Set(plans.flatMap((p) => (p.donationId ? [p.donationId] : [])))];
+  if (ids.length === 0) return;
+  await tx.execute(sql`SELECT 1 FROM donations WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json)::uuid) ORDER BY id FOR NO KEY UPDATE`);
 }
 
 /** A thousand ids as one parameter, not a thousand (each one bound, sent and parsed on its own). */

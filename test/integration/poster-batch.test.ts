@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
 import { drainOnce, drainPipelined } from '../../server/payments/poster';
+import { rawClient } from '../helpers/ledger-raw';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 
 // The poster reads a batch's gift amounts from Stripe's charge list (one request per 100 gifts)
@@ -105,5 +106,45 @@ describe('poster batch reads', () => {
     expect(rest).toMatchObject({ claimed: before - 3, failed: 0 });
     expect(await pending()).toBe(0);
     await expectPosted(ids);
+  });
+});
+
+describe('poster batches side by side', () => {
+  // Two posters' batches that share donations must not lock them in opposite orders: a batch
+  // locks every donation it will write in id order before writing any, whatever its events' order.
+  it("locks the batch's donations in id order before writing them, even when the later id comes first", async () => {
+    const [a, b] = await paidGifts(2);
+    const [low, high] = [a!, b!].sort() as [string, string];
+    // The higher id's event is claimed first.
+    await h.testDb.database.db.execute(sql`UPDATE stripe_events SET stripe_created_at = stripe_created_at - (CASE WHEN payload->'data'->'object'->'metadata'->>'donation_id' = ${high} THEN interval '2 seconds' ELSE interval '1 second' END) WHERE status = 'pending'`);
+    const holder = rawClient(h.testDb.url, 1);
+    const probe = rawClient(h.testDb.url, 1);
+    try {
+      let release!: () => void;
+      let held!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const holds = new Promise<void>((r) => (held = r));
+      const holding = holder.begin(async (tx) => {
+        await tx`SELECT 1 FROM donations WHERE id = ${high} FOR UPDATE`;
+        held();
+        await released;
+      });
+      await holds;
+      const drained = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      // Until the poster waits on the held row.
+      await vi.waitFor(async () => {
+        const [w] = await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+        expect(w!.n).toBeGreaterThan(0);
+      }, { timeout: 10_000, interval: 50 });
+      const lowLocked = await probe`SELECT 1 FROM donations WHERE id = ${low} FOR NO KEY UPDATE NOWAIT`.then(() => false, (err: { code?: string }) => err.code === '55P03');
+      expect(lowLocked).toBe(true);
+      release();
+      await holding;
+      expect((await drained).failed).toBe(0);
+      await expectPosted([low, high]);
+    } finally {
+      await holder.end({ timeout: 5 });
+      await probe.end({ timeout: 5 });
+    }
   });
 });

@@ -26,6 +26,7 @@ export const disputeCreated: Handler = async (event, deps) => {
   const feeMinor = fromStripeAmount(dispute.balance_transactions.reduce((sum, bt) => sum + bt.fee, 0), currency);
   const [open, lost, available] = await accountIds(deps.db, [chart.disputesOpen(currency), chart.disputesLost(currency), chart.stripeAvailable(currency)]);
   return {
+    donationId: donation.id,
     postings: [
       {
         idempotencyKey: `stripe:${dispute.id}:dispute_opened`,
@@ -120,6 +121,7 @@ export const disputeClosed: Handler = async (event, deps) => {
     ];
   }
   return {
+    donationId: donation.id,
     postings: [
       {
         idempotencyKey: `stripe:${dispute.id}:dispute_${dispute.status}`,

@@ -49,6 +49,7 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
   const appeal = await deps.appealOf(donation.appealId);
   const gift = await giftPosting(deps, appeal, paid);
   return {
+    donationId: donation.id,
     postings: [
       {
         idempotencyKey: `stripe:${paid.chargeId}:gift`,
@@ -74,6 +75,7 @@ export const checkoutCompleted: Handler = async (event, deps) => {
   if (!donation) return { ignore: 'session is not one of our donations' };
   if (session.mode === 'subscription') {
     return {
+      donationId: donation.id,
       postings: [],
       apply: async (tx) => {
         await tx.update(donations).set({ subscriptionId: idOf(session.subscription) }).where(eq(donations.id, donation.id));

@@ -44,6 +44,7 @@ export const refundCreated: Handler = async (event, deps) => {
         ]
       : await convertedRefundEntries(deps, appealAccount!, available!, { currency, amountMinor }, settled);
   return {
+    donationId: donation.id,
     postings: [
       {
         idempotencyKey: `stripe:${refund.id}:refund`,
@@ -103,6 +104,7 @@ export const refundFailed: Handler = async (event, deps) => {
   const donation = (await donationByCharge(deps.db, idOf(refund.charge)))!;
   const amountMinor = fromStripeAmount(refund.amount, refund.currency.toUpperCase());
   return {
+    donationId: donation.id,
     postings: [
       {
         idempotencyKey: `stripe:${refund.id}:refund_failed`,

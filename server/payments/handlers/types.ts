@@ -32,6 +32,11 @@ export interface CommitContext {
  */
 export interface Plan {
   postings: PostingInput[];
+  /**
+   * The donation row this event writes, if any. The batch locks all of them in id order before
+   * writing any, so two posters' batches never wait on each other's donations in a cycle.
+   */
+  donationId?: string;
   collect?: (created: boolean[], batch: CommitContext) => void;
   apply?: (tx: Tx, created: boolean[], batch: CommitContext) => Promise<void>;
 }
