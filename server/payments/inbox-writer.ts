@@ -85,7 +85,7 @@ export class InboxWriter {
 }
 
 /** The statement's parameters: one array per column, in the rows' order, then the bodies end to end. */
-function batchColumns(rows: InboxEvent[]): unknown[] {
+export function batchColumns(rows: InboxEvent[]): unknown[] {
   const offsets: number[] = [];
   let at = 1; // substring() counts from 1
   for (const r of rows) {

@@ -480,6 +480,20 @@ describe('webhook intake', () => {
     expect(await stored('evt_not_utf8')).toBe(0);
   });
 
+  // Several events in one insert: each body is cut from the batch's bytes by its own offset and
+  // byte length, so multi-byte text before it must not shift it.
+  it('stores every event of one batch byte for byte, whatever script the bodies before it hold', async () => {
+    const { InboxWriter } = await import('../../server/payments/inbox-writer');
+    const inbox = new InboxWriter(h.testDb.database.db);
+    const notes = ['大阪の介護ストライキ基金 ¥3,000', 'Oran وهران', 'plain ascii', '🧱🧱 Buck-a-Brick — ¡solidaridad!'];
+    const bodies = notes.map((note, i) => JSON.stringify({ ...JSON.parse(event(`evt_batch_utf8_${i}`)), note }));
+    // Written in one tick: one batch, one INSERT.
+    const results = await Promise.all(bodies.map((b, i) => inbox.write({ id: `evt_batch_utf8_${i}`, type: 'customer.created', apiVersion: null, createdSeconds: 1_700_000_000, body: Buffer.from(b) })));
+    expect(results).toEqual([true, true, true, true]);
+    const rows = await queryRows<{ id: string; payload: string }>(h.testDb.database.db, sql`SELECT id, payload::text AS payload FROM stripe_events WHERE id LIKE 'evt_batch_utf8_%' ORDER BY id`);
+    expect(rows.map((r) => r.payload)).toEqual(bodies);
+  });
+
   // A full event (every field the SDK's types document) plus fields Stripe may add later is stored
   // and posted: we read what we need and keep the rest as it came.
   it('accepts a complete event with unknown fields and posts the gift', async () => {
