@@ -1,5 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
+import { inIdList } from '../../db/id-list';
 import { appeals, donations, type Donation } from '../../db/schema/index';
 import { formatAmount } from '../ledger/money';
 
@@ -15,8 +16,7 @@ export async function donationById(db: DbOrTx, id: string | null | undefined): P
 export async function donationsByIds(db: DbOrTx, ids: (string | null | undefined)[]): Promise<Map<string, Donation>> {
   const wanted = [...new Set(ids.filter(isDonationId))];
   if (wanted.length === 0) return new Map();
-  // One parameter for the whole batch (a thousand bound parameters cost more than the query).
-  const rows = await db.select().from(donations).where(sql`${donations.id} IN (SELECT json_array_elements_text(${JSON.stringify(wanted)}::json)::uuid)`);
+  const rows = await db.select().from(donations).where(inIdList(donations.id, wanted));
   return new Map(rows.map((d) => [d.id, d]));
 }
 

@@ -2,7 +2,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { FastifyBaseLogger } from 'fastify';
 import { queryRows, type Db, type Tx } from '../../db/client';
-import { stripeEvents } from '../../db/schema/index';
+import { inIdList } from '../../db/id-list';
+import { donations, stripeEvents } from '../../db/schema/index';
 import { stagePostings, type PostingInput } from '../ledger/service';
 import { batchNeeds, handlers } from './handlers/index';
 import { chargeAmounts, listPaidCharges } from './handlers/amounts';
@@ -218,8 +219,8 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
     await batch.gifts.flush(tx);
     const processed = ready.filter((r) => 'plan' in r).map((r) => r.id);
     const ignored = ready.filter((r) => 'ignore' in r).map((r) => r.id);
-    if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(idIn(processed), eq(stripeEvents.status, 'pending')));
-    if (ignored.length) await tx.update(stripeEvents).set({ status: 'ignored', processedAt: new Date() }).where(and(idIn(ignored), eq(stripeEvents.status, 'pending')));
+    if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(inIdList(stripeEvents.id, processed), eq(stripeEvents.status, 'pending')));
+    if (ignored.length) await tx.update(stripeEvents).set({ status: 'ignored', processedAt: new Date() }).where(and(inIdList(stripeEvents.id, ignored), eq(stripeEvents.status, 'pending')));
     await staged.writeEntries();
     await batch.progress.flush(tx);
   });
@@ -234,11 +235,9 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
 async function lockDonations(tx: Tx, plans: Plan[]): Promise<void> {
   const ids = [...new Set(plans.flatMap((p) => (p.donationId ? [p.donationId] : [])))];
   if (ids.length === 0) return;
-  await tx.execute(sql`SELECT 1 FROM donations WHERE id IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json)::uuid) ORDER BY id FOR NO KEY UPDATE`);
+  await tx.execute(sql`SELECT 1 FROM ${donations} WHERE ${inIdList(donations.id, ids)} ORDER BY ${donations.id} FOR NO KEY UPDATE`);
 }
 
-/** A thousand ids as one parameter, not a thousand (each one bound, sent and parsed on its own). */
-const idIn = (ids: string[]) => sql`${stripeEvents.id} IN (SELECT json_array_elements_text(${JSON.stringify(ids)}::json))`;
 
 /**
  * Back-off doubling from the base. A failure is parked after the attempt limit for a treasurer to

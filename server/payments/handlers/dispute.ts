@@ -1,8 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { queryRows } from '../../../db/client';
 import { donations } from '../../../db/schema/index';
-import { sql } from 'drizzle-orm';
 import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
@@ -109,11 +108,7 @@ export const disputeClosed: Handler = async (event, deps) => {
     const back = reinstated(dispute, currency);
     // What was held is what comes back; anything else (a partial reinstatement) has no posting yet.
     if (back.amountMinor !== amountMinor) throw new Error(`dispute ${dispute.id} held ${amountMinor} but reinstated ${back.amountMinor} ${currency}`);
-    entries = nonZero([
-      { accountId: available!, amountMinor: back.amountMinor - back.feeMinor },
-      { accountId: lost!, amountMinor: back.feeMinor },
-      { accountId: open!, amountMinor: -amountMinor },
-    ]);
+    entries = nonZero(wonEntries({ open: open!, available: available!, lost: lost! }, amountMinor, back));
   } else {
     entries = [
       { accountId: appealAccount!, amountMinor },
@@ -166,10 +161,18 @@ async function convertedClose(
   }
   const back = reinstated(dispute, currency);
   const [fx] = await accountIds(deps.db, [chart.fxConversion(currency)]);
-  return nonZero([
+  return nonZero([...wonEntries(accounts, held, back), { accountId: fx!, amountMinor: held - back.amountMinor }]);
+}
+
+/**
+ * A won dispute on Stripe's side: its balance gets the reinstatement less any fee it kept (a
+ * returned fee is negative), disputes:lost gives back a returned fee, disputes:open releases what
+ * it held.
+ */
+function wonEntries(accounts: { open: bigint; available: bigint; lost: bigint }, held: bigint, back: { amountMinor: bigint; feeMinor: bigint }): EntryInput[] {
+  return [
     { accountId: accounts.available, amountMinor: back.amountMinor - back.feeMinor },
     { accountId: accounts.lost, amountMinor: back.feeMinor },
     { accountId: accounts.open, amountMinor: -held },
-    { accountId: fx!, amountMinor: held - back.amountMinor },
-  ]);
+  ];
 }
