@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startTsWorker, type TsWorker } from './ts-worker';
 
 // The appeals bench's client side, in threads of their own so that their work is not added to the
 // server's event loop: an autocannon load generator, and raw sockets holding event streams open.
@@ -127,21 +128,8 @@ function serveStreams(port: number, path: string): void {
 // Threads: this file in a worker, through tsx (a plain Worker cannot load TypeScript). It imports
 // nothing of the app, so each client thread stays small.
 
-export function startWorker(role: string, data: Record<string, unknown>) {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(code, { eval: true, workerData: { role, ...data } });
-  const replies: ((r: unknown) => void)[] = [];
-  worker.on('message', (r: unknown) => replies.shift()?.(r));
-  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
-  failed.catch(() => {}); // reported through ask(); not an unhandled rejection between asks
-  return {
-    ask<T = unknown>(message: unknown): Promise<T> {
-      worker.postMessage(message);
-      return Promise.race([new Promise<T>((resolve) => replies.push(resolve as (r: unknown) => void)), failed]);
-    },
-    close: () => worker.terminate(),
-  };
+export function startWorker(role: string, data: Record<string, unknown>): TsWorker {
+  return startTsWorker(import.meta.url, { role, ...data });
 }
 
 if (!isMainThread) {

@@ -1,5 +1,6 @@
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { startStripeEmulator, type StripeEmulatorOptions } from '../../server/stripe-emulator/index';
+import { startTsWorker } from './ts-worker';
 
 /**
  * The Stripe emulator in a worker thread of its own, for benchmarks. Stripe keeps its objects on
@@ -21,14 +22,8 @@ type Started = { url: string; clientOptions: EmulatorThread['clientOptions'] };
 const role = 'bench-stripe-emulator';
 
 export async function startEmulatorThread(opts: Options): Promise<EmulatorThread> {
-  // A plain Worker cannot load TypeScript: the thread registers tsx, then loads this file.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(code, { eval: true, workerData: { role, opts } });
-  const started = await new Promise<Started>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
+  const worker = startTsWorker(import.meta.url, { role, opts });
+  const started = await worker.ask<Started>('started');
   return {
     ...started,
     async payCheckoutSession(sessionId) {
@@ -36,21 +31,22 @@ export async function startEmulatorThread(opts: Options): Promise<EmulatorThread
       if (!res.ok) throw new Error(`emulator: paying ${sessionId} answered ${res.status}: ${await res.text()}`);
     },
     async close() {
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
-      worker.postMessage('close');
-      await exited;
+      await worker.ask('close');
+      await worker.close();
     },
   };
 }
 
-async function serveEmulator(opts: Options): Promise<void> {
-  const emulator = await startStripeEmulator({ ...opts, logger: false });
-  parentPort!.postMessage({ url: emulator.url, clientOptions: emulator.clientOptions } satisfies Started);
-  parentPort!.once('message', () => {
-    void emulator.close().then(() => process.exit(0));
+/** The thread's side: answers 'started' once the emulator listens, and 'close' once it has closed. */
+function serveEmulator(opts: Options): void {
+  const emulator = startStripeEmulator({ ...opts, logger: false });
+  parentPort!.on('message', async (message: 'started' | 'close') => {
+    const e = await emulator;
+    if (message === 'started') parentPort!.postMessage({ url: e.url, clientOptions: e.clientOptions } satisfies Started);
+    else await e.close().then(() => parentPort!.postMessage('closed'));
   });
 }
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === role) {
-  void serveEmulator((workerData as { opts: Options }).opts);
+  serveEmulator((workerData as { opts: Options }).opts);
 }

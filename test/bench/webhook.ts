@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -18,6 +18,7 @@ import { testConfig } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
 import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
 import { paidCheckoutSession } from './paid-gift';
+import { startTsWorker } from './ts-worker';
 
 // Webhook intake (POST /api/stripe/webhook of the real app) against a bare Fastify route that only
 // parses the same JSON, measured in the same run with the same autocannon settings; then the
@@ -304,24 +305,15 @@ interface RunRequest {
   limit?: number;
 }
 
-/** Starts this file again in a worker thread, through tsx (a plain Worker cannot load TypeScript). */
 type LoadWorker = ReturnType<typeof startLoadWorker>;
 
+/** Starts this file again in a worker thread, as the load generator. */
 function startLoadWorker(signed: Signed[]) {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(code, { eval: true, workerData: { role: loadRole, signed } });
-  const replies: ((r: LoadResult) => void)[] = [];
-  worker.on('message', (r: LoadResult) => replies.shift()?.(r));
-  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
-  failed.catch(() => {}); // reported through run(); not an unhandled rejection between runs
+  const worker = startTsWorker(import.meta.url, { role: loadRole, signed });
   return {
     poolSize: signed.length,
-    run(req: RunRequest): Promise<LoadResult> {
-      worker.postMessage(req);
-      return Promise.race([new Promise<LoadResult>((resolve) => replies.push(resolve)), failed]);
-    },
-    close: () => worker.terminate(),
+    run: (req: RunRequest) => worker.ask<LoadResult>(req),
+    close: () => worker.close(),
   };
 }
 
