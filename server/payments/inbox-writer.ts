@@ -1,13 +1,16 @@
 import type { Db } from '../../db/client';
 import { preparedQuery, type PreparedQuery } from './prepared-sql';
 
-/** What the inbox keeps of one verified event: `body` is the JSON exactly as Stripe sent it (UTF-8). */
+/**
+ * What the inbox keeps of one verified event: `body` is the JSON text exactly as Stripe sent it,
+ * decoded from bytes that were valid UTF-8, so it encodes back to those very bytes.
+ */
 export interface InboxEvent {
   id: string;
   type: string;
   apiVersion: string | null;
   createdSeconds: number;
-  body: Buffer;
+  body: string;
 }
 
 const batchRowsMax = 200;
@@ -16,13 +19,20 @@ const batchRowsMax = 200;
 // events/s with one in flight, 3,975 with four, 3,081 with eight).
 const flushesInFlightMax = 1;
 
+/**
+ * Joins the batch's bodies into one text. JSON text cannot hold this character: inside a string a
+ * control character must be escaped, and outside one only space, tab, CR and LF may stand.
+ */
+export const bodySeparator = '\x1e';
+
 // One statement text whatever the batch size, so it is prepared once per connection: the batch
-// travels as one array per column, and the bodies as one byte string cut by offset and length.
-// As a text array every quote in every body would be escaped here and unescaped by Postgres.
-// Postgres checks each body is UTF-8 and JSON (the column is json: the bytes as Stripe sent them).
+// travels as one array per column, and the bodies as one text that Postgres splits. As a text
+// array every quote in every body would be escaped here and unescaped by Postgres; as bytea
+// (postgres.js sends parameters as text) every byte would travel as two hex digits.
+// Postgres checks each body is JSON (the column is json: the text as Stripe sent it).
 const insertBatch = `INSERT INTO stripe_events (id, type, api_version, stripe_created_at, payload)
-  SELECT x.i, x.t, x.v, to_timestamp(x.c), convert_from(substring($7::bytea FROM x.o FOR x.n), 'UTF8')::json
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $6::int[]) AS x(i, t, v, c, o, n)
+  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.b::json
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], string_to_array($5::text, chr(30))) AS x(i, t, v, c, b)
   ON CONFLICT (id) DO NOTHING
   RETURNING id`;
 
@@ -84,13 +94,11 @@ export class InboxWriter {
   }
 }
 
-/** The statement's parameters: one array per column, in the rows' order, then the bodies end to end. */
+/** The statement's parameters: one array per column, in the rows' order, then the bodies joined. */
 export function batchColumns(rows: InboxEvent[]): unknown[] {
-  const offsets: number[] = [];
-  let at = 1; // substring() counts from 1
   for (const r of rows) {
-    offsets.push(at);
-    at += r.body.length;
+    // Only a body that is not JSON could: the caller parses each one first.
+    if (r.body.includes(bodySeparator)) throw new Error(`event ${r.id}: its body holds the batch separator, so it is not JSON`);
   }
-  return [rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.apiVersion), rows.map((r) => r.createdSeconds), offsets, rows.map((r) => r.body.length), Buffer.concat(rows.map((r) => r.body))];
+  return [rows.map((r) => r.id), rows.map((r) => r.type), rows.map((r) => r.apiVersion), rows.map((r) => r.createdSeconds), rows.map((r) => r.body).join(bodySeparator)];
 }

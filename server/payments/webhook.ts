@@ -57,7 +57,7 @@ export const stripeWebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = asyn
     const parsed = eventEnvelope.safeParse(json);
     if (!parsed.success) throw new AppError(400, 'webhook.malformed', 'The body is not a Stripe event.');
     const event = parsed.data;
-    const fresh = await inbox.write({ id: event.id, type: event.type, apiVersion: event.api_version ?? null, createdSeconds: event.created, body: req.body });
+    const fresh = await inbox.write({ id: event.id, type: event.type, apiVersion: event.api_version ?? null, createdSeconds: event.created, body: text });
     app.notifyStripeEventReceived?.();
     return reply.status(200).send({ received: true, duplicate: !fresh });
   });

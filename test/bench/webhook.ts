@@ -16,6 +16,7 @@ import { drainPipelined, posterDefaults, type PosterDeps } from '../../server/pa
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { testConfig } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
+import { startCpuProfile } from './cpu-profile';
 import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
 import { paidCheckoutSession } from './paid-gift';
 import { startTsWorker } from './ts-worker';
@@ -175,6 +176,7 @@ async function signedPool(database: Database, stripe: Stripe, emulator: Emulator
   const setup = await timed(() => createPaidSessions(database, stripe, emulator, eventPool));
   note(`\nwebhook benchmark set-up: ${eventPool} real paid Checkout Sessions in ${setup.seconds.toFixed(1)} s (${Math.round(eventPool / setup.seconds)}/s)`);
   const signed = signEvents(stripe, setup.value);
+  note(`each event body ${Math.round(signed.reduce((n, s) => n + Buffer.byteLength(s.body), 0) / signed.length)} bytes on average, as the emulator's sessions are`);
   await quiesce(database);
   return signed;
 }
@@ -248,7 +250,10 @@ async function measureIntake(database: Database, url: string, stripe: Stripe, lo
     const intakeRuns: LoadResult[] = [];
     for (let r = 0; r < rounds; r++) {
       bareRuns.push(await withCpu(() => load.run({ url: bare.url, seconds: bareRoundSeconds, bodies: 'any' })));
+      // WEBHOOK_PROFILE=<file>: the server thread's CPU profile of the first webhook round.
+      const profiling = r === 0 && process.env.WEBHOOK_PROFILE ? await startCpuProfile(process.env.WEBHOOK_PROFILE) : null;
       intakeRuns.push(await withCpu(() => load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: perRound })));
+      await profiling?.stop();
     }
     await bare.app.close();
     // Lets requests autocannon dropped mid-flight finish, so the stored count below is final.

@@ -480,15 +480,25 @@ describe('webhook intake', () => {
     expect(await stored('evt_not_utf8')).toBe(0);
   });
 
-  // Several events in one insert: each body is cut from the batch's bytes by its own offset and
-  // byte length, so multi-byte text before it must not shift it.
+  // The inbox joins a batch's bodies with U+001E; a signed body holding it raw is not JSON.
+  it('refuses a signed body holding the inbox batch separator, and stores nothing', async () => {
+    const body = event('evt_separator_1').replace('"object":"event"', '"object":"event","note":"a\x1eb"');
+    expect(body).toContain('\x1e');
+    const res = await post(body, sign(body));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('webhook.malformed');
+    expect(await stored('evt_separator_1')).toBe(0);
+  });
+
+  // Several events in one insert: the bodies travel as one text split by Postgres, so each must
+  // come back whole and in its own row, whatever script the bodies around it hold.
   it('stores every event of one batch byte for byte, whatever script the bodies before it hold', async () => {
     const { InboxWriter } = await import('../../server/payments/inbox-writer');
     const inbox = new InboxWriter(h.testDb.database.db);
     const notes = ['大阪の介護ストライキ基金 ¥3,000', 'Oran وهران', 'plain ascii', '🧱🧱 Buck-a-Brick — ¡solidaridad!'];
     const bodies = notes.map((note, i) => JSON.stringify({ ...JSON.parse(event(`evt_batch_utf8_${i}`)), note }));
     // Written in one tick: one batch, one INSERT.
-    const results = await Promise.all(bodies.map((b, i) => inbox.write({ id: `evt_batch_utf8_${i}`, type: 'customer.created', apiVersion: null, createdSeconds: 1_700_000_000, body: Buffer.from(b) })));
+    const results = await Promise.all(bodies.map((b, i) => inbox.write({ id: `evt_batch_utf8_${i}`, type: 'customer.created', apiVersion: null, createdSeconds: 1_700_000_000, body: b })));
     expect(results).toEqual([true, true, true, true]);
     const rows = await queryRows<{ id: string; payload: string }>(h.testDb.database.db, sql`SELECT id, payload::text AS payload FROM stripe_events WHERE id LIKE 'evt_batch_utf8_%' ORDER BY id`);
     expect(rows.map((r) => r.payload)).toEqual(bodies);

@@ -1,20 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { batchColumns, type InboxEvent } from '../../server/payments/inbox-writer';
+import { batchColumns, bodySeparator, type InboxEvent } from '../../server/payments/inbox-writer';
 
-// The inbox's batch INSERT cuts each body out of one byte string with substring(FROM offset FOR
-// length), which counts bytes from 1: offsets and lengths must be bytes, not characters.
+// The inbox's batch INSERT receives every body of a batch as one text, joined by a character
+// JSON text cannot hold, and splits it again in Postgres with string_to_array.
 describe('inbox batch parameters', () => {
-  const row = (id: string, text: string): InboxEvent => ({ id, type: 'customer.created', apiVersion: null, createdSeconds: 1_700_000_000, body: Buffer.from(text) });
+  const row = (id: string, body: string): InboxEvent => ({ id, type: 'customer.created', apiVersion: null, createdSeconds: 1_700_000_000, body });
 
-  it('gives each body its 1-based byte offset and byte length in the concatenated bytes', () => {
+  it('joins the bodies so that splitting on the separator gives each one back, in order', () => {
     const texts = ['{"a":"¥3,000 大阪"}', '{"b":"🧱"}', '{"c":"ascii"}', '{"d":"وهران"}'];
-    const [ids, , , , offsets, lengths, bytes] = batchColumns(texts.map((t, i) => row(`evt_${i}`, t))) as [string[], unknown, unknown, unknown, number[], number[], Buffer];
+    const [ids, , , , joined] = batchColumns(texts.map((t, i) => row(`evt_${i}`, t))) as [string[], unknown, unknown, unknown, string];
     expect(ids).toEqual(['evt_0', 'evt_1', 'evt_2', 'evt_3']);
-    expect(lengths).toEqual(texts.map((t) => Buffer.byteLength(t)));
-    expect(offsets[0]).toBe(1);
-    texts.forEach((t, i) => {
-      expect(bytes.subarray(offsets[i]! - 1, offsets[i]! - 1 + lengths[i]!).toString('utf8')).toBe(t);
-    });
-    expect(bytes.length).toBe(texts.reduce((n, t) => n + Buffer.byteLength(t), 0));
+    expect(joined.split(bodySeparator)).toEqual(texts);
+  });
+
+  it('refuses a body that holds the separator instead of splitting it in two', () => {
+    expect(() => batchColumns([row('evt_0', `{"a":"x${bodySeparator}y"}`)])).toThrow(/separator/);
+  });
+
+  it('relies on JSON itself: no text JSON.parse accepts holds the separator unescaped', () => {
+    expect(() => JSON.parse(`{"a":"x${bodySeparator}y"}`)).toThrow(SyntaxError);
+    expect(() => JSON.parse(`{"a":1}${bodySeparator}`)).toThrow(SyntaxError);
+    expect(() => JSON.parse(`${bodySeparator}{"a":1}`)).toThrow(SyntaxError);
+    // Escaped, as JSON.stringify writes it, it is six plain characters and safe to join.
+    expect(JSON.stringify({ a: bodySeparator })).not.toContain(bodySeparator);
   });
 });
