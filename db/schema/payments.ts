@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, char, check, index, integer, json, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { appeals } from './appeals';
 
 export const stripeEventStatus = pgEnum('stripe_event_status', ['pending', 'processed', 'ignored', 'parked']);
@@ -13,7 +13,8 @@ export const stripeEvents = pgTable(
     type: text('type').notNull(),
     apiVersion: text('api_version'),
     stripeCreatedAt: timestamp('stripe_created_at', { withTimezone: true }).notNull(),
-    payload: json('payload').$type<Record<string, unknown>>().notNull(),
+    // The body as Stripe sent it, checked as JSON by the webhook before it is stored.
+    payload: text('payload').notNull(),
     status: stripeEventStatus('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),

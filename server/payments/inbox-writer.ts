@@ -29,9 +29,8 @@ export const bodySeparator = '\x1e';
 // travels as one array per column, and the bodies as one text that Postgres splits. As a text
 // array every quote in every body would be escaped here and unescaped by Postgres; as bytea
 // (postgres.js sends parameters as text) every byte would travel as two hex digits.
-// Postgres checks each body is JSON (the column is json: the text as Stripe sent it).
 const insertBatch = `INSERT INTO stripe_events (id, type, api_version, stripe_created_at, payload)
-  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.b::json
+  SELECT x.i, x.t, x.v, to_timestamp(x.c), x.b
     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], string_to_array($5::text, chr(30))) AS x(i, t, v, c, b)
   ON CONFLICT (id) DO NOTHING
   RETURNING id`;

@@ -51,7 +51,8 @@ async function mapWithConcurrency<T, R>(items: T[], limit: number, fn: (item: T)
 interface Claimed {
   id: string;
   type: string;
-  payload: Stripe.Event;
+  /** The stored body, parsed; an Error when it does not parse (the webhook stores only JSON). */
+  payload: Stripe.Event | Error;
   attempts: number;
 }
 
@@ -138,7 +139,7 @@ async function postBatch(deps: PosterDeps, { events: claimed, deps: handlerDeps 
  * not one each). A handler asking for something not prefetched reads it alone, as before.
  */
 async function batchDeps(deps: PosterDeps, claimed: Claimed[]): Promise<HandlerDeps> {
-  const needs = batchNeeds(claimed.map((c) => c.payload));
+  const needs = batchNeeds(claimed.flatMap((c) => (c.payload instanceof Error ? [] : [c.payload])));
   const [donations, listed] = await Promise.all([
     donationsByIds(deps.db, needs.donationIds),
     listPaidCharges(deps.stripe, needs.payments).catch((err: unknown) => err as Error),
@@ -161,13 +162,22 @@ async function batchDeps(deps: PosterDeps, claimed: Claimed[]): Promise<HandlerD
 }
 
 async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<Claimed[]> {
-  return queryRows<Claimed & Record<string, unknown>>(
+  const rows = await queryRows<{ id: string; type: string; payload: string; attempts: number }>(
     db,
     sql`UPDATE stripe_events SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
          WHERE id IN (SELECT id FROM stripe_events WHERE status = 'pending' AND next_attempt_at <= now()
                        ORDER BY stripe_created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
      RETURNING id, type, payload, attempts`,
   );
+  return rows.map((r) => ({ ...r, payload: parseStored(r.payload) }));
+}
+
+function parseStored(body: string): Stripe.Event | Error {
+  try {
+    return JSON.parse(body) as Stripe.Event;
+  } catch (err) {
+    return new Error(`the stored body is not JSON: ${(err as Error).message}`);
+  }
 }
 
 /** One read per key for the length of a batch (an appeal's title may change between batches). */
@@ -183,6 +193,7 @@ function memoized<T>(load: (key: string) => Promise<T>): (key: string) => Promis
 async function planEvent(deps: HandlerDeps, event: Claimed): Promise<Outcome> {
   const handler = handlers[event.type];
   if (!handler) return { id: event.id, ignore: 'event type not used' };
+  if (event.payload instanceof Error) return { id: event.id, error: event.payload, attempts: event.attempts };
   try {
     const result = await handler(event.payload, deps);
     return isPlan(result) ? { id: event.id, plan: result } : { id: event.id, ignore: result.ignore };

@@ -192,7 +192,7 @@ async function paidSessionEvent(stripe: Stripe, database: Database, emulator: St
     { slug, amountMinor: BigInt(giftMinor), donorEmail: `member${i}@example.org`, idempotencyKey: `bench-appeals-${tag}` },
   );
   const payload = { id: `evt_bench_appeals_${tag}`, object: 'event', api_version: Stripe.API_VERSION, created, data: { object: session }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'checkout.session.completed' };
-  return { id: payload.id, type: payload.type, apiVersion: payload.api_version, stripeCreatedAt: new Date(created * 1000), payload };
+  return { id: payload.id, type: payload.type, apiVersion: payload.api_version, stripeCreatedAt: new Date(created * 1000), payload: JSON.stringify(payload) };
 }
 
 // ---------------------------------------------------------------------------------------------

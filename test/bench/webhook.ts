@@ -250,8 +250,8 @@ async function measureIntake(database: Database, url: string, stripe: Stripe, lo
     const intakeRuns: LoadResult[] = [];
     for (let r = 0; r < rounds; r++) {
       bareRuns.push(await withCpu(() => load.run({ url: bare.url, seconds: bareRoundSeconds, bodies: 'any' })));
-      // WEBHOOK_PROFILE=<file>: the server thread's CPU profile of the first webhook round.
-      const profiling = r === 0 && process.env.WEBHOOK_PROFILE ? await startCpuProfile(process.env.WEBHOOK_PROFILE) : null;
+      // WEBHOOK_PROFILE_INTAKE=<file>: the server thread's CPU profile of the first webhook round.
+      const profiling = r === 0 && process.env.WEBHOOK_PROFILE_INTAKE ? await startCpuProfile(process.env.WEBHOOK_PROFILE_INTAKE) : null;
       intakeRuns.push(await withCpu(() => load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: perRound })));
       await profiling?.stop();
     }
@@ -395,7 +395,10 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === loadRole
 // Drain: half the inbox with one poster loop (what the app runs), the rest with two side by side.
 
 async function measureDrains(deps: PosterDeps, stored: number): Promise<DrainResult[]> {
+  // WEBHOOK_PROFILE_DRAIN=<file>: the poster thread's CPU profile while one loop drains.
+  const profiling = process.env.WEBHOOK_PROFILE_DRAIN ? await startCpuProfile(process.env.WEBHOOK_PROFILE_DRAIN) : null;
   const one = await drain(deps, 1, Math.ceil(stored / 2));
+  await profiling?.stop();
   const two = await drain(deps, 2, Infinity);
   return [one, two];
 }

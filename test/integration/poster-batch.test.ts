@@ -68,8 +68,8 @@ describe('poster batch reads', () => {
     const [id] = await paidGifts(1);
     // The window comes from the event's own `created`, as Stripe sent it: move that a day on.
     await h.testDb.database.db.execute(
-      sql`UPDATE stripe_events SET payload = jsonb_set(payload::jsonb, '{created}', to_jsonb((payload->>'created')::bigint + 86400))::json
-           WHERE status = 'pending' AND payload->'data'->'object'->'metadata'->>'donation_id' = ${id!}`,
+      sql`UPDATE stripe_events SET payload = jsonb_set(payload::jsonb, '{created}', to_jsonb((payload::jsonb->>'created')::bigint + 86400))::text
+           WHERE status = 'pending' AND payload::json->'data'->'object'->'metadata'->>'donation_id' = ${id!}`,
     );
     const { stripe, retrieve } = spiedStripe();
     await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
@@ -116,7 +116,7 @@ describe('poster batches side by side', () => {
     const [a, b] = await paidGifts(2);
     const [low, high] = [a!, b!].sort() as [string, string];
     // The higher id's event is claimed first.
-    await h.testDb.database.db.execute(sql`UPDATE stripe_events SET stripe_created_at = stripe_created_at - (CASE WHEN payload->'data'->'object'->'metadata'->>'donation_id' = ${high} THEN interval '2 seconds' ELSE interval '1 second' END) WHERE status = 'pending'`);
+    await h.testDb.database.db.execute(sql`UPDATE stripe_events SET stripe_created_at = stripe_created_at - (CASE WHEN payload::json->'data'->'object'->'metadata'->>'donation_id' = ${high} THEN interval '2 seconds' ELSE interval '1 second' END) WHERE status = 'pending'`);
     const holder = rawClient(h.testDb.url, 1);
     const probe = rawClient(h.testDb.url, 1);
     try {
@@ -146,5 +146,19 @@ describe('poster batches side by side', () => {
       await holder.end({ timeout: 5 });
       await probe.end({ timeout: 5 });
     }
+  });
+
+  // The inbox column is text: the webhook stores only bodies it parsed, but a row that is not JSON
+  // anyway (written by hand, say) fails on its own with the reason, and its batch posts the rest.
+  it('fails a stored body that is not JSON alone, with its reason, and posts the rest of the batch', async () => {
+    const [id] = await paidGifts(1);
+    await h.testDb.database.db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES ('evt_not_json_1', 'checkout.session.completed', now() - interval '1 minute', '{"id": "evt_not_json_1", truncated')`);
+    const r = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+    expect(r).toMatchObject({ failed: 1, processed: r.claimed - 1 });
+    const [row] = await h.testDb.database.db.execute<{ status: string; last_error: string }>(sql`SELECT status, last_error FROM stripe_events WHERE id = 'evt_not_json_1'`);
+    expect(row).toMatchObject({ status: 'pending' });
+    expect(row!.last_error).toMatch(/not JSON/);
+    await expectPosted([id!]);
+    await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_not_json_1'`);
   });
 });
