@@ -179,6 +179,8 @@ function assertBalanced(p: PostingInput, currencies: Map<bigint, string>): void 
   }
 }
 
+// Batches travel as JSON text read by json_to_recordset: as jsonb, Postgres would first build the
+// whole batch as a binary document only to take it apart (1,000 postings: 18-28 ms against 9-11).
 async function insertTransactions(tx: DbOrTx, postings: Prepared[]): Promise<Map<string, PostingResult>> {
   const payload = JSON.stringify(
     postings.map(({ input: p, hash }) => ({
@@ -195,7 +197,7 @@ async function insertTransactions(tx: DbOrTx, postings: Prepared[]): Promise<Map
     tx,
     sql`INSERT INTO ledger_transactions (idempotency_key, kind, description, occurred_at, metadata, content_hash, reverses_id)
         SELECT x.k, x.kind, x.d, x.at, x.m, x.h, x.r
-          FROM jsonb_to_recordset(${payload}::jsonb) AS x(k text, kind text, d text, at timestamptz, m jsonb, h text, r bigint)
+          FROM json_to_recordset(${payload}::text::json) AS x(k text, kind text, d text, at timestamptz, m jsonb, h text, r bigint)
         ON CONFLICT DO NOTHING
         RETURNING id::text AS id, idempotency_key AS k`,
   );
@@ -213,7 +215,7 @@ async function matchReplays(tx: DbOrTx, replayed: Prepared[], results: Map<strin
   const existing = await queryRows<{ id: string; k: string; h: string }>(
     tx,
     sql`SELECT id::text AS id, idempotency_key AS k, content_hash AS h FROM ledger_transactions
-         WHERE idempotency_key IN (SELECT jsonb_array_elements_text(${keys}::jsonb))`,
+         WHERE idempotency_key IN (SELECT json_array_elements_text(${keys}::text::json))`,
   );
   const byKey = new Map(existing.map((r) => [r.k, r]));
   for (const p of replayed) {
@@ -242,6 +244,6 @@ async function insertEntries(tx: DbOrTx, postings: Prepared[], results: Map<stri
   // One INSERT statement: the balance trigger then touches each account once for the whole batch.
   await tx.execute(
     sql`INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor)
-        SELECT x.t, x.a, x.c, x.v FROM jsonb_to_recordset(${JSON.stringify(entries)}::jsonb) AS x(t bigint, a bigint, c text, v bigint)`,
+        SELECT x.t, x.a, x.c, x.v FROM json_to_recordset(${JSON.stringify(entries)}::text::json) AS x(t bigint, a bigint, c text, v bigint)`,
   );
 }
