@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { queryRows } from '../../db/client';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
 import { drainOnce, drainPipelined } from '../../server/payments/poster';
@@ -155,10 +156,43 @@ describe('poster batches side by side', () => {
     await h.testDb.database.db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES ('evt_not_json_1', 'checkout.session.completed', now() - interval '1 minute', '{"id": "evt_not_json_1", truncated')`);
     const r = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
     expect(r).toMatchObject({ failed: 1, processed: r.claimed - 1 });
-    const [row] = await h.testDb.database.db.execute<{ status: string; last_error: string }>(sql`SELECT status, last_error FROM stripe_events WHERE id = 'evt_not_json_1'`);
+    const [row] = await queryRows<{ status: string; last_error: string }>(h.testDb.database.db, sql`SELECT status::text, last_error FROM stripe_events WHERE id = 'evt_not_json_1'`);
     expect(row).toMatchObject({ status: 'pending' });
     expect(row!.last_error).toMatch(/not JSON/);
     await expectPosted([id!]);
     await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_not_json_1'`);
+  });
+
+  // A claim takes the oldest claimable events by Stripe's time, through the pending index's order
+  // (it reads one batch of the index however long the backlog); an event in back-off waits its turn.
+  it('claims the oldest claimable events first, through the pending index, and skips one in back-off', async () => {
+    const db = h.testDb.database.db;
+    const ids = ['evt_claim_order_a', 'evt_claim_order_b', 'evt_claim_order_c', 'evt_claim_order_d'];
+    // Oldest first: d (in back-off), then c, b, a. Customer events: the poster ignores them.
+    await db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload, next_attempt_at)
+      SELECT x.id, 'customer.created', now() - make_interval(days => 30 + x.n::int), json_build_object('id', x.id, 'object', 'event', 'type', 'customer.created')::text,
+             CASE WHEN x.n = 4 THEN now() + interval '1 hour' ELSE now() END
+        FROM json_array_elements_text(${JSON.stringify(ids)}::text::json) WITH ORDINALITY AS x(id, n)`);
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 2 });
+    const rows = await queryRows<{ id: string; status: string }>(db, sql`SELECT id, status::text AS status FROM stripe_events WHERE id LIKE 'evt_claim_order_%' ORDER BY id`);
+    expect(rows.map((r) => [r.id, r.status])).toEqual([
+      ['evt_claim_order_a', 'pending'],
+      ['evt_claim_order_b', 'ignored'],
+      ['evt_claim_order_c', 'ignored'],
+      ['evt_claim_order_d', 'pending'],
+    ]);
+    // Planner switches make a tiny table plan as a long backlog would: the rows come from the
+    // index in claim order, with no sort of every pending event.
+    const plan = await db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+      await tx.execute(sql`SET LOCAL enable_bitmapscan = off`);
+      await tx.execute(sql`SET LOCAL enable_sort = off`);
+      return queryRows<{ 'QUERY PLAN': string }>(tx, sql`EXPLAIN SELECT id FROM stripe_events WHERE status = 'pending' AND next_attempt_at <= now() ORDER BY stripe_created_at, id LIMIT 1000`);
+    });
+    const text = plan.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('stripe_events_pending_idx');
+    expect(text).not.toMatch(/\bSort\b/);
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent });
+    await db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id LIKE 'evt_claim_order_%'`);
   });
 });

@@ -1,0 +1,2 @@
+DROP INDEX "stripe_events_pending_idx";--> statement-breakpoint
+CREATE INDEX "stripe_events_pending_idx" ON "stripe_events" USING btree ("stripe_created_at","id") WHERE "stripe_events"."status" = 'pending';
