@@ -89,7 +89,8 @@ export class InboxWriter {
   }
 
   private writeAlone(b: InboxWriter['waiting'][number]): void {
-    this.query<{ id: string }>(insertBatch, batchColumns([b.row])).then((rows) => b.done(rows.length > 0), b.fail);
+    // An async wrapper, so that a row batchColumns refuses fails this request and no other.
+    (async () => this.query<{ id: string }>(insertBatch, batchColumns([b.row])))().then((rows) => b.done(rows.length > 0), b.fail);
   }
 }
 

@@ -6,7 +6,7 @@ import { inIdList } from '../../db/id-list';
 import { donations, stripeEvents } from '../../db/schema/index';
 import { stagePostings, type PostingInput } from '../ledger/service';
 import { batchNeeds, handlers } from './handlers/index';
-import { chargeAmounts, listPaidCharges } from './handlers/amounts';
+import { chargeAmounts, listPaidCharges, type ChargeAmounts } from './handlers/amounts';
 import { isPlan, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
 import { appealOf, donationById, donationsByIds } from './donations-store';
 import { GiftBatch } from './gift-batch';
@@ -64,10 +64,15 @@ export interface DrainResult {
   failed: number;
 }
 
-/** A claimed batch with what its handlers will read already fetched. */
+/**
+ * A claimed batch with its gifts' amounts already listed from Stripe (or the listing's error).
+ * Stripe's amounts of a paid charge never change; the batch's donations, which the batch before
+ * may still be writing, are read only when it is this batch's turn to plan.
+ */
 interface ClaimedBatch {
   events: Claimed[];
-  deps: HandlerDeps;
+  needs: ReturnType<typeof batchNeeds>;
+  listed: Map<string, ChargeAmounts> | Error;
 }
 
 /**
@@ -83,9 +88,9 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
 
 /**
  * Drains until nothing is claimable (or `stopping` says so), one batch after another, with the
- * next batch's claim and prefetch (a database read and Stripe's charge listing: mostly waiting)
- * under way while the current batch plans and commits (mostly the database's work). Planning waits
- * for the previous commit, so every plan sees what the batches before it wrote, as in drainOnce.
+ * next batch's claim and Stripe's charge listing (mostly waiting) under way while the current batch
+ * plans and commits (mostly the database's work). Reading its donations and planning wait for the
+ * previous commit, so every plan sees what the batches before it wrote, as in drainOnce.
  */
 export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}, stopping: (claimedSoFar: number) => boolean = () => false): Promise<DrainResult> {
   const o = { ...posterDefaults, ...opts };
@@ -109,10 +114,20 @@ export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof post
 
 async function claimBatch(deps: PosterDeps, o: typeof posterDefaults): Promise<ClaimedBatch | null> {
   const events = await claim(deps.db, o.batchSize, o.leaseSeconds);
-  return events.length === 0 ? null : { events, deps: await batchDeps(deps, events) };
+  if (events.length === 0) return null;
+  const needs = batchNeeds(events.flatMap((c) => (c.payload instanceof Error ? [] : [c.payload])));
+  // Stripe failing the listing fails those gifts for now (they retry with back-off), rather than
+  // a thousand one-by-one fetches against a Stripe that is not answering.
+  const listed = await listPaidCharges(deps.stripe, needs.payments).catch((err: unknown) => {
+    deps.log.warn({ err: safeErrorMessage(err) }, 'charge listing failed; its gifts will retry');
+    return err instanceof Error ? err : new Error(safeErrorMessage(err));
+  });
+  return { events, needs, listed };
 }
 
-async function postBatch(deps: PosterDeps, { events: claimed, deps: handlerDeps }: ClaimedBatch, o: typeof posterDefaults): Promise<DrainResult> {
+async function postBatch(deps: PosterDeps, batch: ClaimedBatch, o: typeof posterDefaults): Promise<DrainResult> {
+  const claimed = batch.events;
+  const handlerDeps = await batchDeps(deps, batch);
   const outcomes = await mapWithConcurrency(claimed, o.planConcurrency, (e) => planEvent(handlerDeps, e));
   const ready = outcomes.filter((x): x is Exclude<Outcome, { error: unknown }> => !('error' in x));
   const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
@@ -138,15 +153,8 @@ async function postBatch(deps: PosterDeps, { events: claimed, deps: handlerDeps 
  * query, its gifts' amounts from Stripe's charge list (a dozen requests for a thousand gifts,
  * not one each). A handler asking for something not prefetched reads it alone, as before.
  */
-async function batchDeps(deps: PosterDeps, claimed: Claimed[]): Promise<HandlerDeps> {
-  const needs = batchNeeds(claimed.flatMap((c) => (c.payload instanceof Error ? [] : [c.payload])));
-  const [donations, listed] = await Promise.all([
-    donationsByIds(deps.db, needs.donationIds),
-    listPaidCharges(deps.stripe, needs.payments).catch((err: unknown) => err as Error),
-  ]);
-  // Stripe failing the listing fails those gifts for now (they retry with back-off), rather than
-  // a thousand one-by-one fetches against a Stripe that is not answering.
-  if (listed instanceof Error) deps.log.warn({ err: safeErrorMessage(listed) }, 'charge listing failed; its gifts will retry');
+async function batchDeps(deps: PosterDeps, { needs, listed }: ClaimedBatch): Promise<HandlerDeps> {
+  const donations = await donationsByIds(deps.db, needs.donationIds);
   const asked = new Set(needs.donationIds);
   const listedIds = new Set(needs.payments.map((p) => p.paymentIntentId));
   return {

@@ -504,6 +504,19 @@ describe('webhook intake', () => {
     expect(rows.map((r) => r.payload)).toEqual(bodies);
   });
 
+  // A body the batch cannot carry fails its own request; the others of its batch are stored.
+  it('fails only the request whose body holds the batch separator, and stores the rest of its batch', async () => {
+    const { InboxWriter } = await import('../../server/payments/inbox-writer');
+    const inbox = new InboxWriter(h.testDb.database.db);
+    const good = event('evt_batch_sep_good');
+    const write = (id: string, body: string) => inbox.write({ id, type: 'customer.created', apiVersion: null, createdSeconds: 1_700_000_000, body });
+    const [bad, ok] = await Promise.allSettled([write('evt_batch_sep_bad', '{"a":"\x1e"}'), write('evt_batch_sep_good', good)]);
+    expect(bad.status).toBe('rejected');
+    expect(ok).toEqual({ status: 'fulfilled', value: true });
+    expect(await stored('evt_batch_sep_bad')).toBe(0);
+    expect(await stored('evt_batch_sep_good')).toBe(1);
+  });
+
   // A full event (every field the SDK's types document) plus fields Stripe may add later is stored
   // and posted: we read what we need and keep the rest as it came.
   it('accepts a complete event with unknown fields and posts the gift', async () => {
