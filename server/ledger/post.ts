@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx, type Tx } from '../../db/client';
+import { inIdList } from '../../db/id-list';
+import { ledgerTransactions } from '../../db/schema/index';
 import { LedgerError } from './errors';
 import type { PostingInput, PostingResult } from './types';
 
@@ -211,11 +213,11 @@ async function insertTransactions(tx: DbOrTx, postings: Prepared[]): Promise<Map
 
 /** A key posted before: the same content is a no-op, other content is a conflict. */
 async function matchReplays(tx: DbOrTx, replayed: Prepared[], results: Map<string, PostingResult>) {
-  const keys = JSON.stringify(replayed.map((p) => p.input.idempotencyKey));
+  const keys = replayed.map((p) => p.input.idempotencyKey);
   const existing = await queryRows<{ id: string; k: string; h: string }>(
     tx,
     sql`SELECT id::text AS id, idempotency_key AS k, content_hash AS h FROM ledger_transactions
-         WHERE idempotency_key IN (SELECT json_array_elements_text(${keys}::text::json))`,
+         WHERE ${inIdList(ledgerTransactions.idempotencyKey, keys)}`,
   );
   const byKey = new Map(existing.map((r) => [r.k, r]));
   for (const p of replayed) {

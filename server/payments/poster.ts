@@ -171,9 +171,10 @@ async function batchDeps(deps: PosterDeps, { needs, listed }: ClaimedBatch): Pro
 
 /**
  * The oldest claimable events, leased to this poster. The pending index is in this order, so a
- * claim reads one batch of it whatever the backlog (after an outage, Stripe delivers days of
- * events); the ids go to the UPDATE as an array, which it looks up by primary key instead of
- * scanning the whole inbox to join them (a 200,000-event backlog: 147 ms a claim before, 33 after).
+ * claim reads a batch of it plus the events in back-off or leased ahead of them, however long the
+ * backlog (after an outage, Stripe delivers days of events); the ids go to the UPDATE as an array,
+ * which it looks up by primary key instead of scanning the whole inbox to join them (a
+ * 200,000-event backlog: 147 ms a claim before, 33 after).
  */
 async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<Claimed[]> {
   const rows = await queryRows<{ id: string; type: string; payload: string; attempts: number }>(

@@ -44,8 +44,8 @@ export const stripeWebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = asyn
     const checked = checkStripeSignature(req.body, signature, opts.webhookSecret, signatureToleranceSeconds);
     if (checked === 'stale') throw new AppError(400, 'webhook.timestamp_stale', 'The signature timestamp is too old.');
     if (checked !== 'ok') throw new AppError(400, 'webhook.signature_invalid', 'The signature does not match the body.');
-    // Parsed once, after the signature holds; the inbox stores the bytes themselves, so they must be
-    // UTF-8 as they are (decoding would quietly replace what is not).
+    // Parsed once, after the signature holds. The inbox stores the decoded text, which is what Stripe
+    // signed only when the bytes are valid UTF-8 (decoding would quietly replace what is not).
     if (!isUtf8(req.body)) throw new AppError(400, 'webhook.malformed', 'The body is not a Stripe event.');
     const text = req.body.toString('utf8');
     let json: unknown;

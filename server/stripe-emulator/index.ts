@@ -21,7 +21,6 @@ import { WebhookDispatcher, type WebhookEndpoint } from './webhooks';
 export type { EmulatorControls } from './controls';
 export type { DeliveryRecord, DeliverySettings, WebhookEndpoint } from './webhooks';
 export type { FeeConfig } from './fees';
-export { TEST_EXCHANGE_RATES } from './fx';
 
 export interface StripeEmulatorOptions {
   /** 0 (default) picks a free port. */
