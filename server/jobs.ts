@@ -21,7 +21,8 @@ type Job = (deps: { database: Database; config: Config; log: FastifyBaseLogger; 
  */
 export const jobs: Job[] = [
   // The poster: Stripe events from the inbox into the ledger.
-  ({ database, stripe, log }) => (stripe ? startPoster({ db: database.db, stripe: stripe.client, log }) : undefined),
+  // PGlite is one connection: a second loop would only wait for the first's transaction.
+  ({ database, stripe, log }) => (stripe ? startPoster({ db: database.db, stripe: stripe.client, log }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined),
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
   ({ database, config, log }) =>
     config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,

@@ -32,6 +32,11 @@ export const posterDefaults = {
   waitForDependencyMs: 3 * 86_400_000,
   /** Events planned at once: each may call Stripe, whose live rate limit is 25 requests/s per endpoint. */
   planConcurrency: 8,
+  /**
+   * Batches posted side by side, each its own pipelined loop: while one plans (this process's
+   * CPU), the other's statements run (the database's), where one loop leaves each idle in turn.
+   */
+  loops: 2,
 };
 
 /** Like Promise.all over `items`, with at most `limit` calls under way. */
@@ -110,6 +115,25 @@ export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof post
     total.processed += r.processed;
     total.failed += r.failed;
   }
+}
+
+/**
+ * The poster as the app runs it: `loops` pipelined loops side by side until nothing is claimable
+ * (or `stopping`, given the events all loops claimed so far, says so). SKIP LOCKED gives each loop
+ * batches of its own; their hot rows are locked in one order, so they queue and never deadlock.
+ */
+export async function drainConcurrently(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}, stopping: (claimedSoFar: number) => boolean = () => false): Promise<DrainResult> {
+  const loops = opts.loops ?? posterDefaults.loops;
+  const claimed = new Array<number>(loops).fill(0);
+  const results = await Promise.all(
+    claimed.map((_, i) =>
+      drainPipelined(deps, opts, (mine) => {
+        claimed[i] = mine;
+        return stopping(claimed.reduce((a, b) => a + b, 0));
+      }),
+    ),
+  );
+  return results.reduce((t, r) => ({ claimed: t.claimed + r.claimed, processed: t.processed + r.processed, failed: t.failed + r.failed }), { claimed: 0, processed: 0, failed: 0 });
 }
 
 async function claimBatch(deps: PosterDeps, o: typeof posterDefaults): Promise<ClaimedBatch | null> {
@@ -290,9 +314,9 @@ export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partia
     name: 'poster drain',
     pollMs: opts.pollMs ?? 1_000,
     log: deps.log,
-    // Drains everything there is, then sleeps; drainPipelined stops claiming once the loop stops.
+    // Drains everything there is, then sleeps; the loops stop claiming once the poll loop stops.
     work: async ({ stopping }) => {
-      await drainPipelined(deps, opts, stopping);
+      await drainConcurrently(deps, opts, stopping);
       return { more: false };
     },
   });

@@ -1,5 +1,6 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { startStripeEmulator, type StripeEmulatorOptions } from '../../server/stripe-emulator/index';
+import { startCpuProfile } from './cpu-profile';
 import { startTsWorker } from './ts-worker';
 
 /**
@@ -13,11 +14,14 @@ export interface EmulatorThread {
   clientOptions: { host: string; port: number; protocol: 'http' };
   /** Pays a Checkout Session with 4242 4242 4242 4242, as a donor on the hosted page would. */
   payCheckoutSession(sessionId: string): Promise<void>;
+  /** Profiles the emulator thread's CPU until `stop`, which writes the `.cpuprofile` to `file`. */
+  startCpuProfile(file: string): Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
 type Options = Pick<StripeEmulatorOptions, 'disputeAfterMs'>;
 type Started = { url: string; clientOptions: EmulatorThread['clientOptions'] };
+type Message = 'started' | 'close' | { profile: string } | 'profile-stop';
 
 const role = 'bench-stripe-emulator';
 
@@ -30,6 +34,10 @@ export async function startEmulatorThread(opts: Options): Promise<EmulatorThread
       const res = await fetch(`${started.url}/_emulator/checkout/sessions/${sessionId}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       if (!res.ok) throw new Error(`emulator: paying ${sessionId} answered ${res.status}: ${await res.text()}`);
     },
+    async startCpuProfile(file) {
+      await worker.ask({ profile: file } satisfies Message);
+      return { stop: async () => void (await worker.ask('profile-stop' satisfies Message)) };
+    },
     async close() {
       await worker.ask('close');
       await worker.close();
@@ -40,10 +48,13 @@ export async function startEmulatorThread(opts: Options): Promise<EmulatorThread
 /** The thread's side: answers 'started' once the emulator listens, and 'close' once it has closed. */
 function serveEmulator(opts: Options): void {
   const emulator = startStripeEmulator({ ...opts, logger: false });
-  parentPort!.on('message', async (message: 'started' | 'close') => {
+  let profiling: { stop(): Promise<void> } | undefined;
+  parentPort!.on('message', async (message: Message) => {
     const e = await emulator;
     if (message === 'started') parentPort!.postMessage({ url: e.url, clientOptions: e.clientOptions } satisfies Started);
-    else await e.close().then(() => parentPort!.postMessage('closed'));
+    else if (message === 'close') await e.close().then(() => parentPort!.postMessage('closed'));
+    else if (message === 'profile-stop') await profiling?.stop().then(() => parentPort!.postMessage('stopped'));
+    else profiling = await startCpuProfile(message.profile).then((p) => (parentPort!.postMessage('profiling'), p));
   });
 }
 

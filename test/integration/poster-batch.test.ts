@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../db/client';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
-import { drainOnce, drainPipelined } from '../../server/payments/poster';
+import { drainConcurrently, drainOnce, drainPipelined } from '../../server/payments/poster';
 import { rawClient } from '../helpers/ledger-raw';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 
@@ -111,6 +111,24 @@ describe('poster batch reads', () => {
 });
 
 describe('poster batches side by side', () => {
+  // The app runs two pipelined loops at once: each claims batches of its own, every event posts
+  // once, and told to stop, both post what they claimed and claim no more.
+  it('drains with two loops side by side, each event once, and stops claiming when told', async () => {
+    const ids = await paidGifts(9);
+    const pending = async () => (await h.testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending'`))[0]!.n;
+    const before = await pending();
+    const deps = { db: h.testDb.database.db, stripe: h.emulator.client(), log: silent };
+    const stopped = await drainConcurrently(deps, { batchSize: 2, loops: 2 }, (claimedSoFar) => claimedSoFar >= 4);
+    expect(stopped.failed).toBe(0);
+    expect(stopped.claimed).toBeGreaterThanOrEqual(4);
+    expect(stopped.claimed).toBeLessThan(before);
+    expect(await pending()).toBe(before - stopped.claimed);
+    const rest = await drainConcurrently(deps, { batchSize: 2, loops: 2 });
+    expect(rest).toMatchObject({ claimed: before - stopped.claimed, failed: 0 });
+    expect(await pending()).toBe(0);
+    await expectPosted(ids);
+  });
+
   // Two posters' batches that share donations must not lock them in opposite orders: a batch
   // locks every donation it will write in id order before writing any, whatever its events' order.
   it("locks the batch's donations in id order before writing them, even when the later id comes first", async () => {
