@@ -73,6 +73,8 @@ interface LoadResult {
   cpuMs?: number;
   /** CPU time of this process alone (the server under test and the load generator's thread), in ms. */
   ownCpuMs?: number;
+  /** Bytes of write-ahead log Postgres wrote meanwhile (every database of the cluster). */
+  walBytes?: number;
 }
 
 /**
@@ -95,11 +97,19 @@ function ownCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-async function withCpu(run: () => Promise<LoadResult>): Promise<LoadResult> {
+async function withCpu(run: () => Promise<LoadResult>, database?: Database): Promise<LoadResult> {
+  const wal = database ? await walPosition(database) : Number.NaN;
   const before = machineCpuMs();
   const own = ownCpuMs();
   const result = await run();
-  return { ...result, cpuMs: machineCpuMs() - before, ownCpuMs: ownCpuMs() - own };
+  const cpu = { cpuMs: machineCpuMs() - before, ownCpuMs: ownCpuMs() - own };
+  return { ...result, ...cpu, walBytes: database ? (await walPosition(database)) - wal : Number.NaN };
+}
+
+/** Where Postgres's write-ahead log is, in bytes: what a phase writes is the difference. */
+async function walPosition(database: Database): Promise<number> {
+  const [row] = await database.rows<{ b: string }>(sql`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint::text AS b`);
+  return Number(row!.b);
 }
 
 interface DrainResult {
@@ -107,6 +117,7 @@ interface DrainResult {
   cpuMs: number;
   /** CPU time of this process (the poster and the Stripe emulator it calls), in ms. */
   ownCpuMs: number;
+  walBytes: number;
   loops: number;
   events: number;
   failed: number;
@@ -137,7 +148,7 @@ export async function runWebhookBench(): Promise<void> {
       printIntake(bare, intake, bareRuns, intakeRuns);
       const stored = await countEvents(database, 'pending');
       await quiesce(database);
-      const drains = await measureDrains({ db: database.db, stripe, log: pino({ level: 'silent' }) }, stored, emulator);
+      const drains = await measureDrains({ db: database.db, stripe, log: pino({ level: 'silent' }) }, database, stored, emulator);
       printDrains(stored, drains, intake);
       const after = await checkAfterwards(database, stored);
       printAfterwards(after, (performance.now() - started) / 1000);
@@ -252,7 +263,7 @@ async function measureIntake(database: Database, url: string, stripe: Stripe, lo
       bareRuns.push(await withCpu(() => load.run({ url: bare.url, seconds: bareRoundSeconds, bodies: 'any' })));
       // WEBHOOK_PROFILE_INTAKE=<file>: the server thread's CPU profile of the first webhook round.
       const profiling = r === 0 && process.env.WEBHOOK_PROFILE_INTAKE ? await startCpuProfile(process.env.WEBHOOK_PROFILE_INTAKE) : null;
-      intakeRuns.push(await withCpu(() => load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: perRound })));
+      intakeRuns.push(await withCpu(() => load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: perRound }), database));
       await profiling?.stop();
     }
     await bare.app.close();
@@ -280,6 +291,7 @@ function combine(runs: LoadResult[]): LoadResult {
     latencies,
     cpuMs: runs.reduce((n, r) => n + (r.cpuMs ?? Number.NaN), 0),
     ownCpuMs: runs.reduce((n, r) => n + (r.ownCpuMs ?? Number.NaN), 0),
+    walBytes: runs.reduce((n, r) => n + (r.walBytes ?? Number.NaN), 0),
   };
 }
 
@@ -395,26 +407,28 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === loadRole
 // Drain: half the inbox with the poster as the app runs it (posterDefaults.loops side by side),
 // the rest with one loop alone, for comparison.
 
-async function measureDrains(deps: PosterDeps, stored: number, emulator: EmulatorThread): Promise<DrainResult[]> {
+async function measureDrains(deps: PosterDeps, database: Database, stored: number, emulator: EmulatorThread): Promise<DrainResult[]> {
   // WEBHOOK_PROFILE_DRAIN=<file>: the poster thread's CPU profile while the app's poster drains,
   // and WEBHOOK_PROFILE_EMULATOR=<file> the Stripe emulator thread's.
   const profiling = process.env.WEBHOOK_PROFILE_DRAIN ? await startCpuProfile(process.env.WEBHOOK_PROFILE_DRAIN) : null;
   const emulatorProfiling = process.env.WEBHOOK_PROFILE_EMULATOR ? await emulator.startCpuProfile(process.env.WEBHOOK_PROFILE_EMULATOR) : null;
-  const app = await drain(deps, posterDefaults.loops, Math.ceil(stored / 2));
+  const app = await drain(deps, database, posterDefaults.loops, Math.ceil(stored / 2));
   await profiling?.stop();
   await emulatorProfiling?.stop();
-  const one = await drain(deps, 1, Infinity);
+  const one = await drain(deps, database, 1, Infinity);
   return [app, one];
 }
 
 /** The app's poster (drainConcurrently) with `loops` loops until `limit` events are claimed or nothing is claimable. */
-async function drain(deps: PosterDeps, loops: number, limit: number): Promise<DrainResult> {
+async function drain(deps: PosterDeps, database: Database, loops: number, limit: number): Promise<DrainResult> {
+  const wal = await walPosition(database);
   const cpu = machineCpuMs();
   const own = ownCpuMs();
   const started = performance.now();
   const r = await drainConcurrently(deps, { batchSize: drainBatch, loops }, (claimed) => claimed >= limit);
   const seconds = (performance.now() - started) / 1000;
-  return { loops, events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, cpuMs: machineCpuMs() - cpu, ownCpuMs: ownCpuMs() - own };
+  const used = { cpuMs: machineCpuMs() - cpu, ownCpuMs: ownCpuMs() - own };
+  return { loops, events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, ...used, walBytes: (await walPosition(database)) - wal };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,9 +460,9 @@ const dec = (n: number, width: number, digits = 1) => n.toFixed(digits).padStart
 
 function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[], intakeRuns: LoadResult[]) {
   note(`intake: ${connections} connections after a ${warmUpSeconds} s warm-up each; ${rounds} rounds of ${bareRoundSeconds} s bare, then webhook until its share of the pool is used`);
-  note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  CPU us/event: machine, this process (server + load generator)');
+  note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  CPU us/event: machine, this process (server + load generator)  WAL bytes/event');
   const row = (name: string, x: LoadResult, base: LoadResult) =>
-    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}  ${int(((x.ownCpuMs ?? Number.NaN) * 1000) / x.ok, 6)}`);
+    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}  ${int(((x.ownCpuMs ?? Number.NaN) * 1000) / x.ok, 6)}  ${x.walBytes === undefined || Number.isNaN(x.walBytes) ? '     -' : int(x.walBytes / x.ok, 6)}`);
   for (let r = 0; r < bareRuns.length; r++) {
     row(`bare ${r + 1}`, bareRuns[r]!, bareRuns[r]!);
     row(`webhook ${r + 1}`, intakeRuns[r]!, bareRuns[r]!);
@@ -460,9 +474,9 @@ function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[
 
 function printDrains(stored: number, drains: DrainResult[], intake: LoadResult) {
   note(`\nposter: ${stored} stored events, batches of ${drainBatch}, about half with the poster as the app runs it (${posterDefaults.loops} pipelined loops), the rest with one loop`);
-  note('   loops  events  failed  seconds  events/s  vs intake  CPU us/event: machine, this process (poster + emulator)');
+  note('   loops  events  failed  seconds  events/s  vs intake  CPU us/event: machine, this process (poster + emulator)  WAL bytes/event');
   for (const d of drains) {
-    note(`${int(d.loops, 8)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / intake.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}  ${int((d.ownCpuMs * 1000) / d.events, 6)}`);
+    note(`${int(d.loops, 8)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / intake.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}  ${int((d.ownCpuMs * 1000) / d.events, 6)}  ${int(d.walBytes / d.events, 6)}`);
   }
 }
 
