@@ -7,7 +7,7 @@ import { donations, stripeEvents } from '../../db/schema/index';
 import { stagePostings, type PostingInput } from '../ledger/service';
 import { batchNeeds, handlers } from './handlers/index';
 import { chargeAmounts, listPaidCharges, type ChargeAmounts } from './handlers/amounts';
-import { isPlan, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
+import { isPlan, NeedsTreasurer, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
 import { appealOf, donationById, donationsByIds } from './donations-store';
 import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
@@ -290,15 +290,15 @@ async function lockDonations(tx: Tx, plans: Plan[]): Promise<void> {
 
 
 /**
- * Back-off doubling from the base. A failure is parked after the attempt limit for a treasurer to
- * see; an event that waits for another one (a refund before its gift) waits up to three days,
- * as Stripe itself keeps retrying for that long.
+ * Back-off doubling from the base. A failure is parked for a treasurer to see after the attempt
+ * limit, or at once when no retry can help; an event that waits for another one (a refund before
+ * its gift) waits up to three days, as Stripe itself keeps retrying for that long.
  */
 async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; attempts: number }, o: typeof posterDefaults) {
   const waiting = f.error instanceof RetryLater;
   const [row] = await deps.db.select({ receivedAt: stripeEvents.receivedAt }).from(stripeEvents).where(eq(stripeEvents.id, f.id));
   const ageMs = Date.now() - (row?.receivedAt.getTime() ?? Date.now());
-  const parked = waiting ? ageMs > o.waitForDependencyMs : f.attempts >= o.attemptsMax;
+  const parked = waiting ? ageMs > o.waitForDependencyMs : f.error instanceof NeedsTreasurer || f.attempts >= o.attemptsMax;
   const delayMs = Math.min(o.backoffBaseMs * 2 ** Math.min(f.attempts - 1, 30), o.backoffMaxMs);
   const message = safeErrorMessage(f.error);
   if (!waiting || parked) deps.log.warn({ eventId: f.id, attempts: f.attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');

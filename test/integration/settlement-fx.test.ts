@@ -178,3 +178,34 @@ describe('gifts settled in another currency', () => {
     ]);
   });
 });
+
+describe('a gift paid in another currency than its appeal', () => {
+  // Checkout is asked for the appeal's currency, but Stripe may present the donor another one
+  // (Adaptive Pricing). Posted as paid, the USD appeal's account and its public total would count
+  // euro cents as dollar cents: the event is parked at once for a treasurer, and nothing moves.
+  it('parks the event with its reason and posts nothing', async () => {
+    const { donationId } = await h.donate('buck-a-brick', { amountMinor: '2500' });
+    const progressBefore = await progress('buck-a-brick');
+    const balanceBefore = await h.appealBalance('buck-a-brick');
+    const transactionsBefore = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM ledger_transactions`);
+    const session = await h.emulator.client().checkout.sessions.create({
+      mode: 'payment',
+      line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: 2300, product_data: { name: 'Buck-a-Brick' } } }],
+      success_url: 'http://localhost:3000/thanks',
+      cancel_url: 'http://localhost:3000/',
+      metadata: { donation_id: donationId },
+    });
+    h.emulator.controls.payCheckoutSession(session.id);
+    await h.settle();
+
+    const parked = (await h.app.inject({ url: '/api/stripe/events?status=parked', headers: { cookie: h.treasurer } })).json().events;
+    expect(parked).toEqual([expect.objectContaining({ type: 'checkout.session.completed', attempts: 1, lastError: expect.stringMatching(/paid in EUR, but appeal buck-a-brick raises USD/) })]);
+    expect((await donation(donationId)).status).toBe('pending');
+    expect(await progress('buck-a-brick')).toEqual(progressBefore);
+    expect(await h.appealBalance('buck-a-brick')).toBe(balanceBefore);
+    expect(await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM ledger_transactions`)).toEqual(transactionsBefore);
+    const euroAppealAccounts = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM ledger_accounts WHERE code LIKE 'appeal:%' AND currency = 'EUR'`);
+    expect(euroAppealAccounts[0]!.n).toBe(0);
+    await expectLedgerSound();
+  });
+});

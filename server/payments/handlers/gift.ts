@@ -5,7 +5,7 @@ import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { idOf, type ChargeAmounts } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
-import type { Handler, HandlerDeps, Plan } from './types';
+import { NeedsTreasurer, type Handler, type HandlerDeps, type Plan } from './types';
 
 /** A gift as the appeal sees it, in the appeal's currency, with the entries that post it. */
 interface GiftPosting {
@@ -29,6 +29,12 @@ interface GiftPosting {
  */
 async function giftPosting(deps: HandlerDeps, appeal: Appeal, paid: ChargeAmounts): Promise<GiftPosting> {
   const charged: Money = paid.charged ?? { currency: paid.currency, amountMinor: paid.grossMinor };
+  // We ask Checkout for the appeal's currency, but Stripe may present another (Adaptive Pricing,
+  // a session made elsewhere). Posted as it came, the appeal's account and its public total would
+  // add up two currencies' minor units; a treasurer decides instead.
+  if (charged.currency !== appeal.currency.toUpperCase()) {
+    throw new NeedsTreasurer(`charge ${paid.chargeId} was paid in ${charged.currency}, but appeal ${appeal.slug} raises ${appeal.currency.toUpperCase()}: not posted`);
+  }
   const [pending, fees, appealAccount] = await accountIds(deps.db, [
     chart.stripePending(paid.currency),
     chart.feesStripe(paid.currency),

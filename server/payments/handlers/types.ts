@@ -46,4 +46,7 @@ export type Handler = (event: Stripe.Event, deps: HandlerDeps) => Promise<Plan |
 /** The event depends on another one that has not been posted yet (a refund before its charge). */
 export class RetryLater extends Error {}
 
+/** No retry can post this event: it is parked at once, with this reason, for a treasurer to see. */
+export class NeedsTreasurer extends Error {}
+
 export const isPlan = (r: Plan | { ignore: string }): r is Plan => 'postings' in r;
