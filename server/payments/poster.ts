@@ -30,7 +30,10 @@ export const posterDefaults = {
   backoffMaxMs: 10 * 60_000,
   /** How long an event may wait for the one it depends on before it is parked. */
   waitForDependencyMs: 3 * 86_400_000,
-  /** Events planned at once: each may call Stripe, whose live rate limit is 25 requests/s per endpoint. */
+  /**
+   * Events planned at once per loop: each may call Stripe, whose live rate limit is 25 requests/s
+   * per endpoint (with two loops, up to twice this many calls, and two charge listings, at once).
+   */
   planConcurrency: 8,
   /**
    * Batches posted side by side, each its own pipelined loop: while one plans (this process's
@@ -95,7 +98,10 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
  * Drains until nothing is claimable (or `stopping` says so), one batch after another, with the
  * next batch's claim and Stripe's charge listing (mostly waiting) under way while the current batch
  * plans and commits (mostly the database's work). Reading its donations and planning wait for the
- * previous commit, so every plan sees what the batches before it wrote, as in drainOnce.
+ * previous commit, so a plan sees what this loop's batches before it wrote. Another loop's or
+ * poster's batch may still be committing: handlers do not count on it (an event whose gift or
+ * refund is not posted yet waits and retries; a status that depends on the donation is set from
+ * its row as locked at commit).
  */
 export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}, stopping: (claimedSoFar: number) => boolean = () => false): Promise<DrainResult> {
   const o = { ...posterDefaults, ...opts };
@@ -121,19 +127,28 @@ export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof post
  * The poster as the app runs it: `loops` pipelined loops side by side until nothing is claimable
  * (or `stopping`, given the events all loops claimed so far, says so). SKIP LOCKED gives each loop
  * batches of its own; their hot rows are locked in one order, so they queue and never deadlock.
+ * When one loop fails, the others claim no more; the failure is thrown once all have finished, so
+ * no loop is left running behind the caller's back (a shutdown closes the pool after this).
  */
 export async function drainConcurrently(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}, stopping: (claimedSoFar: number) => boolean = () => false): Promise<DrainResult> {
   const loops = opts.loops ?? posterDefaults.loops;
+  if (!Number.isInteger(loops) || loops < 1) throw new Error(`poster loops must be a whole number from 1, not ${loops}`);
   const claimed = new Array<number>(loops).fill(0);
-  const results = await Promise.all(
+  let failed = false;
+  const settled = await Promise.allSettled(
     claimed.map((_, i) =>
       drainPipelined(deps, opts, (mine) => {
         claimed[i] = mine;
-        return stopping(claimed.reduce((a, b) => a + b, 0));
+        return failed || stopping(claimed.reduce((a, b) => a + b, 0));
+      }).catch((err: unknown) => {
+        failed = true;
+        throw err;
       }),
     ),
   );
-  return results.reduce((t, r) => ({ claimed: t.claimed + r.claimed, processed: t.processed + r.processed, failed: t.failed + r.failed }), { claimed: 0, processed: 0, failed: 0 });
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return settled.reduce((t, r) => (r.status === 'fulfilled' ? { claimed: t.claimed + r.value.claimed, processed: t.processed + r.value.processed, failed: t.failed + r.value.failed } : t), { claimed: 0, processed: 0, failed: 0 });
 }
 
 async function claimBatch(deps: PosterDeps, o: typeof posterDefaults): Promise<ClaimedBatch | null> {

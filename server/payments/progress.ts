@@ -52,13 +52,17 @@ export class ProgressBatch {
   }
 }
 
-/** Adds the batch's donors of one appeal in one statement; answers how many were new to it. */
+/**
+ * Adds the batch's donors of one appeal in one statement; answers how many were new to it. Keys go
+ * in sorted, so two posters adding the same donors take their index locks in the same order.
+ */
 async function insertDonors(tx: Tx, appealId: string, donorKeys: string[]): Promise<number> {
+  const keys = [...new Set(donorKeys)].sort();
   const [row] = await queryRows<{ n: number }>(
     tx,
     sql`WITH added AS (
           INSERT INTO appeal_donors (appeal_id, donor_key)
-          SELECT ${appealId}::uuid, k FROM json_array_elements_text(${JSON.stringify(donorKeys)}::text::json) AS k
+          SELECT ${appealId}::uuid, k FROM json_array_elements_text(${JSON.stringify(keys)}::text::json) AS k
           ON CONFLICT DO NOTHING RETURNING 1)
         SELECT count(*)::int AS n FROM added`,
   );

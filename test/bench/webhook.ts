@@ -415,6 +415,8 @@ async function measureDrains(deps: PosterDeps, database: Database, stored: numbe
   const app = await drain(deps, database, posterDefaults.loops, Math.ceil(stored / 2));
   await profiling?.stop();
   await emulatorProfiling?.stop();
+  // Each phase starts as the first did: the previous one's dead rows vacuumed, its pages written.
+  await quiesce(database);
   const one = await drain(deps, database, 1, Infinity);
   return [app, one];
 }

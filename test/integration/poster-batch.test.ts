@@ -129,6 +129,83 @@ describe('poster batches side by side', () => {
     await expectPosted(ids);
   });
 
+  // One loop failing must not leave the other draining behind the caller's back (a shutdown
+  // closes the pool right after): the other claims no more, and the failure is thrown once both
+  // have stopped.
+  it('when one loop fails, the other claims no more and the failure comes once both have stopped', async () => {
+    const ids = await paidGifts(9);
+    const db = h.testDb.database.db;
+    const count = async (where: ReturnType<typeof sql>) => (await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE ${where}`))[0]!.n;
+    const deps = { db, stripe: h.emulator.client(), log: silent };
+    const boom = new Error('the first stopping check fails');
+    let calls = 0;
+    const failing = drainConcurrently(deps, { batchSize: 2, loops: 2, leaseSeconds: 0 }, () => {
+      if (++calls === 1) throw boom;
+      return false;
+    });
+    await expect(failing).rejects.toBe(boom);
+    const processed = await count(sql`status <> 'pending'`);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await count(sql`status <> 'pending'`)).toBe(processed);
+    expect(await count(sql`status = 'pending' AND attempts = 0`)).toBeGreaterThan(0);
+    // The failed loop's claimed batch was leased for 0 s: the next drain posts everything.
+    expect((await drainConcurrently(deps, { batchSize: 2, loops: 2 })).failed).toBe(0);
+    await expectPosted(ids);
+  });
+
+  // A refund.failed planned while another poster's batch is committing that refund's
+  // refund.created must wait for it, not be ignored as "never posted" (the refund would then stay
+  // posted and never be reversed).
+  it('a refund.failed waits for a refund.created still being posted elsewhere, then reverses it', async () => {
+    const [donationId] = await paidGifts(1);
+    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+    const before = await h.appealBalance('buck-a-brick');
+    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '50' } });
+    expect(res.statusCode).toBe(202);
+    await h.emulator.controls.flush(); // refund.created is in the inbox, not posted
+    const holder = rawClient(h.testDb.url, 1);
+    const probe = rawClient(h.testDb.url, 1);
+    try {
+      let release!: () => void;
+      let held!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      const holds = new Promise<void>((r) => (held = r));
+      const holding = holder.begin(async (tx) => {
+        await tx`SELECT 1 FROM donations WHERE id = ${donationId!} FOR UPDATE`;
+        held();
+        await released;
+      });
+      await holds;
+      // This poster plans refund.created (Stripe: succeeded) and waits to commit it.
+      const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      await vi.waitFor(async () => {
+        const [w] = await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+        expect(w!.n).toBeGreaterThan(0);
+      }, { timeout: 10_000, interval: 50 });
+      // Meanwhile the bank returns the refund, and a second poster gets that event.
+      const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
+      const body = JSON.stringify({ id: 'evt_refund_failed_race', object: 'event', type: 'refund.failed', created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status: 'failed', failure_reason: 'lost_or_stolen_card' } } });
+      const signature = h.emulator.client().webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_test_harness_secret' });
+      expect((await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body })).statusCode).toBe(200);
+      const second = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 0 });
+      expect(second).toMatchObject({ claimed: 1, failed: 1 });
+      release();
+      await holding;
+      expect((await first).failed).toBe(0);
+      expect(await h.appealBalance('buck-a-brick')).toBe(before + 50n);
+      await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      const [event] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status::text FROM stripe_events WHERE id = 'evt_refund_failed_race'`);
+      expect(event!.status).toBe('processed');
+      expect(await h.appealBalance('buck-a-brick')).toBe(before);
+      const [d] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, donationId!));
+      expect(d).toMatchObject({ status: 'succeeded', refundedMinor: 0n });
+      expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+    } finally {
+      await holder.end({ timeout: 5 });
+      await probe.end({ timeout: 5 });
+    }
+  });
+
   // Two posters' batches that share donations must not lock them in opposite orders: a batch
   // locks every donation it will write in id order before writing any, whatever its events' order.
   it("locks the batch's donations in id order before writing them, even when the later id comes first", async () => {

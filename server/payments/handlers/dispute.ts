@@ -128,7 +128,11 @@ export const disputeClosed: Handler = async (event, deps) => {
     apply: async (tx, [created], batch) => {
       if (!created) return;
       if (won) {
-        await tx.update(donations).set({ status: donation.refundedMinor > 0n ? 'partially_refunded' : 'succeeded' }).where(eq(donations.id, donation.id));
+        // From the row as locked now: a refund another poster committed since planning counts.
+        await tx
+          .update(donations)
+          .set({ status: sql`CASE WHEN ${donations.refundedMinor} > 0 THEN 'partially_refunded'::donation_status ELSE 'succeeded'::donation_status END` })
+          .where(eq(donations.id, donation.id));
       } else {
         batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
       }

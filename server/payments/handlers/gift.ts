@@ -28,13 +28,7 @@ interface GiftPosting {
  * fee_minor, so fee + net = gross in the appeal's currency, like any other gift.
  */
 async function giftPosting(deps: HandlerDeps, appeal: Appeal, paid: ChargeAmounts): Promise<GiftPosting> {
-  const charged: Money = paid.charged ?? { currency: paid.currency, amountMinor: paid.grossMinor };
-  // We ask Checkout for the appeal's currency, but Stripe may present another (Adaptive Pricing,
-  // a session made elsewhere). Posted as it came, the appeal's account and its public total would
-  // add up two currencies' minor units; a treasurer decides instead.
-  if (charged.currency !== appeal.currency.toUpperCase()) {
-    throw new NeedsTreasurer(`charge ${paid.chargeId} was paid in ${charged.currency}, but appeal ${appeal.slug} raises ${appeal.currency.toUpperCase()}: not posted`);
-  }
+  const charged = chargedInAppealCurrency(appeal, paid);
   const [pending, fees, appealAccount] = await accountIds(deps.db, [
     chart.stripePending(paid.currency),
     chart.feesStripe(paid.currency),
@@ -49,6 +43,19 @@ async function giftPosting(deps: HandlerDeps, appeal: Appeal, paid: ChargeAmount
   ]);
   const netMinor = paid.charged ? mulDivHalfEven(charged.amountMinor, paid.netMinor, paid.grossMinor) : paid.netMinor;
   return { entries, currency: charged.currency, grossMinor: charged.amountMinor, netMinor, feeMinor: charged.amountMinor - netMinor };
+}
+
+/**
+ * What the donor paid, which must be in the appeal's currency. We ask Checkout for it, but Stripe
+ * may present another (Adaptive Pricing, a session made elsewhere). Posted as it came, the appeal's
+ * account and its public total would add up two currencies' minor units: a treasurer decides.
+ */
+function chargedInAppealCurrency(appeal: Appeal, paid: ChargeAmounts): Money {
+  const charged: Money = paid.charged ?? { currency: paid.currency, amountMinor: paid.grossMinor };
+  if (charged.currency !== appeal.currency.toUpperCase()) {
+    throw new NeedsTreasurer(`charge ${paid.chargeId} was paid in ${charged.currency}, but appeal ${appeal.slug} raises ${appeal.currency.toUpperCase()}: not posted`);
+  }
+  return charged;
 }
 
 async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, linkInvoice?: string): Promise<Plan> {
@@ -108,6 +115,8 @@ export const invoicePaid: Handler = async (event, deps) => {
   if (invoice.billing_reason === 'subscription_create' || parent.invoiceId === invoice.id) {
     return giftPlan(deps, parent, paid, invoice.id);
   }
+  // Before the renewal's donation row exists: a renewal that cannot be posted leaves none behind.
+  chargedInAppealCurrency(await deps.appealOf(parent.appealId), paid);
   const renewal = await renewalDonation(deps, parent, invoice.id);
   return giftPlan(deps, renewal, paid, invoice.id);
 };

@@ -1,4 +1,5 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { queryRows } from '../../../db/client';
 import type Stripe from 'stripe';
 import { donations, ledgerEntries, ledgerTransactions } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
@@ -98,7 +99,12 @@ async function convertedRefundEntries(deps: HandlerDeps, appealAccount: bigint, 
 export const refundFailed: Handler = async (event, deps) => {
   const refund = event.data.object as Stripe.Refund;
   if (refund.status !== 'failed' && refund.status !== 'canceled') return { ignore: `refund ${refund.status}` };
+  // Asked before the posting, in this order: a refund.created that another poster's batch commits
+  // in between is then either still pending here or already posted there, never neither.
+  if (await refundCreatedPending(deps, refund.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
   const [posted] = await deps.db.select().from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, `stripe:${refund.id}:refund`));
+  // Not posted and not waiting: it never will be, since refund.created reads the refund's state
+  // from Stripe first, and that state is failed.
   if (!posted) return { ignore: 'refund was never posted' };
   const entries = await deps.db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, posted.id));
   const donation = (await donationByCharge(deps.db, idOf(refund.charge)))!;
@@ -122,3 +128,19 @@ export const refundFailed: Handler = async (event, deps) => {
     },
   };
 };
+
+/**
+ * Whether the inbox still holds this refund's refund.created to post (waiting, or in a batch under
+ * way in another poster): posted after this failure was ignored, it would never be reversed.
+ * Rare (a failure whose refund is not posted), so a scan of the pending events of that type. The
+ * CASE parses only those: Postgres may test the other conditions in any order.
+ */
+async function refundCreatedPending(deps: HandlerDeps, refundId: string): Promise<boolean> {
+  const rows = await queryRows<{ n: number }>(
+    deps.db,
+    sql`SELECT count(*)::int AS n FROM stripe_events
+         WHERE status = 'pending' AND type = 'refund.created'
+           AND CASE WHEN type = 'refund.created' THEN payload::json->'data'->'object'->>'id' END = ${refundId}`,
+  );
+  return rows[0]!.n > 0;
+}
