@@ -220,4 +220,28 @@ describe('signed in', () => {
     await treasurer.close();
     await organizer.close();
   });
+
+  // On a slow phone the page shows before its script has run: what the person typed by then must
+  // survive hydration (a plain value={…} put the server's empty value back, and the link request
+  // went out with no address).
+  it('an email typed before the page’s script ran is kept, and the link goes to it', async () => {
+    const context = await e2e.context();
+    const page = await context.newPage();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route((url) => url.pathname.startsWith('/_app/') && url.pathname.endsWith('.js'), async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${e2e.url}/signin`, { waitUntil: 'domcontentloaded' });
+    await page.getByLabel('Email address').fill('early@example.org');
+    release();
+    await page.waitForLoadState('networkidle');
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+    expect(await page.getByLabel('Email address').inputValue()).toBe('early@example.org');
+    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    await page.getByTestId('signin-sent').waitFor();
+    expect(await page.getByTestId('signin-sent').textContent()).toContain('early@example.org');
+    await context.close();
+  });
 });
