@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { formatAmount } from '../../server/ledger/money';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appealProgress, payOnCheckout, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
+import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
 
 // A member gives through the real pages, the emulator's hosted checkout and the signed webhook,
 // with and without JavaScript; a declined card moves no money.
@@ -278,12 +278,7 @@ describe('sending the donate form again', () => {
   it('with JavaScript, a number typed before the page’s script ran leaves no suggestion chosen', async () => {
     const context = await e2e.context();
     const page = await context.newPage();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route((url) => url.pathname.startsWith('/_app/') && url.pathname.endsWith('.js'), async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdAppScripts(page);
     await page.goto(`${e2e.url}/appeals/buck-a-brick`, { waitUntil: 'domcontentloaded' });
     await page.getByLabel('Another number of bricks').fill('7');
     await toHydratedAppeal(page, async () => release());

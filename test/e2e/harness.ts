@@ -96,6 +96,20 @@ export async function payOnCheckout(page: Page, card: string): Promise<void> {
 }
 
 /**
+ * Holds the app's scripts back until the returned function is called: the page as a slow phone
+ * shows it before hydration, to type into.
+ */
+export async function holdAppScripts(page: Page): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route((url) => url.pathname.startsWith('/_app/') && url.pathname.endsWith('.js'), async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
+/**
  * Signs in as a person does: asks for a link on /signin, opens the demo mail page, follows the
  * newest sign-in link sent to `email`, and presses the button on the confirm page. Ends on `next`.
  */

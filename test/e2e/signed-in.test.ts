@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
-import { appealProgress, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
+import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
 // The signed-in side, as the people who use it: an organizer launches and publishes a drive, a
 // member gives monthly while someone else watches the total move live, the member finds the gift
@@ -227,12 +227,7 @@ describe('signed in', () => {
   it('an email typed before the page’s script ran is kept, and the link goes to it', async () => {
     const context = await e2e.context();
     const page = await context.newPage();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    await page.route((url) => url.pathname.startsWith('/_app/') && url.pathname.endsWith('.js'), async (route) => {
-      await held;
-      await route.continue();
-    });
+    const release = await holdAppScripts(page);
     await page.goto(`${e2e.url}/signin`, { waitUntil: 'domcontentloaded' });
     await page.getByLabel('Email address').fill('early@example.org');
     release();

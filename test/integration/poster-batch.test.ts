@@ -53,6 +53,41 @@ async function expectPosted(ids: string[]) {
   expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
 }
 
+/**
+ * A donation row held locked from another connection, as another poster's batch holds it while it
+ * commits. `waitedOn` resolves once some statement of this database waits on a lock.
+ */
+async function holdDonation(id: string) {
+  const holder = rawClient(h.testDb.url, 1);
+  const probe = rawClient(h.testDb.url, 1);
+  let release!: () => void;
+  let held!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const holds = new Promise<void>((r) => (held = r));
+  const holding = holder.begin(async (tx) => {
+    await tx`SELECT 1 FROM donations WHERE id = ${id} FOR UPDATE`;
+    held();
+    await released;
+  });
+  await holds;
+  return {
+    probe,
+    waitedOn: () =>
+      vi.waitFor(async () => {
+        const [w] = await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
+        expect(w!.n).toBeGreaterThan(0);
+      }, { timeout: 10_000, interval: 50 }),
+    release: async () => {
+      release();
+      await holding;
+    },
+    end: async () => {
+      await holder.end({ timeout: 5 });
+      await probe.end({ timeout: 5 });
+    },
+  };
+}
+
 describe('poster batch reads', () => {
   it('reads a batch of gifts with one charge listing and no fetch per gift', async () => {
     const ids = await paidGifts(5);
@@ -163,25 +198,11 @@ describe('poster batches side by side', () => {
     const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '50' } });
     expect(res.statusCode).toBe(202);
     await h.emulator.controls.flush(); // refund.created is in the inbox, not posted
-    const holder = rawClient(h.testDb.url, 1);
-    const probe = rawClient(h.testDb.url, 1);
+    const lock = await holdDonation(donationId!);
     try {
-      let release!: () => void;
-      let held!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      const holds = new Promise<void>((r) => (held = r));
-      const holding = holder.begin(async (tx) => {
-        await tx`SELECT 1 FROM donations WHERE id = ${donationId!} FOR UPDATE`;
-        held();
-        await released;
-      });
-      await holds;
       // This poster plans refund.created (Stripe: succeeded) and waits to commit it.
       const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
-      await vi.waitFor(async () => {
-        const [w] = await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
-        expect(w!.n).toBeGreaterThan(0);
-      }, { timeout: 10_000, interval: 50 });
+      await lock.waitedOn();
       // Meanwhile the bank returns the refund, and a second poster gets that event.
       const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
       const body = JSON.stringify({ id: 'evt_refund_failed_race', object: 'event', type: 'refund.failed', created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status: 'failed', failure_reason: 'lost_or_stolen_card' } } });
@@ -189,8 +210,7 @@ describe('poster batches side by side', () => {
       expect((await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body })).statusCode).toBe(200);
       const second = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 0 });
       expect(second).toMatchObject({ claimed: 1, failed: 1 });
-      release();
-      await holding;
+      await lock.release();
       expect((await first).failed).toBe(0);
       expect(await h.appealBalance('buck-a-brick')).toBe(before + 50n);
       await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
@@ -201,8 +221,7 @@ describe('poster batches side by side', () => {
       expect(d).toMatchObject({ status: 'succeeded', refundedMinor: 0n });
       expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
     } finally {
-      await holder.end({ timeout: 5 });
-      await probe.end({ timeout: 5 });
+      await lock.end();
     }
   });
 
@@ -213,34 +232,18 @@ describe('poster batches side by side', () => {
     const [low, high] = [a!, b!].sort() as [string, string];
     // The higher id's event is claimed first.
     await h.testDb.database.db.execute(sql`UPDATE stripe_events SET stripe_created_at = stripe_created_at - (CASE WHEN payload::json->'data'->'object'->'metadata'->>'donation_id' = ${high} THEN interval '2 seconds' ELSE interval '1 second' END) WHERE status = 'pending'`);
-    const holder = rawClient(h.testDb.url, 1);
-    const probe = rawClient(h.testDb.url, 1);
+    const lock = await holdDonation(high);
     try {
-      let release!: () => void;
-      let held!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      const holds = new Promise<void>((r) => (held = r));
-      const holding = holder.begin(async (tx) => {
-        await tx`SELECT 1 FROM donations WHERE id = ${high} FOR UPDATE`;
-        held();
-        await released;
-      });
-      await holds;
       const drained = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
       // Until the poster waits on the held row.
-      await vi.waitFor(async () => {
-        const [w] = await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
-        expect(w!.n).toBeGreaterThan(0);
-      }, { timeout: 10_000, interval: 50 });
-      const lowLocked = await probe`SELECT 1 FROM donations WHERE id = ${low} FOR NO KEY UPDATE NOWAIT`.then(() => false, (err: { code?: string }) => err.code === '55P03');
+      await lock.waitedOn();
+      const lowLocked = await lock.probe`SELECT 1 FROM donations WHERE id = ${low} FOR NO KEY UPDATE NOWAIT`.then(() => false, (err: { code?: string }) => err.code === '55P03');
       expect(lowLocked).toBe(true);
-      release();
-      await holding;
+      await lock.release();
       expect((await drained).failed).toBe(0);
       await expectPosted([low, high]);
     } finally {
-      await holder.end({ timeout: 5 });
-      await probe.end({ timeout: 5 });
+      await lock.end();
     }
   });
 
