@@ -72,6 +72,9 @@ export interface DrainResult {
   failed: number;
 }
 
+const nothingDrained: DrainResult = { claimed: 0, processed: 0, failed: 0 };
+const addDrained = (a: DrainResult, b: DrainResult): DrainResult => ({ claimed: a.claimed + b.claimed, processed: a.processed + b.processed, failed: a.failed + b.failed });
+
 /**
  * A claimed batch with its gifts' amounts already listed from Stripe (or the listing's error).
  * Stripe's amounts of a paid charge never change; the batch's donations, which the batch before
@@ -91,7 +94,7 @@ interface ClaimedBatch {
 export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}): Promise<DrainResult> {
   const o = { ...posterDefaults, ...opts };
   const batch = await claimBatch(deps, o);
-  return batch ? postBatch(deps, batch, o) : { claimed: 0, processed: 0, failed: 0 };
+  return batch ? postBatch(deps, batch, o) : nothingDrained;
 }
 
 /**
@@ -105,7 +108,7 @@ export async function drainOnce(deps: PosterDeps, opts: Partial<typeof posterDef
  */
 export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof posterDefaults> = {}, stopping: (claimedSoFar: number) => boolean = () => false): Promise<DrainResult> {
   const o = { ...posterDefaults, ...opts };
-  const total = { claimed: 0, processed: 0, failed: 0 };
+  let total = nothingDrained;
   let claimedSoFar = 0;
   let next = claimBatch(deps, o);
   for (;;) {
@@ -116,10 +119,7 @@ export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof post
     next = stopping(claimedSoFar) ? Promise.resolve(null) : claimBatch(deps, o);
     // A failed claim surfaces when awaited, after this batch is posted.
     next.catch(() => {});
-    const r = await postBatch(deps, batch, o);
-    total.claimed += r.claimed;
-    total.processed += r.processed;
-    total.failed += r.failed;
+    total = addDrained(total, await postBatch(deps, batch, o));
   }
 }
 
@@ -146,9 +146,11 @@ export async function drainConcurrently(deps: PosterDeps, opts: Partial<typeof p
       }),
     ),
   );
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-  return settled.reduce((t, r) => (r.status === 'fulfilled' ? { claimed: t.claimed + r.value.claimed, processed: t.processed + r.value.processed, failed: t.failed + r.value.failed } : t), { claimed: 0, processed: 0, failed: 0 });
+  const drained = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+  return drained.reduce(addDrained, nothingDrained);
 }
 
 async function claimBatch(deps: PosterDeps, o: typeof posterDefaults): Promise<ClaimedBatch | null> {

@@ -97,13 +97,13 @@ function ownCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-async function withCpu(run: () => Promise<LoadResult>, database?: Database): Promise<LoadResult> {
-  const wal = database ? await walPosition(database) : Number.NaN;
+async function withCpu(database: Database, run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const wal = await walPosition(database);
   const before = machineCpuMs();
   const own = ownCpuMs();
   const result = await run();
   const cpu = { cpuMs: machineCpuMs() - before, ownCpuMs: ownCpuMs() - own };
-  return { ...result, ...cpu, walBytes: database ? (await walPosition(database)) - wal : Number.NaN };
+  return { ...result, ...cpu, walBytes: (await walPosition(database)) - wal };
 }
 
 /** Where Postgres's write-ahead log is, in bytes: what a phase writes is the difference. */
@@ -260,10 +260,10 @@ async function measureIntake(database: Database, url: string, stripe: Stripe, lo
     const bareRuns: LoadResult[] = [];
     const intakeRuns: LoadResult[] = [];
     for (let r = 0; r < rounds; r++) {
-      bareRuns.push(await withCpu(() => load.run({ url: bare.url, seconds: bareRoundSeconds, bodies: 'any' })));
+      bareRuns.push(await withCpu(database, () => load.run({ url: bare.url, seconds: bareRoundSeconds, bodies: 'any' })));
       // WEBHOOK_PROFILE_INTAKE=<file>: the server thread's CPU profile of the first webhook round.
       const profiling = r === 0 && process.env.WEBHOOK_PROFILE_INTAKE ? await startCpuProfile(process.env.WEBHOOK_PROFILE_INTAKE) : null;
-      intakeRuns.push(await withCpu(() => load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: perRound }), database));
+      intakeRuns.push(await withCpu(database, () => load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: perRound })));
       await profiling?.stop();
     }
     await bare.app.close();
@@ -464,7 +464,7 @@ function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[
   note(`intake: ${connections} connections after a ${warmUpSeconds} s warm-up each; ${rounds} rounds of ${bareRoundSeconds} s bare, then webhook until its share of the pool is used`);
   note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  CPU us/event: machine, this process (server + load generator)  WAL bytes/event');
   const row = (name: string, x: LoadResult, base: LoadResult) =>
-    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}  ${int(((x.ownCpuMs ?? Number.NaN) * 1000) / x.ok, 6)}  ${x.walBytes === undefined || Number.isNaN(x.walBytes) ? '     -' : int(x.walBytes / x.ok, 6)}`);
+    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}  ${int(((x.ownCpuMs ?? Number.NaN) * 1000) / x.ok, 6)}  ${int((x.walBytes ?? Number.NaN) / x.ok, 6)}`);
   for (let r = 0; r < bareRuns.length; r++) {
     row(`bare ${r + 1}`, bareRuns[r]!, bareRuns[r]!);
     row(`webhook ${r + 1}`, intakeRuns[r]!, bareRuns[r]!);

@@ -132,15 +132,14 @@ export const refundFailed: Handler = async (event, deps) => {
 /**
  * Whether the inbox still holds this refund's refund.created to post (waiting, or in a batch under
  * way in another poster): posted after this failure was ignored, it would never be reversed.
- * Rare (a failure whose refund is not posted), so a scan of the pending events of that type. The
- * CASE parses only those: Postgres may test the other conditions in any order.
+ * Rare (a failure whose refund is not posted), so a scan of the pending events. The CASE parses
+ * only refund.created bodies: Postgres may test the conditions of a WHERE in any order.
  */
 async function refundCreatedPending(deps: HandlerDeps, refundId: string): Promise<boolean> {
   const rows = await queryRows<{ n: number }>(
     deps.db,
     sql`SELECT count(*)::int AS n FROM stripe_events
-         WHERE status = 'pending' AND type = 'refund.created'
-           AND CASE WHEN type = 'refund.created' THEN payload::json->'data'->'object'->>'id' END = ${refundId}`,
+         WHERE status = 'pending' AND CASE WHEN type = 'refund.created' THEN payload::json->'data'->'object'->>'id' END = ${refundId}`,
   );
   return rows[0]!.n > 0;
 }
