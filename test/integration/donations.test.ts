@@ -125,6 +125,23 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(after.lost - before.lost).toBe(outcome === 'won' && feeReturned ? 0n : 1500n);
   });
 
+  // A won dispute gives the gift back, but not what was refunded before the dispute: the status
+  // comes from the donation as it stands when the win is posted.
+  it('a won dispute of a partly refunded gift leaves it partially refunded', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500' } });
+    expect(refund.statusCode).toBe(202);
+    await h.settle();
+    const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
+    await h.settle();
+    expect((await donation(donationId)).status).toBe('disputed');
+    h.emulator.controls.closeDispute(dispute.id, 'won');
+    await h.settle();
+    expect(await donation(donationId)).toMatchObject({ status: 'partially_refunded', refundedMinor: 1500n });
+  });
+
   // A member's monthly gift: the first charge and three renewals, each its own donation and posting.
   it('a monthly gift renews three times as the test clock advances', async () => {
     const stripe = h.emulator.client();

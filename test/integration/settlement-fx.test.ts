@@ -208,4 +208,35 @@ describe('a gift paid in another currency than its appeal', () => {
     expect(euroAppealAccounts[0]!.n).toBe(0);
     await expectLedgerSound();
   });
+
+  // A monthly gift whose subscription bills in another currency: its first invoice and each
+  // renewal are parked, and no renewal leaves a donation row behind for a gift never posted.
+  it('parks a renewal in another currency before it makes a donation row', async () => {
+    const stripe = h.emulator.client();
+    const start = Math.floor(Date.now() / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+    const { donationId } = await h.donate('buck-a-brick', { amountMinor: '2500', frequency: 'monthly' });
+    const customer = await stripe.customers.create({ email: 'member@example.org', test_clock: clock.id });
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: customer.id,
+      line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: 2300, recurring: { interval: 'month' }, product_data: { name: 'Buck-a-Brick' } } }],
+      success_url: 'http://localhost:3000/thanks',
+      cancel_url: 'http://localhost:3000/',
+      subscription_data: { metadata: { donation_id: donationId } },
+    });
+    const parkedInvoices = async () =>
+      ((await h.app.inject({ url: '/api/stripe/events?status=parked', headers: { cookie: h.treasurer } })).json().events as { type: string; lastError: string }[]).filter((e) => e.type === 'invoice.paid');
+    h.emulator.controls.payCheckoutSession(session.id);
+    await h.settle();
+    expect(await parkedInvoices()).toEqual([expect.objectContaining({ lastError: expect.stringMatching(/paid in EUR, but appeal buck-a-brick raises USD/) })]);
+
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + 31 * 86_400 });
+    await h.settle();
+    expect(await parkedInvoices()).toHaveLength(2);
+    const renewals = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, donationId));
+    expect(renewals).toEqual([]);
+    expect((await donation(donationId)).status).toBe('pending');
+    await expectLedgerSound();
+  });
 });
