@@ -119,7 +119,14 @@ export async function drainPipelined(deps: PosterDeps, opts: Partial<typeof post
     next = stopping(claimedSoFar) ? Promise.resolve(null) : claimBatch(deps, o);
     // A failed claim surfaces when awaited, after this batch is posted.
     next.catch(() => {});
-    total = addDrained(total, await postBatch(deps, batch, o));
+    try {
+      total = addDrained(total, await postBatch(deps, batch, o));
+    } catch (err) {
+      // The next batch is this loop's and will not be posted now: it goes back to the inbox at
+      // once, not when its lease runs out (if the database lets it; else the lease still does).
+      await next.then((claimed) => claimed && release(deps.db, claimed.events)).catch(() => {});
+      throw err;
+    }
   }
 }
 
@@ -226,6 +233,14 @@ async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<C
      RETURNING id, type, payload, attempts`,
   );
   return rows.map((r) => ({ ...r, payload: parseStored(r.payload) }));
+}
+
+/** Claimed events handed back unposted: claimable again now, and the claim's attempt undone. */
+async function release(db: Db, events: Claimed[]): Promise<void> {
+  await db
+    .update(stripeEvents)
+    .set({ attempts: sql`${stripeEvents.attempts} - 1`, nextAttemptAt: sql`now()` })
+    .where(and(inIdList(stripeEvents.id, events.map((e) => e.id)), eq(stripeEvents.status, 'pending')));
 }
 
 function parseStored(body: string): Stripe.Event | Error {

@@ -188,6 +188,31 @@ describe('poster batches side by side', () => {
     await expectPosted(ids);
   });
 
+  // A loop whose batch fails to post (the database refused its failure record here) has the next
+  // batch already claimed: that batch goes back to the inbox at once, not when its lease runs out.
+  it('hands the next claimed batch back when posting a batch throws', async () => {
+    const db = h.testDb.database.db;
+    await paidGifts(2);
+    await db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES ('evt_unrecordable', 'checkout.session.completed', now() - interval '1 day', 'not json')`);
+    await db.execute(sql`CREATE FUNCTION refuse_unrecordable() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'failure record refused'; END $$`);
+    await db.execute(sql`CREATE TRIGGER refuse_unrecordable BEFORE UPDATE OF last_error ON stripe_events FOR EACH ROW WHEN (NEW.id = 'evt_unrecordable' AND NEW.last_error IS NOT NULL) EXECUTE FUNCTION refuse_unrecordable()`);
+    try {
+      const deps = { db, stripe: h.emulator.client(), log: silent };
+      await expect(drainPipelined(deps, { batchSize: 1 })).rejects.toMatchObject({ cause: expect.objectContaining({ message: 'failure record refused' }) });
+      const claimable = await queryRows<{ n: number; leased: number }>(
+        db,
+        sql`SELECT count(*)::int AS n, count(*) FILTER (WHERE next_attempt_at > now() OR attempts > 0)::int AS leased FROM stripe_events WHERE status = 'pending' AND id <> 'evt_unrecordable'`,
+      );
+      expect(claimable[0]!.n).toBeGreaterThan(0);
+      expect(claimable[0]!.leased).toBe(0);
+    } finally {
+      await db.execute(sql`DROP TRIGGER refuse_unrecordable ON stripe_events`);
+      await db.execute(sql`DROP FUNCTION refuse_unrecordable()`);
+      await db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_unrecordable'`);
+    }
+    expect((await drainConcurrently({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 2, loops: 2 })).failed).toBe(0);
+  });
+
   // A refund.failed planned while another poster's batch is committing that refund's
   // refund.created must wait for it, not be ignored as "never posted" (the refund would then stay
   // posted and never be reversed).
