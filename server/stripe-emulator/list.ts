@@ -1,5 +1,6 @@
 import { invalidRequest } from './errors';
 import type { FormObject } from './form';
+import type { OrderedMap } from './ordered-map';
 import { optInt, optObject, optString } from './params';
 
 export interface ListObject<T> {
@@ -9,29 +10,67 @@ export interface ListObject<T> {
   url: string;
 }
 
-/** Newest first, like every Stripe list. Insertion order stands in for creation order. */
-export function newestFirst<T>(map: Map<string, T>): T[] {
-  return [...map.values()].reverse();
+/** A list's objects, newest first, with where an id stands among them (-1 when it is not). */
+export interface NewestFirst<T> {
+  length: number;
+  at(i: number): T;
+  placeOf(id: string): number;
 }
 
-// Stripe's cursor pagination: limit 1–100 (default 10), starting_after / ending_before an id.
-export function paginate<T extends { id?: string }>(items: T[], p: FormObject, url: string): ListObject<T> {
+/** Newest first, like every Stripe list. Insertion order stands in for creation order. */
+export function newestFirst<T>(map: OrderedMap<string, T>): NewestFirst<T> {
+  const oldestFirst = map.inOrder();
+  const last = oldestFirst.length - 1;
+  return {
+    length: oldestFirst.length,
+    at: (i) => oldestFirst[last - i]!,
+    placeOf: (id) => {
+      const at = map.placeOf(id);
+      return at < 0 ? -1 : last - at;
+    },
+  };
+}
+
+/** Objects already in list order, found by id by looking through them. */
+export function inListOrder<T extends { id?: string }>(items: T[]): NewestFirst<T> {
+  return { length: items.length, at: (i) => items[i]!, placeOf: (id) => items.findIndex((x) => x.id === id) };
+}
+
+/**
+ * Stripe's cursor pagination over the items `keep` accepts: limit 1–100 (default 10),
+ * starting_after / ending_before an id. It reads from the cursor only until the page (and one
+ * more item, for has_more) is found: the poster pages through a thousand charges per batch, and
+ * filtering the whole list for each page made every page cost as much as the store is large.
+ */
+export function paginate<T>(items: NewestFirst<T>, p: FormObject, url: string, keep: (item: T) => boolean = () => true): ListObject<T> {
   const limit = optInt(p, 'limit') ?? 10;
   if (limit < 1 || limit > 100) throw invalidRequest('Invalid limit: must be between 1 and 100', 'limit');
   const after = optString(p, 'starting_after');
   const before = optString(p, 'ending_before');
   if (after && before) throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.');
   if (before) {
-    const end = indexOf(items, before, 'ending_before');
-    const start = Math.max(0, end - limit);
-    return { object: 'list', data: items.slice(start, end), has_more: start > 0, url };
+    // The page just before the cursor, still newest first.
+    const { data, more } = take(items, indexOf(items, before, 'ending_before') - 1, -1, limit, keep);
+    return { object: 'list', data: data.reverse(), has_more: more, url };
   }
-  const start = after ? indexOf(items, after, 'starting_after') + 1 : 0;
-  return { object: 'list', data: items.slice(start, start + limit), has_more: start + limit < items.length, url };
+  const { data, more } = take(items, after ? indexOf(items, after, 'starting_after') + 1 : 0, 1, limit, keep);
+  return { object: 'list', data, has_more: more, url };
 }
 
-function indexOf<T extends { id?: string }>(items: T[], id: string, param: string): number {
-  const i = items.findIndex((x) => x.id === id);
+/** Up to `limit` kept items from `from` on, in direction `step`, and whether another one follows. */
+function take<T>(items: NewestFirst<T>, from: number, step: 1 | -1, limit: number, keep: (item: T) => boolean): { data: T[]; more: boolean } {
+  const data: T[] = [];
+  for (let i = from; i >= 0 && i < items.length; i += step) {
+    const item = items.at(i);
+    if (!keep(item)) continue;
+    if (data.length === limit) return { data, more: true };
+    data.push(item);
+  }
+  return { data, more: false };
+}
+
+function indexOf<T>(items: NewestFirst<T>, id: string, param: string): number {
+  const i = items.placeOf(id);
   if (i < 0) throw invalidRequest(`No such object to paginate from: '${id}'`, param, 'resource_missing');
   return i;
 }

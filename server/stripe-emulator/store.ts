@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { CardInfo, CardOutcome } from './cards';
+import { OrderedMap } from './ordered-map';
 
 /** What the hosted page and the pay flow need to know about a line item (Stripe keeps it on the Price). */
 export interface LineSpec {
@@ -24,51 +25,52 @@ export interface StoredCard {
   outcome: CardOutcome;
 }
 
-// One map per resource, insertion-ordered so lists can return newest first like Stripe.
+// One map per resource, insertion-ordered so lists can return newest first like Stripe, and page
+// from a cursor by its place in that order.
 export interface State {
-  sessions: Map<string, Stripe.Checkout.Session>;
-  sessionSpecs: Map<string, SessionSpec>;
-  paymentIntents: Map<string, Stripe.PaymentIntent>;
-  charges: Map<string, Stripe.Charge>;
-  refunds: Map<string, Stripe.Refund>;
-  disputes: Map<string, Stripe.Dispute>;
-  balanceTransactions: Map<string, Stripe.BalanceTransaction>;
-  payouts: Map<string, Stripe.Payout>;
-  customers: Map<string, Stripe.Customer>;
-  subscriptions: Map<string, Stripe.Subscription>;
-  invoices: Map<string, Stripe.Invoice>;
-  invoicePayments: Map<string, Stripe.InvoicePayment>;
-  testClocks: Map<string, Stripe.TestHelpers.TestClock>;
-  events: Map<string, Stripe.Event>;
+  sessions: OrderedMap<string, Stripe.Checkout.Session>;
+  sessionSpecs: OrderedMap<string, SessionSpec>;
+  paymentIntents: OrderedMap<string, Stripe.PaymentIntent>;
+  charges: OrderedMap<string, Stripe.Charge>;
+  refunds: OrderedMap<string, Stripe.Refund>;
+  disputes: OrderedMap<string, Stripe.Dispute>;
+  balanceTransactions: OrderedMap<string, Stripe.BalanceTransaction>;
+  payouts: OrderedMap<string, Stripe.Payout>;
+  customers: OrderedMap<string, Stripe.Customer>;
+  subscriptions: OrderedMap<string, Stripe.Subscription>;
+  invoices: OrderedMap<string, Stripe.Invoice>;
+  invoicePayments: OrderedMap<string, Stripe.InvoicePayment>;
+  testClocks: OrderedMap<string, Stripe.TestHelpers.TestClock>;
+  events: OrderedMap<string, Stripe.Event>;
   /** balance transaction id → the payout that paid it out */
-  btPayout: Map<string, string>;
+  btPayout: OrderedMap<string, string>;
   /** subscription id → card that pays its renewals */
-  subscriptionCards: Map<string, StoredCard>;
+  subscriptionCards: OrderedMap<string, StoredCard>;
   /** charge id → test card number's behaviour (only 'dispute' today) */
-  chargeBehaviour: Map<string, 'dispute'>;
+  chargeBehaviour: OrderedMap<string, 'dispute'>;
 }
 
 export type MapName = keyof State;
 
 export function emptyState(): State {
   return {
-    sessions: new Map(),
-    sessionSpecs: new Map(),
-    subscriptionCards: new Map(),
-    paymentIntents: new Map(),
-    charges: new Map(),
-    refunds: new Map(),
-    disputes: new Map(),
-    balanceTransactions: new Map(),
-    payouts: new Map(),
-    customers: new Map(),
-    subscriptions: new Map(),
-    invoices: new Map(),
-    invoicePayments: new Map(),
-    testClocks: new Map(),
-    events: new Map(),
-    btPayout: new Map(),
-    chargeBehaviour: new Map(),
+    sessions: new OrderedMap(),
+    sessionSpecs: new OrderedMap(),
+    subscriptionCards: new OrderedMap(),
+    paymentIntents: new OrderedMap(),
+    charges: new OrderedMap(),
+    refunds: new OrderedMap(),
+    disputes: new OrderedMap(),
+    balanceTransactions: new OrderedMap(),
+    payouts: new OrderedMap(),
+    customers: new OrderedMap(),
+    subscriptions: new OrderedMap(),
+    invoices: new OrderedMap(),
+    invoicePayments: new OrderedMap(),
+    testClocks: new OrderedMap(),
+    events: new OrderedMap(),
+    btPayout: new OrderedMap(),
+    chargeBehaviour: new OrderedMap(),
   };
 }
 

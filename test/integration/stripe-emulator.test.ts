@@ -377,6 +377,25 @@ describe('balance and payouts', () => {
     for await (const t of stripe.balanceTransactions.list({ limit: 1, created: { gte: page1.data[0]!.created - 5 } })) all.push(t.amount);
     expect(all).toEqual([3000, 2000, 1000]);
   });
+
+  // A filter and a cursor together: pages hold only matching objects, both ways, and has_more
+  // says whether another matching one follows, not whether the store has more of any kind.
+  it('paginates a filtered list forwards and backwards', async () => {
+    for (const [currency, amount] of [['usd', 1000], ['eur', 2000], ['usd', 3000], ['eur', 4000], ['usd', 5000], ['eur', 6000]] as const) {
+      emu.controls.payCheckoutSession((await createPaymentSession(currency, amount)).id);
+    }
+    const usd = async (params: Stripe.BalanceTransactionListParams) => {
+      const page = await stripe.balanceTransactions.list({ currency: 'usd', ...params });
+      return { amounts: page.data.map((t) => t.amount), more: page.has_more, ids: page.data.map((t) => t.id) };
+    };
+    const first = await usd({ limit: 2 });
+    expect(first).toMatchObject({ amounts: [5000, 3000], more: true });
+    expect(await usd({ limit: 2, starting_after: first.ids[1]! })).toMatchObject({ amounts: [1000], more: false });
+    expect(await usd({ limit: 3 })).toMatchObject({ amounts: [5000, 3000, 1000], more: false });
+    const last = (await usd({ limit: 3 })).ids[2]!;
+    expect(await usd({ limit: 1, ending_before: last })).toMatchObject({ amounts: [3000], more: true });
+    expect(await usd({ limit: 2, ending_before: last })).toMatchObject({ amounts: [5000, 3000], more: false });
+  });
 });
 
 describe('API contract', () => {

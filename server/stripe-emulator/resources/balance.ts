@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type Stripe from 'stripe';
 import type { Ctx } from '../context';
 import { invalidRequest } from '../errors';
 import { expand, expandList } from '../expand';
@@ -6,7 +7,7 @@ import { computeBalance, createPayout } from '../flows/balance';
 import { idParam, listUrl, origin, params } from '../http';
 import { newestFirst, paginate } from '../list';
 import { expandList as expandParam, metadataParam, optString, rejectUnknown, reqInt, reqString } from '../params';
-import { filtered, getOr404 } from './payments';
+import { getOr404, matching } from './payments';
 
 // Balance, balance transactions and payouts: what reconciliation reads.
 export function registerBalance(app: FastifyInstance, ctx: Ctx): void {
@@ -16,17 +17,11 @@ export function registerBalance(app: FastifyInstance, ctx: Ctx): void {
     expand(s(), getOr404(s().balanceTransactions, idParam(req), 'balance_transaction'), expandParam(params(req))));
   app.get('/v1/balance_transactions', async (req) => {
     const p = params(req);
-    let items = filtered(newestFirst(s().balanceTransactions), p, {
-      type: (t) => t.type,
-      currency: (t) => t.currency,
-      source: (t) => t.source,
-    });
+    const fields = matching<Stripe.BalanceTransaction>(p, { type: (t) => t.type, currency: (t) => t.currency, source: (t) => t.source });
     const payout = optString(p, 'payout');
-    if (payout !== undefined) {
-      if (!s().payouts.has(payout)) throw invalidRequest(`No such payout: '${payout}'`, 'payout', 'resource_missing');
-      items = items.filter((t) => s().btPayout.get(t.id) === payout);
-    }
-    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+    if (payout !== undefined && !s().payouts.has(payout)) throw invalidRequest(`No such payout: '${payout}'`, 'payout', 'resource_missing');
+    const keep = payout === undefined ? fields : (t: Stripe.BalanceTransaction) => fields(t) && s().btPayout.get(t.id) === payout;
+    return expandList(s(), paginate(newestFirst(s().balanceTransactions), p, listUrl(req), keep), expandParam(p));
   });
   app.post('/v1/payouts', async (req) => {
     const p = params(req);
@@ -48,7 +43,6 @@ export function registerBalance(app: FastifyInstance, ctx: Ctx): void {
   app.get('/v1/payouts/:id', async (req) => expand(s(), getOr404(s().payouts, idParam(req), 'payout'), expandParam(params(req))));
   app.get('/v1/payouts', async (req) => {
     const p = params(req);
-    const items = filtered(newestFirst(s().payouts), p, { status: (x) => x.status });
-    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+    return expandList(s(), paginate(newestFirst(s().payouts), p, listUrl(req), matching(p, { status: (x) => x.status })), expandParam(p));
   });
 }

@@ -12,7 +12,7 @@ import { nowSeconds } from '../ids';
 import { newestFirst, paginate } from '../list';
 import { buildCustomer, buildTestClock, subscriptionItem } from '../objects/billing';
 import { expandList as expandParam, metadataParam, optBool, optString, rejectUnknown, reqInt } from '../params';
-import { filtered, getOr404 } from './payments';
+import { getOr404, matching } from './payments';
 
 function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o: Origin): Stripe.Subscription {
   rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'expand']);
@@ -62,8 +62,8 @@ function registerSubscriptions(app: FastifyInstance, ctx: Ctx): void {
   app.get('/v1/subscriptions/:id', async (req) => expand(ctx.state, get(idParam(req)), expandParam(params(req))));
   app.get('/v1/subscriptions', async (req) => {
     const p = params(req);
-    const items = filtered(newestFirst(ctx.state.subscriptions), p, { customer: (x) => x.customer, status: (x) => x.status });
-    return expandList(ctx.state, paginate(items, p, listUrl(req)), expandParam(p));
+    const keep = matching<Stripe.Subscription>(p, { customer: (x) => x.customer, status: (x) => x.status });
+    return expandList(ctx.state, paginate(newestFirst(ctx.state.subscriptions), p, listUrl(req), keep), expandParam(p));
   });
   app.post('/v1/subscriptions/:id', async (req) => {
     const p = params(req);
@@ -79,12 +79,12 @@ function registerSubscriptions(app: FastifyInstance, ctx: Ctx): void {
     expand(ctx.state, getOr404(ctx.state.invoices, idParam(req), 'invoice'), expandParam(params(req))));
   app.get('/v1/invoices', async (req) => {
     const p = params(req);
-    const items = filtered(newestFirst(ctx.state.invoices), p, {
+    const keep = matching<Stripe.Invoice>(p, {
       customer: (x) => x.customer,
       subscription: (x) => x.parent?.subscription_details?.subscription,
       status: (x) => x.status,
     });
-    return expandList(ctx.state, paginate(items, p, listUrl(req)), expandParam(p));
+    return expandList(ctx.state, paginate(newestFirst(ctx.state.invoices), p, listUrl(req), keep), expandParam(p));
   });
 }
 

@@ -8,10 +8,11 @@ import { testExchangeRate } from '../fx';
 import { expireIfDue, expireSession, getSession } from '../flows/checkout';
 import { idParam, listUrl, origin, params } from '../http';
 import { newId, nowSeconds } from '../ids';
-import { createdFilter, newestFirst, paginate } from '../list';
+import { inListOrder, newestFirst, paginate } from '../list';
 import { buildSession, sessionLineItems } from '../objects/session';
 import { expandList as expandParam, optInt, optString } from '../params';
 import { parseSessionInput } from './checkout-params';
+import { matching } from './payments';
 
 function expiresAt(p: FormObject, now: number): number {
   const v = optInt(p, 'expires_at');
@@ -48,20 +49,18 @@ export function registerCheckoutSessions(app: FastifyInstance, ctx: Ctx): void {
 
   app.get('/v1/checkout/sessions', async (req) => {
     const p = params(req);
-    const filters: Array<[string, (s: Stripe.Checkout.Session) => unknown]> = [
-      ['payment_intent', (s) => s.payment_intent],
-      ['customer', (s) => s.customer],
-      ['subscription', (s) => s.subscription],
-      ['status', (s) => s.status],
-    ];
-    const created = createdFilter(p);
-    let items = newestFirst(ctx.state.sessions).filter((s) => created(s.created));
-    for (const [key, get] of filters) {
-      const want = optString(p, key);
-      if (want !== undefined) items = items.filter((s) => get(s) === want);
-    }
-    items.forEach((s) => expireIfDue(ctx, s));
-    return expandList(ctx.state, paginate(items, p, listUrl(req)), expandParam(p));
+    const fields = matching<Stripe.Checkout.Session>(p, {
+      payment_intent: (s) => s.payment_intent,
+      customer: (s) => s.customer,
+      subscription: (s) => s.subscription,
+      status: (s) => s.status,
+    });
+    // A session past its expiry is expired as it is read, before its status is compared.
+    const keep = (s: Stripe.Checkout.Session) => {
+      expireIfDue(ctx, s);
+      return fields(s);
+    };
+    return expandList(ctx.state, paginate(newestFirst(ctx.state.sessions), p, listUrl(req), keep), expandParam(p));
   });
 
   app.get('/v1/checkout/sessions/:id', async (req) => expand(ctx.state, getSession(ctx, idParam(req)), expandParam(params(req))));
@@ -75,6 +74,6 @@ export function registerCheckoutSessions(app: FastifyInstance, ctx: Ctx): void {
   app.get('/v1/checkout/sessions/:id/line_items', async (req) => {
     const session = getSession(ctx, idParam(req));
     const data = sessionLineItems(session.id, ctx.state.sessionSpecs.get(session.id)?.lines ?? []);
-    return paginate(data, params(req), listUrl(req));
+    return paginate(inListOrder(data), params(req), listUrl(req));
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type Stripe from 'stripe';
 import type { Ctx } from '../context';
 import { idParam, listUrl, params } from '../http';
 import { createdFilter, newestFirst, paginate } from '../list';
@@ -19,9 +20,7 @@ export function registerEvents(app: FastifyInstance, ctx: Ctx): void {
     const one = optString(p, 'type');
     const many = (optArray(p, 'types') ?? []).map(String);
     const matchers = [...(one ? [one] : []), ...many].map(typeMatcher);
-    const items = newestFirst(ctx.state.events).filter(
-      (e) => created(e.created) && (matchers.length === 0 || matchers.some((m) => m(e.type))),
-    );
-    return paginate(items, p, listUrl(req));
+    const keep = (e: Stripe.Event) => created(e.created) && (matchers.length === 0 || matchers.some((m) => m(e.type)));
+    return paginate(newestFirst(ctx.state.events), p, listUrl(req), keep);
   });
 }

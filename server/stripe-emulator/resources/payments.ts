@@ -17,14 +17,14 @@ export function getOr404<T>(map: Map<string, T>, id: string, name: string): T {
   return found;
 }
 
-export function filtered<T extends { created: number }>(items: T[], p: FormObject, fields: Record<string, (x: T) => unknown>): T[] {
+/** Whether an object passes the list's `created` filter and each of `fields` the request names. */
+export function matching<T extends { created: number }>(p: FormObject, fields: Record<string, (x: T) => unknown>): (x: T) => boolean {
   const created = createdFilter(p);
-  let out = items.filter((x) => created(x.created));
-  for (const [key, get] of Object.entries(fields)) {
+  const wanted = Object.entries(fields).flatMap(([key, get]) => {
     const want = optString(p, key);
-    if (want !== undefined) out = out.filter((x) => get(x) === want);
-  }
-  return out;
+    return want === undefined ? [] : [{ get, want }];
+  });
+  return (x) => created(x.created) && wanted.every(({ get, want }) => get(x) === want);
 }
 
 // PaymentIntents, Charges, Refunds and Disputes: reads, plus refund creation.
@@ -35,14 +35,14 @@ export function registerPayments(app: FastifyInstance, ctx: Ctx): void {
   app.get('/v1/charges/:id', async (req) => expand(s(), getOr404(s().charges, idParam(req), 'charge'), expandParam(params(req))));
   app.get('/v1/charges', async (req) => {
     const p = params(req);
-    const items = filtered(newestFirst(s().charges), p, { payment_intent: (c) => c.payment_intent, customer: (c) => c.customer });
-    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+    const keep = matching<Stripe.Charge>(p, { payment_intent: (c) => c.payment_intent, customer: (c) => c.customer });
+    return expandList(s(), paginate(newestFirst(s().charges), p, listUrl(req), keep), expandParam(p));
   });
   app.get('/v1/refunds/:id', async (req) => expand(s(), getOr404(s().refunds, idParam(req), 'refund'), expandParam(params(req))));
   app.get('/v1/refunds', async (req) => {
     const p = params(req);
-    const items = filtered(newestFirst(s().refunds), p, { charge: (r) => r.charge, payment_intent: (r) => r.payment_intent });
-    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+    const keep = matching<Stripe.Refund>(p, { charge: (r) => r.charge, payment_intent: (r) => r.payment_intent });
+    return expandList(s(), paginate(newestFirst(s().refunds), p, listUrl(req), keep), expandParam(p));
   });
   app.post('/v1/refunds', async (req) => {
     const p = params(req);
@@ -67,7 +67,7 @@ export function registerPayments(app: FastifyInstance, ctx: Ctx): void {
   app.get('/v1/disputes/:id', async (req) => expand(s(), getOr404(s().disputes, idParam(req), 'dispute'), expandParam(params(req))));
   app.get('/v1/disputes', async (req) => {
     const p = params(req);
-    const items = filtered(newestFirst(s().disputes), p, { charge: (d) => d.charge, payment_intent: (d) => d.payment_intent });
-    return expandList(s(), paginate(items, p, listUrl(req)), expandParam(p));
+    const keep = matching<Stripe.Dispute>(p, { charge: (d) => d.charge, payment_intent: (d) => d.payment_intent });
+    return expandList(s(), paginate(newestFirst(s().disputes), p, listUrl(req), keep), expandParam(p));
   });
 }
