@@ -62,6 +62,8 @@ interface Claimed {
   /** The stored body, parsed; an Error when it does not parse (the webhook stores only JSON). */
   payload: Stripe.Event | Error;
   attempts: number;
+  /** When this claim's lease runs out, as Postgres wrote it: no other claim has the same. */
+  leaseUntil: string;
 }
 
 type Outcome = { id: string; plan: Plan } | { id: string; ignore: string } | { id: string; error: unknown; attempts: number };
@@ -225,22 +227,26 @@ async function batchDeps(deps: PosterDeps, { needs, listed }: ClaimedBatch): Pro
  * 200,000-event backlog: 147 ms a claim before, 33 after).
  */
 async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<Claimed[]> {
-  const rows = await queryRows<{ id: string; type: string; payload: string; attempts: number }>(
+  const rows = await queryRows<{ id: string; type: string; payload: string; attempts: number; lease_until: string }>(
     db,
     sql`UPDATE stripe_events SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ${leaseSeconds})
          WHERE id = ANY(ARRAY(SELECT id FROM stripe_events WHERE status = 'pending' AND next_attempt_at <= now()
                                ORDER BY stripe_created_at, id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED))
-     RETURNING id, type, payload, attempts`,
+     RETURNING id, type, payload, attempts, next_attempt_at::text AS lease_until`,
   );
-  return rows.map((r) => ({ ...r, payload: parseStored(r.payload) }));
+  return rows.map((r) => ({ id: r.id, type: r.type, payload: parseStored(r.payload), attempts: r.attempts, leaseUntil: r.lease_until }));
 }
 
-/** Claimed events handed back unposted: claimable again now, and the claim's attempt undone. */
+/**
+ * Claimed events handed back unposted: claimable again now, and the claim's attempt undone. An
+ * event whose lease is no longer this claim's (it ran out and someone claimed the event since)
+ * is theirs: it is left alone.
+ */
 async function release(db: Db, events: Claimed[]): Promise<void> {
-  await db
-    .update(stripeEvents)
-    .set({ attempts: sql`${stripeEvents.attempts} - 1`, nextAttemptAt: sql`now()` })
-    .where(and(inIdList(stripeEvents.id, events.map((e) => e.id)), eq(stripeEvents.status, 'pending')));
+  const claimed = JSON.stringify(events.map((e) => ({ id: e.id, lease: e.leaseUntil })));
+  await db.execute(sql`UPDATE stripe_events AS e SET attempts = e.attempts - 1, next_attempt_at = now()
+                         FROM json_to_recordset(${claimed}::text::json) AS x(id text, lease timestamptz)
+                        WHERE e.id = x.id AND e.next_attempt_at = x.lease AND e.status = 'pending'`);
 }
 
 function parseStored(body: string): Stripe.Event | Error {

@@ -188,29 +188,64 @@ describe('poster batches side by side', () => {
     await expectPosted(ids);
   });
 
-  // A loop whose batch fails to post (the database refused its failure record here) has the next
-  // batch already claimed: that batch goes back to the inbox at once, not when its lease runs out.
-  it('hands the next claimed batch back when posting a batch throws', async () => {
+  /**
+   * An event whose batch fails to post: the database refuses its failure record (after `delaySeconds`,
+   * a window for the test to act in), so `postBatch` throws while the next batch is claimed.
+   */
+  let unrecordable = 0;
+  async function withUnrecordableEvent(delaySeconds: number, run: () => Promise<void>) {
     const db = h.testDb.database.db;
-    await paidGifts(2);
-    await db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES ('evt_unrecordable', 'checkout.session.completed', now() - interval '1 day', 'not json')`);
-    await db.execute(sql`CREATE FUNCTION refuse_unrecordable() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'failure record refused'; END $$`);
-    await db.execute(sql`CREATE TRIGGER refuse_unrecordable BEFORE UPDATE OF last_error ON stripe_events FOR EACH ROW WHEN (NEW.id = 'evt_unrecordable' AND NEW.last_error IS NOT NULL) EXECUTE FUNCTION refuse_unrecordable()`);
+    const id = `evt_unrecordable_${++unrecordable}`;
+    await db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES (${id}, 'checkout.session.completed', now() - interval '1 day', 'not json')`);
+    await db.execute(sql.raw(`CREATE FUNCTION refuse_unrecordable() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(${delaySeconds}); RAISE EXCEPTION 'failure record refused'; END $$`));
+    await db.execute(sql.raw(`CREATE TRIGGER refuse_unrecordable BEFORE UPDATE OF last_error ON stripe_events FOR EACH ROW WHEN (NEW.id = '${id}' AND NEW.last_error IS NOT NULL) EXECUTE FUNCTION refuse_unrecordable()`));
     try {
-      const deps = { db, stripe: h.emulator.client(), log: silent };
-      await expect(drainPipelined(deps, { batchSize: 1 })).rejects.toMatchObject({ cause: expect.objectContaining({ message: 'failure record refused' }) });
-      const claimable = await queryRows<{ n: number; leased: number }>(
-        db,
-        sql`SELECT count(*)::int AS n, count(*) FILTER (WHERE next_attempt_at > now() OR attempts > 0)::int AS leased FROM stripe_events WHERE status = 'pending' AND id <> 'evt_unrecordable'`,
-      );
-      expect(claimable[0]!.n).toBeGreaterThan(0);
-      expect(claimable[0]!.leased).toBe(0);
+      await run();
     } finally {
       await db.execute(sql`DROP TRIGGER refuse_unrecordable ON stripe_events`);
       await db.execute(sql`DROP FUNCTION refuse_unrecordable()`);
-      await db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_unrecordable'`);
+      await db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = ${id}`);
     }
     expect((await drainConcurrently({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 2, loops: 2 })).failed).toBe(0);
+  }
+
+  const refused = { cause: expect.objectContaining({ message: 'failure record refused' }) };
+  const leasedElsewhere = sql`status = 'pending' AND id NOT LIKE 'evt_unrecordable%' AND (next_attempt_at > now() OR attempts > 0)`;
+
+  // A loop whose batch fails to post has the next batch already claimed: that batch goes back to
+  // the inbox at once, not when its lease runs out.
+  it('hands the next claimed batch back when posting a batch throws', async () => {
+    const db = h.testDb.database.db;
+    await paidGifts(2);
+    await withUnrecordableEvent(0, async () => {
+      await expect(drainPipelined({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 1 })).rejects.toMatchObject(refused);
+      const [pending] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending' AND id NOT LIKE 'evt_unrecordable%'`);
+      expect(pending!.n).toBeGreaterThan(0);
+      expect(await queryRows(db, sql`SELECT id FROM stripe_events WHERE ${leasedElsewhere}`)).toEqual([]);
+    });
+  });
+
+  // When the failing batch took longer than the lease, another poster may have claimed the next
+  // batch's events since (and even handed them back): they are that poster's, not to release.
+  it('leaves alone a claimed event whose lease is no longer its claim', async () => {
+    const db = h.testDb.database.db;
+    await paidGifts(2);
+    await withUnrecordableEvent(1, async () => {
+      const failing = drainPipelined({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 1 });
+      failing.catch(() => {});
+      let next: { id: string }[] = [];
+      await vi.waitFor(async () => {
+        next = await queryRows<{ id: string }>(db, sql`SELECT id FROM stripe_events WHERE ${leasedElsewhere}`);
+        expect(next).toHaveLength(1);
+      }, { timeout: 5_000, interval: 20 });
+      // Another poster's claim of it after the lease ran out, then its own release: the attempts
+      // are as this loop's claim left them, the lease is not.
+      await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() + interval '1 hour' WHERE id = ${next[0]!.id}`);
+      await expect(failing).rejects.toMatchObject(refused);
+      const [row] = await queryRows<{ attempts: number; later: boolean }>(db, sql`SELECT attempts, next_attempt_at > now() + interval '30 minutes' AS later FROM stripe_events WHERE id = ${next[0]!.id}`);
+      expect(row).toEqual({ attempts: 1, later: true });
+      await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() WHERE id = ${next[0]!.id}`);
+    });
   });
 
   // A refund.failed planned while another poster's batch is committing that refund's
