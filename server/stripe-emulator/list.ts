@@ -19,14 +19,14 @@ export interface NewestFirst<T> {
 
 /** Newest first, like every Stripe list. Insertion order stands in for creation order. */
 export function newestFirst<T>(map: OrderedMap<string, T>): NewestFirst<T> {
-  const oldestFirst = map.inOrder();
-  const last = oldestFirst.length - 1;
+  const { values, places } = map.inOrder();
+  const last = values.length - 1;
   return {
-    length: oldestFirst.length,
-    at: (i) => oldestFirst[last - i]!,
+    length: values.length,
+    at: (i) => values[last - i]!,
     placeOf: (id) => {
-      const at = map.placeOf(id);
-      return at < 0 ? -1 : last - at;
+      const at = places.get(id);
+      return at === undefined ? -1 : last - at;
     },
   };
 }

@@ -32,15 +32,13 @@ export class OrderedMap<K, V> extends Map<K, V> {
     super.clear();
   }
 
-  /** The values, oldest first. Read only: it is the map's own index. */
-  inOrder(): readonly V[] {
-    this.index();
-    return this.values_!;
-  }
-
-  /** The key's place in `inOrder()`, or -1. */
-  placeOf(key: K): number {
-    return this.index().get(key) ?? -1;
+  /**
+   * The values, oldest first, and each key's place among them: read only, and one consistent
+   * picture even if the map changes while it is read (a deletion starts a new one).
+   */
+  inOrder(): { values: readonly V[]; places: ReadonlyMap<K, number> } {
+    const places = this.index();
+    return { values: this.values_!, places };
   }
 
   private index(): Map<K, number> {
