@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type Stripe from 'stripe';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import { recordAudit } from '../auth/audit';
 import { requirePlatformTreasurer, requireRole } from '../auth/permissions';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { slugParams } from '../appeals/schemas';
-import { donationCreatedSchema, donationIdParams, donationPublicSchema, donationRequestSchema, refundRequestSchema } from './schemas';
+import { donationCreatedSchema, donationIdParams, donationPublicSchema, donationRequestSchema, refundRequestSchema, stripeEventId } from './schemas';
 import { createDonation, refundDonation } from './service';
 
 export interface PaymentRouteOptions {
@@ -98,6 +98,46 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
       return {
         events: rows.map((e) => ({ id: e.id, type: e.type, status: e.status, attempts: e.attempts, lastError: e.lastError, receivedAt: e.receivedAt.toISOString() })),
       };
+    },
+  );
+
+  // A parked event back in the queue once a treasurer has dealt with its cause (Stripe was down for
+  // days, an appeal was fixed): the poster tries it again from a first attempt. It keeps its last
+  // error until it posts, so a second failure is still explained.
+  app.post(
+    '/api/stripe/events/:id/retry',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: 'Put a parked Stripe event back in the poster\'s queue (treasurers)',
+        params: z.strictObject({ id: stripeEventId }),
+        response: { 202: z.object({ id: z.string(), status: z.literal('pending') }), 409: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const db = app.database.db;
+      const by = await requirePlatformTreasurer(db, await req.viewer());
+      await db.transaction(async (tx) => {
+        const [before] = await tx
+          .select({ status: stripeEvents.status, attempts: stripeEvents.attempts, lastError: stripeEvents.lastError })
+          .from(stripeEvents)
+          .where(eq(stripeEvents.id, req.params.id))
+          .for('update');
+        if (!before) throw new AppError(404, 'stripe_event.not_found', 'No such Stripe event.');
+        if (before.status !== 'parked') throw new AppError(409, 'stripe_event.not_parked', `This event is ${before.status}, not parked: only a parked event can be retried.`);
+        await tx.update(stripeEvents).set({ status: 'pending', attempts: 0, nextAttemptAt: sql`now()` }).where(eq(stripeEvents.id, req.params.id));
+        await recordAudit(tx, {
+          actorUserId: by.userId,
+          action: 'stripe_event.retry',
+          organizationId: null,
+          subjectType: 'stripe_event',
+          subjectId: req.params.id,
+          before: { attempts: before.attempts, lastError: before.lastError },
+          requestId: req.id,
+        });
+      });
+      app.notifyStripeEventReceived?.();
+      return reply.status(202).send({ id: req.params.id, status: 'pending' as const });
     },
   );
 

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
 
+/** A Stripe event id as the webhook stores it: the inbox's primary key. */
+export const stripeEventId = z.string().regex(/^evt_[A-Za-z0-9_]{1,250}$/);
+
 export const donationRequestSchema = z.strictObject({
   amountMinor: z.string().regex(/^\d{1,15}$/, { error: 'a positive whole number of minor units, as a string' }),
   frequency: z.enum(['one_off', 'monthly']).default('one_off'),

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { InboxWriter } from './inbox-writer';
+import { stripeEventId } from './schemas';
 import { checkStripeSignature } from './signature';
 
 export const webhookBodyLimitBytes = 512 * 1024;
@@ -11,7 +12,7 @@ const signatureToleranceSeconds = 300;
 // What we need of an event to store it. The body itself is stored as it came, unknown fields and
 // all; only these fields are read (and copied) here.
 const eventEnvelope = z.object({
-  id: z.string().regex(/^evt_[A-Za-z0-9_]{1,250}$/),
+  id: stripeEventId,
   object: z.literal('event'),
   type: z.string().min(1).max(100),
   created: z.number().int().positive(),

@@ -257,6 +257,12 @@ const matrix: Case[] = [
     request: () => ({ url: '/api/stripe/events' }),
     expect: platformTreasurer(200),
   },
+  // Putting a parked event back in the poster's queue moves the platform's books: its treasurers only.
+  {
+    route: 'POST /api/stripe/events/:id/retry',
+    request: async () => ({ method: 'POST', url: `/api/stripe/events/${await parkedEvent()}/retry` }),
+    expect: platformTreasurer(202),
+  },
   // A refund is the money of the appeal's organization: its treasurer (or a treasurer grant above that reaches down).
   {
     route: 'POST /api/donations/:id/refund',
@@ -347,6 +353,14 @@ beforeAll(async () => {
   const [account] = await d.select().from(ledgerAccounts).where(eq(ledgerAccounts.code, `appeal:${a!.id}`));
   appealAccountId = account!.id.toString();
 });
+
+/** A parked event of a type the poster ignores, so a retry that goes through posts nothing. */
+async function parkedEvent(): Promise<string> {
+  const id = next('evt_parked').replace(/-/g, '_');
+  const payload = JSON.stringify({ id, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_x', object: 'customer' } } });
+  await db().execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload, status, attempts, last_error) VALUES (${id}, 'customer.created', now(), ${payload}, 'parked', 8, 'Stripe did not answer')`);
+  return id;
+}
 
 async function freshCampaignNamed(slug: string, status: 'draft' | 'live') {
   await db().insert(campaigns).values({ slug, organizationId: ids.localA, title: slug, status, publishedAt: status === 'live' ? new Date() : null });

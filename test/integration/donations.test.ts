@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { appeals, donations, outboxEmails, stripeEvents } from '../../db/schema/index';
@@ -589,6 +590,43 @@ describe('failing and waiting events', () => {
     for (let i = 0; i < 3; i++) await drain(3);
     const parked = (await h.app.inject({ url: '/api/stripe/events?status=parked', headers: { cookie: h.treasurer } })).json().events;
     expect(parked).toEqual([expect.objectContaining({ id: 'evt_broken_gift', attempts: 3, lastError: expect.stringContaining('pi_does_not_exist') })]);
+  });
+
+  // Stripe was down long enough for a gift's event to be parked. Once it is back, a treasurer puts
+  // the event back in the queue and the gift posts; the retry is in the audit log.
+  it('posts a parked gift once a treasurer puts it back in the queue', async () => {
+    const db = h.testDb.database.db;
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '700' });
+    h.emulator.controls.payCheckoutSession(sessionId);
+    await h.emulator.controls.flush();
+    const { drainOnce } = await import('../../server/payments/poster');
+    const stripeDown = new Stripe('sk_test_emulator', { host: '127.0.0.1', port: 1, protocol: 'http', maxNetworkRetries: 0 });
+    for (let i = 0; i < 3; i++) await drainOnce({ db, stripe: stripeDown, log: await pinoSilent() }, { attemptsMax: 3, backoffBaseMs: 0 });
+    const [event] = await queryRows<{ id: string }>(db, sql`SELECT id FROM stripe_events WHERE type = 'checkout.session.completed' AND payload::json->'data'->'object'->'metadata'->>'donation_id' = ${donationId}`);
+    const row = async () => (await db.select().from(stripeEvents).where(eq(stripeEvents.id, event!.id)))[0]!;
+    expect(await row()).toMatchObject({ status: 'parked', attempts: 3 });
+    const lastError = (await row()).lastError;
+    expect(lastError).toBeTruthy();
+
+    const retry = () => h.app.inject({ method: 'POST', url: `/api/stripe/events/${event!.id}/retry`, headers: { cookie: h.treasurer } });
+    const retried = await retry();
+    expect([retried.statusCode, retried.json()]).toEqual([202, { id: event!.id, status: 'pending' }]);
+    expect(await row()).toMatchObject({ status: 'pending', attempts: 0, lastError });
+    const twice = await retry();
+    expect([twice.statusCode, twice.json().error.code]).toEqual([409, 'stripe_event.not_parked']);
+
+    await h.settle();
+    expect(await row()).toMatchObject({ status: 'processed', lastError: null });
+    expect((await donation(donationId)).status).toBe('succeeded');
+    const audit = await queryRows<{ action: string; before: { attempts: number } }>(db, sql`SELECT action, before FROM audit_log WHERE subject_type = 'stripe_event' AND subject_id = ${event!.id}`);
+    expect(audit).toEqual([{ action: 'stripe_event.retry', before: { attempts: 3, lastError } }]);
+  });
+
+  it('answers 404 for an event it does not have and 400 for an id that is not an event id', async () => {
+    const missing = await h.app.inject({ method: 'POST', url: '/api/stripe/events/evt_never_received/retry', headers: { cookie: h.treasurer } });
+    expect([missing.statusCode, missing.json().error.code]).toEqual([404, 'stripe_event.not_found']);
+    const malformed = await h.app.inject({ method: 'POST', url: '/api/stripe/events/ch_123/retry', headers: { cookie: h.treasurer } });
+    expect(malformed.statusCode).toBe(400);
   });
 
   // A refund that arrives before its gift waits (Stripe may deliver the gift hours later).
