@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
+import { queryRows } from '../../db/client';
 import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
 // The signed-in side, as the people who use it: an organizer launches and publishes a drive, a
@@ -219,6 +222,34 @@ describe('signed in', () => {
     expect(await pub.getByTestId('raised').textContent()).toBe('$100.00');
     await treasurer.close();
     await organizer.close();
+  });
+
+  // Events parked while Stripe was down: once the cause is dealt with, a treasurer puts each back in
+  // the poster's queue from the treasury page, with JavaScript or without (a plain form).
+  it('a treasurer puts parked events back in the queue, with JavaScript and without', async () => {
+    const park = async (id: string) => {
+      const payload = JSON.stringify({ id, object: 'event', type: 'checkout.session.completed', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cs_elsewhere', object: 'checkout.session', mode: 'payment', payment_status: 'paid', metadata: { donation_id: randomUUID() } } } });
+      await e2e.db.database.db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload, status, attempts, last_error)
+        VALUES (${id}, 'checkout.session.completed', now(), ${payload}, 'parked', 8, 'Stripe did not answer')`);
+    };
+    // The poster tried it again: the session is not one of ours, so it is set aside as such.
+    const status = async (id: string) => (await queryRows<{ status: string }>(e2e.db.database.db, sql`SELECT status::text FROM stripe_events WHERE id = ${id}`))[0]!.status;
+    const ids = [`evt_parked_e2e_js_${Date.now()}`, `evt_parked_e2e_nojs_${Date.now()}`];
+    for (const id of ids) await park(id);
+    for (const [i, javaScriptEnabled] of [true, false].entries()) {
+      const id = ids[i]!;
+      const treasurer = await e2e.context({ javaScriptEnabled, bypassCSP: javaScriptEnabled });
+      const page = await treasurer.newPage();
+      await signInWithMail(page, e2e.url, 'treasurer@federation.demo', '/treasury');
+      const parked = page.getByTestId('parked');
+      expect(await parked.locator('tr', { hasText: id }).textContent()).toContain('Stripe did not answer');
+      if (javaScriptEnabled) await axeAndShots(page, 'treasury-parked');
+      await parked.getByRole('button', { name: `Retry ${id}` }).click();
+      expect(await page.getByTestId('retried').textContent()).toContain(id);
+      expect(await page.getByTestId('parked').locator('tr', { hasText: id }).count()).toBe(0);
+      await expect.poll(() => status(id), { timeout: 20_000, interval: 250 }).toBe('ignored');
+      await treasurer.close();
+    }
   });
 
   // On a slow phone the page shows before its script has run: what the person typed by then must

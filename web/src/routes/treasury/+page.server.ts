@@ -1,6 +1,7 @@
-import { redirect } from '@sveltejs/kit';
-import type { PageServerLoad } from './$types';
-import { signInPath } from '$lib/server/api';
+import { fail, redirect } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { apiSend, signInPath } from '$lib/server/api';
+import { m } from '$lib/paraglide/messages';
 import { appealNames, treasurerGet, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
@@ -30,4 +31,24 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     notFound: url.searchParams.has('notfound'),
     locale: locals.locale,
   };
+};
+
+export const actions: Actions = {
+  // A parked event back in the poster's queue; the page then loads again without it.
+  retry: async ({ request, fetch, url, locals }) => {
+    if (!locals.user) redirect(303, signInPath(url));
+    const event = String((await request.formData()).get('event') ?? '');
+    if (!/^evt_[A-Za-z0-9_]{1,250}$/.test(event)) return fail(400, { retryError: m.treasury_retry_failed() });
+    const sent = await apiSend(fetch, 'POST', `/api/stripe/events/${event}/retry`);
+    if (!sent.ok) {
+      const retryError =
+        sent.error.code === 'stripe_event.not_parked' || sent.error.code === 'stripe_event.not_found'
+          ? m.treasury_retry_not_parked()
+          : sent.error.code === 'auth.forbidden'
+            ? m.error_forbidden()
+            : m.treasury_retry_failed();
+      return fail(sent.status === 409 ? 409 : 400, { retryError });
+    }
+    return { retried: event };
+  },
 };
