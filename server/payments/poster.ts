@@ -66,7 +66,7 @@ interface Claimed {
   leaseUntil: string;
 }
 
-type Outcome = { id: string; plan: Plan } | { id: string; ignore: string } | { id: string; error: unknown; attempts: number };
+type Outcome = { id: string; plan: Plan } | { id: string; ignore: string } | { id: string; error: unknown; claim: Claimed };
 
 export interface DrainResult {
   claimed: number;
@@ -190,7 +190,7 @@ async function postBatch(deps: PosterDeps, batch: ClaimedBatch, o: typeof poster
       try {
         await commit(deps.db, [one]);
       } catch (error) {
-        failures.push({ id: one.id, error, attempts: claimed.find((c) => c.id === one.id)!.attempts });
+        failures.push({ id: one.id, error, claim: claimed.find((c) => c.id === one.id)! });
       }
     }
   }
@@ -270,12 +270,12 @@ function memoized<T>(load: (key: string) => Promise<T>): (key: string) => Promis
 async function planEvent(deps: HandlerDeps, event: Claimed): Promise<Outcome> {
   const handler = handlers[event.type];
   if (!handler) return { id: event.id, ignore: 'event type not used' };
-  if (event.payload instanceof Error) return { id: event.id, error: event.payload, attempts: event.attempts };
+  if (event.payload instanceof Error) return { id: event.id, error: event.payload, claim: event };
   try {
     const result = await handler(event.payload, deps);
     return isPlan(result) ? { id: event.id, plan: result } : { id: event.id, ignore: result.ignore };
   } catch (error) {
-    return { id: event.id, error, attempts: event.attempts };
+    return { id: event.id, error, claim: event };
   }
 }
 
@@ -330,20 +330,23 @@ async function lockDonations(tx: Tx, plans: Plan[]): Promise<void> {
 /**
  * Back-off doubling from the base. A failure is parked for a treasurer to see after the attempt
  * limit, or at once when no retry can help; an event that waits for another one (a refund before
- * its gift) waits up to three days, as Stripe itself keeps retrying for that long.
+ * its gift) waits up to three days, as Stripe itself keeps retrying for that long. Recorded only
+ * while the event is still this claim's: a claim that outlived its lease finds the event someone
+ * else's (claimed again, parked, or put back in the queue by a treasurer) and leaves it so.
  */
-async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; attempts: number }, o: typeof posterDefaults) {
+async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; claim: Claimed }, o: typeof posterDefaults) {
+  const { attempts, leaseUntil } = f.claim;
   const waiting = f.error instanceof RetryLater;
   const [row] = await deps.db.select({ receivedAt: stripeEvents.receivedAt }).from(stripeEvents).where(eq(stripeEvents.id, f.id));
   const ageMs = Date.now() - (row?.receivedAt.getTime() ?? Date.now());
-  const parked = waiting ? ageMs > o.waitForDependencyMs : f.error instanceof NeedsTreasurer || f.attempts >= o.attemptsMax;
-  const delayMs = Math.min(o.backoffBaseMs * 2 ** Math.min(f.attempts - 1, 30), o.backoffMaxMs);
+  const parked = waiting ? ageMs > o.waitForDependencyMs : f.error instanceof NeedsTreasurer || attempts >= o.attemptsMax;
+  const delayMs = Math.min(o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30), o.backoffMaxMs);
   const message = safeErrorMessage(f.error);
-  if (!waiting || parked) deps.log.warn({ eventId: f.id, attempts: f.attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
+  if (!waiting || parked) deps.log.warn({ eventId: f.id, attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
   await deps.db
     .update(stripeEvents)
     .set({ status: parked ? 'parked' : 'pending', lastError: message.slice(0, 2_000), nextAttemptAt: new Date(Date.now() + delayMs) })
-    .where(eq(stripeEvents.id, f.id));
+    .where(and(eq(stripeEvents.id, f.id), eq(stripeEvents.status, 'pending'), sql`${stripeEvents.nextAttemptAt} = ${leaseUntil}::timestamptz`));
 }
 
 /** The in-process poster: drains while there is work, then sleeps until woken or the poll. */

@@ -285,6 +285,30 @@ describe('poster batches side by side', () => {
     }
   });
 
+  // A batch held up past its lease (here: waiting on a donation row another batch holds) may find
+  // one of its failed events parked by another poster and put back in the queue by a treasurer
+  // meanwhile. Its late failure record must not park the event again, undoing the retry.
+  it("a claim that outlived its lease leaves a failed event's newer state alone", async () => {
+    const db = h.testDb.database.db;
+    const [donationId] = await paidGifts(1);
+    await db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES ('evt_stale_claim', 'checkout.session.completed', now() - interval '1 day', 'not json')`);
+    const lock = await holdDonation(donationId!);
+    try {
+      // Its gift waits on the donation lock, with the bad event's failure not yet recorded.
+      const stale = drainOnce({ db, stripe: h.emulator.client(), log: silent }, { attemptsMax: 1 });
+      await lock.waitedOn();
+      await db.execute(sql`UPDATE stripe_events SET status = 'pending', attempts = 0, next_attempt_at = now() + interval '1 hour', last_error = 'parked elsewhere, then retried' WHERE id = 'evt_stale_claim'`);
+      await lock.release();
+      expect((await stale).failed).toBe(1);
+      const [row] = await queryRows<{ status: string; attempts: number; last_error: string }>(db, sql`SELECT status::text, attempts, last_error FROM stripe_events WHERE id = 'evt_stale_claim'`);
+      expect(row).toEqual({ status: 'pending', attempts: 0, last_error: 'parked elsewhere, then retried' });
+      await expectPosted([donationId!]);
+    } finally {
+      await lock.end();
+      await db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_stale_claim'`);
+    }
+  });
+
   // Two posters' batches that share donations must not lock them in opposite orders: a batch
   // locks every donation it will write in id order before writing any, whatever its events' order.
   it("locks the batch's donations in id order before writing them, even when the later id comes first", async () => {
