@@ -102,8 +102,10 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
   );
 
   // A parked event back in the queue once a treasurer has dealt with its cause (Stripe was down for
-  // days, an appeal was fixed): the poster tries it again from a first attempt. It keeps its last
-  // error until it posts, so a second failure is still explained.
+  // days, an appeal was fixed): the poster tries it again, with a full set of attempts. One that
+  // waited days for another event (a refund for a gift never posted) gets one attempt: it posts if
+  // that event has posted since, else it is parked again at once. It keeps its last error until it
+  // posts, so a second failure is still explained.
   app.post(
     '/api/stripe/events/:id/retry',
     {

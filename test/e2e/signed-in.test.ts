@@ -240,13 +240,17 @@ describe('signed in', () => {
       const id = ids[i]!;
       const treasurer = await e2e.context({ javaScriptEnabled, bypassCSP: javaScriptEnabled });
       const page = await treasurer.newPage();
-      await signInWithMail(page, e2e.url, 'treasurer@federation.demo', '/treasury');
+      // Filtered balances: the retry keeps the filter, whether the browser or the script sends it.
+      await signInWithMail(page, e2e.url, 'treasurer@federation.demo', '/treasury?type=liability');
       const parked = page.getByTestId('parked');
       expect(await parked.locator('tr', { hasText: id }).textContent()).toContain('Stripe did not answer');
       if (javaScriptEnabled) await axeAndShots(page, 'treasury-parked');
       await parked.getByRole('button', { name: `Retry ${id}` }).click();
       expect(await page.getByTestId('retried').textContent()).toContain(id);
       expect(await page.getByTestId('parked').locator('tr', { hasText: id }).count()).toBe(0);
+      expect(new URL(page.url()).searchParams.get('type')).toBe('liability');
+      expect(await page.getByLabel('Type').inputValue()).toBe('liability');
+      if (javaScriptEnabled) expect(await page.evaluate(() => document.activeElement?.id)).toBe('retry-outcome');
       await expect.poll(() => status(id), { timeout: 20_000, interval: 250 }).toBe('ignored');
       await treasurer.close();
     }

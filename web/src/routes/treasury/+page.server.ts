@@ -20,8 +20,11 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     treasurerGet<{ accounts: LedgerAccount[]; nextAfter: string | null }>(fetch, `/api/ledger/accounts?${query}`, url),
     treasurerGet<{ events: StripeEventRow[] }>(fetch, '/api/stripe/events?status=parked&limit=50', url),
   ]);
+  // The page's own filters, kept by the retry form's action (a form without JavaScript loses them).
+  const keep = new URLSearchParams([...query].filter(([k]) => k !== 'limit')).toString();
   return {
     allowed: accounts !== null,
+    keep,
     appealNames: await appealNames(fetch, accounts?.accounts ?? []),
     accounts: accounts?.accounts ?? [],
     nextAfter: accounts?.nextAfter ?? null,
