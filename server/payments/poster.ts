@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { FastifyBaseLogger } from 'fastify';
 import { queryRows, type Db, type Tx } from '../../db/client';
@@ -238,15 +238,18 @@ async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<C
 }
 
 /**
- * Claimed events handed back unposted: claimable again now, and the claim's attempt undone. An
- * event whose lease is no longer this claim's (it ran out and someone claimed the event since)
- * is theirs: it is left alone.
+ * Whether an event is still the claim's whose lease ends at `leaseUntil`: a claim that outlived its
+ * lease finds the event someone else's (claimed again, parked, put back in the queue by a
+ * treasurer) and must leave it so.
  */
+const stillClaimed = (leaseUntil: SQL) => sql`${stripeEvents.status} = 'pending' AND ${stripeEvents.nextAttemptAt} = ${leaseUntil}`;
+
+/** Claimed events handed back unposted: claimable again now, and the claim's attempt undone. */
 async function release(db: Db, events: Claimed[]): Promise<void> {
   const claimed = JSON.stringify(events.map((e) => ({ id: e.id, lease: e.leaseUntil })));
-  await db.execute(sql`UPDATE stripe_events AS e SET attempts = e.attempts - 1, next_attempt_at = now()
+  await db.execute(sql`UPDATE stripe_events SET attempts = attempts - 1, next_attempt_at = now()
                          FROM json_to_recordset(${claimed}::text::json) AS x(id text, lease timestamptz)
-                        WHERE e.id = x.id AND e.next_attempt_at = x.lease AND e.status = 'pending'`);
+                        WHERE ${stripeEvents.id} = x.id AND ${stillClaimed(sql`x.lease`)}`);
 }
 
 function parseStored(body: string): Stripe.Event | Error {
@@ -331,8 +334,7 @@ async function lockDonations(tx: Tx, plans: Plan[]): Promise<void> {
  * Back-off doubling from the base. A failure is parked for a treasurer to see after the attempt
  * limit, or at once when no retry can help; an event that waits for another one (a refund before
  * its gift) waits up to three days, as Stripe itself keeps retrying for that long. Recorded only
- * while the event is still this claim's: a claim that outlived its lease finds the event someone
- * else's (claimed again, parked, or put back in the queue by a treasurer) and leaves it so.
+ * while the event is still this claim's.
  */
 async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; claim: Claimed }, o: typeof posterDefaults) {
   const { attempts, leaseUntil } = f.claim;
@@ -346,7 +348,7 @@ async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; 
   await deps.db
     .update(stripeEvents)
     .set({ status: parked ? 'parked' : 'pending', lastError: message.slice(0, 2_000), nextAttemptAt: new Date(Date.now() + delayMs) })
-    .where(and(eq(stripeEvents.id, f.id), eq(stripeEvents.status, 'pending'), sql`${stripeEvents.nextAttemptAt} = ${leaseUntil}::timestamptz`));
+    .where(and(eq(stripeEvents.id, f.id), stillClaimed(sql`${leaseUntil}::timestamptz`)));
 }
 
 /** The in-process poster: drains while there is work, then sleeps until woken or the poll. */
