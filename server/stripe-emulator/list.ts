@@ -93,3 +93,13 @@ export function createdFilter(p: FormObject): (created: number) => boolean {
     (lte === undefined || c <= lte) &&
     (lt === undefined || c < lt);
 }
+
+/** Whether an object passes the list's `created` filter and each of `fields` the request names. */
+export function matching<T extends { created: number }>(p: FormObject, fields: Record<string, (x: T) => unknown>): (x: T) => boolean {
+  const created = createdFilter(p);
+  const wanted = Object.entries(fields).flatMap(([key, get]) => {
+    const want = optString(p, key);
+    return want === undefined ? [] : [{ get, want }];
+  });
+  return (x) => created(x.created) && wanted.every(({ get, want }) => get(x) === want);
+}

@@ -25,29 +25,29 @@ export interface StoredCard {
   outcome: CardOutcome;
 }
 
-// One map per resource, insertion-ordered so lists can return newest first like Stripe, and page
-// from a cursor by its place in that order.
+// One map per resource, insertion-ordered so lists can return newest first like Stripe. What a
+// list endpoint pages through is an OrderedMap: it pages from a cursor by its place in that order.
 export interface State {
   sessions: OrderedMap<string, Stripe.Checkout.Session>;
-  sessionSpecs: OrderedMap<string, SessionSpec>;
-  paymentIntents: OrderedMap<string, Stripe.PaymentIntent>;
+  sessionSpecs: Map<string, SessionSpec>;
+  paymentIntents: Map<string, Stripe.PaymentIntent>;
   charges: OrderedMap<string, Stripe.Charge>;
   refunds: OrderedMap<string, Stripe.Refund>;
   disputes: OrderedMap<string, Stripe.Dispute>;
   balanceTransactions: OrderedMap<string, Stripe.BalanceTransaction>;
   payouts: OrderedMap<string, Stripe.Payout>;
-  customers: OrderedMap<string, Stripe.Customer>;
+  customers: Map<string, Stripe.Customer>;
   subscriptions: OrderedMap<string, Stripe.Subscription>;
   invoices: OrderedMap<string, Stripe.Invoice>;
-  invoicePayments: OrderedMap<string, Stripe.InvoicePayment>;
-  testClocks: OrderedMap<string, Stripe.TestHelpers.TestClock>;
+  invoicePayments: Map<string, Stripe.InvoicePayment>;
+  testClocks: Map<string, Stripe.TestHelpers.TestClock>;
   events: OrderedMap<string, Stripe.Event>;
   /** balance transaction id → the payout that paid it out */
-  btPayout: OrderedMap<string, string>;
+  btPayout: Map<string, string>;
   /** subscription id → card that pays its renewals */
-  subscriptionCards: OrderedMap<string, StoredCard>;
+  subscriptionCards: Map<string, StoredCard>;
   /** charge id → test card number's behaviour (only 'dispute' today) */
-  chargeBehaviour: OrderedMap<string, 'dispute'>;
+  chargeBehaviour: Map<string, 'dispute'>;
 }
 
 export type MapName = keyof State;
@@ -55,22 +55,22 @@ export type MapName = keyof State;
 export function emptyState(): State {
   return {
     sessions: new OrderedMap(),
-    sessionSpecs: new OrderedMap(),
-    subscriptionCards: new OrderedMap(),
-    paymentIntents: new OrderedMap(),
+    sessionSpecs: new Map(),
+    subscriptionCards: new Map(),
+    paymentIntents: new Map(),
     charges: new OrderedMap(),
     refunds: new OrderedMap(),
     disputes: new OrderedMap(),
     balanceTransactions: new OrderedMap(),
     payouts: new OrderedMap(),
-    customers: new OrderedMap(),
+    customers: new Map(),
     subscriptions: new OrderedMap(),
     invoices: new OrderedMap(),
-    invoicePayments: new OrderedMap(),
-    testClocks: new OrderedMap(),
+    invoicePayments: new Map(),
+    testClocks: new Map(),
     events: new OrderedMap(),
-    btPayout: new OrderedMap(),
-    chargeBehaviour: new OrderedMap(),
+    btPayout: new Map(),
+    chargeBehaviour: new Map(),
   };
 }
 

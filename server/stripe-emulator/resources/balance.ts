@@ -5,9 +5,9 @@ import { invalidRequest } from '../errors';
 import { expand, expandList } from '../expand';
 import { computeBalance, createPayout } from '../flows/balance';
 import { idParam, listUrl, origin, params } from '../http';
-import { newestFirst, paginate } from '../list';
+import { matching, newestFirst, paginate } from '../list';
 import { expandList as expandParam, metadataParam, optString, rejectUnknown, reqInt, reqString } from '../params';
-import { getOr404, matching } from './payments';
+import { getOr404 } from './payments';
 
 // Balance, balance transactions and payouts: what reconciliation reads.
 export function registerBalance(app: FastifyInstance, ctx: Ctx): void {

@@ -9,10 +9,10 @@ import { advanceClock } from '../flows/clock';
 import { timeForCustomer } from '../flows/time';
 import { idParam, listUrl, origin, params } from '../http';
 import { nowSeconds } from '../ids';
-import { newestFirst, paginate } from '../list';
+import { matching, newestFirst, paginate } from '../list';
 import { buildCustomer, buildTestClock, subscriptionItem } from '../objects/billing';
 import { expandList as expandParam, metadataParam, optBool, optString, rejectUnknown, reqInt } from '../params';
-import { getOr404, matching } from './payments';
+import { getOr404 } from './payments';
 
 function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o: Origin): Stripe.Subscription {
   rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'expand']);

@@ -8,11 +8,10 @@ import { testExchangeRate } from '../fx';
 import { expireIfDue, expireSession, getSession } from '../flows/checkout';
 import { idParam, listUrl, origin, params } from '../http';
 import { newId, nowSeconds } from '../ids';
-import { inListOrder, newestFirst, paginate } from '../list';
+import { inListOrder, matching, newestFirst, paginate } from '../list';
 import { buildSession, sessionLineItems } from '../objects/session';
 import { expandList as expandParam, optInt, optString } from '../params';
 import { parseSessionInput } from './checkout-params';
-import { matching } from './payments';
 
 function expiresAt(p: FormObject, now: number): number {
   const v = optInt(p, 'expires_at');

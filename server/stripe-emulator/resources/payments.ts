@@ -3,10 +3,9 @@ import type Stripe from 'stripe';
 import type { Ctx } from '../context';
 import { invalidRequest, resourceMissing } from '../errors';
 import { expand, expandList } from '../expand';
-import type { FormObject } from '../form';
 import { createRefund } from '../flows/refund';
 import { idParam, listUrl, origin, params } from '../http';
-import { createdFilter, newestFirst, paginate } from '../list';
+import { matching, newestFirst, paginate } from '../list';
 import { expandList as expandParam, metadataParam, optInt, optString, rejectUnknown } from '../params';
 
 const REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
@@ -15,16 +14,6 @@ export function getOr404<T>(map: Map<string, T>, id: string, name: string): T {
   const found = map.get(id);
   if (!found) throw resourceMissing(name, id);
   return found;
-}
-
-/** Whether an object passes the list's `created` filter and each of `fields` the request names. */
-export function matching<T extends { created: number }>(p: FormObject, fields: Record<string, (x: T) => unknown>): (x: T) => boolean {
-  const created = createdFilter(p);
-  const wanted = Object.entries(fields).flatMap(([key, get]) => {
-    const want = optString(p, key);
-    return want === undefined ? [] : [{ get, want }];
-  });
-  return (x) => created(x.created) && wanted.every(({ get, want }) => get(x) === want);
 }
 
 // PaymentIntents, Charges, Refunds and Disputes: reads, plus refund creation.
