@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
+import { stripeEventId } from '../../../../server/payments/schemas';
 import { appealNames, treasurerGet, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
@@ -41,7 +42,7 @@ export const actions: Actions = {
   retry: async ({ request, fetch, url, locals }) => {
     if (!locals.user) redirect(303, signInPath(url));
     const event = String((await request.formData()).get('event') ?? '');
-    if (!/^evt_[A-Za-z0-9_]{1,250}$/.test(event)) return fail(400, { retryError: m.treasury_retry_failed() });
+    if (!stripeEventId.safeParse(event).success) return fail(400, { retryError: m.treasury_retry_failed() });
     const sent = await apiSend(fetch, 'POST', `/api/stripe/events/${event}/retry`);
     if (!sent.ok) {
       const retryError =
