@@ -97,13 +97,24 @@ function ownCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-async function withCpu(database: Database, run: () => Promise<LoadResult>): Promise<LoadResult> {
+interface Usage {
+  cpuMs: number;
+  ownCpuMs: number;
+  walBytes: number;
+}
+
+/** Starts counting the machine's CPU, this process's and Postgres's WAL; the answer reads what was used since. */
+async function startUsage(database: Database): Promise<() => Promise<Usage>> {
   const wal = await walPosition(database);
-  const before = machineCpuMs();
+  const cpu = machineCpuMs();
   const own = ownCpuMs();
+  return async () => ({ cpuMs: machineCpuMs() - cpu, ownCpuMs: ownCpuMs() - own, walBytes: (await walPosition(database)) - wal });
+}
+
+async function withCpu(database: Database, run: () => Promise<LoadResult>): Promise<LoadResult> {
+  const used = await startUsage(database);
   const result = await run();
-  const cpu = { cpuMs: machineCpuMs() - before, ownCpuMs: ownCpuMs() - own };
-  return { ...result, ...cpu, walBytes: (await walPosition(database)) - wal };
+  return { ...result, ...(await used()) };
 }
 
 /** Where Postgres's write-ahead log is, in bytes: what a phase writes is the difference. */
@@ -423,14 +434,11 @@ async function measureDrains(deps: PosterDeps, database: Database, stored: numbe
 
 /** The app's poster (drainConcurrently) with `loops` loops until `limit` events are claimed or nothing is claimable. */
 async function drain(deps: PosterDeps, database: Database, loops: number, limit: number): Promise<DrainResult> {
-  const wal = await walPosition(database);
-  const cpu = machineCpuMs();
-  const own = ownCpuMs();
+  const used = await startUsage(database);
   const started = performance.now();
   const r = await drainConcurrently(deps, { batchSize: drainBatch, loops }, (claimed) => claimed >= limit);
   const seconds = (performance.now() - started) / 1000;
-  const used = { cpuMs: machineCpuMs() - cpu, ownCpuMs: ownCpuMs() - own };
-  return { loops, events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, ...used, walBytes: (await walPosition(database)) - wal };
+  return { loops, events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, ...(await used()) };
 }
 
 // ---------------------------------------------------------------------------------------------
