@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../db/client';
@@ -51,6 +51,11 @@ async function expectPosted(ids: string[]) {
     expect(receipts).toHaveLength(1);
   }
   expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+}
+
+/** How many inbox events match `where`. */
+async function countEvents(where: SQL): Promise<number> {
+  return (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE ${where}`))[0]!.n;
 }
 
 /**
@@ -132,15 +137,14 @@ describe('poster batch reads', () => {
   // poster told to stop posts what it already claimed and claims nothing more.
   it('drains batch after batch with the next claim under way, and stops claiming when told', async () => {
     const ids = await paidGifts(7);
-    const pending = async () => (await h.testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending'`))[0]!.n;
-    const before = await pending();
+    const before = await countEvents(sql`status = 'pending'`);
     const { stripe } = spiedStripe();
     const stopped = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent }, { batchSize: 3 }, (claimedSoFar) => claimedSoFar >= 3);
     expect(stopped).toMatchObject({ claimed: 3, failed: 0 });
-    expect(await pending()).toBe(before - 3);
+    expect(await countEvents(sql`status = 'pending'`)).toBe(before - 3);
     const rest = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent }, { batchSize: 3 });
     expect(rest).toMatchObject({ claimed: before - 3, failed: 0 });
-    expect(await pending()).toBe(0);
+    expect(await countEvents(sql`status = 'pending'`)).toBe(0);
     await expectPosted(ids);
   });
 });
@@ -150,17 +154,16 @@ describe('poster batches side by side', () => {
   // once, and told to stop, both post what they claimed and claim no more.
   it('drains with two loops side by side, each event once, and stops claiming when told', async () => {
     const ids = await paidGifts(9);
-    const pending = async () => (await h.testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending'`))[0]!.n;
-    const before = await pending();
+    const before = await countEvents(sql`status = 'pending'`);
     const deps = { db: h.testDb.database.db, stripe: h.emulator.client(), log: silent };
     const stopped = await drainConcurrently(deps, { batchSize: 2, loops: 2 }, (claimedSoFar) => claimedSoFar >= 4);
     expect(stopped.failed).toBe(0);
     expect(stopped.claimed).toBeGreaterThanOrEqual(4);
     expect(stopped.claimed).toBeLessThan(before);
-    expect(await pending()).toBe(before - stopped.claimed);
+    expect(await countEvents(sql`status = 'pending'`)).toBe(before - stopped.claimed);
     const rest = await drainConcurrently(deps, { batchSize: 2, loops: 2 });
     expect(rest).toMatchObject({ claimed: before - stopped.claimed, failed: 0 });
-    expect(await pending()).toBe(0);
+    expect(await countEvents(sql`status = 'pending'`)).toBe(0);
     await expectPosted(ids);
   });
 
@@ -170,7 +173,6 @@ describe('poster batches side by side', () => {
   it('when one loop fails, the other claims no more and the failure comes once both have stopped', async () => {
     const ids = await paidGifts(9);
     const db = h.testDb.database.db;
-    const count = async (where: ReturnType<typeof sql>) => (await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE ${where}`))[0]!.n;
     const deps = { db, stripe: h.emulator.client(), log: silent };
     const boom = new Error('the first stopping check fails');
     let calls = 0;
@@ -179,10 +181,10 @@ describe('poster batches side by side', () => {
       return false;
     });
     await expect(failing).rejects.toBe(boom);
-    const processed = await count(sql`status <> 'pending'`);
+    const processed = await countEvents(sql`status <> 'pending'`);
     await new Promise((r) => setTimeout(r, 300));
-    expect(await count(sql`status <> 'pending'`)).toBe(processed);
-    expect(await count(sql`status = 'pending' AND attempts = 0`)).toBeGreaterThan(0);
+    expect(await countEvents(sql`status <> 'pending'`)).toBe(processed);
+    expect(await countEvents(sql`status = 'pending' AND attempts = 0`)).toBeGreaterThan(0);
     // The failed loop's claimed batch was leased for 0 s: the next drain posts everything.
     expect((await drainConcurrently(deps, { batchSize: 2, loops: 2 })).failed).toBe(0);
     await expectPosted(ids);
@@ -219,8 +221,7 @@ describe('poster batches side by side', () => {
     await paidGifts(2);
     await withUnrecordableEvent(0, async () => {
       await expect(drainPipelined({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 1 })).rejects.toMatchObject(refused);
-      const [pending] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending' AND id NOT LIKE 'evt_unrecordable%'`);
-      expect(pending!.n).toBeGreaterThan(0);
+      expect(await countEvents(sql`status = 'pending' AND id NOT LIKE 'evt_unrecordable%'`)).toBeGreaterThan(0);
       expect(await queryRows(db, sql`SELECT id FROM stripe_events WHERE ${leasedElsewhere}`)).toEqual([]);
     });
   });
