@@ -58,6 +58,12 @@ describe("a member's own giving", () => {
     expect(sub.status).toBe('canceled');
     const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${monthly}`);
     expect(audit.map((a) => a.action)).toEqual(['donation.cancel_monthly']);
+    // Stripe's own word that the subscription ended arrives after: the donor's time stays.
+    await h.settle();
+    const ended = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie: ana } })).json().monthly;
+    expect(ended.find((m: { id: string }) => m.id === monthly).canceledAt).toBe(done.json().canceledAt);
+    const [event] = await h.testDb.database.rows<{ status: string }>(sql`SELECT status FROM stripe_events WHERE type = 'customer.subscription.deleted' AND payload::json->'data'->'object'->>'id' = ${row!.subscription_id}`);
+    expect(event!.status).toBe('ignored');
   });
 });
 

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { idOf, type WantedPayment } from './amounts';
 import { balanceAvailable, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
+import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
 import { checkoutCompleted, invoicePaid } from './gift';
 import { refundCreated, refundFailed } from './refund';
 import type { Handler } from './types';
@@ -9,6 +10,11 @@ import type { Handler } from './types';
 /** The events that move money or donations; every other type is stored and marked ignored. */
 export const handlers: Record<string, Handler> = {
   'checkout.session.completed': checkoutCompleted,
+  // A delayed payment method (SEPA, ACH): the session completed unpaid, and this says it is paid.
+  'checkout.session.async_payment_succeeded': checkoutCompleted,
+  'checkout.session.async_payment_failed': asyncPaymentFailed,
+  'checkout.session.expired': checkoutExpired,
+  'customer.subscription.deleted': subscriptionDeleted,
   'invoice.paid': invoicePaid,
   'refund.created': refundCreated,
   'refund.failed': refundFailed,
@@ -38,14 +44,18 @@ export function batchNeeds(events: Stripe.Event[]): { donationIds: (string | und
 }
 
 function addNeeds(event: Stripe.Event, donationIds: (string | undefined)[], payments: WantedPayment[]): void {
-  if (event.type === 'checkout.session.completed') {
-    const session = event.data.object;
+  if (event.type.startsWith('checkout.session.')) {
+    const session = event.data.object as Stripe.Checkout.Session;
     donationIds.push(session.metadata?.donation_id);
     const paymentIntentId = idOf(session.payment_intent);
-    if (session.mode === 'payment' && session.payment_status === 'paid' && paymentIntentId) {
+    // A delayed payment's charge is as old as its checkout, days before the event that says it is
+    // paid: outside the listing's window, it is fetched alone.
+    if (event.type === 'checkout.session.completed' && session.mode === 'payment' && session.payment_status === 'paid' && paymentIntentId) {
       payments.push({ paymentIntentId, paidAtSeconds: event.created });
     }
   } else if (event.type === 'invoice.paid') {
     donationIds.push(event.data.object.parent?.subscription_details?.metadata?.donation_id);
+  } else if (event.type === 'customer.subscription.deleted') {
+    donationIds.push(event.data.object.metadata?.donation_id);
   }
 }

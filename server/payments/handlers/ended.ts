@@ -1,0 +1,76 @@
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { donations, type Donation } from '../../../db/schema/index';
+import type { Handler, HandlerDeps, Plan } from './types';
+
+/*
+ * Gifts that end without money moving, so no ledger posting: a checkout that expired unpaid, a
+ * delayed payment (SEPA, ACH: the session completed unpaid) that failed, and a monthly gift that
+ * Stripe ended (a treasurer in Stripe's dashboard, or Stripe after renewals kept failing). Without
+ * these a donation would stay "pending", or a monthly gift "active", for good.
+ */
+
+/** The donation a Checkout Session was made for, unless the session is not ours or not its own. */
+async function sessionDonation(deps: HandlerDeps, session: Stripe.Checkout.Session): Promise<Donation | undefined> {
+  const donation = await deps.donation(session.metadata?.donation_id);
+  // A gift whose session id was never recorded (the answer to its creation was lost) still counts.
+  if (!donation || (donation.checkoutSessionId !== null && donation.checkoutSessionId !== session.id)) return undefined;
+  return donation;
+}
+
+/** A plan that moves a pending donation of this session to its end state, and nothing else. */
+function endPending(donation: Donation, sessionId: string, status: 'canceled' | 'failed'): Plan {
+  return {
+    donationId: donation.id,
+    postings: [],
+    apply: async (tx) => {
+      // Guarded in SQL too: the row locked at commit is the one that counts, not the one read.
+      await tx
+        .update(donations)
+        .set({ status })
+        .where(and(eq(donations.id, donation.id), eq(donations.status, 'pending'), or(isNull(donations.checkoutSessionId), eq(donations.checkoutSessionId, sessionId))));
+    },
+  };
+}
+
+/** The checkout expired unpaid (Stripe's 24 hours, or expired by us): the gift will never be paid. */
+export const checkoutExpired: Handler = async (event, deps) => {
+  const session = event.data.object as Stripe.Checkout.Session;
+  const donation = await sessionDonation(deps, session);
+  if (!donation) return { ignore: 'session is not one of our donations' };
+  if (donation.status !== 'pending') return { ignore: `donation already ${donation.status}` };
+  return endPending(donation, session.id, 'canceled');
+};
+
+/** A delayed payment the donor started at checkout was refused by their bank: nothing was received. */
+export const asyncPaymentFailed: Handler = async (event, deps) => {
+  const session = event.data.object as Stripe.Checkout.Session;
+  const donation = await sessionDonation(deps, session);
+  if (!donation) return { ignore: 'session is not one of our donations' };
+  if (donation.status !== 'pending') return { ignore: `donation already ${donation.status}` };
+  return endPending(donation, session.id, 'failed');
+};
+
+/**
+ * A monthly gift's subscription ended at Stripe: its first donation, which stands for the monthly
+ * gift, records when. One the donor ended here already has its time, which stays.
+ */
+export const subscriptionDeleted: Handler = async (event, deps) => {
+  const sub = event.data.object as Stripe.Subscription;
+  const donation = await deps.donation(sub.metadata?.donation_id);
+  if (!donation || donation.frequency !== 'monthly' || donation.parentDonationId !== null) return { ignore: 'subscription is not one of our monthly gifts' };
+  // Its checkout may not be posted yet (events arrive in any order): the id is then still unknown.
+  if (donation.subscriptionId !== null && donation.subscriptionId !== sub.id) return { ignore: 'subscription is not this gift\'s' };
+  if (donation.subscriptionCanceledAt) return { ignore: 'monthly gift already ended' };
+  const endedAt = new Date((sub.ended_at ?? sub.canceled_at ?? event.created) * 1000);
+  return {
+    donationId: donation.id,
+    postings: [],
+    apply: async (tx) => {
+      await tx
+        .update(donations)
+        .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAt.toISOString()}::timestamptz)` })
+        .where(and(eq(donations.id, donation.id), or(isNull(donations.subscriptionId), eq(donations.subscriptionId, sub.id))));
+    },
+  };
+};

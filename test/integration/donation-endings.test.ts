@@ -1,0 +1,155 @@
+import { eq, sql } from 'drizzle-orm';
+import pino from 'pino';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { donations } from '../../db/schema/index';
+import { verifyLedger } from '../../server/ledger/service';
+import { drainOnce } from '../../server/payments/poster';
+import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signIn } from '../helpers/sign-in';
+
+// Gifts that end without money moving: each must reach its end state from Stripe's own event,
+// instead of staying "pending" (or a monthly gift "active") for good, and post nothing.
+
+let h: PaymentsHarness;
+let stripe: Stripe;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+  stripe = h.emulator.client();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+type Json = Record<string, unknown>;
+type EventJson = Json & { id: string; type: string; data: { object: Json } };
+
+async function donation(id: string) {
+  const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, id));
+  return row!;
+}
+
+/** Posts an event to the webhook signed as Stripe signs it (for event sequences the emulator's cards never make). */
+async function deliver(event: Json): Promise<void> {
+  const body = JSON.stringify(event);
+  const signature = stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_test_harness_secret' });
+  const res = await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body });
+  expect(res.statusCode).toBe(200);
+}
+
+const drain = () => drainOnce({ db: h.testDb.database.db, stripe, log: pino({ level: 'silent' }) }, { backoffBaseMs: 0 });
+
+/** The emulator's own event of this type about this object, as plain JSON. */
+async function emulatorEvent(type: string, objectId: string): Promise<EventJson> {
+  const listed = (await stripe.events.list({ type, limit: 100 })).data.find((e) => (e.data.object as { id: string }).id === objectId);
+  if (!listed) throw new Error(`no ${type} event for ${objectId}`);
+  return JSON.parse(JSON.stringify(listed)) as EventJson;
+}
+
+async function eventStatus(type: string, objectId: string): Promise<string[]> {
+  const rows = await queryRows<{ status: string }>(
+    h.testDb.database.db,
+    sql`SELECT status FROM stripe_events WHERE type = ${type} AND payload::json->'data'->'object'->>'id' = ${objectId}`,
+  );
+  return rows.map((r) => r.status);
+}
+
+describe('gifts that end without money moving', () => {
+  // A donor's card is declined and they walk away: when the checkout expires, the gift is over.
+  it('a checkout that expires unpaid cancels its gift and posts nothing', async () => {
+    const before = await h.appealBalance('buck-a-brick');
+    const { donationId, sessionId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1000' });
+    expect((await submitCheckoutForm(checkoutUrl, { card_number: '4000 0000 0000 0002' })).status).toBe(402);
+    await h.settle();
+    expect((await donation(donationId)).status).toBe('pending');
+
+    await stripe.checkout.sessions.expire(sessionId);
+    await h.settle();
+    expect(await donation(donationId)).toMatchObject({ status: 'canceled', chargeId: null, succeededAt: null });
+    expect(await eventStatus('checkout.session.expired', sessionId)).toEqual(['processed']);
+    expect(await h.appealBalance('buck-a-brick')).toBe(before);
+    // The thank-you page reads this: the gift did not go through.
+    expect((await h.app.inject(`/api/donations/${donationId}`)).json().status).toBe('canceled');
+  });
+
+  // SEPA or ACH: Checkout completes unpaid, and days later Stripe says the money arrived.
+  it('a delayed payment posts when Stripe says it is paid, not when its checkout completes, and once', async () => {
+    const before = await h.appealBalance('buck-a-brick');
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1200' });
+    h.emulator.controls.pause();
+    try {
+      h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+      const completed = await emulatorEvent('checkout.session.completed', sessionId);
+      await deliver({ ...completed, id: `${completed.id}_unpaid`, data: { ...completed.data, object: { ...completed.data.object, payment_status: 'unpaid' } } });
+      await drain();
+      expect((await donation(donationId)).status).toBe('pending');
+      expect(await h.appealBalance('buck-a-brick')).toBe(before);
+
+      await deliver({ ...completed, id: `${completed.id}_async`, type: 'checkout.session.async_payment_succeeded' });
+      await drain();
+      expect((await donation(donationId)).status).toBe('succeeded');
+      expect(await h.appealBalance('buck-a-brick')).toBe(before - 1200n);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    // Stripe's own paid checkout event arrives as well: still one gift.
+    await h.settle();
+    expect(await h.appealBalance('buck-a-brick')).toBe(before - 1200n);
+  });
+
+  it('a delayed payment that fails marks its gift failed and posts nothing', async () => {
+    const before = await h.appealBalance('buck-a-brick');
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1300' });
+    const session = JSON.parse(JSON.stringify(await stripe.checkout.sessions.retrieve(sessionId))) as Json;
+    await deliver({ id: `evt_async_failed_${sessionId}`, object: 'event', type: 'checkout.session.async_payment_failed', created: Math.floor(Date.now() / 1000), data: { object: { ...session, status: 'complete', payment_status: 'unpaid' } } });
+    await drain();
+    expect((await donation(donationId)).status).toBe('failed');
+    expect(await h.appealBalance('buck-a-brick')).toBe(before);
+    // Another gift's id in this session's metadata (a session made elsewhere): that gift is untouched.
+    const other = await h.donate('buck-a-brick', { amountMinor: '1400' });
+    const metadata = { ...(session.metadata as Json), donation_id: other.donationId };
+    await deliver({ id: 'evt_async_failed_not_its_own', object: 'event', type: 'checkout.session.async_payment_failed', created: Math.floor(Date.now() / 1000), data: { object: { ...session, metadata } } });
+    await drain();
+    expect((await donation(other.donationId)).status).toBe('pending');
+    const [row] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE id = 'evt_async_failed_not_its_own'`);
+    expect(row!.status).toBe('ignored');
+  });
+
+  // A treasurer ends a monthly gift in Stripe's dashboard (or Stripe does, after failed renewals):
+  // the donor's page must say it has ended, whichever event the poster sees first.
+  it('a monthly gift ended at Stripe shows as ended on the donor\'s page, in either event order', async () => {
+    const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly', donorEmail: 'kei@example.org' });
+    h.emulator.controls.pause();
+    let subscriptionId: string;
+    try {
+      h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+      subscriptionId = (await stripe.checkout.sessions.retrieve(sessionId)).subscription as string;
+      await stripe.subscriptions.cancel(subscriptionId);
+      // The end first, before the checkout that tells us the subscription's id.
+      const deleted = await emulatorEvent('customer.subscription.deleted', subscriptionId);
+      await deliver(deleted);
+      await drain();
+      expect(await eventStatus('customer.subscription.deleted', subscriptionId)).toEqual(['processed']);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    const sub = await stripe.subscriptions.retrieve(subscriptionId);
+    const d = await donation(donationId);
+    expect(d).toMatchObject({ status: 'succeeded', subscriptionId });
+    expect(d.subscriptionCanceledAt?.getTime()).toBe(sub.ended_at! * 1000);
+    const kei = await signIn(h.app, 'kei@example.org');
+    const monthly = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie: kei } })).json().monthly;
+    expect(monthly).toEqual([expect.objectContaining({ id: donationId, canceledAt: d.subscriptionCanceledAt!.toISOString() })]);
+  });
+
+  it('leaves a ledger that verifies and no event parked', async () => {
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+    const [parked] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status <> 'processed' AND status <> 'ignored'`);
+    expect(parked!.n).toBe(0);
+  });
+});
