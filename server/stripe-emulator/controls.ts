@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { cardFromNumber } from './card-input';
 import { AUTOMATIC, type Ctx } from './context';
 import { cardError } from './errors';
-import { computeBalance, makeFundsAvailable, payPayouts } from './flows/balance';
+import { computeBalance, failPayout, makeFundsAvailable, payPayouts, type PayoutFailureCode } from './flows/balance';
 import { paySession } from './flows/checkout';
 import { closeDispute, openDispute, type CloseDisputeOptions } from './flows/dispute';
 import type { DeliveryRecord, DeliverySettings, WebhookDispatcher, WebhookEndpoint } from './webhooks';
@@ -23,6 +23,8 @@ export interface EmulatorControls {
   makeFundsAvailable(): Stripe.Balance;
   /** Pays every pending payout (payout.updated, payout.paid). */
   payPayouts(): Stripe.Payout[];
+  /** The bank returns a payout, paid or not (payout.updated, payout.failed); its amount is available again. */
+  failPayout(payoutId: string, code?: PayoutFailureCode): Stripe.Payout;
   /** Pays a session as the hosted form would; a declined card throws a 402 card_error. */
   payCheckoutSession(sessionId: string, cardNumber?: string, payer?: { name?: string; email?: string }): Stripe.Checkout.Session;
   /** Forgets every object, event and delivery; keeps the webhook endpoint and options. */
@@ -46,6 +48,7 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
       return computeBalance(ctx);
     },
     payPayouts: () => payPayouts(ctx),
+    failPayout: (payoutId, code) => failPayout(ctx, payoutId, code),
     payCheckoutSession: (sessionId, cardNumber = '4242 4242 4242 4242', payer = {}) => {
       const card = cardFromNumber(cardNumber);
       const result = paySession(ctx, sessionId, { card, name: payer.name ?? 'Test Member', email: payer.email ?? null }, AUTOMATIC);

@@ -2,7 +2,8 @@ import type Stripe from 'stripe';
 import { fromStripeAmount } from '../../ledger/money';
 import type { PostingInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
-import type { Handler } from './types';
+import { eventPending, reversalOf } from './posted';
+import { RetryLater, type Handler } from './types';
 
 const availablePagesMax = 20;
 
@@ -39,9 +40,16 @@ export const balanceAvailable: Handler = async (_event, deps) => {
   return { postings };
 };
 
-/** Payout paid: the money reached the bank. Posting: debit bank:payouts, credit stripe:available. */
+/**
+ * Payout paid: the money reached the bank. Posting: debit bank:payouts, credit stripe:available.
+ * A payout can still fail days after it was paid, and Stripe may deliver the two events in either
+ * order: its state is read from Stripe first, and one that failed since is not posted (its failure
+ * then has nothing to undo).
+ */
 export const payoutPaid: Handler = async (event, deps) => {
   const payout = event.data.object as Stripe.Payout;
+  const current = await deps.stripe.payouts.retrieve(payout.id);
+  if (current.status === 'failed' || current.status === 'canceled') return { ignore: `payout ${current.status}` };
   const currency = payout.currency.toUpperCase();
   const amountMinor = fromStripeAmount(payout.amount, currency);
   const [bank, available] = await accountIds(deps.db, [chart.bankPayouts(currency), chart.stripeAvailable(currency)]);
@@ -55,6 +63,31 @@ export const payoutPaid: Handler = async (event, deps) => {
           { accountId: bank!, amountMinor },
           { accountId: available!, amountMinor: -amountMinor },
         ],
+      },
+    ],
+  };
+};
+
+/**
+ * Payout failed: the bank sent it back, and Stripe put the amount back in the available balance.
+ * If it was posted as paid, that posting is reversed (the bank account never kept the money);
+ * if not, nothing moved in the ledger and nothing is posted.
+ */
+export const payoutFailed: Handler = async (event, deps) => {
+  const payout = event.data.object as Stripe.Payout;
+  // Posted after this failure was ignored, the payout would stay in the bank account for good.
+  if (await eventPending(deps.db, 'payout.paid', payout.id)) throw new RetryLater(`payout ${payout.id} paid, not posted yet`);
+  const reversal = await reversalOf(deps.db, `stripe:${payout.id}:paid`);
+  // Not posted and not waiting: it never will be, since payout.paid reads the payout's state first.
+  if (!reversal) return { ignore: 'payout was never posted as paid' };
+  return {
+    postings: [
+      {
+        idempotencyKey: `stripe:${payout.id}:failed`,
+        kind: 'payout_failed',
+        reversesId: reversal.id,
+        metadata: { payoutId: payout.id, failureCode: payout.failure_code },
+        entries: reversal.entries,
       },
     ],
   };

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { idOf, type WantedPayment } from './amounts';
-import { balanceAvailable, payoutPaid } from './balance';
+import { balanceAvailable, payoutFailed, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
 import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
 import { checkoutCompleted, invoicePaid } from './gift';
@@ -23,6 +23,7 @@ export const handlers: Record<string, Handler> = {
   'charge.dispute.closed': disputeClosed,
   'balance.available': balanceAvailable,
   'payout.paid': payoutPaid,
+  'payout.failed': payoutFailed,
 };
 
 /**

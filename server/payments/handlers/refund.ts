@@ -1,13 +1,13 @@
-import { eq, sql } from 'drizzle-orm';
-import { queryRows } from '../../../db/client';
+import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { donations, ledgerEntries, ledgerTransactions } from '../../../db/schema/index';
+import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { addRefunded, donationByCharge, refundedStatus } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
+import { eventPending, reversalOf } from './posted';
 import { RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
@@ -99,14 +99,12 @@ async function convertedRefundEntries(deps: HandlerDeps, appealAccount: bigint, 
 export const refundFailed: Handler = async (event, deps) => {
   const refund = event.data.object as Stripe.Refund;
   if (refund.status !== 'failed' && refund.status !== 'canceled') return { ignore: `refund ${refund.status}` };
-  // Asked before the posting, in this order: a refund.created that another poster's batch commits
-  // in between is then either still pending here or already posted there, never neither.
-  if (await refundCreatedPending(deps, refund.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
-  const [posted] = await deps.db.select().from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, `stripe:${refund.id}:refund`));
+  // Posted after this failure was ignored, the refund would never be reversed: it waits.
+  if (await eventPending(deps.db, 'refund.created', refund.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
+  const reversal = await reversalOf(deps.db, `stripe:${refund.id}:refund`);
   // Not posted and not waiting: it never will be, since refund.created reads the refund's state
   // from Stripe first, and that state is failed.
-  if (!posted) return { ignore: 'refund was never posted' };
-  const entries = await deps.db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, posted.id));
+  if (!reversal) return { ignore: 'refund was never posted' };
   const donation = (await donationByCharge(deps.db, idOf(refund.charge)))!;
   const amountMinor = fromStripeAmount(refund.amount, refund.currency.toUpperCase());
   return {
@@ -115,9 +113,9 @@ export const refundFailed: Handler = async (event, deps) => {
       {
         idempotencyKey: `stripe:${refund.id}:refund_failed`,
         kind: 'refund_failed',
-        reversesId: posted.id,
+        reversesId: reversal.id,
         metadata: { donationId: donation.id, refundId: refund.id },
-        entries: entries.map((e) => ({ accountId: e.accountId, amountMinor: -e.amountMinor })),
+        entries: reversal.entries,
       },
     ],
     apply: async (tx, [created], batch) => {
@@ -128,18 +126,3 @@ export const refundFailed: Handler = async (event, deps) => {
     },
   };
 };
-
-/**
- * Whether the inbox still holds this refund's refund.created to post (waiting, or in a batch under
- * way in another poster): posted after this failure was ignored, it would never be reversed.
- * Rare (a failure whose refund is not posted), so a scan of the pending events. The CASE parses
- * only refund.created bodies: Postgres may test the conditions of a WHERE in any order.
- */
-async function refundCreatedPending(deps: HandlerDeps, refundId: string): Promise<boolean> {
-  const rows = await queryRows<{ n: number }>(
-    deps.db,
-    sql`SELECT count(*)::int AS n FROM stripe_events
-         WHERE status = 'pending' AND CASE WHEN type = 'refund.created' THEN payload::json->'data'->'object'->>'id' END = ${refundId}`,
-  );
-  return rows[0]!.n > 0;
-}

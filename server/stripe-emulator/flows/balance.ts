@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx, type Origin } from '../context';
-import { invalidRequest } from '../errors';
+import { invalidRequest, resourceMissing } from '../errors';
 import { nowSeconds } from '../ids';
 import { buildBalanceTransaction } from '../objects/payment';
 import { buildPayout } from '../objects/payout';
@@ -97,4 +97,40 @@ export function payPayouts(ctx: Ctx): Stripe.Payout[] {
   }
   if (paid.length > 0) ctx.changed();
   return paid;
+}
+
+/** Why a bank refuses a payout, as Stripe reports it (a few of its documented failure codes). */
+export const payoutFailures = {
+  account_closed: 'The bank account has been closed.',
+  no_account: 'The bank account details on file are probably incorrect. No bank account could be located with those details.',
+  account_frozen: 'The bank account has been frozen.',
+} as const;
+export type PayoutFailureCode = keyof typeof payoutFailures;
+
+/**
+ * The bank returns a payout, before or after it was marked paid (Stripe: up to a few business days
+ * after): the payout fails and its amount comes back to the available balance as a
+ * `payout_failure` balance transaction.
+ */
+export function failPayout(ctx: Ctx, payoutId: string, code: PayoutFailureCode = 'account_closed'): Stripe.Payout {
+  const payout = ctx.state.payouts.get(payoutId);
+  if (!payout) throw resourceMissing('payout', payoutId);
+  if (payout.status === 'failed' || payout.status === 'canceled') {
+    throw invalidRequest(`Payout ${payoutId} is already ${payout.status}.`, undefined, 'payout_not_failable');
+  }
+  const at = nowSeconds();
+  const bt = buildBalanceTransaction({
+    amount: payout.amount, fee: 0, feeDescription: '', currency: payout.currency, type: 'payout_failure', reportingCategory: 'payout_reversal',
+    source: payout.id, description: payoutFailures[code], created: at, pending: false,
+  });
+  ctx.state.balanceTransactions.set(bt.id, bt);
+  const previous = { status: payout.status, failure_code: null };
+  payout.status = 'failed';
+  payout.failure_code = code;
+  payout.failure_message = payoutFailures[code];
+  payout.failure_balance_transaction = bt.id;
+  ctx.emit('payout.updated', payout, { origin: AUTOMATIC, created: at, previous });
+  ctx.emit('payout.failed', payout, { origin: AUTOMATIC, created: at });
+  ctx.changed();
+  return payout;
 }

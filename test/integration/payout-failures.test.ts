@@ -1,0 +1,146 @@
+import { sql } from 'drizzle-orm';
+import pino from 'pino';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { verifyLedger } from '../../server/ledger/service';
+import { drainOnce } from '../../server/payments/poster';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+
+// A payout the bank sends back (closed account, wrong details), before or days after Stripe marked
+// it paid: the ledger's bank account must not keep money that never stayed there, whatever order
+// Stripe delivers the paid and failed events in.
+
+let h: PaymentsHarness;
+let stripe: Stripe;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+  stripe = h.emulator.client();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function balance(code: string): Promise<bigint> {
+  const [row] = await queryRows<{ b: string }>(h.testDb.database.db, sql`SELECT balance_minor::text AS b FROM ledger_accounts WHERE code = ${code} AND currency = 'USD'`);
+  return BigInt(row?.b ?? '0');
+}
+
+/** Stripe's available USD balance, which the ledger's stripe:available must equal once no payout is in transit. */
+async function stripeAvailable(): Promise<bigint> {
+  return BigInt((await stripe.balance.retrieve()).available.find((b) => b.currency === 'usd')!.amount);
+}
+
+/** A paid gift whose funds are available, then a payout of everything available. */
+async function payoutOfAGift(amountMinor: string): Promise<Stripe.Payout> {
+  const { sessionId } = await h.donate('buck-a-brick', { amountMinor });
+  h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+  h.emulator.controls.makeFundsAvailable();
+  await h.settle();
+  return stripe.payouts.create({ amount: Number(await stripeAvailable()), currency: 'usd' });
+}
+
+const drain = () => drainOnce({ db: h.testDb.database.db, stripe, log: pino({ level: 'silent' }) }, { backoffBaseMs: 0 });
+
+async function deliver(event: Stripe.Event): Promise<void> {
+  const body = JSON.stringify(event);
+  const signature = stripe.webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_test_harness_secret' });
+  const res = await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body });
+  expect(res.statusCode).toBe(200);
+}
+
+async function emulatorEvent(type: string, payoutId: string): Promise<Stripe.Event> {
+  const found = (await stripe.events.list({ type, limit: 100 })).data.find((e) => (e.data.object as { id: string }).id === payoutId);
+  if (!found) throw new Error(`no ${type} event for ${payoutId}`);
+  return found;
+}
+
+async function postingsOf(payoutId: string) {
+  return queryRows<{ kind: string; reverses: boolean }>(
+    h.testDb.database.db,
+    sql`SELECT kind, reverses_id IS NOT NULL AS reverses FROM ledger_transactions WHERE metadata->>'payoutId' = ${payoutId} ORDER BY id`,
+  );
+}
+
+describe('a payout the bank returns', () => {
+  it('is reversed out of the bank account when it had been paid, and the ledger matches Stripe again', async () => {
+    const payout = await payoutOfAGift('5000');
+    const bankBefore = await balance('bank:payouts');
+    h.emulator.controls.payPayouts();
+    await h.settle();
+    expect(await balance('bank:payouts')).toBe(bankBefore + BigInt(payout.amount));
+
+    h.emulator.controls.failPayout(payout.id, 'account_closed');
+    await h.settle();
+    expect(await balance('bank:payouts')).toBe(bankBefore);
+    expect(await balance('stripe:available')).toBe(await stripeAvailable());
+    expect(await postingsOf(payout.id)).toEqual([
+      { kind: 'payout_paid', reverses: false },
+      { kind: 'payout_failed', reverses: true },
+    ]);
+  });
+
+  it('posts nothing when it fails before it is paid', async () => {
+    const payout = await payoutOfAGift('2000');
+    const bankBefore = await balance('bank:payouts');
+    h.emulator.controls.failPayout(payout.id, 'no_account');
+    await h.settle();
+    expect(await balance('bank:payouts')).toBe(bankBefore);
+    expect(await balance('stripe:available')).toBe(await stripeAvailable());
+    expect(await postingsOf(payout.id)).toEqual([]);
+  });
+
+  // Stripe retries for days: the paid event may arrive after the failure, or wait beside it.
+  it.each([
+    ['the failure is delivered first', async (failed: Stripe.Event, paid: Stripe.Event) => {
+      await deliver(failed);
+      await drain();
+      await deliver(paid);
+      await drain();
+    }],
+    ['both wait in the inbox together', async (failed: Stripe.Event, paid: Stripe.Event) => {
+      await deliver(paid);
+      await deliver(failed);
+      await drain();
+      // The failure waits while its payout's paid event is still to be posted.
+      const [row] = await queryRows<{ status: string; last_error: string | null }>(h.testDb.database.db, sql`SELECT status, last_error FROM stripe_events WHERE id = ${failed.id}`);
+      expect(row).toEqual({ status: 'pending', last_error: expect.stringContaining('not posted yet') });
+      await drain();
+    }],
+  ])('posts nothing when %s', async (_case, deliverBoth) => {
+    const payout = await payoutOfAGift('3000');
+    const bankBefore = await balance('bank:payouts');
+    h.emulator.controls.pause();
+    try {
+      h.emulator.controls.payPayouts();
+      h.emulator.controls.failPayout(payout.id);
+      await deliverBoth(await emulatorEvent('payout.failed', payout.id), await emulatorEvent('payout.paid', payout.id));
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await balance('bank:payouts')).toBe(bankBefore);
+    expect(await balance('stripe:available')).toBe(await stripeAvailable());
+    expect(await postingsOf(payout.id)).toEqual([]);
+  });
+
+  it('leaves a ledger that verifies and no event pending or parked', async () => {
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+    const [left] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status IN ('pending', 'parked')`);
+    expect(left!.n).toBe(0);
+  });
+
+  // The control is reachable over HTTP for the demo and e2e tests, with Stripe-shaped errors.
+  it('is a control of the emulator over HTTP too', async () => {
+    const payout = await payoutOfAGift('1000');
+    const fail = (id: string, body: unknown) => fetch(`${h.emulator.url}/_emulator/payouts/${id}/fail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await fail(payout.id, { code: 'not_a_code' })).status).toBe(400);
+    const failed = await fail(payout.id, { code: 'account_frozen' });
+    expect(await failed.json()).toMatchObject({ id: payout.id, status: 'failed', failure_code: 'account_frozen', failure_balance_transaction: expect.stringMatching(/^txn_/) });
+    expect((await fail(payout.id, {})).status).toBe(400);
+    expect((await fail('po_missing', {})).status).toBe(404);
+    await h.settle();
+  });
+});
