@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
 import { appeals, donations } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
@@ -60,11 +60,11 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer
   // Someone else's gift answers exactly like a missing one: ids reveal nothing.
   if (!gift || !gift.d.subscriptionId) throw new AppError(404, 'monthly_gift_not_found', 'No monthly gift of yours by that id.');
   if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString() };
-  await deps.stripe.subscriptions.cancel(gift.d.subscriptionId, {}, { idempotencyKey: `cancel-subscription:${gift.d.subscriptionId}` });
+  const endedAtStripe = await endAtStripe(deps.stripe, gift.d.subscriptionId);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(donations)
-      .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, now())` })
+      .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAtStripe?.toISOString() ?? null}::timestamptz, now())` })
       .where(eq(donations.id, donationId))
       .returning({ canceledAt: donations.subscriptionCanceledAt });
     await recordAudit(tx, {
@@ -78,4 +78,20 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer
     });
     return { canceledAt: row!.canceledAt!.toISOString() };
   });
+}
+
+/**
+ * Ends a subscription at Stripe, answering null; or, when Stripe had ended it already (in its
+ * dashboard, or after renewals failed) and its event is not posted yet, when that was.
+ */
+async function endAtStripe(stripe: Stripe, subscriptionId: string): Promise<Date | null> {
+  try {
+    await stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey: `cancel-subscription:${subscriptionId}` });
+    return null;
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+    const sub = await stripe.subscriptions.retrieve(subscriptionId);
+    if (sub.status !== 'canceled') throw err;
+    return new Date((sub.ended_at ?? sub.canceled_at ?? Math.floor(Date.now() / 1000)) * 1000);
+  }
 }
