@@ -1,10 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import pino from 'pino';
+import type Stripe from 'stripe';
 import { buildApp } from '../../server/app';
 import { appeals, organizations } from '../../db/schema/index';
 import { queryRows } from '../../db/client';
-import { drainOnce } from '../../server/payments/poster';
+import { drainOnce, type DrainResult, type posterDefaults } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../../server/stripe-emulator/index';
 import { seedDemoData } from '../../db/seed';
@@ -20,6 +21,12 @@ export interface PaymentsHarness {
   settle(): Promise<void>;
   donate(slug: string, body: Record<string, unknown>): Promise<{ donationId: string; checkoutUrl: string; sessionId: string }>;
   appealBalance(slug: string): Promise<bigint>;
+  /** Posts an event to the webhook signed as Stripe signs it (for sequences the emulator's cards never make); throws unless 200. */
+  deliver(event: object): Promise<void>;
+  /** One poster batch, as the app's poster drains (failures retry without back-off). */
+  drain(opts?: Partial<typeof posterDefaults>): Promise<DrainResult>;
+  /** The emulator's own event of `type` about the object `objectId` (among the latest 100 of that type). */
+  emulatorEvent(type: string, objectId: string): Promise<Stripe.Event>;
   /** Fields every monthly gift's Stripe customer gets; set `test_clock` to drive renewals. */
   customerDefaults: { test_clock?: string };
   /** Cookie of the demo federation's treasurer (reaches every organization below it): refunds, parked events. */
@@ -42,7 +49,7 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
   const treasurer = await signIn(app, 'treasurer@federation.demo');
-  const drain = () => drainOnce({ db: testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });
+  const drain = (opts: Partial<typeof posterDefaults> = {}) => drainOnce({ db: testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0, ...opts });
   return {
     testDb,
     app,
@@ -66,6 +73,18 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
       if (res.statusCode !== 201) throw new Error(`donate ${res.statusCode}: ${res.body}`);
       const { donationId, checkoutUrl } = res.json();
       return { donationId, checkoutUrl, sessionId: new URL(checkoutUrl).pathname.split('/').at(-1)! };
+    },
+    drain,
+    async deliver(event) {
+      const body = JSON.stringify(event);
+      const signature = stripe.webhooks.generateTestHeaderString({ payload: body, secret: webhookSecret });
+      const res = await app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body });
+      if (res.statusCode !== 200) throw new Error(`webhook ${res.statusCode}: ${res.body}`);
+    },
+    async emulatorEvent(type, objectId) {
+      const found = (await stripe.events.list({ type, limit: 100 })).data.find((e) => (e.data.object as { id?: string }).id === objectId);
+      if (!found) throw new Error(`the emulator has no ${type} event for ${objectId}`);
+      return found;
     },
     async appealBalance(slug) {
       const [row] = await queryRows<{ balance: string }>(

@@ -5,8 +5,8 @@ import { queryRows } from '../../db/client';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
 import { drainConcurrently, drainOnce, drainPipelined } from '../../server/payments/poster';
-import { rawClient } from '../helpers/ledger-raw';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { holdLock } from '../helpers/row-lock';
 
 // The poster reads a batch's gift amounts from Stripe's charge list (one request per 100 gifts)
 // instead of one PaymentIntent fetch each; what the list does not cover is fetched alone. Both
@@ -58,40 +58,8 @@ async function countEvents(where: SQL): Promise<number> {
   return (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE ${where}`))[0]!.n;
 }
 
-/**
- * A donation row held locked from another connection, as another poster's batch holds it while it
- * commits. `waitedOn` resolves once some statement of this database waits on a lock.
- */
-async function holdDonation(id: string) {
-  const holder = rawClient(h.testDb.url, 1);
-  const probe = rawClient(h.testDb.url, 1);
-  let release!: () => void;
-  let held!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  const holds = new Promise<void>((r) => (held = r));
-  const holding = holder.begin(async (tx) => {
-    await tx`SELECT 1 FROM donations WHERE id = ${id} FOR UPDATE`;
-    held();
-    await released;
-  });
-  await holds;
-  return {
-    probe,
-    waitedOn: () =>
-      vi.waitFor(async () => {
-        const [w] = await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
-        expect(w!.n).toBeGreaterThan(0);
-      }, { timeout: 10_000, interval: 50 }),
-    release: async () => {
-      release();
-      await holding;
-    },
-    end: async () => {
-      await holder.end({ timeout: 5 });
-      await probe.end({ timeout: 5 });
-    },
-  };
-}
+/** A donation row held locked from another connection, as another poster's batch holds it while it commits. */
+const holdDonation = (id: string) => holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [id]);
 
 describe('poster batch reads', () => {
   it('reads a batch of gifts with one charge listing and no fetch per gift', async () => {

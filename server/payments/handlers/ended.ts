@@ -1,7 +1,7 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { donations, type Donation } from '../../../db/schema/index';
-import type { Handler, HandlerDeps, Plan } from './types';
+import type { Handler, HandlerDeps } from './types';
 
 /*
  * Gifts that end without money moving, so no ledger posting: a checkout that expired unpaid, a
@@ -10,7 +10,11 @@ import type { Handler, HandlerDeps, Plan } from './types';
  * these a donation would stay "pending", or a monthly gift "active", for good.
  */
 
-/** The donation a Checkout Session was made for, unless the session is not ours or not its own. */
+/**
+ * The donation a Checkout Session was made for, unless the session is not ours or not its own.
+ * Only a status change asks the session to be the gift's own: a paid session posts whatever its
+ * id (gift.ts), since money that arrived must reach the ledger.
+ */
 async function sessionDonation(deps: HandlerDeps, session: Stripe.Checkout.Session): Promise<Donation | undefined> {
   const donation = await deps.donation(session.metadata?.donation_id);
   // A gift whose session id was never recorded (the answer to its creation was lost) still counts.
@@ -18,38 +22,32 @@ async function sessionDonation(deps: HandlerDeps, session: Stripe.Checkout.Sessi
   return donation;
 }
 
-/** A plan that moves a pending donation of this session to its end state, and nothing else. */
-function endPending(donation: Donation, sessionId: string, status: 'canceled' | 'failed'): Plan {
-  return {
-    donationId: donation.id,
-    postings: [],
-    apply: async (tx) => {
-      // Guarded in SQL too: the row locked at commit is the one that counts, not the one read.
-      await tx
-        .update(donations)
-        .set({ status })
-        .where(and(eq(donations.id, donation.id), eq(donations.status, 'pending'), or(isNull(donations.checkoutSessionId), eq(donations.checkoutSessionId, sessionId))));
-    },
+/** A handler that moves the pending donation of the event's session to `status`, and nothing else. */
+function endsPendingGiftAs(status: 'canceled' | 'failed'): Handler {
+  return async (event, deps) => {
+    const session = event.data.object as Stripe.Checkout.Session;
+    const donation = await sessionDonation(deps, session);
+    if (!donation) return { ignore: 'session is not one of our donations' };
+    if (donation.status !== 'pending') return { ignore: `donation already ${donation.status}` };
+    return {
+      donationId: donation.id,
+      postings: [],
+      apply: async (tx) => {
+        // Guarded in SQL too: the row locked at commit is the one that counts, not the one read.
+        await tx
+          .update(donations)
+          .set({ status })
+          .where(and(eq(donations.id, donation.id), eq(donations.status, 'pending'), or(isNull(donations.checkoutSessionId), eq(donations.checkoutSessionId, session.id))));
+      },
+    };
   };
 }
 
 /** The checkout expired unpaid (Stripe's 24 hours, or expired by us): the gift will never be paid. */
-export const checkoutExpired: Handler = async (event, deps) => {
-  const session = event.data.object as Stripe.Checkout.Session;
-  const donation = await sessionDonation(deps, session);
-  if (!donation) return { ignore: 'session is not one of our donations' };
-  if (donation.status !== 'pending') return { ignore: `donation already ${donation.status}` };
-  return endPending(donation, session.id, 'canceled');
-};
+export const checkoutExpired = endsPendingGiftAs('canceled');
 
 /** A delayed payment the donor started at checkout was refused by their bank: nothing was received. */
-export const asyncPaymentFailed: Handler = async (event, deps) => {
-  const session = event.data.object as Stripe.Checkout.Session;
-  const donation = await sessionDonation(deps, session);
-  if (!donation) return { ignore: 'session is not one of our donations' };
-  if (donation.status !== 'pending') return { ignore: `donation already ${donation.status}` };
-  return endPending(donation, session.id, 'failed');
-};
+export const asyncPaymentFailed = endsPendingGiftAs('failed');
 
 /**
  * A monthly gift's subscription ended at Stripe: its first donation, which stands for the monthly

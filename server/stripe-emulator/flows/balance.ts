@@ -124,7 +124,7 @@ export function failPayout(ctx: Ctx, payoutId: string, code: PayoutFailureCode =
     source: payout.id, description: payoutFailures[code], created: at, pending: false,
   });
   ctx.state.balanceTransactions.set(bt.id, bt);
-  const previous = { status: payout.status, failure_code: null };
+  const previous = { status: payout.status, failure_code: null, failure_message: null, failure_balance_transaction: null };
   payout.status = 'failed';
   payout.failure_code = code;
   payout.failure_message = payoutFailures[code];
