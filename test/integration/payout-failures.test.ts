@@ -42,9 +42,9 @@ async function payoutOfAGift(amountMinor: string): Promise<Stripe.Payout> {
 }
 
 async function postingsOf(payoutId: string) {
-  return queryRows<{ kind: string; reverses: boolean }>(
+  return queryRows<{ kind: string; description: string; reverses: boolean }>(
     h.testDb.database.db,
-    sql`SELECT kind, reverses_id IS NOT NULL AS reverses FROM ledger_transactions WHERE metadata->>'payoutId' = ${payoutId} ORDER BY id`,
+    sql`SELECT kind, description, reverses_id IS NOT NULL AS reverses FROM ledger_transactions WHERE metadata->>'payoutId' = ${payoutId} ORDER BY id`,
   );
 }
 
@@ -60,9 +60,10 @@ describe('a payout the bank returns', () => {
     await h.settle();
     expect(await balance('bank:payouts')).toBe(bankBefore);
     expect(await balance('stripe:available')).toBe(await stripeAvailable());
+    // A treasurer's statement of bank:payouts reads these lines.
     expect(await postingsOf(payout.id)).toEqual([
-      { kind: 'payout_paid', reverses: false },
-      { kind: 'payout_failed', reverses: true },
+      { kind: 'payout_paid', description: `Payout ${payout.id} to the bank`, reverses: false },
+      { kind: 'payout_failed', description: `Payout ${payout.id} returned by the bank (account_closed)`, reverses: true },
     ]);
   });
 

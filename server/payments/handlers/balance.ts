@@ -58,6 +58,7 @@ export const payoutPaid: Handler = async (event, deps) => {
       {
         idempotencyKey: `stripe:${payout.id}:paid`,
         kind: 'payout_paid',
+        description: `Payout ${payout.id} to the bank`,
         metadata: { payoutId: payout.id },
         entries: [
           { accountId: bank!, amountMinor },
@@ -85,6 +86,7 @@ export const payoutFailed: Handler = async (event, deps) => {
       {
         idempotencyKey: `stripe:${payout.id}:failed`,
         kind: 'payout_failed',
+        description: `Payout ${payout.id} returned by the bank${payout.failure_code ? ` (${payout.failure_code})` : ''}`,
         reversesId: reversal.id,
         metadata: { payoutId: payout.id, failureCode: payout.failure_code },
         entries: reversal.entries,
