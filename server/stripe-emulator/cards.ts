@@ -13,7 +13,8 @@ export interface CardInfo {
 }
 
 export type CardOutcome =
-  | { kind: 'succeed'; dispute: boolean }
+  /** `dispute`: the payment is later charged back, or questioned first (an inquiry: nothing withdrawn). */
+  | { kind: 'succeed'; dispute: false | 'chargeback' | 'inquiry' }
   | { kind: 'decline'; code: string; declineCode: string; message: string };
 
 const DECLINED = 'Your card was declined.';
@@ -23,7 +24,8 @@ const OUTCOMES: Record<string, CardOutcome> = {
   '4000056655665556': { kind: 'succeed', dispute: false },
   '5555555555554444': { kind: 'succeed', dispute: false },
   '378282246310005': { kind: 'succeed', dispute: false },
-  '4000000000000259': { kind: 'succeed', dispute: true },
+  '4000000000000259': { kind: 'succeed', dispute: 'chargeback' },
+  '4000000000001976': { kind: 'succeed', dispute: 'inquiry' },
   '4000000000000002': { kind: 'decline', code: 'card_declined', declineCode: 'generic_decline', message: DECLINED },
   '4000000000009995': {
     kind: 'decline',

@@ -5,7 +5,8 @@ import type { LineSpec } from './store';
 
 const TEST_CARDS = `<aside aria-labelledby="cards-h"><h2 id="cards-h">Test cards</h2><ul>
 <li><code>4242 4242 4242 4242</code> pays</li><li><code>4000 0000 0000 0002</code> is declined</li>
-<li><code>4000 0000 0000 0259</code> pays, then is disputed</li></ul>
+<li><code>4000 0000 0000 0259</code> pays, then is disputed</li>
+<li><code>4000 0000 0000 1976</code> pays, then its bank asks about it (an inquiry)</li></ul>
 <p class="hint">Use any future expiry date, any 3-digit CVC and any name.</p></aside>`;
 
 // The payment form: plain HTML that works without JavaScript, labelled fields, errors linked to them.

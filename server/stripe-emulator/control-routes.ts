@@ -18,8 +18,8 @@ const webhook = z.union([
     maxAttempts: z.number().int().min(1).max(20).optional(),
   }),
 ]);
-const dispute = z.strictObject({ charge: z.string().min(1).max(100) });
-const close = z.strictObject({ status: z.enum(['won', 'lost']), feeReturned: z.boolean().optional() });
+const dispute = z.strictObject({ charge: z.string().min(1).max(100), inquiry: z.boolean().optional() });
+const close = z.strictObject({ status: z.enum(['won', 'lost', 'warning_closed']), feeReturned: z.boolean().optional() });
 const failPayout = z.strictObject({ code: z.enum(Object.keys(payoutFailures) as [PayoutFailureCode, ...PayoutFailureCode[]]).optional() });
 const pay = z.strictObject({
   card: z.string().max(40).optional(),
@@ -47,7 +47,11 @@ export function registerControlRoutes(app: FastifyInstance, controls: EmulatorCo
   app.post('/_emulator/flush', async () => (await controls.flush(), { ok: true }));
   app.get('/_emulator/deliveries', async () => ({ data: controls.deliveries }));
   app.post('/_emulator/webhook', async (req) => (controls.setWebhook(parse(webhook, req.body)), { ok: true }));
-  app.post('/_emulator/disputes', async (req) => controls.disputeCharge(parse(dispute, req.body).charge));
+  app.post('/_emulator/disputes', async (req) => {
+    const { charge, inquiry } = parse(dispute, req.body);
+    return controls.disputeCharge(charge, { inquiry });
+  });
+  app.post('/_emulator/disputes/:id/escalate', async (req) => controls.escalateInquiry(id(req.params)));
   app.post('/_emulator/disputes/:id/close', async (req) => {
     const { status, feeReturned } = parse(close, req.body);
     return controls.closeDispute(id(req.params), status, { feeReturned });

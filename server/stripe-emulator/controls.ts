@@ -4,7 +4,7 @@ import { AUTOMATIC, type Ctx } from './context';
 import { cardError } from './errors';
 import { computeBalance, failPayout, makeFundsAvailable, payPayouts, type PayoutFailureCode } from './flows/balance';
 import { paySession } from './flows/checkout';
-import { closeDispute, openDispute, type CloseDisputeOptions } from './flows/dispute';
+import { closeDispute, escalateInquiry, openDispute, type CloseDisputeOptions } from './flows/dispute';
 import type { DeliveryRecord, DeliverySettings, WebhookDispatcher, WebhookEndpoint } from './webhooks';
 
 export interface EmulatorControls {
@@ -17,8 +17,12 @@ export interface EmulatorControls {
   /** Every delivery attempt so far, oldest first. */
   readonly deliveries: readonly DeliveryRecord[];
   setWebhook(endpoint: WebhookEndpoint | null): void;
-  disputeCharge(chargeId: string): Stripe.Dispute;
-  closeDispute(disputeId: string, status: 'won' | 'lost', opts?: CloseDisputeOptions): Stripe.Dispute;
+  /** Charges back a payment (amount and fee withdrawn at once), or with `inquiry` only questions it. */
+  disputeCharge(chargeId: string, opts?: { inquiry?: boolean }): Stripe.Dispute;
+  /** An inquiry becomes a chargeback: charge.dispute.updated, then funds_withdrawn. */
+  escalateInquiry(disputeId: string): Stripe.Dispute;
+  /** A chargeback closes won or lost; an inquiry closes as warning_closed. */
+  closeDispute(disputeId: string, status: 'won' | 'lost' | 'warning_closed', opts?: CloseDisputeOptions): Stripe.Dispute;
   /** Moves every pending balance transaction to available and emits balance.available. */
   makeFundsAvailable(): Stripe.Balance;
   /** Pays every pending payout (payout.updated, payout.paid). */
@@ -41,7 +45,8 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
       return dispatcher.deliveries;
     },
     setWebhook: (endpoint) => dispatcher.setEndpoint(endpoint),
-    disputeCharge: (chargeId) => openDispute(ctx, chargeId),
+    disputeCharge: (chargeId, opts) => openDispute(ctx, chargeId, opts),
+    escalateInquiry: (disputeId) => escalateInquiry(ctx, disputeId),
     closeDispute: (disputeId, status, opts) => closeDispute(ctx, disputeId, status, opts),
     makeFundsAvailable: () => {
       makeFundsAvailable(ctx);

@@ -108,7 +108,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     ctx.changed();
   });
   // Disputes that were still due when the demo stopped open after restart.
-  for (const [chargeId] of ctx.state.chargeBehaviour) scheduleDispute(ctx, chargeId);
+  for (const [chargeId, behaviour] of ctx.state.chargeBehaviour) scheduleDispute(ctx, chargeId, behaviour);
   const app = buildServer({ logger: log, apiKey: opts.apiKey, idempotency });
   for (const register of [registerCheckoutSessions, registerPayments, registerBalance, registerBilling, registerEvents, registerHostedCheckout]) {
     register(app, ctx);

@@ -47,7 +47,7 @@ export interface State {
   /** subscription id → card that pays its renewals */
   subscriptionCards: Map<string, StoredCard>;
   /** charge id → test card number's behaviour (only 'dispute' today) */
-  chargeBehaviour: Map<string, 'dispute'>;
+  chargeBehaviour: Map<string, 'dispute' | 'inquiry'>;
 }
 
 export type MapName = keyof State;

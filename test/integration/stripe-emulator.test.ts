@@ -221,6 +221,32 @@ describe('disputes', () => {
     const closed = (await deliveredEvents()).filter((e) => e.type === 'charge.dispute.closed');
     expect((closed[0]!.data.object as Stripe.Dispute).status).toBe('lost');
   });
+
+  // 1976 payments are questioned (an inquiry): nothing is withdrawn and a refund is still allowed,
+  // until the inquiry is escalated (here over HTTP) into a chargeback, which withdraws then.
+  it('opens an inquiry for 4000 0000 0000 1976 that withdraws only once escalated', async () => {
+    const session = await createPaymentSession('usd', 2000);
+    emu.controls.payCheckoutSession(session.id, '4000 0000 0000 1976');
+    let created: Stripe.Event | undefined;
+    for (let i = 0; i < 50 && !created; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      created = (await stripe.events.list({ type: 'charge.dispute.created' })).data[0];
+    }
+    const inquiry = created!.data.object as Stripe.Dispute;
+    expect(inquiry).toMatchObject({ status: 'warning_needs_response', balance_transactions: [], is_charge_refundable: true });
+    expect((await stripe.refunds.create({ charge: String(inquiry.charge), amount: 100 })).status).toBe('succeeded');
+
+    const control = (path: string, body: unknown = {}) => fetch(`${emu.url}/_emulator/disputes/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await control(`${inquiry.id}/close`, { status: 'won' })).status).toBe(400);
+    const escalated = (await (await control(`${inquiry.id}/escalate`)).json()) as Stripe.Dispute;
+    expect(escalated).toMatchObject({ status: 'needs_response', is_charge_refundable: false });
+    expect(escalated.balance_transactions.map((bt) => [bt.type, bt.amount, bt.fee])).toEqual([['adjustment', -2000, 1500]]);
+    expect((await control(`${inquiry.id}/escalate`)).status).toBe(400);
+    await expect(stripe.refunds.create({ charge: String(inquiry.charge), amount: 100 })).rejects.toMatchObject({ code: 'charge_disputed' });
+    expect((await control(`${inquiry.id}/close`, { status: 'warning_closed' })).status).toBe(400);
+    const types = (await deliveredEvents()).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn']));
+  });
 });
 
 describe('refunds', () => {

@@ -14,9 +14,13 @@ import { RetryLater, type Handler, type HandlerDeps } from './types';
  * Dispute opened: Stripe withdraws the amount and its dispute fee. Posting: debit disputes:open
  * (the amount, held pending the outcome), debit disputes:lost (the fee), credit stripe:available.
  * A gift settled in another currency is held in the settlement currency, as Stripe withdrew it.
+ * Posted from charge.dispute.created or charge.dispute.funds_withdrawn, whichever comes first, and
+ * only once something was withdrawn: an inquiry (status warning_…) withdraws nothing, and its gift
+ * stays as it was (it may still be refunded) unless it is escalated, which withdraws then.
  */
 export const disputeCreated: Handler = async (event, deps) => {
   const dispute = event.data.object as Stripe.Dispute;
+  if (!dispute.balance_transactions.some((bt) => bt.amount < 0)) return { ignore: `dispute ${dispute.status}: nothing withdrawn` };
   const donation = await donationByCharge(deps.db, idOf(dispute.charge));
   if (!donation) throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
   const settled = settlementCurrency(dispute);

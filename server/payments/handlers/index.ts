@@ -20,6 +20,8 @@ export const handlers: Record<string, Handler> = {
   'refund.failed': refundFailed,
   'refund.updated': refundFailed,
   'charge.dispute.created': disputeCreated,
+  // An inquiry withdraws nothing when it opens; escalated, it withdraws then.
+  'charge.dispute.funds_withdrawn': disputeCreated,
   'charge.dispute.closed': disputeClosed,
   'balance.available': balanceAvailable,
   'payout.paid': payoutPaid,

@@ -51,8 +51,9 @@ export function attemptPayment(ctx: Ctx, a: PaymentArgs): PaymentResult {
   emit('charge.succeeded', charge);
   emit('payment_intent.succeeded', pi);
   if (outcome.dispute) {
-    ctx.state.chargeBehaviour.set(charge.id, 'dispute');
-    scheduleDispute(ctx, charge.id);
+    const behaviour = outcome.dispute === 'inquiry' ? 'inquiry' : 'dispute';
+    ctx.state.chargeBehaviour.set(charge.id, behaviour);
+    scheduleDispute(ctx, charge.id, behaviour);
   }
   ctx.changed();
   return { ok: true, pi, charge };

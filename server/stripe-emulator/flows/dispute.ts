@@ -7,25 +7,76 @@ import { nowSeconds } from '../ids';
 import { buildDispute } from '../objects/dispute';
 import { buildBalanceTransaction } from '../objects/payment';
 
-/** A 4000 0000 0000 0259 payment is disputed `disputeAfterMs` later, unless a test opens it first. */
-export function scheduleDispute(ctx: Ctx, chargeId: string): void {
+/**
+ * A 4000 0000 0000 0259 payment is disputed `disputeAfterMs` later, a 4000 0000 0000 1976 one
+ * questioned (an inquiry), unless a test opens it first.
+ */
+export function scheduleDispute(ctx: Ctx, chargeId: string, behaviour: 'dispute' | 'inquiry' = 'dispute'): void {
   if (ctx.disputeAfterMs === null) return;
   ctx.later(ctx.disputeAfterMs, () => {
     const charge = ctx.state.charges.get(chargeId);
-    if (charge && !charge.disputed) openDispute(ctx, chargeId);
+    if (charge && !charge.disputed) openDispute(ctx, chargeId, { inquiry: behaviour === 'inquiry' });
   });
 }
 
-// Opening a dispute withdraws the amount plus the dispute fee at once (one `adjustment`).
-export function openDispute(ctx: Ctx, chargeId: string): Stripe.Dispute {
+const isInquiry = (d: Stripe.Dispute) => d.status.startsWith('warning_');
+
+/**
+ * Whether a refund of the charge is still allowed: not while it is charged back, but during an
+ * inquiry (Stripe: refunding then stops the inquiry from withdrawing anything).
+ */
+export function refundableDespiteDispute(ctx: Ctx, charge: Stripe.Charge): boolean {
+  if (!charge.disputed) return true;
+  return [...ctx.state.disputes.values()].some((d) => d.charge === charge.id && isInquiry(d));
+}
+
+/**
+ * Opening a dispute withdraws the amount plus the dispute fee at once (one `adjustment`). An
+ * inquiry (a bank asking about the payment first) withdraws nothing until it is escalated.
+ */
+export function openDispute(ctx: Ctx, chargeId: string, opts: { inquiry?: boolean } = {}): Stripe.Dispute {
   const charge = ctx.state.charges.get(chargeId);
   if (!charge) throw resourceMissing('charge', chargeId, 'charge');
   if (charge.status !== 'succeeded') throw invalidRequest(`Charge ${chargeId} did not succeed, so it cannot be disputed.`, 'charge');
   if (charge.disputed) throw invalidRequest(`Charge ${chargeId} is already disputed.`, 'charge', 'charge_disputed');
   const at = nowSeconds();
   const dispute = buildDispute(charge, at);
-  // The withdrawal and its fee are booked in the settlement currency, like the charge was.
-  const settled = settleAmount(ctx.settlementCurrency, -charge.amount, charge.currency);
+  ctx.state.disputes.set(dispute.id, dispute);
+  charge.disputed = true;
+  if (opts.inquiry) {
+    dispute.status = 'warning_needs_response';
+    dispute.is_charge_refundable = true;
+    ctx.emit('charge.dispute.created', dispute, { origin: AUTOMATIC, created: at });
+  } else {
+    withdraw(ctx, dispute, at);
+    ctx.emit('charge.dispute.created', dispute, { origin: AUTOMATIC, created: at });
+    ctx.emit('charge.dispute.funds_withdrawn', dispute, { origin: AUTOMATIC, created: at });
+  }
+  ctx.changed();
+  return dispute;
+}
+
+/** The inquiry becomes a chargeback: the amount and the dispute fee are withdrawn now. */
+export function escalateInquiry(ctx: Ctx, disputeId: string): Stripe.Dispute {
+  const dispute = ctx.state.disputes.get(disputeId);
+  if (!dispute) throw resourceMissing('dispute', disputeId);
+  if (dispute.status !== 'warning_needs_response' && dispute.status !== 'warning_under_review') {
+    throw invalidRequest(`Dispute ${disputeId} is not an open inquiry.`);
+  }
+  const at = nowSeconds();
+  const previous = { status: dispute.status, is_charge_refundable: true };
+  dispute.status = 'needs_response';
+  dispute.is_charge_refundable = false;
+  withdraw(ctx, dispute, at);
+  ctx.emit('charge.dispute.updated', dispute, { origin: AUTOMATIC, created: at, previous });
+  ctx.emit('charge.dispute.funds_withdrawn', dispute, { origin: AUTOMATIC, created: at });
+  ctx.changed();
+  return dispute;
+}
+
+/** The withdrawal and its fee, booked in the settlement currency like the charge was. */
+function withdraw(ctx: Ctx, dispute: Stripe.Dispute, at: number): void {
+  const settled = settleAmount(ctx.settlementCurrency, -dispute.amount, dispute.currency);
   const fee = disputeFee(ctx.fees, settled.currency);
   const bt = buildBalanceTransaction({
     amount: settled.amount,
@@ -36,18 +87,12 @@ export function openDispute(ctx: Ctx, chargeId: string): Stripe.Dispute {
     type: 'adjustment',
     reportingCategory: 'dispute',
     source: dispute.id,
-    description: `Chargeback withdrawal for ${charge.id}`,
+    description: `Chargeback withdrawal for ${String(dispute.charge)}`,
     created: at,
     pending: false,
   });
   ctx.state.balanceTransactions.set(bt.id, bt);
   dispute.balance_transactions = [structuredClone(bt)];
-  ctx.state.disputes.set(dispute.id, dispute);
-  charge.disputed = true;
-  ctx.emit('charge.dispute.created', dispute, { origin: AUTOMATIC, created: at });
-  ctx.emit('charge.dispute.funds_withdrawn', dispute, { origin: AUTOMATIC, created: at });
-  ctx.changed();
-  return dispute;
 }
 
 export interface CloseDisputeOptions {
@@ -61,10 +106,14 @@ export interface CloseDisputeOptions {
 
 // Won: the amount (and, unless told otherwise, the dispute fee) come back in a second adjustment.
 // Lost: nothing more moves.
-export function closeDispute(ctx: Ctx, disputeId: string, status: 'won' | 'lost', opts: CloseDisputeOptions = {}): Stripe.Dispute {
+// An inquiry closes as warning_closed, with nothing withdrawn and nothing to give back.
+export function closeDispute(ctx: Ctx, disputeId: string, status: 'won' | 'lost' | 'warning_closed', opts: CloseDisputeOptions = {}): Stripe.Dispute {
   const dispute = ctx.state.disputes.get(disputeId);
   if (!dispute) throw resourceMissing('dispute', disputeId);
-  if (dispute.status === 'won' || dispute.status === 'lost') throw invalidRequest(`Dispute ${disputeId} is already closed.`);
+  if (dispute.status === 'won' || dispute.status === 'lost' || dispute.status === 'warning_closed') throw invalidRequest(`Dispute ${disputeId} is already closed.`);
+  if (isInquiry(dispute) !== (status === 'warning_closed')) {
+    throw invalidRequest(isInquiry(dispute) ? `Dispute ${disputeId} is an inquiry: it closes as warning_closed, or is escalated first.` : `Dispute ${disputeId} is not an inquiry: it closes as won or lost.`);
+  }
   const at = nowSeconds();
   const previous = { status: dispute.status };
   dispute.status = status;

@@ -5,6 +5,7 @@ import { formatAmount } from '../fees';
 import { settleAmount } from '../fx';
 import { nowSeconds } from '../ids';
 import { buildBalanceTransaction, buildRefund } from '../objects/payment';
+import { refundableDespiteDispute } from './dispute';
 
 export interface RefundArgs {
   charge?: string;
@@ -30,9 +31,9 @@ function findCharge(ctx: Ctx, a: RefundArgs): Stripe.Charge {
   return charge;
 }
 
-function checkAmount(charge: Stripe.Charge, amount: number): void {
+function checkAmount(ctx: Ctx, charge: Stripe.Charge, amount: number): void {
   const left = charge.amount - charge.amount_refunded;
-  if (charge.disputed) throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, undefined, 'charge_disputed');
+  if (!refundableDespiteDispute(ctx, charge)) throw invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, undefined, 'charge_disputed');
   if (left === 0) throw invalidRequest(`Charge ${charge.id} has already been refunded.`, undefined, 'charge_already_refunded');
   if (amount < 1) throw invalidRequest('Refund amount must be a positive integer.', 'amount', 'parameter_invalid_integer');
   if (amount > left) {
@@ -49,7 +50,7 @@ function checkAmount(charge: Stripe.Charge, amount: number): void {
 export function createRefund(ctx: Ctx, a: RefundArgs, origin: Origin): Stripe.Refund {
   const charge = findCharge(ctx, a);
   const amount = a.amount ?? charge.amount - charge.amount_refunded;
-  checkAmount(charge, amount);
+  checkAmount(ctx, charge, amount);
   const at = nowSeconds();
   const refund = buildRefund({ charge, amount, metadata: a.metadata, reason: a.reason, created: at });
   const settled = settleAmount(ctx.settlementCurrency, -amount, charge.currency);

@@ -1,0 +1,107 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { donations } from '../../db/schema/index';
+import { verifyLedger } from '../../server/ledger/service';
+import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+
+// An inquiry is a bank asking about a payment before (or instead of) charging it back: Stripe
+// withdraws nothing. The ledger must not move until Stripe does, and the gift stays refundable.
+
+let h: PaymentsHarness;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Every USD balance a dispute could move, and the appeal's. */
+async function balances() {
+  const rows = await queryRows<{ code: string; balance: string }>(
+    h.testDb.database.db,
+    sql`SELECT code, balance_minor::text AS balance FROM ledger_accounts WHERE currency = 'USD' AND code IN ('stripe:available', 'stripe:pending', 'disputes:open', 'disputes:lost')`,
+  );
+  const of = (code: string) => BigInt(rows.find((r) => r.code === code)?.balance ?? '0');
+  return { available: of('stripe:available'), pending: of('stripe:pending'), open: of('disputes:open'), lost: of('disputes:lost'), appeal: await h.appealBalance('buck-a-brick') };
+}
+
+async function donation(id: string) {
+  const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, id));
+  return row!;
+}
+
+/** A gift paid with Stripe's inquiry test card, posted, and the inquiry its bank opens. */
+async function questionedGift(amountMinor: string) {
+  const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor });
+  expect((await submitCheckoutForm(checkoutUrl, { card_number: '4000 0000 0000 1976' })).status).toBe(303);
+  await h.settle();
+  const d = await donation(donationId);
+  expect(d.status).toBe('succeeded');
+  const before = await balances();
+  const inquiry = h.emulator.controls.disputeCharge(d.chargeId!, { inquiry: true });
+  await h.settle();
+  return { donationId, inquiry, before };
+}
+
+describe('a dispute inquiry', () => {
+  it('moves nothing while it is open or when it closes, and the gift can still be refunded', async () => {
+    const { donationId, inquiry, before } = await questionedGift('2000');
+    expect(inquiry).toMatchObject({ status: 'warning_needs_response', balance_transactions: [] });
+    expect(await balances()).toEqual(before);
+    expect((await donation(donationId)).status).toBe('succeeded');
+
+    // Stripe advises refunding a questioned payment: it stops the inquiry from becoming a chargeback.
+    const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '500' } });
+    expect(refund.statusCode).toBe(202);
+    await h.settle();
+    expect((await balances()).appeal).toBe(before.appeal + 500n);
+
+    h.emulator.controls.closeDispute(inquiry.id, 'warning_closed');
+    await h.settle();
+    expect(await balances()).toMatchObject({ open: before.open, lost: before.lost, appeal: before.appeal + 500n });
+    expect((await donation(donationId)).status).toBe('partially_refunded');
+  });
+
+  it('posts the chargeback when it is escalated, and its loss when it is lost', async () => {
+    const { donationId, inquiry, before } = await questionedGift('3000');
+    const escalated = h.emulator.controls.escalateInquiry(inquiry.id);
+    const fee = BigInt(escalated.balance_transactions[0]!.fee);
+    await h.settle();
+    expect(await balances()).toMatchObject({ open: before.open + 3000n, lost: before.lost + fee, available: before.available - 3000n - fee, appeal: before.appeal });
+    expect((await donation(donationId)).status).toBe('disputed');
+
+    h.emulator.controls.closeDispute(inquiry.id, 'lost');
+    await h.settle();
+    expect(await balances()).toMatchObject({ open: before.open, appeal: before.appeal + 3000n });
+    const posted = await queryRows<{ kind: string }>(h.testDb.database.db, sql`SELECT kind FROM ledger_transactions WHERE metadata->>'disputeId' = ${inquiry.id} ORDER BY id`);
+    expect(posted.map((p) => p.kind)).toEqual(['dispute_opened', 'dispute_lost']);
+  });
+
+  // Stripe sends created and funds_withdrawn for a chargeback, in any order and more than once.
+  it('posts a chargeback once from either of its two events', async () => {
+    h.emulator.controls.setDelivery({ times: 2, shuffle: true });
+    try {
+      const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1100' });
+      await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+      await h.settle();
+      const before = await balances();
+      const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
+      await h.settle();
+      expect((await balances()).open).toBe(before.open + 1100n);
+      const posted = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM ledger_transactions WHERE metadata->>'disputeId' = ${dispute.id}`);
+      expect(posted[0]!.n).toBe(1);
+    } finally {
+      h.emulator.controls.setDelivery({ times: 1, shuffle: false });
+    }
+  });
+
+  it('leaves a ledger that verifies and no event pending or parked', async () => {
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+    const [left] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status IN ('pending', 'parked')`);
+    expect(left!.n).toBe(0);
+  });
+});
