@@ -46,7 +46,7 @@ export interface State {
   btPayout: Map<string, string>;
   /** subscription id → card that pays its renewals */
   subscriptionCards: Map<string, StoredCard>;
-  /** charge id → test card number's behaviour (only 'dispute' today) */
+  /** charge id → what its test card does later: a chargeback ('dispute', also in older state files) or an inquiry */
   chargeBehaviour: Map<string, 'dispute' | 'inquiry'>;
 }
 

@@ -34,10 +34,13 @@ async function donation(id: string) {
   return row!;
 }
 
-/** A gift paid with Stripe's inquiry test card, posted, and the inquiry its bank opens. */
+/**
+ * A paid, posted gift and the inquiry its bank opens. Opened by the control: the harness turns off
+ * the emulator's own timing, which opens one for Stripe's inquiry card (tested with the emulator).
+ */
 async function questionedGift(amountMinor: string) {
   const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor });
-  expect((await submitCheckoutForm(checkoutUrl, { card_number: '4000 0000 0000 1976' })).status).toBe(303);
+  expect((await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
   await h.settle();
   const d = await donation(donationId);
   expect(d.status).toBe('succeeded');
@@ -97,6 +100,34 @@ describe('a dispute inquiry', () => {
     } finally {
       h.emulator.controls.setDelivery({ times: 1, shuffle: false });
     }
+  });
+
+  // A chargeback's funds_withdrawn may arrive after the dispute was won (Stripe retries for days):
+  // a repeat of its posting, it must not mark the gift disputed again.
+  it('keeps a won gift succeeded when its funds_withdrawn arrives after the close', async () => {
+    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1700' });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    await h.settle();
+    const before = await balances();
+    h.emulator.controls.pause();
+    try {
+      const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
+      h.emulator.controls.closeDispute(dispute.id, 'won');
+      await h.deliver(await h.emulatorEvent('charge.dispute.created', dispute.id));
+      await h.drain();
+      expect((await donation(donationId)).status).toBe('disputed');
+      await h.deliver(await h.emulatorEvent('charge.dispute.closed', dispute.id));
+      await h.drain();
+      expect((await donation(donationId)).status).toBe('succeeded');
+      await h.deliver(await h.emulatorEvent('charge.dispute.funds_withdrawn', dispute.id));
+      await h.drain();
+      expect((await donation(donationId)).status).toBe('succeeded');
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect((await donation(donationId)).status).toBe('succeeded');
+    expect(await balances()).toMatchObject({ open: before.open, appeal: before.appeal });
   });
 
   it('leaves a ledger that verifies and no event pending or parked', async () => {

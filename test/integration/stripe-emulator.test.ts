@@ -247,6 +247,26 @@ describe('disputes', () => {
     const types = (await deliveredEvents()).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn']));
   });
+
+  // Refunded in full during its inquiry, a payment has nothing left to withdraw; an inquiry that
+  // closed does not stop the bank charging the payment back later.
+  it('refuses to escalate an inquiry of a fully refunded payment, and allows a chargeback after a closed one', async () => {
+    const chargeOf = async (amount: number) => {
+      const paid = emu.controls.payCheckoutSession((await createPaymentSession('usd', amount)).id);
+      return String((await stripe.paymentIntents.retrieve(String(paid.payment_intent))).latest_charge);
+    };
+    const refunded = await chargeOf(1400);
+    const inquiry = emu.controls.disputeCharge(refunded, { inquiry: true });
+    await stripe.refunds.create({ charge: refunded });
+    expect(() => emu.controls.escalateInquiry(inquiry.id)).toThrow(/fully refunded/);
+
+    const questioned = await chargeOf(1600);
+    const closed = emu.controls.disputeCharge(questioned, { inquiry: true });
+    emu.controls.closeDispute(closed.id, 'warning_closed');
+    const chargeback = emu.controls.disputeCharge(questioned);
+    expect(chargeback).toMatchObject({ status: 'needs_response', amount: 1600 });
+    expect(() => emu.controls.disputeCharge(questioned)).toThrow(/already disputed/);
+  });
 });
 
 describe('refunds', () => {

@@ -20,14 +20,14 @@ export function scheduleDispute(ctx: Ctx, chargeId: string, behaviour: 'dispute'
 }
 
 const isInquiry = (d: Stripe.Dispute) => d.status.startsWith('warning_');
+const disputesOf = (ctx: Ctx, chargeId: string) => [...ctx.state.disputes.values()].filter((d) => d.charge === chargeId);
 
 /**
  * Whether a refund of the charge is still allowed: not while it is charged back, but during an
  * inquiry (Stripe: refunding then stops the inquiry from withdrawing anything).
  */
 export function refundableDespiteDispute(ctx: Ctx, charge: Stripe.Charge): boolean {
-  if (!charge.disputed) return true;
-  return [...ctx.state.disputes.values()].some((d) => d.charge === charge.id && isInquiry(d));
+  return !charge.disputed || disputesOf(ctx, charge.id).every(isInquiry);
 }
 
 /**
@@ -38,7 +38,10 @@ export function openDispute(ctx: Ctx, chargeId: string, opts: { inquiry?: boolea
   const charge = ctx.state.charges.get(chargeId);
   if (!charge) throw resourceMissing('charge', chargeId, 'charge');
   if (charge.status !== 'succeeded') throw invalidRequest(`Charge ${chargeId} did not succeed, so it cannot be disputed.`, 'charge');
-  if (charge.disputed) throw invalidRequest(`Charge ${chargeId} is already disputed.`, 'charge', 'charge_disputed');
+  // A bank may still charge back a payment whose inquiry it closed.
+  if (charge.disputed && !disputesOf(ctx, chargeId).every((d) => d.status === 'warning_closed')) {
+    throw invalidRequest(`Charge ${chargeId} is already disputed.`, 'charge', 'charge_disputed');
+  }
   const at = nowSeconds();
   const dispute = buildDispute(charge, at);
   ctx.state.disputes.set(dispute.id, dispute);
@@ -62,6 +65,11 @@ export function escalateInquiry(ctx: Ctx, disputeId: string): Stripe.Dispute {
   if (!dispute) throw resourceMissing('dispute', disputeId);
   if (dispute.status !== 'warning_needs_response' && dispute.status !== 'warning_under_review') {
     throw invalidRequest(`Dispute ${disputeId} is not an open inquiry.`);
+  }
+  // Stripe: once the payment is fully refunded, the dispute withdraws nothing more.
+  const charge = ctx.state.charges.get(String(dispute.charge));
+  if (charge && charge.amount_refunded >= charge.amount) {
+    throw invalidRequest(`Charge ${charge.id} was fully refunded during the inquiry: there is nothing left to withdraw.`, undefined, 'charge_already_refunded');
   }
   const at = nowSeconds();
   const previous = { status: dispute.status, is_charge_refundable: true };
