@@ -252,6 +252,10 @@ describe('signed in', () => {
       expect(await page.getByLabel('Type').inputValue()).toBe('liability');
       if (javaScriptEnabled) expect(await page.evaluate(() => document.activeElement?.id)).toBe('retry-outcome');
       await expect.poll(() => status(id), { timeout: 20_000, interval: 250 }).toBe('ignored');
+      // The retry answered with a redirect: reloading the page shows it again, and sends nothing.
+      await page.reload();
+      expect(await page.getByTestId('retried').textContent()).toContain(id);
+      expect(await page.getByRole('alert').count()).toBe(0);
       await treasurer.close();
     }
   });

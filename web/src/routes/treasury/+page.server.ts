@@ -23,7 +23,9 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   ]);
   // The page's own filters, kept by the retry form's action (a form without JavaScript loses them).
   const keep = new URLSearchParams([...query].filter(([k]) => k !== 'limit')).toString();
+  const retried = url.searchParams.get('retried') ?? '';
   return {
+    retried: stripeEventId.safeParse(retried).success ? retried : null,
     allowed: accounts !== null,
     keep,
     appealNames: await appealNames(fetch, accounts?.accounts ?? []),
@@ -38,7 +40,8 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
 };
 
 export const actions: Actions = {
-  // A parked event back in the poster's queue; the page then loads again without it.
+  // A parked event back in the poster's queue; the page then loads again without it, by a redirect
+  // (post, then get), so that reloading it does not send the retry again.
   retry: async ({ request, fetch, url, locals }) => {
     if (!locals.user) redirect(303, signInPath(url));
     const event = String((await request.formData()).get('event') ?? '');
@@ -53,6 +56,7 @@ export const actions: Actions = {
             : m.treasury_retry_failed();
       return fail(sent.status === 409 ? 409 : 400, { retryError });
     }
-    return { retried: event };
+    const kept = [...url.searchParams].filter(([k]) => k === 'currency' || k === 'type' || k === 'after');
+    redirect(303, `/treasury?${new URLSearchParams([...kept, ['retried', event]])}`);
   },
 };
