@@ -1,5 +1,5 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import type { FastifyBaseLogger } from 'fastify';
 import { queryRows, type Db, type Tx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
@@ -13,6 +13,7 @@ import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError, safeErrorMessage } from '../safe-error';
+import { readableApiVersion } from './stripe-client';
 
 export interface PosterDeps {
   db: Db;
@@ -274,6 +275,14 @@ async function planEvent(deps: HandlerDeps, event: Claimed): Promise<Outcome> {
   const handler = handlers[event.type];
   if (!handler) return { id: event.id, ignore: 'event type not used' };
   if (event.payload instanceof Error) return { id: event.id, error: event.payload, claim: event };
+  // Read in another release's shapes, an event could be misread as not ours and ignored for good
+  // (a monthly gift's invoice before 2025-03-31 has no `parent`): a treasurer must see it instead.
+  if (!readableApiVersion(event.payload.api_version)) {
+    const error = new NeedsTreasurer(
+      `event in Stripe API version ${event.payload.api_version}, but this app reads ${Stripe.API_VERSION}: set the webhook endpoint's API version to ${Stripe.API_VERSION}, then retry`,
+    );
+    return { id: event.id, error, claim: event };
+  }
   try {
     const result = await handler(event.payload, deps);
     return isPlan(result) ? { id: event.id, plan: result } : { id: event.id, ignore: result.ignore };

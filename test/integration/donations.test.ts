@@ -629,6 +629,36 @@ describe('failing and waiting events', () => {
     expect(malformed.statusCode).toBe(400);
   });
 
+  // An endpoint set up in another API release sends other shapes (before 2025-03-31 a monthly
+  // gift's invoice has no `parent`): read as ours, its gifts would be ignored for good. It is parked,
+  // saying what to set; a later version of the same release only adds, and posts.
+  it('parks an event of another Stripe API release, and posts one of a later version of ours', async () => {
+    const release = Stripe.API_VERSION.split('.')[1];
+    const gift = async (apiVersion: string) => {
+      const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '800' });
+      h.emulator.controls.pause();
+      try {
+        h.emulator.controls.payCheckoutSession(sessionId);
+        const real = JSON.parse(JSON.stringify(await h.emulatorEvent('checkout.session.completed', sessionId))) as Record<string, unknown>;
+        const id = `${String(real.id)}_${apiVersion.replace(/[^A-Za-z0-9]/g, '_')}`;
+        await deliver({ ...real, id, api_version: apiVersion });
+        await drain(8);
+        return { donationId, id };
+      } finally {
+        h.emulator.controls.resume();
+      }
+    };
+    const old = await gift('2024-06-20');
+    const [parked] = await h.testDb.database.db.select().from(stripeEvents).where(eq(stripeEvents.id, old.id));
+    expect(parked).toMatchObject({ status: 'parked', lastError: expect.stringContaining(`set the webhook endpoint's API version to ${Stripe.API_VERSION}`) });
+    expect((await donation(old.donationId)).status).toBe('pending');
+    const later = await gift(`2099-01-01.${release}`);
+    expect((await donation(later.donationId)).status).toBe('succeeded');
+    // The emulator's own copies (our version) arrive too and post the first gift as well.
+    await h.settle();
+    expect((await donation(old.donationId)).status).toBe('succeeded');
+  });
+
   // A refund that arrives before its gift waits (Stripe may deliver the gift hours later).
   it('keeps a refund that arrives before its gift waiting, not parked', async () => {
     await deliver({ id: 'evt_early_refund', object: 'event', type: 'refund.created', created: now(), data: { object: { id: 're_early', object: 'refund', amount: 100, currency: 'usd', charge: 'ch_not_yet', payment_intent: 'pi_not_yet', status: 'succeeded', metadata: {} } } });
