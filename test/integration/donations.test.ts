@@ -167,6 +167,34 @@ describe('donate → pay → webhook → ledger → progress', () => {
     }
   });
 
+  // A treasurer changes a monthly gift in Stripe's Dashboard (here: twice the quantity): the renewal
+  // is a gift of what Stripe charged, so the refund limit and the refunded status follow it.
+  it('a renewal after its subscription was changed at Stripe is a gift of what was charged', async () => {
+    const stripe = h.emulator.client();
+    const start = Math.floor(Date.now() / 1000);
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+    h.customerDefaults.test_clock = clock.id;
+    const before = await h.appealBalance('osaka-care-strike-fund');
+    try {
+      const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly' });
+      h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+      await h.settle();
+      const sub = await stripe.subscriptions.retrieve((await donation(donationId)).subscriptionId!);
+      await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, quantity: 2 }], proration_behavior: 'none' });
+      await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + 31 * 86_400 });
+      await h.settle();
+      const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, donationId));
+      expect(renewal).toMatchObject({ status: 'succeeded', amountMinor: 6000n, coverFeesMinor: 0n });
+      expect(await h.appealBalance('osaka-care-strike-fund')).toBe(before - 9000n);
+      const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${renewal!.id}/refund`, headers: { cookie: h.treasurer }, payload: {} });
+      expect(refund.statusCode).toBe(202);
+      await h.settle();
+      expect(await donation(renewal!.id)).toMatchObject({ status: 'refunded', refundedMinor: 6000n });
+    } finally {
+      delete h.customerDefaults.test_clock;
+    }
+  });
+
   // Stripe retries for days, repeats and reorders: the ledger must come out the same.
   it('every event delivered 3 times in shuffled order posts once', async () => {
     h.emulator.controls.setDelivery({ times: 3, shuffle: true });

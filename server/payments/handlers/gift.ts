@@ -108,25 +108,33 @@ export const invoicePaid: Handler = async (event, deps) => {
   const parent = await deps.donation(donationId);
   if (!parent || !invoice.id) return { ignore: 'invoice is not for one of our monthly gifts' };
   const full = await deps.stripe.invoices.retrieve(invoice.id, { expand: ['payments'] });
-  const payment = full.payments?.data.find((p) => p.status === 'paid') ?? full.payments?.data[0];
+  // Only a payment Stripe took: an invoice marked paid by hand (money given outside Stripe) lists
+  // at most the attempts that failed, and nothing reached Stripe's balance to post.
+  const payment = full.payments?.data.find((p) => p.status === 'paid');
   const paymentIntentId = idOf(payment?.payment.payment_intent);
-  if (!paymentIntentId) return { ignore: 'invoice has no payment' };
+  if (!paymentIntentId) return { ignore: 'invoice paid outside Stripe (no payment Stripe took)' };
   const paid = await deps.paid(paymentIntentId);
   if (invoice.billing_reason === 'subscription_create' || parent.invoiceId === invoice.id) {
     return giftPlan(deps, parent, paid, invoice.id);
   }
   // Before the renewal's donation row exists: a renewal that cannot be posted leaves none behind.
-  chargedInAppealCurrency(await deps.appealOf(parent.appealId), paid);
-  const renewal = await renewalDonation(deps, parent, invoice.id);
+  const charged = chargedInAppealCurrency(await deps.appealOf(parent.appealId), paid);
+  const renewal = await renewalDonation(deps, parent, invoice.id, charged.amountMinor);
   return giftPlan(deps, renewal, paid, invoice.id);
 };
 
-/** A renewal gets its own donation row, linked to the first, so refunds and receipts are per charge. */
-async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string): Promise<Donation> {
+/**
+ * A renewal gets its own donation row, linked to the first, so refunds and receipts are per charge.
+ * Its amount is what this invoice charged: a treasurer may have changed the subscription in
+ * Stripe's Dashboard since. Unchanged, it keeps the first gift's split into gift and fee cover.
+ */
+async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string, chargedMinor: bigint): Promise<Donation> {
   const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, ...rest } = parent;
+  const sameAsFirst = chargedMinor === parent.amountMinor + parent.coverFeesMinor;
+  const amounts = sameAsFirst ? { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor } : { amountMinor: chargedMinor, coverFeesMinor: 0n };
   await deps.db
     .insert(donations)
-    .values({ ...rest, status: 'pending', refundedMinor: 0n, invoiceId, parentDonationId: parent.id, requestKey: `renewal:${invoiceId}`, checkoutSessionId: null, message: null, messageStatus: 'none' })
+    .values({ ...rest, ...amounts, status: 'pending', refundedMinor: 0n, invoiceId, parentDonationId: parent.id, requestKey: `renewal:${invoiceId}`, checkoutSessionId: null, message: null, messageStatus: 'none' })
     .onConflictDoNothing();
   const [row] = await deps.db.select().from(donations).where(eq(donations.invoiceId, invoiceId));
   return row!;

@@ -11,13 +11,18 @@ import { idParam, listUrl, origin, params } from '../http';
 import { nowSeconds } from '../ids';
 import { matching, newestFirst, paginate } from '../list';
 import { buildCustomer, buildTestClock, subscriptionItem } from '../objects/billing';
-import { expandList as expandParam, metadataParam, optBool, optString, rejectUnknown, reqInt } from '../params';
+import { expandList as expandParam, metadataParam, optArray, optBool, optString, rejectUnknown, reqInt } from '../params';
 import { getOr404 } from './payments';
 
 function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o: Origin): Stripe.Subscription {
-  rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'expand']);
+  rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'items', 'proration_behavior', 'expand']);
   if (sub.status === 'canceled') throw invalidRequest('A canceled subscription can only update its metadata.', 'cancel_at_period_end');
   const previous: Record<string, unknown> = {};
+  const quantity = itemQuantity(sub, p);
+  if (quantity !== undefined) {
+    previous.items = structuredClone(sub.items);
+    subscriptionItem(sub).quantity = quantity;
+  }
   const cancelAtEnd = optBool(p, 'cancel_at_period_end');
   if (cancelAtEnd !== undefined && cancelAtEnd !== sub.cancel_at_period_end) {
     Object.assign(previous, { cancel_at_period_end: sub.cancel_at_period_end, cancel_at: sub.cancel_at, canceled_at: sub.canceled_at });
@@ -32,6 +37,23 @@ function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o
   ctx.emit('customer.subscription.updated', sub, { origin: o, previous, created: timeForCustomer(ctx, String(sub.customer)) });
   ctx.changed();
   return sub;
+}
+
+/**
+ * A new quantity for the subscription's one item (`items[0][id]`, `items[0][quantity]`), as a
+ * treasurer sets it in Stripe's Dashboard; the next invoice charges it. Only without prorations.
+ */
+function itemQuantity(sub: Stripe.Subscription, p: FormObject): number | undefined {
+  const items = optArray(p, 'items');
+  if (items === undefined) return undefined;
+  const proration = optString(p, 'proration_behavior');
+  if (proration !== 'none') throw invalidRequest('The emulator changes a subscription\'s items only with proration_behavior=none.', 'proration_behavior');
+  const [item] = items;
+  if (items.length !== 1 || typeof item !== 'object' || Array.isArray(item)) throw invalidRequest('The emulator changes exactly one item.', 'items');
+  if (optString(item, 'id', 'items[0][id]') !== subscriptionItem(sub).id) throw invalidRequest('No such subscription item on this subscription.', 'items[0][id]', 'resource_missing');
+  const quantity = reqInt(item, 'quantity', 'items[0][quantity]');
+  if (quantity < 1) throw invalidRequest('Quantity must be at least 1.', 'items[0][quantity]');
+  return quantity;
 }
 
 function registerCustomers(app: FastifyInstance, ctx: Ctx): void {
