@@ -39,7 +39,7 @@ export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' |
  * The receipt of a gift, for the outbox (written in the same transaction as the gift: never lost,
  * never twice, by its dedupe key); null when the donor left no address.
  */
-export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string) {
+export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date) {
   if (!donation.donorEmail) return null;
   const amount = formatAmount(amountMinor, currency, donation.locale);
   const name = donation.donorName ? ` ${donation.donorName}` : '';
@@ -50,12 +50,16 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
     subject: `Thank you for your gift of ${amount}`,
     textBody:
       `Dear${name},\n\nthank you for giving ${amount} to "${appealTitle}".\n\n` +
-      `Gift reference: ${donation.id}\nDate: ${new Date().toISOString().slice(0, 10)}\n\nIn solidarity.\n`,
+      `Gift reference: ${donation.id}\nDate: ${paidAt.toISOString().slice(0, 10)}\n\nIn solidarity.\n`,
   };
 }
 
 export function refundedStatus(d: Donation, refundedMinor: bigint): Donation['status'] {
   return refundedMinor >= d.amountMinor + d.coverFeesMinor ? 'refunded' : refundedMinor > 0n ? 'partially_refunded' : 'succeeded';
 }
+
+/** refundedStatus in SQL, from the row as it stands when the statement runs (locked at commit). */
+export const refundedStatusOfRow = sql`CASE WHEN ${donations.refundedMinor} >= ${donations.amountMinor} + ${donations.coverFeesMinor} THEN 'refunded'::donation_status
+  WHEN ${donations.refundedMinor} > 0 THEN 'partially_refunded'::donation_status ELSE 'succeeded'::donation_status END`;
 
 export const addRefunded = (amountMinor: bigint) => sql`${donations.refundedMinor} + ${amountMinor}`;

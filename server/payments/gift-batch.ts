@@ -13,6 +13,7 @@ export interface SucceededGift {
   grossMinor: bigint;
   currency: string;
   appealTitle: string;
+  paidAt: Date;
 }
 
 interface UpdatedDonation extends Record<string, unknown> {
@@ -53,7 +54,7 @@ export class GiftBatch {
     const byId = new Map(gifts.map((g) => [g.donationId, g]));
     const receipts = updated.flatMap((d) => {
       const g = byId.get(d.id)!;
-      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle);
+      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt);
       return mail ? [{ k: mail.dedupeKey, a: mail.toAddress, s: mail.subject, b: mail.textBody }] : [];
     });
     if (receipts.length === 0) return;

@@ -128,11 +128,14 @@ describe('donate → pay → webhook → ledger → progress', () => {
 
   // A won dispute gives the gift back, but not what was refunded before the dispute: the status
   // comes from the donation as it stands when the win is posted.
-  it('a won dispute of a partly refunded gift leaves it partially refunded', async () => {
+  it.each([
+    ['partly', '1500', 'partially_refunded'],
+    ['fully', '4000', 'refunded'],
+  ])('a won dispute of a %s refunded gift leaves it %s', async (_how, refundedMinor, status) => {
     const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
     h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
     await h.settle();
-    const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500' } });
+    const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: refundedMinor } });
     expect(refund.statusCode).toBe(202);
     await h.settle();
     const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
@@ -140,7 +143,29 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect((await donation(donationId)).status).toBe('disputed');
     h.emulator.controls.closeDispute(dispute.id, 'won');
     await h.settle();
-    expect(await donation(donationId)).toMatchObject({ status: 'partially_refunded', refundedMinor: 1500n });
+    expect(await donation(donationId)).toMatchObject({ status, refundedMinor: BigInt(refundedMinor) });
+  });
+
+  // A refund Stripe books later (one waiting on the donor) reaches us as refund.updated, and
+  // refund.created may never have posted it: the update posts it, once, whichever comes first.
+  it('a refund reported only by refund.updated is posted, once', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '2200' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const before = await h.appealBalance('buck-a-brick');
+    h.emulator.controls.pause();
+    try {
+      const refund = await h.emulator.client().refunds.create({ charge: (await donation(donationId)).chargeId!, amount: 700 });
+      const created = JSON.parse(JSON.stringify(await h.emulatorEvent('refund.created', refund.id))) as Record<string, unknown>;
+      await h.deliver({ ...created, id: `${String(created.id)}_as_update`, type: 'refund.updated' });
+      await h.drain();
+      expect(await h.appealBalance('buck-a-brick')).toBe(before + 700n);
+      expect(await donation(donationId)).toMatchObject({ status: 'partially_refunded', refundedMinor: 700n });
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await h.appealBalance('buck-a-brick')).toBe(before + 700n);
   });
 
   // A member's monthly gift: the first charge and three renewals, each its own donation and posting.
@@ -185,6 +210,9 @@ describe('donate → pay → webhook → ledger → progress', () => {
       await h.settle();
       const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, donationId));
       expect(renewal).toMatchObject({ status: 'succeeded', amountMinor: 6000n, coverFeesMinor: 0n });
+      // Its receipt bears the day Stripe charged it (the clock's), not the day it was posted.
+      const [receipt] = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${renewal!.id}:${renewal!.chargeId}`));
+      expect(receipt!.textBody).toContain(`Date: ${new Date((start + 31 * 86_400) * 1000).toISOString().slice(0, 10)}`);
       expect(await h.appealBalance('osaka-care-strike-fund')).toBe(before - 9000n);
       const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${renewal!.id}/refund`, headers: { cookie: h.treasurer }, payload: {} });
       expect(refund.statusCode).toBe(202);

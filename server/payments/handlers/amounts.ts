@@ -10,6 +10,8 @@ export interface ChargeAmounts {
   netMinor: bigint;
   chargeId: string;
   paymentIntentId: string;
+  /** When the donor paid: the charge's time, which a receipt bears (not when we posted it). */
+  paidAt: Date;
   /** What the donor paid, in the charge's (the appeal's) currency, when Stripe settled it in another. */
   charged?: Money;
 }
@@ -34,6 +36,7 @@ function amountsOf(charge: Stripe.Charge, paymentIntentId: string): ChargeAmount
     netMinor: fromStripeAmount(bt.net, currency),
     chargeId: charge.id,
     paymentIntentId,
+    paidAt: new Date(charge.created * 1000),
   };
   const chargeCurrency = charge.currency.toUpperCase();
   if (chargeCurrency === currency) return amounts;

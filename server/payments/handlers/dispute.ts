@@ -5,7 +5,7 @@ import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
-import { donationByCharge } from '../donations-store';
+import { donationByCharge, refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
 import { RetryLater, type Handler, type HandlerDeps } from './types';
@@ -135,7 +135,7 @@ export const disputeClosed: Handler = async (event, deps) => {
         // From the row as locked now: a refund another poster committed since planning counts.
         await tx
           .update(donations)
-          .set({ status: sql`CASE WHEN ${donations.refundedMinor} > 0 THEN 'partially_refunded'::donation_status ELSE 'succeeded'::donation_status END` })
+          .set({ status: refundedStatusOfRow })
           .where(eq(donations.id, donation.id));
       } else {
         batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });

@@ -4,7 +4,7 @@ import { balanceAvailable, payoutFailed, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
 import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
 import { checkoutCompleted, invoicePaid } from './gift';
-import { refundCreated, refundFailed } from './refund';
+import { refundCreated, refundFailed, refundUpdated } from './refund';
 import type { Handler } from './types';
 
 /** The events that move money or donations; every other type is stored and marked ignored. */
@@ -18,7 +18,7 @@ export const handlers: Record<string, Handler> = {
   'invoice.paid': invoicePaid,
   'refund.created': refundCreated,
   'refund.failed': refundFailed,
-  'refund.updated': refundFailed,
+  'refund.updated': refundUpdated,
   'charge.dispute.created': disputeCreated,
   // An inquiry withdraws nothing when it opens; escalated, it withdraws then.
   'charge.dispute.funds_withdrawn': disputeCreated,

@@ -11,9 +11,11 @@ import { eventPending, reversalOf } from './posted';
 import { RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
- * A refund (full or partial). Posting: debit appeal:<id>, credit stripe:available, the amount
- * refunded (settled in another currency: see convertedRefundEntries). Stripe keeps its original
- * fee, so the appeal's net falls by the whole refund.
+ * A refund (full or partial). Posting: debit appeal:<id> the amount refunded, credit
+ * stripe:available what left Stripe's balance, debit fees:stripe any fee on the refund (settled
+ * in another currency: see convertedRefundEntries). Stripe keeps its original fee, so the appeal's
+ * net falls by the whole refund. From refund.created, or a refund.updated that is not a failure
+ * (a refund Stripe booked later), whichever comes first: the posting is the same.
  */
 export const refundCreated: Handler = async (event, deps) => {
   const sent = event.data.object as Stripe.Refund;
@@ -33,17 +35,19 @@ export const refundCreated: Handler = async (event, deps) => {
   const appeal = await deps.appealOf(donation.appealId);
   const settled = settledIn(refund);
   const settledCurrency = settled.currency.toUpperCase();
-  const [appealAccount, available] = await accountIds(deps.db, [
+  const [appealAccount, available, fees] = await accountIds(deps.db, [
     chart.appeal(appeal.id, currency, appeal.organizationId),
     chart.stripeAvailable(settledCurrency),
+    chart.feesStripe(settledCurrency),
   ]);
   const entries =
     settledCurrency === currency
-      ? [
+      ? nonZero([
           { accountId: appealAccount!, amountMinor },
-          { accountId: available!, amountMinor: -amountMinor },
-        ]
-      : await convertedRefundEntries(deps, appealAccount!, available!, { currency, amountMinor }, settled);
+          { accountId: available!, amountMinor: fromStripeAmount(settled.net, currency) },
+          { accountId: fees!, amountMinor: fromStripeAmount(settled.fee, currency) },
+        ])
+      : await convertedRefundEntries(deps, appealAccount!, available!, fees!, { currency, amountMinor }, settled);
   return {
     donationId: donation.id,
     postings: [
@@ -66,11 +70,12 @@ export const refundCreated: Handler = async (event, deps) => {
 
 /**
  * The refund's balance transaction, in the settlement currency. Stripe books one when it creates
- * the refund; without it we cannot tell the currency Stripe's balance moved in: park, never guess.
+ * a card refund; a refund waiting on the donor (requires_action) may have none yet, and we cannot
+ * tell what left Stripe's balance: it waits (its refund.updated tries again), never guesses.
  */
 function settledIn(refund: Stripe.Refund): Stripe.BalanceTransaction {
   const bt = refund.balance_transaction;
-  if (!bt || typeof bt === 'string') throw new Error(`refund ${refund.id} has no balance transaction yet`);
+  if (!bt || typeof bt === 'string') throw new RetryLater(`refund ${refund.id} has no balance transaction yet`);
   return bt;
 }
 
@@ -80,15 +85,14 @@ function settledIn(refund: Stripe.Refund): Stripe.BalanceTransaction {
  * 6.70, credit stripe:available USD 6.70 (and debit fees:stripe any fee the transaction carries).
  * The appeal moves by what the donor gets back; Stripe's balance by what it took.
  */
-async function convertedRefundEntries(deps: HandlerDeps, appealAccount: bigint, available: bigint, refunded: Money, bt: Stripe.BalanceTransaction): Promise<EntryInput[]> {
+async function convertedRefundEntries(deps: HandlerDeps, appealAccount: bigint, available: bigint, fees: bigint, refunded: Money, bt: Stripe.BalanceTransaction): Promise<EntryInput[]> {
   const currency = bt.currency.toUpperCase();
-  const [fees] = await accountIds(deps.db, [chart.feesStripe(currency)]);
   const feeMinor = fromStripeAmount(bt.fee, currency);
   return nonZero([
     { accountId: appealAccount, amountMinor: refunded.amountMinor },
     ...(await conversionLegs(deps.db, { currency: refunded.currency, amountMinor: -refunded.amountMinor }, { currency, amountMinor: fromStripeAmount(bt.amount, currency) })),
     { accountId: available, amountMinor: fromStripeAmount(bt.net, currency) },
-    { accountId: fees!, amountMinor: feeMinor },
+    { accountId: fees, amountMinor: feeMinor },
   ]);
 }
 
@@ -125,4 +129,10 @@ export const refundFailed: Handler = async (event, deps) => {
       batch.progress.add({ appealId: donation.appealId, grossMinor: amountMinor, netMinor: amountMinor, gifts: 0 });
     },
   };
+};
+
+/** refund.updated: a failure or cancellation undoes the refund; any other state posts it if not yet. */
+export const refundUpdated: Handler = async (event, deps) => {
+  const refund = event.data.object as Stripe.Refund;
+  return refund.status === 'failed' || refund.status === 'canceled' ? refundFailed(event, deps) : refundCreated(event, deps);
 };
