@@ -146,6 +146,40 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(await donation(donationId)).toMatchObject({ status, refundedMinor: BigInt(refundedMinor) });
   });
 
+  // A bank charges back the whole gift after part of it was refunded: the donor got 1,500 back and
+  // then 4,000. The appeal gives up only the 2,500 it still held of the gift; the other 1,500 is
+  // the organization's loss. Stripe may deliver the refund after the dispute's end.
+  it.each([
+    ['in order', false],
+    ['with the refund delivered after the loss', true],
+  ])('a lost chargeback of a partly refunded gift takes from the appeal only what it still held, %s', async (_order, refundLate) => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const before = { appeal: await h.appealBalance('buck-a-brick'), raised: BigInt((await progress('buck-a-brick')).raisedGrossMinor), ...(await stripeAccounts()) };
+    if (refundLate) h.emulator.controls.pause();
+    try {
+      const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500' } });
+      expect(refund.statusCode).toBe(202);
+      if (!refundLate) await h.settle();
+      const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
+      h.emulator.controls.closeDispute(dispute.id, 'lost');
+      if (refundLate) {
+        for (const type of ['charge.dispute.created', 'charge.dispute.closed']) await h.deliver(await h.emulatorEvent(type, dispute.id));
+        await h.drain();
+        await h.drain();
+      }
+    } finally {
+      if (refundLate) h.emulator.controls.resume();
+    }
+    await h.settle();
+    const fee = 1500n; // the emulator's USD dispute fee
+    expect(await h.appealBalance('buck-a-brick')).toBe(before.appeal + 4000n);
+    expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(before.raised - 4000n);
+    expect(await stripeAccounts()).toEqual({ available: before.available - 1500n - 4000n - fee, lost: before.lost + fee + 1500n, open: before.open });
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+  });
+
   // A refund Stripe books later (one waiting on the donor) reaches us as refund.updated, and
   // refund.created may never have posted it: the update posts it, once, whichever comes first.
   it('a refund reported only by refund.updated is posted, once', async () => {

@@ -84,7 +84,9 @@ function reinstated(dispute: Stripe.Dispute, currency: string): { amountMinor: b
  * Dispute closed. Won: Stripe reinstates the amount, and returns the dispute fee when its
  * reinstating balance transaction says so (a negative fee): debit stripe:available the net,
  * credit disputes:lost the returned fee, credit disputes:open the amount. Lost: the gift is gone
- * from the appeal (debit appeal:<id>, credit disputes:open). Settled in another currency, see
+ * from the appeal (debit appeal:<id>, credit disputes:open); what Stripe took beyond what the appeal
+ * still holds of the gift (a refund gave part of it back already, and the bank charged it back in
+ * full) is the organization's loss (debit disputes:lost), not the appeal's. Settled in another currency, see
  * convertedClose: Stripe's accounts move by its balance transactions, the appeal by the dispute.
  */
 export const disputeClosed: Handler = async (event, deps) => {
@@ -106,6 +108,8 @@ export const disputeClosed: Handler = async (event, deps) => {
   ]);
   const won = dispute.status === 'won';
   let entries: EntryInput[];
+  // What a loss takes from the appeal (and its progress).
+  let fromAppeal = amountMinor;
   if (settled) {
     entries = await convertedClose(deps, dispute, { open: open!, available: available!, lost: lost!, appeal: appealAccount! }, { currency: appealCurrency, amountMinor }, settled);
   } else if (won) {
@@ -114,10 +118,12 @@ export const disputeClosed: Handler = async (event, deps) => {
     if (back.amountMinor !== amountMinor) throw new Error(`dispute ${dispute.id} held ${amountMinor} but reinstated ${back.amountMinor} ${currency}`);
     entries = nonZero(wonEntries({ open: open!, available: available!, lost: lost! }, amountMinor, back));
   } else {
-    entries = [
-      { accountId: appealAccount!, amountMinor },
+    fromAppeal = await unrefundedPart(deps, dispute, amountMinor);
+    entries = nonZero([
+      { accountId: appealAccount!, amountMinor: fromAppeal },
+      { accountId: lost!, amountMinor: amountMinor - fromAppeal },
       { accountId: open!, amountMinor: -amountMinor },
-    ];
+    ]);
   }
   return {
     donationId: donation.id,
@@ -138,7 +144,7 @@ export const disputeClosed: Handler = async (event, deps) => {
           .set({ status: refundedStatusOfRow })
           .where(eq(donations.id, donation.id));
       } else {
-        batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
+        batch.progress.add({ appealId: appeal.id, grossMinor: -fromAppeal, netMinor: -fromAppeal, gifts: 0 });
       }
     },
   };
@@ -183,4 +189,15 @@ function wonEntries(accounts: { open: bigint; available: bigint; lost: bigint },
     { accountId: accounts.lost, amountMinor: back.feeMinor },
     { accountId: accounts.open, amountMinor: -held },
   ];
+}
+
+/**
+ * What the appeal still holds of a disputed gift: the charge less what was refunded of it, as
+ * Stripe knows it now (a refund made before the dispute may reach us after it), at most what the
+ * dispute took.
+ */
+async function unrefundedPart(deps: HandlerDeps, dispute: Stripe.Dispute, disputedMinor: bigint): Promise<bigint> {
+  const charge = await deps.stripe.charges.retrieve(idOf(dispute.charge)!);
+  const left = fromStripeAmount(charge.amount - charge.amount_refunded, charge.currency.toUpperCase());
+  return left < disputedMinor ? (left > 0n ? left : 0n) : disputedMinor;
 }
