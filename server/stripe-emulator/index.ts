@@ -1,3 +1,4 @@
+import { registerWebhookEndpoints } from './resources/webhook-endpoints';
 import type { Logger } from 'pino';
 import Stripe from 'stripe';
 import type { Ctx } from './context';
@@ -113,6 +114,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   for (const register of [registerCheckoutSessions, registerPayments, registerBalance, registerBilling, registerEvents, registerHostedCheckout]) {
     register(app, ctx);
   }
+  registerWebhookEndpoints(app, dispatcher);
   registerControlRoutes(app, controls);
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });

@@ -10,6 +10,8 @@ export interface WebhookEndpoint {
   /** Attempts per delivery, first one included. */
   maxAttempts?: number;
   timeoutMs?: number;
+  /** The event types delivered (`*`: every one, the default), as the endpoint enabled them. */
+  enabledEvents?: string[];
 }
 
 export interface DeliverySettings {
@@ -77,6 +79,7 @@ export class WebhookDispatcher {
       baseDelayMs: Math.min(Math.max(endpoint.baseDelayMs ?? 50, 1), LIMITS.maxDelayMs),
       maxAttempts: Math.min(Math.max(endpoint.maxAttempts ?? 10, 1), LIMITS.maxAttempts),
       timeoutMs: Math.min(Math.max(endpoint.timeoutMs ?? 10_000, 100), 60_000),
+      enabledEvents: endpoint.enabledEvents ?? ['*'],
     };
   }
 
@@ -95,6 +98,8 @@ export class WebhookDispatcher {
 
   enqueue(event: Stripe.Event): void {
     if (!this.endpoint || this.closed) return;
+    const enabled = this.endpoint.enabledEvents;
+    if (!enabled.includes('*') && !enabled.includes(event.type)) return;
     const body = JSON.stringify(event, null, 2);
     for (let copy = 1; copy <= this.settings.times; copy++) {
       if (this.queue.length >= LIMITS.queue) {

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import Stripe from 'stripe';
+import { invalidRequest, resourceMissing } from '../errors';
+import { newId, nowSeconds } from '../ids';
+import { idParam, params } from '../http';
+import { metadataParam, optArray, optBool, optString, rejectUnknown, reqString } from '../params';
+import type { WebhookDispatcher } from '../webhooks';
+
+/**
+ * Webhook endpoints, as an operator makes one (`stripe.webhookEndpoints.create`): the emulator
+ * delivers to the newest one, only the events it enabled. Kept in memory, like the delivery queue.
+ * Events are rendered in the SDK's API version only, so an endpoint may ask for that one or none.
+ */
+export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: WebhookDispatcher): void {
+  const endpoints = new Map<string, Stripe.WebhookEndpoint>();
+  // The secret is shown only when the endpoint is made, as Stripe does.
+  const withoutSecret = ({ secret: _secret, ...endpoint }: Stripe.WebhookEndpoint) => endpoint;
+  app.post('/v1/webhook_endpoints', async (req) => {
+    const p = params(req);
+    rejectUnknown(p, ['url', 'enabled_events', 'api_version', 'description', 'metadata', 'connect', 'expand']);
+    const url = reqString(p, 'url', 'url', 5000);
+    if (!/^https?:\/\/[^\s]+$/.test(url)) throw invalidRequest('Invalid URL: the URL must be http(s).', 'url', 'url_invalid');
+    const enabled = (optArray(p, 'enabled_events') ?? []).map(String);
+    if (enabled.length === 0) throw invalidRequest('Missing required param: enabled_events.', 'enabled_events', 'parameter_missing');
+    if (enabled.some((e) => e !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(e))) throw invalidRequest('Invalid enabled_events: not an event type.', 'enabled_events');
+    const apiVersion = optString(p, 'api_version');
+    if (apiVersion !== undefined && apiVersion !== Stripe.API_VERSION) {
+      throw invalidRequest(`The emulator renders events in ${Stripe.API_VERSION} only.`, 'api_version');
+    }
+    if (optBool(p, 'connect')) throw invalidRequest('The emulator has no connected accounts.', 'connect');
+    const endpoint = {
+      id: newId('we'),
+      object: 'webhook_endpoint',
+      api_version: apiVersion ?? null,
+      application: null,
+      created: nowSeconds(),
+      description: optString(p, 'description') ?? null,
+      enabled_events: enabled,
+      livemode: false,
+      metadata: metadataParam(p),
+      secret: newId('whsec', 32),
+      status: 'enabled',
+      url,
+    } as Stripe.WebhookEndpoint;
+    endpoints.set(endpoint.id, endpoint);
+    dispatcher.setEndpoint({ url, secret: endpoint.secret!, enabledEvents: enabled });
+    return endpoint;
+  });
+  // Stripe lets the URL, the events and the status change; the API version stays as made.
+  app.post('/v1/webhook_endpoints/:id', async (req) => {
+    const endpoint = endpoints.get(idParam(req));
+    if (!endpoint) throw resourceMissing('webhook_endpoint', idParam(req));
+    const p = params(req);
+    rejectUnknown(p, ['enabled_events', 'description', 'metadata', 'expand']);
+    const enabled = optArray(p, 'enabled_events')?.map(String);
+    if (enabled !== undefined) {
+      if (enabled.length === 0 || enabled.some((e) => e !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(e))) throw invalidRequest('Invalid enabled_events.', 'enabled_events');
+      endpoint.enabled_events = enabled;
+      dispatcher.setEndpoint({ url: endpoint.url, secret: endpoint.secret!, enabledEvents: enabled });
+    }
+    const description = optString(p, 'description');
+    if (description !== undefined) endpoint.description = description;
+    if (p.metadata !== undefined) endpoint.metadata = metadataParam(p, 'metadata', 'metadata', endpoint.metadata);
+    return withoutSecret(endpoint);
+  });
+  app.get('/v1/webhook_endpoints', async () => ({ object: 'list', data: [...endpoints.values()].reverse().map(withoutSecret), has_more: false, url: '/v1/webhook_endpoints' }));
+  app.get('/v1/webhook_endpoints/:id', async (req) => {
+    const endpoint = endpoints.get(idParam(req));
+    if (!endpoint) throw resourceMissing('webhook_endpoint', idParam(req));
+    return withoutSecret(endpoint);
+  });
+}
