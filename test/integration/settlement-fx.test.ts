@@ -142,6 +142,26 @@ describe('gifts settled in another currency', () => {
     await expectLedgerSound();
   });
 
+  // ¥1,000 refunded, then the whole ¥3,000 charged back and lost: the appeal gives up the ¥2,000 it
+  // still held (13.40 of the 20.10 USD withdrawn, at the withdrawal's rate), and the other 6.70 USD
+  // is the organization's loss. Posted as a whole, the appeal and its total would lose ¥1,000 twice.
+  it('a lost dispute of a partly refunded gift takes from the appeal only what it still held', async () => {
+    const { donationId, chargeId } = await give('osaka-care-strike-fund', '3000');
+    const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1000' } });
+    expect(refund.statusCode).toBe(202);
+    await h.settle();
+    const before = await progress('osaka-care-strike-fund');
+    const dispute = h.emulator.controls.disputeCharge(chargeId);
+    h.emulator.controls.closeDispute(dispute.id, 'lost');
+    await h.settle();
+    expect(await entries(`stripe:${dispute.id}:dispute_lost`)).toEqual(
+      ['appeal JPY 2000', 'disputes:lost USD 670', 'disputes:open USD -2010', 'fx:conversion JPY -2000', 'fx:conversion USD 1340'].sort(),
+    );
+    const after = await progress('osaka-care-strike-fund');
+    expect([after.gross - before.gross, after.net - before.net]).toEqual([-2000n, -2000n]);
+    await expectLedgerSound();
+  });
+
   // Won: the dollars and the dispute fee come back; the appeal never moved.
   it('a won dispute gives the dollars back and leaves the appeal alone', async () => {
     const { chargeId } = await give('kuwait-relief', '1500', '4000 0000 0000 0259');

@@ -7,7 +7,7 @@ import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { donationByCharge, refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
-import { conversionLegs, nonZero, type Money } from './fx';
+import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
@@ -108,17 +108,16 @@ export const disputeClosed: Handler = async (event, deps) => {
   ]);
   const won = dispute.status === 'won';
   let entries: EntryInput[];
-  // What a loss takes from the appeal (and its progress).
-  let fromAppeal = amountMinor;
+  // What a loss takes from the appeal (and its progress), in the appeal's currency.
+  const fromAppeal = won ? 0n : await unrefundedPart(deps, dispute, amountMinor);
   if (settled) {
-    entries = await convertedClose(deps, dispute, { open: open!, available: available!, lost: lost!, appeal: appealAccount! }, { currency: appealCurrency, amountMinor }, settled);
+    entries = await convertedClose(deps, dispute, { open: open!, available: available!, lost: lost!, appeal: appealAccount! }, { currency: appealCurrency, amountMinor }, settled, fromAppeal);
   } else if (won) {
     const back = reinstated(dispute, currency);
     // What was held is what comes back; anything else (a partial reinstatement) has no posting yet.
     if (back.amountMinor !== amountMinor) throw new Error(`dispute ${dispute.id} held ${amountMinor} but reinstated ${back.amountMinor} ${currency}`);
     entries = nonZero(wonEntries({ open: open!, available: available!, lost: lost! }, amountMinor, back));
   } else {
-    fromAppeal = await unrefundedPart(deps, dispute, amountMinor);
     entries = nonZero([
       { accountId: appealAccount!, amountMinor: fromAppeal },
       { accountId: lost!, amountMinor: amountMinor - fromAppeal },
@@ -154,7 +153,9 @@ export const disputeClosed: Handler = async (event, deps) => {
  * Closing a dispute of a gift Stripe settled in another currency. What disputes:open holds is what
  * Stripe withdrew (settlement currency). Lost (¥3,000 withdrawn as 20.10 USD): debit appeal:<id>
  * JPY 3000, credit fx:conversion JPY 3000, debit fx:conversion USD 20.10, credit disputes:open USD
- * 20.10. Won: as for one currency, in the settlement currency, and when the reinstatement differs
+ * 20.10. When the appeal holds only part of the gift (¥2,000 after a ¥1,000 refund), it gives up
+ * that part, converted at the withdrawal's rate (13.40 USD, half to even), and the rest of what
+ * Stripe took (6.70 USD) is the organization's loss in disputes:lost. Won: as for one currency, in the settlement currency, and when the reinstatement differs
  * from the withdrawal (Stripe converts each at its day's rate) the difference goes to
  * fx:conversion: a gain when more came back.
  */
@@ -164,12 +165,15 @@ async function convertedClose(
   accounts: { open: bigint; available: bigint; lost: bigint; appeal: bigint },
   disputed: Money,
   currency: string,
+  fromAppeal: bigint,
 ): Promise<EntryInput[]> {
   const held = withdrawn(dispute, currency);
   if (dispute.status === 'lost') {
+    const heldForAppeal = disputed.amountMinor > 0n ? mulDivHalfEven(held, fromAppeal, disputed.amountMinor) : 0n;
     return nonZero([
-      { accountId: accounts.appeal, amountMinor: disputed.amountMinor },
-      ...(await conversionLegs(deps.db, { currency: disputed.currency, amountMinor: -disputed.amountMinor }, { currency, amountMinor: -held })),
+      { accountId: accounts.appeal, amountMinor: fromAppeal },
+      ...(fromAppeal > 0n ? await conversionLegs(deps.db, { currency: disputed.currency, amountMinor: -fromAppeal }, { currency, amountMinor: -heldForAppeal }) : []),
+      { accountId: accounts.lost, amountMinor: held - heldForAppeal },
       { accountId: accounts.open, amountMinor: -held },
     ]);
   }
