@@ -254,6 +254,39 @@ describe('poster batches side by side', () => {
     }
   });
 
+  // The same race when the refund is posted by a refund.updated (its refund.created not here yet):
+  // the failure must wait for that one too, not only for a refund.created.
+  it('a refund.failed waits for a refund.updated that is posting the refund elsewhere, then reverses it', async () => {
+    const [donationId] = await paidGifts(1);
+    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+    const before = await h.appealBalance('buck-a-brick');
+    h.emulator.controls.pause();
+    const lock = await holdDonation(donationId!);
+    try {
+      const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '60' } });
+      expect(res.statusCode).toBe(202);
+      const created = JSON.parse(JSON.stringify(await h.emulatorEvent('refund.created', res.json().refundId))) as Record<string, unknown>;
+      await h.deliver({ ...created, id: 'evt_refund_updated_race', type: 'refund.updated' });
+      const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      await lock.waitedOn();
+      const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
+      await h.deliver({ id: 'evt_refund_failed_race_2', object: 'event', type: 'refund.failed', created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status: 'failed', failure_reason: 'lost_or_stolen_card' } } });
+      const second = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 0 });
+      expect(second).toMatchObject({ claimed: 1, failed: 1 });
+      await lock.release();
+      expect((await first).failed).toBe(0);
+      expect(await h.appealBalance('buck-a-brick')).toBe(before + 60n);
+      await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      expect(await h.appealBalance('buck-a-brick')).toBe(before);
+    } finally {
+      await lock.end();
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await h.appealBalance('buck-a-brick')).toBe(before);
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+  });
+
   // A batch held up past its lease (here: waiting on a donation row another batch holds) may find
   // one of its failed events parked by another poster and put back in the queue by a treasurer
   // meanwhile. Its late failure record must not park the event again, undoing the retry.

@@ -1,4 +1,5 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { queryRows } from '../../../db/client';
 import type Stripe from 'stripe';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
@@ -7,7 +8,7 @@ import { accountIds, chart } from '../chart';
 import { addRefunded, donationByCharge, refundedStatus } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
-import { eventPending, reversalOf } from './posted';
+import { reversalOf } from './posted';
 import { RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
@@ -104,7 +105,7 @@ export const refundFailed: Handler = async (event, deps) => {
   const refund = event.data.object as Stripe.Refund;
   if (refund.status !== 'failed' && refund.status !== 'canceled') return { ignore: `refund ${refund.status}` };
   // Posted after this failure was ignored, the refund would never be reversed: it waits.
-  if (await eventPending(deps.db, 'refund.created', refund.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
+  if (await refundPostingPending(deps, refund.id, event.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
   const reversal = await reversalOf(deps.db, `stripe:${refund.id}:refund`);
   // Not posted and not waiting: it never will be, since refund.created reads the refund's state
   // from Stripe first, and that state is failed.
@@ -136,3 +137,22 @@ export const refundUpdated: Handler = async (event, deps) => {
   const refund = event.data.object as Stripe.Refund;
   return refund.status === 'failed' || refund.status === 'canceled' ? refundFailed(event, deps) : refundCreated(event, deps);
 };
+
+/**
+ * Whether the inbox still holds an event that would post this refund: its refund.created, or a
+ * refund.updated that is not a failure (either posts it), other than the event being handled. As
+ * eventPending (posted.ts), asked before looking for the posting; the nested CASE parses only
+ * refund bodies, in that order.
+ */
+async function refundPostingPending(deps: HandlerDeps, refundId: string, exceptEventId: string): Promise<boolean> {
+  const object = sql`payload::json->'data'->'object'`;
+  const rows = await queryRows<{ n: number }>(
+    deps.db,
+    sql`SELECT count(*)::int AS n FROM stripe_events
+         WHERE status = 'pending' AND id <> ${exceptEventId}
+           AND CASE WHEN type = 'refund.created' THEN ${object}->>'id'
+                    WHEN type = 'refund.updated' THEN CASE WHEN ${object}->>'status' NOT IN ('failed', 'canceled') THEN ${object}->>'id' END
+               END = ${refundId}`,
+  );
+  return rows[0]!.n > 0;
+}
