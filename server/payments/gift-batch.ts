@@ -41,13 +41,13 @@ export class GiftBatch {
     if (this.gifts.length === 0) return;
     const gifts = this.gifts;
     this.gifts = [];
-    const rows = gifts.map((g) => ({ id: g.donationId, ch: g.chargeId, pi: g.paymentIntentId, fee: g.feeMinor.toString(), inv: g.invoiceId }));
+    const rows = gifts.map((g) => ({ id: g.donationId, ch: g.chargeId, pi: g.paymentIntentId, fee: g.feeMinor.toString(), inv: g.invoiceId, at: g.paidAt.toISOString() }));
     const updated = await queryRows<UpdatedDonation>(
       tx,
       sql`UPDATE donations AS d
              SET status = 'succeeded', charge_id = x.ch, payment_intent_id = x.pi, fee_minor = x.fee,
-                 succeeded_at = now(), invoice_id = coalesce(x.inv, d.invoice_id)
-            FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(id uuid, ch text, pi text, fee bigint, inv text)
+                 succeeded_at = x.at, invoice_id = coalesce(x.inv, d.invoice_id)
+            FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(id uuid, ch text, pi text, fee bigint, inv text, at timestamptz)
            WHERE d.id = x.id
        RETURNING d.id::text AS id, d.donor_email, d.donor_name, d.locale, d.charge_id, d.invoice_id`,
     );

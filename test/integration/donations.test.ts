@@ -244,7 +244,8 @@ describe('donate → pay → webhook → ledger → progress', () => {
       await h.settle();
       const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, donationId));
       expect(renewal).toMatchObject({ status: 'succeeded', amountMinor: 6000n, coverFeesMinor: 0n });
-      // Its receipt bears the day Stripe charged it (the clock's), not the day it was posted.
+      // It and its receipt bear the day Stripe charged it (the clock's), not the day it was posted.
+      expect(renewal!.succeededAt!.getTime()).toBe((start + 31 * 86_400) * 1000);
       const [receipt] = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${renewal!.id}:${renewal!.chargeId}`));
       expect(receipt!.textBody).toContain(`Date: ${new Date((start + 31 * 86_400) * 1000).toISOString().slice(0, 10)}`);
       expect(await h.appealBalance('osaka-care-strike-fund')).toBe(before - 9000n);
