@@ -279,7 +279,7 @@ async function planEvent(deps: HandlerDeps, event: Claimed): Promise<Outcome> {
   // (a monthly gift's invoice before 2025-03-31 has no `parent`): a treasurer must see it instead.
   if (!readableApiVersion(event.payload.api_version)) {
     const error = new NeedsTreasurer(
-      `event in Stripe API version ${event.payload.api_version}, but this app reads ${Stripe.API_VERSION}: set the webhook endpoint's API version to ${Stripe.API_VERSION}, then retry`,
+      `event in Stripe API version ${event.payload.api_version}, but this app reads ${Stripe.API_VERSION}: make the webhook endpoint with ${Stripe.API_VERSION} (npm run stripe:endpoint), then resend this event to it from Stripe; the new copy replaces this one`,
     );
     return { id: event.id, error, claim: event };
   }
