@@ -37,6 +37,26 @@ async function donation(id: string) {
   return row!;
 }
 
+/**
+ * A paid ¥3,000 monthly gift to the Osaka fund whose Stripe customer runs on a test clock of its
+ * own, which `run` advances; `before` is the appeal's balance before the gift.
+ */
+async function monthlyGiftOnClock(run: (g: { donationId: string; stripe: Stripe; clock: string; start: number; before: bigint }) => Promise<void>) {
+  const stripe = h.emulator.client();
+  const start = Math.floor(Date.now() / 1000);
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+  h.customerDefaults.test_clock = clock.id;
+  const before = await h.appealBalance('osaka-care-strike-fund');
+  try {
+    const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    await run({ donationId, stripe, clock: clock.id, start, before });
+  } finally {
+    delete h.customerDefaults.test_clock;
+  }
+}
+
 describe('donate → pay → webhook → ledger → progress', () => {
   // The exact amount must reach the ledger, the progress and the receipt in each exponent.
   it.each([
@@ -204,43 +224,25 @@ describe('donate → pay → webhook → ledger → progress', () => {
 
   // A member's monthly gift: the first charge and three renewals, each its own donation and posting.
   it('a monthly gift renews three times as the test clock advances', async () => {
-    const stripe = h.emulator.client();
-    const start = Math.floor(Date.now() / 1000);
-    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
-    h.customerDefaults.test_clock = clock.id;
-    const before = await h.appealBalance('osaka-care-strike-fund');
-    try {
-      const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly' });
-      h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
-      await h.settle();
+    await monthlyGiftOnClock(async ({ donationId, stripe, clock, start, before }) => {
       for (let month = 1; month <= 3; month++) {
-        await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + month * 31 * 86_400 });
+        await stripe.testHelpers.testClocks.advance(clock, { frozen_time: start + month * 31 * 86_400 });
         await h.settle();
       }
       expect(await h.appealBalance('osaka-care-strike-fund')).toBe(before - 4n * 3000n);
       const gifts = await h.testDb.database.db.select().from(donations).where(sql`${donations.id} = ${donationId} OR ${donations.parentDonationId} = ${donationId}`);
       expect(gifts.map((g) => [g.status, g.amountMinor, g.frequency])).toEqual(Array(4).fill(['succeeded', 3000n, 'monthly']));
       expect(new Set(gifts.map((g) => g.invoiceId)).size).toBe(4);
-    } finally {
-      delete h.customerDefaults.test_clock;
-    }
+    });
   });
 
   // A treasurer changes a monthly gift in Stripe's Dashboard (here: twice the quantity): the renewal
   // is a gift of what Stripe charged, so the refund limit and the refunded status follow it.
   it('a renewal after its subscription was changed at Stripe is a gift of what was charged', async () => {
-    const stripe = h.emulator.client();
-    const start = Math.floor(Date.now() / 1000);
-    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
-    h.customerDefaults.test_clock = clock.id;
-    const before = await h.appealBalance('osaka-care-strike-fund');
-    try {
-      const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly' });
-      h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
-      await h.settle();
+    await monthlyGiftOnClock(async ({ donationId, stripe, clock, start, before }) => {
       const sub = await stripe.subscriptions.retrieve((await donation(donationId)).subscriptionId!);
       await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]!.id, quantity: 2 }], proration_behavior: 'none' });
-      await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: start + 31 * 86_400 });
+      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: start + 31 * 86_400 });
       await h.settle();
       const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, donationId));
       expect(renewal).toMatchObject({ status: 'succeeded', amountMinor: 6000n, coverFeesMinor: 0n });
@@ -253,9 +255,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
       expect(refund.statusCode).toBe(202);
       await h.settle();
       expect(await donation(renewal!.id)).toMatchObject({ status: 'refunded', refundedMinor: 6000n });
-    } finally {
-      delete h.customerDefaults.test_clock;
-    }
+    });
   });
 
   // Stripe retries for days, repeats and reorders: the ledger must come out the same.
