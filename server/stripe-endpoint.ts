@@ -1,5 +1,4 @@
 import Stripe from 'stripe';
-import { z } from 'zod';
 import { runCli } from './cli';
 import { ConfigError, configSchema } from './config';
 import { createStripeClient } from './payments/stripe-client';

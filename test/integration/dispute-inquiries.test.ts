@@ -80,8 +80,12 @@ describe('a dispute inquiry', () => {
     h.emulator.controls.closeDispute(inquiry.id, 'lost');
     await h.settle();
     expect(await balances()).toMatchObject({ open: before.open, appeal: before.appeal + 3000n });
-    const posted = await queryRows<{ kind: string }>(h.testDb.database.db, sql`SELECT kind FROM ledger_transactions WHERE metadata->>'disputeId' = ${inquiry.id} ORDER BY id`);
-    expect(posted.map((p) => p.kind)).toEqual(['dispute_opened', 'dispute_lost']);
+    // A treasurer's statement reads these lines.
+    const posted = await queryRows<{ kind: string; description: string }>(h.testDb.database.db, sql`SELECT kind, description FROM ledger_transactions WHERE metadata->>'disputeId' = ${inquiry.id} ORDER BY id`);
+    expect(posted).toEqual([
+      { kind: 'dispute_opened', description: `Chargeback ${inquiry.id} of a gift (fraudulent): withdrawn by Stripe` },
+      { kind: 'dispute_lost', description: `Chargeback ${inquiry.id} of a gift to buck-a-brick: lost` },
+    ]);
   });
 
   // Stripe sends created and funds_withdrawn for a chargeback, in any order and more than once.

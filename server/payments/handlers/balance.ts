@@ -27,6 +27,7 @@ export const balanceAvailable: Handler = async (_event, deps) => {
       postings.push({
         idempotencyKey: `stripe:${bt.id}:available`,
         kind: 'funds_available',
+        description: `Funds of ${bt.source ?? bt.id} available at Stripe`,
         metadata: { balanceTransactionId: bt.id },
         entries: [
           { accountId: available!, amountMinor: net },

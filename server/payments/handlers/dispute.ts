@@ -34,6 +34,7 @@ export const disputeCreated: Handler = async (event, deps) => {
       {
         idempotencyKey: `stripe:${dispute.id}:dispute_opened`,
         kind: 'dispute_opened',
+        description: `Chargeback ${dispute.id} of a gift (${dispute.reason}): withdrawn by Stripe`,
         metadata: { donationId: donation.id, disputeId: dispute.id },
         entries: nonZero([
           { accountId: open!, amountMinor },
@@ -130,6 +131,7 @@ export const disputeClosed: Handler = async (event, deps) => {
       {
         idempotencyKey: `stripe:${dispute.id}:dispute_${dispute.status}`,
         kind: `dispute_${dispute.status}`,
+        description: `Chargeback ${dispute.id} of a gift to ${appeal.slug}: ${dispute.status}`,
         metadata: { donationId: donation.id, disputeId: dispute.id },
         entries,
       },

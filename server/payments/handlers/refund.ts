@@ -118,6 +118,7 @@ export const refundFailed: Handler = async (event, deps) => {
       {
         idempotencyKey: `stripe:${refund.id}:refund_failed`,
         kind: 'refund_failed',
+        description: `Refund ${refund.id} returned by the bank${refund.failure_reason ? ` (${refund.failure_reason})` : ''}`,
         reversesId: reversal.id,
         metadata: { donationId: donation.id, refundId: refund.id },
         entries: reversal.entries,

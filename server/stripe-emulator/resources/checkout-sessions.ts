@@ -10,7 +10,7 @@ import { idParam, listUrl, origin, params } from '../http';
 import { newId, nowSeconds } from '../ids';
 import { inListOrder, matching, newestFirst, paginate } from '../list';
 import { buildSession, sessionLineItems } from '../objects/session';
-import { expandList as expandParam, optInt, optString } from '../params';
+import { expandList as expandParam, optInt } from '../params';
 import { parseSessionInput } from './checkout-params';
 
 function expiresAt(p: FormObject, now: number): number {
