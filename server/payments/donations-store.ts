@@ -54,6 +54,25 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
   };
 }
 
+/**
+ * The donor's word that a delayed payment (SEPA, ACH) failed: days after checkout they would
+ * otherwise believe they gave. Null when the donor left no address.
+ */
+export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appealTitle: string) {
+  if (!donation.donorEmail) return null;
+  const amount = formatAmount(donation.amountMinor + donation.coverFeesMinor, donation.currency, donation.locale);
+  const name = donation.donorName ? ` ${donation.donorName}` : '';
+  return {
+    dedupeKey: `gift_failed:${donation.id}`,
+    toAddress: donation.donorEmail,
+    kind: 'gift_failed',
+    subject: `Your gift of ${amount} could not be completed`,
+    textBody:
+      `Dear${name},\n\nyour bank refused the payment of your gift of ${amount} to "${appealTitle}", so nothing was taken.\n` +
+      `If you still wish to give, please start a new gift on the appeal's page.\n\nGift reference: ${donation.id}\n\nIn solidarity.\n`,
+  };
+}
+
 export function refundedStatus(d: Donation, refundedMinor: bigint): Donation['status'] {
   return refundedMinor >= d.amountMinor + d.coverFeesMinor ? 'refunded' : refundedMinor > 0n ? 'partially_refunded' : 'succeeded';
 }

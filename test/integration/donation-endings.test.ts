@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { donations } from '../../db/schema/index';
+import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -58,8 +58,9 @@ describe('gifts that end without money moving', () => {
     expect(await donation(donationId)).toMatchObject({ status: 'canceled', chargeId: null, succeededAt: null });
     expect(await eventStatus('checkout.session.expired', sessionId)).toEqual(['processed']);
     expect(await h.appealBalance('buck-a-brick')).toBe(before);
-    // The thank-you page reads this: the gift did not go through.
+    // The thank-you page reads this: the gift did not go through. The donor walked away: no mail.
     expect((await h.app.inject(`/api/donations/${donationId}`)).json().status).toBe('canceled');
+    expect(await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `gift_failed:${donationId}`))).toEqual([]);
   });
 
   // SEPA or ACH: Checkout completes unpaid, and days later Stripe says the money arrived.
@@ -95,6 +96,10 @@ describe('gifts that end without money moving', () => {
     await h.drain();
     expect((await donation(donationId)).status).toBe('failed');
     expect(await h.appealBalance('buck-a-brick')).toBe(before);
+    // Days after checkout the donor would believe they gave: they are told, once.
+    const told = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `gift_failed:${donationId}`));
+    expect(told).toEqual([expect.objectContaining({ toAddress: 'member@example.org', kind: 'gift_failed', subject: 'Your gift of $13.00 could not be completed' })]);
+    expect(told[0]!.textBody).toContain('nothing was taken');
     // Another gift's id in this session's metadata (a session made elsewhere): that gift is untouched.
     const other = await h.donate('buck-a-brick', { amountMinor: '1400' });
     const metadata = { ...(session.metadata as Json), donation_id: other.donationId };

@@ -1,7 +1,10 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { donations, type Donation } from '../../../db/schema/index';
+import { donations, outboxEmails, type Appeal, type Donation } from '../../../db/schema/index';
+import { giftFailedEmail } from '../donations-store';
 import type { Handler, HandlerDeps } from './types';
+
+type OutboxMail = NonNullable<ReturnType<typeof giftFailedEmail>>;
 
 /*
  * Gifts that end without money moving, so no ledger posting: a checkout that expired unpaid, a
@@ -22,22 +25,28 @@ async function sessionDonation(deps: HandlerDeps, session: Stripe.Checkout.Sessi
   return donation;
 }
 
-/** A handler that moves the pending donation of the event's session to `status`, and nothing else. */
-function endsPendingGiftAs(status: 'canceled' | 'failed'): Handler {
+/**
+ * A handler that moves the pending donation of the event's session to `status`; `tellDonor` also
+ * mails the donor (in the same transaction, once, by the mail's dedupe key).
+ */
+function endsPendingGiftAs(status: 'canceled' | 'failed', tellDonor?: (donation: Donation, appeal: Appeal) => OutboxMail | null): Handler {
   return async (event, deps) => {
     const session = event.data.object as Stripe.Checkout.Session;
     const donation = await sessionDonation(deps, session);
     if (!donation) return { ignore: 'session is not one of our donations' };
     if (donation.status !== 'pending') return { ignore: `donation already ${donation.status}` };
+    const mail = tellDonor?.(donation, await deps.appealOf(donation.appealId)) ?? null;
     return {
       donationId: donation.id,
       postings: [],
       apply: async (tx) => {
         // Guarded in SQL too: the row locked at commit is the one that counts, not the one read.
-        await tx
+        const ended = await tx
           .update(donations)
           .set({ status })
-          .where(and(eq(donations.id, donation.id), eq(donations.status, 'pending'), or(isNull(donations.checkoutSessionId), eq(donations.checkoutSessionId, session.id))));
+          .where(and(eq(donations.id, donation.id), eq(donations.status, 'pending'), or(isNull(donations.checkoutSessionId), eq(donations.checkoutSessionId, session.id))))
+          .returning({ id: donations.id });
+        if (ended.length > 0 && mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
       },
     };
   };
@@ -47,7 +56,7 @@ function endsPendingGiftAs(status: 'canceled' | 'failed'): Handler {
 export const checkoutExpired = endsPendingGiftAs('canceled');
 
 /** A delayed payment the donor started at checkout was refused by their bank: nothing was received. */
-export const asyncPaymentFailed = endsPendingGiftAs('failed');
+export const asyncPaymentFailed = endsPendingGiftAs('failed', (donation, appeal) => giftFailedEmail(donation, appeal.title));
 
 /**
  * A monthly gift's subscription ended at Stripe: its first donation, which stands for the monthly
