@@ -29,16 +29,10 @@ export const bodySeparator = '\x1e';
 // travels as one array per column, and the bodies as one text that Postgres splits. As a text
 // array every quote in every body would be escaped here and unescaped by Postgres; as bytea
 // (postgres.js sends parameters as text) every byte would travel as two hex digits.
-//
-// A repeat is a no-op, with one exception: an event parked because it came in another Stripe API
-// version than the app reads, sent again in another version (resent after the endpoint was made
-// right), replaces the copy that could not be read and goes back in the poster's queue.
 const insertBatch = `INSERT INTO stripe_events (id, type, api_version, stripe_created_at, payload)
   SELECT x.i, x.t, x.v, to_timestamp(x.c), x.b
     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], string_to_array($5::text, chr(30))) AS x(i, t, v, c, b)
-  ON CONFLICT (id) DO UPDATE
-    SET payload = EXCLUDED.payload, api_version = EXCLUDED.api_version, status = 'pending', attempts = 0, next_attempt_at = now()
-    WHERE stripe_events.status = 'parked' AND stripe_events.api_version IS DISTINCT FROM EXCLUDED.api_version
+  ON CONFLICT (id) DO NOTHING
   RETURNING id`;
 
 /**
@@ -78,11 +72,7 @@ export class InboxWriter {
     if (batch.length === 0) return;
     this.inFlight++;
     try {
-      // One row per event: an upsert may not meet the same row twice in one statement.
-      const firstCopies = new Map<string, InboxEvent>();
-      for (const { row } of batch) if (!firstCopies.has(row.id)) firstCopies.set(row.id, row);
-      const rows = [...firstCopies.values()];
-      const inserted = await this.query<{ id: string }>(insertBatch, batchColumns(rows));
+      const inserted = await this.query<{ id: string }>(insertBatch, batchColumns(batch.map((b) => b.row)));
       const fresh = new Set(inserted.map((r) => r.id));
       for (const b of batch) {
         // A repeat inside one batch: only its first copy counts as new.

@@ -13,7 +13,7 @@ import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError, safeErrorMessage } from '../safe-error';
-import { readableApiVersion } from './stripe-client';
+import { inOurApiVersion, readableApiVersion } from './api-version';
 
 export interface PosterDeps {
   db: Db;
@@ -275,16 +275,11 @@ async function planEvent(deps: HandlerDeps, event: Claimed): Promise<Outcome> {
   const handler = handlers[event.type];
   if (!handler) return { id: event.id, ignore: 'event type not used' };
   if (event.payload instanceof Error) return { id: event.id, error: event.payload, claim: event };
-  // Read in another release's shapes, an event could be misread as not ours and ignored for good
-  // (a monthly gift's invoice before 2025-03-31 has no `parent`): a treasurer must see it instead.
-  if (!readableApiVersion(event.payload.api_version)) {
-    const error = new NeedsTreasurer(
-      `event in Stripe API version ${event.payload.api_version}, but this app reads ${Stripe.API_VERSION}: make the webhook endpoint with ${Stripe.API_VERSION} (npm run stripe:endpoint), then resend this event to it from Stripe; the new copy replaces this one`,
-    );
-    return { id: event.id, error, claim: event };
-  }
   try {
-    const result = await handler(event.payload, deps);
+    // Read in another release's shapes, an event could be misread as not ours and ignored for good
+    // (a monthly gift's invoice before 2025-03-31 has no `parent`): its object is read again.
+    const payload = readableApiVersion(event.payload.api_version) ? event.payload : await readAgain(deps.stripe, event.payload);
+    const result = await handler(payload, deps);
     return isPlan(result) ? { id: event.id, plan: result } : { id: event.id, ignore: result.ignore };
   } catch (error) {
     return { id: event.id, error, claim: event };
@@ -372,4 +367,19 @@ export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partia
       return { more: false };
     },
   });
+}
+
+/**
+ * An event of another API release in ours. One whose object Stripe does not have (or that is of a
+ * kind we cannot read) waits for a treasurer; Stripe not answering is retried like any failure.
+ */
+async function readAgain(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Event> {
+  try {
+    return await inOurApiVersion(stripe, event);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeError && !(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+    throw new NeedsTreasurer(
+      `event in Stripe API version ${event.api_version}, which this app (${Stripe.API_VERSION}) does not read, and its object could not be read again from Stripe (${safeErrorMessage(err)}); make the webhook endpoint with npm run stripe:endpoint`,
+    );
+  }
 }

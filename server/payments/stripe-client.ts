@@ -17,15 +17,3 @@ export function createStripeClient(opts: { secretKey: string; host?: { host: str
   });
 }
 
-/**
- * Whether an event rendered in Stripe API version `version` has the shapes our handlers read (the
- * SDK's version). Stripe changes shapes only between named releases ("2026-10-28.endive" is of
- * "endive"); the monthly versions within one release only add. An event without a version is
- * taken as ours (Stripe always sends one; it is missing only from hand-made test events).
- */
-export function readableApiVersion(version: string | null | undefined): boolean {
-  if (!version) return true;
-  return releaseOf(version) === releaseOf(Stripe.API_VERSION);
-}
-
-const releaseOf = (version: string) => version.split('.')[1] ?? version;

@@ -134,6 +134,31 @@ describe('a dispute inquiry', () => {
     expect(await balances()).toMatchObject({ open: before.open, appeal: before.appeal });
   });
 
+  // An event of another API release is read again from Stripe (poster.ts): a chargeback's created
+  // event read after the dispute was won lists the reinstatement too. The opening still books the
+  // withdrawal's dispute fee, not the withdrawal's and the reinstatement's fees summed to zero.
+  it('books the dispute fee when the opening is read after the dispute was won', async () => {
+    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1900' });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    await h.settle();
+    const before = await balances();
+    h.emulator.controls.pause();
+    try {
+      const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
+      h.emulator.controls.closeDispute(dispute.id, 'won');
+      const created = JSON.parse(JSON.stringify(await h.emulatorEvent('charge.dispute.created', dispute.id))) as Record<string, unknown>;
+      await h.deliver({ ...created, api_version: '2024-06-20' });
+      await h.drain();
+      const fee = BigInt(dispute.balance_transactions[0]!.fee);
+      expect(await balances()).toMatchObject({ open: before.open + 1900n, lost: before.lost + fee });
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await balances()).toMatchObject({ open: before.open, lost: before.lost, appeal: before.appeal });
+    expect((await donation(donationId)).status).toBe('succeeded');
+  });
+
   it('leaves a ledger that verifies and no event pending or parked', async () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
     const [left] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status IN ('pending', 'parked')`);

@@ -26,7 +26,8 @@ export const disputeCreated: Handler = async (event, deps) => {
   const settled = settlementCurrency(dispute);
   const currency = settled ?? dispute.currency.toUpperCase();
   const amountMinor = settled ? withdrawn(dispute, settled) : fromStripeAmount(dispute.amount, currency);
-  const feeMinor = fromStripeAmount(dispute.balance_transactions.reduce((sum, bt) => sum + bt.fee, 0), currency);
+  // The withdrawal's fee: a dispute read after it was won also lists the reinstatement.
+  const feeMinor = fromStripeAmount(dispute.balance_transactions.filter((bt) => bt.amount < 0).reduce((sum, bt) => sum + bt.fee, 0), currency);
   const [open, lost, available] = await accountIds(deps.db, [chart.disputesOpen(currency), chart.disputesLost(currency), chart.stripeAvailable(currency)]);
   return {
     donationId: donation.id,
