@@ -25,9 +25,11 @@ runCli(async () => {
       return 0;
     case 'events_added':
       out(`Webhook endpoint ${endpoint.id} for ${endpoint.url} now also sends: ${result.added.join(', ')}.`);
+      if (result.enabled) out('It had been disabled by Stripe and is enabled again.');
       return 0;
     case 'unchanged':
-      out(`Webhook endpoint ${endpoint.id} for ${endpoint.url} already sends every event the app handles; nothing changed.`);
+      out(`Webhook endpoint ${endpoint.id} for ${endpoint.url} already sends every event the app handles.`);
+      if (result.enabled) out('It had been disabled by Stripe and is enabled again.');
       return 0;
     case 'wrong_api_version':
       process.stderr.write(

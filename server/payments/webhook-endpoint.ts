@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { readableApiVersion } from './api-version';
 import { handlers } from './handlers/index';
 
 /** Where Stripe delivers this app's events, under its public origin. */
@@ -10,14 +11,16 @@ export const neededEvents = (): Stripe.WebhookEndpointCreateParams.EnabledEvent[
 
 export type EndpointOutcome =
   | { outcome: 'created'; endpoint: Stripe.WebhookEndpoint; secret: string }
-  | { outcome: 'unchanged' | 'events_added'; endpoint: Stripe.WebhookEndpoint; added: string[] }
+  | { outcome: 'unchanged' | 'events_added'; endpoint: Stripe.WebhookEndpoint; added: string[]; enabled: boolean }
   | { outcome: 'wrong_api_version'; endpoint: Stripe.WebhookEndpoint };
 
 /**
  * The webhook endpoint this app needs, at Stripe: made with the events the poster handles and the
  * API version the SDK reads, or, when one for the URL exists, given the events it lacks (a new
- * version of the app may handle more). Stripe cannot change an endpoint's API version: one made
- * in another is reported, for the operator to replace.
+ * version of the app may handle more) and enabled again if Stripe disabled it (after days of
+ * failed deliveries). Stripe cannot change an endpoint's API version: one of another release
+ * (or the account's default) is reported, for the operator to replace; a later version of the
+ * same release reads the same.
  */
 export async function ensureWebhookEndpoint(stripe: Stripe, publicUrl: string): Promise<EndpointOutcome> {
   const url = webhookUrl(publicUrl);
@@ -32,10 +35,13 @@ export async function ensureWebhookEndpoint(stripe: Stripe, publicUrl: string): 
     });
     return { outcome: 'created', endpoint, secret: endpoint.secret! };
   }
-  if (existing.api_version !== Stripe.API_VERSION) return { outcome: 'wrong_api_version', endpoint: existing };
-  if (existing.enabled_events.includes('*')) return { outcome: 'unchanged', endpoint: existing, added: [] };
-  const added = events.filter((e) => !existing.enabled_events.includes(e));
-  if (added.length === 0) return { outcome: 'unchanged', endpoint: existing, added };
-  const endpoint = await stripe.webhookEndpoints.update(existing.id, { enabled_events: [...existing.enabled_events, ...added] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[] });
-  return { outcome: 'events_added', endpoint, added };
+  if (!existing.api_version || !readableApiVersion(existing.api_version)) return { outcome: 'wrong_api_version', endpoint: existing };
+  const added = existing.enabled_events.includes('*') ? [] : events.filter((e) => !existing.enabled_events.includes(e));
+  const enabled = existing.status === 'disabled';
+  if (added.length === 0 && !enabled) return { outcome: 'unchanged', endpoint: existing, added, enabled };
+  const endpoint = await stripe.webhookEndpoints.update(existing.id, {
+    ...(added.length > 0 ? { enabled_events: [...existing.enabled_events, ...added] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[] } : {}),
+    ...(enabled ? { disabled: false } : {}),
+  });
+  return { outcome: added.length > 0 ? 'events_added' : 'unchanged', endpoint, added, enabled };
 }

@@ -59,16 +59,26 @@ describe('the Stripe webhook endpoint', () => {
   });
 
   // Stripe cannot change an endpoint's API version: one made in the Dashboard with the account's
-  // default is reported, not used.
-  it('reports an endpoint of another API version instead of using it', async () => {
-    const other = await startReceiver();
-    try {
-      const origin = new URL(other.url).origin;
-      await stripe.webhookEndpoints.create({ url: webhookUrl(origin), enabled_events: ['*'] });
-      expect((await ensureWebhookEndpoint(stripe, origin)).outcome).toBe('wrong_api_version');
-    } finally {
+  // default is reported, not used; a later version of the app's release reads the same and is kept.
+  it('reports an endpoint of another API version, and keeps one of a later version of ours', async () => {
+    const made = async (apiVersion?: string) => {
+      const other = await startReceiver();
       await other.close();
-    }
+      const origin = new URL(other.url).origin;
+      await stripe.webhookEndpoints.create({ url: webhookUrl(origin), enabled_events: ['*'], ...(apiVersion ? { api_version: apiVersion as Stripe.WebhookEndpointCreateParams.ApiVersion } : {}) });
+      return ensureWebhookEndpoint(stripe, origin);
+    };
+    expect((await made()).outcome).toBe('wrong_api_version');
+    expect((await made(`2099-01-01.${Stripe.API_VERSION.split('.')[1]}`)).outcome).toBe('unchanged');
+  });
+
+  // Stripe disables an endpoint after days of failed deliveries: running the command again
+  // enables it (and deliveries resume).
+  it('enables again an endpoint Stripe disabled', async () => {
+    const [endpoint] = (await stripe.webhookEndpoints.list()).data.filter((e) => e.url === webhookUrl(publicUrl));
+    await stripe.webhookEndpoints.update(endpoint!.id, { disabled: true });
+    expect(await ensureWebhookEndpoint(stripe, publicUrl)).toMatchObject({ outcome: 'unchanged', enabled: true });
+    expect((await stripe.webhookEndpoints.retrieve(endpoint!.id)).status).toBe('enabled');
   });
 
   it('is made by `npm run stripe:endpoint`, which checks its settings first', async () => {

@@ -8,11 +8,18 @@ import type { WebhookDispatcher } from '../webhooks';
 
 /**
  * Webhook endpoints, as an operator makes one (`stripe.webhookEndpoints.create`): the emulator
- * delivers to the newest one, only the events it enabled. Kept in memory, like the delivery queue.
- * Events are rendered in the SDK's API version only, so an endpoint may ask for that one or none.
+ * delivers to the newest one while it is enabled, only the events it enabled. Kept in memory, like
+ * the delivery queue. Events are rendered in the SDK's API version only, so an endpoint may ask for
+ * a version of that release or none.
  */
 export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: WebhookDispatcher): void {
   const endpoints = new Map<string, Stripe.WebhookEndpoint>();
+  let newest: string | null = null;
+  // Deliveries go to the newest endpoint while it is enabled.
+  const deliverTo = (endpoint: Stripe.WebhookEndpoint) => {
+    if (endpoint.id !== newest) return;
+    dispatcher.setEndpoint(endpoint.status === 'enabled' ? { url: endpoint.url, secret: endpoint.secret!, enabledEvents: endpoint.enabled_events } : null);
+  };
   // The secret is shown only when the endpoint is made, as Stripe does.
   const withoutSecret = ({ secret: _secret, ...endpoint }: Stripe.WebhookEndpoint) => endpoint;
   app.post('/v1/webhook_endpoints', async (req) => {
@@ -24,7 +31,8 @@ export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: Webho
     if (enabled.length === 0) throw invalidRequest('Missing required param: enabled_events.', 'enabled_events', 'parameter_missing');
     if (enabled.some((e) => e !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(e))) throw invalidRequest('Invalid enabled_events: not an event type.', 'enabled_events');
     const apiVersion = optString(p, 'api_version');
-    if (apiVersion !== undefined && apiVersion !== Stripe.API_VERSION) {
+    // Another version of the SDK's release reads the same; the emulator renders that one.
+    if (apiVersion !== undefined && apiVersion.split('.')[1] !== Stripe.API_VERSION.split('.')[1]) {
       throw invalidRequest(`The emulator renders events in ${Stripe.API_VERSION} only.`, 'api_version');
     }
     if (optBool(p, 'connect')) throw invalidRequest('The emulator has no connected accounts.', 'connect');
@@ -43,7 +51,8 @@ export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: Webho
       url,
     } as Stripe.WebhookEndpoint;
     endpoints.set(endpoint.id, endpoint);
-    dispatcher.setEndpoint({ url, secret: endpoint.secret!, enabledEvents: enabled });
+    newest = endpoint.id;
+    deliverTo(endpoint);
     return endpoint;
   });
   // Stripe lets the URL, the events and the status change; the API version stays as made.
@@ -51,13 +60,15 @@ export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: Webho
     const endpoint = endpoints.get(idParam(req));
     if (!endpoint) throw resourceMissing('webhook_endpoint', idParam(req));
     const p = params(req);
-    rejectUnknown(p, ['enabled_events', 'description', 'metadata', 'expand']);
+    rejectUnknown(p, ['enabled_events', 'disabled', 'description', 'metadata', 'expand']);
     const enabled = optArray(p, 'enabled_events')?.map(String);
     if (enabled !== undefined) {
       if (enabled.length === 0 || enabled.some((e) => e !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(e))) throw invalidRequest('Invalid enabled_events.', 'enabled_events');
       endpoint.enabled_events = enabled;
-      dispatcher.setEndpoint({ url: endpoint.url, secret: endpoint.secret!, enabledEvents: enabled });
     }
+    const disabled = optBool(p, 'disabled');
+    if (disabled !== undefined) endpoint.status = disabled ? 'disabled' : 'enabled';
+    deliverTo(endpoint);
     const description = optString(p, 'description');
     if (description !== undefined) endpoint.description = description;
     if (p.metadata !== undefined) endpoint.metadata = metadataParam(p, 'metadata', 'metadata', endpoint.metadata);
