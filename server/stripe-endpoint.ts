@@ -17,6 +17,7 @@ runCli(async () => {
   const result = await ensureWebhookEndpoint(createStripeClient({ secretKey: STRIPE_SECRET_KEY }), PUBLIC_URL);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const { endpoint } = result;
+  const reenabled = 'enabled' in result && result.enabled;
   switch (result.outcome) {
     case 'created':
       out(`Made webhook endpoint ${endpoint.id} for ${endpoint.url} (API version ${Stripe.API_VERSION}, ${endpoint.enabled_events.length} events).`);
@@ -25,17 +26,18 @@ runCli(async () => {
       return 0;
     case 'events_added':
       out(`Webhook endpoint ${endpoint.id} for ${endpoint.url} now also sends: ${result.added.join(', ')}.`);
-      if (result.enabled) out('It had been disabled by Stripe and is enabled again.');
-      return 0;
+      break;
     case 'unchanged':
       out(`Webhook endpoint ${endpoint.id} for ${endpoint.url} already sends every event the app handles.`);
-      if (result.enabled) out('It had been disabled by Stripe and is enabled again.');
-      return 0;
+      break;
     case 'wrong_api_version':
+      if (result.added.length > 0) out(`Webhook endpoint ${endpoint.id} for ${endpoint.url} now also sends: ${result.added.join(', ')}.`);
       process.stderr.write(
-        `Webhook endpoint ${endpoint.id} for ${webhookUrl(PUBLIC_URL)} sends API version ${endpoint.api_version ?? "the account's default"}, not ${Stripe.API_VERSION}, and Stripe cannot change that.\n` +
-          'Delete it in the Stripe Dashboard (Developers → Webhooks) and run this again.\n',
+        `Warning: it sends API version ${endpoint.api_version ?? "the account's default"}, not ${Stripe.API_VERSION}, and Stripe cannot change that. ` +
+          'The app reads each of its events again from Stripe (one more request each). To stop that, delete it in the Stripe Dashboard (Developers → Webhooks) and run this again.\n',
       );
-      return 1;
+      break;
   }
+  if (reenabled) out('Stripe had disabled it; it is enabled again. Events it missed meanwhile are not sent again by themselves: resend them from the Dashboard.');
+  return 0;
 });

@@ -370,14 +370,16 @@ export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partia
 }
 
 /**
- * An event of another API release in ours. One whose object Stripe does not have (or that is of a
- * kind we cannot read) waits for a treasurer; Stripe not answering is retried like any failure.
+ * An event of another API release in ours. Stripe not answering (connection, rate limit, its own
+ * errors) is retried like any failure; anything else (an object Stripe does not have, a key that
+ * may not read it, a kind we cannot read) waits for a treasurer, saying why.
  */
 async function readAgain(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Event> {
   try {
     return await inOurApiVersion(stripe, event);
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeError && !(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+    const transient = err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeRateLimitError || err instanceof Stripe.errors.StripeAPIError;
+    if (transient) throw err;
     throw new NeedsTreasurer(
       `event in Stripe API version ${event.api_version}, which this app (${Stripe.API_VERSION}) does not read, and its object could not be read again from Stripe (${safeErrorMessage(err)}); make the webhook endpoint with npm run stripe:endpoint`,
     );

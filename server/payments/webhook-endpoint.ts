@@ -12,7 +12,7 @@ export const neededEvents = (): Stripe.WebhookEndpointCreateParams.EnabledEvent[
 export type EndpointOutcome =
   | { outcome: 'created'; endpoint: Stripe.WebhookEndpoint; secret: string }
   | { outcome: 'unchanged' | 'events_added'; endpoint: Stripe.WebhookEndpoint; added: string[]; enabled: boolean }
-  | { outcome: 'wrong_api_version'; endpoint: Stripe.WebhookEndpoint };
+  | { outcome: 'wrong_api_version'; endpoint: Stripe.WebhookEndpoint; added: string[]; enabled: boolean };
 
 /**
  * The webhook endpoint this app needs, at Stripe: made with the events the poster handles and the
@@ -20,12 +20,13 @@ export type EndpointOutcome =
  * version of the app may handle more) and enabled again if Stripe disabled it (after days of
  * failed deliveries). Stripe cannot change an endpoint's API version: one of another release
  * (or the account's default) is reported, for the operator to replace; a later version of the
- * same release reads the same.
+ * same release reads the same. It is still brought up to date: the poster reads its events'
+ * objects again in the app's version.
  */
 export async function ensureWebhookEndpoint(stripe: Stripe, publicUrl: string): Promise<EndpointOutcome> {
   const url = webhookUrl(publicUrl);
   const events = neededEvents();
-  const existing = (await stripe.webhookEndpoints.list({ limit: 100 })).data.find((e) => e.url === url);
+  const existing = (await stripe.webhookEndpoints.list({ limit: 100 }).autoPagingToArray({ limit: 10_000 })).find((e) => e.url === url);
   if (!existing) {
     const endpoint = await stripe.webhookEndpoints.create({
       url,
@@ -35,13 +36,16 @@ export async function ensureWebhookEndpoint(stripe: Stripe, publicUrl: string): 
     });
     return { outcome: 'created', endpoint, secret: endpoint.secret! };
   }
-  if (!existing.api_version || !readableApiVersion(existing.api_version)) return { outcome: 'wrong_api_version', endpoint: existing };
   const added = existing.enabled_events.includes('*') ? [] : events.filter((e) => !existing.enabled_events.includes(e));
   const enabled = existing.status === 'disabled';
-  if (added.length === 0 && !enabled) return { outcome: 'unchanged', endpoint: existing, added, enabled };
-  const endpoint = await stripe.webhookEndpoints.update(existing.id, {
-    ...(added.length > 0 ? { enabled_events: [...existing.enabled_events, ...added] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[] } : {}),
-    ...(enabled ? { disabled: false } : {}),
-  });
+  const endpoint =
+    added.length === 0 && !enabled
+      ? existing
+      : await stripe.webhookEndpoints.update(existing.id, {
+          ...(added.length > 0 ? { enabled_events: [...existing.enabled_events, ...added] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[] } : {}),
+          ...(enabled ? { disabled: false } : {}),
+        });
+  // Its events are still read (each object again, one more request each): worth replacing.
+  if (!existing.api_version || !readableApiVersion(existing.api_version)) return { outcome: 'wrong_api_version', endpoint, added, enabled };
   return { outcome: added.length > 0 ? 'events_added' : 'unchanged', endpoint, added, enabled };
 }
