@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { runCli } from './cli';
 import { ConfigError, configSchema } from './config';
 import { createStripeClient } from './payments/stripe-client';
-import { ensureWebhookEndpoint, webhookUrl } from './payments/webhook-endpoint';
+import { ensureWebhookEndpoint } from './payments/webhook-endpoint';
 
 // `npm run stripe:endpoint`: makes (or brings up to date) the Stripe webhook endpoint this app
 // needs, with STRIPE_SECRET_KEY and PUBLIC_URL from the environment, checked as the app checks them.
@@ -17,7 +17,7 @@ runCli(async () => {
   const result = await ensureWebhookEndpoint(createStripeClient({ secretKey: STRIPE_SECRET_KEY }), PUBLIC_URL);
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const { endpoint } = result;
-  const reenabled = 'enabled' in result && result.enabled;
+  const reenabled = 'reenabled' in result && result.reenabled;
   switch (result.outcome) {
     case 'created':
       out(`Made webhook endpoint ${endpoint.id} for ${endpoint.url} (API version ${Stripe.API_VERSION}, ${endpoint.enabled_events.length} events).`);

@@ -13,7 +13,7 @@ export function readableApiVersion(version: string | null | undefined): boolean 
 
 const releaseOf = (version: string) => version.split('.')[1] ?? version;
 
-/** How to read each kind of object our handlers receive again, by its `object` field. */
+/** How to read each kind of object our handlers read again, by its `object` field. */
 const readers: Record<string, (stripe: Stripe, id: string) => Promise<object>> = {
   'checkout.session': (stripe, id) => stripe.checkout.sessions.retrieve(id),
   invoice: (stripe, id) => stripe.invoices.retrieve(id),
@@ -21,7 +21,6 @@ const readers: Record<string, (stripe: Stripe, id: string) => Promise<object>> =
   refund: (stripe, id) => stripe.refunds.retrieve(id),
   dispute: (stripe, id) => stripe.disputes.retrieve(id),
   payout: (stripe, id) => stripe.payouts.retrieve(id),
-  balance: (stripe) => stripe.balance.retrieve(),
 };
 
 /**
@@ -29,8 +28,9 @@ const readers: Record<string, (stripe: Stripe, id: string) => Promise<object>> =
  * the SDK's version. An event's own data never changes, and Stripe will not resend it in another
  * version, so this is the one way to read it. The object is as it is now, not as it was when the
  * event was made, which each handler reads correctly: refunds and payouts are read from Stripe
- * anyway; sessions, subscriptions, failed refunds, closed disputes and failed payouts are in final
- * states; an invoice's billing reason and metadata are fixed once it is finalized; a dispute read
+ * anyway; a session's later state only goes on to paid, expired or failed (a delayed payment read
+ * after it was paid posts once, under its charge's key); subscriptions, failed refunds, closed
+ * disputes and failed payouts are in final states; an invoice's billing reason and metadata are fixed once it is finalized; a dispute read
  * after it was won also lists the reinstatement, so its opening takes the withdrawal's fee only. A
  * refund.updated that reported success, read after the refund failed, undoes it (nets to nothing).
  */
@@ -40,7 +40,7 @@ export async function inOurApiVersion(stripe: Stripe, event: Stripe.Event): Prom
   if (object.object === 'balance') return event;
   const read = typeof object.object === 'string' ? readers[object.object] : undefined;
   const id = typeof object.id === 'string' ? object.id : '';
-  if (!read || (object.object !== 'balance' && !id)) throw new Error(`a ${String(object.object)} cannot be read again from Stripe`);
+  if (!read || !id) throw new Error(`a ${String(object.object)} cannot be read again from Stripe`);
   const current = await read(stripe, id);
   return { ...event, api_version: Stripe.API_VERSION, data: { object: current } } as unknown as Stripe.Event;
 }

@@ -16,4 +16,3 @@ export function createStripeClient(opts: { secretKey: string; host?: { host: str
     appInfo: { name: 'solidarity-fund', version: '0.1.0' },
   });
 }
-

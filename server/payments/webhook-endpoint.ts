@@ -6,13 +6,13 @@ import { handlers } from './handlers/index';
 export const webhookUrl = (publicUrl: string) => `${publicUrl.replace(/\/$/, '')}/api/stripe/webhook`;
 
 /** The events the poster handles, which the endpoint must send (sorted, for a stable comparison). */
-export const neededEvents = (): Stripe.WebhookEndpointCreateParams.EnabledEvent[] =>
+const neededEvents = (): Stripe.WebhookEndpointCreateParams.EnabledEvent[] =>
   Object.keys(handlers).sort() as Stripe.WebhookEndpointCreateParams.EnabledEvent[];
 
 export type EndpointOutcome =
   | { outcome: 'created'; endpoint: Stripe.WebhookEndpoint; secret: string }
-  | { outcome: 'unchanged' | 'events_added'; endpoint: Stripe.WebhookEndpoint; added: string[]; enabled: boolean }
-  | { outcome: 'wrong_api_version'; endpoint: Stripe.WebhookEndpoint; added: string[]; enabled: boolean };
+  | { outcome: 'unchanged' | 'events_added'; endpoint: Stripe.WebhookEndpoint; added: string[]; reenabled: boolean }
+  | { outcome: 'wrong_api_version'; endpoint: Stripe.WebhookEndpoint; added: string[]; reenabled: boolean };
 
 /**
  * The webhook endpoint this app needs, at Stripe: made with the events the poster handles and the
@@ -37,15 +37,15 @@ export async function ensureWebhookEndpoint(stripe: Stripe, publicUrl: string): 
     return { outcome: 'created', endpoint, secret: endpoint.secret! };
   }
   const added = existing.enabled_events.includes('*') ? [] : events.filter((e) => !existing.enabled_events.includes(e));
-  const enabled = existing.status === 'disabled';
+  const reenabled = existing.status === 'disabled';
   const endpoint =
-    added.length === 0 && !enabled
+    added.length === 0 && !reenabled
       ? existing
       : await stripe.webhookEndpoints.update(existing.id, {
           ...(added.length > 0 ? { enabled_events: [...existing.enabled_events, ...added] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[] } : {}),
-          ...(enabled ? { disabled: false } : {}),
+          ...(reenabled ? { disabled: false } : {}),
         });
   // Its events are still read (each object again, one more request each): worth replacing.
-  if (!existing.api_version || !readableApiVersion(existing.api_version)) return { outcome: 'wrong_api_version', endpoint, added, enabled };
-  return { outcome: added.length > 0 ? 'events_added' : 'unchanged', endpoint, added, enabled };
+  if (!existing.api_version || !readableApiVersion(existing.api_version)) return { outcome: 'wrong_api_version', endpoint, added, reenabled };
+  return { outcome: added.length > 0 ? 'events_added' : 'unchanged', endpoint, added, reenabled };
 }

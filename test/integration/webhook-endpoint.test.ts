@@ -77,7 +77,7 @@ describe('the Stripe webhook endpoint', () => {
   it('enables again an endpoint Stripe disabled', async () => {
     const [endpoint] = (await stripe.webhookEndpoints.list()).data.filter((e) => e.url === webhookUrl(publicUrl));
     await stripe.webhookEndpoints.update(endpoint!.id, { disabled: true });
-    expect(await ensureWebhookEndpoint(stripe, publicUrl)).toMatchObject({ outcome: 'unchanged', enabled: true });
+    expect(await ensureWebhookEndpoint(stripe, publicUrl)).toMatchObject({ outcome: 'unchanged', reenabled: true });
     expect((await stripe.webhookEndpoints.retrieve(endpoint!.id)).status).toBe('enabled');
   });
 

@@ -44,7 +44,7 @@ export const disputeCreated: Handler = async (event, deps) => {
         ]),
       },
     ],
-    apply: async (tx, [created], batch) => {
+    apply: async (tx, [created]) => {
       if (created) await tx.update(donations).set({ status: 'disputed' }).where(eq(donations.id, donation.id));
     },
   };
