@@ -73,11 +73,10 @@ export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | '
   };
 }
 
-export function refundedStatus(d: Donation, refundedMinor: bigint): Donation['status'] {
-  return refundedMinor >= d.amountMinor + d.coverFeesMinor ? 'refunded' : refundedMinor > 0n ? 'partially_refunded' : 'succeeded';
-}
-
-/** refundedStatus in SQL, from the row as it stands when the statement runs (locked at commit). */
+/**
+ * A refunded gift's status, from the row as it stands when the statement runs (locked at commit):
+ * refunded in full, in part, or not at all.
+ */
 export const refundedStatusOfRow = sql`CASE WHEN ${donations.refundedMinor} >= ${donations.amountMinor} + ${donations.coverFeesMinor} THEN 'refunded'::donation_status
   WHEN ${donations.refundedMinor} > 0 THEN 'partially_refunded'::donation_status ELSE 'succeeded'::donation_status END`;
 

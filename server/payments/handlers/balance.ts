@@ -78,20 +78,14 @@ export const payoutPaid: Handler = async (event, deps) => {
 export const payoutFailed: Handler = async (event, deps) => {
   const payout = event.data.object as Stripe.Payout;
   // Posted after this failure was ignored, the payout would stay in the bank account for good.
-  if (await eventPending(deps.db, 'payout.paid', payout.id)) throw new RetryLater(`payout ${payout.id} paid, not posted yet`);
-  const reversal = await reversalOf(deps.db, `stripe:${payout.id}:paid`);
+  if (await eventPending(deps.db, payout.id, [{ type: 'payout.paid' }])) throw new RetryLater(`payout ${payout.id} paid, not posted yet`);
+  const reversal = await reversalOf(deps.db, `stripe:${payout.id}:paid`, {
+    idempotencyKey: `stripe:${payout.id}:failed`,
+    kind: 'payout_failed',
+    description: `Payout ${payout.id} returned by the bank${payout.failure_code ? ` (${payout.failure_code})` : ''}`,
+    metadata: { payoutId: payout.id, failureCode: payout.failure_code },
+  });
   // Not posted and not waiting: it never will be, since payout.paid reads the payout's state first.
   if (!reversal) return { ignore: 'payout was never posted as paid' };
-  return {
-    postings: [
-      {
-        idempotencyKey: `stripe:${payout.id}:failed`,
-        kind: 'payout_failed',
-        description: `Payout ${payout.id} returned by the bank${payout.failure_code ? ` (${payout.failure_code})` : ''}`,
-        reversesId: reversal.id,
-        metadata: { payoutId: payout.id, failureCode: payout.failure_code },
-        entries: reversal.entries,
-      },
-    ],
-  };
+  return { postings: [reversal] };
 };

@@ -1,33 +1,50 @@
 import { eq, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../../db/client';
 import { ledgerEntries, ledgerTransactions } from '../../../db/schema/index';
-import type { EntryInput } from '../../ledger/service';
+import type { PostingInput } from '../../ledger/service';
 
 /*
  * What an event that undoes an earlier one (a refund the bank returned, a payout that failed) asks
  * before it posts the reversal: whether the earlier one is posted, or still waiting to be.
  */
 
+/** A kind of event that posts what is to be undone; one of its statuses may mean it posts nothing. */
+export interface PostingEvent {
+  type: string;
+  /** Statuses of the event's object for which it does not post (a refund.updated reporting a failure). */
+  unlessStatus?: string[];
+}
+
 /**
- * Whether the inbox still holds an event of `type` about `objectId` to post (waiting, or in a batch
- * under way in another poster). Ask it before looking for the posting, in this order: an event that
- * another poster's batch commits in between is then either still pending here or already posted
- * there, never neither. Rare (asked only when something is to be undone), so a scan of the pending
- * events; the CASE parses only that type's bodies, since Postgres may test a WHERE in any order.
+ * Whether the inbox still holds an event of one of `events` about `objectId` to post (waiting, or
+ * in a batch under way in another poster), other than `exceptEventId`. Ask it before looking for
+ * the posting, in this order: an event that another poster's batch commits in between is then
+ * either still pending here or already posted there, never neither. Rare (asked only when
+ * something is to be undone), so a scan of the pending events; the CASE parses only those types'
+ * bodies, since Postgres may test a WHERE in any order.
  */
-export async function eventPending(db: Db, type: string, objectId: string): Promise<boolean> {
+export async function eventPending(db: Db, objectId: string, events: PostingEvent[], exceptEventId = ''): Promise<boolean> {
+  const object = sql`payload::json->'data'->'object'`;
+  const whens = events.map(({ type, unlessStatus }) =>
+    unlessStatus?.length
+      ? sql`WHEN type = ${type} THEN CASE WHEN ${object}->>'status' NOT IN (${sql.join(unlessStatus.map((s) => sql`${s}`), sql`, `)}) THEN ${object}->>'id' END`
+      : sql`WHEN type = ${type} THEN ${object}->>'id'`,
+  );
   const rows = await queryRows<{ n: number }>(
     db,
     sql`SELECT count(*)::int AS n FROM stripe_events
-         WHERE status = 'pending' AND CASE WHEN type = ${type} THEN payload::json->'data'->'object'->>'id' END = ${objectId}`,
+         WHERE status = 'pending' AND id <> ${exceptEventId} AND CASE ${sql.join(whens, sql` `)} END = ${objectId}`,
   );
   return rows[0]!.n > 0;
 }
 
-/** The ledger transaction posted under `idempotencyKey` and the entries that undo it, if it was posted. */
-export async function reversalOf(db: Db, idempotencyKey: string): Promise<{ id: bigint; entries: EntryInput[] } | undefined> {
-  const [posted] = await db.select({ id: ledgerTransactions.id }).from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, idempotencyKey));
+/**
+ * The posting that undoes the one posted under `reversedKey` (its entries negated, linked to it),
+ * described by `posting`; undefined when nothing was posted under that key.
+ */
+export async function reversalOf(db: Db, reversedKey: string, posting: Omit<PostingInput, 'entries' | 'reversesId'>): Promise<PostingInput | undefined> {
+  const [posted] = await db.select({ id: ledgerTransactions.id }).from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, reversedKey));
   if (!posted) return undefined;
   const entries = await db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, posted.id));
-  return { id: posted.id, entries: entries.map((e) => ({ accountId: e.accountId, amountMinor: -e.amountMinor })) };
+  return { ...posting, reversesId: posted.id, entries: entries.map((e) => ({ accountId: e.accountId, amountMinor: -e.amountMinor })) };
 }

@@ -1,14 +1,14 @@
-import { eq, sql } from 'drizzle-orm';
-import { queryRows } from '../../../db/client';
+import { and, eq, ne } from 'drizzle-orm';
+import type { Tx } from '../../../db/client';
 import type Stripe from 'stripe';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
-import { addRefunded, donationByCharge, refundedStatus } from '../donations-store';
+import { addRefunded, donationByCharge, refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
-import { reversalOf } from './posted';
+import { eventPending, reversalOf } from './posted';
 import { RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
@@ -62,8 +62,8 @@ export const refundCreated: Handler = async (event, deps) => {
     ],
     apply: async (tx, [created], batch) => {
       if (!created) return;
-      const [row] = await tx.update(donations).set({ refundedMinor: addRefunded(amountMinor) }).where(eq(donations.id, donation.id)).returning();
-      if (row!.status !== 'disputed') await tx.update(donations).set({ status: refundedStatus(row!, row!.refundedMinor) }).where(eq(donations.id, donation.id));
+      await tx.update(donations).set({ refundedMinor: addRefunded(amountMinor) }).where(eq(donations.id, donation.id));
+      await setRefundedStatus(tx, donation.id);
       batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
     },
   };
@@ -105,29 +105,27 @@ export const refundFailed: Handler = async (event, deps) => {
   const refund = event.data.object as Stripe.Refund;
   if (refund.status !== 'failed' && refund.status !== 'canceled') return { ignore: `refund ${refund.status}` };
   // Posted after this failure was ignored, the refund would never be reversed: it waits.
-  if (await refundPostingPending(deps, refund.id, event.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
-  const reversal = await reversalOf(deps.db, `stripe:${refund.id}:refund`);
+  // Either a refund.created or a refund.updated that is not a failure posts it.
+  const postingRefund = [{ type: 'refund.created' }, { type: 'refund.updated', unlessStatus: ['failed', 'canceled'] }];
+  if (await eventPending(deps.db, refund.id, postingRefund, event.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
+  const donation = await donationByCharge(deps.db, idOf(refund.charge));
+  const reversal = await reversalOf(deps.db, `stripe:${refund.id}:refund`, {
+    idempotencyKey: `stripe:${refund.id}:refund_failed`,
+    kind: 'refund_failed',
+    description: `Refund ${refund.id} returned by the bank${refund.failure_reason ? ` (${refund.failure_reason})` : ''}`,
+    metadata: { donationId: donation?.id, refundId: refund.id },
+  });
   // Not posted and not waiting: it never will be, since refund.created reads the refund's state
   // from Stripe first, and that state is failed.
-  if (!reversal) return { ignore: 'refund was never posted' };
-  const donation = (await donationByCharge(deps.db, idOf(refund.charge)))!;
+  if (!reversal || !donation) return { ignore: 'refund was never posted' };
   const amountMinor = fromStripeAmount(refund.amount, refund.currency.toUpperCase());
   return {
     donationId: donation.id,
-    postings: [
-      {
-        idempotencyKey: `stripe:${refund.id}:refund_failed`,
-        kind: 'refund_failed',
-        description: `Refund ${refund.id} returned by the bank${refund.failure_reason ? ` (${refund.failure_reason})` : ''}`,
-        reversesId: reversal.id,
-        metadata: { donationId: donation.id, refundId: refund.id },
-        entries: reversal.entries,
-      },
-    ],
+    postings: [reversal],
     apply: async (tx, [created], batch) => {
       if (!created) return;
-      const [row] = await tx.update(donations).set({ refundedMinor: addRefunded(-amountMinor) }).where(eq(donations.id, donation.id)).returning();
-      if (row!.status !== 'disputed') await tx.update(donations).set({ status: refundedStatus(row!, row!.refundedMinor) }).where(eq(donations.id, donation.id));
+      await tx.update(donations).set({ refundedMinor: addRefunded(-amountMinor) }).where(eq(donations.id, donation.id));
+      await setRefundedStatus(tx, donation.id);
       batch.progress.add({ appealId: donation.appealId, grossMinor: amountMinor, netMinor: amountMinor, gifts: 0 });
     },
   };
@@ -139,21 +137,7 @@ export const refundUpdated: Handler = async (event, deps) => {
   return refund.status === 'failed' || refund.status === 'canceled' ? refundFailed(event, deps) : refundCreated(event, deps);
 };
 
-/**
- * Whether the inbox still holds an event that would post this refund: its refund.created, or a
- * refund.updated that is not a failure (either posts it), other than the event being handled. As
- * eventPending (posted.ts), asked before looking for the posting; the nested CASE parses only
- * refund bodies, in that order.
- */
-async function refundPostingPending(deps: HandlerDeps, refundId: string, exceptEventId: string): Promise<boolean> {
-  const object = sql`payload::json->'data'->'object'`;
-  const rows = await queryRows<{ n: number }>(
-    deps.db,
-    sql`SELECT count(*)::int AS n FROM stripe_events
-         WHERE status = 'pending' AND id <> ${exceptEventId}
-           AND CASE WHEN type = 'refund.created' THEN ${object}->>'id'
-                    WHEN type = 'refund.updated' THEN CASE WHEN ${object}->>'status' NOT IN ('failed', 'canceled') THEN ${object}->>'id' END
-               END = ${refundId}`,
-  );
-  return rows[0]!.n > 0;
+/** The gift's status from what is refunded of it now, unless it is disputed (the dispute decides). */
+async function setRefundedStatus(tx: Tx, donationId: string): Promise<void> {
+  await tx.update(donations).set({ status: refundedStatusOfRow }).where(and(eq(donations.id, donationId), ne(donations.status, 'disputed')));
 }
