@@ -34,14 +34,21 @@ async function donation(id: string) {
   return row!;
 }
 
+/** A gift paid with 4242 and posted; `paid` is the checkout form's answer. */
+async function paidGift(amountMinor: string) {
+  const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor });
+  const paid = await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+  await h.settle();
+  return { donationId, paid };
+}
+
 /**
  * A paid, posted gift and the inquiry its bank opens. Opened by the control: the harness turns off
  * the emulator's own timing, which opens one for Stripe's inquiry card (tested with the emulator).
  */
 async function questionedGift(amountMinor: string) {
-  const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor });
-  expect((await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
-  await h.settle();
+  const { donationId, paid } = await paidGift(amountMinor);
+  expect(paid.status).toBe(303);
   const d = await donation(donationId);
   expect(d.status).toBe('succeeded');
   const before = await balances();
@@ -92,9 +99,7 @@ describe('a dispute inquiry', () => {
   it('posts a chargeback once from either of its two events', async () => {
     h.emulator.controls.setDelivery({ times: 2, shuffle: true });
     try {
-      const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1100' });
-      await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
-      await h.settle();
+      const { donationId } = await paidGift('1100');
       const before = await balances();
       const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
       await h.settle();
@@ -109,9 +114,7 @@ describe('a dispute inquiry', () => {
   // A chargeback's funds_withdrawn may arrive after the dispute was won (Stripe retries for days):
   // a repeat of its posting, it must not mark the gift disputed again.
   it('keeps a won gift succeeded when its funds_withdrawn arrives after the close', async () => {
-    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1700' });
-    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
-    await h.settle();
+    const { donationId } = await paidGift('1700');
     const before = await balances();
     h.emulator.controls.pause();
     try {
@@ -138,9 +141,7 @@ describe('a dispute inquiry', () => {
   // event read after the dispute was won lists the reinstatement too. The opening still books the
   // withdrawal's dispute fee, not the withdrawal's and the reinstatement's fees summed to zero.
   it('books the dispute fee when the opening is read after the dispute was won', async () => {
-    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '1900' });
-    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
-    await h.settle();
+    const { donationId } = await paidGift('1900');
     const before = await balances();
     h.emulator.controls.pause();
     try {

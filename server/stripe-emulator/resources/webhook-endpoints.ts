@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
 import { invalidRequest, resourceMissing } from '../errors';
 import { newId, nowSeconds } from '../ids';
+import type { FormObject } from '../form';
 import { idParam, params } from '../http';
 import { metadataParam, optArray, optBool, optString, rejectUnknown, reqString } from '../params';
 import type { WebhookDispatcher } from '../webhooks';
@@ -27,9 +28,8 @@ export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: Webho
     rejectUnknown(p, ['url', 'enabled_events', 'api_version', 'description', 'metadata', 'connect', 'expand']);
     const url = reqString(p, 'url', 'url', 5000);
     if (!/^https?:\/\/[^\s]+$/.test(url)) throw invalidRequest('Invalid URL: the URL must be http(s).', 'url', 'url_invalid');
-    const enabled = (optArray(p, 'enabled_events') ?? []).map(String);
-    if (enabled.length === 0) throw invalidRequest('Missing required param: enabled_events.', 'enabled_events', 'parameter_missing');
-    if (enabled.some((e) => e !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(e))) throw invalidRequest('Invalid enabled_events: not an event type.', 'enabled_events');
+    const enabled = enabledEvents(p);
+    if (enabled === undefined) throw invalidRequest('Missing required param: enabled_events.', 'enabled_events', 'parameter_missing');
     const apiVersion = optString(p, 'api_version');
     // Another version of the SDK's release reads the same; the emulator renders that one.
     if (apiVersion !== undefined && apiVersion.split('.')[1] !== Stripe.API_VERSION.split('.')[1]) {
@@ -61,11 +61,8 @@ export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: Webho
     if (!endpoint) throw resourceMissing('webhook_endpoint', idParam(req));
     const p = params(req);
     rejectUnknown(p, ['enabled_events', 'disabled', 'description', 'metadata', 'expand']);
-    const enabled = optArray(p, 'enabled_events')?.map(String);
-    if (enabled !== undefined) {
-      if (enabled.length === 0 || enabled.some((e) => e !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(e))) throw invalidRequest('Invalid enabled_events.', 'enabled_events');
-      endpoint.enabled_events = enabled;
-    }
+    const enabled = enabledEvents(p);
+    if (enabled !== undefined) endpoint.enabled_events = enabled;
     const disabled = optBool(p, 'disabled');
     if (disabled !== undefined) endpoint.status = disabled ? 'disabled' : 'enabled';
     deliverTo(endpoint);
@@ -80,4 +77,12 @@ export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: Webho
     if (!endpoint) throw resourceMissing('webhook_endpoint', idParam(req));
     return withoutSecret(endpoint);
   });
+}
+
+/** The `enabled_events` asked for, each an event type or `*`; undefined when the parameter is absent. */
+function enabledEvents(p: FormObject): string[] | undefined {
+  const enabled = optArray(p, 'enabled_events')?.map(String);
+  if (enabled === undefined) return undefined;
+  if (enabled.length === 0 || enabled.some((e) => e !== '*' && !/^[a-z_]+(\.[a-z_]+)+$/.test(e))) throw invalidRequest('Invalid enabled_events: not an event type.', 'enabled_events');
+  return enabled;
 }
