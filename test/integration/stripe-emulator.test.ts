@@ -222,6 +222,23 @@ describe('disputes', () => {
     expect((closed[0]!.data.object as Stripe.Dispute).status).toBe('lost');
   });
 
+  // Answering with evidence, as in Stripe's Dashboard: staged first (submit=false), then submitted,
+  // which puts the dispute under review; Stripe refuses evidence once it is submitted.
+  it('takes evidence for a dispute, staged then submitted, and refuses more after that', async () => {
+    const session = await createPaymentSession('usd', 2200);
+    const paid = emu.controls.payCheckoutSession(session.id);
+    const pi = await stripe.paymentIntents.retrieve(String(paid.payment_intent));
+    const dispute = emu.controls.disputeCharge(String(pi.latest_charge));
+    await expect(stripe.disputes.update(dispute.id, { evidence: { no_such_field: 'x' } as Stripe.DisputeUpdateParams.Evidence })).rejects.toMatchObject({ code: 'parameter_unknown' });
+    const staged = await stripe.disputes.update(dispute.id, { evidence: { customer_name: 'A. Member' }, submit: false });
+    expect(staged).toMatchObject({ status: 'needs_response', evidence: { customer_name: 'A. Member' }, evidence_details: { has_evidence: true, submission_count: 0 } });
+    const submitted = await stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'Pledge card signed by the member.' } });
+    expect(submitted).toMatchObject({ status: 'under_review', evidence: { customer_name: 'A. Member', uncategorized_text: 'Pledge card signed by the member.' }, evidence_details: { submission_count: 1 } });
+    await expect(stripe.disputes.update(dispute.id, { evidence: { customer_name: 'Someone else' } })).rejects.toMatchObject({ code: 'dispute_already_submitted' });
+    const updates = (await deliveredEvents()).filter((e) => e.type === 'charge.dispute.updated' && (e.data.object as Stripe.Dispute).id === dispute.id);
+    expect(updates.map((e) => (e.data.object as Stripe.Dispute).status)).toEqual(['needs_response', 'under_review']);
+  });
+
   // 1976 payments are questioned (an inquiry): nothing is withdrawn and a refund is still allowed,
   // until the inquiry is escalated (here over HTTP) into a chargeback, which withdraws then.
   it('opens an inquiry for 4000 0000 0000 1976 that withdraws only once escalated', async () => {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { AUTOMATIC, type Ctx } from '../context';
+import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { invalidRequest, resourceMissing } from '../errors';
 import { disputeFee } from '../fees';
 import { settleAmount } from '../fx';
@@ -101,6 +101,33 @@ function withdraw(ctx: Ctx, dispute: Stripe.Dispute, at: number): void {
   });
   ctx.state.balanceTransactions.set(bt.id, bt);
   dispute.balance_transactions = [structuredClone(bt)];
+}
+
+/**
+ * `POST /v1/disputes/:id` with evidence: staged while `submit` is false, else sent to the bank, and
+ * the dispute (or inquiry) is then under review. Stripe refuses evidence once it was submitted
+ * or the dispute closed.
+ */
+export function updateDisputeEvidence(ctx: Ctx, disputeId: string, evidence: Record<string, string>, submit: boolean, origin: Origin): Stripe.Dispute {
+  const dispute = ctx.state.disputes.get(disputeId);
+  if (!dispute) throw resourceMissing('dispute', disputeId);
+  if (dispute.status !== 'needs_response' && dispute.status !== 'warning_needs_response') {
+    throw invalidRequest(`This dispute is ${dispute.status}: its evidence can no longer be updated.`, undefined, 'dispute_already_submitted');
+  }
+  const unknown = Object.keys(evidence).find((k) => !(k in dispute.evidence) || k === 'enhanced_evidence');
+  if (unknown) throw invalidRequest(`Received unknown parameter: evidence[${unknown}]`, `evidence[${unknown}]`, 'parameter_unknown');
+  const at = nowSeconds();
+  const previous = { status: dispute.status, evidence_details: structuredClone(dispute.evidence_details) };
+  Object.assign(dispute.evidence, evidence);
+  dispute.evidence_details.has_evidence = Object.values(dispute.evidence).some((v) => typeof v === 'string' && v.length > 0);
+  if (submit) {
+    dispute.status = dispute.status === 'needs_response' ? 'under_review' : 'warning_under_review';
+    dispute.evidence_details.submission_count += 1;
+    dispute.evidence_details.submission_method = 'manual';
+  }
+  ctx.emit('charge.dispute.updated', dispute, { origin, created: at, previous });
+  ctx.changed();
+  return dispute;
 }
 
 export interface CloseDisputeOptions {

@@ -3,10 +3,11 @@ import type Stripe from 'stripe';
 import type { Ctx } from '../context';
 import { invalidRequest, resourceMissing } from '../errors';
 import { expand, expandList } from '../expand';
+import { updateDisputeEvidence } from '../flows/dispute';
 import { createRefund } from '../flows/refund';
 import { idParam, listUrl, origin, params } from '../http';
 import { matching, newestFirst, paginate } from '../list';
-import { expandList as expandParam, metadataParam, optInt, optString, rejectUnknown } from '../params';
+import { expandList as expandParam, metadataParam, optBool, optInt, optObject, optString, rejectUnknown } from '../params';
 
 const REASONS = ['duplicate', 'fraudulent', 'requested_by_customer'] as const;
 
@@ -54,6 +55,15 @@ export function registerPayments(app: FastifyInstance, ctx: Ctx): void {
     return expand(s(), refund, expandParam(p));
   });
   app.get('/v1/disputes/:id', async (req) => expand(s(), getOr404(s().disputes, idParam(req), 'dispute'), expandParam(params(req))));
+  // What a treasurer does in Stripe's Dashboard: answer a dispute with evidence (text fields only).
+  app.post('/v1/disputes/:id', async (req) => {
+    const p = params(req);
+    rejectUnknown(p, ['evidence', 'submit', 'expand']);
+    const given = optObject(p, 'evidence') ?? {};
+    const evidence = Object.fromEntries(Object.keys(given).map((k) => [k, optString(given, k, `evidence[${k}]`) ?? '']));
+    const dispute = updateDisputeEvidence(ctx, idParam(req), evidence, optBool(p, 'submit') ?? true, origin(req));
+    return expand(s(), dispute, expandParam(p));
+  });
   app.get('/v1/disputes', async (req) => {
     const p = params(req);
     const keep = matching<Stripe.Dispute>(p, { charge: (d) => d.charge, payment_intent: (d) => d.payment_intent });
