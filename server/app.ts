@@ -16,6 +16,7 @@ import { orgRoutes } from './orgs/routes';
 import { appealManageRoutes } from './appeals/manage-routes';
 import { campaignRoutes } from './campaigns/routes';
 import { donorRoutes } from './donors/routes';
+import { disputeRoutes } from './payments/dispute-routes';
 import { treasurerPaymentRoutes } from './payments/treasurer-routes';
 import { appealLivePlugin } from './appeals/live';
 import { ledgerRoutes } from './ledger/routes';
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(stripeWebhookRoutes, { webhookSecret: deps.stripe.webhookSecret });
     await app.register(donorRoutes, { stripe: deps.stripe.client });
     await app.register(treasurerPaymentRoutes);
+    await app.register(disputeRoutes, { stripeMode: deps.config.stripeMode });
     await app.register(paymentRoutes, {
       stripe: deps.stripe.client,
       publicUrl: publicUrlOf(deps.config),

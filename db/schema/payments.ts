@@ -111,6 +111,30 @@ export const outboxEmails = pgTable(
   (t) => [uniqueIndex('outbox_emails_dedupe_idx').on(t.dedupeKey)],
 );
 
+// A gift's chargebacks and inquiries as Stripe last reported them, so treasurers see which need an
+// answer by when: a dispute left unanswered past its due date is lost. The money moves in the
+// ledger; this row only says where each dispute stands. `reportedAt` is the Stripe event that said
+// so, and an older event (Stripe does not deliver in order) never overwrites a newer one.
+export const disputes = pgTable(
+  'disputes',
+  {
+    id: text('id').primaryKey(),
+    donationId: uuid('donation_id').notNull().references(() => donations.id),
+    chargeId: text('charge_id').notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    reason: text('reason').notNull(),
+    status: text('status').notNull(),
+    evidenceDueBy: timestamp('evidence_due_by', { withTimezone: true }),
+    evidenceSubmitted: boolean('evidence_submitted').notNull().default(false),
+    livemode: boolean('livemode').notNull(),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
+    reportedAt: timestamp('reported_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('disputes_donation_idx').on(t.donationId), index('disputes_status_idx').on(t.status, t.evidenceDueBy)],
+);
+
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
 export type Donation = typeof donations.$inferSelect;
 export type NewDonation = typeof donations.$inferInsert;
+export type Dispute = typeof disputes.$inferSelect;

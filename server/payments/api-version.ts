@@ -31,7 +31,8 @@ const readers: Record<string, (stripe: Stripe, id: string) => Promise<object>> =
  * anyway; a session's later state only goes on to paid, expired or failed (a delayed payment read
  * after it was paid posts once, under its charge's key); subscriptions, failed refunds, closed
  * disputes and failed payouts are in final states; an invoice's billing reason and metadata are fixed once it is finalized; a dispute read
- * after it was won also lists the reinstatement, so its opening takes the withdrawal's fee only. A
+ * after it was won also lists the reinstatement, so its opening takes the withdrawal's fee only, and
+ * its row on the treasury page shows where it stands now. A
  * refund.updated that reported success, read after the refund failed, undoes it (nets to nothing).
  */
 export async function inOurApiVersion(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Event> {

@@ -257,6 +257,8 @@ const matrix: Case[] = [
     request: () => ({ url: '/api/stripe/events' }),
     expect: platformTreasurer(200),
   },
+  // Disputes of gifts: the treasurers of the gifts' organizations (the platform's see all).
+  { route: 'GET /api/disputes', request: () => ({ url: '/api/disputes?state=all' }), expect: { ...platformTreasurer(200), treasurer: 200 } },
   // Putting a parked event back in the poster's queue moves the platform's books: its treasurers only.
   {
     route: 'POST /api/stripe/events/:id/retry',

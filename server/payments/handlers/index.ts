@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { idOf, type WantedPayment } from './amounts';
 import { balanceAvailable, payoutFailed, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
+import { disputeUpdated, withDisputeRecord } from './dispute-record';
 import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
 import { checkoutCompleted, invoicePaid } from './gift';
 import { refundCreated, refundFailed, refundUpdated } from './refund';
@@ -19,10 +20,13 @@ export const handlers: Record<string, Handler> = {
   'refund.created': refundCreated,
   'refund.failed': refundFailed,
   'refund.updated': refundUpdated,
-  'charge.dispute.created': disputeCreated,
+  // Each also keeps the dispute's row, which tells treasurers what needs an answer by when.
+  'charge.dispute.created': withDisputeRecord(disputeCreated),
+  // Evidence submitted, an inquiry escalated: where the dispute stands, nothing more.
+  'charge.dispute.updated': withDisputeRecord(disputeUpdated),
   // An inquiry withdraws nothing when it opens; escalated, it withdraws then.
-  'charge.dispute.funds_withdrawn': disputeCreated,
-  'charge.dispute.closed': disputeClosed,
+  'charge.dispute.funds_withdrawn': withDisputeRecord(disputeCreated),
+  'charge.dispute.closed': withDisputeRecord(disputeClosed),
   'balance.available': balanceAvailable,
   'payout.paid': payoutPaid,
   'payout.failed': payoutFailed,

@@ -1,0 +1,95 @@
+import { and, asc, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { appeals, disputes, donations } from '../../db/schema/index';
+import { minorUnits } from '../appeals/schemas';
+import { isPlatformTreasurer, organizationsWithRole, requireViewer } from '../auth/permissions';
+import { AppError } from '../errors';
+import { errorResponses } from '../plugins/openapi';
+
+/** Stripe's final statuses: nothing more can be done about such a dispute. */
+export const closedDisputeStatuses = ['won', 'lost', 'warning_closed', 'prevented'];
+/** Waiting for the organization's answer (evidence, or accepting it) before the due date. */
+const awaitingAnswer = ['needs_response', 'warning_needs_response'];
+
+const disputeSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  /** A bank's question about the payment: nothing is withdrawn unless it is escalated. */
+  inquiry: z.boolean(),
+  needsResponse: z.boolean(),
+  reason: z.string(),
+  currency: z.string(),
+  amountMinor: minorUnits,
+  evidenceDueBy: z.string().nullable(),
+  evidenceSubmitted: z.boolean(),
+  openedAt: z.string(),
+  /** Where the treasurer answers it (Stripe's Dashboard), or null when the app runs on the Stripe emulator. */
+  dashboardUrl: z.string().nullable(),
+  donation: z.object({ id: z.uuid(), appeal: z.object({ slug: z.string(), title: z.string() }) }),
+});
+
+const listQuery = z.strictObject({
+  state: z.enum(['open', 'closed', 'all']).default('open'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export interface DisputeRouteOptions {
+  /** Whether the app talks to Stripe itself (links go to its Dashboard) or to the emulator. */
+  stripeMode: 'emulator' | 'stripe';
+}
+
+/** Chargebacks and inquiries of the viewer's organizations' gifts, the ones awaiting an answer first. */
+export const disputeRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (app, opts) => {
+  const db = app.database.db;
+  app.get(
+    '/api/disputes',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: "Disputes of gifts, those awaiting an answer first, by due date (treasurers of the gifts' organizations)",
+        querystring: listQuery,
+        response: { 200: z.object({ disputes: z.array(disputeSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const viewer = requireViewer(await req.viewer());
+      const where: (SQL | undefined)[] = [
+        req.query.state === 'open' ? notInArray(disputes.status, closedDisputeStatuses) : undefined,
+        req.query.state === 'closed' ? inArray(disputes.status, closedDisputeStatuses) : undefined,
+      ];
+      if (!(await isPlatformTreasurer(db, viewer))) {
+        const own = await organizationsWithRole(db, viewer, 'treasurer');
+        if (own.length === 0) throw new AppError(403, 'auth.forbidden', 'This needs the treasurer role in an organization.');
+        where.push(inArray(appeals.organizationId, own));
+      }
+      const waiting = sql`CASE WHEN ${inArray(disputes.status, awaitingAnswer)} THEN 0 WHEN ${notInArray(disputes.status, closedDisputeStatuses)} THEN 1 ELSE 2 END`;
+      // Open ones by how soon their answer is due; closed ones, newest first.
+      const dueWhileOpen = sql`CASE WHEN ${notInArray(disputes.status, closedDisputeStatuses)} THEN ${disputes.evidenceDueBy} END`;
+      const rows = await db
+        .select({ d: disputes, slug: appeals.slug, title: appeals.title })
+        .from(disputes)
+        .innerJoin(donations, eq(donations.id, disputes.donationId))
+        .innerJoin(appeals, eq(appeals.id, donations.appealId))
+        .where(and(...where))
+        .orderBy(waiting, asc(dueWhileOpen), desc(disputes.openedAt), asc(disputes.id))
+        .limit(req.query.limit);
+      return {
+        disputes: rows.map(({ d, slug, title }) => ({
+          id: d.id,
+          status: d.status,
+          inquiry: d.status.startsWith('warning_'),
+          needsResponse: awaitingAnswer.includes(d.status),
+          reason: d.reason,
+          currency: d.currency,
+          amountMinor: d.amountMinor.toString(),
+          evidenceDueBy: d.evidenceDueBy?.toISOString() ?? null,
+          evidenceSubmitted: d.evidenceSubmitted,
+          openedAt: d.openedAt.toISOString(),
+          dashboardUrl: opts.stripeMode === 'stripe' ? `https://dashboard.stripe.com/${d.livemode ? '' : 'test/'}disputes/${d.id}` : null,
+          donation: { id: d.donationId, appeal: { slug, title } },
+        })),
+      };
+    },
+  );
+};

@@ -1,0 +1,75 @@
+import { sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { Tx } from '../../../db/client';
+import { disputes } from '../../../db/schema/index';
+import { fromStripeAmount } from '../../ledger/money';
+import { donationByCharge } from '../donations-store';
+import { idOf } from './amounts';
+import { isPlan, RetryLater, type Handler, type Plan } from './types';
+
+/**
+ * The order a dispute's statuses follow at Stripe (an inquiry may be escalated into a chargeback;
+ * every path ends closed). Two reports of one second are told apart by it.
+ */
+const rankOf = (table: string) => sql.raw(`CASE ${table}.status
+    WHEN 'warning_needs_response' THEN 0 WHEN 'warning_under_review' THEN 1
+    WHEN 'needs_response' THEN 2 WHEN 'under_review' THEN 3 ELSE 4 END`);
+
+/** Where the dispute stands as this event reports it; an earlier report never replaces a later one. */
+async function recordDispute(tx: Tx, event: Stripe.Event, dispute: Stripe.Dispute, donationId: string): Promise<void> {
+  const currency = dispute.currency.toUpperCase();
+  const row = {
+    id: dispute.id,
+    donationId,
+    chargeId: idOf(dispute.charge)!,
+    currency,
+    amountMinor: fromStripeAmount(dispute.amount, currency),
+    reason: dispute.reason,
+    status: dispute.status,
+    evidenceDueBy: dispute.evidence_details?.due_by ? new Date(dispute.evidence_details.due_by * 1000) : null,
+    evidenceSubmitted: (dispute.evidence_details?.submission_count ?? 0) > 0,
+    livemode: dispute.livemode,
+    openedAt: new Date(dispute.created * 1000),
+    reportedAt: new Date(event.created * 1000),
+  };
+  await tx
+    .insert(disputes)
+    .values(row)
+    .onConflictDoUpdate({
+      target: disputes.id,
+      set: {
+        amountMinor: row.amountMinor,
+        reason: row.reason,
+        status: row.status,
+        evidenceDueBy: row.evidenceDueBy,
+        evidenceSubmitted: row.evidenceSubmitted,
+        reportedAt: row.reportedAt,
+      },
+      setWhere: sql`${disputes.reportedAt} < excluded.reported_at OR (${disputes.reportedAt} = excluded.reported_at AND ${rankOf('disputes')} <= ${rankOf('excluded')})`,
+    });
+}
+
+/**
+ * A dispute event's handler that also keeps the dispute's row, whether or not the event moves
+ * money (an inquiry moves none, yet needs an answer as much). The row belongs to the gift, so the
+ * event waits, like the posting, until the gift is posted.
+ */
+export function withDisputeRecord(handler: Handler): Handler {
+  return async (event, deps) => {
+    const dispute = event.data.object as Stripe.Dispute;
+    const donation = await donationByCharge(deps.db, idOf(dispute.charge));
+    if (!donation) throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
+    const result = await handler(event, deps);
+    const plan: Plan = isPlan(result) ? result : { postings: [] };
+    return {
+      ...plan,
+      apply: async (tx, created, batch) => {
+        await plan.apply?.(tx, created, batch);
+        await recordDispute(tx, event, dispute, donation.id);
+      },
+    };
+  };
+}
+
+/** An event that only says where a dispute stands (evidence submitted, an inquiry escalated). */
+export const disputeUpdated: Handler = async (event) => ({ ignore: `dispute ${(event.data.object as Stripe.Dispute).status}: nothing moves` });

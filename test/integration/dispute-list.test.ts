@@ -1,0 +1,156 @@
+import { eq, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { donations, organizations } from '../../db/schema/index';
+import { createStripeClient } from '../../server/payments/stripe-client';
+import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signInAs } from '../helpers/sign-in';
+
+// A dispute left unanswered past its due date is lost. Treasurers answer in Stripe's Dashboard,
+// and Stripe mails only the account's owner: the app lists every chargeback and inquiry of its
+// gifts, the ones awaiting an answer first, by how soon it is due.
+
+let h: PaymentsHarness;
+let stripe: Stripe;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+  stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: h.emulator.clientOptions });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+interface Listed {
+  id: string;
+  status: string;
+  inquiry: boolean;
+  needsResponse: boolean;
+  reason: string;
+  currency: string;
+  amountMinor: string;
+  evidenceDueBy: string | null;
+  evidenceSubmitted: boolean;
+  openedAt: string;
+  dashboardUrl: string | null;
+  donation: { id: string; appeal: { slug: string; title: string } };
+}
+
+async function listed(state: 'open' | 'closed' | 'all' = 'open', cookie = h.treasurer): Promise<Listed[]> {
+  const res = await h.app.inject({ url: `/api/disputes?state=${state}`, headers: { cookie } });
+  expect(res.statusCode, res.body).toBe(200);
+  return (res.json() as { disputes: Listed[] }).disputes;
+}
+
+const one = async (id: string, state: 'open' | 'closed' | 'all' = 'all') => (await listed(state)).find((d) => d.id === id);
+
+/** A gift paid with 4242 and posted, and its charge. */
+async function paidGift(amountMinor: string) {
+  const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor });
+  expect((await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
+  await h.settle();
+  const [d] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, donationId));
+  return { donationId, chargeId: d!.chargeId! };
+}
+
+describe('the disputes treasurers see', () => {
+  it('lists a chargeback awaiting an answer with its due date, then under review once answered, then closed', async () => {
+    const { donationId, chargeId } = await paidGift('4500');
+    const dispute = h.emulator.controls.disputeCharge(chargeId);
+    await h.settle();
+    expect(await one(dispute.id, 'open')).toEqual({
+      id: dispute.id,
+      status: 'needs_response',
+      inquiry: false,
+      needsResponse: true,
+      reason: 'fraudulent',
+      currency: 'USD',
+      amountMinor: '4500',
+      evidenceDueBy: new Date(dispute.evidence_details.due_by! * 1000).toISOString(),
+      evidenceSubmitted: false,
+      openedAt: new Date(dispute.created * 1000).toISOString(),
+      // The app runs on the emulator: Stripe's Dashboard would not know this dispute.
+      dashboardUrl: null,
+      donation: { id: donationId, appeal: { slug: 'buck-a-brick', title: expect.any(String) } },
+    });
+
+    // What a treasurer does in the Dashboard: Stripe sends charge.dispute.updated.
+    await stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'The member confirms the gift.' } });
+    await h.settle();
+    expect(await one(dispute.id, 'open')).toMatchObject({ status: 'under_review', needsResponse: false, evidenceSubmitted: true });
+
+    h.emulator.controls.closeDispute(dispute.id, 'won');
+    await h.settle();
+    expect(await one(dispute.id, 'open')).toBeUndefined();
+    expect(await one(dispute.id, 'closed')).toMatchObject({ status: 'won', needsResponse: false });
+  });
+
+  it('lists an inquiry, which moves no money, and follows it when the bank escalates it', async () => {
+    const { chargeId } = await paidGift('1200');
+    const inquiry = h.emulator.controls.disputeCharge(chargeId, { inquiry: true });
+    await h.settle();
+    expect(await one(inquiry.id, 'open')).toMatchObject({ status: 'warning_needs_response', inquiry: true, needsResponse: true, amountMinor: '1200' });
+    // Its opening event is handled now, not ignored: it keeps the dispute's row.
+    const [created] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE type = 'charge.dispute.created' AND payload LIKE ${`%${inquiry.id}%`}`);
+    expect(created?.status).toBe('processed');
+
+    h.emulator.controls.escalateInquiry(inquiry.id);
+    await h.settle();
+    expect(await one(inquiry.id, 'open')).toMatchObject({ status: 'needs_response', inquiry: false, needsResponse: true });
+  });
+
+  it('puts the disputes awaiting an answer first, the soonest due first', async () => {
+    const later = h.emulator.controls.disputeCharge((await paidGift('700')).chargeId);
+    const answered = h.emulator.controls.disputeCharge((await paidGift('800')).chargeId);
+    await h.settle();
+    await stripe.disputes.update(answered.id, { evidence: { uncategorized_text: 'Receipt attached.' } });
+    await h.settle();
+    // Stripe gives a bank's dispute its own deadline: this one is due sooner than the one before it.
+    const sooner = h.emulator.controls.disputeCharge((await paidGift('900')).chargeId);
+    await h.settle();
+    await h.testDb.database.db.execute(sql`UPDATE disputes SET evidence_due_by = evidence_due_by - interval '3 days' WHERE id = ${sooner.id}`);
+    const order = (await listed('open')).map((d) => d.id).filter((id) => [later.id, answered.id, sooner.id].includes(id));
+    expect(order).toEqual([sooner.id, later.id, answered.id]);
+  });
+
+  it('keeps the latest state whatever order Stripe delivers the events in, and once each', async () => {
+    const { chargeId } = await paidGift('3000');
+    h.emulator.controls.pause();
+    let id: string;
+    try {
+      const dispute = h.emulator.controls.disputeCharge(chargeId);
+      id = dispute.id;
+      await stripe.disputes.update(id, { evidence: { uncategorized_text: 'Signed pledge card.' } });
+      h.emulator.controls.closeDispute(id, 'lost');
+      const types = ['charge.dispute.closed', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn', 'charge.dispute.created'];
+      const events = await Promise.all(types.map((t) => h.emulatorEvent(t, id)));
+      // Newest first, each twice, with the poster running between deliveries.
+      for (const event of [...events, ...events]) {
+        await h.deliver(event);
+        await h.drain();
+      }
+      expect(await one(id, 'closed')).toMatchObject({ status: 'lost', evidenceSubmitted: true });
+    } finally {
+      h.emulator.controls.resume();
+    }
+    // The emulator's own deliveries, in order, come after: repeats, which change nothing.
+    await h.settle();
+    expect(await one(id!, 'closed')).toMatchObject({ status: 'lost', evidenceSubmitted: true });
+    const [rows] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM disputes WHERE id = ${id!}`);
+    expect(rows!.n).toBe(1);
+  });
+
+  it("shows a treasurer only their own organizations' disputes", async () => {
+    const { chargeId } = await paidGift('600');
+    const dispute = h.emulator.controls.disputeCharge(chargeId);
+    await h.settle();
+    const org = async (slug: string) => (await h.testDb.database.db.select().from(organizations).where(eq(organizations.slug, slug)))[0]!.id;
+    const local = await signInAs(h.app, 'treasurer@ue222.test', { organizationId: await org('ue-local-222'), role: 'treasurer' });
+    const osaka = await signInAs(h.app, 'treasurer@osaka.test', { organizationId: await org('osaka-care-workers'), role: 'treasurer' });
+    expect((await listed('all', local)).map((d) => d.id)).toContain(dispute.id);
+    expect(await listed('all', osaka)).toEqual([]);
+  });
+});
