@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { queryRows } from '../../db/client';
+import ar from '../../web/messages/ar.json' with { type: 'json' };
 import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
 // The signed-in side, as the people who use it: an organizer launches and publishes a drive, a
@@ -258,6 +259,41 @@ describe('signed in', () => {
       expect(await page.getByRole('alert').count()).toBe(0);
       await treasurer.close();
     }
+  });
+
+  // A dispute left unanswered past its due date is lost, and Stripe mails only the account's owner:
+  // a gift charged back (the emulator disputes Stripe's 0259 test card two seconds after it pays)
+  // shows on the treasury page, awaiting an answer, with its due date, in English and in Arabic.
+  it('a charged-back gift shows on the treasury page as awaiting an answer, with its due date', async () => {
+    const member = await e2e.context({ bypassCSP: true });
+    const give = await member.newPage();
+    await give.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await give.getByRole('radio', { name: /^10\b/ }).check();
+    await give.getByLabel('Email, for your receipt').fill('disputed@example.org');
+    await give.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await payOnCheckout(give, '4000 0000 0000 0259');
+    await give.waitForURL(/\/appeals\/buck-a-brick\/thanks\?donation=/);
+    await member.close();
+
+    const treasurer = await e2e.context({ bypassCSP: true });
+    const page = await treasurer.newPage();
+    await signInWithMail(page, e2e.url, 'treasurer@federation.demo', '/treasury');
+    const row = page.getByTestId('disputes').locator('tr', { hasText: '$10.00' });
+    await expect.poll(async () => (await page.reload(), await row.count()), { timeout: 20_000, interval: 500 }).toBe(1);
+    const text = await row.textContent();
+    for (const shown of ['Chargeback', 'Not authorized by the cardholder', 'Needs an answer', 'in 7 days']) expect(text).toContain(shown);
+    expect(await page.getByTestId('disputes').textContent()).toContain('Demo mode');
+    await axeAndShots(page, 'treasury-disputes');
+    await row.getByRole('link').first().click();
+    await page.waitForURL(/\/treasury\/donations\/[0-9a-f-]{36}$/);
+    expect(await page.getByTestId('gift-status').textContent()).toBe('Disputed');
+
+    await treasurer.addCookies([{ name: 'lang', value: 'ar', url: e2e.url }]);
+    await page.goto(`${e2e.url}/treasury`);
+    expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+    expect(await page.getByTestId('disputes').locator('tr', { hasText: ar.dispute_status_needs_response }).count()).toBe(1);
+    await axeAndShots(page, 'treasury-disputes-ar');
+    await treasurer.close();
   });
 
   // On a slow phone the page shows before its script has run: what the person typed by then must

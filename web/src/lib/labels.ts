@@ -37,3 +37,40 @@ export function frequencyName(frequency: string): string {
 export function formatDateTime(iso: string, locale: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
+
+/** A dispute's status at Stripe in the reader's language; a status Stripe adds later shows as sent. */
+export function disputeStatus(status: string): string {
+  const labels: Record<string, () => string> = {
+    needs_response: m.dispute_status_needs_response,
+    under_review: m.dispute_status_under_review,
+    won: m.dispute_status_won,
+    lost: m.dispute_status_lost,
+    warning_needs_response: m.dispute_status_warning_needs_response,
+    warning_under_review: m.dispute_status_warning_under_review,
+    warning_closed: m.dispute_status_warning_closed,
+    prevented: m.dispute_status_prevented,
+  };
+  return labels[status]?.() ?? status;
+}
+
+/** Why the bank disputes a payment (Stripe's reasons), in the reader's language. */
+export function disputeReason(reason: string): string {
+  const labels: Record<string, () => string> = {
+    bank_cannot_process: m.dispute_reason_bank_cannot_process,
+    check_returned: m.dispute_reason_check_returned,
+    credit_not_processed: m.dispute_reason_credit_not_processed,
+    customer_initiated: m.dispute_reason_customer_initiated,
+    debit_not_authorized: m.dispute_reason_debit_not_authorized,
+    duplicate: m.dispute_reason_duplicate,
+    fraudulent: m.dispute_reason_fraudulent,
+    general: m.dispute_reason_general,
+    incorrect_account_details: m.dispute_reason_incorrect_account_details,
+    insufficient_funds: m.dispute_reason_insufficient_funds,
+    noncompliant: m.dispute_reason_noncompliant,
+    product_not_received: m.dispute_reason_product_not_received,
+    product_unacceptable: m.dispute_reason_product_unacceptable,
+    subscription_canceled: m.dispute_reason_subscription_canceled,
+    unrecognized: m.dispute_reason_unrecognized,
+  };
+  return labels[reason]?.() ?? reason;
+}

@@ -51,6 +51,21 @@ export interface StripeEventRow {
   receivedAt: string;
 }
 
+export interface DisputeRow {
+  id: string;
+  status: string;
+  inquiry: boolean;
+  needsResponse: boolean;
+  reason: string;
+  currency: string;
+  amountMinor: string;
+  evidenceDueBy: string | null;
+  evidenceSubmitted: boolean;
+  openedAt: string;
+  dashboardUrl: string | null;
+  donation: { id: string; appeal: { slug: string; title: string } };
+}
+
 export interface DonationDetail {
   id: string;
   appeal: { slug: string; title: string; organization: { slug: string; name: string } };

@@ -3,7 +3,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { stripeEventId } from '../../../../server/payments/schemas';
-import { appealNames, treasurerGet, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
+import { appealNames, treasurerGet, type DisputeRow, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
 const pageSize = 50;
@@ -17,9 +17,10 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   if (/^[A-Z]{3}$/.test(currency)) query.set('currency', currency);
   if ((types as readonly string[]).includes(type)) query.set('type', type);
   if (/^\d{1,19}$/.test(after)) query.set('after', after);
-  const [accounts, events] = await Promise.all([
+  const [accounts, events, disputes] = await Promise.all([
     treasurerGet<{ accounts: LedgerAccount[]; nextAfter: string | null }>(fetch, `/api/ledger/accounts?${query}`, url),
     treasurerGet<{ events: StripeEventRow[] }>(fetch, '/api/stripe/events?status=parked&limit=50', url),
+    treasurerGet<{ disputes: DisputeRow[] }>(fetch, '/api/disputes?state=open&limit=100', url),
   ]);
   // The page's own filters, kept by the retry form's action (a form without JavaScript loses them).
   const keep = new URLSearchParams([...query].filter(([k]) => k !== 'limit')).toString();
@@ -32,6 +33,9 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     accounts: accounts?.accounts ?? [],
     nextAfter: accounts?.nextAfter ?? null,
     parked: events?.events ?? [],
+    disputes: disputes?.disputes ?? [],
+    // Due dates are shown as "in 3 days" from the moment the page was made, on the server and in the browser alike.
+    now: new Date().toISOString(),
     filters: { currency: query.get('currency') ?? '', type: query.get('type') ?? '', paged: query.has('after') },
     types,
     notFound: url.searchParams.has('notfound'),
