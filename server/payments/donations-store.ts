@@ -3,6 +3,7 @@ import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appeals, donations, type Donation } from '../../db/schema/index';
 import { formatAmount } from '../ledger/money';
+import { greeting, isolated, mailDate, mailText } from '../mail/donor-mail';
 
 const isDonationId = (id: string | null | undefined): id is string => !!id && /^[0-9a-f-]{36}$/.test(id);
 
@@ -37,41 +38,50 @@ export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' |
 
 /**
  * The receipt of a gift, for the outbox (written in the same transaction as the gift: never lost,
- * never twice, by its dedupe key); null when the donor left no address.
+ * never twice, by its dedupe key), in the language the donor gave in; null when the donor left no
+ * address. The date is the day the donor paid, in UTC.
  */
 export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date) {
   if (!donation.donorEmail) return null;
-  const amount = formatAmount(amountMinor, currency, donation.locale);
-  const name = donation.donorName ? ` ${donation.donorName}` : '';
+  const { locale } = donation;
+  const amount = isolated(locale, formatAmount(amountMinor, currency, locale));
   return {
     dedupeKey: `receipt:${donation.id}:${donation.chargeId ?? donation.invoiceId ?? ''}`,
     toAddress: donation.donorEmail,
     kind: 'receipt',
-    subject: `Thank you for your gift of ${amount}`,
-    textBody:
-      `Dear${name},\n\nthank you for giving ${amount} to "${appealTitle}".\n\n` +
-      `Gift reference: ${donation.id}\nDate: ${paidAt.toISOString().slice(0, 10)}\n\nIn solidarity.\n`,
+    subject: mailText(locale, 'receipt_subject', { amount }),
+    textBody: paragraphs(
+      greeting(locale, donation.donorName),
+      mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),
+      `${mailText(locale, 'gift_reference', { reference: donation.id })}\n${mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt) })}`,
+      mailText(locale, 'closing'),
+    ),
   };
 }
 
 /**
  * The donor's word that a delayed payment (SEPA, ACH) failed: days after checkout they would
- * otherwise believe they gave. Null when the donor left no address.
+ * otherwise believe they gave. In the language they gave in; null when the donor left no address.
  */
 export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appealTitle: string) {
   if (!donation.donorEmail) return null;
-  const amount = formatAmount(donation.amountMinor + donation.coverFeesMinor, donation.currency, donation.locale);
-  const name = donation.donorName ? ` ${donation.donorName}` : '';
+  const { locale } = donation;
+  const amount = isolated(locale, formatAmount(donation.amountMinor + donation.coverFeesMinor, donation.currency, locale));
   return {
     dedupeKey: `gift_failed:${donation.id}`,
     toAddress: donation.donorEmail,
     kind: 'gift_failed',
-    subject: `Your gift of ${amount} could not be completed`,
-    textBody:
-      `Dear${name},\n\nyour bank refused the payment of your gift of ${amount} to "${appealTitle}", so nothing was taken.\n` +
-      `If you still wish to give, please start a new gift on the appeal's page.\n\nGift reference: ${donation.id}\n\nIn solidarity.\n`,
+    subject: mailText(locale, 'gift_failed_subject', { amount }),
+    textBody: paragraphs(
+      greeting(locale, donation.donorName),
+      `${mailText(locale, 'gift_failed_body', { amount, appeal: isolated(locale, appealTitle) })}\n${mailText(locale, 'gift_failed_again')}`,
+      mailText(locale, 'gift_reference', { reference: donation.id }),
+      mailText(locale, 'closing'),
+    ),
   };
 }
+
+const paragraphs = (...parts: string[]) => `${parts.join('\n\n')}\n`;
 
 /**
  * A refunded gift's status, from the row as it stands when the statement runs (locked at commit):

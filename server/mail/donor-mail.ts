@@ -1,0 +1,50 @@
+import { IntlMessageFormat } from 'intl-messageformat';
+import { isLocale, type Locale } from '../../web/src/lib/locale';
+import ar from './messages/ar.json' with { type: 'json' };
+import de from './messages/de.json' with { type: 'json' };
+import en from './messages/en.json' with { type: 'json' };
+import es from './messages/es.json' with { type: 'json' };
+import fr from './messages/fr.json' with { type: 'json' };
+import ja from './messages/ja.json' with { type: 'json' };
+import ru from './messages/ru.json' with { type: 'json' };
+import sv from './messages/sv.json' with { type: 'json' };
+
+// The mails a donor gets, in the language they gave in. The web's messages are compiled by
+// Paraglide inside Vite (its runtime reads import.meta.env), which the server process does not
+// run; so the mails keep their own small catalog, in ICU MessageFormat, per language.
+type Key = keyof typeof en;
+const catalogs: Record<Locale, Record<Key, string>> = { en, fr, de, es, ja, sv, ar, ru };
+
+const compiled = new Map<string, IntlMessageFormat>();
+
+/** One message in `locale` (English for a language we do not write in), with its values filled in. */
+export function mailText(locale: string, key: Key, values: Record<string, string> = {}): string {
+  const lang: Locale = isLocale(locale) ? locale : 'en';
+  const id = `${lang}:${key}`;
+  let format = compiled.get(id);
+  if (!format) compiled.set(id, (format = new IntlMessageFormat(catalogs[lang][key], lang)));
+  return String(format.format(values));
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A day in the donor's language ("5 December 2026", "2026年12月5日"), as the UTC calendar has it. */
+export function mailDate(locale: string, at: Date): string {
+  const lang = isLocale(locale) ? locale : 'en';
+  let format = dateFormats.get(lang);
+  if (!format) dateFormats.set(lang, (format = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' })));
+  return format.format(at);
+}
+
+/**
+ * Isolates a value (an amount, a title) from the sentence around it, so that digits and Latin
+ * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate).
+ */
+export function isolated(locale: string, value: string): string {
+  return locale === 'ar' ? `\u2068${value}\u2069` : value;
+}
+
+/** "Dear Ana," or the greeting without a name, in the donor's language. */
+export function greeting(locale: string, name: string | null): string {
+  return name ? mailText(locale, 'greeting_named', { name: isolated(locale, name) }) : mailText(locale, 'greeting');
+}
