@@ -234,7 +234,7 @@ describe('disputes', () => {
     expect(staged).toMatchObject({ status: 'needs_response', evidence: { customer_name: 'A. Member' }, evidence_details: { has_evidence: true, submission_count: 0 } });
     const submitted = await stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'Pledge card signed by the member.' } });
     expect(submitted).toMatchObject({ status: 'under_review', evidence: { customer_name: 'A. Member', uncategorized_text: 'Pledge card signed by the member.' }, evidence_details: { submission_count: 1 } });
-    await expect(stripe.disputes.update(dispute.id, { evidence: { customer_name: 'Someone else' } })).rejects.toMatchObject({ code: 'dispute_already_submitted' });
+    await expect(stripe.disputes.update(dispute.id, { evidence: { customer_name: 'Someone else' } })).rejects.toMatchObject({ type: 'StripeInvalidRequestError', message: expect.stringContaining('under_review') });
     const updates = (await deliveredEvents()).filter((e) => e.type === 'charge.dispute.updated' && (e.data.object as Stripe.Dispute).id === dispute.id);
     expect(updates.map((e) => (e.data.object as Stripe.Dispute).status)).toEqual(['needs_response', 'under_review']);
   });

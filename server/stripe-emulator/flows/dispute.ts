@@ -108,17 +108,28 @@ function withdraw(ctx: Ctx, dispute: Stripe.Dispute, at: number): void {
  * the dispute (or inquiry) is then under review. Stripe refuses evidence once it was submitted
  * or the dispute closed.
  */
-export function updateDisputeEvidence(ctx: Ctx, disputeId: string, evidence: Record<string, string>, submit: boolean, origin: Origin): Stripe.Dispute {
+export function updateDisputeEvidence(ctx: Ctx, disputeId: string, update: { evidence: Record<string, string>; metadata?: Record<string, string>; submit: boolean }, origin: Origin): Stripe.Dispute {
+  const { evidence, submit } = update;
   const dispute = ctx.state.disputes.get(disputeId);
   if (!dispute) throw resourceMissing('dispute', disputeId);
   if (dispute.status !== 'needs_response' && dispute.status !== 'warning_needs_response') {
-    throw invalidRequest(`This dispute is ${dispute.status}: its evidence can no longer be updated.`, undefined, 'dispute_already_submitted');
+    throw invalidRequest(`This dispute is ${dispute.status}: its evidence can no longer be updated.`);
   }
   const unknown = Object.keys(evidence).find((k) => !(k in dispute.evidence) || k === 'enhanced_evidence');
   if (unknown) throw invalidRequest(`Received unknown parameter: evidence[${unknown}]`, `evidence[${unknown}]`, 'parameter_unknown');
+  const changed = submit || Object.entries(evidence).some(([k, v]) => (dispute.evidence as unknown as Record<string, unknown>)[k] !== v) || update.metadata !== undefined;
+  // Nothing new: Stripe answers with the dispute as it is and sends no event.
+  if (!changed) return dispute;
   const at = nowSeconds();
   const previous = { status: dispute.status, evidence_details: structuredClone(dispute.evidence_details) };
   Object.assign(dispute.evidence, evidence);
+  if (update.metadata) {
+    // As Stripe: an empty value unsets its key.
+    for (const [k, v] of Object.entries(update.metadata)) {
+      if (v === '') delete dispute.metadata[k];
+      else dispute.metadata[k] = v;
+    }
+  }
   dispute.evidence_details.has_evidence = Object.values(dispute.evidence).some((v) => typeof v === 'string' && v.length > 0);
   if (submit) {
     dispute.status = dispute.status === 'needs_response' ? 'under_review' : 'warning_under_review';

@@ -58,10 +58,10 @@ export function registerPayments(app: FastifyInstance, ctx: Ctx): void {
   // What a treasurer does in Stripe's Dashboard: answer a dispute with evidence (text fields only).
   app.post('/v1/disputes/:id', async (req) => {
     const p = params(req);
-    rejectUnknown(p, ['evidence', 'submit', 'expand']);
+    rejectUnknown(p, ['evidence', 'submit', 'metadata', 'expand']);
     const given = optObject(p, 'evidence') ?? {};
     const evidence = Object.fromEntries(Object.keys(given).map((k) => [k, optString(given, k, `evidence[${k}]`) ?? '']));
-    const dispute = updateDisputeEvidence(ctx, idParam(req), evidence, optBool(p, 'submit') ?? true, origin(req));
+    const dispute = updateDisputeEvidence(ctx, idParam(req), { evidence, metadata: p.metadata === undefined ? undefined : metadataParam(p), submit: optBool(p, 'submit') ?? true }, origin(req));
     return expand(s(), dispute, expandParam(p));
   });
   app.get('/v1/disputes', async (req) => {
