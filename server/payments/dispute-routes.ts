@@ -10,7 +10,7 @@ import { errorResponses } from '../plugins/openapi';
 /** Stripe's final statuses: nothing more can be done about such a dispute. */
 export const closedDisputeStatuses = ['won', 'lost', 'warning_closed', 'prevented'];
 /** Waiting for the organization's answer (evidence, or accepting it) before the due date. */
-const awaitingAnswer = ['needs_response', 'warning_needs_response'];
+const awaitingAnswer = ['needs_response', 'warning_needs_response', 'appeal_needs_response'];
 
 const disputeSchema = z.object({
   id: z.string(),

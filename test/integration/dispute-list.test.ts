@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { donations, organizations } from '../../db/schema/index';
+import { recordOpenDisputes } from '../../server/payments/dispute-backfill';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -127,7 +128,8 @@ describe('the disputes treasurers see', () => {
       h.emulator.controls.closeDispute(id, 'lost');
       const types = ['charge.dispute.closed', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn', 'charge.dispute.created'];
       const events = await Promise.all(types.map((t) => h.emulatorEvent(t, id)));
-      // Newest first, each twice, with the poster running between deliveries.
+      // Newest first (the closing waits until the opening is posted), then again: a repeat is
+      // dropped by the inbox. The poster runs between deliveries.
       for (const event of [...events, ...events]) {
         await h.deliver(event);
         await h.drain();
@@ -143,6 +145,25 @@ describe('the disputes treasurers see', () => {
     expect(rows!.n).toBe(1);
   });
 
+  // Stripe's events of one dispute come seconds, days or weeks apart, in any order: the newer
+  // report wins even over a status that usually comes later (a lost dispute appealed is open again).
+  it('keeps the newer report when an older one arrives after it, and lists an appeal as awaiting an answer', async () => {
+    const { chargeId } = await paidGift('2100');
+    const dispute = h.emulator.controls.disputeCharge(chargeId);
+    h.emulator.controls.closeDispute(dispute.id, 'lost');
+    await h.settle();
+    const closed = await h.emulatorEvent('charge.dispute.closed', dispute.id);
+    const lost = closed.data.object as Stripe.Dispute;
+    const report = (id: string, created: number, status: string) => ({ ...closed, id, type: 'charge.dispute.updated', created, data: { object: { ...lost, status } } });
+    await h.deliver(report(`evt_appeal_${dispute.id}`, closed.created + 60, 'appeal_needs_response'));
+    await h.settle();
+    expect(await one(dispute.id, 'open')).toMatchObject({ status: 'appeal_needs_response', needsResponse: true });
+    // A report of the loss made before the appeal, delivered only now.
+    await h.deliver(report(`evt_late_${dispute.id}`, closed.created + 30, 'lost'));
+    await h.settle();
+    expect(await one(dispute.id, 'open')).toMatchObject({ status: 'appeal_needs_response' });
+  });
+
   it("shows a treasurer only their own organizations' disputes", async () => {
     const { chargeId } = await paidGift('600');
     const dispute = h.emulator.controls.disputeCharge(chargeId);
@@ -152,5 +173,21 @@ describe('the disputes treasurers see', () => {
     const osaka = await signInAs(h.app, 'treasurer@osaka.test', { organizationId: await org('osaka-care-workers'), role: 'treasurer' });
     expect((await listed('all', local)).map((d) => d.id)).toContain(dispute.id);
     expect(await listed('all', osaka)).toEqual([]);
+  });
+
+  // A dispute opened before the app kept them (or whose events were not sent) is listed by
+  // `npm run stripe:disputes`, which asks Stripe for the open ones; closed ones are left alone.
+  it('lists the disputes Stripe has open that no event recorded, once however often it runs', async () => {
+    const open = h.emulator.controls.disputeCharge((await paidGift('1700')).chargeId);
+    const closed = h.emulator.controls.disputeCharge((await paidGift('1800')).chargeId, { inquiry: true });
+    h.emulator.controls.closeDispute(closed.id, 'warning_closed');
+    await h.settle();
+    await h.testDb.database.db.execute(sql`DELETE FROM disputes WHERE id IN (${open.id}, ${closed.id})`);
+    for (let run = 0; run < 2; run++) {
+      const { recorded } = await recordOpenDisputes(h.testDb.database.db, stripe);
+      expect(recorded).toBeGreaterThanOrEqual(1);
+      expect(await one(open.id, 'open')).toMatchObject({ status: 'needs_response', amountMinor: '1700', needsResponse: true });
+      expect(await one(closed.id)).toBeUndefined();
+    }
   });
 });

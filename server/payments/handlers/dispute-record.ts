@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import type { Tx } from '../../../db/client';
+import type { DbOrTx } from '../../../db/client';
 import { disputes } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import { donationByCharge } from '../donations-store';
@@ -8,15 +8,21 @@ import { idOf } from './amounts';
 import { isPlan, RetryLater, type Handler, type Plan } from './types';
 
 /**
- * The order a dispute's statuses follow at Stripe (an inquiry may be escalated into a chargeback;
- * every path ends closed). Two reports of one second are told apart by it.
+ * The order a dispute's statuses follow at Stripe, to tell apart two reports of one second (an
+ * inquiry may be escalated into a chargeback, a lost one appealed; every path ends closed). A
+ * status Stripe adds later ranks lowest, so a known one of the same second wins.
  */
 const rankOf = (table: string) => sql.raw(`CASE ${table}.status
-    WHEN 'warning_needs_response' THEN 0 WHEN 'warning_under_review' THEN 1
-    WHEN 'needs_response' THEN 2 WHEN 'under_review' THEN 3 ELSE 4 END`);
+    WHEN 'warning_needs_response' THEN 1 WHEN 'warning_under_review' THEN 2
+    WHEN 'needs_response' THEN 3 WHEN 'under_review' THEN 4
+    WHEN 'appeal_needs_response' THEN 5 WHEN 'appeal_under_review' THEN 6
+    WHEN 'won' THEN 7 WHEN 'lost' THEN 7 WHEN 'warning_closed' THEN 7 WHEN 'prevented' THEN 7 ELSE 0 END`);
 
-/** Where the dispute stands as this event reports it; an earlier report never replaces a later one. */
-async function recordDispute(tx: Tx, event: Stripe.Event, dispute: Stripe.Dispute, donationId: string): Promise<void> {
+/**
+ * Where the dispute stands as reported at `reportedAt` (an event's time, or when Stripe was asked);
+ * an earlier report never replaces a later one.
+ */
+export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donationId: string, reportedAt: Date): Promise<void> {
   const currency = dispute.currency.toUpperCase();
   const row = {
     id: dispute.id,
@@ -30,7 +36,7 @@ async function recordDispute(tx: Tx, event: Stripe.Event, dispute: Stripe.Disput
     evidenceSubmitted: (dispute.evidence_details?.submission_count ?? 0) > 0,
     livemode: dispute.livemode,
     openedAt: new Date(dispute.created * 1000),
-    reportedAt: new Date(event.created * 1000),
+    reportedAt,
   };
   await tx
     .insert(disputes)
@@ -65,7 +71,7 @@ export function withDisputeRecord(handler: Handler): Handler {
       ...plan,
       apply: async (tx, created, batch) => {
         await plan.apply?.(tx, created, batch);
-        await recordDispute(tx, event, dispute, donation.id);
+        await recordDispute(tx, dispute, donation.id, new Date(event.created * 1000));
       },
     };
   };

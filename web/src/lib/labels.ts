@@ -49,6 +49,8 @@ export function disputeStatus(status: string): string {
     warning_under_review: m.dispute_status_warning_under_review,
     warning_closed: m.dispute_status_warning_closed,
     prevented: m.dispute_status_prevented,
+    appeal_needs_response: m.dispute_status_appeal_needs_response,
+    appeal_under_review: m.dispute_status_appeal_under_review,
   };
   return labels[status]?.() ?? status;
 }
@@ -73,4 +75,12 @@ export function disputeReason(reason: string): string {
     unrecognized: m.dispute_reason_unrecognized,
   };
   return labels[reason]?.() ?? reason;
+}
+
+/**
+ * When a dispute's answer is due, with the time and the time zone: Stripe's deadlines fall at an
+ * hour of their own, and the page cannot know the reader's zone when it is made on the server.
+ */
+export function formatDeadline(iso: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) + ' UTC';
 }
