@@ -5,6 +5,8 @@ import { magicLink } from 'better-auth/plugins';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client';
 import { safeError } from '../safe-error';
+import { mailText } from '../mail/catalog';
+import { chooseLocale, isLocale } from '../../web/src/lib/locale';
 import { accounts, outboxEmails, sessions, users, verifications } from '../../db/schema/index';
 
 export const authBasePath = '/api/auth';
@@ -67,23 +69,25 @@ export function createAuth(deps: AuthDeps) {
         expiresIn: magicLinkMinutes * 60,
         rateLimit: { window: 60, max: deps.signInsPerMinute },
         storeToken: 'hashed',
-        sendMagicLink: async ({ email, url }) => {
+        sendMagicLink: async ({ email, url, metadata }, ctx) => {
           const verify = new URL(url);
           const confirm = new URL('/signin/confirm', deps.publicUrl);
           for (const [k, v] of verify.searchParams) confirm.searchParams.set(k, v);
+          // The language of the page the person asked from (the web sends it), else of the request.
+          const locale = isLocale(metadata?.locale) ? metadata.locale : chooseLocale(undefined, ctx?.request?.headers.get('accept-language') ?? null);
           await deps.db
             .insert(outboxEmails)
             .values({
               dedupeKey: `sign_in:${createHash('sha256').update(url).digest('hex')}`,
               toAddress: email,
-              subject: 'Your sign-in link for solidarity-fund',
+              subject: mailText(locale, 'sign_in_subject'),
               textBody: [
-                'Hello,',
+                mailText(locale, 'sign_in_hello'),
                 '',
-                `Open this link to sign in. It works once, for ${magicLinkMinutes} minutes:`,
+                mailText(locale, 'sign_in_open', { minutes: String(magicLinkMinutes) }),
                 confirm.toString(),
                 '',
-                'If you did not ask to sign in, ignore this email; nothing happens without the link.',
+                mailText(locale, 'sign_in_ignore'),
               ].join('\n'),
               kind: 'sign_in',
             })

@@ -3,7 +3,7 @@ import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appeals, donations, type Donation } from '../../db/schema/index';
 import { formatAmount } from '../ledger/money';
-import { greeting, isolated, mailDate, mailText } from '../mail/donor-mail';
+import { greeting, isolated, mailDate, mailText } from '../mail/catalog';
 
 const isDonationId = (id: string | null | undefined): id is string => !!id && /^[0-9a-f-]{36}$/.test(id);
 

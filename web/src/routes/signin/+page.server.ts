@@ -14,12 +14,12 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
 };
 
 export const actions: Actions = {
-  default: async ({ request, fetch, url }) => {
+  default: async ({ request, fetch, url, locals }) => {
     const form = await request.formData();
     const email = String(form.get('email') ?? '').trim().slice(0, 254);
     const next = safeReturnPath(form.get('next'), nextOf(url));
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { email, error: m.signin_error_email() });
-    const sent = await apiSend(fetch, 'POST', '/api/auth/sign-in/magic-link', { email, callbackURL: next });
+    const sent = await apiSend(fetch, 'POST', '/api/auth/sign-in/magic-link', { email, callbackURL: next, metadata: { locale: locals.locale } });
     if (!sent.ok) {
       if (sent.status === 429) return fail(429, { email, error: m.error_rate_limited() });
       if (sent.status === 400) return fail(400, { email, error: m.signin_error_email() });

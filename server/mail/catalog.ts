@@ -9,9 +9,9 @@ import ja from './messages/ja.json' with { type: 'json' };
 import ru from './messages/ru.json' with { type: 'json' };
 import sv from './messages/sv.json' with { type: 'json' };
 
-// The mails a donor gets, in the language they gave in. The web's messages are compiled by
-// Paraglide inside Vite (its runtime reads import.meta.env), which the server process does not
-// run; so the mails keep their own small catalog, in ICU MessageFormat, per language.
+// The mails people get (receipts, a failed gift, a sign-in link), in their language. The web's
+// messages are compiled by Paraglide inside Vite (its runtime reads import.meta.env), which the
+// server process does not run; so the mails keep their own small catalog, in ICU MessageFormat.
 type Key = keyof typeof en;
 const catalogs: Record<Locale, Record<Key, string>> = { en, fr, de, es, ja, sv, ar, ru };
 
