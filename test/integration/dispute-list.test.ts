@@ -8,6 +8,7 @@ import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signInAs } from '../helpers/sign-in';
+import type { DisputeRow } from '../../web/src/lib/server/treasury';
 
 // A dispute left unanswered past its due date is lost. Treasurers answer in Stripe's Dashboard,
 // and Stripe mails only the account's owner: the app lists every chargeback and inquiry of its
@@ -25,25 +26,11 @@ afterAll(async () => {
   await h?.close();
 });
 
-interface Listed {
-  id: string;
-  status: string;
-  inquiry: boolean;
-  needsResponse: boolean;
-  reason: string;
-  currency: string;
-  amountMinor: string;
-  evidenceDueBy: string | null;
-  evidenceSubmitted: boolean;
-  openedAt: string;
-  dashboardUrl: string | null;
-  donation: { id: string; appeal: { slug: string; title: string } };
-}
 
-async function listed(state: 'open' | 'closed' | 'all' = 'open', cookie = h.treasurer): Promise<Listed[]> {
+async function listed(state: 'open' | 'closed' | 'all' = 'open', cookie = h.treasurer): Promise<DisputeRow[]> {
   const res = await h.app.inject({ url: `/api/disputes?state=${state}`, headers: { cookie } });
   expect(res.statusCode, res.body).toBe(200);
-  return (res.json() as { disputes: Listed[] }).disputes;
+  return (res.json() as { disputes: DisputeRow[] }).disputes;
 }
 
 const one = async (id: string, state: 'open' | 'closed' | 'all' = 'all') => (await listed(state)).find((d) => d.id === id);
