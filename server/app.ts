@@ -104,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.stripe) {
     await app.register(stripeWebhookRoutes, { webhookSecret: deps.stripe.webhookSecret });
     await app.register(donorRoutes, { stripe: deps.stripe.client });
-    await app.register(treasurerPaymentRoutes);
+    await app.register(treasurerPaymentRoutes, { stripeMode: deps.config.stripeMode });
     await app.register(disputeRoutes, { stripeMode: deps.config.stripeMode });
     await app.register(paymentRoutes, {
       stripe: deps.stripe.client,

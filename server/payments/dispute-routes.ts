@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appeals, disputes, donations } from '../../db/schema/index';
+import { appeals, disputes, donations, type Dispute } from '../../db/schema/index';
 import { minorUnits } from '../appeals/schemas';
 import { isPlatformTreasurer, organizationsWithRole, requireViewer } from '../auth/permissions';
 import { AppError } from '../errors';
@@ -12,7 +12,8 @@ export const closedDisputeStatuses = ['won', 'lost', 'warning_closed', 'prevente
 /** Waiting for the organization's answer (evidence, or accepting it) before the due date. */
 const awaitingAnswer = ['needs_response', 'warning_needs_response', 'appeal_needs_response'];
 
-const disputeSchema = z.object({
+/** Where one dispute of a gift stands, as treasurers read it (the list adds the gift it is about). */
+export const disputeFactsSchema = z.object({
   id: z.string(),
   status: z.string(),
   /** A bank's question about the payment: nothing is withdrawn unless it is escalated. */
@@ -26,8 +27,28 @@ const disputeSchema = z.object({
   openedAt: z.string(),
   /** Where the treasurer answers it (Stripe's Dashboard), or null when the app runs on the Stripe emulator. */
   dashboardUrl: z.string().nullable(),
+});
+
+const disputeSchema = disputeFactsSchema.extend({
   donation: z.object({ id: z.uuid(), appeal: z.object({ slug: z.string(), title: z.string() }) }),
 });
+
+/** A dispute's row as the API answers it. */
+export function disputeFacts(d: Dispute, stripeMode: 'emulator' | 'stripe'): z.infer<typeof disputeFactsSchema> {
+  return {
+    id: d.id,
+    status: d.status,
+    inquiry: d.status.startsWith('warning_'),
+    needsResponse: awaitingAnswer.includes(d.status),
+    reason: d.reason,
+    currency: d.currency,
+    amountMinor: d.amountMinor.toString(),
+    evidenceDueBy: d.evidenceDueBy?.toISOString() ?? null,
+    evidenceSubmitted: d.evidenceSubmitted,
+    openedAt: d.openedAt.toISOString(),
+    dashboardUrl: stripeMode === 'stripe' ? `https://dashboard.stripe.com/${d.livemode ? '' : 'test/'}disputes/${d.id}` : null,
+  };
+}
 
 const listQuery = z.strictObject({
   state: z.enum(['open', 'closed', 'all']).default('open'),
@@ -75,20 +96,7 @@ export const disputeRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (
         .orderBy(waiting, asc(dueWhileOpen), desc(disputes.openedAt), asc(disputes.id))
         .limit(req.query.limit);
       return {
-        disputes: rows.map(({ d, slug, title }) => ({
-          id: d.id,
-          status: d.status,
-          inquiry: d.status.startsWith('warning_'),
-          needsResponse: awaitingAnswer.includes(d.status),
-          reason: d.reason,
-          currency: d.currency,
-          amountMinor: d.amountMinor.toString(),
-          evidenceDueBy: d.evidenceDueBy?.toISOString() ?? null,
-          evidenceSubmitted: d.evidenceSubmitted,
-          openedAt: d.openedAt.toISOString(),
-          dashboardUrl: opts.stripeMode === 'stripe' ? `https://dashboard.stripe.com/${d.livemode ? '' : 'test/'}disputes/${d.id}` : null,
-          donation: { id: d.donationId, appeal: { slug, title } },
-        })),
+        disputes: rows.map(({ d, slug, title }) => ({ ...disputeFacts(d, opts.stripeMode), donation: { id: d.donationId, appeal: { slug, title } } })),
       };
     },
   );

@@ -1,7 +1,8 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appeals, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations } from '../../db/schema/index';
+import { appeals, disputes, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations } from '../../db/schema/index';
+import { disputeFacts, disputeFactsSchema, type DisputeRouteOptions } from './dispute-routes';
 import { requireRole } from '../auth/permissions';
 import { minorUnits } from '../appeals/schemas';
 import { AppError } from '../errors';
@@ -23,6 +24,8 @@ const detailSchema = z.object({
   stripe: z.object({ checkoutSessionId: z.string().nullable(), paymentIntentId: z.string().nullable(), chargeId: z.string().nullable(), subscriptionId: z.string().nullable(), invoiceId: z.string().nullable() }),
   createdAt: z.string(),
   succeededAt: z.string().nullable(),
+  /** Its chargebacks and inquiries, newest first. */
+  disputes: z.array(disputeFactsSchema),
   postings: z.array(
     z.object({
       transactionId: z.string(),
@@ -35,7 +38,7 @@ const detailSchema = z.object({
 });
 
 /** A gift as its treasurer sees it: who, how much, Stripe's ids and every ledger posting it caused. */
-export const treasurerPaymentRoutes: FastifyPluginAsyncZod = async (app) => {
+export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (app, opts) => {
   const db = app.database.db;
   app.get(
     '/api/donations/:id/detail',
@@ -70,6 +73,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod = async (app) => {
             .where(inArray(ledgerEntries.transactionId, txs.map((t) => t.id)))
             .orderBy(asc(ledgerEntries.id))
         : [];
+      const ofGift = await db.select().from(disputes).where(eq(disputes.donationId, row.d.id)).orderBy(desc(disputes.openedAt));
       const d = row.d;
       return {
         id: d.id,
@@ -86,6 +90,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod = async (app) => {
         stripe: { checkoutSessionId: d.checkoutSessionId, paymentIntentId: d.paymentIntentId, chargeId: d.chargeId, subscriptionId: d.subscriptionId, invoiceId: d.invoiceId },
         createdAt: d.createdAt.toISOString(),
         succeededAt: d.succeededAt?.toISOString() ?? null,
+        disputes: ofGift.map((x) => disputeFacts(x, opts.stripeMode)),
         postings: txs.map((t) => ({
           transactionId: t.id.toString(),
           idempotencyKey: t.idempotencyKey,

@@ -287,6 +287,7 @@ describe('signed in', () => {
     await row.getByRole('link').first().click();
     await page.waitForURL(/\/treasury\/donations\/[0-9a-f-]{36}$/);
     expect(await page.getByTestId('gift-status').textContent()).toBe('Disputed');
+    expect(await page.getByTestId('gift-dispute').textContent()).toContain('Needs an answer · Not authorized by the cardholder · Answer by:');
 
     await treasurer.addCookies([{ name: 'lang', value: 'ar', url: e2e.url }]);
     await page.goto(`${e2e.url}/treasury`);

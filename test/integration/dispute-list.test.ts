@@ -69,6 +69,9 @@ describe('the disputes treasurers see', () => {
     await stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'The member confirms the gift.' } });
     await h.settle();
     expect(await one(dispute.id, 'open')).toMatchObject({ status: 'under_review', needsResponse: false, evidenceSubmitted: true });
+    // The gift's own page lists it too.
+    const detail = await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } });
+    expect(detail.json().disputes).toEqual([expect.objectContaining({ id: dispute.id, status: 'under_review', evidenceSubmitted: true, dashboardUrl: null })]);
 
     h.emulator.controls.closeDispute(dispute.id, 'won');
     await h.settle();

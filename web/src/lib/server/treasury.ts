@@ -51,7 +51,7 @@ export interface StripeEventRow {
   receivedAt: string;
 }
 
-export interface DisputeRow {
+export interface DisputeFacts {
   id: string;
   status: string;
   inquiry: boolean;
@@ -63,6 +63,9 @@ export interface DisputeRow {
   evidenceSubmitted: boolean;
   openedAt: string;
   dashboardUrl: string | null;
+}
+
+export interface DisputeRow extends DisputeFacts {
   donation: { id: string; appeal: { slug: string; title: string } };
 }
 
@@ -81,6 +84,7 @@ export interface DonationDetail {
   stripe: { checkoutSessionId: string | null; paymentIntentId: string | null; chargeId: string | null; subscriptionId: string | null; invoiceId: string | null };
   createdAt: string;
   succeededAt: string | null;
+  disputes: DisputeFacts[];
   postings: { transactionId: string; idempotencyKey: string; kind: string; occurredAt: string; entries: { accountId: string; accountCode: string; amountMinor: string }[] }[];
 }
 
