@@ -3,6 +3,7 @@ import type { Database } from '../db/client';
 import type { Config } from './config';
 import type { StripeSetup } from './payments/stripe-client';
 import { startPoster } from './payments/poster';
+import { startFundsAvailable } from './payments/funds-available';
 import { startMailSender } from './mail/sender';
 import { closeExpiredAppeals } from './appeals/manage-service';
 import { startPollLoop } from './poll-loop';
@@ -23,6 +24,8 @@ export const jobs: Job[] = [
   // The poster: Stripe events from the inbox into the ledger.
   // PGlite is one connection: a second loop would only wait for the first's transaction.
   ({ database, stripe, log }) => (stripe ? startPoster({ db: database.db, stripe: stripe.client, log }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined),
+  // Gifts' money moves from stripe:pending to stripe:available on the day Stripe makes it available.
+  ({ database, stripe, log }) => (stripe ? startFundsAvailable({ db: database.db, log }) : undefined),
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
   ({ database, config, log }) =>
     config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,

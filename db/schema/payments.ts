@@ -67,6 +67,12 @@ export const donations = pgTable(
     subscriptionId: text('subscription_id'),
     invoiceId: text('invoice_id'),
     parentDonationId: uuid('parent_donation_id'),
+    /**
+     * The gift's balance transaction while its money is still pending at Stripe, and the day Stripe
+     * makes it available; both cleared once the ledger has moved it to stripe:available.
+     */
+    pendingBalanceTransactionId: text('pending_balance_transaction_id'),
+    fundsAvailableOn: timestamp('funds_available_on', { withTimezone: true }),
     /** On a monthly gift's first donation: when the donor (or Stripe) ended the subscription. */
     subscriptionCanceledAt: timestamp('subscription_canceled_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -79,6 +85,8 @@ export const donations = pgTable(
     uniqueIndex('donations_invoice_idx').on(t.invoiceId),
     index('donations_appeal_idx').on(t.appealId, t.createdAt),
     index('donations_subscription_idx').on(t.subscriptionId),
+    // The funds job reads the gifts whose money is due to be available, a day's worth at a time.
+    index('donations_funds_due_idx').on(t.fundsAvailableOn).where(sql`${t.fundsAvailableOn} IS NOT NULL`),
     check('donations_amount_positive', sql`${t.amountMinor} > 0`),
     check('donations_refund_within_amount', sql`${t.refundedMinor} >= 0 AND ${t.refundedMinor} <= ${t.amountMinor} + ${t.coverFeesMinor}`),
   ],

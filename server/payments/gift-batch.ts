@@ -14,6 +14,9 @@ export interface SucceededGift {
   currency: string;
   appealTitle: string;
   paidAt: Date;
+  /** Its balance transaction, pending at Stripe until `availableOn` (the funds job moves it then). */
+  balanceTransactionId: string;
+  availableOn: Date;
 }
 
 interface UpdatedDonation extends Record<string, unknown> {
@@ -41,13 +44,14 @@ export class GiftBatch {
     if (this.gifts.length === 0) return;
     const gifts = this.gifts;
     this.gifts = [];
-    const rows = gifts.map((g) => ({ id: g.donationId, ch: g.chargeId, pi: g.paymentIntentId, fee: g.feeMinor.toString(), inv: g.invoiceId, at: g.paidAt.toISOString() }));
+    const rows = gifts.map((g) => ({ id: g.donationId, ch: g.chargeId, pi: g.paymentIntentId, fee: g.feeMinor.toString(), inv: g.invoiceId, at: g.paidAt.toISOString(), bt: g.balanceTransactionId, av: g.availableOn.toISOString() }));
     const updated = await queryRows<UpdatedDonation>(
       tx,
       sql`UPDATE donations AS d
              SET status = 'succeeded', charge_id = x.ch, payment_intent_id = x.pi, fee_minor = x.fee,
-                 succeeded_at = x.at, invoice_id = coalesce(x.inv, d.invoice_id)
-            FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(id uuid, ch text, pi text, fee bigint, inv text, at timestamptz)
+                 succeeded_at = x.at, invoice_id = coalesce(x.inv, d.invoice_id),
+                 pending_balance_transaction_id = x.bt, funds_available_on = x.av
+            FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(id uuid, ch text, pi text, fee bigint, inv text, at timestamptz, bt text, av timestamptz)
            WHERE d.id = x.id
        RETURNING d.id::text AS id, d.donor_email, d.donor_name, d.locale, d.charge_id, d.invoice_id`,
     );

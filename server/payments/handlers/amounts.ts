@@ -12,6 +12,9 @@ export interface ChargeAmounts {
   paymentIntentId: string;
   /** When the donor paid: the charge's time, which a receipt bears (not when we posted it). */
   paidAt: Date;
+  /** The charge's balance transaction, and the day Stripe makes its net available. */
+  balanceTransactionId: string;
+  availableOn: Date;
   /** What the donor paid, in the charge's (the appeal's) currency, when Stripe settled it in another. */
   charged?: Money;
 }
@@ -37,6 +40,8 @@ function amountsOf(charge: Stripe.Charge, paymentIntentId: string): ChargeAmount
     chargeId: charge.id,
     paymentIntentId,
     paidAt: new Date(charge.created * 1000),
+    balanceTransactionId: bt.id,
+    availableOn: new Date(bt.available_on * 1000),
   };
   const chargeCurrency = charge.currency.toUpperCase();
   if (chargeCurrency === currency) return amounts;

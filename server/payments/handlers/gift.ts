@@ -75,7 +75,7 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
     // Set-based: the batch writes every gift's donation and receipt in one statement each.
     collect: ([created], batch) => {
       if (!created) return;
-      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: gift.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: gift.grossMinor, currency: gift.currency, appealTitle: appeal.title, paidAt: paid.paidAt });
+      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: gift.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: gift.grossMinor, currency: gift.currency, appealTitle: appeal.title, paidAt: paid.paidAt, balanceTransactionId: paid.balanceTransactionId, availableOn: paid.availableOn });
       batch.progress.add({ appealId: appeal.id, grossMinor: gift.grossMinor, netMinor: gift.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id, at: paid.paidAt });
     },
   };
@@ -129,7 +129,7 @@ export const invoicePaid: Handler = async (event, deps) => {
  * Stripe's Dashboard since. Unchanged, it keeps the first gift's split into gift and fee cover.
  */
 async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string, chargedMinor: bigint): Promise<Donation> {
-  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, ...rest } = parent;
+  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, ...rest } = parent;
   const sameAsFirst = chargedMinor === parent.amountMinor + parent.coverFeesMinor;
   const amounts = sameAsFirst ? { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor } : { amountMinor: chargedMinor, coverFeesMinor: 0n };
   await deps.db
