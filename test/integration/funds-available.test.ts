@@ -2,7 +2,8 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { donations } from '../../db/schema/index';
-import { verifyLedger } from '../../server/ledger/service';
+import { post, verifyLedger } from '../../server/ledger/service';
+import { accountIds, chart } from '../../server/payments/chart';
 import { postDueFunds } from '../../server/payments/funds-available';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -56,19 +57,21 @@ describe('funds becoming available', () => {
     expect(before.usd.pending).toBeGreaterThan(0n);
 
     // Not yet due: nothing moves.
-    expect(await postDueFunds(h.testDb.database.db, new Date())).toBe(0);
+    expect(await postDueFunds(h.testDb.database.db, undefined, new Date())).toBe(0);
     expect(await balances('USD')).toEqual(before.usd);
 
     // Three days on, every gift's net is available, all of it and nothing more.
     const later = new Date(Date.now() + 3 * day);
-    expect(await postDueFunds(h.testDb.database.db, later)).toBe(3);
+    // A batch at a time (the job goes on at once while a batch was full).
+    expect(await postDueFunds(h.testDb.database.db, undefined, later, 2)).toBe(2);
+    expect(await postDueFunds(h.testDb.database.db, undefined, later, 2)).toBe(1);
     expect(await balances('USD')).toEqual({ pending: 0n, available: before.usd.available + before.usd.pending });
     expect(await balances('JPY')).toEqual({ pending: 0n, available: before.jpy.available + before.jpy.pending });
     const moved = await queryRows<{ k: string }>(h.testDb.database.db, sql`SELECT idempotency_key AS k FROM ledger_transactions WHERE kind = 'funds_available' ORDER BY k`);
     expect(moved.map((r) => r.k)).toEqual(gifts.map((g) => `stripe:${g.pendingBalanceTransactionId}:available`).sort());
     const left = await h.testDb.database.db.select().from(donations).where(sql`${donations.fundsAvailableOn} IS NOT NULL`);
     expect(left).toEqual([]);
-    expect(await postDueFunds(h.testDb.database.db, later)).toBe(0);
+    expect(await postDueFunds(h.testDb.database.db, undefined, later)).toBe(0);
 
     // Stripe's own balance.available event lists the same balance transactions: nothing moves twice.
     const count = await transactions();
@@ -85,10 +88,25 @@ describe('funds becoming available', () => {
     await h.settle();
     const after = await balances('USD');
     const count = await transactions();
-    expect(await postDueFunds(h.testDb.database.db, new Date(Date.now() + 3 * day))).toBe(1);
+    expect(await postDueFunds(h.testDb.database.db, undefined, new Date(Date.now() + 3 * day))).toBe(1);
     expect(await transactions()).toBe(count);
     expect(await balances('USD')).toEqual(after);
     const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, gift.id));
     expect(row).toMatchObject({ pendingBalanceTransactionId: null, fundsAvailableOn: null });
+  });
+
+  // A gift the ledger refuses (here a posting under its key with other amounts) is set aside for a
+  // day, and the others of its batch move all the same.
+  it('sets aside a gift whose move the ledger refuses, and moves the rest', async () => {
+    const bad = await paidGift('buck-a-brick', '1300');
+    const good = await paidGift('buck-a-brick', '1400');
+    const [available, pending] = await accountIds(h.testDb.database.db, [chart.stripeAvailable('USD'), chart.stripePending('USD')]);
+    await post(h.testDb.database.db, [{ idempotencyKey: `stripe:${bad.pendingBalanceTransactionId}:available`, kind: 'funds_available', entries: [{ accountId: available!, amountMinor: 1n }, { accountId: pending!, amountMinor: -1n }] }]);
+    const later = new Date(Date.now() + 3 * day);
+    expect(await postDueFunds(h.testDb.database.db, undefined, later)).toBe(2);
+    const rows = await h.testDb.database.db.select().from(donations).where(sql`${donations.id} IN (${bad.id}, ${good.id})`);
+    expect(rows.find((r) => r.id === good.id)).toMatchObject({ fundsAvailableOn: null });
+    expect(rows.find((r) => r.id === bad.id)!.fundsAvailableOn!.getTime()).toBe(later.getTime() + day);
+    expect(await postDueFunds(h.testDb.database.db, undefined, later)).toBe(0);
   });
 });
