@@ -73,7 +73,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
             .where(inArray(ledgerEntries.transactionId, txs.map((t) => t.id)))
             .orderBy(asc(ledgerEntries.id))
         : [];
-      const ofGift = await db.select().from(disputes).where(eq(disputes.donationId, row.d.id)).orderBy(desc(disputes.openedAt));
+      const ofGift = await db.select().from(disputes).where(eq(disputes.donationId, row.d.id)).orderBy(desc(disputes.openedAt), desc(disputes.id));
       const d = row.d;
       return {
         id: d.id,

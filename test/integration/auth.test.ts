@@ -54,7 +54,6 @@ describe('sign-in by emailed link', () => {
     expect(anonymous.json().error.code).toBe('auth.required');
   });
 
-  // The mail keeps the token; the database only its hash, so a leaked table signs nobody in.
   // A member in Osaka asks on the Japanese page: the web sends the page's language. Asked by
   // another client, the request's Accept-Language decides; English when it names none of ours.
   it.each([
@@ -70,6 +69,7 @@ describe('sign-in by emailed link', () => {
     expect(mail!.textBody).toContain('/signin/confirm?token=');
   });
 
+  // The mail keeps the token; the database only its hash, so a leaked table signs nobody in.
   it('stores only a hash of the sign-in token', async () => {
     await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'hash@example.org', callbackURL: '/' } });
     const token = (await linkFromMail(app, 'hash@example.org', 'sign_in')).searchParams.get('token')!;
