@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client';
-import type { Config } from './config';
+import { publicUrlOf, type Config } from './config';
 import type { StripeSetup } from './payments/stripe-client';
 import { startPoster } from './payments/poster';
 import { startFundsAvailable } from './payments/funds-available';
@@ -23,7 +23,8 @@ type Job = (deps: { database: Database; config: Config; log: FastifyBaseLogger; 
 export const jobs: Job[] = [
   // The poster: Stripe events from the inbox into the ledger.
   // PGlite is one connection: a second loop would only wait for the first's transaction.
-  ({ database, stripe, log }) => (stripe ? startPoster({ db: database.db, stripe: stripe.client, log }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined),
+  ({ database, config, stripe, log }) =>
+    stripe ? startPoster({ db: database.db, stripe: stripe.client, log, publicUrl: publicUrlOf(config) }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined,
   // Gifts' money moves from stripe:pending to stripe:available on the day Stripe makes it available.
   ({ database, stripe, log }) => (stripe ? startFundsAvailable({ db: database.db, log }) : undefined),
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).

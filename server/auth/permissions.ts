@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../../db/client';
-import { memberships, organizations, type RoleName } from '../../db/schema/index';
+import { memberships, organizations, users, type RoleName } from '../../db/schema/index';
 import { AppError } from '../errors';
 
 export interface Viewer {
@@ -30,6 +30,27 @@ export async function organizationAndAncestors(db: DbOrTx, organizationId: strin
     )
     SELECT id FROM up ORDER BY depth`);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Everyone who holds the treasurer role for the organization: on it, or on an ancestor by a grant
+ * that reaches descendants. For telling them what needs their answer.
+ */
+export async function treasurersOf(db: DbOrTx, organizationId: string): Promise<{ userId: string; email: string; name: string }[]> {
+  const chain = await organizationAndAncestors(db, organizationId);
+  if (chain.length === 0) return [];
+  const rows = await db
+    .selectDistinct({ userId: users.id, email: users.email, name: users.name })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(
+      and(
+        inArray(memberships.organizationId, chain),
+        inArray(memberships.role, satisfiedBy.treasurer),
+        or(eq(memberships.organizationId, organizationId), eq(memberships.includesDescendants, true)),
+      ),
+    );
+  return rows.sort((a, b) => (a.email < b.email ? -1 : 1));
 }
 
 /** The viewer's grants that satisfy `role` on the organization or one of its ancestors. */

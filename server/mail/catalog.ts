@@ -36,6 +36,16 @@ export function mailDate(locale: string, at: Date): string {
   return format.format(at);
 }
 
+const deadlineFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */
+export function mailDeadline(locale: string, at: Date): string {
+  const lang = isLocale(locale) ? locale : 'en';
+  let format = deadlineFormats.get(lang);
+  if (!format) deadlineFormats.set(lang, (format = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' })));
+  return `${format.format(at)} UTC`;
+}
+
 /**
  * Isolates a value (an amount, a title) from the sentence around it, so that digits and Latin
  * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate).

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Db } from '../../db/client';
-import { closedDisputeStatuses } from './dispute-routes';
+import { closedDisputeStatuses } from './dispute-status';
 import { donationByCharge } from './donations-store';
 import { idOf } from './handlers/amounts';
 import { recordDispute } from './handlers/dispute-record';

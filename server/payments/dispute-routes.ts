@@ -6,11 +6,8 @@ import { minorUnits } from '../appeals/schemas';
 import { isPlatformTreasurer, organizationsWithRole, requireViewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
+import { awaitingAnswer, closedDisputeStatuses } from './dispute-status';
 
-/** Stripe's final statuses: nothing more can be done about such a dispute. */
-export const closedDisputeStatuses = ['won', 'lost', 'warning_closed', 'prevented'];
-/** Waiting for the organization's answer (evidence, or accepting it) before the due date. */
-const awaitingAnswer = ['needs_response', 'warning_needs_response', 'appeal_needs_response'];
 
 /** Where one dispute of a gift stands, as treasurers read it (the list adds the gift it is about). */
 export const disputeFactsSchema = z.object({

@@ -19,6 +19,8 @@ export interface PosterDeps {
   db: Db;
   stripe: Stripe;
   log: FastifyBaseLogger;
+  /** Where people reach the app, for links in the mails the poster writes. */
+  publicUrl?: string;
 }
 
 export const posterDefaults = {
@@ -211,6 +213,7 @@ async function batchDeps(deps: PosterDeps, { needs, listed }: ClaimedBatch): Pro
   return {
     db: deps.db,
     stripe: deps.stripe,
+    publicUrl: deps.publicUrl,
     appealOf: memoized((id: string) => appealOf(deps.db, id)),
     donation: async (id) => (id && asked.has(id) ? donations.get(id) : donationById(deps.db, id)),
     paid: async (paymentIntentId) => {

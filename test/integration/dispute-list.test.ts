@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { donations, organizations } from '../../db/schema/index';
+import { donations, organizations, outboxEmails } from '../../db/schema/index';
 import { recordOpenDisputes } from '../../server/payments/dispute-backfill';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
@@ -32,6 +32,10 @@ async function listed(state: 'open' | 'closed' | 'all' = 'open', cookie = h.trea
   expect(res.statusCode, res.body).toBe(200);
   return (res.json() as { disputes: DisputeRow[] }).disputes;
 }
+
+/** The mails telling treasurers about a dispute, oldest first. */
+const toldAbout = async (disputeId: string) =>
+  (await h.testDb.database.db.select().from(outboxEmails).where(sql`${outboxEmails.dedupeKey} LIKE ${`dispute:${disputeId}:%`}`).orderBy(outboxEmails.createdAt)).map((m) => ({ to: m.toAddress, subject: m.subject, text: m.textBody }));
 
 const one = async (id: string, state: 'open' | 'closed' | 'all' = 'all') => (await listed(state)).find((d) => d.id === id);
 
@@ -64,6 +68,15 @@ describe('the disputes treasurers see', () => {
       dashboardUrl: null,
       donation: { id: donationId, appeal: { slug: 'buck-a-brick', title: expect.any(String) } },
     });
+    // Stripe mails only the account's owner: the treasurers who reach the gift's local are told.
+    const due = `${new Intl.DateTimeFormat('en', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(dispute.evidence_details.due_by! * 1000))} UTC`;
+    expect(await toldAbout(dispute.id)).toEqual([
+      {
+        to: 'treasurer@federation.demo',
+        subject: `A chargeback of $45.00 needs an answer by ${due}`,
+        text: expect.stringContaining(`has charged back a gift of $45.00. If it is not answered in Stripe’s Dashboard by ${due}, the money is lost for good.\n\nThe gift and its dispute: http://localhost:3000/treasury/donations/${donationId}\n`),
+      },
+    ]);
 
     // What a treasurer does in the Dashboard: Stripe sends charge.dispute.updated.
     await stripe.disputes.update(dispute.id, { evidence: { uncategorized_text: 'The member confirms the gift.' } });
@@ -77,6 +90,8 @@ describe('the disputes treasurers see', () => {
     await h.settle();
     expect(await one(dispute.id, 'open')).toBeUndefined();
     expect(await one(dispute.id, 'closed')).toMatchObject({ status: 'won', needsResponse: false });
+    // Answered, then won: nobody is told again.
+    expect(await toldAbout(dispute.id)).toHaveLength(1);
   });
 
   it('lists an inquiry, which moves no money, and follows it when the bank escalates it', async () => {
@@ -91,6 +106,21 @@ describe('the disputes treasurers see', () => {
     h.emulator.controls.escalateInquiry(inquiry.id);
     await h.settle();
     expect(await one(inquiry.id, 'open')).toMatchObject({ status: 'needs_response', inquiry: false, needsResponse: true });
+    // Told when the bank asked, and again when it charged the gift back.
+    expect((await toldAbout(inquiry.id)).map((m) => m.subject)).toEqual([expect.stringMatching(/^A bank asks about a gift of \$12\.00: answer by /), expect.stringMatching(/^A chargeback of \$12\.00 needs an answer by /)]);
+  });
+
+  // An Osaka local's appeal is in Japanese: its treasurers are told in Japanese.
+  it("tells the treasurers in the appeal's language", async () => {
+    const { donationId, checkoutUrl } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000' });
+    expect((await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
+    await h.settle();
+    const [d] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, donationId));
+    const dispute = h.emulator.controls.disputeCharge(d!.chargeId!);
+    await h.settle();
+    const [mail] = await toldAbout(dispute.id);
+    expect(mail!.subject).toMatch(/^￥3,000 のチャージバックへの回答期限：\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2} UTC$/);
+    expect(mail!.text).toContain(`ご寄付と異議申立ての詳細：http://localhost:3000/treasury/donations/${donationId}`);
   });
 
   it('puts the disputes awaiting an answer first, the soonest due first', async () => {
@@ -162,7 +192,9 @@ describe('the disputes treasurers see', () => {
     const local = await signInAs(h.app, 'treasurer@ue222.test', { organizationId: await org('ue-local-222'), role: 'treasurer' });
     const osaka = await signInAs(h.app, 'treasurer@osaka.test', { organizationId: await org('osaka-care-workers'), role: 'treasurer' });
     expect((await listed('all', local)).map((d) => d.id)).toContain(dispute.id);
-    expect(await listed('all', osaka)).toEqual([]);
+    const theirs = await listed('all', osaka);
+    expect(theirs.map((d) => d.id)).not.toContain(dispute.id);
+    expect(theirs.every((d) => d.donation.appeal.slug === 'osaka-care-strike-fund')).toBe(true);
   });
 
   // A dispute opened before the app kept them (or whose events were not sent) is listed by

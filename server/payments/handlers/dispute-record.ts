@@ -1,8 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { DbOrTx } from '../../../db/client';
 import { disputes } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
+import { mailTreasurersOfDispute } from '../dispute-mail';
+import { awaitingAnswer } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
 import { idOf } from './amounts';
 import { isPlan, RetryLater, type Handler, type Plan } from './types';
@@ -22,7 +24,8 @@ const rankOf = (table: string) => sql.raw(`CASE ${table}.status
  * Where the dispute stands as reported at `reportedAt` (an event's time, or when Stripe was asked);
  * an earlier report never replaces a later one.
  */
-export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donationId: string, reportedAt: Date): Promise<void> {
+export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donationId: string, reportedAt: Date): Promise<{ newlyAwaiting: typeof disputes.$inferSelect | null }> {
+  const [before] = await tx.select({ status: disputes.status }).from(disputes).where(eq(disputes.id, dispute.id)).for('update');
   const currency = dispute.currency.toUpperCase();
   const row = {
     id: dispute.id,
@@ -38,7 +41,7 @@ export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donatio
     openedAt: new Date(dispute.created * 1000),
     reportedAt,
   };
-  await tx
+  const written = await tx
     .insert(disputes)
     .values(row)
     .onConflictDoUpdate({
@@ -52,7 +55,11 @@ export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donatio
         reportedAt: row.reportedAt,
       },
       setWhere: sql`${disputes.reportedAt} < excluded.reported_at OR (${disputes.reportedAt} = excluded.reported_at AND ${rankOf('disputes')} <= ${rankOf('excluded')})`,
-    });
+    })
+    .returning();
+  const [after] = written;
+  // Now waiting for an answer, and not already before this report: its treasurers are told.
+  return { newlyAwaiting: after && awaitingAnswer.includes(after.status) && before?.status !== after.status ? after : null };
 }
 
 /**
@@ -67,11 +74,14 @@ export function withDisputeRecord(handler: Handler): Handler {
     if (!donation) throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
     const result = await handler(event, deps);
     const plan: Plan = isPlan(result) ? result : { postings: [] };
+    // Read now, not inside the commit: on PGlite (one connection) a read beside it would wait for it.
+    const appeal = await deps.appealOf(donation.appealId);
     return {
       ...plan,
       apply: async (tx, created, batch) => {
         await plan.apply?.(tx, created, batch);
-        await recordDispute(tx, dispute, donation.id, new Date(event.created * 1000));
+        const { newlyAwaiting } = await recordDispute(tx, dispute, donation.id, new Date(event.created * 1000));
+        if (newlyAwaiting) await mailTreasurersOfDispute(tx, newlyAwaiting, appeal, deps.publicUrl);
       },
     };
   };

@@ -15,6 +15,8 @@ export interface HandlerDeps {
   donation(id: string | null | undefined): Promise<Donation | undefined>;
   /** What a payment brought in (gross, fee, net), from the batch's charge listing or fetched alone. */
   paid(paymentIntentId: string): Promise<ChargeAmounts>;
+  /** Where people reach the app, for links in mails (none when the poster was not told). */
+  publicUrl?: string;
 }
 
 /** What one committed batch shares: rows written once per batch at the end (or before an `apply`). */

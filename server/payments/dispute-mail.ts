@@ -1,0 +1,47 @@
+import type { DbOrTx } from '../../db/client';
+import { outboxEmails, type Appeal } from '../../db/schema/index';
+import { treasurersOf } from '../auth/permissions';
+import { formatAmount } from '../ledger/money';
+import { greeting, isolated, mailDeadline, mailText } from '../mail/catalog';
+
+export interface DisputeToAnswer {
+  id: string;
+  status: string;
+  currency: string;
+  amountMinor: bigint;
+  evidenceDueBy: Date | null;
+  donationId: string;
+}
+
+/**
+ * Tells the treasurers of the gift's organization that a dispute now awaits their answer, with
+ * its due date: Stripe mails only the account's owner, and an unanswered dispute is lost. Once
+ * per dispute, status and treasurer (the dedupe key), in the outbox with the rest of the event's
+ * writes. In the appeal's language, the organization's working one (people keep no language).
+ */
+export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
+  const treasurers = await treasurersOf(tx, appeal.organizationId);
+  if (treasurers.length === 0) return;
+  const locale = appeal.language;
+  const inquiry = dispute.status.startsWith('warning_');
+  const values = {
+    amount: isolated(locale, formatAmount(dispute.amountMinor, dispute.currency, locale)),
+    appeal: isolated(locale, appeal.title),
+    due: dispute.evidenceDueBy ? isolated(locale, mailDeadline(locale, dispute.evidenceDueBy)) : '—',
+  };
+  const subject = mailText(locale, inquiry ? 'inquiry_subject' : 'dispute_subject', values);
+  const body = mailText(locale, inquiry ? 'inquiry_body' : 'dispute_body', values);
+  const link = publicUrl ? `\n\n${mailText(locale, 'dispute_see', { url: `${publicUrl}/treasury/donations/${dispute.donationId}` })}` : '';
+  await tx
+    .insert(outboxEmails)
+    .values(
+      treasurers.map((t) => ({
+        dedupeKey: `dispute:${dispute.id}:${dispute.status}:${t.userId}`,
+        toAddress: t.email,
+        kind: 'dispute_needs_answer',
+        subject,
+        textBody: `${greeting(locale, t.name || null)}\n\n${body}${link}\n\n${mailText(locale, 'closing')}\n`,
+      })),
+    )
+    .onConflictDoNothing();
+}
