@@ -197,6 +197,52 @@ describe('the disputes treasurers see', () => {
     expect(theirs.every((d) => d.donation.appeal.slug === 'osaka-care-strike-fund')).toBe(true);
   });
 
+  // The Stripe account may also take payments that are not gifts (a shop, dues): their disputes
+  // are ignored at once, where waiting for a gift that never comes would park them after 3 days.
+  it('ignores the disputes of payments that are not gifts, and waits for a gift not posted yet', async () => {
+    const session = await stripe.checkout.sessions.create({
+      mode: 'payment',
+      line_items: [{ price_data: { currency: 'usd', unit_amount: 2000, product_data: { name: 'Union T-shirt' } }, quantity: 1 }],
+      success_url: 'https://shop.example.org/thanks',
+      cancel_url: 'https://shop.example.org/',
+    });
+    h.emulator.controls.pause();
+    let eventIds: string[] = [];
+    try {
+      const paid = h.emulator.controls.payCheckoutSession(session.id, '4242424242424242');
+      const charge = String((await stripe.paymentIntents.retrieve(String(paid.payment_intent))).latest_charge);
+      const inquiry = h.emulator.controls.disputeCharge(charge, { inquiry: true });
+      h.emulator.controls.escalateInquiry(inquiry.id);
+      const types = ['charge.dispute.created', 'charge.dispute.updated', 'charge.dispute.funds_withdrawn'];
+      const events = await Promise.all(types.map((t) => h.emulatorEvent(t, inquiry.id)));
+      eventIds = events.map((e) => e.id);
+      for (const e of events) await h.deliver(e);
+      await h.drain();
+    } finally {
+      h.emulator.controls.resume();
+    }
+    const stored = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status::text FROM stripe_events WHERE id IN (${sql.join(eventIds.map((id) => sql`${id}`), sql`, `)})`);
+    expect(stored.map((r) => r.status)).toEqual(['ignored', 'ignored', 'ignored']);
+
+    // A gift's dispute delivered before the gift itself is posted waits for it.
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1900' });
+    h.emulator.controls.pause();
+    try {
+      const paid = h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+      const charge = String((await stripe.paymentIntents.retrieve(String(paid.payment_intent))).latest_charge);
+      const early = h.emulator.controls.disputeCharge(charge);
+      const created = await h.emulatorEvent('charge.dispute.created', early.id);
+      await h.deliver(created);
+      await h.drain();
+      const [row] = await queryRows<{ status: string; last_error: string | null }>(h.testDb.database.db, sql`SELECT status::text, last_error FROM stripe_events WHERE id = ${created.id}`);
+      expect(row).toEqual({ status: 'pending', last_error: expect.stringContaining('not posted yet') });
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect((await listed('open')).find((d) => d.donation.id === donationId)).toMatchObject({ status: 'needs_response', amountMinor: '1900' });
+  });
+
   // A dispute opened before the app kept them (or whose events were not sent) is listed by
   // `npm run stripe:disputes`, which asks Stripe for the open ones; closed ones are left alone.
   it('lists the disputes Stripe has open that no event recorded, once however often it runs', async () => {

@@ -63,15 +63,35 @@ export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donatio
 }
 
 /**
+ * Whether a disputed payment is one of this app's gifts: its PaymentIntent (a one-off gift) or its
+ * customer (a monthly gift's) carries the donation id the app gave it. The account may also take
+ * payments for other things, whose disputes are none of the ledger's business.
+ */
+async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<boolean> {
+  const paymentIntentId = idOf(dispute.payment_intent);
+  if (!paymentIntentId) return false;
+  const pi = await stripe.paymentIntents.retrieve(paymentIntentId);
+  if (pi.metadata?.donation_id) return true;
+  const customerId = idOf(pi.customer);
+  if (!customerId) return false;
+  const customer = await stripe.customers.retrieve(customerId);
+  return !customer.deleted && Boolean(customer.metadata?.donation_id);
+}
+
+/**
  * A dispute event's handler that also keeps the dispute's row, whether or not the event moves
  * money (an inquiry moves none, yet needs an answer as much). The row belongs to the gift, so the
- * event waits, like the posting, until the gift is posted.
+ * event waits, like the posting, until the gift is posted; a dispute of a payment that is not a
+ * gift is ignored.
  */
 export function withDisputeRecord(handler: Handler): Handler {
   return async (event, deps) => {
     const dispute = event.data.object as Stripe.Dispute;
     const donation = await donationByCharge(deps.db, idOf(dispute.charge));
-    if (!donation) throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
+    if (!donation) {
+      if (!(await isGiftPayment(deps.stripe, dispute))) return { ignore: `dispute ${dispute.id} of a payment that is not a gift` };
+      throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
+    }
     const result = await handler(event, deps);
     const plan: Plan = isPlan(result) ? result : { postings: [] };
     // Read now, not inside the commit: on PGlite (one connection) a read beside it would wait for it.
