@@ -4,6 +4,7 @@ import { publicUrlOf, type Config } from './config';
 import type { StripeSetup } from './payments/stripe-client';
 import { startPoster } from './payments/poster';
 import { startFundsAvailable } from './payments/funds-available';
+import { startDisputeReminders } from './payments/dispute-reminders';
 import { startMailSender } from './mail/sender';
 import { closeExpiredAppeals } from './appeals/manage-service';
 import { startPollLoop } from './poll-loop';
@@ -27,6 +28,8 @@ export const jobs: Job[] = [
     stripe ? startPoster({ db: database.db, stripe: stripe.client, log, publicUrl: publicUrlOf(config) }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined,
   // Gifts' money moves from stripe:pending to stripe:available on the day Stripe makes it available.
   ({ database, stripe, log }) => (stripe ? startFundsAvailable({ db: database.db, log }) : undefined),
+  // Disputes still awaiting an answer two days before it is due: their treasurers are reminded.
+  ({ database, config, stripe, log }) => (stripe ? startDisputeReminders({ db: database.db, publicUrl: publicUrlOf(config), log }) : undefined),
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
   ({ database, config, log }) =>
     config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,

@@ -138,6 +138,8 @@ export const disputes = pgTable(
     livemode: boolean('livemode').notNull(),
     openedAt: timestamp('opened_at', { withTimezone: true }).notNull(),
     reportedAt: timestamp('reported_at', { withTimezone: true }).notNull(),
+    /** The status the treasurers were last reminded of, as its due date came near. */
+    remindedStatus: text('reminded_status'),
   },
   (t) => [index('disputes_donation_idx').on(t.donationId), index('disputes_status_idx').on(t.status, t.evidenceDueBy)],
 );

@@ -19,7 +19,7 @@ export interface DisputeToAnswer {
  * per dispute, status and treasurer (the dedupe key), in the outbox with the rest of the event's
  * writes. In the appeal's language, the organization's working one (people keep no language).
  */
-export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
+export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined, reminder = false): Promise<void> {
   const treasurers = await treasurersOf(tx, appeal.organizationId);
   if (treasurers.length === 0) return;
   const locale = appeal.language;
@@ -29,16 +29,16 @@ export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnsw
     appeal: isolated(locale, appeal.title),
     due: dispute.evidenceDueBy ? isolated(locale, mailDeadline(locale, dispute.evidenceDueBy)) : '—',
   };
-  const subject = mailText(locale, inquiry ? 'inquiry_subject' : 'dispute_subject', values);
+  const subject = mailText(locale, reminder ? 'dispute_reminder_subject' : inquiry ? 'inquiry_subject' : 'dispute_subject', values);
   const body = mailText(locale, inquiry ? 'inquiry_body' : 'dispute_body', values);
   const link = publicUrl ? `\n\n${mailText(locale, 'dispute_see', { url: `${publicUrl}/treasury/donations/${dispute.donationId}` })}` : '';
   await tx
     .insert(outboxEmails)
     .values(
       treasurers.map((t) => ({
-        dedupeKey: `dispute:${dispute.id}:${dispute.status}:${t.userId}`,
+        dedupeKey: `dispute:${dispute.id}:${dispute.status}:${reminder ? 'reminder:' : ''}${t.userId}`,
         toAddress: t.email,
-        kind: 'dispute_needs_answer',
+        kind: reminder ? 'dispute_reminder' : 'dispute_needs_answer',
         subject,
         textBody: `${greeting(locale, t.name || null)}\n\n${body}${link}\n\n${mailText(locale, 'closing')}\n`,
       })),

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { donations, organizations, outboxEmails } from '../../db/schema/index';
 import { recordOpenDisputes } from '../../server/payments/dispute-backfill';
+import { remindOfDueDisputes } from '../../server/payments/dispute-reminders';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -241,6 +242,29 @@ describe('the disputes treasurers see', () => {
     }
     await h.settle();
     expect((await listed('open')).find((d) => d.donation.id === donationId)).toMatchObject({ status: 'needs_response', amountMinor: '1900' });
+  });
+
+  // Stripe reminds only the account's owner: two days before an answer is due, the treasurers are
+  // reminded of each dispute still awaiting it, once; an answered one is left alone.
+  it('reminds the treasurers once when an answer is due within two days', async () => {
+    const waiting = h.emulator.controls.disputeCharge((await paidGift('2300')).chargeId);
+    const answered = h.emulator.controls.disputeCharge((await paidGift('2400')).chargeId);
+    await h.settle();
+    await stripe.disputes.update(answered.id, { evidence: { uncategorized_text: 'Signed pledge card.' } });
+    await h.settle();
+    const dueAt = waiting.evidence_details.due_by! * 1000;
+    const reminders = async (id: string) => (await toldAbout(id)).filter((m) => m.subject.startsWith('Reminder:'));
+    await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', new Date(dueAt - 3 * 86_400_000));
+    expect(await reminders(waiting.id)).toEqual([]);
+    const dayBefore = new Date(dueAt - 86_400_000);
+    expect(await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', dayBefore)).toBeGreaterThanOrEqual(1);
+    await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', dayBefore);
+    // One each, to every treasurer who reaches the local (the federation's, and any the local has).
+    const sent = await reminders(waiting.id);
+    expect(sent.map((m) => m.to)).toContain('treasurer@federation.demo');
+    expect(new Set(sent.map((m) => m.to)).size).toBe(sent.length);
+    for (const m of sent) expect(m).toMatchObject({ subject: expect.stringMatching(/^Reminder: a dispute of \$23\.00 must be answered by /), text: expect.stringContaining('has charged back a gift of $23.00') });
+    expect(await reminders(answered.id)).toEqual([]);
   });
 
   // A dispute opened before the app kept them (or whose events were not sent) is listed by

@@ -1,0 +1,44 @@
+import { and, eq, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../../db/client';
+import { appeals, disputes, donations } from '../../db/schema/index';
+import { startPollLoop, type PollLoop } from '../poll-loop';
+import { mailTreasurersOfDispute } from './dispute-mail';
+import { awaitingAnswer } from './dispute-status';
+
+/** How long before its due date a dispute still awaiting an answer is brought up again. */
+export const reminderLeadMs = 2 * 86_400_000;
+
+/**
+ * Reminds the treasurers of each dispute that still awaits their answer when its due date is
+ * near (Stripe reminds only the account's owner), once per status. Returns how many it reminded.
+ */
+export async function remindOfDueDisputes(db: Db, publicUrl: string | undefined, now = new Date(), limit = 100): Promise<number> {
+  const notYet: SQL = or(sql`${disputes.remindedStatus} IS NULL`, sql`${disputes.remindedStatus} <> ${disputes.status}`)!;
+  const due = await db
+    .select({ d: disputes, a: appeals })
+    .from(disputes)
+    .innerJoin(donations, eq(donations.id, disputes.donationId))
+    .innerJoin(appeals, eq(appeals.id, donations.appealId))
+    .where(and(inArray(disputes.status, awaitingAnswer), isNotNull(disputes.evidenceDueBy), lte(disputes.evidenceDueBy, new Date(now.getTime() + reminderLeadMs)), notYet))
+    .orderBy(disputes.evidenceDueBy)
+    .limit(limit);
+  for (const { d, a } of due) {
+    await db.transaction(async (tx) => {
+      // Only if no report moved it meanwhile (the poster may have just recorded an answer).
+      const [still] = await tx.update(disputes).set({ remindedStatus: d.status }).where(and(eq(disputes.id, d.id), eq(disputes.status, d.status), notYet)).returning({ id: disputes.id });
+      if (still) await mailTreasurersOfDispute(tx, d, a, publicUrl, true);
+    });
+  }
+  return due.length;
+}
+
+/** The job: every 15 minutes. */
+export function startDisputeReminders(deps: { db: Db; publicUrl: string; log: FastifyBaseLogger }): PollLoop {
+  return startPollLoop({
+    name: 'dispute reminders',
+    pollMs: 15 * 60_000,
+    log: deps.log,
+    work: async () => ({ more: (await remindOfDueDisputes(deps.db, deps.publicUrl)) === 100 }),
+  });
+}
