@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { safeError } from './safe-error';
 
 export interface PollLoop {
   /** Runs the work now instead of at the next poll (new work just arrived). */
@@ -19,7 +20,8 @@ export function startPollLoop(opts: { name: string; pollMs: number; log: Fastify
       try {
         if ((await opts.work({ stopping: () => stopped })).more) continue;
       } catch (err) {
-        opts.log.error({ err }, `${opts.name} failed`);
+        // A failed query's own message carries its parameters (addresses, names): never logged as is.
+        opts.log.error({ err: safeError(err) }, `${opts.name} failed`);
       }
       await new Promise<void>((resolve) => {
         wake = resolve;

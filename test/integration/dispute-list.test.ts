@@ -258,7 +258,13 @@ describe('the disputes treasurers see', () => {
     expect(await reminders(waiting.id)).toEqual([]);
     const dayBefore = new Date(dueAt - 86_400_000);
     expect(await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', dayBefore)).toBeGreaterThanOrEqual(1);
-    await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', dayBefore);
+    // Marked as reminded: the next round finds nothing (the job would otherwise go round again).
+    expect(await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', dayBefore)).toBe(0);
+    const [marked] = await queryRows<{ reminded_status: string | null }>(h.testDb.database.db, sql`SELECT reminded_status FROM disputes WHERE id = ${waiting.id}`);
+    expect(marked!.reminded_status).toBe('needs_response');
+    // Past its due date, nobody is reminded of it.
+    await h.testDb.database.db.execute(sql`UPDATE disputes SET reminded_status = NULL WHERE id = ${waiting.id}`);
+    expect(await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', new Date(dueAt + 60_000))).toBe(0);
     // One each, to every treasurer who reaches the local (the federation's, and any the local has).
     const sent = await reminders(waiting.id);
     expect(sent.map((m) => m.to)).toContain('treasurer@federation.demo');

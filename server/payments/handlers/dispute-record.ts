@@ -4,6 +4,7 @@ import type { DbOrTx } from '../../../db/client';
 import { disputes } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import { mailTreasurersOfDispute } from '../dispute-mail';
+import { reminderLeadMs } from '../dispute-reminders';
 import { awaitingAnswer } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
 import { idOf } from './amounts';
@@ -75,7 +76,10 @@ async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<b
   const customerId = idOf(pi.customer);
   if (!customerId) return false;
   const customer = await stripe.customers.retrieve(customerId);
-  return !customer.deleted && Boolean(customer.metadata?.donation_id);
+  // A deleted customer keeps no metadata: it may have been a monthly donor's, so the event waits
+  // (and is parked for a treasurer in the end) rather than being ignored for good.
+  if (customer.deleted) return true;
+  return Boolean(customer.metadata?.donation_id);
 }
 
 /**
@@ -101,7 +105,13 @@ export function withDisputeRecord(handler: Handler): Handler {
       apply: async (tx, created, batch) => {
         await plan.apply?.(tx, created, batch);
         const { newlyAwaiting } = await recordDispute(tx, dispute, donation.id, new Date(event.created * 1000));
-        if (newlyAwaiting) await mailTreasurersOfDispute(tx, newlyAwaiting, appeal, deps.publicUrl);
+        if (newlyAwaiting) {
+          await mailTreasurersOfDispute(tx, newlyAwaiting, appeal, deps.publicUrl);
+          // Already as close to its due date as a reminder would be: this mail is the reminder.
+          if (newlyAwaiting.evidenceDueBy && newlyAwaiting.evidenceDueBy.getTime() - Date.now() <= reminderLeadMs) {
+            await tx.update(disputes).set({ remindedStatus: newlyAwaiting.status }).where(eq(disputes.id, dispute.id));
+          }
+        }
       },
     };
   };
