@@ -15,35 +15,33 @@ import sv from './messages/sv.json' with { type: 'json' };
 type Key = keyof typeof en;
 const catalogs: Record<Locale, Record<Key, string>> = { en, fr, de, es, ja, sv, ar, ru };
 
-const compiled = new Map<string, IntlMessageFormat>();
+/** The language we write in for `locale` (English for one we do not). */
+const languageOf = (locale: string): Locale => (isLocale(locale) ? locale : 'en');
+
+// Formatters are costly to build and the poster writes a receipt per gift: each is built once.
+const built = new Map<string, IntlMessageFormat | Intl.DateTimeFormat>();
+function once<T extends IntlMessageFormat | Intl.DateTimeFormat>(id: string, build: () => T): T {
+  let found = built.get(id) as T | undefined;
+  if (!found) built.set(id, (found = build()));
+  return found;
+}
 
 /** One message in `locale` (English for a language we do not write in), with its values filled in. */
 export function mailText(locale: string, key: Key, values: Record<string, string> = {}): string {
-  const lang: Locale = isLocale(locale) ? locale : 'en';
-  const id = `${lang}:${key}`;
-  let format = compiled.get(id);
-  if (!format) compiled.set(id, (format = new IntlMessageFormat(catalogs[lang][key], lang)));
-  return String(format.format(values));
+  const lang = languageOf(locale);
+  return String(once(`text:${lang}:${key}`, () => new IntlMessageFormat(catalogs[lang][key], lang)).format(values));
 }
-
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** A day in the donor's language ("5 December 2026", "2026年12月5日"), as the UTC calendar has it. */
 export function mailDate(locale: string, at: Date): string {
-  const lang = isLocale(locale) ? locale : 'en';
-  let format = dateFormats.get(lang);
-  if (!format) dateFormats.set(lang, (format = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' })));
-  return format.format(at);
+  const lang = languageOf(locale);
+  return once(`date:${lang}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' })).format(at);
 }
-
-const deadlineFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */
 export function mailDeadline(locale: string, at: Date): string {
-  const lang = isLocale(locale) ? locale : 'en';
-  let format = deadlineFormats.get(lang);
-  if (!format) deadlineFormats.set(lang, (format = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' })));
-  return `${format.format(at)} UTC`;
+  const lang = languageOf(locale);
+  return `${once(`deadline:${lang}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' })).format(at)} UTC`;
 }
 
 /**

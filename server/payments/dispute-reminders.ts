@@ -1,7 +1,7 @@
 import { and, eq, gt, inArray, isNotNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Db } from '../../db/client';
-import { appeals, disputes, donations } from '../../db/schema/index';
+import type { Db, DbOrTx } from '../../db/client';
+import { appeals, disputes, donations, type Appeal, type Dispute } from '../../db/schema/index';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeErrorMessage } from '../safe-error';
 import { mailTreasurersOfDispute } from './dispute-mail';
@@ -39,6 +39,17 @@ export async function remindOfDueDisputes(db: Db, publicUrl: string | undefined,
       });
   }
   return due.length;
+}
+
+/**
+ * The first word to the treasurers about a dispute's new status. When its due date is already as
+ * near as a reminder's would be, this mail is the reminder too, and the job will not send one.
+ */
+export async function announceDispute(tx: DbOrTx, dispute: Dispute, appeal: Appeal, publicUrl: string | undefined, now = new Date()): Promise<void> {
+  await mailTreasurersOfDispute(tx, dispute, appeal, publicUrl);
+  if (dispute.evidenceDueBy && dispute.evidenceDueBy.getTime() - now.getTime() <= reminderLeadMs) {
+    await tx.update(disputes).set({ remindedStatus: dispute.status }).where(eq(disputes.id, dispute.id));
+  }
 }
 
 /** The job: every 15 minutes. */

@@ -1,6 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import { queryRows, type Db } from '../../db/client';
+import { inIdList } from '../../db/id-list';
+import { donations } from '../../db/schema/index';
 import { stagePostings, type PostingInput } from '../ledger/service';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeErrorMessage } from '../safe-error';
@@ -19,6 +21,24 @@ interface DueFunds extends Record<string, unknown> {
   /** Null when the gift's posting put nothing in stripe:pending (a zero net): nothing to move. */
   currency: string | null;
   net_minor: string | null;
+}
+
+/**
+ * Funds available at Stripe: debit stripe:available, credit stripe:pending, a balance
+ * transaction's net. One builder for the balance.available event and this job, whose postings of
+ * the same balance transaction must be the same posting (key and content).
+ */
+export function fundsAvailablePosting(f: { balanceTransactionId: string; source: string; netMinor: bigint; available: bigint; pending: bigint }): PostingInput {
+  return {
+    idempotencyKey: `stripe:${f.balanceTransactionId}:available`,
+    kind: 'funds_available',
+    description: `Funds of ${f.source} available at Stripe`,
+    metadata: { balanceTransactionId: f.balanceTransactionId },
+    entries: [
+      { accountId: f.available, amountMinor: f.netMinor },
+      { accountId: f.pending, amountMinor: -f.netMinor },
+    ],
+  };
 }
 
 /**
@@ -74,25 +94,19 @@ async function moveFunds(db: Db, due: DueFunds[]): Promise<void> {
     for (const currency of new Set(moving.map((f) => f.currency!))) {
       accounts.set(currency, await accountIds(tx, [chart.stripeAvailable(currency), chart.stripePending(currency)]));
     }
-    const postings: PostingInput[] = moving.map((f) => {
+    const postings = moving.map((f) => {
       const [available, pending] = accounts.get(f.currency!)!;
-      const net = BigInt(f.net_minor!);
       return {
-        idempotencyKey: `stripe:${f.balance_transaction_id}:available`,
-        kind: 'funds_available',
-        description: `Funds of ${f.charge_id} available at Stripe`,
+        ...fundsAvailablePosting({ balanceTransactionId: f.balance_transaction_id, source: f.charge_id, netMinor: BigInt(f.net_minor!), available: available!, pending: pending! }),
         occurredAt: new Date(f.available_on),
         metadata: { balanceTransactionId: f.balance_transaction_id, donationId: f.donation_id },
-        entries: [
-          { accountId: available!, amountMinor: net },
-          { accountId: pending!, amountMinor: -net },
-        ],
       };
     });
     const staged = await stagePostings(tx, postings);
-    const ids = JSON.stringify(due.map((f) => f.donation_id));
-    await tx.execute(sql`UPDATE donations SET pending_balance_transaction_id = NULL, funds_available_on = NULL
-                          WHERE id IN (SELECT json_array_elements_text(${ids}::json)::uuid)`);
+    await tx
+      .update(donations)
+      .set({ pendingBalanceTransactionId: null, fundsAvailableOn: null })
+      .where(inIdList(donations.id, due.map((f) => f.donation_id)));
     await staged.writeEntries();
   });
 }

@@ -2,6 +2,8 @@ import type Stripe from 'stripe';
 import { fromStripeAmount } from '../../ledger/money';
 import type { PostingInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
+import { fundsAvailablePosting } from '../funds-available';
+import { idOf } from './amounts';
 import { eventPending, reversalOf } from './posted';
 import { RetryLater, type Handler } from './types';
 
@@ -24,16 +26,7 @@ export const balanceAvailable: Handler = async (_event, deps) => {
       const [available, pending] = await accountIds(deps.db, [chart.stripeAvailable(currency), chart.stripePending(currency)]);
       const net = fromStripeAmount(bt.net, currency);
       if (net === 0n) continue;
-      postings.push({
-        idempotencyKey: `stripe:${bt.id}:available`,
-        kind: 'funds_available',
-        description: `Funds of ${bt.source ?? bt.id} available at Stripe`,
-        metadata: { balanceTransactionId: bt.id },
-        entries: [
-          { accountId: available!, amountMinor: net },
-          { accountId: pending!, amountMinor: -net },
-        ],
-      });
+      postings.push(fundsAvailablePosting({ balanceTransactionId: bt.id, source: idOf(bt.source) ?? bt.id, netMinor: net, available: available!, pending: pending! }));
     }
     if (!page.has_more || ++pages >= availablePagesMax) break;
     startingAfter = page.data.at(-1)?.id;

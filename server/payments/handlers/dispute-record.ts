@@ -3,23 +3,16 @@ import type Stripe from 'stripe';
 import type { DbOrTx } from '../../../db/client';
 import { disputes } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
-import { mailTreasurersOfDispute } from '../dispute-mail';
-import { reminderLeadMs } from '../dispute-reminders';
-import { awaitingAnswer } from '../dispute-status';
+import { announceDispute } from '../dispute-reminders';
+import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
 import { idOf } from './amounts';
-import { isPlan, RetryLater, type Handler, type Plan } from './types';
+import { isPlan, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
 
-/**
- * The order a dispute's statuses follow at Stripe, to tell apart two reports of one second (an
- * inquiry may be escalated into a chargeback, a lost one appealed; every path ends closed). A
- * status Stripe adds later ranks lowest, so a known one of the same second wins.
- */
-const rankOf = (table: string) => sql.raw(`CASE ${table}.status
-    WHEN 'warning_needs_response' THEN 1 WHEN 'warning_under_review' THEN 2
-    WHEN 'needs_response' THEN 3 WHEN 'under_review' THEN 4
-    WHEN 'appeal_needs_response' THEN 5 WHEN 'appeal_under_review' THEN 6
-    WHEN 'won' THEN 7 WHEN 'lost' THEN 7 WHEN 'warning_closed' THEN 7 WHEN 'prevented' THEN 7 ELSE 0 END`);
+// Two reports of one second are told apart by how far along Stripe's path their status is. A
+// status Stripe adds later ranks lowest, so a known one of the same second wins.
+const rankCases = disputeStatusSteps.flatMap((step, i) => step.map((status) => `WHEN '${status}' THEN ${i + 1}`)).join(' ');
+const rankOf = (table: string) => sql.raw(`CASE ${table}.status ${rankCases} ELSE 0 END`);
 
 /**
  * Where the dispute stands as reported at `reportedAt` (an event's time, or when Stripe was asked);
@@ -88,7 +81,7 @@ async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<b
  * event waits, like the posting, until the gift is posted; a dispute of a payment that is not a
  * gift is ignored.
  */
-export function withDisputeRecord(handler: Handler): Handler {
+export function withDisputeRecord(handler: DisputeHandler): Handler {
   return async (event, deps) => {
     const dispute = event.data.object as Stripe.Dispute;
     const donation = await donationByCharge(deps.db, idOf(dispute.charge));
@@ -96,7 +89,7 @@ export function withDisputeRecord(handler: Handler): Handler {
       if (!(await isGiftPayment(deps.stripe, dispute))) return { ignore: `dispute ${dispute.id} of a payment that is not a gift` };
       throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
     }
-    const result = await handler(event, deps);
+    const result = await handler(event, deps, donation);
     const plan: Plan = isPlan(result) ? result : { postings: [] };
     // Read now, not inside the commit: on PGlite (one connection) a read beside it would wait for it.
     const appeal = await deps.appealOf(donation.appealId);
@@ -105,17 +98,11 @@ export function withDisputeRecord(handler: Handler): Handler {
       apply: async (tx, created, batch) => {
         await plan.apply?.(tx, created, batch);
         const { newlyAwaiting } = await recordDispute(tx, dispute, donation.id, new Date(event.created * 1000));
-        if (newlyAwaiting) {
-          await mailTreasurersOfDispute(tx, newlyAwaiting, appeal, deps.publicUrl);
-          // Already as close to its due date as a reminder would be: this mail is the reminder.
-          if (newlyAwaiting.evidenceDueBy && newlyAwaiting.evidenceDueBy.getTime() - Date.now() <= reminderLeadMs) {
-            await tx.update(disputes).set({ remindedStatus: newlyAwaiting.status }).where(eq(disputes.id, dispute.id));
-          }
-        }
+        if (newlyAwaiting) await announceDispute(tx, newlyAwaiting, appeal, deps.publicUrl);
       },
     };
   };
 }
 
 /** An event that only says where a dispute stands (evidence submitted, an inquiry escalated). */
-export const disputeUpdated: Handler = async (event) => ({ ignore: `dispute ${(event.data.object as Stripe.Dispute).status}: nothing moves` });
+export const disputeUpdated: DisputeHandler = async (event) => ({ ignore: `dispute ${(event.data.object as Stripe.Dispute).status}: nothing moves` });

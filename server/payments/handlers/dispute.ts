@@ -5,10 +5,10 @@ import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
-import { donationByCharge, refundedStatusOfRow } from '../donations-store';
+import { refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
-import { RetryLater, type Handler, type HandlerDeps } from './types';
+import { RetryLater, type DisputeHandler, type HandlerDeps } from './types';
 
 /**
  * Dispute opened: Stripe withdraws the amount and its dispute fee. Posting: debit disputes:open
@@ -18,11 +18,9 @@ import { RetryLater, type Handler, type HandlerDeps } from './types';
  * only once something was withdrawn: an inquiry (status warning_…) withdraws nothing, and its gift
  * stays as it was (it may still be refunded) unless it is escalated, which withdraws then.
  */
-export const disputeCreated: Handler = async (event, deps) => {
+export const disputeCreated: DisputeHandler = async (event, deps, donation) => {
   const dispute = event.data.object as Stripe.Dispute;
   if (!dispute.balance_transactions.some((bt) => bt.amount < 0)) return { ignore: `dispute ${dispute.status}: nothing withdrawn` };
-  const donation = await donationByCharge(deps.db, idOf(dispute.charge));
-  if (!donation) throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
   const settled = settlementCurrency(dispute);
   const currency = settled ?? dispute.currency.toUpperCase();
   const amountMinor = settled ? withdrawn(dispute, settled) : fromStripeAmount(dispute.amount, currency);
@@ -91,12 +89,11 @@ function reinstated(dispute: Stripe.Dispute, currency: string): { amountMinor: b
  * full) is the organization's loss (debit disputes:lost), not the appeal's. Settled in another currency, see
  * convertedClose: Stripe's accounts move by its balance transactions, the appeal by the dispute.
  */
-export const disputeClosed: Handler = async (event, deps) => {
+export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
   const dispute = event.data.object as Stripe.Dispute;
   if (dispute.status !== 'won' && dispute.status !== 'lost') return { ignore: `dispute ${dispute.status}` };
   const opened = await queryRows(deps.db, sql`SELECT 1 FROM ledger_transactions WHERE idempotency_key = ${`stripe:${dispute.id}:dispute_opened`}`);
   if (opened.length === 0) throw new RetryLater(`dispute ${dispute.id} closed before it was posted as opened`);
-  const donation = (await donationByCharge(deps.db, idOf(dispute.charge)))!;
   const appealCurrency = dispute.currency.toUpperCase();
   const amountMinor = fromStripeAmount(dispute.amount, appealCurrency);
   const appeal = await deps.appealOf(donation.appealId);

@@ -45,6 +45,9 @@ export interface Plan {
 
 export type Handler = (event: Stripe.Event, deps: HandlerDeps) => Promise<Plan | { ignore: string }>;
 
+/** A dispute event's own work, given the gift it disputes (found by withDisputeRecord). */
+export type DisputeHandler = (event: Stripe.Event, deps: HandlerDeps, donation: Donation) => ReturnType<Handler>;
+
 /** The event depends on another one that has not been posted yet (a refund before its charge). */
 export class RetryLater extends Error {}
 
