@@ -26,6 +26,7 @@ import { paymentRoutes } from './payments/routes';
 import { stripeWebhookRoutes } from './payments/webhook';
 import type { StripeSetup } from './payments/stripe-client';
 import { errorBody } from './errors';
+import { updateStopRoutes } from './appeals/update-stop-routes';
 
 export interface AppDeps {
   config: Config;
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(appealRoutes);
   await app.register(orgRoutes, { publicUrl: publicUrlOf(deps.config) });
   await app.register(appealManageRoutes, { publicUrl: publicUrlOf(deps.config) });
+  await app.register(updateStopRoutes);
   await app.register(campaignRoutes);
   await app.register(ledgerRoutes);
   if (deps.config.devMail) await app.register(devMailRoutes);

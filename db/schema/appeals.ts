@@ -92,6 +92,23 @@ export const appealUpdates = pgTable(
   (t) => [index('appeal_updates_appeal_idx').on(t.appealId, t.publishedAt)],
 );
 
+// The link in each update mail that stops a donor's updates about one appeal: a random token per
+// mail, kept only as its hash (like invitations). It names the appeal and the address, so it
+// stops every gift's opt-in to that appeal from that address, and it keeps working for as long
+// as old mails are read (RFC 8058 one-click unsubscribe needs no sign-in).
+export const updateStopTokens = pgTable(
+  'update_stop_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    appealId: uuid('appeal_id')
+      .notNull()
+      .references(() => appeals.id),
+    /** Lower-cased, as update mail is addressed. */
+    email: text('email').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+);
+
 // Cover images live in Postgres: small (size-checked), served with their checked content type.
 export const appealImages = pgTable('appeal_images', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),

@@ -113,6 +113,8 @@ export const outboxEmails = pgTable(
     subject: text('subject').notNull(),
     textBody: text('text_body').notNull(),
     kind: text('kind').notNull(),
+    /** Where a mail client's unsubscribe button stops this mail's kind (List-Unsubscribe, RFC 8058). */
+    listUnsubscribeUrl: text('list_unsubscribe_url'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },

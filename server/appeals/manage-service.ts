@@ -16,6 +16,8 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
+import { updateEmail } from './update-email';
+import { issueStopTokens, stopLinks } from './update-stops';
 import { AppError, answerRefusal } from '../errors';
 import type { CreateAppeal, UpdateAppeal } from './manage-schemas';
 
@@ -283,22 +285,17 @@ export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: str
       .values({ appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), authorUserId: p.by?.userId ?? null })
       .returning();
     const link = new URL(`/appeals/${p.appeal.slug}`, p.publicUrl).toString();
+    // One mail per address, in the language of its latest gift to the appeal.
     const recipients = await tx
-      .selectDistinct({ email: sql<string>`lower(${donations.donorEmail})` })
+      .selectDistinctOn([sql`lower(${donations.donorEmail})`], { email: sql<string>`lower(${donations.donorEmail})`, locale: donations.locale })
       .from(donations)
-      .where(and(eq(donations.appealId, p.appeal.id), eq(donations.updatesOptIn, true), inArray(donations.status, ['succeeded', 'partially_refunded'])));
+      .where(and(eq(donations.appealId, p.appeal.id), eq(donations.updatesOptIn, true), inArray(donations.status, ['succeeded', 'partially_refunded'])))
+      .orderBy(sql`lower(${donations.donorEmail})`, desc(donations.createdAt));
+    const tokens = await issueStopTokens(tx, p.appeal.id, recipients.map((r) => r.email));
     if (recipients.length > 0) {
       await tx
         .insert(outboxEmails)
-        .values(
-          recipients.map((r) => ({
-            dedupeKey: `update:${update!.id}:${r.email}`,
-            toAddress: r.email,
-            subject: `${p.appeal.title}: ${p.title}`,
-            textBody: `${p.bodyMarkdown}\n\n${link}\n\nYou get this because you asked for news of this appeal when you gave.`,
-            kind: 'appeal_update',
-          })),
-        )
+        .values(recipients.map((r, i) => updateEmail({ update: update!, appeal: p.appeal, recipient: r, link, stop: stopLinks(p.publicUrl, tokens[i]!) })))
         .onConflictDoNothing();
     }
     await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update!.id, after: { appealId: p.appeal.id, title: p.title, emailedTo: recipients.length } });

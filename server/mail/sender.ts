@@ -11,6 +11,7 @@ interface OutboxRow extends Record<string, unknown> {
   to_address: string;
   subject: string;
   text_body: string;
+  list_unsubscribe_url: string | null;
 }
 
 /**
@@ -21,13 +22,13 @@ export async function sendPendingMail(deps: { db: Db; transport: Transporter; fr
   return deps.db.transaction(async (tx) => {
     const rows = await queryRows<OutboxRow>(
       tx,
-      sql`SELECT id, to_address, subject, text_body FROM outbox_emails WHERE sent_at IS NULL
+      sql`SELECT id, to_address, subject, text_body, list_unsubscribe_url FROM outbox_emails WHERE sent_at IS NULL
            ORDER BY created_at LIMIT ${sendBatchMax} FOR UPDATE SKIP LOCKED`,
     );
     let sent = 0;
     for (const row of rows) {
       try {
-        await deps.transport.sendMail({ from: deps.from, to: row.to_address, subject: row.subject, text: row.text_body });
+        await deps.transport.sendMail({ from: deps.from, to: row.to_address, subject: row.subject, text: row.text_body, ...unsubscribeHeaders(row.list_unsubscribe_url) });
         await tx.execute(sql`UPDATE outbox_emails SET sent_at = now() WHERE id = ${row.id}`);
         sent++;
       } catch (err) {
@@ -37,6 +38,15 @@ export async function sendPendingMail(deps: { db: Db; transport: Transporter; fr
     }
     return sent;
   });
+}
+
+/**
+ * The unsubscribe button mail clients show (Gmail and Yahoo ask it of bulk senders): a POST to the
+ * URL stops the mail at once, with no page to visit (RFC 8058).
+ */
+function unsubscribeHeaders(url: string | null) {
+  if (!url) return {};
+  return { list: { unsubscribe: url }, headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
 }
 
 /** The mail job: only where SMTP_URL is set; embedded mode keeps mail in the outbox for the dev page. */

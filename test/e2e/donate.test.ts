@@ -1,7 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import Stripe from 'stripe';
+import { appeals } from '../../db/schema/index';
+import { postUpdate } from '../../server/appeals/manage-service';
 import { formatAmount } from '../../server/ledger/money';
+import ar from '../../web/messages/ar.json' with { type: 'json' };
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
 
@@ -120,7 +123,43 @@ describe('giving to Buck-a-Brick', () => {
     expect(gift).toEqual({ anonymous: true, updates_opt_in: true });
     await context.close();
   });
+
+  it('the donor who asked for news stops it from the update mail’s link, without JavaScript, in Arabic', async () => {
+    const [appeal] = await e2e.db.database.db.select().from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    await postUpdate(e2e.db.database.db, { appeal: appeal!, by: null, title: 'Halfway there', bodyMarkdown: 'The walls are up.', publicUrl: e2e.url });
+    const [mail] = await e2e.db.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE kind = 'appeal_update' AND to_address = 'nojs@example.org'`);
+    const link = mail!.text_body.match(/http\S+\/updates\/stop\?token=\S+/)![0];
+
+    // Opening the link stops nothing: mail scanners open links too. (axe needs scripts, so it reads the page in a browser that runs them.)
+    const checking = await e2e.context({ bypassCSP: true, language: 'ar' });
+    const checked = await checking.newPage();
+    await checked.goto(link);
+    expect(await seriousAxeViolations(checked)).toEqual([]);
+    await screenshots(checked, 'updates-stop-ar');
+    await checking.close();
+    expect(await optedIn('nojs@example.org')).toBe(true);
+
+    const context = await e2e.context({ javaScriptEnabled: false, language: 'ar' });
+    const page = await context.newPage();
+    await page.goto(link);
+    expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
+    expect(await page.locator('form.panel').textContent()).toContain(appeal!.title);
+    await page.getByRole('button', { name: ar.updates_stop_submit }).click();
+    await page.getByRole('status').waitFor();
+    expect(await page.getByRole('status').textContent()).toContain(appeal!.title);
+    expect(await optedIn('nojs@example.org')).toBe(false);
+    // The same link again says it is already done, and offers the appeal's page.
+    await page.goto(link);
+    expect(await page.getByRole('status').textContent()).toContain(ar.updates_stop_already.split('«')[0]!.trim());
+    expect(await page.getByRole('link', { name: ar.updates_stop_appeal_link }).getAttribute('href')).toBe('/appeals/buck-a-brick');
+    await context.close();
+  });
 });
+
+async function optedIn(email: string): Promise<boolean> {
+  const rows = await e2e.db.database.rows<{ on: boolean }>(sql`SELECT bool_or(updates_opt_in) AS on FROM donations WHERE donor_email = ${email}`);
+  return rows[0]!.on;
+}
 
 // The form's idempotency key is the page's key plus what is asked: the same gift sent again replays
 // its checkout, another gift from the same page (Back from Checkout) is a new one.

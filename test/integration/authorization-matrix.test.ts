@@ -7,6 +7,7 @@ import { queryRows } from '../../db/client';
 import { appealTranslations, appeals, campaignAppeals, campaigns, donations, invitations, ledgerAccounts, memberships, organizations, users } from '../../db/schema/index';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signInAs } from '../helpers/sign-in';
+import { issueStopTokens } from '../../server/appeals/update-stops';
 
 /*
  * Who may call what, for every route the app has. The route list comes from Fastify itself (the
@@ -52,6 +53,13 @@ let refundGiftId: string;
 let appealAccountId: string;
 let sequence = 0;
 const next = (prefix: string) => `${prefix}-${++sequence}-${randomBytes(3).toString('hex')}`;
+
+/** A stop link's token for a fresh address on the live appeal, as an update mail carries. */
+async function stopToken(): Promise<string> {
+  const [a] = await db().select().from(appeals).where(eq(appeals.slug, 'a-live'));
+  const [token] = await issueStopTokens(db(), a!.id, [`${next('donor')}@example.org`]);
+  return token!;
+}
 const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 const webhookSecret = 'whsec_test_harness_secret';
 
@@ -227,6 +235,11 @@ const matrix: Case[] = [
 
   // The embedded demo's mail page (registered only without DATABASE_URL and SMTP_URL): open by design.
   { route: 'GET /api/dev/mail', request: () => ({ url: '/api/dev/mail' }), expect: all(200) },
+
+  // Stopping a donor's update mail: the mailed token is the credential, whoever holds it.
+  { route: 'GET /api/appeal-updates/stop', request: async () => ({ url: `/api/appeal-updates/stop?token=${await stopToken()}` }), expect: all(200) },
+  { route: 'POST /api/appeal-updates/stop', variant: 'issued', request: async () => ({ method: 'POST', url: `/api/appeal-updates/stop?token=${await stopToken()}` }), expect: all(200) },
+  { route: 'POST /api/appeal-updates/stop', variant: 'unknown', request: () => ({ method: 'POST', url: `/api/appeal-updates/stop?token=${'A'.repeat(32)}` }), expect: all(404) },
 
   // Payments. Giving and the thank-you page are public; the webhook is guarded by its signature, not a session.
   {

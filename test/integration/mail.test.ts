@@ -53,6 +53,23 @@ describe('outbox mail', () => {
     expect(await testDb.database.db.select().from(outboxEmails).where(isNull(outboxEmails.sentAt))).toEqual([]);
   });
 
+  // Mail clients show their own unsubscribe button for update mail, and it works in one click (RFC 8058).
+  it('sends a stop link as List-Unsubscribe with one-click, and none on a receipt', async () => {
+    const stop = 'https://give.example.org/api/appeal-updates/stop?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    await testDb.database.db.insert(outboxEmails).values([
+      { dedupeKey: 'update:u1:rosa@example.org', toAddress: 'rosa@example.org', subject: 'Buck-a-Brick: Halfway there', textBody: 'The walls are up.', kind: 'appeal_update', listUnsubscribeUrl: stop },
+      { dedupeKey: 'receipt:c', toAddress: 'oran@example.dz', subject: 'Merci', textBody: 'Merci', kind: 'receipt' },
+    ]);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+    received.length = 0;
+    expect(await sendPendingMail({ db: testDb.database.db, transport, from: 'union <no-reply@example.org>', log: pino({ level: 'silent' }) })).toBe(2);
+    // The header section, with long headers unfolded (RFC 5322 folds them onto indented lines).
+    const headersOf = (to: string) => received.find((r) => r.to[0] === to)!.data.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+    const update = headersOf('rosa@example.org');
+    expect(update.split(/\r?\n/)).toEqual(expect.arrayContaining([`List-Unsubscribe: <${stop}>`, 'List-Unsubscribe-Post: List-Unsubscribe=One-Click']));
+    expect(headersOf('oran@example.dz')).not.toMatch(/^List-Unsubscribe/m);
+  });
+
   // In the embedded demo the mail is readable on the dev page instead; never in production.
   it('shows the outbox on the dev mail route only in embedded mode', async () => {
     const demo = await buildApp({ config: testConfig(), database: testDb.database });

@@ -64,3 +64,11 @@ export function formatRelative(iso: string, nowMs: number, locale: string): stri
   for (const [u, s] of relativeSteps) if (Math.abs(seconds) >= s) [unit, size] = [u, s];
   return rtf.format(Math.round(seconds / size), unit);
 }
+
+/**
+ * Someone else's words (a title) set inside a sentence: isolated, so a Latin title in an Arabic
+ * sentence, or an Arabic one in English, does not reorder the words around it.
+ */
+export function isolate(text: string): string {
+  return `\u2068${text}\u2069`;
+}

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import { errorResponses } from '../plugins/openapi';
+import { findStopTarget, stopTokenPattern, stopUpdates, type StopTarget } from './update-stops';
+
+export const updateStopPath = '/api/appeal-updates/stop';
+
+const tags = ['appeals: donors'];
+const query = z.object({ token: z.string().regex(stopTokenPattern) });
+const targetSchema = z.object({ appeal: z.object({ slug: z.string(), title: z.string() }), subscribed: z.boolean() });
+
+function found(target: StopTarget | null): StopTarget {
+  if (!target) throw new AppError(404, 'updates.token_unknown', 'This link to stop update emails is not one we sent.');
+  return target;
+}
+
+/**
+ * A donor stops an appeal's update mail with the link it came with: the token is the credential,
+ * as no sign-in is asked of a donor. POST is also the one-click unsubscribe mail clients send on
+ * the donor's behalf (RFC 8058: a form body `List-Unsubscribe=One-Click`, from the mail
+ * provider's servers, hence exempt from the cross-site check).
+ */
+export const updateStopRoutes: FastifyPluginAsyncZod = async (app) => {
+  const db = app.database.db;
+  // The one-click body says nothing the URL does not; it is read, if at all, only to be dropped.
+  app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'buffer', bodyLimit: 4 * 1024 }, (_req, _body, done) => done(null, undefined));
+
+  app.get(updateStopPath, { schema: { tags, summary: 'What a stop link stops, and whether it is stopped', querystring: query, response: { 200: targetSchema, ...errorResponses } } }, async (req) =>
+    found(await findStopTarget(db, req.query.token)),
+  );
+
+  app.post(updateStopPath, { schema: { tags, summary: 'Stop an appeal’s update emails to the link’s address', querystring: query, response: { 200: targetSchema, ...errorResponses } } }, async (req) =>
+    found(await stopUpdates(db, req.query.token)),
+  );
+};

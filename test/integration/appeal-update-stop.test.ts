@@ -1,0 +1,133 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appeals, donations, organizations, outboxEmails } from '../../db/schema/index';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signInAs } from '../helpers/sign-in';
+
+/*
+ * A donor who asked for an appeal's news can stop it from any update mail: in their language, from
+ * a link that needs no sign-in, or from their mail client's own unsubscribe button (RFC 8058).
+ */
+
+let h: PaymentsHarness;
+let app: FastifyInstance;
+let organizer: string;
+let title: string;
+
+const db = () => h.testDb.database.db;
+const slug = 'buck-a-brick';
+
+/** A gift paid with the test card and posted, asking for updates. */
+async function give(donorEmail: string, locale: string): Promise<string> {
+  const g = await h.donate(slug, { amountMinor: '500', donorEmail, locale, updatesOptIn: true });
+  h.emulator.controls.payCheckoutSession(g.sessionId);
+  await h.settle();
+  return g.donationId;
+}
+
+async function postUpdate(title: string) {
+  const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/updates`, headers: { cookie: organizer }, payload: { title, bodyMarkdown: 'The **walls** are up.' } });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: string; emailedTo: number };
+}
+
+async function updateMails(updateId: string) {
+  const rows = await db().select().from(outboxEmails).where(and(eq(outboxEmails.kind, 'appeal_update'), sql`${outboxEmails.dedupeKey} LIKE ${`update:${updateId}:%`}`));
+  return new Map(rows.map((r) => [r.toAddress, r]));
+}
+
+async function optedIn(email: string): Promise<boolean[]> {
+  const rows = await db().select({ optIn: donations.updatesOptIn }).from(donations).where(and(eq(donations.appealId, sql`(SELECT id FROM appeals WHERE slug = ${slug})`), sql`lower(${donations.donorEmail}) = ${email}`)).orderBy(donations.createdAt);
+  return rows.map((r) => r.optIn);
+}
+
+const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+  app = h.app;
+  const [local] = await db().select().from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+  [{ title }] = (await db().select({ title: appeals.title }).from(appeals).where(eq(appeals.slug, slug))) as [{ title: string }];
+  organizer = await signInAs(app, 'organizer@local222.example.org', { organizationId: local!.id, role: 'organizer' });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('update mail a donor can stop', () => {
+  let kenjiStop: { page: string; oneClick: string };
+
+  // One mail per address, in the language of the latest gift, with its own stop link in text and header.
+  it('mails each address once, in its latest gift’s language, with a stop link', async () => {
+    await give('Kenji@Example.jp', 'en');
+    await give('kenji@example.jp', 'ja');
+    await give('rosa@example.org', 'es');
+    const update = await postUpdate('Halfway there');
+    expect(update.emailedTo).toBe(2);
+    const mails = await updateMails(update.id);
+    const kenji = mails.get('kenji@example.jp')!;
+    expect(kenji.subject).toBe(`${title}: Halfway there`);
+    expect(kenji.textBody).toContain('The **walls** are up.');
+    expect(kenji.textBody).toContain('この募金に関するメールの配信停止はこちら');
+    expect(mails.get('rosa@example.org')!.textBody).toContain('Para no recibir más correos sobre esta campaña');
+    const page = kenji.textBody.match(/https?:\/\/\S+\/updates\/stop\?token=\S+/)?.[0];
+    expect(page).toBeDefined();
+    expect(kenji.listUnsubscribeUrl).toMatch(/\/api\/appeal-updates\/stop\?token=/);
+    expect(tokenOf(kenji.listUnsubscribeUrl!)).toBe(tokenOf(page!));
+    expect(tokenOf(mails.get('rosa@example.org')!.listUnsubscribeUrl!)).not.toBe(tokenOf(page!));
+    kenjiStop = { page: page!, oneClick: kenji.listUnsubscribeUrl! };
+  });
+
+  // The link shows what it would stop and changes nothing: mail scanners open every link.
+  it('shows what a link stops without stopping it', async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/appeal-updates/stop?token=${tokenOf(kenjiStop.page)}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ appeal: { slug, title }, subscribed: true });
+    expect(await optedIn('kenji@example.jp')).toEqual([true, true]);
+  });
+
+  // A mail provider's one-click POST: a form body, from its own servers or marked cross-site.
+  it('stops every gift’s updates from that address on one click, and only theirs', async () => {
+    const url = new URL(kenjiStop.oneClick);
+    const res = await app.inject({
+      method: 'POST',
+      url: url.pathname + url.search,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site', origin: 'https://mail.example.com' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ appeal: { slug, title }, subscribed: false });
+    expect(await optedIn('kenji@example.jp')).toEqual([false, false]);
+    expect(await optedIn('rosa@example.org')).toEqual([true]);
+    const again = await app.inject({ method: 'POST', url: url.pathname + url.search });
+    expect(again.statusCode).toBe(200);
+    const next = await postUpdate('The roof is on');
+    expect([...(await updateMails(next.id)).keys()]).toEqual(['rosa@example.org']);
+  });
+
+  // Asking again with a new gift is new consent.
+  it('starts again when a later gift asks for updates', async () => {
+    await give('kenji@example.jp', 'ja');
+    const update = await postUpdate('Opening day');
+    expect([...(await updateMails(update.id)).keys()].sort()).toEqual(['kenji@example.jp', 'rosa@example.org']);
+  });
+
+  it('refuses a token it never issued, or one that is not a token, and changes nothing', async () => {
+    const unknown = await app.inject({ method: 'POST', url: `/api/appeal-updates/stop?token=${'A'.repeat(32)}` });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('updates.token_unknown');
+    const shown = await app.inject({ method: 'GET', url: `/api/appeal-updates/stop?token=${'A'.repeat(32)}` });
+    expect(shown.statusCode).toBe(404);
+    for (const token of ['', 'short', `${'A'.repeat(31)}!`, 'A'.repeat(33)]) {
+      const bad = await app.inject({ method: 'POST', url: `/api/appeal-updates/stop?token=${encodeURIComponent(token)}` });
+      expect(bad.statusCode, token).toBe(400);
+      expect(bad.json().error.code).toBe('validation_failed');
+    }
+    const none = await app.inject({ method: 'POST', url: '/api/appeal-updates/stop' });
+    expect(none.statusCode).toBe(400);
+    expect(await optedIn('rosa@example.org')).toEqual([true]);
+    expect(await optedIn('kenji@example.jp')).toEqual([false, false, true]);
+  });
+});

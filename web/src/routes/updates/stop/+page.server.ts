@@ -1,0 +1,34 @@
+import { error, fail } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { apiSend } from '$lib/server/api';
+import { m } from '$lib/paraglide/messages';
+
+interface Target {
+  appeal: { slug: string; title: string };
+  subscribed: boolean;
+}
+
+const tokenOf = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_-]{32}$/.test(v) ? v : null);
+const stopPath = (token: string) => `/api/appeal-updates/stop?token=${token}`;
+
+// The link in the mail only shows what it would stop: stopping is the button (a POST), since mail
+// scanners open every link in a mail. Mail clients' own unsubscribe button posts to the API.
+export const load: PageServerLoad = async ({ url, fetch }) => {
+  const token = tokenOf(url.searchParams.get('token'));
+  if (!token) return { token: null, target: null };
+  const res = await fetch(stopPath(token), { headers: { accept: 'application/json' } });
+  if (res.status === 404) return { token: null, target: null };
+  if (!res.ok) error(502, m.error_generic_text());
+  return { token, target: (await res.json()) as Target };
+};
+
+export const actions: Actions = {
+  default: async ({ request, fetch }) => {
+    const token = tokenOf((await request.formData()).get('token'));
+    if (!token) return fail(404, { unknown: true });
+    const sent = await apiSend<Target>(fetch, 'POST', stopPath(token));
+    if (sent.ok) return { stopped: sent.body };
+    if (sent.status === 404) return fail(404, { unknown: true });
+    return fail(502, { error: m.error_generic_text() });
+  },
+};
