@@ -6,7 +6,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client';
 import { safeError } from '../safe-error';
 import { mailText } from '../mail/catalog';
-import { chooseLocale, isLocale } from '../../web/src/lib/locale';
+import { isLocale } from '../../web/src/lib/locale';
+import { localeOfRequest } from '../locale';
 import { accounts, outboxEmails, sessions, users, verifications } from '../../db/schema/index';
 
 export const authBasePath = '/api/auth';
@@ -41,6 +42,11 @@ export function createAuth(deps: AuthDeps) {
       schema: { user: users, session: sessions, account: accounts, verification: verifications },
     }),
     emailAndPassword: { enabled: false },
+    // The person's language, kept for their mails: first the one they signed up in, then the switcher's.
+    user: { additionalFields: { locale: { type: 'string', required: false, input: false } } },
+    databaseHooks: {
+      user: { create: { before: async (user, ctx) => ({ data: { ...user, locale: localeOfRequest(ctx?.request?.headers ?? ctx?.headers) } }) } },
+    },
     session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
     advanced: {
       useSecureCookies: secure,
@@ -74,7 +80,7 @@ export function createAuth(deps: AuthDeps) {
           const confirm = new URL('/signin/confirm', deps.publicUrl);
           for (const [k, v] of verify.searchParams) confirm.searchParams.set(k, v);
           // The language of the page the person asked from (the web sends it), else of the request.
-          const locale = isLocale(metadata?.locale) ? metadata.locale : chooseLocale(undefined, ctx?.request?.headers.get('accept-language') ?? null);
+          const locale = isLocale(metadata?.locale) ? metadata.locale : localeOfRequest(ctx?.request?.headers);
           await deps.db
             .insert(outboxEmails)
             .values({

@@ -2,11 +2,14 @@ import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../../db/client';
 import { memberships, organizations, users, type RoleName } from '../../db/schema/index';
 import { AppError } from '../errors';
+import type { Locale } from '../../web/src/lib/locale';
 
 export interface Viewer {
   userId: string;
   email: string;
   name: string;
+  /** The language they read, when they have told us (signing up, the language switcher). */
+  locale?: Locale | null;
 }
 
 /**
@@ -36,11 +39,11 @@ export async function organizationAndAncestors(db: DbOrTx, organizationId: strin
  * Everyone who holds the treasurer role for the organization: on it, or on an ancestor by a grant
  * that reaches descendants. For telling them what needs their answer.
  */
-export async function treasurersOf(db: DbOrTx, organizationId: string): Promise<{ userId: string; email: string; name: string }[]> {
+export async function treasurersOf(db: DbOrTx, organizationId: string): Promise<{ userId: string; email: string; name: string; locale: string | null }[]> {
   const chain = await organizationAndAncestors(db, organizationId);
   if (chain.length === 0) return [];
   const rows = await db
-    .selectDistinct({ userId: users.id, email: users.email, name: users.name })
+    .selectDistinct({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(

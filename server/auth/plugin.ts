@@ -5,6 +5,7 @@ import { errorBody } from '../errors';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
 import { updateStopPath } from '../appeals/update-stop-routes';
+import { isLocale } from '../../web/src/lib/locale';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -74,7 +75,8 @@ async function resolveViewer(auth: Auth, req: FastifyRequest): Promise<Viewer | 
   if (!cookie || !cookie.includes('session_token')) return null;
   const found = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
   if (!found) return null;
-  return { userId: found.user.id, email: found.user.email, name: found.user.name };
+  const { locale } = found.user as { locale?: unknown };
+  return { userId: found.user.id, email: found.user.email, name: found.user.name, locale: isLocale(locale) ? locale : null };
 }
 
 async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyReply, publicUrl: string): Promise<void> {

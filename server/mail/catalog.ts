@@ -27,7 +27,7 @@ function once<T extends IntlMessageFormat | Intl.DateTimeFormat>(id: string, bui
 }
 
 /** One message in `locale` (English for a language we do not write in), with its values filled in. */
-export function mailText(locale: string, key: Key, values: Record<string, string> = {}): string {
+export function mailText(locale: string, key: Key, values: Record<string, string | number> = {}): string {
   const lang = languageOf(locale);
   return String(once(`text:${lang}:${key}`, () => new IntlMessageFormat(catalogs[lang][key], lang)).format(values));
 }

@@ -8,6 +8,7 @@ import {
   auditListSchema,
   createInvitationBody,
   invitationSchema,
+  languageBody,
   meSchema,
   memberListSchema,
   membershipSchema,
@@ -23,6 +24,7 @@ import {
   membershipsOf,
   organizationBySlug,
   revokeMembership,
+  setLanguage,
 } from './service';
 
 /**
@@ -37,7 +39,17 @@ export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (ap
     { schema: { tags: ['people'], summary: 'The signed-in person and their roles (signed in)', response: { 200: meSchema, ...errorResponses } } },
     async (req) => {
       const viewer = requireViewer(await req.viewer());
-      return { user: { id: viewer.userId, email: viewer.email, name: viewer.name }, memberships: await membershipsOf(db, viewer.userId) };
+      return { user: { id: viewer.userId, email: viewer.email, name: viewer.name, locale: viewer.locale ?? null }, memberships: await membershipsOf(db, viewer.userId) };
+    },
+  );
+
+  app.put(
+    '/api/me/language',
+    { schema: { tags: ['people'], summary: 'The language the signed-in person reads: their mails come in it (signed in)', body: languageBody, response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      const viewer = requireViewer(await req.viewer());
+      await setLanguage(db, viewer.userId, req.body.locale);
+      return reply.status(204).send(null);
     },
   );
 

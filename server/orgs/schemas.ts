@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { localeSchema } from '../locale';
 
 export const roleSchema = z.enum(['member', 'organizer', 'treasurer', 'admin']);
 export const orgSlugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
@@ -21,7 +22,7 @@ export const membershipSchema = z.object({
 });
 
 export const meSchema = z.object({
-  user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+  user: z.object({ id: z.string(), email: z.string(), name: z.string(), locale: localeSchema.nullable() }),
   memberships: z.array(membershipSchema),
 });
 
@@ -41,7 +42,11 @@ export const createInvitationBody = z.strictObject({
   email: z.email().max(254),
   role: roleSchema,
   includesDescendants: z.boolean().default(false),
+  /** The mail's language when the invited address has none of its own yet (default: the inviter's, else English). */
+  locale: localeSchema.optional(),
 });
+
+export const languageBody = z.strictObject({ locale: localeSchema });
 
 export const invitationSchema = z.object({
   id: z.uuid(),

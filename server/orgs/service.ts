@@ -7,6 +7,8 @@ import type { RoleName } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
+import { isolated, mailText } from '../mail/catalog';
+import type { Locale } from '../../web/src/lib/locale';
 
 const invitationDays = 7;
 
@@ -60,7 +62,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 export async function createInvitation(
   db: Db,
-  p: { org: Organization; email: string; role: RoleName; includesDescendants: boolean; by: Viewer; publicUrl: string; requestId: string },
+  p: { org: Organization; email: string; role: RoleName; includesDescendants: boolean; locale?: Locale; by: Viewer; publicUrl: string; requestId: string },
 ) {
   const token = randomBytes(24).toString('base64url');
   const email = p.email.trim().toLowerCase();
@@ -79,16 +81,15 @@ export async function createInvitation(
       .returning();
     const link = new URL('/invitations/accept', p.publicUrl);
     link.searchParams.set('token', token);
+    // In the language the invited person reads, when they already have an account; else the one asked for.
+    const [invited] = await tx.select({ locale: users.locale }).from(users).where(sql`lower(${users.email}) = ${email}`);
+    const locale = invited?.locale ?? p.locale ?? p.by.locale ?? 'en';
+    const values = { organization: isolated(locale, p.org.name), inviter: isolated(locale, p.by.name || p.by.email), role: p.role };
     await tx.insert(outboxEmails).values({
       dedupeKey: `invitation:${row!.id}`,
       toAddress: email,
-      subject: `You are invited to ${p.org.name} on solidarity-fund`,
-      textBody: [
-        `${p.by.name || p.by.email} invites you to join ${p.org.name} as ${p.role}.`,
-        '',
-        `Accept within ${invitationDays} days (sign in with this email address when asked):`,
-        link.toString(),
-      ].join('\n'),
+      subject: mailText(locale, 'invitation_subject', values),
+      textBody: [mailText(locale, 'invitation_body', values), '', mailText(locale, 'invitation_accept', { days: invitationDays }), link.toString()].join('\n'),
       kind: 'invitation',
     });
     const shown = { id: row!.id, email, role: row!.role, includesDescendants: row!.includesDescendants, expiresAt: row!.expiresAt.toISOString() };
@@ -178,4 +179,9 @@ export async function listAudit(db: DbOrTx, organizationId: string, limit: numbe
     before: a.before,
     after: a.after,
   }));
+}
+
+/** The language the person reads, for their mails (the web's switcher says it). */
+export async function setLanguage(db: DbOrTx, userId: string, locale: Locale): Promise<void> {
+  await db.update(users).set({ locale }).where(eq(users.id, userId));
 }

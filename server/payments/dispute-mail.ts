@@ -17,21 +17,25 @@ export interface DisputeToAnswer {
  * Tells the treasurers of the gift's organization that a dispute now awaits their answer, with
  * its due date: Stripe mails only the account's owner, and an unanswered dispute is lost. Once
  * per dispute, status and treasurer (the dedupe key), in the outbox with the rest of the event's
- * writes. In the appeal's language, the organization's working one (people keep no language).
+ * writes. In each treasurer's language, else the appeal's (the organization's working one).
  */
 export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined, reminder = false): Promise<void> {
   const treasurers = await treasurersOf(tx, appeal.organizationId);
   if (treasurers.length === 0) return;
-  const locale = appeal.language;
   const inquiry = dispute.status.startsWith('warning_');
-  const values = {
-    amount: isolated(locale, formatAmount(dispute.amountMinor, dispute.currency, locale)),
-    appeal: isolated(locale, appeal.title),
-    due: dispute.evidenceDueBy ? isolated(locale, mailDeadline(locale, dispute.evidenceDueBy)) : '—',
+  const mailIn = (locale: string, name: string) => {
+    const values = {
+      amount: isolated(locale, formatAmount(dispute.amountMinor, dispute.currency, locale)),
+      appeal: isolated(locale, appeal.title),
+      due: dispute.evidenceDueBy ? isolated(locale, mailDeadline(locale, dispute.evidenceDueBy)) : '—',
+    };
+    const body = mailText(locale, inquiry ? 'inquiry_body' : 'dispute_body', values);
+    const link = publicUrl ? `\n\n${mailText(locale, 'dispute_see', { url: `${publicUrl}/treasury/donations/${dispute.donationId}` })}` : '';
+    return {
+      subject: mailText(locale, reminder ? 'dispute_reminder_subject' : inquiry ? 'inquiry_subject' : 'dispute_subject', values),
+      textBody: `${greeting(locale, name || null)}\n\n${body}${link}\n\n${mailText(locale, 'closing')}\n`,
+    };
   };
-  const subject = mailText(locale, reminder ? 'dispute_reminder_subject' : inquiry ? 'inquiry_subject' : 'dispute_subject', values);
-  const body = mailText(locale, inquiry ? 'inquiry_body' : 'dispute_body', values);
-  const link = publicUrl ? `\n\n${mailText(locale, 'dispute_see', { url: `${publicUrl}/treasury/donations/${dispute.donationId}` })}` : '';
   await tx
     .insert(outboxEmails)
     .values(
@@ -39,8 +43,7 @@ export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnsw
         dedupeKey: `dispute:${dispute.id}:${dispute.status}:${reminder ? 'reminder:' : ''}${t.userId}`,
         toAddress: t.email,
         kind: reminder ? 'dispute_reminder' : 'dispute_needs_answer',
-        subject,
-        textBody: `${greeting(locale, t.name || null)}\n\n${body}${link}\n\n${mailText(locale, 'closing')}\n`,
+        ...mailIn(t.locale ?? appeal.language, t.name),
       })),
     )
     .onConflictDoNothing();

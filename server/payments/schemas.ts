@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
+import { localeSchema } from '../locale';
 
 /** A Stripe event id as the webhook stores it: the inbox's primary key. */
 export const stripeEventId = z.string().regex(/^evt_[A-Za-z0-9_]{1,250}$/);
@@ -14,7 +15,7 @@ export const donationRequestSchema = z.strictObject({
   donorName: z.string().trim().min(1).max(120).optional(),
   donorEmail: z.email().max(254),
   message: z.string().trim().max(500).optional(),
-  locale: z.enum(['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru']).default('en'),
+  locale: localeSchema.default('en'),
   /** The client's key for this attempt: a retry with the same fields returns the same checkout; other fields answer 409. */
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
 });

@@ -172,6 +172,23 @@ describe('signed in', () => {
     expect(await page.getByRole('link', { name: /End this monthly gift/ }).count()).toBe(0);
     await screenshots(page, 'account');
 
+    // Choosing Japanese in the switcher is the member's choice everywhere: kept with them (their
+    // mails follow it), and their pages on another device, which has no choice of its own, use it.
+    await page.locator('#lang-select').selectOption('ja');
+    await page.getByRole('button', { name: 'Change' }).click();
+    await page.locator('html[lang="ja"]').waitFor();
+    const [kept] = await queryRows<{ locale: string | null }>(e2e.db.database.db, sql`SELECT locale FROM users WHERE email = 'member@ue222.demo'`);
+    expect(kept!.locale).toBe('ja');
+    const otherDevice = await e2e.context({ javaScriptEnabled: false, language: 'en' });
+    await otherDevice.addCookies((await member.cookies()).filter((c) => c.name !== 'lang'));
+    const there = await otherDevice.newPage();
+    await there.goto(`${e2e.url}/account`);
+    expect(await there.locator('html').getAttribute('lang')).toBe('ja');
+    await otherDevice.close();
+    await page.locator('#lang-select').selectOption('en');
+    await page.getByRole('button', { name: '変更' }).click();
+    await page.locator('html[lang="en"]').waitFor();
+
     // Signing out clears the session in the browser: /account then asks to sign in.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${e2e.url}/`);

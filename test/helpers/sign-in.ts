@@ -17,13 +17,14 @@ export async function linkFromMail(app: FastifyInstance, to: string, kind: strin
 
 /**
  * Signs in the way a person does: asks for a link, opens the mail, confirms on the page (which
- * submits the token to the verify endpoint). Returns the Cookie header the browser would send.
+ * submits the token to the verify endpoint), from a browser sending `browser`'s headers (its
+ * language, say). Returns the Cookie header the browser would send.
  */
-export async function signIn(app: FastifyInstance, email: string): Promise<string> {
-  const asked = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email, callbackURL: '/' } });
+export async function signIn(app: FastifyInstance, email: string, browser: Record<string, string> = {}): Promise<string> {
+  const asked = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: browser, payload: { email, callbackURL: '/' } });
   if (asked.statusCode !== 200) throw new Error(`sign-in request answered ${asked.statusCode}: ${asked.body}`);
   const confirm = await linkFromMail(app, email, 'sign_in');
-  const verify = await app.inject({ method: 'GET', url: `/api/auth/magic-link/verify${confirm.search}` });
+  const verify = await app.inject({ method: 'GET', url: `/api/auth/magic-link/verify${confirm.search}`, headers: browser });
   if (verify.statusCode !== 302) throw new Error(`verify answered ${verify.statusCode}: ${verify.body}`);
   const setCookie = verify.headers['set-cookie'];
   const cookies = (Array.isArray(setCookie) ? setCookie : [setCookie ?? '']).map((c) => c.split(';')[0] ?? '').filter(Boolean);

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { donations, organizations, outboxEmails } from '../../db/schema/index';
+import { donations, organizations, outboxEmails, users } from '../../db/schema/index';
 import { recordOpenDisputes } from '../../server/payments/dispute-backfill';
 import { remindOfDueDisputes } from '../../server/payments/dispute-reminders';
 import { createStripeClient } from '../../server/payments/stripe-client';
@@ -122,6 +122,23 @@ describe('the disputes treasurers see', () => {
     const [mail] = await toldAbout(dispute.id);
     expect(mail!.subject).toMatch(/^￥3,000 のチャージバックへの回答期限：\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2} UTC$/);
     expect(mail!.text).toContain(`ご寄付と異議申立ての詳細：http://localhost:3000/treasury/donations/${donationId}`);
+  });
+
+  // A treasurer who reads French gets French, whatever the appeal's language; the others get the appeal's.
+  it('tells a treasurer who chose a language in that language', async () => {
+    const chose = await h.app.inject({ method: 'PUT', url: '/api/me/language', headers: { cookie: h.treasurer }, payload: { locale: 'fr' } });
+    expect(chose.statusCode).toBe(204);
+    try {
+      const { chargeId } = await paidGift('1500');
+      const dispute = h.emulator.controls.disputeCharge(chargeId);
+      await h.settle();
+      const mails = await toldAbout(dispute.id);
+      const french = mails.find((m) => m.to === 'treasurer@federation.demo')!;
+      expect(french.subject).toMatch(/^Une rétrofacturation de 15,00\s\$US /);
+      expect(french.text).toMatch(/^Bonjour/);
+    } finally {
+      await h.testDb.database.db.update(users).set({ locale: null }).where(eq(users.email, 'treasurer@federation.demo'));
+    }
   });
 
   it('puts the disputes awaiting an answer first, the soonest due first', async () => {

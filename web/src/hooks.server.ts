@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
-import { chooseLocale, localeCookie, textDirection, type Locale } from '$lib/locale';
+import { chooseLocale, isLocale, localeCookie, textDirection, type Locale } from '$lib/locale';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
 import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
 import type { Me } from '$lib/server/me';
@@ -16,14 +16,16 @@ const requestLocale = new AsyncLocalStorage<Locale>();
 overwriteGetLocale(() => requestLocale.getStore() ?? 'en');
 
 export const handle: Handle = async ({ event, resolve }) => {
-  const locale = chooseLocale(event.cookies.get(localeCookie), event.request.headers.get('accept-language'));
-  event.locals.locale = locale;
   event.locals.user = null;
   event.locals.memberships = [];
   if (sessionCookieHeader(event.request.headers.get('cookie'))) {
     const me = await whoIsAsking(event);
     if (me) [event.locals.user, event.locals.memberships] = [me.user, me.memberships];
   }
+  // This browser's choice first, then the language the person keeps (on a new device), then the browser's.
+  const chosen = event.cookies.get(localeCookie);
+  const locale = chooseLocale(isLocale(chosen) ? chosen : (event.locals.user?.locale ?? undefined), event.request.headers.get('accept-language'));
+  event.locals.locale = locale;
   return requestLocale.run(locale, () =>
     resolve(event, {
       transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),

@@ -1,6 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
 import { isLocale, localeCookie } from '$lib/locale';
+import { apiSend } from '$lib/server/api';
 
 // A year: the choice is a preference, not a session.
 const cookieMaxAgeSeconds = 365 * 24 * 3600;
@@ -12,10 +13,13 @@ function safeReturnPath(value: FormDataEntryValue | null): string {
 }
 
 // The language switcher is a plain form, so it works without JavaScript: remember, then go back.
-export const POST: RequestHandler = async ({ request, cookies }) => {
+export const POST: RequestHandler = async ({ request, cookies, locals, fetch }) => {
   const form = await request.formData();
   const locale = form.get('lang');
   if (!isLocale(locale)) error(400, 'Unknown language.');
   cookies.set(localeCookie, locale, { path: '/', maxAge: cookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
+  // A signed-in person's choice is theirs everywhere: their mails, and their pages on other devices.
+  // Not kept (the API down) is no reason to refuse the page its language.
+  if (locals.user && locals.user.locale !== locale) await apiSend(fetch, 'PUT', '/api/me/language', { locale });
   redirect(303, safeReturnPath(form.get('returnTo')));
 };
