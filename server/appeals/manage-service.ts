@@ -16,8 +16,7 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
-import { updateEmail } from './update-email';
-import { issueStopTokens, stopLinks } from './update-stops';
+import { mailUpdate } from './update-email';
 import { AppError, answerRefusal } from '../errors';
 import type { CreateAppeal, UpdateAppeal } from './manage-schemas';
 
@@ -284,22 +283,9 @@ export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: str
       .insert(appealUpdates)
       .values({ appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), authorUserId: p.by?.userId ?? null })
       .returning();
-    const link = new URL(`/appeals/${p.appeal.slug}`, p.publicUrl).toString();
-    // One mail per address, in the language of its latest gift to the appeal.
-    const recipients = await tx
-      .selectDistinctOn([sql`lower(${donations.donorEmail})`], { email: sql<string>`lower(${donations.donorEmail})`, locale: donations.locale })
-      .from(donations)
-      .where(and(eq(donations.appealId, p.appeal.id), eq(donations.updatesOptIn, true), inArray(donations.status, ['succeeded', 'partially_refunded'])))
-      .orderBy(sql`lower(${donations.donorEmail})`, desc(donations.createdAt));
-    const tokens = await issueStopTokens(tx, p.appeal.id, recipients.map((r) => r.email));
-    if (recipients.length > 0) {
-      await tx
-        .insert(outboxEmails)
-        .values(recipients.map((r, i) => updateEmail({ update: update!, appeal: p.appeal, recipient: r, link, stop: stopLinks(p.publicUrl, tokens[i]!) })))
-        .onConflictDoNothing();
-    }
-    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update!.id, after: { appealId: p.appeal.id, title: p.title, emailedTo: recipients.length } });
-    return { id: update!.id, title: update!.title, bodyHtml: update!.bodyHtml, publishedAt: update!.publishedAt.toISOString(), emailedTo: recipients.length };
+    const emailedTo = await mailUpdate(tx, { update: update!, appeal: p.appeal, publicUrl: p.publicUrl });
+    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update!.id, after: { appealId: p.appeal.id, title: p.title, emailedTo } });
+    return { id: update!.id, title: update!.title, bodyHtml: update!.bodyHtml, publishedAt: update!.publishedAt.toISOString(), emailedTo };
   });
 }
 

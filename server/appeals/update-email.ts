@@ -1,4 +1,37 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
+import { donations, outboxEmails } from '../../db/schema/index';
 import { isolated, mailText } from '../mail/catalog';
+import { getsUpdates, issueStopTokens, stopLinks } from './update-stops';
+
+/** Mails per INSERT: 6 bound values each, and a body of up to 20,000 characters. */
+const mailsPerInsert = 500;
+
+interface UpdateToMail {
+  update: { id: string; title: string; bodyMarkdown: string };
+  appeal: { id: string; slug: string; title: string };
+  publicUrl: string;
+}
+
+/**
+ * Puts the update in the outbox for every address that asked for the appeal's news (once per
+ * address, in the language of its latest gift there), each with its own stop link. Returns how
+ * many were mailed.
+ */
+export async function mailUpdate(tx: DbOrTx, { update, appeal, publicUrl }: UpdateToMail): Promise<number> {
+  const recipients = await tx
+    .selectDistinctOn([sql`lower(${donations.donorEmail})`], { email: sql<string>`lower(${donations.donorEmail})`, locale: donations.locale })
+    .from(donations)
+    .where(and(eq(donations.appealId, appeal.id), getsUpdates))
+    .orderBy(sql`lower(${donations.donorEmail})`, desc(donations.createdAt));
+  const tokens = await issueStopTokens(tx, appeal.id, recipients.map((r) => r.email));
+  const link = new URL(`/appeals/${appeal.slug}`, publicUrl).toString();
+  for (let from = 0; from < recipients.length; from += mailsPerInsert) {
+    const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) => updateEmail({ update, appeal, recipient, link, stop: stopLinks(publicUrl, tokens[from + i]!) }));
+    await tx.insert(outboxEmails).values(mails).onConflictDoNothing();
+  }
+  return recipients.length;
+}
 
 interface UpdateEmailInput {
   update: { id: string; title: string; bodyMarkdown: string };
@@ -13,7 +46,7 @@ interface UpdateEmailInput {
  * An update as a donor who asked for news receives it: the organizer's words as written, then, in
  * the donor's language below the signature line, why it came and how to stop it.
  */
-export function updateEmail({ update, appeal, recipient, link, stop }: UpdateEmailInput) {
+function updateEmail({ update, appeal, recipient, link, stop }: UpdateEmailInput) {
   const { locale } = recipient;
   const footer = [mailText(locale, 'update_why', { appeal: isolated(locale, appeal.title) }), mailText(locale, 'update_stop', { url: stop.page })];
   return {

@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
-import { findStopTarget, stopTokenPattern, stopUpdates, type StopTarget } from './update-stops';
-
-export const updateStopPath = '/api/appeal-updates/stop';
+import { stopTokenPattern, updateStopPage, updateStopPath } from './update-stop-link';
+import { findStopTarget, stopUpdates, type StopTarget } from './update-stops';
 
 const tags = ['appeals: donors'];
 const query = z.object({ token: z.string().regex(stopTokenPattern) });
@@ -26,11 +25,22 @@ export const updateStopRoutes: FastifyPluginAsyncZod = async (app) => {
   // The one-click body says nothing the URL does not; it is read, if at all, only to be dropped.
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'buffer', bodyLimit: 4 * 1024 }, (_req, _body, done) => done(null, undefined));
 
-  app.get(updateStopPath, { schema: { tags, summary: 'What a stop link stops, and whether it is stopped', querystring: query, response: { 200: targetSchema, ...errorResponses } } }, async (req) =>
-    found(await findStopTarget(db, req.query.token)),
+  app.get(
+    updateStopPath,
+    { schema: { tags, summary: 'What a stop link stops, and whether it is stopped', querystring: query, response: { 200: targetSchema, 303: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      // A mail client without one-click opens the header's link in a browser: the person gets the page with its button.
+      if (req.headers.accept?.includes('text/html')) return reply.redirect(`${updateStopPage}?token=${req.query.token}`, 303);
+      return found(await findStopTarget(db, req.query.token));
+    },
   );
 
-  app.post(updateStopPath, { schema: { tags, summary: 'Stop an appeal’s update emails to the link’s address', querystring: query, response: { 200: targetSchema, ...errorResponses } } }, async (req) =>
-    found(await stopUpdates(db, req.query.token)),
+  app.post(
+    updateStopPath,
+    {
+      schema: { tags, summary: 'Stop an appeal’s update emails to the link’s address', querystring: query, response: { 200: targetSchema, ...errorResponses } },
+      config: { crossSiteAllowed: true },
+    },
+    async (req) => found(await stopUpdates(db, req.query.token)),
   );
 };

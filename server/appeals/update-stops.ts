@@ -1,36 +1,42 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { appeals, donations, updateStopTokens } from '../../db/schema/index';
+import { updateStopPage, updateStopPath } from './update-stop-link';
 
-/** 24 random bytes in base64url: what a stop link carries. */
-export const stopTokenPattern = /^[A-Za-z0-9_-]{32}$/;
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** A gift whose donor gets the appeal's update mail: they asked for it, and the gift went through. */
+export const getsUpdates = and(eq(donations.updatesOptIn, true), inArray(donations.status, ['succeeded', 'partially_refunded']))!;
+
 /**
  * A new stop token for each address (lower-cased, in the given order), kept as its hash. Written in
- * the transaction that writes the mails, so no mail carries a link that does not work.
+ * the transaction that writes the mails, so no mail carries a link that does not work. One
+ * statement with one parameter, however many donors (bound one by one, tens of thousands of
+ * addresses would pass Postgres's 65,535 parameters).
  */
 export async function issueStopTokens(tx: DbOrTx, appealId: string, emails: string[]): Promise<string[]> {
   if (emails.length === 0) return [];
   const tokens = emails.map(() => randomBytes(24).toString('base64url'));
-  await tx.insert(updateStopTokens).values(emails.map((email, i) => ({ tokenHash: hashOf(tokens[i]!), appealId, email })));
+  const rows = JSON.stringify(emails.map((email, i) => ({ h: hashOf(tokens[i]!), e: email })));
+  await tx.execute(sql`INSERT INTO ${updateStopTokens} (token_hash, appeal_id, email)
+                       SELECT x.h, ${appealId}::uuid, x.e FROM json_to_recordset(${rows}::json) AS x(h text, e text)`);
   return tokens;
 }
 
 /** Where to stop updates: from the mail's text (a page with a button) and from its header (one click, RFC 8058). */
 export function stopLinks(publicUrl: string, token: string): { page: string; oneClick: string } {
-  const page = new URL('/updates/stop', publicUrl);
+  const page = new URL(updateStopPage, publicUrl);
   page.searchParams.set('token', token);
-  const oneClick = new URL('/api/appeal-updates/stop', publicUrl);
+  const oneClick = new URL(updateStopPath, publicUrl);
   oneClick.searchParams.set('token', token);
   return { page: page.toString(), oneClick: oneClick.toString() };
 }
 
 export interface StopTarget {
   appeal: { slug: string; title: string };
-  /** Whether any gift from the address to the appeal still asks for updates. */
+  /** Whether the address still gets the appeal's updates. */
   subscribed: boolean;
 }
 
@@ -41,7 +47,7 @@ export async function findStopTarget(db: DbOrTx, token: string): Promise<StopTar
       slug: appeals.slug,
       title: appeals.title,
       subscribed: sql<boolean>`EXISTS (SELECT 1 FROM ${donations} WHERE ${donations.appealId} = ${updateStopTokens.appealId}
-                                         AND lower(${donations.donorEmail}) = ${updateStopTokens.email} AND ${donations.updatesOptIn})`,
+                                         AND lower(${donations.donorEmail}) = ${updateStopTokens.email} AND ${getsUpdates})`,
     })
     .from(updateStopTokens)
     .innerJoin(appeals, eq(appeals.id, updateStopTokens.appealId))

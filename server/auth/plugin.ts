@@ -4,10 +4,13 @@ import { fromNodeHeaders } from 'better-auth/node';
 import { errorBody } from '../errors';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
-import { updateStopPath } from '../appeals/update-stop-routes';
 import { isLocale } from '../../web/src/lib/locale';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Exempt from the cross-site check: the request proves itself (a signature, a token), as servers send it. */
+    crossSiteAllowed?: boolean;
+  }
   interface FastifyInstance {
     auth: Auth;
   }
@@ -38,9 +41,9 @@ export const authPlugin = fp(
 
     app.addHook('onRequest', async (req, reply) => {
       if (!unsafeMethods.has(req.method) || !req.url.startsWith('/api/') || req.url.startsWith(authBasePath)) return;
-      // Each carries its own credential (a signature, a token in the URL) and is sent by servers:
-      // Stripe's, and a mail provider's one-click unsubscribe.
-      if (req.url.startsWith('/api/stripe/webhook') || req.url.startsWith(updateStopPath)) return;
+      // Routes whose request carries its own credential (a signature, a token in the URL) and is
+      // sent by servers: Stripe's webhook, a mail provider's one-click unsubscribe.
+      if (req.routeOptions.config.crossSiteAllowed) return;
       if (isCrossSite(req, opts.trustedOrigins)) {
         return reply.status(403).send(errorBody('csrf.cross_site', 'This request came from another site and was refused.'));
       }

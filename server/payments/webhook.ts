@@ -36,7 +36,7 @@ export const stripeWebhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = asyn
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: webhookBodyLimitBytes }, (_req, body, done) => done(null, body));
 
   // Stripe is not a browser: the security headers helmet adds for pages would only cost time here.
-  app.post('/api/stripe/webhook', { schema: { hide: true }, bodyLimit: webhookBodyLimitBytes, helmet: false }, async (req, reply) => {
+  app.post('/api/stripe/webhook', { schema: { hide: true }, bodyLimit: webhookBodyLimitBytes, helmet: false, config: { crossSiteAllowed: true } }, async (req, reply) => {
     const signature = req.headers['stripe-signature'];
     if (typeof signature !== 'string' || signature.length === 0 || signature.length > 2_000) {
       throw new AppError(400, 'webhook.signature_missing', 'The Stripe-Signature header is missing.');

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appeals, donations, organizations, outboxEmails } from '../../db/schema/index';
+import { appeals, donations, organizations, outboxEmails, updateStopTokens } from '../../db/schema/index';
+import { postUpdate } from '../../server/appeals/manage-service';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signInAs } from '../helpers/sign-in';
 
@@ -26,7 +28,7 @@ async function give(donorEmail: string, locale: string): Promise<string> {
   return g.donationId;
 }
 
-async function postUpdate(title: string) {
+async function organizerPosts(title: string) {
   const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/updates`, headers: { cookie: organizer }, payload: { title, bodyMarkdown: 'The **walls** are up.' } });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; emailedTo: number };
@@ -64,7 +66,7 @@ describe('update mail a donor can stop', () => {
     await give('Kenji@Example.jp', 'en');
     await give('kenji@example.jp', 'ja');
     await give('rosa@example.org', 'es');
-    const update = await postUpdate('Halfway there');
+    const update = await organizerPosts('Halfway there');
     expect(update.emailedTo).toBe(2);
     const mails = await updateMails(update.id);
     const kenji = mails.get('kenji@example.jp')!;
@@ -78,6 +80,10 @@ describe('update mail a donor can stop', () => {
     expect(tokenOf(kenji.listUnsubscribeUrl!)).toBe(tokenOf(page!));
     expect(tokenOf(mails.get('rosa@example.org')!.listUnsubscribeUrl!)).not.toBe(tokenOf(page!));
     kenjiStop = { page: page!, oneClick: kenji.listUnsubscribeUrl! };
+    // Only the token's hash is kept with the address it stops.
+    const kept = await db().select().from(updateStopTokens).where(eq(updateStopTokens.email, 'kenji@example.jp'));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]!.tokenHash).toBe(createHash('sha256').update(tokenOf(page!)).digest('hex'));
   });
 
   // The link shows what it would stop and changes nothing: mail scanners open every link.
@@ -85,6 +91,15 @@ describe('update mail a donor can stop', () => {
     const res = await app.inject({ method: 'GET', url: `/api/appeal-updates/stop?token=${tokenOf(kenjiStop.page)}` });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ appeal: { slug, title }, subscribed: true });
+    expect(await optedIn('kenji@example.jp')).toEqual([true, true]);
+  });
+
+  // A mail client without one-click opens the header's link in a browser: the page, with its button.
+  it('sends a browser that opens the one-click link to the page', async () => {
+    const url = new URL(kenjiStop.oneClick);
+    const res = await app.inject({ method: 'GET', url: url.pathname + url.search, headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe(new URL(kenjiStop.page).pathname + new URL(kenjiStop.page).search);
     expect(await optedIn('kenji@example.jp')).toEqual([true, true]);
   });
 
@@ -103,14 +118,14 @@ describe('update mail a donor can stop', () => {
     expect(await optedIn('rosa@example.org')).toEqual([true]);
     const again = await app.inject({ method: 'POST', url: url.pathname + url.search });
     expect(again.statusCode).toBe(200);
-    const next = await postUpdate('The roof is on');
+    const next = await organizerPosts('The roof is on');
     expect([...(await updateMails(next.id)).keys()]).toEqual(['rosa@example.org']);
   });
 
   // Asking again with a new gift is new consent.
   it('starts again when a later gift asks for updates', async () => {
     await give('kenji@example.jp', 'ja');
-    const update = await postUpdate('Opening day');
+    const update = await organizerPosts('Opening day');
     expect([...(await updateMails(update.id)).keys()].sort()).toEqual(['kenji@example.jp', 'rosa@example.org']);
   });
 
@@ -129,5 +144,21 @@ describe('update mail a donor can stop', () => {
     expect(none.statusCode).toBe(400);
     expect(await optedIn('rosa@example.org')).toEqual([true]);
     expect(await optedIn('kenji@example.jp')).toEqual([false, false, true]);
+  });
+});
+
+describe('update mail at the size of a big union', () => {
+  // Bound one value at a time, the mails and tokens of more than 10,922 donors would pass
+  // Postgres's 65,535 parameters per statement and the whole update would fail.
+  it('mails 11,000 donors in one update', async () => {
+    const [appeal] = await db().select().from(appeals).where(eq(appeals.slug, 'osaka-care-strike-fund'));
+    await db().execute(sql`INSERT INTO donations (appeal_id, currency, amount_minor, status, donor_email, locale, updates_opt_in, request_key)
+                           SELECT ${appeal!.id}::uuid, ${appeal!.currency}, 1000, 'succeeded', 'member' || n || '@osaka.example.jp', 'ja', true, 'bulk-' || n
+                             FROM generate_series(1, 11000) AS n`);
+    const update = await postUpdate(db(), { appeal: appeal!, by: null, title: 'ストライキ3日目', bodyMarkdown: '連帯に感謝します。', publicUrl: 'http://localhost:3000' });
+    expect(update.emailedTo).toBe(11_000);
+    expect((await updateMails(update.id)).size).toBe(11_000);
+    const [tokens] = await db().select({ n: sql<number>`count(*)::int` }).from(updateStopTokens).where(eq(updateStopTokens.appealId, appeal!.id));
+    expect(tokens!.n).toBe(11_000);
   });
 });

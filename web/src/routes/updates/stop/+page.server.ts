@@ -2,14 +2,15 @@ import { error, fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
+import { stopTokenPattern, updateStopPath } from '../../../../../server/appeals/update-stop-link';
 
 interface Target {
   appeal: { slug: string; title: string };
   subscribed: boolean;
 }
 
-const tokenOf = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_-]{32}$/.test(v) ? v : null);
-const stopPath = (token: string) => `/api/appeal-updates/stop?token=${token}`;
+const tokenOf = (v: unknown) => (typeof v === 'string' && stopTokenPattern.test(v) ? v : null);
+const stopPath = (token: string) => `${updateStopPath}?token=${token}`;
 
 // The link in the mail only shows what it would stop: stopping is the button (a POST), since mail
 // scanners open every link in a mail. Mail clients' own unsubscribe button posts to the API.
