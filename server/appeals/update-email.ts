@@ -27,7 +27,7 @@ export async function mailUpdate(tx: DbOrTx, { update, appeal, publicUrl }: Upda
   const tokens = await issueStopTokens(tx, appeal.id, recipients.map((r) => r.email));
   const link = new URL(`/appeals/${appeal.slug}`, publicUrl).toString();
   for (let from = 0; from < recipients.length; from += mailsPerInsert) {
-    const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) => updateEmail({ update, appeal, recipient, link, stop: stopLinks(publicUrl, tokens[from + i]!) }));
+    const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) => updateEmail({ update, appeal, recipient, link, stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }));
     await tx.insert(outboxEmails).values(mails).onConflictDoNothing();
   }
   return recipients.length;

@@ -25,10 +25,14 @@ export async function issueStopTokens(tx: DbOrTx, appealId: string, emails: stri
   return tokens;
 }
 
-/** Where to stop updates: from the mail's text (a page with a button) and from its header (one click, RFC 8058). */
-export function stopLinks(publicUrl: string, token: string): { page: string; oneClick: string } {
+/**
+ * Where to stop updates: from the mail's text (a page with a button, in the mail's language
+ * whatever the browser's) and from its header (one click, RFC 8058).
+ */
+export function stopLinks(publicUrl: string, token: string, locale: string): { page: string; oneClick: string } {
   const page = new URL(updateStopPage, publicUrl);
   page.searchParams.set('token', token);
+  page.searchParams.set('lang', locale);
   const oneClick = new URL(updateStopPath, publicUrl);
   oneClick.searchParams.set('token', token);
   return { page: page.toString(), oneClick: oneClick.toString() };

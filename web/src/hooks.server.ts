@@ -22,9 +22,12 @@ export const handle: Handle = async ({ event, resolve }) => {
     const me = await whoIsAsking(event);
     if (me) [event.locals.user, event.locals.memberships] = [me.user, me.memberships];
   }
-  // This browser's choice first, then the language the person keeps (on a new device), then the browser's.
+  // A link's own language first (a mail's link opens in the mail's language), then this browser's
+  // choice, then the language the person keeps (on a new device), then the browser's.
+  const linked = event.url.searchParams.get(localeCookie);
   const chosen = event.cookies.get(localeCookie);
-  const locale = chooseLocale(isLocale(chosen) ? chosen : (event.locals.user?.locale ?? undefined), event.request.headers.get('accept-language'));
+  const preferred = isLocale(linked) ? linked : isLocale(chosen) ? chosen : (event.locals.user?.locale ?? undefined);
+  const locale = chooseLocale(preferred, event.request.headers.get('accept-language'));
   event.locals.locale = locale;
   return requestLocale.run(locale, () =>
     resolve(event, {

@@ -6,10 +6,18 @@ import { apiSend } from '$lib/server/api';
 // A year: the choice is a preference, not a session.
 const cookieMaxAgeSeconds = 365 * 24 * 3600;
 
-/** Only a path on this site: never "//host" or "/\host", which browsers treat as another origin. */
+/**
+ * Only a path on this site: never "//host" or "/\host", which browsers treat as another origin.
+ * Without a link's own language (?lang=), which would otherwise win over the choice just made.
+ */
 function safeReturnPath(value: FormDataEntryValue | null): string {
   const path = typeof value === 'string' ? value : '';
-  return /^\/(?![/\\])[^\s]{0,500}$/.test(path) ? path : '/';
+  if (!/^\/(?![/\\])[^\s]{0,500}$/.test(path)) return '/';
+  const back = new URL(path, 'http://here');
+  back.searchParams.delete(localeCookie);
+  const cleaned = back.pathname + back.search;
+  // Parsing resolves dot segments ("/.//host" is "//host"): checked again after it.
+  return /^\/(?![/\\])/.test(cleaned) ? cleaned : '/';
 }
 
 // The language switcher is a plain form, so it works without JavaScript: remember, then go back.
