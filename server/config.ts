@@ -58,6 +58,8 @@ export const configSchema = z.object({
     .refine((v) => /^smtps?:\/\/\S+$/.test(v) && URL.canParse(v), { error: 'must be an smtp:// or smtps:// URL, e.g. smtps://user:pass@smtp.example.org:465' })
     .optional(),
   MAIL_FROM: z.string().min(3).max(200).default('solidarity-fund <no-reply@localhost>'),
+  /** Days a sent mail's address, subject and text are kept (its dedupe key stays, so it is never sent twice). */
+  MAIL_KEEP_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** Gifts one client may start per minute (Checkout Sessions are not free to create). */
   DONATION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   /** Sign-in links one client may ask for (and use) per minute. */

@@ -6,6 +6,7 @@ import { startPoster } from './payments/poster';
 import { startFundsAvailable } from './payments/funds-available';
 import { startDisputeReminders } from './payments/dispute-reminders';
 import { startMailSender } from './mail/sender';
+import { startMailRetention } from './mail/retention';
 import { closeExpiredAppeals } from './appeals/manage-service';
 import { startPollLoop } from './poll-loop';
 
@@ -33,6 +34,8 @@ export const jobs: Job[] = [
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
   ({ database, config, log }) =>
     config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,
+  // Sent mail is emptied after MAIL_KEEP_DAYS (only sent mail: embedded mode keeps its outbox for the dev page).
+  ({ database, config, log }) => (config.SMTP_URL ? startMailRetention({ db: database.db, keepDays: config.MAIL_KEEP_DAYS, log }) : undefined),
   // Appeals whose deadline passed close on their own (a batch at a time, each audited).
   ({ database, log }) =>
     startPollLoop({ name: 'appeal deadlines', pollMs: 30_000, log, work: async () => ({ more: (await closeExpiredAppeals(database.db, 100)) === 100 }) }),

@@ -118,7 +118,11 @@ export const outboxEmails = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('outbox_emails_dedupe_idx').on(t.dedupeKey)],
+  (t) => [
+    uniqueIndex('outbox_emails_dedupe_idx').on(t.dedupeKey),
+    // Sent mail whose text is still kept: what the retention job empties, oldest first.
+    index('outbox_emails_sent_kept_idx').on(t.sentAt).where(sql`${t.sentAt} IS NOT NULL AND ${t.toAddress} <> ''`),
+  ],
 );
 
 // A gift's chargebacks and inquiries as Stripe last reported them, so treasurers see which need an

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboxEmails } from '../../db/schema/index';
 import { buildApp } from '../../server/app';
 import { sendPendingMail } from '../../server/mail/sender';
+import { emptySentMail } from '../../server/mail/retention';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testConfig } from '../helpers/config';
 
@@ -68,6 +69,27 @@ describe('outbox mail', () => {
     const update = headersOf('rosa@example.org');
     expect(update.split(/\r?\n/)).toEqual(expect.arrayContaining([`List-Unsubscribe: <${stop}>`, 'List-Unsubscribe-Post: List-Unsubscribe=One-Click']));
     expect(headersOf('oran@example.dz')).not.toMatch(/^List-Unsubscribe/m);
+  });
+
+  // Sent mail keeps personal data and working links only as long as MAIL_KEEP_DAYS says.
+  it('empties sent mail after the days it is kept, and still never sends it twice', async () => {
+    const db = testDb.database.db;
+    const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
+    await db.insert(outboxEmails).values([
+      { dedupeKey: 'receipt:old', toAddress: 'old@example.org', subject: 'Thank you', textBody: 'Dear Old', kind: 'receipt', sentAt: daysAgo(31) },
+      { dedupeKey: 'update:old', toAddress: 'old@example.org', subject: 'News', textBody: 'Stop: https://x', kind: 'appeal_update', listUnsubscribeUrl: 'https://x/stop', sentAt: daysAgo(40) },
+      { dedupeKey: 'receipt:recent', toAddress: 'recent@example.org', subject: 'Thank you', textBody: 'Dear Recent', kind: 'receipt', sentAt: daysAgo(29) },
+      { dedupeKey: 'receipt:unsent', toAddress: 'unsent@example.org', subject: 'Thank you', textBody: 'Dear Unsent', kind: 'receipt', createdAt: daysAgo(60) },
+    ]);
+    expect(await emptySentMail(db, 30)).toBe(2);
+    expect(await emptySentMail(db, 30)).toBe(0);
+    const rows = new Map((await db.select().from(outboxEmails)).map((r) => [r.dedupeKey, r]));
+    for (const key of ['receipt:old', 'update:old']) expect(rows.get(key)).toMatchObject({ toAddress: '', subject: '', textBody: '', listUnsubscribeUrl: null });
+    expect(rows.get('receipt:recent')).toMatchObject({ toAddress: 'recent@example.org', textBody: 'Dear Recent' });
+    expect(rows.get('receipt:unsent')).toMatchObject({ toAddress: 'unsent@example.org', sentAt: null });
+    // The same mail written again finds its key taken: nothing new to send.
+    await db.insert(outboxEmails).values({ dedupeKey: 'receipt:old', toAddress: 'old@example.org', subject: 'Thank you', textBody: 'Dear Old', kind: 'receipt' }).onConflictDoNothing();
+    expect(await db.select().from(outboxEmails).where(isNull(outboxEmails.sentAt))).toHaveLength(1);
   });
 
   // In the embedded demo the mail is readable on the dev page instead; never in production.

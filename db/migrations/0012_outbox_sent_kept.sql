@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_emails_sent_kept_idx" ON "outbox_emails" USING btree ("sent_at") WHERE "outbox_emails"."sent_at" IS NOT NULL AND "outbox_emails"."to_address" <> '';
