@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { magicLink } from 'better-auth/plugins';
@@ -7,7 +8,7 @@ import type { Db } from '../../db/client';
 import { safeError } from '../safe-error';
 import { mailText } from '../mail/catalog';
 import { isLocale } from '../../web/src/lib/locale';
-import { localeOfRequest } from '../locale';
+import { knownLocaleOfRequest, localeOfRequest } from '../locale';
 import { accounts, outboxEmails, sessions, users, verifications } from '../../db/schema/index';
 
 export const authBasePath = '/api/auth';
@@ -42,10 +43,21 @@ export function createAuth(deps: AuthDeps) {
       schema: { user: users, session: sessions, account: accounts, verification: verifications },
     }),
     emailAndPassword: { enabled: false },
-    // The person's language, kept for their mails: first the one they signed up in, then the switcher's.
+    // The person's language, kept for their mails: the one their browser said when they first
+    // signed in (if it said one we write in), later the switcher's. Not writable through
+    // better-auth's own endpoints (input: false); PUT /api/me/language changes it.
     user: { additionalFields: { locale: { type: 'string', required: false, input: false } } },
     databaseHooks: {
-      user: { create: { before: async (user, ctx) => ({ data: { ...user, locale: localeOfRequest(ctx?.request?.headers ?? ctx?.headers) } }) } },
+      user: { create: { before: async (user, ctx) => ({ data: { ...user, locale: knownLocaleOfRequest(requestHeaders(ctx)) } }) } },
+      session: {
+        create: {
+          // Accounts made before people kept a language, or from a browser that said none: the next sign-in that says one.
+          after: async (session, ctx) => {
+            const locale = knownLocaleOfRequest(requestHeaders(ctx));
+            if (locale) await deps.db.update(users).set({ locale }).where(and(eq(users.id, session.userId), isNull(users.locale)));
+          },
+        },
+      },
     },
     session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
     advanced: {
@@ -105,3 +117,8 @@ export function createAuth(deps: AuthDeps) {
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/** The browser's headers behind a better-auth call (its endpoints get the request; server-side calls only headers). */
+function requestHeaders(ctx: { request?: Request; headers?: Headers } | null | undefined): Headers | undefined {
+  return ctx?.request?.headers ?? ctx?.headers;
+}

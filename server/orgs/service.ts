@@ -8,7 +8,7 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
-import type { Locale } from '../../web/src/lib/locale';
+import { isLocale, type Locale } from '../../web/src/lib/locale';
 
 const invitationDays = 7;
 
@@ -82,8 +82,9 @@ export async function createInvitation(
     const link = new URL('/invitations/accept', p.publicUrl);
     link.searchParams.set('token', token);
     // In the language the invited person reads, when they already have an account; else the one asked for.
-    const [invited] = await tx.select({ locale: users.locale }).from(users).where(sql`lower(${users.email}) = ${email}`);
-    const locale = invited?.locale ?? p.locale ?? p.by.locale ?? 'en';
+    const [invited] = await tx.select({ locale: users.locale }).from(users).where(eq(users.email, email));
+    const own = invited?.locale;
+    const locale = isLocale(own) ? own : (p.locale ?? p.by.locale ?? 'en');
     const values = { organization: isolated(locale, p.org.name), inviter: isolated(locale, p.by.name || p.by.email), role: p.role };
     await tx.insert(outboxEmails).values({
       dedupeKey: `invitation:${row!.id}`,

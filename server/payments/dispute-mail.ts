@@ -3,6 +3,7 @@ import { outboxEmails, type Appeal } from '../../db/schema/index';
 import { treasurersOf } from '../auth/permissions';
 import { formatAmount } from '../ledger/money';
 import { greeting, isolated, mailDeadline, mailText } from '../mail/catalog';
+import { isLocale } from '../../web/src/lib/locale';
 
 export interface DisputeToAnswer {
   id: string;
@@ -43,7 +44,7 @@ export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnsw
         dedupeKey: `dispute:${dispute.id}:${dispute.status}:${reminder ? 'reminder:' : ''}${t.userId}`,
         toAddress: t.email,
         kind: reminder ? 'dispute_reminder' : 'dispute_needs_answer',
-        ...mailIn(t.locale ?? appeal.language, t.name),
+        ...mailIn(isLocale(t.locale) ? t.locale : appeal.language, t.name),
       })),
     )
     .onConflictDoNothing();

@@ -39,6 +39,7 @@ const toldAbout = async (disputeId: string) =>
   (await h.testDb.database.db.select().from(outboxEmails).where(sql`${outboxEmails.dedupeKey} LIKE ${`dispute:${disputeId}:%`}`).orderBy(outboxEmails.createdAt)).map((m) => ({ to: m.toAddress, subject: m.subject, text: m.textBody }));
 
 const one = async (id: string, state: 'open' | 'closed' | 'all' = 'all') => (await listed(state)).find((d) => d.id === id);
+const org = async (slug: string) => (await h.testDb.database.db.select().from(organizations).where(eq(organizations.slug, slug)))[0]!.id;
 
 /** A gift paid with 4242 and posted, and its charge. */
 async function paidGift(amountMinor: string) {
@@ -126,6 +127,8 @@ describe('the disputes treasurers see', () => {
 
   // A treasurer who reads French gets French, whatever the appeal's language; the others get the appeal's.
   it('tells a treasurer who chose a language in that language', async () => {
+    // The local's own treasurer signed up from a browser that said no language we write in.
+    await signInAs(h.app, 'treasurer.local@ue222.test', { organizationId: await org('ue-local-222'), role: 'treasurer' });
     const chose = await h.app.inject({ method: 'PUT', url: '/api/me/language', headers: { cookie: h.treasurer }, payload: { locale: 'fr' } });
     expect(chose.statusCode).toBe(204);
     try {
@@ -136,6 +139,10 @@ describe('the disputes treasurers see', () => {
       const french = mails.find((m) => m.to === 'treasurer@federation.demo')!;
       expect(french.subject).toMatch(/^Une rétrofacturation de 15,00\s\$US /);
       expect(french.text).toMatch(/^Bonjour/);
+      // The other treasurers of the gift's organizations, who said no language, read the appeal's.
+      const others = mails.filter((m) => m.to !== 'treasurer@federation.demo');
+      expect(others.map((m) => m.to)).toContain('treasurer.local@ue222.test');
+      for (const m of others) expect(m.subject).toMatch(/^A chargeback of \$15\.00 needs an answer by /);
     } finally {
       await h.testDb.database.db.update(users).set({ locale: null }).where(eq(users.email, 'treasurer@federation.demo'));
     }
@@ -206,7 +213,6 @@ describe('the disputes treasurers see', () => {
     const { chargeId } = await paidGift('600');
     const dispute = h.emulator.controls.disputeCharge(chargeId);
     await h.settle();
-    const org = async (slug: string) => (await h.testDb.database.db.select().from(organizations).where(eq(organizations.slug, slug)))[0]!.id;
     const local = await signInAs(h.app, 'treasurer@ue222.test', { organizationId: await org('ue-local-222'), role: 'treasurer' });
     const osaka = await signInAs(h.app, 'treasurer@osaka.test', { organizationId: await org('osaka-care-workers'), role: 'treasurer' });
     expect((await listed('all', local)).map((d) => d.id)).toContain(dispute.id);

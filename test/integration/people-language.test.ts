@@ -55,6 +55,23 @@ describe("a person's language", () => {
     expect(await localeOf('kenji@example.jp')).toBe('ja');
   });
 
+  it('is not guessed: a browser that names none we write in leaves it unset until one that does', async () => {
+    await signIn(app, 'li@example.cn', { 'accept-language': 'zh-CN,zh;q=0.9' });
+    expect(await localeOf('li@example.cn')).toBeNull();
+    await signIn(app, 'nobody@example.org');
+    expect(await localeOf('nobody@example.org')).toBeNull();
+    // Unset (an account from before, or such a browser): the next sign-in that says one sets it.
+    await signIn(app, 'li@example.cn', { 'accept-language': 'zh-CN,ja;q=0.5' });
+    expect(await localeOf('li@example.cn')).toBe('ja');
+  });
+
+  it('cannot be set through the sign-in service’s own profile endpoint', async () => {
+    const cookie = await signIn(app, 'sven@example.se', { 'accept-language': 'sv' });
+    const res = await app.inject({ method: 'POST', url: '/api/auth/update-user', headers: { cookie, 'content-type': 'application/json' }, payload: { locale: 'ar' } });
+    expect(res.statusCode).toBe(400);
+    expect(await localeOf('sven@example.se')).toBe('sv');
+  });
+
   it('changes when they choose another, and only a language the app writes in', async () => {
     const cookie = await signIn(app, 'rosa@example.org', { 'accept-language': 'es' });
     const set = await app.inject({ method: 'PUT', url: '/api/me/language', headers: { cookie }, payload: { locale: 'fr' } });
@@ -80,8 +97,16 @@ describe('an invitation', () => {
     expect(asked.textBody).toContain('خلال 7 أيام');
     const own = await invite(admin, { email: 'organisateur@oran.example.dz', role: 'organizer' });
     expect(own.subject).toBe('Invitation à rejoindre Syndicat des enseignants d’Oran sur solidarity-fund');
-    expect(own.textBody).toContain('vous invite à rejoindre Syndicat des enseignants d’Oran comme organisateur·rice.');
+    expect(own.textBody).toContain('vous invite à rejoindre Syndicat des enseignants d’Oran en tant qu’organisateur·rice.');
     expect(own.textBody).toContain('Acceptez sous 7 jours');
+  });
+
+  it('is in English when nobody says a language', async () => {
+    const admin = await adminOfOran('permanence@oran.example.dz', {});
+    const mail = await invite(admin, { email: 'new.member@oran.example.dz', role: 'member' });
+    expect(mail.subject).toBe('You are invited to Syndicat des enseignants d’Oran on solidarity-fund');
+    expect(mail.textBody).toContain('as a member.');
+    expect(mail.textBody).toContain('Accept within 7 days');
   });
 
   it('to someone who already has an account, is in their language whatever the inviter asks', async () => {

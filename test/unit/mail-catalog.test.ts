@@ -7,7 +7,7 @@ import { supportedLocales } from '../../web/src/lib/locale';
 // stray ' or { in a translation) would fail whole batches of gifts. Every language has every
 // message, each compiles, and each takes exactly the values the English one takes.
 const catalog = (locale: string) => JSON.parse(readFileSync(new URL(`../../server/mail/messages/${locale}.json`, import.meta.url), 'utf8')) as Record<string, string>;
-/** An ICU message element as intl-messageformat parses it (types: 1 argument, 2 number, 5 select, 6 plural, 8 tag). */
+/** An ICU message element as intl-messageformat parses it (types: 1 argument, 2 number, 3 date, 4 time, 5 select, 6 plural, 8 tag). */
 interface Element {
   type: number;
   value?: string;
@@ -15,12 +15,23 @@ interface Element {
   children?: Element[];
 }
 
-/** The message's arguments, by name, and whether each is counted (a plural or a number). */
-function argumentsOf(message: string): Map<string, 'counted' | 'text'> {
-  const found = new Map<string, 'counted' | 'text'>();
+/** An argument of a message: counted (plural, number), chosen among options (select), or text. */
+interface Argument {
+  kind: 'counted' | 'chosen' | 'text';
+  /** A select's or plural's option keys. */
+  options: Set<string>;
+}
+
+function argumentsOf(message: string): Map<string, Argument> {
+  const found = new Map<string, Argument>();
   const walk = (elements: Element[]) => {
     for (const e of elements) {
-      if ([1, 2, 5, 6].includes(e.type) && e.value) found.set(e.value, e.type === 2 || e.type === 6 ? 'counted' : (found.get(e.value) ?? 'text'));
+      if ([1, 2, 3, 4, 5, 6].includes(e.type) && e.value) {
+        const kind = e.type === 2 || e.type === 6 ? 'counted' : e.type === 5 ? 'chosen' : 'text';
+        const known = found.get(e.value);
+        const options = new Set([...(known?.options ?? []), ...Object.keys(e.options ?? {})]);
+        found.set(e.value, { kind: known && known.kind !== 'text' ? known.kind : kind, options });
+      }
       for (const option of Object.values(e.options ?? {})) walk(option.value);
       if (e.children) walk(e.children);
     }
@@ -29,6 +40,9 @@ function argumentsOf(message: string): Map<string, 'counted' | 'text'> {
   return found;
 }
 
+/** The plural categories a language uses for whole counts up to 200 (Arabic: zero, one, two, few, many, other). */
+const pluralCategories = (locale: string) => new Set(Array.from({ length: 201 }, (_, n) => new Intl.PluralRules(locale).select(n)));
+
 describe('the mail catalog', () => {
   const en = catalog('en');
   it.each(supportedLocales.map((l) => [l]))('%s has every message, compiling, with the English placeholders', (locale) => {
@@ -36,12 +50,24 @@ describe('the mail catalog', () => {
     expect(Object.keys(messages).sort()).toEqual(Object.keys(en).sort());
     for (const [key, message] of Object.entries(messages)) {
       const args = argumentsOf(message);
-      expect([...args.keys()].sort(), `${locale} ${key}`).toEqual([...argumentsOf(en[key]!).keys()].sort());
+      const english = argumentsOf(en[key]!);
+      expect([...args.keys()].sort(), `${locale} ${key}`).toEqual([...english.keys()].sort());
       // A counted value is a number (7 days); any other is text that must show in the result.
-      const values = Object.fromEntries([...args].map(([name, kind]) => [name, kind === 'counted' ? 7 : `<${name}>`]));
+      const values = Object.fromEntries([...args].map(([name, a]) => [name, a.kind === 'counted' ? 7 : `<${name}>`]));
       const text = String(new IntlMessageFormat(message, locale).format(values));
-      for (const [name, kind] of args) expect(text, `${locale} ${key}`).toContain(kind === 'counted' ? '7' : `<${name}>`);
+      for (const [name, a] of args) expect(text, `${locale} ${key}`).toContain(a.kind === 'counted' ? '7' : `<${name}>`);
       expect(text, `${locale} ${key}: an ASCII apostrophe is ICU's escape`).not.toMatch(/'/);
+      for (const [name, a] of args) {
+        // Each choice the English one words (every role), worded here too: else it falls to `other`.
+        if (a.kind === 'chosen') {
+          expect([...a.options].sort(), `${locale} ${key} ${name}`).toEqual([...english.get(name)!.options].sort());
+          for (const option of a.options) String(new IntlMessageFormat(message, locale).format({ ...values, [name]: option }));
+        }
+        // Each form the language gives a count has its wording (Arabic's few and many, Russian's few).
+        if (a.kind === 'counted' && a.options.size > 0) {
+          for (const category of pluralCategories(locale)) expect(a.options, `${locale} ${key} ${name} ${category}`).toContain(category);
+        }
+      }
     }
   });
 });

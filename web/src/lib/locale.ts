@@ -20,9 +20,9 @@ export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (supportedLocales as readonly string[]).includes(value);
 }
 
-/** The first supported language in Accept-Language order (quality-sorted), else English. */
-export function pickLocale(acceptLanguage: string | null): Locale {
-  if (!acceptLanguage) return 'en';
+/** The first supported language in Accept-Language order (quality-sorted), or null when it names none. */
+export function matchLocale(acceptLanguage: string | null): Locale | null {
+  if (!acceptLanguage) return null;
   const ranked = acceptLanguage
     .split(',')
     .slice(0, 20)
@@ -34,7 +34,12 @@ export function pickLocale(acceptLanguage: string | null): Locale {
     .filter((r) => r.q > 0)
     .sort((a, b) => b.q - a.q);
   const hit = ranked.find((r) => isLocale(r.base));
-  return (hit?.base as Locale | undefined) ?? 'en';
+  return (hit?.base as Locale | undefined) ?? null;
+}
+
+/** The first supported language in Accept-Language order (quality-sorted), else English. */
+export function pickLocale(acceptLanguage: string | null): Locale {
+  return matchLocale(acceptLanguage) ?? 'en';
 }
 
 /** The cookie's language if it names one we have, else the browser's. */

@@ -27,7 +27,7 @@ export const POST: RequestHandler = async ({ request, cookies, locals, fetch }) 
   if (!isLocale(locale)) error(400, 'Unknown language.');
   cookies.set(localeCookie, locale, { path: '/', maxAge: cookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
   // A signed-in person's choice is theirs everywhere: their mails, and their pages on other devices.
-  // Not kept (the API down) is no reason to refuse the page its language.
-  if (locals.user && locals.user.locale !== locale) await apiSend(fetch, 'PUT', '/api/me/language', { locale });
+  // Not kept (a session just ended, the API down) is no reason to refuse the page its language.
+  if (locals.user && locals.user.locale !== locale) await apiSend(fetch, 'PUT', '/api/me/language', { locale }).catch(() => undefined);
   redirect(303, safeReturnPath(form.get('returnTo')));
 };
