@@ -91,8 +91,10 @@ export function createAuth(deps: AuthDeps) {
           const verify = new URL(url);
           const confirm = new URL('/signin/confirm', deps.publicUrl);
           for (const [k, v] of verify.searchParams) confirm.searchParams.set(k, v);
-          // The language of the page the person asked from (the web sends it), else of the request.
+          // The language of the page the person asked from (the web sends it), else of the request;
+          // the link's page opens in it too, on whatever device the mail is read.
           const locale = isLocale(metadata?.locale) ? metadata.locale : localeOfRequest(ctx?.request?.headers);
+          confirm.searchParams.set('lang', locale);
           await deps.db
             .insert(outboxEmails)
             .values({

@@ -57,16 +57,18 @@ describe('sign-in by emailed link', () => {
   // A member in Osaka asks on the Japanese page: the web sends the page's language. Asked by
   // another client, the request's Accept-Language decides; English when it names none of ours.
   it.each([
-    ['the page says Japanese', 'ja@example.org', { metadata: { locale: 'ja' } }, {}, 'solidarity-fund のサインイン用リンク', 'サインインするには、次のリンクを開いてください。1 回だけ、15 分間有効です：'],
-    ['the request asks for German', 'de@example.org', {}, { 'accept-language': 'de-CH, fr;q=0.8' }, 'Ihr Anmeldelink für solidarity-fund', 'Er funktioniert einmal, 15 Minuten lang:'],
-    ['nothing says which', 'en@example.org', { metadata: { locale: 'xx' } }, { 'accept-language': 'pt-BR' }, 'Your sign-in link for solidarity-fund', 'It works once, for 15 minutes:'],
-  ])('writes the sign-in mail in the language of the request when %s', async (_case, email, body, headers, subject, line) => {
+    ['the page says Japanese', 'ja@example.org', { metadata: { locale: 'ja' } }, {}, 'solidarity-fund のサインイン用リンク', 'サインインするには、次のリンクを開いてください。1 回だけ、15 分間有効です：', 'ja'],
+    ['the request asks for German', 'de@example.org', {}, { 'accept-language': 'de-CH, fr;q=0.8' }, 'Ihr Anmeldelink für solidarity-fund', 'Er funktioniert einmal, 15 Minuten lang:', 'de'],
+    ['nothing says which', 'en@example.org', { metadata: { locale: 'xx' } }, { 'accept-language': 'pt-BR' }, 'Your sign-in link for solidarity-fund', 'It works once, for 15 minutes:', 'en'],
+  ])('writes the sign-in mail in the language of the request when %s', async (_case, email, body, headers, subject, line, lang) => {
     const res = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers, payload: { email, callbackURL: '/', ...body } });
     expect(res.statusCode).toBe(200);
     const [mail] = await testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.toAddress, email));
     expect(mail!.subject).toBe(subject);
     expect(mail!.textBody).toContain(line);
     expect(mail!.textBody).toContain('/signin/confirm?token=');
+    // The link's page opens in the mail's language, whatever the browser it is opened in.
+    expect(new URL(mail!.textBody.match(/https?:\/\/\S+/)![0]).searchParams.get('lang')).toBe(lang);
   });
 
   // The mail keeps the token; the database only its hash, so a leaked table signs nobody in.
