@@ -73,7 +73,7 @@ describe('update mail a donor can stop', () => {
     expect(kenji.subject).toBe(`${title}: Halfway there`);
     expect(kenji.textBody).toContain('The **walls** are up.');
     expect(kenji.textBody).toContain('この募金に関するメールの配信停止はこちら');
-    expect(mails.get('rosa@example.org')!.textBody).toContain('Para no recibir más correos sobre esta campaña');
+    expect(mails.get('rosa@example.org')!.textBody).toContain('Para no recibir más correos sobre este llamamiento');
     const page = kenji.textBody.match(/https?:\/\/\S+\/updates\/stop\?token=\S+/)?.[0];
     expect(page).toBeDefined();
     // The page opens in the mail's language, whatever the browser's.
