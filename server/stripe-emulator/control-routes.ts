@@ -52,6 +52,7 @@ export function registerControlRoutes(app: FastifyInstance, controls: EmulatorCo
     return controls.disputeCharge(charge, { inquiry });
   });
   app.post('/_emulator/disputes/:id/escalate', async (req) => controls.escalateInquiry(id(req.params)));
+  app.post('/_emulator/disputes/:id/appeal', async (req) => controls.appealDispute(id(req.params)));
   app.post('/_emulator/disputes/:id/close', async (req) => {
     const { status, feeReturned } = parse(close, req.body);
     return controls.closeDispute(id(req.params), status, { feeReturned });

@@ -4,7 +4,7 @@ import { AUTOMATIC, type Ctx } from './context';
 import { cardError } from './errors';
 import { computeBalance, failPayout, makeFundsAvailable, payPayouts, type PayoutFailureCode } from './flows/balance';
 import { paySession } from './flows/checkout';
-import { closeDispute, escalateInquiry, openDispute, type CloseDisputeOptions } from './flows/dispute';
+import { appealDispute, closeDispute, escalateInquiry, openDispute, type CloseDisputeOptions } from './flows/dispute';
 import type { DeliveryRecord, DeliverySettings, WebhookDispatcher, WebhookEndpoint } from './webhooks';
 
 export interface EmulatorControls {
@@ -21,6 +21,8 @@ export interface EmulatorControls {
   disputeCharge(chargeId: string, opts?: { inquiry?: boolean }): Stripe.Dispute;
   /** An inquiry becomes a chargeback: charge.dispute.updated, then funds_withdrawn. */
   escalateInquiry(disputeId: string): Stripe.Dispute;
+  /** A lost chargeback is appealed (charge.dispute.updated, appeal_needs_response); it then closes again. */
+  appealDispute(disputeId: string): Stripe.Dispute;
   /** A chargeback closes won or lost; an inquiry closes as warning_closed. */
   closeDispute(disputeId: string, status: 'won' | 'lost' | 'warning_closed', opts?: CloseDisputeOptions): Stripe.Dispute;
   /** Moves every pending balance transaction to available and emits balance.available. */
@@ -47,6 +49,7 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
     setWebhook: (endpoint) => dispatcher.setEndpoint(endpoint),
     disputeCharge: (chargeId, opts) => openDispute(ctx, chargeId, opts),
     escalateInquiry: (disputeId) => escalateInquiry(ctx, disputeId),
+    appealDispute: (disputeId) => appealDispute(ctx, disputeId),
     closeDispute: (disputeId, status, opts) => closeDispute(ctx, disputeId, status, opts),
     makeFundsAvailable: () => {
       makeFundsAvailable(ctx);

@@ -228,6 +228,50 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
   });
 
+  // A lost chargeback can be appealed and won: the books end as if it had been won, and the appeal
+  // gets its gift back, whichever of the loss and the win Stripe delivers first.
+  it.each([
+    ['in order', false],
+    ['with the win delivered before the loss', true],
+  ])('a chargeback lost, appealed and won ends as won, %s', async (_order, winFirst) => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '2600' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const before = { appeal: await h.appealBalance('buck-a-brick'), raised: BigInt((await progress('buck-a-brick')).raisedGrossMinor), ...(await stripeAccounts()) };
+    const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
+    if (winFirst) h.emulator.controls.pause();
+    try {
+      h.emulator.controls.closeDispute(dispute.id, 'lost');
+      if (!winFirst) {
+        await h.settle();
+        expect(await h.appealBalance('buck-a-brick')).toBe(before.appeal + 2600n);
+        expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(before.raised - 2600n);
+      }
+      expect(h.emulator.controls.appealDispute(dispute.id).status).toBe('appeal_needs_response');
+      h.emulator.controls.closeDispute(dispute.id, 'won');
+      if (winFirst) {
+        const closed = (await h.emulator.client().events.list({ type: 'charge.dispute.closed', limit: 100 })).data.filter((e) => (e.data.object as Stripe.Dispute).id === dispute.id);
+        const closedAs = (status: string) => closed.find((e) => (e.data.object as Stripe.Dispute).status === status)!;
+        await h.deliver(await h.emulatorEvent('charge.dispute.created', dispute.id));
+        await h.deliver(closedAs('won'));
+        await h.drain();
+        await h.deliver(closedAs('lost'));
+        await h.drain();
+      }
+    } finally {
+      if (winFirst) h.emulator.controls.resume();
+    }
+    await h.settle();
+    // The amount and the dispute fee came back: every account is where it was before the dispute.
+    expect(await h.appealBalance('buck-a-brick')).toBe(before.appeal);
+    expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(before.raised);
+    expect(await stripeAccounts()).toEqual({ available: before.available, lost: before.lost, open: before.open });
+    expect((await donation(donationId)).status).toBe('succeeded');
+    const kinds = await h.testDb.database.rows<{ kind: string }>(sql`SELECT kind FROM ledger_transactions WHERE metadata->>'disputeId' = ${dispute.id} ORDER BY id`);
+    expect(kinds.map((k) => k.kind)).toEqual(winFirst ? ['dispute_opened', 'dispute_won'] : ['dispute_opened', 'dispute_lost', 'dispute_lost_reversed', 'dispute_won']);
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+  });
+
   // A refund Stripe books later (one waiting on the donor) reaches us as refund.updated, and
   // refund.created may never have posted it: the update posts it, once, whichever comes first.
   it('a refund reported only by refund.updated is posted, once', async () => {

@@ -8,6 +8,7 @@ import { accountIds, chart } from '../chart';
 import { refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
+import { reversalOf } from './posted';
 import { RetryLater, type DisputeHandler, type HandlerDeps } from './types';
 
 /**
@@ -92,8 +93,9 @@ function reinstated(dispute: Stripe.Dispute, currency: string): { amountMinor: b
 export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
   const dispute = event.data.object as Stripe.Dispute;
   if (dispute.status !== 'won' && dispute.status !== 'lost') return { ignore: `dispute ${dispute.status}` };
-  const opened = await queryRows(deps.db, sql`SELECT 1 FROM ledger_transactions WHERE idempotency_key = ${`stripe:${dispute.id}:dispute_opened`}`);
-  if (opened.length === 0) throw new RetryLater(`dispute ${dispute.id} closed before it was posted as opened`);
+  if (!(await isPosted(deps, `stripe:${dispute.id}:dispute_opened`))) throw new RetryLater(`dispute ${dispute.id} closed before it was posted as opened`);
+  // A lost chargeback may be appealed and won: the win is its end, whatever order the two arrive in.
+  if (dispute.status === 'lost' && (await isPosted(deps, `stripe:${dispute.id}:dispute_won`))) return { ignore: `dispute ${dispute.id} was won on appeal after this loss` };
   const appealCurrency = dispute.currency.toUpperCase();
   const amountMinor = fromStripeAmount(dispute.amount, appealCurrency);
   const appeal = await deps.appealOf(donation.appealId);
@@ -123,31 +125,48 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
       { accountId: open!, amountMinor: -amountMinor },
     ]);
   }
+  const metadata = { donationId: donation.id, disputeId: dispute.id };
+  // Won on appeal after it was lost: the loss is undone (the appeal gets back what it gave up, the
+  // organization's loss and disputes:open theirs), then the win posts as any win does.
+  const undoLoss = won
+    ? await reversalOf(deps.db, `stripe:${dispute.id}:dispute_lost`, {
+        idempotencyKey: `stripe:${dispute.id}:dispute_lost_reversed`,
+        kind: 'dispute_lost_reversed',
+        description: `Chargeback ${dispute.id} of a gift to ${appeal.slug}: lost, then won on appeal`,
+        metadata,
+      })
+    : undefined;
+  // What the loss took from the appeal (its entry there, undone), back in its progress.
+  const backToAppeal = -(undoLoss?.entries.find((e) => e.accountId === appealAccount)?.amountMinor ?? 0n);
+  const closing = {
+    idempotencyKey: `stripe:${dispute.id}:dispute_${dispute.status}`,
+    kind: `dispute_${dispute.status}`,
+    description: `Chargeback ${dispute.id} of a gift to ${appeal.slug}: ${dispute.status}`,
+    metadata,
+    entries,
+  };
   return {
     donationId: donation.id,
-    postings: [
-      {
-        idempotencyKey: `stripe:${dispute.id}:dispute_${dispute.status}`,
-        kind: `dispute_${dispute.status}`,
-        description: `Chargeback ${dispute.id} of a gift to ${appeal.slug}: ${dispute.status}`,
-        metadata: { donationId: donation.id, disputeId: dispute.id },
-        entries,
-      },
-    ],
-    apply: async (tx, [created], batch) => {
-      if (!created) return;
+    postings: undoLoss ? [undoLoss, closing] : [closing],
+    apply: async (tx, created, batch) => {
+      if (!created.at(-1)) return;
       if (won) {
         // From the row as locked now: a refund another poster committed since planning counts.
         await tx
           .update(donations)
           .set({ status: refundedStatusOfRow })
           .where(eq(donations.id, donation.id));
+        if (undoLoss && created[0] && backToAppeal !== 0n) batch.progress.add({ appealId: appeal.id, grossMinor: backToAppeal, netMinor: backToAppeal, gifts: 0 });
       } else {
         batch.progress.add({ appealId: appeal.id, grossMinor: -fromAppeal, netMinor: -fromAppeal, gifts: 0 });
       }
     },
   };
 };
+
+async function isPosted(deps: HandlerDeps, idempotencyKey: string): Promise<boolean> {
+  return (await queryRows(deps.db, sql`SELECT 1 FROM ledger_transactions WHERE idempotency_key = ${idempotencyKey}`)).length > 0;
+}
 
 /**
  * Closing a dispute of a gift Stripe settled in another currency. What disputes:open holds is what

@@ -82,6 +82,22 @@ export function escalateInquiry(ctx: Ctx, disputeId: string): Stripe.Dispute {
   return dispute;
 }
 
+/**
+ * A lost chargeback appealed (the card network's appeal stage): it awaits the appeal's evidence,
+ * then closes won (the amount reinstated) or lost again (nothing more moves).
+ */
+export function appealDispute(ctx: Ctx, disputeId: string): Stripe.Dispute {
+  const dispute = ctx.state.disputes.get(disputeId);
+  if (!dispute) throw resourceMissing('dispute', disputeId);
+  if (dispute.status !== 'lost') throw invalidRequest(`Dispute ${disputeId} is not lost: only a lost chargeback is appealed.`);
+  const at = nowSeconds();
+  const previous = { status: dispute.status };
+  dispute.status = 'appeal_needs_response';
+  ctx.emit('charge.dispute.updated', dispute, { origin: AUTOMATIC, created: at, previous });
+  ctx.changed();
+  return dispute;
+}
+
 /** The withdrawal and its fee, booked in the settlement currency like the charge was. */
 function withdraw(ctx: Ctx, dispute: Stripe.Dispute, at: number): void {
   const settled = settleAmount(ctx.settlementCurrency, -dispute.amount, dispute.currency);
