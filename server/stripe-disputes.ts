@@ -1,5 +1,5 @@
 import { runCli } from './cli';
-import { loadConfig } from './config';
+import { loadConfig, publicUrlOf } from './config';
 import { openDatabase } from '../db/client';
 import { recordOpenDisputes } from './payments/dispute-backfill';
 import { createStripeClient } from './payments/stripe-client';
@@ -14,8 +14,8 @@ runCli(async () => {
   }
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: 1 });
   try {
-    const { recorded, notOurs } = await recordOpenDisputes(database.db, createStripeClient({ secretKey: config.STRIPE_SECRET_KEY }));
-    process.stdout.write(`Open disputes of this app's gifts listed for treasurers: ${recorded}.${notOurs ? ` Open disputes of other charges on the account, left alone: ${notOurs}.` : ''}\n`);
+    const { recorded, notOurs } = await recordOpenDisputes(database.db, createStripeClient({ secretKey: config.STRIPE_SECRET_KEY }), publicUrlOf(config));
+    process.stdout.write(`Open disputes of this app's gifts listed for treasurers (and mailed to them when awaiting an answer): ${recorded}.${notOurs ? ` Open disputes of other charges on the account, left alone: ${notOurs}.` : ''}\n`);
     return 0;
   } finally {
     await database.close();

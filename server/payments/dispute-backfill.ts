@@ -1,7 +1,8 @@
 import type Stripe from 'stripe';
 import type { Db } from '../../db/client';
 import { closedDisputeStatuses } from './dispute-status';
-import { donationByCharge } from './donations-store';
+import { announceDispute } from './dispute-reminders';
+import { appealOf, donationByCharge } from './donations-store';
 import { idOf } from './handlers/amounts';
 import { recordDispute } from './handlers/dispute-record';
 
@@ -16,10 +17,11 @@ export interface DisputeBackfill {
  * The disputes Stripe has open for this app's gifts, recorded as Stripe reports them now. The
  * treasury's list is kept from dispute events, so a dispute opened before this app kept them (or
  * while its endpoint did not send charge.dispute.updated) would stay off the list until it closed,
- * and those are the ones whose answer may be due soon. Safe to run again: a row only moves on to
- * a later report.
+ * and those are the ones whose answer may be due soon. Those awaiting an answer are mailed to their
+ * treasurers as their event would have been. Safe to run again: a row only moves on to a later
+ * report, and a treasurer gets each mail once.
  */
-export async function recordOpenDisputes(db: Db, stripe: Stripe): Promise<DisputeBackfill> {
+export async function recordOpenDisputes(db: Db, stripe: Stripe, publicUrl: string | undefined): Promise<DisputeBackfill> {
   const result: DisputeBackfill = { recorded: 0, notOurs: 0 };
   const reportedAt = new Date();
   for await (const dispute of stripe.disputes.list({ limit: 100 })) {
@@ -29,7 +31,11 @@ export async function recordOpenDisputes(db: Db, stripe: Stripe): Promise<Disput
       result.notOurs++;
       continue;
     }
-    await recordDispute(db, dispute, donation.id, reportedAt);
+    await db.transaction(async (tx) => {
+      const { newlyAwaiting } = await recordDispute(tx, dispute, donation.id, reportedAt);
+      // Its treasurers are told, as if its event had come (once per dispute, status and treasurer).
+      if (newlyAwaiting) await announceDispute(tx, newlyAwaiting, await appealOf(tx, donation.appealId), publicUrl);
+    });
     result.recorded++;
   }
   return result;

@@ -297,18 +297,25 @@ describe('the disputes treasurers see', () => {
   });
 
   // A dispute opened before the app kept them (or whose events were not sent) is listed by
-  // `npm run stripe:disputes`, which asks Stripe for the open ones; closed ones are left alone.
+  // `npm run stripe:disputes`, which asks Stripe for the open ones and tells their treasurers;
+  // closed ones are left alone.
   it('lists the disputes Stripe has open that no event recorded, once however often it runs', async () => {
     const open = h.emulator.controls.disputeCharge((await paidGift('1700')).chargeId);
     const closed = h.emulator.controls.disputeCharge((await paidGift('1800')).chargeId, { inquiry: true });
     h.emulator.controls.closeDispute(closed.id, 'warning_closed');
     await h.settle();
+    // As if their events had never come: no row, and nobody told.
     await h.testDb.database.db.execute(sql`DELETE FROM disputes WHERE id IN (${open.id}, ${closed.id})`);
+    await h.testDb.database.db.execute(sql`DELETE FROM outbox_emails WHERE dedupe_key LIKE ${`dispute:${open.id}:%`}`);
     for (let run = 0; run < 2; run++) {
-      const { recorded } = await recordOpenDisputes(h.testDb.database.db, stripe);
+      const { recorded } = await recordOpenDisputes(h.testDb.database.db, stripe, 'http://localhost:3000');
       expect(recorded).toBeGreaterThanOrEqual(1);
       expect(await one(open.id, 'open')).toMatchObject({ status: 'needs_response', amountMinor: '1700', needsResponse: true });
       expect(await one(closed.id)).toBeUndefined();
+      // Its treasurers are told once, however often the command runs.
+      const told = await toldAbout(open.id);
+      expect(told.filter((m) => m.to === 'treasurer@federation.demo')).toHaveLength(1);
+      expect(told[0]!.subject).toMatch(/^A chargeback of \$17\.00 needs an answer by /);
     }
   });
 });
