@@ -56,6 +56,19 @@ export async function treasurersOf(db: DbOrTx, organizationId: string): Promise<
   return rows.sort((a, b) => (a.email < b.email ? -1 : 1));
 }
 
+/**
+ * The platform's treasurers (the treasurer role on a top-level organization): they see every
+ * gift's disputes (the Stripe account is the platform's), whether or not their grant reaches down.
+ */
+export async function platformTreasurers(db: DbOrTx): Promise<{ userId: string; email: string; name: string; locale: string | null }[]> {
+  return db
+    .selectDistinct({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(and(eq(memberships.role, 'treasurer'), isNull(organizations.parentId)));
+}
+
 /** The viewer's grants that satisfy `role` on the organization or one of its ancestors. */
 async function grantsInChain(db: DbOrTx, viewer: Viewer, organizationId: string, role: RoleName) {
   const chain = await organizationAndAncestors(db, organizationId);

@@ -1,6 +1,6 @@
 import type { DbOrTx } from '../../db/client';
 import { outboxEmails, type Appeal } from '../../db/schema/index';
-import { treasurersOf } from '../auth/permissions';
+import { platformTreasurers, treasurersOf } from '../auth/permissions';
 import { formatAmount } from '../ledger/money';
 import { greeting, isolated, mailDeadline, mailText } from '../mail/catalog';
 import { isLocale } from '../../web/src/lib/locale';
@@ -21,7 +21,7 @@ export interface DisputeToAnswer {
  * writes. In each treasurer's language, else the appeal's (the organization's working one).
  */
 export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined, reminder = false): Promise<void> {
-  const treasurers = await treasurersOf(tx, appeal.organizationId);
+  const treasurers = await disputeRecipients(tx, appeal.organizationId);
   if (treasurers.length === 0) return;
   const inquiry = dispute.status.startsWith('warning_');
   const mailIn = (locale: string, name: string) => {
@@ -48,4 +48,13 @@ export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnsw
       })),
     )
     .onConflictDoNothing();
+}
+
+/**
+ * Who answers a gift's dispute: the treasurers of its organization (and above it, where their grant
+ * reaches down), and the platform's, who see every dispute on the list; each once.
+ */
+async function disputeRecipients(tx: DbOrTx, organizationId: string) {
+  const all = [...(await treasurersOf(tx, organizationId)), ...(await platformTreasurers(tx))];
+  return [...new Map(all.map((t) => [t.userId, t])).values()];
 }

@@ -148,6 +148,18 @@ describe('the disputes treasurers see', () => {
     }
   });
 
+  // The platform's treasurers see every dispute on the list, so they are told of every one, even
+  // one whose grant on the federation does not reach the locals.
+  it("tells the platform's treasurers, whatever their grant reaches", async () => {
+    await signInAs(h.app, 'books@federation.test', { organizationId: await org('demo-federation'), role: 'treasurer', includesDescendants: false });
+    const { chargeId } = await paidGift('1900');
+    const dispute = h.emulator.controls.disputeCharge(chargeId);
+    await h.settle();
+    const told = (await toldAbout(dispute.id)).map((m) => m.to);
+    expect(told).toEqual(expect.arrayContaining(['books@federation.test', 'treasurer@federation.demo']));
+    expect(new Set(told).size).toBe(told.length);
+  });
+
   it('puts the disputes awaiting an answer first, the soonest due first', async () => {
     const later = h.emulator.controls.disputeCharge((await paidGift('700')).chargeId);
     const answered = h.emulator.controls.disputeCharge((await paidGift('800')).chargeId);
