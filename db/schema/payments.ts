@@ -120,6 +120,8 @@ export const outboxEmails = pgTable(
   },
   (t) => [
     uniqueIndex('outbox_emails_dedupe_idx').on(t.dedupeKey),
+    // Mail to send, oldest first: what the sender claims every few seconds (sent mail stays).
+    index('outbox_emails_unsent_idx').on(t.createdAt).where(sql`${t.sentAt} IS NULL`),
     // Sent mail whose text is still kept: what the retention job empties, oldest first.
     index('outbox_emails_sent_kept_idx').on(t.sentAt).where(sql`${t.sentAt} IS NOT NULL AND ${t.toAddress} <> ''`),
   ],

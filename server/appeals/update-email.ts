@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { donations, outboxEmails } from '../../db/schema/index';
@@ -50,7 +51,8 @@ function updateEmail({ update, appeal, recipient, link, stop }: UpdateEmailInput
   const { locale } = recipient;
   const footer = [mailText(locale, 'update_why', { appeal: isolated(locale, appeal.title) }), mailText(locale, 'update_stop', { url: stop.page })];
   return {
-    dedupeKey: `update:${update.id}:${recipient.email}`,
+    // The key outlives the mail's text (MAIL_KEEP_DAYS): it names the address only by a hash.
+    dedupeKey: `update:${update.id}:${createHash('sha256').update(recipient.email).digest('hex')}`,
     toAddress: recipient.email,
     subject: `${appeal.title}: ${update.title}`,
     textBody: `${update.bodyMarkdown}\n\n${link}\n\n-- \n${footer.join('\n')}\n`,

@@ -25,10 +25,12 @@ export async function emptySentMail(db: Db, keepDays: number): Promise<number> {
 
 /** The retention job: hourly, and again at once while a round was full. */
 export function startMailRetention(deps: { db: Db; keepDays: number; log: FastifyBaseLogger }, pollMs = 3_600_000): PollLoop {
-  return startPollLoop({
+  const loop = startPollLoop({
     name: 'mail retention',
     pollMs,
     log: deps.log,
     work: async () => ({ more: (await emptySentMail(deps.db, deps.keepDays)) === emptiedPerRound }),
   });
+  // Jobs are woken by every webhook that arrives; this one has nothing new to do then.
+  return { wake: () => {}, stop: loop.stop };
 }

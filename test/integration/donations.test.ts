@@ -253,6 +253,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
         const closed = (await h.emulator.client().events.list({ type: 'charge.dispute.closed', limit: 100 })).data.filter((e) => (e.data.object as Stripe.Dispute).id === dispute.id);
         const closedAs = (status: string) => closed.find((e) => (e.data.object as Stripe.Dispute).status === status)!;
         await h.deliver(await h.emulatorEvent('charge.dispute.created', dispute.id));
+        await h.drain();
         await h.deliver(closedAs('won'));
         await h.drain();
         await h.deliver(closedAs('lost'));
@@ -270,6 +271,55 @@ describe('donate → pay → webhook → ledger → progress', () => {
     const kinds = await h.testDb.database.rows<{ kind: string }>(sql`SELECT kind FROM ledger_transactions WHERE metadata->>'disputeId' = ${dispute.id} ORDER BY id`);
     expect(kinds.map((k) => k.kind)).toEqual(winFirst ? ['dispute_opened', 'dispute_won'] : ['dispute_opened', 'dispute_lost', 'dispute_lost_reversed', 'dispute_won']);
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+  });
+
+  // The loss and the win in one poster batch (each planned before the other is posted), or the win
+  // reported only by charge.dispute.updated: the books still end as won. Another chargeback stays
+  // open meanwhile, so disputes:open has money in it and its floor cannot catch a double release.
+  it.each([
+    ['the loss and the win in one batch', 'closed'],
+    ['the win reported only as an update', 'updated'],
+  ])('a chargeback lost, appealed and won ends as won with %s', async (_case, winAs) => {
+    const other = await h.donate('buck-a-brick', { amountMinor: '3000' });
+    h.emulator.controls.payCheckoutSession(other.sessionId, '4242424242424242');
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '2600' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    h.emulator.controls.disputeCharge((await donation(other.donationId)).chargeId!);
+    await h.settle();
+    const before = { appeal: await h.appealBalance('buck-a-brick'), raised: BigInt((await progress('buck-a-brick')).raisedGrossMinor), ...(await stripeAccounts()) };
+    const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
+    await h.settle();
+    h.emulator.controls.pause();
+    try {
+      h.emulator.controls.closeDispute(dispute.id, 'lost');
+      h.emulator.controls.appealDispute(dispute.id);
+      h.emulator.controls.closeDispute(dispute.id, 'won');
+      const ofDispute = async (type: string) =>
+        (await h.emulator.client().events.list({ type, limit: 100 })).data.filter((e) => (e.data.object as Stripe.Dispute).id === dispute.id);
+      const lost = (await ofDispute('charge.dispute.closed')).find((e) => (e.data.object as Stripe.Dispute).status === 'lost')!;
+      const wonClosed = (await ofDispute('charge.dispute.closed')).find((e) => (e.data.object as Stripe.Dispute).status === 'won')!;
+      const won = winAs === 'closed' ? wonClosed : { ...JSON.parse(JSON.stringify(wonClosed)), id: `${wonClosed.id}_as_update`, type: 'charge.dispute.updated' };
+      await h.deliver(lost);
+      await h.deliver(won);
+      // One batch plans both; the first posted sends the other back to be planned again.
+      await h.drain();
+      await h.drain();
+      await endsAsWon();
+    } finally {
+      h.emulator.controls.resume();
+    }
+    // Then everything else Stripe sent about it, late, changes nothing more.
+    await h.settle();
+    await endsAsWon();
+
+    async function endsAsWon() {
+      expect(await h.appealBalance('buck-a-brick')).toBe(before.appeal);
+      expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(before.raised);
+      expect(await stripeAccounts()).toEqual({ available: before.available, lost: before.lost, open: before.open });
+      expect((await donation(donationId)).status).toBe('succeeded');
+      expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+    }
   });
 
   // A refund Stripe books later (one waiting on the donor) reaches us as refund.updated, and

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { queryRows } from '../../../db/client';
+import { queryRows, type DbOrTx } from '../../../db/client';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
@@ -93,9 +93,11 @@ function reinstated(dispute: Stripe.Dispute, currency: string): { amountMinor: b
 export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
   const dispute = event.data.object as Stripe.Dispute;
   if (dispute.status !== 'won' && dispute.status !== 'lost') return { ignore: `dispute ${dispute.status}` };
-  if (!(await isPosted(deps, `stripe:${dispute.id}:dispute_opened`))) throw new RetryLater(`dispute ${dispute.id} closed before it was posted as opened`);
+  if (!(await isPosted(deps.db, `stripe:${dispute.id}:dispute_opened`))) throw new RetryLater(`dispute ${dispute.id} closed before it was posted as opened`);
   // A lost chargeback may be appealed and won: the win is its end, whatever order the two arrive in.
-  if (dispute.status === 'lost' && (await isPosted(deps, `stripe:${dispute.id}:dispute_won`))) return { ignore: `dispute ${dispute.id} was won on appeal after this loss` };
+  const lostKey = `stripe:${dispute.id}:dispute_lost`;
+  const wonKey = `stripe:${dispute.id}:dispute_won`;
+  if (dispute.status === 'lost' && (await isPosted(deps.db, wonKey))) return { ignore: `dispute ${dispute.id} was won on appeal after this loss` };
   const appealCurrency = dispute.currency.toUpperCase();
   const amountMinor = fromStripeAmount(dispute.amount, appealCurrency);
   const appeal = await deps.appealOf(donation.appealId);
@@ -129,7 +131,7 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
   // Won on appeal after it was lost: the loss is undone (the appeal gets back what it gave up, the
   // organization's loss and disputes:open theirs), then the win posts as any win does.
   const undoLoss = won
-    ? await reversalOf(deps.db, `stripe:${dispute.id}:dispute_lost`, {
+    ? await reversalOf(deps.db, lostKey, {
         idempotencyKey: `stripe:${dispute.id}:dispute_lost_reversed`,
         kind: 'dispute_lost_reversed',
         description: `Chargeback ${dispute.id} of a gift to ${appeal.slug}: lost, then won on appeal`,
@@ -149,23 +151,31 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
     donationId: donation.id,
     postings: undoLoss ? [undoLoss, closing] : [closing],
     apply: async (tx, created, batch) => {
-      if (!created.at(-1)) return;
+      const closedNow = created.at(-1) === true;
+      const undoneNow = undoLoss !== undefined && created[0] === true;
+      // Planned before a loss or a win of the same dispute was posted (the same batch, or another
+      // poster's, which committed first behind the donation's lock): planned again, it sees it.
+      if (closedNow && (won ? !undoLoss && (await isPosted(tx, lostKey)) : await isPosted(tx, wonKey))) {
+        throw new RetryLater(`dispute ${dispute.id}: its ${won ? 'loss' : 'win'} was posted meanwhile`);
+      }
       if (won) {
         // From the row as locked now: a refund another poster committed since planning counts.
-        await tx
-          .update(donations)
-          .set({ status: refundedStatusOfRow })
-          .where(eq(donations.id, donation.id));
-        if (undoLoss && created[0] && backToAppeal !== 0n) batch.progress.add({ appealId: appeal.id, grossMinor: backToAppeal, netMinor: backToAppeal, gifts: 0 });
-      } else {
+        if (closedNow || undoneNow) {
+          await tx
+            .update(donations)
+            .set({ status: refundedStatusOfRow })
+            .where(eq(donations.id, donation.id));
+        }
+        if (undoneNow && backToAppeal !== 0n) batch.progress.add({ appealId: appeal.id, grossMinor: backToAppeal, netMinor: backToAppeal, gifts: 0 });
+      } else if (closedNow) {
         batch.progress.add({ appealId: appeal.id, grossMinor: -fromAppeal, netMinor: -fromAppeal, gifts: 0 });
       }
     },
   };
 };
 
-async function isPosted(deps: HandlerDeps, idempotencyKey: string): Promise<boolean> {
-  return (await queryRows(deps.db, sql`SELECT 1 FROM ledger_transactions WHERE idempotency_key = ${idempotencyKey}`)).length > 0;
+async function isPosted(db: DbOrTx, idempotencyKey: string): Promise<boolean> {
+  return (await queryRows(db, sql`SELECT 1 FROM ledger_transactions WHERE idempotency_key = ${idempotencyKey}`)).length > 0;
 }
 
 /**

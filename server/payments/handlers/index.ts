@@ -22,8 +22,11 @@ export const handlers: Record<string, Handler> = {
   'refund.updated': refundUpdated,
   // Each also keeps the dispute's row, which tells treasurers what needs an answer by when.
   'charge.dispute.created': withDisputeRecord(disputeCreated),
-  // Evidence submitted, an inquiry escalated: where the dispute stands, nothing more.
-  'charge.dispute.updated': withDisputeRecord(disputeUpdated),
+  // Evidence submitted, an inquiry escalated, a loss appealed: where the dispute stands, nothing
+  // more; one that reports an end (won, lost) posts it as charge.dispute.closed does, whichever comes first.
+  'charge.dispute.updated': withDisputeRecord((event, deps, donation) =>
+    ['won', 'lost'].includes((event.data.object as Stripe.Dispute).status) ? disputeClosed(event, deps, donation) : disputeUpdated(event, deps, donation),
+  ),
   // An inquiry withdraws nothing when it opens; escalated, it withdraws then.
   'charge.dispute.funds_withdrawn': withDisputeRecord(disputeCreated),
   'charge.dispute.closed': withDisputeRecord(disputeClosed),
