@@ -332,4 +332,44 @@ describe('signed in', () => {
     expect(await page.getByTestId('signin-sent').textContent()).toContain('early@example.org');
     await context.close();
   });
+
+  // An admin manages a local's people from the pages, without JavaScript: invites a treasurer, in
+  // French, and takes a role away.
+  it('an admin invites a treasurer to a local in French and removes a role, without JavaScript', async () => {
+    const admin = await e2e.context({ javaScriptEnabled: false });
+    const page = await admin.newPage();
+    await signInWithMail(page, e2e.url, 'admin@federation.demo', '/manage');
+    await page.getByRole('link', { name: /People · UE Local 222/ }).click();
+    await page.waitForURL(/\/manage\/ue-local-222\/people$/);
+    const members = page.getByTestId('members');
+    expect(await members.textContent()).toContain('organizer@ue222.demo');
+
+    await page.getByLabel('Email address').fill('nouvelle.tresoriere@ue222.demo');
+    await page.getByLabel('Role', { exact: true }).selectOption('treasurer');
+    await page.getByLabel('Language of the invitation').selectOption('fr');
+    await page.getByRole('button', { name: 'Send the invitation' }).click();
+    await page.getByText('Invitation sent to nouvelle.tresoriere@ue222.demo.').waitFor();
+    const [mail] = await queryRows<{ subject: string; text_body: string }>(e2e.db.database.db, sql`SELECT subject, text_body FROM outbox_emails WHERE kind = 'invitation' AND to_address = 'nouvelle.tresoriere@ue222.demo'`);
+    expect(mail!.subject).toBe('Invitation à rejoindre UE Local 222 (demo) sur solidarity-fund');
+    expect(mail!.text_body).toContain('en tant que trésorier·ère');
+
+    // An address the browser lets through but no mail can reach is refused, with the form as it was.
+    await page.getByLabel('Email address').fill('someone@localhost');
+    await page.getByLabel('Role', { exact: true }).selectOption('organizer');
+    await page.getByRole('button', { name: 'Send the invitation' }).click();
+    await page.getByText('Please give a valid email address.').waitFor();
+    expect(await page.getByLabel('Email address').inputValue()).toBe('someone@localhost');
+    expect(await page.getByLabel('Role', { exact: true }).inputValue()).toBe('organizer');
+
+    await members.getByRole('button', { name: 'Remove · organizer@ue222.demo' }).click();
+    await page.getByText('The role was removed.').waitFor();
+    expect(await page.getByTestId('members').textContent()).not.toContain('organizer@ue222.demo');
+    await admin.close();
+
+    const checking = await e2e.context({ bypassCSP: true });
+    const checked = await checking.newPage();
+    await signInWithMail(checked, e2e.url, 'admin@federation.demo', '/manage/ue-local-222/people');
+    await axeAndShots(checked, 'people');
+    await checking.close();
+  });
 });

@@ -33,5 +33,8 @@ export const load: PageServerLoad = async ({ fetch, locals, url }) => {
   const withAppeals = await Promise.all(
     orgs.map(async (org) => ({ org, appeals: (await apiGetSignedIn<{ appeals: ManagedAppeal[] }>(fetch, `/api/organizations/${org.slug}/appeals`, url)).appeals })),
   );
-  return { orgs: withAppeals, locale: locals.locale };
+  // Where they are admin (directly, or by a grant that reaches down): they manage its people too.
+  const adminGrants = locals.memberships.filter((m) => m.role === 'admin').map((m) => ({ slug: m.organization.slug, descendants: m.includesDescendants }));
+  const adminOf = managedOrgs(organizations, adminGrants).map((o) => o.slug);
+  return { orgs: withAppeals, adminOf, locale: locals.locale };
 };
