@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '../../db/client';
 import { auditLog, invitations, memberships, organizations, outboxEmails, users, type Organization } from '../../db/schema/index';
 import type { RoleName } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
-import type { Viewer } from '../auth/permissions';
+import { hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
 import { isLocale, type Locale } from '../../web/src/lib/locale';
@@ -145,10 +145,26 @@ export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: strin
 
 export async function revokeMembership(db: Db, p: { org: Organization; membershipId: string; by: Viewer; requestId: string }): Promise<void> {
   await db.transaction(async (tx) => {
-    const [gone] = await tx
-      .delete(memberships)
-      .where(and(eq(memberships.id, p.membershipId), eq(memberships.organizationId, p.org.id)))
-      .returning();
+    // The organization's admin grants (and those above it), locked: two admins removing each
+    // other at once must not both succeed and leave nobody to run it.
+    const chain = await organizationAndAncestors(tx, p.org.id);
+    const admins = await tx
+      .select({ id: memberships.id, organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
+      .from(memberships)
+      .where(and(inArray(memberships.organizationId, chain), eq(memberships.role, 'admin')))
+      .orderBy(memberships.id)
+      .for('update');
+    const [target] = await tx.select().from(memberships).where(and(eq(memberships.id, p.membershipId), eq(memberships.organizationId, p.org.id)));
+    if (!target) throw new AppError(404, 'membership.not_found', 'No such membership in this organization.');
+    // As for inviting: a role that reaches the organizations below is only for an admin whose own role reaches them.
+    if (target.includesDescendants && !(await hasRoleReachingDescendants(tx, p.by, p.org.id, 'admin'))) {
+      throw new AppError(403, 'membership.reach_exceeds_own', 'Only an admin whose own role reaches the organizations below may remove a role that reaches them.');
+    }
+    const adminsLeft = admins.filter((a) => a.id !== target.id && (a.organizationId === p.org.id || a.includesDescendants));
+    if (target.role === 'admin' && adminsLeft.length === 0) {
+      throw new AppError(409, 'membership.last_admin', 'This is the last admin of the organization: make someone else admin first.');
+    }
+    const [gone] = await tx.delete(memberships).where(eq(memberships.id, target.id)).returning();
     if (!gone) throw new AppError(404, 'membership.not_found', 'No such membership in this organization.');
     await recordAudit(tx, {
       actorUserId: p.by.userId,

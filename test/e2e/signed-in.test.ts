@@ -43,6 +43,8 @@ describe('signed in', () => {
     await signInWithMail(page, e2e.url, 'organizer@ue222.demo', '/manage');
     expect(await page.getByTestId('signed-in-as').textContent()).toContain('Local 222 organizer');
     expect(await page.getByTestId('org-ue-local-222').textContent()).toContain('Buck-a-Brick');
+    // An organizer runs drives; the organization's people are its admins' to manage.
+    expect(await page.getByRole('link', { name: /^People/ }).count()).toBe(0);
     await axeAndShots(page, 'manage');
 
     await page.getByRole('link', { name: /Launch a drive · UE Local 222/ }).click();
@@ -348,18 +350,24 @@ describe('signed in', () => {
     await page.getByLabel('Role', { exact: true }).selectOption('treasurer');
     await page.getByLabel('Language of the invitation').selectOption('fr');
     await page.getByRole('button', { name: 'Send the invitation' }).click();
-    await page.getByText('Invitation sent to nouvelle.tresoriere@ue222.demo.').waitFor();
+    await page.getByText('Invitation sent. It can be accepted for 7 days.').waitFor();
+    // The answer is a page of its own: reloading it sends nothing again.
+    expect(new URL(page.url()).search).toBe('?invited=1');
+    await page.reload();
     const [mail] = await queryRows<{ subject: string; text_body: string }>(e2e.db.database.db, sql`SELECT subject, text_body FROM outbox_emails WHERE kind = 'invitation' AND to_address = 'nouvelle.tresoriere@ue222.demo'`);
     expect(mail!.subject).toBe('Invitation à rejoindre UE Local 222 (demo) sur solidarity-fund');
     expect(mail!.text_body).toContain('en tant que trésorier·ère');
+    expect((await queryRows(e2e.db.database.db, sql`SELECT 1 FROM invitations WHERE email = 'nouvelle.tresoriere@ue222.demo'`)).length).toBe(1);
 
     // An address the browser lets through but no mail can reach is refused, with the form as it was.
     await page.getByLabel('Email address').fill('someone@localhost');
     await page.getByLabel('Role', { exact: true }).selectOption('organizer');
+    await page.getByLabel('Language of the invitation').selectOption('fr');
     await page.getByRole('button', { name: 'Send the invitation' }).click();
     await page.getByText('Please give a valid email address.').waitFor();
     expect(await page.getByLabel('Email address').inputValue()).toBe('someone@localhost');
     expect(await page.getByLabel('Role', { exact: true }).inputValue()).toBe('organizer');
+    expect(await page.getByLabel('Language of the invitation').inputValue()).toBe('fr');
 
     await members.getByRole('button', { name: 'Remove · organizer@ue222.demo' }).click();
     await page.getByText('The role was removed.').waitFor();

@@ -1,7 +1,7 @@
-import { fail, redirect } from '@sveltejs/kit';
+import { error, fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { isLocale } from '$lib/locale';
-import { apiGet, apiGetSignedIn, apiSend, signInPath } from '$lib/server/api';
+import { apiGet, apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 
 interface Member {
@@ -23,20 +23,27 @@ export interface InviteValues {
   lang: string;
 }
 
+const orgPath = (slug: string) => `/api/organizations/${encodeURIComponent(slug)}`;
+
 // Who holds which role in an organization, for its admins: invite someone by email, take a role away.
 export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   if (!locals.user) redirect(303, signInPath(url));
   const { organizations } = await apiGet<{ organizations: { slug: string; name: string }[] }>(fetch, '/api/organizations');
   const org = organizations.find((o) => o.slug === params.org);
   if (!org) redirect(303, '/manage');
-  // Not an admin here: the API says so, and the error page shows it.
-  const { members } = await apiGetSignedIn<{ members: Member[] }>(fetch, `/api/organizations/${org.slug}/members`, url);
   const values: InviteValues = { email: '', role: 'member', descendants: false, lang: locals.locale };
-  return { org, members, values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
+  const res = await fetch(`${orgPath(org.slug)}/members`, { headers: { accept: 'application/json' } });
+  if (res.status === 401) redirect(303, signInPath(url));
+  // Not an admin here: the page says so instead of a list.
+  if (res.status === 403) return { org, forbidden: true, members: [] as Member[], values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
+  if (!res.ok) error(502, m.error_generic_text());
+  const { members } = (await res.json()) as { members: Member[] };
+  return { org, forbidden: false, members, values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
 };
 
 export const actions: Actions = {
-  invite: async ({ request, fetch, params }) => {
+  invite: async ({ request, fetch, params, locals, url }) => {
+    if (!locals.user) redirect(303, signInPath(url));
     const form = await request.formData();
     const role = form.get('role');
     const lang = form.get('lang');
@@ -47,18 +54,26 @@ export const actions: Actions = {
       lang: isLocale(lang) ? lang : 'en',
     };
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) return fail(400, { invite: { values, error: m.people_error_email() } });
-    const sent = await apiSend(fetch, 'POST', `/api/organizations/${params.org}/invitations`, { email: values.email, role: values.role, includesDescendants: values.descendants, locale: values.lang });
-    if (sent.ok) return { invite: { invited: values.email } };
+    const sent = await apiSend(fetch, 'POST', `${orgPath(params.org)}/invitations`, { email: values.email, role: values.role, includesDescendants: values.descendants, locale: values.lang });
+    // A reload of the page after this must not invite again.
+    if (sent.ok) redirect(303, `${url.pathname}?invited=1`);
+    if (sent.status === 401) redirect(303, signInPath(url));
     if (sent.error.code === 'invitation.reach_exceeds_own') return fail(403, { invite: { values, error: m.people_error_reach() } });
+    if (sent.status === 403) return fail(403, { invite: { values, error: m.error_forbidden() } });
     if (sent.status === 400) return fail(400, { invite: { values, error: m.people_error_email() } });
-    return fail(sent.status === 403 ? 403 : 502, { invite: { values, error: m.error_generic_text() } });
+    return fail(502, { invite: { values, error: m.error_generic_text() } });
   },
-  revoke: async ({ request, fetch, params }) => {
+  revoke: async ({ request, fetch, params, locals, url }) => {
+    if (!locals.user) redirect(303, signInPath(url));
     const id = String((await request.formData()).get('membershipId') ?? '');
     if (!/^[0-9a-f-]{36}$/i.test(id)) return fail(400, { revoke: { error: m.error_generic_text() } });
-    const sent = await apiSend(fetch, 'DELETE', `/api/organizations/${params.org}/members/${id}`);
+    const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/members/${id}`);
     // Already gone (another admin, another tab) is what was asked.
-    if (sent.ok || sent.status === 404) return { revoke: { done: true } };
-    return fail(sent.status === 403 ? 403 : 502, { revoke: { error: m.error_generic_text() } });
+    if (sent.ok || (!sent.ok && sent.error.code === 'membership.not_found')) redirect(303, `${url.pathname}?removed=1`);
+    if (sent.status === 401) redirect(303, signInPath(url));
+    if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
+    if (sent.error.code === 'membership.reach_exceeds_own') return fail(403, { revoke: { error: m.people_error_reach_remove() } });
+    if (sent.status === 403) return fail(403, { revoke: { error: m.error_forbidden() } });
+    return fail(502, { revoke: { error: m.error_generic_text() } });
   },
 };

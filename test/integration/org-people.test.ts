@@ -1,0 +1,71 @@
+import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../server/app';
+import { memberships, organizations, users } from '../../db/schema/index';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { testConfig } from '../helpers/config';
+import { signIn } from '../helpers/sign-in';
+
+// Taking a role away, as an admin does from the people page: never the last admin, and never a
+// role that reaches further than the admin's own.
+
+let testDb: TestDatabase;
+let app: FastifyInstance;
+const ids = {} as { union: string; local: string };
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  app = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url }), database: testDb.database });
+  const [union] = await testDb.database.db.insert(organizations).values({ slug: 'algerian-teachers', name: 'Teachers’ union', kind: 'union', defaultCurrency: 'DZD' }).returning();
+  const [local] = await testDb.database.db.insert(organizations).values({ slug: 'oran-local', name: 'Oran local', kind: 'local', defaultCurrency: 'DZD', parentId: union!.id }).returning();
+  Object.assign(ids, { union: union!.id, local: local!.id });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await testDb?.drop();
+});
+
+async function grant(email: string, organizationId: string, role: 'admin' | 'treasurer', includesDescendants = false): Promise<{ cookie: string; membershipId: string }> {
+  const cookie = await signIn(app, email);
+  const [user] = await testDb.database.db.select().from(users).where(eq(users.email, email));
+  const [m] = await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId, role, includesDescendants }).returning();
+  return { cookie, membershipId: m!.id };
+}
+
+const remove = (cookie: string, slug: string, membershipId: string) => app.inject({ method: 'DELETE', url: `/api/organizations/${slug}/members/${membershipId}`, headers: { cookie } });
+const exists = async (membershipId: string) => (await testDb.database.db.select().from(memberships).where(eq(memberships.id, membershipId))).length === 1;
+
+describe('taking a role away', () => {
+  it('never removes the last admin, who could then not be replaced', async () => {
+    const only = await grant('only.admin@oran.example.dz', ids.local, 'admin');
+    const res = await remove(only.cookie, 'oran-local', only.membershipId);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('membership.last_admin');
+    expect(await exists(only.membershipId)).toBe(true);
+    // With a second admin, either may go.
+    const second = await grant('second.admin@oran.example.dz', ids.local, 'admin');
+    expect((await remove(second.cookie, 'oran-local', only.membershipId)).statusCode).toBe(204);
+    expect(await exists(only.membershipId)).toBe(false);
+    expect((await remove(second.cookie, 'oran-local', second.membershipId)).statusCode).toBe(409);
+  });
+
+  it('an admin above whose grant reaches down counts as an admin that remains', async () => {
+    const above = await grant('union.admin@example.dz', ids.union, 'admin', true);
+    const [local] = await testDb.database.db
+      .select()
+      .from(memberships)
+      .where(and(eq(memberships.organizationId, ids.local), eq(memberships.role, 'admin')));
+    expect((await remove(above.cookie, 'oran-local', local!.id)).statusCode).toBe(204);
+  });
+
+  it('refuses an admin removing a role that reaches further than their own', async () => {
+    const unionAdmin = await grant('union.secretary@example.dz', ids.union, 'admin');
+    const treasurer = await grant('union.treasurer@example.dz', ids.union, 'treasurer', true);
+    const res = await remove(unionAdmin.cookie, 'algerian-teachers', treasurer.membershipId);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('membership.reach_exceeds_own');
+    expect(await exists(treasurer.membershipId)).toBe(true);
+  });
+});
