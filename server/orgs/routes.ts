@@ -23,8 +23,10 @@ import {
   listOrganizations,
   membershipsOf,
   organizationBySlug,
+  pendingInvitations,
   revokeMembership,
   setLanguage,
+  withdrawInvitation,
 } from './service';
 
 /**
@@ -102,6 +104,41 @@ export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (ap
       }
       const inv = await createInvitation(db, { org, ...req.body, by, publicUrl: opts.publicUrl, requestId: req.id });
       return reply.status(201).send(inv);
+    },
+  );
+
+  app.get(
+    '/api/organizations/:slug/invitations',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: 'Invitations still waiting to be accepted (admin)',
+        params: orgSlugParams,
+        response: { 200: z.object({ invitations: z.array(invitationSchema) }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      await requireRole(db, await req.viewer(), org.id, 'admin');
+      return { invitations: await pendingInvitations(db, org.id) };
+    },
+  );
+
+  app.delete(
+    '/api/organizations/:slug/invitations/:invitationId',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: 'Withdraw a waiting invitation: its link stops working (admin)',
+        params: orgSlugParams.extend({ invitationId: z.uuid() }),
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const org = await organizationBySlug(db, req.params.slug);
+      const by = await requireRole(db, await req.viewer(), org.id, 'admin');
+      await withdrawInvitation(db, { org, invitationId: req.params.invitationId, by, requestId: req.id });
+      return reply.status(204).send(null);
     },
   );
 

@@ -107,6 +107,48 @@ export async function createInvitation(
   });
 }
 
+/** Invitations still waiting to be accepted (not used, withdrawn or expired), newest first. */
+export async function pendingInvitations(db: DbOrTx, organizationId: string) {
+  const rows = await db
+    .select()
+    .from(invitations)
+    .where(and(eq(invitations.organizationId, organizationId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
+    .orderBy(desc(invitations.createdAt))
+    .limit(200);
+  return rows.map((r) => ({ id: r.id, email: r.email, role: r.role, includesDescendants: r.includesDescendants, expiresAt: r.expiresAt.toISOString() }));
+}
+
+/**
+ * Withdraws a waiting invitation (sent to a mistyped address, say): its link no longer works.
+ * Safe to repeat; an invitation already accepted is a role, taken away as such.
+ */
+export async function withdrawInvitation(db: Db, p: { org: Organization; invitationId: string; by: Viewer; requestId: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [inv] = await tx
+      .select()
+      .from(invitations)
+      .where(and(eq(invitations.id, p.invitationId), eq(invitations.organizationId, p.org.id)))
+      .for('update');
+    if (!inv) throw new AppError(404, 'invitation.not_found', 'No such invitation in this organization.');
+    if (inv.acceptedAt) throw new AppError(409, 'invitation.accepted', 'This invitation was accepted: take the role away instead.');
+    if (inv.revokedAt) return;
+    // As for inviting: one that reaches the organizations below is for an admin whose own role reaches them.
+    if (inv.includesDescendants && !(await hasRoleReachingDescendants(tx, p.by, p.org.id, 'admin'))) {
+      throw new AppError(403, 'invitation.reach_exceeds_own', 'Only an admin whose own role reaches the organizations below may withdraw an invitation to a role that reaches them.');
+    }
+    await tx.update(invitations).set({ revokedAt: new Date() }).where(eq(invitations.id, inv.id));
+    await recordAudit(tx, {
+      actorUserId: p.by.userId,
+      action: 'invitation.withdraw',
+      organizationId: p.org.id,
+      subjectType: 'invitation',
+      subjectId: inv.id,
+      before: { email: inv.email, role: inv.role, includesDescendants: inv.includesDescendants },
+      requestId: p.requestId,
+    });
+  });
+}
+
 /** The invited person (signed in with the invited address) takes the role; a token works once. */
 export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: string; requestId: string }) {
   return db.transaction(async (tx) => {

@@ -358,6 +358,13 @@ describe('signed in', () => {
     expect(mail!.subject).toBe('Invitation à rejoindre UE Local 222 (demo) sur solidarity-fund');
     expect(mail!.text_body).toContain('en tant que trésorier·ère');
     expect((await queryRows(e2e.db.database.db, sql`SELECT 1 FROM invitations WHERE email = 'nouvelle.tresoriere@ue222.demo'`)).length).toBe(1);
+    // It waits to be accepted, and can be withdrawn until then (a mistyped address, say).
+    const waiting = page.getByTestId('waiting');
+    expect(await waiting.textContent()).toContain('nouvelle.tresoriere@ue222.demo');
+    await waiting.getByRole('button', { name: 'Withdraw · nouvelle.tresoriere@ue222.demo' }).click();
+    await page.getByText('The invitation was withdrawn: its link no longer works.').waitFor();
+    expect(await page.getByTestId('waiting').count()).toBe(0);
+    expect(await page.getByText('No invitation is waiting to be accepted.').count()).toBe(1);
 
     // An address the browser lets through but no mail can reach is refused, with the form as it was.
     await page.getByLabel('Email address').fill('someone@localhost');

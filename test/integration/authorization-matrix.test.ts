@@ -93,6 +93,16 @@ async function freshMembershipInA(): Promise<string> {
 const emailOf = (role: Role) => `matrix-${role.toLowerCase()}@example.org`;
 
 /** An invitation to local B sent to this person's address; returns its token. */
+/** A fresh invitation to local A, waiting to be accepted: its id. */
+async function waitingInvitationOfA(): Promise<string> {
+  const [inviter] = await db().select().from(users).where(eq(users.email, emailOf('admin')));
+  const [inv] = await db()
+    .insert(invitations)
+    .values({ organizationId: ids.localA, email: `${next('waiting')}@example.org`, role: 'member', tokenHash: randomBytes(32).toString('hex'), invitedBy: inviter!.id, expiresAt: new Date(Date.now() + 86_400_000) })
+    .returning();
+  return inv!.id;
+}
+
 async function invitationFor(role: Role): Promise<string> {
   const token = randomBytes(24).toString('base64url');
   const [inviter] = await db().select().from(users).where(eq(users.email, emailOf('admin')));
@@ -144,6 +154,12 @@ const matrix: Case[] = [
     route: 'POST /api/organizations/:slug/invitations',
     request: () => ({ method: 'POST', url: '/api/organizations/local-a/invitations', payload: { email: `${next('invitee')}@example.org`, role: 'organizer' } }),
     expect: adminOfA(201),
+  },
+  { route: 'GET /api/organizations/:slug/invitations', request: () => ({ url: '/api/organizations/local-a/invitations' }), expect: adminOfA(200) },
+  {
+    route: 'DELETE /api/organizations/:slug/invitations/:invitationId',
+    request: async () => ({ method: 'DELETE', url: `/api/organizations/local-a/invitations/${await waitingInvitationOfA()}` }),
+    expect: adminOfA(204),
   },
   // Anyone signed in may accept an invitation sent to their own address.
   { route: 'POST /api/invitations/accept', request: async (role) => ({ method: 'POST', url: '/api/invitations/accept', payload: { token: await invitationFor(role) } }), expect: signedIn(200) },

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app';
@@ -67,5 +67,40 @@ describe('taking a role away', () => {
     expect(res.statusCode).toBe(403);
     expect(res.json().error.code).toBe('membership.reach_exceeds_own');
     expect(await exists(treasurer.membershipId)).toBe(true);
+  });
+});
+
+describe('invitations waiting to be accepted', () => {
+  // An invitation sent to a mistyped address (or to someone who left) must be stoppable before it is used.
+  it('lists them for the admins and withdraws one, whose link then works no more', async () => {
+    const admin = await grant('bureau@oran.example.dz', ids.local, 'admin');
+    const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'tresoriere@oran.example.dz', role: 'treasurer' } });
+    expect(sent.statusCode).toBe(201);
+    const listed = await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie } });
+    expect(listed.json().invitations).toEqual([expect.objectContaining({ id: sent.json().id, email: 'tresoriere@oran.example.dz', role: 'treasurer' })]);
+    const [mail] = await testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE to_address = 'tresoriere@oran.example.dz'`);
+    const token = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+
+    for (let i = 0; i < 2; i++) {
+      const withdrawn = await app.inject({ method: 'DELETE', url: `/api/organizations/oran-local/invitations/${sent.json().id}`, headers: { cookie: admin.cookie } });
+      expect(withdrawn.statusCode).toBe(204);
+    }
+    expect((await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie } })).json().invitations).toEqual([]);
+    const invitee = await signIn(app, 'tresoriere@oran.example.dz');
+    const accept = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token } });
+    expect(accept.statusCode).toBe(404);
+    expect(accept.json().error.code).toBe('invitation.not_found');
+  });
+
+  it('does not withdraw one already accepted: that is a role now', async () => {
+    const admin = await grant('permanence@oran.example.dz', ids.local, 'admin');
+    const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'membre@oran.example.dz', role: 'member' } });
+    const [mail] = await testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE to_address = 'membre@oran.example.dz'`);
+    const token = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    const invitee = await signIn(app, 'membre@oran.example.dz');
+    expect((await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token } })).statusCode).toBe(200);
+    const res = await app.inject({ method: 'DELETE', url: `/api/organizations/oran-local/invitations/${sent.json().id}`, headers: { cookie: admin.cookie } });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('invitation.accepted');
   });
 });

@@ -4,6 +4,14 @@ import { isLocale } from '$lib/locale';
 import { apiGet, apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 
+interface Invitation {
+  id: string;
+  email: string;
+  role: string;
+  includesDescendants: boolean;
+  expiresAt: string;
+}
+
 interface Member {
   id: string;
   user: { id: string; email: string; name: string };
@@ -35,10 +43,11 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   const res = await fetch(`${orgPath(org.slug)}/members`, { headers: { accept: 'application/json' } });
   if (res.status === 401) redirect(303, signInPath(url));
   // Not an admin here: the page says so instead of a list.
-  if (res.status === 403) return { org, forbidden: true, members: [] as Member[], values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
+  if (res.status === 403) return { org, forbidden: true, members: [] as Member[], waiting: [] as Invitation[], values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
   if (!res.ok) error(502, m.error_generic_text());
   const { members } = (await res.json()) as { members: Member[] };
-  return { org, forbidden: false, members, values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
+  const { invitations: waiting } = await apiGet<{ invitations: Invitation[] }>(fetch, `${orgPath(org.slug)}/invitations`);
+  return { org, forbidden: false, members, waiting, values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
 };
 
 export const actions: Actions = {
@@ -62,6 +71,19 @@ export const actions: Actions = {
     if (sent.status === 403) return fail(403, { invite: { values, error: m.error_forbidden() } });
     if (sent.status === 400) return fail(400, { invite: { values, error: m.people_error_email() } });
     return fail(502, { invite: { values, error: m.error_generic_text() } });
+  },
+  withdraw: async ({ request, fetch, params, locals, url }) => {
+    if (!locals.user) redirect(303, signInPath(url));
+    const id = String((await request.formData()).get('invitationId') ?? '');
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return fail(400, { withdraw: { error: m.error_generic_text() } });
+    const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/invitations/${id}`);
+    if (sent.ok) redirect(303, `${url.pathname}?withdrawn=1`);
+    if (sent.status === 401) redirect(303, signInPath(url));
+    // Accepted meanwhile: it is a role now, in the list above.
+    if (sent.error.code === 'invitation.accepted' || sent.error.code === 'invitation.not_found') redirect(303, url.pathname);
+    if (sent.error.code === 'invitation.reach_exceeds_own') return fail(403, { withdraw: { error: m.people_error_reach_remove() } });
+    if (sent.status === 403) return fail(403, { withdraw: { error: m.error_forbidden() } });
+    return fail(502, { withdraw: { error: m.error_generic_text() } });
   },
   revoke: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
