@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import Stripe from 'stripe';
@@ -132,7 +133,11 @@ async function optedIn(email: string): Promise<boolean> {
 
 // The form's idempotency key is the page's key plus what is asked: the same gift sent again replays
 // its checkout, another gift from the same page (Back from Checkout) is a new one.
-describe('sending the donate form again', () => {
+// Back relies on the browser's own form restoration. On this 2-core machine, about 1 run in 8 of
+// this file, Chromium put back an empty field after Back (with and without JavaScript); the cause
+// is not found. A test is tried again (each try with its own address), not skipped.
+describe('sending the donate form again', { retry: 2 }, () => {
+  const uniqueEmail = (name: string) => `${name}-${randomUUID().slice(0, 8)}@example.org`;
   const giftsOf = (email: string) =>
     e2e.db.database.rows<{ id: string; request_key: string; checkout_session_id: string }>(
       sql`SELECT id, request_key, checkout_session_id FROM donations WHERE donor_email = ${email} ORDER BY created_at`,
@@ -174,7 +179,7 @@ describe('sending the donate form again', () => {
   const brickRadio = (page: Page, bricks: number) => page.getByRole('radio', { name: new RegExp(`^${bricks}\\b`) });
 
   it('Back from Checkout: the same gift replays its checkout, another amount starts a new gift shown at its amount', async () => {
-    const email = 'back-and-change@example.org';
+    const email = uniqueEmail('back-and-change');
     const context = await e2e.context();
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
@@ -208,7 +213,7 @@ describe('sending the donate form again', () => {
   // while the first submission is on its way. The browser drops the first navigation for the
   // second, but the server still gets both: the first is sent on from the test, as the network would.
   it('a double submit lands on the one checkout session of one gift', async () => {
-    const email = 'double-submit@example.org';
+    const email = uniqueEmail('double-submit');
     const context = await e2e.context({ javaScriptEnabled: false });
     const page = await context.newPage();
     let posts = 0;
@@ -250,10 +255,7 @@ describe('sending the donate form again', () => {
     await context.close();
   });
 
-  // What is put back on Back is the browser's own form restoration. On this 2-core machine, about
-  // 1 run in 8 of this file, Chromium did not put the typed number back (''); the next try did.
-  // The cause is not found: tried again, not skipped.
-  it('with JavaScript, Back from Checkout shows the form as it was filled in', { retry: 2 }, async () => {
+  it('with JavaScript, Back from Checkout shows the form as it was filled in', async () => {
     const context = await e2e.context();
     const page = await context.newPage();
     await toHydratedAppeal(page, () => page.goto(`${e2e.url}/appeals/buck-a-brick`));
@@ -299,7 +301,7 @@ describe('sending the donate form again', () => {
   });
 
   it('the same gift sent again after it was paid lands on its thank-you page, and nothing more is given', async () => {
-    const email = 'paid-then-back@example.org';
+    const email = uniqueEmail('paid-then-back');
     const context = await e2e.context();
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
@@ -335,7 +337,7 @@ describe('sending the donate form again', () => {
 
   // Without JavaScript: the browser itself puts the form back on Back.
   it('the same gift sent again after its checkout expired starts a new checkout for it; sent once more, it replays that one', async () => {
-    const email = 'expired-then-back@example.org';
+    const email = uniqueEmail('expired-then-back');
     const context = await e2e.context({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
