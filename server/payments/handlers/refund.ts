@@ -1,5 +1,5 @@
-import { and, eq, ne, sql } from 'drizzle-orm';
-import { queryRows, type Tx } from '../../../db/client';
+import { and, eq, ne } from 'drizzle-orm';
+import type { Tx } from '../../../db/client';
 import type Stripe from 'stripe';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
@@ -118,55 +118,18 @@ export const refundFailed: Handler = async (event, deps) => {
   // Not posted and not waiting: it never will be, since refund.created reads the refund's state
   // from Stripe first, and that state is failed.
   if (!reversal || !donation) return { ignore: 'refund was never posted' };
-  const currency = refund.currency.toUpperCase();
-  const amountMinor = fromStripeAmount(refund.amount, currency);
-  // The gift was charged back and lost after this refund: the bank took the refunded part too, and
-  // that part was the organization's loss (disputes:lost), not the appeal's. What the failed
-  // refund brings back makes good that loss first; the appeal gets only the rest.
-  const appeal = await deps.appealOf(donation.appealId);
-  const [appealAccount, lostAccount] = await accountIds(deps.db, [chart.appeal(appeal.id, currency, appeal.organizationId), chart.disputesLost(currency)]);
-  const owed = await lossBeyondAppeal(deps.db, donation.id, lostAccount!);
-  const toLoss = owed < amountMinor ? owed : amountMinor;
-  const posting =
-    toLoss > 0n
-      ? {
-          ...reversal,
-          reversesId: undefined,
-          description: `${reversal.description}: makes good the organization's loss on the gift's lost chargeback`,
-          entries: nonZero([
-            ...reversal.entries.map((e) => (e.accountId === appealAccount ? { ...e, amountMinor: e.amountMinor + toLoss } : e)),
-            { accountId: lostAccount!, amountMinor: -toLoss },
-          ]),
-        }
-      : reversal;
-  const backToAppeal = amountMinor - toLoss;
+  const amountMinor = fromStripeAmount(refund.amount, refund.currency.toUpperCase());
   return {
     donationId: donation.id,
-    postings: [posting],
+    postings: [reversal],
     apply: async (tx, [created], batch) => {
       if (!created) return;
       await tx.update(donations).set({ refundedMinor: addRefunded(-amountMinor) }).where(eq(donations.id, donation.id));
       await setRefundedStatus(tx, donation.id);
-      if (backToAppeal !== 0n) batch.progress.add({ appealId: donation.appealId, grossMinor: backToAppeal, netMinor: backToAppeal, gifts: 0 });
+      batch.progress.add({ appealId: donation.appealId, grossMinor: amountMinor, netMinor: amountMinor, gifts: 0 });
     },
   };
 };
-
-/**
- * What a gift's lost chargebacks charged to the organization (disputes:lost, beyond what they took
- * from the appeal) and nothing has made good yet: a loss undone on appeal, or a failed refund.
- */
-async function lossBeyondAppeal(db: HandlerDeps['db'], donationId: string, lostAccountId: bigint): Promise<bigint> {
-  const [row] = await queryRows<{ owed: string }>(
-    db,
-    sql`SELECT coalesce(sum(e.amount_minor), 0)::text AS owed
-          FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-         WHERE e.account_id = ${lostAccountId} AND t.metadata->>'donationId' = ${donationId}
-           AND t.kind IN ('dispute_lost', 'dispute_lost_reversed', 'refund_failed')`,
-  );
-  const owed = BigInt(row?.owed ?? '0');
-  return owed > 0n ? owed : 0n;
-}
 
 /** refund.updated: a failure or cancellation undoes the refund; any other state posts it if not yet. */
 export const refundUpdated: Handler = async (event, deps) => {
