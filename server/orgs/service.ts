@@ -137,6 +137,8 @@ export async function withdrawInvitation(db: Db, p: { org: Organization; invitat
       throw new AppError(403, 'invitation.reach_exceeds_own', 'Only an admin whose own role reaches the organizations below may withdraw an invitation to a role that reaches them.');
     }
     await tx.update(invitations).set({ revokedAt: new Date() }).where(eq(invitations.id, inv.id));
+    // Not sent yet (the outbox runs every few seconds): its dead link need not reach anyone.
+    await tx.delete(outboxEmails).where(and(eq(outboxEmails.dedupeKey, `invitation:${inv.id}`), isNull(outboxEmails.sentAt)));
     await recordAudit(tx, {
       actorUserId: p.by.userId,
       action: 'invitation.withdraw',

@@ -86,6 +86,11 @@ describe('invitations waiting to be accepted', () => {
       expect(withdrawn.statusCode).toBe(204);
     }
     expect((await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie } })).json().invitations).toEqual([]);
+    // Its mail had already gone (the link was read above); one withdrawn before the outbox sends it never goes.
+    const unsent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'typo@oran.exmaple.dz', role: 'admin' } });
+    expect((await testDb.database.rows(sql`SELECT 1 FROM outbox_emails WHERE to_address = 'typo@oran.exmaple.dz'`)).length).toBe(1);
+    await app.inject({ method: 'DELETE', url: `/api/organizations/oran-local/invitations/${unsent.json().id}`, headers: { cookie: admin.cookie } });
+    expect(await testDb.database.rows(sql`SELECT 1 FROM outbox_emails WHERE to_address = 'typo@oran.exmaple.dz'`)).toEqual([]);
     const invitee = await signIn(app, 'tresoriere@oran.example.dz');
     const accept = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token } });
     expect(accept.statusCode).toBe(404);
@@ -102,5 +107,19 @@ describe('invitations waiting to be accepted', () => {
     const res = await app.inject({ method: 'DELETE', url: `/api/organizations/oran-local/invitations/${sent.json().id}`, headers: { cookie: admin.cookie } });
     expect(res.statusCode).toBe(409);
     expect(res.json().error.code).toBe('invitation.accepted');
+  });
+
+  it('refuses an admin withdrawing an invitation that reaches further than their own role, or another organization’s', async () => {
+    const reaching = await grant('federation.secretary@example.dz', ids.union, 'admin', true);
+    const sent = await app.inject({ method: 'POST', url: '/api/organizations/algerian-teachers/invitations', headers: { cookie: reaching.cookie }, payload: { email: 'regional@example.dz', role: 'treasurer', includesDescendants: true } });
+    expect(sent.statusCode).toBe(201);
+    const narrow = await grant('union.clerk@example.dz', ids.union, 'admin');
+    const res = await app.inject({ method: 'DELETE', url: `/api/organizations/algerian-teachers/invitations/${sent.json().id}`, headers: { cookie: narrow.cookie } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('invitation.reach_exceeds_own');
+    // Asked through another organization, the invitation is not there.
+    const elsewhere = await app.inject({ method: 'DELETE', url: `/api/organizations/oran-local/invitations/${sent.json().id}`, headers: { cookie: reaching.cookie } });
+    expect(elsewhere.statusCode).toBe(404);
+    expect((await app.inject({ url: '/api/organizations/algerian-teachers/invitations', headers: { cookie: reaching.cookie } })).json().invitations).toHaveLength(1);
   });
 });

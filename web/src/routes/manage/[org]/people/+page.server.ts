@@ -81,7 +81,7 @@ export const actions: Actions = {
     if (sent.status === 401) redirect(303, signInPath(url));
     // Accepted meanwhile: it is a role now, in the list above.
     if (sent.error.code === 'invitation.accepted' || sent.error.code === 'invitation.not_found') redirect(303, url.pathname);
-    if (sent.error.code === 'invitation.reach_exceeds_own') return fail(403, { withdraw: { error: m.people_error_reach_remove() } });
+    if (sent.error.code === 'invitation.reach_exceeds_own') return fail(403, { withdraw: { error: m.people_error_reach_withdraw() } });
     if (sent.status === 403) return fail(403, { withdraw: { error: m.error_forbidden() } });
     return fail(502, { withdraw: { error: m.error_generic_text() } });
   },
