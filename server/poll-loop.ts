@@ -12,7 +12,14 @@ export interface PollLoop {
  * A background job's loop: run `work` again at once while it reports more to do, otherwise sleep
  * until woken or until the poll interval passes. A failure is logged and waits for the next round.
  */
-export function startPollLoop(opts: { name: string; pollMs: number; log: FastifyBaseLogger; work: (loop: { stopping: () => boolean }) => Promise<{ more: boolean }> }): PollLoop {
+export function startPollLoop(opts: {
+  name: string;
+  pollMs: number;
+  log: FastifyBaseLogger;
+  work: (loop: { stopping: () => boolean }) => Promise<{ more: boolean }>;
+  /** False for a job new webhooks bring no work to: it runs on its poll only. */
+  wakeable?: boolean;
+}): PollLoop {
   let stopped = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {
@@ -30,7 +37,9 @@ export function startPollLoop(opts: { name: string; pollMs: number; log: Fastify
     }
   })();
   return {
-    wake: () => wake?.(),
+    wake: () => {
+      if (opts.wakeable !== false) wake?.();
+    },
     stop: async () => {
       stopped = true;
       wake?.();

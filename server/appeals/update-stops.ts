@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { localeCookie } from '../../web/src/lib/locale';
+import { hashToken, newToken } from '../auth/tokens';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { appeals, donations, updateStopTokens } from '../../db/schema/index';
 import { updateStopPage, updateStopPath } from './update-stop-link';
 
 
-const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** A gift whose donor gets the appeal's update mail: they asked for it, and the gift went through. */
 export const getsUpdates = and(eq(donations.updatesOptIn, true), inArray(donations.status, ['succeeded', 'partially_refunded']))!;
@@ -18,8 +18,8 @@ export const getsUpdates = and(eq(donations.updatesOptIn, true), inArray(donatio
  */
 export async function issueStopTokens(tx: DbOrTx, appealId: string, emails: string[]): Promise<string[]> {
   if (emails.length === 0) return [];
-  const tokens = emails.map(() => randomBytes(24).toString('base64url'));
-  const rows = JSON.stringify(emails.map((email, i) => ({ h: hashOf(tokens[i]!), e: email })));
+  const tokens = emails.map(() => newToken());
+  const rows = JSON.stringify(emails.map((email, i) => ({ h: hashToken(tokens[i]!), e: email })));
   await tx.execute(sql`INSERT INTO ${updateStopTokens} (token_hash, appeal_id, email)
                        SELECT x.h, ${appealId}::uuid, x.e FROM json_to_recordset(${rows}::json) AS x(h text, e text)`);
   return tokens;
@@ -32,7 +32,7 @@ export async function issueStopTokens(tx: DbOrTx, appealId: string, emails: stri
 export function stopLinks(publicUrl: string, token: string, locale: string): { page: string; oneClick: string } {
   const page = new URL(updateStopPage, publicUrl);
   page.searchParams.set('token', token);
-  page.searchParams.set('lang', locale);
+  page.searchParams.set(localeCookie, locale);
   const oneClick = new URL(updateStopPath, publicUrl);
   oneClick.searchParams.set('token', token);
   return { page: page.toString(), oneClick: oneClick.toString() };
@@ -55,7 +55,7 @@ export async function findStopTarget(db: DbOrTx, token: string): Promise<StopTar
     })
     .from(updateStopTokens)
     .innerJoin(appeals, eq(appeals.id, updateStopTokens.appealId))
-    .where(eq(updateStopTokens.tokenHash, hashOf(token)));
+    .where(eq(updateStopTokens.tokenHash, hashToken(token)));
   return row ? { appeal: { slug: row.slug, title: row.title }, subscribed: row.subscribed } : null;
 }
 
@@ -64,13 +64,14 @@ export async function findStopTarget(db: DbOrTx, token: string): Promise<StopTar
  * (a later gift that asks again starts them again). Safe to repeat; null for an unknown token.
  */
 export async function stopUpdates(db: Db, token: string): Promise<StopTarget | null> {
-  return db.transaction(async (tx) => {
-    const [found] = await tx.select().from(updateStopTokens).where(eq(updateStopTokens.tokenHash, hashOf(token)));
-    if (!found) return null;
-    await tx
-      .update(donations)
-      .set({ updatesOptIn: false })
-      .where(and(eq(donations.appealId, found.appealId), sql`lower(${donations.donorEmail}) = ${found.email}`, eq(donations.updatesOptIn, true)));
-    return findStopTarget(tx, token);
-  });
+  await db
+    .update(donations)
+    .set({ updatesOptIn: false })
+    .where(
+      and(
+        sql`(${donations.appealId}, lower(${donations.donorEmail})) IN (SELECT ${updateStopTokens.appealId}, ${updateStopTokens.email} FROM ${updateStopTokens} WHERE ${updateStopTokens.tokenHash} = ${hashToken(token)})`,
+        eq(donations.updatesOptIn, true),
+      ),
+    );
+  return findStopTarget(db, token);
 }

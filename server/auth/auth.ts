@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client';
 import { safeError } from '../safe-error';
 import { mailText } from '../mail/catalog';
-import { isLocale } from '../../web/src/lib/locale';
+import { isLocale, localeCookie } from '../../web/src/lib/locale';
 import { knownLocaleOfRequest, localeOfRequest } from '../locale';
 import { accounts, outboxEmails, sessions, users, verifications } from '../../db/schema/index';
 
@@ -48,10 +48,11 @@ export function createAuth(deps: AuthDeps) {
     // better-auth's own endpoints (input: false); PUT /api/me/language changes it.
     user: { additionalFields: { locale: { type: 'string', required: false, input: false } } },
     databaseHooks: {
-      user: { create: { before: async (user, ctx) => ({ data: { ...user, locale: knownLocaleOfRequest(requestHeaders(ctx)) } }) } },
       session: {
         create: {
-          // Accounts made before people kept a language, or from a browser that said none: the next sign-in that says one.
+          // Each sign-in's session, the first one (the account's) included: a person with no language
+          // yet (a new account, one made before people kept a language, a browser that said none)
+          // takes the one this browser says.
           after: async (session, ctx) => {
             const locale = knownLocaleOfRequest(requestHeaders(ctx));
             if (locale) await deps.db.update(users).set({ locale }).where(and(eq(users.id, session.userId), isNull(users.locale)));
@@ -94,7 +95,7 @@ export function createAuth(deps: AuthDeps) {
           // The language of the page the person asked from (the web sends it), else of the request;
           // the link's page opens in it too, on whatever device the mail is read.
           const locale = isLocale(metadata?.locale) ? metadata.locale : localeOfRequest(ctx?.request?.headers);
-          confirm.searchParams.set('lang', locale);
+          confirm.searchParams.set(localeCookie, locale);
           await deps.db
             .insert(outboxEmails)
             .values({

@@ -66,8 +66,11 @@ export async function platformTreasurers(db: DbOrTx): Promise<{ userId: string; 
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-    .where(and(eq(memberships.role, 'treasurer'), isNull(organizations.parentId)));
+    .where(platformTreasurerGrant);
 }
+
+/** A grant (memberships joined to its organization) of the treasurer role on a top-level organization. */
+const platformTreasurerGrant = and(eq(memberships.role, 'treasurer'), isNull(organizations.parentId));
 
 /** The viewer's grants that satisfy `role` on the organization or one of its ancestors. */
 async function grantsInChain(db: DbOrTx, viewer: Viewer, organizationId: string, role: RoleName) {
@@ -100,7 +103,7 @@ export async function isPlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Pr
     .select({ id: memberships.id })
     .from(memberships)
     .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-    .where(and(eq(memberships.userId, viewer.userId), eq(memberships.role, 'treasurer'), isNull(organizations.parentId)))
+    .where(and(eq(memberships.userId, viewer.userId), platformTreasurerGrant))
     .limit(1);
   return row !== undefined;
 }

@@ -25,12 +25,11 @@ export async function emptySentMail(db: Db, keepDays: number): Promise<number> {
 
 /** The retention job: hourly, and again at once while a round was full. */
 export function startMailRetention(deps: { db: Db; keepDays: number; log: FastifyBaseLogger }, pollMs = 3_600_000): PollLoop {
-  const loop = startPollLoop({
+  return startPollLoop({
     name: 'mail retention',
     pollMs,
     log: deps.log,
     work: async () => ({ more: (await emptySentMail(deps.db, deps.keepDays)) === emptiedPerRound }),
+    wakeable: false,
   });
-  // Jobs are woken by every webhook that arrives; this one has nothing new to do then.
-  return { wake: () => {}, stop: loop.stop };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashToken, newToken } from '../auth/tokens';
 import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '../../db/client';
@@ -58,13 +58,12 @@ export async function listMembers(db: DbOrTx, organizationId: string) {
   return rows.map(({ m, user }) => ({ id: m.id, user, role: m.role, includesDescendants: m.includesDescendants, createdAt: m.createdAt.toISOString() }));
 }
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export async function createInvitation(
   db: Db,
   p: { org: Organization; email: string; role: RoleName; includesDescendants: boolean; locale?: Locale; by: Viewer; publicUrl: string; requestId: string },
 ) {
-  const token = randomBytes(24).toString('base64url');
+  const token = newToken();
   const email = p.email.trim().toLowerCase();
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -93,7 +92,7 @@ export async function createInvitation(
       textBody: [mailText(locale, 'invitation_body', values), '', mailText(locale, 'invitation_accept', { days: invitationDays }), link.toString()].join('\n'),
       kind: 'invitation',
     });
-    const shown = { id: row!.id, email, role: row!.role, includesDescendants: row!.includesDescendants, expiresAt: row!.expiresAt.toISOString() };
+    const shown = invitationView(row!);
     await recordAudit(tx, {
       actorUserId: p.by.userId,
       action: 'invitation.create',
@@ -107,6 +106,9 @@ export async function createInvitation(
   });
 }
 
+/** An invitation as the API answers it (the token stays a hash, in the database). */
+const invitationView = (r: typeof invitations.$inferSelect) => ({ id: r.id, email: r.email, role: r.role, includesDescendants: r.includesDescendants, expiresAt: r.expiresAt.toISOString() });
+
 /** Invitations still waiting to be accepted (not used, withdrawn or expired), newest first. */
 export async function pendingInvitations(db: DbOrTx, organizationId: string) {
   const rows = await db
@@ -115,7 +117,7 @@ export async function pendingInvitations(db: DbOrTx, organizationId: string) {
     .where(and(eq(invitations.organizationId, organizationId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
     .orderBy(desc(invitations.createdAt))
     .limit(200);
-  return rows.map((r) => ({ id: r.id, email: r.email, role: r.role, includesDescendants: r.includesDescendants, expiresAt: r.expiresAt.toISOString() }));
+  return rows.map(invitationView);
 }
 
 /**
@@ -193,7 +195,7 @@ export async function revokeMembership(db: Db, p: { org: Organization; membershi
     // other at once must not both succeed and leave nobody to run it.
     const chain = await organizationAndAncestors(tx, p.org.id);
     const admins = await tx
-      .select({ id: memberships.id, organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
+      .select({ id: memberships.id, userId: memberships.userId, organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
       .from(memberships)
       .where(and(inArray(memberships.organizationId, chain), eq(memberships.role, 'admin')))
       .orderBy(memberships.id)
@@ -201,7 +203,8 @@ export async function revokeMembership(db: Db, p: { org: Organization; membershi
     const [target] = await tx.select().from(memberships).where(and(eq(memberships.id, p.membershipId), eq(memberships.organizationId, p.org.id)));
     if (!target) throw new AppError(404, 'membership.not_found', 'No such membership in this organization.');
     // As for inviting: a role that reaches the organizations below is only for an admin whose own role reaches them.
-    if (target.includesDescendants && !(await hasRoleReachingDescendants(tx, p.by, p.org.id, 'admin'))) {
+    // (The remover's grants are among the admin grants just read: the chain's, which is what hasRoleReachingDescendants reads.)
+    if (target.includesDescendants && !admins.some((a) => a.userId === p.by.userId && a.includesDescendants)) {
       throw new AppError(403, 'membership.reach_exceeds_own', 'Only an admin whose own role reaches the organizations below may remove a role that reaches them.');
     }
     const adminsLeft = admins.filter((a) => a.id !== target.id && (a.organizationId === p.org.id || a.includesDescendants));

@@ -1,10 +1,9 @@
 import type Stripe from 'stripe';
 import type { Db } from '../../db/client';
 import { closedDisputeStatuses } from './dispute-status';
-import { announceDispute } from './dispute-reminders';
 import { appealOf, donationByCharge } from './donations-store';
 import { idOf } from './handlers/amounts';
-import { recordDispute } from './handlers/dispute-record';
+import { recordAndAnnounce } from './handlers/dispute-record';
 
 export interface DisputeBackfill {
   /** Open disputes of this app's gifts, now listed for treasurers. */
@@ -31,11 +30,8 @@ export async function recordOpenDisputes(db: Db, stripe: Stripe, publicUrl: stri
       result.notOurs++;
       continue;
     }
-    await db.transaction(async (tx) => {
-      const { newlyAwaiting } = await recordDispute(tx, dispute, donation.id, reportedAt);
-      // Its treasurers are told, as if its event had come (once per dispute, status and treasurer).
-      if (newlyAwaiting) await announceDispute(tx, newlyAwaiting, await appealOf(tx, donation.appealId), publicUrl);
-    });
+    // Its treasurers are told, as if its event had come (once per dispute, status and treasurer).
+    await db.transaction(async (tx) => recordAndAnnounce(tx, dispute, donation.id, reportedAt, await appealOf(tx, donation.appealId), publicUrl));
     result.recorded++;
   }
   return result;

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { DbOrTx } from '../../../db/client';
-import { disputes } from '../../../db/schema/index';
+import { disputes, type Appeal } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import { announceDispute } from '../dispute-reminders';
 import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
@@ -56,6 +56,12 @@ export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donatio
   return { newlyAwaiting: after && awaitingAnswer.includes(after.status) && before?.status !== after.status ? after : null };
 }
 
+/** Records where a dispute stands and, when it now awaits an answer, tells its treasurers. */
+export async function recordAndAnnounce(tx: DbOrTx, dispute: Stripe.Dispute, donationId: string, reportedAt: Date, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
+  const { newlyAwaiting } = await recordDispute(tx, dispute, donationId, reportedAt);
+  if (newlyAwaiting) await announceDispute(tx, newlyAwaiting, appeal, publicUrl);
+}
+
 /**
  * Whether a disputed payment is one of this app's gifts: its PaymentIntent (a one-off gift) or its
  * customer (a monthly gift's) carries the donation id the app gave it. The account may also take
@@ -97,12 +103,8 @@ export function withDisputeRecord(handler: DisputeHandler): Handler {
       ...plan,
       apply: async (tx, created, batch) => {
         await plan.apply?.(tx, created, batch);
-        const { newlyAwaiting } = await recordDispute(tx, dispute, donation.id, new Date(event.created * 1000));
-        if (newlyAwaiting) await announceDispute(tx, newlyAwaiting, appeal, deps.publicUrl);
+        await recordAndAnnounce(tx, dispute, donation.id, new Date(event.created * 1000), appeal, deps.publicUrl);
       },
     };
   };
 }
-
-/** An event that only says where a dispute stands (evidence submitted, an inquiry escalated). */
-export const disputeUpdated: DisputeHandler = async (event) => ({ ignore: `dispute ${(event.data.object as Stripe.Dispute).status}: nothing moves` });

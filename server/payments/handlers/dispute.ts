@@ -8,7 +8,7 @@ import { accountIds, chart } from '../chart';
 import { refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
-import { reversalOf } from './posted';
+import { isPosted, reversalOf } from './posted';
 import { RetryLater, type DisputeHandler, type HandlerDeps } from './types';
 
 /**
@@ -174,9 +174,6 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
   };
 };
 
-async function isPosted(db: DbOrTx, idempotencyKey: string): Promise<boolean> {
-  return (await queryRows(db, sql`SELECT 1 FROM ledger_transactions WHERE idempotency_key = ${idempotencyKey}`)).length > 0;
-}
 
 /**
  * Closing a dispute of a gift Stripe settled in another currency. What disputes:open holds is what

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { idOf, type WantedPayment } from './amounts';
 import { balanceAvailable, payoutFailed, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
-import { disputeUpdated, withDisputeRecord } from './dispute-record';
+import { withDisputeRecord } from './dispute-record';
 import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
 import { checkoutCompleted, invoicePaid } from './gift';
 import { refundCreated, refundFailed, refundUpdated } from './refund';
@@ -24,9 +24,7 @@ export const handlers: Record<string, Handler> = {
   'charge.dispute.created': withDisputeRecord(disputeCreated),
   // Evidence submitted, an inquiry escalated, a loss appealed: where the dispute stands, nothing
   // more; one that reports an end (won, lost) posts it as charge.dispute.closed does, whichever comes first.
-  'charge.dispute.updated': withDisputeRecord((event, deps, donation) =>
-    ['won', 'lost'].includes((event.data.object as Stripe.Dispute).status) ? disputeClosed(event, deps, donation) : disputeUpdated(event, deps, donation),
-  ),
+  'charge.dispute.updated': withDisputeRecord(disputeClosed),
   // An inquiry withdraws nothing when it opens; escalated, it withdraws then.
   'charge.dispute.funds_withdrawn': withDisputeRecord(disputeCreated),
   'charge.dispute.closed': withDisputeRecord(disputeClosed),

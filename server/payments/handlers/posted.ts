@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../../../db/client';
+import { queryRows, type Db, type DbOrTx } from '../../../db/client';
 import { ledgerEntries, ledgerTransactions } from '../../../db/schema/index';
 import type { PostingInput } from '../../ledger/service';
 
@@ -43,8 +43,19 @@ export async function eventPending(db: Db, objectId: string, events: PostingEven
  * described by `posting`; undefined when nothing was posted under that key.
  */
 export async function reversalOf(db: Db, reversedKey: string, posting: Omit<PostingInput, 'entries' | 'reversesId'>): Promise<PostingInput | undefined> {
-  const [posted] = await db.select({ id: ledgerTransactions.id }).from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, reversedKey));
-  if (!posted) return undefined;
-  const entries = await db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, posted.id));
-  return { ...posting, reversesId: posted.id, entries: entries.map((e) => ({ accountId: e.accountId, amountMinor: -e.amountMinor })) };
+  const postedId = await postedIdOf(db, reversedKey);
+  if (postedId === undefined) return undefined;
+  const entries = await db.select().from(ledgerEntries).where(eq(ledgerEntries.transactionId, postedId));
+  return { ...posting, reversesId: postedId, entries: entries.map((e) => ({ accountId: e.accountId, amountMinor: -e.amountMinor })) };
+}
+
+/** The ledger transaction posted under an idempotency key, if any (in `db`'s view: a transaction sees its own). */
+async function postedIdOf(db: DbOrTx, idempotencyKey: string): Promise<bigint | undefined> {
+  const [posted] = await db.select({ id: ledgerTransactions.id }).from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, idempotencyKey));
+  return posted?.id;
+}
+
+/** Whether anything is posted under an idempotency key. */
+export async function isPosted(db: DbOrTx, idempotencyKey: string): Promise<boolean> {
+  return (await postedIdOf(db, idempotencyKey)) !== undefined;
 }
