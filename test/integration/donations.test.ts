@@ -23,6 +23,11 @@ async function progress(slug: string) {
 }
 
 /** The USD balances a dispute moves besides the appeal: Stripe's available balance, fees lost, money held. */
+/** Where Buck-a-Brick's money stands: its appeal account, its progress, and Stripe's USD dispute accounts. */
+async function books() {
+  return { appeal: await h.appealBalance('buck-a-brick'), raised: BigInt((await progress('buck-a-brick')).raisedGrossMinor), ...(await stripeAccounts()) };
+}
+
 async function stripeAccounts() {
   const rows = await queryRows<{ code: string; balance: string }>(
     h.testDb.database.db,
@@ -204,7 +209,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
     const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
     h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
     await h.settle();
-    const before = { appeal: await h.appealBalance('buck-a-brick'), raised: BigInt((await progress('buck-a-brick')).raisedGrossMinor), ...(await stripeAccounts()) };
+    const before = await books();
     if (refundLate) h.emulator.controls.pause();
     try {
       const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500' } });
@@ -237,7 +242,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
     const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '2600' });
     h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
     await h.settle();
-    const before = { appeal: await h.appealBalance('buck-a-brick'), raised: BigInt((await progress('buck-a-brick')).raisedGrossMinor), ...(await stripeAccounts()) };
+    const before = await books();
     const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
     if (winFirst) h.emulator.controls.pause();
     try {
@@ -287,7 +292,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
     await h.settle();
     h.emulator.controls.disputeCharge((await donation(other.donationId)).chargeId!);
     await h.settle();
-    const before = { appeal: await h.appealBalance('buck-a-brick'), raised: BigInt((await progress('buck-a-brick')).raisedGrossMinor), ...(await stripeAccounts()) };
+    const before = await books();
     const dispute = h.emulator.controls.disputeCharge((await donation(donationId)).chargeId!);
     await h.settle();
     h.emulator.controls.pause();
