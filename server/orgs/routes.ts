@@ -19,6 +19,7 @@ import {
   acceptInvitation,
   createInvitation,
   listAudit,
+  listInheritedMembers,
   listMembers,
   listOrganizations,
   membershipsOf,
@@ -72,15 +73,16 @@ export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (ap
     {
       schema: {
         tags: ['organizations'],
-        summary: "The organization's people and roles (admin)",
+        summary: "The organization's people and roles, and those of the organizations above that reach it (admin)",
         params: orgSlugParams,
         response: { 200: memberListSchema, ...errorResponses },
       },
     },
     async (req) => {
       const org = await organizationBySlug(db, req.params.slug);
-      await requireRole(db, await req.viewer(), org.id, 'admin');
-      return { members: await listMembers(db, org.id) };
+      const by = await requireRole(db, await req.viewer(), org.id, 'admin');
+      const [members, inherited, callerReachesBelow] = await Promise.all([listMembers(db, org.id), listInheritedMembers(db, org.id), hasRoleReachingDescendants(db, by, org.id, 'admin')]);
+      return { members, inherited, callerReachesBelow };
     },
   );
 

@@ -26,16 +26,30 @@ export const meSchema = z.object({
   memberships: z.array(membershipSchema),
 });
 
+const memberUserSchema = z.object({ id: z.string(), email: z.string(), name: z.string() });
+
 export const memberListSchema = z.object({
   members: z.array(
     z.object({
       id: z.uuid(),
-      user: z.object({ id: z.string(), email: z.string(), name: z.string() }),
+      user: memberUserSchema,
       role: roleSchema,
       includesDescendants: z.boolean(),
       createdAt: z.string(),
     }),
   ),
+  /** Roles held on an organization above that reach this one; they are managed there. */
+  inherited: z.array(
+    z.object({
+      id: z.uuid(),
+      user: memberUserSchema,
+      role: roleSchema,
+      organization: z.object({ slug: z.string(), name: z.string() }),
+      createdAt: z.string(),
+    }),
+  ),
+  /** Whether the caller's admin role reaches the organizations below: only then may they grant, withdraw or remove a role that does. */
+  callerReachesBelow: z.boolean(),
 });
 
 export const createInvitationBody = z.strictObject({

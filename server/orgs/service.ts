@@ -58,6 +58,27 @@ export async function listMembers(db: DbOrTx, organizationId: string) {
   return rows.map(({ m, user }) => ({ id: m.id, user, role: m.role, includesDescendants: m.includesDescendants, createdAt: m.createdAt.toISOString() }));
 }
 
+/**
+ * Roles held on an organization above that reach this one: they act here too, but are given and
+ * taken away there. Nearest organization first.
+ */
+export async function listInheritedMembers(db: DbOrTx, organizationId: string) {
+  const above = (await organizationAndAncestors(db, organizationId)).slice(1);
+  if (above.length === 0) return [];
+  const rows = await db
+    .select({ m: memberships, user: { id: users.id, email: users.email, name: users.name }, org: { slug: organizations.slug, name: organizations.name } })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
+    .where(and(inArray(memberships.organizationId, above), eq(memberships.includesDescendants, true)))
+    .orderBy(users.email, memberships.role)
+    .limit(5000);
+  const depth = (id: string) => above.indexOf(id);
+  return rows
+    .sort((a, b) => depth(a.m.organizationId) - depth(b.m.organizationId))
+    .map(({ m, user, org }) => ({ id: m.id, user, role: m.role, organization: org, createdAt: m.createdAt.toISOString() }));
+}
+
 
 export async function createInvitation(
   db: Db,

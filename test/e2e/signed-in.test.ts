@@ -345,6 +345,13 @@ describe('signed in', () => {
     await page.waitForURL(/\/manage\/ue-local-222\/people$/);
     const members = page.getByTestId('members');
     expect(await members.textContent()).toContain('organizer@ue222.demo');
+    // The federation's roles that reach down act here too; they are listed apart, managed at the federation.
+    const inherited = await page.getByTestId('inherited').textContent();
+    expect(inherited).toContain('admin@federation.demo');
+    expect(inherited).toContain('treasurer@federation.demo');
+    expect(await members.textContent()).not.toContain('admin@federation.demo');
+    // The local has no organization below it: there is no reach to grant.
+    expect(await page.getByLabel('Also in the organizations below').count()).toBe(0);
 
     await page.getByLabel('Email address').fill('nouvelle.tresoriere@ue222.demo');
     await page.getByLabel('Role', { exact: true }).selectOption('treasurer');
@@ -376,7 +383,16 @@ describe('signed in', () => {
     expect(await page.getByLabel('Role', { exact: true }).inputValue()).toBe('organizer');
     expect(await page.getByLabel('Language of the invitation').inputValue()).toBe('fr');
 
-    await members.getByRole('button', { name: 'Remove · organizer@ue222.demo' }).click();
+    // Taking a role away asks first; cancelling leaves it.
+    await members.getByRole('link', { name: 'Remove · organizer@ue222.demo' }).click();
+    await page.getByRole('heading', { name: 'Remove this role?' }).waitFor();
+    expect(await page.getByRole('group', { name: 'Remove this role?' }).textContent()).toMatch(/organizer@ue222\.demo\).* will lose the role “organizer” in .*UE Local 222/);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.waitForURL(/\/people$/);
+    expect(await page.getByRole('heading', { name: 'Remove this role?' }).count()).toBe(0);
+    expect(await page.getByTestId('members').textContent()).toContain('organizer@ue222.demo');
+    await members.getByRole('link', { name: 'Remove · organizer@ue222.demo' }).click();
+    await page.getByRole('button', { name: 'Remove the role' }).click();
     await page.getByText('The role was removed.').waitFor();
     expect(await page.getByTestId('members').textContent()).not.toContain('organizer@ue222.demo');
     await admin.close();
@@ -384,6 +400,9 @@ describe('signed in', () => {
     const checking = await e2e.context({ bypassCSP: true });
     const checked = await checking.newPage();
     await signInWithMail(checked, e2e.url, 'admin@federation.demo', '/manage/ue-local-222/people');
+    // Checked as it asks to confirm a removal, with every part of the page showing.
+    await checked.getByTestId('members').getByRole('link', { name: 'Remove · member@ue222.demo' }).click();
+    await checked.getByRole('heading', { name: 'Remove this role?' }).waitFor();
     await axeAndShots(checked, 'people');
     await checking.close();
   });

@@ -70,6 +70,31 @@ describe('taking a role away', () => {
   });
 });
 
+describe('who holds a role', () => {
+  // An admin deciding whom to remove or invite must see who else acts here: the roles granted above
+  // that reach down, and whether their own role lets them grant such reach.
+  it('lists the roles granted above that reach down, apart from the organization’s own, and says whether the caller’s role reaches below', async () => {
+    const local = await grant('list.admin@oran.example.dz', ids.local, 'admin');
+    const reaching = await grant('list.union.treasurer@example.dz', ids.union, 'treasurer', true);
+    const notReaching = await grant('list.union.secretary@example.dz', ids.union, 'admin');
+    const res = await app.inject({ url: '/api/organizations/oran-local/members', headers: { cookie: local.cookie } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.members.map((m: { id: string }) => m.id)).toContain(local.membershipId);
+    expect(body.members.map((m: { id: string }) => m.id)).not.toContain(reaching.membershipId);
+    const inherited = body.inherited.filter((g: { user: { email: string } }) => g.user.email.startsWith('list.'));
+    expect(inherited).toEqual([expect.objectContaining({ id: reaching.membershipId, role: 'treasurer', organization: { slug: 'algerian-teachers', name: 'Teachers’ union' } })]);
+    expect(body.inherited.map((g: { id: string }) => g.id)).not.toContain(notReaching.membershipId);
+    expect(body.callerReachesBelow).toBe(false);
+    // The union's own page lists no organization above; an admin whose grant reaches down is told so.
+    const unionAdmin = await grant('list.union.chair@example.dz', ids.union, 'admin', true);
+    const union = (await app.inject({ url: '/api/organizations/algerian-teachers/members', headers: { cookie: unionAdmin.cookie } })).json();
+    expect(union.inherited).toEqual([]);
+    expect(union.callerReachesBelow).toBe(true);
+    expect((await app.inject({ url: '/api/organizations/oran-local/members', headers: { cookie: unionAdmin.cookie } })).json().callerReachesBelow).toBe(true);
+  });
+});
+
 describe('invitations waiting to be accepted', () => {
   // An invitation sent to a mistyped address (or to someone who left) must be stoppable before it is used.
   it('lists them for the admins and withdraws one, whose link then works no more', async () => {

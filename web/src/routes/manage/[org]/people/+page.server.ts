@@ -20,6 +20,20 @@ interface Member {
   createdAt: string;
 }
 
+/** A role held on an organization above that reaches this one: managed there. */
+interface InheritedMember {
+  id: string;
+  user: { id: string; email: string; name: string };
+  role: string;
+  organization: { slug: string; name: string };
+}
+
+interface MemberList {
+  members: Member[];
+  inherited: InheritedMember[];
+  callerReachesBelow: boolean;
+}
+
 const roles = ['member', 'organizer', 'treasurer', 'admin'] as const;
 type Role = (typeof roles)[number];
 const isRole = (v: unknown): v is Role => typeof v === 'string' && (roles as readonly string[]).includes(v);
@@ -36,18 +50,23 @@ const orgPath = (slug: string) => `/api/organizations/${encodeURIComponent(slug)
 // Who holds which role in an organization, for its admins: invite someone by email, take a role away.
 export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   if (!locals.user) redirect(303, signInPath(url));
-  const { organizations } = await apiGet<{ organizations: { slug: string; name: string }[] }>(fetch, '/api/organizations');
+  const { organizations } = await apiGet<{ organizations: { slug: string; name: string; parentSlug: string | null }[] }>(fetch, '/api/organizations');
   const org = organizations.find((o) => o.slug === params.org);
   if (!org) redirect(303, '/manage');
   const values: InviteValues = { email: '', role: 'member', descendants: false, lang: locals.locale };
+  const page = { org: { slug: org.slug, name: org.name }, values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
   const res = await fetch(`${orgPath(org.slug)}/members`, { headers: { accept: 'application/json' } });
   if (res.status === 401) redirect(303, signInPath(url));
   // Not an admin here: the page says so instead of a list.
-  if (res.status === 403) return { org, forbidden: true, members: [] as Member[], waiting: [] as Invitation[], values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
+  if (res.status === 403) return { ...page, forbidden: true as const };
   if (!res.ok) error(502, m.error_generic_text());
-  const { members } = (await res.json()) as { members: Member[] };
+  const list = (await res.json()) as MemberList;
   const { invitations: waiting } = await apiGet<{ invitations: Invitation[] }>(fetch, `${orgPath(org.slug)}/invitations`);
-  return { org, forbidden: false, members, waiting, values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
+  // "Also in the organizations below" means something only where there are some, and only an admin whose own role reaches them may grant it.
+  const mayGrantReach = list.callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
+  // ?remove=<id> asks to confirm before a role is taken away: a link, so it works without JavaScript.
+  const removing = list.members.find((mb) => mb.id === url.searchParams.get('remove')) ?? null;
+  return { ...page, forbidden: false as const, ...list, waiting, mayGrantReach, removing };
 };
 
 export const actions: Actions = {
