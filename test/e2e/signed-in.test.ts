@@ -335,6 +335,36 @@ describe('signed in', () => {
     await context.close();
   });
 
+  // A member in Osaka opens an old sign-in link on a shared, English-speaking computer: the page
+  // that says it no longer works, and the one it sends them to for a new link, stay in Japanese.
+  it('a used sign-in link says so in the mail’s language, and its new-link button keeps that language', async () => {
+    const asked = await fetch(`${e2e.url}/api/auth/sign-in/magic-link`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: e2e.url },
+      body: JSON.stringify({ email: 'twice@osaka.example.jp', callbackURL: '/account', metadata: { locale: 'ja' } }),
+    });
+    expect(asked.status).toBe(200);
+    const [mail] = await queryRows<{ text_body: string }>(e2e.db.database.db, sql`SELECT text_body FROM outbox_emails WHERE to_address = 'twice@osaka.example.jp'`);
+    const link = mail!.text_body.match(/https?:\/\/\S+/)![0].replace(/^https?:\/\/[^/]+/, e2e.url);
+    for (const time of ['first', 'again']) {
+      const context = await e2e.context({ javaScriptEnabled: false, language: 'en' });
+      const page = await context.newPage();
+      await page.goto(link);
+      await page.getByRole('button', { name: 'サインイン', exact: true }).click();
+      if (time === 'first') await page.waitForURL(/\/account$/);
+      else {
+        await page.getByTestId('confirm-error').waitFor();
+        expect(await page.locator('html').getAttribute('lang')).toBe('ja');
+        expect(await page.getByTestId('confirm-error').textContent()).toContain('すでに使われています');
+        await page.getByRole('link', { name: '新しいリンクを送る' }).click();
+        await page.waitForURL(/\/signin\?/);
+        expect(new URL(page.url()).searchParams.get('next')).toBe('/account');
+        expect(await page.locator('html').getAttribute('lang')).toBe('ja');
+      }
+      await context.close();
+    }
+  });
+
   // An admin manages a local's people from the pages, without JavaScript: invites a treasurer, in
   // French, and takes a role away.
   it('an admin invites a treasurer to a local in French and removes a role, without JavaScript', async () => {
