@@ -3,6 +3,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { isolated, mailText } from '../mail/catalog';
+import { appealTitleIn, appealTitles } from '../payments/donations-store';
 import { getsUpdates, issueStopTokens, stopLinks } from './update-stops';
 
 /** Mails per INSERT: 6 bound values each, and a body of up to 20,000 characters. */
@@ -26,17 +27,27 @@ export async function mailUpdate(tx: DbOrTx, { update, appeal, publicUrl }: Upda
     .where(and(eq(donations.appealId, appeal.id), getsUpdates))
     .orderBy(sql`lower(${donations.donorEmail})`, desc(donations.createdAt));
   const tokens = await issueStopTokens(tx, appeal.id, recipients.map((r) => r.email));
-  const link = new URL(`/appeals/${appeal.slug}`, publicUrl).toString();
+  const titled = { title: appeal.title, titles: await appealTitles(tx, appeal.id) };
   for (let from = 0; from < recipients.length; from += mailsPerInsert) {
-    const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) => updateEmail({ update, appeal, recipient, link, stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }));
+    const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) =>
+      updateEmail({ update, appealTitle: appealTitleIn(titled, recipient.locale), recipient, link: appealLink(publicUrl, appeal.slug, recipient.locale), stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }),
+    );
     await tx.insert(outboxEmails).values(mails).onConflictDoNothing();
   }
   return recipients.length;
 }
 
+/** The appeal's page, opening in the donor's language whatever their browser says. */
+function appealLink(publicUrl: string, slug: string, locale: string): string {
+  const link = new URL(`/appeals/${slug}`, publicUrl);
+  link.searchParams.set('lang', locale);
+  return link.toString();
+}
+
 interface UpdateEmailInput {
   update: { id: string; title: string; bodyMarkdown: string };
-  appeal: { title: string };
+  /** As the donor read it: in their language where the organizer translated it. */
+  appealTitle: string;
   recipient: { email: string; locale: string };
   /** The appeal's page. */
   link: string;
@@ -47,14 +58,14 @@ interface UpdateEmailInput {
  * An update as a donor who asked for news receives it: the organizer's words as written, then, in
  * the donor's language below the signature line, why it came and how to stop it.
  */
-function updateEmail({ update, appeal, recipient, link, stop }: UpdateEmailInput) {
+function updateEmail({ update, appealTitle, recipient, link, stop }: UpdateEmailInput) {
   const { locale } = recipient;
-  const footer = [mailText(locale, 'update_why', { appeal: isolated(locale, appeal.title) }), mailText(locale, 'update_stop', { url: stop.page })];
+  const footer = [mailText(locale, 'update_why', { appeal: isolated(locale, appealTitle) }), mailText(locale, 'update_stop', { url: stop.page })];
   return {
     // The key outlives the mail's text (MAIL_KEEP_DAYS): it names the address only by a hash.
     dedupeKey: `update:${update.id}:${createHash('sha256').update(recipient.email).digest('hex')}`,
     toAddress: recipient.email,
-    subject: `${appeal.title}: ${update.title}`,
+    subject: `${appealTitle}: ${update.title}`,
     textBody: `${update.bodyMarkdown}\n\n${link}\n\n-- \n${footer.join('\n')}\n`,
     kind: 'appeal_update',
     listUnsubscribeUrl: stop.oneClick,

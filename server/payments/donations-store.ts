@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
-import { appeals, donations, type Donation } from '../../db/schema/index';
+import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
 import { formatAmount } from '../ledger/money';
 import { greeting, isolated, mailDate, mailText } from '../mail/catalog';
 
@@ -27,10 +27,24 @@ export async function donationByCharge(db: DbOrTx, chargeId: string | null): Pro
   return row;
 }
 
-export async function appealOf(db: DbOrTx, appealId: string) {
+/** An appeal and its title in each language it is translated into. */
+export type AppealWithTitles = Appeal & { titles: Partial<Record<string, string>> };
+
+export async function appealOf(db: DbOrTx, appealId: string): Promise<AppealWithTitles> {
   const [row] = await db.select().from(appeals).where(eq(appeals.id, appealId));
   if (!row) throw new Error(`appeal ${appealId} vanished`);
-  return row;
+  return { ...row, titles: await appealTitles(db, appealId) };
+}
+
+/** The appeal's title in each language the organizer translated it into. */
+export async function appealTitles(db: DbOrTx, appealId: string): Promise<Partial<Record<string, string>>> {
+  const rows = await db.select({ language: appealTranslations.language, title: appealTranslations.title }).from(appealTranslations).where(eq(appealTranslations.appealId, appealId));
+  return Object.fromEntries(rows.map((r) => [r.language, r.title]));
+}
+
+/** The appeal as a donor who reads `locale` saw it on its page: translated if it is, else as written. */
+export function appealTitleIn(appeal: { title: string; titles: Partial<Record<string, string>> }, locale: string): string {
+  return appeal.titles[locale] ?? appeal.title;
 }
 
 /** The fields of a donation its receipt needs. */

@@ -166,3 +166,28 @@ describe('update mail at the size of a big union', () => {
     expect(tokens!.n).toBe(11_000);
   });
 });
+
+describe('the appeal as its donor read it', () => {
+  // A member in Osaka gave on the Japanese page: the receipt and the news name the appeal as that
+  // page did, and the news's link opens it in Japanese. Where there is no translation, the original.
+  it('names the appeal in the donor’s language where the organizer translated it, in the receipt and the update mail', async () => {
+    const translated = 'レンガ一個1ドル募金';
+    const put = await app.inject({ method: 'PUT', url: `/api/appeals/${slug}/translations/ja`, headers: { cookie: organizer }, payload: { title: translated } });
+    expect(put.statusCode, put.body).toBe(200);
+    await give('aiko@example.jp', 'ja');
+    await give('sven@example.se', 'sv');
+    const receipts = new Map((await db().select().from(outboxEmails).where(eq(outboxEmails.kind, 'receipt'))).map((r) => [r.toAddress, r.textBody]));
+    expect(receipts.get('aiko@example.jp')).toContain(translated);
+    expect(receipts.get('sven@example.se')).toContain(title);
+    expect(receipts.get('sven@example.se')).not.toContain(translated);
+
+    const update = await organizerPosts('Roof next');
+    const mails = await updateMails(update.id);
+    const aiko = mails.get('aiko@example.jp')!;
+    expect(aiko.subject).toBe(`${translated}: Roof next`);
+    expect(aiko.textBody).toContain(`/appeals/${slug}?lang=ja`);
+    expect(aiko.textBody.split('\n-- \n')[1]).toContain(translated);
+    expect(mails.get('sven@example.se')!.subject).toBe(`${title}: Roof next`);
+    expect(mails.get('sven@example.se')!.textBody).toContain(`/appeals/${slug}?lang=sv`);
+  });
+});

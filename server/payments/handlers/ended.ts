@@ -1,7 +1,7 @@
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { donations, outboxEmails, type Appeal, type Donation } from '../../../db/schema/index';
-import { giftFailedEmail } from '../donations-store';
+import { donations, outboxEmails, type Donation } from '../../../db/schema/index';
+import { appealTitleIn, giftFailedEmail, type AppealWithTitles } from '../donations-store';
 import type { Handler, HandlerDeps } from './types';
 
 type OutboxMail = NonNullable<ReturnType<typeof giftFailedEmail>>;
@@ -29,7 +29,7 @@ async function sessionDonation(deps: HandlerDeps, session: Stripe.Checkout.Sessi
  * A handler that moves the pending donation of the event's session to `status`; `tellDonor` also
  * mails the donor (in the same transaction, once, by the mail's dedupe key).
  */
-function endsPendingGiftAs(status: 'canceled' | 'failed', tellDonor?: (donation: Donation, appeal: Appeal) => OutboxMail | null): Handler {
+function endsPendingGiftAs(status: 'canceled' | 'failed', tellDonor?: (donation: Donation, appeal: AppealWithTitles) => OutboxMail | null): Handler {
   return async (event, deps) => {
     const session = event.data.object as Stripe.Checkout.Session;
     const donation = await sessionDonation(deps, session);
@@ -56,7 +56,7 @@ function endsPendingGiftAs(status: 'canceled' | 'failed', tellDonor?: (donation:
 export const checkoutExpired = endsPendingGiftAs('canceled');
 
 /** A delayed payment the donor started at checkout was refused by their bank: nothing was received. */
-export const asyncPaymentFailed = endsPendingGiftAs('failed', (donation, appeal) => giftFailedEmail(donation, appeal.title));
+export const asyncPaymentFailed = endsPendingGiftAs('failed', (donation, appeal) => giftFailedEmail(donation, appealTitleIn(appeal, donation.locale)));
 
 /**
  * A monthly gift's subscription ended at Stripe: its first donation, which stands for the monthly

@@ -1,7 +1,8 @@
 import type Stripe from 'stripe';
 import type { Db, Tx } from '../../../db/client';
 import type { PostingInput } from '../../ledger/service';
-import type { Appeal, Donation } from '../../../db/schema/index';
+import type { Donation } from '../../../db/schema/index';
+import type { AppealWithTitles } from '../donations-store';
 import type { GiftBatch } from '../gift-batch';
 import type { ProgressBatch } from '../progress';
 import type { ChargeAmounts } from './amounts';
@@ -10,7 +11,7 @@ export interface HandlerDeps {
   db: Db;
   stripe: Stripe;
   /** The appeal by id, read once per drained batch. */
-  appealOf(appealId: string): Promise<Appeal>;
+  appealOf(appealId: string): Promise<AppealWithTitles>;
   /** A donation by id (undefined when it is not ours), read for the whole batch at once. */
   donation(id: string | null | undefined): Promise<Donation | undefined>;
   /** What a payment brought in (gross, fee, net), from the batch's charge listing or fetched alone. */
