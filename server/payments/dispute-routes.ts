@@ -50,6 +50,8 @@ export function disputeFacts(d: Dispute, stripeMode: 'emulator' | 'stripe'): z.i
 const listQuery = z.strictObject({
   state: z.enum(['open', 'closed', 'all']).default('open'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** How many to skip, in the list's order: a page of a long history. */
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
 export interface DisputeRouteOptions {
@@ -67,7 +69,7 @@ export const disputeRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (
         tags: ['donations'],
         summary: "Disputes of gifts, those awaiting an answer first, by due date (treasurers of the gifts' organizations)",
         querystring: listQuery,
-        response: { 200: z.object({ disputes: z.array(disputeSchema) }), ...errorResponses },
+        response: { 200: z.object({ disputes: z.array(disputeSchema), /** How many the filter holds in all. */ total: z.number().int() }), ...errorResponses },
       },
     },
     async (req) => {
@@ -84,16 +86,26 @@ export const disputeRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (
       const waiting = sql`CASE WHEN ${inArray(disputes.status, awaitingAnswer)} THEN 0 WHEN ${notInArray(disputes.status, closedDisputeStatuses)} THEN 1 ELSE 2 END`;
       // Open ones by how soon their answer is due; closed ones, newest first.
       const dueWhileOpen = sql`CASE WHEN ${notInArray(disputes.status, closedDisputeStatuses)} THEN ${disputes.evidenceDueBy} END`;
-      const rows = await db
-        .select({ d: disputes, slug: appeals.slug, title: appeals.title })
-        .from(disputes)
-        .innerJoin(donations, eq(donations.id, disputes.donationId))
-        .innerJoin(appeals, eq(appeals.id, donations.appealId))
-        .where(and(...where))
-        .orderBy(waiting, asc(dueWhileOpen), desc(disputes.openedAt), asc(disputes.id))
-        .limit(req.query.limit);
+      const [rows, [counted]] = await Promise.all([
+        db
+          .select({ d: disputes, slug: appeals.slug, title: appeals.title })
+          .from(disputes)
+          .innerJoin(donations, eq(donations.id, disputes.donationId))
+          .innerJoin(appeals, eq(appeals.id, donations.appealId))
+          .where(and(...where))
+          .orderBy(waiting, asc(dueWhileOpen), desc(disputes.openedAt), asc(disputes.id))
+          .limit(req.query.limit)
+          .offset(req.query.offset),
+        db
+          .select({ n: sql<number>`count(*)::int` })
+          .from(disputes)
+          .innerJoin(donations, eq(donations.id, disputes.donationId))
+          .innerJoin(appeals, eq(appeals.id, donations.appealId))
+          .where(and(...where)),
+      ]);
       return {
         disputes: rows.map(({ d, slug, title }) => ({ ...disputeFacts(d, opts.stripeMode), donation: { id: d.donationId, appeal: { slug, title } } })),
+        total: counted?.n ?? 0,
       };
     },
   );

@@ -303,6 +303,25 @@ describe('signed in', () => {
     for (const shown of ['Chargeback', 'Not authorized by the cardholder', 'Needs an answer', 'in 7 days']) expect(text).toContain(shown);
     expect(await page.getByTestId('disputes').textContent()).toContain('Demo mode');
     await axeAndShots(page, 'treasury-disputes');
+    // The whole history is a page of its own, open ones first, with closed ones a link away.
+    await page.getByRole('link', { name: 'All disputes, open and closed' }).click();
+    await page.waitForURL(/\/treasury\/disputes$/);
+    const listed = page.getByTestId('dispute-list');
+    expect(await listed.locator('tr', { hasText: '$10.00' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Open' }).getAttribute('aria-current')).toBe('page');
+    expect(await page.getByTestId('dispute-range').textContent()).toMatch(/^1–\d+ of \d+$/);
+    await axeAndShots(page, 'treasury-dispute-list');
+    await page.getByRole('link', { name: 'Closed' }).click();
+    await page.waitForURL(/state=closed/);
+    expect(await listed.locator('tr', { hasText: '$10.00' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'All', exact: true }).click();
+    await page.waitForURL(/state=all/);
+    expect(await listed.locator('tr', { hasText: '$10.00' }).count()).toBe(1);
+    // A page past the end (an old bookmark) says so and leads back.
+    await page.goto(`${e2e.url}/treasury/disputes?state=all&page=3`);
+    await page.getByText('This page is past the end of the list.').waitFor();
+    expect(await page.getByRole('link', { name: 'Previous page' }).getAttribute('href')).toBe('/treasury/disputes?state=all&page=2');
+    await page.goto(`${e2e.url}/treasury`);
     await row.getByRole('link').first().click();
     await page.waitForURL(/\/treasury\/donations\/[0-9a-f-]{36}$/);
     expect(await page.getByTestId('gift-status').textContent()).toBe('Disputed');

@@ -174,6 +174,27 @@ describe('the disputes treasurers see', () => {
     expect(order).toEqual([sooner.id, later.id, answered.id]);
   });
 
+  // A card-testing attack can leave a treasurer hundreds of disputes: the list pages through all of
+  // them, in the same order, and says how many there are.
+  it('pages through every dispute in the list’s order, and counts them', async () => {
+    const whole = await h.app.inject({ url: '/api/disputes?state=all&limit=200', headers: { cookie: h.treasurer } });
+    const all = whole.json() as { disputes: DisputeRow[]; total: number };
+    expect(all.total).toBe(all.disputes.length);
+    expect(all.total).toBeGreaterThanOrEqual(4);
+    const paged: string[] = [];
+    for (let offset = 0; offset < all.total; offset += 3) {
+      const page = (await h.app.inject({ url: `/api/disputes?state=all&limit=3&offset=${offset}`, headers: { cookie: h.treasurer } })).json() as { disputes: DisputeRow[]; total: number };
+      expect(page.total).toBe(all.total);
+      paged.push(...page.disputes.map((d) => d.id));
+    }
+    expect(paged).toEqual(all.disputes.map((d) => d.id));
+    const open = (await h.app.inject({ url: '/api/disputes?state=open&limit=1', headers: { cookie: h.treasurer } })).json() as { disputes: DisputeRow[]; total: number };
+    expect(open.disputes).toHaveLength(1);
+    expect(open.total).toBe((await listed('open')).length);
+    const bad = await h.app.inject({ url: '/api/disputes?offset=-1', headers: { cookie: h.treasurer } });
+    expect(bad.statusCode).toBe(400);
+  });
+
   it('keeps the latest state whatever order Stripe delivers the events in, and once each', async () => {
     const { chargeId } = await paidGift('3000');
     h.emulator.controls.pause();

@@ -7,6 +7,8 @@ import { appealNames, treasurerGet, type DisputeRow, type LedgerAccount, type St
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
 const pageSize = 50;
+/** The open disputes shown here, most urgent first; /treasury/disputes has them all. */
+const disputesShown = 25;
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));
@@ -20,7 +22,7 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   const [accounts, events, disputes] = await Promise.all([
     treasurerGet<{ accounts: LedgerAccount[]; nextAfter: string | null }>(fetch, `/api/ledger/accounts?${query}`, url),
     treasurerGet<{ events: StripeEventRow[] }>(fetch, '/api/stripe/events?status=parked&limit=50', url),
-    treasurerGet<{ disputes: DisputeRow[] }>(fetch, '/api/disputes?state=open&limit=100', url),
+    treasurerGet<{ disputes: DisputeRow[]; total: number }>(fetch, `/api/disputes?state=open&limit=${disputesShown}`, url),
   ]);
   // The page's own filters, kept by the retry form's action (a form without JavaScript loses them).
   const keep = new URLSearchParams([...query].filter(([k]) => k !== 'limit')).toString();
@@ -34,6 +36,7 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     nextAfter: accounts?.nextAfter ?? null,
     parked: events?.events ?? [],
     disputes: disputes?.disputes ?? [],
+    disputesTotal: disputes?.total ?? 0,
     // Due dates are shown as "in 3 days" from the moment the page was made, on the server and in the browser alike.
     now: new Date().toISOString(),
     filters: { currency: query.get('currency') ?? '', type: query.get('type') ?? '', paged: query.has('after') },

@@ -1,0 +1,33 @@
+import { redirect } from '@sveltejs/kit';
+import type { PageServerLoad } from './$types';
+import { signInPath } from '$lib/server/api';
+import { treasurerGet, type DisputeRow } from '$lib/server/treasury';
+
+const states = ['open', 'closed', 'all'] as const;
+type State = (typeof states)[number];
+const pageSize = 50;
+/** As far as the API pages (its offset stops at a million). */
+const lastPage = 20_000;
+
+// Every dispute of the treasurer's gifts, open or closed, a page at a time: the history a
+// chargeback-heavy month leaves, beyond the few the treasury page shows.
+export const load: PageServerLoad = async ({ fetch, url, locals }) => {
+  if (!locals.user) redirect(303, signInPath(url));
+  const asked = url.searchParams.get('state');
+  const state: State = (states as readonly string[]).includes(asked ?? '') ? (asked as State) : 'open';
+  const pageAsked = Number(url.searchParams.get('page') ?? '1');
+  const page = Number.isInteger(pageAsked) && pageAsked >= 1 && pageAsked <= lastPage ? pageAsked : 1;
+  const query = new URLSearchParams({ state, limit: String(pageSize), offset: String((page - 1) * pageSize) });
+  const listed = await treasurerGet<{ disputes: DisputeRow[]; total: number }>(fetch, `/api/disputes?${query}`, url);
+  return {
+    allowed: listed !== null,
+    state,
+    states,
+    page,
+    pageSize,
+    disputes: listed?.disputes ?? [],
+    total: listed?.total ?? 0,
+    now: new Date().toISOString(),
+    locale: locals.locale,
+  };
+};
