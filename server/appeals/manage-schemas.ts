@@ -75,6 +75,8 @@ export const managedAppealSchema = z.object({
   publishedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
   closedReason: z.string().nullable(),
+  /** How many addresses asked for news and would get an update posted now (each once). */
+  updateSubscribers: z.number().int(),
 });
 
 export const appealUpdateSchema = z.object({ id: z.uuid(), title: z.string(), bodyHtml: z.string(), publishedAt: z.string() });

@@ -16,7 +16,7 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
-import { mailUpdate } from './update-email';
+import { countUpdateSubscribers, mailUpdate } from './update-email';
 import { AppError, answerRefusal } from '../errors';
 import type { CreateAppeal, UpdateAppeal } from './manage-schemas';
 
@@ -268,6 +268,7 @@ export async function managedView(db: DbOrTx, appeal: Appeal) {
     publishedAt: appeal.publishedAt?.toISOString() ?? null,
     closedAt: appeal.closedAt?.toISOString() ?? null,
     closedReason: appeal.closedReason,
+    updateSubscribers: await countUpdateSubscribers(db, appeal.id),
   };
 }
 

@@ -6,6 +6,15 @@ import { isolated, mailText } from '../mail/catalog';
 import { appealTitleIn, appealTitles } from '../payments/donations-store';
 import { getsUpdates, issueStopTokens, stopLinks } from './update-stops';
 
+/** How many addresses an update posted now would go to: the ones mailUpdate mails. */
+export async function countUpdateSubscribers(db: DbOrTx, appealId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(DISTINCT lower(${donations.donorEmail}))::int` })
+    .from(donations)
+    .where(and(eq(donations.appealId, appealId), getsUpdates));
+  return row?.n ?? 0;
+}
+
 /** Mails per INSERT: 6 bound values each, and a body of up to 20,000 characters. */
 const mailsPerInsert = 500;
 

@@ -81,6 +81,8 @@ describe('signed in', () => {
     await translation.getByLabel('Story', { exact: true }).fill('La maison a des murs. **Il lui faut un toit.**');
     await translation.getByRole('button', { name: 'Save translation' }).click();
     await page.getByText('translation was saved').waitFor();
+    // A new drive has no donor asking for news: the organizer is told an update would reach no one's inbox.
+    expect(await page.getByTestId('update-reach').textContent()).toBe('No donor has asked for news yet: an update shows on the appeal’s page only.');
     await axeAndShots(page, 'manage-appeal');
 
     const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string; unit: { priceMinor: string }; coverImageUrl: string | null };

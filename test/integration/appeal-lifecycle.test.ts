@@ -320,6 +320,9 @@ describe('updates and the donor wall', () => {
     const no = await give('hall-roof', { amountMinor: '800', donorEmail: 'no-news@example.org' });
     await db().update(donations).set({ updatesOptIn: true }).where(eq(donations.id, yes));
     await db().update(donations).set({ updatesOptIn: false }).where(eq(donations.id, no));
+    // Before posting, the organizer sees how many it will reach: the addresses it will be mailed to.
+    const before = await app.inject({ url: '/api/appeals/hall-roof/manage', headers: as(organizer) });
+    expect(before.json().updateSubscribers).toBe(1);
     const res = await app.inject({ method: 'POST', url: '/api/appeals/hall-roof/updates', headers: as(organizer), payload: { title: 'Halfway there', bodyMarkdown: 'The **walls** are up.' } });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ title: 'Halfway there', emailedTo: 1 });
