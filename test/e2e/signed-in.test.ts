@@ -81,6 +81,9 @@ describe('signed in', () => {
     await translation.getByLabel('Story', { exact: true }).fill('La maison a des murs. **Il lui faut un toit.**');
     await translation.getByRole('button', { name: 'Save translation' }).click();
     await page.getByText('translation was saved').waitFor();
+    // Adding another offers only the languages without one: saving French again would replace it unseen.
+    await expect.poll(() => translation.getByLabel('Language').locator('option[value="fr"]').count()).toBe(0);
+    expect(await translation.getByLabel('Language').locator('option').count()).toBe(6);
     // A new drive has no donor asking for news: the organizer is told an update would reach no one's inbox.
     expect(await page.getByTestId('update-reach').textContent()).toBe('No donor has asked for news yet: an update shows on the appeal’s page only.');
     await axeAndShots(page, 'manage-appeal');
