@@ -20,7 +20,7 @@ const mailsPerInsert = 500;
 
 interface UpdateToMail {
   update: { id: string; title: string; bodyMarkdown: string };
-  appeal: { id: string; slug: string; title: string };
+  appeal: { id: string; slug: string; title: string; language: string };
   publicUrl: string;
 }
 
@@ -36,7 +36,7 @@ export async function mailUpdate(tx: DbOrTx, { update, appeal, publicUrl }: Upda
     .where(and(eq(donations.appealId, appeal.id), getsUpdates))
     .orderBy(sql`lower(${donations.donorEmail})`, desc(donations.createdAt));
   const tokens = await issueStopTokens(tx, appeal.id, recipients.map((r) => r.email));
-  const titled = { title: appeal.title, titles: await appealTitles(tx, appeal.id) };
+  const titled = { ...appeal, titles: await appealTitles(tx, appeal.id) };
   for (let from = 0; from < recipients.length; from += mailsPerInsert) {
     const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) =>
       updateEmail({ update, appealTitle: appealTitleIn(titled, recipient.locale), recipient, link: appealLink(publicUrl, appeal.slug, recipient.locale), stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }),

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
@@ -31,9 +31,16 @@ export async function donationByCharge(db: DbOrTx, chargeId: string | null): Pro
 export type AppealWithTitles = Appeal & { titles: Partial<Record<string, string>> };
 
 export async function appealOf(db: DbOrTx, appealId: string): Promise<AppealWithTitles> {
-  const [row] = await db.select().from(appeals).where(eq(appeals.id, appealId));
+  // One round trip: the poster asks this for every appeal of a batch, before any of its work.
+  const [row] = await db
+    .select({
+      ...getTableColumns(appeals),
+      titles: sql<Partial<Record<string, string>>>`(SELECT coalesce(jsonb_object_agg(t.language, t.title), '{}'::jsonb) FROM ${appealTranslations} t WHERE t.appeal_id = ${appeals.id})`,
+    })
+    .from(appeals)
+    .where(eq(appeals.id, appealId));
   if (!row) throw new Error(`appeal ${appealId} vanished`);
-  return { ...row, titles: await appealTitles(db, appealId) };
+  return row;
 }
 
 /** The appeal's title in each language the organizer translated it into. */
@@ -42,9 +49,12 @@ export async function appealTitles(db: DbOrTx, appealId: string): Promise<Partia
   return Object.fromEntries(rows.map((r) => [r.language, r.title]));
 }
 
-/** The appeal as a donor who reads `locale` saw it on its page: translated if it is, else as written. */
-export function appealTitleIn(appeal: { title: string; titles: Partial<Record<string, string>> }, locale: string): string {
-  return appeal.titles[locale] ?? appeal.title;
+/**
+ * The appeal as a donor who reads `locale` saw it on its page: translated if it is, else as
+ * written. In its own language the page shows the original, whatever translation is stored.
+ */
+export function appealTitleIn(appeal: { title: string; language: string; titles: Partial<Record<string, string>> }, locale: string): string {
+  return locale === appeal.language ? appeal.title : (appeal.titles[locale] ?? appeal.title);
 }
 
 /** The fields of a donation its receipt needs. */

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Db } from '../../db/client';
 import { appeals, donations, type Donation } from '../../db/schema/index';
 import { AppError } from '../errors';
+import { appealTitleIn, appealTitles } from './donations-store';
 import { currencyExponent, formatMinorAsDecimalString, stripeMinimumChargeMinor, stripeStepMinor, toStripeAmount } from '../ledger/money';
 import type { donationRequestSchema } from './schemas';
 
@@ -152,6 +153,8 @@ async function createCheckoutSession(deps: DonationDeps, appeal: typeof appeals.
   const metadata = { donation_id: d.id, appeal_id: appeal.id };
   const unitAmount = toStripeAmount(d.amountMinor + d.coverFeesMinor, d.currency);
   const base = `${deps.publicUrl}/appeals/${appeal.slug}`;
+  // Stripe's page names the gift as the appeal's page did, in the donor's language.
+  const name = appealTitleIn({ ...appeal, titles: await appealTitles(deps.db, appeal.id) }, d.locale);
   const params: Stripe.Checkout.SessionCreateParams = {
     mode: d.frequency === 'monthly' ? 'subscription' : 'payment',
     ...(d.frequency === 'monthly' ? { customer: await monthlyCustomer(deps, d) } : { customer_email: d.donorEmail ?? undefined }),
@@ -166,7 +169,7 @@ async function createCheckoutSession(deps: DonationDeps, appeal: typeof appeals.
         price_data: {
           currency: d.currency.toLowerCase(),
           unit_amount: unitAmount,
-          product_data: { name: appeal.title.slice(0, 250) },
+          product_data: { name: name.slice(0, 250) },
           ...(d.frequency === 'monthly' ? { recurring: { interval: 'month' as const } } : {}),
         },
       },

@@ -172,11 +172,16 @@ describe('update mail at the size of a big union', () => {
 describe('the appeal as its donor read it', () => {
   // A member in Osaka gave on the Japanese page: the receipt and the news name the appeal as that
   // page did, and the news's link opens it in Japanese. Where there is no translation, the original.
-  it('names the appeal in the donor’s language where the organizer translated it, in the receipt and the update mail', async () => {
+  it('names the appeal in the donor’s language where the organizer translated it, at checkout, in the receipt and the update mail', async () => {
     const translated = 'レンガ一個1ドル募金';
     const put = await app.inject({ method: 'PUT', url: `/api/appeals/${slug}/translations/ja`, headers: { cookie: organizer }, payload: { title: translated } });
     expect(put.statusCode, put.body).toBe(200);
-    await give('aiko@example.jp', 'ja');
+    // Stripe's checkout page names the gift as the appeal's page did.
+    const asked = await h.donate(slug, { amountMinor: '500', donorEmail: 'aiko@example.jp', locale: 'ja', updatesOptIn: true });
+    const session = await h.emulator.client().checkout.sessions.retrieve(asked.sessionId, { expand: ['line_items'] });
+    expect(session.line_items!.data[0]!.description).toBe(translated);
+    h.emulator.controls.payCheckoutSession(asked.sessionId);
+    await h.settle();
     await give('sven@example.se', 'sv');
     const receipts = new Map((await db().select().from(outboxEmails).where(eq(outboxEmails.kind, 'receipt'))).map((r) => [r.toAddress, r.textBody]));
     expect(receipts.get('aiko@example.jp')).toContain(translated);
@@ -191,5 +196,14 @@ describe('the appeal as its donor read it', () => {
     expect(aiko.textBody.split('\n-- \n')[1]).toContain(translated);
     expect(mails.get('sven@example.se')!.subject).toBe(`${title}: Roof next`);
     expect(mails.get('sven@example.se')!.textBody).toContain(`/appeals/${slug}?lang=sv`);
+
+    // Written in Japanese now, the appeal's page shows Japanese readers the original, not the
+    // translation left from before: so does their receipt.
+    const relabelled = await app.inject({ method: 'PATCH', url: `/api/appeals/${slug}`, headers: { cookie: organizer }, payload: { language: 'ja' } });
+    expect(relabelled.statusCode, relabelled.body).toBe(200);
+    await give('kaito@example.jp', 'ja');
+    const [kaito] = await db().select().from(outboxEmails).where(and(eq(outboxEmails.kind, 'receipt'), eq(outboxEmails.toAddress, 'kaito@example.jp')));
+    expect(kaito!.textBody).toContain(title);
+    expect(kaito!.textBody).not.toContain(translated);
   });
 });
