@@ -1,5 +1,5 @@
 import { hashToken, newToken } from '../auth/tokens';
-import { and, desc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '../../db/client';
 import { auditLog, invitations, memberships, organizations, outboxEmails, users, type Organization } from '../../db/schema/index';
@@ -59,8 +59,10 @@ export async function listMembers(db: DbOrTx, organizationId: string) {
 }
 
 /**
- * Roles held on an organization above that reach this one: they act here too, but are given and
- * taken away there. Nearest organization first.
+ * The roles that run this organization from above (organizer, treasurer, admin held on an
+ * organization above, reaching down): they act here too, but are given and taken away there.
+ * Nearest organization first. Members reaching down are not listed: that would hand every
+ * local's admins the federation's roster.
  */
 export async function listInheritedMembers(db: DbOrTx, organizationId: string) {
   const above = (await organizationAndAncestors(db, organizationId)).slice(1);
@@ -70,13 +72,10 @@ export async function listInheritedMembers(db: DbOrTx, organizationId: string) {
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-    .where(and(inArray(memberships.organizationId, above), eq(memberships.includesDescendants, true)))
-    .orderBy(users.email, memberships.role)
+    .where(and(inArray(memberships.organizationId, above), eq(memberships.includesDescendants, true), ne(memberships.role, 'member')))
+    .orderBy(sql`array_position(ARRAY(SELECT json_array_elements_text(${JSON.stringify(above)}::json)::uuid), ${memberships.organizationId})`, users.email, memberships.role)
     .limit(5000);
-  const depth = (id: string) => above.indexOf(id);
-  return rows
-    .sort((a, b) => depth(a.m.organizationId) - depth(b.m.organizationId))
-    .map(({ m, user, org }) => ({ id: m.id, user, role: m.role, organization: org, createdAt: m.createdAt.toISOString() }));
+  return rows.map(({ m, user, org }) => ({ id: m.id, user, role: m.role, organization: org, createdAt: m.createdAt.toISOString() }));
 }
 
 

@@ -322,15 +322,27 @@ describe('signed in', () => {
     await page.getByRole('link', { name: 'All', exact: true }).click();
     await page.waitForURL(/state=all/);
     expect(await listed.locator('tr', { hasText: '$10.00' }).count()).toBe(1);
-    // A page past the end (an old bookmark) says so and leads back.
+    // A page past the end (an old bookmark, a list that shrank) is its last page.
     await page.goto(`${e2e.url}/treasury/disputes?state=all&page=3`);
-    await page.getByText('This page is past the end of the list.').waitFor();
-    expect(await page.getByRole('link', { name: 'Previous page' }).getAttribute('href')).toBe('/treasury/disputes?state=all&page=2');
+    await page.waitForURL(/\/treasury\/disputes\?state=all$/);
+    expect(await listed.locator('tr', { hasText: '$10.00' }).count()).toBe(1);
     await page.goto(`${e2e.url}/treasury`);
     await row.getByRole('link').first().click();
     await page.waitForURL(/\/treasury\/donations\/[0-9a-f-]{36}$/);
     expect(await page.getByTestId('gift-status').textContent()).toBe('Disputed');
     expect(await page.getByTestId('gift-dispute').textContent()).toContain('Needs an answer · Not authorized by the cardholder · Answer by:');
+
+    // The local's own treasurer sees the local's disputes too, on the same pages.
+    const local = await e2e.context({ bypassCSP: true });
+    const localPage = await local.newPage();
+    await signInWithMail(localPage, e2e.url, 'tesorera@ue222.demo', '/account');
+    await queryRows(e2e.db.database.db, sql`INSERT INTO memberships (user_id, organization_id, role) SELECT u.id, o.id, 'treasurer' FROM users u, organizations o WHERE u.email = 'tesorera@ue222.demo' AND o.slug = 'ue-local-222' RETURNING id`);
+    await localPage.goto(`${e2e.url}/treasury`);
+    expect(await localPage.getByTestId('disputes').locator('tr', { hasText: '$10.00' }).count()).toBe(1);
+    await localPage.getByRole('link', { name: 'All disputes, open and closed' }).click();
+    await localPage.waitForURL(/\/treasury\/disputes$/);
+    expect(await localPage.getByTestId('dispute-list').locator('tr', { hasText: '$10.00' }).count()).toBe(1);
+    await local.close();
 
     await treasurer.addCookies([{ name: 'lang', value: 'ar', url: e2e.url }]);
     await page.goto(`${e2e.url}/treasury`);

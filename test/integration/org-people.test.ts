@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,13 @@ async function grant(email: string, organizationId: string, role: 'admin' | 'tre
   const [user] = await testDb.database.db.select().from(users).where(eq(users.email, email));
   const [m] = await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId, role, includesDescendants }).returning();
   return { cookie, membershipId: m!.id };
+}
+
+/** A member role on the organization that reaches the ones below. */
+async function grantMember(email: string, organizationId: string): Promise<string> {
+  const [user] = await testDb.database.db.insert(users).values({ id: randomUUID(), email, name: '', emailVerified: true }).returning();
+  const [m] = await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId, role: 'member', includesDescendants: true }).returning();
+  return m!.id;
 }
 
 const remove = (cookie: string, slug: string, membershipId: string) => app.inject({ method: 'DELETE', url: `/api/organizations/${slug}/members/${membershipId}`, headers: { cookie } });
@@ -77,6 +85,8 @@ describe('who holds a role', () => {
     const local = await grant('list.admin@oran.example.dz', ids.local, 'admin');
     const reaching = await grant('list.union.treasurer@example.dz', ids.union, 'treasurer', true);
     const notReaching = await grant('list.union.secretary@example.dz', ids.union, 'admin');
+    // A member whose role reaches down is one of the federation's members, not someone who runs this local.
+    const reachingMember = await grantMember('list.union.member@example.dz', ids.union);
     const res = await app.inject({ url: '/api/organizations/oran-local/members', headers: { cookie: local.cookie } });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -85,6 +95,7 @@ describe('who holds a role', () => {
     const inherited = body.inherited.filter((g: { user: { email: string } }) => g.user.email.startsWith('list.'));
     expect(inherited).toEqual([expect.objectContaining({ id: reaching.membershipId, role: 'treasurer', organization: { slug: 'algerian-teachers', name: 'Teachers’ union' } })]);
     expect(body.inherited.map((g: { id: string }) => g.id)).not.toContain(notReaching.membershipId);
+    expect(body.inherited.map((g: { id: string }) => g.id)).not.toContain(reachingMember);
     expect(body.callerReachesBelow).toBe(false);
     // The union's own page lists no organization above; an admin whose grant reaches down is told so.
     const unionAdmin = await grant('list.union.chair@example.dz', ids.union, 'admin', true);

@@ -19,6 +19,11 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   const page = Number.isInteger(pageAsked) && pageAsked >= 1 && pageAsked <= lastPage ? pageAsked : 1;
   const query = new URLSearchParams({ state, limit: String(pageSize), offset: String((page - 1) * pageSize) });
   const listed = await treasurerGet<{ disputes: DisputeRow[]; total: number }>(fetch, `/api/disputes?${query}`, url);
+  // Past the end (an old link, a list that shrank): its last page instead.
+  if (listed && listed.disputes.length === 0 && page > 1) {
+    const last = Math.max(1, Math.ceil(listed.total / pageSize));
+    redirect(303, `/treasury/disputes?${new URLSearchParams(last > 1 ? { state, page: String(last) } : { state })}`);
+  }
   return {
     allowed: listed !== null,
     state,

@@ -65,7 +65,8 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   // "Also in the organizations below" means something only where there are some, and only an admin whose own role reaches them may grant it.
   const mayGrantReach = list.callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
   // ?remove=<id> asks to confirm before a role is taken away: a link, so it works without JavaScript.
-  const removing = list.members.find((mb) => mb.id === url.searchParams.get('remove')) ?? null;
+  // Only for a role the page offers to remove: not one's own, nor one reaching further than one's own.
+  const removing = list.members.find((mb) => mb.id === url.searchParams.get('remove') && mb.user.id !== locals.user!.id && (!mb.includesDescendants || list.callerReachesBelow)) ?? null;
   return { ...page, forbidden: false as const, ...list, waiting, mayGrantReach, removing };
 };
 
