@@ -86,6 +86,24 @@ export async function createInvitation(
   const token = newToken();
   const email = p.email.trim().toLowerCase();
   return db.transaction(async (tx) => {
+    const [held] = await tx
+      .select({ includesDescendants: memberships.includesDescendants })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(sql`lower(${users.email}) = ${email}`, eq(memberships.organizationId, p.org.id), eq(memberships.role, p.role)));
+    // Accepting would change nothing; an invitation that widens the role to the organizations below still goes.
+    if (held && (held.includesDescendants || !p.includesDescendants)) {
+      throw new AppError(409, 'invitation.already_granted', 'This person already holds this role in the organization.');
+    }
+    // Inviting again (the first mail went astray, say) replaces the invitation still waiting: one link works.
+    const replaced = await tx
+      .update(invitations)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(invitations.organizationId, p.org.id), eq(invitations.email, email), eq(invitations.role, p.role), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)))
+      .returning({ id: invitations.id });
+    if (replaced.length > 0) {
+      await tx.delete(outboxEmails).where(and(inArray(outboxEmails.dedupeKey, replaced.map((r) => `invitation:${r.id}`)), isNull(outboxEmails.sentAt)));
+    }
     const [row] = await tx
       .insert(invitations)
       .values({
@@ -119,7 +137,7 @@ export async function createInvitation(
       organizationId: p.org.id,
       subjectType: 'invitation',
       subjectId: row!.id,
-      after: shown,
+      after: replaced.length > 0 ? { ...shown, replaces: replaced.map((r) => r.id) } : shown,
       requestId: p.requestId,
     });
     return shown;

@@ -439,6 +439,12 @@ describe('signed in', () => {
     expect(await page.getByTestId('waiting').count()).toBe(0);
     expect(await page.getByText('No invitation is waiting to be accepted.').count()).toBe(1);
 
+    // Someone who holds the role already is not invited to it again.
+    await page.getByLabel('Email address').fill('organizer@ue222.demo');
+    await page.getByLabel('Role', { exact: true }).selectOption('organizer');
+    await page.getByRole('button', { name: 'Send the invitation' }).click();
+    await page.getByText('This person already holds this role here.').waitFor();
+
     // An address the browser lets through but no mail can reach is refused, with the form as it was.
     await page.getByLabel('Email address').fill('someone@localhost');
     await page.getByLabel('Role', { exact: true }).selectOption('organizer');

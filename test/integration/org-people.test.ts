@@ -133,6 +133,35 @@ describe('invitations waiting to be accepted', () => {
     expect(accept.json().error.code).toBe('invitation.not_found');
   });
 
+  // The first mail went astray, so the admin invites again: one link works, the newest; and
+  // inviting someone to a role they hold already sends nothing.
+  it('replaces an invitation still waiting when the same role is asked again, and refuses one to a role already held', async () => {
+    const admin = await grant('secretariat@oran.example.dz', ids.local, 'admin');
+    const invite = (email: string, role: string, includesDescendants = false) =>
+      app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email, role, includesDescendants } });
+    const mailsTo = (email: string) => testDb.database.rows<{ text_body: string; sent_at: string | null }>(sql`SELECT text_body, sent_at FROM outbox_emails WHERE to_address = ${email} AND kind = 'invitation' ORDER BY created_at`);
+    const first = await invite('Caissiere@oran.example.dz', 'treasurer');
+    expect(first.statusCode).toBe(201);
+    const second = await invite('caissiere@oran.example.dz', 'treasurer');
+    expect(second.statusCode).toBe(201);
+    const waiting = (await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie } })).json().invitations.filter((i: { email: string }) => i.email === 'caissiere@oran.example.dz');
+    expect(waiting.map((i: { id: string }) => i.id)).toEqual([second.json().id]);
+    // The first mail had not gone yet: only the second goes.
+    const mails = await mailsTo('caissiere@oran.example.dz');
+    expect(mails).toHaveLength(1);
+    // Another role for the same address is another invitation.
+    expect((await invite('caissiere@oran.example.dz', 'member')).statusCode).toBe(201);
+    expect((await mailsTo('caissiere@oran.example.dz')).length).toBe(2);
+
+    const invitee = await signIn(app, 'caissiere@oran.example.dz');
+    const token = new URL(mails[0]!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    expect((await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token } })).statusCode).toBe(200);
+    const again = await invite('caissiere@oran.example.dz', 'treasurer');
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('invitation.already_granted');
+    expect((await mailsTo('caissiere@oran.example.dz')).length).toBe(2);
+  });
+
   it('does not withdraw one already accepted: that is a role now', async () => {
     const admin = await grant('permanence@oran.example.dz', ids.local, 'admin');
     const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'membre@oran.example.dz', role: 'member' } });
