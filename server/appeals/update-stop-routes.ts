@@ -6,7 +6,11 @@ import { stopTokenPattern, updateStopPage, updateStopPath } from './update-stop-
 import { findStopTarget, stopUpdates, type StopTarget } from './update-stops';
 
 const tags = ['appeals: donors'];
-const query = z.object({ token: z.string().regex(stopTokenPattern) });
+const query = z.object({
+  token: z.string().regex(stopTokenPattern),
+  /** The reader's language: the appeal is named as its page in that language names it. */
+  lang: z.string().max(10).optional(),
+});
 const targetSchema = z.object({ appeal: z.object({ slug: z.string(), title: z.string() }), subscribed: z.boolean() });
 
 function found(target: StopTarget | null): StopTarget {
@@ -31,7 +35,7 @@ export const updateStopRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req, reply) => {
       // A mail client without one-click opens the header's link in a browser: the person gets the page with its button.
       if (req.headers.accept?.includes('text/html')) return reply.redirect(`${updateStopPage}?token=${req.query.token}`, 303);
-      return found(await findStopTarget(db, req.query.token));
+      return found(await findStopTarget(db, req.query.token, req.query.lang));
     },
   );
 
@@ -41,6 +45,6 @@ export const updateStopRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags, summary: 'Stop an appeal’s update emails to the link’s address', querystring: query, response: { 200: targetSchema, ...errorResponses } },
       config: { crossSiteAllowed: true },
     },
-    async (req) => found(await stopUpdates(db, req.query.token)),
+    async (req) => found(await stopUpdates(db, req.query.token, req.query.lang)),
   );
 };

@@ -4,6 +4,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { appeals, donations, updateStopTokens } from '../../db/schema/index';
 import { updateStopPage, updateStopPath } from './update-stop-link';
+import { appealTitleIn, appealTitlesColumn } from '../payments/donations-store';
 
 
 
@@ -44,26 +45,28 @@ export interface StopTarget {
   subscribed: boolean;
 }
 
-/** What a token stops, or null for a token we never issued. */
-export async function findStopTarget(db: DbOrTx, token: string): Promise<StopTarget | null> {
+/** What a token stops, the appeal named as a reader of `lang` saw it; null for a token we never issued. */
+export async function findStopTarget(db: DbOrTx, token: string, lang?: string): Promise<StopTarget | null> {
   const [row] = await db
     .select({
       slug: appeals.slug,
       title: appeals.title,
+      language: appeals.language,
+      titles: appealTitlesColumn,
       subscribed: sql<boolean>`EXISTS (SELECT 1 FROM ${donations} WHERE ${donations.appealId} = ${updateStopTokens.appealId}
                                          AND lower(${donations.donorEmail}) = ${updateStopTokens.email} AND ${getsUpdates})`,
     })
     .from(updateStopTokens)
     .innerJoin(appeals, eq(appeals.id, updateStopTokens.appealId))
     .where(eq(updateStopTokens.tokenHash, hashToken(token)));
-  return row ? { appeal: { slug: row.slug, title: row.title }, subscribed: row.subscribed } : null;
+  return row ? { appeal: { slug: row.slug, title: appealTitleIn(row, lang ?? row.language) }, subscribed: row.subscribed } : null;
 }
 
 /**
  * Stops the appeal's update mail to the token's address: every gift from it withdraws its opt-in
  * (a later gift that asks again starts them again). Safe to repeat; null for an unknown token.
  */
-export async function stopUpdates(db: Db, token: string): Promise<StopTarget | null> {
+export async function stopUpdates(db: Db, token: string, lang?: string): Promise<StopTarget | null> {
   await db
     .update(donations)
     .set({ updatesOptIn: false })
@@ -73,5 +76,5 @@ export async function stopUpdates(db: Db, token: string): Promise<StopTarget | n
         eq(donations.updatesOptIn, true),
       ),
     );
-  return findStopTarget(db, token);
+  return findStopTarget(db, token, lang);
 }

@@ -30,13 +30,13 @@ export async function donationByCharge(db: DbOrTx, chargeId: string | null): Pro
 /** An appeal and its title in each language it is translated into. */
 export type AppealWithTitles = Appeal & { titles: Partial<Record<string, string>> };
 
+/** A column for a query on appeals: the appeal's title by language, from its translations. */
+export const appealTitlesColumn = sql<Partial<Record<string, string>>>`(SELECT coalesce(jsonb_object_agg(t.language, t.title), '{}'::jsonb) FROM ${appealTranslations} t WHERE t.appeal_id = ${appeals.id})`;
+
 export async function appealOf(db: DbOrTx, appealId: string): Promise<AppealWithTitles> {
   // One round trip: the poster asks this for every appeal of a batch, before any of its work.
   const [row] = await db
-    .select({
-      ...getTableColumns(appeals),
-      titles: sql<Partial<Record<string, string>>>`(SELECT coalesce(jsonb_object_agg(t.language, t.title), '{}'::jsonb) FROM ${appealTranslations} t WHERE t.appeal_id = ${appeals.id})`,
-    })
+    .select({ ...getTableColumns(appeals), titles: appealTitlesColumn })
     .from(appeals)
     .where(eq(appeals.id, appealId));
   if (!row) throw new Error(`appeal ${appealId} vanished`);

@@ -196,6 +196,11 @@ describe('the appeal as its donor read it', () => {
     expect(aiko.textBody.split('\n-- \n')[1]).toContain(translated);
     expect(mails.get('sven@example.se')!.subject).toBe(`${title}: Roof next`);
     expect(mails.get('sven@example.se')!.textBody).toContain(`/appeals/${slug}?lang=sv`);
+    // Its stop page names the appeal the same way.
+    const token = tokenOf(aiko.textBody.match(/https?:\/\/\S+\/updates\/stop\?token=\S+/)![0]);
+    const stopIn = async (lang: string) => (await app.inject({ url: `/api/appeal-updates/stop?token=${token}&lang=${lang}` })).json().appeal.title;
+    expect(await stopIn('ja')).toBe(translated);
+    expect(await stopIn('sv')).toBe(title);
 
     // Written in Japanese now, the appeal's page shows Japanese readers the original, not the
     // translation left from before: so does their receipt.

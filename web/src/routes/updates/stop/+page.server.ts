@@ -10,24 +10,24 @@ interface Target {
 }
 
 const tokenOf = (v: unknown) => (typeof v === 'string' && stopTokenPattern.test(v) ? v : null);
-const stopPath = (token: string) => `${updateStopPath}?token=${token}`;
+const stopPath = (token: string, lang: string) => `${updateStopPath}?${new URLSearchParams({ token, lang })}`;
 
 // The link in the mail only shows what it would stop: stopping is the button (a POST), since mail
 // scanners open every link in a mail. Mail clients' own unsubscribe button posts to the API.
-export const load: PageServerLoad = async ({ url, fetch }) => {
+export const load: PageServerLoad = async ({ url, fetch, locals }) => {
   const token = tokenOf(url.searchParams.get('token'));
   if (!token) return { token: null, target: null };
-  const res = await fetch(stopPath(token), { headers: { accept: 'application/json' } });
+  const res = await fetch(stopPath(token, locals.locale), { headers: { accept: 'application/json' } });
   if (res.status === 404) return { token: null, target: null };
   if (!res.ok) error(502, m.error_generic_text());
   return { token, target: (await res.json()) as Target };
 };
 
 export const actions: Actions = {
-  default: async ({ request, fetch }) => {
+  default: async ({ request, fetch, locals }) => {
     const token = tokenOf((await request.formData()).get('token'));
     if (!token) return fail(404, { unknown: true });
-    const sent = await apiSend<Target>(fetch, 'POST', stopPath(token));
+    const sent = await apiSend<Target>(fetch, 'POST', stopPath(token, locals.locale));
     if (sent.ok) return { stopped: sent.body };
     if (sent.status === 404) return fail(404, { unknown: true });
     return fail(502, { error: m.error_generic_text() });
