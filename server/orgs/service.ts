@@ -86,6 +86,9 @@ export async function createInvitation(
   const token = newToken();
   const email = p.email.trim().toLowerCase();
   return db.transaction(async (tx) => {
+    // One invitation per address and role at a time, even when "Send" is pressed twice at once:
+    // the second waits here, then replaces the first.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`invitation:${p.org.id}:${email}:${p.role}`}, 0))`);
     const [held] = await tx
       .select({ includesDescendants: memberships.includesDescendants })
       .from(memberships)
@@ -95,12 +98,23 @@ export async function createInvitation(
     if (held && (held.includesDescendants || !p.includesDescendants)) {
       throw new AppError(409, 'invitation.already_granted', 'This person already holds this role in the organization.');
     }
-    // Inviting again (the first mail went astray, say) replaces the invitation still waiting: one link works.
+    // Inviting again (the first mail went astray, say) replaces the invitation still waiting: one
+    // link works. Not one reaching further than this one: withdrawing that needs the reach too,
+    // and this one is no substitute for it.
     const replaced = await tx
       .update(invitations)
       .set({ revokedAt: new Date() })
-      .where(and(eq(invitations.organizationId, p.org.id), eq(invitations.email, email), eq(invitations.role, p.role), isNull(invitations.acceptedAt), isNull(invitations.revokedAt)))
-      .returning({ id: invitations.id });
+      .where(
+        and(
+          eq(invitations.organizationId, p.org.id),
+          eq(invitations.email, email),
+          eq(invitations.role, p.role),
+          isNull(invitations.acceptedAt),
+          isNull(invitations.revokedAt),
+          p.includesDescendants ? undefined : eq(invitations.includesDescendants, false),
+        ),
+      )
+      .returning({ id: invitations.id, includesDescendants: invitations.includesDescendants });
     if (replaced.length > 0) {
       await tx.delete(outboxEmails).where(and(inArray(outboxEmails.dedupeKey, replaced.map((r) => `invitation:${r.id}`)), isNull(outboxEmails.sentAt)));
     }
@@ -119,7 +133,7 @@ export async function createInvitation(
     const link = new URL('/invitations/accept', p.publicUrl);
     link.searchParams.set('token', token);
     // In the language the invited person reads, when they already have an account; else the one asked for.
-    const [invited] = await tx.select({ locale: users.locale }).from(users).where(eq(users.email, email));
+    const [invited] = await tx.select({ locale: users.locale }).from(users).where(sql`lower(${users.email}) = ${email}`);
     const own = invited?.locale;
     const locale = isLocale(own) ? own : (p.locale ?? p.by.locale ?? 'en');
     const values = { organization: isolated(locale, p.org.name), inviter: isolated(locale, p.by.name || p.by.email), role: p.role };
@@ -140,6 +154,18 @@ export async function createInvitation(
       after: replaced.length > 0 ? { ...shown, replaces: replaced.map((r) => r.id) } : shown,
       requestId: p.requestId,
     });
+    for (const old of replaced) {
+      await recordAudit(tx, {
+        actorUserId: p.by.userId,
+        action: 'invitation.withdraw',
+        organizationId: p.org.id,
+        subjectType: 'invitation',
+        subjectId: old.id,
+        before: { email, role: p.role, includesDescendants: old.includesDescendants },
+        after: { replacedBy: row!.id },
+        requestId: p.requestId,
+      });
+    }
     return shown;
   });
 }

@@ -106,6 +106,19 @@ describe('who holds a role', () => {
   });
 });
 
+describe('roles from above, nearest first', () => {
+  it('lists the grants of the nearest organization above before those further up, whatever their addresses', async () => {
+    const [fed] = await testDb.database.db.insert(organizations).values({ slug: 'intl-fed', name: 'International', kind: 'federation', defaultCurrency: 'EUR' }).returning();
+    const [union] = await testDb.database.db.insert(organizations).values({ slug: 'metal-union', name: 'Metalworkers', kind: 'union', defaultCurrency: 'EUR', parentId: fed!.id }).returning();
+    const [local] = await testDb.database.db.insert(organizations).values({ slug: 'metal-local', name: 'Metal local', kind: 'local', defaultCurrency: 'EUR', parentId: union!.id }).returning();
+    const far = await grant('a.far@intl.example.org', fed!.id, 'treasurer', true);
+    const near = await grant('z.near@metal.example.org', union!.id, 'admin', true);
+    const localAdmin = await grant('bureau@metal.example.org', local!.id, 'admin');
+    const body = (await app.inject({ url: '/api/organizations/metal-local/members', headers: { cookie: localAdmin.cookie } })).json();
+    expect(body.inherited.map((g: { id: string }) => g.id)).toEqual([near.membershipId, far.membershipId]);
+  });
+});
+
 describe('invitations waiting to be accepted', () => {
   // An invitation sent to a mistyped address (or to someone who left) must be stoppable before it is used.
   it('lists them for the admins and withdraws one, whose link then works no more', async () => {
@@ -160,6 +173,50 @@ describe('invitations waiting to be accepted', () => {
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('invitation.already_granted');
     expect((await mailsTo('caissiere@oran.example.dz')).length).toBe(2);
+  });
+
+  it('leaves one link working when the same invitation is sent three times at once, and the replaced one’s link fails', async () => {
+    const admin = await grant('accueil@oran.example.dz', ids.local, 'admin');
+    const send = () => app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'double.clic@oran.example.dz', role: 'organizer' } });
+    const sent = await Promise.all([send(), send(), send()]);
+    expect(sent.map((r) => r.statusCode)).toEqual([201, 201, 201]);
+    const waiting = (await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie } })).json().invitations.filter((i: { email: string }) => i.email === 'double.clic@oran.example.dz');
+    expect(waiting).toHaveLength(1);
+    // A link already sent from a replaced one answers as withdrawn.
+    const replacedId = sent.map((r) => r.json().id).find((id: string) => id !== waiting[0].id);
+    await testDb.database.rows(sql`UPDATE outbox_emails SET sent_at = now() WHERE kind = 'invitation' AND to_address = 'double.clic@oran.example.dz'`);
+    const [mail] = await testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE dedupe_key = ${`invitation:${waiting[0].id}`}`);
+    expect(mail).toBeDefined();
+    const third = await send();
+    const invitee = await signIn(app, 'double.clic@oran.example.dz');
+    const oldToken = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    const stale = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token: oldToken } });
+    expect(stale.statusCode).toBe(404);
+    expect(stale.json().error.code).toBe('invitation.not_found');
+    expect(replacedId).toBeDefined();
+    expect(third.statusCode).toBe(201);
+  });
+
+  // Withdrawing an invitation that reaches below needs that reach: inviting again without it must
+  // not withdraw it either. With it, a narrower role still goes to someone who holds it already.
+  it('does not replace a waiting invitation that reaches further, and lets an invitation widen a role held', async () => {
+    const unionAdmin = await grant('union.bureau@example.dz', ids.union, 'admin', true);
+    const localAdmin = await grant('local.bureau@oran.example.dz', ids.local, 'admin');
+    const invite = (cookie: string, includesDescendants: boolean) =>
+      app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie }, payload: { email: 'large@oran.example.dz', role: 'treasurer', includesDescendants } });
+    const wide = await invite(unionAdmin.cookie, true);
+    expect(wide.statusCode).toBe(201);
+    expect((await invite(localAdmin.cookie, false)).statusCode).toBe(201);
+    const waiting = (await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: localAdmin.cookie } })).json().invitations.filter((i: { email: string }) => i.email === 'large@oran.example.dz');
+    expect(waiting.map((i: { id: string }) => i.id)).toContain(wide.json().id);
+    expect(waiting).toHaveLength(2);
+    // Holding the narrow role, an invitation to the wide one still goes; to the narrow one, not.
+    const [user] = await testDb.database.db.insert(users).values({ id: randomUUID(), email: 'held@oran.example.dz', name: '', emailVerified: true }).returning();
+    await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId: ids.local, role: 'organizer', includesDescendants: false });
+    const widen = (includesDescendants: boolean) =>
+      app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: unionAdmin.cookie }, payload: { email: 'Held@oran.example.dz', role: 'organizer', includesDescendants } });
+    expect((await widen(false)).json().error.code).toBe('invitation.already_granted');
+    expect((await widen(true)).statusCode).toBe(201);
   });
 
   it('does not withdraw one already accepted: that is a role now', async () => {
