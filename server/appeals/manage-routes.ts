@@ -34,6 +34,7 @@ import {
   updateAppeal,
   upsertTranslation,
 } from './manage-service';
+import { countUpdateSubscribers } from './update-email';
 import { slugParams } from './schemas';
 import { donorsCsv } from './donors-csv';
 
@@ -73,7 +74,8 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
       const org = await organizationBySlug(db, req.params.slug);
       await requireRole(db, await req.viewer(), org.id, 'organizer');
       const rows = await listOrganizationAppeals(db, org.id);
-      return { appeals: await Promise.all(rows.map((a) => managedView(db, a))) };
+      const subscribers = await countUpdateSubscribers(db, rows.map((a) => a.id));
+      return { appeals: await Promise.all(rows.map((a) => managedView(db, a, subscribers.get(a.id) ?? 0))) };
     },
   );
 

@@ -244,7 +244,8 @@ export async function translationsOf(db: DbOrTx, appealId: string) {
   return db.select().from(appealTranslations).where(eq(appealTranslations.appealId, appealId)).orderBy(appealTranslations.language);
 }
 
-export async function managedView(db: DbOrTx, appeal: Appeal) {
+/** An appeal as its organizers see it; `updateSubscribers` when the caller counted them for many appeals at once. */
+export async function managedView(db: DbOrTx, appeal: Appeal, updateSubscribers?: number) {
   const [org] = await db.select().from(organizations).where(eq(organizations.id, appeal.organizationId));
   const translations = await translationsOf(db, appeal.id);
   return {
@@ -268,7 +269,7 @@ export async function managedView(db: DbOrTx, appeal: Appeal) {
     publishedAt: appeal.publishedAt?.toISOString() ?? null,
     closedAt: appeal.closedAt?.toISOString() ?? null,
     closedReason: appeal.closedReason,
-    updateSubscribers: await countUpdateSubscribers(db, appeal.id),
+    updateSubscribers: updateSubscribers ?? (await countUpdateSubscribers(db, [appeal.id])).get(appeal.id) ?? 0,
   };
 }
 

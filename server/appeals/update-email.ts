@@ -1,18 +1,21 @@
 import { createHash } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
+import { inIdList } from '../../db/id-list';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { isolated, mailText } from '../mail/catalog';
 import { appealTitleIn, appealTitles } from '../payments/donations-store';
 import { getsUpdates, issueStopTokens, stopLinks } from './update-stops';
 
-/** How many addresses an update posted now would go to: the ones mailUpdate mails. */
-export async function countUpdateSubscribers(db: DbOrTx, appealId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(DISTINCT lower(${donations.donorEmail}))::int` })
+/** How many addresses an update posted now would go to (the ones mailUpdate mails), by appeal; absent is none. */
+export async function countUpdateSubscribers(db: DbOrTx, appealIds: string[]): Promise<Map<string, number>> {
+  if (appealIds.length === 0) return new Map();
+  const rows = await db
+    .select({ appealId: donations.appealId, n: sql<number>`count(DISTINCT lower(${donations.donorEmail}))::int` })
     .from(donations)
-    .where(and(eq(donations.appealId, appealId), getsUpdates));
-  return row?.n ?? 0;
+    .where(and(inIdList(donations.appealId, appealIds), getsUpdates))
+    .groupBy(donations.appealId);
+  return new Map(rows.map((r) => [r.appealId, r.n]));
 }
 
 /** Mails per INSERT: 6 bound values each, and a body of up to 20,000 characters. */

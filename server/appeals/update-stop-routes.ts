@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isLocale } from '../../web/src/lib/locale';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import { stopTokenPattern, updateStopPage, updateStopPath } from './update-stop-link';
@@ -8,8 +9,11 @@ import { findStopTarget, stopUpdates, type StopTarget } from './update-stops';
 const tags = ['appeals: donors'];
 const query = z.object({
   token: z.string().regex(stopTokenPattern),
-  /** The reader's language: the appeal is named as its page in that language names it. */
-  lang: z.string().max(10).optional(),
+  /** The reader's language: the appeal is named as its page in that language names it. Any other value names the original. */
+  lang: z
+    .string()
+    .optional()
+    .transform((v) => (isLocale(v) ? v : undefined)),
 });
 const targetSchema = z.object({ appeal: z.object({ slug: z.string(), title: z.string() }), subscribed: z.boolean() });
 

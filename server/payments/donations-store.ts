@@ -54,7 +54,8 @@ export async function appealTitles(db: DbOrTx, appealId: string): Promise<Partia
  * written. In its own language the page shows the original, whatever translation is stored.
  */
 export function appealTitleIn(appeal: { title: string; language: string; titles: Partial<Record<string, string>> }, locale: string): string {
-  return locale === appeal.language ? appeal.title : (appeal.titles[locale] ?? appeal.title);
+  // Own keys only: the map is parsed JSON, and a locale such as "toString" must not reach its prototype.
+  return locale !== appeal.language && Object.hasOwn(appeal.titles, locale) ? appeal.titles[locale]! : appeal.title;
 }
 
 /** The fields of a donation its receipt needs. */

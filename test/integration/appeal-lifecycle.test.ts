@@ -323,6 +323,9 @@ describe('updates and the donor wall', () => {
     // Before posting, the organizer sees how many it will reach: the addresses it will be mailed to.
     const before = await app.inject({ url: '/api/appeals/hall-roof/manage', headers: as(organizer) });
     expect(before.json().updateSubscribers).toBe(1);
+    // The organization's list of drives counts them too (for every drive in one query).
+    const drives = (await app.inject({ url: '/api/organizations/ue-local-222/appeals', headers: as(organizer) })).json();
+    expect(drives.appeals.find((a: { slug: string }) => a.slug === 'hall-roof').updateSubscribers).toBe(1);
     const res = await app.inject({ method: 'POST', url: '/api/appeals/hall-roof/updates', headers: as(organizer), payload: { title: 'Halfway there', bodyMarkdown: 'The **walls** are up.' } });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ title: 'Halfway there', emailedTo: 1 });

@@ -201,6 +201,10 @@ describe('the appeal as its donor read it', () => {
     const stopIn = async (lang: string) => (await app.inject({ url: `/api/appeal-updates/stop?token=${token}&lang=${lang}` })).json().appeal.title;
     expect(await stopIn('ja')).toBe(translated);
     expect(await stopIn('sv')).toBe(title);
+    // A language we do not write in, or a name an object inherits, names the original.
+    expect(await stopIn('toString')).toBe(title);
+    expect(await stopIn('__proto__')).toBe(title);
+    expect(await stopIn('x'.repeat(50))).toBe(title);
 
     // Written in Japanese now, the appeal's page shows Japanese readers the original, not the
     // translation left from before: so does their receipt.
