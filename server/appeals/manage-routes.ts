@@ -125,10 +125,19 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
 
   app.put(
     '/api/appeals/:slug/translations/:language',
-    { schema: { tags, summary: 'Add or replace a translation of title, summary and story (organizer)', params: translationParams, body: translationBody, response: managed } },
+    {
+      schema: {
+        tags,
+        summary: 'Add or replace a translation of title, summary and story (organizer). With If-None-Match: * it only adds: 412 if one exists.',
+        params: translationParams,
+        body: translationBody,
+        response: managed,
+      },
+    },
     async (req) => {
       const { appeal, by } = await asOrganizer(req, req.params.slug);
-      await upsertTranslation(db, { appeal, language: req.params.language, body: req.body, by, requestId: req.id });
+      const createOnly = req.headers['if-none-match'] === '*';
+      await upsertTranslation(db, { appeal, language: req.params.language, body: req.body, createOnly, by, requestId: req.id });
       return managedView(db, appeal);
     },
   );

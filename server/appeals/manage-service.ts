@@ -212,17 +212,21 @@ export async function closeExpiredAppeals(db: Db, limit = 100): Promise<number> 
 
 export async function upsertTranslation(
   db: Db,
-  p: Actor & { appeal: Appeal; language: string; body: { title: string; summary: string; storyMarkdown: string } },
+  p: Actor & { appeal: Appeal; language: string; body: { title: string; summary: string; storyMarkdown: string }; createOnly?: boolean },
 ): Promise<void> {
   if (p.language === p.appeal.language) {
     throw new AppError(400, 'appeal.translation_is_original', 'This is the language the appeal is written in; edit the appeal itself.');
   }
   await db.transaction(async (tx) => {
     const values = { ...p.body, storyHtml: renderMarkdown(p.body.storyMarkdown), updatedAt: new Date() };
-    await tx
-      .insert(appealTranslations)
-      .values({ appealId: p.appeal.id, language: p.language, ...values })
-      .onConflictDoUpdate({ target: [appealTranslations.appealId, appealTranslations.language], set: values });
+    const insert = tx.insert(appealTranslations).values({ appealId: p.appeal.id, language: p.language, ...values });
+    if (p.createOnly) {
+      // Adding, not editing: one saved meanwhile (another tab, another organizer) is not overwritten unseen.
+      const added = await insert.onConflictDoNothing().returning({ language: appealTranslations.language });
+      if (added.length === 0) throw new AppError(412, 'appeal.translation_exists', `A ${p.language} translation exists already; edit it instead.`);
+    } else {
+      await insert.onConflictDoUpdate({ target: [appealTranslations.appealId, appealTranslations.language], set: values });
+    }
     await notifyChanged(tx, p.appeal.id);
     await auditAround(tx, p, 'appeal.translate', { after: { language: p.language, title: p.body.title } });
   });

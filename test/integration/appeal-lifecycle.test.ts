@@ -228,6 +228,13 @@ describe('translations', () => {
     const [stored] = await queryRows<{ story_html: string }>(db(), sql`SELECT t.story_html FROM appeal_translations t JOIN appeals a ON a.id = t.appeal_id WHERE a.slug = 'hall-roof' AND t.language = 'fr'`);
     expect(stored!.story_html).toContain('Nous construisons');
     expect(stored!.story_html).not.toContain('<script');
+    // Adding (If-None-Match: *) never overwrites one saved meanwhile, in another tab say; editing does.
+    // (The pages' add form sends it: the e2e test adds French that way.)
+    const added = await app.inject({ method: 'PUT', url: '/api/appeals/hall-roof/translations/fr', headers: { ...as(organizer), 'if-none-match': '*' }, payload: { title: 'Autre onglet' } });
+    expect(added.statusCode).toBe(412);
+    expect(added.json().error.code).toBe('appeal.translation_exists');
+    const [kept] = await queryRows<{ title: string }>(db(), sql`SELECT t.title FROM appeal_translations t JOIN appeals a ON a.id = t.appeal_id WHERE a.slug = 'hall-roof' AND t.language = 'fr'`);
+    expect(kept!.title).toBe('Un toit pour la maison syndicale');
     const original = await app.inject({ method: 'PUT', url: '/api/appeals/hall-roof/translations/en', headers: as(organizer), payload: { title: 'Same language' } });
     expect(original.statusCode).toBe(400);
     expect(original.json().error.code).toBe('appeal.translation_is_original');

@@ -44,11 +44,13 @@ export async function apiSend<T = unknown>(
   path: string,
   body?: unknown,
   contentType = 'application/json',
+  /** More request headers (a precondition such as If-None-Match). */
+  headers: Record<string, string> = {},
 ): Promise<Sent<T>> {
   const raw = body instanceof Uint8Array || body instanceof ArrayBuffer;
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': contentType },
+    headers: body === undefined ? { accept: 'application/json', ...headers } : { accept: 'application/json', 'content-type': contentType, ...headers },
     body: body === undefined ? undefined : raw ? (body as BodyInit) : JSON.stringify(body),
   });
   const parsed = (await res.json().catch(() => null)) as (T & { error?: ApiError }) | null;

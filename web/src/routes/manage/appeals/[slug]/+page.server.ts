@@ -105,9 +105,19 @@ export const actions: Actions = {
     const values = { language, title: field(form, 'title', 200), summary: field(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000) };
     if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
     if (values.title.length < 3) return fail(400, { section: 'translations', values, error: m.appeal_error_title() });
-    const sent = await apiSend(fetch, 'PUT', path(params.slug, `/translations/${language}`), { title: values.title, summary: values.summary, storyMarkdown: values.story });
+    // The add form only adds (If-None-Match: *): the edit form is for replacing.
+    const adding = form.get('mode') === 'add';
+    const body = { title: values.title, summary: values.summary, storyMarkdown: values.story };
+    const sent = await apiSend(fetch, 'PUT', path(params.slug, `/translations/${language}`), body, 'application/json', adding ? { 'if-none-match': '*' } : {});
     if (!sent.ok) {
-      const error = sent.error.code === 'appeal.translation_is_original' ? m.translation_error_original() : sent.error.code === 'validation_failed' ? m.appeal_error_field() : m.error_generic_text();
+      const error =
+        sent.error.code === 'appeal.translation_is_original'
+          ? m.translation_error_original()
+          : sent.error.code === 'appeal.translation_exists'
+            ? m.translation_error_exists()
+            : sent.error.code === 'validation_failed'
+              ? m.appeal_error_field()
+              : m.error_generic_text();
       return fail(400, { section: 'translations', values, error });
     }
     return { section: 'translations', saved: language };
