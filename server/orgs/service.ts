@@ -89,11 +89,14 @@ export async function createInvitation(
     // One invitation per address and role at a time, even when "Send" is pressed twice at once:
     // the second waits here, then replaces the first.
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`invitation:${p.org.id}:${email}:${p.role}`}, 0))`);
-    const [held] = await tx
-      .select({ includesDescendants: memberships.includesDescendants })
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(sql`lower(${users.email}) = ${email}`, eq(memberships.organizationId, p.org.id), eq(memberships.role, p.role)));
+    // The invited person, when they already have an account: their role here, and the language they read.
+    const [invited] = await tx.select({ id: users.id, locale: users.locale }).from(users).where(sql`lower(${users.email}) = ${email}`);
+    const [held] = invited
+      ? await tx
+          .select({ includesDescendants: memberships.includesDescendants })
+          .from(memberships)
+          .where(and(eq(memberships.userId, invited.id), eq(memberships.organizationId, p.org.id), eq(memberships.role, p.role)))
+      : [];
     // Accepting would change nothing; an invitation that widens the role to the organizations below still goes.
     if (held && (held.includesDescendants || !p.includesDescendants)) {
       throw new AppError(409, 'invitation.already_granted', 'This person already holds this role in the organization.');
@@ -102,8 +105,8 @@ export async function createInvitation(
     // link works. Not one reaching further than this one: withdrawing that needs the reach too,
     // and this one is no substitute for it.
     const replaced = await tx
-      .update(invitations)
-      .set({ revokedAt: new Date() })
+      .select()
+      .from(invitations)
       .where(
         and(
           eq(invitations.organizationId, p.org.id),
@@ -114,10 +117,7 @@ export async function createInvitation(
           p.includesDescendants ? undefined : eq(invitations.includesDescendants, false),
         ),
       )
-      .returning({ id: invitations.id, includesDescendants: invitations.includesDescendants });
-    if (replaced.length > 0) {
-      await tx.delete(outboxEmails).where(and(inArray(outboxEmails.dedupeKey, replaced.map((r) => `invitation:${r.id}`)), isNull(outboxEmails.sentAt)));
-    }
+      .for('update');
     const [row] = await tx
       .insert(invitations)
       .values({
@@ -133,7 +133,6 @@ export async function createInvitation(
     const link = new URL('/invitations/accept', p.publicUrl);
     link.searchParams.set('token', token);
     // In the language the invited person reads, when they already have an account; else the one asked for.
-    const [invited] = await tx.select({ locale: users.locale }).from(users).where(sql`lower(${users.email}) = ${email}`);
     const own = invited?.locale;
     const locale = isLocale(own) ? own : (p.locale ?? p.by.locale ?? 'en');
     const values = { organization: isolated(locale, p.org.name), inviter: isolated(locale, p.by.name || p.by.email), role: p.role };
@@ -154,18 +153,7 @@ export async function createInvitation(
       after: replaced.length > 0 ? { ...shown, replaces: replaced.map((r) => r.id) } : shown,
       requestId: p.requestId,
     });
-    for (const old of replaced) {
-      await recordAudit(tx, {
-        actorUserId: p.by.userId,
-        action: 'invitation.withdraw',
-        organizationId: p.org.id,
-        subjectType: 'invitation',
-        subjectId: old.id,
-        before: { email, role: p.role, includesDescendants: old.includesDescendants },
-        after: { replacedBy: row!.id },
-        requestId: p.requestId,
-      });
-    }
+    await revokeInvitations(tx, replaced, { ...p, replacedBy: row!.id });
     return shown;
   });
 }
@@ -202,9 +190,24 @@ export async function withdrawInvitation(db: Db, p: { org: Organization; invitat
     if (inv.includesDescendants && !(await hasRoleReachingDescendants(tx, p.by, p.org.id, 'admin'))) {
       throw new AppError(403, 'invitation.reach_exceeds_own', 'Only an admin whose own role reaches the organizations below may withdraw an invitation to a role that reaches them.');
     }
-    await tx.update(invitations).set({ revokedAt: new Date() }).where(eq(invitations.id, inv.id));
-    // Not sent yet (the outbox runs every few seconds): its dead link need not reach anyone.
-    await tx.delete(outboxEmails).where(and(eq(outboxEmails.dedupeKey, `invitation:${inv.id}`), isNull(outboxEmails.sentAt)));
+    await revokeInvitations(tx, [inv], p);
+  });
+}
+
+/**
+ * Withdraws waiting invitations the caller may withdraw: their links stop working, a mail not
+ * sent yet (the outbox runs every few seconds) never goes, and each is audited, with the
+ * invitation that replaces it if one does.
+ */
+async function revokeInvitations(
+  tx: DbOrTx,
+  rows: (typeof invitations.$inferSelect)[],
+  p: { org: Organization; by: Viewer; requestId: string; replacedBy?: string },
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.update(invitations).set({ revokedAt: new Date() }).where(inArray(invitations.id, rows.map((r) => r.id)));
+  await tx.delete(outboxEmails).where(and(inArray(outboxEmails.dedupeKey, rows.map((r) => `invitation:${r.id}`)), isNull(outboxEmails.sentAt)));
+  for (const inv of rows) {
     await recordAudit(tx, {
       actorUserId: p.by.userId,
       action: 'invitation.withdraw',
@@ -212,9 +215,10 @@ export async function withdrawInvitation(db: Db, p: { org: Organization; invitat
       subjectType: 'invitation',
       subjectId: inv.id,
       before: { email: inv.email, role: inv.role, includesDescendants: inv.includesDescendants },
+      after: p.replacedBy ? { replacedBy: p.replacedBy } : undefined,
       requestId: p.requestId,
     });
-  });
+  }
 }
 
 /** The invited person (signed in with the invited address) takes the role; a token works once. */

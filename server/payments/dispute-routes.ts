@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
+import type { PgSelect } from 'drizzle-orm/pg-core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { appeals, disputes, donations, type Dispute } from '../../db/schema/index';
@@ -86,22 +87,14 @@ export const disputeRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (
       const waiting = sql`CASE WHEN ${inArray(disputes.status, awaitingAnswer)} THEN 0 WHEN ${notInArray(disputes.status, closedDisputeStatuses)} THEN 1 ELSE 2 END`;
       // Open ones by how soon their answer is due; closed ones, newest first.
       const dueWhileOpen = sql`CASE WHEN ${notInArray(disputes.status, closedDisputeStatuses)} THEN ${disputes.evidenceDueBy} END`;
+      // The viewer's disputes under the filter: a page of them, and how many in all.
+      const matching = <Q extends PgSelect>(q: Q) => q.innerJoin(donations, eq(donations.id, disputes.donationId)).innerJoin(appeals, eq(appeals.id, donations.appealId)).where(and(...where));
       const [rows, [counted]] = await Promise.all([
-        db
-          .select({ d: disputes, slug: appeals.slug, title: appeals.title })
-          .from(disputes)
-          .innerJoin(donations, eq(donations.id, disputes.donationId))
-          .innerJoin(appeals, eq(appeals.id, donations.appealId))
-          .where(and(...where))
+        matching(db.select({ d: disputes, slug: appeals.slug, title: appeals.title }).from(disputes).$dynamic())
           .orderBy(waiting, asc(dueWhileOpen), desc(disputes.openedAt), asc(disputes.id))
           .limit(req.query.limit)
           .offset(req.query.offset),
-        db
-          .select({ n: sql<number>`count(*)::int` })
-          .from(disputes)
-          .innerJoin(donations, eq(donations.id, disputes.donationId))
-          .innerJoin(appeals, eq(appeals.id, donations.appealId))
-          .where(and(...where)),
+        matching(db.select({ n: sql<number>`count(*)::int` }).from(disputes).$dynamic()),
       ]);
       return {
         disputes: rows.map(({ d, slug, title }) => ({ ...disputeFacts(d, opts.stripeMode), donation: { id: d.donationId, appeal: { slug, title } } })),

@@ -45,8 +45,8 @@ export async function appealOf(db: DbOrTx, appealId: string): Promise<AppealWith
 
 /** The appeal's title in each language the organizer translated it into. */
 export async function appealTitles(db: DbOrTx, appealId: string): Promise<Partial<Record<string, string>>> {
-  const rows = await db.select({ language: appealTranslations.language, title: appealTranslations.title }).from(appealTranslations).where(eq(appealTranslations.appealId, appealId));
-  return Object.fromEntries(rows.map((r) => [r.language, r.title]));
+  const [row] = await db.select({ titles: appealTitlesColumn }).from(appeals).where(eq(appeals.id, appealId));
+  return row?.titles ?? {};
 }
 
 /**

@@ -137,8 +137,8 @@ async function startCheckout(deps: DonationDeps, appeal: typeof appeals.$inferSe
     session = await createCheckoutSession(deps, appeal, d);
   } catch (err) {
     // An earlier attempt reached Stripe but its session never reached the row, and what we would
-    // ask now differs (the appeal was renamed or its translation edited, say). A new Stripe key would open a second checkout
-    // for one gift, which the donor could pay twice.
+    // ask now differs (the appeal was renamed or its translation edited, say). A new Stripe key
+    // would open a second checkout for one gift, which the donor could pay twice.
     if (err instanceof Stripe.errors.StripeIdempotencyError) {
       throw new AppError(409, 'donation.checkout_not_resumable', "This gift's checkout cannot be resumed; start a new gift with a new idempotency key.", { donationId: d.id });
     }

@@ -35,10 +35,10 @@ async function grant(email: string, organizationId: string, role: 'admin' | 'tre
   return { cookie, membershipId: m!.id };
 }
 
-/** A member role on the organization that reaches the ones below. */
-async function grantMember(email: string, organizationId: string): Promise<string> {
+/** A role held by someone who is not signed in here (an account of its own, made directly). */
+async function grantWithoutSignIn(email: string, organizationId: string, role: 'member' | 'organizer', includesDescendants: boolean): Promise<string> {
   const [user] = await testDb.database.db.insert(users).values({ id: randomUUID(), email, name: '', emailVerified: true }).returning();
-  const [m] = await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId, role: 'member', includesDescendants: true }).returning();
+  const [m] = await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId, role, includesDescendants }).returning();
   return m!.id;
 }
 
@@ -86,7 +86,7 @@ describe('who holds a role', () => {
     const reaching = await grant('list.union.treasurer@example.dz', ids.union, 'treasurer', true);
     const notReaching = await grant('list.union.secretary@example.dz', ids.union, 'admin');
     // A member whose role reaches down is one of the federation's members, not someone who runs this local.
-    const reachingMember = await grantMember('list.union.member@example.dz', ids.union);
+    const reachingMember = await grantWithoutSignIn('list.union.member@example.dz', ids.union, 'member', true);
     const res = await app.inject({ url: '/api/organizations/oran-local/members', headers: { cookie: local.cookie } });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -211,8 +211,7 @@ describe('invitations waiting to be accepted', () => {
     expect(waiting.map((i: { id: string }) => i.id)).toContain(wide.json().id);
     expect(waiting).toHaveLength(2);
     // Holding the narrow role, an invitation to the wide one still goes; to the narrow one, not.
-    const [user] = await testDb.database.db.insert(users).values({ id: randomUUID(), email: 'held@oran.example.dz', name: '', emailVerified: true }).returning();
-    await testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId: ids.local, role: 'organizer', includesDescendants: false });
+    await grantWithoutSignIn('held@oran.example.dz', ids.local, 'organizer', false);
     const widen = (includesDescendants: boolean) =>
       app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: unionAdmin.cookie }, payload: { email: 'Held@oran.example.dz', role: 'organizer', includesDescendants } });
     expect((await widen(false)).json().error.code).toBe('invitation.already_granted');

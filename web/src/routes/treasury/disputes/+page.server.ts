@@ -2,9 +2,8 @@ import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
 import { treasurerGet, type DisputeRow } from '$lib/server/treasury';
+import { disputeListHref, disputeStates, type DisputeState } from '$lib/dispute-list';
 
-const states = ['open', 'closed', 'all'] as const;
-type State = (typeof states)[number];
 const pageSize = 50;
 /** As far as the API pages (its offset stops at a million). */
 const lastPage = 20_000;
@@ -14,7 +13,7 @@ const lastPage = 20_000;
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));
   const asked = url.searchParams.get('state');
-  const state: State = (states as readonly string[]).includes(asked ?? '') ? (asked as State) : 'open';
+  const state: DisputeState = (disputeStates as readonly string[]).includes(asked ?? '') ? (asked as DisputeState) : 'open';
   const pageAsked = Number(url.searchParams.get('page') ?? '1');
   const page = Number.isInteger(pageAsked) && pageAsked >= 1 && pageAsked <= lastPage ? pageAsked : 1;
   const query = new URLSearchParams({ state, limit: String(pageSize), offset: String((page - 1) * pageSize) });
@@ -22,12 +21,11 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   // Past the end (an old link, a list that shrank): its last page instead.
   if (listed && listed.disputes.length === 0 && page > 1) {
     const last = Math.max(1, Math.ceil(listed.total / pageSize));
-    redirect(303, `/treasury/disputes?${new URLSearchParams(last > 1 ? { state, page: String(last) } : { state })}`);
+    redirect(303, disputeListHref(state, last));
   }
   return {
     allowed: listed !== null,
     state,
-    states,
     page,
     pageSize,
     disputes: listed?.disputes ?? [],

@@ -54,20 +54,25 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   const org = organizations.find((o) => o.slug === params.org);
   if (!org) redirect(303, '/manage');
   const values: InviteValues = { email: '', role: 'member', descendants: false, lang: locals.locale };
-  const page = { org: { slug: org.slug, name: org.name }, values, roles: [...roles], myUserId: locals.user.id, locale: locals.locale };
+  const page = { org: { slug: org.slug, name: org.name }, values, roles: [...roles], locale: locals.locale };
   const res = await fetch(`${orgPath(org.slug)}/members`, { headers: { accept: 'application/json' } });
   if (res.status === 401) redirect(303, signInPath(url));
   // Not an admin here: the page says so instead of a list.
   if (res.status === 403) return { ...page, forbidden: true as const };
   if (!res.ok) error(502, m.error_generic_text());
-  const list = (await res.json()) as MemberList;
-  const { invitations: waiting } = await apiGet<{ invitations: Invitation[] }>(fetch, `${orgPath(org.slug)}/invitations`);
+  const { members, inherited, callerReachesBelow } = (await res.json()) as MemberList;
+  const { invitations } = await apiGet<{ invitations: Invitation[] }>(fetch, `${orgPath(org.slug)}/invitations`);
   // "Also in the organizations below" means something only where there are some, and only an admin whose own role reaches them may grant it.
-  const mayGrantReach = list.callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
+  const mayGrantReach = callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
+  // A grant that reaches the organizations below is only for an admin whose own role reaches them:
+  // the API refuses the rest, so no button offers it; nor removing one's own role.
+  const mayTouch = (g: { includesDescendants: boolean }) => !g.includesDescendants || callerReachesBelow;
+  const me = locals.user.id;
+  const granted = members.map((mb) => ({ ...mb, removable: mb.user.id !== me && mayTouch(mb) }));
+  const waiting = invitations.map((inv) => ({ ...inv, withdrawable: mayTouch(inv) }));
   // ?remove=<id> asks to confirm before a role is taken away: a link, so it works without JavaScript.
-  // Only for a role the page offers to remove: not one's own, nor one reaching further than one's own.
-  const removing = list.members.find((mb) => mb.id === url.searchParams.get('remove') && mb.user.id !== locals.user!.id && (!mb.includesDescendants || list.callerReachesBelow)) ?? null;
-  return { ...page, forbidden: false as const, ...list, waiting, mayGrantReach, removing };
+  const removing = granted.find((mb) => mb.removable && mb.id === url.searchParams.get('remove')) ?? null;
+  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing };
 };
 
 export const actions: Actions = {
