@@ -85,6 +85,10 @@ export async function createInvitation(
 ) {
   const token = newToken();
   const email = p.email.trim().toLowerCase();
+  // Four eyes: a role, the treasurer's above all, is granted by someone else, never taken.
+  if (email === p.by.email.trim().toLowerCase()) {
+    throw new AppError(403, 'invitation.self_grant', 'You cannot invite yourself: another admin must give you the role.');
+  }
   return db.transaction(async (tx) => {
     // One invitation per address and role at a time, even when "Send" is pressed twice at once:
     // the second waits here, then replaces the first.

@@ -445,6 +445,12 @@ describe('signed in', () => {
     await page.getByRole('button', { name: 'Send the invitation' }).click();
     await page.getByText('This person already holds this role here.').waitFor();
 
+    // Nor does an admin make themselves treasurer.
+    await page.getByLabel('Email address').fill('Admin@federation.demo');
+    await page.getByLabel('Role', { exact: true }).selectOption('treasurer');
+    await page.getByRole('button', { name: 'Send the invitation' }).click();
+    await page.getByText('You cannot invite yourself: another admin must give you the role.').waitFor();
+
     // An address the browser lets through but no mail can reach is refused, with the form as it was.
     await page.getByLabel('Email address').fill('someone@localhost');
     await page.getByLabel('Role', { exact: true }).selectOption('organizer');

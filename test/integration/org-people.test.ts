@@ -175,6 +175,23 @@ describe('invitations waiting to be accepted', () => {
     expect((await mailsTo('caissiere@oran.example.dz')).length).toBe(2);
   });
 
+  // An admin who could make themselves treasurer would see the money on no one's word but their own.
+  it('refuses an invitation to the admin’s own address, whatever its case, and stores and sends nothing', async () => {
+    const admin = await grant('bureau.caisse@oran.example.dz', ids.local, 'admin');
+    for (const [email, role] of [['Bureau.Caisse@Oran.example.dz', 'treasurer'], ['bureau.caisse@oran.example.dz', 'member']] as const) {
+      const self = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email, role } });
+      expect(self.statusCode).toBe(403);
+      expect(self.json().error.code).toBe('invitation.self_grant');
+    }
+    const stored = await testDb.database.rows(sql`SELECT 1 FROM invitations WHERE email = 'bureau.caisse@oran.example.dz'`);
+    expect(stored).toHaveLength(0);
+    expect(await testDb.database.rows(sql`SELECT 1 FROM outbox_emails WHERE to_address = 'bureau.caisse@oran.example.dz' AND kind = 'invitation'`)).toHaveLength(0);
+    // Another admin may.
+    const other = await grant('bureau.secretariat@oran.example.dz', ids.local, 'admin');
+    const granted = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: other.cookie }, payload: { email: 'bureau.caisse@oran.example.dz', role: 'treasurer' } });
+    expect(granted.statusCode).toBe(201);
+  });
+
   it('leaves one link working when the same invitation is sent three times at once, and the replaced one’s link fails', async () => {
     const admin = await grant('accueil@oran.example.dz', ids.local, 'admin');
     const send = () => app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'double.clic@oran.example.dz', role: 'organizer' } });

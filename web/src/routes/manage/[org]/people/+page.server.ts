@@ -94,6 +94,7 @@ export const actions: Actions = {
     if (sent.status === 401) redirect(303, signInPath(url));
     if (sent.error.code === 'invitation.reach_exceeds_own') return fail(403, { invite: { values, error: m.people_error_reach() } });
     if (sent.error.code === 'invitation.already_granted') return fail(409, { invite: { values, error: m.people_error_already_granted() } });
+    if (sent.error.code === 'invitation.self_grant') return fail(403, { invite: { values, error: m.people_error_self_grant() } });
     if (sent.status === 403) return fail(403, { invite: { values, error: m.error_forbidden() } });
     if (sent.status === 400) return fail(400, { invite: { values, error: m.people_error_email() } });
     return fail(502, { invite: { values, error: m.error_generic_text() } });
