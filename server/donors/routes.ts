@@ -32,6 +32,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe }> = async (app
                 frequency: z.enum(['one_off', 'monthly']),
                 status: z.string(),
                 anonymous: z.boolean(),
+                donor: z.object({ name: z.string().nullable(), email: z.string() }).describe('the name and address given with this gift, as its receipt names them'),
                 at: z.string(),
               }),
             ),

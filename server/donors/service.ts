@@ -27,6 +27,7 @@ export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number) {
     frequency: d.frequency,
     status: d.status,
     anonymous: d.anonymous,
+    donor: { name: d.donorName, email: d.donorEmail ?? viewer.email },
     at: (d.succeededAt ?? d.createdAt).toISOString(),
   }));
 }

@@ -9,6 +9,8 @@ export interface MyGift {
   frequency: 'one_off' | 'monthly';
   status: string;
   anonymous: boolean;
+  /** The name and address given with this gift (not necessarily the account's). */
+  donor: { name: string | null; email: string };
   at: string;
 }
 

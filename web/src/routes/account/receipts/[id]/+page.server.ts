@@ -8,5 +8,7 @@ export const load: PageServerLoad = async ({ fetch, url, params, locals }) => {
   const { donations } = await apiGetSignedIn<{ donations: MyGift[] }>(fetch, '/api/me/donations?limit=500', url);
   const gift = donations.find((d) => d.id === params.id);
   if (!gift) error(404, 'No such gift of yours.');
-  return { gift, locale: locals.locale, donor: { name: locals.user?.name ?? '', email: locals.user?.email ?? '' } };
+  // The receipt names the donor as the gift did, like the mailed receipt: the account's own name
+  // may differ (or be a placeholder), and a gift given under another name is still theirs.
+  return { gift, locale: locals.locale, donor: { name: gift.donor.name ?? '', email: gift.donor.email } };
 };
