@@ -8,7 +8,7 @@ import { recordAudit } from '../auth/audit';
 import { hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
-import { isLocale, type Locale } from '../../web/src/lib/locale';
+import { isLocale, localeCookie, type Locale } from '../../web/src/lib/locale';
 
 const invitationDays = 7;
 
@@ -139,6 +139,8 @@ export async function createInvitation(
     // In the language the invited person reads, when they already have an account; else the one asked for.
     const own = invited?.locale;
     const locale = isLocale(own) ? own : (p.locale ?? p.by.locale ?? 'en');
+    // The page it opens, and the sign-in on the way, speak the mail's language too.
+    link.searchParams.set(localeCookie, locale);
     const values = { organization: isolated(locale, p.org.name), inviter: isolated(locale, p.by.name || p.by.email), role: p.role };
     await tx.insert(outboxEmails).values({
       dedupeKey: `invitation:${row!.id}`,

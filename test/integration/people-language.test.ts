@@ -95,6 +95,8 @@ describe('an invitation', () => {
     expect(asked.subject).toBe('دعوة إلى \u2068Syndicat des enseignants d’Oran\u2069 على solidarity-fund');
     expect(asked.textBody).toContain('أمينًا للصندوق');
     expect(asked.textBody).toContain('خلال 7 أيام');
+    // Its link opens the accepting page (and the sign-in on the way) in the mail's language.
+    expect(new URL(asked.textBody.match(/https?:\/\/\S+\/invitations\/accept\S+/)![0]).searchParams.get('lang')).toBe('ar');
     const own = await invite(admin, { email: 'organisateur@oran.example.dz', role: 'organizer' });
     expect(own.subject).toBe('Invitation à rejoindre Syndicat des enseignants d’Oran sur solidarity-fund');
     expect(own.textBody).toContain('vous invite à rejoindre Syndicat des enseignants d’Oran en tant qu’organisateur·rice.');

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
-import { chooseLocale, isLocale, localeCookie, textDirection, type Locale } from '$lib/locale';
+import { chooseLocale, isLocale, localeCookie, localeCookieMaxAgeSeconds, textDirection, type Locale } from '$lib/locale';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
 import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
 import type { Me } from '$lib/server/me';
@@ -29,6 +29,13 @@ export const handle: Handle = async ({ event, resolve }) => {
   const preferred = isLocale(linked) ? linked : isLocale(chosen) ? chosen : (event.locals.user?.locale ?? undefined);
   const locale = chooseLocale(preferred, event.request.headers.get('accept-language'));
   event.locals.locale = locale;
+  // A browser that has chosen nothing keeps the link's language for the pages after it: a donor who
+  // opened an update mail's Arabic link gives, is thanked and gets the receipt in Arabic, where the
+  // next page (the form's POST, which has no ?lang=) would fall back to the browser's language.
+  // A choice made in the switcher is left as it is.
+  if (isLocale(linked) && !isLocale(chosen)) {
+    event.cookies.set(localeCookie, linked, { path: '/', maxAge: localeCookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
+  }
   return requestLocale.run(locale, () =>
     resolve(event, {
       transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),

@@ -13,6 +13,9 @@ export const localeNames: Record<Locale, string> = {
   ru: 'Русский',
 };
 
+/** How long the language cookie lasts: a year, since it is a preference, not a session. */
+export const localeCookieMaxAgeSeconds = 365 * 24 * 3600;
+
 /** The cookie that remembers a language chosen in the switcher (it wins over Accept-Language). */
 export const localeCookie = 'lang';
 

@@ -1,10 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
-import { isLocale, localeCookie } from '$lib/locale';
+import { isLocale, localeCookie, localeCookieMaxAgeSeconds } from '$lib/locale';
 import { apiSend } from '$lib/server/api';
-
-// A year: the choice is a preference, not a session.
-const cookieMaxAgeSeconds = 365 * 24 * 3600;
 
 /**
  * Only a path on this site: never "//host" or "/\host", which browsers treat as another origin.
@@ -25,7 +22,7 @@ export const POST: RequestHandler = async ({ request, cookies, locals, fetch }) 
   const form = await request.formData();
   const locale = form.get('lang');
   if (!isLocale(locale)) error(400, 'Unknown language.');
-  cookies.set(localeCookie, locale, { path: '/', maxAge: cookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
+  cookies.set(localeCookie, locale, { path: '/', maxAge: localeCookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
   // A signed-in person's choice is theirs everywhere: their mails, and their pages on other devices.
   // Not kept (a session just ended, the API down) is no reason to refuse the page its language.
   if (locals.user && locals.user.locale !== locale) await apiSend(fetch, 'PUT', '/api/me/language', { locale }).catch(() => undefined);
