@@ -1,7 +1,7 @@
 import { parseSetCookie, sessionCookieHeader } from '../../web/src/lib/server/cookies';
 import { slugFrom } from '../../web/src/lib/slug';
 import { describe, expect, it } from 'vitest';
-import { parseUnits, suggestedAmountsMinor } from '../../web/src/lib/amounts';
+import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatMinor, timeLeft } from '../../web/src/lib/format';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
@@ -17,6 +17,11 @@ describe('web helpers', () => {
     expect(parseUnits('２５')).toBe(25);
     expect(parseUnits('٢٥')).toBe(25);
     for (const bad of ['', '0', '-3', '2.5', '1,00', 'abc', '12345678']) expect(parseUnits(bad), bad).toBeNull();
+  });
+
+  it('tooManyUnits tells a whole number too large to take from one that is not a whole number', () => {
+    for (const many of ['12345678', '999999999999', '12.000.000', '１２３４５６７８９']) expect(tooManyUnits(many), many).toBe(true);
+    for (const other of ['', '25', '9999999', '00000025', '2.5', '-12345678', 'abc', '1,00']) expect(tooManyUnits(other), other).toBe(false);
   });
 
   it('suggests amounts that make sense for the currency', () => {

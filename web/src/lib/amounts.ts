@@ -34,3 +34,9 @@ export function parseUnits(input: string): number | null {
   const n = Number(text.replace(/\D/g, ''));
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
+
+/** A whole number past what parseUnits takes ("999999999999", "12.000.000"): too many, not "not a number". */
+export function tooManyUnits(input: string): boolean {
+  const text = asciiDigits(input).replace(/[\s\u00a0\u202f\u200f\u200e]/g, '');
+  return /^(\d+|\d{1,3}([.,'’\u066c]\d{3})+)$/.test(text) && /[1-9]\d{7}/.test(text.replace(/\D/g, ''));
+}

@@ -1,5 +1,5 @@
 import { MoneyError, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
-import { parseUnits } from '$lib/amounts';
+import { parseUnits, tooManyUnits } from '$lib/amounts';
 import { amountExample, formatMinor } from '$lib/format';
 import { m } from '$lib/paraglide/messages';
 import type { AppealDetail } from '$lib/types';
@@ -26,8 +26,9 @@ const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim
 export function giftAmount(form: FormData, appeal: AppealDetail, locale: string): bigint {
   if (appeal.unit) {
     const typed = text(form, 'unitsOther');
-    const units = parseUnits(typed || text(form, 'units'));
-    if (units === null) throw new GiftError(m.error_units({ unit: appeal.unit.name }), 'amount');
+    const asked = typed || text(form, 'units');
+    const units = parseUnits(asked);
+    if (units === null) throw new GiftError(tooManyUnits(asked) ? m.error_too_large() : m.error_units({ unit: appeal.unit.name }), 'amount');
     return BigInt(units) * BigInt(appeal.unit.priceMinor);
   }
   const typed = text(form, 'amount');
