@@ -66,6 +66,55 @@ describe('giving to Buck-a-Brick', () => {
     await context.close();
   });
 
+  // What a donor types can be one word of 120 characters: on a phone, in either direction of
+  // writing, the page must still fit the screen (it used to grow to 1,440 px, the form cut off).
+  it('a 120-character name and message without a space leave the appeal page as wide as a phone', async () => {
+    const longName = 'A'.repeat(120);
+    const giving = await e2e.context({ javaScriptEnabled: false });
+    const page = await giving.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await page.getByRole('radio', { name: /^5\b/ }).check();
+    await page.getByLabel('Your name (for the donor wall)').fill(longName);
+    await page.getByLabel('Email, for your receipt').fill(`long-${randomUUID().slice(0, 8)}@example.org`);
+    await page.getByLabel('A message of solidarity (optional)').fill('B'.repeat(500));
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await payOnCheckout(page, '4242 4242 4242 4242');
+    await page.waitForURL(/\/thanks\?donation=/);
+    await expect.poll(() => page.getByTestId('gift-status').getAttribute('data-status'), { timeout: 25_000, interval: 500 }).toBe('succeeded');
+    await giving.close();
+    // Messages wait for an organizer; this one is shown, as an organizer would.
+    await e2e.db.database.rows(sql`UPDATE donations SET message_status = 'approved' WHERE donor_name = ${longName}`);
+
+    for (const language of ['en', 'ar']) {
+      const phone = await e2e.context({ viewport: { width: 360, height: 780 }, language });
+      const p = await phone.newPage();
+      await p.goto(`${e2e.url}/appeals/buck-a-brick?lang=${language}`);
+      expect(await p.getByTestId('donor-wall').textContent()).toContain(longName);
+      const widths = await p.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth }));
+      expect(widths.page, language).toBeLessThanOrEqual(widths.screen);
+      await screenshots(p, `appeal-long-name-${language}`);
+      await phone.close();
+    }
+  });
+
+  // A donor back from Checkout before Stripe's confirmation is posted must not be invited to pay again.
+  it('a gift still waiting for Stripe offers the way back, not a second try', async () => {
+    const started = await fetch(`${e2e.url}/api/appeals/buck-a-brick/donations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: e2e.url },
+      body: JSON.stringify({ amountMinor: '500', frequency: 'one_off', donorEmail: 'waiting@example.org', locale: 'en', idempotencyKey: `waiting-${randomUUID()}` }),
+    });
+    expect(started.status).toBe(201);
+    const { donationId } = (await started.json()) as { donationId: string };
+    const context = await e2e.context({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick/thanks?donation=${donationId}`);
+    expect(await page.getByTestId('gift-status').getAttribute('data-status')).toBe('pending');
+    expect(await page.getByRole('link', { name: 'Back to the appeal', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Back to the appeal to try again' }).count()).toBe(0);
+    await context.close();
+  });
+
   it('a declined card shows a clear message, and nothing is posted', async () => {
     const before = await progress();
     const entriesBefore = await ledgerEntryCount();
@@ -93,15 +142,28 @@ describe('giving to Buck-a-Brick', () => {
 
   it('works without JavaScript: a typed number of bricks, a form error, checkout and the thank-you page', async () => {
     const before = await progress();
-    const context = await e2e.context({ javaScriptEnabled: false });
+    // On a phone, where the form is far down the page.
+    const context = await e2e.context({ javaScriptEnabled: false, viewport: { width: 360, height: 780 } });
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+
+    // A whole number, but more bricks than can be taken online: said so, not "give a whole number".
+    await page.getByLabel('Another number of bricks').fill('999999999999');
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is more than we can take online.');
 
     // No email: the server answers with the form again and says what is missing.
     await page.getByLabel('Another number of bricks').fill('3');
     await page.getByRole('button', { name: 'Continue to secure payment' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Please give an email address');
     expect(await page.getByLabel('Another number of bricks').inputValue()).toBe('3');
+    // The answer opens at the form, not at the top of the page with the error a screen or two below.
+    expect(new URL(page.url()).hash).toBe('#give');
+    const inView = await page.getByRole('alert').evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    });
+    expect(inView).toBe(true);
 
     await page.getByLabel('Email, for your receipt').fill('nojs@example.org');
     await page.getByLabel('Don’t show my name on the donor wall').check();
@@ -411,5 +473,30 @@ describe('news of the appeal', () => {
     await page.locator('html[lang="en"]').waitFor();
     expect(new URL(page.url()).searchParams.get('lang')).toBeNull();
     await context.close();
+  });
+
+  // An update mail's link opens the appeal in Arabic. The gift's form posts to an address without
+  // ?lang=, and the thank-you page and receipt follow the gift's language.
+  it('a link’s language carries on to the pages after it, unless the browser chose one', async () => {
+    const context = await e2e.context({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick?lang=ar`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('ar');
+    await page.getByRole('button', { name: ar.give_submit }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain(ar.error_email);
+    expect(await page.locator('html').getAttribute('lang')).toBe('ar');
+    await page.goto(`${e2e.url}/`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('ar');
+    await context.close();
+
+    // A browser whose reader chose French in the switcher: the link's page is in Arabic, the next in French.
+    const chose = await e2e.context({ javaScriptEnabled: false });
+    await chose.addCookies([{ name: 'lang', value: 'fr', url: e2e.url }]);
+    const other = await chose.newPage();
+    await other.goto(`${e2e.url}/appeals/buck-a-brick?lang=ar`);
+    expect(await other.locator('html').getAttribute('lang')).toBe('ar');
+    await other.goto(`${e2e.url}/`);
+    expect(await other.locator('html').getAttribute('lang')).toBe('fr');
+    await chose.close();
   });
 });

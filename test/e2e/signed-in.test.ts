@@ -64,7 +64,7 @@ describe('signed in', () => {
     await axeAndShots(page, 'launch');
     await page.getByRole('button', { name: 'Save as draft' }).click();
 
-    await page.waitForURL(new RegExp(`/manage/appeals/${slug}\\?created=1$`));
+    await page.waitForURL(new RegExp(`/manage/appeals/${slug}\\?created=1(#main)?$`));
     expect(await page.getByTestId('appeal-status').textContent()).toBe('Draft');
     // Drafts are not public.
     expect((await fetch(`${e2e.url}/api/appeals/${slug}`)).status).toBe(404);
@@ -167,6 +167,8 @@ describe('signed in', () => {
     await page.waitForURL(new RegExp(`/account/receipts/${giftId}$`));
     expect(await page.getByTestId('receipt-total').textContent()).toBe('$125.00');
     expect(await page.getByTestId('receipt').textContent()).toContain('Monthly');
+    // Named as the gift was given, not as the account is called ("Local 222 member (demo)").
+    expect(await page.getByTestId('receipt').textContent()).toContain('Member of Local 222 · member@ue222.demo');
     await screenshots(page, 'receipt');
 
     await page.goto(`${e2e.url}/account`);
@@ -473,6 +475,11 @@ describe('signed in', () => {
     await page.getByRole('button', { name: 'Remove the role' }).click();
     await page.getByText('The role was removed.').waitFor();
     expect(await page.getByTestId('members').textContent()).not.toContain('organizer@ue222.demo');
+    // An address of 120 characters without a break, waiting to be accepted (checked for width below).
+    await page.getByLabel('Email address').fill(`${'y'.repeat(100)}@ue222-members.demo`);
+    await page.getByLabel('Role', { exact: true }).selectOption('member');
+    await page.getByRole('button', { name: 'Send the invitation' }).click();
+    await page.getByText('Invitation sent. It can be accepted for 7 days.').waitFor();
     await admin.close();
 
     const checking = await e2e.context({ bypassCSP: true });
@@ -482,6 +489,13 @@ describe('signed in', () => {
     await checked.getByTestId('members').getByRole('link', { name: 'Remove · member@ue222.demo' }).click();
     await checked.getByRole('heading', { name: 'Remove this role?' }).waitFor();
     await axeAndShots(checked, 'people');
+    // The long address breaks rather than push Withdraw off the screen, on a desk and on a phone.
+    for (const width of [1280, 360]) {
+      await checked.setViewportSize({ width, height: 800 });
+      const widths = await checked.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth, table: document.querySelector('[data-testid="waiting"]')!.getBoundingClientRect().right }));
+      expect(widths.page, `${width}`).toBeLessThanOrEqual(widths.screen);
+      expect(widths.table, `${width}`).toBeLessThanOrEqual(widths.screen);
+    }
     await checking.close();
   });
 });

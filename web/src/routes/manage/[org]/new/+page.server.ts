@@ -42,6 +42,6 @@ export const actions: Actions = {
     if (!/^[a-z0-9][a-z0-9-]{1,79}$/.test(slug)) return fail(400, { values, errors: { slug: m.appeal_error_slug() }, previewHtml });
     const sent = await apiSend<ManagedAppeal>(fetch, 'POST', `/api/organizations/${encodeURIComponent(params.org)}/appeals`, { ...body, slug });
     if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { values: { ...values, slug }, errors: appealApiErrors(sent.error), previewHtml });
-    redirect(303, `/manage/appeals/${sent.body.slug}?created=1`);
+    redirect(303, `/manage/appeals/${sent.body.slug}?created=1#main`);
   },
 };

@@ -84,7 +84,7 @@ export const actions: Actions = {
   close: async ({ fetch, params }) => {
     const sent = await apiSend(fetch, 'POST', path(params.slug, '/close'));
     if (!sent.ok) return fail(409, { section: 'status', error: stateError(sent.error) });
-    redirect(303, `/manage/appeals/${params.slug}?closed=1`);
+    redirect(303, `/manage/appeals/${params.slug}?closed=1#main`);
   },
 
   cover: async ({ request, fetch, params }) => {
