@@ -14,7 +14,9 @@ import {
   translationBody,
   translationParams,
   updateAppealBody,
+  updateListSchema,
   updatePostBody,
+  updatesQuery,
 } from './manage-schemas';
 import {
   appealBySlug,
@@ -172,8 +174,16 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
 
   app.get(
     '/api/appeals/:slug/updates',
-    { schema: { tags: ['appeals'], summary: "An appeal's updates, newest first (public)", params: slugParams, response: { 200: z.object({ updates: z.array(appealUpdateSchema) }), ...errorResponses } } },
-    async (req) => ({ updates: await listUpdates(db, (await publicAppeal(req.params.slug)).id) }),
+    {
+      schema: {
+        tags: ['appeals'],
+        summary: "An appeal's updates, newest first, a page at a time (public)",
+        params: slugParams,
+        querystring: updatesQuery,
+        response: { 200: updateListSchema, ...errorResponses },
+      },
+    },
+    async (req) => listUpdates(db, { appealId: (await publicAppeal(req.params.slug)).id, ...req.query }),
   );
 
   app.patch(

@@ -79,7 +79,23 @@ export const managedAppealSchema = z.object({
   updateSubscribers: z.number().int(),
 });
 
-export const appealUpdateSchema = z.object({ id: z.uuid(), title: z.string(), bodyHtml: z.string(), publishedAt: z.string() });
+export const appealUpdateSchema = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  bodyHtml: z.string().describe('the update rendered and sanitized like the story: safe to put in a page as is'),
+  publishedAt: z.string(),
+});
+
+/** Updates come a page at a time, newest first; the cursor is the last update of the page before. */
+export const updatesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.uuid().optional().describe('nextCursor of the page before'),
+});
+
+export const updateListSchema = z.object({
+  updates: z.array(appealUpdateSchema).describe("newest first, in the appeal's own language (updates are not translated)"),
+  nextCursor: z.string().nullable().describe('null on the last page'),
+});
 
 export const donorRowSchema = z.object({
   donationId: z.uuid(),

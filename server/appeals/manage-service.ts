@@ -295,9 +295,29 @@ export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: str
   });
 }
 
-export async function listUpdates(db: DbOrTx, appealId: string) {
-  const rows = await db.select().from(appealUpdates).where(eq(appealUpdates.appealId, appealId)).orderBy(desc(appealUpdates.publishedAt)).limit(100);
-  return rows.map((u) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, publishedAt: u.publishedAt.toISOString() }));
+/**
+ * One page of an appeal's updates, newest first. Keyset paging over (published_at desc, id desc)
+ * with the last update's id as the cursor: the database compares its own microsecond timestamp, so
+ * no update is skipped between pages, and a new update does not shift the older pages.
+ */
+export async function listUpdates(db: DbOrTx, p: { appealId: string; limit: number; cursor?: string }) {
+  const where = [eq(appealUpdates.appealId, p.appealId)];
+  if (p.cursor) {
+    const [after] = await db.select({ id: appealUpdates.id }).from(appealUpdates).where(and(eq(appealUpdates.id, p.cursor), eq(appealUpdates.appealId, p.appealId)));
+    if (!after) throw new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out for this appeal.');
+    where.push(sql`(${appealUpdates.publishedAt}, ${appealUpdates.id}) < (SELECT u.published_at, u.id FROM appeal_updates u WHERE u.id = ${p.cursor})`);
+  }
+  const rows = await db
+    .select()
+    .from(appealUpdates)
+    .where(and(...where))
+    .orderBy(desc(appealUpdates.publishedAt), desc(appealUpdates.id))
+    .limit(p.limit + 1);
+  const page = rows.slice(0, p.limit);
+  return {
+    updates: page.map((u) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, publishedAt: u.publishedAt.toISOString() })),
+    nextCursor: rows.length > p.limit ? (page.at(-1)?.id ?? null) : null,
+  };
 }
 
 const imageSignatures: { type: string; test: (b: Buffer) => boolean }[] = [

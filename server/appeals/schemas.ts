@@ -25,6 +25,7 @@ export const appealSummarySchema = z.object({
   unit: z.object({ name: z.string(), priceMinor: minorUnits }).nullable(),
   deadlineAt: z.string().nullable(),
   status: z.enum(['draft', 'live', 'closed']),
+  closedAt: z.string().nullable().describe('when a closed appeal stopped taking gifts; null unless closed'),
   isDemo: z.boolean(),
   organization: z.object({ slug: z.string(), name: z.string() }),
   progress: appealProgressSchema,

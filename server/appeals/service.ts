@@ -111,6 +111,7 @@ function toSummary({ appeal: a, progress: p, orgSlug, orgName }: Row): AppealSum
     unit: a.unitName && a.unitPriceMinor ? { name: a.unitName, priceMinor: a.unitPriceMinor.toString() } : null,
     deadlineAt: a.deadlineAt?.toISOString() ?? null,
     status: a.status,
+    closedAt: a.status === 'closed' ? (a.closedAt?.toISOString() ?? null) : null,
     isDemo: a.isDemo,
     organization: { slug: orgSlug, name: orgName },
     progress: {

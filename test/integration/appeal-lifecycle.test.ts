@@ -156,6 +156,14 @@ describe('draft → live → closed', () => {
     expect(await db().select().from(donations)).toHaveLength(before.length);
     const edit = await app.inject({ method: 'PATCH', url: '/api/appeals/short-drive', headers: as(organizer), payload: { title: 'Reopened?' } });
     expect(edit.statusCode).toBe(409);
+    // The public page says when it closed (a live appeal has no such date), and opens no live
+    // stream for it: the stream serves live appeals only.
+    const row = await appealRow('short-drive');
+    expect((await app.inject('/api/appeals/short-drive')).json()).toMatchObject({ status: 'closed', closedAt: row.closedAt!.toISOString() });
+    expect((await app.inject('/api/appeals/hall-roof')).json()).toMatchObject({ status: 'live', closedAt: null });
+    const stream = await app.inject('/api/appeals/short-drive/events');
+    expect(stream.statusCode).toBe(404);
+    expect(stream.json().error.code).toBe('appeal_not_live');
     const actions = (await auditOf(closed.json().id)).map((e) => [e.action, e.actorUserId]);
     expect(actions).toEqual([
       ['appeal.create', organizerId],
@@ -485,5 +493,48 @@ describe('drafts stay private in campaigns', () => {
     const add = await app.inject({ method: 'PUT', url: `/api/campaigns/c-${slug}/appeals/${slug}`, headers: as(unionOrganizer) });
     expect(add.statusCode).toBe(404);
     expect(add.json().error.code).toBe('appeal_not_found');
+  });
+});
+
+// After the audit trail above, which counts the updates posted before it.
+describe('the public updates, a page at a time', () => {
+  // The appeal page shows the newest updates and links to older ones: pages must neither skip nor
+  // repeat an update, even several posted within one millisecond, and a bad cursor is a 400.
+  it('pages the public updates newest first, without gaps, and refuses a cursor it never gave', async () => {
+    for (const title of ['Second news', 'Third news', 'Fourth news']) {
+      const res = await app.inject({ method: 'POST', url: '/api/appeals/hall-roof/updates', headers: as(organizer), payload: { title, bodyMarkdown: `${title}.` } });
+      expect(res.statusCode).toBe(201);
+    }
+    // Two updates at the same microsecond: the id orders them, and the cursor keeps that order.
+    await queryRows(db(), sql`UPDATE appeal_updates SET published_at = (SELECT published_at FROM appeal_updates WHERE title = 'Third news') WHERE title = 'Second news'`);
+    const all = (await app.inject('/api/appeals/hall-roof/updates')).json();
+    expect(all.nextCursor).toBeNull();
+    expect(all.updates).toHaveLength(4);
+    expect(all.updates[0].title).toBe('Fourth news');
+    expect(all.updates[3].title).toBe('Halfway there');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const res = await app.inject(`/api/appeals/hall-roof/updates?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const page = res.json() as { updates: { id: string }[]; nextCursor: string | null };
+      expect(page.updates).toHaveLength(1);
+      seen.push(page.updates[0]!.id);
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(all.updates.map((u: { id: string }) => u.id));
+
+    // Another appeal's update id, a non-id and limits out of range are the caller's mistakes.
+    const other = await app.inject({ method: 'POST', url: '/api/appeals/short-drive/updates', headers: as(organizer), payload: { title: 'Thank you all', bodyMarkdown: 'Closed.' } });
+    expect(other.statusCode).toBe(201);
+    const foreign = await app.inject(`/api/appeals/hall-roof/updates?cursor=${other.json().id}`);
+    expect(foreign.statusCode).toBe(400);
+    expect(foreign.json().error.code).toBe('invalid_cursor');
+    for (const query of ['cursor=not-an-id', 'limit=0', 'limit=101', 'limit=ten', 'page=2']) {
+      expect((await app.inject(`/api/appeals/hall-roof/updates?${query}`)).statusCode, query).toBe(400);
+    }
+    // A closed appeal's updates stay public.
+    expect((await app.inject('/api/appeals/short-drive/updates')).json().updates.map((u: { title: string }) => u.title)).toEqual(['Thank you all']);
   });
 });

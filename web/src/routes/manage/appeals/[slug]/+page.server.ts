@@ -20,7 +20,7 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
   const [{ donors }, { updates }] = await Promise.all([
     apiGetSignedIn<{ donors: DonorRow[] }>(fetch, `/api/appeals/${slug}/donors?limit=500`, url),
-    appeal.status === 'draft' ? { updates: [] as Update[] } : apiGetSignedIn<{ updates: Update[] }>(fetch, `/api/appeals/${slug}/updates`, url),
+    appeal.status === 'draft' ? { updates: [] as Update[] } : apiGetSignedIn<{ updates: Update[] }>(fetch, `/api/appeals/${slug}/updates?limit=100`, url),
   ]);
   return {
     appeal,
