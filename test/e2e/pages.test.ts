@@ -1,8 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
+import { appealUpdates, appeals } from '../../db/schema/index';
+import { postUpdate } from '../../server/appeals/manage-service';
+import ar from '../../web/messages/ar.json' with { type: 'json' };
+import en from '../../web/messages/en.json' with { type: 'json' };
+import { screenshotDir, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
 
 // The public pages as readers in other languages, screen readers and slow phones meet them.
 const clientBuild = fileURLToPath(new URL('../../web/build/client', import.meta.url));
@@ -89,6 +94,60 @@ describe('public pages', () => {
     await page.waitForURL(/\/checkout\/cs_/);
     expect(await page.locator('h1').textContent()).toMatch(/1,234/);
     await context.close();
+  });
+
+  // Organizers post updates and the mail sends donors to the appeal's page: the updates must be
+  // there, newest first, rendered as safely as the story, in the appeal's language, dated in the reader's.
+  it('shows the appeal’s updates, newest ten first, then the earlier ones, in English and in Arabic', async () => {
+    const db = e2e.db.database.db;
+    const [appeal] = await db.select().from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    for (let i = 1; i <= 12; i++) {
+      const bodyMarkdown = `Week ${i}: **${i * 100} bricks** are laid.${i === 12 ? '\n\n<script>window.pwned = true</script><img src="https://tracker.example/x.png" onerror="window.pwned = true">' : ''}`;
+      await postUpdate(db, { appeal: appeal!, by: null, title: `Week ${i} on the hall`, bodyMarkdown, publicUrl: e2e.url });
+    }
+    const context = await e2e.context({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`, { waitUntil: 'networkidle' });
+    const section = page.getByRole('region', { name: en.appeal_updates_title });
+    const titles = section.getByRole('heading', { level: 3 });
+    expect(await titles.allTextContents()).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3].map((i) => `Week ${i} on the hall`));
+    const newest = section.getByRole('article').first();
+    expect(await newest.locator('strong').textContent()).toBe('1200 bricks');
+    expect(await section.locator('script, img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { pwned?: boolean }).pwned)).toBeUndefined();
+    const [week12] = await db.select().from(appealUpdates).where(eq(appealUpdates.title, 'Week 12 on the hall'));
+    const at = week12!.publishedAt;
+    expect(await newest.locator('time').textContent()).toBe(new Intl.DateTimeFormat('en', { dateStyle: 'long' }).format(at));
+    // Nothing in the section is wider than the phone.
+    expect((await section.boundingBox())!.width).toBeLessThanOrEqual(360);
+    await section.screenshot({ path: `${screenshotDir}/appeal-updates-en-360.png` });
+    await page.getByRole('link', { name: en.appeal_updates_older }).click();
+    await page.waitForURL(/\?updates=[0-9a-f-]{36}#updates$/);
+    await expect.poll(() => titles.allTextContents()).toEqual(['Week 2 on the hall', 'Week 1 on the hall']);
+    expect(await page.getByRole('link', { name: en.appeal_updates_older }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: en.appeal_updates_newest }).getAttribute('href')).toBe('/appeals/buck-a-brick#updates');
+    await context.close();
+
+    // A mangled link to older updates still shows the appeal, with the newest updates.
+    const plain = await e2e.context({ javaScriptEnabled: false });
+    const noJs = await plain.newPage();
+    const res = await noJs.goto(`${e2e.url}/appeals/buck-a-brick?updates=not-a-cursor`);
+    expect(res!.status()).toBe(200);
+    expect(await noJs.getByTestId('updates').getByRole('heading', { level: 3 }).first().textContent()).toBe('Week 12 on the hall');
+    await plain.close();
+
+    // In Arabic the page is right-to-left and the dates Arabic; the updates keep their language and direction.
+    const arabic = await e2e.context({ language: 'ar', bypassCSP: true, viewport: { width: 360, height: 740 } });
+    const arPage = await arabic.newPage();
+    await arPage.goto(`${e2e.url}/appeals/buck-a-brick`);
+    const arSection = arPage.getByRole('region', { name: ar.appeal_updates_title });
+    expect(await arSection.getByRole('heading', { level: 3 }).first().getAttribute('dir')).toBe('ltr');
+    expect(await arSection.locator('time').first().textContent()).toBe(new Intl.DateTimeFormat('ar', { dateStyle: 'long' }).format(at));
+    expect(await arSection.getByRole('link', { name: ar.appeal_updates_older }).count()).toBe(1);
+    expect((await arSection.boundingBox())!.width).toBeLessThanOrEqual(360);
+    expect(await seriousAxeViolations(arPage)).toEqual([]);
+    await arSection.screenshot({ path: `${screenshotDir}/appeal-updates-ar-360.png` });
+    await arabic.close();
   });
 
   it("the appeal page's JavaScript stays under 100 KB gzipped", async () => {

@@ -4,6 +4,8 @@ import type { AppealSummary } from '../../../server/appeals/schemas';
 export type AppealProgress = AppealSummary['progress'];
 // The organizers' view of an appeal and its donors (server/appeals/manage-schemas.ts).
 import type { z } from 'zod';
-import type { donorRowSchema, managedAppealSchema } from '../../../server/appeals/manage-schemas';
+import type { donorRowSchema, managedAppealSchema, updateListSchema } from '../../../server/appeals/manage-schemas';
 export type ManagedAppeal = z.infer<typeof managedAppealSchema>;
+/** One page of an appeal's public updates (GET /api/appeals/:slug/updates). */
+export type AppealUpdateList = z.infer<typeof updateListSchema>;
 export type DonorRow = z.infer<typeof donorRowSchema>;

@@ -4,14 +4,37 @@ import type { Actions, PageServerLoad } from './$types';
 import { apiGet } from '$lib/server/api';
 import { donationError, giftAmount, GiftError } from '$lib/server/gift';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
-import type { AppealDetail, DonorWall } from '$lib/types';
+import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
+
+/** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
+const updatesPerPage = 10;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * One page of the appeal's updates, newest first: the page after `cursor` (from ?updates=), or the
+ * newest ones when there is none, or when it is not a cursor the API knows for this appeal (a
+ * mangled link shows the appeal, not an error page).
+ */
+async function loadUpdates(fetch: typeof globalThis.fetch, slug: string, cursor: string | null): Promise<AppealUpdateList & { cursor: string | null }> {
+  const path = `/api/appeals/${slug}/updates?limit=${updatesPerPage}`;
+  if (cursor && uuidPattern.test(cursor)) {
+    const res = await fetch(`${path}&cursor=${cursor}`, { headers: { accept: 'application/json' } });
+    if (res.ok) return { ...((await res.json()) as AppealUpdateList), cursor };
+  }
+  return { ...(await apiGet<AppealUpdateList>(fetch, path)), cursor: null };
+}
 
 export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   const slug = encodeURIComponent(params.slug);
-  const [appeal, wall] = await Promise.all([apiGet<AppealDetail>(fetch, `/api/appeals/${slug}`), apiGet<DonorWall>(fetch, `/api/appeals/${slug}/wall?limit=20`)]);
+  const [appeal, wall, updates] = await Promise.all([
+    apiGet<AppealDetail>(fetch, `/api/appeals/${slug}`),
+    apiGet<DonorWall>(fetch, `/api/appeals/${slug}/wall?limit=20`),
+    loadUpdates(fetch, slug, url.searchParams.get('updates')),
+  ]);
   return {
     appeal,
     donors: wall.donors,
+    updates,
     locale: locals.locale,
     nowMs: Date.now(),
     pageUrl: `${url.origin}/appeals/${params.slug}`,
