@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appealUpdates, appeals } from '../../db/schema/index';
-import { postUpdate } from '../../server/appeals/manage-service';
+import { appealUpdates, appeals, organizations } from '../../db/schema/index';
+import { closeAppeal, createAppeal, postUpdate, publishAppeal } from '../../server/appeals/manage-service';
 import ar from '../../web/messages/ar.json' with { type: 'json' };
 import en from '../../web/messages/en.json' with { type: 'json' };
 import { screenshotDir, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
@@ -147,6 +147,55 @@ describe('public pages', () => {
     expect((await arSection.boundingBox())!.width).toBeLessThanOrEqual(360);
     expect(await seriousAxeViolations(arPage)).toEqual([]);
     await arSection.screenshot({ path: `${screenshotDir}/appeal-updates-ar-360.png` });
+    await arabic.close();
+  });
+
+  // A closed drive must read as closed: no "time left", the reason the form is gone, and no
+  // live stream (the API serves live appeals only, so the page's script would only meet 404s).
+  it('a closed appeal says so at the top, counts no time left, and opens no live stream', async () => {
+    const db = e2e.db.database.db;
+    const [org] = await db.select().from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+    const body = {
+      slug: 'closed-roof-drive', title: 'A roof for the Oran hall', summary: 'Done: the roof is on.', storyMarkdown: 'We raised it together.', beneficiary: 'Oran municipal workers',
+      language: 'en' as const, currency: 'USD', goalMinor: 50_000n, unit: null, deadlineAt: new Date(Date.now() + 30 * 86_400_000),
+    };
+    const draft = await createAppeal(db, { by: null, org: org!, body });
+    const closed = await closeAppeal(db, { by: null, appeal: await publishAppeal(db, { by: null, appeal: draft }) });
+    await postUpdate(db, { appeal: closed, by: null, title: 'The roof is on', bodyMarkdown: 'Thank you, all of you.', publicUrl: e2e.url });
+    const closedOn = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(closed.closedAt!);
+
+    const context = await e2e.context({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    const streams: string[] = [];
+    page.on('request', (req) => {
+      if (new URL(req.url()).pathname.endsWith('/events')) streams.push(req.url());
+    });
+    const failures: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') failures.push(msg.text());
+    });
+    // A live appeal's page does open its stream once its script runs: the check below can see one.
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await expect.poll(() => streams.length).toBe(1);
+    await page.goto(`${e2e.url}/appeals/closed-roof-drive`, { waitUntil: 'networkidle' });
+    expect(await page.getByTestId('closed').textContent()).toBe(en.appeal_closed_banner.replace('{date}', closedOn('en')));
+    expect(await page.getByTestId('time-left').count()).toBe(0);
+    expect(await page.getByTestId('progress').textContent()).not.toContain(en.stat_time_left);
+    expect(await page.locator('#give').textContent()).toContain(en.appeal_closed);
+    expect(await page.getByRole('button', { name: en.give_submit }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: en.appeal_closed_elsewhere }).getAttribute('href')).toBe('/');
+    expect(await page.getByTestId('updates').getByRole('heading', { level: 3 }).allTextContents()).toEqual(['The roof is on']);
+    expect(streams).toHaveLength(1);
+    expect(failures).toEqual([]);
+    await page.screenshot({ path: `${screenshotDir}/appeal-closed-en-360.png`, fullPage: true });
+    await context.close();
+
+    const arabic = await e2e.context({ language: 'ar', bypassCSP: true, viewport: { width: 360, height: 740 } });
+    const arPage = await arabic.newPage();
+    await arPage.goto(`${e2e.url}/appeals/closed-roof-drive`);
+    expect(await arPage.getByTestId('closed').textContent()).toBe(ar.appeal_closed_banner.replace('{date}', closedOn('ar')));
+    expect(await seriousAxeViolations(arPage)).toEqual([]);
+    await arPage.screenshot({ path: `${screenshotDir}/appeal-closed-ar-360.png`, fullPage: true });
     await arabic.close();
   });
 
