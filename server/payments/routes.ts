@@ -174,7 +174,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         organizationId: owner.organizationId,
         subjectType: 'donation',
         subjectId: req.params.id,
-        after: { refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: req.body.reason ?? null },
+        // The ask is the record of a refund on its way: the gift's page reads it until Stripe confirms.
+        after: { refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: req.body.reason ?? null, idempotencyKey: req.body.idempotencyKey ?? null },
         requestId: req.id,
       });
       return reply.status(202).send({ ...result, amountMinor: result.amountMinor.toString() });

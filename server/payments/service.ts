@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { z } from 'zod';
-import type { Db } from '../../db/client';
+import { queryRows, type Db } from '../../db/client';
 import { appeals, donations, type Donation } from '../../db/schema/index';
 import { AppError } from '../errors';
 import { appealTitleIn, appealTitles } from './donations-store';
@@ -188,17 +188,97 @@ async function monthlyCustomer(deps: DonationDeps, d: Donation): Promise<string>
   return customer.id;
 }
 
-/** A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. */
+/** A refund asked of Stripe that the ledger has not posted yet. */
+export interface RefundAwaiting {
+  refundId: string;
+  amountMinor: bigint;
+  askedAt: Date;
+}
+
+// A gift is refunded a few times at most; more asks than this on one gift is a bug upstream.
+const refundAsksMax = 50;
+
+/**
+ * Refunds asked of Stripe for a gift (the audit log keeps every ask) that Stripe has not yet
+ * confirmed to the ledger: not posted under `stripe:<refund>:refund`, and not reported failed or
+ * canceled (an ignored refund event). Between the ask and Stripe's event this money is spoken for:
+ * it shows as asked, and is not offered for refund a second time.
+ */
+export async function refundsAwaiting(db: Db, donationId: string): Promise<RefundAwaiting[]> {
+  const asked = await queryRows<{ refund_id: string; amount: string; at: Date | string }>(
+    db,
+    sql`SELECT DISTINCT ON (a.after->>'refundId') a.after->>'refundId' AS refund_id, a.after->>'amountMinor' AS amount, a.at
+          FROM audit_log a
+         WHERE a.subject_type = 'donation' AND a.subject_id = ${donationId} AND a.action = 'donation.refund'
+           AND coalesce(a.after->>'status', '') NOT IN ('failed', 'canceled')
+           AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.idempotency_key = 'stripe:' || (a.after->>'refundId') || ':refund')
+         ORDER BY a.after->>'refundId', a.at
+         LIMIT ${refundAsksMax}`,
+  );
+  const unposted = asked.filter((r) => /^re_[A-Za-z0-9_]{1,250}$/.test(r.refund_id) && /^\d{1,19}$/.test(r.amount));
+  if (unposted.length === 0) return [];
+  // Rare (only while a refund is on its way, or one failed before it posted): a scan of the
+  // ignored refund events; the CASE parses only refund events' bodies.
+  const failed = await queryRows<{ id: string }>(
+    db,
+    sql`SELECT DISTINCT CASE WHEN type IN ('refund.created', 'refund.updated', 'refund.failed') THEN payload::json->'data'->'object'->>'id' END AS id
+          FROM stripe_events
+         WHERE status = 'ignored'
+           AND CASE WHEN type IN ('refund.created', 'refund.updated', 'refund.failed') THEN payload::json->'data'->'object'->>'id' END
+               IN (${sql.join(unposted.map((r) => sql`${r.refund_id}`), sql`, `)})`,
+  );
+  const gone = new Set(failed.map((f) => f.id));
+  return unposted
+    .filter((r) => !gone.has(r.refund_id))
+    .map((r) => ({ refundId: r.refund_id, amountMinor: BigInt(r.amount), askedAt: new Date(r.at) }))
+    .sort((a, b) => a.askedAt.getTime() - b.askedAt.getTime());
+}
+
+/** What can still be refunded of a gift: what was paid, less what is refunded or asked of Stripe. */
+export function refundableMinor(d: Pick<Donation, 'amountMinor' | 'coverFeesMinor' | 'refundedMinor'>, awaiting: RefundAwaiting[]): bigint {
+  const left = d.amountMinor + d.coverFeesMinor - d.refundedMinor - awaiting.reduce((sum, r) => sum + r.amountMinor, 0n);
+  return left > 0n ? left : 0n;
+}
+
+/** The amount a refund under this key was asked for on this gift, if it was (a resent form). */
+async function askedUnderKey(db: Db, donationId: string, key: string): Promise<bigint | undefined> {
+  const [row] = await queryRows<{ amount: string | null }>(
+    db,
+    sql`SELECT after->>'amountMinor' AS amount FROM audit_log
+         WHERE subject_type = 'donation' AND subject_id = ${donationId} AND action = 'donation.refund' AND after->>'idempotencyKey' = ${key}
+         ORDER BY id LIMIT 1`,
+  );
+  return row?.amount && /^\d{1,19}$/.test(row.amount) ? BigInt(row.amount) : undefined;
+}
+
+/**
+ * A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. The amount
+ * is checked against what is neither refunded nor already asked, with a precise answer for each
+ * refusal; a form sent again under the same key is the same refund at Stripe, answered again.
+ */
 export async function refundDonation(deps: { db: Db; stripe: Stripe }, donationId: string, opts: { amountMinor?: bigint; reason: Stripe.RefundCreateParams.Reason; idempotencyKey?: string }) {
   const [d] = await deps.db.select().from(donations).where(eq(donations.id, donationId));
   if (!d) throw new AppError(404, 'donation_not_found', 'No such donation.');
+  if (d.status === 'refunded') throw new AppError(409, 'donation.nothing_to_refund', 'This gift is refunded in full: nothing is left to refund.', { refundableMinor: '0' });
   if (!d.chargeId || (d.status !== 'succeeded' && d.status !== 'partially_refunded')) {
     throw new AppError(409, 'donation.not_refundable', `A ${d.status} donation cannot be refunded.`);
   }
-  const refundable = d.amountMinor + d.coverFeesMinor - d.refundedMinor;
-  const amountMinor = opts.amountMinor ?? refundable;
-  if (amountMinor <= 0n || amountMinor > refundable) {
-    throw new AppError(400, 'donation.refund_too_large', `At most ${formatMinorAsDecimalString(refundable, d.currency)} ${d.currency} can be refunded.`);
+  if (opts.amountMinor !== undefined && opts.amountMinor <= 0n) {
+    throw new AppError(400, 'donation.refund_not_positive', 'The amount to refund must be more than zero.');
+  }
+  const asked = opts.idempotencyKey === undefined ? undefined : await askedUnderKey(deps.db, d.id, opts.idempotencyKey);
+  if (asked !== undefined && opts.amountMinor !== undefined && opts.amountMinor !== asked) {
+    throw new AppError(409, 'donation.idempotency_conflict', 'This idempotency key was already used for a refund of another amount; use a new key for a new refund.');
+  }
+  // A resend asks Stripe again under the same key: Stripe answers with the refund it already made.
+  const replay = asked !== undefined;
+  const refundable = refundableMinor(d, await refundsAwaiting(deps.db, d.id));
+  const amountMinor = opts.amountMinor ?? asked ?? refundable;
+  if (!replay && refundable === 0n) {
+    throw new AppError(409, 'donation.nothing_to_refund', 'Nothing is left to refund: the rest of this gift is refunded or asked of Stripe already.', { refundableMinor: '0' });
+  }
+  if (!replay && amountMinor > refundable) {
+    throw new AppError(400, 'donation.refund_too_large', `At most ${formatMinorAsDecimalString(refundable, d.currency)} ${d.currency} can be refunded.`, { refundableMinor: refundable.toString(), currency: d.currency });
   }
   const refund = await deps.stripe.refunds.create(
     { charge: d.chargeId, amount: toStripeAmount(amountMinor, d.currency), reason: opts.reason, metadata: { donation_id: d.id } },

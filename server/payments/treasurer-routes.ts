@@ -8,6 +8,7 @@ import { minorUnits } from '../appeals/schemas';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import { donationIdParams } from './schemas';
+import { refundableMinor, refundsAwaiting } from './service';
 
 const detailSchema = z.object({
   id: z.uuid(),
@@ -19,6 +20,10 @@ const detailSchema = z.object({
   coverFeesMinor: minorUnits,
   feeMinor: minorUnits.nullable(),
   refundedMinor: minorUnits,
+  /** Refunds asked of Stripe that its events have not yet brought into the ledger (nor reported failed). */
+  refundsAwaiting: z.array(z.object({ refundId: z.string(), amountMinor: minorUnits, askedAt: z.string() })),
+  /** What may still be refunded: paid, less refunded and awaiting; 0 when the gift's state allows no refund. */
+  refundableMinor: minorUnits,
   donor: z.object({ name: z.string().nullable(), email: z.string().nullable(), anonymous: z.boolean() }),
   message: z.string().nullable(),
   stripe: z.object({ checkoutSessionId: z.string().nullable(), paymentIntentId: z.string().nullable(), chargeId: z.string().nullable(), subscriptionId: z.string().nullable(), invoiceId: z.string().nullable() }),
@@ -75,6 +80,8 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         : [];
       const ofGift = await db.select().from(disputes).where(eq(disputes.donationId, row.d.id)).orderBy(desc(disputes.openedAt), desc(disputes.id));
       const d = row.d;
+      const awaiting = await refundsAwaiting(db, d.id);
+      const refundable = d.chargeId && (d.status === 'succeeded' || d.status === 'partially_refunded') ? refundableMinor(d, awaiting) : 0n;
       return {
         id: d.id,
         appeal: { slug: row.a.slug, title: row.a.title, organization: row.o },
@@ -85,6 +92,8 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         coverFeesMinor: d.coverFeesMinor.toString(),
         feeMinor: d.feeMinor?.toString() ?? null,
         refundedMinor: d.refundedMinor.toString(),
+        refundsAwaiting: awaiting.map((r) => ({ refundId: r.refundId, amountMinor: r.amountMinor.toString(), askedAt: r.askedAt.toISOString() })),
+        refundableMinor: refundable.toString(),
         donor: { name: d.donorName, email: d.donorEmail, anonymous: d.anonymous },
         message: d.message,
         stripe: { checkoutSessionId: d.checkoutSessionId, paymentIntentId: d.paymentIntentId, chargeId: d.chargeId, subscriptionId: d.subscriptionId, invoiceId: d.invoiceId },

@@ -148,6 +148,43 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(again.statusCode).toBe(409);
   });
 
+  // A refund is money on its way out from the moment Stripe is asked, though the ledger moves only
+  // when Stripe's event arrives: meanwhile the gift shows it as asked and never offers the same
+  // money again, a resent form is the same refund, and each refusal says exactly what is wrong.
+  it('a refund asked of Stripe is awaiting until its event posts, and is not offered twice', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const refund = (payload: Record<string, string>) => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload });
+    const detail = async () => (await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+    expect(await detail()).toMatchObject({ refundsAwaiting: [], refundableMinor: '4000' });
+    const zero = await refund({ amountMinor: '0' });
+    expect([zero.statusCode, zero.json().error.code]).toEqual([400, 'donation.refund_not_positive']);
+    h.emulator.controls.pause();
+    try {
+      const first = await refund({ amountMinor: '1500', idempotencyKey: 'refund-key-first' });
+      expect(first.statusCode).toBe(202);
+      const asked = await detail();
+      expect(asked).toMatchObject({ status: 'succeeded', refundedMinor: '0', refundableMinor: '2500', refundsAwaiting: [{ refundId: first.json().refundId, amountMinor: '1500' }] });
+      const tooMuch = await refund({ amountMinor: '3000' });
+      expect([tooMuch.statusCode, tooMuch.json().error.code, tooMuch.json().error.details.refundableMinor]).toEqual([400, 'donation.refund_too_large', '2500']);
+      // The same form sent again: the same refund, not a second one.
+      const resent = await refund({ amountMinor: '1500', idempotencyKey: 'refund-key-first' });
+      expect([resent.statusCode, resent.json().refundId]).toEqual([202, first.json().refundId]);
+      expect((await detail()).refundsAwaiting).toHaveLength(1);
+      expect((await refund({ amountMinor: '2500', idempotencyKey: 'refund-key-second' })).statusCode).toBe(202);
+      expect(await detail()).toMatchObject({ refundableMinor: '0', refundsAwaiting: [{ amountMinor: expect.any(String) }, { amountMinor: expect.any(String) }] });
+      const nothing = await refund({});
+      expect([nothing.statusCode, nothing.json().error.code]).toEqual([409, 'donation.nothing_to_refund']);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await detail()).toMatchObject({ status: 'refunded', refundedMinor: '4000', refundableMinor: '0', refundsAwaiting: [] });
+    const after = await refund({ amountMinor: '100' });
+    expect([after.statusCode, after.json().error.code]).toEqual([409, 'donation.nothing_to_refund']);
+  });
+
   // A disputed gift: money held at open; lost takes it off the appeal, won gives it back. Stripe's
   // balance and the dispute fees follow what the dispute's balance transactions say, whether a win
   // returns the dispute fee or not.
