@@ -71,6 +71,9 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!account) throw new LedgerError('ledger.unknown_account', `No ledger account ${id}.`);
       await requireAccountTreasurer(app.database.db, await req.viewer(), account.organizationId);
       const { from, to, cursor, limit } = req.query;
+      if (from && to && from > to) {
+        throw new AppError(400, 'ledger.statement_dates_reversed', '`from` must not be after `to`.', [{ path: '/from', message: 'must not be after `to`' }]);
+      }
       const page = await statement(app.database.db, id, {
         cursor,
         limit,
@@ -92,6 +95,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
           amountMinor: l.amountMinor.toString(),
           balanceAfterMinor: l.balanceAfterMinor.toString(),
           donationId: l.donationId,
+          appeal: l.appeal,
         })),
       };
     },

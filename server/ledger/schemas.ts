@@ -23,14 +23,13 @@ export const accountIdParams = z.object({ id: z.string().regex(/^\d{1,19}$/) });
 
 const day = z.iso.date({ error: 'must be a date, e.g. 2026-11-01' });
 
-export const statementQuery = z
-  .strictObject({
-    cursor: z.string().max(100).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    from: day.optional().describe('first day (UTC) whose postings are shown'),
-    to: day.optional().describe('last day (UTC) whose postings are shown'),
-  })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, { error: '`from` must not be after `to`', path: ['from'] });
+// A `from` after `to` is refused by the route with a code of its own (ledger.statement_dates_reversed).
+export const statementQuery = z.strictObject({
+  cursor: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  from: day.optional().describe('first day (UTC) whose postings are shown'),
+  to: day.optional().describe('last day (UTC) whose postings are shown'),
+});
 
 export const statementSchema = z.object({
   account: ledgerAccountSchema,
@@ -46,6 +45,7 @@ export const statementSchema = z.object({
       amountMinor: minorUnits,
       balanceAfterMinor: minorUnits,
       donationId: z.uuid().nullable().describe("the gift this posting belongs to (GET /api/donations/:id/detail), if any"),
+      appeal: z.object({ slug: z.string(), title: z.string() }).nullable().describe("that gift's appeal, so a reader can describe the line in their own language"),
     }),
   ),
   nextCursor: z.string().nullable(),

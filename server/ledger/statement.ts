@@ -16,6 +16,8 @@ export interface StatementLine {
   balanceAfterMinor: bigint;
   /** The gift the posting belongs to (its metadata says), so a treasurer can open it; else null. */
   donationId: string | null;
+  /** That gift's appeal, if the posting names a gift. */
+  appeal: { slug: string; title: string } | null;
 }
 
 export const statementPageMax = 500;
@@ -55,9 +57,12 @@ export async function statement(
             ORDER BY e.id DESC LIMIT ${limit + 1})
        SELECT acct.currency, acct.balance_minor::text AS balance, page.id::text AS entry_id, page.transaction_id::text AS transaction_id,
               page.amount_minor::text AS amount, page.idempotency_key, page.kind, page.description,
-              page.occurred_at, page.posted_at, page.donation_id,
+              page.occurred_at, page.posted_at, page.donation_id, ap.slug AS appeal_slug, ap.title AS appeal_title,
               (coalesce(sum(page.amount_minor) OVER (ORDER BY page.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::text AS newer_sum
          FROM acct LEFT JOIN page ON true
+         -- The cast only of a well-formed id, so the join uses the gifts' primary key.
+         LEFT JOIN donations d ON d.id = CASE WHEN page.donation_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN page.donation_id::uuid END
+         LEFT JOIN appeals ap ON ap.id = d.appeal_id
         ORDER BY page.id DESC`,
   );
   if (rows.length === 0) throw new LedgerError('ledger.unknown_account', `No ledger account ${accountId}.`);
@@ -76,6 +81,7 @@ export async function statement(
       amountMinor: BigInt(r.amount!),
       balanceAfterMinor: start - BigInt(r.newer_sum!),
       donationId: r.donation_id && /^[0-9a-f-]{36}$/.test(r.donation_id) ? r.donation_id : null,
+      appeal: r.appeal_slug && r.appeal_title ? { slug: r.appeal_slug, title: r.appeal_title } : null,
     }));
   const page = lines.slice(0, limit);
   const last = page.at(-1);

@@ -118,7 +118,10 @@ describe('treasurers of one organization and statement dates', () => {
     expect(past.json().lines).toEqual([]);
     const future = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=2999-01-01`, headers: { cookie: treasurer } });
     expect(future.json().lines).toEqual([]);
-    const backwards = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=2026-02-01&to=2026-01-01`, headers: { cookie: treasurer } });
-    expect(backwards.statusCode).toBe(400);
+    // A reader's mistake answers a 400 with a code a page can say on the right field, never a 404.
+    const backwards = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=2026-12-31&to=2026-01-01`, headers: { cookie: treasurer } });
+    expect([backwards.statusCode, backwards.json().error.code]).toEqual([400, 'ledger.statement_dates_reversed']);
+    const malformed = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=2026-13-45`, headers: { cookie: treasurer } });
+    expect([malformed.statusCode, malformed.json().error.code, malformed.json().error.details[0].path]).toEqual([400, 'validation_failed', '/from']);
   });
 });
