@@ -215,9 +215,23 @@ describe('signed in', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/type=liability/);
     await axeAndShots(page, 'treasury');
+    // Stripe's shared accounts are named in words, in the reader's language, not by their code's English name.
+    expect(await page.getByTestId('accounts').textContent()).not.toContain('Money held for an appeal');
+    // A well-formed id that names no gift is said on the treasury page, not as a missing page.
+    const unknownGift = randomUUID();
+    await page.getByLabel('Gift id').fill(unknownGift);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.waitForURL(/\/treasury\?nogift=/);
+    expect(await page.getByTestId('gift-unknown').textContent()).toContain(`No gift with this id: ${unknownGift}`);
+    expect(await page.getByLabel('Gift id').inputValue()).toBe(unknownGift);
+    await page.goto(`${e2e.url}/treasury?type=liability`);
     await page.locator('tr', { hasText: title }).getByRole('link').click();
     await page.waitForURL(/\/treasury\/accounts\/\d+$/);
     expect(await page.getByTestId('account-balance').textContent()).toBe('-$125.00');
+    // Lines are described from their kind and their gift's appeal, not shown as stored codes.
+    const statementText = await page.getByTestId('statement').textContent();
+    expect(statementText).toContain(`Gift to ${title}`);
+    expect(statementText).not.toMatch(/Gift to roof-for|\bgift ·/);
     await axeAndShots(page, 'treasury-statement');
     // A date range: today keeps the gift's line; a range that ended long ago has none.
     const statementUrl = page.url();
@@ -229,21 +243,83 @@ describe('signed in', () => {
     expect(await page.getByRole('link', { name: 'Open gift' }).count()).toBeGreaterThan(0);
     await page.goto(`${statementUrl}?to=2000-01-01`);
     expect(await page.getByRole('link', { name: 'Open gift' }).count()).toBe(0);
+    // From after To, or a date that is none: the page says so on the field, never "no page here".
+    const reversed = await page.goto(`${statementUrl}?from=2026-12-31&to=2026-01-01`);
+    expect(reversed?.status()).toBe(200);
+    expect(await page.getByTestId('date-error').textContent()).toBe('The From date is after the To date: choose a From date on or before 2026-01-01.');
+    expect(await page.getByLabel('From').getAttribute('aria-invalid')).toBe('true');
+    await axeAndShots(page, 'treasury-statement-dates');
+    const malformed = await page.goto(`${statementUrl}?from=2026-13-45`);
+    expect(malformed?.status()).toBe(200);
+    expect(await page.getByTestId('date-error').textContent()).toBe('Not a date: write it as 2026-01-31.');
     await page.goto(statementUrl);
     await page.getByRole('link', { name: 'Open gift' }).first().click();
     await page.waitForURL(new RegExp(`/treasury/donations/${giftId}$`));
     expect(await page.getByTestId('gift-facts').textContent()).toContain('member@ue222.demo');
+    expect(await page.locator('h1').textContent()).toBe(`Gift of $125.00 to ${title}`);
+    expect(await page.getByTestId('gift-facts').textContent()).toContain('Stripe charge');
+    expect(await page.getByTestId('postings').textContent()).toContain('Stripe balance, pending');
     await axeAndShots(page, 'treasury-gift');
 
+    // Nothing typed and nothing chosen refunds nothing: the form asks for an amount or the whole gift.
+    await page.getByRole('button', { name: 'Review the refund' }).click();
+    expect(await page.locator('#refund-error').textContent()).toBe('Type an amount to refund, or tick “Refund the whole gift”.');
+    await page.getByLabel(/Amount to refund/).fill('0');
+    await page.getByRole('button', { name: 'Review the refund' }).click();
+    await expect.poll(() => page.locator('#refund-error').textContent()).toBe('The amount to refund must be more than zero.');
+    await page.getByLabel(/Amount to refund/).fill('500');
+    await page.getByRole('button', { name: 'Review the refund' }).click();
+    await expect.poll(() => page.locator('#refund-error').textContent()).toBe('At most $125.00 can still be refunded.');
+    // An amount is reviewed first: the confirmation names the gift, the donor, the amount and its currency.
     await page.getByLabel(/Amount to refund/).fill('25.00');
-    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    await page.getByRole('button', { name: 'Review the refund' }).click();
+    const confirm = page.getByTestId('refund-confirm');
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain(`Refund $25.00 (USD) of the gift from Member of Local 222 to ${title}?`);
+    expect(await confirm.textContent()).toContain(giftId);
+    expect(await page.getByTestId('gift-refunded').textContent()).toBe('$0.00');
+    await axeAndShots(page, 'treasury-refund-confirm');
+    await page.getByRole('button', { name: 'Refund $25.00 now' }).click();
     expect(await page.getByTestId('refund-done').textContent()).toContain('$25.00');
     // Once Stripe's refund event is posted, the gift, the ledger and the appeal all show it.
     await expect.poll(async () => (await progress()).raisedGrossMinor, { timeout: 20_000, interval: 500 }).toBe('10000');
     await page.reload();
     expect(await page.getByTestId('gift-status').textContent()).toBe('Partly refunded');
     expect(await page.getByTestId('gift-refunded').textContent()).toBe('$25.00');
+    expect(await page.getByTestId('refunds-awaiting').count()).toBe(0);
     await screenshots(page, 'treasury-gift-refunded');
+    // In Japanese: the kinds, the accounts and the Stripe ids' labels are words, not codes.
+    const japanese = await e2e.context({ language: 'ja', bypassCSP: true });
+    await japanese.addCookies([...(await treasurer.cookies()).filter((c) => c.name !== 'lang'), { name: 'lang', value: 'ja', url: e2e.url }]);
+    const ja = await japanese.newPage();
+    await ja.goto(`${e2e.url}/treasury/donations/${giftId}`);
+    await ja.locator('html[lang="ja"]').waitFor();
+    const postings = (await ja.getByTestId('postings').textContent()) ?? '';
+    expect(postings).toContain('返金');
+    expect(postings).toContain('Stripe残高（保留中）');
+    expect(postings).not.toMatch(/\brefund\b|\bgift\b/);
+    await screenshots(ja, 'treasury-gift-ja');
+    // The whole gift, chosen explicitly, is confirmed in Japanese with its amount and currency.
+    await ja.getByLabel(/寄付の全額を返金する/).check();
+    await ja.getByRole('button', { name: '返金内容を確認する' }).click();
+    await ja.getByTestId('refund-confirm').waitFor();
+    expect(await ja.getByTestId('refund-confirm').textContent()).toContain('$100.00（USD）');
+    await screenshots(ja, 'treasury-refund-confirm-ja');
+    await ja.goto(`${statementUrl}?from=2026-12-31&to=2026-01-01`);
+    expect(await ja.getByTestId('date-error').textContent()).toContain('開始日が終了日より後');
+    await screenshots(ja, 'treasury-statement-dates-ja');
+    await ja.goto(statementUrl);
+    expect(await ja.getByTestId('statement').textContent()).toContain(`${title} への寄付の返金`);
+    await screenshots(ja, 'treasury-statement-ja');
+    await japanese.close();
+    // A refund asked but not yet confirmed by Stripe (its ask is in the audit log, its event not
+    // posted): the page says it is on its way and offers only what is left beyond it.
+    await e2e.db.database.db.execute(sql`INSERT INTO audit_log (action, subject_type, subject_id, after)
+      VALUES ('donation.refund', 'donation', ${giftId}, ${JSON.stringify({ refundId: 're_e2e_on_its_way', amountMinor: '10000', status: 'succeeded' })}::jsonb)`);
+    await page.reload();
+    expect(await page.getByTestId('refunds-awaiting').textContent()).toContain('Refund of $100.00 asked of Stripe on');
+    expect(await page.getByTestId('refund-unavailable').textContent()).toBe('The rest of this gift is already asked of Stripe: nothing more can be refunded.');
+    await screenshots(page, 'treasury-gift-awaiting');
     const pub = await treasurer.newPage();
     await pub.goto(`${e2e.url}/appeals/${slug}`);
     expect(await pub.getByTestId('raised').textContent()).toBe('$100.00');

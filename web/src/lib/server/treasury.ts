@@ -40,6 +40,7 @@ export interface StatementLine {
   amountMinor: string;
   balanceAfterMinor: string;
   donationId: string | null;
+  appeal: { slug: string; title: string } | null;
 }
 
 export interface StripeEventRow {
@@ -79,6 +80,9 @@ export interface DonationDetail {
   coverFeesMinor: string;
   feeMinor: string | null;
   refundedMinor: string;
+  /** Refunds asked of Stripe that the ledger has not posted yet. */
+  refundsAwaiting: { refundId: string; amountMinor: string; askedAt: string }[];
+  refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
   message: string | null;
   stripe: { checkoutSessionId: string | null; paymentIntentId: string | null; chargeId: string | null; subscriptionId: string | null; invoiceId: string | null };

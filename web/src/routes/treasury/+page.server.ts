@@ -7,6 +7,7 @@ import { appealNames, treasurerGet, type DisputeRow, type LedgerAccount, type St
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
 const pageSize = 50;
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The open disputes shown here, most urgent first; /treasury/disputes has them all. */
 const disputesShown = 25;
 
@@ -42,6 +43,8 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     filters: { currency: query.get('currency') ?? '', type: query.get('type') ?? '', paged: query.has('after') },
     types,
     notFound: url.searchParams.has('notfound'),
+    // A well-formed id that names no gift: said here, with the id kept in the field to correct.
+    unknownGift: uuid.test(url.searchParams.get('nogift') ?? '') ? url.searchParams.get('nogift') : null,
     locale: locals.locale,
   };
 };

@@ -2,20 +2,54 @@ import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
 import { appealNames, treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
+import { m } from '$lib/paraglide/messages';
+
+/** A calendar day as the date field sends it (2026-01-31), and one that exists. */
+function isDay(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+/**
+ * The statement's date range as typed: the days to ask the API for, or what is wrong with each
+ * field (not a date; From after To), said on the field. A wrong range asks for no postings.
+ */
+function dateRange(url: URL): { from: string; to: string; errors: { from?: string; to?: string } } {
+  const from = (url.searchParams.get('from') ?? '').trim().slice(0, 40);
+  const to = (url.searchParams.get('to') ?? '').trim().slice(0, 40);
+  const errors: { from?: string; to?: string } = {};
+  if (from && !isDay(from)) errors.from = m.statement_error_date();
+  if (to && !isDay(to)) errors.to = m.statement_error_date();
+  if (!errors.from && !errors.to && from && to && from > to) errors.from = m.statement_error_reversed({ to });
+  return { from, to, errors };
+}
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));
   if (!/^\d{1,19}$/.test(params.id)) error(404, 'No such account.');
   const cursor = url.searchParams.get('cursor') ?? '';
-  const query = new URLSearchParams({ limit: '50' });
-  if (/^[A-Za-z0-9_-]{1,100}$/.test(cursor)) query.set('cursor', cursor);
+  const range = dateRange(url);
+  const invalid = Boolean(range.errors.from || range.errors.to);
+  // A wrong range still shows the account (one line asked for, none shown) with the fields to correct.
+  const query = new URLSearchParams({ limit: invalid ? '1' : '50' });
   const dates = new URLSearchParams();
-  for (const name of ['from', 'to'] as const) {
-    const value = url.searchParams.get(name) ?? '';
-    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) dates.set(name, value);
+  if (!invalid) {
+    if (/^[A-Za-z0-9_-]{1,100}$/.test(cursor)) query.set('cursor', cursor);
+    if (range.from) dates.set('from', range.from);
+    if (range.to) dates.set('to', range.to);
   }
   for (const [name, value] of dates) query.set(name, value);
   const page = await treasurerGet<{ account: LedgerAccount; lines: StatementLine[]; nextCursor: string | null }>(fetch, `/api/ledger/accounts/${params.id}/statement?${query}`, url);
   const appeal = page ? ((await appealNames(fetch, [page.account]))[page.account.code] ?? null) : null;
-  return { page, appeal, paged: query.has('cursor'), from: dates.get('from') ?? '', to: dates.get('to') ?? '', dates: dates.toString(), locale: locals.locale };
+  return {
+    page: page && invalid ? { ...page, lines: [], nextCursor: null } : page,
+    appeal,
+    paged: query.has('cursor'),
+    from: range.from,
+    to: range.to,
+    dateErrors: range.errors,
+    dates: dates.toString(),
+    locale: locals.locale,
+  };
 };

@@ -8,6 +8,8 @@ import { amountExample, formatMinor } from '$lib/format';
 import { m } from '$lib/paraglide/messages';
 
 const reasons = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
+type Reason = (typeof reasons)[number];
+const keyPattern = /^[A-Za-z0-9_-]{8,100}$/;
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));
@@ -17,40 +19,85 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   return { gift, refundKey: randomUUID(), reasons, locale: locals.locale };
 };
 
+function reasonOf(form: FormData): Reason {
+  const reason = String(form.get('reason') ?? '');
+  return (reasons as readonly string[]).includes(reason) ? (reason as Reason) : 'requested_by_customer';
+}
+
+/** The API's refusal of a refund as a sentence the treasurer can act on. */
+function refundRefusal(code: string, details: unknown, currency: string, locale: string): string {
+  const refundable = (details as { refundableMinor?: unknown } | undefined)?.refundableMinor;
+  switch (code) {
+    case 'donation.refund_too_large':
+      return typeof refundable === 'string' && /^\d{1,19}$/.test(refundable) ? m.refund_error_too_large({ amount: formatMinor(refundable, currency, locale) }) : m.refund_error_failed();
+    case 'donation.refund_not_positive':
+      return m.refund_error_not_positive();
+    case 'donation.nothing_to_refund':
+      return m.refund_error_nothing_left();
+    case 'donation.not_refundable':
+      return m.refund_error_not_refundable();
+    case 'auth.forbidden':
+      return m.error_forbidden();
+    default:
+      return m.refund_error_failed();
+  }
+}
+
 export const actions: Actions = {
-  refund: async ({ request, fetch, params, locals }) => {
+  /**
+   * The first step: what the treasurer asks for (an amount, or explicitly the whole gift), checked
+   * against what the gift still allows, and shown back for confirmation. Nothing leaves yet.
+   */
+  review: async ({ request, fetch, params, url, locals }) => {
+    if (!locals.user) redirect(303, signInPath(url));
     const form = await request.formData();
     const typed = String(form.get('amount') ?? '').trim().slice(0, 40);
-    const reason = String(form.get('reason') ?? '');
+    const whole = form.get('whole') === 'on';
+    const reason = reasonOf(form);
     const key = String(form.get('idempotencyKey') ?? '');
-    const currency = String(form.get('currency') ?? '');
-    const values = { amount: typed, reason };
-    if (!/^[A-Za-z0-9_-]{8,100}$/.test(key) || !/^[A-Z]{3}$/.test(currency)) return fail(400, { values, error: m.error_generic_text() });
-    let amountMinor: string | undefined;
-    if (typed) {
+    const values = { amount: typed, reason, whole };
+    if (!keyPattern.test(key) || !/^[0-9a-f-]{36}$/.test(params.id)) return fail(400, { values, error: m.error_generic_text() });
+    const gift = await treasurerGet<DonationDetail>(fetch, `/api/donations/${params.id}/detail`, url);
+    if (!gift) return fail(403, { values, error: m.error_forbidden() });
+    const refundable = BigInt(gift.refundableMinor);
+    if (refundable === 0n) return fail(409, { values, error: m.refund_error_nothing_left() });
+    if (whole && typed) return fail(400, { values, error: m.refund_error_both() });
+    if (!whole && !typed) return fail(400, { values, error: m.refund_error_choose() });
+    let amountMinor = refundable;
+    if (!whole) {
       try {
-        amountMinor = parseAmount(typed, currency, locals.locale).toString();
+        amountMinor = parseAmount(typed, gift.currency, locals.locale);
       } catch (err) {
         if (!(err instanceof MoneyError)) throw err;
-        return fail(400, { values, error: m.appeal_error_amount({ example: amountExample(currency, locals.locale) }) });
+        return fail(400, { values, error: m.appeal_error_amount({ example: amountExample(gift.currency, locals.locale) }) });
       }
+      if (amountMinor <= 0n) return fail(400, { values, error: m.refund_error_not_positive() });
+      if (amountMinor > refundable) return fail(400, { values, error: m.refund_error_too_large({ amount: formatMinor(refundable.toString(), gift.currency, locals.locale) }) });
     }
+    return { values, review: { amountMinor: amountMinor.toString(), reason, key } };
+  },
+
+  /**
+   * The second step, from the confirmation: the amount reviewed, in minor units, under the key the
+   * form was rendered with (a second click of the same confirmation refunds once).
+   */
+  refund: async ({ request, fetch, params, url, locals }) => {
+    if (!locals.user) redirect(303, signInPath(url));
+    const form = await request.formData();
+    const amountMinor = String(form.get('amountMinor') ?? '');
+    const key = String(form.get('idempotencyKey') ?? '');
+    const currency = String(form.get('currency') ?? '');
+    const reason = reasonOf(form);
+    const values = { amount: '', reason, whole: false };
+    if (!keyPattern.test(key) || !/^[A-Z]{3}$/.test(currency)) return fail(400, { values, error: m.error_generic_text() });
+    // Only a reviewed amount is refunded: never an empty field taken for "everything".
+    if (!/^\d{1,15}$/.test(amountMinor)) return fail(400, { values, error: m.refund_error_choose() });
     const sent = await apiSend<{ refundId: string; amountMinor: string; status: string | null }>(fetch, 'POST', `/api/donations/${params.id}/refund`, {
       amountMinor,
-      reason: (reasons as readonly string[]).includes(reason) ? reason : 'requested_by_customer',
+      reason,
       idempotencyKey: key,
     });
-    if (!sent.ok) {
-      const error =
-        sent.error.code === 'donation.refund_too_large'
-          ? m.refund_error_too_large()
-          : sent.error.code === 'donation.not_refundable'
-            ? m.refund_error_not_refundable()
-            : sent.error.code === 'auth.forbidden'
-              ? m.error_forbidden()
-              : m.refund_error_failed();
-      return fail(sent.status === 409 ? 409 : 400, { values, error });
-    }
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { values, error: refundRefusal(sent.error.code, sent.error.details, currency, locals.locale) });
     return { refunded: formatMinor(sent.body.amountMinor, currency, locals.locale) };
   },
 };
