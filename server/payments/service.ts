@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import type { z } from 'zod';
 import { queryRows, type Db } from '../../db/client';
 import { appeals, donations, type Donation } from '../../db/schema/index';
+import { coverFeeBasisPoints, coverFeeFixedMinor } from '../../web/src/lib/cover-fees';
 import { AppError } from '../errors';
 import { appealTitleIn, appealTitles } from './donations-store';
 import { currencyExponent, formatMinorAsDecimalString, stripeMinimumChargeMinor, stripeStepMinor, toStripeAmount } from '../ledger/money';
@@ -15,12 +16,11 @@ type DonationRequest = z.infer<typeof donationRequestSchema>;
 // A sane ceiling per gift: large gifts go by bank transfer, and it bounds a typo's damage.
 const giftMaxMajorUnits = 100_000n;
 // Stripe's standard card fee, used to estimate what "cover the fees" adds: 2.9% + a fixed part.
-const coverFeeBasisPoints = 290n;
 
 /** What covering the fees adds so the appeal receives about the whole gift, rounded up to Stripe's step. */
 export function coverFeesMinor(amountMinor: bigint, currency: string): bigint {
   const step = stripeStepMinor(currency);
-  const raw = (amountMinor * coverFeeBasisPoints + 9_999n) / 10_000n + (currency === 'USD' ? 30n : 0n);
+  const raw = (amountMinor * coverFeeBasisPoints + 9_999n) / 10_000n + coverFeeFixedMinor(currency);
   return ((raw + step - 1n) / step) * step;
 }
 

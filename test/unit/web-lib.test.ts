@@ -2,6 +2,8 @@ import { parseSetCookie, sessionCookieHeader } from '../../web/src/lib/server/co
 import { slugFrom } from '../../web/src/lib/slug';
 import { describe, expect, it } from 'vitest';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
+import { coverFeeRule } from '../../web/src/lib/cover-fees';
+import { coverFeesMinor } from '../../server/payments/service';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatMinor, timeLeft } from '../../web/src/lib/format';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
@@ -89,5 +91,18 @@ describe('web helpers', () => {
     expect(slugFrom('Buck-a-Brick: a hall for Mexico!')).toBe('buck-a-brick-a-hall-for-mexico');
     expect(slugFrom('Grève à Montréal')).toBe('greve-a-montreal');
     expect(slugFrom('大阪介護')).toBe('');
+  });
+});
+
+// "About 3%" was 9% of a $5 gift: the form states the fee the server adds, from the same numbers.
+describe('the cover-the-fees rule', () => {
+  it('says the fee as charged, in the reader’s way of writing numbers', () => {
+    const usd = (minor: string) => `$${(Number(minor) / 100).toFixed(2)}`;
+    expect(coverFeeRule('USD', 'en', usd)).toBe('\u20682.9% + $0.30\u2069');
+    expect(coverFeeRule('EUR', 'fr', () => 'never')).toMatch(/^\u20682,9\s%\u2069$/u);
+    expect(coverFeeRule('JPY', 'ja', () => 'never')).toBe('\u20682.9%\u2069');
+    // What the server adds to 5 bricks ($5.00): 2.9% is 14.5¢, rounded up, plus 30¢.
+    expect(coverFeesMinor(500n, 'USD')).toBe(45n);
+    expect(coverFeesMinor(3000n, 'JPY')).toBe(87n);
   });
 });
