@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currencyCodeSchema } from '../ledger/money';
+import { appealCurrencySchema } from '../ledger/money';
 import { minorUnits } from './schemas';
 
 export const appealLanguages = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] as const;
@@ -21,7 +21,7 @@ export const createAppealBody = z.strictObject({
   storyMarkdown: z.string().max(20_000).default(''),
   beneficiary: z.string().trim().min(2).max(200),
   language: languageSchema.default('en'),
-  currency: currencyCodeSchema,
+  currency: appealCurrencySchema,
   goalMinor: positiveMinor,
   unit: unitSchema.nullable().default(null),
   deadlineAt: futureDate.nullable().default(null),
@@ -34,7 +34,7 @@ export const updateAppealBody = z
     storyMarkdown: z.string().max(20_000),
     beneficiary: z.string().trim().min(2).max(200),
     language: languageSchema,
-    currency: currencyCodeSchema,
+    currency: appealCurrencySchema,
     goalMinor: positiveMinor,
     unit: unitSchema.nullable(),
     deadlineAt: futureDate.nullable(),

@@ -39,6 +39,15 @@ const quote = (value: string): string => JSON.stringify(value.length > 40 ? `${v
 /** Every supported ISO 4217 code, sorted; "supported" = has a numeric ISO minor unit. */
 export const SUPPORTED_CURRENCIES: readonly string[] = Object.freeze([...isoExponents.keys()].sort());
 
+/**
+ * ISO 4217's fund codes: units of account (Chile's UF, the Swiss WIR, US next-day dollars...), which
+ * the ledger can book but nobody pays a card gift in. An appeal is never in one.
+ */
+export const FUND_CODES: ReadonlySet<string> = new Set(['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW']);
+
+/** The currencies an appeal can be in, sorted: the supported ones, fund codes aside. */
+export const APPEAL_CURRENCIES: readonly string[] = Object.freeze(SUPPORTED_CURRENCIES.filter((c) => !FUND_CODES.has(c)));
+
 export function isCurrency(code: unknown): code is string {
   return typeof code === 'string' && isoExponents.has(code);
 }
@@ -505,6 +514,9 @@ export const currencyCodeSchema = z
   .length(3, { error: 'must be a three-letter ISO 4217 currency code, e.g. EUR' })
   .toUpperCase()
   .refine(isCurrency, { error: 'must be a supported ISO 4217 currency code, e.g. EUR' });
+
+/** An appeal's currency: a supported code that people pay in (not one of ISO's fund codes). */
+export const appealCurrencySchema = currencyCodeSchema.refine((c) => !FUND_CODES.has(c), { error: 'is an ISO 4217 fund code, which gifts are not given in; choose the currency people pay in' });
 
 /** Minor units travel through JSON as digit strings ("1050"): JSON numbers cannot hold a bigint. */
 export const amountMinorStringSchema = z

@@ -114,6 +114,16 @@ describe('draft → live → closed', () => {
     expect(update.after).toMatchObject({ title: 'A new roof for the union hall', goalMinor: '140000' });
   });
 
+  // Chile's UF or the Swiss WIR can be booked, but nobody pays a card gift in them.
+  it('refuses an ISO fund code as the appeal’s currency, and changes nothing', async () => {
+    for (const currency of ['CLF', 'che']) {
+      const res = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { currency } });
+      expect(res.statusCode, currency).toBe(400);
+      expect(res.json().error.details.map((d: { path: string }) => d.path)).toContain('/currency');
+    }
+    expect((await appealRow('hall-roof')).currency).toBe('USD');
+  });
+
   // A deadline in the past is a mistake the API refuses (the job would close it at once).
   it('refuses a deadline in the past', async () => {
     const res = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { deadlineAt: '2020-01-01T00:00:00Z' } });

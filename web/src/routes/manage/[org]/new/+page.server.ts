@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { randomBytes } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
-import { SUPPORTED_CURRENCIES } from '../../../../../../server/ledger/money';
+import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
 import { apiGet, apiSend, signInPath } from '$lib/server/api';
 import { appealApiErrors, appealBody, readAppealValues, slugFrom, storyPreview, type AppealValues } from '$lib/server/appeal-form';
 import type { ManagedAppeal } from '$lib/types';
@@ -23,7 +23,7 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   const org = await orgOf(fetch, params.org);
   if (!org) redirect(303, '/manage');
   const values: AppealValues = { title: '', slug: '', summary: '', story: '', beneficiary: '', language: locals.locale, currency: org.defaultCurrency, goal: '', unitName: '', unitPrice: '', deadline: '' };
-  return { org, values, currencies: [...SUPPORTED_CURRENCIES], locale: locals.locale };
+  return { org, values, currencies: [...APPEAL_CURRENCIES], locale: locals.locale };
 };
 
 export const actions: Actions = {

@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { SUPPORTED_CURRENCIES } from '../../../../../../server/ledger/money';
+import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
 import { apiGetSignedIn, apiSend, signInPath, type ApiError } from '$lib/server/api';
 import { appealApiErrors, appealBody, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
 import type { DonorRow, ManagedAppeal } from '$lib/types';
@@ -27,7 +27,7 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     donors,
     updates,
     values: valuesOf(appeal, locals.locale),
-    currencies: [...SUPPORTED_CURRENCIES],
+    currencies: [...APPEAL_CURRENCIES],
     locale: locals.locale,
     created: url.searchParams.has('created'),
     confirmClose: url.searchParams.has('close') && appeal.status === 'live',
