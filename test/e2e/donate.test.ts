@@ -40,6 +40,8 @@ describe('giving to Buck-a-Brick', () => {
     await screenshots(page, 'appeal');
 
     await page.getByRole('radio', { name: /^10\b/ }).check();
+    // The fee to cover is said as the server adds it, not "about 3%".
+    expect(await page.locator('label:has(input[name="coverFees"])').textContent()).toContain('Add \u20682.9% + $0.30\u2069 so the card fees');
     await page.getByLabel('Your name (for the donor wall)').fill('Rosa from Local 222');
     await page.getByLabel('Email, for your receipt').fill('rosa@example.org');
     await page.getByLabel('A message of solidarity (optional)').fill('¡Solidaridad!');

@@ -146,12 +146,15 @@ describe('signed in', () => {
     expect(csv.status()).toBe(200);
     expect(await csv.text()).toContain('member@ue222.demo');
 
-    // The goal is fixed once a gift exists: the API's 409 comes back as a message on the form.
-    await page.getByLabel('Goal', { exact: true }).fill('3,000.00');
+    // The goal, currency and unit are fixed once a gift exists: shown, not offered, and saving the
+    // rest still works (the API refuses a change of terms with 409 in any case).
+    expect(await page.getByLabel('Goal', { exact: true }).getAttribute('readonly')).not.toBeNull();
+    expect(await page.getByLabel('Currency').isDisabled()).toBe(true);
+    expect(await page.getByLabel('Goal', { exact: true }).getAttribute('aria-describedby')).toContain('terms-hint');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    expect(await page.getByTestId('form-error').textContent()).toContain('fixed once the first gift has arrived');
-    const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string };
-    expect(api.goalMinor).toBe('250000');
+    await page.getByTestId('saved').waitFor();
+    const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string; currency: string };
+    expect(api).toMatchObject({ goalMinor: '250000', currency: 'USD' });
     await page.close();
   });
 
@@ -169,6 +172,12 @@ describe('signed in', () => {
     expect(await page.getByTestId('receipt').textContent()).toContain('Monthly');
     // Named as the gift was given, not as the account is called ("Local 222 member (demo)").
     expect(await page.getByTestId('receipt').textContent()).toContain('Member of Local 222 · member@ue222.demo');
+    // The way back points left, and right in a page read right to left.
+    const arrow = () => page.locator('a.back').evaluate((a) => getComputedStyle(a, '::before').content);
+    expect(await arrow()).toContain('←');
+    await page.evaluate(() => document.documentElement.setAttribute('dir', 'rtl'));
+    expect(await arrow()).toContain('→');
+    await page.evaluate(() => document.documentElement.setAttribute('dir', 'ltr'));
     await screenshots(page, 'receipt');
 
     await page.goto(`${e2e.url}/account`);
