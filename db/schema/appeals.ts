@@ -57,8 +57,8 @@ export const appealProgress = pgTable('appeal_progress', {
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
-// A title and story in another language, written by the organizer; readers get the original
-// where no translation exists.
+// A title and story (and the unit's name, for an appeal with a unit) in another language, written
+// by the organizer; readers get the original where no translation exists.
 export const appealTranslations = pgTable(
   'appeal_translations',
   {
@@ -70,6 +70,8 @@ export const appealTranslations = pgTable(
     summary: text('summary').notNull().default(''),
     storyMarkdown: text('story_markdown').notNull().default(''),
     storyHtml: text('story_html').notNull().default(''),
+    /** The appeal's unit named in this language ("レンガ" for "brick"); null: readers get the original unit name. */
+    unitName: text('unit_name'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.appealId, t.language] })],

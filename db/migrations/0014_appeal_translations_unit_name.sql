@@ -1,0 +1,1 @@
+ALTER TABLE "appeal_translations" ADD COLUMN "unit_name" text;
