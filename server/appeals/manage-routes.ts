@@ -130,7 +130,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     {
       schema: {
         tags,
-        summary: 'Add or replace a translation of title, summary and story (organizer). With If-None-Match: * it only adds: 412 if one exists.',
+        summary: "Add or replace a translation of title, summary, story and the unit's name (organizer). With If-None-Match: * it only adds: 412 if one exists.",
         params: translationParams,
         body: translationBody,
         response: managed,

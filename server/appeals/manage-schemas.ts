@@ -11,7 +11,9 @@ const positiveMinor = z
   .string()
   .regex(/^[1-9][0-9]{0,14}$/, { error: 'must be a positive whole number of minor units as a string, e.g. "130000"' })
   .transform((v) => BigInt(v));
-const unitSchema = z.strictObject({ name: z.string().trim().min(1).max(40), priceMinor: positiveMinor });
+/** A unit's name, the appeal's own or a translation's: "brick", "レンガ". */
+const unitName = z.string().trim().min(1).max(40);
+const unitSchema = z.strictObject({ name: unitName, priceMinor: positiveMinor });
 const futureDate = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
 
 export const createAppealBody = z.strictObject({
@@ -46,6 +48,10 @@ export const translationBody = z.strictObject({
   title: z.string().trim().min(3).max(140),
   summary: z.string().trim().max(300).default(''),
   storyMarkdown: z.string().max(20_000).default(''),
+  unitName: unitName
+    .nullable()
+    .default(null)
+    .describe("the appeal's unit named in this language; only for an appeal with a unit (else 400 appeal.translation_unit_without_unit); null: readers get the original name"),
 });
 
 export const translationParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/), language: languageSchema });
@@ -71,7 +77,7 @@ export const managedAppealSchema = z.object({
   status: z.enum(['draft', 'live', 'closed']),
   termsLocked: z.boolean().describe('goal, currency and unit are fixed because a gift exists'),
   coverImageUrl: z.string().nullable(),
-  translations: z.array(z.object({ language: z.string(), title: z.string(), summary: z.string(), storyMarkdown: z.string() })),
+  translations: z.array(z.object({ language: z.string(), title: z.string(), summary: z.string(), storyMarkdown: z.string(), unitName: z.string().nullable() })),
   publishedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
   closedReason: z.string().nullable(),
@@ -115,3 +121,4 @@ export const donorRowSchema = z.object({
 
 export type CreateAppeal = z.infer<typeof createAppealBody>;
 export type UpdateAppeal = z.infer<typeof updateAppealBody>;
+export type TranslationBody = z.infer<typeof translationBody>;

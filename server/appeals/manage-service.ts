@@ -18,7 +18,7 @@ import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
 import { countUpdateSubscribers, mailUpdate } from './update-email';
 import { AppError, answerRefusal } from '../errors';
-import type { CreateAppeal, UpdateAppeal } from './manage-schemas';
+import type { CreateAppeal, TranslationBody, UpdateAppeal } from './manage-schemas';
 
 interface Actor {
   by: Viewer | null;
@@ -212,10 +212,15 @@ export async function closeExpiredAppeals(db: Db, limit = 100): Promise<number> 
 
 export async function upsertTranslation(
   db: Db,
-  p: Actor & { appeal: Appeal; language: string; body: { title: string; summary: string; storyMarkdown: string }; createOnly?: boolean },
+  p: Actor & { appeal: Appeal; language: string; body: TranslationBody; createOnly?: boolean },
 ): Promise<void> {
   if (p.language === p.appeal.language) {
     throw new AppError(400, 'appeal.translation_is_original', 'This is the language the appeal is written in; edit the appeal itself.');
+  }
+  // Refused, not dropped: like an unknown field, a unit name with nothing to name is the caller's
+  // mistake, and silently saving less than was sent would look like success.
+  if (p.body.unitName !== null && p.appeal.unitName === null) {
+    throw new AppError(400, 'appeal.translation_unit_without_unit', 'This appeal has no unit of giving, so a translation cannot name one; give the appeal a unit first, or leave unitName out.');
   }
   await db.transaction(async (tx) => {
     const values = { ...p.body, storyHtml: renderMarkdown(p.body.storyMarkdown), updatedAt: new Date() };
@@ -228,7 +233,7 @@ export async function upsertTranslation(
       await insert.onConflictDoUpdate({ target: [appealTranslations.appealId, appealTranslations.language], set: values });
     }
     await notifyChanged(tx, p.appeal.id);
-    await auditAround(tx, p, 'appeal.translate', { after: { language: p.language, title: p.body.title } });
+    await auditAround(tx, p, 'appeal.translate', { after: { language: p.language, title: p.body.title, unitName: p.body.unitName } });
   });
 }
 
@@ -269,7 +274,7 @@ export async function managedView(db: DbOrTx, appeal: Appeal, updateSubscribers?
     status: appeal.status,
     termsLocked: await termsLocked(db, appeal.id),
     coverImageUrl: appeal.coverImageId ? `/api/appeals/${appeal.slug}/cover` : null,
-    translations: translations.map((t) => ({ language: t.language, title: t.title, summary: t.summary, storyMarkdown: t.storyMarkdown })),
+    translations: translations.map((t) => ({ language: t.language, title: t.title, summary: t.summary, storyMarkdown: t.storyMarkdown, unitName: t.unitName })),
     publishedAt: appeal.publishedAt?.toISOString() ?? null,
     closedAt: appeal.closedAt?.toISOString() ?? null,
     closedReason: appeal.closedReason,

@@ -36,7 +36,15 @@ export const appealDetailSchema = appealSummarySchema.extend({
   storyHtml: z.string().describe('the story rendered and sanitized: safe to put in a page as is'),
   coverImageUrl: z.string().nullable(),
   translations: z
-    .array(z.object({ language: z.string(), title: z.string(), summary: z.string(), storyHtml: z.string() }))
+    .array(
+      z.object({
+        language: z.string(),
+        title: z.string(),
+        summary: z.string(),
+        storyHtml: z.string(),
+        unitName: z.string().nullable().describe("the unit named in this language; null (and always for an appeal without a unit): use unit.name"),
+      }),
+    )
     .describe("the organizers' translations; show the reader's language when there is one, else the original"),
 });
 

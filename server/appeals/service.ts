@@ -60,7 +60,7 @@ export async function listLiveAppeals(
 export async function getPublicAppeal(db: DbOrTx, slug: string): Promise<AppealDetail> {
   const [row] = await baseQuery(db).where(eq(appeals.slug, slug)).limit(1);
   if (!row || row.appeal.status === 'draft') throw appealNotFound(slug);
-  return toDetail(row, await translationsByAppeal(db, [row.appeal.id]));
+  return toDetail(row, await translationsByAppeal(db, [row]));
 }
 
 export const appealNotFound = (slug: string) => new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
@@ -69,20 +69,26 @@ export const appealNotFound = (slug: string) => new AppError(404, 'appeal_not_fo
 export async function getPublicAppealsByIds(db: DbOrTx, ids: string[]): Promise<AppealDetail[]> {
   if (ids.length === 0) return [];
   const rows = (await baseQuery(db).where(inArray(appeals.id, ids))).filter((r) => r.appeal.status !== 'draft');
-  const translations = await translationsByAppeal(db, rows.map((r) => r.appeal.id));
+  const translations = await translationsByAppeal(db, rows);
   return rows.map((r) => toDetail(r, translations));
 }
 
 type Translation = AppealDetail['translations'][number];
 
-/** Every translation of these appeals: the page picks the reader's language, else the original. */
-async function translationsByAppeal(db: DbOrTx, ids: string[]): Promise<Map<string, Translation[]>> {
+/**
+ * Every translation of these appeals: the page picks the reader's language, else the original. A
+ * unit name is given only while the appeal has a unit: one kept from before its unit was removed
+ * names nothing a donor can give.
+ */
+async function translationsByAppeal(db: DbOrTx, appealRows: Row[]): Promise<Map<string, Translation[]>> {
+  const ids = appealRows.map((r) => r.appeal.id);
+  const withUnit = new Set(appealRows.filter((r) => r.appeal.unitName !== null).map((r) => r.appeal.id));
   const byAppeal = new Map<string, Translation[]>();
   if (ids.length === 0) return byAppeal;
   const rows = await db.select().from(appealTranslations).where(inArray(appealTranslations.appealId, ids)).orderBy(appealTranslations.language);
   for (const t of rows) {
     const list = byAppeal.get(t.appealId) ?? [];
-    list.push({ language: t.language, title: t.title, summary: t.summary, storyHtml: t.storyHtml });
+    list.push({ language: t.language, title: t.title, summary: t.summary, storyHtml: t.storyHtml, unitName: withUnit.has(t.appealId) ? t.unitName : null });
     byAppeal.set(t.appealId, list);
   }
   return byAppeal;

@@ -242,7 +242,7 @@ describe('translations', () => {
       payload: { title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.' },
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json().translations).toEqual([{ language: 'fr', title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.' }]);
+    expect(res.json().translations).toEqual([{ language: 'fr', title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.', unitName: null }]);
     const [stored] = await queryRows<{ story_html: string }>(db(), sql`SELECT t.story_html FROM appeal_translations t JOIN appeals a ON a.id = t.appeal_id WHERE a.slug = 'hall-roof' AND t.language = 'fr'`);
     expect(stored!.story_html).toContain('Nous construisons');
     expect(stored!.story_html).not.toContain('<script');
@@ -266,6 +266,60 @@ describe('translations', () => {
     expect(fr).toMatchObject({ title: 'Un toit pour la maison syndicale', summary: 'Brique par brique' });
     expect(fr.storyHtml).toContain('Nous construisons');
     expect(fr.storyHtml).not.toContain('<script');
+  });
+
+  // The audit found Japanese readers asked "いくつ？（brick）": a translation names the unit too, and
+  // a translation without one (older ones, or one left untranslated) still reads as the original.
+  it("names the appeal's unit in a translation; one without keeps the original name", async () => {
+    await createDraft(organizer, 'ue-local-222', { slug: 'bricks-222', title: 'Bricks', language: 'en', unit: { name: 'brick', priceMinor: '100' } });
+    await publish(organizer, 'bricks-222');
+    const put = (language: string, payload: Record<string, unknown>) =>
+      app.inject({ method: 'PUT', url: `/api/appeals/bricks-222/translations/${language}`, headers: as(organizer), payload });
+    expect((await put('fr', { title: 'Des briques' })).statusCode).toBe(200);
+    const ja = await put('ja', { title: 'レンガ募金', unitName: '  レンガ ' });
+    expect(ja.statusCode, ja.body).toBe(200);
+    expect(ja.json().translations).toEqual([
+      { language: 'fr', title: 'Des briques', summary: '', storyMarkdown: '', unitName: null },
+      { language: 'ja', title: 'レンガ募金', summary: '', storyMarkdown: '', unitName: 'レンガ' },
+    ]);
+    const pub = (await app.inject('/api/appeals/bricks-222')).json();
+    expect(pub.unit).toEqual({ name: 'brick', priceMinor: '100' });
+    expect(pub.translations.map((t: { language: string; unitName: string | null }) => [t.language, t.unitName])).toEqual([['fr', null], ['ja', 'レンガ']]);
+
+    // The same length rule as the appeal's own unit name (1 to 40 after trimming); a refused one changes nothing.
+    for (const unitName of ['   ', 'x'.repeat(41)]) {
+      const res = await put('ja', { title: 'レンガ募金', unitName });
+      expect(res.statusCode, unitName).toBe(400);
+      expect(res.json().error.code).toBe('validation_failed');
+    }
+    expect((await app.inject('/api/appeals/bricks-222')).json().translations[1].unitName).toBe('レンガ');
+    const audit = await auditOf(pub.id);
+    expect(audit.filter((a) => a.action === 'appeal.translate').map((a) => a.after)).toContainEqual({ language: 'ja', title: 'レンガ募金', unitName: 'レンガ' });
+    // Saving again without a unit name is a translation without one: readers get "brick".
+    const cleared = await put('ja', { title: 'レンガ募金' });
+    expect(cleared.json().translations[1].unitName).toBeNull();
+  });
+
+  // An appeal without a unit has nothing to name: the API says so rather than keep a name no page shows.
+  it('refuses a unit name for an appeal without a unit, and never shows one kept from a removed unit', async () => {
+    await createDraft(organizer, 'ue-local-222', { slug: 'strike-pay-222', title: 'Strike pay' });
+    const refused = await app.inject({ method: 'PUT', url: '/api/appeals/strike-pay-222/translations/ja', headers: as(organizer), payload: { title: 'ストライキ手当', unitName: 'レンガ' } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.code).toBe('appeal.translation_unit_without_unit');
+    expect(await queryRows(db(), sql`SELECT 1 FROM appeal_translations t JOIN appeals a ON a.id = t.appeal_id WHERE a.slug = 'strike-pay-222'`)).toEqual([]);
+
+    // A unit, a translated name, then the unit removed before any gift: the stored name stays
+    // (the organizer may put the unit back) but the public appeal names no unit in any language.
+    await createDraft(organizer, 'ue-local-222', { slug: 'tiles-222', title: 'Tiles', unit: { name: 'tile', priceMinor: '500' } });
+    const named = await app.inject({ method: 'PUT', url: '/api/appeals/tiles-222/translations/ar', headers: as(organizer), payload: { title: 'بلاط', unitName: 'بلاطة' } });
+    expect(named.statusCode, named.body).toBe(200);
+    await publish(organizer, 'tiles-222');
+    expect((await app.inject('/api/appeals/tiles-222')).json().translations[0].unitName).toBe('بلاطة');
+    const removed = await app.inject({ method: 'PATCH', url: '/api/appeals/tiles-222', headers: as(organizer), payload: { unit: null } });
+    expect(removed.statusCode, removed.body).toBe(200);
+    const pub = (await app.inject('/api/appeals/tiles-222')).json();
+    expect(pub.unit).toBeNull();
+    expect(pub.translations[0]).toMatchObject({ language: 'ar', title: 'بلاط', unitName: null });
   });
 });
 
@@ -485,7 +539,7 @@ describe('the audit trail of one appeal', () => {
     const publishEntry = entries.find((e) => e.action === 'appeal.publish')!;
     expect(publishEntry.before).toMatchObject({ status: 'draft' });
     expect(publishEntry.after).toMatchObject({ status: 'live' });
-    expect(entries.find((e) => e.action === 'appeal.translate')!.after).toEqual({ language: 'fr', title: 'Un toit pour la maison syndicale' });
+    expect(entries.find((e) => e.action === 'appeal.translate')!.after).toEqual({ language: 'fr', title: 'Un toit pour la maison syndicale', unitName: null });
     expect(entries.find((e) => e.action === 'appeal.set_cover')!.after).toMatchObject({ contentType: 'image/png', sizeBytes: png.length });
     const updates = await db().select().from(auditLog).where(eq(auditLog.action, 'appeal.post_update'));
     expect(updates).toHaveLength(1);
