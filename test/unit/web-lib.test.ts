@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/service';
+import { unitFor } from '../../web/src/lib/appeal-text';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatMinor, timeLeft } from '../../web/src/lib/format';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
@@ -91,6 +92,18 @@ describe('web helpers', () => {
     expect(slugFrom('Buck-a-Brick: a hall for Mexico!')).toBe('buck-a-brick-a-hall-for-mexico');
     expect(slugFrom('Grève à Montréal')).toBe('greve-a-montreal');
     expect(slugFrom('大阪介護')).toBe('');
+  });
+
+  // The unit is named as the rest of the page reads: the reader's translation, never in the
+  // appeal's own language, and the original name where the translation gives none.
+  it('names the unit in the reader language where the translation does, else as written', () => {
+    const t = (language: string, unitName: string | null) => ({ language, title: 't', summary: '', storyHtml: '', unitName });
+    const appeal = { language: 'en', unit: { name: 'brick', priceMinor: '100' }, translations: [t('ja', 'レンガ'), t('fr', null), t('en', 'stray')] };
+    expect(unitFor(appeal, 'ja')).toEqual({ name: 'レンガ', priceMinor: '100' });
+    expect(unitFor(appeal, 'fr')?.name).toBe('brick');
+    expect(unitFor(appeal, 'ar')?.name).toBe('brick');
+    expect(unitFor(appeal, 'en')?.name).toBe('brick');
+    expect(unitFor({ ...appeal, unit: null }, 'ja')).toBeNull();
   });
 });
 

@@ -1,5 +1,6 @@
 import { MoneyError, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
 import { parseUnits, tooManyUnits } from '$lib/amounts';
+import { unitFor } from '$lib/appeal-text';
 import { amountExample, formatMinor } from '$lib/format';
 import { m } from '$lib/paraglide/messages';
 import type { AppealDetail } from '$lib/types';
@@ -24,12 +25,13 @@ const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim
  * value wins over a suggested one, so the form means the same with or without JavaScript.
  */
 export function giftAmount(form: FormData, appeal: AppealDetail, locale: string): bigint {
-  if (appeal.unit) {
+  const unit = unitFor(appeal, locale);
+  if (unit) {
     const typed = text(form, 'unitsOther');
     const asked = typed || text(form, 'units');
     const units = parseUnits(asked);
-    if (units === null) throw new GiftError(tooManyUnits(asked) ? m.error_too_large() : m.error_units({ unit: appeal.unit.name }), 'amount');
-    return BigInt(units) * BigInt(appeal.unit.priceMinor);
+    if (units === null) throw new GiftError(tooManyUnits(asked) ? m.error_too_large() : m.error_units({ unit: unit.name }), 'amount');
+    return BigInt(units) * BigInt(unit.priceMinor);
   }
   const typed = text(form, 'amount');
   if (!typed) {
@@ -65,7 +67,7 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'donation.amount_not_payable':
       return { error: m.error_amount_invalid({ example: amountExample(appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_not_whole_units':
-      return { error: m.error_units({ unit: appeal.unit?.name ?? '' }), field: 'amount' };
+      return { error: m.error_units({ unit: unitFor(appeal, locale)?.name ?? '' }), field: 'amount' };
     case 'appeal_not_found':
       return { error: m.error_appeal_closed() };
     case 'rate_limited':

@@ -53,6 +53,15 @@ function changes(a: ManagedAppeal, b: AppealBody): Record<string, unknown> {
 const stateError = (e: ApiError) =>
   e.code === 'appeal.deadline_past' ? m.manage_error_deadline_passed() : e.code === 'auth.forbidden' ? m.error_forbidden() : e.code.startsWith('appeal.not_') ? m.manage_error_state_changed() : m.error_generic_text();
 
+/** The organizer's words for the translation API's refusals; any other is "try again". */
+const translationErrors = new Map<string, () => string>([
+  ['appeal.translation_is_original', m.translation_error_original],
+  ['appeal.translation_exists', m.translation_error_exists],
+  // The appeal's unit was removed (in another tab, say) after this form offered a name for it.
+  ['appeal.translation_unit_without_unit', m.manage_error_state_changed],
+  ['validation_failed', m.appeal_error_field],
+]);
+
 const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slug)}${rest}`;
 const field = (form: FormData, name: string, max: number) => String(form.get(name) ?? '').slice(0, max).trim();
 
@@ -102,22 +111,16 @@ export const actions: Actions = {
   translate: async ({ request, fetch, params }) => {
     const form = await request.formData();
     const language = field(form, 'language', 5);
-    const values = { language, title: field(form, 'title', 200), summary: field(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000) };
+    const values = { language, title: field(form, 'title', 200), summary: field(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000), unitName: field(form, 'unitName', 60) };
     if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
     if (values.title.length < 3) return fail(400, { section: 'translations', values, error: m.appeal_error_title() });
     // The add form only adds (If-None-Match: *): the edit form is for replacing.
     const adding = form.get('mode') === 'add';
-    const body = { title: values.title, summary: values.summary, storyMarkdown: values.story };
+    // An empty unit name (or none, for an appeal without a unit) is no name: readers get the original.
+    const body = { title: values.title, summary: values.summary, storyMarkdown: values.story, unitName: values.unitName || null };
     const sent = await apiSend(fetch, 'PUT', path(params.slug, `/translations/${language}`), body, 'application/json', adding ? { 'if-none-match': '*' } : {});
     if (!sent.ok) {
-      const error =
-        sent.error.code === 'appeal.translation_is_original'
-          ? m.translation_error_original()
-          : sent.error.code === 'appeal.translation_exists'
-            ? m.translation_error_exists()
-            : sent.error.code === 'validation_failed'
-              ? m.appeal_error_field()
-              : m.error_generic_text();
+      const error = (translationErrors.get(sent.error.code) ?? m.error_generic_text)();
       return fail(400, { section: 'translations', values, error });
     }
     return { section: 'translations', saved: language };

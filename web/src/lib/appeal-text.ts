@@ -1,0 +1,20 @@
+import type { AppealDetail } from './types';
+
+type Translation = AppealDetail['translations'][number];
+
+/**
+ * The organizers' translation a reader of `locale` gets: the one in their language, except in the
+ * appeal's own language, where the page shows the original whatever translation is stored.
+ */
+export function translationFor(appeal: Pick<AppealDetail, 'language' | 'translations'>, locale: string): Translation | undefined {
+  return appeal.language === locale ? undefined : appeal.translations.find((t) => t.language === locale);
+}
+
+/**
+ * The appeal's unit as a reader of `locale` sees it named: the translation's name where it gives
+ * one, else the original ("brick"). Price and count never change with the language.
+ */
+export function unitFor(appeal: Pick<AppealDetail, 'language' | 'translations' | 'unit'>, locale: string): AppealDetail['unit'] {
+  if (!appeal.unit) return null;
+  return { ...appeal.unit, name: translationFor(appeal, locale)?.unitName ?? appeal.unit.name };
+}
