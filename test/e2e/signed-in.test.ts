@@ -97,7 +97,31 @@ describe('signed in', () => {
     expect(await frPage.getByTestId('story').innerHTML()).toContain('<strong>Il lui faut un toit.</strong>');
     expect(await frPage.getByTestId('story').getAttribute('lang')).toBe('fr');
     expect(await frPage.getByTestId('cover').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+    // French names no unit: French readers get the original "tile" (an audit found Japanese readers asked "いくつ？（brick）").
+    expect(await frPage.locator('#give legend').first().textContent()).toContain('(tile)');
     await french.close();
+
+    // A Japanese translation that names the unit: Japanese readers are asked for 瓦, not "tile",
+    // wherever the page names the unit; the price stays the appeal's own.
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`);
+    await translation.getByLabel('Language').selectOption('ja');
+    await translation.getByLabel('Title', { exact: true }).fill('ティフアナの組合会館に屋根を');
+    await translation.getByLabel('Unit name (optional)', { exact: true }).fill('瓦');
+    expect(await page.locator('#translation-unit-hint').textContent()).toContain('“tile”');
+    await translation.getByRole('button', { name: 'Save translation' }).click();
+    await page.getByText('translation was saved').waitFor();
+    const japanese = await e2e.context({ language: 'ja', bypassCSP: true });
+    const jaPage = await japanese.newPage();
+    await jaPage.goto(`${e2e.url}/appeals/${slug}`);
+    expect(await jaPage.locator('h1').textContent()).toBe('ティフアナの組合会館に屋根を');
+    const legend = (await jaPage.locator('#give legend').first().textContent()) ?? '';
+    expect(legend).toContain('いくつ？（瓦）');
+    expect(legend).toContain('1 瓦 = $5.00');
+    expect(await jaPage.getByTestId('wall-text').textContent()).toContain('瓦：500個中0個');
+    expect(await jaPage.locator('body').innerText()).not.toContain('tile');
+    expect(await seriousAxeViolations(jaPage), 'appeal-ja-unit').toEqual([]);
+    await screenshots(jaPage, 'appeal-ja-unit');
+    await japanese.close();
   });
 
   it('a member gives monthly with 4242 while another browser sees the total move without reloading', async () => {
