@@ -168,7 +168,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         reason: req.body.reason,
         idempotencyKey: req.body.idempotencyKey,
       });
-      await recordAudit(db, {
+      // A resend is the refund already on the record, not a second one.
+      if (!result.replayed) await recordAudit(db, {
         actorUserId: by.userId,
         action: 'donation.refund',
         organizationId: owner.organizationId,
@@ -178,7 +179,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         after: { refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: req.body.reason ?? null, idempotencyKey: req.body.idempotencyKey ?? null },
         requestId: req.id,
       });
-      return reply.status(202).send({ ...result, amountMinor: result.amountMinor.toString() });
+      return reply.status(202).send({ refundId: result.refundId, amountMinor: result.amountMinor.toString(), status: result.status });
     },
   );
 };

@@ -197,6 +197,15 @@ export interface RefundAwaiting {
 
 // A gift is refunded a few times at most; more asks than this on one gift is a bug upstream.
 const refundAsksMax = 50;
+/**
+ * How long an ask counts as on its way. Stripe's refund event comes within seconds; one still not
+ * posted after three days (the poster's own wait for a missing event) failed in a way we did not
+ * see, and holding the money back for ever would be worse: Stripe itself refuses to refund more
+ * than the charge has left.
+ */
+const refundAskWindow = '3 days';
+/** Stripe's refund ids: re_ for cards, pyr_ for some other payment methods. */
+const refundIdPattern = /^(re|pyr)_[A-Za-z0-9_]{1,250}$/;
 
 /**
  * Refunds asked of Stripe for a gift (the audit log keeps every ask) that Stripe has not yet
@@ -210,20 +219,22 @@ export async function refundsAwaiting(db: Db, donationId: string): Promise<Refun
     sql`SELECT DISTINCT ON (a.after->>'refundId') a.after->>'refundId' AS refund_id, a.after->>'amountMinor' AS amount, a.at
           FROM audit_log a
          WHERE a.subject_type = 'donation' AND a.subject_id = ${donationId} AND a.action = 'donation.refund'
+           AND a.at > now() - ${refundAskWindow}::interval
            AND coalesce(a.after->>'status', '') NOT IN ('failed', 'canceled')
            AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.idempotency_key = 'stripe:' || (a.after->>'refundId') || ':refund')
          ORDER BY a.after->>'refundId', a.at
          LIMIT ${refundAsksMax}`,
   );
-  const unposted = asked.filter((r) => /^re_[A-Za-z0-9_]{1,250}$/.test(r.refund_id) && /^\d{1,19}$/.test(r.amount));
+  const unposted = asked.filter((r) => refundIdPattern.test(r.refund_id) && /^\d{1,19}$/.test(r.amount));
   if (unposted.length === 0) return [];
-  // Rare (only while a refund is on its way, or one failed before it posted): a scan of the
-  // ignored refund events; the CASE parses only refund events' bodies.
+  // Rare (only while a refund is on its way, or one failed before it posted), and only the ignored
+  // refund events received since the oldest such ask; the CASE parses only refund events' bodies.
+  const since = unposted.reduce((min, r) => (new Date(r.at) < min ? new Date(r.at) : min), new Date(unposted[0]!.at));
   const failed = await queryRows<{ id: string }>(
     db,
     sql`SELECT DISTINCT CASE WHEN type IN ('refund.created', 'refund.updated', 'refund.failed') THEN payload::json->'data'->'object'->>'id' END AS id
           FROM stripe_events
-         WHERE status = 'ignored'
+         WHERE status = 'ignored' AND type IN ('refund.created', 'refund.updated', 'refund.failed') AND received_at >= ${since.toISOString()}::timestamptz
            AND CASE WHEN type IN ('refund.created', 'refund.updated', 'refund.failed') THEN payload::json->'data'->'object'->>'id' END
                IN (${sql.join(unposted.map((r) => sql`${r.refund_id}`), sql`, `)})`,
   );
@@ -240,15 +251,16 @@ export function refundableMinor(d: Pick<Donation, 'amountMinor' | 'coverFeesMino
   return left > 0n ? left : 0n;
 }
 
-/** The amount a refund under this key was asked for on this gift, if it was (a resent form). */
-async function askedUnderKey(db: Db, donationId: string, key: string): Promise<bigint | undefined> {
-  const [row] = await queryRows<{ amount: string | null }>(
+/** The refund asked under this key on this gift, if one was (a resent form). */
+async function askedUnderKey(db: Db, donationId: string, key: string): Promise<{ refundId: string; amountMinor: bigint } | undefined> {
+  const [row] = await queryRows<{ amount: string | null; refund_id: string | null }>(
     db,
-    sql`SELECT after->>'amountMinor' AS amount FROM audit_log
+    sql`SELECT after->>'amountMinor' AS amount, after->>'refundId' AS refund_id FROM audit_log
          WHERE subject_type = 'donation' AND subject_id = ${donationId} AND action = 'donation.refund' AND after->>'idempotencyKey' = ${key}
          ORDER BY id LIMIT 1`,
   );
-  return row?.amount && /^\d{1,19}$/.test(row.amount) ? BigInt(row.amount) : undefined;
+  if (!row?.amount || !/^\d{1,19}$/.test(row.amount) || !row.refund_id || !refundIdPattern.test(row.refund_id)) return undefined;
+  return { refundId: row.refund_id, amountMinor: BigInt(row.amount) };
 }
 
 /**
@@ -259,30 +271,35 @@ async function askedUnderKey(db: Db, donationId: string, key: string): Promise<b
 export async function refundDonation(deps: { db: Db; stripe: Stripe }, donationId: string, opts: { amountMinor?: bigint; reason: Stripe.RefundCreateParams.Reason; idempotencyKey?: string }) {
   const [d] = await deps.db.select().from(donations).where(eq(donations.id, donationId));
   if (!d) throw new AppError(404, 'donation_not_found', 'No such donation.');
+  if (opts.amountMinor !== undefined && opts.amountMinor <= 0n) {
+    throw new AppError(400, 'donation.refund_not_positive', 'The amount to refund must be more than zero.');
+  }
+  // A resend (a form sent again, a client's retry) is the refund already asked: read back from
+  // Stripe as it is now, never created again. Stripe forgets an idempotency key after a day, and
+  // asking again then would be a second refund of the same money.
+  const asked = opts.idempotencyKey === undefined ? undefined : await askedUnderKey(deps.db, d.id, opts.idempotencyKey);
+  if (asked) {
+    if (opts.amountMinor !== undefined && opts.amountMinor !== asked.amountMinor) {
+      throw new AppError(409, 'donation.idempotency_conflict', 'This idempotency key was already used for a refund of another amount; use a new key for a new refund.');
+    }
+    const refund = await deps.stripe.refunds.retrieve(asked.refundId);
+    return { refundId: refund.id, amountMinor: asked.amountMinor, status: refund.status, replayed: true };
+  }
   if (d.status === 'refunded') throw new AppError(409, 'donation.nothing_to_refund', 'This gift is refunded in full: nothing is left to refund.', { refundableMinor: '0' });
   if (!d.chargeId || (d.status !== 'succeeded' && d.status !== 'partially_refunded')) {
     throw new AppError(409, 'donation.not_refundable', `A ${d.status} donation cannot be refunded.`);
   }
-  if (opts.amountMinor !== undefined && opts.amountMinor <= 0n) {
-    throw new AppError(400, 'donation.refund_not_positive', 'The amount to refund must be more than zero.');
-  }
-  const asked = opts.idempotencyKey === undefined ? undefined : await askedUnderKey(deps.db, d.id, opts.idempotencyKey);
-  if (asked !== undefined && opts.amountMinor !== undefined && opts.amountMinor !== asked) {
-    throw new AppError(409, 'donation.idempotency_conflict', 'This idempotency key was already used for a refund of another amount; use a new key for a new refund.');
-  }
-  // A resend asks Stripe again under the same key: Stripe answers with the refund it already made.
-  const replay = asked !== undefined;
   const refundable = refundableMinor(d, await refundsAwaiting(deps.db, d.id));
-  const amountMinor = opts.amountMinor ?? asked ?? refundable;
-  if (!replay && refundable === 0n) {
+  const amountMinor = opts.amountMinor ?? refundable;
+  if (refundable === 0n) {
     throw new AppError(409, 'donation.nothing_to_refund', 'Nothing is left to refund: the rest of this gift is refunded or asked of Stripe already.', { refundableMinor: '0' });
   }
-  if (!replay && amountMinor > refundable) {
+  if (amountMinor > refundable) {
     throw new AppError(400, 'donation.refund_too_large', `At most ${formatMinorAsDecimalString(refundable, d.currency)} ${d.currency} can be refunded.`, { refundableMinor: refundable.toString(), currency: d.currency });
   }
   const refund = await deps.stripe.refunds.create(
     { charge: d.chargeId, amount: toStripeAmount(amountMinor, d.currency), reason: opts.reason, metadata: { donation_id: d.id } },
     { idempotencyKey: `donation:${d.id}:refund:${opts.idempotencyKey ?? randomUUID()}` },
   );
-  return { refundId: refund.id, amountMinor, status: refund.status };
+  return { refundId: refund.id, amountMinor, status: refund.status, replayed: false };
 }

@@ -35,9 +35,11 @@ export interface EmulatorControls {
   payCheckoutSession(sessionId: string, cardNumber?: string, payer?: { name?: string; email?: string }): Stripe.Checkout.Session;
   /** Forgets every object, event and delivery; keeps the webhook endpoint and options. */
   reset(): void;
+  /** Forgets every Idempotency-Key's saved answer, as Stripe does after 24 hours. */
+  forgetIdempotencyKeys(): void;
 }
 
-export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset: () => void): EmulatorControls {
+export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset: () => void, forgetIdempotencyKeys: () => void): EmulatorControls {
   return {
     setDelivery: (s) => dispatcher.setDelivery(s),
     pause: () => dispatcher.pause(),
@@ -64,5 +66,6 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
       return result.session;
     },
     reset: onReset,
+    forgetIdempotencyKeys,
   };
 }

@@ -107,7 +107,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     dispatcher.reset();
     idempotency.clear();
     ctx.changed();
-  });
+  }, () => idempotency.clear());
   // Disputes that were still due when the demo stopped open after restart.
   for (const [chargeId, behaviour] of ctx.state.chargeBehaviour) scheduleDispute(ctx, chargeId, behaviour);
   const app = buildServer({ logger: log, apiKey: opts.apiKey, idempotency });
