@@ -240,6 +240,10 @@ export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: strin
     if (inv.email !== p.viewer.email.trim().toLowerCase()) {
       throw new AppError(403, 'invitation.email_mismatch', 'This invitation was sent to another email address; sign in with that one.');
     }
+    // One sent to oneself before that was refused (or by an address since made one's own).
+    if (inv.invitedBy === p.viewer.userId) {
+      throw new AppError(403, 'invitation.self_grant', 'You cannot accept an invitation you sent yourself: another admin must give you the role.');
+    }
     const [granted] = await tx
       .insert(memberships)
       .values({ userId: p.viewer.userId, organizationId: inv.organizationId, role: inv.role, includesDescendants: inv.includesDescendants, grantedBy: inv.invitedBy })

@@ -3,7 +3,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app';
-import { memberships, organizations, users } from '../../db/schema/index';
+import { invitations, memberships, organizations, users } from '../../db/schema/index';
+import { hashToken } from '../../server/auth/tokens';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testConfig } from '../helpers/config';
 import { signIn } from '../helpers/sign-in';
@@ -186,6 +187,13 @@ describe('invitations waiting to be accepted', () => {
     const stored = await testDb.database.rows(sql`SELECT 1 FROM invitations WHERE email = 'bureau.caisse@oran.example.dz'`);
     expect(stored).toHaveLength(0);
     expect(await testDb.database.rows(sql`SELECT 1 FROM outbox_emails WHERE to_address = 'bureau.caisse@oran.example.dz' AND kind = 'invitation'`)).toHaveLength(0);
+    // One already waiting from before the rule cannot be accepted by the admin who sent it.
+    const token = 'selfsentinvitationtoken_0123456789';
+    const [adminUser] = await testDb.database.db.select({ id: users.id }).from(users).where(eq(users.email, 'bureau.caisse@oran.example.dz'));
+    await testDb.database.db.insert(invitations).values({ organizationId: ids.local, email: 'bureau.caisse@oran.example.dz', role: 'treasurer', includesDescendants: false, tokenHash: hashToken(token), invitedBy: adminUser!.id, expiresAt: new Date(Date.now() + 86_400_000) });
+    const accepted = await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: admin.cookie }, payload: { token } });
+    expect([accepted.statusCode, accepted.json().error.code]).toEqual([403, 'invitation.self_grant']);
+    await testDb.database.rows(sql`DELETE FROM invitations WHERE email = 'bureau.caisse@oran.example.dz'`);
     // Another admin may.
     const other = await grant('bureau.secretariat@oran.example.dz', ids.local, 'admin');
     const granted = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: other.cookie }, payload: { email: 'bureau.caisse@oran.example.dz', role: 'treasurer' } });

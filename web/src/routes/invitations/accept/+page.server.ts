@@ -20,6 +20,7 @@ export const actions: Actions = {
     if (sent.ok) return { accepted: { organization: sent.body.organization.name, role: sent.body.role } };
     if (sent.error.code === 'invitation.email_mismatch') return { error: m.invite_error_email({ email: locals.user.email }) };
     if (sent.error.code === 'invitation.not_found') return { error: m.invite_error_not_found() };
+    if (sent.error.code === 'invitation.self_grant') return { error: m.people_error_self_grant() };
     return { error: m.error_generic_text() };
   },
 };
