@@ -7,7 +7,7 @@ import { postUpdate } from '../../server/appeals/manage-service';
 import { formatAmount } from '../../server/ledger/money';
 import ar from '../../web/messages/ar.json' with { type: 'json' };
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
+import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
 // A member gives through the real pages, the emulator's hosted checkout and the signed webhook,
 // with and without JavaScript; a declined card moves no money.
@@ -500,5 +500,19 @@ describe('news of the appeal', () => {
     await other.goto(`${e2e.url}/`);
     expect(await other.locator('html').getAttribute('lang')).toBe('fr');
     await chose.close();
+
+    // A signed-in member's own language (kept on the account) is not replaced by a link's.
+    const member = await e2e.context({ javaScriptEnabled: false });
+    const signedIn = await member.newPage();
+    await signInWithMail(signedIn, e2e.url, 'member@ue222.demo', '/account');
+    const own = await signedIn.locator('html').getAttribute('lang');
+    expect(own).not.toBe('ar');
+    // The sign-in link's own ?lang= left a cookie; a browser without one is the case here.
+    await member.clearCookies({ name: 'lang' });
+    await signedIn.goto(`${e2e.url}/appeals/buck-a-brick?lang=ar`);
+    expect(await signedIn.locator('html').getAttribute('lang')).toBe('ar');
+    await signedIn.goto(`${e2e.url}/account`);
+    expect(await signedIn.locator('html').getAttribute('lang')).toBe(own);
+    await member.close();
   });
 });

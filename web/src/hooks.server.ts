@@ -32,8 +32,9 @@ export const handle: Handle = async ({ event, resolve }) => {
   // A browser that has chosen nothing keeps the link's language for the pages after it: a donor who
   // opened an update mail's Arabic link gives, is thanked and gets the receipt in Arabic, where the
   // next page (the form's POST, which has no ?lang=) would fall back to the browser's language.
-  // A choice made in the switcher is left as it is.
-  if (isLocale(linked) && !isLocale(chosen)) {
+  // A choice made in the switcher is left as it is, and so is a signed-in person's own language,
+  // which their account carries from page to page.
+  if (isLocale(linked) && !isLocale(chosen) && !event.locals.user) {
     event.cookies.set(localeCookie, linked, { path: '/', maxAge: localeCookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
   }
   return requestLocale.run(locale, () =>
