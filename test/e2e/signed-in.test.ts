@@ -248,8 +248,6 @@ describe('signed in', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/type=liability/);
     await axeAndShots(page, 'treasury');
-    // Stripe's shared accounts are named in words, in the reader's language, not by their code's English name.
-    expect(await page.getByTestId('accounts').textContent()).not.toContain('Money held for an appeal');
     // A well-formed id that names no gift is said on the treasury page, not as a missing page.
     const unknownGift = randomUUID();
     await page.getByLabel('Gift id').fill(unknownGift);
@@ -332,6 +330,11 @@ describe('signed in', () => {
     expect(postings).toContain('Stripe残高（保留中）');
     expect(postings).not.toMatch(/\brefund\b|\bgift\b/);
     await screenshots(ja, 'treasury-gift-ja');
+    // The accounts list names Stripe's shared accounts in the reader's language too.
+    await ja.goto(`${e2e.url}/treasury`);
+    expect(await ja.getByTestId('accounts').textContent()).toContain('Stripe手数料');
+    expect(await ja.getByTestId('accounts').textContent()).not.toContain('Stripe fees');
+    await ja.goto(`${e2e.url}/treasury/donations/${giftId}`);
     // The whole gift, chosen explicitly, is confirmed in Japanese with its amount and currency.
     await ja.getByLabel(/寄付の全額を返金する/).check();
     await ja.getByRole('button', { name: '返金内容を確認する' }).click();
