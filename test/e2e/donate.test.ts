@@ -133,6 +133,8 @@ describe('giving to Buck-a-Brick', () => {
     await page.getByRole('link', { name: 'Cancel and go back' }).click();
     await page.waitForURL(/\/appeals\/buck-a-brick\?.*canceled=1/);
     expect(await page.getByTestId('canceled').textContent()).toContain('The payment was canceled. Nothing was charged.');
+    // The form is as the gift was asked (5 bricks), not reset to the default 25.
+    expect(await page.getByRole('radio', { name: /^5\b/ }).isChecked()).toBe(true);
     await screenshots(page, 'appeal-canceled');
 
     // Give the emulator and the poster time to do anything they would do, then check nothing moved.

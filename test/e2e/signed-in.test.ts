@@ -186,6 +186,10 @@ describe('signed in', () => {
     const member = await e2e.context({ javaScriptEnabled: false });
     const page = await member.newPage();
     await signInWithMail(page, e2e.url, 'member@ue222.demo', '/account');
+    // Signed in, the giving form already has the member's address for the receipt.
+    await page.goto(`${e2e.url}/appeals/${slug}`);
+    expect(await page.getByLabel('Email, for your receipt').inputValue()).toBe('member@ue222.demo');
+    await page.goto(`${e2e.url}/account`);
     const gifts = page.getByTestId('gifts');
     expect(await gifts.textContent()).toContain(title);
     expect(await gifts.textContent()).toContain('$125.00');

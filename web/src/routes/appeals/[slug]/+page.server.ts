@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
 import { apiGet } from '$lib/server/api';
 import { donationError, giftAmount, GiftError } from '$lib/server/gift';
+import { giftStartValues } from '$lib/server/gift-start-values';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
 
@@ -40,6 +41,7 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
     pageUrl: `${url.origin}/appeals/${params.slug}`,
     requestKey: randomUUID(),
     canceled: url.searchParams.has('canceled'),
+    startValues: await giftStartValues(fetch, appeal, url, locals.user?.email),
   };
 };
 
