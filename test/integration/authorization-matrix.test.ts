@@ -105,7 +105,8 @@ async function waitingInvitationOfA(): Promise<string> {
 
 async function invitationFor(role: Role): Promise<string> {
   const token = randomBytes(24).toString('base64url');
-  const [inviter] = await db().select().from(users).where(eq(users.email, emailOf('admin')));
+  // Sent by the admin, or to the admin by someone else: nobody accepts a role they sent themselves.
+  const [inviter] = await db().select().from(users).where(eq(users.email, emailOf(role === 'admin' ? 'treasurer' : 'admin')));
   await db()
     .insert(invitations)
     .values({
