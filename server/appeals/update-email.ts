@@ -42,17 +42,18 @@ export async function mailUpdate(tx: DbOrTx, { update, appeal, publicUrl }: Upda
   const titled = { ...appeal, titles: await appealTitles(tx, appeal.id) };
   for (let from = 0; from < recipients.length; from += mailsPerInsert) {
     const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) =>
-      updateEmail({ update, appealTitle: appealTitleIn(titled, recipient.locale), recipient, link: appealLink(publicUrl, appeal.slug, recipient.locale), stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }),
+      updateEmail({ update, appealTitle: appealTitleIn(titled, recipient.locale), recipient, link: appealLink(publicUrl, appeal.slug, recipient.locale, update.id), stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }),
     );
     await tx.insert(outboxEmails).values(mails).onConflictDoNothing();
   }
   return recipients.length;
 }
 
-/** The appeal's page, opening in the donor's language whatever their browser says. */
-function appealLink(publicUrl: string, slug: string, locale: string): string {
+/** The update on the appeal's page (its newest, so on the first page), in the donor's language whatever their browser says. */
+function appealLink(publicUrl: string, slug: string, locale: string, updateId: string): string {
   const link = new URL(`/appeals/${slug}`, publicUrl);
   link.searchParams.set('lang', locale);
+  link.hash = `update-${updateId}`;
   return link.toString();
 }
 

@@ -192,7 +192,8 @@ describe('the appeal as its donor read it', () => {
     const mails = await updateMails(update.id);
     const aiko = mails.get('aiko@example.jp')!;
     expect(aiko.subject).toBe(`${translated}: Roof next`);
-    expect(aiko.textBody).toContain(`/appeals/${slug}?lang=ja`);
+    // The link opens the update itself on the appeal's page.
+    expect(aiko.textBody).toContain(`/appeals/${slug}?lang=ja#update-${update.id}`);
     expect(aiko.textBody.split('\n-- \n')[1]).toContain(translated);
     expect(mails.get('sven@example.se')!.subject).toBe(`${title}: Roof next`);
     expect(mails.get('sven@example.se')!.textBody).toContain(`/appeals/${slug}?lang=sv`);
