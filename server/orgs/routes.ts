@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import {
   acceptInvitationBody,
+  invitationPreviewSchema,
   auditListSchema,
   createInvitationBody,
   invitationSchema,
@@ -17,6 +18,7 @@ import {
 } from './schemas';
 import {
   acceptInvitation,
+  previewInvitation,
   createInvitation,
   listAudit,
   listInheritedMembers,
@@ -142,6 +144,21 @@ export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (ap
       await withdrawInvitation(db, { org, invitationId: req.params.invitationId, by, requestId: req.id });
       return reply.status(204).send(null);
     },
+  );
+
+  // The token is the invitation's secret: it travels in the body, not in a URL that logs or a
+  // browser's history would keep.
+  app.post(
+    '/api/invitations/preview',
+    {
+      schema: {
+        tags: ['organizations'],
+        summary: 'What an invitation sent to your address offers, before you accept it (signed in; changes nothing)',
+        body: acceptInvitationBody,
+        response: { 200: invitationPreviewSchema, ...errorResponses },
+      },
+    },
+    async (req) => previewInvitation(db, { viewer: requireViewer(await req.viewer()), token: req.body.token }),
   );
 
   app.post(

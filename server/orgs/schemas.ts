@@ -72,6 +72,14 @@ export const invitationSchema = z.object({
 
 export const acceptInvitationBody = z.strictObject({ token: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/) });
 
+export const invitationPreviewSchema = z.object({
+  organization: z.object({ slug: z.string(), name: z.string() }),
+  role: roleSchema,
+  includesDescendants: z.boolean(),
+  invitedBy: z.string().nullable().describe('the sender’s name, else address; null if their account is gone'),
+  expiresAt: z.string(),
+});
+
 export const auditListSchema = z.object({
   entries: z.array(
     z.object({

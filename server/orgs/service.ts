@@ -228,6 +228,33 @@ async function revokeInvitations(
 }
 
 /** The invited person (signed in with the invited address) takes the role; a token works once. */
+/**
+ * What a waiting invitation offers, for its own addressee to read before accepting: the
+ * organization, the role and its reach, who sent it and until when. Refused as accepting would be
+ * (unknown, used, withdrawn or expired; another address), so the page says so before the button.
+ */
+export async function previewInvitation(db: DbOrTx, p: { viewer: Viewer; token: string }) {
+  const inviter = alias(users, 'inviter');
+  const [row] = await db
+    .select({ inv: invitations, org: { slug: organizations.slug, name: organizations.name }, inviter: { name: inviter.name, email: inviter.email } })
+    .from(invitations)
+    .innerJoin(organizations, eq(organizations.id, invitations.organizationId))
+    .leftJoin(inviter, eq(inviter.id, invitations.invitedBy))
+    .where(and(eq(invitations.tokenHash, hashToken(p.token)), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
+    .limit(1);
+  if (!row) throw new AppError(404, 'invitation.not_found', 'This invitation is unknown, used, revoked or expired.');
+  if (row.inv.email !== p.viewer.email.trim().toLowerCase()) {
+    throw new AppError(403, 'invitation.email_mismatch', 'This invitation was sent to another email address; sign in with that one.');
+  }
+  return {
+    organization: row.org,
+    role: row.inv.role,
+    includesDescendants: row.inv.includesDescendants,
+    invitedBy: row.inviter ? row.inviter.name || row.inviter.email : null,
+    expiresAt: row.inv.expiresAt.toISOString(),
+  };
+}
+
 export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: string; requestId: string }) {
   return db.transaction(async (tx) => {
     const [inv] = await tx

@@ -552,6 +552,13 @@ describe('signed in', () => {
     // It waits to be accepted, and can be withdrawn until then (a mistyped address, say).
     const waiting = page.getByTestId('waiting');
     expect(await waiting.textContent()).toContain('nouvelle.tresoriere@ue222.demo');
+    // The person invited reads what is offered before accepting, in the mail's language.
+    const link = new URL(mail!.text_body.match(/https?:\/\/\S+\/invitations\/accept\S+/)![0]);
+    const invitedContext = await e2e.context({ javaScriptEnabled: false });
+    const invited = await invitedContext.newPage();
+    await signInWithMail(invited, e2e.url, 'nouvelle.tresoriere@ue222.demo', link.pathname + link.search);
+    expect(await invited.getByTestId('invitation-offer').textContent()).toContain('Federation admin (demo) vous invite à devenir trésorier·ère de UE Local 222 (demo).');
+    await invitedContext.close();
     await waiting.getByRole('button', { name: 'Withdraw · nouvelle.tresoriere@ue222.demo' }).click();
     await page.getByText('The invitation was withdrawn: its link no longer works.').waitFor();
     expect(await page.getByTestId('waiting').count()).toBe(0);

@@ -164,6 +164,8 @@ const matrix: Case[] = [
   },
   // Anyone signed in may accept an invitation sent to their own address.
   { route: 'POST /api/invitations/accept', request: async (role) => ({ method: 'POST', url: '/api/invitations/accept', payload: { token: await invitationFor(role) } }), expect: signedIn(200) },
+  // And read what it offers first.
+  { route: 'POST /api/invitations/preview', request: async (role) => ({ method: 'POST', url: '/api/invitations/preview', payload: { token: await invitationFor(role) } }), expect: signedIn(200) },
   {
     route: 'DELETE /api/organizations/:slug/members/:membershipId',
     request: async () => ({ method: 'DELETE', url: `/api/organizations/local-a/members/${await freshMembershipInA()}` }),

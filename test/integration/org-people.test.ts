@@ -243,6 +243,28 @@ describe('invitations waiting to be accepted', () => {
     expect((await widen(true)).statusCode).toBe(201);
   });
 
+  // Before pressing Accept, the invited person reads what they accept: the organization, the role,
+  // its reach and who sent it. Nobody else learns it from a forwarded link, and reading changes nothing.
+  it('shows its addressee what an invitation offers, and refuses to show it to anyone else', async () => {
+    const admin = await grant('orientation@oran.example.dz', ids.local, 'admin');
+    await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'lecture@oran.example.dz', role: 'organizer' } });
+    const [mail] = await testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE to_address = 'lecture@oran.example.dz'`);
+    const token = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    const preview = (cookie: string | undefined, t = token) => app.inject({ method: 'POST', url: '/api/invitations/preview', headers: cookie ? { cookie } : {}, payload: { token: t } });
+    const invitee = await signIn(app, 'Lecture@oran.example.dz');
+    const read = await preview(invitee);
+    expect(read.statusCode).toBe(200);
+    expect(read.json()).toMatchObject({ organization: { slug: 'oran-local' }, role: 'organizer', includesDescendants: false, invitedBy: 'orientation@oran.example.dz' });
+    expect((await preview(undefined)).statusCode).toBe(401);
+    const someoneElse = await signIn(app, 'curieux@oran.example.dz');
+    expect([(await preview(someoneElse)).statusCode, (await preview(someoneElse)).json().error.code]).toEqual([403, 'invitation.email_mismatch']);
+    expect((await preview(invitee, 'x'.repeat(40))).statusCode).toBe(404);
+    // Reading it accepted nothing; once accepted, there is nothing left to read.
+    expect((await preview(invitee)).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: invitee }, payload: { token } })).statusCode).toBe(200);
+    expect((await preview(invitee)).json().error.code).toBe('invitation.not_found');
+  });
+
   it('does not withdraw one already accepted: that is a role now', async () => {
     const admin = await grant('permanence@oran.example.dz', ids.local, 'admin');
     const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'membre@oran.example.dz', role: 'member' } });

@@ -5,10 +5,32 @@ import { m } from '$lib/paraglide/messages';
 
 const tokenOf = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_-]{20,100}$/.test(v) ? v : null);
 
-// Accepting changes what someone may do, so it is a button (POST), never a bare link a scanner opens.
-export const load: PageServerLoad = ({ locals, url }) => {
+interface InvitationPreview {
+  organization: { slug: string; name: string };
+  role: string;
+  includesDescendants: boolean;
+  invitedBy: string | null;
+  expiresAt: string;
+}
+
+/** Why an invitation cannot be accepted, as the page says it. */
+function refusal(code: string, email: string): string {
+  if (code === 'invitation.email_mismatch') return m.invite_error_email({ email });
+  if (code === 'invitation.not_found') return m.invite_error_not_found();
+  if (code === 'invitation.self_grant') return m.people_error_self_grant();
+  return m.error_generic_text();
+}
+
+// Accepting changes what someone may do, so it is a button (POST), never a bare link a scanner
+// opens. What the invitation offers is read first (a POST that changes nothing: the token stays
+// out of the API's URLs), so the person knows what they accept, or why they cannot.
+export const load: PageServerLoad = async ({ locals, url, fetch }) => {
   if (!locals.user) redirect(303, signInPath(url));
-  return { token: tokenOf(url.searchParams.get('token')), email: locals.user.email };
+  const token = tokenOf(url.searchParams.get('token'));
+  if (!token) return { token, email: locals.user.email, offer: null, refused: m.invite_error_not_found() };
+  const read = await apiSend<InvitationPreview>(fetch, 'POST', '/api/invitations/preview', { token });
+  if (!read.ok) return { token, email: locals.user.email, offer: null, refused: refusal(read.error.code, locals.user.email) };
+  return { token, email: locals.user.email, offer: read.body, refused: null, locale: locals.locale };
 };
 
 export const actions: Actions = {
@@ -18,9 +40,6 @@ export const actions: Actions = {
     if (!token) return { error: m.invite_error_not_found() };
     const sent = await apiSend<{ organization: { name: string }; role: string }>(fetch, 'POST', '/api/invitations/accept', { token });
     if (sent.ok) return { accepted: { organization: sent.body.organization.name, role: sent.body.role } };
-    if (sent.error.code === 'invitation.email_mismatch') return { error: m.invite_error_email({ email: locals.user.email }) };
-    if (sent.error.code === 'invitation.not_found') return { error: m.invite_error_not_found() };
-    if (sent.error.code === 'invitation.self_grant') return { error: m.people_error_self_grant() };
-    return { error: m.error_generic_text() };
+    return { error: refusal(sent.error.code, locals.user.email) };
   },
 };
