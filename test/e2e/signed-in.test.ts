@@ -121,6 +121,16 @@ describe('signed in', () => {
     expect(await jaPage.locator('body').innerText()).not.toContain('tile');
     expect(await seriousAxeViolations(jaPage), 'appeal-ja-unit').toEqual([]);
     await screenshots(jaPage, 'appeal-ja-unit');
+    // The thank-you page names the appeal as its page did.
+    const started = await fetch(`${e2e.url}/api/appeals/${slug}/donations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: e2e.url },
+      body: JSON.stringify({ amountMinor: '500', frequency: 'one_off', donorEmail: 'kenji@example.jp', locale: 'ja', idempotencyKey: `thanks-ja-${slug}` }),
+    });
+    expect(started.status).toBe(201);
+    await jaPage.goto(`${e2e.url}/appeals/${slug}/thanks?donation=${((await started.json()) as { donationId: string }).donationId}`);
+    expect(await jaPage.locator('#appeal-title').textContent()).toBe('ティフアナの組合会館に屋根を');
+    expect(await jaPage.locator('#appeal-title').getAttribute('lang')).toBe('ja');
     await japanese.close();
   });
 
