@@ -29,6 +29,9 @@ export const appealSummarySchema = z.object({
   isDemo: z.boolean(),
   organization: z.object({ slug: z.string(), name: z.string() }),
   progress: appealProgressSchema,
+  translations: z
+    .array(z.object({ language: z.string(), title: z.string(), summary: z.string() }))
+    .describe("the organizers' translations of title and summary; show the reader's language when there is one, else the original"),
 });
 
 export const appealDetailSchema = appealSummarySchema.extend({

@@ -51,8 +51,9 @@ export async function listLiveAppeals(
     .limit(params.limit + 1);
   const page = rows.slice(0, params.limit);
   const last = page.at(-1);
+  const translations = await translationsByAppeal(db, page);
   return {
-    appeals: page.map(toSummary),
+    appeals: page.map((r) => toSummary(r, translations)),
     nextCursor: rows.length > params.limit && last ? encodeCursor(last.appeal) : null,
   };
 }
@@ -95,7 +96,7 @@ async function translationsByAppeal(db: DbOrTx, appealRows: Row[]): Promise<Map<
 }
 
 const toDetail = (row: Row, translations: Map<string, Translation[]>): AppealDetail => ({
-  ...toSummary(row),
+  ...toSummary(row, translations),
   storyMarkdown: row.appeal.storyMarkdown,
   // Appeals saved before stories were rendered on save get rendered here.
   storyHtml: row.appeal.storyHtml || (row.appeal.storyMarkdown ? renderMarkdown(row.appeal.storyMarkdown) : ''),
@@ -103,7 +104,7 @@ const toDetail = (row: Row, translations: Map<string, Translation[]>): AppealDet
   translations: translations.get(row.appeal.id) ?? [],
 });
 
-function toSummary({ appeal: a, progress: p, orgSlug, orgName }: Row): AppealSummary {
+function toSummary({ appeal: a, progress: p, orgSlug, orgName }: Row, translations: Map<string, Translation[]>): AppealSummary {
   const raisedGross = p?.raisedGrossMinor ?? 0n;
   return {
     id: a.id,
@@ -129,6 +130,7 @@ function toSummary({ appeal: a, progress: p, orgSlug, orgName }: Row): AppealSum
       shareOfGoalBasisPoints: Number((raisedGross * 10_000n) / a.goalMinor),
       lastGiftAt: p?.lastGiftAt?.toISOString() ?? null,
     },
+    translations: (translations.get(a.id) ?? []).map((t) => ({ language: t.language, title: t.title, summary: t.summary })),
   };
 }
 

@@ -121,6 +121,9 @@ describe('signed in', () => {
     expect(await jaPage.locator('body').innerText()).not.toContain('tile');
     expect(await seriousAxeViolations(jaPage), 'appeal-ja-unit').toEqual([]);
     await screenshots(jaPage, 'appeal-ja-unit');
+    // So does its card on the home page.
+    await jaPage.goto(`${e2e.url}/`);
+    expect(await jaPage.locator('article', { has: jaPage.locator(`a[href="/appeals/${slug}"]`) }).locator('h2').textContent()).toBe('ティフアナの組合会館に屋根を');
     // The thank-you page names the appeal as its page did.
     const started = await fetch(`${e2e.url}/api/appeals/${slug}/donations`, {
       method: 'POST',

@@ -266,6 +266,9 @@ describe('translations', () => {
     expect(fr).toMatchObject({ title: 'Un toit pour la maison syndicale', summary: 'Brique par brique' });
     expect(fr.storyHtml).toContain('Nous construisons');
     expect(fr.storyHtml).not.toContain('<script');
+    // Lists carry the translated title and summary too, for cards in the reader's language.
+    const listed = (await app.inject(`/api/appeals?status=${res.json().status}&limit=100`)).json().appeals.find((a: { slug: string }) => a.slug === 'hall-roof');
+    expect(listed.translations).toEqual([{ language: 'fr', title: 'Un toit pour la maison syndicale', summary: 'Brique par brique' }]);
   });
 
   // The audit found Japanese readers asked "いくつ？（brick）": a translation names the unit too, and

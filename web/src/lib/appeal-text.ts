@@ -6,7 +6,7 @@ type Translation = AppealDetail['translations'][number];
  * The organizers' translation a reader of `locale` gets: the one in their language, except in the
  * appeal's own language, where the page shows the original whatever translation is stored.
  */
-export function translationFor(appeal: Pick<AppealDetail, 'language' | 'translations'>, locale: string): Translation | undefined {
+export function translationFor<T extends { language: string } = Translation>(appeal: { language: string; translations: T[] }, locale: string): T | undefined {
   return appeal.language === locale ? undefined : appeal.translations.find((t) => t.language === locale);
 }
 
