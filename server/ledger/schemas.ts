@@ -21,7 +21,8 @@ export const listAccountsQuery = z.strictObject({
 
 export const accountIdParams = z.object({ id: z.string().regex(/^\d{1,19}$/) });
 
-const day = z.iso.date({ error: 'must be a date, e.g. 2026-11-01' });
+/** A calendar day that exists (2026-01-31; not 2026-02-30), as a date field sends it. */
+export const day = z.iso.date({ error: 'must be a date, e.g. 2026-11-01' });
 
 // A `from` after `to` is refused by the route with a code of its own (ledger.statement_dates_reversed).
 export const statementQuery = z.strictObject({

@@ -225,24 +225,22 @@ export async function refundsAwaiting(db: Db, donationId: string): Promise<Refun
          ORDER BY a.after->>'refundId', a.at
          LIMIT ${refundAsksMax}`,
   );
-  const unposted = asked.filter((r) => refundIdPattern.test(r.refund_id) && /^\d{1,19}$/.test(r.amount));
-  if (unposted.length === 0) return [];
-  // Rare (only while a refund is on its way, or one failed before it posted), and only the ignored
-  // refund events received since the oldest such ask; the CASE parses only refund events' bodies.
-  const since = unposted.reduce((min, r) => (new Date(r.at) < min ? new Date(r.at) : min), new Date(unposted[0]!.at));
-  const failed = await queryRows<{ id: string }>(
-    db,
-    sql`SELECT DISTINCT CASE WHEN type IN ('refund.created', 'refund.updated', 'refund.failed') THEN payload::json->'data'->'object'->>'id' END AS id
-          FROM stripe_events
-         WHERE status = 'ignored' AND type IN ('refund.created', 'refund.updated', 'refund.failed') AND received_at >= ${since.toISOString()}::timestamptz
-           AND CASE WHEN type IN ('refund.created', 'refund.updated', 'refund.failed') THEN payload::json->'data'->'object'->>'id' END
-               IN (${sql.join(unposted.map((r) => sql`${r.refund_id}`), sql`, `)})`,
-  );
-  const gone = new Set(failed.map((f) => f.id));
-  return unposted
-    .filter((r) => !gone.has(r.refund_id))
+  const unposted = asked
+    .filter((r) => refundIdPattern.test(r.refund_id) && /^\d{1,19}$/.test(r.amount))
     .map((r) => ({ refundId: r.refund_id, amountMinor: BigInt(r.amount), askedAt: new Date(r.at) }))
     .sort((a, b) => a.askedAt.getTime() - b.askedAt.getTime());
+  if (unposted.length === 0) return [];
+  // Rare (only while a refund is on its way, or one failed before it posted): the ignored refund
+  // events received since the oldest such ask.
+  const failed = await queryRows<{ id: string }>(
+    db,
+    sql`SELECT DISTINCT payload::json->'data'->'object'->>'id' AS id
+          FROM stripe_events
+         WHERE status = 'ignored' AND type IN ('refund.created', 'refund.updated', 'refund.failed') AND received_at >= ${unposted[0]!.askedAt.toISOString()}::timestamptz
+           AND payload::json->'data'->'object'->>'id' IN (${sql.join(unposted.map((r) => sql`${r.refundId}`), sql`, `)})`,
+  );
+  const gone = new Set(failed.map((f) => f.id));
+  return unposted.filter((r) => !gone.has(r.refundId));
 }
 
 /** What can still be refunded of a gift: what was paid, less what is refunded or asked of Stripe. */

@@ -110,8 +110,7 @@ describe('web helpers', () => {
 // "About 3%" was 9% of a $5 gift: the form states the fee the server adds, from the same numbers.
 describe('the cover-the-fees rule', () => {
   it('says the fee as charged, in the reader’s way of writing numbers', () => {
-    const usd = (minor: string) => `$${(Number(minor) / 100).toFixed(2)}`;
-    expect(coverFeeRule('USD', 'en', usd)).toBe('\u20682.9% + $0.30\u2069');
+    expect(coverFeeRule('USD', 'en', (minor) => formatMinor(minor, 'USD', 'en'))).toBe('\u20682.9% + $0.30\u2069');
     expect(coverFeeRule('EUR', 'fr', () => 'never')).toMatch(/^\u20682,9\s%\u2069$/u);
     expect(coverFeeRule('JPY', 'ja', () => 'never')).toBe('\u20682.9%\u2069');
     // What the server adds to 5 bricks ($5.00): 2.9% is 14.5¢, rounded up, plus 30¢.

@@ -9,3 +9,6 @@ export type ManagedAppeal = z.infer<typeof managedAppealSchema>;
 /** One page of an appeal's public updates (GET /api/appeals/:slug/updates). */
 export type AppealUpdateList = z.infer<typeof updateListSchema>;
 export type DonorRow = z.infer<typeof donorRowSchema>;
+/** A gift's public status (GET /api/donations/:id): no name, no address. */
+export type DonationPublic = z.infer<typeof donationPublicSchema>;
+import type { donationPublicSchema } from '../../../server/payments/schemas';

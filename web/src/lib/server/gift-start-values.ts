@@ -1,15 +1,5 @@
 import { suggestedAmountsMinor, suggestedUnits } from '$lib/amounts';
-import type { AppealDetail } from '$lib/types';
-
-/** What the public status of a gift says (GET /api/donations/:id): no name, no address. */
-interface GiftStatus {
-  appealSlug: string;
-  status: string;
-  currency: string;
-  amountMinor: string;
-  coverFeesMinor: string;
-  frequency: 'one_off' | 'monthly';
-}
+import type { AppealDetail, DonationPublic } from '$lib/types';
 
 /**
  * The giving form's first values, in the shape of its own fields: the signed-in person's address,
@@ -23,7 +13,7 @@ export async function giftStartValues(fetch: typeof globalThis.fetch, appeal: Ap
   if (!url.searchParams.has('canceled') || !/^[0-9a-f-]{36}$/.test(id)) return values;
   const res = await fetch(`/api/donations/${id}`, { headers: { accept: 'application/json' } });
   if (!res.ok) return values;
-  const gift = (await res.json()) as GiftStatus;
+  const gift = (await res.json()) as DonationPublic;
   if (gift.appealSlug !== appeal.slug || gift.currency !== appeal.currency || !['pending', 'canceled'].includes(gift.status)) return values;
   if (gift.frequency === 'monthly') values.monthly = 'on';
   if (gift.coverFeesMinor !== '0') values.coverFees = 'on';

@@ -1,23 +1,13 @@
 import { error } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { apiGet } from '$lib/server/api';
-import type { AppealDetail } from '$lib/types';
-
-interface DonationStatus {
-  id: string;
-  appealSlug: string;
-  status: 'pending' | 'succeeded' | 'partially_refunded' | 'refunded' | 'disputed' | 'failed' | 'canceled';
-  currency: string;
-  amountMinor: string;
-  coverFeesMinor: string;
-  frequency: 'one_off' | 'monthly';
-}
+import type { AppealDetail, DonationPublic } from '$lib/types';
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   const id = url.searchParams.get('donation') ?? '';
   if (!/^[0-9a-f-]{36}$/.test(id)) error(404, 'No such gift.');
   const [donation, appeal] = await Promise.all([
-    apiGet<DonationStatus>(fetch, `/api/donations/${id}`),
+    apiGet<DonationPublic>(fetch, `/api/donations/${id}`),
     apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(params.slug)}`),
   ]);
   if (donation.appealSlug !== params.slug) error(404, 'No such gift.');

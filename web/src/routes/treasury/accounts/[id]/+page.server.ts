@@ -3,13 +3,10 @@ import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
 import { appealNames, treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
 import { m } from '$lib/paraglide/messages';
+import { day } from '../../../../../../server/ledger/schemas';
 
-/** A calendar day as the date field sends it (2026-01-31), and one that exists. */
-function isDay(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
+// The API's own rule for a day, so the page says on the field what the API would refuse.
+const isDay = (value: string) => day.safeParse(value).success;
 
 /**
  * The statement's date range as typed: the days to ask the API for, or what is wrong with each
