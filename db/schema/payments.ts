@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, char, check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { appeals } from './appeals';
+import { users } from './auth';
 
 export const stripeEventStatus = pgEnum('stripe_event_status', ['pending', 'processed', 'ignored', 'parked']);
 
@@ -152,7 +153,39 @@ export const disputes = pgTable(
   (t) => [index('disputes_donation_idx').on(t.donationId), index('disputes_status_idx').on(t.status, t.evidenceDueBy)],
 );
 
+// A treasurer's refund as asked of Stripe, written before Stripe is asked: the ledger moves only
+// when Stripe's refund event arrives, and until then this row is what says the money is spoken
+// for. The key is the treasurer's form: the same form sent again is this ask, never a second one.
+// 'asking' is an ask whose answer we have not seen (in flight, or lost to a crash or a timeout):
+// it counts as spoken for, because Stripe may have made it.
+export const refundAskStatus = pgEnum('refund_ask_status', ['asking', 'asked', 'refused']);
+export const refundAsks = pgTable(
+  'refund_asks',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    donationId: uuid('donation_id').notNull().references(() => donations.id),
+    idempotencyKey: text('idempotency_key').notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    reason: text('reason').notNull(),
+    askedBy: text('asked_by').references(() => users.id),
+    askedAt: timestamp('asked_at', { withTimezone: true }).notNull().defaultNow(),
+    status: refundAskStatus('status').notNull().default('asking'),
+    /** Stripe's refund, once Stripe answered with one. */
+    refundId: text('refund_id'),
+    /** Stripe's error code when it refused (nothing was made). */
+    refusedCode: text('refused_code'),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('refund_asks_key_idx').on(t.donationId, t.idempotencyKey),
+    uniqueIndex('refund_asks_refund_idx').on(t.refundId),
+    check('refund_asks_amount_positive', sql`${t.amountMinor} > 0`),
+    check('refund_asks_asked_has_refund', sql`(${t.status} = 'asked') = (${t.refundId} IS NOT NULL)`),
+  ],
+);
+
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
 export type Donation = typeof donations.$inferSelect;
 export type NewDonation = typeof donations.$inferInsert;
 export type Dispute = typeof disputes.$inferSelect;
+export type RefundAsk = typeof refundAsks.$inferSelect;

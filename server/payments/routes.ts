@@ -10,7 +10,8 @@ import { requirePlatformTreasurer, requireRole } from '../auth/permissions';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { slugParams } from '../appeals/schemas';
 import { donationCreatedSchema, donationIdParams, donationPublicSchema, donationRequestSchema, refundRequestSchema, stripeEventId } from './schemas';
-import { createDonation, refundDonation } from './service';
+import { refundDonation } from './refunds';
+import { createDonation } from './service';
 
 export interface PaymentRouteOptions {
   stripe: Stripe;
@@ -167,6 +168,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         amountMinor: req.body.amountMinor ? BigInt(req.body.amountMinor) : undefined,
         reason: req.body.reason,
         idempotencyKey: req.body.idempotencyKey,
+        askedBy: by.userId,
       });
       // A resend is the refund already on the record, not a second one.
       if (!result.replayed) await recordAudit(db, {
@@ -175,8 +177,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         organizationId: owner.organizationId,
         subjectType: 'donation',
         subjectId: req.params.id,
-        // The ask is the record of a refund on its way: the gift's page reads it until Stripe confirms.
-        after: { refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: req.body.reason ?? null, idempotencyKey: req.body.idempotencyKey ?? null },
+        after: { askId: result.askId, refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: req.body.reason ?? null, idempotencyKey: req.body.idempotencyKey ?? null },
         requestId: req.id,
       });
       return reply.status(202).send({ refundId: result.refundId, amountMinor: result.amountMinor.toString(), status: result.status });

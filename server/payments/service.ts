@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { z } from 'zod';
-import { queryRows, type Db } from '../../db/client';
+import type { Db } from '../../db/client';
 import { appeals, donations, type Donation } from '../../db/schema/index';
 import { coverFeeBasisPoints, coverFeeFixedMinor } from '../../web/src/lib/cover-fees';
 import { AppError } from '../errors';
@@ -186,118 +185,4 @@ async function monthlyCustomer(deps: DonationDeps, d: Donation): Promise<string>
     { idempotencyKey: `donation:${d.id}:customer` },
   );
   return customer.id;
-}
-
-/** A refund asked of Stripe that the ledger has not posted yet. */
-export interface RefundAwaiting {
-  refundId: string;
-  amountMinor: bigint;
-  askedAt: Date;
-}
-
-// A gift is refunded a few times at most; more asks than this on one gift is a bug upstream.
-const refundAsksMax = 50;
-/**
- * How long an ask counts as on its way. Stripe's refund event comes within seconds; one still not
- * posted after three days (the poster's own wait for a missing event) failed in a way we did not
- * see, and holding the money back for ever would be worse: Stripe itself refuses to refund more
- * than the charge has left.
- */
-const refundAskWindow = '3 days';
-/** Stripe's refund ids: re_ for cards, pyr_ for some other payment methods. */
-const refundIdPattern = /^(re|pyr)_[A-Za-z0-9_]{1,250}$/;
-
-/**
- * Refunds asked of Stripe for a gift (the audit log keeps every ask) that Stripe has not yet
- * confirmed to the ledger: not posted under `stripe:<refund>:refund`, and not reported failed or
- * canceled (an ignored refund event). Between the ask and Stripe's event this money is spoken for:
- * it shows as asked, and is not offered for refund a second time.
- */
-export async function refundsAwaiting(db: Db, donationId: string): Promise<RefundAwaiting[]> {
-  const asked = await queryRows<{ refund_id: string; amount: string; at: Date | string }>(
-    db,
-    sql`SELECT DISTINCT ON (a.after->>'refundId') a.after->>'refundId' AS refund_id, a.after->>'amountMinor' AS amount, a.at
-          FROM audit_log a
-         WHERE a.subject_type = 'donation' AND a.subject_id = ${donationId} AND a.action = 'donation.refund'
-           AND a.at > now() - ${refundAskWindow}::interval
-           AND coalesce(a.after->>'status', '') NOT IN ('failed', 'canceled')
-           AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.idempotency_key = 'stripe:' || (a.after->>'refundId') || ':refund')
-         ORDER BY a.after->>'refundId', a.at
-         LIMIT ${refundAsksMax}`,
-  );
-  const unposted = asked
-    .filter((r) => refundIdPattern.test(r.refund_id) && /^\d{1,19}$/.test(r.amount))
-    .map((r) => ({ refundId: r.refund_id, amountMinor: BigInt(r.amount), askedAt: new Date(r.at) }))
-    .sort((a, b) => a.askedAt.getTime() - b.askedAt.getTime());
-  if (unposted.length === 0) return [];
-  // Rare (only while a refund is on its way, or one failed before it posted): the ignored refund
-  // events received since the oldest such ask.
-  const failed = await queryRows<{ id: string }>(
-    db,
-    sql`SELECT DISTINCT payload::json->'data'->'object'->>'id' AS id
-          FROM stripe_events
-         WHERE status = 'ignored' AND type IN ('refund.created', 'refund.updated', 'refund.failed') AND received_at >= ${unposted[0]!.askedAt.toISOString()}::timestamptz
-           AND payload::json->'data'->'object'->>'id' IN (${sql.join(unposted.map((r) => sql`${r.refundId}`), sql`, `)})`,
-  );
-  const gone = new Set(failed.map((f) => f.id));
-  return unposted.filter((r) => !gone.has(r.refundId));
-}
-
-/** What can still be refunded of a gift: what was paid, less what is refunded or asked of Stripe. */
-export function refundableMinor(d: Pick<Donation, 'amountMinor' | 'coverFeesMinor' | 'refundedMinor'>, awaiting: RefundAwaiting[]): bigint {
-  const left = d.amountMinor + d.coverFeesMinor - d.refundedMinor - awaiting.reduce((sum, r) => sum + r.amountMinor, 0n);
-  return left > 0n ? left : 0n;
-}
-
-/** The refund asked under this key on this gift, if one was (a resent form). */
-async function askedUnderKey(db: Db, donationId: string, key: string): Promise<{ refundId: string; amountMinor: bigint } | undefined> {
-  const [row] = await queryRows<{ amount: string | null; refund_id: string | null }>(
-    db,
-    sql`SELECT after->>'amountMinor' AS amount, after->>'refundId' AS refund_id FROM audit_log
-         WHERE subject_type = 'donation' AND subject_id = ${donationId} AND action = 'donation.refund' AND after->>'idempotencyKey' = ${key}
-         ORDER BY id LIMIT 1`,
-  );
-  if (!row?.amount || !/^\d{1,19}$/.test(row.amount) || !row.refund_id || !refundIdPattern.test(row.refund_id)) return undefined;
-  return { refundId: row.refund_id, amountMinor: BigInt(row.amount) };
-}
-
-/**
- * A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. The amount
- * is checked against what is neither refunded nor already asked, with a precise answer for each
- * refusal; a form sent again under the same key is the same refund at Stripe, answered again.
- */
-export async function refundDonation(deps: { db: Db; stripe: Stripe }, donationId: string, opts: { amountMinor?: bigint; reason: Stripe.RefundCreateParams.Reason; idempotencyKey?: string }) {
-  const [d] = await deps.db.select().from(donations).where(eq(donations.id, donationId));
-  if (!d) throw new AppError(404, 'donation_not_found', 'No such donation.');
-  if (opts.amountMinor !== undefined && opts.amountMinor <= 0n) {
-    throw new AppError(400, 'donation.refund_not_positive', 'The amount to refund must be more than zero.');
-  }
-  // A resend (a form sent again, a client's retry) is the refund already asked: read back from
-  // Stripe as it is now, never created again. Stripe forgets an idempotency key after a day, and
-  // asking again then would be a second refund of the same money.
-  const asked = opts.idempotencyKey === undefined ? undefined : await askedUnderKey(deps.db, d.id, opts.idempotencyKey);
-  if (asked) {
-    if (opts.amountMinor !== undefined && opts.amountMinor !== asked.amountMinor) {
-      throw new AppError(409, 'donation.idempotency_conflict', 'This idempotency key was already used for a refund of another amount; use a new key for a new refund.');
-    }
-    const refund = await deps.stripe.refunds.retrieve(asked.refundId);
-    return { refundId: refund.id, amountMinor: asked.amountMinor, status: refund.status, replayed: true };
-  }
-  if (d.status === 'refunded') throw new AppError(409, 'donation.nothing_to_refund', 'This gift is refunded in full: nothing is left to refund.', { refundableMinor: '0' });
-  if (!d.chargeId || (d.status !== 'succeeded' && d.status !== 'partially_refunded')) {
-    throw new AppError(409, 'donation.not_refundable', `A ${d.status} donation cannot be refunded.`);
-  }
-  const refundable = refundableMinor(d, await refundsAwaiting(deps.db, d.id));
-  const amountMinor = opts.amountMinor ?? refundable;
-  if (refundable === 0n) {
-    throw new AppError(409, 'donation.nothing_to_refund', 'Nothing is left to refund: the rest of this gift is refunded or asked of Stripe already.', { refundableMinor: '0' });
-  }
-  if (amountMinor > refundable) {
-    throw new AppError(400, 'donation.refund_too_large', `At most ${formatMinorAsDecimalString(refundable, d.currency)} ${d.currency} can be refunded.`, { refundableMinor: refundable.toString(), currency: d.currency });
-  }
-  const refund = await deps.stripe.refunds.create(
-    { charge: d.chargeId, amount: toStripeAmount(amountMinor, d.currency), reason: opts.reason, metadata: { donation_id: d.id } },
-    { idempotencyKey: `donation:${d.id}:refund:${opts.idempotencyKey ?? randomUUID()}` },
-  );
-  return { refundId: refund.id, amountMinor, status: refund.status, replayed: false };
 }

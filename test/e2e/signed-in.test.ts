@@ -365,12 +365,12 @@ describe('signed in', () => {
     expect(await ja.getByTestId('statement').textContent()).toContain(`${title} への寄付の返金`);
     await screenshots(ja, 'treasury-statement-ja');
     await japanese.close();
-    // A refund asked but not yet confirmed by Stripe (its ask is in the audit log, its event not
+    // A refund asked but not yet confirmed by Stripe (Stripe answered the ask, its event is not
     // posted): the page says it is on its way and offers only what is left beyond it.
-    await e2e.db.database.db.execute(sql`INSERT INTO audit_log (action, subject_type, subject_id, after)
-      VALUES ('donation.refund', 'donation', ${giftId}, ${JSON.stringify({ refundId: 're_e2e_on_its_way', amountMinor: '10000', status: 'succeeded' })}::jsonb)`);
+    await e2e.db.database.db.execute(sql`INSERT INTO refund_asks (donation_id, idempotency_key, amount_minor, reason, status, refund_id, answered_at)
+      VALUES (${giftId}, 'e2e-on-its-way', 10000, 'requested_by_customer', 'asked', 're_e2e_on_its_way', now())`);
     await page.reload();
-    expect(await page.getByTestId('refunds-awaiting').textContent()).toContain('Refund of $100.00 asked of Stripe on');
+    expect(await page.getByTestId('refunds-awaiting').textContent()).toMatch(/Refund of \$100\.00 asked of Stripe on .* re_e2e_on_its_way/);
     expect(await page.getByTestId('refund-unavailable').textContent()).toBe('The rest of this gift is already asked of Stripe: nothing more can be refunded.');
     await screenshots(page, 'treasury-gift-awaiting');
     const pub = await treasurer.newPage();

@@ -4,7 +4,9 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { appeals, donations, outboxEmails, stripeEvents } from '../../db/schema/index';
+import { AppError } from '../../server/errors';
 import { verifyLedger } from '../../server/ledger/service';
+import { refundDonation } from '../../server/payments/refunds';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 
@@ -46,6 +48,20 @@ async function donation(id: string) {
  * A paid ¥3,000 monthly gift to the Osaka fund whose Stripe customer runs on a test clock of its
  * own, which `run` advances; `before` is the appeal's balance before the gift.
  */
+/** A gift's refund asks as the database keeps them, oldest first. */
+async function asksOf(donationId: string) {
+  return h.testDb.database.rows<{ status: string; refund_id: string | null; amount_minor: string }>(
+    sql`SELECT status::text, refund_id, amount_minor::text FROM refund_asks WHERE donation_id = ${donationId} ORDER BY asked_at, id`,
+  );
+}
+
+/** The amounts Stripe itself has refunded of a gift's charge, oldest first. */
+async function refundsAtStripe(donationId: string): Promise<number[]> {
+  const stripe = new Stripe('sk_test_emulator', h.emulator.clientOptions);
+  const listed = await stripe.refunds.list({ charge: (await donation(donationId)).chargeId!, limit: 100 });
+  return listed.data.map((r) => r.amount).reverse();
+}
+
 async function monthlyGiftOnClock(run: (g: { donationId: string; stripe: Stripe; clock: string; start: number; before: bigint }) => Promise<void>) {
   const stripe = h.emulator.client();
   const start = Math.floor(Date.now() / 1000);
@@ -205,8 +221,97 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(atStripe.data.map((r) => r.id)).toEqual([first.json().refundId]);
     expect(row!.refundedMinor).toBe(1500n);
     // One ask on the record, not two.
-    const asks = await h.testDb.database.rows(sql`SELECT 1 FROM audit_log WHERE action = 'donation.refund' AND subject_id = ${donationId}`);
-    expect(asks).toHaveLength(1);
+    expect(await asksOf(donationId)).toMatchObject([{ status: 'asked', refund_id: first.json().refundId, amount_minor: '1500' }]);
+    const audited = await h.testDb.database.rows(sql`SELECT 1 FROM audit_log WHERE action = 'donation.refund' AND subject_id = ${donationId}`);
+    expect(audited).toHaveLength(1);
+  });
+
+  // The process asked Stripe and died before it wrote Stripe's answer down (or the answer timed
+  // out). The ask still holds the money, and the same form sent again, a day later when Stripe has
+  // forgotten the key, finds the refund Stripe made instead of making a second one.
+  it('an ask whose answer was lost holds its money, and a resend finds the refund Stripe made', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const refund = (key: string, amountMinor: string) => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor, idempotencyKey: key } });
+    h.emulator.controls.pause();
+    try {
+      const first = await refund('refund-answer-lost', '1500');
+      expect(first.statusCode).toBe(202);
+      await h.testDb.database.rows(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL WHERE donation_id = ${donationId}`);
+      h.emulator.controls.forgetIdempotencyKeys();
+      const detail = (await h.app.inject({ method: 'GET', url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+      expect(detail).toMatchObject({ refundableMinor: '2500', refundsAwaiting: [{ refundId: null, amountMinor: '1500' }] });
+      const again = await refund('refund-answer-lost', '1500');
+      expect([again.statusCode, again.json().refundId]).toEqual([202, first.json().refundId]);
+      expect(await asksOf(donationId)).toMatchObject([{ status: 'asked', refund_id: first.json().refundId }]);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await refundsAtStripe(donationId)).toEqual([1500]);
+    expect((await donation(donationId)).refundedMinor).toBe(1500n);
+  });
+
+  // A crash after the ask was written but before Stripe was asked: Stripe has no such refund, so the
+  // form sent again asks it now, once.
+  it('an ask that never reached Stripe is asked when its form is sent again', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    await h.testDb.database.rows(sql`INSERT INTO refund_asks (donation_id, idempotency_key, amount_minor, reason) VALUES (${donationId}, 'refund-never-sent', 1000, 'requested_by_customer')`);
+    const tooMuch = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '3500' } });
+    expect([tooMuch.statusCode, tooMuch.json().error.details?.refundableMinor]).toEqual([400, '3000']);
+    const resent = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1000', idempotencyKey: 'refund-never-sent' } });
+    expect(resent.statusCode).toBe(202);
+    await h.settle();
+    expect(await refundsAtStripe(donationId)).toEqual([1000]);
+    expect(await donation(donationId)).toMatchObject({ status: 'partially_refunded', refundedMinor: 1000n });
+  });
+
+  // Two treasurers refund the same gift at the same moment: they are checked one after the other,
+  // so the second is told what is left instead of reaching Stripe with more than the gift holds.
+  it('two refunds asked at once are checked one after the other', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    // Called side by side on a pool whose connections are all open, so both start before either
+    // has written its ask (a connection still opening would put one behind the other anyway).
+    const deps = { db: h.testDb.database.db, stripe: new Stripe('sk_test_emulator', h.emulator.clientOptions) };
+    await Promise.all([1, 2, 3, 4].map(() => h.testDb.database.rows(sql`SELECT pg_sleep(0.02)`)));
+    const refund = () => refundDonation(deps, donationId, { amountMinor: 3000n, reason: 'requested_by_customer' }).then(
+      () => 'refunded',
+      (err: unknown) => (err instanceof AppError ? `${err.statusCode} ${err.code} ${(err.details as { refundableMinor?: string }).refundableMinor}` : String(err)),
+    );
+    const outcomes = (await Promise.all([refund(), refund()])).sort();
+    expect(outcomes).toEqual(['400 donation.refund_too_large 1000', 'refunded']);
+    await h.settle();
+    expect(await refundsAtStripe(donationId)).toEqual([3000]);
+  });
+
+  // Stripe refuses a refund (here the charge was refunded at Stripe directly, and its event is not
+  // in yet): nothing was made, so the ask frees its money, and the same form sent again is refused
+  // the same way rather than asked again.
+  it('a refund Stripe refuses holds nothing back and answers the same when sent again', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    h.emulator.controls.pause();
+    try {
+      await new Stripe('sk_test_emulator', h.emulator.clientOptions).refunds.create({ charge: (await donation(donationId)).chargeId! });
+      const refund = () => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1000', idempotencyKey: 'refund-refused' } });
+      const refused = await refund();
+      expect([refused.statusCode, refused.json().error.code]).toEqual([400, 'payment_provider.refused']);
+      expect(await asksOf(donationId)).toMatchObject([{ status: 'refused', refund_id: null }]);
+      const detail = (await h.app.inject({ method: 'GET', url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+      expect(detail).toMatchObject({ refundableMinor: '4000', refundsAwaiting: [] });
+      const again = await refund();
+      expect([again.statusCode, again.json().error.code, again.json().error.details.providerCode]).toEqual([400, 'payment_provider.refused', refused.json().error.details.providerCode]);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await refundsAtStripe(donationId)).toEqual([4000]);
   });
 
   // A disputed gift: money held at open; lost takes it off the appeal, won gives it back. Stripe's

@@ -261,10 +261,11 @@ describe('poster batches side by side', () => {
     await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
     const before = await h.appealBalance('buck-a-brick');
     h.emulator.controls.pause();
+    // Asked before the lock: an ask waits for a gift's row lock, as it must read what is refunded.
+    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '60' } });
+    expect(res.statusCode).toBe(202);
     const lock = await holdDonation(donationId!);
     try {
-      const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '60' } });
-      expect(res.statusCode).toBe(202);
       const created = JSON.parse(JSON.stringify(await h.emulatorEvent('refund.created', res.json().refundId))) as Record<string, unknown>;
       await h.deliver({ ...created, id: 'evt_refund_updated_race', type: 'refund.updated' });
       const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });

@@ -36,6 +36,8 @@ function refundRefusal(code: string, details: unknown, currency: string, locale:
       return m.refund_error_nothing_left();
     case 'donation.not_refundable':
       return m.refund_error_not_refundable();
+    case 'donation.refund_in_progress':
+      return m.refund_error_in_progress();
     case 'auth.forbidden':
       return m.error_forbidden();
     default:

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import Stripe from 'stripe';
+import { queryRows, type Db, type DbOrTx } from '../../db/client';
+import { donations, refundAsks, type Donation, type RefundAsk } from '../../db/schema/index';
+import { AppError } from '../errors';
+import { formatMinorAsDecimalString, fromStripeAmount, toStripeAmount } from '../ledger/money';
+
+/** A refund asked of Stripe that the ledger has not posted yet. */
+export interface RefundAwaiting {
+  askId: string;
+  /** Stripe's refund; null while Stripe's answer to the ask has not been seen. */
+  refundId: string | null;
+  amountMinor: bigint;
+  askedAt: Date;
+}
+
+// A gift is refunded a few times at most; more asks than this on one gift is a bug upstream.
+const refundAsksMax = 50;
+/**
+ * How long an ask counts as on its way. Stripe's refund event comes within seconds; one still not
+ * posted after three days (the poster's own wait for a missing event) failed in a way we did not
+ * see, and holding the money back for ever would be worse: Stripe itself refuses to refund more
+ * than the charge has left.
+ */
+const refundAskWindow = '3 days';
+
+/**
+ * A gift's refund asks that Stripe has not yet confirmed to the ledger: not refused, not posted
+ * under `stripe:<refund>:refund`, and not reported failed or canceled (an ignored refund event).
+ * Between the ask and Stripe's event this money is spoken for: it shows as asked, and is not
+ * offered for refund a second time.
+ */
+export async function refundsAwaiting(db: DbOrTx, donationId: string): Promise<RefundAwaiting[]> {
+  const asked = await queryRows<{ id: string; refund_id: string | null; amount_minor: string; asked_at: Date | string }>(
+    db,
+    sql`SELECT a.id, a.refund_id, a.amount_minor::text AS amount_minor, a.asked_at
+          FROM refund_asks a
+         WHERE a.donation_id = ${donationId} AND a.status <> 'refused' AND a.asked_at > now() - ${refundAskWindow}::interval
+           AND (a.refund_id IS NULL OR NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.idempotency_key = 'stripe:' || a.refund_id || ':refund'))
+         ORDER BY a.asked_at, a.id
+         LIMIT ${refundAsksMax}`,
+  );
+  const unposted = asked.map((r) => ({ askId: r.id, refundId: r.refund_id, amountMinor: BigInt(r.amount_minor), askedAt: new Date(r.asked_at) }));
+  const made = unposted.flatMap((r) => (r.refundId ? [r.refundId] : []));
+  if (made.length === 0) return unposted;
+  // Rare (only while a refund is on its way, or one failed before it posted): the ignored refund
+  // events received since the oldest such ask.
+  const failed = await queryRows<{ id: string }>(
+    db,
+    sql`SELECT DISTINCT payload::json->'data'->'object'->>'id' AS id
+          FROM stripe_events
+         WHERE status = 'ignored' AND type IN ('refund.created', 'refund.updated', 'refund.failed') AND received_at >= ${unposted[0]!.askedAt.toISOString()}::timestamptz
+           AND payload::json->'data'->'object'->>'id' IN (${sql.join(made.map((id) => sql`${id}`), sql`, `)})`,
+  );
+  const gone = new Set(failed.map((f) => f.id));
+  return unposted.filter((r) => r.refundId === null || !gone.has(r.refundId));
+}
+
+/** What can still be refunded of a gift: what was paid, less what is refunded or asked of Stripe. */
+export function refundableMinor(d: Pick<Donation, 'amountMinor' | 'coverFeesMinor' | 'refundedMinor'>, awaiting: RefundAwaiting[]): bigint {
+  const left = d.amountMinor + d.coverFeesMinor - d.refundedMinor - awaiting.reduce((sum, r) => sum + r.amountMinor, 0n);
+  return left > 0n ? left : 0n;
+}
+
+export interface RefundAnswer {
+  refundId: string;
+  amountMinor: bigint;
+  status: string | null;
+  /** The form was sent before: this is the refund it asked for, not a new one. */
+  replayed: boolean;
+  askId: string;
+}
+
+type RefundDeps = { db: Db; stripe: Stripe };
+
+/**
+ * A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. The ask is
+ * written first, behind the gift's row lock, so two treasurers (or two clicks) are checked one
+ * after the other against what is neither refunded nor already asked, with a precise answer for
+ * each refusal. A form sent again under the same key is that ask, answered again, never a second
+ * refund: Stripe forgets its idempotency keys after a day, our asks do not.
+ */
+export async function refundDonation(
+  deps: RefundDeps,
+  donationId: string,
+  opts: { amountMinor?: bigint; reason: Stripe.RefundCreateParams.Reason; idempotencyKey?: string; askedBy?: string },
+): Promise<RefundAnswer> {
+  if (opts.amountMinor !== undefined && opts.amountMinor <= 0n) {
+    throw new AppError(400, 'donation.refund_not_positive', 'The amount to refund must be more than zero.');
+  }
+  const key = opts.idempotencyKey ?? randomUUID();
+  const { donation, ask, fresh } = await deps.db.transaction(async (tx) => {
+    const [d] = await tx.select().from(donations).where(eq(donations.id, donationId)).for('update');
+    if (!d) throw new AppError(404, 'donation_not_found', 'No such donation.');
+    const [prior] = await tx.select().from(refundAsks).where(and(eq(refundAsks.donationId, d.id), eq(refundAsks.idempotencyKey, key)));
+    if (prior) return { donation: d, ask: prior, fresh: false };
+    const amountMinor = await checkedAmount(tx, d, opts.amountMinor);
+    const [made] = await tx.insert(refundAsks).values({ donationId: d.id, idempotencyKey: key, amountMinor, reason: opts.reason, askedBy: opts.askedBy ?? null }).returning();
+    return { donation: d, ask: made!, fresh: true };
+  });
+  if (!fresh) {
+    if (opts.amountMinor !== undefined && opts.amountMinor !== ask.amountMinor) {
+      throw new AppError(409, 'donation.idempotency_conflict', 'This idempotency key was already used for a refund of another amount; use a new key for a new refund.');
+    }
+    return answerAgain(deps, donation, ask);
+  }
+  return { ...(await askStripe(deps, donation, ask)), replayed: false };
+}
+
+/** The amount to ask for, checked against the gift's state and what is neither refunded nor asked. */
+async function checkedAmount(tx: DbOrTx, d: Donation, asked: bigint | undefined): Promise<bigint> {
+  if (d.status === 'refunded') throw new AppError(409, 'donation.nothing_to_refund', 'This gift is refunded in full: nothing is left to refund.', { refundableMinor: '0' });
+  if (!d.chargeId || (d.status !== 'succeeded' && d.status !== 'partially_refunded')) {
+    throw new AppError(409, 'donation.not_refundable', `A ${d.status} donation cannot be refunded.`);
+  }
+  const refundable = refundableMinor(d, await refundsAwaiting(tx, d.id));
+  if (refundable === 0n) {
+    throw new AppError(409, 'donation.nothing_to_refund', 'Nothing is left to refund: the rest of this gift is refunded or asked of Stripe already.', { refundableMinor: '0' });
+  }
+  const amountMinor = asked ?? refundable;
+  if (amountMinor > refundable) {
+    throw new AppError(400, 'donation.refund_too_large', `At most ${formatMinorAsDecimalString(refundable, d.currency)} ${d.currency} can be refunded.`, { refundableMinor: refundable.toString(), currency: d.currency });
+  }
+  return amountMinor;
+}
+
+/**
+ * Asks Stripe for the ask's refund under the ask's own key, and records Stripe's answer. A refusal
+ * (nothing made) frees the money again; no answer at all (a timeout, Stripe down) leaves the ask
+ * spoken for, because Stripe may have made the refund.
+ */
+async function askStripe(deps: RefundDeps, d: Donation, ask: RefundAsk): Promise<Omit<RefundAnswer, 'replayed'>> {
+  let refund: Stripe.Refund;
+  try {
+    refund = await deps.stripe.refunds.create(
+      { charge: d.chargeId!, amount: toStripeAmount(ask.amountMinor, d.currency), reason: ask.reason as Stripe.RefundCreateParams.Reason, metadata: { donation_id: d.id, refund_ask_id: ask.id } },
+      { idempotencyKey: `donation:${d.id}:refund:${ask.idempotencyKey}` },
+    );
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeIdempotencyError || (err instanceof Stripe.errors.StripeError && err.statusCode === 409)) {
+      // The same ask is in flight from another click: its own request records the answer.
+      throw new AppError(409, 'donation.refund_in_progress', 'This refund is being asked of Stripe already; it shows on the gift once Stripe answers.');
+    }
+    if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripeCardError) {
+      await deps.db
+        .update(refundAsks)
+        .set({ status: 'refused', refusedCode: (err.code ?? err.type).slice(0, 100), answeredAt: new Date() })
+        .where(and(eq(refundAsks.id, ask.id), eq(refundAsks.status, 'asking')));
+    }
+    throw err;
+  }
+  return recordAnswer(deps.db, ask, refund);
+}
+
+/** Stripe's refund for an ask, kept; a refund Stripe failed or canceled at once frees the money again. */
+async function recordAnswer(db: Db, ask: RefundAsk, refund: Stripe.Refund): Promise<Omit<RefundAnswer, 'replayed'>> {
+  const refused = refund.status === 'failed' || refund.status === 'canceled';
+  await db
+    .update(refundAsks)
+    .set(refused ? { status: 'refused', refundId: refund.id, refusedCode: `refund_${refund.status}`, answeredAt: new Date() } : { status: 'asked', refundId: refund.id, answeredAt: new Date() })
+    .where(and(eq(refundAsks.id, ask.id), eq(refundAsks.status, 'asking')));
+  return { refundId: refund.id, amountMinor: ask.amountMinor, status: refund.status, askId: ask.id };
+}
+
+/**
+ * The answer to an ask made before under the same key: Stripe's refund as it is now. An ask whose
+ * answer we never saw is looked for at Stripe by the ask's id first (Stripe forgets a key after a
+ * day, so asking again blindly could refund twice), and asked again under its key only if Stripe
+ * has no such refund.
+ */
+async function answerAgain(deps: RefundDeps, d: Donation, ask: RefundAsk): Promise<RefundAnswer> {
+  if (ask.status === 'refused' && ask.refundId === null) {
+    throw new AppError(400, 'payment_provider.refused', 'The payment provider refused this refund.', { providerCode: ask.refusedCode });
+  }
+  if (ask.refundId !== null) {
+    const refund = await deps.stripe.refunds.retrieve(ask.refundId);
+    return { refundId: refund.id, amountMinor: ask.amountMinor, status: refund.status, replayed: true, askId: ask.id };
+  }
+  const found = await refundOfAsk(deps.stripe, d, ask);
+  const answer = found ? await recordAnswer(deps.db, ask, found) : await askStripe(deps, d, ask);
+  return { ...answer, replayed: true };
+}
+
+/** The refund Stripe made for this ask, if it made one: the charge's refunds carry the ask's id. */
+async function refundOfAsk(stripe: Stripe, d: Donation, ask: RefundAsk): Promise<Stripe.Refund | undefined> {
+  for await (const refund of stripe.refunds.list({ charge: d.chargeId!, limit: 100 })) {
+    if (refund.metadata?.refund_ask_id === ask.id && fromStripeAmount(refund.amount, d.currency) === ask.amountMinor) return refund;
+  }
+  return undefined;
+}
