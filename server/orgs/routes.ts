@@ -11,6 +11,7 @@ import {
   invitationSchema,
   languageBody,
   meSchema,
+  memberListQuery,
   memberListSchema,
   membershipSchema,
   organizationSchema,
@@ -77,14 +78,15 @@ export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (ap
         tags: ['organizations'],
         summary: "The organization's people and roles, and those of the organizations above that reach it (admin)",
         params: orgSlugParams,
+        querystring: memberListQuery,
         response: { 200: memberListSchema, ...errorResponses },
       },
     },
     async (req) => {
       const org = await organizationBySlug(db, req.params.slug);
       const by = await requireRole(db, await req.viewer(), org.id, 'admin');
-      const [members, inherited, callerReachesBelow] = await Promise.all([listMembers(db, org.id), listInheritedMembers(db, org.id), hasRoleReachingDescendants(db, by, org.id, 'admin')]);
-      return { members, inherited, callerReachesBelow };
+      const [own, inherited, callerReachesBelow] = await Promise.all([listMembers(db, org.id, req.query), listInheritedMembers(db, org.id), hasRoleReachingDescendants(db, by, org.id, 'admin')]);
+      return { ...own, inherited, callerReachesBelow };
     },
   );
 

@@ -28,7 +28,39 @@ export const meSchema = z.object({
 
 const memberUserSchema = z.object({ id: z.string(), email: z.string(), name: z.string() });
 
+const memberCursor = z.tuple([z.string().max(320), roleSchema, z.uuid()]);
+const decodeJson = (base64url: string): unknown => {
+  try {
+    return JSON.parse(Buffer.from(base64url, 'base64url').toString());
+  } catch {
+    return undefined;
+  }
+};
+
+/** An admin's search of the people page: by name or address, by role, a page at a time. */
+export const memberListQuery = z.object({
+  q: z.string().trim().max(100).optional().transform((q) => q || undefined).describe('part of a name or an email address, any case'),
+  role: roleSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z
+    .string()
+    .max(600)
+    .optional()
+    .transform((cursor, ctx) => {
+      if (cursor === undefined) return undefined;
+      const parsed = memberCursor.safeParse(decodeJson(cursor));
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: 'custom', message: 'not a cursor this API gave out' });
+      return z.NEVER;
+    })
+    .describe('nextCursor of the page before'),
+});
+
 export const memberListSchema = z.object({
+  /** How many roles match the search, over every page. */
+  total: z.number().int(),
+  /** The cursor of the next page; null on the last. */
+  nextCursor: z.string().nullable(),
   members: z.array(
     z.object({
       id: z.uuid(),

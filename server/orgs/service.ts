@@ -47,15 +47,55 @@ export async function membershipsOf(db: DbOrTx, userId: string) {
   return rows.map(({ m, org }) => ({ id: m.id, organization: org, role: m.role, includesDescendants: m.includesDescendants }));
 }
 
-export async function listMembers(db: DbOrTx, organizationId: string) {
-  const rows = await db
-    .select({ m: memberships, user: { id: users.id, email: users.email, name: users.name } })
-    .from(memberships)
-    .innerJoin(users, eq(users.id, memberships.userId))
-    .where(eq(memberships.organizationId, organizationId))
-    .orderBy(users.email, memberships.role)
-    .limit(5000);
-  return rows.map(({ m, user }) => ({ id: m.id, user, role: m.role, includesDescendants: m.includesDescendants, createdAt: m.createdAt.toISOString() }));
+/** One page of an organization's roles, in address order, found by name or address and by role. */
+export interface MemberQuery {
+  /** Part of a name or an address, as typed: matched literally, whatever the case. */
+  q?: string;
+  role?: RoleName;
+  limit: number;
+  /** Where the page before ended: its last role's address, role and id. */
+  cursor?: MemberCursor;
+}
+
+/** A page's end as values, not as a row to look up: a role removed meanwhile does not break the next page. */
+export type MemberCursor = [email: string, role: RoleName, id: string];
+const encodeMemberCursor = (last: { m: { id: string; role: RoleName }; user: { email: string } }) =>
+  Buffer.from(JSON.stringify([last.user.email, last.m.role, last.m.id])).toString('base64url');
+
+/** What LIKE reads as wildcards, escaped: a search for "a_b" or "100%" finds just that. */
+const likeLiteral = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * An organization's people and roles a page at a time: a union local can hold thousands, and an
+ * admin looks for one of them by name or address. Keyset paging on (address, role, id), so a page
+ * costs the same however deep.
+ */
+export async function listMembers(db: DbOrTx, organizationId: string, query: MemberQuery) {
+  const where = [eq(memberships.organizationId, organizationId)];
+  if (query.q) where.push(sql`(${users.email} ILIKE ${likeLiteral(query.q)} OR ${users.name} ILIKE ${likeLiteral(query.q)})`);
+  if (query.role) where.push(eq(memberships.role, query.role));
+  const filtered = and(...where);
+  const page = [...where];
+  if (query.cursor) {
+    const [email, role, id] = query.cursor;
+    page.push(sql`(${users.email}, ${memberships.role}, ${memberships.id}) > (${email}, ${role}::role_name, ${id}::uuid)`);
+  }
+  const [rows, [counted]] = await Promise.all([
+    db
+      .select({ m: memberships, user: { id: users.id, email: users.email, name: users.name } })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(...page))
+      .orderBy(users.email, memberships.role, memberships.id)
+      .limit(query.limit + 1),
+    db.select({ n: sql<number>`count(*)::int` }).from(memberships).innerJoin(users, eq(users.id, memberships.userId)).where(filtered),
+  ]);
+  const shown = rows.slice(0, query.limit);
+  return {
+    members: shown.map(({ m, user }) => ({ id: m.id, user, role: m.role, includesDescendants: m.includesDescendants, createdAt: m.createdAt.toISOString() })),
+    total: counted?.n ?? 0,
+    nextCursor: rows.length > query.limit ? encodeMemberCursor(shown.at(-1)!) : null,
+  };
 }
 
 /**

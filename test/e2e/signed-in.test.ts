@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { queryRows } from '../../db/client';
+import { memberships, organizations, users } from '../../db/schema/index';
 import ar from '../../web/messages/ar.json' with { type: 'json' };
 import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
@@ -604,7 +605,7 @@ describe('signed in', () => {
     await page.getByRole('heading', { name: 'Remove this role?' }).waitFor();
     expect(await page.getByRole('group', { name: 'Remove this role?' }).textContent()).toMatch(/organizer@ue222\.demo\).* will lose the role “organizer” in .*UE Local 222/);
     await page.getByRole('link', { name: 'Cancel' }).click();
-    await page.waitForURL(/\/people$/);
+    await page.waitForURL(/\/people#members-title$/);
     expect(await page.getByRole('heading', { name: 'Remove this role?' }).count()).toBe(0);
     expect(await page.getByTestId('members').textContent()).toContain('organizer@ue222.demo');
     await members.getByRole('link', { name: 'Remove · organizer@ue222.demo' }).click();
@@ -616,6 +617,19 @@ describe('signed in', () => {
     await page.getByLabel('Role', { exact: true }).selectOption('member');
     await page.getByRole('button', { name: 'Send the invitation' }).click();
     await page.getByText('Invitation sent. It can be accepted for 7 days.').waitFor();
+    // Finding someone by part of a name or address, whatever its case, and by role: the search is
+    // in the page's address, and a role removed from a search comes back to that search.
+    await page.getByLabel('Find by name or email').fill('MEMBER@ue222');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    await page.waitForURL(/\?q=MEMBER%40ue222&role=#members-title$/);
+    expect(await members.textContent()).toContain('member@ue222.demo');
+    expect(await page.getByTestId('people-count').textContent()).toBe('Showing 1 of 1');
+    await page.getByLabel('Only this role').selectOption('treasurer');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    expect(await page.getByTestId('people-none').textContent()).toBe('No one here matches this search.');
+    await page.getByRole('link', { name: 'Show everyone' }).click();
+    await members.waitFor();
+    expect(await page.getByLabel('Find by name or email').inputValue()).toBe('');
     await admin.close();
 
     const checking = await e2e.context({ bypassCSP: true });
@@ -633,5 +647,25 @@ describe('signed in', () => {
       expect(widths.table, `${width}`).toBeLessThanOrEqual(widths.screen);
     }
     await checking.close();
+
+    // A local of a few hundred: a hundred at a time, the next page by a link, without JavaScript.
+    const roster = Array.from({ length: 130 }, (_, i) => ({ id: randomUUID(), email: `roster${String(i).padStart(3, '0')}@ue222-members.demo`, name: `Roster ${i}`, emailVerified: true }));
+    await e2e.db.database.db.insert(users).values(roster);
+    const [local] = await e2e.db.database.db.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+    await e2e.db.database.db.insert(memberships).values(roster.map((r) => ({ userId: r.id, organizationId: local!.id, role: 'member' as const })));
+    const paging = await e2e.context({ javaScriptEnabled: false });
+    const pager = await paging.newPage();
+    await signInWithMail(pager, e2e.url, 'admin@federation.demo', '/manage/ue-local-222/people?q=roster');
+    expect(await pager.getByTestId('people-count').textContent()).toBe('Showing 100 of 130');
+    await pager.getByTestId('people-next').click();
+    expect(await pager.getByTestId('people-count').textContent()).toBe('Showing 30 of 130');
+    const second = await pager.getByTestId('members').textContent();
+    expect(second).toContain('roster100@');
+    expect(second).toContain('roster129@');
+    expect(second).not.toContain('roster099@');
+    expect(await pager.getByTestId('people-next').count()).toBe(0);
+    await pager.getByRole('link', { name: 'Back to the first page' }).click();
+    expect(await pager.getByTestId('people-count').textContent()).toBe('Showing 100 of 130');
+    await paging.close();
   });
 });

@@ -291,3 +291,49 @@ describe('invitations waiting to be accepted', () => {
     expect((await app.inject({ url: '/api/organizations/algerian-teachers/invitations', headers: { cookie: reaching.cookie } })).json().invitations).toHaveLength(1);
   });
 });
+
+// A local holds thousands of members: its admins look one up by name or address, a page at a time.
+describe('finding people in a large organization', () => {
+  it('pages through every role in address order, and finds them by part of a name or address, by role', async () => {
+    const [org] = await testDb.database.db.insert(organizations).values({ slug: 'tlemcen-local', name: 'Tlemcen local', kind: 'local', defaultCurrency: 'DZD', parentId: ids.union }).returning();
+    const admin = await grant('a.admin@tlemcen.example.dz', org!.id, 'admin');
+    const people = Array.from({ length: 250 }, (_, i) => ({ id: randomUUID(), email: `m${String(i).padStart(3, '0')}@tlemcen.example.dz`, name: i === 137 ? 'Yamina 100%_Belkacem' : `Member ${i}`, emailVerified: true }));
+    await testDb.database.db.insert(users).values(people);
+    await testDb.database.db.insert(memberships).values(people.map((p, i) => ({ userId: p.id, organizationId: org!.id, role: i % 50 === 0 ? ('organizer' as const) : ('member' as const) })));
+    const list = (query: string) => app.inject({ url: `/api/organizations/tlemcen-local/members?${query}`, headers: { cookie: admin.cookie } });
+
+    const seen: string[] = [];
+    let cursor = '';
+    for (let page = 0; page < 5 && (page === 0 || cursor); page++) {
+      const res = await list(`limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body.total).toBe(251);
+      seen.push(...body.members.map((m: { user: { email: string } }) => m.user.email));
+      cursor = body.nextCursor ?? '';
+    }
+    expect(seen).toHaveLength(251);
+    expect(seen).toEqual([...seen].sort());
+    expect(new Set(seen).size).toBe(251);
+
+    // Literal: "100%_" is not a wildcard, and the case of a name does not matter.
+    const byName = (await list(`q=${encodeURIComponent('yamina 100%_')}`)).json();
+    expect([byName.total, byName.members.map((m: { user: { email: string } }) => m.user.email)]).toEqual([1, ['m137@tlemcen.example.dz']]);
+    expect((await list('q=%25')).json().total).toBe(1);
+    const organizers = (await list('role=organizer&q=tlemcen')).json();
+    expect([organizers.total, organizers.nextCursor]).toEqual([5, null]);
+    expect((await list('q=nobody-here')).json()).toMatchObject({ total: 0, members: [], nextCursor: null });
+
+    // A cursor we did not give out is refused, and so is a bad role or size; the page after a
+    // removed role still follows on.
+    const forged = await list(`cursor=${Buffer.from('["x","owner","y"]').toString('base64url')}`);
+    expect([forged.statusCode, forged.json().error.code]).toEqual([400, 'validation_failed']);
+    expect((await list('cursor=%%%')).statusCode).toBe(400);
+    const first = (await list('limit=10')).json();
+    await testDb.database.db.delete(memberships).where(eq(memberships.id, first.members[9].id));
+    const next = (await list(`limit=10&cursor=${first.nextCursor}`)).json();
+    expect(next.members[0].user.email).toBe(seen[10]);
+    expect((await list('role=owner')).statusCode).toBe(400);
+    expect((await list('limit=0')).statusCode).toBe(400);
+  });
+});

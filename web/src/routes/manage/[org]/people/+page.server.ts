@@ -29,12 +29,16 @@ interface InheritedMember {
 }
 
 interface MemberList {
+  total: number;
+  nextCursor: string | null;
   members: Member[];
   inherited: InheritedMember[];
   callerReachesBelow: boolean;
 }
 
 const roles = ['member', 'organizer', 'treasurer', 'admin'] as const;
+/** Roles shown at once: a local's whole roster can run to thousands. */
+const peoplePageSize = 100;
 type Role = (typeof roles)[number];
 const isRole = (v: unknown): v is Role => typeof v === 'string' && (roles as readonly string[]).includes(v);
 
@@ -47,6 +51,27 @@ export interface InviteValues {
 
 const orgPath = (slug: string) => `/api/organizations/${encodeURIComponent(slug)}`;
 
+/** The people list's search as the address holds it, so a search and its pages are links. */
+export interface PeopleSearch {
+  q: string;
+  role: Role | '';
+  after: string;
+}
+
+function searchOf(url: URL): PeopleSearch {
+  const role = url.searchParams.get('role');
+  const after = url.searchParams.get('after') ?? '';
+  return { q: (url.searchParams.get('q') ?? '').trim().slice(0, 100), role: isRole(role) ? role : '', after: /^[A-Za-z0-9_-]{1,600}$/.test(after) ? after : '' };
+}
+
+/** The page's own address for a search: what is empty is left out. */
+function searchQuery(search: Partial<PeopleSearch>, extra: Record<string, string> = {}): string {
+  const query = new URLSearchParams();
+  for (const [k, v] of Object.entries({ ...search, ...extra })) if (v) query.set(k, v);
+  const text = query.toString();
+  return text ? `?${text}` : '';
+}
+
 // Who holds which role in an organization, for its admins: invite someone by email, take a role away.
 export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   if (!locals.user) redirect(303, signInPath(url));
@@ -55,12 +80,19 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   if (!org) redirect(303, '/manage');
   const values: InviteValues = { email: '', role: 'member', descendants: false, lang: locals.locale };
   const page = { org: { slug: org.slug, name: org.name }, values, roles: [...roles], locale: locals.locale };
-  const res = await fetch(`${orgPath(org.slug)}/members`, { headers: { accept: 'application/json' } });
+  const search = searchOf(url);
+  const api = new URLSearchParams({ limit: String(peoplePageSize) });
+  if (search.q) api.set('q', search.q);
+  if (search.role) api.set('role', search.role);
+  if (search.after) api.set('cursor', search.after);
+  const res = await fetch(`${orgPath(org.slug)}/members?${api}`, { headers: { accept: 'application/json' } });
   if (res.status === 401) redirect(303, signInPath(url));
   // Not an admin here: the page says so instead of a list.
   if (res.status === 403) return { ...page, forbidden: true as const };
+  // A page link the API does not take (edited by hand): the search's first page instead.
+  if (res.status === 400 && search.after) redirect(303, `${url.pathname}${searchQuery({ q: search.q, role: search.role })}`);
   if (!res.ok) error(502, m.error_generic_text());
-  const { members, inherited, callerReachesBelow } = (await res.json()) as MemberList;
+  const { members, total, nextCursor, inherited, callerReachesBelow } = (await res.json()) as MemberList;
   const { invitations } = await apiGet<{ invitations: Invitation[] }>(fetch, `${orgPath(org.slug)}/invitations`);
   // "Also in the organizations below" means something only where there are some, and only an admin whose own role reaches them may grant it.
   const mayGrantReach = callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
@@ -72,7 +104,15 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   const waiting = invitations.map((inv) => ({ ...inv, withdrawable: mayTouch(inv) }));
   // ?remove=<id> asks to confirm before a role is taken away: a link, so it works without JavaScript.
   const removing = granted.find((mb) => mb.removable && mb.id === url.searchParams.get('remove')) ?? null;
-  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing };
+  const paging = {
+    total,
+    /** The search's first page, from any later one. */
+    first: search.after ? searchQuery({ q: search.q, role: search.role }) : null,
+    next: nextCursor ? searchQuery({ q: search.q, role: search.role, after: nextCursor }) : null,
+    /** This page's address with one more parameter, for a Remove link that comes back here. */
+    here: searchQuery(search),
+  };
+  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing, search, paging };
 };
 
 export const actions: Actions = {
@@ -114,11 +154,13 @@ export const actions: Actions = {
   },
   revoke: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const id = String((await request.formData()).get('membershipId') ?? '');
+    const form = await request.formData();
+    const id = String(form.get('membershipId') ?? '');
     if (!/^[0-9a-f-]{36}$/i.test(id)) return fail(400, { revoke: { error: m.error_generic_text() } });
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/members/${id}`);
-    // Already gone (another admin, another tab) is what was asked.
-    if (sent.ok || (!sent.ok && sent.error.code === 'membership.not_found')) redirect(303, `${url.pathname}?removed=1`);
+    // Already gone (another admin, another tab) is what was asked; the admin stays on the search they were in.
+    const back = searchQuery(searchOf(new URL(`?${new URLSearchParams({ q: String(form.get('q') ?? ''), role: String(form.get('role') ?? '') })}`, url)), { removed: '1' });
+    if (sent.ok || (!sent.ok && sent.error.code === 'membership.not_found')) redirect(303, `${url.pathname}${back}`);
     if (sent.status === 401) redirect(303, signInPath(url));
     if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
     if (sent.error.code === 'membership.reach_exceeds_own') return fail(403, { revoke: { error: m.people_error_reach_remove() } });
