@@ -12,7 +12,8 @@ CREATE TABLE "refund_asks" (
 	"refused_code" text,
 	"answered_at" timestamp with time zone,
 	CONSTRAINT "refund_asks_amount_positive" CHECK ("refund_asks"."amount_minor" > 0),
-	CONSTRAINT "refund_asks_asked_has_refund" CHECK (("refund_asks"."status" = 'asked') = ("refund_asks"."refund_id" IS NOT NULL))
+	CONSTRAINT "refund_asks_asked_has_refund" CHECK ("refund_asks"."status" <> 'asked' OR "refund_asks"."refund_id" IS NOT NULL),
+	CONSTRAINT "refund_asks_asking_has_none" CHECK ("refund_asks"."status" <> 'asking' OR "refund_asks"."refund_id" IS NULL)
 );
 --> statement-breakpoint
 ALTER TABLE "refund_asks" ADD CONSTRAINT "refund_asks_donation_id_donations_id_fk" FOREIGN KEY ("donation_id") REFERENCES "public"."donations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -20,14 +21,19 @@ ALTER TABLE "refund_asks" ADD CONSTRAINT "refund_asks_asked_by_users_id_fk" FORE
 CREATE UNIQUE INDEX "refund_asks_key_idx" ON "refund_asks" USING btree ("donation_id","idempotency_key");--> statement-breakpoint
 CREATE UNIQUE INDEX "refund_asks_refund_idx" ON "refund_asks" USING btree ("refund_id");--> statement-breakpoint
 -- Refunds were asked on the audit log's word until now: each becomes an ask Stripe answered, so a
--- refund on its way when this runs is still counted, and an old form sent again is still that refund.
-INSERT INTO "refund_asks" ("donation_id", "idempotency_key", "amount_minor", "reason", "asked_by", "asked_at", "status", "refund_id", "answered_at")
+-- refund on its way when this runs is still counted, and an old form sent again is still that
+-- refund. One Stripe said had failed or was canceled holds nothing back.
+INSERT INTO "refund_asks" ("donation_id", "idempotency_key", "amount_minor", "reason", "asked_by", "asked_at", "status", "refund_id", "refused_code", "answered_at")
 SELECT d."id", coalesce(a."after"->>'idempotencyKey', 'audit-' || a."id"::text), (a."after"->>'amountMinor')::bigint,
-       coalesce(a."after"->>'reason', 'requested_by_customer'), a."actor_user_id", a."at", 'asked', a."after"->>'refundId', a."at"
+       coalesce(a."after"->>'reason', 'requested_by_customer'), a."actor_user_id", a."at",
+       CASE WHEN a."after"->>'status' IN ('failed', 'canceled') THEN 'refused'::"refund_ask_status" ELSE 'asked'::"refund_ask_status" END,
+       a."after"->>'refundId',
+       CASE WHEN a."after"->>'status' IN ('failed', 'canceled') THEN 'refund_' || (a."after"->>'status') END,
+       a."at"
   FROM "audit_log" a
-  JOIN "donations" d ON d."id"::text = a."subject_id"
+  JOIN "donations" d ON d."id"::text = lower(a."subject_id")
  WHERE a."action" = 'donation.refund' AND a."subject_type" = 'donation'
    AND a."after"->>'refundId' ~ '^(re|pyr)_[A-Za-z0-9_]{1,250}$'
-   AND a."after"->>'amountMinor' ~ '^[0-9]{1,18}$' AND (a."after"->>'amountMinor')::bigint > 0
+   AND a."after"->>'amountMinor' ~ '^[1-9][0-9]{0,17}$'
  ORDER BY a."id"
 ON CONFLICT DO NOTHING;

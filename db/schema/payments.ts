@@ -172,7 +172,7 @@ export const refundAsks = pgTable(
     status: refundAskStatus('status').notNull().default('asking'),
     /** Stripe's refund, once Stripe answered with one. */
     refundId: text('refund_id'),
-    /** Stripe's error code when it refused (nothing was made). */
+    /** Why it was refused: Stripe's error code, refund_failed / refund_canceled, or ask_expired. */
     refusedCode: text('refused_code'),
     answeredAt: timestamp('answered_at', { withTimezone: true }),
   },
@@ -180,7 +180,9 @@ export const refundAsks = pgTable(
     uniqueIndex('refund_asks_key_idx').on(t.donationId, t.idempotencyKey),
     uniqueIndex('refund_asks_refund_idx').on(t.refundId),
     check('refund_asks_amount_positive', sql`${t.amountMinor} > 0`),
-    check('refund_asks_asked_has_refund', sql`(${t.status} = 'asked') = (${t.refundId} IS NOT NULL)`),
+    // Stripe's refund is known once it answered with one; a refund it failed at once is refused.
+    check('refund_asks_asked_has_refund', sql`${t.status} <> 'asked' OR ${t.refundId} IS NOT NULL`),
+    check('refund_asks_asking_has_none', sql`${t.status} <> 'asking' OR ${t.refundId} IS NULL`),
   ],
 );
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, notExists, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
-import { queryRows, type Db, type DbOrTx } from '../../db/client';
+import { queryRows, type Db, type DbOrTx, type Tx } from '../../db/client';
 import { donations, refundAsks, type Donation, type RefundAsk } from '../../db/schema/index';
 import { AppError } from '../errors';
-import { formatMinorAsDecimalString, fromStripeAmount, toStripeAmount } from '../ledger/money';
+import { formatMinorAsDecimalString, fromStripeAmount, stripeStepMinor, toStripeAmount } from '../ledger/money';
 
 /** A refund asked of Stripe that the ledger has not posted yet. */
 export interface RefundAwaiting {
@@ -57,6 +57,11 @@ export async function refundsAwaiting(db: DbOrTx, donationId: string): Promise<R
   return unposted.filter((r) => r.refundId === null || !gone.has(r.refundId));
 }
 
+/** Whether a gift's state lets it be refunded at all: paid, and not wholly refunded, disputed or failed. */
+export function isRefundable(d: Pick<Donation, 'chargeId' | 'status'>): boolean {
+  return d.chargeId !== null && (d.status === 'succeeded' || d.status === 'partially_refunded');
+}
+
 /** What can still be refunded of a gift: what was paid, less what is refunded or asked of Stripe. */
 export function refundableMinor(d: Pick<Donation, 'amountMinor' | 'coverFeesMinor' | 'refundedMinor'>, awaiting: RefundAwaiting[]): bigint {
   const left = d.amountMinor + d.coverFeesMinor - d.refundedMinor - awaiting.reduce((sum, r) => sum + r.amountMinor, 0n);
@@ -67,7 +72,7 @@ export interface RefundAnswer {
   refundId: string;
   amountMinor: bigint;
   status: string | null;
-  /** The form was sent before: this is the refund it asked for, not a new one. */
+  /** The form was sent before and its answer known: this is the refund it asked for, not a new one. */
   replayed: boolean;
   askId: string;
 }
@@ -91,7 +96,7 @@ export async function refundDonation(
   }
   const key = opts.idempotencyKey ?? randomUUID();
   const { donation, ask, fresh } = await deps.db.transaction(async (tx) => {
-    const [d] = await tx.select().from(donations).where(eq(donations.id, donationId)).for('update');
+    const [d] = await tx.select().from(donations).where(eq(donations.id, donationId)).for('no key update');
     if (!d) throw new AppError(404, 'donation_not_found', 'No such donation.');
     const [prior] = await tx.select().from(refundAsks).where(and(eq(refundAsks.donationId, d.id), eq(refundAsks.idempotencyKey, key)));
     if (prior) return { donation: d, ask: prior, fresh: false };
@@ -111,14 +116,17 @@ export async function refundDonation(
 /** The amount to ask for, checked against the gift's state and what is neither refunded nor asked. */
 async function checkedAmount(tx: DbOrTx, d: Donation, asked: bigint | undefined): Promise<bigint> {
   if (d.status === 'refunded') throw new AppError(409, 'donation.nothing_to_refund', 'This gift is refunded in full: nothing is left to refund.', { refundableMinor: '0' });
-  if (!d.chargeId || (d.status !== 'succeeded' && d.status !== 'partially_refunded')) {
-    throw new AppError(409, 'donation.not_refundable', `A ${d.status} donation cannot be refunded.`);
-  }
+  if (!isRefundable(d)) throw new AppError(409, 'donation.not_refundable', `A ${d.status} donation cannot be refunded.`);
   const refundable = refundableMinor(d, await refundsAwaiting(tx, d.id));
   if (refundable === 0n) {
     throw new AppError(409, 'donation.nothing_to_refund', 'Nothing is left to refund: the rest of this gift is refunded or asked of Stripe already.', { refundableMinor: '0' });
   }
   const amountMinor = asked ?? refundable;
+  // Checked before the ask is written: an amount Stripe cannot take would otherwise hold money back.
+  const step = stripeStepMinor(d.currency);
+  if (amountMinor % step !== 0n) {
+    throw new AppError(400, 'donation.refund_not_payable', `Stripe refunds ${d.currency} in steps of ${formatMinorAsDecimalString(step, d.currency)}.`, { stepMinor: step.toString(), currency: d.currency });
+  }
   if (amountMinor > refundable) {
     throw new AppError(400, 'donation.refund_too_large', `At most ${formatMinorAsDecimalString(refundable, d.currency)} ${d.currency} can be refunded.`, { refundableMinor: refundable.toString(), currency: d.currency });
   }
@@ -138,14 +146,20 @@ async function askStripe(deps: RefundDeps, d: Donation, ask: RefundAsk): Promise
       { idempotencyKey: `donation:${d.id}:refund:${ask.idempotencyKey}` },
     );
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeIdempotencyError || (err instanceof Stripe.errors.StripeError && err.statusCode === 409)) {
-      // The same ask is in flight from another click: its own request records the answer.
+    if (err instanceof Stripe.errors.StripeError && err.statusCode === 409) {
+      // The same ask is in flight from another click (Stripe answers 409 while a key's first
+      // request runs): that request records the answer.
       throw new AppError(409, 'donation.refund_in_progress', 'This refund is being asked of Stripe already; it shows on the gift once Stripe answers.');
+    }
+    if (err instanceof Stripe.errors.StripeIdempotencyError) {
+      // Stripe holds this key for other parameters (a form first sent before an upgrade changed
+      // what is asked): the ask stays spoken for until its refund is found or it expires.
+      throw new AppError(409, 'donation.refund_key_reused', 'Stripe holds this refund key for another request; start a new refund from the gift page.');
     }
     if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripeCardError) {
       await deps.db
         .update(refundAsks)
-        .set({ status: 'refused', refusedCode: (err.code ?? err.type).slice(0, 100), answeredAt: new Date() })
+        .set({ status: 'refused', refusedCode: err.code?.slice(0, 100) ?? null, answeredAt: new Date() })
         .where(and(eq(refundAsks.id, ask.id), eq(refundAsks.status, 'asking')));
     }
     throw err;
@@ -166,8 +180,9 @@ async function recordAnswer(db: Db, ask: RefundAsk, refund: Stripe.Refund): Prom
 /**
  * The answer to an ask made before under the same key: Stripe's refund as it is now. An ask whose
  * answer we never saw is looked for at Stripe by the ask's id first (Stripe forgets a key after a
- * day, so asking again blindly could refund twice), and asked again under its key only if Stripe
- * has no such refund.
+ * day, so asking again blindly could refund twice), and asked again under its key only while it
+ * still counts as spoken for: past that, other refunds may have been checked without it.
+ * `replayed` is false when this request is the one that learnt Stripe's answer, so it is audited.
  */
 async function answerAgain(deps: RefundDeps, d: Donation, ask: RefundAsk): Promise<RefundAnswer> {
   if (ask.status === 'refused' && ask.refundId === null) {
@@ -178,8 +193,14 @@ async function answerAgain(deps: RefundDeps, d: Donation, ask: RefundAsk): Promi
     return { refundId: refund.id, amountMinor: ask.amountMinor, status: refund.status, replayed: true, askId: ask.id };
   }
   const found = await refundOfAsk(deps.stripe, d, ask);
-  const answer = found ? await recordAnswer(deps.db, ask, found) : await askStripe(deps, d, ask);
-  return { ...answer, replayed: true };
+  if (found) return { ...(await recordAnswer(deps.db, ask, found)), replayed: false };
+  const [expired] = await deps.db
+    .update(refundAsks)
+    .set({ status: 'refused', refusedCode: 'ask_expired', answeredAt: new Date() })
+    .where(and(eq(refundAsks.id, ask.id), eq(refundAsks.status, 'asking'), sql`${refundAsks.askedAt} <= now() - ${refundAskWindow}::interval`))
+    .returning({ id: refundAsks.id });
+  if (expired) throw new AppError(409, 'donation.refund_ask_expired', 'This refund was never made, and it was asked too long ago to make now; start a new refund from the gift page.');
+  return { ...(await askStripe(deps, d, ask)), replayed: false };
 }
 
 /** The refund Stripe made for this ask, if it made one: the charge's refunds carry the ask's id. */
@@ -188,4 +209,18 @@ async function refundOfAsk(stripe: Stripe, d: Donation, ask: RefundAsk): Promise
     if (refund.metadata?.refund_ask_id === ask.id && fromStripeAmount(refund.amount, d.currency) === ask.amountMinor) return refund;
   }
   return undefined;
+}
+
+/**
+ * Stripe's refund as the poster posts it, on the ask that made it when that ask never heard back
+ * (a timeout, a crash): otherwise the ask would hold the same money again until it expires.
+ */
+export async function answerAskFromEvent(tx: Tx, donationId: string, refund: Stripe.Refund): Promise<void> {
+  const askId = refund.metadata?.refund_ask_id;
+  if (!askId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(askId)) return;
+  const already = tx.select({ id: refundAsks.id }).from(refundAsks).where(eq(refundAsks.refundId, refund.id));
+  await tx
+    .update(refundAsks)
+    .set({ status: 'asked', refundId: refund.id, answeredAt: new Date() })
+    .where(and(eq(refundAsks.id, askId), eq(refundAsks.donationId, donationId), eq(refundAsks.status, 'asking'), notExists(already)));
 }

@@ -8,7 +8,7 @@ import { minorUnits } from '../appeals/schemas';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import { donationIdParams } from './schemas';
-import { refundableMinor, refundsAwaiting } from './refunds';
+import { isRefundable, refundableMinor, refundsAwaiting } from './refunds';
 
 const detailSchema = z.object({
   id: z.uuid(),
@@ -81,7 +81,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
       const ofGift = await db.select().from(disputes).where(eq(disputes.donationId, row.d.id)).orderBy(desc(disputes.openedAt), desc(disputes.id));
       const d = row.d;
       const awaiting = await refundsAwaiting(db, d.id);
-      const refundable = d.chargeId && (d.status === 'succeeded' || d.status === 'partially_refunded') ? refundableMinor(d, awaiting) : 0n;
+      const refundable = isRefundable(d) ? refundableMinor(d, awaiting) : 0n;
       return {
         id: d.id,
         appeal: { slug: row.a.slug, title: row.a.title, organization: row.o },

@@ -44,10 +44,6 @@ async function donation(id: string) {
   return row!;
 }
 
-/**
- * A paid ¥3,000 monthly gift to the Osaka fund whose Stripe customer runs on a test clock of its
- * own, which `run` advances; `before` is the appeal's balance before the gift.
- */
 /** A gift's refund asks as the database keeps them, oldest first. */
 async function asksOf(donationId: string) {
   return h.testDb.database.rows<{ status: string; refund_id: string | null; amount_minor: string }>(
@@ -62,6 +58,10 @@ async function refundsAtStripe(donationId: string): Promise<number[]> {
   return listed.data.map((r) => r.amount).reverse();
 }
 
+/**
+ * A paid ¥3,000 monthly gift to the Osaka fund whose Stripe customer runs on a test clock of its
+ * own, which `run` advances; `before` is the appeal's balance before the gift.
+ */
 async function monthlyGiftOnClock(run: (g: { donationId: string; stripe: Stripe; clock: string; start: number; before: bigint }) => Promise<void>) {
   const stripe = h.emulator.client();
   const start = Math.floor(Date.now() / 1000);
@@ -251,6 +251,51 @@ describe('donate → pay → webhook → ledger → progress', () => {
     await h.settle();
     expect(await refundsAtStripe(donationId)).toEqual([1500]);
     expect((await donation(donationId)).refundedMinor).toBe(1500n);
+  });
+
+  // The answer was lost but Stripe made the refund: when its event posts, the ask learns its
+  // refund, so the money is not held back twice (refunded, and still asked).
+  it('an ask whose answer was lost is answered by the refund event that posts it', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    h.emulator.controls.pause();
+    try {
+      const first = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500' } });
+      expect(first.statusCode).toBe(202);
+      await h.testDb.database.rows(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL WHERE donation_id = ${donationId}`);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await asksOf(donationId)).toMatchObject([{ status: 'asked', refund_id: expect.stringMatching(/^re_/) }]);
+    const detail = (await h.app.inject({ method: 'GET', url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+    expect(detail).toMatchObject({ refundedMinor: '1500', refundableMinor: '2500', refundsAwaiting: [] });
+  });
+
+  // An amount Stripe cannot move in the gift's currency (KWD goes in steps of 0.010) is refused
+  // before anything is written, so it holds nothing back.
+  it('a refund Stripe could not take is refused before it is asked', async () => {
+    const { donationId, sessionId } = await h.donate('kuwait-relief', { amountMinor: '1500' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const odd = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '345' } });
+    expect([odd.statusCode, odd.json().error.code, odd.json().error.details]).toEqual([400, 'donation.refund_not_payable', { stepMinor: '10', currency: 'KWD' }]);
+    expect(await asksOf(donationId)).toEqual([]);
+    expect((await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '340' } })).statusCode).toBe(202);
+  });
+
+  // An ask never answered, found by no one at Stripe, past the days it counted as spoken for:
+  // other refunds may since have been checked without it, so it is not made any more.
+  it('an ask that never reached Stripe is not made once it stopped counting', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    await h.testDb.database.rows(sql`INSERT INTO refund_asks (donation_id, idempotency_key, amount_minor, reason, asked_at) VALUES (${donationId}, 'refund-long-ago', 1000, 'requested_by_customer', now() - interval '4 days')`);
+    const resent = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1000', idempotencyKey: 'refund-long-ago' } });
+    expect([resent.statusCode, resent.json().error.code]).toEqual([409, 'donation.refund_ask_expired']);
+    expect(await asksOf(donationId)).toMatchObject([{ status: 'refused', refund_id: null }]);
+    expect(await refundsAtStripe(donationId)).toEqual([]);
   });
 
   // A crash after the ask was written but before Stripe was asked: Stripe has no such refund, so the

@@ -6,6 +6,7 @@ import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { addRefunded, donationByCharge, refundedStatusOfRow } from '../donations-store';
+import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
 import { eventPending, reversalOf } from './posted';
@@ -64,6 +65,7 @@ export const refundCreated: Handler = async (event, deps) => {
       if (!created) return;
       await tx.update(donations).set({ refundedMinor: addRefunded(amountMinor) }).where(eq(donations.id, donation.id));
       await setRefundedStatus(tx, donation.id);
+      await answerAskFromEvent(tx, donation.id, refund);
       batch.progress.add({ appealId: appeal.id, grossMinor: -amountMinor, netMinor: -amountMinor, gifts: 0 });
     },
   };

@@ -1,7 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
-import { MoneyError, parseAmount } from '../../../../../../server/ledger/money';
+import { MoneyError, parseAmount, stripeStepMinor } from '../../../../../../server/ledger/money';
 import { apiSend, signInPath } from '$lib/server/api';
 import { treasurerGet, type DonationDetail } from '$lib/server/treasury';
 import { amountExample, formatMinor } from '$lib/format';
@@ -38,6 +38,13 @@ function refundRefusal(code: string, details: unknown, currency: string, locale:
       return m.refund_error_not_refundable();
     case 'donation.refund_in_progress':
       return m.refund_error_in_progress();
+    case 'donation.refund_not_payable':
+      return m.refund_error_not_payable({ step: formatMinor(stripeStepMinor(currency).toString(), currency, locale) });
+    case 'donation.refund_key_reused':
+    case 'donation.refund_ask_expired':
+      return m.refund_error_start_again();
+    case 'payment_provider.refused':
+      return m.refund_error_refused();
     case 'auth.forbidden':
       return m.error_forbidden();
     default:
@@ -75,6 +82,8 @@ export const actions: Actions = {
       }
       if (amountMinor <= 0n) return fail(400, { values, error: m.refund_error_not_positive() });
       if (amountMinor > refundable) return fail(400, { values, error: m.refund_error_too_large({ amount: formatMinor(refundable.toString(), gift.currency, locals.locale) }) });
+      const step = stripeStepMinor(gift.currency);
+      if (amountMinor % step !== 0n) return fail(400, { values, error: m.refund_error_not_payable({ step: formatMinor(step.toString(), gift.currency, locals.locale) }) });
     }
     return { values, review: { amountMinor: amountMinor.toString(), reason, key } };
   },
