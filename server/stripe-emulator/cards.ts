@@ -15,7 +15,8 @@ export interface CardInfo {
 export type CardOutcome =
   /** `dispute`: the payment is later charged back, or questioned first (an inquiry: nothing withdrawn). */
   | { kind: 'succeed'; dispute: false | 'chargeback' | 'inquiry' }
-  | { kind: 'decline'; code: string; declineCode: string; message: string };
+  /** `attachable`: saving the card to a customer succeeds, and only charges fail (4000 0000 0000 0341). */
+  | { kind: 'decline'; code: string; declineCode: string; message: string; attachable?: true };
 
 const DECLINED = 'Your card was declined.';
 
@@ -27,6 +28,7 @@ const OUTCOMES: Record<string, CardOutcome> = {
   '4000000000000259': { kind: 'succeed', dispute: 'chargeback' },
   '4000000000001976': { kind: 'succeed', dispute: 'inquiry' },
   '4000000000000002': { kind: 'decline', code: 'card_declined', declineCode: 'generic_decline', message: DECLINED },
+  '4000000000000341': { kind: 'decline', code: 'card_declined', declineCode: 'generic_decline', message: DECLINED, attachable: true },
   '4000000000009995': {
     kind: 'decline',
     code: 'card_declined',
@@ -63,6 +65,14 @@ export function luhnValid(digits: string): boolean {
   }
   return sum % 10 === 0;
 }
+
+/** The declines a saved card can turn into (controls.declineSubscriptionPayments), by error code. */
+export const SAVED_CARD_DECLINES = {
+  expired_card: '4000000000000069',
+  card_declined: '4000000000000002',
+  insufficient_funds: '4000000000009995',
+} as const;
+export type SavedCardDecline = keyof typeof SAVED_CARD_DECLINES;
 
 export function cardOutcome(digits: string): CardOutcome {
   return OUTCOMES[digits] ?? NOT_A_TEST_CARD;

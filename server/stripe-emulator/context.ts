@@ -28,6 +28,8 @@ export interface Ctx {
   log: Logger | undefined;
   /** ms after a 4000 0000 0000 0259 payment until its dispute opens; null = only via control. */
   disputeAfterMs: number | null;
+  /** Days from each failed renewal attempt to the next; after the last, the subscription is canceled. */
+  retryScheduleDays: readonly number[];
   emit(type: string, object: object, opts?: EmitOptions): Stripe.Event;
   /** Marks state dirty so the state file (if any) is rewritten soon. */
   changed(): void;

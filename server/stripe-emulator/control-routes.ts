@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { EmulatorControls } from './controls';
+import { SAVED_CARD_DECLINES, type SavedCardDecline } from './cards';
 import { invalidRequest } from './errors';
 import { payoutFailures, type PayoutFailureCode } from './flows/balance';
 
@@ -21,6 +22,7 @@ const webhook = z.union([
 const dispute = z.strictObject({ charge: z.string().min(1).max(100), inquiry: z.boolean().optional() });
 const close = z.strictObject({ status: z.enum(['won', 'lost', 'warning_closed']), feeReturned: z.boolean().optional() });
 const failPayout = z.strictObject({ code: z.enum(Object.keys(payoutFailures) as [PayoutFailureCode, ...PayoutFailureCode[]]).optional() });
+const decline = z.strictObject({ code: z.enum(Object.keys(SAVED_CARD_DECLINES) as [SavedCardDecline, ...SavedCardDecline[]]).optional() });
 const pay = z.strictObject({
   card: z.string().max(40).optional(),
   name: z.string().max(200).optional(),
@@ -60,6 +62,7 @@ export function registerControlRoutes(app: FastifyInstance, controls: EmulatorCo
   app.post('/_emulator/funds/available', async () => controls.makeFundsAvailable());
   app.post('/_emulator/payouts/pay', async () => ({ data: controls.payPayouts() }));
   app.post('/_emulator/payouts/:id/fail', async (req) => controls.failPayout(id(req.params), parse(failPayout, req.body).code));
+  app.post('/_emulator/subscriptions/:id/decline', async (req) => controls.declineSubscriptionPayments(id(req.params), parse(decline, req.body).code));
   app.post('/_emulator/checkout/sessions/:id/pay', async (req) => {
     const b = parse(pay, req.body);
     return controls.payCheckoutSession(id(req.params), b.card, { name: b.name, email: b.email });

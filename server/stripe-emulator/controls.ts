@@ -2,6 +2,8 @@ import type Stripe from 'stripe';
 import { cardFromNumber } from './card-input';
 import { AUTOMATIC, type Ctx } from './context';
 import { cardError } from './errors';
+import type { SavedCardDecline } from './cards';
+import { declineSubscriptionPayments } from './flows/saved-card';
 import { computeBalance, failPayout, makeFundsAvailable, payPayouts, type PayoutFailureCode } from './flows/balance';
 import { paySession } from './flows/checkout';
 import { appealDispute, closeDispute, escalateInquiry, openDispute, type CloseDisputeOptions } from './flows/dispute';
@@ -31,6 +33,11 @@ export interface EmulatorControls {
   payPayouts(): Stripe.Payout[];
   /** The bank returns a payout, paid or not (payout.updated, payout.failed); its amount is available again. */
   failPayout(payoutId: string, code?: PayoutFailureCode): Stripe.Payout;
+  /**
+   * The card that pays a subscription's renewals starts to decline, as a card that expired or was
+   * blocked: its next renewal (and retries) fail until a new card is saved in the portal.
+   */
+  declineSubscriptionPayments(subscriptionId: string, code?: SavedCardDecline): Stripe.Subscription;
   /** Pays a session as the hosted form would; a declined card throws a 402 card_error. */
   payCheckoutSession(sessionId: string, cardNumber?: string, payer?: { name?: string; email?: string }): Stripe.Checkout.Session;
   /** Forgets every object, event and delivery; keeps the webhook endpoint and options. */
@@ -59,6 +66,7 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
     },
     payPayouts: () => payPayouts(ctx),
     failPayout: (payoutId, code) => failPayout(ctx, payoutId, code),
+    declineSubscriptionPayments: (subscriptionId, code = 'expired_card') => declineSubscriptionPayments(ctx, subscriptionId, code),
     payCheckoutSession: (sessionId, cardNumber = '4242 4242 4242 4242', payer = {}) => {
       const card = cardFromNumber(cardNumber);
       const result = paySession(ctx, sessionId, { card, name: payer.name ?? 'Test Member', email: payer.email ?? null }, AUTOMATIC);

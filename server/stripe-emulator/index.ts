@@ -11,6 +11,7 @@ import { IdempotencyStore } from './idempotency';
 import { loadState, StateWriter } from './persistence';
 import { registerBalance } from './resources/balance';
 import { registerBilling } from './resources/billing';
+import { registerBillingPortal } from './resources/billing-portal';
 import { registerCheckoutSessions } from './resources/checkout-sessions';
 import { registerEvents } from './resources/events';
 import { registerHostedCheckout } from './resources/hosted-checkout';
@@ -43,6 +44,12 @@ export interface StripeEmulatorOptions {
   settlementCurrency?: string;
   /** ms from a 4000 0000 0000 0259 payment to its dispute; null = only via controls.disputeCharge. Default 2000. */
   disputeAfterMs?: number | null;
+  /**
+   * Days from each failed renewal attempt to the next, as Stripe's custom retry schedule sets them
+   * (at most 3 retries); after the last failure the subscription is canceled. Default [3, 5, 6]:
+   * four attempts within two weeks. [] cancels on the first failure.
+   */
+  retryScheduleDays?: number[];
   logger?: Logger | false;
   /** JSON file that keeps state across restarts (demo mode). */
   stateFile?: string;
@@ -67,6 +74,7 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
     publicUrl: '',
     log,
     disputeAfterMs: opts.disputeAfterMs === undefined ? 2000 : opts.disputeAfterMs,
+    retryScheduleDays: resolveRetrySchedule(opts.retryScheduleDays),
     emit: (type, object, emitOpts) => {
       const event = createEvent(ctx.state, type, object, dispatcher.hasEndpoint ? 1 : 0, emitOpts);
       dispatcher.enqueue(event);
@@ -83,6 +91,16 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
     },
   };
   return { ctx, timers };
+}
+
+const DEFAULT_RETRY_SCHEDULE_DAYS = [3, 5, 6];
+
+function resolveRetrySchedule(days: number[] | undefined): readonly number[] {
+  if (days === undefined) return DEFAULT_RETRY_SCHEDULE_DAYS;
+  if (days.length > 3 || !days.every((d) => Number.isInteger(d) && d >= 1 && d <= 30)) {
+    throw new Error(`retryScheduleDays must be at most 3 whole days from 1 to 30 (Stripe's custom retry schedule), got ${JSON.stringify(days)}`);
+  }
+  return [...days];
 }
 
 function resolveSettlementCurrency(currency: string | undefined): string | null {
@@ -111,7 +129,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   // Disputes that were still due when the demo stopped open after restart.
   for (const [chargeId, behaviour] of ctx.state.chargeBehaviour) scheduleDispute(ctx, chargeId, behaviour);
   const app = buildServer({ logger: log, apiKey: opts.apiKey, idempotency });
-  for (const register of [registerCheckoutSessions, registerPayments, registerBalance, registerBilling, registerEvents, registerHostedCheckout]) {
+  for (const register of [registerCheckoutSessions, registerPayments, registerBalance, registerBilling, registerEvents, registerHostedCheckout, registerBillingPortal]) {
     register(app, ctx);
   }
   registerWebhookEndpoints(app, dispatcher);

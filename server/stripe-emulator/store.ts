@@ -41,11 +41,14 @@ export interface State {
   invoices: OrderedMap<string, Stripe.Invoice>;
   invoicePayments: Map<string, Stripe.InvoicePayment>;
   testClocks: Map<string, Stripe.TestHelpers.TestClock>;
+  portalSessions: Map<string, Stripe.BillingPortal.Session>;
   events: OrderedMap<string, Stripe.Event>;
   /** balance transaction id → the payout that paid it out */
   btPayout: Map<string, string>;
   /** subscription id → card that pays its renewals */
   subscriptionCards: Map<string, StoredCard>;
+  /** invoice id → failed attempts Stripe made on its retry schedule (not those the customer asked for) */
+  invoiceAutomaticAttempts: Map<string, number>;
   /** charge id → what its test card does later: a chargeback ('dispute', also in older state files) or an inquiry */
   chargeBehaviour: Map<string, 'dispute' | 'inquiry'>;
 }
@@ -68,9 +71,11 @@ export function emptyState(): State {
     invoices: new OrderedMap(),
     invoicePayments: new Map(),
     testClocks: new Map(),
+    portalSessions: new Map(),
     events: new OrderedMap(),
     btPayout: new Map(),
     chargeBehaviour: new Map(),
+    invoiceAutomaticAttempts: new Map(),
   };
 }
 
@@ -87,6 +92,7 @@ const BY_PREFIX: Array<[string, MapName, string]> = [
   ['in_', 'invoices', 'invoice'],
   ['inpay_', 'invoicePayments', 'invoice_payment'],
   ['clock_', 'testClocks', 'test_helpers.test_clock'],
+  ['bps_', 'portalSessions', 'billing_portal.session'],
   ['evt_', 'events', 'event'],
 ];
 

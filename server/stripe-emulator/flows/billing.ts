@@ -1,11 +1,11 @@
 import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { buildCustomer, buildSubscription, subscriptionItem } from '../objects/billing';
-import { buildInvoice, buildInvoicePayment } from '../objects/invoice';
-import type { SessionSpec, StoredCard } from '../store';
+import { buildInvoice } from '../objects/invoice';
+import type { SessionSpec } from '../store';
 import { nowSeconds } from '../ids';
-import { attemptPayment } from './charge';
 import type { Payer, PayResult } from './checkout';
+import { attemptInvoice } from './invoice-payment';
 import { periodBoundary, periodIndex, timeForCustomer } from './time';
 
 type Fail = Extract<PayResult, { ok: false }>;
@@ -54,7 +54,10 @@ function ensureCustomer(ctx: Ctx, session: Stripe.Checkout.Session, payer: Payer
   return customer;
 }
 
-/** Creates, finalizes and pays one subscription invoice. */
+/**
+ * Creates and finalizes one subscription invoice, then attempts to pay it (attemptInvoice: paid,
+ * or open and retried on the schedule).
+ */
 export function payInvoice(
   ctx: Ctx,
   sub: Stripe.Subscription,
@@ -72,35 +75,9 @@ export function payInvoice(
   invoice.status = 'open';
   invoice.status_transitions.finalized_at = at;
   emit('invoice.finalized', invoice);
-  const card = ctx.state.subscriptionCards.get(sub.id) as StoredCard;
-  const result = attemptPayment(ctx, {
-    amount: invoice.amount_due,
-    currency: invoice.currency,
-    customer: customer.id,
-    description: reason === 'subscription_create' ? 'Subscription creation' : 'Subscription update',
-    metadata: {},
-    receiptEmail: customer.email,
-    card,
-    billingName: customer.name ?? null,
-    at,
-    origin,
-  });
-  markPaid(ctx, invoice, result.pi, result.charge.id, at);
   sub.latest_invoice = invoice.id;
-  emit('invoice.paid', invoice);
-  emit('invoice.payment_succeeded', invoice);
+  attemptInvoice(ctx, invoice, sub, customer, at, origin);
   return invoice;
-}
-
-function markPaid(ctx: Ctx, invoice: Stripe.Invoice, pi: Stripe.PaymentIntent, chargeId: string, at: number): void {
-  const payment = buildInvoicePayment(invoice, pi, chargeId, at);
-  ctx.state.invoicePayments.set(payment.id, payment);
-  invoice.status = 'paid';
-  invoice.amount_paid = invoice.amount_due;
-  invoice.amount_remaining = 0;
-  invoice.attempt_count = 1;
-  invoice.attempted = true;
-  invoice.status_transitions.paid_at = at;
 }
 
 /** One renewal at the end of the current period: next period, new invoice, charge, balance transaction. */
@@ -120,11 +97,17 @@ export function renew(ctx: Ctx, sub: Stripe.Subscription): void {
   ctx.emit('customer.subscription.updated', sub, { origin: AUTOMATIC, created: at, previous });
 }
 
-export function cancelNow(ctx: Ctx, sub: Stripe.Subscription, at: number, origin: Origin): void {
+export function cancelNow(
+  ctx: Ctx,
+  sub: Stripe.Subscription,
+  at: number,
+  origin: Origin,
+  reason: Stripe.Subscription.CancellationDetails.Reason = 'cancellation_requested',
+): void {
   sub.status = 'canceled';
   sub.canceled_at = sub.canceled_at ?? at;
   sub.ended_at = at;
-  sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason: 'cancellation_requested' };
+  sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason };
   ctx.emit('customer.subscription.deleted', sub, { origin, created: at });
   ctx.changed();
 }

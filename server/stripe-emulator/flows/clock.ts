@@ -3,10 +3,26 @@ import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { invalidRequest } from '../errors';
 import { subscriptionItem } from '../objects/billing';
 import { cancelNow, renew } from './billing';
+import { openInvoices, retryInvoice } from './invoice-payment';
 import { periodBoundary } from './time';
 
+/** Subscriptions that still bill: active, or past_due while Stripe retries an invoice. */
 function clockSubscriptions(ctx: Ctx, clockId: string): Stripe.Subscription[] {
-  return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && s.status === 'active');
+  return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && (s.status === 'active' || s.status === 'past_due'));
+}
+
+/** The next thing that falls due on the clock by `target`: a period end or a scheduled retry. */
+function nextDue(ctx: Ctx, clockId: string, target: number): { at: number; run: () => void } | undefined {
+  const due: { at: number; run: () => void }[] = [];
+  for (const sub of clockSubscriptions(ctx, clockId)) {
+    const end = subscriptionItem(sub).current_period_end;
+    due.push({ at: end, run: () => (sub.cancel_at_period_end ? cancelNow(ctx, sub, end, AUTOMATIC) : renew(ctx, sub)) });
+    for (const invoice of openInvoices(ctx, sub.id)) {
+      const at = invoice.next_payment_attempt;
+      if (at !== null) due.push({ at, run: () => retryInvoice(ctx, invoice) });
+    }
+  }
+  return due.filter((d) => d.at <= target).sort((a, b) => a.at - b.at)[0];
 }
 
 // Stripe refuses to advance more than two intervals of the shortest subscription on the clock.
@@ -24,7 +40,7 @@ function assertWithinTwoIntervals(ctx: Ctx, clock: Stripe.TestHelpers.TestClock,
   }
 }
 
-// Moves the clock forward and runs every renewal and scheduled cancellation that falls due, in time order.
+// Moves the clock forward and runs every renewal, retry and scheduled cancellation that falls due, in time order.
 export function advanceClock(ctx: Ctx, clock: Stripe.TestHelpers.TestClock, target: number, origin: Origin): void {
   if (target <= clock.frozen_time) {
     throw invalidRequest('The frozen_time must be later than the current frozen_time of the test clock.', 'frozen_time');
@@ -33,14 +49,10 @@ export function advanceClock(ctx: Ctx, clock: Stripe.TestHelpers.TestClock, targ
   clock.status = 'advancing';
   ctx.emit('test_helpers.test_clock.advancing', clock, { origin, created: clock.frozen_time });
   for (let guard = 0; guard < 1000; guard++) {
-    const due = clockSubscriptions(ctx, clock.id)
-      .map((sub) => ({ sub, end: subscriptionItem(sub).current_period_end }))
-      .filter((x) => x.end <= target)
-      .sort((a, b) => a.end - b.end)[0];
+    const due = nextDue(ctx, clock.id, target);
     if (!due) break;
-    clock.frozen_time = due.end;
-    if (due.sub.cancel_at_period_end) cancelNow(ctx, due.sub, due.end, AUTOMATIC);
-    else renew(ctx, due.sub);
+    clock.frozen_time = due.at;
+    due.run();
   }
   clock.frozen_time = target;
   clock.status = 'ready';

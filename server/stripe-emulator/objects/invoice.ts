@@ -149,11 +149,19 @@ function unusedInvoiceFields() {
   } satisfies Partial<Stripe.Invoice>;
 }
 
-export function buildInvoicePayment(invoice: Stripe.Invoice, pi: Stripe.PaymentIntent, chargeId: string, at: number): Stripe.InvoicePayment {
+/** The invoice's PaymentIntent as a payment of it: `open` while its attempts fail, then `paid`. */
+export function buildInvoicePayment(
+  invoice: Stripe.Invoice,
+  pi: Stripe.PaymentIntent,
+  chargeId: string,
+  at: number,
+  status: 'open' | 'paid',
+): Stripe.InvoicePayment {
+  const paid = status === 'paid';
   return {
     id: newId('inpay'),
     object: 'invoice_payment',
-    amount_paid: pi.amount,
+    amount_paid: paid ? pi.amount : null,
     amount_requested: pi.amount,
     created: at,
     currency: pi.currency,
@@ -161,7 +169,7 @@ export function buildInvoicePayment(invoice: Stripe.Invoice, pi: Stripe.PaymentI
     is_default: true,
     livemode: false,
     payment: { charge: chargeId, payment_intent: pi.id, type: 'payment_intent' },
-    status: 'paid',
-    status_transitions: { canceled_at: null, paid_at: at },
+    status,
+    status_transitions: { canceled_at: null, paid_at: paid ? at : null },
   };
 }

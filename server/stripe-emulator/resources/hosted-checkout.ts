@@ -2,26 +2,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AUTOMATIC, type Ctx } from '../context';
 import { readCardForm } from '../card-input';
 import { renderCheckoutForm, renderClosed, successRedirect } from '../checkout-form';
-import { layout } from '../checkout-page';
+import { html, notFoundPage } from '../hosted-html';
 import { StripeApiError } from '../errors';
 import { paySession } from '../flows/checkout';
 import type { FormObject } from '../form';
 import { getSession } from '../flows/checkout';
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-};
-
-function html(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return reply.code(status).headers(PAGE_HEADERS).send(body);
-}
-
 function notFound(reply: FastifyReply): FastifyReply {
-  return html(reply, 404, layout('Not found', '<h1>Checkout not found</h1><p>This link is not a checkout of this emulator.</p>'));
+  return notFoundPage(reply, 'Checkout not found', 'This link is not a checkout of this emulator.');
 }
 
 // The hosted checkout page: GET shows the form, POST pays through the same path as the test control.
