@@ -76,6 +76,14 @@ export const donations = pgTable(
     fundsAvailableOn: timestamp('funds_available_on', { withTimezone: true }),
     /** On a monthly gift's first donation: when the donor (or Stripe) ended the subscription. */
     subscriptionCanceledAt: timestamp('subscription_canceled_at', { withTimezone: true }),
+    /**
+     * On a monthly gift's first donation, while its last renewal is unpaid: when Stripe's last
+     * attempt failed, for which invoice, and when Stripe tries next (null after its last try).
+     * Cleared once a renewal is paid after that failure.
+     */
+    renewalFailedAt: timestamp('renewal_failed_at', { withTimezone: true }),
+    renewalFailedInvoiceId: text('renewal_failed_invoice_id'),
+    renewalNextAttemptAt: timestamp('renewal_next_attempt_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     succeededAt: timestamp('succeeded_at', { withTimezone: true }),
   },

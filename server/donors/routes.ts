@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { requireViewer } from '../auth/permissions';
 import { minorUnits } from '../appeals/schemas';
 import { errorResponses } from '../plugins/openapi';
+import { openCardPortal } from './card-portal';
 import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
 
 const appealRef = z.object({ slug: z.string(), title: z.string() });
 
 /** A signed-in donor's own giving: gifts made with the email address they signed in with. */
-export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe }> = async (app, opts) => {
+export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: string }> = async (app, opts) => {
   const db = app.database.db;
 
   app.get(
@@ -52,7 +53,18 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe }> = async (app
         summary: 'My monthly gifts (signed in)',
         response: {
           200: z.object({
-            monthly: z.array(z.object({ id: z.uuid(), appeal: appealRef, currency: z.string(), amountMinor: minorUnits, startedAt: z.string(), canceledAt: z.string().nullable() })),
+            monthly: z.array(
+              z.object({
+                id: z.uuid(),
+                appeal: appealRef,
+                currency: z.string(),
+                amountMinor: minorUnits,
+                startedAt: z.string(),
+                canceledAt: z.string().nullable(),
+                renewalFailedAt: z.string().nullable().describe('when the last renewal attempt failed, while it is unpaid'),
+                nextAttemptAt: z.string().nullable().describe('when Stripe tries that renewal again; null after its last try'),
+              }),
+            ),
           }),
           ...errorResponses,
         },
@@ -72,5 +84,19 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe }> = async (app
       },
     },
     async (req) => cancelMonthlyGift({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, req.id),
+  );
+
+  app.post(
+    '/api/me/monthly/:id/card-portal',
+    {
+      schema: {
+        tags: ['people'],
+        summary: "Open Stripe's portal to update the card of one of my monthly gifts (signed in, the donor only); it returns to /account",
+        params: z.object({ id: z.uuid() }),
+        body: z.strictObject({}).nullish().describe('nothing: the gift is in the path'),
+        response: { 200: z.object({ url: z.url() }), ...errorResponses },
+      },
+    },
+    async (req) => openCardPortal({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, `${opts.publicUrl}/account`, req.id),
   );
 };

@@ -7,7 +7,7 @@ import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
-const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
+export const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
 
 export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number) {
   const rows = await db
@@ -48,6 +48,9 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer) {
     amountMinor: (d.amountMinor + d.coverFeesMinor).toString(),
     startedAt: (d.succeededAt ?? d.createdAt).toISOString(),
     canceledAt: d.subscriptionCanceledAt?.toISOString() ?? null,
+    // While its last renewal is unpaid: when that attempt failed and when Stripe tries next.
+    renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
+    nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
   }));
 }
 

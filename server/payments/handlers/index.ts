@@ -6,6 +6,7 @@ import { withDisputeRecord } from './dispute-record';
 import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
 import { checkoutCompleted, invoicePaid } from './gift';
 import { refundCreated, refundFailed, refundUpdated } from './refund';
+import { invoicePaymentFailed } from './renewal-failed';
 import type { Handler } from './types';
 
 /** The events that move money or donations; every other type is stored and marked ignored. */
@@ -17,6 +18,8 @@ export const handlers: Record<string, Handler> = {
   'checkout.session.expired': checkoutExpired,
   'customer.subscription.deleted': subscriptionDeleted,
   'invoice.paid': invoicePaid,
+  // A renewal declined: recorded on the monthly gift and told to its donor; no money moved.
+  'invoice.payment_failed': invoicePaymentFailed,
   'refund.created': refundCreated,
   'refund.failed': refundFailed,
   'refund.updated': refundUpdated,
@@ -61,7 +64,7 @@ function addNeeds(event: Stripe.Event, donationIds: (string | undefined)[], paym
     if (event.type === 'checkout.session.completed' && session.mode === 'payment' && session.payment_status === 'paid' && paymentIntentId) {
       payments.push({ paymentIntentId, paidAtSeconds: event.created });
     }
-  } else if (event.type === 'invoice.paid') {
+  } else if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
     donationIds.push(event.data.object.parent?.subscription_details?.metadata?.donation_id);
   } else if (event.type === 'customer.subscription.deleted') {
     donationIds.push(event.data.object.metadata?.donation_id);

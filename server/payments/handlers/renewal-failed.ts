@@ -1,0 +1,58 @@
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { donations, outboxEmails } from '../../../db/schema/index';
+import { fromStripeAmount } from '../../ledger/money';
+import { appealTitleIn } from '../donations-store';
+import { renewalFailedEmail } from '../renewal-failed-mail';
+import type { Handler } from './types';
+
+/**
+ * A monthly gift's renewal was declined (invoice.payment_failed): no money moved, so no posting.
+ * The gift's first donation records when the attempt failed and when Stripe tries next, which the
+ * donor's page shows with a way to update the card, and the donor gets one mail per invoice.
+ *
+ * Events arrive in any order and more than once. A failure counts only if it is newer than the one
+ * recorded and no payment of the gift was taken at or after it (a retry that succeeded, or the next
+ * renewal): an old failure arriving late must not mark a healthy gift as failing. A payment taken
+ * after the failure clears it (gift-batch.ts). Both rules are checked in SQL on the locked row.
+ */
+export const invoicePaymentFailed: Handler = async (event, deps) => {
+  const invoice = event.data.object as Stripe.Invoice;
+  const details = invoice.parent?.subscription_details;
+  const gift = await deps.donation(details?.metadata?.donation_id);
+  if (!gift || gift.frequency !== 'monthly' || gift.parentDonationId !== null || !invoice.id) return { ignore: 'invoice is not for one of our monthly gifts' };
+  if (gift.subscriptionId !== null && gift.subscriptionId !== details?.subscription) return { ignore: "subscription is not this gift's" };
+  // The first payment fails on the checkout page, in front of the donor: nothing to tell them.
+  if (invoice.billing_reason !== 'subscription_cycle') return { ignore: `not a renewal (${invoice.billing_reason ?? 'no billing reason'})` };
+  const failedAt = new Date(event.created * 1000);
+  const nextAttemptAt = invoice.next_payment_attempt ? new Date(invoice.next_payment_attempt * 1000) : null;
+  const currency = invoice.currency.toUpperCase();
+  const appeal = await deps.appealOf(gift.appealId);
+  const mail = renewalFailedEmail(gift, {
+    invoiceId: invoice.id,
+    amountMinor: fromStripeAmount(invoice.amount_due, currency),
+    currency,
+    appealTitle: appealTitleIn(appeal, gift.locale),
+    nextAttemptAt,
+    accountUrl: `${deps.publicUrl ?? ''}/account`,
+  });
+  return {
+    donationId: gift.id,
+    postings: [],
+    apply: async (tx) => {
+      const at = failedAt.toISOString();
+      const marked = await tx
+        .update(donations)
+        .set({ renewalFailedAt: failedAt, renewalFailedInvoiceId: invoice.id, renewalNextAttemptAt: nextAttemptAt })
+        .where(
+          and(
+            eq(donations.id, gift.id),
+            or(isNull(donations.renewalFailedAt), lt(donations.renewalFailedAt, failedAt)),
+            sql`NOT EXISTS (SELECT 1 FROM donations paid WHERE (paid.id = ${gift.id} OR paid.parent_donation_id = ${gift.id}) AND paid.succeeded_at >= ${at}::timestamptz)`,
+          ),
+        )
+        .returning({ id: donations.id });
+      if (marked.length > 0 && mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
+    },
+  };
+};
