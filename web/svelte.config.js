@@ -15,7 +15,8 @@ export default {
         'style-src': ['self', 'unsafe-inline'],
         'img-src': ['self', 'data:'],
         'connect-src': ['self'],
-        'form-action': ['self', 'http://localhost:*', 'http://127.0.0.1:*', 'https://checkout.stripe.com'],
+        // A form's answer may redirect to Stripe: Checkout to give, the customer portal to update a card.
+        'form-action': ['self', 'http://localhost:*', 'http://127.0.0.1:*', 'https://checkout.stripe.com', 'https://billing.stripe.com'],
         'frame-ancestors': ['none'],
         'base-uri': ['self'],
         'object-src': ['none'],

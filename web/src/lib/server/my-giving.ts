@@ -21,4 +21,7 @@ export interface MyMonthly {
   amountMinor: string;
   startedAt: string;
   canceledAt: string | null;
+  /** While the last renewal is unpaid: when its attempt failed, and when Stripe tries again (null after its last try). */
+  renewalFailedAt: string | null;
+  nextAttemptAt: string | null;
 }

@@ -1,4 +1,4 @@
-import { fail } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiGetSignedIn, apiSend } from '$lib/server/api';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
@@ -22,5 +22,16 @@ export const actions: Actions = {
     const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
     if (!sent.ok) return fail(sent.status === 404 ? 404 : 502, { error: m.monthly_cancel_failed() });
     return { canceled: id };
+  },
+  /**
+   * Opens Stripe's customer portal for this gift, to type a new card (Stripe then pays what is past
+   * due); the API checks the gift is the signed-in donor's. The portal sends the donor back here.
+   */
+  updateCard: async ({ request, fetch }) => {
+    const id = String((await request.formData()).get('id') ?? '');
+    if (!/^[0-9a-f-]{36}$/.test(id)) return fail(400, { error: m.monthly_update_card_failed() });
+    const sent = await apiSend<{ url: string }>(fetch, 'POST', `/api/me/monthly/${id}/card-portal`, {});
+    if (!sent.ok) return fail(sent.status === 404 || sent.status === 409 ? sent.status : 502, { error: m.monthly_update_card_failed() });
+    redirect(303, sent.body.url);
   },
 };
