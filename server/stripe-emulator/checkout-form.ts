@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { errorSummary, field, layout, summary, escapeHtml, type PageState } from './checkout-page';
+import { cardFields, errorSummary, field, layout, summary, escapeHtml, type PageState } from './checkout-page';
 import { formatAmount } from './fees';
 import type { LineSpec } from './store';
 
@@ -16,12 +16,7 @@ export function renderCheckoutForm(session: Stripe.Checkout.Session, lines: Line
   const v = state.values;
   const form = `<form method="post" action="/checkout/${encodeURIComponent(session.id)}" novalidate>
 ${needsEmail ? field('email', 'Email', 'type="email" autocomplete="email" required', state, v.email) : ''}
-${field('card_number', 'Card number', 'inputmode="numeric" autocomplete="cc-number" required placeholder="1234 1234 1234 1234" maxlength="23"', state)}
-<div class="row">
-${field('card_expiry', 'Expiry (MM / YY)', 'inputmode="numeric" autocomplete="cc-exp" required placeholder="MM / YY" maxlength="7"', state, v.card_expiry)}
-${field('card_cvc', 'CVC', 'inputmode="numeric" autocomplete="cc-csc" required placeholder="123" maxlength="4"', state)}
-</div>
-${field('card_name', 'Name on card', 'autocomplete="cc-name" required maxlength="200"', state, v.card_name)}
+${cardFields(state)}
 <button type="submit">Pay ${escapeHtml(total)}</button></form>`;
   const cancel = session.cancel_url ? `<a class="cancel" href="${escapeHtml(session.cancel_url)}">Cancel and go back</a>` : '';
   const who = session.customer_email ? `<p>Paying as ${escapeHtml(session.customer_email)}</p>` : '';

@@ -76,3 +76,13 @@ export function errorSummary(state: PageState): string {
   const head = state.formError ? `<p><strong>${escapeHtml(state.formError)}</strong></p>` : '<p><strong>Please check the form.</strong></p>';
   return `<div class="alert" role="alert" tabindex="-1" id="errors">${head}${items ? `<ul>${items}</ul>` : ''}</div>`;
 }
+
+/** The card's fields (number, expiry, CVC, name), as the checkout page and the portal both ask for them. */
+export function cardFields(state: PageState): string {
+  return `${field('card_number', 'Card number', 'inputmode="numeric" autocomplete="cc-number" required placeholder="1234 1234 1234 1234" maxlength="23"', state)}
+<div class="row">
+${field('card_expiry', 'Expiry (MM / YY)', 'inputmode="numeric" autocomplete="cc-exp" required placeholder="MM / YY" maxlength="7"', state, state.values.card_expiry)}
+${field('card_cvc', 'CVC', 'inputmode="numeric" autocomplete="cc-csc" required placeholder="123" maxlength="4"', state)}
+</div>
+${field('card_name', 'Name on card', 'autocomplete="cc-name" required maxlength="200"', state, state.values.card_name)}`;
+}

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { errorSummary, escapeHtml, field, layout, type PageState } from './checkout-page';
+import { cardFields, errorSummary, escapeHtml, layout, type PageState } from './checkout-page';
 import { formatAmount } from './fees';
 import { subscriptionItem } from './objects/billing';
 import type { StoredCard } from './store';
@@ -34,12 +34,7 @@ export function renderPortal(view: PortalView, state: PageState): string {
     : `<ul>${view.subscriptions.map(subscriptionLine).join('')}</ul>`;
   const form = `<form method="post" action="/p/session/${encodeURIComponent(session.id)}" novalidate>
 <h2>Update your card</h2>
-${field('card_number', 'Card number', 'inputmode="numeric" autocomplete="cc-number" required placeholder="1234 1234 1234 1234" maxlength="23"', state)}
-<div class="row">
-${field('card_expiry', 'Expiry (MM / YY)', 'inputmode="numeric" autocomplete="cc-exp" required placeholder="MM / YY" maxlength="7"', state, state.values.card_expiry)}
-${field('card_cvc', 'CVC', 'inputmode="numeric" autocomplete="cc-csc" required placeholder="123" maxlength="4"', state)}
-</div>
-${field('card_name', 'Name on card', 'autocomplete="cc-name" required maxlength="200"', state, state.values.card_name)}
+${cardFields(state)}
 <button type="submit">Save card</button></form>`;
   const back = session.return_url ? `<a class="cancel" href="${escapeHtml(session.return_url)}">Return without changes</a>` : '';
   const hasErrors = Boolean(state.formError) || Object.keys(state.fieldErrors).length > 0;
