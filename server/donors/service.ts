@@ -7,7 +7,7 @@ import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
-export const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
+const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
 
 export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number) {
   const rows = await db
@@ -54,17 +54,26 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer) {
   }));
 }
 
-/** Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged. */
-export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer: Viewer, donationId: string, requestId: string) {
-  const [gift] = await deps.db
+/**
+ * One of the signed-in donor's own monthly gifts (its first donation, given with the address they
+ * signed in with) that reached Stripe. Someone else's answers exactly like a missing one: ids
+ * reveal nothing.
+ */
+export async function ownMonthlyGift(db: DbOrTx, viewer: Viewer, donationId: string) {
+  const [gift] = await db
     .select({ d: donations, organizationId: appeals.organizationId })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .where(and(eq(donations.id, donationId), givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId)));
-  // Someone else's gift answers exactly like a missing one: ids reveal nothing.
   if (!gift || !gift.d.subscriptionId) throw new AppError(404, 'monthly_gift_not_found', 'No monthly gift of yours by that id.');
+  return { ...gift, subscriptionId: gift.d.subscriptionId };
+}
+
+/** Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged. */
+export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer: Viewer, donationId: string, requestId: string) {
+  const gift = await ownMonthlyGift(deps.db, viewer, donationId);
   if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString() };
-  const endedAtStripe = await endAtStripe(deps.stripe, gift.d.subscriptionId);
+  const endedAtStripe = await endAtStripe(deps.stripe, gift.subscriptionId);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(donations)
@@ -77,7 +86,7 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer
       organizationId: gift.organizationId,
       subjectType: 'donation',
       subjectId: donationId,
-      after: { subscriptionId: gift.d.subscriptionId },
+      after: { subscriptionId: gift.subscriptionId },
       requestId,
     });
     return { canceledAt: row!.canceledAt!.toISOString() };

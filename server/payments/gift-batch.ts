@@ -28,21 +28,20 @@ interface UpdatedDonation extends Record<string, unknown> {
   invoice_id: string | null;
   /** The monthly gift this payment belongs to (its first donation), when it is one. */
   monthly_id: string | null;
-  succeeded_at: string;
 }
 
 /**
- * A monthly gift paid again is healthy: a failed renewal noted before this payment is cleared
- * (one noted after it, a later invoice's, stays). One statement for the batch, only when it has
- * monthly payments.
+ * A monthly gift whose failed renewal is paid (a retry, a new card) is healthy again. Only that
+ * invoice clears it: paying an older one, or the next month's while this one stays unpaid, does
+ * not. One statement for the batch, only when it has monthly payments.
  */
 async function clearRenewalFailures(tx: Tx, updated: UpdatedDonation[]): Promise<void> {
-  const paid = updated.flatMap((d) => (d.monthly_id ? [{ id: d.monthly_id, at: d.succeeded_at }] : []));
+  const paid = updated.flatMap((d) => (d.monthly_id && d.invoice_id ? [{ id: d.monthly_id, inv: d.invoice_id }] : []));
   if (paid.length === 0) return;
   await tx.execute(
     sql`UPDATE donations AS g SET renewal_failed_at = NULL, renewal_failed_invoice_id = NULL, renewal_next_attempt_at = NULL
-          FROM json_to_recordset(${JSON.stringify(paid)}::text::json) AS x(id uuid, at timestamptz)
-         WHERE g.id = x.id AND g.renewal_failed_at <= x.at`,
+          FROM json_to_recordset(${JSON.stringify(paid)}::text::json) AS x(id uuid, inv text)
+         WHERE g.id = x.id AND g.renewal_failed_invoice_id = x.inv`,
   );
 }
 
@@ -72,7 +71,7 @@ export class GiftBatch {
             FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(id uuid, ch text, pi text, fee bigint, inv text, at timestamptz, bt text, av timestamptz)
            WHERE d.id = x.id
        RETURNING d.id::text AS id, d.donor_email, d.donor_name, d.locale, d.charge_id, d.invoice_id,
-                 CASE WHEN d.frequency = 'monthly' THEN coalesce(d.parent_donation_id, d.id)::text END AS monthly_id, d.succeeded_at::text AS succeeded_at`,
+                 CASE WHEN d.frequency = 'monthly' THEN coalesce(d.parent_donation_id, d.id)::text END AS monthly_id`,
     );
     await clearRenewalFailures(tx, updated);
     const byId = new Map(gifts.map((g) => [g.donationId, g]));

@@ -331,7 +331,7 @@ async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Pr
  * same gifts) could then wait on each other until Postgres broke the deadlock.
  */
 async function lockDonations(tx: Tx, plans: Plan[]): Promise<void> {
-  const ids = [...new Set(plans.flatMap((p) => (p.donationId ? [p.donationId] : [])))];
+  const ids = [...new Set(plans.flatMap((p) => [...(p.donationId ? [p.donationId] : []), ...(p.alsoLocks ?? [])]))];
   if (ids.length === 0) return;
   await tx.execute(sql`SELECT 1 FROM ${donations} WHERE ${inIdList(donations.id, ids)} ORDER BY ${donations.id} FOR NO KEY UPDATE`);
 }

@@ -7,6 +7,7 @@ import { verifyLedger } from '../../server/ledger/service';
 import { mailDate } from '../../server/mail/catalog';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { holdLock } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
 // A monthly renewal the bank declines moves no money, but the donor must hear of it and be able to
@@ -122,7 +123,8 @@ describe('a monthly renewal that fails', () => {
     await h.settle();
     expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: null, renewalFailedInvoiceId: null, renewalNextAttemptAt: null });
     const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.invoiceId, invoiceId));
-    expect(renewal).toMatchObject({ status: 'succeeded', parentDonationId: g.donationId, amountMinor: 1000n });
+    // The renewal is a payment of its own: the monthly gift's failure was never its to carry.
+    expect(renewal).toMatchObject({ status: 'succeeded', parentDonationId: g.donationId, amountMinor: 1000n, renewalFailedAt: null, renewalFailedInvoiceId: null });
     expect(await h.appealBalance('buck-a-brick')).toBe(before - 1000n);
     expect(await monthlyOf(g.donor)).toEqual([expect.objectContaining({ renewalFailedAt: null, nextAttemptAt: null })]);
 
@@ -146,10 +148,64 @@ describe('a monthly renewal that fails', () => {
     const mails = await mailsOf(g.donationId);
     expect(mails).toHaveLength(1);
     expect(mails[0]!.subject).toBe('Your monthly gift of $10.00 did not go through');
+    // Stripe ended it for the failed payments: the donor is told so, once, with the way back.
+    const ended = () => h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `renewal_ended:${g.donationId}`));
+    const [endedMail] = await ended();
+    expect(endedMail).toMatchObject({ kind: 'renewal_ended', toAddress: 'kofi@example.org', subject: 'Your monthly gift of $10.00 has ended' });
+    expect(endedMail!.textBody).toContain('http://localhost:3000/appeals/buck-a-brick');
+    const deleted = await h.emulatorEvent('customer.subscription.deleted', g.subId);
+    await h.deliver({ ...deleted, id: `${deleted.id}_again` });
+    await h.drain();
+    expect(await ended()).toHaveLength(1);
     // The portal is for a gift that still bills.
     const opened = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/card-portal`, headers: { cookie: g.donor } });
     expect(opened.statusCode).toBe(409);
     expect(opened.json().error.code).toBe('monthly_gift_ended');
+  });
+
+  // A donor who ends the gift while Stripe's failure is still on its way is not told that Stripe
+  // will try again: there is nothing left to try.
+  it('records no failure, and mails none, for a gift the donor has ended', async () => {
+    const g = await failingMonthlyGift('noor@example.org');
+    h.emulator.controls.pause();
+    try {
+      await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.periodEnd + 60 });
+      const cancel = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/cancel`, headers: { cookie: g.donor } });
+      expect(cancel.statusCode).toBe(200);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: null, subscriptionCanceledAt: expect.any(Date) });
+    expect(await mailsOf(g.donationId)).toEqual([]);
+    // The donor ended it: no "ended for failed payments" mail either.
+    const ended = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `renewal_ended:${g.donationId}`));
+    expect(ended).toEqual([]);
+  });
+
+  // Two posters at once, one posting the renewal's payment, one its failure: the payment locks the
+  // monthly gift's row as well as its own, so a failure being written waits for it and then sees it.
+  it("locks the monthly gift's row while a renewal's payment is written", async () => {
+    const g = await failingMonthlyGift('amal@example.org', {}, false);
+    h.emulator.controls.pause();
+    try {
+      await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.periodEnd + 60 });
+      await h.deliver(await h.emulatorEvent('invoice.paid', await renewalInvoiceId(g.subId)));
+      const lock = await holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [g.donationId]);
+      try {
+        const draining = h.drain();
+        await lock.waitedOn();
+        await lock.release();
+        await draining;
+      } finally {
+        await lock.end();
+      }
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.invoiceId, await renewalInvoiceId(g.subId)));
+    expect(renewal).toMatchObject({ status: 'succeeded', renewalFailedAt: null, subscriptionCanceledAt: null });
   });
 
   // Events cross: the next month's failure is posted before the payment of the month before it.

@@ -2,6 +2,7 @@ import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { donations, outboxEmails, type Donation } from '../../../db/schema/index';
 import { appealTitleIn, giftFailedEmail, type AppealWithTitles } from '../donations-store';
+import { renewalEndedEmail } from '../renewal-failed-mail';
 import type { Handler, HandlerDeps } from './types';
 
 type OutboxMail = NonNullable<ReturnType<typeof giftFailedEmail>>;
@@ -60,7 +61,8 @@ export const asyncPaymentFailed = endsPendingGiftAs('failed', (donation, appeal)
 
 /**
  * A monthly gift's subscription ended at Stripe: its first donation, which stands for the monthly
- * gift, records when. One the donor ended here already has its time, which stays.
+ * gift, records when. One the donor ended here already has its time, which stays. When Stripe ended
+ * it because every try to renew it failed, the donor is told, once.
  */
 export const subscriptionDeleted: Handler = async (event, deps) => {
   const sub = event.data.object as Stripe.Subscription;
@@ -70,14 +72,19 @@ export const subscriptionDeleted: Handler = async (event, deps) => {
   if (donation.subscriptionId !== null && donation.subscriptionId !== sub.id) return { ignore: 'subscription is not this gift\'s' };
   if (donation.subscriptionCanceledAt) return { ignore: 'monthly gift already ended' };
   const endedAt = new Date((sub.ended_at ?? sub.canceled_at ?? event.created) * 1000);
+  const unpaid = sub.cancellation_details?.reason === 'payment_failed';
+  const appeal = unpaid ? await deps.appealOf(donation.appealId) : undefined;
+  const mail = appeal ? renewalEndedEmail(donation, { title: appealTitleIn(appeal, donation.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` }) : null;
   return {
     donationId: donation.id,
     postings: [],
     apply: async (tx) => {
-      await tx
+      const ended = await tx
         .update(donations)
         .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAt.toISOString()}::timestamptz)` })
-        .where(and(eq(donations.id, donation.id), or(isNull(donations.subscriptionId), eq(donations.subscriptionId, sub.id))));
+        .where(and(eq(donations.id, donation.id), isNull(donations.subscriptionCanceledAt), or(isNull(donations.subscriptionId), eq(donations.subscriptionId, sub.id))))
+        .returning({ id: donations.id });
+      if (ended.length > 0 && mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
     },
   };
 };

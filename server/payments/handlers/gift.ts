@@ -121,7 +121,9 @@ export const invoicePaid: Handler = async (event, deps) => {
   // Before the renewal's donation row exists: a renewal that cannot be posted leaves none behind.
   const charged = chargedInAppealCurrency(await deps.appealOf(parent.appealId), paid);
   const renewal = await renewalDonation(deps, parent, invoice.id, charged.amountMinor);
-  return giftPlan(deps, renewal, paid, invoice.id);
+  // Its commit may clear the monthly gift's failed-payment notice: the gift's row is locked too,
+  // so a failure posted by another poster at the same moment waits and then sees this payment.
+  return { ...(await giftPlan(deps, renewal, paid, invoice.id)), alsoLocks: [parent.id] };
 };
 
 /**
@@ -130,7 +132,8 @@ export const invoicePaid: Handler = async (event, deps) => {
  * Stripe's Dashboard since. Unchanged, it keeps the first gift's split into gift and fee cover.
  */
 async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string, chargedMinor: bigint): Promise<Donation> {
-  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, ...rest } = parent;
+  // What belongs to the monthly gift as a whole (its end, its failed payment) stays on the first donation.
+  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, ...rest } = parent;
   const sameAsFirst = chargedMinor === parent.amountMinor + parent.coverFeesMinor;
   const amounts = sameAsFirst ? { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor } : { amountMinor: chargedMinor, coverFeesMinor: 0n };
   await deps.db

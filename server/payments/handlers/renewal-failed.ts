@@ -47,6 +47,9 @@ export const invoicePaymentFailed: Handler = async (event, deps) => {
         .where(
           and(
             eq(donations.id, gift.id),
+            // A gift ended meanwhile (the donor, a treasurer) has nothing left to retry: a failure
+            // that says Stripe will try again is not news. Stripe's own last try still counts.
+            nextAttemptAt ? isNull(donations.subscriptionCanceledAt) : undefined,
             or(isNull(donations.renewalFailedAt), lt(donations.renewalFailedAt, failedAt)),
             sql`NOT EXISTS (SELECT 1 FROM donations paid WHERE (paid.id = ${gift.id} OR paid.parent_donation_id = ${gift.id}) AND paid.succeeded_at >= ${at}::timestamptz)`,
           ),

@@ -40,6 +40,8 @@ export interface Plan {
    * writing any, so two posters' batches never wait on each other's donations in a cycle.
    */
   donationId?: string;
+  /** Other donation rows its commit writes (a paid renewal clears its monthly gift's failure): locked with the rest. */
+  alsoLocks?: string[];
   collect?: (created: boolean[], batch: CommitContext) => void;
   apply?: (tx: Tx, created: boolean[], batch: CommitContext) => Promise<void>;
 }

@@ -41,7 +41,9 @@ export function attemptInvoice(
     origin,
     existing: open ? ctx.state.paymentIntents.get(String(open.payment.payment_intent)) : undefined,
   });
-  invoice.attempt_count += 1;
+  // Stripe: "any payment attempt counts as the first attempt, and subsequently only automatic
+  // retries increment the attempt count" (a donor's own try from the portal does not).
+  if (scheduled || invoice.attempt_count === 0) invoice.attempt_count += 1;
   invoice.attempted = true;
   if (result.ok) paid(ctx, invoice, sub, result, open, at, origin);
   else failed(ctx, invoice, sub, result, open, at, origin, scheduled);

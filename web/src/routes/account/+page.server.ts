@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiGetSignedIn, apiSend } from '$lib/server/api';
+import { apiGetSignedIn, apiSend, signInPath } from '$lib/server/api';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 
@@ -27,11 +27,14 @@ export const actions: Actions = {
    * Opens Stripe's customer portal for this gift, to type a new card (Stripe then pays what is past
    * due); the API checks the gift is the signed-in donor's. The portal sends the donor back here.
    */
-  updateCard: async ({ request, fetch }) => {
+  updateCard: async ({ request, fetch, url }) => {
     const id = String((await request.formData()).get('id') ?? '');
     if (!/^[0-9a-f-]{36}$/.test(id)) return fail(400, { error: m.monthly_update_card_failed() });
     const sent = await apiSend<{ url: string }>(fetch, 'POST', `/api/me/monthly/${id}/card-portal`, {});
-    if (!sent.ok) return fail(sent.status === 404 || sent.status === 409 ? sent.status : 502, { error: m.monthly_update_card_failed() });
+    if (!sent.ok && sent.status === 401) redirect(303, signInPath(url));
+    // Ended meanwhile (the last try failed, or another tab): nothing to update, and trying again will not help.
+    if (!sent.ok && sent.error.code === 'monthly_gift_ended') return fail(409, { error: m.monthly_update_card_ended() });
+    if (!sent.ok) return fail(sent.status === 404 ? 404 : 502, { error: m.monthly_update_card_failed() });
     redirect(303, sent.body.url);
   },
 };
