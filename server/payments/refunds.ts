@@ -13,6 +13,9 @@ export interface RefundAwaiting {
   refundId: string | null;
   amountMinor: bigint;
   askedAt: Date;
+  /** The ask's key and reason: sending them again finishes an ask whose answer was never seen. */
+  idempotencyKey: string;
+  reason: string;
 }
 
 // A gift is refunded a few times at most; more asks than this on one gift is a bug upstream.
@@ -32,16 +35,16 @@ const refundAskWindow = '3 days';
  * offered for refund a second time.
  */
 export async function refundsAwaiting(db: DbOrTx, donationId: string): Promise<RefundAwaiting[]> {
-  const asked = await queryRows<{ id: string; refund_id: string | null; amount_minor: string; asked_at: Date | string }>(
+  const asked = await queryRows<{ id: string; refund_id: string | null; amount_minor: string; asked_at: Date | string; idempotency_key: string; reason: string }>(
     db,
-    sql`SELECT a.id, a.refund_id, a.amount_minor::text AS amount_minor, a.asked_at
+    sql`SELECT a.id, a.refund_id, a.amount_minor::text AS amount_minor, a.asked_at, a.idempotency_key, a.reason
           FROM refund_asks a
          WHERE a.donation_id = ${donationId} AND a.status <> 'refused' AND a.asked_at > now() - ${refundAskWindow}::interval
            AND (a.refund_id IS NULL OR NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.idempotency_key = 'stripe:' || a.refund_id || ':refund'))
          ORDER BY a.asked_at, a.id
          LIMIT ${refundAsksMax}`,
   );
-  const unposted = asked.map((r) => ({ askId: r.id, refundId: r.refund_id, amountMinor: BigInt(r.amount_minor), askedAt: new Date(r.asked_at) }));
+  const unposted = asked.map((r) => ({ askId: r.id, refundId: r.refund_id, amountMinor: BigInt(r.amount_minor), askedAt: new Date(r.asked_at), idempotencyKey: r.idempotency_key, reason: r.reason }));
   const made = unposted.flatMap((r) => (r.refundId ? [r.refundId] : []));
   if (made.length === 0) return unposted;
   // Rare (only while a refund is on its way, or one failed before it posted): the ignored refund

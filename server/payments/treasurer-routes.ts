@@ -21,7 +21,17 @@ const detailSchema = z.object({
   feeMinor: minorUnits.nullable(),
   refundedMinor: minorUnits,
   /** Refunds asked of Stripe that its events have not yet brought into the ledger (nor reported failed). */
-  refundsAwaiting: z.array(z.object({ askId: z.uuid(), refundId: z.string().nullable(), amountMinor: minorUnits, askedAt: z.string() })),
+  refundsAwaiting: z.array(
+    z.object({
+      askId: z.uuid(),
+      /** Null while Stripe's answer to the ask has not been seen: sending the ask again (its key, amount and reason) finds or makes it. */
+      refundId: z.string().nullable(),
+      amountMinor: minorUnits,
+      askedAt: z.string(),
+      idempotencyKey: z.string(),
+      reason: z.string(),
+    }),
+  ),
   /** What may still be refunded: paid, less refunded and awaiting; 0 when the gift's state allows no refund. */
   refundableMinor: minorUnits,
   donor: z.object({ name: z.string().nullable(), email: z.string().nullable(), anonymous: z.boolean() }),
@@ -92,7 +102,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         coverFeesMinor: d.coverFeesMinor.toString(),
         feeMinor: d.feeMinor?.toString() ?? null,
         refundedMinor: d.refundedMinor.toString(),
-        refundsAwaiting: awaiting.map((r) => ({ askId: r.askId, refundId: r.refundId, amountMinor: r.amountMinor.toString(), askedAt: r.askedAt.toISOString() })),
+        refundsAwaiting: awaiting.map((r) => ({ ...r, amountMinor: r.amountMinor.toString(), askedAt: r.askedAt.toISOString() })),
         refundableMinor: refundable.toString(),
         donor: { name: d.donorName, email: d.donorEmail, anonymous: d.anonymous },
         message: d.message,

@@ -377,6 +377,17 @@ describe('signed in', () => {
     const pub = await treasurer.newPage();
     await pub.goto(`${e2e.url}/appeals/${slug}`);
     expect(await pub.getByTestId('raised').textContent()).toBe('$100.00');
+    // The same ask as if the app had stopped before Stripe's answer came back: the page says the
+    // answer was never seen, and checking with Stripe finds nothing made there and makes it, once.
+    await e2e.db.database.db.execute(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL WHERE idempotency_key = 'e2e-on-its-way'`);
+    await page.reload();
+    expect(await page.getByTestId('refunds-awaiting').textContent()).toContain('Stripe’s answer to this refund was never received');
+    await screenshots(page, 'treasury-gift-unanswered');
+    await page.getByRole('button', { name: 'Check with Stripe and finish it' }).click();
+    await page.getByTestId('refund-done').waitFor();
+    const asks = await queryRows<{ refund_id: string | null; status: string }>(e2e.db.database.db, sql`SELECT refund_id, status::text FROM refund_asks WHERE idempotency_key = 'e2e-on-its-way'`);
+    expect(asks).toEqual([{ status: 'asked', refund_id: expect.stringMatching(/^re_(?!e2e)/) }]);
+    expect(await page.getByRole('button', { name: 'Check with Stripe and finish it' }).count()).toBe(0);
     await treasurer.close();
     await organizer.close();
   });

@@ -81,7 +81,7 @@ export interface DonationDetail {
   feeMinor: string | null;
   refundedMinor: string;
   /** Refunds asked of Stripe that the ledger has not posted yet. */
-  refundsAwaiting: { askId: string; refundId: string | null; amountMinor: string; askedAt: string }[];
+  refundsAwaiting: { askId: string; refundId: string | null; amountMinor: string; askedAt: string; idempotencyKey: string; reason: string }[];
   refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
   message: string | null;
