@@ -348,6 +348,20 @@ describe('signed in', () => {
     expect(postings).toContain('Stripe残高（保留中）');
     expect(postings).not.toMatch(/\brefund\b|\bgift\b/);
     await screenshots(ja, 'treasury-gift-ja');
+    // A treasurer in Osaka reads the gift's times on the Osaka clock, the zone named, once the
+    // browser has said its zone; a browser without JavaScript cannot say it, and its times say UTC.
+    const [created] = await queryRows<{ at: string }>(e2e.db.database.db, sql`SELECT created_at::text AS at FROM donations WHERE id = ${giftId}`);
+    const createdAt = new Date(created!.at);
+    const onClock = (timeZone: string) => new Intl.DateTimeFormat('en', { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone, timeZoneName: 'short' }).format(createdAt);
+    for (const [javaScriptEnabled, zone] of [[true, 'Asia/Tokyo'], [false, 'UTC']] as const) {
+      const clock = await e2e.context({ timezoneId: 'Asia/Tokyo', javaScriptEnabled, bypassCSP: true });
+      await clock.addCookies((await treasurer.cookies()).filter((c) => c.name !== 'tz'));
+      const tokyo = await clock.newPage();
+      await tokyo.goto(`${e2e.url}/treasury/donations/${giftId}`);
+      await expect.poll(async () => tokyo.getByTestId('gift-facts').textContent(), { timeout: 10_000 }).toContain(onClock(zone));
+      await clock.close();
+    }
+    expect(onClock('Asia/Tokyo')).toContain('GMT+9');
     // The accounts list names Stripe's shared accounts in the reader's language too.
     await ja.goto(`${e2e.url}/treasury`);
     expect(await ja.getByTestId('accounts').textContent()).toContain('Stripe手数料');

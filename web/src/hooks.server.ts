@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
 import { chooseLocale, isLocale, localeCookie, localeCookieMaxAgeSeconds, textDirection, type Locale } from '$lib/locale';
+import { isTimeZone, readTimeZoneFrom, timeZoneCookie } from '$lib/time-zone';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
 import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
 import type { Me } from '$lib/server/me';
@@ -14,6 +15,9 @@ const clientIpHeader = 'x-solidarity-client-ip';
 // two requests rendering at once never see each other's language.
 const requestLocale = new AsyncLocalStorage<Locale>();
 overwriteGetLocale(() => requestLocale.getStore() ?? 'en');
+// Its dates and times in the reader's zone, the same way.
+const requestTimeZone = new AsyncLocalStorage<string>();
+readTimeZoneFrom(() => requestTimeZone.getStore() ?? 'UTC');
 
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.user = null;
@@ -37,10 +41,14 @@ export const handle: Handle = async ({ event, resolve }) => {
   if (isLocale(linked) && !isLocale(chosen) && !event.locals.user) {
     event.cookies.set(localeCookie, linked, { path: '/', maxAge: localeCookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
   }
-  return requestLocale.run(locale, () =>
-    resolve(event, {
-      transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
-    }),
+  const zone = event.cookies.get(timeZoneCookie);
+  event.locals.timeZone = isTimeZone(zone) ? zone : 'UTC';
+  return requestTimeZone.run(event.locals.timeZone, () =>
+    requestLocale.run(locale, () =>
+      resolve(event, {
+        transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
+      }),
+    ),
   );
 };
 

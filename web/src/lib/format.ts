@@ -1,4 +1,5 @@
 import { isoExponents, placeDecimal } from '../../../server/ledger/iso-currencies';
+import { readerTimeZone } from './time-zone';
 
 /**
  * Formats an amount given as a string of minor units, exactly (no float on the way): Intl formats a
@@ -32,8 +33,9 @@ export function formatInteger(n: number, locale: string): string {
   return new Intl.NumberFormat(locale).format(n);
 }
 
+/** A day, as the reader's calendar has it (their time zone). */
 export function formatDate(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
 }
 
 export type TimeLeft = { unit: 'days' | 'hours'; count: number } | { unit: 'ended' };

@@ -1,4 +1,5 @@
 import { m } from './paraglide/messages';
+import { readerTimeZone } from './time-zone';
 
 /** A gift's status in the reader's language. */
 export function giftStatus(status: string): string {
@@ -34,8 +35,12 @@ export function frequencyName(frequency: string): string {
   return frequency === 'monthly' ? m.frequency_monthly() : m.frequency_one_off();
 }
 
+// Intl takes a zone's name only with the parts spelled out, not with dateStyle / timeStyle.
+const momentParts = { year: 'numeric', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' } as const;
+
+/** A moment, in the reader's time zone, naming the zone: a treasurer compares it with Stripe's. */
 export function formatDateTime(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, { ...momentParts, month: 'short', timeZone: readerTimeZone() }).format(new Date(iso));
 }
 
 /** A dispute's status at Stripe in the reader's language; a status Stripe adds later shows as sent. */
@@ -79,8 +84,8 @@ export function disputeReason(reason: string): string {
 
 /**
  * When a dispute's answer is due, with the time and the time zone: Stripe's deadlines fall at an
- * hour of their own, and the page cannot know the reader's zone when it is made on the server.
+ * hour of their own. In the reader's zone, named (UTC until the browser has said its zone).
  */
 export function formatDeadline(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) + ' UTC';
+  return new Intl.DateTimeFormat(locale, { ...momentParts, month: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
 }

@@ -2,6 +2,7 @@ import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = ({ locals }) => ({
   locale: locals.locale,
+  timeZone: locals.timeZone,
   user: locals.user ? { name: locals.user.name, email: locals.user.email } : null,
   // Which of their pages to link in the header; each page checks the role again through the API.
   canManage: locals.memberships.some((m) => m.role === 'organizer' || m.role === 'admin'),
