@@ -28,7 +28,9 @@ export const meSchema = z.object({
 
 const memberUserSchema = z.object({ id: z.string(), email: z.string(), name: z.string() });
 
-const memberCursor = z.tuple([z.string().max(320), roleSchema, z.uuid()]);
+// Postgres refuses a NUL in text: refused here, as a 400, rather than failing the query.
+const noNul = /^[^\u0000]*$/;
+const memberCursor = z.tuple([z.string().max(320).regex(noNul), roleSchema, z.uuid()]);
 const decodeJson = (base64url: string): unknown => {
   try {
     return JSON.parse(Buffer.from(base64url, 'base64url').toString());
@@ -39,12 +41,12 @@ const decodeJson = (base64url: string): unknown => {
 
 /** An admin's search of the people page: by name or address, by role, a page at a time. */
 export const memberListQuery = z.object({
-  q: z.string().trim().max(100).optional().transform((q) => q || undefined).describe('part of a name or an email address, any case'),
+  q: z.string().trim().max(100).regex(noNul).optional().transform((q) => q || undefined).describe('part of a name or an email address, any case'),
   role: roleSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z
     .string()
-    .max(600)
+    .max(2000)
     .optional()
     .transform((cursor, ctx) => {
       if (cursor === undefined) return undefined;

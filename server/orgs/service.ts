@@ -67,8 +67,8 @@ const likeLiteral = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
 
 /**
  * An organization's people and roles a page at a time: a union local can hold thousands, and an
- * admin looks for one of them by name or address. Keyset paging on (address, role, id), so a page
- * costs the same however deep.
+ * admin looks for one of them by name or address. Keyset paging on (address, role, id): a page
+ * starts where the last one ended, and a role added or removed meanwhile shifts nothing.
  */
 export async function listMembers(db: DbOrTx, organizationId: string, query: MemberQuery) {
   const where = [eq(memberships.organizationId, organizationId)];

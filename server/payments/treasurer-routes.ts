@@ -102,7 +102,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         coverFeesMinor: d.coverFeesMinor.toString(),
         feeMinor: d.feeMinor?.toString() ?? null,
         refundedMinor: d.refundedMinor.toString(),
-        refundsAwaiting: awaiting.map((r) => ({ ...r, amountMinor: r.amountMinor.toString(), askedAt: r.askedAt.toISOString() })),
+        refundsAwaiting: awaiting.map((r) => ({ askId: r.askId, refundId: r.refundId, amountMinor: r.amountMinor.toString(), askedAt: r.askedAt.toISOString(), idempotencyKey: r.idempotencyKey, reason: r.reason })),
         refundableMinor: refundable.toString(),
         donor: { name: d.donorName, email: d.donorEmail, anonymous: d.anonymous },
         message: d.message,

@@ -353,9 +353,10 @@ describe('signed in', () => {
     const [created] = await queryRows<{ at: string }>(e2e.db.database.db, sql`SELECT created_at::text AS at FROM donations WHERE id = ${giftId}`);
     const createdAt = new Date(created!.at);
     const onClock = (timeZone: string) => new Intl.DateTimeFormat('en', { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone, timeZoneName: 'short' }).format(createdAt);
-    for (const [javaScriptEnabled, zone] of [[true, 'Asia/Tokyo'], [false, 'UTC']] as const) {
+    // (Without JavaScript but with the zone said on an earlier visit, the server renders it.)
+    for (const [javaScriptEnabled, said, zone] of [[true, false, 'Asia/Tokyo'], [false, false, 'UTC'], [false, true, 'Asia/Tokyo']] as const) {
       const clock = await e2e.context({ timezoneId: 'Asia/Tokyo', javaScriptEnabled, bypassCSP: true });
-      await clock.addCookies((await treasurer.cookies()).filter((c) => c.name !== 'tz'));
+      await clock.addCookies([...(await treasurer.cookies()).filter((c) => c.name !== 'tz'), ...(said ? [{ name: 'tz', value: 'Asia/Tokyo', url: e2e.url }] : [])]);
       const tokyo = await clock.newPage();
       await tokyo.goto(`${e2e.url}/treasury/donations/${giftId}`);
       await expect.poll(async () => tokyo.getByTestId('gift-facts').textContent(), { timeout: 10_000 }).toContain(onClock(zone));
@@ -393,7 +394,7 @@ describe('signed in', () => {
     expect(await pub.getByTestId('raised').textContent()).toBe('$100.00');
     // The same ask as if the app had stopped before Stripe's answer came back: the page says the
     // answer was never seen, and checking with Stripe finds nothing made there and makes it, once.
-    await e2e.db.database.db.execute(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL WHERE idempotency_key = 'e2e-on-its-way'`);
+    await e2e.db.database.db.execute(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL, asked_at = now() - interval '5 minutes' WHERE idempotency_key = 'e2e-on-its-way'`);
     await page.reload();
     expect(await page.getByTestId('refunds-awaiting').textContent()).toContain('Stripe’s answer to this refund was never received');
     await screenshots(page, 'treasury-gift-unanswered');

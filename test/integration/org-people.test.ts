@@ -334,6 +334,7 @@ describe('finding people in a large organization', () => {
     const next = (await list(`limit=10&cursor=${first.nextCursor}`)).json();
     expect(next.members[0].user.email).toBe(seen[10]);
     expect((await list('role=owner')).statusCode).toBe(400);
+    expect((await list('q=a%00b')).statusCode).toBe(400);
     expect((await list('limit=0')).statusCode).toBe(400);
   });
 });

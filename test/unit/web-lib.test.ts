@@ -6,11 +6,31 @@ import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/service';
 import { unitFor } from '../../web/src/lib/appeal-text';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
-import { amountExample, formatMinor, timeLeft } from '../../web/src/lib/format';
+import { amountExample, formatDate, formatDay, formatMinor, timeLeft } from '../../web/src/lib/format';
+import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
 
 describe('web helpers', () => {
+  // Only a zone this runtime knows is used: a crafted cookie falls back to UTC, never breaks a page.
+  it('isTimeZone takes IANA zones and nothing else', () => {
+    expect(['Asia/Tokyo', 'Africa/Algiers', 'America/Argentina/Buenos_Aires', 'UTC', 'Etc/GMT+9'].filter(isTimeZone)).toHaveLength(5);
+    expect(['', 'Mars/Olympus', '../etc/passwd', 'Asia/Tokyo\u0000', 'a'.repeat(65), '%E0%A4%A', 42, null].filter(isTimeZone)).toEqual([]);
+  });
+
+  // An appeal's deadline is a day the organizer chose (kept as its last second UTC): the same day in
+  // Tokyo, where that second is already the next morning; a moment is on the reader's calendar.
+  it('formatDay keeps a deadline on its day in every zone; formatDate follows the reader', () => {
+    readTimeZoneFrom(() => 'Asia/Tokyo');
+    try {
+      expect(formatDay('2026-12-31T23:59:59Z', 'fr')).toBe('31 décembre 2026');
+      expect(formatDate('2026-12-31T23:59:59Z', 'fr')).toBe('1 janvier 2027');
+    } finally {
+      readTimeZoneFrom(() => 'UTC');
+    }
+    expect(formatDate('2026-12-31T23:59:59Z', 'fr')).toBe('31 décembre 2026');
+  });
+
   // Readers type a number of bricks the way they write numbers; anything else must be refused.
   it('parseUnits reads local ways of writing whole numbers and refuses the rest', () => {
     expect(parseUnits('25')).toBe(25);

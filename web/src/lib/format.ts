@@ -33,6 +33,14 @@ export function formatInteger(n: number, locale: string): string {
   return new Intl.NumberFormat(locale).format(n);
 }
 
+/**
+ * An appeal's deadline: a day the organizer chose, kept as its last second in UTC, so it is the
+ * same day wherever it is read (in Tokyo the 31st's last second UTC is already the 1st).
+ */
+export function formatDay(iso: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
+}
+
 /** A day, as the reader's calendar has it (their time zone). */
 export function formatDate(iso: string, locale: string): string {
   return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: readerTimeZone() }).format(new Date(iso));

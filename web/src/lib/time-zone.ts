@@ -17,17 +17,13 @@ export function isTimeZone(value: unknown): value is string {
   }
 }
 
-/** The zone the browser's cookie names, in the browser: what the server rendered with too. */
-function cookieTimeZone(): string {
-  if (typeof document === 'undefined') return 'UTC';
-  const match = document.cookie.match(/(?:^|;\s*)tz=([^;]*)/);
-  const zone = match ? decodeURIComponent(match[1]!) : '';
-  return isTimeZone(zone) ? zone : 'UTC';
-}
+// Until a source is set (a unit test, a module read outside a page): UTC, as a page without it.
+let source: () => string = () => 'UTC';
 
-let source: () => string = cookieTimeZone;
-
-/** The server's own source: each request's zone, from its cookie (hooks.server.ts). */
+/**
+ * Where the zone comes from: on the server each request's, from its cookie (hooks.server.ts); in
+ * the browser the one the page was rendered with (the root layout's data), so both agree.
+ */
 export function readTimeZoneFrom(read: () => string): void {
   source = read;
 }

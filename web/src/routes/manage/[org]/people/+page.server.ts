@@ -159,7 +159,7 @@ export const actions: Actions = {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return fail(400, { revoke: { error: m.error_generic_text() } });
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/members/${id}`);
     // Already gone (another admin, another tab) is what was asked; the admin stays on the search they were in.
-    const back = searchQuery(searchOf(new URL(`?${new URLSearchParams({ q: String(form.get('q') ?? ''), role: String(form.get('role') ?? '') })}`, url)), { removed: '1' });
+    const back = searchQuery(searchOf(url), { removed: '1' });
     if (sent.ok || (!sent.ok && sent.error.code === 'membership.not_found')) redirect(303, `${url.pathname}${back}`);
     if (sent.status === 401) redirect(303, signInPath(url));
     if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
