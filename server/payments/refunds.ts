@@ -195,8 +195,12 @@ async function answerAgain(deps: RefundDeps, d: Donation, ask: RefundAsk): Promi
     const refund = await deps.stripe.refunds.retrieve(ask.refundId);
     return { refundId: refund.id, amountMinor: ask.amountMinor, status: refund.status, replayed: true, askId: ask.id };
   }
-  const found = await refundOfAsk(deps.stripe, d, ask);
-  if (found) return { ...(await recordAnswer(deps.db, ask, found)), replayed: false };
+  const { mine, unknown } = await refundsAtStripe(deps, d, ask);
+  if (mine) return { ...(await recordAnswer(deps.db, ask, mine)), replayed: false };
+  if (unknown) {
+    // A refund made elsewhere (Stripe's Dashboard) carries no ask id: it may be this very one.
+    throw new AppError(409, 'donation.refund_unreconciled', 'Stripe shows a refund of this gift that is not in our books yet; once it is posted, check what is left to refund.', { refundId: unknown });
+  }
   const [expired] = await deps.db
     .update(refundAsks)
     .set({ status: 'refused', refusedCode: 'ask_expired', answeredAt: new Date() })
@@ -206,12 +210,25 @@ async function answerAgain(deps: RefundDeps, d: Donation, ask: RefundAsk): Promi
   return { ...(await askStripe(deps, d, ask)), replayed: false };
 }
 
-/** The refund Stripe made for this ask, if it made one: the charge's refunds carry the ask's id. */
-async function refundOfAsk(stripe: Stripe, d: Donation, ask: RefundAsk): Promise<Stripe.Refund | undefined> {
-  for await (const refund of stripe.refunds.list({ charge: d.chargeId!, limit: 100 })) {
-    if (refund.metadata?.refund_ask_id === ask.id && fromStripeAmount(refund.amount, d.currency) === ask.amountMinor) return refund;
+/**
+ * The charge's refunds at Stripe: the one made for this ask (it carries the ask's id), if any, and
+ * one we know nothing of (neither posted nor answered to an ask), which forbids asking blindly.
+ */
+async function refundsAtStripe(deps: RefundDeps, d: Donation, ask: RefundAsk): Promise<{ mine?: Stripe.Refund; unknown?: string }> {
+  const live: Stripe.Refund[] = [];
+  for await (const refund of deps.stripe.refunds.list({ charge: d.chargeId!, limit: 100 })) {
+    if (refund.metadata?.refund_ask_id === ask.id && fromStripeAmount(refund.amount, d.currency) === ask.amountMinor) return { mine: refund };
+    if (refund.status !== 'failed' && refund.status !== 'canceled') live.push(refund);
   }
-  return undefined;
+  if (live.length === 0) return {};
+  const known = await queryRows<{ id: string }>(
+    deps.db,
+    sql`SELECT r.id FROM (VALUES ${sql.join(live.map((r) => sql`(${r.id})`), sql`, `)}) AS r(id)
+         WHERE EXISTS (SELECT 1 FROM refund_asks a WHERE a.refund_id = r.id)
+            OR EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.idempotency_key = 'stripe:' || r.id || ':refund')`,
+  );
+  const ours = new Set(known.map((k) => k.id));
+  return { unknown: live.find((r) => !ours.has(r.id))?.id };
 }
 
 /**

@@ -314,6 +314,30 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(await donation(donationId)).toMatchObject({ status: 'partially_refunded', refundedMinor: 1000n });
   });
 
+  // A refund made in Stripe's Dashboard carries no ask id: it could be the unanswered ask itself,
+  // so that ask is not made blindly until the Dashboard's refund is in the books.
+  it('an unanswered ask is not made while Stripe shows a refund the books do not know', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    await h.testDb.database.rows(sql`INSERT INTO refund_asks (donation_id, idempotency_key, amount_minor, reason) VALUES (${donationId}, 'refund-beside-dashboard', 1000, 'requested_by_customer')`);
+    const resend = () => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1000', idempotencyKey: 'refund-beside-dashboard' } });
+    h.emulator.controls.pause();
+    try {
+      const dashboard = await new Stripe('sk_test_emulator', h.emulator.clientOptions).refunds.create({ charge: (await donation(donationId)).chargeId!, amount: 1000 });
+      const held = await resend();
+      expect([held.statusCode, held.json().error.code, held.json().error.details.refundId]).toEqual([409, 'donation.refund_unreconciled', dashboard.id]);
+      expect(await refundsAtStripe(donationId)).toEqual([1000]);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    // The Dashboard's refund is posted: the ask is the treasurer's own again, and is made once.
+    expect((await resend()).statusCode).toBe(202);
+    await h.settle();
+    expect(await refundsAtStripe(donationId)).toEqual([1000, 1000]);
+  });
+
   // Two treasurers refund the same gift at the same moment: they are checked one after the other,
   // so the second is told what is left instead of reaching Stripe with more than the gift holds.
   it('two refunds asked at once are checked one after the other', async () => {

@@ -40,6 +40,8 @@ function refundRefusal(code: string, details: unknown, currency: string, locale:
       return m.refund_error_in_progress();
     case 'donation.refund_not_payable':
       return m.refund_error_not_payable({ step: formatMinor(stripeStepMinor(currency).toString(), currency, locale) });
+    case 'donation.refund_unreconciled':
+      return m.refund_error_unreconciled();
     case 'donation.refund_key_reused':
     case 'donation.refund_ask_expired':
       return m.refund_error_start_again();
