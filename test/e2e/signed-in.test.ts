@@ -223,6 +223,11 @@ describe('signed in', () => {
     await screenshots(page, 'receipt');
 
     await page.goto(`${e2e.url}/account`);
+    // A card about to expire can be replaced before anything fails: Stripe's portal, and back.
+    await page.getByRole('button', { name: new RegExp(`^Update card\\s*: ${title}`) }).click();
+    await page.waitForURL(/\/p\/session\/bps_/);
+    expect(await page.textContent('body')).not.toContain('Payment past due');
+    await page.goto(`${e2e.url}/account`);
     await page.getByRole('link', { name: new RegExp(`End this monthly gift\\s*: ${title}`) }).click();
     await page.getByRole('heading', { name: 'End this monthly gift?' }).waitFor();
     await screenshots(page, 'account-cancel-confirm');
@@ -230,6 +235,7 @@ describe('signed in', () => {
     await page.getByText('Your monthly gift has ended.').waitFor();
     expect(await page.getByTestId('monthly').textContent()).toMatch(/ended/);
     expect(await page.getByRole('link', { name: /End this monthly gift/ }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Update card/ }).count()).toBe(0);
     await screenshots(page, 'account');
 
     // Choosing Japanese in the switcher is the member's choice everywhere: kept with them (their
