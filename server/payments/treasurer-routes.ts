@@ -39,6 +39,10 @@ const detailSchema = z.object({
   stripe: z.object({ checkoutSessionId: z.string().nullable(), paymentIntentId: z.string().nullable(), chargeId: z.string().nullable(), subscriptionId: z.string().nullable(), invoiceId: z.string().nullable() }),
   createdAt: z.string(),
   succeededAt: z.string().nullable(),
+  /** A monthly gift's own state (on its first donation): when it ended, and a renewal Stripe could not take. */
+  monthly: z
+    .object({ endedAt: z.string().nullable(), renewalFailedAt: z.string().nullable(), nextAttemptAt: z.string().nullable() })
+    .nullable(),
   /** Its chargebacks and inquiries, newest first. */
   disputes: z.array(disputeFactsSchema),
   postings: z.array(
@@ -109,6 +113,10 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         stripe: { checkoutSessionId: d.checkoutSessionId, paymentIntentId: d.paymentIntentId, chargeId: d.chargeId, subscriptionId: d.subscriptionId, invoiceId: d.invoiceId },
         createdAt: d.createdAt.toISOString(),
         succeededAt: d.succeededAt?.toISOString() ?? null,
+        monthly:
+          d.frequency === 'monthly' && d.parentDonationId === null
+            ? { endedAt: d.subscriptionCanceledAt?.toISOString() ?? null, renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null, nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null }
+            : null,
         disputes: ofGift.map((x) => disputeFacts(x, opts.stripeMode)),
         postings: txs.map((t) => ({
           transactionId: t.id.toString(),

@@ -108,6 +108,9 @@ describe('a monthly renewal that fails', () => {
     await h.deliver({ ...firstAttempt, id: `${firstAttempt.id}_again` });
     await h.drain();
     expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000), renewalNextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000) });
+    // The treasurer's view of the gift says so too, for a donor who calls.
+    const detail = (await h.app.inject({ url: `/api/donations/${g.donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+    expect(detail.monthly).toEqual({ endedAt: null, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString() });
     // The donor's page data says so.
     expect(await monthlyOf(g.donor)).toEqual([
       expect.objectContaining({ id: g.donationId, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString() }),

@@ -81,6 +81,7 @@ export interface DonationDetail {
   feeMinor: string | null;
   refundedMinor: string;
   /** Refunds asked of Stripe that the ledger has not posted yet. */
+  monthly: { endedAt: string | null; renewalFailedAt: string | null; nextAttemptAt: string | null } | null;
   refundsAwaiting: { askId: string; refundId: string | null; amountMinor: string; askedAt: string; idempotencyKey: string; reason: string }[];
   refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
