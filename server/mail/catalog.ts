@@ -52,6 +52,9 @@ export function isolated(locale: string, value: string): string {
   return locale === 'ar' ? `\u2068${value}\u2069` : value;
 }
 
+/** A plain-text mail's body: its paragraphs, a blank line between, ending in a newline. */
+export const paragraphs = (...parts: string[]) => `${parts.join('\n\n')}\n`;
+
 /** "Dear Ana," or the greeting without a name, in the donor's language. */
 export function greeting(locale: string, name: string | null): string {
   return name ? mailText(locale, 'greeting_named', { name: isolated(locale, name) }) : mailText(locale, 'greeting');

@@ -30,7 +30,11 @@ const memberUserSchema = z.object({ id: z.string(), email: z.string(), name: z.s
 
 // Postgres refuses a NUL in text: refused here, as a 400, rather than failing the query.
 const noNul = /^[^\u0000]*$/;
+/** A page's end as values, not as a row to look up: a role removed meanwhile does not break the next page. */
 const memberCursor = z.tuple([z.string().max(320).regex(noNul), roleSchema, z.uuid()]);
+export type MemberCursor = z.infer<typeof memberCursor>;
+/** The cursor as the API gives it out (the query's transform reads it back). */
+export const encodeMemberCursor = (cursor: MemberCursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
 const decodeJson = (base64url: string): unknown => {
   try {
     return JSON.parse(Buffer.from(base64url, 'base64url').toString());

@@ -8,6 +8,7 @@ import { recordAudit } from '../auth/audit';
 import { hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
+import { encodeMemberCursor, type MemberCursor } from './schemas';
 import { isLocale, localeCookie, type Locale } from '../../web/src/lib/locale';
 
 const invitationDays = 7;
@@ -57,11 +58,6 @@ export interface MemberQuery {
   cursor?: MemberCursor;
 }
 
-/** A page's end as values, not as a row to look up: a role removed meanwhile does not break the next page. */
-export type MemberCursor = [email: string, role: RoleName, id: string];
-const encodeMemberCursor = (last: { m: { id: string; role: RoleName }; user: { email: string } }) =>
-  Buffer.from(JSON.stringify([last.user.email, last.m.role, last.m.id])).toString('base64url');
-
 /** What LIKE reads as wildcards, escaped: a search for "a_b" or "100%" finds just that. */
 const likeLiteral = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -91,10 +87,11 @@ export async function listMembers(db: DbOrTx, organizationId: string, query: Mem
     db.select({ n: sql<number>`count(*)::int` }).from(memberships).innerJoin(users, eq(users.id, memberships.userId)).where(filtered),
   ]);
   const shown = rows.slice(0, query.limit);
+  const last = rows.length > query.limit ? shown.at(-1) : undefined;
   return {
     members: shown.map(({ m, user }) => ({ id: m.id, user, role: m.role, includesDescendants: m.includesDescendants, createdAt: m.createdAt.toISOString() })),
     total: counted?.n ?? 0,
-    nextCursor: rows.length > query.limit ? encodeMemberCursor(shown.at(-1)!) : null,
+    nextCursor: last ? encodeMemberCursor([last.user.email, last.m.role, last.m.id]) : null,
   };
 }
 

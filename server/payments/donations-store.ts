@@ -3,7 +3,7 @@ import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
 import { formatAmount } from '../ledger/money';
-import { greeting, isolated, mailDate, mailText } from '../mail/catalog';
+import { greeting, isolated, mailDate, mailText, paragraphs } from '../mail/catalog';
 
 const isDonationId = (id: string | null | undefined): id is string => !!id && /^[0-9a-f-]{36}$/.test(id);
 
@@ -105,8 +105,6 @@ export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | '
     ),
   };
 }
-
-const paragraphs = (...parts: string[]) => `${parts.join('\n\n')}\n`;
 
 /**
  * A refunded gift's status, from the row as it stands when the statement runs (locked at commit):

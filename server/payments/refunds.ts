@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, notExists, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
+import { z } from 'zod';
 import { queryRows, type Db, type DbOrTx, type Tx } from '../../db/client';
 import { donations, refundAsks, type Donation, type RefundAsk } from '../../db/schema/index';
 import { AppError } from '../errors';
@@ -236,8 +237,9 @@ async function refundsAtStripe(deps: RefundDeps, d: Donation, ask: RefundAsk): P
  * (a timeout, a crash): otherwise the ask would hold the same money again until it expires.
  */
 export async function answerAskFromEvent(tx: Tx, donationId: string, refund: Stripe.Refund): Promise<void> {
-  const askId = refund.metadata?.refund_ask_id;
-  if (!askId || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(askId)) return;
+  const parsed = z.uuid().safeParse(refund.metadata?.refund_ask_id);
+  if (!parsed.success) return;
+  const askId = parsed.data;
   const already = tx.select({ id: refundAsks.id }).from(refundAsks).where(eq(refundAsks.refundId, refund.id));
   await tx
     .update(refundAsks)

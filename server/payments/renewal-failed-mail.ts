@@ -1,6 +1,6 @@
 import type { Donation } from '../../db/schema/index';
 import { formatAmount } from '../ledger/money';
-import { greeting, isolated, mailDate, mailText } from '../mail/catalog';
+import { greeting, isolated, mailDate, mailText, paragraphs } from '../mail/catalog';
 
 export interface RenewalFailure {
   invoiceId: string;
@@ -31,13 +31,13 @@ export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'd
     toAddress: gift.donorEmail,
     kind: 'renewal_failed',
     subject: mailText(locale, 'renewal_failed_subject', { amount }),
-    textBody: `${[
+    textBody: paragraphs(
       greeting(locale, gift.donorName),
       mailText(locale, 'renewal_failed_body', { amount, appeal: isolated(locale, failure.appealTitle) }),
       next,
       mailText(locale, 'gift_reference', { reference: gift.id }),
       mailText(locale, 'closing'),
-    ].join('\n\n')}\n`,
+    ),
   };
 }
 
@@ -54,11 +54,11 @@ export function renewalEndedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'do
     toAddress: gift.donorEmail,
     kind: 'renewal_ended',
     subject: mailText(locale, 'renewal_ended_subject', { amount }),
-    textBody: `${[
+    textBody: paragraphs(
       greeting(locale, gift.donorName),
       mailText(locale, 'renewal_ended_body', { amount, appeal: isolated(locale, appeal.title), url: appeal.url }),
       mailText(locale, 'gift_reference', { reference: gift.id }),
       mailText(locale, 'closing'),
-    ].join('\n\n')}\n`,
+    ),
   };
 }

@@ -11,13 +11,11 @@ const devApiOrigin = `http://127.0.0.1:${process.env.API_PORT ?? '3001'}`;
 // Stamped on each page request by server/web.ts (the browser's address, as Fastify saw it).
 const clientIpHeader = 'x-solidarity-client-ip';
 
-// Each request renders in its own language: the message functions read it from this store, so
-// two requests rendering at once never see each other's language.
-const requestLocale = new AsyncLocalStorage<Locale>();
-overwriteGetLocale(() => requestLocale.getStore() ?? 'en');
-// Its dates and times in the reader's zone, the same way.
-const requestTimeZone = new AsyncLocalStorage<string>();
-readTimeZoneFrom(() => requestTimeZone.getStore() ?? 'UTC');
+// Each request renders in its own language and its reader's time zone: the message and date
+// functions read them from this store, so two requests rendering at once never see each other's.
+const reader = new AsyncLocalStorage<{ locale: Locale; timeZone: string }>();
+overwriteGetLocale(() => reader.getStore()?.locale ?? 'en');
+readTimeZoneFrom(() => reader.getStore()?.timeZone ?? 'UTC');
 
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.user = null;
@@ -43,12 +41,10 @@ export const handle: Handle = async ({ event, resolve }) => {
   }
   const zone = event.cookies.get(timeZoneCookie);
   event.locals.timeZone = isTimeZone(zone) ? zone : 'UTC';
-  return requestTimeZone.run(event.locals.timeZone, () =>
-    requestLocale.run(locale, () =>
-      resolve(event, {
-        transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
-      }),
-    ),
+  return reader.run({ locale, timeZone: event.locals.timeZone }, () =>
+    resolve(event, {
+      transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
+    }),
   );
 };
 

@@ -1,4 +1,4 @@
-import { and, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { donations, outboxEmails, type Donation } from '../../../db/schema/index';
 import { appealTitleIn, giftFailedEmail, type AppealWithTitles } from '../donations-store';
@@ -81,7 +81,7 @@ export const subscriptionDeleted: Handler = async (event, deps) => {
     apply: async (tx) => {
       const ended = await tx
         .update(donations)
-        .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAt.toISOString()}::timestamptz)` })
+        .set({ subscriptionCanceledAt: endedAt })
         .where(and(eq(donations.id, donation.id), isNull(donations.subscriptionCanceledAt), or(isNull(donations.subscriptionId), eq(donations.subscriptionId, sub.id))))
         .returning({ id: donations.id });
       if (ended.length > 0 && mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();

@@ -3,12 +3,11 @@ import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { invalidRequest } from '../errors';
 import { subscriptionItem } from '../objects/billing';
 import { cancelNow, renew } from './billing';
-import { openInvoices, retryInvoice } from './invoice-payment';
+import { openInvoices, retryInvoice, stillBills } from './invoice-payment';
 import { periodBoundary } from './time';
 
-/** Subscriptions that still bill: active, or past_due while Stripe retries an invoice. */
 function clockSubscriptions(ctx: Ctx, clockId: string): Stripe.Subscription[] {
-  return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && (s.status === 'active' || s.status === 'past_due'));
+  return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && stillBills(s));
 }
 
 /** The next thing that falls due on the clock by `target`: a period end or a scheduled retry. */

@@ -130,6 +130,9 @@ export function retryInvoice(ctx: Ctx, invoice: Stripe.Invoice): void {
   attemptInvoice(ctx, invoice, sub, customer, at, AUTOMATIC);
 }
 
+/** A subscription that still bills: active, or past_due while Stripe retries an invoice. */
+export const stillBills = (sub: Stripe.Subscription): boolean => sub.status === 'active' || sub.status === 'past_due';
+
 /** Open invoices of a subscription, oldest first. */
 export function openInvoices(ctx: Ctx, subId: string): Stripe.Invoice[] {
   return [...ctx.state.invoices.values()].filter((i) => i.status === 'open' && i.parent?.subscription_details?.subscription === subId);

@@ -1,14 +1,14 @@
 import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx } from '../context';
 import type { StoredCard } from '../store';
-import { attemptInvoice, openInvoices } from './invoice-payment';
+import { attemptInvoice, openInvoices, stillBills } from './invoice-payment';
 import { timeForCustomer } from './time';
 
 export type CardUpdate = { ok: true } | { ok: false; message: string };
 
 /** The customer's subscriptions that still bill. */
 export function billingSubscriptions(ctx: Ctx, customerId: string): Stripe.Subscription[] {
-  return [...ctx.state.subscriptions.values()].filter((s) => s.customer === customerId && (s.status === 'active' || s.status === 'past_due'));
+  return [...ctx.state.subscriptions.values()].filter((s) => s.customer === customerId && stillBills(s));
 }
 
 /**
@@ -18,9 +18,9 @@ export function billingSubscriptions(ctx: Ctx, customerId: string): Stripe.Subsc
  * Stripe cannot attach (a decline other than 4000 0000 0000 0341) is refused and nothing changes.
  *
  * Then the open invoices of past_due subscriptions are paid at once. This is the emulator's choice,
- * not a documented rule: Stripe's portal lets the customer pay what is past due right after the
- * update, and without it the subscription would wait for the next scheduled retry. A payment that
- * fails (0341) leaves the card saved and the invoice open on its schedule.
+ * not a documented rule (what Stripe's own portal does here is to be checked in test mode); without
+ * it the subscription would wait for the next scheduled retry. A payment that fails (0341) leaves
+ * the card saved and the invoice open on its schedule.
  */
 export function updateCustomerCard(ctx: Ctx, customer: Stripe.Customer, card: StoredCard): CardUpdate {
   if (card.outcome.kind === 'decline' && !card.outcome.attachable) return { ok: false, message: card.outcome.message };
