@@ -59,6 +59,11 @@ export const donations = pgTable(
     message: text('message'),
     messageStatus: messageStatus('message_status').notNull().default('none'),
     locale: text('locale').notNull().default('en'),
+    /**
+     * The IANA zone the donor's browser said when they gave ("Asia/Tokyo"); null when it said none.
+     * Their mails give dates on their own calendar: paid at 07:40 on the 6th in Osaka is not the 5th.
+     */
+    timeZone: text('time_zone'),
     /** The donor asked for the appeal's updates by email. */
     updatesOptIn: boolean('updates_opt_in').notNull().default(false),
     requestKey: text('request_key').notNull(),

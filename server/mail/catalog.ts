@@ -32,10 +32,14 @@ export function mailText(locale: string, key: Key, values: Record<string, string
   return String(once(`text:${lang}:${key}`, () => new IntlMessageFormat(catalogs[lang][key], lang)).format(values));
 }
 
-/** A day in the donor's language ("5 December 2026", "2026年12月5日"), as the UTC calendar has it. */
-export function mailDate(locale: string, at: Date): string {
+/**
+ * A day in the donor's language ("5 December 2026", "2026年12月5日") on their calendar: in the zone
+ * their browser said when they gave, else UTC's.
+ */
+export function mailDate(locale: string, at: Date, timeZone: string | null = null): string {
   const lang = languageOf(locale);
-  return once(`date:${lang}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' })).format(at);
+  const zone = timeZone ?? 'UTC';
+  return once(`date:${lang}:${zone}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: zone })).format(at);
 }
 
 /** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */

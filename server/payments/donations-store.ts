@@ -59,12 +59,12 @@ export function appealTitleIn(appeal: { title: string; language: string; titles:
 }
 
 /** The fields of a donation its receipt needs. */
-export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'chargeId' | 'invoiceId'>;
+export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'chargeId' | 'invoiceId'>;
 
 /**
  * The receipt of a gift, for the outbox (written in the same transaction as the gift: never lost,
  * never twice, by its dedupe key), in the language the donor gave in; null when the donor left no
- * address. The date is the day the donor paid, in UTC.
+ * address. The date is the day the donor paid, on their calendar (mailDate).
  */
 export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date) {
   if (!donation.donorEmail) return null;
@@ -78,7 +78,7 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
     textBody: paragraphs(
       greeting(locale, donation.donorName),
       mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),
-      `${mailText(locale, 'gift_reference', { reference: donation.id })}\n${mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt) })}`,
+      `${mailText(locale, 'gift_reference', { reference: donation.id })}\n${mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt, donation.timeZone) })}`,
       mailText(locale, 'closing'),
     ),
   };

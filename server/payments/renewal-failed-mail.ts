@@ -19,12 +19,12 @@ export interface RenewalFailure {
  * invoice (its dedupe key), whichever attempt is posted first; in the language they gave in; null
  * when the donor left no address. No card details: the donor knows their card, the mail may leak.
  */
-export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale'>, failure: RenewalFailure) {
+export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone'>, failure: RenewalFailure) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
   const amount = isolated(locale, formatAmount(failure.amountMinor, failure.currency, locale));
   const next = failure.nextAttemptAt
-    ? mailText(locale, 'renewal_failed_retry', { date: mailDate(locale, failure.nextAttemptAt), url: failure.accountUrl })
+    ? mailText(locale, 'renewal_failed_retry', { date: mailDate(locale, failure.nextAttemptAt, gift.timeZone), url: failure.accountUrl })
     : mailText(locale, 'renewal_failed_last', { url: failure.accountUrl });
   return {
     dedupeKey: `renewal_failed:${gift.id}:${failure.invoiceId}`,

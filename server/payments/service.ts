@@ -98,6 +98,8 @@ export async function createDonation(
     message: req.message || null,
     messageStatus: req.message ? ('pending' as const) : ('none' as const),
     locale: req.locale,
+    // Not part of the request's identity: it only dates the mails.
+    timeZone: req.timeZone ?? null,
     requestKey: `request:${req.idempotencyKey}`,
   };
   // A key names one request across every appeal, as at Stripe. Keys used to be scoped to their

@@ -68,6 +68,27 @@ describe('giving to Buck-a-Brick', () => {
     await context.close();
   });
 
+  // A member in Osaka: the zone her browser said reaches the gift, and her receipt is dated on her calendar.
+  it("a donor's receipt is dated in the time zone of the browser she gave from", async () => {
+    const context = await e2e.context({ timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await page.getByRole('radio', { name: /^10\b/ }).check();
+    await page.getByLabel('Email, for your receipt').fill('osaka@example.org');
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await payOnCheckout(page, '4242 4242 4242 4242');
+    await page.waitForURL(/\/thanks\?donation=/);
+    await expect.poll(() => page.getByTestId('gift-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('succeeded');
+    const [gift] = await e2e.db.database.rows<{ time_zone: string | null; succeeded_at: Date; text_body: string }>(
+      sql`SELECT d.time_zone, d.succeeded_at, m.text_body FROM donations d JOIN outbox_emails m ON m.dedupe_key LIKE 'receipt:' || d.id || ':%'
+           WHERE d.donor_email = 'osaka@example.org'`,
+    );
+    expect(gift!.time_zone).toBe('Asia/Tokyo');
+    const tokyoDay = new Intl.DateTimeFormat('en', { dateStyle: 'long', timeZone: 'Asia/Tokyo' }).format(new Date(gift!.succeeded_at));
+    expect(gift!.text_body).toContain(`Date: ${tokyoDay}\n`);
+    await context.close();
+  });
+
   // What a donor types can be one word of 120 characters: on a phone, in either direction of
   // writing, the page must still fit the screen (it used to grow to 1,440 px, the form cut off).
   it('a 120-character name and message without a space leave the appeal page as wide as a phone', async () => {
@@ -184,10 +205,11 @@ describe('giving to Buck-a-Brick', () => {
     const after = await progress();
     expect(after.unitsFilled).toBe((before.unitsFilled ?? 0) + 3);
     // The boxes ticked without JavaScript reached the gift: anonymous on the wall, updates by email.
-    const [gift] = await e2e.db.database.rows<{ anonymous: boolean; updates_opt_in: boolean }>(
-      sql`SELECT anonymous, updates_opt_in FROM donations WHERE donor_email = 'nojs@example.org' ORDER BY created_at DESC LIMIT 1`,
+    // Without a script the browser never said its zone: the receipt is dated in UTC.
+    const [gift] = await e2e.db.database.rows<{ anonymous: boolean; updates_opt_in: boolean; time_zone: string | null }>(
+      sql`SELECT anonymous, updates_opt_in, time_zone FROM donations WHERE donor_email = 'nojs@example.org' ORDER BY created_at DESC LIMIT 1`,
     );
-    expect(gift).toEqual({ anonymous: true, updates_opt_in: true });
+    expect(gift).toEqual({ anonymous: true, updates_opt_in: true, time_zone: null });
     await context.close();
   });
 });

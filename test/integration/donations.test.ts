@@ -62,14 +62,17 @@ async function refundsAtStripe(donationId: string): Promise<number[]> {
  * A paid ¥3,000 monthly gift to the Osaka fund whose Stripe customer runs on a test clock of its
  * own, which `run` advances; `before` is the appeal's balance before the gift.
  */
-async function monthlyGiftOnClock(run: (g: { donationId: string; stripe: Stripe; clock: string; start: number; before: bigint }) => Promise<void>) {
+async function monthlyGiftOnClock(
+  run: (g: { donationId: string; stripe: Stripe; clock: string; start: number; before: bigint }) => Promise<void>,
+  opts: { start?: number; gift?: Record<string, unknown> } = {},
+) {
   const stripe = h.emulator.client();
-  const start = Math.floor(Date.now() / 1000);
+  const start = opts.start ?? Math.floor(Date.now() / 1000);
   const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
   h.customerDefaults.test_clock = clock.id;
   const before = await h.appealBalance('osaka-care-strike-fund');
   try {
-    const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly' });
+    const { donationId, sessionId } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000', frequency: 'monthly', ...opts.gift });
     h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
     await h.settle();
     await run({ donationId, stripe, clock: clock.id, start, before });
@@ -596,6 +599,44 @@ describe('donate → pay → webhook → ledger → progress', () => {
       expect(gifts.map((g) => [g.status, g.amountMinor, g.frequency])).toEqual(Array(4).fill(['succeeded', 3000n, 'monthly']));
       expect(new Set(gifts.map((g) => g.invoiceId)).size).toBe(4);
     });
+  });
+
+  // A member in Osaka gives monthly at 07:00 her time, which is 22:00 the day before in UTC: her
+  // receipts bear her day, the renewal's too (it keeps the zone of the gift it renews).
+  it("dates a donor's receipts on their own calendar, in the zone their browser said", async () => {
+    const day = 86_400;
+    const now = Math.floor(Date.now() / 1000);
+    const start = now - (now % day) + day + 22 * 3600; // 22:00 UTC tomorrow: 07:00 the day after in Tokyo
+    const onDay = (zone: string, at: number) => new Intl.DateTimeFormat('ja', { dateStyle: 'long', timeZone: zone }).format(new Date(at * 1000));
+    expect(onDay('Asia/Tokyo', start)).not.toBe(onDay('UTC', start));
+    await monthlyGiftOnClock(
+      async ({ donationId, stripe, clock }) => {
+        await stripe.testHelpers.testClocks.advance(clock, { frozen_time: start + 31 * day });
+        await h.settle();
+        const gifts = await h.testDb.database.db.select().from(donations).where(sql`${donations.id} = ${donationId} OR ${donations.parentDonationId} = ${donationId}`).orderBy(donations.succeededAt);
+        expect(gifts.map((g) => [g.timeZone, g.succeededAt!.getTime() / 1000])).toEqual([
+          ['Asia/Tokyo', start],
+          ['Asia/Tokyo', start + 31 * day],
+        ]);
+        for (const g of gifts) {
+          const [receipt] = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${g.id}:${g.chargeId}`));
+          expect(receipt!.textBody).toContain(`日付：${onDay('Asia/Tokyo', g.succeededAt!.getTime() / 1000)}\n`);
+        }
+      },
+      { start, gift: { locale: 'ja', timeZone: 'Asia/Tokyo' } },
+    );
+  });
+
+  // The zone comes from a browser: one the server does not know is refused, and nothing is made.
+  it('refuses a time zone that is not one', async () => {
+    const count = async () => (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM donations`))[0]!.n;
+    const before = await count();
+    for (const timeZone of ['Mars/Olympus_Mons', 'Asia/Tokyo; DROP', '', 'x'.repeat(65)]) {
+      const res = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload: { amountMinor: '1000', donorEmail: 'tz@example.org', timeZone, idempotencyKey: `tz-${randomUUID()}` } });
+      expect(res.statusCode, timeZone).toBe(400);
+      expect(new Set(res.json().error.details.map((d: { path: string }) => d.path))).toEqual(new Set(['/timeZone']));
+    }
+    expect(await count()).toBe(before);
   });
 
   // A treasurer changes a monthly gift in Stripe's Dashboard (here: twice the quantity): the renewal

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { describe, expect, it } from 'vitest';
+import { mailDate } from '../../server/mail/catalog';
+import { renewalFailedEmail } from '../../server/payments/renewal-failed-mail';
 import { supportedLocales } from '../../web/src/lib/locale';
 
 // Receipts are written inside the poster's batch transaction: a message that does not compile (a
@@ -69,5 +71,21 @@ describe('the mail catalog', () => {
         }
       }
     }
+  });
+});
+
+// 22:40 UTC on the 5th is 07:40 on the 6th in Osaka: a donor's mail names her day, not the server's.
+describe("dates in a donor's mail", () => {
+  const at = new Date('2026-12-05T22:40:00Z');
+  it('are on the calendar of the zone the donor gave in, UTC when none was said', () => {
+    expect(mailDate('ja', at, 'Asia/Tokyo')).toBe('2026年12月6日');
+    expect(mailDate('ja', at)).toBe('2026年12月5日');
+    expect(mailDate('en', at, 'America/Detroit')).toBe('December 5, 2026');
+  });
+  it("say when Stripe tries a failed renewal again on the donor's day", () => {
+    const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'en', timeZone: 'Asia/Tokyo' };
+    const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Osaka', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
+    expect(renewalFailedEmail(gift, failure)!.textBody).toContain('will try again on December 6, 2026.');
+    expect(renewalFailedEmail({ ...gift, timeZone: null }, failure)!.textBody).toContain('will try again on December 5, 2026.');
   });
 });

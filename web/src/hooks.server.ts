@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
 import { chooseLocale, isLocale, localeCookie, localeCookieMaxAgeSeconds, textDirection, type Locale } from '$lib/locale';
-import { isTimeZone, readTimeZoneFrom, timeZoneCookie } from '$lib/time-zone';
+import { readTimeZoneFrom, saidTimeZone } from '$lib/time-zone';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
 import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
 import type { Me } from '$lib/server/me';
@@ -39,8 +39,7 @@ export const handle: Handle = async ({ event, resolve }) => {
   if (isLocale(linked) && !isLocale(chosen) && !event.locals.user) {
     event.cookies.set(localeCookie, linked, { path: '/', maxAge: localeCookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
   }
-  const zone = event.cookies.get(timeZoneCookie);
-  event.locals.timeZone = isTimeZone(zone) ? zone : 'UTC';
+  event.locals.timeZone = saidTimeZone(event.cookies) ?? 'UTC';
   return reader.run({ locale, timeZone: event.locals.timeZone }, () =>
     resolve(event, {
       transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),

@@ -17,6 +17,12 @@ export function isTimeZone(value: unknown): value is string {
   }
 }
 
+/** The zone a request's cookie says, when it names one this runtime knows; null otherwise. */
+export function saidTimeZone(cookies: { get(name: string): string | undefined }): string | null {
+  const zone = cookies.get(timeZoneCookie);
+  return isTimeZone(zone) ? zone : null;
+}
+
 // Until a source is set (a unit test, a module read outside a page): UTC, as a page without it.
 let source: () => string = () => 'UTC';
 

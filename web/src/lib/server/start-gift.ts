@@ -14,6 +14,8 @@ export interface GiftRequest {
   donorEmail: string;
   message?: string;
   locale: string;
+  /** The browser's zone, when it said one: the receipt is dated on the donor's calendar. */
+  timeZone?: string;
 }
 
 /** Where the donor goes next, or the API's refusal for the form to explain. */

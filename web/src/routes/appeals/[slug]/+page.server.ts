@@ -5,6 +5,7 @@ import { apiGet } from '$lib/server/api';
 import { donationError, giftAmount, GiftError } from '$lib/server/gift';
 import { giftStartValues } from '$lib/server/gift-start-values';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
+import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
 
 /** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
@@ -49,7 +50,7 @@ const field = (form: FormData, name: string) => String(form.get(name) ?? '').tri
 
 export const actions: Actions = {
   // Works without JavaScript: a plain POST, then a 303 to Stripe Checkout.
-  donate: async ({ request, fetch, params, locals }) => {
+  donate: async ({ request, fetch, params, locals, cookies }) => {
     const form = await request.formData();
     const values = Object.fromEntries([...form.entries()].filter(([k]) => k !== 'requestKey').map(([k, v]) => [k, String(v).slice(0, 600)]));
     const appeal = await apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(params.slug)}`);
@@ -72,6 +73,7 @@ export const actions: Actions = {
       donorEmail: email,
       message: field(form, 'message') || undefined,
       locale: locals.locale,
+      timeZone: saidTimeZone(cookies) ?? undefined,
     };
     const started = await startGift(fetch, params.slug, field(form, 'requestKey'), gift);
     if ('error' in started) {
