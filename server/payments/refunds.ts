@@ -6,6 +6,7 @@ import { queryRows, type Db, type DbOrTx, type Tx } from '../../db/client';
 import { donations, refundAsks, type Donation, type RefundAsk } from '../../db/schema/index';
 import { AppError } from '../errors';
 import { formatMinorAsDecimalString, fromStripeAmount, stripeStepMinor, toStripeAmount } from '../ledger/money';
+import { refundAskWindow } from './refund-ask-times';
 
 /** A refund asked of Stripe that the ledger has not posted yet. */
 export interface RefundAwaiting {
@@ -21,13 +22,6 @@ export interface RefundAwaiting {
 
 // A gift is refunded a few times at most; more asks than this on one gift is a bug upstream.
 const refundAsksMax = 50;
-/**
- * How long an ask counts as on its way. Stripe's refund event comes within seconds; one still not
- * posted after three days (the poster's own wait for a missing event) failed in a way we did not
- * see, and holding the money back for ever would be worse: Stripe itself refuses to refund more
- * than the charge has left.
- */
-const refundAskWindow = '3 days';
 
 /**
  * A gift's refund asks that Stripe has not yet confirmed to the ledger: not refused, not posted
@@ -181,6 +175,9 @@ async function recordAnswer(db: Db, ask: RefundAsk, refund: Stripe.Refund): Prom
   return { refundId: refund.id, amountMinor: ask.amountMinor, status: refund.status, askId: ask.id };
 }
 
+/** Why an ask never sent is refused once it stopped counting as spoken for. */
+export const askExpiredCode = 'ask_expired';
+
 /**
  * The answer to an ask made before under the same key: Stripe's refund as it is now. An ask whose
  * answer we never saw is looked for at Stripe by the ask's id first (Stripe forgets a key after a
@@ -204,7 +201,7 @@ async function answerAgain(deps: RefundDeps, d: Donation, ask: RefundAsk): Promi
   }
   const [expired] = await deps.db
     .update(refundAsks)
-    .set({ status: 'refused', refusedCode: 'ask_expired', answeredAt: new Date() })
+    .set({ status: 'refused', refusedCode: askExpiredCode, answeredAt: new Date() })
     .where(and(eq(refundAsks.id, ask.id), eq(refundAsks.status, 'asking'), sql`${refundAsks.askedAt} <= now() - ${refundAskWindow}::interval`))
     .returning({ id: refundAsks.id });
   if (expired) throw new AppError(409, 'donation.refund_ask_expired', 'This refund was never made, and it was asked too long ago to make now; start a new refund from the gift page.');
