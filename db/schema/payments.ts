@@ -188,9 +188,16 @@ export const refundAsks = pgTable(
     /** Why it was refused: Stripe's error code, refund_failed / refund_canceled, or ask_expired. */
     refusedCode: text('refused_code'),
     answeredAt: timestamp('answered_at', { withTimezone: true }),
+    /**
+     * An unanswered ask is the refund ask job's to send again until then (its claim's lease), and
+     * not before: another instance leaves it alone meanwhile, and one that failed waits its turn.
+     */
+    nextResendAt: timestamp('next_resend_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('refund_asks_key_idx').on(t.donationId, t.idempotencyKey),
+    // The job's look for unanswered asks, oldest first: few rows among every refund ever asked.
+    index('refund_asks_unanswered_idx').on(t.askedAt).where(sql`${t.status} = 'asking'`),
     uniqueIndex('refund_asks_refund_idx').on(t.refundId),
     check('refund_asks_amount_positive', sql`${t.amountMinor} > 0`),
     // Stripe's refund is known once it answered with one; a refund it failed at once is refused.

@@ -1,0 +1,2 @@
+ALTER TABLE "refund_asks" ADD COLUMN "next_resend_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "refund_asks_unanswered_idx" ON "refund_asks" USING btree ("asked_at") WHERE "refund_asks"."status" = 'asking';
