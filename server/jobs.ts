@@ -5,6 +5,7 @@ import type { StripeSetup } from './payments/stripe-client';
 import { startPoster } from './payments/poster';
 import { startFundsAvailable } from './payments/funds-available';
 import { startDisputeReminders } from './payments/dispute-reminders';
+import { startRefundAskJob } from './payments/refund-ask-job';
 import { startMailSender } from './mail/sender';
 import { startMailRetention } from './mail/retention';
 import { closeExpiredAppeals } from './appeals/manage-service';
@@ -31,6 +32,8 @@ export const jobs: Job[] = [
   ({ database, stripe, log }) => (stripe ? startFundsAvailable({ db: database.db, log }) : undefined),
   // Disputes still awaiting an answer two days before it is due: their treasurers are reminded.
   ({ database, config, stripe, log }) => (stripe ? startDisputeReminders({ db: database.db, publicUrl: publicUrlOf(config), log }) : undefined),
+  // Refund asks whose answer from Stripe was never seen (a crash, a timeout) are finished, or expire.
+  ({ database, stripe, log }) => (stripe ? startRefundAskJob({ db: database.db, stripe: stripe.client, log }) : undefined),
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
   ({ database, config, log }) =>
     config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,
