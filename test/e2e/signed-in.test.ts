@@ -398,9 +398,13 @@ describe('signed in', () => {
     const pub = await treasurer.newPage();
     await pub.goto(`${e2e.url}/appeals/${slug}`);
     expect(await pub.getByTestId('raised').textContent()).toBe('$100.00');
-    // The same ask as if the app had stopped before Stripe's answer came back: the page says the
-    // answer was never seen, and checking with Stripe finds nothing made there and makes it, once.
-    await e2e.db.database.db.execute(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL, asked_at = now() - interval '5 minutes' WHERE idempotency_key = 'e2e-on-its-way'`);
+    // The same ask as if the app had stopped before Stripe's answer came back, and the refund ask
+    // job's own try had not reached Stripe either (its lease still runs, so it leaves the ask to
+    // the treasurer): the page says the answer was never seen, and checking with Stripe finds
+    // nothing made there and makes it, once.
+    await e2e.db.database.db.execute(
+      sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL, asked_at = now() - interval '5 minutes', next_resend_at = now() + interval '1 hour' WHERE idempotency_key = 'e2e-on-its-way'`,
+    );
     await page.reload();
     expect(await page.getByTestId('refunds-awaiting').textContent()).toContain('Stripe’s answer to this refund was never received');
     await screenshots(page, 'treasury-gift-unanswered');
