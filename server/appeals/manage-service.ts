@@ -18,6 +18,7 @@ import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
 import { countUpdateSubscribers, mailUpdate } from './update-email';
 import { AppError, answerRefusal } from '../errors';
+import { formatMinorAsDecimalString, stripeStepMinor } from '../ledger/money';
 import type { CreateAppeal, TranslationBody, UpdateAppeal } from './manage-schemas';
 
 interface Actor {
@@ -103,9 +104,24 @@ const asTermsError = (err: unknown): never =>
     appeals_slug_unique: new AppError(409, 'appeal.slug_taken', 'Another appeal already has this address.'),
   });
 
+/**
+ * A unit of giving donors can actually give: its price a multiple of what Stripe charges the
+ * currency in (KWD in steps of 0.010: a 0.005 "nail" would make 25 nails, 0.125, unpayable), and
+ * no more than the goal (a wall of no bricks).
+ */
+function checkUnit(currency: string, goalMinor: bigint, unit: { priceMinor: bigint } | null): void {
+  if (!unit) return;
+  const step = stripeStepMinor(currency);
+  if (unit.priceMinor % step !== 0n) {
+    throw new AppError(400, 'appeal.unit_price_not_payable', `Stripe charges ${currency} in steps of ${formatMinorAsDecimalString(step, currency)}: a unit's price must be a multiple of that.`, { stepMinor: step.toString() });
+  }
+  if (unit.priceMinor > goalMinor) throw new AppError(400, 'appeal.unit_above_goal', "A unit's price cannot be more than the goal.");
+}
+
 export async function createAppeal(db: Db, p: Actor & { org: Organization; body: CreateAppeal }): Promise<Appeal> {
   const b = p.body;
   if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
+  checkUnit(b.currency, b.goalMinor, b.unit);
   return db
     .transaction(async (tx) => {
       const [created] = await tx
@@ -138,6 +154,12 @@ export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: Up
   const b = p.body;
   if (p.appeal.status === 'closed') throw new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
   if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
+  // The terms as they will stand, when they change: a new currency or goal must fit the unit kept.
+  // An edit that leaves them alone is not refused for a unit made before this rule.
+  if (b.currency !== undefined || b.goalMinor !== undefined || b.unit !== undefined) {
+    const kept = p.appeal.unitPriceMinor === null ? null : { priceMinor: p.appeal.unitPriceMinor };
+    checkUnit(b.currency ?? p.appeal.currency, b.goalMinor ?? p.appeal.goalMinor, b.unit === undefined ? kept : b.unit);
+  }
   const set: Partial<typeof appeals.$inferInsert> = { updatedAt: new Date() };
   if (b.title !== undefined) set.title = b.title;
   if (b.summary !== undefined) set.summary = b.summary;

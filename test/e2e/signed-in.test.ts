@@ -63,6 +63,17 @@ describe('signed in', () => {
     const deadline = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
     await page.getByLabel('Deadline (optional)', { exact: true }).fill(deadline);
     await axeAndShots(page, 'launch');
+    // A unit donors could not give is said beside its field: Stripe takes KWD in steps of 0.010,
+    // and a unit cannot cost more than the goal.
+    await page.getByLabel('Currency').selectOption('KWD');
+    await page.getByLabel('Price of one unit', { exact: true }).fill('0.005');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await expect.poll(() => page.locator('#unitPrice-error').textContent()).toBe('Stripe charges this currency in steps of KWD 0.010: make the unit’s price a multiple of it.');
+    await page.getByLabel('Currency').selectOption('USD');
+    await page.getByLabel('Price of one unit', { exact: true }).fill('2,600');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await expect.poll(() => page.locator('#unitPrice-error').textContent()).toBe('A unit can’t cost more than the whole goal.');
+    await page.getByLabel('Price of one unit', { exact: true }).fill('5');
     await page.getByRole('button', { name: 'Save as draft' }).click();
 
     await page.waitForURL(new RegExp(`/manage/appeals/${slug}\\?created=1(#main)?$`));

@@ -131,6 +131,33 @@ describe('draft → live → closed', () => {
     expect(res.json().error.code).toBe('appeal.deadline_past');
   });
 
+  // A unit donors could never give is refused when the terms are set: KWD in steps of 0.010 makes a
+  // 0.005 "nail" unpayable at 25 nails, and a unit above the goal draws a wall of no bricks.
+  it('refuses a unit donors could not give: a price Stripe cannot charge, or one above the goal', async () => {
+    const create = (body: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: '/api/organizations/ue-local-222/appeals', headers: as(organizer), payload: { title: 'Nails for the hall', beneficiary: 'Local 222', slug: 'nails', ...body } });
+    const notPayable = await create({ currency: 'KWD', goalMinor: '10000', unit: { name: 'nail', priceMinor: '5' } });
+    expect(notPayable.statusCode).toBe(400);
+    expect(notPayable.json().error).toMatchObject({ code: 'appeal.unit_price_not_payable', details: { stepMinor: '10' } });
+    const aboveGoal = await create({ currency: 'JPY', goalMinor: '30', unit: { name: 'meal', priceMinor: '50' } });
+    expect(aboveGoal.statusCode).toBe(400);
+    expect(aboveGoal.json().error.code).toBe('appeal.unit_above_goal');
+    expect(await db().select().from(appeals).where(eq(appeals.slug, 'nails'))).toEqual([]);
+
+    // A change of the terms must fit what it keeps: hall-roof's $1.00 brick.
+    const lowerGoal = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { goalMinor: '99' } });
+    expect(lowerGoal.json().error?.code).toBe('appeal.unit_above_goal');
+    const nail = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { currency: 'KWD', unit: { name: 'nail', priceMinor: '5' } } });
+    expect(nail.json().error?.code).toBe('appeal.unit_price_not_payable');
+    expect(await appealRow('hall-roof')).toMatchObject({ currency: 'USD', goalMinor: 140000n, unitPriceMinor: 100n });
+
+    // An appeal whose unit was set before this rule still takes edits that leave its terms alone.
+    const kwd = await createDraft(organizer, 'ue-local-222', { slug: 'old-nails', currency: 'KWD', goalMinor: '10000', unit: { name: 'nail', priceMinor: '10' } });
+    await db().update(appeals).set({ unitPriceMinor: 5n }).where(eq(appeals.id, kwd.id));
+    const retitled = await app.inject({ method: 'PATCH', url: '/api/appeals/old-nails', headers: as(organizer), payload: { title: 'Old nails' } });
+    expect(retitled.statusCode, retitled.body).toBe(200);
+  });
+
   // Publishing is what puts an appeal in front of the public, once.
   it('publishes: draft → live, listed publicly, and only once', async () => {
     const live = await publish(organizer, 'hall-roof');

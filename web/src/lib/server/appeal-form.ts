@@ -1,6 +1,6 @@
-import { MoneyError, isCurrency, parseAmount } from '../../../../server/ledger/money';
+import { MoneyError, isCurrency, parseAmount, stripeStepMinor } from '../../../../server/ledger/money';
 import { renderMarkdown } from '../../../../server/content/markdown';
-import { amountExample, formatMinorPlain } from '$lib/format';
+import { amountExample, formatMinor, formatMinorPlain } from '$lib/format';
 import { m } from '$lib/paraglide/messages';
 import type { ApiError } from './api';
 export { slugFrom } from '$lib/slug';
@@ -109,9 +109,13 @@ export function appealBody(v: AppealValues, locale: string): { body: AppealBody 
   };
 }
 
-/** The API's refusal as a message beside the field it is about. */
-export function appealApiErrors(e: ApiError): FieldErrors {
+/** The API's refusal as a message beside the field it is about, amounts in the appeal's currency. */
+export function appealApiErrors(e: ApiError, terms: { currency: string; locale: string }): FieldErrors {
   switch (e.code) {
+    case 'appeal.unit_price_not_payable':
+      return { unitPrice: m.appeal_error_unit_step({ step: formatMinor(stripeStepMinor(terms.currency).toString(), terms.currency, terms.locale) }) };
+    case 'appeal.unit_above_goal':
+      return { unitPrice: m.appeal_error_unit_above_goal() };
     case 'appeal.slug_taken':
       return { slug: m.appeal_error_slug_taken() };
     case 'appeal.terms_locked':

@@ -65,7 +65,7 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'donation.amount_too_large':
       return { error: m.error_too_large(), field: 'amount' };
     case 'donation.amount_not_payable':
-      return { error: m.error_amount_invalid({ example: amountExample(appeal.currency, locale) }), field: 'amount' };
+      return { error: m.error_amount_not_payable({ step: formatMinor(stripeStepMinor(appeal.currency).toString(), appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_not_whole_units':
       return { error: m.error_units({ unit: unitFor(appeal, locale)?.name ?? '' }), field: 'amount' };
     case 'appeal_not_found':

@@ -41,7 +41,7 @@ export const actions: Actions = {
     const slug = values.slug || slugFrom(values.title) || `appeal-${randomBytes(3).toString('hex')}`;
     if (!/^[a-z0-9][a-z0-9-]{1,79}$/.test(slug)) return fail(400, { values, errors: { slug: m.appeal_error_slug() }, previewHtml });
     const sent = await apiSend<ManagedAppeal>(fetch, 'POST', `/api/organizations/${encodeURIComponent(params.org)}/appeals`, { ...body, slug });
-    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { values: { ...values, slug }, errors: appealApiErrors(sent.error), previewHtml });
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { values: { ...values, slug }, errors: appealApiErrors(sent.error, { currency: body.currency, locale: locals.locale }), previewHtml });
     redirect(303, `/manage/appeals/${sent.body.slug}?created=1#main`);
   },
 };

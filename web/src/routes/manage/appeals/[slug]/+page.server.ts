@@ -80,7 +80,7 @@ export const actions: Actions = {
     const patch = changes(current, body);
     if (Object.keys(patch).length === 0) return { section: 'edit', saved: true };
     const sent = await apiSend(fetch, 'PATCH', path(params.slug), patch);
-    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'edit', values, errors: appealApiErrors(sent.error), previewHtml });
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'edit', values, errors: appealApiErrors(sent.error, { currency: body.currency, locale: locals.locale }), previewHtml });
     return { section: 'edit', saved: true };
   },
 
