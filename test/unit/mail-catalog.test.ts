@@ -88,4 +88,12 @@ describe("dates in a donor's mail", () => {
     expect(renewalFailedEmail(gift, failure)!.textBody).toContain('will try again on December 6, 2026.');
     expect(renewalFailedEmail({ ...gift, timeZone: null }, failure)!.textBody).toContain('will try again on December 5, 2026.');
   });
+  // A Russian date ends in "г.", the year's abbreviation, whose full stop also ends the sentence.
+  it('do not end a Russian sentence with a second full stop', () => {
+    const gift = { id: 'a1b2', donorEmail: 'olga@example.org', donorName: 'Ольга', locale: 'ru', timeZone: 'Europe/Moscow' };
+    const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Osaka', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
+    const body = renewalFailedEmail(gift, failure)!.textBody;
+    expect(body).toContain('повторит попытку 6 декабря 2026 г. Чтобы');
+    expect(body).not.toContain('г..');
+  });
 });
