@@ -380,6 +380,19 @@ describe('signed in', () => {
       await clock.close();
     }
     expect(onClock('Asia/Tokyo')).toContain('GMT+9');
+    // Without JavaScript on a phone, the review answers at the refund form, not at the top of a
+    // page whose refund section is a screen or two further down.
+    const phone = await e2e.context({ javaScriptEnabled: false, viewport: { width: 360, height: 780 } });
+    await phone.addCookies(await treasurer.cookies());
+    const small = await phone.newPage();
+    await small.goto(`${e2e.url}/treasury/donations/${giftId}`);
+    await small.getByLabel(/Refund the whole gift/).check();
+    await small.getByRole('button', { name: 'Review the refund' }).click();
+    await small.getByTestId('refund-confirm').waitFor();
+    expect(new URL(small.url()).hash).toBe('#refund-title');
+    expect(await small.locator('#refund-title').evaluate((el) => el.getBoundingClientRect().top)).toBeLessThan(780);
+    expect(await small.locator('#refund-title').evaluate((el) => el.getBoundingClientRect().top)).toBeGreaterThanOrEqual(0);
+    await phone.close();
     // The accounts list names Stripe's shared accounts in the reader's language too.
     await ja.goto(`${e2e.url}/treasury`);
     expect(await ja.getByTestId('accounts').textContent()).toContain('Stripe手数料');
