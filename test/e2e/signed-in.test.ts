@@ -611,6 +611,10 @@ describe('signed in', () => {
     // The local has no organization below it: there is no reach to grant.
     expect(await page.getByLabel('Also in the organizations below').count()).toBe(0);
 
+    // A mistyped address is answered by the page, in its own words, not by the browser's.
+    await page.getByLabel('Email address').fill('nouvelle.tresoriere');
+    await page.getByRole('button', { name: 'Send the invitation' }).click();
+    await expect.poll(() => page.locator('#invite-error').textContent()).toBe('Please give a valid email address.');
     await page.getByLabel('Email address').fill('nouvelle.tresoriere@ue222.demo');
     await page.getByLabel('Role', { exact: true }).selectOption('treasurer');
     await page.getByLabel('Language of the invitation').selectOption('fr');
