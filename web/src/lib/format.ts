@@ -1,15 +1,33 @@
 import { isoExponents, placeDecimal } from '../../../server/ledger/iso-currencies';
+import { textDirection } from './locale';
 import { readerTimeZone } from './time-zone';
 
 /**
  * Formats an amount given as a string of minor units, exactly (no float on the way): Intl formats a
  * decimal string at full precision. The decimals are ISO 4217's, as in the ledger (CLDR's display
  * digits differ for a few currencies, e.g. IQD).
+ *
+ * In a right-to-left language the amount comes back as one isolated piece (see `rtlAmount`);
+ * left-to-right languages get Intl's string exactly.
  */
 export function formatMinor(amountMinor: string, currency: string, locale: string): string {
   const exponent = isoExponents.get(currency) ?? 2;
   const nf = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
-  return nf.format(placeDecimal(BigInt(amountMinor), exponent) as unknown as number);
+  const value = placeDecimal(BigInt(amountMinor), exponent) as unknown as number;
+  return textDirection(locale) === 'rtl' ? rtlAmount(nf.formatToParts(value)) : nf.format(value);
+}
+
+/**
+ * An amount for right-to-left text. Arabic's "‏-25.00 US$" (with its RLM/LRM marks) set bare in a
+ * right-to-left line was reordered by the bidi algorithm: "$" is a neutral that left "US" behind,
+ * so readers saw "$-25.00 US" and "$US 25.00". Here the currency symbol is isolated on its own
+ * (FSI…PDI: "US$" reads left to right, "د.ك." right to left), and the whole amount is a
+ * right-to-left isolate (RLI…PDI), so it is laid out as CLDR's Arabic pattern means it, number on
+ * the right and currency to its left ("US$ 25.00", "US$ -25.00", "د.ك. 0.750" as seen), however a
+ * sentence or table cell around it runs, and it cannot pull neighbouring words into itself.
+ */
+function rtlAmount(parts: Intl.NumberFormatPart[]): string {
+  return `\u2067${parts.map((p) => (p.type === 'currency' ? `\u2068${p.value}\u2069` : p.value)).join('')}\u2069`;
 }
 
 /** The same amount without the currency, as a reader would type it ("1.234,50" in German). */
