@@ -71,6 +71,22 @@ describe('web helpers', () => {
     expect(amountExample('KWD', 'en')).toBe('1,234.500');
   });
 
+  // Arabic's "‏-25.00 US$" set bare in a right-to-left line read "$-25.00 US" and "$US 25.00": an
+  // amount is one right-to-left isolate, its currency symbol isolated inside it, so "US$" stays
+  // whole and "د.ك." keeps its own direction. Intl's marks (RLM, LRM) are kept as they are.
+  it('formats an amount in Arabic as one isolated piece, and English exactly as Intl does', () => {
+    expect(formatMinor('-17400', 'USD', 'ar')).toBe('\u2067\u200f\u200e-174.00\u00a0\u2068US$\u2069\u2069');
+    expect(formatMinor('2500', 'USD', 'ar')).toBe('\u2067\u200f25.00\u00a0\u2068US$\u2069\u2069');
+    expect(formatMinor('3000', 'JPY', 'ar')).toBe('\u2067\u200f3,000\u00a0\u2068JP¥\u2069\u2069');
+    expect(formatMinor('750', 'KWD', 'ar')).toBe('\u2067\u200f0.750\u00a0\u2068د.ك.\u2069\u200f\u2069');
+    expect(formatMinor('-750', 'KWD', 'ar')).toBe('\u2067\u200f\u200e-0.750\u00a0\u2068د.ك.\u2069\u200f\u2069');
+    // Left-to-right languages: not one invisible character more.
+    expect(formatMinor('-17400', 'USD', 'en')).toBe('-$174.00');
+    expect(formatMinor('2500', 'USD', 'en')).toBe('$25.00');
+    expect(formatMinor('750', 'KWD', 'en')).toBe('KWD\u00a00.750');
+    expect(formatMinor('123450', 'EUR', 'fr')).toBe(new Intl.NumberFormat('fr', { style: 'currency', currency: 'EUR' }).format(1234.5));
+  });
+
   it('timeLeft counts whole days, then hours, then ended', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');
     expect(timeLeft('2026-01-03T00:00:00Z', now)).toEqual({ unit: 'days', count: 2 });
