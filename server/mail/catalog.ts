@@ -1,4 +1,5 @@
 import { IntlMessageFormat } from 'intl-messageformat';
+import { formatMinor } from '../../web/src/lib/format';
 import { isLocale, type Locale } from '../../web/src/lib/locale';
 import ar from './messages/ar.json' with { type: 'json' };
 import de from './messages/de.json' with { type: 'json' };
@@ -49,9 +50,18 @@ export function mailDeadline(locale: string, at: Date): string {
 }
 
 /**
- * Isolates a value (an amount, a title) from the sentence around it, so that digits and Latin
+ * Isolates a value (a title, a date) from the sentence around it, so that digits and Latin
  * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate).
  */
+/**
+ * An amount in a mail, laid out as the pages lay it out (formatMinor): in Arabic an isolated piece,
+ * "US$ 25.00", where the first-strong isolate of `isolated` let Intl's leading RLM turn "US$"
+ * into "$US".
+ */
+export function mailAmount(locale: string, amountMinor: bigint, currency: string): string {
+  return formatMinor(amountMinor.toString(), currency, languageOf(locale));
+}
+
 export function isolated(locale: string, value: string): string {
   return locale === 'ar' ? `\u2068${value}\u2069` : value;
 }

@@ -1,8 +1,7 @@
 import type { DbOrTx } from '../../db/client';
 import { outboxEmails, type Appeal } from '../../db/schema/index';
 import { platformTreasurers, treasurersOf } from '../auth/permissions';
-import { formatAmount } from '../ledger/money';
-import { greeting, isolated, mailDeadline, mailText } from '../mail/catalog';
+import { greeting, isolated, mailAmount, mailDeadline, mailText } from '../mail/catalog';
 import { isLocale } from '../../web/src/lib/locale';
 
 export interface DisputeToAnswer {
@@ -26,7 +25,7 @@ export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnsw
   const inquiry = dispute.status.startsWith('warning_');
   const mailIn = (locale: string, name: string) => {
     const values = {
-      amount: isolated(locale, formatAmount(dispute.amountMinor, dispute.currency, locale)),
+      amount: mailAmount(locale, dispute.amountMinor, dispute.currency),
       appeal: isolated(locale, appeal.title),
       due: dispute.evidenceDueBy ? isolated(locale, mailDeadline(locale, dispute.evidenceDueBy)) : '—',
     };

@@ -2,8 +2,7 @@ import { eq, getTableColumns, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
-import { formatAmount } from '../ledger/money';
-import { greeting, isolated, mailDate, mailText, paragraphs } from '../mail/catalog';
+import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
 
 const isDonationId = (id: string | null | undefined): id is string => !!id && /^[0-9a-f-]{36}$/.test(id);
 
@@ -69,7 +68,7 @@ export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' |
 export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date) {
   if (!donation.donorEmail) return null;
   const { locale } = donation;
-  const amount = isolated(locale, formatAmount(amountMinor, currency, locale));
+  const amount = mailAmount(locale, amountMinor, currency);
   return {
     dedupeKey: `receipt:${donation.id}:${donation.chargeId ?? donation.invoiceId ?? ''}`,
     toAddress: donation.donorEmail,
@@ -91,7 +90,7 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
 export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appealTitle: string) {
   if (!donation.donorEmail) return null;
   const { locale } = donation;
-  const amount = isolated(locale, formatAmount(donation.amountMinor + donation.coverFeesMinor, donation.currency, locale));
+  const amount = mailAmount(locale, donation.amountMinor + donation.coverFeesMinor, donation.currency);
   return {
     dedupeKey: `gift_failed:${donation.id}`,
     toAddress: donation.donorEmail,

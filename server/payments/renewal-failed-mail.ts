@@ -1,6 +1,5 @@
 import type { Donation } from '../../db/schema/index';
-import { formatAmount } from '../ledger/money';
-import { greeting, isolated, mailDate, mailText, paragraphs } from '../mail/catalog';
+import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
 
 export interface RenewalFailure {
   invoiceId: string;
@@ -22,7 +21,7 @@ export interface RenewalFailure {
 export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone'>, failure: RenewalFailure) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
-  const amount = isolated(locale, formatAmount(failure.amountMinor, failure.currency, locale));
+  const amount = mailAmount(locale, failure.amountMinor, failure.currency);
   const next = failure.nextAttemptAt
     ? mailText(locale, 'renewal_failed_retry', { date: mailDate(locale, failure.nextAttemptAt, gift.timeZone), url: failure.accountUrl })
     : mailText(locale, 'renewal_failed_last', { url: failure.accountUrl });
@@ -48,7 +47,7 @@ export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'd
 export function renewalEndedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appeal: { title: string; url: string }) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
-  const amount = isolated(locale, formatAmount(gift.amountMinor + gift.coverFeesMinor, gift.currency, locale));
+  const amount = mailAmount(locale, gift.amountMinor + gift.coverFeesMinor, gift.currency);
   return {
     dedupeKey: `renewal_ended:${gift.id}`,
     toAddress: gift.donorEmail,

@@ -126,7 +126,8 @@ describe('donate → pay → webhook → ledger → progress', () => {
     );
 
     const ar = await receiptOf('buck-a-brick', { amountMinor: '2500', locale: 'ar', donorEmail: 'rosa@example.org', donorName: undefined });
-    const amount = '\u2068\u200f25.00\u00a0US$\u2069';
+    // As the pages show it: one right-to-left piece, "US$" isolated whole inside it.
+    const amount = '\u2067\u200f25.00\u00a0\u2068US$\u2069\u2069';
     expect(ar.receipt.subject).toBe(`شكرًا على تبرّعك بمبلغ ${amount}`);
     expect(ar.receipt.textBody).toBe(
       `تحية طيبة،\n\nشكرًا على تبرّعك بمبلغ ${amount} لنداء «\u2068${await title('buck-a-brick')}\u2069».\n\n` +
