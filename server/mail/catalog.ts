@@ -50,10 +50,6 @@ export function mailDeadline(locale: string, at: Date): string {
 }
 
 /**
- * Isolates a value (a title, a date) from the sentence around it, so that digits and Latin
- * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate).
- */
-/**
  * An amount in a mail, laid out as the pages lay it out (formatMinor): in Arabic an isolated piece,
  * "US$ 25.00", where the first-strong isolate of `isolated` let Intl's leading RLM turn "US$"
  * into "$US".
@@ -62,6 +58,10 @@ export function mailAmount(locale: string, amountMinor: bigint, currency: string
   return formatMinor(amountMinor.toString(), currency, languageOf(locale));
 }
 
+/**
+ * Isolates a value (a title, a date) from the sentence around it, so that digits and Latin
+ * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate).
+ */
 export function isolated(locale: string, value: string): string {
   return locale === 'ar' ? `\u2068${value}\u2069` : value;
 }
