@@ -3,12 +3,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { appeals, disputes, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations } from '../../db/schema/index';
 import { disputeFacts, disputeFactsSchema, type DisputeRouteOptions } from './dispute-routes';
-import { requireRole } from '../auth/permissions';
+import { hasRole, requireRole, requireViewer } from '../auth/permissions';
 import { minorUnits } from '../appeals/schemas';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import { donationIdParams } from './schemas';
 import { isRefundable, refundableMinor, refundsAwaiting } from './refunds';
+import { giftOfStripeId, stripeObjectId } from './stripe-id-lookup';
 
 const detailSchema = z.object({
   id: z.uuid(),
@@ -59,6 +60,26 @@ const detailSchema = z.object({
 /** A gift as its treasurer sees it: who, how much, Stripe's ids and every ledger posting it caused. */
 export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (app, opts) => {
   const db = app.database.db;
+  app.get(
+    '/api/donations/by-stripe-id/:stripeId',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: "The gift a Stripe id belongs to (its checkout session, payment, charge, invoice, subscription, refund or dispute), for a treasurer of the appeal's organization",
+        params: z.object({ stripeId: stripeObjectId }),
+        response: { 200: z.object({ id: z.uuid() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const viewer = requireViewer(await req.viewer());
+      const gift = await giftOfStripeId(db, req.params.stripeId);
+      // Another organization's gift answers as none: a lookup must not tell which Stripe ids are ours.
+      if (!gift || !(await hasRole(db, viewer, gift.organizationId, 'treasurer'))) {
+        throw new AppError(404, 'donation_not_found', 'No gift of yours has this Stripe id.');
+      }
+      return { id: gift.id };
+    },
+  );
   app.get(
     '/api/donations/:id/detail',
     {

@@ -285,11 +285,21 @@ describe('signed in', () => {
     await axeAndShots(page, 'treasury');
     // A well-formed id that names no gift is said on the treasury page, not as a missing page.
     const unknownGift = randomUUID();
-    await page.getByLabel('Gift id').fill(unknownGift);
+    await page.getByLabel('Gift id or Stripe id').fill(unknownGift);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
     await page.waitForURL(/\/treasury\?nogift=/);
-    expect(await page.getByTestId('gift-unknown').textContent()).toContain(`No gift with this id: ${unknownGift}`);
-    expect(await page.getByLabel('Gift id').inputValue()).toBe(unknownGift);
+    expect(await page.getByTestId('gift-unknown').textContent()).toContain(`No gift of yours with this id: ${unknownGift}`);
+    expect(await page.getByLabel('Gift id or Stripe id').inputValue()).toBe(unknownGift);
+    // Reconciling from Stripe's Dashboard: the charge's id there opens the gift here.
+    const [charged] = await queryRows<{ charge_id: string }>(e2e.db.database.db, sql`SELECT charge_id FROM donations WHERE id = ${giftId}`);
+    await page.getByLabel('Gift id or Stripe id').fill(charged!.charge_id);
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.waitForURL(new RegExp(`/treasury/donations/${giftId}$`));
+    await page.goto(`${e2e.url}/treasury`);
+    await page.getByLabel('Gift id or Stripe id').fill('ch_not_ours');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.waitForURL(/\/treasury\?nogift=ch_not_ours/);
+    expect(await page.getByLabel('Gift id or Stripe id').inputValue()).toBe('ch_not_ours');
     await page.goto(`${e2e.url}/treasury?type=liability`);
     await page.locator('tr', { hasText: title }).getByRole('link').click();
     await page.waitForURL(/\/treasury\/accounts\/\d+$/);

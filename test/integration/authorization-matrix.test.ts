@@ -49,6 +49,8 @@ const registered: string[] = [];
 const cookies = {} as Record<Role, string | null>;
 const ids = {} as { federation: string; union: string; localA: string; localB: string };
 let giftId: string;
+/** The gift's Checkout Session at Stripe: a treasurer finds the gift from it. */
+let giftSessionId: string;
 let refundGiftId: string;
 let appealAccountId: string;
 let sequence = 0;
@@ -228,6 +230,8 @@ const matrix: Case[] = [
   { route: 'POST /api/me/monthly/:id/card-portal', request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/card-portal` }), expect: signedIn(404) },
   // A gift's full detail (the donor's contact, every posting) is for the treasurer of the appeal's organization.
   { route: 'GET /api/donations/:id/detail', request: () => ({ url: `/api/donations/${giftId}/detail` }), expect: { ...all(403), anonymous: 401, treasurer: 200 } },
+  // Found from a Stripe id only by that treasurer: to anyone else the gift is not there at all.
+  { route: 'GET /api/donations/by-stripe-id/:stripeId', request: () => ({ url: `/api/donations/by-stripe-id/${giftSessionId}` }), expect: { ...all(404), anonymous: 401, treasurer: 200 } },
   { route: 'PUT /api/appeals/:slug/cover', request: () => ({ method: 'PUT', url: '/api/appeals/a-draft/cover', headers: { 'content-type': 'image/png' }, payload: png }), expect: organizerOfA(204) },
 
   // Campaigns: live ones are public; a draft is hidden from all but its organizers.
@@ -382,6 +386,7 @@ beforeAll(async () => {
   h.emulator.controls.payCheckoutSession(refundable.sessionId);
   await h.settle();
   giftId = gift.donationId;
+  giftSessionId = gift.sessionId;
   refundGiftId = refundable.donationId;
   const [paid] = await d.select().from(donations).where(eq(donations.id, refundGiftId));
   expect(paid!.status).toBe('succeeded');

@@ -9,6 +9,7 @@ import { verifyLedger } from '../../server/ledger/service';
 import { refundDonation } from '../../server/payments/refunds';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signIn } from '../helpers/sign-in';
 
 let h: PaymentsHarness;
 
@@ -638,6 +639,39 @@ describe('donate → pay → webhook → ledger → progress', () => {
       expect(new Set(res.json().error.details.map((d: { path: string }) => d.path))).toEqual(new Set(['/timeZone']));
     }
     expect(await count()).toBe(before);
+  });
+
+  // A treasurer reconciling against Stripe starts from the ids Stripe's Dashboard shows.
+  it("finds a gift from any of its Stripe ids, for its treasurer only", async () => {
+    const find = (stripeId: string, cookie = h.treasurer) => h.app.inject({ url: `/api/donations/by-stripe-id/${stripeId}`, headers: { cookie } });
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '2000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4000 0000 0000 0259');
+    await h.settle();
+    const paid = await donation(donationId);
+    const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '500' } });
+    expect(refund.statusCode).toBe(202);
+    await h.settle();
+    const dispute = h.emulator.controls.disputeCharge(paid.chargeId!);
+    await h.settle();
+    const refundId = (await h.emulator.client().refunds.list({ charge: paid.chargeId! })).data[0]!.id;
+    for (const stripeId of [sessionId, paid.paymentIntentId!, paid.chargeId!, refundId, dispute.id]) {
+      const res = await find(stripeId);
+      expect(res.statusCode, stripeId).toBe(200);
+      expect(res.json()).toEqual({ id: donationId });
+    }
+    await monthlyGiftOnClock(async ({ donationId: monthlyId, stripe, clock, start }) => {
+      await stripe.testHelpers.testClocks.advance(clock, { frozen_time: start + 31 * 86_400 });
+      await h.settle();
+      const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, monthlyId));
+      expect((await find((await donation(monthlyId)).subscriptionId!)).json()).toEqual({ id: monthlyId });
+      expect((await find(renewal!.invoiceId!)).json()).toEqual({ id: renewal!.id });
+    });
+    // Nothing of ours, or not this person's to see: the same answer, so a lookup tells no one which ids are ours.
+    expect((await find('ch_not_one_of_ours')).statusCode).toBe(404);
+    const member = await signIn(h.app, 'member@ue222.demo');
+    expect((await find(paid.chargeId!, member)).statusCode).toBe(404);
+    expect((await find('evt_123')).statusCode).toBe(400);
+    expect((await h.app.inject({ url: `/api/donations/by-stripe-id/${paid.chargeId}` })).statusCode).toBe(401);
   });
 
   // A treasurer changes a monthly gift in Stripe's Dashboard (here: twice the quantity): the renewal

@@ -4,12 +4,15 @@ import { apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { stripeEventId } from '../../../../server/payments/schemas';
 import { appealNames, treasurerGet, type DisputeRow, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
+import { giftIdPattern, stripeGiftIdPattern } from '$lib/gift-ids';
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
 const pageSize = 50;
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The open disputes shown here, most urgent first; /treasury/disputes has them all. */
 const disputesShown = 25;
+
+/** An id the form could have asked for (ours or Stripe's), to say and keep in the field; else null. */
+const knownShape = (id: string | null) => (id !== null && (giftIdPattern.test(id) || stripeGiftIdPattern.test(id)) ? id : null);
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));
@@ -44,7 +47,7 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     types,
     notFound: url.searchParams.has('notfound'),
     // A well-formed id that names no gift: said here, with the id kept in the field to correct.
-    unknownGift: uuid.test(url.searchParams.get('nogift') ?? '') ? url.searchParams.get('nogift') : null,
+    unknownGift: knownShape(url.searchParams.get('nogift')),
     locale: locals.locale,
   };
 };

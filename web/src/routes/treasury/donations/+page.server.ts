@@ -1,14 +1,26 @@
 import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
+import { giftIdPattern, stripeGiftIdPattern } from '$lib/gift-ids';
+import { signInPath } from '$lib/server/api';
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-// The "open a gift" form on /treasury: a gift id (from a receipt, Stripe's metadata or a statement).
-// An id that names no gift is said on the treasury page, not as a page that does not exist.
+// The "open a gift" form on /treasury: a gift id (from a receipt, Stripe's metadata or a statement)
+// or one of Stripe's ids for it (from Stripe's Dashboard, reconciling). An id that names no gift is
+// said on the treasury page, not as a page that does not exist.
 export const load: PageServerLoad = async ({ url, fetch }) => {
-  const id = (url.searchParams.get('id') ?? '').trim().toLowerCase();
-  if (!uuid.test(id)) redirect(303, '/treasury?notfound=1');
+  const typed = (url.searchParams.get('id') ?? '').trim();
+  const unknown = () => redirect(303, `/treasury?${new URLSearchParams({ nogift: typed })}`);
+  if (stripeGiftIdPattern.test(typed)) {
+    const res = await fetch(`/api/donations/by-stripe-id/${typed}`, { headers: { accept: 'application/json' } });
+    if (res.status === 401) redirect(303, signInPath(url));
+    if (res.ok) redirect(303, `/treasury/donations/${((await res.json()) as { id: string }).id}`);
+    await res.body?.cancel();
+    unknown();
+  }
+  const id = typed.toLowerCase();
+  if (!giftIdPattern.test(id)) redirect(303, '/treasury?notfound=1');
   const res = await fetch(`/api/donations/${id}`, { headers: { accept: 'application/json' } });
   await res.body?.cancel();
-  redirect(303, res.status === 404 ? `/treasury?${new URLSearchParams({ nogift: id })}` : `/treasury/donations/${id}`);
+  if (res.status === 404) unknown();
+  redirect(303, `/treasury/donations/${id}`);
 };
