@@ -6,7 +6,7 @@ import { recordAudit } from '../auth/audit';
 import { AppError } from '../errors';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError } from '../safe-error';
-import { refundAskUnansweredMs, refundAskWindow } from './refund-ask-times';
+import { refundAskUnansweredMs } from './refund-ask-times';
 import { askExpiredCode, refundDonation, type RefundAnswer } from './refunds';
 
 // Every outcome of a round is audited as the system's (no actor), like an appeal closed by its
@@ -36,9 +36,10 @@ type ClaimedAsk = {
 };
 
 /**
- * One round: asks past their window are settled as expired, then the oldest unanswered asks are
- * sent again exactly as the gift page's "Check with Stripe" button sends them. Returns how many of
- * each it handled.
+ * One round: the oldest unanswered asks are sent again exactly as the gift page's "Check with
+ * Stripe" button sends them. One past its window is looked for at Stripe first like any other (the
+ * refund may have been made, its answer and event lost) and only then refused as expired, by the
+ * same path. Returns how many asks it sent again, and how many of them ended expired.
  */
 export async function settleUnansweredAsks(
   deps: JobDeps,
@@ -46,45 +47,15 @@ export async function settleUnansweredAsks(
   stopping: () => boolean = () => false,
 ): Promise<{ expired: number; sent: number }> {
   const o = { ...refundAskJobDefaults, ...opts };
-  const expired = await expireAsks(deps.db, o.batchSize);
   let sent = 0;
+  let expired = 0;
   // Stopping, the app finishes the send under way only: an ask not claimed yet is the next instance's.
   for (; sent < o.batchSize && !stopping(); sent++) {
     const ask = await claimNext(deps.db, o.leaseSeconds);
     if (!ask) break;
-    await resend(deps, ask);
+    if ((await resend(deps, ask)) === askExpiredCode) expired++;
   }
   return { expired, sent };
-}
-
-/**
- * Asks past their window are no longer sent (other refunds may since have been checked without
- * them) and no longer count: refused as expired, without asking Stripe, as a resend of one would.
- * SKIP LOCKED and the status check let two instances do this side by side, each ask once.
- */
-async function expireAsks(db: Db, limit: number): Promise<number> {
-  return db.transaction(async (tx) => {
-    const expired = await queryRows<Omit<ClaimedAsk, 'reason'>>(
-      tx,
-      sql`UPDATE refund_asks a SET status = 'refused', refused_code = ${askExpiredCode}, answered_at = now()
-            FROM donations d JOIN appeals p ON p.id = d.appeal_id
-           WHERE a.id = ANY(ARRAY(SELECT id FROM refund_asks WHERE status = 'asking' AND asked_at <= now() - ${refundAskWindow}::interval
-                                   ORDER BY asked_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED))
-             AND d.id = a.donation_id AND a.status = 'asking'
-       RETURNING a.id, a.donation_id, a.amount_minor::text AS amount_minor, a.idempotency_key, p.organization_id`,
-    );
-    for (const ask of expired) {
-      await recordAudit(tx, {
-        actorUserId: null,
-        action: 'donation.refund_expired',
-        organizationId: ask.organization_id,
-        subjectType: 'donation',
-        subjectId: ask.donation_id,
-        after: { askId: ask.id, amountMinor: ask.amount_minor, refusedCode: askExpiredCode, idempotencyKey: ask.idempotency_key },
-      });
-    }
-    return expired.length;
-  });
 }
 
 /**
@@ -103,7 +74,7 @@ async function claimNext(db: Db, leaseSeconds: number): Promise<ClaimedAsk | und
           FROM donations d JOIN appeals p ON p.id = d.appeal_id
          WHERE a.id = ANY(ARRAY(SELECT id FROM refund_asks
                                  WHERE status = 'asking' AND asked_at <= now() - make_interval(secs => ${refundAskUnansweredMs / 1000})
-                                   AND asked_at > now() - ${refundAskWindow}::interval AND (next_resend_at IS NULL OR next_resend_at <= now())
+                                   AND (next_resend_at IS NULL OR next_resend_at <= now())
                                  ORDER BY asked_at, id LIMIT 1 FOR UPDATE SKIP LOCKED))
            AND d.id = a.donation_id
      RETURNING a.id, a.donation_id, a.amount_minor::text AS amount_minor, a.reason, a.idempotency_key, p.organization_id`,
@@ -111,8 +82,8 @@ async function claimNext(db: Db, leaseSeconds: number): Promise<ClaimedAsk | und
   return ask;
 }
 
-/** The ask sent again through the button's own path, its outcome audited and logged. */
-async function resend(deps: JobDeps, ask: ClaimedAsk): Promise<void> {
+/** The ask sent again through the button's own path, its outcome audited and logged; answers why it was refused, if it was. */
+async function resend(deps: JobDeps, ask: ClaimedAsk): Promise<string | undefined> {
   const audit = (action: string, after: Record<string, unknown>) =>
     recordAudit(deps.db, { actorUserId: null, action, organizationId: ask.organization_id, subjectType: 'donation', subjectId: ask.donation_id, after: { askId: ask.id, ...after } });
   let result: RefundAnswer;
@@ -127,17 +98,19 @@ async function resend(deps: JobDeps, ask: ClaimedAsk): Promise<void> {
     if (refused) {
       await audit(refused === askExpiredCode ? 'donation.refund_expired' : 'donation.refund_refused', { amountMinor: ask.amount_minor, refusedCode: refused, idempotencyKey: ask.idempotency_key });
       deps.log.warn({ askId: ask.id, donationId: ask.donation_id, refusedCode: refused }, 'unanswered refund ask refused');
+      return refused;
     } else {
       // Anything else may pass (Stripe unreachable, rate-limited or failing; a refund Stripe shows
       // that the books do not know yet): the ask stays spoken for and is tried after its lease.
       deps.log.warn({ askId: ask.id, donationId: ask.donation_id, err: safeError(err) }, 'unanswered refund ask left for a later round');
     }
-    return;
+    return undefined;
   }
   // Replayed: someone else (the poster, the button) learnt the answer first, and recorded it.
-  if (result.replayed) return;
+  if (result.replayed) return undefined;
   await audit('donation.refund', { refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: ask.reason, idempotencyKey: ask.idempotency_key });
   deps.log.info({ askId: ask.id, donationId: ask.donation_id, refundId: result.refundId }, 'unanswered refund ask finished');
+  return undefined;
 }
 
 /**
@@ -162,8 +135,8 @@ export function startRefundAskJob(deps: JobDeps, opts: Partial<typeof refundAskJ
     log: deps.log,
     wakeable: false,
     work: async ({ stopping }) => {
-      const { expired, sent } = await settleUnansweredAsks(deps, o, stopping);
-      return { more: expired === o.batchSize || sent === o.batchSize };
+      const { sent } = await settleUnansweredAsks(deps, o, stopping);
+      return { more: sent === o.batchSize };
     },
   });
 }

@@ -124,18 +124,51 @@ describe('the refund ask job', () => {
     expect(await ask(id)).toMatchObject({ status: 'asked', refund_id: atStripe[0]!.id });
   });
 
-  it('settles an ask past its window as expired without asking Stripe, and frees its money', async () => {
+  it('settles an ask past its window as expired once Stripe shows it never made it, and frees its money', async () => {
     const { donationId, chargeId } = await paidGift();
     const id = await unansweredAsk(donationId, 'job-long-ago', 4 * 86_400_000);
+    expect(await detail(donationId)).toMatchObject({ refundableMinor: '4000', refundsAwaiting: [] });
     const { deps, calls } = countedStripe();
-    expect(await settleUnansweredAsks(deps)).toEqual({ expired: 1, sent: 0 });
-    expect([calls.create, calls.list, calls.retrieve].map((c) => c.mock.calls.length)).toEqual([0, 0, 0]);
+    expect(await settleUnansweredAsks(deps)).toEqual({ expired: 1, sent: 1 });
+    // Looked for at Stripe, never made there.
+    expect([calls.create, calls.list].map((c) => c.mock.calls.length)).toEqual([0, 1]);
     expect(await ask(id)).toMatchObject({ status: 'refused', refund_id: null, refused_code: 'ask_expired' });
     expect(await audits(donationId)).toEqual([{ action: 'donation.refund_expired', actor_user_id: null, after: expect.objectContaining({ askId: id, refusedCode: 'ask_expired' }) }]);
     expect(await detail(donationId)).toMatchObject({ refundableMinor: '4000', refundsAwaiting: [] });
     expect(await refundsAtStripe(chargeId)).toEqual([]);
-    // Settled once: a later round finds nothing to expire.
+    // Settled once: a later round finds nothing to send.
     expect(await settleUnansweredAsks(deps)).toEqual({ expired: 0, sent: 0 });
+  });
+
+  // Its answer and its event both lost, the refund was made all the same: the ask says so, not "never made".
+  it('records an ask past its window whose refund Stripe did make as asked, not expired', async () => {
+    const { donationId, chargeId } = await paidGift();
+    const id = await unansweredAsk(donationId, 'job-made-long-ago', 4 * 86_400_000);
+    const made = await new Stripe('sk_test_emulator', h.emulator.clientOptions).refunds.create(
+      { charge: chargeId, amount: 1000, reason: 'requested_by_customer', metadata: { donation_id: donationId, refund_ask_id: id } },
+      { idempotencyKey: `donation:${donationId}:refund:job-made-long-ago` },
+    );
+    h.emulator.controls.pause();
+    try {
+      const { deps, calls } = countedStripe();
+      expect(await settleUnansweredAsks(deps)).toEqual({ expired: 0, sent: 1 });
+      expect(calls.create).not.toHaveBeenCalled();
+      expect(await ask(id)).toMatchObject({ status: 'asked', refund_id: made.id });
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+  });
+
+  // An ask another instance is sending is its own until its lease ends, however old the ask.
+  it('leaves an ask whose send is under way elsewhere to that send', async () => {
+    const { donationId } = await paidGift();
+    const id = await unansweredAsk(donationId, 'job-held', 4 * 86_400_000);
+    await h.testDb.database.rows(sql`UPDATE refund_asks SET next_resend_at = now() + interval '5 minutes' WHERE id = ${id}`);
+    const { deps, calls } = countedStripe();
+    expect(await settleUnansweredAsks(deps)).toEqual({ expired: 0, sent: 0 });
+    expect(calls.list).not.toHaveBeenCalled();
+    expect(await ask(id)).toMatchObject({ status: 'asking' });
   });
 
   // An ask younger than this may still be in flight: its own request records Stripe's answer.
