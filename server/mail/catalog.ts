@@ -40,7 +40,15 @@ export function mailText(locale: string, key: Key, values: Record<string, string
 export function mailDate(locale: string, at: Date, timeZone: string | null = null): string {
   const lang = languageOf(locale);
   const zone = timeZone ?? 'UTC';
-  return once(`date:${lang}:${zone}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: zone })).format(at);
+  return once(`date:${lang}:${zone}`, () => {
+    try {
+      return new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: zone });
+    } catch {
+      // A zone stored under another runtime's time zone data: a receipt written inside the
+      // poster's batch must not fail the batch over its date.
+      return new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' });
+    }
+  }).format(at);
 }
 
 /** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
 import { localeSchema } from '../locale';
-import { isTimeZone } from '../../web/src/lib/time-zone';
+import { canonicalTimeZone, isTimeZone } from '../../web/src/lib/time-zone';
 
 /** A Stripe event id as the webhook stores it: the inbox's primary key. */
 export const stripeEventId = z.string().regex(/^evt_[A-Za-z0-9_]{1,250}$/);
@@ -18,7 +18,7 @@ export const donationRequestSchema = z.strictObject({
   message: z.string().trim().max(500).optional(),
   locale: localeSchema.default('en'),
   /** The donor's IANA time zone, for the dates in their mails; UTC when omitted. */
-  timeZone: z.string().max(64).refine(isTimeZone, { error: 'an IANA time zone this server knows, e.g. Asia/Tokyo' }).optional(),
+  timeZone: z.string().max(64).refine(isTimeZone, { error: 'an IANA time zone this server knows, e.g. Asia/Tokyo' }).transform(canonicalTimeZone).optional(),
   /** The client's key for this attempt: a retry with the same fields returns the same checkout; other fields answer 409. */
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
 });

@@ -80,7 +80,12 @@ describe("dates in a donor's mail", () => {
   it('are on the calendar of the zone the donor gave in, UTC when none was said', () => {
     expect(mailDate('ja', at, 'Asia/Tokyo')).toBe('2026年12月6日');
     expect(mailDate('ja', at)).toBe('2026年12月5日');
-    expect(mailDate('en', at, 'America/Detroit')).toBe('December 5, 2026');
+    // West of UTC, a day behind: 03:00 UTC on the 6th is still the 5th in Detroit.
+    expect(mailDate('en', new Date('2026-12-06T03:00:00Z'), 'America/Detroit')).toBe('December 5, 2026');
+    expect(mailDate('en', new Date('2026-12-06T03:00:00Z'))).toBe('December 6, 2026');
+  });
+  it('fall back to UTC for a stored zone this runtime does not know, instead of failing the receipt', () => {
+    expect(mailDate('ja', at, 'Mars/Olympus_Mons')).toBe('2026年12月5日');
   });
   it("say when Stripe tries a failed renewal again on the donor's day", () => {
     const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'en', timeZone: 'Asia/Tokyo' };

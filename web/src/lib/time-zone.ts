@@ -6,6 +6,11 @@
 export const timeZoneCookie = 'tz';
 export const timeZoneCookieMaxAgeSeconds = 60 * 60 * 24 * 365;
 
+/** The zone's own spelling ("asia/tokyo" is "Asia/Tokyo"), for one that isTimeZone accepts. */
+export function canonicalTimeZone(zone: string): string {
+  return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+}
+
 /** An IANA zone this runtime knows ("Asia/Tokyo", "Africa/Algiers"), never anything else. */
 export function isTimeZone(value: unknown): value is string {
   if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(value)) return false;
