@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { appeals, disputes, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations } from '../../db/schema/index';
 import { disputeFacts, disputeFactsSchema, type DisputeRouteOptions } from './dispute-routes';
-import { hasRole, requireRole, requireViewer } from '../auth/permissions';
+import { hasRole, organizationsWithRole, requireRole, requireViewer } from '../auth/permissions';
 import { minorUnits } from '../appeals/schemas';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
@@ -72,6 +72,8 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
     },
     async (req) => {
       const viewer = requireViewer(await req.viewer());
+      // No treasurer anywhere, nothing to find: a member's lookups never reach the donations table.
+      if ((await organizationsWithRole(db, viewer, 'treasurer')).length === 0) throw new AppError(404, 'donation_not_found', 'No gift of yours has this Stripe id.');
       const gift = await giftOfStripeId(db, req.params.stripeId);
       // Another organization's gift answers as none: a lookup must not tell which Stripe ids are ours.
       if (!gift || !(await hasRole(db, viewer, gift.organizationId, 'treasurer'))) {
