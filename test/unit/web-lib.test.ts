@@ -5,6 +5,8 @@ import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/l
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/service';
 import { unitFor } from '../../web/src/lib/appeal-text';
+import { m } from '../../web/src/lib/paraglide/messages';
+import { unitWords } from '../../web/src/lib/unit-words';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatDate, formatDay, formatMinor, timeLeft } from '../../web/src/lib/format';
 import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
@@ -135,11 +137,65 @@ describe('web helpers', () => {
   it('names the unit in the reader language where the translation does, else as written', () => {
     const t = (language: string, unitName: string | null) => ({ language, title: 't', summary: '', storyHtml: '', unitName });
     const appeal = { language: 'en', unit: { name: 'brick', priceMinor: '100' }, translations: [t('ja', 'レンガ'), t('fr', null), t('en', 'stray')] };
-    expect(unitFor(appeal, 'ja')).toEqual({ name: 'レンガ', priceMinor: '100' });
-    expect(unitFor(appeal, 'fr')?.name).toBe('brick');
+    expect(unitFor(appeal, 'ja')).toEqual({ name: 'レンガ', priceMinor: '100', language: 'ja' });
+    expect(unitFor(appeal, 'fr')).toEqual({ name: 'brick', priceMinor: '100', language: 'en' });
     expect(unitFor(appeal, 'ar')?.name).toBe('brick');
-    expect(unitFor(appeal, 'en')?.name).toBe('brick');
+    expect(unitFor(appeal, 'en')).toEqual({ name: 'brick', priceMinor: '100', language: 'en' });
     expect(unitFor({ ...appeal, unit: null }, 'ja')).toBeNull();
+    // A Russian appeal read in English is named in English only where its English translation does.
+    const russian = { language: 'ru', unit: { name: 'кирпич', priceMinor: '100' }, translations: [t('en', 'brick'), t('fr', null)] };
+    expect(unitFor(russian, 'en')).toMatchObject({ name: 'brick', language: 'en' });
+    expect(unitFor({ ...russian, translations: [t('en', null)] }, 'en')).toMatchObject({ name: 'кирпич', language: 'ru' });
+  });
+});
+
+// An audit found English pages appending "s" to any unit: "0 of 6,001 кирпичs laid", "Mahlzeits",
+// "boxs", "1 bricks". English inflects an English name by its count; it sets a name in another
+// language apart, as written, the way the other languages' messages always do.
+describe('the unit counted in English', () => {
+  const brick = { name: 'brick', language: 'en' };
+
+  it('inflects an English name by its count, irregular plurals too', () => {
+    expect(unitWords(brick, 'en', 1)).toEqual({ unit: 'brick', unitForm: 'inflected' });
+    expect(unitWords(brick, 'en', 0).unit).toBe('bricks');
+    expect(unitWords(brick, 'en', 25).unit).toBe('bricks');
+    expect(unitWords(brick, 'en').unit).toBe('bricks');
+    const plural = (name: string) => unitWords({ name, language: 'en' }, 'en', 2).unit;
+    expect(['box', 'family', 'person', 'child', 'shelf', 'sheep', 'meal kit', 'bag of rice', 'Brick'].map(plural)).toEqual(['boxes', 'families', 'people', 'children', 'shelves', 'sheep', 'meal kits', 'bags of rice', 'Bricks']);
+    // One is said as the organizer wrote it.
+    expect(unitWords({ name: 'day of pay', language: 'en' }, 'en', 1).unit).toBe('day of pay');
+  });
+
+  it('sets a name in another language apart, as written, whatever the count', () => {
+    for (const [name, language] of [['кирпич', 'ru'], ['レンガ', 'ja'], ['Mahlzeit', 'de'], ['box', 'fr']]) {
+      for (const count of [1, 6001, undefined]) expect(unitWords({ name: name!, language: language! }, 'en', count), `${name} ${count}`).toEqual({ unit: name, unitForm: 'named' });
+    }
+  });
+
+  it('leaves the other languages as they were, even for an English name', () => {
+    for (const locale of ['fr', 'es', 'de', 'ar', 'ja', 'ru', 'sv']) expect(unitWords(brick, locale, 25), locale).toEqual({ unit: 'brick', unitForm: 'named' });
+  });
+
+  // The sentences as the pages say them, from the compiled messages.
+  it('reads right in the messages, and the other languages are unchanged', () => {
+    const ru = { name: 'кирпич', language: 'ru' };
+    const en = { locale: 'en' } as const;
+    expect(m.wall_laid({ filled: '0', goal: '1,300', ...unitWords(brick, 'en', 1300) }, en)).toBe('0 of 1,300 bricks laid');
+    expect(m.wall_laid({ filled: '0', goal: '1', ...unitWords(brick, 'en', 1) }, en)).toBe('0 of 1 brick laid');
+    expect(m.wall_laid({ filled: '0', goal: '6,001', ...unitWords(ru, 'en', 6001) }, en)).toBe('кирпич: 0 of 6,001 laid');
+    expect(m.wall_grouped({ size: '5', ...unitWords(ru, 'en', 5) }, en)).toBe('Each brick drawn here stands for 5 × кирпич.');
+    expect(m.wall_grouped({ size: '5', ...unitWords({ name: 'family', language: 'en' }, 'en', 5) }, en)).toBe('Each brick drawn here stands for 5 families.');
+    expect(m.units_laid({ n: '1', ...unitWords(brick, 'en', 1) }, en)).toBe('1 brick laid so far');
+    expect(m.units_laid({ n: '7', ...unitWords({ name: 'レンガ', language: 'ja' }, 'en', 7) }, en)).toBe('レンガ: 7 laid so far');
+    expect(m.give_units_legend(unitWords(brick, 'en'), en)).toBe('How many bricks?');
+    expect(m.give_units_legend(unitWords(ru, 'en'), en)).toBe('How many? (кирпич)');
+    expect(m.give_other_units(unitWords({ name: 'box', language: 'en' }, 'en'), en)).toBe('Another number of boxes');
+    expect(m.give_other_units(unitWords({ name: 'Mahlzeit', language: 'de' }, 'en'), en)).toBe('Another number (Mahlzeit)');
+    expect(m.error_units(unitWords({ name: 'person', language: 'en' }, 'en'), en)).toBe('Give a whole number of people, at least 1.');
+    expect(m.error_units(unitWords(ru, 'en'), en)).toBe('Give a whole number, at least 1 (кирпич).');
+    expect(m.wall_laid({ filled: '0', goal: '1 300', ...unitWords(brick, 'fr', 1300) }, { locale: 'fr' })).toBe('brick : 0 sur 1 300 posées');
+    expect(m.give_units_legend(unitWords(brick, 'ja'), { locale: 'ja' })).toBe('いくつ？（brick）');
+    expect(m.units_laid({ n: '1', ...unitWords(brick, 'de', 1) }, { locale: 'de' })).toBe('brick: bisher 1');
   });
 });
 

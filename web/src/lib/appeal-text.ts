@@ -12,9 +12,11 @@ export function translationFor<T extends { language: string } = Translation>(app
 
 /**
  * The appeal's unit as a reader of `locale` sees it named: the translation's name where it gives
- * one, else the original ("brick"). Price and count never change with the language.
+ * one, else the original ("brick"), with the language that name is written in (so English can
+ * inflect an English name, and only that). Price and count never change with the language.
  */
-export function unitFor(appeal: Pick<AppealDetail, 'language' | 'translations' | 'unit'>, locale: string): AppealDetail['unit'] {
+export function unitFor(appeal: Pick<AppealDetail, 'language' | 'translations' | 'unit'>, locale: string): (NonNullable<AppealDetail['unit']> & { language: string }) | null {
   if (!appeal.unit) return null;
-  return { ...appeal.unit, name: translationFor(appeal, locale)?.unitName ?? appeal.unit.name };
+  const translated = translationFor(appeal, locale)?.unitName;
+  return translated ? { ...appeal.unit, name: translated, language: locale } : { ...appeal.unit, language: appeal.language };
 }

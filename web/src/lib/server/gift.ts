@@ -2,6 +2,7 @@ import { MoneyError, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } fr
 import { parseUnits, tooManyUnits } from '$lib/amounts';
 import { unitFor } from '$lib/appeal-text';
 import { amountExample, formatMinor } from '$lib/format';
+import { unitWords } from '$lib/unit-words';
 import { m } from '$lib/paraglide/messages';
 import type { AppealDetail } from '$lib/types';
 
@@ -30,7 +31,7 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
     const typed = text(form, 'unitsOther');
     const asked = typed || text(form, 'units');
     const units = parseUnits(asked);
-    if (units === null) throw new GiftError(tooManyUnits(asked) ? m.error_too_large() : m.error_units({ unit: unit.name }), 'amount');
+    if (units === null) throw new GiftError(tooManyUnits(asked) ? m.error_too_large() : m.error_units(unitWords(unit, locale)), 'amount');
     return BigInt(units) * BigInt(unit.priceMinor);
   }
   const typed = text(form, 'amount');
@@ -66,8 +67,10 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
       return { error: m.error_too_large(), field: 'amount' };
     case 'donation.amount_not_payable':
       return { error: m.error_amount_not_payable({ step: formatMinor(stripeStepMinor(appeal.currency).toString(), appeal.currency, locale) }), field: 'amount' };
-    case 'donation.amount_not_whole_units':
-      return { error: m.error_units({ unit: unitFor(appeal, locale)?.name ?? '' }), field: 'amount' };
+    case 'donation.amount_not_whole_units': {
+      const unit = unitFor(appeal, locale);
+      return { error: m.error_units(unit ? unitWords(unit, locale) : { unit: '', unitForm: 'named' }), field: 'amount' };
+    }
     case 'appeal_not_found':
       return { error: m.error_appeal_closed() };
     case 'rate_limited':

@@ -1,0 +1,28 @@
+import pluralize from 'pluralize';
+
+/**
+ * What the messages that count an appeal's unit are given: the unit as shown, and which English
+ * sentence takes it. English inflects a name it can read ("1 brick", "25 bricks", "boxes",
+ * "people"); a name in another language ("レンガ", "кирпич") is set apart as written ("レンガ: 0 of
+ * 1,300 laid"), as every other language's messages always set it, whatever its language.
+ */
+export type UnitWords = { unit: string; unitForm: 'inflected' | 'named' };
+
+const english = (language: string) => /^en(-|$)/i.test(language);
+
+/**
+ * The unit's words for a reader of `locale`: `unit` as unitFor gives it (its name, in the singular,
+ * and that name's language); `count` the number the sentence puts before it, or none for a sentence
+ * about units in general ("How many bricks?"). Pure, so the server and the page say the same.
+ */
+export function unitWords(unit: { name: string; language: string }, locale: string, count?: number): UnitWords {
+  if (!english(locale) || !english(unit.language)) return { unit: unit.name, unitForm: 'named' };
+  // The organizer names one unit: one is said as they wrote it.
+  return { unit: count === 1 ? unit.name : pluralUnit(unit.name), unitForm: 'inflected' };
+}
+
+/** "brick" → "bricks", "family" → "families", "bag of rice" → "bags of rice" (the head noun). */
+function pluralUnit(name: string): string {
+  const of = /^(\S+)(\s+of\s+\S.*)$/i.exec(name);
+  return of ? pluralize.plural(of[1]!) + of[2] : pluralize.plural(name);
+}
