@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appealUpdates, appeals, organizations } from '../../db/schema/index';
-import { closeAppeal, createAppeal, postUpdate, publishAppeal } from '../../server/appeals/manage-service';
+import { closeAppeal, createAppeal, postUpdate, publishAppeal, upsertTranslation } from '../../server/appeals/manage-service';
 import ar from '../../web/messages/ar.json' with { type: 'json' };
 import en from '../../web/messages/en.json' with { type: 'json' };
 import { screenshotDir, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
@@ -58,6 +58,46 @@ describe('public pages', () => {
     expect(await page.locator('#amount-hint').textContent()).toContain('3,000');
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshots(page, 'appeal-ja');
+    await context.close();
+  });
+
+  // English once added "s" to any unit's name ("0 of 6,001 кирпичs laid", "レンガs"): a name in
+  // another language is set apart as written, as the other languages set it; an English name the
+  // appeal's English translation gives is counted in English. The server's page and the hydrated one agree.
+  it('an appeal written in Japanese names its unit as written for English readers, and in English once translated', async () => {
+    const db = e2e.db.database.db;
+    const [org] = await db.select().from(organizations).where(eq(organizations.slug, 'osaka-care-workers'));
+    const slug = 'osaka-bento-drive';
+    const draft = await createAppeal(db, {
+      by: null,
+      org: org!,
+      body: {
+        slug, title: 'ストライキ中の弁当 (demo)', summary: '一食千円。', storyMarkdown: '弁当を届けます。', beneficiary: 'Osaka Care Workers Union strike committee (demo)',
+        language: 'ja', currency: 'JPY', goalMinor: 1_300_000n, unit: { name: '弁当', priceMinor: 1_000n }, deadlineAt: null,
+      },
+    });
+    const appeal = await publishAppeal(db, { by: null, appeal: draft });
+    const context = await e2e.context();
+    const page = await context.newPage();
+    const read = async () => {
+      const html = await (await fetch(`${e2e.url}/appeals/${slug}`, { headers: { 'accept-language': 'en' } })).text();
+      await page.goto(`${e2e.url}/appeals/${slug}`, { waitUntil: 'networkidle' });
+      return { html, wall: await page.getByTestId('wall-text').textContent(), legend: await page.locator('#give legend').first().textContent() };
+    };
+
+    const asWritten = await read();
+    expect(asWritten.html).toContain('弁当: 0 of 1,300 laid');
+    expect(asWritten.wall).toContain('弁当: 0 of 1,300 laid');
+    expect(asWritten.legend).toContain('How many? (弁当)');
+    expect(await page.getByLabel('Another number (弁当)').count()).toBe(1);
+    expect(await page.locator('body').innerText()).not.toContain('弁当s');
+
+    await upsertTranslation(db, { by: null, appeal, language: 'en', body: { title: 'Box lunches for the strike (demo)', summary: '', storyMarkdown: '', unitName: 'box lunch' } });
+    const translated = await read();
+    expect(translated.html).toContain('0 of 1,300 box lunches laid');
+    expect(translated.wall).toContain('0 of 1,300 box lunches laid');
+    expect(translated.legend).toContain('How many box lunches?');
+    expect(await page.getByLabel('Another number of box lunches').count()).toBe(1);
     await context.close();
   });
 
