@@ -79,8 +79,9 @@ describe('public pages', () => {
     const appeal = await publishAppeal(db, { by: null, appeal: draft });
     const context = await e2e.context();
     const page = await context.newPage();
+    const english = async () => (await fetch(`${e2e.url}/appeals/${slug}`, { headers: { 'accept-language': 'en' } })).text();
     const read = async () => {
-      const html = await (await fetch(`${e2e.url}/appeals/${slug}`, { headers: { 'accept-language': 'en' } })).text();
+      const html = await english();
       await page.goto(`${e2e.url}/appeals/${slug}`, { waitUntil: 'networkidle' });
       return { html, wall: await page.getByTestId('wall-text').textContent(), legend: await page.locator('#give legend').first().textContent() };
     };
@@ -93,6 +94,8 @@ describe('public pages', () => {
     expect(await page.locator('body').innerText()).not.toContain('弁当s');
 
     await upsertTranslation(db, { by: null, appeal, language: 'en', body: { title: 'Box lunches for the strike (demo)', summary: '', storyMarkdown: '', unitName: 'box lunch' } });
+    // The server's cached copy hears of the edit by a notification, a moment after it commits.
+    await expect.poll(english, { timeout: 10_000 }).toContain('Box lunches for the strike (demo)');
     const translated = await read();
     expect(translated.html).toContain('0 of 1,300 box lunches laid');
     expect(translated.wall).toContain('0 of 1,300 box lunches laid');
