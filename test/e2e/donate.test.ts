@@ -73,6 +73,10 @@ describe('giving to Buck-a-Brick', () => {
     const context = await e2e.context({ timezoneId: 'Asia/Tokyo' });
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    // The page says its zone once (a cookie, then its data again): give only after that round trip,
+    // which this test is not about (one CI run's click, made during it, never reached Checkout).
+    await expect.poll(async () => (await context.cookies()).some((c) => c.name === 'tz' && c.value === 'Asia%2FTokyo')).toBe(true);
+    await page.waitForLoadState('networkidle');
     await page.getByRole('radio', { name: /^10\b/ }).check();
     await page.getByLabel('Email, for your receipt').fill('osaka@example.org');
     await page.getByRole('button', { name: 'Continue to secure payment' }).click();
