@@ -99,11 +99,10 @@ async function resend(deps: JobDeps, ask: ClaimedAsk): Promise<string | undefine
       await audit(refused === askExpiredCode ? 'donation.refund_expired' : 'donation.refund_refused', { amountMinor: ask.amount_minor, refusedCode: refused, idempotencyKey: ask.idempotency_key });
       deps.log.warn({ askId: ask.id, donationId: ask.donation_id, refusedCode: refused }, 'unanswered refund ask refused');
       return refused;
-    } else {
-      // Anything else may pass (Stripe unreachable, rate-limited or failing; a refund Stripe shows
-      // that the books do not know yet): the ask stays spoken for and is tried after its lease.
-      deps.log.warn({ askId: ask.id, donationId: ask.donation_id, err: safeError(err) }, 'unanswered refund ask left for a later round');
     }
+    // Anything else may pass (Stripe unreachable, rate-limited or failing; a refund Stripe shows
+    // that the books do not know yet): the ask stays spoken for and is tried after its lease.
+    deps.log.warn({ askId: ask.id, donationId: ask.donation_id, err: safeError(err) }, 'unanswered refund ask left for a later round');
     return undefined;
   }
   // Replayed: someone else (the poster, the button) learnt the answer first, and recorded it.

@@ -1,6 +1,7 @@
-import { MoneyError, isCurrency, parseAmount, stripeStepMinor } from '../../../../server/ledger/money';
+import { MoneyError, isCurrency, parseAmount } from '../../../../server/ledger/money';
 import { renderMarkdown } from '../../../../server/content/markdown';
-import { amountExample, formatMinor, formatMinorPlain } from '$lib/format';
+import { amountExample, formatMinorPlain } from '$lib/format';
+import { stripeStepShown } from './stripe-step';
 import { m } from '$lib/paraglide/messages';
 import type { ApiError } from './api';
 export { slugFrom } from '$lib/slug';
@@ -113,7 +114,7 @@ export function appealBody(v: AppealValues, locale: string): { body: AppealBody 
 export function appealApiErrors(e: ApiError, terms: { currency: string; locale: string }): FieldErrors {
   switch (e.code) {
     case 'appeal.unit_price_not_payable':
-      return { unitPrice: m.appeal_error_unit_step({ step: formatMinor(stripeStepMinor(terms.currency).toString(), terms.currency, terms.locale) }) };
+      return { unitPrice: m.appeal_error_unit_step({ step: stripeStepShown(terms.currency, terms.locale) }) };
     case 'appeal.unit_above_goal':
       return { unitPrice: m.appeal_error_unit_above_goal() };
     case 'appeal.slug_taken':

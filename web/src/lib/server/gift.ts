@@ -4,6 +4,7 @@ import { unitFor } from '$lib/appeal-text';
 import { amountExample, formatMinor } from '$lib/format';
 import { unitWords } from '$lib/unit-words';
 import { m } from '$lib/paraglide/messages';
+import { stripeStepShown } from './stripe-step';
 import type { AppealDetail } from '$lib/types';
 
 type Field = 'amount' | 'email';
@@ -66,7 +67,7 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'donation.amount_too_large':
       return { error: m.error_too_large(), field: 'amount' };
     case 'donation.amount_not_payable':
-      return { error: m.error_amount_not_payable({ step: formatMinor(stripeStepMinor(appeal.currency).toString(), appeal.currency, locale) }), field: 'amount' };
+      return { error: m.error_amount_not_payable({ step: stripeStepShown(appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_not_whole_units': {
       const unit = unitFor(appeal, locale);
       return { error: m.error_units(unit ? unitWords(unit, locale) : { unit: '', unitForm: 'named' }), field: 'amount' };

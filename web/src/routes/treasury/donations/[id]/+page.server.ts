@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
 import { MoneyError, parseAmount, stripeStepMinor } from '../../../../../../server/ledger/money';
 import { apiSend, signInPath } from '$lib/server/api';
+import { stripeStepShown } from '$lib/server/stripe-step';
 import { treasurerGet, type DonationDetail } from '$lib/server/treasury';
 import { amountExample, formatMinor } from '$lib/format';
 import { m } from '$lib/paraglide/messages';
@@ -39,7 +40,7 @@ function refundRefusal(code: string, details: unknown, currency: string, locale:
     case 'donation.refund_in_progress':
       return m.refund_error_in_progress();
     case 'donation.refund_not_payable':
-      return m.refund_error_not_payable({ step: formatMinor(stripeStepMinor(currency).toString(), currency, locale) });
+      return m.refund_error_not_payable({ step: stripeStepShown(currency, locale) });
     case 'donation.refund_unreconciled':
       return m.refund_error_unreconciled();
     case 'donation.refund_key_reused':
@@ -85,7 +86,7 @@ export const actions: Actions = {
       if (amountMinor <= 0n) return fail(400, { values, error: m.refund_error_not_positive() });
       if (amountMinor > refundable) return fail(400, { values, error: m.refund_error_too_large({ amount: formatMinor(refundable.toString(), gift.currency, locals.locale) }) });
       const step = stripeStepMinor(gift.currency);
-      if (amountMinor % step !== 0n) return fail(400, { values, error: m.refund_error_not_payable({ step: formatMinor(step.toString(), gift.currency, locals.locale) }) });
+      if (amountMinor % step !== 0n) return fail(400, { values, error: m.refund_error_not_payable({ step: stripeStepShown(gift.currency, locals.locale) }) });
     }
     return { values, review: { amountMinor: amountMinor.toString(), reason, key } };
   },
