@@ -8,12 +8,23 @@ import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
 import { unitWords } from '../../web/src/lib/unit-words';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
-import { amountExample, formatDate, formatDay, formatMinor, timeLeft } from '../../web/src/lib/format';
+import { amountExample, formatDate, formatDay, formatMinor, formatMinorPlain, timeLeft } from '../../web/src/lib/format';
+import { dateTimeFormat, numberFormat } from '../../web/src/lib/intl-cache';
 import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
 
 describe('web helpers', () => {
+  // Formatters are built once (a receipt per gift in the poster): each locale and options its own.
+  it('keeps one formatter per locale and options, and never hands out another one\'s', () => {
+    expect(numberFormat('de', { style: 'currency', currency: 'EUR' })).toBe(numberFormat('de', { style: 'currency', currency: 'EUR' }));
+    expect(numberFormat('de', { style: 'currency', currency: 'EUR' })).not.toBe(numberFormat('de', { style: 'currency', currency: 'USD' }));
+    expect(dateTimeFormat('ja', { timeZone: 'Asia/Tokyo' })).not.toBe(dateTimeFormat('ja', { timeZone: 'UTC' }));
+    const shown = [formatMinor('3000', 'JPY', 'en'), formatMinor('3000', 'USD', 'en'), formatMinorPlain('3000', 'USD', 'en'), formatMinor('3000', 'KWD', 'en'), formatMinor('3000', 'USD', 'fr')];
+    expect(shown.map((s) => s.replace(/\s/g, ' '))).toEqual(['¥3,000', '$30.00', '30.00', 'KWD 3.000', '30,00 $US']);
+    expect(() => formatMinor('1', 'USD', 'not a locale!')).toThrow(RangeError);
+  });
+
   // Only a zone this runtime knows is used: a crafted cookie falls back to UTC, never breaks a page.
   it('isTimeZone takes IANA zones and nothing else', () => {
     expect(['Asia/Tokyo', 'Africa/Algiers', 'America/Argentina/Buenos_Aires', 'UTC', 'Etc/GMT+9'].filter(isTimeZone)).toHaveLength(5);

@@ -1,4 +1,5 @@
 import { isoExponents, placeDecimal } from '../../../server/ledger/iso-currencies';
+import { dateTimeFormat, numberFormat } from './intl-cache';
 import { textDirection } from './locale';
 import { readerTimeZone } from './time-zone';
 
@@ -12,7 +13,7 @@ import { readerTimeZone } from './time-zone';
  */
 export function formatMinor(amountMinor: string, currency: string, locale: string): string {
   const exponent = isoExponents.get(currency) ?? 2;
-  const nf = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+  const nf = numberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
   const value = placeDecimal(BigInt(amountMinor), exponent) as unknown as number;
   return textDirection(locale) === 'rtl' ? rtlAmount(nf.formatToParts(value)) : nf.format(value);
 }
@@ -33,7 +34,7 @@ function rtlAmount(parts: Intl.NumberFormatPart[]): string {
 /** The same amount without the currency, as a reader would type it ("1.234,50" in German). */
 export function formatMinorPlain(amountMinor: string, currency: string, locale: string): string {
   const exponent = isoExponents.get(currency) ?? 2;
-  const nf = new Intl.NumberFormat(locale, { minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+  const nf = numberFormat(locale, { minimumFractionDigits: exponent, maximumFractionDigits: exponent });
   return nf.format(placeDecimal(BigInt(amountMinor), exponent) as unknown as number);
 }
 
@@ -48,7 +49,7 @@ export function currencyExponentOf(currency: string): number {
 }
 
 export function formatInteger(n: number, locale: string): string {
-  return new Intl.NumberFormat(locale).format(n);
+  return numberFormat(locale).format(n);
 }
 
 /**
@@ -56,12 +57,12 @@ export function formatInteger(n: number, locale: string): string {
  * same day wherever it is read (in Tokyo the 31st's last second UTC is already the 1st).
  */
 export function formatDay(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
+  return dateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
 }
 
 /** A day, as the reader's calendar has it (their time zone). */
 export function formatDate(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
+  return dateTimeFormat(locale, { dateStyle: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
 }
 
 export type TimeLeft = { unit: 'days' | 'hours'; count: number } | { unit: 'ended' };

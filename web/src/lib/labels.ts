@@ -1,4 +1,5 @@
 import { m } from './paraglide/messages';
+import { dateTimeFormat } from './intl-cache';
 import { readerTimeZone } from './time-zone';
 
 /** A gift's status in the reader's language. */
@@ -40,7 +41,7 @@ const momentParts = { year: 'numeric', day: 'numeric', hour: 'numeric', minute: 
 
 /** A moment, in the reader's time zone, naming the zone: a treasurer compares it with Stripe's. */
 export function formatDateTime(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { ...momentParts, month: 'short', timeZone: readerTimeZone() }).format(new Date(iso));
+  return dateTimeFormat(locale, { ...momentParts, month: 'short', timeZone: readerTimeZone() }).format(new Date(iso));
 }
 
 /** A dispute's status at Stripe in the reader's language; a status Stripe adds later shows as sent. */
@@ -87,5 +88,5 @@ export function disputeReason(reason: string): string {
  * hour of their own. In the reader's zone, named (UTC until the browser has said its zone).
  */
 export function formatDeadline(iso: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { ...momentParts, month: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
+  return dateTimeFormat(locale, { ...momentParts, month: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
 }

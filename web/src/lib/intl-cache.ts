@@ -1,0 +1,24 @@
+// Building an Intl formatter costs far more than using one: the poster formats an amount for every
+// gift's receipt, a treasurer's page one for every row. Locales may come from Accept-Language, so
+// the cache is bounded: past its size it starts again.
+const sizeMax = 500;
+const built = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, build: () => T): T {
+  let found = built.get(key) as T | undefined;
+  if (!found) {
+    if (built.size >= sizeMax) built.clear();
+    built.set(key, (found = build()));
+  }
+  return found;
+}
+
+/** `new Intl.NumberFormat(locale, options)`, built once per locale and options. */
+export function numberFormat(locale: string, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  return cached(`n|${locale}|${JSON.stringify(options)}`, () => new Intl.NumberFormat(locale, options));
+}
+
+/** `new Intl.DateTimeFormat(locale, options)`, built once per locale and options. */
+export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions = {}): Intl.DateTimeFormat {
+  return cached(`d|${locale}|${JSON.stringify(options)}`, () => new Intl.DateTimeFormat(locale, options));
+}
