@@ -4,6 +4,7 @@ import { appealProgress, appealTranslations, appeals, donations, organizations, 
 import { AppError } from '../errors';
 import { renderMarkdown } from '../content/markdown';
 import type { AppealDetail, AppealSummary, DonorWall } from './schemas';
+import { wallStatuses } from './wall';
 
 const listColumns = { appeal: appeals, progress: appealProgress, orgSlug: organizations.slug, orgName: organizations.name };
 
@@ -144,7 +145,7 @@ export async function listDonorWall(db: DbOrTx, slug: string, params: { limit: n
   const rows = await db
     .select({ name: donations.donorName, anonymous: donations.anonymous, message: donations.message, messageStatus: donations.messageStatus, at: donations.succeededAt, createdAt: donations.createdAt })
     .from(donations)
-    .where(and(eq(donations.appealId, appeal.id), inArray(donations.status, ['succeeded', 'partially_refunded']), isNull(donations.parentDonationId)))
+    .where(and(eq(donations.appealId, appeal.id), inArray(donations.status, [...wallStatuses]), isNull(donations.parentDonationId)))
     .orderBy(desc(donations.createdAt))
     .limit(params.limit);
   return {

@@ -448,6 +448,21 @@ describe('signed in', () => {
     expect(asks).toEqual([{ status: 'asked', refund_id: expect.stringMatching(/^re_(?!e2e)/) }]);
     expect(await page.getByRole('button', { name: 'Check with Stripe and finish it' }).count()).toBe(0);
     await treasurer.close();
+
+    // Refunded in full, the gift is off the donor wall: its receipt says so, and its message is no
+    // longer offered for moderation (it would show nowhere).
+    await expect.poll(async () => (await queryRows<{ status: string }>(e2e.db.database.db, sql`SELECT status::text FROM donations WHERE id = ${giftId}`))[0]!.status, { timeout: 20_000, interval: 500 }).toBe('refunded');
+    const managed = await organizer.newPage();
+    await managed.goto(`${e2e.url}/manage/appeals/${slug}`);
+    const refundedRow = managed.getByTestId('donors-table').locator('tr', { hasText: 'A tile a month!' });
+    expect(await refundedRow.getByTestId('message-off-wall').textContent()).toBe('Not on the donor wall');
+    expect(await refundedRow.getByRole('button').count()).toBe(0);
+    await managed.close();
+    const donor = await e2e.context({ javaScriptEnabled: false });
+    const receipt = await donor.newPage();
+    await signInWithMail(receipt, e2e.url, 'member@ue222.demo', `/account/receipts/${giftId}`);
+    expect(await receipt.getByTestId('receipt-wall').textContent()).toBe('Not shown');
+    await donor.close();
     await organizer.close();
   });
 
