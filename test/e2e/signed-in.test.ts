@@ -346,12 +346,13 @@ describe('signed in', () => {
     await page.getByLabel(/Amount to refund/).fill('500');
     await page.getByRole('button', { name: 'Review the refund' }).click();
     await expect.poll(() => page.locator('#refund-error').textContent()).toBe('At most $125.00 can still be refunded.');
-    // An amount is reviewed first: the confirmation names the gift, the donor, the amount and its currency.
+    // An amount is reviewed first: the confirmation names the gift, the donor, and the amount by its
+    // currency's code (a "$" could be another dollar's; "0,250 KWD (KWD)" said it twice).
     await page.getByLabel(/Amount to refund/).fill('25.00');
     await page.getByRole('button', { name: 'Review the refund' }).click();
     const confirm = page.getByTestId('refund-confirm');
     await confirm.waitFor();
-    expect(await confirm.textContent()).toContain(`Refund $25.00 (USD) of the gift from Member of Local 222 to ${title}?`);
+    expect(await confirm.textContent()).toContain(`Refund USD\u00a025.00 of the gift from Member of Local 222 to ${title}?`);
     expect(await confirm.textContent()).toContain(giftId);
     expect(await page.getByTestId('gift-refunded').textContent()).toBe('$0.00');
     await axeAndShots(page, 'treasury-refund-confirm');
@@ -412,7 +413,7 @@ describe('signed in', () => {
     await ja.getByLabel(/寄付の全額を返金する/).check();
     await ja.getByRole('button', { name: '返金内容を確認する' }).click();
     await ja.getByTestId('refund-confirm').waitFor();
-    expect(await ja.getByTestId('refund-confirm').textContent()).toContain('$100.00（USD）');
+    expect(await ja.getByTestId('refund-confirm').textContent()).toContain('USD\u00a0100.00を返金しますか');
     await screenshots(ja, 'treasury-refund-confirm-ja');
     await ja.goto(`${statementUrl}?from=2026-12-31&to=2026-01-01`);
     expect(await ja.getByTestId('date-error').textContent()).toContain('開始日が終了日より後');

@@ -20,8 +20,8 @@ describe('web helpers', () => {
     expect(numberFormat('de', { style: 'currency', currency: 'EUR' })).toBe(numberFormat('de', { style: 'currency', currency: 'EUR' }));
     expect(numberFormat('de', { style: 'currency', currency: 'EUR' })).not.toBe(numberFormat('de', { style: 'currency', currency: 'USD' }));
     expect(dateTimeFormat('ja', { timeZone: 'Asia/Tokyo' })).not.toBe(dateTimeFormat('ja', { timeZone: 'UTC' }));
-    const shown = [formatMinor('3000', 'JPY', 'en'), formatMinor('3000', 'USD', 'en'), formatMinorPlain('3000', 'USD', 'en'), formatMinor('3000', 'KWD', 'en'), formatMinor('3000', 'USD', 'fr')];
-    expect(shown.map((s) => s.replace(/\s/g, ' '))).toEqual(['¥3,000', '$30.00', '30.00', 'KWD 3.000', '30,00 $US']);
+    const shown = [formatMinor('3000', 'JPY', 'en'), formatMinor('3000', 'USD', 'en'), formatMinorPlain('3000', 'USD', 'en'), formatMinor('3000', 'KWD', 'en'), formatMinor('3000', 'USD', 'fr'), formatMinor('3000', 'USD', 'en', 'code'), formatMinor('250', 'KWD', 'fr', 'code')];
+    expect(shown.map((s) => s.replace(/\s/g, ' '))).toEqual(['¥3,000', '$30.00', '30.00', 'KWD 3.000', '30,00 $US', 'USD 30.00', '0,250 KWD']);
     expect(() => formatMinor('1', 'USD', 'not a locale!')).toThrow(RangeError);
   });
 

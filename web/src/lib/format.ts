@@ -8,12 +8,14 @@ import { readerTimeZone } from './time-zone';
  * decimal string at full precision. The decimals are ISO 4217's, as in the ledger (CLDR's display
  * digits differ for a few currencies, e.g. IQD).
  *
+ * `code` shows the ISO code ("USD 25.00", "25,00 USD") where a symbol could be another dollar's.
+ *
  * In a right-to-left language the amount comes back as one isolated piece (see `rtlAmount`);
  * left-to-right languages get Intl's string exactly.
  */
-export function formatMinor(amountMinor: string, currency: string, locale: string): string {
+export function formatMinor(amountMinor: string, currency: string, locale: string, currencyDisplay: 'symbol' | 'code' = 'symbol'): string {
   const exponent = isoExponents.get(currency) ?? 2;
-  const nf = numberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+  const nf = numberFormat(locale, { style: 'currency', currency, currencyDisplay, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
   const value = placeDecimal(BigInt(amountMinor), exponent) as unknown as number;
   return textDirection(locale) === 'rtl' ? rtlAmount(nf.formatToParts(value)) : nf.format(value);
 }
