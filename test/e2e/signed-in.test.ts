@@ -322,7 +322,7 @@ describe('signed in', () => {
     // From after To, or a date that is none: the page says so on the field, never "no page here".
     const reversed = await page.goto(`${statementUrl}?from=2026-12-31&to=2026-01-01`);
     expect(reversed?.status()).toBe(200);
-    expect(await page.getByTestId('date-error').textContent()).toBe('The From date is after the To date: choose a From date on or before 2026-01-01.');
+    expect(await page.getByTestId('date-error').textContent()).toBe('The From date is after the To date: choose a From date on or before January 1, 2026.');
     expect(await page.getByLabel('From').getAttribute('aria-invalid')).toBe('true');
     await axeAndShots(page, 'treasury-statement-dates');
     const malformed = await page.goto(`${statementUrl}?from=2026-13-45`);
@@ -417,6 +417,7 @@ describe('signed in', () => {
     await screenshots(ja, 'treasury-refund-confirm-ja');
     await ja.goto(`${statementUrl}?from=2026-12-31&to=2026-01-01`);
     expect(await ja.getByTestId('date-error').textContent()).toContain('開始日が終了日より後');
+    expect(await ja.getByTestId('date-error').textContent()).toContain('2026年1月1日');
     await screenshots(ja, 'treasury-statement-dates-ja');
     await ja.goto(statementUrl);
     expect(await ja.getByTestId('statement').textContent()).toContain(`${title} への寄付の返金`);

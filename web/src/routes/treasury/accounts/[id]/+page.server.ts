@@ -3,6 +3,7 @@ import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
 import { appealNames, treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
 import { m } from '$lib/paraglide/messages';
+import { formatDay } from '$lib/format';
 import { day } from '../../../../../../server/ledger/schemas';
 
 // The API's own rule for a day, so the page says on the field what the API would refuse.
@@ -10,15 +11,16 @@ const isDay = (value: string) => day.safeParse(value).success;
 
 /**
  * The statement's date range as typed: the days to ask the API for, or what is wrong with each
- * field (not a date; From after To), said on the field. A wrong range asks for no postings.
+ * field (not a date; From after To), said on the field in the reader's way of writing a day. A
+ * wrong range asks for no postings.
  */
-function dateRange(url: URL): { from: string; to: string; errors: { from?: string; to?: string } } {
+function dateRange(url: URL, locale: string): { from: string; to: string; errors: { from?: string; to?: string } } {
   const from = (url.searchParams.get('from') ?? '').trim().slice(0, 40);
   const to = (url.searchParams.get('to') ?? '').trim().slice(0, 40);
   const errors: { from?: string; to?: string } = {};
   if (from && !isDay(from)) errors.from = m.statement_error_date();
   if (to && !isDay(to)) errors.to = m.statement_error_date();
-  if (!errors.from && !errors.to && from && to && from > to) errors.from = m.statement_error_reversed({ to });
+  if (!errors.from && !errors.to && from && to && from > to) errors.from = m.statement_error_reversed({ to: formatDay(to, locale) });
   return { from, to, errors };
 }
 
@@ -26,7 +28,7 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   if (!locals.user) redirect(303, signInPath(url));
   if (!/^\d{1,19}$/.test(params.id)) error(404, 'No such account.');
   const cursor = url.searchParams.get('cursor') ?? '';
-  const range = dateRange(url);
+  const range = dateRange(url, locals.locale);
   const invalid = Boolean(range.errors.from || range.errors.to);
   // A wrong range still shows the account (one line asked for, none shown) with the fields to correct.
   const query = new URLSearchParams({ limit: invalid ? '1' : '50' });
