@@ -7,6 +7,7 @@ export const languageSchema = z.enum(appealLanguages);
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, { error: 'must be 2–80 lowercase letters, digits or dashes, e.g. buck-a-brick' });
 /** A goal of at most 10^15 minor units: far beyond any drive, far below bigint's edge. */
+export const appealAmountMaxMinor = 999_999_999_999_999n;
 const positiveMinor = z
   .string()
   .regex(/^[1-9][0-9]{0,14}$/, { error: 'must be a positive whole number of minor units as a string, e.g. "130000"' })

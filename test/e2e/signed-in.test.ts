@@ -74,6 +74,14 @@ describe('signed in', () => {
     await page.getByRole('button', { name: 'Save as draft' }).click();
     await expect.poll(() => page.locator('#unitPrice-error').textContent()).toBe('A unit can’t cost more than the whole goal.');
     await page.getByLabel('Price of one unit', { exact: true }).fill('5');
+    // A goal of nothing, or beyond what an appeal holds, is told as such, not as unreadable.
+    await page.getByLabel('Goal', { exact: true }).fill('0');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await expect.poll(() => page.locator('#goal-error').textContent()).toBe('The amount must be more than zero.');
+    await page.getByLabel('Goal', { exact: true }).fill('99,999,999,999,999');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await expect.poll(() => page.locator('#goal-error').textContent()).toBe('That amount is larger than an appeal can hold: at most $9,999,999,999,999.99.');
+    await page.getByLabel('Goal', { exact: true }).fill('2,500.00');
     await page.getByRole('button', { name: 'Save as draft' }).click();
 
     await page.waitForURL(new RegExp(`/manage/appeals/${slug}\\?created=1(#main)?$`));

@@ -1,6 +1,7 @@
 import { MoneyError, isCurrency, parseAmount } from '../../../../server/ledger/money';
 import { renderMarkdown } from '../../../../server/content/markdown';
-import { amountExample, formatMinorPlain } from '$lib/format';
+import { appealAmountMaxMinor } from '../../../../server/appeals/manage-schemas';
+import { amountExample, formatMinor, formatMinorPlain } from '$lib/format';
 import { stripeStepShown } from './stripe-step';
 import { m } from '$lib/paraglide/messages';
 import type { ApiError } from './api';
@@ -69,7 +70,15 @@ type ManagedLike = Pick<ManagedAppeal, 'slug' | 'title' | 'summary' | 'storyMark
 function money(typed: string, currency: string, locale: string, field: 'goal' | 'unitPrice', errors: FieldErrors): string | null {
   try {
     const minor = parseAmount(typed, currency, locale);
-    if (minor <= 0n) throw new MoneyError('money.negative', 'not positive');
+    if (minor === 0n) {
+      errors[field] = m.appeal_error_amount_zero();
+      return null;
+    }
+    if (minor < 0n) throw new MoneyError('money.negative', 'not positive');
+    if (minor > appealAmountMaxMinor) {
+      errors[field] = m.appeal_error_amount_too_large({ max: formatMinor(appealAmountMaxMinor.toString(), currency, locale) });
+      return null;
+    }
     return minor.toString();
   } catch (err) {
     if (!(err instanceof MoneyError)) throw err;
