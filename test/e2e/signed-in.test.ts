@@ -65,7 +65,10 @@ describe('signed in', () => {
     await axeAndShots(page, 'launch');
     // A unit donors could not give is said beside its field: Stripe takes KWD in steps of 0.010,
     // and a unit cannot cost more than the goal.
+    expect(await page.locator('#unit-hint').textContent()).toContain('For example “brick” at $1.00:');
     await page.getByLabel('Currency').selectOption('KWD');
+    // The hint's example price follows the chosen currency.
+    await expect.poll(() => page.locator('#unit-hint').textContent()).toContain('at KWD\u00a01.000:');
     await page.getByLabel('Price of one unit', { exact: true }).fill('0.005');
     await page.getByRole('button', { name: 'Save as draft' }).click();
     await expect.poll(() => page.locator('#unitPrice-error').textContent()).toBe('Stripe charges this currency in steps of KWD 0.010: make the unit’s price a multiple of it.');

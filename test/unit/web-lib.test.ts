@@ -8,7 +8,7 @@ import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
 import { unitWords } from '../../web/src/lib/unit-words';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
-import { amountExample, formatDate, formatDay, formatMinor, formatMinorPlain, timeLeft } from '../../web/src/lib/format';
+import { amountExample, formatDate, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample } from '../../web/src/lib/format';
 import { dateTimeFormat, numberFormat } from '../../web/src/lib/intl-cache';
 import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
@@ -23,6 +23,11 @@ describe('web helpers', () => {
     const shown = [formatMinor('3000', 'JPY', 'en'), formatMinor('3000', 'USD', 'en'), formatMinorPlain('3000', 'USD', 'en'), formatMinor('3000', 'KWD', 'en'), formatMinor('3000', 'USD', 'fr'), formatMinor('3000', 'USD', 'en', 'code'), formatMinor('250', 'KWD', 'fr', 'code')];
     expect(shown.map((s) => s.replace(/\s/g, ' '))).toEqual(['¥3,000', '$30.00', '30.00', 'KWD 3.000', '30,00 $US', 'USD 30.00', '0,250 KWD']);
     expect(() => formatMinor('1', 'USD', 'not a locale!')).toThrow(RangeError);
+  });
+
+  // The unit hint's example price is one a unit could have in the form's currency.
+  it('unitPriceExample is one of the currency, or 100 where there are no decimals', () => {
+    expect([unitPriceExample('USD', 'en'), unitPriceExample('JPY', 'ja'), unitPriceExample('KWD', 'en').replace(/\s/g, ' '), unitPriceExample('EUR', 'de').replace(/\s/g, ' ')]).toEqual(['$1.00', '￥100', 'KWD 1.000', '1,00 €']);
   });
 
   // Only a zone this runtime knows is used: a crafted cookie falls back to UTC, never breaks a page.

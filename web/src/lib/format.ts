@@ -46,6 +46,12 @@ export function amountExample(currency: string, locale: string): string {
   return formatMinorPlain(exponent === 0 ? '3000' : (12_345n * 10n ** BigInt(exponent - 1)).toString(), currency, locale);
 }
 
+/** A price a unit could have, for a hint: one of the currency ($1.00, KWD 1.000), ¥100 where the smallest coin is one. */
+export function unitPriceExample(currency: string, locale: string): string {
+  const exponent = isoExponents.get(currency) ?? 2;
+  return formatMinor(exponent === 0 ? '100' : (10n ** BigInt(exponent)).toString(), currency, locale);
+}
+
 export function currencyExponentOf(currency: string): number {
   return isoExponents.get(currency) ?? 2;
 }
