@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { expect } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const screenshotDir = `${root}test/e2e/screenshots`;
@@ -82,7 +83,29 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     await page.setViewportSize({ width, height: 800 });
     await page.screenshot({ path: `${screenshotDir}/${name}-${width}.png`, fullPage: true });
   }
+  expect(await labelsBrokenMidWord(page), `${name} at 360 px`).toEqual([]);
   if (size) await page.setViewportSize(size);
+}
+
+/**
+ * Column names of phone-stacked tables (table.stack-narrow at this width) whose longest word is
+ * wider than the column showing it, so the browser breaks it mid-word ("Пожертвовани / е").
+ */
+export async function labelsBrokenMidWord(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const ruler = document.createElement('canvas').getContext('2d')!;
+    const broken: string[] = [];
+    for (const td of document.querySelectorAll<HTMLElement>('table.stack-narrow td[data-label]')) {
+      const label = td.dataset.label ?? '';
+      const shown = getComputedStyle(td, '::before');
+      if (!label || shown.display === 'none' || getComputedStyle(td).display !== 'grid') continue;
+      ruler.font = `${shown.fontWeight} ${shown.fontSize} ${shown.fontFamily}`;
+      const widest = Math.max(...label.split(/\s+/).map((word) => ruler.measureText(word).width));
+      const column = parseFloat(getComputedStyle(td).gridTemplateColumns.split(' ')[0]!);
+      if (column + 0.5 < widest) broken.push(label);
+    }
+    return [...new Set(broken)];
+  });
 }
 
 /** Pays on the emulator's hosted checkout page, as a person would. */
