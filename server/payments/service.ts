@@ -9,6 +9,7 @@ import { AppError } from '../errors';
 import { appealTitleIn, appealTitles } from './donations-store';
 import { currencyExponent, formatMinorAsDecimalString, stripeMinimumChargeMinor, stripeStepMinor, toStripeAmount } from '../ledger/money';
 import type { donationRequestSchema } from './schemas';
+import type { Locale } from '../../web/src/lib/locale';
 
 type DonationRequest = z.infer<typeof donationRequestSchema>;
 
@@ -150,6 +151,12 @@ async function startCheckout(deps: DonationDeps, appeal: typeof appeals.$inferSe
   return session.lastResponse.headers['idempotent-replayed'] === 'true' ? deps.stripe.checkout.sessions.retrieve(session.id) : session;
 }
 
+/**
+ * Checkout's language for each of ours. Checkout has no Arabic, and a locale it lacks refuses the
+ * whole session: Arabic readers get "auto", Checkout's pick from their browser's languages.
+ */
+const checkoutLocaleOf: Record<Locale, Stripe.Checkout.SessionCreateParams.Locale> = { en: 'en', fr: 'fr', es: 'es', de: 'de', ja: 'ja', sv: 'sv', ru: 'ru', ar: 'auto' };
+
 async function createCheckoutSession(deps: DonationDeps, appeal: typeof appeals.$inferSelect, d: Donation) {
   const metadata = { donation_id: d.id, appeal_id: appeal.id };
   const unitAmount = toStripeAmount(d.amountMinor + d.coverFeesMinor, d.currency);
@@ -160,7 +167,7 @@ async function createCheckoutSession(deps: DonationDeps, appeal: typeof appeals.
     mode: d.frequency === 'monthly' ? 'subscription' : 'payment',
     ...(d.frequency === 'monthly' ? { customer: await monthlyCustomer(deps, d) } : { customer_email: d.donorEmail ?? undefined }),
     client_reference_id: d.id,
-    locale: d.locale as Stripe.Checkout.SessionCreateParams.Locale,
+    locale: checkoutLocaleOf[d.locale as Locale] ?? 'auto',
     metadata,
     success_url: `${base}/thanks?donation=${d.id}`,
     cancel_url: `${base}?donation=${d.id}&canceled=1`,

@@ -107,6 +107,18 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(receipt!.subject).toMatch(/Thank you/);
   });
 
+  // Checkout is shown in the donor's language where Stripe has it. It has no Arabic, and a locale it
+  // lacks refuses the whole session: an Arabic reader's gift starts, and Checkout picks ("auto").
+  it('opens Checkout in the donor’s language, and in "auto" for one Checkout lacks', async () => {
+    const localeOf = async (locale: string) => {
+      const { donationId } = await h.donate('buck-a-brick', { amountMinor: '2500', locale });
+      const [d] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, donationId));
+      return (await h.emulator.client().checkout.sessions.retrieve(d!.checkoutSessionId!)).locale;
+    };
+    expect([await localeOf('ja'), await localeOf('sv'), await localeOf('ar')]).toEqual(['ja', 'sv', 'auto']);
+    await expect(h.emulator.client().checkout.sessions.create({ mode: 'payment', locale: 'ar' as 'auto', line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'x' } } }], success_url: 'https://example.org/ok' })).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'locale' });
+  });
+
   // A member in Osaka who gave in Japanese reads the receipt in Japanese; in Arabic the amount and
   // the appeal's title are isolated so that they keep their order inside the right-to-left sentence.
   it('writes the receipt in the language the donor gave in', async () => {

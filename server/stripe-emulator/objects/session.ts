@@ -11,6 +11,8 @@ export interface SessionArgs {
   customer: string | null;
   customerEmail: string | null;
   clientReferenceId: string | null;
+  /** The language Checkout is shown in, as asked (null: Stripe's default, "auto"). */
+  locale: string | null;
   metadata: Record<string, string>;
   created: number;
   expiresAt: number;
@@ -40,6 +42,7 @@ export function buildSession(a: SessionArgs): Stripe.Checkout.Session {
     customer_email: a.customerEmail,
     expires_at: a.expiresAt,
     livemode: false,
+    locale: a.locale as Stripe.Checkout.Session.Locale | null,
     metadata: a.metadata,
     mode: a.mode,
     payment_intent: null,
@@ -72,7 +75,6 @@ function unusedSessionFields() {
     integration_identifier: null,
     invoice: null,
     invoice_creation: null,
-    locale: null,
     managed_payments: null,
     origin_context: null,
     payment_link: null,

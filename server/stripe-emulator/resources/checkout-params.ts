@@ -1,4 +1,5 @@
 import { invalidRequest, parameterMissing, resourceMissing } from '../errors';
+import { checkoutLocales } from '../checkout-locales';
 import { isThreeDecimal } from '../fees';
 import type { FormObject } from '../form';
 import { metadataParam, optArray, optObject, optString, rejectUnknown, reqInt, reqString } from '../params';
@@ -21,6 +22,7 @@ export interface SessionInput {
   successUrl: string | null;
   cancelUrl: string | null;
   clientReferenceId: string | null;
+  locale: string | null;
   metadata: Record<string, string>;
 }
 
@@ -30,6 +32,10 @@ export function parseSessionInput(state: State, p: FormObject): SessionInput {
   const mode = reqString(p, 'mode');
   if (mode !== 'payment' && mode !== 'subscription') {
     throw invalidRequest(`Invalid mode: the emulator supports payment and subscription, not ${mode}.`, 'mode');
+  }
+  const locale = optString(p, 'locale');
+  if (locale !== undefined && !checkoutLocales.has(locale)) {
+    throw invalidRequest(`Invalid locale: must be one of ${[...checkoutLocales].join(', ')}`, 'locale');
   }
   const lines = parseLines(p, mode);
   const customer = optString(p, 'customer') ?? null;
@@ -44,6 +50,7 @@ export function parseSessionInput(state: State, p: FormObject): SessionInput {
     successUrl: urlParam(p, 'success_url'),
     cancelUrl: urlParam(p, 'cancel_url'),
     clientReferenceId: optString(p, 'client_reference_id', 'client_reference_id', 200) ?? null,
+    locale: locale ?? null,
     metadata: metadataParam(p),
   };
 }
