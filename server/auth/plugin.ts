@@ -40,7 +40,10 @@ export const authPlugin = fp(
     });
 
     app.addHook('onRequest', async (req, reply) => {
-      if (!unsafeMethods.has(req.method) || !req.url.startsWith('/api/') || req.url.startsWith(authBasePath)) return;
+      // The route the router matched, not the raw URL: it decodes the path first, so "/%61pi/…"
+      // reaches the "/api/…" routes while not starting with "/api/".
+      const route = req.routeOptions.url;
+      if (!unsafeMethods.has(req.method) || !route?.startsWith('/api/') || route.startsWith(authBasePath)) return;
       // Routes whose request carries its own credential (a signature, a token in the URL) and is
       // sent by servers: Stripe's webhook, a mail provider's one-click unsubscribe.
       if (req.routeOptions.config.crossSiteAllowed) return;

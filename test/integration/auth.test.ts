@@ -141,6 +141,24 @@ describe('CSRF and the audit log', () => {
     expect(res.json().error.code).toBe('csrf.cross_site');
   });
 
+  // The router decodes the path before matching it: "/%61pi/…" is an API route too, and is refused
+  // as one, whatever way the path is spelled.
+  it('refuses it when the path spells "/api" with percent-escapes', async () => {
+    const cookie = await signIn(app, 'admin9@example.org');
+    const before = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM invitations`);
+    for (const url of ['/%61pi/organizations/local-9/invitations', '/api/%6frganizations/local-9/invitations']) {
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+        payload: { email: 'csrf-escaped@example.org', role: 'admin' },
+      });
+      expect({ url, status: res.statusCode, code: res.json().error?.code }).toEqual({ url, status: 403, code: 'csrf.cross_site' });
+    }
+    const after = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM invitations`);
+    expect(after[0]!.n).toBe(before[0]!.n);
+  });
+
   it('the audit log refuses UPDATE and DELETE', async () => {
     await testDb.database.rows(sql`INSERT INTO audit_log (action, subject_type, subject_id) VALUES ('test.row', 'test', '1')`);
     const refused = { cause: { message: expect.stringMatching(/append-only/) } };
