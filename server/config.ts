@@ -113,7 +113,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(['DEV_MAIL: must not be true in production: the dev mail page shows everyone\'s sign-in links']);
   }
   const { SEED_DEMO, DEV_MAIL, ...rest } = c;
-  return { ...rest, seedDemo: SEED_DEMO ?? embedded, devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL), embedded, stripeMode };
+  // Never on by default in production either, embedded or not: anyone could read a treasurer's link.
+  return { ...rest, seedDemo: SEED_DEMO ?? embedded, devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL && c.NODE_ENV !== 'production'), embedded, stripeMode };
 }
 
 /** Where people reach us: PUBLIC_URL, else this machine's port (embedded demo, tests). */

@@ -22,6 +22,8 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).devMail).toBe(false);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', DEV_MAIL: 'true' }).devMail).toBe(true);
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', DEV_MAIL: 'true', NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(32) })).toThrow(/DEV_MAIL/);
+    // Embedded in production (no DATABASE_URL, no SMTP_URL) is no demo: the page that shows sign-in links stays off.
+    expect(loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://give.example.org' }).devMail).toBe(false);
   });
 
   // One clear line per bad variable, so an operator fixes all of them in one go.
