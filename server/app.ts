@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import sensible from '@fastify/sensible';
 import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -9,6 +9,7 @@ import { authPlugin } from './auth/plugin';
 import { resolveAuthSecret } from './auth/secret';
 import { loggerOptions } from './logger';
 import { errorsPlugin } from './plugins/errors';
+import { textGuardPlugin } from './plugins/text-guard';
 import { openapiPlugin } from './plugins/openapi';
 import { healthRoutes } from './health/routes';
 import { appealRoutes } from './appeals/routes';
@@ -67,6 +68,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: trustHops(deps.config.TRUST_PROXY_HOPS ?? (deps.config.embedded ? 0 : 1)),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A path the router cannot decode (%FF) is answered before any handler: in our error body too.
+    frameworkErrors: (error, _req, reply) => {
+      (reply as FastifyReply).status(400).send(errorBody(error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : 'bad_request', 'The request’s address is not valid.'));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // Before any plugin registers, so it sees every route, the plugins' own included.
@@ -86,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // submitted without JavaScript. Other sites still get no referrer.
   await app.register(helmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, referrerPolicy: { policy: 'same-origin' } });
   await app.register(errorsPlugin);
+  await app.register(textGuardPlugin);
   await app.register(openapiPlugin);
   await app.register(authPlugin, {
     publicUrl: publicUrlOf(deps.config),

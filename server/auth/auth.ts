@@ -5,7 +5,6 @@ import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { magicLink } from 'better-auth/plugins';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client';
-import { safeError } from '../safe-error';
 import { mailText } from '../mail/catalog';
 import { isLocale, localeCookie } from '../../web/src/lib/locale';
 import { knownLocaleOfRequest, localeOfRequest } from '../locale';
@@ -70,9 +69,10 @@ export function createAuth(deps: AuthDeps) {
     rateLimit: { enabled: true, window: 60, max: 60, storage: 'memory' },
     telemetry: { enabled: false },
     onAPIError: {
-      throw: false,
-      // Its default prints the failed query with its parameters (an email) to the console.
-      onError: (error) => deps.log.error({ component: 'auth', err: safeError(error) }, 'sign-in failed'),
+      // Anything but its own API errors (a database failure) is thrown to our route, whose error
+      // handler logs it without its query's parameters and answers our error body. Not thrown,
+      // better-call printed it with an email to the console and answered an empty 500.
+      throw: true,
     },
     logger: {
       log: (level, message) => {

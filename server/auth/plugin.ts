@@ -1,7 +1,9 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromNodeHeaders } from 'better-auth/node';
+import { z } from 'zod';
 import { errorBody } from '../errors';
+import { unstorableTextAt } from '../plugins/text-guard';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
 import { isLocale } from '../../web/src/lib/locale';
@@ -60,12 +62,52 @@ export const authPlugin = fp(
         method: ['GET', 'POST'],
         url: `${authBasePath}/*`,
         schema: { hide: true },
-        handler: (req, reply) => forwardToAuth(auth, req, reply, opts.publicUrl),
+        handler: async (req, reply) => {
+          const endpoint = `${req.method} /${(req.params as { '*': string })['*']}`;
+          if (!offeredAuthEndpoints.has(endpoint)) {
+            return reply.status(404).send(errorBody('not_found', `No route ${req.method} ${authBasePath}/${(req.params as { '*': string })['*']}.`));
+          }
+          const refused = refusedAuthBody(endpoint, req.body);
+          if (refused) return reply.status(400).send(refused);
+          return forwardToAuth(auth, req, reply, opts.publicUrl);
+        },
       });
     });
   },
   { name: 'auth', dependencies: ['errors'] },
 );
+
+/**
+ * The sign-in service's endpoints the app uses: asking for a link, following it, signing out, and
+ * reading one's session. The rest of better-auth (profile and email changes, account deletion,
+ * session lists) is not offered: our own routes do what people may change.
+ */
+const offeredAuthEndpoints = new Set(['POST /sign-in/magic-link', 'GET /magic-link/verify', 'POST /sign-out', 'GET /get-session']);
+
+// What a link request may carry, checked here (better-auth would store a 50,000-character name,
+// and fail with a 500 on one holding a NUL).
+const magicLinkRequest = z.looseObject({
+  email: z.string().max(320),
+  name: z.string().trim().max(200).optional(),
+  callbackURL: z.string().max(2000).optional(),
+  newUserCallbackURL: z.string().max(2000).optional(),
+  errorCallbackURL: z.string().max(2000).optional(),
+});
+
+function refusedAuthBody(endpoint: string, body: unknown) {
+  if (!(body instanceof Buffer) || body.length === 0) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null; // not JSON (a form post): better-auth reads and answers it
+  }
+  const at = unstorableTextAt(parsed);
+  if (at) return errorBody('validation_failed', 'The request is not valid.', [{ path: at, message: 'holds a NUL character or a broken UTF-16 surrogate, which no text may hold' }]);
+  if (endpoint !== 'POST /sign-in/magic-link') return null;
+  const checked = magicLinkRequest.safeParse(parsed);
+  return checked.success ? null : errorBody('validation_failed', 'The request is not valid.', checked.error.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message })));
+}
 
 // Browsers send Origin (and Sec-Fetch-Site) on every cross-origin POST; a client without them is
 // not a browser acting for someone else, and still needs its own session to do anything.
@@ -89,7 +131,10 @@ async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyRepl
   const headers = fromNodeHeaders(req.headers);
   headers.set(clientIpHeader, req.ip);
   const body = req.body instanceof Buffer && req.body.length > 0 ? new Uint8Array(req.body) : undefined;
-  const response = await auth.handler(new Request(new URL(req.url, publicUrl), { method: req.method, headers, body }));
+  // The path as the router matched it (decoded), so better-auth routes exactly what was checked.
+  const url = new URL(`${authBasePath}/${(req.params as { '*': string })['*']}`, publicUrl);
+  url.search = new URL(req.url, publicUrl).search;
+  const response = await auth.handler(new Request(url, { method: req.method, headers, body }));
   reply.status(response.status);
   response.headers.forEach((value, name) => {
     if (name !== 'set-cookie') reply.header(name, value);

@@ -77,6 +77,13 @@ describe('errors', () => {
     expect(res.json()).toEqual({ error: { code: 'not_found', message: 'No route GET /api/no-such-thing.' } });
   });
 
+  it('a path that is not valid percent-encoded UTF-8 is a 400 in the one error body', async () => {
+    for (const url of ['/api/appeals/%FF', '/api/appeals/%ED%A0%80/wall']) {
+      const res = await app.inject(url);
+      expect({ url, status: res.statusCode, body: res.json() }).toEqual({ url, status: 400, body: { error: { code: 'bad_url', message: 'The request’s address is not valid.' } } });
+    }
+  });
+
   it('malformed JSON is a 400 in the one error body', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/appeals', headers: { 'content-type': 'application/json' }, payload: '{"amount": ' });
     expect(res.statusCode).toBe(400);

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaigns, donations, organizations, users } from '../../db/schema/index';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signInAs } from '../helpers/sign-in';
+
+// Text no column can keep (a NUL character, half a surrogate pair) is a 400 naming where it is,
+// on every API route and on the sign-in service's, and nothing is written: before, such input
+// reached Postgres and answered 500, or stored U+FFFD and then found the gift "changed".
+let h: PaymentsHarness;
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const refusedAt = (path: string) => ({ error: { code: 'validation_failed', details: [expect.objectContaining({ path })] } });
+
+describe('unstorable text', () => {
+  it('refuses a NUL or a lone surrogate in a gift, and starts no gift', async () => {
+    const email = `nul-${randomUUID()}@example.org`;
+    for (const [field, value] of [['donorName', 'Ana\u0000B'], ['message', 'x\u0000'], ['donorName', 'Ana \ud800']] as const) {
+      const res = await h.app.inject({
+        method: 'POST',
+        url: '/api/appeals/buck-a-brick/donations',
+        payload: { amountMinor: '500', frequency: 'one_off', donorEmail: email, idempotencyKey: randomUUID(), [field]: value },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject(refusedAt(`/${field}`));
+    }
+    expect(await h.testDb.database.db.select().from(donations).where(eq(donations.donorEmail, email))).toEqual([]);
+  });
+
+  it('refuses it in a query string and a path', async () => {
+    for (const url of ['/api/appeals?organization=%00', '/api/appeals?campaign=a%00b', '/api/appeals/buck%00']) {
+      const res = await h.app.inject({ url });
+      expect({ url, status: res.statusCode, code: res.json().error.code }).toEqual({ url, status: 400, code: 'validation_failed' });
+    }
+  });
+
+  it('refuses it in an organizer’s writes, and writes nothing, not even the audit row', async () => {
+    const [org] = await h.testDb.database.db.select().from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+    const cookie = await signInAs(h.app, `organizer-${randomUUID()}@example.org`, { organizationId: org!.id, role: 'organizer' });
+    const audits = async () => (await h.testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_log`))[0]!.n;
+    const before = await audits();
+    const res = await h.app.inject({ method: 'POST', url: '/api/organizations/ue-local-222/campaigns', headers: { cookie }, payload: { slug: 'sur-camp', title: 'ab\ud800c' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject(refusedAt('/title'));
+    expect(await h.testDb.database.db.select().from(campaigns).where(eq(campaigns.slug, 'sur-camp'))).toEqual([]);
+    expect(await audits()).toBe(before);
+  });
+
+  it('refuses it in a sign-in request, and a name longer than a name; offers only the sign-in endpoints', async () => {
+    const email = `nul-signin-${randomUUID()}@example.org`;
+    for (const [payload, path] of [[{ email, name: 'New\u0000Person', callbackURL: '/' }, '/name'], [{ email, name: 'x'.repeat(50_000), callbackURL: '/' }, '/name']] as const) {
+      const res = await h.app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject(refusedAt(path));
+    }
+    expect(await h.testDb.database.db.select().from(users).where(eq(users.email, email))).toEqual([]);
+    const profile = await h.app.inject({ method: 'POST', url: '/api/auth/update-user', payload: { name: 'Member\u0000x' } });
+    expect(profile.statusCode).toBe(404);
+    expect(profile.json().error.code).toBe('not_found');
+  });
+});
