@@ -155,6 +155,17 @@ export function stripeStepMinor(currency: string, use: StripeAmountUse = 'charge
   return 10n ** BigInt(Math.max(0, stripeStepExponent(currency, use) + isoToStripeShift));
 }
 
+/** Stripe's `amount` holds at most eight digits, whatever the currency: 99999999 is $999,999.99, ¥99,999,999. */
+const STRIPE_AMOUNT_MAX = 99_999_999n;
+
+/** The largest single charge Stripe takes, in ISO minor units, a multiple of its step (USD 99999999n, ISK 999999n). */
+export function stripeMaximumChargeMinor(currency: string): bigint {
+  const shift = currencyExponent(currency) - stripeExponent(currency);
+  const largest = shift >= 0 ? STRIPE_AMOUNT_MAX * 10n ** BigInt(shift) : STRIPE_AMOUNT_MAX / 10n ** BigInt(-shift);
+  const step = stripeStepMinor(currency);
+  return (largest / step) * step;
+}
+
 /** ISO minor units → the integer Stripe's API expects. Throws money.not_representable, never rounds. */
 export function toStripeAmount(amountMinor: bigint, currency: string, use: StripeAmountUse = 'charge'): number {
   if (amountMinor < 0n) throw new MoneyError('money.negative', 'Stripe amounts are never negative');

@@ -7,14 +7,12 @@ import { appeals, donations, type Donation } from '../../db/schema/index';
 import { coverFeeBasisPoints, coverFeeFixedMinor } from '../../web/src/lib/cover-fees';
 import { AppError } from '../errors';
 import { appealTitleIn, appealTitles } from './donations-store';
-import { currencyExponent, formatMinorAsDecimalString, stripeMinimumChargeMinor, stripeStepMinor, toStripeAmount } from '../ledger/money';
+import { formatMinorAsDecimalString, stripeMaximumChargeMinor, stripeMinimumChargeMinor, stripeStepMinor, toStripeAmount } from '../ledger/money';
 import type { donationRequestSchema } from './schemas';
 import type { Locale } from '../../web/src/lib/locale';
 
 type DonationRequest = z.infer<typeof donationRequestSchema>;
 
-// A sane ceiling per gift: large gifts go by bank transfer, and it bounds a typo's damage.
-const giftMaxMajorUnits = 100_000n;
 // Stripe's standard card fee, used to estimate what "cover the fees" adds: 2.9% + a fixed part.
 
 /** What covering the fees adds so the appeal receives about the whole gift, rounded up to Stripe's step. */
@@ -24,14 +22,19 @@ export function coverFeesMinor(amountMinor: bigint, currency: string): bigint {
   return ((raw + step - 1n) / step) * step;
 }
 
-function assertAmount(amountMinor: bigint, currency: string, unitPriceMinor: bigint | null): void {
+/**
+ * A gift Stripe can charge: from its minimum to the most one charge holds, fees covered included.
+ * That ceiling is Stripe's own, which fits every currency: one count of units for all (100,000)
+ * would hold a Japanese donor to ¥100,000, about $650, and an Indonesian one to about $6.
+ */
+function assertAmount(amountMinor: bigint, chargedMinor: bigint, currency: string, unitPriceMinor: bigint | null): void {
   const minimum = stripeMinimumChargeMinor(currency) ?? stripeStepMinor(currency);
-  const maximum = giftMaxMajorUnits * 10n ** BigInt(currencyExponent(currency));
+  const maximum = stripeMaximumChargeMinor(currency);
   if (amountMinor < minimum) {
     throw new AppError(400, 'donation.amount_too_small', `The smallest gift is ${formatMinorAsDecimalString(minimum, currency)} ${currency}.`);
   }
-  if (amountMinor > maximum) {
-    throw new AppError(400, 'donation.amount_too_large', `The largest gift online is ${formatMinorAsDecimalString(maximum, currency)} ${currency}.`);
+  if (chargedMinor > maximum) {
+    throw new AppError(400, 'donation.amount_too_large', `The largest payment online is ${formatMinorAsDecimalString(maximum, currency)} ${currency}, fees covered included.`, { maximumMinor: maximum.toString() });
   }
   if (amountMinor % stripeStepMinor(currency) !== 0n) {
     throw new AppError(400, 'donation.amount_not_payable', `This amount cannot be charged in ${currency}.`);
@@ -85,12 +88,13 @@ export async function createDonation(
   const [appeal] = await deps.db.select().from(appeals).where(eq(appeals.slug, slug));
   if (!appeal || appeal.status !== 'live') throw new AppError(404, 'appeal_not_found', `No live appeal "${slug}".`);
   const amountMinor = BigInt(req.amountMinor);
-  assertAmount(amountMinor, appeal.currency, appeal.unitPriceMinor);
+  const coverFees = req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n;
+  assertAmount(amountMinor, amountMinor + coverFees, appeal.currency, appeal.unitPriceMinor);
   const values = {
     appealId: appeal.id,
     currency: appeal.currency,
     amountMinor,
-    coverFeesMinor: req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n,
+    coverFeesMinor: coverFees,
     frequency: req.frequency,
     donorName: req.donorName ?? null,
     donorEmail: req.donorEmail,

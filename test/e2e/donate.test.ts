@@ -179,7 +179,7 @@ describe('giving to Buck-a-Brick', () => {
     // A whole number, but more bricks than can be taken online: said so, not "give a whole number".
     await page.getByLabel('Another number of bricks').fill('999999999999');
     await page.getByRole('button', { name: 'Continue to secure payment' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is more than we can take online.');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is more than we can take online: at most $999,999.99.');
 
     // No email: the server answers with the form again and says what is missing.
     await page.getByLabel('Another number of bricks').fill('3');

@@ -804,6 +804,22 @@ describe('donation requests', () => {
     expect(res.json().error.code).toBe(code);
   });
 
+  // The most one charge holds is Stripe's in each currency (eight digits of its amount): ¥150,000
+  // (about $1,000) is a gift, where a ceiling of 100,000 units of every currency refused it, and the
+  // refusal says the ceiling. Fees covered count: the whole charge must fit.
+  it('takes gifts up to what one Stripe charge holds in the appeal’s currency, and says that ceiling', async () => {
+    const ask = (slug: string, amountMinor: string, coverFees = false) =>
+      h.app.inject({ method: 'POST', url: `/api/appeals/${slug}/donations`, payload: { donorEmail: 'a@example.org', idempotencyKey: randomUUID(), amountMinor, coverFees } });
+    expect((await ask('osaka-care-strike-fund', '150000')).statusCode).toBe(201);
+    expect((await ask('osaka-care-strike-fund', '99999999')).statusCode).toBe(201);
+    const over = await ask('osaka-care-strike-fund', '100000000');
+    expect(over.statusCode).toBe(400);
+    expect(over.json().error).toMatchObject({ code: 'donation.amount_too_large', details: { maximumMinor: '99999999' } });
+    expect((await ask('kuwait-relief', '99999990')).statusCode).toBe(201);
+    expect((await ask('kuwait-relief', '99999990', true)).json().error).toMatchObject({ code: 'donation.amount_too_large', details: { maximumMinor: '99999990' } });
+    expect((await ask('buck-a-brick', '99999900', true)).json().error.code).toBe('donation.amount_too_large');
+  });
+
   // A script must not be able to flood Stripe with Checkout Sessions from one address.
   it('is rate-limited per client with the one error body', async () => {
     const { buildApp } = await import('../../server/app');

@@ -17,6 +17,7 @@ import {
   minorUnitsPerMajor,
   parseAmount,
   stripeExponent,
+  stripeMaximumChargeMinor,
   stripeMinimumChargeMinor,
   stripeStepMinor,
   toStripeAmount,
@@ -143,6 +144,13 @@ describe('Stripe amounts', () => {
     expect(toStripeAmount(150000n, 'MGA')).toBe(1500);
     expect(stripeStepMinor('MGA')).toBe(100n);
     expect(errorCode(() => toStripeAmount(150050n, 'MGA'))).toBe('money.not_representable');
+  });
+
+  // Eight digits of Stripe's amount, in each currency's own terms, on a step Stripe can take, and
+  // every one of them something Stripe takes.
+  it('knows the largest charge Stripe takes in each currency', () => {
+    expect(['USD', 'JPY', 'KWD', 'ISK', 'MGA'].map((c) => stripeMaximumChargeMinor(c))).toEqual([99_999_999n, 99_999_999n, 99_999_990n, 999_999n, 9_999_999_900n]);
+    for (const code of SUPPORTED_CURRENCIES) expect(toStripeAmount(stripeMaximumChargeMinor(code), code), code).toBeLessThanOrEqual(99_999_999);
   });
 
   // Stripe requires the last of the three decimals to be 0; we refuse rather than round silently.

@@ -1,4 +1,4 @@
-import { MoneyError, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
+import { MoneyError, parseAmount, stripeMaximumChargeMinor, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
 import { parseUnits, tooManyUnits } from '$lib/amounts';
 import { unitFor } from '$lib/appeal-text';
 import { amountExample, formatMinor } from '$lib/format';
@@ -32,7 +32,7 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
     const typed = text(form, 'unitsOther');
     const asked = typed || text(form, 'units');
     const units = parseUnits(asked);
-    if (units === null) throw new GiftError(tooManyUnits(asked) ? m.error_too_large() : m.error_units(unitWords(unit, locale)), 'amount');
+    if (units === null) throw new GiftError(tooManyUnits(asked) ? tooLarge(appeal.currency, locale) : m.error_units(unitWords(unit, locale)), 'amount');
     return BigInt(units) * BigInt(unit.priceMinor);
   }
   const typed = text(form, 'amount');
@@ -47,6 +47,9 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
     throw new GiftError(moneyMessage(err.code, appeal.currency, locale), 'amount');
   }
 }
+
+/** Past the most one card payment holds, with that most: Stripe's, as the API refuses it. */
+const tooLarge = (currency: string, locale: string) => m.error_too_large({ max: formatMinor(stripeMaximumChargeMinor(currency).toString(), currency, locale) });
 
 function moneyMessage(code: string, currency: string, locale: string): string {
   if (code === 'money.empty') return m.error_amount_empty();
@@ -65,7 +68,7 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'donation.amount_too_small':
       return { error: m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_too_large':
-      return { error: m.error_too_large(), field: 'amount' };
+      return { error: tooLarge(appeal.currency, locale), field: 'amount' };
     case 'donation.amount_not_payable':
       return { error: m.error_amount_not_payable({ step: stripeStepShown(appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_not_whole_units': {
