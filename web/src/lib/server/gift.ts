@@ -7,7 +7,7 @@ import { m } from '$lib/paraglide/messages';
 import { stripeStepShown } from './stripe-step';
 import type { AppealDetail } from '$lib/types';
 
-type Field = 'amount' | 'email';
+type Field = 'amount' | 'email' | 'name' | 'message';
 
 /** A gift the form cannot start, with the message for the reader and the field it is about. */
 export class GiftError extends Error {
@@ -65,6 +65,10 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'email_missing':
     case 'email_invalid':
       return { error: m.error_email(), field: 'email' };
+    case 'name_invalid':
+      return { error: m.error_name_invalid(), field: 'name' };
+    case 'message_invalid':
+      return { error: m.error_message_invalid(), field: 'message' };
     case 'donation.amount_too_small':
       return { error: m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_too_large':

@@ -7,6 +7,7 @@ import { giftStartValues } from '$lib/server/gift-start-values';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
+import { formText } from '$lib/server/form-text';
 
 /** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
 const updatesPerPage = 10;
@@ -46,7 +47,6 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   };
 };
 
-const field = (form: FormData, name: string) => String(form.get(name) ?? '').trim();
 
 export const actions: Actions = {
   // Works without JavaScript: a plain POST, then a 303 to Stripe Checkout.
@@ -61,7 +61,8 @@ export const actions: Actions = {
       if (err instanceof GiftError) return fail(400, { values, error: err.message, field: err.field });
       throw err;
     }
-    const email = field(form, 'email');
+    // Full-width characters, as Japanese keyboards often type an address (ｈａｎａｋｏ＠example.jp), read as the address.
+    const email = formText(form, 'email').normalize('NFKC');
     if (!email) return fail(400, { values, ...donationError('email_missing', appeal, locals.locale) });
     const gift: GiftRequest = {
       amountMinor: amountMinor.toString(),
@@ -69,16 +70,19 @@ export const actions: Actions = {
       coverFees: Boolean(form.get('coverFees')),
       anonymous: Boolean(form.get('anonymous')),
       updatesOptIn: Boolean(form.get('updates')),
-      donorName: field(form, 'name') || undefined,
+      donorName: formText(form, 'name') || undefined,
       donorEmail: email,
-      message: field(form, 'message') || undefined,
+      message: formText(form, 'message') || undefined,
       locale: locals.locale,
       timeZone: saidTimeZone(cookies) ?? undefined,
     };
-    const started = await startGift(fetch, params.slug, field(form, 'requestKey'), gift);
+    const started = await startGift(fetch, params.slug, formText(form, 'requestKey'), gift);
     if ('error' in started) {
       const details = Array.isArray(started.error.details) ? started.error.details : [];
-      const code = started.status === 429 ? 'rate_limited' : details.some((d) => d.path === '/donorEmail') ? 'email_invalid' : started.error.code;
+      // The field the API refused, said as that field's own message.
+      const refusedField = (path: string) => details.some((d) => d.path === path);
+      const code =
+        started.status === 429 ? 'rate_limited' : refusedField('/donorEmail') ? 'email_invalid' : refusedField('/donorName') ? 'name_invalid' : refusedField('/message') ? 'message_invalid' : started.error.code;
       return fail(started.status === 429 ? 429 : 400, { values, ...donationError(code, appeal, locals.locale) });
     }
     redirect(303, started.location);

@@ -6,6 +6,7 @@ import { appealApiErrors, appealBody, readAppealValues, storyPreview, valuesOf, 
 import type { DonorRow, ManagedAppeal } from '$lib/types';
 import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
+import { formText } from '$lib/server/form-text';
 
 interface Update {
   id: string;
@@ -63,7 +64,7 @@ const translationErrors = new Map<string, () => string>([
 ]);
 
 const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slug)}${rest}`;
-const field = (form: FormData, name: string, max: number) => String(form.get(name) ?? '').slice(0, max).trim();
+const field = formText;
 
 export const actions: Actions = {
   preview: async ({ request }) => {
