@@ -60,12 +60,19 @@ export function appealTitleIn(appeal: { title: string; language: string; titles:
 /** The fields of a donation its receipt needs. */
 export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'chargeId' | 'invoiceId'>;
 
+/** A monthly gift's receipt says so, and where the donor ends it (their giving page). */
+export interface ReceiptMonthly {
+  accountUrl: string;
+}
+
 /**
  * The receipt of a gift, for the outbox (written in the same transaction as the gift: never lost,
  * never twice, by its dedupe key), in the language the donor gave in; null when the donor left no
- * address. The date is the day the donor paid, on their calendar (mailDate).
+ * address. The date is the day the donor paid, on their calendar (mailDate). A monthly gift's
+ * receipts (the first payment and each renewal) tell the donor it repeats and how to end it:
+ * otherwise a donor who forgot finds out from their bank statement.
  */
-export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date) {
+export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date, monthly: ReceiptMonthly | null = null) {
   if (!donation.donorEmail) return null;
   const { locale } = donation;
   const amount = mailAmount(locale, amountMinor, currency);
@@ -77,6 +84,7 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
     textBody: paragraphs(
       greeting(locale, donation.donorName),
       mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),
+      ...(monthly ? [mailText(locale, 'receipt_monthly', { url: monthly.accountUrl })] : []),
       `${mailText(locale, 'gift_reference', { reference: donation.id })}\n${mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt, donation.timeZone) })}`,
       mailText(locale, 'closing'),
     ),

@@ -615,6 +615,33 @@ describe('donate → pay → webhook → ledger → progress', () => {
     });
   });
 
+  // A monthly donor must learn from each receipt that the gift repeats, and where to end it; a
+  // one-off gift's receipt says nothing of the kind (its exact text is checked above).
+  it("a monthly gift's receipts, the first and each renewal's, say it repeats and link where to end it", async () => {
+    const receiptsOf = async (donationId: string) =>
+      (await h.testDb.database.db.select().from(donations).where(sql`${donations.id} = ${donationId} OR ${donations.parentDonationId} = ${donationId}`).orderBy(donations.succeededAt))
+        .map(async (g) => (await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${g.id}:${g.chargeId}`)))[0]!.textBody);
+    await monthlyGiftOnClock(
+      async ({ donationId, stripe, clock, start }) => {
+        await stripe.testHelpers.testClocks.advance(clock, { frozen_time: start + 31 * 86_400 });
+        await h.settle();
+        const bodies = await Promise.all(await receiptsOf(donationId));
+        expect(bodies).toHaveLength(2);
+        for (const body of bodies) {
+          expect(body).toContain('\n\nこのご寄付は、おやめになるまで毎月続きます。「わたしの寄付」のページからいつでもやめることができます（このメールアドレスでサインインしてください）：http://localhost:3000/account\n\n');
+        }
+      },
+      { gift: { locale: 'ja', donorEmail: 'aiko@example.jp' } },
+    );
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1000', donorEmail: 'once@example.org' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const [oneOff] = await Promise.all(await receiptsOf(donationId));
+    expect(oneOff).toContain('thank you for giving $10.00');
+    expect(oneOff).not.toContain('/account');
+    expect(oneOff).not.toContain('every month');
+  });
+
   // A member in Osaka gives monthly at 07:00 her time, which is 22:00 the day before in UTC: her
   // receipts bear her day, the renewal's too (it keeps the zone of the gift it renews).
   it("dates a donor's receipts on their own calendar, in the zone their browser said", async () => {

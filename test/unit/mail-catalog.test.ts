@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { describe, expect, it } from 'vitest';
 import { mailDate } from '../../server/mail/catalog';
+import { receiptEmail } from '../../server/payments/donations-store';
 import { renewalFailedEmail } from '../../server/payments/renewal-failed-mail';
 import { supportedLocales } from '../../web/src/lib/locale';
 
@@ -51,6 +52,8 @@ describe('the mail catalog', () => {
     const messages = catalog(locale);
     expect(Object.keys(messages).sort()).toEqual(Object.keys(en).sort());
     for (const [key, message] of Object.entries(messages)) {
+      // A message copied from English while its translation is pending reads as English to the donor.
+      if (locale !== 'en') expect(message, `${locale} ${key}: not translated`).not.toBe(en[key]);
       const args = argumentsOf(message);
       const english = argumentsOf(en[key]!);
       expect([...args.keys()].sort(), `${locale} ${key}`).toEqual([...english.keys()].sort());
@@ -100,5 +103,26 @@ describe("dates in a donor's mail", () => {
     const body = renewalFailedEmail(gift, failure)!.textBody;
     expect(body).toContain('повторит попытку 6 декабря 2026 г. Чтобы');
     expect(body).not.toContain('г..');
+  });
+});
+
+// A monthly donor reads on every receipt that the gift repeats and where to end it; a one-off's
+// receipt has no such paragraph.
+describe("a monthly gift's receipt", () => {
+  const paidAt = new Date('2026-12-05T10:00:00Z');
+  const added = (locale: string) => {
+    const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
+    const oneOff = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt)!.textBody.split('\n\n');
+    const monthly = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account' })!.textBody.split('\n\n');
+    return monthly.filter((p) => !oneOff.includes(p));
+  };
+  it.each(supportedLocales.map((l) => [l]))('%s: one more paragraph, ending in the giving page', (locale) => {
+    const paragraph = added(locale);
+    expect(paragraph).toHaveLength(1);
+    expect(paragraph[0]).toMatch(/[:：] ?https:\/\/give\.example\.org\/account$/);
+    if (locale !== 'en') expect(paragraph[0]).not.toBe(added('en')[0]);
+  });
+  it('in English, says it repeats every month and can be ended any time', () => {
+    expect(added('en')[0]).toBe('This gift repeats every month until you end it. You can end it at any time on the “My giving” page, signing in with this email address: https://give.example.org/account');
   });
 });
