@@ -3,6 +3,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { donations, outboxEmails } from '../../db/schema/index';
+import { markdownToText } from '../content/markdown-text';
 import { isolated, mailText } from '../mail/catalog';
 import { appealTitleIn, appealTitles } from '../payments/donations-store';
 import { getsUpdates, issueStopTokens, stopLinks } from './update-stops';
@@ -40,9 +41,11 @@ export async function mailUpdate(tx: DbOrTx, { update, appeal, publicUrl }: Upda
     .orderBy(sql`lower(${donations.donorEmail})`, desc(donations.createdAt));
   const tokens = await issueStopTokens(tx, appeal.id, recipients.map((r) => r.email));
   const titled = { ...appeal, titles: await appealTitles(tx, appeal.id) };
+  // A plain-text mail: the markdown's asterisks and brackets would reach the donor as typed.
+  const body = markdownToText(update.bodyMarkdown, publicUrl);
   for (let from = 0; from < recipients.length; from += mailsPerInsert) {
     const mails = recipients.slice(from, from + mailsPerInsert).map((recipient, i) =>
-      updateEmail({ update, appealTitle: appealTitleIn(titled, recipient.locale), recipient, link: appealLink(publicUrl, appeal.slug, recipient.locale, update.id), stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }),
+      updateEmail({ update: { id: update.id, title: update.title, body }, appealTitle: appealTitleIn(titled, recipient.locale), recipient, link: appealLink(publicUrl, appeal.slug, recipient.locale, update.id), stop: stopLinks(publicUrl, tokens[from + i]!, recipient.locale) }),
     );
     await tx.insert(outboxEmails).values(mails).onConflictDoNothing();
   }
@@ -58,7 +61,8 @@ function appealLink(publicUrl: string, slug: string, locale: string, updateId: s
 }
 
 interface UpdateEmailInput {
-  update: { id: string; title: string; bodyMarkdown: string };
+  /** Its body as plain text (markdownToText). */
+  update: { id: string; title: string; body: string };
   /** As the donor read it: in their language where the organizer translated it. */
   appealTitle: string;
   recipient: { email: string; locale: string };
@@ -68,8 +72,9 @@ interface UpdateEmailInput {
 }
 
 /**
- * An update as a donor who asked for news receives it: the organizer's words as written, then, in
- * the donor's language below the signature line, why it came and how to stop it.
+ * An update as a donor who asked for news receives it: the organizer's words as the page shows
+ * them, in plain text, then, in the donor's language below the signature line, why it came and how
+ * to stop it.
  */
 function updateEmail({ update, appealTitle, recipient, link, stop }: UpdateEmailInput) {
   const { locale } = recipient;
@@ -79,7 +84,7 @@ function updateEmail({ update, appealTitle, recipient, link, stop }: UpdateEmail
     dedupeKey: `update:${update.id}:${createHash('sha256').update(recipient.email).digest('hex')}`,
     toAddress: recipient.email,
     subject: `${appealTitle}: ${update.title}`,
-    textBody: `${update.bodyMarkdown}\n\n${link}\n\n-- \n${footer.join('\n')}\n`,
+    textBody: `${update.body}\n\n${link}\n\n-- \n${footer.join('\n')}\n`,
     kind: 'appeal_update',
     listUnsubscribeUrl: stop.oneClick,
   };

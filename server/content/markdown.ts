@@ -1,4 +1,4 @@
-import { Marked } from 'marked';
+import { Marked, type Token } from 'marked';
 import sanitizeHtml from 'sanitize-html';
 
 const marked = new Marked({ gfm: true, breaks: false, async: false });
@@ -20,6 +20,11 @@ const policy: sanitizeHtml.IOptions = {
   },
   exclusiveFilter: (frame) => frame.tag === 'img' && !ownImagePath.test(frame.attribs.src ?? ''),
 };
+
+/** Markdown read as the pages read it, as marked's tokens (the mails render them as plain text). */
+export function markdownTokens(markdown: string): Token[] {
+  return marked.lexer(markdown);
+}
 
 /**
  * Organizer-written markdown to HTML that is safe to put in a page: no script, no event

@@ -28,8 +28,8 @@ async function give(donorEmail: string, locale: string): Promise<string> {
   return g.donationId;
 }
 
-async function organizerPosts(title: string) {
-  const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/updates`, headers: { cookie: organizer }, payload: { title, bodyMarkdown: 'The **walls** are up.' } });
+async function organizerPosts(title: string, bodyMarkdown = 'The **walls** are up.') {
+  const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/updates`, headers: { cookie: organizer }, payload: { title, bodyMarkdown } });
   expect(res.statusCode, res.body).toBe(201);
   return res.json() as { id: string; emailedTo: number };
 }
@@ -75,7 +75,7 @@ describe('update mail a donor can stop', () => {
     expect(kenji.subject).toBe(`${title}: Halfway there`);
     // Its dedupe key, which outlives the text, does not name the address.
     expect(kenji.dedupeKey).not.toContain('kenji');
-    expect(kenji.textBody).toContain('The **walls** are up.');
+    expect(kenji.textBody).toContain('The walls are up.');
     expect(kenji.textBody).toContain('この募金に関するメールの配信停止はこちら');
     expect(mails.get('rosa@example.org')!.textBody).toContain('Para no recibir más correos sobre este llamamiento');
     const page = kenji.textBody.match(/https?:\/\/\S+\/updates\/stop\?token=\S+/)?.[0];
@@ -215,5 +215,21 @@ describe('the appeal as its donor read it', () => {
     const [kaito] = await db().select().from(outboxEmails).where(and(eq(outboxEmails.kind, 'receipt'), eq(outboxEmails.toAddress, 'kaito@example.jp')));
     expect(kaito!.textBody).toContain(title);
     expect(kaito!.textBody).not.toContain(translated);
+  });
+});
+
+describe('update mail as plain text', () => {
+  // The mail has no HTML part: the organizer's markdown must read as the page shows it, without
+  // its asterisks, brackets or entities.
+  it('reads as the page shows the update, without markdown or HTML', async () => {
+    await give('haruto@example.jp', 'ja');
+    const markdown = '## 三日目\n\n**全員**が来ました。*本当に*ありがとう。[集会の写真](https://example.org/photos?a=1&amp;b=2)\n\n- パン &amp; スープ\n- [横断幕](/appeals/buck-a-brick)\n\n1. 集合\n2. 行進';
+    const update = await organizerPosts('Day three', markdown);
+    const body = (await updateMails(update.id)).get('haruto@example.jp')!.textBody.split('\n-- \n')[0];
+    expect(body).toBe(
+      '三日目\n\n全員が来ました。本当にありがとう。集会の写真 (https://example.org/photos?a=1&b=2)\n\n' +
+        '- パン & スープ\n- 横断幕 (http://localhost:3000/appeals/buck-a-brick)\n\n1. 集合\n2. 行進\n\n' +
+        `http://localhost:3000/appeals/${slug}?lang=ja#update-${update.id}\n`,
+    );
   });
 });

@@ -1,0 +1,141 @@
+import { decodeHTML, decodeHTMLAttribute } from 'entities';
+import type { MarkedToken, Token, Tokens } from 'marked';
+import sanitizeHtml from 'sanitize-html';
+import { markdownTokens } from './markdown';
+
+/**
+ * Organizer-written markdown as a plain-text mail reads it: what the page shows, without the
+ * markup. Bold and italics lose their markers, a link reads "text (url)", list items "- item" or
+ * "1. item", headings and paragraphs are lines of their own, and entities are the characters they
+ * stand for. Rendered from marked's tokens, so the mail and the page read the same markdown.
+ * `baseUrl` makes a link to one of our pages ("/appeals/x") one a mail can follow.
+ */
+export function markdownToText(markdown: string, baseUrl: string): string {
+  return blocks(markdownTokens(markdown), baseUrl, '\n\n');
+}
+
+function blocks(tokens: Token[], baseUrl: string, between: string): string {
+  return tokens
+    .map((t) => block(t, baseUrl))
+    .filter((text) => text !== '')
+    .join(between);
+}
+
+function block(token: Token, baseUrl: string): string {
+  // Marked's own tokens by their type; anything else comes from an extension (the default).
+  const t = token as MarkedToken;
+  switch (t.type) {
+    case 'paragraph':
+    case 'heading':
+      return inline(t.tokens, baseUrl);
+    case 'text':
+      return t.tokens ? inline(t.tokens, baseUrl) : decodeHTML(t.text);
+    case 'list':
+      return list(t, baseUrl);
+    case 'blockquote':
+      return prefixLines(blocks(t.tokens, baseUrl, '\n\n'), '> ', '>');
+    case 'code':
+      return t.text;
+    case 'hr':
+      return '---';
+    case 'html':
+      return withoutTags(t.text).trim();
+    case 'table':
+      return [t.header, ...t.rows].map((row) => row.map((cell) => inline(cell.tokens, baseUrl)).join(' | ')).join('\n');
+    case 'space':
+    case 'def':
+    case 'checkbox':
+      return '';
+    default:
+      return extensionText(token, baseUrl);
+  }
+}
+
+/** A token of a marked extension: its words, whatever it is. */
+function extensionText(token: Tokens.Generic, baseUrl: string): string {
+  return token.tokens ? inline(token.tokens, baseUrl) : typeof token.text === 'string' ? decodeHTML(token.text) : '';
+}
+
+function list(t: Tokens.List, baseUrl: string): string {
+  const first = typeof t.start === 'number' ? t.start : 1;
+  return t.items
+    .map((item, i) => {
+      const marker = t.ordered ? `${first + i}.` : '-';
+      const box = item.task ? (item.checked ? '[x] ' : '[ ] ') : '';
+      // A loose item's paragraphs keep their blank line; a nested list sits under its item.
+      const body = blocks(item.tokens, baseUrl, item.loose ? '\n\n' : '\n');
+      return `${marker} ${box}${prefixLines(body, ' '.repeat(marker.length + 1), '').trimStart()}`;
+    })
+    .join(t.loose ? '\n\n' : '\n');
+}
+
+function inline(tokens: Token[], baseUrl: string): string {
+  return tokens.map((t) => inlineToken(t, baseUrl)).join('');
+}
+
+function inlineToken(token: Token, baseUrl: string): string {
+  const t = token as MarkedToken;
+  switch (t.type) {
+    case 'text':
+      return 'tokens' in t && t.tokens ? inline(t.tokens, baseUrl) : decodeHTML(t.text);
+    case 'strong':
+    case 'em':
+    case 'del':
+      return inline(t.tokens, baseUrl);
+    // Literal by definition: a backslash escape, and code, whose entities CommonMark leaves as typed.
+    case 'escape':
+    case 'codespan':
+      return t.text;
+    case 'br':
+      return '\n';
+    case 'link':
+      return link(t, baseUrl);
+    case 'image':
+      return decodeHTML(t.text);
+    case 'html':
+      return /^<br\s*\/?>$/i.test(t.text) ? '\n' : withoutTags(t.text);
+    case 'checkbox':
+      return '';
+    default:
+      return extensionText(token, baseUrl);
+  }
+}
+
+/**
+ * "text (url)", or the text alone when it is the address already (an autolink) or when the page
+ * would not link it either (a scheme the page's sanitizer refuses, such as javascript:).
+ */
+function link(t: Tokens.Link, baseUrl: string): string {
+  const text = inline(t.tokens, baseUrl);
+  const href = mailableUrl(decodeHTMLAttribute(t.href), baseUrl);
+  if (!href) return text;
+  const shown = href.startsWith('mailto:') ? href.slice('mailto:'.length) : href;
+  if (text === shown || href === `http://${text}`) return text;
+  return text ? `${text} (${shown})` : shown;
+}
+
+/** An address a mail reader can open: http(s) and mailto as written, our own paths made absolute. */
+function mailableUrl(href: string, baseUrl: string): string | null {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(href)?.[1]?.toLowerCase();
+  if (scheme) return ['http', 'https', 'mailto'].includes(scheme) ? href : null;
+  // Protocol-relative ("//elsewhere.example") is refused on the page too.
+  if (href === '' || href.startsWith('//')) return null;
+  try {
+    return new URL(href, baseUrl).toString();
+  } catch {
+    return null;
+  }
+}
+
+/** Raw HTML in the markdown: its text only (script and style contents dropped), entities decoded. */
+function withoutTags(html: string): string {
+  return decodeHTML(sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} }));
+}
+
+/** Each line of `text` behind `prefix`; an empty line behind `emptyPrefix`. */
+function prefixLines(text: string, prefix: string, emptyPrefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? emptyPrefix : prefix + line))
+    .join('\n');
+}
