@@ -4,6 +4,15 @@ import { chooseLocale, isLocale, localeCookie, matchLocale, supportedLocales, ty
 /** A language the app writes in, as the API takes it. */
 export const localeSchema = z.enum(supportedLocales);
 
+/**
+ * `?lang=`: the language a page reads the answer in, so the API names things as that page does.
+ * A value we do not write in counts as none: it only ever picks a language, so it is not refused.
+ */
+export const readerLocaleQuery = z
+  .string()
+  .optional()
+  .transform((v) => (isLocale(v) ? v : undefined));
+
 /** The language switcher's cookie, in a Cookie header. */
 const languageCookie = new RegExp(`(?:^|;\\s*)${localeCookie}=([a-z]{2})(?:;|$)`);
 const chosenIn = (headers: Headers | undefined) => headers?.get('cookie')?.match(languageCookie)?.[1];

@@ -3,10 +3,12 @@ import type Stripe from 'stripe';
 import { z } from 'zod';
 import { requireViewer } from '../auth/permissions';
 import { minorUnits } from '../appeals/schemas';
+import { readerLocaleQuery } from '../locale';
 import { errorResponses } from '../plugins/openapi';
 import { openCardPortal } from './card-portal';
 import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
 
+/** The appeal as its page names it in the reader's language (?lang=, else the account's): translated where it is. */
 const appealRef = z.object({ slug: z.string(), title: z.string() });
 
 /** A signed-in donor's own giving: gifts made with the email address they signed in with. */
@@ -19,7 +21,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
       schema: {
         tags: ['people'],
         summary: 'My gifts, newest first (signed in)',
-        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100), lang: readerLocaleQuery }),
         response: {
           200: z.object({
             donations: z.array(
@@ -42,7 +44,10 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         },
       },
     },
-    async (req) => ({ donations: await myDonations(db, requireViewer(await req.viewer()), req.query.limit) }),
+    async (req) => {
+      const viewer = requireViewer(await req.viewer());
+      return { donations: await myDonations(db, viewer, req.query.limit, req.query.lang ?? viewer.locale ?? undefined) };
+    },
   );
 
   app.get(
@@ -51,6 +56,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
       schema: {
         tags: ['people'],
         summary: 'My monthly gifts (signed in)',
+        querystring: z.strictObject({ lang: readerLocaleQuery }),
         response: {
           200: z.object({
             monthly: z.array(
@@ -70,7 +76,10 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         },
       },
     },
-    async (req) => ({ monthly: await myMonthlyGifts(db, requireViewer(await req.viewer())) }),
+    async (req) => {
+      const viewer = requireViewer(await req.viewer());
+      return { monthly: await myMonthlyGifts(db, viewer, req.query.lang ?? viewer.locale ?? undefined) };
+    },
   );
 
   app.post(

@@ -1,19 +1,26 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
-import { appeals, donations } from '../../db/schema/index';
+import { appealTranslations, appeals, donations } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
+import { appealTitleInSql } from '../payments/donations-store';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
 const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
 
-export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number) {
+/**
+ * The signed-in donor's gifts, each appeal named as its page names it in `locale` (translated
+ * where the organizer translated it), in the same query.
+ */
+export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, locale?: string) {
+  const named = appealTitleInSql(locale);
   const rows = await db
-    .select({ d: donations, slug: appeals.slug, title: appeals.title })
+    .select({ d: donations, slug: appeals.slug, title: named.title })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
+    .leftJoin(appealTranslations, named.join)
     .where(and(givenBy(viewer), notInArray(donations.status, ['pending', 'canceled'])))
     .orderBy(desc(donations.createdAt))
     .limit(limit);
@@ -32,12 +39,14 @@ export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number) {
   }));
 }
 
-/** Monthly gifts: the first donation of each subscription stands for it. */
-export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer) {
+/** Monthly gifts: the first donation of each subscription stands for it. Appeals named as in myDonations. */
+export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string) {
+  const named = appealTitleInSql(locale);
   const rows = await db
-    .select({ d: donations, slug: appeals.slug, title: appeals.title })
+    .select({ d: donations, slug: appeals.slug, title: named.title })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
+    .leftJoin(appealTranslations, named.join)
     .where(and(givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId), notInArray(donations.status, ['pending', 'failed', 'canceled'])))
     .orderBy(desc(donations.createdAt))
     .limit(100);

@@ -1,4 +1,4 @@
-import { eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
@@ -55,6 +55,18 @@ export async function appealTitles(db: DbOrTx, appealId: string): Promise<Partia
 export function appealTitleIn(appeal: { title: string; language: string; titles: Partial<Record<string, string>> }, locale: string): string {
   // Own keys only: the map is parsed JSON, and a locale such as "toString" must not reach its prototype.
   return locale !== appeal.language && Object.hasOwn(appeal.titles, locale) ? appeal.titles[locale]! : appeal.title;
+}
+
+/**
+ * appealTitleIn as SQL, for lists of many appeals read in one query: join `join` to a query on
+ * appeals (one row at most: a language has one translation) and select `title`. No locale, or
+ * the appeal's own, names it as written.
+ */
+export function appealTitleInSql(locale: string | undefined) {
+  return {
+    join: locale ? and(eq(appealTranslations.appealId, appeals.id), eq(appealTranslations.language, locale), ne(appeals.language, locale))! : sql`false`,
+    title: sql<string>`coalesce(${appealTranslations.title}, ${appeals.title})`,
+  };
 }
 
 /** The fields of a donation its receipt needs. */

@@ -276,6 +276,16 @@ describe('signed in', () => {
     await page.locator('#lang-select').selectOption('en');
     await page.getByRole('button', { name: '変更' }).click();
     await page.locator('html[lang="en"]').waitFor();
+    // Read in Japanese (a mail's link says so), the gifts and their receipt name the drive as its
+    // Japanese page does, whatever language the account keeps.
+    await page.goto(`${e2e.url}/account?lang=ja`);
+    for (const list of ['gifts', 'monthly']) {
+      expect(await page.getByTestId(list).textContent(), list).toContain('ティフアナの組合会館に屋根を');
+      expect(await page.getByTestId(list).textContent(), list).not.toContain(title);
+    }
+    await page.goto(`${e2e.url}/account/receipts/${giftId}?lang=ja`);
+    expect(await page.getByTestId('receipt').textContent()).toContain('ティフアナの組合会館に屋根を');
+    await page.goto(`${e2e.url}/account`);
 
     // Signing out clears the session in the browser: /account then asks to sign in.
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -91,6 +91,38 @@ describe("a member's own giving", () => {
   });
 });
 
+describe('appeals named in the reader’s language', () => {
+  // "My giving", its receipts and the monthly end-confirmation must name an appeal as the rest of
+  // the site does for the same reader: translated where the organizer translated it, else as written.
+  it('names each appeal translated into ?lang=, or else the account’s language, in one list as in the other', async () => {
+    const translated = 'Un ladrillo a la vez';
+    const [appeal] = await h.testDb.database.rows<{ id: string; title: string }>(sql`SELECT id, title FROM appeals WHERE slug = 'buck-a-brick'`);
+    await h.testDb.database.db.execute(sql`INSERT INTO appeal_translations (appeal_id, language, title) VALUES (${appeal!.id}, 'es', ${translated})`);
+    const oneOff = await give({ amountMinor: '700' });
+    const monthly = await give({ amountMinor: '800', frequency: 'monthly' });
+    const titles = async (query: string, cookie = ana) => {
+      const gifts = (await h.app.inject({ url: `/api/me/donations${query}`, headers: { cookie } })).json().donations as { id: string; appeal: { title: string } }[];
+      const monthlies = (await h.app.inject({ url: `/api/me/monthly${query}`, headers: { cookie } })).json().monthly as { id: string; appeal: { title: string } }[];
+      return [gifts.find((g) => g.id === oneOff)!.appeal.title, monthlies.find((g) => g.id === monthly)!.appeal.title];
+    };
+    expect(await titles('?lang=es')).toEqual([translated, translated]);
+    // No translation in French, no language said, or a value that is not one of ours: as written.
+    for (const query of ['?lang=fr', '', '?lang=toString', '?lang=__proto__', `?lang=${'x'.repeat(300)}`]) expect(await titles(query), query).toEqual([appeal!.title, appeal!.title]);
+    // The page a donor reads the API through says its language; without it, the account's own.
+    await h.testDb.database.db.execute(sql`UPDATE users SET locale = 'es' WHERE email = 'ana@example.org'`);
+    const anaAgain = await signIn(h.app, 'ana@example.org');
+    expect(await titles('', anaAgain)).toEqual([translated, translated]);
+    expect(await titles('?lang=en', anaAgain)).toEqual([appeal!.title, appeal!.title]);
+    // Written in Spanish now, the appeal's page shows Spanish readers the original, not the old translation.
+    await h.testDb.database.db.execute(sql`UPDATE appeals SET language = 'es' WHERE id = ${appeal!.id}`);
+    try {
+      expect(await titles('?lang=es')).toEqual([appeal!.title, appeal!.title]);
+    } finally {
+      await h.testDb.database.db.execute(sql`UPDATE appeals SET language = 'en' WHERE id = ${appeal!.id}`);
+    }
+  });
+});
+
 describe("a treasurer's view of a gift", () => {
   // The treasurer must see every posting a gift caused, and nobody else may see the donor's details.
   it('shows the gift with its ledger postings to its treasurer only', async () => {

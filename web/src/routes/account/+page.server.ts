@@ -5,9 +5,10 @@ import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
+  // Appeals named as their pages name them in this page's language.
   const [{ donations }, { monthly }] = await Promise.all([
-    apiGetSignedIn<{ donations: MyGift[] }>(fetch, '/api/me/donations?limit=200', url),
-    apiGetSignedIn<{ monthly: MyMonthly[] }>(fetch, '/api/me/monthly', url),
+    apiGetSignedIn<{ donations: MyGift[] }>(fetch, `/api/me/donations?limit=200&lang=${locals.locale}`, url),
+    apiGetSignedIn<{ monthly: MyMonthly[] }>(fetch, `/api/me/monthly?lang=${locals.locale}`, url),
   ]);
   // ?cancel=<id> is the confirm step: a plain link shows it, so it works without JavaScript.
   const cancelId = url.searchParams.get('cancel');

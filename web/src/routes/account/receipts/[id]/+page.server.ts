@@ -5,7 +5,7 @@ import type { MyGift } from '$lib/server/my-giving';
 
 // A receipt is one of the person's own gifts (the API lists only those), so no id reveals another's.
 export const load: PageServerLoad = async ({ fetch, url, params, locals }) => {
-  const { donations } = await apiGetSignedIn<{ donations: MyGift[] }>(fetch, '/api/me/donations?limit=500', url);
+  const { donations } = await apiGetSignedIn<{ donations: MyGift[] }>(fetch, `/api/me/donations?limit=500&lang=${locals.locale}`, url);
   const gift = donations.find((d) => d.id === params.id);
   if (!gift) error(404, 'No such gift of yours.');
   // The receipt names the donor as the gift did, like the mailed receipt: the account's own name
