@@ -73,6 +73,7 @@ export const donorWallSchema = z.object({
     z.object({
       name: z.string().nullable().describe('null for an anonymous or nameless gift'),
       message: z.string().nullable().describe('only messages an organizer approved'),
+      messageLanguage: z.string().nullable().describe('the language the donor gave in, the best guess at the message’s; null without a message'),
       givenAt: z.string(),
     }),
   ),

@@ -117,6 +117,10 @@ describe('giving to Buck-a-Brick', () => {
       const p = await phone.newPage();
       await p.goto(`${e2e.url}/appeals/buck-a-brick?lang=${language}`);
       expect(await p.getByTestId('donor-wall').textContent()).toContain(longName);
+      // The message keeps its own direction (Latin letters: left to right, on an Arabic page too)
+      // and is marked with the language its donor gave in.
+      const said = p.getByTestId('donor-wall').locator('blockquote', { hasText: 'BBBB' }).first();
+      expect(await said.evaluate((el) => [el.getAttribute('lang'), getComputedStyle(el).direction])).toEqual(['en', 'ltr']);
       const widths = await p.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth }));
       expect(widths.page, language).toBeLessThanOrEqual(widths.screen);
       await screenshots(p, `appeal-long-name-${language}`);

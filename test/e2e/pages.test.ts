@@ -40,8 +40,10 @@ describe('public pages', () => {
     expect(await page.locator('html').getAttribute('dir')).toBe('rtl');
     expect(await page.locator('html').getAttribute('lang')).toBe('ar');
     expect(await page.locator('#give-title').textContent()).toBe('تبرّع');
-    // The appeal itself stays in its own language and direction.
-    expect(await page.locator('header[lang="en"]').getAttribute('dir')).toBe('ltr');
+    // The appeal itself stays in its own language and direction; the line under its title is the
+    // reader's (who runs it, for whom), in Arabic, right to left.
+    expect(await page.locator('h1[lang="en"]').getAttribute('dir')).toBe('ltr');
+    expect(await page.locator('header .meta').evaluate((el) => [el.closest('[lang]')?.getAttribute('lang'), getComputedStyle(el).direction])).toEqual(['ar', 'rtl']);
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshots(page, 'appeal-ar');
     await context.close();

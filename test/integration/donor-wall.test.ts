@@ -25,7 +25,7 @@ async function give(body: Record<string, unknown>, card = '4242 4242 4242 4242')
 describe('GET /api/appeals/:slug/wall', () => {
   it('lists paid gifts newest first, hides anonymous names and unapproved messages', async () => {
     await give({ donorName: 'Named Donor', message: 'Not yet read' });
-    const approved = await give({ donorName: 'Approved Donor', message: 'Solidarity forever' });
+    const approved = await give({ donorName: 'Approved Donor', message: 'Solidarity forever', locale: 'es' });
     await give({ donorName: 'Hidden Name', anonymous: true });
     await give({ donorName: 'Declined Donor' }, '4000 0000 0000 0002');
     await h.settle();
@@ -33,9 +33,11 @@ describe('GET /api/appeals/:slug/wall', () => {
 
     const res = await h.app.inject('/api/appeals/buck-a-brick/wall?limit=10');
     expect(res.statusCode).toBe(200);
-    const { donors } = res.json() as { donors: { name: string | null; message: string | null; givenAt: string }[] };
+    const { donors } = res.json() as { donors: { name: string | null; message: string | null; messageLanguage: string | null; givenAt: string }[] };
     expect(donors.map((d) => d.name)).toEqual([null, 'Approved Donor', 'Named Donor']);
     expect(donors.map((d) => d.message)).toEqual([null, 'Solidarity forever', null]);
+    // A message is marked with the language its donor gave in, not the appeal's (English here).
+    expect(donors.map((d) => d.messageLanguage)).toEqual([null, 'es', null]);
     expect(JSON.stringify(donors)).not.toContain('Hidden Name');
     expect(JSON.stringify(donors)).not.toContain('@');
   });
