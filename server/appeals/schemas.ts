@@ -65,7 +65,9 @@ export const appealListSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
-export const slugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
+/** An appeal's or organization's address name, as the API takes it: lower case. */
+export const slugPattern = /^[a-z0-9][a-z0-9-]{0,79}$/;
+export const slugParams = z.object({ slug: z.string().regex(slugPattern) });
 
 /** The public donor wall: a donor's name only if they allowed it, a message only once approved. */
 export const donorWallSchema = z.object({

@@ -49,6 +49,18 @@ describe('public pages', () => {
     await context.close();
   });
 
+  // Typed from a poster: capitals lead to the appeal, a name no appeal can have is a missing page.
+  it('an appeal address typed in capitals opens the appeal; one no appeal can have is not found', async () => {
+    const context = await e2e.context({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/Buck-a-Brick?lang=fr`);
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/appeals/buck-a-brick?lang=fr');
+    expect(await page.locator('h1').count()).toBe(1);
+    const missing = await page.goto(`${e2e.url}/appeals/buck_a_brick`);
+    expect(missing?.status()).toBe(404);
+    await context.close();
+  });
+
   it('Japanese readers see the Osaka appeal in yen without decimals', async () => {
     const context = await e2e.context({ language: 'ja', bypassCSP: true });
     const page = await context.newPage();
