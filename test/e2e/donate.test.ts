@@ -143,7 +143,27 @@ describe('giving to Buck-a-Brick', () => {
     expect(await page.getByTestId('gift-status').getAttribute('data-status')).toBe('pending');
     expect(await page.getByRole('link', { name: 'Back to the appeal', exact: true }).count()).toBe(1);
     expect(await page.getByRole('link', { name: 'Back to the appeal to try again' }).count()).toBe(0);
+    // It refreshes itself, counting the wait in its address; past two minutes it stops and says
+    // what the donor can expect, instead of "this page updates by itself" for ever.
+    expect(await page.locator('noscript').innerHTML()).toContain(`content="3; url=?donation=${donationId}&amp;waited=3"`);
+    await page.goto(`${e2e.url}/appeals/buck-a-brick/thanks?donation=${donationId}&waited=120`);
+    expect(await page.getByTestId('pending-slow').textContent()).toContain('If you paid, your receipt will come by email');
+    expect(await page.locator('noscript').count()).toBe(0);
     await context.close();
+    // With JavaScript, the same once the page has asked for two minutes.
+    const scripted = await e2e.context();
+    const live = await scripted.newPage();
+    await live.clock.install();
+    await live.goto(`${e2e.url}/appeals/buck-a-brick/thanks?donation=${donationId}`);
+    expect(await live.getByTestId('pending-slow').count()).toBe(0);
+    // Ten seconds of the page's clock at a time, until it gives up (however late its script started).
+    await expect
+      .poll(async () => {
+        await live.clock.runFor(10_000);
+        return live.getByTestId('pending-slow').count();
+      }, { timeout: 30_000, interval: 200 })
+      .toBe(1);
+    await scripted.close();
   });
 
   it('a declined card shows a clear message, and nothing is posted', async () => {
