@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
+import { bigintMax, isLedgerId } from './bigint';
+
+/** A ledger id as a path or query sends it. */
+const ledgerId = z.string().refine(isLedgerId, { error: `must be a whole number from 1 to ${bigintMax}` });
 
 export const ledgerAccountSchema = z.object({
   id: z.string(),
@@ -16,10 +20,10 @@ export const listAccountsQuery = z.strictObject({
   currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   type: z.enum(['asset', 'liability', 'income', 'expense', 'equity']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  after: z.string().regex(/^\d{1,19}$/).optional().describe('the last account id of the previous page'),
+  after: ledgerId.optional().describe('the last account id of the previous page'),
 });
 
-export const accountIdParams = z.object({ id: z.string().regex(/^\d{1,19}$/) });
+export const accountIdParams = z.object({ id: ledgerId });
 
 /** A calendar day that exists (2026-01-31; not 2026-02-30), as a date field sends it. */
 export const day = z.iso.date({ error: 'must be a date, e.g. 2026-11-01' });

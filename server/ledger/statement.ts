@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../../db/client';
 import { AppError } from '../errors';
+import { bigintMax, inBigintRange, isLedgerId } from './bigint';
 import { LedgerError } from './errors';
 
 export interface StatementLine {
@@ -28,9 +29,12 @@ function encode(entryId: bigint, balanceBefore: bigint): string {
   return Buffer.from(`${entryId}:${balanceBefore}`).toString('base64url');
 }
 
+const invalidCursor = () => new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+
 function decode(cursor: string): { entryId: bigint; balanceBefore: bigint } {
   const m = /^(\d{1,19}):(-?\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+  // Both are bigints in Postgres: beyond their range they are no entry's and no balance.
+  if (!m || !isLedgerId(m[1]!) || !inBigintRange(BigInt(m[2]!))) throw invalidCursor();
   return { entryId: BigInt(m[1]!), balanceBefore: BigInt(m[2]!) };
 }
 
@@ -52,7 +56,7 @@ export async function statement(
                   t.metadata->>'donationId' AS donation_id
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
             WHERE e.account_id = ${accountId.toString()}::bigint
-              AND e.id < ${after ? after.entryId.toString() : '9223372036854775807'}::bigint
+              AND e.id < ${(after ? after.entryId : bigintMax).toString()}::bigint
               AND e.id >= ${bounds.lowestEntryId.toString()}::bigint
             ORDER BY e.id DESC LIMIT ${limit + 1})
        SELECT acct.currency, acct.balance_minor::text AS balance, page.id::text AS entry_id, page.transaction_id::text AS transaction_id,
@@ -84,6 +88,8 @@ export async function statement(
       appeal: r.appeal_slug && r.appeal_title ? { slug: r.appeal_slug, title: r.appeal_title } : null,
     }));
   const page = lines.slice(0, limit);
+  // The database holds every balance as a bigint: one beyond its range means the cursor's balance was made up.
+  if (after && page.some((l) => !inBigintRange(l.balanceAfterMinor))) throw invalidCursor();
   const last = page.at(-1);
   const more = lines.length > limit && last;
   return { currency, lines: page, nextCursor: more ? encode(last.entryId, last.balanceAfterMinor - last.amountMinor) : null };
@@ -120,7 +126,7 @@ async function dateBounds(db: DbOrTx, accountId: bigint, opts: { from?: Date; to
            WHERE e.account_id = ${account}::bigint AND t.posted_at >= ${opts.from.toISOString()}::timestamptz`,
     );
     // Nothing posted since `from`: an empty range.
-    lowestEntryId = row?.first_id ? BigInt(row.first_id) : 9223372036854775807n;
+    lowestEntryId = row?.first_id ? BigInt(row.first_id) : bigintMax;
   }
   return { upper, lowestEntryId };
 }

@@ -78,6 +78,32 @@ describe('read-only ledger API', () => {
     expect(forged.statusCode).toBe(400);
   });
 
+  // Ids are Postgres bigints: one past 9223372036854775807 names nothing, and Postgres would refuse
+  // to compare with it. Each is a 400 with a code, for anyone (the public included), never a 500.
+  it('refuses an id, a page start or a cursor beyond a bigint with a 400', async () => {
+    const beyond = ['9999999999999999999', '9223372036854775808'];
+    const answer = async (url: string, cookie?: string) => {
+      const res = await app.inject({ url, headers: cookie ? { cookie } : {} });
+      return [res.statusCode, res.json().error?.code];
+    };
+    for (const id of [...beyond, '0']) {
+      expect(await answer(`/api/ledger/accounts/${id}/statement`)).toEqual([400, 'validation_failed']);
+      expect(await answer(`/api/ledger/accounts/${id}/statement`, treasurer)).toEqual([400, 'validation_failed']);
+      expect(await answer(`/api/ledger/accounts?after=${id}`, treasurer)).toEqual([400, 'validation_failed']);
+    }
+    // The largest bigint is still an id: none yet.
+    expect(await answer('/api/ledger/accounts/9223372036854775807/statement', treasurer)).toEqual([404, 'ledger.unknown_account']);
+    expect((await app.inject({ url: '/api/ledger/accounts?after=9223372036854775807', headers: { cookie: treasurer } })).json()).toEqual({ accounts: [], nextAfter: null });
+    const cursor = (text: string) => `/api/ledger/accounts/${appealAccount}/statement?cursor=${Buffer.from(text).toString('base64url')}`;
+    for (const text of [`${beyond[0]}:0`, `${beyond[1]}:0`, '0:0', '1:9999999999999999999', '1:-9223372036854775809']) {
+      expect(await answer(cursor(text), treasurer), text).toEqual([400, 'invalid_cursor']);
+    }
+    const last = (await app.inject({ url: cursor('9223372036854775807:-9223372036854775808'), headers: { cookie: treasurer } })).json();
+    expect(last.lines).toHaveLength(5);
+    // A balance no account can reach after the cursor's entries (this one holds credits only).
+    expect(await answer(cursor('9223372036854775807:9223372036854775807'), treasurer)).toEqual([400, 'invalid_cursor']);
+  });
+
   // Only the platform's treasurers see the books: not the public, not an organizer of the same organization.
   it('refuses anyone but a treasurer of a top-level organization', async () => {
     expect((await app.inject('/api/ledger/accounts')).statusCode).toBe(401);
