@@ -2,6 +2,8 @@ import { and, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-o
 import type { DbOrTx } from '../../db/client';
 import { appealProgress, appealTranslations, appeals, donations, organizations, type Appeal, type AppealProgress } from '../../db/schema/index';
 import { AppError } from '../errors';
+import { isStorableTime } from '../storable-time';
+import { isUuidText } from '../uuid-text';
 import { renderMarkdown } from '../content/markdown';
 import type { AppealDetail, AppealSummary, DonorWall } from './schemas';
 import { wallStatuses } from './wall';
@@ -26,7 +28,7 @@ function encodeCursor(a: Appeal): string {
 function decodeCursor(cursor: string): { publishedAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const publishedAt = new Date(at ?? '');
-  if (!id || Number.isNaN(publishedAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) {
+  if (!isUuidText(id) || !isStorableTime(publishedAt.getTime())) {
     throw new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out.');
   }
   return { publishedAt, id };

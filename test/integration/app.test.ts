@@ -102,6 +102,25 @@ describe('errors', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('invalid_cursor');
   });
+
+  // Postgres reads the cursor's id as a uuid and its time as a timestamptz: a value either refuses
+  // (not a uuid's shape; a year a JS Date holds but Postgres does not) is a forged cursor too.
+  it('a cursor whose id or time Postgres could not read is a 400, not a 500', async () => {
+    const [appeal] = (await app.inject('/api/appeals?limit=1')).json().appeals;
+    for (const text of [
+      `2020-01-01T00:00:00Z|${'-'.repeat(36)}`,
+      '2020-01-01T00:00:00Z|0b7c2d5e7a434c1e9f0a3d2b1c4e5f60abcd',
+      `-271821-04-20T00:00:00Z|${appeal.id}`,
+      `+275760-09-13T00:00:00Z|${appeal.id}`,
+      `1969-12-31T23:59:59Z|${appeal.id}`,
+      `10000-01-01T00:00:00Z|${appeal.id}`,
+    ]) {
+      const res = await app.inject(`/api/appeals?cursor=${Buffer.from(text).toString('base64url')}`);
+      expect([res.statusCode, res.json().error?.code], text).toEqual([400, 'invalid_cursor']);
+    }
+    const latest = await app.inject(`/api/appeals?cursor=${Buffer.from(`9999-12-31T23:59:59Z|${appeal.id}`).toString('base64url')}`);
+    expect(latest.statusCode).toBe(200);
+  });
 });
 
 describe('appeals', () => {
