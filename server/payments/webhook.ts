@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { storableTimeEndMs } from '../storable-time';
 import { InboxWriter } from './inbox-writer';
 import { stripeEventId } from './schemas';
 import { checkStripeSignature } from './signature';
@@ -9,14 +10,19 @@ import { checkStripeSignature } from './signature';
 export const webhookBodyLimitBytes = 512 * 1024;
 const signatureToleranceSeconds = 300;
 
+// Copied into columns of their own, so Postgres must take them as they are: text holds no NUL
+// (refused) and no lone surrogate (stored as U+FFFD, not as sent).
+const columnText = z.string().refine((text) => !/\u0000|\p{Cs}/u.test(text), { error: 'holds a NUL or a lone surrogate' });
+
 // What we need of an event to store it. The body itself is stored as it came, unknown fields and
 // all; only these fields are read (and copied) here.
 const eventEnvelope = z.object({
   id: stripeEventId,
   object: z.literal('event'),
-  type: z.string().min(1).max(100),
-  created: z.number().int().positive(),
-  api_version: z.string().nullish(),
+  type: columnText.min(1).max(100),
+  // Seconds, made a timestamptz by to_timestamp: within the years it holds.
+  created: z.number().int().positive().lt(storableTimeEndMs / 1000),
+  api_version: columnText.max(100).nullish(),
   data: z.object({ object: z.object({}) }),
 });
 

@@ -1086,6 +1086,33 @@ describe('webhook intake', () => {
     expect(await stored('evt_not_utf8')).toBe(0);
   });
 
+  // Signed, yet not an event the inbox can keep: its type and API version are copied into columns of
+  // their own (Postgres refuses a NUL, and would keep a lone surrogate as U+FFFD), its time becomes a
+  // timestamptz (which ends with year 9999). A 500 would have Stripe retry it for days.
+  it('refuses a signed event whose type, API version or time the inbox cannot hold, and stores nothing', async () => {
+    const cases: [string, object][] = [
+      ['evt_nul_type', { type: 'a\u0000b' }],
+      ['evt_surrogate_type', { type: 'a\ud800b' }],
+      ['evt_nul_version', { api_version: '2025\u0000' }],
+      ['evt_surrogate_version', { api_version: '2025-01-01\udc00' }],
+      ['evt_created_1e13', { created: 1e13 }],
+      ['evt_created_max_safe', { created: Number.MAX_SAFE_INTEGER }],
+      ['evt_created_year_10000', { created: 253402300800 }],
+      ['evt_created_zero', { created: 0 }],
+    ];
+    for (const [id, fields] of cases) {
+      const body = JSON.stringify({ ...JSON.parse(event(id)), ...fields });
+      const res = await post(body, sign(body));
+      expect([res.statusCode, res.json().error?.code], id).toEqual([400, 'webhook.malformed']);
+      expect(await stored(id), id).toBe(0);
+    }
+    // Text in any script, a pair of surrogates (one character) included, and the last second of 9999 are kept.
+    const fine = JSON.stringify({ ...JSON.parse(event('evt_storable_edges')), type: 'customer.created.🧱', created: 253402300799 });
+    expect((await post(fine, sign(fine))).statusCode).toBe(200);
+    const [row] = await h.testDb.database.db.select().from(stripeEvents).where(eq(stripeEvents.id, 'evt_storable_edges'));
+    expect([row!.type, row!.stripeCreatedAt.toISOString()]).toEqual(['customer.created.🧱', '9999-12-31T23:59:59.000Z']);
+  });
+
   // The inbox joins a batch's bodies with U+001E; a signed body holding it raw is not JSON.
   it('refuses a signed body holding the inbox batch separator, and stores nothing', async () => {
     const body = event('evt_separator_1').replace('"object":"event"', '"object":"event","note":"a\x1eb"');
