@@ -5,7 +5,7 @@ import { accountIds, chart } from '../chart';
 import { fundsAvailablePosting } from '../funds-available';
 import { idOf } from './amounts';
 import { eventPending, reversalOf } from './posted';
-import { RetryLater, type Handler } from './types';
+import { requireObjectId, RetryLater, type Handler } from './types';
 
 const availablePagesMax = 20;
 
@@ -41,6 +41,7 @@ export const balanceAvailable: Handler = async (_event, deps) => {
  * then has nothing to undo).
  */
 export const payoutPaid: Handler = async (event, deps) => {
+  requireObjectId(event, 'payout');
   const payout = event.data.object as Stripe.Payout;
   const current = await deps.stripe.payouts.retrieve(payout.id);
   if (current.status === 'failed' || current.status === 'canceled') return { ignore: `payout ${current.status}` };
@@ -69,6 +70,7 @@ export const payoutPaid: Handler = async (event, deps) => {
  * if not, nothing moved in the ledger and nothing is posted.
  */
 export const payoutFailed: Handler = async (event, deps) => {
+  requireObjectId(event, 'payout');
   const payout = event.data.object as Stripe.Payout;
   // Posted after this failure was ignored, the payout would stay in the bank account for good.
   if (await eventPending(deps.db, payout.id, [{ type: 'payout.paid' }])) throw new RetryLater(`payout ${payout.id} paid, not posted yet`);

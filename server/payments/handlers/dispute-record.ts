@@ -7,7 +7,7 @@ import { announceDispute } from '../dispute-reminders';
 import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
 import { idOf } from './amounts';
-import { isPlan, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
+import { isPlan, requireObjectId, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
 
 // Two reports of one second are told apart by how far along Stripe's path their status is. A
 // status Stripe adds later ranks lowest, so a known one of the same second wins.
@@ -89,6 +89,7 @@ async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<b
  */
 export function withDisputeRecord(handler: DisputeHandler): Handler {
   return async (event, deps) => {
+    requireObjectId(event, 'dispute');
     const dispute = event.data.object as Stripe.Dispute;
     const donation = await donationByCharge(deps.db, idOf(dispute.charge));
     if (!donation) {

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { donations, outboxEmails, type Donation } from '../../../db/schema/index';
 import { appealTitleIn, giftFailedEmail, type AppealWithTitles } from '../donations-store';
 import { renewalEndedEmail } from '../renewal-failed-mail';
-import type { Handler, HandlerDeps } from './types';
+import { requireObjectId, type Handler, type HandlerDeps } from './types';
 
 type OutboxMail = NonNullable<ReturnType<typeof giftFailedEmail>>;
 
@@ -32,6 +32,7 @@ async function sessionDonation(deps: HandlerDeps, session: Stripe.Checkout.Sessi
  */
 function endsPendingGiftAs(status: 'canceled' | 'failed', tellDonor?: (donation: Donation, appeal: AppealWithTitles) => OutboxMail | null): Handler {
   return async (event, deps) => {
+    requireObjectId(event, 'checkout session');
     const session = event.data.object as Stripe.Checkout.Session;
     const donation = await sessionDonation(deps, session);
     if (!donation) return { ignore: 'session is not one of our donations' };
@@ -65,6 +66,7 @@ export const asyncPaymentFailed = endsPendingGiftAs('failed', (donation, appeal)
  * it because every try to renew it failed, the donor is told, once.
  */
 export const subscriptionDeleted: Handler = async (event, deps) => {
+  requireObjectId(event, 'subscription');
   const sub = event.data.object as Stripe.Subscription;
   const donation = await deps.donation(sub.metadata?.donation_id);
   if (!donation || donation.frequency !== 'monthly' || donation.parentDonationId !== null) return { ignore: 'subscription is not one of our monthly gifts' };

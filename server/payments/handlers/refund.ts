@@ -10,7 +10,7 @@ import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
 import { eventPending, reversalOf } from './posted';
-import { RetryLater, type Handler, type HandlerDeps } from './types';
+import { requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
  * A refund (full or partial). Posting: debit appeal:<id> the amount refunded, credit
@@ -20,6 +20,7 @@ import { RetryLater, type Handler, type HandlerDeps } from './types';
  * (a refund Stripe booked later), whichever comes first: the posting is the same.
  */
 export const refundCreated: Handler = async (event, deps) => {
+  requireObjectId(event, 'refund');
   const sent = event.data.object as Stripe.Refund;
   if (sent.status === 'failed' || sent.status === 'canceled') return { ignore: `refund ${sent.status}` };
   const donation = await donationByCharge(deps.db, idOf(sent.charge));
@@ -104,6 +105,7 @@ async function convertedRefundEntries(deps: HandlerDeps, appealAccount: bigint, 
  * appeal. Posting: the refund's reversal, linked to it.
  */
 export const refundFailed: Handler = async (event, deps) => {
+  requireObjectId(event, 'refund');
   const refund = event.data.object as Stripe.Refund;
   if (refund.status !== 'failed' && refund.status !== 'canceled') return { ignore: `refund ${refund.status}` };
   // Posted after this failure was ignored, the refund would never be reversed: it waits.

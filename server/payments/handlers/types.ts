@@ -57,4 +57,14 @@ export class RetryLater extends Error {}
 /** No retry can post this event: it is parked at once, with this reason, for a treasurer to see. */
 export class NeedsTreasurer extends Error {}
 
+/**
+ * Parks the event, saying so, unless its object has the id its handler's queries and Stripe calls
+ * name (Stripe always sends one): an undefined id reaches a query as nothing at all, and fails it
+ * with an error no treasurer could act on (42601, a syntax error).
+ */
+export function requireObjectId(event: Stripe.Event, noun: string): void {
+  const id: unknown = (event.data.object as { id?: unknown }).id;
+  if (typeof id !== 'string' || id === '') throw new NeedsTreasurer(`${event.type} event has no ${noun} id`);
+}
+
 export const isPlan = (r: Plan | { ignore: string }): r is Plan => 'postings' in r;
