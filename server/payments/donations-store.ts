@@ -3,8 +3,11 @@ import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
 import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
+import { isUuidText } from '../uuid-text';
 
-const isDonationId = (id: string | null | undefined): id is string => !!id && /^[0-9a-f-]{36}$/.test(id);
+// Ids come from Stripe's metadata, which can be edited in its Dashboard: text that is no uuid
+// would fail the query it reaches, and with it every event of the batch.
+const isDonationId = isUuidText;
 
 export async function donationById(db: DbOrTx, id: string | null | undefined): Promise<Donation | undefined> {
   if (!isDonationId(id)) return undefined;

@@ -404,4 +404,17 @@ describe('events the poster cannot read', () => {
     await h.drain();
     expect(await status(id)).toEqual({ status: 'parked', last_error: `${type} event has no ${noun} id`, attempts: 1 });
   });
+
+  // A donation id is compared with a uuid column: text of another shape (36 dashes, in metadata
+  // edited in Stripe's Dashboard, say) failed the batch's one query for its donations, and with it
+  // every event claimed beside it, claim after claim.
+  it('ignores an event whose donation id is not a uuid, and posts the rest of its batch', async () => {
+    const [gift] = await paidGifts(1);
+    const id = 'evt_donation_id_not_uuid';
+    const session = { id: 'cs_not_a_gift', object: 'checkout.session', mode: 'payment', payment_status: 'paid', metadata: { donation_id: '-'.repeat(36) } };
+    await h.deliver({ id, object: 'event', type: 'checkout.session.completed', created: Math.floor(Date.now() / 1000), data: { object: session } });
+    await h.drain();
+    expect(await status(id)).toMatchObject({ status: 'ignored' });
+    await expectPosted([gift!]);
+  });
 });
