@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { queryRows } from '../../db/client';
 import { memberships, organizations, users } from '../../db/schema/index';
+import { accountIds, chart } from '../../server/payments/chart';
 import ar from '../../web/messages/ar.json' with { type: 'json' };
 import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
@@ -788,5 +789,31 @@ describe('signed in', () => {
     await pager.getByRole('link', { name: 'Back to the first page' }).click();
     expect(await pager.getByTestId('people-count').textContent()).toBe('Showing 100 of 130');
     await paging.close();
+  });
+
+  // A statement's address edited by hand (an id or a page link past Postgres's bigint, a cursor
+  // the API does not take) shows a page: no such account, or the newest page, never a server error.
+  it('a treasurer given an account id, a page start or a cursor the ledger does not take sees a page', async () => {
+    const beyond = '9999999999999999999';
+    const treasurer = await e2e.context({ javaScriptEnabled: false });
+    const page = await treasurer.newPage();
+    await signInWithMail(page, e2e.url, 'treasurer@federation.demo', '/treasury');
+    const [account] = await accountIds(e2e.db.database.db, [chart.stripeAvailable('USD')]);
+    const missing = await page.goto(`${e2e.url}/treasury/accounts/${beyond}`);
+    expect(missing?.status()).toBe(404);
+    expect(await page.locator('h1').textContent()).toBe('Not found');
+    // A page start past it is left out: the accounts' first page.
+    const first = await page.goto(`${e2e.url}/treasury?after=${beyond}`);
+    expect(first?.status()).toBe(200);
+    expect(await page.getByTestId('accounts').count()).toBe(1);
+    // A cursor the API refuses: the newest page, of the dates asked for.
+    const today = new Date().toISOString().slice(0, 10);
+    for (const cursor of [`${beyond}:0`, 'not one the API gave out']) {
+      const newest = await page.goto(`${e2e.url}/treasury/accounts/${account}?from=${today}&cursor=${Buffer.from(cursor).toString('base64url')}`);
+      expect(newest?.status(), cursor).toBe(200);
+      expect(page.url()).toBe(`${e2e.url}/treasury/accounts/${account}?from=${today}`);
+      await page.getByTestId('account-balance').waitFor();
+    }
+    await treasurer.close();
   });
 });

@@ -5,14 +5,16 @@ type Fetch = typeof fetch;
 
 /**
  * A treasurer's read: the data, the sign-in page when signed out, or null when the API says this
- * person may not see it (the page then says so, in the reader's language).
+ * person may not see it (the page then says so, in the reader's language). `refused` sees the code
+ * of a 400 first, and may answer it otherwise (a redirect) than as a missing page.
  */
-export async function treasurerGet<T>(fetch: Fetch, path: string, here: URL): Promise<T | null> {
+export async function treasurerGet<T>(fetch: Fetch, path: string, here: URL, refused?: (code: string | undefined) => void): Promise<T | null> {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
   if (res.status === 401) redirect(303, signInPath(here));
   if (res.status === 403) return null;
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    if (res.status === 400) refused?.(body?.error?.code);
     error(res.status === 400 ? 404 : res.status, { message: body?.error?.message ?? 'The service did not answer.', code: body?.error?.code });
   }
   return (await res.json()) as T;

@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
+import { isLedgerId } from '../../../../server/ledger/bigint';
 import { stripeEventId } from '../../../../server/payments/schemas';
 import { appealNames, treasurerGet, type DisputeRow, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
 import { giftIdPattern, stripeGiftIdPattern } from '$lib/gift-ids';
@@ -22,7 +23,7 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   const query = new URLSearchParams({ limit: String(pageSize) });
   if (/^[A-Z]{3}$/.test(currency)) query.set('currency', currency);
   if ((types as readonly string[]).includes(type)) query.set('type', type);
-  if (/^\d{1,19}$/.test(after)) query.set('after', after);
+  if (isLedgerId(after)) query.set('after', after);
   const [accounts, events, disputes] = await Promise.all([
     treasurerGet<{ accounts: LedgerAccount[]; nextAfter: string | null }>(fetch, `/api/ledger/accounts?${query}`, url),
     treasurerGet<{ events: StripeEventRow[] }>(fetch, '/api/stripe/events?status=parked&limit=50', url),
