@@ -816,4 +816,31 @@ describe('signed in', () => {
     }
     await treasurer.close();
   });
+
+  // The API checks a search before who asks: one it refuses (a NUL) is said on the field to an
+  // admin, and whoever is not one gets the page they get without it.
+  it('a search the API refuses is said on its field to an admin, and changes nothing for others', async () => {
+    const people = '/manage/ue-local-222/people';
+    const admin = await e2e.context({ javaScriptEnabled: false });
+    const adminPage = await admin.newPage();
+    await signInWithMail(adminPage, e2e.url, 'admin@federation.demo', people);
+    const refused = await adminPage.goto(`${e2e.url}${people}?q=%00`);
+    expect(refused?.status()).toBe(200);
+    expect(await adminPage.getByTestId('people-search-error').textContent()).toBe('This search cannot be used: it holds a character that is not text. Type part of a name or an email address.');
+    expect(await adminPage.getByLabel('Find by name or email').getAttribute('aria-invalid')).toBe('true');
+    expect(await adminPage.getByTestId('people-none').count()).toBe(1);
+    expect(await adminPage.getByTestId('inherited').textContent()).toContain('admin@federation.demo');
+    await admin.close();
+    const member = await e2e.context({ javaScriptEnabled: false });
+    const memberPage = await member.newPage();
+    await signInWithMail(memberPage, e2e.url, 'member@ue222.demo', '/account');
+    const seen = async (query: string) => {
+      const res = await memberPage.goto(`${e2e.url}${people}${query}`);
+      return { status: res?.status(), url: new URL(memberPage.url()).pathname, alert: await memberPage.getByRole('alert').allTextContents() };
+    };
+    const without = await seen('');
+    expect(without.alert).toEqual(['Your role does not allow this. Ask an admin of the organization.']);
+    expect(await seen('?q=%00')).toEqual(without);
+    await member.close();
+  });
 });

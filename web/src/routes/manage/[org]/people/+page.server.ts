@@ -85,14 +85,21 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   if (search.q) api.set('q', search.q);
   if (search.role) api.set('role', search.role);
   if (search.after) api.set('cursor', search.after);
-  const res = await fetch(`${orgPath(org.slug)}/members?${api}`, { headers: { accept: 'application/json' } });
+  const list = (query: URLSearchParams) => fetch(`${orgPath(org.slug)}/members?${query}`, { headers: { accept: 'application/json' } });
+  let res = await list(api);
+  // A page link the API does not take (edited by hand): the search's first page instead.
+  if (res.status === 400 && search.after) redirect(303, `${url.pathname}${searchQuery({ q: search.q, role: search.role })}`);
+  // A search the API refuses (a character no name or address holds) is said on its field, with no
+  // one found. The API checks the query before who asks, so the rest of the page is asked again
+  // without it: an admin's page, or "not an admin here".
+  const searchRefused = res.status === 400 && search.q !== '';
+  if (searchRefused) res = await list(new URLSearchParams({ limit: '1' }));
   if (res.status === 401) redirect(303, signInPath(url));
   // Not an admin here: the page says so instead of a list.
   if (res.status === 403) return { ...page, forbidden: true as const };
-  // A page link the API does not take (edited by hand): the search's first page instead.
-  if (res.status === 400 && search.after) redirect(303, `${url.pathname}${searchQuery({ q: search.q, role: search.role })}`);
   if (!res.ok) error(502, m.error_generic_text());
-  const { members, total, nextCursor, inherited, callerReachesBelow } = (await res.json()) as MemberList;
+  const listed = (await res.json()) as MemberList;
+  const { members, total, nextCursor, inherited, callerReachesBelow } = searchRefused ? { ...listed, members: [], total: 0, nextCursor: null } : listed;
   const { invitations } = await apiGet<{ invitations: Invitation[] }>(fetch, `${orgPath(org.slug)}/invitations`);
   // "Also in the organizations below" means something only where there are some, and only an admin whose own role reaches them may grant it.
   const mayGrantReach = callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
@@ -112,7 +119,7 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
     /** This page's address with one more parameter, for a Remove link that comes back here. */
     here: searchQuery(search),
   };
-  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing, search, paging };
+  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing, search, searchError: searchRefused ? m.people_search_error() : null, paging };
 };
 
 export const actions: Actions = {
