@@ -843,4 +843,15 @@ describe('signed in', () => {
     expect(await seen('?q=%00')).toEqual(without);
     await member.close();
   });
+
+  // Ending a monthly gift after the session ended (signed out in another tab): to sign in, and back
+  // to the giving page, whether the page's script sends the form or the browser does.
+  it('ending a monthly gift signed out sends to sign in, never fails as the server', async () => {
+    const cancel = (headers: Record<string, string>) =>
+      fetch(`${e2e.url}/account?/cancel`, { method: 'POST', redirect: 'manual', headers: { origin: e2e.url, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: `id=${randomUUID()}` });
+    const scripted = await cancel({ accept: 'application/json', 'x-sveltekit-action': 'true' });
+    expect(await scripted.json()).toEqual({ type: 'redirect', status: 303, location: '/signin?next=%2Faccount' });
+    const plain = await cancel({ accept: 'text/html' });
+    expect([plain.status, plain.headers.get('location')]).toEqual([303, '/signin?next=%2Faccount']);
+  });
 });

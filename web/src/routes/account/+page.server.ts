@@ -3,6 +3,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { apiGetSignedIn, apiSend, signInPath } from '$lib/server/api';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
+import { giftIdPattern } from '$lib/gift-ids';
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   // Appeals named as their pages name them in this page's language.
@@ -16,26 +17,35 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   return { donations, monthly, confirming, locale: locals.locale, email: locals.user?.email ?? '' };
 };
 
+/** Signed out (or the session ended): to sign in, and back to this page, not to the action's address. */
+const toSignIn = (url: URL) => redirect(303, signInPath(new URL(url.pathname, url)));
+
+/** The API's refusal as the form's: what it refused (400, 404) is not a failure of ours (502). */
+const refusedStatus = (status: number) => (status === 400 || status === 404 ? status : 502);
+
 export const actions: Actions = {
-  cancel: async ({ request, fetch }) => {
+  cancel: async ({ request, fetch, url, locals }) => {
+    if (!locals.user) toSignIn(url);
     const id = String((await request.formData()).get('id') ?? '');
-    if (!/^[0-9a-f-]{36}$/.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
+    if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
     const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
-    if (!sent.ok) return fail(sent.status === 404 ? 404 : 502, { error: m.monthly_cancel_failed() });
+    if (!sent.ok && sent.status === 401) toSignIn(url);
+    if (!sent.ok) return fail(refusedStatus(sent.status), { error: m.monthly_cancel_failed() });
     return { canceled: id };
   },
   /**
    * Opens Stripe's customer portal for this gift, to type a new card (Stripe then pays what is past
    * due); the API checks the gift is the signed-in donor's. The portal sends the donor back here.
    */
-  updateCard: async ({ request, fetch, url }) => {
+  updateCard: async ({ request, fetch, url, locals }) => {
+    if (!locals.user) toSignIn(url);
     const id = String((await request.formData()).get('id') ?? '');
-    if (!/^[0-9a-f-]{36}$/.test(id)) return fail(400, { error: m.monthly_update_card_failed() });
+    if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_update_card_failed() });
     const sent = await apiSend<{ url: string }>(fetch, 'POST', `/api/me/monthly/${id}/card-portal`, {});
-    if (!sent.ok && sent.status === 401) redirect(303, signInPath(url));
+    if (!sent.ok && sent.status === 401) toSignIn(url);
     // Ended meanwhile (the last try failed, or another tab): nothing to update, and trying again will not help.
     if (!sent.ok && sent.error.code === 'monthly_gift_ended') return fail(409, { error: m.monthly_update_card_ended() });
-    if (!sent.ok) return fail(sent.status === 404 ? 404 : 502, { error: m.monthly_update_card_failed() });
+    if (!sent.ok) return fail(refusedStatus(sent.status), { error: m.monthly_update_card_failed() });
     redirect(303, sent.body.url);
   },
 };
