@@ -6,13 +6,14 @@ import { storableTimeEndMs } from '../storable-time';
 import { InboxWriter } from './inbox-writer';
 import { stripeEventId } from './schemas';
 import { checkStripeSignature } from './signature';
+import { isStorable } from '../plugins/text-guard';
 
 export const webhookBodyLimitBytes = 512 * 1024;
 const signatureToleranceSeconds = 300;
 
-// Copied into columns of their own, so Postgres must take them as they are: text holds no NUL
-// (refused) and no lone surrogate (stored as U+FFFD, not as sent).
-const columnText = z.string().refine((text) => !/\u0000|\p{Cs}/u.test(text), { error: 'holds a NUL or a lone surrogate' });
+// Copied into columns of their own, so Postgres must take them as they are (the API's other routes
+// are guarded by the text guard; this one reads its raw body itself).
+const columnText = z.string().refine(isStorable, { error: 'holds a NUL or a lone surrogate' });
 
 // What we need of an event to store it. The body itself is stored as it came, unknown fields and
 // all; only these fields are read (and copied) here.

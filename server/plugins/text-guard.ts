@@ -18,7 +18,8 @@ export function unstorableTextAt(value: unknown, path = ''): string | null {
   return null;
 }
 
-const isStorable = (text: string) => !text.includes('\u0000') && (text as string & { isWellFormed(): boolean }).isWellFormed();
+/** Text a Postgres column keeps as sent: no NUL, no lone surrogate. */
+export const isStorable = (text: string) => !text.includes('\u0000') && (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * Refuses such text in any API route's body, query or path before its handler and its schema run, so
