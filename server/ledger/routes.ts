@@ -67,9 +67,11 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const id = BigInt(req.params.id);
+      // Who is asking first: an anonymous caller learns nothing, not even which accounts exist.
+      const viewer = requireViewer(await req.viewer());
       const [account] = await app.database.db.select().from(ledgerAccounts).where(eq(ledgerAccounts.id, id));
       if (!account) throw new LedgerError('ledger.unknown_account', `No ledger account ${id}.`);
-      await requireAccountTreasurer(app.database.db, await req.viewer(), account.organizationId);
+      await requireAccountTreasurer(app.database.db, viewer, account.organizationId);
       const { from, to, cursor, limit } = req.query;
       if (from && to && from > to) {
         throw new AppError(400, 'ledger.statement_dates_reversed', '`from` must not be after `to`.', [{ path: '/from', message: 'must not be after `to`' }]);

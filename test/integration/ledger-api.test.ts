@@ -74,6 +74,9 @@ describe('read-only ledger API', () => {
 
   it('unknown account is a 404, a forged cursor a 400', async () => {
     expect((await app.inject({ url: '/api/ledger/accounts/999999/statement', headers: { cookie: treasurer } })).json().error.code).toBe('ledger.unknown_account');
+    // Signed out, an account that exists and one that does not are answered alike.
+    const anonymous = await Promise.all([appealAccount, '999999'].map(async (id) => (await app.inject({ url: `/api/ledger/accounts/${id}/statement` })).statusCode));
+    expect(anonymous).toEqual([401, 401]);
     const forged = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?cursor=abc`, headers: { cookie: treasurer } });
     expect(forged.statusCode).toBe(400);
   });
