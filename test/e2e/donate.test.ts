@@ -128,6 +128,27 @@ describe('giving to Buck-a-Brick', () => {
     }
   });
 
+  // The button is disabled while the form is sent, which drops the focus to the page: an error
+  // brings it back to the field to correct, or to the error itself.
+  it('with JavaScript, a refused gift puts the focus on what needs correcting', async () => {
+    const context = await e2e.context();
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await page.locator('html[data-hydrated]').or(page.locator('body')).first().waitFor();
+    await page.getByLabel('Another number of bricks').fill('3');
+    await expect
+      .poll(async () => {
+        await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+        return page.evaluate(() => document.activeElement?.getAttribute('name'));
+      }, { timeout: 15_000 })
+      .toBe('email');
+    await page.getByLabel('Email, for your receipt').fill('focus@example.org');
+    await page.getByLabel('Another number of bricks').fill('999999999999');
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('unitsOther');
+    await context.close();
+  });
+
   // A donor back from Checkout before Stripe's confirmation is posted must not be invited to pay again.
   it('a gift still waiting for Stripe offers the way back, not a second try', async () => {
     const started = await fetch(`${e2e.url}/api/appeals/buck-a-brick/donations`, {
