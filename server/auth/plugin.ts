@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import { z } from 'zod';
 import { errorBody } from '../errors';
-import { unstorableTextAt } from '../plugins/text-guard';
+import { unstorableMessage, unstorableTextAt } from '../plugins/text-guard';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
 import { isLocale } from '../../web/src/lib/locale';
@@ -45,7 +45,7 @@ export const authPlugin = fp(
       // The route the router matched, not the raw URL: it decodes the path first, so "/%61pi/…"
       // reaches the "/api/…" routes while not starting with "/api/".
       const route = req.routeOptions.url;
-      if (!unsafeMethods.has(req.method) || !route?.startsWith('/api/') || route.startsWith(authBasePath)) return;
+      if (!unsafeMethods.has(req.method) || !route?.startsWith('/api/') || route === `${authBasePath}/*`) return;
       // Routes whose request carries its own credential (a signature, a token in the URL) and is
       // sent by servers: Stripe's webhook, a mail provider's one-click unsubscribe.
       if (req.routeOptions.config.crossSiteAllowed) return;
@@ -100,10 +100,10 @@ function refusedAuthBody(endpoint: string, body: unknown) {
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    return null; // not JSON (a form post): better-auth reads and answers it
+    return null; // not JSON: better-auth answers it (a form post is a 415)
   }
   const at = unstorableTextAt(parsed);
-  if (at) return errorBody('validation_failed', 'The request is not valid.', [{ path: at, message: 'holds a NUL character or a broken UTF-16 surrogate, which no text may hold' }]);
+  if (at) return errorBody('validation_failed', 'The request is not valid.', [{ path: at, message: unstorableMessage }]);
   if (endpoint !== 'POST /sign-in/magic-link') return null;
   const checked = magicLinkRequest.safeParse(parsed);
   return checked.success ? null : errorBody('validation_failed', 'The request is not valid.', checked.error.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message })));

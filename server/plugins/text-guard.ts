@@ -1,22 +1,36 @@
 import fp from 'fastify-plugin';
 import { errorBody } from '../errors';
 
+/** Deeper than any input of ours: a body nested past it is refused rather than walked. */
+const depthMax = 32;
+
 /**
  * Where a parsed input holds text no column can keep: a NUL character (Postgres text refuses it)
  * or half of a UTF-16 surrogate pair (not text at all; jsonb refuses it, text stores a U+FFFD
- * that no longer equals what was sent). A JSON-pointer-like path, or null when all is text.
+ * that no longer equals what was sent). A JSON-pointer-like path, or null when all is text. Walked
+ * with a stack of its own, so a body nested ten thousand deep is an answer, not a stack overflow.
  */
-export function unstorableTextAt(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return isStorable(value) ? null : path || '/';
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return null;
-  for (const [key, inner] of Object.entries(value)) {
-    const at = `${path}/${key}`;
-    if (!isStorable(key)) return at;
-    const found = unstorableTextAt(inner, at);
-    if (found) return found;
+export function unstorableTextAt(value: unknown): string | null {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value, path: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { value: at, path, depth } = stack.pop()!;
+    if (typeof at === 'string') {
+      if (!isStorable(at)) return path || '/';
+      continue;
+    }
+    if (at === null || typeof at !== 'object' || ArrayBuffer.isView(at)) continue;
+    if (depth >= depthMax) return path || '/';
+    for (const key of Object.keys(at)) {
+      if (!isStorable(key)) return `${path}/${key}`;
+      const inner = (at as Record<string, unknown>)[key];
+      if (typeof inner === 'string' || (inner !== null && typeof inner === 'object')) stack.push({ value: inner, path: `${path}/${key}`, depth: depth + 1 });
+    }
   }
   return null;
 }
+
+/** Why `unstorableTextAt` refused a path. */
+export const unstorableMessage = 'holds a NUL character or a broken UTF-16 surrogate, or is nested too deep';
 
 /** Text a Postgres column keeps as sent: no NUL, no lone surrogate. */
 export const isStorable = (text: string) => !text.includes('\u0000') && (text as string & { isWellFormed(): boolean }).isWellFormed();
@@ -34,7 +48,7 @@ export const textGuardPlugin = fp(
       const at = unstorableTextAt(req.params) ?? unstorableTextAt(req.query) ?? unstorableTextAt(req.body);
       if (at === null) return;
       return reply.status(400).send(
-        errorBody('validation_failed', 'The request is not valid.', [{ path: at, message: 'holds a NUL character or a broken UTF-16 surrogate, which no text may hold' }]),
+        errorBody('validation_failed', 'The request is not valid.', [{ path: at, message: unstorableMessage }]),
       );
     });
   },
