@@ -70,8 +70,8 @@ export function createAuth(deps: AuthDeps) {
     telemetry: { enabled: false },
     onAPIError: {
       // Anything but its own API errors (a database failure) is thrown to our route, whose error
-      // handler logs it without its query's parameters and answers our error body. Not thrown,
-      // better-call printed it with an email to the console and answered an empty 500.
+      // handler logs it without its query's parameters (an email) and answers our error body:
+      // left to better-call, it would go to the console whole, and the answer be an empty 500.
       throw: true,
     },
     logger: {

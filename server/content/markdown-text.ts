@@ -117,7 +117,9 @@ function link(t: Tokens.Link, baseUrl: string): string {
 /** An address a mail reader can open: http(s) and mailto as written, our own paths made absolute. */
 function mailableUrl(href: string, baseUrl: string): string | null {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(href)?.[1]?.toLowerCase();
-  if (scheme) return ['http', 'https', 'mailto'].includes(scheme) ? href : null;
+  if (scheme === 'mailto') return href;
+  // As a URL writes it ("a b" as "a%20b"): a mail reader ends a link at its first space.
+  if (scheme) return ['http', 'https'].includes(scheme) && URL.canParse(href) ? (/\s/.test(href) ? new URL(href).href : href) : null;
   // Protocol-relative ("//elsewhere.example") is refused on the page too.
   if (href === '' || href.startsWith('//')) return null;
   try {

@@ -56,6 +56,8 @@ describe('public pages', () => {
     await page.goto(`${e2e.url}/appeals/Buck-a-Brick?lang=fr`);
     expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/appeals/buck-a-brick?lang=fr');
     expect(await page.locator('h1').count()).toBe(1);
+    await page.goto(`${e2e.url}/appeals/Buck%2Da%2DBrick`);
+    expect(new URL(page.url()).pathname).toBe('/appeals/buck-a-brick');
     const missing = await page.goto(`${e2e.url}/appeals/buck_a_brick`);
     expect(missing?.status()).toBe(404);
     await context.close();

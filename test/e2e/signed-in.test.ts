@@ -376,6 +376,7 @@ describe('signed in', () => {
     await confirm.waitFor();
     expect(await confirm.textContent()).toContain(`Refund USD\u00a025.00 of the gift from Member of Local 222 to ${title}?`);
     expect(await confirm.textContent()).toContain(giftId);
+    expect(await page.getByTestId('refund-confirm-amount').textContent()).toBe('USD\u00a025.00');
     expect(await page.getByTestId('gift-refunded').textContent()).toBe('$0.00');
     await axeAndShots(page, 'treasury-refund-confirm');
     await page.getByRole('button', { name: 'Refund $25.00 now' }).click();

@@ -19,6 +19,8 @@ describe('markdown as plain text', () => {
     expect(text('<https://example.org/x> and www.example.org')).toBe('https://example.org/x and www.example.org');
     expect(text('[Write to us](mailto:local222@example.org) or <local222@example.org>')).toBe('Write to us (local222@example.org) or local222@example.org');
     expect(text('[the appeal](/appeals/buck-a-brick#updates)')).toBe('the appeal (https://give.example.org/appeals/buck-a-brick#updates)');
+    // A space would end the link in a mail reader: written as a URL writes it.
+    expect(text('[the photos](<https://example.org/a b>)')).toBe('the photos (https://example.org/a%20b)');
   });
 
   it('leaves out an address the page would not link either', () => {

@@ -11,10 +11,20 @@ import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatDate, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample } from '../../web/src/lib/format';
 import { dateTimeFormat, numberFormat } from '../../web/src/lib/intl-cache';
 import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
+import { formText, typedEmail } from '../../web/src/lib/server/form-text';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
 
 describe('web helpers', () => {
+  // What a browser posts, read as people typed it: CRLF breaks as the API counts them, full-width addresses.
+  it('reads form text with LF breaks, and a full-width address as the address', () => {
+    const form = new FormData();
+    form.set('message', ' one\r\ntwo\rthree ');
+    form.set('email', ' ｈａｎａｋｏ＠example.jp ');
+    expect(formText(form, 'message')).toBe('one\ntwo\nthree');
+    expect(typedEmail(form)).toBe('hanako@example.jp');
+  });
+
   // Formatters are built once (a receipt per gift in the poster): each locale and options its own.
   it('keeps one formatter per locale and options, and never hands out another one\'s', () => {
     expect(numberFormat('de', { style: 'currency', currency: 'EUR' })).toBe(numberFormat('de', { style: 'currency', currency: 'EUR' }));

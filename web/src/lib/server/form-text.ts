@@ -1,12 +1,20 @@
 /**
  * A text field of a posted form, trimmed, with its line breaks as the API counts them: browsers
- * send a textarea's breaks as CRLF, so a 499-character message of ten lines arrived as 508 and was
- * refused by the API's 500-character limit, though the textarea had let it through. `max` cuts a
- * hostile body short before anything else reads it.
+ * send a textarea's breaks as CRLF, which would make a ten-line message that fits its box (499
+ * characters) too long for the API's 500. `max` cuts a hostile body short before anything reads it.
  */
 export function formText(form: FormData, name: string, max = 100_000): string {
   return String(form.get(name) ?? '')
     .slice(0, max)
     .replace(/\r\n?/g, '\n')
     .trim();
+}
+
+/**
+ * An email address as typed, read as the address: full-width characters, as Japanese keyboards
+ * often type one (ｈａｎａｋｏ＠example.jp), become the ordinary ones (NFKC). Giving and signing in
+ * read it alike, so an address a gift was given under also signs in.
+ */
+export function typedEmail(form: FormData, name = 'email'): string {
+  return formText(form, name, 1_000).normalize('NFKC').slice(0, 254);
 }

@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend, safeReturnPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
+import { typedEmail } from '$lib/server/form-text';
 
 // Where to go once signed in: a path on this site, else the person's own page.
 const nextOf = (url: URL) => safeReturnPath(url.searchParams.get('next'), '/account');
@@ -16,7 +17,7 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
 export const actions: Actions = {
   default: async ({ request, fetch, url, locals }) => {
     const form = await request.formData();
-    const email = String(form.get('email') ?? '').trim().slice(0, 254);
+    const email = typedEmail(form);
     const next = safeReturnPath(form.get('next'), nextOf(url));
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { email, error: m.signin_error_email() });
     const sent = await apiSend(fetch, 'POST', '/api/auth/sign-in/magic-link', { email, callbackURL: next, metadata: { locale: locals.locale } });

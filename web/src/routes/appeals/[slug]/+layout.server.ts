@@ -10,5 +10,5 @@ import { slugPattern } from '../../../../../server/appeals/schemas';
 export const load: LayoutServerLoad = ({ params, url }) => {
   const slug = params.slug.toLowerCase();
   if (!slugPattern.test(slug)) error(404, 'No such appeal.');
-  if (slug !== params.slug) redirect(301, `/appeals/${slug}${url.pathname.slice(`/appeals/${params.slug}`.length)}${url.search}`);
+  if (slug !== params.slug) redirect(301, `${url.pathname.replace(/^\/appeals\/[^/]+/, `/appeals/${slug}`)}${url.search}`);
 };

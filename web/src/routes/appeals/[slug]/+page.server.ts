@@ -7,7 +7,7 @@ import { giftStartValues } from '$lib/server/gift-start-values';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
-import { formText } from '$lib/server/form-text';
+import { formText, typedEmail } from '$lib/server/form-text';
 
 /** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
 const updatesPerPage = 10;
@@ -61,8 +61,7 @@ export const actions: Actions = {
       if (err instanceof GiftError) return fail(400, { values, error: err.message, field: err.field });
       throw err;
     }
-    // Full-width characters, as Japanese keyboards often type an address (ｈａｎａｋｏ＠example.jp), read as the address.
-    const email = formText(form, 'email').normalize('NFKC');
+    const email = typedEmail(form);
     if (!email) return fail(400, { values, ...donationError('email_missing', appeal, locals.locale) });
     const gift: GiftRequest = {
       amountMinor: amountMinor.toString(),

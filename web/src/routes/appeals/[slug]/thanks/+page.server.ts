@@ -26,6 +26,7 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     // `again`: the donate form sent here a gift that was already paid, instead of charging it twice.
     again: url.searchParams.has('again'),
     waitedTooLong: waited >= pendingWaitSeconds,
+    pendingWaitSeconds,
     refresh: `${refreshSeconds}; url=?${next}`,
     locale: locals.locale,
     nowMs: Date.now(),

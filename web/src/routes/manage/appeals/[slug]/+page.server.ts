@@ -64,7 +64,6 @@ const translationErrors = new Map<string, () => string>([
 ]);
 
 const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slug)}${rest}`;
-const field = formText;
 
 export const actions: Actions = {
   preview: async ({ request }) => {
@@ -111,8 +110,8 @@ export const actions: Actions = {
 
   translate: async ({ request, fetch, params }) => {
     const form = await request.formData();
-    const language = field(form, 'language', 5);
-    const values = { language, title: field(form, 'title', 200), summary: field(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000), unitName: field(form, 'unitName', 60) };
+    const language = formText(form, 'language', 5);
+    const values = { language, title: formText(form, 'title', 200), summary: formText(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000), unitName: formText(form, 'unitName', 60) };
     if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
     if (values.title.length < 3) return fail(400, { section: 'translations', values, error: m.appeal_error_title() });
     // The add form only adds (If-None-Match: *): the edit form is for replacing.
@@ -128,7 +127,7 @@ export const actions: Actions = {
   },
 
   untranslate: async ({ request, fetch, params }) => {
-    const language = field(await request.formData(), 'language', 5);
+    const language = formText(await request.formData(), 'language', 5);
     if (!isLocale(language)) return fail(400, { section: 'translations', error: m.translation_error_language() });
     const sent = await apiSend(fetch, 'DELETE', path(params.slug, `/translations/${language}`));
     if (!sent.ok && sent.status !== 404) return fail(400, { section: 'translations', error: m.error_generic_text() });
@@ -137,7 +136,7 @@ export const actions: Actions = {
 
   update: async ({ request, fetch, params }) => {
     const form = await request.formData();
-    const values = { title: field(form, 'title', 200), body: field(form, 'body', 21_000) };
+    const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields() });
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body });
     if (!sent.ok) return fail(400, { section: 'updates', values, error: sent.error.code === 'appeal.not_published' ? m.update_error_draft() : m.error_generic_text() });
@@ -146,8 +145,8 @@ export const actions: Actions = {
 
   moderate: async ({ request, fetch, params }) => {
     const form = await request.formData();
-    const donationId = field(form, 'donationId', 40);
-    const messageStatus = field(form, 'messageStatus', 10);
+    const donationId = formText(form, 'donationId', 40);
+    const messageStatus = formText(form, 'messageStatus', 10);
     if (!/^[0-9a-f-]{36}$/.test(donationId) || (messageStatus !== 'approved' && messageStatus !== 'hidden')) return fail(400, { section: 'donors', error: m.error_generic_text() });
     const sent = await apiSend(fetch, 'PATCH', path(params.slug, `/wall/${donationId}`), { messageStatus });
     if (!sent.ok) return fail(400, { section: 'donors', error: m.error_generic_text() });
