@@ -34,10 +34,11 @@ export const demoAppeals: (Omit<NewAppeal, 'organizationId'> & { org: DemoOrgKey
     org: 'osaka',
     slug: 'osaka-care-strike-fund',
     title: '大阪介護労働者ストライキ基金 (demo)',
-    summary: 'Strike pay for care workers in Osaka standing up for safe staffing.',
+    // Written in Japanese throughout, as the appeal says it is (pages mark it lang="ja").
+    summary: '安全な人員配置を求めて立ち上がる大阪の介護労働者に、ストライキ手当を。',
     storyMarkdown:
       '介護労働者は安全な人員配置を求めてストライキ中です。ストライキ手当を支援してください。\n\n' +
-      '_This is demo data shipped with solidarity-fund._',
+      '_これは solidarity-fund に付属するデモデータです。_',
     beneficiary: 'Osaka Care Workers Union strike committee (demo)',
     language: 'ja',
     currency: 'JPY',
