@@ -7,6 +7,7 @@ import { donations, refundAsks, type Donation, type RefundAsk } from '../../db/s
 import { AppError } from '../errors';
 import { formatMinorAsDecimalString, fromStripeAmount, stripeStepMinor, toStripeAmount } from '../ledger/money';
 import { refundAskWindow } from './refund-ask-times';
+import { storedEventObject } from './handlers/posted';
 
 /** A refund asked of Stripe that the ledger has not posted yet. */
 export interface RefundAwaiting {
@@ -46,10 +47,10 @@ export async function refundsAwaiting(db: DbOrTx, donationId: string): Promise<R
   // events received since the oldest such ask.
   const failed = await queryRows<{ id: string }>(
     db,
-    sql`SELECT DISTINCT payload::json->'data'->'object'->>'id' AS id
+    sql`SELECT DISTINCT ${storedEventObject}->>'id' AS id
           FROM stripe_events
          WHERE status = 'ignored' AND type IN ('refund.created', 'refund.updated', 'refund.failed') AND received_at >= ${unposted[0]!.askedAt.toISOString()}::timestamptz
-           AND payload::json->'data'->'object'->>'id' IN (${sql.join(made.map((id) => sql`${id}`), sql`, `)})`,
+           AND ${storedEventObject}->>'id' IN (${sql.join(made.map((id) => sql`${id}`), sql`, `)})`,
   );
   const gone = new Set(failed.map((f) => f.id));
   return unposted.filter((r) => r.refundId === null || !gone.has(r.refundId));

@@ -5,6 +5,7 @@ import { queryRows } from '../../db/client';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
 import { drainConcurrently, drainOnce, drainPipelined } from '../../server/payments/poster';
+import { eventPending } from '../../server/payments/handlers/posted';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { holdLock } from '../helpers/row-lock';
 
@@ -403,6 +404,16 @@ describe('events the poster cannot read', () => {
     await h.deliver({ id, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object } });
     await h.drain();
     expect(await status(id)).toEqual({ status: 'parked', last_error: `${type} event has no ${noun} id`, attempts: 1 });
+  });
+
+  // A NUL typed into a Stripe field reaches us as a \u0000 escape, which Postgres refuses to turn
+  // into text: scanning the inbox for a pending payout or refund failed for every event planned
+  // while such an event waited, until each was parked.
+  it('finds a pending event by its object id even when another field holds a \\u0000 escape', async () => {
+    await h.deliver({ id: 'evt_nul_payout', object: 'event', type: 'payout.paid', created: Math.floor(Date.now() / 1000), data: { object: { id: 'po_nul', object: 'payout', amount: 5000, currency: 'usd', status: 'paid', metadata: { note: 'a\u0000b' } } } });
+    expect(await eventPending(h.testDb.database.db, 'po_nul', [{ type: 'payout.paid' }])).toBe(true);
+    expect(await eventPending(h.testDb.database.db, 'po_other', [{ type: 'payout.paid' }])).toBe(false);
+    await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_nul_payout'`);
   });
 
   // A donation id is compared with a uuid column: text of another shape (36 dashes, in metadata

@@ -24,7 +24,7 @@ export interface PostingEvent {
  * bodies, since Postgres may test a WHERE in any order.
  */
 export async function eventPending(db: Db, objectId: string, events: PostingEvent[], exceptEventId = ''): Promise<boolean> {
-  const object = sql`payload::json->'data'->'object'`;
+  const object = storedEventObject;
   const whens = events.map(({ type, unlessStatus }) =>
     unlessStatus?.length
       ? sql`WHEN type = ${type} THEN CASE WHEN ${object}->>'status' NOT IN (${sql.join(unlessStatus.map((s) => sql`${s}`), sql`, `)}) THEN ${object}->>'id' END`
@@ -37,6 +37,15 @@ export async function eventPending(db: Db, objectId: string, events: PostingEven
   );
   return rows[0]!.n > 0;
 }
+
+/**
+ * A stored event's object, as JSON Postgres can read fields of. A `\u0000` escape anywhere in it
+ * (a NUL typed into a Stripe field) makes Postgres refuse to read any text out of it (22P05), and
+ * with it every query scanning the inbox: the escape is read as U+FFFD instead, for the ids and
+ * statuses these queries compare (a backslash written before "u0000" reads differently too, in
+ * text no query looks at).
+ */
+export const storedEventObject = sql`replace(payload, '\\u0000', '\\ufffd')::json->'data'->'object'`;
 
 /**
  * The posting that undoes the one posted under `reversedKey` (its entries negated, linked to it),
