@@ -1,5 +1,6 @@
 import { Marked, type Token } from 'marked';
 import sanitizeHtml from 'sanitize-html';
+import { AppError } from '../errors';
 
 const marked = new Marked({ gfm: true, breaks: false, async: false });
 
@@ -21,9 +22,28 @@ const policy: sanitizeHtml.IOptions = {
   exclusiveFilter: (frame) => frame.tag === 'img' && !ownImagePath.test(frame.attribs.src ?? ''),
 };
 
+/**
+ * Markdown nested deeper than marked's recursion goes (a few thousand ">", "- " or "*" in a row
+ * overflow its stack): refused with a 400 the writer can act on, never a 500.
+ */
+export class MarkdownTooDeep extends AppError {
+  constructor() {
+    super(400, 'content.too_deeply_nested', 'This text nests quotes, lists or emphasis too deeply to be shown: write it with fewer levels.');
+  }
+}
+
+function withinMarkedDepth<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof RangeError) throw new MarkdownTooDeep();
+    throw err;
+  }
+}
+
 /** Markdown read as the pages read it, as marked's tokens (the mails render them as plain text). */
 export function markdownTokens(markdown: string): Token[] {
-  return marked.lexer(markdown);
+  return withinMarkedDepth(() => marked.lexer(markdown));
 }
 
 /**
@@ -31,6 +51,6 @@ export function markdownTokens(markdown: string): Token[] {
  * handlers, no javascript: or data: links, no images from other sites. Rendered once, when saved.
  */
 export function renderMarkdown(markdown: string): string {
-  const html = marked.parse(markdown) as string;
+  const html = withinMarkedDepth(() => marked.parse(markdown) as string);
   return sanitizeHtml(html, policy);
 }

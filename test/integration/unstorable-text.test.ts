@@ -65,6 +65,24 @@ describe('unstorable text', () => {
     expect(await audits()).toBe(before);
   });
 
+  // marked overflows its stack on a few thousand nested quotes or emphasis markers: an organizer's
+  // story or update so written is refused with a reason, not answered 500, and nothing changes.
+  it('refuses markdown nested too deep to render, and keeps the story as it was', async () => {
+    const [org] = await h.testDb.database.db.select().from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+    const cookie = await signInAs(h.app, `deep-${randomUUID()}@example.org`, { organizationId: org!.id, role: 'organizer' });
+    const storyBefore = (await h.app.inject('/api/appeals/buck-a-brick')).json().storyHtml;
+    const deep = '>'.repeat(3_000) + ' x';
+    for (const [method, url, payload] of [
+      ['PATCH', '/api/appeals/buck-a-brick', { storyMarkdown: deep }],
+      ['POST', '/api/appeals/buck-a-brick/updates', { title: 'Deep', bodyMarkdown: `${'*'.repeat(9_000)}x${'*'.repeat(9_000)}` }],
+      ['PUT', '/api/appeals/buck-a-brick/translations/fr', { title: 'Profond', storyMarkdown: deep }],
+    ] as const) {
+      const res = await h.app.inject({ method, url, headers: { cookie }, payload });
+      expect({ url, status: res.statusCode, code: res.json().error?.code }).toEqual({ url, status: 400, code: 'content.too_deeply_nested' });
+    }
+    expect((await h.app.inject('/api/appeals/buck-a-brick')).json().storyHtml).toBe(storyBefore);
+  });
+
   it('refuses it in a sign-in request, and a name longer than a name; offers only the sign-in endpoints', async () => {
     const email = `nul-signin-${randomUUID()}@example.org`;
     for (const [payload, path] of [[{ email, name: 'New\u0000Person', callbackURL: '/' }, '/name'], [{ email, name: 'x'.repeat(50_000), callbackURL: '/' }, '/name']] as const) {

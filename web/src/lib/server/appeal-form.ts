@@ -1,5 +1,5 @@
 import { MoneyError, isCurrency, parseAmount } from '../../../../server/ledger/money';
-import { renderMarkdown } from '../../../../server/content/markdown';
+import { MarkdownTooDeep, renderMarkdown } from '../../../../server/content/markdown';
 import { appealAmountMaxMinor } from '../../../../server/appeals/manage-schemas';
 import { amountExample, formatMinor, formatMinorPlain } from '$lib/format';
 import { stripeStepShown } from './stripe-step';
@@ -126,6 +126,8 @@ export function appealApiErrors(e: ApiError, terms: { currency: string; locale: 
       return { unitPrice: m.appeal_error_unit_step({ step: stripeStepShown(terms.currency, terms.locale) }) };
     case 'appeal.unit_above_goal':
       return { unitPrice: m.appeal_error_unit_above_goal() };
+    case 'content.too_deeply_nested':
+      return { story: m.content_error_too_deep() };
     case 'appeal.slug_taken':
       return { slug: m.appeal_error_slug_taken() };
     case 'appeal.terms_locked':
@@ -152,5 +154,11 @@ export function appealApiErrors(e: ApiError, terms: { currency: string; locale: 
 
 /** The story as it will look on the appeal page: rendered and sanitized exactly as when saved. */
 export function storyPreview(markdown: string): string {
-  return renderMarkdown(markdown.slice(0, 20_000));
+  try {
+    return renderMarkdown(markdown.slice(0, 20_000));
+  } catch (err) {
+    // Nested too deep to show: no preview; saving it says why beside the story.
+    if (err instanceof MarkdownTooDeep) return '';
+    throw err;
+  }
 }

@@ -61,6 +61,7 @@ const translationErrors = new Map<string, () => string>([
   // The appeal's unit was removed (in another tab, say) after this form offered a name for it.
   ['appeal.translation_unit_without_unit', m.manage_error_state_changed],
   ['validation_failed', m.appeal_error_field],
+  ['content.too_deeply_nested', m.content_error_too_deep],
 ]);
 
 const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slug)}${rest}`;
@@ -139,7 +140,7 @@ export const actions: Actions = {
     const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields() });
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body });
-    if (!sent.ok) return fail(400, { section: 'updates', values, error: sent.error.code === 'appeal.not_published' ? m.update_error_draft() : m.error_generic_text() });
+    if (!sent.ok) return fail(400, { section: 'updates', values, error: sent.error.code === 'appeal.not_published' ? m.update_error_draft() : sent.error.code === 'content.too_deeply_nested' ? m.content_error_too_deep() : m.error_generic_text() });
     return { section: 'updates', emailedTo: sent.body.emailedTo };
   },
 
