@@ -5,6 +5,7 @@ import type { Database, Listener } from '../../db/client';
 import { safeError } from '../safe-error';
 import { AppealCache, cacheEntry, type CachedAppeal } from './cache';
 import { getPublicAppealsByIds } from './service';
+import { isUuidText } from '../uuid-text';
 
 /** The poster NOTIFYs this channel with an appeal's id in the transaction that moves its progress. */
 export const progressChannel = 'appeal_progress';
@@ -31,8 +32,6 @@ interface Stream {
   last: string;
   open: boolean;
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * One instance's live progress: one LISTEN connection, and a fan-out to every open stream per
@@ -126,7 +125,7 @@ export class ProgressHub {
 
   private onNotify(payload: string): void {
     // Anything else on the channel is not ours to act on.
-    if (!uuidPattern.test(payload)) return;
+    if (!isUuidText(payload)) return;
     this.counts.notifications++;
     this.deps.cache.changed(payload);
     if (this.channels.has(payload)) this.markChanged(payload);

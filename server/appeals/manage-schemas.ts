@@ -6,11 +6,11 @@ export const appealLanguages = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] 
 export const languageSchema = z.enum(appealLanguages);
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, { error: 'must be 2–80 lowercase letters, digits or dashes, e.g. buck-a-brick' });
-/** A goal of at most 10^15 minor units: far beyond any drive, far below bigint's edge. */
+/** A goal of at most 15 digits of minor units: far beyond any drive, far below bigint's edge. */
 export const appealAmountMaxMinor = 999_999_999_999_999n;
 const positiveMinor = z
   .string()
-  .regex(/^[1-9][0-9]{0,14}$/, { error: 'must be a positive whole number of minor units as a string, e.g. "130000"' })
+  .regex(new RegExp(`^[1-9][0-9]{0,${appealAmountMaxMinor.toString().length - 1}}$`), { error: 'must be a positive whole number of minor units as a string, e.g. "130000"' })
   .transform((v) => BigInt(v));
 /** A unit's name, the appeal's own or a translation's: "brick", "レンガ". */
 const unitName = z.string().trim().min(1).max(40);

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import { z } from 'zod';
 import { errorBody } from '../errors';
-import { unstorableMessage, unstorableTextAt } from '../plugins/text-guard';
+import { unstorableTextAt, unstorableTextRefusal } from '../plugins/text-guard';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
 import { isLocale } from '../../web/src/lib/locale';
@@ -63,13 +63,13 @@ export const authPlugin = fp(
         url: `${authBasePath}/*`,
         schema: { hide: true },
         handler: async (req, reply) => {
-          const endpoint = `${req.method} /${(req.params as { '*': string })['*']}`;
-          if (!offeredAuthEndpoints.has(endpoint)) {
-            return reply.status(404).send(errorBody('not_found', `No route ${req.method} ${authBasePath}/${(req.params as { '*': string })['*']}.`));
-          }
+          // The path as the router matched it (decoded): better-auth gets exactly what was checked.
+          const path = `${authBasePath}/${(req.params as { '*': string })['*']}`;
+          const endpoint = `${req.method} ${path.slice(authBasePath.length)}`;
+          if (!offeredAuthEndpoints.has(endpoint)) return reply.status(404).send(errorBody('not_found', `No route ${req.method} ${path}.`));
           const refused = refusedAuthBody(endpoint, req.body);
           if (refused) return reply.status(400).send(refused);
-          return forwardToAuth(auth, req, reply, opts.publicUrl);
+          return forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl));
         },
       });
     });
@@ -103,7 +103,7 @@ function refusedAuthBody(endpoint: string, body: unknown) {
     return null; // not JSON: better-auth answers it (a form post is a 415)
   }
   const at = unstorableTextAt(parsed);
-  if (at) return errorBody('validation_failed', 'The request is not valid.', [{ path: at, message: unstorableMessage }]);
+  if (at) return unstorableTextRefusal(at);
   if (endpoint !== 'POST /sign-in/magic-link') return null;
   const checked = magicLinkRequest.safeParse(parsed);
   return checked.success ? null : errorBody('validation_failed', 'The request is not valid.', checked.error.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message })));
@@ -127,13 +127,11 @@ async function resolveViewer(auth: Auth, req: FastifyRequest): Promise<Viewer | 
   return { userId: found.user.id, email: found.user.email, name: found.user.name, locale: isLocale(locale) ? locale : null };
 }
 
-async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyReply, publicUrl: string): Promise<void> {
+async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyReply, url: URL): Promise<void> {
   const headers = fromNodeHeaders(req.headers);
   headers.set(clientIpHeader, req.ip);
   const body = req.body instanceof Buffer && req.body.length > 0 ? new Uint8Array(req.body) : undefined;
-  // The path as the router matched it (decoded), so better-auth routes exactly what was checked.
-  const url = new URL(`${authBasePath}/${(req.params as { '*': string })['*']}`, publicUrl);
-  url.search = new URL(req.url, publicUrl).search;
+  url.search = new URL(req.url, url).search;
   const response = await auth.handler(new Request(url, { method: req.method, headers, body }));
   reply.status(response.status);
   response.headers.forEach((value, name) => {

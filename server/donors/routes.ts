@@ -6,6 +6,7 @@ import { minorUnits } from '../appeals/schemas';
 import { readerLocaleQuery } from '../locale';
 import { errorResponses } from '../plugins/openapi';
 import { openCardPortal } from './card-portal';
+import { accountPageUrl } from '../payments/donations-store';
 import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
 
 /** The appeal as its page names it in the reader's language (?lang=, else the account's): translated where it is. */
@@ -106,6 +107,6 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         response: { 200: z.object({ url: z.url() }), ...errorResponses },
       },
     },
-    async (req) => openCardPortal({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, `${opts.publicUrl}/account`, req.id),
+    async (req) => openCardPortal({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, accountPageUrl(opts.publicUrl), req.id),
   );
 };

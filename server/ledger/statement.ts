@@ -3,6 +3,7 @@ import { queryRows, type DbOrTx } from '../../db/client';
 import { AppError } from '../errors';
 import { bigintMax, inBigintRange, isLedgerId } from './bigint';
 import { LedgerError } from './errors';
+import { isUuidText } from '../uuid-text';
 
 export interface StatementLine {
   entryId: bigint;
@@ -84,7 +85,7 @@ export async function statement(
       postedAt: new Date(r.posted_at!),
       amountMinor: BigInt(r.amount!),
       balanceAfterMinor: start - BigInt(r.newer_sum!),
-      donationId: r.donation_id && /^[0-9a-f-]{36}$/.test(r.donation_id) ? r.donation_id : null,
+      donationId: isUuidText(r.donation_id) ? r.donation_id : null,
       appeal: r.appeal_slug && r.appeal_title ? { slug: r.appeal_slug, title: r.appeal_title } : null,
     }));
   const page = lines.slice(0, limit);

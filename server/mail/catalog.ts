@@ -1,5 +1,6 @@
 import { IntlMessageFormat } from 'intl-messageformat';
 import { formatMinor } from '../../web/src/lib/format';
+import { dateTimeFormat } from '../../web/src/lib/intl-cache';
 import { isLocale, type Locale } from '../../web/src/lib/locale';
 import ar from './messages/ar.json' with { type: 'json' };
 import de from './messages/de.json' with { type: 'json' };
@@ -19,11 +20,12 @@ const catalogs: Record<Locale, Record<Key, string>> = { en, fr, de, es, ja, sv, 
 /** The language we write in for `locale` (English for one we do not). */
 const languageOf = (locale: string): Locale => (isLocale(locale) ? locale : 'en');
 
-// Formatters are costly to build and the poster writes a receipt per gift: each is built once.
-const built = new Map<string, IntlMessageFormat | Intl.DateTimeFormat>();
-function once<T extends IntlMessageFormat | Intl.DateTimeFormat>(id: string, build: () => T): T {
-  let found = built.get(id) as T | undefined;
-  if (!found) built.set(id, (found = build()));
+// Messages are costly to compile and the poster writes a receipt per gift: each is compiled once
+// (dates and amounts come from the pages' own formatter cache, web/src/lib/intl-cache.ts).
+const compiled = new Map<string, IntlMessageFormat>();
+function once(id: string, build: () => IntlMessageFormat): IntlMessageFormat {
+  let found = compiled.get(id);
+  if (!found) compiled.set(id, (found = build()));
   return found;
 }
 
@@ -40,21 +42,19 @@ export function mailText(locale: string, key: Key, values: Record<string, string
 export function mailDate(locale: string, at: Date, timeZone: string | null = null): string {
   const lang = languageOf(locale);
   const zone = timeZone ?? 'UTC';
-  return once(`date:${lang}:${zone}`, () => {
-    try {
-      return new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: zone });
-    } catch {
-      // A zone stored under another runtime's time zone data: a receipt written inside the
-      // poster's batch must not fail the batch over its date.
-      return new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' });
-    }
-  }).format(at);
+  try {
+    return dateTimeFormat(lang, { dateStyle: 'long', timeZone: zone }).format(at);
+  } catch {
+    // A zone stored under another runtime's time zone data: a receipt written inside the
+    // poster's batch must not fail the batch over its date.
+    return dateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(at);
+  }
 }
 
 /** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */
 export function mailDeadline(locale: string, at: Date): string {
   const lang = languageOf(locale);
-  return `${once(`deadline:${lang}`, () => new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' })).format(at)} UTC`;
+  return `${dateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
 }
 
 /**

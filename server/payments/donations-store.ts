@@ -6,18 +6,17 @@ import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '
 import { isUuidText } from '../uuid-text';
 
 // Ids come from Stripe's metadata, which can be edited in its Dashboard: text that is no uuid
-// would fail the query it reaches, and with it every event of the batch.
-const isDonationId = isUuidText;
+// would fail the query it reaches, and with it every event of the batch (isUuidText).
 
 export async function donationById(db: DbOrTx, id: string | null | undefined): Promise<Donation | undefined> {
-  if (!isDonationId(id)) return undefined;
+  if (!isUuidText(id)) return undefined;
   const [row] = await db.select().from(donations).where(eq(donations.id, id));
   return row;
 }
 
 /** Many donations in one query, by id; ids that are not ours (or not ids at all) are simply absent. */
 export async function donationsByIds(db: DbOrTx, ids: (string | null | undefined)[]): Promise<Map<string, Donation>> {
-  const wanted = [...new Set(ids.filter(isDonationId))];
+  const wanted = [...new Set(ids.filter(isUuidText))];
   if (wanted.length === 0) return new Map();
   const rows = await db.select().from(donations).where(inIdList(donations.id, wanted));
   return new Map(rows.map((d) => [d.id, d]));
@@ -74,6 +73,9 @@ export function appealTitleInSql(locale: string | undefined) {
 
 /** The fields of a donation its receipt needs. */
 export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'chargeId' | 'invoiceId'>;
+
+/** A donor's giving page, where a monthly gift ends and its card is changed: named in their mails. */
+export const accountPageUrl = (publicUrl: string | undefined) => `${publicUrl ?? ''}/account`;
 
 /** A monthly gift's receipt says so, and where the donor ends it (their giving page). */
 export interface ReceiptMonthly {

@@ -13,8 +13,6 @@ export interface SucceededGift {
   grossMinor: bigint;
   currency: string;
   appealTitle: string;
-  /** The donor's giving page, named in a monthly gift's receipt as where it ends. */
-  accountUrl: string;
   paidAt: Date;
   /** Its balance transaction, pending at Stripe until `availableOn` (the funds job moves it then). */
   balanceTransactionId: string;
@@ -56,6 +54,9 @@ async function clearRenewalFailures(tx: Tx, updated: UpdatedDonation[]): Promise
 export class GiftBatch {
   private gifts: SucceededGift[] = [];
 
+  /** `accountUrl`: the donors' giving page, named in a monthly gift's receipt as where it ends. */
+  constructor(private readonly accountUrl: string) {}
+
   add(gift: SucceededGift): void {
     this.gifts.push(gift);
   }
@@ -80,7 +81,7 @@ export class GiftBatch {
     const byId = new Map(gifts.map((g) => [g.donationId, g]));
     const receipts = updated.flatMap((d) => {
       const g = byId.get(d.id)!;
-      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, d.monthly_id ? { accountUrl: g.accountUrl } : null);
+      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, d.monthly_id ? { accountUrl: this.accountUrl } : null);
       return mail ? [{ k: mail.dedupeKey, a: mail.toAddress, s: mail.subject, b: mail.textBody }] : [];
     });
     if (receipts.length === 0) return;

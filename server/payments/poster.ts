@@ -8,7 +8,7 @@ import { stagePostings, type PostingInput } from '../ledger/service';
 import { batchNeeds, handlers } from './handlers/index';
 import { chargeAmounts, listPaidCharges, type ChargeAmounts } from './handlers/amounts';
 import { isPlan, NeedsTreasurer, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
-import { appealOf, donationById, donationsByIds } from './donations-store';
+import { accountPageUrl, appealOf, donationById, donationsByIds } from './donations-store';
 import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
@@ -185,13 +185,13 @@ async function postBatch(deps: PosterDeps, batch: ClaimedBatch, o: typeof poster
   const ready = outcomes.filter((x): x is Exclude<Outcome, { error: unknown }> => !('error' in x));
   const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
   try {
-    await commit(deps.db, ready);
+    await commit(deps, ready);
   } catch (err) {
     // One bad plan must not hold back the rest: commit each alone to find it.
     deps.log.warn({ err: safeError(err), events: ready.length }, 'poster batch failed; retrying its events one by one');
     for (const one of ready) {
       try {
-        await commit(deps.db, [one]);
+        await commit(deps, [one]);
       } catch (error) {
         failures.push({ id: one.id, error, claim: claimed.find((c) => c.id === one.id)! });
       }
@@ -295,14 +295,14 @@ async function planEvent(deps: HandlerDeps, event: Claimed): Promise<Outcome> {
  * written after the donations, receipts and event rows, and held only for that and the commit.
  * A second poster's batch then waits on them for a fraction of this one's time.
  */
-async function commit(db: Db, ready: Exclude<Outcome, { error: unknown }>[]): Promise<void> {
+async function commit({ db, publicUrl }: PosterDeps, ready: Exclude<Outcome, { error: unknown }>[]): Promise<void> {
   if (ready.length === 0) return;
   await db.transaction(async (tx) => {
     const plans = ready.flatMap((r) => ('plan' in r ? [r.plan] : []));
     const postings: PostingInput[] = plans.flatMap((p) => p.postings);
     const staged = await stagePostings(tx, postings);
     await lockDonations(tx, plans);
-    const batch = { progress: new ProgressBatch(), gifts: new GiftBatch() };
+    const batch = { progress: new ProgressBatch(), gifts: new GiftBatch(accountPageUrl(publicUrl)) };
     let i = 0;
     for (const plan of plans) {
       const created = staged.results.slice(i, i + plan.postings.length).map((r) => r.created);

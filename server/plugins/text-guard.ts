@@ -29,8 +29,9 @@ export function unstorableTextAt(value: unknown): string | null {
   return null;
 }
 
-/** Why `unstorableTextAt` refused a path. */
-export const unstorableMessage = 'holds a NUL character or a broken UTF-16 surrogate, or is nested too deep';
+/** The answer to input `unstorableTextAt` found a path in: the API's own validation error. */
+export const unstorableTextRefusal = (path: string) =>
+  errorBody('validation_failed', 'The request is not valid.', [{ path, message: 'holds a NUL character or a broken UTF-16 surrogate, or is nested too deep' }]);
 
 /** Text a Postgres column keeps as sent: no NUL, no lone surrogate. */
 export const isStorable = (text: string) => !text.includes('\u0000') && (text as string & { isWellFormed(): boolean }).isWellFormed();
@@ -47,9 +48,7 @@ export const textGuardPlugin = fp(
       if (!req.routeOptions.url?.startsWith('/api/')) return;
       const at = unstorableTextAt(req.params) ?? unstorableTextAt(req.query) ?? unstorableTextAt(req.body);
       if (at === null) return;
-      return reply.status(400).send(
-        errorBody('validation_failed', 'The request is not valid.', [{ path: at, message: unstorableMessage }]),
-      );
+      return reply.status(400).send(unstorableTextRefusal(at));
     });
   },
   { name: 'text-guard' },

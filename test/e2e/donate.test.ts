@@ -134,7 +134,6 @@ describe('giving to Buck-a-Brick', () => {
     const context = await e2e.context();
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
-    await page.locator('html[data-hydrated]').or(page.locator('body')).first().waitFor();
     await page.getByLabel('Another number of bricks').fill('3');
     await expect
       .poll(async () => {

@@ -76,7 +76,7 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
     // Set-based: the batch writes every gift's donation and receipt in one statement each.
     collect: ([created], batch) => {
       if (!created) return;
-      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: gift.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: gift.grossMinor, currency: gift.currency, appealTitle: appealTitleIn(appeal, donation.locale), accountUrl: `${deps.publicUrl ?? ''}/account`, paidAt: paid.paidAt, balanceTransactionId: paid.balanceTransactionId, availableOn: paid.availableOn });
+      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: gift.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: gift.grossMinor, currency: gift.currency, appealTitle: appealTitleIn(appeal, donation.locale), paidAt: paid.paidAt, balanceTransactionId: paid.balanceTransactionId, availableOn: paid.availableOn });
       batch.progress.add({ appealId: appeal.id, grossMinor: gift.grossMinor, netMinor: gift.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id, at: paid.paidAt });
     },
   };

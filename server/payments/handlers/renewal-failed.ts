@@ -2,7 +2,7 @@ import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { donations, outboxEmails } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
-import { appealTitleIn } from '../donations-store';
+import { accountPageUrl, appealTitleIn } from '../donations-store';
 import { renewalFailedEmail } from '../renewal-failed-mail';
 import type { Handler } from './types';
 
@@ -34,7 +34,7 @@ export const invoicePaymentFailed: Handler = async (event, deps) => {
     currency,
     appealTitle: appealTitleIn(appeal, gift.locale),
     nextAttemptAt,
-    accountUrl: `${deps.publicUrl ?? ''}/account`,
+    accountUrl: accountPageUrl(deps.publicUrl),
   });
   return {
     donationId: gift.id,

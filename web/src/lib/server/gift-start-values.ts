@@ -1,5 +1,6 @@
 import { suggestedAmountsMinor, suggestedUnits } from '$lib/amounts';
 import type { AppealDetail, DonationPublic } from '$lib/types';
+import { isUuidText } from '../../../../server/uuid-text';
 
 /**
  * The giving form's first values, in the shape of its own fields: the signed-in person's address,
@@ -10,7 +11,7 @@ import type { AppealDetail, DonationPublic } from '$lib/types';
 export async function giftStartValues(fetch: typeof globalThis.fetch, appeal: AppealDetail, url: URL, email: string | undefined): Promise<Record<string, string>> {
   const values: Record<string, string> = email ? { email } : {};
   const id = url.searchParams.get('donation') ?? '';
-  if (!url.searchParams.has('canceled') || !/^[0-9a-f-]{36}$/.test(id)) return values;
+  if (!url.searchParams.has('canceled') || !isUuidText(id)) return values;
   const res = await fetch(`/api/donations/${id}`, { headers: { accept: 'application/json' } });
   if (!res.ok) return values;
   const gift = (await res.json()) as DonationPublic;

@@ -6,6 +6,7 @@ import { unitWords } from '$lib/unit-words';
 import { m } from '$lib/paraglide/messages';
 import { stripeStepShown } from './stripe-step';
 import type { AppealDetail } from '$lib/types';
+import { formText } from './form-text';
 
 type Field = 'amount' | 'email' | 'name' | 'message';
 
@@ -19,8 +20,6 @@ export class GiftError extends Error {
   }
 }
 
-const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim();
-
 /**
  * The gift in minor units. A unit appeal takes a number of units (a suggested one, or one typed);
  * any other appeal an amount (suggested, or typed the reader's way: "1.234,50" in German). A typed
@@ -29,15 +28,15 @@ const text = (form: FormData, name: string) => String(form.get(name) ?? '').trim
 export function giftAmount(form: FormData, appeal: AppealDetail, locale: string): bigint {
   const unit = unitFor(appeal, locale);
   if (unit) {
-    const typed = text(form, 'unitsOther');
-    const asked = typed || text(form, 'units');
+    const typed = formText(form, 'unitsOther');
+    const asked = typed || formText(form, 'units');
     const units = parseUnits(asked);
     if (units === null) throw new GiftError(tooManyUnits(asked) ? tooLarge(appeal.currency, locale) : m.error_units(unitWords(unit, locale)), 'amount');
     return BigInt(units) * BigInt(unit.priceMinor);
   }
-  const typed = text(form, 'amount');
+  const typed = formText(form, 'amount');
   if (!typed) {
-    const preset = text(form, 'preset');
+    const preset = formText(form, 'preset');
     if (/^\d{1,15}$/.test(preset) && preset !== '0') return BigInt(preset);
   }
   try {

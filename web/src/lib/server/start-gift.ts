@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { apiSend, type ApiError } from './api';
+import { isUuidText } from '../../../../server/uuid-text';
 
 type Fetch = typeof fetch;
 
@@ -41,7 +42,7 @@ const startAgain = new Set(['donation.checkout_expired', 'donation.checkout_not_
 function donationIdOf(error: ApiError): string | undefined {
   const details: unknown = error.details;
   const id = details && typeof details === 'object' && 'donationId' in details ? details.donationId : undefined;
-  return typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
+  return typeof id === 'string' && isUuidText(id) ? id : undefined;
 }
 
 /**

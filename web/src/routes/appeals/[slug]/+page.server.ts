@@ -8,10 +8,10 @@ import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
 import { formText, typedEmail } from '$lib/server/form-text';
+import { isUuidText } from '../../../../../server/uuid-text';
 
 /** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
 const updatesPerPage = 10;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * One page of the appeal's updates, newest first: the page after `cursor` (from ?updates=), or the
@@ -20,7 +20,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  */
 async function loadUpdates(fetch: typeof globalThis.fetch, slug: string, cursor: string | null): Promise<AppealUpdateList & { cursor: string | null }> {
   const path = `/api/appeals/${slug}/updates?limit=${updatesPerPage}`;
-  if (cursor && uuidPattern.test(cursor)) {
+  if (isUuidText(cursor)) {
     const res = await fetch(`${path}&cursor=${cursor}`, { headers: { accept: 'application/json' } });
     if (res.ok) return { ...((await res.json()) as AppealUpdateList), cursor };
   }

@@ -3,6 +3,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { isLocale } from '$lib/locale';
 import { apiGet, apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
+import { isUuidText } from '../../../../../../server/uuid-text';
 
 interface Invitation {
   id: string;
@@ -149,7 +150,7 @@ export const actions: Actions = {
   withdraw: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
     const id = String((await request.formData()).get('invitationId') ?? '');
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return fail(400, { withdraw: { error: m.error_generic_text() } });
+    if (!isUuidText(id)) return fail(400, { withdraw: { error: m.error_generic_text() } });
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/invitations/${id}`);
     if (sent.ok) redirect(303, `${url.pathname}?withdrawn=1`);
     if (sent.status === 401) redirect(303, signInPath(url));
@@ -163,7 +164,7 @@ export const actions: Actions = {
     if (!locals.user) redirect(303, signInPath(url));
     const form = await request.formData();
     const id = String(form.get('membershipId') ?? '');
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return fail(400, { revoke: { error: m.error_generic_text() } });
+    if (!isUuidText(id)) return fail(400, { revoke: { error: m.error_generic_text() } });
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/members/${id}`);
     // Already gone (another admin, another tab) is what was asked; the admin stays on the search they were in.
     const back = searchQuery(searchOf(url), { removed: '1' });

@@ -7,6 +7,7 @@ import type { DonorRow, ManagedAppeal } from '$lib/types';
 import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
 import { formText } from '$lib/server/form-text';
+import { isUuidText } from '../../../../../../server/uuid-text';
 
 interface Update {
   id: string;
@@ -148,7 +149,7 @@ export const actions: Actions = {
     const form = await request.formData();
     const donationId = formText(form, 'donationId', 40);
     const messageStatus = formText(form, 'messageStatus', 10);
-    if (!/^[0-9a-f-]{36}$/.test(donationId) || (messageStatus !== 'approved' && messageStatus !== 'hidden')) return fail(400, { section: 'donors', error: m.error_generic_text() });
+    if (!isUuidText(donationId) || (messageStatus !== 'approved' && messageStatus !== 'hidden')) return fail(400, { section: 'donors', error: m.error_generic_text() });
     const sent = await apiSend(fetch, 'PATCH', path(params.slug, `/wall/${donationId}`), { messageStatus });
     if (!sent.ok) return fail(400, { section: 'donors', error: m.error_generic_text() });
     return { section: 'donors', moderated: donationId };
