@@ -12,6 +12,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
@@ -55,11 +56,13 @@ export const ledgerTransactions = pgTable(
     postedAt: timestamp('posted_at', { withTimezone: true }).notNull().defaultNow(),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     contentHash: text('content_hash').notNull(),
-    reversesId: bigint('reverses_id', { mode: 'bigint' })
-      .unique()
-      .references((): AnyPgColumn => ledgerTransactions.id),
+    reversesId: bigint('reverses_id', { mode: 'bigint' }).references((): AnyPgColumn => ledgerTransactions.id),
   },
-  (t) => [check('ledger_transactions_key_length', sql`length(${t.idempotencyKey}) BETWEEN 1 AND 255`)],
+  (t) => [
+    // A transaction is reversed at most once. Partial: almost every transaction reverses none.
+    uniqueIndex('ledger_transactions_reverses_id_unique').on(t.reversesId).where(sql`${t.reversesId} IS NOT NULL`),
+    check('ledger_transactions_key_length', sql`length(${t.idempotencyKey}) BETWEEN 1 AND 255`),
+  ],
 );
 
 export const ledgerEntries = pgTable(

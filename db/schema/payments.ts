@@ -96,9 +96,11 @@ export const donations = pgTable(
     uniqueIndex('donations_request_key_idx').on(t.requestKey),
     uniqueIndex('donations_checkout_session_idx').on(t.checkoutSessionId),
     uniqueIndex('donations_charge_idx').on(t.chargeId),
-    uniqueIndex('donations_invoice_idx').on(t.invoiceId),
+    // Partial where the column is mostly null (one-off gifts have no invoice or subscription): the
+    // poster's update of every paid gift then adds no entry to them.
+    uniqueIndex('donations_invoice_idx').on(t.invoiceId).where(sql`${t.invoiceId} IS NOT NULL`),
     index('donations_appeal_idx').on(t.appealId, t.createdAt),
-    index('donations_subscription_idx').on(t.subscriptionId),
+    index('donations_subscription_idx').on(t.subscriptionId).where(sql`${t.subscriptionId} IS NOT NULL`),
     // The funds job reads the gifts whose money is due to be available, a day's worth at a time.
     index('donations_funds_due_idx').on(t.fundsAvailableOn).where(sql`${t.fundsAvailableOn} IS NOT NULL`),
     check('donations_amount_positive', sql`${t.amountMinor} > 0`),

@@ -20,6 +20,7 @@ import { startCpuProfile } from './cpu-profile';
 import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
 import { paidCheckoutSession } from './paid-gift';
 import { startTsWorker } from './ts-worker';
+import { startWalByRelation } from './wal-by-relation';
 
 // Webhook intake (POST /api/stripe/webhook of the real app) against a bare Fastify route that only
 // parses the same JSON, measured in the same run with the same autocannon settings; then the
@@ -428,7 +429,10 @@ async function measureDrains(deps: PosterDeps, database: Database, stored: numbe
   await emulatorProfiling?.stop();
   // Each phase starts as the first did: the previous one's dead rows vacuumed, its pages written.
   await quiesce(database);
+  // WEBHOOK_WAL=1: where the one-loop drain's write-ahead log went, by table and index.
+  const wal = process.env.WEBHOOK_WAL ? await startWalByRelation(database) : null;
   const one = await drain(deps, database, 1, Infinity);
+  if (wal) console.table(await wal.stop());
   return [app, one];
 }
 
