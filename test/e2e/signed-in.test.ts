@@ -496,6 +496,7 @@ describe('signed in', () => {
     const receipt = await donor.newPage();
     await signInWithMail(receipt, e2e.url, 'member@ue222.demo', `/account/receipts/${giftId}`);
     expect(await receipt.getByTestId('receipt-wall').textContent()).toBe('Not shown');
+    expect(await receipt.getByTestId('receipt-note').textContent()).toBe('This payment was returned to you in full: this page records it, and is not a record of a gift.');
     await donor.close();
     await organizer.close();
   });

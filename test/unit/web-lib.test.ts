@@ -14,6 +14,7 @@ import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
 import { formText, typedEmail } from '../../web/src/lib/server/form-text';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
+import { receiptNote } from '../../web/src/lib/labels';
 
 describe('web helpers', () => {
   // What a browser posts, read as people typed it: CRLF breaks as the API counts them, full-width addresses.
@@ -33,6 +34,13 @@ describe('web helpers', () => {
     const shown = [formatMinor('3000', 'JPY', 'en'), formatMinor('3000', 'USD', 'en'), formatMinorPlain('3000', 'USD', 'en'), formatMinor('3000', 'KWD', 'en'), formatMinor('3000', 'USD', 'fr'), formatMinor('3000', 'USD', 'en', 'code'), formatMinor('250', 'KWD', 'fr', 'code')];
     expect(shown.map((s) => s.replace(/\s/g, ' '))).toEqual(['¥3,000', '$30.00', '30.00', 'KWD 3.000', '30,00 $US', 'USD 30.00', '0,250 KWD']);
     expect(() => formatMinor('1', 'USD', 'not a locale!')).toThrow(RangeError);
+  });
+
+  // A receipt stands for a gift only while the appeal keeps the money (a donor may file it for taxes).
+  it('receiptNote says a refunded, disputed or failed payment\'s page is no record of a gift', () => {
+    expect(receiptNote('succeeded', '$25.00')).toBe('Thank you for your solidarity. Keep this receipt for your records.');
+    expect(receiptNote('partially_refunded', '$15.00')).toBe('Thank you for your solidarity. After the refund, your gift is $15.00. Keep this receipt for your records.');
+    for (const status of ['refunded', 'disputed', 'failed']) expect(receiptNote(status, '$25.00')).toMatch(/is not a (record of a gift|receipt)\.$/);
   });
 
   // The unit hint's example price is one a unit could have in the form's currency.

@@ -24,6 +24,26 @@ export function giftStatus(status: string): string {
   }
 }
 
+/**
+ * A receipt's closing line. Only a gift the appeal kept is a record of a gift: a donor may show
+ * the page to a tax office, so a refunded, disputed or failed payment's page says it is not one.
+ * `given` is what the gift comes to after a partial refund, formatted.
+ */
+export function receiptNote(status: string, given: string): string {
+  switch (status) {
+    case 'partially_refunded':
+      return m.receipt_fine_partial({ amount: given });
+    case 'refunded':
+      return m.receipt_fine_refunded();
+    case 'disputed':
+      return m.receipt_fine_disputed();
+    case 'failed':
+      return m.receipt_fine_failed();
+    default:
+      return m.receipt_fine();
+  }
+}
+
 /** An appeal's status in the reader's language. */
 export function appealStatus(status: string): string {
   if (status === 'draft') return m.status_draft();
