@@ -194,6 +194,9 @@ describe('giving to Buck-a-Brick', () => {
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
     await page.getByRole('radio', { name: /^5\b/ }).check();
     await page.getByLabel('Email, for your receipt').fill('decline@example.org');
+    await page.getByLabel('Your name (for the donor wall)').fill('Amina B.');
+    await page.getByLabel('A message of solidarity (optional)').fill('Solidarité depuis Oran !');
+    await page.getByLabel('Don’t show my name on the donor wall').check();
     await page.getByRole('button', { name: 'Continue to secure payment' }).click();
     await payOnCheckout(page, '4000 0000 0000 0002');
 
@@ -204,6 +207,11 @@ describe('giving to Buck-a-Brick', () => {
     expect(await page.getByTestId('canceled').textContent()).toContain('The payment was canceled. Nothing was charged.');
     // The form is as the gift was asked (5 bricks), not reset to the default 25.
     expect(await page.getByRole('radio', { name: /^5\b/ }).isChecked()).toBe(true);
+    // And what the donor typed comes back from their own tab (the server gives back only the amount).
+    await expect.poll(() => page.getByLabel('Email, for your receipt').inputValue()).toBe('decline@example.org');
+    expect(await page.getByLabel('Your name (for the donor wall)').inputValue()).toBe('Amina B.');
+    expect(await page.getByLabel('A message of solidarity (optional)').inputValue()).toBe('Solidarité depuis Oran !');
+    expect(await page.getByLabel('Don’t show my name on the donor wall').isChecked()).toBe(true);
     await screenshots(page, 'appeal-canceled');
 
     // Give the emulator and the poster time to do anything they would do, then check nothing moved.

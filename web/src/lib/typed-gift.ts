@@ -1,0 +1,51 @@
+/**
+ * What a donor typed into the giving form (name, address, message, choices), kept in this tab's
+ * sessionStorage from the moment they go on to Checkout until they come back from it canceled.
+ * The server gives the amount back from the gift itself, but never the rest: a gift's id in a
+ * link is no proof of whose gift it was. The tab that typed it is.
+ */
+export interface TypedGift {
+  name: string;
+  email: string;
+  message: string;
+  anonymous: boolean;
+  updates: boolean;
+}
+
+const keyOf = (slug: string) => `solidarity-fund:typed-gift:${slug}`;
+
+// Storage can be missing or refuse (private windows, quotas): the form then works as without it.
+export function keepTypedGift(slug: string, typed: TypedGift): void {
+  try {
+    sessionStorage.setItem(keyOf(slug), JSON.stringify(typed));
+  } catch {
+    // Nothing kept: the donor types it again.
+  }
+}
+
+/** What was kept for this appeal, once: it is forgotten as it is read back. */
+export function takeTypedGift(slug: string): TypedGift | null {
+  try {
+    const kept = sessionStorage.getItem(keyOf(slug));
+    sessionStorage.removeItem(keyOf(slug));
+    return kept ? readTyped(JSON.parse(kept)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Once the gift is made (or given up), nothing typed for it stays behind in the tab. */
+export function forgetTypedGift(slug: string): void {
+  try {
+    sessionStorage.removeItem(keyOf(slug));
+  } catch {
+    // Nothing to forget.
+  }
+}
+
+function readTyped(x: unknown): TypedGift | null {
+  if (typeof x !== 'object' || x === null) return null;
+  const o = x as Record<string, unknown>;
+  const text = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : '');
+  return { name: text('name'), email: text('email'), message: text('message'), anonymous: o.anonymous === true, updates: o.updates === true };
+}
