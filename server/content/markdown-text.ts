@@ -39,7 +39,7 @@ function block(token: Token, baseUrl: string): string {
     case 'hr':
       return '---';
     case 'html':
-      return withoutTags(t.text).trim();
+      return htmlText(t.text, baseUrl).trim();
     case 'table':
       return [t.header, ...t.rows].map((row) => row.map((cell) => inline(cell.tokens, baseUrl)).join(' | ')).join('\n');
     case 'space':
@@ -70,7 +70,11 @@ function list(t: Tokens.List, baseUrl: string): string {
 }
 
 function inline(tokens: Token[], baseUrl: string): string {
-  return tokens.map((t) => inlineToken(t, baseUrl)).join('');
+  if (!tokens.some((t) => t.type === 'html')) return tokens.map((t) => inlineToken(t, baseUrl)).join('');
+  // Inline HTML comes as one token per tag ("<a href=…>", "words", "</a>"): read alone, a tag
+  // loses what it means for the words between (a link's address, a style's rules), so the run is
+  // put back together as HTML, its markdown as escaped text, and read whole.
+  return htmlText(tokens.map((t) => (t.type === 'html' ? t.text : escapeHtml(inlineToken(t, baseUrl)))).join(''), baseUrl);
 }
 
 function inlineToken(token: Token, baseUrl: string): string {
@@ -93,7 +97,7 @@ function inlineToken(token: Token, baseUrl: string): string {
     case 'image':
       return decodeHTML(t.text);
     case 'html':
-      return /^<br\s*\/?>$/i.test(t.text) ? '\n' : withoutTags(t.text);
+      return htmlText(t.text, baseUrl);
     case 'checkbox':
       return '';
     default:
@@ -106,8 +110,10 @@ function inlineToken(token: Token, baseUrl: string): string {
  * would not link it either (a scheme the page's sanitizer refuses, such as javascript:).
  */
 function link(t: Tokens.Link, baseUrl: string): string {
-  const text = inline(t.tokens, baseUrl);
-  const href = mailableUrl(decodeHTMLAttribute(t.href), baseUrl);
+  return linkText(inline(t.tokens, baseUrl), mailableUrl(decodeHTMLAttribute(t.href), baseUrl));
+}
+
+function linkText(text: string, href: string | null): string {
   if (!href) return text;
   const shown = href.startsWith('mailto:') ? href.slice('mailto:'.length) : href;
   if (text === shown || href === `http://${text}`) return text;
@@ -129,10 +135,22 @@ function mailableUrl(href: string, baseUrl: string): string | null {
   }
 }
 
-/** Raw HTML in the markdown: its text only (script and style contents dropped), entities decoded. */
-function withoutTags(html: string): string {
-  return decodeHTML(sanitizeHtml(html, { allowedTags: [], allowedAttributes: {} }));
+/**
+ * Raw HTML in the markdown as the page shows it, in text: its words (script and style contents
+ * dropped), a link as "text (url)" like a markdown one, a <br> as a line break, entities decoded.
+ */
+function htmlText(html: string, baseUrl: string): string {
+  // The page's own schemes: a link the page would not make reads as its words alone.
+  const clean = sanitizeHtml(html, { allowedTags: ['a', 'br'], allowedAttributes: { a: ['href'] }, allowedSchemes: ['https', 'http', 'mailto'] });
+  const text = clean
+    .replace(/<br \/>/g, '\n')
+    .replace(/<a(?: href="([^"]*)")?>([\s\S]*?)<\/a>/g, (_, href: string | undefined, words: string) =>
+      escapeHtml(linkText(decodeHTML(words), href === undefined ? null : mailableUrl(decodeHTMLAttribute(href), baseUrl))),
+    );
+  return decodeHTML(text);
 }
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Each line of `text` behind `prefix`; an empty line behind `emptyPrefix`. */
 function prefixLines(text: string, prefix: string, emptyPrefix: string): string {

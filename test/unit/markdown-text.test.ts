@@ -42,6 +42,17 @@ describe('markdown as plain text', () => {
     expect(text('<div class="x">block <i>html</i> &copy;<script>alert(1)</script></div>')).toBe('block html ©');
   });
 
+  // Inline HTML reaches the text as the page shows it: a tag read alone would drop a link's address
+  // and leave a style's rules as words.
+  it('reads inline HTML whole: a link keeps its address, a style its silence', () => {
+    expect(text('Join us <a href="https://ue222.example/rally">at the rally</a> on **Friday**.')).toBe('Join us at the rally (https://ue222.example/rally) on Friday.');
+    expect(text('See <a href="/appeals/buck-a-brick">the appeal</a>, <a href="javascript:alert(1)">this</a> and <a href="mailto:hall@ue222.example">hall@ue222.example</a>.')).toBe(
+      'See the appeal (https://give.example.org/appeals/buck-a-brick), this and hall@ue222.example.',
+    );
+    expect(text('Before <style>p { color: red }</style>after <span>&lt;3</span> 1 < 2 &amp; <b>**bold**</b>')).toBe('Before after <3 1 < 2 & bold');
+    expect(text('<p>Block <a href="https://ue222.example">link</a></p>')).toBe('Block link (https://ue222.example)');
+  });
+
   it('writes a table as rows of cells, and an image as its description', () => {
     expect(text('| day | bricks |\n|---|---|\n| 1 | **40** |')).toBe('day | bricks\n1 | 40');
     expect(text('![The new roof](/api/appeals/x/cover)')).toBe('The new roof');
