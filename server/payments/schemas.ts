@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
 import { localeSchema } from '../locale';
 import { canonicalTimeZone, isTimeZone } from '../../web/src/lib/time-zone';
+import { hasVisibleText } from '../visible-text';
 
 /** A Stripe event id as the webhook stores it: the inbox's primary key. */
 export const stripeEventId = z.string().regex(/^evt_[A-Za-z0-9_]{1,250}$/);
@@ -13,9 +14,9 @@ export const donationRequestSchema = z.strictObject({
   anonymous: z.boolean().default(false),
   /** Email me the appeal's updates. */
   updatesOptIn: z.boolean().default(false),
-  donorName: z.string().trim().min(1).max(120).optional(),
+  donorName: z.string().trim().min(1).max(120).refine(hasVisibleText, { error: 'a name with a visible character; omit it for none' }).optional(),
   donorEmail: z.email().max(254),
-  message: z.string().trim().max(500).optional(),
+  message: z.string().trim().max(500).refine((m) => m === '' || hasVisibleText(m), { error: 'a message with a visible character; omit it for none' }).optional(),
   locale: localeSchema.default('en'),
   /** The donor's IANA time zone, for the dates in their mails; UTC when omitted. */
   timeZone: z.string().max(64).refine(isTimeZone, { error: 'an IANA time zone this server knows, e.g. Asia/Tokyo' }).transform(canonicalTimeZone).optional(),

@@ -825,6 +825,9 @@ describe('donation requests', () => {
     [{ amountMinor: '100000000' }, 'donation.amount_too_large'],
     [{ amountMinor: '-5' }, 'validation_failed'],
     [{ amountMinor: '1.50' }, 'validation_failed'],
+    // Only bidi marks and zero-width spaces: a blank name or message on the donor wall.
+    [{ amountMinor: '500', donorName: '\u200f\u200e\u2067' }, 'validation_failed'],
+    [{ amountMinor: '500', message: '\u200b \u2066\u2069' }, 'validation_failed'],
   ])('%j is refused with %s', async (body, code) => {
     const res = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload: { donorEmail: 'a@example.org', idempotencyKey: 'bad-input-1', ...body } });
     expect(res.statusCode).toBe(400);

@@ -11,7 +11,7 @@ import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatDate, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample } from '../../web/src/lib/format';
 import { dateTimeFormat, numberFormat } from '../../web/src/lib/intl-cache';
 import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
-import { formText, typedEmail } from '../../web/src/lib/server/form-text';
+import { formText, formTextShown, typedEmail } from '../../web/src/lib/server/form-text';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
 import { receiptNote } from '../../web/src/lib/labels';
@@ -24,6 +24,10 @@ describe('web helpers', () => {
     form.set('email', ' ｈａｎａｋｏ＠example.jp ');
     expect(formText(form, 'message')).toBe('one\ntwo\nthree');
     expect(typedEmail(form)).toBe('hanako@example.jp');
+    // A field of bidi marks and zero-width spaces looks empty to whoever filled it: it is read so.
+    form.set('name', '\u200f\u200b\u2067 ');
+    form.set('other', '\u200fسارة');
+    expect([formTextShown(form, 'name'), formTextShown(form, 'other')]).toEqual(['', '\u200fسارة']);
   });
 
   // Formatters are built once (a receipt per gift in the poster): each locale and options its own.

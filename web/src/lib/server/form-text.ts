@@ -1,3 +1,5 @@
+import { hasVisibleText } from '../../../../server/visible-text';
+
 /**
  * A text field of a posted form, trimmed, with its line breaks as the API counts them: browsers
  * send a textarea's breaks as CRLF, which would make a ten-line message that fits its box (499
@@ -8,6 +10,15 @@ export function formText(form: FormData, name: string, max = 100_000): string {
     .slice(0, max)
     .replace(/\r\n?/g, '\n')
     .trim();
+}
+
+/**
+ * A text field that is only what a reader cannot see (bidi marks, zero-width spaces) is read as
+ * empty: to the donor who pasted it, the field looks empty, and the API refuses such text.
+ */
+export function formTextShown(form: FormData, name: string, max?: number): string {
+  const text = formText(form, name, max);
+  return hasVisibleText(text) ? text : '';
 }
 
 /**

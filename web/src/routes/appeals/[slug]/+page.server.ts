@@ -7,7 +7,7 @@ import { giftStartValues } from '$lib/server/gift-start-values';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
-import { formText, typedEmail } from '$lib/server/form-text';
+import { formText, formTextShown, typedEmail } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../server/uuid-text';
 
 /** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
@@ -69,9 +69,9 @@ export const actions: Actions = {
       coverFees: Boolean(form.get('coverFees')),
       anonymous: Boolean(form.get('anonymous')),
       updatesOptIn: Boolean(form.get('updates')),
-      donorName: formText(form, 'name') || undefined,
+      donorName: formTextShown(form, 'name') || undefined,
       donorEmail: email,
-      message: formText(form, 'message') || undefined,
+      message: formTextShown(form, 'message') || undefined,
       locale: locals.locale,
       timeZone: saidTimeZone(cookies) ?? undefined,
     };
