@@ -4,23 +4,14 @@ import Stripe from 'stripe';
 import type { z } from 'zod';
 import type { Db } from '../../db/client';
 import { appeals, donations, type Donation } from '../../db/schema/index';
-import { coverFeeBasisPoints, coverFeeFixedMinor } from '../../web/src/lib/cover-fees';
 import { AppError } from '../errors';
 import { appealTitleIn, appealTitles } from './donations-store';
 import { formatMinorAsDecimalString, stripeMaximumChargeMinor, stripeMinimumChargeMinor, stripeStepMinor, toStripeAmount } from '../ledger/money';
+import { coverFeesMinor, largestGiftMinor } from './charge-limits';
 import type { donationRequestSchema } from './schemas';
 import type { Locale } from '../../web/src/lib/locale';
 
 type DonationRequest = z.infer<typeof donationRequestSchema>;
-
-// Stripe's standard card fee, used to estimate what "cover the fees" adds: 2.9% + a fixed part.
-
-/** What covering the fees adds so the appeal receives about the whole gift, rounded up to Stripe's step. */
-export function coverFeesMinor(amountMinor: bigint, currency: string): bigint {
-  const step = stripeStepMinor(currency);
-  const raw = (amountMinor * coverFeeBasisPoints + 9_999n) / 10_000n + coverFeeFixedMinor(currency);
-  return ((raw + step - 1n) / step) * step;
-}
 
 /**
  * A gift Stripe can charge: from its minimum to the most one charge holds, fees covered included.
@@ -34,7 +25,11 @@ function assertAmount(amountMinor: bigint, chargedMinor: bigint, currency: strin
     throw new AppError(400, 'donation.amount_too_small', `The smallest gift is ${formatMinorAsDecimalString(minimum, currency)} ${currency}.`);
   }
   if (chargedMinor > maximum) {
-    throw new AppError(400, 'donation.amount_too_large', `The largest payment online is ${formatMinorAsDecimalString(maximum, currency)} ${currency}, fees covered included.`, { maximumMinor: maximum.toString() });
+    const largest = largestGiftMinor(currency, chargedMinor !== amountMinor);
+    throw new AppError(400, 'donation.amount_too_large', `The largest payment online is ${formatMinorAsDecimalString(maximum, currency)} ${currency}, fees covered included: a gift of at most ${formatMinorAsDecimalString(largest, currency)} ${currency}.`, {
+      maximumMinor: maximum.toString(),
+      maximumGiftMinor: largest.toString(),
+    });
   }
   if (amountMinor % stripeStepMinor(currency) !== 0n) {
     throw new AppError(400, 'donation.amount_not_payable', `This amount cannot be charged in ${currency}.`);

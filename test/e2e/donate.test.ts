@@ -232,6 +232,14 @@ describe('giving to Buck-a-Brick', () => {
     await page.getByLabel('Another number of bricks').fill('999999999999');
     await page.getByRole('button', { name: 'Continue to secure payment' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is more than we can take online: at most $999,999.99.');
+    // Fewer bricks, but with the fees covered the charge is past Stripe's ceiling: the most bricks that fit.
+    await page.getByLabel('Another number of bricks').fill('999999');
+    await page.getByLabel('Email, for your receipt').fill('nojs-ceiling@example.org');
+    await page.getByLabel(/card fees don’t come out of my gift/).check();
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is more than we can take online: at most $971,816.00.');
+    await page.getByLabel(/card fees don’t come out of my gift/).uncheck();
+    await page.getByLabel('Email, for your receipt').fill('');
 
     // No email: the server answers with the form again and says what is missing.
     await page.getByLabel('Another number of bricks').fill('3');

@@ -848,6 +848,12 @@ describe('donation requests', () => {
     expect((await ask('kuwait-relief', '99999990')).statusCode).toBe(201);
     expect((await ask('kuwait-relief', '99999990', true)).json().error).toMatchObject({ code: 'donation.amount_too_large', details: { maximumMinor: '99999990' } });
     expect((await ask('buck-a-brick', '99999900', true)).json().error.code).toBe('donation.amount_too_large');
+    // With the fees covered, the refusal also names the largest gift whose charge fits: it is taken,
+    // and one yen more is not.
+    const { maximumGiftMinor } = (await ask('osaka-care-strike-fund', '99999999', true)).json().error.details;
+    expect(BigInt(maximumGiftMinor)).toBeGreaterThan(95_000_000n);
+    expect((await ask('osaka-care-strike-fund', maximumGiftMinor, true)).statusCode).toBe(201);
+    expect((await ask('osaka-care-strike-fund', (BigInt(maximumGiftMinor) + 1n).toString(), true)).json().error.code).toBe('donation.amount_too_large');
   });
 
   // A script must not be able to flood Stripe with Checkout Sessions from one address.

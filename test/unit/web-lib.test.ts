@@ -3,7 +3,7 @@ import { slugFrom } from '../../web/src/lib/slug';
 import { describe, expect, it } from 'vitest';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
-import { coverFeesMinor } from '../../server/payments/service';
+import { coverFeesMinor } from '../../server/payments/charge-limits';
 import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
 import { unitWords } from '../../web/src/lib/unit-words';

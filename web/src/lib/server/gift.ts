@@ -1,4 +1,5 @@
-import { MoneyError, parseAmount, stripeMaximumChargeMinor, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
+import { MoneyError, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
+import { largestGiftMinor } from '../../../../server/payments/charge-limits';
 import { parseUnits, tooManyUnits } from '$lib/amounts';
 import { unitFor } from '$lib/appeal-text';
 import { amountExample, formatMinor } from '$lib/format';
@@ -47,8 +48,18 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
   }
 }
 
-/** Past the most one card payment holds, with that most: Stripe's, as the API refuses it. */
-const tooLarge = (currency: string, locale: string) => m.error_too_large({ max: formatMinor(stripeMaximumChargeMinor(currency).toString(), currency, locale) });
+/**
+ * Past the most one card payment holds, with the largest gift that fits, as the API refuses it:
+ * Stripe's ceiling, less the fees when the donor covers them.
+ */
+const tooLarge = (currency: string, locale: string, coverFees = false) => m.error_too_large({ max: formatMinor(largestGiftMinor(currency, coverFees).toString(), currency, locale) });
+
+/** tooLarge for this appeal: on a unit appeal, the most whole units that fit. */
+function tooLargeGift(appeal: AppealDetail, locale: string, coverFees: boolean): string {
+  const largest = largestGiftMinor(appeal.currency, coverFees);
+  const price = appeal.unit ? BigInt(appeal.unit.priceMinor) : 1n;
+  return m.error_too_large({ max: formatMinor((largest - (largest % price)).toString(), appeal.currency, locale) });
+}
 
 function moneyMessage(code: string, currency: string, locale: string): string {
   if (code === 'money.empty') return m.error_amount_empty();
@@ -57,8 +68,8 @@ function moneyMessage(code: string, currency: string, locale: string): string {
   return m.error_amount_invalid({ example: amountExample(currency, locale) });
 }
 
-/** The reader's message for an error code of the donations API (or of the form itself). */
-export function donationError(code: string, appeal: AppealDetail, locale: string): { error: string; field?: Field } {
+/** The reader's message for an error code of the donations API (or of the form itself), for a gift covering the fees or not. */
+export function donationError(code: string, appeal: AppealDetail, locale: string, coverFees = false): { error: string; field?: Field } {
   const minimum = stripeMinimumChargeMinor(appeal.currency) ?? stripeStepMinor(appeal.currency);
   switch (code) {
     case 'email_missing':
@@ -71,7 +82,7 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'donation.amount_too_small':
       return { error: m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_too_large':
-      return { error: tooLarge(appeal.currency, locale), field: 'amount' };
+      return { error: tooLargeGift(appeal, locale, coverFees), field: 'amount' };
     case 'donation.amount_not_payable':
       return { error: m.error_amount_not_payable({ step: stripeStepShown(appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_not_whole_units': {

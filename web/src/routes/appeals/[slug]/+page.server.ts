@@ -82,7 +82,7 @@ export const actions: Actions = {
       const refusedField = (path: string) => details.some((d) => d.path === path);
       const code =
         started.status === 429 ? 'rate_limited' : refusedField('/donorEmail') ? 'email_invalid' : refusedField('/donorName') ? 'name_invalid' : refusedField('/message') ? 'message_invalid' : started.error.code;
-      return fail(started.status === 429 ? 429 : 400, { values, ...donationError(code, appeal, locals.locale) });
+      return fail(started.status === 429 ? 429 : 400, { values, ...donationError(code, appeal, locals.locale, gift.coverFees) });
     }
     redirect(303, started.location);
   },
