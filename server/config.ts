@@ -2,13 +2,13 @@ import { z } from 'zod';
 
 // Every setting comes from the environment. The defaults are the embedded demo mode: PGlite in
 // ./.data, the Stripe emulator in process, demo data seeded on an empty database.
-const port = (fallback: number) =>
+const anyPort = (example: number) =>
   z.coerce
-    .number({ error: 'must be a whole number, e.g. 3000' })
-    .int({ error: 'must be a whole number, e.g. 3000' })
-    .min(1, { error: 'must be between 1 and 65535, e.g. 3000' })
-    .max(65535, { error: 'must be between 1 and 65535, e.g. 3000' })
-    .default(fallback);
+    .number({ error: `must be a whole number, e.g. ${example}` })
+    .int({ error: `must be a whole number, e.g. ${example}` })
+    .min(1, { error: `must be between 1 and 65535, e.g. ${example}` })
+    .max(65535, { error: `must be between 1 and 65535, e.g. ${example}` });
+const port = (fallback: number) => anyPort(fallback).default(fallback);
 
 const flagValue = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false, e.g. true' })
@@ -27,6 +27,8 @@ export const configSchema = z.object({
   }).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port(3000),
+  /** Prometheus metrics on this port of their own (GET /metrics), for a scraper on the private network; off when unset. */
+  METRICS_PORT: anyPort(9091).optional(),
   PUBLIC_URL: z.url({ error: 'must be a URL, e.g. https://give.example.org' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -111,6 +113,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (c.DEV_MAIL && c.NODE_ENV === 'production') {
     throw new ConfigError(['DEV_MAIL: must not be true in production: the dev mail page shows everyone\'s sign-in links']);
+  }
+  if (c.METRICS_PORT === c.PORT) {
+    throw new ConfigError([`METRICS_PORT: must differ from PORT (${c.PORT}): the metrics have a port of their own, which the internet does not reach`]);
   }
   const { SEED_DEMO, DEV_MAIL, ...rest } = c;
   // Never on by default in production either, embedded or not: anyone could read a treasurer's link.

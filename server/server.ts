@@ -3,6 +3,7 @@ import { openDatabase, type Database } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import { buildApp } from './app';
 import { startJobs } from './jobs';
+import { startMetricsServer } from './metrics/server';
 import { setUpStripe } from './payments/setup';
 import type { StripeEmulator } from './stripe-emulator/index';
 import type { Config } from './config';
@@ -28,11 +29,13 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
   const url = await app.listen({ port: config.PORT, host: config.HOST });
   const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log, stripe }) : undefined;
   app.notifyStripeEventReceived = () => jobs?.wake();
+  const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log: app.log }) : undefined;
   app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       await app.close();
+      await metrics?.close();
       await jobs?.stop();
       await emulator?.close();
       await database.close();

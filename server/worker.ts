@@ -5,17 +5,20 @@ import { runCli } from './cli';
 import { loadConfig } from './config';
 import { startJobs } from './jobs';
 import { loggerOptions } from './logger';
+import { startMetricsServer } from './metrics/server';
 
 await runCli(async () => {
   const config = loadConfig();
   const log = pino(loggerOptions(config.LOG_LEVEL));
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX });
   const running = startJobs({ database, config, log });
+  const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log }) : undefined;
   log.info('worker started');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  await metrics?.close();
   await running.stop();
   await database.close();
 });

@@ -1,0 +1,64 @@
+import { sql } from 'drizzle-orm';
+import { Gauge, type Registry } from 'prom-client';
+import type { Database } from '../../db/client';
+import { withTimeout } from '../with-timeout';
+
+/** A scrape waits this long for the database, well inside a scraper's own timeout (Fly's: 10 s). */
+const readTimeoutMs = 2_000;
+
+/** What the queues hold now, read in one query: each part from an index, so a scrape stays cheap however long the history. */
+interface QueueState extends Record<string, unknown> {
+  pending: number;
+  oldest_pending_seconds: number | null;
+  parked: number;
+  unsent: number;
+  oldest_unsent_seconds: number | null;
+}
+
+/** The queues now, or null when the database does not answer (the gauges then say NaN, not an old value). */
+async function readQueues(database: Database): Promise<QueueState | null> {
+  const read = database.rows<QueueState>(sql`
+    SELECT (SELECT count(*)::int FROM stripe_events WHERE status = 'pending') AS pending,
+           (SELECT extract(epoch FROM now() - received_at)::float8 FROM stripe_events WHERE status = 'pending'
+             ORDER BY stripe_created_at, id LIMIT 1) AS oldest_pending_seconds,
+           (SELECT count(*)::int FROM stripe_events WHERE status = 'parked') AS parked,
+           (SELECT count(*)::int FROM outbox_emails WHERE sent_at IS NULL) AS unsent,
+           (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox_emails WHERE sent_at IS NULL) AS oldest_unsent_seconds`);
+  const rows = await withTimeout(read, readTimeoutMs).catch(() => null);
+  return rows?.[0] ?? null;
+}
+
+/**
+ * The webhook inbox and the mail outbox as an operator watches them: a poster falling behind
+ * intake shows as a growing backlog and age (add `worker` machines), a parked event needs a
+ * treasurer, unsent mail an SMTP server that answers. Read from the database at each scrape, so
+ * every process reports the same numbers.
+ */
+export function registerQueueGauges(registry: Registry, database: Database, prefix: string): void {
+  // One read serves the five gauges of a scrape: the first to collect reads, the rest reuse it.
+  let reading: Promise<QueueState | null> | null = null;
+  const state = () => (reading ??= readQueues(database).finally(() => setTimeout(() => (reading = null), 0)));
+  const gauge = (name: string, help: string, value: (s: QueueState) => number | null) =>
+    new Gauge({
+      name: `${prefix}${name}`,
+      help,
+      registers: [registry],
+      async collect() {
+        const s = await state();
+        this.set(s ? (value(s) ?? 0) : Number.NaN);
+      },
+    });
+  new Gauge({
+    name: `${prefix}database_up`,
+    help: '1 when the database answered this scrape, else 0 (and the queue figures are NaN).',
+    registers: [registry],
+    async collect() {
+      this.set((await state()) ? 1 : 0);
+    },
+  });
+  gauge('stripe_events_pending', 'Stripe events stored and not yet posted (including those waiting to retry).', (s) => s.pending);
+  gauge('stripe_events_oldest_pending_seconds', 'How long the oldest pending Stripe event has waited since it was received; 0 when none.', (s) => s.oldest_pending_seconds);
+  gauge('stripe_events_parked', 'Stripe events set aside after failing: each needs a treasurer.', (s) => s.parked);
+  gauge('mail_unsent', 'Mails in the outbox not yet sent.', (s) => s.unsent);
+  gauge('mail_oldest_unsent_seconds', 'How long the oldest unsent mail has waited; 0 when none.', (s) => s.oldest_unsent_seconds);
+}
