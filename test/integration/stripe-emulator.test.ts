@@ -345,7 +345,21 @@ describe('subscriptions and test clocks', () => {
     }
     const withPayments = await stripe.invoices.retrieve(invoices.data[0]!.id, { expand: ['payments'] });
     expect(withPayments.payments?.data[0]?.payment.payment_intent).toMatch(/^pi_/);
-    const types = (await deliveredEvents()).map((e) => e.type);
+    // The app reads when a gift is charged next from a paid invoice's subscription line, as Stripe
+    // shapes it: billed in advance, the line covers the period from this charge to the next, whose
+    // end is the subscription's current_period_end once it is the newest invoice (clamped to month
+    // ends from the 31st). The invoice's own period looks back: on a renewal, the period just past.
+    const iso = (s: number) => new Date(s * 1000).toISOString();
+    const periods = ['2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30', '2026-05-31'].map((d) => `${d}T12:00:00.000Z`);
+    const expected = [3, 2, 1, 0].map((i) => ({ start: periods[i], end: periods[i + 1] }));
+    expect(invoices.data.map((i) => i.lines.data.map((l) => ({ start: iso(l.period.start), end: iso(l.period.end) })))).toEqual(expected.map((p) => [p]));
+    for (const invoice of invoices.data) expect(invoice.lines.data[0]!.parent).toMatchObject({ type: 'subscription_item_details', subscription_item_details: { proration: false, subscription: sub.id } });
+    expect(iso(sub.items.data[0]!.current_period_end)).toBe(periods[4]);
+    expect([invoices.data[0]!.period_start, invoices.data[0]!.period_end].map(iso)).toEqual([periods[2], periods[3]]);
+    const events = await deliveredEvents();
+    const paidLines = events.filter((e) => e.type === 'invoice.paid').map((e) => (e.data.object as Stripe.Invoice).lines.data.map((l) => iso(l.period.end)));
+    expect(paidLines).toEqual(periods.slice(1).map((end) => [end]));
+    const types = events.map((e) => e.type);
     expect(types.filter((t) => t === 'invoice.paid')).toHaveLength(4);
     const at = (t: Stripe.Event.Type) => types.indexOf(t);
     expect(at('customer.subscription.created')).toBeLessThan(at('invoice.paid'));
