@@ -89,6 +89,12 @@ export const donations = pgTable(
     renewalFailedAt: timestamp('renewal_failed_at', { withTimezone: true }),
     renewalFailedInvoiceId: text('renewal_failed_invoice_id'),
     renewalNextAttemptAt: timestamp('renewal_next_attempt_at', { withTimezone: true }),
+    /**
+     * On a monthly gift's first donation: when Stripe charges it next, the end of the period the
+     * newest paid invoice paid for. It only moves forward: an older invoice's event arriving late
+     * must not move it back. Kept after the gift ends (the donor's page shows none then).
+     */
+    nextChargeAt: timestamp('next_charge_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     succeededAt: timestamp('succeeded_at', { withTimezone: true }),
   },

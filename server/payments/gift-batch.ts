@@ -10,6 +10,8 @@ export interface SucceededGift {
   feeMinor: bigint;
   /** The invoice a monthly gift's charge belongs to; null keeps the donation's own. */
   invoiceId: string | null;
+  /** When Stripe charges that monthly gift next (the end of the period this invoice paid for). */
+  nextChargeAt: Date | null;
   grossMinor: bigint;
   currency: string;
   appealTitle: string;
@@ -47,6 +49,25 @@ async function clearRenewalFailures(tx: Tx, updated: UpdatedDonation[]): Promise
 }
 
 /**
+ * A monthly gift's next charge, moved to the end of the period its newest payment paid for. Only
+ * ever forward: Stripe delivers in any order, and a month's payment posted after the next month's
+ * must not bring back a day already past. A batch may hold several months of one gift (a backlog):
+ * the latest counts, as UPDATE … FROM would take any one of them. One statement for the batch.
+ */
+async function moveNextCharges(tx: Tx, updated: UpdatedDonation[], byId: Map<string, SucceededGift>): Promise<void> {
+  const next = updated.flatMap((d) => {
+    const at = byId.get(d.id)?.nextChargeAt;
+    return d.monthly_id && at ? [{ id: d.monthly_id, at: at.toISOString() }] : [];
+  });
+  if (next.length === 0) return;
+  await tx.execute(
+    sql`UPDATE donations AS g SET next_charge_at = x.at
+          FROM (SELECT id, max(at) AS at FROM json_to_recordset(${JSON.stringify(next)}::text::json) AS r(id uuid, at timestamptz) GROUP BY id) AS x
+         WHERE g.id = x.id AND (g.next_charge_at IS NULL OR g.next_charge_at < x.at)`,
+  );
+}
+
+/**
  * The donations and receipts of a batch's gifts, written with one UPDATE and one INSERT for the
  * whole batch instead of two statements per gift. In the same database transaction as the
  * postings, so a receipt is never lost and never sent twice (its dedupe key).
@@ -79,6 +100,7 @@ export class GiftBatch {
     );
     await clearRenewalFailures(tx, updated);
     const byId = new Map(gifts.map((g) => [g.donationId, g]));
+    await moveNextCharges(tx, updated, byId);
     const receipts = updated.flatMap((d) => {
       const g = byId.get(d.id)!;
       const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, d.monthly_id ? { accountUrl: this.accountUrl } : null);

@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { donations } from '../../db/schema/index';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -88,6 +89,95 @@ describe("a member's own giving", () => {
       h.emulator.controls.resume();
     }
     await h.settle();
+  });
+});
+
+const DAY = 86_400;
+
+/** A 10.00 USD monthly gift paid on a test clock of its own, frozen at `start` (renewals happen only on clocks). */
+async function monthlyOnClock(donorEmail: string, start: number, body: Record<string, unknown> = {}) {
+  const stripe = h.emulator.client();
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+  h.customerDefaults.test_clock = clock.id;
+  try {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1000', frequency: 'monthly', donorEmail, ...body });
+    const session = h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const subId = String(session.subscription);
+    /** Stripe's own word for when it charges next: the end of the subscription's current period. */
+    const periodEnd = async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
+    const advance = async (to: number) => void (await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to }));
+    const renewalInvoices = async () => (await stripe.invoices.list({ subscription: subId })).data.filter((i) => i.billing_reason === 'subscription_cycle').reverse();
+    return { donationId, stripe, periodEnd, advance, renewalInvoices };
+  } finally {
+    delete h.customerDefaults.test_clock;
+  }
+}
+
+const nextChargeOf = async (donationId: string) => (await h.testDb.database.db.select({ at: donations.nextChargeAt }).from(donations).where(eq(donations.id, donationId)))[0]!.at;
+const at = (seconds: number) => new Date(seconds * 1000);
+
+describe('when a monthly gift is charged next', () => {
+  // The donor's page says the day their card is charged next; the poster keeps it from each paid
+  // invoice, so a page view asks Stripe nothing.
+  it('is the end of the period paid for, after the first payment and after each renewal', async () => {
+    const start = Math.floor(Date.now() / 1000);
+    const g = await monthlyOnClock('hana@example.org', start);
+    const first = await g.periodEnd();
+    expect(first - start).toBeGreaterThanOrEqual(28 * DAY);
+    expect(await nextChargeOf(g.donationId)).toEqual(at(first));
+
+    await g.advance(first + 60);
+    await h.settle();
+    const second = await g.periodEnd();
+    expect(second).toBeGreaterThan(first);
+    expect(await nextChargeOf(g.donationId)).toEqual(at(second));
+    // The renewal is a payment of its own: the gift's next charge is not its to carry.
+    const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, g.donationId));
+    expect(renewal).toMatchObject({ status: 'succeeded', nextChargeAt: null });
+
+    // Two months at once (Stripe's limit), posted in one batch: the later month counts.
+    h.emulator.controls.pause();
+    try {
+      await g.advance(second + 60);
+      await g.advance((await g.periodEnd()) + 60);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    const fourth = await g.periodEnd();
+    expect((await g.renewalInvoices()).map((i) => i.status)).toEqual(['paid', 'paid', 'paid']);
+    expect(await nextChargeOf(g.donationId)).toEqual(at(fourth));
+  });
+
+  // Stripe delivers in any order and more than once: an older month's payment posted after a newer
+  // one must not bring back a day already past.
+  it('does not move back when an older month is posted after a newer one, or delivered again', async () => {
+    const g = await monthlyOnClock('kenji@example.org', Math.floor(Date.now() / 1000));
+    h.emulator.controls.pause();
+    let latest: number;
+    try {
+      await g.advance((await g.periodEnd()) + 60);
+      await g.advance((await g.periodEnd()) + 60);
+      latest = await g.periodEnd();
+      const [older, newer] = await g.renewalInvoices();
+      await h.deliver(await h.emulatorEvent('invoice.paid', newer!.id));
+      await h.drain();
+      expect(await nextChargeOf(g.donationId)).toEqual(at(latest));
+      const late = await h.emulatorEvent('invoice.paid', older!.id);
+      await h.deliver(late);
+      await h.drain();
+      expect(await nextChargeOf(g.donationId)).toEqual(at(latest));
+      await h.deliver({ ...late, id: `${late.id}_again` });
+      await h.drain();
+    } finally {
+      h.emulator.controls.resume();
+    }
+    // Then every event as Stripe sends it, the ones posted above a second time.
+    await h.settle();
+    expect(await nextChargeOf(g.donationId)).toEqual(at(latest));
+    const renewals = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, g.donationId));
+    expect(renewals.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
   });
 });
 

@@ -6,6 +6,7 @@ import { accountIds, chart } from '../chart';
 import { appealTitleIn } from '../donations-store';
 import { idOf, type ChargeAmounts } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
+import { nextChargeAfter } from './next-charge';
 import { NeedsTreasurer, type Handler, type HandlerDeps, type Plan } from './types';
 
 /** A gift as the appeal sees it, in the appeal's currency, with the entries that post it. */
@@ -59,7 +60,13 @@ function chargedInAppealCurrency(appeal: Appeal, paid: ChargeAmounts): Money {
   return charged;
 }
 
-async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, linkInvoice?: string): Promise<Plan> {
+/** A monthly gift's payment: the invoice it paid, and when Stripe charges the gift next. */
+interface MonthlyPayment {
+  invoiceId: string;
+  nextChargeAt: Date | null;
+}
+
+async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, monthly?: MonthlyPayment): Promise<Plan> {
   const appeal = await deps.appealOf(donation.appealId);
   const gift = await giftPosting(deps, appeal, paid);
   return {
@@ -76,7 +83,7 @@ async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmoun
     // Set-based: the batch writes every gift's donation and receipt in one statement each.
     collect: ([created], batch) => {
       if (!created) return;
-      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: gift.feeMinor, invoiceId: linkInvoice ?? null, grossMinor: gift.grossMinor, currency: gift.currency, appealTitle: appealTitleIn(appeal, donation.locale), paidAt: paid.paidAt, balanceTransactionId: paid.balanceTransactionId, availableOn: paid.availableOn });
+      batch.gifts.add({ donationId: donation.id, chargeId: paid.chargeId, paymentIntentId: paid.paymentIntentId, feeMinor: gift.feeMinor, invoiceId: monthly?.invoiceId ?? null, nextChargeAt: monthly?.nextChargeAt ?? null, grossMinor: gift.grossMinor, currency: gift.currency, appealTitle: appealTitleIn(appeal, donation.locale), paidAt: paid.paidAt, balanceTransactionId: paid.balanceTransactionId, availableOn: paid.availableOn });
       batch.progress.add({ appealId: appeal.id, grossMinor: gift.grossMinor, netMinor: gift.netMinor, gifts: 1, donorEmail: donation.donorEmail, donationId: donation.id, at: paid.paidAt });
     },
   };
@@ -115,15 +122,17 @@ export const invoicePaid: Handler = async (event, deps) => {
   const paymentIntentId = idOf(payment?.payment.payment_intent);
   if (!paymentIntentId) return { ignore: 'invoice paid outside Stripe (no payment Stripe took)' };
   const paid = await deps.paid(paymentIntentId);
+  const monthly = { invoiceId: invoice.id, nextChargeAt: nextChargeAfter(full) };
   if (invoice.billing_reason === 'subscription_create' || parent.invoiceId === invoice.id) {
-    return giftPlan(deps, parent, paid, invoice.id);
+    return giftPlan(deps, parent, paid, monthly);
   }
   // Before the renewal's donation row exists: a renewal that cannot be posted leaves none behind.
   const charged = chargedInAppealCurrency(await deps.appealOf(parent.appealId), paid);
   const renewal = await renewalDonation(deps, parent, invoice.id, charged.amountMinor);
-  // Its commit may clear the monthly gift's failed-payment notice: the gift's row is locked too,
-  // so a failure posted by another poster at the same moment waits and then sees this payment.
-  return { ...(await giftPlan(deps, renewal, paid, invoice.id)), alsoLocks: [parent.id] };
+  // Its commit may clear the monthly gift's failed-payment notice and moves its next charge: the
+  // gift's row is locked too, so a failure posted by another poster at the same moment waits and
+  // then sees this payment.
+  return { ...(await giftPlan(deps, renewal, paid, monthly)), alsoLocks: [parent.id] };
 };
 
 /**
@@ -132,8 +141,8 @@ export const invoicePaid: Handler = async (event, deps) => {
  * Stripe's Dashboard since. Unchanged, it keeps the first gift's split into gift and fee cover.
  */
 async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string, chargedMinor: bigint): Promise<Donation> {
-  // What belongs to the monthly gift as a whole (its end, its failed payment) stays on the first donation.
-  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, ...rest } = parent;
+  // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge) stays on the first donation.
+  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, ...rest } = parent;
   const sameAsFirst = chargedMinor === parent.amountMinor + parent.coverFeesMinor;
   const amounts = sameAsFirst ? { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor } : { amountMinor: chargedMinor, coverFeesMinor: 0n };
   await deps.db

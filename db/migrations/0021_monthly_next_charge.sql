@@ -1,0 +1,1 @@
+ALTER TABLE "donations" ADD COLUMN "next_charge_at" timestamp with time zone;
