@@ -70,6 +70,8 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
                 canceledAt: z.string().nullable(),
                 renewalFailedAt: z.string().nullable().describe('when the last renewal attempt failed, while it is unpaid'),
                 nextAttemptAt: z.string().nullable().describe('when Stripe tries that renewal again; null after its last try'),
+                nextChargeAt: z.string().nullable().describe('when Stripe charges this gift next; null once it ended, while a renewal is unpaid, or when not known yet'),
+                timeZone: z.string().nullable().describe("the IANA zone the donor's browser said when they gave (\"Asia/Tokyo\"), for showing this gift's days on their calendar; null when it said none"),
               }),
             ),
           }),

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
-import { appealTranslations, appeals, donations } from '../../db/schema/index';
+import { appealTranslations, appeals, donations, type Donation } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
@@ -39,8 +39,20 @@ export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, loc
   }));
 }
 
+/**
+ * When the donor's card is charged next, while that is known and still ahead. None once the gift
+ * ended; none while a renewal is unpaid (Stripe's next attempt at it is what comes next, and is
+ * shown); none for a day already past, whose renewal is not posted yet (or was paid outside Stripe):
+ * better no date than one that is wrong.
+ */
+function upcomingCharge(d: Donation, now: Date): Date | null {
+  if (d.subscriptionCanceledAt || d.renewalFailedAt || !d.nextChargeAt) return null;
+  return d.nextChargeAt > now ? d.nextChargeAt : null;
+}
+
 /** Monthly gifts: the first donation of each subscription stands for it. Appeals named as in myDonations. */
 export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string) {
+  const now = new Date();
   const named = appealTitleInSql(locale);
   const rows = await db
     .select({ d: donations, slug: appeals.slug, title: named.title })
@@ -60,6 +72,9 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
     // While its last renewal is unpaid: when that attempt failed and when Stripe tries next.
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
     nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
+    nextChargeAt: upcomingCharge(d, now)?.toISOString() ?? null,
+    // The donor's own calendar, for a page whose reader's browser has not said its zone.
+    timeZone: d.timeZone,
   }));
 }
 

@@ -145,7 +145,9 @@ describe('gifts that end without money moving', () => {
     expect(d.subscriptionCanceledAt?.getTime()).toBe(sub.ended_at! * 1000);
     const donor = await signIn(h.app, donorEmail);
     const monthly = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie: donor } })).json().monthly;
-    expect(monthly).toEqual([expect.objectContaining({ id: donationId, canceledAt: d.subscriptionCanceledAt!.toISOString() })]);
+    // Ended, it is charged no more, whichever was posted first: its end or its first payment.
+    expect(d.nextChargeAt).not.toBeNull();
+    expect(monthly).toEqual([expect.objectContaining({ id: donationId, canceledAt: d.subscriptionCanceledAt!.toISOString(), nextChargeAt: null })]);
   });
 
   it('leaves a ledger that verifies and no event parked', async () => {

@@ -181,6 +181,34 @@ describe('when a monthly gift is charged next', () => {
   });
 });
 
+describe('the next charge on "My giving"', () => {
+  const monthlyOf = async (cookie: string, donationId: string) => {
+    const list = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie } })).json().monthly as Array<Record<string, unknown>>;
+    return list.find((g) => g.id === donationId)!;
+  };
+
+  // What the page shows: the day, with the zone the donor's browser said when they gave, so the
+  // page can name the day it is for them; an ended gift is charged no more.
+  it('says when an active gift is charged next, and nothing once it ended', async () => {
+    const g = await monthlyOnClock('sachiko@example.org', Math.floor(Date.now() / 1000), { timeZone: 'Asia/Tokyo' });
+    const donor = await signIn(h.app, 'sachiko@example.org');
+    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: at(await g.periodEnd()).toISOString(), timeZone: 'Asia/Tokyo', canceledAt: null });
+    const ended = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/cancel`, headers: { cookie: donor } });
+    expect(ended.statusCode).toBe(200);
+    await h.settle();
+    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, canceledAt: ended.json().canceledAt });
+  });
+
+  // A day already past is not a next charge: its renewal is not posted yet (or was paid outside
+  // Stripe). No date rather than a wrong one.
+  it('names no day already past', async () => {
+    const g = await monthlyOnClock('ines.past@example.org', Math.floor(Date.now() / 1000) - 40 * DAY);
+    expect((await nextChargeOf(g.donationId))!.getTime()).toBeLessThan(Date.now());
+    const donor = await signIn(h.app, 'ines.past@example.org');
+    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, canceledAt: null, timeZone: null });
+  });
+});
+
 describe('appeals named in the reader’s language', () => {
   // "My giving", its receipts and the monthly end-confirmation must name an appeal as the rest of
   // the site does for the same reader: translated where the organizer translated it, else as written.

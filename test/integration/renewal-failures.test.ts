@@ -111,9 +111,9 @@ describe('a monthly renewal that fails', () => {
     // The treasurer's view of the gift says so too, for a donor who calls.
     const detail = (await h.app.inject({ url: `/api/donations/${g.donationId}/detail`, headers: { cookie: h.treasurer } })).json();
     expect(detail.monthly).toEqual({ endedAt: null, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString() });
-    // The donor's page data says so.
+    // The donor's page data says so: Stripe's next try comes next, not a monthly charge.
     expect(await monthlyOf(g.donor)).toEqual([
-      expect.objectContaining({ id: g.donationId, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString() }),
+      expect.objectContaining({ id: g.donationId, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString(), nextChargeAt: null }),
     ]);
 
     // The donor updates their card through the portal: the open invoice is paid, exactly as a
@@ -129,7 +129,10 @@ describe('a monthly renewal that fails', () => {
     // The renewal is a payment of its own: the monthly gift's failure was never its to carry.
     expect(renewal).toMatchObject({ status: 'succeeded', parentDonationId: g.donationId, amountMinor: 1000n, renewalFailedAt: null, renewalFailedInvoiceId: null });
     expect(await h.appealBalance('buck-a-brick')).toBe(before - 1000n);
-    expect(await monthlyOf(g.donor)).toEqual([expect.objectContaining({ renewalFailedAt: null, nextAttemptAt: null })]);
+    // Paid, the gift is charged next at the end of the month that payment was for.
+    const periodNow = (await stripe.subscriptions.retrieve(g.subId)).items.data[0]!.current_period_end;
+    expect(periodNow).toBeGreaterThan(g.periodEnd + 27 * DAY);
+    expect(await monthlyOf(g.donor)).toEqual([expect.objectContaining({ renewalFailedAt: null, nextAttemptAt: null, nextChargeAt: new Date(periodNow * 1000).toISOString() })]);
 
     // Stripe re-sends an old failure of that invoice after it was paid: the gift stays healthy.
     const old = await h.emulatorEvent('invoice.payment_failed', invoiceId);

@@ -24,4 +24,8 @@ export interface MyMonthly {
   /** While the last renewal is unpaid: when its attempt failed, and when Stripe tries again (null after its last try). */
   renewalFailedAt: string | null;
   nextAttemptAt: string | null;
+  /** When Stripe charges this gift next; null once it ended, while a renewal is unpaid, or when not known yet. */
+  nextChargeAt: string | null;
+  /** The zone the donor's browser said when they gave ("Asia/Tokyo"), or null. */
+  timeZone: string | null;
 }
