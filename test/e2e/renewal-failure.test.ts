@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
 
-// A monthly donor whose card expired: their page says the renewal failed and when Stripe tries
-// again, and "Update card" takes them through Stripe's portal (the emulator's) and back, with the
-// past-due month paid. With JavaScript and without: the button is a plain form.
+// A monthly donor's page says the day their card is charged next, as their calendar has it. When
+// their card expired: it says the renewal failed and when Stripe tries again, and "Update card"
+// takes them through Stripe's portal (the emulator's) and back, with the past-due month paid.
+// With JavaScript and without: the button is a plain form.
 let e2e: E2E;
 
 beforeAll(async () => {
@@ -34,21 +35,21 @@ async function donationRow(id: string) {
 }
 
 /**
- * A 10.00 USD monthly gift made through the app's API, paid by a subscription whose customer is on
- * a test clock (renewals happen only on clocks), whose first renewal the bank then declines.
- * Everything after the gift is made goes through Stripe's API and webhooks into the running poster.
+ * A 10.00 USD monthly gift made through the app's API (with `body`), paid by a subscription whose
+ * customer is on a test clock frozen at `start` (renewals happen only on clocks). Everything after
+ * the gift is made goes through Stripe's API and webhooks into the running poster.
  */
-async function monthlyGiftWithFailedRenewal(donorEmail: string): Promise<{ donationId: string; nextAttemptAt: number }> {
+async function monthlyGiftOnClock(donorEmail: string, start: number, body: Record<string, unknown> = {}) {
   const made = await fetch(`${e2e.url}/api/appeals/buck-a-brick/donations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ amountMinor: '1000', frequency: 'monthly', donorEmail, donorName: 'Card Expired', idempotencyKey: randomUUID() }),
+    body: JSON.stringify({ amountMinor: '1000', frequency: 'monthly', donorEmail, donorName: 'Card Expired', idempotencyKey: randomUUID(), ...body }),
   });
   expect(made.status).toBe(201);
   const { donationId, checkoutUrl } = (await made.json()) as { donationId: string; checkoutUrl: string };
   const emulator = new URL(checkoutUrl);
   const stripe = new Stripe('sk_test_e2e', { host: emulator.hostname, port: Number(emulator.port), protocol: 'http', maxNetworkRetries: 0 });
-  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
   const customer = await stripe.customers.create({ email: donorEmail, test_clock: clock.id, metadata: { donation_id: donationId } });
   const metadata = { donation_id: donationId };
   const session = await stripe.checkout.sessions.create({
@@ -62,12 +63,68 @@ async function monthlyGiftWithFailedRenewal(donorEmail: string): Promise<{ donat
   await expect.poll(async () => (await donationRow(donationId)).status, { timeout: 20_000, interval: 250 }).toBe('succeeded');
 
   const subId = String((await stripe.checkout.sessions.retrieve(session.id)).subscription);
-  await control(emulator.origin, `/subscriptions/${subId}/decline`, { code: 'expired_card' });
-  const periodEnd = (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
-  await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: periodEnd + 60 });
-  await expect.poll(async () => (await donationRow(donationId)).renewal_failed_at, { timeout: 20_000, interval: 250 }).not.toBeNull();
-  return { donationId, nextAttemptAt: periodEnd + 3 * DAY };
+  /** Stripe's own word for when it charges next: the end of the subscription's current period. */
+  const periodEnd = async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
+  const advance = async (to: number) => void (await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to }));
+  return { donationId, emulator: emulator.origin, subId, periodEnd, advance };
 }
+
+/** A monthly gift whose first renewal the bank declines. */
+async function monthlyGiftWithFailedRenewal(donorEmail: string) {
+  const g = await monthlyGiftOnClock(donorEmail, Math.floor(Date.now() / 1000));
+  await control(g.emulator, `/subscriptions/${g.subId}/decline`, { code: 'expired_card' });
+  const periodEnd = await g.periodEnd();
+  await g.advance(periodEnd + 60);
+  await expect.poll(async () => (await donationRow(g.donationId)).renewal_failed_at, { timeout: 20_000, interval: 250 }).not.toBeNull();
+  return { ...g, nextAttemptAt: periodEnd + 3 * DAY };
+}
+
+const longDay = (seconds: number, locale = 'en', timeZone = 'UTC') => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone }).format(new Date(seconds * 1000));
+
+describe('the next monthly charge', () => {
+  // A member who gave from Osaka: a charge at 22:40 UTC is on the next day there. Without
+  // JavaScript the page knows no zone of the reader's and names the day from the one her browser
+  // said when she gave; with it, her browser says where she reads now (Stockholm here, where it is
+  // still the day before). Ended, the gift is charged no more and the page names no day.
+  it.each([
+    ['without JavaScript, on the calendar she gave from', false, 'Asia/Tokyo'],
+    ['with JavaScript, on the calendar of where she reads', true, 'Europe/Stockholm'],
+  ])('shows on /account, after a renewal, %s, and not once ended', async (_label, javaScriptEnabled, readerZone) => {
+    const email = `osaka-${javaScriptEnabled ? 'js' : 'nojs'}@example.org`;
+    const today = new Date();
+    const start = Math.floor(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1, 22, 40) / 1000);
+    const g = await monthlyGiftOnClock(email, start, { timeZone: 'Asia/Tokyo' });
+    await g.advance((await g.periodEnd()) + 60);
+    await expect.poll(async () => (await queryRows(e2e.db.database.db, sql`SELECT 1 FROM donations WHERE parent_donation_id = ${g.donationId} AND status = 'succeeded'`)).length, { timeout: 20_000, interval: 250 }).toBe(1);
+    const next = await g.periodEnd();
+    expect(next - start).toBeGreaterThan(58 * DAY);
+    const context = await e2e.context({ javaScriptEnabled, bypassCSP: javaScriptEnabled, timezoneId: readerZone });
+    const page = await context.newPage();
+    await signInWithMail(page, e2e.url, email, '/account');
+
+    const shown = page.getByTestId('next-charge');
+    const expected = javaScriptEnabled ? longDay(next, 'en', 'Europe/Stockholm') : longDay(next, 'en', 'Asia/Tokyo');
+    expect(longDay(next, 'en', 'Asia/Tokyo')).not.toBe(longDay(next, 'en', 'Europe/Stockholm'));
+    await expect.poll(() => shown.textContent(), { timeout: 10_000 }).toBe(`Next charge: ${expected}`);
+    // Read in Japanese, dated as Japanese writes dates.
+    await page.goto(`${e2e.url}/account?lang=ja`);
+    expect(await shown.textContent()).toBe(`次回の請求日：${longDay(next, 'ja', javaScriptEnabled ? 'Europe/Stockholm' : 'Asia/Tokyo')}`);
+    await page.goto(`${e2e.url}/account?lang=en`);
+    if (javaScriptEnabled) {
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      await screenshots(page, 'account-next-charge');
+    }
+
+    await page.getByRole('link', { name: /^End this monthly gift/ }).click();
+    await page.getByRole('button', { name: 'Yes, end it' }).click();
+    await page.getByText('Your monthly gift has ended.').waitFor();
+    expect(await page.getByTestId('next-charge').count()).toBe(0);
+    await page.reload();
+    expect(await page.getByTestId('monthly').textContent()).toMatch(/ended/);
+    expect(await page.getByTestId('next-charge').count()).toBe(0);
+    await context.close();
+  });
+});
 
 describe('a monthly renewal that failed', () => {
   it.each([
@@ -75,7 +132,7 @@ describe('a monthly renewal that failed', () => {
     ['without JavaScript', false],
   ])('shows on /account and "Update card" goes through the portal and back, %s', async (_label, javaScriptEnabled) => {
     const email = `expired-${javaScriptEnabled ? 'js' : 'nojs'}@example.org`;
-    const { donationId, nextAttemptAt } = await monthlyGiftWithFailedRenewal(email);
+    const { donationId, nextAttemptAt, periodEnd } = await monthlyGiftWithFailedRenewal(email);
     const context = await e2e.context({ javaScriptEnabled, bypassCSP: javaScriptEnabled });
     const page = await context.newPage();
     await signInWithMail(page, e2e.url, email, '/account');
@@ -84,6 +141,8 @@ describe('a monthly renewal that failed', () => {
     const day = new Intl.DateTimeFormat('en', { dateStyle: 'long' }).format(new Date(nextAttemptAt * 1000));
     expect(await failed.textContent()).toContain('The last payment did not go through');
     expect(await failed.textContent()).toContain(`Stripe will try again on ${day}.`);
+    // That try is what comes next, not a monthly charge.
+    expect(await page.getByTestId('next-charge').count()).toBe(0);
     if (javaScriptEnabled) {
       expect(await seriousAxeViolations(page)).toEqual([]);
       await screenshots(page, 'account-renewal-failed');
@@ -104,6 +163,8 @@ describe('a monthly renewal that failed', () => {
     await page.reload();
     expect(await page.getByTestId('renewal-failed').count()).toBe(0);
     expect(await page.getByTestId('monthly').textContent()).toContain('$10.00');
+    // Paid, the gift is charged next at the end of the month that payment was for.
+    expect(await page.getByTestId('next-charge').textContent()).toBe(`Next charge: ${longDay(await periodEnd())}`);
     const [renewal] = await queryRows<{ status: string }>(e2e.db.database.db, sql`SELECT status FROM donations WHERE parent_donation_id = ${donationId}`);
     expect(renewal?.status).toBe('succeeded');
     await context.close();

@@ -231,6 +231,8 @@ describe('signed in', () => {
     expect(await gifts.textContent()).toContain(title);
     expect(await gifts.textContent()).toContain('$125.00');
     expect(await page.getByTestId('monthly').textContent()).toContain('$125.00');
+    // When the card is charged next (the exact day, on a test clock: renewal-failure.test.ts).
+    expect(await page.getByTestId('next-charge').textContent()).toMatch(/^Next charge: [A-Z][a-z]+ \d{1,2}, \d{4}$/);
     await page.getByRole('link', { name: 'Receipt', exact: true }).first().click();
     await page.waitForURL(new RegExp(`/account/receipts/${giftId}$`));
     expect(await page.getByTestId('receipt-total').textContent()).toBe('$125.00');
@@ -257,6 +259,7 @@ describe('signed in', () => {
     await page.getByRole('button', { name: 'Yes, end it' }).click();
     await page.getByText('Your monthly gift has ended.').waitFor();
     expect(await page.getByTestId('monthly').textContent()).toMatch(/ended/);
+    expect(await page.getByTestId('next-charge').count()).toBe(0);
     expect(await page.getByRole('link', { name: /End this monthly gift/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /^Update card/ }).count()).toBe(0);
     await screenshots(page, 'account');

@@ -1,6 +1,7 @@
 import { parseSetCookie, sessionCookieHeader } from '../../web/src/lib/server/cookies';
 import { slugFrom } from '../../web/src/lib/slug';
 import { describe, expect, it } from 'vitest';
+import { donorTimeZone } from '../../web/src/lib/time-zone';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
@@ -69,6 +70,24 @@ describe('web helpers', () => {
       readTimeZoneFrom(() => 'UTC');
     }
     expect(formatDate('2026-12-31T23:59:59Z', 'fr')).toBe('31 décembre 2026');
+  });
+
+  // A monthly gift charged at 22:40 UTC on the 5th is charged on the 6th for a donor in Osaka. A
+  // page without JavaScript (no zone of its own) names that day from the zone the donor's browser
+  // said when they gave; a reader whose browser has said where they are now reads that zone's day.
+  it("donorTimeZone names the donor's day when the reader's browser has said no zone", () => {
+    const charge = '2027-01-05T22:40:00Z';
+    expect(formatDate(charge, 'ja', donorTimeZone(false, 'Asia/Tokyo'))).toBe('2027年1月6日');
+    expect(formatDate(charge, 'en', donorTimeZone(false, null))).toBe('January 5, 2027');
+    // A zone this runtime does not know (kept from another one) is not a reason to fail the page.
+    expect(formatDate(charge, 'en', donorTimeZone(false, 'Mars/Olympus'))).toBe('January 5, 2027');
+    readTimeZoneFrom(() => 'Europe/Stockholm');
+    try {
+      expect(donorTimeZone(true, 'Asia/Tokyo')).toBe('Europe/Stockholm');
+      expect(formatDate(charge, 'sv', donorTimeZone(true, 'Asia/Tokyo'))).toBe('5 januari 2027');
+    } finally {
+      readTimeZoneFrom(() => 'UTC');
+    }
   });
 
   // Readers type a number of bricks the way they write numbers; anything else must be refused.

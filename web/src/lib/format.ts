@@ -68,9 +68,9 @@ export function formatDay(iso: string, locale: string): string {
   return dateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
 }
 
-/** A day, as the reader's calendar has it (their time zone). */
-export function formatDate(iso: string, locale: string): string {
-  return dateTimeFormat(locale, { dateStyle: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
+/** A day, as the reader's calendar has it (their time zone, unless `timeZone` names another). */
+export function formatDate(iso: string, locale: string, timeZone: string = readerTimeZone()): string {
+  return dateTimeFormat(locale, { dateStyle: 'long', timeZone }).format(new Date(iso));
 }
 
 export type TimeLeft = { unit: 'days' | 'hours'; count: number } | { unit: 'ended' };

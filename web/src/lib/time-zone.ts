@@ -43,3 +43,12 @@ export function readTimeZoneFrom(read: () => string): void {
 export function readerTimeZone(): string {
   return source();
 }
+
+/**
+ * The zone to show a donor their own gift's days in: the reader's once their browser has said it
+ * (where they are now); until then (no JavaScript, or its first page) the one their browser said
+ * when they gave, rather than UTC: a monthly charge at 22:40 UTC on the 5th is on the 6th in Osaka.
+ */
+export function donorTimeZone(readerSaid: boolean, givenIn: string | null): string {
+  return !readerSaid && isTimeZone(givenIn) ? givenIn : readerTimeZone();
+}
