@@ -10,6 +10,9 @@ import { isUuidText } from '../uuid-text';
 /** The poster NOTIFYs this channel with an appeal's id in the transaction that moves its progress. */
 export const progressChannel = 'appeal_progress';
 
+/** The last event of a stream whose appeal closed: it takes no more gifts, and streams no more. */
+export const closedEvent = 'event: closed\ndata: {}\n\n';
+
 export const liveDefaults = {
   /** A comment this often keeps proxies (Fly's idles out at 60 s) from closing a quiet stream. */
   keepAliveMs: 20_000,
@@ -168,6 +171,8 @@ export class ProgressHub {
         this.deps.cache.put(entry, notificationsAtRead);
         found.add(entry.appealId);
         this.send(entry.appealId, entry.progressEvent);
+        // Closed meanwhile (by its organizers or its deadline): open pages stop offering the form.
+        if (entry.status !== 'live') this.endChannel(entry.appealId, closedEvent);
       }
       // Gone or back to draft: nothing public to stream any more.
       for (const id of ids) if (!found.has(id)) this.endChannel(id);
@@ -198,8 +203,12 @@ export class ProgressHub {
     else s.res.write(chunk);
   }
 
-  private endChannel(appealId: string): void {
-    for (const s of this.channels.get(appealId) ?? []) s.res.end();
+  /** Ends every stream of the appeal, with `last` as their last event when given. */
+  private endChannel(appealId: string, last?: string): void {
+    for (const s of this.channels.get(appealId) ?? []) {
+      if (last) this.write(s, last);
+      s.res.end();
+    }
   }
 
   private keepAlive(): void {

@@ -258,6 +258,31 @@ describe('public pages', () => {
     await arabic.close();
   });
 
+  // A donor with the page open when the drive closes is not left with a form that can only fail:
+  // the stream's last event takes it away, and a screen reader hears why.
+  it('an appeal that closes while its page is open stops offering the form', async () => {
+    const db = e2e.db.database.db;
+    const [org] = await db.select().from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+    const body = {
+      slug: 'closing-while-open', title: 'Bus fare to the picket', summary: 'Closes today.', storyMarkdown: 'Every fare counts.', beneficiary: 'Local 222 pickets',
+      language: 'en' as const, currency: 'USD', goalMinor: 50_000n, unit: null, deadlineAt: null,
+    };
+    const appeal = await publishAppeal(db, { by: null, appeal: await createAppeal(db, { by: null, org: org!, body }) });
+    const context = await e2e.context({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    const opened = page.waitForRequest((req) => new URL(req.url()).pathname === '/api/appeals/closing-while-open/events');
+    await page.goto(`${e2e.url}/appeals/closing-while-open`);
+    await opened;
+    await page.getByLabel(en.give_email).fill('late@example.org');
+    await closeAppeal(db, { by: null, appeal });
+    await page.getByTestId('give-closed').waitFor();
+    expect(await page.getByTestId('give-closed').getAttribute('role')).toBe('status');
+    expect(await page.getByTestId('give-closed').textContent()).toBe(en.appeal_closed);
+    expect(await page.getByRole('button', { name: en.give_submit }).count()).toBe(0);
+    expect(await page.getByTestId('closed').textContent()).toBe(en.appeal_closed);
+    await context.close();
+  });
+
   it("the appeal page's JavaScript stays under 100 KB gzipped", async () => {
     const context = await e2e.context();
     const page = await context.newPage();

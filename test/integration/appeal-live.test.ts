@@ -8,6 +8,7 @@ import { appeals, organizations } from '../../db/schema/index';
 import { buildApp } from '../../server/app';
 import { AppealCache } from '../../server/appeals/cache';
 import { liveDefaults, ProgressHub } from '../../server/appeals/live';
+import { closeExpiredAppeals } from '../../server/appeals/manage-service';
 import { testConfig } from '../helpers/config';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { openSse, type SseClient, type SseEvent } from '../helpers/sse';
@@ -174,6 +175,22 @@ describe('GET /api/appeals/:slug/events', () => {
       await app.close();
       await database.close();
       await proxy.close();
+    }
+  });
+
+  // An appeal that closes while pages are open (here its deadline passing) tells every stream, on
+  // every instance, as its last event: the pages stop offering a form that can take no gift.
+  it('ends each stream of an appeal that closes with a closed event', async () => {
+    const [org] = await h.testDb.database.db.select().from(organizations).limit(1);
+    await h.testDb.database.db.insert(appeals).values({ slug: 'ends-soon', organizationId: org!.id, title: 'Ends soon', beneficiary: 'x', currency: 'USD', goalMinor: 100n, status: 'live', publishedAt: new Date(), deadlineAt: new Date(Date.now() + 60_000) });
+    const clients = [await stream(baseUrl(h.app), 'ends-soon'), await stream(second.url, 'ends-soon')];
+    for (const c of clients) await c.next((e) => e.event === 'progress', 1_000);
+    await h.testDb.database.db.update(appeals).set({ deadlineAt: new Date(Date.now() - 1_000) }).where(eq(appeals.slug, 'ends-soon'));
+    expect(await closeExpiredAppeals(h.testDb.database.db)).toBe(1);
+    for (const c of clients) {
+      await c.next((e) => e.event === 'closed', 2_000);
+      await c.ended;
+      expect(c.events.at(-1)!.event).toBe('closed');
     }
   });
 

@@ -20,15 +20,20 @@ export function readProgressEvent(data: string): AppealProgress | null {
 
 /**
  * Follows an appeal's progress over server-sent events (`GET /api/appeals/:slug/events`, events
- * named `progress`). Where the endpoint is missing or fails for good, the page keeps what the
+ * named `progress`, and `closed` when the appeal closes). Where the endpoint is missing or fails for good, the page keeps what the
  * server rendered, silently: EventSource closes itself on a 404 and retries on a dropped line.
  */
-export function followProgress(slug: string, onProgress: (p: AppealProgress) => void): () => void {
+export function followProgress(slug: string, onProgress: (p: AppealProgress) => void, onClosed: () => void = () => {}): () => void {
   if (typeof EventSource === 'undefined') return () => {};
   const source = new EventSource(`/api/appeals/${encodeURIComponent(slug)}/events`);
   source.addEventListener('progress', (event) => {
     const progress = readProgressEvent((event as MessageEvent<string>).data);
     if (progress) onProgress(progress);
+  });
+  // The appeal closed while the page was open: the stream's last word; nothing to reconnect to.
+  source.addEventListener('closed', () => {
+    source.close();
+    onClosed();
   });
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) source.close();
