@@ -1,1 +1,0 @@
-CREATE INDEX "stripe_events_parked_idx" ON "stripe_events" USING btree ("received_at") WHERE "stripe_events"."status" = 'parked';
