@@ -828,6 +828,7 @@ describe('donation requests', () => {
     // Only bidi marks and zero-width spaces: a blank name or message on the donor wall.
     [{ amountMinor: '500', donorName: '\u200f\u200e\u2067' }, 'validation_failed'],
     [{ amountMinor: '500', message: '\u200b \u2066\u2069' }, 'validation_failed'],
+    [{ amountMinor: '500', donorName: '\u3164\u115f \u2800' }, 'validation_failed'],
   ])('%j is refused with %s', async (body, code) => {
     const res = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload: { donorEmail: 'a@example.org', idempotencyKey: 'bad-input-1', ...body } });
     expect(res.statusCode).toBe(400);
