@@ -142,13 +142,19 @@ function mailableUrl(href: string, baseUrl: string): string | null {
 function htmlText(html: string, baseUrl: string): string {
   // The page's own schemes: a link the page would not make reads as its words alone.
   const clean = sanitizeHtml(html, { allowedTags: ['a', 'br'], allowedAttributes: { a: ['href'] }, allowedSchemes: ['https', 'http', 'mailto'] });
-  const text = clean
-    .replace(/<br \/>/g, '\n')
-    .replace(/<a(?: href="([^"]*)")?>([\s\S]*?)<\/a>/g, (_, href: string | undefined, words: string) =>
+  let text = clean.replace(/<br \/>/g, '\n');
+  // Innermost anchors first, each with its own </a>; an anchor around one reads next, its words
+  // then holding the inner link's. A bound on the rounds, then whatever tag is left goes.
+  for (let round = 0; round < anchorNestingMax && text.includes('<a'); round++) {
+    text = text.replace(innermostAnchor, (_, href: string | undefined, words: string) =>
       escapeHtml(linkText(decodeHTML(words), href === undefined ? null : mailableUrl(decodeHTMLAttribute(href), baseUrl))),
     );
-  return decodeHTML(text);
+  }
+  return decodeHTML(text.replace(/<\/?a\b[^>]*>/g, ''));
 }
+
+const anchorNestingMax = 8;
+const innermostAnchor = /<a(?: href="([^"]*)")?>((?:(?!<a[\s>])[\s\S])*?)<\/a>/g;
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -51,6 +51,7 @@ describe('markdown as plain text', () => {
     );
     expect(text('Before <style>p { color: red }</style>after <span>&lt;3</span> 1 < 2 &amp; <b>**bold**</b>')).toBe('Before after <3 1 < 2 & bold');
     expect(text('<p>Block <a href="https://ue222.example">link</a></p>')).toBe('Block link (https://ue222.example)');
+    expect(text('<a href="https://a.example"><a href="https://b.example">x</a></a>')).toBe('x (https://b.example) (https://a.example)');
   });
 
   it('writes a table as rows of cells, and an image as its description', () => {
