@@ -6,10 +6,14 @@ import { withTimeout } from '../with-timeout';
 /** A scrape waits this long for the database, well inside a scraper's own timeout (Fly's: 10 s). */
 const readTimeoutMs = 2_000;
 
-/** What the queues hold now, read in one query: each part from an index, so a scrape stays cheap however long the history. */
+/**
+ * What the queues hold now, read in one query, each part from a partial index: a scrape costs
+ * what the backlog holds, however long the history.
+ */
 interface QueueState extends Record<string, unknown> {
   pending: number;
-  oldest_pending_seconds: number | null;
+  waiting: number;
+  oldest_due_seconds: number | null;
   parked: number;
   unsent: number;
   oldest_unsent_seconds: number | null;
@@ -19,8 +23,9 @@ interface QueueState extends Record<string, unknown> {
 async function readQueues(database: Database): Promise<QueueState | null> {
   const read = database.rows<QueueState>(sql`
     SELECT (SELECT count(*)::int FROM stripe_events WHERE status = 'pending') AS pending,
-           (SELECT extract(epoch FROM now() - received_at)::float8 FROM stripe_events WHERE status = 'pending'
-             ORDER BY stripe_created_at, id LIMIT 1) AS oldest_pending_seconds,
+           (SELECT count(*)::int FROM stripe_events WHERE status = 'pending' AND next_attempt_at > now()) AS waiting,
+           (SELECT extract(epoch FROM now() - min(received_at))::float8 FROM stripe_events
+             WHERE status = 'pending' AND next_attempt_at <= now()) AS oldest_due_seconds,
            (SELECT count(*)::int FROM stripe_events WHERE status = 'parked') AS parked,
            (SELECT count(*)::int FROM outbox_emails WHERE sent_at IS NULL) AS unsent,
            (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox_emails WHERE sent_at IS NULL) AS oldest_unsent_seconds`);
@@ -57,7 +62,9 @@ export function registerQueueGauges(registry: Registry, database: Database, pref
     },
   });
   gauge('stripe_events_pending', 'Stripe events stored and not yet posted (including those waiting to retry).', (s) => s.pending);
-  gauge('stripe_events_oldest_pending_seconds', 'How long the oldest pending Stripe event has waited since it was received; 0 when none.', (s) => s.oldest_pending_seconds);
+  gauge('stripe_events_waiting', 'Pending Stripe events not due yet: in back-off after a failure (a refund before its gift), or being posted now.', (s) => s.waiting);
+  // Due events only: a refund waiting hours for its gift is not the poster falling behind.
+  gauge('stripe_events_oldest_due_seconds', 'How long the oldest Stripe event due for posting has waited since it was received; 0 when none.', (s) => s.oldest_due_seconds);
   gauge('stripe_events_parked', 'Stripe events set aside after failing: each needs a treasurer.', (s) => s.parked);
   gauge('mail_unsent', 'Mails in the outbox not yet sent.', (s) => s.unsent);
   gauge('mail_oldest_unsent_seconds', 'How long the oldest unsent mail has waited; 0 when none.', (s) => s.oldest_unsent_seconds);

@@ -50,15 +50,19 @@ describe('metrics', () => {
     await db.execute(event('evt_metrics_new', 'pending', 5));
     await db.execute(event('evt_metrics_parked', 'parked', 600));
     await db.execute(event('evt_metrics_done', 'processed', 900));
+    // A refund that came before its gift, in back-off for an hour: waiting, not backlog.
+    await db.execute(event('evt_metrics_backoff', 'pending', 3_600));
+    await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() + interval '1 hour' WHERE id = 'evt_metrics_backoff'`);
     await db.execute(sql`INSERT INTO outbox_emails (dedupe_key, to_address, kind, subject, text_body, created_at)
                          VALUES ('metrics-1', 'member@example.org', 'receipt', 'Receipt', 'Thank you', now() - interval '30 seconds')`);
     const metrics = await startMetricsServer({ database: testDb.database, host: '127.0.0.1', port: 0, log });
     try {
       const s = await scrape(metrics.url);
       expect(s.get('solidarity_fund_database_up')).toBe(1);
-      expect(s.get('solidarity_fund_stripe_events_pending')).toBe(2);
-      expect(s.get('solidarity_fund_stripe_events_oldest_pending_seconds')).toBeGreaterThanOrEqual(120);
-      expect(s.get('solidarity_fund_stripe_events_oldest_pending_seconds')).toBeLessThan(600);
+      expect(s.get('solidarity_fund_stripe_events_pending')).toBe(3);
+      expect(s.get('solidarity_fund_stripe_events_waiting')).toBe(1);
+      expect(s.get('solidarity_fund_stripe_events_oldest_due_seconds')).toBeGreaterThanOrEqual(120);
+      expect(s.get('solidarity_fund_stripe_events_oldest_due_seconds')).toBeLessThan(600);
       expect(s.get('solidarity_fund_stripe_events_parked')).toBe(1);
       expect(s.get('solidarity_fund_mail_unsent')).toBe(1);
       expect(s.get('solidarity_fund_mail_oldest_unsent_seconds')).toBeGreaterThanOrEqual(30);
@@ -68,7 +72,7 @@ describe('metrics', () => {
       // Drained, the backlog's age is 0, not the age of an event long posted.
       await db.execute(sql`UPDATE stripe_events SET status = 'processed' WHERE status = 'pending'`);
       const drained = await scrape(metrics.url);
-      expect([drained.get('solidarity_fund_stripe_events_pending'), drained.get('solidarity_fund_stripe_events_oldest_pending_seconds')]).toEqual([0, 0]);
+      expect([drained.get('solidarity_fund_stripe_events_pending'), drained.get('solidarity_fund_stripe_events_oldest_due_seconds')]).toEqual([0, 0]);
     } finally {
       await metrics.close();
     }
