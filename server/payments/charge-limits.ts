@@ -12,9 +12,15 @@ export function coverFeesMinor(amountMinor: bigint, currency: string): bigint {
 
 /**
  * The largest gift one charge holds: Stripe's ceiling, or with the fees covered the largest gift
- * whose charge (gift and fees) still fits it, in Stripe's step. What a donor is told to stay under.
+ * whose charge (gift and fees) still fits it, in Stripe's step; on an appeal with a unit, in whole
+ * units. What a donor is told to stay under.
  */
-export function largestGiftMinor(currency: string, coverFees: boolean): bigint {
+export function largestGiftMinor(currency: string, coverFees: boolean, unitPriceMinor: bigint | null = null): bigint {
+  const largest = largestChargeableGiftMinor(currency, coverFees);
+  return unitPriceMinor ? largest - (largest % unitPriceMinor) : largest;
+}
+
+function largestChargeableGiftMinor(currency: string, coverFees: boolean): bigint {
   const maximum = stripeMaximumChargeMinor(currency);
   if (!coverFees) return maximum;
   const step = stripeStepMinor(currency);

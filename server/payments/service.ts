@@ -25,7 +25,7 @@ function assertAmount(amountMinor: bigint, chargedMinor: bigint, currency: strin
     throw new AppError(400, 'donation.amount_too_small', `The smallest gift is ${formatMinorAsDecimalString(minimum, currency)} ${currency}.`);
   }
   if (chargedMinor > maximum) {
-    const largest = largestGiftMinor(currency, chargedMinor !== amountMinor);
+    const largest = largestGiftMinor(currency, chargedMinor !== amountMinor, unitPriceMinor);
     throw new AppError(400, 'donation.amount_too_large', `The largest payment online is ${formatMinorAsDecimalString(maximum, currency)} ${currency}, fees covered included: a gift of at most ${formatMinorAsDecimalString(largest, currency)} ${currency}.`, {
       maximumMinor: maximum.toString(),
       maximumGiftMinor: largest.toString(),

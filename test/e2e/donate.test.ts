@@ -231,7 +231,8 @@ describe('giving to Buck-a-Brick', () => {
     // A whole number, but more bricks than can be taken online: said so, not "give a whole number".
     await page.getByLabel('Another number of bricks').fill('999999999999');
     await page.getByRole('button', { name: 'Continue to secure payment' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is more than we can take online: at most $999,999.99.');
+    // The most whole bricks one payment holds.
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('That is more than we can take online: at most $999,999.00.');
     // Fewer bricks, but with the fees covered the charge is past Stripe's ceiling: the most bricks that fit.
     await page.getByLabel('Another number of bricks').fill('999999');
     await page.getByLabel('Email, for your receipt').fill('nojs-ceiling@example.org');

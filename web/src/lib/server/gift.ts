@@ -32,7 +32,7 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
     const typed = formText(form, 'unitsOther');
     const asked = typed || formText(form, 'units');
     const units = parseUnits(asked);
-    if (units === null) throw new GiftError(tooManyUnits(asked) ? tooLarge(appeal.currency, locale) : m.error_units(unitWords(unit, locale)), 'amount');
+    if (units === null) throw new GiftError(tooManyUnits(asked) ? tooLarge(appeal, locale, Boolean(form.get('coverFees'))) : m.error_units(unitWords(unit, locale)), 'amount');
     return BigInt(units) * BigInt(unit.priceMinor);
   }
   const typed = formText(form, 'amount');
@@ -49,16 +49,12 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
 }
 
 /**
- * Past the most one card payment holds, with the largest gift that fits, as the API refuses it:
- * Stripe's ceiling, less the fees when the donor covers them.
+ * Past the most one card payment holds: the largest gift that fits, as the API refuses it
+ * (Stripe's ceiling, less the fees when the donor covers them, in whole units on a unit appeal).
  */
-const tooLarge = (currency: string, locale: string, coverFees = false) => m.error_too_large({ max: formatMinor(largestGiftMinor(currency, coverFees).toString(), currency, locale) });
-
-/** tooLarge for this appeal: on a unit appeal, the most whole units that fit. */
-function tooLargeGift(appeal: AppealDetail, locale: string, coverFees: boolean): string {
-  const largest = largestGiftMinor(appeal.currency, coverFees);
-  const price = appeal.unit ? BigInt(appeal.unit.priceMinor) : 1n;
-  return m.error_too_large({ max: formatMinor((largest - (largest % price)).toString(), appeal.currency, locale) });
+function tooLarge(appeal: AppealDetail, locale: string, coverFees: boolean): string {
+  const largest = largestGiftMinor(appeal.currency, coverFees, appeal.unit ? BigInt(appeal.unit.priceMinor) : null);
+  return m.error_too_large({ max: formatMinor(largest.toString(), appeal.currency, locale) });
 }
 
 function moneyMessage(code: string, currency: string, locale: string): string {
@@ -82,7 +78,7 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'donation.amount_too_small':
       return { error: m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_too_large':
-      return { error: tooLargeGift(appeal, locale, coverFees), field: 'amount' };
+      return { error: tooLarge(appeal, locale, coverFees), field: 'amount' };
     case 'donation.amount_not_payable':
       return { error: m.error_amount_not_payable({ step: stripeStepShown(appeal.currency, locale) }), field: 'amount' };
     case 'donation.amount_not_whole_units': {
