@@ -44,7 +44,7 @@ describe('web helpers', () => {
   // A receipt stands for a gift only while the appeal keeps the money (a donor may file it for taxes).
   it('receiptNote says a refunded, disputed or failed payment\'s page is no record of a gift', () => {
     expect(receiptNote('succeeded', '$25.00')).toBe('Thank you for your solidarity. Keep this receipt for your records.');
-    expect(receiptNote('partially_refunded', '$15.00')).toBe('Thank you for your solidarity. After the refund, your gift is $15.00. Keep this receipt for your records.');
+    expect(receiptNote('partially_refunded', '$15.00')).toBe('Thank you for your solidarity. After the refund, you paid $15.00 in all. Keep this receipt for your records.');
     for (const status of ['refunded', 'disputed', 'failed']) expect(receiptNote(status, '$25.00')).toMatch(/is not a (record of a gift|receipt)\.$/);
   });
 

@@ -27,7 +27,7 @@ export function giftStatus(status: string): string {
 /**
  * A receipt's closing line. Only a gift the appeal kept is a record of a gift: a donor may show
  * the page to a tax office, so a refunded, disputed or failed payment's page says it is not one.
- * `given` is what the gift comes to after a partial refund, formatted.
+ * `given` is what the donor paid in all after a partial refund (fees covered included), formatted.
  */
 export function receiptNote(status: string, given: string): string {
   switch (status) {
