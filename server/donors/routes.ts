@@ -38,6 +38,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
                 anonymous: z.boolean(),
                 donor: z.object({ name: z.string().nullable(), email: z.string() }).describe('the name and address given with this gift, as its receipt names them'),
                 at: z.string(),
+                timeZone: z.string().nullable().describe('the IANA zone the donor\'s browser said when they gave, or null'),
               }),
             ),
           }),

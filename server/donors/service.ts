@@ -36,6 +36,8 @@ export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, loc
     anonymous: d.anonymous,
     donor: { name: d.donorName, email: d.donorEmail ?? viewer.email },
     at: (d.succeededAt ?? d.createdAt).toISOString(),
+    // The donor's own calendar, for a page whose reader's browser has not said its zone.
+    timeZone: d.timeZone,
   }));
 }
 

@@ -106,6 +106,13 @@ describe('the next monthly charge', () => {
     const expected = javaScriptEnabled ? longDay(next, 'en', 'Europe/Stockholm') : longDay(next, 'en', 'Asia/Tokyo');
     expect(longDay(next, 'en', 'Asia/Tokyo')).not.toBe(longDay(next, 'en', 'Europe/Stockholm'));
     await expect.poll(() => shown.textContent(), { timeout: 10_000 }).toBe(`Next charge: ${expected}`);
+    // The renewal's row in the table of gifts, and its receipt, name its day on the same calendar.
+    const [renewal] = await queryRows<{ id: string; at: number }>(e2e.db.database.db, sql`SELECT id::text, extract(epoch FROM succeeded_at)::float8 AS at FROM donations WHERE parent_donation_id = ${g.donationId}`);
+    expect(longDay(renewal!.at, 'en', 'Asia/Tokyo')).not.toBe(longDay(renewal!.at, 'en', 'UTC'));
+    expect(await page.locator('td[data-label="Date"]').first().textContent()).toBe(longDay(renewal!.at, 'en', readerZone));
+    await page.goto(`${e2e.url}/account/receipts/${renewal!.id}`);
+    expect(await page.getByTestId('receipt').textContent()).toContain(new Intl.DateTimeFormat('en', { day: 'numeric', month: 'short', year: 'numeric', timeZone: readerZone }).format(new Date(renewal!.at * 1000)));
+    await page.goto(`${e2e.url}/account`);
     // Read in Japanese, dated as Japanese writes dates.
     await page.goto(`${e2e.url}/account?lang=ja`);
     expect(await shown.textContent()).toBe(`次回の請求日：${longDay(next, 'ja', javaScriptEnabled ? 'Europe/Stockholm' : 'Asia/Tokyo')}`);

@@ -60,8 +60,8 @@ export function frequencyName(frequency: string): string {
 const momentParts = { year: 'numeric', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' } as const;
 
 /** A moment, in the reader's time zone, naming the zone: a treasurer compares it with Stripe's. */
-export function formatDateTime(iso: string, locale: string): string {
-  return dateTimeFormat(locale, { ...momentParts, month: 'short', timeZone: readerTimeZone() }).format(new Date(iso));
+export function formatDateTime(iso: string, locale: string, timeZone: string = readerTimeZone()): string {
+  return dateTimeFormat(locale, { ...momentParts, month: 'short', timeZone }).format(new Date(iso));
 }
 
 /** A dispute's status at Stripe in the reader's language; a status Stripe adds later shows as sent. */

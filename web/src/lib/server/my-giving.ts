@@ -12,6 +12,8 @@ export interface MyGift {
   /** The name and address given with this gift (not necessarily the account's). */
   donor: { name: string | null; email: string };
   at: string;
+  /** The zone the donor's browser said when they gave ("Asia/Tokyo"), or null. */
+  timeZone: string | null;
 }
 
 export interface MyMonthly {
