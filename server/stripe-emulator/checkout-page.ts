@@ -25,14 +25,14 @@ export function escapeHtml(s: string): string {
 }
 
 const STYLE = `
-*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a2e;background:#f4f5f7}
+*{box-sizing:border-box}body{margin:0;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a2e;background:#f4f5f7}
 .banner{margin:0;padding:.5rem 1rem;background:#5b2a86;color:#fff;font-weight:700;text-align:center}
 main{max-width:32rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.5rem 0 1rem}h2{font-size:1.05rem;margin:1rem 0 .5rem}
 section,form,aside{background:#fff;border:1px solid #d0d3da;border-radius:8px;padding:1rem;margin-bottom:1rem}
 ul{padding-left:1.2rem;margin:.25rem 0}.total{font-size:1.2rem;margin:.5rem 0 0}
 .field{margin-bottom:.9rem}label{display:block;font-weight:600;margin-bottom:.25rem}
 input{width:100%;padding:.65rem;font:inherit;border:1px solid #767a85;border-radius:6px}
-input[aria-invalid=true]{border:2px solid #b00020}input:focus,button:focus,a:focus{outline:3px solid #1f6feb;outline-offset:2px}
+input[aria-invalid=true]{border:2px solid #b00020}input:focus,button:focus,a:focus,.alert:focus{outline:3px solid #1f6feb;outline-offset:2px}
 .row{display:flex;gap:.75rem}.row .field{flex:1}.error{color:#b00020;margin:.25rem 0 0;font-weight:600}
 .alert{border:2px solid #b00020;background:#fdecee;border-radius:8px;padding:.75rem 1rem;margin-bottom:1rem}
 button{width:100%;padding:.8rem;font:inherit;font-weight:700;color:#fff;background:#1a7f37;border:0;border-radius:6px;cursor:pointer}
@@ -42,7 +42,7 @@ export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} — Stripe emulator (test mode)</title><style>${STYLE}</style></head>
-<body><p class="banner" role="note">Stripe emulator — test mode. No real money moves.</p><main>${body}</main></body></html>`;
+<body><header><p class="banner">Stripe emulator — test mode. No real money moves.</p></header><main>${body}</main></body></html>`;
 }
 
 function cadence(line: LineSpec): string {
@@ -74,7 +74,9 @@ export function errorSummary(state: PageState): string {
   if (!state.formError && fields.length === 0) return '';
   const items = fields.map((f) => `<li><a href="#${f}">${escapeHtml(state.fieldErrors[f] ?? '')}</a></li>`).join('');
   const head = state.formError ? `<p><strong>${escapeHtml(state.formError)}</strong></p>` : '<p><strong>Please check the form.</strong></p>';
-  return `<div class="alert" role="alert" tabindex="-1" id="errors">${head}${items ? `<ul>${items}</ul>` : ''}</div>`;
+  // The page has no script: autofocus takes the reader to the errors once the page is back, as the
+  // summary pattern asks, so a screen reader reads them first and the links lead to each field.
+  return `<div class="alert" role="alert" tabindex="-1" id="errors" autofocus>${head}${items ? `<ul>${items}</ul>` : ''}</div>`;
 }
 
 /** The card's fields (number, expiry, CVC, name), as the checkout page and the portal both ask for them. */
