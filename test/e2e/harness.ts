@@ -119,6 +119,23 @@ export async function payOnCheckout(page: Page, card: string): Promise<void> {
 }
 
 /**
+ * The thank-you page's status once it is no longer pending. With JavaScript the page follows by
+ * itself; without it the page does not reload itself (WCAG 2.2.1), and the donor looks again by
+ * its "Check again" link, as this does.
+ */
+export async function settledGiftStatus(page: Page, timeoutMs = 25_000): Promise<string | null> {
+  const status = page.getByTestId('gift-status');
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await status.getAttribute('data-status').catch(() => null);
+    if ((now && now !== 'pending') || Date.now() > until) return now;
+    await new Promise((r) => setTimeout(r, 500));
+    const again = page.getByTestId('check-again');
+    if (await again.isVisible().catch(() => false)) await again.click();
+  }
+}
+
+/**
  * Holds the app's scripts back until the returned function is called: the page as a slow phone
  * shows it before hydration, to type into.
  */

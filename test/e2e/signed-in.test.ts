@@ -6,7 +6,7 @@ import { queryRows } from '../../db/client';
 import { memberships, organizations, users } from '../../db/schema/index';
 import { accountIds, chart } from '../../server/payments/chart';
 import ar from '../../web/messages/ar.json' with { type: 'json' };
-import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
+import { appealProgress, holdAppScripts, payOnCheckout, screenshots, seriousAxeViolations, settledGiftStatus, signInWithMail, startE2E, type E2E } from './harness';
 
 // The signed-in side, as the people who use it: an organizer launches and publishes a drive, a
 // member gives monthly while someone else watches the total move live, the member finds the gift
@@ -180,7 +180,7 @@ describe('signed in', () => {
     await payOnCheckout(page, '4242 4242 4242 4242');
     await page.waitForURL(/\/thanks\?donation=/);
     giftId = new URL(page.url()).searchParams.get('donation')!;
-    await expect.poll(() => page.getByTestId('gift-status').getAttribute('data-status').catch(() => null), { timeout: 25_000, interval: 500 }).toBe('succeeded');
+    expect(await settledGiftStatus(page)).toBe('succeeded');
 
     // The watcher's page moved by itself: $125.00 raised, one donor, 25 tiles, no reload.
     await expect.poll(() => watching.getByTestId('raised').textContent(), { timeout: 10_000 }).toBe('$125.00');

@@ -3,9 +3,10 @@ import type { PageServerLoad } from './$types';
 import { apiGet } from '$lib/server/api';
 import type { AppealDetail, DonationPublic } from '$lib/types';
 
-/** How long the page waits for Stripe's confirmation of a gift, and how often it looks without JavaScript. */
+/** How long the page waits for Stripe's confirmation of a gift before it says what to expect instead. */
 const pendingWaitSeconds = 120;
-const refreshSeconds = 3;
+/** A first look claimed further back than this is not believed (the link is the donor's own, but may be old). */
+const firstLookMaxAgeMs = 86_400_000;
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   const id = url.searchParams.get('donation') ?? '';
@@ -15,21 +16,25 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(params.slug)}`),
   ]);
   if (donation.appealSlug !== params.slug) error(404, 'No such gift.');
-  // Without JavaScript the page refreshes itself while the gift is pending, counting the seconds in
-  // its address: past the wait, it stops and says what the donor can expect instead.
-  const waited = Math.min(Math.max(Number.parseInt(url.searchParams.get('waited') ?? '0', 10) || 0, 0), pendingWaitSeconds);
+  // Without JavaScript the page offers a link to look again rather than reloading itself: a page
+  // that reloads every few seconds moves a screen reader back to its top each time (WCAG 2.2.1).
+  // The link carries the time of the first look, so that past the wait the page says what the
+  // donor can expect instead.
+  const nowMs = Date.now();
+  const since = Number(url.searchParams.get('since'));
+  const firstLookMs = Number.isSafeInteger(since) && since <= nowMs && nowMs - since < firstLookMaxAgeMs ? since : nowMs;
   const next = new URLSearchParams(url.searchParams);
-  next.set('waited', String(waited + refreshSeconds));
+  next.set('since', String(firstLookMs));
   return {
     donation,
     appeal,
     // `again`: the donate form sent here a gift that was already paid, instead of charging it twice.
     again: url.searchParams.has('again'),
-    waitedTooLong: waited >= pendingWaitSeconds,
+    waitedTooLong: nowMs - firstLookMs >= pendingWaitSeconds * 1000,
     pendingWaitSeconds,
-    refresh: `${refreshSeconds}; url=?${next}`,
+    checkAgain: `?${next}`,
     locale: locals.locale,
-    nowMs: Date.now(),
+    nowMs,
     pageUrl: `${url.origin}/appeals/${params.slug}`,
   };
 };
