@@ -135,7 +135,7 @@ export const actions: Actions = {
       descendants: form.get('descendants') === 'on',
       lang: isLocale(lang) ? lang : 'en',
     };
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) return fail(400, { invite: { values, error: m.people_error_email() } });
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) return fail(400, { invite: { values, error: m.people_error_email(), field: 'email' } });
     const sent = await apiSend(fetch, 'POST', `${orgPath(params.org)}/invitations`, { email: values.email, role: values.role, includesDescendants: values.descendants, locale: values.lang });
     // A reload of the page after this must not invite again.
     if (sent.ok) redirect(303, `${url.pathname}?invited=1`);
@@ -144,7 +144,7 @@ export const actions: Actions = {
     if (sent.error.code === 'invitation.already_granted') return fail(409, { invite: { values, error: m.people_error_already_granted() } });
     if (sent.error.code === 'invitation.self_grant') return fail(403, { invite: { values, error: m.people_error_self_grant() } });
     if (sent.status === 403) return fail(403, { invite: { values, error: m.error_forbidden() } });
-    if (sent.status === 400) return fail(400, { invite: { values, error: m.people_error_email() } });
+    if (sent.status === 400) return fail(400, { invite: { values, error: m.people_error_email(), field: 'email' } });
     return fail(502, { invite: { values, error: m.error_generic_text() } });
   },
   withdraw: async ({ request, fetch, params, locals, url }) => {

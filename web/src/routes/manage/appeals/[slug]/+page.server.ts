@@ -115,7 +115,7 @@ export const actions: Actions = {
     const language = formText(form, 'language', 5);
     const values = { language, title: formText(form, 'title', 200), summary: formText(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000), unitName: formText(form, 'unitName', 60) };
     if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
-    if (values.title.length < 3) return fail(400, { section: 'translations', values, error: m.appeal_error_title() });
+    if (values.title.length < 3) return fail(400, { section: 'translations', values, error: m.appeal_error_title(), field: 'title' });
     // The add form only adds (If-None-Match: *): the edit form is for replacing.
     const adding = form.get('mode') === 'add';
     // An empty unit name (or none, for an appeal without a unit) is no name: readers get the original.
@@ -139,7 +139,7 @@ export const actions: Actions = {
   update: async ({ request, fetch, params }) => {
     const form = await request.formData();
     const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
-    if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields() });
+    if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields(), invalid: { title: values.title.length < 3, body: !values.body } });
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body });
     if (!sent.ok) return fail(400, { section: 'updates', values, error: sent.error.code === 'appeal.not_published' ? m.update_error_draft() : sent.error.code === 'content.too_deeply_nested' ? m.content_error_too_deep() : m.error_generic_text() });
     return { section: 'updates', emailedTo: sent.body.emailedTo };
