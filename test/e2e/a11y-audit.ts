@@ -6,8 +6,9 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { outboxEmails } from '../../db/schema/index';
 import type { E2E } from './harness';
 
-// What the accessibility audit (a11y.test.ts) needs beside the harness: axe run against WCAG 2.2 AA
-// only, and people signed in without the mail page's clicks (the sign-in itself is tested elsewhere).
+// What the accessibility tests (a11y.test.ts, a11y-keyboard.test.ts) need beside the harness: axe
+// run against WCAG 2.2 AA only, people signed in without the mail page's clicks (the sign-in itself
+// is tested elsewhere), gifts to audit, and what a sighted keyboard user and a phone reader meet.
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const axeSource = readFileSync(`${root}node_modules/axe-core/axe.min.js`, 'utf8');
@@ -103,4 +104,72 @@ export async function signInContext(e2e: E2E, context: BrowserContext, email: st
   const cookies = verified.headers.getSetCookie().map((c) => c.split(';')[0]!.split('='));
   if (!cookies.some(([name]) => name!.includes('session_token'))) throw new Error(`verify for ${email} set no session (${verified.status})`);
   await context.addCookies(cookies.map(([name, ...value]) => ({ name: name!, value: value.join('='), url: e2e.url })));
+}
+
+export interface FocusStop {
+  /** The focused element, as a person would name it: tag, name or id, text. */
+  what: string;
+  /** Why a sighted keyboard user could not see where the focus is, or null when they can. */
+  unseen: string | null;
+}
+
+/**
+ * Where the keyboard's focus is, and whether it can be seen (WCAG 2.4.7, 2.4.11): an outline of
+ * 2 px or more (on the element, or on the box that draws a visually hidden radio button), on the
+ * screen, and not covered by anything else.
+ */
+export async function focusStop(page: Page): Promise<FocusStop> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return { what: 'the page itself', unseen: 'nothing is focused' };
+    const what = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''} "${(el.innerText || el.getAttribute('value') || '').trim().slice(0, 40)}"`;
+    const drawn = getComputedStyle(el).opacity === '0' && el.nextElementSibling instanceof HTMLElement ? el.nextElementSibling : el;
+    const style = getComputedStyle(drawn);
+    if (style.outlineStyle === 'none' || parseFloat(style.outlineWidth) < 2) return { what, unseen: `outline ${style.outlineStyle} ${style.outlineWidth}` };
+    const box = drawn.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0 || box.bottom <= 0 || box.right <= 0 || box.top >= innerHeight || box.left >= innerWidth) return { what, unseen: 'off the screen' };
+    const x = Math.min(Math.max(box.left + box.width / 2, 0), innerWidth - 1);
+    const y = Math.min(Math.max(box.top + box.height / 2, 0), innerHeight - 1);
+    const hit = document.elementFromPoint(x, y);
+    const covered = hit && !(el.contains(hit) || drawn.contains(hit) || hit.contains(el) || hit.closest('label')?.contains(el));
+    return { what, unseen: covered ? `covered by ${hit.tagName.toLowerCase()}.${hit.className}` : null };
+  });
+}
+
+/**
+ * Presses Tab (Shift+Tab when `back`) until the focus is on what `target` matches, at most `maxPresses`
+ * times; every stop on the way is returned, so a test can ask that each one could be seen.
+ */
+export async function tabTo(page: Page, target: string, opts: { maxPresses?: number; back?: boolean } = {}): Promise<FocusStop[]> {
+  const stops: FocusStop[] = [];
+  for (let i = 0; i < (opts.maxPresses ?? 40); i++) {
+    await page.keyboard.press(opts.back ? 'Shift+Tab' : 'Tab');
+    stops.push(await focusStop(page));
+    if (await page.evaluate((selector) => document.activeElement?.matches(selector) ?? false, target)) return stops;
+  }
+  throw new Error(`${target} not reached in ${opts.maxPresses ?? 40} presses of Tab: ${stops.map((s) => s.what).join(' → ')}`);
+}
+
+/** The stops whose focus could not be seen, one line each. */
+export const unseenStops = (stops: FocusStop[], where: string) => stops.filter((s) => s.unseen).map((s) => `${s.what}: ${s.unseen} @ ${where}`);
+
+/**
+ * What sticks out of a narrow screen (WCAG 1.4.4, 1.4.10): the innermost elements that reach past
+ * either edge, outside the tables that scroll sideways on purpose.
+ */
+export async function pastTheEdges(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out = (el: Element) => {
+      const box = el.getBoundingClientRect();
+      return box.width > 0 && (box.right > innerWidth + 1 || box.left < -1) && !el.closest('.table-scroll');
+    };
+    const found: string[] = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (!out(el) || [...el.children].some(out)) continue;
+      const box = el.getBoundingClientRect();
+      found.push(`${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 30)}" ${Math.round(box.left)}..${Math.round(box.right)} of ${innerWidth}`);
+    }
+    if (document.documentElement.scrollWidth > innerWidth) found.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px of ${innerWidth}`);
+    return found;
+  });
 }

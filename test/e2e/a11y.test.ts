@@ -10,7 +10,7 @@ import { startE2E, type E2E } from './harness';
 // person meets it (signed out, member, organizer, treasurer, admin, a person invited), in English
 // and in Arabic (right to left), on a 360 px phone and a desktop, including the states that show
 // errors. Any serious or critical violation fails, listed with its rule, its element and its page.
-// What axe cannot see (the keyboard, errors on fields, enlarged text) needs other checks.
+// What axe cannot see (keyboard, errors on fields, enlarged text) is in a11y-keyboard.test.ts.
 let e2e: E2E;
 const widths = [1280, 360];
 /** Pages that exist only once something has happened: gifts, mails, an invitation. */
