@@ -100,6 +100,13 @@ export const donations = pgTable(
      * must not move it back. Kept after the gift ends (the donor's page shows none then).
      */
     nextChargeAt: timestamp('next_charge_at', { withTimezone: true }),
+    /**
+     * On a monthly gift's first donation, while Stripe is set to end it on a day to come (a
+     * treasurer's "cancel at period end" in Stripe's Dashboard): that day. Null when it goes on.
+     */
+    subscriptionEndsAt: timestamp('subscription_ends_at', { withTimezone: true }),
+    /** When Stripe said so (the event's `created`): an older event arriving later changes nothing. */
+    subscriptionEndsSaidAt: timestamp('subscription_ends_said_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     succeededAt: timestamp('succeeded_at', { withTimezone: true }),
   },

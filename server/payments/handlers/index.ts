@@ -4,6 +4,7 @@ import { balanceAvailable, payoutFailed, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
 import { withDisputeRecord } from './dispute-record';
 import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
+import { subscriptionUpdated } from './ends-at-period-end';
 import { checkoutCompleted, invoicePaid } from './gift';
 import { refundCreated, refundFailed, refundUpdated } from './refund';
 import { invoicePaymentFailed } from './renewal-failed';
@@ -17,6 +18,8 @@ export const handlers: Record<string, Handler> = {
   'checkout.session.async_payment_failed': asyncPaymentFailed,
   'checkout.session.expired': checkoutExpired,
   'customer.subscription.deleted': subscriptionDeleted,
+  // Set to end on a day to come, or to go on after all: the donor's page says which.
+  'customer.subscription.updated': subscriptionUpdated,
   'invoice.paid': invoicePaid,
   // A renewal declined: recorded on the monthly gift and told to its donor; no money moved.
   'invoice.payment_failed': invoicePaymentFailed,
@@ -66,7 +69,7 @@ function addNeeds(event: Stripe.Event, donationIds: (string | undefined)[], paym
     }
   } else if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
     donationIds.push(event.data.object.parent?.subscription_details?.metadata?.donation_id);
-  } else if (event.type === 'customer.subscription.deleted') {
+  } else if (event.type === 'customer.subscription.deleted' || event.type === 'customer.subscription.updated') {
     donationIds.push(event.data.object.metadata?.donation_id);
   }
 }
