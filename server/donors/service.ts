@@ -43,12 +43,12 @@ export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, loc
 
 /**
  * When the donor's card is charged next, while that is known and still ahead. None once the gift
- * ended; none while a renewal is unpaid (Stripe's next attempt at it is what comes next, and is
+ * ended or is set to end; none while a renewal is unpaid (Stripe's next attempt at it is what comes next, and is
  * shown); none for a day already past, whose renewal is not posted yet (or was paid outside Stripe):
  * better no date than one that is wrong.
  */
 function upcomingCharge(d: Donation, now: Date): Date | null {
-  if (d.subscriptionCanceledAt || d.renewalFailedAt || !d.nextChargeAt) return null;
+  if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt || !d.nextChargeAt) return null;
   return d.nextChargeAt > now ? d.nextChargeAt : null;
 }
 
@@ -75,6 +75,8 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
     nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
     nextChargeAt: upcomingCharge(d, now)?.toISOString() ?? null,
+    // Set to end on a day to come (at Stripe): that day, until it has ended.
+    endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
     // The donor's own calendar, for a page whose reader's browser has not said its zone.
     timeZone: d.timeZone,
   }));

@@ -66,7 +66,9 @@ async function monthlyGiftOnClock(donorEmail: string, start: number, body: Recor
   /** Stripe's own word for when it charges next: the end of the subscription's current period. */
   const periodEnd = async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
   const advance = async (to: number) => void (await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to }));
-  return { donationId, emulator: emulator.origin, subId, periodEnd, advance };
+  /** A treasurer's "cancel at period end" in Stripe's Dashboard. */
+  const endAtPeriodEnd = async () => void (await stripe.subscriptions.update(subId, { cancel_at_period_end: true }));
+  return { donationId, emulator: emulator.origin, subId, periodEnd, advance, endAtPeriodEnd };
 }
 
 /** A monthly gift whose first renewal the bank declines. */
@@ -122,6 +124,17 @@ describe('the next monthly charge', () => {
       await screenshots(page, 'account-next-charge');
     }
 
+    // Set in Stripe to end at its period's end: the day it ends, and no next charge.
+    await g.endAtPeriodEnd();
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return page.getByTestId('ends-on').count();
+      }, { timeout: 20_000, interval: 500 })
+      .toBe(1);
+    expect(await page.getByTestId('ends-on').textContent()).toBe(`Ends on ${expected}: no charge after that.`);
+    expect(await shown.count()).toBe(0);
+
     await page.getByRole('link', { name: /^End this monthly gift/ }).click();
     await page.getByRole('button', { name: 'Yes, end it' }).click();
     await page.getByText('Your monthly gift has ended.').waitFor();
@@ -129,6 +142,7 @@ describe('the next monthly charge', () => {
     await page.reload();
     expect(await page.getByTestId('monthly').textContent()).toMatch(/ended/);
     expect(await page.getByTestId('next-charge').count()).toBe(0);
+    expect(await page.getByTestId('ends-on').count()).toBe(0);
     await context.close();
   });
 });

@@ -199,6 +199,30 @@ describe('the next charge on "My giving"', () => {
     expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, canceledAt: ended.json().canceledAt });
   });
 
+  // A treasurer set the gift to end at its period's end in Stripe's Dashboard (the donor asked by
+  // mail), then took that back: the page names the day it ends instead of a charge that will not
+  // come, then the next charge again. The first update arriving again, after the second, changes
+  // nothing: Stripe made it earlier.
+  it('says the day a gift set to end at its period end ends, and the next charge once it goes on again', async () => {
+    const g = await monthlyOnClock('ayumi@example.org', Math.floor(Date.now() / 1000));
+    const donor = await signIn(h.app, 'ayumi@example.org');
+    const end = await g.periodEnd();
+    const sub = (await g.stripe.subscriptions.list({ limit: 100 })).data.find((x) => x.metadata.donation_id === g.donationId)!;
+    await g.stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+    await h.settle();
+    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ endsAt: at(end).toISOString(), nextChargeAt: null, canceledAt: null });
+    // A month later (on the clock), Stripe would undo nothing; here the treasurer undoes it first.
+    const updates = async () => (await g.stripe.events.list({ type: 'customer.subscription.updated', limit: 100 })).data.filter((e) => (e.data.object as { id: string }).id === sub.id);
+    const [setToEnd] = await updates();
+    await g.advance(Math.floor(Date.now() / 1000) + 60);
+    await g.stripe.subscriptions.update(sub.id, { cancel_at_period_end: false });
+    await h.settle();
+    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ endsAt: null, nextChargeAt: at(end).toISOString() });
+    await h.deliver({ ...setToEnd!, id: `${setToEnd!.id}_late` });
+    await h.drain();
+    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ endsAt: null, nextChargeAt: at(end).toISOString() });
+  });
+
   // A day already past is not a next charge: its renewal is not posted yet (or was paid outside
   // Stripe). No date rather than a wrong one.
   it('names no day already past', async () => {

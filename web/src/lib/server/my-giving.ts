@@ -28,6 +28,8 @@ export interface MyMonthly {
   nextAttemptAt: string | null;
   /** When Stripe charges this gift next; null once it ended, while a renewal is unpaid, or when not known yet. */
   nextChargeAt: string | null;
+  /** While Stripe is set to end this gift on a day to come: that day. */
+  endsAt: string | null;
   /** The zone the donor's browser said when they gave ("Asia/Tokyo"), or null. */
   timeZone: string | null;
 }
