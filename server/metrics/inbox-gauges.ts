@@ -40,32 +40,26 @@ async function readQueues(database: Database): Promise<QueueState | null> {
  * every process reports the same numbers.
  */
 export function registerQueueGauges(registry: Registry, database: Database, prefix: string): void {
-  // One read serves the five gauges of a scrape: the first to collect reads, the rest reuse it.
+  // One read serves every gauge of a scrape: the first to collect reads, the rest reuse it.
   let reading: Promise<QueueState | null> | null = null;
   const state = () => (reading ??= readQueues(database).finally(() => setTimeout(() => (reading = null), 0)));
-  const gauge = (name: string, help: string, value: (s: QueueState) => number | null) =>
+  const gauge = (name: string, help: string, value: (s: QueueState | null) => number) =>
     new Gauge({
       name: `${prefix}${name}`,
       help,
       registers: [registry],
       async collect() {
-        const s = await state();
-        this.set(s ? (value(s) ?? 0) : Number.NaN);
+        this.set(value(await state()));
       },
     });
-  new Gauge({
-    name: `${prefix}database_up`,
-    help: '1 when the database answered this scrape, else 0 (and the queue figures are NaN).',
-    registers: [registry],
-    async collect() {
-      this.set((await state()) ? 1 : 0);
-    },
-  });
-  gauge('stripe_events_pending', 'Stripe events stored and not yet posted (including those waiting to retry).', (s) => s.pending);
-  gauge('stripe_events_waiting', 'Pending Stripe events not due yet: in back-off after a failure (a refund before its gift), or being posted now.', (s) => s.waiting);
+  // A queue's figure, or NaN while the database does not answer (not the last figure read).
+  const queue = (pick: (s: QueueState) => number | null) => (s: QueueState | null) => (s ? (pick(s) ?? 0) : Number.NaN);
+  gauge('database_up', '1 when the database answered this scrape, else 0 (and the queue figures are NaN).', (s) => (s ? 1 : 0));
+  gauge('stripe_events_pending', 'Stripe events stored and not yet posted (including those waiting to retry).', queue((s) => s.pending));
+  gauge('stripe_events_waiting', 'Pending Stripe events not due yet: in back-off after a failure (a refund before its gift), or being posted now.', queue((s) => s.waiting));
   // Due events only: a refund waiting hours for its gift is not the poster falling behind.
-  gauge('stripe_events_oldest_due_seconds', 'How long the oldest Stripe event due for posting has waited since it was received; 0 when none.', (s) => s.oldest_due_seconds);
-  gauge('stripe_events_parked', 'Stripe events set aside after failing: each needs a treasurer.', (s) => s.parked);
-  gauge('mail_unsent', 'Mails in the outbox not yet sent.', (s) => s.unsent);
-  gauge('mail_oldest_unsent_seconds', 'How long the oldest unsent mail has waited; 0 when none.', (s) => s.oldest_unsent_seconds);
+  gauge('stripe_events_oldest_due_seconds', 'How long the oldest Stripe event due for posting has waited since it was received; 0 when none.', queue((s) => s.oldest_due_seconds));
+  gauge('stripe_events_parked', 'Stripe events set aside after failing: each needs a treasurer.', queue((s) => s.parked));
+  gauge('mail_unsent', 'Mails in the outbox not yet sent.', queue((s) => s.unsent));
+  gauge('mail_oldest_unsent_seconds', 'How long the oldest unsent mail has waited; 0 when none.', queue((s) => s.oldest_unsent_seconds));
 }

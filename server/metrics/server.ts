@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Database } from '../../db/client';
 import { registerQueueGauges } from './inbox-gauges';
@@ -14,7 +14,7 @@ export async function startMetricsServer(opts: { database: Database; host: strin
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix });
   registerQueueGauges(registry, opts.database, prefix);
-  const app: FastifyInstance = Fastify({ loggerInstance: opts.log.child({ part: 'metrics' }), disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: opts.log.child({ part: 'metrics' }), disableRequestLogging: true });
   app.get('/metrics', async (_req, reply) => {
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);

@@ -1,9 +1,10 @@
 import { coverFeeBasisPoints, coverFeeFixedMinor } from '../../web/src/lib/cover-fees';
 import { stripeMaximumChargeMinor, stripeStepMinor } from '../ledger/money';
 
-// Stripe's standard card fee, used to estimate what "cover the fees" adds: 2.9% + a fixed part.
-
-/** What covering the fees adds so the appeal receives about the whole gift, rounded up to Stripe's step. */
+/**
+ * What covering the fees adds so the appeal receives about the whole gift, rounded up to Stripe's
+ * step: Stripe's standard card fee, 2.9% and a fixed part.
+ */
 export function coverFeesMinor(amountMinor: bigint, currency: string): bigint {
   const step = stripeStepMinor(currency);
   const raw = (amountMinor * coverFeeBasisPoints + 9_999n) / 10_000n + coverFeeFixedMinor(currency);

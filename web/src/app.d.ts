@@ -7,6 +7,8 @@ declare global {
       locale: import('$lib/locale').Locale;
       /** The reader's IANA time zone, from the browser's cookie; UTC until it has said. */
       timeZone: string;
+      /** Whether the browser has said its zone (else `timeZone` is UTC by default, not the reader's). */
+      timeZoneSaid: boolean;
       /** The signed-in person (from GET /api/me), or null. */
       user: import('$lib/server/me').Me['user'] | null;
       memberships: import('$lib/server/me').Membership[];

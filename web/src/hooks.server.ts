@@ -39,7 +39,9 @@ export const handle: Handle = async ({ event, resolve }) => {
   if (isLocale(linked) && !isLocale(chosen) && !event.locals.user) {
     event.cookies.set(localeCookie, linked, { path: '/', maxAge: localeCookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });
   }
-  event.locals.timeZone = saidTimeZone(event.cookies) ?? 'UTC';
+  const zone = saidTimeZone(event.cookies);
+  event.locals.timeZone = zone ?? 'UTC';
+  event.locals.timeZoneSaid = zone !== null;
   return reader.run({ locale, timeZone: event.locals.timeZone }, () =>
     resolve(event, {
       transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),

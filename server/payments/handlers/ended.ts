@@ -61,6 +61,18 @@ export const checkoutExpired = endsPendingGiftAs('canceled');
 export const asyncPaymentFailed = endsPendingGiftAs('failed', (donation, appeal) => giftFailedEmail(donation, appealTitleIn(appeal, donation.locale)));
 
 /**
+ * The monthly gift a subscription is for: its first donation, which stands for it, or why the
+ * subscription is none of ours. Its checkout may not be posted yet (events arrive in any order):
+ * the donation's subscription id is then still unknown, and any subscription naming it is its own.
+ */
+export async function monthlyGiftOf(sub: Stripe.Subscription, deps: HandlerDeps): Promise<Donation | { ignore: string }> {
+  const donation = await deps.donation(sub.metadata?.donation_id);
+  if (!donation || donation.frequency !== 'monthly' || donation.parentDonationId !== null) return { ignore: 'subscription is not one of our monthly gifts' };
+  if (donation.subscriptionId !== null && donation.subscriptionId !== sub.id) return { ignore: 'subscription is not this gift\'s' };
+  return donation;
+}
+
+/**
  * A monthly gift's subscription ended at Stripe: its first donation, which stands for the monthly
  * gift, records when. One the donor ended here already has its time, which stays. When Stripe ended
  * it because every try to renew it failed, the donor is told, once.
@@ -68,10 +80,8 @@ export const asyncPaymentFailed = endsPendingGiftAs('failed', (donation, appeal)
 export const subscriptionDeleted: Handler = async (event, deps) => {
   requireObjectId(event, 'subscription');
   const sub = event.data.object as Stripe.Subscription;
-  const donation = await deps.donation(sub.metadata?.donation_id);
-  if (!donation || donation.frequency !== 'monthly' || donation.parentDonationId !== null) return { ignore: 'subscription is not one of our monthly gifts' };
-  // Its checkout may not be posted yet (events arrive in any order): the id is then still unknown.
-  if (donation.subscriptionId !== null && donation.subscriptionId !== sub.id) return { ignore: 'subscription is not this gift\'s' };
+  const donation = await monthlyGiftOf(sub, deps);
+  if ('ignore' in donation) return donation;
   if (donation.subscriptionCanceledAt) return { ignore: 'monthly gift already ended' };
   const endedAt = new Date((sub.ended_at ?? sub.canceled_at ?? event.created) * 1000);
   const unpaid = sub.cancellation_details?.reason === 'payment_failed';

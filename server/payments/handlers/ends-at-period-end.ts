@@ -2,6 +2,7 @@ import { and, eq, isNull, lte, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { donations } from '../../../db/schema/index';
 import { isStorableTime } from '../../storable-time';
+import { monthlyGiftOf } from './ended';
 import { NeedsTreasurer, requireObjectId, type Handler } from './types';
 
 /**
@@ -17,9 +18,8 @@ export const subscriptionUpdated: Handler = async (event, deps) => {
   const previous = (event.data.previous_attributes ?? {}) as Partial<Stripe.Subscription>;
   if (!('cancel_at' in previous) && !('cancel_at_period_end' in previous)) return { ignore: 'subscription update that does not change when it ends' };
   const sub = event.data.object as Stripe.Subscription;
-  const donation = await deps.donation(sub.metadata?.donation_id);
-  if (!donation || donation.frequency !== 'monthly' || donation.parentDonationId !== null) return { ignore: 'subscription is not one of our monthly gifts' };
-  if (donation.subscriptionId !== null && donation.subscriptionId !== sub.id) return { ignore: 'subscription is not this gift\'s' };
+  const donation = await monthlyGiftOf(sub, deps);
+  if ('ignore' in donation) return donation;
   const endsAtMs = typeof sub.cancel_at === 'number' ? sub.cancel_at * 1000 : null;
   if (endsAtMs !== null && !isStorableTime(endsAtMs)) throw new NeedsTreasurer(`subscription ${sub.id} ends at ${sub.cancel_at}, which is no time this app can keep`);
   const saidAt = new Date(event.created * 1000);

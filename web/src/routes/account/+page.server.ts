@@ -4,9 +4,8 @@ import { apiGetSignedIn, apiSend, signInPath } from '$lib/server/api';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';
-import { saidTimeZone } from '$lib/time-zone';
 
-export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
+export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   // Appeals named as their pages name them in this page's language.
   const [{ donations }, { monthly }] = await Promise.all([
     apiGetSignedIn<{ donations: MyGift[] }>(fetch, `/api/me/donations?limit=200&lang=${locals.locale}`, url),
@@ -15,9 +14,7 @@ export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
   // ?cancel=<id> is the confirm step: a plain link shows it, so it works without JavaScript.
   const cancelId = url.searchParams.get('cancel');
   const confirming = monthly.find((g) => g.id === cancelId && !g.canceledAt) ?? null;
-  // Until the browser says its zone, a monthly gift's days are named in the zone it said when giving.
-  const readerZoneSaid = saidTimeZone(cookies) !== null;
-  return { donations, monthly, confirming, readerZoneSaid, locale: locals.locale, email: locals.user?.email ?? '' };
+  return { donations, monthly, confirming, locale: locals.locale, email: locals.user?.email ?? '' };
 };
 
 /** Signed out (or the session ended): to sign in, and back to this page, not to the action's address. */
