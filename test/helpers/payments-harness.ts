@@ -29,6 +29,8 @@ export interface PaymentsHarness {
   emulatorEvent(type: string, objectId: string): Promise<Stripe.Event>;
   /** Fields every monthly gift's Stripe customer gets; set `test_clock` to drive renewals. */
   customerDefaults: { test_clock?: string };
+  /** A paid 10.00 USD monthly gift to Buck-a-Brick whose customer is on a test clock of its own, frozen at `start` (renewals happen only on clocks). */
+  monthlyGiftOnClock(donorEmail: string, start: number, body?: Record<string, unknown>): Promise<{ donationId: string; subId: string; clock: string }>;
   /** Cookie of the demo federation's treasurer (reaches every organization below it): refunds, parked events. */
   treasurer: string;
   close(): Promise<void>;
@@ -50,7 +52,7 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
   const treasurer = await signIn(app, 'treasurer@federation.demo');
   const drain = (opts: Partial<typeof posterDefaults> = {}) => drainOnce({ db: testDb.database.db, stripe, log: silent, publicUrl: 'http://localhost:3000' }, { backoffBaseMs: 0, ...opts });
-  return {
+  const harness: PaymentsHarness = {
     testDb,
     app,
     emulator,
@@ -67,6 +69,18 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
       // test that reads GET /api/appeals/:slug next must see the ledger, not the cache of a second ago.
       // The live tests check the NOTIFY path itself.
       app.appealLive.cache.clear();
+    },
+    async monthlyGiftOnClock(donorEmail, start, body = {}) {
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
+      customerDefaults.test_clock = clock.id;
+      try {
+        const { donationId, sessionId } = await harness.donate('buck-a-brick', { amountMinor: '1000', frequency: 'monthly', donorEmail, ...body });
+        const session = emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+        await harness.settle();
+        return { donationId, subId: String(session.subscription), clock: clock.id };
+      } finally {
+        delete customerDefaults.test_clock;
+      }
     },
     async donate(slug, body) {
       const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/donations`, payload: { donorEmail: 'member@example.org', donorName: 'A. Member', idempotencyKey: `k-${Math.random().toString(36).slice(2)}`, ...body } });
@@ -99,6 +113,7 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
       await testDb.drop();
     },
   };
+  return harness;
 }
 
 async function addKwdAppeal(testDb: TestDatabase) {

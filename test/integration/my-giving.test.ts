@@ -97,21 +97,12 @@ const DAY = 86_400;
 /** A 10.00 USD monthly gift paid on a test clock of its own, frozen at `start` (renewals happen only on clocks). */
 async function monthlyOnClock(donorEmail: string, start: number, body: Record<string, unknown> = {}) {
   const stripe = h.emulator.client();
-  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
-  h.customerDefaults.test_clock = clock.id;
-  try {
-    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1000', frequency: 'monthly', donorEmail, ...body });
-    const session = h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
-    await h.settle();
-    const subId = String(session.subscription);
-    /** Stripe's own word for when it charges next: the end of the subscription's current period. */
-    const periodEnd = async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
-    const advance = async (to: number) => void (await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: to }));
-    const renewalInvoices = async () => (await stripe.invoices.list({ subscription: subId })).data.filter((i) => i.billing_reason === 'subscription_cycle').reverse();
-    return { donationId, stripe, periodEnd, advance, renewalInvoices };
-  } finally {
-    delete h.customerDefaults.test_clock;
-  }
+  const { donationId, subId, clock } = await h.monthlyGiftOnClock(donorEmail, start, body);
+  /** Stripe's own word for when it charges next: the end of the subscription's current period. */
+  const periodEnd = async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
+  const advance = async (to: number) => void (await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to }));
+  const renewalInvoices = async () => (await stripe.invoices.list({ subscription: subId })).data.filter((i) => i.billing_reason === 'subscription_cycle').reverse();
+  return { donationId, stripe, periodEnd, advance, renewalInvoices };
 }
 
 const nextChargeOf = async (donationId: string) => (await h.testDb.database.db.select({ at: donations.nextChargeAt }).from(donations).where(eq(donations.id, donationId)))[0]!.at;

@@ -44,20 +44,10 @@ async function eventStatuses(id: string): Promise<string[]> {
 
 /** A paid 10.00 USD monthly gift whose customer is on a test clock of its own, its card now declining (unless `decline` is false). */
 async function failingMonthlyGift(donorEmail: string, body: Record<string, unknown> = {}, decline = true) {
-  const start = Math.floor(Date.now() / 1000);
-  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
-  h.customerDefaults.test_clock = clock.id;
-  try {
-    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1000', frequency: 'monthly', donorEmail, ...body });
-    const session = h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
-    await h.settle();
-    const subId = String(session.subscription);
-    if (decline) h.emulator.controls.declineSubscriptionPayments(subId, 'expired_card');
-    const periodEnd = (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
-    return { donationId, subId, clock: clock.id, periodEnd, donor: await signIn(h.app, donorEmail) };
-  } finally {
-    delete h.customerDefaults.test_clock;
-  }
+  const { donationId, subId, clock } = await h.monthlyGiftOnClock(donorEmail, Math.floor(Date.now() / 1000), body);
+  if (decline) h.emulator.controls.declineSubscriptionPayments(subId, 'expired_card');
+  const periodEnd = (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
+  return { donationId, subId, clock, periodEnd, donor: await signIn(h.app, donorEmail) };
 }
 
 async function renewalInvoiceId(subId: string): Promise<string> {
