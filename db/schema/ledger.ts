@@ -4,7 +4,6 @@ import {
   boolean,
   char,
   check,
-  foreignKey,
   index,
   jsonb,
   pgEnum,
@@ -40,7 +39,6 @@ export const ledgerAccounts = pgTable(
   },
   (t) => [
     unique('ledger_accounts_code_currency_key').on(t.code, t.currency),
-    unique('ledger_accounts_id_currency_key').on(t.id, t.currency),
     check('ledger_accounts_currency_format', sql`${t.currency} ~ '^[A-Z]{3}$'`),
   ],
 );
@@ -73,17 +71,14 @@ export const ledgerEntries = pgTable(
     // checks every new entry's transaction in one set-based query (exists, and is still open),
     // and transactions can never be deleted. On a hot batch this halves the per-entry cost.
     transactionId: bigint('transaction_id', { mode: 'bigint' }).notNull(),
+    // Nor for the account: the statement trigger `ledger_entries_apply`, which moves the balances,
+    // refuses an entry whose account does not exist or has another currency, and accounts can
+    // never be deleted or change currency (migration 0024).
     accountId: bigint('account_id', { mode: 'bigint' }).notNull(),
     currency: char('currency', { length: 3 }).notNull(),
     amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
   },
   (t) => [
-    // An entry's currency is its account's: enforced by the composite key, not by application code.
-    foreignKey({
-      name: 'ledger_entries_account_currency_fk',
-      columns: [t.accountId, t.currency],
-      foreignColumns: [ledgerAccounts.id, ledgerAccounts.currency],
-    }),
     check('ledger_entries_amount_non_zero', sql`${t.amountMinor} <> 0`),
     index('ledger_entries_transaction_idx').on(t.transactionId),
     index('ledger_entries_account_idx').on(t.accountId, t.id),

@@ -162,8 +162,8 @@ async function accountCurrencies(tx: DbOrTx, ids: bigint[]): Promise<Map<bigint,
   return currencies;
 }
 
-// FOR NO KEY UPDATE: the lock the balance update takes anyway, which does not block the
-// foreign-key checks of other batches' entries.
+// FOR NO KEY UPDATE: the lock the balance update takes anyway, and no stronger: reads of the
+// accounts (another batch's currencies, a statement) go on meanwhile.
 async function lockAccounts(tx: DbOrTx, ids: bigint[]): Promise<void> {
   await tx.execute(sql`SELECT id FROM ledger_accounts WHERE id = ANY(${idArray(ids)}::bigint[]) ORDER BY id FOR NO KEY UPDATE`);
 }

@@ -29,6 +29,9 @@ export async function verifyLedger(db: DbOrTx): Promise<VerifyReport> {
     ['transaction with fewer than two entries', sql`
       SELECT 'transaction ' || t.id || ' (' || t.idempotency_key || ') has ' || count(e.id) || ' entries' AS problem
         FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id GROUP BY t.id HAVING count(e.id) < 2`],
+    ['entry without its account', sql`
+      SELECT 'entry ' || e.id || ' names account ' || e.account_id || ', which does not exist' AS problem
+        FROM ledger_entries e LEFT JOIN ledger_accounts a ON a.id = e.account_id WHERE a.id IS NULL`],
     ['entry in another currency than its account', sql`
       SELECT 'entry ' || e.id || ' is ' || e.currency || ', its account ' || a.currency AS problem
         FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id WHERE e.currency <> a.currency`],

@@ -281,7 +281,39 @@ describe('a transaction balances per currency, checked at commit', () => {
         await newEntry(c as unknown as RawSql, t, f.appealEur, 'EUR', -100n);
       }),
       FOREIGN_KEY,
-      /ledger_entries_account_currency_fk/,
+      new RegExp(`entry in EUR for account ${f.pending}, which is in USD`),
+    );
+    expect(await ledgerFingerprint(sql)).toEqual(before);
+  });
+
+  // One statement whose entries name one account in its own currency and in another: the right
+  // one must not carry the wrong one through (the check is per account and currency, not per account).
+  it('refuses a statement that gives one account entries in two currencies', async () => {
+    const f = await fixture();
+    const before = await ledgerFingerprint(sql);
+    await refused(
+      sql.begin(async (c) => {
+        const t = await newTransaction(c as unknown as RawSql, `t${f.n}:mixed-currency`);
+        await c`INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor)
+                VALUES (${t}, ${f.pending}, 'USD', 100), (${t}, ${f.pending}, 'EUR', 100), (${t}, ${f.appeal}, 'USD', -100), (${t}, ${f.appealEur}, 'EUR', -100)`;
+      }),
+      FOREIGN_KEY,
+      new RegExp(`entry in EUR for account ${f.pending}, which is in USD`),
+    );
+    expect(await ledgerFingerprint(sql)).toEqual(before);
+  });
+
+  it('refuses an entry for an account that does not exist', async () => {
+    const f = await fixture();
+    const before = await ledgerFingerprint(sql);
+    await refused(
+      sql.begin(async (c) => {
+        const t = await newTransaction(c as unknown as RawSql, `t${f.n}:no-account`);
+        await newEntry(c as unknown as RawSql, t, '987654321', 'USD', 100n);
+        await newEntry(c as unknown as RawSql, t, f.appeal, 'USD', -100n);
+      }),
+      FOREIGN_KEY,
+      /entry refers to account 987654321, which does not exist/,
     );
     expect(await ledgerFingerprint(sql)).toEqual(before);
   });
@@ -487,7 +519,6 @@ describe('accounts', () => {
   it('refuses changing an account\'s currency or type', async () => {
     const f = await fixture();
     const before = await ledgerFingerprint(sql);
-    // The currency is also pinned by the entries' composite foreign key; the trigger speaks first.
     await refused(sql`UPDATE ledger_accounts SET currency = 'EUR' WHERE id = ${f.pending}`, RESTRICT, /cannot change its id, code, currency, type or overdraft rule/);
     await refused(sql`UPDATE ledger_accounts SET currency = 'EUR' WHERE id = ${f.available}`, RESTRICT, /cannot change its id, code, currency, type or overdraft rule/);
     // asset → liability would flip the meaning of its balance (and the overdraft rule).

@@ -567,6 +567,32 @@ describe('verify', () => {
   });
 });
 
+// No foreign key stands behind the account check any more (migration 0024): verify still finds an
+// entry whose account is missing.
+describe('entries written behind the triggers', () => {
+  it('reports an entry whose account does not exist', async () => {
+    const c = await chart();
+    const [t] = await withTriggersDisabled(raw, async (tx) => {
+      const rows = await tx<{ id: string }[]>`
+        INSERT INTO ledger_transactions (idempotency_key, kind, occurred_at, content_hash)
+        VALUES (${`s${c.n}:no-account`}, 'test', now(), 'x') RETURNING id::text AS id`;
+      await tx`INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor)
+               VALUES (${rows[0]!.id}, 987654321, 'USD', 100), (${rows[0]!.id}, ${c.appealA.toString()}, 'USD', -100)`;
+      return rows;
+    });
+    try {
+      const problems = (await verifyLedger(db())).problems;
+      expect(problems.filter((p) => p.startsWith('entry without its account'))).toEqual([expect.stringMatching(/^entry without its account: entry \d+ names account 987654321, which does not exist$/)]);
+    } finally {
+      await withTriggersDisabled(raw, async (tx) => {
+        await tx`DELETE FROM ledger_entries WHERE transaction_id = ${t!.id}`;
+        await tx`DELETE FROM ledger_transactions WHERE id = ${t!.id}`;
+      });
+    }
+    expect((await verifyLedger(db())).problems).toEqual([]);
+  });
+});
+
 describe('errors a caller can act on', () => {
   const codeOf = (p: Promise<unknown>) => p.then(() => 'no error', (err: unknown) => (err as LedgerError).code ?? String(err));
 
