@@ -181,3 +181,66 @@ describe('text enlarged to 200% on a 360 px phone', () => {
     });
   }
 });
+
+describe('what a reader must make out', () => {
+  /** WCAG's contrast ratio of two CSS rgb() colours. */
+  const contrast = (a: string, b: string) => {
+    const luminance = (css: string) => {
+      const [r, g, bl] = css.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((c) => {
+        const v = Number(c) / 255;
+        return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+    };
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi! + 0.05) / (lo! + 0.05);
+  };
+
+  // axe lets a small target pass when nothing else is near it; the header's "Sign in" is the one
+  // link a signed-out member on a phone must hit, so it gets the 24 px itself (WCAG 2.5.8).
+  it('the header’s Sign in link is at least 24 px high', async () => {
+    const context = await e2e.context({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/`);
+    const box = await page.locator('header .who a[href^="/signin"]').boundingBox();
+    await context.close();
+    expect(box!.height).toBeGreaterThanOrEqual(24);
+  });
+
+  // How much of the goal is left is the empty part of the bar: its edge, and the share links'
+  // outlines, stand 3:1 against the page (WCAG 1.4.11).
+  it('the progress bar’s outline and the share links’ borders have 3:1 contrast', async () => {
+    const context = await e2e.context({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    const seen = await page.evaluate(() => {
+      /** The colour an element is drawn on: its own background, else the nearest ancestor's. */
+      const backdrop = (el: Element | null): string => {
+        for (; el; el = el.parentElement) {
+          const bg = getComputedStyle(el).backgroundColor;
+          if (bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') return bg;
+        }
+        return 'rgb(255, 255, 255)';
+      };
+      const bar = document.querySelector('.progress')!;
+      const share = document.querySelector('a[href^="https://wa.me/"]')!;
+      const border = getComputedStyle(share);
+      return {
+        shadow: getComputedStyle(bar).boxShadow,
+        page: backdrop(bar.parentElement),
+        shareBorder: `${border.borderTopStyle} ${border.borderTopWidth} ${border.borderTopColor}`,
+        shareBackground: backdrop(share.parentElement),
+      };
+    });
+    await context.close();
+    // An inset ring at least 1 px wide, and a solid border at least 1 px wide, in a colour.
+    const ring = seen.shadow.match(/^(rgba?\([^)]*\)) 0px 0px 0px (\d+(?:\.\d+)?)px inset$/);
+    expect(ring, seen.shadow).not.toBeNull();
+    expect(Number(ring![2])).toBeGreaterThanOrEqual(1);
+    const edge = seen.shareBorder.match(/^solid (\d+(?:\.\d+)?)px (rgba?\([^)]*\))$/);
+    expect(edge, seen.shareBorder).not.toBeNull();
+    expect(Number(edge![1])).toBeGreaterThanOrEqual(1);
+    expect(contrast(ring![1]!, seen.page)).toBeGreaterThanOrEqual(3);
+    expect(contrast(edge![2]!, seen.shareBackground)).toBeGreaterThanOrEqual(3);
+  });
+});
