@@ -115,6 +115,7 @@ export const donorRowSchema = z.object({
   frequency: z.enum(['one_off', 'monthly']),
   status: z.string(),
   message: z.string().nullable(),
+  messageLanguage: z.string().nullable().describe('the language the donor gave in, the best guess at the message’s; null without a message'),
   messageStatus: z.enum(['none', 'pending', 'approved', 'hidden']),
   updatesOptIn: z.boolean(),
   at: z.string(),

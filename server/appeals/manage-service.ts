@@ -409,6 +409,7 @@ export async function donorsOf(db: DbOrTx, appealId: string, limit: number) {
     frequency: d.frequency,
     status: d.status,
     message: d.message,
+    messageLanguage: d.message ? d.locale : null,
     messageStatus: d.messageStatus,
     updatesOptIn: d.updatesOptIn,
     at: (d.succeededAt ?? d.createdAt).toISOString(),

@@ -243,4 +243,24 @@ describe('what a reader must make out', () => {
     expect(contrast(ring![1]!, seen.page)).toBeGreaterThanOrEqual(3);
     expect(contrast(edge![2]!, seen.shareBackground)).toBeGreaterThanOrEqual(3);
   });
+
+  // A message in Japanese on an English page is read in Japanese by a screen reader only when it
+  // says so: the organizer's table and the treasurer's gift carry the language the donor gave in.
+  it('a donor’s message is marked with its language for the organizer and the treasurer', async () => {
+    const gift = await startGift(e2e, { donorEmail: 'kenji@example.org', message: '連帯を込めて', locale: 'ja' }, '4242 4242 4242 4242');
+    await giftReaches(e2e, gift.id, 'succeeded');
+    const seen: Record<string, string | null> = {};
+    for (const [who, path, selector] of [
+      ['organizer@ue222.demo', '/manage/appeals/buck-a-brick', 'p.typed'],
+      ['treasurer@federation.demo', `/treasury/donations/${gift.id}`, 'dd'],
+    ] as const) {
+      const context = await e2e.context();
+      await signInContext(e2e, context, who);
+      const page = await context.newPage();
+      await page.goto(`${e2e.url}${path}`);
+      seen[who] = await page.locator(selector, { hasText: '連帯を込めて' }).first().getAttribute('lang');
+      await context.close();
+    }
+    expect(seen).toEqual({ 'organizer@ue222.demo': 'ja', 'treasurer@federation.demo': 'ja' });
+  });
 });

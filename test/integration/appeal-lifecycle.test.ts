@@ -469,6 +469,16 @@ describe('updates and the donor wall', () => {
     expect((await wall()).find((e) => e.name === 'Rosa')).toMatchObject({ message: null });
     expect(JSON.stringify(await wall())).not.toContain('night shift');
 
+    // The organizer's list says which language each message is likely in (the donor's), so a
+    // screen reader reads a Japanese message as Japanese in an English page.
+    const inJapanese = await give('hall-roof', { amountMinor: '500', donorEmail: 'kenji@example.org', donorName: 'Kenji', message: '連帯を込めて', locale: 'ja' });
+    const listed = (await app.inject({ url: '/api/appeals/hall-roof/donors', headers: as(organizer) })).json().donors as { donationId: string; messageLanguage: string | null }[];
+    expect(listed.find((d) => d.donationId === inJapanese)?.messageLanguage).toBe('ja');
+    expect(listed.find((d) => d.donationId === named)?.messageLanguage).toBe('en');
+    const withoutMessage = listed.filter((d) => d.donationId !== inJapanese && d.donationId !== named);
+    expect(withoutMessage.length).toBeGreaterThan(0);
+    expect(withoutMessage.map((d) => d.messageLanguage)).toEqual(withoutMessage.map(() => null));
+
     const moderation = (await auditOf(named)).map((e) => [e.action, e.actorUserId, e.before, e.after]);
     expect(moderation).toEqual([
       ['appeal.moderate_message', organizerId, { messageStatus: 'pending' }, { messageStatus: 'approved' }],

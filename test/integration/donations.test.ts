@@ -181,6 +181,16 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(again.statusCode).toBe(409);
   });
 
+  // The treasurer's page marks the message with the language the donor gave in, the best guess
+  // at the message's own, so an Arabic message is read as Arabic on an English page.
+  it('a gift’s detail gives its message’s likely language', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1000', message: 'تضامنا مع العمال', locale: 'ar' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const detail = (await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+    expect(detail).toMatchObject({ message: 'تضامنا مع العمال', messageLanguage: 'ar' });
+  });
+
   // A refund is money on its way out from the moment Stripe is asked, though the ledger moves only
   // when Stripe's event arrives: meanwhile the gift shows it as asked and never offers the same
   // money again, a resent form is the same refund, and each refusal says exactly what is wrong.
@@ -190,7 +200,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
     await h.settle();
     const refund = (payload: Record<string, string>) => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload });
     const detail = async () => (await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
-    expect(await detail()).toMatchObject({ refundsAwaiting: [], refundableMinor: '4000' });
+    expect(await detail()).toMatchObject({ refundsAwaiting: [], refundableMinor: '4000', message: null, messageLanguage: null });
     const zero = await refund({ amountMinor: '0' });
     expect([zero.statusCode, zero.json().error.code]).toEqual([400, 'donation.refund_not_positive']);
     h.emulator.controls.pause();

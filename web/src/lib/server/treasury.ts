@@ -88,6 +88,8 @@ export interface DonationDetail {
   refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
   message: string | null;
+  /** The language the donor gave in: the best guess at the message's. */
+  messageLanguage: string | null;
   stripe: { checkoutSessionId: string | null; paymentIntentId: string | null; chargeId: string | null; subscriptionId: string | null; invoiceId: string | null };
   createdAt: string;
   succeededAt: string | null;
