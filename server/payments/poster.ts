@@ -242,11 +242,20 @@ async function claim(db: Db, batchSize: number, leaseSeconds: number): Promise<C
 }
 
 /**
+ * An event still waiting to be posted, for statements that find events by id. Compared as text so
+ * that the planner cannot take the pending index (partial on status = 'pending') for them: a
+ * mostly-posted inbox's statistics say almost nothing is pending, so during a backlog (Stripe
+ * delivering days of events after an outage) it would read every pending event and test it against
+ * the batch's ids, for every batch. By primary key each id is one lookup however long the backlog.
+ */
+const stillPending = sql`${stripeEvents.status}::text = 'pending'`;
+
+/**
  * Whether an event is still the claim's whose lease ends at `leaseUntil`: a claim that outlived its
  * lease finds the event someone else's (claimed again, parked, put back in the queue by a
  * treasurer) and must leave it so.
  */
-const stillClaimed = (leaseUntil: SQL) => sql`${stripeEvents.status} = 'pending' AND ${stripeEvents.nextAttemptAt} = ${leaseUntil}`;
+const stillClaimed = (leaseUntil: SQL) => sql`${stillPending} AND ${stripeEvents.nextAttemptAt} = ${leaseUntil}`;
 
 /** Claimed events handed back unposted: claimable again now, and the claim's attempt undone. */
 async function release(db: Db, events: Claimed[]): Promise<void> {
@@ -317,8 +326,8 @@ async function commit({ db, publicUrl }: PosterDeps, ready: Exclude<Outcome, { e
     await batch.gifts.flush(tx);
     const processed = ready.filter((r) => 'plan' in r).map((r) => r.id);
     const ignored = ready.filter((r) => 'ignore' in r).map((r) => r.id);
-    if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(inIdList(stripeEvents.id, processed), eq(stripeEvents.status, 'pending')));
-    if (ignored.length) await tx.update(stripeEvents).set({ status: 'ignored', processedAt: new Date() }).where(and(inIdList(stripeEvents.id, ignored), eq(stripeEvents.status, 'pending')));
+    if (processed.length) await tx.update(stripeEvents).set({ status: 'processed', processedAt: new Date(), lastError: null }).where(and(inIdList(stripeEvents.id, processed), stillPending));
+    if (ignored.length) await tx.update(stripeEvents).set({ status: 'ignored', processedAt: new Date() }).where(and(inIdList(stripeEvents.id, ignored), stillPending));
     await staged.writeEntries();
     await batch.progress.flush(tx);
   });
