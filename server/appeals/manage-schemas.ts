@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { appealCurrencySchema } from '../ledger/money';
-import { minorUnits } from './schemas';
+import { messageLanguageSchema, minorUnits } from './schemas';
 
 export const appealLanguages = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] as const;
 export const languageSchema = z.enum(appealLanguages);
@@ -115,7 +115,7 @@ export const donorRowSchema = z.object({
   frequency: z.enum(['one_off', 'monthly']),
   status: z.string(),
   message: z.string().nullable(),
-  messageLanguage: z.string().nullable().describe('the language the donor gave in, the best guess at the message’s; null without a message'),
+  messageLanguage: messageLanguageSchema,
   messageStatus: z.enum(['none', 'pending', 'approved', 'hidden']),
   updatesOptIn: z.boolean(),
   at: z.string(),

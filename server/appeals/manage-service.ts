@@ -17,6 +17,7 @@ import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
 import { countUpdateSubscribers, mailUpdate } from './update-email';
+import { messageLanguageOf } from '../payments/donations-store';
 import { AppError, answerRefusal } from '../errors';
 import { formatMinorAsDecimalString, stripeStepMinor } from '../ledger/money';
 import type { CreateAppeal, TranslationBody, UpdateAppeal } from './manage-schemas';
@@ -409,7 +410,7 @@ export async function donorsOf(db: DbOrTx, appealId: string, limit: number) {
     frequency: d.frequency,
     status: d.status,
     message: d.message,
-    messageLanguage: d.message ? d.locale : null,
+    messageLanguage: messageLanguageOf(d),
     messageStatus: d.messageStatus,
     updatesOptIn: d.updatesOptIn,
     at: (d.succeededAt ?? d.createdAt).toISOString(),

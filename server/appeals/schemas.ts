@@ -69,13 +69,16 @@ export const appealListSchema = z.object({
 export const slugPattern = /^[a-z0-9][a-z0-9-]{0,79}$/;
 export const slugParams = z.object({ slug: z.string().regex(slugPattern) });
 
+/** A donor's message's language: the one they gave in, as it has no other (`messageLanguageOf`). */
+export const messageLanguageSchema = z.string().nullable().describe('the language the donor gave in, the best guess at the message’s; null without a message');
+
 /** The public donor wall: a donor's name only if they allowed it, a message only once approved. */
 export const donorWallSchema = z.object({
   donors: z.array(
     z.object({
       name: z.string().nullable().describe('null for an anonymous or nameless gift'),
       message: z.string().nullable().describe('only messages an organizer approved'),
-      messageLanguage: z.string().nullable().describe('the language the donor gave in, the best guess at the message’s; null without a message'),
+      messageLanguage: messageLanguageSchema,
       givenAt: z.string(),
     }),
   ),

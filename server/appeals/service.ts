@@ -7,6 +7,7 @@ import { isUuidText } from '../uuid-text';
 import { renderMarkdown } from '../content/markdown';
 import type { AppealDetail, AppealSummary, DonorWall } from './schemas';
 import { wallStatuses } from './wall';
+import { messageLanguageOf } from '../payments/donations-store';
 
 const listColumns = { appeal: appeals, progress: appealProgress, orgSlug: organizations.slug, orgName: organizations.name };
 
@@ -154,7 +155,7 @@ export async function listDonorWall(db: DbOrTx, slug: string, params: { limit: n
     donors: rows.map((r) => ({
       name: r.anonymous ? null : r.name,
       message: r.messageStatus === 'approved' ? r.message : null,
-      messageLanguage: r.messageStatus === 'approved' && r.message ? r.locale : null,
+      messageLanguage: r.messageStatus === 'approved' ? messageLanguageOf(r) : null,
       givenAt: (r.at ?? r.createdAt).toISOString(),
     })),
   };

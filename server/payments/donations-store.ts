@@ -5,6 +5,12 @@ import { appealTranslations, appeals, donations, type Appeal, type Donation } fr
 import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
 import { isUuidText } from '../uuid-text';
 
+/**
+ * The language a donor's message is likely in: the one they gave in (we do not guess from the
+ * text), for a page to mark it so a screen reader reads it right; null without a message.
+ */
+export const messageLanguageOf = (d: { message: string | null; locale: string }): string | null => (d.message ? d.locale : null);
+
 // Ids come from Stripe's metadata, which can be edited in its Dashboard: text that is no uuid
 // would fail the query it reaches, and with it every event of the batch (isUuidText).
 

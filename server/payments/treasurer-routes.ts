@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { appeals, disputes, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations } from '../../db/schema/index';
 import { disputeFacts, disputeFactsSchema, type DisputeRouteOptions } from './dispute-routes';
 import { hasRole, organizationsWithRole, requireRole, requireViewer } from '../auth/permissions';
-import { minorUnits } from '../appeals/schemas';
+import { messageLanguageSchema, minorUnits } from '../appeals/schemas';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import { donationIdParams } from './schemas';
 import { isRefundable, refundableMinor, refundsAwaiting } from './refunds';
 import { giftOfStripeId, stripeObjectId } from './stripe-id-lookup';
+import { messageLanguageOf } from './donations-store';
 
 const detailSchema = z.object({
   id: z.uuid(),
@@ -37,7 +38,7 @@ const detailSchema = z.object({
   refundableMinor: minorUnits,
   donor: z.object({ name: z.string().nullable(), email: z.string().nullable(), anonymous: z.boolean() }),
   message: z.string().nullable(),
-  messageLanguage: z.string().nullable().describe('the language the donor gave in, the best guess at the message’s; null without a message'),
+  messageLanguage: messageLanguageSchema,
   stripe: z.object({ checkoutSessionId: z.string().nullable(), paymentIntentId: z.string().nullable(), chargeId: z.string().nullable(), subscriptionId: z.string().nullable(), invoiceId: z.string().nullable() }),
   createdAt: z.string(),
   succeededAt: z.string().nullable(),
@@ -134,7 +135,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         refundableMinor: refundable.toString(),
         donor: { name: d.donorName, email: d.donorEmail, anonymous: d.anonymous },
         message: d.message,
-        messageLanguage: d.message ? d.locale : null,
+        messageLanguage: messageLanguageOf(d),
         stripe: { checkoutSessionId: d.checkoutSessionId, paymentIntentId: d.paymentIntentId, chargeId: d.chargeId, subscriptionId: d.subscriptionId, invoiceId: d.invoiceId },
         createdAt: d.createdAt.toISOString(),
         succeededAt: d.succeededAt?.toISOString() ?? null,

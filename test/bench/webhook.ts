@@ -227,7 +227,7 @@ async function checkpointCount(database: Database): Promise<number> {
  * still in flight, and an event stored after the drain ended would be counted in the next round's.
  */
 async function storedSettles(database: Database): Promise<void> {
-  const stored = async () => (await database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM stripe_events`))[0]!.n;
+  const stored = () => countEvents(database);
   let last = await stored();
   for (let i = 0; i < 100; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -313,7 +313,7 @@ async function measureRounds(database: Database, url: string, stripe: Stripe, lo
     // the app carries an event it has not seen.
     await load.run({ url: bare.url, seconds: warmUpSeconds, bodies: 'any' });
     await load.run({ url: app.url, seconds: 30, bodies: 'fresh', limit: warmUpEvents });
-    await drain(poster, database, Infinity);
+    await drain(poster, database);
     // Each run may take up to two bodies per connection more than it answers (requestCap).
     const perRound = Math.floor((load.poolSize - warmUpEvents - 2 * connections) / rounds) - 2 * connections;
     const bareRuns: LoadResult[] = [];
@@ -330,14 +330,14 @@ async function measureRounds(database: Database, url: string, stripe: Stripe, lo
       await profiling?.stop();
       await storedSettles(database);
       if (checkpointEachPhase) await forceCheckpoint(database);
-      drainRuns.push(r === 0 ? await drainProfiled(poster, database, emulator) : await drain(poster, database, Infinity));
+      drainRuns.push(r === 0 ? await drainProfiled(poster, database, emulator) : await drain(poster, database));
     }
     const checkpoints = (await checkpointCount(database)) - checkpointsBefore;
     await bare.app.close();
     // Lets requests autocannon dropped mid-flight finish; the events they stored are drained
     // (unmeasured), so that every stored event is checked afterwards.
     await app.app.close();
-    const late = await drain(poster, database, Infinity);
+    const late = await drain(poster, database);
     return { bare: combine(bareRuns), intake: combine(intakeRuns), bareRuns, intakeRuns, drainRuns, late: late.events, checkpoints };
   } finally {
     await load.close();
@@ -484,18 +484,18 @@ async function drainProfiled(deps: PosterDeps, database: Database, emulator: Emu
   const profiling = process.env.WEBHOOK_PROFILE_DRAIN ? await startCpuProfile(process.env.WEBHOOK_PROFILE_DRAIN) : null;
   const emulatorProfiling = process.env.WEBHOOK_PROFILE_EMULATOR ? await emulator.startCpuProfile(process.env.WEBHOOK_PROFILE_EMULATOR) : null;
   const wal = process.env.WEBHOOK_WAL ? await startWalByRelation(database) : null;
-  const result = await drain(deps, database, Infinity);
+  const result = await drain(deps, database);
   await profiling?.stop();
   await emulatorProfiling?.stop();
   if (wal) console.table(await wal.stop());
   return result;
 }
 
-/** The app's poster (drainConcurrently) until `limit` events are claimed or nothing is claimable. */
-async function drain(deps: PosterDeps, database: Database, limit: number): Promise<DrainResult> {
+/** The app's poster (drainConcurrently) until nothing is claimable. */
+async function drain(deps: PosterDeps, database: Database): Promise<DrainResult> {
   const used = await startUsage(database);
   const started = performance.now();
-  const r = await drainConcurrently(deps, { batchSize: drainBatch, loops: posterDefaults.loops }, (claimed) => claimed >= limit);
+  const r = await drainConcurrently(deps, { batchSize: drainBatch, loops: posterDefaults.loops });
   const seconds = (performance.now() - started) / 1000;
   return { events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, ...(await used()) };
 }
@@ -512,7 +512,7 @@ function combineDrains(runs: DrainResult[]): DrainResult {
 
 async function checkAfterwards(database: Database): Promise<Afterwards> {
   const report = await verifyLedger(database.db);
-  const [{ stored }] = (await database.rows<{ stored: number }>(sql`SELECT count(*)::int AS stored FROM stripe_events`)) as [{ stored: number }];
+  const stored = await countEvents(database);
   const processed = await countEvents(database, 'processed');
   const errors = await database.rows<{ last_error: string; n: number }>(
     sql`SELECT last_error, count(*)::int AS n FROM stripe_events WHERE last_error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 3`,
@@ -520,8 +520,9 @@ async function checkAfterwards(database: Database): Promise<Afterwards> {
   return { ledgerProblems: report.problems.length, processed, leftOver: stored - processed, errors: errors.map((e) => `${e.n}× ${e.last_error}`) };
 }
 
-async function countEvents(database: Database, status: string): Promise<number> {
-  const [row] = await database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = ${status}`);
+/** Events in the inbox, in `status` or in all. */
+async function countEvents(database: Database, status?: string): Promise<number> {
+  const [row] = await database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM stripe_events ${status ? sql`WHERE status = ${status}` : sql``}`);
   return row!.n;
 }
 
