@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { performance as nodePerformance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -84,6 +85,8 @@ interface LoadResult {
   ownCpuMs?: number;
   /** Bytes of write-ahead log Postgres wrote meanwhile (every database of the cluster). */
   walBytes?: number;
+  /** Time this process's main thread (the server) was busy rather than waiting, in ms. */
+  mainBusyMs?: number;
 }
 
 /**
@@ -110,6 +113,7 @@ interface Usage {
   cpuMs: number;
   ownCpuMs: number;
   walBytes: number;
+  mainBusyMs: number;
 }
 
 /** Starts counting the machine's CPU, this process's and Postgres's WAL; the answer reads what was used since. */
@@ -117,7 +121,14 @@ async function startUsage(database: Database): Promise<() => Promise<Usage>> {
   const wal = await walPosition(database);
   const cpu = machineCpuMs();
   const own = ownCpuMs();
-  return async () => ({ cpuMs: machineCpuMs() - cpu, ownCpuMs: ownCpuMs() - own, walBytes: (await walPosition(database)) - wal });
+  // The main thread runs the server during intake and the poster during a drain; the load
+  // generator and the Stripe emulator have threads of their own. Read before the WAL query, whose
+  // wait would count as idle.
+  const loop = nodePerformance.eventLoopUtilization();
+  return async () => {
+    const { active } = nodePerformance.eventLoopUtilization(loop);
+    return { cpuMs: machineCpuMs() - cpu, ownCpuMs: ownCpuMs() - own, mainBusyMs: active, walBytes: (await walPosition(database)) - wal };
+  };
 }
 
 async function withCpu(database: Database, run: () => Promise<LoadResult>): Promise<LoadResult> {
@@ -138,6 +149,8 @@ interface DrainResult {
   /** CPU time of this process (the poster and the Stripe emulator it calls), in ms. */
   ownCpuMs: number;
   walBytes: number;
+  /** Time the poster's thread was busy rather than waiting, in ms. */
+  mainBusyMs: number;
   events: number;
   failed: number;
   seconds: number;
@@ -361,6 +374,7 @@ function combine(runs: LoadResult[]): LoadResult {
     cpuMs: runs.reduce((n, r) => n + (r.cpuMs ?? Number.NaN), 0),
     ownCpuMs: runs.reduce((n, r) => n + (r.ownCpuMs ?? Number.NaN), 0),
     walBytes: runs.reduce((n, r) => n + (r.walBytes ?? Number.NaN), 0),
+    mainBusyMs: runs.reduce((n, r) => n + (r.mainBusyMs ?? Number.NaN), 0),
   };
 }
 
@@ -504,7 +518,7 @@ function combineDrains(runs: DrainResult[]): DrainResult {
   const sum = (f: (d: DrainResult) => number) => runs.reduce((n, d) => n + f(d), 0);
   const events = sum((d) => d.events);
   const seconds = sum((d) => d.seconds);
-  return { events, failed: sum((d) => d.failed), seconds, perSecond: events / seconds, cpuMs: sum((d) => d.cpuMs), ownCpuMs: sum((d) => d.ownCpuMs), walBytes: sum((d) => d.walBytes) };
+  return { events, failed: sum((d) => d.failed), seconds, perSecond: events / seconds, cpuMs: sum((d) => d.cpuMs), ownCpuMs: sum((d) => d.ownCpuMs), walBytes: sum((d) => d.walBytes), mainBusyMs: sum((d) => d.mainBusyMs) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,12 +549,18 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: numb
 const note = (line: string) => process.stdout.write(`${line}\n`);
 const int = (n: number, width: number) => Math.round(n).toString().padStart(width);
 const dec = (n: number, width: number, digits = 1) => n.toFixed(digits).padStart(width);
+/**
+ * How busy the machine's CPUs and the main thread were over a phase, in %: a phase limited by its
+ * JavaScript shows a main thread near 100; one with both well below it waits on something else.
+ */
+const busy = (x: { cpuMs?: number; mainBusyMs?: number; seconds: number }) =>
+  `${int((100 * (x.cpuMs ?? Number.NaN)) / (x.seconds * 1000 * cpus().length), 4)}  ${int((100 * (x.mainBusyMs ?? Number.NaN)) / (x.seconds * 1000), 4)}`;
 
 function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[], intakeRuns: LoadResult[]) {
   note(`intake: ${connections} connections after a warm-up each (bare ${warmUpSeconds} s; webhook ${warmUpEvents} events, which the poster then drained); ${rounds} rounds of ${bareRoundSeconds} s bare, then webhook until its share of the pool is used, then the poster`);
-  note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  CPU us/event: machine, this process (server + load generator)  WAL bytes/event');
+  note('route       events  non-2xx  seconds  events/s  p50 ms  p99 ms  ratio  CPU us/event: machine, this process (server + load generator)  WAL bytes/event  busy %: machine, server thread');
   const row = (name: string, x: LoadResult, base: LoadResult) =>
-    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}  ${int(((x.ownCpuMs ?? Number.NaN) * 1000) / x.ok, 6)}  ${int((x.walBytes ?? Number.NaN) / x.ok, 6)}`);
+    note(`${name.padEnd(10)}  ${int(x.ok, 6)}  ${int(x.bad, 7)}  ${dec(x.seconds, 7, 2)}  ${int(x.perSecond, 8)}  ${dec(x.p50, 6)}  ${dec(x.p99, 6)}  ${dec(x.perSecond / base.perSecond, 5, 2)}x  ${int(((x.cpuMs ?? Number.NaN) * 1000) / x.ok, 8)}  ${int(((x.ownCpuMs ?? Number.NaN) * 1000) / x.ok, 6)}  ${int((x.walBytes ?? Number.NaN) / x.ok, 6)}  ${busy(x)}`);
   for (let r = 0; r < bareRuns.length; r++) {
     row(`bare ${r + 1}`, bareRuns[r]!, bareRuns[r]!);
     row(`webhook ${r + 1}`, intakeRuns[r]!, bareRuns[r]!);
@@ -552,9 +572,9 @@ function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[
 
 function printDrains(runs: DrainResult[], all: DrainResult, intakeRuns: LoadResult[], intake: LoadResult, late: number) {
   note(`\nposter: as the app runs it (${posterDefaults.loops} pipelined loops, batches of ${drainBatch}), each round over the events that round's intake stored`);
-  note('round    events  failed  seconds  events/s  vs intake  CPU us/event: machine, this process (poster + emulator)  WAL bytes/event');
+  note('round    events  failed  seconds  events/s  vs intake  CPU us/event: machine, this process (poster + emulator)  WAL bytes/event  busy %: machine, poster thread');
   const row = (name: string, d: DrainResult, base: LoadResult) =>
-    note(`${name.padEnd(7)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / base.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}  ${int((d.ownCpuMs * 1000) / d.events, 6)}  ${int(d.walBytes / d.events, 6)}`);
+    note(`${name.padEnd(7)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / base.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}  ${int((d.ownCpuMs * 1000) / d.events, 6)}  ${int(d.walBytes / d.events, 6)}  ${busy(d)}`);
   runs.forEach((d, r) => row(`${r + 1}`, d, intakeRuns[r]!));
   row('all', all, intake);
   if (late > 0) note(`${late} events stored after the last round's drain, drained unmeasured`);
