@@ -151,16 +151,12 @@ export async function createAppeal(db: Db, p: Actor & { org: Organization; body:
     .catch(asTermsError);
 }
 
+const closedAppeal = () => new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
+
 export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: UpdateAppeal }): Promise<Appeal> {
   const b = p.body;
-  if (p.appeal.status === 'closed') throw new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
+  if (p.appeal.status === 'closed') throw closedAppeal();
   if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
-  // The terms as they will stand, when they change: a new currency or goal must fit the unit kept.
-  // An edit that leaves them alone is not refused for a unit made before this rule.
-  if (b.currency !== undefined || b.goalMinor !== undefined || b.unit !== undefined) {
-    const kept = p.appeal.unitPriceMinor === null ? null : { priceMinor: p.appeal.unitPriceMinor };
-    checkUnit(b.currency ?? p.appeal.currency, b.goalMinor ?? p.appeal.goalMinor, b.unit === undefined ? kept : b.unit);
-  }
   const set: Partial<typeof appeals.$inferInsert> = { updatedAt: new Date() };
   if (b.title !== undefined) set.title = b.title;
   if (b.summary !== undefined) set.summary = b.summary;
@@ -173,8 +169,20 @@ export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: Up
   if (b.deadlineAt !== undefined) set.deadlineAt = b.deadlineAt;
   return db
     .transaction(async (tx) => {
-      const [updated] = await tx.update(appeals).set(set).where(eq(appeals.id, p.appeal.id)).returning();
-      await audit(tx, p, 'appeal.update', p.appeal, updated!);
+      // Checked against the appeal as it stands, locked until this edit commits: two organizers
+      // changing the goal and the unit at once would each pass against the appeal they read, and
+      // together leave a unit above the goal (or a close would slip in before the edit).
+      const [current] = await tx.select().from(appeals).where(eq(appeals.id, p.appeal.id)).for('update');
+      if (!current) throw new AppError(404, 'appeal_not_found', `No appeal "${p.appeal.slug}".`);
+      if (current.status === 'closed') throw closedAppeal();
+      // The terms as they will stand, when they change: a new currency or goal must fit the unit kept.
+      // An edit that leaves them alone is not refused for a unit made before this rule.
+      if (b.currency !== undefined || b.goalMinor !== undefined || b.unit !== undefined) {
+        const kept = current.unitPriceMinor === null ? null : { priceMinor: current.unitPriceMinor };
+        checkUnit(b.currency ?? current.currency, b.goalMinor ?? current.goalMinor, b.unit === undefined ? kept : b.unit);
+      }
+      const [updated] = await tx.update(appeals).set(set).where(eq(appeals.id, current.id)).returning();
+      await audit(tx, p, 'appeal.update', current, updated!);
       return updated!;
     })
     .catch(asTermsError);

@@ -158,6 +158,34 @@ describe('draft → live → closed', () => {
     expect(retitled.statusCode, retitled.body).toBe(200);
   });
 
+  // Two organizers at once: one lowers the goal to $5.00 while the other makes the brick $10.00.
+  // Each edit fits the appeal as its organizer read it; together they would leave a brick above the
+  // goal. The second edit waits for the first and is checked against the appeal as it then stands.
+  it('checks an edit against the appeal as it stands, not as read before another edit committed', async () => {
+    const bricks = { unit: { name: 'brick', priceMinor: '1000' } };
+    const [unitEdit] = await db().transaction(async (tx) => {
+      await tx.update(appeals).set({ goalMinor: 500n }).where(eq(appeals.slug, 'hall-roof'));
+      const pending = app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: bricks });
+      // The other edit has read the appeal (goal $1,400.00) and now waits on this one's row lock.
+      for (let waited = 0; ; waited += 10) {
+        const [row] = await queryRows<{ n: number }>(db(), sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        if (row!.n > 0) break;
+        if (waited > 5_000) throw new Error('the unit edit never waited for the goal edit');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return [pending];
+    });
+    try {
+      const res = await unitEdit;
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error.code).toBe('appeal.unit_above_goal');
+      expect(await appealRow('hall-roof')).toMatchObject({ goalMinor: 500n, unitPriceMinor: 100n });
+    } finally {
+      // The terms the tests after this one start from.
+      await db().update(appeals).set({ goalMinor: 140000n, unitName: 'brick', unitPriceMinor: 100n }).where(eq(appeals.slug, 'hall-roof'));
+    }
+  });
+
   // Publishing is what puts an appeal in front of the public, once.
   it('publishes: draft → live, listed publicly, and only once', async () => {
     const live = await publish(organizer, 'hall-roof');
