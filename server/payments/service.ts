@@ -80,37 +80,44 @@ export async function createDonation(
   slug: string,
   req: DonationRequest,
 ): Promise<{ donation: Donation; checkoutUrl: string }> {
-  const [appeal] = await deps.db.select().from(appeals).where(eq(appeals.slug, slug));
-  if (!appeal || appeal.status !== 'live') throw new AppError(404, 'appeal_not_found', `No live appeal "${slug}".`);
-  const amountMinor = BigInt(req.amountMinor);
-  const coverFees = req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n;
-  assertAmount(amountMinor, amountMinor + coverFees, appeal.currency, appeal.unitPriceMinor);
-  const values = {
-    appealId: appeal.id,
-    currency: appeal.currency,
-    amountMinor,
-    coverFeesMinor: coverFees,
-    frequency: req.frequency,
-    donorName: req.donorName ?? null,
-    donorEmail: req.donorEmail,
-    anonymous: req.anonymous,
-    updatesOptIn: req.updatesOptIn,
-    message: req.message || null,
-    messageStatus: req.message ? ('pending' as const) : ('none' as const),
-    locale: req.locale,
-    // Not part of the request's identity: it only dates the mails.
-    timeZone: req.timeZone ?? null,
-    requestKey: `request:${req.idempotencyKey}`,
-  };
-  // A key names one request across every appeal, as at Stripe. Keys used to be scoped to their
-  // appeal; a gift stored that way is still found on its own appeal.
-  const keys = [values.requestKey, `${appeal.id}:${req.idempotencyKey}`];
-  const [existing] = await deps.db.select().from(donations).where(inArray(donations.requestKey, keys));
-  const donation =
-    existing ??
-    (await deps.db.insert(donations).values(values).onConflictDoNothing().returning())[0] ??
-    // Another request with this key won the insert: it may have asked for something else.
-    (await deps.db.select().from(donations).where(inArray(donations.requestKey, keys)))[0]!;
+  // The appeal is read and the gift stored in one transaction, the appeal's row shared until then:
+  // an organizer changing its currency or unit meanwhile either commits first (and the gift is
+  // checked and made on the new terms) or waits, finds this gift and is refused, as terms lock once
+  // a gift exists. Read apart, a gift could be stored in a currency the appeal no longer raises.
+  const { appeal, donation, values } = await deps.db.transaction(async (tx) => {
+    const [appeal] = await tx.select().from(appeals).where(eq(appeals.slug, slug)).for('share');
+    if (!appeal || appeal.status !== 'live') throw new AppError(404, 'appeal_not_found', `No live appeal "${slug}".`);
+    const amountMinor = BigInt(req.amountMinor);
+    const coverFees = req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n;
+    assertAmount(amountMinor, amountMinor + coverFees, appeal.currency, appeal.unitPriceMinor);
+    const values = {
+      appealId: appeal.id,
+      currency: appeal.currency,
+      amountMinor,
+      coverFeesMinor: coverFees,
+      frequency: req.frequency,
+      donorName: req.donorName ?? null,
+      donorEmail: req.donorEmail,
+      anonymous: req.anonymous,
+      updatesOptIn: req.updatesOptIn,
+      message: req.message || null,
+      messageStatus: req.message ? ('pending' as const) : ('none' as const),
+      locale: req.locale,
+      // Not part of the request's identity: it only dates the mails.
+      timeZone: req.timeZone ?? null,
+      requestKey: `request:${req.idempotencyKey}`,
+    };
+    // A key names one request across every appeal, as at Stripe. Keys used to be scoped to their
+    // appeal; a gift stored that way is still found on its own appeal.
+    const keys = [values.requestKey, `${appeal.id}:${req.idempotencyKey}`];
+    const [existing] = await tx.select().from(donations).where(inArray(donations.requestKey, keys));
+    const donation =
+      existing ??
+      (await tx.insert(donations).values(values).onConflictDoNothing().returning())[0] ??
+      // Another request with this key won the insert: it may have asked for something else.
+      (await tx.select().from(donations).where(inArray(donations.requestKey, keys)))[0]!;
+    return { appeal, donation, values };
+  });
   if (!isDeepStrictEqual(requestOf(donation), requestOf(values))) {
     throw new AppError(409, 'donation.idempotency_conflict', 'This idempotency key was already used for a different gift; use a new key for a new gift.');
   }

@@ -869,6 +869,40 @@ describe('donation requests', () => {
   });
 
   // A script must not be able to flood Stripe with Checkout Sessions from one address.
+  // A donor gives while an organizer changes the appeal's currency (no gift yet, so the change is
+  // allowed). The gift must be made on the terms the appeal has when it is stored: read apart from
+  // its insert, it went ahead in dollars on an appeal that now raises euros, and its payment would
+  // then be parked for a treasurer instead of posted. Now the gift waits for the change.
+  it('a gift is made on the appeal’s terms as they stand while an organizer changes them', async () => {
+    const db = h.testDb.database.db;
+    const [brick] = await db.select().from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    await db.insert(appeals).values({ slug: 'terms-race', organizationId: brick!.organizationId, title: 'Terms race', beneficiary: 'Local 222', currency: 'USD', goalMinor: 100_000n, status: 'live', publishedAt: new Date() });
+    const gift = () => h.app.inject({ method: 'POST', url: '/api/appeals/terms-race/donations', payload: { donorEmail: 'a@example.org', idempotencyKey: randomUUID(), amountMinor: '500' } });
+    let request!: ReturnType<typeof gift>;
+    await db.transaction(async (tx) => {
+      await tx.update(appeals).set({ currency: 'EUR' }).where(eq(appeals.slug, 'terms-race'));
+      request = gift();
+      // Commits once the gift's request waits on this change's row lock (or has already answered).
+      let answered = false;
+      void request.finally(() => (answered = true));
+      for (let waited = 0; !answered; waited += 10) {
+        const [row] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        if (row!.n > 0) break;
+        if (waited > 5_000) throw new Error('the gift neither waited nor answered');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    const res = await request;
+    expect(res.statusCode, res.body).toBe(201);
+    const [stored] = await db.select().from(donations).where(eq(donations.id, res.json().donationId));
+    expect(stored!.currency).toBe('EUR');
+    const session = await h.emulator.client().checkout.sessions.retrieve(new URL(res.json().checkoutUrl).pathname.split('/').at(-1)!);
+    expect(session.currency).toBe('eur');
+    // And the other way round: with the gift stored, the change of terms is refused.
+    const back = await db.update(appeals).set({ currency: 'USD' }).where(eq(appeals.slug, 'terms-race')).catch((err: unknown) => err);
+    expect(String((back as { cause?: unknown }).cause ?? back)).toMatch(/appeals_terms_locked|gift/);
+  });
+
   it('is rate-limited per client with the one error body', async () => {
     const { buildApp } = await import('../../server/app');
     const { testConfig } = await import('../helpers/config');
