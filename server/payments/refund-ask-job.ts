@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import Stripe from 'stripe';
 import { queryRows, type Db } from '../../db/client';
 import { recordAudit } from '../auth/audit';
+import { auditRefundOnce } from './refund-audit';
 import { AppError } from '../errors';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError } from '../safe-error';
@@ -107,7 +108,7 @@ async function resend(deps: JobDeps, ask: ClaimedAsk): Promise<string | undefine
   }
   // Replayed: someone else (the poster, the button) learnt the answer first, and recorded it.
   if (result.replayed) return undefined;
-  await audit('donation.refund', { refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: ask.reason, idempotencyKey: ask.idempotency_key });
+  await auditRefundOnce(deps.db, { actorUserId: null, organizationId: ask.organization_id, subjectId: ask.donation_id, after: { askId: ask.id, refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: ask.reason, idempotencyKey: ask.idempotency_key } });
   deps.log.info({ askId: ask.id, donationId: ask.donation_id, refundId: result.refundId }, 'unanswered refund ask finished');
   return undefined;
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { appeals, donations, stripeEvents } from '../../db/schema/index';
 import { AppError } from '../errors';
 import { recordAudit } from '../auth/audit';
+import { auditRefundOnce } from './refund-audit';
 import { requirePlatformTreasurer, requireRole } from '../auth/permissions';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { slugParams } from '../appeals/schemas';
@@ -171,11 +172,9 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         askedBy: by.userId,
       });
       // A resend is the refund already on the record, not a second one.
-      if (!result.replayed) await recordAudit(db, {
+      if (!result.replayed) await auditRefundOnce(db, {
         actorUserId: by.userId,
-        action: 'donation.refund',
         organizationId: owner.organizationId,
-        subjectType: 'donation',
         subjectId: req.params.id,
         after: { askId: result.askId, refundId: result.refundId, amountMinor: result.amountMinor, status: result.status, reason: req.body.reason ?? null, idempotencyKey: req.body.idempotencyKey ?? null },
         requestId: req.id,

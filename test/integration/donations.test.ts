@@ -280,6 +280,44 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect((await donation(donationId)).refundedMinor).toBe(1500n);
   });
 
+  // The same form sent twice at once after the answer was lost: both find Stripe's refund and both
+  // learn it. The append-only audit log must still show one refund for the one ask.
+  it('a refund learnt by two requests at once is audited once', async () => {
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '4000' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const refund = () => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500', idempotencyKey: 'refund-learnt-twice' } });
+    const refundAudits = () => h.testDb.database.rows<{ ask: string }>(sql`SELECT after->>'askId' AS ask FROM audit_log WHERE subject_id = ${donationId} AND action = 'donation.refund'`);
+    const db = h.testDb.database.db;
+    h.emulator.controls.pause();
+    try {
+      const first = await refund();
+      expect(first.statusCode).toBe(202);
+      expect(await refundAudits()).toHaveLength(1);
+      await h.testDb.database.rows(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL WHERE donation_id = ${donationId}`);
+      h.emulator.controls.forgetIdempotencyKeys();
+      // Both resends find the refund at Stripe, then queue on the ask's row: both have learnt it.
+      const answers = await db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT 1 FROM refund_asks WHERE donation_id = ${donationId} FOR UPDATE`);
+        const resends = [refund(), refund()];
+        for (let waited = 0; ; waited += 10) {
+          const [row] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+          if (row!.n >= 2) break;
+          if (waited > 5_000) throw new Error(`the resends did not both wait (${row!.n} waiting)`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        return resends;
+      });
+      const [a, b] = await Promise.all(answers);
+      expect([a!.statusCode, b!.statusCode, a!.json().refundId, b!.json().refundId]).toEqual([202, 202, first.json().refundId, first.json().refundId]);
+      expect(await refundAudits()).toHaveLength(1);
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect(await refundsAtStripe(donationId)).toEqual([1500]);
+  });
+
   // The answer was lost but Stripe made the refund: when its event posts, the ask learns its
   // refund, so the money is not held back twice (refunded, and still asked).
   it('an ask whose answer was lost is answered by the refund event that posts it', async () => {
