@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
-import { appealTranslations, appeals, donations, type Donation } from '../../db/schema/index';
+import { appealTranslations, appeals, auditLog, donations, type Donation } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
@@ -108,7 +108,15 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer
       .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAtStripe?.toISOString() ?? null}::timestamptz, now())` })
       .where(eq(donations.id, donationId))
       .returning({ canceledAt: donations.subscriptionCanceledAt });
-    await recordAudit(tx, {
+    // A gift ends once: a second click that passed the check above with it waits on this row, and
+    // finds the first one's entry instead of writing a second (Stripe's own event, posted first,
+    // writes none, so the donor's ending is still recorded).
+    const [recorded] = await tx
+      .select({ id: auditLog.id })
+      .from(auditLog)
+      .where(and(eq(auditLog.subjectType, 'donation'), eq(auditLog.subjectId, donationId), eq(auditLog.action, 'donation.cancel_monthly')))
+      .limit(1);
+    if (!recorded) await recordAudit(tx, {
       actorUserId: viewer.userId,
       action: 'donation.cancel_monthly',
       organizationId: gift.organizationId,

@@ -74,6 +74,31 @@ describe("a member's own giving", () => {
     expect(event!.status).toBe('ignored');
   });
 
+  // Two clicks on "End" at once (a double tap on a phone): both reach Stripe and both record the
+  // end; the gift ends once and the append-only audit log says so once.
+  it('ends a monthly gift once when asked twice at once', async () => {
+    const monthly = await give({ amountMinor: '1300', frequency: 'monthly' });
+    const end = () => h.app.inject({ method: 'POST', url: `/api/me/monthly/${monthly}/cancel`, headers: { cookie: ana } });
+    const db = h.testDb.database.db;
+    const ends = await db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT 1 FROM donations WHERE id = ${monthly} FOR UPDATE`);
+      const both = [end(), end()];
+      for (let waited = 0; ; waited += 10) {
+        const [row] = await h.testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        if (row!.n >= 2) break;
+        if (waited > 5_000) throw new Error(`the two ends did not both wait (${row!.n} waiting)`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return both;
+    });
+    const [a, b] = await Promise.all(ends);
+    expect([a!.statusCode, b!.statusCode]).toEqual([200, 200]);
+    expect(b!.json().canceledAt).toBe(a!.json().canceledAt);
+    const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${monthly}`);
+    expect(audit.map((x) => x.action)).toEqual(['donation.cancel_monthly']);
+    await h.settle();
+  });
+
   // Ended at Stripe (its dashboard, failed renewals) before that event was posted here: ending it
   // again answers when it ended, not Stripe's refusal to cancel it twice.
   it('ends a monthly gift Stripe had already ended, with the time it ended there', async () => {
