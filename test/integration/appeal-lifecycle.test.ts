@@ -586,6 +586,28 @@ describe('campaigns', () => {
       ['campaign.publish', unionOrganizerId, { status: 'draft' }, { status: 'live' }],
     ]);
   });
+
+  // Two organizers retitle the campaign at once: the second edit's "before" is the first one's
+  // title, which it replaced, not the title both read.
+  it('records what each of two simultaneous edits replaced', async () => {
+    const retitle = (title: string) => app.inject({ method: 'PATCH', url: '/api/campaigns/spring-drive', headers: as(unionOrganizer), payload: { title } });
+    const first = await db().transaction(async (tx) => {
+      await tx.execute(sql`SELECT 1 FROM campaigns WHERE id = ${campaignId} FOR UPDATE`);
+      const edit = retitle('Spring drive, first edit');
+      for (let waited = 0; ; waited += 10) {
+        const [row] = await queryRows<{ n: number }>(db(), sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        if (row!.n > 0) break;
+        if (waited > 5_000) throw new Error('the edit never waited');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Committed by "the other organizer" while the first edit waits, after it read the campaign.
+      await tx.execute(sql`UPDATE campaigns SET title = 'Spring drive, other edit' WHERE id = ${campaignId}`);
+      return [edit];
+    });
+    expect((await first[0]!).statusCode).toBe(200);
+    const [last] = (await auditOf(campaignId)).slice(-1);
+    expect([last!.action, last!.before, last!.after]).toEqual(['campaign.update', { title: 'Spring drive, other edit', summary: expect.any(String) }, { title: 'Spring drive, first edit' }]);
+  });
 });
 
 describe('the audit trail of one appeal', () => {
