@@ -4,16 +4,16 @@ import { rawClient, type RawSql } from './ledger-raw';
 export interface HeldLock {
   /** A connection of its own, for looking at the locks meanwhile. */
   probe: RawSql;
-  /** Resolves once some statement of this database waits on a lock (the one held, presumably). */
-  waitedOn(): Promise<void>;
+  /** Resolves once `statements` (1 unless said) of this database wait on a lock (the one held, presumably). */
+  waitedOn(statements?: number): Promise<void>;
   release(): Promise<void>;
   end(): Promise<void>;
 }
 
 /**
- * Rows held locked from another connection, as another poster's batch holds them while it
- * commits: `lockStatement` (a `SELECT … FOR UPDATE`) runs in a transaction left open until
- * `release`.
+ * Rows held locked from another connection, as another poster's batch or another person's edit
+ * holds them until it commits: `lockStatement` (a `SELECT … FOR UPDATE`, or the other edit's
+ * `UPDATE`) runs in a transaction left open until `release`, which commits it.
  */
 export async function holdLock(url: string, lockStatement: string, params: (string | number)[]): Promise<HeldLock> {
   const holder = rawClient(url, 1);
@@ -30,11 +30,11 @@ export async function holdLock(url: string, lockStatement: string, params: (stri
   await holds;
   return {
     probe,
-    waitedOn: () =>
+    waitedOn: (statements = 1) =>
       vi.waitFor(async () => {
         const [w] = await probe`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`;
-        expect(w!.n).toBeGreaterThan(0);
-      }, { timeout: 10_000, interval: 50 }),
+        expect(w!.n).toBeGreaterThanOrEqual(statements);
+      }, { timeout: 10_000, interval: 20 }),
     release: async () => {
       release();
       await holding;

@@ -5,6 +5,7 @@ import { queryRows } from '../../db/client';
 import { appealImages, appeals, auditLog, campaignAppeals, donations, organizations, outboxEmails, users } from '../../db/schema/index';
 import { closeExpiredAppeals } from '../../server/appeals/manage-service';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { holdLock } from '../helpers/row-lock';
 import { signInAs } from '../helpers/sign-in';
 
 /*
@@ -163,24 +164,18 @@ describe('draft → live → closed', () => {
   // goal. The second edit waits for the first and is checked against the appeal as it then stands.
   it('checks an edit against the appeal as it stands, not as read before another edit committed', async () => {
     const bricks = { unit: { name: 'brick', priceMinor: '1000' } };
-    const [unitEdit] = await db().transaction(async (tx) => {
-      await tx.update(appeals).set({ goalMinor: 500n }).where(eq(appeals.slug, 'hall-roof'));
-      const pending = app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: bricks });
-      // The other edit has read the appeal (goal $1,400.00) and now waits on this one's row lock.
-      for (let waited = 0; ; waited += 10) {
-        const [row] = await queryRows<{ n: number }>(db(), sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        if (row!.n > 0) break;
-        if (waited > 5_000) throw new Error('the unit edit never waited for the goal edit');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return [pending];
-    });
+    const goalEdit = await holdLock(h.testDb.url, "UPDATE appeals SET goal_minor = 500 WHERE slug = 'hall-roof'", []);
     try {
+      const unitEdit = app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: bricks });
+      // The unit edit has read the appeal (goal $1,400.00) and now waits on the goal edit's row lock.
+      await goalEdit.waitedOn();
+      await goalEdit.release();
       const res = await unitEdit;
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json().error.code).toBe('appeal.unit_above_goal');
       expect(await appealRow('hall-roof')).toMatchObject({ goalMinor: 500n, unitPriceMinor: 100n });
     } finally {
+      await goalEdit.end();
       // The terms the tests after this one start from.
       await db().update(appeals).set({ goalMinor: 140000n, unitName: 'brick', unitPriceMinor: 100n }).where(eq(appeals.slug, 'hall-roof'));
     }
@@ -587,24 +582,20 @@ describe('campaigns', () => {
     ]);
   });
 
-  // Two organizers retitle the campaign at once: the second edit's "before" is the first one's
-  // title, which it replaced, not the title both read.
+  // Two organizers retitle the campaign at once, and this edit waits for the other's commit: its
+  // "before" is the other's title, which it replaced, not the title both read.
   it('records what each of two simultaneous edits replaced', async () => {
     const retitle = (title: string) => app.inject({ method: 'PATCH', url: '/api/campaigns/spring-drive', headers: as(unionOrganizer), payload: { title } });
-    const first = await db().transaction(async (tx) => {
-      await tx.execute(sql`SELECT 1 FROM campaigns WHERE id = ${campaignId} FOR UPDATE`);
+    // The other organizer's edit, holding the campaign's row until it commits.
+    const otherEdit = await holdLock(h.testDb.url, "UPDATE campaigns SET title = 'Spring drive, other edit' WHERE id = $1", [campaignId]);
+    try {
       const edit = retitle('Spring drive, first edit');
-      for (let waited = 0; ; waited += 10) {
-        const [row] = await queryRows<{ n: number }>(db(), sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        if (row!.n > 0) break;
-        if (waited > 5_000) throw new Error('the edit never waited');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      // Committed by "the other organizer" while the first edit waits, after it read the campaign.
-      await tx.execute(sql`UPDATE campaigns SET title = 'Spring drive, other edit' WHERE id = ${campaignId}`);
-      return [edit];
-    });
-    expect((await first[0]!).statusCode).toBe(200);
+      await otherEdit.waitedOn();
+      await otherEdit.release();
+      expect((await edit).statusCode).toBe(200);
+    } finally {
+      await otherEdit.end();
+    }
     const [last] = (await auditOf(campaignId)).slice(-1);
     expect([last!.action, last!.before, last!.after]).toEqual(['campaign.update', { title: 'Spring drive, other edit', summary: expect.any(String) }, { title: 'Spring drive, first edit' }]);
   });

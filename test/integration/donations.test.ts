@@ -9,6 +9,7 @@ import { verifyLedger } from '../../server/ledger/service';
 import { refundDonation } from '../../server/payments/refunds';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { holdLock } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
 let h: PaymentsHarness;
@@ -288,7 +289,6 @@ describe('donate → pay → webhook → ledger → progress', () => {
     await h.settle();
     const refund = () => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '1500', idempotencyKey: 'refund-learnt-twice' } });
     const refundAudits = () => h.testDb.database.rows<{ ask: string }>(sql`SELECT after->>'askId' AS ask FROM audit_log WHERE subject_id = ${donationId} AND action = 'donation.refund'`);
-    const db = h.testDb.database.db;
     h.emulator.controls.pause();
     try {
       const first = await refund();
@@ -297,18 +297,17 @@ describe('donate → pay → webhook → ledger → progress', () => {
       await h.testDb.database.rows(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL WHERE donation_id = ${donationId}`);
       h.emulator.controls.forgetIdempotencyKeys();
       // Both resends find the refund at Stripe, then queue on the ask's row: both have learnt it.
-      const answers = await db.transaction(async (tx) => {
-        await tx.execute(sql`SELECT 1 FROM refund_asks WHERE donation_id = ${donationId} FOR UPDATE`);
+      const ask = await holdLock(h.testDb.url, 'SELECT 1 FROM refund_asks WHERE donation_id = $1 FOR UPDATE', [donationId]);
+      let answers: Awaited<ReturnType<typeof refund>>[];
+      try {
         const resends = [refund(), refund()];
-        for (let waited = 0; ; waited += 10) {
-          const [row] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-          if (row!.n >= 2) break;
-          if (waited > 5_000) throw new Error(`the resends did not both wait (${row!.n} waiting)`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        return resends;
-      });
-      const [a, b] = await Promise.all(answers);
+        await ask.waitedOn(2);
+        await ask.release();
+        answers = await Promise.all(resends);
+      } finally {
+        await ask.end();
+      }
+      const [a, b] = answers;
       expect([a!.statusCode, b!.statusCode, a!.json().refundId, b!.json().refundId]).toEqual([202, 202, first.json().refundId, first.json().refundId]);
       expect(await refundAudits()).toHaveLength(1);
     } finally {
@@ -916,21 +915,18 @@ describe('donation requests', () => {
     const [brick] = await db.select().from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
     await db.insert(appeals).values({ slug: 'terms-race', organizationId: brick!.organizationId, title: 'Terms race', beneficiary: 'Local 222', currency: 'USD', goalMinor: 100_000n, status: 'live', publishedAt: new Date() });
     const gift = () => h.app.inject({ method: 'POST', url: '/api/appeals/terms-race/donations', payload: { donorEmail: 'a@example.org', idempotencyKey: randomUUID(), amountMinor: '500' } });
-    let request!: ReturnType<typeof gift>;
-    await db.transaction(async (tx) => {
-      await tx.update(appeals).set({ currency: 'EUR' }).where(eq(appeals.slug, 'terms-race'));
-      request = gift();
-      // Commits once the gift's request waits on this change's row lock (or has already answered).
-      let answered = false;
-      void request.finally(() => (answered = true));
-      for (let waited = 0; !answered; waited += 10) {
-        const [row] = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        if (row!.n > 0) break;
-        if (waited > 5_000) throw new Error('the gift neither waited nor answered');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    });
-    const res = await request;
+    // The organizer's change, holding the appeal's row until it commits.
+    const change = await holdLock(h.testDb.url, "UPDATE appeals SET currency = 'EUR' WHERE slug = 'terms-race'", []);
+    let res: Awaited<ReturnType<typeof gift>>;
+    try {
+      const request = gift();
+      // Waits on the change's lock (or, read apart from its insert as it was, answers at once).
+      await Promise.race([change.waitedOn(), request]);
+      await change.release();
+      res = await request;
+    } finally {
+      await change.end();
+    }
     expect(res.statusCode, res.body).toBe(201);
     const [stored] = await db.select().from(donations).where(eq(donations.id, res.json().donationId));
     expect(stored!.currency).toBe('EUR');

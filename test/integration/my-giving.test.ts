@@ -4,6 +4,7 @@ import { donations } from '../../db/schema/index';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { holdLock } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
 let h: PaymentsHarness;
@@ -79,19 +80,17 @@ describe("a member's own giving", () => {
   it('ends a monthly gift once when asked twice at once', async () => {
     const monthly = await give({ amountMinor: '1300', frequency: 'monthly' });
     const end = () => h.app.inject({ method: 'POST', url: `/api/me/monthly/${monthly}/cancel`, headers: { cookie: ana } });
-    const db = h.testDb.database.db;
-    const ends = await db.transaction(async (tx) => {
-      await tx.execute(sql`SELECT 1 FROM donations WHERE id = ${monthly} FOR UPDATE`);
+    const gift = await holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [monthly]);
+    let ends: Awaited<ReturnType<typeof end>>[];
+    try {
       const both = [end(), end()];
-      for (let waited = 0; ; waited += 10) {
-        const [row] = await h.testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
-        if (row!.n >= 2) break;
-        if (waited > 5_000) throw new Error(`the two ends did not both wait (${row!.n} waiting)`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return both;
-    });
-    const [a, b] = await Promise.all(ends);
+      await gift.waitedOn(2);
+      await gift.release();
+      ends = await Promise.all(both);
+    } finally {
+      await gift.end();
+    }
+    const [a, b] = ends;
     expect([a!.statusCode, b!.statusCode]).toEqual([200, 200]);
     expect(b!.json().canceledAt).toBe(a!.json().canceledAt);
     const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${monthly}`);
