@@ -171,8 +171,9 @@ export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: Up
     .transaction(async (tx) => {
       // Checked against the appeal as it stands, locked until this edit commits: two organizers
       // changing the goal and the unit at once would each pass against the appeal they read, and
-      // together leave a unit above the goal (or a close would slip in before the edit).
-      const [current] = await tx.select().from(appeals).where(eq(appeals.id, p.appeal.id)).for('update');
+      // together leave a unit above the goal (or a close would slip in before the edit). The lock
+      // an UPDATE takes anyway, which foreign-key checks on the appeal (gifts, progress) pass.
+      const [current] = await tx.select().from(appeals).where(eq(appeals.id, p.appeal.id)).for('no key update');
       if (!current) throw new AppError(404, 'appeal_not_found', `No appeal "${p.appeal.slug}".`);
       if (current.status === 'closed') throw closedAppeal();
       // The terms as they will stand, when they change: a new currency or goal must fit the unit kept.

@@ -38,9 +38,10 @@ export async function createCampaign(db: Db, p: Actor & { org: Organization; bod
 
 export async function updateCampaign(db: Db, p: Actor & { campaign: Campaign; body: Partial<{ title: string; summary: string; startsAt: Date | null; endsAt: Date | null }> }) {
   return db.transaction(async (tx) => {
-    // The audit's "before" is what this edit replaced: read under the row's lock, not as the route
-    // read it, which another organizer's edit may have changed since.
-    const [before] = await tx.select({ title: campaigns.title, summary: campaigns.summary }).from(campaigns).where(eq(campaigns.id, p.campaign.id)).for('update');
+    // The audit's "before" is what this edit replaced, field by field: read under the lock its
+    // UPDATE takes, not as the route read it, which another organizer's edit may have changed since.
+    const [current] = await tx.select().from(campaigns).where(eq(campaigns.id, p.campaign.id)).for('no key update');
+    const before = Object.fromEntries(Object.keys(p.body).map((k) => [k, current![k as keyof typeof p.body]]));
     const [c] = await tx.update(campaigns).set(p.body).where(eq(campaigns.id, p.campaign.id)).returning();
     await audit(tx, p, 'campaign.update', c!, before, p.body);
     return c!;

@@ -108,9 +108,9 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer
       .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAtStripe?.toISOString() ?? null}::timestamptz, now())` })
       .where(eq(donations.id, donationId))
       .returning({ canceledAt: donations.subscriptionCanceledAt });
-    // A gift ends once: a second click that passed the check above with it waits on this row, and
-    // finds the first one's entry instead of writing a second (Stripe's own event, posted first,
-    // writes none, so the donor's ending is still recorded).
+    // A gift ends once. A second click made while the first was under way passed the check above
+    // too: its UPDATE waits on this row, and it then finds the first one's entry instead of writing
+    // a second. (Stripe's own event, posted first, writes none: the donor's ending is still recorded.)
     const [recorded] = await tx
       .select({ id: auditLog.id })
       .from(auditLog)

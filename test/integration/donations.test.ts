@@ -296,7 +296,8 @@ describe('donate → pay → webhook → ledger → progress', () => {
       expect(await refundAudits()).toHaveLength(1);
       await h.testDb.database.rows(sql`UPDATE refund_asks SET status = 'asking', refund_id = NULL, answered_at = NULL WHERE donation_id = ${donationId}`);
       h.emulator.controls.forgetIdempotencyKeys();
-      // Both resends find the refund at Stripe, then queue on the ask's row: both have learnt it.
+      // Both resends find the refund at Stripe, then queue to record it (recordAnswer's UPDATE of
+      // the ask): both have learnt it.
       const ask = await holdLock(h.testDb.url, 'SELECT 1 FROM refund_asks WHERE donation_id = $1 FOR UPDATE', [donationId]);
       let answers: Awaited<ReturnType<typeof refund>>[];
       try {
@@ -905,7 +906,6 @@ describe('donation requests', () => {
     expect((await ask('osaka-care-strike-fund', (BigInt(maximumGiftMinor) + 1n).toString(), true)).json().error.code).toBe('donation.amount_too_large');
   });
 
-  // A script must not be able to flood Stripe with Checkout Sessions from one address.
   // A donor gives while an organizer changes the appeal's currency (no gift yet, so the change is
   // allowed). The gift must be made on the terms the appeal has when it is stored: read apart from
   // its insert, it went ahead in dollars on an appeal that now raises euros, and its payment would
@@ -937,6 +937,7 @@ describe('donation requests', () => {
     expect(String((back as { cause?: unknown }).cause ?? back)).toMatch(/appeals_terms_locked|gift/);
   });
 
+  // A script must not be able to flood Stripe with Checkout Sessions from one address.
   it('is rate-limited per client with the one error body', async () => {
     const { buildApp } = await import('../../server/app');
     const { testConfig } = await import('../helpers/config');
