@@ -45,3 +45,19 @@ export async function holdLock(url: string, lockStatement: string, params: (stri
     },
   };
 }
+
+/**
+ * Starts `requests` while `lock` is held, commits it once every one of them waits on it, and
+ * answers what they answered: requests made at the same moment (two clicks, two organizers), each
+ * past its own reads and queued on the row, so that they meet in a known order.
+ */
+export async function meetingAt<T>(lock: HeldLock, requests: (() => Promise<T>)[]): Promise<T[]> {
+  try {
+    const started = requests.map((r) => r());
+    await lock.waitedOn(started.length);
+    await lock.release();
+    return await Promise.all(started);
+  } finally {
+    await lock.end();
+  }
+}

@@ -5,7 +5,7 @@ import { queryRows } from '../../db/client';
 import { appealImages, appeals, auditLog, campaignAppeals, donations, organizations, outboxEmails, users } from '../../db/schema/index';
 import { closeExpiredAppeals } from '../../server/appeals/manage-service';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
-import { holdLock } from '../helpers/row-lock';
+import { holdLock, meetingAt } from '../helpers/row-lock';
 import { signInAs } from '../helpers/sign-in';
 
 /*
@@ -166,16 +166,12 @@ describe('draft → live → closed', () => {
     const bricks = { unit: { name: 'brick', priceMinor: '1000' } };
     const goalEdit = await holdLock(h.testDb.url, "UPDATE appeals SET goal_minor = 500 WHERE slug = 'hall-roof'", []);
     try {
-      const unitEdit = app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: bricks });
-      // The unit edit has read the appeal (goal $1,400.00) and now waits on the goal edit's row lock.
-      await goalEdit.waitedOn();
-      await goalEdit.release();
-      const res = await unitEdit;
-      expect(res.statusCode, res.body).toBe(400);
-      expect(res.json().error.code).toBe('appeal.unit_above_goal');
+      // The unit edit reads the appeal (goal $1,400.00), then waits on the goal edit's row lock.
+      const [res] = await meetingAt(goalEdit, [() => app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: bricks })]);
+      expect(res!.statusCode, res!.body).toBe(400);
+      expect(res!.json().error.code).toBe('appeal.unit_above_goal');
       expect(await appealRow('hall-roof')).toMatchObject({ goalMinor: 500n, unitPriceMinor: 100n });
     } finally {
-      await goalEdit.end();
       // The terms the tests after this one start from.
       await db().update(appeals).set({ goalMinor: 140000n, unitName: 'brick', unitPriceMinor: 100n }).where(eq(appeals.slug, 'hall-roof'));
     }
@@ -588,14 +584,8 @@ describe('campaigns', () => {
     const retitle = (title: string) => app.inject({ method: 'PATCH', url: '/api/campaigns/spring-drive', headers: as(unionOrganizer), payload: { title } });
     // The other organizer's edit, holding the campaign's row until it commits.
     const otherEdit = await holdLock(h.testDb.url, "UPDATE campaigns SET title = 'Spring drive, other edit' WHERE id = $1", [campaignId]);
-    try {
-      const edit = retitle('Spring drive, first edit');
-      await otherEdit.waitedOn();
-      await otherEdit.release();
-      expect((await edit).statusCode).toBe(200);
-    } finally {
-      await otherEdit.end();
-    }
+    const [edit] = await meetingAt(otherEdit, [() => retitle('Spring drive, first edit')]);
+    expect(edit!.statusCode).toBe(200);
     const [last] = (await auditOf(campaignId)).slice(-1);
     expect([last!.action, last!.before, last!.after]).toEqual(['campaign.update', { title: 'Spring drive, other edit' }, { title: 'Spring drive, first edit' }]);
   });

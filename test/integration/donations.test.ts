@@ -9,7 +9,7 @@ import { verifyLedger } from '../../server/ledger/service';
 import { refundDonation } from '../../server/payments/refunds';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
-import { holdLock } from '../helpers/row-lock';
+import { holdLock, meetingAt } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
 let h: PaymentsHarness;
@@ -299,16 +299,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
       // Both resends find the refund at Stripe, then queue to record it (recordAnswer's UPDATE of
       // the ask): both have learnt it.
       const ask = await holdLock(h.testDb.url, 'SELECT 1 FROM refund_asks WHERE donation_id = $1 FOR UPDATE', [donationId]);
-      let answers: Awaited<ReturnType<typeof refund>>[];
-      try {
-        const resends = [refund(), refund()];
-        await ask.waitedOn(2);
-        await ask.release();
-        answers = await Promise.all(resends);
-      } finally {
-        await ask.end();
-      }
-      const [a, b] = answers;
+      const [a, b] = await meetingAt(ask, [refund, refund]);
       expect([a!.statusCode, b!.statusCode, a!.json().refundId, b!.json().refundId]).toEqual([202, 202, first.json().refundId, first.json().refundId]);
       expect(await refundAudits()).toHaveLength(1);
     } finally {

@@ -4,7 +4,7 @@ import { donations } from '../../db/schema/index';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
-import { holdLock } from '../helpers/row-lock';
+import { holdLock, meetingAt } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
 let h: PaymentsHarness;
@@ -81,16 +81,7 @@ describe("a member's own giving", () => {
     const monthly = await give({ amountMinor: '1300', frequency: 'monthly' });
     const end = () => h.app.inject({ method: 'POST', url: `/api/me/monthly/${monthly}/cancel`, headers: { cookie: ana } });
     const gift = await holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [monthly]);
-    let ends: Awaited<ReturnType<typeof end>>[];
-    try {
-      const both = [end(), end()];
-      await gift.waitedOn(2);
-      await gift.release();
-      ends = await Promise.all(both);
-    } finally {
-      await gift.end();
-    }
-    const [a, b] = ends;
+    const [a, b] = await meetingAt(gift, [end, end]);
     expect([a!.statusCode, b!.statusCode]).toEqual([200, 200]);
     expect(b!.json().canceledAt).toBe(a!.json().canceledAt);
     const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${monthly}`);
