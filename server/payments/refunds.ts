@@ -76,7 +76,15 @@ export interface RefundAnswer {
   askId: string;
 }
 
-type RefundDeps = { db: Db; stripe: Stripe };
+type RefundDeps = {
+  db: Db;
+  stripe: Stripe;
+  /**
+   * Called when this request records Stripe's refusal of an ask, in the transaction that records
+   * it (the treasurer's button audits the refusal there; a replay of a refused ask does not call).
+   */
+  onRefused?: (tx: Tx, ask: RefundAsk, refusedCode: string | null) => Promise<void>;
+};
 
 /**
  * A refund asked of Stripe; the ledger moves only when Stripe's refund event arrives. The ask is
@@ -156,10 +164,15 @@ async function askStripe(deps: RefundDeps, d: Donation, ask: RefundAsk): Promise
       throw new AppError(409, 'donation.refund_key_reused', 'Stripe holds this refund key for another request; start a new refund from the gift page.');
     }
     if (err instanceof Stripe.errors.StripeInvalidRequestError || err instanceof Stripe.errors.StripeCardError) {
-      await deps.db
-        .update(refundAsks)
-        .set({ status: 'refused', refusedCode: err.code?.slice(0, 100) ?? null, answeredAt: new Date() })
-        .where(and(eq(refundAsks.id, ask.id), eq(refundAsks.status, 'asking')));
+      const refusedCode = err.code?.slice(0, 100) ?? null;
+      await deps.db.transaction(async (tx) => {
+        const recorded = await tx
+          .update(refundAsks)
+          .set({ status: 'refused', refusedCode, answeredAt: new Date() })
+          .where(and(eq(refundAsks.id, ask.id), eq(refundAsks.status, 'asking')))
+          .returning({ id: refundAsks.id });
+        if (recorded.length > 0) await deps.onRefused?.(tx, ask, refusedCode);
+      });
     }
     throw err;
   }

@@ -3,7 +3,8 @@ import { desc, eq, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { appeals, donations, stripeEvents } from '../../db/schema/index';
+import type { Tx } from '../../db/client';
+import { appeals, donations, stripeEvents, type RefundAsk } from '../../db/schema/index';
 import { AppError } from '../errors';
 import { recordAudit } from '../auth/audit';
 import { auditRefundOnce } from './refund-audit';
@@ -165,7 +166,18 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         .where(eq(donations.id, req.params.id));
       if (!owner) throw new AppError(404, 'donation_not_found', 'No such donation.');
       const by = await requireRole(db, await req.viewer(), owner.organizationId, 'treasurer');
-      const result = await refundDonation({ db, stripe: opts.stripe }, req.params.id, {
+      // A refusal is the treasurer's attempt, on the record like a refund (the job audits its own).
+      const onRefused = (tx: Tx, ask: RefundAsk, refusedCode: string | null) =>
+        recordAudit(tx, {
+          actorUserId: by.userId,
+          action: 'donation.refund_refused',
+          organizationId: owner.organizationId,
+          subjectType: 'donation',
+          subjectId: req.params.id,
+          after: { askId: ask.id, amountMinor: ask.amountMinor, refusedCode, reason: req.body.reason ?? null, idempotencyKey: req.body.idempotencyKey ?? null },
+          requestId: req.id,
+        });
+      const result = await refundDonation({ db, stripe: opts.stripe, onRefused }, req.params.id, {
         amountMinor: req.body.amountMinor ? BigInt(req.body.amountMinor) : undefined,
         reason: req.body.reason,
         idempotencyKey: req.body.idempotencyKey,

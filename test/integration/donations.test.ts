@@ -830,8 +830,9 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(await donation(donationId)).toMatchObject({ status: 'succeeded', refundedMinor: 0n });
   });
 
-  // Stripe's refusal is answered in our error body, never with Stripe's own status or text.
-  it('a refund Stripe refuses is a 400 payment_provider.refused', async () => {
+  // Stripe's refusal is answered in our error body, never with Stripe's own status or text. The
+  // treasurer's attempt is on the record once, like a refund: the same form sent again is a replay.
+  it('a refund Stripe refuses is a 400 payment_provider.refused, audited once', async () => {
     const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '600' });
     h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
     await h.settle();
@@ -839,9 +840,13 @@ describe('donate → pay → webhook → ledger → progress', () => {
     h.emulator.controls.pause();
     try {
       await h.emulator.client().refunds.create({ charge: d.chargeId! });
-      const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: {} });
-      expect(res.statusCode).toBe(400);
-      expect(res.json().error).toMatchObject({ code: 'payment_provider.refused', details: { providerCode: 'charge_already_refunded' } });
+      const refund = () => h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { idempotencyKey: 'refused-once' } });
+      for (const res of [await refund(), await refund()]) {
+        expect(res.statusCode).toBe(400);
+        expect(res.json().error).toMatchObject({ code: 'payment_provider.refused', details: { providerCode: 'charge_already_refunded' } });
+      }
+      const audits = await h.testDb.database.rows<{ action: string; actor_user_id: string | null; after: Record<string, unknown> }>(sql`SELECT action, actor_user_id, after FROM audit_log WHERE subject_id = ${donationId}`);
+      expect(audits).toEqual([{ action: 'donation.refund_refused', actor_user_id: expect.any(String), after: expect.objectContaining({ amountMinor: '600', refusedCode: 'charge_already_refunded', idempotencyKey: 'refused-once' }) }]);
     } finally {
       h.emulator.controls.resume();
       await h.settle();
