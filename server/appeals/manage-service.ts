@@ -151,12 +151,8 @@ export async function createAppeal(db: Db, p: Actor & { org: Organization; body:
     .catch(asTermsError);
 }
 
-const closedAppeal = () => new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
-
 export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: UpdateAppeal }): Promise<Appeal> {
   const b = p.body;
-  if (p.appeal.status === 'closed') throw closedAppeal();
-  if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
   const set: Partial<typeof appeals.$inferInsert> = { updatedAt: new Date() };
   if (b.title !== undefined) set.title = b.title;
   if (b.summary !== undefined) set.summary = b.summary;
@@ -175,7 +171,8 @@ export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: Up
       // an UPDATE takes anyway, which foreign-key checks on the appeal (gifts, progress) pass.
       const [current] = await tx.select().from(appeals).where(eq(appeals.id, p.appeal.id)).for('no key update');
       if (!current) throw new AppError(404, 'appeal_not_found', `No appeal "${p.appeal.slug}".`);
-      if (current.status === 'closed') throw closedAppeal();
+      if (current.status === 'closed') throw new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
+      if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
       // The terms as they will stand, when they change: a new currency or goal must fit the unit kept.
       // An edit that leaves them alone is not refused for a unit made before this rule.
       if (b.currency !== undefined || b.goalMinor !== undefined || b.unit !== undefined) {

@@ -1,8 +1,8 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
-import { appealTranslations, appeals, auditLog, donations, type Donation } from '../../db/schema/index';
-import { recordAudit } from '../auth/audit';
+import { appealTranslations, appeals, donations, type Donation } from '../../db/schema/index';
+import { recordAuditOnce } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { appealTitleInSql } from '../payments/donations-store';
@@ -111,12 +111,7 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer
     // A gift ends once. A second click made while the first was under way passed the check above
     // too: its UPDATE waits on this row, and it then finds the first one's entry instead of writing
     // a second. (Stripe's own event, posted first, writes none: the donor's ending is still recorded.)
-    const [recorded] = await tx
-      .select({ id: auditLog.id })
-      .from(auditLog)
-      .where(and(eq(auditLog.subjectType, 'donation'), eq(auditLog.subjectId, donationId), eq(auditLog.action, 'donation.cancel_monthly')))
-      .limit(1);
-    if (!recorded) await recordAudit(tx, {
+    await recordAuditOnce(tx, {
       actorUserId: viewer.userId,
       action: 'donation.cancel_monthly',
       organizationId: gift.organizationId,

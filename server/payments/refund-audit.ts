@@ -1,23 +1,17 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { auditLog, refundAsks } from '../../db/schema/index';
-import { recordAudit, type AuditEntry } from '../auth/audit';
+import { refundAsks } from '../../db/schema/index';
+import { recordAuditOnce, type AuditEntry } from '../auth/audit';
 
 /**
  * A refund ask's refund, written to the audit log once, whoever learnt it from Stripe: the
  * treasurer's button, the same form sent again, the refund-ask job. Two of them learning the same
  * answer at once each counted as the one that learnt it, and the append-only log then showed two
- * refunds for one. The ask's row is locked while the log is looked at, so the second finds the
- * first's entry.
+ * refunds for one. The ask's row is locked while the log is looked at.
  */
 export async function auditRefundOnce(db: Db, e: Omit<AuditEntry, 'action' | 'subjectType'> & { after: { askId: string } & Record<string, unknown> }): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.select({ id: refundAsks.id }).from(refundAsks).where(eq(refundAsks.id, e.after.askId)).for('update');
-    const [written] = await tx
-      .select({ id: auditLog.id })
-      .from(auditLog)
-      .where(and(eq(auditLog.subjectType, 'donation'), eq(auditLog.subjectId, e.subjectId), eq(auditLog.action, 'donation.refund'), sql`${auditLog.after}->>'askId' = ${e.after.askId}`))
-      .limit(1);
-    if (!written) await recordAudit(tx, { ...e, action: 'donation.refund', subjectType: 'donation' });
+    await recordAuditOnce(tx, { ...e, action: 'donation.refund', subjectType: 'donation' }, { askId: e.after.askId });
   });
 }
