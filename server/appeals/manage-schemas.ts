@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { appealCurrencySchema } from '../ledger/money';
 import { messageLanguageSchema, minorUnits } from './schemas';
+import { isStorableTime } from '../storable-time';
 
 export const appealLanguages = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] as const;
 export const languageSchema = z.enum(appealLanguages);
@@ -15,7 +16,12 @@ const positiveMinor = z
 /** A unit's name, the appeal's own or a translation's: "brick", "レンガ". */
 const unitName = z.string().trim().min(1).max(40);
 const unitSchema = z.strictObject({ name: unitName, priceMinor: positiveMinor });
-const futureDate = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+// The service refuses a past deadline; one past 9999 (an offset carries 9999-12-31 into 10000) is
+// no time Postgres takes as sent, and failed the write with a 500.
+const futureDate = z.iso
+  .datetime({ offset: true })
+  .transform((v) => new Date(v))
+  .refine((d) => isStorableTime(d.getTime()), { error: 'must be a time before the end of 9999' });
 
 export const createAppealBody = z.strictObject({
   slug,

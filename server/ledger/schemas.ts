@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
 import { bigintMax, isLedgerId } from './bigint';
+import { isStorableTime } from '../storable-time';
 
 /** A ledger id as a path or query sends it. */
 const ledgerId = z.string().refine(isLedgerId, { error: `must be a whole number from 1 to ${bigintMax}` });
@@ -25,8 +26,15 @@ export const listAccountsQuery = z.strictObject({
 
 export const accountIdParams = z.object({ id: ledgerId });
 
-/** A calendar day that exists (2026-01-31; not 2026-02-30), as a date field sends it. */
-export const day = z.iso.date({ error: 'must be a date, e.g. 2026-11-01' });
+/**
+ * A calendar day that exists (2026-01-31; not 2026-02-30), as a date field sends it, whose start
+ * and end a query can carry: year 0000, and the midnight after 9999-12-31 (where a `to` day ends),
+ * are ISO text Postgres refuses, which failed the statement with a 500.
+ */
+const dayMs = 86_400_000;
+export const day = z.iso
+  .date({ error: 'must be a date, e.g. 2026-11-01' })
+  .refine((d) => isStorableTime(Date.parse(d)) && isStorableTime(Date.parse(d) + dayMs), { error: 'must be a day from 1970-01-01 to 9999-12-30' });
 
 // A `from` after `to` is refused by the route with a code of its own (ledger.statement_dates_reversed).
 export const statementQuery = z.strictObject({
