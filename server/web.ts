@@ -36,6 +36,15 @@ export const webPlugin: FastifyPluginAsync<{ publicUrl?: string }> = async (app,
       // The pages call the API in process; this lets those calls count against the browser's own
       // address (rate limits, sign-in limits), never the server's. Set here, so a client's copy is overwritten.
       req.raw.headers[bridgeClientIpHeader] = req.ip;
+      // SvelteKit reads a body through a stream that pauses the request until the page reads it. A
+      // body it never reads (an action that redirects first, a 415, sign-out) would stall the
+      // keep-alive connection, and the browser's next request on it would never be answered
+      // (sveltejs/kit#15526): once the answer is sent, the rest is read and dropped, as Node does.
+      reply.raw.once('finish', () => {
+        if (req.raw.complete || req.raw.destroyed) return;
+        req.raw.removeAllListeners('data');
+        req.raw.resume();
+      });
       reply.hijack();
       handler(req.raw, reply.raw, () => {
         reply.raw.statusCode = 404;

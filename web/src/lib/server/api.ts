@@ -58,6 +58,9 @@ export async function apiSend<T = unknown>(
   return { ok: true, status: res.status, body: parsed as T };
 }
 
+/** An API refusal as a form action's status: what the API refused (400, 404) is not a failure of ours (502). */
+export const refusedStatus = (status: number) => (status === 400 || status === 404 ? status : 502);
+
 /** Only a path on this site: never "//host" or "/\host", which browsers treat as another origin. */
 export function safeReturnPath(value: unknown, fallback = '/'): string {
   const path = typeof value === 'string' ? value : '';

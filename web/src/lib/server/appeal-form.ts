@@ -33,6 +33,9 @@ export interface AppealBody {
 const text = (form: FormData, name: string, max: number) => String(form.get(name) ?? '').slice(0, max);
 
 export function readAppealValues(form: FormData): AppealValues {
+  // The form is shown again with what was sent, and a currency is formatted with: only the shape
+  // of a code ("USD"; one we do not take is said on the field), never text Intl refuses (a 500).
+  const currency = text(form, 'currency', 3).trim().toUpperCase();
   return {
     title: text(form, 'title', 200).trim(),
     slug: text(form, 'slug', 100).trim().toLowerCase(),
@@ -40,7 +43,7 @@ export function readAppealValues(form: FormData): AppealValues {
     story: text(form, 'story', 21_000).replace(/\r\n?/g, '\n'),
     beneficiary: text(form, 'beneficiary', 250).trim(),
     language: text(form, 'language', 5),
-    currency: text(form, 'currency', 3).trim().toUpperCase(),
+    currency: /^[A-Z]{3}$/.test(currency) ? currency : '',
     goal: text(form, 'goal', 40).trim(),
     unitName: text(form, 'unitName', 60).trim(),
     unitPrice: text(form, 'unitPrice', 40).trim(),

@@ -1,4 +1,21 @@
+import { error } from '@sveltejs/kit';
 import { hasVisibleText } from '../../../../server/visible-text';
+
+/**
+ * The posted form, or a 4xx for a body that is no form we can read: SvelteKit hands an action
+ * text/plain (a form's third enctype) and multipart bodies cut short or without a boundary, and
+ * `request.formData()` throws a TypeError on those, which would answer 500. A body past the size
+ * limit is not one of them: SvelteKit's own 413 passes through.
+ */
+export async function readForm(request: Request): Promise<FormData> {
+  try {
+    return await request.formData();
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    const readable = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\b/i.test(request.headers.get('content-type') ?? '');
+    error(readable ? 400 : 415, 'The form could not be read.');
+  }
+}
 
 /**
  * A text field of a posted form, trimmed, with its line breaks as the API counts them: browsers

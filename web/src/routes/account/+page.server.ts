@@ -1,9 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiGetSignedIn, apiSend, signInPath } from '$lib/server/api';
+import { apiGetSignedIn, apiSend, refusedStatus, signInPath } from '$lib/server/api';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';
+import { readForm } from '$lib/server/form-text';
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   // Appeals named as their pages name them in this page's language.
@@ -20,13 +21,10 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
 /** Signed out (or the session ended): to sign in, and back to this page, not to the action's address. */
 const toSignIn = (url: URL) => redirect(303, signInPath(new URL(url.pathname, url)));
 
-/** The API's refusal as the form's: what it refused (400, 404) is not a failure of ours (502). */
-const refusedStatus = (status: number) => (status === 400 || status === 404 ? status : 502);
-
 export const actions: Actions = {
   cancel: async ({ request, fetch, url, locals }) => {
     if (!locals.user) toSignIn(url);
-    const id = String((await request.formData()).get('id') ?? '');
+    const id = String((await readForm(request)).get('id') ?? '');
     if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
     const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
     if (!sent.ok && sent.status === 401) toSignIn(url);
@@ -39,7 +37,7 @@ export const actions: Actions = {
    */
   updateCard: async ({ request, fetch, url, locals }) => {
     if (!locals.user) toSignIn(url);
-    const id = String((await request.formData()).get('id') ?? '');
+    const id = String((await readForm(request)).get('id') ?? '');
     if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_update_card_failed() });
     const sent = await apiSend<{ url: string }>(fetch, 'POST', `/api/me/monthly/${id}/card-portal`, {});
     if (!sent.ok && sent.status === 401) toSignIn(url);

@@ -2,6 +2,7 @@ import { error, redirect } from '@sveltejs/kit';
 import type { RequestHandler } from './$types';
 import { isLocale, localeCookie, localeCookieMaxAgeSeconds } from '$lib/locale';
 import { apiSend } from '$lib/server/api';
+import { readForm } from '$lib/server/form-text';
 
 /**
  * Only a path on this site: never "//host" or "/\host", which browsers treat as another origin.
@@ -19,7 +20,7 @@ function safeReturnPath(value: FormDataEntryValue | null): string {
 
 // The language switcher is a plain form, so it works without JavaScript: remember, then go back.
 export const POST: RequestHandler = async ({ request, cookies, locals, fetch }) => {
-  const form = await request.formData();
+  const form = await readForm(request);
   const locale = form.get('lang');
   if (!isLocale(locale)) error(400, 'Unknown language.');
   cookies.set(localeCookie, locale, { path: '/', maxAge: localeCookieMaxAgeSeconds, sameSite: 'lax', httpOnly: false });

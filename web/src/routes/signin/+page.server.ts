@@ -2,7 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend, safeReturnPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
-import { typedEmail } from '$lib/server/form-text';
+import { typedEmail, readForm } from '$lib/server/form-text';
 
 // Where to go once signed in: a path on this site, else the person's own page.
 const nextOf = (url: URL) => safeReturnPath(url.searchParams.get('next'), '/account');
@@ -16,7 +16,7 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
 
 export const actions: Actions = {
   default: async ({ request, fetch, url, locals }) => {
-    const form = await request.formData();
+    const form = await readForm(request);
     const email = typedEmail(form);
     const next = safeReturnPath(form.get('next'), nextOf(url));
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { email, error: m.signin_error_email() });

@@ -6,6 +6,7 @@ import { isLedgerId } from '../../../../server/ledger/bigint';
 import { stripeEventId } from '../../../../server/payments/schemas';
 import { appealNames, treasurerGet, type DisputeRow, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
 import { giftIdPattern, stripeGiftIdPattern } from '$lib/gift-ids';
+import { readForm } from '$lib/server/form-text';
 
 const types = ['asset', 'liability', 'income', 'expense', 'equity'] as const;
 const pageSize = 50;
@@ -58,7 +59,7 @@ export const actions: Actions = {
   // (post, then get), so that reloading it does not send the retry again.
   retry: async ({ request, fetch, url, locals }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const event = String((await request.formData()).get('event') ?? '');
+    const event = String((await readForm(request)).get('event') ?? '');
     if (!stripeEventId.safeParse(event).success) return fail(400, { retryError: m.treasury_retry_failed() });
     const sent = await apiSend(fetch, 'POST', `/api/stripe/events/${event}/retry`);
     if (!sent.ok) {

@@ -7,7 +7,7 @@ import { giftStartValues } from '$lib/server/gift-start-values';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
-import { formText, formTextShown, typedEmail } from '$lib/server/form-text';
+import { formText, formTextShown, typedEmail, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../server/uuid-text';
 
 /** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
@@ -51,7 +51,7 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
 export const actions: Actions = {
   // Works without JavaScript: a plain POST, then a 303 to Stripe Checkout.
   donate: async ({ request, fetch, params, locals, cookies }) => {
-    const form = await request.formData();
+    const form = await readForm(request);
     const values = Object.fromEntries([...form.entries()].filter(([k]) => k !== 'requestKey').map(([k, v]) => [k, String(v).slice(0, 600)]));
     const appeal = await apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(params.slug)}`);
     let amountMinor: bigint;

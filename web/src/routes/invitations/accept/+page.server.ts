@@ -2,6 +2,7 @@ import { redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
+import { readForm } from '$lib/server/form-text';
 
 const tokenOf = (v: unknown) => (typeof v === 'string' && /^[A-Za-z0-9_-]{20,100}$/.test(v) ? v : null);
 
@@ -36,7 +37,7 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
 export const actions: Actions = {
   default: async ({ request, fetch, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const token = tokenOf((await request.formData()).get('token'));
+    const token = tokenOf((await readForm(request)).get('token'));
     if (!token) return { error: m.invite_error_not_found() };
     const sent = await apiSend<{ organization: { name: string }; role: string }>(fetch, 'POST', '/api/invitations/accept', { token });
     if (sent.ok) return { accepted: { organization: sent.body.organization.name, role: sent.body.role } };

@@ -3,6 +3,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { apiSend } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { stopTokenPattern, updateStopPath } from '../../../../../server/appeals/update-stop-link';
+import { readForm } from '$lib/server/form-text';
 
 interface Target {
   appeal: { slug: string; title: string };
@@ -25,7 +26,7 @@ export const load: PageServerLoad = async ({ url, fetch, locals }) => {
 
 export const actions: Actions = {
   default: async ({ request, fetch, locals }) => {
-    const token = tokenOf((await request.formData()).get('token'));
+    const token = tokenOf((await readForm(request)).get('token'));
     if (!token) return fail(404, { unknown: true });
     const sent = await apiSend<Target>(fetch, 'POST', stopPath(token, locals.locale));
     if (sent.ok) return { stopped: sent.body };

@@ -6,6 +6,7 @@ import { apiGet, apiSend, signInPath } from '$lib/server/api';
 import { appealApiErrors, appealBody, readAppealValues, slugFrom, storyPreview, type AppealValues } from '$lib/server/appeal-form';
 import type { ManagedAppeal } from '$lib/types';
 import { m } from '$lib/paraglide/messages';
+import { readForm } from '$lib/server/form-text';
 
 interface Org {
   slug: string;
@@ -29,12 +30,12 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
 export const actions: Actions = {
   // "Preview" re-renders the form with the story as it will look; nothing is saved.
   preview: async ({ request }) => {
-    const values = readAppealValues(await request.formData());
+    const values = readAppealValues(await readForm(request));
     return { values, errors: {}, previewHtml: storyPreview(values.story) };
   },
   // Launching saves a draft: the organizer reads it over, adds a cover and translations, then publishes.
   save: async ({ request, fetch, params, locals }) => {
-    const values = readAppealValues(await request.formData());
+    const values = readAppealValues(await readForm(request));
     const { body, errors } = appealBody(values, locals.locale);
     const previewHtml = storyPreview(values.story);
     if (!body) return fail(400, { values, errors, previewHtml });

@@ -1,9 +1,10 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { isLocale } from '$lib/locale';
-import { apiGet, apiSend, signInPath } from '$lib/server/api';
+import { apiGet, apiSend, refusedStatus, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { isUuidText } from '../../../../../../server/uuid-text';
+import { readForm } from '$lib/server/form-text';
 
 interface Invitation {
   id: string;
@@ -126,7 +127,7 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
 export const actions: Actions = {
   invite: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const form = await request.formData();
+    const form = await readForm(request);
     const role = form.get('role');
     const lang = form.get('lang');
     const values: InviteValues = {
@@ -145,11 +146,11 @@ export const actions: Actions = {
     if (sent.error.code === 'invitation.self_grant') return fail(403, { invite: { values, error: m.people_error_self_grant() } });
     if (sent.status === 403) return fail(403, { invite: { values, error: m.error_forbidden() } });
     if (sent.status === 400) return fail(400, { invite: { values, error: m.people_error_email(), field: 'email' } });
-    return fail(502, { invite: { values, error: m.error_generic_text() } });
+    return fail(refusedStatus(sent.status), { invite: { values, error: m.error_generic_text() } });
   },
   withdraw: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const id = String((await request.formData()).get('invitationId') ?? '');
+    const id = String((await readForm(request)).get('invitationId') ?? '');
     if (!isUuidText(id)) return fail(400, { withdraw: { error: m.error_generic_text() } });
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/invitations/${id}`);
     if (sent.ok) redirect(303, `${url.pathname}?withdrawn=1`);
@@ -158,11 +159,11 @@ export const actions: Actions = {
     if (sent.error.code === 'invitation.accepted' || sent.error.code === 'invitation.not_found') redirect(303, url.pathname);
     if (sent.error.code === 'invitation.reach_exceeds_own') return fail(403, { withdraw: { error: m.people_error_reach_withdraw() } });
     if (sent.status === 403) return fail(403, { withdraw: { error: m.error_forbidden() } });
-    return fail(502, { withdraw: { error: m.error_generic_text() } });
+    return fail(refusedStatus(sent.status), { withdraw: { error: m.error_generic_text() } });
   },
   revoke: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const form = await request.formData();
+    const form = await readForm(request);
     const id = String(form.get('membershipId') ?? '');
     if (!isUuidText(id)) return fail(400, { revoke: { error: m.error_generic_text() } });
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/members/${id}`);
@@ -173,6 +174,6 @@ export const actions: Actions = {
     if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
     if (sent.error.code === 'membership.reach_exceeds_own') return fail(403, { revoke: { error: m.people_error_reach_remove() } });
     if (sent.status === 403) return fail(403, { revoke: { error: m.error_forbidden() } });
-    return fail(502, { revoke: { error: m.error_generic_text() } });
+    return fail(refusedStatus(sent.status), { revoke: { error: m.error_generic_text() } });
   },
 };

@@ -6,7 +6,7 @@ import { appealApiErrors, appealBody, readAppealValues, storyPreview, valuesOf, 
 import type { DonorRow, ManagedAppeal } from '$lib/types';
 import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
-import { formText } from '$lib/server/form-text';
+import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
 
 interface Update {
@@ -69,12 +69,12 @@ const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slu
 
 export const actions: Actions = {
   preview: async ({ request }) => {
-    const values = readAppealValues(await request.formData());
+    const values = readAppealValues(await readForm(request));
     return { section: 'edit', values, errors: {}, previewHtml: storyPreview(values.story) };
   },
 
   save: async ({ request, fetch, params, locals, url }) => {
-    const values = readAppealValues(await request.formData());
+    const values = readAppealValues(await readForm(request));
     const { body, errors } = appealBody(values, locals.locale);
     const previewHtml = storyPreview(values.story);
     if (!body) return fail(400, { section: 'edit', values, errors, previewHtml });
@@ -99,7 +99,7 @@ export const actions: Actions = {
   },
 
   cover: async ({ request, fetch, params }) => {
-    const file = (await request.formData()).get('cover');
+    const file = (await readForm(request)).get('cover');
     if (!(file instanceof File) || file.size === 0) return fail(400, { section: 'cover', error: m.cover_error_missing() });
     if (file.size > 2 * 1024 * 1024) return fail(413, { section: 'cover', error: m.cover_error_size() });
     const sent = await apiSend(fetch, 'PUT', path(params.slug, '/cover'), new Uint8Array(await file.arrayBuffer()), file.type || 'application/octet-stream');
@@ -111,7 +111,7 @@ export const actions: Actions = {
   },
 
   translate: async ({ request, fetch, params }) => {
-    const form = await request.formData();
+    const form = await readForm(request);
     const language = formText(form, 'language', 5);
     const values = { language, title: formText(form, 'title', 200), summary: formText(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000), unitName: formText(form, 'unitName', 60) };
     if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
@@ -129,7 +129,7 @@ export const actions: Actions = {
   },
 
   untranslate: async ({ request, fetch, params }) => {
-    const language = formText(await request.formData(), 'language', 5);
+    const language = formText(await readForm(request), 'language', 5);
     if (!isLocale(language)) return fail(400, { section: 'translations', error: m.translation_error_language() });
     const sent = await apiSend(fetch, 'DELETE', path(params.slug, `/translations/${language}`));
     if (!sent.ok && sent.status !== 404) return fail(400, { section: 'translations', error: m.error_generic_text() });
@@ -137,7 +137,7 @@ export const actions: Actions = {
   },
 
   update: async ({ request, fetch, params }) => {
-    const form = await request.formData();
+    const form = await readForm(request);
     const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields(), invalid: { title: values.title.length < 3, body: !values.body } });
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body });
@@ -146,7 +146,7 @@ export const actions: Actions = {
   },
 
   moderate: async ({ request, fetch, params }) => {
-    const form = await request.formData();
+    const form = await readForm(request);
     const donationId = formText(form, 'donationId', 40);
     const messageStatus = formText(form, 'messageStatus', 10);
     if (!isUuidText(donationId) || (messageStatus !== 'approved' && messageStatus !== 'hidden')) return fail(400, { section: 'donors', error: m.error_generic_text() });

@@ -7,6 +7,7 @@ import { stripeStepShown } from '$lib/server/stripe-step';
 import { treasurerGet, type DonationDetail } from '$lib/server/treasury';
 import { amountExample, formatMinor } from '$lib/format';
 import { m } from '$lib/paraglide/messages';
+import { readForm } from '$lib/server/form-text';
 
 const reasons = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
 type Reason = (typeof reasons)[number];
@@ -62,7 +63,7 @@ export const actions: Actions = {
    */
   review: async ({ request, fetch, params, url, locals }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const form = await request.formData();
+    const form = await readForm(request);
     const typed = String(form.get('amount') ?? '').trim().slice(0, 40);
     const whole = form.get('whole') === 'on';
     const reason = reasonOf(form);
@@ -97,7 +98,7 @@ export const actions: Actions = {
    */
   refund: async ({ request, fetch, params, url, locals }) => {
     if (!locals.user) redirect(303, signInPath(url));
-    const form = await request.formData();
+    const form = await readForm(request);
     const amountMinor = String(form.get('amountMinor') ?? '');
     const key = String(form.get('idempotencyKey') ?? '');
     const currency = String(form.get('currency') ?? '');
