@@ -19,6 +19,7 @@ import { testConfig } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
 import { startCpuProfile } from './cpu-profile';
 import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
+import { watchGc, type GcUsage } from './gc-watch';
 import { paidCheckoutSession } from './paid-gift';
 import { startTsWorker } from './ts-worker';
 import { startWalByRelation } from './wal-by-relation';
@@ -155,6 +156,8 @@ interface DrainResult {
   failed: number;
   seconds: number;
   perSecond: number;
+  /** The poster thread's garbage collection (absent from the rounds' total). */
+  gc?: GcUsage;
 }
 
 interface Afterwards {
@@ -508,10 +511,12 @@ async function drainProfiled(deps: PosterDeps, database: Database, emulator: Emu
 /** The app's poster (drainConcurrently) until nothing is claimable. */
 async function drain(deps: PosterDeps, database: Database): Promise<DrainResult> {
   const used = await startUsage(database);
+  const collected = watchGc();
   const started = performance.now();
   const r = await drainConcurrently(deps, { batchSize: drainBatch, loops: posterDefaults.loops });
   const seconds = (performance.now() - started) / 1000;
-  return { events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, ...(await used()) };
+  const gc = collected();
+  return { events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, gc, ...(await used()) };
 }
 
 function combineDrains(runs: DrainResult[]): DrainResult {
@@ -578,6 +583,10 @@ function printDrains(runs: DrainResult[], all: DrainResult, intakeRuns: LoadResu
   runs.forEach((d, r) => row(`${r + 1}`, d, intakeRuns[r]!));
   row('all', all, intake);
   if (late > 0) note(`${late} events stored after the last round's drain, drained unmeasured`);
+  note(`the poster thread's garbage collection, by round: pauses (scavenges, mark-compact steps), paused us/event, heap MB before -> after`);
+  runs.forEach((d, r) => {
+    if (d.gc) note(`${r + 1}        ${int(d.gc.minor, 4)}  ${int(d.gc.major, 3)}  ${int((d.gc.pausedMs * 1000) / d.events, 6)}  ${int(d.gc.heapBeforeMb, 5)} -> ${int(d.gc.heapAfterMb, 4)}`);
+  });
 }
 
 function printAfterwards(a: Afterwards, totalSeconds: number) {
