@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { and, desc, eq } from 'drizzle-orm';
 import type { BrowserContext, Page } from 'playwright-core';
-import { outboxEmails } from '../../db/schema/index';
+import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
 import type { E2E } from './harness';
 
 // What the accessibility tests (a11y.test.ts, a11y-keyboard.test.ts) need beside the harness: axe
@@ -87,22 +86,7 @@ export async function giftReaches(e2e: E2E, id: string, status: string, timeoutM
  * gives `context` the session cookie.
  */
 export async function signInContext(e2e: E2E, context: BrowserContext, email: string): Promise<void> {
-  const asked = await fetch(`${e2e.url}/api/auth/sign-in/magic-link`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: e2e.url },
-    body: JSON.stringify({ email, callbackURL: '/' }),
-  });
-  if (!asked.ok) throw new Error(`sign-in for ${email} answered ${asked.status}: ${await asked.text()}`);
-  const [mail] = await e2e.db.database.db
-    .select()
-    .from(outboxEmails)
-    .where(and(eq(outboxEmails.toAddress, email), eq(outboxEmails.kind, 'sign_in')))
-    .orderBy(desc(outboxEmails.createdAt))
-    .limit(1);
-  const link = new URL(mail!.textBody.match(/https?:\/\/\S+/)![0]);
-  const verified = await fetch(`${e2e.url}/api/auth/magic-link/verify${link.search}`, { redirect: 'manual' });
-  const cookies = verified.headers.getSetCookie().map((c) => c.split(';')[0]!.split('='));
-  if (!cookies.some(([name]) => name!.includes('session_token'))) throw new Error(`verify for ${email} set no session (${verified.status})`);
+  const cookies = (await sessionCookiesOverHttp(e2e.url, e2e.db.database, email)).map((c) => c.split('='));
   await context.addCookies(cookies.map(([name, ...value]) => ({ name: name!, value: value.join('='), url: e2e.url })));
 }
 

@@ -3,12 +3,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { memberships, organizations, outboxEmails, users } from '../../db/schema/index';
+import { memberships, organizations, users } from '../../db/schema/index';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
 import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
 
 // "A bad input gets a clear 4xx and changes nothing. No 500 for anything a user can send." Every
@@ -338,23 +339,7 @@ interface Who {
 const people: Who[] = [];
 
 async function signIn(email: string): Promise<string> {
-  const asked = await fetch(`${base}/api/auth/sign-in/magic-link`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: base },
-    body: JSON.stringify({ email, callbackURL: '/' }),
-  });
-  if (asked.status !== 200) throw new Error(`sign-in request answered ${asked.status}: ${await asked.text()}`);
-  const [mail] = await db.database.db
-    .select()
-    .from(outboxEmails)
-    .where(and(eq(outboxEmails.toAddress, email), eq(outboxEmails.kind, 'sign_in')))
-    .orderBy(desc(outboxEmails.createdAt))
-    .limit(1);
-  const link = new URL(mail!.textBody.match(/https?:\/\/\S+/)![0]);
-  const verify = await fetch(`${base}/api/auth/magic-link/verify${link.search}`, { redirect: 'manual' });
-  const cookies = verify.headers.getSetCookie().map((c) => c.split(';')[0]!);
-  if (!cookies.some((c) => c.includes('session_token'))) throw new Error(`verify answered ${verify.status} without a session`);
-  return cookies.join('; ');
+  return (await sessionCookiesOverHttp(base, db.database, email)).join('; ');
 }
 
 async function grant(email: string, role: 'admin' | 'treasurer' | 'organizer'): Promise<void> {
