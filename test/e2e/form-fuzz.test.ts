@@ -631,6 +631,29 @@ describe('no 5xx from any page or form action', () => {
     expect(failures.length, `${failures.length} answers were 5xx, in ${cases.size} cases:\n${[...cases].map(([c, who]) => `${who.join('+')} ${c}`).join('\n')}`).toBe(0);
   }, 180_000);
 
+  // Before, a refusal came back as 200 with the error: an enhanced form took it for a success.
+  it('answers an invitation the API refuses (another address, no token) with its 4xx and the reason', async () => {
+    const admin = people.find((p) => p.role === 'admin')!;
+    const organizer = people.find((p) => p.role === 'organizer')!;
+    const invitee = `invitee-${randomUUID().slice(0, 8)}@example.org`;
+    const invited = await fetch(`${base}/api/organizations/${org}/invitations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base, cookie: admin.cookie },
+      body: JSON.stringify({ email: invitee, role: 'treasurer' }),
+    });
+    expect(invited.status, await invited.text()).toBe(201);
+    const [mail] = await queryRows<{ text_body: string }>(db.database.db, sql`SELECT text_body FROM outbox_emails WHERE kind = 'invitation' AND to_address = ${invitee}`);
+    const token = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    const accept = (form: Record<string, string>) =>
+      fetch(`${base}/invitations/accept?token=${token}`, { method: 'POST', headers: { origin: base, accept: 'text/html', cookie: organizer.cookie, 'content-type': urlencodedType }, body: new URLSearchParams(form) });
+    const wrongPerson = await accept({ token });
+    expect(wrongPerson.status).toBe(403);
+    expect(await wrongPerson.text()).toContain('This invitation was sent to another email address.');
+    expect((await accept({})).status).toBe(400);
+    const [still] = await queryRows<{ accepted_at: Date | null }>(db.database.db, sql`SELECT accepted_at FROM invitations WHERE email = ${invitee}`);
+    expect(still!.accepted_at).toBeNull();
+  });
+
   it('keeps a keep-alive connection usable after a body no action read', async () => {
     // SvelteKit pauses a request until the page reads its body. A big body that an action never
     // reads (one that redirects first, a 415, sign-out) left the connection paused, and the

@@ -1,6 +1,6 @@
-import { redirect } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend, signInPath } from '$lib/server/api';
+import { apiSend, refusedStatus, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { readForm } from '$lib/server/form-text';
 
@@ -38,9 +38,10 @@ export const actions: Actions = {
   default: async ({ request, fetch, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
     const token = tokenOf((await readForm(request)).get('token'));
-    if (!token) return { error: m.invite_error_not_found() };
+    if (!token) return fail(400, { error: m.invite_error_not_found() });
     const sent = await apiSend<{ organization: { name: string }; role: string }>(fetch, 'POST', '/api/invitations/accept', { token });
     if (sent.ok) return { accepted: { organization: sent.body.organization.name, role: sent.body.role } };
-    return { error: refusal(sent.error.code, locals.user.email) };
+    // A refusal is the form's failure (an enhanced form reads it as one, and keeps the page), with the API's status.
+    return fail(sent.status === 403 ? 403 : refusedStatus(sent.status), { error: refusal(sent.error.code, locals.user.email) });
   },
 };
