@@ -45,8 +45,9 @@ export const payoutPaid: Handler = async (event, deps) => {
   const payout = event.data.object as Stripe.Payout;
   const current = await deps.stripe.payouts.retrieve(payout.id);
   if (current.status === 'failed' || current.status === 'canceled') return { ignore: `payout ${current.status}` };
-  const currency = payout.currency.toUpperCase();
-  const amountMinor = fromStripeAmount(payout.amount, currency);
+  // What Stripe paid out, as it has it: not the event's copy.
+  const currency = current.currency.toUpperCase();
+  const amountMinor = fromStripeAmount(current.amount, currency);
   const [bank, available] = await accountIds(deps.db, [chart.bankPayouts(currency), chart.stripeAvailable(currency)]);
   return {
     postings: [

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import type { DbOrTx } from '../../../db/client';
 import { disputes, type Appeal } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
@@ -7,7 +7,7 @@ import { announceDispute } from '../dispute-reminders';
 import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
 import { idOf } from './amounts';
-import { isPlan, requireObjectId, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
+import { isPlan, NeedsTreasurer, requireObjectId, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
 
 // Two reports of one second are told apart by how far along Stripe's path their status is. A
 // status Stripe adds later ranks lowest, so a known one of the same second wins.
@@ -82,6 +82,22 @@ async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<b
 }
 
 /**
+ * The event's dispute with what it moves (its charge, amount and balance transactions) as Stripe
+ * has it, not as the event's copy says: a dispute Stripe does not have withdrew nothing. Where it
+ * stands (its status, its evidence) stays as the event reported it, at the event's time.
+ */
+async function moneyAsStripeHasIt(stripe: Stripe, sent: Stripe.Dispute): Promise<Stripe.Dispute> {
+  let current: Stripe.Dispute;
+  try {
+    current = await stripe.disputes.retrieve(sent.id);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing') throw new NeedsTreasurer(`dispute ${sent.id} is not one Stripe has: not posted`);
+    throw err;
+  }
+  return { ...sent, charge: current.charge, payment_intent: current.payment_intent, amount: current.amount, currency: current.currency, balance_transactions: current.balance_transactions };
+}
+
+/**
  * A dispute event's handler that also keeps the dispute's row, whether or not the event moves
  * money (an inquiry moves none, yet needs an answer as much). The row belongs to the gift, so the
  * event waits, like the posting, until the gift is posted; a dispute of a payment that is not a
@@ -90,13 +106,14 @@ async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<b
 export function withDisputeRecord(handler: DisputeHandler): Handler {
   return async (event, deps) => {
     requireObjectId(event, 'dispute');
-    const dispute = event.data.object as Stripe.Dispute;
+    const dispute = await moneyAsStripeHasIt(deps.stripe, event.data.object as Stripe.Dispute);
+    const read = { ...event, data: { ...(event.data as object), object: dispute } } as unknown as Stripe.Event;
     const donation = await donationByCharge(deps.db, idOf(dispute.charge));
     if (!donation) {
       if (!(await isGiftPayment(deps.stripe, dispute))) return { ignore: `dispute ${dispute.id} of a payment that is not a gift` };
       throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
     }
-    const result = await handler(event, deps, donation);
+    const result = await handler(read, deps, donation);
     const plan: Plan = isPlan(result) ? result : { postings: [] };
     // Read now, not inside the commit: on PGlite (one connection) a read beside it would wait for it.
     const appeal = await deps.appealOf(donation.appealId);

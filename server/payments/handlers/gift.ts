@@ -67,6 +67,11 @@ interface MonthlyPayment {
 }
 
 async function giftPlan(deps: HandlerDeps, donation: Donation, paid: ChargeAmounts, monthly?: MonthlyPayment): Promise<Plan> {
+  // A gift is one charge: an event naming a donation already paid by another (its metadata edited,
+  // or another gift's) must not post this money to it, nor take its charge from it.
+  if (donation.chargeId !== null && donation.chargeId !== paid.chargeId) {
+    throw new NeedsTreasurer(`charge ${paid.chargeId} is for donation ${donation.id}, which was paid by charge ${donation.chargeId}: not posted`);
+  }
   const appeal = await deps.appealOf(donation.appealId);
   const gift = await giftPosting(deps, appeal, paid);
   return {

@@ -10,7 +10,7 @@ import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
 import { eventPending, reversalOf } from './posted';
-import { requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
+import { NeedsTreasurer, requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
  * A refund (full or partial). Posting: debit appeal:<id> the amount refunded, credit
@@ -33,6 +33,8 @@ export const refundCreated: Handler = async (event, deps) => {
   // Its balance transaction says what left Stripe's balance, in the settlement currency.
   const refund = await deps.stripe.refunds.retrieve(sent.id, { expand: ['balance_transaction'] });
   if (refund.status === 'failed' || refund.status === 'canceled') return { ignore: `refund ${refund.status}` };
+  // The gift is the one Stripe refunded, not whichever charge the event names.
+  if (idOf(refund.charge) !== donation.chargeId) throw new NeedsTreasurer(`refund ${refund.id} is of charge ${idOf(refund.charge)} at Stripe, but its event names ${idOf(sent.charge)}: not posted`);
   const currency = refund.currency.toUpperCase();
   const amountMinor = fromStripeAmount(refund.amount, currency);
   const appeal = await deps.appealOf(donation.appealId);
