@@ -67,6 +67,21 @@ describe('a payout the bank returns', () => {
     ]);
   });
 
+  // Found by the event fuzz: the failure was taken from the event alone.
+  it('reverses nothing when an event says a payout failed that Stripe shows paid', async () => {
+    const payout = await payoutOfAGift('3000');
+    h.emulator.controls.payPayouts();
+    await h.settle();
+    const bank = await balance('bank:payouts');
+    const paid = await h.emulatorEvent('payout.paid', payout.id);
+    await h.deliver({ ...paid, id: `evt_not_failed_${payout.id}`, type: 'payout.failed' });
+    await h.settle();
+    expect(await balance('bank:payouts')).toBe(bank);
+    expect(await postingsOf(payout.id)).toEqual([{ kind: 'payout_paid', description: `Payout ${payout.id} to the bank`, reverses: false }]);
+    const [stored] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE id = ${`evt_not_failed_${payout.id}`}`);
+    expect(stored!.status).toBe('ignored');
+  });
+
   it('posts nothing when it fails before it is paid', async () => {
     const payout = await payoutOfAGift('2000');
     const bankBefore = await balance('bank:payouts');

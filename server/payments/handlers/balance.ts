@@ -73,13 +73,17 @@ export const payoutPaid: Handler = async (event, deps) => {
 export const payoutFailed: Handler = async (event, deps) => {
   requireObjectId(event, 'payout');
   const payout = event.data.object as Stripe.Payout;
+  // Only a return Stripe has: an event saying so of a payout Stripe shows paid must not take it
+  // out of the bank account.
+  const current = await deps.stripe.payouts.retrieve(payout.id);
+  if (current.status !== 'failed') return { ignore: `payout ${current.status} at Stripe, not failed` };
   // Posted after this failure was ignored, the payout would stay in the bank account for good.
   if (await eventPending(deps.db, payout.id, [{ type: 'payout.paid' }])) throw new RetryLater(`payout ${payout.id} paid, not posted yet`);
   const reversal = await reversalOf(deps.db, `stripe:${payout.id}:paid`, {
     idempotencyKey: `stripe:${payout.id}:failed`,
     kind: 'payout_failed',
-    description: `Payout ${payout.id} returned by the bank${payout.failure_code ? ` (${payout.failure_code})` : ''}`,
-    metadata: { payoutId: payout.id, failureCode: payout.failure_code },
+    description: `Payout ${payout.id} returned by the bank${current.failure_code ? ` (${current.failure_code})` : ''}`,
+    metadata: { payoutId: payout.id, failureCode: current.failure_code },
   });
   // Not posted and not waiting: it never will be, since payout.paid reads the payout's state first.
   if (!reversal) return { ignore: 'payout was never posted as paid' };
