@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend, refusedStatus, signInPath } from '$lib/server/api';
+import { apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { readForm } from '$lib/server/form-text';
 
@@ -41,7 +41,8 @@ export const actions: Actions = {
     if (!token) return fail(400, { error: m.invite_error_not_found() });
     const sent = await apiSend<{ organization: { name: string }; role: string }>(fetch, 'POST', '/api/invitations/accept', { token });
     if (sent.ok) return { accepted: { organization: sent.body.organization.name, role: sent.body.role } };
-    // A refusal is the form's failure (an enhanced form reads it as one, and keeps the page), with the API's status.
-    return fail(sent.status === 403 ? 403 : refusedStatus(sent.status), { error: refusal(sent.error.code, locals.user.email) });
+    // A refusal is the form's failure (an enhanced form reads it as one, and keeps the page), with
+    // the API's status (a 429 stays a 429); only the API failing is ours to answer as 502.
+    return fail(sent.status < 500 ? sent.status : 502, { error: refusal(sent.error.code, locals.user.email) });
   },
 };
