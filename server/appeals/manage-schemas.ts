@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { appealCurrencySchema } from '../ledger/money';
-import { messageLanguageSchema, minorUnits } from './schemas';
-import { isStorableTime } from '../storable-time';
+import { messageLanguageSchema, minorUnits, storableDateTime } from './schemas';
 
 export const appealLanguages = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] as const;
 export const languageSchema = z.enum(appealLanguages);
@@ -16,12 +15,6 @@ const positiveMinor = z
 /** A unit's name, the appeal's own or a translation's: "brick", "レンガ". */
 const unitName = z.string().trim().min(1).max(40);
 const unitSchema = z.strictObject({ name: unitName, priceMinor: positiveMinor });
-// The service refuses a past deadline; one past 9999 (an offset carries 9999-12-31 into 10000) is
-// no time Postgres takes as sent, and failed the write with a 500.
-const futureDate = z.iso
-  .datetime({ offset: true })
-  .transform((v) => new Date(v))
-  .refine((d) => isStorableTime(d.getTime()), { error: 'must be a time before the end of 9999' });
 
 export const createAppealBody = z.strictObject({
   slug,
@@ -33,7 +26,8 @@ export const createAppealBody = z.strictObject({
   currency: appealCurrencySchema,
   goalMinor: positiveMinor,
   unit: unitSchema.nullable().default(null),
-  deadlineAt: futureDate.nullable().default(null),
+  // The service refuses a past deadline.
+  deadlineAt: storableDateTime.nullable().default(null),
 });
 
 export const updateAppealBody = z
@@ -46,7 +40,7 @@ export const updateAppealBody = z
     currency: appealCurrencySchema,
     goalMinor: positiveMinor,
     unit: unitSchema.nullable(),
-    deadlineAt: futureDate.nullable(),
+    deadlineAt: storableDateTime.nullable(),
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, { error: 'nothing to change' });

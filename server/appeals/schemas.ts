@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import { isStorableTime } from '../storable-time';
+
+/**
+ * A time as the API takes it (ISO 8601 with its offset), one Postgres takes as sent: the format
+ * allows year 0000, and an offset can carry 9999-12-31 into year 10000; either failed a write with a 500.
+ */
+export const storableDateTime = z.iso
+  .datetime({ offset: true })
+  .transform((v) => new Date(v))
+  .refine((d) => isStorableTime(d.getTime()), { error: 'must be a time from 1970 to the end of 9999' });
 
 /** Money crosses the API as a string of minor units (exact at any size), always with its currency. */
 export const minorUnits = z.string().regex(/^-?\d{1,19}$/).describe('integer count of minor units, as a string');

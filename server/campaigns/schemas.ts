@@ -1,14 +1,7 @@
 import { z } from 'zod';
-import { minorUnits } from '../appeals/schemas';
-import { isStorableTime } from '../storable-time';
+import { minorUnits, storableDateTime } from '../appeals/schemas';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,79}$/, { error: 'must be 2–80 lowercase letters, digits or dashes' });
-// A time Postgres takes as sent: the ISO format allows year 0000, and an offset can carry 9999-12-31
-// into year 10000; either failed the write with a 500.
-const date = z.iso
-  .datetime({ offset: true })
-  .transform((v) => new Date(v))
-  .refine((d) => isStorableTime(d.getTime()), { error: 'must be a time from 1970 to the end of 9999' });
 
 export const campaignSlugParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
 export const campaignAppealParams = campaignSlugParams.extend({ appealSlug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/) });
@@ -17,16 +10,16 @@ export const createCampaignBody = z.strictObject({
   slug,
   title: z.string().trim().min(3).max(140),
   summary: z.string().trim().max(500).default(''),
-  startsAt: date.nullable().default(null),
-  endsAt: date.nullable().default(null),
+  startsAt: storableDateTime.nullable().default(null),
+  endsAt: storableDateTime.nullable().default(null),
 });
 
 export const updateCampaignBody = z
   .strictObject({
     title: z.string().trim().min(3).max(140),
     summary: z.string().trim().max(500),
-    startsAt: date.nullable(),
-    endsAt: date.nullable(),
+    startsAt: storableDateTime.nullable(),
+    endsAt: storableDateTime.nullable(),
   })
   .partial()
   // An empty edit would reach the database as an UPDATE with nothing to set (a 500).
