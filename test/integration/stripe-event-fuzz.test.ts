@@ -46,6 +46,22 @@ async function paidGift(slug: string, amountMinor: string, card = '4242424242424
   return { donationId, sessionId, session, piId: pi.id, chargeId: pi.latest_charge as string };
 }
 
+type PaidGift = Awaited<ReturnType<typeof paidGift>>;
+
+/**
+ * A paid gift, a refund of `refunded` and a dispute of `disputed` whose own events are set aside:
+ * only the test's (mutated) events can post them.
+ */
+async function unpostedObjects(refunded: PaidGift, disputed: PaidGift, giftMinor: string, refundMinor: number) {
+  const unposted = await paidGift('buck-a-brick', giftMinor);
+  await forgetEventsOf(unposted.sessionId);
+  const refund = await stripe.refunds.create({ charge: refunded.chargeId, amount: refundMinor });
+  await forgetEventsOf(refund.id);
+  const dispute = h.emulator.controls.disputeCharge(disputed.chargeId);
+  await forgetEventsOf(dispute.id);
+  return { unposted, refund, dispute };
+}
+
 /** Sets (or deletes) the value at a dotted path of a deep copy of `base`. */
 function mutate<T>(base: T, path: string, value: Value): T {
   const copy = structuredClone(base) as Record<string, unknown>;
@@ -173,12 +189,7 @@ describe('an event that names another gift, alone in its batch beside an ordinar
     const disputed = await paidGift('buck-a-brick', '1700');
     h.emulator.controls.makeFundsAvailable();
     await h.settle();
-    const unposted = await paidGift('buck-a-brick', '4300');
-    await forgetEventsOf(unposted.sessionId);
-    const refund = await stripe.refunds.create({ charge: refunded.chargeId, amount: 400 });
-    await forgetEventsOf(refund.id);
-    const dispute = h.emulator.controls.disputeCharge(disputed.chargeId);
-    await forgetEventsOf(dispute.id);
+    const { unposted, refund, dispute } = await unpostedObjects(refunded, disputed, '4300', 400);
     apiVersion ??= (await h.emulatorEvent('checkout.session.completed', sibling.sessionId)).api_version;
     const session = await stripe.checkout.sessions.retrieve(unposted.sessionId);
     const misdirected = [
@@ -220,15 +231,10 @@ describe('stripe events of every handled type, mutated field by field', () => {
     h.emulator.controls.payPayouts();
     await h.settle();
     // Not posted yet: only the mutated events below can post these.
-    const unposted = await paidGift('buck-a-brick', '4200');
-    await forgetEventsOf(unposted.sessionId);
-    const refund = await stripe.refunds.create({ charge: refunded.chargeId, amount: 300 });
-    await forgetEventsOf(refund.id);
+    const { unposted, refund, dispute } = await unpostedObjects(refunded, disputed, '4200', 300);
     const payout = await stripe.payouts.create({ amount: 700, currency: 'usd' });
     h.emulator.controls.payPayouts();
     await forgetEventsOf(payout.id);
-    const dispute = h.emulator.controls.disputeCharge(disputed.chargeId);
-    await forgetEventsOf(dispute.id);
     h.emulator.controls.failPayout(paidOut.id, 'account_closed');
     await forgetEventsOf(paidOut.id);
     await h.settle();
