@@ -93,6 +93,50 @@ describe('giving to Buck-a-Brick', () => {
     await context.close();
   });
 
+  // A member in Osaka opens a shared link: on her first page her browser says its zone and the page
+  // loads its data again, which on a phone network takes seconds. What she chose and typed
+  // meanwhile stays (it used to go back to the start values, and her click then sent no email).
+  it('what a donor types while her first page learns her time zone is kept, and her gift goes through', async () => {
+    const context = await e2e.context({ timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let asked!: () => void;
+    const reloadAsked = new Promise<void>((resolve) => (asked = resolve));
+    await page.route(
+      (url) => url.pathname.endsWith('/__data.json'),
+      async (route) => {
+        asked();
+        await held;
+        await route.continue();
+      },
+    );
+    await page.goto(`${e2e.url}/appeals/buck-a-brick`);
+    await reloadAsked;
+    const requestKey = page.locator('input[name="requestKey"]');
+    const keyBefore = await requestKey.inputValue();
+    await page.getByRole('radio', { name: /^10\b/ }).check();
+    await page.getByLabel('Your name (for the donor wall)').fill('Keiko in Osaka');
+    await page.getByLabel('Email, for your receipt').fill('keiko-tz@example.org');
+    await page.getByLabel('A message of solidarity (optional)').fill('連帯');
+    release();
+    // The new data is on the page once its fresh request key is.
+    await expect.poll(() => requestKey.inputValue()).not.toBe(keyBefore);
+    expect(await page.getByRole('radio', { name: /^10\b/ }).isChecked()).toBe(true);
+    expect(await page.getByLabel('Your name (for the donor wall)').inputValue()).toBe('Keiko in Osaka');
+    expect(await page.getByLabel('Email, for your receipt').inputValue()).toBe('keiko-tz@example.org');
+    expect(await page.getByLabel('A message of solidarity (optional)').inputValue()).toBe('連帯');
+    await page.getByRole('button', { name: 'Continue to secure payment' }).click();
+    await payOnCheckout(page, '4242 4242 4242 4242');
+    await page.waitForURL(/\/thanks\?donation=/);
+    expect(await settledGiftStatus(page)).toBe('succeeded');
+    const [gift] = await e2e.db.database.rows<{ amount_minor: string; donor_name: string; time_zone: string }>(
+      sql`SELECT amount_minor::text, donor_name, time_zone FROM donations WHERE donor_email = 'keiko-tz@example.org'`,
+    );
+    expect(gift).toEqual({ amount_minor: '1000', donor_name: 'Keiko in Osaka', time_zone: 'Asia/Tokyo' });
+    await context.close();
+  });
+
   // What a donor types can be one word of 120 characters: on a phone, in either direction of
   // writing, the page must still fit the screen (it used to grow to 1,440 px, the form cut off).
   it('a 120-character name and message without a space leave the appeal page as wide as a phone', async () => {
