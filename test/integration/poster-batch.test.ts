@@ -349,6 +349,40 @@ describe('poster batches side by side', () => {
     await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_not_json_1'`);
   });
 
+  // The database may refuse a batch only at commit (an overdraft, a value it cannot store): the
+  // batch is committed by halves, so the one event it refuses costs a few commits, not one per
+  // event, and every other gift posts in that same drain.
+  it('commits a batch the database refuses at commit by halves, posting all but the one event it refuses', async () => {
+    const db = h.testDb.database.db;
+    const ids = await paidGifts(40);
+    const refused = ids[23]!;
+    await db.execute(sql.raw(`CREATE FUNCTION test_refuse_gift() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.id = '${refused}' AND NEW.status = 'succeeded' THEN RAISE EXCEPTION 'test: gift % refused at commit', NEW.id USING ERRCODE = 'check_violation'; END IF;
+        RETURN NULL;
+      END $$`));
+    await db.execute(sql`CREATE CONSTRAINT TRIGGER test_refuse_gift AFTER UPDATE ON donations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_gift()`);
+    try {
+      const pending = await countEvents(sql`status = 'pending'`);
+      const commits = vi.spyOn(db, 'transaction');
+      const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 60_000 });
+      expect(r).toMatchObject({ claimed: pending, failed: 1, processed: pending - 1 });
+      // The whole batch, then two halves at each of ceil(log2(pending)) levels at most.
+      expect(commits.mock.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(pending)));
+      commits.mockRestore();
+      await expectPosted(ids.filter((id) => id !== refused));
+      const failed = await queryRows<{ status: string; type: string; payload: string }>(db, sql`SELECT status::text, type, payload FROM stripe_events WHERE last_error LIKE ${`%gift ${refused} refused at commit%`}`);
+      expect(failed.map((e) => [e.status, e.type, JSON.parse(e.payload).data.object.metadata.donation_id])).toEqual([['pending', 'checkout.session.completed', refused]]);
+    } finally {
+      await db.execute(sql`DROP TRIGGER test_refuse_gift ON donations`);
+      await db.execute(sql`DROP FUNCTION test_refuse_gift()`);
+    }
+    // Once the database takes it, the event posts on its next attempt.
+    await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() WHERE status = 'pending'`);
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent });
+    await expectPosted(ids);
+  });
+
   // A claim takes the oldest claimable events by Stripe's time, through the pending index's order
   // (it reads one batch of the index however long the backlog); an event in back-off waits its turn.
   it('claims the oldest claimable events first, through the pending index, and skips one in back-off', async () => {
