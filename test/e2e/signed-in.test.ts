@@ -219,6 +219,43 @@ describe('signed in', () => {
     await page.close();
   });
 
+  // Every other form on the manage page loads the page's data again once sent: a story being
+  // written and not saved yet stays as typed, in the language chosen for it (it used to go back to
+  // the saved story, while the fields beside it kept what was typed).
+  it("the organizer's unsaved story and its language stay while another form on the page is sent", async () => {
+    const page = await organizer.newPage();
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`);
+    const edit = page.locator('#appeal-form');
+    const story = edit.getByLabel('Story', { exact: true });
+    const saved = await story.inputValue();
+    const draft = `${saved}\n\nNot saved yet: **the roof comes next**.`;
+    await story.fill(draft);
+    await edit.getByLabel('Language').selectOption('es');
+    // So does a translation being written: the language it is in, and its title.
+    const translation = page.locator('#translation-form');
+    const offered = await translation.getByLabel('Language').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const translatingInto = offered.at(-1)!;
+    await translation.getByLabel('Language').selectOption(translatingInto);
+    await translation.getByLabel('Title', { exact: true }).fill('Not saved yet');
+    const donors = page.getByTestId('donors-table');
+    await donors.getByRole('button', { name: /^Hide/ }).click();
+    await expect.poll(() => donors.textContent()).toContain('Hidden');
+    expect(await story.inputValue()).toBe(draft);
+    expect(await edit.getByLabel('Language').inputValue()).toBe('es');
+    expect(await story.getAttribute('lang')).toBe('es');
+    expect(offered.length).toBeGreaterThan(1);
+    expect(await translation.getByLabel('Language').inputValue()).toBe(translatingInto);
+    expect(await translation.getByLabel('Title', { exact: true }).getAttribute('lang')).toBe(translatingInto);
+    expect(await translation.getByLabel('Title', { exact: true }).inputValue()).toBe('Not saved yet');
+    // The message goes back on the wall, as the test before left it; the story is still not saved.
+    await donors.getByRole('button', { name: /^Show on the wall/ }).click();
+    await expect.poll(() => donors.textContent()).toContain('On the wall');
+    expect(await story.inputValue()).toBe(draft);
+    const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { storyMarkdown?: string; language: string };
+    expect(api.language).not.toBe('es');
+    await page.close();
+  });
+
   it('the member, signed in without JavaScript, finds the gift and its receipt, and ends the monthly gift', async () => {
     const member = await e2e.context({ javaScriptEnabled: false });
     const page = await member.newPage();
