@@ -830,6 +830,43 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(await donation(donationId)).toMatchObject({ status: 'succeeded', refundedMinor: 0n });
   });
 
+  // The reversal gives back what the refund took, to the gift it took it from: an event whose copy
+  // of the refund names another gift's charge or another amount moves neither.
+  it('a failed refund gives back what was refunded of its own gift, whatever charge and amount its event says', async () => {
+    const gift = async (amountMinor: string) => {
+      const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor });
+      h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+      return donationId;
+    };
+    const refunded = await gift('900');
+    const other = await gift('700');
+    await h.settle();
+    const balance = await h.appealBalance('buck-a-brick');
+    const raised = BigInt((await progress('buck-a-brick')).raisedGrossMinor);
+    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${refunded}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '400' } });
+    await h.settle();
+    expect(await donation(refunded)).toMatchObject({ status: 'partially_refunded', refundedMinor: 400n });
+    const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
+    const otherCharge = (await donation(other)).chargeId!;
+    const failed = JSON.stringify({
+      id: `evt_refund_failed_${refund.id}`,
+      object: 'event',
+      type: 'refund.failed',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { ...refund, status: 'failed', failure_reason: 'lost_or_stolen_card', charge: otherCharge, amount: 900 } },
+    });
+    const signature = h.emulator.client().webhooks.generateTestHeaderString({ payload: failed, secret: 'whsec_test_harness_secret' });
+    expect((await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: failed })).statusCode).toBe(200);
+    await h.settle();
+    const [event] = await queryRows<{ status: string; last_error: string | null }>(h.testDb.database.db, sql`SELECT status::text, last_error FROM stripe_events WHERE id = ${`evt_refund_failed_${refund.id}`}`);
+    expect(event).toEqual({ status: 'processed', last_error: null });
+    expect(await donation(refunded)).toMatchObject({ status: 'succeeded', refundedMinor: 0n });
+    expect(await donation(other)).toMatchObject({ status: 'succeeded', refundedMinor: 0n });
+    expect(await h.appealBalance('buck-a-brick')).toBe(balance);
+    expect(BigInt((await progress('buck-a-brick')).raisedGrossMinor)).toBe(raised);
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+  });
+
   // Stripe's refusal is answered in our error body, never with Stripe's own status or text. The
   // treasurer's attempt is on the record once, like a refund: the same form sent again is a replay.
   it('a refund Stripe refuses is a 400 payment_provider.refused, audited once', async () => {

@@ -64,6 +64,12 @@ async function postedIdOf(db: DbOrTx, idempotencyKey: string): Promise<bigint | 
   return posted?.id;
 }
 
+/** What the posting under an idempotency key was posted for (its metadata), if anything is posted under it. */
+export async function postedMetadataOf(db: DbOrTx, idempotencyKey: string): Promise<Record<string, unknown> | undefined> {
+  const [posted] = await db.select({ metadata: ledgerTransactions.metadata }).from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, idempotencyKey));
+  return posted?.metadata;
+}
+
 /** Whether anything is posted under an idempotency key. */
 export async function isPosted(db: DbOrTx, idempotencyKey: string): Promise<boolean> {
   return (await postedIdOf(db, idempotencyKey)) !== undefined;

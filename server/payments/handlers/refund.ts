@@ -9,7 +9,7 @@ import { addRefunded, donationByCharge, refundedStatusOfRow } from '../donations
 import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
-import { eventPending, reversalOf } from './posted';
+import { eventPending, postedMetadataOf, reversalOf } from './posted';
 import { NeedsTreasurer, requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
@@ -114,8 +114,12 @@ export const refundFailed: Handler = async (event, deps) => {
   // Either a refund.created or a refund.updated that is not a failure posts it.
   const postingRefund = [{ type: 'refund.created' }, { type: 'refund.updated', unlessStatus: ['failed', 'canceled'] }];
   if (await eventPending(deps.db, refund.id, postingRefund, event.id)) throw new RetryLater(`refund ${refund.id} not posted yet`);
-  const donation = await donationByCharge(deps.db, idOf(refund.charge));
-  const reversal = await reversalOf(deps.db, `stripe:${refund.id}:refund`, {
+  const refundKey = `stripe:${refund.id}:refund`;
+  // The gift and the amount are the refund's as it was posted (from Stripe's copy), not the
+  // event's: a charge or an amount there that is not the refund's must not move another gift.
+  const posted = await postedMetadataOf(deps.db, refundKey);
+  const donation = await deps.donation(typeof posted?.donationId === 'string' ? posted.donationId : undefined);
+  const reversal = await reversalOf(deps.db, refundKey, {
     idempotencyKey: `stripe:${refund.id}:refund_failed`,
     kind: 'refund_failed',
     description: `Refund ${refund.id} returned by the bank${refund.failure_reason ? ` (${refund.failure_reason})` : ''}`,
@@ -124,7 +128,11 @@ export const refundFailed: Handler = async (event, deps) => {
   // Not posted and not waiting: it never will be, since refund.created reads the refund's state
   // from Stripe first, and that state is failed.
   if (!reversal || !donation) return { ignore: 'refund was never posted' };
-  const amountMinor = fromStripeAmount(refund.amount, refund.currency.toUpperCase());
+  const appeal = await deps.appealOf(donation.appealId);
+  const [appealAccount] = await accountIds(deps.db, [chart.appeal(appeal.id, appeal.currency.toUpperCase(), appeal.organizationId)]);
+  // What the refund took from the appeal, which its reversal gives back.
+  const amountMinor = -(reversal.entries.find((e) => e.accountId === appealAccount)?.amountMinor ?? 0n);
+  if (amountMinor <= 0n) throw new NeedsTreasurer(`refund ${refund.id} was posted without taking from appeal ${appeal.slug}: not reversed`);
   return {
     donationId: donation.id,
     postings: [reversal],
