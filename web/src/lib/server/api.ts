@@ -1,4 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
+import { m } from '$lib/paraglide/messages';
 
 type Fetch = typeof fetch;
 export interface ApiError {
@@ -58,8 +59,25 @@ export async function apiSend<T = unknown>(
   return { ok: true, status: res.status, body: parsed as T };
 }
 
-/** An API refusal as a form action's status: what the API refused (400, 404) is not a failure of ours (502). */
-export const refusedStatus = (status: number) => (status === 400 || status === 404 ? status : 502);
+/**
+ * An API refusal as a form action's status, the one rule of every action: what the API refused (any
+ * 4xx: bad input, not found, a conflict, too many tries) keeps its status, so an enhanced form reads
+ * it as the form's failure and says why; only the API failing (a 5xx, an answer that is no HTTP
+ * error) is ours to answer as 502.
+ */
+export const refusedStatus = (status: number) => (status >= 400 && status < 500 ? status : 502);
+
+/**
+ * Why the API refused, in the reader's language, for the refusals that mean the same on every form
+ * (too many tries, a role that does not allow it, a monthly gift that is not the donor's); else
+ * `fallback`, the form's own "could not" text. `email` is the signed-in person's address.
+ */
+export function refusalText({ status, error }: { status: number; error: ApiError }, fallback: string, email = ''): string {
+  if (status === 429 || error.code === 'rate_limited') return m.error_rate_limited();
+  if (error.code === 'auth.forbidden') return m.error_forbidden();
+  if (error.code === 'monthly_gift_not_found') return m.monthly_error_not_yours({ email });
+  return fallback;
+}
 
 /** Only a path on this site: never "//host" or "/\host", which browsers treat as another origin. */
 export function safeReturnPath(value: unknown, fallback = '/'): string {

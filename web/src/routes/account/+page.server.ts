@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiGetSignedIn, apiSend, refusedStatus, signInPath } from '$lib/server/api';
+import { apiGetSignedIn, apiSend, refusalText, refusedStatus, signInPath } from '$lib/server/api';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';
@@ -28,7 +28,7 @@ export const actions: Actions = {
     if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
     const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
     if (!sent.ok && sent.status === 401) toSignIn(url);
-    if (!sent.ok) return fail(refusedStatus(sent.status), { error: m.monthly_cancel_failed() });
+    if (!sent.ok) return fail(refusedStatus(sent.status), { error: refusalText(sent, m.monthly_cancel_failed(), locals.user?.email) });
     return { canceled: id };
   },
   /**
@@ -43,7 +43,7 @@ export const actions: Actions = {
     if (!sent.ok && sent.status === 401) toSignIn(url);
     // Ended meanwhile (the last try failed, or another tab): nothing to update, and trying again will not help.
     if (!sent.ok && sent.error.code === 'monthly_gift_ended') return fail(409, { error: m.monthly_update_card_ended() });
-    if (!sent.ok) return fail(refusedStatus(sent.status), { error: m.monthly_update_card_failed() });
+    if (!sent.ok) return fail(refusedStatus(sent.status), { error: refusalText(sent, m.monthly_update_card_failed(), locals.user?.email) });
     redirect(303, sent.body.url);
   },
 };

@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend, safeReturnPath } from '$lib/server/api';
+import { apiSend, refusalText, refusedStatus, safeReturnPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { typedEmail, readForm } from '$lib/server/form-text';
 
@@ -22,9 +22,8 @@ export const actions: Actions = {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { email, error: m.signin_error_email() });
     const sent = await apiSend(fetch, 'POST', '/api/auth/sign-in/magic-link', { email, callbackURL: next, metadata: { locale: locals.locale } });
     if (!sent.ok) {
-      if (sent.status === 429) return fail(429, { email, error: m.error_rate_limited() });
       if (sent.status === 400) return fail(400, { email, error: m.signin_error_email() });
-      return fail(502, { email, error: m.signin_error_failed() });
+      return fail(refusedStatus(sent.status), { email, error: refusalText(sent, m.signin_error_failed()) });
     }
     return { sent: true, email };
   },

@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend, signInPath } from '$lib/server/api';
+import { apiSend, refusalText, refusedStatus, signInPath, type ApiError } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { readForm } from '$lib/server/form-text';
 
@@ -15,11 +15,12 @@ interface InvitationPreview {
 }
 
 /** Why an invitation cannot be accepted, as the page says it. */
-function refusal(code: string, email: string): string {
+function refusal(refused: { status: number; error: ApiError }, email: string): string {
+  const { code } = refused.error;
   if (code === 'invitation.email_mismatch') return m.invite_error_email({ email });
   if (code === 'invitation.not_found') return m.invite_error_not_found();
   if (code === 'invitation.self_grant') return m.people_error_self_grant();
-  return m.error_generic_text();
+  return refusalText(refused, m.error_generic_text());
 }
 
 // Accepting changes what someone may do, so it is a button (POST), never a bare link a scanner
@@ -30,7 +31,7 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
   const token = tokenOf(url.searchParams.get('token'));
   if (!token) return { token, email: locals.user.email, offer: null, refused: m.invite_error_not_found() };
   const read = await apiSend<InvitationPreview>(fetch, 'POST', '/api/invitations/preview', { token });
-  if (!read.ok) return { token, email: locals.user.email, offer: null, refused: refusal(read.error.code, locals.user.email) };
+  if (!read.ok) return { token, email: locals.user.email, offer: null, refused: refusal(read, locals.user.email) };
   return { token, email: locals.user.email, offer: read.body, refused: null, locale: locals.locale };
 };
 
@@ -43,6 +44,6 @@ export const actions: Actions = {
     if (sent.ok) return { accepted: { organization: sent.body.organization.name, role: sent.body.role } };
     // A refusal is the form's failure (an enhanced form reads it as one, and keeps the page), with
     // the API's status (a 429 stays a 429); only the API failing is ours to answer as 502.
-    return fail(sent.status < 500 ? sent.status : 502, { error: refusal(sent.error.code, locals.user.email) });
+    return fail(refusedStatus(sent.status), { error: refusal(sent, locals.user.email) });
   },
 };

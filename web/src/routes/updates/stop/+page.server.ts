@@ -1,6 +1,6 @@
 import { error, fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend } from '$lib/server/api';
+import { apiSend, refusalText, refusedStatus } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { stopTokenPattern, updateStopPath } from '../../../../../server/appeals/update-stop-link';
 import { readForm } from '$lib/server/form-text';
@@ -31,6 +31,6 @@ export const actions: Actions = {
     const sent = await apiSend<Target>(fetch, 'POST', stopPath(token, locals.locale));
     if (sent.ok) return { stopped: sent.body };
     if (sent.status === 404) return fail(404, { unknown: true });
-    return fail(502, { error: m.error_generic_text() });
+    return fail(refusedStatus(sent.status), { error: refusalText(sent, m.error_generic_text()) });
   },
 };

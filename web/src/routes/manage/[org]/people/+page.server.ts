@@ -1,7 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { isLocale } from '$lib/locale';
-import { apiGet, apiSend, refusedStatus, signInPath } from '$lib/server/api';
+import { apiGet, apiSend, refusalText, refusedStatus, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { isUuidText } from '../../../../../../server/uuid-text';
 import { readForm } from '$lib/server/form-text';
@@ -146,7 +146,7 @@ export const actions: Actions = {
     if (sent.error.code === 'invitation.self_grant') return fail(403, { invite: { values, error: m.people_error_self_grant() } });
     if (sent.status === 403) return fail(403, { invite: { values, error: m.error_forbidden() } });
     if (sent.status === 400) return fail(400, { invite: { values, error: m.people_error_email(), field: 'email' } });
-    return fail(refusedStatus(sent.status), { invite: { values, error: m.error_generic_text() } });
+    return fail(refusedStatus(sent.status), { invite: { values, error: refusalText(sent, m.error_generic_text()) } });
   },
   withdraw: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
@@ -159,7 +159,7 @@ export const actions: Actions = {
     if (sent.error.code === 'invitation.accepted' || sent.error.code === 'invitation.not_found') redirect(303, url.pathname);
     if (sent.error.code === 'invitation.reach_exceeds_own') return fail(403, { withdraw: { error: m.people_error_reach_withdraw() } });
     if (sent.status === 403) return fail(403, { withdraw: { error: m.error_forbidden() } });
-    return fail(refusedStatus(sent.status), { withdraw: { error: m.error_generic_text() } });
+    return fail(refusedStatus(sent.status), { withdraw: { error: refusalText(sent, m.error_generic_text()) } });
   },
   revoke: async ({ request, fetch, params, locals, url }) => {
     if (!locals.user) redirect(303, signInPath(url));
@@ -174,6 +174,6 @@ export const actions: Actions = {
     if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
     if (sent.error.code === 'membership.reach_exceeds_own') return fail(403, { revoke: { error: m.people_error_reach_remove() } });
     if (sent.status === 403) return fail(403, { revoke: { error: m.error_forbidden() } });
-    return fail(refusedStatus(sent.status), { revoke: { error: m.error_generic_text() } });
+    return fail(refusedStatus(sent.status), { revoke: { error: refusalText(sent, m.error_generic_text()) } });
   },
 };

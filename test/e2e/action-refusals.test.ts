@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import en from '../../web/messages/en.json' with { type: 'json' };
+import ja from '../../web/messages/ja.json' with { type: 'json' };
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
+import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+
+// What a form action answers when the API refuses it: the API's 4xx stays the action's status (an
+// enhanced form reads it as the form's failure, and keeps the page), with the reason in the
+// person's language; only the API failing is the action's 502. Before, a refusal other than 400 or
+// 404 came back as a 502 "the API failed", and the reason was never said. Over HTTP against the
+// built product, as a browser without JavaScript (text/html) and with it (x-sveltekit-action).
+
+let db: TestDatabase;
+let server: SpawnedServer;
+let base = '';
+/** Links asked for per minute: low, so the last test meets the limit with a few asks. */
+const signInsPerMinute = 3;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolMax: 2 });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = await spawnServer(
+    {
+      DATABASE_URL: db.url,
+      SEED_DEMO: 'true',
+      PORT: String(port),
+      PUBLIC_URL: base,
+      STRIPE_EMULATOR_PORT: '0',
+      // Not 'test' (nor TEST, which vitest sets): the sign-in service then skips its check of
+      // return paths, which production makes.
+      NODE_ENV: 'development',
+      TEST: '',
+      DEV_MAIL: 'true',
+      SIGN_IN_RATE_LIMIT_PER_MINUTE: String(signInsPerMinute),
+    },
+    40_000,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await db?.drop();
+});
+
+interface Answer {
+  status: number;
+  /** How an enhanced form reads it ('failure': the form's own, shown on the page); '' for a plain post. */
+  type: string;
+  /** The page (plain) or the action's serialized data (enhanced). */
+  text: string;
+}
+
+/** A form post, as the browser sends it (plain) or as the page's script does (enhanced): the action's status and what it says. */
+async function post(path: string, form: Record<string, string>, opts: { enhanced: boolean; cookie?: string }): Promise<Answer> {
+  const headers: Record<string, string> = { origin: base, 'content-type': 'application/x-www-form-urlencoded', accept: opts.enhanced ? 'application/json' : 'text/html' };
+  if (opts.enhanced) headers['x-sveltekit-action'] = 'true';
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const res = await fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams(form) });
+  const text = await res.text();
+  if (!opts.enhanced) return { status: res.status, type: '', text };
+  const answer = JSON.parse(text) as { type: string; status: number; data?: string };
+  return { status: answer.status, type: answer.type, text: answer.data ?? '' };
+}
+
+const both = async (path: string, form: Record<string, string>, cookie?: string) => [await post(path, form, { enhanced: false, cookie }), await post(path, form, { enhanced: true, cookie })];
+
+describe('a form action the API refuses', () => {
+  // The API answers a gift of someone else exactly as one that does not exist (ids reveal nothing):
+  // a random id is what a donor meets after signing in with another address in another tab.
+  it('says a monthly gift is not the signed-in donor’s, ending it or updating its card (404)', async () => {
+    const email = `refusals-${randomUUID().slice(0, 8)}@example.org`;
+    const cookie = (await sessionCookiesOverHttp(base, db.database, email)).join('; ');
+    const notYours = (text: string) => text.replace('{email}', email);
+    for (const action of ['cancel', 'updateCard']) {
+      for (const answer of await both(`/account?/${action}`, { id: randomUUID() }, cookie)) {
+        expect(answer.status, action).toBe(404);
+        expect(answer.type, action).toMatch(/^(failure|)$/);
+        expect(answer.text, action).toContain(notYours(en.monthly_error_not_yours));
+      }
+      // In the reader's language, like the rest of the page.
+      const [inJapanese] = await both(`/account?/${action}`, { id: randomUUID() }, `${cookie}; lang=ja`);
+      expect(inJapanese!.text).toContain(notYours(ja.monthly_error_not_yours));
+    }
+  });
+
+  // The sign-in service refuses a return path with an encoded slash (403), which the page's own
+  // check lets through: the refusal is the form's 403, not a 502 from the sign-in page.
+  it('keeps a 4xx of the sign-in service as the sign-in form’s status', async () => {
+    for (const answer of await both(`/signin?next=${encodeURIComponent('/account%2Fx')}`, { email: 'next-refused@example.org', next: '/account%2Fx' })) {
+      expect(answer.status).toBe(403);
+      expect(answer.type).toMatch(/^(failure|)$/);
+      expect(answer.text).toContain(en.signin_error_failed);
+    }
+  });
+
+  // Runs last: it uses up the minute's sign-in links.
+  it('says "too many attempts" when the sign-in service is rate limited (429)', async () => {
+    let answer: Answer | undefined;
+    for (let i = 0; i <= signInsPerMinute + 1 && answer?.status !== 429; i++) {
+      answer = await post('/signin', { email: `limited-${i}@example.org`, next: '/account' }, { enhanced: i % 2 === 1 });
+    }
+    expect(answer!.status).toBe(429);
+    expect(answer!.text).toContain(en.error_rate_limited);
+  });
+});
