@@ -1,5 +1,4 @@
 import { error, redirect } from '@sveltejs/kit';
-import { m } from '$lib/paraglide/messages';
 
 type Fetch = typeof fetch;
 export interface ApiError {
@@ -66,18 +65,6 @@ export async function apiSend<T = unknown>(
  * error) is ours to answer as 502.
  */
 export const refusedStatus = (status: number) => (status >= 400 && status < 500 ? status : 502);
-
-/**
- * Why the API refused, in the reader's language, for the refusals that mean the same on every form
- * (too many tries, a role that does not allow it, a monthly gift that is not the donor's); else
- * `fallback`, the form's own "could not" text. `email` is the signed-in person's address.
- */
-export function refusalText({ status, error }: { status: number; error: ApiError }, fallback: string, email = ''): string {
-  if (status === 429 || error.code === 'rate_limited') return m.error_rate_limited();
-  if (error.code === 'auth.forbidden') return m.error_forbidden();
-  if (error.code === 'monthly_gift_not_found') return m.monthly_error_not_yours({ email });
-  return fallback;
-}
 
 /** Only a path on this site: never "//host" or "/\host", which browsers treat as another origin. */
 export function safeReturnPath(value: unknown, fallback = '/'): string {

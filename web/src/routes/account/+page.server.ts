@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiGetSignedIn, apiSend, refusalText, refusedStatus, signInPath } from '$lib/server/api';
+import { apiGetSignedIn, apiSend, refusedStatus, signInPath } from '$lib/server/api';
+import { refusalText } from '$lib/server/refusal-text';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';

@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend, refusalText, refusedStatus, signInPath, type ApiError } from '$lib/server/api';
+import { apiSend, refusedStatus, signInPath, type ApiError } from '$lib/server/api';
+import { refusalText } from '$lib/server/refusal-text';
 import { m } from '$lib/paraglide/messages';
 import { readForm } from '$lib/server/form-text';
 

@@ -1,6 +1,7 @@
 import { error, fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend, refusalText, refusedStatus } from '$lib/server/api';
+import { apiSend, refusedStatus } from '$lib/server/api';
+import { refusalText } from '$lib/server/refusal-text';
 import { m } from '$lib/paraglide/messages';
 import { stopTokenPattern, updateStopPath } from '../../../../../server/appeals/update-stop-link';
 import { readForm } from '$lib/server/form-text';

@@ -1,7 +1,8 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { isLocale } from '$lib/locale';
-import { apiGet, apiSend, refusalText, refusedStatus, signInPath } from '$lib/server/api';
+import { apiGet, apiSend, refusedStatus, signInPath } from '$lib/server/api';
+import { refusalText } from '$lib/server/refusal-text';
 import { m } from '$lib/paraglide/messages';
 import { isUuidText } from '../../../../../../server/uuid-text';
 import { readForm } from '$lib/server/form-text';
