@@ -20,3 +20,30 @@ export function safeError(err: unknown): { type: string; message: string; code?:
     ...(typeof code === 'string' ? { code } : {}),
   };
 }
+
+/**
+ * Why something failed, as a person reads it where it is kept (a parked event's last error), never
+ * empty: the safe message, and for an answer from an HTTP API (a Stripe error) also its kind, HTTP
+ * status and code. The Stripe SDK gives an answer that is not Stripe's own JSON (a 414 from a proxy
+ * in front, say) an empty message; the status and kind are then all there is to say. A word of
+ * thousands of characters (an id an event made up) is shortened, so the rest of the reason fits.
+ */
+export function safeErrorReason(err: unknown): string {
+  const message = shortenLongWords(safeErrorMessage(err).trim());
+  const e = (err ?? {}) as { name?: unknown; type?: unknown; rawType?: unknown; statusCode?: unknown; code?: unknown };
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, 100) : undefined);
+  const kind = text(e.type) ?? text(e.name) ?? (err instanceof Error ? 'Error' : typeof err);
+  const status = typeof e.statusCode === 'number' ? `HTTP ${e.statusCode}` : undefined;
+  const answered = err instanceof Error && status !== undefined && text(e.type) !== undefined;
+  if (message !== '' && !answered) return message;
+  const details = [kind, status, message === '' ? text(e.rawType) : undefined, text(e.code)].filter((d) => d !== undefined);
+  return message === '' ? `${details.join(', ')}, with no message` : `${message} (${details.join(', ')})`;
+}
+
+/** Words (ids, values) of more than `wordCharsMax` characters, cut to their start and their length. */
+function shortenLongWords(text: string, wordCharsMax = 200): string {
+  return text.replace(new RegExp(`\\S{${wordCharsMax + 1},}`, 'gu'), (word) => {
+    const chars = [...word];
+    return `${chars.slice(0, 40).join('')}…(${chars.length} characters)`;
+  });
+}

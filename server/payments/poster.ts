@@ -12,7 +12,8 @@ import { accountPageUrl, appealOf, donationById, donationsByIds } from './donati
 import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
-import { safeError, safeErrorMessage } from '../safe-error';
+import { safeError, safeErrorMessage, safeErrorReason } from '../safe-error';
+import { noRetryCanHelp } from './no-retry';
 import { inOurApiVersion, readableApiVersion } from './api-version';
 
 export interface PosterDeps {
@@ -175,7 +176,7 @@ async function claimBatch(deps: PosterDeps, o: typeof posterDefaults): Promise<C
   // a thousand one-by-one fetches against a Stripe that is not answering.
   const listed = await listPaidCharges(deps.stripe, needs.payments).catch((err: unknown) => {
     deps.log.warn({ err: safeErrorMessage(err) }, 'charge listing failed; its gifts will retry');
-    return err instanceof Error ? err : new Error(safeErrorMessage(err));
+    return new ChargeListingFailed(err);
   });
   return { events, needs, listed };
 }
@@ -287,7 +288,8 @@ function parseStored(body: string): Stripe.Event | Error {
   try {
     return JSON.parse(body) as Stripe.Event;
   } catch (err) {
-    return new Error(`the stored body is not JSON: ${(err as Error).message}`);
+    // The same text fails the same way on every attempt: it waits for a treasurer at once.
+    return new NeedsTreasurer(`the stored body is not JSON: ${(err as Error).message}`);
   }
 }
 
@@ -365,19 +367,34 @@ async function lockDonations(tx: Tx, plans: Plan[]): Promise<void> {
 
 
 /**
+ * Stripe's charge listing failed for the whole batch: each of its gifts fails with this and
+ * retries, whatever Stripe answered, since the request was the batch's and not the gift's own.
+ */
+class ChargeListingFailed extends Error {
+  constructor(cause: unknown) {
+    super(`Stripe's charge listing failed: ${safeErrorReason(cause)}`, { cause });
+  }
+}
+
+/** Whether a failure is of the event's own content, so that every retry would fail it alike (see no-retry.ts). */
+const noRetryCanPost = (error: unknown): boolean => !(error instanceof ChargeListingFailed) && noRetryCanHelp(error);
+
+/**
  * Back-off doubling from the base. A failure is parked for a treasurer to see after the attempt
- * limit, or at once when no retry can help; an event that waits for another one (a refund before
- * its gift) waits up to three days, as Stripe itself keeps retrying for that long. Recorded only
- * while the event is still this claim's.
+ * limit, or at once when no retry can help (its own content is at fault: a NeedsTreasurer, a
+ * payload of the wrong types, a currency the ledger does not know, an object Stripe does not have);
+ * an event that waits for another one (a refund before its gift) waits up to three days, as Stripe
+ * itself keeps retrying for that long. Recorded only while the event is still this claim's, with a
+ * reason that is never empty.
  */
 async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; claim: Claimed }, o: typeof posterDefaults) {
   const { attempts, leaseUntil } = f.claim;
   const waiting = f.error instanceof RetryLater;
   const [row] = await deps.db.select({ receivedAt: stripeEvents.receivedAt }).from(stripeEvents).where(eq(stripeEvents.id, f.id));
   const ageMs = Date.now() - (row?.receivedAt.getTime() ?? Date.now());
-  const parked = waiting ? ageMs > o.waitForDependencyMs : f.error instanceof NeedsTreasurer || attempts >= o.attemptsMax;
+  const parked = waiting ? ageMs > o.waitForDependencyMs : noRetryCanPost(f.error) || attempts >= o.attemptsMax;
   const delayMs = Math.min(o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30), o.backoffMaxMs);
-  const message = safeErrorMessage(f.error);
+  const message = safeErrorReason(f.error);
   if (!waiting || parked) deps.log.warn({ eventId: f.id, attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
   await deps.db
     .update(stripeEvents)
@@ -411,7 +428,7 @@ async function readAgain(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Ev
     const transient = err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeRateLimitError || err instanceof Stripe.errors.StripeAPIError;
     if (transient) throw err;
     throw new NeedsTreasurer(
-      `event in Stripe API version ${event.api_version}, which this app (${Stripe.API_VERSION}) does not read, and its object could not be read again from Stripe (${safeErrorMessage(err)}); make the webhook endpoint with npm run stripe:endpoint`,
+      `event in Stripe API version ${event.api_version}, which this app (${Stripe.API_VERSION}) does not read, and its object could not be read again from Stripe (${safeErrorReason(err)}); make the webhook endpoint with npm run stripe:endpoint`,
     );
   }
 }

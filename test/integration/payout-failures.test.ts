@@ -152,6 +152,19 @@ describe('a payout the bank returns', () => {
     }
   });
 
+  // Stripe answers 404 for a payout it does not have, on every attempt: the event is parked at its
+  // first, saying so, and, parked, it is kept out of the check below that nothing is left over.
+  it.each(['payout.failed', 'payout.paid'])('parks a %s event whose payout Stripe does not have at once, saying why', async (type) => {
+    const id = `evt_${type.replace('.', '_')}_unknown_payout`;
+    await h.deliver({ id, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object: { id: 'po_does_not_exist', object: 'payout', amount: 5000, currency: 'usd', status: type === 'payout.paid' ? 'paid' : 'failed', failure_code: 'account_closed' } } });
+    const bank = await balance('bank:payouts');
+    await h.drain();
+    const [row] = await queryRows<{ status: string; attempts: number; last_error: string | null }>(h.testDb.database.db, sql`SELECT status::text, attempts, last_error FROM stripe_events WHERE id = ${id}`);
+    expect(row).toEqual({ status: 'parked', attempts: 1, last_error: "No such payout: 'po_does_not_exist' (StripeInvalidRequestError, HTTP 404, resource_missing)" });
+    expect(await balance('bank:payouts')).toBe(bank);
+    await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = ${id}`);
+  });
+
   it('leaves a ledger that verifies and no event pending or parked', async () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
     const [left] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status IN ('pending', 'parked')`);

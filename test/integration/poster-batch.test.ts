@@ -1,4 +1,5 @@
 import { eq, inArray, sql, type SQL } from 'drizzle-orm';
+import Stripe from 'stripe';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { queryRows } from '../../db/client';
@@ -337,13 +338,14 @@ describe('poster batches side by side', () => {
 
   // The inbox column is text: the webhook stores only bodies it parsed, but a row that is not JSON
   // anyway (written by hand, say) fails on its own with the reason, and its batch posts the rest.
-  it('fails a stored body that is not JSON alone, with its reason, and posts the rest of the batch', async () => {
+  // No retry can parse it: it is parked for a treasurer at once.
+  it('parks a stored body that is not JSON alone, with its reason, and posts the rest of the batch', async () => {
     const [id] = await paidGifts(1);
     await h.testDb.database.db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES ('evt_not_json_1', 'checkout.session.completed', now() - interval '1 minute', '{"id": "evt_not_json_1", truncated')`);
     const r = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
     expect(r).toMatchObject({ failed: 1, processed: r.claimed - 1 });
     const [row] = await queryRows<{ status: string; last_error: string }>(h.testDb.database.db, sql`SELECT status::text, last_error FROM stripe_events WHERE id = 'evt_not_json_1'`);
-    expect(row).toMatchObject({ status: 'pending' });
+    expect(row).toMatchObject({ status: 'parked' });
     expect(row!.last_error).toMatch(/not JSON/);
     await expectPosted([id!]);
     await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = 'evt_not_json_1'`);
@@ -461,5 +463,136 @@ describe('events the poster cannot read', () => {
     await h.drain();
     expect(await status(id)).toMatchObject({ status: 'ignored' });
     await expectPosted([gift!]);
+  });
+});
+
+// An event whose own content is at fault fails the same way on every attempt: it used to be
+// retried eight times (a minute of back-off) before a treasurer saw it, or parked saying nothing.
+// It is parked at its first attempt, with its reason; what a retry can fix still retries.
+describe('events no retry can post', () => {
+  const silentDeps = (stripe = h.emulator.client()) => ({ db: h.testDb.database.db, stripe, log: silent });
+  const stored = async (id: string) =>
+    (await queryRows<{ status: string; last_error: string | null; attempts: number }>(h.testDb.database.db, sql`SELECT status::text, last_error, attempts FROM stripe_events WHERE id = ${id}`))[0];
+  const now = () => Math.floor(Date.now() / 1000);
+  let n = 0;
+  /** The completed checkout of a gift (found as text: the inbox may hold bodies that are not JSON). */
+  const giftEventOf = async (donationId: string) =>
+    (
+      await queryRows<{ id: string; status: string; attempts: number; last_error: string }>(
+        h.testDb.database.db,
+        sql`SELECT id, status::text, attempts, last_error FROM stripe_events WHERE type = 'checkout.session.completed' AND strpos(payload, ${donationId}) > 0`,
+      )
+    )[0];
+
+  /** A paid one-off gift's completed checkout, naming `paymentIntent`, which Stripe does not have. */
+  async function giftNaming(paymentIntent: string): Promise<string> {
+    const { donationId } = await h.donate('buck-a-brick', { amountMinor: '1100', donorEmail: `no-retry-${++n}@example.org` });
+    const id = `evt_no_retry_gift_${n}`;
+    const session = { id: `cs_no_retry_${n}`, object: 'checkout.session', mode: 'payment', payment_status: 'paid', status: 'complete', payment_intent: paymentIntent, metadata: { donation_id: donationId } };
+    await h.deliver({ id, object: 'event', type: 'checkout.session.completed', api_version: Stripe.API_VERSION, created: now(), data: { object: session } });
+    return id;
+  }
+
+  it.each([
+    ['a payment Stripe does not have (resource_missing)', 'pi_does_not_exist', /^No such payment_intent: 'pi_does_not_exist' \(StripeInvalidRequestError, HTTP 404, resource_missing\)$/],
+    // Stripe's SDK gives the answer to a 5,000-character id (414, not Stripe's JSON) an empty message.
+    ['an id of 5,000 characters, which Stripe answers with a 414 and no message', `pi_${'x'.repeat(5_000)}`, /^StripeOAuthError, HTTP 414, .*with no message$/],
+  ])('parks a gift naming %s at its first attempt, saying why', async (_case, paymentIntent, reason) => {
+    const id = await giftNaming(paymentIntent);
+    await drainOnce(silentDeps(), { backoffBaseMs: 0 });
+    expect(await stored(id)).toEqual({ status: 'parked', last_error: expect.stringMatching(reason), attempts: 1 });
+  });
+
+  describe('a renewal failure whose invoice has fields of the wrong type', () => {
+    let invoice: Record<string, unknown>;
+    beforeAll(async () => {
+      const monthly = await h.monthlyGiftOnClock('no-retry-monthly@example.org', now());
+      const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, monthly.donationId));
+      invoice = { ...((await h.emulatorEvent('invoice.paid', row!.invoiceId!)).data.object as unknown as Record<string, unknown>), billing_reason: 'subscription_cycle' };
+    });
+
+    it.each<[string, Record<string, unknown>, RegExp]>([
+      ['a currency that is a number (a TypeError)', { currency: 0 }, /toUpperCase is not a function/],
+      ['a currency the ledger does not know', { currency: 'xxx' }, /^unknown or unsupported currency "XXX"$/],
+      ['an amount that is a string', { amount_due: '100' }, /^Stripe amounts are integers, got 100$/],
+      ['a time that is no date (a RangeError)', { next_payment_attempt: 1e13 }, /Invalid time value/],
+    ])('parks one with %s at its first attempt, saying why', async (_case, fields, reason) => {
+      const id = `evt_no_retry_invoice_${++n}`;
+      await h.deliver({ id, object: 'event', type: 'invoice.payment_failed', api_version: Stripe.API_VERSION, created: now(), data: { object: { ...invoice, ...fields } } });
+      await drainOnce(silentDeps(), { backoffBaseMs: 0 });
+      expect(await stored(id)).toEqual({ status: 'parked', last_error: expect.stringMatching(reason), attempts: 1 });
+    });
+  });
+
+  // Stripe not answering, rate limits, its own errors and a key it refuses are no fault of the
+  // event: the gift waits and posts once Stripe answers again. (Fetched alone: the listing is empty.)
+  it.each<[string, Error]>([
+    ['a connection error', new Stripe.errors.StripeConnectionError({ message: 'An error occurred with our connection to Stripe.' })],
+    ['a 500', new Stripe.errors.StripeAPIError({ message: 'Something went wrong on Stripe', statusCode: 500 })],
+    ['a 429 rate limit', new Stripe.errors.StripeRateLimitError({ message: 'Too many requests', statusCode: 429, code: 'rate_limit' })],
+    ['a 409 lock timeout', new Stripe.errors.StripeAPIError({ message: 'This object cannot be accessed right now', statusCode: 409, code: 'lock_timeout' })],
+    ['a 401 (the key, not the event)', new Stripe.errors.StripeAuthenticationError({ message: 'Invalid API Key provided', statusCode: 401 })],
+  ])('retries a gift when fetching its payment fails with %s', async (_case, error) => {
+    const [id] = await paidGifts(1);
+    const { stripe, list, retrieve } = spiedStripe();
+    list.mockResolvedValueOnce({ object: 'list', data: [], has_more: false, url: '/v1/charges' } as never);
+    retrieve.mockRejectedValueOnce(error);
+    expect(await drainOnce(silentDeps(stripe), { backoffBaseMs: 0 })).toMatchObject({ failed: 1 });
+    const event = await giftEventOf(id!);
+    expect(event).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringContaining(error.message) });
+    await drainOnce(silentDeps(stripe));
+    await expectPosted([id!]);
+  });
+
+  // Stripe refusing the batch's charge listing is no fault of any one gift in it, whatever it answered.
+  it('retries the gifts when Stripe refuses the charge listing', async () => {
+    const ids = await paidGifts(2);
+    const { stripe, list } = spiedStripe();
+    const parkedBefore = await countEvents(sql`status = 'parked'`);
+    list.mockRejectedValueOnce(new Stripe.errors.StripeInvalidRequestError({ message: 'Invalid integer: created', statusCode: 400, code: 'parameter_invalid_integer' }));
+    expect(await drainOnce(silentDeps(stripe), { backoffBaseMs: 0 })).toMatchObject({ failed: 2 });
+    expect(await countEvents(sql`status = 'parked'`)).toBe(parkedBefore);
+    for (const id of ids) expect(await giftEventOf(id)).toMatchObject({ status: 'pending', attempts: 1, last_error: expect.stringContaining('Invalid integer: created') });
+    await drainOnce(silentDeps(stripe));
+    await expectPosted(ids);
+  });
+
+  /** Refuses at commit, with `errcode`, the gift of `donationId`, while `run` runs. */
+  async function refusingGiftAtCommit(donationId: string, errcode: string, run: () => Promise<void>) {
+    const db = h.testDb.database.db;
+    await db.execute(sql.raw(`CREATE FUNCTION test_refuse_code() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.id = '${donationId}' AND NEW.status = 'succeeded' THEN RAISE EXCEPTION 'test: refused with ${errcode}' USING ERRCODE = '${errcode}'; END IF;
+        RETURN NULL;
+      END $$`));
+    await db.execute(sql`CREATE CONSTRAINT TRIGGER test_refuse_code AFTER UPDATE ON donations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_code()`);
+    try {
+      await run();
+    } finally {
+      await db.execute(sql`DROP TRIGGER test_refuse_code ON donations`);
+      await db.execute(sql`DROP FUNCTION test_refuse_code()`);
+    }
+  }
+
+  // At commit, a data exception (22xxx: a value out of range, text that is no number) comes from the
+  // event's own values, and fails it again every time; a serialization failure or deadlock (40xxx)
+  // or a constraint (23xxx) may be a race with another batch, and retries.
+  it.each([
+    ['22003', 'parked'],
+    ['22P02', 'parked'],
+    ['40001', 'pending'],
+    ['40P01', 'pending'],
+    ['23505', 'pending'],
+  ])('a gift the database refuses at commit with %s ends %s', async (errcode, status) => {
+    const [id] = await paidGifts(1);
+    await refusingGiftAtCommit(id!, errcode, async () => {
+      expect(await drainOnce(silentDeps(), { backoffBaseMs: 60_000 })).toMatchObject({ failed: 1 });
+    });
+    const event = await giftEventOf(id!);
+    expect(event).toMatchObject({ status, attempts: 1, last_error: expect.stringContaining(`test: refused with ${errcode}`) });
+    // Once the database takes it, a retried (or, when parked, put back) event posts.
+    await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'pending', next_attempt_at = now() WHERE id = ${event!.id}`);
+    await drainOnce(silentDeps());
+    await expectPosted([id!]);
   });
 });

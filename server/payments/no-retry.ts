@@ -1,0 +1,58 @@
+import Stripe from 'stripe';
+import { LedgerError, type LedgerErrorCode } from '../ledger/errors';
+import { MoneyError } from '../ledger/money';
+import { NeedsTreasurer, RetryLater } from './handlers/types';
+
+// Which failures of a Stripe event no retry can help: the event's own content is at fault, so the
+// same event fails the same way on every attempt, and is parked at once (with its reason) instead
+// of eight times over a minute of back-off. Anything not named here retries as before: Stripe or
+// the database not answering, a race with another batch, an event that waits for another one.
+
+/** The ledger refusing the posting's own shape; an overdraft, an unknown account or transaction, a lost reversal race or a conflicting key may be settled by another event meanwhile. */
+const ledgerCodesOfTheEvent: ReadonlySet<LedgerErrorCode> = new Set(['ledger.unbalanced', 'ledger.too_few_entries', 'ledger.too_many_entries', 'ledger.invalid_key', 'ledger.zero_amount']);
+
+/**
+ * 4xx answers that are not about the request's content: the key (401, 403: fixed by configuration,
+ * and then every event posts), a timeout (408), Stripe's lock on the object (409, lock_timeout),
+ * rate limits (429) and their kin (423, 425).
+ */
+const stripeStatusesThatRetry: ReadonlySet<number> = new Set([401, 403, 408, 409, 423, 425, 429]);
+
+/** Whether the event that failed with `error` fails again on every retry, so waiting can only delay a treasurer. */
+export function noRetryCanHelp(error: unknown): boolean {
+  if (error instanceof NeedsTreasurer) return true;
+  if (error instanceof RetryLater) return false;
+  if (error instanceof Stripe.errors.StripeError) return stripeRefusedTheRequest(error);
+  // Unknown currency, an amount that is not an integer or not representable: the event's numbers.
+  if (error instanceof MoneyError) return true;
+  if (error instanceof LedgerError) return ledgerCodesOfTheEvent.has(error.code as LedgerErrorCode);
+  const sqlState = postgresCode(error);
+  // 22xxx data exceptions (a value out of range, text that is not a number or a date, a NUL in text)
+  // come from the values the event itself gives; 23xxx constraints and 40xxx/55P03 may be races, and retry.
+  if (sqlState !== undefined) return sqlState.startsWith('22');
+  return readingThePayloadFailed(error);
+}
+
+/** Stripe answered, and refused the request itself (no such object, an id it cannot take): asked again, it answers the same. */
+function stripeRefusedTheRequest(error: Stripe.errors.StripeError): boolean {
+  if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeRateLimitError || error instanceof Stripe.errors.StripeIdempotencyError) return false;
+  if (error.code === 'lock_timeout' || error.code === 'rate_limit') return false;
+  const status = error.statusCode;
+  return status !== undefined && status >= 400 && status < 500 && !stripeStatusesThatRetry.has(status);
+}
+
+/**
+ * A TypeError, RangeError or SyntaxError thrown by our code as it reads the payload (an amount that
+ * is a string, a currency that is a number, a time that is no date, BigInt of text). One with a
+ * cause is the network's (undici's "fetch failed", "terminated"), and retries.
+ */
+function readingThePayloadFailed(error: unknown): boolean {
+  const ownError = error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError;
+  return ownError && (error as { cause?: unknown }).cause === undefined;
+}
+
+/** The SQLSTATE of a database error, whether drizzle wrapped it (as its cause) or not. */
+function postgresCode(error: unknown): string | undefined {
+  const code = (error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
