@@ -304,10 +304,10 @@ describe('stripe events of every handled type, mutated field by field', () => {
     const rows = await queryRows<{ id: string; status: string; last_error: string | null; attempts: number }>(db(), sql`SELECT id, status::text, last_error, attempts FROM stripe_events WHERE id LIKE 'evt_fuzz_%'`);
     if (process.env.FUZZ_DUMP) (await import('node:fs')).writeFileSync(process.env.FUZZ_DUMP, rows.map((r) => `${r.status}\t${labels.get(r.id)}\t${r.last_error ?? ''}`.slice(0, 400)).sort().join('\n'));
     // An odd event may wait only for what a retry can change: another event (a refund before its
-    // gift) or, at commit, a constraint another batch may settle. Anything else is its own content's
+    // gift). Anything else is its own content's
     // fault (wrong types, an unknown currency, an object Stripe does not have, an id Stripe cannot
     // take), which no retry helps: it is parked at the first attempt, saying why.
-    const mayRetry = /not posted yet|has no balance transaction yet|closed before it was posted|was posted meanwhile|^database error 23/;
+    const mayRetry = /not posted yet|has no balance transaction yet|closed before it was posted|was posted meanwhile/;
     const wrong = rows.filter((r) => !(['processed', 'ignored', 'parked'].includes(r.status) || (r.status === 'pending' && r.last_error !== null && mayRetry.test(r.last_error))) || r.attempts !== 1);
     expect(wrong.map((r) => `${labels.get(r.id)}: ${r.status} ${r.attempts} ${r.last_error}`)).toEqual([]);
     const parkedNoReason = rows.filter((r) => r.status === 'parked' && !r.last_error?.trim());
@@ -322,6 +322,11 @@ describe('stripe events of every handled type, mutated field by field', () => {
     expect(outcome('payout.failed id="po_does_not_exist"')).toEqual(parkedSaying(/No such payout.*HTTP 404/));
     expect(outcome(`checkout.session.completed payment_intent=${describeValue('x'.repeat(5_000))}`)).toEqual(parkedSaying(/HTTP 414/));
     expect(outcome(`charge.dispute.created id=${describeValue('x'.repeat(5_000))}`)).toEqual(parkedSaying(/HTTP 414/));
+    // A dispute's row takes what the event's copy cannot give (its reason, mode, opening time) from
+    // Stripe's own copy, which it reads anyway: these used to fail at commit, eight times.
+    for (const label of ['charge.dispute.created reason=null', 'charge.dispute.created livemode=null', `charge.dispute.created created=${describeValue(1e13)}`, `charge.dispute.updated evidence_details.due_by=${describeValue(1e13)}`]) {
+      expect(outcome(label), label).toEqual(expect.arrayContaining([{ status: 'processed', last_error: null }]));
+    }
 
     const unborne = await postingsStripeDoesNotBearOut(ledgerBefore);
     if (process.env.FUZZ_DUMP) (await import('node:fs')).writeFileSync(`${process.env.FUZZ_DUMP}.ledger`, unborne.join('\n'));

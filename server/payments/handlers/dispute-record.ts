@@ -6,6 +6,7 @@ import { fromStripeAmount } from '../../ledger/money';
 import { announceDispute } from '../dispute-reminders';
 import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
+import { isStorableTime } from '../../storable-time';
 import { idOf } from './amounts';
 import { isPlan, NeedsTreasurer, requireObjectId, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
 
@@ -94,7 +95,40 @@ async function moneyAsStripeHasIt(stripe: Stripe, sent: Stripe.Dispute): Promise
     if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing') throw new NeedsTreasurer(`dispute ${sent.id} is not one Stripe has: not posted`);
     throw err;
   }
-  return { ...sent, charge: current.charge, payment_intent: current.payment_intent, amount: current.amount, currency: current.currency, balance_transactions: current.balance_transactions };
+  // When it was opened and in which mode never change, and a reason or a deadline the event's copy
+  // cannot give (none, or no time at all) is Stripe's own: the row needs them, the money does not.
+  const reason = typeof sent.reason === 'string' && sent.reason !== '' ? sent.reason : current.reason;
+  const dueBy = sent.evidence_details?.due_by;
+  const evidence = dueBy == null || storableSeconds(dueBy) ? sent.evidence_details : current.evidence_details;
+  return {
+    ...sent,
+    charge: current.charge,
+    payment_intent: current.payment_intent,
+    amount: current.amount,
+    currency: current.currency,
+    balance_transactions: current.balance_transactions,
+    created: current.created,
+    livemode: current.livemode,
+    reason,
+    evidence_details: evidence,
+  };
+}
+
+const storableSeconds = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && isStorableTime(v * 1000);
+
+/**
+ * What the dispute's row takes, checked while planning: a value the row cannot hold (no reason, a
+ * time out of range) would otherwise fail only at commit, and its batch with it.
+ */
+function assertRecordable(dispute: Stripe.Dispute): void {
+  const unusable = [
+    typeof dispute.reason === 'string' && dispute.reason !== '' ? null : 'reason',
+    typeof dispute.status === 'string' && dispute.status !== '' ? null : 'status',
+    typeof dispute.livemode === 'boolean' ? null : 'livemode',
+    storableSeconds(dispute.created) ? null : 'created',
+    dispute.evidence_details?.due_by == null || storableSeconds(dispute.evidence_details.due_by) ? null : 'evidence_details.due_by',
+  ].filter((field) => field !== null);
+  if (unusable.length > 0) throw new NeedsTreasurer(`dispute ${dispute.id} came without a usable ${unusable.join(', ')}: not recorded`);
 }
 
 /**
@@ -107,6 +141,7 @@ export function withDisputeRecord(handler: DisputeHandler): Handler {
   return async (event, deps) => {
     requireObjectId(event, 'dispute');
     const dispute = await moneyAsStripeHasIt(deps.stripe, event.data.object as Stripe.Dispute);
+    assertRecordable(dispute);
     const read = { ...event, data: { ...(event.data as object), object: dispute } } as unknown as Stripe.Event;
     const donation = await donationByCharge(deps.db, idOf(dispute.charge));
     if (!donation) {
