@@ -16,6 +16,7 @@ import { formText, formTextShown, typedEmail } from '../../web/src/lib/server/fo
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
 import { receiptNote } from '../../web/src/lib/labels';
+import { safeReturnPath, signInPath } from '../../web/src/lib/server/api';
 
 describe('web helpers', () => {
   // What a browser posts, read as people typed it: CRLF breaks as the API counts them, full-width addresses.
@@ -265,5 +266,32 @@ describe('the cover-the-fees rule', () => {
     // What the server adds to 5 bricks ($5.00): 2.9% is 14.5¢, rounded up, plus 30¢.
     expect(coverFeesMinor(500n, 'USD')).toBe(45n);
     expect(coverFeesMinor(3000n, 'JPY')).toBe(87n);
+  });
+});
+
+// The way to sign in carries the page to come back to, as far as sign-in takes it back.
+describe('the sign-in address', () => {
+  const back = (path: string) => new URL(`http://localhost:3000${path}`);
+  const nextOf = (signIn: string) => new URL(signIn, 'http://localhost:3000').searchParams.get('next');
+
+  it('comes back to the page and its query', () => {
+    const signIn = signInPath(back('/treasury?type=liability&q=bank'));
+    expect(nextOf(signIn)).toBe('/treasury?type=liability&q=bank');
+    expect(safeReturnPath(nextOf(signIn))).toBe('/treasury?type=liability&q=bank');
+  });
+
+  // An 8 kB query made a 16 kB Location header (Node's fetch refuses such an answer), and sign-in
+  // then went home anyway: the page without its query is where a person can go on from.
+  it('leaves out a query longer than sign-in takes back, and a path too long, altogether', () => {
+    const signIn = signInPath(back(`/manage/appeals/buck-a-brick?q=${'x'.repeat(8_000)}`));
+    expect(signIn.length).toBeLessThan(600);
+    expect(safeReturnPath(nextOf(signIn))).toBe('/manage/appeals/buck-a-brick');
+    expect(signInPath(back(`/${'p'.repeat(600)}`))).toBe('/signin');
+    expect(safeReturnPath(`/${'p'.repeat(499)}`)).toBe(`/${'p'.repeat(499)}`);
+    expect(safeReturnPath(`/${'p'.repeat(500)}`, '/account')).toBe('/account');
+  });
+
+  it('never goes back to another site', () => {
+    for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', '/a b', '', null]) expect(safeReturnPath(next, '/account')).toBe('/account');
   });
 });

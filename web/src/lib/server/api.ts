@@ -31,8 +31,16 @@ export async function apiGetSignedIn<T>(fetch: Fetch, path: string, here: URL): 
   return (await res.json()) as T;
 }
 
+/** The longest return address sign-in goes back to. */
+const returnPathCharsMax = 500;
+
+/** Where to sign in, coming back to `back` afterwards. */
 export function signInPath(back: URL): string {
-  return `/signin?next=${encodeURIComponent(back.pathname + back.search)}`;
+  // A return address longer than sign-in takes back (safeReturnPath) would only make the redirect
+  // long (an 8 kB query made a 16 kB Location, which some clients refuse): without its query, then.
+  const full = back.pathname + back.search;
+  const next = full.length <= returnPathCharsMax ? full : back.pathname.length <= returnPathCharsMax ? back.pathname : null;
+  return next === null ? '/signin' : `/signin?next=${encodeURIComponent(next)}`;
 }
 
 export type Sent<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiError };
@@ -69,5 +77,5 @@ export const refusedStatus = (status: number) => (status >= 400 && status < 500 
 /** Only a path on this site: never "//host" or "/\host", which browsers treat as another origin. */
 export function safeReturnPath(value: unknown, fallback = '/'): string {
   const path = typeof value === 'string' ? value : '';
-  return /^\/(?![/\\])[^\s]{0,500}$/.test(path) ? path : fallback;
+  return path.length <= returnPathCharsMax && /^\/(?![/\\])[^\s]*$/.test(path) ? path : fallback;
 }
