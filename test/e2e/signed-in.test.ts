@@ -253,6 +253,19 @@ describe('signed in', () => {
     expect(await story.inputValue()).toBe(draft);
     const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { storyMarkdown?: string; language: string };
     expect(api.language).not.toBe('es');
+    // Another appeal's page, reached without a reload (the same components on the page), starts
+    // afresh, though its saved language is this one's: nothing typed here is saved there.
+    expect(api.language).toBe('en');
+    await page.evaluate(() => {
+      const link = document.createElement('a');
+      link.href = '/manage/appeals/buck-a-brick';
+      document.body.append(link);
+      link.click();
+    });
+    await page.waitForURL(/\/manage\/appeals\/buck-a-brick$/);
+    await expect.poll(() => page.locator('#appeal-form').getByLabel('Story', { exact: true }).inputValue()).not.toBe(draft);
+    expect(await page.locator('#appeal-form').getByLabel('Language').inputValue()).toBe('en');
+    expect(await page.locator('#translation-form').getByLabel('Title', { exact: true }).inputValue()).toBe('');
     await page.close();
   });
 
