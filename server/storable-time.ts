@@ -8,3 +8,6 @@ export const storableTimeEndMs = Date.UTC(10000, 0, 1);
 
 /** Whether a time (ms since 1970) is one a query may carry. */
 export const isStorableTime = (ms: number) => ms >= storableTimeMinMs && ms < storableTimeEndMs;
+
+/** Whether a value is a count of seconds since 1970 (Stripe's times) that a query may carry. */
+export const isStorableSeconds = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && isStorableTime(v * 1000);

@@ -16,10 +16,17 @@ const ledgerCodesOfTheEvent: ReadonlySet<LedgerErrorCode> = new Set(['ledger.unb
  * and then every event posts), a timeout (408), Stripe's lock on the object (409, lock_timeout),
  * rate limits (429) and their kin (423, 425).
  */
-const stripeStatusesThatRetry: ReadonlySet<number> = new Set([401, 403, 408, 409, 423, 425, 429]);
+const stripeStatusesThatRetry: ReadonlySet<number> = new Set([401, 403, 407, 408, 409, 423, 425, 429]);
 
-/** Whether the event that failed with `error` fails again on every retry, so waiting can only delay a treasurer. */
-export function noRetryCanHelp(error: unknown): boolean {
+/** Stripe's 404 for a key of the other mode (a test key on live events): configuration again, not the event. */
+const otherModesObject = /similar object exists in (live|test) mode/;
+
+/**
+ * Whether the event that failed with `error` fails again on every retry, so waiting can only delay a
+ * treasurer. `atCommit`: the error came from writing its plan, where a TypeError may be the
+ * driver's rather than the payload's, so only the database's own verdict on a value counts.
+ */
+export function noRetryCanHelp(error: unknown, { atCommit = false } = {}): boolean {
   if (error instanceof NeedsTreasurer) return true;
   if (error instanceof RetryLater) return false;
   if (error instanceof Stripe.errors.StripeError) return stripeRefusedTheRequest(error);
@@ -30,7 +37,20 @@ export function noRetryCanHelp(error: unknown): boolean {
   // 22xxx data exceptions (a value out of range, text that is not a number or a date, a NUL in text)
   // come from the values the event itself gives; 23xxx constraints and 40xxx/55P03 may be races, and retry.
   if (sqlState !== undefined) return sqlState.startsWith('22');
-  return readingThePayloadFailed(error);
+  return !atCommit && readingThePayloadFailed(error);
+}
+
+/**
+ * Whether a batch's failed commit may be one event's doing (a value, a constraint, a race on its
+ * rows), so that committing it by halves can find that event. The database not answering, out of
+ * resources or shutting down fails every half alike: halving would only multiply the failures.
+ */
+export function mayBeOneEventsFailure(error: unknown): boolean {
+  const sqlState = postgresCode(error);
+  if (sqlState !== undefined) return !/^(08|25|53|57|58|XX)/.test(sqlState);
+  // A driver's or the network's error code (ECONNRESET, CONNECTION_CLOSED, ETIMEDOUT): the connection's.
+  const code = (error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code;
+  return !(typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code));
 }
 
 /** Stripe answered, and refused the request itself (no such object, an id it cannot take): asked again, it answers the same. */
@@ -38,6 +58,7 @@ function stripeRefusedTheRequest(error: Stripe.errors.StripeError): boolean {
   if (error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeRateLimitError || error instanceof Stripe.errors.StripeIdempotencyError) return false;
   if (error.code === 'lock_timeout' || error.code === 'rate_limit') return false;
   const status = error.statusCode;
+  if (status === 404 && otherModesObject.test(error.message)) return false;
   return status !== undefined && status >= 400 && status < 500 && !stripeStatusesThatRetry.has(status);
 }
 

@@ -13,7 +13,7 @@ import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError, safeErrorMessage, safeErrorReason } from '../safe-error';
-import { noRetryCanHelp } from './no-retry';
+import { mayBeOneEventsFailure, noRetryCanHelp } from './no-retry';
 import { inOurApiVersion, readableApiVersion } from './api-version';
 
 export interface PosterDeps {
@@ -70,7 +70,9 @@ interface Claimed {
   leaseUntil: string;
 }
 
-type Outcome = { id: string; plan: Plan } | { id: string; ignore: string } | { id: string; error: unknown; claim: Claimed };
+/** A failed event; `atCommit` when its plan was made and the writing of it failed. */
+type Failure = { id: string; error: unknown; claim: Claimed; atCommit?: boolean };
+type Outcome = { id: string; plan: Plan } | { id: string; ignore: string } | Failure;
 /** An outcome the commit writes: a plan, or an event marked ignored. */
 type Committable = Exclude<Outcome, { error: unknown }>;
 
@@ -186,14 +188,14 @@ async function postBatch(deps: PosterDeps, batch: ClaimedBatch, o: typeof poster
   const handlerDeps = await batchDeps(deps, batch);
   const outcomes = await mapWithConcurrency(claimed, o.planConcurrency, (e) => planEvent(handlerDeps, e));
   const ready = outcomes.filter((x): x is Committable => !('error' in x));
-  const failures = outcomes.filter((x): x is Extract<Outcome, { error: unknown }> => 'error' in x);
+  const failures = outcomes.filter((x): x is Failure => 'error' in x);
   try {
     await commit(deps, ready);
   } catch (err) {
-    // One bad plan must not hold back the rest.
+    // One bad plan must not hold back the rest (unless the database fails them all alike).
     deps.log.warn({ err: safeError(err), events: ready.length }, 'poster batch failed; committing it by halves to find the events that fail');
     const claims = new Map(claimed.map((c) => [c.id, c]));
-    for (const f of await commitByHalves(deps, ready, err)) failures.push({ ...f, claim: claims.get(f.id)! });
+    for (const f of await commitByHalves(deps, ready, err)) failures.push({ ...f, claim: claims.get(f.id)!, atCommit: true });
   }
   for (const f of failures) await recordFailure(deps, f, o);
   return { claimed: claimed.length, processed: claimed.length - failures.length, failed: failures.length };
@@ -207,7 +209,7 @@ async function postBatch(deps: PosterDeps, batch: ClaimedBatch, o: typeof poster
  * (a second each, every time that event was retried).
  */
 async function commitByHalves(deps: PosterDeps, ready: Committable[], error: unknown): Promise<{ id: string; error: unknown }[]> {
-  if (ready.length === 1) return [{ id: ready[0]!.id, error }];
+  if (ready.length === 1 || !mayBeOneEventsFailure(error)) return ready.map((r) => ({ id: r.id, error }));
   const middle = Math.ceil(ready.length / 2);
   const failed: { id: string; error: unknown }[] = [];
   for (const half of [ready.slice(0, middle), ready.slice(middle)]) {
@@ -377,7 +379,7 @@ class ChargeListingFailed extends Error {
 }
 
 /** Whether a failure is of the event's own content, so that every retry would fail it alike (see no-retry.ts). */
-const noRetryCanPost = (error: unknown): boolean => !(error instanceof ChargeListingFailed) && noRetryCanHelp(error);
+const noRetryCanPost = (error: unknown, atCommit: boolean): boolean => !(error instanceof ChargeListingFailed) && noRetryCanHelp(error, { atCommit });
 
 /**
  * Back-off doubling from the base. A failure is parked for a treasurer to see after the attempt
@@ -387,12 +389,12 @@ const noRetryCanPost = (error: unknown): boolean => !(error instanceof ChargeLis
  * itself keeps retrying for that long. Recorded only while the event is still this claim's, with a
  * reason that is never empty.
  */
-async function recordFailure(deps: PosterDeps, f: { id: string; error: unknown; claim: Claimed }, o: typeof posterDefaults) {
+async function recordFailure(deps: PosterDeps, f: Failure, o: typeof posterDefaults) {
   const { attempts, leaseUntil } = f.claim;
   const waiting = f.error instanceof RetryLater;
   const [row] = await deps.db.select({ receivedAt: stripeEvents.receivedAt }).from(stripeEvents).where(eq(stripeEvents.id, f.id));
   const ageMs = Date.now() - (row?.receivedAt.getTime() ?? Date.now());
-  const parked = waiting ? ageMs > o.waitForDependencyMs : noRetryCanPost(f.error) || attempts >= o.attemptsMax;
+  const parked = waiting ? ageMs > o.waitForDependencyMs : noRetryCanPost(f.error, f.atCommit === true) || attempts >= o.attemptsMax;
   const delayMs = Math.min(o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30), o.backoffMaxMs);
   const message = safeErrorReason(f.error);
   if (!waiting || parked) deps.log.warn({ eventId: f.id, attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
@@ -418,15 +420,15 @@ export function startPoster(deps: PosterDeps, opts: { pollMs?: number } & Partia
 
 /**
  * An event of another API release in ours. Stripe not answering (connection, rate limit, its own
- * errors) is retried like any failure; anything else (an object Stripe does not have, a key that
- * may not read it, a kind we cannot read) waits for a treasurer, saying why.
+ * errors) or refusing the key is retried like any failure; anything else (an object Stripe does not
+ * have, a kind we cannot read) waits for a treasurer, saying why.
  */
 async function readAgain(stripe: Stripe, event: Stripe.Event): Promise<Stripe.Event> {
   try {
     return await inOurApiVersion(stripe, event);
   } catch (err) {
-    const transient = err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeRateLimitError || err instanceof Stripe.errors.StripeAPIError;
-    if (transient) throw err;
+    // Stripe not answering, or a key to fix (401, 403): retried, as every other event's read is.
+    if (err instanceof Stripe.errors.StripeError && !noRetryCanHelp(err)) throw err;
     throw new NeedsTreasurer(
       `event in Stripe API version ${event.api_version}, which this app (${Stripe.API_VERSION}) does not read, and its object could not be read again from Stripe (${safeErrorReason(err)}); make the webhook endpoint with npm run stripe:endpoint`,
     );

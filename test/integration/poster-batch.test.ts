@@ -385,6 +385,34 @@ describe('poster batches side by side', () => {
     await expectPosted(ids);
   });
 
+  // The database failing every commit alike (shutting down, out of disk) is no event's doing:
+  // halving would only make 2n - 1 failing commits. The batch waits and retries, none is parked.
+  it('does not halve a batch the database fails as a whole, and retries all of it', async () => {
+    const db = h.testDb.database.db;
+    const ids = await paidGifts(6);
+    await db.execute(sql.raw(`CREATE FUNCTION test_refuse_all() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'succeeded' THEN RAISE EXCEPTION 'test: the database is shutting down' USING ERRCODE = 'admin_shutdown'; END IF;
+        RETURN NULL;
+      END $$`));
+    await db.execute(sql`CREATE CONSTRAINT TRIGGER test_refuse_all AFTER UPDATE ON donations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_all()`);
+    try {
+      const pending = await countEvents(sql`status = 'pending'`);
+      const commits = vi.spyOn(db, 'transaction');
+      const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 60_000 });
+      expect(r).toMatchObject({ claimed: pending, failed: pending, processed: 0 });
+      expect(commits).toHaveBeenCalledTimes(1);
+      commits.mockRestore();
+      expect(await countEvents(sql`status = 'pending' AND last_error LIKE '%shutting down%'`)).toBe(pending);
+    } finally {
+      await db.execute(sql`DROP TRIGGER test_refuse_all ON donations`);
+      await db.execute(sql`DROP FUNCTION test_refuse_all()`);
+    }
+    await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() WHERE status = 'pending'`);
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent });
+    await expectPosted(ids);
+  });
+
   // A claim takes the oldest claimable events by Stripe's time, through the pending index's order
   // (it reads one batch of the index however long the backlog); an event in back-off waits its turn.
   it('claims the oldest claimable events first, through the pending index, and skips one in back-off', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LedgerError } from '../../server/ledger/errors';
 import { currencyExponent, fromStripeAmount } from '../../server/ledger/money';
 import { NeedsTreasurer, RetryLater } from '../../server/payments/handlers/types';
-import { noRetryCanHelp } from '../../server/payments/no-retry';
+import { mayBeOneEventsFailure, noRetryCanHelp } from '../../server/payments/no-retry';
 
 // The poster parks an event at once when no retry can post it, and retries everything else with
 // back-off. Parking a transient failure would leave a treasurer to put back every event of an
@@ -65,7 +65,42 @@ describe('noRetryCanHelp', () => {
     ['a reversal of a transaction not posted yet', new LedgerError('ledger.unknown_transaction', 'no such transaction')],
     ['an error of no known kind', new Error('something else')],
     ['a thrown string', 'boom'],
+    ['Stripe 407 from a proxy in front of it', new Stripe.errors.StripeOAuthError({ type: 'Proxy Authentication Required' as never, statusCode: 407 })],
+    [
+      'Stripe 404 for a key of the other mode (a test key on live events)',
+      stripeError(Stripe.errors.StripeInvalidRequestError, { statusCode: 404, code: 'resource_missing', message: "No such payment_intent: 'pi_1'; a similar object exists in live mode, but a test mode key was used to make this request." }),
+    ],
   ])('retries: %s', (_case, error) => {
     expect(noRetryCanHelp(error)).toBe(false);
+  });
+
+  // Writing a plan, a TypeError may be the driver's (a transaction it could not begin), not the
+  // payload's: only the database's verdict on a value (22xxx) parks at once there.
+  it('at commit, parks a value the database refuses but retries a TypeError or RangeError', () => {
+    expect(noRetryCanHelp(thrown(() => (5 as unknown as string).toUpperCase()), { atCommit: true })).toBe(false);
+    expect(noRetryCanHelp(thrown(() => new Date(Number.NaN).toISOString()), { atCommit: true })).toBe(false);
+    expect(noRetryCanHelp(dbError('22003'), { atCommit: true })).toBe(true);
+    expect(noRetryCanHelp(new NeedsTreasurer('x'), { atCommit: true })).toBe(true);
+  });
+});
+
+// A batch whose commit failed is committed by halves to find the event at fault, unless the
+// database fails every half alike (halving then only multiplies the failures: 2n - 1 commits).
+describe('mayBeOneEventsFailure', () => {
+  it.each<[string, unknown, boolean]>([
+    ['a check of one row (23514)', dbError('23514'), true],
+    ['a value out of range (22003)', dbError('22003'), true],
+    ['a deadlock (40P01)', dbError('40P01'), true],
+    ['a ledger refusal', new LedgerError('ledger.overdrawn', 'overdrawn'), true],
+    ["one plan's own error (an invalid time)", thrown(() => new Date(Number.NaN).toISOString()), true],
+    ['a RetryLater raised while writing', new RetryLater('its win was posted meanwhile'), true],
+    ['the connection lost (08006)', dbError('08006'), false],
+    ['the database shutting down (57P01)', dbError('57P01'), false],
+    ['out of disk (53100)', dbError('53100'), false],
+    ['a read-only transaction (25006)', dbError('25006'), false],
+    ['a connection closed (postgres.js)', Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }), false],
+    ['a connection reset, as a cause', Object.assign(new Error('Failed query'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }), false],
+  ])('%s: %s', (_case, error, expected) => {
+    expect(mayBeOneEventsFailure(error)).toBe(expected);
   });
 });

@@ -6,7 +6,7 @@ import { fromStripeAmount } from '../../ledger/money';
 import { announceDispute } from '../dispute-reminders';
 import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
-import { isStorableTime } from '../../storable-time';
+import { isStorableSeconds } from '../../storable-time';
 import { idOf } from './amounts';
 import { isPlan, NeedsTreasurer, requireObjectId, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
 
@@ -99,7 +99,7 @@ async function moneyAsStripeHasIt(stripe: Stripe, sent: Stripe.Dispute): Promise
   // cannot give (none, or no time at all) is Stripe's own: the row needs them, the money does not.
   const reason = typeof sent.reason === 'string' && sent.reason !== '' ? sent.reason : current.reason;
   const dueBy = sent.evidence_details?.due_by;
-  const evidence = dueBy == null || storableSeconds(dueBy) ? sent.evidence_details : current.evidence_details;
+  const evidence = dueBy == null || isStorableSeconds(dueBy) ? sent.evidence_details : current.evidence_details;
   return {
     ...sent,
     charge: current.charge,
@@ -114,7 +114,6 @@ async function moneyAsStripeHasIt(stripe: Stripe, sent: Stripe.Dispute): Promise
   };
 }
 
-const storableSeconds = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && isStorableTime(v * 1000);
 
 /**
  * What the dispute's row takes, checked while planning: a value the row cannot hold (no reason, a
@@ -125,8 +124,8 @@ function assertRecordable(dispute: Stripe.Dispute): void {
     typeof dispute.reason === 'string' && dispute.reason !== '' ? null : 'reason',
     typeof dispute.status === 'string' && dispute.status !== '' ? null : 'status',
     typeof dispute.livemode === 'boolean' ? null : 'livemode',
-    storableSeconds(dispute.created) ? null : 'created',
-    dispute.evidence_details?.due_by == null || storableSeconds(dispute.evidence_details.due_by) ? null : 'evidence_details.due_by',
+    isStorableSeconds(dispute.created) ? null : 'created',
+    dispute.evidence_details?.due_by == null || isStorableSeconds(dispute.evidence_details.due_by) ? null : 'evidence_details.due_by',
   ].filter((field) => field !== null);
   if (unusable.length > 0) throw new NeedsTreasurer(`dispute ${dispute.id} came without a usable ${unusable.join(', ')}: not recorded`);
 }
@@ -141,13 +140,13 @@ export function withDisputeRecord(handler: DisputeHandler): Handler {
   return async (event, deps) => {
     requireObjectId(event, 'dispute');
     const dispute = await moneyAsStripeHasIt(deps.stripe, event.data.object as Stripe.Dispute);
-    assertRecordable(dispute);
     const read = { ...event, data: { ...(event.data as object), object: dispute } } as unknown as Stripe.Event;
     const donation = await donationByCharge(deps.db, idOf(dispute.charge));
     if (!donation) {
       if (!(await isGiftPayment(deps.stripe, dispute))) return { ignore: `dispute ${dispute.id} of a payment that is not a gift` };
       throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
     }
+    assertRecordable(dispute);
     const result = await handler(read, deps, donation);
     const plan: Plan = isPlan(result) ? result : { postings: [] };
     // Read now, not inside the commit: on PGlite (one connection) a read beside it would wait for it.

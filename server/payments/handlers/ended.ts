@@ -4,6 +4,7 @@ import { donations, outboxEmails, type Donation } from '../../../db/schema/index
 import { appealTitleIn, giftFailedEmail, type AppealWithTitles } from '../donations-store';
 import { renewalEndedEmail } from '../renewal-failed-mail';
 import { requireObjectId, type Handler, type HandlerDeps } from './types';
+import { isStorableSeconds } from '../../storable-time';
 
 type OutboxMail = NonNullable<ReturnType<typeof giftFailedEmail>>;
 
@@ -83,7 +84,9 @@ export const subscriptionDeleted: Handler = async (event, deps) => {
   const donation = await monthlyGiftOf(sub, deps);
   if ('ignore' in donation) return donation;
   if (donation.subscriptionCanceledAt) return { ignore: 'monthly gift already ended' };
-  const endedAt = new Date((sub.ended_at ?? sub.canceled_at ?? event.created) * 1000);
+  // The first of Stripe's times that is one (a copy may carry none, or a value no date is): the
+  // event's own time was checked as it came in.
+  const endedAt = new Date(([sub.ended_at, sub.canceled_at].find(isStorableSeconds) ?? event.created) * 1000);
   const unpaid = sub.cancellation_details?.reason === 'payment_failed';
   const appeal = unpaid ? await deps.appealOf(donation.appealId) : undefined;
   const mail = appeal ? renewalEndedEmail(donation, { title: appealTitleIn(appeal, donation.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` }) : null;
