@@ -29,7 +29,13 @@ export const posterDefaults = {
   batchSize: 1000,
   /** A claimed event is someone else's to retry once this lease runs out (crash safety). */
   leaseSeconds: 60,
-  attemptsMax: 8,
+  /**
+   * Attempts before a failure that may pass (Stripe or the database not answering) is parked: with
+   * the back-off below (0.5 s doubling to 10 minutes), 17 attempts are 67 minutes of retries, so
+   * that a short outage parks nothing a treasurer must put back by hand. Eight attempts parked
+   * every event of an outage of two minutes.
+   */
+  attemptsMax: 17,
   backoffBaseMs: 500,
   backoffMaxMs: 10 * 60_000,
   /** How long an event may wait for the one it depends on before it is parked. */
@@ -395,13 +401,18 @@ async function recordFailure(deps: PosterDeps, f: Failure, o: typeof posterDefau
   const [row] = await deps.db.select({ receivedAt: stripeEvents.receivedAt }).from(stripeEvents).where(eq(stripeEvents.id, f.id));
   const ageMs = Date.now() - (row?.receivedAt.getTime() ?? Date.now());
   const parked = waiting ? ageMs > o.waitForDependencyMs : noRetryCanPost(f.error, f.atCommit === true) || attempts >= o.attemptsMax;
-  const delayMs = Math.min(o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30), o.backoffMaxMs);
+  const delayMs = backoffMs(attempts, o);
   const message = safeErrorReason(f.error);
   if (!waiting || parked) deps.log.warn({ eventId: f.id, attempts, err: message }, parked ? 'stripe event parked' : 'stripe event failed; will retry');
   await deps.db
     .update(stripeEvents)
     .set({ status: parked ? 'parked' : 'pending', lastError: message.slice(0, 2_000), nextAttemptAt: new Date(Date.now() + delayMs) })
     .where(and(eq(stripeEvents.id, f.id), stillClaimed(sql`${leaseUntil}::timestamptz`)));
+}
+
+/** How long an event waits after its `attempts`th failed attempt: doubling from the base, up to the most. */
+export function backoffMs(attempts: number, o: Pick<typeof posterDefaults, 'backoffBaseMs' | 'backoffMaxMs'> = posterDefaults): number {
+  return Math.min(o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30), o.backoffMaxMs);
 }
 
 /** The in-process poster: drains while there is work, then sleeps until woken or the poll. */

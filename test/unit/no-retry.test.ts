@@ -4,6 +4,7 @@ import { LedgerError } from '../../server/ledger/errors';
 import { currencyExponent, fromStripeAmount } from '../../server/ledger/money';
 import { NeedsTreasurer, RetryLater } from '../../server/payments/handlers/types';
 import { mayBeOneEventsFailure, noRetryCanHelp } from '../../server/payments/no-retry';
+import { backoffMs, posterDefaults } from '../../server/payments/poster';
 
 // The poster parks an event at once when no retry can post it, and retries everything else with
 // back-off. Parking a transient failure would leave a treasurer to put back every event of an
@@ -102,5 +103,16 @@ describe('mayBeOneEventsFailure', () => {
     ['a connection reset, as a cause', Object.assign(new Error('Failed query'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }), false],
   ])('%s: %s', (_case, error, expected) => {
     expect(mayBeOneEventsFailure(error)).toBe(expected);
+  });
+});
+
+// What may pass is retried for about an hour before a treasurer is asked to look: an outage of a
+// few minutes (Stripe's, the database's) must not park every event it touched.
+describe('the retries of a failure that may pass', () => {
+  it('span an hour before the event is parked, and begin within a second', () => {
+    const waited = Array.from({ length: posterDefaults.attemptsMax - 1 }, (_, i) => backoffMs(i + 1)).reduce((a, b) => a + b, 0);
+    expect(waited).toBeGreaterThanOrEqual(60 * 60_000);
+    expect(waited).toBeLessThan(3 * 60 * 60_000);
+    expect(backoffMs(1)).toBeLessThanOrEqual(1_000);
   });
 });
