@@ -63,6 +63,26 @@ async function countEvents(where: SQL): Promise<number> {
 /** A donation row held locked from another connection, as another poster's batch holds it while it commits. */
 const holdDonation = (id: string) => holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [id]);
 
+/**
+ * Runs `fn` while the database refuses at commit, with `errcode`, every donation turned succeeded
+ * for which `when` (SQL on NEW) holds: as Postgres refuses a batch only at commit (an overdraft).
+ */
+async function refusedAtCommit(when: string, errcode: string, fn: () => Promise<void>): Promise<void> {
+  const db = h.testDb.database.db;
+  await db.execute(sql.raw(`CREATE FUNCTION test_refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF ${when} AND NEW.status = 'succeeded' THEN RAISE EXCEPTION 'test: donation % refused at commit', NEW.id USING ERRCODE = '${errcode}'; END IF;
+      RETURN NULL;
+    END $$`));
+  await db.execute(sql`CREATE CONSTRAINT TRIGGER test_refuse_at_commit AFTER UPDATE ON donations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_at_commit()`);
+  try {
+    await fn();
+  } finally {
+    await db.execute(sql`DROP TRIGGER test_refuse_at_commit ON donations`);
+    await db.execute(sql`DROP FUNCTION test_refuse_at_commit()`);
+  }
+}
+
 describe('poster batch reads', () => {
   it('reads a batch of gifts with one charge listing and no fetch per gift', async () => {
     const ids = await paidGifts(5);
@@ -358,13 +378,7 @@ describe('poster batches side by side', () => {
     const db = h.testDb.database.db;
     const ids = await paidGifts(40);
     const refused = ids[23]!;
-    await db.execute(sql.raw(`CREATE FUNCTION test_refuse_gift() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.id = '${refused}' AND NEW.status = 'succeeded' THEN RAISE EXCEPTION 'test: gift % refused at commit', NEW.id USING ERRCODE = 'check_violation'; END IF;
-        RETURN NULL;
-      END $$`));
-    await db.execute(sql`CREATE CONSTRAINT TRIGGER test_refuse_gift AFTER UPDATE ON donations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_gift()`);
-    try {
+    await refusedAtCommit(`NEW.id = '${refused}'`, 'check_violation', async () => {
       const pending = await countEvents(sql`status = 'pending'`);
       const commits = vi.spyOn(db, 'transaction');
       const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 60_000 });
@@ -373,12 +387,9 @@ describe('poster batches side by side', () => {
       expect(commits.mock.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(pending)));
       commits.mockRestore();
       await expectPosted(ids.filter((id) => id !== refused));
-      const failed = await queryRows<{ status: string; type: string; payload: string }>(db, sql`SELECT status::text, type, payload FROM stripe_events WHERE last_error LIKE ${`%gift ${refused} refused at commit%`}`);
+      const failed = await queryRows<{ status: string; type: string; payload: string }>(db, sql`SELECT status::text, type, payload FROM stripe_events WHERE last_error LIKE ${`%donation ${refused} refused at commit%`}`);
       expect(failed.map((e) => [e.status, e.type, JSON.parse(e.payload).data.object.metadata.donation_id])).toEqual([['pending', 'checkout.session.completed', refused]]);
-    } finally {
-      await db.execute(sql`DROP TRIGGER test_refuse_gift ON donations`);
-      await db.execute(sql`DROP FUNCTION test_refuse_gift()`);
-    }
+    });
     // Once the database takes it, the event posts on its next attempt.
     await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() WHERE status = 'pending'`);
     await drainOnce({ db, stripe: h.emulator.client(), log: silent });
@@ -390,24 +401,15 @@ describe('poster batches side by side', () => {
   it('does not halve a batch the database fails as a whole, and retries all of it', async () => {
     const db = h.testDb.database.db;
     const ids = await paidGifts(6);
-    await db.execute(sql.raw(`CREATE FUNCTION test_refuse_all() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.status = 'succeeded' THEN RAISE EXCEPTION 'test: the database is shutting down' USING ERRCODE = 'admin_shutdown'; END IF;
-        RETURN NULL;
-      END $$`));
-    await db.execute(sql`CREATE CONSTRAINT TRIGGER test_refuse_all AFTER UPDATE ON donations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_all()`);
-    try {
+    await refusedAtCommit('true', 'admin_shutdown', async () => {
       const pending = await countEvents(sql`status = 'pending'`);
       const commits = vi.spyOn(db, 'transaction');
       const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 60_000 });
       expect(r).toMatchObject({ claimed: pending, failed: pending, processed: 0 });
       expect(commits).toHaveBeenCalledTimes(1);
       commits.mockRestore();
-      expect(await countEvents(sql`status = 'pending' AND last_error LIKE '%shutting down%'`)).toBe(pending);
-    } finally {
-      await db.execute(sql`DROP TRIGGER test_refuse_all ON donations`);
-      await db.execute(sql`DROP FUNCTION test_refuse_all()`);
-    }
+      expect(await countEvents(sql`status = 'pending' AND last_error LIKE '%refused at commit%'`)).toBe(pending);
+    });
     await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() WHERE status = 'pending'`);
     await drainOnce({ db, stripe: h.emulator.client(), log: silent });
     await expectPosted(ids);
@@ -585,23 +587,6 @@ describe('events no retry can post', () => {
     await expectPosted(ids);
   });
 
-  /** Refuses at commit, with `errcode`, the gift of `donationId`, while `run` runs. */
-  async function refusingGiftAtCommit(donationId: string, errcode: string, run: () => Promise<void>) {
-    const db = h.testDb.database.db;
-    await db.execute(sql.raw(`CREATE FUNCTION test_refuse_code() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.id = '${donationId}' AND NEW.status = 'succeeded' THEN RAISE EXCEPTION 'test: refused with ${errcode}' USING ERRCODE = '${errcode}'; END IF;
-        RETURN NULL;
-      END $$`));
-    await db.execute(sql`CREATE CONSTRAINT TRIGGER test_refuse_code AFTER UPDATE ON donations DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_refuse_code()`);
-    try {
-      await run();
-    } finally {
-      await db.execute(sql`DROP TRIGGER test_refuse_code ON donations`);
-      await db.execute(sql`DROP FUNCTION test_refuse_code()`);
-    }
-  }
-
   // At commit, a data exception (22xxx: a value out of range, text that is no number) comes from the
   // event's own values, and fails it again every time; a serialization failure or deadlock (40xxx)
   // or a constraint (23xxx) may be a race with another batch, and retries.
@@ -613,11 +598,11 @@ describe('events no retry can post', () => {
     ['23505', 'pending'],
   ])('a gift the database refuses at commit with %s ends %s', async (errcode, status) => {
     const [id] = await paidGifts(1);
-    await refusingGiftAtCommit(id!, errcode, async () => {
+    await refusedAtCommit(`NEW.id = '${id!}'`, errcode, async () => {
       expect(await drainOnce(silentDeps(), { backoffBaseMs: 60_000 })).toMatchObject({ failed: 1 });
     });
     const event = await giftEventOf(id!);
-    expect(event).toMatchObject({ status, attempts: 1, last_error: expect.stringContaining(`test: refused with ${errcode}`) });
+    expect(event).toMatchObject({ status, attempts: 1, last_error: expect.stringContaining(`donation ${id!} refused at commit`) });
     // Once the database takes it, a retried (or, when parked, put back) event posts.
     await h.testDb.database.db.execute(sql`UPDATE stripe_events SET status = 'pending', next_attempt_at = now() WHERE id = ${event!.id}`);
     await drainOnce(silentDeps());
