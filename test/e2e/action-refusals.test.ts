@@ -4,7 +4,7 @@ import en from '../../web/messages/en.json' with { type: 'json' };
 import ja from '../../web/messages/ja.json' with { type: 'json' };
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
-import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { spawnDemoServer, type SpawnedServer } from '../helpers/spawn-server';
 
 // What a form action answers when the API refuses it: the API's 4xx stays the action's status (an
 // enhanced form reads it as the form's failure, and keeps the page), with the reason in the
@@ -20,24 +20,14 @@ const signInsPerMinute = 3;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 2 });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await spawnServer(
-    {
-      DATABASE_URL: db.url,
-      SEED_DEMO: 'true',
-      PORT: String(port),
-      PUBLIC_URL: base,
-      STRIPE_EMULATOR_PORT: '0',
-      // Not 'test' (nor TEST, which vitest sets): the sign-in service then skips its check of
-      // return paths, which production makes.
-      NODE_ENV: 'development',
-      TEST: '',
-      DEV_MAIL: 'true',
-      SIGN_IN_RATE_LIMIT_PER_MINUTE: String(signInsPerMinute),
-    },
-    40_000,
-  );
+  server = await spawnDemoServer(db.url, {
+    // Not 'test' (nor TEST, which vitest sets): the sign-in service then skips its check of
+    // return paths, which production makes.
+    NODE_ENV: 'development',
+    TEST: '',
+    SIGN_IN_RATE_LIMIT_PER_MINUTE: String(signInsPerMinute),
+  });
+  base = server.url;
 }, 120_000);
 
 afterAll(async () => {

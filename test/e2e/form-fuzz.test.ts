@@ -10,7 +10,7 @@ import { memberships, organizations, users } from '../../db/schema/index';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
-import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { spawnDemoServer, type SpawnedServer } from '../helpers/spawn-server';
 
 // "A bad input gets a clear 4xx and changes nothing. No 500 for anything a user can send." Every
 // page and form action under web/src/routes, found from the route files themselves (a new page,
@@ -459,23 +459,12 @@ const pathOf = (route: Route, overrides: Record<string, string> = {}) =>
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolMax: 2 });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = await spawnServer(
-    {
-      DATABASE_URL: db.url,
-      SEED_DEMO: 'true',
-      PORT: String(port),
-      PUBLIC_URL: base,
-      STRIPE_EMULATOR_PORT: '0',
-      NODE_ENV: 'test',
-      DEV_MAIL: 'true',
-      // The limits would answer 429 long before the checks behind them are reached.
-      SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
-      DONATION_RATE_LIMIT_PER_MINUTE: '100000',
-    },
-    40_000,
-  );
+  server = await spawnDemoServer(db.url, {
+    // The limits would answer 429 long before the checks behind them are reached.
+    SIGN_IN_RATE_LIMIT_PER_MINUTE: '100000',
+    DONATION_RATE_LIMIT_PER_MINUTE: '100000',
+  });
+  base = server.url;
   people.push({ role: 'anonymous', cookie: '' });
   for (const role of ['admin', 'treasurer', 'organizer'] as const) {
     const email = `fuzz-${role}@example.org`;

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { freePort, spawnServer, type SpawnedServer } from '../helpers/spawn-server';
+import { spawnDemoServer, type SpawnedServer } from '../helpers/spawn-server';
 import { expect } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,11 +28,9 @@ export interface E2E {
  */
 export async function startE2E(): Promise<E2E> {
   const db = await createTestDatabase({ poolMax: 2 });
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const server = await spawnServer({ DATABASE_URL: db.url, SEED_DEMO: 'true', PORT: String(port), PUBLIC_URL: url, STRIPE_EMULATOR_PORT: '0', NODE_ENV: 'test',
-    // Sign-in links are read on the dev mail page, as a demo user would; several people sign in per file.
-    DEV_MAIL: 'true', SIGN_IN_RATE_LIMIT_PER_MINUTE: '100' }, 40_000);
+  // Several people sign in per file.
+  const server = await spawnDemoServer(db.url, { SIGN_IN_RATE_LIMIT_PER_MINUTE: '100' });
+  const url = server.url;
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -55,3 +55,13 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 20_00
       }),
   };
 }
+
+/**
+ * The product with its demo data on a test database, at a port of its own that is also its public
+ * address, with the dev mail page on (sign-in links are read there, as a demo user would): the
+ * server the e2e tests run against. `env` adds to or overrides those settings.
+ */
+export async function spawnDemoServer(databaseUrl: string, env: Record<string, string> = {}, timeoutMs = 40_000): Promise<SpawnedServer & { readyMs: number }> {
+  const port = await freePort();
+  return spawnServer({ DATABASE_URL: databaseUrl, SEED_DEMO: 'true', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, NODE_ENV: 'test', DEV_MAIL: 'true', ...env }, timeoutMs);
+}
