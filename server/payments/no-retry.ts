@@ -49,8 +49,7 @@ export function mayBeOneEventsFailure(error: unknown): boolean {
   const sqlState = postgresCode(error);
   if (sqlState !== undefined) return !/^(08|25|53|57|58|XX)/.test(sqlState);
   // A driver's or the network's error code (ECONNRESET, CONNECTION_CLOSED, ETIMEDOUT): the connection's.
-  const code = (error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code;
-  return !(typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code));
+  return !/^[A-Z][A-Z0-9_]+$/.test(errorCode(error) ?? '');
 }
 
 /** Stripe answered, and refused the request itself (no such object, an id it cannot take): asked again, it answers the same. */
@@ -72,8 +71,14 @@ function readingThePayloadFailed(error: unknown): boolean {
   return ownError && (error as { cause?: unknown }).cause === undefined;
 }
 
-/** The SQLSTATE of a database error, whether drizzle wrapped it (as its cause) or not. */
-function postgresCode(error: unknown): string | undefined {
+/** An error's code (a SQLSTATE, a driver's or the network's), whether drizzle wrapped it (as its cause) or not. */
+function errorCode(error: unknown): string | undefined {
   const code = (error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The SQLSTATE of a database error. */
+function postgresCode(error: unknown): string | undefined {
+  const code = errorCode(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

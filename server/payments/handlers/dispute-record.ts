@@ -82,6 +82,9 @@ async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<b
   return Boolean(customer.metadata?.donation_id);
 }
 
+/** A text a column may take as a name (a reason, a status): present and not empty. */
+const isSomeText = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
 /**
  * The event's dispute with what it moves (its charge, amount and balance transactions) as Stripe
  * has it, not as the event's copy says: a dispute Stripe does not have withdrew nothing. Where it
@@ -97,7 +100,7 @@ async function moneyAsStripeHasIt(stripe: Stripe, sent: Stripe.Dispute): Promise
   }
   // When it was opened and in which mode never change, and a reason or a deadline the event's copy
   // cannot give (none, or no time at all) is Stripe's own: the row needs them, the money does not.
-  const reason = typeof sent.reason === 'string' && sent.reason !== '' ? sent.reason : current.reason;
+  const reason = isSomeText(sent.reason) ? sent.reason : current.reason;
   const dueBy = sent.evidence_details?.due_by;
   const evidence = dueBy == null || isStorableSeconds(dueBy) ? sent.evidence_details : current.evidence_details;
   return {
@@ -121,8 +124,8 @@ async function moneyAsStripeHasIt(stripe: Stripe, sent: Stripe.Dispute): Promise
  */
 function assertRecordable(dispute: Stripe.Dispute): void {
   const unusable = [
-    typeof dispute.reason === 'string' && dispute.reason !== '' ? null : 'reason',
-    typeof dispute.status === 'string' && dispute.status !== '' ? null : 'status',
+    isSomeText(dispute.reason) ? null : 'reason',
+    isSomeText(dispute.status) ? null : 'status',
     typeof dispute.livemode === 'boolean' ? null : 'livemode',
     isStorableSeconds(dispute.created) ? null : 'created',
     dispute.evidence_details?.due_by == null || isStorableSeconds(dispute.evidence_details.due_by) ? null : 'evidence_details.due_by',
