@@ -71,14 +71,23 @@ function readingThePayloadFailed(error: unknown): boolean {
   return ownError && (error as { cause?: unknown }).cause === undefined;
 }
 
-/** An error's code (a SQLSTATE, a driver's or the network's), whether drizzle wrapped it (as its cause) or not. */
+/** The error that carries a code (a SQLSTATE, a driver's or the network's): drizzle's cause, or the error itself. */
+function codeHolder(error: unknown): { code?: unknown; severity?: unknown } | undefined {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  if (cause?.code !== undefined) return cause;
+  return (error as { code?: unknown } | undefined) ?? undefined;
+}
+
 function errorCode(error: unknown): string | undefined {
-  const code = (error as { cause?: { code?: unknown } })?.cause?.code ?? (error as { code?: unknown })?.code;
+  const code = codeHolder(error)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
-/** The SQLSTATE of a database error. */
+/**
+ * The SQLSTATE of a database error. Only the server's errors carry a severity (postgres.js and
+ * PGlite alike): a five-letter system code (EPIPE, EBUSY) has the shape of a SQLSTATE and is not one.
+ */
 function postgresCode(error: unknown): string | undefined {
   const code = errorCode(error);
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  return code !== undefined && typeof codeHolder(error)?.severity === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

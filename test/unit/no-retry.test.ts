@@ -12,7 +12,9 @@ import { backoffMs, posterDefaults } from '../../server/payments/poster';
 
 const stripeError = (Kind: new (raw: Record<string, unknown>) => Stripe.errors.StripeError, raw: Record<string, unknown>) => new Kind({ message: 'm', ...raw });
 /** A failed query as drizzle throws it: the driver's error (with its SQLSTATE) as the cause. */
-const dbError = (code: string) => Object.assign(new Error('Failed query: select 1\nparams: '), { cause: { code, message: 'm' } });
+const dbError = (code: string) => Object.assign(new Error('Failed query: select 1\nparams: '), { cause: { code, severity: 'ERROR', message: 'm' } });
+/** A system error as Node throws it for a socket (EPIPE has the shape of a SQLSTATE). */
+const systemError = (code: string, syscall: string) => Object.assign(new Error(`${syscall} ${code}`), { code, syscall, errno: -32 });
 const thrown = (fn: () => unknown): unknown => {
   try {
     fn();
@@ -37,7 +39,7 @@ describe('noRetryCanHelp', () => {
     ['Stripe (or a proxy before it): URI too long, with no message', new Stripe.errors.StripeOAuthError({ type: 'Bad Request' as never, statusCode: 414 })],
     ['a value out of range (22003)', dbError('22003')],
     ['text that is not a uuid (22P02)', dbError('22P02')],
-    ['a NUL in text, straight from the driver (22P05)', Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05' })],
+    ['a NUL in text, straight from the driver (22P05)', Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05', severity: 'ERROR' })],
   ])('parks at once: %s', (_case, error) => {
     expect(noRetryCanHelp(error)).toBe(true);
   });
@@ -101,6 +103,8 @@ describe('mayBeOneEventsFailure', () => {
     ['a read-only transaction (25006)', dbError('25006'), false],
     ['a connection closed (postgres.js)', Object.assign(new Error('write CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }), false],
     ['a connection reset, as a cause', Object.assign(new Error('Failed query'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) }), false],
+    ['a broken pipe (EPIPE, five letters like a SQLSTATE)', systemError('EPIPE', 'write'), false],
+    ['a broken pipe, as a cause', Object.assign(new Error('Failed query'), { cause: systemError('EPIPE', 'write') }), false],
   ])('%s: %s', (_case, error, expected) => {
     expect(mayBeOneEventsFailure(error)).toBe(expected);
   });
