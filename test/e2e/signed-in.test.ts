@@ -750,8 +750,23 @@ describe('signed in', () => {
     await signInWithMail(invited, e2e.url, 'nouvelle.tresoriere@ue222.demo', link.pathname + link.search);
     expect(await invited.getByTestId('invitation-offer').textContent()).toContain('Federation admin (demo) vous invite à devenir trésorier·ère de UE Local 222 (demo).');
     await invitedContext.close();
-    await waiting.getByRole('button', { name: 'Withdraw · nouvelle.tresoriere@ue222.demo' }).click();
+    // Withdrawing asks first: a misclick must not stop the link just sent. Cancelling leaves it.
+    const stillWaiting = async () => (await queryRows(e2e.db.database.db, sql`SELECT 1 FROM invitations WHERE email = 'nouvelle.tresoriere@ue222.demo' AND revoked_at IS NULL`)).length;
+    // The row's Withdraw, whatever it is (it was a button that withdrew at once).
+    await waiting.locator('a, button').filter({ hasText: /^Withdraw.*nouvelle\.tresoriere@ue222\.demo$/ }).click();
+    await page.waitForLoadState();
+    expect(await stillWaiting(), 'one click withdrew the invitation').toBe(1);
+    await page.getByRole('heading', { name: 'Withdraw this invitation?' }).waitFor();
+    expect(await page.getByRole('group', { name: 'Withdraw this invitation?' }).textContent()).toMatch(/nouvelle\.tresoriere@ue222\.demo.* for the role “treasurer” in .*UE Local 222/);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.waitForURL(/\/people#waiting-title$/);
+    expect(await page.getByRole('heading', { name: 'Withdraw this invitation?' }).count()).toBe(0);
+    expect(await waiting.textContent()).toContain('nouvelle.tresoriere@ue222.demo');
+    expect(await stillWaiting()).toBe(1);
+    await waiting.getByRole('link', { name: 'Withdraw · nouvelle.tresoriere@ue222.demo' }).click();
+    await page.getByRole('button', { name: 'Withdraw the invitation' }).click();
     await page.getByText('The invitation was withdrawn: its link no longer works.').waitFor();
+    expect(await stillWaiting()).toBe(0);
     expect(await page.getByTestId('waiting').count()).toBe(0);
     expect(await page.getByText('No invitation is waiting to be accepted.').count()).toBe(1);
 
@@ -816,7 +831,11 @@ describe('signed in', () => {
     await checked.getByTestId('members').getByRole('link', { name: 'Remove · member@ue222.demo' }).click();
     await checked.getByRole('heading', { name: 'Remove this role?' }).waitFor();
     await axeAndShots(checked, 'people');
-    // The long address breaks rather than push Withdraw off the screen, on a desk and on a phone.
+    // And as it asks to confirm withdrawing the long address's invitation, which the question repeats.
+    await checked.getByTestId('waiting').getByRole('link', { name: /^Withdraw · y{100}@/ }).click();
+    await checked.getByRole('heading', { name: 'Withdraw this invitation?' }).waitFor();
+    expect(await seriousAxeViolations(checked)).toEqual([]);
+    // The long address breaks rather than push Withdraw (or the question) off the screen, on a desk and on a phone.
     for (const width of [1280, 360]) {
       await checked.setViewportSize({ width, height: 800 });
       const widths = await checked.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: document.documentElement.clientWidth, table: document.querySelector('[data-testid="waiting"]')!.getBoundingClientRect().right }));

@@ -114,15 +114,17 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   const waiting = invitations.map((inv) => ({ ...inv, withdrawable: mayTouch(inv) }));
   // ?remove=<id> asks to confirm before a role is taken away: a link, so it works without JavaScript.
   const removing = granted.find((mb) => mb.removable && mb.id === url.searchParams.get('remove')) ?? null;
+  // ?withdraw=<id> likewise before an invitation is withdrawn: a misclick would stop a link just sent.
+  const withdrawing = waiting.find((inv) => inv.withdrawable && inv.id === url.searchParams.get('withdraw')) ?? null;
   const paging = {
     total,
     /** The search's first page, from any later one. */
     first: search.after ? searchQuery({ q: search.q, role: search.role }) : null,
     next: nextCursor ? searchQuery({ q: search.q, role: search.role, after: nextCursor }) : null,
-    /** This page's address with one more parameter, for a Remove link that comes back here. */
+    /** This page's address with one more parameter, for a Remove or Withdraw link that comes back here. */
     here: searchQuery(search),
   };
-  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing, search, searchError: searchRefused ? m.people_search_error() : null, paging };
+  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing, withdrawing, search, searchError: searchRefused ? m.people_search_error() : null, paging };
 };
 
 export const actions: Actions = {
