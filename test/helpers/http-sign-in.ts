@@ -5,11 +5,12 @@ import { outboxEmails } from '../../db/schema/index';
 /**
  * Signs `email` in over HTTP against a running server at `url`, as the mail's link would: asks for
  * a magic link, reads it from the outbox, follows it. Answers the session's cookies as name=value.
+ * `origin`: the pages' own, where they are served apart from the API.
  */
-export async function sessionCookiesOverHttp(url: string, database: Database, email: string): Promise<string[]> {
+export async function sessionCookiesOverHttp(url: string, database: Database, email: string, origin = url): Promise<string[]> {
   const asked = await fetch(`${url}/api/auth/sign-in/magic-link`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', origin: url },
+    headers: { 'content-type': 'application/json', origin },
     body: JSON.stringify({ email, callbackURL: '/' }),
   });
   if (!asked.ok) throw new Error(`sign-in for ${email} answered ${asked.status}: ${await asked.text()}`);

@@ -25,19 +25,28 @@ export interface SpawnedServer {
 /** Runs the real product as a separate process (`npm start`'s entry point) and waits for /healthz. */
 export async function spawnServer(env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedServer & { readyMs: number }> {
   const port = Number(env.PORT ?? (await freePort()));
+  return spawnAndWait(['--import', 'tsx', 'server/main.ts'], { LOG_LEVEL: 'warn', STRIPE_EMULATOR_PORT: '0', ...env, PORT: String(port) }, `http://127.0.0.1:${port}`, '/healthz', timeoutMs);
+}
+
+/**
+ * The built pages alone (adapter-node's own server on `port`), calling the API over HTTP at
+ * 127.0.0.1:`apiPort`, as `npm run dev` runs them: apart from the API, which can be gone meanwhile.
+ */
+export async function spawnWebApart(opts: { port: number; apiPort: number }, timeoutMs = 20_000): Promise<SpawnedServer & { readyMs: number }> {
+  const url = `http://127.0.0.1:${opts.port}`;
+  // A static file: ready without asking the API anything.
+  return spawnAndWait(['web/build/index.js'], { PORT: String(opts.port), HOST: '127.0.0.1', ORIGIN: url, API_PORT: String(opts.apiPort) }, url, '/favicon.svg', timeoutMs);
+}
+
+async function spawnAndWait(args: string[], env: Record<string, string>, url: string, readyPath: string, timeoutMs: number): Promise<SpawnedServer & { readyMs: number }> {
   const startedAt = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', STRIPE_EMULATOR_PORT: '0', ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
   while (Date.now() - startedAt < timeoutMs) {
     if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }

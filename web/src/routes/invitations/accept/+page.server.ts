@@ -32,6 +32,8 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
   const token = tokenOf(url.searchParams.get('token'));
   if (!token) return { token, email: locals.user.email, offer: null, refused: m.invite_error_not_found() };
   const read = await apiSend<InvitationPreview>(fetch, 'POST', '/api/invitations/preview', { token });
+  // The session ended after the check above (signed out in another tab): sign in, and back here.
+  if (read.status === 401) redirect(303, signInPath(url));
   if (!read.ok) return { token, email: locals.user.email, offer: null, refused: refusal(read, locals.user.email) };
   return { token, email: locals.user.email, offer: read.body, refused: null, locale: locals.locale };
 };
@@ -43,6 +45,7 @@ export const actions: Actions = {
     if (!token) return fail(400, { error: m.invite_error_not_found() });
     const sent = await apiSend<{ organization: { name: string }; role: string }>(fetch, 'POST', '/api/invitations/accept', { token });
     if (sent.ok) return { accepted: { organization: sent.body.organization.name, role: sent.body.role } };
+    if (sent.status === 401) redirect(303, signInPath(url));
     // A refusal is the form's failure (an enhanced form reads it as one, and keeps the page), with
     // the API's status (a 429 stays a 429); only the API failing is ours to answer as 502.
     return fail(refusedStatus(sent.status), { error: refusal(sent, locals.user.email) });

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
+import { freePort, spawnDemoServer, spawnWebApart, type SpawnedServer } from '../helpers/spawn-server';
+
+// The pages and the API in processes of their own, as `npm run dev` runs them, with the network
+// between them in the test's hands: a session that ends between the page's check and the API's
+// (signed out in another tab) sends to sign in and back.
+
+let db: TestDatabase;
+let api: SpawnedServer;
+let web: SpawnedServer;
+let link: ApiLink;
+let webUrl = '';
+
+/**
+ * Between the pages and the API: passes each call on; `signOutBefore` (a path) ends the caller's
+ * session at the API just before that call reaches it.
+ */
+interface ApiLink {
+  port: number;
+  signOutBefore: string | null;
+  close(): Promise<void>;
+}
+
+async function startApiLink(apiUrl: string, webOrigin: string): Promise<ApiLink> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    const pass = () => {
+      const upstream = httpRequest(new URL(req.url!, apiUrl), { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      });
+      // The API gone: the pages' connection drops, as the API's own would.
+      upstream.on('error', () => req.socket.destroy());
+      req.pipe(upstream);
+    };
+    if (req.url !== made.signOutBefore || !req.headers.cookie) return pass();
+    const signOut = fetch(`${apiUrl}/api/auth/sign-out`, { method: 'POST', headers: { cookie: req.headers.cookie, origin: webOrigin, 'content-type': 'application/json' }, body: '{}' });
+    signOut.then((r) => (r.ok ? pass() : req.socket.destroy()), () => req.socket.destroy());
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const made: ApiLink = {
+    port: (server.address() as { port: number }).port,
+    signOutBefore: null,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  return made;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolMax: 2 });
+  const webPort = await freePort();
+  webUrl = `http://127.0.0.1:${webPort}`;
+  // The API takes the pages' address as its own, as `npm run dev` sets it.
+  api = await spawnDemoServer(db.url, { PUBLIC_URL: webUrl, SERVE_WEB: 'false', SIGN_IN_RATE_LIMIT_PER_MINUTE: '100' });
+  link = await startApiLink(api.url, webUrl);
+  web = await spawnWebApart({ port: webPort, apiPort: link.port });
+}, 120_000);
+
+afterAll(async () => {
+  await web?.stop();
+  await link?.close();
+  await api?.stop();
+  await db?.drop();
+});
+
+const signIn = async (email: string) => (await sessionCookiesOverHttp(api.url, db.database, email, webUrl)).join('; ');
+const urlencoded = 'application/x-www-form-urlencoded';
+
+/** A form post to the pages, as the browser sends it (plain) or as the page's script does (enhanced). */
+async function post(path: string, form: Record<string, string>, opts: { enhanced: boolean; cookie?: string }) {
+  const headers: Record<string, string> = { origin: webUrl, 'content-type': urlencoded, accept: opts.enhanced ? 'application/json' : 'text/html' };
+  if (opts.enhanced) headers['x-sveltekit-action'] = 'true';
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const res = await fetch(`${webUrl}${path}`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams(form) });
+  return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+}
+
+describe('a session that ends between the page’s check and the API’s', () => {
+  // The page saw a session (GET /api/me), the API then did not: the person signs in again and
+  // comes back to the invitation, which is still theirs to accept. Before, the action answered
+  // 401 with "please try again", which could only fail again.
+  it('sends whoever accepts an invitation to sign in and back, whether the page reads it or accepts it', async () => {
+    const admin = await signIn('admin@federation.demo');
+    const invitee = `apart-${randomUUID().slice(0, 8)}@example.org`;
+    const invited = await fetch(`${api.url}/api/organizations/ue-local-222/invitations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: webUrl, cookie: admin },
+      body: JSON.stringify({ email: invitee, role: 'organizer' }),
+    });
+    expect(invited.status, await invited.text()).toBe(201);
+    const [mail] = await queryRows<{ text_body: string }>(db.database.db, sql`SELECT text_body FROM outbox_emails WHERE kind = 'invitation' AND to_address = ${invitee}`);
+    const token = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    const page = `/invitations/accept?token=${token}`;
+    const signInAndBack = `/signin?next=${encodeURIComponent(page)}`;
+
+    link.signOutBefore = '/api/invitations/accept';
+    const plain = await post(page, { token }, { enhanced: false, cookie: await signIn(invitee) });
+    expect([plain.status, plain.location]).toEqual([303, signInAndBack]);
+    const enhanced = await post(page, { token }, { enhanced: true, cookie: await signIn(invitee) });
+    expect(JSON.parse(enhanced.text)).toEqual({ type: 'redirect', status: 303, location: signInAndBack });
+
+    // The page's own reading of the invitation, likewise.
+    link.signOutBefore = '/api/invitations/preview';
+    const read = await fetch(`${webUrl}${page}`, { redirect: 'manual', headers: { cookie: await signIn(invitee), accept: 'text/html' } });
+    expect([read.status, read.headers.get('location')]).toEqual([303, signInAndBack]);
+
+    // Signed in again, the invitation is accepted.
+    link.signOutBefore = null;
+    const [still] = await queryRows<{ accepted_at: Date | null }>(db.database.db, sql`SELECT accepted_at FROM invitations WHERE email = ${invitee}`);
+    expect(still!.accepted_at).toBeNull();
+    const accepted = await post(page, { token }, { enhanced: false, cookie: await signIn(invitee) });
+    expect(accepted.status).toBe(200);
+    expect(accepted.text).toContain('You are now organizer in UE Local 222');
+  });
+});
