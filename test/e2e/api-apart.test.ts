@@ -4,13 +4,17 @@ import type { Socket } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
+import de from '../../web/messages/de.json' with { type: 'json' };
+import en from '../../web/messages/en.json' with { type: 'json' };
+import ja from '../../web/messages/ja.json' with { type: 'json' };
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
 import { freePort, spawnDemoServer, spawnWebApart, type SpawnedServer } from '../helpers/spawn-server';
 
 // The pages and the API in processes of their own, as `npm run dev` runs them, with the network
 // between them in the test's hands: a session that ends between the page's check and the API's
-// (signed out in another tab) sends to sign in and back.
+// (signed out in another tab) sends to sign in and back, and an API that does not answer (its
+// process restarting) is a 502 the page says in its language, never a 500 with a stack.
 
 let db: TestDatabase;
 let api: SpawnedServer;
@@ -25,6 +29,7 @@ let webUrl = '';
 interface ApiLink {
   port: number;
   signOutBefore: string | null;
+  /** The API gone: nothing listens at its address any more. */
   close(): Promise<void>;
 }
 
@@ -126,5 +131,47 @@ describe('a session that ends between the page’s check and the API’s', () =>
     const accepted = await post(page, { token }, { enhanced: false, cookie: await signIn(invitee) });
     expect(accepted.status).toBe(200);
     expect(accepted.text).toContain('You are now organizer in UE Local 222');
+  });
+});
+
+describe('an API that does not answer', () => {
+  // Runs last: the API is gone for the rest of the file.
+  it('is a 502 in the page’s language, for a page, a form and a signed-in visit, with no address or cookie in the logs', async () => {
+    const cookie = await signIn('member@ue222.demo');
+    await link.close();
+
+    // A page whose data the API gives: SvelteKit's error page, in the reader's language.
+    for (const [path, lang, messages] of [['/', 'en', en], ['/appeals/buck-a-brick', 'de', de]] as const) {
+      const res = await fetch(`${webUrl}${path}`, { headers: { accept: 'text/html', cookie: `lang=${lang}` } });
+      const text = await res.text();
+      expect(res.status, path).toBe(502);
+      expect(text, path).toContain(messages.error_generic_text);
+    }
+
+    // A form: its own refusal ("could not send the link, try again"), with what was typed, in its
+    // language. The sign-in page needs nothing of the API to show itself again.
+    const email = `typed-${randomUUID().slice(0, 8)}@example.org`;
+    const plain = await post('/signin', { email, next: '/account' }, { enhanced: false });
+    expect(plain.status).toBe(502);
+    expect(plain.text).toContain(en.signin_error_failed);
+    expect(plain.text).toContain(`value="${email}"`);
+    const scripted = JSON.parse((await post('/signin', { email, next: '/account' }, { enhanced: true })).text) as { type: string; status: number; data?: string };
+    expect([scripted.type, scripted.status]).toEqual(['failure', 502]);
+    expect(scripted.data).toContain(en.signin_error_failed);
+    const inJapanese = await post('/signin', { email, next: '/account' }, { enhanced: false, cookie: 'lang=ja' });
+    expect(inJapanese.status).toBe(502);
+    expect(inJapanese.text).toContain(ja.signin_error_failed);
+
+    // Signed in, one's own giving cannot be read either: the error page, with the session kept.
+    const signedIn = await fetch(`${webUrl}/account`, { redirect: 'manual', headers: { accept: 'text/html', cookie: `${cookie}; lang=ja` } });
+    expect(signedIn.status).toBe(502);
+    expect(await signedIn.text()).toContain(ja.error_generic_text);
+    expect(signedIn.headers.getSetCookie()).toEqual([]);
+
+    // Said in the logs for whoever runs the service, without what identifies a person.
+    const logs = web.output();
+    expect(logs).toContain('The API did not answer');
+    expect(logs).not.toContain(email);
+    expect(logs).not.toContain(cookie.match(/sf\.session_token=([^;.]+)/)![1]);
   });
 });

@@ -16,7 +16,7 @@ import { formText, formTextShown, typedEmail } from '../../web/src/lib/server/fo
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
 import { receiptNote } from '../../web/src/lib/labels';
-import { safeReturnPath, signInPath } from '../../web/src/lib/server/api';
+import { apiSend, refusedStatus, safeReturnPath, signInPath } from '../../web/src/lib/server/api';
 
 describe('web helpers', () => {
   // What a browser posts, read as people typed it: CRLF breaks as the API counts them, full-width addresses.
@@ -293,5 +293,19 @@ describe('the sign-in address', () => {
 
   it('never goes back to another site', () => {
     for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', '/a b', '', null]) expect(safeReturnPath(next, '/account')).toBe('/account');
+  });
+});
+
+describe('a form’s call to the API', () => {
+  // The API not there (its process restarting, when the pages run apart from it) makes fetch throw;
+  // that throw was the action's, and so a 500 page. A form says "try again" instead, as for an API
+  // that failed.
+  it('answers a call that got no answer as a refusal the action answers with 502, never a throw', async () => {
+    const unanswered: typeof fetch = async () => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:3001'), { code: 'ECONNREFUSED' }) });
+    };
+    const sent = await apiSend(unanswered, 'POST', '/api/invitations/accept', { token: 'x'.repeat(40) });
+    expect(sent).toEqual({ ok: false, status: 502, error: { code: 'api_unanswered', message: 'The service did not answer.' } });
+    expect(refusedStatus(sent.status)).toBe(502);
   });
 });

@@ -3,6 +3,7 @@ import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
 import { chooseLocale, isLocale, localeCookie, localeCookieMaxAgeSeconds, textDirection, type Locale } from '$lib/locale';
 import { readTimeZoneFrom, saidTimeZone } from '$lib/time-zone';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
+import { apiUnanswered } from '$lib/server/api';
 import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
 import type { Me } from '$lib/server/me';
 
@@ -78,11 +79,26 @@ async function callApi(event: RequestEvent, request: Request): Promise<Response>
   headers.set('origin', event.url.origin);
   const forwarded = new Request(request, { headers });
   const bridge = globalThis.__solidarityApi;
-  const res = bridge
-    ? await bridge.fetch(forwarded, { clientIp: event.request.headers.get(clientIpHeader) ?? undefined })
-    : await fetch(new Request(devApiOrigin + url.pathname + url.search, forwarded));
+  let res: Response;
+  try {
+    res = bridge
+      ? await bridge.fetch(forwarded, { clientIp: event.request.headers.get(clientIpHeader) ?? undefined })
+      : await fetch(new Request(devApiOrigin + url.pathname + url.search, forwarded));
+  } catch (failure) {
+    // No answer at all (the API's process restarting, when the pages run apart from it): a 502
+    // that every read and form takes as a failure of the API, where a throw made the page a 500.
+    // The log names no path (an update's stop link carries its token) and nothing of the request.
+    console.error(`The API did not answer a ${request.method} call (${failureCode(failure)}): taken as a 502.`);
+    return Response.json({ error: apiUnanswered.error }, { status: apiUnanswered.status });
+  }
   applySetCookies(event.cookies, res.headers.getSetCookie());
   return res;
+}
+
+/** Why a call got no answer, as a code such as ECONNREFUSED: never the error's text, which can name the request. */
+function failureCode(failure: unknown): string {
+  const code = (failure as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && /^[A-Z_]{1,40}$/.test(code) ? code : 'no code';
 }
 
 declare global {

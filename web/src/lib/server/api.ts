@@ -45,6 +45,12 @@ export function signInPath(back: URL): string {
 
 export type Sent<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiError };
 
+/**
+ * What the pages take for an API that did not answer at all (its process restarting while the pages
+ * run apart from it): a gateway's 502, read and refused as any failure of the API is.
+ */
+export const apiUnanswered: { status: number; error: ApiError } = { status: 502, error: { code: 'api_unanswered', message: 'The service did not answer.' } };
+
 /** A state-changing call (JSON body, or raw bytes with their type): the answer or the API's error, never a throw. */
 export async function apiSend<T = unknown>(
   fetch: Fetch,
@@ -56,11 +62,18 @@ export async function apiSend<T = unknown>(
   headers: Record<string, string> = {},
 ): Promise<Sent<T>> {
   const raw = body instanceof Uint8Array || body instanceof ArrayBuffer;
-  const res = await fetch(path, {
+  const init: RequestInit = {
     method,
     headers: body === undefined ? { accept: 'application/json', ...headers } : { accept: 'application/json', 'content-type': contentType, ...headers },
     body: body === undefined ? undefined : raw ? (body as BodyInit) : JSON.stringify(body),
-  });
+  };
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    // A fetch that throws got no answer: the form says to try again, as for an API that failed.
+    return { ok: false, ...apiUnanswered };
+  }
   const parsed = (await res.json().catch(() => null)) as (T & { error?: ApiError }) | null;
   if (!res.ok) return { ok: false, status: res.status, error: parsed?.error ?? { code: res.status === 429 ? 'rate_limited' : 'unknown', message: res.statusText } };
   return { ok: true, status: res.status, body: parsed as T };
