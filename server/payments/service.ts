@@ -176,7 +176,9 @@ async function createCheckoutSession(deps: DonationDeps, appeal: typeof appeals.
     locale: checkoutLocaleOf[d.locale as Locale] ?? 'auto',
     metadata,
     success_url: `${base}/thanks?donation=${d.id}`,
-    cancel_url: `${base}?donation=${d.id}&canceled=1`,
+    // Back to the form (#give), which keeps the gift and says nothing was charged: on a phone it is
+    // two screens below the top of the appeal.
+    cancel_url: `${base}?donation=${d.id}&canceled=1#give`,
     line_items: [
       {
         quantity: 1,

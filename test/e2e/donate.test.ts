@@ -244,7 +244,8 @@ describe('giving to Buck-a-Brick', () => {
   it('a declined card shows a clear message, and nothing is posted', async () => {
     const before = await progress();
     const entriesBefore = await ledgerEntryCount();
-    const context = await e2e.context();
+    // A phone: there the form is two screens below the top of the appeal.
+    const context = await e2e.context({ viewport: { width: 360, height: 740 } });
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
     await page.getByRole('radio', { name: /^5\b/ }).check();
@@ -260,6 +261,13 @@ describe('giving to Buck-a-Brick', () => {
     await page.getByRole('link', { name: 'Cancel and go back' }).click();
     await page.waitForURL(/\/appeals\/buck-a-brick\?.*canceled=1/);
     expect(await page.getByTestId('canceled').textContent()).toContain('The payment was canceled. Nothing was charged.');
+    // Back at the kept form and its notice, not at the top of the appeal.
+    expect(new URL(page.url()).hash).toBe('#give');
+    const inView = await page.getByTestId('canceled').evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    });
+    expect(inView).toBe(true);
     // The form is as the gift was asked (5 bricks), not reset to the default 25.
     expect(await page.getByRole('radio', { name: /^5\b/ }).isChecked()).toBe(true);
     // And what the donor typed comes back from their own tab (the server gives back only the amount).
