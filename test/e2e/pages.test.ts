@@ -135,6 +135,48 @@ describe('public pages', () => {
     await context.close();
   });
 
+  // "10 000 JPY" once needed 93 px of a 91 px button on a 360 px phone and crossed its border. Every
+  // suggestion, as each language writes it in each kind of currency (no decimals, two, three), must
+  // sit inside its button's padding, and the page must not scroll sideways.
+  it('every suggested gift fits inside its button on 360 and 320 px phones, in every language and currency', async () => {
+    const db = e2e.db.database.db;
+    const [org] = await db.select().from(organizations).where(eq(organizations.slug, 'demo-federation'));
+    const kuwait = { title: 'Relief for dismissed workers', summary: 'For the dismissed.', storyMarkdown: 'They stood up.', beneficiary: 'Dismissed workers', language: 'en' as const, currency: 'KWD', goalMinor: 1_000_000_000n, deadlineAt: null };
+    for (const body of [{ ...kuwait, slug: 'kuwait-relief-fit', unit: null }, { ...kuwait, slug: 'kuwait-tents-fit', unit: { name: 'tent', priceMinor: 9_999_000n } }]) {
+      await publishAppeal(db, { by: null, appeal: await createAppeal(db, { by: null, org: org!, body }) });
+    }
+    const slugs = ['osaka-care-strike-fund', 'buck-a-brick', 'kuwait-relief-fit', 'kuwait-tents-fit'];
+    const misfits: string[] = [];
+    for (const language of ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru']) {
+      const context = await e2e.context({ language, viewport: { width: 360, height: 740 } });
+      const page = await context.newPage();
+      for (const slug of slugs) {
+        await page.goto(`${e2e.url}/appeals/${slug}`);
+        for (const width of [360, 320]) {
+          await page.setViewportSize({ width, height: 740 });
+          const found = await page.locator('.choices').first().evaluate((choices) => {
+            const out: string[] = [];
+            if (document.documentElement.scrollWidth > window.innerWidth) out.push(`page ${document.documentElement.scrollWidth} px wide`);
+            for (const button of choices.querySelectorAll<HTMLElement>('label > span')) {
+              const style = getComputedStyle(button);
+              const box = button.getBoundingClientRect();
+              const range = document.createRange();
+              range.selectNodeContents(button);
+              const text = range.getBoundingClientRect();
+              const left = box.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+              const right = box.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
+              if (text.left < left - 0.5 || text.right > right + 0.5) out.push(`"${button.textContent}" ${text.width.toFixed(1)} px in ${(right - left).toFixed(1)} px`);
+            }
+            return out;
+          });
+          misfits.push(...found.map((f) => `${language} ${slug} ${width} px: ${f}`));
+        }
+      }
+      await context.close();
+    }
+    expect(misfits).toEqual([]);
+  });
+
   it('the language switcher works without JavaScript and remembers the choice', async () => {
     const context = await e2e.context({ javaScriptEnabled: false });
     const page = await context.newPage();
