@@ -103,12 +103,16 @@ describe('giving to Buck-a-Brick', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     let asked!: () => void;
     const reloadAsked = new Promise<void>((resolve) => (asked = resolve));
+    let delivered!: () => void;
+    const reloadDelivered = new Promise<void>((resolve) => (delivered = resolve));
     await page.route(
       (url) => url.pathname.endsWith('/__data.json'),
       async (route) => {
         asked();
         await held;
-        await route.continue();
+        // Fetched here and handed over whole, so the test knows when the page has the new data.
+        await route.fulfill({ response: await route.fetch() });
+        delivered();
       },
     );
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
@@ -119,11 +123,10 @@ describe('giving to Buck-a-Brick', () => {
     await page.getByLabel('Your name (for the donor wall)').fill('Keiko in Osaka');
     await page.getByLabel('Email, for your receipt').fill('keiko-tz@example.org');
     await page.getByLabel('A message of solidarity (optional)').fill('連帯');
-    const reloadDone = page.waitForEvent('requestfinished', (req) => new URL(req.url()).pathname.endsWith('/__data.json'));
     release();
-    // The new data is drawn within a frame of its arrival.
-    await reloadDone;
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50))));
+    // The new data is drawn within a frame or two of its arrival.
+    await reloadDelivered;
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 200)))));
     // The reload brought a new page key; the form keeps the one it was drawn with (the one Back shows).
     expect(await requestKey.inputValue()).toBe(keyBefore);
     expect(await page.getByRole('radio', { name: /^10\b/ }).isChecked()).toBe(true);
