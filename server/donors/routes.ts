@@ -10,7 +10,11 @@ import { accountPageUrl } from '../payments/donations-store';
 import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
 
 /** The appeal as its page names it in the reader's language (?lang=, else the account's): translated where it is. */
-const appealRef = z.object({ slug: z.string(), title: z.string() });
+const appealRef = z.object({
+  slug: z.string(),
+  title: z.string(),
+  language: z.string().describe('the language the title is written in (the translation\'s, else the appeal\'s own), for a page to mark it'),
+});
 
 /** A signed-in donor's own giving: gifts made with the email address they signed in with. */
 export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: string }> = async (app, opts) => {

@@ -17,16 +17,16 @@ const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewe
 export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, locale?: string) {
   const named = appealTitleInSql(locale);
   const rows = await db
-    .select({ d: donations, slug: appeals.slug, title: named.title })
+    .select({ d: donations, slug: appeals.slug, title: named.title, language: named.language })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .leftJoin(appealTranslations, named.join)
     .where(and(givenBy(viewer), notInArray(donations.status, ['pending', 'canceled'])))
     .orderBy(desc(donations.createdAt))
     .limit(limit);
-  return rows.map(({ d, slug, title }) => ({
+  return rows.map(({ d, slug, title, language }) => ({
     id: d.id,
-    appeal: { slug, title },
+    appeal: { slug, title, language },
     currency: d.currency,
     amountMinor: d.amountMinor.toString(),
     coverFeesMinor: d.coverFeesMinor.toString(),
@@ -57,16 +57,16 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
   const now = new Date();
   const named = appealTitleInSql(locale);
   const rows = await db
-    .select({ d: donations, slug: appeals.slug, title: named.title })
+    .select({ d: donations, slug: appeals.slug, title: named.title, language: named.language })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .leftJoin(appealTranslations, named.join)
     .where(and(givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId), notInArray(donations.status, ['pending', 'failed', 'canceled'])))
     .orderBy(desc(donations.createdAt))
     .limit(100);
-  return rows.map(({ d, slug, title }) => ({
+  return rows.map(({ d, slug, title, language }) => ({
     id: d.id,
-    appeal: { slug, title },
+    appeal: { slug, title, language },
     currency: d.currency,
     amountMinor: (d.amountMinor + d.coverFeesMinor).toString(),
     startedAt: (d.succeededAt ?? d.createdAt).toISOString(),

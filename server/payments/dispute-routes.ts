@@ -28,7 +28,7 @@ export const disputeFactsSchema = z.object({
 });
 
 const disputeSchema = disputeFactsSchema.extend({
-  donation: z.object({ id: z.uuid(), appeal: z.object({ slug: z.string(), title: z.string() }) }),
+  donation: z.object({ id: z.uuid(), appeal: z.object({ slug: z.string(), title: z.string(), language: z.string().describe('the language the appeal, and so its title, is written in') }) }),
 });
 
 /** A dispute's row as the API answers it. */
@@ -90,14 +90,14 @@ export const disputeRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (
       // The viewer's disputes under the filter: a page of them, and how many in all.
       const matching = <Q extends PgSelect>(q: Q) => q.innerJoin(donations, eq(donations.id, disputes.donationId)).innerJoin(appeals, eq(appeals.id, donations.appealId)).where(and(...where));
       const [rows, [counted]] = await Promise.all([
-        matching(db.select({ d: disputes, slug: appeals.slug, title: appeals.title }).from(disputes).$dynamic())
+        matching(db.select({ d: disputes, slug: appeals.slug, title: appeals.title, language: appeals.language }).from(disputes).$dynamic())
           .orderBy(waiting, asc(dueWhileOpen), desc(disputes.openedAt), asc(disputes.id))
           .limit(req.query.limit)
           .offset(req.query.offset),
         matching(db.select({ n: sql<number>`count(*)::int` }).from(disputes).$dynamic()),
       ]);
       return {
-        disputes: rows.map(({ d, slug, title }) => ({ ...disputeFacts(d, opts.stripeMode), donation: { id: d.donationId, appeal: { slug, title } } })),
+        disputes: rows.map(({ d, slug, title, language }) => ({ ...disputeFacts(d, opts.stripeMode), donation: { id: d.donationId, appeal: { slug, title, language } } })),
         total: counted?.n ?? 0,
       };
     },

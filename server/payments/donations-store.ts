@@ -67,13 +67,15 @@ export function appealTitleIn(appeal: { title: string; language: string; titles:
 
 /**
  * appealTitleIn as SQL, for lists of many appeals read in one query: join `join` to a query on
- * appeals (one row at most: a language has one translation) and select `title`. No locale, or
- * the appeal's own, names it as written.
+ * appeals (one row at most: a language has one translation) and select `title`, and `language`
+ * (the language that title is written in, for a page to mark it). No locale, or the appeal's own,
+ * names it as written.
  */
 export function appealTitleInSql(locale: string | undefined) {
   return {
     join: locale ? and(eq(appealTranslations.appealId, appeals.id), eq(appealTranslations.language, locale), ne(appeals.language, locale))! : sql`false`,
     title: sql<string>`coalesce(${appealTranslations.title}, ${appeals.title})`,
+    language: sql<string>`coalesce(${appealTranslations.language}, ${appeals.language})`,
   };
 }
 

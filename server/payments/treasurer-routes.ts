@@ -14,7 +14,12 @@ import { messageLanguageOf } from './donations-store';
 
 const detailSchema = z.object({
   id: z.uuid(),
-  appeal: z.object({ slug: z.string(), title: z.string(), organization: z.object({ slug: z.string(), name: z.string() }) }),
+  appeal: z.object({
+    slug: z.string(),
+    title: z.string(),
+    language: z.string().describe('the language the appeal, and so its title, is written in'),
+    organization: z.object({ slug: z.string(), name: z.string() }),
+  }),
   status: z.string(),
   frequency: z.enum(['one_off', 'monthly']),
   currency: z.string(),
@@ -123,7 +128,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
       const refundable = isRefundable(d) ? refundableMinor(d, awaiting) : 0n;
       return {
         id: d.id,
-        appeal: { slug: row.a.slug, title: row.a.title, organization: row.o },
+        appeal: { slug: row.a.slug, title: row.a.title, language: row.a.language, organization: row.o },
         status: d.status,
         frequency: d.frequency,
         currency: d.currency,

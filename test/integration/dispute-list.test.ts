@@ -68,7 +68,7 @@ describe('the disputes treasurers see', () => {
       openedAt: new Date(dispute.created * 1000).toISOString(),
       // The app runs on the emulator: Stripe's Dashboard would not know this dispute.
       dashboardUrl: null,
-      donation: { id: donationId, appeal: { slug: 'buck-a-brick', title: expect.any(String) } },
+      donation: { id: donationId, appeal: { slug: 'buck-a-brick', title: expect.any(String), language: 'en' } },
     });
     // Stripe mails only the account's owner: the treasurers who reach the gift's local are told.
     const due = `${new Intl.DateTimeFormat('en', { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(dispute.evidence_details.due_by! * 1000))} UTC`;

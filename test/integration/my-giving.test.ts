@@ -241,30 +241,34 @@ describe('the next charge on "My giving"', () => {
 
 describe('appeals named in the reader’s language', () => {
   // "My giving", its receipts and the monthly end-confirmation must name an appeal as the rest of
-  // the site does for the same reader: translated where the organizer translated it, else as written.
+  // the site does for the same reader: translated where the organizer translated it, else as written,
+  // with the language of the title given, so the page can mark it for a screen reader's voice.
   it('names each appeal translated into ?lang=, or else the account’s language, in one list as in the other', async () => {
     const translated = 'Un ladrillo a la vez';
     const [appeal] = await h.testDb.database.rows<{ id: string; title: string }>(sql`SELECT id, title FROM appeals WHERE slug = 'buck-a-brick'`);
     await h.testDb.database.db.execute(sql`INSERT INTO appeal_translations (appeal_id, language, title) VALUES (${appeal!.id}, 'es', ${translated})`);
     const oneOff = await give({ amountMinor: '700' });
     const monthly = await give({ amountMinor: '800', frequency: 'monthly' });
+    type Named = { id: string; appeal: { title: string; language: string } };
     const titles = async (query: string, cookie = ana) => {
-      const gifts = (await h.app.inject({ url: `/api/me/donations${query}`, headers: { cookie } })).json().donations as { id: string; appeal: { title: string } }[];
-      const monthlies = (await h.app.inject({ url: `/api/me/monthly${query}`, headers: { cookie } })).json().monthly as { id: string; appeal: { title: string } }[];
-      return [gifts.find((g) => g.id === oneOff)!.appeal.title, monthlies.find((g) => g.id === monthly)!.appeal.title];
+      const gifts = (await h.app.inject({ url: `/api/me/donations${query}`, headers: { cookie } })).json().donations as Named[];
+      const monthlies = (await h.app.inject({ url: `/api/me/monthly${query}`, headers: { cookie } })).json().monthly as Named[];
+      return [gifts.find((g) => g.id === oneOff)!.appeal, monthlies.find((g) => g.id === monthly)!.appeal].map(({ title, language }) => `${title} (${language})`);
     };
-    expect(await titles('?lang=es')).toEqual([translated, translated]);
+    const spanish = `${translated} (es)`;
+    const original = `${appeal!.title} (en)`;
+    expect(await titles('?lang=es')).toEqual([spanish, spanish]);
     // No translation in French, no language said, or a value that is not one of ours: as written.
-    for (const query of ['?lang=fr', '', '?lang=toString', '?lang=__proto__', `?lang=${'x'.repeat(300)}`]) expect(await titles(query), query).toEqual([appeal!.title, appeal!.title]);
+    for (const query of ['?lang=fr', '', '?lang=toString', '?lang=__proto__', `?lang=${'x'.repeat(300)}`]) expect(await titles(query), query).toEqual([original, original]);
     // The page a donor reads the API through says its language; without it, the account's own.
     await h.testDb.database.db.execute(sql`UPDATE users SET locale = 'es' WHERE email = 'ana@example.org'`);
     const anaAgain = await signIn(h.app, 'ana@example.org');
-    expect(await titles('', anaAgain)).toEqual([translated, translated]);
-    expect(await titles('?lang=en', anaAgain)).toEqual([appeal!.title, appeal!.title]);
+    expect(await titles('', anaAgain)).toEqual([spanish, spanish]);
+    expect(await titles('?lang=en', anaAgain)).toEqual([original, original]);
     // Written in Spanish now, the appeal's page shows Spanish readers the original, not the old translation.
     await h.testDb.database.db.execute(sql`UPDATE appeals SET language = 'es' WHERE id = ${appeal!.id}`);
     try {
-      expect(await titles('?lang=es')).toEqual([appeal!.title, appeal!.title]);
+      expect(await titles('?lang=es')).toEqual([`${appeal!.title} (es)`, `${appeal!.title} (es)`]);
     } finally {
       await h.testDb.database.db.execute(sql`UPDATE appeals SET language = 'en' WHERE id = ${appeal!.id}`);
     }
