@@ -47,11 +47,11 @@ export async function wcagViolations(page: Page, where: string): Promise<string[
 }
 
 /**
- * Starts a gift to Buck-a-Brick through the public API, as the donate form does, and pays it on the
- * emulator with `card` (left unpaid when null). Its id and its checkout page.
+ * Starts a gift to an appeal (Buck-a-Brick unless told) through the public API, as the donate form
+ * does, and pays it on the emulator with `card` (left unpaid when null). Its id and its checkout page.
  */
-export async function startGift(e2e: E2E, body: Record<string, unknown>, card: string | null): Promise<{ id: string; checkoutUrl: string }> {
-  const res = await fetch(`${e2e.url}/api/appeals/buck-a-brick/donations`, {
+export async function startGift(e2e: E2E, body: Record<string, unknown>, card: string | null, slug = 'buck-a-brick'): Promise<{ id: string; checkoutUrl: string }> {
+  const res = await fetch(`${e2e.url}/api/appeals/${slug}/donations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: e2e.url },
     body: JSON.stringify({ amountMinor: '2500', idempotencyKey: `a11y-${randomUUID()}`, ...body }),

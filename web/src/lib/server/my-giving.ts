@@ -1,7 +1,8 @@
 // The shapes of GET /api/me/donations and /api/me/monthly (kept in step with server/donors/routes.ts).
 export interface MyGift {
   id: string;
-  appeal: { slug: string; title: string };
+  /** The title as this reader's pages show it, and the language it is written in. */
+  appeal: { slug: string; title: string; language: string };
   currency: string;
   amountMinor: string;
   coverFeesMinor: string;
@@ -18,7 +19,8 @@ export interface MyGift {
 
 export interface MyMonthly {
   id: string;
-  appeal: { slug: string; title: string };
+  /** The title as this reader's pages show it, and the language it is written in. */
+  appeal: { slug: string; title: string; language: string };
   currency: string;
   amountMinor: string;
   startedAt: string;

@@ -69,12 +69,12 @@ export interface DisputeFacts {
 }
 
 export interface DisputeRow extends DisputeFacts {
-  donation: { id: string; appeal: { slug: string; title: string } };
+  donation: { id: string; appeal: { slug: string; title: string; language: string } };
 }
 
 export interface DonationDetail {
   id: string;
-  appeal: { slug: string; title: string; organization: { slug: string; name: string } };
+  appeal: { slug: string; title: string; language: string; organization: { slug: string; name: string } };
   status: string;
   frequency: 'one_off' | 'monthly';
   currency: string;
@@ -101,11 +101,11 @@ export interface DonationDetail {
  * An appeal's account is coded `appeal:<id>`; the treasurer reads which drive it is. Drafts hold
  * no money, so the public lists (live and closed) name every appeal an account can belong to.
  */
-export async function appealNames(fetch: Fetch, accounts: Pick<LedgerAccount, 'code'>[]): Promise<Record<string, { title: string; slug: string }>> {
+export async function appealNames(fetch: Fetch, accounts: Pick<LedgerAccount, 'code'>[]): Promise<Record<string, { title: string; slug: string; language: string }>> {
   if (!accounts.some((a) => a.code.startsWith('appeal:'))) return {};
   const lists = await Promise.all(
-    ['live', 'closed'].map((status) => apiGet<{ appeals: { id: string; slug: string; title: string }[] }>(fetch, `/api/appeals?limit=100&status=${status}`)),
+    ['live', 'closed'].map((status) => apiGet<{ appeals: { id: string; slug: string; title: string; language: string }[] }>(fetch, `/api/appeals?limit=100&status=${status}`)),
   );
-  return Object.fromEntries(lists.flatMap((l) => l.appeals).map((a) => [`appeal:${a.id}`, { title: a.title, slug: a.slug }]));
+  return Object.fromEntries(lists.flatMap((l) => l.appeals).map((a) => [`appeal:${a.id}`, { title: a.title, slug: a.slug, language: a.language }]));
 }
 
