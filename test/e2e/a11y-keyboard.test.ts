@@ -58,6 +58,7 @@ describe('with the keyboard alone', () => {
     await page.locator('#give-error').waitFor();
     await expect.poll(() => focused(page, 'name')).toBe('email');
     expect(await fieldError(page, 'input[name="email"]')).toEqual({ invalid: 'true', errors: ['Please give an email address for your receipt, such as name@example.org.'] });
+    expect(await page.locator('input[name="email"]').evaluate((el) => getComputedStyle(el).borderTopWidth)).toBe('2px');
     unseen.push(...unseenStops([await focusStop(page)], 'appeal form, email refused'));
     await page.keyboard.type('.org');
     unseen.push(...unseenStops(await tabTo(page, '#give button[type="submit"]'), 'appeal form'));
@@ -129,6 +130,9 @@ describe('errors are said on their fields', () => {
         await page.locator('[role="alert"]').first().waitFor();
         const said = await fieldError(page, c.field);
         if (said.invalid !== 'true' || said.errors.length === 0) wrong.push(`${c.path} ${c.field}: ${JSON.stringify(said)}`);
+        // And a sighted reader sees which field it is: the error's border, not every field's.
+        const border = await page.locator(c.field).evaluate((el) => getComputedStyle(el).borderTopWidth);
+        if (border !== '2px') wrong.push(`${c.path} ${c.field}: drawn as a valid field (border ${border})`);
         await context.close();
       }
       expect(wrong).toEqual([]);

@@ -212,6 +212,9 @@ describe('signed in', () => {
     expect(await page.getByLabel('Goal', { exact: true }).getAttribute('readonly')).not.toBeNull();
     expect(await page.getByLabel('Currency').isDisabled()).toBe(true);
     expect(await page.getByLabel('Goal', { exact: true }).getAttribute('aria-describedby')).toContain('terms-hint');
+    // And it looks fixed: not drawn like the title beside it, which can still be typed in.
+    const looks = (label: string) => page.locator('#appeal-form').getByLabel(label, { exact: true }).evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(await looks('Goal')).not.toBe(await looks('Title'));
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByTestId('saved').waitFor();
     const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string; currency: string };
