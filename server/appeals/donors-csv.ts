@@ -30,6 +30,9 @@ export function donorsCsv(rows: DonorRow[]): string {
       header: true,
       columns: ['date', 'name', 'email', 'anonymous', 'amount', 'refunded', 'currency', 'frequency', 'status', 'wants_updates', 'message'],
       record_delimiter: 'windows',
+      // csv-stringify quotes only a field holding the record delimiter (CRLF); a spreadsheet ends a
+      // row at a bare LF or CR too, so the rest of a message would start a row of its own, bare.
+      quoted_match: /[\r\n]/,
       cast: { string: inertCell },
     },
   );

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -32,6 +33,26 @@ describe('donor export', () => {
     expect(res.body).toContain('Zoë Ñúñez 山田 عمر,member@example.org,no,25.00,0.00,USD,one_off,succeeded');
     expect(res.body).toContain(`"'=HYPERLINK(""http://evil"")"`);
 
+  });
+
+  // A line break in a message (with no comma or quote beside it) was written bare, so the line after
+  // it became a row of its own, whose first cell a spreadsheet runs: a formula, a HYPERLINK.
+  it('keeps a message with line breaks in its own cell, and what follows a break inert', async () => {
+    const message = 'Solidarity from Lyon\n=2+3\n@SUM(A1)';
+    const { checkoutUrl } = await h.donate('buck-a-brick', { donorName: 'Row Breaker', amountMinor: '300', message });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    await h.settle();
+    const organizer = await signIn(h.app, 'organizer@ue222.demo');
+    const res = await h.app.inject({ url: '/api/appeals/buck-a-brick/donors.csv', headers: { cookie: organizer } });
+    // Read as a spreadsheet reads it (outside quotes, CR, LF and CRLF all end a row): every record
+    // has every column, and no cell begins a formula.
+    const records = parse(res.body.slice(1), { relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][];
+    expect(records.every((r) => r.length === records[0]!.length)).toBe(true);
+    expect(records.flat().filter((cell) => /^[=+\-@]/.test(cell))).toEqual([]);
+    expect(records.find((r) => r[1] === 'Row Breaker')?.at(-1)).toBe(message);
+  });
+
+  it('is for the appeal’s organizers only', async () => {
     const member = await signIn(h.app, 'member@ue222.demo');
     expect((await h.app.inject({ url: '/api/appeals/buck-a-brick/donors.csv', headers: { cookie: member } })).statusCode).toBe(403);
     expect((await h.app.inject('/api/appeals/buck-a-brick/donors.csv')).statusCode).toBe(401);
