@@ -2,13 +2,21 @@ import { coverFeeBasisPoints, coverFeeFixedMinor } from '../../web/src/lib/cover
 import { stripeMaximumChargeMinor, stripeStepMinor } from '../ledger/money';
 
 /**
- * What covering the fees adds so the appeal receives about the whole gift, rounded up to Stripe's
- * step: Stripe's standard card fee, 2.9% and a fixed part.
+ * What covering the fees adds so the appeal receives the whole gift: the smallest charge, in
+ * Stripe's step, whose own fee (Stripe's standard card fee, 2.9% and a fixed part, taken on the
+ * whole charge and rounded half up as Stripe rounds it) leaves the gift, less that gift. The fee
+ * taken on the gift alone fell short by the fee on the fee: a $50.00 gift added $1.75 to a charge
+ * whose fee was $1.80.
  */
 export function coverFeesMinor(amountMinor: bigint, currency: string): bigint {
   const step = stripeStepMinor(currency);
-  const raw = (amountMinor * coverFeeBasisPoints + 9_999n) / 10_000n + coverFeeFixedMinor(currency);
-  return ((raw + step - 1n) / step) * step;
+  const fixed = coverFeeFixedMinor(currency);
+  const feeOf = (charge: bigint) => (charge * coverFeeBasisPoints + 5_000n) / 10_000n + fixed;
+  const leaves = (charge: bigint) => charge - feeOf(charge) >= amountMinor;
+  // From just below the exact answer, (gift + fixed) / (1 − rate), up by steps to the first that leaves the gift.
+  let charge = (((amountMinor + fixed) * 10_000n) / (10_000n - coverFeeBasisPoints) / step) * step;
+  while (!leaves(charge)) charge += step;
+  return charge - amountMinor;
 }
 
 /**

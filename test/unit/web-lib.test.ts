@@ -5,6 +5,8 @@ import { donorTimeZone } from '../../web/src/lib/time-zone';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
+import { stripeStepMinor } from '../../server/ledger/money';
+import { chargeFee, resolveFees } from '../../server/stripe-emulator/fees';
 import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
 import { unitWords } from '../../web/src/lib/unit-words';
@@ -263,9 +265,31 @@ describe('the cover-the-fees rule', () => {
     expect(coverFeeRule('USD', 'en', (minor) => formatMinor(minor, 'USD', 'en'))).toBe('\u20682.9% + $0.30\u2069');
     expect(coverFeeRule('EUR', 'fr', () => 'never')).toMatch(/^\u20682,9\s%\u2069$/u);
     expect(coverFeeRule('JPY', 'ja', () => 'never')).toBe('\u20682.9%\u2069');
-    // What the server adds to 5 bricks ($5.00): 2.9% is 14.5¢, rounded up, plus 30¢.
-    expect(coverFeesMinor(500n, 'USD')).toBe(45n);
-    expect(coverFeesMinor(3000n, 'JPY')).toBe(87n);
+    // What the server adds to 5 bricks ($5.00): the charge of $5.46 pays a fee of 16¢ + 30¢.
+    expect(coverFeesMinor(500n, 'USD')).toBe(46n);
+    expect(coverFeesMinor(3000n, 'JPY')).toBe(90n);
+  });
+
+  // "So the card fees don't come out of my gift": the fee is taken on the whole charge, the
+  // covered fees included, so covering 2.9% of the gift alone left the appeal short.
+  it('adds what leaves the appeal the whole gift after the fee on the whole charge, and no more', () => {
+    const fees = resolveFees();
+    for (const [currency, gifts] of [
+      ['USD', [100n, 300n, 500n, 2_500n, 5_000n, 12_345n, 99_999_00n]],
+      ['JPY', [50n, 3_000n, 10_000n, 999_999n]],
+      ['KWD', [1_000n, 2_320n, 100_000n]],
+      ['EUR', [50n, 1_999n]],
+    ] as const) {
+      const step = stripeStepMinor(currency);
+      for (const gift of gifts) {
+        const covered = coverFeesMinor(gift, currency);
+        const charge = gift + covered;
+        const net = (c: bigint) => c - BigInt(chargeFee(fees, Number(c), currency));
+        expect(charge % step, `${currency} ${gift}`).toBe(0n);
+        expect(net(charge), `${currency} ${gift}: the appeal receives the gift`).toBeGreaterThanOrEqual(gift);
+        expect(net(charge - step), `${currency} ${gift}: one step less would do`).toBeLessThan(gift);
+      }
+    }
   });
 });
 
