@@ -125,3 +125,24 @@ describe('the focus after a form answers', () => {
     }
   });
 });
+
+// Enter in a field of the new-appeal form previewed the story (Preview is the form's first button)
+// and saved nothing; a refused save then left the focus on <body>.
+describe('the new-appeal form and the keyboard', () => {
+  for (const javaScriptEnabled of [true, false]) {
+    it(`Enter in a field saves, and a refusal is said on the first field to correct${javaScriptEnabled ? '' : ', without JavaScript'}`, async () => {
+      const context = await e2e.context({ javaScriptEnabled });
+      await signInContext(e2e, context, 'organizer@ue222.demo');
+      const page = await context.newPage();
+      await page.goto(`${e2e.url}/manage/ue-local-222/new`);
+      if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+      await page.getByLabel('Title', { exact: true }).fill('A roof for the hall');
+      await page.getByLabel('Title', { exact: true }).press('Enter');
+      // A save with fields missing: refused, each field marked (a preview marks none).
+      await page.locator('#appeal-form [aria-invalid="true"]').first().waitFor();
+      expect(await page.getByLabel('Title', { exact: true }).inputValue()).toBe('A roof for the hall');
+      if (javaScriptEnabled) expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-invalid'))).toBe('true');
+      await context.close();
+    });
+  }
+});
