@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, char, check, customType, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, check, customType, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './auth';
 import { organizations } from './orgs';
 
@@ -90,8 +90,18 @@ export const appealUpdates = pgTable(
     bodyHtml: text('body_html').notNull(),
     authorUserId: text('author_user_id').references(() => users.id),
     publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The poster's key for this update (the manage page draws one per page): a second request
+     * with it, a double click or a resent form, answers this update instead of posting and
+     * mailing it again. Null for updates posted before keys, or through the API without one.
+     */
+    idempotencyKey: text('idempotency_key'),
   },
-  (t) => [index('appeal_updates_appeal_idx').on(t.appealId, t.publishedAt)],
+  (t) => [
+    index('appeal_updates_appeal_idx').on(t.appealId, t.publishedAt),
+    // The database, not a read before the insert, decides which of two concurrent requests posts.
+    uniqueIndex('appeal_updates_key_idx').on(t.appealId, t.idempotencyKey),
+  ],
 );
 
 // The link in each update mail that stops a donor's updates about one appeal: a random token per

@@ -4,7 +4,7 @@ import { requireRole, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { organizationBySlug } from '../orgs/service';
 import { orgSlugParams } from '../orgs/schemas';
-import { errorResponses } from '../plugins/openapi';
+import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import {
   appealUpdateSchema,
   createAppealBody,
@@ -159,10 +159,14 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     {
       schema: {
         tags,
-        summary: 'Post an update; emailed to donors who asked for news (organizer)',
+        summary: 'Post an update; emailed to donors who asked for news (organizer). A repeated idempotency key answers the first update again.',
         params: slugParams,
         body: updatePostBody,
-        response: { 201: appealUpdateSchema.extend({ emailedTo: z.number().int() }), ...errorResponses },
+        response: {
+          201: appealUpdateSchema.extend({ emailedTo: z.number().int().describe('donors mailed when the update was posted; a replay says the same and mails no one') }),
+          409: errorBodySchema,
+          ...errorResponses,
+        },
       },
     },
     async (req, reply) => {

@@ -57,7 +57,16 @@ export const translationBody = z.strictObject({
 
 export const translationParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/), language: languageSchema });
 
-export const updatePostBody = z.strictObject({ title: z.string().trim().min(3).max(140), bodyMarkdown: z.string().trim().min(1).max(20_000) });
+export const updatePostBody = z.strictObject({
+  title: z.string().trim().min(3).max(140),
+  bodyMarkdown: z.string().trim().min(1).max(20_000),
+  // The same shape as a gift's and a refund's key.
+  idempotencyKey: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,100}$/)
+    .optional()
+    .describe("the poster's key for this update, 8–100 letters, digits, _ or -: a request with a key already used on this appeal answers that update (same id, no mail sent again) if its title and body match, else 409 appeal.update_idempotency_conflict. Omitted: every request posts."),
+});
 
 export const moderationBody = z.strictObject({ messageStatus: z.enum(['approved', 'hidden']) });
 

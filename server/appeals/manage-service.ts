@@ -315,18 +315,45 @@ export async function listOrganizationAppeals(db: DbOrTx, organizationId: string
   return db.select().from(appeals).where(eq(appeals.organizationId, organizationId)).orderBy(desc(appeals.createdAt)).limit(500);
 }
 
-/** An update goes on the appeal page and, by email, to every donor who asked for updates (once per address). */
-export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; publicUrl: string }) {
+/**
+ * An update goes on the appeal page and, by email, to every donor who asked for updates (once per
+ * address). With an idempotency key it is posted once: a second request with the key (a double
+ * click, a resent form, a retry after a lost answer) gets the first update back and mails no one,
+ * and one with the key but other words is refused (409) rather than taken for the first.
+ */
+export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; publicUrl: string; idempotencyKey?: string }) {
   if (p.appeal.status === 'draft') throw new AppError(409, 'appeal.not_published', 'Publish the appeal before posting updates.');
   return db.transaction(async (tx) => {
+    const values = { appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), authorUserId: p.by?.userId ?? null, idempotencyKey: p.idempotencyKey ?? null };
+    // Two requests with one key at once: the unique index makes the second wait for the first
+    // and then insert nothing, so only the request that inserted mails.
     const [update] = await tx
       .insert(appealUpdates)
-      .values({ appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), authorUserId: p.by?.userId ?? null })
+      .values(values)
+      .onConflictDoNothing({ target: [appealUpdates.appealId, appealUpdates.idempotencyKey] })
       .returning();
-    const emailedTo = await mailUpdate(tx, { update: update!, appeal: p.appeal, publicUrl: p.publicUrl });
-    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update!.id, after: { appealId: p.appeal.id, title: p.title, emailedTo } });
-    return { id: update!.id, title: update!.title, bodyHtml: update!.bodyHtml, publishedAt: update!.publishedAt.toISOString(), emailedTo };
+    if (!update) return replayedUpdate(tx, p.appeal.id, p.idempotencyKey!, values);
+    const emailedTo = await mailUpdate(tx, { update, appeal: p.appeal, publicUrl: p.publicUrl });
+    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update.id, after: { appealId: p.appeal.id, title: p.title, emailedTo } });
+    return updateView(update, emailedTo);
   });
+}
+
+const updateView = (u: typeof appealUpdates.$inferSelect, emailedTo: number) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, publishedAt: u.publishedAt.toISOString(), emailedTo });
+
+/** The update a key already posted, as it was answered then: emailedTo counts the mails it put in the outbox. */
+async function replayedUpdate(tx: DbOrTx, appealId: string, key: string, asked: { title: string; bodyMarkdown: string }) {
+  const [first] = await tx.select().from(appealUpdates).where(and(eq(appealUpdates.appealId, appealId), eq(appealUpdates.idempotencyKey, key)));
+  // The insert met this row's key, and rows are never deleted: it is there to read.
+  if (!first) throw new Error(`postUpdate: key ${key} conflicted but no update holds it`);
+  if (first.title !== asked.title || first.bodyMarkdown !== asked.bodyMarkdown) {
+    throw new AppError(409, 'appeal.update_idempotency_conflict', 'This idempotency key already posted a different update; use a new key for a new update.', { updateId: first.id });
+  }
+  const [mailed] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(outboxEmails)
+    .where(and(eq(outboxEmails.kind, 'appeal_update'), sql`${outboxEmails.dedupeKey} LIKE ${`update:${first.id}:%`}`));
+  return updateView(first, mailed?.n ?? 0);
 }
 
 /**
