@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
@@ -34,6 +35,12 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     created: url.searchParams.has('created'),
     confirmClose: url.searchParams.has('close') && appeal.status === 'live',
     editTranslation: url.searchParams.get('translation'),
+    // The update form's idempotency key, new each time the page is drawn: the same form sent twice
+    // (a double click, Back and send again) posts one update; a posted update redirects to a page
+    // with a new key for the next.
+    updateKey: randomUUID(),
+    // Set by the update action's redirect: how many donors the posted update was mailed to.
+    postedTo: /^\d{1,9}$/.test(url.searchParams.get('posted') ?? '') ? Number(url.searchParams.get('posted')) : null,
   };
 };
 
@@ -64,6 +71,14 @@ const translationErrors = new Map<string, () => string>([
   ['validation_failed', m.appeal_error_field],
   ['content.too_deeply_nested', m.content_error_too_deep],
 ]);
+
+const updateErrors = new Map<string, () => string>([
+  ['appeal.not_published', m.update_error_draft],
+  ['content.too_deeply_nested', m.content_error_too_deep],
+  // This form's key already posted other words (sent again from Back after an edit, say).
+  ['appeal.update_idempotency_conflict', m.update_error_already_posted],
+]);
+const updateError = (code: string) => (updateErrors.get(code) ?? m.error_generic_text)();
 
 const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slug)}${rest}`;
 
@@ -140,9 +155,12 @@ export const actions: Actions = {
     const form = await readForm(request);
     const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields(), invalid: { title: values.title.length < 3, body: !values.body } });
-    const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body });
-    if (!sent.ok) return fail(400, { section: 'updates', values, error: sent.error.code === 'appeal.not_published' ? m.update_error_draft() : sent.error.code === 'content.too_deeply_nested' ? m.content_error_too_deep() : m.error_generic_text() });
-    return { section: 'updates', emailedTo: sent.body.emailedTo };
+    // A page drawn before keys has none: it posts as it always did rather than not at all.
+    const idempotencyKey = formText(form, 'updateKey', 100) || undefined;
+    const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body, idempotencyKey });
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'updates', values, error: updateError(sent.error.code) });
+    // Post/Redirect/Get: a reload of the page that follows sends nothing again.
+    redirect(303, `/manage/appeals/${encodeURIComponent(params.slug)}?posted=${sent.body.emailedTo}#updates`);
   },
 
   moderate: async ({ request, fetch, params }) => {
