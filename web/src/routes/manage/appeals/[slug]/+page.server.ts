@@ -41,6 +41,9 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     updateKey: randomUUID(),
     // Set by the update action's redirect: how many donors the posted update was mailed to.
     postedTo: /^\d{1,9}$/.test(url.searchParams.get('posted') ?? '') ? Number(url.searchParams.get('posted')) : null,
+    // ?untranslate=<language> asks to confirm before a translation is removed: a link, so it works
+    // without JavaScript, and a misclick costs no translator's work. Only a translation there is.
+    removeTranslation: appeal.translations.find((t) => t.language === url.searchParams.get('untranslate'))?.language ?? null,
   };
 };
 
