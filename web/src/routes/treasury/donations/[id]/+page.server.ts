@@ -26,6 +26,20 @@ function reasonOf(form: FormData): Reason {
   return (reasons as readonly string[]).includes(reason) ? (reason as Reason) : 'requested_by_customer';
 }
 
+/**
+ * The API's refusals that mean the gift is not what the page showed (refunded meanwhile, perhaps in
+ * another tab): the page loads the gift again with the refusal, else it offers money that is gone.
+ */
+const giftChangedCodes = new Set([
+  'donation.nothing_to_refund',
+  'donation.refund_too_large',
+  'donation.not_refundable',
+  'donation.refund_in_progress',
+  'donation.refund_key_reused',
+  'donation.refund_ask_expired',
+  'donation.refund_unreconciled',
+]);
+
 /** The API's refusal of a refund as a sentence the treasurer can act on. */
 function refundRefusal(code: string, details: unknown, currency: string, locale: string): string {
   const refundable = (details as { refundableMinor?: unknown } | undefined)?.refundableMinor;
@@ -73,7 +87,8 @@ export const actions: Actions = {
     const gift = await treasurerGet<DonationDetail>(fetch, `/api/donations/${params.id}/detail`, url);
     if (!gift) return fail(403, { values, error: m.error_forbidden() });
     const refundable = BigInt(gift.refundableMinor);
-    if (refundable === 0n) return fail(409, { values, error: m.refund_error_nothing_left() });
+    // Refused on figures newer than the page's: `changed` has the page load the gift again.
+    if (refundable === 0n) return fail(409, { values, error: m.refund_error_nothing_left(), changed: true });
     if (whole && typed) return fail(400, { values, error: m.refund_error_both() });
     if (!whole && !typed) return fail(400, { values, error: m.refund_error_choose() });
     let amountMinor = refundable;
@@ -85,7 +100,7 @@ export const actions: Actions = {
         return fail(400, { values, error: m.appeal_error_amount({ example: amountExample(gift.currency, locals.locale) }) });
       }
       if (amountMinor <= 0n) return fail(400, { values, error: m.refund_error_not_positive() });
-      if (amountMinor > refundable) return fail(400, { values, error: m.refund_error_too_large({ amount: formatMinor(refundable.toString(), gift.currency, locals.locale) }) });
+      if (amountMinor > refundable) return fail(400, { values, error: m.refund_error_too_large({ amount: formatMinor(refundable.toString(), gift.currency, locals.locale) }), changed: true });
       const step = stripeStepMinor(gift.currency);
       if (amountMinor % step !== 0n) return fail(400, { values, error: m.refund_error_not_payable({ step: stripeStepShown(gift.currency, locals.locale) }) });
     }
@@ -112,7 +127,10 @@ export const actions: Actions = {
       reason,
       idempotencyKey: key,
     });
-    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { values, error: refundRefusal(sent.error.code, sent.error.details, currency, locals.locale) });
+    if (!sent.ok) {
+      const error = refundRefusal(sent.error.code, sent.error.details, currency, locals.locale);
+      return fail(sent.status === 409 ? 409 : 400, { values, error, changed: giftChangedCodes.has(sent.error.code) });
+    }
     return { refunded: formatMinor(sent.body.amountMinor, currency, locals.locale) };
   },
 };
