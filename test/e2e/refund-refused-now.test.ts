@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { giftReaches, signInContext, startGift } from './a11y-audit';
 import { startE2E, type E2E } from './harness';
@@ -34,6 +34,22 @@ async function review(page: Page, amount: string | null): Promise<void> {
   await page.getByTestId('refund-confirm').waitFor();
 }
 
+/** The gift's page open in two tabs of one treasurer's browser, each loaded and its script running. */
+async function twoTabs(context: BrowserContext, giftId: string): Promise<[Page, Page]> {
+  const tabs: [Page, Page] = [await context.newPage(), await context.newPage()];
+  for (const tab of tabs) {
+    await tab.goto(`${e2e.url}/treasury/donations/${giftId}`);
+    await tab.waitForLoadState('networkidle');
+  }
+  return tabs;
+}
+
+/** Presses the reviewed refund's button in `page`, brought to the front first (see review). */
+async function confirmRefund(page: Page): Promise<void> {
+  await page.bringToFront();
+  await page.getByRole('button', { name: /^Refund .* now$/ }).click();
+}
+
 /** What the refund panel shows, as one line of text. */
 const panel = async (page: Page) => ((await page.locator('section[aria-labelledby="refund-title"]').textContent()) ?? '').replace(/\s+/g, ' ');
 
@@ -44,23 +60,15 @@ describe('a refused refund shows the gift as it is now', () => {
       await giftReaches(e2e, gift.id, 'succeeded');
       const context = await e2e.context({ javaScriptEnabled });
       await signInContext(e2e, context, 'treasurer@federation.demo');
-      const [a, b] = [await context.newPage(), await context.newPage()];
-      for (const tab of [a, b]) {
-        await tab.goto(`${e2e.url}/treasury/donations/${gift.id}`);
-        await tab.waitForLoadState('networkidle');
-      }
+      const [a, b] = await twoTabs(context, gift.id);
       await review(a, '10.00');
 
       // Tab B refunds the whole gift while tab A's review waits.
       await review(b, null);
-      await b.bringToFront();
-      await b.bringToFront();
-    await b.getByRole('button', { name: /^Refund .* now$/ }).click();
+      await confirmRefund(b);
       await b.getByTestId('refund-done').waitFor();
 
-      await a.bringToFront();
-      await a.bringToFront();
-    await a.getByRole('button', { name: /^Refund .* now$/ }).click();
+      await confirmRefund(a);
       await a.locator('#refund-error').waitFor();
       const shown = await panel(a);
       expect(shown).toContain('Nothing is left to refund on this gift');
@@ -80,20 +88,14 @@ describe('a refused refund shows the gift as it is now', () => {
     await giftReaches(e2e, gift.id, 'succeeded');
     const context = await e2e.context();
     await signInContext(e2e, context, 'treasurer@federation.demo');
-    const [a, b] = [await context.newPage(), await context.newPage()];
-    for (const tab of [a, b]) {
-      await tab.goto(`${e2e.url}/treasury/donations/${gift.id}`);
-      await tab.waitForLoadState('networkidle');
-    }
+    const [a, b] = await twoTabs(context, gift.id);
     await review(a, '10.00');
     await review(b, '6.00');
-    await b.bringToFront();
-    await b.getByRole('button', { name: /^Refund .* now$/ }).click();
+    await confirmRefund(b);
     await b.getByTestId('refund-done').waitFor();
 
     // The confirmation is refused as too large: the panel offers the $4.00 left, the amount has the focus.
-    await a.bringToFront();
-    await a.getByRole('button', { name: /^Refund .* now$/ }).click();
+    await confirmRefund(a);
     await a.locator('#refund-error').waitFor();
     let shown = await panel(a);
     expect(shown).toContain('At most $4.00 can still be refunded.');
@@ -105,8 +107,7 @@ describe('a refused refund shows the gift as it is now', () => {
     await b.goto(`${e2e.url}/treasury/donations/${gift.id}`);
     await b.waitForLoadState('networkidle');
     await review(b, null);
-    await b.bringToFront();
-    await b.getByRole('button', { name: /^Refund .* now$/ }).click();
+    await confirmRefund(b);
     await b.getByTestId('refund-done').waitFor();
     await a.bringToFront();
     await a.getByLabel(/^Amount to refund/).fill('');
