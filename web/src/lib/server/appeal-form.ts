@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { MoneyError, isCurrency, parseAmount } from '../../../../server/ledger/money';
 import { MarkdownTooDeep, renderMarkdown } from '../../../../server/content/markdown';
 import { appealAmountMaxMinor } from '../../../../server/appeals/manage-schemas';
@@ -31,6 +32,21 @@ export interface AppealBody {
 }
 
 const text = (form: FormData, name: string, max: number) => String(form.get(name) ?? '').slice(0, max);
+
+/** What an edit form says it was drawn from (a hidden field the browser sends back): the same strings, as long as the form's own. */
+export const baseValuesSchema: z.ZodType<AppealValues> = z.strictObject({
+  title: z.string().max(200),
+  slug: z.string().max(100),
+  summary: z.string().max(400),
+  story: z.string().max(21_000),
+  beneficiary: z.string().max(200),
+  language: z.string().max(10),
+  currency: z.string().max(3),
+  goal: z.string().max(30),
+  unitName: z.string().max(60),
+  unitPrice: z.string().max(30),
+  deadline: z.string().max(30),
+});
 
 export function readAppealValues(form: FormData): AppealValues {
   // The form is shown again with what was sent, and a currency is formatted with: only the shape

@@ -3,7 +3,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
 import { apiGetSignedIn, apiSend, signInPath, type ApiError } from '$lib/server/api';
-import { appealApiErrors, appealBody, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
+import { appealApiErrors, appealBody, baseValuesSchema, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
 import type { DonorRow, ManagedAppeal } from '$lib/types';
 import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
@@ -47,8 +47,10 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
   };
 };
 
+type Comparable = Pick<AppealBody, 'title' | 'summary' | 'storyMarkdown' | 'beneficiary' | 'language' | 'currency' | 'goalMinor' | 'unit' | 'deadlineAt'>;
+
 /** Only what changed goes in the PATCH: the money terms, once locked, may be sent only unchanged. */
-function changes(a: ManagedAppeal, b: AppealBody): Record<string, unknown> {
+function changes(a: Comparable, b: AppealBody): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (b.title !== a.title) out.title = b.title;
   if (b.summary !== a.summary) out.summary = b.summary;
@@ -60,6 +62,18 @@ function changes(a: ManagedAppeal, b: AppealBody): Record<string, unknown> {
   if (b.unit?.name !== a.unit?.name || b.unit?.priceMinor !== a.unit?.priceMinor) out.unit = b.unit;
   if ((b.deadlineAt ?? '').slice(0, 10) !== (a.deadlineAt ?? '').slice(0, 10)) out.deadlineAt = b.deadlineAt;
   return out;
+}
+
+/** The values the edit form was drawn from (its `base` field), as the API reads them; null when absent or not such values. */
+function basedOn(form: FormData, locale: string): AppealBody | null {
+  const sent = String(form.get('base') ?? '');
+  if (sent === '' || sent.length > 100_000) return null;
+  try {
+    const parsed = baseValuesSchema.safeParse(JSON.parse(sent));
+    return parsed.success ? appealBody(parsed.data, locale).body : null;
+  } catch {
+    return null;
+  }
 }
 
 const stateError = (e: ApiError) =>
@@ -87,20 +101,27 @@ const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slu
 
 export const actions: Actions = {
   preview: async ({ request }) => {
-    const values = readAppealValues(await readForm(request));
-    return { section: 'edit', values, errors: {}, previewHtml: storyPreview(values.story) };
+    const form = await readForm(request);
+    const values = readAppealValues(form);
+    return { section: 'edit', values, errors: {}, previewHtml: storyPreview(values.story), base: String(form.get('base') ?? '').slice(0, 100_000) };
   },
 
   save: async ({ request, fetch, params, locals, url }) => {
-    const values = readAppealValues(await readForm(request));
+    const form = await readForm(request);
+    const values = readAppealValues(form);
     const { body, errors } = appealBody(values, locals.locale);
     const previewHtml = storyPreview(values.story);
-    if (!body) return fail(400, { section: 'edit', values, errors, previewHtml });
-    const current = await apiGetSignedIn<ManagedAppeal>(fetch, path(params.slug, '/manage'), url);
-    const patch = changes(current, body);
+    // The values the form was drawn from go back with it, so that the next save compares with them too.
+    const base = String(form.get('base') ?? '').slice(0, 100_000);
+    if (!body) return fail(400, { section: 'edit', values, errors, previewHtml, base });
+    // What this form changed, against the values it was drawn from: compared with the appeal as
+    // stored now, a form opened before another tab's save would send that save's fields back as
+    // they were, and undo them while saying "saved". Without what it was drawn from, as before.
+    const drawnFrom = basedOn(form, locals.locale);
+    const patch = changes(drawnFrom ?? (await apiGetSignedIn<ManagedAppeal>(fetch, path(params.slug, '/manage'), url)), body);
     if (Object.keys(patch).length === 0) return { section: 'edit', saved: true };
     const sent = await apiSend(fetch, 'PATCH', path(params.slug), patch);
-    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'edit', values, errors: appealApiErrors(sent.error, { currency: body.currency, locale: locals.locale }), previewHtml });
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'edit', values, errors: appealApiErrors(sent.error, { currency: body.currency, locale: locals.locale }), previewHtml, base });
     return { section: 'edit', saved: true };
   },
 
