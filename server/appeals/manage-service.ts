@@ -16,7 +16,7 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
-import { countUpdateSubscribers, mailUpdate } from './update-email';
+import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
 import { messageLanguageOf } from '../payments/donations-store';
 import { AppError, answerRefusal } from '../errors';
 import { formatMinorAsDecimalString, stripeStepMinor } from '../ledger/money';
@@ -352,7 +352,7 @@ async function replayedUpdate(tx: DbOrTx, appealId: string, key: string, asked: 
   const [mailed] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(outboxEmails)
-    .where(and(eq(outboxEmails.kind, 'appeal_update'), sql`${outboxEmails.dedupeKey} LIKE ${`update:${first.id}:%`}`));
+    .where(and(eq(outboxEmails.kind, 'appeal_update'), sql`${outboxEmails.dedupeKey} LIKE ${`${updateMailKeyPrefix(first.id)}%`}`));
   return updateView(first, mailed?.n ?? 0);
 }
 

@@ -71,6 +71,9 @@ interface UpdateEmailInput {
   stop: { page: string; oneClick: string };
 }
 
+/** What every mail of one update's dedupe key begins with: the outbox counts an update's mails by it. */
+export const updateMailKeyPrefix = (updateId: string) => `update:${updateId}:`;
+
 /**
  * An update as a donor who asked for news receives it: the organizer's words as the page shows
  * them, in plain text, then, in the donor's language below the signature line, why it came and how
@@ -81,7 +84,7 @@ function updateEmail({ update, appealTitle, recipient, link, stop }: UpdateEmail
   const footer = [mailText(locale, 'update_why', { appeal: isolated(locale, appealTitle) }), mailText(locale, 'update_stop', { url: stop.page })];
   return {
     // The key outlives the mail's text (MAIL_KEEP_DAYS): it names the address only by a hash.
-    dedupeKey: `update:${update.id}:${createHash('sha256').update(recipient.email).digest('hex')}`,
+    dedupeKey: `${updateMailKeyPrefix(update.id)}${createHash('sha256').update(recipient.email).digest('hex')}`,
     toAddress: recipient.email,
     subject: `${appealTitle}: ${update.title}`,
     textBody: `${update.body}\n\n${link}\n\n-- \n${footer.join('\n')}\n`,

@@ -64,10 +64,12 @@ function changes(a: Comparable, b: AppealBody): Record<string, unknown> {
   return out;
 }
 
-/** The values the edit form was drawn from (its `base` field), as the API reads them; null when absent or not such values. */
-function basedOn(form: FormData, locale: string): AppealBody | null {
-  const sent = String(form.get('base') ?? '');
-  if (sent === '' || sent.length > 100_000) return null;
+/** The edit form's `base` field as sent: the saved values it was drawn from, as JSON. */
+const sentBase = (form: FormData) => String(form.get('base') ?? '').slice(0, 100_000);
+
+/** The values the edit form was drawn from, as the API reads them; null when absent or not such values. */
+function basedOn(sent: string, locale: string): AppealBody | null {
+  if (sent === '') return null;
   try {
     const parsed = baseValuesSchema.safeParse(JSON.parse(sent));
     return parsed.success ? appealBody(parsed.data, locale).body : null;
@@ -103,7 +105,7 @@ export const actions: Actions = {
   preview: async ({ request }) => {
     const form = await readForm(request);
     const values = readAppealValues(form);
-    return { section: 'edit', values, errors: {}, previewHtml: storyPreview(values.story), base: String(form.get('base') ?? '').slice(0, 100_000) };
+    return { section: 'edit', values, errors: {}, previewHtml: storyPreview(values.story), base: sentBase(form) };
   },
 
   save: async ({ request, fetch, params, locals, url }) => {
@@ -112,12 +114,12 @@ export const actions: Actions = {
     const { body, errors } = appealBody(values, locals.locale);
     const previewHtml = storyPreview(values.story);
     // The values the form was drawn from go back with it, so that the next save compares with them too.
-    const base = String(form.get('base') ?? '').slice(0, 100_000);
+    const base = sentBase(form);
     if (!body) return fail(400, { section: 'edit', values, errors, previewHtml, base });
     // What this form changed, against the values it was drawn from: compared with the appeal as
     // stored now, a form opened before another tab's save would send that save's fields back as
     // they were, and undo them while saying "saved". Without what it was drawn from, as before.
-    const drawnFrom = basedOn(form, locals.locale);
+    const drawnFrom = basedOn(base, locals.locale);
     const patch = changes(drawnFrom ?? (await apiGetSignedIn<ManagedAppeal>(fetch, path(params.slug, '/manage'), url)), body);
     if (Object.keys(patch).length === 0) return { section: 'edit', saved: true };
     const sent = await apiSend(fetch, 'PATCH', path(params.slug), patch);
