@@ -1,7 +1,7 @@
 import { decodeHTML, decodeHTMLAttribute } from 'entities';
 import type { MarkedToken, Token, Tokens } from 'marked';
 import sanitizeHtml from 'sanitize-html';
-import { markdownTokens } from './markdown';
+import { foreignImageLink, markdownTokens } from './markdown';
 
 /**
  * Organizer-written markdown as a plain-text mail reads it: what the page shows, without the
@@ -94,8 +94,11 @@ function inlineToken(token: Token, baseUrl: string): string {
       return '\n';
     case 'link':
       return link(t, baseUrl);
-    case 'image':
-      return decodeHTML(t.text);
+    case 'image': {
+      // As the page shows it: a picture from another site is a link, our own is its description.
+      const href = foreignImageLink(t);
+      return href ? linkText(decodeHTML(t.text), mailableUrl(decodeHTMLAttribute(href), baseUrl)) : decodeHTML(t.text);
+    }
     case 'html':
       return htmlText(t.text, baseUrl);
     case 'checkbox':

@@ -1,11 +1,50 @@
-import { Marked, type Token } from 'marked';
+import { Marked, type Token, type Tokens } from 'marked';
 import sanitizeHtml from 'sanitize-html';
 import { AppError } from '../errors';
 
-const marked = new Marked({ gfm: true, breaks: false, async: false });
-
 /** Images only from our own uploads: anything else could be a tracking pixel. */
-const ownImagePath = /^\/api\/appeals\/[a-z0-9-]+\/(cover|images\/[0-9a-f-]{36})$/;
+export const ownImagePath = /^\/api\/appeals\/[a-z0-9-]+\/(cover|images\/[0-9a-f-]{36})$/;
+
+type MarkedImage = Tokens.Image & { insideLink?: boolean };
+
+// A link cannot hold a link: an image inside one is told so before it is drawn.
+function markImagesInsideLinks(token: Token): void {
+  if (token.type !== 'link') return;
+  marked.walkTokens((token as Tokens.Link).tokens, (inner) => {
+    if (inner.type === 'image') (inner as MarkedImage).insideLink = true;
+  });
+}
+
+/**
+ * A picture from another site would load in every donor's browser (a tracking pixel), so it is
+ * not drawn; but the organizer's picture is not lost either: it becomes a link named by its
+ * description, which the reader may follow. Inside a link, or with an address that is not
+ * http(s), only its description is left.
+ */
+export function foreignImageLink(token: Tokens.Image): string | null {
+  if (ownImagePath.test(token.href) || (token as MarkedImage).insideLink) return null;
+  return /^https?:\/\//i.test(token.href) ? token.href : null;
+}
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  async: false,
+  walkTokens: markImagesInsideLinks,
+  renderer: {
+    image(token) {
+      if (ownImagePath.test(token.href)) return false;
+      const described = token.tokens ? this.parser.parseInline(token.tokens, this.parser.textRenderer) : token.text;
+      const words = escapeHtml(described || token.title || '');
+      const href = foreignImageLink(token);
+      return href ? `<a href="${escapeHtml(href)}">${words || escapeHtml(href)}</a>` : words;
+    },
+  },
+});
+
+const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+// As marked escapes: an entity the organizer typed (&amp;) stays one entity, not "&amp;amp;".
+const escapeHtml = (text: string) => text.replace(/[<>"']|&(?!#?\w+;)/g, (c) => htmlEscapes[c]!);
 
 const policy: sanitizeHtml.IOptions = {
   allowedTags: ['p', 'br', 'hr', 'h2', 'h3', 'h4', 'strong', 'em', 'del', 'blockquote', 'ul', 'ol', 'li', 'a', 'code', 'pre', 'img', 'table', 'thead', 'tbody', 'tr', 'th', 'td'],
@@ -18,8 +57,9 @@ const policy: sanitizeHtml.IOptions = {
     // Headings in a story sit under the page's own h1.
     h1: 'h2',
     a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, rel: 'nofollow noopener noreferrer ugc' } }),
+    // An <img> written as HTML keeps its description, as text.
+    img: (tagName, attribs) => (ownImagePath.test(attribs.src ?? '') ? { tagName, attribs } : { tagName: 'span', attribs: {}, text: attribs.alt ?? '' }),
   },
-  exclusiveFilter: (frame) => frame.tag === 'img' && !ownImagePath.test(frame.attribs.src ?? ''),
 };
 
 /**
@@ -43,7 +83,11 @@ function withinMarkedDepth<T>(read: () => T): T {
 
 /** Markdown read as the pages read it, as marked's tokens (the mails render them as plain text). */
 export function markdownTokens(markdown: string): Token[] {
-  return withinMarkedDepth(() => marked.lexer(markdown));
+  return withinMarkedDepth(() => {
+    const tokens = marked.lexer(markdown);
+    marked.walkTokens(tokens, markImagesInsideLinks);
+    return tokens;
+  });
 }
 
 /**
