@@ -1,7 +1,9 @@
 import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ledgerAccounts, type LedgerAccount } from '../../db/schema/index';
+import type { Db } from '../../db/client';
+import { appeals, ledgerAccounts, type LedgerAccount } from '../../db/schema/index';
+import { accountAppealColumns, appealOfAccount } from './appeal-of-account';
 import { isPlatformTreasurer, organizationsWithRole, requireAccountTreasurer, requireViewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
@@ -9,7 +11,12 @@ import { LedgerError } from './errors';
 import { accountIdParams, ledgerAccountSchema, listAccountsQuery, statementQuery, statementSchema } from './schemas';
 import { statement } from './statement';
 
-const toApi = (a: LedgerAccount) => ({
+type NamedAccount = { a: LedgerAccount; appeal: { slug: string | null; title: string | null; language: string | null } | null };
+
+/** Accounts with the appeal each holds money for, if it is an appeal's. */
+const accountsNamed = (db: Db) => db.select({ a: ledgerAccounts, appeal: accountAppealColumns }).from(ledgerAccounts).leftJoin(appeals, appealOfAccount);
+
+const toApi = ({ a, appeal }: NamedAccount) => ({
   id: a.id.toString(),
   code: a.code,
   name: a.name,
@@ -18,6 +25,7 @@ const toApi = (a: LedgerAccount) => ({
   allowNegative: a.allowNegative,
   balanceMinor: a.balanceMinor.toString(),
   entryCount: a.entryCount.toString(),
+  appeal: appeal?.slug && appeal.title && appeal.language ? { slug: appeal.slug, title: appeal.title, language: appeal.language } : null,
 });
 
 /**
@@ -49,8 +57,8 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
         if (own.length === 0) throw new AppError(403, 'auth.forbidden', 'This needs the treasurer role in an organization.');
         where.push(inArray(ledgerAccounts.organizationId, own));
       }
-      const rows = await app.database.db.select().from(ledgerAccounts).where(and(...where)).orderBy(asc(ledgerAccounts.id)).limit(limit);
-      return { accounts: rows.map(toApi), nextAfter: rows.length === limit ? rows.at(-1)!.id.toString() : null };
+      const rows = await accountsNamed(app.database.db).where(and(...where)).orderBy(asc(ledgerAccounts.id)).limit(limit);
+      return { accounts: rows.map(toApi), nextAfter: rows.length === limit ? rows.at(-1)!.a.id.toString() : null };
     },
   );
 
@@ -69,9 +77,9 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       const id = BigInt(req.params.id);
       // Who is asking first: an anonymous caller learns nothing, not even which accounts exist.
       const viewer = requireViewer(await req.viewer());
-      const [account] = await app.database.db.select().from(ledgerAccounts).where(eq(ledgerAccounts.id, id));
+      const [account] = await accountsNamed(app.database.db).where(eq(ledgerAccounts.id, id));
       if (!account) throw new LedgerError('ledger.unknown_account', `No ledger account ${id}.`);
-      await requireAccountTreasurer(app.database.db, viewer, account.organizationId);
+      await requireAccountTreasurer(app.database.db, viewer, account.a.organizationId);
       const { from, to, cursor, limit } = req.query;
       if (from && to && from > to) {
         throw new AppError(400, 'ledger.statement_dates_reversed', '`from` must not be after `to`.', [{ path: '/from', message: 'must not be after `to`' }]);

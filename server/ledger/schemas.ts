@@ -6,6 +6,8 @@ import { isStorableTime } from '../storable-time';
 /** A ledger id as a path or query sends it. */
 const ledgerId = z.string().refine(isLedgerId, { error: `must be a whole number from 1 to ${bigintMax}` });
 
+const appealNamed = z.object({ slug: z.string(), title: z.string(), language: z.string().describe('the language the appeal, and so its title, is written in') });
+
 export const ledgerAccountSchema = z.object({
   id: z.string(),
   code: z.string(),
@@ -15,6 +17,7 @@ export const ledgerAccountSchema = z.object({
   allowNegative: z.boolean(),
   balanceMinor: minorUnits.describe('debits positive, credits negative'),
   entryCount: z.string(),
+  appeal: appealNamed.nullable().describe('the appeal whose money the account holds, for an account coded appeal:<id>'),
 });
 
 export const listAccountsQuery = z.strictObject({
@@ -58,7 +61,7 @@ export const statementSchema = z.object({
       amountMinor: minorUnits,
       balanceAfterMinor: minorUnits,
       donationId: z.uuid().nullable().describe("the gift this posting belongs to (GET /api/donations/:id/detail), if any"),
-      appeal: z.object({ slug: z.string(), title: z.string() }).nullable().describe("that gift's appeal, so a reader can describe the line in their own language"),
+      appeal: appealNamed.nullable().describe("that gift's appeal, so a reader can describe the line in their own language"),
     }),
   ),
   nextCursor: z.string().nullable(),

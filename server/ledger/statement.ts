@@ -19,7 +19,7 @@ export interface StatementLine {
   /** The gift the posting belongs to (its metadata says), so a treasurer can open it; else null. */
   donationId: string | null;
   /** That gift's appeal, if the posting names a gift. */
-  appeal: { slug: string; title: string } | null;
+  appeal: { slug: string; title: string; language: string } | null;
 }
 
 export const statementPageMax = 500;
@@ -62,7 +62,7 @@ export async function statement(
             ORDER BY e.id DESC LIMIT ${limit + 1})
        SELECT acct.currency, acct.balance_minor::text AS balance, page.id::text AS entry_id, page.transaction_id::text AS transaction_id,
               page.amount_minor::text AS amount, page.idempotency_key, page.kind, page.description,
-              page.occurred_at, page.posted_at, page.donation_id, ap.slug AS appeal_slug, ap.title AS appeal_title,
+              page.occurred_at, page.posted_at, page.donation_id, ap.slug AS appeal_slug, ap.title AS appeal_title, ap.language AS appeal_language,
               (coalesce(sum(page.amount_minor) OVER (ORDER BY page.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::text AS newer_sum
          FROM acct LEFT JOIN page ON true
          -- The cast only of a well-formed id, so the join uses the gifts' primary key.
@@ -86,7 +86,7 @@ export async function statement(
       amountMinor: BigInt(r.amount!),
       balanceAfterMinor: start - BigInt(r.newer_sum!),
       donationId: isUuidText(r.donation_id) ? r.donation_id : null,
-      appeal: r.appeal_slug && r.appeal_title ? { slug: r.appeal_slug, title: r.appeal_title } : null,
+      appeal: r.appeal_slug && r.appeal_title && r.appeal_language ? { slug: r.appeal_slug, title: r.appeal_title, language: r.appeal_language } : null,
     }));
   const page = lines.slice(0, limit);
   // The database holds every balance as a bigint: one beyond its range means the cursor's balance was made up.

@@ -90,4 +90,32 @@ describe('appeal titles carry their own language on an Arabic page', () => {
     });
     expect(heading).toEqual(['ar', osaka]);
   });
+
+  // Last: it closes Osaka and adds appeals. The treasury once named an appeal's account by looking
+  // for it among the 100 newest live and the 100 newest closed appeals, so an account of an older
+  // closed appeal lost its name; and its statement's lines read the title with the page's voice.
+  it('on an appeal account and its statement, however many appeals closed since', async () => {
+    const db = e2e.db.database.db;
+    await db.execute(sql`UPDATE appeals SET status = 'closed', closed_at = now() - interval '2 days', closed_reason = 'manual' WHERE slug = 'osaka-care-strike-fund'`);
+    await db.execute(sql`INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at, closed_at, closed_reason)
+      SELECT 'closed-since-' || g, organization_id, 'Closed since ' || g, beneficiary, currency, goal_minor, 'closed', now() - interval '1 day', now(), 'manual'
+        FROM appeals, generate_series(1, 100) AS g WHERE slug = 'osaka-care-strike-fund'`);
+    const context = await e2e.context({ language: 'ar' });
+    await context.addCookies([{ name: 'lang', value: 'ar', url: e2e.url }]);
+    await signInContext(e2e, context, 'treasurer@federation.demo');
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/treasury?currency=JPY&type=liability`);
+    const account = page.locator('[data-testid=accounts] a', { hasText: osaka });
+    expect(await account.count()).toBe(1);
+    expect(await account.getAttribute('lang')).toBe('ja');
+    await account.click();
+    await page.waitForURL(/\/treasury\/accounts\/\d+$/);
+    const statement = await languagesOfTitles(page, [osaka]);
+    const lines = await page.locator('tbody tr').allInnerTexts();
+    await context.close();
+    // The heading, and the gift's line: the title in Japanese, in a sentence in Arabic.
+    expect(statement).toEqual([`${osaka} → ja`]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(osaka);
+  });
 });

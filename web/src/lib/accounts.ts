@@ -1,3 +1,4 @@
+import { aroundSlot } from './message-slot';
 import { m } from './paraglide/messages';
 
 export function accountType(type: string): string {
@@ -65,6 +66,19 @@ const postingKinds: Record<string, () => string> = {
 export function lineDescription(line: { kind: string; description: string; appeal: { title: string } | null }): string {
   const described = linesOfAGift[line.kind];
   if (described && line.appeal) return described({ appeal: line.appeal.title });
+  return otherLine(line);
+}
+
+/**
+ * A gift's line as the words before and after its appeal's title, for a page that marks the title
+ * with its own language; null for a line that names no appeal (lineDescription says it whole).
+ */
+export function giftLineAroundTitle(line: { kind: string; appeal: { title: string } | null }): [before: string, after: string] | null {
+  const described = linesOfAGift[line.kind];
+  return described && line.appeal ? aroundSlot((appeal) => described({ appeal })) : null;
+}
+
+function otherLine(line: { kind: string; description: string }): string {
   // Payouts and funds made available name no appeal: the kind says it all (its Stripe id is on the line).
   if (line.kind === 'payout_paid' || line.kind === 'payout_failed' || line.kind === 'funds_available') return postingKind(line.kind);
   return line.description || postingKind(line.kind);

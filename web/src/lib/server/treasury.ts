@@ -1,5 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
-import { apiGet, signInPath } from './api';
+import { signInPath } from './api';
 
 type Fetch = typeof fetch;
 
@@ -29,6 +29,8 @@ export interface LedgerAccount {
   allowNegative: boolean;
   balanceMinor: string;
   entryCount: string;
+  /** The appeal whose money an `appeal:<id>` account holds. */
+  appeal: { slug: string; title: string; language: string } | null;
 }
 
 export interface StatementLine {
@@ -42,7 +44,7 @@ export interface StatementLine {
   amountMinor: string;
   balanceAfterMinor: string;
   donationId: string | null;
-  appeal: { slug: string; title: string } | null;
+  appeal: { slug: string; title: string; language: string } | null;
 }
 
 export interface StripeEventRow {
@@ -96,16 +98,3 @@ export interface DonationDetail {
   disputes: DisputeFacts[];
   postings: { transactionId: string; idempotencyKey: string; kind: string; occurredAt: string; entries: { accountId: string; accountCode: string; amountMinor: string }[] }[];
 }
-
-/**
- * An appeal's account is coded `appeal:<id>`; the treasurer reads which drive it is. Drafts hold
- * no money, so the public lists (live and closed) name every appeal an account can belong to.
- */
-export async function appealNames(fetch: Fetch, accounts: Pick<LedgerAccount, 'code'>[]): Promise<Record<string, { title: string; slug: string; language: string }>> {
-  if (!accounts.some((a) => a.code.startsWith('appeal:'))) return {};
-  const lists = await Promise.all(
-    ['live', 'closed'].map((status) => apiGet<{ appeals: { id: string; slug: string; title: string; language: string }[] }>(fetch, `/api/appeals?limit=100&status=${status}`)),
-  );
-  return Object.fromEntries(lists.flatMap((l) => l.appeals).map((a) => [`appeal:${a.id}`, { title: a.title, slug: a.slug, language: a.language }]));
-}
-

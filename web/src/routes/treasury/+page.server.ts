@@ -4,7 +4,7 @@ import { apiSend, signInPath } from '$lib/server/api';
 import { m } from '$lib/paraglide/messages';
 import { isLedgerId } from '../../../../server/ledger/bigint';
 import { stripeEventId } from '../../../../server/payments/schemas';
-import { appealNames, treasurerGet, type DisputeRow, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
+import { treasurerGet, type DisputeRow, type LedgerAccount, type StripeEventRow } from '$lib/server/treasury';
 import { giftIdPattern, stripeGiftIdPattern } from '$lib/gift-ids';
 import { readForm } from '$lib/server/form-text';
 
@@ -37,7 +37,6 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     retried: stripeEventId.safeParse(retried).success ? retried : null,
     allowed: accounts !== null,
     keep,
-    appealNames: await appealNames(fetch, accounts?.accounts ?? []),
     accounts: accounts?.accounts ?? [],
     nextAfter: accounts?.nextAfter ?? null,
     parked: events?.events ?? [],

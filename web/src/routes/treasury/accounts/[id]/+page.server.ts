@@ -1,7 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
-import { appealNames, treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
+import { treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
 import { m } from '$lib/paraglide/messages';
 import { formatDay } from '$lib/format';
 import { isLedgerId } from '../../../../../../server/ledger/bigint';
@@ -45,10 +45,8 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     if (code === 'invalid_cursor') redirect(303, `${url.pathname}${dates.size ? `?${dates}` : ''}`);
   };
   const page = await treasurerGet<{ account: LedgerAccount; lines: StatementLine[]; nextCursor: string | null }>(fetch, `/api/ledger/accounts/${params.id}/statement?${query}`, url, newestInstead);
-  const appeal = page ? ((await appealNames(fetch, [page.account]))[page.account.code] ?? null) : null;
   return {
     page: page && invalid ? { ...page, lines: [], nextCursor: null } : page,
-    appeal,
     paged: query.has('cursor'),
     from: range.from,
     to: range.to,
