@@ -9,6 +9,7 @@ import { startRefundAskJob } from './payments/refund-ask-job';
 import { startMailSender } from './mail/sender';
 import { startMailRetention } from './mail/retention';
 import { closeExpiredAppeals } from './appeals/manage-service';
+import { startClosedAppealGifts } from './appeals/closed-appeal-gifts';
 import { startPollLoop } from './poll-loop';
 
 export interface RunningJobs {
@@ -42,6 +43,8 @@ export const jobs: Job[] = [
   // Appeals whose deadline passed close on their own (a batch at a time, each audited).
   ({ database, log }) =>
     startPollLoop({ name: 'appeal deadlines', pollMs: 30_000, log, work: async () => ({ more: (await closeExpiredAppeals(database.db, 100)) === 100 }) }),
+  // The monthly gifts of an appeal that closed end at Stripe, and their donors are told.
+  ({ database, config, stripe, log }) => (stripe ? startClosedAppealGifts({ db: database.db, stripe: stripe.client, publicUrl: publicUrlOf(config), log }) : undefined),
 ];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {

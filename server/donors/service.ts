@@ -6,6 +6,7 @@ import { recordAuditOnce } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { appealTitleInSql } from '../payments/donations-store';
+import { endAtStripe } from '../payments/end-subscription';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
 const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
@@ -124,18 +125,3 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer
   });
 }
 
-/**
- * Ends a subscription at Stripe, answering null; or, when Stripe had ended it already (in its
- * dashboard, or after renewals failed) and its event is not posted yet, when that was.
- */
-async function endAtStripe(stripe: Stripe, subscriptionId: string): Promise<Date | null> {
-  try {
-    await stripe.subscriptions.cancel(subscriptionId, {}, { idempotencyKey: `cancel-subscription:${subscriptionId}` });
-    return null;
-  } catch (err) {
-    if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
-    const sub = await stripe.subscriptions.retrieve(subscriptionId);
-    if (sub.status !== 'canceled') throw err;
-    return new Date((sub.ended_at ?? sub.canceled_at ?? Math.floor(Date.now() / 1000)) * 1000);
-  }
-}
