@@ -58,20 +58,21 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
   const now = new Date();
   const named = appealTitleInSql(locale);
   const rows = await db
-    .select({ d: donations, slug: appeals.slug, title: named.title, language: named.language })
+    .select({ d: donations, slug: appeals.slug, title: named.title, language: named.language, appealStatus: appeals.status })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .leftJoin(appealTranslations, named.join)
     .where(and(givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId), notInArray(donations.status, ['pending', 'failed', 'canceled'])))
     .orderBy(desc(donations.createdAt))
     .limit(100);
-  return rows.map(({ d, slug, title, language }) => ({
+  return rows.map(({ d, slug, title, language, appealStatus }) => ({
     id: d.id,
     appeal: { slug, title, language },
     currency: d.currency,
     amountMinor: (d.amountMinor + d.coverFeesMinor).toString(),
     startedAt: (d.succeededAt ?? d.createdAt).toISOString(),
     canceledAt: d.subscriptionCanceledAt?.toISOString() ?? null,
+    appealClosed: appealStatus === 'closed',
     // While its last renewal is unpaid: when that attempt failed and when Stripe tries next.
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
     nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,

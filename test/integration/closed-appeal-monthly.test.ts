@@ -84,7 +84,7 @@ describe('closing an appeal ends its monthly gifts', () => {
 
     // Her giving page says it has ended, and when; the audit log says who ended it: nobody, the closing.
     const monthly = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie: await signIn(h.app, 'ana@example.org') } })).json().monthly;
-    expect(monthly).toEqual([expect.objectContaining({ id: gift.donationId, canceledAt: expect.any(String), nextChargeAt: null })]);
+    expect(monthly).toEqual([expect.objectContaining({ id: gift.donationId, canceledAt: expect.any(String), appealClosed: true, nextChargeAt: null })]);
     const audit = await h.testDb.database.db
       .select()
       .from(auditLog)

@@ -25,6 +25,8 @@ export interface MyMonthly {
   amountMinor: string;
   startedAt: string;
   canceledAt: string | null;
+  /** The appeal closed: its monthly gifts end (or have ended) with it. */
+  appealClosed: boolean;
   /** While the last renewal is unpaid: when its attempt failed, and when Stripe tries again (null after its last try). */
   renewalFailedAt: string | null;
   nextAttemptAt: string | null;
