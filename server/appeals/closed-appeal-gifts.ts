@@ -2,11 +2,11 @@ import { and, asc, eq, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type Stripe from 'stripe';
 import type { Db } from '../../db/client';
-import { appeals, donations, outboxEmails, type Donation } from '../../db/schema/index';
+import { appeals, donations, outboxEmails } from '../../db/schema/index';
 import { recordAuditOnce } from '../auth/audit';
-import { greeting, isolated, mailAmount, mailText, paragraphs } from '../mail/catalog';
 import { appealTitleIn, appealTitlesColumn } from '../payments/donations-store';
 import { endAtStripe } from '../payments/end-subscription';
+import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError } from '../safe-error';
 
@@ -67,7 +67,7 @@ async function endGift(deps: Deps, { d, appeal }: Running): Promise<void> {
   // Null: ended now, by this call (or by an earlier one with the same idempotency key). A date:
   // Stripe had ended it before (the donor, a treasurer, failed renewals), and the donor knows why.
   const endedBefore = await endAtStripe(deps.stripe, d.subscriptionId!);
-  const mail = endedBefore ? null : appealClosedEndedEmail(d, { title: appealTitleIn(appeal, d.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` });
+  const mail = endedBefore ? null : monthlyEndEmail('appeal_closed_ended', d, { title: appealTitleIn(appeal, d.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` });
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(donations)
@@ -85,25 +85,6 @@ async function endGift(deps: Deps, { d, appeal }: Running): Promise<void> {
       after: { subscriptionId: d.subscriptionId, endedAt: row?.canceledAt?.toISOString() ?? null },
     });
   });
-}
-
-/** The donor's word that the appeal closed, and with it their monthly gift; null without an address. */
-export function appealClosedEndedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appeal: { title: string; url: string }) {
-  if (!gift.donorEmail) return null;
-  const { locale } = gift;
-  const amount = mailAmount(locale, gift.amountMinor + gift.coverFeesMinor, gift.currency);
-  return {
-    dedupeKey: `appeal_closed_ended:${gift.id}`,
-    toAddress: gift.donorEmail,
-    kind: 'appeal_closed_ended',
-    subject: mailText(locale, 'appeal_closed_ended_subject', { amount }),
-    textBody: paragraphs(
-      greeting(locale, gift.donorName),
-      mailText(locale, 'appeal_closed_ended_body', { amount, appeal: isolated(locale, appeal.title), url: appeal.url }),
-      mailText(locale, 'gift_reference', { reference: gift.id }),
-      mailText(locale, 'closing'),
-    ),
-  };
 }
 
 const batchSize = 50;

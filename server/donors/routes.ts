@@ -102,7 +102,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         response: { 200: z.object({ canceledAt: z.string() }), ...errorResponses },
       },
     },
-    async (req) => cancelMonthlyGift({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, req.id),
+    async (req) => cancelMonthlyGift({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.id),
   );
 
   app.post(

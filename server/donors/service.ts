@@ -1,11 +1,12 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
-import { appealTranslations, appeals, donations, type Donation } from '../../db/schema/index';
+import { appealTranslations, appeals, donations, outboxEmails, type Donation } from '../../db/schema/index';
 import { recordAuditOnce } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
-import { appealTitleInSql } from '../payments/donations-store';
+import { appealOf, appealTitleIn, appealTitleInSql } from '../payments/donations-store';
+import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { endAtStripe } from '../payments/end-subscription';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
@@ -99,12 +100,19 @@ export async function ownMonthlyGift(db: DbOrTx, viewer: Viewer, donationId: str
   return { ...gift, subscriptionId: gift.d.subscriptionId };
 }
 
-/** Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged. */
-export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe }, viewer: Viewer, donationId: string, requestId: string) {
+/**
+ * Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged.
+ * The donor gets it in writing, once: the mail is their proof that the charges stop.
+ */
+export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe; publicUrl: string }, viewer: Viewer, donationId: string, requestId: string) {
   const gift = await ownMonthlyGift(deps.db, viewer, donationId);
   if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString() };
   const endedAtStripe = await endAtStripe(deps.stripe, gift.subscriptionId);
+  // Ended before (Stripe gave up on failed renewals, and said so in its own mail): no second word.
+  const appeal = endedAtStripe ? null : await appealOf(deps.db, gift.d.appealId);
+  const mail = appeal && monthlyEndEmail('monthly_canceled', gift.d, { title: appealTitleIn(appeal, gift.d.locale), url: `${deps.publicUrl}/appeals/${appeal.slug}` });
   return deps.db.transaction(async (tx) => {
+    if (mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
     const [row] = await tx
       .update(donations)
       .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAtStripe?.toISOString() ?? null}::timestamptz, now())` })

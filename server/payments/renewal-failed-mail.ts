@@ -39,25 +39,3 @@ export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'd
     ),
   };
 }
-
-/**
- * The donor's word that Stripe ended a monthly gift after its renewal failed every try: without it
- * the gift just stops. Once per gift (its dedupe key); null when the donor left no address.
- */
-export function renewalEndedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appeal: { title: string; url: string }) {
-  if (!gift.donorEmail) return null;
-  const { locale } = gift;
-  const amount = mailAmount(locale, gift.amountMinor + gift.coverFeesMinor, gift.currency);
-  return {
-    dedupeKey: `renewal_ended:${gift.id}`,
-    toAddress: gift.donorEmail,
-    kind: 'renewal_ended',
-    subject: mailText(locale, 'renewal_ended_subject', { amount }),
-    textBody: paragraphs(
-      greeting(locale, gift.donorName),
-      mailText(locale, 'renewal_ended_body', { amount, appeal: isolated(locale, appeal.title), url: appeal.url }),
-      mailText(locale, 'gift_reference', { reference: gift.id }),
-      mailText(locale, 'closing'),
-    ),
-  };
-}

@@ -28,6 +28,10 @@ async function give(body: Record<string, unknown>) {
   return donationId;
 }
 
+/** The mails that tell a donor they ended a monthly gift. */
+const endMails = (id: string) =>
+  h.testDb.database.rows<{ to_address: string; subject: string; text_body: string }>(sql`SELECT to_address, subject, text_body FROM outbox_emails WHERE dedupe_key = ${`monthly_canceled:${id}`}`);
+
 describe("a member's own giving", () => {
   // A donor signs in with the address they gave with and finds every gift, whatever its case.
   it('lists my gifts and only mine', async () => {
@@ -67,6 +71,11 @@ describe("a member's own giving", () => {
     expect(sub.status).toBe('canceled');
     const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${monthly}`);
     expect(audit.map((a) => a.action)).toEqual(['donation.cancel_monthly']);
+    // In writing, once: the donor's proof that the charges stop.
+    const mails = await endMails(monthly);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ to_address: 'Ana@Example.org', subject: 'You ended your monthly gift of $10.00' });
+    expect(mails[0]!.text_body).toContain('http://localhost:3000/appeals/buck-a-brick');
     // Stripe's own word that the subscription ended arrives after: the donor's time stays.
     await h.settle();
     const ended = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie: ana } })).json().monthly;
@@ -86,6 +95,7 @@ describe("a member's own giving", () => {
     expect(b!.json().canceledAt).toBe(a!.json().canceledAt);
     const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${monthly}`);
     expect(audit.map((x) => x.action)).toEqual(['donation.cancel_monthly']);
+    expect(await endMails(monthly)).toHaveLength(1);
     await h.settle();
   });
 
@@ -104,6 +114,8 @@ describe("a member's own giving", () => {
       h.emulator.controls.resume();
     }
     await h.settle();
+    // Not the donor's doing: no "you ended it" mail.
+    expect(await endMails(monthly)).toEqual([]);
   });
 });
 

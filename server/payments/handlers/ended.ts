@@ -2,7 +2,7 @@ import { and, eq, isNull, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { donations, outboxEmails, type Donation } from '../../../db/schema/index';
 import { appealTitleIn, giftFailedEmail, type AppealWithTitles } from '../donations-store';
-import { renewalEndedEmail } from '../renewal-failed-mail';
+import { monthlyEndEmail } from '../monthly-end-mail';
 import { requireObjectId, type Handler, type HandlerDeps } from './types';
 import { isStorableSeconds } from '../../storable-time';
 
@@ -89,7 +89,7 @@ export const subscriptionDeleted: Handler = async (event, deps) => {
   const endedAt = new Date(([sub.ended_at, sub.canceled_at].find(isStorableSeconds) ?? event.created) * 1000);
   const unpaid = sub.cancellation_details?.reason === 'payment_failed';
   const appeal = unpaid ? await deps.appealOf(donation.appealId) : undefined;
-  const mail = appeal ? renewalEndedEmail(donation, { title: appealTitleIn(appeal, donation.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` }) : null;
+  const mail = appeal ? monthlyEndEmail('renewal_ended', donation, { title: appealTitleIn(appeal, donation.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` }) : null;
   return {
     donationId: donation.id,
     postings: [],

@@ -1,0 +1,34 @@
+import type { Donation } from '../../db/schema/index';
+import { greeting, isolated, mailAmount, mailText, paragraphs } from '../mail/catalog';
+
+/**
+ * Why a monthly gift ended, as its mail is known: Stripe gave up after its renewal failed every
+ * try, its appeal closed, or the donor ended it (their written word that the charges stop).
+ */
+export type MonthlyEnd = 'renewal_ended' | 'appeal_closed_ended' | 'monthly_canceled';
+
+/**
+ * The donor's word that a monthly gift has ended, and why: otherwise it just stops. Once per gift
+ * (its dedupe key); in the language they gave in; null when the donor left no address.
+ */
+export function monthlyEndEmail(
+  why: MonthlyEnd,
+  gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>,
+  appeal: { title: string; url: string },
+) {
+  if (!gift.donorEmail) return null;
+  const { locale } = gift;
+  const amount = mailAmount(locale, gift.amountMinor + gift.coverFeesMinor, gift.currency);
+  return {
+    dedupeKey: `${why}:${gift.id}`,
+    toAddress: gift.donorEmail,
+    kind: why,
+    subject: mailText(locale, `${why}_subject`, { amount }),
+    textBody: paragraphs(
+      greeting(locale, gift.donorName),
+      mailText(locale, `${why}_body`, { amount, appeal: isolated(locale, appeal.title), url: appeal.url }),
+      mailText(locale, 'gift_reference', { reference: gift.id }),
+      mailText(locale, 'closing'),
+    ),
+  };
+}
