@@ -43,7 +43,7 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
     pageUrl: `${url.origin}/appeals/${params.slug}`,
     requestKey: randomUUID(),
     canceled: url.searchParams.has('canceled'),
-    startValues: await giftStartValues(fetch, appeal, url, locals.user?.email),
+    startValues: await giftStartValues(fetch, appeal, url, locals.user?.email, locals.locale),
   };
 };
 
