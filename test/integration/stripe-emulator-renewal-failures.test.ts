@@ -206,6 +206,30 @@ describe('the customer portal', () => {
     expect((await stripe.invoices.list({ subscription: subId, status: 'paid' })).data).toHaveLength(3);
   });
 
+  // Stripe's way to tell a saved card from a customer who left: a payment_method_update flow sends
+  // the browser to its own redirect once a card is saved; the "return" link keeps return_url.
+  it('after a saved card in a payment_method_update flow, goes to the flow\'s redirect', async () => {
+    const start = Math.floor(Date.UTC(2026, 4, 5, 12) / 1000);
+    const { clock, customer, subId, periodEnd } = await monthlyOnClock(start);
+    emu.controls.declineSubscriptionPayments(subId);
+    await stripe.testHelpers.testClocks.advance(clock, { frozen_time: periodEnd + DAY });
+    const portal = await stripe.billingPortal.sessions.create({
+      customer,
+      return_url: 'https://give.example.org/account',
+      flow_data: { type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: 'https://give.example.org/account?card_saved=1' } } },
+    });
+    expect(portal.flow).toMatchObject({ type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: 'https://give.example.org/account?card_saved=1' } } });
+    expect(await (await fetch(portal.url)).text()).toContain('href="https://give.example.org/account">Return without changes');
+    const res = await submitCheckoutForm(portal.url, { card_number: '4242 4242 4242 4242' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('https://give.example.org/account?card_saved=1');
+    await emu.controls.flush();
+    await expect(
+      stripe.billingPortal.sessions.create({ customer, flow_data: { type: 'payment_method_update', after_completion: { type: 'redirect', redirect: { return_url: 'javascript:alert(1)' } } } }),
+    ).rejects.toMatchObject({ param: 'flow_data[after_completion][redirect][return_url]' });
+    await expect(stripe.billingPortal.sessions.create({ customer, flow_data: { type: 'subscription_cancel', subscription_cancel: { subscription: subId } } })).rejects.toMatchObject({ type: 'StripeInvalidRequestError' });
+  });
+
   it('refuses a session for a customer that does not exist, or a return_url that is not a URL', async () => {
     await expect(stripe.billingPortal.sessions.create({ customer: 'cus_nope', return_url: 'https://give.example.org/account' })).rejects.toMatchObject({ code: 'resource_missing' });
     const customer = await stripe.customers.create({});

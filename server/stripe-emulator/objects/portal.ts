@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { newId } from '../ids';
 
 /** A customer portal session: `url` is the hosted page where the customer manages their card. */
-export function buildPortalSession(a: { customer: string; returnUrl: string | null; created: number; publicUrl: string }): Stripe.BillingPortal.Session {
+export function buildPortalSession(a: { customer: string; returnUrl: string | null; flow?: Stripe.BillingPortal.Session.Flow | null; created: number; publicUrl: string }): Stripe.BillingPortal.Session {
   const id = newId('bps');
   return {
     id,
@@ -11,7 +11,7 @@ export function buildPortalSession(a: { customer: string; returnUrl: string | nu
     created: a.created,
     customer: a.customer,
     customer_account: null,
-    flow: null,
+    flow: a.flow ?? null,
     livemode: false,
     locale: null,
     on_behalf_of: null,

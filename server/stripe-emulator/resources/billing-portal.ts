@@ -12,21 +12,25 @@ import { params } from '../http';
 import { nowSeconds } from '../ids';
 import { buildPortalSession } from '../objects/portal';
 import { expandList as expandParam, optString, rejectUnknown, reqString } from '../params';
+import { afterSavedUrl, portalFlowParam } from '../portal-flow';
 import { renderPortal, renderPortalGone, type PortalView } from '../portal-page';
 
 /** How long a portal session's link works (real time), like Stripe's short-lived portal links. */
 const SESSION_TTL_SECONDS = 3600;
 
-function returnUrlParam(p: FormObject): string | null {
-  const raw = optString(p, 'return_url', 'return_url', 2048);
-  if (raw === undefined) return null;
+function validUrl(raw: string, path: string): string {
   try {
     const url = new URL(raw);
     if (url.protocol === 'http:' || url.protocol === 'https:') return raw;
   } catch {
     // reported below
   }
-  throw invalidRequest('Not a valid URL', 'return_url', 'url_invalid');
+  throw invalidRequest('Not a valid URL', path, 'url_invalid');
+}
+
+function returnUrlParam(p: FormObject): string | null {
+  const raw = optString(p, 'return_url', 'return_url', 2048);
+  return raw === undefined ? null : validUrl(raw, 'return_url');
 }
 
 function view(ctx: Ctx, session: Stripe.BillingPortal.Session): PortalView {
@@ -50,10 +54,10 @@ function liveSession(ctx: Ctx, id: string): Stripe.BillingPortal.Session | 'gone
 export function registerBillingPortal(app: FastifyInstance, ctx: Ctx): void {
   app.post('/v1/billing_portal/sessions', async (req) => {
     const p = params(req);
-    rejectUnknown(p, ['customer', 'return_url', 'locale', 'expand']);
+    rejectUnknown(p, ['customer', 'return_url', 'flow_data', 'locale', 'expand']);
     const customer = reqString(p, 'customer');
     if (!ctx.state.customers.has(customer)) throw resourceMissing('customer', customer, 'customer');
-    const session = buildPortalSession({ customer, returnUrl: returnUrlParam(p), created: nowSeconds(), publicUrl: ctx.publicUrl });
+    const session = buildPortalSession({ customer, returnUrl: returnUrlParam(p), flow: portalFlowParam(p, validUrl), created: nowSeconds(), publicUrl: ctx.publicUrl });
     ctx.state.portalSessions.set(session.id, session);
     ctx.changed();
     return expand(ctx.state, session, expandParam(p));
@@ -73,7 +77,8 @@ export function registerBillingPortal(app: FastifyInstance, ctx: Ctx): void {
       const state = { values: { card_name: form.name }, fieldErrors: {}, formError: result.message };
       return html(reply, 402, renderPortal(view(ctx, session), state));
     }
-    if (session.return_url) return reply.code(303).header('location', session.return_url).send();
+    const saved = afterSavedUrl(session);
+    if (saved) return reply.code(303).header('location', saved).send();
     return html(reply, 200, renderPortal(view(ctx, session), { values: {}, fieldErrors: {} }));
   };
   app.get('/p/session/:id', async (req, reply) => page((req.params as { id: string }).id, reply));
