@@ -110,12 +110,17 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
     {
       schema: {
         tags: ['people'],
-        summary: "Open Stripe's portal to update the card of one of my monthly gifts (signed in, the donor only); it returns to /account",
+        summary: "Open Stripe's portal to update the card of one of my monthly gifts (signed in, the donor only); it returns to /account, with ?card_saved=<id> once a card is saved",
         params: z.object({ id: z.uuid() }),
         body: z.strictObject({}).nullish().describe('nothing: the gift is in the path'),
         response: { 200: z.object({ url: z.url() }), ...errorResponses },
       },
     },
-    async (req) => openCardPortal({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, accountPageUrl(opts.publicUrl), req.id),
+    async (req) => {
+      // Back to /account either way; once a card is saved, marked so, naming the gift (see web/src/lib/card-saved.ts).
+      const returnUrl = accountPageUrl(opts.publicUrl);
+      const savedUrl = `${returnUrl}?card_saved=${req.params.id}#monthly-title`;
+      return openCardPortal({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, { returnUrl, savedUrl }, req.id);
+    },
   );
 };

@@ -112,7 +112,8 @@ describe('a monthly renewal that fails', () => {
     expect(opened.statusCode).toBe(200);
     const portal = await submitCheckoutForm(opened.json().url, { card_number: '4242 4242 4242 4242' });
     expect(portal.status).toBe(303);
-    expect(portal.headers.get('location')).toBe('http://localhost:3000/account');
+    // Back marked, so the page can say the card was saved while Stripe's word is on its way.
+    expect(portal.headers.get('location')).toBe(`http://localhost:3000/account?card_saved=${g.donationId}#monthly-title`);
     await h.settle();
     expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: null, renewalFailedInvoiceId: null, renewalNextAttemptAt: null });
     const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.invoiceId, invoiceId));

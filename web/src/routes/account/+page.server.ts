@@ -6,6 +6,7 @@ import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';
 import { readForm } from '$lib/server/form-text';
+import { readCardSavedMark, stampedCardSavedPath } from '$lib/card-saved';
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   // Appeals named as their pages name them in this page's language.
@@ -16,7 +17,15 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   // ?cancel=<id> is the confirm step: a plain link shows it, so it works without JavaScript.
   const cancelId = url.searchParams.get('cancel');
   const confirming = monthly.find((g) => g.id === cancelId && !g.canceledAt) ?? null;
-  return { donations, monthly, confirming, locale: locals.locale, email: locals.user?.email ?? '' };
+  // Back from Stripe's portal with a card saved: stamped once with what the page saw then. Its
+  // "check again" link is this address without the #fragment, which a browser would only scroll to.
+  const nowMs = Date.now();
+  const cardSaved = readCardSavedMark(url.searchParams, nowMs);
+  if (cardSaved && 'unstamped' in cardSaved) {
+    const gift = monthly.find((g) => g.id === cardSaved.unstamped);
+    redirect(303, stampedCardSavedPath(cardSaved.unstamped, nowMs, gift?.renewalFailedAt ?? null));
+  }
+  return { donations, monthly, confirming, cardSaved, nowMs, checkAgain: `${url.pathname}${url.search}`, locale: locals.locale, email: locals.user?.email ?? '' };
 };
 
 /** Signed out (or the session ended): to sign in, and back to this page, not to the action's address. */
