@@ -95,7 +95,9 @@ describe('signed in', () => {
     await page.locator('input[name="cover"]').setInputFiles({ name: 'roof.png', mimeType: 'image/png', buffer: png });
     await page.getByRole('button', { name: 'Upload cover' }).click();
     await page.getByText('Cover image saved.').waitFor();
-    await page.getByRole('button', { name: 'Publish' }).click();
+    // Publishing asks first (see publish-confirm.test.ts).
+    await page.getByRole('link', { name: 'Publish the appeal…' }).click();
+    await page.getByRole('button', { name: 'Yes, publish it' }).click();
     await expect.poll(() => page.getByTestId('appeal-status').textContent()).toBe('Live');
 
     // A French translation: French readers get it on the public page, in French, marked as such.

@@ -34,6 +34,11 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     locale: locals.locale,
     created: url.searchParams.has('created'),
     confirmClose: url.searchParams.has('close') && appeal.status === 'live',
+    // ?publish=1 asks to confirm before a draft goes live, as ?close=1 does before it closes: a link,
+    // so it works without JavaScript, and one click cannot make public what cannot be made a draft again.
+    confirmPublish: url.searchParams.has('publish') && appeal.status === 'draft',
+    // Where the appeal will be public, said in that confirmation.
+    publicUrl: `${url.origin}/appeals/${encodeURIComponent(appeal.slug)}`,
     editTranslation: url.searchParams.get('translation'),
     // The update form's idempotency key, new each time the page is drawn: the same form sent twice
     // (a double click, Back and send again) posts one update; a posted update redirects to a page
