@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import de from '../../web/messages/de.json' with { type: 'json' };
 import en from '../../web/messages/en.json' with { type: 'json' };
@@ -29,6 +29,8 @@ let webUrl = '';
 interface ApiLink {
   port: number;
   signOutBefore: string | null;
+  /** GET /api/me alone fails: its connection dropped (no answer) or a 503; the rest of the API answers. */
+  meFails: 'drop' | 503 | null;
   /** The API gone: nothing listens at its address any more. */
   close(): Promise<void>;
 }
@@ -45,6 +47,11 @@ async function startApiLink(apiUrl: string, webOrigin: string): Promise<ApiLink>
       upstream.on('error', () => req.socket.destroy());
       req.pipe(upstream);
     };
+    if (made.meFails !== null && new URL(req.url!, apiUrl).pathname === '/api/me') {
+      if (made.meFails === 'drop') return req.socket.destroy();
+      res.writeHead(made.meFails, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ error: { code: 'unavailable', message: 'Service unavailable.' } }));
+    }
     if (req.url !== made.signOutBefore || !req.headers.cookie) return pass();
     const signOut = fetch(`${apiUrl}/api/auth/sign-out`, { method: 'POST', headers: { cookie: req.headers.cookie, origin: webOrigin, 'content-type': 'application/json' }, body: '{}' });
     signOut.then((r) => (r.ok ? pass() : req.socket.destroy()), () => req.socket.destroy());
@@ -57,6 +64,7 @@ async function startApiLink(apiUrl: string, webOrigin: string): Promise<ApiLink>
   const made: ApiLink = {
     port: (server.address() as { port: number }).port,
     signOutBefore: null,
+    meFails: null,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -131,6 +139,55 @@ describe('a session that ends between the page’s check and the API’s', () =>
     const accepted = await post(page, { token }, { enhanced: false, cookie: await signIn(invitee) });
     expect(accepted.status).toBe(200);
     expect(accepted.text).toContain('You are now organizer in UE Local 222');
+  });
+});
+
+describe('an API that cannot say who is asking', () => {
+  // GET /api/me failed and was read as "signed out": an organizer opening her pages while the API
+  // was briefly down was sent to sign in, as if her session had ended. Only the API's own 401 means
+  // signed out; an /api/me unanswered or failing is "try again" on the pages that need a signed-in
+  // person, keeps the session, and leaves the public pages to render for everyone.
+  const needSignedIn = ['/manage', '/manage/appeals/buck-a-brick', '/manage/ue-local-222/people', '/treasury'];
+  afterEach(() => {
+    link.meFails = null;
+  });
+
+  it('shows the error page, not sign-in, to a signed-in organizer, and keeps her session', async () => {
+    const cookie = await signIn('organizer@ue222.demo');
+    for (const [fails, status] of [['drop', 502], [503, 503]] as const) {
+      link.meFails = fails;
+      for (const path of needSignedIn) {
+        const res = await fetch(`${webUrl}${path}`, { redirect: 'manual', headers: { accept: 'text/html', cookie: `${cookie}; lang=de` } });
+        expect([res.status, res.headers.get('location')], `${path}, /api/me ${fails}`).toEqual([status, null]);
+        expect(await res.text(), path).toContain(de.error_generic_text);
+        expect(res.headers.getSetCookie(), path).toEqual([]);
+      }
+      // A form on such a page, likewise: plain, and as the page's script sends it.
+      const plain = await post('/manage/ue-local-222/people?/withdraw', { invitationId: randomUUID() }, { enhanced: false, cookie });
+      expect([plain.status, plain.location]).toEqual([status, null]);
+      const scripted = await post('/manage/ue-local-222/people?/withdraw', { invitationId: randomUUID() }, { enhanced: true, cookie });
+      expect([scripted.status, (JSON.parse(scripted.text) as { type: string }).type]).toEqual([status, 'error']);
+
+      // The public pages need no one signed in: they render, as for a signed-out reader.
+      for (const path of ['/', '/appeals/buck-a-brick']) {
+        const res = await fetch(`${webUrl}${path}`, { headers: { accept: 'text/html', cookie } });
+        expect(res.status, path).toBe(200);
+        expect(await res.text(), path).toContain('Buck-a-Brick');
+      }
+    }
+    // The API back: the same session opens the page.
+    link.meFails = null;
+    expect((await fetch(`${webUrl}/manage`, { redirect: 'manual', headers: { accept: 'text/html', cookie } })).status).toBe(200);
+  });
+
+  it('still sends to sign in when the API says the session has ended', async () => {
+    const cookie = await signIn('organizer@ue222.demo');
+    const out = await fetch(`${api.url}/api/auth/sign-out`, { method: 'POST', headers: { cookie, origin: webUrl, 'content-type': 'application/json' }, body: '{}' });
+    expect(out.ok).toBe(true);
+    for (const path of needSignedIn) {
+      const res = await fetch(`${webUrl}${path}`, { redirect: 'manual', headers: { accept: 'text/html', cookie } });
+      expect([res.status, res.headers.get('location')], path).toEqual([303, `/signin?next=${encodeURIComponent(path)}`]);
+    }
   });
 });
 

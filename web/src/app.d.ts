@@ -12,6 +12,11 @@ declare global {
       /** The signed-in person (from GET /api/me), or null. */
       user: import('$lib/server/me').Me['user'] | null;
       memberships: import('$lib/server/me').Membership[];
+      /**
+       * Set when GET /api/me got no answer or failed, so no one knows whether the person is signed in:
+       * the status (502 or 503) a page that needs a signed-in person answers with (see needsSignIn).
+       */
+      sessionUnknown: 502 | 503 | null;
     }
   }
 }

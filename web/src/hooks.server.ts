@@ -5,7 +5,7 @@ import { readTimeZoneFrom, saidTimeZone } from '$lib/time-zone';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
 import { apiUnanswered } from '$lib/server/api';
 import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
-import type { Me } from '$lib/server/me';
+import { readWhoIsAsking, type WhoIsAsking } from '$lib/server/who-is-asking';
 
 // In development the API runs in its own process; in production it is in this process.
 const devApiOrigin = `http://127.0.0.1:${process.env.API_PORT ?? '3001'}`;
@@ -21,9 +21,11 @@ readTimeZoneFrom(() => reader.getStore()?.timeZone ?? 'UTC');
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.user = null;
   event.locals.memberships = [];
+  event.locals.sessionUnknown = null;
   if (sessionCookieHeader(event.request.headers.get('cookie'))) {
-    const me = await whoIsAsking(event);
-    if (me) [event.locals.user, event.locals.memberships] = [me.user, me.memberships];
+    const asking = await whoIsAsking(event);
+    if ('me' in asking) [event.locals.user, event.locals.memberships] = [asking.me.user, asking.me.memberships];
+    if ('unknown' in asking) event.locals.sessionUnknown = asking.unknown;
   }
   // A link's own language first (a mail's link opens in the mail's language), then this browser's
   // choice, then the language the person keeps (on a new device), then the browser's.
@@ -50,11 +52,8 @@ export const handle: Handle = async ({ event, resolve }) => {
   );
 };
 
-async function whoIsAsking(event: RequestEvent): Promise<Me | null> {
-  const res = await callApi(event, new Request(new URL('/api/me', event.url), { headers: { accept: 'application/json' } }));
-  // An expired or revoked session reads as signed out; better-auth's Set-Cookie clears it.
-  if (!res.ok) return null;
-  return (await res.json()) as Me;
+async function whoIsAsking(event: RequestEvent): Promise<WhoIsAsking> {
+  return readWhoIsAsking(await callApi(event, new Request(new URL('/api/me', event.url), { headers: { accept: 'application/json' } })));
 }
 
 /**

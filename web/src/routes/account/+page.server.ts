@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiGetSignedIn, apiSend, refusedStatus, signInPath } from '$lib/server/api';
 import { refusalText } from '$lib/server/refusal-text';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
 import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';
@@ -28,12 +29,14 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   return { donations, monthly, confirming, cardSaved, nowMs, checkAgain: `${url.pathname}${url.search}`, locale: locals.locale, email: locals.user?.email ?? '' };
 };
 
-/** Signed out (or the session ended): to sign in, and back to this page, not to the action's address. */
-const toSignIn = (url: URL) => redirect(303, signInPath(new URL(url.pathname, url)));
+/** To sign in, and back to this page, not to the action's address. */
+const signInHere = (url: URL) => signInPath(new URL(url.pathname, url));
+/** The session ended (the API said so): to sign in, and back. */
+const toSignIn = (url: URL) => redirect(303, signInHere(url));
 
 export const actions: Actions = {
   cancel: async ({ request, fetch, url, locals }) => {
-    if (!locals.user) toSignIn(url);
+    if (!locals.user) needsSignIn(locals, signInHere(url));
     const id = String((await readForm(request)).get('id') ?? '');
     if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
     const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
@@ -46,7 +49,7 @@ export const actions: Actions = {
    * due); the API checks the gift is the signed-in donor's. The portal sends the donor back here.
    */
   updateCard: async ({ request, fetch, url, locals }) => {
-    if (!locals.user) toSignIn(url);
+    if (!locals.user) needsSignIn(locals, signInHere(url));
     const id = String((await readForm(request)).get('id') ?? '');
     if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_update_card_failed() });
     const sent = await apiSend<{ url: string }>(fetch, 'POST', `/api/me/monthly/${id}/card-portal`, {});

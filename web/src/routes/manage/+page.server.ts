@@ -1,6 +1,6 @@
-import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { apiGet, apiGetSignedIn, signInPath } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import type { ManagedAppeal } from '$lib/types';
 
 interface Org {
@@ -26,7 +26,7 @@ function managedOrgs(all: Org[], grants: { slug: string; descendants: boolean }[
 }
 
 export const load: PageServerLoad = async ({ fetch, locals, url }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   const grants = locals.memberships.filter((m) => m.role === 'organizer' || m.role === 'admin').map((m) => ({ slug: m.organization.slug, descendants: m.includesDescendants }));
   const { organizations } = await apiGet<{ organizations: Org[] }>(fetch, '/api/organizations');
   const orgs = managedOrgs(organizations, grants);

@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend, signInPath } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { m } from '$lib/paraglide/messages';
 import { isLedgerId } from '../../../../server/ledger/bigint';
 import { stripeEventId } from '../../../../server/payments/schemas';
@@ -17,7 +18,7 @@ const disputesShown = 25;
 const knownShape = (id: string | null) => (id !== null && (giftIdPattern.test(id) || stripeGiftIdPattern.test(id)) ? id : null);
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   const currency = (url.searchParams.get('currency') ?? '').trim().toUpperCase();
   const type = url.searchParams.get('type') ?? '';
   const after = url.searchParams.get('after') ?? '';
@@ -57,7 +58,7 @@ export const actions: Actions = {
   // A parked event back in the poster's queue; the page then loads again without it, by a redirect
   // (post, then get), so that reloading it does not send the retry again.
   retry: async ({ request, fetch, url, locals }) => {
-    if (!locals.user) redirect(303, signInPath(url));
+    if (!locals.user) needsSignIn(locals, signInPath(url));
     const event = String((await readForm(request)).get('event') ?? '');
     if (!stripeEventId.safeParse(event).success) return fail(400, { retryError: m.treasury_retry_failed() });
     const sent = await apiSend(fetch, 'POST', `/api/stripe/events/${event}/retry`);

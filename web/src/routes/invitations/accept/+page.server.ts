@@ -1,6 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { apiSend, refusedStatus, signInPath, type ApiError } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { refusalText } from '$lib/server/refusal-text';
 import { m } from '$lib/paraglide/messages';
 import { readForm } from '$lib/server/form-text';
@@ -28,7 +29,7 @@ function refusal(refused: { status: number; error: ApiError }, email: string): s
 // opens. What the invitation offers is read first (a POST that changes nothing: the token stays
 // out of the API's URLs), so the person knows what they accept, or why they cannot.
 export const load: PageServerLoad = async ({ locals, url, fetch }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   const token = tokenOf(url.searchParams.get('token'));
   if (!token) return { token, email: locals.user.email, offer: null, refused: m.invite_error_not_found() };
   const read = await apiSend<InvitationPreview>(fetch, 'POST', '/api/invitations/preview', { token });
@@ -40,7 +41,7 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
 
 export const actions: Actions = {
   default: async ({ request, fetch, locals, url }) => {
-    if (!locals.user) redirect(303, signInPath(url));
+    if (!locals.user) needsSignIn(locals, signInPath(url));
     const token = tokenOf((await readForm(request)).get('token'));
     if (!token) return fail(400, { error: m.invite_error_not_found() });
     const sent = await apiSend<{ organization: { name: string }; role: string }>(fetch, 'POST', '/api/invitations/accept', { token });

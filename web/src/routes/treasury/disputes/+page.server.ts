@@ -1,6 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { treasurerGet, type DisputeRow } from '$lib/server/treasury';
 import { disputeListHref, disputeStates, type DisputeState } from '$lib/dispute-list';
 
@@ -11,7 +12,7 @@ const lastPage = 20_000;
 // Every dispute of the treasurer's gifts, open or closed, a page at a time: the history a
 // chargeback-heavy month leaves, beyond the few the treasury page shows.
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   const asked = url.searchParams.get('state');
   const state: DisputeState = (disputeStates as readonly string[]).includes(asked ?? '') ? (asked as DisputeState) : 'open';
   const pageAsked = Number(url.searchParams.get('page') ?? '1');

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
 import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
 import { apiGet, apiSend, signInPath } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { appealApiErrors, appealBody, readAppealValues, slugFrom, storyPreview, type AppealValues } from '$lib/server/appeal-form';
 import type { ManagedAppeal } from '$lib/types';
 import { m } from '$lib/paraglide/messages';
@@ -20,7 +21,7 @@ async function orgOf(fetch: typeof globalThis.fetch, slug: string): Promise<Org 
 }
 
 export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   const org = await orgOf(fetch, params.org);
   if (!org) redirect(303, '/manage');
   const values: AppealValues = { title: '', slug: '', summary: '', story: '', beneficiary: '', language: locals.locale, currency: org.defaultCurrency, goal: '', unitName: '', unitPrice: '', deadline: '' };

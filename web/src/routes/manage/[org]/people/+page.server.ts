@@ -2,6 +2,7 @@ import { error, fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { isLocale } from '$lib/locale';
 import { apiGet, apiSend, refusedStatus, signInPath } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { refusalText } from '$lib/server/refusal-text';
 import { m } from '$lib/paraglide/messages';
 import { isUuidText } from '../../../../../../server/uuid-text';
@@ -77,7 +78,7 @@ function searchQuery(search: Partial<PeopleSearch>, extra: Record<string, string
 
 // Who holds which role in an organization, for its admins: invite someone by email, take a role away.
 export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   const { organizations } = await apiGet<{ organizations: { slug: string; name: string; parentSlug: string | null }[] }>(fetch, '/api/organizations');
   const org = organizations.find((o) => o.slug === params.org);
   if (!org) redirect(303, '/manage');
@@ -129,7 +130,7 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
 
 export const actions: Actions = {
   invite: async ({ request, fetch, params, locals, url }) => {
-    if (!locals.user) redirect(303, signInPath(url));
+    if (!locals.user) needsSignIn(locals, signInPath(url));
     const form = await readForm(request);
     const role = form.get('role');
     const lang = form.get('lang');
@@ -152,7 +153,7 @@ export const actions: Actions = {
     return fail(refusedStatus(sent.status), { invite: { values, error: refusalText(sent, m.error_generic_text()) } });
   },
   withdraw: async ({ request, fetch, params, locals, url }) => {
-    if (!locals.user) redirect(303, signInPath(url));
+    if (!locals.user) needsSignIn(locals, signInPath(url));
     const id = String((await readForm(request)).get('invitationId') ?? '');
     if (!isUuidText(id)) return fail(400, { withdraw: { error: m.error_generic_text() } });
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/invitations/${id}`);
@@ -165,7 +166,7 @@ export const actions: Actions = {
     return fail(refusedStatus(sent.status), { withdraw: { error: refusalText(sent, m.error_generic_text()) } });
   },
   revoke: async ({ request, fetch, params, locals, url }) => {
-    if (!locals.user) redirect(303, signInPath(url));
+    if (!locals.user) needsSignIn(locals, signInPath(url));
     const form = await readForm(request);
     const id = String(form.get('membershipId') ?? '');
     if (!isUuidText(id)) return fail(400, { revoke: { error: m.error_generic_text() } });

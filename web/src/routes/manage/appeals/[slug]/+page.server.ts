@@ -3,6 +3,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
 import { apiGetSignedIn, apiSend, signInPath, type ApiError } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { appealApiErrors, appealBody, baseValuesSchema, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
 import type { DonorRow, ManagedAppeal } from '$lib/types';
 import { isLocale } from '$lib/locale';
@@ -18,7 +19,7 @@ interface Update {
 }
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   const slug = encodeURIComponent(params.slug);
   const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
   const [{ donors }, { updates }] = await Promise.all([

@@ -1,6 +1,7 @@
 import { error, redirect } from '@sveltejs/kit';
 import type { PageServerLoad } from './$types';
 import { signInPath } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
 import { m } from '$lib/paraglide/messages';
 import { formatDay } from '$lib/format';
@@ -26,7 +27,7 @@ function dateRange(url: URL, locale: string): { from: string; to: string; errors
 }
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   if (!isLedgerId(params.id)) error(404, 'No such account.');
   const cursor = url.searchParams.get('cursor') ?? '';
   const range = dateRange(url, locals.locale);

@@ -1,8 +1,9 @@
-import { error, fail, redirect } from '@sveltejs/kit';
+import { error, fail } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
 import { MoneyError, parseAmount, stripeStepMinor } from '../../../../../../server/ledger/money';
 import { apiSend, signInPath } from '$lib/server/api';
+import { needsSignIn } from '$lib/server/who-is-asking';
 import { stripeStepShown } from '$lib/server/stripe-step';
 import { treasurerGet, type DonationDetail } from '$lib/server/treasury';
 import { amountExample, formatMinor } from '$lib/format';
@@ -14,7 +15,7 @@ type Reason = (typeof reasons)[number];
 const keyPattern = /^[A-Za-z0-9_-]{8,100}$/;
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
-  if (!locals.user) redirect(303, signInPath(url));
+  if (!locals.user) needsSignIn(locals, signInPath(url));
   if (!/^[0-9a-f-]{36}$/.test(params.id)) error(404, 'No such gift.');
   const gift = await treasurerGet<DonationDetail>(fetch, `/api/donations/${params.id}/detail`, url);
   // A fresh key per rendered form: the same form sent twice (a double click, a resubmit) refunds once.
@@ -76,7 +77,7 @@ export const actions: Actions = {
    * against what the gift still allows, and shown back for confirmation. Nothing leaves yet.
    */
   review: async ({ request, fetch, params, url, locals }) => {
-    if (!locals.user) redirect(303, signInPath(url));
+    if (!locals.user) needsSignIn(locals, signInPath(url));
     const form = await readForm(request);
     const typed = String(form.get('amount') ?? '').trim().slice(0, 40);
     const whole = form.get('whole') === 'on';
@@ -112,7 +113,7 @@ export const actions: Actions = {
    * form was rendered with (a second click of the same confirmation refunds once).
    */
   refund: async ({ request, fetch, params, url, locals }) => {
-    if (!locals.user) redirect(303, signInPath(url));
+    if (!locals.user) needsSignIn(locals, signInPath(url));
     const form = await readForm(request);
     const amountMinor = String(form.get('amountMinor') ?? '');
     const key = String(form.get('idempotencyKey') ?? '');
