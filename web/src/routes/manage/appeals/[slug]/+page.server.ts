@@ -10,6 +10,7 @@ import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
 import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
+import { sayPosted, takePosted } from './posted-notice.server';
 
 interface Update {
   id: string;
@@ -18,7 +19,7 @@ interface Update {
   publishedAt: string;
 }
 
-export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
+export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies }) => {
   if (!locals.user) needsSignIn(locals, signInPath(url));
   const slug = encodeURIComponent(params.slug);
   const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
@@ -45,8 +46,8 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     // (a double click, Back and send again) posts one update; a posted update redirects to a page
     // with a new key for the next.
     updateKey: randomUUID(),
-    // Set by the update action's redirect: how many donors the posted update was mailed to.
-    postedTo: /^\d{1,9}$/.test(url.searchParams.get('posted') ?? '') ? Number(url.searchParams.get('posted')) : null,
+    // Set by the update action just before its redirect: how many donors the posted update was mailed to.
+    postedTo: takePosted(cookies, params.slug),
     // ?untranslate=<language> asks to confirm before a translation is removed: a link, so it works
     // without JavaScript, and a misclick costs no translator's work. Only a translation there is.
     removeTranslation: appeal.translations.find((t) => t.language === url.searchParams.get('untranslate'))?.language ?? null,
@@ -183,7 +184,7 @@ export const actions: Actions = {
     return { section: 'translations', removed: language };
   },
 
-  update: async ({ request, fetch, params }) => {
+  update: async ({ request, fetch, params, cookies }) => {
     const form = await readForm(request);
     const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields(), invalid: { title: values.title.length < 3, body: !values.body } });
@@ -191,8 +192,8 @@ export const actions: Actions = {
     const idempotencyKey = formText(form, 'updateKey', 100) || undefined;
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body, idempotencyKey });
     if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'updates', values, error: updateError(sent.error.code) });
-    // Post/Redirect/Get: a reload of the page that follows sends nothing again.
-    redirect(303, `/manage/appeals/${encodeURIComponent(params.slug)}?posted=${sent.body.emailedTo}#updates`);
+    // Post/Redirect/Get: a reload of the page that follows sends nothing again, nor says it was posted.
+    redirect(303, `${sayPosted(cookies, params.slug, sent.body.emailedTo)}#updates`);
   },
 
   moderate: async ({ request, fetch, params }) => {
