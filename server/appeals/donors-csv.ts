@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { formatMinorAsDecimalString } from '../ledger/money';
-import type { donorsOf } from './manage-service';
+import type { donorsOf } from './donor-list';
 
 type DonorRow = Awaited<ReturnType<typeof donorsOf>>[number];
 

@@ -25,7 +25,6 @@ import {
   coverOf,
   createAppeal,
   deleteTranslation,
-  donorsOf,
   listOrganizationAppeals,
   listUpdates,
   managedView,
@@ -39,6 +38,7 @@ import {
 import { countUpdateSubscribers } from './update-email';
 import { slugParams } from './schemas';
 import { donorsCsv } from './donors-csv';
+import { donorsOf } from './donor-list';
 
 const tags = ['appeals: organizers'];
 const managed = { 200: managedAppealSchema, ...errorResponses };

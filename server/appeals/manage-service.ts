@@ -17,7 +17,6 @@ import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
-import { messageLanguageOf } from '../payments/donations-store';
 import { AppError, answerRefusal } from '../errors';
 import { formatMinorAsDecimalString, stripeStepMinor } from '../ledger/money';
 import type { CreateAppeal, TranslationBody, UpdateAppeal } from './manage-schemas';
@@ -423,29 +422,4 @@ export async function moderateMessage(db: Db, p: Actor & { appeal: Appeal; donat
     await tx.update(donations).set({ messageStatus: p.messageStatus }).where(eq(donations.id, p.donationId));
     await auditAround(tx, p, 'appeal.moderate_message', { subjectType: 'donation', subjectId: p.donationId, before, after: { messageStatus: p.messageStatus } });
   });
-}
-
-export async function donorsOf(db: DbOrTx, appealId: string, limit: number) {
-  const rows = await db
-    .select()
-    .from(donations)
-    .where(and(eq(donations.appealId, appealId), notInArray(donations.status, ['pending', 'canceled'])))
-    .orderBy(desc(donations.createdAt))
-    .limit(limit);
-  return rows.map((d) => ({
-    donationId: d.id,
-    name: d.donorName,
-    email: d.donorEmail,
-    anonymous: d.anonymous,
-    amountMinor: d.amountMinor.toString(),
-    refundedMinor: d.refundedMinor.toString(),
-    currency: d.currency,
-    frequency: d.frequency,
-    status: d.status,
-    message: d.message,
-    messageLanguage: messageLanguageOf(d),
-    messageStatus: d.messageStatus,
-    updatesOptIn: d.updatesOptIn,
-    at: (d.succeededAt ?? d.createdAt).toISOString(),
-  }));
 }
