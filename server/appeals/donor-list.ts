@@ -1,16 +1,48 @@
-import { and, desc, eq, notInArray } from 'drizzle-orm';
+import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { donations } from '../../db/schema/index';
+import { AppError } from '../errors';
 import { messageLanguageOf } from '../payments/donations-store';
+import { isUuidText } from '../uuid-text';
 
-export async function donorsOf(db: DbOrTx, appealId: string, limit: number) {
+// A checkout still open, or left, is no gift: organizers see every gift that reached an outcome.
+const listed = (appealId: string) => and(eq(donations.appealId, appealId), notInArray(donations.status, ['pending', 'canceled']));
+
+const invalidCursor = () => new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out for this appeal.');
+
+/**
+ * One page of an appeal's gifts, newest first. Keyset paging over (created_at desc, id desc) with
+ * the last gift's id as the cursor, as listUpdates pages updates: the database compares its own
+ * microsecond timestamps (the id breaks ties), so a gift arriving meanwhile goes on top and does
+ * not shift the older pages, and no gift is skipped or shown twice between pages.
+ */
+export async function donorsOf(db: DbOrTx, p: { appealId: string; limit: number; cursor?: string }) {
+  const where = [listed(p.appealId)];
+  if (p.cursor !== undefined) {
+    // Checked before it reaches the uuid column, which would fail the whole query on other text.
+    if (!isUuidText(p.cursor)) throw invalidCursor();
+    const [after] = await db.select({ id: donations.id }).from(donations).where(and(eq(donations.id, p.cursor), eq(donations.appealId, p.appealId)));
+    if (!after) throw invalidCursor();
+    where.push(sql`(${donations.createdAt}, ${donations.id}) < (SELECT d.created_at, d.id FROM donations d WHERE d.id = ${p.cursor})`);
+  }
   const rows = await db
     .select()
     .from(donations)
-    .where(and(eq(donations.appealId, appealId), notInArray(donations.status, ['pending', 'canceled'])))
-    .orderBy(desc(donations.createdAt))
-    .limit(limit);
-  return rows.map((d) => ({
+    .where(and(...where))
+    .orderBy(desc(donations.createdAt), desc(donations.id))
+    .limit(p.limit + 1);
+  const page = rows.slice(0, p.limit);
+  return { donors: page.map(donorRow), nextCursor: rows.length > p.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** How many gifts the list holds on all its pages, so a page can say it shows only some. */
+export async function countDonors(db: DbOrTx, appealId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(donations).where(listed(appealId));
+  return row?.n ?? 0;
+}
+
+function donorRow(d: typeof donations.$inferSelect) {
+  return {
     donationId: d.id,
     name: d.donorName,
     email: d.donorEmail,
@@ -25,5 +57,7 @@ export async function donorsOf(db: DbOrTx, appealId: string, limit: number) {
     messageStatus: d.messageStatus,
     updatesOptIn: d.updatesOptIn,
     at: (d.succeededAt ?? d.createdAt).toISOString(),
-  }));
+  };
 }
+
+export type DonorRow = ReturnType<typeof donorRow>;

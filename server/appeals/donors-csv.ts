@@ -1,8 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { formatMinorAsDecimalString } from '../ledger/money';
-import type { donorsOf } from './donor-list';
-
-type DonorRow = Awaited<ReturnType<typeof donorsOf>>[number];
+import type { DonorRow } from './donor-list';
 
 // A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is kept as text instead.
 const inertCell = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);

@@ -8,7 +8,8 @@ import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import {
   appealUpdateSchema,
   createAppealBody,
-  donorRowSchema,
+  donorListSchema,
+  donorsQuery,
   managedAppealSchema,
   moderationBody,
   translationBody,
@@ -38,7 +39,7 @@ import {
 import { countUpdateSubscribers } from './update-email';
 import { slugParams } from './schemas';
 import { donorsCsv } from './donors-csv';
-import { donorsOf } from './donor-list';
+import { countDonors, donorsOf } from './donor-list';
 
 const tags = ['appeals: organizers'];
 const managed = { 200: managedAppealSchema, ...errorResponses };
@@ -213,15 +214,16 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     {
       schema: {
         tags,
-        summary: "The appeal's donors with their contact details (organizer)",
+        summary: "The appeal's gifts with their donors' contact details, newest first, a page at a time (organizer)",
         params: slugParams,
-        querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
-        response: { 200: z.object({ donors: z.array(donorRowSchema) }), ...errorResponses },
+        querystring: donorsQuery,
+        response: { 200: donorListSchema, ...errorResponses },
       },
     },
     async (req) => {
       const { appeal } = await asOrganizer(req, req.params.slug);
-      return { donors: await donorsOf(db, appeal.id, req.query.limit) };
+      const [page, total] = await Promise.all([donorsOf(db, { appealId: appeal.id, ...req.query }), countDonors(db, appeal.id)]);
+      return { ...page, total };
     },
   );
 
@@ -230,7 +232,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     { schema: { tags, summary: "The appeal's donors as a spreadsheet-safe CSV (organizer)", params: slugParams } },
     async (req, reply) => {
       const { appeal } = await asOrganizer(req, req.params.slug);
-      const csv = donorsCsv(await donorsOf(db, appeal.id, 100_000));
+      const csv = donorsCsv((await donorsOf(db, { appealId: appeal.id, limit: 100_000 })).donors);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${appeal.slug}-donors.csv"`)

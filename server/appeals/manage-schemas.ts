@@ -130,6 +130,20 @@ export const donorRowSchema = z.object({
   at: z.string(),
 });
 
+/** The organizer's list of gifts comes a page at a time, newest first, like the updates. */
+export const donorsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+  // Any text up to 100 characters: one that is not a cursor given out for this appeal is
+  // refused as 400 invalid_cursor by the service, whatever its shape.
+  cursor: z.string().max(100).optional().describe('nextCursor of the page before; text that is not one given out for this appeal: 400 invalid_cursor'),
+});
+
+export const donorListSchema = z.object({
+  donors: z.array(donorRowSchema).describe('newest first'),
+  nextCursor: z.string().nullable().describe('null on the last page'),
+  total: z.number().int().describe('how many gifts the list holds on all its pages'),
+});
+
 export type CreateAppeal = z.infer<typeof createAppealBody>;
 export type UpdateAppeal = z.infer<typeof updateAppealBody>;
 export type TranslationBody = z.infer<typeof translationBody>;

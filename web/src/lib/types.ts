@@ -4,11 +4,13 @@ import type { AppealSummary } from '../../../server/appeals/schemas';
 export type AppealProgress = AppealSummary['progress'];
 // The organizers' view of an appeal and its donors (server/appeals/manage-schemas.ts).
 import type { z } from 'zod';
-import type { donorRowSchema, managedAppealSchema, updateListSchema } from '../../../server/appeals/manage-schemas';
+import type { donorListSchema, donorRowSchema, managedAppealSchema, updateListSchema } from '../../../server/appeals/manage-schemas';
 export type ManagedAppeal = z.infer<typeof managedAppealSchema>;
 /** One page of an appeal's public updates (GET /api/appeals/:slug/updates). */
 export type AppealUpdateList = z.infer<typeof updateListSchema>;
 export type DonorRow = z.infer<typeof donorRowSchema>;
+/** One page of an appeal's gifts as its organizers see them (GET /api/appeals/:slug/donors). */
+export type DonorPage = z.infer<typeof donorListSchema>;
 /** A gift's public status (GET /api/donations/:id): no name, no address. */
 export type DonationPublic = z.infer<typeof donationPublicSchema>;
 import type { donationPublicSchema } from '../../../server/payments/schemas';

@@ -5,7 +5,7 @@ import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
 import { apiGetSignedIn, apiSend, signInPath, type ApiError } from '$lib/server/api';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { appealApiErrors, appealBody, baseValuesSchema, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
-import type { DonorRow, ManagedAppeal } from '$lib/types';
+import type { DonorPage, ManagedAppeal } from '$lib/types';
 import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
 import { formText, readForm } from '$lib/server/form-text';
@@ -19,12 +19,31 @@ interface Update {
   publishedAt: string;
 }
 
+/** Gifts shown at once; "Older gifts" pages back through the rest with the API's cursor. */
+const donorsPerPage = 100;
+
+/**
+ * One page of the appeal's gifts, newest first: the page after ?donors=<cursor>, or the newest
+ * when there is none, or when it is not a cursor the API gave out for this appeal (a mangled link
+ * shows the appeal, not an error page). `cursor` is the one the page shown was read after.
+ */
+async function loadDonors(fetch: typeof globalThis.fetch, slug: string, url: URL): Promise<DonorPage & { cursor: string | null }> {
+  const path = `/api/appeals/${slug}/donors?limit=${donorsPerPage}`;
+  const cursor = url.searchParams.get('donors');
+  if (isUuidText(cursor)) {
+    const res = await fetch(`${path}&cursor=${cursor}`, { headers: { accept: 'application/json' } });
+    if (res.ok) return { ...((await res.json()) as DonorPage), cursor };
+  }
+  // The newest page; its refusals (signed out meanwhile, no longer an organizer) are said as always.
+  return { ...(await apiGetSignedIn<DonorPage>(fetch, path, url)), cursor: null };
+}
+
 export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies }) => {
   if (!locals.user) needsSignIn(locals, signInPath(url));
   const slug = encodeURIComponent(params.slug);
   const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
-  const [{ donors }, { updates }] = await Promise.all([
-    apiGetSignedIn<{ donors: DonorRow[] }>(fetch, `/api/appeals/${slug}/donors?limit=500`, url),
+  const [donors, { updates }] = await Promise.all([
+    loadDonors(fetch, slug, url),
     appeal.status === 'draft' ? { updates: [] as Update[] } : apiGetSignedIn<{ updates: Update[] }>(fetch, `/api/appeals/${slug}/updates?limit=100`, url),
   ]);
   return {

@@ -1,0 +1,85 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator } from 'playwright-core';
+import { signInWithMail, startE2E, type E2E } from './harness';
+
+// The manage page's list of gifts asked the API for 500 and showed them as if they were all: an
+// organizer of a drive with thousands of gifts never saw the rest, nor that there was a rest. It
+// now says how many gifts there are and pages through them with links (no JavaScript needed).
+let e2e: E2E;
+let signedIn: Awaited<ReturnType<Awaited<ReturnType<E2E['context']>>['storageState']>>;
+const slug = 'many-bricks';
+const gifts = 104;
+// Giver 001 gave last; Giver 104 first, with a message waiting for review.
+const newestFirst = Array.from({ length: gifts }, (_, i) => `Giver ${String(i + 1).padStart(3, '0')}`);
+
+const db = () => e2e.db.database.db;
+
+beforeAll(async () => {
+  e2e = await startE2E();
+  await db().execute(sql`
+    INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
+    SELECT ${slug}, o.id, 'Many bricks', 'The hall', 'USD', 1000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
+  await db().execute(sql`
+    INSERT INTO donations (appeal_id, currency, amount_minor, status, donor_name, donor_email, locale, request_key, created_at, succeeded_at, message, message_status)
+    SELECT a.id, 'USD', 100, 'succeeded', 'Giver ' || lpad(i::text, 3, '0'), 'giver' || i || '@many-bricks.example.org', 'en', 'many-bricks:' || i,
+           now() - i * interval '1 minute', now() - i * interval '1 minute',
+           CASE WHEN i = ${gifts} THEN 'From the first day' END, CASE WHEN i = ${gifts} THEN 'pending'::message_status ELSE 'none'::message_status END
+    FROM appeals a, generate_series(1, ${gifts}) AS i WHERE a.slug = ${slug}`);
+  const context = await e2e.context();
+  await signInWithMail(await context.newPage(), e2e.url, 'organizer@ue222.demo', `/manage/appeals/${slug}`);
+  signedIn = await context.storageState();
+  await context.close();
+}, 120_000);
+
+afterAll(async () => {
+  await e2e?.close();
+});
+
+/** The donors' names in the order the table shows them. */
+const namesIn = (table: Locator) => table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('td:nth-child(2) bdi')?.textContent ?? ''));
+
+describe("the manage page's gifts, a page at a time", () => {
+  it('without JavaScript: the newest 100, how many in all, older gifts behind a link and back', async () => {
+    const context = await e2e.context({ javaScriptEnabled: false, storageState: signedIn });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`);
+    const donors = page.getByTestId('donors-table');
+    expect(await donors.getByRole('heading', { level: 2 }).textContent()).toBe(`Donors (${gifts})`);
+    expect(await namesIn(donors)).toEqual(newestFirst.slice(0, 100));
+    expect(await donors.getByTestId('donors-shown').textContent()).toBe(`Showing 100 of ${gifts} gifts, newest first.`);
+    const pages = donors.getByRole('navigation', { name: 'Pages of gifts' });
+    expect(await pages.getByRole('link', { name: 'Newest gifts' }).count()).toBe(0);
+
+    await Promise.all([page.waitForEvent('load'), pages.getByRole('link', { name: 'Older gifts' }).click()]);
+    expect(page.url()).toMatch(/\?donors=[0-9a-f-]{36}#donors-title$/);
+    expect(await namesIn(donors)).toEqual(newestFirst.slice(100));
+    expect(await donors.getByTestId('donors-shown').textContent()).toBe(`Showing 4 of ${gifts} gifts, newest first.`);
+    expect(await pages.getByRole('link', { name: 'Older gifts' }).count()).toBe(0);
+
+    // Moderating on an older page, the form comes back to that page, with the row it moved.
+    await Promise.all([page.waitForEvent('load'), donors.getByRole('button', { name: 'Show on the wall · Giver 104' }).click()]);
+    expect(await namesIn(donors)).toEqual(newestFirst.slice(100));
+    expect(await donors.getByRole('status').textContent()).toBe('On the wall · Giver 104');
+
+    await Promise.all([page.waitForEvent('load'), pages.getByRole('link', { name: 'Newest gifts' }).click()]);
+    expect(new URL(page.url()).search).toBe('');
+    expect(await namesIn(donors)).toEqual(newestFirst.slice(0, 100));
+    await context.close();
+  });
+
+  // A page link edited by hand, or one from another appeal: the newest gifts, not an error page.
+  it('shows the newest gifts for a page link the API does not know', async () => {
+    const context = await e2e.context({ javaScriptEnabled: false, storageState: signedIn });
+    const page = await context.newPage();
+    const [elsewhere] = await e2e.db.database.rows<{ id: string }>(sql`
+      INSERT INTO donations (appeal_id, currency, amount_minor, status, donor_email, locale, request_key)
+      SELECT a.id, a.currency, 500, 'succeeded', 'elsewhere@many-bricks.example.org', 'en', 'many-bricks:elsewhere' FROM appeals a WHERE a.slug = 'buck-a-brick' RETURNING id`);
+    for (const cursor of ['not-a-cursor', '00000000-0000-4000-8000-000000000000', elsewhere!.id]) {
+      const res = await page.goto(`${e2e.url}/manage/appeals/${slug}?donors=${cursor}`);
+      expect([cursor, res?.status()]).toEqual([cursor, 200]);
+      expect(await namesIn(page.getByTestId('donors-table'))).toEqual(newestFirst.slice(0, 100));
+    }
+    await context.close();
+  });
+});
