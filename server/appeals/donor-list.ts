@@ -48,6 +48,7 @@ function donorRow(d: typeof donations.$inferSelect) {
     email: d.donorEmail,
     anonymous: d.anonymous,
     amountMinor: d.amountMinor.toString(),
+    coverFeesMinor: d.coverFeesMinor.toString(),
     refundedMinor: d.refundedMinor.toString(),
     currency: d.currency,
     frequency: d.frequency,

@@ -82,4 +82,35 @@ describe("the manage page's gifts, a page at a time", () => {
     }
     await context.close();
   });
+
+  // A treasurer reconciling with Stripe reads the charge as the gift and the fees its donor added,
+  // and the refund as what went back of it: the table showed only the gift. In the appeal's own
+  // currency, formatted as the amounts beside them (KWD has three decimals).
+  it('shows what each donor added to cover the fees and what was refunded, as money', async () => {
+    await db().execute(sql`
+      INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
+      SELECT 'kuwait-fees', o.id, 'Relief (KWD)', 'Dismissed workers', 'KWD', 1000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
+    await db().execute(sql`
+      INSERT INTO donations (appeal_id, currency, amount_minor, cover_fees_minor, refunded_minor, status, donor_name, donor_email, locale, request_key, created_at)
+      SELECT a.id, 'KWD', g.amount, g.cover, g.refunded, g.status::donation_status, g.name, g.email, 'en', g.key, now() - g.ago * interval '1 minute'
+      FROM appeals a, (VALUES (10000, 320, 2500, 'partially_refunded', 'Covered Fees', 'covered@kuwait-fees.example.org', 'kuwait-fees:1', 1),
+                              (5000, 0, 0, 'succeeded', 'Plain Gift', 'plain@kuwait-fees.example.org', 'kuwait-fees:2', 2))
+        AS g(amount, cover, refunded, status, name, email, key, ago)
+      WHERE a.slug = 'kuwait-fees'`);
+    const context = await e2e.context({ javaScriptEnabled: false, storageState: signedIn });
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/manage/appeals/kuwait-fees`);
+    const donors = page.getByTestId('donors-table');
+    const headings = await donors.locator('thead th').allTextContents();
+    expect(headings.slice(2, 5)).toEqual(['Amount', 'Fees covered', 'Refunded']);
+    const cells = async (name: string) => {
+      const row = donors.locator('tbody tr', { hasText: name });
+      return [await row.locator('td').nth(2).textContent(), await row.getByTestId('fees-covered').textContent(), await row.getByTestId('refunded').textContent()];
+    };
+    // Intl puts a no-break space between the code and the number.
+    const kwd = (amount: string) => `KWD\u00a0${amount}`;
+    expect(await cells('Covered Fees')).toEqual([kwd('10.000'), kwd('0.320'), kwd('2.500')]);
+    expect(await cells('Plain Gift')).toEqual([kwd('5.000'), kwd('0.000'), kwd('0.000')]);
+    await context.close();
+  });
 });

@@ -29,8 +29,8 @@ describe('donor export', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const lines = res.body.slice(1).split('\r\n');
-    expect(lines[0]).toBe('date,name,email,anonymous,amount,refunded,currency,frequency,status,wants_updates,message');
-    expect(res.body).toContain('Zoë Ñúñez 山田 عمر,member@example.org,no,25.00,0.00,USD,one_off,succeeded');
+    expect(lines[0]).toBe('date,name,email,anonymous,amount,fees_covered_by_donor,refunded,currency,frequency,status,wants_updates,message');
+    expect(res.body).toContain('Zoë Ñúñez 山田 عمر,member@example.org,no,25.00,0.00,0.00,USD,one_off,succeeded');
     expect(res.body).toContain(`"'=HYPERLINK(""http://evil"")"`);
 
   });
@@ -50,6 +50,28 @@ describe('donor export', () => {
     expect(records.every((r) => r.length === records[0]!.length)).toBe(true);
     expect(records.flat().filter((cell) => /^[=+\-@]/.test(cell))).toEqual([]);
     expect(records.find((r) => r[1] === 'Row Breaker')?.at(-1)).toBe(message);
+  });
+
+  // A treasurer reconciles the list with Stripe: the charge was the gift and the fees its donor
+  // added, and a refund came out of that charge. Neither the fees added nor (in the table) the
+  // refund were shown, so a partly refunded $51.80 charge read as a $50.00 gift.
+  it('says what the donor added to cover the fees and what was refunded, in the API and the CSV', async () => {
+    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { donorName: 'Fee Coverer', amountMinor: '5000', coverFees: true });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    await h.settle();
+    const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '2000' } });
+    expect(refund.statusCode).toBe(202);
+    await h.settle();
+
+    const organizer = await signIn(h.app, 'organizer@ue222.demo');
+    const listed = (await h.app.inject({ url: '/api/appeals/buck-a-brick/donors', headers: { cookie: organizer } })).json() as { donors: Record<string, unknown>[] };
+    // $50.00 leaves the appeal $50.00 only if the charge is $51.80: Stripe takes 2.9% + 30¢ of it.
+    expect(listed.donors.find((d) => d.donationId === donationId)).toMatchObject({ amountMinor: '5000', coverFeesMinor: '180', refundedMinor: '2000', status: 'partially_refunded' });
+
+    const csv = await h.app.inject({ url: '/api/appeals/buck-a-brick/donors.csv', headers: { cookie: organizer } });
+    const [header, ...records] = parse(csv.body.slice(1)) as string[][];
+    const row = Object.fromEntries(header!.map((column, i) => [column, records.find((r) => r[1] === 'Fee Coverer')![i]]));
+    expect(row).toMatchObject({ amount: '50.00', fees_covered_by_donor: '1.80', refunded: '20.00', currency: 'USD', status: 'partially_refunded' });
   });
 
   it('is for the appeal’s organizers only', async () => {
