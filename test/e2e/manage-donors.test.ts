@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator } from 'playwright-core';
-import { signInWithMail, startE2E, type E2E } from './harness';
+import { supportedLocales } from '../../web/src/lib/locale';
+import { screenshots, signInWithMail, startE2E, type E2E } from './harness';
 
 // The manage page's list of gifts asked the API for 500 and showed them as if they were all: an
 // organizer of a drive with thousands of gifts never saw the rest, nor that there was a rest. It
@@ -112,5 +113,17 @@ describe("the manage page's gifts, a page at a time", () => {
     expect(await cells('Covered Fees')).toEqual([kwd('10.000'), kwd('0.320'), kwd('2.500')]);
     expect(await cells('Plain Gift')).toEqual([kwd('5.000'), kwd('0.000'), kwd('0.000')]);
     await context.close();
-  });
+
+    // Two more columns on a phone, where the table stacks each cell under its column's name: no
+    // name of them is broken mid-word in any language (screenshots checks, and keeps them to look at).
+    for (const language of supportedLocales) {
+      const reader = await e2e.context({ javaScriptEnabled: false, storageState: signedIn, language });
+      const read = await reader.newPage();
+      // ?lang= as the language menu sets it: the organizer's own setting wins over the browser's.
+      await read.goto(`${e2e.url}/manage/appeals/kuwait-fees?lang=${language}#donors-title`);
+      expect(await read.locator('html').getAttribute('lang')).toBe(language);
+      await screenshots(read, `manage-donors-fees-${language}`);
+      await reader.close();
+    }
+  }, 120_000);
 });
