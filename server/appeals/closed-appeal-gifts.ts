@@ -1,11 +1,11 @@
-import { and, asc, eq, isNotNull, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, ne, notInArray, sql } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type Stripe from 'stripe';
 import type { Db } from '../../db/client';
 import { appeals, donations, outboxEmails } from '../../db/schema/index';
 import { recordAuditOnce } from '../auth/audit';
 import { appealTitleIn, appealTitlesColumn } from '../payments/donations-store';
-import { endAtStripe } from '../payments/end-subscription';
+import { endAtStripe, endMailKind } from '../payments/end-subscription';
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError } from '../safe-error';
@@ -23,8 +23,13 @@ interface Deps {
   log: FastifyBaseLogger;
 }
 
-/** The running monthly gifts of closed appeals, oldest first: each one's first donation stands for it. */
-async function runningGiftsOfClosedAppeals(db: Db, limit: number) {
+/**
+ * The monthly gifts of closed appeals whose subscription may still charge, oldest first: each one's
+ * first donation stands for it. Whatever that donation's own status: a first payment not posted
+ * yet (pending) or refused (failed) leaves the subscription at Stripe all the same. Gifts in
+ * `resting` (Stripe refused to end them a moment ago) wait their turn.
+ */
+async function runningGiftsOfClosedAppeals(db: Db, limit: number, resting: string[]) {
   return db
     .select({ d: donations, appeal: { slug: appeals.slug, title: appeals.title, language: appeals.language, organizationId: appeals.organizationId, titles: appealTitlesColumn } })
     .from(donations)
@@ -36,7 +41,8 @@ async function runningGiftsOfClosedAppeals(db: Db, limit: number) {
         isNull(donations.parentDonationId),
         isNotNull(donations.subscriptionId),
         isNull(donations.subscriptionCanceledAt),
-        notInArray(donations.status, ['pending', 'failed', 'canceled']),
+        ne(donations.status, 'canceled'),
+        resting.length > 0 ? notInArray(donations.id, resting) : undefined,
       ),
     )
     .orderBy(asc(donations.createdAt))
@@ -46,32 +52,63 @@ async function runningGiftsOfClosedAppeals(db: Db, limit: number) {
 type Running = Awaited<ReturnType<typeof runningGiftsOfClosedAppeals>>[number];
 
 /**
- * Ends up to `limit` monthly gifts of closed appeals; answers how many it looked at. A gift Stripe
- * will not end now (it did not answer) is left for the next round, and does not hold up the others.
+ * Gifts Stripe would not end, and when each may be tried again: a refusal that lasts (a
+ * subscription gone from the account, a key without the right) is tried less and less often, and
+ * never holds the batch from the gifts behind it. In memory: a restart tries them all again once.
  */
-export async function endMonthlyGiftsOfClosedAppeals(deps: Deps, limit: number): Promise<{ seen: number; ended: number }> {
-  const running = await runningGiftsOfClosedAppeals(deps.db, limit);
+export class RestingGifts {
+  private readonly until = new Map<string, { at: number; failures: number }>();
+  constructor(
+    private readonly baseMs = 60_000,
+    private readonly maxMs = 3_600_000,
+  ) {}
+
+  ids(now = Date.now()): string[] {
+    return [...this.until].filter(([, r]) => r.at > now).map(([id]) => id);
+  }
+
+  /** Answers how many times in a row Stripe refused it. */
+  refused(id: string, now = Date.now()): number {
+    const failures = (this.until.get(id)?.failures ?? 0) + 1;
+    this.until.set(id, { at: now + Math.min(this.baseMs * 2 ** (failures - 1), this.maxMs), failures });
+    return failures;
+  }
+
+  ended(id: string): void {
+    this.until.delete(id);
+  }
+}
+
+/**
+ * Ends up to `limit` monthly gifts of closed appeals; answers how many it looked at and ended. A
+ * gift Stripe will not end now rests, and the gifts behind it go on.
+ */
+export async function endMonthlyGiftsOfClosedAppeals(deps: Deps, limit: number, resting = new RestingGifts()): Promise<{ seen: number; ended: number }> {
+  const running = await runningGiftsOfClosedAppeals(deps.db, limit, resting.ids());
   let ended = 0;
   for (const gift of running) {
     try {
       await endGift(deps, gift);
+      resting.ended(gift.d.id);
       ended++;
     } catch (err) {
-      deps.log.error({ err: safeError(err), donationId: gift.d.id }, 'could not end the monthly gift of a closed appeal');
+      const times = resting.refused(gift.d.id);
+      // Said at error once, and again only as it keeps failing (1, 2, 4, 8… times): not every poll.
+      if ((times & (times - 1)) === 0) deps.log.error({ err: safeError(err), donationId: gift.d.id, times }, 'could not end the monthly gift of a closed appeal');
     }
   }
   return { seen: running.length, ended };
 }
 
 async function endGift(deps: Deps, { d, appeal }: Running): Promise<void> {
-  // Null: ended now, by this call (or by an earlier one with the same idempotency key). A date:
-  // Stripe had ended it before (the donor, a treasurer, failed renewals), and the donor knows why.
   const endedBefore = await endAtStripe(deps.stripe, d.subscriptionId!);
-  const mail = endedBefore ? null : monthlyEndEmail('appeal_closed_ended', d, { title: appealTitleIn(appeal, d.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` });
+  // A first payment that failed was told as such; the gift never ran, so no word of its ending.
+  const kind = d.status === 'failed' ? null : endMailKind(endedBefore, 'appeal_closed_ended');
+  const mail = kind && monthlyEndEmail(kind, d, { title: appealTitleIn(appeal, d.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` });
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(donations)
-      .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedBefore?.toISOString() ?? null}::timestamptz, now())` })
+      .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedBefore?.at.toISOString() ?? null}::timestamptz, now())` })
       .where(eq(donations.id, d.id))
       .returning({ canceledAt: donations.subscriptionCanceledAt });
     // Stripe's own event for the ending may have been posted first: the donor is told all the same.
@@ -90,14 +127,12 @@ async function endGift(deps: Deps, { d, appeal }: Running): Promise<void> {
 const batchSize = 50;
 
 export function startClosedAppealGifts(deps: Deps, pollMs = 30_000): PollLoop {
+  const resting = new RestingGifts();
   return startPollLoop({
     name: 'monthly gifts of closed appeals',
     pollMs,
     log: deps.log,
-    // Again at once only after a full batch all ended: one Stripe would not end waits for the next poll.
-    work: async () => {
-      const { seen, ended } = await endMonthlyGiftsOfClosedAppeals(deps, batchSize);
-      return { more: seen === batchSize && ended === seen };
-    },
+    // Again at once after a full batch: the gifts Stripe refused rest, so the next batch is others.
+    work: async () => ({ more: (await endMonthlyGiftsOfClosedAppeals(deps, batchSize, resting)).seen === batchSize }),
   });
 }

@@ -7,7 +7,7 @@ import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { appealOf, appealTitleIn, appealTitleInSql } from '../payments/donations-store';
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
-import { endAtStripe } from '../payments/end-subscription';
+import { endAtStripe, endMailKind } from '../payments/end-subscription';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
 const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
@@ -108,14 +108,14 @@ export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe; publicUr
   const gift = await ownMonthlyGift(deps.db, viewer, donationId);
   if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString() };
   const endedAtStripe = await endAtStripe(deps.stripe, gift.subscriptionId);
-  // Ended before (Stripe gave up on failed renewals, and said so in its own mail): no second word.
-  const appeal = endedAtStripe ? null : await appealOf(deps.db, gift.d.appealId);
-  const mail = appeal && monthlyEndEmail('monthly_canceled', gift.d, { title: appealTitleIn(appeal, gift.d.locale), url: `${deps.publicUrl}/appeals/${appeal.slug}` });
+  const kind = endMailKind(endedAtStripe, 'monthly_canceled');
+  const appeal = kind ? await appealOf(deps.db, gift.d.appealId) : null;
+  const mail = kind && appeal && monthlyEndEmail(kind, gift.d, { title: appealTitleIn(appeal, gift.d.locale), url: `${deps.publicUrl}/appeals/${appeal.slug}` });
   return deps.db.transaction(async (tx) => {
     if (mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
     const [row] = await tx
       .update(donations)
-      .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAtStripe?.toISOString() ?? null}::timestamptz, now())` })
+      .set({ subscriptionCanceledAt: sql`coalesce(${donations.subscriptionCanceledAt}, ${endedAtStripe?.at.toISOString() ?? null}::timestamptz, now())` })
       .where(eq(donations.id, donationId))
       .returning({ canceledAt: donations.subscriptionCanceledAt });
     // A gift ends once. A second click made while the first was under way passed the check above

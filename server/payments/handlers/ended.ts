@@ -88,8 +88,11 @@ export const subscriptionDeleted: Handler = async (event, deps) => {
   // event's own time was checked as it came in.
   const endedAt = new Date(([sub.ended_at, sub.canceled_at].find(isStorableSeconds) ?? event.created) * 1000);
   const unpaid = sub.cancellation_details?.reason === 'payment_failed';
-  const appeal = unpaid ? await deps.appealOf(donation.appealId) : undefined;
-  const mail = appeal ? monthlyEndEmail('renewal_ended', donation, { title: appealTitleIn(appeal, donation.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` }) : null;
+  const appeal = await deps.appealOf(donation.appealId);
+  // Why it ended, when the donor was not the one to end it: failed renewals, or its appeal closed
+  // (the closing's job may have ended it at Stripe and then failed to record it: the mail is still owed).
+  const kind = unpaid ? 'renewal_ended' : appeal.status === 'closed' ? 'appeal_closed_ended' : null;
+  const mail = kind ? monthlyEndEmail(kind, donation, { title: appealTitleIn(appeal, donation.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` }) : null;
   return {
     donationId: donation.id,
     postings: [],
