@@ -8,8 +8,10 @@ import { greeting, isolated, mailAmount, mailText, paragraphs } from '../mail/ca
 export type MonthlyEnd = 'renewal_ended' | 'appeal_closed_ended' | 'monthly_canceled';
 
 /**
- * The donor's word that a monthly gift has ended, and why: otherwise it just stops. Once per gift
- * (its dedupe key); in the language they gave in; null when the donor left no address.
+ * The donor's word that a monthly gift has ended, and why: otherwise it just stops. Once per gift,
+ * whatever the why: a gift ends once, and two ways of seeing it end at the same moment (the donor's
+ * Cancel and the closing's job, or either and Stripe's event) must not send two mails that differ.
+ * In the language they gave in; null when the donor left no address.
  */
 export function monthlyEndEmail(
   why: MonthlyEnd,
@@ -20,7 +22,7 @@ export function monthlyEndEmail(
   const { locale } = gift;
   const amount = mailAmount(locale, gift.amountMinor + gift.coverFeesMinor, gift.currency);
   return {
-    dedupeKey: `${why}:${gift.id}`,
+    dedupeKey: `monthly_ended:${gift.id}`,
     toAddress: gift.donorEmail,
     kind: why,
     subject: mailText(locale, `${why}_subject`, { amount }),

@@ -34,7 +34,7 @@ async function donation(id: string) {
 }
 
 const renewalsOf = async (id: string) => (await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, id))).length;
-const mailsOf = (id: string) => h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `appeal_closed_ended:${id}`));
+const mailsOf = (id: string) => h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `monthly_ended:${id}`));
 
 describe('closing an appeal ends its monthly gifts', () => {
   it('ends them at Stripe, charges no renewal after, and tells each donor once', async () => {

@@ -30,7 +30,7 @@ async function give(body: Record<string, unknown>) {
 
 /** The mails that tell a donor they ended a monthly gift. */
 const endMails = (id: string) =>
-  h.testDb.database.rows<{ to_address: string; subject: string; text_body: string }>(sql`SELECT to_address, subject, text_body FROM outbox_emails WHERE dedupe_key = ${`monthly_canceled:${id}`}`);
+  h.testDb.database.rows<{ to_address: string; subject: string; text_body: string }>(sql`SELECT to_address, subject, text_body FROM outbox_emails WHERE dedupe_key = ${`monthly_ended:${id}`} AND kind = 'monthly_canceled'`);
 
 describe("a member's own giving", () => {
   // A donor signs in with the address they gave with and finds every gift, whatever its case.

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
@@ -146,7 +146,7 @@ describe('a monthly renewal that fails', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.subject).toBe('Your monthly gift of $10.00 did not go through');
     // Stripe ended it for the failed payments: the donor is told so, once, with the way back.
-    const ended = () => h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `renewal_ended:${g.donationId}`));
+    const ended = () => h.testDb.database.db.select().from(outboxEmails).where(and(eq(outboxEmails.dedupeKey, `monthly_ended:${g.donationId}`), eq(outboxEmails.kind, 'renewal_ended')));
     const [endedMail] = await ended();
     expect(endedMail).toMatchObject({ kind: 'renewal_ended', toAddress: 'kofi@example.org', subject: 'Your monthly gift of $10.00 has ended' });
     expect(endedMail!.textBody).toContain('http://localhost:3000/appeals/buck-a-brick');
@@ -176,7 +176,7 @@ describe('a monthly renewal that fails', () => {
     expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: null, subscriptionCanceledAt: expect.any(Date) });
     expect(await mailsOf(g.donationId)).toEqual([]);
     // The donor ended it: no "ended for failed payments" mail either.
-    const ended = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `renewal_ended:${g.donationId}`));
+    const ended = await h.testDb.database.db.select().from(outboxEmails).where(and(eq(outboxEmails.dedupeKey, `monthly_ended:${g.donationId}`), eq(outboxEmails.kind, 'renewal_ended')));
     expect(ended).toEqual([]);
   });
 
