@@ -8,6 +8,7 @@ import { appealTitleIn, appealTitlesColumn } from '../payments/donations-store';
 import { endAtStripe, endMailKind } from '../payments/end-subscription';
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { startPollLoop, type PollLoop } from '../poll-loop';
+import { doublingBackoffMs } from '../backoff';
 import { safeError } from '../safe-error';
 
 /*
@@ -70,7 +71,7 @@ export class RestingGifts {
   /** Answers how many times in a row Stripe refused it. */
   refused(id: string, now = Date.now()): number {
     const failures = (this.until.get(id)?.failures ?? 0) + 1;
-    this.until.set(id, { at: now + Math.min(this.baseMs * 2 ** (failures - 1), this.maxMs), failures });
+    this.until.set(id, { at: now + doublingBackoffMs(failures, this.baseMs, this.maxMs), failures });
     return failures;
   }
 

@@ -4,6 +4,7 @@ import { AppError } from '../errors';
 import { bigintMax, inBigintRange, isLedgerId } from './bigint';
 import { LedgerError } from './errors';
 import { isUuidText } from '../uuid-text';
+import { uuidOrNull } from '../uuid-sql';
 
 export interface StatementLine {
   entryId: bigint;
@@ -66,7 +67,7 @@ export async function statement(
               (coalesce(sum(page.amount_minor) OVER (ORDER BY page.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))::text AS newer_sum
          FROM acct LEFT JOIN page ON true
          -- The cast only of a well-formed id, so the join uses the gifts' primary key.
-         LEFT JOIN donations d ON d.id = CASE WHEN page.donation_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN page.donation_id::uuid END
+         LEFT JOIN donations d ON d.id = ${uuidOrNull(sql.raw('page.donation_id'))}
          LEFT JOIN appeals ap ON ap.id = d.appeal_id
         ORDER BY page.id DESC`,
   );

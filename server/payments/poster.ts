@@ -9,6 +9,7 @@ import { batchNeeds, handlers } from './handlers/index';
 import { chargeAmounts, listPaidCharges, type ChargeAmounts } from './handlers/amounts';
 import { isPlan, NeedsTreasurer, RetryLater, type HandlerDeps, type Plan } from './handlers/types';
 import { accountPageUrl, appealOf, donationById, donationsByIds } from './donations-store';
+import { doublingBackoffMs } from '../backoff';
 import { GiftBatch } from './gift-batch';
 import { ProgressBatch } from './progress';
 import { startPollLoop, type PollLoop } from '../poll-loop';
@@ -412,7 +413,7 @@ async function recordFailure(deps: PosterDeps, f: Failure, o: typeof posterDefau
 
 /** How long an event waits after its `attempts`th failed attempt: doubling from the base, up to the most. */
 export function backoffMs(attempts: number, o: Pick<typeof posterDefaults, 'backoffBaseMs' | 'backoffMaxMs'> = posterDefaults): number {
-  return Math.min(o.backoffBaseMs * 2 ** Math.min(attempts - 1, 30), o.backoffMaxMs);
+  return doublingBackoffMs(attempts, o.backoffBaseMs, o.backoffMaxMs);
 }
 
 /** The in-process poster: drains while there is work, then sleeps until woken or the poll. */
