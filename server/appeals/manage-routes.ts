@@ -38,7 +38,7 @@ import {
 } from './manage-service';
 import { countUpdateSubscribers } from './update-email';
 import { slugParams } from './schemas';
-import { donorsCsv } from './donors-csv';
+import { donorsCsvStream } from './donors-csv';
 import { countDonors, donorsOf } from './donor-list';
 
 const tags = ['appeals: organizers'];
@@ -232,12 +232,11 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     { schema: { tags, summary: "The appeal's donors as a spreadsheet-safe CSV (organizer)", params: slugParams } },
     async (req, reply) => {
       const { appeal } = await asOrganizer(req, req.params.slug);
-      const csv = donorsCsv((await donorsOf(db, { appealId: appeal.id, limit: 100_000 })).donors);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${appeal.slug}-donors.csv"`)
         .header('cache-control', 'no-store')
-        .send(csv);
+        .send(donorsCsvStream(db, appeal.id));
     },
   );
 

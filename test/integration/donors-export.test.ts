@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
@@ -73,6 +74,32 @@ describe('donor export', () => {
     const row = Object.fromEntries(header!.map((column, i) => [column, records.find((r) => r[1] === 'Fee Coverer')![i]]));
     expect(row).toMatchObject({ amount: '50.00', fees_covered_by_donor: '1.80', refunded: '20.00', currency: 'USD', status: 'partially_refunded' });
   });
+
+  // Buck-a-Brick's federation-wide drives run to six figures of gifts: the export stopped at
+  // 100,000 rows without a word, so the treasurer's totals came out short.
+  it('exports every gift, past 100,000 of them', async () => {
+    const organizer = await signIn(h.app, 'organizer@ue222.demo');
+    const created = await h.app.inject({
+      method: 'POST',
+      url: '/api/organizations/ue-local-222/appeals',
+      headers: { cookie: organizer },
+      payload: { slug: 'six-figure-drive', title: 'Six-figure drive', beneficiary: 'The hall', currency: 'USD', goalMinor: '100000000' },
+    });
+    expect(created.statusCode).toBe(201);
+    const gifts = 100_003;
+    await h.testDb.database.db.execute(sql`
+      INSERT INTO donations (appeal_id, currency, amount_minor, status, donor_name, donor_email, locale, request_key, created_at)
+      SELECT a.id, a.currency, 100 + n, 'succeeded', 'Donor ' || n, 'donor' || n || '@bulk.example.org', 'en', gen_random_uuid()::text,
+             timestamptz '2026-01-01' + n * interval '1 second'
+        FROM appeals a, generate_series(1, ${gifts}) AS n WHERE a.slug = 'six-figure-drive'`);
+    const res = await h.app.inject({ url: '/api/appeals/six-figure-drive/donors.csv', headers: { cookie: organizer } });
+    expect(res.statusCode).toBe(200);
+    const records = parse(res.body.slice(1), { columns: true }) as Record<string, string>[];
+    expect(records.length).toBe(gifts);
+    // Newest first, each gift once: the first and last are the series' ends.
+    expect([records[0]!.name, records.at(-1)!.name]).toEqual([`Donor ${gifts}`, 'Donor 1']);
+    expect(new Set(records.map((r) => r.email)).size).toBe(gifts);
+  }, 120_000);
 
   it('is for the appeal’s organizers only', async () => {
     const member = await signIn(h.app, 'member@ue222.demo');
