@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { donorsCsvStream } from '../../server/appeals/donors-csv';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signIn } from '../helpers/sign-in';
@@ -100,6 +101,31 @@ describe('donor export', () => {
     expect([records[0]!.name, records.at(-1)!.name]).toEqual([`Donor ${gifts}`, 'Donor 1']);
     expect(new Set(records.map((r) => r.email)).size).toBe(gifts);
   }, 120_000);
+
+  // Headers are sent before the last page is read: a page that fails must end the stream with an
+  // error (the server then cuts the download), never leave it hanging or ending as if complete.
+  it('ends the stream with an error when a later page cannot be read', async () => {
+    const db = h.testDb.database.db;
+    const [appeal] = await h.testDb.database.rows<{ id: string }>(sql`SELECT id FROM appeals WHERE slug = 'buck-a-brick'`);
+    await db.execute(sql`
+      INSERT INTO donations (appeal_id, currency, amount_minor, status, donor_name, locale, request_key)
+      SELECT ${appeal!.id}, 'USD', 100, 'succeeded', 'Paged ' || n, 'en', gen_random_uuid()::text FROM generate_series(1, 500) AS n`);
+    const stream = donorsCsvStream(db, appeal!.id, 1);
+    // Not flowing yet: only the first pages are read before the table changes under the rest.
+    await new Promise((resolve) => stream.once('readable', resolve));
+    await db.execute(sql`ALTER TABLE donations RENAME COLUMN message TO message_gone`);
+    const ended = new Promise<unknown>((resolve) => {
+      stream.on('end', () => resolve('ended'));
+      stream.on('error', (err) => resolve(err));
+    });
+    stream.resume();
+    try {
+      const outcome = await Promise.race([ended, new Promise((resolve) => setTimeout(() => resolve('hanging'), 10_000))]);
+      expect(outcome).toBeInstanceOf(Error);
+    } finally {
+      await db.execute(sql`ALTER TABLE donations RENAME COLUMN message_gone TO message`);
+    }
+  });
 
   it('is for the appeal’s organizers only', async () => {
     const member = await signIn(h.app, 'member@ue222.demo');
