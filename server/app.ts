@@ -24,6 +24,7 @@ import { ledgerRoutes } from './ledger/routes';
 import { devMailRoutes } from './mail/routes';
 import { webPlugin } from './web';
 import { paymentRoutes } from './payments/routes';
+import { giftResumeKeys } from './payments/gift-resume';
 import { stripeWebhookRoutes } from './payments/webhook';
 import type { StripeSetup } from './payments/stripe-client';
 import { errorBody } from './errors';
@@ -93,10 +94,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorsPlugin);
   await app.register(textGuardPlugin);
   await app.register(openapiPlugin);
+  // Resolved once: outside embedded mode without AUTH_SECRET each resolution makes up another.
+  const secret = deps.authSecret ?? resolveAuthSecret(deps.config);
   await app.register(authPlugin, {
     publicUrl: publicUrlOf(deps.config),
     trustedOrigins: trustedOriginsOf(deps.config),
-    secret: deps.authSecret ?? resolveAuthSecret(deps.config),
+    secret,
     signInsPerMinute: deps.config.SIGN_IN_RATE_LIMIT_PER_MINUTE,
   });
 
@@ -118,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       stripe: deps.stripe.client,
       publicUrl: publicUrlOf(deps.config),
       donationsPerMinute: deps.config.DONATION_RATE_LIMIT_PER_MINUTE,
+      resumeKeys: giftResumeKeys(secret),
       customerDefaults: deps.stripe.customerDefaults,
     });
   }

@@ -11,7 +11,8 @@ import { auditRefundOnce } from './refund-audit';
 import { requirePlatformTreasurer, requireRole } from '../auth/permissions';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { slugParams } from '../appeals/schemas';
-import { donationCreatedSchema, donationIdParams, donationPublicSchema, donationRequestSchema, refundRequestSchema, stripeEventId } from './schemas';
+import { donationCreatedSchema, donationIdParams, donationPublicSchema, donationRequestSchema, donationResumeRequestSchema, donationResumeSchema, refundRequestSchema, stripeEventId } from './schemas';
+import { resumeWindowMs, typedFieldsOf, type GiftResumeKeys } from './gift-resume';
 import { refundDonation } from './refunds';
 import { createDonation } from './service';
 
@@ -19,6 +20,7 @@ export interface PaymentRouteOptions {
   stripe: Stripe;
   publicUrl: string;
   donationsPerMinute: number;
+  resumeKeys: GiftResumeKeys;
   customerDefaults?: Partial<Stripe.CustomerCreateParams>;
 }
 
@@ -46,7 +48,28 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         amountMinor: donation.amountMinor.toString(),
         coverFeesMinor: donation.coverFeesMinor.toString(),
         currency: donation.currency,
+        resumeKey: opts.resumeKeys.keyOf(donation.id),
+        resumeExpiresAt: new Date(donation.createdAt.getTime() + resumeWindowMs).toISOString(),
       });
+    },
+  );
+
+  // Back from a canceled Checkout, the form gets its fields again without JavaScript. The gift's id
+  // is in the link, which anyone may hold; the key went only to the browser that started the gift.
+  app.post(
+    '/api/donations/:id/resume',
+    {
+      schema: {
+        tags: ['donations'],
+        summary: 'What the donor typed for a gift not yet paid, to the key its start answered (public, by key, for an hour)',
+        params: donationIdParams,
+        body: donationResumeRequestSchema,
+        response: { 200: donationResumeSchema, 403: errorBodySchema, 409: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const fields = await typedFieldsOf(app.database.db, opts.resumeKeys, req.params.id, req.body.key);
+      return reply.header('cache-control', 'no-store').send(fields);
     },
   );
 

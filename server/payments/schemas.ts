@@ -24,12 +24,29 @@ export const donationRequestSchema = z.strictObject({
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
 });
 
+/** A gift's resume key: an HMAC-SHA-256, base64url. */
+const resumeKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
 export const donationCreatedSchema = z.object({
   donationId: z.uuid(),
   checkoutUrl: z.url(),
   amountMinor: minorUnits,
   coverFeesMinor: minorUnits,
   currency: z.string().length(3),
+  /** Answers the donor's fields (POST /api/donations/:id/resume) to whoever holds it, until resumeExpiresAt. */
+  resumeKey,
+  resumeExpiresAt: z.iso.datetime(),
+});
+
+export const donationResumeRequestSchema = z.strictObject({ key: resumeKey });
+
+/** What the donor typed into the giving form, for the browser that started the gift. */
+export const donationResumeSchema = z.object({
+  donorName: z.string().nullable(),
+  donorEmail: z.string().nullable(),
+  message: z.string().nullable(),
+  anonymous: z.boolean(),
+  updatesOptIn: z.boolean(),
 });
 
 export const donationPublicSchema = z.object({

@@ -19,7 +19,7 @@ export interface PaymentsHarness {
   emulator: StripeEmulator;
   /** Waits for every webhook delivery, then drains the inbox until it is empty. */
   settle(): Promise<void>;
-  donate(slug: string, body: Record<string, unknown>): Promise<{ donationId: string; checkoutUrl: string; sessionId: string }>;
+  donate(slug: string, body: Record<string, unknown>): Promise<{ donationId: string; checkoutUrl: string; sessionId: string; resumeKey: string }>;
   appealBalance(slug: string): Promise<bigint>;
   /** Posts an event to the webhook signed as Stripe signs it (for sequences the emulator's cards never make); throws unless 200. */
   deliver(event: object): Promise<void>;
@@ -85,8 +85,8 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
     async donate(slug, body) {
       const res = await app.inject({ method: 'POST', url: `/api/appeals/${slug}/donations`, payload: { donorEmail: 'member@example.org', donorName: 'A. Member', idempotencyKey: `k-${Math.random().toString(36).slice(2)}`, ...body } });
       if (res.statusCode !== 201) throw new Error(`donate ${res.statusCode}: ${res.body}`);
-      const { donationId, checkoutUrl } = res.json();
-      return { donationId, checkoutUrl, sessionId: new URL(checkoutUrl).pathname.split('/').at(-1)! };
+      const { donationId, checkoutUrl, resumeKey } = res.json();
+      return { donationId, checkoutUrl, sessionId: new URL(checkoutUrl).pathname.split('/').at(-1)!, resumeKey };
     },
     drain,
     async deliver(event) {

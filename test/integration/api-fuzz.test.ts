@@ -420,6 +420,8 @@ beforeAll(async () => {
           return [paid.sessionId];
         case 'token':
           return under('/api/appeal-updates/') ? [stopToken] : [inviteToken];
+        case 'key':
+          return under('/api/donations/') ? [paid.resumeKey] : [];
         case 'currency':
           return ['USD'];
         case 'timeZone':

@@ -62,6 +62,14 @@ async function stopToken(): Promise<string> {
   const [token] = await issueStopTokens(db(), a!.id, [`${next('donor')}@example.org`]);
   return token!;
 }
+let unpaid: Promise<{ donationId: string; resumeKey: string }> | undefined;
+/** One gift left unpaid, and the key its start answered. */
+function unpaidGift(): Promise<{ donationId: string; resumeKey: string }> {
+  unpaid ??= h.app
+    .inject({ method: 'POST', url: '/api/appeals/a-live/donations', payload: { amountMinor: '1000', donorEmail: 'unpaid@example.org', idempotencyKey: next('unpaid') } })
+    .then((res) => res.json());
+  return unpaid;
+}
 const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 const webhookSecret = 'whsec_test_harness_secret';
 
@@ -274,6 +282,15 @@ const matrix: Case[] = [
     stripe: true,
   },
   { route: 'GET /api/donations/:id', request: () => ({ url: `/api/donations/${giftId}` }), expect: all(200) },
+  // A gift's typed fields: its resume key is the credential, whoever holds it (the browser that started it).
+  {
+    route: 'POST /api/donations/:id/resume',
+    request: async () => {
+      const { donationId, resumeKey } = await unpaidGift();
+      return { method: 'POST', url: `/api/donations/${donationId}/resume`, payload: { key: resumeKey } };
+    },
+    expect: all(200),
+  },
   {
     route: 'POST /api/stripe/webhook',
     variant: 'signed',
