@@ -273,7 +273,7 @@ describe('giving to Buck-a-Brick', () => {
     expect(inView).toBe(true);
     // The form is as the gift was asked (5 bricks), not reset to the default 25.
     expect(await page.getByRole('radio', { name: /^5\b/ }).isChecked()).toBe(true);
-    // And what the donor typed comes back from their own tab (the server gives back only the amount).
+    // And what the donor typed comes back (from their tab, and from the server to this browser only).
     await expect.poll(() => page.getByLabel('Email, for your receipt').inputValue()).toBe('decline@example.org');
     expect(await page.getByLabel('Your name (for the donor wall)').inputValue()).toBe('Amina B.');
     expect(await page.getByLabel('A message of solidarity (optional)').inputValue()).toBe('Solidarité depuis Oran !');

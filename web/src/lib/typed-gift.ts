@@ -1,8 +1,8 @@
 /**
  * What a donor typed into the giving form (name, address, message, choices), kept in this tab's
  * sessionStorage from the moment they go on to Checkout until they come back from it canceled.
- * The server gives the amount back from the gift itself, but never the rest: a gift's id in a
- * link is no proof of whose gift it was. The tab that typed it is.
+ * The server gives it back too, but only to the browser holding the gift's key (a cookie, for an
+ * hour; see gift-resume-cookie.ts): the tab still has it when that cookie was refused or expired.
  */
 export interface TypedGift {
   name: string;

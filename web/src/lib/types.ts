@@ -13,4 +13,6 @@ export type DonorRow = z.infer<typeof donorRowSchema>;
 export type DonorPage = z.infer<typeof donorListSchema>;
 /** A gift's public status (GET /api/donations/:id): no name, no address. */
 export type DonationPublic = z.infer<typeof donationPublicSchema>;
-import type { donationPublicSchema } from '../../../server/payments/schemas';
+/** What the donor typed for a gift not yet paid, to the key its browser holds (POST /api/donations/:id/resume). */
+export type DonationTyped = z.infer<typeof donationResumeSchema>;
+import type { donationPublicSchema, donationResumeSchema } from '../../../server/payments/schemas';

@@ -19,8 +19,20 @@ export interface GiftRequest {
   timeZone?: string;
 }
 
-/** Where the donor goes next, or the API's refusal for the form to explain. */
-export type Started = { location: string } | { status: number; error: ApiError };
+/** The key to the gift's typed fields, for the browser that started it, and when it stops working. */
+export interface ResumeKey {
+  key: string;
+  expiresAt: string;
+}
+
+/** Where the donor goes next (with the started gift's resume key), or the API's refusal for the form to explain. */
+export type Started = { location: string; resume?: ResumeKey } | { status: number; error: ApiError };
+
+interface Created {
+  checkoutUrl: string;
+  resumeKey: string;
+  resumeExpiresAt: string;
+}
 
 const hash = (text: string) => createHash('sha256').update(text).digest('base64url');
 
@@ -56,8 +68,12 @@ export async function startGift(fetch: Fetch, slug: string, pageKey: string, gif
   const path = `/api/appeals/${encodeURIComponent(slug)}/donations`;
   let key = giftKey(pageKey, gift);
   for (let again = false; ; again = true) {
-    const sent = await apiSend<{ checkoutUrl: string }>(fetch, 'POST', path, { ...gift, idempotencyKey: key });
-    if (sent.ok) return sent.body?.checkoutUrl ? { location: sent.body.checkoutUrl } : { status: 502, error: { code: 'unknown', message: 'No checkout URL.' } };
+    const sent = await apiSend<Created>(fetch, 'POST', path, { ...gift, idempotencyKey: key });
+    if (sent.ok) {
+      const created = sent.body;
+      if (!created?.checkoutUrl) return { status: 502, error: { code: 'unknown', message: 'No checkout URL.' } };
+      return { location: created.checkoutUrl, resume: { key: created.resumeKey, expiresAt: created.resumeExpiresAt } };
+    }
     const paid = sent.error.code === 'donation.checkout_completed' ? donationIdOf(sent.error) : undefined;
     if (paid) return { location: `/appeals/${encodeURIComponent(slug)}/thanks?donation=${paid}&again=1` };
     if (again || !startAgain.has(sent.error.code)) return { status: sent.status, error: sent.error };

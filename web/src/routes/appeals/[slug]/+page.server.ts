@@ -4,6 +4,7 @@ import type { Actions, PageServerLoad } from './$types';
 import { apiGet } from '$lib/server/api';
 import { donationError, giftAmount, GiftError } from '$lib/server/gift';
 import { giftStartValues } from '$lib/server/gift-start-values';
+import { keepResumeKey, resumeKeyOf } from '$lib/server/gift-resume-cookie';
 import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
@@ -27,13 +28,16 @@ async function loadUpdates(fetch: typeof globalThis.fetch, slug: string, cursor:
   return { ...(await apiGet<AppealUpdateList>(fetch, path)), cursor: null };
 }
 
-export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
+export const load: PageServerLoad = async ({ fetch, params, locals, url, cookies, setHeaders }) => {
   const slug = encodeURIComponent(params.slug);
   const [appeal, wall, updates] = await Promise.all([
     apiGet<AppealDetail>(fetch, `/api/appeals/${slug}`),
     apiGet<DonorWall>(fetch, `/api/appeals/${slug}/wall?limit=20`),
     loadUpdates(fetch, slug, url.searchParams.get('updates')),
   ]);
+  const canceled = url.searchParams.has('canceled');
+  // Back from Checkout the page holds what the donor typed, for her browser alone: no cache keeps it.
+  if (canceled) setHeaders({ 'cache-control': 'no-store' });
   return {
     appeal,
     donors: wall.donors,
@@ -42,8 +46,8 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
     nowMs: Date.now(),
     pageUrl: `${url.origin}/appeals/${params.slug}`,
     requestKey: randomUUID(),
-    canceled: url.searchParams.has('canceled'),
-    startValues: await giftStartValues(fetch, appeal, url, locals.user?.email, locals.locale),
+    canceled,
+    startValues: await giftStartValues(fetch, appeal, { url, signedInEmail: locals.user?.email, locale: locals.locale, resumeKey: resumeKeyOf(cookies) }),
   };
 };
 
@@ -84,6 +88,7 @@ export const actions: Actions = {
         started.status === 429 ? 'rate_limited' : refusedField('/donorEmail') ? 'email_invalid' : refusedField('/donorName') ? 'name_invalid' : refusedField('/message') ? 'message_invalid' : started.error.code;
       return fail(started.status === 429 ? 429 : 400, { values, ...donationError(code, appeal, locals.locale, gift.coverFees) });
     }
+    if (started.resume) keepResumeKey(cookies, params.slug, started.resume);
     redirect(303, started.location);
   },
 };
