@@ -9,6 +9,13 @@ import ar from '../../web/messages/ar.json' with { type: 'json' };
 import en from '../../web/messages/en.json' with { type: 'json' };
 import { screenshotDir, screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
 
+/**
+ * A day as these pages show it to a browser in UTC: the zone the server dates in until a browser
+ * says another, so never taken as the reader's own and always named.
+ */
+const utcDay = (messages: { date_in_zone: string }, locale: string, at: Date) =>
+  messages.date_in_zone.replace('{date}', new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(at)).replace('{zone}', 'UTC');
+
 // The public pages as readers in other languages, screen readers and slow phones meet them.
 const clientBuild = fileURLToPath(new URL('../../web/build/client', import.meta.url));
 let e2e: E2E;
@@ -218,7 +225,7 @@ describe('public pages', () => {
     expect(await page.evaluate(() => (globalThis as { pwned?: boolean }).pwned)).toBeUndefined();
     const [week12] = await db.select().from(appealUpdates).where(eq(appealUpdates.title, 'Week 12 on the hall'));
     const at = week12!.publishedAt;
-    expect(await newest.locator('time').textContent()).toBe(new Intl.DateTimeFormat('en', { dateStyle: 'long' }).format(at));
+    expect(await newest.locator('time').textContent()).toBe(utcDay(en, 'en', at));
     // Nothing in the section is wider than the phone.
     expect((await section.boundingBox())!.width).toBeLessThanOrEqual(360);
     await section.screenshot({ path: `${screenshotDir}/appeal-updates-en-360.png` });
@@ -243,7 +250,7 @@ describe('public pages', () => {
     await arPage.goto(`${e2e.url}/appeals/buck-a-brick`);
     const arSection = arPage.getByRole('region', { name: ar.appeal_updates_title });
     expect(await arSection.getByRole('heading', { level: 3 }).first().getAttribute('dir')).toBe('ltr');
-    expect(await arSection.locator('time').first().textContent()).toBe(new Intl.DateTimeFormat('ar', { dateStyle: 'long' }).format(at));
+    expect(await arSection.locator('time').first().textContent()).toBe(utcDay(ar, 'ar', at));
     expect(await arSection.getByRole('link', { name: ar.appeal_updates_older }).count()).toBe(1);
     expect((await arSection.boundingBox())!.width).toBeLessThanOrEqual(360);
     expect(await seriousAxeViolations(arPage)).toEqual([]);
@@ -263,7 +270,7 @@ describe('public pages', () => {
     const draft = await createAppeal(db, { by: null, org: org!, body });
     const closed = await closeAppeal(db, { by: null, appeal: await publishAppeal(db, { by: null, appeal: draft }) });
     await postUpdate(db, { appeal: closed, by: null, title: 'The roof is on', bodyMarkdown: 'Thank you, all of you.', publicUrl: e2e.url });
-    const closedOn = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(closed.closedAt!);
+    const closedOn = (locale: 'en' | 'ar') => utcDay({ en, ar }[locale], locale, closed.closedAt!);
 
     const context = await e2e.context({ viewport: { width: 360, height: 740 } });
     const page = await context.newPage();

@@ -159,7 +159,8 @@ describe('a monthly renewal that failed', () => {
     await signInWithMail(page, e2e.url, email, '/account');
 
     const failed = page.getByTestId('renewal-failed');
-    const day = new Intl.DateTimeFormat('en', { dateStyle: 'long' }).format(new Date(nextAttemptAt * 1000));
+    // Neither the gift nor this browser (in UTC, the zone pages date in until told) said a zone: UTC's day, named.
+    const day = `${longDay(nextAttemptAt)} (UTC)`;
     expect(await failed.textContent()).toContain('The last payment did not go through');
     expect(await failed.textContent()).toContain(`Stripe will try again on ${day}.`);
     // That try is what comes next, not a monthly charge.
@@ -206,7 +207,7 @@ describe('a monthly renewal that failed', () => {
     expect(await page.getByTestId('renewal-failed').count()).toBe(0);
     expect(await page.getByTestId('monthly').textContent()).toContain('$10.00');
     // Paid, the gift is charged next at the end of the month that payment was for.
-    expect(await page.getByTestId('next-charge').textContent()).toBe(`Next charge: ${longDay(await periodEnd())}`);
+    expect(await page.getByTestId('next-charge').textContent()).toBe(`Next charge: ${longDay(await periodEnd())} (UTC)`);
     const [renewal] = await queryRows<{ status: string }>(e2e.db.database.db, sql`SELECT status FROM donations WHERE parent_donation_id = ${donationId}`);
     expect(renewal?.status).toBe('succeeded');
     await context.close();

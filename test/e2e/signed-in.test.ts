@@ -286,8 +286,9 @@ describe('signed in', () => {
     expect(await gifts.textContent()).toContain(title);
     expect(await gifts.textContent()).toContain('$125.00');
     expect(await page.getByTestId('monthly').textContent()).toContain('$125.00');
-    // When the card is charged next (the exact day, on a test clock: renewal-failure.test.ts).
-    expect(await page.getByTestId('next-charge').textContent()).toMatch(/^Next charge: [A-Z][a-z]+ \d{1,2}, \d{4}$/);
+    // When the card is charged next (the exact day, on a test clock: renewal-failure.test.ts). Given
+    // and read without JavaScript, in no zone anyone said: UTC's day, named.
+    expect(await page.getByTestId('next-charge').textContent()).toMatch(/^Next charge: [A-Z][a-z]+ \d{1,2}, \d{4} \(UTC\)$/);
     await page.getByRole('link', { name: 'Receipt', exact: true }).first().click();
     await page.waitForURL(new RegExp(`/account/receipts/${giftId}$`));
     expect(await page.getByTestId('receipt-total').textContent()).toBe('$125.00');

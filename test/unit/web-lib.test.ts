@@ -1,7 +1,6 @@
 import { parseSetCookie, sessionCookieHeader } from '../../web/src/lib/server/cookies';
 import { slugFrom } from '../../web/src/lib/slug';
 import { describe, expect, it } from 'vitest';
-import { donorTimeZone } from '../../web/src/lib/time-zone';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
@@ -11,13 +10,13 @@ import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
 import { unitWords } from '../../web/src/lib/unit-words';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
-import { amountExample, formatDate, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample } from '../../web/src/lib/format';
+import { amountExample, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample } from '../../web/src/lib/format';
 import { dateTimeFormat, numberFormat } from '../../web/src/lib/intl-cache';
-import { isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
+import { donorDateZone, isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
 import { formText, formTextShown, typedEmail } from '../../web/src/lib/server/form-text';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
-import { receiptNote } from '../../web/src/lib/labels';
+import { formatDate, receiptNote } from '../../web/src/lib/labels';
 import { apiSend, refusedStatus, safeReturnPath, signInPath } from '../../web/src/lib/server/api';
 
 describe('web helpers', () => {
@@ -65,31 +64,57 @@ describe('web helpers', () => {
   // An appeal's deadline is a day the organizer chose (kept as its last second UTC): the same day in
   // Tokyo, where that second is already the next morning; a moment is on the reader's calendar.
   it('formatDay keeps a deadline on its day in every zone; formatDate follows the reader', () => {
-    readTimeZoneFrom(() => 'Asia/Tokyo');
+    readTimeZoneFrom(() => ({ timeZone: 'Asia/Tokyo', said: true }));
     try {
       expect(formatDay('2026-12-31T23:59:59Z', 'fr')).toBe('31 décembre 2026');
       expect(formatDate('2026-12-31T23:59:59Z', 'fr')).toBe('1 janvier 2027');
     } finally {
-      readTimeZoneFrom(() => 'UTC');
+      readTimeZoneFrom(() => ({ timeZone: 'UTC', said: false }));
     }
-    expect(formatDate('2026-12-31T23:59:59Z', 'fr')).toBe('31 décembre 2026');
+  });
+
+  // Until the reader's browser has said its zone, the page dates in UTC: a reader in Tokyo who saw
+  // a bare "31 December" would take it for her own 31st. So the date says whose day it is, as each
+  // language says it (a Russian date's "г." is no full stop before the zone).
+  it('formatDate names UTC while the reader has said no zone', () => {
+    const at = '2026-12-31T23:59:59Z';
+    expect(['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'].map((locale) => formatDate(at, locale))).toEqual([
+      'December 31, 2026 (UTC)',
+      '31 décembre 2026 (heure UTC)',
+      '31. Dezember 2026 (Zeitzone UTC)',
+      '31 de diciembre de 2026 (hora UTC)',
+      '2026年12月31日（UTC）',
+      '31 december 2026 (tidszon UTC)',
+      '31 ديسمبر 2026 (بتوقيت UTC)',
+      '31 декабря 2026 г. (по UTC)',
+    ]);
+    // A browser that said UTC reads its own calendar: nothing to name.
+    readTimeZoneFrom(() => ({ timeZone: 'UTC', said: true }));
+    try {
+      expect(formatDate(at, 'en')).toBe('December 31, 2026');
+    } finally {
+      readTimeZoneFrom(() => ({ timeZone: 'UTC', said: false }));
+    }
   });
 
   // A monthly gift charged at 22:40 UTC on the 5th is charged on the 6th for a donor in Osaka. A
   // page without JavaScript (no zone of its own) names that day from the zone the donor's browser
-  // said when they gave; a reader whose browser has said where they are now reads that zone's day.
-  it("donorTimeZone names the donor's day when the reader's browser has said no zone", () => {
+  // said when they gave, or else names UTC; a reader whose browser has said where they are now
+  // reads that zone's day.
+  it("donorDateZone names the donor's day when the reader's browser has said no zone", () => {
     const charge = '2027-01-05T22:40:00Z';
-    expect(formatDate(charge, 'ja', donorTimeZone(false, 'Asia/Tokyo'))).toBe('2027年1月6日');
-    expect(formatDate(charge, 'en', donorTimeZone(false, null))).toBe('January 5, 2027');
+    expect(formatDate(charge, 'ja', donorDateZone('Asia/Tokyo'))).toBe('2027年1月6日');
+    expect(formatDate(charge, 'en', donorDateZone(null))).toBe('January 5, 2027 (UTC)');
+    expect(formatDate(charge, 'ja', donorDateZone(null))).toBe('2027年1月5日（UTC）');
     // A zone this runtime does not know (kept from another one) is not a reason to fail the page.
-    expect(formatDate(charge, 'en', donorTimeZone(false, 'Mars/Olympus'))).toBe('January 5, 2027');
-    readTimeZoneFrom(() => 'Europe/Stockholm');
+    expect(formatDate(charge, 'en', donorDateZone('Mars/Olympus'))).toBe('January 5, 2027 (UTC)');
+    readTimeZoneFrom(() => ({ timeZone: 'Europe/Stockholm', said: true }));
     try {
-      expect(donorTimeZone(true, 'Asia/Tokyo')).toBe('Europe/Stockholm');
-      expect(formatDate(charge, 'sv', donorTimeZone(true, 'Asia/Tokyo'))).toBe('5 januari 2027');
+      expect(donorDateZone('Asia/Tokyo')).toEqual({ timeZone: 'Europe/Stockholm', named: false });
+      expect(formatDate(charge, 'sv', donorDateZone('Asia/Tokyo'))).toBe('5 januari 2027');
+      expect(formatDate(charge, 'sv', donorDateZone(null))).toBe('5 januari 2027');
     } finally {
-      readTimeZoneFrom(() => 'UTC');
+      readTimeZoneFrom(() => ({ timeZone: 'UTC', said: false }));
     }
   });
 

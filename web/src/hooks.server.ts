@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
 import { chooseLocale, isLocale, localeCookie, localeCookieMaxAgeSeconds, textDirection, type Locale } from '$lib/locale';
-import { readTimeZoneFrom, saidTimeZone } from '$lib/time-zone';
+import { readTimeZoneFrom, saidTimeZone, type ReaderZone } from '$lib/time-zone';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
 import { apiUnanswered } from '$lib/server/api';
 import { applySetCookies, sessionCookieHeader } from '$lib/server/cookies';
@@ -14,9 +14,9 @@ const clientIpHeader = 'x-solidarity-client-ip';
 
 // Each request renders in its own language and its reader's time zone: the message and date
 // functions read them from this store, so two requests rendering at once never see each other's.
-const reader = new AsyncLocalStorage<{ locale: Locale; timeZone: string }>();
+const reader = new AsyncLocalStorage<{ locale: Locale; zone: ReaderZone }>();
 overwriteGetLocale(() => reader.getStore()?.locale ?? 'en');
-readTimeZoneFrom(() => reader.getStore()?.timeZone ?? 'UTC');
+readTimeZoneFrom(() => reader.getStore()?.zone ?? { timeZone: 'UTC', said: false });
 
 export const handle: Handle = async ({ event, resolve }) => {
   event.locals.user = null;
@@ -45,7 +45,7 @@ export const handle: Handle = async ({ event, resolve }) => {
   const zone = saidTimeZone(event.cookies);
   event.locals.timeZone = zone ?? 'UTC';
   event.locals.timeZoneSaid = zone !== null;
-  return reader.run({ locale, timeZone: event.locals.timeZone }, () =>
+  return reader.run({ locale, zone: { timeZone: event.locals.timeZone, said: event.locals.timeZoneSaid } }, () =>
     resolve(event, {
       transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
     }),

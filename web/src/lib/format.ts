@@ -1,7 +1,6 @@
 import { isoExponents, placeDecimal } from '../../../server/ledger/iso-currencies';
 import { dateTimeFormat, numberFormat } from './intl-cache';
 import { textDirection } from './locale';
-import { readerTimeZone } from './time-zone';
 
 /**
  * Formats an amount given as a string of minor units, exactly (no float on the way): Intl formats a
@@ -68,9 +67,12 @@ export function formatDay(iso: string, locale: string): string {
   return dateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
 }
 
-/** A day, as the reader's calendar has it (their time zone, unless `timeZone` names another). */
-export function formatDate(iso: string, locale: string, timeZone: string = readerTimeZone()): string {
-  return dateTimeFormat(locale, { dateStyle: 'long', timeZone }).format(new Date(iso));
+/**
+ * A zone's short name as `locale` writes it on the day `at` ("UTC", "GMT+9"): said beside a date
+ * whose reader could not otherwise know whose calendar it is on.
+ */
+export function zoneName(at: Date, locale: string, timeZone: string): string {
+  return dateTimeFormat(locale, { timeZoneName: 'short', timeZone }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
 }
 
 export type TimeLeft = { unit: 'days' | 'hours'; count: number } | { unit: 'ended' };

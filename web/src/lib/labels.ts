@@ -1,6 +1,8 @@
 import { m } from './paraglide/messages';
+import { zoneName } from './format';
 import { dateTimeFormat } from './intl-cache';
-import { readerTimeZone } from './time-zone';
+import { isLocale } from './locale';
+import { readerDateZone, readerTimeZone, type DateZone } from './time-zone';
 
 /** A gift's status in the reader's language. */
 export function giftStatus(status: string): string {
@@ -54,6 +56,18 @@ export function appealStatus(status: string): string {
 
 export function frequencyName(frequency: string): string {
   return frequency === 'monthly' ? m.frequency_monthly() : m.frequency_one_off();
+}
+
+/**
+ * A day on the calendar of `zone` (the reader's, unless a page knows a better one). A zone the
+ * reader's browser did not say is named: a donor in Tokyo reading a bare "6 December" takes it for
+ * her own 6th, when her gift, made on the 7th at 05:00 there, was on the 6th only in UTC.
+ */
+export function formatDate(iso: string, locale: string, zone: DateZone = readerDateZone()): string {
+  const at = new Date(iso);
+  const date = dateTimeFormat(locale, { dateStyle: 'long', timeZone: zone.timeZone }).format(at);
+  if (!zone.named) return date;
+  return m.date_in_zone({ date, zone: zoneName(at, locale, zone.timeZone) }, { locale: isLocale(locale) ? locale : undefined });
 }
 
 // Intl takes a zone's name only with the parts spelled out, not with dateStyle / timeStyle.

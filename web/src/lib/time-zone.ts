@@ -1,7 +1,7 @@
 /**
  * The reader's time zone, in which pages show dates and times: a treasurer in Osaka reads a refund
  * asked at 05:28 on the 6th, not 20:28 on the 5th. The browser says its zone once (a cookie set by
- * the root layout); until then, and without JavaScript, times are UTC and say so.
+ * the root layout); until then, and without JavaScript, dates and times are UTC and say so.
  */
 export const timeZoneCookie = 'tz';
 export const timeZoneCookieMaxAgeSeconds = 60 * 60 * 24 * 365;
@@ -28,27 +28,51 @@ export function saidTimeZone(cookies: { get(name: string): string | undefined })
   return isTimeZone(zone) ? zone : null;
 }
 
+/** What a page knows of its reader's zone: the zone, and whether their browser said it. */
+export interface ReaderZone {
+  timeZone: string;
+  said: boolean;
+}
+
+/**
+ * A zone to show a date in, and whether the date must name it: a reader who sees "6 December" must
+ * know whose calendar that is, and only the zone their own browser said goes without saying.
+ */
+export interface DateZone {
+  timeZone: string;
+  named: boolean;
+}
+
 // Until a source is set (a unit test, a module read outside a page): UTC, as a page without it.
-let source: () => string = () => 'UTC';
+let source: () => ReaderZone = () => ({ timeZone: 'UTC', said: false });
 
 /**
  * Where the zone comes from: on the server each request's, from its cookie (hooks.server.ts); in
  * the browser the one the page was rendered with (the root layout's data), so both agree.
  */
-export function readTimeZoneFrom(read: () => string): void {
+export function readTimeZoneFrom(read: () => ReaderZone): void {
   source = read;
 }
 
 /** The zone of the page being rendered. */
 export function readerTimeZone(): string {
-  return source();
+  return source().timeZone;
+}
+
+/** The reader's zone to date in: named on the page until their browser has said it (UTC till then). */
+export function readerDateZone(): DateZone {
+  const { timeZone, said } = source();
+  return { timeZone, named: !said };
 }
 
 /**
  * The zone to show a donor their own gift's days in: the reader's once their browser has said it
  * (where they are now); until then (no JavaScript, or its first page) the one their browser said
  * when they gave, rather than UTC: a monthly charge at 22:40 UTC on the 5th is on the 6th in Osaka.
+ * With neither, UTC, named.
  */
-export function donorTimeZone(readerSaid: boolean, givenIn: string | null): string {
-  return !readerSaid && isTimeZone(givenIn) ? givenIn : readerTimeZone();
+export function donorDateZone(givenIn: string | null): DateZone {
+  const reader = source();
+  if (!reader.said && isTimeZone(givenIn)) return { timeZone: givenIn, named: false };
+  return readerDateZone();
 }

@@ -3,7 +3,8 @@ import type { LayoutServerLoad } from './$types';
 export const load: LayoutServerLoad = ({ locals }) => ({
   locale: locals.locale,
   timeZone: locals.timeZone,
-  // Until the browser says its zone, a donor's own gifts are dated in the zone they gave from.
+  // Until the browser says its zone, dates name the one they are in (UTC), and a donor's own
+  // gifts are dated in the zone they gave from.
   readerZoneSaid: locals.timeZoneSaid,
   user: locals.user ? { name: locals.user.name, email: locals.user.email } : null,
   // Which of their pages to link in the header; each page checks the role again through the API.
