@@ -1,7 +1,8 @@
 import { IntlMessageFormat } from 'intl-messageformat';
-import { formatMinor } from '../../web/src/lib/format';
+import { formatMinor, zoneName } from '../../web/src/lib/format';
 import { dateTimeFormat } from '../../web/src/lib/intl-cache';
 import { isLocale, type Locale } from '../../web/src/lib/locale';
+import { isTimeZone } from '../../web/src/lib/time-zone';
 import ar from './messages/ar.json' with { type: 'json' };
 import de from './messages/de.json' with { type: 'json' };
 import en from './messages/en.json' with { type: 'json' };
@@ -37,18 +38,15 @@ export function mailText(locale: string, key: Key, values: Record<string, string
 
 /**
  * A day in the donor's language ("5 December 2026", "2026年12月5日") on their calendar: in the zone
- * their browser said when they gave, else UTC's.
+ * their browser said when they gave. Without one (they gave without JavaScript, or the zone is
+ * one this runtime's time zone data lacks), UTC's day, which says so: "5 December 2026 (UTC)" is
+ * no date a donor in Tokyo takes for her own 5th.
  */
 export function mailDate(locale: string, at: Date, timeZone: string | null = null): string {
   const lang = languageOf(locale);
-  const zone = timeZone ?? 'UTC';
-  try {
-    return dateTimeFormat(lang, { dateStyle: 'long', timeZone: zone }).format(at);
-  } catch {
-    // A zone stored under another runtime's time zone data: a receipt written inside the
-    // poster's batch must not fail the batch over its date.
-    return dateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(at);
-  }
+  if (isTimeZone(timeZone)) return dateTimeFormat(lang, { dateStyle: 'long', timeZone }).format(at);
+  const date = dateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(at);
+  return mailText(lang, 'date_in_zone', { date, zone: zoneName(at, lang, 'UTC') });
 }
 
 /** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */

@@ -131,12 +131,13 @@ describe('donate → pay → webhook → ledger → progress', () => {
       return { donationId, receipt: receipt! };
     };
     const title = async (slug: string) => (await h.testDb.database.db.select().from(appeals).where(eq(appeals.slug, slug)))[0]!.title;
+    // Given with no zone said: UTC's day, and the receipt says so.
     const day = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date());
     const ja = await receiptOf('osaka-care-strike-fund', { amountMinor: '3000', locale: 'ja', donorName: 'Kenji', donorEmail: 'kenji@example.jp' });
     expect(ja.receipt.subject).toBe('￥3,000のご寄付ありがとうございます');
     expect(ja.receipt.textBody).toBe(
       `Kenji 様\n\nこのたびは募金「${await title('osaka-care-strike-fund')}」に￥3,000をご寄付いただき、誠にありがとうございます。\n\n` +
-        `寄付番号：${ja.donationId}\n日付：${day('ja')}\n\n連帯を込めて\n`,
+        `寄付番号：${ja.donationId}\n日付：${day('ja')}（UTC）\n\n連帯を込めて\n`,
     );
 
     const ar = await receiptOf('buck-a-brick', { amountMinor: '2500', locale: 'ar', donorEmail: 'rosa@example.org', donorName: undefined });
@@ -145,7 +146,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(ar.receipt.subject).toBe(`شكرًا على تبرّعك بمبلغ ${amount}`);
     expect(ar.receipt.textBody).toBe(
       `تحية طيبة،\n\nشكرًا على تبرّعك بمبلغ ${amount} لنداء «\u2068${await title('buck-a-brick')}\u2069».\n\n` +
-        `مرجع التبرع: ${ar.donationId}\nالتاريخ: ${day('ar')}\n\nمع التحيات التضامنية\n`,
+        `مرجع التبرع: ${ar.donationId}\nالتاريخ: ${day('ar')} (بتوقيت UTC)\n\nمع التحيات التضامنية\n`,
     );
   });
 
@@ -769,7 +770,7 @@ describe('donate → pay → webhook → ledger → progress', () => {
       // It and its receipt bear the day Stripe charged it (the clock's), not the day it was posted.
       expect(renewal!.succeededAt!.getTime()).toBe((start + 31 * 86_400) * 1000);
       const [receipt] = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${renewal!.id}:${renewal!.chargeId}`));
-      expect(receipt!.textBody).toContain(`Date: ${new Intl.DateTimeFormat('en', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date((start + 31 * 86_400) * 1000))}`);
+      expect(receipt!.textBody).toContain(`Date: ${new Intl.DateTimeFormat('en', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date((start + 31 * 86_400) * 1000))} (UTC)\n`);
       expect(await h.appealBalance('osaka-care-strike-fund')).toBe(before - 9000n);
       const refund = await h.app.inject({ method: 'POST', url: `/api/donations/${renewal!.id}/refund`, headers: { cookie: h.treasurer }, payload: {} });
       expect(refund.statusCode).toBe(202);

@@ -80,29 +80,42 @@ describe('the mail catalog', () => {
 // 22:40 UTC on the 5th is 07:40 on the 6th in Osaka: a donor's mail names her day, not the server's.
 describe("dates in a donor's mail", () => {
   const at = new Date('2026-12-05T22:40:00Z');
-  it('are on the calendar of the zone the donor gave in, UTC when none was said', () => {
+  // UTC's day named: a donor in Tokyo reading a bare "12月5日" would take it for her own 5th.
+  it('are on the calendar of the zone the donor gave in, UTC named when none was said', () => {
     expect(mailDate('ja', at, 'Asia/Tokyo')).toBe('2026年12月6日');
-    expect(mailDate('ja', at)).toBe('2026年12月5日');
+    expect(mailDate('ja', at)).toBe('2026年12月5日（UTC）');
     // West of UTC, a day behind: 03:00 UTC on the 6th is still the 5th in Detroit.
     expect(mailDate('en', new Date('2026-12-06T03:00:00Z'), 'America/Detroit')).toBe('December 5, 2026');
-    expect(mailDate('en', new Date('2026-12-06T03:00:00Z'))).toBe('December 6, 2026');
+    expect(mailDate('en', new Date('2026-12-06T03:00:00Z'))).toBe('December 6, 2026 (UTC)');
+    expect(supportedLocales.map((locale) => mailDate(locale, at))).toEqual([
+      'December 5, 2026 (UTC)',
+      '5 décembre 2026 (heure UTC)',
+      '5. Dezember 2026 (Zeitzone UTC)',
+      '5 de diciembre de 2026 (hora UTC)',
+      '2026年12月5日（UTC）',
+      '5 december 2026 (tidszon UTC)',
+      '5 ديسمبر 2026 (بتوقيت UTC)',
+      '5 декабря 2026 г. (по UTC)',
+    ]);
   });
-  it('fall back to UTC for a stored zone this runtime does not know, instead of failing the receipt', () => {
-    expect(mailDate('ja', at, 'Mars/Olympus_Mons')).toBe('2026年12月5日');
+  it('fall back to UTC, named, for a stored zone this runtime does not know, instead of failing the receipt', () => {
+    expect(mailDate('ja', at, 'Mars/Olympus_Mons')).toBe('2026年12月5日（UTC）');
   });
   it("say when Stripe tries a failed renewal again on the donor's day", () => {
     const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'en', timeZone: 'Asia/Tokyo' };
     const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Osaka', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
     expect(renewalFailedEmail(gift, failure)!.textBody).toContain('will try again on December 6, 2026.');
-    expect(renewalFailedEmail({ ...gift, timeZone: null }, failure)!.textBody).toContain('will try again on December 5, 2026.');
+    expect(renewalFailedEmail({ ...gift, timeZone: null }, failure)!.textBody).toContain('will try again on December 5, 2026 (UTC).');
   });
-  // A Russian date ends in "г.", the year's abbreviation, whose full stop also ends the sentence.
+  // A Russian date ends in "г.", the year's abbreviation: a sentence that went on after it needs no
+  // second full stop, nor one lost behind the zone that follows a UTC date.
   it('do not end a Russian sentence with a second full stop', () => {
     const gift = { id: 'a1b2', donorEmail: 'olga@example.org', donorName: 'Ольга', locale: 'ru', timeZone: 'Europe/Moscow' };
     const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Osaka', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
     const body = renewalFailedEmail(gift, failure)!.textBody;
-    expect(body).toContain('повторит попытку 6 декабря 2026 г. Чтобы');
+    expect(body).toContain('повторит попытку 6 декабря 2026 г.; чтобы');
     expect(body).not.toContain('г..');
+    expect(renewalFailedEmail({ ...gift, timeZone: null }, failure)!.textBody).toContain('повторит попытку 5 декабря 2026 г. (по UTC); чтобы');
   });
 });
 
