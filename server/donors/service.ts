@@ -1,13 +1,14 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
-import { appealTranslations, appeals, donations, outboxEmails, type Donation } from '../../db/schema/index';
+import { appealTranslations, appeals, donations, outboxEmails } from '../../db/schema/index';
 import { recordAuditOnce } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { appealOf, appealTitleIn, appealTitleInSql } from '../payments/donations-store';
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { endAtStripe, endMailKind } from '../payments/end-subscription';
+import { upcomingCharge } from '../payments/upcoming-charge';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
 const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
@@ -41,17 +42,6 @@ export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, loc
     // The donor's own calendar, for a page whose reader's browser has not said its zone.
     timeZone: d.timeZone,
   }));
-}
-
-/**
- * When the donor's card is charged next, while that is known and still ahead. None once the gift
- * ended or is set to end; none while a renewal is unpaid (Stripe's next attempt at it is what comes next, and is
- * shown); none for a day already past, whose renewal is not posted yet (or was paid outside Stripe):
- * better no date than one that is wrong.
- */
-function upcomingCharge(d: Donation, now: Date): Date | null {
-  if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt || !d.nextChargeAt) return null;
-  return d.nextChargeAt > now ? d.nextChargeAt : null;
 }
 
 /** Monthly gifts: the first donation of each subscription stands for it. Appeals named as in myDonations. */

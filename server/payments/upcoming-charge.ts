@@ -1,0 +1,15 @@
+import type { Donation } from '../../db/schema/index';
+
+/** What of a monthly gift (its first donation) says whether, and when, its card is charged next. */
+export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscriptionEndsAt' | 'renewalFailedAt' | 'nextChargeAt'>;
+
+/**
+ * When the donor's card is charged next, while that is known and still ahead. None once the gift
+ * ended or is set to end; none while a renewal is unpaid (Stripe's next attempt at it is what comes
+ * next, and is shown); none for a day already past, whose renewal is not posted yet (or was paid
+ * outside Stripe): better no date than one that is wrong.
+ */
+export function upcomingCharge(d: ChargeSchedule, now: Date): Date | null {
+  if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt || !d.nextChargeAt) return null;
+  return d.nextChargeAt > now ? d.nextChargeAt : null;
+}
