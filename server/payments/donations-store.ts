@@ -85,9 +85,11 @@ export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' |
 /** A donor's giving page, where a monthly gift ends and its card is changed: named in their mails. */
 export const accountPageUrl = (publicUrl: string | undefined) => `${publicUrl ?? ''}/account`;
 
-/** A monthly gift's receipt says so, and where the donor ends it (their giving page). */
+/** A monthly gift's receipt says so, where the donor ends it (their giving page), and when it is charged next. */
 export interface ReceiptMonthly {
   accountUrl: string;
+  /** The gift's next charge as it stands once this payment is recorded (upcomingCharge); null when not known. */
+  nextChargeAt: Date | null;
 }
 
 /**
@@ -95,7 +97,8 @@ export interface ReceiptMonthly {
  * never twice, by its dedupe key), in the language the donor gave in; null when the donor left no
  * address. The date is the day the donor paid, on their calendar (mailDate). A monthly gift's
  * receipts (the first payment and each renewal) tell the donor it repeats and how to end it:
- * otherwise a donor who forgot finds out from their bank statement.
+ * otherwise a donor who forgot finds out from their bank statement. They also name the day of the
+ * next charge, on the same calendar, when it is known: left out rather than guessed.
  */
 export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date, monthly: ReceiptMonthly | null = null) {
   if (!donation.donorEmail) return null;
@@ -110,7 +113,11 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
       greeting(locale, donation.donorName),
       mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),
       ...(monthly ? [mailText(locale, 'receipt_monthly', { url: monthly.accountUrl })] : []),
-      `${mailText(locale, 'gift_reference', { reference: donation.id })}\n${mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt, donation.timeZone) })}`,
+      [
+        mailText(locale, 'gift_reference', { reference: donation.id }),
+        mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt, donation.timeZone) }),
+        ...(monthly?.nextChargeAt ? [mailText(locale, 'receipt_next_charge', { date: mailDate(locale, monthly.nextChargeAt, donation.timeZone) })] : []),
+      ].join('\n'),
       mailText(locale, 'closing'),
     ),
   };

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../db/client';
+import { inIdList } from '../../db/id-list';
+import { donations } from '../../db/schema/index';
 import { receiptEmail } from './donations-store';
+import { upcomingCharge } from './upcoming-charge';
 
 /** A gift whose posting was new in this batch: its donation succeeds and its donor gets a receipt. */
 export interface SucceededGift {
@@ -68,6 +71,28 @@ async function moveNextCharges(tx: Tx, updated: UpdatedDonation[], byId: Map<str
 }
 
 /**
+ * When each monthly gift of the batch is charged next, read once its payments moved it (and cleared
+ * a failure they paid): a receipt names the day as the donor's page does, and no day at all for a
+ * gift that has ended, is set to end or has a later renewal unpaid, or whose day is already past.
+ * One query for the batch, only when it has monthly payments.
+ */
+async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Map<string, Date>> {
+  const ids = [...new Set(updated.flatMap((d) => (d.monthly_id ? [d.monthly_id] : [])))];
+  if (ids.length === 0) return new Map();
+  const gifts = await tx
+    .select({ id: donations.id, subscriptionCanceledAt: donations.subscriptionCanceledAt, subscriptionEndsAt: donations.subscriptionEndsAt, renewalFailedAt: donations.renewalFailedAt, nextChargeAt: donations.nextChargeAt })
+    .from(donations)
+    .where(inIdList(donations.id, ids));
+  const now = new Date();
+  const upcoming = new Map<string, Date>();
+  for (const g of gifts) {
+    const at = upcomingCharge(g, now);
+    if (at) upcoming.set(g.id, at);
+  }
+  return upcoming;
+}
+
+/**
  * The donations and receipts of a batch's gifts, written with one UPDATE and one INSERT for the
  * whole batch instead of two statements per gift. In the same database transaction as the
  * postings, so a receipt is never lost and never sent twice (its dedupe key).
@@ -101,9 +126,11 @@ export class GiftBatch {
     await clearRenewalFailures(tx, updated);
     const byId = new Map(gifts.map((g) => [g.donationId, g]));
     await moveNextCharges(tx, updated, byId);
+    const nextCharges = await upcomingChargesOf(tx, updated);
     const receipts = updated.flatMap((d) => {
       const g = byId.get(d.id)!;
-      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, d.monthly_id ? { accountUrl: this.accountUrl } : null);
+      const monthly = d.monthly_id ? { accountUrl: this.accountUrl, nextChargeAt: nextCharges.get(d.monthly_id) ?? null } : null;
+      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, monthly);
       return mail ? [{ k: mail.dedupeKey, a: mail.toAddress, s: mail.subject, b: mail.textBody }] : [];
     });
     if (receipts.length === 0) return;

@@ -709,6 +709,57 @@ describe('donate → pay → webhook → ledger → progress', () => {
     );
   });
 
+  // A monthly donor's receipts say when her card is charged next, as her giving page does, on her
+  // calendar: the first payment's and each renewal's, read once the payment moved it, so never the
+  // period the payment itself closed. A gift that ended before its renewal's receipt was written
+  // names no next charge rather than one that will not come.
+  it("a monthly gift's receipts name its next charge on the donor's calendar, and none once it ended", async () => {
+    const day = 86_400;
+    const now = Math.floor(Date.now() / 1000);
+    const start = now - (now % day) + day + 22 * 3600; // 22:00 UTC tomorrow: 07:00 the day after in Tokyo
+    const onDay = (zone: string, at: Date) => new Intl.DateTimeFormat('ja', { dateStyle: 'long', timeZone: zone }).format(at);
+    const receiptOf = async (g: { id: string; chargeId: string | null }) => (await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${g.id}:${g.chargeId}`)))[0]!.textBody;
+    const renewals = async (id: string) => h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, id)).orderBy(donations.succeededAt);
+    await monthlyGiftOnClock(
+      async ({ donationId, stripe, clock }) => {
+        const subId = (await donation(donationId)).subscriptionId!;
+        /** Stripe's own word for when it charges next: the end of the subscription's current period. */
+        const periodEnd = async () => new Date((await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end * 1000);
+        const first = await periodEnd();
+        expect(onDay('Asia/Tokyo', first)).not.toBe(onDay('UTC', first));
+        expect(await receiptOf(await donation(donationId))).toContain(`\n日付：${onDay('Asia/Tokyo', new Date(start * 1000))}\n次回の請求日：${onDay('Asia/Tokyo', first)}\n\n`);
+
+        await stripe.testHelpers.testClocks.advance(clock, { frozen_time: first.getTime() / 1000 + 60 });
+        await h.settle();
+        const second = await periodEnd();
+        expect(second.getTime()).toBeGreaterThan(first.getTime());
+        const [renewal] = await renewals(donationId);
+        expect(renewal).toMatchObject({ status: 'succeeded' });
+        expect(await receiptOf(renewal!)).toContain(`\n次回の請求日：${onDay('Asia/Tokyo', second)}\n\n`);
+        expect((await donation(donationId)).nextChargeAt).toEqual(second);
+
+        // Stripe charges the next month, then the gift is ended there; its end is posted first.
+        h.emulator.controls.pause();
+        try {
+          await stripe.testHelpers.testClocks.advance(clock, { frozen_time: second.getTime() / 1000 + 60 });
+          await stripe.subscriptions.cancel(subId);
+          await h.deliver(await h.emulatorEvent('customer.subscription.deleted', subId));
+          await h.drain();
+          expect((await donation(donationId)).subscriptionCanceledAt).not.toBeNull();
+        } finally {
+          h.emulator.controls.resume();
+        }
+        await h.settle();
+        const [, last] = await renewals(donationId);
+        expect(last).toMatchObject({ status: 'succeeded' });
+        const body = await receiptOf(last!);
+        expect(body).toContain('\n日付：');
+        expect(body).not.toContain('次回の請求日');
+      },
+      { start, gift: { locale: 'ja', timeZone: 'Asia/Tokyo' } },
+    );
+  });
+
   // The zone comes from a browser: one the server does not know is refused, and nothing is made.
   it('refuses a time zone that is not one', async () => {
     const count = async () => (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM donations`))[0]!.n;
