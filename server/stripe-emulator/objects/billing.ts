@@ -29,8 +29,8 @@ export function buildCustomer(a: {
   };
 }
 
-export function buildPrice(line: LineSpec, created: number): Stripe.Price {
-  const productId = newId('prod', 14);
+/** A Price for `line`: of `productId` when it names one (a subscription item's new price), else of a product of its own. */
+export function buildPrice(line: LineSpec, created: number, productId = newId('prod', 14)): Stripe.Price {
   return {
     id: newId('price'),
     object: 'price',

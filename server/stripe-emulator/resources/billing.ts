@@ -10,24 +10,26 @@ import { timeForCustomer } from '../flows/time';
 import { idParam, listUrl, origin, params } from '../http';
 import { nowSeconds } from '../ids';
 import { matching, newestFirst, paginate } from '../list';
-import { buildCustomer, buildTestClock, subscriptionItem } from '../objects/billing';
-import { expandList as expandParam, metadataParam, optArray, optBool, optString, rejectUnknown, reqInt } from '../params';
+import { buildCustomer, buildPrice, buildTestClock, planFromPrice, subscriptionItem } from '../objects/billing';
+import { expandList as expandParam, metadataParam, optBool, optString, rejectUnknown, reqInt } from '../params';
+import { parseItemChange, type ItemChange } from './subscription-item-params';
 import { getOr404 } from './payments';
 
 function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o: Origin): Stripe.Subscription {
   rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'items', 'proration_behavior', 'expand']);
   if (sub.status === 'canceled') throw invalidRequest('A canceled subscription can only update its metadata.', 'cancel_at_period_end');
   const previous: Record<string, unknown> = {};
-  const quantity = itemQuantity(sub, p);
-  if (quantity !== undefined) {
+  const item = subscriptionItem(sub);
+  const change = parseItemChange(ctx.state, sub, item, p);
+  if (change) {
     previous.items = structuredClone(sub.items);
-    subscriptionItem(sub).quantity = quantity;
+    applyItemChange(item, change, timeForCustomer(ctx, String(sub.customer)));
   }
   const cancelAtEnd = optBool(p, 'cancel_at_period_end');
   if (cancelAtEnd !== undefined && cancelAtEnd !== sub.cancel_at_period_end) {
     Object.assign(previous, { cancel_at_period_end: sub.cancel_at_period_end, cancel_at: sub.cancel_at, canceled_at: sub.canceled_at });
     sub.cancel_at_period_end = cancelAtEnd;
-    sub.cancel_at = cancelAtEnd ? subscriptionItem(sub).current_period_end : null;
+    sub.cancel_at = cancelAtEnd ? item.current_period_end : null;
     sub.canceled_at = cancelAtEnd ? timeForCustomer(ctx, String(sub.customer)) : null;
   }
   if (p.metadata !== undefined) {
@@ -40,20 +42,15 @@ function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o
 }
 
 /**
- * A new quantity for the subscription's one item (`items[0][id]`, `items[0][quantity]`), as a
- * treasurer sets it in Stripe's Dashboard; the next invoice charges it. Only without prorations.
+ * The item's new quantity or price (a new Price of the same product, as Stripe makes one for
+ * `price_data`); the next invoice charges it, nothing is charged now (no prorations).
  */
-function itemQuantity(sub: Stripe.Subscription, p: FormObject): number | undefined {
-  const items = optArray(p, 'items');
-  if (items === undefined) return undefined;
-  const proration = optString(p, 'proration_behavior');
-  if (proration !== 'none') throw invalidRequest('The emulator changes a subscription\'s items only with proration_behavior=none.', 'proration_behavior');
-  const [item] = items;
-  if (items.length !== 1 || typeof item !== 'object' || Array.isArray(item)) throw invalidRequest('The emulator changes exactly one item.', 'items');
-  if (optString(item, 'id', 'items[0][id]') !== subscriptionItem(sub).id) throw invalidRequest('No such subscription item on this subscription.', 'items[0][id]', 'resource_missing');
-  const quantity = reqInt(item, 'quantity', 'items[0][quantity]');
-  if (quantity < 1) throw invalidRequest('Quantity must be at least 1.', 'items[0][quantity]');
-  return quantity;
+function applyItemChange(item: Stripe.SubscriptionItem, change: ItemChange, at: number): void {
+  if (change.quantity !== undefined) item.quantity = change.quantity;
+  if (change.price) {
+    item.price = buildPrice(change.price.line, at, change.price.product);
+    item.plan = planFromPrice(item.price);
+  }
 }
 
 function registerCustomers(app: FastifyInstance, ctx: Ctx): void {

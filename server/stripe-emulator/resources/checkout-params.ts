@@ -11,8 +11,9 @@ const ALLOWED = [
   'payment_method_types', 'billing_address_collection', 'allow_promotion_codes', 'customer_creation', 'ui_mode',
 ] as const;
 const INTERVALS = ['day', 'week', 'month', 'year'] as const;
-const MAX_AMOUNT = 99_999_999;
-const CURRENCIES = new Set(Intl.supportedValuesOf('currency').map((c) => c.toLowerCase()));
+/** Stripe's largest amount of one charge, in any currency's minor units (8 digits). */
+export const MAX_AMOUNT = 99_999_999;
+export const CURRENCIES = new Set(Intl.supportedValuesOf('currency').map((c) => c.toLowerCase()));
 
 export interface SessionInput {
   mode: 'payment' | 'subscription';
@@ -105,11 +106,7 @@ function parseLine(item: unknown, i: number, mode: string): LineSpec {
   if (!pd) throw parameterMissing(`${path}[price_data]`);
   const currency = reqString(pd, 'currency', `${path}[price_data][currency]`).toLowerCase();
   if (!CURRENCIES.has(currency)) throw invalidRequest(`Invalid currency: ${currency}.`, `${path}[price_data][currency]`);
-  const unitAmount = reqInt(pd, 'unit_amount', `${path}[price_data][unit_amount]`);
-  if (unitAmount < 1) throw invalidRequest('unit_amount must be at least 1.', `${path}[price_data][unit_amount]`);
-  if (isThreeDecimal(currency) && unitAmount % 10 !== 0) {
-    throw invalidRequest(`Amounts in ${currency.toUpperCase()} must end in 0 (Stripe rounds the last digit).`, `${path}[price_data][unit_amount]`);
-  }
+  const unitAmount = unitAmountParam(pd, `${path}[price_data]`, currency);
   const product = optObject(pd, 'product_data', `${path}[price_data][product_data]`);
   if (!product) throw parameterMissing(`${path}[price_data][product_data]`);
   const name = reqString(product, 'name', `${path}[price_data][product_data][name]`, 250);
@@ -126,12 +123,26 @@ function parseRecurring(pd: FormObject, path: string, mode: string): LineSpec['r
   if (mode === 'subscription' && !rec) {
     throw invalidRequest('You must provide at least one recurring price in `subscription` mode.', `${path}[price_data][recurring]`);
   }
-  if (!rec) return null;
-  const interval = reqString(rec, 'interval', `${path}[price_data][recurring][interval]`);
-  if (!(INTERVALS as readonly string[]).includes(interval)) {
-    throw invalidRequest(`Invalid interval: ${interval}`, `${path}[price_data][recurring][interval]`);
+  return rec ? recurringParam(rec, `${path}[price_data][recurring]`) : null;
+}
+
+/** A price's `unit_amount` (under `path`, e.g. `line_items[0][price_data]`), as Stripe takes it in `currency`. */
+export function unitAmountParam(pd: FormObject, path: string, currency: string): number {
+  const unitAmount = reqInt(pd, 'unit_amount', `${path}[unit_amount]`);
+  if (unitAmount < 1) throw invalidRequest('unit_amount must be at least 1.', `${path}[unit_amount]`);
+  if (isThreeDecimal(currency) && unitAmount % 10 !== 0) {
+    throw invalidRequest(`Amounts in ${currency.toUpperCase()} must end in 0 (Stripe rounds the last digit).`, `${path}[unit_amount]`);
   }
-  const count = rec.interval_count === undefined ? 1 : reqInt(rec, 'interval_count', `${path}[price_data][recurring][interval_count]`);
-  if (count < 1 || count > 12) throw invalidRequest('interval_count must be 1–12.', `${path}[price_data][recurring][interval_count]`);
+  return unitAmount;
+}
+
+/** A price's `recurring` object (at `path`): its interval and interval count. */
+export function recurringParam(rec: FormObject, path: string): NonNullable<LineSpec['recurring']> {
+  const interval = reqString(rec, 'interval', `${path}[interval]`);
+  if (!(INTERVALS as readonly string[]).includes(interval)) {
+    throw invalidRequest(`Invalid interval: ${interval}`, `${path}[interval]`);
+  }
+  const count = rec.interval_count === undefined ? 1 : reqInt(rec, 'interval_count', `${path}[interval_count]`);
+  if (count < 1 || count > 12) throw invalidRequest('interval_count must be 1–12.', `${path}[interval_count]`);
   return { interval: interval as (typeof INTERVALS)[number], intervalCount: count };
 }
