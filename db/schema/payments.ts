@@ -107,6 +107,14 @@ export const donations = pgTable(
     subscriptionEndsAt: timestamp('subscription_ends_at', { withTimezone: true }),
     /** When Stripe said so (the event's `created`): an older event arriving later changes nothing. */
     subscriptionEndsSaidAt: timestamp('subscription_ends_said_at', { withTimezone: true }),
+    /**
+     * On a monthly gift's first donation, once its donor changed the amount: what each renewal
+     * charges from then on, split as the first gift's is (the gift, and what covering the fees
+     * adds). Null while it renews as first given. The first donation's own amounts stay what its
+     * first charge was: its refunds and receipt are of that charge.
+     */
+    renewalAmountMinor: bigint('renewal_amount_minor', { mode: 'bigint' }),
+    renewalCoverFeesMinor: bigint('renewal_cover_fees_minor', { mode: 'bigint' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     succeededAt: timestamp('succeeded_at', { withTimezone: true }),
   },
@@ -122,6 +130,7 @@ export const donations = pgTable(
     // The funds job reads the gifts whose money is due to be available, a day's worth at a time.
     index('donations_funds_due_idx').on(t.fundsAvailableOn).where(sql`${t.fundsAvailableOn} IS NOT NULL`),
     check('donations_amount_positive', sql`${t.amountMinor} > 0`),
+    check('donations_renewal_amount', sql`(${t.renewalAmountMinor} IS NULL AND ${t.renewalCoverFeesMinor} IS NULL) OR (${t.renewalAmountMinor} > 0 AND ${t.renewalCoverFeesMinor} >= 0)`),
     check('donations_refund_within_amount', sql`${t.refundedMinor} >= 0 AND ${t.refundedMinor} <= ${t.amountMinor} + ${t.coverFeesMinor}`),
   ],
 );

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { requireViewer } from '../auth/permissions';
 import { minorUnits } from '../appeals/schemas';
 import { readerLocaleQuery } from '../locale';
-import { errorResponses } from '../plugins/openapi';
+import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { openCardPortal } from './card-portal';
+import { changeMonthlyAmount, monthlyAmountRequestSchema } from './monthly-amount';
 import { accountPageUrl } from '../payments/donations-store';
 import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
 
@@ -70,7 +71,9 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
                 id: z.uuid(),
                 appeal: appealRef,
                 currency: z.string(),
-                amountMinor: minorUnits,
+                amountMinor: minorUnits.describe('what each renewal charges from now on, fees covered included (the donor may have changed it since the first payment)'),
+                giftAmountMinor: minorUnits.describe('of that, the gift itself: what the donor typed'),
+                coversFees: z.boolean().describe('the donor adds what covers Stripe\'s fees'),
                 startedAt: z.string(),
                 canceledAt: z.string().nullable(),
                 appealClosed: z.boolean().describe('the appeal has closed: its monthly gifts end (or have ended) with it'),
@@ -103,6 +106,29 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
       },
     },
     async (req) => cancelMonthlyGift({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.id),
+  );
+
+  app.post(
+    '/api/me/monthly/:id/amount',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'Change the amount of one of my monthly gifts from its next renewal on (signed in, the donor only); nothing is charged now',
+        params: z.object({ id: z.uuid() }),
+        body: monthlyAmountRequestSchema,
+        response: {
+          200: z.object({
+            amountMinor: minorUnits.describe('what each renewal charges from now on, fees covered included'),
+            giftAmountMinor: minorUnits,
+            coversFees: z.boolean(),
+            changed: z.boolean().describe('false when the gift already renewed at this amount: nothing was asked of Stripe'),
+          }),
+          409: errorBodySchema,
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => changeMonthlyAmount({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
   );
 
   app.post(

@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Db, DbOrTx } from '../../db/client';
-import { appealTranslations, appeals, donations, outboxEmails } from '../../db/schema/index';
+import { appealTranslations, appeals, donations, outboxEmails, type Donation } from '../../db/schema/index';
 import { recordAuditOnce } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
@@ -9,6 +9,7 @@ import { appealOf, appealTitleIn, appealTitleInSql } from '../payments/donations
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { endAtStripe, endMailKind } from '../payments/end-subscription';
 import { upcomingCharge } from '../payments/upcoming-charge';
+import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
 const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
@@ -60,7 +61,10 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
     id: d.id,
     appeal: { slug, title, language },
     currency: d.currency,
-    amountMinor: (d.amountMinor + d.coverFeesMinor).toString(),
+    // What each renewal charges from now on (the donor may have changed it), and how it splits.
+    amountMinor: chargedOf(renewalAmountOf(d)).toString(),
+    giftAmountMinor: renewalAmountOf(d).amountMinor.toString(),
+    coversFees: renewalAmountOf(d).coverFeesMinor > 0n,
     startedAt: (d.succeededAt ?? d.createdAt).toISOString(),
     canceledAt: d.subscriptionCanceledAt?.toISOString() ?? null,
     appealClosed: appealStatus === 'closed',

@@ -1,4 +1,5 @@
 import type { Donation } from '../../db/schema/index';
+import { chargedOf, renewalAmountOf } from './renewal-amount';
 import { greeting, isolated, mailAmount, mailText, paragraphs } from '../mail/catalog';
 
 /**
@@ -15,12 +16,13 @@ export type MonthlyEnd = 'renewal_ended' | 'appeal_closed_ended' | 'monthly_canc
  */
 export function monthlyEndEmail(
   why: MonthlyEnd,
-  gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>,
+  gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'renewalAmountMinor' | 'renewalCoverFeesMinor' | 'currency'>,
   appeal: { title: string; url: string },
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
-  const amount = mailAmount(locale, gift.amountMinor + gift.coverFeesMinor, gift.currency);
+  // The amount it gave each month by the end: the donor's changed amount, if they changed it.
+  const amount = mailAmount(locale, chargedOf(renewalAmountOf(gift)), gift.currency);
   return {
     dedupeKey: `monthly_ended:${gift.id}`,
     toAddress: gift.donorEmail,

@@ -18,7 +18,7 @@ type DonationRequest = z.infer<typeof donationRequestSchema>;
  * That ceiling is Stripe's own, which fits every currency: one count of units for all (100,000)
  * would hold a Japanese donor to ¥100,000, about $650, and an Indonesian one to about $6.
  */
-function assertAmount(amountMinor: bigint, chargedMinor: bigint, currency: string, unitPriceMinor: bigint | null): void {
+export function assertAmount(amountMinor: bigint, chargedMinor: bigint, currency: string, unitPriceMinor: bigint | null): void {
   const minimum = stripeMinimumChargeMinor(currency) ?? stripeStepMinor(currency);
   const maximum = stripeMaximumChargeMinor(currency);
   if (amountMinor < minimum) {

@@ -29,8 +29,8 @@ export interface PaymentsHarness {
   emulatorEvent(type: string, objectId: string): Promise<Stripe.Event>;
   /** Fields every monthly gift's Stripe customer gets; set `test_clock` to drive renewals. */
   customerDefaults: { test_clock?: string };
-  /** A paid 10.00 USD monthly gift to Buck-a-Brick whose customer is on a test clock of its own, frozen at `start` (renewals happen only on clocks). */
-  monthlyGiftOnClock(donorEmail: string, start: number, body?: Record<string, unknown>): Promise<{ donationId: string; subId: string; clock: string }>;
+  /** A paid 10.00 USD monthly gift to Buck-a-Brick (or to `slug`, of `body.amountMinor`) whose customer is on a test clock of its own, frozen at `start` (renewals happen only on clocks). */
+  monthlyGiftOnClock(donorEmail: string, start: number, body?: Record<string, unknown>, slug?: string): Promise<{ donationId: string; subId: string; clock: string }>;
   /** Cookie of the demo federation's treasurer (reaches every organization below it): refunds, parked events. */
   treasurer: string;
   close(): Promise<void>;
@@ -70,11 +70,11 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
       // The live tests check the NOTIFY path itself.
       app.appealLive.cache.clear();
     },
-    async monthlyGiftOnClock(donorEmail, start, body = {}) {
+    async monthlyGiftOnClock(donorEmail, start, body = {}, slug = 'buck-a-brick') {
       const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
       customerDefaults.test_clock = clock.id;
       try {
-        const { donationId, sessionId } = await harness.donate('buck-a-brick', { amountMinor: '1000', frequency: 'monthly', donorEmail, ...body });
+        const { donationId, sessionId } = await harness.donate(slug, { amountMinor: '1000', frequency: 'monthly', donorEmail, ...body });
         const session = emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
         await harness.settle();
         return { donationId, subId: String(session.subscription), clock: clock.id };

@@ -235,6 +235,11 @@ const matrix: Case[] = [
   { route: 'GET /api/me/donations', request: () => ({ url: '/api/me/donations' }), expect: signedIn(200) },
   { route: 'GET /api/me/monthly', request: () => ({ url: '/api/me/monthly' }), expect: signedIn(200) },
   { route: 'POST /api/me/monthly/:id/cancel', request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/cancel` }), expect: signedIn(404) },
+  {
+    route: 'POST /api/me/monthly/:id/amount',
+    request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/amount`, payload: { amountMinor: '5000', coverFees: false, idempotencyKey: 'matrix-amount-1' } }),
+    expect: signedIn(404),
+  },
   { route: 'POST /api/me/monthly/:id/card-portal', request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/card-portal` }), expect: signedIn(404) },
   // A gift's full detail (the donor's contact, every posting) is for the treasurer of the appeal's organization.
   { route: 'GET /api/donations/:id/detail', request: () => ({ url: `/api/donations/${giftId}/detail` }), expect: { ...all(403), anonymous: 401, treasurer: 200 } },

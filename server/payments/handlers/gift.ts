@@ -7,6 +7,7 @@ import { appealTitleIn } from '../donations-store';
 import { idOf, type ChargeAmounts } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { nextChargeAfter } from './next-charge';
+import { chargedOf, renewalAmountOf } from '../renewal-amount';
 import { NeedsTreasurer, type Handler, type HandlerDeps, type Plan } from './types';
 
 /** A gift as the appeal sees it, in the appeal's currency, with the entries that post it. */
@@ -143,13 +144,14 @@ export const invoicePaid: Handler = async (event, deps) => {
 /**
  * A renewal gets its own donation row, linked to the first, so refunds and receipts are per charge.
  * Its amount is what this invoice charged: a treasurer may have changed the subscription in
- * Stripe's Dashboard since. Unchanged, it keeps the first gift's split into gift and fee cover.
+ * Stripe's Dashboard since, and an invoice made before the donor changed the amount charges the
+ * old one. Charged as the donor chose it (now, or first), it keeps that split into gift and fee cover.
  */
 async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string, chargedMinor: bigint): Promise<Donation> {
-  // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge) stays on the first donation.
-  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, ...rest } = parent;
-  const sameAsFirst = chargedMinor === parent.amountMinor + parent.coverFeesMinor;
-  const amounts = sameAsFirst ? { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor } : { amountMinor: chargedMinor, coverFeesMinor: 0n };
+  // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge, its amount from now on) stays on the first donation.
+  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, renewalAmountMinor: _ra, renewalCoverFeesMinor: _rc, ...rest } = parent;
+  const chosen = [renewalAmountOf(parent), { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor }];
+  const amounts = chosen.find((split) => chargedOf(split) === chargedMinor) ?? { amountMinor: chargedMinor, coverFeesMinor: 0n };
   await deps.db
     .insert(donations)
     .values({ ...rest, ...amounts, status: 'pending', refundedMinor: 0n, invoiceId, parentDonationId: parent.id, requestKey: `renewal:${invoiceId}`, checkoutSessionId: null, message: null, messageStatus: 'none' })

@@ -1,0 +1,3 @@
+ALTER TABLE "donations" ADD COLUMN "renewal_amount_minor" bigint;--> statement-breakpoint
+ALTER TABLE "donations" ADD COLUMN "renewal_cover_fees_minor" bigint;--> statement-breakpoint
+ALTER TABLE "donations" ADD CONSTRAINT "donations_renewal_amount" CHECK (("donations"."renewal_amount_minor" IS NULL AND "donations"."renewal_cover_fees_minor" IS NULL) OR ("donations"."renewal_amount_minor" > 0 AND "donations"."renewal_cover_fees_minor" >= 0));

@@ -1,0 +1,128 @@
+import { eq } from 'drizzle-orm';
+import Stripe from 'stripe';
+import { z } from 'zod';
+import type { Db, Tx } from '../../db/client';
+import { donations, outboxEmails, type Donation } from '../../db/schema/index';
+import { recordAudit } from '../auth/audit';
+import type { Viewer } from '../auth/permissions';
+import { AppError } from '../errors';
+import { toStripeAmount } from '../ledger/money';
+import { coverFeesMinor } from '../payments/charge-limits';
+import { accountPageUrl, appealOf, appealTitleIn } from '../payments/donations-store';
+import { idOf } from '../payments/handlers/amounts';
+import { chargedOf, renewalAmountOf, type MonthlySplit } from '../payments/renewal-amount';
+import { donationRequestSchema } from '../payments/schemas';
+import { assertAmount } from '../payments/service';
+import { monthlyAmountEmail } from './monthly-amount-mail';
+import { upcomingCharge } from '../payments/upcoming-charge';
+import { ownMonthlyGift } from './service';
+
+/** A monthly gift's new amount: as the giving form asks a gift's (the same rules), with the client's key for this attempt. */
+export const monthlyAmountRequestSchema = z.strictObject({
+  amountMinor: donationRequestSchema.shape.amountMinor.describe("the gift each month, in the currency's minor units, before any fees covered"),
+  coverFees: z.boolean().describe('add what covers Stripe\'s fees, so the appeal receives the whole gift'),
+  /** A retry of one change sends the same key: Stripe changes the price once, the donor gets one mail. */
+  idempotencyKey: donationRequestSchema.shape.idempotencyKey,
+});
+type MonthlyAmountRequest = z.infer<typeof monthlyAmountRequestSchema>;
+
+export interface MonthlyAmountDeps {
+  db: Db;
+  stripe: Stripe;
+  publicUrl: string;
+}
+
+const answerOf = (split: MonthlySplit, changed: boolean) => ({
+  amountMinor: chargedOf(split).toString(),
+  giftAmountMinor: split.amountMinor.toString(),
+  coversFees: split.coverFeesMinor > 0n,
+  changed,
+});
+
+/**
+ * Changes what one of the signed-in donor's monthly gifts charges from its next renewal on: the
+ * subscription's item gets a new price at Stripe (no prorations: nothing is charged now, and the
+ * ledger moves only when a renewal is paid, from what Stripe charged). The gift's row keeps the
+ * new amount for the donor's page and the renewal's split; the change is audited and mailed.
+ * The row stays locked while Stripe is asked, so two changes at once end as one of them on both sides.
+ */
+export async function changeMonthlyAmount(deps: MonthlyAmountDeps, viewer: Viewer, donationId: string, req: MonthlyAmountRequest, requestId: string) {
+  return deps.db.transaction(async (tx) => {
+    const { organizationId, subscriptionId } = await ownMonthlyGift(tx, viewer, donationId);
+    const [d] = await tx.select().from(donations).where(eq(donations.id, donationId)).for('update');
+    const appeal = await appealOf(tx, d!.appealId);
+    assertRunning(d!, appeal.status);
+    const amountMinor = BigInt(req.amountMinor);
+    const asked: MonthlySplit = { amountMinor, coverFeesMinor: req.coverFees ? coverFeesMinor(amountMinor, d!.currency) : 0n };
+    assertAmount(amountMinor, chargedOf(asked), d!.currency, appeal.unitPriceMinor);
+    const before = renewalAmountOf(d!);
+    // Already so (a resent form, a second tab): nothing to ask Stripe, nothing to tell.
+    if (before.amountMinor === asked.amountMinor && before.coverFeesMinor === asked.coverFeesMinor) return answerOf(before, false);
+    await priceAtStripe(deps.stripe, subscriptionId, chargedOf(asked), `monthly-amount:${donationId}:${req.idempotencyKey}`);
+    await tx.update(donations).set({ renewalAmountMinor: asked.amountMinor, renewalCoverFeesMinor: asked.coverFeesMinor }).where(eq(donations.id, donationId));
+    await recordAudit(tx, {
+      actorUserId: viewer.userId,
+      action: 'donation.change_monthly_amount',
+      organizationId,
+      subjectType: 'donation',
+      subjectId: donationId,
+      before,
+      after: { ...asked, subscriptionId, idempotencyKey: req.idempotencyKey },
+      requestId,
+    });
+    await tellDonor(tx, d!, { before, asked, appealTitle: appealTitleIn(appeal, d!.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
+    return answerOf(asked, true);
+  });
+}
+
+/** Only a gift that will renew can renew at another amount. */
+function assertRunning(d: Donation, appealStatus: string): void {
+  if (d.subscriptionCanceledAt) throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: there is no amount to change.');
+  if (appealStatus === 'closed') throw new AppError(409, 'monthly_gift_appeal_closed', "This gift's appeal has closed: its monthly gifts end with it.");
+  if (d.subscriptionEndsAt) throw new AppError(409, 'monthly_gift_ending', 'This monthly gift is set to end: it renews no more.');
+  if (d.renewalFailedAt) throw new AppError(409, 'monthly_gift_failing', "This monthly gift's last payment failed: update the card first.");
+}
+
+/**
+ * The subscription's one item at its new price (same product and interval), from its next invoice
+ * on. What our row does not know yet (Stripe ended it, set it to end, or a renewal failed, and its
+ * event is not posted) is refused as the row would refuse it.
+ */
+async function priceAtStripe(stripe: Stripe, subscriptionId: string, chargedMinor: bigint, idempotencyKey: string): Promise<void> {
+  const sub = await stripe.subscriptions.retrieve(subscriptionId);
+  if (sub.status === 'canceled' || sub.status === 'incomplete_expired') throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: there is no amount to change.');
+  if (sub.cancel_at !== null || sub.cancel_at_period_end) throw new AppError(409, 'monthly_gift_ending', 'This monthly gift is set to end: it renews no more.');
+  if (sub.status !== 'active') throw new AppError(409, 'monthly_gift_failing', "This monthly gift's last payment failed: update the card first.");
+  const [item, ...more] = sub.items.data;
+  const product = idOf(item?.price.product);
+  // One item, as Checkout made it; a subscription reshaped in Stripe's Dashboard is a treasurer's to change.
+  if (!item || more.length > 0 || !product || !item.price.recurring) throw new AppError(409, 'monthly_gift_not_changeable', 'This monthly gift was changed at Stripe and cannot be changed here; ask the appeal\'s treasurer.');
+  const { interval, interval_count } = item.price.recurring;
+  try {
+    await stripe.subscriptions.update(
+      subscriptionId,
+      {
+        items: [{ id: item.id, price_data: { currency: item.price.currency, product, unit_amount: toStripeAmount(chargedMinor, item.price.currency.toUpperCase()), recurring: { interval, interval_count } } }],
+        proration_behavior: 'none',
+      },
+      { idempotencyKey },
+    );
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeIdempotencyError) {
+      throw new AppError(409, 'monthly_gift_idempotency_conflict', 'This idempotency key was already used for another amount; use a new key for a new change.');
+    }
+    throw err;
+  }
+}
+
+async function tellDonor(tx: Tx, d: Donation, c: { before: MonthlySplit; asked: MonthlySplit; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {
+  const mail = monthlyAmountEmail(d, {
+    previousMinor: chargedOf(c.before),
+    amountMinor: chargedOf(c.asked),
+    nextChargeAt: upcomingCharge(d, new Date()),
+    appealTitle: c.appealTitle,
+    accountUrl: c.accountUrl,
+    requestKey: c.requestKey,
+  });
+  if (mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
+}

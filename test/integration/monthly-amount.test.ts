@@ -1,0 +1,158 @@
+import { and, eq, like, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { auditLog, donations, outboxEmails } from '../../db/schema/index';
+import { coverFeesMinor } from '../../server/payments/charge-limits';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signIn } from '../helpers/sign-in';
+
+// A member who gives ¥3,000 a month and can now give ¥5,000 (or less, after losing shifts) changes
+// the amount instead of ending the gift and starting again. Nothing is charged then, and the
+// ledger does not move: the next renewal charges the new amount, and that posts as every renewal does.
+
+let h: PaymentsHarness;
+let stripe: Stripe;
+const DAY = 86_400;
+const slug = 'osaka-care-strike-fund';
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+  stripe = h.emulator.client();
+});
+afterAll(async () => h?.close());
+
+/** A paid ¥3,000 monthly gift to the Osaka strike fund, given in Japanese from Tokyo, on a test clock; its donor signed in. */
+async function yenMonthly(donorEmail: string, body: Record<string, unknown> = {}) {
+  const start = Math.floor(Date.now() / 1000);
+  const g = await h.monthlyGiftOnClock(donorEmail, start, { amountMinor: '3000', locale: 'ja', timeZone: 'Asia/Tokyo', ...body }, slug);
+  return { ...g, start, donor: await signIn(h.app, donorEmail) };
+}
+
+const change = (id: string, cookie: string, payload: Record<string, unknown>) =>
+  h.app.inject({ method: 'POST', url: `/api/me/monthly/${id}/amount`, headers: { cookie }, payload: { coverFees: false, idempotencyKey: `k-${Math.random().toString(36).slice(2)}`, ...payload } });
+
+const monthlyOf = async (cookie: string, id: string) => ((await h.app.inject({ url: '/api/me/monthly', headers: { cookie } })).json().monthly as Array<Record<string, unknown>>).find((g) => g.id === id)!;
+const priceAtStripe = async (subId: string) => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.price.unit_amount;
+const ledgerTransactions = async () => (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM ledger_transactions`))[0]!.n;
+const raised = async () => BigInt((await h.app.inject({ url: `/api/appeals/${slug}` })).json().progress.raisedGrossMinor);
+const audits = (id: string) => h.testDb.database.db.select().from(auditLog).where(and(eq(auditLog.subjectId, id), eq(auditLog.action, 'donation.change_monthly_amount')));
+const amountMails = (id: string) => h.testDb.database.db.select().from(outboxEmails).where(like(outboxEmails.dedupeKey, `monthly_amount:${id}:%`));
+/** The emulator's updates of this subscription that changed its item. */
+async function itemUpdates(subId: string) {
+  await h.emulator.controls.flush();
+  const events = await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 });
+  return events.data.filter((e) => (e.data.object as Stripe.Subscription).id === subId && 'items' in (e.data.previous_attributes ?? {}));
+}
+
+describe("changing a monthly gift's amount", () => {
+  it('¥3,000 → ¥5,000: nothing now, then the next renewal posts ¥5,000 to the ledger and the progress', async () => {
+    const g = await yenMonthly('kenji@example.jp');
+    const [transactionsBefore, raisedBefore, balanceBefore] = [await ledgerTransactions(), await raised(), await h.appealBalance(slug)];
+
+    const res = await change(g.donationId, g.donor, { amountMinor: '5000' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ amountMinor: '5000', giftAmountMinor: '5000', coversFees: false, changed: true });
+    expect(await priceAtStripe(g.subId)).toBe(5000);
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '5000', giftAmountMinor: '5000', coversFees: false });
+    // The first payment stays what it was: its refunds and receipt are of that charge.
+    const [first] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, g.donationId));
+    expect(first).toMatchObject({ amountMinor: 3000n, renewalAmountMinor: 5000n, renewalCoverFeesMinor: 0n });
+    await h.settle();
+    expect(await ledgerTransactions()).toBe(transactionsBefore);
+    expect(await h.appealBalance(slug)).toBe(balanceBefore);
+
+    const [audit] = await audits(g.donationId);
+    expect(audit).toMatchObject({ before: { amountMinor: '3000', coverFeesMinor: '0' }, after: { amountMinor: '5000', coverFeesMinor: '0', subscriptionId: g.subId } });
+    const [mail] = await amountMails(g.donationId);
+    expect(mail).toMatchObject({ toAddress: 'kenji@example.jp', kind: 'monthly_amount_changed', subject: '毎月のご寄付が￥5,000になりました' });
+    expect(mail!.textBody).toContain('月￥3,000から月￥5,000に変更しました');
+    expect(mail!.textBody).toMatch(/次回\d{4}年\d{1,2}月\d{1,2}日のお支払いから/);
+
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + 31 * DAY });
+    await h.settle();
+    const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, g.donationId));
+    expect(renewal).toMatchObject({ status: 'succeeded', amountMinor: 5000n, coverFeesMinor: 0n, renewalAmountMinor: null });
+    expect(await h.appealBalance(slug)).toBe(balanceBefore - 5000n);
+    expect(await raised()).toBe(raisedBefore + 5000n);
+    // Ending it afterwards tells the donor the amount it gave by then.
+    const ended = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/cancel`, headers: { cookie: g.donor } });
+    expect(ended.statusCode).toBe(200);
+    const [endMail] = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `monthly_ended:${g.donationId}`));
+    expect(endMail!.subject).toContain('￥5,000');
+  });
+
+  // With the fees covered, each renewal keeps the split: the appeal's gift and what covers Stripe's fee.
+  it('keeps covering the fees when asked, and the renewal splits as the donor chose', async () => {
+    const g = await yenMonthly('yui@example.jp', { coverFees: true });
+    const fees = coverFeesMinor(5000n, 'JPY');
+    const res = await change(g.donationId, g.donor, { amountMinor: '5000', coverFees: true });
+    expect(res.json()).toEqual({ amountMinor: String(5000n + fees), giftAmountMinor: '5000', coversFees: true, changed: true });
+    expect(await priceAtStripe(g.subId)).toBe(Number(5000n + fees));
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + 31 * DAY });
+    await h.settle();
+    const [renewal] = await h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, g.donationId));
+    expect(renewal).toMatchObject({ amountMinor: 5000n, coverFeesMinor: fees });
+  });
+
+  it("is the donor's own: someone else's gift answers as a missing one, and no one signed out may ask", async () => {
+    const g = await yenMonthly('aiko@example.jp');
+    const stranger = await signIn(h.app, 'stranger@example.jp');
+    const theirs = await change(g.donationId, stranger, { amountMinor: '5000' });
+    expect(theirs.statusCode).toBe(404);
+    expect(theirs.json().error.code).toBe('monthly_gift_not_found');
+    const signedOut = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/amount`, payload: { amountMinor: '5000', coverFees: false, idempotencyKey: 'signed-out-1' } });
+    expect(signedOut.statusCode).toBe(401);
+    expect(await priceAtStripe(g.subId)).toBe(3000);
+  });
+
+  it('refuses an ended gift, and one whose renewal is failing, with 409 and a code', async () => {
+    const g = await yenMonthly('haruto@example.jp');
+    expect((await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/cancel`, headers: { cookie: g.donor } })).statusCode).toBe(200);
+    const ended = await change(g.donationId, g.donor, { amountMinor: '5000' });
+    expect(ended.statusCode).toBe(409);
+    expect(ended.json().error.code).toBe('monthly_gift_ended');
+
+    const f = await yenMonthly('sora@example.jp');
+    h.emulator.controls.declineSubscriptionPayments(f.subId, 'expired_card');
+    await stripe.testHelpers.testClocks.advance(f.clock, { frozen_time: f.start + 31 * DAY });
+    await h.settle();
+    const failing = await change(f.donationId, f.donor, { amountMinor: '5000' });
+    expect(failing.statusCode).toBe(409);
+    expect(failing.json().error.code).toBe('monthly_gift_failing');
+    expect(await priceAtStripe(f.subId)).toBe(3000);
+  });
+
+  it("refuses what the giving form refuses (below Stripe's minimum, not a whole amount), with 400 and the donation's code", async () => {
+    const g = await yenMonthly('mei@example.jp');
+    const small = await change(g.donationId, g.donor, { amountMinor: '10' });
+    expect(small.statusCode).toBe(400);
+    expect(small.json().error.code).toBe('donation.amount_too_small');
+    const big = await change(g.donationId, g.donor, { amountMinor: '100000000' });
+    expect(big.statusCode).toBe(400);
+    expect(big.json().error.code).toBe('donation.amount_too_large');
+    expect((await change(g.donationId, g.donor, { amountMinor: '5,000' })).statusCode).toBe(400);
+    expect((await change(g.donationId, g.donor, { amountMinor: '5000', coverFees: 'yes' })).statusCode).toBe(400);
+    expect(await priceAtStripe(g.subId)).toBe(3000);
+    expect(await audits(g.donationId)).toHaveLength(0);
+  });
+
+  // A double click, or a retry after a lost answer: the same request changes once at Stripe, is
+  // audited once and mailed once.
+  it('the same request twice changes once', async () => {
+    const g = await yenMonthly('ren@example.jp');
+    const same = { amountMinor: '5000', idempotencyKey: 'same-change-1' };
+    const answers = await Promise.all([change(g.donationId, g.donor, same), change(g.donationId, g.donor, same)]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
+    expect(answers.map((a) => a.json().changed).sort()).toEqual([false, true]);
+    expect(await priceAtStripe(g.subId)).toBe(5000);
+    expect(await itemUpdates(g.subId)).toHaveLength(1);
+    expect(await audits(g.donationId)).toHaveLength(1);
+    expect(await amountMails(g.donationId)).toHaveLength(1);
+    // The key names one change: another amount under it is refused, and nothing changes.
+    const reused = await change(g.donationId, g.donor, { amountMinor: '4000', idempotencyKey: 'same-change-1' });
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json().error.code).toBe('monthly_gift_idempotency_conflict');
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '5000' });
+  });
+});
