@@ -40,11 +40,16 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
     const preset = formText(form, 'preset');
     if (/^\d{1,15}$/.test(preset) && preset !== '0') return BigInt(preset);
   }
+  return typedAmount(typed, appeal.currency, locale);
+}
+
+/** An amount typed the reader's way ("1.234,50" in German, "5,000" in Japanese), in minor units; a GiftError on the amount field when it is none. */
+export function typedAmount(typed: string, currency: string, locale: string): bigint {
   try {
-    return parseAmount(typed, appeal.currency, locale);
+    return parseAmount(typed, currency, locale);
   } catch (err) {
     if (!(err instanceof MoneyError)) throw err;
-    throw new GiftError(moneyMessage(err.code, appeal.currency, locale), 'amount');
+    throw new GiftError(moneyMessage(err.code, currency, locale), 'amount');
   }
 }
 

@@ -22,7 +22,10 @@ export interface MyMonthly {
   /** The title as this reader's pages show it, and the language it is written in. */
   appeal: { slug: string; title: string; language: string };
   currency: string;
+  /** What each renewal charges from now on, fees covered included; of it, the gift itself, and whether fees are covered. */
   amountMinor: string;
+  giftAmountMinor: string;
+  coversFees: boolean;
   startedAt: string;
   canceledAt: string | null;
   /** The appeal closed: its monthly gifts end (or have ended) with it. */

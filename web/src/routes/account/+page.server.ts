@@ -1,4 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
 import { apiGetSignedIn, apiSend, refusedStatus, signInPath } from '$lib/server/api';
 import { refusalText } from '$lib/server/refusal-text';
@@ -8,6 +9,7 @@ import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';
 import { readForm } from '$lib/server/form-text';
 import { readCardSavedMark, stampedCardSavedPath } from '$lib/card-saved';
+import { amountChangedParam, changeAmount } from './change-amount.server';
 
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   // Appeals named as their pages name them in this page's language.
@@ -26,7 +28,21 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     const gift = monthly.find((g) => g.id === cardSaved.unstamped);
     redirect(303, stampedCardSavedPath(cardSaved.unstamped, nowMs, gift?.renewalFailedAt ?? null));
   }
-  return { donations, monthly, confirming, cardSaved, nowMs, checkAgain: `${url.pathname}${url.search}`, locale: locals.locale, email: locals.user?.email ?? '' };
+  // Back from a change of amount (Post/Redirect/Get): the gift as it renews now.
+  const amountChanged = monthly.find((g) => g.id === url.searchParams.get(amountChangedParam)) ?? null;
+  return {
+    donations,
+    monthly,
+    confirming,
+    amountChanged,
+    // The key of a change of amount made from this page: a form sent twice changes once.
+    requestKey: randomUUID(),
+    cardSaved,
+    nowMs,
+    checkAgain: `${url.pathname}${url.search}`,
+    locale: locals.locale,
+    email: locals.user?.email ?? '',
+  };
 };
 
 /** To sign in, and back to this page, not to the action's address. */
@@ -44,6 +60,7 @@ export const actions: Actions = {
     if (!sent.ok) return fail(refusedStatus(sent.status), { error: refusalText(sent, m.monthly_cancel_failed(), locals.user?.email) });
     return { canceled: id };
   },
+  changeAmount,
   /**
    * Opens Stripe's customer portal for this gift, to type a new card (Stripe then pays what is past
    * due); the API checks the gift is the signed-in donor's. The portal sends the donor back here.

@@ -1,0 +1,57 @@
+import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
+import { apiGet, apiGetSignedIn, apiSend, refusedStatus, signInPath, type ApiError } from '$lib/server/api';
+import { donationError, GiftError, typedAmount } from '$lib/server/gift';
+import { readForm, formText } from '$lib/server/form-text';
+import { refusalText } from '$lib/server/refusal-text';
+import { needsSignIn } from '$lib/server/who-is-asking';
+import type { MyMonthly } from '$lib/server/my-giving';
+import type { AppealDetail } from '$lib/types';
+import { giftIdPattern } from '$lib/gift-ids';
+import { m } from '$lib/paraglide/messages';
+
+/** The query mark of a changed gift, for the page after the redirect to say so. */
+export const amountChangedParam = 'amount_changed';
+
+/**
+ * A monthly gift's new amount, typed the reader's way, from its next renewal on (nothing is
+ * charged now); then back to the page, which says so (Post/Redirect/Get: a reload sends nothing
+ * again). A refusal comes back on the gift's own amount field, with what was typed.
+ */
+export async function changeAmount({ request, fetch, url, locals }: RequestEvent) {
+  const here = new URL(url.pathname, url);
+  if (!locals.user) needsSignIn(locals, signInPath(here));
+  const form = await readForm(request);
+  const id = formText(form, 'id', 100);
+  const coverFees = Boolean(form.get('coverFees'));
+  const values = { amount: formText(form, 'amount', 40), coverFees };
+  if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_change_amount_failed() });
+  const refused = (status: number, error: string) => fail(status, { changeId: id, values, error });
+  // The gift as the donor's page lists it: its currency says how to read what was typed.
+  const { monthly } = await apiGetSignedIn<{ monthly: MyMonthly[] }>(fetch, `/api/me/monthly?lang=${locals.locale}`, here);
+  const gift = monthly.find((g) => g.id === id);
+  if (!gift) return fail(404, { error: m.monthly_error_not_yours({ email: locals.user?.email ?? '' }) });
+  let amountMinor: bigint;
+  try {
+    amountMinor = typedAmount(values.amount, gift.currency, locals.locale);
+  } catch (err) {
+    if (err instanceof GiftError) return refused(400, err.message);
+    throw err;
+  }
+  const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/amount`, { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: formText(form, 'requestKey', 100) });
+  if (!sent.ok && sent.status === 401) redirect(303, signInPath(here));
+  if (!sent.ok) return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email }));
+  redirect(303, `/account?${amountChangedParam}=${id}#monthly-title`);
+}
+
+/** Why the API refused the change, in the reader's language: an amount as the giving form says it, a gift that no longer renews, or the forms' common reasons. */
+async function refusal(fetch: typeof globalThis.fetch, sent: { status: number; error: ApiError }, gift: MyMonthly, reader: { locale: string; coverFees: boolean; email?: string }): Promise<string> {
+  const { code } = sent.error;
+  if (code === 'monthly_gift_failing') return m.monthly_change_amount_failing();
+  if (code === 'monthly_gift_ended' || code === 'monthly_gift_ending' || code === 'monthly_gift_appeal_closed') return m.monthly_change_amount_ended();
+  if (code.startsWith('donation.amount_')) {
+    // The giving form's own words for it (its smallest gift, its units), which need the appeal's terms.
+    const appeal = await apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(gift.appeal.slug)}`);
+    return donationError(code, appeal, reader.locale, reader.coverFees).error;
+  }
+  return refusalText(sent, m.monthly_change_amount_failed(), reader.email);
+}
