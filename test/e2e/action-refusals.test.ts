@@ -60,11 +60,11 @@ const both = async (path: string, form: Record<string, string>, cookie?: string)
 describe('a form action the API refuses', () => {
   // The API answers a gift of someone else exactly as one that does not exist (ids reveal nothing):
   // a random id is what a donor meets after signing in with another address in another tab.
-  it('says a monthly gift is not the signed-in donor’s, ending it or updating its card (404)', async () => {
+  it('says a monthly gift is not the signed-in donor’s, ending it, changing its amount or updating its card (404)', async () => {
     const email = `refusals-${randomUUID().slice(0, 8)}@example.org`;
     const cookie = (await sessionCookiesOverHttp(base, db.database, email)).join('; ');
     const notYours = (text: string) => text.replace('{email}', email);
-    for (const action of ['cancel', 'updateCard']) {
+    for (const action of ['cancel', 'changeAmount', 'updateCard']) {
       for (const answer of await both(`/account?/${action}`, { id: randomUUID() }, cookie)) {
         expect(answer.status, action).toBe(404);
         expect(answer.type, action).toMatch(/^(failure|)$/);
