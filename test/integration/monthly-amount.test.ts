@@ -2,7 +2,7 @@ import { and, eq, like, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { auditLog, donations, outboxEmails } from '../../db/schema/index';
+import { appeals, auditLog, donations, outboxEmails } from '../../db/schema/index';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signIn } from '../helpers/sign-in';
@@ -59,6 +59,10 @@ describe("changing a monthly gift's amount", () => {
     const [first] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, g.donationId));
     expect(first).toMatchObject({ amountMinor: 3000n, renewalAmountMinor: 5000n, renewalCoverFeesMinor: 0n });
     await h.settle();
+    // Stripe's word of the new price changes no end of the gift: the poster stores it and moves nothing.
+    const [update] = await itemUpdates(g.subId);
+    const [stored] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE id = ${update!.id}`);
+    expect(stored!.status).toBe('ignored');
     expect(await ledgerTransactions()).toBe(transactionsBefore);
     expect(await h.appealBalance(slug)).toBe(balanceBefore);
 
@@ -106,7 +110,7 @@ describe("changing a monthly gift's amount", () => {
     expect(await priceAtStripe(g.subId)).toBe(3000);
   });
 
-  it('refuses an ended gift, and one whose renewal is failing, with 409 and a code', async () => {
+  it('refuses an ended gift, one whose renewal is failing, and one whose appeal closed, with 409 and a code', async () => {
     const g = await yenMonthly('haruto@example.jp');
     expect((await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/cancel`, headers: { cookie: g.donor } })).statusCode).toBe(200);
     const ended = await change(g.donationId, g.donor, { amountMinor: '5000' });
@@ -121,9 +125,21 @@ describe("changing a monthly gift's amount", () => {
     expect(failing.statusCode).toBe(409);
     expect(failing.json().error.code).toBe('monthly_gift_failing');
     expect(await priceAtStripe(f.subId)).toBe(3000);
+
+    // Its appeal closed (before the closing's job has ended its gifts at Stripe): its gifts end with it.
+    const c = await yenMonthly('mio@example.jp');
+    await h.testDb.database.db.update(appeals).set({ status: 'closed', closedAt: new Date() }).where(eq(appeals.slug, slug));
+    try {
+      const closed = await change(c.donationId, c.donor, { amountMinor: '5000' });
+      expect(closed.statusCode).toBe(409);
+      expect(closed.json().error.code).toBe('monthly_gift_appeal_closed');
+      expect(await priceAtStripe(c.subId)).toBe(3000);
+    } finally {
+      await h.testDb.database.db.update(appeals).set({ status: 'live', closedAt: null }).where(eq(appeals.slug, slug));
+    }
   });
 
-  it("refuses what the giving form refuses (below Stripe's minimum, not a whole amount), with 400 and the donation's code", async () => {
+  it("refuses what the giving form refuses (below Stripe's minimum, above its maximum, not digits), with 400 and the donation's code", async () => {
     const g = await yenMonthly('mei@example.jp');
     const small = await change(g.donationId, g.donor, { amountMinor: '10' });
     expect(small.statusCode).toBe(400);
