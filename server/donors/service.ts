@@ -57,14 +57,19 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
     .where(and(givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId), notInArray(donations.status, ['pending', 'failed', 'canceled'])))
     .orderBy(desc(donations.createdAt))
     .limit(100);
-  return rows.map(({ d, slug, title, language, appealStatus }) => ({
+  return rows.map(({ d, slug, title, language, appealStatus }) => monthlyGiftOf(d, { slug, title, language }, appealStatus, now));
+}
+
+function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; language: string }, appealStatus: string, now: Date) {
+  // What each renewal charges from now on (the donor may have changed it), and how it splits.
+  const renewal = renewalAmountOf(d);
+  return {
     id: d.id,
-    appeal: { slug, title, language },
+    appeal,
     currency: d.currency,
-    // What each renewal charges from now on (the donor may have changed it), and how it splits.
-    amountMinor: chargedOf(renewalAmountOf(d)).toString(),
-    giftAmountMinor: renewalAmountOf(d).amountMinor.toString(),
-    coversFees: renewalAmountOf(d).coverFeesMinor > 0n,
+    amountMinor: chargedOf(renewal).toString(),
+    giftAmountMinor: renewal.amountMinor.toString(),
+    coversFees: renewal.coverFeesMinor > 0n,
     startedAt: (d.succeededAt ?? d.createdAt).toISOString(),
     canceledAt: d.subscriptionCanceledAt?.toISOString() ?? null,
     appealClosed: appealStatus === 'closed',
@@ -76,7 +81,7 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
     endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
     // The donor's own calendar, for a page whose reader's browser has not said its zone.
     timeZone: d.timeZone,
-  }));
+  };
 }
 
 /**
