@@ -1,14 +1,11 @@
 import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { donations } from '../../db/schema/index';
-import { AppError } from '../errors';
 import { messageLanguageOf } from '../payments/donations-store';
-import { isUuidText } from '../uuid-text';
+import { checkAppealCursor } from './list-cursor';
 
 // A checkout still open, or left, is no gift: organizers see every gift that reached an outcome.
 const listed = (appealId: string) => and(eq(donations.appealId, appealId), notInArray(donations.status, ['pending', 'canceled']));
-
-const invalidCursor = () => new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out for this appeal.');
 
 /**
  * One page of an appeal's gifts, newest first. Keyset paging over (created_at desc, id desc) with
@@ -19,10 +16,7 @@ const invalidCursor = () => new AppError(400, 'invalid_cursor', 'The cursor is n
 export async function donorsOf(db: DbOrTx, p: { appealId: string; limit: number; cursor?: string }) {
   const where = [listed(p.appealId)];
   if (p.cursor !== undefined) {
-    // Checked before it reaches the uuid column, which would fail the whole query on other text.
-    if (!isUuidText(p.cursor)) throw invalidCursor();
-    const [after] = await db.select({ id: donations.id }).from(donations).where(and(eq(donations.id, p.cursor), eq(donations.appealId, p.appealId)));
-    if (!after) throw invalidCursor();
+    await checkAppealCursor(db, donations, { appealId: p.appealId, cursor: p.cursor });
     where.push(sql`(${donations.createdAt}, ${donations.id}) < (SELECT d.created_at, d.id FROM donations d WHERE d.id = ${p.cursor})`);
   }
   const rows = await db

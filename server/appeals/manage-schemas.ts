@@ -102,10 +102,14 @@ export const appealUpdateSchema = z.object({
   publishedAt: z.string(),
 });
 
+// Any text up to 100 characters: one that is not a cursor given out for this appeal is refused
+// as 400 invalid_cursor by the list (checkAppealCursor), whatever its shape.
+const appealCursor = z.string().max(100).optional().describe('nextCursor of the page before; text that is not one given out for this appeal: 400 invalid_cursor');
+
 /** Updates come a page at a time, newest first; the cursor is the last update of the page before. */
 export const updatesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.uuid().optional().describe('nextCursor of the page before'),
+  cursor: appealCursor,
 });
 
 export const updateListSchema = z.object({
@@ -134,9 +138,7 @@ export const donorRowSchema = z.object({
 /** The organizer's list of gifts comes a page at a time, newest first, like the updates. */
 export const donorsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  // Any text up to 100 characters: one that is not a cursor given out for this appeal is
-  // refused as 400 invalid_cursor by the service, whatever its shape.
-  cursor: z.string().max(100).optional().describe('nextCursor of the page before; text that is not one given out for this appeal: 400 invalid_cursor'),
+  cursor: appealCursor,
 });
 
 export const donorListSchema = z.object({

@@ -16,6 +16,7 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
+import { checkAppealCursor } from './list-cursor';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
 import { AppError, answerRefusal } from '../errors';
 import { formatMinorAsDecimalString, stripeStepMinor } from '../ledger/money';
@@ -362,9 +363,8 @@ async function replayedUpdate(tx: DbOrTx, appealId: string, key: string, asked: 
  */
 export async function listUpdates(db: DbOrTx, p: { appealId: string; limit: number; cursor?: string }) {
   const where = [eq(appealUpdates.appealId, p.appealId)];
-  if (p.cursor) {
-    const [after] = await db.select({ id: appealUpdates.id }).from(appealUpdates).where(and(eq(appealUpdates.id, p.cursor), eq(appealUpdates.appealId, p.appealId)));
-    if (!after) throw new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out for this appeal.');
+  if (p.cursor !== undefined) {
+    await checkAppealCursor(db, appealUpdates, { appealId: p.appealId, cursor: p.cursor });
     where.push(sql`(${appealUpdates.publishedAt}, ${appealUpdates.id}) < (SELECT u.published_at, u.id FROM appeal_updates u WHERE u.id = ${p.cursor})`);
   }
   const rows = await db
