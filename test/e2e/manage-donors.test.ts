@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator } from 'playwright-core';
 import { supportedLocales } from '../../web/src/lib/locale';
+import { signInContext } from './a11y-audit';
 import { screenshots, signInWithMail, startE2E, type E2E } from './harness';
 
 // The manage page's list of gifts asked the API for 500 and showed them as if they were all: an
@@ -113,6 +114,18 @@ describe("the manage page's gifts, a page at a time", () => {
     expect(await cells('Covered Fees')).toEqual([kwd('10.000'), kwd('0.320'), kwd('2.500')]);
     expect(await cells('Plain Gift')).toEqual([kwd('5.000'), kwd('0.000'), kwd('0.000')]);
     await context.close();
+
+    // The treasurer's page of the gift names the fees as this table does: "Fees you covered" is the
+    // donor's own receipt speaking to the donor, and no treasurer covered them.
+    const [covered] = await e2e.db.database.rows<{ id: string }>(sql`SELECT id FROM donations WHERE request_key = 'kuwait-fees:1'`);
+    const treasury = await e2e.context({ javaScriptEnabled: false });
+    await signInContext(e2e, treasury, 'treasurer@federation.demo');
+    const gift = await treasury.newPage();
+    await gift.goto(`${e2e.url}/treasury/donations/${covered!.id}`);
+    const facts = gift.getByTestId('gift-facts');
+    expect(await facts.locator('dt', { hasText: /^Fees/ }).allTextContents()).toEqual(['Fees covered']);
+    expect(await facts.locator('dt', { hasText: 'Fees covered' }).locator('+ dd').textContent()).toBe(kwd('0.320'));
+    await treasury.close();
 
     // Two more columns on a phone, where the table stacks each cell under its column's name: no
     // name of them is broken mid-word in any language (screenshots checks, and keeps them to look at).
