@@ -10,7 +10,8 @@ import { seriousAxeViolations, startE2E, type E2E } from './harness';
 // first; Publish asks the same way: a link to a confirmation that says where the appeal will be
 // public and what can no longer change, whose button publishes and whose Cancel keeps the draft,
 // with and without JavaScript. The keyboard's next stop after following the link is the question's
-// button, as the fragment it links to puts it there.
+// button, as the fragment it links to puts it there. Publishing answers with a redirect, as the
+// update form does, so that a reload does not publish again.
 let e2e: E2E;
 
 beforeAll(async () => {
@@ -75,6 +76,15 @@ describe('publishing an appeal asks first', () => {
       expect(await status(slug)).toBe('live');
       expect(await confirm.count()).toBe(0);
       expect((await fetch(`${e2e.url}/api/appeals/${slug}`)).status).toBe(200);
+
+      // Post/Redirect/Get: the page after publishing is the appeal's page got anew, so a reload
+      // sends nothing again (it re-posted, and said the appeal had changed meanwhile), and the
+      // notice, said once, is not said again.
+      await page.reload();
+      await live.waitFor();
+      expect(await page.getByRole('alert').allTextContents()).toEqual([]);
+      expect(await page.getByText('Published: the appeal is live.').count()).toBe(0);
+      expect(new URL(page.url()).search).toBe('');
       await context.close();
     });
   }

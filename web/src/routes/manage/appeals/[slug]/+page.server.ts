@@ -10,7 +10,7 @@ import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
 import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
-import { sayPosted, takePosted } from './posted-notice.server';
+import { sayOnce, takeNotice } from './notice.server';
 
 interface Update {
   id: string;
@@ -40,6 +40,8 @@ async function loadDonors(fetch: typeof globalThis.fetch, slug: string, url: URL
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies }) => {
   if (!locals.user) needsSignIn(locals, signInPath(url));
+  // Left by the action whose redirect led here (an update posted, the appeal published), said once.
+  const notice = takeNotice(cookies, params.slug);
   const slug = encodeURIComponent(params.slug);
   const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
   const [donors, { updates }] = await Promise.all([
@@ -65,8 +67,9 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies
     // (a double click, Back and send again) posts one update; a posted update redirects to a page
     // with a new key for the next.
     updateKey: randomUUID(),
-    // Set by the update action just before its redirect: how many donors the posted update was mailed to.
-    postedTo: takePosted(cookies, params.slug),
+    // How many donors the update just posted was mailed to.
+    postedTo: notice?.kind === 'posted' ? notice.emailedTo : null,
+    published: notice?.kind === 'published',
     // ?untranslate=<language> asks to confirm before a translation is removed: a link, so it works
     // without JavaScript, and a misclick costs no translator's work. Only a translation there is.
     removeTranslation: appeal.translations.find((t) => t.language === url.searchParams.get('untranslate'))?.language ?? null,
@@ -153,10 +156,12 @@ export const actions: Actions = {
     return { section: 'edit', saved: true };
   },
 
-  publish: async ({ fetch, params }) => {
+  publish: async ({ fetch, params, cookies }) => {
     const sent = await apiSend(fetch, 'POST', path(params.slug, '/publish'));
     if (!sent.ok) return fail(409, { section: 'status', error: stateError(sent.error) });
-    return { section: 'status', published: true };
+    // Post/Redirect/Get, as the update form: a reload of the page that follows publishes nothing
+    // again (it re-posted, and was refused as 'changed meanwhile'), nor says it was published.
+    redirect(303, `${sayOnce(cookies, params.slug, { kind: 'published' })}#status-title`);
   },
 
   close: async ({ fetch, params }) => {
@@ -212,7 +217,7 @@ export const actions: Actions = {
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body, idempotencyKey });
     if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'updates', values, error: updateError(sent.error.code) });
     // Post/Redirect/Get: a reload of the page that follows sends nothing again, nor says it was posted.
-    redirect(303, `${sayPosted(cookies, params.slug, sent.body.emailedTo)}#updates`);
+    redirect(303, `${sayOnce(cookies, params.slug, { kind: 'posted', emailedTo: sent.body.emailedTo })}#updates`);
   },
 
   moderate: async ({ request, fetch, params }) => {
