@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { runAloneInProcess, runAloneOnPostgres, type RunAlone } from './run-alone';
 import * as schema from './schema/index';
 
 export type Schema = typeof schema;
@@ -33,6 +34,11 @@ export interface Database {
    * process. Call it once per channel per process and fan out yourself.
    */
   listen(channel: string, onPayload: (payload: string) => void, onListen?: () => void): Promise<Listener>;
+  /**
+   * Runs work that one process at a time should do (a job's round that calls Stripe), unless a
+   * run of the same name is under way here or in any other process on the database.
+   */
+  runAlone: RunAlone;
   close(): Promise<void>;
 }
 
@@ -68,6 +74,8 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
   const db = drizzle(client, { schema }) as unknown as Db;
   const rows = <T extends Record<string, unknown>>(query: SQL, on: DbOrTx = db) => queryRows<T>(on, query);
   const listeners = new Set<Listener>();
+  // Its own connection, never idle-closed: it holds the advisory locks for as long as a run lasts.
+  const alone = runAloneOnPostgres(() => postgres(url, { max: 1, idle_timeout: 0, max_lifetime: 0, connect_timeout: 5, fetch_types: false, onnotice: () => {} }));
   return {
     db,
     driver: 'postgres',
@@ -79,8 +87,10 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
       listeners.add(listener);
       return { close: () => (listeners.delete(listener), listener.close()) };
     },
+    runAlone: alone.runAlone,
     close: async () => {
       await Promise.all([...listeners].map((l) => l.close()));
+      await alone.close();
       await client.end({ timeout: 5 });
     },
   };
@@ -164,6 +174,7 @@ async function openPglite(dataDir: string): Promise<Database> {
       onListen?.();
       return { close: () => (client.closed ? Promise.resolve() : unlisten()) };
     },
+    runAlone: runAloneInProcess(),
     close: async () => {
       await client.close();
       releaseLock();

@@ -44,7 +44,8 @@ export const jobs: Job[] = [
   ({ database, log }) =>
     startPollLoop({ name: 'appeal deadlines', pollMs: 30_000, log, work: async () => ({ more: (await closeExpiredAppeals(database.db, 100)) === 100 }) }),
   // The monthly gifts of an appeal that closed end at Stripe, and their donors are told.
-  ({ database, config, stripe, log }) => (stripe ? startClosedAppealGifts({ db: database.db, stripe: stripe.client, publicUrl: publicUrlOf(config), log }) : undefined),
+  ({ database, config, stripe, log }) =>
+    stripe ? startClosedAppealGifts({ db: database.db, runAlone: database.runAlone, stripe: stripe.client, publicUrl: publicUrlOf(config), log }) : undefined,
 ];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {

@@ -2,6 +2,7 @@ import { and, asc, eq, isNotNull, isNull, ne, notInArray, sql } from 'drizzle-or
 import type { FastifyBaseLogger } from 'fastify';
 import type Stripe from 'stripe';
 import type { Db } from '../../db/client';
+import type { RunAlone } from '../../db/run-alone';
 import { appeals, donations, outboxEmails } from '../../db/schema/index';
 import { recordAuditOnce } from '../auth/audit';
 import { appealTitleIn, appealTitlesColumn } from '../payments/donations-store';
@@ -19,6 +20,8 @@ import { safeError } from '../safe-error';
 
 interface Deps {
   db: Db;
+  /** Keeps runs apart across processes (Database.runAlone). */
+  runAlone: RunAlone;
   stripe: Stripe;
   publicUrl?: string;
   log: FastifyBaseLogger;
@@ -82,9 +85,17 @@ export class RestingGifts {
 
 /**
  * Ends up to `limit` monthly gifts of closed appeals; answers how many it looked at and ended. A
- * gift Stripe will not end now rests, and the gifts behind it go on.
+ * gift Stripe will not end now rests, and the gifts behind it go on. One run at a time, across
+ * processes: two workers would both read the same gifts and both ask Stripe to end each (its
+ * idempotency key keeps that to one ending, but the second is answered 409 while the first runs).
+ * A run that finds another under way does nothing: that one is ending the gifts.
  */
 export async function endMonthlyGiftsOfClosedAppeals(deps: Deps, limit: number, resting = new RestingGifts()): Promise<{ seen: number; ended: number }> {
+  const run = await deps.runAlone('job:closed-appeal-gifts', () => endGiftsOnce(deps, limit, resting));
+  return run.ran ? run.value : { seen: 0, ended: 0 };
+}
+
+async function endGiftsOnce(deps: Deps, limit: number, resting: RestingGifts): Promise<{ seen: number; ended: number }> {
   const running = await runningGiftsOfClosedAppeals(deps.db, limit, resting.ids());
   let ended = 0;
   for (const gift of running) {

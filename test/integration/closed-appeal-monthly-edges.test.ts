@@ -27,7 +27,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const endJob = (limit: number, resting: RestingGifts) => endMonthlyGiftsOfClosedAppeals({ db: h.testDb.database.db, stripe, publicUrl: 'http://localhost:3000', log: silent }, limit, resting);
+const endJob = (limit: number, resting: RestingGifts) => endMonthlyGiftsOfClosedAppeals({ db: h.testDb.database.db, runAlone: h.testDb.database.runAlone, stripe, publicUrl: 'http://localhost:3000', log: silent }, limit, resting);
 const donation = async (id: string) => (await h.testDb.database.db.select().from(donations).where(eq(donations.id, id)))[0]!;
 /** The kinds of the mails that told the donor the gift ended (one at most: a gift ends once). */
 const mailKinds = async (id: string) => (await h.testDb.database.db.select({ kind: outboxEmails.kind }).from(outboxEmails).where(eq(outboxEmails.dedupeKey, `monthly_ended:${id}`))).map((m) => m.kind);

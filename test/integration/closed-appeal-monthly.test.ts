@@ -26,7 +26,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const endJob = () => endMonthlyGiftsOfClosedAppeals({ db: h.testDb.database.db, stripe, publicUrl: 'http://localhost:3000', log: pino({ level: 'silent' }) }, 50);
+const endJob = () => endMonthlyGiftsOfClosedAppeals({ db: h.testDb.database.db, runAlone: h.testDb.database.runAlone, stripe, publicUrl: 'http://localhost:3000', log: pino({ level: 'silent' }) }, 50);
 
 async function donation(id: string) {
   const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, id));
