@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { count } from 'drizzle-orm';
-import { renderMarkdown } from '../server/content/markdown';
+import { markdownRenderVersion, renderMarkdown } from '../server/content/markdown';
 import type { Db } from './client';
 import { appealProgress, appeals, funds, memberships, organizations, users } from './schema/index';
 import { demoAppeals, demoFund, demoOrganizations, demoPeople, type DemoOrgKey } from './seed-data';
@@ -23,7 +23,7 @@ export async function seedDemoData(db: Db): Promise<{ seeded: boolean }> {
     for (const [i, { org, ...appeal }] of demoAppeals.entries()) {
       const [row] = await tx
         .insert(appeals)
-        .values({ ...appeal, storyHtml: renderMarkdown(appeal.storyMarkdown ?? ''), organizationId: ids.get(org)!, publishedAt: new Date(now - i * 60_000), deadlineAt: new Date(now + (60 - i * 30) * 86_400_000) })
+        .values({ ...appeal, storyHtml: renderMarkdown(appeal.storyMarkdown ?? ''), storyHtmlVersion: markdownRenderVersion, organizationId: ids.get(org)!, publishedAt: new Date(now - i * 60_000), deadlineAt: new Date(now + (60 - i * 30) * 86_400_000) })
         .returning({ id: appeals.id });
       await tx.insert(appealProgress).values({ appealId: row!.id });
     }

@@ -11,6 +11,7 @@ import { startMailRetention } from './mail/retention';
 import { closeExpiredAppeals } from './appeals/manage-service';
 import { startClosedAppealGifts } from './appeals/closed-appeal-gifts';
 import { startPollLoop } from './poll-loop';
+import { startStaleHtmlJob } from './content/stale-html';
 
 export interface RunningJobs {
   /** Nudges the jobs that wait for new work (a webhook just stored an event). */
@@ -43,6 +44,8 @@ export const jobs: Job[] = [
   // Appeals whose deadline passed close on their own (a batch at a time, each audited).
   ({ database, log }) =>
     startPollLoop({ name: 'appeal deadlines', pollMs: 30_000, log, work: async () => ({ more: (await closeExpiredAppeals(database.db, 100)) === 100 }) }),
+  // Stories and updates an older renderer made are rendered again by this one (after a deploy).
+  ({ database, log }) => startStaleHtmlJob({ db: database.db, log }),
   // The monthly gifts of an appeal that closed end at Stripe, and their donors are told.
   ({ database, config, stripe, log }) =>
     stripe ? startClosedAppealGifts({ db: database.db, runAlone: database.runAlone, stripe: stripe.client, publicUrl: publicUrlOf(config), log }) : undefined,

@@ -16,6 +16,8 @@ export const appeals = pgTable(
     storyMarkdown: text('story_markdown').notNull().default(''),
     /** The story rendered and sanitized when it is saved, so a read never renders markdown. */
     storyHtml: text('story_html').notNull().default(''),
+    /** The renderer's version that made storyHtml (markdownRenderVersion); older is rendered again. */
+    storyHtmlVersion: integer('story_html_version').notNull().default(0),
     coverImageId: uuid('cover_image_id'),
     beneficiary: text('beneficiary').notNull(),
     language: text('language').notNull().default('en'),
@@ -36,6 +38,7 @@ export const appeals = pgTable(
   (t) => [
     index('appeals_status_published_idx').on(t.status, t.publishedAt, t.id),
     index('appeals_org_idx').on(t.organizationId),
+    index('appeals_story_html_version_idx').on(t.storyHtmlVersion),
     check('appeals_goal_positive', sql`${t.goalMinor} > 0`),
     check(
       'appeals_unit_complete',
@@ -70,11 +73,12 @@ export const appealTranslations = pgTable(
     summary: text('summary').notNull().default(''),
     storyMarkdown: text('story_markdown').notNull().default(''),
     storyHtml: text('story_html').notNull().default(''),
+    storyHtmlVersion: integer('story_html_version').notNull().default(0),
     /** The appeal's unit named in this language ("レンガ" for "brick"); null: readers get the original unit name. */
     unitName: text('unit_name'),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.appealId, t.language] })],
+  (t) => [primaryKey({ columns: [t.appealId, t.language] }), index('appeal_translations_story_html_version_idx').on(t.storyHtmlVersion)],
 );
 
 // News from the drive; emailed to donors who opted in.
@@ -88,6 +92,7 @@ export const appealUpdates = pgTable(
     title: text('title').notNull(),
     bodyMarkdown: text('body_markdown').notNull(),
     bodyHtml: text('body_html').notNull(),
+    bodyHtmlVersion: integer('body_html_version').notNull().default(0),
     authorUserId: text('author_user_id').references(() => users.id),
     publishedAt: timestamp('published_at', { withTimezone: true }).notNull().defaultNow(),
     /**
@@ -99,6 +104,7 @@ export const appealUpdates = pgTable(
   },
   (t) => [
     index('appeal_updates_appeal_idx').on(t.appealId, t.publishedAt),
+    index('appeal_updates_body_html_version_idx').on(t.bodyHtmlVersion),
     // The database, not a read before the insert, decides which of two concurrent requests posts.
     uniqueIndex('appeal_updates_key_idx').on(t.appealId, t.idempotencyKey),
   ],

@@ -14,7 +14,7 @@ import {
 } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
-import { renderMarkdown } from '../content/markdown';
+import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
 import { checkAppealCursor } from './list-cursor';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
@@ -134,6 +134,7 @@ export async function createAppeal(db: Db, p: Actor & { org: Organization; body:
           summary: b.summary,
           storyMarkdown: b.storyMarkdown,
           storyHtml: renderMarkdown(b.storyMarkdown),
+          storyHtmlVersion: markdownRenderVersion,
           beneficiary: b.beneficiary,
           language: b.language,
           currency: b.currency,
@@ -156,7 +157,7 @@ export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: Up
   const set: Partial<typeof appeals.$inferInsert> = { updatedAt: new Date() };
   if (b.title !== undefined) set.title = b.title;
   if (b.summary !== undefined) set.summary = b.summary;
-  if (b.storyMarkdown !== undefined) Object.assign(set, { storyMarkdown: b.storyMarkdown, storyHtml: renderMarkdown(b.storyMarkdown) });
+  if (b.storyMarkdown !== undefined) Object.assign(set, { storyMarkdown: b.storyMarkdown, storyHtml: renderMarkdown(b.storyMarkdown), storyHtmlVersion: markdownRenderVersion });
   if (b.beneficiary !== undefined) set.beneficiary = b.beneficiary;
   if (b.language !== undefined) set.language = b.language;
   if (b.currency !== undefined) set.currency = b.currency;
@@ -252,7 +253,7 @@ export async function upsertTranslation(
     throw new AppError(400, 'appeal.translation_unit_without_unit', 'This appeal has no unit of giving, so a translation cannot name one; give the appeal a unit first, or leave unitName out.');
   }
   await db.transaction(async (tx) => {
-    const values = { ...p.body, storyHtml: renderMarkdown(p.body.storyMarkdown), updatedAt: new Date() };
+    const values = { ...p.body, storyHtml: renderMarkdown(p.body.storyMarkdown), storyHtmlVersion: markdownRenderVersion, updatedAt: new Date() };
     const insert = tx.insert(appealTranslations).values({ appealId: p.appeal.id, language: p.language, ...values });
     if (p.createOnly) {
       // Adding, not editing: one saved meanwhile (another tab, another organizer) is not overwritten unseen.
@@ -324,7 +325,7 @@ export async function listOrganizationAppeals(db: DbOrTx, organizationId: string
 export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; publicUrl: string; idempotencyKey?: string }) {
   if (p.appeal.status === 'draft') throw new AppError(409, 'appeal.not_published', 'Publish the appeal before posting updates.');
   return db.transaction(async (tx) => {
-    const values = { appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), authorUserId: p.by?.userId ?? null, idempotencyKey: p.idempotencyKey ?? null };
+    const values = { appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), bodyHtmlVersion: markdownRenderVersion, authorUserId: p.by?.userId ?? null, idempotencyKey: p.idempotencyKey ?? null };
     // Two requests with one key at once: the unique index makes the second wait for the first
     // and then insert nothing, so only the request that inserted mails.
     const [update] = await tx

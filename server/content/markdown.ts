@@ -91,6 +91,15 @@ export function markdownTokens(markdown: string): Token[] {
 }
 
 /**
+ * The version of what renderMarkdown makes of a given markdown, stored beside each rendered HTML
+ * (story_html_version, body_html_version). Raise it with any change to the renderer's output: HTML
+ * an older version made is rendered again in the background (server/content/stale-html.ts), so a
+ * story saved before the change reads as one saved after it.
+ *   1: a picture from another site is a link named by its description, not nothing (fee23c0).
+ */
+export const markdownRenderVersion = 1;
+
+/**
  * Organizer-written markdown to HTML that is safe to put in a page: no script, no event
  * handlers, no javascript: or data: links, no images from other sites. Rendered once, when saved.
  */
