@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client';
 import { publicUrlOf, type Config } from './config';
-import type { StripeSetup } from './payments/stripe-client';
+import type Stripe from 'stripe';
 import { startPoster } from './payments/poster';
 import { startFundsAvailable } from './payments/funds-available';
 import { startDisputeReminders } from './payments/dispute-reminders';
@@ -19,7 +19,7 @@ export interface RunningJobs {
   stop(): Promise<void>;
 }
 
-type Job = (deps: { database: Database; config: Config; log: FastifyBaseLogger; stripe?: StripeSetup }) => RunningJobs | undefined;
+type Job = (deps: { database: Database; config: Config; log: FastifyBaseLogger; stripe?: Stripe }) => RunningJobs | undefined;
 
 /**
  * Background work (posting Stripe events to the ledger, scheduled jobs). It runs inside the app
@@ -29,13 +29,13 @@ export const jobs: Job[] = [
   // The poster: Stripe events from the inbox into the ledger.
   // PGlite is one connection: a second loop would only wait for the first's transaction.
   ({ database, config, stripe, log }) =>
-    stripe ? startPoster({ db: database.db, stripe: stripe.client, log, publicUrl: publicUrlOf(config) }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined,
+    stripe ? startPoster({ db: database.db, stripe, log, publicUrl: publicUrlOf(config) }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined,
   // Gifts' money moves from stripe:pending to stripe:available on the day Stripe makes it available.
   ({ database, stripe, log }) => (stripe ? startFundsAvailable({ db: database.db, log }) : undefined),
   // Disputes still awaiting an answer two days before it is due: their treasurers are reminded.
   ({ database, config, stripe, log }) => (stripe ? startDisputeReminders({ db: database.db, publicUrl: publicUrlOf(config), log }) : undefined),
   // Refund asks whose answer from Stripe was never seen (a crash, a timeout) are finished, or expire.
-  ({ database, stripe, log }) => (stripe ? startRefundAskJob({ db: database.db, stripe: stripe.client, log }) : undefined),
+  ({ database, stripe, log }) => (stripe ? startRefundAskJob({ db: database.db, stripe, log }) : undefined),
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).
   ({ database, config, log }) =>
     config.SMTP_URL ? startMailSender({ db: database.db, smtpUrl: config.SMTP_URL, from: config.MAIL_FROM, log }) : undefined,
@@ -48,7 +48,7 @@ export const jobs: Job[] = [
   ({ database, log }) => startStaleHtmlJob({ db: database.db, log }),
   // The monthly gifts of an appeal that closed end at Stripe, and their donors are told.
   ({ database, config, stripe, log }) =>
-    stripe ? startClosedAppealGifts({ db: database.db, runAlone: database.runAlone, stripe: stripe.client, publicUrl: publicUrlOf(config), log }) : undefined,
+    stripe ? startClosedAppealGifts({ db: database.db, runAlone: database.runAlone, stripe, publicUrl: publicUrlOf(config), log }) : undefined,
 ];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {

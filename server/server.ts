@@ -27,7 +27,7 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
   }
   const url = await app.listen({ port: config.PORT, host: config.HOST });
-  const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log, stripe }) : undefined;
+  const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log, stripe: stripe.client }) : undefined;
   app.notifyStripeEventReceived = () => jobs?.wake();
   const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log: app.log }) : undefined;
   app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);

@@ -6,12 +6,14 @@ import { loadConfig } from './config';
 import { startJobs } from './jobs';
 import { loggerOptions } from './logger';
 import { startMetricsServer } from './metrics/server';
+import { workerStripe } from './payments/setup';
 
 await runCli(async () => {
   const config = loadConfig();
   const log = pino(loggerOptions(config.LOG_LEVEL));
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX });
-  const running = startJobs({ database, config, log });
+  // Without Stripe the jobs that need it (the ledger's poster above all) would not start at all.
+  const running = startJobs({ database, config, log, stripe: workerStripe(config) });
   const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log }) : undefined;
   log.info('worker started');
   await new Promise<void>((resolve) => {

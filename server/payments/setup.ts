@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
+import type Stripe from 'stripe';
 import type { Config } from '../config';
 import { loggerOptions } from '../logger';
 import { startStripeEmulator, type StripeEmulator } from '../stripe-emulator/index';
@@ -23,4 +24,14 @@ export async function setUpStripe(config: Config): Promise<{ stripe: StripeSetup
   });
   const client = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
   return { stripe: { client, webhookSecret }, emulator };
+}
+
+/**
+ * Stripe for the worker, a process apart from the app (`npm run worker`): real Stripe with the key;
+ * otherwise the emulator that the app process runs, over HTTP on its port.
+ */
+export function workerStripe(config: Config): Stripe {
+  return config.stripeMode === 'stripe'
+    ? createStripeClient({ secretKey: config.STRIPE_SECRET_KEY! })
+    : createStripeClient({ secretKey: 'sk_test_emulator', host: { host: '127.0.0.1', port: config.STRIPE_EMULATOR_PORT, protocol: 'http' } });
 }

@@ -1,0 +1,52 @@
+import { eq } from 'drizzle-orm';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { donations } from '../../db/schema/index';
+import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+
+// At scale the app group runs with RUN_WORKER=false and `npm run worker` does the background work
+// (fly.toml, README). The worker started its jobs without Stripe, so it ran none that need it: no
+// event was ever posted to the ledger, and gifts stayed pending for good.
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let h: PaymentsHarness;
+let worker: ChildProcess | undefined;
+let output = '';
+
+beforeAll(async () => {
+  h = await startPaymentsHarness();
+});
+
+afterAll(async () => {
+  if (worker && worker.exitCode === null) {
+    const exited = new Promise((resolve) => worker!.once('exit', resolve));
+    worker.kill('SIGTERM');
+    await exited;
+  }
+  await h?.close();
+});
+
+describe('npm run worker', () => {
+  it('posts stored Stripe events to the ledger, as the app process does', async () => {
+    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '2500' });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    // Stored by the app's webhook; the app itself runs no jobs here.
+    await h.emulator.controls.flush();
+    const statusOf = async () => (await h.testDb.database.db.select({ status: donations.status }).from(donations).where(eq(donations.id, donationId)))[0]?.status;
+    expect(await statusOf()).toBe('pending');
+
+    worker = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: h.testDb.url, STRIPE_EMULATOR_PORT: String(h.emulator.clientOptions.port), LOG_LEVEL: 'warn', METRICS_PORT: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    worker.stdout?.on('data', (d) => (output += d));
+    worker.stderr?.on('data', (d) => (output += d));
+    const deadline = Date.now() + 45_000;
+    while (Date.now() < deadline && (await statusOf()) === 'pending' && worker.exitCode === null) await new Promise((r) => setTimeout(r, 250));
+    expect({ status: await statusOf(), exited: worker.exitCode }, output).toEqual({ status: 'succeeded', exited: null });
+    // The appeal's account is a liability: what it holds is a credit balance.
+    expect(await h.appealBalance('buck-a-brick')).toBe(-2500n);
+  }, 90_000);
+});
