@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import type { Db, Tx } from '../../db/client';
@@ -44,12 +44,15 @@ const answerOf = (split: MonthlySplit, changed: boolean) => ({
  * subscription's item gets a new price at Stripe (no prorations: nothing is charged now, and the
  * ledger moves only when a renewal is paid, from what Stripe charged). The gift's row keeps the
  * new amount for the donor's page and the renewal's split; the change is audited and mailed.
- * The row stays locked while Stripe is asked, so two changes at once end as one of them on both sides.
+ * Changes of one gift take turns (a lock on the gift's name, not its row), so two at once end as
+ * one of them on both sides; the row itself is locked only to write it, after Stripe answered, so a
+ * poster batch writing the same gift (its next charge) never waits on Stripe.
  */
 export async function changeMonthlyAmount(deps: MonthlyAmountDeps, viewer: Viewer, donationId: string, req: MonthlyAmountRequest, requestId: string) {
   return deps.db.transaction(async (tx) => {
     const { organizationId, subscriptionId } = await ownMonthlyGift(tx, viewer, donationId);
-    const [d] = await tx.select().from(donations).where(eq(donations.id, donationId)).for('update');
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`monthly-amount:${donationId}`}, 0))`);
+    const [d] = await tx.select().from(donations).where(eq(donations.id, donationId));
     const appeal = await appealOf(tx, d!.appealId);
     assertRunning(d!, appeal.status);
     const amountMinor = BigInt(req.amountMinor);
@@ -98,11 +101,14 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, chargedMino
   // One item, as Checkout made it; a subscription reshaped in Stripe's Dashboard is a treasurer's to change.
   if (!item || more.length > 0 || !product || !item.price.recurring) throw new AppError(409, 'monthly_gift_not_changeable', 'This monthly gift was changed at Stripe and cannot be changed here; ask the appeal\'s treasurer.');
   const { interval, interval_count } = item.price.recurring;
+  const unitAmount = toStripeAmount(chargedMinor, item.price.currency.toUpperCase());
+  let updated: Stripe.Response<Stripe.Subscription>;
   try {
-    await stripe.subscriptions.update(
+    updated = await stripe.subscriptions.update(
       subscriptionId,
       {
-        items: [{ id: item.id, price_data: { currency: item.price.currency, product, unit_amount: toStripeAmount(chargedMinor, item.price.currency.toUpperCase()), recurring: { interval, interval_count } } }],
+        // Quantity 1: a quantity set in the Dashboard would multiply the amount the donor chose.
+        items: [{ id: item.id, quantity: 1, price_data: { currency: item.price.currency, product, unit_amount: unitAmount, recurring: { interval, interval_count } } }],
         proration_behavior: 'none',
       },
       { idempotencyKey },
@@ -112,6 +118,15 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, chargedMino
       throw new AppError(409, 'monthly_gift_idempotency_conflict', 'This idempotency key was already used for another amount; use a new key for a new change.');
     }
     throw err;
+  }
+  // Stripe answers a key it has seen with its first answer and changes nothing: an old request
+  // sent again (a page brought back, a late retry) after a later change must not be recorded as
+  // the amount, while Stripe keeps the later one.
+  if (updated.lastResponse.headers['idempotent-replayed'] === 'true') {
+    const [now] = (await stripe.subscriptions.retrieve(subscriptionId)).items.data;
+    if (now?.price.unit_amount !== unitAmount || now.quantity !== 1) {
+      throw new AppError(409, 'monthly_gift_changed_since', 'This change was made before, and the gift has been changed since; reload to see its amount.');
+    }
   }
 }
 

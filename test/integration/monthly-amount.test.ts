@@ -5,6 +5,7 @@ import { queryRows } from '../../db/client';
 import { appeals, auditLog, donations, outboxEmails } from '../../db/schema/index';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { holdLock } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
 // A member who gives ¥3,000 a month and can now give ¥5,000 (or less, after losing shifts) changes
@@ -170,5 +171,48 @@ describe("changing a monthly gift's amount", () => {
     expect(reused.statusCode).toBe(409);
     expect(reused.json().error.code).toBe('monthly_gift_idempotency_conflict');
     expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '5000' });
+  });
+  // A treasurer may set a quantity in Stripe's Dashboard: the new price alone, times that
+  // quantity, charged the donor twice what she chose, while her page and mail said the amount.
+  it("charges what the donor chose, even where Stripe's Dashboard set a quantity", async () => {
+    const g = await yenMonthly('kaito@example.jp');
+    const sub = await stripe.subscriptions.retrieve(g.subId);
+    await stripe.subscriptions.update(g.subId, { items: [{ id: sub.items.data[0]!.id, quantity: 2 }], proration_behavior: 'none' });
+    const res = await change(g.donationId, g.donor, { amountMinor: '5000' });
+    expect(res.statusCode, res.body).toBe(200);
+    const item = (await stripe.subscriptions.retrieve(g.subId)).items.data[0]!;
+    expect([item.price.unit_amount, item.quantity]).toEqual([5000, 1]);
+  });
+
+  // Stripe answers a key it has seen with its first answer and changes nothing: an old change sent
+  // again (a page brought back with its key, a late retry) set our row to its amount while Stripe
+  // kept charging the later one.
+  it('refuses an old change sent again after a later one, so that the page says what Stripe charges', async () => {
+    const g = await yenMonthly('aoi@example.jp');
+    expect((await change(g.donationId, g.donor, { amountMinor: '5000', idempotencyKey: 'change-key-1' })).statusCode).toBe(200);
+    expect((await change(g.donationId, g.donor, { amountMinor: '3000', idempotencyKey: 'change-key-2' })).statusCode).toBe(200);
+    const again = await change(g.donationId, g.donor, { amountMinor: '5000', idempotencyKey: 'change-key-1' });
+    expect([again.statusCode, again.json().error?.code]).toEqual([409, 'monthly_gift_changed_since']);
+    expect(await priceAtStripe(g.subId)).toBe(3000);
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '3000' });
+  });
+
+  // The poster's batch locks the gift's row to move its next charge, and holds the appeal's hot
+  // rows meanwhile: a change that locked the row while Stripe answered (up to a minute with
+  // retries) held up every gift to that appeal.
+  it("asks Stripe without holding the gift's row, which a poster batch may be writing", async () => {
+    const g = await yenMonthly('sora@example.jp');
+    const held = await holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [g.donationId]);
+    try {
+      const answer = change(g.donationId, g.donor, { amountMinor: '4000' });
+      await held.waitedOn();
+      // Stripe was asked while the row was held elsewhere: only writing the row waits for it.
+      expect(await priceAtStripe(g.subId)).toBe(4000);
+      await held.release();
+      expect((await answer).statusCode).toBe(200);
+      expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4000' });
+    } finally {
+      await held.end();
+    }
   });
 });
