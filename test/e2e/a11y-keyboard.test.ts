@@ -1,20 +1,12 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { focusStop, giftReaches, pastTheEdges, signInContext, startGift, tabTo, unseenStops } from './a11y-audit';
-import { startE2E, type E2E } from './harness';
+import { useE2E } from './harness';
 
 // What axe cannot see (a11y.test.ts runs axe): a donor who gives with the keyboard alone sees where
 // the focus is at every step, errors are said on the fields they are about, and text enlarged to
 // 200% on a phone hides nothing.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 /** The focused element's attribute, or null. */
 const focused = (page: Page, attribute: string) => page.evaluate((a) => document.activeElement?.getAttribute(a) ?? null, attribute);

@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signInContext } from './a11y-audit';
-import { startE2E, type E2E } from './harness';
+import { useE2E } from './harness';
 
 // An organizer edits the appeal in two tabs (a phone and a laptop, say): the second save used to
 // send every field as its form still showed it, and undid the first save's other fields while both
 // said "Changes saved". A save sends what its own form changed.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 const stored = async () => (await (await fetch(`${e2e.url}/api/appeals/buck-a-brick`)).json()) as { title: string; summary: string };
 

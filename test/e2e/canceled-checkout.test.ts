@@ -1,19 +1,11 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { payOnCheckout, startE2E, type E2E } from './harness';
+import { describe, expect, it } from 'vitest';
+import { payOnCheckout, useE2E } from './harness';
 
 // "Cancel and go back" on Checkout brings the donor back to the form as she left it, with and
 // without JavaScript. An audit on a phone found a typed ¥2,500 monthly gift come back with the box
 // empty and the ¥3,000 suggestion chosen: one press of Continue would have started ¥3,000 a month.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 async function cancelOnCheckout(page: Page, slug: string): Promise<void> {
   await page.waitForURL(/\/checkout\/cs_/);

@@ -1,21 +1,13 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { giftReaches, signInContext, startGift } from './a11y-audit';
-import { startE2E, type E2E } from './harness';
+import { useE2E } from './harness';
 
 // A keyboard or screen-reader user who presses a form's button must not be dropped to the top of
 // the page: an audit found the focus on <body> after these forms answered, the next Tab on "Skip to
 // content", and a moderated message not said at all. Each answer puts the focus where the person
 // goes on, and the next Tab goes on from there.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 /** The focused element as a person would name it, or "body" when nothing is. */
 const focused = (page: Page) =>

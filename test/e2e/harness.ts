@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { spawnDemoServer, type SpawnedServer } from '../helpers/spawn-server';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const screenshotDir = `${root}test/e2e/screenshots`;
@@ -49,6 +49,27 @@ export async function startE2E(): Promise<E2E> {
       await db.drop();
     },
   };
+}
+
+/**
+ * The file's E2E, started before its tests and closed after them, for a file that needs nothing
+ * more around it. It is read through once the file's first beforeAll has run: a read before that
+ * (at a file's top level) throws rather than finding nothing.
+ */
+export function useE2E(): E2E {
+  let started: E2E | undefined;
+  beforeAll(async () => {
+    started = await startE2E();
+  }, 120_000);
+  afterAll(async () => {
+    await started?.close();
+  });
+  return new Proxy({} as E2E, {
+    get: (_, key) => {
+      if (!started) throw new Error(`e2e.${String(key)} was read before the file's beforeAll started it`);
+      return Reflect.get(started, key);
+    },
+  });
 }
 
 export interface AxeViolation {

@@ -1,23 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { signInContext } from './a11y-audit';
-import { screenshots, seriousAxeViolations, startE2E, type E2E } from './harness';
+import { screenshots, seriousAxeViolations, useE2E } from './harness';
 
 // A member in Osaka gives ¥3,000 a month and can now give ¥5,000: on "My giving", in Japanese,
 // without JavaScript, she opens "Change amount", types the amount the way she writes it, and the
 // page says the new amount from the next payment. A refused amount is said on its field.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 async function giftRow(id: string) {
   const [row] = await queryRows<{ status: string; subscription_id: string | null; renewal_amount_minor: string | null }>(

@@ -1,21 +1,13 @@
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { giftReaches, signInContext, startGift } from './a11y-audit';
-import { startE2E, type E2E } from './harness';
+import { useE2E } from './harness';
 
 // An audit found a refused refund leaving the treasurer's page on money that no longer exists: with
 // the gift refunded in another tab, the confirmation was refused ("nothing left to refund") yet the
 // same panel still offered "Still refundable: $10.00" and the form to refund it. A refusal that
 // means the gift changed must show the gift as it is now, with and without JavaScript.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 const focused = (page: Page) =>
   page.evaluate(() => {

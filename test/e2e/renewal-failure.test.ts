@@ -1,23 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { queryRows } from '../../db/client';
-import { screenshots, seriousAxeViolations, signInWithMail, startE2E, type E2E } from './harness';
+import { screenshots, seriousAxeViolations, signInWithMail, useE2E } from './harness';
 
 // A monthly donor's page says the day their card is charged next, as their calendar has it. When
 // their card expired: it says the renewal failed and when Stripe tries again, and "Update card"
 // takes them through Stripe's portal (the emulator's) and back, with the past-due month paid.
 // With JavaScript and without: the button is a plain form.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 const DAY = 86_400;
 

@@ -1,24 +1,16 @@
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { appealUpdates, appeals } from '../../db/schema/index';
 import { postUpdate } from '../../server/appeals/manage-service';
 import ja from '../../web/messages/ja.json' with { type: 'json' };
-import { payOnCheckout, settledGiftStatus, signInWithMail, startE2E, type E2E } from './harness';
+import { payOnCheckout, settledGiftStatus, signInWithMail, useE2E } from './harness';
 
 // A monthly donor in Tokyo, reading in Japanese, without JavaScript: her browser never says its
 // zone, so the pages date in UTC. A gift she made at 05:00 on the 7th there is on the 6th in UTC;
 // a bare "12月6日" would read as her own 6th. Every date these pages show her either is on a
 // calendar that is hers (the zone her browser said when she gave) or names its zone.
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-}, 120_000);
-
-afterAll(async () => {
-  await e2e?.close();
-});
+const e2e = useE2E();
 
 const utcDay = (at: Date) => `${new Intl.DateTimeFormat('ja', { dateStyle: 'long', timeZone: 'UTC' }).format(at)}（UTC）`;
 /** A Japanese long date ("2026年12月6日") not followed by the zone it is in. */
