@@ -85,6 +85,16 @@ describe('publishing an appeal asks first', () => {
       expect(await page.getByRole('alert').allTextContents()).toEqual([]);
       expect(await page.getByText('Published: the appeal is live.').count()).toBe(0);
       expect(new URL(page.url()).search).toBe('');
+
+      // Closing says so once too: it redirected to ?closed=1, which said it again on each reload.
+      await section.getByRole('link', { name: 'Close the appeal…' }).click();
+      await page.getByRole('button', { name: 'Yes, close it' }).click();
+      await page.getByText('The appeal is closed.').waitFor();
+      expect(await status(slug)).toBe('closed');
+      await page.reload();
+      await page.getByTestId('appeal-status').filter({ hasText: 'Closed' }).waitFor();
+      expect(await page.getByText('The appeal is closed.').count()).toBe(0);
+      expect(new URL(page.url()).search).toBe('');
       await context.close();
     });
   }

@@ -70,6 +70,7 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies
     // How many donors the update just posted was mailed to.
     postedTo: notice?.kind === 'posted' ? notice.emailedTo : null,
     published: notice?.kind === 'published',
+    closedNow: notice?.kind === 'closed',
     // ?untranslate=<language> asks to confirm before a translation is removed: a link, so it works
     // without JavaScript, and a misclick costs no translator's work. Only a translation there is.
     removeTranslation: appeal.translations.find((t) => t.language === url.searchParams.get('untranslate'))?.language ?? null,
@@ -164,10 +165,11 @@ export const actions: Actions = {
     redirect(303, `${sayOnce(cookies, params.slug, { kind: 'published' })}#status-title`);
   },
 
-  close: async ({ fetch, params }) => {
+  close: async ({ fetch, params, cookies }) => {
     const sent = await apiSend(fetch, 'POST', path(params.slug, '/close'));
     if (!sent.ok) return fail(409, { section: 'status', error: stateError(sent.error) });
-    redirect(303, `/manage/appeals/${params.slug}?closed=1#main`);
+    // Said once, as Publish is: ?closed=1 said it again on every reload, and to whoever got the link.
+    redirect(303, `${sayOnce(cookies, params.slug, { kind: 'closed' })}#main`);
   },
 
   cover: async ({ request, fetch, params }) => {

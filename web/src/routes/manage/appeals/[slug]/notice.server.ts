@@ -1,6 +1,6 @@
 import type { Cookies } from '@sveltejs/kit';
 
-// What an action just did ("update posted, mailed to N donors", "published") is said on the one
+// What an action just did ("update posted, mailed to N donors", "published", "closed") is said on the one
 // page its redirect leads to. In the address (?posted=N) it was said again on every reload, on
 // Back, and to whoever was sent the link, as if it had been done again; in a cookie read once, it
 // is said once, with or without JavaScript.
@@ -9,14 +9,14 @@ const cookieName = 'appeal_notice';
 const cookieAgeSeconds = 60;
 
 /** What the appeal's manage page says once, after the action that redirected to it. */
-export type Notice = { kind: 'posted'; emailedTo: number } | { kind: 'published' };
+export type Notice = { kind: 'posted'; emailedTo: number } | { kind: 'published' } | { kind: 'closed' };
 
 const pagePath = (slug: string) => `/manage/appeals/${encodeURIComponent(slug)}`;
 
 const written = (notice: Notice) => (notice.kind === 'posted' ? `posted:${notice.emailedTo}` : notice.kind);
 
 function read(said: string): Notice | null {
-  if (said === 'published') return { kind: 'published' };
+  if (said === 'published' || said === 'closed') return { kind: said };
   const posted = /^posted:(\d{1,9})$/.exec(said);
   return posted ? { kind: 'posted', emailedTo: Number(posted[1]) } : null;
 }
