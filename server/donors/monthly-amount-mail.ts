@@ -1,5 +1,5 @@
 import type { Donation } from '../../db/schema/index';
-import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
+import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/catalog';
 
 /**
  * The donor's word that their monthly gift's amount changed: from what, to what, and from which
@@ -22,12 +22,11 @@ export function monthlyAmountEmail(
     toAddress: gift.donorEmail,
     kind: 'monthly_amount_changed',
     subject: mailText(locale, 'monthly_amount_subject', { amount }),
-    textBody: paragraphs(
-      greeting(locale, gift.donorName),
+    textBody: giftMailBody(
+      locale,
+      gift,
       `${mailText(locale, 'monthly_amount_body', { amount, previous, appeal: isolated(locale, change.appealTitle) })}\n${from}`,
       mailText(locale, 'monthly_amount_where', { url: change.accountUrl }),
-      mailText(locale, 'gift_reference', { reference: gift.id }),
-      mailText(locale, 'closing'),
     ),
   };
 }

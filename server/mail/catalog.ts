@@ -75,6 +75,10 @@ export function isolated(locale: string, value: string): string {
 /** A plain-text mail's body: its paragraphs, a blank line between, ending in a newline. */
 export const paragraphs = (...parts: string[]) => `${parts.join('\n\n')}\n`;
 
+/** A mail to a donor about one gift: greeted by name, `middle`, then the gift's reference and the closing. */
+export const giftMailBody = (locale: string, gift: { id: string; donorName: string | null }, ...middle: string[]) =>
+  paragraphs(greeting(locale, gift.donorName), ...middle, mailText(locale, 'gift_reference', { reference: gift.id }), mailText(locale, 'closing'));
+
 /** "Dear Ana," or the greeting without a name, in the donor's language. */
 export function greeting(locale: string, name: string | null): string {
   return name ? mailText(locale, 'greeting_named', { name: isolated(locale, name) }) : mailText(locale, 'greeting');

@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
-import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
+import { giftMailBody, greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
 import { isUuidText } from '../uuid-text';
 
 /**
@@ -136,12 +136,7 @@ export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | '
     toAddress: donation.donorEmail,
     kind: 'gift_failed',
     subject: mailText(locale, 'gift_failed_subject', { amount }),
-    textBody: paragraphs(
-      greeting(locale, donation.donorName),
-      `${mailText(locale, 'gift_failed_body', { amount, appeal: isolated(locale, appealTitle) })}\n${mailText(locale, 'gift_failed_again')}`,
-      mailText(locale, 'gift_reference', { reference: donation.id }),
-      mailText(locale, 'closing'),
-    ),
+    textBody: giftMailBody(locale, donation, `${mailText(locale, 'gift_failed_body', { amount, appeal: isolated(locale, appealTitle) })}\n${mailText(locale, 'gift_failed_again')}`),
   };
 }
 

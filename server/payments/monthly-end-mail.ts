@@ -1,6 +1,6 @@
 import type { Donation } from '../../db/schema/index';
 import { chargedOf, renewalAmountOf } from './renewal-amount';
-import { greeting, isolated, mailAmount, mailText, paragraphs } from '../mail/catalog';
+import { giftMailBody, isolated, mailAmount, mailText } from '../mail/catalog';
 
 /**
  * Why a monthly gift ended, as its mail is known: Stripe gave up after its renewal failed every
@@ -28,11 +28,6 @@ export function monthlyEndEmail(
     toAddress: gift.donorEmail,
     kind: why,
     subject: mailText(locale, `${why}_subject`, { amount }),
-    textBody: paragraphs(
-      greeting(locale, gift.donorName),
-      mailText(locale, `${why}_body`, { amount, appeal: isolated(locale, appeal.title), url: appeal.url }),
-      mailText(locale, 'gift_reference', { reference: gift.id }),
-      mailText(locale, 'closing'),
-    ),
+    textBody: giftMailBody(locale, gift, mailText(locale, `${why}_body`, { amount, appeal: isolated(locale, appeal.title), url: appeal.url })),
   };
 }

@@ -1,5 +1,5 @@
 import type { Donation } from '../../db/schema/index';
-import { greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
+import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/catalog';
 
 export interface RenewalFailure {
   invoiceId: string;
@@ -30,12 +30,6 @@ export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'd
     toAddress: gift.donorEmail,
     kind: 'renewal_failed',
     subject: mailText(locale, 'renewal_failed_subject', { amount }),
-    textBody: paragraphs(
-      greeting(locale, gift.donorName),
-      mailText(locale, 'renewal_failed_body', { amount, appeal: isolated(locale, failure.appealTitle) }),
-      next,
-      mailText(locale, 'gift_reference', { reference: gift.id }),
-      mailText(locale, 'closing'),
-    ),
+    textBody: giftMailBody(locale, gift, mailText(locale, 'renewal_failed_body', { amount, appeal: isolated(locale, failure.appealTitle) }), next),
   };
 }
