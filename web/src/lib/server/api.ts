@@ -1,4 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
+import { isUuidText } from '../../../../server/uuid-text';
 
 type Fetch = typeof fetch;
 export interface ApiError {
@@ -91,4 +92,18 @@ export const refusedStatus = (status: number) => (status >= 400 && status < 500 
 export function safeReturnPath(value: unknown, fallback = '/'): string {
   const path = typeof value === 'string' ? value : '';
   return path.length <= returnPathCharsMax && /^\/(?![/\\])[^\s]*$/.test(path) ? path : fallback;
+}
+
+/**
+ * One page of a list the API pages by keyset (`path` already holds its query): the page after
+ * `cursor` when the API takes it, else `first()`, the newest page, also for a cursor the API does
+ * not know for this list (a mangled link shows the list from its top, not an error page).
+ * `cursor` in the answer is the one the page shown was read after.
+ */
+export async function pageAfter<T>(fetch: Fetch, path: string, cursor: string | null, first: () => Promise<T>): Promise<T & { cursor: string | null }> {
+  if (isUuidText(cursor)) {
+    const res = await fetch(`${path}&cursor=${cursor}`, { headers: { accept: 'application/json' } });
+    if (res.ok) return { ...((await res.json()) as T), cursor };
+  }
+  return { ...(await first()), cursor: null };
 }

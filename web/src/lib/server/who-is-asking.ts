@@ -1,4 +1,5 @@
 import { error, redirect } from '@sveltejs/kit';
+import { apiUnanswered } from './api';
 import type { Me } from './me';
 
 /**
@@ -25,6 +26,6 @@ export async function readWhoIsAsking(res: Response): Promise<WhoIsAsking> {
  * for whoever asks, as for a signed-out reader.
  */
 export function needsSignIn(locals: App.Locals, signIn: string): never {
-  if (locals.sessionUnknown !== null) error(locals.sessionUnknown, { message: 'The service did not answer.', code: 'api_unanswered' });
+  if (locals.sessionUnknown !== null) error(locals.sessionUnknown, apiUnanswered.error);
   redirect(303, signIn);
 }

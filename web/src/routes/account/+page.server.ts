@@ -1,7 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
-import { apiGetSignedIn, apiSend, refusedStatus, signInPath } from '$lib/server/api';
+import { apiGetSignedIn, apiSend, refusedStatus } from '$lib/server/api';
+import { signInHere, toSignIn } from './sign-in-here.server';
 import { refusalText } from '$lib/server/refusal-text';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import type { MyGift, MyMonthly } from '$lib/server/my-giving';
@@ -45,10 +46,6 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   };
 };
 
-/** To sign in, and back to this page, not to the action's address. */
-const signInHere = (url: URL) => signInPath(new URL(url.pathname, url));
-/** The session ended (the API said so): to sign in, and back. */
-const toSignIn = (url: URL) => redirect(303, signInHere(url));
 
 export const actions: Actions = {
   cancel: async ({ request, fetch, url, locals }) => {

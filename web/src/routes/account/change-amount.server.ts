@@ -1,5 +1,5 @@
 import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
-import { apiGet, apiGetSignedIn, apiSend, refusedStatus, signInPath, type ApiError } from '$lib/server/api';
+import { apiGet, apiGetSignedIn, apiSend, refusedStatus, type ApiError } from '$lib/server/api';
 import { donationError, GiftError, typedAmount } from '$lib/server/gift';
 import { readForm, formText } from '$lib/server/form-text';
 import { refusalText } from '$lib/server/refusal-text';
@@ -8,6 +8,7 @@ import type { MyMonthly } from '$lib/server/my-giving';
 import type { AppealDetail } from '$lib/types';
 import { giftIdPattern } from '$lib/gift-ids';
 import { m } from '$lib/paraglide/messages';
+import { pageHere, signInHere, toSignIn } from './sign-in-here.server';
 
 /** The query mark of a changed gift, for the page after the redirect to say so. */
 export const amountChangedParam = 'amount_changed';
@@ -18,8 +19,8 @@ export const amountChangedParam = 'amount_changed';
  * again). A refusal comes back on the gift's own amount field, with what was typed.
  */
 export async function changeAmount({ request, fetch, url, locals }: RequestEvent) {
-  const here = new URL(url.pathname, url);
-  if (!locals.user) needsSignIn(locals, signInPath(here));
+  const here = pageHere(url);
+  if (!locals.user) needsSignIn(locals, signInHere(url));
   const form = await readForm(request);
   const id = formText(form, 'id', 100);
   const coverFees = Boolean(form.get('coverFees'));
@@ -38,7 +39,7 @@ export async function changeAmount({ request, fetch, url, locals }: RequestEvent
     throw err;
   }
   const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/amount`, { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: formText(form, 'requestKey', 100) });
-  if (!sent.ok && sent.status === 401) redirect(303, signInPath(here));
+  if (!sent.ok && sent.status === 401) toSignIn(url);
   if (!sent.ok) return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email }));
   redirect(303, `/account?${amountChangedParam}=${id}#monthly-title`);
 }

@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { randomUUID } from 'node:crypto';
 import type { Actions, PageServerLoad } from './$types';
-import { apiGet } from '$lib/server/api';
+import { apiGet, pageAfter } from '$lib/server/api';
 import { donationError, giftAmount, GiftError } from '$lib/server/gift';
 import { giftStartValues } from '$lib/server/gift-start-values';
 import { keepResumeKey, resumeKeyOf } from '$lib/server/gift-resume-cookie';
@@ -9,23 +9,14 @@ import { startGift, type GiftRequest } from '$lib/server/start-gift';
 import { saidTimeZone } from '$lib/time-zone';
 import type { AppealDetail, AppealUpdateList, DonorWall } from '$lib/types';
 import { formText, formTextShown, typedEmail, readForm } from '$lib/server/form-text';
-import { isUuidText } from '../../../../../server/uuid-text';
 
 /** Updates shown at once; "Earlier updates" pages back through the rest with the API's cursor. */
 const updatesPerPage = 10;
 
-/**
- * One page of the appeal's updates, newest first: the page after `cursor` (from ?updates=), or the
- * newest ones when there is none, or when it is not a cursor the API knows for this appeal (a
- * mangled link shows the appeal, not an error page).
- */
-async function loadUpdates(fetch: typeof globalThis.fetch, slug: string, cursor: string | null): Promise<AppealUpdateList & { cursor: string | null }> {
+/** One page of the appeal's updates, newest first: the page after `cursor` (from ?updates=), or the newest. */
+function loadUpdates(fetch: typeof globalThis.fetch, slug: string, cursor: string | null): Promise<AppealUpdateList & { cursor: string | null }> {
   const path = `/api/appeals/${slug}/updates?limit=${updatesPerPage}`;
-  if (isUuidText(cursor)) {
-    const res = await fetch(`${path}&cursor=${cursor}`, { headers: { accept: 'application/json' } });
-    if (res.ok) return { ...((await res.json()) as AppealUpdateList), cursor };
-  }
-  return { ...(await apiGet<AppealUpdateList>(fetch, path)), cursor: null };
+  return pageAfter(fetch, path, cursor, () => apiGet<AppealUpdateList>(fetch, path));
 }
 
 export const load: PageServerLoad = async ({ fetch, params, locals, url, cookies, setHeaders }) => {

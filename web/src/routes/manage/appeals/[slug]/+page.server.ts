@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
-import { apiGetSignedIn, apiSend, signInPath, type ApiError } from '$lib/server/api';
+import { apiGetSignedIn, apiSend, pageAfter, signInPath, type ApiError } from '$lib/server/api';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { appealApiErrors, appealBody, baseValuesSchema, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
 import type { DonorPage, ManagedAppeal } from '$lib/types';
@@ -22,20 +22,11 @@ interface Update {
 /** Gifts shown at once; "Older gifts" pages back through the rest with the API's cursor. */
 const donorsPerPage = 100;
 
-/**
- * One page of the appeal's gifts, newest first: the page after ?donors=<cursor>, or the newest
- * when there is none, or when it is not a cursor the API gave out for this appeal (a mangled link
- * shows the appeal, not an error page). `cursor` is the one the page shown was read after.
- */
-async function loadDonors(fetch: typeof globalThis.fetch, slug: string, url: URL): Promise<DonorPage & { cursor: string | null }> {
+/** One page of the appeal's gifts, newest first: the page after ?donors=<cursor>, or the newest. */
+function loadDonors(fetch: typeof globalThis.fetch, slug: string, url: URL): Promise<DonorPage & { cursor: string | null }> {
   const path = `/api/appeals/${slug}/donors?limit=${donorsPerPage}`;
-  const cursor = url.searchParams.get('donors');
-  if (isUuidText(cursor)) {
-    const res = await fetch(`${path}&cursor=${cursor}`, { headers: { accept: 'application/json' } });
-    if (res.ok) return { ...((await res.json()) as DonorPage), cursor };
-  }
-  // The newest page; its refusals (signed out meanwhile, no longer an organizer) are said as always.
-  return { ...(await apiGetSignedIn<DonorPage>(fetch, path, url)), cursor: null };
+  // The newest page's refusals (signed out meanwhile, no longer an organizer) are said as always.
+  return pageAfter(fetch, path, url.searchParams.get('donors'), () => apiGetSignedIn<DonorPage>(fetch, path, url));
 }
 
 export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies }) => {
