@@ -83,7 +83,8 @@ it('changes a monthly gift from ¥3,000 to ¥5,000 on /account, in Japanese, wit
   const audited = await e2e.context({ language: 'ja-JP', bypassCSP: true });
   await signInContext(e2e, audited, email);
   const auditPage = await audited.newPage();
-  await auditPage.goto(`${e2e.url}/account`);
+  // With JavaScript: hydrated first, as the page drives the panel's open state from then on.
+  await auditPage.goto(`${e2e.url}/account`, { waitUntil: 'networkidle' });
   const again = auditPage.locator(`#monthly-${g.donationId}`);
   await again.getByText('金額を変更').click();
   await again.getByLabel('毎月の新しい金額（JPY）').fill('10');
