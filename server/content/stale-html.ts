@@ -13,10 +13,12 @@ import { MarkdownTooDeep, markdownRenderVersion, renderMarkdown } from './markdo
  * version, and this job renders again whatever an older version made.
  *
  * In the background, a batch at a time, never holding up start-up. Each batch is one short
- * transaction whose rows are claimed FOR UPDATE SKIP LOCKED: several processes share the work
- * without doing a row twice, a row an organizer is editing right now is left to the edit (which
- * writes the current version itself), and an edit that comes meanwhile waits for the batch and then
- * writes over it, never the other way round.
+ * transaction whose rows are claimed FOR NO KEY UPDATE SKIP LOCKED: several processes share the
+ * work without doing a row twice, a row an organizer is editing right now is left to the edit
+ * (which writes the current version itself), and an edit that comes meanwhile waits for the batch
+ * and then writes over it, never the other way round. Not FOR UPDATE: that lock also conflicts with
+ * the key-share lock a gift's insert takes on its appeal, so the poster's batches would wait on the
+ * rendering (and an appeal receiving gifts would be skipped by it).
  */
 
 interface RenderedMarkdown {
@@ -58,7 +60,7 @@ async function renderAgain(db: Db, t: RenderedMarkdown, batchSize: number, log: 
     const keys = sql.join(t.key.map((column, i) => sql`${column}::text AS ${sql.identifier(`k${i}`)}`), sql`, `);
     const rows = await queryRows<StaleRow>(
       tx,
-      sql`SELECT ${keys}, ${t.markdown} AS markdown FROM ${t.table} WHERE ${t.version} < ${markdownRenderVersion} LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`,
+      sql`SELECT ${keys}, ${t.markdown} AS markdown FROM ${t.table} WHERE ${t.version} < ${markdownRenderVersion} LIMIT ${batchSize} FOR NO KEY UPDATE SKIP LOCKED`,
     );
     for (const row of rows) {
       const html = renderedNow(row.markdown!);
@@ -79,11 +81,18 @@ async function renderAgain(db: Db, t: RenderedMarkdown, batchSize: number, log: 
 export async function renderStaleHtml(db: Db, opts: { batchSize: number; log: FastifyBaseLogger }): Promise<{ rendered: number; more: boolean }> {
   let total = 0;
   let more = false;
+  let failed: unknown;
   for (const t of rendered) {
-    const n = await renderAgain(db, t, opts.batchSize, opts.log);
-    total += n;
-    more ||= n === opts.batchSize;
+    try {
+      const n = await renderAgain(db, t, opts.batchSize, opts.log);
+      total += n;
+      more ||= n === opts.batchSize;
+    } catch (err) {
+      // One table's failing batch must not keep the others' stale HTML until the next round.
+      failed ??= err;
+    }
   }
+  if (failed !== undefined) throw failed;
   return { rendered: total, more };
 }
 

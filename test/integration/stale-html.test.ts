@@ -126,6 +126,36 @@ describe('HTML an older renderer saved', () => {
     expect((await served('being-edited')).story).toContain(newLink);
   });
 
+  // A gift's insert holds a key-share lock on its appeal until its batch commits: an appeal receiving
+  // gifts all day would be skipped round after round, and the poster's batches would wait on ours.
+  it('renders an appeal a gift is being written for meanwhile, without either waiting', async () => {
+    await savedBefore('receiving-gifts');
+    const gift = await holdLock(testDb.url, 'SELECT 1 FROM appeals WHERE slug = $1 FOR KEY SHARE', ['receiving-gifts']);
+    try {
+      const startedMs = Date.now();
+      await renderStaleHtml(db(), { batchSize: 50, log: silent });
+      expect(Date.now() - startedMs).toBeLessThan(5_000);
+      await gift.release();
+    } finally {
+      await gift.end();
+    }
+    expect((await served('receiving-gifts')).story).toContain(newLink);
+  });
+
+  it("renders the other tables' rows when one table's batch fails, and then says it failed", async () => {
+    await savedBefore('failing-story');
+    await db().execute(sql`CREATE FUNCTION refuse_story() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+    await db().execute(sql`CREATE TRIGGER refuse_story BEFORE UPDATE OF story_html_version ON appeals FOR EACH ROW EXECUTE FUNCTION refuse_story()`);
+    try {
+      await expect(renderStaleHtml(db(), { batchSize: 50, log: silent })).rejects.toThrow(/UPDATE "appeals"/);
+      expect(await served('failing-story')).toEqual({ story: oldHtml, fr: renderMarkdown(story), update: renderMarkdown(story) });
+    } finally {
+      await db().execute(sql`DROP TRIGGER refuse_story ON appeals`);
+    }
+    await renderStaleHtml(db(), { batchSize: 50, log: silent });
+    expect((await served('failing-story')).story).toContain(newLink);
+  });
+
   // Markdown saved once that this renderer refuses (nested past what it can draw) must not hold up
   // the rows behind it by being tried again at every batch.
   it('keeps the saved HTML of markdown the renderer now refuses, and goes on', async () => {
