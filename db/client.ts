@@ -68,7 +68,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 async function openPostgres(url: string, poolMax: number): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const { migratePostgres } = await import('./migrate-postgres');
   // connect_timeout bounds how long /readyz and start-up wait for an unreachable server.
   const client = postgres(url, { max: poolMax, connect_timeout: 5, idle_timeout: 30, onnotice: () => {} });
   const db = drizzle(client, { schema }) as unknown as Db;
@@ -80,7 +80,7 @@ async function openPostgres(url: string, poolMax: number): Promise<Database> {
     db,
     driver: 'postgres',
     rows,
-    migrate: () => migrate(db as never, { migrationsFolder }),
+    migrate: () => migratePostgres(url, migrationsFolder),
     migrationState: () => migrationState(rows),
     listen: async (channel, onPayload, onListen) => {
       const listener = await listenPostgres(url, channel, onPayload, onListen);
