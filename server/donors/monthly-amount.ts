@@ -73,7 +73,7 @@ export async function changeMonthlyAmount(deps: MonthlyAmountDeps, viewer: Viewe
       after: { ...asked, subscriptionId, idempotencyKey: req.idempotencyKey },
       requestId,
     });
-    await tellDonor(tx, d!, { before, asked, appealTitle: appealTitleIn(appeal, d!.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
+    await tellDonor(tx, d!, { before, asked, appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d!.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
     return answerOf(asked, true);
   });
 }
@@ -130,11 +130,11 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, chargedMino
   }
 }
 
-async function tellDonor(tx: Tx, d: Donation, c: { before: MonthlySplit; asked: MonthlySplit; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {
+async function tellDonor(tx: Tx, d: Donation, c: { before: MonthlySplit; asked: MonthlySplit; appealStatus: string; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {
   const mail = monthlyAmountEmail(d, {
     previousMinor: chargedOf(c.before),
     amountMinor: chargedOf(c.asked),
-    nextChargeAt: upcomingCharge(d, new Date()),
+    nextChargeAt: upcomingCharge(d, c.appealStatus, new Date()),
     appealTitle: c.appealTitle,
     accountUrl: c.accountUrl,
     requestKey: c.requestKey,

@@ -76,7 +76,7 @@ function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; langu
     // While its last renewal is unpaid: when that attempt failed and when Stripe tries next.
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
     nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
-    nextChargeAt: upcomingCharge(d, now)?.toISOString() ?? null,
+    nextChargeAt: upcomingCharge(d, appealStatus, now)?.toISOString() ?? null,
     // Set to end on a day to come (at Stripe): that day, until it has ended.
     endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
     // The donor's own calendar, for a page whose reader's browser has not said its zone.

@@ -1,7 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
-import { donations } from '../../db/schema/index';
+import { appeals, donations } from '../../db/schema/index';
 import { receiptEmail } from './donations-store';
 import { upcomingCharge } from './upcoming-charge';
 
@@ -80,13 +80,21 @@ async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Ma
   const ids = [...new Set(updated.flatMap((d) => (d.monthly_id ? [d.monthly_id] : [])))];
   if (ids.length === 0) return new Map();
   const gifts = await tx
-    .select({ id: donations.id, subscriptionCanceledAt: donations.subscriptionCanceledAt, subscriptionEndsAt: donations.subscriptionEndsAt, renewalFailedAt: donations.renewalFailedAt, nextChargeAt: donations.nextChargeAt })
+    .select({
+      id: donations.id,
+      subscriptionCanceledAt: donations.subscriptionCanceledAt,
+      subscriptionEndsAt: donations.subscriptionEndsAt,
+      renewalFailedAt: donations.renewalFailedAt,
+      nextChargeAt: donations.nextChargeAt,
+      appealStatus: appeals.status,
+    })
     .from(donations)
+    .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .where(inIdList(donations.id, ids));
   const now = new Date();
   const upcoming = new Map<string, Date>();
   for (const g of gifts) {
-    const at = upcomingCharge(g, now);
+    const at = upcomingCharge(g, g.appealStatus, now);
     if (at) upcoming.set(g.id, at);
   }
   return upcoming;

@@ -5,11 +5,13 @@ export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscrip
 
 /**
  * When the donor's card is charged next, while that is known and still ahead. None once the gift
- * ended or is set to end; none while a renewal is unpaid (Stripe's next attempt at it is what comes
+ * ended or is set to end, or its appeal closed (the closing's job ends it at Stripe a moment
+ * later: a receipt posted in between must not promise a charge that will not come); none while a renewal is unpaid (Stripe's next attempt at it is what comes
  * next, and is shown); none for a day already past, whose renewal is not posted yet (or was paid
  * outside Stripe): better no date than one that is wrong.
  */
-export function upcomingCharge(d: ChargeSchedule, now: Date): Date | null {
+export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Date): Date | null {
+  if (appealStatus === 'closed') return null;
   if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt || !d.nextChargeAt) return null;
   return d.nextChargeAt > now ? d.nextChargeAt : null;
 }

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { donations, outboxEmails } from '../../db/schema/index';
+import { appeals, donations, outboxEmails } from '../../db/schema/index';
 import { endMonthlyGiftsOfClosedAppeals, RestingGifts } from '../../server/appeals/closed-appeal-gifts';
 import { verifyLedger } from '../../server/ledger/service';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -96,5 +96,28 @@ describe('ending the monthly gifts of a closed appeal, when things go wrong', ()
     expect(await mailKinds(pending.donationId)).toEqual(['appeal_closed_ended']);
     expect((await donation(pending.donationId)).status).toBe('succeeded');
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+  });
+
+  // Closing only marks the appeal; the job ends its gifts at Stripe a moment later. A first payment
+  // posted in between must not promise the donor a next charge the closing has already called off.
+  it('names no next charge for a gift whose appeal closed before its first payment was posted', async () => {
+    const [brick] = await h.testDb.database.db.select().from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    await h.testDb.database.db.insert(appeals).values({ slug: 'closing-soon', organizationId: brick!.organizationId, title: 'Closing soon', beneficiary: 'Local 222', currency: 'USD', goalMinor: 100_000n, status: 'live', publishedAt: new Date() });
+    const gift = await h.donate('closing-soon', { amountMinor: '1000', frequency: 'monthly', donorEmail: 'late@example.org' });
+    h.emulator.controls.pause();
+    try {
+      h.emulator.controls.payCheckoutSession(gift.sessionId, '4242424242424242');
+      await close('closing-soon', 'organizer@ue222.demo');
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    const paid = await donation(gift.donationId);
+    expect(paid).toMatchObject({ status: 'succeeded', subscriptionCanceledAt: null });
+    const [receipt] = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `receipt:${paid.id}:${paid.chargeId}`));
+    expect(receipt!.textBody).toContain('every month');
+    expect(receipt!.textBody).not.toContain('Next charge');
+    const monthly = (await h.app.inject({ url: '/api/me/monthly', headers: { cookie: await signIn(h.app, 'late@example.org') } })).json().monthly;
+    expect(monthly).toEqual([expect.objectContaining({ id: gift.donationId, appealClosed: true, nextChargeAt: null })]);
   });
 });
