@@ -53,6 +53,8 @@ export const configSchema = z.object({
     .optional(),
   /** 0 picks a free port (tests). */
   STRIPE_EMULATOR_PORT: z.coerce.number({ error: 'must be a whole number, e.g. 12111' }).int().min(0).max(65535).default(12111),
+  /** How long `npm run worker` without a Stripe key waits for an app process's emulator to answer. */
+  WORKER_STRIPE_WAIT_SECONDS: z.coerce.number({ error: 'must be a number of seconds, e.g. 30' }).min(0).max(3600).default(30),
   /** Signs session cookies; at least 32 characters. Embedded mode keeps one in DATA_DIR. */
   AUTH_SECRET: z.string().min(32, { error: 'must be at least 32 characters, e.g. the output of `openssl rand -hex 32`' }).optional(),
   SMTP_URL: z

@@ -6,14 +6,19 @@ import { loadConfig } from './config';
 import { startJobs } from './jobs';
 import { loggerOptions } from './logger';
 import { startMetricsServer } from './metrics/server';
-import { workerStripe } from './payments/setup';
+import { assertWorkerStripe, workerStripe } from './payments/setup';
 
 await runCli(async () => {
   const config = loadConfig();
   const log = pino(loggerOptions(config.LOG_LEVEL));
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX });
   // Without Stripe the jobs that need it (the ledger's poster above all) would not start at all.
-  const running = startJobs({ database, config, log, stripe: workerStripe(config) });
+  const stripe = workerStripe(config);
+  await assertWorkerStripe(config, stripe, config.WORKER_STRIPE_WAIT_SECONDS * 1000).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
+  const running = startJobs({ database, config, log, stripe });
   const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log }) : undefined;
   log.info('worker started');
   await new Promise<void>((resolve) => {

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,32 @@ afterAll(async () => {
 });
 
 describe('npm run worker', () => {
+  // A deploy with no Stripe key and no app process serving the emulator beside the worker: every
+  // batch the poster claimed would fail, and within the hour every event would be parked for a
+  // treasurer to put back by hand. The worker stops at once, saying why; the events wait.
+  it('stops, saying why, when it has neither a Stripe key nor an emulator to reach', async () => {
+    const { donationId, checkoutUrl } = await h.donate('osaka-care-strike-fund', { amountMinor: '3000' });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    await h.emulator.controls.flush();
+    let said = '';
+    const alone = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], {
+      cwd: root,
+      // A port nothing listens on: the emulator runs in app processes, and none runs here.
+      env: { ...process.env, DATABASE_URL: h.testDb.url, STRIPE_EMULATOR_PORT: '1', WORKER_STRIPE_WAIT_SECONDS: '1', LOG_LEVEL: 'warn', METRICS_PORT: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    alone.stdout?.on('data', (d) => (said += d));
+    alone.stderr?.on('data', (d) => (said += d));
+    const exited = await Promise.race([new Promise<number | null>((resolve) => alone.once('exit', resolve)), new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 30_000))]);
+    if (exited === 'running') alone.kill('SIGTERM');
+    expect(exited, said).toBe(1);
+    expect(said).toContain('STRIPE_SECRET_KEY: not set, and no Stripe emulator answers on 127.0.0.1:1');
+    const [event] = await h.testDb.database.rows<{ attempts: number; status: string }>(sql`
+      SELECT e.attempts, e.status FROM stripe_events e
+       WHERE e.type = 'checkout.session.completed' AND e.payload::jsonb -> 'data' -> 'object' -> 'metadata' ->> 'donation_id' = ${donationId}`);
+    expect(event).toEqual({ attempts: 0, status: 'pending' });
+  }, 60_000);
+
   it('posts stored Stripe events to the ledger, as the app process does', async () => {
     const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { amountMinor: '2500' });
     await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
