@@ -10,7 +10,7 @@ import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
 import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
-import { sayOnce, takeNotice } from './notice.server';
+import { sayOnce, takeNotice } from '$lib/server/notice';
 
 interface Update {
   id: string;
@@ -18,6 +18,9 @@ interface Update {
   bodyHtml: string;
   publishedAt: string;
 }
+
+/** The appeal's manage page, where its actions' notices are said. */
+const pagePath = (slug: string) => `/manage/appeals/${encodeURIComponent(slug)}`;
 
 /** Gifts shown at once; "Older gifts" pages back through the rest with the API's cursor. */
 const donorsPerPage = 100;
@@ -32,7 +35,7 @@ function loadDonors(fetch: typeof globalThis.fetch, slug: string, url: URL): Pro
 export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies }) => {
   if (!locals.user) needsSignIn(locals, signInPath(url));
   // Left by the action whose redirect led here (an update posted, the appeal published), said once.
-  const notice = takeNotice(cookies, params.slug);
+  const notice = takeNotice(cookies, pagePath(params.slug));
   const slug = encodeURIComponent(params.slug);
   const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
   const [donors, { updates }] = await Promise.all([
@@ -153,14 +156,14 @@ export const actions: Actions = {
     if (!sent.ok) return fail(409, { section: 'status', error: stateError(sent.error) });
     // Post/Redirect/Get, as the update form: a reload of the page that follows publishes nothing
     // again (it re-posted, and was refused as 'changed meanwhile'), nor says it was published.
-    redirect(303, `${sayOnce(cookies, params.slug, { kind: 'published' })}#status-title`);
+    redirect(303, `${sayOnce(cookies, pagePath(params.slug), { kind: 'published' })}#status-title`);
   },
 
   close: async ({ fetch, params, cookies }) => {
     const sent = await apiSend(fetch, 'POST', path(params.slug, '/close'));
     if (!sent.ok) return fail(409, { section: 'status', error: stateError(sent.error) });
     // Said once, as Publish is: ?closed=1 said it again on every reload, and to whoever got the link.
-    redirect(303, `${sayOnce(cookies, params.slug, { kind: 'closed' })}#main`);
+    redirect(303, `${sayOnce(cookies, pagePath(params.slug), { kind: 'closed' })}#main`);
   },
 
   cover: async ({ request, fetch, params }) => {
@@ -210,7 +213,7 @@ export const actions: Actions = {
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body, idempotencyKey });
     if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'updates', values, error: updateError(sent.error.code) });
     // Post/Redirect/Get: a reload of the page that follows sends nothing again, nor says it was posted.
-    redirect(303, `${sayOnce(cookies, params.slug, { kind: 'posted', emailedTo: sent.body.emailedTo })}#updates`);
+    redirect(303, `${sayOnce(cookies, pagePath(params.slug), { kind: 'posted', emailedTo: sent.body.emailedTo })}#updates`);
   },
 
   moderate: async ({ request, fetch, params }) => {

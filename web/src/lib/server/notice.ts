@@ -1,0 +1,36 @@
+import type { Cookies } from '@sveltejs/kit';
+
+// What an action just did ("update posted, mailed to N donors", "published", "closed") is
+// said on the one page its redirect leads to. In the address (?posted=N) it was said again on every
+// reload, on Back, and to whoever was sent the link, as if it had been done again; in a cookie read
+// once, it is said once, with or without JavaScript. The cookie belongs to that page's path, which
+// also holds the page's data (…/__data.json) that a scripted page loads after the redirect.
+const cookieName = 'page_notice';
+/** Long enough for the redirect to be followed on a slow phone; gone by any later visit. */
+const cookieAgeSeconds = 60;
+
+/** What a page says once, after the action that redirected to it. */
+export type Notice = { kind: 'posted'; emailedTo: number } | { kind: 'published' } | { kind: 'closed' };
+
+const written = (notice: Notice) => (notice.kind === 'posted' ? `posted:${notice.emailedTo}` : notice.kind);
+
+// The browser sends back whatever it likes: only what this module writes is read.
+function read(said: string): Notice | null {
+  if (said === 'published' || said === 'closed') return { kind: said };
+  const posted = /^posted:(\d{1,9})$/.exec(said);
+  return posted ? { kind: 'posted', emailedTo: Number(posted[1]) } : null;
+}
+
+/** Remembers `notice` for the next drawing of the page at `path`; answers `path`, to redirect to. */
+export function sayOnce(cookies: Cookies, path: string, notice: Notice): string {
+  cookies.set(cookieName, written(notice), { path, maxAge: cookieAgeSeconds, httpOnly: true, sameSite: 'lax' });
+  return path;
+}
+
+/** The notice an action left for the page at `path`, once; null when none was. */
+export function takeNotice(cookies: Cookies, path: string): Notice | null {
+  const said = cookies.get(cookieName);
+  if (said === undefined) return null;
+  cookies.delete(cookieName, { path });
+  return read(said);
+}
