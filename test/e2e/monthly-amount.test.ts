@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import type { Locator, Page } from 'playwright-core';
 import Stripe from 'stripe';
 import { expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
@@ -41,6 +42,20 @@ async function yenMonthlyGift(donorEmail: string) {
   return { donationId, price: async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.price.unit_amount };
 }
 
+/**
+ * The change is said once: not by the address (a reload, Back or a bookmark said it again, as if
+ * the amount had been changed again), and not on the page drawn again.
+ */
+async function saidOnce(page: Page) {
+  expect(new URL(page.url()).searchParams.has('amount_changed'), 'the address says the amount changed').toBe(false);
+  await page.reload();
+  expect(await page.getByTestId('monthly').isVisible()).toBe(true);
+  expect(await page.getByTestId('amount-changed').count(), 'a reload says the amount changed again').toBe(0);
+}
+
+/** Whether a disclosure (a gift's "Change amount") shows its content. */
+const panelOpen = (panel: Locator) => panel.evaluate((d) => (d as HTMLDetailsElement).open);
+
 it('changes a monthly gift from ¥3,000 to ¥5,000 on /account, in Japanese, without JavaScript', async () => {
   const email = 'hanako@example.jp';
   const g = await yenMonthlyGift(email);
@@ -69,8 +84,9 @@ it('changes a monthly gift from ¥3,000 to ¥5,000 on /account, in Japanese, wit
   // Typed as she writes it: the page says the new amount from the next payment (after a redirect: a reload sends nothing again).
   await field.fill('5,000');
   await refused.getByRole('button', { name: /^新しい金額を保存/ }).click();
-  await page.waitForURL((url) => url.pathname === '/account' && url.searchParams.get('amount_changed') === g.donationId);
+  await page.waitForURL((url) => url.pathname === '/account' && url.hash === '#monthly-title');
   expect(await page.getByTestId('amount-changed').textContent()).toBe('毎月のご寄付は次回のお支払いから月￥5,000になります。今回の請求はありません。');
+  await saidOnce(page);
   expect(await page.locator(`#monthly-${g.donationId}`).textContent()).toContain('￥5,000');
   expect(await g.price()).toBe(5000);
   expect((await giftRow(g.donationId)).renewal_amount_minor).toBe('5000');
@@ -92,5 +108,13 @@ it('changes a monthly gift from ¥3,000 to ¥5,000 on /account, in Japanese, wit
   await again.getByRole('alert').waitFor();
   expect(await seriousAxeViolations(auditPage), 'account-change-amount-ja').toEqual([]);
   await screenshots(auditPage, 'account-change-amount-ja');
+
+  // With JavaScript too, the change is said once, and its panel closes as the page without it does.
+  await again.getByLabel('毎月の新しい金額（JPY）').fill('6,000');
+  await again.getByRole('button', { name: /^新しい金額を保存/ }).click();
+  expect(await auditPage.getByTestId('amount-changed').textContent()).toBe('毎月のご寄付は次回のお支払いから月￥6,000になります。今回の請求はありません。');
+  expect(await panelOpen(again.locator('details.change'))).toBe(false);
+  expect(await g.price()).toBe(6000);
+  await saidOnce(auditPage);
   await audited.close();
 });

@@ -1,6 +1,7 @@
 import type { Cookies } from '@sveltejs/kit';
+import { giftIdPattern } from '$lib/gift-ids';
 
-// What an action just did ("update posted, mailed to N donors", "published", "closed") is
+// What an action just did ("update posted, mailed to N donors", "published", "amount changed") is
 // said on the one page its redirect leads to. In the address (?posted=N) it was said again on every
 // reload, on Back, and to whoever was sent the link, as if it had been done again; in a cookie read
 // once, it is said once, with or without JavaScript. The cookie belongs to that page's path, which
@@ -10,15 +11,25 @@ const cookieName = 'page_notice';
 const cookieAgeSeconds = 60;
 
 /** What a page says once, after the action that redirected to it. */
-export type Notice = { kind: 'posted'; emailedTo: number } | { kind: 'published' } | { kind: 'closed' };
+export type Notice =
+  | { kind: 'posted'; emailedTo: number }
+  | { kind: 'published' }
+  | { kind: 'closed' }
+  | { kind: 'amount_changed'; giftId: string };
 
-const written = (notice: Notice) => (notice.kind === 'posted' ? `posted:${notice.emailedTo}` : notice.kind);
+function written(notice: Notice): string {
+  if (notice.kind === 'posted') return `posted:${notice.emailedTo}`;
+  if (notice.kind === 'amount_changed') return `amount_changed:${notice.giftId}`;
+  return notice.kind;
+}
 
 // The browser sends back whatever it likes: only what this module writes is read.
 function read(said: string): Notice | null {
   if (said === 'published' || said === 'closed') return { kind: said };
   const posted = /^posted:(\d{1,9})$/.exec(said);
-  return posted ? { kind: 'posted', emailedTo: Number(posted[1]) } : null;
+  if (posted) return { kind: 'posted', emailedTo: Number(posted[1]) };
+  const giftId = said.startsWith('amount_changed:') ? said.slice('amount_changed:'.length) : '';
+  return giftIdPattern.test(giftId) ? { kind: 'amount_changed', giftId } : null;
 }
 
 /** Remembers `notice` for the next drawing of the page at `path`; answers `path`, to redirect to. */

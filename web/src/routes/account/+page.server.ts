@@ -10,9 +10,10 @@ import { m } from '$lib/paraglide/messages';
 import { giftIdPattern } from '$lib/gift-ids';
 import { readForm } from '$lib/server/form-text';
 import { readCardSavedMark, stampedCardSavedPath } from '$lib/card-saved';
-import { amountChangedParam, changeAmount } from './change-amount.server';
+import { changeAmount } from './change-amount.server';
+import { takeNotice } from '$lib/server/notice';
 
-export const load: PageServerLoad = async ({ fetch, url, locals }) => {
+export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
   // Appeals named as their pages name them in this page's language.
   const [{ donations }, { monthly }] = await Promise.all([
     apiGetSignedIn<{ donations: MyGift[] }>(fetch, `/api/me/donations?limit=200&lang=${locals.locale}`, url),
@@ -29,8 +30,9 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     const gift = monthly.find((g) => g.id === cardSaved.unstamped);
     redirect(303, stampedCardSavedPath(cardSaved.unstamped, nowMs, gift?.renewalFailedAt ?? null));
   }
-  // Back from a change of amount (Post/Redirect/Get): the gift as it renews now.
-  const amountChanged = monthly.find((g) => g.id === url.searchParams.get(amountChangedParam)) ?? null;
+  // Back from a change of amount (Post/Redirect/Get), said once: the gift as it renews now.
+  const notice = takeNotice(cookies, '/account');
+  const amountChanged = (notice?.kind === 'amount_changed' && monthly.find((g) => g.id === notice.giftId)) || null;
   return {
     donations,
     monthly,

@@ -4,21 +4,20 @@ import { donationError, GiftError, typedAmount } from '$lib/server/gift';
 import { readForm, formText } from '$lib/server/form-text';
 import { refusalText } from '$lib/server/refusal-text';
 import { needsSignIn } from '$lib/server/who-is-asking';
+import { sayOnce } from '$lib/server/notice';
 import type { MyMonthly } from '$lib/server/my-giving';
 import type { AppealDetail } from '$lib/types';
 import { giftIdPattern } from '$lib/gift-ids';
 import { m } from '$lib/paraglide/messages';
 import { pageHere, signInHere, toSignIn } from './sign-in-here.server';
 
-/** The query mark of a changed gift, for the page after the redirect to say so. */
-export const amountChangedParam = 'amount_changed';
-
 /**
  * A monthly gift's new amount, typed the reader's way, from its next renewal on (nothing is
- * charged now); then back to the page, which says so (Post/Redirect/Get: a reload sends nothing
- * again). A refusal comes back on the gift's own amount field, with what was typed.
+ * charged now); then back to the page, which says so once (Post/Redirect/Get: a reload sends
+ * nothing again, nor says it was changed). A refusal comes back on the gift's own amount field,
+ * with what was typed.
  */
-export async function changeAmount({ request, fetch, url, locals }: RequestEvent) {
+export async function changeAmount({ request, fetch, url, locals, cookies }: RequestEvent) {
   const here = pageHere(url);
   if (!locals.user) needsSignIn(locals, signInHere(url));
   const form = await readForm(request);
@@ -41,7 +40,7 @@ export async function changeAmount({ request, fetch, url, locals }: RequestEvent
   const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/amount`, { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: formText(form, 'requestKey', 100) });
   if (!sent.ok && sent.status === 401) toSignIn(url);
   if (!sent.ok) return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email }));
-  redirect(303, `/account?${amountChangedParam}=${id}#monthly-title`);
+  redirect(303, `${sayOnce(cookies, '/account', { kind: 'amount_changed', giftId: id })}#monthly-title`);
 }
 
 /** Why the API refused the change, in the reader's language: an amount as the giving form says it, a gift that no longer renews, or the forms' common reasons. */
