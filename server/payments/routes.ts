@@ -15,6 +15,7 @@ import { donationCreatedSchema, donationIdParams, donationPublicSchema, donation
 import { resumeWindowMs, typedFieldsOf, type GiftResumeKeys } from './gift-resume';
 import { refundDonation } from './refunds';
 import { createDonation } from './service';
+import { thanksNextCharge } from './upcoming-charge';
 
 export interface PaymentRouteOptions {
   stripe: Stripe;
@@ -73,7 +74,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
     },
   );
 
-  // The thank-you page polls this; it shows no personal data, only what the donor already knows.
+  // The thank-you page polls this; it shows no personal data, only what the donor already knows
+  // (and, for the hour after paying, the next charge of a monthly gift: upcoming-charge.ts).
   app.get(
     '/api/donations/:id',
     {
@@ -99,6 +101,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         amountMinor: row.d.amountMinor.toString(),
         coverFeesMinor: row.d.coverFeesMinor.toString(),
         frequency: row.d.frequency,
+        nextChargeAt: thanksNextCharge(row.d, new Date())?.toISOString() ?? null,
       };
     },
   );

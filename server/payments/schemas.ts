@@ -57,6 +57,7 @@ export const donationPublicSchema = z.object({
   amountMinor: minorUnits,
   coverFeesMinor: minorUnits,
   frequency: z.enum(['one_off', 'monthly']),
+  nextChargeAt: z.iso.datetime().nullable().describe("a monthly gift's next charge, in the hour after it was paid (for its thank-you page); else null, as for a one-off gift"),
 });
 
 export const refundRequestSchema = z.strictObject({

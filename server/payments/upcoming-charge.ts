@@ -15,3 +15,17 @@ export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Dat
   if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt || !d.nextChargeAt) return null;
   return d.nextChargeAt > now ? d.nextChargeAt : null;
 }
+
+/**
+ * How long after a monthly gift is paid its thank-you page names its next charge. The page's link
+ * is all it takes to read the gift's status (GET /api/donations/:id), and the page is read just
+ * after paying; named later, the next charge would tell whoever holds the link, month after month,
+ * that the gift goes on, or that it ended.
+ */
+export const thanksNextChargeMsMax = 3_600_000;
+
+/** The next charge a gift's thank-you page names: its upcoming charge, in the hour after it was paid; else null. */
+export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, now: Date): Date | null {
+  if (!d.succeededAt || now.getTime() - d.succeededAt.getTime() > thanksNextChargeMsMax) return null;
+  return upcomingCharge(d, now);
+}

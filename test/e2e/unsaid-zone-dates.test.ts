@@ -54,6 +54,8 @@ describe('dates for a reader whose browser said no zone', () => {
     const paidAt = new Date(gift!.succeeded_at);
     expect(gift!.next_charge_at).not.toBeNull();
     const nextChargeAt = new Date(gift!.next_charge_at!);
+    // The thank-you page names her next charge as her giving page does: its day in UTC, saying so.
+    expect(await page.getByTestId('next-charge').textContent()).toBe(ja.monthly_next_charge.replace('{date}', utcDay(nextChargeAt)));
 
     // The sign-in helper reads English pages; her pages are in Japanese again after it.
     await context.addCookies([{ name: 'lang', value: 'en', url: e2e.url }]);

@@ -760,6 +760,31 @@ describe('donate → pay → webhook → ledger → progress', () => {
     );
   });
 
+  // The thank-you page's link is all it takes to read a gift's status. It names a monthly gift's next
+  // charge while the page is read, just after the gift is paid, and not later: then it would tell
+  // whoever holds the link, month after month, that the gift goes on, or that it ended.
+  it("a gift's public status names a monthly gift's next charge for an hour after it is paid, and no more", async () => {
+    const publicOf = async (id: string) => (await h.app.inject(`/api/donations/${id}`)).json();
+    await monthlyGiftOnClock(async ({ donationId, stripe }) => {
+      const paid = await donation(donationId);
+      expect(paid.nextChargeAt).not.toBeNull();
+      expect(await publicOf(donationId)).toMatchObject({ status: 'succeeded', frequency: 'monthly', nextChargeAt: paid.nextChargeAt!.toISOString() });
+      const paidAt = (at: Date) => h.testDb.database.db.update(donations).set({ succeededAt: at }).where(eq(donations.id, donationId));
+      await paidAt(new Date(Date.now() - 61 * 60_000));
+      expect((await publicOf(donationId)).nextChargeAt).toBeNull();
+      await paidAt(paid.succeededAt!);
+      // Ended within the hour: no day that will not come.
+      await stripe.subscriptions.cancel(paid.subscriptionId!);
+      await h.settle();
+      expect((await donation(donationId)).subscriptionCanceledAt).not.toBeNull();
+      expect((await publicOf(donationId)).nextChargeAt).toBeNull();
+    });
+    const { donationId, sessionId } = await h.donate('buck-a-brick', { amountMinor: '1000', donorEmail: 'once@example.org' });
+    h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    expect(await publicOf(donationId)).toMatchObject({ status: 'succeeded', frequency: 'one_off', nextChargeAt: null });
+  });
+
   // The zone comes from a browser: one the server does not know is refused, and nothing is made.
   it('refuses a time zone that is not one', async () => {
     const count = async () => (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM donations`))[0]!.n;
