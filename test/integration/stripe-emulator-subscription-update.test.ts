@@ -75,6 +75,24 @@ describe("a subscription item's new price", () => {
     expect(renewal!.lines.data[0]!.amount).toBe(5000);
   });
 
+  // Since 2025-03-31.basil the billing period is the item's, so a renewal's update names `items`
+  // in previous_attributes too (docs.stripe.com/changelog/basil/2025-03-31/deprecate-subscription-
+  // current-period-start-and-end): a handler that took any `items` for a new price would read
+  // Stripe again every month. The previous items differ from the new ones by the period alone.
+  it("a renewal's update names the items' previous period, with the price and quantity unchanged", async () => {
+    const { clock, sub, item } = await yenMonthlyOnClock();
+    await deliveredEvents();
+    receiver.reset();
+    await stripe.testHelpers.testClocks.advance(clock, { frozen_time: item.current_period_end + 60 });
+    const [renewed] = (await deliveredEvents()).filter((e) => e.type === 'customer.subscription.updated');
+    const previous = renewed!.data.previous_attributes as Partial<Stripe.Subscription>;
+    expect(Object.keys(previous).sort()).toEqual(['items', 'latest_invoice']);
+    const [was] = previous.items!.data;
+    const [now] = (renewed!.data.object as Stripe.Subscription).items.data;
+    expect(was).toMatchObject({ id: item.id, quantity: 1, current_period_start: item.current_period_start, current_period_end: item.current_period_end, price: { id: item.price.id, unit_amount: 3000 } });
+    expect(now).toMatchObject({ id: item.id, quantity: 1, current_period_start: item.current_period_end, price: { id: item.price.id, unit_amount: 3000 } });
+  });
+
   it('honours Idempotency-Key: the same request replays, another under the same key is refused', async () => {
     const { sub, item, product } = await yenMonthlyOnClock();
     await stripe.subscriptions.update(sub.id, newPrice(item, product, 5000), { idempotencyKey: 'change-2' });

@@ -80,19 +80,24 @@ export function payInvoice(
   return invoice;
 }
 
-/** One renewal at the end of the current period: next period, new invoice, charge, balance transaction. */
+/**
+ * One renewal at the end of the current period: next period, new invoice, charge, balance
+ * transaction. Its customer.subscription.updated names `items` among what changed, as Stripe's
+ * does since 2025-03-31.basil put the period on the item: the same price and quantity, the period before.
+ */
 export function renew(ctx: Ctx, sub: Stripe.Subscription): void {
   const item = subscriptionItem(sub);
   const recurring = item.price.recurring;
   if (!recurring) return;
   const at = item.current_period_end;
   const previousPeriod = { start: item.current_period_start, end: item.current_period_end };
+  const previousItems = structuredClone(sub.items);
   const n = periodIndex(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, at) + 1;
   item.current_period_start = at;
   item.current_period_end = periodBoundary(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, n);
   const customer = ctx.state.customers.get(String(sub.customer));
   if (!customer) throw new Error(`subscription ${sub.id} has no customer`);
-  const previous = { latest_invoice: sub.latest_invoice };
+  const previous = { items: previousItems, latest_invoice: sub.latest_invoice };
   payInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
   ctx.emit('customer.subscription.updated', sub, { origin: AUTOMATIC, created: at, previous });
 }
