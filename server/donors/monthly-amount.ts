@@ -10,7 +10,7 @@ import { toStripeAmount } from '../ledger/money';
 import { coverFeesMinor } from '../payments/charge-limits';
 import { accountPageUrl, appealOf, appealTitleIn } from '../payments/donations-store';
 import { idOf } from '../payments/handlers/amounts';
-import { chargedOf, renewalAmountOf, type MonthlySplit } from '../payments/renewal-amount';
+import { chargedOf, renewalAmountOf, splitMetadata, type MonthlySplit } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
 import { assertAmount } from '../payments/service';
 import { monthlyAmountEmail } from './monthly-amount-mail';
@@ -61,7 +61,7 @@ export async function changeMonthlyAmount(deps: MonthlyAmountDeps, viewer: Viewe
     const before = renewalAmountOf(d!);
     // Already so (a resent form, a second tab): nothing to ask Stripe, nothing to tell.
     if (before.amountMinor === asked.amountMinor && before.coverFeesMinor === asked.coverFeesMinor) return answerOf(before, false);
-    await priceAtStripe(deps.stripe, subscriptionId, chargedOf(asked), `monthly-amount:${donationId}:${req.idempotencyKey}`);
+    await priceAtStripe(deps.stripe, subscriptionId, asked, `monthly-amount:${donationId}:${req.idempotencyKey}`);
     await tx.update(donations).set({ renewalAmountMinor: asked.amountMinor, renewalCoverFeesMinor: asked.coverFeesMinor }).where(eq(donations.id, donationId));
     await recordAudit(tx, {
       actorUserId: viewer.userId,
@@ -88,10 +88,12 @@ function assertRunning(d: Donation, appealStatus: string): void {
 
 /**
  * The subscription's one item at its new price (same product and interval), from its next invoice
- * on. What our row does not know yet (Stripe ended it, set it to end, or a renewal failed, and its
- * event is not posted) is refused as the row would refuse it.
+ * on, and the split in its metadata in the same call: should our own write of the row be lost,
+ * the poster finds the split beside the price (renewal-amount.ts). What our row does not know yet
+ * (Stripe ended it, set it to end, or a renewal failed, and its event is not posted) is refused as
+ * the row would refuse it.
  */
-async function priceAtStripe(stripe: Stripe, subscriptionId: string, chargedMinor: bigint, idempotencyKey: string): Promise<void> {
+async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: MonthlySplit, idempotencyKey: string): Promise<void> {
   const sub = await stripe.subscriptions.retrieve(subscriptionId);
   if (sub.status === 'canceled' || sub.status === 'incomplete_expired') throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: there is no amount to change.');
   if (sub.cancel_at !== null || sub.cancel_at_period_end) throw new AppError(409, 'monthly_gift_ending', 'This monthly gift is set to end: it renews no more.');
@@ -101,7 +103,7 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, chargedMino
   // One item, as Checkout made it; a subscription reshaped in Stripe's Dashboard is a treasurer's to change.
   if (!item || more.length > 0 || !product || !item.price.recurring) throw new AppError(409, 'monthly_gift_not_changeable', 'This monthly gift was changed at Stripe and cannot be changed here; ask the appeal\'s treasurer.');
   const { interval, interval_count } = item.price.recurring;
-  const unitAmount = toStripeAmount(chargedMinor, item.price.currency.toUpperCase());
+  const unitAmount = toStripeAmount(chargedOf(asked), item.price.currency.toUpperCase());
   let updated: Stripe.Response<Stripe.Subscription>;
   try {
     updated = await stripe.subscriptions.update(
@@ -110,6 +112,7 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, chargedMino
         // Quantity 1: a quantity set in the Dashboard would multiply the amount the donor chose.
         items: [{ id: item.id, quantity: 1, price_data: { currency: item.price.currency, product, unit_amount: unitAmount, recurring: { interval, interval_count } } }],
         proration_behavior: 'none',
+        metadata: splitMetadata(asked),
       },
       { idempotencyKey },
     );

@@ -7,7 +7,7 @@ import { appealTitleIn } from '../donations-store';
 import { idOf, type ChargeAmounts } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { nextChargeAfter } from './next-charge';
-import { chargedOf, renewalAmountOf } from '../renewal-amount';
+import { renewalAmountOf, splitInMetadata, splitOfCharge } from '../renewal-amount';
 import { NeedsTreasurer, type Handler, type HandlerDeps, type Plan } from './types';
 
 /** A gift as the appeal sees it, in the appeal's currency, with the entries that post it. */
@@ -134,24 +134,33 @@ export const invoicePaid: Handler = async (event, deps) => {
   }
   // Before the renewal's donation row exists: a renewal that cannot be posted leaves none behind.
   const charged = chargedInAppealCurrency(await deps.appealOf(parent.appealId), paid);
-  const renewal = await renewalDonation(deps, parent, invoice.id, charged.amountMinor);
+  const renewal = await renewalDonation(deps, parent, { invoiceId: invoice.id, chargedMinor: charged.amountMinor, subscriptionMetadata: full.parent?.subscription_details?.metadata });
   // Its commit may clear the monthly gift's failed-payment notice and moves its next charge: the
   // gift's row is locked too, so a failure posted by another poster at the same moment waits and
   // then sees this payment.
   return { ...(await giftPlan(deps, renewal, paid, monthly)), alsoLocks: [parent.id] };
 };
 
+/** What a renewal's invoice says of it: which invoice, what it charged, and the subscription's metadata as it was when the invoice was finalized. */
+interface RenewalCharge {
+  invoiceId: string;
+  chargedMinor: bigint;
+  subscriptionMetadata: Record<string, string> | null | undefined;
+}
+
 /**
  * A renewal gets its own donation row, linked to the first, so refunds and receipts are per charge.
  * Its amount is what this invoice charged: a treasurer may have changed the subscription in
  * Stripe's Dashboard since, and an invoice made before the donor changed the amount charges the
- * old one. Charged as the donor chose it (now, or first), it keeps that split into gift and fee cover.
+ * old one. It splits into gift and fee cover as the monthly gift's amount does (renewal-amount.ts):
+ * as a split chosen here that adds up to it (the one the invoice's metadata records beside its
+ * price, the gift's amount from now on, the first gift's), else all of it is the gift.
  */
-async function renewalDonation(deps: HandlerDeps, parent: Donation, invoiceId: string, chargedMinor: bigint): Promise<Donation> {
+async function renewalDonation(deps: HandlerDeps, parent: Donation, c: RenewalCharge): Promise<Donation> {
   // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge, its amount from now on) stays on the first donation.
   const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, renewalAmountMinor: _ra, renewalCoverFeesMinor: _rc, ...rest } = parent;
-  const chosen = [renewalAmountOf(parent), { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor }];
-  const amounts = chosen.find((split) => chargedOf(split) === chargedMinor) ?? { amountMinor: chargedMinor, coverFeesMinor: 0n };
+  const amounts = splitOfCharge(c.chargedMinor, [splitInMetadata(c.subscriptionMetadata), renewalAmountOf(parent), { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor }]);
+  const invoiceId = c.invoiceId;
   await deps.db
     .insert(donations)
     .values({ ...rest, ...amounts, status: 'pending', refundedMinor: 0n, invoiceId, parentDonationId: parent.id, requestKey: `renewal:${invoiceId}`, checkoutSessionId: null, message: null, messageStatus: 'none' })
