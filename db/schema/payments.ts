@@ -108,13 +108,18 @@ export const donations = pgTable(
     /** When Stripe said so (the event's `created`): an older event arriving later changes nothing. */
     subscriptionEndsSaidAt: timestamp('subscription_ends_said_at', { withTimezone: true }),
     /**
-     * On a monthly gift's first donation, once its donor changed the amount: what each renewal
-     * charges from then on, split as the first gift's is (the gift, and what covering the fees
-     * adds). Null while it renews as first given. The first donation's own amounts stay what its
-     * first charge was: its refunds and receipt are of that charge.
+     * On a monthly gift's first donation, once its amount changed (its donor here, or anyone at
+     * Stripe): what each renewal charges from then on, split as the first gift's is (the gift, and
+     * what covering the fees adds). Null while it renews as first given. The first donation's own
+     * amounts stay what its first charge was: its refunds and receipt are of that charge.
      */
     renewalAmountMinor: bigint('renewal_amount_minor', { mode: 'bigint' }),
     renewalCoverFeesMinor: bigint('renewal_cover_fees_minor', { mode: 'bigint' }),
+    /**
+     * The `created` of the newest subscription update whose amount the poster wrote: one made
+     * earlier, read from Stripe earlier by another poster and committed later, changes nothing.
+     */
+    renewalAmountSaidAt: timestamp('renewal_amount_said_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     succeededAt: timestamp('succeeded_at', { withTimezone: true }),
   },

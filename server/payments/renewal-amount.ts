@@ -6,11 +6,13 @@ export interface MonthlySplit {
   coverFeesMinor: bigint;
 }
 
+type GiftAmounts = Pick<Donation, 'amountMinor' | 'coverFeesMinor' | 'renewalAmountMinor' | 'renewalCoverFeesMinor'>;
+
 /**
  * What a monthly gift charges each renewal from now on (on its first donation): the amount Stripe
  * last said it charges, else the amount first given.
  */
-export function renewalAmountOf(d: Pick<Donation, 'amountMinor' | 'coverFeesMinor' | 'renewalAmountMinor' | 'renewalCoverFeesMinor'>): MonthlySplit {
+export function renewalAmountOf(d: GiftAmounts): MonthlySplit {
   return d.renewalAmountMinor === null
     ? { amountMinor: d.amountMinor, coverFeesMinor: d.coverFeesMinor }
     : { amountMinor: d.renewalAmountMinor, coverFeesMinor: d.renewalCoverFeesMinor ?? 0n };
@@ -22,8 +24,8 @@ export const chargedOf = (split: MonthlySplit) => split.amountMinor + split.cove
  * Stripe knows only what a subscription charges, not how much of it covers the fees. A change made
  * here puts the split in the subscription's metadata in the same update as the price, so whoever
  * reads the subscription later (the poster after our own write was lost, a renewal's invoice, whose
- * copy of the metadata is fixed when it is finalized) finds it beside the price it belongs to. In the currency's
- * ISO minor units, as our rows keep them.
+ * copy of the metadata is fixed when it is finalized) finds it beside the price it belongs to. In
+ * the currency's ISO minor units, as our rows keep them.
  */
 const giftKey = 'renewal_gift_minor';
 const coverFeesKey = 'renewal_cover_fees_minor';
@@ -34,7 +36,7 @@ export function splitMetadata(split: MonthlySplit): Record<string, string> {
 }
 
 /** The split recorded in a subscription's (or its invoice's copy of) metadata; null when there is none, or it is not ours to read. */
-export function splitInMetadata(metadata: Record<string, string> | null | undefined): MonthlySplit | null {
+function splitInMetadata(metadata: Record<string, string> | null | undefined): MonthlySplit | null {
   const gift = metadata?.[giftKey];
   const coverFees = metadata?.[coverFeesKey];
   // Anyone with the Dashboard can edit metadata: only whole numbers of a charge's size are read.
@@ -43,10 +45,13 @@ export function splitInMetadata(metadata: Record<string, string> | null | undefi
 }
 
 /**
- * How a monthly charge of `chargedMinor` splits: as the first of the splits chosen here that adds
- * up to it (most recent first), else all of it is the gift. A total nobody here chose (a price set
- * in Stripe's Dashboard) covers no fees that anyone asked to cover.
+ * How a monthly charge of `chargedMinor` splits, the same for the poster following Stripe and for
+ * a renewal's own row: as the first split chosen here that adds up to it (the one beside the price
+ * in the subscription's metadata, the gift's amount from now on, the first gift's), else all of it
+ * is the gift. A total nobody here chose (a price set in Stripe's Dashboard) covers no fees that
+ * anyone asked to cover.
  */
-export function splitOfCharge(chargedMinor: bigint, chosen: (MonthlySplit | null)[]): MonthlySplit {
+export function splitOfCharge(chargedMinor: bigint, gift: GiftAmounts, subscriptionMetadata: Record<string, string> | null | undefined): MonthlySplit {
+  const chosen = [splitInMetadata(subscriptionMetadata), renewalAmountOf(gift), { amountMinor: gift.amountMinor, coverFeesMinor: gift.coverFeesMinor }];
   return chosen.find((split): split is MonthlySplit => split !== null && chargedOf(split) === chargedMinor) ?? { amountMinor: chargedMinor, coverFeesMinor: 0n };
 }

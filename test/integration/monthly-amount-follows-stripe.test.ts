@@ -1,9 +1,13 @@
 import { eq, sql } from 'drizzle-orm';
+import pino from 'pino';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
 import { donations } from '../../db/schema/index';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
+import { drainOnce } from '../../server/payments/poster';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { holdLock } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
 // Stripe charges a monthly gift what its subscription's price says, whoever set it: the donor on
@@ -32,6 +36,23 @@ const change = (id: string, cookie: string, payload: Record<string, unknown>) =>
   h.app.inject({ method: 'POST', url: `/api/me/monthly/${id}/amount`, headers: { cookie }, payload: { coverFees: false, idempotencyKey: `k-${Math.random().toString(36).slice(2)}`, ...payload } });
 
 const renewalsOf = (id: string) => h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, id));
+const monthlyOf = async (cookie: string, id: string) => ((await h.app.inject({ url: '/api/me/monthly', headers: { cookie } })).json().monthly as Array<Record<string, unknown>>).find((g) => g.id === id)!;
+const raised = async () => BigInt((await h.app.inject({ url: `/api/appeals/${slug}` })).json().progress.raisedGrossMinor);
+const eventStatus = async (id: string) => (await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE id = ${id}`))[0]?.status;
+
+/** The subscription's one item at a new price, as a treasurer sets it in Stripe's Dashboard: no prorations, nothing charged now. */
+async function priceInDashboard(subId: string, unitAmount: number) {
+  const [item] = (await stripe.subscriptions.retrieve(subId)).items.data;
+  const price_data = { currency: item!.price.currency, product: String(item!.price.product), unit_amount: unitAmount, recurring: { interval: 'month' as const } };
+  await stripe.subscriptions.update(subId, { items: [{ id: item!.id, price_data }], proration_behavior: 'none' });
+}
+
+/** The emulator's updates of this subscription, oldest first. */
+async function updatesOf(subId: string): Promise<Stripe.Event[]> {
+  await h.emulator.controls.flush();
+  const events = await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 });
+  return events.data.filter((e) => (e.data.object as Stripe.Subscription).id === subId).reverse();
+}
 
 /**
  * Runs `step` while every write of this gift's renewal amount fails, as a database that went away
@@ -49,19 +70,132 @@ async function losingAmountWrites<T>(donationId: string, step: () => Promise<T>)
 }
 
 describe('a monthly gift charges what Stripe says', () => {
+  // A treasurer sets a member's ¥3,000 a month to ¥4,500 in Stripe's Dashboard (she asked them
+  // to): Stripe charges ¥4,500 from the next renewal on, and every page here must say so.
+  it("a price set in Stripe's Dashboard: the donor's and the treasurer's pages say it, and the next renewal posts it", async () => {
+    const g = await yenMonthly('haruka@example.jp');
+    const [balanceBefore, raisedBefore] = [await h.appealBalance(slug), await raised()];
+    await priceInDashboard(g.subId, 4500);
+    await h.settle();
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4500', giftAmountMinor: '4500', coversFees: false });
+    // Nothing was charged: the ledger does not move until a renewal is paid.
+    expect(await h.appealBalance(slug)).toBe(balanceBefore);
+    const [update] = await updatesOf(g.subId);
+    expect(await eventStatus(update!.id)).toBe('processed');
+
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + 31 * DAY });
+    await h.settle();
+    const [renewal] = await renewalsOf(g.donationId);
+    expect(renewal).toMatchObject({ status: 'succeeded', amountMinor: 4500n, coverFeesMinor: 0n });
+    expect(await h.appealBalance(slug)).toBe(balanceBefore - 4500n);
+    expect(await raised()).toBe(raisedBefore + 4500n);
+  });
+
+  // Stripe multiplies a price by its quantity: a donor who covers the fees, set to two in the
+  // Dashboard, is charged twice the lot, and nobody here chose how that splits. Set back to one,
+  // it is her own gift and fees again.
+  it("a quantity set in Stripe's Dashboard: twice the charge, all of it gift; back to one, her own split again", async () => {
+    const g = await yenMonthly('shun@example.jp', { coverFees: true });
+    const fees = coverFeesMinor(3000n, 'JPY');
+    const [item] = (await stripe.subscriptions.retrieve(g.subId)).items.data;
+    await stripe.subscriptions.update(g.subId, { items: [{ id: item!.id, quantity: 2 }], proration_behavior: 'none' });
+    await h.settle();
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: String(2n * (3000n + fees)), giftAmountMinor: String(2n * (3000n + fees)), coversFees: false });
+    await stripe.subscriptions.update(g.subId, { items: [{ id: item!.id, quantity: 1 }], proration_behavior: 'none' });
+    await h.settle();
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: String(3000n + fees), giftAmountMinor: '3000', coversFees: true });
+  });
+
   // Stripe took the donor's new amount and our commit then failed: the price at Stripe is the gift
   // and the fees she chose to cover, which only she knows how to split.
-  it("our own change whose write was lost: the next renewal still splits as the donor chose", async () => {
+  it("our own change whose write was lost: the poster follows Stripe with the donor's split, and so does the next renewal", async () => {
     const g = await yenMonthly('natsuki@example.jp');
     const fees = coverFeesMinor(5000n, 'JPY');
     const lost = await losingAmountWrites(g.donationId, () => change(g.donationId, g.donor, { amountMinor: '5000', coverFees: true }));
     expect(lost.statusCode).toBe(500);
     expect((await stripe.subscriptions.retrieve(g.subId)).items.data[0]!.price.unit_amount).toBe(Number(5000n + fees));
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '3000' });
     await h.settle();
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: String(5000n + fees), giftAmountMinor: '5000', coversFees: true });
 
     await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + 31 * DAY });
     await h.settle();
     const [renewal] = await renewalsOf(g.donationId);
     expect(renewal).toMatchObject({ status: 'succeeded', amountMinor: 5000n, coverFeesMinor: fees });
   });
+
+  // Stripe delivers an event more than once and in any order: the copy of the subscription an
+  // event carries may be older than what was posted already.
+  it("an update delivered twice, and an older one after a newer: the gift's amount is Stripe's", async () => {
+    const g = await yenMonthly('riko@example.jp');
+    await priceInDashboard(g.subId, 4000);
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + DAY });
+    await priceInDashboard(g.subId, 4500);
+    await h.settle();
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4500' });
+    const [older, newer] = await updatesOf(g.subId);
+    expect((older!.data.object as Stripe.Subscription).items.data[0]!.price.unit_amount).toBe(4000);
+    await h.deliver(newer!);
+    await h.deliver({ ...older!, id: `${older!.id}_late` });
+    await h.settle();
+    expect(await eventStatus(`${older!.id}_late`)).toBe('processed');
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4500', giftAmountMinor: '4500' });
+  });
+
+  // Two posters at once: one reads Stripe for the older update, then waits on a row its batch also
+  // writes, while the other reads the newer price and commits. The older read must not win.
+  it('an older update read from Stripe first and committed last changes nothing', async () => {
+    const g = await yenMonthly('yuto@example.jp');
+    const other = await pendingGiftBefore(g.donationId);
+    await priceInDashboard(g.subId, 4000);
+    await h.emulator.controls.flush();
+    await stripe.checkout.sessions.expire(other.sessionId);
+    await h.emulator.controls.flush();
+    // The first poster's batch (the older update, and the other gift's expiry) waits on the other gift's row.
+    const held = await holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [other.donationId]);
+    try {
+      const first = h.drain();
+      await held.waitedOn();
+      await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + DAY });
+      await priceInDashboard(g.subId, 4500);
+      await h.emulator.controls.flush();
+      expect((await h.drain()).processed).toBeGreaterThan(0);
+      expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4500' });
+      await held.release();
+      await first;
+    } finally {
+      await held.end();
+    }
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4500' });
+  });
+
+  // Stripe updates every subscription on every renewal, and names `items` then too (their new
+  // period): a gift must not cost a Stripe read a month for an amount that did not change.
+  it('a renewal asks Stripe nothing about the subscription and changes no amount', async () => {
+    const g = await yenMonthly('mao@example.jp');
+    const counted = h.emulator.client();
+    const subscriptionReads: string[] = [];
+    counted.on('request', (e: { method: string; path: string }) => {
+      if (e.method === 'GET' && e.path.startsWith('/v1/subscriptions/')) subscriptionReads.push(e.path);
+    });
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + 31 * DAY });
+    await h.emulator.controls.flush();
+    const [renewed] = await updatesOf(g.subId);
+    expect(Object.keys(renewed!.data.previous_attributes ?? {})).toContain('items');
+    for (let i = 0; i < 5 && (await drainOnce({ db: h.testDb.database.db, stripe: counted, log: pino({ level: 'silent' }) }, { backoffBaseMs: 0 })).claimed > 0; i++);
+    expect(await eventStatus(renewed!.id)).toBe('ignored');
+    expect(subscriptionReads).toEqual([]);
+    const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, g.donationId));
+    expect(row).toMatchObject({ renewalAmountMinor: null, renewalAmountSaidAt: null });
+    expect((await renewalsOf(g.donationId))[0]).toMatchObject({ status: 'succeeded', amountMinor: 3000n });
+  });
 });
+
+/** A gift not paid yet whose row sorts before `donationId`, so that a batch locks it first. */
+async function pendingGiftBefore(donationId: string): Promise<{ donationId: string; sessionId: string }> {
+  for (let i = 0; i < 40; i++) {
+    const gift = await h.donate(slug, { amountMinor: '1000', donorEmail: 'someone@example.jp' });
+    if (gift.donationId < donationId) return gift;
+  }
+  throw new Error(`no gift sorted before ${donationId}`);
+}

@@ -60,10 +60,11 @@ describe("changing a monthly gift's amount", () => {
     const [first] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, g.donationId));
     expect(first).toMatchObject({ amountMinor: 3000n, renewalAmountMinor: 5000n, renewalCoverFeesMinor: 0n });
     await h.settle();
-    // Stripe's word of the new price changes no end of the gift: the poster stores it and moves nothing.
+    // Stripe's word of the new price: the poster finds the amount already so, and moves nothing.
     const [update] = await itemUpdates(g.subId);
     const [stored] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE id = ${update!.id}`);
-    expect(stored!.status).toBe('ignored');
+    expect(stored!.status).toBe('processed');
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '5000', giftAmountMinor: '5000', coversFees: false });
     expect(await ledgerTransactions()).toBe(transactionsBefore);
     expect(await h.appealBalance(slug)).toBe(balanceBefore);
 

@@ -106,7 +106,7 @@ function mutations(b: Base): { event: Record<string, unknown>; label: string }[]
   }
   for (const v of times) out.push({ event: eventOf(b, b.object, { created: v }), label: `${b.type} created=${describeValue(v)}` });
   for (const v of [null, '2017-05-25', 'garbage', '2099-01-01.future']) out.push({ event: eventOf(b, b.object, { api_version: v }), label: `${b.type} api_version=${describeValue(v)}` });
-  if (b.previous) for (const v of [null, {}, { cancel_at: 'x' }, []]) out.push({ event: { ...eventOf(b, b.object), data: { object: b.object, previous_attributes: v } }, label: `${b.type} previous_attributes=${describeValue(v)}` });
+  if (b.previous) for (const v of [null, {}, { cancel_at: 'x' }, [], { items: null }, { items: { data: [{ id: 5 }] } }]) out.push({ event: { ...eventOf(b, b.object), data: { object: b.object, previous_attributes: v } }, label: `${b.type} previous_attributes=${describeValue(v)}` });
   return out;
 }
 
@@ -268,7 +268,8 @@ describe('stripe events of every handled type, mutated field by field', () => {
       'checkout.session.async_payment_failed': { object: session, fields: checkout },
       'checkout.session.expired': { object: session, fields: checkout },
       'customer.subscription.deleted': { object: sub, fields: subFields },
-      'customer.subscription.updated': { object: sub, fields: subFields, previous: { cancel_at: null } },
+      // Said to change when it ends and what it charges: each mutation reaches both (the latter reads Stripe).
+      'customer.subscription.updated': { object: sub, fields: subFields, previous: { cancel_at: null, items: { data: [] } } },
       'invoice.paid': { object: invoice, fields: invoiceFields },
       'invoice.payment_failed': { object: { ...invoice, billing_reason: 'subscription_cycle' }, fields: invoiceFields },
       'refund.created': { object: refundObject, fields: refundFields },

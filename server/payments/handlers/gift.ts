@@ -7,7 +7,7 @@ import { appealTitleIn } from '../donations-store';
 import { idOf, type ChargeAmounts } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { nextChargeAfter } from './next-charge';
-import { renewalAmountOf, splitInMetadata, splitOfCharge } from '../renewal-amount';
+import { splitOfCharge } from '../renewal-amount';
 import { NeedsTreasurer, type Handler, type HandlerDeps, type Plan } from './types';
 
 /** A gift as the appeal sees it, in the appeal's currency, with the entries that post it. */
@@ -152,14 +152,13 @@ interface RenewalCharge {
  * A renewal gets its own donation row, linked to the first, so refunds and receipts are per charge.
  * Its amount is what this invoice charged: a treasurer may have changed the subscription in
  * Stripe's Dashboard since, and an invoice made before the donor changed the amount charges the
- * old one. It splits into gift and fee cover as the monthly gift's amount does (renewal-amount.ts):
- * as a split chosen here that adds up to it (the one the invoice's metadata records beside its
- * price, the gift's amount from now on, the first gift's), else all of it is the gift.
+ * old one. It splits into gift and fee cover as the monthly gift's amount does (renewal-amount.ts),
+ * by the subscription's metadata as this invoice keeps it.
  */
 async function renewalDonation(deps: HandlerDeps, parent: Donation, c: RenewalCharge): Promise<Donation> {
   // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge, its amount from now on) stays on the first donation.
-  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, renewalAmountMinor: _ra, renewalCoverFeesMinor: _rc, ...rest } = parent;
-  const amounts = splitOfCharge(c.chargedMinor, [splitInMetadata(c.subscriptionMetadata), renewalAmountOf(parent), { amountMinor: parent.amountMinor, coverFeesMinor: parent.coverFeesMinor }]);
+  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, renewalAmountMinor: _ra, renewalCoverFeesMinor: _rc, renewalAmountSaidAt: _rs, ...rest } = parent;
+  const amounts = splitOfCharge(c.chargedMinor, parent, c.subscriptionMetadata);
   const invoiceId = c.invoiceId;
   await deps.db
     .insert(donations)

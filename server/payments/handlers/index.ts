@@ -4,7 +4,7 @@ import { balanceAvailable, payoutFailed, payoutPaid } from './balance';
 import { disputeClosed, disputeCreated } from './dispute';
 import { withDisputeRecord } from './dispute-record';
 import { asyncPaymentFailed, checkoutExpired, subscriptionDeleted } from './ended';
-import { subscriptionUpdated } from './ends-at-period-end';
+import { subscriptionUpdated } from './subscription-updated';
 import { checkoutCompleted, invoicePaid } from './gift';
 import { refundCreated, refundFailed, refundUpdated } from './refund';
 import { invoicePaymentFailed } from './renewal-failed';
@@ -18,7 +18,7 @@ export const handlers: Record<string, Handler> = {
   'checkout.session.async_payment_failed': asyncPaymentFailed,
   'checkout.session.expired': checkoutExpired,
   'customer.subscription.deleted': subscriptionDeleted,
-  // Set to end on a day to come, or to go on after all: the donor's page says which.
+  // Set to end on a day to come, or to go on after all, or charging another amount: the donor's page says which.
   'customer.subscription.updated': subscriptionUpdated,
   'invoice.paid': invoicePaid,
   // A renewal declined: recorded on the monthly gift and told to its donor; no money moved.

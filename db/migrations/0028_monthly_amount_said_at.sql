@@ -1,0 +1,1 @@
+ALTER TABLE "donations" ADD COLUMN "renewal_amount_said_at" timestamp with time zone;
