@@ -1,7 +1,7 @@
 import { asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { appeals, disputes, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations } from '../../db/schema/index';
+import { appeals, disputes, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations, type Donation } from '../../db/schema/index';
 import { disputeFacts, disputeFactsSchema, type DisputeRouteOptions } from './dispute-routes';
 import { hasRole, organizationsWithRole, requireRole, requireViewer } from '../auth/permissions';
 import { messageLanguageSchema, minorUnits } from '../appeals/schemas';
@@ -11,6 +11,7 @@ import { donationIdParams } from './schemas';
 import { isRefundable, refundableMinor, refundsAwaiting } from './refunds';
 import { giftOfStripeId, stripeObjectId } from './stripe-id-lookup';
 import { messageLanguageOf } from './donations-store';
+import { renewalAmountOf } from './renewal-amount';
 
 const detailSchema = z.object({
   id: z.uuid(),
@@ -47,9 +48,19 @@ const detailSchema = z.object({
   stripe: z.object({ checkoutSessionId: z.string().nullable(), paymentIntentId: z.string().nullable(), chargeId: z.string().nullable(), subscriptionId: z.string().nullable(), invoiceId: z.string().nullable() }),
   createdAt: z.string(),
   succeededAt: z.string().nullable(),
-  /** A monthly gift's own state (on its first donation): when it ended, and a renewal Stripe could not take. */
+  /**
+   * A monthly gift's own state (on its first donation): when it ended, a renewal Stripe could not
+   * take, and what each renewal charges from now on (as Stripe last said), split as amountMinor
+   * and coverFeesMinor are: the first gift's own amounts stay what its first charge was.
+   */
   monthly: z
-    .object({ endedAt: z.string().nullable(), renewalFailedAt: z.string().nullable(), nextAttemptAt: z.string().nullable() })
+    .object({
+      endedAt: z.string().nullable(),
+      renewalFailedAt: z.string().nullable(),
+      nextAttemptAt: z.string().nullable(),
+      renewalAmountMinor: minorUnits,
+      renewalCoverFeesMinor: minorUnits,
+    })
     .nullable(),
   /** Its chargebacks and inquiries, newest first. */
   disputes: z.array(disputeFactsSchema),
@@ -144,10 +155,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         stripe: { checkoutSessionId: d.checkoutSessionId, paymentIntentId: d.paymentIntentId, chargeId: d.chargeId, subscriptionId: d.subscriptionId, invoiceId: d.invoiceId },
         createdAt: d.createdAt.toISOString(),
         succeededAt: d.succeededAt?.toISOString() ?? null,
-        monthly:
-          d.frequency === 'monthly' && d.parentDonationId === null
-            ? { endedAt: d.subscriptionCanceledAt?.toISOString() ?? null, renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null, nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null }
-            : null,
+        monthly: d.frequency === 'monthly' && d.parentDonationId === null ? monthlyState(d) : null,
         disputes: ofGift.map((x) => disputeFacts(x, opts.stripeMode)),
         postings: txs.map((t) => ({
           transactionId: t.id.toString(),
@@ -162,3 +170,14 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
     },
   );
 };
+
+function monthlyState(d: Donation) {
+  const renewal = renewalAmountOf(d);
+  return {
+    endedAt: d.subscriptionCanceledAt?.toISOString() ?? null,
+    renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
+    nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
+    renewalAmountMinor: renewal.amountMinor.toString(),
+    renewalCoverFeesMinor: renewal.coverFeesMinor.toString(),
+  };
+}

@@ -21,11 +21,11 @@ async function giftRow(id: string) {
 }
 
 /** A paid ¥3,000 monthly gift to the Osaka strike fund, given in Japanese, through the app's API and the emulator's checkout. */
-async function yenMonthlyGift(donorEmail: string) {
+async function yenMonthlyGift(donorEmail: string, body: Record<string, unknown> = {}) {
   const made = await fetch(`${e2e.url}/api/appeals/osaka-care-strike-fund/donations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ amountMinor: '3000', frequency: 'monthly', donorEmail, donorName: '山田花子', locale: 'ja', idempotencyKey: randomUUID() }),
+    body: JSON.stringify({ amountMinor: '3000', frequency: 'monthly', donorEmail, donorName: '山田花子', locale: 'ja', idempotencyKey: randomUUID(), ...body }),
   });
   expect(made.status).toBe(201);
   const { donationId, checkoutUrl } = (await made.json()) as { donationId: string; checkoutUrl: string };
@@ -39,7 +39,16 @@ async function yenMonthlyGift(donorEmail: string) {
   await expect.poll(async () => (await giftRow(donationId)).subscription_id, { timeout: 20_000, interval: 250 }).not.toBeNull();
   const stripe = new Stripe('sk_test_e2e', { host: emulator.hostname, port: Number(emulator.port), protocol: 'http', maxNetworkRetries: 0 });
   const subId = (await giftRow(donationId)).subscription_id!;
-  return { donationId, price: async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.price.unit_amount };
+  return {
+    donationId,
+    price: async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.price.unit_amount,
+    /** A new price for its one item, as a treasurer sets it in Stripe's Dashboard (no prorations). */
+    priceInDashboard: async (unitAmount: number) => {
+      const [item] = (await stripe.subscriptions.retrieve(subId)).items.data;
+      const price_data = { currency: 'jpy', product: String(item!.price.product), unit_amount: unitAmount, recurring: { interval: 'month' as const } };
+      await stripe.subscriptions.update(subId, { items: [{ id: item!.id, price_data }], proration_behavior: 'none' });
+    },
+  };
 }
 
 /**
@@ -158,4 +167,35 @@ it('a Change amount panel the donor opened stays open through hydration and the 
   expect(await page.getByTestId('card-charging').count()).toBe(1);
   expect(await panelOpen(panel), 'the page loading its data again closed the panel').toBe(true);
   await context.close();
+});
+
+// A treasurer sets a member's gift to ¥4,500 in Stripe's Dashboard, at her word: the treasurer's
+// gift page, in Japanese, says what each month charges from now on (before, the gift and the fees
+// she covers), and so does her /account. Without JavaScript: the pages say it as rendered.
+it("the treasurer's gift page says what each month charges, as Stripe last said", async () => {
+  const email = 'misaki@example.jp';
+  const g = await yenMonthlyGift(email, { coverFees: true });
+  const context = await e2e.context({ language: 'ja-JP', javaScriptEnabled: false });
+  await signInContext(e2e, context, 'treasurer@federation.demo');
+  const page = await context.newPage();
+  const monthlyAmount = async () => {
+    await page.goto(`${e2e.url}/treasury/donations/${g.donationId}`);
+    const label = page.getByTestId('gift-facts').locator('dt', { hasText: '毎月の請求額' });
+    const shown = page.getByTestId('gift-monthly-amount');
+    return [await label.count(), (await shown.count()) > 0 ? await shown.textContent() : null];
+  };
+  const fees = (await g.price())! - 3000;
+  expect(await monthlyAmount()).toEqual([1, `￥${(3000 + fees).toLocaleString('en')}（うち手数料分￥${fees}）`]);
+
+  await g.priceInDashboard(4500);
+  await expect.poll(async () => (await giftRow(g.donationId)).renewal_amount_minor, { timeout: 20_000, interval: 250 }).toBe('4500');
+  expect(await monthlyAmount()).toEqual([1, '￥4,500']);
+  await context.close();
+
+  const donor = await e2e.context({ language: 'ja-JP', javaScriptEnabled: false });
+  await signInContext(e2e, donor, email);
+  const account = await donor.newPage();
+  await account.goto(`${e2e.url}/account`);
+  expect(await account.locator(`#monthly-${g.donationId}`).textContent()).toContain('￥4,500');
+  await donor.close();
 });

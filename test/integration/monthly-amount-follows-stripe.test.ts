@@ -38,6 +38,8 @@ const change = (id: string, cookie: string, payload: Record<string, unknown>) =>
 const renewalsOf = (id: string) => h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, id));
 const monthlyOf = async (cookie: string, id: string) => ((await h.app.inject({ url: '/api/me/monthly', headers: { cookie } })).json().monthly as Array<Record<string, unknown>>).find((g) => g.id === id)!;
 const raised = async () => BigInt((await h.app.inject({ url: `/api/appeals/${slug}` })).json().progress.raisedGrossMinor);
+/** What the treasurer's gift page says each renewal charges from now on: the gift, and the fees it covers. */
+const treasurersView = async (id: string) => ((await h.app.inject({ url: `/api/donations/${id}/detail`, headers: { cookie: h.treasurer } })).json().monthly as Record<string, unknown> | null | undefined);
 const eventStatus = async (id: string) => (await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE id = ${id}`))[0]?.status;
 
 /** The subscription's one item at a new price, as a treasurer sets it in Stripe's Dashboard: no prorations, nothing charged now. */
@@ -78,6 +80,7 @@ describe('a monthly gift charges what Stripe says', () => {
     await priceInDashboard(g.subId, 4500);
     await h.settle();
     expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4500', giftAmountMinor: '4500', coversFees: false });
+    expect(await treasurersView(g.donationId)).toMatchObject({ renewalAmountMinor: '4500', renewalCoverFeesMinor: '0' });
     // Nothing was charged: the ledger does not move until a renewal is paid.
     expect(await h.appealBalance(slug)).toBe(balanceBefore);
     const [update] = await updatesOf(g.subId);
@@ -117,6 +120,7 @@ describe('a monthly gift charges what Stripe says', () => {
     expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '3000' });
     await h.settle();
     expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: String(5000n + fees), giftAmountMinor: '5000', coversFees: true });
+    expect(await treasurersView(g.donationId)).toMatchObject({ renewalAmountMinor: '5000', renewalCoverFeesMinor: String(fees) });
 
     await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + 31 * DAY });
     await h.settle();

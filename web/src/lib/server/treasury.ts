@@ -85,7 +85,8 @@ export interface DonationDetail {
   feeMinor: string | null;
   refundedMinor: string;
   /** Refunds asked of Stripe that the ledger has not posted yet. */
-  monthly: { endedAt: string | null; renewalFailedAt: string | null; nextAttemptAt: string | null } | null;
+  /** A monthly gift's own state, and what each renewal charges from now on: the gift and the fees it covers. */
+  monthly: { endedAt: string | null; renewalFailedAt: string | null; nextAttemptAt: string | null; renewalAmountMinor: string; renewalCoverFeesMinor: string } | null;
   refundsAwaiting: { askId: string; refundId: string | null; amountMinor: string; askedAt: string; idempotencyKey: string; reason: string }[];
   refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
