@@ -25,7 +25,7 @@ export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Dat
 export const thanksNextChargeMsMax = 3_600_000;
 
 /** The next charge a gift's thank-you page names: its upcoming charge, in the hour after it was paid; else null. */
-export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, now: Date): Date | null {
+export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, appealStatus: string, now: Date): Date | null {
   if (!d.succeededAt || now.getTime() - d.succeededAt.getTime() > thanksNextChargeMsMax) return null;
-  return upcomingCharge(d, now);
+  return upcomingCharge(d, appealStatus, now);
 }
