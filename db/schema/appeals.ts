@@ -89,6 +89,11 @@ export const appealUpdates = pgTable(
     appealId: uuid('appeal_id')
       .notNull()
       .references(() => appeals.id),
+    /**
+     * The language the organizer wrote it in, one the app writes in: often not the appeal's (a
+     * Spanish message of solidarity on a Japanese appeal), so pages mark the update with its own.
+     */
+    language: text('language').notNull(),
     title: text('title').notNull(),
     bodyMarkdown: text('body_markdown').notNull(),
     bodyHtml: text('body_html').notNull(),

@@ -60,6 +60,7 @@ export const translationParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-
 export const updatePostBody = z.strictObject({
   title: z.string().trim().min(3).max(140),
   bodyMarkdown: z.string().trim().min(1).max(20_000),
+  language: languageSchema.optional().describe("the language the update is written in, one the app writes in; omitted: the appeal's"),
   // The same shape as a gift's and a refund's key.
   idempotencyKey: z
     .string()
@@ -99,6 +100,7 @@ export const appealUpdateSchema = z.object({
   id: z.uuid(),
   title: z.string(),
   bodyHtml: z.string().describe('the update rendered and sanitized like the story: safe to put in a page as is'),
+  language: z.string().describe('the language title and body are written in: a page marks them with it (lang, dir)'),
   publishedAt: z.string(),
 });
 
@@ -113,7 +115,7 @@ export const updatesQuery = z.strictObject({
 });
 
 export const updateListSchema = z.object({
-  updates: z.array(appealUpdateSchema).describe("newest first, in the appeal's own language (updates are not translated)"),
+  updates: z.array(appealUpdateSchema).describe('newest first, each in the language it is written in'),
   nextCursor: z.string().nullable().describe('null on the last page'),
 });
 

@@ -322,10 +322,19 @@ export async function listOrganizationAppeals(db: DbOrTx, organizationId: string
  * click, a resent form, a retry after a lost answer) gets the first update back and mails no one,
  * and one with the key but other words is refused (409) rather than taken for the first.
  */
-export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; publicUrl: string; idempotencyKey?: string }) {
+export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; language?: string; publicUrl: string; idempotencyKey?: string }) {
   if (p.appeal.status === 'draft') throw new AppError(409, 'appeal.not_published', 'Publish the appeal before posting updates.');
   return db.transaction(async (tx) => {
-    const values = { appealId: p.appeal.id, title: p.title, bodyMarkdown: p.bodyMarkdown, bodyHtml: renderMarkdown(p.bodyMarkdown), bodyHtmlVersion: markdownRenderVersion, authorUserId: p.by?.userId ?? null, idempotencyKey: p.idempotencyKey ?? null };
+    const values = {
+      appealId: p.appeal.id,
+      language: p.language ?? p.appeal.language,
+      title: p.title,
+      bodyMarkdown: p.bodyMarkdown,
+      bodyHtml: renderMarkdown(p.bodyMarkdown),
+      bodyHtmlVersion: markdownRenderVersion,
+      authorUserId: p.by?.userId ?? null,
+      idempotencyKey: p.idempotencyKey ?? null,
+    };
     // Two requests with one key at once: the unique index makes the second wait for the first
     // and then insert nothing, so only the request that inserted mails.
     const [update] = await tx
@@ -335,19 +344,20 @@ export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: str
       .returning();
     if (!update) return replayedUpdate(tx, p.appeal.id, p.idempotencyKey!, values);
     const emailedTo = await mailUpdate(tx, { update, appeal: p.appeal, publicUrl: p.publicUrl });
-    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update.id, after: { appealId: p.appeal.id, title: p.title, emailedTo } });
+    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update.id, after: { appealId: p.appeal.id, title: p.title, language: values.language, emailedTo } });
     return updateView(update, emailedTo);
   });
 }
 
-const updateView = (u: typeof appealUpdates.$inferSelect, emailedTo: number) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, publishedAt: u.publishedAt.toISOString(), emailedTo });
+const publicUpdate = (u: typeof appealUpdates.$inferSelect) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, language: u.language, publishedAt: u.publishedAt.toISOString() });
+const updateView = (u: typeof appealUpdates.$inferSelect, emailedTo: number) => ({ ...publicUpdate(u), emailedTo });
 
 /** The update a key already posted, as it was answered then: emailedTo counts the mails it put in the outbox. */
-async function replayedUpdate(tx: DbOrTx, appealId: string, key: string, asked: { title: string; bodyMarkdown: string }) {
+async function replayedUpdate(tx: DbOrTx, appealId: string, key: string, asked: { title: string; bodyMarkdown: string; language: string }) {
   const [first] = await tx.select().from(appealUpdates).where(and(eq(appealUpdates.appealId, appealId), eq(appealUpdates.idempotencyKey, key)));
   // The insert met this row's key, and rows are never deleted: it is there to read.
   if (!first) throw new Error(`postUpdate: key ${key} conflicted but no update holds it`);
-  if (first.title !== asked.title || first.bodyMarkdown !== asked.bodyMarkdown) {
+  if (first.title !== asked.title || first.bodyMarkdown !== asked.bodyMarkdown || first.language !== asked.language) {
     throw new AppError(409, 'appeal.update_idempotency_conflict', 'This idempotency key already posted a different update; use a new key for a new update.', { updateId: first.id });
   }
   const [mailed] = await tx
@@ -376,7 +386,7 @@ export async function listUpdates(db: DbOrTx, p: { appealId: string; limit: numb
     .limit(p.limit + 1);
   const page = rows.slice(0, p.limit);
   return {
-    updates: page.map((u) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, publishedAt: u.publishedAt.toISOString() })),
+    updates: page.map(publicUpdate),
     nextCursor: rows.length > p.limit ? (page.at(-1)?.id ?? null) : null,
   };
 }

@@ -51,8 +51,8 @@ async function savedBefore(slug: string, on = db()) {
     INSERT INTO appeal_translations (appeal_id, language, title, story_markdown, story_html)
     SELECT id, 'fr', 'La vieille maison', ${story}, ${oldHtml} FROM appeals WHERE slug = ${slug}`);
   await on.execute(sql`
-    INSERT INTO appeal_updates (appeal_id, title, body_markdown, body_html)
-    SELECT id, 'Then and now', ${story}, ${oldHtml} FROM appeals WHERE slug = ${slug}`);
+    INSERT INTO appeal_updates (appeal_id, language, title, body_markdown, body_html)
+    SELECT id, language, 'Then and now', ${story}, ${oldHtml} FROM appeals WHERE slug = ${slug}`);
 }
 
 /** What a reader of the appeal is served: the story, its French translation, its update. */
@@ -88,8 +88,8 @@ describe('HTML an older renderer saved', () => {
   it('is shared out between processes a batch at a time, each row once, every row in the end', async () => {
     await savedBefore('many-updates');
     await db().execute(sql`
-      INSERT INTO appeal_updates (appeal_id, title, body_markdown, body_html)
-      SELECT a.id, 'News ' || i, ${story}, ${oldHtml} FROM appeals a, generate_series(1, 120) AS i WHERE a.slug = 'many-updates'`);
+      INSERT INTO appeal_updates (appeal_id, language, title, body_markdown, body_html)
+      SELECT a.id, a.language, 'News ' || i, ${story}, ${oldHtml} FROM appeals a, generate_series(1, 120) AS i WHERE a.slug = 'many-updates'`);
     // Counts each time a row's HTML is written, as a second process would not see.
     await db().execute(sql`CREATE TABLE rerendered (id uuid NOT NULL)`);
     await db().execute(sql`CREATE FUNCTION count_rerender() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO rerendered VALUES (NEW.id); RETURN NEW; END $$`);
