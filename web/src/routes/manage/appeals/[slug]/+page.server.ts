@@ -5,19 +5,14 @@ import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
 import { apiGetSignedIn, apiSend, pageAfter, signInPath, type ApiError } from '$lib/server/api';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { appealApiErrors, appealBody, baseValuesSchema, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
-import type { DonorPage, ManagedAppeal } from '$lib/types';
+import type { AppealUpdateList, DonorPage, ManagedAppeal } from '$lib/types';
 import { isLocale } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
 import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
 import { sayOnce, takeNotice } from '$lib/server/notice';
 
-interface Update {
-  id: string;
-  title: string;
-  bodyHtml: string;
-  publishedAt: string;
-}
+type Update = AppealUpdateList['updates'][number];
 
 /** The appeal's manage page, where its actions' notices are said. */
 const pagePath = (slug: string) => `/manage/appeals/${encodeURIComponent(slug)}`;
