@@ -201,11 +201,12 @@ export const actions: Actions = {
 
   update: async ({ request, fetch, params, cookies }) => {
     const form = await readForm(request);
-    const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
+    const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000), language: formText(form, 'language', 5) };
+    if (!isLocale(values.language)) return fail(400, { section: 'updates', values, error: m.translation_error_language() });
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields(), invalid: { title: values.title.length < 3, body: !values.body } });
     // A page drawn before keys has none: it posts as it always did rather than not at all.
     const idempotencyKey = formText(form, 'updateKey', 100) || undefined;
-    const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body, idempotencyKey });
+    const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body, language: values.language, idempotencyKey });
     if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'updates', values, error: updateError(sent.error.code) });
     // Post/Redirect/Get: a reload of the page that follows sends nothing again, nor says it was posted.
     redirect(303, `${sayOnce(cookies, pagePath(params.slug), { kind: 'posted', emailedTo: sent.body.emailedTo })}#updates`);
