@@ -115,6 +115,25 @@ export const appealUpdates = pgTable(
   ],
 );
 
+// An update's title and text in another language, written by the organizers: readers of that
+// language get it on the page (the original a click away), and donors who read it get it by mail
+// when it was written with the update. Never in the update's own language (the service refuses it).
+export const appealUpdateTranslations = pgTable(
+  'appeal_update_translations',
+  {
+    updateId: uuid('update_id')
+      .notNull()
+      .references(() => appealUpdates.id),
+    language: text('language').notNull(),
+    title: text('title').notNull(),
+    bodyMarkdown: text('body_markdown').notNull(),
+    bodyHtml: text('body_html').notNull(),
+    bodyHtmlVersion: integer('body_html_version').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.updateId, t.language] }), index('appeal_update_translations_body_html_version_idx').on(t.bodyHtmlVersion)],
+);
+
 // The link in each update mail that stops a donor's updates about one appeal: a random token per
 // mail, kept only as its hash (like invitations). It names the appeal and the address, so it
 // stops every gift's opt-in to that appeal from that address, and it keeps working for as long

@@ -11,12 +11,16 @@ import {
   donorListSchema,
   donorsQuery,
   managedAppealSchema,
+  managedUpdateSchema,
   moderationBody,
   translationBody,
   translationParams,
   updateAppealBody,
   updateListSchema,
+  updateParams,
   updatePostBody,
+  updateTranslationBody,
+  updateTranslationParams,
   updatesQuery,
 } from './manage-schemas';
 import {
@@ -37,6 +41,7 @@ import {
   upsertTranslation,
 } from './manage-service';
 import { countUpdateSubscribers } from './update-email';
+import { managedUpdate, upsertUpdateTranslation } from './update-translations';
 import { slugParams } from './schemas';
 import { donorsCsvStream } from './donors-csv';
 import { countDonors, donorsOf } from './donor-list';
@@ -189,6 +194,34 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
       },
     },
     async (req) => listUpdates(db, { appealId: (await publicAppeal(req.params.slug)).id, ...req.query }),
+  );
+
+  app.get(
+    '/api/appeals/:slug/updates/:updateId/manage',
+    {
+      schema: { tags, summary: 'An update as its organizers see it: its markdown and its translations’ (organizer)', params: updateParams, response: { 200: managedUpdateSchema, ...errorResponses } },
+    },
+    async (req) => managedUpdate(db, (await asOrganizer(req, req.params.slug)).appeal, req.params.updateId),
+  );
+
+  app.put(
+    '/api/appeals/:slug/updates/:updateId/translations/:language',
+    {
+      schema: {
+        tags,
+        summary:
+          "Add or replace a translation of a posted update's title and text (organizer); for its page: the update's mail went out when it was posted. With If-None-Match: * it only adds: 412 if one exists.",
+        params: updateTranslationParams,
+        body: updateTranslationBody,
+        response: { 200: managedUpdateSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      const { updateId, language } = req.params;
+      await upsertUpdateTranslation(db, { appeal, updateId, language, body: req.body, createOnly: req.headers['if-none-match'] === '*', by, requestId: req.id });
+      return managedUpdate(db, appeal, updateId);
+    },
   );
 
   app.patch(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { appealCurrencySchema } from '../ledger/money';
-import { messageLanguageSchema, minorUnits, storableDateTime } from './schemas';
+import { messageLanguageSchema, minorUnits, slugParams, storableDateTime } from './schemas';
 
 export const appealLanguages = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'] as const;
 export const languageSchema = z.enum(appealLanguages);
@@ -57,10 +57,24 @@ export const translationBody = z.strictObject({
 
 export const translationParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/), language: languageSchema });
 
+/** An update's words, and a translation's: a title and a markdown text. */
+const updateText = { title: z.string().trim().min(3).max(140), bodyMarkdown: z.string().trim().min(1).max(20_000) };
+
+export const updateTranslationBody = z.strictObject(updateText);
+export const updateParams = slugParams.extend({ updateId: z.uuid() });
+export const updateTranslationParams = updateParams.extend({ language: languageSchema });
+
 export const updatePostBody = z.strictObject({
-  title: z.string().trim().min(3).max(140),
-  bodyMarkdown: z.string().trim().min(1).max(20_000),
+  ...updateText,
   language: languageSchema.optional().describe("the language the update is written in, one the app writes in; omitted: the appeal's"),
+  translations: z
+    .array(z.strictObject({ language: languageSchema, ...updateText }))
+    .max(appealLanguages.length - 1)
+    .refine((ts) => new Set(ts.map((t) => t.language)).size === ts.length, { error: 'one translation per language' })
+    .default([])
+    .describe(
+      "the update in other languages, mailed to the donors who read one instead of the original; at most one per language, none in the update's own (400 appeal.update_translation_is_original)",
+    ),
   // The same shape as a gift's and a refund's key.
   idempotencyKey: z
     .string()
@@ -102,6 +116,20 @@ export const appealUpdateSchema = z.object({
   bodyHtml: z.string().describe('the update rendered and sanitized like the story: safe to put in a page as is'),
   language: z.string().describe('the language title and body are written in: a page marks them with it (lang, dir)'),
   publishedAt: z.string(),
+  translations: z
+    .array(z.object({ language: z.string(), title: z.string(), bodyHtml: z.string() }))
+    .describe("the organizers' translations, by language; show the reader's when there is one (with the original a click away), else the original"),
+});
+
+/** An update as its organizers edit its translations: the words as written, markdown included. */
+export const managedUpdateSchema = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  bodyMarkdown: z.string(),
+  bodyHtml: z.string(),
+  language: z.string(),
+  publishedAt: z.string(),
+  translations: z.array(z.object({ language: z.string(), title: z.string(), bodyMarkdown: z.string(), bodyHtml: z.string() })),
 });
 
 // Any text up to 100 characters: one that is not a cursor given out for this appeal is refused
@@ -152,3 +180,5 @@ export const donorListSchema = z.object({
 export type CreateAppeal = z.infer<typeof createAppealBody>;
 export type UpdateAppeal = z.infer<typeof updateAppealBody>;
 export type TranslationBody = z.infer<typeof translationBody>;
+export type UpdateTranslationBody = z.infer<typeof updateTranslationBody>;
+export type ManagedUpdate = z.infer<typeof managedUpdateSchema>;

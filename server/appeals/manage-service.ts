@@ -4,6 +4,7 @@ import type { Db, DbOrTx } from '../../db/client';
 import {
   appealImages,
   appealTranslations,
+  appealUpdateTranslations,
   appealUpdates,
   appeals,
   donations,
@@ -18,6 +19,7 @@ import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
 import { progressChannel } from './live';
 import { checkAppealCursor } from './list-cursor';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
+import { checkNotOriginal, publicTranslations, renderedTranslation, translationsOfUpdates } from './update-translations';
 import { AppError, answerRefusal } from '../errors';
 import { formatMinorAsDecimalString, stripeStepMinor } from '../ledger/money';
 import type { CreateAppeal, TranslationBody, UpdateAppeal } from './manage-schemas';
@@ -318,16 +320,22 @@ export async function listOrganizationAppeals(db: DbOrTx, organizationId: string
 
 /**
  * An update goes on the appeal page and, by email, to every donor who asked for updates (once per
- * address). With an idempotency key it is posted once: a second request with the key (a double
+ * address), in her language where a translation posted with it has one. With an idempotency key it is posted once: a second request with the key (a double
  * click, a resent form, a retry after a lost answer) gets the first update back and mails no one,
  * and one with the key but other words is refused (409) rather than taken for the first.
  */
-export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; language?: string; publicUrl: string; idempotencyKey?: string }) {
+export async function postUpdate(
+  db: Db,
+  p: Actor & { appeal: Appeal; title: string; bodyMarkdown: string; language?: string; translations?: UpdateTranslationText[]; publicUrl: string; idempotencyKey?: string },
+) {
   if (p.appeal.status === 'draft') throw new AppError(409, 'appeal.not_published', 'Publish the appeal before posting updates.');
+  const language = p.language ?? p.appeal.language;
+  const translations = p.translations ?? [];
+  for (const t of translations) checkNotOriginal(language, t.language);
   return db.transaction(async (tx) => {
     const values = {
       appealId: p.appeal.id,
-      language: p.language ?? p.appeal.language,
+      language,
       title: p.title,
       bodyMarkdown: p.bodyMarkdown,
       bodyHtml: renderMarkdown(p.bodyMarkdown),
@@ -343,14 +351,30 @@ export async function postUpdate(db: Db, p: Actor & { appeal: Appeal; title: str
       .onConflictDoNothing({ target: [appealUpdates.appealId, appealUpdates.idempotencyKey] })
       .returning();
     if (!update) return replayedUpdate(tx, p.appeal.id, p.idempotencyKey!, values);
-    const emailedTo = await mailUpdate(tx, { update, appeal: p.appeal, publicUrl: p.publicUrl });
-    await auditAround(tx, p, 'appeal.post_update', { subjectType: 'appeal_update', subjectId: update.id, after: { appealId: p.appeal.id, title: p.title, language: values.language, emailedTo } });
-    return updateView(update, emailedTo);
+    const translated = translations.length === 0 ? [] : await tx.insert(appealUpdateTranslations).values(translations.map((t) => renderedTranslation(update.id, t))).returning();
+    const emailedTo = await mailUpdate(tx, { update: { ...update, translations }, appeal: p.appeal, publicUrl: p.publicUrl });
+    await auditAround(tx, p, 'appeal.post_update', {
+      subjectType: 'appeal_update',
+      subjectId: update.id,
+      after: { appealId: p.appeal.id, title: p.title, language, translations: translations.map((t) => t.language), emailedTo },
+    });
+    return updateView(update, translated, emailedTo);
   });
 }
 
-const publicUpdate = (u: typeof appealUpdates.$inferSelect) => ({ id: u.id, title: u.title, bodyHtml: u.bodyHtml, language: u.language, publishedAt: u.publishedAt.toISOString() });
-const updateView = (u: typeof appealUpdates.$inferSelect, emailedTo: number) => ({ ...publicUpdate(u), emailedTo });
+type UpdateTranslationText = { language: string; title: string; bodyMarkdown: string };
+type UpdateRow = typeof appealUpdates.$inferSelect;
+type UpdateTranslationRow = typeof appealUpdateTranslations.$inferSelect;
+
+const publicUpdate = (u: UpdateRow, translations: UpdateTranslationRow[] | undefined) => ({
+  id: u.id,
+  title: u.title,
+  bodyHtml: u.bodyHtml,
+  language: u.language,
+  publishedAt: u.publishedAt.toISOString(),
+  translations: publicTranslations(translations),
+});
+const updateView = (u: UpdateRow, translations: UpdateTranslationRow[] | undefined, emailedTo: number) => ({ ...publicUpdate(u, translations), emailedTo });
 
 /** The update a key already posted, as it was answered then: emailedTo counts the mails it put in the outbox. */
 async function replayedUpdate(tx: DbOrTx, appealId: string, key: string, asked: { title: string; bodyMarkdown: string; language: string }) {
@@ -364,7 +388,7 @@ async function replayedUpdate(tx: DbOrTx, appealId: string, key: string, asked: 
     .select({ n: sql<number>`count(*)::int` })
     .from(outboxEmails)
     .where(and(eq(outboxEmails.kind, 'appeal_update'), sql`${outboxEmails.dedupeKey} LIKE ${`${updateMailKeyPrefix(first.id)}%`}`));
-  return updateView(first, mailed?.n ?? 0);
+  return updateView(first, (await translationsOfUpdates(tx, [first.id])).get(first.id), mailed?.n ?? 0);
 }
 
 /**
@@ -385,8 +409,9 @@ export async function listUpdates(db: DbOrTx, p: { appealId: string; limit: numb
     .orderBy(desc(appealUpdates.publishedAt), desc(appealUpdates.id))
     .limit(p.limit + 1);
   const page = rows.slice(0, p.limit);
+  const translations = await translationsOfUpdates(db, page.map((u) => u.id));
   return {
-    updates: page.map(publicUpdate),
+    updates: page.map((u) => publicUpdate(u, translations.get(u.id))),
     nextCursor: rows.length > p.limit ? (page.at(-1)?.id ?? null) : null,
   };
 }

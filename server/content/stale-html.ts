@@ -2,7 +2,7 @@ import { and, getTableName, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { FastifyBaseLogger } from 'fastify';
 import { queryRows, type Db } from '../../db/client';
-import { appealTranslations, appealUpdates, appeals } from '../../db/schema/index';
+import { appealTranslations, appealUpdateTranslations, appealUpdates, appeals } from '../../db/schema/index';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 import { MarkdownTooDeep, markdownRenderVersion, renderMarkdown } from './markdown';
 
@@ -40,6 +40,13 @@ const rendered: RenderedMarkdown[] = [
     version: appealTranslations.storyHtmlVersion,
   },
   { table: appealUpdates, key: [appealUpdates.id], markdown: appealUpdates.bodyMarkdown, html: appealUpdates.bodyHtml, version: appealUpdates.bodyHtmlVersion },
+  {
+    table: appealUpdateTranslations,
+    key: [appealUpdateTranslations.updateId, appealUpdateTranslations.language],
+    markdown: appealUpdateTranslations.bodyMarkdown,
+    html: appealUpdateTranslations.bodyHtml,
+    version: appealUpdateTranslations.bodyHtmlVersion,
+  },
 ];
 
 type StaleRow = Record<string, string>;

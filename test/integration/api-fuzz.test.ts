@@ -406,6 +406,8 @@ beforeAll(async () => {
           return place === 'path' ? ['fr'] : ['en'];
         case 'donationId':
           return [paid.donationId];
+        case 'updateId':
+          return [update.json().id];
         case 'id':
           if (under('/api/me/monthly/')) return [monthly.donationId];
           if (under('/api/donations/')) return [paid.donationId];

@@ -4,7 +4,7 @@ import type { InjectOptions } from 'fastify';
 import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { appealTranslations, appeals, campaignAppeals, campaigns, donations, invitations, ledgerAccounts, memberships, organizations, users } from '../../db/schema/index';
+import { appealTranslations, appealUpdates, appeals, campaignAppeals, campaigns, donations, invitations, ledgerAccounts, memberships, organizations, users } from '../../db/schema/index';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signInAs } from '../helpers/sign-in';
 import { issueStopTokens } from '../../server/appeals/update-stops';
@@ -61,6 +61,16 @@ async function stopToken(): Promise<string> {
   const [a] = await db().select().from(appeals).where(eq(appeals.slug, 'a-live'));
   const [token] = await issueStopTokens(db(), a!.id, [`${next('donor')}@example.org`]);
   return token!;
+}
+let liveUpdate: Promise<string> | undefined;
+/** One update of the live appeal, in English, whose translations the organizers write. */
+function liveUpdateId(): Promise<string> {
+  liveUpdate ??= (async () => {
+    const [a] = await db().select().from(appeals).where(eq(appeals.slug, 'a-live'));
+    const [u] = await db().insert(appealUpdates).values({ appealId: a!.id, language: 'en', title: 'Walls up', bodyMarkdown: 'Thanks.', bodyHtml: '<p>Thanks.</p>' }).returning();
+    return u!.id;
+  })();
+  return liveUpdate;
 }
 let unpaid: Promise<{ donationId: string; resumeKey: string }> | undefined;
 /** One gift left unpaid, and the key its start answered. */
@@ -223,6 +233,13 @@ const matrix: Case[] = [
     expect: organizerOfA(200),
   },
   { route: 'POST /api/appeals/:slug/updates', request: () => ({ method: 'POST', url: '/api/appeals/a-live/updates', payload: { title: 'Halfway there', bodyMarkdown: 'Thank you all.' } }), expect: organizerOfA(201) },
+  // An update's markdown and its translations': written by the drive's organizers, read by them.
+  { route: 'GET /api/appeals/:slug/updates/:updateId/manage', request: async () => ({ url: `/api/appeals/a-live/updates/${await liveUpdateId()}/manage` }), expect: organizerOfA(200) },
+  {
+    route: 'PUT /api/appeals/:slug/updates/:updateId/translations/:language',
+    request: async () => ({ method: 'PUT', url: `/api/appeals/a-live/updates/${await liveUpdateId()}/translations/fr`, payload: { title: `Les murs ${next('fr')}`, bodyMarkdown: 'Merci.' } }),
+    expect: organizerOfA(200),
+  },
   { route: 'PATCH /api/appeals/:slug/wall/:donationId', request: () => ({ method: 'PATCH', url: `/api/appeals/a-live/wall/${giftId}`, payload: { messageStatus: 'approved' } }), expect: organizerOfA(204) },
   // Donors' names and addresses: the drive's organizers, not the public and not other locals.
   { route: 'GET /api/appeals/:slug/donors', request: () => ({ url: '/api/appeals/a-live/donors' }), expect: organizerOfA(200) },
@@ -344,6 +361,7 @@ const snapshotTables = [
   'appeals',
   'appeal_translations',
   'appeal_updates',
+  'appeal_update_translations',
   'appeal_images',
   'appeal_progress',
   'appeal_donors',

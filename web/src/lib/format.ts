@@ -1,5 +1,5 @@
 import { isoExponents, placeDecimal } from '../../../server/ledger/iso-currencies';
-import { dateTimeFormat, numberFormat } from './intl-cache';
+import { dateTimeFormat, languageNames, numberFormat } from './intl-cache';
 import { textDirection } from './locale';
 
 /**
@@ -53,6 +53,11 @@ export function unitPriceExample(currency: string, locale: string): string {
 
 export function currencyExponentOf(currency: string): number {
   return isoExponents.get(currency) ?? 2;
+}
+
+/** A language named in the reader's (`locale`) words, as a sentence names it: "Spanish", "スペイン語", "испанский". */
+export function languageName(language: string, locale: string): string {
+  return languageNames(locale).of(language) ?? language;
 }
 
 export function formatInteger(n: number, locale: string): string {

@@ -2,9 +2,9 @@
 // gift's receipt, a treasurer's page one for every row. Locales may come from Accept-Language, so
 // the cache is bounded: past its size it starts again.
 const sizeMax = 500;
-const built = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+const built = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat | Intl.DisplayNames>();
 
-function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, build: () => T): T {
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.DisplayNames>(key: string, build: () => T): T {
   let found = built.get(key) as T | undefined;
   if (!found) {
     if (built.size >= sizeMax) built.clear();
@@ -21,4 +21,9 @@ export function numberFormat(locale: string, options: Intl.NumberFormatOptions =
 /** `new Intl.DateTimeFormat(locale, options)`, built once per locale and options. */
 export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions = {}): Intl.DateTimeFormat {
   return cached(`d|${locale}|${JSON.stringify(options)}`, () => new Intl.DateTimeFormat(locale, options));
+}
+
+/** Languages' names in `locale` ("スペイン語" for es in Japanese), built once per locale. */
+export function languageNames(locale: string): Intl.DisplayNames {
+  return cached(`l|${locale}`, () => new Intl.DisplayNames(locale, { type: 'language' }));
 }

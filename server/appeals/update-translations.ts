@@ -1,0 +1,93 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client';
+import { appealUpdateTranslations, appealUpdates, type Appeal } from '../../db/schema/index';
+import { recordAudit } from '../auth/audit';
+import type { Viewer } from '../auth/permissions';
+import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
+import { AppError } from '../errors';
+import type { ManagedUpdate, UpdateTranslationBody } from './manage-schemas';
+
+type UpdateTranslation = typeof appealUpdateTranslations.$inferSelect;
+
+/** A translation as stored: its text rendered and sanitized once, when saved, like the update's. */
+export const renderedTranslation = (updateId: string, t: { language: string; title: string; bodyMarkdown: string }) => ({
+  updateId,
+  language: t.language,
+  title: t.title,
+  bodyMarkdown: t.bodyMarkdown,
+  bodyHtml: renderMarkdown(t.bodyMarkdown),
+  bodyHtmlVersion: markdownRenderVersion,
+  updatedAt: new Date(),
+});
+
+/** A translation in the update's own language would hide the original behind a copy of it. */
+export function checkNotOriginal(updateLanguage: string, translationLanguage: string): void {
+  if (translationLanguage === updateLanguage) {
+    throw new AppError(400, 'appeal.update_translation_is_original', 'This is the language the update is written in: a translation must be in another.');
+  }
+}
+
+/** Every translation of these updates, by update, in order of language. */
+export async function translationsOfUpdates(db: DbOrTx, updateIds: string[]): Promise<Map<string, UpdateTranslation[]>> {
+  const byUpdate = new Map<string, UpdateTranslation[]>();
+  if (updateIds.length === 0) return byUpdate;
+  const rows = await db.select().from(appealUpdateTranslations).where(inArray(appealUpdateTranslations.updateId, updateIds)).orderBy(asc(appealUpdateTranslations.language));
+  for (const t of rows) byUpdate.set(t.updateId, [...(byUpdate.get(t.updateId) ?? []), t]);
+  return byUpdate;
+}
+
+/** What a reader is given of an update's translations: the rendered text, never the markdown. */
+export const publicTranslations = (rows: UpdateTranslation[] | undefined) => (rows ?? []).map((t) => ({ language: t.language, title: t.title, bodyHtml: t.bodyHtml }));
+
+async function updateOfAppeal(db: DbOrTx, appealId: string, updateId: string) {
+  const [update] = await db.select().from(appealUpdates).where(and(eq(appealUpdates.id, updateId), eq(appealUpdates.appealId, appealId)));
+  if (!update) throw new AppError(404, 'appeal.update_not_found', 'This appeal has no update by that id.');
+  return update;
+}
+
+/** An update of `appeal` as its organizers see it, with its translations' markdown to edit. */
+export async function managedUpdate(db: DbOrTx, appeal: Appeal, updateId: string): Promise<ManagedUpdate> {
+  const update = await updateOfAppeal(db, appeal.id, updateId);
+  const translations = (await translationsOfUpdates(db, [update.id])).get(update.id) ?? [];
+  return {
+    id: update.id,
+    title: update.title,
+    bodyMarkdown: update.bodyMarkdown,
+    bodyHtml: update.bodyHtml,
+    language: update.language,
+    publishedAt: update.publishedAt.toISOString(),
+    translations: translations.map((t) => ({ language: t.language, title: t.title, bodyMarkdown: t.bodyMarkdown, bodyHtml: t.bodyHtml })),
+  };
+}
+
+/**
+ * Adds or replaces a translation of a posted update. Its mail went out when the update was posted,
+ * so a translation written now is for the page only: no one is mailed again.
+ */
+export async function upsertUpdateTranslation(
+  db: Db,
+  p: { appeal: Appeal; updateId: string; language: string; body: UpdateTranslationBody; createOnly: boolean; by: Viewer | null; requestId?: string },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const update = await updateOfAppeal(tx, p.appeal.id, p.updateId);
+    checkNotOriginal(update.language, p.language);
+    const values = renderedTranslation(update.id, { language: p.language, ...p.body });
+    const insert = tx.insert(appealUpdateTranslations).values(values);
+    if (p.createOnly) {
+      // Adding, not editing: one saved meanwhile (another tab, another organizer) is not overwritten unseen.
+      const added = await insert.onConflictDoNothing().returning({ language: appealUpdateTranslations.language });
+      if (added.length === 0) throw new AppError(412, 'appeal.update_translation_exists', `A ${p.language} translation of this update exists already; edit it instead.`);
+    } else {
+      await insert.onConflictDoUpdate({ target: [appealUpdateTranslations.updateId, appealUpdateTranslations.language], set: values });
+    }
+    await recordAudit(tx, {
+      actorUserId: p.by?.userId ?? null,
+      action: 'appeal.translate_update',
+      organizationId: p.appeal.organizationId,
+      subjectType: 'appeal_update',
+      subjectId: update.id,
+      after: { language: p.language, title: p.body.title },
+      requestId: p.requestId,
+    });
+  });
+}
