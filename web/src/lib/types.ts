@@ -4,8 +4,10 @@ import type { AppealSummary } from '../../../server/appeals/schemas';
 export type AppealProgress = AppealSummary['progress'];
 // The organizers' view of an appeal and its donors (server/appeals/manage-schemas.ts).
 import type { z } from 'zod';
-import type { donorListSchema, donorRowSchema, managedAppealSchema, updateListSchema } from '../../../server/appeals/manage-schemas';
+import type { donorListSchema, donorRowSchema, managedAppealSchema, managedUpdateSchema, updateListSchema } from '../../../server/appeals/manage-schemas';
 export type ManagedAppeal = z.infer<typeof managedAppealSchema>;
+/** A posted update with its translations' markdown, as its organizers edit them (GET /api/appeals/:slug/updates/:id/manage). */
+export type ManagedUpdate = z.infer<typeof managedUpdateSchema>;
 /** One page of an appeal's public updates (GET /api/appeals/:slug/updates). */
 export type AppealUpdateList = z.infer<typeof updateListSchema>;
 export type DonorRow = z.infer<typeof donorRowSchema>;

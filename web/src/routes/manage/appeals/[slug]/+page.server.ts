@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { APPEAL_CURRENCIES } from '../../../../../../server/ledger/money';
-import { apiGetSignedIn, apiSend, pageAfter, signInPath, type ApiError } from '$lib/server/api';
+import { apiGetSignedIn, apiSend, pageAfter, refusedStatus, signInPath, type ApiError } from '$lib/server/api';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { appealApiErrors, appealBody, baseValuesSchema, readAppealValues, storyPreview, valuesOf, type AppealBody } from '$lib/server/appeal-form';
-import type { AppealUpdateList, DonorPage, ManagedAppeal } from '$lib/types';
-import { isLocale } from '$lib/locale';
+import type { AppealUpdateList, DonorPage, ManagedAppeal, ManagedUpdate } from '$lib/types';
+import { isLocale, supportedLocales } from '$lib/locale';
 import { m } from '$lib/paraglide/messages';
 import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
@@ -27,15 +27,26 @@ function loadDonors(fetch: typeof globalThis.fetch, slug: string, url: URL): Pro
   return pageAfter(fetch, path, url.searchParams.get('donors'), () => apiGetSignedIn<DonorPage>(fetch, path, url));
 }
 
+/**
+ * The posted update whose translations the organizer opened (?update=<id>), with their markdown;
+ * null for none, or for an id that names no update of this appeal (an old link shows the page).
+ */
+async function loadTranslating(fetch: typeof globalThis.fetch, slug: string, updateId: string | null): Promise<ManagedUpdate | null> {
+  if (!isUuidText(updateId)) return null;
+  const res = await fetch(`/api/appeals/${slug}/updates/${updateId}/manage`, { headers: { accept: 'application/json' } });
+  return res.ok ? ((await res.json()) as ManagedUpdate) : null;
+}
+
 export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies }) => {
   if (!locals.user) needsSignIn(locals, signInPath(url));
   // Left by the action whose redirect led here (an update posted, the appeal published), said once.
   const notice = takeNotice(cookies, pagePath(params.slug));
   const slug = encodeURIComponent(params.slug);
   const appeal = await apiGetSignedIn<ManagedAppeal>(fetch, `/api/appeals/${slug}/manage`, url);
-  const [donors, { updates }] = await Promise.all([
+  const [donors, { updates }, translating] = await Promise.all([
     loadDonors(fetch, slug, url),
     appeal.status === 'draft' ? { updates: [] as Update[] } : apiGetSignedIn<{ updates: Update[] }>(fetch, `/api/appeals/${slug}/updates?limit=100`, url),
+    loadTranslating(fetch, slug, url.searchParams.get('update')),
   ]);
   return {
     appeal,
@@ -52,6 +63,8 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies
     // Where the appeal will be public, said in that confirmation.
     publicUrl: `${url.origin}/appeals/${encodeURIComponent(appeal.slug)}`,
     editTranslation: url.searchParams.get('translation'),
+    translating,
+    editUpdateTranslation: url.searchParams.get('updateTranslation'),
     // The update form's idempotency key, new each time the page is drawn: the same form sent twice
     // (a double click, Back and send again) posts one update; a posted update redirects to a page
     // with a new key for the next.
@@ -112,11 +125,27 @@ const translationErrors = new Map<string, () => string>([
 
 const updateErrors = new Map<string, () => string>([
   ['appeal.not_published', m.update_error_draft],
+  ['appeal.update_translation_is_original', m.update_translation_error_original],
   ['content.too_deeply_nested', m.content_error_too_deep],
   // This form's key already posted other words (sent again from Back after an edit, say).
   ['appeal.update_idempotency_conflict', m.update_error_already_posted],
 ]);
 const updateError = (code: string) => (updateErrors.get(code) ?? m.error_generic_text)();
+
+/** The update translation API's refusals, in the organizer's words; any other is "try again". */
+const updateTranslationErrors = new Map<string, () => string>([
+  ['appeal.update_translation_is_original', m.update_translation_error_original],
+  ['appeal.update_translation_exists', m.translation_error_exists],
+  ['validation_failed', m.update_translation_error_fields],
+  ['content.too_deeply_nested', m.content_error_too_deep],
+]);
+
+/** The translations written with an update, one per language, leaving out the ones left empty. */
+function updateTranslationsSent(form: FormData) {
+  return supportedLocales
+    .map((language) => ({ language, title: formText(form, `translation-${language}-title`, 200), body: formText(form, `translation-${language}-body`, 21_000) }))
+    .filter((t) => t.title !== '' || t.body !== '');
+}
 
 const path = (slug: string, rest = '') => `/api/appeals/${encodeURIComponent(slug)}${rest}`;
 
@@ -201,15 +230,34 @@ export const actions: Actions = {
 
   update: async ({ request, fetch, params, cookies }) => {
     const form = await readForm(request);
-    const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000), language: formText(form, 'language', 5) };
+    const translations = updateTranslationsSent(form);
+    const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000), language: formText(form, 'language', 5), translations: Object.fromEntries(translations.map(({ language, ...t }) => [language, t])) };
     if (!isLocale(values.language)) return fail(400, { section: 'updates', values, error: m.translation_error_language() });
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields(), invalid: { title: values.title.length < 3, body: !values.body } });
+    if (translations.some((t) => t.title.length < 3 || !t.body)) return fail(400, { section: 'updates', values, error: m.update_translation_error_fields() });
+    if (translations.some((t) => t.language === values.language)) return fail(400, { section: 'updates', values, error: m.update_translation_error_original() });
     // A page drawn before keys has none: it posts as it always did rather than not at all.
     const idempotencyKey = formText(form, 'updateKey', 100) || undefined;
-    const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), { title: values.title, bodyMarkdown: values.body, language: values.language, idempotencyKey });
+    const body = { title: values.title, bodyMarkdown: values.body, language: values.language, translations: translations.map((t) => ({ language: t.language, title: t.title, bodyMarkdown: t.body })), idempotencyKey };
+    const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), body);
     if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'updates', values, error: updateError(sent.error.code) });
     // Post/Redirect/Get: a reload of the page that follows sends nothing again, nor says it was posted.
     redirect(303, `${sayOnce(cookies, pagePath(params.slug), { kind: 'posted', emailedTo: sent.body.emailedTo })}#updates`);
+  },
+
+  translateUpdate: async ({ request, fetch, params }) => {
+    const form = await readForm(request);
+    const updateId = formText(form, 'updateId', 40);
+    const values = { language: formText(form, 'language', 5), title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
+    const refused = (error: string) => fail(400, { section: 'updateTranslations', values, error });
+    if (!isUuidText(updateId)) return fail(400, { section: 'updateTranslations', values, error: m.error_generic_text() });
+    if (!isLocale(values.language)) return refused(m.translation_error_language());
+    if (values.title.length < 3 || !values.body) return refused(m.update_translation_error_fields());
+    // The add form only adds (If-None-Match: *): the edit form is for replacing.
+    const adding = form.get('mode') === 'add';
+    const sent = await apiSend(fetch, 'PUT', path(params.slug, `/updates/${updateId}/translations/${values.language}`), { title: values.title, bodyMarkdown: values.body }, 'application/json', adding ? { 'if-none-match': '*' } : {});
+    if (!sent.ok) return fail(refusedStatus(sent.status), { section: 'updateTranslations', values, error: (updateTranslationErrors.get(sent.error.code) ?? m.error_generic_text)() });
+    return { section: 'updateTranslations', saved: values.language };
   },
 
   moderate: async ({ request, fetch, params }) => {
