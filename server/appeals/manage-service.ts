@@ -320,9 +320,11 @@ export async function listOrganizationAppeals(db: DbOrTx, organizationId: string
 
 /**
  * An update goes on the appeal page and, by email, to every donor who asked for updates (once per
- * address), in her language where a translation posted with it has one. With an idempotency key it is posted once: a second request with the key (a double
- * click, a resent form, a retry after a lost answer) gets the first update back and mails no one,
- * and one with the key but other words is refused (409) rather than taken for the first.
+ * address), in her language where a translation posted with it has one. With an idempotency key
+ * it is posted once: a second request with the key (a double click, a resent form, a retry after a
+ * lost answer) gets the first update back and mails no one, and one with the key but other words
+ * or another language is refused (409) rather than taken for the first. Its translations are not
+ * compared: they may have been edited since, and the mail they went out with is gone either way.
  */
 export async function postUpdate(
   db: Db,

@@ -36,8 +36,9 @@ export async function translationsOfUpdates(db: DbOrTx, updateIds: string[]): Pr
   return byUpdate;
 }
 
-/** What a reader is given of an update's translations: the rendered text, never the markdown. */
-export const publicTranslations = (rows: UpdateTranslation[] | undefined) => (rows ?? []).map((t) => ({ language: t.language, title: t.title, bodyHtml: t.bodyHtml }));
+/** What a reader is given of an update's translations, in order of language: the rendered text, never the markdown. */
+export const publicTranslations = (rows: UpdateTranslation[] | undefined) =>
+  [...(rows ?? [])].sort((a, b) => a.language.localeCompare(b.language)).map((t) => ({ language: t.language, title: t.title, bodyHtml: t.bodyHtml }));
 
 async function updateOfAppeal(db: DbOrTx, appealId: string, updateId: string) {
   const [update] = await db.select().from(appealUpdates).where(and(eq(appealUpdates.id, updateId), eq(appealUpdates.appealId, appealId)));
