@@ -101,7 +101,7 @@ describe('updates posted before languages', () => {
 
   it("are taken to be in their appeal's language", async () => {
     const bare = await createTestDatabase({ migrated: false });
-    const earlier = migrationsBefore('0028_update_language');
+    const earlier = migrationsBefore('0029_update_language');
     try {
       const { db: old } = bare.database;
       await migrate(old as never, { migrationsFolder: earlier });
