@@ -67,6 +67,20 @@ export function payInvoice(
   origin: Origin,
   previousPeriod?: { start: number; end: number },
 ): Stripe.Invoice {
+  const invoice = finalizedInvoice(ctx, sub, customer, reason, at, origin, previousPeriod);
+  attemptInvoice(ctx, invoice, sub, customer, at, origin);
+  return invoice;
+}
+
+function finalizedInvoice(
+  ctx: Ctx,
+  sub: Stripe.Subscription,
+  customer: Stripe.Customer,
+  reason: 'subscription_create' | 'subscription_cycle',
+  at: number,
+  origin: Origin,
+  previousPeriod?: { start: number; end: number },
+): Stripe.Invoice {
   const emit = (type: string, obj: object) => ctx.emit(type, obj, { origin, created: at });
   const number = `EMU-${String(ctx.state.invoices.size + 1).padStart(6, '0')}`;
   const invoice = buildInvoice({ sub, customerEmail: customer.email, customerName: customer.name ?? null, reason, created: at, number, previousPeriod });
@@ -76,13 +90,39 @@ export function payInvoice(
   invoice.status_transitions.finalized_at = at;
   emit('invoice.finalized', invoice);
   sub.latest_invoice = invoice.id;
-  attemptInvoice(ctx, invoice, sub, customer, at, origin);
   return invoice;
 }
 
 /**
+ * Whether collection is paused for an invoice made at `at` (pause_collection with `void`): Stripe
+ * voids "all invoices created before the resumes_at date", or every one while the pause has no end.
+ */
+export function collectionPausedAt(sub: Stripe.Subscription, at: number): boolean {
+  const pause = sub.pause_collection;
+  return pause !== null && (pause.resumes_at === null || at < pause.resumes_at);
+}
+
+/** A renewal while collection is paused: its invoice is made and voided at once, nothing is charged and nothing retried. */
+function voidRenewal(ctx: Ctx, sub: Stripe.Subscription, customer: Stripe.Customer, at: number, previousPeriod: { start: number; end: number }): void {
+  const invoice = finalizedInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
+  invoice.status = 'void';
+  invoice.amount_remaining = 0;
+  invoice.next_payment_attempt = null;
+  invoice.status_transitions.voided_at = at;
+  ctx.emit('invoice.voided', invoice, { origin: AUTOMATIC, created: at });
+}
+
+/** Stripe clears a pause at its `resumes_at`: the subscription collects again from its next invoice. */
+export function resumeCollection(ctx: Ctx, sub: Stripe.Subscription, at: number): void {
+  const previous = { pause_collection: sub.pause_collection };
+  sub.pause_collection = null;
+  ctx.emit('customer.subscription.updated', sub, { origin: AUTOMATIC, created: at, previous });
+  ctx.changed();
+}
+
+/**
  * One renewal at the end of the current period: next period, new invoice, charge, balance
- * transaction. Its customer.subscription.updated names `items` among what changed, as Stripe's
+ * transaction (or, while collection is paused, a voided invoice and no charge). Its customer.subscription.updated names `items` among what changed, as Stripe's
  * does since 2025-03-31.basil put the period on the item: the same price and quantity, the period before.
  */
 export function renew(ctx: Ctx, sub: Stripe.Subscription): void {
@@ -98,7 +138,8 @@ export function renew(ctx: Ctx, sub: Stripe.Subscription): void {
   const customer = ctx.state.customers.get(String(sub.customer));
   if (!customer) throw new Error(`subscription ${sub.id} has no customer`);
   const previous = { items: previousItems, latest_invoice: sub.latest_invoice };
-  payInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
+  if (collectionPausedAt(sub, at)) voidRenewal(ctx, sub, customer, at, previousPeriod);
+  else payInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
   ctx.emit('customer.subscription.updated', sub, { origin: AUTOMATIC, created: at, previous });
 }
 

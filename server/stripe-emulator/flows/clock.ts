@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { invalidRequest } from '../errors';
 import { subscriptionItem } from '../objects/billing';
-import { cancelNow, renew } from './billing';
+import { cancelNow, renew, resumeCollection } from './billing';
 import { openInvoices, retryInvoice, stillBills } from './invoice-payment';
 import { periodBoundary } from './time';
 
@@ -10,10 +10,13 @@ function clockSubscriptions(ctx: Ctx, clockId: string): Stripe.Subscription[] {
   return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && stillBills(s));
 }
 
-/** The next thing that falls due on the clock by `target`: a period end or a scheduled retry. */
+/** The next thing that falls due on the clock by `target`: a pause's end, a period end or a scheduled retry (a stable sort keeps that order within a second). */
 function nextDue(ctx: Ctx, clockId: string, target: number): { at: number; run: () => void } | undefined {
   const due: { at: number; run: () => void }[] = [];
   for (const sub of clockSubscriptions(ctx, clockId)) {
+    // Before a period end at the same second: an invoice made at resumes_at is not made before it, and is collected.
+    const resumesAt = sub.pause_collection?.resumes_at;
+    if (typeof resumesAt === 'number') due.push({ at: resumesAt, run: () => resumeCollection(ctx, sub, resumesAt) });
     const end = subscriptionItem(sub).current_period_end;
     due.push({ at: end, run: () => (sub.cancel_at_period_end ? cancelNow(ctx, sub, end, AUTOMATIC) : renew(ctx, sub)) });
     for (const invoice of openInvoices(ctx, sub.id)) {
@@ -39,7 +42,7 @@ function assertWithinTwoIntervals(ctx: Ctx, clock: Stripe.TestHelpers.TestClock,
   }
 }
 
-// Moves the clock forward and runs every renewal, retry and scheduled cancellation that falls due, in time order.
+// Moves the clock forward and runs every renewal, retry, pause's end and scheduled cancellation that falls due, in time order.
 export function advanceClock(ctx: Ctx, clock: Stripe.TestHelpers.TestClock, target: number, origin: Origin): void {
   if (target <= clock.frozen_time) {
     throw invalidRequest('The frozen_time must be later than the current frozen_time of the test clock.', 'frozen_time');

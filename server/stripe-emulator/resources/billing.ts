@@ -13,10 +13,11 @@ import { matching, newestFirst, paginate } from '../list';
 import { buildCustomer, buildPrice, buildTestClock, planFromPrice, subscriptionItem } from '../objects/billing';
 import { expandList as expandParam, metadataParam, optBool, optString, rejectUnknown, reqInt } from '../params';
 import { parseItemChange, type ItemChange } from './subscription-item-params';
+import { parsePauseCollection } from './pause-collection-param';
 import { getOr404 } from './payments';
 
 function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o: Origin): Stripe.Subscription {
-  rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'items', 'proration_behavior', 'expand']);
+  rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'items', 'proration_behavior', 'pause_collection', 'expand']);
   if (sub.status === 'canceled') throw invalidRequest('A canceled subscription can only update its metadata.', 'cancel_at_period_end');
   const previous: Record<string, unknown> = {};
   const item = subscriptionItem(sub);
@@ -31,6 +32,11 @@ function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o
     sub.cancel_at_period_end = cancelAtEnd;
     sub.cancel_at = cancelAtEnd ? item.current_period_end : null;
     sub.canceled_at = cancelAtEnd ? timeForCustomer(ctx, String(sub.customer)) : null;
+  }
+  const pause = parsePauseCollection(p, timeForCustomer(ctx, String(sub.customer)));
+  if (pause !== undefined && JSON.stringify(pause) !== JSON.stringify(sub.pause_collection)) {
+    previous.pause_collection = sub.pause_collection;
+    sub.pause_collection = pause;
   }
   if (p.metadata !== undefined) {
     previous.metadata = { ...sub.metadata };
