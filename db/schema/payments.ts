@@ -120,6 +120,17 @@ export const donations = pgTable(
      * earlier, read from Stripe earlier by another poster and committed later, changes nothing.
      */
     renewalAmountSaidAt: timestamp('renewal_amount_said_at', { withTimezone: true }),
+    /**
+     * On a monthly gift's first donation, while Stripe's collection is paused (pause_collection:
+     * its donor here, or a treasurer in Stripe's Dashboard): true, with `resumes_at` (null for a
+     * pause with no end) and the first period end at or after it, when Stripe charges again.
+     * Written from Stripe's answer and its events only, never from what was asked.
+     */
+    collectionPaused: boolean('collection_paused').notNull().default(false),
+    pausedUntil: timestamp('paused_until', { withTimezone: true }),
+    pausedNextChargeAt: timestamp('paused_next_charge_at', { withTimezone: true }),
+    /** The `created` of the newest subscription update whose pause the poster wrote: an older one arriving later changes nothing. */
+    pauseSaidAt: timestamp('pause_said_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     succeededAt: timestamp('succeeded_at', { withTimezone: true }),
   },
@@ -136,6 +147,7 @@ export const donations = pgTable(
     index('donations_funds_due_idx').on(t.fundsAvailableOn).where(sql`${t.fundsAvailableOn} IS NOT NULL`),
     check('donations_amount_positive', sql`${t.amountMinor} > 0`),
     check('donations_renewal_amount', sql`(${t.renewalAmountMinor} IS NULL AND ${t.renewalCoverFeesMinor} IS NULL) OR (${t.renewalAmountMinor} > 0 AND ${t.renewalCoverFeesMinor} >= 0)`),
+    check('donations_pause', sql`${t.collectionPaused} OR (${t.pausedUntil} IS NULL AND ${t.pausedNextChargeAt} IS NULL)`),
     check('donations_refund_within_amount', sql`${t.refundedMinor} >= 0 AND ${t.refundedMinor} <= ${t.amountMinor} + ${t.coverFeesMinor}`),
   ],
 );

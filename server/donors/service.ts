@@ -79,6 +79,9 @@ function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; langu
     nextChargeAt: upcomingCharge(d, appealStatus, now)?.toISOString() ?? null,
     // Set to end on a day to come (at Stripe): that day, until it has ended.
     endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
+    // Paused at Stripe (by the donor, or a treasurer in the Dashboard), until it has ended.
+    paused: d.collectionPaused && !d.subscriptionCanceledAt,
+    pausedUntil: d.collectionPaused && !d.subscriptionCanceledAt ? (d.pausedUntil?.toISOString() ?? null) : null,
     // The donor's own calendar, for a page whose reader's browser has not said its zone.
     timeZone: d.timeZone,
   };

@@ -86,6 +86,8 @@ async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Ma
       subscriptionEndsAt: donations.subscriptionEndsAt,
       renewalFailedAt: donations.renewalFailedAt,
       nextChargeAt: donations.nextChargeAt,
+      collectionPaused: donations.collectionPaused,
+      pausedNextChargeAt: donations.pausedNextChargeAt,
       appealStatus: appeals.status,
     })
     .from(donations)

@@ -60,6 +60,9 @@ const detailSchema = z.object({
       nextAttemptAt: z.string().nullable(),
       renewalAmountMinor: minorUnits,
       renewalCoverFeesMinor: minorUnits,
+      paused: z.boolean().describe("Stripe's collection is paused (its renewals are voided): by the donor, or in Stripe's Dashboard"),
+      pausedUntil: z.string().nullable().describe('while paused: when Stripe resumes collecting; null for a pause with no end'),
+      pausedNextChargeAt: z.string().nullable().describe('while paused: the first period end at or after then, when Stripe charges again'),
     })
     .nullable(),
   /** Its chargebacks and inquiries, newest first. */
@@ -175,6 +178,9 @@ function monthlyState(d: Donation) {
   const renewal = renewalAmountOf(d);
   return {
     endedAt: d.subscriptionCanceledAt?.toISOString() ?? null,
+    paused: d.collectionPaused,
+    pausedUntil: d.pausedUntil?.toISOString() ?? null,
+    pausedNextChargeAt: d.pausedNextChargeAt?.toISOString() ?? null,
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
     nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
     renewalAmountMinor: renewal.amountMinor.toString(),

@@ -1,19 +1,22 @@
 import type { Donation } from '../../db/schema/index';
 
 /** What of a monthly gift (its first donation) says whether, and when, its card is charged next. */
-export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscriptionEndsAt' | 'renewalFailedAt' | 'nextChargeAt'>;
+export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscriptionEndsAt' | 'renewalFailedAt' | 'nextChargeAt' | 'collectionPaused' | 'pausedNextChargeAt'>;
 
 /**
  * When the donor's card is charged next, while that is known and still ahead. None once the gift
  * ended or is set to end, or its appeal closed (the closing's job ends it at Stripe a moment
  * later: a receipt posted in between must not promise a charge that will not come); none while a renewal is unpaid (Stripe's next attempt at it is what comes
  * next, and is shown); none for a day already past, whose renewal is not posted yet (or was paid
- * outside Stripe): better no date than one that is wrong.
+ * outside Stripe): better no date than one that is wrong. While collection is paused, the renewals
+ * before the pause ends are voided: the next charge is the first period end at or after it (none
+ * for a pause with no end).
  */
 export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Date): Date | null {
   if (appealStatus === 'closed') return null;
-  if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt || !d.nextChargeAt) return null;
-  return d.nextChargeAt > now ? d.nextChargeAt : null;
+  if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt) return null;
+  const next = d.collectionPaused ? d.pausedNextChargeAt : d.nextChargeAt;
+  return next && next > now ? next : null;
 }
 
 /**

@@ -156,8 +156,8 @@ interface RenewalCharge {
  * by the subscription's metadata as this invoice keeps it.
  */
 async function renewalDonation(deps: HandlerDeps, parent: Donation, c: RenewalCharge): Promise<Donation> {
-  // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge, its amount from now on) stays on the first donation.
-  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, renewalAmountMinor: _ra, renewalCoverFeesMinor: _rc, renewalAmountSaidAt: _rs, ...rest } = parent;
+  // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge, its amount from now on, its pause) stays on the first donation.
+  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, renewalAmountMinor: _ra, renewalCoverFeesMinor: _rc, renewalAmountSaidAt: _rs, collectionPaused: _p, pausedUntil: _pu, pausedNextChargeAt: _pn, pauseSaidAt: _ps, ...rest } = parent;
   const amounts = splitOfCharge(c.chargedMinor, parent, c.subscriptionMetadata);
   const invoiceId = c.invoiceId;
   await deps.db

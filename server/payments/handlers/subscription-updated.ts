@@ -2,12 +2,14 @@ import type Stripe from 'stripe';
 import { monthlyGiftOf } from './ended';
 import { changesEnd, endsAtPeriodEnd } from './ends-at-period-end';
 import { amountAsStripeCharges, changesCharge } from './subscription-amount';
+import { changesPause, pauseAsStripeSaid } from './subscription-pause';
 import { requireObjectId, type Handler } from './types';
 
 /**
  * A monthly gift's subscription changed at Stripe: when it ends (ends-at-period-end.ts), what it
- * charges (subscription-amount.ts), or both in one update. Stripe also updates it on every renewal
- * and new card, which change neither: those are ignored without asking Stripe anything.
+ * charges (subscription-amount.ts), whether its collection is paused (subscription-pause.ts), or
+ * several in one update. Stripe also updates it on every renewal and new card, which change none
+ * of them: those are ignored without asking Stripe anything.
  */
 export const subscriptionUpdated: Handler = async (event, deps) => {
   requireObjectId(event, 'subscription');
@@ -15,10 +17,15 @@ export const subscriptionUpdated: Handler = async (event, deps) => {
   const sub = event.data.object as Stripe.Subscription;
   const end = changesEnd(previous);
   const charge = changesCharge(previous, sub);
-  if (!end && !charge) return { ignore: 'subscription update that changes neither when it ends nor what it charges' };
+  const pause = changesPause(previous);
+  if (!end && !charge && !pause) return { ignore: 'subscription update that changes neither when it ends, what it charges nor its pause' };
   const donation = await monthlyGiftOf(sub, deps);
   if ('ignore' in donation) return donation;
-  const writes = [end ? endsAtPeriodEnd(event, sub, donation) : null, charge ? await amountAsStripeCharges(event, deps, donation) : null].filter((w) => w !== null);
+  const writes = [
+    end ? endsAtPeriodEnd(event, sub, donation) : null,
+    charge ? await amountAsStripeCharges(event, deps, donation) : null,
+    pause ? pauseAsStripeSaid(event, sub, donation) : null,
+  ].filter((w) => w !== null);
   if (writes.length === 0) return { ignore: 'subscription has ended: its amount no longer renews' };
   return {
     donationId: donation.id,

@@ -1,0 +1,60 @@
+import type Stripe from 'stripe';
+import type { Donation } from '../../db/schema/index';
+import { isStorableSeconds } from '../storable-time';
+
+/** What a monthly gift's first donation keeps of its subscription's pause_collection. */
+export type PauseState = Pick<Donation, 'collectionPaused' | 'pausedUntil' | 'pausedNextChargeAt'>;
+
+export const notPaused: PauseState = { collectionPaused: false, pausedUntil: null, pausedNextChargeAt: null };
+
+/**
+ * The end of billing period `n` counted from the subscription's anchor, as Stripe steps months:
+ * the anchor's day, clamped to the month's last (an anchor on the 31st bills on 28 or 29 February,
+ * then on 31 March), at the anchor's time of day (UTC).
+ */
+function periodBoundarySeconds(anchor: number, recurring: Stripe.Price.Recurring, n: number): number {
+  const steps = recurring.interval_count * n;
+  if (recurring.interval === 'day') return anchor + steps * 86_400;
+  if (recurring.interval === 'week') return anchor + steps * 7 * 86_400;
+  const d = new Date(anchor * 1000);
+  const month = d.getUTCMonth() + (recurring.interval === 'year' ? steps * 12 : steps);
+  const lastDay = new Date(Date.UTC(d.getUTCFullYear(), month + 1, 0)).getUTCDate();
+  return Date.UTC(d.getUTCFullYear(), month, Math.min(d.getUTCDate(), lastDay), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000;
+}
+
+// A monthly gift's periods for a few centuries: a bound on the steps, not a limit anyone reaches.
+const periodsMax = 12_000;
+
+/**
+ * The `n`-th period end from the subscription's current one (0: its current period's end, when it
+ * renews next), or the first period end at or after `atLeast`. Null for a subscription whose one
+ * item does not recur (nothing a monthly gift can be).
+ */
+export function periodEndOf(sub: Stripe.Subscription, want: { after: number } | { atLeast: number }): number | null {
+  const item = sub.items.data[0];
+  const recurring = item?.price.recurring;
+  if (!item || !recurring) return null;
+  let n = 0;
+  while (n < periodsMax && periodBoundarySeconds(sub.billing_cycle_anchor, recurring, n) < item.current_period_end) n++;
+  if ('after' in want) return periodBoundarySeconds(sub.billing_cycle_anchor, recurring, n + want.after);
+  for (let i = n; i < n + periodsMax; i++) {
+    const end = periodBoundarySeconds(sub.billing_cycle_anchor, recurring, i);
+    if (end >= want.atLeast) return end;
+  }
+  return null;
+}
+
+/**
+ * A subscription's pause as the gift keeps it, from a subscription Stripe sent (its answer, or an
+ * event's object): paused or not, until when, and the first period end at or after then, when
+ * Stripe charges again (it voids every invoice made before resumes_at, docs.stripe.com/billing/
+ * subscriptions/pause-payment). A pause with no end, or one whose end is no time we can keep,
+ * names no next charge.
+ */
+export function pauseOf(sub: Stripe.Subscription): PauseState {
+  const resumesAt = sub.pause_collection?.resumes_at;
+  if (!sub.pause_collection) return notPaused;
+  if (!isStorableSeconds(resumesAt)) return { collectionPaused: true, pausedUntil: null, pausedNextChargeAt: null };
+  const next = periodEndOf(sub, { atLeast: resumesAt });
+  return { collectionPaused: true, pausedUntil: new Date(resumesAt * 1000), pausedNextChargeAt: next === null ? null : new Date(next * 1000) };
+}
