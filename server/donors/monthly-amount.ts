@@ -78,9 +78,9 @@ export async function changeMonthlyAmount(deps: MonthlyAmountDeps, viewer: Viewe
   });
 }
 
-/** Only a gift that will renew can renew at another amount. */
-function assertRunning(d: Donation, appealStatus: string): void {
-  if (d.subscriptionCanceledAt) throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: there is no amount to change.');
+/** Only a gift that will renew can renew at another amount, or be paused. */
+export function assertRunning(d: Donation, appealStatus: string): void {
+  if (d.subscriptionCanceledAt) throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: it renews no more.');
   if (appealStatus === 'closed') throw new AppError(409, 'monthly_gift_appeal_closed', "This gift's appeal has closed: its monthly gifts end with it.");
   if (d.subscriptionEndsAt) throw new AppError(409, 'monthly_gift_ending', 'This monthly gift is set to end: it renews no more.');
   if (d.renewalFailedAt) throw new AppError(409, 'monthly_gift_failing', "This monthly gift's last payment failed: update the card first.");
@@ -95,9 +95,7 @@ function assertRunning(d: Donation, appealStatus: string): void {
  */
 async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: MonthlySplit, idempotencyKey: string): Promise<void> {
   const sub = await stripe.subscriptions.retrieve(subscriptionId);
-  if (sub.status === 'canceled' || sub.status === 'incomplete_expired') throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: there is no amount to change.');
-  if (sub.cancel_at !== null || sub.cancel_at_period_end) throw new AppError(409, 'monthly_gift_ending', 'This monthly gift is set to end: it renews no more.');
-  if (sub.status !== 'active') throw new AppError(409, 'monthly_gift_failing', "This monthly gift's last payment failed: update the card first.");
+  assertRunningAtStripe(sub);
   const [item, ...more] = sub.items.data;
   const product = idOf(item?.price.product);
   // One item, as Checkout made it; a subscription reshaped in Stripe's Dashboard is a treasurer's to change.
@@ -131,6 +129,13 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: Mont
       throw new AppError(409, 'monthly_gift_changed_since', 'This change was made before, and the gift has been changed since; reload to see its amount.');
     }
   }
+}
+
+/** What a gift's row may not know yet (Stripe ended it, set it to end, or a renewal failed, and its event is not posted), refused as the row would refuse it. */
+export function assertRunningAtStripe(sub: Stripe.Subscription): void {
+  if (sub.status === 'canceled' || sub.status === 'incomplete_expired') throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: it renews no more.');
+  if (sub.cancel_at !== null || sub.cancel_at_period_end) throw new AppError(409, 'monthly_gift_ending', 'This monthly gift is set to end: it renews no more.');
+  if (sub.status !== 'active') throw new AppError(409, 'monthly_gift_failing', "This monthly gift's last payment failed: update the card first.");
 }
 
 async function tellDonor(tx: Tx, d: Donation, c: { before: MonthlySplit; asked: MonthlySplit; appealStatus: string; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {

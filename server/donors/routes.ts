@@ -7,6 +7,7 @@ import { readerLocaleQuery } from '../locale';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { openCardPortal } from './card-portal';
 import { changeMonthlyAmount, monthlyAmountRequestSchema } from './monthly-amount';
+import { monthlyPauseRequestSchema, monthlyResumeRequestSchema, pauseMonthlyGift, resumeMonthlyGift } from './monthly-pause';
 import { accountPageUrl } from '../payments/donations-store';
 import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
 
@@ -81,6 +82,8 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
                 nextAttemptAt: z.string().nullable().describe('when Stripe tries that renewal again; null after its last try'),
                 nextChargeAt: z.string().nullable().describe('when Stripe charges this gift next; null once it ended or is set to end, while a renewal is unpaid, or when not known yet'),
                 endsAt: z.string().nullable().describe('while Stripe is set to end this gift on a day to come (cancel at period end): that day; else null'),
+                paused: z.boolean().describe("Stripe's collection is paused: renewals are voided, nothing is charged (nextChargeAt is then the first charge after the pause)"),
+                pausedUntil: z.string().nullable().describe("while paused: when Stripe resumes collecting (its resumes_at); null while not paused, or for a pause with no end"),
                 timeZone: z.string().nullable().describe("the IANA zone the donor's browser said when they gave (\"Asia/Tokyo\"), for showing this gift's days on their calendar; null when it said none"),
               }),
             ),
@@ -129,6 +132,49 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
       },
     },
     async (req) => changeMonthlyAmount({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
+  );
+
+  app.post(
+    '/api/me/monthly/:id/pause',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'Pause one of my monthly gifts for 1 to 3 monthly payments (signed in, the donor only); nothing is charged until it resumes',
+        params: z.object({ id: z.uuid() }),
+        body: monthlyPauseRequestSchema,
+        response: {
+          200: z.object({
+            pausedUntil: z.string().nullable().describe("when Stripe resumes collecting: an hour before the first period that is charged again"),
+            nextChargeAt: z.string().nullable().describe('the first charge after the pause'),
+            changed: z.boolean().describe('false when this request was answered before (the same key): nothing more was asked of Stripe'),
+          }),
+          409: errorBodySchema,
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => pauseMonthlyGift({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
+  );
+
+  app.post(
+    '/api/me/monthly/:id/resume',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'Resume one of my paused monthly gifts now (signed in, the donor only): its next renewal is charged',
+        params: z.object({ id: z.uuid() }),
+        body: monthlyResumeRequestSchema,
+        response: {
+          200: z.object({
+            nextChargeAt: z.string().nullable(),
+            changed: z.boolean().describe('false when the gift was not paused at Stripe: nothing was asked of it'),
+          }),
+          409: errorBodySchema,
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => resumeMonthlyGift({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
   );
 
   app.post(
