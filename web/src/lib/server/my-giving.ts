@@ -37,6 +37,9 @@ export interface MyMonthly {
   nextChargeAt: string | null;
   /** While Stripe is set to end this gift on a day to come: that day. */
   endsAt: string | null;
+  /** Stripe's collection is paused (nothing is charged), until `pausedUntil` (null: until resumed); nextChargeAt is then the first charge after it. */
+  paused: boolean;
+  pausedUntil: string | null;
   /** The zone the donor's browser said when they gave ("Asia/Tokyo"), or null. */
   timeZone: string | null;
 }

@@ -15,11 +15,15 @@ export type Notice =
   | { kind: 'posted'; emailedTo: number }
   | { kind: 'published' }
   | { kind: 'closed' }
-  | { kind: 'amount_changed'; giftId: string };
+  | { kind: GiftNoticeKind; giftId: string };
+
+/** What was just done to one of the donor's monthly gifts, named by its id. */
+type GiftNoticeKind = 'amount_changed' | 'monthly_paused' | 'monthly_resumed';
+const giftNoticeKinds: readonly GiftNoticeKind[] = ['amount_changed', 'monthly_paused', 'monthly_resumed'];
 
 function written(notice: Notice): string {
   if (notice.kind === 'posted') return `posted:${notice.emailedTo}`;
-  if (notice.kind === 'amount_changed') return `amount_changed:${notice.giftId}`;
+  if ('giftId' in notice) return `${notice.kind}:${notice.giftId}`;
   return notice.kind;
 }
 
@@ -28,8 +32,9 @@ function read(said: string): Notice | null {
   if (said === 'published' || said === 'closed') return { kind: said };
   const posted = /^posted:(\d{1,9})$/.exec(said);
   if (posted) return { kind: 'posted', emailedTo: Number(posted[1]) };
-  const giftId = said.startsWith('amount_changed:') ? said.slice('amount_changed:'.length) : '';
-  return giftIdPattern.test(giftId) ? { kind: 'amount_changed', giftId } : null;
+  const kind = giftNoticeKinds.find((k) => said.startsWith(`${k}:`));
+  const giftId = kind ? said.slice(kind.length + 1) : '';
+  return kind && giftIdPattern.test(giftId) ? { kind, giftId } : null;
 }
 
 /** Remembers `notice` for the next drawing of the page at `path`; answers `path`, to redirect to. */

@@ -11,6 +11,7 @@ import { giftIdPattern } from '$lib/gift-ids';
 import { readForm } from '$lib/server/form-text';
 import { readCardSavedMark, stampedCardSavedPath } from '$lib/card-saved';
 import { changeAmount } from './change-amount.server';
+import { pause, resume } from './pause.server';
 import { takeNotice } from '$lib/server/notice';
 
 export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
@@ -33,12 +34,15 @@ export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
   // Back from a change of amount (Post/Redirect/Get), said once: the gift as it renews now.
   const notice = takeNotice(cookies, '/account');
   const amountChanged = (notice?.kind === 'amount_changed' && monthly.find((g) => g.id === notice.giftId)) || null;
+  // Back from a pause or a resume, likewise.
+  const pausedOrResumed = notice?.kind === 'monthly_paused' || notice?.kind === 'monthly_resumed' ? notice.kind : null;
   return {
     donations,
     monthly,
     confirming,
     amountChanged,
-    // The key of a change of amount made from this page: a form sent twice changes once.
+    pausedOrResumed,
+    // The key of a change (amount, pause, resume) made from this page: a form sent twice changes once.
     requestKey: randomUUID(),
     cardSaved,
     nowMs,
@@ -60,6 +64,8 @@ export const actions: Actions = {
     return { canceled: id };
   },
   changeAmount,
+  pause,
+  resume,
   /**
    * Opens Stripe's customer portal for this gift, to type a new card (Stripe then pays what is past
    * due); the API checks the gift is the signed-in donor's. The portal sends the donor back here.
