@@ -257,6 +257,16 @@ const matrix: Case[] = [
     request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/amount`, payload: { amountMinor: '5000', coverFees: false, idempotencyKey: 'matrix-amount-1' } }),
     expect: signedIn(404),
   },
+  {
+    route: 'POST /api/me/monthly/:id/pause',
+    request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/pause`, payload: { months: 2, idempotencyKey: 'matrix-pause-1' } }),
+    expect: signedIn(404),
+  },
+  {
+    route: 'POST /api/me/monthly/:id/resume',
+    request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/resume`, payload: { idempotencyKey: 'matrix-resume-1' } }),
+    expect: signedIn(404),
+  },
   { route: 'POST /api/me/monthly/:id/card-portal', request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/card-portal` }), expect: signedIn(404) },
   // A gift's full detail (the donor's contact, every posting) is for the treasurer of the appeal's organization.
   { route: 'GET /api/donations/:id/detail', request: () => ({ url: `/api/donations/${giftId}/detail` }), expect: { ...all(403), anonymous: 401, treasurer: 200 } },
