@@ -86,6 +86,16 @@ describe("an update's language", () => {
   });
 });
 
+// During a deploy the version before still serves, and posts updates the way it knew: without a
+// language. They failed on NOT NULL (a 500, the update neither saved nor mailed).
+describe('an update posted by the version before', () => {
+  it("takes its appeal's language", async () => {
+    await db().execute(sql`INSERT INTO appeal_updates (appeal_id, title, body_markdown, body_html)
+                          SELECT id, 'Posted mid-deploy', 'x', '<p>x</p>' FROM appeals WHERE slug = 'osaka-care-strike-fund'`);
+    expect(await updatesTitled('Posted mid-deploy')).toEqual([expect.objectContaining({ language: 'ja' })]);
+  });
+});
+
 describe('updates posted before languages', () => {
   /** The shipped migrations up to (not including) the one tagged `before`, in a folder of their own. */
   function migrationsBefore(before: string): string {
