@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { signInContext } from './a11y-audit';
@@ -91,4 +92,25 @@ describe('an update is marked with its own language', () => {
       await context.close();
     });
   }
+});
+
+// A manage page drawn before the deploy has no language to choose: its update is posted in the
+// appeal's language, as the API posts one, rather than refused with "choose a language".
+describe('an update from a manage page drawn before updates had languages', () => {
+  it("is posted in its appeal's language", async () => {
+    const context = await e2e.context({ javaScriptEnabled: false });
+    await signInContext(e2e, context, 'organizer@osaka.demo');
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`);
+    const form = page.locator('form[action^="?/update"]');
+    // As that page was: no language field, no translations.
+    await form.evaluate((f) => f.querySelectorAll('select[name="language"], fieldset.translations').forEach((e) => e.remove()));
+    await form.locator('input[name="title"]').fill('Drawn before the deploy');
+    await form.locator('textarea[name="body"]').fill('Still posted.');
+    await Promise.all([page.waitForURL(/#updates$/), form.locator('button[type="submit"]').click()]);
+    await page.getByRole('status').filter({ hasText: 'Update posted' }).waitFor();
+    const rows = await e2e.db.database.rows<{ language: string }>(sql`SELECT language FROM appeal_updates WHERE title = 'Drawn before the deploy'`);
+    expect(rows).toEqual([{ language: 'ja' }]);
+    await context.close();
+  });
 });

@@ -57,6 +57,32 @@ describe("an update's translations, on the manage page", () => {
     await context.close();
   });
 
+  // With JavaScript the translation into the update's own language is hidden once that language is
+  // chosen; a hidden field is still sent, so what she had typed there refused the post, with nothing
+  // in sight to fix.
+  it("are not sent from the hidden section of the update's own language, with JavaScript", async () => {
+    const context = await e2e.context();
+    await signInContext(e2e, context, 'organizer@osaka.demo');
+    const page = await context.newPage();
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`, { waitUntil: 'networkidle' });
+    const form = page.locator('form[action^="?/update"]');
+    const inFrench = form.locator('details', { has: page.locator('summary[lang="fr"]') });
+    await inFrench.locator('summary').click();
+    await inFrench.locator('input[name="translation-fr-title"]').fill('Salut de Lyon');
+    await inFrench.locator('textarea[name="translation-fr-body"]').fill('Toute notre solidarité.');
+    await form.locator('select[name="language"]').selectOption('fr');
+    expect(await inFrench.isVisible(), "the update's own language offers no translation").toBe(false);
+    await form.locator('input[name="title"]').fill('Salut de Lyon');
+    await form.locator('textarea[name="body"]').fill('Toute notre solidarité, de Lyon.');
+    await Promise.all([page.waitForURL(/#updates$/), form.locator('button[type="submit"]').click()]);
+    await page.getByRole('status').filter({ hasText: 'Update posted' }).waitFor();
+    const [stored] = await e2e.db.database.rows<{ language: string; translations: number }>(
+      sql`SELECT u.language, (SELECT count(*)::int FROM appeal_update_translations t WHERE t.update_id = u.id) AS translations FROM appeal_updates u WHERE u.title = 'Salut de Lyon'`,
+    );
+    expect(stored).toEqual({ language: 'fr', translations: 0 });
+    await context.close();
+  });
+
   it('are added later from the list of posted updates, without JavaScript', async () => {
     const context = await e2e.context({ javaScriptEnabled: false });
     await signInContext(e2e, context, 'organizer@osaka.demo');

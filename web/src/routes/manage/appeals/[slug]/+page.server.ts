@@ -232,13 +232,14 @@ export const actions: Actions = {
     const form = await readForm(request);
     const translations = updateTranslationsSent(form);
     const values = { title: formText(form, 'title', 200), body: formText(form, 'body', 21_000), language: formText(form, 'language', 5), translations: Object.fromEntries(translations.map(({ language, ...t }) => [language, t])) };
-    if (!isLocale(values.language)) return fail(400, { section: 'updates', values, error: m.translation_error_language() });
+    // A page drawn before updates had languages sends none: the update takes its appeal's, as the API's.
+    if (values.language !== '' && !isLocale(values.language)) return fail(400, { section: 'updates', values, error: m.translation_error_language() });
     if (values.title.length < 3 || !values.body) return fail(400, { section: 'updates', values, error: m.update_error_fields(), invalid: { title: values.title.length < 3, body: !values.body } });
     if (translations.some((t) => t.title.length < 3 || !t.body)) return fail(400, { section: 'updates', values, error: m.update_translation_error_fields() });
     if (translations.some((t) => t.language === values.language)) return fail(400, { section: 'updates', values, error: m.update_translation_error_original() });
     // A page drawn before keys has none: it posts as it always did rather than not at all.
     const idempotencyKey = formText(form, 'updateKey', 100) || undefined;
-    const body = { title: values.title, bodyMarkdown: values.body, language: values.language, translations: translations.map((t) => ({ language: t.language, title: t.title, bodyMarkdown: t.body })), idempotencyKey };
+    const body = { title: values.title, bodyMarkdown: values.body, language: values.language || undefined, translations: translations.map((t) => ({ language: t.language, title: t.title, bodyMarkdown: t.body })), idempotencyKey };
     const sent = await apiSend<{ emailedTo: number }>(fetch, 'POST', path(params.slug, '/updates'), body);
     if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'updates', values, error: updateError(sent.error.code) });
     // Post/Redirect/Get: a reload of the page that follows sends nothing again, nor says it was posted.
