@@ -9,6 +9,7 @@ import { appealOf, appealTitleIn, appealTitleInSql } from '../payments/donations
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { endAtStripe, endMailKind } from '../payments/end-subscription';
 import { upcomingCharge } from '../payments/upcoming-charge';
+import { pausedNow } from '../payments/collection-pause';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
@@ -79,9 +80,13 @@ function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; langu
     nextChargeAt: upcomingCharge(d, appealStatus, now)?.toISOString() ?? null,
     // Set to end on a day to come (at Stripe): that day, until it has ended.
     endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
-    // Paused at Stripe (by the donor, or a treasurer in the Dashboard), until it has ended.
-    paused: d.collectionPaused && !d.subscriptionCanceledAt,
-    pausedUntil: d.collectionPaused && !d.subscriptionCanceledAt ? (d.pausedUntil?.toISOString() ?? null) : null,
+    // Paused at Stripe (by the donor, or a treasurer in the Dashboard) while the gift goes on after
+    // the pause: one that ended, is set to end, has a renewal unpaid or whose appeal closed says
+    // that instead of a pause that would promise a charge after it.
+    ...(() => {
+      const paused = pausedNow(d, now) && !d.subscriptionCanceledAt && !d.subscriptionEndsAt && !d.renewalFailedAt && appealStatus !== 'closed';
+      return { paused, pausedUntil: paused ? (d.pausedUntil?.toISOString() ?? null) : null };
+    })(),
     // The donor's own calendar, for a page whose reader's browser has not said its zone.
     timeZone: d.timeZone,
   };

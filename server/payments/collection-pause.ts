@@ -58,3 +58,11 @@ export function pauseOf(sub: Stripe.Subscription): PauseState {
   const next = periodEndOf(sub, { atLeast: resumesAt });
   return { collectionPaused: true, pausedUntil: new Date(resumesAt * 1000), pausedNextChargeAt: next === null ? null : new Date(next * 1000) };
 }
+
+/**
+ * Whether a gift's collection is paused now. A pause whose end has passed is over, even while
+ * Stripe's word of it (the update clearing it) is not posted yet, or was parked: the renewals after
+ * it charge and post all the same, and the gift must not read "paused" with no next charge for good.
+ */
+export const pausedNow = (d: Pick<PauseState, 'collectionPaused' | 'pausedUntil'>, now: Date): boolean =>
+  d.collectionPaused && !(d.pausedUntil !== null && d.pausedUntil <= now);

@@ -87,6 +87,7 @@ async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Ma
       renewalFailedAt: donations.renewalFailedAt,
       nextChargeAt: donations.nextChargeAt,
       collectionPaused: donations.collectionPaused,
+      pausedUntil: donations.pausedUntil,
       pausedNextChargeAt: donations.pausedNextChargeAt,
       appealStatus: appeals.status,
     })

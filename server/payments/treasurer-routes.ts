@@ -11,6 +11,7 @@ import { donationIdParams } from './schemas';
 import { isRefundable, refundableMinor, refundsAwaiting } from './refunds';
 import { giftOfStripeId, stripeObjectId } from './stripe-id-lookup';
 import { messageLanguageOf } from './donations-store';
+import { pausedNow } from './collection-pause';
 import { renewalAmountOf } from './renewal-amount';
 
 const detailSchema = z.object({
@@ -178,7 +179,8 @@ function monthlyState(d: Donation) {
   const renewal = renewalAmountOf(d);
   return {
     endedAt: d.subscriptionCanceledAt?.toISOString() ?? null,
-    paused: d.collectionPaused,
+    // A pause whose end has passed is over, though Stripe's word of it may not be posted yet.
+    paused: pausedNow(d, new Date()),
     pausedUntil: d.pausedUntil?.toISOString() ?? null,
     pausedNextChargeAt: d.pausedNextChargeAt?.toISOString() ?? null,
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,

@@ -1,7 +1,8 @@
 import type { Donation } from '../../db/schema/index';
+import { pausedNow } from './collection-pause';
 
 /** What of a monthly gift (its first donation) says whether, and when, its card is charged next. */
-export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscriptionEndsAt' | 'renewalFailedAt' | 'nextChargeAt' | 'collectionPaused' | 'pausedNextChargeAt'>;
+export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscriptionEndsAt' | 'renewalFailedAt' | 'nextChargeAt' | 'collectionPaused' | 'pausedUntil' | 'pausedNextChargeAt'>;
 
 /**
  * When the donor's card is charged next, while that is known and still ahead. None once the gift
@@ -15,7 +16,7 @@ export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscrip
 export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Date): Date | null {
   if (appealStatus === 'closed') return null;
   if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt) return null;
-  const next = d.collectionPaused ? d.pausedNextChargeAt : d.nextChargeAt;
+  const next = pausedNow(d, now) ? d.pausedNextChargeAt : d.nextChargeAt;
   return next && next > now ? next : null;
 }
 

@@ -168,6 +168,25 @@ describe('pausing a monthly gift', () => {
 
   // A double click, or a retry after a lost answer: the same request pauses once at Stripe, is
   // audited once and mailed once.
+  // Only Stripe's update clears a pause here. If that update is parked (or never comes), the gift
+  // charged and posted again each month while her page said "paused" with no next charge, for good;
+  // and a paused gift that was set to end, or whose appeal closed, promised a charge after the pause.
+  it('a pause whose end has passed is over, and one of a gift that will not charge again is not shown', async () => {
+    const g = await yenMonthly('aoi@example.jp');
+    expect((await post(g.donationId, 'pause', g.donor, { months: 1 })).statusCode).toBe(200);
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ paused: true });
+    // Stripe's clearing of the pause is lost; its end passed a minute ago.
+    const next = new Date(Date.now() + 20 * DAY * 1000);
+    await h.testDb.database.db.update(donations).set({ pausedUntil: new Date(Date.now() - 60_000), nextChargeAt: next }).where(eq(donations.id, g.donationId));
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ paused: false, pausedUntil: null, nextChargeAt: next.toISOString() });
+    const treasurers = (await h.app.inject({ url: `/api/donations/${g.donationId}/detail`, headers: { cookie: h.treasurer } })).json().monthly;
+    expect(treasurers).toMatchObject({ paused: false });
+
+    // Paused again, then set to end at Stripe: it ends; nothing is charged after the pause.
+    await h.testDb.database.db.update(donations).set({ pausedUntil: new Date(Date.now() + 10 * DAY * 1000), subscriptionEndsAt: new Date(Date.now() + 5 * DAY * 1000) }).where(eq(donations.id, g.donationId));
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ paused: false, pausedUntil: null, nextChargeAt: null, endsAt: expect.any(String) });
+  });
+
   it('the same request twice at once pauses once', async () => {
     const g = await yenMonthly('mao@example.jp');
     const same = { months: 2, idempotencyKey: 'same-pause-1' };
