@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Locator, Page } from 'playwright-core';
-import Stripe from 'stripe';
 import { expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { signInContext } from './a11y-audit';
 import { holdAppScripts, screenshots, seriousAxeViolations, useE2E } from './harness';
+import { yenMonthlyGift as yenMonthly } from './yen-monthly-gift';
 
 // A member in Osaka gives ¥3,000 a month and can now give ¥5,000: on "My giving", in Japanese,
 // without JavaScript, she opens "Change amount", types the amount the way she writes it, and the
@@ -20,25 +19,9 @@ async function giftRow(id: string) {
   return row!;
 }
 
-/** A paid ¥3,000 monthly gift to the Osaka strike fund, given in Japanese, through the app's API and the emulator's checkout. */
+/** A paid ¥3,000 monthly gift, with its one item's price at Stripe. */
 async function yenMonthlyGift(donorEmail: string, body: Record<string, unknown> = {}) {
-  const made = await fetch(`${e2e.url}/api/appeals/osaka-care-strike-fund/donations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ amountMinor: '3000', frequency: 'monthly', donorEmail, donorName: '山田花子', locale: 'ja', idempotencyKey: randomUUID(), ...body }),
-  });
-  expect(made.status).toBe(201);
-  const { donationId, checkoutUrl } = (await made.json()) as { donationId: string; checkoutUrl: string };
-  const emulator = new URL(checkoutUrl);
-  const paid = await fetch(`${emulator.origin}/_emulator/checkout/sessions/${emulator.pathname.split('/').at(-1)}/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ card: '4242 4242 4242 4242' }),
-  });
-  expect(paid.status).toBe(200);
-  await expect.poll(async () => (await giftRow(donationId)).subscription_id, { timeout: 20_000, interval: 250 }).not.toBeNull();
-  const stripe = new Stripe('sk_test_e2e', { host: emulator.hostname, port: Number(emulator.port), protocol: 'http', maxNetworkRetries: 0 });
-  const subId = (await giftRow(donationId)).subscription_id!;
+  const { donationId, subId, stripe } = await yenMonthly(e2e, donorEmail, body);
   return {
     donationId,
     price: async () => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.price.unit_amount,

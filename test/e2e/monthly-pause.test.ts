@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import Stripe from 'stripe';
 import { expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import ja from '../../web/messages/ja.json' with { type: 'json' };
 import { signInContext } from './a11y-audit';
 import { useE2E } from './harness';
+import { yenMonthlyGift as yenMonthly } from './yen-monthly-gift';
 
 // A member in Osaka gives ¥3,000 a month and goes on strike herself: on "My giving", in Japanese,
 // without JavaScript, she pauses the gift for two months; the page says until when, on her
@@ -21,25 +20,9 @@ async function giftRow(id: string) {
   return row!;
 }
 
-/** A paid ¥3,000 monthly gift to the Osaka strike fund, given in Japanese from Tokyo, through the app's API and the emulator's checkout. */
+/** A paid ¥3,000 monthly gift, given from Tokyo, and its subscription as Stripe has it now. */
 async function yenMonthlyGift(donorEmail: string) {
-  const made = await fetch(`${e2e.url}/api/appeals/osaka-care-strike-fund/donations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ amountMinor: '3000', frequency: 'monthly', donorEmail, donorName: '山田花子', locale: 'ja', timeZone: 'Asia/Tokyo', idempotencyKey: randomUUID() }),
-  });
-  expect(made.status).toBe(201);
-  const { donationId, checkoutUrl } = (await made.json()) as { donationId: string; checkoutUrl: string };
-  const emulator = new URL(checkoutUrl);
-  const paid = await fetch(`${emulator.origin}/_emulator/checkout/sessions/${emulator.pathname.split('/').at(-1)}/pay`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ card: '4242 4242 4242 4242' }),
-  });
-  expect(paid.status).toBe(200);
-  await expect.poll(async () => (await giftRow(donationId)).subscription_id, { timeout: 20_000, interval: 250 }).not.toBeNull();
-  const stripe = new Stripe('sk_test_e2e', { host: emulator.hostname, port: Number(emulator.port), protocol: 'http', maxNetworkRetries: 0 });
-  const subId = (await giftRow(donationId)).subscription_id!;
+  const { donationId, subId, stripe } = await yenMonthly(e2e, donorEmail, { timeZone: 'Asia/Tokyo' });
   return { donationId, subscription: () => stripe.subscriptions.retrieve(subId) };
 }
 

@@ -6,9 +6,9 @@ import { queryRows } from '../../db/client';
 import { donations } from '../../db/schema/index';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
 import { drainOnce } from '../../server/payments/poster';
+import { changeAmount, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { holdLock } from '../helpers/row-lock';
-import { signIn } from '../helpers/sign-in';
 
 // Stripe charges a monthly gift what its subscription's price says, whoever set it: the donor on
 // /account, or a treasurer in Stripe's Dashboard. The donor's page, her mails, the treasurer's
@@ -25,15 +25,9 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-/** A paid ¥3,000 monthly gift to the Osaka strike fund, on a test clock; its donor signed in. */
-async function yenMonthly(donorEmail: string, body: Record<string, unknown> = {}) {
-  const start = Math.floor(Date.now() / 1000);
-  const g = await h.monthlyGiftOnClock(donorEmail, start, { amountMinor: '3000', locale: 'ja', timeZone: 'Asia/Tokyo', ...body }, slug);
-  return { ...g, start, donor: await signIn(h.app, donorEmail) };
-}
+const yenMonthly = (donorEmail: string, body: Record<string, unknown> = {}) => yenMonthlyOnClock(h, donorEmail, body);
 
-const change = (id: string, cookie: string, payload: Record<string, unknown>) =>
-  h.app.inject({ method: 'POST', url: `/api/me/monthly/${id}/amount`, headers: { cookie }, payload: { coverFees: false, idempotencyKey: `k-${Math.random().toString(36).slice(2)}`, ...payload } });
+const change = (id: string, cookie: string, payload: Record<string, unknown>) => changeAmount(h, id, cookie, payload);
 
 const renewalsOf = (id: string) => h.testDb.database.db.select().from(donations).where(eq(donations.parentDonationId, id));
 const monthlyOf = async (cookie: string, id: string) => ((await h.app.inject({ url: '/api/me/monthly', headers: { cookie } })).json().monthly as Array<Record<string, unknown>>).find((g) => g.id === id)!;

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { auditLog, donations, outboxEmails } from '../../db/schema/index';
+import { yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signIn } from '../helpers/sign-in';
 
@@ -23,12 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-/** A paid ¥3,000 monthly gift to the Osaka strike fund, given in Japanese from Tokyo, on a test clock; its donor signed in. */
-async function yenMonthly(donorEmail: string) {
-  const start = Math.floor(Date.now() / 1000);
-  const g = await h.monthlyGiftOnClock(donorEmail, start, { amountMinor: '3000', locale: 'ja', timeZone: 'Asia/Tokyo' }, slug);
-  return { ...g, start, email: donorEmail, donor: await signIn(h.app, donorEmail) };
-}
+const yenMonthly = (donorEmail: string) => yenMonthlyOnClock(h, donorEmail);
 type Gift = Awaited<ReturnType<typeof yenMonthly>>;
 
 const post = (id: string, what: 'pause' | 'resume', cookie: string, payload: Record<string, unknown> = {}) =>
