@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
-import { startReceiver, submitCheckoutForm, type Receiver } from '../../server/stripe-emulator/testing';
+import { describe, expect, it } from 'vitest';
+import type { StripeEmulator } from '../../server/stripe-emulator/index';
+import type { Receiver } from '../../server/stripe-emulator/testing';
+import { paidYenSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
 
 // A donor pauses a monthly gift: the app sets the subscription's pause_collection (behavior void,
 // resumes_at). Stripe still renews each period while paused, but voids the invoice and charges
@@ -13,46 +14,14 @@ const HOUR = 3600;
 let emu: StripeEmulator;
 let stripe: Stripe;
 let receiver: Receiver;
-
-beforeAll(async () => {
-  receiver = await startReceiver();
-  emu = await startStripeEmulator({ webhook: { url: receiver.url, secret: SECRET, baseDelayMs: 10, maxAttempts: 4 }, disputeAfterMs: null });
-  stripe = emu.client();
-});
-
-afterAll(async () => {
-  await emu.close();
-  await receiver.close();
-});
-
-beforeEach(async () => {
-  await emu.controls.flush();
-  emu.controls.reset();
-  receiver.reset();
-});
-
-async function deliveredEvents(): Promise<Stripe.Event[]> {
-  await emu.controls.flush();
-  return receiver.received.map((r) => stripe.webhooks.constructEvent(r.body, r.signature, SECRET));
-}
+const deliveredEvents = useEmulatorWithReceiver(SECRET, (started) => ({ emu, stripe, receiver } = started));
 
 /** A paid ¥3,000 monthly subscription on its own test clock, from 5 March 2026 (renewing on the 5th). */
 async function yenMonthlyOnClock() {
-  const start = Math.floor(Date.UTC(2026, 2, 5, 12) / 1000);
-  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
-  const customer = await stripe.customers.create({ email: 'pause@example.org', test_clock: clock.id });
-  const session = await stripe.checkout.sessions.create({
-    mode: 'subscription',
-    customer: customer.id,
-    line_items: [{ price_data: { currency: 'jpy', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Strike fund' } }, quantity: 1 }],
-    subscription_data: { metadata: { donation_id: 'gift-1' } },
-    success_url: 'https://give.example.org/thanks',
-  });
-  expect((await submitCheckoutForm(session.url!, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
-  const sub = await stripe.subscriptions.retrieve(String((await stripe.checkout.sessions.retrieve(session.id)).subscription));
+  const paid = await paidYenSubscriptionOnClock(stripe, 'pause@example.org');
   await deliveredEvents();
   receiver.reset();
-  return { clock: clock.id, sub, customer: customer.id };
+  return paid;
 }
 
 const at = (month: number, day: number, hour = 12) => Math.floor(Date.UTC(2026, month - 1, day, hour) / 1000);

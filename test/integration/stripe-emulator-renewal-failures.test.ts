@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
-import { startReceiver, submitCheckoutForm, type Receiver } from '../../server/stripe-emulator/testing';
+import { submitCheckoutForm, type Receiver } from '../../server/stripe-emulator/testing';
+import { useEmulatorWithReceiver } from '../helpers/emulator-receiver';
 
 // A monthly gift's renewal can fail, as a card expires or is blocked: Stripe leaves the invoice
 // open, retries it on a schedule while the clock runs, cancels the subscription after the last
@@ -12,28 +13,7 @@ const DAY = 86_400;
 let emu: StripeEmulator;
 let stripe: Stripe;
 let receiver: Receiver;
-
-beforeAll(async () => {
-  receiver = await startReceiver();
-  emu = await startStripeEmulator({ webhook: { url: receiver.url, secret: SECRET, baseDelayMs: 10, maxAttempts: 4 }, disputeAfterMs: null });
-  stripe = emu.client();
-});
-
-afterAll(async () => {
-  await emu.close();
-  await receiver.close();
-});
-
-beforeEach(async () => {
-  await emu.controls.flush();
-  emu.controls.reset();
-  receiver.reset();
-});
-
-async function deliveredEvents(): Promise<Stripe.Event[]> {
-  await emu.controls.flush();
-  return receiver.received.map((r) => stripe.webhooks.constructEvent(r.body, r.signature, SECRET));
-}
+const deliveredEvents = useEmulatorWithReceiver(SECRET, (started) => ({ emu, stripe, receiver } = started));
 
 /** A paid 10.00 USD monthly subscription on its own test clock, started at `start`. */
 async function monthlyOnClock(start: number) {

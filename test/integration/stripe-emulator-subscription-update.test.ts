@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
-import { startReceiver, submitCheckoutForm, type Receiver } from '../../server/stripe-emulator/testing';
+import { describe, expect, it } from 'vitest';
+import type { StripeEmulator } from '../../server/stripe-emulator/index';
+import type { Receiver } from '../../server/stripe-emulator/testing';
+import { paidYenSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
 
 // A donor changes the amount of a monthly gift: the app gives the subscription's one item a new
 // price (price_data of the same product, no prorations). Stripe charges nothing then; the next
@@ -11,45 +12,13 @@ const SECRET = 'whsec_emulator_sub_update_secret';
 let emu: StripeEmulator;
 let stripe: Stripe;
 let receiver: Receiver;
-
-beforeAll(async () => {
-  receiver = await startReceiver();
-  emu = await startStripeEmulator({ webhook: { url: receiver.url, secret: SECRET, baseDelayMs: 10, maxAttempts: 4 }, disputeAfterMs: null });
-  stripe = emu.client();
-});
-
-afterAll(async () => {
-  await emu.close();
-  await receiver.close();
-});
-
-beforeEach(async () => {
-  await emu.controls.flush();
-  emu.controls.reset();
-  receiver.reset();
-});
-
-async function deliveredEvents(): Promise<Stripe.Event[]> {
-  await emu.controls.flush();
-  return receiver.received.map((r) => stripe.webhooks.constructEvent(r.body, r.signature, SECRET));
-}
+const deliveredEvents = useEmulatorWithReceiver(SECRET, (started) => ({ emu, stripe, receiver } = started));
 
 /** A paid ¥3,000 monthly subscription on its own test clock. */
 async function yenMonthlyOnClock() {
-  const start = Math.floor(Date.UTC(2026, 2, 5, 12) / 1000);
-  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
-  const customer = await stripe.customers.create({ email: 'change@example.org', test_clock: clock.id });
-  const session = await stripe.checkout.sessions.create({
-    mode: 'subscription',
-    customer: customer.id,
-    line_items: [{ price_data: { currency: 'jpy', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Strike fund' } }, quantity: 1 }],
-    subscription_data: { metadata: { donation_id: 'gift-1' } },
-    success_url: 'https://give.example.org/thanks',
-  });
-  expect((await submitCheckoutForm(session.url!, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
-  const sub = await stripe.subscriptions.retrieve(String((await stripe.checkout.sessions.retrieve(session.id)).subscription));
+  const { clock, sub } = await paidYenSubscriptionOnClock(stripe, 'change@example.org');
   const item = sub.items.data[0]!;
-  return { clock: clock.id, sub, item, product: String(item.price.product) };
+  return { clock, sub, item, product: String(item.price.product) };
 }
 
 const newPrice = (item: Stripe.SubscriptionItem, product: string, unitAmount: number): Stripe.SubscriptionUpdateParams => ({
