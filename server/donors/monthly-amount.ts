@@ -1,21 +1,21 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { z } from 'zod';
-import type { Db, Tx } from '../../db/client';
+import type { Tx } from '../../db/client';
 import { donations, outboxEmails, type Donation } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { toStripeAmount } from '../ledger/money';
 import { coverFeesMinor } from '../payments/charge-limits';
-import { accountPageUrl, appealOf, appealTitleIn } from '../payments/donations-store';
+import { accountPageUrl, appealTitleIn } from '../payments/donations-store';
 import { idOf } from '../payments/handlers/amounts';
 import { chargedOf, renewalAmountOf, splitMetadata, type MonthlySplit } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
 import { assertAmount } from '../payments/service';
 import { monthlyAmountEmail } from './monthly-amount-mail';
 import { upcomingCharge } from '../payments/upcoming-charge';
-import { ownMonthlyGift } from './service';
+import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
 /** A monthly gift's new amount: as the giving form asks a gift's (the same rules), with the client's key for this attempt. */
 export const monthlyAmountRequestSchema = z.strictObject({
@@ -25,12 +25,6 @@ export const monthlyAmountRequestSchema = z.strictObject({
   idempotencyKey: donationRequestSchema.shape.idempotencyKey,
 });
 type MonthlyAmountRequest = z.infer<typeof monthlyAmountRequestSchema>;
-
-export interface MonthlyAmountDeps {
-  db: Db;
-  stripe: Stripe;
-  publicUrl: string;
-}
 
 const answerOf = (split: MonthlySplit, changed: boolean) => ({
   amountMinor: chargedOf(split).toString(),
@@ -48,17 +42,14 @@ const answerOf = (split: MonthlySplit, changed: boolean) => ({
  * one of them on both sides; the row itself is locked only to write it, after Stripe answered, so a
  * poster batch writing the same gift (its next charge) never waits on Stripe.
  */
-export async function changeMonthlyAmount(deps: MonthlyAmountDeps, viewer: Viewer, donationId: string, req: MonthlyAmountRequest, requestId: string) {
+export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer, donationId: string, req: MonthlyAmountRequest, requestId: string) {
   return deps.db.transaction(async (tx) => {
-    const { organizationId, subscriptionId } = await ownMonthlyGift(tx, viewer, donationId);
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`monthly-amount:${donationId}`}, 0))`);
-    const [d] = await tx.select().from(donations).where(eq(donations.id, donationId));
-    const appeal = await appealOf(tx, d!.appealId);
-    assertRunning(d!, appeal.status);
+    const { d, appeal, organizationId, subscriptionId } = await lockedMonthlyGift(tx, viewer, donationId);
+    assertRunning(d, appeal.status);
     const amountMinor = BigInt(req.amountMinor);
-    const asked: MonthlySplit = { amountMinor, coverFeesMinor: req.coverFees ? coverFeesMinor(amountMinor, d!.currency) : 0n };
-    assertAmount(amountMinor, chargedOf(asked), d!.currency, appeal.unitPriceMinor);
-    const before = renewalAmountOf(d!);
+    const asked: MonthlySplit = { amountMinor, coverFeesMinor: req.coverFees ? coverFeesMinor(amountMinor, d.currency) : 0n };
+    assertAmount(amountMinor, chargedOf(asked), d.currency, appeal.unitPriceMinor);
+    const before = renewalAmountOf(d);
     // Already so (a resent form, a second tab): nothing to ask Stripe, nothing to tell.
     if (before.amountMinor === asked.amountMinor && before.coverFeesMinor === asked.coverFeesMinor) return answerOf(before, false);
     await priceAtStripe(deps.stripe, subscriptionId, asked, `monthly-amount:${donationId}:${req.idempotencyKey}`);
@@ -73,7 +64,7 @@ export async function changeMonthlyAmount(deps: MonthlyAmountDeps, viewer: Viewe
       after: { ...asked, subscriptionId, idempotencyKey: req.idempotencyKey },
       requestId,
     });
-    await tellDonor(tx, d!, { before, asked, appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d!.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
+    await tellDonor(tx, d, { before, asked, appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
     return answerOf(asked, true);
   });
 }
@@ -102,32 +93,23 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: Mont
   if (!item || more.length > 0 || !product || !item.price.recurring) throw new AppError(409, 'monthly_gift_not_changeable', 'This monthly gift was changed at Stripe and cannot be changed here; ask the appeal\'s treasurer.');
   const { interval, interval_count } = item.price.recurring;
   const unitAmount = toStripeAmount(chargedOf(asked), item.price.currency.toUpperCase());
-  let updated: Stripe.Response<Stripe.Subscription>;
-  try {
-    updated = await stripe.subscriptions.update(
-      subscriptionId,
-      {
-        // Quantity 1: a quantity set in the Dashboard would multiply the amount the donor chose.
-        items: [{ id: item.id, quantity: 1, price_data: { currency: item.price.currency, product, unit_amount: unitAmount, recurring: { interval, interval_count } } }],
-        proration_behavior: 'none',
-        metadata: splitMetadata(asked),
-      },
-      { idempotencyKey },
-    );
-  } catch (err) {
-    if (err instanceof Stripe.errors.StripeIdempotencyError) {
-      throw new AppError(409, 'monthly_gift_idempotency_conflict', 'This idempotency key was already used for another amount; use a new key for a new change.');
-    }
-    throw err;
-  }
+  const updated = await updateSubscriptionAtStripe(
+    stripe,
+    subscriptionId,
+    {
+      // Quantity 1: a quantity set in the Dashboard would multiply the amount the donor chose.
+      items: [{ id: item.id, quantity: 1, price_data: { currency: item.price.currency, product, unit_amount: unitAmount, recurring: { interval, interval_count } } }],
+      proration_behavior: 'none',
+      metadata: splitMetadata(asked),
+    },
+    idempotencyKey,
+  );
   // Stripe answers a key it has seen with its first answer and changes nothing: an old request
   // sent again (a page brought back, a late retry) after a later change must not be recorded as
   // the amount, while Stripe keeps the later one.
-  if (updated.lastResponse.headers['idempotent-replayed'] === 'true') {
+  if (replayedByStripe(updated)) {
     const [now] = (await stripe.subscriptions.retrieve(subscriptionId)).items.data;
-    if (now?.price.unit_amount !== unitAmount || now.quantity !== 1) {
-      throw new AppError(409, 'monthly_gift_changed_since', 'This change was made before, and the gift has been changed since; reload to see its amount.');
-    }
+    if (now?.price.unit_amount !== unitAmount || now.quantity !== 1) throw changedSince();
   }
 }
 

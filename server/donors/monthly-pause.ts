@@ -1,19 +1,19 @@
 import { eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { z } from 'zod';
-import type { Db, Tx } from '../../db/client';
+import type { Tx } from '../../db/client';
 import { donations, outboxEmails, type Donation } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { notPaused, pauseOf, periodEndOf, type PauseState } from '../payments/collection-pause';
-import { accountPageUrl, appealOf, appealTitleIn } from '../payments/donations-store';
+import { accountPageUrl, appealTitleIn } from '../payments/donations-store';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { assertRunning, assertRunningAtStripe } from './monthly-amount';
 import { monthlyPauseEmail } from './monthly-pause-mail';
-import { ownMonthlyGift } from './service';
+import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
 /** A pause of a monthly gift: how many of its monthly payments to skip, with the client's key for this attempt. */
 export const monthlyPauseRequestSchema = z.strictObject({
@@ -22,12 +22,6 @@ export const monthlyPauseRequestSchema = z.strictObject({
   idempotencyKey: donationRequestSchema.shape.idempotencyKey,
 });
 export const monthlyResumeRequestSchema = z.strictObject({ idempotencyKey: donationRequestSchema.shape.idempotencyKey });
-
-export interface MonthlyPauseDeps {
-  db: Db;
-  stripe: Stripe;
-  publicUrl: string;
-}
 
 /**
  * Stripe clears the pause this long before the first period that is charged again begins: it
@@ -46,17 +40,17 @@ const resumeAheadSeconds = 3600;
  * ledger (nothing is charged or refunded). Audited and mailed. Changes of one gift (pause, resume,
  * amount) take turns, on the lock the amount change takes.
  */
-export async function pauseMonthlyGift(deps: MonthlyPauseDeps, viewer: Viewer, donationId: string, req: z.infer<typeof monthlyPauseRequestSchema>, requestId: string) {
+export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, donationId: string, req: z.infer<typeof monthlyPauseRequestSchema>, requestId: string) {
   return deps.db.transaction(async (tx) => {
-    const { d, appeal, organizationId, subscriptionId } = await lockedGift(tx, viewer, donationId);
+    const { d, appeal, organizationId, subscriptionId } = await lockedMonthlyGift(tx, viewer, donationId);
     assertRunning(d, appeal.status);
     const sub = await deps.stripe.subscriptions.retrieve(subscriptionId);
     assertRunningAtStripe(sub);
     const chargesAgainAt = periodEndOf(sub, { after: req.months });
     if (chargesAgainAt === null) throw new AppError(409, 'monthly_gift_not_changeable', "This monthly gift was changed at Stripe and cannot be paused here; ask the appeal's treasurer.");
     const pauseCollection = { behavior: 'void' as const, resumes_at: chargesAgainAt - resumeAheadSeconds };
-    const answered = await updateAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, `monthly-pause:${donationId}:${req.idempotencyKey}`);
-    const replayed = answered.lastResponse.headers['idempotent-replayed'] === 'true';
+    const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, `monthly-pause:${donationId}:${req.idempotencyKey}`);
+    const replayed = replayedByStripe(answered);
     // Stripe answers a key it has seen with its first answer and changes nothing: an old pause
     // sent again after a later change (a resume) must not be recorded while Stripe collects.
     const sayStripe = replayed ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
@@ -77,9 +71,9 @@ export async function pauseMonthlyGift(deps: MonthlyPauseDeps, viewer: Viewer, d
  * event is not posted yet) asks nothing of Stripe and mails nothing; its row says so. An ended
  * gift, or one whose appeal closed, has nothing to resume.
  */
-export async function resumeMonthlyGift(deps: MonthlyPauseDeps, viewer: Viewer, donationId: string, req: z.infer<typeof monthlyResumeRequestSchema>, requestId: string) {
+export async function resumeMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, donationId: string, req: z.infer<typeof monthlyResumeRequestSchema>, requestId: string) {
   return deps.db.transaction(async (tx) => {
-    const { d, appeal, organizationId, subscriptionId } = await lockedGift(tx, viewer, donationId);
+    const { d, appeal, organizationId, subscriptionId } = await lockedMonthlyGift(tx, viewer, donationId);
     if (d.subscriptionCanceledAt) throw new AppError(409, 'monthly_gift_ended', 'This monthly gift has ended: it renews no more.');
     if (appeal.status === 'closed') throw new AppError(409, 'monthly_gift_appeal_closed', "This gift's appeal has closed: its monthly gifts end with it.");
     const sub = await deps.stripe.subscriptions.retrieve(subscriptionId);
@@ -87,8 +81,8 @@ export async function resumeMonthlyGift(deps: MonthlyPauseDeps, viewer: Viewer, 
     const changed = sub.pause_collection !== null;
     let sayStripe = sub;
     if (changed) {
-      const answered = await updateAtStripe(deps.stripe, subscriptionId, { pause_collection: '' }, `monthly-resume:${donationId}:${req.idempotencyKey}`);
-      sayStripe = answered.lastResponse.headers['idempotent-replayed'] === 'true' ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
+      const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: '' }, `monthly-resume:${donationId}:${req.idempotencyKey}`);
+      sayStripe = replayedByStripe(answered) ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
       if (sayStripe.pause_collection !== null) throw changedSince();
     }
     const periodEnd = sayStripe.items.data[0]?.current_period_end;
@@ -100,27 +94,6 @@ export async function resumeMonthlyGift(deps: MonthlyPauseDeps, viewer: Viewer, 
     return { nextChargeAt: upcomingCharge(row, appeal.status, new Date())?.toISOString() ?? null, changed };
   });
 }
-
-async function lockedGift(tx: Tx, viewer: Viewer, donationId: string) {
-  const { organizationId, subscriptionId } = await ownMonthlyGift(tx, viewer, donationId);
-  // The amount change's lock: a pause, a resume and a new amount of one gift take turns.
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`monthly-amount:${donationId}`}, 0))`);
-  const [d] = await tx.select().from(donations).where(eq(donations.id, donationId));
-  return { d: d!, appeal: await appealOf(tx, d!.appealId), organizationId, subscriptionId };
-}
-
-async function updateAtStripe(stripe: Stripe, subscriptionId: string, params: Stripe.SubscriptionUpdateParams, idempotencyKey: string) {
-  try {
-    return await stripe.subscriptions.update(subscriptionId, params, { idempotencyKey });
-  } catch (err) {
-    if (err instanceof Stripe.errors.StripeIdempotencyError) {
-      throw new AppError(409, 'monthly_gift_idempotency_conflict', 'This idempotency key was already used for another change; use a new key for a new change.');
-    }
-    throw err;
-  }
-}
-
-const changedSince = () => new AppError(409, 'monthly_gift_changed_since', 'This change was made before, and the gift has been changed since; reload to see where it stands.');
 
 /**
  * The gift's pause as Stripe answered it. Once collecting again, the next charge moves on to the

@@ -21,6 +21,8 @@ const appealRef = z.object({
 /** A signed-in donor's own giving: gifts made with the email address they signed in with. */
 export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: string }> = async (app, opts) => {
   const db = app.database.db;
+  // What each change of a donor's monthly gift needs.
+  const gifts = { db, stripe: opts.stripe, publicUrl: opts.publicUrl };
 
   app.get(
     '/api/me/donations',
@@ -108,7 +110,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         response: { 200: z.object({ canceledAt: z.string() }), ...errorResponses },
       },
     },
-    async (req) => cancelMonthlyGift({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.id),
+    async (req) => cancelMonthlyGift(gifts, requireViewer(await req.viewer()), req.params.id, req.id),
   );
 
   app.post(
@@ -131,7 +133,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         },
       },
     },
-    async (req) => changeMonthlyAmount({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
+    async (req) => changeMonthlyAmount(gifts, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
   );
 
   app.post(
@@ -153,7 +155,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         },
       },
     },
-    async (req) => pauseMonthlyGift({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
+    async (req) => pauseMonthlyGift(gifts, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
   );
 
   app.post(
@@ -174,7 +176,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         },
       },
     },
-    async (req) => resumeMonthlyGift({ db, stripe: opts.stripe, publicUrl: opts.publicUrl }, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
+    async (req) => resumeMonthlyGift(gifts, requireViewer(await req.viewer()), req.params.id, req.body, req.id),
   );
 
   app.post(

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
-import type { Db, DbOrTx } from '../../db/client';
+import type { DbOrTx } from '../../db/client';
 import { appealTranslations, appeals, donations, outboxEmails, type Donation } from '../../db/schema/index';
 import { recordAuditOnce } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
@@ -10,6 +10,7 @@ import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { endAtStripe, endMailKind } from '../payments/end-subscription';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { pausedNow } from '../payments/collection-pause';
+import type { MonthlyGiftDeps } from './monthly-change';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
@@ -64,6 +65,10 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
 function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; language: string }, appealStatus: string, now: Date) {
   // What each renewal charges from now on (the donor may have changed it), and how it splits.
   const renewal = renewalAmountOf(d);
+  // Paused at Stripe (by the donor, or a treasurer in the Dashboard) while the gift goes on after
+  // the pause: one that ended, is set to end, has a renewal unpaid or whose appeal closed says that
+  // instead of a pause that would promise a charge after it.
+  const paused = pausedNow(d, now) && !d.subscriptionCanceledAt && !d.subscriptionEndsAt && !d.renewalFailedAt && appealStatus !== 'closed';
   return {
     id: d.id,
     appeal,
@@ -80,13 +85,8 @@ function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; langu
     nextChargeAt: upcomingCharge(d, appealStatus, now)?.toISOString() ?? null,
     // Set to end on a day to come (at Stripe): that day, until it has ended.
     endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
-    // Paused at Stripe (by the donor, or a treasurer in the Dashboard) while the gift goes on after
-    // the pause: one that ended, is set to end, has a renewal unpaid or whose appeal closed says
-    // that instead of a pause that would promise a charge after it.
-    ...(() => {
-      const paused = pausedNow(d, now) && !d.subscriptionCanceledAt && !d.subscriptionEndsAt && !d.renewalFailedAt && appealStatus !== 'closed';
-      return { paused, pausedUntil: paused ? (d.pausedUntil?.toISOString() ?? null) : null };
-    })(),
+    paused,
+    pausedUntil: paused ? (d.pausedUntil?.toISOString() ?? null) : null,
     // The donor's own calendar, for a page whose reader's browser has not said its zone.
     timeZone: d.timeZone,
   };
@@ -111,7 +111,7 @@ export async function ownMonthlyGift(db: DbOrTx, viewer: Viewer, donationId: str
  * Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged.
  * The donor gets it in writing, once: the mail is their proof that the charges stop.
  */
-export async function cancelMonthlyGift(deps: { db: Db; stripe: Stripe; publicUrl: string }, viewer: Viewer, donationId: string, requestId: string) {
+export async function cancelMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, donationId: string, requestId: string) {
   const gift = await ownMonthlyGift(deps.db, viewer, donationId);
   if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString() };
   const endedAtStripe = await endAtStripe(deps.stripe, gift.subscriptionId);
