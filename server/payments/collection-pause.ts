@@ -1,29 +1,12 @@
 import type Stripe from 'stripe';
 import type { Donation } from '../../db/schema/index';
+import { periodBoundary, periodIndex, periodsMax } from '../billing-period';
 import { isStorableSeconds } from '../storable-time';
 
 /** What a monthly gift's first donation keeps of its subscription's pause_collection. */
 export type PauseState = Pick<Donation, 'collectionPaused' | 'pausedUntil' | 'pausedNextChargeAt'>;
 
 export const notPaused: PauseState = { collectionPaused: false, pausedUntil: null, pausedNextChargeAt: null };
-
-/**
- * The end of billing period `n` counted from the subscription's anchor, as Stripe steps months:
- * the anchor's day, clamped to the month's last (an anchor on the 31st bills on 28 or 29 February,
- * then on 31 March), at the anchor's time of day (UTC).
- */
-function periodBoundarySeconds(anchor: number, recurring: Stripe.Price.Recurring, n: number): number {
-  const steps = recurring.interval_count * n;
-  if (recurring.interval === 'day') return anchor + steps * 86_400;
-  if (recurring.interval === 'week') return anchor + steps * 7 * 86_400;
-  const d = new Date(anchor * 1000);
-  const month = d.getUTCMonth() + (recurring.interval === 'year' ? steps * 12 : steps);
-  const lastDay = new Date(Date.UTC(d.getUTCFullYear(), month + 1, 0)).getUTCDate();
-  return Date.UTC(d.getUTCFullYear(), month, Math.min(d.getUTCDate(), lastDay), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000;
-}
-
-// A monthly gift's periods for a few centuries: a bound on the steps, not a limit anyone reaches.
-const periodsMax = 12_000;
 
 /**
  * The `n`-th period end from the subscription's current one (0: its current period's end, when it
@@ -34,11 +17,11 @@ export function periodEndOf(sub: Stripe.Subscription, want: { after: number } | 
   const item = sub.items.data[0];
   const recurring = item?.price.recurring;
   if (!item || !recurring) return null;
-  let n = 0;
-  while (n < periodsMax && periodBoundarySeconds(sub.billing_cycle_anchor, recurring, n) < item.current_period_end) n++;
-  if ('after' in want) return periodBoundarySeconds(sub.billing_cycle_anchor, recurring, n + want.after);
+  const boundary = (n: number) => periodBoundary(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, n);
+  const n = periodIndex(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, item.current_period_end);
+  if ('after' in want) return boundary(n + want.after);
   for (let i = n; i < n + periodsMax; i++) {
-    const end = periodBoundarySeconds(sub.billing_cycle_anchor, recurring, i);
+    const end = boundary(i);
     if (end >= want.atLeast) return end;
   }
   return null;
