@@ -9,7 +9,7 @@ import { migrate } from 'drizzle-orm/postgres-js/migrator';
  * as that lasts. Failing the release instead lets the deploy be run again at a quieter moment,
  * with the old version still serving meanwhile.
  */
-export const migrationLockTimeoutMs = 10_000;
+const migrationLockTimeoutMs = 10_000;
 
 /**
  * Applies the pending migrations of `folder` on a connection of its own (drizzle runs them all in

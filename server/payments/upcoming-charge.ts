@@ -26,7 +26,7 @@ export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Dat
  * after paying; named later, the next charge would tell whoever holds the link, month after month,
  * that the gift goes on, or that it ended.
  */
-export const thanksNextChargeMsMax = 3_600_000;
+const thanksNextChargeMsMax = 3_600_000;
 
 /** The next charge a gift's thank-you page names: its upcoming charge, in the hour after it was paid; else null. */
 export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, appealStatus: string, now: Date): Date | null {

@@ -1,6 +1,7 @@
-import { and, eq, isNull, lte, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Tx } from '../../../db/client';
+import { notOlderThanKept } from './said-at';
 import { donations, type Donation } from '../../../db/schema/index';
 import { isStorableTime } from '../../storable-time';
 import { NeedsTreasurer } from './types';
@@ -23,6 +24,6 @@ export function endsAtPeriodEnd(event: Stripe.Event, sub: Stripe.Subscription, d
     await tx
       .update(donations)
       .set({ subscriptionEndsAt: endsAtMs === null ? null : new Date(endsAtMs), subscriptionEndsSaidAt: saidAt })
-      .where(and(eq(donations.id, donation.id), or(isNull(donations.subscriptionEndsSaidAt), lte(donations.subscriptionEndsSaidAt, saidAt))));
+      .where(and(eq(donations.id, donation.id), notOlderThanKept(donations.subscriptionEndsSaidAt, saidAt)));
   };
 }

@@ -1,6 +1,7 @@
-import { and, eq, isNull, lte, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Tx } from '../../../db/client';
+import { notOlderThanKept } from './said-at';
 import { donations, type Donation } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import { splitOfCharge } from '../renewal-amount';
@@ -78,6 +79,6 @@ export async function amountAsStripeCharges(event: Stripe.Event, deps: HandlerDe
     await tx
       .update(donations)
       .set({ renewalAmountMinor: split.amountMinor, renewalCoverFeesMinor: split.coverFeesMinor, renewalAmountSaidAt: saidAt })
-      .where(and(eq(donations.id, donation.id), or(isNull(donations.renewalAmountSaidAt), lte(donations.renewalAmountSaidAt, saidAt))));
+      .where(and(eq(donations.id, donation.id), notOlderThanKept(donations.renewalAmountSaidAt, saidAt)));
   };
 }

@@ -1,6 +1,7 @@
-import { and, eq, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Tx } from '../../../db/client';
+import { notOlderThanKept } from './said-at';
 import { donations, type Donation } from '../../../db/schema/index';
 import { isStorableSeconds } from '../../storable-time';
 import { pauseOf } from '../collection-pause';
@@ -30,6 +31,6 @@ export function pauseAsStripeSaid(event: Stripe.Event, sub: Stripe.Subscription,
         pauseSaidAt: saidAt,
         nextChargeAt: resumedNext === null ? undefined : sql`greatest(${donations.nextChargeAt}, ${resumedNext}::timestamptz)`,
       })
-      .where(and(eq(donations.id, donation.id), or(isNull(donations.pauseSaidAt), lte(donations.pauseSaidAt, saidAt))));
+      .where(and(eq(donations.id, donation.id), notOlderThanKept(donations.pauseSaidAt, saidAt)));
   };
 }

@@ -97,7 +97,7 @@ function finalizedInvoice(
  * Whether collection is paused for an invoice made at `at` (pause_collection with `void`): Stripe
  * voids "all invoices created before the resumes_at date", or every one while the pause has no end.
  */
-export function collectionPausedAt(sub: Stripe.Subscription, at: number): boolean {
+function collectionPausedAt(sub: Stripe.Subscription, at: number): boolean {
   const pause = sub.pause_collection;
   return pause !== null && (pause.resumes_at === null || at < pause.resumes_at);
 }
