@@ -79,6 +79,16 @@ export function formatDateTime(iso: string, locale: string, timeZone: string = r
 }
 
 /** A dispute's status at Stripe in the reader's language; a status Stripe adds later shows as sent. */
+/**
+ * A paused monthly gift, as both its donor's page and the treasurer's say it: the day it charges
+ * again (the first period end after Stripe's resumes_at), which is what the donor asks, else the
+ * day Stripe resumes, else a pause with no end.
+ */
+export function pausedText(chargesAgainAt: string | null, pausedUntil: string | null, date: (iso: string) => string): string {
+  const day = chargesAgainAt ?? pausedUntil;
+  return day ? m.monthly_paused_until({ date: date(day) }) : m.monthly_paused_open();
+}
+
 export function disputeStatus(status: string): string {
   const labels: Record<string, () => string> = {
     needs_response: m.dispute_status_needs_response,

@@ -30,11 +30,13 @@ export const originalParam = 'original';
  * The page's address with `updateId` added to the updates shown as written (or taken off, when it
  * is one), at that update: the link that switches between a translation and its original.
  */
+/** The updates shown as written once `updateId` is switched: added, or taken off when it is one. */
+export const toggled = (asWritten: string[], updateId: string): string[] => (asWritten.includes(updateId) ? asWritten.filter((id) => id !== updateId) : [...asWritten, updateId]);
+
 export function switchedHref(url: URL, asWritten: string[], updateId: string): string {
   const next = new URL(url);
   next.searchParams.delete(originalParam);
-  const ids = asWritten.includes(updateId) ? asWritten.filter((id) => id !== updateId) : [...asWritten, updateId];
-  for (const id of ids) next.searchParams.append(originalParam, id);
+  for (const id of toggled(asWritten, updateId)) next.searchParams.append(originalParam, id);
   next.hash = `update-${updateId}`;
   return `${next.pathname}${next.search}${next.hash}`;
 }

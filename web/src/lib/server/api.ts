@@ -13,7 +13,7 @@ export async function apiGet<T>(fetch: Fetch, path: string): Promise<T> {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
-    error(res.status, { message: body?.error?.message ?? 'The service did not answer.', code: body?.error?.code });
+    error(res.status, { message: body?.error?.message ?? apiUnanswered.error.message, code: body?.error?.code });
   }
   return (await res.json()) as T;
 }
@@ -27,7 +27,7 @@ export async function apiGetSignedIn<T>(fetch: Fetch, path: string, here: URL): 
   if (res.status === 401) redirect(303, signInPath(here));
   if (!res.ok) {
     const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
-    error(res.status, { message: body?.error?.message ?? 'The service did not answer.', code: body?.error?.code });
+    error(res.status, { message: body?.error?.message ?? apiUnanswered.error.message, code: body?.error?.code });
   }
   return (await res.json()) as T;
 }

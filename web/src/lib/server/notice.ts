@@ -18,8 +18,8 @@ export type Notice =
   | { kind: GiftNoticeKind; giftId: string };
 
 /** What was just done to one of the donor's monthly gifts, named by its id. */
-type GiftNoticeKind = 'amount_changed' | 'monthly_paused' | 'monthly_resumed';
-const giftNoticeKinds: readonly GiftNoticeKind[] = ['amount_changed', 'monthly_paused', 'monthly_resumed'];
+const giftNoticeKinds = ['amount_changed', 'monthly_paused', 'monthly_resumed'] as const;
+type GiftNoticeKind = (typeof giftNoticeKinds)[number];
 
 function written(notice: Notice): string {
   if (notice.kind === 'posted') return `posted:${notice.emailedTo}`;
