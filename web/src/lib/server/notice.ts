@@ -19,7 +19,7 @@ export type Notice =
 
 /** What was just done to one of the donor's monthly gifts, named by its id. */
 const giftNoticeKinds = ['amount_changed', 'monthly_paused', 'monthly_resumed'] as const;
-type GiftNoticeKind = (typeof giftNoticeKinds)[number];
+export type GiftNoticeKind = (typeof giftNoticeKinds)[number];
 
 function written(notice: Notice): string {
   if (notice.kind === 'posted') return `posted:${notice.emailedTo}`;

@@ -1,15 +1,14 @@
-import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
-import { apiGet, apiGetSignedIn, apiSend, refusedStatus, type ApiError } from '$lib/server/api';
+import { fail, type RequestEvent } from '@sveltejs/kit';
+import { apiGet, apiGetSignedIn, refusedStatus, type ApiError } from '$lib/server/api';
 import { donationError, GiftError, typedAmount } from '$lib/server/gift';
 import { readForm, formText } from '$lib/server/form-text';
-import { refusalText } from '$lib/server/refusal-text';
 import { needsSignIn } from '$lib/server/who-is-asking';
-import { sayOnce } from '$lib/server/notice';
 import type { MyMonthly } from '$lib/server/my-giving';
 import type { AppealDetail } from '$lib/types';
 import { giftIdPattern } from '$lib/gift-ids';
 import { m } from '$lib/paraglide/messages';
-import { pageHere, signInHere, toSignIn } from './sign-in-here.server';
+import { monthlyRefusal, sendGiftChange } from './gift-change.server';
+import { pageHere, signInHere } from './sign-in-here.server';
 
 /**
  * A monthly gift's new amount, typed the reader's way, from its next renewal on (nothing is
@@ -37,21 +36,18 @@ export async function changeAmount({ request, fetch, url, locals, cookies }: Req
     if (err instanceof GiftError) return refused(400, err.message);
     throw err;
   }
-  const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/amount`, { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: formText(form, 'requestKey', 100) });
-  if (!sent.ok && sent.status === 401) toSignIn(url);
-  if (!sent.ok) return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email }));
-  redirect(303, `${sayOnce(cookies, '/account', { kind: 'amount_changed', giftId: id })}#monthly-title`);
+  const body = { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: formText(form, 'requestKey', 100) };
+  const sent = await sendGiftChange({ fetch, url, cookies }, { id, change: 'amount', body, notice: 'amount_changed', anchor: 'monthly-title' });
+  return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email }));
 }
 
 /** Why the API refused the change, in the reader's language: an amount as the giving form says it, a gift that no longer renews, or the forms' common reasons. */
 async function refusal(fetch: typeof globalThis.fetch, sent: { status: number; error: ApiError }, gift: MyMonthly, reader: { locale: string; coverFees: boolean; email?: string }): Promise<string> {
   const { code } = sent.error;
-  if (code === 'monthly_gift_failing') return m.monthly_change_amount_failing();
-  if (code === 'monthly_gift_ended' || code === 'monthly_gift_ending' || code === 'monthly_gift_appeal_closed') return m.monthly_change_amount_ended();
   if (code.startsWith('donation.amount_')) {
     // The giving form's own words for it (its smallest gift, its units), which need the appeal's terms.
     const appeal = await apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(gift.appeal.slug)}`);
     return donationError(code, appeal, reader.locale, reader.coverFees).error;
   }
-  return refusalText(sent, m.monthly_change_amount_failed(), reader.email);
+  return monthlyRefusal(sent, { failing: m.monthly_change_amount_failing(), ended: m.monthly_change_amount_ended(), fallback: m.monthly_change_amount_failed() }, reader.email);
 }
