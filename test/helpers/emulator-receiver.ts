@@ -37,15 +37,17 @@ export function useEmulatorWithReceiver(secret: string, started: (s: EmulatorWit
   };
 }
 
-/** A paid ¥3,000 monthly subscription on its own test clock, from 5 March 2026 (renewing on the 5th). */
-export async function paidYenSubscriptionOnClock(stripe: Stripe, email: string) {
-  const start = Math.floor(Date.UTC(2026, 2, 5, 12) / 1000);
+/** A paid monthly subscription on its own test clock, started at `start` (by default ¥3,000 from 5 March 2026, renewing on the 5th). */
+export async function paidSubscriptionOnClock(stripe: Stripe, email: string, opts: { start?: number; currency?: string; unitAmount?: number; product?: string } = {}) {
+  const start = opts.start ?? Math.floor(Date.UTC(2026, 2, 5, 12) / 1000);
   const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
   const customer = await stripe.customers.create({ email, test_clock: clock.id });
   const session = await stripe.checkout.sessions.create({
     mode: 'subscription',
     customer: customer.id,
-    line_items: [{ price_data: { currency: 'jpy', unit_amount: 3000, recurring: { interval: 'month' }, product_data: { name: 'Strike fund' } }, quantity: 1 }],
+    line_items: [
+      { price_data: { currency: opts.currency ?? 'jpy', unit_amount: opts.unitAmount ?? 3000, recurring: { interval: 'month' }, product_data: { name: opts.product ?? 'Strike fund' } }, quantity: 1 },
+    ],
     subscription_data: { metadata: { donation_id: 'gift-1' } },
     success_url: 'https://give.example.org/thanks',
   });

@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { StripeEmulator } from '../../server/stripe-emulator/index';
 import type { Receiver } from '../../server/stripe-emulator/testing';
-import { paidYenSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
+import { paidSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
 
 // A donor pauses a monthly gift: the app sets the subscription's pause_collection (behavior void,
 // resumes_at). Stripe still renews each period while paused, but voids the invoice and charges
@@ -18,7 +18,7 @@ const deliveredEvents = useEmulatorWithReceiver(SECRET, (started) => ({ emu, str
 
 /** A paid ¥3,000 monthly subscription on its own test clock, from 5 March 2026 (renewing on the 5th). */
 async function yenMonthlyOnClock() {
-  const paid = await paidYenSubscriptionOnClock(stripe, 'pause@example.org');
+  const paid = await paidSubscriptionOnClock(stripe, 'pause@example.org');
   await deliveredEvents();
   receiver.reset();
   return paid;

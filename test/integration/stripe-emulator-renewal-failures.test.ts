@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import { submitCheckoutForm, type Receiver } from '../../server/stripe-emulator/testing';
-import { useEmulatorWithReceiver } from '../helpers/emulator-receiver';
+import { paidSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
 
 // A monthly gift's renewal can fail, as a card expires or is blocked: Stripe leaves the invoice
 // open, retries it on a schedule while the clock runs, cancels the subscription after the last
@@ -17,19 +17,8 @@ const deliveredEvents = useEmulatorWithReceiver(SECRET, (started) => ({ emu, str
 
 /** A paid 10.00 USD monthly subscription on its own test clock, started at `start`. */
 async function monthlyOnClock(start: number) {
-  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: start });
-  const customer = await stripe.customers.create({ email: 'renewal@example.org', test_clock: clock.id });
-  const session = await stripe.checkout.sessions.create({
-    mode: 'subscription',
-    customer: customer.id,
-    line_items: [{ price_data: { currency: 'usd', unit_amount: 1000, recurring: { interval: 'month' }, product_data: { name: 'Monthly' } }, quantity: 1 }],
-    subscription_data: { metadata: { donation_id: 'gift-1' } },
-    success_url: 'https://give.example.org/thanks',
-  });
-  expect((await submitCheckoutForm(session.url!, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
-  const subId = String((await stripe.checkout.sessions.retrieve(session.id)).subscription);
-  const sub = await stripe.subscriptions.retrieve(subId);
-  return { clock: clock.id, customer: customer.id, subId, sub, periodEnd: sub.items.data[0]!.current_period_end };
+  const { clock, customer, sub } = await paidSubscriptionOnClock(stripe, 'renewal@example.org', { start, currency: 'usd', unitAmount: 1000, product: 'Monthly' });
+  return { clock, customer, subId: sub.id, sub, periodEnd: sub.items.data[0]!.current_period_end };
 }
 
 async function renewalInvoice(subId: string): Promise<Stripe.Invoice> {

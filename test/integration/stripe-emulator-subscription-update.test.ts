@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { StripeEmulator } from '../../server/stripe-emulator/index';
 import type { Receiver } from '../../server/stripe-emulator/testing';
-import { paidYenSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
+import { paidSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
 
 // A donor changes the amount of a monthly gift: the app gives the subscription's one item a new
 // price (price_data of the same product, no prorations). Stripe charges nothing then; the next
@@ -16,7 +16,7 @@ const deliveredEvents = useEmulatorWithReceiver(SECRET, (started) => ({ emu, str
 
 /** A paid ¥3,000 monthly subscription on its own test clock. */
 async function yenMonthlyOnClock() {
-  const { clock, sub } = await paidYenSubscriptionOnClock(stripe, 'change@example.org');
+  const { clock, sub } = await paidSubscriptionOnClock(stripe, 'change@example.org');
   const item = sub.items.data[0]!;
   return { clock, sub, item, product: String(item.price.product) };
 }
