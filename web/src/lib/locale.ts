@@ -53,3 +53,17 @@ export function chooseLocale(cookie: string | undefined, acceptLanguage: string 
 export function textDirection(locale: string): 'rtl' | 'ltr' {
   return locale === 'ar' ? 'rtl' : 'ltr';
 }
+
+/** A language's own name for it, or its code when the app does not write in it. */
+export const localeName = (l: string): string => localeNames[l as Locale] ?? l;
+
+/**
+ * The languages a translation form offers: editing, the one being edited; adding, those without a
+ * translation yet and never the original's (saving one that exists would replace it unseen); and
+ * first, the one a refused form was sent in, so that it comes back as it was sent.
+ */
+export function translationChoices(original: string, translated: readonly string[], editing: string | undefined, sentLanguage: string | undefined): Locale[] {
+  const others = supportedLocales.filter((l) => l !== original);
+  const base = editing !== undefined ? [editing as Locale] : others.filter((l) => !translated.includes(l));
+  return sentLanguage !== undefined && !base.includes(sentLanguage as Locale) && (others as string[]).includes(sentLanguage) ? [sentLanguage as Locale, ...base] : base;
+}
