@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { z } from 'zod';
 import type { Tx } from '../../db/client';
@@ -6,7 +6,7 @@ import { donations, outboxEmails, type Donation } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
-import { notPaused, pauseOf, periodEndOf, type PauseState } from '../payments/collection-pause';
+import { pauseFieldsOf, pauseOf, periodEndOf } from '../payments/collection-pause';
 import { accountPageUrl, appealTitleIn } from '../payments/donations-store';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
@@ -56,7 +56,7 @@ export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, do
     const sayStripe = replayed ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
     if (replayed && JSON.stringify(sayStripe.pause_collection) !== JSON.stringify(pauseCollection)) throw changedSince();
     const pause = pauseOf(sayStripe);
-    const row = await writePause(tx, donationId, pause, null);
+    const row = await writePause(tx, donationId, sayStripe);
     if (!replayed) {
       await recordAudit(tx, { actorUserId: viewer.userId, action: 'donation.pause_monthly', organizationId, subjectType: 'donation', subjectId: donationId, after: { months: req.months, resumesAt: pause.pausedUntil?.toISOString() ?? null, subscriptionId, idempotencyKey: req.idempotencyKey }, requestId });
       await tellDonor(tx, row, 'paused', { appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
@@ -85,8 +85,7 @@ export async function resumeMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, d
       sayStripe = replayedByStripe(answered) ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
       if (sayStripe.pause_collection !== null) throw changedSince();
     }
-    const periodEnd = sayStripe.items.data[0]?.current_period_end;
-    const row = await writePause(tx, donationId, notPaused, typeof periodEnd === 'number' ? new Date(periodEnd * 1000) : null);
+    const row = await writePause(tx, donationId, sayStripe);
     if (changed) {
       await recordAudit(tx, { actorUserId: viewer.userId, action: 'donation.resume_monthly', organizationId, subjectType: 'donation', subjectId: donationId, after: { subscriptionId, idempotencyKey: req.idempotencyKey }, requestId });
       await tellDonor(tx, row, 'resumed', { appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
@@ -100,12 +99,8 @@ export async function resumeMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, d
  * subscription's current period end, only ever forward (as a paid invoice moves it). The poster's
  * said-at stays: the event of this very change, posted later, writes the same.
  */
-async function writePause(tx: Tx, donationId: string, pause: PauseState, collectingFrom: Date | null): Promise<Donation> {
-  const [row] = await tx
-    .update(donations)
-    .set({ ...pause, nextChargeAt: collectingFrom ? sql`greatest(${donations.nextChargeAt}, ${collectingFrom.toISOString()}::timestamptz)` : undefined })
-    .where(eq(donations.id, donationId))
-    .returning();
+async function writePause(tx: Tx, donationId: string, sayStripe: Stripe.Subscription): Promise<Donation> {
+  const [row] = await tx.update(donations).set(pauseFieldsOf(sayStripe)).where(eq(donations.id, donationId)).returning();
   return row!;
 }
 

@@ -1,12 +1,13 @@
 import type Stripe from 'stripe';
-import type { Donation } from '../../db/schema/index';
+import { sql } from 'drizzle-orm';
+import { donations, type Donation } from '../../db/schema/index';
 import { periodBoundary, periodIndex, periodsMax } from '../billing-period';
 import { isStorableSeconds } from '../storable-time';
 
 /** What a monthly gift's first donation keeps of its subscription's pause_collection. */
 export type PauseState = Pick<Donation, 'collectionPaused' | 'pausedUntil' | 'pausedNextChargeAt'>;
 
-export const notPaused: PauseState = { collectionPaused: false, pausedUntil: null, pausedNextChargeAt: null };
+const notPaused: PauseState = { collectionPaused: false, pausedUntil: null, pausedNextChargeAt: null };
 
 /**
  * The `n`-th period end from the subscription's current one (0: its current period's end, when it
@@ -49,3 +50,16 @@ export function pauseOf(sub: Stripe.Subscription): PauseState {
  */
 export const pausedNow = (d: Pick<PauseState, 'collectionPaused' | 'pausedUntil'>, now: Date): boolean =>
   d.collectionPaused && !(d.pausedUntil !== null && d.pausedUntil <= now);
+
+/**
+ * The gift's row as a subscription's pause leaves it, whoever said it (Stripe's answer to the
+ * donor here, or an event): the pause and, once collecting again, the next charge moved on to the
+ * subscription's current period end, which the voided renewals moved without a paid invoice to say
+ * so; only ever forward, as a paid invoice moves it.
+ */
+export function pauseFieldsOf(sub: Stripe.Subscription) {
+  const pause = pauseOf(sub);
+  const periodEnd = sub.items.data[0]?.current_period_end;
+  const collectingFrom = !pause.collectionPaused && isStorableSeconds(periodEnd) ? new Date(periodEnd * 1000).toISOString() : null;
+  return { ...pause, nextChargeAt: collectingFrom === null ? undefined : sql`greatest(${donations.nextChargeAt}, ${collectingFrom}::timestamptz)` };
+}

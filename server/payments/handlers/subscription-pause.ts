@@ -1,10 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Tx } from '../../../db/client';
 import { notOlderThanKept } from './said-at';
 import { donations, type Donation } from '../../../db/schema/index';
-import { isStorableSeconds } from '../../storable-time';
-import { pauseOf } from '../collection-pause';
+import { pauseFieldsOf } from '../collection-pause';
 
 /** Whether a subscription update paused or resumed collection, or moved when a pause ends (a renewal names none of it). */
 export const changesPause = (previous: Record<string, unknown>) => 'pause_collection' in previous;
@@ -19,18 +18,12 @@ export const changesPause = (previous: Record<string, unknown>) => 'pause_collec
  * only moves forward, as a paid invoice moves it. Nothing is charged: the ledger does not move.
  */
 export function pauseAsStripeSaid(event: Stripe.Event, sub: Stripe.Subscription, donation: Donation): (tx: Tx) => Promise<void> {
-  const pause = pauseOf(sub);
+  const fields = pauseFieldsOf(sub);
   const saidAt = new Date(event.created * 1000);
-  const periodEnd = sub.items.data[0]?.current_period_end;
-  const resumedNext = !pause.collectionPaused && isStorableSeconds(periodEnd) ? new Date(periodEnd * 1000).toISOString() : null;
   return async (tx) => {
     await tx
       .update(donations)
-      .set({
-        ...pause,
-        pauseSaidAt: saidAt,
-        nextChargeAt: resumedNext === null ? undefined : sql`greatest(${donations.nextChargeAt}, ${resumedNext}::timestamptz)`,
-      })
+      .set({ ...fields, pauseSaidAt: saidAt })
       .where(and(eq(donations.id, donation.id), notOlderThanKept(donations.pauseSaidAt, saidAt)));
   };
 }
