@@ -149,6 +149,17 @@ interface RenewalCharge {
 }
 
 /**
+ * What a renewal's row does not take from the gift's first donation: that payment's own (its id,
+ * times, charge, fee, balance), and what belongs to the monthly gift as a whole (its end, its
+ * failed payment, its next charge, its amount from now on, its pause), which stays on the first.
+ */
+const notRenewed = [
+  'id', 'createdAt', 'succeededAt', 'chargeId', 'paymentIntentId', 'feeMinor', 'pendingBalanceTransactionId', 'fundsAvailableOn',
+  'subscriptionCanceledAt', 'renewalFailedAt', 'renewalFailedInvoiceId', 'renewalNextAttemptAt', 'nextChargeAt',
+  'renewalAmountMinor', 'renewalCoverFeesMinor', 'renewalAmountSaidAt', 'collectionPaused', 'pausedUntil', 'pausedNextChargeAt', 'pauseSaidAt',
+] as const satisfies readonly (keyof Donation)[];
+
+/**
  * A renewal gets its own donation row, linked to the first, so refunds and receipts are per charge.
  * Its amount is what this invoice charged: a treasurer may have changed the subscription in
  * Stripe's Dashboard since, and an invoice made before the donor changed the amount charges the
@@ -156,8 +167,7 @@ interface RenewalCharge {
  * by the subscription's metadata as this invoice keeps it.
  */
 async function renewalDonation(deps: HandlerDeps, parent: Donation, c: RenewalCharge): Promise<Donation> {
-  // What belongs to the monthly gift as a whole (its end, its failed payment, its next charge, its amount from now on, its pause) stays on the first donation.
-  const { id: _id, createdAt: _c, succeededAt: _s, chargeId: _ch, paymentIntentId: _pi, feeMinor: _f, pendingBalanceTransactionId: _bt, fundsAvailableOn: _av, subscriptionCanceledAt: _end, renewalFailedAt: _rf, renewalFailedInvoiceId: _ri, renewalNextAttemptAt: _rn, nextChargeAt: _nc, renewalAmountMinor: _ra, renewalCoverFeesMinor: _rc, renewalAmountSaidAt: _rs, collectionPaused: _p, pausedUntil: _pu, pausedNextChargeAt: _pn, pauseSaidAt: _ps, ...rest } = parent;
+  const rest = Object.fromEntries(Object.entries(parent).filter(([key]) => !(notRenewed as readonly string[]).includes(key))) as Omit<Donation, (typeof notRenewed)[number]>;
   const amounts = splitOfCharge(c.chargedMinor, parent, c.subscriptionMetadata);
   const invoiceId = c.invoiceId;
   await deps.db
