@@ -39,6 +39,11 @@ export const configSchema = z.object({
   /** Seed demo data on an empty database; defaults to on in embedded mode only. */
   SEED_DEMO: flagValue.optional(),
   /**
+   * On the demo's first start, give its gifts through the Stripe emulator (so the donor wall, a
+   * member's gifts and the ledger have something to show); defaults to on in embedded mode only.
+   */
+  DEMO_GIFTS: flagValue.optional(),
+  /**
    * The dev mail page (/dev/mail shows every mail, sign-in links too, to anyone): on by default in
    * embedded mode without SMTP; the browser tests turn it on against Postgres. Never in production.
    */
@@ -77,8 +82,10 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'SEED_DEMO' | 'DEV_MAIL'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'SEED_DEMO' | 'DEMO_GIFTS' | 'DEV_MAIL'> & {
   seedDemo: boolean;
+  /** Whether a first start that seeds the demo also gives its gifts (emulator only). */
+  demoGifts: boolean;
   /** Whether /api/dev/mail (and so the /dev/mail page) shows the outbox. */
   devMail: boolean;
   /** Embedded mode: no DATABASE_URL, so PGlite, the emulator and demo data. */
@@ -119,9 +126,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (c.METRICS_PORT === c.PORT) {
     throw new ConfigError([`METRICS_PORT: must differ from PORT (${c.PORT}): the metrics have a port of their own, which the internet does not reach`]);
   }
-  const { SEED_DEMO, DEV_MAIL, ...rest } = c;
+  if (c.DEMO_GIFTS && stripeMode === 'stripe') {
+    throw new ConfigError(['DEMO_GIFTS: must not be true with STRIPE_SECRET_KEY: the demo gifts are paid in the Stripe emulator only']);
+  }
+  const { SEED_DEMO, DEMO_GIFTS, DEV_MAIL, ...rest } = c;
   // Never on by default in production either, embedded or not: anyone could read a treasurer's link.
-  return { ...rest, seedDemo: SEED_DEMO ?? embedded, devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL && c.NODE_ENV !== 'production'), embedded, stripeMode };
+  const seedDemo = SEED_DEMO ?? embedded;
+  return { ...rest, seedDemo, demoGifts: seedDemo && stripeMode === 'emulator' && (DEMO_GIFTS ?? embedded), devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL && c.NODE_ENV !== 'production'), embedded, stripeMode };
 }
 
 /** Where people reach us: PUBLIC_URL, else this machine's port (embedded demo, tests). */

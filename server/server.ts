@@ -6,7 +6,8 @@ import { startJobs } from './jobs';
 import { startMetricsServer } from './metrics/server';
 import { setUpStripe } from './payments/setup';
 import type { StripeEmulator } from './stripe-emulator/index';
-import type { Config } from './config';
+import { publicUrlOf, type Config } from './config';
+import { startDemoGifts } from './demo-gifts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -22,18 +23,21 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
   await database.migrate();
   const { stripe, emulator } = await setUpStripe(config);
   const app = await buildApp({ config, database, stripe });
-  if (config.seedDemo) {
-    const { seeded } = await seedDemoData(database.db);
-    if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
-  }
+  const seeded = config.seedDemo && (await seedDemoData(database.db)).seeded;
+  if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
   const url = await app.listen({ port: config.PORT, host: config.HOST });
   const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log, stripe: stripe.client }) : undefined;
   app.notifyStripeEventReceived = () => jobs?.wake();
+  // After listening: the emulator delivers the gifts' webhooks to this server.
+  const demoGifts = seeded && config.demoGifts && emulator
+    ? startDemoGifts({ db: database.db, stripe: stripe.client, emulator: emulator.controls, publicUrl: publicUrlOf(config), log: app.log })
+    : undefined;
   const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log: app.log }) : undefined;
   app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      await demoGifts;
       await app.close();
       await metrics?.close();
       await jobs?.stop();

@@ -15,6 +15,19 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true' }).seedDemo).toBe(true);
   });
 
+  // The demo's gifts are paid in the emulator: never against real Stripe, and not in the browser
+  // tests' Postgres databases, whose figures start at nothing unless they ask.
+  it("gives the demo's gifts in embedded mode with the emulator only", () => {
+    expect(loadConfig({}).demoGifts).toBe(true);
+    expect(loadConfig({ SEED_DEMO: 'false' }).demoGifts).toBe(false);
+    expect(loadConfig({ DEMO_GIFTS: 'false' }).demoGifts).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true' }).demoGifts).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true', DEMO_GIFTS: 'true' }).demoGifts).toBe(true);
+    const stripe = { STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc' };
+    expect(loadConfig(stripe).demoGifts).toBe(false);
+    expect(() => loadConfig({ ...stripe, DEMO_GIFTS: 'true' })).toThrow(/DEMO_GIFTS/);
+  });
+
   // The dev mail page hands out everyone's sign-in links: the demo's, or a test's when asked; never production's.
   it('shows the dev mail page in embedded mode or when asked, never in production', () => {
     expect(loadConfig({}).devMail).toBe(true);

@@ -1,0 +1,68 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type Stripe from 'stripe';
+import { and, count, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { donations } from '../db/schema/index';
+import { demoGifts, demoUpdate } from '../db/seed-data';
+import { appealBySlug, moderateMessage, postUpdate } from './appeals/manage-service';
+import { createDonation } from './payments/service';
+import type { EmulatorControls } from './stripe-emulator/index';
+import { safeError } from './safe-error';
+
+interface Deps {
+  db: Db;
+  stripe: Stripe;
+  emulator: Pick<EmulatorControls, 'payCheckoutSession'>;
+  publicUrl: string;
+  log: FastifyBaseLogger;
+}
+
+/**
+ * Gives the demo's gifts on the demo's first start, the way a donor does: each is a Checkout
+ * Session paid in the emulator with Stripe's test card, whose signed webhooks the poster books
+ * into the ledger, the progress and the receipts. Nothing is written to the ledger here. Once the
+ * poster has booked them, one update is posted, and mailed to the donors who asked for updates.
+ */
+export async function giveDemoGifts(deps: Deps): Promise<number> {
+  const ids: string[] = [];
+  for (const [i, gift] of demoGifts.entries()) {
+    const { donation, checkoutUrl } = await createDonation({ db: deps.db, stripe: deps.stripe, publicUrl: deps.publicUrl }, gift.appeal, {
+      amountMinor: gift.amountMinor.toString(),
+      frequency: gift.frequency,
+      coverFees: gift.coverFees ?? false,
+      anonymous: gift.anonymous ?? false,
+      updatesOptIn: gift.updatesOptIn ?? false,
+      donorName: gift.donorName,
+      donorEmail: gift.donorEmail,
+      message: gift.message,
+      locale: gift.locale,
+      timeZone: gift.timeZone,
+      idempotencyKey: `demo-gift-${i + 1}`,
+    });
+    if (gift.messageApproved) await moderateMessage(deps.db, { by: null, appeal: await appealBySlug(deps.db, gift.appeal), donationId: donation.id, messageStatus: 'approved' });
+    deps.emulator.payCheckoutSession(new URL(checkoutUrl).pathname.split('/').at(-1)!, '4242 4242 4242 4242', { name: gift.donorName, email: gift.donorEmail });
+    ids.push(donation.id);
+  }
+  // The update's mail goes to donors whose gifts are booked: it waits for the poster.
+  await bookedWithin(deps.db, ids, 30_000);
+  await postUpdate(deps.db, { by: null, appeal: await appealBySlug(deps.db, demoUpdate.appeal), title: demoUpdate.title, bodyMarkdown: demoUpdate.bodyMarkdown, translations: demoUpdate.translations, publicUrl: deps.publicUrl, idempotencyKey: 'demo-update-1' });
+  return ids.length;
+}
+
+async function bookedWithin(db: Db, ids: string[], ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const [row] = await db.select({ n: count() }).from(donations).where(and(inArray(donations.id, ids), eq(donations.status, 'pending')));
+    if ((row?.n ?? 0) === 0) return;
+    if (Date.now() > deadline) throw new Error(`${row?.n} demo gifts were not booked within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The demo starts on its own: a failure here is logged, and the product runs without the demo's history. */
+export function startDemoGifts(deps: Deps): Promise<void> {
+  return giveDemoGifts(deps).then(
+    (n) => deps.log.info({ gifts: n }, 'gave the demo gifts through the Stripe emulator (demo data)'),
+    (err) => deps.log.warn({ err: safeError(err) }, 'the demo gifts were not all given; the demo runs without them'),
+  );
+}
