@@ -10,6 +10,7 @@ import { pauseFieldsOf, pauseOf, periodEndOf } from '../payments/collection-paus
 import { accountPageUrl, appealTitleIn } from '../payments/donations-store';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
+import { stripeSaidAt } from '../payments/stripe-said-at';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { assertRunning, assertRunningAtStripe } from './monthly-amount';
 import { monthlyPauseEmail } from './monthly-pause-mail';
@@ -56,7 +57,7 @@ export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, do
     const sayStripe = replayed ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
     if (replayed && JSON.stringify(sayStripe.pause_collection) !== JSON.stringify(pauseCollection)) throw changedSince();
     const pause = pauseOf(sayStripe);
-    const row = await writePause(tx, donationId, sayStripe);
+    const row = await writePause(tx, donationId, sayStripe, await stripeSaidAt(deps.stripe, sayStripe));
     if (!replayed) {
       await recordAudit(tx, { actorUserId: viewer.userId, action: 'donation.pause_monthly', organizationId, subjectType: 'donation', subjectId: donationId, after: { months: req.months, resumesAt: pause.pausedUntil?.toISOString() ?? null, subscriptionId, idempotencyKey: req.idempotencyKey }, requestId });
       await tellDonor(tx, row, 'paused', { appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
@@ -85,7 +86,7 @@ export async function resumeMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, d
       sayStripe = replayedByStripe(answered) ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
       if (sayStripe.pause_collection !== null) throw changedSince();
     }
-    const row = await writePause(tx, donationId, sayStripe);
+    const row = await writePause(tx, donationId, sayStripe, await stripeSaidAt(deps.stripe, sayStripe));
     if (changed) {
       await recordAudit(tx, { actorUserId: viewer.userId, action: 'donation.resume_monthly', organizationId, subjectType: 'donation', subjectId: donationId, after: { subscriptionId, idempotencyKey: req.idempotencyKey }, requestId });
       await tellDonor(tx, row, 'resumed', { appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
@@ -96,11 +97,17 @@ export async function resumeMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, d
 
 /**
  * The gift's pause as Stripe answered it. Once collecting again, the next charge moves on to the
- * subscription's current period end, only ever forward (as a paid invoice moves it). The poster's
- * said-at stays: the event of this very change, posted later, writes the same.
+ * subscription's current period end, only ever forward (as a paid invoice moves it). Stamped with
+ * when Stripe answered, as the poster stamps an event's: an update Stripe made before this change
+ * (a treasurer's in the Dashboard), posted after it, must not undo it until Stripe's word of this
+ * change is posted too.
  */
-async function writePause(tx: Tx, donationId: string, sayStripe: Stripe.Subscription): Promise<Donation> {
-  const [row] = await tx.update(donations).set(pauseFieldsOf(sayStripe)).where(eq(donations.id, donationId)).returning();
+async function writePause(tx: Tx, donationId: string, sayStripe: Stripe.Subscription, saidAt: Date | null): Promise<Donation> {
+  const [row] = await tx
+    .update(donations)
+    .set({ ...pauseFieldsOf(sayStripe), ...(saidAt ? { pauseSaidAt: saidAt } : {}) })
+    .where(eq(donations.id, donationId))
+    .returning();
   return row!;
 }
 

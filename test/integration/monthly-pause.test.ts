@@ -226,4 +226,30 @@ describe('pausing a monthly gift', () => {
     await h.settle();
     expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ paused: true, nextChargeAt: null });
   });
+
+  // A treasurer's resume in Stripe's Dashboard, delivered again after the donor paused the gift
+  // an hour later, and before Stripe's word of her pause: Stripe said it before her pause, so
+  // her pause stays (as Stripe keeps it), not only once her own update is posted.
+  it("the donor's pause outlives an older Dashboard update posted after it", async () => {
+    const g = await yenMonthly('kaede@example.jp');
+    await stripe.subscriptions.update(g.subId, { pause_collection: { behavior: 'void' } });
+    await stripe.subscriptions.update(g.subId, { pause_collection: '' });
+    await h.settle();
+    const [, resumed] = await pauseUpdates(g.subId);
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + HOUR });
+    await h.emulator.controls.flush();
+    h.emulator.controls.pause();
+    const res = await post(g.donationId, 'pause', g.donor, { months: 1 });
+    expect(res.statusCode, res.body).toBe(200);
+    try {
+      await h.deliver({ ...resumed!, id: `${resumed!.id}_late` });
+      await h.drain();
+      expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ paused: true, pausedUntil: res.json().pausedUntil });
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect((await stripe.subscriptions.retrieve(g.subId)).pause_collection).not.toBeNull();
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ paused: true, pausedUntil: res.json().pausedUntil });
+  });
 });
