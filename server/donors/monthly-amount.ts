@@ -14,6 +14,7 @@ import { chargedOf, renewalAmountOf, splitMetadata, type MonthlySplit } from '..
 import { donationRequestSchema } from '../payments/schemas';
 import { assertAmount } from '../payments/service';
 import { monthlyAmountEmail } from './monthly-amount-mail';
+import { stripeSaidAt } from '../payments/stripe-said-at';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
@@ -52,8 +53,13 @@ export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer,
     const before = renewalAmountOf(d);
     // Already so (a resent form, a second tab): nothing to ask Stripe, nothing to tell.
     if (before.amountMinor === asked.amountMinor && before.coverFeesMinor === asked.coverFeesMinor) return answerOf(before, false);
-    await priceAtStripe(deps.stripe, subscriptionId, asked, `monthly-amount:${donationId}:${req.idempotencyKey}`);
-    await tx.update(donations).set({ renewalAmountMinor: asked.amountMinor, renewalCoverFeesMinor: asked.coverFeesMinor }).where(eq(donations.id, donationId));
+    const saidAt = await priceAtStripe(deps.stripe, subscriptionId, asked, `monthly-amount:${donationId}:${req.idempotencyKey}`);
+    // Stamped as the poster stamps an event's amount: a Dashboard price Stripe had before this
+    // change, read by a poster and committed after it, must not bring the old amount back.
+    await tx
+      .update(donations)
+      .set({ renewalAmountMinor: asked.amountMinor, renewalCoverFeesMinor: asked.coverFeesMinor, ...(saidAt ? { renewalAmountSaidAt: saidAt } : {}) })
+      .where(eq(donations.id, donationId));
     await recordAudit(tx, {
       actorUserId: viewer.userId,
       action: 'donation.change_monthly_amount',
@@ -82,9 +88,9 @@ export function assertRunning(d: Donation, appealStatus: string): void {
  * on, and the split in its metadata in the same call: should our own write of the row be lost,
  * the poster finds the split beside the price (renewal-amount.ts). What our row does not know yet
  * (Stripe ended it, set it to end, or a renewal failed, and its event is not posted) is refused as
- * the row would refuse it.
+ * the row would refuse it. Answers when Stripe said the subscription charges it (stripe-said-at.ts).
  */
-async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: MonthlySplit, idempotencyKey: string): Promise<void> {
+async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: MonthlySplit, idempotencyKey: string): Promise<Date | null> {
   const sub = await stripe.subscriptions.retrieve(subscriptionId);
   assertRunningAtStripe(sub);
   const [item, ...more] = sub.items.data;
@@ -107,10 +113,11 @@ async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: Mont
   // Stripe answers a key it has seen with its first answer and changes nothing: an old request
   // sent again (a page brought back, a late retry) after a later change must not be recorded as
   // the amount, while Stripe keeps the later one.
-  if (replayedByStripe(updated)) {
-    const [now] = (await stripe.subscriptions.retrieve(subscriptionId)).items.data;
-    if (now?.price.unit_amount !== unitAmount || now.quantity !== 1) throw changedSince();
-  }
+  if (!replayedByStripe(updated)) return stripeSaidAt(stripe, updated);
+  const current = await stripe.subscriptions.retrieve(subscriptionId);
+  const [now] = current.items.data;
+  if (now?.price.unit_amount !== unitAmount || now.quantity !== 1) throw changedSince();
+  return stripeSaidAt(stripe, current);
 }
 
 /** What a gift's row may not know yet (Stripe ended it, set it to end, or a renewal failed, and its event is not posted), refused as the row would refuse it. */

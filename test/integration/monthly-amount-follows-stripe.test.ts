@@ -167,6 +167,36 @@ describe('a monthly gift charges what Stripe says', () => {
     expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '4500' });
   });
 
+  // A treasurer's price in the Dashboard is read from Stripe by a poster whose batch then waits on
+  // a row; meanwhile, a day later, the donor changes the amount herself. The price read before her
+  // change, committed after it, must not bring back what she changed, not even until Stripe's word
+  // of her change is posted.
+  it("the donor's Change amount outlives a Dashboard price read before it and committed after", async () => {
+    const g = await yenMonthly('kanon@example.jp');
+    const other = await pendingGiftBefore(g.donationId);
+    await priceInDashboard(g.subId, 4000);
+    await h.emulator.controls.flush();
+    await stripe.checkout.sessions.expire(other.sessionId);
+    await h.emulator.controls.flush();
+    const held = await holdLock(h.testDb.url, 'SELECT 1 FROM donations WHERE id = $1 FOR UPDATE', [other.donationId]);
+    try {
+      const first = h.drain();
+      await held.waitedOn();
+      await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.start + DAY });
+      h.emulator.controls.pause();
+      const changed = await change(g.donationId, g.donor, { amountMinor: '5000' });
+      expect(changed.statusCode, changed.body).toBe(200);
+      await held.release();
+      await first;
+      expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '5000' });
+    } finally {
+      h.emulator.controls.resume();
+      await held.end();
+    }
+    await h.settle();
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ amountMinor: '5000' });
+  });
+
   // Stripe updates every subscription on every renewal, and names `items` then too (their new
   // period): a gift must not cost a Stripe read a month for an amount that did not change.
   it('a renewal asks Stripe nothing about the subscription and changes no amount', async () => {
