@@ -5,10 +5,12 @@ import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/
  * The donor's word that their monthly gift's amount changed: from what, to what, and from which
  * payment (nothing is charged now). Written with the change (its dedupe key names the request, so
  * a retried request mails once), in the language they gave in; null when they left no address.
+ * A change the appeal's treasurer made at Stripe says so (its request is Stripe's event), and what
+ * of the new amount covers Stripe's fees, should it be the split the donor chose.
  */
 export function monthlyAmountEmail(
   gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'currency'>,
-  change: { previousMinor: bigint; amountMinor: bigint; nextChargeAt: Date | null; appealTitle: string; accountUrl: string; requestKey: string },
+  change: { previousMinor: bigint; amountMinor: bigint; nextChargeAt: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer'; coverFeesMinor?: bigint },
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
@@ -17,6 +19,8 @@ export function monthlyAmountEmail(
   const from = change.nextChargeAt
     ? mailText(locale, 'monthly_amount_next', { date: mailDate(locale, change.nextChargeAt, gift.timeZone) })
     : mailText(locale, 'monthly_amount_next_unknown');
+  const body = mailText(locale, change.by === 'treasurer' ? 'monthly_amount_treasurer_body' : 'monthly_amount_body', { amount, previous, appeal: isolated(locale, change.appealTitle) });
+  const fees = change.coverFeesMinor ? mailText(locale, 'monthly_amount_fees', { fees: mailAmount(locale, change.coverFeesMinor, gift.currency) }) : null;
   return {
     dedupeKey: `monthly_amount:${gift.id}:${change.requestKey}`,
     toAddress: gift.donorEmail,
@@ -25,7 +29,7 @@ export function monthlyAmountEmail(
     textBody: giftMailBody(
       locale,
       gift,
-      `${mailText(locale, 'monthly_amount_body', { amount, previous, appeal: isolated(locale, change.appealTitle) })}\n${from}`,
+      [body, fees, from].filter((line) => line !== null).join('\n'),
       mailText(locale, 'monthly_amount_where', { url: change.accountUrl }),
     ),
   };

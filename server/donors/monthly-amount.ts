@@ -14,6 +14,7 @@ import { chargedOf, renewalAmountOf, splitMetadata, type MonthlySplit } from '..
 import { donationRequestSchema } from '../payments/schemas';
 import { assertAmount } from '../payments/service';
 import { monthlyAmountEmail } from './monthly-amount-mail';
+import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
@@ -53,7 +54,7 @@ export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer,
     const before = renewalAmountOf(d);
     // Already so (a resent form, a second tab): nothing to ask Stripe, nothing to tell.
     if (before.amountMinor === asked.amountMinor && before.coverFeesMinor === asked.coverFeesMinor) return answerOf(before, false);
-    const saidAt = await priceAtStripe(deps.stripe, subscriptionId, asked, `monthly-amount:${donationId}:${req.idempotencyKey}`);
+    const saidAt = await priceAtStripe(deps.stripe, subscriptionId, asked, donorChangeKey('monthly-amount', donationId, req.idempotencyKey));
     // Stamped as the poster stamps an event's amount: a Dashboard price Stripe had before this
     // change, read by a poster and committed after it, must not bring the old amount back.
     await tx

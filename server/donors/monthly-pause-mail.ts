@@ -2,17 +2,17 @@ import type { Donation } from '../../db/schema/index';
 import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/catalog';
 
 /**
- * The donor's word that she paused her monthly gift (nothing is charged until the day it names), or
- * resumed it (and when it is charged next). Written with the change (its dedupe key names the
- * request, so a retried request mails once), in the language she gave in; null when she left no
- * address. Only her own pause and resume are mailed: the pause's mail already named the day it
- * ends, and the receipt of the payment that day says it went on; a treasurer's pause in Stripe's
- * Dashboard shows on her page.
+ * The donor's word that her monthly gift was paused (nothing is charged until the day it names), or
+ * resumed (and when it is charged next): by her here, or by the appeal's treasurer at Stripe, which
+ * it says. Written with the change (its dedupe key names the request, so a retried request mails
+ * once), in the language she gave in; null when she left no address. Stripe ending a pause on
+ * its day is not mailed: the pause's mail already named the day, and the receipt of the payment
+ * that day says it went on.
  */
 export function monthlyPauseEmail(
   gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'currency'>,
   kind: 'paused' | 'resumed',
-  c: { amountMinor: bigint; nextChargeAt: Date | null; appealTitle: string; accountUrl: string; requestKey: string },
+  c: { amountMinor: bigint; nextChargeAt: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer' },
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
@@ -30,7 +30,7 @@ export function monthlyPauseEmail(
     textBody: giftMailBody(
       locale,
       gift,
-      `${mailText(locale, kind === 'paused' ? 'monthly_paused_body' : 'monthly_resumed_body', { amount, appeal: isolated(locale, c.appealTitle) })}\n${when}`,
+      `${mailText(locale, `monthly_${kind}${c.by === 'treasurer' ? '_treasurer' : ''}_body`, { amount, appeal: isolated(locale, c.appealTitle) })}\n${when}`,
       mailText(locale, 'monthly_amount_where', { url: c.accountUrl }),
     ),
   };

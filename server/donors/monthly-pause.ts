@@ -10,6 +10,7 @@ import { pauseFieldsOf, pauseOf, periodEndOf } from '../payments/collection-paus
 import { accountPageUrl, appealTitleIn } from '../payments/donations-store';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
+import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { assertRunning, assertRunningAtStripe } from './monthly-amount';
@@ -50,7 +51,7 @@ export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, do
     const chargesAgainAt = periodEndOf(sub, { after: req.months });
     if (chargesAgainAt === null) throw new AppError(409, 'monthly_gift_not_changeable', "This monthly gift was changed at Stripe and cannot be paused here; ask the appeal's treasurer.");
     const pauseCollection = { behavior: 'void' as const, resumes_at: chargesAgainAt - resumeAheadSeconds };
-    const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, `monthly-pause:${donationId}:${req.idempotencyKey}`);
+    const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, donorChangeKey('monthly-pause', donationId, req.idempotencyKey));
     const replayed = replayedByStripe(answered);
     // Stripe answers a key it has seen with its first answer and changes nothing: an old pause
     // sent again after a later change (a resume) must not be recorded while Stripe collects.
@@ -82,7 +83,7 @@ export async function resumeMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, d
     const changed = sub.pause_collection !== null;
     let sayStripe = sub;
     if (changed) {
-      const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: '' }, `monthly-resume:${donationId}:${req.idempotencyKey}`);
+      const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: '' }, donorChangeKey('monthly-resume', donationId, req.idempotencyKey));
       sayStripe = replayedByStripe(answered) ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
       if (sayStripe.pause_collection !== null) throw changedSince();
     }
