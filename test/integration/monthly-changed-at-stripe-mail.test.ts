@@ -65,7 +65,7 @@ describe("a monthly gift changed in Stripe's Dashboard", () => {
     const mails = await mailsTo(g.email);
     expect(mails.map((m) => m.kind)).toEqual(['monthly_amount_changed']);
     const [mail] = mails;
-    expect(mail!.subject).toBe('毎月のご寄付が￥4,500になりました');
+    expect(mail).toMatchObject({ toAddress: 'hotaru@example.jp', subject: '毎月のご寄付が￥4,500になりました' });
     expect(mail!.textBody).toMatch(/の会計担当者が、決済代行会社Stripeで、毎月のご寄付を月￥3,000から月￥4,500に変更しました。/);
     expect(mail!.textBody).toContain(`新しい金額は、次回${tokyoDay((await periodEnd(g.subId)) * 1000)}のお支払いから引き落とされます。`);
     expect(mail!.textBody).toContain('http://localhost:3000/account');
