@@ -20,5 +20,4 @@ describe('stripeSaidAt', () => {
     expect(await stripeSaidAt(noStripe, answer(null, {}))).toBeNull();
     expect(await stripeSaidAt(noStripe, answer(null, { date: 'soon' }))).toBeNull();
   });
-
 });
