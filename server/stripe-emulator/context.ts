@@ -30,6 +30,8 @@ export interface Ctx {
   disputeAfterMs: number | null;
   /** Days from each failed renewal attempt to the next; after the last, the subscription is canceled. */
   retryScheduleDays: readonly number[];
+  /** Seconds a collected renewal stays a draft before it is finalized and charged (Stripe: about 3600); 0 charges at once. */
+  renewalDraftSeconds: number;
   emit(type: string, object: object, opts?: EmitOptions): Stripe.Event;
   /** Marks state dirty so the state file (if any) is rewritten soon. */
   changed(): void;

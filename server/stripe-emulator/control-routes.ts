@@ -4,6 +4,7 @@ import type { EmulatorControls } from './controls';
 import { SAVED_CARD_DECLINES, type SavedCardDecline } from './cards';
 import { invalidRequest } from './errors';
 import { payoutFailures, type PayoutFailureCode } from './flows/balance';
+import { renewalDraftSecondsMax } from './renewal-draft';
 
 const delivery = z.strictObject({
   times: z.number().int().min(1).max(10).optional(),
@@ -23,6 +24,7 @@ const dispute = z.strictObject({ charge: z.string().min(1).max(100), inquiry: z.
 const close = z.strictObject({ status: z.enum(['won', 'lost', 'warning_closed']), feeReturned: z.boolean().optional() });
 const failPayout = z.strictObject({ code: z.enum(Object.keys(payoutFailures) as [PayoutFailureCode, ...PayoutFailureCode[]]).optional() });
 const decline = z.strictObject({ code: z.enum(Object.keys(SAVED_CARD_DECLINES) as [SavedCardDecline, ...SavedCardDecline[]]).optional() });
+const renewalDraft = z.strictObject({ seconds: z.number().int().min(0).max(renewalDraftSecondsMax) });
 const pay = z.strictObject({
   card: z.string().max(40).optional(),
   name: z.string().max(200).optional(),
@@ -63,6 +65,7 @@ export function registerControlRoutes(app: FastifyInstance, controls: EmulatorCo
   app.post('/_emulator/payouts/pay', async () => ({ data: controls.payPayouts() }));
   app.post('/_emulator/payouts/:id/fail', async (req) => controls.failPayout(id(req.params), parse(failPayout, req.body).code));
   app.post('/_emulator/subscriptions/:id/decline', async (req) => controls.declineSubscriptionPayments(id(req.params), parse(decline, req.body).code));
+  app.post('/_emulator/renewal-draft', async (req) => controls.setRenewalDraftSeconds(parse(renewalDraft, req.body).seconds));
   app.post('/_emulator/checkout/sessions/:id/pay', async (req) => {
     const b = parse(pay, req.body);
     return controls.payCheckoutSession(id(req.params), b.card, { name: b.name, email: b.email });

@@ -4,6 +4,7 @@ import { AUTOMATIC, type Ctx } from './context';
 import { cardError } from './errors';
 import type { SavedCardDecline } from './cards';
 import { declineSubscriptionPayments } from './flows/saved-card';
+import { resolveRenewalDraftSeconds } from './renewal-draft';
 import { computeBalance, failPayout, makeFundsAvailable, payPayouts, type PayoutFailureCode } from './flows/balance';
 import { paySession } from './flows/checkout';
 import { appealDispute, closeDispute, escalateInquiry, openDispute, type CloseDisputeOptions } from './flows/dispute';
@@ -38,6 +39,11 @@ export interface EmulatorControls {
    * blocked: its next renewal (and retries) fail until a new card is saved in the portal.
    */
   declineSubscriptionPayments(subscriptionId: string, code?: SavedCardDecline): Stripe.Subscription;
+  /**
+   * Renewals made from now on stay a draft this many seconds (Stripe: about 3600) before the test
+   * clock finalizes and charges them; 0 charges at once. Kept across reset(), as the options are.
+   */
+  setRenewalDraftSeconds(seconds: number): { renewalDraftSeconds: number };
   /** Pays a session as the hosted form would; a declined card throws a 402 card_error. */
   payCheckoutSession(sessionId: string, cardNumber?: string, payer?: { name?: string; email?: string }): Stripe.Checkout.Session;
   /** Forgets every object, event and delivery; keeps the webhook endpoint and options. */
@@ -67,6 +73,10 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
     payPayouts: () => payPayouts(ctx),
     failPayout: (payoutId, code) => failPayout(ctx, payoutId, code),
     declineSubscriptionPayments: (subscriptionId, code = 'expired_card') => declineSubscriptionPayments(ctx, subscriptionId, code),
+    setRenewalDraftSeconds: (seconds) => {
+      ctx.renewalDraftSeconds = resolveRenewalDraftSeconds(seconds);
+      return { renewalDraftSeconds: ctx.renewalDraftSeconds };
+    },
     payCheckoutSession: (sessionId, cardNumber = '4242 4242 4242 4242', payer = {}) => {
       const card = cardFromNumber(cardNumber);
       const result = paySession(ctx, sessionId, { card, name: payer.name ?? 'Test Member', email: payer.email ?? null }, AUTOMATIC);

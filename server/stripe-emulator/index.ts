@@ -6,6 +6,7 @@ import { createControls, type EmulatorControls } from './controls';
 import { registerControlRoutes } from './control-routes';
 import { createEvent } from './events';
 import { resolveFees, type FeeConfig } from './fees';
+import { resolveRenewalDraftSeconds } from './renewal-draft';
 import { scheduleDispute } from './flows/dispute';
 import { IdempotencyStore } from './idempotency';
 import { loadState, StateWriter } from './persistence';
@@ -50,6 +51,12 @@ export interface StripeEmulatorOptions {
    * four attempts within two weeks. [] cancels on the first failure.
    */
   retryScheduleDays?: number[];
+  /**
+   * Seconds a renewal's invoice stays a `draft` before the test clock finalizes it and attempts its
+   * payment, as Stripe's automatic advancement does about an hour (3600) after it is made. Default
+   * 0: finalized and charged the moment it is made. `controls.setRenewalDraftSeconds` changes it.
+   */
+  renewalDraftSeconds?: number;
   logger?: Logger | false;
   /** JSON file that keeps state across restarts (demo mode). */
   stateFile?: string;
@@ -75,6 +82,7 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
     log,
     disputeAfterMs: opts.disputeAfterMs === undefined ? 2000 : opts.disputeAfterMs,
     retryScheduleDays: resolveRetrySchedule(opts.retryScheduleDays),
+    renewalDraftSeconds: resolveRenewalDraftSeconds(opts.renewalDraftSeconds ?? 0),
     emit: (type, object, emitOpts) => {
       const event = createEvent(ctx.state, type, object, dispatcher.hasEndpoint ? 1 : 0, emitOpts);
       dispatcher.enqueue(event);

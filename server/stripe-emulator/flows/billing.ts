@@ -1,11 +1,11 @@
 import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { buildCustomer, buildSubscription, subscriptionItem } from '../objects/billing';
-import { buildInvoice } from '../objects/invoice';
 import type { SessionSpec } from '../store';
 import { nowSeconds } from '../ids';
 import type { Payer, PayResult } from './checkout';
 import { attemptInvoice } from './invoice-payment';
+import { draftInvoice, finalizeDraft, voidInvoice, type InvoiceReason } from './invoice-lifecycle';
 import { periodBoundary, periodIndex, timeForCustomer } from './time';
 
 type Fail = Extract<PayResult, { ok: false }>;
@@ -62,34 +62,13 @@ export function payInvoice(
   ctx: Ctx,
   sub: Stripe.Subscription,
   customer: Stripe.Customer,
-  reason: 'subscription_create' | 'subscription_cycle',
+  reason: InvoiceReason,
   at: number,
   origin: Origin,
   previousPeriod?: { start: number; end: number },
 ): Stripe.Invoice {
-  const invoice = finalizedInvoice(ctx, sub, customer, reason, at, origin, previousPeriod);
+  const invoice = finalizeDraft(ctx, draftInvoice(ctx, sub, customer, { reason, at, origin, previousPeriod }), at, origin);
   attemptInvoice(ctx, invoice, sub, customer, at, origin);
-  return invoice;
-}
-
-function finalizedInvoice(
-  ctx: Ctx,
-  sub: Stripe.Subscription,
-  customer: Stripe.Customer,
-  reason: 'subscription_create' | 'subscription_cycle',
-  at: number,
-  origin: Origin,
-  previousPeriod?: { start: number; end: number },
-): Stripe.Invoice {
-  const emit = (type: string, obj: object) => ctx.emit(type, obj, { origin, created: at });
-  const number = `EMU-${String(ctx.state.invoices.size + 1).padStart(6, '0')}`;
-  const invoice = buildInvoice({ sub, customerEmail: customer.email, customerName: customer.name ?? null, reason, created: at, number, previousPeriod });
-  ctx.state.invoices.set(invoice.id, invoice);
-  emit('invoice.created', invoice);
-  invoice.status = 'open';
-  invoice.status_transitions.finalized_at = at;
-  emit('invoice.finalized', invoice);
-  sub.latest_invoice = invoice.id;
   return invoice;
 }
 
@@ -102,14 +81,22 @@ function collectionPausedAt(sub: Stripe.Subscription, at: number): boolean {
   return pause !== null && (pause.resumes_at === null || at < pause.resumes_at);
 }
 
-/** A renewal while collection is paused: its invoice is made and voided at once, nothing is charged and nothing retried. */
+/** A renewal while collection is paused: its invoice is made, finalized and voided at once, nothing is charged and nothing retried. */
 function voidRenewal(ctx: Ctx, sub: Stripe.Subscription, customer: Stripe.Customer, at: number, previousPeriod: { start: number; end: number }): void {
-  const invoice = finalizedInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
-  invoice.status = 'void';
-  invoice.amount_remaining = 0;
-  invoice.next_payment_attempt = null;
-  invoice.status_transitions.voided_at = at;
-  ctx.emit('invoice.voided', invoice, { origin: AUTOMATIC, created: at });
+  const draft = draftInvoice(ctx, sub, customer, { reason: 'subscription_cycle', at, origin: AUTOMATIC, previousPeriod });
+  voidInvoice(ctx, finalizeDraft(ctx, draft, at, AUTOMATIC), at, AUTOMATIC);
+}
+
+/**
+ * A renewal that is collected: charged at once, or (with `renewalDraftSeconds`, as Stripe does)
+ * left a draft that the test clock finalizes and charges that much later (advanceDraft).
+ */
+function collectRenewal(ctx: Ctx, sub: Stripe.Subscription, customer: Stripe.Customer, at: number, previousPeriod: { start: number; end: number }): void {
+  if (ctx.renewalDraftSeconds === 0) {
+    payInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
+    return;
+  }
+  draftInvoice(ctx, sub, customer, { reason: 'subscription_cycle', at, origin: AUTOMATIC, previousPeriod, finalizesAt: at + ctx.renewalDraftSeconds });
 }
 
 /** Stripe clears a pause at its `resumes_at`: the subscription collects again from its next invoice. */
@@ -122,7 +109,7 @@ export function resumeCollection(ctx: Ctx, sub: Stripe.Subscription, at: number)
 
 /**
  * One renewal at the end of the current period: next period, new invoice, charge, balance
- * transaction (or, while collection is paused, a voided invoice and no charge). Its customer.subscription.updated names `items` among what changed, as Stripe's
+ * transaction (or a draft charged later, see collectRenewal; or, while collection is paused, a voided invoice and no charge). Its customer.subscription.updated names `items` among what changed, as Stripe's
  * does since 2025-03-31.basil put the period on the item: the same price and quantity, the period before.
  */
 export function renew(ctx: Ctx, sub: Stripe.Subscription): void {
@@ -139,7 +126,7 @@ export function renew(ctx: Ctx, sub: Stripe.Subscription): void {
   if (!customer) throw new Error(`subscription ${sub.id} has no customer`);
   const previous = { items: previousItems, latest_invoice: sub.latest_invoice };
   if (collectionPausedAt(sub, at)) voidRenewal(ctx, sub, customer, at, previousPeriod);
-  else payInvoice(ctx, sub, customer, 'subscription_cycle', at, AUTOMATIC, previousPeriod);
+  else collectRenewal(ctx, sub, customer, at, previousPeriod);
   ctx.emit('customer.subscription.updated', sub, { origin: AUTOMATIC, created: at, previous });
 }
 

@@ -4,13 +4,17 @@ import { invalidRequest } from '../errors';
 import { subscriptionItem } from '../objects/billing';
 import { cancelNow, renew, resumeCollection } from './billing';
 import { openInvoices, retryInvoice, stillBills } from './invoice-payment';
+import { advanceDraft, scheduledDrafts } from './invoice-lifecycle';
 import { periodBoundary } from './time';
 
 function clockSubscriptions(ctx: Ctx, clockId: string): Stripe.Subscription[] {
   return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && stillBills(s));
 }
 
-/** The next thing that falls due on the clock by `target`: a pause's end, a period end or a scheduled retry (a stable sort keeps that order within a second). */
+/**
+ * The next thing that falls due on the clock by `target`: a pause's end, a period end, a renewal's
+ * draft that Stripe finalizes and charges, or a scheduled retry (a stable sort keeps that order within a second).
+ */
 function nextDue(ctx: Ctx, clockId: string, target: number): { at: number; run: () => void } | undefined {
   const due: { at: number; run: () => void }[] = [];
   for (const sub of clockSubscriptions(ctx, clockId)) {
@@ -19,6 +23,10 @@ function nextDue(ctx: Ctx, clockId: string, target: number): { at: number; run: 
     if (typeof resumesAt === 'number') due.push({ at: resumesAt, run: () => resumeCollection(ctx, sub, resumesAt) });
     const end = subscriptionItem(sub).current_period_end;
     due.push({ at: end, run: () => (sub.cancel_at_period_end ? cancelNow(ctx, sub, end, AUTOMATIC) : renew(ctx, sub)) });
+    for (const draft of scheduledDrafts(ctx, sub.id)) {
+      const at = draft.automatically_finalizes_at;
+      if (at !== null) due.push({ at, run: () => advanceDraft(ctx, draft) });
+    }
     for (const invoice of openInvoices(ctx, sub.id)) {
       const at = invoice.next_payment_attempt;
       if (at !== null) due.push({ at, run: () => retryInvoice(ctx, invoice) });
@@ -42,7 +50,7 @@ function assertWithinTwoIntervals(ctx: Ctx, clock: Stripe.TestHelpers.TestClock,
   }
 }
 
-// Moves the clock forward and runs every renewal, retry, pause's end and scheduled cancellation that falls due, in time order.
+// Moves the clock forward and runs every renewal, draft's finalization, retry, pause's end and scheduled cancellation that falls due, in time order.
 export function advanceClock(ctx: Ctx, clock: Stripe.TestHelpers.TestClock, target: number, origin: Origin): void {
   if (target <= clock.frozen_time) {
     throw invalidRequest('The frozen_time must be later than the current frozen_time of the test clock.', 'frozen_time');

@@ -75,6 +75,7 @@ function paid(
     ctx.state.invoicePayments.set(payment.id, payment);
   }
   invoice.status = 'paid';
+  invoice.auto_advance = false;
   invoice.amount_paid = invoice.amount_due;
   invoice.amount_remaining = 0;
   invoice.next_payment_attempt = null;

@@ -29,6 +29,8 @@ export function buildInvoice(a: {
     amount_shipping: 0,
     attempt_count: 0,
     attempted: false,
+    // Stripe drives a subscription's invoice to payment itself; paid and void ones no longer advance.
+    auto_advance: true,
     billing_reason: a.reason,
     created: a.created,
     currency: a.sub.currency,

@@ -15,6 +15,7 @@ import { expandList as expandParam, metadataParam, optBool, optString, rejectUnk
 import { parseItemChange, type ItemChange } from './subscription-item-params';
 import { parsePauseCollection } from './pause-collection-param';
 import { getOr404 } from './payments';
+import { registerInvoiceActions } from './invoice-actions';
 
 function updateSubscription(ctx: Ctx, sub: Stripe.Subscription, p: FormObject, o: Origin): Stripe.Subscription {
   rejectUnknown(p, ['cancel_at_period_end', 'metadata', 'items', 'proration_behavior', 'pause_collection', 'expand']);
@@ -138,4 +139,5 @@ export function registerBilling(app: FastifyInstance, ctx: Ctx): void {
   registerCustomers(app, ctx);
   registerSubscriptions(app, ctx);
   registerTestClocks(app, ctx);
+  registerInvoiceActions(app, ctx);
 }
