@@ -16,6 +16,7 @@ import { assertAmount } from '../payments/service';
 import { monthlyAmountEmail } from './monthly-amount-mail';
 import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
+import { renewalNotCharged, renewalUnderWay } from './renewal-under-way';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
@@ -89,11 +90,16 @@ export function assertRunning(d: Donation, appealStatus: string): void {
  * on, and the split in its metadata in the same call: should our own write of the row be lost,
  * the poster finds the split beside the price (renewal-amount.ts). What our row does not know yet
  * (Stripe ended it, set it to end, or a renewal failed, and its event is not posted) is refused as
- * the row would refuse it. Answers when Stripe said the subscription charges it (stripe-said-at.ts).
+ * the row would refuse it. So is a change while a renewal's draft waits to be charged (Stripe's
+ * hour): that payment charges the amount it was made with. Answers when Stripe said the
+ * subscription charges it (stripe-said-at.ts).
  */
 async function priceAtStripe(stripe: Stripe, subscriptionId: string, asked: MonthlySplit, idempotencyKey: string): Promise<Date | null> {
   const sub = await stripe.subscriptions.retrieve(subscriptionId);
   assertRunningAtStripe(sub);
+  // A renewal Stripe made and charges within the hour keeps the amount it was made with (its
+  // invoice is already written): a new amount said now to apply "from the next payment" would not.
+  if (await renewalNotCharged(stripe, sub)) throw renewalUnderWay();
   const [item, ...more] = sub.items.data;
   const product = idOf(item?.price.product);
   // One item, as Checkout made it; a subscription reshaped in Stripe's Dashboard is a treasurer's to change.

@@ -36,12 +36,14 @@ export async function updateSubscriptionAtStripe(stripe: Stripe, subscriptionId:
   try {
     return await stripe.subscriptions.update(subscriptionId, params, { idempotencyKey });
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeIdempotencyError) {
-      throw new AppError(409, 'monthly_gift_idempotency_conflict', 'This idempotency key was already used for another change; use a new key for a new change.');
-    }
+    if (err instanceof Stripe.errors.StripeIdempotencyError) throw idempotencyConflict();
     throw err;
   }
 }
+
+/** The client's key names another change than this one. */
+export const idempotencyConflict = () =>
+  new AppError(409, 'monthly_gift_idempotency_conflict', 'This idempotency key was already used for another change; use a new key for a new change.');
 
 /** Whether Stripe answered with its first answer to this key, changing nothing now. */
 export const replayedByStripe = (answer: Stripe.Response<unknown>) => answer.lastResponse.headers['idempotent-replayed'] === 'true';

@@ -15,6 +15,8 @@ import { stripeSaidAt } from '../payments/stripe-said-at';
 import { upcomingCharge } from '../payments/upcoming-charge';
 import { assertRunning, assertRunningAtStripe } from './monthly-amount';
 import { monthlyPauseEmail } from './monthly-pause-mail';
+import { answerAgain, pauseMadeUnder } from './pause-retry';
+import { holdRenewal, renewalNotCharged, voidHeldRenewal } from './renewal-under-way';
 import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
 /** A pause of a monthly gift: how many of its monthly payments to skip, with the client's key for this attempt. */
@@ -37,7 +39,10 @@ const resumeAheadSeconds = 3600;
  * pause_collection with `void`, so the renewals in between are made and voided, charging nothing
  * (docs.stripe.com/billing/subscriptions/pause-payment). The payments skipped are the next
  * `months` (at the current period's end and the ones after it); the pause ends an hour before the
- * period after them begins, whose payment is charged as before. A gift already paused is paused
+ * period after them begins, whose payment is charged as before. A renewal Stripe made before the
+ * pause and has not charged yet (its draft hour) would still be charged: it is the first payment
+ * skipped, held and voided here (renewal-under-way.ts); one Stripe is charging already refuses the
+ * pause (409 monthly_gift_renewal_under_way), asking nothing of Stripe. A gift already paused is paused
  * anew, counted from now. The row keeps the pause as Stripe answered it; nothing moves in the
  * ledger (nothing is charged or refunded). Audited and mailed. Changes of one gift (pause, resume,
  * amount) take turns, on the lock the amount change takes.
@@ -46,17 +51,26 @@ export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, do
   return deps.db.transaction(async (tx) => {
     const { d, appeal, organizationId, subscriptionId } = await lockedMonthlyGift(tx, viewer, donationId);
     assertRunning(d, appeal.status);
+    // Made before under this key (its answer lost): answered as then, Stripe not asked again.
+    const made = await pauseMadeUnder(tx, donationId, req.idempotencyKey);
+    if (made) return answerAgain(d, appeal.status, made, req.months);
     const sub = await deps.stripe.subscriptions.retrieve(subscriptionId);
     assertRunningAtStripe(sub);
-    const chargesAgainAt = periodEndOf(sub, { after: req.months });
+    // A renewal Stripe made in the last hour and has not charged is the first payment skipped.
+    const uncharged = await renewalNotCharged(deps.stripe, sub);
+    const chargesAgainAt = periodEndOf(sub, { after: uncharged ? req.months - 1 : req.months });
     if (chargesAgainAt === null) throw new AppError(409, 'monthly_gift_not_changeable', "This monthly gift was changed at Stripe and cannot be paused here; ask the appeal's treasurer.");
     const pauseCollection = { behavior: 'void' as const, resumes_at: chargesAgainAt - resumeAheadSeconds };
-    const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, donorChangeKey('monthly-pause', donationId, req.idempotencyKey));
+    const keyBase = donorChangeKey('monthly-pause', donationId, req.idempotencyKey);
+    // Held before the pause is asked: should Stripe be charging it already, nothing is paused.
+    if (uncharged) await holdRenewal(deps.stripe, uncharged, keyBase);
+    const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, keyBase);
     const replayed = replayedByStripe(answered);
     // Stripe answers a key it has seen with its first answer and changes nothing: an old pause
     // sent again after a later change (a resume) must not be recorded while Stripe collects.
     const sayStripe = replayed ? await deps.stripe.subscriptions.retrieve(subscriptionId) : answered;
     if (replayed && JSON.stringify(sayStripe.pause_collection) !== JSON.stringify(pauseCollection)) throw changedSince();
+    if (uncharged) await voidHeldRenewal(deps.stripe, uncharged.id!, keyBase);
     const pause = pauseOf(sayStripe);
     const row = await writePause(tx, donationId, sayStripe, await stripeSaidAt(deps.stripe, sayStripe));
     if (!replayed) {
