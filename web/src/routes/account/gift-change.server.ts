@@ -1,6 +1,7 @@
 import { redirect, type RequestEvent } from '@sveltejs/kit';
 import { apiSend, type ApiError } from '$lib/server/api';
 import { refusalText } from '$lib/server/refusal-text';
+import { m } from '$lib/paraglide/messages';
 import { sayOnce, type GiftNoticeKind } from '$lib/server/notice';
 import { toSignIn } from './sign-in-here.server';
 
@@ -24,10 +25,12 @@ export async function sendGiftChange(
   redirect(303, `${sayOnce(cookies, '/account', { kind: c.notice, giftId: c.id })}#${c.anchor}`);
 }
 
-/** Why the API refused a change of a monthly gift, in the reader's language: a failing gift, one that no longer renews, or the forms' common reasons. */
+/** Why the API refused a change of a monthly gift, in the reader's language: a failing gift, one whose payment is being made, one that no longer renews, or the forms' common reasons. */
 export function monthlyRefusal(sent: { status: number; error: ApiError }, words: { failing: string; ended: string; fallback: string }, email?: string): string {
   const { code } = sent.error;
   if (code === 'monthly_gift_failing') return words.failing;
+  // A renewal Stripe drafted is charged within the hour: nothing changed now would reach it.
+  if (code === 'monthly_gift_renewal_under_way') return m.monthly_renewal_under_way();
   if (code === 'monthly_gift_ended' || code === 'monthly_gift_ending' || code === 'monthly_gift_appeal_closed') return words.ended;
   return refusalText(sent, words.fallback, email);
 }
