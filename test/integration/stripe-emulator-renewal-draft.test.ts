@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StripeEmulator } from '../../server/stripe-emulator/index';
+import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import type { Receiver } from '../../server/stripe-emulator/testing';
 import { paidSubscriptionOnClock, useEmulatorWithReceiver } from '../helpers/emulator-receiver';
 
@@ -123,5 +123,6 @@ describe('a renewal kept as a draft for an hour', () => {
     expect(await (await control({ seconds: HOUR })).json()).toEqual({ renewalDraftSeconds: HOUR });
     for (const bad of [{ seconds: -1 }, { seconds: 1.5 }, { seconds: 73 * HOUR }, { seconds: '3600' }, {}]) expect((await control(bad)).status, JSON.stringify(bad)).toBe(400);
     expect(() => emu.controls.setRenewalDraftSeconds(-5)).toThrow(/renewalDraftSeconds/);
+    await expect(startStripeEmulator({ renewalDraftSeconds: 0.5, logger: false })).rejects.toThrow(/renewalDraftSeconds/);
   });
 });
