@@ -16,6 +16,7 @@ import {
   translationBody,
   translationParams,
   updateAppealBody,
+  updateLanguageBody,
   updateListSchema,
   updateParams,
   updatePostBody,
@@ -41,7 +42,8 @@ import {
   upsertTranslation,
 } from './manage-service';
 import { countUpdateSubscribers } from './update-email';
-import { managedUpdate, upsertUpdateTranslation } from './update-translations';
+import { changeUpdateLanguage } from './update-language';
+import { deleteUpdateTranslation, managedUpdate, upsertUpdateTranslation } from './update-translations';
 import { slugParams } from './schemas';
 import { donorsCsvStream } from './donors-csv';
 import { countDonors, donorsOf } from './donor-list';
@@ -221,6 +223,42 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
       const { updateId, language } = req.params;
       await upsertUpdateTranslation(db, { appeal, updateId, language, body: req.body, createOnly: req.headers['if-none-match'] === '*', by, requestId: req.id });
       return managedUpdate(db, appeal, updateId);
+    },
+  );
+
+  app.delete(
+    '/api/appeals/:slug/updates/:updateId/translations/:language',
+    {
+      schema: {
+        tags,
+        summary: "Remove a translation of a posted update (organizer): its readers get the update as written. No one is mailed.",
+        params: updateTranslationParams,
+        response: { 200: managedUpdateSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      const { updateId, language } = req.params;
+      await deleteUpdateTranslation(db, { appeal, updateId, language, by, requestId: req.id });
+      return managedUpdate(db, appeal, updateId);
+    },
+  );
+
+  app.put(
+    '/api/appeals/:slug/updates/:updateId/language',
+    {
+      schema: {
+        tags,
+        summary: "Correct the language a posted update is marked with (organizer); its words stay, and no one is mailed. 409 if it changed meanwhile, or if the update has a translation into the new language.",
+        params: updateParams,
+        body: updateLanguageBody,
+        response: { 200: managedUpdateSchema, 409: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      await changeUpdateLanguage(db, { appeal, updateId: req.params.updateId, ...req.body, by, requestId: req.id });
+      return managedUpdate(db, appeal, req.params.updateId);
     },
   );
 

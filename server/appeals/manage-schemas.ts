@@ -64,6 +64,12 @@ export const updateTranslationBody = z.strictObject(updateText);
 export const updateParams = slugParams.extend({ updateId: z.uuid() });
 export const updateTranslationParams = updateParams.extend({ language: languageSchema });
 
+/** A correction of the language an update is marked with: from the one the organizer saw, to the one it is written in. */
+export const updateLanguageBody = z.strictObject({
+  from: languageSchema.describe("the update's language as the organizer saw it; another by now: 409 appeal.update_language_changed, nothing changed"),
+  to: languageSchema.describe('the language the update is written in; one it has a translation into: 409 appeal.update_language_translated (remove that translation first)'),
+});
+
 export const updatePostBody = z.strictObject({
   ...updateText,
   language: languageSchema.optional().describe("the language the update is written in, one the app writes in; omitted: the appeal's"),

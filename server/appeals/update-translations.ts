@@ -46,6 +46,18 @@ async function updateOfAppeal(db: DbOrTx, appealId: string, updateId: string) {
   return update;
 }
 
+/**
+ * The update, its row locked until the transaction ends. A translation takes it `share` and a
+ * change of the update's language `no key update`, which conflict: without that, a translation
+ * into Spanish and a correction of the update to Spanish could each pass against the other's
+ * before-state, and leave a Spanish update with a Spanish translation hiding it.
+ */
+export async function lockedUpdateOfAppeal(tx: DbOrTx, appealId: string, updateId: string, strength: 'share' | 'no key update') {
+  const [update] = await tx.select().from(appealUpdates).where(and(eq(appealUpdates.id, updateId), eq(appealUpdates.appealId, appealId))).for(strength);
+  if (!update) throw new AppError(404, 'appeal.update_not_found', 'This appeal has no update by that id.');
+  return update;
+}
+
 /** An update of `appeal` as its organizers see it, with its translations' markdown to edit. */
 export async function managedUpdate(db: DbOrTx, appeal: Appeal, updateId: string): Promise<ManagedUpdate> {
   const update = await updateOfAppeal(db, appeal.id, updateId);
@@ -70,7 +82,7 @@ export async function upsertUpdateTranslation(
   p: { appeal: Appeal; updateId: string; language: string; body: UpdateTranslationBody; createOnly: boolean; by: Viewer | null; requestId?: string },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    const update = await updateOfAppeal(tx, p.appeal.id, p.updateId);
+    const update = await lockedUpdateOfAppeal(tx, p.appeal.id, p.updateId, 'share');
     checkNotOriginal(update.language, p.language);
     const values = renderedTranslation(update.id, { language: p.language, ...p.body });
     const insert = tx.insert(appealUpdateTranslations).values(values);
@@ -88,6 +100,30 @@ export async function upsertUpdateTranslation(
       subjectType: 'appeal_update',
       subjectId: update.id,
       after: { language: p.language, title: p.body.title },
+      requestId: p.requestId,
+    });
+  });
+}
+
+/**
+ * Removes a translation of a posted update: its readers get the update as written again. Nothing
+ * is mailed, as nothing was when a translation was added after posting.
+ */
+export async function deleteUpdateTranslation(db: Db, p: { appeal: Appeal; updateId: string; language: string; by: Viewer | null; requestId?: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    const update = await updateOfAppeal(tx, p.appeal.id, p.updateId);
+    const [gone] = await tx
+      .delete(appealUpdateTranslations)
+      .where(and(eq(appealUpdateTranslations.updateId, update.id), eq(appealUpdateTranslations.language, p.language)))
+      .returning({ title: appealUpdateTranslations.title });
+    if (!gone) throw new AppError(404, 'appeal.update_translation_not_found', `This update has no ${p.language} translation.`);
+    await recordAudit(tx, {
+      actorUserId: p.by?.userId ?? null,
+      action: 'appeal.untranslate_update',
+      organizationId: p.appeal.organizationId,
+      subjectType: 'appeal_update',
+      subjectId: update.id,
+      before: { language: p.language, title: gone.title },
       requestId: p.requestId,
     });
   });

@@ -4,7 +4,7 @@ import type { InjectOptions } from 'fastify';
 import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { appealTranslations, appealUpdates, appeals, campaignAppeals, campaigns, donations, invitations, ledgerAccounts, memberships, organizations, users } from '../../db/schema/index';
+import { appealTranslations, appealUpdateTranslations, appealUpdates, appeals, campaignAppeals, campaigns, donations, invitations, ledgerAccounts, memberships, organizations, users } from '../../db/schema/index';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signInAs } from '../helpers/sign-in';
 import { issueStopTokens } from '../../server/appeals/update-stops';
@@ -71,6 +71,13 @@ function liveUpdateId(): Promise<string> {
     return u!.id;
   })();
   return liveUpdate;
+}
+/** A fresh update of the live appeal, in English, with a German translation: one to correct or untranslate per call. */
+async function freshLiveUpdate(): Promise<string> {
+  const [a] = await db().select().from(appeals).where(eq(appeals.slug, 'a-live'));
+  const [u] = await db().insert(appealUpdates).values({ appealId: a!.id, language: 'en', title: 'Walls up', bodyMarkdown: 'Thanks.', bodyHtml: '<p>Thanks.</p>' }).returning();
+  await db().insert(appealUpdateTranslations).values({ updateId: u!.id, language: 'de', title: 'Die Mauern stehen', bodyMarkdown: 'Danke.', bodyHtml: '<p>Danke.</p>' });
+  return u!.id;
 }
 let unpaid: Promise<{ donationId: string; resumeKey: string }> | undefined;
 /** One gift left unpaid, and the key its start answered. */
@@ -238,6 +245,17 @@ const matrix: Case[] = [
   {
     route: 'PUT /api/appeals/:slug/updates/:updateId/translations/:language',
     request: async () => ({ method: 'PUT', url: `/api/appeals/a-live/updates/${await liveUpdateId()}/translations/fr`, payload: { title: `Les murs ${next('fr')}`, bodyMarkdown: 'Merci.' } }),
+    expect: organizerOfA(200),
+  },
+  // Correcting an update's language and removing a translation of it: the drive's organizers, as writing one.
+  {
+    route: 'PUT /api/appeals/:slug/updates/:updateId/language',
+    request: async () => ({ method: 'PUT', url: `/api/appeals/a-live/updates/${await freshLiveUpdate()}/language`, payload: { from: 'en', to: 'fr' } }),
+    expect: organizerOfA(200),
+  },
+  {
+    route: 'DELETE /api/appeals/:slug/updates/:updateId/translations/:language',
+    request: async () => ({ method: 'DELETE', url: `/api/appeals/a-live/updates/${await freshLiveUpdate()}/translations/de` }),
     expect: organizerOfA(200),
   },
   { route: 'PATCH /api/appeals/:slug/wall/:donationId', request: () => ({ method: 'PATCH', url: `/api/appeals/a-live/wall/${giftId}`, payload: { messageStatus: 'approved' } }), expect: organizerOfA(204) },
