@@ -11,6 +11,7 @@ import { m } from '$lib/paraglide/messages';
 import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
 import { sayOnce, takeNotice } from '$lib/server/notice';
+import { relabelUpdate, untranslateUpdate } from './update-corrections.server';
 
 type Update = AppealUpdateList['updates'][number];
 
@@ -76,6 +77,8 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals, cookies
     // ?untranslate=<language> asks to confirm before a translation is removed: a link, so it works
     // without JavaScript, and a misclick costs no translator's work. Only a translation there is.
     removeTranslation: appeal.translations.find((t) => t.language === url.searchParams.get('untranslate'))?.language ?? null,
+    // ?untranslateUpdate=<language> does the same for a translation of the update whose panel is open.
+    removeUpdateTranslation: translating?.translations.find((t) => t.language === url.searchParams.get('untranslateUpdate'))?.language ?? null,
   };
 };
 
@@ -260,6 +263,9 @@ export const actions: Actions = {
     if (!sent.ok) return fail(refusedStatus(sent.status), { section: 'updateTranslations', values, error: (updateTranslationErrors.get(sent.error.code) ?? m.error_generic_text)() });
     return { section: 'updateTranslations', saved: values.language };
   },
+
+  relabelUpdate,
+  untranslateUpdate,
 
   moderate: async ({ request, fetch, params }) => {
     const form = await readForm(request);
