@@ -37,12 +37,12 @@ const stored = async (updateId: string) =>
   )[0];
 
 /** A Japanese organizer's browser, without JavaScript, on the update's panel of the manage page. */
-async function organizerOn(updateTitle: string): Promise<{ context: BrowserContext; page: Page }> {
+async function organizerOn(updateTitle: string, link = ja.update_language_link): Promise<{ context: BrowserContext; page: Page }> {
   const context = await e2e.context({ language: 'ja-JP', javaScriptEnabled: false });
   await signInContext(e2e, context, 'organizer@osaka.demo');
   const page = await context.newPage();
   await page.goto(`${e2e.url}/manage/appeals/${slug}`);
-  await page.locator('#updates li', { hasText: updateTitle }).getByRole('link', { name: new RegExp(`^${ja.update_language_link}`) }).click();
+  await page.locator('#updates li', { hasText: updateTitle }).getByRole('link', { name: new RegExp(`^${link}`) }).click();
   return { context, page };
 }
 
@@ -108,7 +108,7 @@ describe("removing an update's translation on the manage page, without JavaScrip
   it('asks first, Cancel keeps it, confirming removes it; a Japanese reader then gets the original', async () => {
     const updateId = await posted(greetings, 'es', [{ language: 'ja', title: japanese.title, bodyMarkdown: japanese.body }]);
     expect(await readerSees(updateId)).toEqual({ title: [japanese.title, 'ja', 'ltr'], body: [japanese.body, 'ja', 'ltr'], translated: 1 });
-    const { context, page } = await organizerOn(greetings.title);
+    const { context, page } = await organizerOn(greetings.title, ja.update_translate);
     const row = page.locator('#update-translations li', { hasText: japanese.title });
     const confirm = page.getByRole('group', { name: ja.translation_confirm_title });
 
