@@ -264,8 +264,9 @@ export const actions: Actions = {
     return { section: 'updateTranslations', saved: values.language };
   },
 
-  relabelUpdate,
-  untranslateUpdate,
+  // Written out, not shorthand: the form fuzz (test/e2e/form-fuzz.test.ts) finds actions as `name: async`.
+  relabelUpdate: async (event) => relabelUpdate(event),
+  untranslateUpdate: async (event) => untranslateUpdate(event),
 
   moderate: async ({ request, fetch, params }) => {
     const form = await readForm(request);
