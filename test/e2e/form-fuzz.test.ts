@@ -134,9 +134,10 @@ function actionsOf(file: string): Route['actions'] {
   const start = source.search(/export const actions\b/);
   if (start < 0) return [];
   const block = source.slice(start);
-  const heads = [...block.matchAll(/^ {2}([A-Za-z_]\w*)\s*:\s*async\b/gm)];
+  // Written out (`name: async …`) or in shorthand (`name,`: a function of an imported module).
+  const heads = [...block.matchAll(/^ {2}([A-Za-z_]\w*)(?:\s*:\s*async\b|,$)/gm)];
   return heads.map((h, i) => {
-    const body = block.slice(h.index!, heads[i + 1]?.index ?? block.length);
+    const body = h[0].endsWith(',') ? `${h[1]}(` : block.slice(h.index!, heads[i + 1]?.index ?? block.length);
     return { name: h[1]!, fields: actionFields(body, file) };
   });
 }
@@ -527,6 +528,8 @@ describe('no 5xx from any page or form action', () => {
     expect(fieldsOf('/appeals/[slug]', 'donate')).toEqual(expect.arrayContaining(['email', 'units', 'amount', 'requestKey']));
     expect(fieldsOf('/manage/appeals/[slug]', 'save')).toEqual(expect.arrayContaining(['currency', 'goal', 'deadline']));
     expect(fieldsOf('/manage/appeals/[slug]', 'untranslate')).toEqual(['language']);
+    // An action in shorthand, from a module of its own.
+    expect(fieldsOf('/account', 'pause')).toEqual(expect.arrayContaining(['id', 'months', 'requestKey']));
     expect(routes.filter((r) => r.page).length).toBeGreaterThan(15);
   });
 
