@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { appeals } from '../../db/schema/index';
+import { appealUpdates, appeals } from '../../db/schema/index';
 import { postUpdate } from '../../server/appeals/manage-service';
 import ja from '../../web/messages/ja.json' with { type: 'json' };
 import { signInContext } from './a11y-audit';
@@ -37,8 +37,8 @@ const stored = async (updateId: string) =>
   )[0];
 
 /** A Japanese organizer's browser, without JavaScript, on the update's panel of the manage page. */
-async function organizerOn(updateTitle: string, link = ja.update_language_link): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await e2e.context({ language: 'ja-JP', javaScriptEnabled: false });
+async function organizerOn(updateTitle: string, link = ja.update_language_link, javaScriptEnabled = false): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await e2e.context({ language: 'ja-JP', javaScriptEnabled });
   await signInContext(e2e, context, 'organizer@osaka.demo');
   const page = await context.newPage();
   await page.goto(`${e2e.url}/manage/appeals/${slug}`);
@@ -101,6 +101,27 @@ describe("correcting an update's language on the manage page, without JavaScript
     expect(await stored(updateId)).toEqual({ language: 'es', translations: [] });
     await context.close();
     expect(await readerSees(updateId)).toEqual({ title: [spanish.title, 'es', 'ltr'], body: [spanish.body, 'es', 'ltr'], translated: 0 });
+  });
+});
+
+// With JavaScript, SvelteKit reloads the page's data after a success only: the form kept the old
+// language as the one it showed, and was refused "changed meanwhile" however often it was sent.
+describe("correcting an update's language with JavaScript, after another organizer's correction", () => {
+  it('shows the update as it is now after the refusal, and choosing again goes through', async () => {
+    const cairo = { title: 'تحية من القاهرة', body: 'عمال القاهرة معكم.' };
+    const updateId = await posted(cairo, 'ja');
+    const { context, page } = await organizerOn(cairo.title, ja.update_language_link, true);
+    await page.waitForFunction(() => document.querySelector('form#update-language') !== null);
+    await e2e.db.database.db.update(appealUpdates).set({ language: 'es' }).where(eq(appealUpdates.id, updateId));
+    const form = page.locator('form#update-language');
+    await form.locator('select[name="to"]').selectOption('ar');
+    await form.getByRole('button', { name: ja.update_language_submit }).click();
+    await page.getByRole('alert').filter({ hasText: ja.update_language_error_changed }).waitFor();
+    await expect.poll(() => form.locator('input[name="from"]').inputValue()).toBe('es');
+    await form.locator('select[name="to"]').selectOption('ar');
+    await form.getByRole('button', { name: ja.update_language_submit }).click();
+    await expect.poll(async () => (await stored(updateId))?.language).toBe('ar');
+    await context.close();
   });
 });
 

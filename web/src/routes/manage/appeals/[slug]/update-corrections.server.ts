@@ -15,10 +15,11 @@ const section = 'updateTranslations';
 const updatePath = (slug: string, updateId: string, rest: string) => `/api/appeals/${encodeURIComponent(slug)}/updates/${updateId}${rest}`;
 
 /** The language API's refusals, in the organizer's words; any other is "try again". */
-function relabelError(code: string, to: string): { error: string; removable?: string } {
+function relabelError(code: string, to: string): { error: string; removable?: string; changed?: boolean } {
   // The translation in the way is offered for removal right there, through the usual confirmation.
   if (code === 'appeal.update_language_translated') return { error: m.update_language_error_translated({ language: localeName(to) }), removable: to };
-  if (code === 'appeal.update_language_changed') return { error: m.update_language_error_changed() };
+  // `changed`: the page's data is stale, and a form enhanced by JavaScript loads it again (UpdateLanguage.svelte).
+  if (code === 'appeal.update_language_changed') return { error: m.update_language_error_changed(), changed: true };
   if (code === 'validation_failed') return { error: m.translation_error_language() };
   return { error: m.error_generic_text() };
 }
