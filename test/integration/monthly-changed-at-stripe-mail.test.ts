@@ -199,3 +199,32 @@ describe("a monthly gift changed in Stripe's Dashboard", () => {
   });
 });
 
+
+// Her change's posting writes the amount as Stripe charges it when posted: a treasurer's new price
+// made before then is written by her event, and the treasurer's own event finds nothing to change.
+describe("a treasurer's price made before the donor's own change is posted", () => {
+  it('is told, from the amount her own mail named', async () => {
+    const g = await yenMonthly('before-hers-posted@example.jp');
+    await h.emulator.controls.flush();
+    h.emulator.controls.pause();
+    try {
+      expect((await changeAmount(h, g.donationId, g.donor, { amountMinor: '5000' })).statusCode).toBe(200);
+      await priceInDashboard(g.subId, 7000);
+      const [hers, treasurers] = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 })).data
+        .filter((e) => (e.data.object as Stripe.Subscription).id === g.subId)
+        .reverse();
+      await h.deliver(hers!);
+      await h.drain();
+      await h.deliver(treasurers!);
+      await h.drain();
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    expect((await rowOf(g.donationId)).renewalAmountMinor).toBe(7000n);
+    const mails = await mailsTo(g.email);
+    expect(mails.map((m) => m.kind)).toEqual(['monthly_amount_changed', 'monthly_amount_changed']);
+    expect(mails[1]!.textBody).toContain('￥5,000');
+    expect(mails[1]!.textBody).toContain('￥7,000');
+  });
+});

@@ -3,6 +3,7 @@ import type { Donation } from '../../../db/schema/index';
 import { monthlyAmountEmail } from '../../donors/monthly-amount-mail';
 import { monthlyPauseEmail } from '../../donors/monthly-pause-mail';
 import { isDonorChangeKey } from '../donor-change-key';
+import { monthlyChargeOf } from './subscription-amount';
 import { accountPageUrl, appealTitleIn, type AppealWithTitles } from '../donations-store';
 import { chargedOf, renewalAmountOf } from '../renewal-amount';
 import { upcomingCharge } from '../upcoming-charge';
@@ -19,13 +20,14 @@ type OutboxMail = NonNullable<ReturnType<typeof monthlyAmountEmail>>;
  * nothing. The dedupe key, naming the event, is the last guard.
  *
  * Not told: the donor's own change here (it mails her itself, and its event names her change's
- * key; her row may already hold it, or not, if the poster came first or her write was lost);
+ * key; her row may already hold it, or not, if the poster came first or her write was lost),
+ * unless what its posting wrote is more than hers;
  * Stripe ending a pause on the day its mail named; and a gift that no longer runs (ended, set to
  * end, its appeal closed), whose end is told on its own.
  */
 export function stripeChangeMails(event: Stripe.Event, before: Donation, after: Donation, c: { appeal: AppealWithTitles; publicUrl: string | undefined; now: Date }): OutboxMail[] {
-  if (isDonorChangeKey(event.request?.idempotency_key, after.id)) return [];
   if (after.subscriptionCanceledAt || after.subscriptionEndsAt || c.appeal.status === 'closed') return [];
+  const hers = isDonorChangeKey(event.request?.idempotency_key, after.id) ? ownCharge(event, after.currency) : undefined;
   const told = {
     appealTitle: appealTitleIn(c.appeal, after.locale),
     accountUrl: accountPageUrl(c.publicUrl),
@@ -35,12 +37,27 @@ export function stripeChangeMails(event: Stripe.Event, before: Donation, after: 
   };
   const mails: (OutboxMail | null)[] = [];
   const [was, now] = [renewalAmountOf(before), renewalAmountOf(after)];
-  if (chargedOf(was) !== chargedOf(now)) {
-    mails.push(monthlyAmountEmail(after, { ...told, previousMinor: chargedOf(was), amountMinor: chargedOf(now), coverFeesMinor: now.coverFeesMinor }));
+  // The amount is written as Stripe charges it when posted, not as the event says: her own
+  // change's event, posted after a treasurer changed the price again, writes the treasurer's,
+  // whose own event then finds nothing left to change. What she was told is her change's amount.
+  const toldBefore = hers === undefined ? chargedOf(was) : hers;
+  if (toldBefore !== null && toldBefore !== chargedOf(now) && chargedOf(was) !== chargedOf(now)) {
+    mails.push(monthlyAmountEmail(after, { ...told, previousMinor: toldBefore, amountMinor: chargedOf(now), coverFeesMinor: now.coverFeesMinor }));
   }
+  // Her own pause or resume is written from the event's own object: all hers.
+  if (hers !== undefined) return mails.filter((mail) => mail !== null);
   const pause = pauseChange(before, after, new Date(event.created * 1000));
   if (pause) mails.push(monthlyPauseEmail(after, pause, { ...told, amountMinor: chargedOf(now) }));
   return mails.filter((mail) => mail !== null);
+}
+
+/** What the donor's own change set the gift to charge, from its event's object; null when that cannot be read (nothing then told of the amount). */
+function ownCharge(event: Stripe.Event, currency: string): bigint | null {
+  try {
+    return monthlyChargeOf(event.data.object as Stripe.Subscription, currency);
+  } catch {
+    return null;
+  }
 }
 
 /**
