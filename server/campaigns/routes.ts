@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { hasRole, requireRole, type Viewer } from '../auth/permissions';
+import { hasRole, organizationsWithRole, requireRole, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { orgSlugParams } from '../orgs/schemas';
 import { organizationBySlug } from '../orgs/service';
@@ -28,6 +28,8 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     const by = await requireRole(db, await req.viewer(), campaign.organizationId, 'organizer');
     return { campaign, by };
   };
+  // The drafts a campaign shows this organizer: those of the organizations they organize, not every one in it.
+  const draftsOf = (by: Viewer) => organizationsWithRole(db, by, 'organizer');
 
   app.get(
     '/api/campaigns',
@@ -41,7 +43,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (req) => {
       const rows = await listLiveCampaigns(db, req.query.limit);
-      return { campaigns: await Promise.all(rows.map((c) => campaignView(db, c, { includeDrafts: false }))) };
+      return { campaigns: await Promise.all(rows.map((c) => campaignView(db, c, { draftsOf: [] }))) };
     },
   );
 
@@ -50,9 +52,10 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     { schema: { tags, summary: 'One campaign: combined progress per currency and each appeal’s share (public once live)', params: campaignSlugParams, response: one } },
     async (req) => {
       const campaign = await campaignBySlug(db, req.params.slug);
-      const organizer = await hasRole(db, await req.viewer(), campaign.organizationId, 'organizer');
+      const viewer = await req.viewer();
+      const organizer = await hasRole(db, viewer, campaign.organizationId, 'organizer');
       if (campaign.status === 'draft' && !organizer) throw new AppError(404, 'campaign_not_found', `No campaign "${req.params.slug}".`);
-      return campaignView(db, campaign, { includeDrafts: organizer });
+      return campaignView(db, campaign, { draftsOf: organizer && viewer ? await draftsOf(viewer) : [] });
     },
   );
 
@@ -63,7 +66,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
       const org = await organizationBySlug(db, req.params.slug);
       const by = await requireRole(db, await req.viewer(), org.id, 'organizer');
       const campaign = await createCampaign(db, { org, body: req.body, by, requestId: req.id });
-      return reply.status(201).send(await campaignView(db, campaign, { includeDrafts: true }));
+      return reply.status(201).send(await campaignView(db, campaign, { draftsOf: await draftsOf(by) }));
     },
   );
 
@@ -72,7 +75,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     { schema: { tags, summary: 'Edit a campaign (organizer)', params: campaignSlugParams, body: updateCampaignBody, response: one } },
     async (req) => {
       const { campaign, by } = await asOrganizer(req, req.params.slug);
-      return campaignView(db, await updateCampaign(db, { campaign, body: req.body, by, requestId: req.id }), { includeDrafts: true });
+      return campaignView(db, await updateCampaign(db, { campaign, body: req.body, by, requestId: req.id }), { draftsOf: await draftsOf(by) });
     },
   );
 
@@ -82,7 +85,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
       { schema: { tags, summary: `${action === 'publish' ? 'Publish' : 'Close'} a campaign (organizer)`, params: campaignSlugParams, response: one } },
       async (req) => {
         const { campaign, by } = await asOrganizer(req, req.params.slug);
-        return campaignView(db, await setCampaignStatus(db, { campaign, to, by, requestId: req.id }), { includeDrafts: true });
+        return campaignView(db, await setCampaignStatus(db, { campaign, to, by, requestId: req.id }), { draftsOf: await draftsOf(by) });
       },
     );
   }
@@ -93,7 +96,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       const { campaign, by } = await asOrganizer(req, req.params.slug);
       await addAppealToCampaign(db, { campaign, appealSlug: req.params.appealSlug, by, requestId: req.id });
-      return campaignView(db, campaign, { includeDrafts: true });
+      return campaignView(db, campaign, { draftsOf: await draftsOf(by) });
     },
   );
 
@@ -103,7 +106,7 @@ export const campaignRoutes: FastifyPluginAsyncZod = async (app) => {
     async (req) => {
       const { campaign, by } = await asOrganizer(req, req.params.slug);
       await removeAppealFromCampaign(db, { campaign, appealSlug: req.params.appealSlug, by, requestId: req.id });
-      return campaignView(db, campaign, { includeDrafts: true });
+      return campaignView(db, campaign, { draftsOf: await draftsOf(by) });
     },
   );
 };

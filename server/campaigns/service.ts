@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { appealProgress, appeals, campaignAppeals, campaigns, organizations, type Campaign, type Organization } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
@@ -89,8 +89,13 @@ export async function removeAppealFromCampaign(db: Db, p: Actor & { campaign: Ca
   });
 }
 
-/** A campaign with combined progress per currency and each appeal's share of its currency's total. */
-export async function campaignView(db: DbOrTx, c: Campaign, opts: { includeDrafts: boolean }) {
+/**
+ * A campaign with combined progress per currency and each appeal's share of its currency's total.
+ * `draftsOf`: the organizations whose draft appeals the reader may see (those they organize). A
+ * campaign can hold a local's draft, put there by an organizer whose grant reaches the local; the
+ * campaign's other organizers read the campaign, not the local's drafts.
+ */
+export async function campaignView(db: DbOrTx, c: Campaign, opts: { draftsOf: string[] }) {
   const [org] = await db.select().from(organizations).where(eq(organizations.id, c.organizationId));
   const rows = await db
     .select({ appeal: appeals, progress: appealProgress, orgSlug: organizations.slug, orgName: organizations.name })
@@ -98,7 +103,7 @@ export async function campaignView(db: DbOrTx, c: Campaign, opts: { includeDraft
     .innerJoin(appeals, eq(appeals.id, campaignAppeals.appealId))
     .innerJoin(organizations, eq(organizations.id, appeals.organizationId))
     .leftJoin(appealProgress, eq(appealProgress.appealId, appeals.id))
-    .where(and(eq(campaignAppeals.campaignId, c.id), opts.includeDrafts ? undefined : inArray(appeals.status, ['live', 'closed'])))
+    .where(and(eq(campaignAppeals.campaignId, c.id), or(inArray(appeals.status, ['live', 'closed']), opts.draftsOf.length > 0 ? inArray(appeals.organizationId, opts.draftsOf) : undefined)))
     .orderBy(appeals.currency, desc(appealProgress.raisedGrossMinor), appeals.slug);
   const totals = new Map<string, { raisedGrossMinor: bigint; raisedNetMinor: bigint; goalMinor: bigint; donorCount: number; appealCount: number }>();
   for (const { appeal, progress } of rows) {

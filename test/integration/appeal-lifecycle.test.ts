@@ -631,6 +631,32 @@ describe('drafts stay private in campaigns', () => {
     expect(add.statusCode).toBe(404);
     expect(add.json().error.code).toBe('appeal_not_found');
   });
+
+  // Nor by reading a campaign of the union that an organizer whose grant does reach the local put
+  // the draft in: the union's campaign is theirs to read, the local's draft is not. Its totals
+  // leave the draft's goal out too, or they would tell it.
+  it("shows a campaign's organizers only the drafts of organizations they organize", async () => {
+    const slug = `shared-draft-${Date.now()}`;
+    await createDraft(organizer, 'ue-local-222', { slug, goalMinor: '777000' });
+    const [union] = await db().select().from(organizations).where(eq(organizations.slug, 'ue-demo'));
+    const reaching = await signInAs(app, 'reaching.organizer@union.example.org', { organizationId: union!.id, role: 'organizer', includesDescendants: true });
+    const campaign = await app.inject({ method: 'POST', url: '/api/organizations/ue-demo/campaigns', headers: as(reaching), payload: { slug: `c-${slug}`, title: 'Week of action' } });
+    expect(campaign.statusCode).toBe(201);
+    const add = await app.inject({ method: 'PUT', url: `/api/campaigns/c-${slug}/appeals/${slug}`, headers: as(reaching) });
+    expect(add.statusCode, add.body).toBe(200);
+    expect(add.json().appeals.map((a: { slug: string }) => a.slug)).toEqual([slug]);
+
+    const read = await app.inject({ url: `/api/campaigns/c-${slug}`, headers: as(unionOrganizer) });
+    expect(read.statusCode).toBe(200);
+    expect({ appeals: read.json().appeals, totals: read.json().totals }).toEqual({ appeals: [], totals: [] });
+    // An edit's answer is a read of the campaign too.
+    const edit = await app.inject({ method: 'PATCH', url: `/api/campaigns/c-${slug}`, headers: as(unionOrganizer), payload: { summary: 'Every local, one week' } });
+    expect(edit.statusCode).toBe(200);
+    expect(edit.json().appeals).toEqual([]);
+    // The organizer whose grant reaches the local still sees it.
+    const theirs = await app.inject({ url: `/api/campaigns/c-${slug}`, headers: as(reaching) });
+    expect(theirs.json().appeals.map((a: { slug: string }) => a.slug)).toEqual([slug]);
+  });
 });
 
 // After the audit trail above, which counts the updates posted before it.
