@@ -67,6 +67,12 @@ export const authPlugin = fp(
           const path = `${authBasePath}/${(req.params as { '*': string })['*']}`;
           const endpoint = `${req.method} ${path.slice(authBasePath.length)}`;
           if (!offeredAuthEndpoints.has(endpoint)) return reply.status(404).send(errorBody('not_found', `No route ${req.method} ${path}.`));
+          // A sign-in token spent from another site's page (a link, a form) would sign this browser in
+          // as whoever asked for the link (login CSRF). Only the confirm page's button spends one: a
+          // link from elsewhere lands on that page, the token unspent, for the person to choose.
+          if (endpoint === 'GET /magic-link/verify' && isCrossSite(req, opts.trustedOrigins)) {
+            return reply.redirect(`/signin/confirm${new URL(req.url, opts.publicUrl).search}`, 303);
+          }
           const refused = refusedAuthBody(endpoint, req.body);
           if (refused) return reply.status(400).send(refused);
           return forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl));

@@ -54,6 +54,24 @@ describe('sign-in by emailed link', () => {
     expect(anonymous.json().error.code).toBe('auth.required');
   });
 
+  // Another site's page can link (or send a form) straight to the verify endpoint with a token of
+  // its own asking: followed, it would sign this browser in as that person, whose receipts and
+  // account then get what this one gives (login CSRF). Only our confirm page, the person's own
+  // click, spends a token; from elsewhere the link lands on that page, the token unspent.
+  it('does not sign a browser in from a link on another site: it lands on the confirm page, the token unspent', async () => {
+    await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'planted@example.org', callbackURL: '/' } });
+    const link = await linkFromMail(app, 'planted@example.org', 'sign_in');
+    for (const site of ['cross-site', 'same-site']) {
+      const planted = await app.inject({ url: `/api/auth/magic-link/verify${link.search}`, headers: { 'sec-fetch-site': site, 'sec-fetch-mode': 'navigate' } });
+      expect(planted.headers['set-cookie'], site).toBeUndefined();
+      expect(planted.statusCode, site).toBe(303);
+      expect(planted.headers.location, site).toBe(`/signin/confirm${link.search}`);
+    }
+    const own = await app.inject({ url: `/api/auth/magic-link/verify${link.search}`, headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' } });
+    expect(own.statusCode).toBe(302);
+    expect(String(own.headers['set-cookie'])).toContain('session_token');
+  });
+
   // A member in Osaka asks on the Japanese page: the web sends the page's language. Asked by
   // another client, the request's Accept-Language decides; English when it names none of ours.
   it.each([
