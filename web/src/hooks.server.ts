@@ -45,11 +45,16 @@ export const handle: Handle = async ({ event, resolve }) => {
   const zone = saidTimeZone(event.cookies);
   event.locals.timeZone = zone ?? 'UTC';
   event.locals.timeZoneSaid = zone !== null;
-  return reader.run({ locale, zone: { timeZone: event.locals.timeZone, said: event.locals.timeZoneSaid } }, () =>
+  const response = await reader.run({ locale, zone: { timeZone: event.locals.timeZone, said: event.locals.timeZoneSaid } }, () =>
     resolve(event, {
       transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
     }),
   );
+  // A page rendered for a signed-in person names them (the header), and may hold their gifts or an
+  // organization's people: no cache keeps it, so a shared computer's Back button after sign-out
+  // shows nothing of it. A page that says its own caching keeps it.
+  if (event.locals.user && !response.headers.has('cache-control')) response.headers.set('cache-control', 'private, no-store');
+  return response;
 };
 
 async function whoIsAsking(event: RequestEvent): Promise<WhoIsAsking> {
