@@ -73,7 +73,7 @@ export async function platformTreasurers(db: DbOrTx): Promise<{ userId: string; 
 const platformTreasurerGrant = and(eq(memberships.role, 'treasurer'), isNull(organizations.parentId));
 
 /** The viewer's grants that satisfy `role` on the organization or one of its ancestors. */
-async function grantsInChain(db: DbOrTx, viewer: Viewer, organizationId: string, role: RoleName) {
+async function grantsInChain(db: DbOrTx, viewer: Pick<Viewer, 'userId'>, organizationId: string, role: RoleName) {
   const chain = await organizationAndAncestors(db, organizationId);
   if (chain.length === 0) return [];
   return db
@@ -83,14 +83,14 @@ async function grantsInChain(db: DbOrTx, viewer: Viewer, organizationId: string,
 }
 
 /** Whether the viewer holds `role` on the organization, directly or through an ancestor's grant that says it reaches descendants. */
-export async function hasRole(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<boolean> {
+export async function hasRole(db: DbOrTx, viewer: Pick<Viewer, 'userId'> | null, organizationId: string, role: RoleName): Promise<boolean> {
   if (!viewer) return false;
   const held = await grantsInChain(db, viewer, organizationId, role);
   return held.some((m) => m.organizationId === organizationId || m.includesDescendants);
 }
 
 /** Whether the viewer holds `role` on the organization through a grant (there or above) that itself reaches descendants. */
-export async function hasRoleReachingDescendants(db: DbOrTx, viewer: Viewer | null, organizationId: string, role: RoleName): Promise<boolean> {
+export async function hasRoleReachingDescendants(db: DbOrTx, viewer: Pick<Viewer, 'userId'> | null, organizationId: string, role: RoleName): Promise<boolean> {
   if (!viewer) return false;
   const held = await grantsInChain(db, viewer, organizationId, role);
   return held.some((m) => m.includesDescendants);

@@ -5,7 +5,7 @@ import type { Db, DbOrTx } from '../../db/client';
 import { auditLog, invitations, memberships, organizations, outboxEmails, users, type Organization } from '../../db/schema/index';
 import type { RoleName } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
-import { hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
+import { hasRole, hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
 import { encodeMemberCursor, type MemberCursor } from './schemas';
@@ -264,6 +264,19 @@ async function revokeInvitations(
   }
 }
 
+/**
+ * Whether the invitation's sender may still give what it offers: an invitation is their grant, so
+ * it gives nothing once they are no longer admin here (or their role no longer reaches the
+ * organizations below, for one that reaches them). Else a role taken away lives on in the links
+ * its holder sent before: an admin removed for cause, say, who had invited a second address.
+ */
+async function senderMayStillGive(db: DbOrTx, inv: typeof invitations.$inferSelect): Promise<boolean> {
+  const sender = { userId: inv.invitedBy };
+  return inv.includesDescendants ? hasRoleReachingDescendants(db, sender, inv.organizationId, 'admin') : hasRole(db, sender, inv.organizationId, 'admin');
+}
+
+const invitationNotFound = () => new AppError(404, 'invitation.not_found', 'This invitation is unknown, used, revoked or expired.');
+
 /** The invited person (signed in with the invited address) takes the role; a token works once. */
 /**
  * What a waiting invitation offers, for its own addressee to read before accepting: the
@@ -279,10 +292,11 @@ export async function previewInvitation(db: DbOrTx, p: { viewer: Viewer; token: 
     .leftJoin(inviter, eq(inviter.id, invitations.invitedBy))
     .where(and(eq(invitations.tokenHash, hashToken(p.token)), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
     .limit(1);
-  if (!row) throw new AppError(404, 'invitation.not_found', 'This invitation is unknown, used, revoked or expired.');
+  if (!row) throw invitationNotFound();
   if (row.inv.email !== p.viewer.email.trim().toLowerCase()) {
     throw new AppError(403, 'invitation.email_mismatch', 'This invitation was sent to another email address; sign in with that one.');
   }
+  if (!(await senderMayStillGive(db, row.inv))) throw invitationNotFound();
   return {
     organization: row.org,
     role: row.inv.role,
@@ -300,10 +314,11 @@ export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: strin
       .where(and(eq(invitations.tokenHash, hashToken(p.token)), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
       .for('update')
       .limit(1);
-    if (!inv) throw new AppError(404, 'invitation.not_found', 'This invitation is unknown, used, revoked or expired.');
+    if (!inv) throw invitationNotFound();
     if (inv.email !== p.viewer.email.trim().toLowerCase()) {
       throw new AppError(403, 'invitation.email_mismatch', 'This invitation was sent to another email address; sign in with that one.');
     }
+    if (!(await senderMayStillGive(tx, inv))) throw invitationNotFound();
     // One sent to oneself before that was refused (or by an address since made one's own).
     if (inv.invitedBy === p.viewer.userId) {
       throw new AppError(403, 'invitation.self_grant', 'You cannot accept an invitation you sent yourself: another admin must give you the role.');

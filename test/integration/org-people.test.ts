@@ -265,6 +265,27 @@ describe('invitations waiting to be accepted', () => {
     expect((await preview(invitee)).json().error.code).toBe('invitation.not_found');
   });
 
+  // An invitation is its sender's grant, given in their name: once their admin role here is taken
+  // away, a link they sent gives nothing. Else an admin removed for cause keeps a way back in (a
+  // second address of theirs, invited the day before), a role outliving its removal.
+  it('refuses an invitation whose sender is no longer an admin here, and grants nothing', async () => {
+    const leaving = await grant('leaving.admin@oran.example.dz', ids.local, 'admin');
+    const staying = await grant('staying.admin@oran.example.dz', ids.local, 'admin');
+    const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: leaving.cookie }, payload: { email: 'spare.address@oran.example.dz', role: 'admin' } });
+    expect(sent.statusCode).toBe(201);
+    const [mail] = await testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE to_address = 'spare.address@oran.example.dz'`);
+    const token = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    expect((await remove(staying.cookie, 'oran-local', leaving.membershipId)).statusCode).toBe(204);
+
+    const spare = await signIn(app, 'spare.address@oran.example.dz');
+    for (const step of ['preview', 'accept']) {
+      const res = await app.inject({ method: 'POST', url: `/api/invitations/${step}`, headers: { cookie: spare }, payload: { token } });
+      expect([step, res.statusCode, res.json().error?.code]).toEqual([step, 404, 'invitation.not_found']);
+    }
+    const [user] = await testDb.database.db.select().from(users).where(eq(users.email, 'spare.address@oran.example.dz'));
+    expect(await testDb.database.db.select().from(memberships).where(eq(memberships.userId, user!.id))).toEqual([]);
+  });
+
   it('does not withdraw one already accepted: that is a role now', async () => {
     const admin = await grant('permanence@oran.example.dz', ids.local, 'admin');
     const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'membre@oran.example.dz', role: 'member' } });
