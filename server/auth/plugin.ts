@@ -41,6 +41,14 @@ export const authPlugin = fp(
       return this[viewerCache];
     });
 
+    // An answer read with someone's session (their gifts, an organization's people or books) is
+    // theirs alone: no cache keeps it. An answer that says its own caching keeps it.
+    app.addHook('onSend', async (req, reply, payload) => {
+      const viewer = await (req as WithCache)[viewerCache];
+      if (viewer && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store');
+      return payload;
+    });
+
     app.addHook('onRequest', async (req, reply) => {
       // The route the router matched, not the raw URL: it decodes the path first, so "/%61pi/…"
       // reaches the "/api/…" routes while not starting with "/api/".

@@ -40,6 +40,16 @@ describe('sign-in by emailed link', () => {
     expect(me.json()).toMatchObject({ user: { email: 'rosa@example.org' }, memberships: [] });
   });
 
+  // An answer read with someone's session is theirs (their address, an organization's people): no
+  // cache may keep it, as none keeps their pages. A public answer is left as it was.
+  it("marks an answer read with a session private and not to be stored, and a public one not", async () => {
+    const cookie = await signIn(app, 'cached@example.org');
+    const me = await app.inject({ url: '/api/me', headers: { cookie } });
+    expect([me.statusCode, me.headers['cache-control']]).toEqual([200, 'private, no-store']);
+    const organizations = await app.inject({ url: '/api/organizations' });
+    expect([organizations.statusCode, organizations.headers['cache-control']]).toEqual([200, undefined]);
+  });
+
   it('refuses a used link and answers 401 without a session', async () => {
     await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'once@example.org', callbackURL: '/' } });
     const link = await linkFromMail(app, 'once@example.org', 'sign_in');
