@@ -225,6 +225,13 @@ describe('an API that does not answer', () => {
     expect(await signedIn.text()).toContain(ja.error_generic_text);
     expect(signedIn.headers.getSetCookie()).toEqual([]);
 
+    // Signing out signs this browser out all the same: its session cookie goes, though the API could
+    // not end the session. Before, the page went home as if signed out, the cookie kept, and the
+    // next person at a shared computer was signed in as soon as the API came back.
+    const out = await fetch(`${webUrl}/signout`, { method: 'POST', redirect: 'manual', headers: { origin: webUrl, 'content-type': urlencoded, accept: 'text/html', cookie } });
+    expect([out.status, out.headers.get('location')]).toEqual([303, '/']);
+    expect(out.headers.getSetCookie().filter((c) => /^sf\.session_token=;/.test(c) && /Max-Age=0/i.test(c))).toHaveLength(1);
+
     // Said in the logs for whoever runs the service, without what identifies a person.
     const logs = web.output();
     expect(logs).toContain('The API did not answer');

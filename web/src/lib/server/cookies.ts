@@ -48,3 +48,12 @@ export function applySetCookies(cookies: Cookies, lines: string[]): void {
     if (c) cookies.set(c.name, c.value, c.options);
   }
 }
+
+/**
+ * Forgets this browser's session cookies, whatever the API said of the session: signing out must
+ * sign the browser out even when the API could not end the session (not answering, say).
+ */
+export function forgetSessionCookies(cookies: Cookies, url: URL): void {
+  // Secure only over https, as better-auth set them: a browser ignores a Secure cookie sent over http.
+  for (const { name } of cookies.getAll()) if (sessionCookieName.test(name)) cookies.delete(name, { path: '/', secure: url.protocol === 'https:' });
+}
