@@ -32,12 +32,21 @@ export async function sendPendingMail(deps: { db: Db; transport: Transporter; fr
         await tx.execute(sql`UPDATE outbox_emails SET sent_at = now() WHERE id = ${row.id}`);
         sent++;
       } catch (err) {
-        // The address stays out of the log; the row stays unsent and is tried again next round.
-        deps.log.warn({ mailId: row.id, err: err instanceof Error ? err.message : String(err) }, 'mail not sent; will retry');
+        // The address stays out of the log, and so does the error's text: an SMTP server's answer
+        // quotes the address it refused. Its code and status say why. The row stays unsent and is
+        // tried again next round.
+        deps.log.warn({ mailId: row.id, err: smtpFailure(err) }, 'mail not sent; will retry');
       }
     }
     return sent;
   });
+}
+
+/** What may be logged of a failed send: nodemailer's code (EENVELOPE), the SMTP status and the command refused. */
+function smtpFailure(err: unknown): { code?: string; responseCode?: number; command?: string } {
+  const e = (err ?? {}) as { code?: unknown; responseCode?: unknown; command?: unknown };
+  const text = (v: unknown) => (typeof v === 'string' && /^[A-Za-z_ ]{1,40}$/.test(v) ? v : undefined);
+  return { code: text(e.code), responseCode: typeof e.responseCode === 'number' ? e.responseCode : undefined, command: text(e.command) };
 }
 
 /**

@@ -54,6 +54,32 @@ describe('outbox mail', () => {
     expect(await testDb.database.db.select().from(outboxEmails).where(isNull(outboxEmails.sentAt))).toEqual([]);
   });
 
+  // A refused recipient's SMTP answer quotes the address (Postfix: "550 5.1.1 <x@y>: Recipient address
+  // rejected"), and the error's message carries that answer: the log says why, never to whom.
+  it('logs a mail the server refuses without its address, and keeps it to try again', async () => {
+    const refusing = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onRcptTo(address, _session, callback) {
+        callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: User unknown in virtual mailbox table`), { responseCode: 550 }));
+      },
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const lines: string[] = [];
+      const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+      await testDb.database.db.insert(outboxEmails).values({ dedupeKey: 'receipt:refused', toAddress: 'gone.member@example.org', subject: 'Thank you', textBody: 'Dear member', kind: 'receipt' });
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: (refusing.server.address() as { port: number }).port, secure: false, ignoreTLS: true });
+      expect(await sendPendingMail({ db: testDb.database.db, transport, from: 'union <no-reply@example.org>', log })).toBe(0);
+      expect(lines.join('\n')).toContain('mail not sent; will retry');
+      expect(lines.join('\n')).toContain('550');
+      expect(lines.join('\n')).not.toContain('gone.member');
+    } finally {
+      await new Promise<void>((resolve) => refusing.close(() => resolve()));
+      await testDb.database.db.delete(outboxEmails).where(isNull(outboxEmails.sentAt));
+    }
+  });
+
   // Mail clients show their own unsubscribe button for update mail, and it works in one click (RFC 8058).
   it('sends a stop link as List-Unsubscribe with one-click, and none on a receipt', async () => {
     const stop = 'https://give.example.org/api/appeal-updates/stop?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
