@@ -91,6 +91,35 @@ describe('a renewal kept as a draft for an hour', () => {
     expect(await chargesOf(customer)).toHaveLength(2);
   });
 
+  // Canceling stops automatic collection of the subscription's *finalized* invoices
+  // (docs.stripe.com/api/subscriptions/cancel); a renewal still a draft is not one of them, and is
+  // finalized and charged when its hour is up. An emulator that forgot a canceled subscription's
+  // drafts hid the charge a donor who ended her gift in that hour would get.
+  it('is still finalized and charged when the subscription is canceled in its hour, unless held and voided', async () => {
+    const { clock, sub, customer } = await subscriptionWithDraftHour();
+    await stripe.testHelpers.testClocks.advance(clock, { frozen_time: APRIL + 60 });
+    const draft = await latestInvoice(sub.id);
+    expect(await stripe.subscriptions.cancel(sub.id)).toMatchObject({ status: 'canceled', ended_at: APRIL + 60 });
+    await stripe.testHelpers.testClocks.advance(clock, { frozen_time: APRIL + HOUR + 60 });
+    expect(await stripe.invoices.retrieve(draft.id)).toMatchObject({ status: 'paid', amount_paid: 3000, status_transitions: { finalized_at: APRIL + HOUR, paid_at: APRIL + HOUR } });
+    expect(await chargesOf(customer)).toHaveLength(2);
+    // Nothing more after it: the subscription is over, so no renewal is made at the next period's end.
+    await stripe.testHelpers.testClocks.advance(clock, { frozen_time: at(5, 5) + 2 * HOUR });
+    expect(await chargesOf(customer)).toHaveLength(2);
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe('canceled');
+  });
+
+  it('held and voided around a cancel in its hour, charges nothing', async () => {
+    const { clock, sub, customer } = await subscriptionWithDraftHour();
+    await stripe.testHelpers.testClocks.advance(clock, { frozen_time: APRIL + 60 });
+    const draft = await latestInvoice(sub.id);
+    await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: false });
+    await stripe.subscriptions.cancel(sub.id);
+    expect(await stripe.invoices.voidInvoice(draft.id)).toMatchObject({ status: 'void', amount_paid: 0 });
+    await stripe.testHelpers.testClocks.advance(clock, { frozen_time: APRIL + 2 * HOUR });
+    expect(await chargesOf(customer)).toHaveLength(1);
+  });
+
   it('refuses a transition Stripe refuses, changing nothing', async () => {
     const { clock, sub } = await subscriptionWithDraftHour();
     await stripe.testHelpers.testClocks.advance(clock, { frozen_time: APRIL + 60 });

@@ -11,6 +11,17 @@ function clockSubscriptions(ctx: Ctx, clockId: string): Stripe.Subscription[] {
   return [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && stillBills(s));
 }
 
+/*
+ * A canceled subscription makes no more renewals, but a renewal it made as a draft before it was
+ * canceled is still finalized and charged when its hour is up: canceling "stops automatic
+ * collection of all finalized invoices" (docs.stripe.com/api/subscriptions/cancel), and a draft
+ * is not yet one. Only holding it (finalize with auto_advance=false) and voiding it stops it.
+ */
+function canceledDrafts(ctx: Ctx, clockId: string): Stripe.Invoice[] {
+  const canceled = [...ctx.state.subscriptions.values()].filter((s) => s.test_clock === clockId && s.status === 'canceled');
+  return canceled.flatMap((sub) => scheduledDrafts(ctx, sub.id));
+}
+
 /**
  * The next thing that falls due on the clock by `target`: a pause's end, a period end, a renewal's
  * draft that Stripe finalizes and charges, or a scheduled retry (a stable sort keeps that order within a second).
@@ -31,6 +42,10 @@ function nextDue(ctx: Ctx, clockId: string, target: number): { at: number; run: 
       const at = invoice.next_payment_attempt;
       if (at !== null) due.push({ at, run: () => retryInvoice(ctx, invoice) });
     }
+  }
+  for (const draft of canceledDrafts(ctx, clockId)) {
+    const at = draft.automatically_finalizes_at;
+    if (at !== null) due.push({ at, run: () => advanceDraft(ctx, draft) });
   }
   return due.filter((d) => d.at <= target).sort((a, b) => a.at - b.at)[0];
 }
