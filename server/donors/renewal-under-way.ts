@@ -38,11 +38,20 @@ const isHeld = (invoice: Stripe.Invoice) => invoice.status === 'open' && invoice
  * up, it is being charged): refused, and nothing was changed.
  */
 export async function holdRenewal(stripe: Stripe, invoice: Stripe.Invoice, keyBase: string): Promise<void> {
-  if (isHeld(invoice)) return;
+  if ((await tryHoldRenewal(stripe, invoice, keyBase)) === 'charging') throw renewalUnderWay();
+}
+
+/**
+ * holdRenewal for a change that goes ahead either way (the gift's end): answers 'charging' when
+ * Stripe finalized the renewal first and is charging it, which nothing here can stop any more.
+ */
+export async function tryHoldRenewal(stripe: Stripe, invoice: Stripe.Invoice, keyBase: string): Promise<'held' | 'charging'> {
+  if (isHeld(invoice)) return 'held';
   try {
     await stripe.invoices.finalizeInvoice(invoice.id!, { auto_advance: false }, { idempotencyKey: `${keyBase}:hold-renewal` });
+    return 'held';
   } catch (err) {
-    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'invoice_already_finalized') throw renewalUnderWay();
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'invoice_already_finalized') return 'charging';
     throw err;
   }
 }
