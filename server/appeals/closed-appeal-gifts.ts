@@ -113,10 +113,12 @@ async function endGiftsOnce(deps: Deps, limit: number, resting: RestingGifts): P
 }
 
 async function endGift(deps: Deps, { d, appeal }: Running): Promise<void> {
-  const endedBefore = await endAtStripe(deps.stripe, d.subscriptionId!);
+  // A renewal Stripe made and has not charged yet is held and voided with the end: a closed appeal
+  // charges no one more month. One Stripe is charging already is taken, and the mail says so.
+  const { endedBefore, renewalUnderWay } = await endAtStripe(deps.stripe, d.subscriptionId!);
   // A first payment that failed was told as such; the gift never ran, so no word of its ending.
   const kind = d.status === 'failed' ? null : endMailKind(endedBefore, 'appeal_closed_ended');
-  const mail = kind && monthlyEndEmail(kind, d, { title: appealTitleIn(appeal, d.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` });
+  const mail = kind && monthlyEndEmail(kind, d, { title: appealTitleIn(appeal, d.locale), url: `${deps.publicUrl ?? ''}/appeals/${appeal.slug}` }, { renewalUnderWay });
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .update(donations)

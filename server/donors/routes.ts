@@ -107,7 +107,13 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         tags: ['people'],
         summary: 'End one of my monthly gifts (signed in, the donor only)',
         params: z.object({ id: z.uuid() }),
-        response: { 200: z.object({ canceledAt: z.string() }), ...errorResponses },
+        response: {
+          200: z.object({
+            canceledAt: z.string(),
+            renewalUnderWay: z.boolean().describe("true when Stripe was already charging this month's payment as the gift ended: that one payment is taken, nothing after it"),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (req) => cancelMonthlyGift(gifts, requireViewer(await req.viewer()), req.params.id, req.id),

@@ -108,16 +108,19 @@ export async function ownMonthlyGift(db: DbOrTx, viewer: Viewer, donationId: str
 }
 
 /**
- * Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged.
- * The donor gets it in writing, once: the mail is their proof that the charges stop.
+ * Ends a monthly gift at Stripe (idempotent), then records it; no further renewals are charged,
+ * including one Stripe made in the hour before it charges it (held and voided, end-subscription.ts).
+ * Never refused for that: should Stripe be charging it already, the gift ends all the same and the
+ * answer and the mail say that this one payment is still taken. The donor gets it in writing,
+ * once: the mail is their proof that the charges stop.
  */
 export async function cancelMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, donationId: string, requestId: string) {
   const gift = await ownMonthlyGift(deps.db, viewer, donationId);
-  if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString() };
-  const endedAtStripe = await endAtStripe(deps.stripe, gift.subscriptionId);
+  if (gift.d.subscriptionCanceledAt) return { canceledAt: gift.d.subscriptionCanceledAt.toISOString(), renewalUnderWay: false };
+  const { endedBefore: endedAtStripe, renewalUnderWay } = await endAtStripe(deps.stripe, gift.subscriptionId);
   const kind = endMailKind(endedAtStripe, 'monthly_canceled');
   const appeal = kind ? await appealOf(deps.db, gift.d.appealId) : null;
-  const mail = kind && appeal && monthlyEndEmail(kind, gift.d, { title: appealTitleIn(appeal, gift.d.locale), url: `${deps.publicUrl}/appeals/${appeal.slug}` });
+  const mail = kind && appeal && monthlyEndEmail(kind, gift.d, { title: appealTitleIn(appeal, gift.d.locale), url: `${deps.publicUrl}/appeals/${appeal.slug}` }, { renewalUnderWay });
   return deps.db.transaction(async (tx) => {
     if (mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
     const [row] = await tx
@@ -137,7 +140,7 @@ export async function cancelMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, d
       after: { subscriptionId: gift.subscriptionId },
       requestId,
     });
-    return { canceledAt: row!.canceledAt!.toISOString() };
+    return { canceledAt: row!.canceledAt!.toISOString(), renewalUnderWay };
   });
 }
 
