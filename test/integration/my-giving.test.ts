@@ -109,7 +109,7 @@ describe("a member's own giving", () => {
     try {
       const ended = await stripe.subscriptions.cancel(row!.subscription_id);
       const done = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${monthly}/cancel`, headers: { cookie: ana } });
-      expect([done.statusCode, done.json()]).toEqual([200, { canceledAt: new Date(ended.ended_at! * 1000).toISOString() }]);
+      expect([done.statusCode, done.json()]).toEqual([200, { canceledAt: new Date(ended.ended_at! * 1000).toISOString(), renewalUnderWay: false }]);
     } finally {
       h.emulator.controls.resume();
     }
