@@ -58,10 +58,11 @@ export const actions: Actions = {
     if (!locals.user) needsSignIn(locals, signInHere(url));
     const id = String((await readForm(request)).get('id') ?? '');
     if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
-    const sent = await apiSend(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
+    const sent = await apiSend<{ canceledAt: string; renewalUnderWay: boolean }>(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
     if (!sent.ok && sent.status === 401) toSignIn(url);
     if (!sent.ok) return fail(refusedStatus(sent.status), { error: refusalText(sent, m.monthly_cancel_failed(), locals.user?.email) });
-    return { canceled: id };
+    // Stripe was already charging this month's payment as it ended: the notice must not say nothing more is charged.
+    return { canceled: id, renewalUnderWay: sent.body.renewalUnderWay === true };
   },
   changeAmount,
   pause,
