@@ -16,7 +16,7 @@ import { upcomingCharge } from '../payments/upcoming-charge';
 import { assertRunning, assertRunningAtStripe } from './monthly-amount';
 import { monthlyPauseEmail } from './monthly-pause-mail';
 import { answerAgain, pauseMadeUnder } from './pause-retry';
-import { holdRenewal, renewalNotCharged, voidHeldRenewal } from './renewal-under-way';
+import { holdRenewal, releaseUnlessMade, renewalNotCharged, voidHeldRenewal } from './renewal-under-way';
 import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
 /** A pause of a monthly gift: how many of its monthly payments to skip, with the client's key for this attempt. */
@@ -64,7 +64,11 @@ export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, do
     const keyBase = donorChangeKey('monthly-pause', donationId, req.idempotencyKey);
     // Held before the pause is asked: should Stripe be charging it already, nothing is paused.
     if (uncharged) await holdRenewal(deps.stripe, uncharged, keyBase);
-    const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, keyBase);
+    const answered = await updateSubscriptionAtStripe(deps.stripe, subscriptionId, { pause_collection: pauseCollection }, keyBase).catch(async (err: unknown) => {
+      const paused = async () => JSON.stringify((await deps.stripe.subscriptions.retrieve(subscriptionId)).pause_collection) === JSON.stringify(pauseCollection);
+      if (uncharged) await releaseUnlessMade(deps.stripe, uncharged.id!, keyBase, paused);
+      throw err;
+    });
     const replayed = replayedByStripe(answered);
     // Stripe answers a key it has seen with its first answer and changes nothing: an old pause
     // sent again after a later change (a resume) must not be recorded while Stripe collects.

@@ -60,3 +60,18 @@ export async function tryHoldRenewal(stripe: Stripe, invoice: Stripe.Invoice, ke
 export async function voidHeldRenewal(stripe: Stripe, invoiceId: string, keyBase: string): Promise<void> {
   await stripe.invoices.voidInvoice(invoiceId, {}, { idempotencyKey: `${keyBase}:void-renewal` });
 }
+
+/**
+ * Hands a renewal held for a change that then failed at Stripe back to Stripe's collection
+ * (auto_advance=true): left held, it would never be charged, and the gift's next changes would be
+ * refused as "under way" until the month after. Only when the change is known not to have been
+ * made: if its answer was lost and it was made, the held renewal is what a retry voids.
+ */
+export async function releaseUnlessMade(stripe: Stripe, invoiceId: string, keyBase: string, made: () => Promise<boolean>): Promise<void> {
+  try {
+    if (await made()) return;
+    await stripe.invoices.update(invoiceId, { auto_advance: true }, { idempotencyKey: `${keyBase}:release-renewal` });
+  } catch {
+    // Stripe unreachable still: the renewal stays held, and a retry of the change finds it held.
+  }
+}

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { auditLog, donations, outboxEmails } from '../../db/schema/index';
+import { pauseMonthlyGift } from '../../server/donors/monthly-pause';
 import { holdRenewal } from '../../server/donors/renewal-under-way';
 import { changeAmount, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -138,5 +139,33 @@ describe('a pause sent again under its key after a period boundary (its answer l
     // Another length under that key is still the client's conflict.
     const other = await post(g.donationId, 'pause', g.donor, { ...same, months: 2 });
     expect([other.statusCode, other.json().error?.code]).toEqual([409, 'monthly_gift_idempotency_conflict']);
+  });
+});
+
+// Held first, then the pause asked: if Stripe refused the pause (or could not be reached), the held
+// renewal was left open and never attempted — a month's gift silently lost, and the gift's next
+// changes refused as "under way" until the month after.
+describe('a pause that fails at Stripe after the renewal was held', () => {
+  /** The SDK as it is, except that updating a subscription fails, as when Stripe answers 500. */
+  const failingUpdates = (sdk: Stripe): Stripe => {
+    const subscriptions = new Proxy(sdk.subscriptions, {
+      get(subs, p) {
+        if (p === 'update') return async () => Promise.reject(new Error('api_error: Stripe answered 500'));
+        const v: unknown = Reflect.get(subs, p);
+        return typeof v === 'function' ? v.bind(subs) : v;
+      },
+    });
+    return new Proxy(sdk, { get: (target, prop) => (prop === 'subscriptions' ? subscriptions : Reflect.get(target, prop)) });
+  };
+
+  it('hands the renewal back to Stripe, which charges it; the gift can be changed again', async () => {
+    const { g } = await giftInDraftHour('tsubasa@example.jp');
+    const viewer = { userId: 'donor-tsubasa', email: g.email, name: 'Tsubasa' } as never;
+    const deps = { db: h.testDb.database.db, stripe: failingUpdates(stripe), publicUrl: 'http://localhost:3000' };
+    await expect(pauseMonthlyGift(deps, viewer, g.donationId, { months: 1, idempotencyKey: 'failing-pause-1' }, 'req-1')).rejects.toThrow(/500/);
+    await h.settle();
+    expect(await latestInvoice(g.subId)).toMatchObject({ status: 'paid', amount_paid: 3000 });
+    expect((await stripe.subscriptions.retrieve(g.subId)).pause_collection).toBeNull();
+    expect((await changeAmount(h, g.donationId, g.donor, { amountMinor: '5000' })).statusCode).toBe(200);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../context';
+import { invalidRequest } from '../errors';
 import { expand } from '../expand';
 import { finalizeDraft, voidInvoice } from '../flows/invoice-lifecycle';
 import { attemptInvoice } from '../flows/invoice-payment';
@@ -32,6 +33,29 @@ export function registerInvoiceActions(app: FastifyInstance, ctx: Ctx): void {
     const sub = typeof subId === 'string' ? ctx.state.subscriptions.get(subId) : undefined;
     const customer = ctx.state.customers.get(String(invoice.customer));
     if (autoAdvance && sub && customer) attemptInvoice(ctx, invoice, sub, customer, at, origin(req));
+    return expand(ctx.state, invoice, expandList(p));
+  });
+
+  // POST /v1/invoices/:id (auto_advance, expand): an open invoice held with auto_advance=false is
+  // handed back to Stripe's collection with auto_advance=true, which attempts its payment (at once
+  // here, as a finalize with auto_advance does). A draft keeps it for its own hour.
+  app.post('/v1/invoices/:id', async (req) => {
+    const p = params(req);
+    rejectUnknown(p, ['auto_advance', 'expand']);
+    const invoice = get(idParam(req));
+    const autoAdvance = optBool(p, 'auto_advance');
+    if (autoAdvance !== undefined && invoice.status !== 'draft' && invoice.status !== 'open') {
+      throw invalidRequest(`You cannot change auto_advance of an invoice whose status is ${invoice.status ?? 'unknown'}.`, 'auto_advance', 'invoice_not_editable');
+    }
+    const resumes = autoAdvance === true && invoice.auto_advance === false && invoice.status === 'open' && invoice.attempt_count === 0;
+    if (autoAdvance !== undefined) invoice.auto_advance = autoAdvance;
+    const at = now(invoice.customer);
+    ctx.emit('invoice.updated', invoice, { origin: origin(req), created: at });
+    const subId = invoice.parent?.subscription_details?.subscription;
+    const sub = typeof subId === 'string' ? ctx.state.subscriptions.get(subId) : undefined;
+    const customer = ctx.state.customers.get(String(invoice.customer));
+    if (resumes && sub && customer) attemptInvoice(ctx, invoice, sub, customer, at, origin(req));
+    ctx.changed();
     return expand(ctx.state, invoice, expandList(p));
   });
 
