@@ -106,6 +106,11 @@ export const appealUpdates = pgTable(
      * mailing it again. Null for updates posted before keys, or through the API without one.
      */
     idempotencyKey: text('idempotency_key'),
+    /**
+     * When an organizer last corrected the title or text after posting; null for an update as
+     * posted. The page says "edited" with it: the words may differ from the mail donors got.
+     */
+    editedAt: timestamp('edited_at', { withTimezone: true }),
   },
   (t) => [
     index('appeal_updates_appeal_idx').on(t.appealId, t.publishedAt),
