@@ -21,6 +21,7 @@ import {
   updateParams,
   updatePostBody,
   updateTranslationBody,
+  updateTextBody,
   updateTranslationParams,
   updatesQuery,
 } from './manage-schemas';
@@ -42,6 +43,7 @@ import {
   upsertTranslation,
 } from './manage-service';
 import { countUpdateSubscribers } from './update-email';
+import { editUpdateText } from './update-edit';
 import { changeUpdateLanguage } from './update-language';
 import { deleteUpdateTranslation, managedUpdate, upsertUpdateTranslation } from './update-translations';
 import { slugParams } from './schemas';
@@ -258,6 +260,25 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     async (req) => {
       const { appeal, by } = await asOrganizer(req, req.params.slug);
       await changeUpdateLanguage(db, { appeal, updateId: req.params.updateId, ...req.body, by, requestId: req.id });
+      return managedUpdate(db, appeal, req.params.updateId);
+    },
+  );
+
+  app.put(
+    '/api/appeals/:slug/updates/:updateId/text',
+    {
+      schema: {
+        tags,
+        summary:
+          "Correct a posted update's title and text (organizer); the page says it was edited, and no one is mailed again. 409 if another correction came meanwhile. Its translations are kept as they are.",
+        params: updateParams,
+        body: updateTextBody,
+        response: { 200: managedUpdateSchema, 409: errorBodySchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { appeal, by } = await asOrganizer(req, req.params.slug);
+      await editUpdateText(db, { appeal, updateId: req.params.updateId, body: req.body, by, requestId: req.id });
       return managedUpdate(db, appeal, req.params.updateId);
     },
   );

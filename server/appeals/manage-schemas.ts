@@ -70,6 +70,17 @@ export const updateLanguageBody = z.strictObject({
   to: languageSchema.describe('the language the update is written in; one it has a translation into: 409 appeal.update_language_translated (remove that translation first)'),
 });
 
+/**
+ * A correction of a posted update's words: from the text the organizer's form was drawn from
+ * (compared exactly, as stored), to the text it is to say, within the limits of posting.
+ */
+export const updateTextBody = z.strictObject({
+  from: z
+    .strictObject({ title: z.string().max(140), bodyMarkdown: z.string().max(20_000) })
+    .describe("the update's title and markdown as the organizer saw them; other by now: 409 appeal.update_text_changed, nothing changed"),
+  to: z.strictObject(updateText).describe('the corrected title and markdown; rendered and sanitized as when posting. No one is mailed again'),
+});
+
 export const updatePostBody = z.strictObject({
   ...updateText,
   language: languageSchema.optional().describe("the language the update is written in, one the app writes in; omitted: the appeal's"),
@@ -122,6 +133,7 @@ export const appealUpdateSchema = z.object({
   bodyHtml: z.string().describe('the update rendered and sanitized like the story: safe to put in a page as is'),
   language: z.string().describe('the language title and body are written in: a page marks them with it (lang, dir)'),
   publishedAt: z.string(),
+  editedAt: z.string().nullable().describe('when an organizer last corrected the title or text after posting (the mail had the words as posted); null: as posted'),
   translations: z
     .array(z.object({ language: z.string(), title: z.string(), bodyHtml: z.string() }))
     .describe("the organizers' translations, by language; show the reader's when there is one (with the original a click away), else the original"),
@@ -135,6 +147,7 @@ export const managedUpdateSchema = z.object({
   bodyHtml: z.string(),
   language: z.string(),
   publishedAt: z.string(),
+  editedAt: z.string().nullable(),
   translations: z.array(z.object({ language: z.string(), title: z.string(), bodyMarkdown: z.string(), bodyHtml: z.string() })),
 });
 
@@ -187,4 +200,5 @@ export type CreateAppeal = z.infer<typeof createAppealBody>;
 export type UpdateAppeal = z.infer<typeof updateAppealBody>;
 export type TranslationBody = z.infer<typeof translationBody>;
 export type UpdateTranslationBody = z.infer<typeof updateTranslationBody>;
+export type UpdateTextBody = z.infer<typeof updateTextBody>;
 export type ManagedUpdate = z.infer<typeof managedUpdateSchema>;

@@ -374,6 +374,7 @@ const publicUpdate = (u: UpdateRow, translations: UpdateTranslationRow[] | undef
   bodyHtml: u.bodyHtml,
   language: u.language,
   publishedAt: u.publishedAt.toISOString(),
+  editedAt: u.editedAt?.toISOString() ?? null,
   translations: publicTranslations(translations),
 });
 const updateView = (u: UpdateRow, translations: UpdateTranslationRow[] | undefined, emailedTo: number) => ({ ...publicUpdate(u, translations), emailedTo });

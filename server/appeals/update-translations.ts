@@ -69,6 +69,7 @@ export async function managedUpdate(db: DbOrTx, appeal: Appeal, updateId: string
     bodyHtml: update.bodyHtml,
     language: update.language,
     publishedAt: update.publishedAt.toISOString(),
+    editedAt: update.editedAt?.toISOString() ?? null,
     translations: translations.map((t) => ({ language: t.language, title: t.title, bodyMarkdown: t.bodyMarkdown, bodyHtml: t.bodyHtml })),
   };
 }

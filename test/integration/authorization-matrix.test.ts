@@ -255,6 +255,16 @@ const matrix: Case[] = [
     request: async () => ({ method: 'PUT', url: `/api/appeals/a-live/updates/${await freshLiveUpdate()}/language`, payload: { from: 'en', to: 'fr' } }),
     expect: organizerOfA(200),
   },
+  // Correcting a posted update's title and text: the drive's organizers, as posting one.
+  {
+    route: 'PUT /api/appeals/:slug/updates/:updateId/text',
+    request: async () => ({
+      method: 'PUT',
+      url: `/api/appeals/a-live/updates/${await freshLiveUpdate()}/text`,
+      payload: { from: { title: 'Walls up', bodyMarkdown: 'Thanks.' }, to: { title: 'Walls up at last', bodyMarkdown: 'Thanks to all of you.' } },
+    }),
+    expect: organizerOfA(200),
+  },
   {
     route: 'DELETE /api/appeals/:slug/updates/:updateId/translations/:language',
     request: async () => ({ method: 'DELETE', url: `/api/appeals/a-live/updates/${await freshLiveUpdate()}/translations/de` }),
