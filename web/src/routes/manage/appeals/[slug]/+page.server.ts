@@ -12,6 +12,7 @@ import { formText, readForm } from '$lib/server/form-text';
 import { isUuidText } from '../../../../../../server/uuid-text';
 import { sayOnce, takeNotice } from '$lib/server/notice';
 import { relabelUpdate, untranslateUpdate } from './update-corrections.server';
+import { editUpdate } from './update-edit.server';
 
 type Update = AppealUpdateList['updates'][number];
 
@@ -267,6 +268,7 @@ export const actions: Actions = {
   // Written out, not shorthand: the form fuzz (test/e2e/form-fuzz.test.ts) finds actions as `name: async`.
   relabelUpdate: async (event) => relabelUpdate(event),
   untranslateUpdate: async (event) => untranslateUpdate(event),
+  editUpdate: async (event) => editUpdate(event),
 
   moderate: async ({ request, fetch, params }) => {
     const form = await readForm(request);
