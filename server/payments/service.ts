@@ -86,7 +86,9 @@ export async function createDonation(
   // a gift exists. Read apart, a gift could be stored in a currency the appeal no longer raises.
   const { appeal, donation, values } = await deps.db.transaction(async (tx) => {
     const [appeal] = await tx.select().from(appeals).where(eq(appeals.slug, slug)).for('share');
-    if (!appeal || appeal.status !== 'live') throw new AppError(404, 'appeal_not_found', `No live appeal "${slug}".`);
+    // Past its deadline an appeal takes nothing, though it reads live until the deadline job closes it.
+    const ended = appeal?.deadlineAt != null && appeal.deadlineAt <= new Date();
+    if (!appeal || appeal.status !== 'live' || ended) throw new AppError(404, 'appeal_not_found', `No live appeal "${slug}".`);
     const amountMinor = BigInt(req.amountMinor);
     const coverFees = req.coverFees ? coverFeesMinor(amountMinor, appeal.currency) : 0n;
     assertAmount(amountMinor, amountMinor + coverFees, appeal.currency, appeal.unitPriceMinor);

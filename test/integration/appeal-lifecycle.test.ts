@@ -244,6 +244,21 @@ describe('draft → live → closed', () => {
     expect(entry.after).toMatchObject({ status: 'closed' });
     expect(await closeExpiredAppeals(db())).toBe(0);
   });
+
+  // The deadline job runs every 30 s (later if it is behind): until it does, an appeal whose
+  // deadline passed still reads live, and its page already says the time is up. A gift then
+  // would be money taken for a drive that ended; it is refused as a closed appeal's is.
+  it('a live appeal whose deadline passed refuses gifts before the deadline job closes it', async () => {
+    await createDraft(organizer, 'ue-local-222', { slug: 'past-deadline', deadlineAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await publish(organizer, 'past-deadline');
+    await queryRows(db(), sql`UPDATE appeals SET deadline_at = now() - interval '1 second' WHERE slug = 'past-deadline'`);
+    expect((await appealRow('past-deadline')).status).toBe('live');
+    const before = await db().select().from(donations);
+    const gift = await app.inject({ method: 'POST', url: '/api/appeals/past-deadline/donations', payload: { amountMinor: '1000', donorEmail: 'late@example.org', idempotencyKey: 'after-deadline-1' } });
+    expect(gift.statusCode, gift.body).toBe(404);
+    expect(gift.json().error.code).toBe('appeal_not_found');
+    expect(await db().select().from(donations)).toHaveLength(before.length);
+  });
 });
 
 describe('money terms after the first gift', () => {
