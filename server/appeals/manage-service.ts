@@ -16,6 +16,7 @@ import {
 import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
+import { declaredImageSize } from './image-size';
 import { progressChannel } from './live';
 import { checkAppealCursor } from './list-cursor';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
@@ -425,6 +426,12 @@ const imageSignatures: { type: string; test: (b: Buffer) => boolean }[] = [
   { type: 'image/webp', test: (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP' },
 ];
 export const coverImageMaxBytes = 2 * 1024 * 1024;
+/**
+ * What a cover may declare: a phone's photo (4,000 × 3,000) and more, while a donor's phone still
+ * draws it (40 MP is 160 MB decoded); 2 MB of compressed pixels can declare far more.
+ */
+export const coverImageSideMaxPx = 8_000;
+export const coverImagePixelsMax = 40_000_000;
 
 /** A cover is taken only if its bytes are the image type it claims (no SVG: it can carry script). */
 export async function setCover(db: Db, p: Actor & { appeal: Appeal; contentType: string; bytes: Buffer }): Promise<void> {
@@ -432,6 +439,10 @@ export async function setCover(db: Db, p: Actor & { appeal: Appeal; contentType:
   if (!kind) throw new AppError(415, 'cover.unsupported_type', 'A cover must be a PNG, JPEG or WebP image.');
   if (p.bytes.length === 0 || p.bytes.length > coverImageMaxBytes) throw new AppError(413, 'cover.too_large', 'A cover must be at most 2 MB.');
   if (!kind.test(p.bytes)) throw new AppError(415, 'cover.not_an_image', `The file is not a ${p.contentType} image.`);
+  const size = declaredImageSize(p.contentType, p.bytes);
+  if (size && (Math.max(size.width, size.height) > coverImageSideMaxPx || size.width * size.height > coverImagePixelsMax)) {
+    throw new AppError(422, 'cover.too_many_pixels', `A cover can be at most ${coverImageSideMaxPx} pixels wide or high, and ${coverImagePixelsMax / 1_000_000} megapixels in all.`, { ...size });
+  }
   await db.transaction(async (tx) => {
     const sha256 = createHash('sha256').update(p.bytes).digest('hex');
     const [image] = await tx

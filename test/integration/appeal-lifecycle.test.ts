@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -455,6 +456,42 @@ describe('cover image', () => {
     const tooBig = await put('image/png', Buffer.concat([png.subarray(0, 8), Buffer.alloc(2 * 1024 * 1024, 1)]));
     expect(tooBig.statusCode).toBe(413);
     expect(await imageCount()).toBe(before);
+  });
+
+  // 2 MB of compressed pixels can say 20,000 × 20,000 (a decompression bomb, or a raw scan): every
+  // donor's browser would decode 1.6 GB for the page's picture, and a phone's tab would crash.
+  // What the header says is refused before it is stored, for each type taken.
+  it('refuses an image whose header declares more pixels than a page can show, storing nothing', async () => {
+    const before = await imageCount();
+    // The 1 × 1 PNG with its IHDR saying 20,000 × 20,000, its CRC made right, as a browser reads it.
+    const hugePng = Buffer.from(png);
+    hugePng.writeUInt32BE(20_000, 16);
+    hugePng.writeUInt32BE(20_000, 20);
+    hugePng.writeUInt32BE(crc32(hugePng.subarray(12, 29)), 29);
+    // A JPEG (SOI, an APP0, then a baseline SOF0 of 30,000 × 30,000) and a WebP (VP8X canvas of 16,000 × 16,000).
+    const app0 = [0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00];
+    const hugeJpeg = Buffer.from([0xff, 0xd8, ...app0, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x75, 0x30, 0x75, 0x30, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
+    const vp8x = Buffer.alloc(30);
+    vp8x.write('RIFF', 0, 'latin1');
+    vp8x.writeUInt32LE(22, 4);
+    vp8x.write('WEBPVP8X', 8, 'latin1');
+    vp8x.writeUInt32LE(10, 16);
+    vp8x.writeUIntLE(16_000 - 1, 24, 3);
+    vp8x.writeUIntLE(16_000 - 1, 27, 3);
+    for (const [type, bytes] of [['image/png', hugePng], ['image/jpeg', hugeJpeg], ['image/webp', vp8x]] as const) {
+      const res = await put(type, bytes);
+      expect(res.statusCode, `${type}: ${res.body}`).toBe(422);
+      expect(res.json().error.code).toBe('cover.too_many_pixels');
+    }
+    expect(await imageCount()).toBe(before);
+    // A photo's size is still taken: 4,000 × 3,000 (on a draft of its own, hall-roof's audit trail is counted below).
+    await createDraft(organizer, 'ue-local-222', { slug: 'cover-photo' });
+    const photo = Buffer.from(png);
+    photo.writeUInt32BE(4_000, 16);
+    photo.writeUInt32BE(3_000, 20);
+    photo.writeUInt32BE(crc32(photo.subarray(12, 29)), 29);
+    const taken = await app.inject({ method: 'PUT', url: '/api/appeals/cover-photo/cover', headers: { ...as(organizer), 'content-type': 'image/png' }, payload: photo });
+    expect(taken.statusCode, taken.body).toBe(204);
   });
 });
 
