@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -92,6 +93,15 @@ describe('signed in', () => {
     expect(await page.getByTestId('appeal-status').textContent()).toBe('Draft');
     // Drafts are not public.
     expect((await fetch(`${e2e.url}/api/appeals/${slug}`)).status).toBe(404);
+    // A picture with more pixels than a page can draw is refused with what to do about it, not
+    // called "not a PNG": the header of the 1×1 PNG says 20,000 × 20,000 (CRC made right).
+    const huge = Buffer.from(png);
+    huge.writeUInt32BE(20_000, 16);
+    huge.writeUInt32BE(20_000, 20);
+    huge.writeUInt32BE(crc32(huge.subarray(12, 29)), 29);
+    await page.locator('input[name="cover"]').setInputFiles({ name: 'scan.png', mimeType: 'image/png', buffer: huge });
+    await page.getByRole('button', { name: 'Upload cover' }).click();
+    await page.getByText('The image has too many pixels for a page to show: make it at most 8,000 pixels wide or high (40 megapixels in all) and try again.').waitFor({ timeout: 5000 });
     await page.locator('input[name="cover"]').setInputFiles({ name: 'roof.png', mimeType: 'image/png', buffer: png });
     await page.getByRole('button', { name: 'Upload cover' }).click();
     await page.getByText('Cover image saved.').waitFor();

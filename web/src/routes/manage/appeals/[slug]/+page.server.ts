@@ -200,7 +200,14 @@ export const actions: Actions = {
     if (file.size > 2 * 1024 * 1024) return fail(413, { section: 'cover', error: m.cover_error_size() });
     const sent = await apiSend(fetch, 'PUT', path(params.slug, '/cover'), new Uint8Array(await file.arrayBuffer()), file.type || 'application/octet-stream');
     if (!sent.ok) {
-      const error = sent.error.code === 'cover.too_large' || sent.status === 413 ? m.cover_error_size() : sent.error.code === 'auth.forbidden' ? m.error_forbidden() : m.cover_error_type();
+      const error =
+        sent.error.code === 'cover.too_large' || sent.status === 413
+          ? m.cover_error_size()
+          : sent.error.code === 'cover.too_many_pixels'
+            ? m.cover_error_pixels()
+            : sent.error.code === 'auth.forbidden'
+              ? m.error_forbidden()
+              : m.cover_error_type();
       return fail(sent.status >= 400 && sent.status < 500 ? sent.status : 400, { section: 'cover', error });
     }
     return { section: 'cover', saved: true };
