@@ -17,6 +17,7 @@ import { recordAudit } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
 import { declaredImageSize } from './image-size';
+import { coverImageUrl } from './service';
 import { progressChannel } from './live';
 import { checkAppealCursor } from './list-cursor';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
@@ -306,7 +307,7 @@ export async function managedView(db: DbOrTx, appeal: Appeal, updateSubscribers?
     deadlineAt: appeal.deadlineAt?.toISOString() ?? null,
     status: appeal.status,
     termsLocked: await termsLocked(db, appeal.id),
-    coverImageUrl: appeal.coverImageId ? `/api/appeals/${appeal.slug}/cover` : null,
+    coverImageUrl: coverImageUrl(appeal),
     translations: translations.map((t) => ({ language: t.language, title: t.title, summary: t.summary, storyMarkdown: t.storyMarkdown, unitName: t.unitName })),
     publishedAt: appeal.publishedAt?.toISOString() ?? null,
     closedAt: appeal.closedAt?.toISOString() ?? null,

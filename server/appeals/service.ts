@@ -78,6 +78,13 @@ export async function getPublicAppealsByIds(db: DbOrTx, ids: string[]): Promise<
   return rows.map((r) => toDetail(r, translations));
 }
 
+/**
+ * The cover's address names the image: the cover is served for minutes from browsers' caches, so
+ * an address kept across a new upload went on showing the old picture, to the organizer who had
+ * just replaced it too. The route itself ignores `v`.
+ */
+export const coverImageUrl = (a: Pick<Appeal, 'slug' | 'coverImageId'>): string | null => (a.coverImageId ? `/api/appeals/${a.slug}/cover?v=${a.coverImageId}` : null);
+
 type Translation = AppealDetail['translations'][number];
 
 /**
@@ -104,7 +111,7 @@ const toDetail = (row: Row, translations: Map<string, Translation[]>): AppealDet
   storyMarkdown: row.appeal.storyMarkdown,
   // Appeals saved before stories were rendered on save get rendered here.
   storyHtml: row.appeal.storyHtml || (row.appeal.storyMarkdown ? renderMarkdown(row.appeal.storyMarkdown) : ''),
-  coverImageUrl: row.appeal.coverImageId ? `/api/appeals/${row.appeal.slug}/cover` : null,
+  coverImageUrl: coverImageUrl(row.appeal),
   translations: translations.get(row.appeal.id) ?? [],
 });
 

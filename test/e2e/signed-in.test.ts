@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -34,6 +34,24 @@ async function axeAndShots(page: Page, name: string): Promise<void> {
 
 // A 1×1 PNG: enough for the API's magic-byte check and for the page to show a cover.
 const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+/** A grey PNG of `width` × `height`, for telling one cover from another by its size. */
+function pngOf(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  const rows = Buffer.concat(Array.from({ length: height }, () => Buffer.from([0, ...new Array<number>(width).fill(128)])));
+  return Buffer.concat([png.subarray(0, 8), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
 
 describe('signed in', () => {
   let organizer: BrowserContext;
@@ -110,6 +128,16 @@ describe('signed in', () => {
     await page.getByRole('button', { name: 'Yes, publish it' }).click();
     await expect.poll(() => page.getByTestId('appeal-status').textContent()).toBe('Live');
 
+    // A cover replaced, and replaced again within the five minutes a browser keeps one: each time
+    // the page shows the picture just uploaded, never the one the browser kept from before.
+    const coverShown = () => page.locator('section[aria-labelledby="cover-title"] img.cover').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth);
+    for (const [image, width] of [[pngOf(2, 2), 2], [png, 1]] as const) {
+      await page.locator('input[name="cover"]').setInputFiles({ name: 'roof.png', mimeType: 'image/png', buffer: image });
+      await page.getByRole('button', { name: 'Upload cover' }).click();
+      await page.getByText('Cover image saved.').waitFor();
+      await expect.poll(coverShown, { timeout: 5000 }).toBe(width);
+    }
+
     // A French translation: French readers get it on the public page, in French, marked as such.
     const translation = page.locator('#translation-form');
     await translation.getByLabel('Language').selectOption('fr');
@@ -125,7 +153,7 @@ describe('signed in', () => {
     await axeAndShots(page, 'manage-appeal');
 
     const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { goalMinor: string; unit: { priceMinor: string }; coverImageUrl: string | null };
-    expect(api).toMatchObject({ goalMinor: '250000', unit: { name: 'tile', priceMinor: '500' }, coverImageUrl: `/api/appeals/${slug}/cover` });
+    expect(api).toMatchObject({ goalMinor: '250000', unit: { name: 'tile', priceMinor: '500' }, coverImageUrl: expect.stringMatching(new RegExp(`^/api/appeals/${slug}/cover\\?v=[0-9a-f-]{36}$`)) });
     const french = await e2e.context({ language: 'fr' });
     const frPage = await french.newPage();
     await frPage.goto(`${e2e.url}/appeals/${slug}`);
