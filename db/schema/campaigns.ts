@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { check, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { appeals } from './appeals';
 import { organizations } from './orgs';
 
@@ -23,7 +23,11 @@ export const campaigns = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
   },
-  (t) => [index('campaigns_org_idx').on(t.organizationId)],
+  (t) => [
+    index('campaigns_org_idx').on(t.organizationId),
+    // A campaign that ends before it starts is a typo, and its page would say both at once.
+    check('campaigns_ends_after_start', sql`${t.endsAt} IS NULL OR ${t.startsAt} IS NULL OR ${t.endsAt} > ${t.startsAt}`),
+  ],
 );
 
 export const campaignAppeals = pgTable(

@@ -12,7 +12,7 @@ export const createCampaignBody = z.strictObject({
   summary: z.string().trim().max(500).default(''),
   startsAt: storableDateTime.nullable().default(null),
   endsAt: storableDateTime.nullable().default(null),
-});
+}).refine((b) => !b.startsAt || !b.endsAt || b.endsAt > b.startsAt, { error: 'must be after startsAt', path: ['endsAt'] });
 
 export const updateCampaignBody = z
   .strictObject({

@@ -20,6 +20,7 @@ const asDbError = (err: unknown): never =>
   answerRefusal(err, {
     campaign_appeals_in_tree: new AppError(409, 'campaign.appeal_outside_tree', "A campaign groups appeals of its own organization and of that organization's descendants."),
     campaigns_slug_unique: new AppError(409, 'campaign.slug_taken', 'Another campaign already has this address.'),
+    campaigns_ends_after_start: new AppError(400, 'campaign.ends_before_start', 'A campaign must end after it starts.'),
   });
 
 async function audit(tx: DbOrTx, a: Actor, action: string, c: Campaign, before?: unknown, after?: unknown) {
@@ -45,7 +46,7 @@ export async function updateCampaign(db: Db, p: Actor & { campaign: Campaign; bo
     const [c] = await tx.update(campaigns).set(p.body).where(eq(campaigns.id, p.campaign.id)).returning();
     await audit(tx, p, 'campaign.update', c!, before, p.body);
     return c!;
-  });
+  }).catch(asDbError);
 }
 
 export async function setCampaignStatus(db: Db, p: Actor & { campaign: Campaign; to: 'live' | 'closed' }) {

@@ -620,6 +620,20 @@ describe('campaigns', () => {
     expect(await auditOf(campaignId)).toHaveLength(auditBefore);
   });
 
+  // A campaign that ends before it starts was saved, and its page said both: refused at creation
+  // and at an edit that moves one date past the other, with a code, changing nothing.
+  it('refuses a campaign that ends before it starts, created or edited', async () => {
+    const created = await app.inject({ method: 'POST', url: '/api/organizations/ue-demo/campaigns', headers: as(unionOrganizer), payload: { slug: 'backwards-drive', title: 'Backwards drive', startsAt: '2027-05-01T00:00:00Z', endsAt: '2027-04-01T00:00:00Z' } });
+    expect([created.statusCode, created.json().error.code]).toEqual([400, 'validation_failed']);
+    const dated = await app.inject({ method: 'POST', url: '/api/organizations/ue-demo/campaigns', headers: as(unionOrganizer), payload: { slug: 'dated-drive', title: 'Dated drive', startsAt: '2027-05-01T00:00:00Z', endsAt: '2027-06-01T00:00:00Z' } });
+    expect(dated.statusCode).toBe(201);
+    const auditBefore = (await auditOf(dated.json().id)).length;
+    const endsEarly = await app.inject({ method: 'PATCH', url: '/api/campaigns/dated-drive', headers: as(unionOrganizer), payload: { endsAt: '2027-04-01T00:00:00Z' } });
+    expect([endsEarly.statusCode, endsEarly.json().error.code]).toEqual([400, 'campaign.ends_before_start']);
+    expect((await app.inject({ url: '/api/campaigns/dated-drive', headers: as(unionOrganizer) })).json()).toMatchObject({ startsAt: '2027-05-01T00:00:00.000Z', endsAt: '2027-06-01T00:00:00.000Z' });
+    expect(await auditOf(dated.json().id)).toHaveLength(auditBefore);
+  });
+
   // Every privileged step of a campaign names who did it and what changed.
   it('records each campaign step in the audit log', async () => {
     const entries = (await auditOf(campaignId)).map((e) => [e.action, e.actorUserId, e.before, e.after]);
