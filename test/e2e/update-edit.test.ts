@@ -118,4 +118,29 @@ describe("correcting a posted update's words", () => {
     expect((await storedUpdate(title))?.body_markdown).toBe('タブBの本文。');
     await context.close();
   });
+
+  // With JavaScript, SvelteKit reloads a page's data after a success only: the form showed the old
+  // text as "saved now" and kept it as the text it was drawn from, so every resend was refused.
+  it('with JavaScript: after a correction made in another tab, shows it, and saving again goes through', async () => {
+    const title = '第七週の報告';
+    const context = await e2e.context({ language: 'ja', timezoneId: 'Asia/Tokyo' });
+    await signInContext(e2e, context, 'organizer@osaka.demo');
+    const [a, b] = [await context.newPage(), await context.newPage()];
+    await postFromManagePage(a, { title, body: '最初の本文。' });
+    const formA = await openEdit(a, title);
+    const formB = await openEdit(b, title);
+    await formA.getByLabel('本文').fill('タブAの本文。');
+    await formA.getByRole('button', { name: '訂正を保存' }).click();
+    await a.getByRole('status').filter({ hasText: 'お知らせを訂正しました' }).waitFor();
+
+    await formB.getByLabel('本文').fill('タブBの本文。');
+    await formB.getByRole('button', { name: '訂正を保存' }).click();
+    await b.getByRole('alert').filter({ hasText: '他の人がこのお知らせを訂正しました' }).waitFor();
+    await expect.poll(() => b.locator('#update-edit .saved-now').textContent()).toContain('タブAの本文。');
+    const retry = b.locator('#update-edit form');
+    expect(await retry.getByLabel('本文').inputValue()).toBe('タブBの本文。');
+    await retry.getByRole('button', { name: '訂正を保存' }).click();
+    await expect.poll(async () => (await storedUpdate(title))?.body_markdown).toBe('タブBの本文。');
+    await context.close();
+  });
 });
