@@ -44,7 +44,9 @@ export const authPlugin = fp(
     // An answer read with someone's session (their gifts, an organization's people or books) is
     // theirs alone: no cache keeps it. An answer that says its own caching keeps it.
     app.addHook('onSend', async (req, reply, payload) => {
-      const viewer = await (req as WithCache)[viewerCache];
+      // A lookup that failed was answered by the error handler already; thrown again here, it
+      // would replace that answer with Fastify's own, the database's message and all.
+      const viewer = await (req as WithCache)[viewerCache]?.catch(() => null);
       if (viewer && !reply.hasHeader('cache-control')) reply.header('cache-control', 'private, no-store');
       return payload;
     });

@@ -50,6 +50,20 @@ describe('sign-in by emailed link', () => {
     expect([organizations.statusCode, organizations.headers['cache-control']]).toEqual([200, undefined]);
   });
 
+  // The hook that marks such answers awaited the session lookup again: one that failed (the
+  // database gone) replaced the API's own error answer with Fastify's, and the database's message.
+  it('answers a session lookup that failed with the API error, saying nothing of the cause', async () => {
+    const cookie = await signIn(app, 'lookup-fails@example.org');
+    const getSession = app.auth.api.getSession;
+    (app.auth.api as { getSession: unknown }).getSession = async () => Promise.reject(Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' }));
+    try {
+      const res = await app.inject({ url: '/api/me', headers: { cookie } });
+      expect([res.statusCode, res.json()]).toEqual([500, { error: { code: 'internal_error', message: 'Something went wrong on our side.' } }]);
+    } finally {
+      (app.auth.api as { getSession: unknown }).getSession = getSession;
+    }
+  });
+
   it('refuses a used link and answers 401 without a session', async () => {
     await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'once@example.org', callbackURL: '/' } });
     const link = await linkFromMail(app, 'once@example.org', 'sign_in');
