@@ -435,6 +435,11 @@ beforeAll(async () => {
         case 'from':
         case 'to':
           return ['2026-01-15'];
+        // A campaign's dates, the end after the start.
+        case 'startsAt':
+          return ['2027-01-01T00:00:00Z'];
+        case 'endsAt':
+          return ['2027-02-01T00:00:00Z'];
         default:
           return [];
       }
