@@ -111,8 +111,8 @@ const asTermsError = (err: unknown): never =>
 
 /**
  * A unit of giving donors can actually give: its price a multiple of what Stripe charges the
- * currency in (KWD in steps of 0.010: a 0.005 "nail" would make 25 nails, 0.125, unpayable), and
- * no more than the goal (a wall of no bricks).
+ * currency in (KWD in steps of 0.010: a 0.005 "nail" would make 25 nails, 0.125, unpayable), no
+ * more than the goal (a wall of no bricks), and a whole number of them making the goal.
  */
 function checkUnit(currency: string, goalMinor: bigint, unit: { priceMinor: bigint } | null): void {
   if (!unit) return;
@@ -121,6 +121,10 @@ function checkUnit(currency: string, goalMinor: bigint, unit: { priceMinor: bigi
     throw new AppError(400, 'appeal.unit_price_not_payable', `Stripe charges ${currency} in steps of ${formatMinorAsDecimalString(step, currency)}: a unit's price must be a multiple of that.`, { stepMinor: step.toString() });
   }
   if (unit.priceMinor > goalMinor) throw new AppError(400, 'appeal.unit_above_goal', "A unit's price cannot be more than the goal.");
+  // "Our goal is 1,300 bricks": a goal between two counts of units drew a complete wall short of it.
+  if (goalMinor % unit.priceMinor !== 0n) {
+    throw new AppError(400, 'appeal.goal_not_whole_units', 'The goal must be a whole number of units: a multiple of the unit\'s price.', { unitsBelow: (goalMinor / unit.priceMinor).toString() });
+  }
 }
 
 export async function createAppeal(db: Db, p: Actor & { org: Organization; body: CreateAppeal }): Promise<Appeal> {

@@ -135,7 +135,8 @@ describe('draft → live → closed', () => {
   });
 
   // A unit donors could never give is refused when the terms are set: KWD in steps of 0.010 makes a
-  // 0.005 "nail" unpayable at 25 nails, and a unit above the goal draws a wall of no bricks.
+  // 0.005 "nail" unpayable at 25 nails, a unit above the goal draws a wall of no bricks, and a goal
+  // between two counts of units a complete wall short of it.
   it('refuses a unit donors could not give: a price Stripe cannot charge, or one above the goal', async () => {
     const create = (body: Record<string, unknown>) =>
       app.inject({ method: 'POST', url: '/api/organizations/ue-local-222/appeals', headers: as(organizer), payload: { title: 'Nails for the hall', beneficiary: 'Local 222', slug: 'nails', ...body } });
@@ -145,11 +146,16 @@ describe('draft → live → closed', () => {
     const aboveGoal = await create({ currency: 'JPY', goalMinor: '30', unit: { name: 'meal', priceMinor: '50' } });
     expect(aboveGoal.statusCode).toBe(400);
     expect(aboveGoal.json().error.code).toBe('appeal.unit_above_goal');
+    // $10.50 of $1.00 bricks: the wall said "10 of 10 · complete" at 95% of the goal.
+    const halfBrick = await create({ currency: 'USD', goalMinor: '1050', unit: { name: 'brick', priceMinor: '100' } });
+    expect([halfBrick.statusCode, halfBrick.json().error]).toEqual([400, expect.objectContaining({ code: 'appeal.goal_not_whole_units', details: { unitsBelow: '10' } })]);
     expect(await db().select().from(appeals).where(eq(appeals.slug, 'nails'))).toEqual([]);
 
     // A change of the terms must fit what it keeps: hall-roof's $1.00 brick.
     const lowerGoal = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { goalMinor: '99' } });
     expect(lowerGoal.json().error?.code).toBe('appeal.unit_above_goal');
+    const oddGoal = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { goalMinor: '140050' } });
+    expect(oddGoal.json().error?.code).toBe('appeal.goal_not_whole_units');
     const nail = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { currency: 'KWD', unit: { name: 'nail', priceMinor: '5' } } });
     expect(nail.json().error?.code).toBe('appeal.unit_price_not_payable');
     expect(await appealRow('hall-roof')).toMatchObject({ currency: 'USD', goalMinor: 140000n, unitPriceMinor: 100n });

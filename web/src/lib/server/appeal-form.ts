@@ -145,6 +145,8 @@ export function appealApiErrors(e: ApiError, terms: { currency: string; locale: 
       return { unitPrice: m.appeal_error_unit_step({ step: stripeStepShown(terms.currency, terms.locale) }) };
     case 'appeal.unit_above_goal':
       return { unitPrice: m.appeal_error_unit_above_goal() };
+    case 'appeal.goal_not_whole_units':
+      return { goal: m.appeal_error_goal_whole_units() };
     case 'content.too_deeply_nested':
       return { story: m.content_error_too_deep() };
     case 'appeal.slug_taken':
