@@ -270,7 +270,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
       schema: {
         tags,
         summary:
-          "Correct a posted update's title and text (organizer); the page says it was edited, and no one is mailed again. 409 if another correction came meanwhile. Its translations are kept as they are.",
+          "Correct a posted update's title and text (organizer); the page says it was edited, its mails not sent yet carry the correction, and no one is mailed again. 409 if another correction came meanwhile. Its translations are kept as they are.",
         params: updateParams,
         body: updateTextBody,
         response: { 200: managedUpdateSchema, 409: errorBodySchema, ...errorResponses },
@@ -278,7 +278,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     },
     async (req) => {
       const { appeal, by } = await asOrganizer(req, req.params.slug);
-      await editUpdateText(db, { appeal, updateId: req.params.updateId, body: req.body, by, requestId: req.id });
+      await editUpdateText(db, { appeal, updateId: req.params.updateId, body: req.body, by, requestId: req.id, publicUrl: opts.publicUrl });
       return managedUpdate(db, appeal, req.params.updateId);
     },
   );

@@ -7,6 +7,7 @@ import type { Viewer } from '../auth/permissions';
 import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
 import { AppError } from '../errors';
 import type { UpdateTextBody } from './manage-schemas';
+import { correctUnsentUpdateMails } from './update-mail-correction';
 import { lockedUpdateOfAppeal } from './update-translations';
 
 type UpdateText = { title: string; bodyMarkdown: string };
@@ -22,12 +23,13 @@ const auditView = (t: UpdateText) => ({ title: t.title, bodySha256: createHash('
  * Corrects a posted update's title and text (a typo, a wrong date, a name that must not be
  * published). The text is rendered and sanitized now, by this renderer, as posting does; the
  * update is marked edited so that its page can say the words changed since the mail went out.
- * Nobody is mailed again, and its translations stay as they are (the organizer corrects them).
+ * Nobody is mailed again, and its translations stay as they are (the organizer corrects them); its
+ * mails not sent yet carry the corrected words (correctUnsentUpdateMails).
  *
  * `from` is the text the organizer's form was drawn from: another organizer's correction meanwhile
  * is refused (409 appeal.update_text_changed), never silently overwritten.
  */
-export async function editUpdateText(db: Db, p: { appeal: Appeal; updateId: string; body: UpdateTextBody; by: Viewer | null; requestId?: string }): Promise<void> {
+export async function editUpdateText(db: Db, p: { appeal: Appeal; updateId: string; body: UpdateTextBody; by: Viewer | null; requestId?: string; publicUrl: string }): Promise<void> {
   const { from, to } = p.body;
   await db.transaction(async (tx) => {
     // Locked until commit: a second correction waits for this one and then meets its `from`; the
@@ -42,6 +44,7 @@ export async function editUpdateText(db: Db, p: { appeal: Appeal; updateId: stri
       .update(appealUpdates)
       .set({ title: to.title, bodyMarkdown: to.bodyMarkdown, bodyHtml, bodyHtmlVersion: markdownRenderVersion, editedAt: sql`now()` })
       .where(eq(appealUpdates.id, update.id));
+    await correctUnsentUpdateMails(tx, { updateId: update.id, from: update, to, publicUrl: p.publicUrl });
     await recordAudit(tx, {
       actorUserId: p.by?.userId ?? null,
       action: 'appeal.edit_update',

@@ -78,9 +78,12 @@ interface MailedWords {
   translatedFrom: string | null;
 }
 
+/** Where every appeal's page is: an update mail of the original's words has a link under it right after its text. */
+export const appealPagesPath = '/appeals/';
+
 /** The update on the appeal's page (its newest, so on the first page), in the donor's language whatever their browser says. */
 function appealLink(publicUrl: string, slug: string, locale: string, updateId: string): string {
-  const link = new URL(`/appeals/${slug}`, publicUrl);
+  const link = new URL(`${appealPagesPath}${slug}`, publicUrl);
   link.searchParams.set('lang', locale);
   link.hash = `update-${updateId}`;
   return link.toString();
@@ -96,6 +99,12 @@ interface UpdateEmailInput {
   link: string;
   stop: { page: string; oneClick: string };
 }
+
+/** After the update's words in a mail's text; then the line naming the original's language (a translation) or the link. */
+export const afterMailedText = '\n\n';
+
+/** Between the appeal's title and the update's in a mail's subject: a correction finds the update's title after it. */
+export const subjectTitleSeparator = ': ';
 
 /** What every mail of one update's dedupe key begins with: the outbox counts an update's mails by it. */
 export const updateMailKeyPrefix = (updateId: string) => `update:${updateId}:`;
@@ -113,8 +122,8 @@ function updateEmail({ update, appealTitle, recipient, link, stop }: UpdateEmail
     // The key outlives the mail's text (MAIL_KEEP_DAYS): it names the address only by a hash.
     dedupeKey: `${updateMailKeyPrefix(update.id)}${createHash('sha256').update(recipient.email).digest('hex')}`,
     toAddress: recipient.email,
-    subject: `${appealTitle}: ${update.title}`,
-    textBody: `${update.body}\n\n${translated}${link}\n\n-- \n${footer.join('\n')}\n`,
+    subject: `${appealTitle}${subjectTitleSeparator}${update.title}`,
+    textBody: `${update.body}${afterMailedText}${translated}${link}\n\n-- \n${footer.join('\n')}\n`,
     kind: 'appeal_update',
     listUnsubscribeUrl: stop.oneClick,
   };

@@ -11,7 +11,8 @@ import { signInAs } from '../helpers/sign-in';
  * A posted update could not be corrected: a typo, a wrong date, a name that must not be published
  * stayed on the appeal page for good, and the only way out was another update. Its organizers now
  * correct the title and text (PUT …/updates/:id/text with the text they saw and the text it is to
- * say). The page says it was edited; nobody is mailed again; a correction another organizer made
+ * say). The page says it was edited; nobody is mailed again (its mails not sent yet carry the correction:
+ * appeal-update-mail-correction.test.ts); a correction another organizer made
  * meanwhile is refused, not overwritten.
  */
 
