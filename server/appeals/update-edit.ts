@@ -13,11 +13,14 @@ import { lockedUpdateOfAppeal } from './update-translations';
 type UpdateText = { title: string; bodyMarkdown: string };
 
 /*
- * The audit keeps the title and a fingerprint of the text, as the appeal's own edits do for the
- * story: a correction is often made to take a name off the page, and an append-only log that
- * kept the old text in full would publish it to every later reader of the log.
+ * The audit keeps a fingerprint and the length of the title and of the text, never the words: a
+ * correction is often made to take a name off the page (titles carry names as texts do), and an
+ * append-only log that kept the old words would publish them to every later reader of the log.
+ * The fingerprints say whether each changed; `changed` says it without comparing them.
  */
-const auditView = (t: UpdateText) => ({ title: t.title, bodySha256: createHash('sha256').update(t.bodyMarkdown).digest('hex') });
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const auditView = (t: UpdateText) => ({ titleSha256: sha256(t.title), titleLength: t.title.length, bodySha256: sha256(t.bodyMarkdown), bodyLength: t.bodyMarkdown.length });
+const changedParts = (from: UpdateText, to: UpdateText) => [...(from.title !== to.title ? ['title'] : []), ...(from.bodyMarkdown !== to.bodyMarkdown ? ['body'] : [])];
 
 /**
  * Corrects a posted update's title and text (a typo, a wrong date, a name that must not be
@@ -52,7 +55,7 @@ export async function editUpdateText(db: Db, p: { appeal: Appeal; updateId: stri
       subjectType: 'appeal_update',
       subjectId: update.id,
       before: auditView(update),
-      after: auditView(to),
+      after: { ...auditView(to), changed: changedParts(update, to) },
       requestId: p.requestId,
     });
   });

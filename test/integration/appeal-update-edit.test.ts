@@ -86,17 +86,37 @@ describe("correcting a posted update's words", () => {
     expect(await mailCount()).toBe(before);
   });
 
-  it('is audited with the words before and after (the text as a fingerprint, not in full)', async () => {
+  it('is audited with the words before and after as fingerprints and lengths, never in full (title included)', async () => {
     const id = await postUpdate();
     const res = await edit(id, { from: posted, to: corrected });
     expect(res.statusCode, res.body).toBe(200);
     const rows = await db().select().from(auditLog).where(and(eq(auditLog.subjectId, id), eq(auditLog.action, 'appeal.edit_update')));
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.before).toEqual({ title: posted.title, bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(rows[0]!.after).toEqual({ title: corrected.title, bodySha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect((rows[0]!.after as { bodySha256: string }).bodySha256).not.toBe((rows[0]!.before as { bodySha256: string }).bodySha256);
-    // The name taken off the page is not kept in the log either.
-    expect(JSON.stringify([rows[0]!.before, rows[0]!.after])).not.toContain('山田花子');
+    const fingerprint = expect.stringMatching(/^[0-9a-f]{64}$/);
+    const before = rows[0]!.before as Record<string, unknown>;
+    const after = rows[0]!.after as Record<string, unknown>;
+    expect(before).toEqual({ titleSha256: fingerprint, titleLength: posted.title.length, bodySha256: fingerprint, bodyLength: posted.bodyMarkdown.length });
+    expect(after).toEqual({ titleSha256: fingerprint, titleLength: corrected.title.length, bodySha256: fingerprint, bodyLength: corrected.bodyMarkdown.length, changed: ['title', 'body'] });
+    expect(after.titleSha256).not.toBe(before.titleSha256);
+    expect(after.bodySha256).not.toBe(before.bodySha256);
+    // The name taken off the page is not kept in the log, nor is either title.
+    const logged = JSON.stringify([before, after]);
+    expect(logged).not.toContain('山田花子');
+    expect(logged).not.toContain(posted.title);
+    expect(logged).not.toContain(corrected.title);
+  });
+
+  it('audits a correction of the text alone as such: the title unchanged, its fingerprint the same', async () => {
+    const title = '山田花子さんへの感謝';
+    const id = await postUpdate({ title, bodyMarkdown: '第一版' });
+    const res = await edit(id, { from: { title, bodyMarkdown: '第一版' }, to: { title, bodyMarkdown: '第二版' } });
+    expect(res.statusCode, res.body).toBe(200);
+    const [row] = await db().select().from(auditLog).where(and(eq(auditLog.subjectId, id), eq(auditLog.action, 'appeal.edit_update')));
+    const before = row!.before as Record<string, unknown>;
+    const after = row!.after as Record<string, unknown>;
+    expect(after.changed).toEqual(['body']);
+    expect(after.titleSha256).toBe(before.titleSha256);
+    expect(JSON.stringify([before, after])).not.toContain('山田花子');
   });
 
   it('sanitizes the corrected text as posting does: a <script> does not survive', async () => {
