@@ -204,7 +204,11 @@ export async function createInvitation(
 /** An invitation as the API answers it (the token stays a hash, in the database). */
 const invitationView = (r: typeof invitations.$inferSelect) => ({ id: r.id, email: r.email, role: r.role, includesDescendants: r.includesDescendants, expiresAt: r.expiresAt.toISOString() });
 
-/** Invitations still waiting to be accepted (not used, withdrawn or expired), newest first. */
+/**
+ * Invitations still waiting to be accepted, newest first: not used, withdrawn or expired, and
+ * still given by their sender. One whose sender is no longer admin here gives nothing (accepting
+ * it answers 404, senderMayStillGive), so it is not listed as waiting; the admins invite again.
+ */
 export async function pendingInvitations(db: DbOrTx, organizationId: string) {
   const rows = await db
     .select()
@@ -212,7 +216,15 @@ export async function pendingInvitations(db: DbOrTx, organizationId: string) {
     .where(and(eq(invitations.organizationId, organizationId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
     .orderBy(desc(invitations.createdAt))
     .limit(200);
-  return rows.map(invitationView);
+  // Asked once per sender and reach, not per invitation: an organization has few admins.
+  const gives = new Map<string, Promise<boolean>>();
+  const stillGiven = (inv: (typeof rows)[number]) => {
+    const key = `${inv.invitedBy}:${inv.includesDescendants}`;
+    if (!gives.has(key)) gives.set(key, senderMayStillGive(db, inv));
+    return gives.get(key)!;
+  };
+  const given = await Promise.all(rows.map(stillGiven));
+  return rows.filter((_, i) => given[i]).map(invitationView);
 }
 
 /**

@@ -286,6 +286,23 @@ describe('invitations waiting to be accepted', () => {
     expect(await testDb.database.db.select().from(memberships).where(eq(memberships.userId, user!.id))).toEqual([]);
   });
 
+  // Listed as waiting, it misled the remaining admins: they waited on an invitation whose link
+  // answers 404. It is not listed, as accepting it refuses it; theirs still are.
+  it('does not list as waiting an invitation whose sender is no longer an admin here', async () => {
+    const leaving = await grant('departing.admin@oran.example.dz', ids.local, 'admin');
+    const staying = await grant('remaining.admin@oran.example.dz', ids.local, 'admin');
+    const invite = (cookie: string, email: string) => app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie }, payload: { email, role: 'member' } });
+    const dead = await invite(leaving.cookie, 'invited.by.departing@oran.example.dz');
+    const alive = await invite(staying.cookie, 'invited.by.remaining@oran.example.dz');
+    expect([dead.statusCode, alive.statusCode]).toEqual([201, 201]);
+    const waiting = async () => ((await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: staying.cookie } })).json().invitations as { id: string }[]).map((i) => i.id);
+    expect(await waiting()).toEqual(expect.arrayContaining([dead.json().id, alive.json().id]));
+    expect((await remove(staying.cookie, 'oran-local', leaving.membershipId)).statusCode).toBe(204);
+    const after = await waiting();
+    expect(after).not.toContain(dead.json().id);
+    expect(after).toContain(alive.json().id);
+  });
+
   it('does not withdraw one already accepted: that is a role now', async () => {
     const admin = await grant('permanence@oran.example.dz', ids.local, 'admin');
     const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'membre@oran.example.dz', role: 'member' } });
