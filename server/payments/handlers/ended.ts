@@ -5,6 +5,7 @@ import { appealTitleIn, giftFailedEmail, type AppealWithTitles } from '../donati
 import { monthlyEndEmail } from '../monthly-end-mail';
 import { requireObjectId, type Handler, type HandlerDeps } from './types';
 import { isStorableSeconds } from '../../storable-time';
+import type { Db, Tx } from '../../../db/client';
 
 type OutboxMail = NonNullable<ReturnType<typeof giftFailedEmail>>;
 
@@ -28,6 +29,21 @@ async function sessionDonation(deps: HandlerDeps, session: Stripe.Checkout.Sessi
 }
 
 /**
+ * Moves a pending donation whose checkout is `sessionId` (or was never recorded) to `status`;
+ * answers whether it did. Guarded in SQL: the row locked at commit is the one that counts, not the
+ * one read, so a gift paid meanwhile stays paid. The closing's job (closed-appeal-checkouts.ts) ends
+ * the gifts whose session it expired through this too.
+ */
+export async function endPendingGiftOfSession(tx: Db | Tx, donationId: string, sessionId: string, status: 'canceled' | 'failed'): Promise<boolean> {
+  const ended = await tx
+    .update(donations)
+    .set({ status })
+    .where(and(eq(donations.id, donationId), eq(donations.status, 'pending'), or(isNull(donations.checkoutSessionId), eq(donations.checkoutSessionId, sessionId))))
+    .returning({ id: donations.id });
+  return ended.length > 0;
+}
+
+/**
  * A handler that moves the pending donation of the event's session to `status`; `tellDonor` also
  * mails the donor (in the same transaction, once, by the mail's dedupe key).
  */
@@ -43,13 +59,8 @@ function endsPendingGiftAs(status: 'canceled' | 'failed', tellDonor?: (donation:
       donationId: donation.id,
       postings: [],
       apply: async (tx) => {
-        // Guarded in SQL too: the row locked at commit is the one that counts, not the one read.
-        const ended = await tx
-          .update(donations)
-          .set({ status })
-          .where(and(eq(donations.id, donation.id), eq(donations.status, 'pending'), or(isNull(donations.checkoutSessionId), eq(donations.checkoutSessionId, session.id))))
-          .returning({ id: donations.id });
-        if (ended.length > 0 && mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
+        const ended = await endPendingGiftOfSession(tx, donation.id, session.id, status);
+        if (ended && mail) await tx.insert(outboxEmails).values(mail).onConflictDoNothing();
       },
     };
   };
