@@ -10,6 +10,7 @@ import { startMailSender } from './mail/sender';
 import { startMailRetention } from './mail/retention';
 import { closeExpiredAppeals } from './appeals/manage-service';
 import { startClosedAppealGifts } from './appeals/closed-appeal-gifts';
+import { startClosedAppealCheckouts } from './appeals/closed-appeal-checkouts';
 import { startPollLoop } from './poll-loop';
 import { startStaleHtmlJob } from './content/stale-html';
 
@@ -49,6 +50,8 @@ export const jobs: Job[] = [
   // The monthly gifts of an appeal that closed end at Stripe, and their donors are told.
   ({ database, config, stripe, log }) =>
     stripe ? startClosedAppealGifts({ db: database.db, runAlone: database.runAlone, stripe, publicUrl: publicUrlOf(config), log }) : undefined,
+  // The checkouts still open on an appeal that closed are expired at Stripe: no gift after the close.
+  ({ database, stripe, log }) => (stripe ? startClosedAppealCheckouts({ db: database.db, runAlone: database.runAlone, stripe, log }) : undefined),
 ];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {
