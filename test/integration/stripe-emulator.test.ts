@@ -537,6 +537,24 @@ describe('API contract', () => {
     expect(await res.text()).toContain('expired');
   });
 
+  // Stripe: "A Checkout Session can be expired when it is in one of these statuses: open", and then
+  // sends checkout.session.expired (docs.stripe.com/api/checkout/sessions/expire). Stripe publishes
+  // no wording for the refusal; the message and code are the emulator's own.
+  it('sends checkout.session.expired, and refuses to expire a session that is not open', async () => {
+    const session = await createPaymentSession('usd', 700);
+    await stripe.checkout.sessions.expire(session.id);
+    const events = (await stripe.events.list({ type: 'checkout.session.expired', limit: 100 })).data;
+    expect(events.filter((e) => (e.data.object as Stripe.Checkout.Session).id === session.id)).toEqual([
+      expect.objectContaining({ data: { object: expect.objectContaining({ id: session.id, status: 'expired' }) } }),
+    ]);
+    const notOpen = { type: 'StripeInvalidRequestError', statusCode: 400, code: 'checkout_session_not_open' };
+    await expect(stripe.checkout.sessions.expire(session.id)).rejects.toMatchObject(notOpen);
+    const paid = await createPaymentSession('usd', 800);
+    emu.controls.payCheckoutSession(paid.id);
+    await expect(stripe.checkout.sessions.expire(paid.id)).rejects.toMatchObject(notOpen);
+    expect((await stripe.checkout.sessions.retrieve(paid.id)).status).toBe('complete');
+  });
+
   // A separate process (e2e, demo) drives the emulator through HTTP controls only.
   it('exposes the controls over HTTP', async () => {
     const session = await createPaymentSession('usd', 900);
