@@ -105,6 +105,26 @@ describe('closing an appeal expires its open checkouts at Stripe', () => {
     expect(await expireJob()).toEqual({ seen: 0, expired: 0 });
   });
 
+  // Two workers polling at once: one run expires the checkouts, the other does nothing, and Stripe
+  // is asked once per session.
+  it('expires each checkout once when two runs start together', async () => {
+    const [brick] = await h.testDb.database.db.select().from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    await h.testDb.database.db.insert(appeals).values({ slug: 'two-workers', organizationId: brick!.organizationId, title: 'Two workers', beneficiary: 'Local 222', currency: 'USD', goalMinor: 100_000n, status: 'live', publishedAt: new Date() });
+    const gifts = [
+      await h.donate('two-workers', { amountMinor: '1000', frequency: 'one_off', donorEmail: 'one@example.org' }),
+      await h.donate('two-workers', { amountMinor: '1000', frequency: 'monthly', donorEmail: 'two@example.org' }),
+    ];
+    await close('two-workers');
+    const runs = await Promise.all([expireJob(), expireJob()]);
+    expect(runs.reduce((n, r) => n + r.expired, 0)).toBe(2);
+    await h.settle();
+    const expiredEvents = (await stripe.events.list({ type: 'checkout.session.expired', limit: 100 })).data;
+    for (const gift of gifts) {
+      expect(expiredEvents.filter((e) => (e.data.object as Stripe.Checkout.Session).id === gift.sessionId)).toHaveLength(1);
+      expect((await donation(gift.donationId)).status).toBe('canceled');
+    }
+  });
+
   it('leaves a ledger that verifies and no event parked', async () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
     const [parked] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status NOT IN ('processed', 'ignored')`);
