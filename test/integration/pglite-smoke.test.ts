@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoGifts } from '../../db/seed-data';
+import { formatMinorAsDecimalString } from '../../server/ledger/money';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
 import { spawnServer, type SpawnedServer } from '../helpers/spawn-server';
 
@@ -60,7 +61,7 @@ describe('embedded mode on PGlite (smoke)', () => {
     const osaka = demoGiven('osaka-care-strike-fund');
     expect(await demoBooked(server.url, 'osaka-care-strike-fund')).toMatchObject({ raisedGrossMinor: String(osaka.gross), giftCount: osaka.gifts });
     const home = await (await fetch(`${server.url}/`)).text();
-    expect(home).toContain(`$${(Number(brick.gross) / 100).toFixed(2)}`);
+    expect(home).toContain(`$${formatMinorAsDecimalString(brick.gross, 'USD')}`);
     const wall = await (await fetch(`${server.url}/appeals/buck-a-brick`)).text();
     expect(wall).toContain('Solidarity forever. (demo)');
     // Awaiting the organizer's moderation: not on the wall.
