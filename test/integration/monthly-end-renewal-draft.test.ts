@@ -7,7 +7,7 @@ import { donations, outboxEmails, users } from '../../db/schema/index';
 import { endMonthlyGiftsOfClosedAppeals } from '../../server/appeals/closed-appeal-gifts';
 import { cancelMonthlyGift } from '../../server/donors/service';
 import { mailText } from '../../server/mail/catalog';
-import { yenMonthlyOnClock } from '../helpers/yen-monthly';
+import { inDraftHour, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signIn } from '../helpers/sign-in';
 
@@ -38,24 +38,12 @@ const renewalsOf = (id: string) => h.testDb.database.db.select().from(donations)
 const ledgerTransactions = async () => (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM ledger_transactions`))[0]!.n;
 const mailsTo = async (address: string) => (await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.toAddress, address))).filter((m) => m.kind !== 'sign_in');
 const kindsTo = async (address: string) => (await mailsTo(address)).map((m) => m.kind).sort();
-const periodEnd = async (subId: string) => (await stripe.subscriptions.retrieve(subId)).items.data[0]!.current_period_end;
-const latestInvoice = async (subId: string) => stripe.invoices.retrieve(String((await stripe.subscriptions.retrieve(subId)).latest_invoice));
 const chargesOf = async (subId: string) => (await stripe.charges.list({ customer: String((await stripe.subscriptions.retrieve(subId)).customer) })).data;
 const advance = async (clock: string, to: number) => {
   await stripe.testHelpers.testClocks.advance(clock, { frozen_time: to });
   await h.settle();
 };
 const bodyOf = (key: Parameters<typeof mailText>[1], locale: string) => mailText(locale, key, { amount: 'AMOUNT', appeal: 'APPEAL', url: 'URL' }).split('AMOUNT')[1]!.slice(0, 40);
-
-/** The gift's next renewal made by Stripe as a draft a minute ago, to be charged an hour after it was made. */
-async function inDraftHour(subId: string, clock: string) {
-  h.emulator.controls.setRenewalDraftSeconds(HOUR);
-  const renewsAt = await periodEnd(subId);
-  await advance(clock, renewsAt + 60);
-  const draft = await latestInvoice(subId);
-  expect(draft).toMatchObject({ status: 'draft', billing_reason: 'subscription_cycle', automatically_finalizes_at: renewsAt + HOUR });
-  return { renewsAt, draft, followingAt: await periodEnd(subId) };
-}
 
 /**
  * The client as it is when Stripe's hour runs out between our reading the draft and our holding
@@ -78,7 +66,7 @@ function stripeLosingTheRace(clock: string, to: number): Stripe {
 describe('a donor ending her monthly gift in the hour before its renewal is charged', () => {
   it('is not charged for it: voided, nothing posted, no receipt or failure mail, one end mail that says nothing more is taken', async () => {
     const g: Gift = await yenMonthlyOnClock(h, 'mio@example.jp');
-    const { draft, followingAt } = await inDraftHour(g.subId, g.clock);
+    const { draft, followingAt } = await inDraftHour(h, g);
     const [transactionsBefore, balanceBefore, kindsBefore] = [await ledgerTransactions(), await h.appealBalance(slug), await kindsTo(g.email)];
 
     const res = await endGift(g.donationId, g.donor);
@@ -107,7 +95,7 @@ describe('a donor ending her monthly gift in the hour before its renewal is char
 
   it('ends all the same when Stripe is charging it already, and says that one payment is taken', async () => {
     const g: Gift = await yenMonthlyOnClock(h, 'hina@example.jp');
-    const { renewsAt, draft } = await inDraftHour(g.subId, g.clock);
+    const { renewsAt, draft } = await inDraftHour(h, g);
     const [user] = await h.testDb.database.db.select().from(users).where(eq(users.email, g.email));
     const viewer = { userId: user!.id, email: g.email, name: user!.name };
     const deps = { db: h.testDb.database.db, stripe: stripeLosingTheRace(g.clock, renewsAt + HOUR + 60), publicUrl: 'http://localhost:3000' };
@@ -130,7 +118,7 @@ describe("a closed appeal's job ending a monthly gift in the hour before its ren
   it('charges no more month: voided, nothing posted, one end mail', async () => {
     const start = Math.floor(Date.now() / 1000);
     const g = await h.monthlyGiftOnClock('ines@example.org', start, { locale: 'es', donorName: 'Inés' });
-    const { draft, followingAt } = await inDraftHour(g.subId, g.clock);
+    const { draft, followingAt } = await inDraftHour(h, g);
     const organizer = await signIn(h.app, 'organizer@ue222.demo');
     expect((await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/close', headers: { cookie: organizer } })).statusCode).toBe(200);
     const [transactionsBefore, kindsBefore] = [await ledgerTransactions(), await kindsTo('ines@example.org')];

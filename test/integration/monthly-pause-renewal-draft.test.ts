@@ -5,7 +5,7 @@ import { queryRows } from '../../db/client';
 import { auditLog, donations, outboxEmails } from '../../db/schema/index';
 import { pauseMonthlyGift } from '../../server/donors/monthly-pause';
 import { holdRenewal } from '../../server/donors/renewal-under-way';
-import { changeAmount, yenMonthlyOnClock } from '../helpers/yen-monthly';
+import { changeAmount, inDraftHour, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 
 // Stripe makes a renewal's invoice as a draft at the period's end and charges it about an hour
@@ -47,11 +47,8 @@ const advance = async (g: Gift, to: number) => {
 /** A ¥3,000 gift whose next renewal Stripe has just made as a draft, to be charged an hour after it was made. */
 async function giftInDraftHour(email: string) {
   const g = await yenMonthlyOnClock(h, email);
-  h.emulator.controls.setRenewalDraftSeconds(HOUR);
-  const renewsAt = await periodEnd(g.subId);
-  await advance(g, renewsAt + 60);
-  expect(await latestInvoice(g.subId)).toMatchObject({ status: 'draft', billing_reason: 'subscription_cycle', automatically_finalizes_at: renewsAt + HOUR });
-  return { g, renewsAt, followingAt: await periodEnd(g.subId) };
+  const { renewsAt, followingAt } = await inDraftHour(h, g);
+  return { g, renewsAt, followingAt };
 }
 
 describe('a pause in the hour before a renewal is charged', () => {
