@@ -20,6 +20,7 @@ import { declaredImageSize } from './image-size';
 import { coverImageUrl } from './service';
 import { progressChannel } from './live';
 import { checkAppealCursor } from './list-cursor';
+import { auditAround } from './appeal-audit';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
 import { checkNotOriginal, publicTranslations, renderedTranslation, translationsOfUpdates } from './update-translations';
 import { AppError, answerRefusal } from '../errors';
@@ -80,25 +81,6 @@ async function audit(tx: DbOrTx, actor: Actor, action: string, before: Appeal | 
     before: before ? auditView(before) : undefined,
     after: auditView(after),
     requestId: actor.requestId,
-  });
-}
-
-/** An audit record of a change around an appeal (its translations, cover, wall, updates). */
-async function auditAround(
-  tx: DbOrTx,
-  p: Actor & { appeal: Appeal },
-  action: string,
-  e: { subjectType?: string; subjectId?: string; before?: unknown; after?: unknown },
-): Promise<void> {
-  await recordAudit(tx, {
-    actorUserId: p.by?.userId ?? null,
-    action,
-    organizationId: p.appeal.organizationId,
-    subjectType: e.subjectType ?? 'appeal',
-    subjectId: e.subjectId ?? p.appeal.id,
-    before: e.before,
-    after: e.after,
-    requestId: p.requestId,
   });
 }
 

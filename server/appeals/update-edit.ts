@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { appealUpdates, type Appeal } from '../../db/schema/index';
-import { recordAudit } from '../auth/audit';
+import { auditAround } from './appeal-audit';
 import type { Viewer } from '../auth/permissions';
 import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
 import { AppError } from '../errors';
@@ -48,15 +48,6 @@ export async function editUpdateText(db: Db, p: { appeal: Appeal; updateId: stri
       .set({ title: to.title, bodyMarkdown: to.bodyMarkdown, bodyHtml, bodyHtmlVersion: markdownRenderVersion, editedAt: sql`now()` })
       .where(eq(appealUpdates.id, update.id));
     await correctUnsentUpdateMails(tx, { updateId: update.id, from: update, to, publicUrl: p.publicUrl });
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.edit_update',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal_update',
-      subjectId: update.id,
-      before: auditView(update),
-      after: { ...auditView(to), changed: changedParts(update, to) },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.edit_update', { subjectType: 'appeal_update', subjectId: update.id, before: auditView(update), after: { ...auditView(to), changed: changedParts(update, to) } });
   });
 }

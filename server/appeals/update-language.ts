@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { appealUpdateTranslations, appealUpdates, type Appeal } from '../../db/schema/index';
-import { recordAudit } from '../auth/audit';
+import { auditAround } from './appeal-audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { lockedUpdateOfAppeal } from './update-translations';
@@ -32,15 +32,6 @@ export async function changeUpdateLanguage(db: Db, p: { appeal: Appeal; updateId
       throw new AppError(409, 'appeal.update_language_translated', `This update has a ${p.to} translation: remove it before marking the update itself ${p.to}.`, { language: p.to });
     }
     await tx.update(appealUpdates).set({ language: p.to }).where(eq(appealUpdates.id, update.id));
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.update_language',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal_update',
-      subjectId: update.id,
-      before: { language: p.from },
-      after: { language: p.to },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.update_language', { subjectType: 'appeal_update', subjectId: update.id, before: { language: p.from }, after: { language: p.to } });
   });
 }

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client';
 import { appealUpdateTranslations, appealUpdates, type Appeal } from '../../db/schema/index';
-import { recordAudit } from '../auth/audit';
+import { auditAround } from './appeal-audit';
 import type { Viewer } from '../auth/permissions';
 import { markdownRenderVersion, renderMarkdown } from '../content/markdown';
 import { AppError } from '../errors';
@@ -94,15 +94,7 @@ export async function upsertUpdateTranslation(
     } else {
       await insert.onConflictDoUpdate({ target: [appealUpdateTranslations.updateId, appealUpdateTranslations.language], set: values });
     }
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.translate_update',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal_update',
-      subjectId: update.id,
-      after: { language: p.language, title: p.body.title },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.translate_update', { subjectType: 'appeal_update', subjectId: update.id, after: { language: p.language, title: p.body.title } });
   });
 }
 
@@ -118,14 +110,6 @@ export async function deleteUpdateTranslation(db: Db, p: { appeal: Appeal; updat
       .where(and(eq(appealUpdateTranslations.updateId, update.id), eq(appealUpdateTranslations.language, p.language)))
       .returning({ title: appealUpdateTranslations.title });
     if (!gone) throw new AppError(404, 'appeal.update_translation_not_found', `This update has no ${p.language} translation.`);
-    await recordAudit(tx, {
-      actorUserId: p.by?.userId ?? null,
-      action: 'appeal.untranslate_update',
-      organizationId: p.appeal.organizationId,
-      subjectType: 'appeal_update',
-      subjectId: update.id,
-      before: { language: p.language, title: gone.title },
-      requestId: p.requestId,
-    });
+    await auditAround(tx, p, 'appeal.untranslate_update', { subjectType: 'appeal_update', subjectId: update.id, before: { language: p.language, title: gone.title } });
   });
 }
