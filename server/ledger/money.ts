@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { isoExponents, placeDecimal } from './iso-currencies';
+import { stripeMinimumMinorOf } from './stripe-minimum';
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -203,24 +204,10 @@ function rescale(value: bigint, fromExponent: number, toExponent: number): bigin
   return value % divisor === 0n ? value / divisor : undefined;
 }
 
-// "Minimum charge amount by currency", copied as Stripe prints it (major units). Stripe applies the
-// minimum of the *settlement* currency after conversion, so this is exact when a fund's charge and
-// payout currency match, and a lower bound to show donors otherwise. (Older copies of the page
-// also listed 1.00 BGN; the current one does not.)
-const STRIPE_MINIMUM_CHARGE: ReadonlyMap<string, string> = new Map([
-  ['USD', '0.50'], ['AED', '2.00'], ['ARS', '0.50'], ['AUD', '0.50'], ['BRL', '0.50'], ['CAD', '0.50'],
-  ['CHF', '0.50'], ['COP', '0.50'], ['CZK', '15.00'], ['DKK', '2.50'], ['EUR', '0.50'], ['GBP', '0.30'],
-  ['HKD', '4.00'], ['HUF', '175.00'], ['IDR', '0.50'], ['ILS', '0.50'], ['INR', '0.50'], ['JPY', '50'],
-  ['KRW', '50'], ['MXN', '10'], ['MYR', '2.00'], ['NOK', '3.00'], ['NZD', '0.50'], ['PHP', '0.50'],
-  ['PLN', '2.00'], ['RON', '2.00'], ['RUB', '0.50'], ['SEK', '3.00'], ['SGD', '0.50'], ['THB', '10'],
-  ['ZAR', '0.50'],
-]);
-
 /** Stripe's published minimum charge in ISO minor units (USD 50n, JPY 50n), or undefined if none. */
 export function stripeMinimumChargeMinor(currency: string): bigint | undefined {
-  currencyExponent(currency);
-  const minimum = STRIPE_MINIMUM_CHARGE.get(currency);
-  return minimum === undefined ? undefined : decimalStringToMinor(minimum, currency);
+  // The table itself lives apart (stripe-minimum.ts): the giving form reads it in the browser.
+  return stripeMinimumMinorOf(currency, currencyExponent(currency));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
-import { stripeStepMinor } from '../../server/ledger/money';
+import { APPEAL_CURRENCIES, stripeMinimumChargeMinor, stripeStepMinor } from '../../server/ledger/money';
 import { chargeFee, resolveFees } from '../../server/stripe-emulator/fees';
 import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
@@ -138,6 +138,19 @@ describe('web helpers', () => {
     expect(suggestedAmountsMinor('USD')).toEqual(['1000', '2500', '5000', '10000']);
     expect(suggestedAmountsMinor('JPY')).toEqual(['1000', '3000', '5000', '10000']);
     expect(suggestedAmountsMinor('KWD')[0]).toBe('10000');
+  });
+
+  // The form offers these, the second chosen from the start: a Hungarian donor offered 10, 25, 50
+  // and 100 Ft, all under Stripe's 175 Ft, was refused whichever she took.
+  it('suggests only amounts Stripe takes: at least its smallest charge, in its step', () => {
+    for (const currency of APPEAL_CURRENCIES) {
+      const minimum = stripeMinimumChargeMinor(currency) ?? 0n;
+      for (const amount of suggestedAmountsMinor(currency).map(BigInt)) {
+        expect(amount >= minimum, `${currency} ${amount} under ${minimum}`).toBe(true);
+        expect(amount % stripeStepMinor(currency), `${currency} ${amount}`).toBe(0n);
+      }
+    }
+    expect(suggestedAmountsMinor('HUF')).toEqual(['100000', '250000', '500000', '1000000']);
   });
 
   // A huge goal must not draw millions of bricks; a small one draws one brick per unit.

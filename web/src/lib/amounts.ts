@@ -1,3 +1,4 @@
+import { stripeMinimumMinorOf } from '../../../server/ledger/stripe-minimum';
 import { currencyExponentOf } from './format';
 
 /** Suggested numbers of units for a unit appeal ("25 bricks"). */
@@ -6,12 +7,16 @@ export const defaultUnits = 25;
 
 /**
  * Suggested gifts in minor units: 10 / 25 / 50 / 100 of a two-decimal currency; for a currency
- * without decimals (JPY, KRW…) one unit is worth little, so 1,000 / 3,000 / 5,000 / 10,000.
+ * without decimals (JPY, KRW…) one unit is worth little, so 1,000 / 3,000 / 5,000 / 10,000. Ten
+ * times more, as often as it takes, where the smallest is under Stripe's smallest charge: 10 Ft
+ * would be refused (Stripe's least is 175 Ft), so a forint appeal suggests 1,000 Ft and up.
  */
 export function suggestedAmountsMinor(currency: string): string[] {
   const exponent = currencyExponentOf(currency);
-  const majors = exponent === 0 ? [1000n, 3000n, 5000n, 10_000n] : [10n, 25n, 50n, 100n];
-  return majors.map((major) => (major * 10n ** BigInt(exponent)).toString());
+  let amounts = (exponent === 0 ? [1000n, 3000n, 5000n, 10_000n] : [10n, 25n, 50n, 100n]).map((major) => major * 10n ** BigInt(exponent));
+  const minimum = stripeMinimumMinorOf(currency, exponent) ?? 0n;
+  while (amounts[0]! < minimum) amounts = amounts.map((amount) => amount * 10n);
+  return amounts.map(String);
 }
 
 // Digits of other scripts (Arabic-Indic, extended Arabic-Indic, Devanagari…) read as 0-9; full-width
