@@ -182,3 +182,51 @@ it("the treasurer's gift page says what each month charges, as Stripe last said"
   expect(await account.locator(`#monthly-${g.donationId}`).textContent()).toContain('￥4,500');
   await donor.close();
 });
+
+// On an appeal given in units, a new amount must be a whole number of them. The field asks for an
+// amount, so the refusal says which amounts fit: "give a whole number of meals", to a donor who
+// typed $12 at $5 a meal, reads as if 12 were not a whole number, and she cannot tell what to type.
+it('a new amount on an appeal given in units is refused with the amounts that fit, without JavaScript', async () => {
+  // Bricks at $5.00 (the goal, $1,300, is a whole number of them); set before any gift of this test.
+  await e2e.db.database.db.execute(sql`UPDATE appeals SET unit_price_minor = 500 WHERE slug = 'buck-a-brick'`);
+  const email = 'ines@example.org';
+  const made = await fetch(`${e2e.url}/api/appeals/buck-a-brick/donations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ amountMinor: '2500', frequency: 'monthly', donorEmail: email, locale: 'en', idempotencyKey: 'ines-five-bricks' }),
+  });
+  expect(made.status).toBe(201);
+  const { donationId, checkoutUrl } = (await made.json()) as { donationId: string; checkoutUrl: string };
+  const emulator = new URL(checkoutUrl);
+  const paid = await fetch(`${emulator.origin}/_emulator/checkout/sessions/${emulator.pathname.split('/').at(-1)}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ card: '4242 4242 4242 4242' }),
+  });
+  expect(paid.status).toBe(200);
+  await expect.poll(async () => (await giftRow(donationId)).subscription_id, { timeout: 20_000, interval: 250 }).not.toBeNull();
+
+  const context = await e2e.context({ language: 'en-US', javaScriptEnabled: false });
+  await signInContext(e2e, context, email);
+  const page = await context.newPage();
+  await page.goto(`${e2e.url}/account`);
+  const gift = page.locator(`#monthly-${donationId}`);
+  await gift.getByText('Change amount').click();
+  await gift.getByLabel('New amount each month (USD)').fill('12');
+  await gift.getByRole('button', { name: /^Save new amount/ }).click();
+  const refused = page.locator(`#monthly-${donationId}`);
+  expect(await refused.getByRole('alert').textContent()).toBe('Gifts to this appeal are whole units (1 brick = $5.00): give $10.00 or $15.00, for example.');
+  expect(await refused.getByLabel('New amount each month (USD)').inputValue()).toBe('12');
+  expect((await giftRow(donationId)).renewal_amount_minor).toBeNull();
+
+  // Under one unit: the one amount that fits above it.
+  await refused.getByLabel('New amount each month (USD)').fill('3');
+  await refused.getByRole('button', { name: /^Save new amount/ }).click();
+  expect(await page.locator(`#monthly-${donationId}`).getByRole('alert').textContent()).toBe('Gifts to this appeal are whole units (1 brick = $5.00): give $5.00, for example.');
+
+  await page.locator(`#monthly-${donationId}`).getByLabel('New amount each month (USD)').fill('15');
+  await page.locator(`#monthly-${donationId}`).getByRole('button', { name: /^Save new amount/ }).click();
+  await page.waitForURL((url) => url.pathname === '/account' && url.hash === '#monthly-title');
+  expect((await giftRow(donationId)).renewal_amount_minor).toBe('1500');
+  await context.close();
+});

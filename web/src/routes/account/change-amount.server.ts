@@ -8,6 +8,9 @@ import type { AppealDetail } from '$lib/types';
 import { giftIdPattern } from '$lib/gift-ids';
 import { m } from '$lib/paraglide/messages';
 import { monthlyRefusal, sendGiftChange } from './gift-change.server';
+import { unitFor } from '$lib/appeal-text';
+import { formatMinor } from '$lib/format';
+import { stripeMinimumChargeMinor } from '../../../../server/ledger/money';
 import { pageHere, signInHere } from './sign-in-here.server';
 
 /**
@@ -38,16 +41,35 @@ export async function changeAmount({ request, fetch, url, locals, cookies }: Req
   }
   const body = { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: formText(form, 'requestKey', 100) };
   const sent = await sendGiftChange({ fetch, url, cookies }, { id, change: 'amount', body, notice: 'amount_changed', anchor: 'monthly-title' });
-  return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email }));
+  return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email, amountMinor }));
 }
 
 /** Why the API refused the change, in the reader's language: an amount as the giving form says it, a gift that no longer renews, or the forms' common reasons. */
-async function refusal(fetch: typeof globalThis.fetch, sent: { status: number; error: ApiError }, gift: MyMonthly, reader: { locale: string; coverFees: boolean; email?: string }): Promise<string> {
+async function refusal(fetch: typeof globalThis.fetch, sent: { status: number; error: ApiError }, gift: MyMonthly, reader: { locale: string; coverFees: boolean; email?: string; amountMinor: bigint }): Promise<string> {
   const { code } = sent.error;
   if (code.startsWith('donation.amount_')) {
-    // The giving form's own words for it (its smallest gift, its units), which need the appeal's terms.
+    // The giving form's own words for it (its smallest gift), which need the appeal's terms.
     const appeal = await apiGet<AppealDetail>(fetch, `/api/appeals/${encodeURIComponent(gift.appeal.slug)}`);
+    const unit = unitFor(appeal, reader.locale);
+    if (code === 'donation.amount_not_whole_units' && unit) return wholeUnitsRefusal(reader.amountMinor, unit, appeal.currency, reader.locale);
     return donationError(code, appeal, reader.locale, reader.coverFees).error;
   }
   return monthlyRefusal(sent, { failing: m.monthly_change_amount_failing(), ended: m.monthly_change_amount_ended(), fallback: m.monthly_change_amount_failed() }, reader.email);
+}
+
+/**
+ * An amount that is no whole number of the appeal's units, said with the amounts around it that
+ * are: this field asks for an amount, so the giving form's "give a whole number of meals" would
+ * read, to a donor who typed $12 at $5 a meal, as if 12 were not a whole number.
+ */
+function wholeUnitsRefusal(amountMinor: bigint, unit: { name: string; priceMinor: string }, currency: string, locale: string): string {
+  const price = BigInt(unit.priceMinor);
+  const below = amountMinor - (amountMinor % price);
+  // Not one Stripe would refuse as too small (a unit under its smallest charge).
+  const least = stripeMinimumChargeMinor(currency) ?? 1n;
+  const fitting = (below >= least ? [below, below + price] : [below + price]).map((minor) => formatMinor(minor.toString(), currency, locale));
+  return m.monthly_change_amount_whole_units({
+    unitPrice: m.unit_price({ unit: unit.name, price: formatMinor(unit.priceMinor, currency, locale) }),
+    amounts: new Intl.ListFormat(locale, { type: 'disjunction' }).format(fitting),
+  });
 }
