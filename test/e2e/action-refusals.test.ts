@@ -57,6 +57,27 @@ async function post(path: string, form: Record<string, string>, opts: { enhanced
 
 const both = async (path: string, form: Record<string, string>, cookie?: string) => [await post(path, form, { enhanced: false, cookie }), await post(path, form, { enhanced: true, cookie })];
 
+describe('a form action no page has', () => {
+  // SvelteKit keeps "default" for itself and threw on it (a 500) where any other unknown name is
+  // its 404: a page with named actions and one with a default one alike.
+  it('answers the reserved name "default" as any unknown action, with a 404', async () => {
+    // Signed out: signing in would spend one of the minute's few sign-in links the tests below count on.
+    const status = async (path: string, enhanced: boolean) => {
+      const headers: Record<string, string> = { origin: base, 'content-type': 'application/x-www-form-urlencoded', accept: enhanced ? 'application/json' : 'text/html' };
+      if (enhanced) headers['x-sveltekit-action'] = 'true';
+      const res = await fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers, body: new URLSearchParams({ email: 'reserved@example.org' }) });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    for (const path of ['/signin', '/account', '/appeals/buck-a-brick']) {
+      for (const enhanced of [false, true]) {
+        expect([path, enhanced, await status(`${path}?/default`, enhanced)]).toEqual([path, enhanced, 404]);
+        expect([path, enhanced, await status(`${path}?/nosuchaction`, enhanced)]).toEqual([path, enhanced, 404]);
+      }
+    }
+  });
+});
+
 describe('a form action the API refuses', () => {
   // The API answers a gift of someone else exactly as one that does not exist (ids reveal nothing):
   // a random id is what a donor meets after signing in with another address in another tab.

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Handle, HandleFetch, RequestEvent } from '@sveltejs/kit';
+import { error, type Handle, type HandleFetch, type RequestEvent } from '@sveltejs/kit';
 import { chooseLocale, isLocale, localeCookie, localeCookieMaxAgeSeconds, textDirection, type Locale } from '$lib/locale';
 import { readTimeZoneFrom, saidTimeZone, type ReaderZone } from '$lib/time-zone';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
@@ -19,6 +19,9 @@ overwriteGetLocale(() => reader.getStore()?.locale ?? 'en');
 readTimeZoneFrom(() => reader.getStore()?.zone ?? { timeZone: 'UTC', said: false });
 
 export const handle: Handle = async ({ event, resolve }) => {
+  // SvelteKit keeps the action name "default" for itself and throws on `?/default` (a 500), where
+  // any other name no page has is its 404: the same 404 here, before it runs.
+  if (event.request.method === 'POST' && postedActionName(event.url) === 'default') error(404, 'Not Found');
   event.locals.user = null;
   event.locals.memberships = [];
   event.locals.sessionUnknown = null;
@@ -56,6 +59,12 @@ export const handle: Handle = async ({ event, resolve }) => {
   if (event.locals.user && !response.headers.has('cache-control')) response.headers.set('cache-control', 'private, no-store');
   return response;
 };
+
+/** The form action a POST names, as SvelteKit reads it: the first query key that starts with '/'. */
+function postedActionName(url: URL): string | undefined {
+  for (const key of url.searchParams.keys()) if (key.startsWith('/')) return key.slice(1);
+  return undefined;
+}
 
 async function whoIsAsking(event: RequestEvent): Promise<WhoIsAsking> {
   return readWhoIsAsking(await callApi(event, new Request(new URL('/api/me', event.url), { headers: { accept: 'application/json' } })));
