@@ -8,6 +8,7 @@ import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
 import { isStorableSeconds } from '../../storable-time';
 import { idOf } from './amounts';
+import { isGiftPayment } from './gift-payment';
 import { isPlan, NeedsTreasurer, requireObjectId, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
 
 // Two reports of one second are told apart by how far along Stripe's path their status is. A
@@ -61,25 +62,6 @@ export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donatio
 export async function recordAndAnnounce(tx: DbOrTx, dispute: Stripe.Dispute, donationId: string, reportedAt: Date, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
   const { newlyAwaiting } = await recordDispute(tx, dispute, donationId, reportedAt);
   if (newlyAwaiting) await announceDispute(tx, newlyAwaiting, appeal, publicUrl);
-}
-
-/**
- * Whether a disputed payment is one of this app's gifts: its PaymentIntent (a one-off gift) or its
- * customer (a monthly gift's) carries the donation id the app gave it. The account may also take
- * payments for other things, whose disputes are none of the ledger's business.
- */
-async function isGiftPayment(stripe: Stripe, dispute: Stripe.Dispute): Promise<boolean> {
-  const paymentIntentId = idOf(dispute.payment_intent);
-  if (!paymentIntentId) return false;
-  const pi = await stripe.paymentIntents.retrieve(paymentIntentId);
-  if (pi.metadata?.donation_id) return true;
-  const customerId = idOf(pi.customer);
-  if (!customerId) return false;
-  const customer = await stripe.customers.retrieve(customerId);
-  // A deleted customer keeps no metadata: it may have been a monthly donor's, so the event waits
-  // (and is parked for a treasurer in the end) rather than being ignored for good.
-  if (customer.deleted) return true;
-  return Boolean(customer.metadata?.donation_id);
 }
 
 /** A text a column may take as a name (a reason, a status): present and not empty. */
@@ -146,7 +128,7 @@ export function withDisputeRecord(handler: DisputeHandler): Handler {
     const read = { ...event, data: { ...(event.data as object), object: dispute } } as unknown as Stripe.Event;
     const donation = await donationByCharge(deps.db, idOf(dispute.charge));
     if (!donation) {
-      if (!(await isGiftPayment(deps.stripe, dispute))) return { ignore: `dispute ${dispute.id} of a payment that is not a gift` };
+      if (!(await isGiftPayment(deps.stripe, idOf(dispute.payment_intent)))) return { ignore: `dispute ${dispute.id} of a payment that is not a gift` };
       throw new RetryLater(`gift for dispute ${dispute.id} not posted yet`);
     }
     assertRecordable(dispute);

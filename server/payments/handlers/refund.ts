@@ -9,6 +9,7 @@ import { addRefunded, donationByCharge, refundedStatusOfRow } from '../donations
 import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
+import { isGiftPayment } from './gift-payment';
 import { eventPending, postedMetadataOf, reversalOf } from './posted';
 import { NeedsTreasurer, requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
 
@@ -25,8 +26,10 @@ export const refundCreated: Handler = async (event, deps) => {
   if (sent.status === 'failed' || sent.status === 'canceled') return { ignore: `refund ${sent.status}` };
   const donation = await donationByCharge(deps.db, idOf(sent.charge));
   if (!donation) {
-    // Order-independence: the refund waits until its gift is posted (or is not ours at all).
-    if (sent.metadata?.donation_id || sent.payment_intent) throw new RetryLater(`gift for refund ${sent.id} not posted yet`);
+    // Order-independence: the refund of a gift waits until its gift is posted. Stripe names the
+    // PaymentIntent of every refund of one, a shop's as much as a gift's: whose payment it is, is
+    // asked of the payment itself, and a refund of one that is no gift is ignored, not parked.
+    if (sent.metadata?.donation_id || (await isGiftPayment(deps.stripe, idOf(sent.payment_intent)))) throw new RetryLater(`gift for refund ${sent.id} not posted yet`);
     return { ignore: 'refund of a charge that is not one of our donations' };
   }
   // Its state now, not when the event was made: a refund that failed since is never posted.
