@@ -4,6 +4,7 @@ import type { EmulatorControls } from './controls';
 import { SAVED_CARD_DECLINES, type SavedCardDecline } from './cards';
 import { invalidRequest } from './errors';
 import { payoutFailures, type PayoutFailureCode } from './flows/balance';
+import { refundFailureReasons, type RefundFailureReason } from './flows/refund';
 import { renewalDraftSecondsMax } from './renewal-draft';
 
 const delivery = z.strictObject({
@@ -22,6 +23,7 @@ const webhook = z.union([
 ]);
 const dispute = z.strictObject({ charge: z.string().min(1).max(100), inquiry: z.boolean().optional() });
 const close = z.strictObject({ status: z.enum(['won', 'lost', 'warning_closed']), feeReturned: z.boolean().optional() });
+const failRefund = z.strictObject({ reason: z.enum(refundFailureReasons as [RefundFailureReason, ...RefundFailureReason[]]).optional() });
 const failPayout = z.strictObject({ code: z.enum(Object.keys(payoutFailures) as [PayoutFailureCode, ...PayoutFailureCode[]]).optional() });
 const decline = z.strictObject({ code: z.enum(Object.keys(SAVED_CARD_DECLINES) as [SavedCardDecline, ...SavedCardDecline[]]).optional() });
 const renewalDraft = z.strictObject({ seconds: z.number().int().min(0).max(renewalDraftSecondsMax) });
@@ -64,6 +66,7 @@ export function registerControlRoutes(app: FastifyInstance, controls: EmulatorCo
   app.post('/_emulator/funds/available', async () => controls.makeFundsAvailable());
   app.post('/_emulator/payouts/pay', async () => ({ data: controls.payPayouts() }));
   app.post('/_emulator/payouts/:id/fail', async (req) => controls.failPayout(id(req.params), parse(failPayout, req.body).code));
+  app.post('/_emulator/refunds/:id/fail', async (req) => controls.failRefund(id(req.params), parse(failRefund, req.body).reason));
   app.post('/_emulator/subscriptions/:id/decline', async (req) => controls.declineSubscriptionPayments(id(req.params), parse(decline, req.body).code));
   app.post('/_emulator/renewal-draft', async (req) => controls.setRenewalDraftSeconds(parse(renewalDraft, req.body).seconds));
   app.post('/_emulator/checkout/sessions/:id/pay', async (req) => {

@@ -7,6 +7,7 @@ import { declineSubscriptionPayments } from './flows/saved-card';
 import { resolveRenewalDraftSeconds } from './renewal-draft';
 import { computeBalance, failPayout, makeFundsAvailable, payPayouts, type PayoutFailureCode } from './flows/balance';
 import { paySession } from './flows/checkout';
+import { failRefund, type RefundFailureReason } from './flows/refund';
 import { appealDispute, closeDispute, escalateInquiry, openDispute, type CloseDisputeOptions } from './flows/dispute';
 import type { DeliveryRecord, DeliverySettings, WebhookDispatcher, WebhookEndpoint } from './webhooks';
 
@@ -34,6 +35,8 @@ export interface EmulatorControls {
   payPayouts(): Stripe.Payout[];
   /** The bank returns a payout, paid or not (payout.updated, payout.failed); its amount is available again. */
   failPayout(payoutId: string, code?: PayoutFailureCode): Stripe.Payout;
+  /** The card's bank sends a refund back (refund.updated, refund.failed); its amount is in the balance and refundable again. */
+  failRefund(refundId: string, reason?: RefundFailureReason): Stripe.Refund;
   /**
    * The card that pays a subscription's renewals starts to decline, as a card that expired or was
    * blocked: its next renewal (and retries) fail until a new card is saved in the portal.
@@ -72,6 +75,7 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
     },
     payPayouts: () => payPayouts(ctx),
     failPayout: (payoutId, code) => failPayout(ctx, payoutId, code),
+    failRefund: (refundId, reason) => failRefund(ctx, refundId, reason),
     declineSubscriptionPayments: (subscriptionId, code = 'expired_card') => declineSubscriptionPayments(ctx, subscriptionId, code),
     setRenewalDraftSeconds: (seconds) => {
       ctx.renewalDraftSeconds = resolveRenewalDraftSeconds(seconds);

@@ -312,6 +312,44 @@ describe('refunds', () => {
   });
 });
 
+describe('refunds that fail', () => {
+  // Stripe's 4000 0000 0000 5126: a card refund says succeeded, then the bank sends it back. The
+  // money is in the balance again and the charge is refundable again.
+  it('fails a succeeded refund: refund_failure back in the balance, the charge refundable again, refund.updated then refund.failed', async () => {
+    const session = await createPaymentSession('usd', 2500);
+    const pi = String(emu.controls.payCheckoutSession(session.id).payment_intent);
+    const refund = await stripe.refunds.create({ payment_intent: pi, amount: 1000 });
+    const chargeId = String(refund.charge);
+    expect(await stripe.charges.retrieve(chargeId)).toMatchObject({ amount_refunded: 1000 });
+    const available = async () => (await stripe.balance.retrieve()).available.find((b) => b.currency === 'usd')!.amount;
+    const before = await available();
+
+    emu.controls.failRefund(refund.id);
+    const failed = await stripe.refunds.retrieve(refund.id, { expand: ['failure_balance_transaction'] });
+    expect(failed).toMatchObject({ status: 'failed', failure_reason: 'expired_or_canceled_card', failure_balance_transaction: { type: 'refund_failure', amount: 1000, fee: 0, net: 1000, source: refund.id } });
+    expect(await available()).toBe(before + 1000);
+    expect(await stripe.charges.retrieve(chargeId)).toMatchObject({ amount_refunded: 0, refunded: false });
+    // Refundable again, all of it.
+    expect((await stripe.refunds.create({ charge: chargeId })).amount).toBe(2500);
+
+    const events = (await deliveredEvents()).filter((e) => (e.data.object as { id?: string }).id === refund.id);
+    expect(events.map((e) => e.type)).toEqual(['refund.created', 'refund.updated', 'refund.failed']);
+    expect(events[1]!.data.previous_attributes).toMatchObject({ status: 'succeeded' });
+    expect(() => emu.controls.failRefund(refund.id)).toThrow(/only a pending or succeeded refund can fail/);
+  });
+
+  it('fails a refund over HTTP with the reason asked for, and refuses an unknown reason', async () => {
+    const session = await createPaymentSession('usd', 1200);
+    const pi = String(emu.controls.payCheckoutSession(session.id).payment_intent);
+    const refund = await stripe.refunds.create({ payment_intent: pi });
+    const control = (body: object) => fetch(`${emu.url}/_emulator/refunds/${refund.id}/fail`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await control({ reason: 'stolen' })).status).toBe(400);
+    const res = await control({ reason: 'lost_or_stolen_card' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id: refund.id, status: 'failed', failure_reason: 'lost_or_stolen_card' });
+  });
+});
+
 describe('subscriptions and test clocks', () => {
   // Monthly giving: each month must produce a paid invoice carrying the subscription's metadata, and a charge.
   it('renews three times when the clock is advanced three months', async () => {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { Ctx, Origin } from '../context';
+import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { invalidRequest, parameterMissing, resourceMissing } from '../errors';
 import { formatAmount } from '../fees';
 import { settleAmount } from '../fx';
@@ -75,6 +75,56 @@ export function createRefund(ctx: Ctx, a: RefundArgs, origin: Origin): Stripe.Re
   charge.refunded = charge.amount_refunded === charge.amount;
   ctx.emit('charge.refunded', charge, { origin, created: at, previous });
   ctx.emit('refund.created', refund, { origin, created: at });
+  ctx.changed();
+  return refund;
+}
+
+/** Why a card refund failed, as Stripe reports it (`failure_reason`). */
+export type RefundFailureReason = 'expired_or_canceled_card' | 'lost_or_stolen_card' | 'unknown';
+export const refundFailureReasons: readonly RefundFailureReason[] = ['expired_or_canceled_card', 'lost_or_stolen_card', 'unknown'];
+
+/**
+ * The card's bank sends a refund back, after Stripe said it succeeded (Stripe's test card
+ * 4000 0000 0000 5126: "the refund appears successful at first", then fails with
+ * `expired_or_canceled_card`; docs.stripe.com/testing, docs.stripe.com/refunds#failed-refunds).
+ * The refund is `failed` with its `failure_reason`; a `refund_failure` balance transaction puts
+ * the amount back in the balance (`failure_balance_transaction`), and the charge counts it as
+ * refunded no more, so it can be refunded again. refund.updated, then refund.failed.
+ */
+export function failRefund(ctx: Ctx, refundId: string, reason: RefundFailureReason = 'expired_or_canceled_card'): Stripe.Refund {
+  const refund = ctx.state.refunds.get(refundId);
+  if (!refund) throw resourceMissing('refund', refundId);
+  if (refund.status !== 'succeeded' && refund.status !== 'pending') {
+    throw invalidRequest(`Refund ${refundId} is ${refund.status}: only a pending or succeeded refund can fail.`, undefined, 'refund_not_failable');
+  }
+  const booked = typeof refund.balance_transaction === 'string' ? ctx.state.balanceTransactions.get(refund.balance_transaction) : undefined;
+  if (!booked) throw new Error(`refund ${refundId} has no balance transaction`);
+  const at = nowSeconds();
+  const bt = buildBalanceTransaction({
+    amount: -booked.amount,
+    fee: 0,
+    feeDescription: '',
+    currency: booked.currency,
+    exchangeRate: booked.exchange_rate,
+    type: 'refund_failure',
+    reportingCategory: 'refund_failure',
+    source: refund.id,
+    description: `REFUND FOR FAILED REFUND (${refund.id})`,
+    created: at,
+    pending: false,
+  });
+  ctx.state.balanceTransactions.set(bt.id, bt);
+  const previous = { status: refund.status, failure_reason: null, failure_balance_transaction: null };
+  refund.status = 'failed';
+  refund.failure_reason = reason;
+  refund.failure_balance_transaction = bt.id;
+  const charge = typeof refund.charge === 'string' ? ctx.state.charges.get(refund.charge) : undefined;
+  if (charge) {
+    charge.amount_refunded -= refund.amount;
+    charge.refunded = charge.amount_refunded === charge.amount;
+  }
+  ctx.emit('refund.updated', refund, { origin: AUTOMATIC, created: at, previous });
+  ctx.emit('refund.failed', refund, { origin: AUTOMATIC, created: at });
   ctx.changed();
   return refund;
 }
