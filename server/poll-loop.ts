@@ -22,27 +22,37 @@ export function startPollLoop(opts: {
 }): PollLoop {
   let stopped = false;
   let wake: (() => void) | undefined;
+  // A wake that comes while a round is under way: that round may have read its work before the new
+  // work arrived, so another follows at once instead of the poll's sleep.
+  let wokenDuringRound = false;
   const loop = (async () => {
     while (!stopped) {
+      wokenDuringRound = false;
+      wake = undefined;
       try {
         if ((await opts.work({ stopping: () => stopped })).more) continue;
       } catch (err) {
         // A failed query's own message carries its parameters (addresses, names): never logged as is.
         opts.log.error({ err: safeError(err) }, `${opts.name} failed`);
       }
+      if (wokenDuringRound) continue;
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, opts.pollMs).unref();
       });
     }
   })();
+  const wakeNow = () => {
+    if (wake) wake();
+    else wokenDuringRound = true;
+  };
   return {
     wake: () => {
-      if (opts.wakeable !== false) wake?.();
+      if (opts.wakeable !== false) wakeNow();
     },
     stop: async () => {
       stopped = true;
-      wake?.();
+      wakeNow();
       await loop;
     },
   };
