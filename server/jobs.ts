@@ -11,6 +11,7 @@ import { startMailRetention } from './mail/retention';
 import { closeExpiredAppeals } from './appeals/manage-service';
 import { startClosedAppealGifts } from './appeals/closed-appeal-gifts';
 import { startClosedAppealCheckouts } from './appeals/closed-appeal-checkouts';
+import { wakeOnAppealClosed } from './appeals/closed-appeal-wake';
 import { startPollLoop } from './poll-loop';
 import { startStaleHtmlJob } from './content/stale-html';
 
@@ -47,11 +48,16 @@ export const jobs: Job[] = [
     startPollLoop({ name: 'appeal deadlines', pollMs: 30_000, log, work: async () => ({ more: (await closeExpiredAppeals(database.db, 100)) === 100 }) }),
   // Stories and updates an older renderer made are rendered again by this one (after a deploy).
   ({ database, log }) => startStaleHtmlJob({ db: database.db, log }),
-  // The monthly gifts of an appeal that closed end at Stripe, and their donors are told.
+  // An appeal that closed: its monthly gifts end at Stripe, and their donors are told; its checkouts
+  // still open are expired at Stripe (no gift after the close). Both run as soon as a close commits
+  // in any process (the API closes, the worker runs them), and at their poll.
   ({ database, config, stripe, log }) =>
-    stripe ? startClosedAppealGifts({ db: database.db, runAlone: database.runAlone, stripe, publicUrl: publicUrlOf(config), log }) : undefined,
-  // The checkouts still open on an appeal that closed are expired at Stripe: no gift after the close.
-  ({ database, stripe, log }) => (stripe ? startClosedAppealCheckouts({ db: database.db, runAlone: database.runAlone, stripe, log }) : undefined),
+    stripe
+      ? wakeOnAppealClosed(database, log, [
+          startClosedAppealGifts({ db: database.db, runAlone: database.runAlone, stripe, publicUrl: publicUrlOf(config), log }),
+          startClosedAppealCheckouts({ db: database.db, runAlone: database.runAlone, stripe, log }),
+        ])
+      : undefined,
 ];
 
 export function startJobs(deps: Parameters<Job>[0]): RunningJobs {

@@ -21,6 +21,7 @@ import { coverImageUrl } from './service';
 import { progressChannel } from './live';
 import { checkAppealCursor } from './list-cursor';
 import { auditAround } from './appeal-audit';
+import { notifyAppealClosed } from './closed-appeal-wake';
 import { countUpdateSubscribers, mailUpdate, updateMailKeyPrefix } from './update-email';
 import { checkNotOriginal, publicTranslations, renderedTranslation, translationsOfUpdates } from './update-translations';
 import { AppError, answerRefusal } from '../errors';
@@ -204,6 +205,7 @@ export async function closeAppeal(db: Db, p: Actor & { appeal: Appeal }): Promis
       .returning();
     if (!closed) throw new AppError(409, 'appeal.not_live', 'The appeal was closed meanwhile.');
     await audit(tx, p, 'appeal.close', p.appeal, closed);
+    await notifyAppealClosed(tx, closed.id);
     return closed;
   });
 }
@@ -225,6 +227,7 @@ export async function closeExpiredAppeals(db: Db, limit = 100): Promise<number> 
         .where(eq(appeals.id, appeal.id))
         .returning();
       await audit(tx, { by: null }, 'appeal.close_deadline', appeal, closed!);
+      await notifyAppealClosed(tx, appeal.id);
     }
     return due.length;
   });
