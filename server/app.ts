@@ -29,6 +29,7 @@ import { stripeWebhookRoutes } from './payments/webhook';
 import type { StripeSetup } from './payments/stripe-client';
 import { errorBody } from './errors';
 import { updateStopRoutes } from './appeals/update-stop-routes';
+import { signInLinkRoutes } from './auth/sign-in-link-routes';
 
 export interface AppDeps {
   config: Config;
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes);
+  await app.register(signInLinkRoutes);
   await app.register(appealLivePlugin);
   await app.register(appealRoutes);
   await app.register(orgRoutes, { publicUrl: publicUrlOf(deps.config) });

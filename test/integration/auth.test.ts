@@ -78,6 +78,28 @@ describe('sign-in by emailed link', () => {
     expect(anonymous.json().error.code).toBe('auth.required');
   });
 
+  // The link's page names the account before the button is pressed: read as better-auth stores the
+  // link, without spending it or giving it more time; a used link names no one.
+  it('names the address a sign-in link is for, without spending it', async () => {
+    await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'named@example.org', callbackURL: '/' } });
+    const link = await linkFromMail(app, 'named@example.org', 'sign_in');
+    const token = link.searchParams.get('token')!;
+    const expiries = () => testDb.database.rows<{ at: string }>(sql`SELECT expires_at::text AS at FROM verifications ORDER BY id`);
+    const before = await expiries();
+    const named = await app.inject({ method: 'POST', url: '/api/sign-in-links/preview', payload: { token } });
+    expect(named.statusCode, named.body).toBe(200);
+    expect(named.json()).toEqual({ email: 'named@example.org' });
+    expect(await expiries()).toEqual(before);
+    const used = await app.inject({ url: `/api/auth/magic-link/verify${link.search}` });
+    expect(used.statusCode).toBe(302);
+    expect(String(used.headers['set-cookie'])).toContain('session_token');
+    const after = await app.inject({ method: 'POST', url: '/api/sign-in-links/preview', payload: { token } });
+    expect(after.statusCode).toBe(404);
+    expect(after.json().error.code).toBe('sign_in.link_unknown');
+    const malformed = await app.inject({ method: 'POST', url: '/api/sign-in-links/preview', payload: { token: 'not a token' } });
+    expect(malformed.statusCode).toBe(400);
+  });
+
   // Another site's page can link (or send a form) straight to the verify endpoint with a token of
   // its own asking: followed, it would sign this browser in as that person, whose receipts and
   // account then get what this one gives (login CSRF). Only our confirm page, the person's own

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { appealTranslations, appealUpdateTranslations, appealUpdates, appeals, campaignAppeals, campaigns, donations, invitations, ledgerAccounts, memberships, organizations, users } from '../../db/schema/index';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
-import { signInAs } from '../helpers/sign-in';
+import { linkFromMail, signInAs } from '../helpers/sign-in';
 import { issueStopTokens } from '../../server/appeals/update-stops';
 
 /*
@@ -55,6 +55,13 @@ let refundGiftId: string;
 let appealAccountId: string;
 let sequence = 0;
 const next = (prefix: string) => `${prefix}-${++sequence}-${randomBytes(3).toString('hex')}`;
+
+/** A sign-in link's token, not used yet, for a fresh address. */
+async function signInToken(): Promise<string> {
+  const email = `${next('link')}@example.org`;
+  await h.app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email, callbackURL: '/' } });
+  return (await linkFromMail(h.app, email, 'sign_in')).searchParams.get('token')!;
+}
 
 /** A stop link's token for a fresh address on the live appeal, as an update mail carries. */
 async function stopToken(): Promise<string> {
@@ -175,6 +182,8 @@ const matrix: Case[] = [
   // Sign-in itself (better-auth): anyone may ask for a link and read their (possibly empty) session.
   { route: 'GET /api/auth/*', request: () => ({ url: '/api/auth/get-session' }), expect: all(200) },
   { route: 'POST /api/auth/*', request: () => ({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: `${next('link')}@example.org`, callbackURL: '/' } }), expect: all(200) },
+  // The link's page names the address it signs in as: the token is the credential, no session is asked.
+  { route: 'POST /api/sign-in-links/preview', request: async () => ({ method: 'POST', url: '/api/sign-in-links/preview', payload: { token: await signInToken() } }), expect: all(200) },
 
   // People and roles.
   { route: 'GET /api/me', request: () => ({ url: '/api/me' }), expect: signedIn(200) },
