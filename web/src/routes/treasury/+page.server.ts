@@ -40,7 +40,8 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     keep,
     accounts: accounts?.accounts ?? [],
     nextAfter: accounts?.nextAfter ?? null,
-    parked: events?.events ?? [],
+    // Null when the viewer may not see them (a local's treasurer): the page then does not say none are parked.
+    parked: events?.events ?? null,
     disputes: disputes?.disputes ?? [],
     disputesTotal: disputes?.total ?? 0,
     // Due dates are shown as "in 3 days" from the moment the page was made, on the server and in the browser alike.
