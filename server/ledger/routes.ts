@@ -10,6 +10,7 @@ import { errorResponses } from '../plugins/openapi';
 import { LedgerError } from './errors';
 import { accountIdParams, ledgerAccountSchema, listAccountsQuery, statementQuery, statementSchema } from './schemas';
 import { statement } from './statement';
+import { dayEndIn, dayStartIn } from './zone-day';
 
 type NamedAccount = { a: LedgerAccount; appeal: { slug: string | null; title: string | null; language: string | null } | null };
 
@@ -80,16 +81,17 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       const [account] = await accountsNamed(app.database.db).where(eq(ledgerAccounts.id, id));
       if (!account) throw new LedgerError('ledger.unknown_account', `No ledger account ${id}.`);
       await requireAccountTreasurer(app.database.db, viewer, account.a.organizationId);
-      const { from, to, cursor, limit } = req.query;
+      const { from, to, zone, cursor, limit } = req.query;
       if (from && to && from > to) {
         throw new AppError(400, 'ledger.statement_dates_reversed', '`from` must not be after `to`.', [{ path: '/from', message: 'must not be after `to`' }]);
       }
       const page = await statement(app.database.db, id, {
         cursor,
         limit,
-        from: from ? new Date(`${from}T00:00:00Z`) : undefined,
+        // Days of the treasurer's calendar, not UTC's: Tokyo's 7th starts at 15:00 UTC on the 6th.
+        from: from ? dayStartIn(from, zone) : undefined,
         // Through the end of the `to` day.
-        to: to ? new Date(Date.parse(`${to}T00:00:00Z`) + 86_400_000) : undefined,
+        to: to ? dayEndIn(to, zone) : undefined,
       });
       return {
         account: toApi(account),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
 import { bigintMax, isLedgerId } from './bigint';
 import { isStorableTime } from '../storable-time';
+import { isTimeZone } from '../../web/src/lib/time-zone';
 
 /** A ledger id as a path or query sends it. */
 const ledgerId = z.string().refine(isLedgerId, { error: `must be a whole number from 1 to ${bigintMax}` });
@@ -43,8 +44,14 @@ export const day = z.iso
 export const statementQuery = z.strictObject({
   cursor: z.string().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  from: day.optional().describe('first day (UTC) whose postings are shown'),
-  to: day.optional().describe('last day (UTC) whose postings are shown'),
+  from: day.optional().describe('first day (in `zone`) whose postings are shown'),
+  to: day.optional().describe('last day (in `zone`) whose postings are shown'),
+  zone: z
+    .string()
+    .max(64)
+    .refine(isTimeZone, { error: 'an IANA time zone this server knows, e.g. Asia/Tokyo' })
+    .default('UTC')
+    .describe("the time zone whose calendar `from` and `to` are days of (the treasurer's, as the lines are shown to them)"),
 });
 
 export const statementSchema = z.object({

@@ -153,4 +153,27 @@ describe('treasurers of one organization and statement dates', () => {
     const malformed = await app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?from=2026-13-45`, headers: { cookie: treasurer } });
     expect([malformed.statusCode, malformed.json().error.code, malformed.json().error.details[0].path]).toEqual([400, 'validation_failed', '/from']);
   });
+
+  // A treasurer reads the lines' times on her own clock: the days she asks for are on it too.
+  it("cuts a statement to days of the zone it is asked in", async () => {
+    const statementOf = (query: string) => app.inject({ url: `/api/ledger/accounts/${appealAccount}/statement?limit=500&${query}`, headers: { cookie: treasurer } });
+    const all = (await statementOf('')).json();
+    const newest = new Date(all.lines[0].postedAt);
+    // A zone whose day is not UTC's at the newest posting: west of UTC before noon UTC, else east.
+    const zone = newest.getUTCHours() < 11 ? 'Pacific/Pago_Pago' : 'Pacific/Kiritimati';
+    const dayThere = (iso: string) => new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(iso));
+    const utcDay = newest.toISOString().slice(0, 10);
+    expect(dayThere(all.lines[0].postedAt)).not.toBe(utcDay);
+    const theirs = (await statementOf(`from=${dayThere(all.lines.at(-1).postedAt)}&to=${dayThere(all.lines[0].postedAt)}&zone=${zone}`)).json();
+    expect(theirs.lines).toEqual(all.lines);
+    // UTC's day of the newest posting, on her clock, holds none of the postings made on her other day.
+    const utcDayThere = (await statementOf(`from=${utcDay}&to=${utcDay}&zone=${zone}`)).json();
+    expect(utcDayThere.lines.filter((l: { postedAt: string }) => dayThere(l.postedAt) !== utcDay)).toEqual([]);
+    // The calendar's first and last days, on the clocks furthest from UTC, are days like any other.
+    for (const query of ['from=1970-01-01&zone=Pacific/Kiritimati', 'to=9999-12-30&zone=Pacific/Pago_Pago', 'from=1970-01-01&to=9999-12-30&zone=Etc/GMT%2B12']) {
+      expect((await statementOf(query)).statusCode, query).toBe(200);
+    }
+    const unknown = await statementOf('from=2026-12-07&zone=Mars/Olympus_Mons');
+    expect([unknown.statusCode, unknown.json().error.code, unknown.json().error.details[0].path]).toEqual([400, 'validation_failed', '/zone']);
+  });
 });

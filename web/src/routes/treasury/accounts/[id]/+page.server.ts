@@ -4,7 +4,7 @@ import { signInPath } from '$lib/server/api';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { treasurerGet, type LedgerAccount, type StatementLine } from '$lib/server/treasury';
 import { m } from '$lib/paraglide/messages';
-import { formatDay } from '$lib/format';
+import { formatDay, zoneName } from '$lib/format';
 import { isLedgerId } from '../../../../../../server/ledger/bigint';
 import { day } from '../../../../../../server/ledger/schemas';
 
@@ -41,6 +41,8 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     if (range.to) dates.set('to', range.to);
   }
   for (const [name, value] of dates) query.set(name, value);
+  // The days are the reader's, as the lines' times are shown: UTC until their browser says its zone.
+  if (dates.size) query.set('zone', locals.timeZone);
   // A page link the API does not take (edited by hand): the newest page of the same dates instead.
   const newestInstead = (code: string | undefined) => {
     if (code === 'invalid_cursor') redirect(303, `${url.pathname}${dates.size ? `?${dates}` : ''}`);
@@ -53,6 +55,7 @@ export const load: PageServerLoad = async ({ fetch, params, url, locals }) => {
     to: range.to,
     dateErrors: range.errors,
     dates: dates.toString(),
+    zone: zoneName(new Date(), locals.locale, locals.timeZone),
     locale: locals.locale,
   };
 };
