@@ -57,6 +57,7 @@ const detailSchema = z.object({
   monthly: z
     .object({
       endedAt: z.string().nullable(),
+      endsAt: z.string().nullable().describe('while Stripe is set to end it on a day to come (cancel at period end, in its Dashboard or at the donor\'s word): that day; no renewal comes after it'),
       renewalFailedAt: z.string().nullable(),
       nextAttemptAt: z.string().nullable(),
       renewalAmountMinor: minorUnits,
@@ -179,6 +180,7 @@ function monthlyState(d: Donation) {
   const renewal = renewalAmountOf(d);
   return {
     endedAt: d.subscriptionCanceledAt?.toISOString() ?? null,
+    endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
     // A pause whose end has passed is over, though Stripe's word of it may not be posted yet.
     paused: pausedNow(d, new Date()),
     pausedUntil: d.pausedUntil?.toISOString() ?? null,

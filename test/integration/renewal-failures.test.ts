@@ -100,7 +100,7 @@ describe('a monthly renewal that fails', () => {
     expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000), renewalNextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000) });
     // The treasurer's view of the gift says so too, for a donor who calls.
     const detail = (await h.app.inject({ url: `/api/donations/${g.donationId}/detail`, headers: { cookie: h.treasurer } })).json();
-    expect(detail.monthly).toEqual({ endedAt: null, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString(), renewalAmountMinor: '1000', renewalCoverFeesMinor: '0', paused: false, pausedUntil: null, pausedNextChargeAt: null });
+    expect(detail.monthly).toEqual({ endedAt: null, endsAt: null, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString(), renewalAmountMinor: '1000', renewalCoverFeesMinor: '0', paused: false, pausedUntil: null, pausedNextChargeAt: null });
     // The donor's page data says so: Stripe's next try comes next, not a monthly charge.
     expect(await monthlyOf(g.donor)).toEqual([
       expect.objectContaining({ id: g.donationId, renewalFailedAt: new Date((g.periodEnd + 3 * DAY) * 1000).toISOString(), nextAttemptAt: new Date((g.periodEnd + 8 * DAY) * 1000).toISOString(), nextChargeAt: null }),

@@ -86,7 +86,7 @@ export interface DonationDetail {
   refundedMinor: string;
   /** Refunds asked of Stripe that the ledger has not posted yet. */
   /** A monthly gift's own state, and what each renewal charges from now on: the gift and the fees it covers. */
-  monthly: { endedAt: string | null; renewalFailedAt: string | null; nextAttemptAt: string | null; renewalAmountMinor: string; renewalCoverFeesMinor: string; paused: boolean; pausedUntil: string | null; pausedNextChargeAt: string | null } | null;
+  monthly: { endedAt: string | null; endsAt: string | null; renewalFailedAt: string | null; nextAttemptAt: string | null; renewalAmountMinor: string; renewalCoverFeesMinor: string; paused: boolean; pausedUntil: string | null; pausedNextChargeAt: string | null } | null;
   refundsAwaiting: { askId: string; refundId: string | null; amountMinor: string; askedAt: string; idempotencyKey: string; reason: string }[];
   refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
