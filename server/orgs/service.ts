@@ -1,5 +1,5 @@
 import { hashToken, newToken } from '../auth/tokens';
-import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, exists, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '../../db/client';
 import { auditLog, invitations, memberships, organizations, outboxEmails, users, type Organization } from '../../db/schema/index';
@@ -208,23 +208,41 @@ const invitationView = (r: typeof invitations.$inferSelect) => ({ id: r.id, emai
  * Invitations still waiting to be accepted, newest first: not used, withdrawn or expired, and
  * still given by their sender. One whose sender is no longer admin here gives nothing (accepting
  * it answers 404, senderMayStillGive), so it is not listed as waiting; the admins invite again.
+ * The sender is checked in the query, before the limit: checked after it, a removed admin's
+ * many newer invitations filled the page and hid the ones that still work.
  */
 export async function pendingInvitations(db: DbOrTx, organizationId: string) {
+  const chain = await organizationAndAncestors(db, organizationId);
+  // senderMayStillGive, for every row at once: an admin grant of the sender's here or above that
+  // reaches down, or, for an invitation that does not reach down, one held here.
+  const senderStillGives = exists(
+    db
+      .select({ one: sql`1` })
+      .from(memberships)
+      .where(
+        and(
+          eq(memberships.userId, invitations.invitedBy),
+          eq(memberships.role, 'admin'),
+          inArray(memberships.organizationId, chain),
+          or(eq(memberships.includesDescendants, true), and(eq(invitations.includesDescendants, false), eq(memberships.organizationId, organizationId))),
+        ),
+      ),
+  );
   const rows = await db
     .select()
     .from(invitations)
-    .where(and(eq(invitations.organizationId, organizationId), isNull(invitations.acceptedAt), isNull(invitations.revokedAt), gt(invitations.expiresAt, sql`now()`)))
+    .where(
+      and(
+        eq(invitations.organizationId, organizationId),
+        isNull(invitations.acceptedAt),
+        isNull(invitations.revokedAt),
+        gt(invitations.expiresAt, sql`now()`),
+        senderStillGives,
+      ),
+    )
     .orderBy(desc(invitations.createdAt))
     .limit(200);
-  // Asked once per sender and reach, not per invitation: an organization has few admins.
-  const gives = new Map<string, Promise<boolean>>();
-  const stillGiven = (inv: (typeof rows)[number]) => {
-    const key = `${inv.invitedBy}:${inv.includesDescendants}`;
-    if (!gives.has(key)) gives.set(key, senderMayStillGive(db, inv));
-    return gives.get(key)!;
-  };
-  const given = await Promise.all(rows.map(stillGiven));
-  return rows.filter((_, i) => given[i]).map(invitationView);
+  return rows.map(invitationView);
 }
 
 /**

@@ -303,6 +303,32 @@ describe('invitations waiting to be accepted', () => {
     expect(after).toContain(alive.json().id);
   });
 
+  // The list shows 200 at most: the sender's check came after that cut, so a removed admin's
+  // many newer invitations pushed the living ones off it, and the remaining admins saw none.
+  it('still lists the living invitations behind more than a page of a removed admin’s', async () => {
+    const [org] = await testDb.database.db.insert(organizations).values({ slug: 'annaba-local', name: 'Annaba local', kind: 'local', defaultCurrency: 'DZD', parentId: ids.union }).returning();
+    const leaving = await grant('outgoing.admin@annaba.example.dz', org!.id, 'admin');
+    const staying = await grant('incoming.admin@annaba.example.dz', org!.id, 'admin');
+    const alive = await app.inject({ method: 'POST', url: '/api/organizations/annaba-local/invitations', headers: { cookie: staying.cookie }, payload: { email: 'still.invited@annaba.example.dz', role: 'organizer' } });
+    expect(alive.statusCode).toBe(201);
+    const [leaver] = await testDb.database.db.select({ id: users.id }).from(users).where(eq(users.email, 'outgoing.admin@annaba.example.dz'));
+    const later = new Date(Date.now() + 60_000);
+    await testDb.database.db.insert(invitations).values(
+      Array.from({ length: 250 }, (_, i) => ({
+        organizationId: org!.id,
+        email: `bulk${i}@annaba.example.dz`,
+        role: 'member' as const,
+        tokenHash: hashToken(`bulk-invitation-token-${i}-0123456789`),
+        invitedBy: leaver!.id,
+        expiresAt: new Date(Date.now() + 86_400_000),
+        createdAt: later,
+      })),
+    );
+    expect((await remove(staying.cookie, 'annaba-local', leaving.membershipId)).statusCode).toBe(204);
+    const listed = (await app.inject({ url: '/api/organizations/annaba-local/invitations', headers: { cookie: staying.cookie } })).json().invitations as { id: string }[];
+    expect(listed.map((i) => i.id)).toEqual([alive.json().id]);
+  });
+
   it('does not withdraw one already accepted: that is a role now', async () => {
     const admin = await grant('permanence@oran.example.dz', ids.local, 'admin');
     const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'membre@oran.example.dz', role: 'member' } });
