@@ -26,11 +26,14 @@ const spreadsheetCsv: Options = {
 
 /**
  * A treasurer reconciles the list with Stripe: the charge is amount and fees_covered_by_donor
- * together, and refunded is what went back of that charge.
+ * together, and refunded is what went back of that charge. The name is given as the organizers'
+ * list on the page gives it, anonymous or not: the donor asked to be left off the public wall
+ * ("Don't show my name on the donor wall"), not hidden from the appeal's organizers, who have
+ * the address beside it anyway; the anonymous column says not to thank them in public.
  */
 const record = (d: DonorRow) => [
   d.at,
-  d.anonymous ? '' : (d.name ?? ''),
+  d.name ?? '',
   d.email ?? '',
   d.anonymous ? 'yes' : 'no',
   formatMinorAsDecimalString(BigInt(d.amountMinor), d.currency),

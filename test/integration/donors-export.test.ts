@@ -76,6 +76,25 @@ describe('donor export', () => {
     expect(row).toMatchObject({ amount: '50.00', fees_covered_by_donor: '1.80', refunded: '20.00', currency: 'USD', status: 'partially_refunded' });
   });
 
+  // "Anonymous" is what the donor ticked under "Don’t show my name on the donor wall": a promise
+  // about the public wall, not a secret from the organizers, who hold the address anyway and
+  // thank donors by name. The page named such a donor, marked anonymous; the CSV blanked the name
+  // (but not the address), so the two lists of the same gifts disagreed.
+  it('names an anonymous donor to the organizers alike in the list and the CSV, marked anonymous', async () => {
+    const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { donorName: 'Quiet Giver', donorEmail: 'quiet@example.org', amountMinor: '700', anonymous: true });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    await h.settle();
+    const organizer = await signIn(h.app, 'organizer@ue222.demo');
+    const listed = (await h.app.inject({ url: '/api/appeals/buck-a-brick/donors', headers: { cookie: organizer } })).json() as { donors: Record<string, unknown>[] };
+    expect(listed.donors.find((d) => d.donationId === donationId)).toMatchObject({ name: 'Quiet Giver', email: 'quiet@example.org', anonymous: true });
+    const csv = await h.app.inject({ url: '/api/appeals/buck-a-brick/donors.csv', headers: { cookie: organizer } });
+    const records = parse(csv.body.slice(1), { columns: true }) as Record<string, string>[];
+    expect(records.find((r) => r.email === 'quiet@example.org')).toMatchObject({ name: 'Quiet Giver', anonymous: 'yes' });
+    // The public wall keeps the promise.
+    const wall = (await h.app.inject({ url: '/api/appeals/buck-a-brick/wall' })).body;
+    expect(wall).not.toContain('Quiet Giver');
+  });
+
   // Buck-a-Brick's federation-wide drives run to six figures of gifts: the export stopped at
   // 100,000 rows without a word, so the treasurer's totals came out short.
   it('exports every gift, past 100,000 of them', async () => {
