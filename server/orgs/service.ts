@@ -305,6 +305,22 @@ async function senderMayStillGive(db: DbOrTx, inv: typeof invitations.$inferSele
   return inv.includesDescendants ? hasRoleReachingDescendants(db, sender, inv.organizationId, 'admin') : hasRole(db, sender, inv.organizationId, 'admin');
 }
 
+/**
+ * The admin grants of the organization and of those above it, locked in one order (by id) until
+ * the transaction ends. Whatever reads who is admin and then changes roles on that reading takes
+ * them first: removing a role (never the last admin) and accepting an invitation (its sender still
+ * admin). Two such changes at once then run one after the other, each on what the other left.
+ */
+async function lockAdminGrants(tx: DbOrTx, organizationId: string) {
+  const chain = await organizationAndAncestors(tx, organizationId);
+  return tx
+    .select({ id: memberships.id, userId: memberships.userId, organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
+    .from(memberships)
+    .where(and(inArray(memberships.organizationId, chain), eq(memberships.role, 'admin')))
+    .orderBy(memberships.id)
+    .for('update');
+}
+
 const invitationNotFound = () => new AppError(404, 'invitation.not_found', 'This invitation is unknown, used, revoked or expired.');
 
 /** The invited person (signed in with the invited address) takes the role; a token works once. */
@@ -348,7 +364,11 @@ export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: strin
     if (inv.email !== p.viewer.email.trim().toLowerCase()) {
       throw new AppError(403, 'invitation.email_mismatch', 'This invitation was sent to another email address; sign in with that one.');
     }
-    if (!(await senderMayStillGive(tx, inv))) throw invitationNotFound();
+    // senderMayStillGive, on locked grants: read without a lock, an invitation accepted while
+    // another admin removed its sender read the role being taken away, and granted after it.
+    const admins = await lockAdminGrants(tx, inv.organizationId);
+    const senderGives = admins.some((a) => a.userId === inv.invitedBy && (a.includesDescendants || (!inv.includesDescendants && a.organizationId === inv.organizationId)));
+    if (!senderGives) throw invitationNotFound();
     // One sent to oneself before that was refused (or by an address since made one's own).
     if (inv.invitedBy === p.viewer.userId) {
       throw new AppError(403, 'invitation.self_grant', 'You cannot accept an invitation you sent yourself: another admin must give you the role.');
@@ -380,13 +400,7 @@ export async function revokeMembership(db: Db, p: { org: Organization; membershi
   await db.transaction(async (tx) => {
     // The organization's admin grants (and those above it), locked: two admins removing each
     // other at once must not both succeed and leave nobody to run it.
-    const chain = await organizationAndAncestors(tx, p.org.id);
-    const admins = await tx
-      .select({ id: memberships.id, userId: memberships.userId, organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
-      .from(memberships)
-      .where(and(inArray(memberships.organizationId, chain), eq(memberships.role, 'admin')))
-      .orderBy(memberships.id)
-      .for('update');
+    const admins = await lockAdminGrants(tx, p.org.id);
     const [target] = await tx.select().from(memberships).where(and(eq(memberships.id, p.membershipId), eq(memberships.organizationId, p.org.id)));
     if (!target) throw new AppError(404, 'membership.not_found', 'No such membership in this organization.');
     // As for inviting: a role that reaches the organizations below is only for an admin whose own role reaches them.

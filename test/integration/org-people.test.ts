@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app';
 import { invitations, memberships, organizations, users } from '../../db/schema/index';
@@ -283,6 +284,37 @@ describe('invitations waiting to be accepted', () => {
       expect([step, res.statusCode, res.json().error?.code]).toEqual([step, 404, 'invitation.not_found']);
     }
     const [user] = await testDb.database.db.select().from(users).where(eq(users.email, 'spare.address@oran.example.dz'));
+    expect(await testDb.database.db.select().from(memberships).where(eq(memberships.userId, user!.id))).toEqual([]);
+  });
+
+  // The sender's role was read without a lock: accepted while another admin was removing the
+  // sender, the invitation read the role the removal was about to take away, and granted after it.
+  it('waits for a removal of its sender under way, then refuses, as after it', async () => {
+    const leaving = await grant('ousted.admin@oran.example.dz', ids.local, 'admin');
+    await grant('steady.admin@oran.example.dz', ids.local, 'admin');
+    const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: leaving.cookie }, payload: { email: 'accomplice@oran.example.dz', role: 'admin' } });
+    expect(sent.statusCode).toBe(201);
+    const [mail] = await testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE to_address = 'accomplice@oran.example.dz'`);
+    const token = new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    const accomplice = await signIn(app, 'accomplice@oran.example.dz');
+
+    // The removal, as revokeMembership makes it, held open: its row locked and deleted, not yet committed.
+    const raw = postgres(testDb.url, { max: 1, onnotice: () => {} });
+    const removal = await raw.reserve();
+    try {
+      await removal`BEGIN`;
+      await removal`SELECT id FROM memberships WHERE id = ${leaving.membershipId} FOR UPDATE`;
+      await removal`DELETE FROM memberships WHERE id = ${leaving.membershipId}`;
+      const accepting = app.inject({ method: 'POST', url: '/api/invitations/accept', headers: { cookie: accomplice }, payload: { token } });
+      const early = await Promise.race([accepting.then((r) => r.statusCode), new Promise((resolve) => setTimeout(() => resolve('waiting'), 1_500))]);
+      await removal`COMMIT`;
+      const accepted = await accepting;
+      expect([early, accepted.statusCode, accepted.json().error?.code]).toEqual(['waiting', 404, 'invitation.not_found']);
+    } finally {
+      removal.release();
+      await raw.end();
+    }
+    const [user] = await testDb.database.db.select().from(users).where(eq(users.email, 'accomplice@oran.example.dz'));
     expect(await testDb.database.db.select().from(memberships).where(eq(memberships.userId, user!.id))).toEqual([]);
   });
 
