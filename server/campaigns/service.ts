@@ -81,7 +81,10 @@ export async function addAppealToCampaign(db: Db, p: Actor & { campaign: Campaig
 
 export async function removeAppealFromCampaign(db: Db, p: Actor & { campaign: Campaign; appealSlug: string }) {
   await db.transaction(async (tx) => {
-    const [appeal] = await tx.select().from(appeals).where(eq(appeals.slug, p.appealSlug));
+    const [found] = await tx.select().from(appeals).where(eq(appeals.slug, p.appealSlug));
+    // As for adding: another organization's draft is not there for this organizer, neither to
+    // learn of (a 200 where adding says 404) nor to take out of the campaign.
+    const appeal = found && (found.status !== 'draft' || (await hasRole(tx, p.by, found.organizationId, 'organizer'))) ? found : undefined;
     const gone = appeal
       ? await tx.delete(campaignAppeals).where(and(eq(campaignAppeals.campaignId, p.campaign.id), eq(campaignAppeals.appealId, appeal.id))).returning()
       : [];

@@ -728,6 +728,12 @@ describe('drafts stay private in campaigns', () => {
     // The organizer whose grant reaches the local still sees it.
     const theirs = await app.inject({ url: `/api/campaigns/c-${slug}`, headers: as(reaching) });
     expect(theirs.json().appeals.map((a: { slug: string }) => a.slug)).toEqual([slug]);
+
+    // Nor by taking it out: removing answered 200 where adding answered 404, which told the draft
+    // was there, and took out of the campaign a drive its organizer had put in it.
+    const remove = await app.inject({ method: 'DELETE', url: `/api/campaigns/c-${slug}/appeals/${slug}`, headers: as(unionOrganizer) });
+    expect([remove.statusCode, remove.json().error?.code]).toEqual([404, 'campaign.appeal_not_in_campaign']);
+    expect((await app.inject({ url: `/api/campaigns/c-${slug}`, headers: as(reaching) })).json().appeals.map((a: { slug: string }) => a.slug)).toEqual([slug]);
   });
 });
 
