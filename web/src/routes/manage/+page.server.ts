@@ -2,6 +2,7 @@ import type { PageServerLoad } from './$types';
 import { apiGet, apiGetSignedIn, signInPath } from '$lib/server/api';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import type { ManagedAppeal } from '$lib/types';
+import { managedOrgs, runsDrivesGrants } from '$lib/server/managed-orgs';
 
 interface Org {
   id: string;
@@ -9,20 +10,6 @@ interface Org {
   name: string;
   parentSlug: string | null;
   defaultCurrency: string;
-}
-
-/** The organizations a person runs drives for: where they are organizer or admin, and below a grant that reaches descendants. */
-function managedOrgs(all: Org[], grants: { slug: string; descendants: boolean }[]): Org[] {
-  const picked = new Map<string, Org>();
-  const bySlug = new Map(all.map((o) => [o.slug, o]));
-  const add = (slug: string, descendants: boolean, depth: number) => {
-    const org = bySlug.get(slug);
-    if (!org || depth > 16) return;
-    picked.set(slug, org);
-    if (descendants) for (const child of all.filter((o) => o.parentSlug === slug)) add(child.slug, true, depth + 1);
-  };
-  for (const g of grants) add(g.slug, g.descendants, 0);
-  return [...picked.values()];
 }
 
 /** Organizations shown at once, each with its drives (one API call apiece). */
@@ -37,7 +24,7 @@ function pageStart(url: URL, total: number): number {
 
 export const load: PageServerLoad = async ({ fetch, locals, url }) => {
   if (!locals.user) needsSignIn(locals, signInPath(url));
-  const grants = locals.memberships.filter((m) => m.role === 'organizer' || m.role === 'admin').map((m) => ({ slug: m.organization.slug, descendants: m.includesDescendants }));
+  const grants = runsDrivesGrants(locals.memberships);
   const { organizations } = await apiGet<{ organizations: Org[] }>(fetch, '/api/organizations');
   // All of them, a page at a time: a federation's admin runs every local, and the first 50 alone
   // left the rest without a way to launch a drive or manage its people from here.
