@@ -117,14 +117,18 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         response: {
           200: z.object({
             events: z.array(z.object({ id: z.string(), type: z.string(), status: z.string(), attempts: z.number(), lastError: z.string().nullable(), receivedAt: z.string() })),
+            more: z.boolean().describe('more events of this status than `limit`: the oldest are not listed'),
           }),
         },
       },
     },
     async (req) => {
       await requirePlatformTreasurer(app.database.db, await req.viewer());
-      const rows = await app.database.db.select().from(stripeEvents).where(eq(stripeEvents.status, req.query.status)).orderBy(desc(stripeEvents.receivedAt)).limit(req.query.limit);
+      // One more than asked, to say whether there are more: a count of processed events would read them all.
+      const found = await app.database.db.select().from(stripeEvents).where(eq(stripeEvents.status, req.query.status)).orderBy(desc(stripeEvents.receivedAt)).limit(req.query.limit + 1);
+      const rows = found.slice(0, req.query.limit);
       return {
+        more: found.length > rows.length,
         events: rows.map((e) => ({ id: e.id, type: e.type, status: e.status, attempts: e.attempts, lastError: e.lastError, receivedAt: e.receivedAt.toISOString() })),
       };
     },

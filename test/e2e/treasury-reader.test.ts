@@ -5,6 +5,7 @@ import { post } from '../../server/ledger/service';
 import { accountIds } from '../../server/payments/chart';
 import { zoneName } from '../../web/src/lib/format';
 import { signInWithMail, useE2E } from './harness';
+import ja from '../../web/messages/ja.json' with { type: 'json' };
 
 // The treasury pages as two treasurers read them: one far from UTC, whose statement days are her
 // own, and a local's treasurer, who is not shown what only the platform's treasurers can see.
@@ -84,5 +85,25 @@ describe('treasury pages for the reader in front of them', () => {
     expect(await own.getByTestId('parked').locator('tr', { hasText: id }).count()).toBe(1);
     await platform.close();
     await context.close();
+  });
+
+  it('says when more events are parked than the page lists, in her language', async () => {
+    const db = e2e.db.database.db;
+    await queryRows(
+      db,
+      sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload, status, attempts, last_error)
+          SELECT 'evt_parked_many_' || n, 'charge.refunded', now(), '{}', 'parked', 8, 'Stripe did not answer' FROM generate_series(1, 60) AS n RETURNING id`,
+    );
+    try {
+      const context = await e2e.context({ javaScriptEnabled: false });
+      const page = await context.newPage();
+      await signInWithMail(page, e2e.url, 'treasurer@federation.demo', '/treasury');
+      await page.goto(`${e2e.url}/treasury?lang=ja`);
+      expect(await page.getByTestId('parked').locator('tbody tr').count()).toBe(50);
+      expect(await page.getByTestId('parked-more').textContent()).toBe(ja.treasury_parked_more.replace('{shown}', '50'));
+      await context.close();
+    } finally {
+      await queryRows(db, sql`DELETE FROM stripe_events WHERE id LIKE 'evt_parked_many_%' RETURNING id`);
+    }
   });
 });

@@ -17,6 +17,9 @@ const disputesShown = 25;
 /** An id the form could have asked for (ours or Stripe's), to say and keep in the field; else null. */
 const knownShape = (id: string | null) => (id !== null && (giftIdPattern.test(id) || stripeGiftIdPattern.test(id)) ? id : null);
 
+/** Parked events listed at once, the newest first: the page says when more wait behind them. */
+const parkedShown = 50;
+
 export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   if (!locals.user) needsSignIn(locals, signInPath(url));
   const currency = (url.searchParams.get('currency') ?? '').trim().toUpperCase();
@@ -28,7 +31,7 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
   if (isLedgerId(after)) query.set('after', after);
   const [accounts, events, disputes] = await Promise.all([
     treasurerGet<{ accounts: LedgerAccount[]; nextAfter: string | null }>(fetch, `/api/ledger/accounts?${query}`, url),
-    treasurerGet<{ events: StripeEventRow[] }>(fetch, '/api/stripe/events?status=parked&limit=50', url),
+    treasurerGet<{ events: StripeEventRow[]; more: boolean }>(fetch, `/api/stripe/events?status=parked&limit=${parkedShown}`, url),
     treasurerGet<{ disputes: DisputeRow[]; total: number }>(fetch, `/api/disputes?state=open&limit=${disputesShown}`, url),
   ]);
   // The page's own filters, kept by the retry form's action (a form without JavaScript loses them).
@@ -42,6 +45,7 @@ export const load: PageServerLoad = async ({ fetch, url, locals }) => {
     nextAfter: accounts?.nextAfter ?? null,
     // Null when the viewer may not see them (a local's treasurer): the page then does not say none are parked.
     parked: events?.events ?? null,
+    parkedMore: events?.more ?? false,
     disputes: disputes?.disputes ?? [],
     disputesTotal: disputes?.total ?? 0,
     // Due dates are shown as "in 3 days" from the moment the page was made, on the server and in the browser alike.
