@@ -1,8 +1,8 @@
 import type { DbOrTx } from '../../db/client';
 import { outboxEmails, type Appeal } from '../../db/schema/index';
-import { platformTreasurers, treasurersOf } from '../auth/permissions';
 import { greeting, isolated, mailAmount, mailDeadline, mailText } from '../mail/catalog';
 import { isLocale } from '../../web/src/lib/locale';
+import { treasurersOfGift } from './gift-treasurers';
 
 export interface DisputeToAnswer {
   id: string;
@@ -20,7 +20,7 @@ export interface DisputeToAnswer {
  * writes. In each treasurer's language, else the appeal's (the organization's working one).
  */
 export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined, reminder = false): Promise<void> {
-  const treasurers = await disputeRecipients(tx, appeal.organizationId);
+  const treasurers = await treasurersOfGift(tx, appeal.organizationId);
   if (treasurers.length === 0) return;
   const inquiry = dispute.status.startsWith('warning_');
   const mailIn = (locale: string, name: string) => {
@@ -47,13 +47,4 @@ export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnsw
       })),
     )
     .onConflictDoNothing();
-}
-
-/**
- * Who answers a gift's dispute: the treasurers of its organization (and above it, where their grant
- * reaches down), and the platform's, who see every dispute on the list; each once.
- */
-async function disputeRecipients(tx: DbOrTx, organizationId: string) {
-  const all = [...(await treasurersOf(tx, organizationId)), ...(await platformTreasurers(tx))];
-  return [...new Map(all.map((t) => [t.userId, t])).values()];
 }

@@ -6,6 +6,7 @@ import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { addRefunded, donationByCharge, refundedStatusOfRow } from '../donations-store';
+import { mailTreasurersOfFailedRefund } from '../refund-failed-mail';
 import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, nonZero, type Money } from './fx';
@@ -122,15 +123,20 @@ export const refundFailed: Handler = async (event, deps) => {
   // event's: a charge or an amount there that is not the refund's must not move another gift.
   const posted = await postedMetadataOf(deps.db, refundKey);
   const donation = await deps.donation(typeof posted?.donationId === 'string' ? posted.donationId : undefined);
+  // Why, for the treasurers' mail and the gift's page: a canceled refund has no failure_reason.
+  const failureReason = refund.status === 'canceled' ? 'canceled' : (refund.failure_reason ?? 'unknown');
   const reversal = await reversalOf(deps.db, refundKey, {
     idempotencyKey: `stripe:${refund.id}:refund_failed`,
     kind: 'refund_failed',
     description: `Refund ${refund.id} returned by the bank${refund.failure_reason ? ` (${refund.failure_reason})` : ''}`,
-    metadata: { donationId: donation?.id, refundId: refund.id },
+    metadata: { donationId: donation?.id, refundId: refund.id, failureReason },
   });
   // Not posted and not waiting: it never will be, since refund.created reads the refund's state
   // from Stripe first, and that state is failed.
-  if (!reversal || !donation) return { ignore: 'refund was never posted' };
+  if (!reversal || !donation) {
+    await tellOfRefundNeverPosted(deps, refund.id);
+    return { ignore: 'refund was never posted' };
+  }
   const appeal = await deps.appealOf(donation.appealId);
   const [appealAccount] = await accountIds(deps.db, [chart.appeal(appeal.id, appeal.currency.toUpperCase(), appeal.organizationId)]);
   // What the refund took from the appeal, which its reversal gives back.
@@ -144,9 +150,32 @@ export const refundFailed: Handler = async (event, deps) => {
       await tx.update(donations).set({ refundedMinor: addRefunded(-amountMinor) }).where(eq(donations.id, donation.id));
       await setRefundedStatus(tx, donation.id);
       batch.progress.add({ appealId: donation.appealId, grossMinor: amountMinor, netMinor: amountMinor, gifts: 0 });
+      // Whichever of refund.updated and refund.failed posts the reversal tells the treasurers, once.
+      const failure = { id: refund.id, donationId: donation.id, currency: appeal.currency.toUpperCase(), amountMinor, madeAt: new Date(refund.created * 1000), reason: failureReason };
+      await mailTreasurersOfFailedRefund(tx, failure, appeal, deps.publicUrl);
     },
   };
 };
+
+/**
+ * A refund that failed before its refund.created was read: the ledger never took the money, so
+ * there is nothing to reverse, but it did leave Stripe's balance and came back (it has a failure
+ * balance transaction), and the donor has not got it: the treasurers are told all the same. Only
+ * as Stripe has it now, of one of our gifts; one failed when asked (no money moved) was answered
+ * to the treasurer there and then. The event stays ignored (refundsAwaiting reads that), so the
+ * mail is written on its own: its dedupe key makes a replay write nothing, and what it says is
+ * Stripe's fact whether or not this batch commits.
+ */
+async function tellOfRefundNeverPosted(deps: HandlerDeps, refundId: string): Promise<void> {
+  const refund = await deps.stripe.refunds.retrieve(refundId);
+  if (refund.status !== 'failed' || !refund.failure_balance_transaction) return;
+  const donation = await donationByCharge(deps.db, idOf(refund.charge));
+  if (!donation) return;
+  const appeal = await deps.appealOf(donation.appealId);
+  const currency = refund.currency.toUpperCase();
+  const failure = { id: refund.id, donationId: donation.id, currency, amountMinor: fromStripeAmount(refund.amount, currency), madeAt: new Date(refund.created * 1000), reason: refund.failure_reason ?? 'unknown' };
+  await mailTreasurersOfFailedRefund(deps.db, failure, appeal, deps.publicUrl);
+}
 
 /** refund.updated: a failure or cancellation undoes the refund; any other state posts it if not yet. */
 export const refundUpdated: Handler = async (event, deps) => {
