@@ -98,6 +98,10 @@ describe('a refund the card’s bank sends back', () => {
         expect(m.subject).toMatch(/^A refund of \$7\.00 did not reach the donor/);
         expect(m.text).toContain('Why: Stripe did not say.');
       }
+      // The gift's detail lists it, for its page: how much, when, why; and it is refundable again.
+      const detail = (await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+      expect(detail).toMatchObject({ status: 'succeeded', refundableMinor: '700', failedRefunds: [{ refundId, amountMinor: '700', reason: 'unknown' }] });
+      expect(Date.parse(detail.failedRefunds[0].failedAt)).not.toBeNaN();
     } finally {
       h.emulator.controls.setDelivery({ times: 1 });
     }

@@ -105,6 +105,23 @@ export function disputeStatus(status: string): string {
   return labels[status]?.() ?? status;
 }
 
+/**
+ * Why the card's bank sent a refund back (Stripe's failure_reason, or 'canceled'), in the reader's
+ * language; one Stripe has not documented reads as none given.
+ */
+export function refundSentBackReason(reason: string): string {
+  const labels: Record<string, () => string> = {
+    expired_or_canceled_card: m.refund_sent_back_expired_or_canceled_card,
+    lost_or_stolen_card: m.refund_sent_back_lost_or_stolen_card,
+    declined: m.refund_sent_back_declined,
+    insufficient_funds: m.refund_sent_back_insufficient_funds,
+    merchant_request: m.refund_sent_back_merchant_request,
+    charge_for_pending_refund_disputed: m.refund_sent_back_charge_for_pending_refund_disputed,
+    canceled: m.refund_sent_back_canceled,
+  };
+  return (Object.hasOwn(labels, reason) ? labels[reason]! : m.refund_sent_back_unknown)();
+}
+
 /** Why the bank disputes a payment (Stripe's reasons), in the reader's language. */
 export function disputeReason(reason: string): string {
   const labels: Record<string, () => string> = {

@@ -88,6 +88,8 @@ export interface DonationDetail {
   /** A monthly gift's own state, and what each renewal charges from now on: the gift and the fees it covers. */
   monthly: { endedAt: string | null; endsAt: string | null; renewalFailedAt: string | null; nextAttemptAt: string | null; renewalAmountMinor: string; renewalCoverFeesMinor: string; paused: boolean; pausedUntil: string | null; pausedNextChargeAt: string | null } | null;
   refundsAwaiting: { askId: string; refundId: string | null; amountMinor: string; askedAt: string; idempotencyKey: string; reason: string }[];
+  /** Refunds the card's bank sent back: the money is in the appeal again; the donor has not got it. */
+  failedRefunds: { refundId: string; amountMinor: string; failedAt: string; reason: string }[];
   refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
   message: string | null;
