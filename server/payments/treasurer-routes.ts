@@ -9,6 +9,7 @@ import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
 import { donationIdParams } from './schemas';
 import { isRefundable, refundableMinor, refundsAwaiting } from './refunds';
+import { refundsSentBack } from './refunds-sent-back';
 import { giftOfStripeId, stripeObjectId } from './stripe-id-lookup';
 import { messageLanguageOf } from './donations-store';
 import { pausedNow } from './collection-pause';
@@ -44,8 +45,9 @@ const detailSchema = z.object({
   /**
    * Refunds that Stripe made and the card's bank sent back (a closed or lost card): the money is in
    * the appeal again and may be refunded again, but the donor has not got it. From the ledger's
-   * reversals: `failedAt` is when it was posted, `reason` Stripe's failure_reason ('canceled' for
-   * a canceled refund; 'unknown' when Stripe gave none, or the reversal predates our keeping it).
+   * reversals (`failedAt` when posted), and refunds asked here that failed before they were posted
+   * (`failedAt` Stripe's time); `reason` Stripe's failure_reason ('canceled' for a canceled refund;
+   * 'unknown' when Stripe gave none, or the reversal predates our keeping it).
    */
   failedRefunds: z.array(z.object({ refundId: z.string(), amountMinor: minorUnits, failedAt: z.string(), reason: z.string() })),
   /** What may still be refunded: paid, less refunded and awaiting; 0 when the gift's state allows no refund. */
@@ -160,7 +162,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         feeMinor: d.feeMinor?.toString() ?? null,
         refundedMinor: d.refundedMinor.toString(),
         refundsAwaiting: awaiting.map((r) => ({ askId: r.askId, refundId: r.refundId, amountMinor: r.amountMinor.toString(), askedAt: r.askedAt.toISOString(), idempotencyKey: r.idempotencyKey, reason: r.reason })),
-        failedRefunds: failedRefundsOf(txs, entries),
+        failedRefunds: await refundsSentBack(db, d.id, txs, entries),
         refundableMinor: refundable.toString(),
         donor: { name: d.donorName, email: d.donorEmail, anonymous: d.anonymous },
         message: d.message,
@@ -198,21 +200,4 @@ function monthlyState(d: Donation) {
     renewalAmountMinor: renewal.amountMinor.toString(),
     renewalCoverFeesMinor: renewal.coverFeesMinor.toString(),
   };
-}
-
-/**
- * A gift's refunds sent back by the bank, from its postings: each reversal of kind refund_failed,
- * with what it gave back to the appeal (its entry on the appeal's account).
- */
-function failedRefundsOf(
-  txs: { id: bigint; kind: string; occurredAt: Date; metadata: Record<string, unknown> }[],
-  entries: { transactionId: bigint; code: string; amountMinor: bigint }[],
-): { refundId: string; amountMinor: string; failedAt: string; reason: string }[] {
-  return txs
-    .filter((t) => t.kind === 'refund_failed')
-    .map((t) => {
-      const toAppeal = entries.find((e) => e.transactionId === t.id && e.code.startsWith('appeal:'));
-      const text = (v: unknown, otherwise: string) => (typeof v === 'string' && v !== '' ? v : otherwise);
-      return { refundId: text(t.metadata.refundId, '—'), amountMinor: (-(toAppeal?.amountMinor ?? 0n)).toString(), failedAt: t.occurredAt.toISOString(), reason: text(t.metadata.failureReason, 'unknown') };
-    });
 }

@@ -61,6 +61,11 @@ describe('a refund the card’s bank sends back', () => {
       // The others said no language: they read the appeal's (English).
       for (const m of mails.filter((x) => x.to !== 'treasurer@federation.demo')) expect(m.subject).toMatch(/^A refund of \$4\.00 did not reach the donor/);
 
+      // Read only once it had failed, the refund was never posted (nor reversed): the gift's page
+      // shows it sent back all the same, as the mail's link promises, and the gift whole again.
+      const detail = (await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: h.treasurer } })).json();
+      expect(detail).toMatchObject({ status: 'succeeded', refundedMinor: '0', refundableMinor: '900', refundsAwaiting: [], failedRefunds: [{ refundId, amountMinor: '400', reason: 'lost_or_stolen_card' }] });
+
       // Stripe sends the failure again days later: nobody is told twice.
       await h.deliver(await h.emulatorEvent('refund.failed', refundId));
       await h.deliver(await h.emulatorEvent('refund.updated', refundId));
