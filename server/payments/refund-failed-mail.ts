@@ -4,7 +4,7 @@ import { greeting, isolated, mailAmount, mailDate, mailText } from '../mail/cata
 import { isLocale } from '../../web/src/lib/locale';
 import { treasurersOfGift } from './gift-treasurers';
 
-export interface RefundSentBack {
+export interface FailedRefund {
   id: string;
   donationId: string;
   currency: string;
@@ -17,7 +17,7 @@ export interface RefundSentBack {
 
 /**
  * Stripe's documented `failure_reason`s, each said in plain words; any other (a new one, none) is
- * said as not known. Also the page's (web/src/lib/labels.ts refundFailureReason).
+ * said as not known. The page says them too (web/src/lib/labels.ts refundSentBackReason).
  */
 export const refundFailureReasons = ['expired_or_canceled_card', 'lost_or_stolen_card', 'declined', 'insufficient_funds', 'merchant_request', 'charge_for_pending_refund_disputed', 'canceled'] as const;
 export type RefundFailureReason = (typeof refundFailureReasons)[number] | 'unknown';
@@ -32,7 +32,7 @@ export const refundFailureReason = (reason: string | null | undefined): RefundFa
  * In each treasurer's language, else the appeal's; the date in UTC, which it says (users have no
  * time zone of their own).
  */
-export async function mailTreasurersOfFailedRefund(tx: DbOrTx, refund: RefundSentBack, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
+export async function mailTreasurersOfFailedRefund(tx: DbOrTx, refund: FailedRefund, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
   const treasurers = await treasurersOfGift(tx, appeal.organizationId);
   if (treasurers.length === 0) return;
   const mailIn = (locale: string, name: string) => {
