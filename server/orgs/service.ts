@@ -5,7 +5,7 @@ import type { Db, DbOrTx } from '../../db/client';
 import { auditLog, invitations, memberships, organizations, outboxEmails, users, type Organization } from '../../db/schema/index';
 import type { RoleName } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
-import { hasRole, hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
+import { hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
 import { encodeMemberCursor, type MemberCursor } from './schemas';
@@ -301,9 +301,17 @@ async function revokeInvitations(
  * its holder sent before: an admin removed for cause, say, who had invited a second address.
  */
 async function senderMayStillGive(db: DbOrTx, inv: typeof invitations.$inferSelect): Promise<boolean> {
-  const sender = { userId: inv.invitedBy };
-  return inv.includesDescendants ? hasRoleReachingDescendants(db, sender, inv.organizationId, 'admin') : hasRole(db, sender, inv.organizationId, 'admin');
+  const grants = await adminGrantsOf(db, await organizationAndAncestors(db, inv.organizationId));
+  return grants.some((grant) => grantGives(grant, inv));
 }
+
+/**
+ * Whether an admin grant (of the organization or one above it) lets its holder give what an
+ * invitation gives: a grant that reaches down gives anything here; one held here alone gives only
+ * an invitation that does not reach down. pendingInvitations says the same in SQL.
+ */
+const grantGives = (grant: { userId: string; organizationId: string; includesDescendants: boolean }, inv: typeof invitations.$inferSelect) =>
+  grant.userId === inv.invitedBy && (grant.includesDescendants || (!inv.includesDescendants && grant.organizationId === inv.organizationId));
 
 /**
  * The admin grants of the organization and of those above it, locked in one order (by id) until
@@ -312,13 +320,16 @@ async function senderMayStillGive(db: DbOrTx, inv: typeof invitations.$inferSele
  * admin). Two such changes at once then run one after the other, each on what the other left.
  */
 async function lockAdminGrants(tx: DbOrTx, organizationId: string) {
-  const chain = await organizationAndAncestors(tx, organizationId);
-  return tx
+  return adminGrantsOf(tx, await organizationAndAncestors(tx, organizationId)).for('update');
+}
+
+/** The admin grants of a chain of organizations (one and those above it), in one order (by id). */
+function adminGrantsOf(db: DbOrTx, chain: string[]) {
+  return db
     .select({ id: memberships.id, userId: memberships.userId, organizationId: memberships.organizationId, includesDescendants: memberships.includesDescendants })
     .from(memberships)
     .where(and(inArray(memberships.organizationId, chain), eq(memberships.role, 'admin')))
-    .orderBy(memberships.id)
-    .for('update');
+    .orderBy(memberships.id);
 }
 
 const invitationNotFound = () => new AppError(404, 'invitation.not_found', 'This invitation is unknown, used, revoked or expired.');
@@ -367,8 +378,7 @@ export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: strin
     // senderMayStillGive, on locked grants: read without a lock, an invitation accepted while
     // another admin removed its sender read the role being taken away, and granted after it.
     const admins = await lockAdminGrants(tx, inv.organizationId);
-    const senderGives = admins.some((a) => a.userId === inv.invitedBy && (a.includesDescendants || (!inv.includesDescendants && a.organizationId === inv.organizationId)));
-    if (!senderGives) throw invitationNotFound();
+    if (!admins.some((grant) => grantGives(grant, inv))) throw invitationNotFound();
     // One sent to oneself before that was refused (or by an address since made one's own).
     if (inv.invitedBy === p.viewer.userId) {
       throw new AppError(403, 'invitation.self_grant', 'You cannot accept an invitation you sent yourself: another admin must give you the role.');

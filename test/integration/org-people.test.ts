@@ -318,6 +318,34 @@ describe('invitations waiting to be accepted', () => {
     expect(await testDb.database.db.select().from(memberships).where(eq(memberships.userId, user!.id))).toEqual([]);
   });
 
+  // A role that reaches the organizations below is given only by a grant that reaches them too: an
+  // admin whose grant here no longer reaches down still gives an invitation for this organization
+  // alone, not one that reaches further (the same rule in the list, the preview and the accept).
+  it('refuses an invitation reaching down once its sender’s own grant here no longer does', async () => {
+    const narrowed = await grant('narrowed.admin@oran.example.dz', ids.local, 'admin', true);
+    await grant('other.admin@oran.example.dz', ids.local, 'admin');
+    const invite = (email: string, includesDescendants: boolean) =>
+      app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: narrowed.cookie }, payload: { email, role: 'organizer', includesDescendants } });
+    const [wide, here] = [await invite('reaching.down@oran.example.dz', true), await invite('here.only@oran.example.dz', false)];
+    expect([wide.statusCode, here.statusCode]).toEqual([201, 201]);
+    await testDb.database.db.update(memberships).set({ includesDescendants: false }).where(eq(memberships.id, narrowed.membershipId));
+
+    const listed = ((await app.inject({ url: '/api/organizations/oran-local/invitations', headers: { cookie: narrowed.cookie } })).json().invitations as { id: string }[]).map((i) => i.id);
+    expect([listed.includes(wide.json().id), listed.includes(here.json().id)]).toEqual([false, true]);
+    const tokenOf = async (email: string) => {
+      const [mail] = await testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE to_address = ${email}`);
+      return new URL(mail!.text_body.match(/https?:\/\/\S+/)![0]).searchParams.get('token')!;
+    };
+    const answers = async (email: string) => {
+      const [cookie, token] = [await signIn(app, email), await tokenOf(email)];
+      const codes: unknown[] = [];
+      for (const step of ['preview', 'accept']) codes.push((await app.inject({ method: 'POST', url: `/api/invitations/${step}`, headers: { cookie }, payload: { token } })).statusCode);
+      return codes;
+    };
+    expect(await answers('reaching.down@oran.example.dz')).toEqual([404, 404]);
+    expect(await answers('here.only@oran.example.dz')).toEqual([200, 200]);
+  });
+
   // Listed as waiting, it misled the remaining admins: they waited on an invitation whose link
   // answers 404. It is not listed, as accepting it refuses it; theirs still are.
   it('does not list as waiting an invitation whose sender is no longer an admin here', async () => {
