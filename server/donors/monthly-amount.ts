@@ -17,7 +17,7 @@ import { monthlyAmountEmail } from './monthly-amount-mail';
 import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
 import { renewalNotCharged, renewalUnderWay } from './renewal-under-way';
-import { upcomingCharge } from '../payments/upcoming-charge';
+import { upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
 import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
 /** A monthly gift's new amount: as the giving form asks a gift's (the same rules), with the client's key for this attempt. */
@@ -72,7 +72,7 @@ export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer,
       after: { ...asked, subscriptionId, idempotencyKey: req.idempotencyKey },
       requestId,
     });
-    await tellDonor(tx, d, { before, asked, appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
+    await tellDonor(tx, d, { before, asked, appeal, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
     return answerOf(asked, true);
   });
 }
@@ -134,11 +134,11 @@ export function assertRunningAtStripe(sub: Stripe.Subscription): void {
   if (sub.status !== 'active') throw new AppError(409, 'monthly_gift_failing', "This monthly gift's last payment failed: update the card first.");
 }
 
-async function tellDonor(tx: Tx, d: Donation, c: { before: MonthlySplit; asked: MonthlySplit; appealStatus: string; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {
+async function tellDonor(tx: Tx, d: Donation, c: { before: MonthlySplit; asked: MonthlySplit; appeal: AppealSchedule; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {
   const mail = monthlyAmountEmail(d, {
     previousMinor: chargedOf(c.before),
     amountMinor: chargedOf(c.asked),
-    nextChargeAt: upcomingCharge(d, c.appealStatus, new Date()),
+    nextChargeAt: upcomingCharge(d, c.appeal, new Date()),
     appealTitle: c.appealTitle,
     accountUrl: c.accountUrl,
     requestKey: c.requestKey,

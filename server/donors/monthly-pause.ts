@@ -12,7 +12,7 @@ import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
 import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
-import { upcomingCharge } from '../payments/upcoming-charge';
+import { upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
 import { assertRunning, assertRunningAtStripe } from './monthly-amount';
 import { monthlyPauseEmail } from './monthly-pause-mail';
 import { answerAgain, pauseMadeUnder } from './pause-retry';
@@ -53,7 +53,7 @@ export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, do
     assertRunning(d, appeal.status);
     // Made before under this key (its answer lost): answered as then, Stripe not asked again.
     const made = await pauseMadeUnder(tx, donationId, req.idempotencyKey);
-    if (made) return answerAgain(d, appeal.status, made, req.months);
+    if (made) return answerAgain(d, appeal, made, req.months);
     const sub = await deps.stripe.subscriptions.retrieve(subscriptionId);
     assertRunningAtStripe(sub);
     // A renewal Stripe made in the last hour and has not charged is the first payment skipped.
@@ -79,9 +79,9 @@ export async function pauseMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, do
     const row = await writePause(tx, donationId, sayStripe, await stripeSaidAt(deps.stripe, sayStripe));
     if (!replayed) {
       await recordAudit(tx, { actorUserId: viewer.userId, action: 'donation.pause_monthly', organizationId, subjectType: 'donation', subjectId: donationId, after: { months: req.months, resumesAt: pause.pausedUntil?.toISOString() ?? null, subscriptionId, idempotencyKey: req.idempotencyKey }, requestId });
-      await tellDonor(tx, row, 'paused', { appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
+      await tellDonor(tx, row, 'paused', { appeal, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
     }
-    return { pausedUntil: pause.pausedUntil?.toISOString() ?? null, nextChargeAt: upcomingCharge(row, appeal.status, new Date())?.toISOString() ?? null, changed: !replayed };
+    return { pausedUntil: pause.pausedUntil?.toISOString() ?? null, nextChargeAt: upcomingCharge(row, appeal, new Date())?.toISOString() ?? null, changed: !replayed };
   });
 }
 
@@ -108,9 +108,9 @@ export async function resumeMonthlyGift(deps: MonthlyGiftDeps, viewer: Viewer, d
     const row = await writePause(tx, donationId, sayStripe, await stripeSaidAt(deps.stripe, sayStripe));
     if (changed) {
       await recordAudit(tx, { actorUserId: viewer.userId, action: 'donation.resume_monthly', organizationId, subjectType: 'donation', subjectId: donationId, after: { subscriptionId, idempotencyKey: req.idempotencyKey }, requestId });
-      await tellDonor(tx, row, 'resumed', { appealStatus: appeal.status, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
+      await tellDonor(tx, row, 'resumed', { appeal, appealTitle: appealTitleIn(appeal, d.locale), accountUrl: accountPageUrl(deps.publicUrl), requestKey: req.idempotencyKey });
     }
-    return { nextChargeAt: upcomingCharge(row, appeal.status, new Date())?.toISOString() ?? null, changed };
+    return { nextChargeAt: upcomingCharge(row, appeal, new Date())?.toISOString() ?? null, changed };
   });
 }
 
@@ -130,10 +130,10 @@ async function writePause(tx: Tx, donationId: string, sayStripe: Stripe.Subscrip
   return row!;
 }
 
-async function tellDonor(tx: Tx, d: Donation, kind: 'paused' | 'resumed', c: { appealStatus: string; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {
+async function tellDonor(tx: Tx, d: Donation, kind: 'paused' | 'resumed', c: { appeal: AppealSchedule; appealTitle: string; accountUrl: string; requestKey: string }): Promise<void> {
   const mail = monthlyPauseEmail(d, kind, {
     amountMinor: chargedOf(renewalAmountOf(d)),
-    nextChargeAt: upcomingCharge(d, c.appealStatus, new Date()),
+    nextChargeAt: upcomingCharge(d, c.appeal, new Date()),
     appealTitle: c.appealTitle,
     accountUrl: c.accountUrl,
     requestKey: c.requestKey,

@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client';
 import { auditLog, type Donation } from '../../db/schema/index';
-import { upcomingCharge } from '../payments/upcoming-charge';
+import { upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
 import { changedSince, idempotencyConflict } from './monthly-change';
 
 /*
@@ -28,9 +28,9 @@ export async function pauseMadeUnder(tx: Tx, donationId: string, key: string): P
  * (changed: false). Another length under the same key is the client's conflict; a gift changed
  * since (resumed, paused anew, its pause over) is not recorded as paused again.
  */
-export function answerAgain(d: Donation, appealStatus: string, made: { months: number; resumesAt: string | null }, months: number) {
+export function answerAgain(d: Donation, appeal: AppealSchedule, made: { months: number; resumesAt: string | null }, months: number) {
   if (made.months !== months) throw idempotencyConflict();
   const pausedUntil = d.pausedUntil?.toISOString() ?? null;
   if (!d.collectionPaused || pausedUntil !== made.resumesAt) throw changedSince();
-  return { pausedUntil, nextChargeAt: upcomingCharge(d, appealStatus, new Date())?.toISOString() ?? null, changed: false };
+  return { pausedUntil, nextChargeAt: upcomingCharge(d, appeal, new Date())?.toISOString() ?? null, changed: false };
 }

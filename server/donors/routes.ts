@@ -80,6 +80,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
                 startedAt: z.string(),
                 canceledAt: z.string().nullable(),
                 appealClosed: z.boolean().describe('the appeal has closed: its monthly gifts end (or have ended) with it'),
+                appealDeadlineAt: z.string().nullable().describe('while the appeal is open: its deadline, when it closes and this gift ends with it (nextChargeAt is null when the next charge would fall at or after it); null for an appeal without one'),
                 renewalFailedAt: z.string().nullable().describe('when the last renewal attempt failed, while it is unpaid'),
                 nextAttemptAt: z.string().nullable().describe('when Stripe tries that renewal again; null after its last try'),
                 nextChargeAt: z.string().nullable().describe('when Stripe charges this gift next; null once it ended or is set to end, while a renewal is unpaid, or when not known yet'),

@@ -8,7 +8,7 @@ import { AppError } from '../errors';
 import { appealOf, appealTitleIn, appealTitleInSql } from '../payments/donations-store';
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { endAtStripe, endMailKind } from '../payments/end-subscription';
-import { upcomingCharge } from '../payments/upcoming-charge';
+import { upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
 import { pausedNow } from '../payments/collection-pause';
 import type { MonthlyGiftDeps } from './monthly-change';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
@@ -52,17 +52,18 @@ export async function myMonthlyGifts(db: DbOrTx, viewer: Viewer, locale?: string
   const now = new Date();
   const named = appealTitleInSql(locale);
   const rows = await db
-    .select({ d: donations, slug: appeals.slug, title: named.title, language: named.language, appealStatus: appeals.status })
+    .select({ d: donations, slug: appeals.slug, title: named.title, language: named.language, appealSchedule: { status: appeals.status, deadlineAt: appeals.deadlineAt } })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .leftJoin(appealTranslations, named.join)
     .where(and(givenBy(viewer), eq(donations.frequency, 'monthly'), isNull(donations.parentDonationId), notInArray(donations.status, ['pending', 'failed', 'canceled'])))
     .orderBy(desc(donations.createdAt))
     .limit(100);
-  return rows.map(({ d, slug, title, language, appealStatus }) => monthlyGiftOf(d, { slug, title, language }, appealStatus, now));
+  return rows.map(({ d, slug, title, language, appealSchedule }) => monthlyGiftOf(d, { slug, title, language }, appealSchedule, now));
 }
 
-function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; language: string }, appealStatus: string, now: Date) {
+function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; language: string }, appealSchedule: AppealSchedule, now: Date) {
+  const appealStatus = appealSchedule.status;
   // What each renewal charges from now on (the donor may have changed it), and how it splits.
   const renewal = renewalAmountOf(d);
   // Paused at Stripe (by the donor, or a treasurer in the Dashboard) while the gift goes on after
@@ -79,10 +80,12 @@ function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; langu
     startedAt: (d.succeededAt ?? d.createdAt).toISOString(),
     canceledAt: d.subscriptionCanceledAt?.toISOString() ?? null,
     appealClosed: appealStatus === 'closed',
+    // The appeal closes then, and the gift ends with it: no charge after it is named (upcomingCharge).
+    appealDeadlineAt: appealStatus === 'closed' ? null : (appealSchedule.deadlineAt?.toISOString() ?? null),
     // While its last renewal is unpaid: when that attempt failed and when Stripe tries next.
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
     nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
-    nextChargeAt: upcomingCharge(d, appealStatus, now)?.toISOString() ?? null,
+    nextChargeAt: upcomingCharge(d, appealSchedule, now)?.toISOString() ?? null,
     // Set to end on a day to come (at Stripe): that day, until it has ended.
     endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
     paused,

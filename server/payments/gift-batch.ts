@@ -89,7 +89,7 @@ async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Ma
       collectionPaused: donations.collectionPaused,
       pausedUntil: donations.pausedUntil,
       pausedNextChargeAt: donations.pausedNextChargeAt,
-      appealStatus: appeals.status,
+      appeal: { status: appeals.status, deadlineAt: appeals.deadlineAt },
     })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
@@ -97,7 +97,7 @@ async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Ma
   const now = new Date();
   const upcoming = new Map<string, Date>();
   for (const g of gifts) {
-    const at = upcomingCharge(g, g.appealStatus, now);
+    const at = upcomingCharge(g, g.appeal, now);
     if (at) upcoming.set(g.id, at);
   }
   return upcoming;

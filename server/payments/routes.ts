@@ -88,7 +88,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
     },
     async (req) => {
       const [row] = await app.database.db
-        .select({ d: donations, slug: appeals.slug, appealStatus: appeals.status })
+        .select({ d: donations, slug: appeals.slug, appeal: { status: appeals.status, deadlineAt: appeals.deadlineAt } })
         .from(donations)
         .innerJoin(appeals, eq(appeals.id, donations.appealId))
         .where(eq(donations.id, req.params.id));
@@ -101,7 +101,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         amountMinor: row.d.amountMinor.toString(),
         coverFeesMinor: row.d.coverFeesMinor.toString(),
         frequency: row.d.frequency,
-        nextChargeAt: thanksNextCharge(row.d, row.appealStatus, new Date())?.toISOString() ?? null,
+        nextChargeAt: thanksNextCharge(row.d, row.appeal, new Date())?.toISOString() ?? null,
       };
     },
   );

@@ -1,4 +1,4 @@
-import type { Donation } from '../../db/schema/index';
+import type { Appeal, Donation } from '../../db/schema/index';
 import { pausedNow } from './collection-pause';
 
 /** What of a monthly gift (its first donation) says whether, and when, its card is charged next. */
@@ -6,18 +6,32 @@ export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscrip
 
 /**
  * When the donor's card is charged next, while that is known and still ahead. None once the gift
- * ended or is set to end, or its appeal closed (the closing's job ends it at Stripe a moment
+ * ended or is set to end, or its appeal closed, or the charge would fall at or after the appeal's deadline (the closing's job ends it at Stripe a moment
  * later: a receipt posted in between must not promise a charge that will not come); none while a renewal is unpaid (Stripe's next attempt at it is what comes
  * next, and is shown); none for a day already past, whose renewal is not posted yet (or was paid
  * outside Stripe): better no date than one that is wrong. While collection is paused, the renewals
  * before the pause ends are voided: the next charge is the first period end at or after it (none
  * for a pause with no end).
  */
-export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Date): Date | null {
-  if (appealStatus === 'closed') return null;
+export function upcomingCharge(d: ChargeSchedule, appeal: AppealSchedule, now: Date): Date | null {
+  if (appeal.status === 'closed') return null;
   if (d.subscriptionCanceledAt || d.subscriptionEndsAt || d.renewalFailedAt) return null;
   const next = pausedNow(d, now) ? d.pausedNextChargeAt : d.nextChargeAt;
-  return next && next > now ? next : null;
+  if (!next || next <= now) return null;
+  return chargedBeforeDeadline(next, appeal) ? next : null;
+}
+
+/** What of a gift's appeal says whether its monthly gifts still charge: closed, or a deadline to come. */
+export type AppealSchedule = Pick<Appeal, 'status' | 'deadlineAt'>;
+
+/**
+ * Whether a renewal due at `at` comes before its appeal's deadline closes the appeal. At the
+ * deadline the appeal closes (the deadline job, within its poll) and the closed appeal's job ends
+ * each of its gifts at Stripe, holding and voiding a renewal still a draft: a renewal due at or
+ * after the deadline is never charged, so none is named.
+ */
+export function chargedBeforeDeadline(at: Date, appeal: AppealSchedule): boolean {
+  return !appeal.deadlineAt || at < appeal.deadlineAt;
 }
 
 /**
@@ -29,7 +43,7 @@ export function upcomingCharge(d: ChargeSchedule, appealStatus: string, now: Dat
 const thanksNextChargeMsMax = 3_600_000;
 
 /** The next charge a gift's thank-you page names: its upcoming charge, in the hour after it was paid; else null. */
-export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, appealStatus: string, now: Date): Date | null {
+export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, appeal: AppealSchedule, now: Date): Date | null {
   if (!d.succeededAt || now.getTime() - d.succeededAt.getTime() > thanksNextChargeMsMax) return null;
-  return upcomingCharge(d, appealStatus, now);
+  return upcomingCharge(d, appeal, now);
 }

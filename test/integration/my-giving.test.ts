@@ -241,6 +241,30 @@ describe('the next charge on "My giving"', () => {
     expect(await monthlyOf(donor, g.donationId)).toMatchObject({ endsAt: null, nextChargeAt: at(end).toISOString() });
   });
 
+  // An appeal with a deadline closes then, and its monthly gifts end with it (closed-appeal-gifts):
+  // a period ending after the deadline is never charged, so the page names no charge for it but
+  // the day the appeal closes; one ending before it is charged, and the page says both.
+  it('names no charge the appeal\'s deadline forestalls, and the deadline for one it does not', async () => {
+    const g = await monthlyOnClock('chiyo.deadline@example.org', Math.floor(Date.now() / 1000), { timeZone: 'Asia/Tokyo' });
+    const donor = await signIn(h.app, 'chiyo.deadline@example.org');
+    const end = at(await g.periodEnd());
+    const deadlineAt = async (when: Date | null) => void (await h.testDb.database.db.execute(sql`UPDATE appeals SET deadline_at = ${when?.toISOString() ?? null} WHERE slug = 'buck-a-brick'`));
+    try {
+      const before = new Date(end.getTime() - DAY * 1000);
+      await deadlineAt(before);
+      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, appealDeadlineAt: before.toISOString(), appealClosed: false, canceledAt: null });
+      // The deadline at the very moment Stripe renews: the appeal closes then, and the renewal is not charged.
+      await deadlineAt(end);
+      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, appealDeadlineAt: end.toISOString() });
+      const after = new Date(end.getTime() + DAY * 1000);
+      await deadlineAt(after);
+      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: end.toISOString(), appealDeadlineAt: after.toISOString() });
+    } finally {
+      await deadlineAt(null);
+    }
+    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: end.toISOString(), appealDeadlineAt: null });
+  });
+
   // A day already past is not a next charge: its renewal is not posted yet (or was paid outside
   // Stripe). No date rather than a wrong one.
   it('names no day already past', async () => {

@@ -31,7 +31,7 @@ export function stripeChangeMails(event: Stripe.Event, before: Donation, after: 
   const told = {
     appealTitle: appealTitleIn(c.appeal, after.locale),
     accountUrl: accountPageUrl(c.publicUrl),
-    nextChargeAt: upcomingCharge(after, c.appeal.status, c.now),
+    nextChargeAt: upcomingCharge(after, c.appeal, c.now),
     requestKey: `stripe:${event.id}`,
     by: 'treasurer' as const,
   };
