@@ -90,6 +90,11 @@ export interface ReceiptMonthly {
   accountUrl: string;
   /** The gift's next charge as it stands once this payment is recorded (upcomingCharge); null when not known. */
   nextChargeAt: Date | null;
+  /**
+   * The appeal's deadline, while it is ahead: the gift ends then (appealClosesAt); and whether that
+   * comes before the next charge would (endsWithAppealFirst), so that no further charge comes.
+   */
+  appealCloses: { at: Date; beforeNextCharge: boolean } | null;
 }
 
 /**
@@ -112,7 +117,7 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
     textBody: paragraphs(
       greeting(locale, donation.donorName),
       mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),
-      ...(monthly ? [mailText(locale, 'receipt_monthly', { url: monthly.accountUrl })] : []),
+      ...(monthly ? [receiptMonthlyText(locale, monthly, donation.timeZone)] : []),
       [
         mailText(locale, 'gift_reference', { reference: donation.id }),
         mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt, donation.timeZone) }),
@@ -121,6 +126,18 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
       mailText(locale, 'closing'),
     ),
   };
+}
+
+/**
+ * How a monthly gift goes on: every month until she ends it; or, for an appeal with a deadline,
+ * until the appeal closes (the closed appeal's job ends the gift then); or, when the appeal closes
+ * before the next charge would come, that none comes.
+ */
+function receiptMonthlyText(locale: string, monthly: ReceiptMonthly, timeZone: string | null): string {
+  if (!monthly.appealCloses) return mailText(locale, 'receipt_monthly', { url: monthly.accountUrl });
+  const date = mailDate(locale, monthly.appealCloses.at, timeZone);
+  const key = monthly.appealCloses.beforeNextCharge ? 'receipt_monthly_ends_with_appeal' : 'receipt_monthly_until_appeal_closes';
+  return mailText(locale, key, { date, url: monthly.accountUrl });
 }
 
 /**

@@ -3,7 +3,8 @@ import { queryRows, type Tx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appeals, donations } from '../../db/schema/index';
 import { receiptEmail } from './donations-store';
-import { upcomingCharge } from './upcoming-charge';
+import { appealClosesAt, endsWithAppealFirst, upcomingCharge } from './upcoming-charge';
+import type { ReceiptMonthly } from './donations-store';
 
 /** A gift whose posting was new in this batch: its donation succeeds and its donor gets a receipt. */
 export interface SucceededGift {
@@ -76,7 +77,7 @@ async function moveNextCharges(tx: Tx, updated: UpdatedDonation[], byId: Map<str
  * gift that has ended, is set to end or has a later renewal unpaid, or whose day is already past.
  * One query for the batch, only when it has monthly payments.
  */
-async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Map<string, Date>> {
+async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Map<string, Omit<ReceiptMonthly, 'accountUrl'>>> {
   const ids = [...new Set(updated.flatMap((d) => (d.monthly_id ? [d.monthly_id] : [])))];
   if (ids.length === 0) return new Map();
   const gifts = await tx
@@ -95,10 +96,10 @@ async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Ma
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .where(inIdList(donations.id, ids));
   const now = new Date();
-  const upcoming = new Map<string, Date>();
+  const upcoming = new Map<string, Omit<ReceiptMonthly, 'accountUrl'>>();
   for (const g of gifts) {
-    const at = upcomingCharge(g, g.appeal, now);
-    if (at) upcoming.set(g.id, at);
+    const closesAt = appealClosesAt(g.appeal, now);
+    upcoming.set(g.id, { nextChargeAt: upcomingCharge(g, g.appeal, now), appealCloses: closesAt && { at: closesAt, beforeNextCharge: endsWithAppealFirst(g, g.appeal, now) } });
   }
   return upcoming;
 }
@@ -140,7 +141,7 @@ export class GiftBatch {
     const nextCharges = await upcomingChargesOf(tx, updated);
     const receipts = updated.flatMap((d) => {
       const g = byId.get(d.id)!;
-      const monthly = d.monthly_id ? { accountUrl: this.accountUrl, nextChargeAt: nextCharges.get(d.monthly_id) ?? null } : null;
+      const monthly = d.monthly_id ? { accountUrl: this.accountUrl, nextChargeAt: null, appealCloses: null, ...nextCharges.get(d.monthly_id) } : null;
       const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, monthly);
       return mail ? [{ k: mail.dedupeKey, a: mail.toAddress, s: mail.subject, b: mail.textBody }] : [];
     });

@@ -47,3 +47,21 @@ export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt
   if (!d.succeededAt || now.getTime() - d.succeededAt.getTime() > thanksNextChargeMsMax) return null;
   return upcomingCharge(d, appeal, now);
 }
+
+/** The deadline of a gift's appeal while the appeal is open and the deadline ahead: the gift ends then. Else null. */
+export function appealClosesAt(appeal: AppealSchedule, now: Date): Date | null {
+  return appeal.status !== 'closed' && appeal.deadlineAt && appeal.deadlineAt > now ? appeal.deadlineAt : null;
+}
+
+/**
+ * Whether the appeal's deadline ends the gift before its next charge: the charge it would have
+ * without the deadline (a period's end, or the first after a pause) falls at or after it. Then no
+ * further charge comes, and the donor is told so. False when that charge is not known (ended, a
+ * renewal unpaid that Stripe may still try, a day past): nothing is promised either way.
+ */
+export function endsWithAppealFirst(d: ChargeSchedule, appeal: AppealSchedule, now: Date): boolean {
+  const closesAt = appealClosesAt(appeal, now);
+  if (!closesAt) return false;
+  const next = upcomingCharge(d, { status: appeal.status, deadlineAt: null }, now);
+  return next !== null && next >= closesAt;
+}

@@ -265,6 +265,34 @@ describe('the next charge on "My giving"', () => {
     expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: end.toISOString(), appealDeadlineAt: null });
   });
 
+  // The receipt of a gift to an appeal with a deadline, in the donor's language and on her
+  // calendar: no "repeats every month until you end it", and no next charge the deadline forestalls.
+  it('tells on the receipt that the gift ends when the appeal closes, with no charge after it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const receiptOf = async (id: string) => (await h.testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE kind = 'receipt' AND dedupe_key LIKE ${`receipt:${id}:%`}`))[0]!.text_body;
+    const deadlineAt = async (when: Date | null) => void (await h.testDb.database.db.execute(sql`UPDATE appeals SET deadline_at = ${when?.toISOString() ?? null} WHERE slug = 'buck-a-brick'`));
+    const day = (at: Date) => new Intl.DateTimeFormat('ja', { dateStyle: 'long', timeZone: 'Asia/Tokyo' }).format(at);
+    try {
+      // Closes before the month paid for ends: this payment is the last.
+      const soon = new Date((now + 10 * DAY) * 1000);
+      await deadlineAt(soon);
+      const last = await monthlyOnClock('kazue.deadline@example.org', now, { locale: 'ja', timeZone: 'Asia/Tokyo' });
+      const lastReceipt = await receiptOf(last.donationId);
+      expect(lastReceipt).toContain(`この募集は${day(soon)}に終了します。毎月のご寄付もその日に終わり、これ以上の請求はありません。`);
+      expect(lastReceipt).not.toContain('次回の請求日');
+      expect(lastReceipt).not.toContain('おやめになるまで毎月続きます');
+      // Closes after it: the next charge comes, and the gift ends at the deadline.
+      const later = new Date((now + 45 * DAY) * 1000);
+      await deadlineAt(later);
+      const more = await monthlyOnClock('kazue.later@example.org', now, { locale: 'ja', timeZone: 'Asia/Tokyo' });
+      const moreReceipt = await receiptOf(more.donationId);
+      expect(moreReceipt).toContain(`募集が終了する${day(later)}まで毎月続き`);
+      expect(moreReceipt).toContain(`次回の請求日：${day(at(await more.periodEnd()))}`);
+    } finally {
+      await deadlineAt(null);
+    }
+  });
+
   // A day already past is not a next charge: its renewal is not posted yet (or was paid outside
   // Stripe). No date rather than a wrong one.
   it('names no day already past', async () => {

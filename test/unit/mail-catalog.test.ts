@@ -126,7 +126,7 @@ describe("a monthly gift's receipt", () => {
   const added = (locale: string) => {
     const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
     const oneOff = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt)!.textBody.split('\n\n');
-    const monthly = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: null })!.textBody.split('\n\n');
+    const monthly = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null })!.textBody.split('\n\n');
     return monthly.filter((p) => !oneOff.includes(p));
   };
   it.each(supportedLocales.map((l) => [l]))('%s: one more paragraph, ending in the giving page', (locale) => {
@@ -142,7 +142,7 @@ describe("a monthly gift's receipt", () => {
   it('names the next charge under the date, in the donor’s zone, or UTC named', () => {
     const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'ja', timeZone: 'Asia/Tokyo' as string | null, chargeId: 'ch_1', invoiceId: 'in_1' };
     const nextChargeAt = new Date('2027-01-05T22:40:00Z');
-    const block = (d: typeof donation, next: Date | null) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: next })!.textBody.split('\n\n')[3];
+    const block = (d: typeof donation, next: Date | null) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: next, appealCloses: null })!.textBody.split('\n\n')[3];
     expect(block(donation, nextChargeAt)).toBe('寄付番号：a1b2\n日付：2026年12月5日\n次回の請求日：2027年1月6日');
     expect(block({ ...donation, locale: 'en', timeZone: null }, nextChargeAt)).toBe('Gift reference: a1b2\nDate: December 5, 2026 (UTC)\nNext charge: January 5, 2027 (UTC)');
     expect(block(donation, null)).toBe('寄付番号：a1b2\n日付：2026年12月5日');
