@@ -84,6 +84,7 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
                 renewalFailedAt: z.string().nullable().describe('when the last renewal attempt failed, while it is unpaid'),
                 nextAttemptAt: z.string().nullable().describe('when Stripe tries that renewal again; null after its last try'),
                 nextChargeAt: z.string().nullable().describe('when Stripe charges this gift next; null once it ended or is set to end, while a renewal is unpaid, or when not known yet'),
+                endsWithAppealFirst: z.boolean().describe("the appeal's deadline (appealDeadlineAt) comes before this gift's next charge would (after a pause, too): it ends then, with no further charge"),
                 endsAt: z.string().nullable().describe('while Stripe is set to end this gift on a day to come (cancel at period end): that day; else null'),
                 paused: z.boolean().describe("Stripe's collection is paused: renewals are voided, nothing is charged (nextChargeAt is then the first charge after the pause)"),
                 pausedUntil: z.string().nullable().describe("while paused: when Stripe resumes collecting (its resumes_at); null while not paused, or for a pause with no end"),

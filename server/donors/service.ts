@@ -8,7 +8,7 @@ import { AppError } from '../errors';
 import { appealOf, appealTitleIn, appealTitleInSql } from '../payments/donations-store';
 import { monthlyEndEmail } from '../payments/monthly-end-mail';
 import { endAtStripe, endMailKind } from '../payments/end-subscription';
-import { upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
+import { endsWithAppealFirst, upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
 import { pausedNow } from '../payments/collection-pause';
 import type { MonthlyGiftDeps } from './monthly-change';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
@@ -86,6 +86,7 @@ function monthlyGiftOf(d: Donation, appeal: { slug: string; title: string; langu
     renewalFailedAt: d.renewalFailedAt?.toISOString() ?? null,
     nextAttemptAt: d.renewalNextAttemptAt?.toISOString() ?? null,
     nextChargeAt: upcomingCharge(d, appealSchedule, now)?.toISOString() ?? null,
+    endsWithAppealFirst: endsWithAppealFirst(d, appealSchedule, now),
     // Set to end on a day to come (at Stripe): that day, until it has ended.
     endsAt: d.subscriptionCanceledAt ? null : (d.subscriptionEndsAt?.toISOString() ?? null),
     paused,

@@ -93,6 +93,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         .innerJoin(appeals, eq(appeals.id, donations.appealId))
         .where(eq(donations.id, req.params.id));
       if (!row) throw new AppError(404, 'donation_not_found', 'No such donation.');
+      const next = thanksNextCharge(row.d, row.appeal, new Date());
       return {
         id: row.d.id,
         appealSlug: row.slug,
@@ -101,7 +102,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
         amountMinor: row.d.amountMinor.toString(),
         coverFeesMinor: row.d.coverFeesMinor.toString(),
         frequency: row.d.frequency,
-        nextChargeAt: thanksNextCharge(row.d, row.appeal, new Date())?.toISOString() ?? null,
+        nextChargeAt: next.at?.toISOString() ?? null,
+        endsWithAppealFirst: next.endsWithAppealFirst,
       };
     },
   );

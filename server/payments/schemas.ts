@@ -58,6 +58,7 @@ export const donationPublicSchema = z.object({
   coverFeesMinor: minorUnits,
   frequency: z.enum(['one_off', 'monthly']),
   nextChargeAt: z.iso.datetime().nullable().describe("a monthly gift's next charge, in the hour after it was paid (for its thank-you page); else null, as for a one-off gift"),
+  endsWithAppealFirst: z.boolean().describe("in that same hour: the appeal's deadline comes before the gift's next charge would, so it ends then with no further charge; else false"),
 });
 
 export const refundRequestSchema = z.strictObject({

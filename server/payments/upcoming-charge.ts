@@ -42,10 +42,13 @@ export function chargedBeforeDeadline(at: Date, appeal: AppealSchedule): boolean
  */
 const thanksNextChargeMsMax = 3_600_000;
 
-/** The next charge a gift's thank-you page names: its upcoming charge, in the hour after it was paid; else null. */
-export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, appeal: AppealSchedule, now: Date): Date | null {
-  if (!d.succeededAt || now.getTime() - d.succeededAt.getTime() > thanksNextChargeMsMax) return null;
-  return upcomingCharge(d, appeal, now);
+/**
+ * The next charge a gift's thank-you page names, in the hour after it was paid (else null, and
+ * false): its upcoming charge, or that the appeal's deadline ends it first (endsWithAppealFirst).
+ */
+export function thanksNextCharge(d: ChargeSchedule & Pick<Donation, 'succeededAt'>, appeal: AppealSchedule, now: Date): { at: Date | null; endsWithAppealFirst: boolean } {
+  if (!d.succeededAt || now.getTime() - d.succeededAt.getTime() > thanksNextChargeMsMax) return { at: null, endsWithAppealFirst: false };
+  return { at: upcomingCharge(d, appeal, now), endsWithAppealFirst: endsWithAppealFirst(d, appeal, now) };
 }
 
 /** The deadline of a gift's appeal while the appeal is open and the deadline ahead: the gift ends then. Else null. */
@@ -62,6 +65,8 @@ export function appealClosesAt(appeal: AppealSchedule, now: Date): Date | null {
 export function endsWithAppealFirst(d: ChargeSchedule, appeal: AppealSchedule, now: Date): boolean {
   const closesAt = appealClosesAt(appeal, now);
   if (!closesAt) return false;
+  // Paused with no end (Stripe's Dashboard): nothing is charged before the appeal closes.
+  if (pausedNow(d, now) && !d.pausedUntil && !d.subscriptionCanceledAt && !d.subscriptionEndsAt && !d.renewalFailedAt) return true;
   const next = upcomingCharge(d, { status: appeal.status, deadlineAt: null }, now);
   return next !== null && next >= closesAt;
 }

@@ -9,6 +9,7 @@ import { verifyLedger } from '../../server/ledger/service';
 import { refundDonation } from '../../server/payments/refunds';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { withoutDeadlines } from '../helpers/no-deadlines';
 import { holdLock, meetingAt } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
@@ -16,6 +17,7 @@ let h: PaymentsHarness;
 
 beforeAll(async () => {
   h = await startPaymentsHarness();
+  await withoutDeadlines(h.testDb.database.db);
 });
 
 afterAll(async () => {

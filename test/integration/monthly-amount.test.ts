@@ -6,6 +6,7 @@ import { appeals, auditLog, donations, outboxEmails } from '../../db/schema/inde
 import { coverFeesMinor } from '../../server/payments/charge-limits';
 import { changeAmount, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { withoutDeadlines } from '../helpers/no-deadlines';
 import { holdLock } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
@@ -20,6 +21,7 @@ const slug = 'osaka-care-strike-fund';
 
 beforeAll(async () => {
   h = await startPaymentsHarness();
+  await withoutDeadlines(h.testDb.database.db);
   stripe = h.emulator.client();
 });
 afterAll(async () => h?.close());

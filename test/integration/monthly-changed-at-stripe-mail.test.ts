@@ -5,6 +5,7 @@ import { donations, outboxEmails } from '../../db/schema/index';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
 import { changeAmount, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { withoutDeadlines } from '../helpers/no-deadlines';
 
 // A treasurer changes a member's monthly gift in Stripe's Dashboard (its price, its quantity, a
 // pause, a resume): her card is charged another amount next month, or not at all. She is told,
@@ -19,6 +20,7 @@ const HOUR = 3600;
 
 beforeAll(async () => {
   h = await startPaymentsHarness();
+  await withoutDeadlines(h.testDb.database.db);
   stripe = h.emulator.client();
 });
 afterAll(async () => h?.close());

@@ -7,6 +7,7 @@ import { pauseMonthlyGift } from '../../server/donors/monthly-pause';
 import { holdRenewal } from '../../server/donors/renewal-under-way';
 import { changeAmount, inDraftHour, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { withoutDeadlines } from '../helpers/no-deadlines';
 
 // Stripe makes a renewal's invoice as a draft at the period's end and charges it about an hour
 // later; a pause set in that hour does not stop it (docs.stripe.com/billing/subscriptions/
@@ -22,6 +23,7 @@ const slug = 'osaka-care-strike-fund';
 
 beforeAll(async () => {
   h = await startPaymentsHarness();
+  await withoutDeadlines(h.testDb.database.db);
   stripe = h.emulator.client();
 });
 afterAll(async () => h?.close());

@@ -5,6 +5,7 @@ import { queryRows } from '../../db/client';
 import { auditLog, donations, outboxEmails } from '../../db/schema/index';
 import { yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { withoutDeadlines } from '../helpers/no-deadlines';
 import { signIn } from '../helpers/sign-in';
 
 // A member giving ¥3,000 a month to a strike fund goes on strike herself, or loses shifts: she
@@ -20,6 +21,7 @@ const slug = 'osaka-care-strike-fund';
 
 beforeAll(async () => {
   h = await startPaymentsHarness();
+  await withoutDeadlines(h.testDb.database.db);
   stripe = h.emulator.client();
 });
 afterAll(async () => h?.close());

@@ -132,6 +132,13 @@ async function monthlyOnClock(donorEmail: string, start: number, body: Record<st
   return { donationId, stripe, periodEnd, advance, renewalInvoices };
 }
 
+/** Sets Buck-a-Brick's deadline; `seeded` is the one the demo data gave it (60 days after seeding), put back after. */
+const deadlineAt = async (when: Date | string | null) => void (await h.testDb.database.db.execute(sql`UPDATE appeals SET deadline_at = ${when instanceof Date ? when.toISOString() : when} WHERE slug = 'buck-a-brick'`));
+let seeded: string | null = null;
+beforeAll(async () => {
+  seeded = (await h.testDb.database.rows<{ deadline_at: string | null }>(sql`SELECT deadline_at::text FROM appeals WHERE slug = 'buck-a-brick'`))[0]!.deadline_at;
+});
+
 const nextChargeOf = async (donationId: string) => (await h.testDb.database.db.select({ at: donations.nextChargeAt }).from(donations).where(eq(donations.id, donationId)))[0]!.at;
 const at = (seconds: number) => new Date(seconds * 1000);
 
@@ -248,21 +255,26 @@ describe('the next charge on "My giving"', () => {
     const g = await monthlyOnClock('chiyo.deadline@example.org', Math.floor(Date.now() / 1000), { timeZone: 'Asia/Tokyo' });
     const donor = await signIn(h.app, 'chiyo.deadline@example.org');
     const end = at(await g.periodEnd());
-    const deadlineAt = async (when: Date | null) => void (await h.testDb.database.db.execute(sql`UPDATE appeals SET deadline_at = ${when?.toISOString() ?? null} WHERE slug = 'buck-a-brick'`));
+
     try {
       const before = new Date(end.getTime() - DAY * 1000);
       await deadlineAt(before);
-      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, appealDeadlineAt: before.toISOString(), appealClosed: false, canceledAt: null });
+      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, appealDeadlineAt: before.toISOString(), endsWithAppealFirst: true, appealClosed: false, canceledAt: null });
       // The deadline at the very moment Stripe renews: the appeal closes then, and the renewal is not charged.
       await deadlineAt(end);
-      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, appealDeadlineAt: end.toISOString() });
+      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: null, appealDeadlineAt: end.toISOString(), endsWithAppealFirst: true });
       const after = new Date(end.getTime() + DAY * 1000);
       await deadlineAt(after);
-      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: end.toISOString(), appealDeadlineAt: after.toISOString() });
+      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: end.toISOString(), appealDeadlineAt: after.toISOString(), endsWithAppealFirst: false });
     } finally {
-      await deadlineAt(null);
+      await deadlineAt(seeded);
     }
-    expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: end.toISOString(), appealDeadlineAt: null });
+    await deadlineAt(null);
+    try {
+      expect(await monthlyOf(donor, g.donationId)).toMatchObject({ nextChargeAt: end.toISOString(), appealDeadlineAt: null, endsWithAppealFirst: false });
+    } finally {
+      await deadlineAt(seeded);
+    }
   });
 
   // The receipt of a gift to an appeal with a deadline, in the donor's language and on her
@@ -270,7 +282,7 @@ describe('the next charge on "My giving"', () => {
   it('tells on the receipt that the gift ends when the appeal closes, with no charge after it', async () => {
     const now = Math.floor(Date.now() / 1000);
     const receiptOf = async (id: string) => (await h.testDb.database.rows<{ text_body: string }>(sql`SELECT text_body FROM outbox_emails WHERE kind = 'receipt' AND dedupe_key LIKE ${`receipt:${id}:%`}`))[0]!.text_body;
-    const deadlineAt = async (when: Date | null) => void (await h.testDb.database.db.execute(sql`UPDATE appeals SET deadline_at = ${when?.toISOString() ?? null} WHERE slug = 'buck-a-brick'`));
+
     const day = (at: Date) => new Intl.DateTimeFormat('ja', { dateStyle: 'long', timeZone: 'Asia/Tokyo' }).format(at);
     try {
       // Closes before the month paid for ends: this payment is the last.
@@ -278,7 +290,7 @@ describe('the next charge on "My giving"', () => {
       await deadlineAt(soon);
       const last = await monthlyOnClock('kazue.deadline@example.org', now, { locale: 'ja', timeZone: 'Asia/Tokyo' });
       const lastReceipt = await receiptOf(last.donationId);
-      expect(lastReceipt).toContain(`この募集は${day(soon)}に終了します。毎月のご寄付もその日に終わり、これ以上の請求はありません。`);
+      expect(lastReceipt).toContain(`この募金は${day(soon)}に終了します。毎月のご寄付もその日に終わり、これ以上の引き落としはありません。`);
       expect(lastReceipt).not.toContain('次回の請求日');
       expect(lastReceipt).not.toContain('おやめになるまで毎月続きます');
       // Closes after it: the next charge comes, and the gift ends at the deadline.
@@ -286,10 +298,10 @@ describe('the next charge on "My giving"', () => {
       await deadlineAt(later);
       const more = await monthlyOnClock('kazue.later@example.org', now, { locale: 'ja', timeZone: 'Asia/Tokyo' });
       const moreReceipt = await receiptOf(more.donationId);
-      expect(moreReceipt).toContain(`募集が終了する${day(later)}まで毎月続き`);
+      expect(moreReceipt).toContain(`募金が終了する${day(later)}まで毎月続き`);
       expect(moreReceipt).toContain(`次回の請求日：${day(at(await more.periodEnd()))}`);
     } finally {
-      await deadlineAt(null);
+      await deadlineAt(seeded);
     }
   });
 

@@ -7,6 +7,7 @@ import { verifyLedger } from '../../server/ledger/service';
 import { mailDate } from '../../server/mail/catalog';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { withoutDeadlines } from '../helpers/no-deadlines';
 import { holdLock } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
 
@@ -20,6 +21,7 @@ let stripe: Stripe;
 
 beforeAll(async () => {
   h = await startPaymentsHarness();
+  await withoutDeadlines(h.testDb.database.db);
   stripe = h.emulator.client();
 });
 

@@ -35,6 +35,10 @@ export interface MyMonthly {
   nextAttemptAt: string | null;
   /** When Stripe charges this gift next; null once it ended, while a renewal is unpaid, or when not known yet. */
   nextChargeAt: string | null;
+  /** While the appeal is open: its deadline, when it closes and this gift ends with it; null for an appeal without one. */
+  appealDeadlineAt: string | null;
+  /** The deadline comes before the gift's next charge would (after a pause, too): it ends then, with no further charge. */
+  endsWithAppealFirst: boolean;
   /** While Stripe is set to end this gift on a day to come: that day. */
   endsAt: string | null;
   /** Stripe's collection is paused (nothing is charged), until `pausedUntil` (null: until resumed); nextChargeAt is then the first charge after it. */
