@@ -10,13 +10,16 @@ import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/
  */
 export function monthlyAmountEmail(
   gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'currency'>,
-  change: { previousMinor: bigint; amountMinor: bigint; nextChargeAt: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer'; coverFeesMinor?: bigint },
+  change: { previousMinor: bigint; amountMinor: bigint; nextChargeAt: Date | null; endsWithAppealOn: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer'; coverFeesMinor?: bigint },
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
   const amount = mailAmount(locale, change.amountMinor, gift.currency);
   const previous = mailAmount(locale, change.previousMinor, gift.currency);
-  const from = change.nextChargeAt
+  // No next payment comes when the appeal's deadline ends the gift first: said instead.
+  const from = change.endsWithAppealOn
+    ? mailText(locale, 'monthly_ends_with_appeal', { date: mailDate(locale, change.endsWithAppealOn, gift.timeZone) })
+    : change.nextChargeAt
     ? mailText(locale, 'monthly_amount_next', { date: mailDate(locale, change.nextChargeAt, gift.timeZone) })
     : mailText(locale, 'monthly_amount_next_unknown');
   const body = mailText(locale, change.by === 'treasurer' ? 'monthly_amount_treasurer_body' : 'monthly_amount_body', { amount, previous, appeal: isolated(locale, change.appealTitle) });

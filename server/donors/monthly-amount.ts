@@ -17,7 +17,7 @@ import { monthlyAmountEmail } from './monthly-amount-mail';
 import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
 import { renewalNotCharged, renewalUnderWay } from './renewal-under-way';
-import { upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
+import { endsWithAppealOn, upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
 import { changedSince, lockedMonthlyGift, type MonthlyGiftDeps, replayedByStripe, updateSubscriptionAtStripe } from './monthly-change';
 
 /** A monthly gift's new amount: as the giving form asks a gift's (the same rules), with the client's key for this attempt. */
@@ -139,6 +139,7 @@ async function tellDonor(tx: Tx, d: Donation, c: { before: MonthlySplit; asked: 
     previousMinor: chargedOf(c.before),
     amountMinor: chargedOf(c.asked),
     nextChargeAt: upcomingCharge(d, c.appeal, new Date()),
+    endsWithAppealOn: endsWithAppealOn(d, c.appeal, new Date()),
     appealTitle: c.appealTitle,
     accountUrl: c.accountUrl,
     requestKey: c.requestKey,

@@ -12,14 +12,16 @@ import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/
 export function monthlyPauseEmail(
   gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'currency'>,
   kind: 'paused' | 'resumed',
-  c: { amountMinor: bigint; nextChargeAt: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer' },
+  c: { amountMinor: bigint; nextChargeAt: Date | null; endsWithAppealOn: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer' },
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
   const amount = mailAmount(locale, c.amountMinor, gift.currency);
   const date = c.nextChargeAt ? mailDate(locale, c.nextChargeAt, gift.timeZone) : null;
-  const when =
-    kind === 'paused'
+  // A pause, or a gift resumed, that its appeal's deadline ends first: no "until you resume it", no next payment.
+  const when = c.endsWithAppealOn
+    ? mailText(locale, 'monthly_ends_with_appeal', { date: mailDate(locale, c.endsWithAppealOn, gift.timeZone) })
+    : kind === 'paused'
       ? date ? mailText(locale, 'monthly_paused_until', { date }) : mailText(locale, 'monthly_paused_open')
       : date ? mailText(locale, 'monthly_resumed_next', { date }) : mailText(locale, 'monthly_resumed_next_unknown');
   return {

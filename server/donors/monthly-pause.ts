@@ -12,7 +12,7 @@ import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 import { donationRequestSchema } from '../payments/schemas';
 import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
-import { upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
+import { endsWithAppealOn, upcomingCharge, type AppealSchedule } from '../payments/upcoming-charge';
 import { assertRunning, assertRunningAtStripe } from './monthly-amount';
 import { monthlyPauseEmail } from './monthly-pause-mail';
 import { answerAgain, pauseMadeUnder } from './pause-retry';
@@ -134,6 +134,7 @@ async function tellDonor(tx: Tx, d: Donation, kind: 'paused' | 'resumed', c: { a
   const mail = monthlyPauseEmail(d, kind, {
     amountMinor: chargedOf(renewalAmountOf(d)),
     nextChargeAt: upcomingCharge(d, c.appeal, new Date()),
+    endsWithAppealOn: endsWithAppealOn(d, c.appeal, new Date()),
     appealTitle: c.appealTitle,
     accountUrl: c.accountUrl,
     requestKey: c.requestKey,

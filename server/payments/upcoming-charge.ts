@@ -56,6 +56,11 @@ export function appealClosesAt(appeal: AppealSchedule, now: Date): Date | null {
   return appeal.status !== 'closed' && appeal.deadlineAt && appeal.deadlineAt > now ? appeal.deadlineAt : null;
 }
 
+/** The day the appeal closes when that ends the gift before its next charge (endsWithAppealFirst); else null. */
+export function endsWithAppealOn(d: ChargeSchedule, appeal: AppealSchedule, now: Date): Date | null {
+  return endsWithAppealFirst(d, appeal, now) ? appealClosesAt(appeal, now) : null;
+}
+
 /**
  * Whether the appeal's deadline ends the gift before its next charge: the charge it would have
  * without the deadline (a period's end, or the first after a pause) falls at or after it. Then no

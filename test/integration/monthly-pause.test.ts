@@ -108,6 +108,27 @@ describe('pausing a monthly gift', () => {
     expect(await mailsTo(g.email)).toEqual([...mailsBefore, 'receipt'].sort());
   });
 
+  // The appeal closes 40 days from now, and its gifts end with it: a two-month pause outlasts it.
+  // Offered all the same (she may not give now, and the gift ends at the close as it would), but
+  // nothing says it "stays paused until she resumes it", or names a payment after the close.
+  it('a pause the appeal\'s deadline outlasts: no charge after it, and the donor is told the gift ends then', async () => {
+    const g = await yenMonthly('kaede.deadline@example.jp');
+    const closesAt = new Date(Date.now() + 40 * 86_400_000);
+    await h.testDb.database.db.execute(sql`UPDATE appeals SET deadline_at = ${closesAt.toISOString()} WHERE slug = ${slug}`);
+    try {
+      const res = await post(g.donationId, 'pause', g.donor, { months: 2 });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toMatchObject({ nextChargeAt: null, changed: true });
+      expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ paused: true, nextChargeAt: null, endsWithAppealFirst: true, appealDeadlineAt: closesAt.toISOString() });
+      const [mail] = await h.testDb.database.db.select().from(outboxEmails).where(and(eq(outboxEmails.kind, 'monthly_paused'), eq(outboxEmails.toAddress, g.email)));
+      const day = new Intl.DateTimeFormat('ja', { dateStyle: 'long', timeZone: 'Asia/Tokyo' }).format(closesAt);
+      expect(mail!.textBody).toContain(`この募金は${day}に終了します。毎月のご寄付もその日に終わり、これ以上の引き落としはありません。`);
+      expect(mail!.textBody).not.toMatch(/停止したまま|再開します/);
+    } finally {
+      await withoutDeadlines(h.testDb.database.db);
+    }
+  });
+
   it('resume now: the next renewal charges, and the donor is told', async () => {
     const g = await yenMonthly('hina@example.jp');
     const next = await periodEnd(g.subId);

@@ -6,7 +6,7 @@ import { isDonorChangeKey } from '../donor-change-key';
 import { monthlyChargeOf } from './subscription-amount';
 import { accountPageUrl, appealTitleIn, type AppealWithTitles } from '../donations-store';
 import { chargedOf, renewalAmountOf } from '../renewal-amount';
-import { upcomingCharge } from '../upcoming-charge';
+import { endsWithAppealOn, upcomingCharge } from '../upcoming-charge';
 
 type OutboxMail = NonNullable<ReturnType<typeof monthlyAmountEmail>>;
 
@@ -32,6 +32,7 @@ export function stripeChangeMails(event: Stripe.Event, before: Donation, after: 
     appealTitle: appealTitleIn(c.appeal, after.locale),
     accountUrl: accountPageUrl(c.publicUrl),
     nextChargeAt: upcomingCharge(after, c.appeal, c.now),
+    endsWithAppealOn: endsWithAppealOn(after, c.appeal, c.now),
     requestKey: `stripe:${event.id}`,
     by: 'treasurer' as const,
   };
