@@ -26,9 +26,12 @@ export type AppealSchedule = Pick<Appeal, 'status' | 'deadlineAt'>;
 
 /**
  * Whether a renewal due at `at` comes before its appeal's deadline closes the appeal. At the
- * deadline the appeal closes (the deadline job, within its poll) and the closed appeal's job ends
- * each of its gifts at Stripe, holding and voiding a renewal still a draft: a renewal due at or
- * after the deadline is never charged, so none is named.
+ * deadline the appeal closes (the deadline job, within its 30 s poll) and the closed appeal's job
+ * ends each of its gifts at Stripe, holding and voiding a renewal still a draft: a renewal due at
+ * or after the deadline is never charged, so none is named. Stripe drafts a renewal at the period
+ * end and charges it about an hour later (up to 72 h while its invoice.created webhook fails): one
+ * due in that last hour or so before the deadline is named, yet the close may still void it. Named
+ * rather than not, that errs towards a charge that does not come, never one that was not told.
  */
 export function chargedBeforeDeadline(at: Date, appeal: AppealSchedule): boolean {
   return !appeal.deadlineAt || at < appeal.deadlineAt;
