@@ -6,12 +6,13 @@ export type ChargeSchedule = Pick<Donation, 'subscriptionCanceledAt' | 'subscrip
 
 /**
  * When the donor's card is charged next, while that is known and still ahead. None once the gift
- * ended or is set to end, or its appeal closed, or the charge would fall at or after the appeal's deadline (the closing's job ends it at Stripe a moment
- * later: a receipt posted in between must not promise a charge that will not come); none while a renewal is unpaid (Stripe's next attempt at it is what comes
- * next, and is shown); none for a day already past, whose renewal is not posted yet (or was paid
- * outside Stripe): better no date than one that is wrong. While collection is paused, the renewals
- * before the pause ends are voided: the next charge is the first period end at or after it (none
- * for a pause with no end).
+ * ended or is set to end, or its appeal closed, or the charge would fall at or after the appeal's
+ * deadline (the closing's job ends it at Stripe a moment later: a receipt posted in between must
+ * not promise a charge that will not come); none while a renewal is unpaid (Stripe's next attempt
+ * at it is what comes next, and is shown); none for a day already past, whose renewal is not
+ * posted yet (or was paid outside Stripe): better no date than one that is wrong. While collection
+ * is paused, the renewals before the pause ends are voided: the next charge is the first period
+ * end at or after it (none for a pause with no end).
  */
 export function upcomingCharge(d: ChargeSchedule, appeal: AppealSchedule, now: Date): Date | null {
   if (appeal.status === 'closed') return null;
