@@ -1,6 +1,7 @@
 import { dateTimeFormat } from '../../web/src/lib/intl-cache';
 
 const dayMs = 86_400_000;
+const hourMs = 3_600_000;
 
 /** The wall-clock time in `timeZone` at `atMs`, read as if it were UTC (ms): its offset is the difference. */
 function wallClockMs(atMs: number, timeZone: string): number {
@@ -15,16 +16,21 @@ const dayOfMs = (atMs: number, timeZone: string) => Math.floor(wallClockMs(atMs,
 
 /**
  * The first moment of a calendar day (2026-12-07) in an IANA time zone: Tokyo's 7th starts at
- * 15:00 UTC on the 6th. Where the clocks jump over midnight (Santiago in September), the day
- * starts at the first moment it has, 01:00; where they fall back across it, at its first midnight.
+ * 15:00 UTC on the 6th. Where the clocks fall back across midnight (Santiago in April, Casey in
+ * March 2023 by three hours), the day starts at its first midnight; where they jump over it
+ * (Santiago in September), at the first moment it has, 01:00.
  */
 export function dayStartIn(day: string, timeZone: string): Date {
   const midnightUtc = Date.parse(`${day}T00:00:00Z`);
-  const first = midnightUtc - (wallClockMs(midnightUtc, timeZone) - midnightUtc);
-  // The offset at that guess may differ from the one at UTC midnight (a change of clocks between them).
-  const second = midnightUtc - (wallClockMs(first, timeZone) - first);
-  const onTheDay = [first, second].filter((t) => dayOfMs(t, timeZone) === midnightUtc).sort((a, b) => a - b);
-  return new Date(onTheDay[0] ?? Math.max(first, second));
+  // The offsets in force from 14 hours before that midnight in UTC to 12 after: every instant
+  // whose clock in the zone reads that midnight lies between, and a zone changes its clocks at
+  // most once in a day and a bit.
+  const offsetAt = (atMs: number) => wallClockMs(atMs, timeZone) - atMs;
+  const guesses = [...new Set([midnightUtc - 14 * hourMs, midnightUtc, midnightUtc + 12 * hourMs].map(offsetAt))].map((offset) => midnightUtc - offset).sort((a, b) => a - b);
+  const midnight = guesses.find((t) => wallClockMs(t, timeZone) === midnightUtc);
+  if (midnight !== undefined) return new Date(midnight);
+  // No midnight that day (the clocks jumped over it): the earliest guess that falls on the day.
+  return new Date(guesses.find((t) => dayOfMs(t, timeZone) === midnightUtc) ?? guesses.at(-1)!);
 }
 
 /** The first moment of the day after `day` in `timeZone`: where a range through `day` ends. */

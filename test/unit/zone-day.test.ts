@@ -14,6 +14,9 @@ describe('a calendar day in a time zone', () => {
     ['2024-04-07', 'America/Santiago', '2024-04-07T04:00:00.000Z', '2024-04-08T04:00:00.000Z'],
     ['2026-03-29', 'Europe/London', '2026-03-29T00:00:00.000Z', '2026-03-29T23:00:00.000Z'],
     ['2026-10-25', 'Europe/Berlin', '2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z'],
+    // Clocks back by hours a little after midnight: the day's first midnight, three hours before its second.
+    ['2023-03-09', 'Antarctica/Casey', '2023-03-08T13:00:00.000Z', '2023-03-09T16:00:00.000Z'],
+    ['2023-12-18', 'Antarctica/Vostok', '2023-12-17T17:00:00.000Z', '2023-12-18T19:00:00.000Z'],
   ])('%s in %s runs from %s to %s', (day, zone, start, end) => {
     expect(dayStartIn(day, zone).toISOString()).toBe(start);
     expect(dayEndIn(day, zone).toISOString()).toBe(end);
