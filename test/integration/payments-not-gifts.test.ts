@@ -61,39 +61,36 @@ describe('refunds of payments that are not gifts', () => {
   // A gift's own refund delivered before the gift is posted (Stripe's events come in any order)
   // still waits for it, whether refunded here (our metadata) or in the Dashboard (none): a one-off
   // gift's PaymentIntent, and a monthly gift's customer, carry the donation id the app gave them.
-  it("waits for a one-off gift's refund made in the Dashboard until the gift is posted", async () => {
-    const before = await h.appealBalance('buck-a-brick');
-    const { sessionId } = await h.donate('buck-a-brick', { amountMinor: '1500' });
+  /**
+   * Pays the checkout and refunds it in the Dashboard with Stripe's events held back, delivers
+   * the refund's events first (they wait, "not posted yet"), then the rest: all are posted.
+   */
+  async function refundedBeforeItsGift(sessionId: string, refund: (paid: ReturnType<typeof h.emulator.controls.payCheckoutSession>) => Promise<{ id: string }>): Promise<void> {
     h.emulator.controls.pause();
     let eventIds: string[] = [];
     try {
-      const paid = h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
-      const refund = await stripe.refunds.create({ payment_intent: String(paid.payment_intent), amount: 500 });
-      eventIds = await deliverRefundEvents(refund.id);
+      const made = await refund(h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242'));
+      eventIds = await deliverRefundEvents(made.id);
       expect(await stored(eventIds)).toEqual(eventIds.map((id) => ({ id, status: 'pending', last_error: expect.stringContaining('not posted yet') })));
     } finally {
       h.emulator.controls.resume();
     }
     await h.settle();
     expect((await stored(eventIds)).map((e) => e.status)).toEqual(eventIds.map(() => 'processed'));
+  }
+
+  it("waits for a one-off gift's refund made in the Dashboard until the gift is posted", async () => {
+    const before = await h.appealBalance('buck-a-brick');
+    const { sessionId } = await h.donate('buck-a-brick', { amountMinor: '1500' });
+    await refundedBeforeItsGift(sessionId, (paid) => stripe.refunds.create({ payment_intent: String(paid.payment_intent), amount: 500 }));
     expect(await h.appealBalance('buck-a-brick')).toBe(before - 1000n);
   });
 
   it("waits for a monthly gift's refund made in the Dashboard until the gift is posted", async () => {
     const { sessionId } = await h.donate('buck-a-brick', { amountMinor: '1000', frequency: 'monthly', donorEmail: 'refund-early@example.org' });
-    h.emulator.controls.pause();
-    let eventIds: string[] = [];
-    try {
-      const session = h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
+    await refundedBeforeItsGift(sessionId, async (session) => {
       const invoice = await stripe.invoices.retrieve(String((await stripe.subscriptions.retrieve(String(session.subscription))).latest_invoice), { expand: ['payments'] });
-      const paymentIntent = String(invoice.payments?.data[0]?.payment.payment_intent);
-      const refund = await stripe.refunds.create({ payment_intent: paymentIntent });
-      eventIds = await deliverRefundEvents(refund.id);
-      expect(await stored(eventIds)).toEqual(eventIds.map((id) => ({ id, status: 'pending', last_error: expect.stringContaining('not posted yet') })));
-    } finally {
-      h.emulator.controls.resume();
-    }
-    await h.settle();
-    expect((await stored(eventIds)).map((e) => e.status)).toEqual(eventIds.map(() => 'processed'));
+      return stripe.refunds.create({ payment_intent: String(invoice.payments?.data[0]?.payment.payment_intent) });
+    });
   });
 });
