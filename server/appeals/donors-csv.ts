@@ -4,8 +4,13 @@ import { formatMinorAsDecimalString } from '../ledger/money';
 import type { DbOrTx } from '../../db/client';
 import { donorsOf, type DonorRow } from './donor-list';
 
-// A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is kept as text instead.
-const inertCell = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
+/**
+ * A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR) is kept as text instead, by an
+ * apostrophe before it. Not only at the value's start: Excel in French, German, Spanish, Russian
+ * or Swedish splits a .csv's lines at ";" (their list separator) and takes a quote that does not
+ * begin a cell as a plain character, so a cell also begins after each ";" and line break in it.
+ */
+const inertCell = (value: string) => value.replace(/(?<=^|[;\r\n])(?=[=+\-@\t\r])/g, "'");
 
 const columns = ['date', 'name', 'email', 'anonymous', 'amount', 'fees_covered_by_donor', 'refunded', 'currency', 'frequency', 'status', 'wants_updates', 'message'];
 

