@@ -102,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustedOrigins: trustedOriginsOf(deps.config),
     secret,
     signInsPerMinute: deps.config.SIGN_IN_RATE_LIMIT_PER_MINUTE,
+    signInLinksPerAddressPerHour: deps.config.devMail ? null : deps.config.SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR,
   });
 
   await app.register(healthRoutes);

@@ -73,6 +73,11 @@ export const configSchema = z.object({
   DONATION_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
   /** Sign-in links one client may ask for (and use) per minute. */
   SIGN_IN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(5),
+  /**
+   * Sign-in links mailed to one address per hour, whoever asks (not applied while mail stays on
+   * the dev mail page: no inbox to flood).
+   */
+  SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(10),
   /** Proxies in front of the app whose X-Forwarded-For to believe (Fly: 1); unset: 0 embedded, else 1. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).optional(),
   /** Open live-progress streams (server-sent events) one instance holds; more are answered 503. */

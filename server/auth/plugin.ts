@@ -4,6 +4,7 @@ import { fromNodeHeaders } from 'better-auth/node';
 import { z } from 'zod';
 import { errorBody } from '../errors';
 import { unstorableTextAt, unstorableTextRefusal } from '../plugins/text-guard';
+import { addressLimiter } from './address-limit';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
 import { isLocale } from '../../web/src/lib/locale';
@@ -32,8 +33,9 @@ type WithCache = FastifyRequest & { [viewerCache]?: Promise<Viewer | null> };
  * runs. SvelteKit's form actions check their own origin; better-auth checks its endpoints'.
  */
 export const authPlugin = fp(
-  async (app, opts: { publicUrl: string; trustedOrigins: string[]; secret: string; signInsPerMinute: number }) => {
+  async (app, opts: { publicUrl: string; trustedOrigins: string[]; secret: string; signInsPerMinute: number; signInLinksPerAddressPerHour: number | null }) => {
     const auth = createAuth({ db: app.database.db, publicUrl: opts.publicUrl, trustedOrigins: opts.trustedOrigins, secret: opts.secret, signInsPerMinute: opts.signInsPerMinute, log: app.log });
+    const linksPerAddress = opts.signInLinksPerAddressPerHour === null ? null : addressLimiter({ perWindow: opts.signInLinksPerAddressPerHour, windowMs: 3_600_000 });
     app.decorate('auth', auth);
 
     app.decorateRequest('viewer', function (this: WithCache) {
@@ -85,6 +87,14 @@ export const authPlugin = fp(
           }
           const refused = refusedAuthBody(endpoint, req.body);
           if (refused) return reply.status(400).send(refused);
+          // Said alike for any address, one with an account or not: it tells nobody who has one.
+          const address = endpoint === 'POST /sign-in/magic-link' ? linkAddressOf(req.body) : null;
+          if (address !== null && linksPerAddress && !linksPerAddress.take(address)) {
+            return reply
+              .status(429)
+              .header('retry-after', '3600')
+              .send(errorBody('rate_limited', 'Too many sign-in links were asked for this address lately; try again in an hour.'));
+          }
           return forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl));
         },
       });
@@ -123,6 +133,17 @@ function refusedAuthBody(endpoint: string, body: unknown) {
   if (endpoint !== 'POST /sign-in/magic-link') return null;
   const checked = magicLinkRequest.safeParse(parsed);
   return checked.success ? null : errorBody('validation_failed', 'The request is not valid.', checked.error.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message })));
+}
+
+/** The address a link request (already checked by refusedAuthBody) asks a link for. */
+function linkAddressOf(body: unknown): string | null {
+  if (!(body instanceof Buffer) || body.length === 0) return null;
+  try {
+    const { email } = JSON.parse(body.toString('utf8')) as { email?: unknown };
+    return typeof email === 'string' ? email : null;
+  } catch {
+    return null;
+  }
 }
 
 // Browsers send Origin (and Sec-Fetch-Site) on every cross-origin POST; a client without them is

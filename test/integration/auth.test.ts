@@ -142,6 +142,30 @@ describe('sign-in by emailed link', () => {
     const rows = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM verifications WHERE identifier LIKE ${'%' + token + '%'} OR value LIKE ${'%' + token + '%'}`);
     expect(rows[0]!.n).toBe(0);
   });
+
+  // The per-client limit let anyone asking from many addresses (a botnet, a range of proxies) have
+  // a sign-in mail sent to one person for every request: a flood in their inbox, and in our mail
+  // server's reputation. Links to one address are now limited per hour, whoever asks; the answer
+  // is the same for an address with an account or without, so it tells nobody who has one.
+  it('mails one address only so many sign-in links an hour, from whatever client they are asked', async () => {
+    const limited = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url, SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR: '3' }), database: testDb.database });
+    try {
+      const ask = (email: string, i: number) =>
+        limited.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', remoteAddress: `198.51.100.${i}`, payload: { email, callbackURL: '/' } });
+      const statuses = [];
+      for (let i = 1; i <= 5; i++) statuses.push((await ask(i % 2 ? 'flooded@example.org' : 'Flooded@Example.org', i)).statusCode);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      const refused = await ask('flooded@example.org', 6);
+      expect(refused.json()).toMatchObject({ error: { code: 'rate_limited' } });
+      expect(refused.headers['retry-after']).toBe('3600');
+      const mailed = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM outbox_emails WHERE kind = 'sign_in' AND lower(to_address) = 'flooded@example.org'`);
+      expect(mailed[0]!.n).toBe(3);
+      // Another address is not held back by this one's flood.
+      expect((await ask('neighbour@example.org', 7)).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe('invitations', () => {
