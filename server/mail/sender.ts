@@ -5,6 +5,8 @@ import { queryRows, type Db } from '../../db/client';
 import { startPollLoop, type PollLoop } from '../poll-loop';
 
 const sendBatchMax = 20;
+/** The kind of mail whose text is a credential: a sign-in link (server/auth/auth.ts). */
+const credentialMailKind = 'sign_in';
 
 interface OutboxRow extends Record<string, unknown> {
   id: string;
@@ -29,7 +31,9 @@ export async function sendPendingMail(deps: { db: Db; transport: Transporter; fr
     for (const row of rows) {
       try {
         await deps.transport.sendMail({ from: deps.from, to: row.to_address, subject: row.subject, text: row.text_body, ...unsubscribeHeaders(row.list_unsubscribe_url) });
-        await tx.execute(sql`UPDATE outbox_emails SET sent_at = now() WHERE id = ${row.id}`);
+        // A sign-in mail's link signs in whoever holds it (the token itself is kept only as a hash):
+        // once it is on its way, the database keeps to whom and what was sent, not the link.
+        await tx.execute(sql`UPDATE outbox_emails SET sent_at = now(), text_body = CASE WHEN kind = ${credentialMailKind} THEN '' ELSE text_body END WHERE id = ${row.id}`);
         sent++;
       } catch (err) {
         // The address stays out of the log, and so does the error's text: an SMTP server's answer

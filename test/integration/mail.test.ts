@@ -1,4 +1,4 @@
-import { isNull } from 'drizzle-orm';
+import { eq, isNull } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
@@ -95,6 +95,29 @@ describe('outbox mail', () => {
     const update = headersOf('rosa@example.org');
     expect(update.split(/\r?\n/)).toEqual(expect.arrayContaining([`List-Unsubscribe: <${stop}>`, 'List-Unsubscribe-Post: List-Unsubscribe=One-Click']));
     expect(headersOf('oran@example.dz')).not.toMatch(/^List-Unsubscribe/m);
+  });
+
+  // The sign-in token is kept only as a hash, so that whoever reads the database (a backup, a
+  // replica) cannot sign in as anyone; but the mail itself kept the link whole for MAIL_KEEP_DAYS,
+  // and a link not yet followed signed its reader in as, say, a treasurer. Once sent, its text goes.
+  it('keeps no working sign-in link in the outbox once the mail is sent', async () => {
+    const app = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url }), database: testDb.database });
+    try {
+      const asked = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'treasurer.link@example.org', callbackURL: '/' } });
+      expect(asked.statusCode).toBe(200);
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
+      received.length = 0;
+      expect(await sendPendingMail({ db: testDb.database.db, transport, from: 'union <no-reply@example.org>', log: pino({ level: 'silent' }) })).toBe(1);
+      // The person got the link...
+      const token = received[0]!.data.replace(/=\r?\n/g, '').match(/token=3D([A-Za-z0-9_-]+)|token=([A-Za-z0-9_-]+)/)!.slice(1).find(Boolean)!;
+      expect(token.length).toBeGreaterThan(20);
+      // ...and the outbox no longer holds it, while saying to whom and what was sent.
+      const [row] = await testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.toAddress, 'treasurer.link@example.org'));
+      expect(row!.textBody).not.toContain(token);
+      expect(row).toMatchObject({ kind: 'sign_in', toAddress: 'treasurer.link@example.org', sentAt: expect.any(Date) });
+    } finally {
+      await app.close();
+    }
   });
 
   // Sent mail keeps personal data and working links only as long as MAIL_KEEP_DAYS says.
