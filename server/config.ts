@@ -82,6 +82,8 @@ export const configSchema = z.object({
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).optional(),
   /** Open live-progress streams (server-sent events) one instance holds; more are answered 503. */
   LIVE_STREAMS_MAX: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Of those, what one client (an address; an IPv6 /64) may hold; more are answered 429. */
+  LIVE_STREAMS_PER_CLIENT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(50),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -28,9 +28,26 @@ export const liveDefaults = {
   readRetryMs: 1_000,
 };
 
+/**
+ * The client a stream is counted against: its IPv4 address, or its IPv6 /64 (a subscriber is given
+ * a whole /64 and may use any address in it, so one person could otherwise be thousands).
+ */
+export function clientKeyOf(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!ip.includes(':')) return ip;
+  const [head = '', tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+}
+
 interface Stream {
   res: ServerResponse;
   appealId: string;
+  /** Who opened it (clientKeyOf): its share of the streams is counted per client. */
+  client: string;
   /** The last event this client got, so an unchanged summary is not sent again. */
   last: string;
   open: boolean;
@@ -44,6 +61,8 @@ interface Stream {
  */
 export class ProgressHub {
   private readonly channels = new Map<string, Set<Stream>>();
+  /** Open streams per client (clientKeyOf), only clients holding one. */
+  private readonly clientStreams = new Map<string, number>();
   private readonly changed = new Set<string>();
   private streamCount = 0;
   private flushTimer?: NodeJS.Timeout;
@@ -55,7 +74,7 @@ export class ProgressHub {
   private counts = { notifications: 0, reads: 0, events: 0 };
 
   constructor(
-    private readonly deps: { database: Database; cache: AppealCache; log: FastifyBaseLogger; streamsMax: number },
+    private readonly deps: { database: Database; cache: AppealCache; log: FastifyBaseLogger; streamsMax: number; streamsPerClientMax: number },
     private readonly opts = liveDefaults,
   ) {}
 
@@ -78,13 +97,18 @@ export class ProgressHub {
     return !this.closed && this.streamCount < this.deps.streamsMax;
   }
 
+  /** Whether `client` (clientKeyOf) may open one more stream: it holds less than its share. */
+  clientHasRoom(client: string): boolean {
+    return (this.clientStreams.get(client) ?? 0) < this.deps.streamsPerClientMax;
+  }
+
   /**
    * Streams `entry`'s appeal on `res` (a hijacked reply, nothing written yet), starting with the
    * summary in `entry`. `notificationsAtRead` is the cache's count from before `entry` was read: if
    * a notification came in since, the read may be older than the change, so the appeal is re-read.
    */
-  open(res: ServerResponse, entry: CachedAppeal, notificationsAtRead: number, headers: OutgoingHttpHeaders): void {
-    if (!this.hasRoom()) throw new Error('ProgressHub.open without room: check hasRoom() first');
+  open(res: ServerResponse, entry: CachedAppeal, notificationsAtRead: number, headers: OutgoingHttpHeaders, client: string): void {
+    if (!this.hasRoom() || !this.clientHasRoom(client)) throw new Error('ProgressHub.open without room: check hasRoom() and clientHasRoom() first');
     // Gone while its appeal was read: its 'close' has fired already and would never remove it.
     if (!res.socket || res.socket.destroyed) return void res.destroy();
     res.writeHead(200, {
@@ -94,11 +118,12 @@ export class ProgressHub {
       'x-accel-buffering': 'no',
     });
     res.socket?.setNoDelay(true);
-    const stream: Stream = { res, appealId: entry.appealId, last: entry.progressEvent, open: true };
+    const stream: Stream = { res, appealId: entry.appealId, client, last: entry.progressEvent, open: true };
     let streams = this.channels.get(entry.appealId);
     if (!streams) this.channels.set(entry.appealId, (streams = new Set()));
     streams.add(stream);
     this.streamCount++;
+    this.clientStreams.set(client, (this.clientStreams.get(client) ?? 0) + 1);
     res.on('close', () => this.remove(stream));
     res.write(`retry: ${this.opts.retryMs}\n\n${entry.progressEvent}`);
     if (notificationsAtRead !== this.deps.cache.notifications) this.markChanged(entry.appealId);
@@ -121,6 +146,9 @@ export class ProgressHub {
     if (!stream.open) return;
     stream.open = false;
     this.streamCount--;
+    const held = (this.clientStreams.get(stream.client) ?? 1) - 1;
+    if (held > 0) this.clientStreams.set(stream.client, held);
+    else this.clientStreams.delete(stream.client);
     const streams = this.channels.get(stream.appealId);
     streams?.delete(stream);
     if (streams?.size === 0) this.channels.delete(stream.appealId);
@@ -234,7 +262,7 @@ declare module 'fastify' {
 export const appealLivePlugin = fp(
   async (app) => {
     const cache = new AppealCache(app.database.db);
-    const hub = new ProgressHub({ database: app.database, cache, log: app.log, streamsMax: app.config.LIVE_STREAMS_MAX });
+    const hub = new ProgressHub({ database: app.database, cache, log: app.log, streamsMax: app.config.LIVE_STREAMS_MAX, streamsPerClientMax: app.config.LIVE_STREAMS_PER_CLIENT_MAX });
     app.decorate('appealLive', { cache, hub });
     app.addHook('onReady', () => hub.start());
     app.addHook('preClose', async () => hub.endStreams());

@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { appealDetailSchema, appealListSchema, donorWallQuery, donorWallSchema, listAppealsQuery, slugParams, type AppealDetail } from './schemas';
 import { listDonorWall, listLiveAppeals } from './service';
+import { clientKeyOf } from './live';
 
 /** Public appeal reads: anyone may call them; drafts are never shown. */
 export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
@@ -53,7 +54,8 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
         description:
           'text/event-stream: `retry`, then a `progress` event (the `progress` object of GET /api/appeals/:slug) at once and ' +
           'again shortly after each posting that changes it; `: keep-alive` comments in between. 404 unless the appeal is ' +
-          'live; 503 `too_many_streams` when this instance holds as many streams as it may (retry after `Retry-After`).',
+          'live; 503 `too_many_streams` when this instance holds as many streams as it may, 429 `too_many_client_streams` when ' +
+          'this client (an address, an IPv6 /64) holds LIVE_STREAMS_PER_CLIENT_MAX (retry after `Retry-After`).',
         params: slugParams,
         response: {
           200: {
@@ -61,6 +63,7 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
             content: { 'text/event-stream': { schema: z.string() } },
           },
           ...errorResponses,
+          429: errorBodySchema,
           503: errorBodySchema,
         },
       },
@@ -73,10 +76,15 @@ export const appealRoutes: FastifyPluginAsyncZod = async (app) => {
         reply.header('retry-after', '10');
         throw new AppError(503, 'too_many_streams', 'This server holds as many live streams as it may; try again shortly.');
       }
+      const client = clientKeyOf(req.ip);
+      if (!hub.clientHasRoom(client)) {
+        reply.header('retry-after', '10');
+        throw new AppError(429, 'too_many_client_streams', 'This client holds as many live streams as one may; close one or try again shortly.');
+      }
       // Security headers set by the hooks so far go out with the stream's own.
       const headers = reply.getHeaders() as OutgoingHttpHeaders;
       reply.hijack();
-      hub.open(reply.raw, entry, notificationsAtRead, headers);
+      hub.open(reply.raw, entry, notificationsAtRead, headers, client);
     },
   );
 

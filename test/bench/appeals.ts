@@ -81,7 +81,7 @@ function checkFileLimit(): void {
 
 /** The app as the server builds it, without the web UI or a worker (the bench drives the poster). */
 async function startRealApp(database: Database, url: string): Promise<{ app: FastifyInstance; url: string }> {
-  const config = testConfig({ DATABASE_URL: url, RUN_WORKER: 'false', PUBLIC_URL: publicUrl, LIVE_STREAMS_MAX: String(streamCount + 100) });
+  const config = testConfig({ DATABASE_URL: url, RUN_WORKER: 'false', PUBLIC_URL: publicUrl, LIVE_STREAMS_MAX: String(streamCount + 100), LIVE_STREAMS_PER_CLIENT_MAX: String(streamCount + 100) });
   const app = await buildApp({ config, database });
   return { app, url: await app.listen({ port: 0, host: '127.0.0.1' }) };
 }

@@ -23,9 +23,9 @@ export interface SseClient {
 }
 
 /** A minimal EventSource for tests: one GET, the events parsed as they arrive, no reconnect. */
-export function openSse(url: string): Promise<SseClient> {
+export function openSse(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+    const req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
       const events: SseEvent[] = [];
       const waiters = new Set<() => void>();
       let buffer = '';

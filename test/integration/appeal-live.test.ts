@@ -42,8 +42,8 @@ const baseUrl = (app: FastifyInstance) => {
   return `http://127.0.0.1:${address.port}`;
 };
 
-async function stream(url: string, slug = 'buck-a-brick'): Promise<SseClient> {
-  const client = await openSse(`${url}/api/appeals/${slug}/events`);
+async function stream(url: string, slug = 'buck-a-brick', headers: Record<string, string> = {}): Promise<SseClient> {
+  const client = await openSse(`${url}/api/appeals/${slug}/events`, headers);
   opened.push(client);
   return client;
 }
@@ -119,11 +119,11 @@ describe('GET /api/appeals/:slug/events', () => {
   // Proxies close a quiet connection; comments keep it open between gifts.
   it('sends keep-alive comments while nothing changes', async () => {
     const cache = new AppealCache(h.testDb.database.db);
-    const hub = new ProgressHub({ database: h.testDb.database, cache, log: h.app.log, streamsMax: 10 }, { ...liveDefaults, keepAliveMs: 50 });
+    const hub = new ProgressHub({ database: h.testDb.database, cache, log: h.app.log, streamsMax: 10, streamsPerClientMax: 10 }, { ...liveDefaults, keepAliveMs: 50 });
     await hub.start();
     const server = createServer((req, res) => {
       const n = cache.notifications;
-      void cache.get('buck-a-brick').then((entry) => hub.open(res, entry, n, {}));
+      void cache.get('buck-a-brick').then((entry) => hub.open(res, entry, n, {}, 'test-client'));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
@@ -227,6 +227,34 @@ describe('stream limits and shutdown', () => {
       one.close();
       await waitFor(async () => app.appealLive.hub.openStreams === 1, 2_000);
       expect((await stream(url)).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  // One laptop opening thousands of streams took all LIVE_STREAMS_MAX, and every other reader's
+  // live progress was refused. A client (an address; for IPv6 its /64, which one subscriber
+  // holds whole) has a share of its own; others still get theirs.
+  it('answers 429 too_many_client_streams past one client’s share, and others still stream', async () => {
+    const app = await buildApp({ config: testConfig({ DATABASE_URL: h.testDb.url, LIVE_STREAMS_PER_CLIENT_MAX: '2', TRUST_PROXY_HOPS: '1' }), database: h.testDb.database });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const from = (ip: string) => stream(url, 'buck-a-brick', { 'x-forwarded-for': ip });
+    try {
+      const one = await from('203.0.113.5');
+      expect((await from('203.0.113.5')).status).toBe(200);
+      const third = await from('203.0.113.5');
+      expect(third.status).toBe(429);
+      expect(third.headers['retry-after']).toBe('10');
+      expect(JSON.parse(third.body)).toMatchObject({ error: { code: 'too_many_client_streams' } });
+      expect((await from('203.0.113.6')).status).toBe(200);
+      // Addresses of one IPv6 /64 are one client.
+      expect((await from('2001:db8:1:2::a')).status).toBe(200);
+      expect((await from('2001:db8:1:2:ffff::b')).status).toBe(200);
+      expect((await from('2001:db8:1:2::c')).status).toBe(429);
+      expect((await from('2001:db8:1:3::c')).status).toBe(200);
+      one.close();
+      await waitFor(async () => app.appealLive.hub.openStreams === 5, 2_000);
+      expect((await from('203.0.113.5')).status).toBe(200);
     } finally {
       await app.close();
     }
