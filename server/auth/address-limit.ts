@@ -6,8 +6,10 @@
  * instances count apart, so a few instances allow a few times the limit, still a bound.
  */
 export interface AddressLimiter {
-  /** Whether one more link may go to `address` now; counts it if so. */
-  take(address: string): boolean;
+  /** Whether one more link may go to `address` now. */
+  allows(address: string): boolean;
+  /** Counts a link that went to `address`. */
+  count(address: string): void;
 }
 
 export function addressLimiter(opts: { perWindow: number; windowMs: number; addressesMax?: number; now?: () => number }): AddressLimiter {
@@ -16,17 +18,20 @@ export function addressLimiter(opts: { perWindow: number; windowMs: number; addr
   // Address → the times its links went out, oldest first; the map in order of last use, so the
   // address used longest ago is forgotten first when it is full.
   const sent = new Map<string, number[]>();
+  const keyOf = (address: string) => address.trim().toLowerCase();
+  const recentTo = (key: string, at: number) => (sent.get(key) ?? []).filter((t) => at - t < opts.windowMs);
   return {
-    take(address) {
-      const key = address.trim().toLowerCase();
+    allows(address) {
+      return recentTo(keyOf(address), now()).length < opts.perWindow;
+    },
+    count(address) {
+      const key = keyOf(address);
       const at = now();
-      const recent = (sent.get(key) ?? []).filter((t) => at - t < opts.windowMs);
-      const allowed = recent.length < opts.perWindow;
-      if (allowed) recent.push(at);
+      const recent = recentTo(key, at);
+      recent.push(at);
       sent.delete(key);
       sent.set(key, recent);
       if (sent.size > addressesMax) sent.delete(sent.keys().next().value!);
-      return allowed;
     },
   };
 }

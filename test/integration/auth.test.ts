@@ -166,6 +166,23 @@ describe('sign-in by emailed link', () => {
       await limited.close();
     }
   });
+
+  // Only links mailed count: requests the per-client limit refused sent nothing, and must not
+  // use up the address's hour (else one client could keep a person from signing in cheaply).
+  it('counts against an address only the sign-in links actually mailed', async () => {
+    const limited = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url, SIGN_IN_RATE_LIMIT_PER_MINUTE: '1', SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR: '2' }), database: testDb.database });
+    try {
+      const ask = (i: number) =>
+        limited.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', remoteAddress: `192.0.2.${i}`, payload: { email: 'counted@example.org', callbackURL: '/' } });
+      const statuses = [];
+      for (const i of [1, 1, 1, 1, 2, 3]) statuses.push((await ask(i)).statusCode);
+      expect(statuses).toEqual([200, 429, 429, 429, 200, 429]);
+      const mailed = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM outbox_emails WHERE kind = 'sign_in' AND to_address = 'counted@example.org'`);
+      expect(mailed[0]!.n).toBe(2);
+    } finally {
+      await limited.close();
+    }
+  });
 });
 
 describe('invitations', () => {
