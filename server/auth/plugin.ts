@@ -107,11 +107,13 @@ export const authPlugin = fp(
 );
 
 /**
- * The sign-in service's endpoints the app uses: asking for a link, following it, signing out, and
- * reading one's session. The rest of better-auth (profile and email changes, account deletion,
- * session lists) is not offered: our own routes do what people may change.
+ * The sign-in service's endpoints the app uses: asking for a link, following it, and signing out.
+ * The rest of better-auth (profile and email changes, account deletion, session lists) is not
+ * offered: our own routes do what people may change. Nor is get-session: it answers the session's
+ * token to any script of the site, which the cookie is httpOnly to keep from it; GET /api/me
+ * says who is asking.
  */
-const offeredAuthEndpoints = new Set(['POST /sign-in/magic-link', 'GET /magic-link/verify', 'POST /sign-out', 'GET /get-session']);
+const offeredAuthEndpoints = new Set(['POST /sign-in/magic-link', 'GET /magic-link/verify', 'POST /sign-out']);
 
 // What a link request may carry, checked here (better-auth would store a 50,000-character name,
 // and fail with a 500 on one holding a NUL).

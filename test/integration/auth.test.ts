@@ -136,6 +136,18 @@ describe('sign-in by emailed link', () => {
   });
 
   // The mail keeps the token; the database only its hash, so a leaked table signs nobody in.
+  // The session cookie is httpOnly so that script on a page (an injected one, a rogue extension)
+  // cannot carry the session elsewhere; better-auth's get-session answered its token in JSON to any
+  // script of the site, undoing that. The app reads who is asking from GET /api/me, never from it.
+  it('answers the session token to no script: better-auth’s get-session is not offered', async () => {
+    const cookie = await signIn(app, 'token.keeper@example.org');
+    const token = decodeURIComponent(cookie.match(/session_token=([^;.]+)/)![1]!);
+    const res = await app.inject({ url: '/api/auth/get-session', headers: { cookie } });
+    expect(res.body).not.toContain(token);
+    expect(res.statusCode).toBe(404);
+    expect((await app.inject({ url: '/api/me', headers: { cookie } })).json()).toMatchObject({ user: { email: 'token.keeper@example.org' } });
+  });
+
   it('stores only a hash of the sign-in token', async () => {
     await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'hash@example.org', callbackURL: '/' } });
     const token = (await linkFromMail(app, 'hash@example.org', 'sign_in')).searchParams.get('token')!;
