@@ -4,7 +4,7 @@ import { and, count, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { donations } from '../db/schema/index';
 import { demoGifts, demoUpdate } from '../db/seed-data';
-import { appealBySlug, moderateMessage, postUpdate } from './appeals/manage-service';
+import { appealBySlug, moderateWallEntry, postUpdate } from './appeals/manage-service';
 import { createDonation } from './payments/service';
 import type { EmulatorControls } from './stripe-emulator/index';
 import { safeError } from './safe-error';
@@ -39,7 +39,7 @@ export async function giveDemoGifts(deps: Deps): Promise<number> {
       timeZone: gift.timeZone,
       idempotencyKey: `demo-gift-${i + 1}`,
     });
-    if (gift.messageApproved) await moderateMessage(deps.db, { by: null, appeal: await appealBySlug(deps.db, gift.appeal), donationId: donation.id, messageStatus: 'approved' });
+    if (gift.messageApproved) await moderateWallEntry(deps.db, { by: null, appeal: await appealBySlug(deps.db, gift.appeal), donationId: donation.id, messageStatus: 'approved' });
     deps.emulator.payCheckoutSession(new URL(checkoutUrl).pathname.split('/').at(-1)!, '4242 4242 4242 4242', { name: gift.donorName, email: gift.donorEmail });
     ids.push(donation.id);
   }

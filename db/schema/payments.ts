@@ -63,6 +63,11 @@ export const donations = pgTable(
     anonymous: boolean('anonymous').notNull().default(false),
     message: text('message'),
     messageStatus: messageStatus('message_status').notNull().default('none'),
+    /**
+     * An organizer took the donor's name off the public wall. Names go up the moment a gift is paid,
+     * read by no one first, so a name that is an insult or an advert must be able to come down.
+     */
+    nameHidden: boolean('name_hidden').notNull().default(false),
     locale: text('locale').notNull().default('en'),
     /**
      * The IANA zone the donor's browser said when they gave ("Asia/Tokyo"); null when it said none.

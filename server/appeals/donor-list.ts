@@ -3,6 +3,7 @@ import type { DbOrTx } from '../../db/client';
 import { donations } from '../../db/schema/index';
 import { messageLanguageOf } from '../payments/donations-store';
 import { checkAppealCursor } from './list-cursor';
+import { isOnTheWall } from './wall';
 
 // A checkout still open, or left, is no gift: organizers see every gift that reached an outcome.
 const listed = (appealId: string) => and(eq(donations.appealId, appealId), notInArray(donations.status, ['pending', 'canceled']));
@@ -50,6 +51,8 @@ function donorRow(d: typeof donations.$inferSelect) {
     message: d.message,
     messageLanguage: messageLanguageOf(d),
     messageStatus: d.messageStatus,
+    nameHidden: d.nameHidden,
+    onWall: isOnTheWall(d.status) && d.parentDonationId === null,
     updatesOptIn: d.updatesOptIn,
     at: (d.succeededAt ?? d.createdAt).toISOString(),
   };

@@ -35,7 +35,7 @@ import {
   listOrganizationAppeals,
   listUpdates,
   managedView,
-  moderateMessage,
+  moderateWallEntry,
   postUpdate,
   publishAppeal,
   setCover,
@@ -288,7 +288,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     {
       schema: {
         tags,
-        summary: "Approve or hide a donor's message (organizer)",
+        summary: "Approve or hide a donor's message, or take the donor's name off the public wall and put it back (organizer)",
         params: slugParams.extend({ donationId: z.uuid() }),
         body: moderationBody,
         response: { 204: z.null(), ...errorResponses },
@@ -296,7 +296,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     },
     async (req, reply) => {
       const { appeal, by } = await asOrganizer(req, req.params.slug);
-      await moderateMessage(db, { appeal, donationId: req.params.donationId, messageStatus: req.body.messageStatus, by, requestId: req.id });
+      await moderateWallEntry(db, { appeal, donationId: req.params.donationId, ...req.body, by, requestId: req.id });
       return reply.status(204).send(null);
     },
   );

@@ -100,7 +100,13 @@ export const updatePostBody = z.strictObject({
     .describe("the poster's key for this update, 8–100 letters, digits, _ or -: a request with a key already used on this appeal answers that update (same id, no mail sent again) if its title and body match, else 409 appeal.update_idempotency_conflict. Omitted: every request posts."),
 });
 
-export const moderationBody = z.strictObject({ messageStatus: z.enum(['approved', 'hidden']) });
+/** A wall entry's message, its donor's name, or both; at least one. */
+export const moderationBody = z
+  .strictObject({
+    messageStatus: z.enum(['approved', 'hidden']).optional(),
+    nameHidden: z.boolean().optional().describe("true takes the donor's name off the public wall; the gift stays on it, unnamed"),
+  })
+  .refine((b) => b.messageStatus !== undefined || b.nameHidden !== undefined, { message: 'Give messageStatus, nameHidden or both.' });
 
 export const managedAppealSchema = z.object({
   id: z.uuid(),
@@ -180,6 +186,8 @@ export const donorRowSchema = z.object({
   message: z.string().nullable(),
   messageLanguage: messageLanguageSchema,
   messageStatus: z.enum(['none', 'pending', 'approved', 'hidden']),
+  nameHidden: z.boolean().describe("an organizer took the name off the public wall"),
+  onWall: z.boolean().describe('the gift stands on the public wall (a paid first gift, not a renewal, refund or dispute)'),
   updatesOptIn: z.boolean(),
   at: z.string(),
 });

@@ -451,15 +451,26 @@ export async function coverOf(db: DbOrTx, appeal: Appeal) {
   return image ?? null;
 }
 
-export async function moderateMessage(db: Db, p: Actor & { appeal: Appeal; donationId: string; messageStatus: 'approved' | 'hidden' }): Promise<void> {
+/**
+ * What the public wall shows of one gift: its message (approved or hidden) and its donor's name
+ * (shown or taken down), in one transaction. A message to moderate must exist; a name to take down
+ * must be one the wall shows (a first gift, not an anonymous one).
+ */
+export async function moderateWallEntry(db: Db, p: Actor & { appeal: Appeal; donationId: string; messageStatus?: 'approved' | 'hidden'; nameHidden?: boolean }): Promise<void> {
   await db.transaction(async (tx) => {
     const [before] = await tx
-      .select({ messageStatus: donations.messageStatus })
+      .select({ messageStatus: donations.messageStatus, nameHidden: donations.nameHidden, named: sql<boolean>`${donations.donorName} IS NOT NULL AND NOT ${donations.anonymous} AND ${donations.parentDonationId} IS NULL` })
       .from(donations)
-      .where(and(eq(donations.id, p.donationId), eq(donations.appealId, p.appeal.id), ne(donations.messageStatus, 'none')))
+      .where(and(eq(donations.id, p.donationId), eq(donations.appealId, p.appeal.id)))
       .for('update');
-    if (!before) throw new AppError(404, 'donation.no_message', 'No gift with a message by that id on this appeal.');
-    await tx.update(donations).set({ messageStatus: p.messageStatus }).where(eq(donations.id, p.donationId));
-    await auditAround(tx, p, 'appeal.moderate_message', { subjectType: 'donation', subjectId: p.donationId, before, after: { messageStatus: p.messageStatus } });
+    if (p.messageStatus !== undefined && (!before || before.messageStatus === 'none')) throw new AppError(404, 'donation.no_message', 'No gift with a message by that id on this appeal.');
+    if (p.nameHidden !== undefined && (!before || !before.named)) throw new AppError(404, 'donation.no_name', 'No gift by that id whose name the wall shows on this appeal.');
+    await tx
+      .update(donations)
+      .set({ ...(p.messageStatus !== undefined ? { messageStatus: p.messageStatus } : {}), ...(p.nameHidden !== undefined ? { nameHidden: p.nameHidden } : {}) })
+      .where(eq(donations.id, p.donationId));
+    const subject = { subjectType: 'donation', subjectId: p.donationId } as const;
+    if (p.messageStatus !== undefined) await auditAround(tx, p, 'appeal.moderate_message', { ...subject, before: { messageStatus: before!.messageStatus }, after: { messageStatus: p.messageStatus } });
+    if (p.nameHidden !== undefined) await auditAround(tx, p, 'appeal.moderate_name', { ...subject, before: { nameHidden: before!.nameHidden }, after: { nameHidden: p.nameHidden } });
   });
 }

@@ -86,7 +86,7 @@ export const messageLanguageSchema = z.string().nullable().describe('the languag
 export const donorWallSchema = z.object({
   donors: z.array(
     z.object({
-      name: z.string().nullable().describe('null for an anonymous or nameless gift'),
+      name: z.string().nullable().describe('null for an anonymous or nameless gift, or one whose name an organizer took off the wall'),
       message: z.string().nullable().describe('only messages an organizer approved'),
       messageLanguage: messageLanguageSchema,
       givenAt: z.string(),

@@ -153,14 +153,14 @@ export async function listDonorWall(db: DbOrTx, slug: string, params: { limit: n
   const [appeal] = await db.select({ id: appeals.id, status: appeals.status }).from(appeals).where(eq(appeals.slug, slug));
   if (!appeal || appeal.status === 'draft') throw new AppError(404, 'appeal_not_found', `No appeal "${slug}".`);
   const rows = await db
-    .select({ name: donations.donorName, anonymous: donations.anonymous, message: donations.message, messageStatus: donations.messageStatus, locale: donations.locale, at: donations.succeededAt, createdAt: donations.createdAt })
+    .select({ name: donations.donorName, anonymous: donations.anonymous, nameHidden: donations.nameHidden, message: donations.message, messageStatus: donations.messageStatus, locale: donations.locale, at: donations.succeededAt, createdAt: donations.createdAt })
     .from(donations)
     .where(and(eq(donations.appealId, appeal.id), inArray(donations.status, [...wallStatuses]), isNull(donations.parentDonationId)))
     .orderBy(desc(donations.createdAt))
     .limit(params.limit);
   return {
     donors: rows.map((r) => ({
-      name: r.anonymous ? null : r.name,
+      name: r.anonymous || r.nameHidden ? null : r.name,
       message: r.messageStatus === 'approved' ? r.message : null,
       messageLanguage: r.messageStatus === 'approved' ? messageLanguageOf(r) : null,
       givenAt: (r.at ?? r.createdAt).toISOString(),

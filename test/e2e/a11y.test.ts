@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
-import { appealBySlug, moderateMessage, postUpdate } from '../../server/appeals/manage-service';
+import { appealBySlug, moderateWallEntry, postUpdate } from '../../server/appeals/manage-service';
 import { giftReaches, signInContext, startGift, wcagViolations, withAxe } from './a11y-audit';
 import { startE2E, type E2E } from './harness';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   await giftReaches(e2e, member.id, 'succeeded');
   await giftReaches(e2e, disputed.id, 'disputed');
   const brick = await appealBySlug(db, 'buck-a-brick');
-  await moderateMessage(db, { appeal: brick, by: null, donationId: member.id, messageStatus: 'approved' });
+  await moderateWallEntry(db, { appeal: brick, by: null, donationId: member.id, messageStatus: 'approved' });
   // Posted after the gift that asked for news, so that its mail (with a link to stop them) goes out.
   await postUpdate(db, { appeal: brick, by: null, title: 'The walls are up', bodyMarkdown: 'Thank you: **600 bricks** laid.', publicUrl: e2e.url });
   made.updatesStop = await mailedLink('member@ue222.demo', '/updates/stop');

@@ -70,6 +70,29 @@ describe("the manage page's gifts, a page at a time", () => {
     await context.close();
   });
 
+  // A name goes up on the public wall unread, so "Giver 001" could as well be an insult or an advert:
+  // the organizer takes it down from the list, and puts it back, without JavaScript.
+  it('takes a donor name off the public wall and puts it back, without JavaScript', async () => {
+    const context = await e2e.context({ javaScriptEnabled: false, storageState: signedIn });
+    const page = await context.newPage();
+    const onTheWall = async () => ((await (await fetch(`${e2e.url}/api/appeals/${slug}/wall?limit=10`)).json()) as { donors: { name: string | null }[] }).donors.map((d) => d.name);
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`);
+    const donors = page.getByTestId('donors-table');
+    expect(await onTheWall()).toContain('Giver 001');
+
+    await Promise.all([page.waitForEvent('load'), donors.getByRole('button', { name: 'Take name off the wall · Giver 001' }).click()]);
+    expect(await donors.getByRole('status').textContent()).toBe('Name off the wall · Giver 001');
+    expect(await donors.locator('tbody tr').first().getByTestId('name-off-wall').textContent()).toBe('Name off the wall');
+    expect(await onTheWall()).not.toContain('Giver 001');
+    expect(await onTheWall()).toContain('Giver 002');
+
+    await Promise.all([page.waitForEvent('load'), donors.getByRole('button', { name: 'Put name back on the wall · Giver 001' }).click()]);
+    expect(await donors.getByRole('status').textContent()).toBe('Name back on the wall · Giver 001');
+    expect(await donors.getByTestId('name-off-wall').count()).toBe(0);
+    expect(await onTheWall()).toContain('Giver 001');
+    await context.close();
+  });
+
   // A page link edited by hand, or one from another appeal: the newest gifts, not an error page.
   it('shows the newest gifts for a page link the API does not know', async () => {
     const context = await e2e.context({ javaScriptEnabled: false, storageState: signedIn });

@@ -564,6 +564,38 @@ describe('updates and the donor wall', () => {
       ['appeal.moderate_message', organizerId, { messageStatus: 'approved' }, { messageStatus: 'hidden' }],
     ]);
   });
+
+  // A name is shown on the public wall the moment the gift is paid, with no one reading it first:
+  // "Scab list at evil.example" for a dollar would stand there until an organizer can take it down.
+  it('lets an organizer take a donor name off the wall and put it back, and says which in the list', async () => {
+    const named = await give('hall-roof', { amountMinor: '600', donorEmail: 'spam@example.org', donorName: 'Refunds at scam.example' });
+    const wall = async () => JSON.stringify((await app.inject('/api/appeals/hall-roof/wall')).json().donors);
+    const patch = (payload: object, id = named) => app.inject({ method: 'PATCH', url: `/api/appeals/hall-roof/wall/${id}`, headers: as(organizer), payload });
+    expect(await wall()).toContain('Refunds at scam.example');
+
+    const hide = await patch({ nameHidden: true });
+    expect(hide.statusCode, hide.body).toBe(204);
+    expect(await wall()).not.toContain('scam.example');
+    // The gift still stands on the wall, without a name, as an anonymous one does.
+    const listed = (await app.inject({ url: '/api/appeals/hall-roof/donors', headers: as(organizer) })).json().donors as { donationId: string; name: string; nameHidden: boolean }[];
+    expect(listed.find((d) => d.donationId === named)).toMatchObject({ name: 'Refunds at scam.example', nameHidden: true });
+
+    expect((await patch({ nameHidden: false })).statusCode).toBe(204);
+    expect(await wall()).toContain('Refunds at scam.example');
+
+    // Nothing to moderate: an empty body, or a gift whose name the wall never shows.
+    const empty = await patch({});
+    expect([empty.statusCode, empty.json().error.code]).toEqual([400, 'validation_failed']);
+    const anonymous = await give('hall-roof', { amountMinor: '600', donorEmail: 'quiet@example.org', donorName: 'Quiet One', anonymous: true });
+    const refused = await patch({ nameHidden: true }, anonymous);
+    expect([refused.statusCode, refused.json().error.code]).toEqual([404, 'donation.no_name']);
+
+    const audited = (await auditOf(named)).map((e) => [e.action, e.actorUserId, e.before, e.after]);
+    expect(audited).toEqual([
+      ['appeal.moderate_name', organizerId, { nameHidden: false }, { nameHidden: true }],
+      ['appeal.moderate_name', organizerId, { nameHidden: true }, { nameHidden: false }],
+    ]);
+  });
 });
 
 describe('campaigns', () => {

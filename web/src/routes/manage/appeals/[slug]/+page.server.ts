@@ -280,10 +280,13 @@ export const actions: Actions = {
   moderate: async ({ request, fetch, params }) => {
     const form = await readForm(request);
     const donationId = formText(form, 'donationId', 40);
+    // One button a press: a message's (approve, hide) or the donor's name's (off the wall, back on it).
     const messageStatus = formText(form, 'messageStatus', 10);
-    if (!isUuidText(donationId) || (messageStatus !== 'approved' && messageStatus !== 'hidden')) return fail(400, { section: 'donors', error: m.error_generic_text() });
-    const sent = await apiSend(fetch, 'PATCH', path(params.slug, `/wall/${donationId}`), { messageStatus });
+    const nameHidden = formText(form, 'nameHidden', 5);
+    const body = messageStatus === 'approved' || messageStatus === 'hidden' ? { messageStatus } : nameHidden === 'true' || nameHidden === 'false' ? { nameHidden: nameHidden === 'true' } : null;
+    if (!isUuidText(donationId) || !body) return fail(400, { section: 'donors', error: m.error_generic_text() });
+    const sent = await apiSend(fetch, 'PATCH', path(params.slug, `/wall/${donationId}`), body);
     if (!sent.ok) return fail(400, { section: 'donors', error: m.error_generic_text() });
-    return { section: 'donors', moderated: donationId };
+    return { section: 'donors', moderated: donationId, moderatedName: 'nameHidden' in body };
   },
 };
