@@ -25,3 +25,37 @@ export function stripeMinimumMinorOf(currency: string, exponent: number): bigint
   const [whole = '', fraction = ''] = minimum.split('.');
   return BigInt(whole + fraction.padEnd(exponent, '0'));
 }
+
+// For a currency missing from that table Stripe's minimum is "the equivalent of 0.50 USD", after
+// conversion. About how many units of each such currency one US dollar buys (mid-2025, two
+// significant figures): only its order of magnitude is used, so that rates moving by half leave
+// the suggestions where they are. Currencies worth more than a fifth of a dollar need none: ten of
+// them are over the minimum already. Rates are no concern of the ledger; this is for suggestions.
+const UNITS_PER_US_DOLLAR: ReadonlyMap<string, number> = new Map([
+  ['AFN', 70], ['ALL', 92], ['AMD', 390], ['AOA', 910], ['BDT', 120], ['BIF', 2900], ['BOB', 6.9],
+  ['BTN', 86], ['BWP', 14], ['CDF', 2900], ['CLP', 940], ['CNY', 7.2], ['CRC', 510], ['CUP', 24],
+  ['CVE', 97], ['DJF', 180], ['DOP', 62], ['DZD', 130], ['EGP', 49], ['ERN', 15], ['ETB', 130],
+  ['GHS', 11], ['GMD', 72], ['GNF', 8700], ['GTQ', 7.7], ['GYD', 210], ['HNL', 26], ['HTG', 130],
+  ['IQD', 1300], ['IRR', 42_000], ['ISK', 125], ['JMD', 160], ['KES', 130], ['KGS', 87], ['KHR', 4000],
+  ['KMF', 430], ['KPW', 900], ['KZT', 520], ['LAK', 22_000], ['LBP', 90_000], ['LKR', 300], ['LRD', 200],
+  ['LSL', 18], ['MAD', 9.1], ['MDL', 17], ['MGA', 4500], ['MKD', 54], ['MMK', 2100], ['MNT', 3600],
+  ['MOP', 8.1], ['MRU', 40], ['MUR', 45], ['MVR', 15], ['MWK', 1700], ['MZN', 64], ['NAD', 18],
+  ['NGN', 1500], ['NIO', 37], ['NPR', 140], ['PKR', 280], ['PYG', 8000], ['RSD', 100], ['RWF', 1400],
+  ['SBD', 8.4], ['SCR', 14], ['SDG', 600], ['SLE', 23], ['SOS', 570], ['SRD', 37], ['SSP', 4500],
+  ['STN', 21], ['SVC', 8.8], ['SYP', 13_000], ['SZL', 18], ['TJS', 9.5], ['TRY', 40], ['TTD', 6.8],
+  ['TWD', 30], ['TZS', 2600], ['UAH', 41], ['UGX', 3600], ['UYU', 40], ['UZS', 12_500], ['VES', 120],
+  ['VED', 120], ['VND', 26_000], ['VUV', 120], ['XAF', 570], ['XOF', 570], ['XPF', 105], ['YER', 240],
+  ['ZMW', 24], ['ZWG', 27],
+]);
+
+/**
+ * About one US dollar in minor units of a currency with `exponent` ISO decimals, for a currency
+ * Stripe publishes no minimum for and whose unit is worth well under a dollar (DZD 2: 13000n);
+ * else undefined. Twice Stripe's 0.50 USD: a suggestion at least this big stays over the minimum
+ * when the rate moves.
+ */
+export function usDollarEstimateMinorOf(currency: string, exponent: number): bigint | undefined {
+  if (STRIPE_MINIMUM_CHARGE.has(currency)) return undefined;
+  const units = UNITS_PER_US_DOLLAR.get(currency);
+  return units === undefined ? undefined : BigInt(Math.ceil(units)) * 10n ** BigInt(exponent);
+}

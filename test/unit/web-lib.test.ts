@@ -153,6 +153,19 @@ describe('web helpers', () => {
     expect(suggestedAmountsMinor('HUF')).toEqual(['100000', '250000', '500000', '1000000']);
   });
 
+  // Stripe publishes no minimum for the Algerian dinar: it takes 0.50 USD's worth. A donor in Oran
+  // was offered 10, 25, 50 and 100 DA (0.08 to 0.75 USD), with 25 DA chosen from the start, which
+  // Stripe refuses; an Iraqi one 10 to 100 dinars (under a dime).
+  it('suggests no gift under about a dollar where Stripe publishes no minimum', () => {
+    expect(suggestedAmountsMinor('DZD')).toEqual(['100000', '250000', '500000', '1000000']);
+    expect(suggestedAmountsMinor('IQD')[0]).toBe('10000000');
+    expect(suggestedAmountsMinor('VND')[0]).toBe('100000');
+    // Worth a dollar or more each (or a published minimum): as before.
+    expect(suggestedAmountsMinor('MXN')).toEqual(['1000', '2500', '5000', '10000']);
+    expect(suggestedAmountsMinor('CLP')).toEqual(['1000', '3000', '5000', '10000']);
+    expect(suggestedAmountsMinor('TND')).toEqual(['10000', '25000', '50000', '100000']);
+  });
+
   // A huge goal must not draw millions of bricks; a small one draws one brick per unit.
   it('planWall draws one brick per unit up to the cap, then round groups', () => {
     expect(planWall(1300, 37)).toEqual({ unitsPerBrick: 1, drawn: 1300, filled: 37 });

@@ -1,4 +1,4 @@
-import { stripeMinimumMinorOf } from '../../../server/ledger/stripe-minimum';
+import { stripeMinimumMinorOf, usDollarEstimateMinorOf } from '../../../server/ledger/stripe-minimum';
 import { currencyExponentOf } from './format';
 
 /** Suggested numbers of units for a unit appeal ("25 bricks"). */
@@ -9,12 +9,14 @@ export const defaultUnits = 25;
  * Suggested gifts in minor units: 10 / 25 / 50 / 100 of a two-decimal currency; for a currency
  * without decimals (JPY, KRW…) one unit is worth little, so 1,000 / 3,000 / 5,000 / 10,000. Ten
  * times more, as often as it takes, where the smallest is under Stripe's smallest charge: 10 Ft
- * would be refused (Stripe's least is 175 Ft), so a forint appeal suggests 1,000 Ft and up.
+ * would be refused (Stripe's least is 175 Ft), so a forint appeal suggests 1,000 Ft and up. Where
+ * Stripe publishes no minimum it takes 0.50 USD's worth: 10 DA (about 0.08 USD) would be refused,
+ * so a dinar appeal suggests 1,000 DA and up, as a yen one does ¥1,000.
  */
 export function suggestedAmountsMinor(currency: string): string[] {
   const exponent = currencyExponentOf(currency);
   let amounts = (exponent === 0 ? [1000n, 3000n, 5000n, 10_000n] : [10n, 25n, 50n, 100n]).map((major) => major * 10n ** BigInt(exponent));
-  const minimum = stripeMinimumMinorOf(currency, exponent) ?? 0n;
+  const minimum = stripeMinimumMinorOf(currency, exponent) ?? usDollarEstimateMinorOf(currency, exponent) ?? 0n;
   while (amounts[0]! < minimum) amounts = amounts.map((amount) => amount * 10n);
   return amounts.map(String);
 }
