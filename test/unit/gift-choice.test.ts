@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAmount } from '../../server/ledger/money';
 import { giftChoiceFields } from '../../web/src/lib/gift-choice';
+import { unitSuggestions } from '../../web/src/lib/amounts';
 
 const locales = ['en', 'fr', 'de', 'es', 'ja', 'sv', 'ar', 'ru'];
 
@@ -34,5 +35,29 @@ describe('a gift amount in the giving form’s fields', () => {
     expect(giftChoiceFields('1700', brick, 'en')).toEqual({ unitsOther: '17' });
     // Not whole units (the terms changed since): nothing rather than a wrong amount.
     expect(giftChoiceFields('1750', brick, 'en')).toEqual({});
+  });
+
+  // A 20-peso brick offers 1 to 10 (see the next block): one brick comes back chosen, not typed.
+  it('on a unit appeal of pricey units, the numbers that appeal suggests', () => {
+    const ladrillo = { currency: 'MXN', unit: { priceMinor: '2000' } };
+    expect(giftChoiceFields('2000', ladrillo, 'es')).toEqual({ units: '1' });
+    expect(giftChoiceFields('50000', ladrillo, 'es')).toEqual({ unitsOther: '25' });
+  });
+});
+
+// 25 units were chosen from the start whatever a unit cost, and 5 were the least on offer: a
+// ¥1,000 bento appeal chose ¥25,000 (the yen form's own choice is ¥3,000), a 20-peso brick 500
+// pesos, a 9,999 KWD tent 249,975 KWD. A donor pressing Continue gave that, or typed "1".
+describe('the numbers of units a unit appeal suggests', () => {
+  it('cheap units: 5 to 100, 25 chosen, as before', () => {
+    expect(unitSuggestions('100', 'USD')).toEqual({ units: [5, 10, 25, 50, 100], chosen: 25 });
+    expect(unitSuggestions('250', 'KWD')).toEqual({ units: [5, 10, 25, 50, 100], chosen: 25 });
+  });
+
+  it('units that cost as much as a gift: 1 to 10, the number nearest the money form’s choice chosen', () => {
+    expect(unitSuggestions('1000', 'JPY')).toEqual({ units: [1, 2, 3, 5, 10], chosen: 3 });
+    expect(unitSuggestions('2000', 'MXN')).toEqual({ units: [1, 2, 3, 5, 10], chosen: 1 });
+    expect(unitSuggestions('500', 'USD')).toEqual({ units: [1, 2, 3, 5, 10], chosen: 5 });
+    expect(unitSuggestions('9999000', 'KWD')).toEqual({ units: [1, 2, 3, 5, 10], chosen: 1 });
   });
 });

@@ -1,9 +1,28 @@
 import { stripeMinimumMinorOf, usDollarEstimateMinorOf } from '../../../server/ledger/stripe-minimum';
 import { currencyExponentOf } from './format';
 
-/** Suggested numbers of units for a unit appeal ("25 bricks"). */
+/** Suggested numbers of units for a unit appeal ("25 bricks"), for units that cost little. */
 export const suggestedUnits = [5, 10, 25, 50, 100] as const;
 export const defaultUnits = 25;
+/** For units that cost as much as a gift does (a ¥1,000 bento, a 20-peso brick, a day's strike pay). */
+const suggestedFewUnits = [1, 2, 3, 5, 10] as const;
+
+/**
+ * The numbers of units a unit appeal suggests, and the one chosen from the start. A $1 brick gets
+ * 5 to 100, 25 ($25) chosen, as a money appeal chooses $25. A unit for which 25 would cost more
+ * than four of those gifts gets 1 to 10, and the number whose cost is nearest the money appeal's
+ * choice is chosen: 25 bentos at ¥1,000 chose ¥25,000 (the yen form chooses ¥3,000), 25 bricks
+ * at 20 pesos 500 pesos, and the least on offer was 5 units, never one.
+ */
+export function unitSuggestions(unitPriceMinor: string | bigint, currency: string): { units: readonly number[]; chosen: number } {
+  const price = BigInt(unitPriceMinor);
+  const usual = BigInt(suggestedAmountsMinor(currency)[1]!);
+  if (price <= 0n || BigInt(defaultUnits) * price <= 4n * usual) return { units: suggestedUnits, chosen: defaultUnits };
+  // Nearest on a ratio scale: 2 bentos (¥2,000) over 5 (¥5,000) for ¥3,000.
+  const distance = (units: number) => Math.abs(Math.log(Number(BigInt(units) * price) / Number(usual)));
+  const chosen = suggestedFewUnits.reduce((best, units) => (distance(units) < distance(best) ? units : best));
+  return { units: suggestedFewUnits, chosen };
+}
 
 /**
  * Suggested gifts in minor units: 10 / 25 / 50 / 100 of a two-decimal currency; for a currency

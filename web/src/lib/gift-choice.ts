@@ -1,4 +1,4 @@
-import { suggestedAmountsMinor, suggestedUnits } from './amounts';
+import { suggestedAmountsMinor, unitSuggestions } from './amounts';
 import { formatMinorPlain } from './format';
 
 /** What the giving form needs to know of an appeal to show an amount in its own fields. */
@@ -21,7 +21,7 @@ export function giftChoiceFields(amountMinor: string, terms: GiftTerms, locale: 
     const price = BigInt(terms.unit.priceMinor);
     if (price <= 0n || amount % price !== 0n) return {};
     const units = amount / price;
-    const suggested = (suggestedUnits as readonly number[]).includes(Number(units));
+    const suggested = unitSuggestions(price, terms.currency).units.includes(Number(units));
     return suggested ? { units: units.toString() } : { unitsOther: units.toString() };
   }
   if (suggestedAmountsMinor(terms.currency).includes(amount.toString())) return { preset: amount.toString() };
