@@ -59,3 +59,16 @@ export function usDollarEstimateMinorOf(currency: string, exponent: number): big
   const units = UNITS_PER_US_DOLLAR.get(currency);
   return units === undefined ? undefined : BigInt(Math.ceil(units)) * 10n ** BigInt(exponent);
 }
+
+/**
+ * Stripe's smallest charge of a currency in minor units as Stripe counts them (`exponent` its
+ * decimals in Stripe's API): the published one, or 0.50 USD at the rough rate above for a currency
+ * it publishes none for; undefined when neither is known. The Stripe emulator refuses a checkout
+ * under it, as Stripe does.
+ */
+export function stripeChargeFloorMinorOf(currency: string, exponent: number): bigint | undefined {
+  const published = stripeMinimumMinorOf(currency, exponent);
+  if (published !== undefined) return published;
+  const units = UNITS_PER_US_DOLLAR.get(currency);
+  return units === undefined ? undefined : BigInt(Math.ceil(0.5 * units * 10 ** exponent));
+}

@@ -152,6 +152,11 @@ async function startCheckout(deps: DonationDeps, appeal: typeof appeals.$inferSe
     if (err instanceof Stripe.errors.StripeIdempotencyError) {
       throw new AppError(409, 'donation.checkout_not_resumable', "This gift's checkout cannot be resumed; start a new gift with a new idempotency key.", { donationId: d.id });
     }
+    // Under Stripe's minimum for a currency it publishes none for (the equivalent of 0.50 USD, at
+    // today's rate), which only Stripe knows: the donor is told to give more, not that it failed.
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'amount_too_small') {
+      throw new AppError(400, 'donation.amount_below_card_minimum', `Stripe refuses a card payment this small in ${d.currency}; give more.`);
+    }
     throw err;
   }
   await deps.db.update(donations).set({ checkoutSessionId: session.id }).where(and(eq(donations.id, d.id), isNull(donations.checkoutSessionId)));

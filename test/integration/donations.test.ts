@@ -1018,6 +1018,20 @@ describe('donation requests', () => {
     expect((await ask('osaka-care-strike-fund', (BigInt(maximumGiftMinor) + 1n).toString(), true)).json().error.code).toBe('donation.amount_too_large');
   });
 
+  // Where Stripe publishes no minimum (the Algerian dinar), its minimum is 0.50 USD's worth at the
+  // day's rate, which only Stripe knows: our own check lets 1 DA through, and Stripe's refusal was
+  // answered as payment_provider.refused, which the form tells as "the gift could not be started".
+  // It is the donor's to fix: a code of its own, which the form tells as "give more".
+  it("a gift under Stripe's minimum in a currency it publishes none for is a 400, not a 500", async () => {
+    const [brick] = await h.testDb.database.db.select().from(appeals).where(eq(appeals.slug, 'buck-a-brick'));
+    await h.testDb.database.db.insert(appeals).values({ slug: 'oran-dinar', organizationId: brick!.organizationId, title: 'Oran', beneficiary: 'Oran dockers', currency: 'DZD', goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() });
+    const ask = (amountMinor: string) => h.app.inject({ method: 'POST', url: '/api/appeals/oran-dinar/donations', payload: { donorEmail: 'a@example.org', idempotencyKey: randomUUID(), amountMinor } });
+    const tiny = await ask('100');
+    expect([tiny.statusCode, tiny.json().error.code]).toEqual([400, 'donation.amount_below_card_minimum']);
+    // 200 DA is over the emulator's 0.50 USD (65 DA at its rate): a checkout.
+    expect((await ask('20000')).statusCode).toBe(201);
+  });
+
   // A donor gives while an organizer changes the appeal's currency (no gift yet, so the change is
   // allowed). The gift must be made on the terms the appeal has when it is stored: read apart from
   // its insert, it went ahead in dollars on an appeal that now raises euros, and its payment would

@@ -1,6 +1,7 @@
 import { invalidRequest, parameterMissing, resourceMissing } from '../errors';
 import { checkoutLocales } from '../checkout-locales';
-import { isThreeDecimal } from '../fees';
+import { isThreeDecimal, stripeExponent } from '../fees';
+import { stripeChargeFloorMinorOf } from '../../ledger/stripe-minimum';
 import type { FormObject } from '../form';
 import { metadataParam, optArray, optObject, optString, rejectUnknown, reqInt, reqString } from '../params';
 import type { LineSpec, SessionSpec, State } from '../store';
@@ -93,6 +94,12 @@ function parseLines(p: FormObject, mode: 'payment' | 'subscription'): LineSpec[]
   }
   const total = lines.reduce((s, l) => s + l.unitAmount * l.quantity, 0);
   if (total > MAX_AMOUNT) throw invalidRequest('Amount must be no more than 99999999.', 'line_items', 'amount_too_large');
+  // Stripe refuses a charge under its minimum for the currency ("the equivalent of 0.50 USD" where
+  // it publishes none), when the session is created.
+  const floor = stripeChargeFloorMinorOf(currency!.toUpperCase(), stripeExponent(currency!));
+  if (floor !== undefined && BigInt(total) < floor) {
+    throw invalidRequest("The Checkout Session's total amount due must add up to at least $0.50 usd", 'line_items', 'amount_too_small');
+  }
   return lines;
 }
 

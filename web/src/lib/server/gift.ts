@@ -1,8 +1,9 @@
 import { MoneyError, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } from '../../../../server/ledger/money';
 import { largestGiftMinor } from '../../../../server/payments/charge-limits';
 import { parseUnits, tooManyUnits } from '$lib/amounts';
+import { usDollarEstimateMinorOf } from '../../../../server/ledger/stripe-minimum';
 import { unitFor } from '$lib/appeal-text';
-import { amountExample, formatMinor } from '$lib/format';
+import { amountExample, currencyExponentOf, formatMinor } from '$lib/format';
 import { unitWords } from '$lib/unit-words';
 import { m } from '$lib/paraglide/messages';
 import { stripeStepShown } from './stripe-step';
@@ -82,6 +83,12 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
       return { error: m.error_message_invalid(), field: 'message' };
     case 'donation.amount_too_small':
       return { error: m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) }), field: 'amount' };
+    case 'donation.amount_below_card_minimum': {
+      // Stripe's minimum where it publishes none is 0.50 USD at the day's rate: about a dollar is
+      // named, which clears it when the rate moves.
+      const about = usDollarEstimateMinorOf(appeal.currency, currencyExponentOf(appeal.currency));
+      return { error: about ? m.error_below_card_minimum({ amount: formatMinor(about.toString(), appeal.currency, locale) }) : m.error_below_card_minimum_plain(), field: 'amount' };
+    }
     case 'donation.amount_too_large':
       return { error: tooLarge(appeal, locale, coverFees), field: 'amount' };
     case 'donation.amount_not_payable':
