@@ -3,12 +3,13 @@ import type Stripe from 'stripe';
 import { queryRows, type DbOrTx } from '../../../db/client';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
-import type { EntryInput } from '../../ledger/service';
+import type { EntryInput, PostingInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { isPosted, reversalOf } from './posted';
+import { refundReturnedAfterLossKind } from './refund';
 import { RetryLater, type DisputeHandler, type HandlerDeps } from './types';
 
 /**
@@ -138,8 +139,10 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
         metadata,
       })
     : undefined;
+  // A refund the bank sent back while the loss stood went to the loss, not the appeal: undone with it.
+  const undoReturns = undoLoss ? await returnsToLossUndone(deps, donation.id, dispute.id, appeal.slug) : [];
   // What the loss took from the appeal (its entry there, undone), back in its progress.
-  const backToAppeal = -(undoLoss?.entries.find((e) => e.accountId === appealAccount)?.amountMinor ?? 0n);
+  const backToAppeal = -[undoLoss, ...undoReturns].reduce((sum, p) => sum + (p?.entries.find((e) => e.accountId === appealAccount)?.amountMinor ?? 0n), 0n);
   const closing = {
     idempotencyKey: `stripe:${dispute.id}:dispute_${dispute.status}`,
     kind: `dispute_${dispute.status}`,
@@ -149,7 +152,7 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
   };
   return {
     donationId: donation.id,
-    postings: undoLoss ? [undoLoss, closing] : [closing],
+    postings: undoLoss ? [undoLoss, ...undoReturns, closing] : [closing],
     apply: async (tx, created, batch) => {
       const closedNow = created.at(-1) === true;
       const undoneNow = undoLoss !== undefined && created[0] === true;
@@ -158,6 +161,8 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
       if (closedNow && (won ? !undoLoss && (await isPosted(tx, lostKey)) : await isPosted(tx, wonKey))) {
         throw new RetryLater(`dispute ${dispute.id}: its ${won ? 'loss' : 'win'} was posted meanwhile`);
       }
+      // A refund's return posted to the loss since this was planned would stay on it: planned again, it is undone too.
+      if (undoneNow && (await returnsToLoss(tx, donation.id)).length > 0) throw new RetryLater(`dispute ${dispute.id}: a refund of its gift came back meanwhile`);
       if (won) {
         // From the row as locked now: a refund another poster committed since planning counts.
         if (closedNow || undoneNow) {
@@ -174,6 +179,36 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
   };
 };
 
+
+/** The idempotency keys of the gift's refunds sent back while its chargeback was lost, not undone. */
+async function returnsToLoss(db: DbOrTx, donationId: string): Promise<string[]> {
+  const rows = await queryRows<{ key: string }>(
+    db,
+    sql`SELECT t.idempotency_key AS key FROM ledger_transactions t
+         WHERE t.kind = ${refundReturnedAfterLossKind} AND t.metadata->>'donationId' = ${donationId}
+           AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
+         ORDER BY t.id`,
+  );
+  return rows.map((r) => r.key);
+}
+
+/**
+ * A loss won on appeal: what refunds sent back in the meantime gave the loss (refund.ts,
+ * lostToChargeback) is the appeal's again, since the donor got none of it. Their reversals.
+ */
+async function returnsToLossUndone(deps: HandlerDeps, donationId: string, disputeId: string, slug: string): Promise<PostingInput[]> {
+  const undone: PostingInput[] = [];
+  for (const key of await returnsToLoss(deps.db, donationId)) {
+    const reversal = await reversalOf(deps.db, key, {
+      idempotencyKey: `${key}_reversed`,
+      kind: `${refundReturnedAfterLossKind}_reversed`,
+      description: `Chargeback ${disputeId} of a gift to ${slug} won on appeal: a refund the bank sent back is the appeal's again`,
+      metadata: { donationId, disputeId },
+    });
+    if (reversal) undone.push(reversal);
+  }
+  return undone;
+}
 
 /**
  * Closing a dispute of a gift Stripe settled in another currency. What disputes:open holds is what

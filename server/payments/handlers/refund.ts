@@ -1,15 +1,15 @@
-import { and, eq, ne } from 'drizzle-orm';
-import type { Tx } from '../../../db/client';
+import { and, eq, ne, sql } from 'drizzle-orm';
+import { queryRows, type DbOrTx, type Tx } from '../../../db/client';
 import type Stripe from 'stripe';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
-import type { EntryInput } from '../../ledger/service';
+import type { EntryInput, PostingInput } from '../../ledger/service';
 import { accountIds, chart } from '../chart';
 import { addRefunded, donationByCharge, refundedStatusOfRow } from '../donations-store';
 import { mailTreasurersOfFailedRefund } from '../refund-failed-mail';
 import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
-import { conversionLegs, nonZero, type Money } from './fx';
+import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { isGiftPayment } from './gift-payment';
 import { eventPending, postedMetadataOf, reversalOf } from './posted';
 import { NeedsTreasurer, requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
@@ -142,20 +142,103 @@ export const refundFailed: Handler = async (event, deps) => {
   // What the refund took from the appeal, which its reversal gives back.
   const amountMinor = -(reversal.entries.find((e) => e.accountId === appealAccount)?.amountMinor ?? 0n);
   if (amountMinor <= 0n) throw new NeedsTreasurer(`refund ${refund.id} was posted without taking from appeal ${appeal.slug}: not reversed`);
+  const lost = await lostToChargeback(deps, donation.id, refund.id, appealAccount!, amountMinor);
+  // What the appeal keeps of the money back: none of it when the gift was charged back and lost.
+  const keptMinor = amountMinor - (lost.posting ? lost.takenMinor : 0n);
   return {
     donationId: donation.id,
-    postings: [reversal],
+    postings: lost.posting ? [reversal, lost.posting] : [reversal],
     apply: async (tx, [created], batch) => {
       if (!created) return;
+      // Planned against the gift's loss as it stood then: a loss posted or undone since changes what the appeal keeps.
+      if ((await lossStanding(tx, donation.id)) !== lost.standing) throw new RetryLater(`refund ${refund.id}: its gift's chargeback changed meanwhile`);
       await tx.update(donations).set({ refundedMinor: addRefunded(-amountMinor) }).where(eq(donations.id, donation.id));
       await setRefundedStatus(tx, donation.id);
-      batch.progress.add({ appealId: donation.appealId, grossMinor: amountMinor, netMinor: amountMinor, gifts: 0 });
+      if (keptMinor !== 0n) batch.progress.add({ appealId: donation.appealId, grossMinor: keptMinor, netMinor: keptMinor, gifts: 0 });
       // Whichever of refund.updated and refund.failed posts the reversal tells the treasurers, once.
       const failure = { id: refund.id, donationId: donation.id, currency: appeal.currency.toUpperCase(), amountMinor, madeAt: new Date(refund.created * 1000), reason: failureReason };
       await mailTreasurersOfFailedRefund(tx, failure, appeal, deps.publicUrl);
     },
   };
 };
+
+/** The kind of the posting that gives a chargeback's loss the money of a refund the bank sent back. */
+export const refundReturnedAfterLossKind = 'refund_returned_after_loss';
+
+/**
+ * Whether the gift's chargeback is lost and stays lost (its loss posted, not undone by a win on
+ * appeal). Read in the batch's transaction, behind the gift's lock.
+ */
+async function lossStanding(db: DbOrTx, donationId: string): Promise<boolean> {
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`SELECT count(*)::int AS n FROM ledger_transactions t
+         WHERE t.kind = 'dispute_lost' AND t.metadata->>'donationId' = ${donationId}
+           AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)`,
+  );
+  return rows[0]!.n > 0;
+}
+
+/**
+ * A refund the bank sent back after its gift was charged back and the chargeback lost. The donor
+ * has the whole gift back through the bank, and the loss took from the appeal only what it still
+ * held then (the refunded part had left, and Stripe took it a second time: the organization's loss,
+ * disputes:lost). The refund's money is back in Stripe's balance, but it is not the appeal's again:
+ * it makes good that loss. Posting, beside the refund's reversal: debit appeal:<id> what the
+ * reversal gives it beyond what the appeal holds of the gift, credit disputes:lost the same (in
+ * the settlement currency, through fx:conversion, at the refund's own rate). No posting when the
+ * gift's chargeback is not lost, or the appeal would hold nothing of the gift back (the loss was
+ * read from Stripe after the refund had failed there, and took the whole gift already).
+ */
+async function lostToChargeback(
+  deps: HandlerDeps,
+  donationId: string,
+  refundId: string,
+  appealAccount: bigint,
+  backMinor: bigint,
+): Promise<{ standing: boolean; posting?: PostingInput; takenMinor: bigint }> {
+  if (!(await lossStanding(deps.db, donationId))) return { standing: false, takenMinor: 0n };
+  const [held] = await queryRows<{ held: string }>(
+    deps.db,
+    sql`SELECT (-coalesce(sum(e.amount_minor), 0))::text AS held FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+         WHERE e.account_id = ${appealAccount.toString()}::bigint AND t.metadata->>'donationId' = ${donationId}`,
+  );
+  // What the appeal holds of the gift once the reversal has given the refund back.
+  const after = BigInt(held!.held) + backMinor;
+  const takenMinor = after < 0n ? 0n : after > backMinor ? backMinor : after;
+  if (takenMinor === 0n) return { standing: true, takenMinor };
+  const refund = await deps.stripe.refunds.retrieve(refundId, { expand: ['balance_transaction'] });
+  const currency = refund.currency.toUpperCase();
+  const settled = settledIn(refund);
+  const settledCurrency = settled.currency.toUpperCase();
+  const [lostAccount] = await accountIds(deps.db, [chart.disputesLost(settledCurrency)]);
+  const refundedMinor = fromStripeAmount(refund.amount, currency);
+  const entries: EntryInput[] =
+    settledCurrency === currency
+      ? [
+          { accountId: appealAccount, amountMinor: takenMinor },
+          { accountId: lostAccount!, amountMinor: -takenMinor },
+        ]
+      : await (async () => {
+          const settledMinor = mulDivHalfEven(-fromStripeAmount(settled.amount, settledCurrency), takenMinor, refundedMinor);
+          return [
+            { accountId: appealAccount, amountMinor: takenMinor },
+            ...(await conversionLegs(deps.db, { currency, amountMinor: -takenMinor }, { currency: settledCurrency, amountMinor: -settledMinor })),
+            { accountId: lostAccount!, amountMinor: -settledMinor },
+          ];
+        })();
+  return {
+    standing: true,
+    takenMinor,
+    posting: {
+      idempotencyKey: `stripe:${refundId}:refund_returned_after_loss`,
+      kind: refundReturnedAfterLossKind,
+      description: `Refund ${refundId} returned by the bank after its gift was charged back: back to the chargeback's loss`,
+      metadata: { donationId, refundId },
+      entries: nonZero(entries),
+    },
+  };
+}
 
 /**
  * A refund that failed before its refund.created was read: the ledger never took the money, so

@@ -1,0 +1,121 @@
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../db/client';
+import { appeals, donations, organizations } from '../../db/schema/index';
+import { verifyLedger } from '../../server/ledger/service';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+
+/*
+ * A gift partly refunded, then charged back in full and the chargeback lost: the donor has the
+ * whole gift back through the bank, and the appeal gave up what it still held. When the card's bank
+ * then sends the refund back (a closed card, days later), Stripe puts the refund's amount in the
+ * balance again; the donor does not get it twice. That money is no longer the appeal's (the gift is
+ * gone from it in full): it makes good the part of the chargeback the organization bore
+ * (disputes:lost), and the appeal's account and its progress stay at nothing for this gift.
+ */
+
+let h: PaymentsHarness;
+let treasurer: string;
+let organizationId: string;
+let run = 0;
+
+async function balanceOf(code: string, currency: string): Promise<bigint> {
+  const [row] = await queryRows<{ b: string }>(h.testDb.database.db, sql`SELECT balance_minor::text AS b FROM ledger_accounts WHERE code = ${code} AND currency = ${currency}`);
+  return BigInt(row?.b ?? '0');
+}
+
+/** A gift of `amount`, `refunded` of it refunded, then charged back in full and lost. */
+async function lostAfterRefund(currency: string, amount: bigint, refunded: bigint) {
+  const db = h.testDb.database.db;
+    const [appeal] = await db
+      .insert(appeals)
+      .values({ slug: `chargeback-${++run}`, organizationId, title: `Chargeback ${run}`, beneficiary: 'Strikers', currency, goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() })
+      .returning();
+  const c = h.emulator.controls;
+  const { donationId, sessionId } = await h.donate(appeal!.slug, { amountMinor: amount.toString() });
+  c.payCheckoutSession(sessionId, '4242424242424242');
+  await h.settle();
+  const [paid] = await db.select().from(donations).where(eq(donations.id, donationId));
+  const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: treasurer }, payload: { amountMinor: refunded.toString() } });
+  expect(res.statusCode, res.body).toBe(202);
+  const { refundId } = res.json() as { refundId: string };
+  await h.settle();
+  const dispute = c.disputeCharge(paid!.chargeId!);
+  await h.settle();
+  c.closeDispute(dispute.id, 'lost');
+  await h.settle();
+  expect(await h.appealBalance(appeal!.slug)).toBe(0n);
+  return { appeal: appeal!, donationId, refundId, disputeId: dispute.id };
+}
+
+async function grossOf(appealId: string): Promise<bigint> {
+  const [progress] = await queryRows<{ gross: string }>(h.testDb.database.db, sql`SELECT raised_gross_minor::text AS gross FROM appeal_progress WHERE appeal_id = ${appealId}`);
+  return BigInt(progress!.gross);
+}
+
+async function leftUnposted() {
+  return queryRows<{ type: string }>(h.testDb.database.db, sql`SELECT type FROM stripe_events WHERE status IN ('parked', 'pending')`);
+}
+
+describe.each([
+  { name: 'settled in the gift currency', settlementCurrency: undefined, gifts: [{ currency: 'USD', amount: 5000n, refunded: 2000n }, { currency: 'JPY', amount: 3000n, refunded: 1000n }] },
+  { name: 'settled in USD', settlementCurrency: 'usd', gifts: [{ currency: 'JPY', amount: 3000n, refunded: 1000n }] },
+])('a refund the bank sends back after its gift was charged back and lost, $name', ({ settlementCurrency, gifts }) => {
+  const settledIn = (currency: string) => settlementCurrency?.toUpperCase() ?? currency;
+
+  beforeAll(async () => {
+    h = await startPaymentsHarness(settlementCurrency ? { emulator: { settlementCurrency } } : {});
+    treasurer = h.treasurer;
+    const [org] = await h.testDb.database.db.select().from(organizations).where(eq(organizations.slug, 'ue-local-222'));
+    organizationId = org!.id;
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each(gifts)('leaves nothing of the gift in the appeal ($currency)', async ({ currency, amount, refunded }) => {
+    const db = h.testDb.database.db;
+    const { appeal, donationId, refundId } = await lostAfterRefund(currency, amount, refunded);
+    const lostBefore = await balanceOf('disputes:lost', settledIn(currency));
+    const availableBefore = await balanceOf('stripe:available', settledIn(currency));
+
+    h.emulator.controls.failRefund(refundId);
+    await h.settle();
+
+    // Nothing of the gift is the appeal's: not in its account, not in its progress.
+    expect(await h.appealBalance(appeal.slug)).toBe(0n);
+    expect(await grossOf(appeal.id)).toBe(0n);
+    // The organization's loss is smaller by what came back to Stripe's balance.
+    const back = (await balanceOf('stripe:available', settledIn(currency))) - availableBefore;
+    expect(back).toBeGreaterThan(0n);
+    expect(await balanceOf('disputes:lost', settledIn(currency))).toBe(lostBefore - back);
+    const [after] = await db.select().from(donations).where(eq(donations.id, donationId));
+    expect({ status: after!.status, refundedMinor: after!.refundedMinor }).toEqual({ status: 'disputed', refundedMinor: 0n });
+    expect(await leftUnposted()).toEqual([]);
+  });
+
+  // Won on appeal after all, the gift is the appeal's in full: the refund never reached the donor.
+  it.each(gifts)('gives the appeal the whole gift when the loss is then won on appeal ($currency)', async ({ currency, amount, refunded }) => {
+    const db = h.testDb.database.db;
+    const lostAtStart = await balanceOf('disputes:lost', settledIn(currency));
+    const { appeal, donationId, refundId, disputeId } = await lostAfterRefund(currency, amount, refunded);
+    h.emulator.controls.failRefund(refundId);
+    await h.settle();
+    h.emulator.controls.appealDispute(disputeId);
+    h.emulator.controls.closeDispute(disputeId, 'won');
+    await h.settle();
+
+    expect(await h.appealBalance(appeal.slug)).toBe(-amount);
+    expect(await grossOf(appeal.id)).toBe(amount);
+    // Nothing lost: the dispute fee came back with the win.
+    expect(await balanceOf('disputes:lost', settledIn(currency))).toBe(lostAtStart);
+    const [after] = await db.select().from(donations).where(eq(donations.id, donationId));
+    expect({ status: after!.status, refundedMinor: after!.refundedMinor }).toEqual({ status: 'succeeded', refundedMinor: 0n });
+    expect(await leftUnposted()).toEqual([]);
+  });
+
+  it('leaves a ledger that verifies', async () => {
+    expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
+  });
+});
