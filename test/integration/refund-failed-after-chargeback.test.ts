@@ -115,6 +115,41 @@ describe.each([
     expect(await leftUnposted()).toEqual([]);
   });
 
+  // The bank sends the refund back while the chargeback is still open; the loss is read from Stripe
+  // (nothing refunded any more) before the refund's failure is posted.
+  it.each(gifts)('leaves nothing of the gift in the appeal when the loss is posted before the failure ($currency)', async ({ currency, amount, refunded }) => {
+    const db = h.testDb.database.db;
+    const [appeal] = await db
+      .insert(appeals)
+      .values({ slug: `chargeback-${++run}`, organizationId, title: `Chargeback ${run}`, beneficiary: 'Strikers', currency, goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() })
+      .returning();
+    const c = h.emulator.controls;
+    const { donationId, sessionId } = await h.donate(appeal!.slug, { amountMinor: amount.toString() });
+    c.payCheckoutSession(sessionId, '4242424242424242');
+    await h.settle();
+    const [paid] = await db.select().from(donations).where(eq(donations.id, donationId));
+    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: treasurer }, payload: { amountMinor: refunded.toString() } });
+    const { refundId } = res.json() as { refundId: string };
+    await h.settle();
+    const dispute = c.disputeCharge(paid!.chargeId!);
+    await h.settle();
+    c.pause();
+    try {
+      c.failRefund(refundId);
+      c.closeDispute(dispute.id, 'lost');
+      await h.deliver(await h.emulatorEvent('charge.dispute.closed', dispute.id));
+      await h.drain();
+      await h.deliver(await h.emulatorEvent('refund.failed', refundId));
+      await h.drain();
+    } finally {
+      c.resume();
+    }
+    await h.settle();
+    expect(await leftUnposted()).toEqual([]);
+    expect(await h.appealBalance(appeal!.slug)).toBe(0n);
+    expect(await grossOf(appeal!.id)).toBe(0n);
+  });
+
   it('leaves a ledger that verifies', async () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
   });
