@@ -53,6 +53,8 @@ const postingKinds: Record<string, () => string> = {
   dispute_won: m.posting_kind_dispute_won,
   dispute_lost: m.posting_kind_dispute_lost,
   dispute_lost_reversed: m.posting_kind_dispute_lost_reversed,
+  refund_returned_after_loss: m.posting_kind_refund_returned_after_loss,
+  refund_returned_after_loss_reversed: m.posting_kind_refund_returned_after_loss_reversed,
   payout_paid: m.posting_kind_payout_paid,
   payout_failed: m.posting_kind_payout_failed,
   funds_available: m.posting_kind_funds_available,
@@ -92,4 +94,6 @@ const linesOfAGift: Record<string, (i: { appeal: string }) => string> = {
   dispute_won: m.posting_line_dispute_won,
   dispute_lost: m.posting_line_dispute_lost,
   dispute_lost_reversed: m.posting_line_dispute_lost_reversed,
+  refund_returned_after_loss: m.posting_line_refund_returned_after_loss,
+  refund_returned_after_loss_reversed: m.posting_line_refund_returned_after_loss_reversed,
 };
