@@ -21,6 +21,12 @@ const postgresUrl = z
     error: 'must be a postgres:// URL, e.g. postgres://user:password@host:5432/solidarity',
   });
 
+function isWebOrigin(v: string): boolean {
+  if (!URL.canParse(v)) return false;
+  const url = new URL(v);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.host !== '' && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+}
+
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], {
     error: 'must be development, production or test',
@@ -29,7 +35,12 @@ export const configSchema = z.object({
   PORT: port(3000),
   /** Prometheus metrics on this port of their own (GET /metrics), for a scraper on the private network; off when unset. */
   METRICS_PORT: anyPort(9091).optional(),
-  PUBLIC_URL: z.url({ error: 'must be a URL, e.g. https://give.example.org' }).optional(),
+  /** Links in mail and Stripe's return URLs are this origin followed by a path: no path of its own. */
+  PUBLIC_URL: z
+    .string()
+    .refine(isWebOrigin, { error: 'must be the http:// or https:// origin people reach, with no path, e.g. https://give.example.org' })
+    .transform((v) => new URL(v).origin)
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }).default('info'),
@@ -124,11 +135,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when STRIPE_SECRET_KEY is set, e.g. whsec_…']);
   }
   const embedded = !c.DATABASE_URL;
-  if (!embedded && c.NODE_ENV === 'production' && !c.AUTH_SECRET) {
-    throw new ConfigError(['AUTH_SECRET: is required in production, e.g. the output of `openssl rand -hex 32`']);
-  }
   if (c.DEV_MAIL && c.NODE_ENV === 'production') {
     throw new ConfigError(['DEV_MAIL: must not be true in production: the dev mail page shows everyone\'s sign-in links']);
+  }
+  if (c.NODE_ENV === 'production') {
+    const missing = missingInProduction(c, embedded);
+    if (missing.length > 0) throw new ConfigError(missing);
   }
   if (c.METRICS_PORT === c.PORT) {
     throw new ConfigError([`METRICS_PORT: must differ from PORT (${c.PORT}): the metrics have a port of their own, which the internet does not reach`]);
@@ -142,9 +154,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return { ...rest, seedDemo, demoGifts: seedDemo && stripeMode === 'emulator' && (DEMO_GIFTS ?? embedded), devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL && c.NODE_ENV !== 'production'), embedded, stripeMode };
 }
 
+/**
+ * What production cannot do without. Each has a default fit for the demo only, and quiet where it
+ * goes wrong: links in mail and Stripe's return URLs to localhost, the local Stripe emulator (whose
+ * checkout page no donor can reach), sign-in links and receipts that never leave the outbox,
+ * sessions signed with a secret made up per process.
+ */
+function missingInProduction(c: z.infer<typeof configSchema>, embedded: boolean): string[] {
+  const missing: string[] = [];
+  if (!c.PUBLIC_URL) missing.push('PUBLIC_URL: is required in production (links in mail, Stripe\'s return URLs), e.g. https://give.example.org');
+  if (!c.STRIPE_SECRET_KEY) missing.push('STRIPE_SECRET_KEY: is required in production (without it the app runs the local Stripe emulator, which no donor can reach), e.g. sk_live_…');
+  if (!c.SMTP_URL) missing.push('SMTP_URL: is required in production (without it no sign-in link or receipt is sent), e.g. smtps://user:pass@smtp.example.org:465');
+  if (!embedded && !c.AUTH_SECRET) missing.push('AUTH_SECRET: is required in production, e.g. the output of `openssl rand -hex 32`');
+  return missing;
+}
+
 /** Where people reach us: PUBLIC_URL, else this machine's port (embedded demo, tests). */
 export function publicUrlOf(config: Config): string {
-  return config.PUBLIC_URL?.replace(/\/$/, '') ?? `http://localhost:${config.PORT}`;
+  return config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
 }
 
 /** Origins whose browser requests are our own pages: PUBLIC_URL's, or both local names when unset. */

@@ -1,6 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../server/config';
+import { ConfigError, loadConfig, publicUrlOf } from '../../server/config';
+
+/** What production needs besides NODE_ENV: the README's `fly secrets set` line. */
+const production = {
+  DATABASE_URL: 'postgres://u@h/db',
+  AUTH_SECRET: 'x'.repeat(32),
+  PUBLIC_URL: 'https://give.example.org',
+  STRIPE_SECRET_KEY: 'sk_live_abc',
+  STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+  SMTP_URL: 'smtps://user:pass@smtp.example.org:465',
+};
 
 describe('config', () => {
   // Embedded mode must need nothing set: PGlite, the emulator, demo data.
@@ -35,8 +45,9 @@ describe('config', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).devMail).toBe(false);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', DEV_MAIL: 'true' }).devMail).toBe(true);
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', DEV_MAIL: 'true', NODE_ENV: 'production', AUTH_SECRET: 'x'.repeat(32) })).toThrow(/DEV_MAIL/);
-    // Embedded in production (no DATABASE_URL, no SMTP_URL) is no demo: the page that shows sign-in links stays off.
-    expect(loadConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://give.example.org' }).devMail).toBe(false);
+    // Embedded in production (no DATABASE_URL) is no demo: the page that shows sign-in links stays off.
+    const { DATABASE_URL: _, ...embeddedProduction } = production;
+    expect(loadConfig({ NODE_ENV: 'production', ...embeddedProduction }).devMail).toBe(false);
   });
 
   // One clear line per bad variable, so an operator fixes all of them in one go.
@@ -52,6 +63,35 @@ describe('config', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^PORT: must be a whole number, e\.g\. 3000/);
     expect(lines[1]).toMatch(/^DATABASE_URL: must be a postgres:\/\/ URL, e\.g\. postgres:\/\//);
+  });
+
+  // In production each of these has a default that is wrong and quiet: links in mail and Stripe's
+  // return URLs to localhost, a Stripe emulator no donor can reach, sign-in links that never leave
+  // the outbox. Production refuses to start without them, naming each.
+  it('requires PUBLIC_URL, STRIPE_SECRET_KEY and SMTP_URL in production', () => {
+    let err: unknown;
+    try {
+      loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://u@h/db', AUTH_SECRET: 'x'.repeat(32) });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const lines = (err as ConfigError).lines;
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^PUBLIC_URL: is required in production/);
+    expect(lines[1]).toMatch(/^STRIPE_SECRET_KEY: is required in production/);
+    expect(lines[2]).toMatch(/^SMTP_URL: is required in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...production })).not.toThrow();
+  });
+
+  // Links are PUBLIC_URL followed by a path: anything but an http(s) origin makes every one broken
+  // ("localhost:3000" even parses as a URL of scheme "localhost:").
+  it('takes PUBLIC_URL as an http(s) origin only', () => {
+    for (const bad of ['localhost:3000', 'give.example.org:443', 'ftp://give.example.org', 'https://give.example.org/app', 'https://give.example.org?x=1', 'https://give.example.org/#top']) {
+      expect(() => loadConfig({ PUBLIC_URL: bad }), bad).toThrow(/^PUBLIC_URL: must be/);
+    }
+    expect(publicUrlOf(loadConfig({ PUBLIC_URL: 'https://give.example.org/' }))).toBe('https://give.example.org');
+    expect(publicUrlOf(loadConfig({ PUBLIC_URL: 'http://localhost:3000' }))).toBe('http://localhost:3000');
   });
 
   // A live key without its webhook secret would accept forged webhooks or none at all.
