@@ -5,6 +5,7 @@ import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { runAloneInProcess, runAloneOnPostgres, type RunAlone } from './run-alone';
+import { DatabaseUnavailable } from './unavailable';
 import * as schema from './schema/index';
 
 export type Schema = typeof schema;
@@ -201,7 +202,7 @@ function lockDirectory(dir: string): () => void {
   } catch {
     const holder = Number(readFileSync(lockPath, 'utf8'));
     if (holder && holder !== process.pid && processIsAlive(holder)) {
-      throw new Error(`${dir} is in use by process ${holder}; stop it first or set DATA_DIR to another folder`);
+      throw new DatabaseUnavailable(`DATA_DIR: ${dir} is in use by process ${holder}; stop it first or set DATA_DIR to another folder`);
     }
     writeFileSync(lockPath, String(process.pid));
   }

@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { DatabaseUnavailable } from './unavailable';
 
 /**
  * How long a migration waits for a table's lock. A migration altering a busy table (an
@@ -20,7 +21,24 @@ export async function migratePostgres(url: string, folder: string, lockTimeoutMs
   const client = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {}, connection: { lock_timeout: lockTimeoutMs } });
   try {
     await migrate(drizzle(client), { migrationsFolder: folder });
+  } catch (err) {
+    const reason = unreachableReason(err);
+    throw reason ? new DatabaseUnavailable(`DATABASE_URL: cannot use the database: ${reason}`, { cause: err }) : err;
   } finally {
     await client.end({ timeout: 5 });
   }
+}
+
+
+// Node's network errors, postgres.js's own, and the SQLSTATE classes of a connection refused by the
+// server: 08 (connection exception), 28 (invalid authorization), 3D (no such database).
+const unreachableCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+
+/** The reason a failed migration never reached the database (drizzle wraps it as its cause), if that is why it failed. */
+function unreachableReason(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (unreachableCodes.has(code) || /^(08|28|3D)[0-9A-Z]{3}$/.test(code))) return e.message;
+  }
+  return undefined;
 }
