@@ -6,7 +6,7 @@ import { startJobs } from './jobs';
 import { startMetricsServer } from './metrics/server';
 import { setUpStripe } from './payments/setup';
 import type { StripeEmulator } from './stripe-emulator/index';
-import { publicUrlOf, type Config } from './config';
+import { ConfigError, publicUrlOf, type Config } from './config';
 import { startDemoGifts } from './demo-gifts';
 
 export interface RunningServer {
@@ -20,32 +20,57 @@ export interface RunningServer {
 /** Opens the database, migrates, seeds demo data when asked, and listens. */
 export async function startServer(config: Config, opts: { handleSignals?: boolean } = {}): Promise<RunningServer> {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX });
-  await database.migrate();
-  const { stripe, emulator } = await setUpStripe(config);
-  const app = await buildApp({ config, database, stripe });
-  const seeded = config.seedDemo && (await seedDemoData(database.db)).seeded;
-  if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
-  const url = await app.listen({ port: config.PORT, host: config.HOST });
-  const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log, stripe: stripe.client }) : undefined;
-  app.notifyStripeEventReceived = () => jobs?.wake();
-  // After listening: the emulator delivers the gifts' webhooks to this server.
-  const demoGifts = seeded && config.demoGifts && emulator
-    ? startDemoGifts({ db: database.db, stripe: stripe.client, emulator: emulator.controls, publicUrl: publicUrlOf(config), log: app.log })
-    : undefined;
-  const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log: app.log }) : undefined;
-  app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await demoGifts;
-      await app.close();
-      await metrics?.close();
-      await jobs?.stop();
-      await emulator?.close();
-      await database.close();
-    })());
-  if (opts.handleSignals !== false) installShutdown(app, stop, config.SHUTDOWN_GRACE_MS);
-  return { app, database, emulator, url, stop };
+  // What is open so far, closed (last opened first) when start-up fails: an emulator or a database
+  // left open would keep the process running, and the embedded database's lock held, after the error.
+  const opened: Array<() => Promise<unknown>> = [() => database.close()];
+  try {
+    await database.migrate();
+    const { stripe, emulator } = await setUpStripe(config).catch((err: unknown) => {
+      throw portInUse(err, `STRIPE_EMULATOR_PORT: ${config.STRIPE_EMULATOR_PORT} is already in use: stop what uses it (another npm start?), or choose another, e.g. STRIPE_EMULATOR_PORT=${config.STRIPE_EMULATOR_PORT + 1}`);
+    });
+    if (emulator) opened.unshift(() => emulator.close());
+    const app = await buildApp({ config, database, stripe });
+    opened.unshift(() => app.close());
+    const seeded = config.seedDemo && (await seedDemoData(database.db)).seeded;
+    if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
+    const url = await app.listen({ port: config.PORT, host: config.HOST }).catch((err: unknown) => {
+      throw portInUse(err, `PORT: ${config.PORT} is already in use on ${config.HOST}: stop what uses it, or choose another, e.g. PORT=${config.PORT === 4000 ? 4001 : 4000}`);
+    });
+    const jobs = config.RUN_WORKER ? startJobs({ database, config, log: app.log, stripe: stripe.client }) : undefined;
+    if (jobs) opened.unshift(() => jobs.stop());
+    app.notifyStripeEventReceived = () => jobs?.wake();
+    // After listening: the emulator delivers the gifts' webhooks to this server.
+    const demoGifts = seeded && config.demoGifts && emulator
+      ? startDemoGifts({ db: database.db, stripe: stripe.client, emulator: emulator.controls, publicUrl: publicUrlOf(config), log: app.log })
+      : undefined;
+    const metrics = config.METRICS_PORT
+      ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log: app.log }).catch(async (err: unknown) => {
+          await demoGifts;
+          throw portInUse(err, `METRICS_PORT: ${config.METRICS_PORT} is already in use on ${config.HOST}: stop what uses it, or choose another`);
+        })
+      : undefined;
+    app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await demoGifts;
+        await app.close();
+        await metrics?.close();
+        await jobs?.stop();
+        await emulator?.close();
+        await database.close();
+      })());
+    if (opts.handleSignals !== false) installShutdown(app, stop, config.SHUTDOWN_GRACE_MS);
+    return { app, database, emulator, url, stop };
+  } catch (err) {
+    for (const close of opened) await close().catch(() => {});
+    throw err;
+  }
+}
+
+/** A port someone else holds is a setting to change, said in one line; any other failure is itself. */
+function portInUse(err: unknown, line: string): unknown {
+  return (err as { code?: unknown } | null)?.code === 'EADDRINUSE' ? new ConfigError([line]) : err;
 }
 
 // Finish in-flight requests on SIGTERM/SIGINT (Fly sends SIGINT), then exit; give up after the grace.
