@@ -36,7 +36,7 @@ export const updateAppealBody = z
     summary: z.string().trim().max(300),
     storyMarkdown: z.string().max(20_000),
     beneficiary: z.string().trim().min(2).max(200),
-    language: languageSchema,
+    language: languageSchema.describe('the language the appeal is written in; one it has a translation into: 409 appeal.language_translated (remove that translation first)'),
     currency: appealCurrencySchema,
     goalMinor: positiveMinor,
     unit: unitSchema.nullable(),

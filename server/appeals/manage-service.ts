@@ -165,6 +165,7 @@ export async function updateAppeal(db: Db, p: Actor & { appeal: Appeal; body: Up
       if (!current) throw new AppError(404, 'appeal_not_found', `No appeal "${p.appeal.slug}".`);
       if (current.status === 'closed') throw new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
       if (b.deadlineAt && b.deadlineAt <= new Date()) throw new AppError(400, 'appeal.deadline_past', 'The deadline must be in the future.');
+      if (b.language !== undefined && b.language !== current.language) await checkNotTranslatedInto(tx, current, b.language);
       // The terms as they will stand, when they change: a new currency or goal must fit the unit kept.
       // An edit that leaves them alone is not refused for a unit made before this rule.
       if (b.currency !== undefined || b.goalMinor !== undefined || b.unit !== undefined) {
@@ -233,19 +234,38 @@ export async function closeExpiredAppeals(db: Db, limit = 100): Promise<number> 
   });
 }
 
+/**
+ * An appeal marked with a language it has a translation into would have two texts in that
+ * language, the translation hiding the original from its readers: refused, as for an update
+ * (409), and the organizer removes that translation first, on purpose. A translation being saved
+ * holds the appeal FOR SHARE, so this sees it once it commits, or it sees the language changed.
+ */
+async function checkNotTranslatedInto(tx: DbOrTx, appeal: Appeal, language: string): Promise<void> {
+  const [translated] = await tx
+    .select({ language: appealTranslations.language })
+    .from(appealTranslations)
+    .where(and(eq(appealTranslations.appealId, appeal.id), eq(appealTranslations.language, language)));
+  if (translated) {
+    throw new AppError(409, 'appeal.language_translated', `This appeal has a ${language} translation: remove it before marking the appeal itself ${language}.`, { language });
+  }
+}
+
 export async function upsertTranslation(
   db: Db,
   p: Actor & { appeal: Appeal; language: string; body: TranslationBody; createOnly?: boolean },
 ): Promise<void> {
-  if (p.language === p.appeal.language) {
-    throw new AppError(400, 'appeal.translation_is_original', 'This is the language the appeal is written in; edit the appeal itself.');
-  }
   // Refused, not dropped: like an unknown field, a unit name with nothing to name is the caller's
   // mistake, and silently saving less than was sent would look like success.
   if (p.body.unitName !== null && p.appeal.unitName === null) {
     throw new AppError(400, 'appeal.translation_unit_without_unit', 'This appeal has no unit of giving, so a translation cannot name one; give the appeal a unit first, or leave unitName out.');
   }
   await db.transaction(async (tx) => {
+    // The language as it stands, held until commit: an organizer marking the appeal itself with
+    // this language meanwhile waits for this translation and is refused, or is seen here first.
+    const [current] = await tx.select({ language: appeals.language }).from(appeals).where(eq(appeals.id, p.appeal.id)).for('share');
+    if (p.language === (current?.language ?? p.appeal.language)) {
+      throw new AppError(400, 'appeal.translation_is_original', 'This is the language the appeal is written in; edit the appeal itself.');
+    }
     const values = { ...p.body, storyHtml: renderMarkdown(p.body.storyMarkdown), storyHtmlVersion: markdownRenderVersion, updatedAt: new Date() };
     const insert = tx.insert(appealTranslations).values({ appealId: p.appeal.id, language: p.language, ...values });
     if (p.createOnly) {

@@ -327,6 +327,31 @@ describe('translations', () => {
     expect(original.json().error.code).toBe('appeal.translation_is_original');
   });
 
+  // An organizer who marks the appeal itself French while it has a French translation would leave
+  // two French texts, the translation hiding the original from French readers, and a translation
+  // in the original language no form can remove or correct: refused, as for an update.
+  it('does not mark the appeal with a language it has a translation into', async () => {
+    const res = await app.inject({ method: 'PATCH', url: '/api/appeals/hall-roof', headers: as(organizer), payload: { language: 'fr' } });
+    expect([res.statusCode, res.json().error?.code, res.json().error?.details]).toEqual([409, 'appeal.language_translated', { language: 'fr' }]);
+    expect((await appealRow('hall-roof')).language).toBe('en');
+  });
+
+  // Two organizers at once: one marks the appeal Spanish while the other adds a Spanish
+  // translation. The translation waits for the language edit and is then refused as the original.
+  it('does not add a translation in the language another organizer is marking the appeal with', async () => {
+    const languageEdit = await holdLock(h.testDb.url, "UPDATE appeals SET language = 'es' WHERE slug = 'hall-roof'", []);
+    try {
+      const [res] = await meetingAt(languageEdit, [
+        () => app.inject({ method: 'PUT', url: '/api/appeals/hall-roof/translations/es', headers: as(organizer), payload: { title: 'Un techo para el local' } }),
+      ]);
+      expect([res!.statusCode, res!.json().error?.code]).toEqual([400, 'appeal.translation_is_original']);
+      const [es] = await queryRows<{ n: number }>(db(), sql`SELECT count(*)::int AS n FROM appeal_translations t JOIN appeals a ON a.id = t.appeal_id WHERE a.slug = 'hall-roof' AND t.language = 'es'`);
+      expect(es!.n).toBe(0);
+    } finally {
+      await db().update(appeals).set({ language: 'en' }).where(eq(appeals.slug, 'hall-roof'));
+    }
+  });
+
   // The public appeal carries every translation (one cached body per appeal); the page picks the reader's.
   it('the public appeal carries the French translation, sanitized, beside the original', async () => {
     const res = await app.inject('/api/appeals/hall-roof');

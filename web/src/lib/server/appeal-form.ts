@@ -5,6 +5,7 @@ import { appealAmountMaxMinor } from '../../../../server/appeals/manage-schemas'
 import { amountExample, formatMinor, formatMinorPlain } from '$lib/format';
 import { stripeStepShown } from './stripe-step';
 import { m } from '$lib/paraglide/messages';
+import { localeName } from '$lib/locale';
 import type { ApiError } from './api';
 export { slugFrom } from '$lib/slug';
 
@@ -139,7 +140,7 @@ export function appealBody(v: AppealValues, locale: string): { body: AppealBody 
 }
 
 /** The API's refusal as a message beside the field it is about, amounts in the appeal's currency. */
-export function appealApiErrors(e: ApiError, terms: { currency: string; locale: string }): FieldErrors {
+export function appealApiErrors(e: ApiError, terms: { currency: string; locale: string; language?: string }): FieldErrors {
   switch (e.code) {
     case 'appeal.unit_price_not_payable':
       return { unitPrice: m.appeal_error_unit_step({ step: stripeStepShown(terms.currency, terms.locale) }) };
@@ -157,6 +158,9 @@ export function appealApiErrors(e: ApiError, terms: { currency: string; locale: 
       return { deadline: m.appeal_error_deadline_past() };
     case 'appeal.closed':
       return { form: m.appeal_error_closed() };
+    case 'appeal.language_translated':
+      // The language the form asked for, which the appeal has a translation into.
+      return { language: m.appeal_error_language_translated({ language: localeName(terms.language ?? '') }) };
     case 'auth.forbidden':
       return { form: m.error_forbidden() };
     case 'validation_failed': {

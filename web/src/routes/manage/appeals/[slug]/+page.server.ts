@@ -175,7 +175,7 @@ export const actions: Actions = {
     const patch = changes(drawnFrom ?? (await apiGetSignedIn<ManagedAppeal>(fetch, path(params.slug, '/manage'), url)), body);
     if (Object.keys(patch).length === 0) return { section: 'edit', saved: true };
     const sent = await apiSend(fetch, 'PATCH', path(params.slug), patch);
-    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'edit', values, errors: appealApiErrors(sent.error, { currency: body.currency, locale: locals.locale }), previewHtml, base });
+    if (!sent.ok) return fail(sent.status === 409 ? 409 : 400, { section: 'edit', values, errors: appealApiErrors(sent.error, { currency: body.currency, locale: locals.locale, language: body.language }), previewHtml, base });
     return { section: 'edit', saved: true };
   },
 
