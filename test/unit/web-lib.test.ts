@@ -241,6 +241,11 @@ describe('web helpers', () => {
     expect(slugFrom('Buck-a-Brick: a hall for Mexico!')).toBe('buck-a-brick-a-hall-for-mexico');
     expect(slugFrom('Grève à Montréal')).toBe('greve-a-montreal');
     expect(slugFrom('大阪介護')).toBe('');
+    // One character is no address the API takes: the launch form then makes one up rather than
+    // telling a Japanese organizer that the address they left empty is wrong.
+    expect(slugFrom('第2回 春闘支援')).toBe('');
+    expect(slugFrom('Ö 大阪')).toBe('');
+    expect(slugFrom('第12回 春闘支援')).toBe('12');
   });
 
   // The unit is named as the rest of the page reads: the reader's translation, never in the
