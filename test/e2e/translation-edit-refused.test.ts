@@ -1,4 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { appeals } from '../../db/schema/index';
+import { postUpdate } from '../../server/appeals/manage-service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInContext } from './a11y-audit';
 import { startE2E, type E2E } from './harness';
@@ -9,6 +11,7 @@ import { startE2E, type E2E } from './harness';
 // after a refusal is the same translation's edit form, and the corrected save saves.
 let e2e: E2E;
 let appealId = '';
+let updateId = '';
 
 beforeAll(async () => {
   e2e = await startE2E();
@@ -17,11 +20,18 @@ beforeAll(async () => {
   for (const language of ['fr', 'de']) {
     await e2e.db.database.db.execute(sql`INSERT INTO appeal_translations (appeal_id, language, title) VALUES (${appealId}, ${language}, ${`Titre ${language}`})`);
   }
+  // The demo update, translated into Swedish and Russian (neither is the language it is written in).
+  const [row] = await e2e.db.database.db.select().from(appeals).where(eq(appeals.id, appealId));
+  const translations = ['sv', 'ru'].map((language) => ({ language, title: `Rubrik ${language}`, bodyMarkdown: 'Text' }));
+  updateId = (await postUpdate(e2e.db.database.db, { appeal: row!, by: null, title: 'The first bricks', bodyMarkdown: 'They are in.', language: 'en', translations, publicUrl: e2e.url })).id;
 }, 120_000);
 
 afterAll(async () => {
   await e2e?.close();
 });
+
+const storedUpdateTitle = async (language: string) =>
+  (await e2e.db.database.rows<{ title: string }>(sql`SELECT title FROM appeal_update_translations WHERE update_id = ${updateId} AND language = ${language}`))[0]?.title;
 
 const storedTitle = async (language: string) =>
   (await e2e.db.database.rows<{ title: string }>(sql`SELECT title FROM appeal_translations WHERE appeal_id = ${appealId} AND language = ${language}`))[0]?.title;
@@ -46,6 +56,29 @@ describe('editing a translation after a refusal', () => {
       await form.getByRole('button', { name: 'Save translation' }).click();
       await page.getByText('translation was saved').waitFor();
       expect(await storedTitle(language)).toBe(`Un titre corrigé (${language})`);
+      await context.close();
+    });
+  }
+
+  // The same for a translation of an update, whose form kept ?update= but not ?updateTranslation=.
+  for (const [javaScriptEnabled, language, name] of [[false, 'sv', 'Svenska'], [true, 'ru', 'Русский']] as const) {
+    it(`keeps editing the update's ${name} translation${javaScriptEnabled ? '' : ', without JavaScript'}`, async () => {
+      const context = await e2e.context({ javaScriptEnabled });
+      await signInContext(e2e, context, 'organizer@ue222.demo');
+      const page = await context.newPage();
+      await page.goto(`${e2e.url}/manage/appeals/buck-a-brick?update=${updateId}&updateTranslation=${language}#update-translation-form`);
+      if (javaScriptEnabled) await page.waitForLoadState('networkidle');
+      const form = page.locator('#update-translation-form');
+      await form.getByLabel('Title', { exact: true }).fill('Ny');
+      await form.getByRole('button', { name: 'Save translation' }).click();
+      await page.locator('#update-translation-error').waitFor();
+      expect(await form.locator('input[name="mode"]').getAttribute('value')).toBe('edit');
+      expect(await form.locator('h4').textContent()).toContain(name);
+
+      await form.getByLabel('Title', { exact: true }).fill(`Rättad rubrik (${language})`);
+      await form.getByRole('button', { name: 'Save translation' }).click();
+      await page.getByText('translation was saved').waitFor();
+      expect(await storedUpdateTitle(language)).toBe(`Rättad rubrik (${language})`);
       await context.close();
     });
   }
