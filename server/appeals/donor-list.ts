@@ -9,6 +9,13 @@ import { isOnTheWall } from './wall';
 const listed = (appealId: string) => and(eq(donations.appealId, appealId), notInArray(donations.status, ['pending', 'canceled']));
 
 /**
+ * The gift's chargeback as Stripe last said it (needs_response, under_review, won, lost, or an
+ * inquiry's warning_…), the newest if there were several: a gift stays 'disputed' once the
+ * chargeback is lost, and its organizers and their spreadsheet must tell that from one still open.
+ */
+const latestDispute = sql<string | null>`(SELECT d.status FROM disputes d WHERE d.donation_id = "donations"."id" ORDER BY d.opened_at DESC, d.id DESC LIMIT 1)`;
+
+/**
  * One page of an appeal's gifts, newest first. Keyset paging over (created_at desc, id desc) with
  * the last gift's id as the cursor, as listUpdates pages updates: the database compares its own
  * microsecond timestamps (the id breaks ties), so a gift arriving meanwhile goes on top and does
@@ -21,13 +28,13 @@ export async function donorsOf(db: DbOrTx, p: { appealId: string; limit: number;
     where.push(sql`(${donations.createdAt}, ${donations.id}) < (SELECT d.created_at, d.id FROM donations d WHERE d.id = ${p.cursor})`);
   }
   const rows = await db
-    .select()
+    .select({ donation: donations, dispute: latestDispute })
     .from(donations)
     .where(and(...where))
     .orderBy(desc(donations.createdAt), desc(donations.id))
     .limit(p.limit + 1);
   const page = rows.slice(0, p.limit);
-  return { donors: page.map(donorRow), nextCursor: rows.length > p.limit ? (page.at(-1)?.id ?? null) : null };
+  return { donors: page.map((r) => donorRow(r.donation, r.dispute)), nextCursor: rows.length > p.limit ? (page.at(-1)?.donation.id ?? null) : null };
 }
 
 /** How many gifts the list holds on all its pages, so a page can say it shows only some. */
@@ -36,7 +43,7 @@ export async function countDonors(db: DbOrTx, appealId: string): Promise<number>
   return row?.n ?? 0;
 }
 
-function donorRow(d: typeof donations.$inferSelect) {
+function donorRow(d: typeof donations.$inferSelect, dispute: string | null) {
   return {
     donationId: d.id,
     name: d.donorName,
@@ -48,6 +55,7 @@ function donorRow(d: typeof donations.$inferSelect) {
     currency: d.currency,
     frequency: d.frequency,
     status: d.status,
+    dispute,
     message: d.message,
     messageLanguage: messageLanguageOf(d),
     messageStatus: d.messageStatus,

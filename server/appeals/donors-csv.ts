@@ -12,7 +12,7 @@ import { donorsOf, type DonorRow } from './donor-list';
  */
 const inertCell = (value: string) => value.replace(/(?<=^|[;\r\n])(?=[=+\-@\t\r])/g, "'");
 
-const columns = ['date', 'name', 'email', 'anonymous', 'amount', 'fees_covered_by_donor', 'refunded', 'currency', 'frequency', 'status', 'wants_updates', 'message'];
+const columns = ['date', 'name', 'email', 'anonymous', 'amount', 'fees_covered_by_donor', 'refunded', 'currency', 'frequency', 'status', 'dispute', 'wants_updates', 'message'];
 
 /**
  * CSV that opens cleanly in a spreadsheet: UTF-8 with a byte-order mark (Excel needs it for
@@ -34,7 +34,9 @@ const spreadsheetCsv: Options = {
  * together, and refunded is what went back of that charge. The name is given as the organizers'
  * list on the page gives it, anonymous or not: the donor asked to be left off the public wall
  * ("Don't show my name on the donor wall"), not hidden from the appeal's organizers, who have
- * the address beside it anyway; the anonymous column says not to thank them in public.
+ * the address beside it anyway; the anonymous column says not to thank them in public. A gift
+ * whose chargeback was lost stays 'disputed' with nothing refunded: the dispute column says "lost",
+ * so the sheet does not count as raised money the card's bank took back.
  */
 const record = (d: DonorRow) => [
   d.at,
@@ -47,6 +49,7 @@ const record = (d: DonorRow) => [
   d.currency,
   d.frequency,
   d.status,
+  d.dispute ?? '',
   d.updatesOptIn ? 'yes' : 'no',
   d.message ?? '',
 ];

@@ -183,6 +183,10 @@ export const donorRowSchema = z.object({
   currency: z.string(),
   frequency: z.enum(['one_off', 'monthly']),
   status: z.string(),
+  dispute: z
+    .string()
+    .nullable()
+    .describe("the gift's chargeback as Stripe last said it: needs_response, under_review, won, lost (the money went back to the card; status stays disputed), warning_… for an inquiry; null: none"),
   message: z.string().nullable(),
   messageLanguage: messageLanguageSchema,
   messageStatus: z.enum(['none', 'pending', 'approved', 'hidden']),

@@ -31,7 +31,7 @@ describe('donor export', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.rawPayload.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const lines = res.body.slice(1).split('\r\n');
-    expect(lines[0]).toBe('date,name,email,anonymous,amount,fees_covered_by_donor,refunded,currency,frequency,status,wants_updates,message');
+    expect(lines[0]).toBe('date,name,email,anonymous,amount,fees_covered_by_donor,refunded,currency,frequency,status,dispute,wants_updates,message');
     expect(res.body).toContain('Zoë Ñúñez 山田 عمر,member@example.org,no,25.00,0.00,0.00,USD,one_off,succeeded');
     expect(res.body).toContain(`"'=HYPERLINK(""http://evil"")"`);
 
@@ -176,5 +176,39 @@ describe('donor export', () => {
     const member = await signIn(h.app, 'member@ue222.demo');
     expect((await h.app.inject({ url: '/api/appeals/buck-a-brick/donors.csv', headers: { cookie: member } })).statusCode).toBe(403);
     expect((await h.app.inject('/api/appeals/buck-a-brick/donors.csv')).statusCode).toBe(401);
+  });
+
+  // A chargeback the appeal lost takes the gift back from it, but the gift stays 'disputed' with
+  // nothing refunded: the list and the sheet showed it as one still open, and a sheet summing
+  // amount less refunded counted money the card's bank had taken back. Each says the outcome.
+  it("says a gift's chargeback is lost, or still open, in the API and the CSV", async () => {
+    const gifts: Record<string, string> = {};
+    for (const donorName of ['Chargeback Lost', 'Chargeback Open']) {
+      const { donationId, checkoutUrl } = await h.donate('buck-a-brick', { donorName, amountMinor: '4000' });
+      await submitCheckoutForm(checkoutUrl, { card_number: '4242 4242 4242 4242' });
+      gifts[donorName] = donationId;
+    }
+    await h.settle();
+    const charges = await h.testDb.database.rows<{ id: string; charge_id: string }>(sql`SELECT id, charge_id FROM donations WHERE id IN (${gifts['Chargeback Lost']!}, ${gifts['Chargeback Open']!})`);
+    const chargeOf = (name: string) => charges.find((c) => c.id === gifts[name])!.charge_id;
+    const lost = h.emulator.controls.disputeCharge(chargeOf('Chargeback Lost'));
+    h.emulator.controls.disputeCharge(chargeOf('Chargeback Open'));
+    await h.settle();
+    h.emulator.controls.closeDispute(lost.id, 'lost');
+    await h.settle();
+
+    const organizer = await signIn(h.app, 'organizer@ue222.demo');
+    const listed = (await h.app.inject({ url: '/api/appeals/buck-a-brick/donors', headers: { cookie: organizer } })).json() as { donors: Record<string, unknown>[] };
+    const byId = (id: string) => listed.donors.find((d) => d.donationId === id);
+    expect(byId(gifts['Chargeback Lost']!)).toMatchObject({ status: 'disputed', dispute: 'lost', refundedMinor: '0' });
+    expect(byId(gifts['Chargeback Open']!)).toMatchObject({ status: 'disputed', dispute: 'needs_response' });
+    expect(listed.donors.filter((d) => d.status === 'succeeded').every((d) => d.dispute === null)).toBe(true);
+
+    const csv = await h.app.inject({ url: '/api/appeals/buck-a-brick/donors.csv', headers: { cookie: organizer } });
+    const [header, ...records] = parse(csv.body.slice(1)) as string[][];
+    const row = (name: string) => Object.fromEntries(header!.map((column, i) => [column, records.find((r) => r[1] === name)![i]]));
+    expect(row('Chargeback Lost')).toMatchObject({ amount: '40.00', refunded: '0.00', status: 'disputed', dispute: 'lost' });
+    expect(row('Chargeback Open')).toMatchObject({ status: 'disputed', dispute: 'needs_response' });
+    expect(row('Fee Coverer')).toMatchObject({ status: 'partially_refunded', dispute: '' });
   });
 });
