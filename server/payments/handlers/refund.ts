@@ -11,7 +11,7 @@ import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { isGiftPayment } from './gift-payment';
-import { eventPending, postedMetadataOf, reversalOf } from './posted';
+import { eventPending, isPosted, postedMetadataOf, reversalOf } from './posted';
 import { NeedsTreasurer, requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
@@ -142,7 +142,10 @@ export const refundFailed: Handler = async (event, deps) => {
   // What the refund took from the appeal, which its reversal gives back.
   const amountMinor = -(reversal.entries.find((e) => e.accountId === appealAccount)?.amountMinor ?? 0n);
   if (amountMinor <= 0n) throw new NeedsTreasurer(`refund ${refund.id} was posted without taking from appeal ${appeal.slug}: not reversed`);
-  const lost = await lostToChargeback(deps, donation.id, refund.id, appealAccount!, amountMinor);
+  // Stripe tells of one failure twice (refund.updated, refund.failed). The event that posted the
+  // reversal settled what the appeal keeps; planned again, with a loss posted since, the other
+  // would take the refunded part from the appeal a second time.
+  const lost = (await isPosted(deps.db, reversal.idempotencyKey)) ? { standing: false, takenMinor: 0n } : await lostToChargeback(deps, donation.id, refund.id, appealAccount!, amountMinor);
   // What the appeal keeps of the money back: none of it when the gift was charged back and lost.
   const keptMinor = amountMinor - (lost.posting ? lost.takenMinor : 0n);
   return {
