@@ -207,8 +207,12 @@ describe('the appeal as its donor read it', () => {
     expect(await stopIn('__proto__')).toBe(title);
     expect(await stopIn('x'.repeat(50))).toBe(title);
 
-    // Written in Japanese now, the appeal's page shows Japanese readers the original, not the
-    // translation left from before: so does their receipt.
+    // Marking the appeal itself Japanese is refused while it has a Japanese translation (two texts in
+    // one language); with the translation removed, Japanese readers get the original, and so does
+    // their receipt.
+    const refused = await app.inject({ method: 'PATCH', url: `/api/appeals/${slug}`, headers: { cookie: organizer }, payload: { language: 'ja' } });
+    expect([refused.statusCode, refused.json().error.code]).toEqual([409, 'appeal.language_translated']);
+    expect((await app.inject({ method: 'DELETE', url: `/api/appeals/${slug}/translations/ja`, headers: { cookie: organizer } })).statusCode).toBe(200);
     const relabelled = await app.inject({ method: 'PATCH', url: `/api/appeals/${slug}`, headers: { cookie: organizer }, payload: { language: 'ja' } });
     expect(relabelled.statusCode, relabelled.body).toBe(200);
     await give('kaito@example.jp', 'ja');
