@@ -213,7 +213,8 @@ describe('signed in', () => {
     const member = await e2e.context({ javaScriptEnabled: false });
     const page = await member.newPage();
     await page.goto(`${e2e.url}/appeals/${slug}`);
-    await page.getByRole('radio', { name: /^25\b/ }).check();
+    // At $5 a tile the form suggests 1 to 10 tiles (a gift's worth); she types 25.
+    await page.getByLabel('Another number of tiles').fill('25');
     await page.getByLabel('Give this every month').check();
     await page.getByLabel('Your name (for the donor wall)').fill('Member of Local 222');
     await page.getByLabel('Email, for your receipt').fill('member@ue222.demo');
@@ -240,7 +241,7 @@ describe('signed in', () => {
     expect(await donors.textContent()).toContain('member@ue222.demo');
     expect(await donors.textContent()).toContain('Waiting for review');
     await donors.getByRole('button', { name: 'Show on the wall' }).click();
-    await expect.poll(() => donors.textContent()).toContain('On the wall');
+    await expect.poll(() => donors.textContent(), { timeout: 10_000 }).toContain('On the wall');
     await axeAndShots(page, 'manage-donors');
     const wall = (await (await fetch(`${e2e.url}/api/appeals/${slug}/wall`)).json()) as { donors: { message: string | null }[] };
     expect(wall.donors.map((d) => d.message)).toContain('A tile a month!');
@@ -284,7 +285,7 @@ describe('signed in', () => {
     await translation.getByLabel('Title', { exact: true }).fill('Not saved yet');
     const donors = page.getByTestId('donors-table');
     await donors.getByRole('button', { name: /^Hide/ }).click();
-    await expect.poll(() => donors.textContent()).toContain('Hidden');
+    await expect.poll(() => donors.textContent(), { timeout: 10_000 }).toContain('Hidden');
     expect(await story.inputValue()).toBe(draft);
     expect(await edit.getByLabel('Language').inputValue()).toBe('es');
     expect(await story.getAttribute('lang')).toBe('es');
@@ -294,7 +295,7 @@ describe('signed in', () => {
     expect(await translation.getByLabel('Title', { exact: true }).inputValue()).toBe('Not saved yet');
     // The message goes back on the wall, as the test before left it; the story is still not saved.
     await donors.getByRole('button', { name: /^Show on the wall/ }).click();
-    await expect.poll(() => donors.textContent()).toContain('On the wall');
+    await expect.poll(() => donors.textContent(), { timeout: 10_000 }).toContain('On the wall');
     expect(await story.inputValue()).toBe(draft);
     const api = (await (await fetch(`${e2e.url}/api/appeals/${slug}`)).json()) as { storyMarkdown?: string; language: string };
     expect(api.language).not.toBe('es');
