@@ -6,10 +6,12 @@
  * instances count apart, so a few instances allow a few times the limit, still a bound.
  */
 export interface AddressLimiter {
-  /** Whether one more link may go to `address` now. */
-  allows(address: string): boolean;
-  /** Counts a link that went to `address`. */
-  count(address: string): void;
+  /**
+   * Takes one of `address`'s places now, or null when its window is full. Taken before the link is
+   * asked for, so that requests arriving together cannot all pass the check before any is counted;
+   * the answer hands the place back when no link went out.
+   */
+  take(address: string): { giveBack(): void } | null;
 }
 
 export function addressLimiter(opts: { perWindow: number; windowMs: number; addressesMax?: number; now?: () => number }): AddressLimiter {
@@ -19,19 +21,23 @@ export function addressLimiter(opts: { perWindow: number; windowMs: number; addr
   // address used longest ago is forgotten first when it is full.
   const sent = new Map<string, number[]>();
   const keyOf = (address: string) => address.trim().toLowerCase();
-  const recentTo = (key: string, at: number) => (sent.get(key) ?? []).filter((t) => at - t < opts.windowMs);
   return {
-    allows(address) {
-      return recentTo(keyOf(address), now()).length < opts.perWindow;
-    },
-    count(address) {
+    take(address) {
       const key = keyOf(address);
       const at = now();
-      const recent = recentTo(key, at);
+      const recent = (sent.get(key) ?? []).filter((t) => at - t < opts.windowMs);
+      if (recent.length >= opts.perWindow) return null;
       recent.push(at);
       sent.delete(key);
       sent.set(key, recent);
       if (sent.size > addressesMax) sent.delete(sent.keys().next().value!);
+      return {
+        giveBack() {
+          const times = sent.get(key);
+          const i = times?.indexOf(at) ?? -1;
+          if (i >= 0) times!.splice(i, 1);
+        },
+      };
     },
   };
 }

@@ -89,16 +89,22 @@ export const authPlugin = fp(
           if (refused) return reply.status(400).send(refused);
           // Said alike for any address, one with an account or not: it tells nobody who has one.
           const address = endpoint === 'POST /sign-in/magic-link' ? linkAddressOf(req.body) : null;
-          if (address !== null && linksPerAddress && !linksPerAddress.allows(address)) {
+          const place = address !== null && linksPerAddress ? linksPerAddress.take(address) : undefined;
+          if (place === null) {
             return reply
               .status(429)
               .header('retry-after', '3600')
               .send(errorBody('rate_limited', 'Too many sign-in links were asked for this address lately; try again in an hour.'));
           }
-          await forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl));
-          // Only a link mailed counts: one the per-client limit refused must not use up the hour
-          // of the address it named (one client could keep its owner from signing in).
-          if (address !== null && linksPerAddress && reply.statusCode === 200) linksPerAddress.count(address);
+          let mailed = false;
+          try {
+            await forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl));
+            mailed = reply.statusCode === 200;
+          } finally {
+            // Only a link mailed counts: one the per-client limit refused must not use up the hour
+            // of the address it named (one client could keep its owner from signing in).
+            if (place && !mailed) place.giveBack();
+          }
         },
       });
     });

@@ -179,6 +179,22 @@ describe('sign-in by emailed link', () => {
     }
   });
 
+  // A flood comes all at once: requests checked before any of them was counted all went through
+  // (r1's find). Each takes its place before it is forwarded, and hands it back if nothing went.
+  it('holds the limit for requests that arrive at the same moment', async () => {
+    const limited = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url, SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR: '3' }), database: testDb.database });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => limited.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', remoteAddress: `203.0.113.${i + 1}`, payload: { email: 'at-once@example.org', callbackURL: '/' } })),
+      );
+      expect(answers.map((a) => a.statusCode).sort()).toEqual([...Array(3).fill(200), ...Array(9).fill(429)]);
+      const mailed = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM outbox_emails WHERE kind = 'sign_in' AND to_address = 'at-once@example.org'`);
+      expect(mailed[0]!.n).toBe(3);
+    } finally {
+      await limited.close();
+    }
+  });
+
   // Only links mailed count: requests the per-client limit refused sent nothing, and must not
   // use up the address's hour (else one client could keep a person from signing in cheaply).
   it('counts against an address only the sign-in links actually mailed', async () => {
