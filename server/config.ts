@@ -93,8 +93,13 @@ export const configSchema = z.object({
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).optional(),
   /** Open live-progress streams (server-sent events) one instance holds; more are answered 503. */
   LIVE_STREAMS_MAX: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
-  /** Of those, what one client (an address; an IPv6 /64) may hold; more are answered 429. */
-  LIVE_STREAMS_PER_CLIENT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  /**
+   * Of those, what one client (an address; an IPv6 /64) may hold; more are answered 429. Many phones
+   * share one IPv4 address (a union hall's Wi-Fi, a carrier's NAT), and a browser does not retry a
+   * refused stream: 500 lets a packed meeting watch a drive live, and still takes 20 addresses to
+   * fill an instance.
+   */
+  LIVE_STREAMS_PER_CLIENT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(500),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
