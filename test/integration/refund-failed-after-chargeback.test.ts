@@ -24,13 +24,13 @@ async function balanceOf(code: string, currency: string): Promise<bigint> {
   return BigInt(row?.b ?? '0');
 }
 
-/** A gift of `amount`, `refunded` of it refunded, then charged back in full and lost. */
-async function lostAfterRefund(currency: string, amount: bigint, refunded: bigint) {
+/** A gift of `amount`, `refunded` of it refunded, then charged back in full: the dispute still open. */
+async function disputedAfterRefund(currency: string, amount: bigint, refunded: bigint) {
   const db = h.testDb.database.db;
-    const [appeal] = await db
-      .insert(appeals)
-      .values({ slug: `chargeback-${++run}`, organizationId, title: `Chargeback ${run}`, beneficiary: 'Strikers', currency, goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() })
-      .returning();
+  const [appeal] = await db
+    .insert(appeals)
+    .values({ slug: `chargeback-${++run}`, organizationId, title: `Chargeback ${run}`, beneficiary: 'Strikers', currency, goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() })
+    .returning();
   const c = h.emulator.controls;
   const { donationId, sessionId } = await h.donate(appeal!.slug, { amountMinor: amount.toString() });
   c.payCheckoutSession(sessionId, '4242424242424242');
@@ -42,10 +42,16 @@ async function lostAfterRefund(currency: string, amount: bigint, refunded: bigin
   await h.settle();
   const dispute = c.disputeCharge(paid!.chargeId!);
   await h.settle();
-  c.closeDispute(dispute.id, 'lost');
-  await h.settle();
-  expect(await h.appealBalance(appeal!.slug)).toBe(0n);
   return { appeal: appeal!, donationId, refundId, disputeId: dispute.id };
+}
+
+/** The same, the chargeback then lost. */
+async function lostAfterRefund(currency: string, amount: bigint, refunded: bigint) {
+  const gift = await disputedAfterRefund(currency, amount, refunded);
+  h.emulator.controls.closeDispute(gift.disputeId, 'lost');
+  await h.settle();
+  expect(await h.appealBalance(gift.appeal.slug)).toBe(0n);
+  return gift;
 }
 
 async function grossOf(appealId: string): Promise<bigint> {
@@ -118,26 +124,13 @@ describe.each([
   // The bank sends the refund back while the chargeback is still open; the loss is read from Stripe
   // (nothing refunded any more) before the refund's failure is posted.
   it.each(gifts)('leaves nothing of the gift in the appeal when the loss is posted before the failure ($currency)', async ({ currency, amount, refunded }) => {
-    const db = h.testDb.database.db;
-    const [appeal] = await db
-      .insert(appeals)
-      .values({ slug: `chargeback-${++run}`, organizationId, title: `Chargeback ${run}`, beneficiary: 'Strikers', currency, goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() })
-      .returning();
+    const { appeal, refundId, disputeId } = await disputedAfterRefund(currency, amount, refunded);
     const c = h.emulator.controls;
-    const { donationId, sessionId } = await h.donate(appeal!.slug, { amountMinor: amount.toString() });
-    c.payCheckoutSession(sessionId, '4242424242424242');
-    await h.settle();
-    const [paid] = await db.select().from(donations).where(eq(donations.id, donationId));
-    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: treasurer }, payload: { amountMinor: refunded.toString() } });
-    const { refundId } = res.json() as { refundId: string };
-    await h.settle();
-    const dispute = c.disputeCharge(paid!.chargeId!);
-    await h.settle();
     c.pause();
     try {
       c.failRefund(refundId);
-      c.closeDispute(dispute.id, 'lost');
-      await h.deliver(await h.emulatorEvent('charge.dispute.closed', dispute.id));
+      c.closeDispute(disputeId, 'lost');
+      await h.deliver(await h.emulatorEvent('charge.dispute.closed', disputeId));
       await h.drain();
       await h.deliver(await h.emulatorEvent('refund.failed', refundId));
       await h.drain();
@@ -146,8 +139,8 @@ describe.each([
     }
     await h.settle();
     expect(await leftUnposted()).toEqual([]);
-    expect(await h.appealBalance(appeal!.slug)).toBe(0n);
-    expect(await grossOf(appeal!.id)).toBe(0n);
+    expect(await h.appealBalance(appeal.slug)).toBe(0n);
+    expect(await grossOf(appeal.id)).toBe(0n);
   });
 
   // Stripe tells of a failed refund twice (refund.updated, then refund.failed), and the loss may be
@@ -155,29 +148,16 @@ describe.each([
   // whole gift, and the second has nothing more to do. Planned afresh, it took the refunded part
   // from the appeal a second time (r1's find).
   it.each(gifts)('does nothing more on the second failure event when the loss was posted between the two ($currency)', async ({ currency, amount, refunded }) => {
-    const db = h.testDb.database.db;
-    const [appeal] = await db
-      .insert(appeals)
-      .values({ slug: `chargeback-${++run}`, organizationId, title: `Chargeback ${run}`, beneficiary: 'Strikers', currency, goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() })
-      .returning();
+    const { appeal, refundId, disputeId } = await disputedAfterRefund(currency, amount, refunded);
     const c = h.emulator.controls;
-    const { donationId, sessionId } = await h.donate(appeal!.slug, { amountMinor: amount.toString() });
-    c.payCheckoutSession(sessionId, '4242424242424242');
-    await h.settle();
-    const [paid] = await db.select().from(donations).where(eq(donations.id, donationId));
-    const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: treasurer }, payload: { amountMinor: refunded.toString() } });
-    const { refundId } = res.json() as { refundId: string };
-    await h.settle();
-    const dispute = c.disputeCharge(paid!.chargeId!);
-    await h.settle();
     const lostBefore = await balanceOf('disputes:lost', settledIn(currency));
     c.pause();
     try {
       c.failRefund(refundId);
       await h.deliver(await h.emulatorEvent('refund.updated', refundId));
       await h.drain();
-      c.closeDispute(dispute.id, 'lost');
-      await h.deliver(await h.emulatorEvent('charge.dispute.closed', dispute.id));
+      c.closeDispute(disputeId, 'lost');
+      await h.deliver(await h.emulatorEvent('charge.dispute.closed', disputeId));
       await h.drain();
       const lostThen = await balanceOf('disputes:lost', settledIn(currency));
       await h.deliver(await h.emulatorEvent('refund.failed', refundId));
@@ -189,8 +169,8 @@ describe.each([
     }
     await h.settle();
     expect(await leftUnposted()).toEqual([]);
-    expect(await h.appealBalance(appeal!.slug)).toBe(0n);
-    expect(await grossOf(appeal!.id)).toBe(0n);
+    expect(await h.appealBalance(appeal.slug)).toBe(0n);
+    expect(await grossOf(appeal.id)).toBe(0n);
     // The appeal held the whole gift again when the loss came, and bore it all: the organization lost nothing.
     expect(await balanceOf('disputes:lost', settledIn(currency))).toBe(lostBefore);
   });
