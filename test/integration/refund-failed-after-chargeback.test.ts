@@ -59,6 +59,13 @@ async function grossOf(appealId: string): Promise<bigint> {
   return BigInt(progress!.gross);
 }
 
+/** Every event posted, and nothing of the gift in the appeal: not in its account, not in its progress. */
+async function expectNothingOfTheGiftIn(appeal: { slug: string; id: string }) {
+  expect(await leftUnposted()).toEqual([]);
+  expect(await h.appealBalance(appeal.slug)).toBe(0n);
+  expect(await grossOf(appeal.id)).toBe(0n);
+}
+
 async function leftUnposted() {
   return queryRows<{ type: string }>(h.testDb.database.db, sql`SELECT type FROM stripe_events WHERE status IN ('parked', 'pending')`);
 }
@@ -138,9 +145,7 @@ describe.each([
       c.resume();
     }
     await h.settle();
-    expect(await leftUnposted()).toEqual([]);
-    expect(await h.appealBalance(appeal.slug)).toBe(0n);
-    expect(await grossOf(appeal.id)).toBe(0n);
+    await expectNothingOfTheGiftIn(appeal);
   });
 
   // Stripe tells of a failed refund twice (refund.updated, then refund.failed), and the loss may be
@@ -168,9 +173,7 @@ describe.each([
       c.resume();
     }
     await h.settle();
-    expect(await leftUnposted()).toEqual([]);
-    expect(await h.appealBalance(appeal.slug)).toBe(0n);
-    expect(await grossOf(appeal.id)).toBe(0n);
+    await expectNothingOfTheGiftIn(appeal);
     // The appeal held the whole gift again when the loss came, and bore it all: the organization lost nothing.
     expect(await balanceOf('disputes:lost', settledIn(currency))).toBe(lostBefore);
   });
