@@ -39,9 +39,10 @@ describe('the focus after a form answers', () => {
     // (The button's hidden " · name" loses its leading space in the text, not in what is read.)
     await expect.poll(() => focused(page)).toMatch(/^button "Hide ?· Rosa Wall"$/);
     expect(await status.textContent()).toBe('On the wall · Rosa Wall');
-    // The next Tab goes on down the list, not back to the top of the page.
+    // The next Tab goes on down the list, not back to the top of the page: to the next row's first
+    // button, which takes its donor's name off the wall.
     await page.keyboard.press('Tab');
-    expect(await focused(page)).toMatch(/^button "Show on the wall ?· Ana Older"$/);
+    expect(await focused(page)).toMatch(/^button "Take name off the wall ?· Ana Older"$/);
 
     await row.getByRole('button', { name: 'Hide · Rosa Wall' }).focus();
     await page.keyboard.press(' ');
