@@ -1,6 +1,6 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { queryRows, type DbOrTx } from '../../../db/client';
+import type { DbOrTx } from '../../../db/client';
 import { donations } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import type { EntryInput, PostingInput } from '../../ledger/service';
@@ -8,7 +8,7 @@ import { accountIds, chart } from '../chart';
 import { refundedStatusOfRow } from '../donations-store';
 import { idOf } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
-import { isPosted, reversalOf } from './posted';
+import { isPosted, reversalOf, standingPostingsOf } from './posted';
 import { refundReturnedAfterLossKind } from './refund';
 import { RetryLater, type DisputeHandler, type HandlerDeps } from './types';
 
@@ -181,16 +181,7 @@ export const disputeClosed: DisputeHandler = async (event, deps, donation) => {
 
 
 /** The idempotency keys of the gift's refunds sent back while its chargeback was lost, not undone. */
-async function returnsToLoss(db: DbOrTx, donationId: string): Promise<string[]> {
-  const rows = await queryRows<{ key: string }>(
-    db,
-    sql`SELECT t.idempotency_key AS key FROM ledger_transactions t
-         WHERE t.kind = ${refundReturnedAfterLossKind} AND t.metadata->>'donationId' = ${donationId}
-           AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
-         ORDER BY t.id`,
-  );
-  return rows.map((r) => r.key);
-}
+const returnsToLoss = (db: DbOrTx, donationId: string) => standingPostingsOf(db, refundReturnedAfterLossKind, donationId);
 
 /**
  * A loss won on appeal: what refunds sent back in the meantime gave the loss (refund.ts,

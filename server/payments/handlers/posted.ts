@@ -74,3 +74,18 @@ export async function postedMetadataOf(db: DbOrTx, idempotencyKey: string): Prom
 export async function isPosted(db: DbOrTx, idempotencyKey: string): Promise<boolean> {
   return (await postedIdOf(db, idempotencyKey)) !== undefined;
 }
+
+/**
+ * The idempotency keys of a gift's postings of `kind` that stand (none reverses them), oldest
+ * first: a chargeback's loss, a refund's return to that loss.
+ */
+export async function standingPostingsOf(db: DbOrTx, kind: string, donationId: string): Promise<string[]> {
+  const rows = await queryRows<{ key: string }>(
+    db,
+    sql`SELECT t.idempotency_key AS key FROM ledger_transactions t
+         WHERE t.kind = ${kind} AND t.metadata->>'donationId' = ${donationId}
+           AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)
+         ORDER BY t.id`,
+  );
+  return rows.map((r) => r.key);
+}

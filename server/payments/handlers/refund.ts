@@ -11,7 +11,7 @@ import { answerAskFromEvent } from '../refunds';
 import { idOf } from './amounts';
 import { conversionLegs, mulDivHalfEven, nonZero, type Money } from './fx';
 import { isGiftPayment } from './gift-payment';
-import { eventPending, isPosted, postedMetadataOf, reversalOf } from './posted';
+import { eventPending, isPosted, postedMetadataOf, reversalOf, standingPostingsOf } from './posted';
 import { NeedsTreasurer, requireObjectId, RetryLater, type Handler, type HandlerDeps } from './types';
 
 /**
@@ -173,13 +173,7 @@ export const refundReturnedAfterLossKind = 'refund_returned_after_loss';
  * appeal). Read in the batch's transaction, behind the gift's lock.
  */
 async function lossStanding(db: DbOrTx, donationId: string): Promise<boolean> {
-  const rows = await queryRows<{ n: number }>(
-    db,
-    sql`SELECT count(*)::int AS n FROM ledger_transactions t
-         WHERE t.kind = 'dispute_lost' AND t.metadata->>'donationId' = ${donationId}
-           AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses_id = t.id)`,
-  );
-  return rows[0]!.n > 0;
+  return (await standingPostingsOf(db, 'dispute_lost', donationId)).length > 0;
 }
 
 /**
