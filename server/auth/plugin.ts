@@ -85,11 +85,10 @@ export const authPlugin = fp(
           if (endpoint === 'GET /magic-link/verify' && isCrossSite(req, opts.trustedOrigins)) {
             return reply.redirect(`/signin/confirm${new URL(req.url, opts.publicUrl).search}`, 303);
           }
-          const refused = refusedAuthBody(endpoint, req.body);
-          if (refused) return reply.status(400).send(refused);
+          const read = readAuthBody(endpoint, req.body);
+          if ('refused' in read) return reply.status(400).send(read.refused);
           // Said alike for any address, one with an account or not: it tells nobody who has one.
-          const address = endpoint === 'POST /sign-in/magic-link' ? linkAddressOf(req.body) : null;
-          const place = address !== null && linksPerAddress ? linksPerAddress.take(address) : undefined;
+          const place = read.linkAddress !== null && linksPerAddress ? linksPerAddress.take(read.linkAddress) : undefined;
           if (place === null) {
             return reply
               .status(429)
@@ -131,30 +130,24 @@ const magicLinkRequest = z.looseObject({
   errorCallbackURL: z.string().max(2000).optional(),
 });
 
-function refusedAuthBody(endpoint: string, body: unknown) {
-  if (!(body instanceof Buffer) || body.length === 0) return null;
+/**
+ * A request to better-auth, read once: its refusal, or (for a link request) the address it asks a
+ * link for. A body that is not JSON is better-auth's to answer (a form post is a 415).
+ */
+function readAuthBody(endpoint: string, body: unknown): { refused: ReturnType<typeof errorBody> } | { linkAddress: string | null } {
+  if (!(body instanceof Buffer) || body.length === 0) return { linkAddress: null };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    return null; // not JSON: better-auth answers it (a form post is a 415)
+    return { linkAddress: null };
   }
   const at = unstorableTextAt(parsed);
-  if (at) return unstorableTextRefusal(at);
-  if (endpoint !== 'POST /sign-in/magic-link') return null;
+  if (at) return { refused: unstorableTextRefusal(at) };
+  if (endpoint !== 'POST /sign-in/magic-link') return { linkAddress: null };
   const checked = magicLinkRequest.safeParse(parsed);
-  return checked.success ? null : errorBody('validation_failed', 'The request is not valid.', checked.error.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message })));
-}
-
-/** The address a link request (already checked by refusedAuthBody) asks a link for. */
-function linkAddressOf(body: unknown): string | null {
-  if (!(body instanceof Buffer) || body.length === 0) return null;
-  try {
-    const { email } = JSON.parse(body.toString('utf8')) as { email?: unknown };
-    return typeof email === 'string' ? email : null;
-  } catch {
-    return null;
-  }
+  if (!checked.success) return { refused: errorBody('validation_failed', 'The request is not valid.', checked.error.issues.map((i) => ({ path: `/${i.path.join('/')}`, message: i.message }))) };
+  return { linkAddress: checked.data.email };
 }
 
 // Browsers send Origin (and Sec-Fetch-Site) on every cross-origin POST; a client without them is
