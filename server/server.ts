@@ -7,7 +7,7 @@ import { startMetricsServer } from './metrics/server';
 import { setUpStripe } from './payments/setup';
 import type { StripeEmulator } from './stripe-emulator/index';
 import { ConfigError, publicUrlOf, type Config } from './config';
-import { startDemoGifts } from './demo-gifts';
+import { demoGiftsUnfinished, startDemoGifts } from './demo-gifts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -40,7 +40,8 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     if (jobs) opened.unshift(() => jobs.stop());
     app.notifyStripeEventReceived = () => jobs?.wake();
     // After listening: the emulator delivers the gifts' webhooks to this server.
-    const demoGifts = seeded && config.demoGifts && emulator
+    // Also when an earlier first start seeded the demo and stopped before its gifts were given.
+    const demoGifts = config.demoGifts && emulator && (seeded || (await demoGiftsUnfinished(database.db)))
       ? startDemoGifts({ db: database.db, stripe: stripe.client, emulator: emulator.controls, publicUrl: publicUrlOf(config), log: app.log })
       : undefined;
     const metrics = config.METRICS_PORT
