@@ -5,6 +5,8 @@ declare global {
     }
     interface Locals {
       locale: import('$lib/locale').Locale;
+      /** The locale numbers, amounts and dates are written in: `locale` in the reader's region (es-MX), or `locale` itself. */
+      formatLocale: string;
       /** The reader's IANA time zone, from the browser's cookie; UTC until it has said. */
       timeZone: string;
       /** Whether the browser has said its zone (else `timeZone` is UTC by default, not the reader's). */

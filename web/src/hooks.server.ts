@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { error, type Handle, type HandleFetch, type RequestEvent } from '@sveltejs/kit';
 import { chooseLocale, isLocale, localeCookie, localeCookieMaxAgeSeconds, textDirection, type Locale } from '$lib/locale';
+import { readFormatLocaleFrom, regionalLocale, type ReaderFormat } from '$lib/format-locale';
 import { readTimeZoneFrom, saidTimeZone, type ReaderZone } from '$lib/time-zone';
 import { overwriteGetLocale } from '$lib/paraglide/runtime';
 import { apiUnanswered } from '$lib/server/api';
@@ -17,6 +18,10 @@ const clientIpHeader = 'x-solidarity-client-ip';
 const reader = new AsyncLocalStorage<{ locale: Locale; zone: ReaderZone }>();
 overwriteGetLocale(() => reader.getStore()?.locale ?? 'en');
 readTimeZoneFrom(() => reader.getStore()?.zone ?? { timeZone: 'UTC', said: false });
+// The reader's formats, in a store of their own: the API's work inside a page's request (a mail it
+// writes) leaves it (callApi), so what the API writes does not depend on which page asked.
+const readerFormat = new AsyncLocalStorage<ReaderFormat>();
+readFormatLocaleFrom(() => readerFormat.getStore());
 
 export const handle: Handle = async ({ event, resolve }) => {
   // SvelteKit keeps the action name "default" for itself and throws on `?/default` (a 500), where
@@ -37,6 +42,7 @@ export const handle: Handle = async ({ event, resolve }) => {
   const preferred = isLocale(linked) ? linked : isLocale(chosen) ? chosen : (event.locals.user?.locale ?? undefined);
   const locale = chooseLocale(preferred, event.request.headers.get('accept-language'));
   event.locals.locale = locale;
+  event.locals.formatLocale = regionalLocale(locale, event.request.headers.get('accept-language'));
   // A browser that has chosen nothing keeps the link's language for the pages after it: a donor who
   // opened an update mail's Arabic link gives, is thanked and gets the receipt in Arabic, where the
   // next page (the form's POST, which has no ?lang=) would fall back to the browser's language.
@@ -49,9 +55,11 @@ export const handle: Handle = async ({ event, resolve }) => {
   event.locals.timeZone = zone ?? 'UTC';
   event.locals.timeZoneSaid = zone !== null;
   const response = await reader.run({ locale, zone: { timeZone: event.locals.timeZone, said: event.locals.timeZoneSaid } }, () =>
-    resolve(event, {
-      transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
-    }),
+    readerFormat.run({ language: locale, locale: event.locals.formatLocale }, () =>
+      resolve(event, {
+        transformPageChunk: ({ html }) => html.replace('%lang%', locale).replace('%dir%', textDirection(locale)),
+      }),
+    ),
   );
   // A page rendered for a signed-in person names them (the header), and may hold their gifts or an
   // organization's people: no cache keeps it, so a shared computer's Back button after sign-out
@@ -94,9 +102,11 @@ async function callApi(event: RequestEvent, request: Request): Promise<Response>
   const bridge = globalThis.__solidarityApi;
   let res: Response;
   try {
-    res = bridge
-      ? await bridge.fetch(forwarded, { clientIp: event.request.headers.get(clientIpHeader) ?? undefined })
-      : await fetch(new Request(devApiOrigin + url.pathname + url.search, forwarded));
+    res = await readerFormat.exit(() =>
+      bridge
+        ? bridge.fetch(forwarded, { clientIp: event.request.headers.get(clientIpHeader) ?? undefined })
+        : fetch(new Request(devApiOrigin + url.pathname + url.search, forwarded)),
+    );
   } catch (failure) {
     // No answer at all (the API's process restarting, when the pages run apart from it): a 502
     // that every read and form takes as a failure of the API, where a throw made the page a 500.

@@ -1,3 +1,5 @@
+import { numberFormat } from './intl-cache';
+
 // What "cover the fees" adds to a gift: Stripe's standard card fee, 2.9% plus 30¢ on US dollars,
 // rounded up. The server charges it and the giving form says it, so both read it from here.
 
@@ -13,7 +15,7 @@ export function coverFeeFixedMinor(currency: string): bigint {
  * it), isolated (U+2068…U+2069) so that it reads as one piece inside a sentence of either direction.
  */
 export function coverFeeRule(currency: string, locale: string, formatMoney: (minor: string) => string): string {
-  const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(Number(coverFeeBasisPoints) / 10_000);
+  const percent = numberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(Number(coverFeeBasisPoints) / 10_000);
   const fixed = coverFeeFixedMinor(currency);
   return `\u2068${fixed > 0n ? `${percent} + ${formatMoney(fixed.toString())}` : percent}\u2069`;
 }

@@ -1,4 +1,5 @@
 import { isoExponents, placeDecimal } from '../../../server/ledger/iso-currencies';
+import { formatLocaleFor } from './format-locale';
 import { dateTimeFormat, languageNames, numberFormat } from './intl-cache';
 import { textDirection } from './locale';
 
@@ -102,7 +103,7 @@ const relativeSteps: [Intl.RelativeTimeFormatUnit, number][] = [
 export function formatRelative(iso: string, nowMs: number, locale: string): string | null {
   const seconds = Math.round((Date.parse(iso) - nowMs) / 1000);
   if (Math.abs(seconds) < 60) return null;
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const rtf = new Intl.RelativeTimeFormat(formatLocaleFor(locale), { numeric: 'auto' });
   let unit: Intl.RelativeTimeFormatUnit = 'minute';
   let size = 60;
   for (const [u, s] of relativeSteps) if (Math.abs(seconds) >= s) [unit, size] = [u, s];

@@ -2,6 +2,7 @@ import type { LayoutServerLoad } from './$types';
 
 export const load: LayoutServerLoad = ({ locals }) => ({
   locale: locals.locale,
+  formatLocale: locals.formatLocale,
   timeZone: locals.timeZone,
   // Until the browser says its zone, dates name the one they are in (UTC), and a donor's own
   // gifts are dated in the zone they gave from.

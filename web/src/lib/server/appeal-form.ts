@@ -11,6 +11,7 @@ export { slugFrom } from '$lib/slug';
 
 /** An appeal as its organizers see it (GET /api/appeals/:slug/manage; kept in step with server/appeals/manage-schemas.ts). */
 import type { ManagedAppeal } from '$lib/types';
+import { formatLocaleFor } from '$lib/format-locale';
 export type { ManagedAppeal };
 
 export type AppealField = 'title' | 'slug' | 'summary' | 'story' | 'beneficiary' | 'language' | 'currency' | 'goal' | 'unitName' | 'unitPrice' | 'deadline' | 'form';
@@ -89,7 +90,7 @@ type ManagedLike = Pick<ManagedAppeal, 'slug' | 'title' | 'summary' | 'storyMark
 
 function money(typed: string, currency: string, locale: string, field: 'goal' | 'unitPrice', errors: FieldErrors): string | null {
   try {
-    const minor = parseAmount(typed, currency, locale);
+    const minor = parseAmount(typed, currency, formatLocaleFor(locale));
     if (minor === 0n) {
       errors[field] = m.appeal_error_amount_zero();
       return null;

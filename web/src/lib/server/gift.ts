@@ -9,6 +9,7 @@ import { m } from '$lib/paraglide/messages';
 import { stripeStepShown } from './stripe-step';
 import type { AppealDetail } from '$lib/types';
 import { formText } from './form-text';
+import { formatLocaleFor } from '$lib/format-locale';
 
 type Field = 'amount' | 'email' | 'name' | 'message';
 
@@ -47,7 +48,8 @@ export function giftAmount(form: FormData, appeal: AppealDetail, locale: string)
 /** An amount typed the reader's way ("1.234,50" in German, "5,000" in Japanese), in minor units; a GiftError on the amount field when it is none. */
 export function typedAmount(typed: string, currency: string, locale: string): bigint {
   try {
-    return parseAmount(typed, currency, locale);
+    // Read as the page writes amounts: "1,500" is 1500 in Mexico, refused in Spain (where it is 1.5).
+    return parseAmount(typed, currency, formatLocaleFor(locale));
   } catch (err) {
     if (!(err instanceof MoneyError)) throw err;
     throw new GiftError(moneyMessage(err.code, currency, locale), 'amount');

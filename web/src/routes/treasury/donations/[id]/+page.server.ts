@@ -95,7 +95,7 @@ export const actions: Actions = {
     let amountMinor = refundable;
     if (!whole) {
       try {
-        amountMinor = parseAmount(typed, gift.currency, locals.locale);
+        amountMinor = parseAmount(typed, gift.currency, locals.formatLocale);
       } catch (err) {
         if (!(err instanceof MoneyError)) throw err;
         return fail(400, { values, error: m.appeal_error_amount({ example: amountExample(gift.currency, locals.locale) }) });
