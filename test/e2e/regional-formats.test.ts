@@ -8,7 +8,7 @@ import { payOnCheckout, settledGiftStatus, startE2E, type E2E } from './harness'
 
 // A member in Mexico City reads the pages in Spanish and writes amounts as Mexico does (200,000.00):
 // the pages wrote Spain's 200.000,00 and refused the "1,500" she typed. One in Oran reads Arabic
-// and writes Algeria's 1.500,00 in Latin digits.
+// and writes Algeria's 1.500,00 in Latin digits; a sentence ending in a dinar amount ended "د.ج..".
 let e2e: E2E;
 
 beforeAll(async () => {
@@ -70,7 +70,7 @@ describe('amounts in the reader’s region', () => {
     });
   }
 
-  it('a reader in Oran sees Algeria’s 1.500,00 in Latin digits, gives "1.500" as 1500.00 DZD', async () => {
+  it('a reader in Oran sees Algeria’s 1.500,00 in Latin digits, gives "1.500" as 1500.00 DZD, and is thanked with one full stop', async () => {
     const context = await e2e.context({ language: 'ar-DZ', viewport: { width: 375, height: 800 } });
     const page = await context.newPage();
     await page.goto(`${e2e.url}/appeals/oran-dockers`);
@@ -82,6 +82,9 @@ describe('amounts in the reader’s region', () => {
     await payOnCheckout(page, '4242 4242 4242 4242');
     await page.waitForURL(/\/thanks\?donation=/);
     expect(await settledGiftStatus(page)).toBe('succeeded');
+    const thanked = visible(await page.getByTestId('gift-status').textContent());
+    expect(thanked).toContain(ar.thanks_confirmed.replace('{amount}.', '1.500,00 د.ج.'));
+    expect(thanked).not.toContain('..');
     const [gift] = await e2e.db.database.rows<{ amount_minor: string }>(sql`SELECT amount_minor::text FROM donations WHERE donor_email = 'oran-dz@example.org'`);
     expect(gift).toEqual({ amount_minor: '150000' });
     await context.close();

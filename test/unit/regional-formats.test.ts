@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MoneyError, parseAmount } from '../../server/ledger/money';
-import { amountExample, formatDay, formatMinor, formatMinorPlain } from '../../web/src/lib/format';
+import { amountExample, formatDay, formatMinor, formatMinorPlain, oneFullStop } from '../../web/src/lib/format';
 import { formatLocaleFor, readFormatLocaleFrom, regionalLocale } from '../../web/src/lib/format-locale';
 import type { Locale } from '../../web/src/lib/locale';
 
@@ -106,5 +106,15 @@ describe('a typed amount, read as the page writes amounts', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('a sentence ending in an amount', () => {
+  it('ends on one dot where the currency is an abbreviation with its own (Arabic dinars)', () => {
+    const amount = formatMinor('150000', 'DZD', 'ar');
+    const said = oneFullStop(`أقل تبرع هو ${amount}.`);
+    expect(said.replace(/\p{Cf}/gu, '')).toBe('أقل تبرع هو 1,500.00\u00a0د.ج.');
+    expect(oneFullStop('The smallest gift is $0.50.')).toBe('The smallest gift is $0.50.');
+    expect(oneFullStop('Give 1.500 DZD. Thanks.')).toBe('Give 1.500 DZD. Thanks.');
   });
 });

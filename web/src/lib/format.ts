@@ -111,6 +111,16 @@ export function formatRelative(iso: string, nowMs: number, locale: string): stri
 }
 
 /**
+ * A sentence that ends in an amount ends on one full stop. Arabic writes the dinar and the dirham
+ * as abbreviations with their own dot ("د.ج.", "د.ك."), so "أقل تبرع هو {amount}." was read as
+ * "… 1.500,00 د.ج.." (the bidi marks and isolates between the two dots are invisible): as in
+ * print, the abbreviation's dot closes the sentence. Only a dot right at the end is dropped.
+ */
+export function oneFullStop(sentence: string): string {
+  return sentence.replace(/\.(\p{Cf}*)\.$/u, '.$1');
+}
+
+/**
  * Someone else's words (a title) set inside a sentence: isolated, so a Latin title in an Arabic
  * sentence, or an Arabic one in English, does not reorder the words around it.
  */

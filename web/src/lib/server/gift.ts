@@ -3,7 +3,7 @@ import { largestGiftMinor } from '../../../../server/payments/charge-limits';
 import { parseUnits, tooManyUnits } from '$lib/amounts';
 import { usDollarEstimateMinorOf } from '../../../../server/ledger/stripe-minimum';
 import { unitFor } from '$lib/appeal-text';
-import { amountExample, currencyExponentOf, formatMinor } from '$lib/format';
+import { amountExample, currencyExponentOf, formatMinor, oneFullStop } from '$lib/format';
 import { unitWords } from '$lib/unit-words';
 import { m } from '$lib/paraglide/messages';
 import { stripeStepShown } from './stripe-step';
@@ -84,7 +84,7 @@ export function donationError(code: string, appeal: AppealDetail, locale: string
     case 'message_invalid':
       return { error: m.error_message_invalid(), field: 'message' };
     case 'donation.amount_too_small':
-      return { error: m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) }), field: 'amount' };
+      return { error: oneFullStop(m.error_too_small({ amount: formatMinor(minimum.toString(), appeal.currency, locale) })), field: 'amount' };
     case 'donation.amount_below_card_minimum': {
       // Stripe's minimum where it publishes none is 0.50 USD at the day's rate: about a dollar is
       // named, which clears it when the rate moves.

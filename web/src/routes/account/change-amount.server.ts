@@ -9,7 +9,7 @@ import { giftIdPattern } from '$lib/gift-ids';
 import { m } from '$lib/paraglide/messages';
 import { monthlyRefusal, sendGiftChange } from './gift-change.server';
 import { unitFor } from '$lib/appeal-text';
-import { formatMinor } from '$lib/format';
+import { formatMinor, oneFullStop } from '$lib/format';
 import { stripeMinimumChargeMinor } from '../../../../server/ledger/money';
 import { pageHere, signInHere } from './sign-in-here.server';
 
@@ -68,8 +68,10 @@ function wholeUnitsRefusal(amountMinor: bigint, unit: { name: string; priceMinor
   // Not one Stripe would refuse as too small (a unit under its smallest charge).
   const least = stripeMinimumChargeMinor(currency) ?? 1n;
   const fitting = (below >= least ? [below, below + price] : [below + price]).map((minor) => formatMinor(minor.toString(), currency, locale));
-  return m.monthly_change_amount_whole_units({
-    unitPrice: m.unit_price({ unit: unit.name, price: formatMinor(unit.priceMinor, currency, locale) }),
-    amounts: new Intl.ListFormat(locale, { type: 'disjunction' }).format(fitting),
-  });
+  return oneFullStop(
+    m.monthly_change_amount_whole_units({
+      unitPrice: m.unit_price({ unit: unit.name, price: formatMinor(unit.priceMinor, currency, locale) }),
+      amounts: new Intl.ListFormat(locale, { type: 'disjunction' }).format(fitting),
+    }),
+  );
 }
