@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { appeals, donations, organizations } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
+import { fromStripeAmount } from '../../server/ledger/money';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 
 /*
@@ -24,14 +25,21 @@ async function balanceOf(code: string, currency: string): Promise<bigint> {
   return BigInt(row?.b ?? '0');
 }
 
-/** A gift of `amount`, `refunded` of it refunded, then charged back in full: the dispute still open. */
-async function disputedAfterRefund(currency: string, amount: bigint, refunded: bigint) {
+/**
+ * A gift of `amount`, `refunded` of it refunded (and `refundedAgain`, a second refund), then charged
+ * back in full: the dispute still open. `otherGift`: another donor's gift to the appeal before it.
+ */
+async function disputedAfterRefund(currency: string, amount: bigint, refunded: bigint, more: { refundedAgain?: bigint; otherGift?: bigint } = {}) {
   const db = h.testDb.database.db;
   const [appeal] = await db
     .insert(appeals)
     .values({ slug: `chargeback-${++run}`, organizationId, title: `Chargeback ${run}`, beneficiary: 'Strikers', currency, goalMinor: 10_000_000n, status: 'live', publishedAt: new Date() })
     .returning();
   const c = h.emulator.controls;
+  if (more.otherGift !== undefined) {
+    const other = await h.donate(appeal!.slug, { amountMinor: more.otherGift.toString() });
+    c.payCheckoutSession(other.sessionId, '4242424242424242');
+  }
   const { donationId, sessionId } = await h.donate(appeal!.slug, { amountMinor: amount.toString() });
   c.payCheckoutSession(sessionId, '4242424242424242');
   await h.settle();
@@ -40,6 +48,11 @@ async function disputedAfterRefund(currency: string, amount: bigint, refunded: b
   expect(res.statusCode, res.body).toBe(202);
   const { refundId } = res.json() as { refundId: string };
   await h.settle();
+  if (more.refundedAgain !== undefined) {
+    const again = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: treasurer }, payload: { amountMinor: more.refundedAgain.toString() } });
+    expect(again.statusCode, again.body).toBe(202);
+    await h.settle();
+  }
   const dispute = c.disputeCharge(paid!.chargeId!);
   await h.settle();
   return { appeal: appeal!, donationId, refundId, disputeId: dispute.id };
@@ -64,6 +77,18 @@ async function expectNothingOfTheGiftIn(appeal: { slug: string; id: string }) {
   expect(await leftUnposted()).toEqual([]);
   expect(await h.appealBalance(appeal.slug)).toBe(0n);
   expect(await grossOf(appeal.id)).toBe(0n);
+}
+
+/** The ledger's stripe:pending and stripe:available, every currency, are Stripe's pending and available balance. */
+async function expectStripeAccountsAsStripeHasThem() {
+  const stripe = h.emulator.client();
+  const balance = await stripe.balance.retrieve();
+  const theirs: Record<string, string> = {};
+  for (const [code, list] of [['stripe:pending', balance.pending], ['stripe:available', balance.available]] as const) {
+    for (const b of list) if (b.amount !== 0) theirs[`${code}|${b.currency.toUpperCase()}`] = fromStripeAmount(b.amount, b.currency.toUpperCase()).toString();
+  }
+  const rows = await queryRows<{ key: string; b: string }>(h.testDb.database.db, sql`SELECT code || '|' || currency AS key, balance_minor::text AS b FROM ledger_accounts WHERE code IN ('stripe:pending', 'stripe:available') AND balance_minor <> 0`);
+  expect(Object.fromEntries(rows.map((r) => [r.key, r.b]))).toEqual(theirs);
 }
 
 async function leftUnposted() {
@@ -177,6 +202,42 @@ describe.each([
     // The appeal held the whole gift again when the loss came, and bore it all: the organization lost nothing.
     expect(await balanceOf('disputes:lost', settledIn(currency))).toBe(lostBefore);
   });
+
+  // Two refunds of the gift, the first sent back before the loss was read from Stripe (so the loss
+  // took its part from the appeal too, which another donor's gift covered), the second after:
+  // their failures, posted in one batch, each size what goes back to the loss by what the appeal
+  // holds of the gift. Both read that figure before either was written, and the appeal kept the
+  // second refund's part, which the loss had already taken (a review's find).
+  it.each(gifts.flatMap((g) => [{ ...g, first: 'A' }, { ...g, first: 'B' }]))(
+    'leaves nothing of the gift in the appeal when two of its refunds fail in one batch ($currency, $first delivered first)',
+    async ({ currency, amount, refunded, first }) => {
+      const other = amount;
+      const { appeal, refundId: a, disputeId, donationId } = await disputedAfterRefund(currency, amount, refunded, { refundedAgain: refunded, otherGift: other });
+      const [b] = (await queryRows<{ id: string }>(h.testDb.database.db, sql`SELECT metadata->>'refundId' AS id FROM ledger_transactions WHERE kind = 'refund' AND metadata->>'donationId' = ${donationId} AND metadata->>'refundId' <> ${a}`)).map((r) => r.id);
+      const c = h.emulator.controls;
+      c.pause();
+      try {
+        c.failRefund(a);
+        c.closeDispute(disputeId, 'lost');
+        await h.deliver(await h.emulatorEvent('charge.dispute.closed', disputeId));
+        await h.drain();
+        expect(await leftUnposted()).toEqual([]);
+        c.failRefund(b!);
+        const events = [];
+        for (const id of first === 'A' ? [a, b!] : [b!, a]) events.push(await h.emulatorEvent('refund.updated', id), await h.emulatorEvent('refund.failed', id));
+        // Each delivered twice, as Stripe does: the inbox keeps one of each, and one drain claims all four.
+        for (const event of [...events, ...events.reverse()]) await h.deliver(event);
+        expect(await h.drain()).toMatchObject({ claimed: 4 });
+      } finally {
+        c.resume();
+      }
+      await h.settle();
+      expect(await leftUnposted()).toEqual([]);
+      // The other donor's gift is all the appeal holds.
+      expect({ held: await h.appealBalance(appeal.slug), gross: await grossOf(appeal.id) }).toEqual({ held: -other, gross: other });
+      await expectStripeAccountsAsStripeHasThem();
+    },
+  );
 
   it('leaves a ledger that verifies', async () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);

@@ -155,6 +155,10 @@ export const refundFailed: Handler = async (event, deps) => {
       if (!created) return;
       // Planned against the gift's loss as it stood then: a loss posted or undone since changes what the appeal keeps.
       if ((await lossStanding(tx, donation.id)) !== lost.standing) throw new RetryLater(`refund ${refund.id}: its gift's chargeback changed meanwhile`);
+      // What goes back to the loss was sized by what the appeal held of the gift when planned: another
+      // posting of the gift since (a second refund's failure in this very batch) makes that stale.
+      const ownKeys = [reversal.idempotencyKey, ...(lost.posting ? [lost.posting.idempotencyKey] : [])];
+      if (lost.standing && (await giftPostingsCount(tx, donation.id, ownKeys)) !== lost.giftPostingsSeen) throw new RetryLater(`refund ${refund.id}: its gift's postings changed meanwhile`);
       await tx.update(donations).set({ refundedMinor: addRefunded(-amountMinor) }).where(eq(donations.id, donation.id));
       await setRefundedStatus(tx, donation.id);
       if (keptMinor !== 0n) batch.progress.add({ appealId: donation.appealId, grossMinor: keptMinor, netMinor: keptMinor, gifts: 0 });
@@ -193,17 +197,20 @@ async function lostToChargeback(
   refundId: string,
   appealAccount: bigint,
   backMinor: bigint,
-): Promise<{ standing: boolean; posting?: PostingInput; takenMinor: bigint }> {
+): Promise<{ standing: boolean; posting?: PostingInput; takenMinor: bigint; giftPostingsSeen?: number }> {
   if (!(await lossStanding(deps.db, donationId))) return { standing: false, takenMinor: 0n };
-  const [held] = await queryRows<{ held: string }>(
+  // One statement, so that the count says which of the gift's postings the figure is of.
+  const [held] = await queryRows<{ held: string; n: number }>(
     deps.db,
-    sql`SELECT (-coalesce(sum(e.amount_minor), 0))::text AS held FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-         WHERE e.account_id = ${appealAccount.toString()}::bigint AND t.metadata->>'donationId' = ${donationId}`,
+    sql`SELECT (SELECT (-coalesce(sum(e.amount_minor), 0))::text FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+                 WHERE e.account_id = ${appealAccount.toString()}::bigint AND t.metadata->>'donationId' = ${donationId}) AS held,
+               (SELECT count(*)::int FROM ledger_transactions t WHERE t.metadata->>'donationId' = ${donationId}) AS n`,
   );
+  const giftPostingsSeen = held!.n;
   // What the appeal holds of the gift once the reversal has given the refund back.
   const after = BigInt(held!.held) + backMinor;
   const takenMinor = after < 0n ? 0n : after > backMinor ? backMinor : after;
-  if (takenMinor === 0n) return { standing: true, takenMinor };
+  if (takenMinor === 0n) return { standing: true, takenMinor, giftPostingsSeen };
   const refund = await deps.stripe.refunds.retrieve(refundId, { expand: ['balance_transaction'] });
   const currency = refund.currency.toUpperCase();
   const settled = settledIn(refund);
@@ -227,6 +234,7 @@ async function lostToChargeback(
   return {
     standing: true,
     takenMinor,
+    giftPostingsSeen,
     posting: {
       idempotencyKey: `stripe:${refundId}:refund_returned_after_loss`,
       kind: refundReturnedAfterLossKind,
@@ -235,6 +243,20 @@ async function lostToChargeback(
       entries: nonZero(entries),
     },
   };
+}
+
+/**
+ * How many postings the gift has other than `exceptKeys`, in the batch's transaction: its own
+ * staged postings count before their entries are written, so a sibling planned in the same batch
+ * shows here though its entries do not.
+ */
+async function giftPostingsCount(tx: Tx, donationId: string, exceptKeys: string[]): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(
+    tx,
+    sql`SELECT count(*)::int AS n FROM ledger_transactions t
+         WHERE t.metadata->>'donationId' = ${donationId} AND t.idempotency_key NOT IN (${sql.join(exceptKeys.map((k) => sql`${k}`), sql`, `)})`,
+  );
+  return row!.n;
 }
 
 /**
