@@ -279,6 +279,7 @@ describe('stripe events of every handled type, mutated field by field', () => {
       'charge.dispute.updated': { object: disputeObject, fields: disputeFields },
       'charge.dispute.funds_withdrawn': { object: disputeObject, fields: disputeFields },
       'charge.dispute.closed': { object: disputeObject, fields: disputeFields },
+      'charge.dispute.funds_reinstated': { object: disputeObject, fields: disputeFields },
       'balance.available': { object: balance, fields: { available: [null, [{ amount: 1e9, currency: 'xxx' }]], pending: [null] } },
       'payout.paid': { object: payoutObject, fields: payoutFields },
       'payout.failed': { object: failedPayout, fields: payoutFields },

@@ -34,6 +34,9 @@ export const handlers: Record<string, Handler> = {
   // An inquiry withdraws nothing when it opens; escalated, it withdraws then.
   'charge.dispute.funds_withdrawn': withDisputeRecord(disputeCreated),
   'charge.dispute.closed': withDisputeRecord(disputeClosed),
+  // A win's money back, told beside its close (Stripe sends both, in any order, and either may be
+  // the only one to arrive): one posting under the win's key, whichever comes first.
+  'charge.dispute.funds_reinstated': withDisputeRecord(disputeClosed),
   'balance.available': balanceAvailable,
   'payout.paid': payoutPaid,
   'payout.failed': payoutFailed,
