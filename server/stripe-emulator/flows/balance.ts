@@ -99,6 +99,31 @@ export function payPayouts(ctx: Ctx): Stripe.Payout[] {
   return paid;
 }
 
+/**
+ * `POST /v1/payouts/:id/cancel`: Stripe cancels a manual payout only while it is pending, and puts
+ * its amount back in the available balance as a `payout_cancel` balance transaction, which the
+ * payout names as its `failure_balance_transaction` (with no failure code: nothing failed).
+ */
+export function cancelPayout(ctx: Ctx, payoutId: string, origin: Origin): Stripe.Payout {
+  const payout = ctx.state.payouts.get(payoutId);
+  if (!payout) throw resourceMissing('payout', payoutId);
+  if (payout.automatic) throw invalidRequest(`Payout ${payoutId} is an automatic payout: automatic payouts cannot be canceled.`);
+  if (payout.status !== 'pending') throw invalidRequest(`Payout ${payoutId} is ${payout.status}: only a pending payout can be canceled.`);
+  const at = nowSeconds();
+  const bt = buildBalanceTransaction({
+    amount: payout.amount, fee: 0, feeDescription: '', currency: payout.currency, type: 'payout_cancel', reportingCategory: 'payout_reversal',
+    source: payout.id, description: `Cancellation of payout ${payout.id}`, created: at, pending: false,
+  });
+  ctx.state.balanceTransactions.set(bt.id, bt);
+  const previous = { status: payout.status, failure_balance_transaction: null };
+  payout.status = 'canceled';
+  payout.failure_balance_transaction = bt.id;
+  ctx.emit('payout.updated', payout, { origin, created: at, previous });
+  ctx.emit('payout.canceled', payout, { origin, created: at });
+  ctx.changed();
+  return payout;
+}
+
 /** Why a bank refuses a payout, as Stripe reports it (a few of its documented failure codes). */
 export const payoutFailures = {
   account_closed: 'The bank account has been closed.',

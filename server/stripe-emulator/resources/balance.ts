@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import type { Ctx } from '../context';
 import { invalidRequest } from '../errors';
 import { expand, expandList } from '../expand';
-import { computeBalance, createPayout } from '../flows/balance';
+import { cancelPayout, computeBalance, createPayout } from '../flows/balance';
 import { idParam, listUrl, origin, params } from '../http';
 import { matching, newestFirst, paginate } from '../list';
 import { expandList as expandParam, metadataParam, optString, rejectUnknown, reqInt, reqString } from '../params';
@@ -39,6 +39,11 @@ export function registerBalance(app: FastifyInstance, ctx: Ctx): void {
       origin(req),
     );
     return expand(s(), payout, expandParam(p));
+  });
+  app.post('/v1/payouts/:id/cancel', async (req) => {
+    const p = params(req);
+    rejectUnknown(p, ['expand']);
+    return expand(s(), cancelPayout(ctx, idParam(req), origin(req)), expandParam(p));
   });
   app.get('/v1/payouts/:id', async (req) => expand(s(), getOr404(s().payouts, idParam(req), 'payout'), expandParam(params(req))));
   app.get('/v1/payouts', async (req) => {
