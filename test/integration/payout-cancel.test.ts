@@ -83,6 +83,25 @@ describe('a payout canceled while pending', () => {
     expect(await balance('stripe:available')).toBe(await stripeAvailable());
   });
 
+  // An event that says a payout is paid while Stripe shows it pending (a forged or mistaken one)
+  // was posted to the bank account, where a cancel then left money that never went there.
+  it('moves nothing to the bank for an event saying paid a payout Stripe shows pending, which is then canceled', async () => {
+    const payout = await payoutOfAGift('4000');
+    const bankBefore = await balance('bank:payouts');
+    await h.settle();
+    const created = await h.emulatorEvent('payout.created', payout.id);
+    const id = `evt_paid_but_pending_${payout.id}`;
+    await h.deliver({ ...created, id, type: 'payout.paid', data: { object: { ...payout, status: 'paid' } } });
+    await h.settle();
+    await stripe.payouts.cancel(payout.id);
+    await h.settle();
+    expect(await balance('bank:payouts')).toBe(bankBefore);
+    expect(await balance('stripe:available')).toBe(await stripeAvailable());
+    expect(await postingsOf(payout.id)).toEqual([]);
+    const [stored] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status FROM stripe_events WHERE id = ${id}`);
+    expect(stored!.status).toBe('ignored');
+  });
+
   it('leaves a ledger that verifies and no event pending or parked', async () => {
     expect((await verifyLedger(h.testDb.database.db)).problems).toEqual([]);
     expect(await leftUnposted()).toEqual([]);

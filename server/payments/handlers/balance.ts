@@ -37,14 +37,18 @@ export const balanceAvailable: Handler = async (_event, deps) => {
 /**
  * Payout paid: the money reached the bank. Posting: debit bank:payouts, credit stripe:available.
  * A payout can still fail days after it was paid, and Stripe may deliver the two events in either
- * order: its state is read from Stripe first, and one that failed since is not posted (its failure
- * then has nothing to undo).
+ * order: its state is read from Stripe first, and only one Stripe shows paid is posted (one that
+ * failed since has then nothing to undo; one still pending may yet be canceled, and its own
+ * payout.paid comes when it is paid).
+ *
+ * payout.canceled has no handler: only a pending payout can be canceled, the ledger moves a payout
+ * only once paid, and Stripe's payout_cancel puts back what its payout transaction took.
  */
 export const payoutPaid: Handler = async (event, deps) => {
   requireObjectId(event, 'payout');
   const payout = event.data.object as Stripe.Payout;
   const current = await deps.stripe.payouts.retrieve(payout.id);
-  if (current.status === 'failed' || current.status === 'canceled') return { ignore: `payout ${current.status}` };
+  if (current.status !== 'paid') return { ignore: `payout ${current.status} at Stripe, not paid` };
   // What Stripe paid out, as it has it: not the event's copy.
   const currency = current.currency.toUpperCase();
   const amountMinor = fromStripeAmount(current.amount, currency);
