@@ -12,10 +12,11 @@ import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-
 /*
  * A treasurer reconciling against Stripe: after any sequence of gifts (JPY, KWD, USD with the
  * fees covered), funds becoming available, refunds (one or several partials), disputes (won,
- * lost), payouts (paid, returned by the bank), with every webhook delivered twice in shuffled
- * order, the ledger's Stripe accounts must say what Stripe's balance says: stripe:pending its
- * pending balance, stripe:available its available balance plus the payouts still on their way
- * (the ledger moves a payout when it reaches the bank), bank:payouts what reached the bank.
+ * lost), payouts (paid, returned by the bank, canceled while pending), with every webhook
+ * delivered twice in shuffled order, the ledger's Stripe accounts must say what Stripe's balance
+ * says: stripe:pending its pending balance, stripe:available its available balance plus the
+ * payouts still on their way (the ledger moves a payout when it reaches the bank), bank:payouts
+ * what reached the bank.
  */
 
 const appealOf = { USD: 'buck-a-brick', JPY: 'osaka-care-strike-fund', KWD: 'kuwait-relief' } as const;
@@ -32,6 +33,7 @@ type Step =
   | { kind: 'payout'; currency: Currency; percent: number }
   | { kind: 'payPayouts' }
   | { kind: 'failPayout' }
+  | { kind: 'cancelPayout' }
   | { kind: 'failRefund' }
   | { kind: 'hold' }
   | { kind: 'monthly'; currency: 'USD' | 'JPY'; tens: number; coverFees: boolean }
@@ -47,6 +49,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('payout' as const), currency: fc.constantFrom(...currencies), percent: fc.integer({ min: 1, max: 100 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'payPayouts' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'failPayout' as const }) },
+  // The treasurer takes back a payout still pending (POST /v1/payouts/:id/cancel).
+  { weight: 1, arbitrary: fc.constant({ kind: 'cancelPayout' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'failRefund' as const }) },
   // Webhooks held back (pause) until the next hold step or the end, then delivered shuffled.
   { weight: 1, arbitrary: fc.constant({ kind: 'hold' as const }) },
@@ -178,6 +182,9 @@ async function play(steps: Step[], gifts: { id: string; chargeId: string; curren
       c.escalateInquiry(dispute.id);
       await settle();
       c.closeDispute(dispute.id, step.percent % 2 === 0 ? 'won' : 'lost');
+    } else if (step.kind === 'cancelPayout') {
+      const [last] = (await stripe.payouts.list({ limit: 1, status: 'pending' })).data;
+      if (last) await stripe.payouts.cancel(last.id);
     } else if (step.kind === 'failPayout') {
       const [last] = (await stripe.payouts.list({ limit: 1 })).data;
       if (last && last.status !== 'failed' && last.status !== 'canceled') c.failPayout(last.id);
