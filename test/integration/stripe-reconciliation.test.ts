@@ -179,9 +179,15 @@ async function play(steps: Step[], gifts: { id: string; chargeId: string; curren
       // Stripe's amounts are the charge's; the API takes ISO minor units.
       await refund(gift.id, fromStripeAmount(Number(part), gift.currency));
       await settle();
-      c.escalateInquiry(dispute.id);
-      await settle();
-      c.closeDispute(dispute.id, step.percent % 2 === 0 ? 'won' : 'lost');
+      // Refunded in full during the inquiry, there is nothing left to charge back: it closes.
+      const after = await stripe.charges.retrieve(gift.chargeId);
+      if (after.amount_refunded >= after.amount) {
+        c.closeDispute(dispute.id, 'warning_closed');
+      } else {
+        c.escalateInquiry(dispute.id);
+        await settle();
+        c.closeDispute(dispute.id, step.percent % 2 === 0 ? 'won' : 'lost');
+      }
     } else if (step.kind === 'cancelPayout') {
       const [last] = (await stripe.payouts.list({ limit: 1, status: 'pending' })).data;
       if (last) await stripe.payouts.cancel(last.id);
@@ -244,7 +250,11 @@ describe.each([
         expect(nonZero(await ledgerBalances())).toEqual(nonZero(await stripeSide()));
         await expectGiftsAsStripeHasThem();
       }),
-      { numRuns: Number(process.env.RECON_RUNS ?? 10) },
+      {
+        numRuns: Number(process.env.RECON_RUNS ?? 10),
+        // Found by the property: an inquiry refunded in full, which Stripe will not escalate.
+        examples: [[[{ kind: 'give', currency: 'USD', tens: 50, coverFees: false }, { kind: 'inquiryRefund', gift: 0, percent: 100 }]]],
+      },
     );
   }, 600_000);
 
