@@ -35,6 +35,7 @@ type Step =
   | { kind: 'failPayout' }
   | { kind: 'cancelPayout' }
   | { kind: 'failRefund' }
+  | { kind: 'failRefunds'; gift: number }
   | { kind: 'hold' }
   | { kind: 'monthly'; currency: 'USD' | 'JPY'; tens: number; coverFees: boolean }
   | { kind: 'renew' }
@@ -52,6 +53,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   // The treasurer takes back a payout still pending (POST /v1/payouts/:id/cancel).
   { weight: 1, arbitrary: fc.constant({ kind: 'cancelPayout' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'failRefund' as const }) },
+  // Every refund of one gift sent back at once: their failures are posted in one batch.
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('failRefunds' as const), gift: fc.nat() }) },
   // Webhooks held back (pause) until the next hold step or the end, then delivered shuffled.
   { weight: 1, arbitrary: fc.constant({ kind: 'hold' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('monthly' as const), currency: fc.constantFrom<'USD' | 'JPY'>('USD', 'JPY'), tens: fc.integer({ min: 50, max: 500 }), coverFees: fc.boolean() }) },
@@ -166,6 +169,9 @@ async function play(steps: Step[], gifts: { id: string; chargeId: string; curren
     } else if (step.kind === 'failRefund') {
       const [last] = (await stripe.refunds.list({ limit: 1 })).data;
       if (last && last.status === 'succeeded') c.failRefund(last.id);
+    } else if (step.kind === 'failRefunds' && gifts.length > 0) {
+      const gift = await pick(step.gift);
+      for await (const r of stripe.refunds.list({ charge: gift.chargeId, limit: 100 })) if (r.status === 'succeeded') c.failRefund(r.id);
     } else if (step.kind === 'inquiryRefund' && gifts.length > 0) {
       const gift = await pick(step.gift);
       const charge = await stripe.charges.retrieve(gift.chargeId);
