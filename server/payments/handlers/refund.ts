@@ -204,7 +204,7 @@ async function lostToChargeback(
     deps.db,
     sql`SELECT (SELECT (-coalesce(sum(e.amount_minor), 0))::text FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id
                  WHERE e.account_id = ${appealAccount.toString()}::bigint AND t.metadata->>'donationId' = ${donationId}) AS held,
-               (SELECT count(*)::int FROM ledger_transactions t WHERE t.metadata->>'donationId' = ${donationId}) AS n`,
+               (SELECT count(*)::int FROM ledger_transactions t WHERE t.metadata ? 'donationId' AND t.metadata->>'donationId' = ${donationId}) AS n`,
   );
   const giftPostingsSeen = held!.n;
   // What the appeal holds of the gift once the reversal has given the refund back.
@@ -246,15 +246,15 @@ async function lostToChargeback(
 }
 
 /**
- * How many postings the gift has other than `exceptKeys`, in the batch's transaction: its own
- * staged postings count before their entries are written, so a sibling planned in the same batch
- * shows here though its entries do not.
+ * How many postings the gift has other than `exceptKeys`, as the batch's transaction sees them: the
+ * batch's postings are staged before any entries are written, so one of a sibling planned in the
+ * same batch counts here though its entries are not there yet. (`?` lets the donation index serve.)
  */
 async function giftPostingsCount(tx: Tx, donationId: string, exceptKeys: string[]): Promise<number> {
   const [row] = await queryRows<{ n: number }>(
     tx,
     sql`SELECT count(*)::int AS n FROM ledger_transactions t
-         WHERE t.metadata->>'donationId' = ${donationId} AND t.idempotency_key NOT IN (${sql.join(exceptKeys.map((k) => sql`${k}`), sql`, `)})`,
+         WHERE t.metadata ? 'donationId' AND t.metadata->>'donationId' = ${donationId} AND t.idempotency_key NOT IN (${sql.join(exceptKeys.map((k) => sql`${k}`), sql`, `)})`,
   );
   return row!.n;
 }
