@@ -64,6 +64,20 @@ describe('sign-in by emailed link', () => {
     }
   });
 
+  // An address is one person whatever its case: typed with capitals on a phone, it signs into the
+  // same account as typed plain, and that account keeps its roles (gifts are found by address in
+  // any case). The link's mail goes to the address as it was typed.
+  it('signs Member@… and member@… into one account', async () => {
+    const typed = await signIn(app, 'Case.Member@Example.org');
+    const plain = await signIn(app, 'case.member@example.org');
+    const meTyped = (await app.inject({ url: '/api/me', headers: { cookie: typed } })).json();
+    const mePlain = (await app.inject({ url: '/api/me', headers: { cookie: plain } })).json();
+    expect(meTyped.user.id).toBe(mePlain.user.id);
+    expect(meTyped.user.email).toBe('case.member@example.org');
+    const rows = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM users WHERE lower(email) = 'case.member@example.org'`);
+    expect(rows[0]!.n).toBe(1);
+  });
+
   it('refuses a used link and answers 401 without a session', async () => {
     await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', payload: { email: 'once@example.org', callbackURL: '/' } });
     const link = await linkFromMail(app, 'once@example.org', 'sign_in');
