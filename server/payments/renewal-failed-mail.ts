@@ -22,14 +22,16 @@ export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'd
   if (!gift.donorEmail) return null;
   const { locale } = gift;
   const amount = mailAmount(locale, failure.amountMinor, failure.currency);
+  // While Stripe still tries, the donor also learns what is at stake: after its last try the gift
+  // ends, and a donor told only "we will try again" hears of that when it is too late to act.
   const next = failure.nextAttemptAt
-    ? mailText(locale, 'renewal_failed_retry', { date: mailDate(locale, failure.nextAttemptAt, gift.timeZone), url: failure.accountUrl })
-    : mailText(locale, 'renewal_failed_last', { url: failure.accountUrl });
+    ? [mailText(locale, 'renewal_failed_warning'), mailText(locale, 'renewal_failed_retry', { date: mailDate(locale, failure.nextAttemptAt, gift.timeZone), url: failure.accountUrl })]
+    : [mailText(locale, 'renewal_failed_last', { url: failure.accountUrl })];
   return {
     dedupeKey: `renewal_failed:${gift.id}:${failure.invoiceId}`,
     toAddress: gift.donorEmail,
     kind: 'renewal_failed',
     subject: mailText(locale, 'renewal_failed_subject', { amount }),
-    textBody: giftMailBody(locale, gift, mailText(locale, 'renewal_failed_body', { amount, appeal: isolated(locale, failure.appealTitle) }), next),
+    textBody: giftMailBody(locale, gift, mailText(locale, 'renewal_failed_body', { amount, appeal: isolated(locale, failure.appealTitle) }), ...next),
   };
 }
