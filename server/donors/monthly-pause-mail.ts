@@ -12,7 +12,7 @@ import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/
 export function monthlyPauseEmail(
   gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'currency'>,
   kind: 'paused' | 'resumed',
-  c: { amountMinor: bigint; nextChargeAt: Date | null; endsWithAppealOn: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer' },
+  c: { amountMinor: bigint; nextChargeAt: Date | null; endsWithAppealOn: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer'; keptAsDraft?: boolean },
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
@@ -24,6 +24,9 @@ export function monthlyPauseEmail(
     : kind === 'paused'
       ? date ? mailText(locale, 'monthly_paused_until', { date }) : mailText(locale, 'monthly_paused_open')
       : date ? mailText(locale, 'monthly_resumed_next', { date }) : mailText(locale, 'monthly_resumed_next_unknown');
+  // A pause made at Stripe that keeps the invoices as drafts leaves those months owed, to be
+  // collected later if the treasurer finalizes them: "nothing is charged" alone would read as skipped.
+  const owed = kind === 'paused' && c.keptAsDraft ? `\n${mailText(locale, 'monthly_paused_kept_as_draft')}` : '';
   return {
     dedupeKey: `monthly_${kind}:${gift.id}:${c.requestKey}`,
     toAddress: gift.donorEmail,
@@ -32,7 +35,7 @@ export function monthlyPauseEmail(
     textBody: giftMailBody(
       locale,
       gift,
-      `${mailText(locale, `monthly_${kind}${c.by === 'treasurer' ? '_treasurer' : ''}_body`, { amount, appeal: isolated(locale, c.appealTitle) })}\n${when}`,
+      `${mailText(locale, `monthly_${kind}${c.by === 'treasurer' ? '_treasurer' : ''}_body`, { amount, appeal: isolated(locale, c.appealTitle) })}\n${when}${owed}`,
       mailText(locale, 'monthly_amount_where', { url: c.accountUrl }),
     ),
   };

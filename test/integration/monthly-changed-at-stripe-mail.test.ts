@@ -135,6 +135,31 @@ describe("a monthly gift changed in Stripe's Dashboard", () => {
     expect(await kindsTo(g.email)).toEqual(['monthly_paused', 'monthly_resumed']);
   });
 
+  // Paused in the Dashboard with "keep invoices as drafts", the months of the pause stay owed: the
+  // treasurer can still finalize and collect them after. "Nothing is charged" alone would read as
+  // months skipped for good. (The emulator pauses only with void: Stripe's event is delivered as
+  // Stripe would send it for keep_as_draft.)
+  it('a pause that keeps the invoices as drafts says those payments may still be collected', async () => {
+    const g = await yenMonthly('kaede@example.jp', { locale: 'en' });
+    await h.emulator.controls.flush();
+    h.emulator.controls.pause();
+    try {
+      await stripe.subscriptions.update(g.subId, { pause_collection: { behavior: 'void' } });
+      const [update] = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 100 })).data.filter((e) => (e.data.object as Stripe.Subscription).id === g.subId);
+      const sub = update!.data.object as Stripe.Subscription;
+      await h.deliver({ ...update!, id: `${update!.id}_draft`, data: { ...update!.data, object: { ...sub, pause_collection: { behavior: 'keep_as_draft', resumes_at: null } } } });
+      await h.drain();
+    } finally {
+      h.emulator.controls.resume();
+    }
+    await h.settle();
+    const [paused, ...rest] = await mailsTo(g.email);
+    expect(rest).toEqual([]);
+    expect(paused).toMatchObject({ kind: 'monthly_paused' });
+    expect(paused!.textBody).toContain('Nothing is charged while it is paused.');
+    expect(paused!.textBody).toContain('Stripe keeps the payments of the paused months as unpaid bills: the treasurer can still collect them from your card later.');
+  });
+
   it('the same update posted by two posters at once is told once', async () => {
     const g = await yenMonthly('iroha@example.jp');
     await h.emulator.controls.flush();

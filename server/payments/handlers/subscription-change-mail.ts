@@ -48,7 +48,8 @@ export function stripeChangeMails(event: Stripe.Event, before: Donation, after: 
   // Her own pause or resume is written from the event's own object: all hers.
   if (hers !== undefined) return mails.filter((mail) => mail !== null);
   const pause = pauseChange(before, after, new Date(event.created * 1000));
-  if (pause) mails.push(monthlyPauseEmail(after, pause, { ...told, amountMinor: chargedOf(now) }));
+  const keptAsDraft = (event.data.object as Stripe.Subscription).pause_collection?.behavior === 'keep_as_draft';
+  if (pause) mails.push(monthlyPauseEmail(after, pause, { ...told, amountMinor: chargedOf(now), keptAsDraft }));
   return mails.filter((mail) => mail !== null);
 }
 
