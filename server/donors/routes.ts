@@ -6,6 +6,7 @@ import { minorUnits } from '../appeals/schemas';
 import { readerLocaleQuery } from '../locale';
 import { errorBodySchema, errorResponses } from '../plugins/openapi';
 import { openCardPortal } from './card-portal';
+import { askForRefund, refundRequestSchema } from './refund-request';
 import { changeMonthlyAmount, monthlyAmountRequestSchema } from './monthly-amount';
 import { monthlyPauseRequestSchema, monthlyResumeRequestSchema, pauseMonthlyGift, resumeMonthlyGift } from './monthly-pause';
 import { accountPageUrl } from '../payments/donations-store';
@@ -204,5 +205,19 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
       const savedUrl = `${returnUrl}?card_saved=${req.params.id}#monthly-title`;
       return openCardPortal({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, { returnUrl, savedUrl }, req.id);
     },
+  );
+
+  app.post(
+    '/api/me/donations/:id/refund-request',
+    {
+      schema: {
+        tags: ['people'],
+        summary: "Ask the appeal's treasurers to give one of my payments back (signed in, the donor only); asking again mails nobody twice",
+        params: z.object({ id: z.uuid() }),
+        body: refundRequestSchema,
+        response: { 200: z.object({ requested: z.literal(true) }), ...errorResponses },
+      },
+    },
+    async (req) => askForRefund(db, requireViewer(await req.viewer()), req.params.id, req.body.reason, { publicUrl: opts.publicUrl, requestId: req.id }),
   );
 };

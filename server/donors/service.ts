@@ -14,7 +14,7 @@ import type { MonthlyGiftDeps } from './monthly-change';
 import { chargedOf, renewalAmountOf } from '../payments/renewal-amount';
 
 // A donor's gifts are the ones given with the address they proved by signing in with it.
-const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
+export const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = ${viewer.email.trim().toLowerCase()}`;
 
 /**
  * The signed-in donor's gifts, each appeal named as its page names it in `locale` (translated

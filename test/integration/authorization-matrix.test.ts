@@ -307,6 +307,7 @@ const matrix: Case[] = [
     request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/resume`, payload: { idempotencyKey: 'matrix-resume-1' } }),
     expect: signedIn(404),
   },
+  { route: 'POST /api/me/donations/:id/refund-request', request: () => ({ method: 'POST', url: `/api/me/donations/${giftId}/refund-request`, payload: {} }), expect: signedIn(404) },
   { route: 'POST /api/me/monthly/:id/card-portal', request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/card-portal` }), expect: signedIn(404) },
   // A gift's full detail (the donor's contact, every posting) is for the treasurer of the appeal's organization.
   { route: 'GET /api/donations/:id/detail', request: () => ({ url: `/api/donations/${giftId}/detail` }), expect: { ...all(403), anonymous: 401, treasurer: 200 } },

@@ -365,3 +365,46 @@ describe("a treasurer's view of a gift", () => {
     expect((await h.app.inject({ url: `/api/donations/${donationId}/detail`, headers: { cookie: ana } })).statusCode).toBe(403);
   });
 });
+
+// A donor who gave the wrong amount, or twice, has no refund button: only a treasurer refunds. The
+// request reaches the appeal's treasurers (each once, however often asked) with the donor's words
+// and the gift's page; nobody else can ask for another's gift, and nothing is asked of a payment
+// with nothing left to give back.
+describe('asking for a refund', () => {
+  const ask = (id: string, cookie: string | undefined, payload: unknown = {}) =>
+    h.app.inject({ method: 'POST', url: `/api/me/donations/${id}/refund-request`, headers: cookie ? { cookie } : {}, payload: payload as object });
+  const requests = (id: string) =>
+    h.testDb.database.rows<{ to_address: string; subject: string; text_body: string }>(sql`SELECT to_address, subject, text_body FROM outbox_emails WHERE kind = 'refund_request' AND dedupe_key LIKE ${`refund_request:${id}:%`}`);
+
+  it("reaches the appeal's treasurers once, with the donor's words, and only from the donor", async () => {
+    const gift = await give({ amountMinor: '25000', donorName: 'Ana' });
+    expect((await ask(gift, undefined)).statusCode).toBe(401);
+    expect((await ask(gift, other)).statusCode).toBe(404);
+    expect((await ask(gift, ana, { reason: 'x'.repeat(501) })).statusCode).toBe(400);
+    expect((await ask(gift, ana, { reason: 'twice', amount: '1' })).statusCode).toBe(400);
+    expect(await requests(gift)).toEqual([]);
+
+    const asked = await ask(gift, ana, { reason: 'I meant $25, not $250.' });
+    expect([asked.statusCode, asked.json()]).toEqual([200, { requested: true }]);
+    const mails = await requests(gift);
+    expect(mails.map((m) => m.to_address)).toContain('treasurer@federation.demo');
+    const mail = mails.find((m) => m.to_address === 'treasurer@federation.demo')!;
+    expect(mail.subject).toBe('A donor asks for a refund of $250.00');
+    expect(mail.text_body).toContain('Ana@Example.org asks for their payment of $250.00');
+    expect(mail.text_body).toContain('I meant $25, not $250.');
+    expect(mail.text_body).toContain(`http://localhost:3000/treasury/donations/${gift}`);
+
+    expect((await ask(gift, ana, { reason: 'Please?' })).statusCode).toBe(200);
+    expect(await requests(gift)).toHaveLength(mails.length);
+    const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${gift} AND action = 'donation.refund_requested'`);
+    expect(audit).toHaveLength(1);
+  });
+
+  it('is refused for a payment already given back', async () => {
+    const gift = await give({ amountMinor: '1500' });
+    await h.testDb.database.db.update(donations).set({ status: 'refunded', refundedMinor: 1500n }).where(eq(donations.id, gift));
+    const refused = await ask(gift, ana);
+    expect([refused.statusCode, refused.json().error.code]).toEqual([409, 'refund_request.not_refundable']);
+    expect(await requests(gift)).toEqual([]);
+  });
+});
