@@ -158,6 +158,8 @@ describe('a monthly renewal that failed', () => {
     const day = `${longDay(nextAttemptAt)} (UTC)`;
     expect(await failed.textContent()).toContain('The last payment did not go through');
     expect(await failed.textContent()).toContain(`Stripe will try again on ${day}.`);
+    // What is at stake, while there is still time to act: the gift ends if every try fails.
+    expect(await failed.textContent()).toContain('If the card is declined each time, Stripe stops trying and this monthly gift ends.');
     // That try is what comes next, not a monthly charge.
     expect(await page.getByTestId('next-charge').count()).toBe(0);
     if (javaScriptEnabled) {
