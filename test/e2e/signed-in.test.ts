@@ -359,6 +359,8 @@ describe('signed in', () => {
     expect(await page.getByTestId('next-charge').count()).toBe(0);
     expect(await page.getByRole('link', { name: /End this monthly gift/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /^Update card/ }).count()).toBe(0);
+    // Ended, it is started again as a new gift, on the appeal's form.
+    expect(await page.getByRole('link', { name: new RegExp(`^Give to this appeal again\\s*: ${title}$`) }).getAttribute('href')).toBe(`/appeals/${slug}#give`);
     await screenshots(page, 'account');
 
     // Choosing Japanese in the switcher is the member's choice everywhere: kept with them (their
