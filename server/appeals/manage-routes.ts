@@ -140,10 +140,11 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     {
       schema: {
         tags,
-        summary: "Add or replace a translation of title, summary, story and the unit's name (organizer). With If-None-Match: * it only adds: 412 if one exists.",
+        summary:
+          "Add or replace a translation of title, summary, story and the unit's name (organizer). With If-None-Match: * it only adds: 412 if one exists. With `from` (the translation as read) it only replaces that one: 409 if it changed or was removed meanwhile.",
         params: translationParams,
         body: translationBody,
-        response: managed,
+        response: { ...managed, 409: errorBodySchema, 412: errorBodySchema },
       },
     },
     async (req) => {
@@ -214,10 +215,10 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
       schema: {
         tags,
         summary:
-          "Add or replace a translation of a posted update's title and text (organizer); for its page: the update's mail went out when it was posted. With If-None-Match: * it only adds: 412 if one exists.",
+          "Add or replace a translation of a posted update's title and text (organizer); for its page: the update's mail went out when it was posted. With If-None-Match: * it only adds: 412 if one exists. With `from` (the translation as read) it only replaces that one: 409 if it changed or was removed meanwhile.",
         params: updateTranslationParams,
         body: updateTranslationBody,
-        response: { 200: managedUpdateSchema, ...errorResponses },
+        response: { 200: managedUpdateSchema, 409: errorBodySchema, 412: errorBodySchema, ...errorResponses },
       },
     },
     async (req) => {

@@ -53,6 +53,12 @@ export const translationBody = z.strictObject({
     .nullable()
     .default(null)
     .describe("the appeal's unit named in this language; only for an appeal with a unit (else 400 appeal.translation_unit_without_unit); null: readers get the original name"),
+  from: z
+    .strictObject({ title: z.string().max(140), summary: z.string().max(300), storyMarkdown: z.string().max(20_000), unitName: z.string().max(40).nullable() })
+    .optional()
+    .describe(
+      'the translation as the organizer read it (compared exactly, as stored): it only replaces that one. Changed by now: 409 appeal.translation_changed; removed by now: 409 appeal.translation_removed; nothing changed either way. Omitted: adds or replaces whatever is there',
+    ),
 });
 
 export const translationParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/), language: languageSchema });
@@ -60,7 +66,15 @@ export const translationParams = z.object({ slug: z.string().regex(/^[a-z0-9][a-
 /** An update's words, and a translation's: a title and a markdown text. */
 const updateText = { title: z.string().trim().min(3).max(140), bodyMarkdown: z.string().trim().min(1).max(20_000) };
 
-export const updateTranslationBody = z.strictObject(updateText);
+export const updateTranslationBody = z.strictObject({
+  ...updateText,
+  from: z
+    .strictObject({ title: z.string().max(140), bodyMarkdown: z.string().max(20_000) })
+    .optional()
+    .describe(
+      'the translation as the organizer read it (compared exactly, as stored): it only replaces that one. Changed by now: 409 appeal.update_translation_changed; removed by now: 409 appeal.update_translation_removed; nothing changed either way. Omitted: adds or replaces whatever is there',
+    ),
+});
 export const updateParams = slugParams.extend({ updateId: z.uuid() });
 export const updateTranslationParams = updateParams.extend({ language: languageSchema });
 

@@ -256,7 +256,9 @@ export async function upsertTranslation(
 ): Promise<void> {
   // Refused, not dropped: like an unknown field, a unit name with nothing to name is the caller's
   // mistake, and silently saving less than was sent would look like success.
-  if (p.body.unitName !== null && p.appeal.unitName === null) {
+  const { from, ...text } = p.body;
+  if (from && p.createOnly) throw new AppError(400, 'appeal.translation_from_with_create_only', 'If-None-Match: * only adds a translation and `from` only replaces one: send one of them.');
+  if (text.unitName !== null && p.appeal.unitName === null) {
     throw new AppError(400, 'appeal.translation_unit_without_unit', 'This appeal has no unit of giving, so a translation cannot name one; give the appeal a unit first, or leave unitName out.');
   }
   await db.transaction(async (tx) => {
@@ -266,9 +268,12 @@ export async function upsertTranslation(
     if (p.language === (current?.language ?? p.appeal.language)) {
       throw new AppError(400, 'appeal.translation_is_original', 'This is the language the appeal is written in; edit the appeal itself.');
     }
-    const values = { ...p.body, storyHtml: renderMarkdown(p.body.storyMarkdown), storyHtmlVersion: markdownRenderVersion, updatedAt: new Date() };
+    const values = { ...text, storyHtml: renderMarkdown(text.storyMarkdown), storyHtmlVersion: markdownRenderVersion, updatedAt: new Date() };
     const insert = tx.insert(appealTranslations).values({ appealId: p.appeal.id, language: p.language, ...values });
-    if (p.createOnly) {
+    if (from) {
+      await checkTranslationAsRead(tx, { appealId: p.appeal.id, language: p.language, from });
+      await tx.update(appealTranslations).set(values).where(and(eq(appealTranslations.appealId, p.appeal.id), eq(appealTranslations.language, p.language)));
+    } else if (p.createOnly) {
       // Adding, not editing: one saved meanwhile (another tab, another organizer) is not overwritten unseen.
       const added = await insert.onConflictDoNothing().returning({ language: appealTranslations.language });
       if (added.length === 0) throw new AppError(412, 'appeal.translation_exists', `A ${p.language} translation exists already; edit it instead.`);
@@ -276,8 +281,27 @@ export async function upsertTranslation(
       await insert.onConflictDoUpdate({ target: [appealTranslations.appealId, appealTranslations.language], set: values });
     }
     await notifyChanged(tx, p.appeal.id);
-    await auditAround(tx, p, 'appeal.translate', { after: { language: p.language, title: p.body.title, unitName: p.body.unitName } });
+    await auditAround(tx, p, 'appeal.translate', { after: { language: p.language, title: text.title, unitName: text.unitName } });
   });
+}
+
+/**
+ * An edit replaces the translation its organizer read, and no other: one changed or removed by
+ * another organizer meanwhile is refused (409), never overwritten or brought back unseen. The row
+ * is locked until commit, so a second edit read at the same text waits for this one and then
+ * meets its words.
+ */
+async function checkTranslationAsRead(tx: DbOrTx, p: { appealId: string; language: string; from: NonNullable<TranslationBody['from']> }): Promise<void> {
+  const [stored] = await tx
+    .select()
+    .from(appealTranslations)
+    .where(and(eq(appealTranslations.appealId, p.appealId), eq(appealTranslations.language, p.language)))
+    .for('update');
+  if (!stored) throw new AppError(409, 'appeal.translation_removed', `The ${p.language} translation was removed meanwhile; nothing was saved.`, { language: p.language });
+  const { from } = p;
+  if (stored.title !== from.title || stored.summary !== from.summary || stored.storyMarkdown !== from.storyMarkdown || stored.unitName !== from.unitName) {
+    throw new AppError(409, 'appeal.translation_changed', `The ${p.language} translation was changed meanwhile; read it again before replacing it.`, { language: p.language });
+  }
 }
 
 export async function deleteTranslation(db: Db, p: Actor & { appeal: Appeal; language: string }): Promise<void> {

@@ -82,20 +82,41 @@ export async function upsertUpdateTranslation(
   db: Db,
   p: { appeal: Appeal; updateId: string; language: string; body: UpdateTranslationBody; createOnly: boolean; by: Viewer | null; requestId?: string },
 ): Promise<void> {
+  const { from, ...text } = p.body;
+  if (from && p.createOnly) throw new AppError(400, 'appeal.update_translation_from_with_create_only', 'If-None-Match: * only adds a translation and `from` only replaces one: send one of them.');
   await db.transaction(async (tx) => {
     const update = await lockedUpdateOfAppeal(tx, p.appeal.id, p.updateId, 'share');
     checkNotOriginal(update.language, p.language);
-    const values = renderedTranslation(update.id, { language: p.language, ...p.body });
+    const values = renderedTranslation(update.id, { language: p.language, ...text });
     const insert = tx.insert(appealUpdateTranslations).values(values);
-    if (p.createOnly) {
+    if (from) {
+      await checkUpdateTranslationAsRead(tx, { updateId: update.id, language: p.language, from });
+      await tx.update(appealUpdateTranslations).set(values).where(and(eq(appealUpdateTranslations.updateId, update.id), eq(appealUpdateTranslations.language, p.language)));
+    } else if (p.createOnly) {
       // Adding, not editing: one saved meanwhile (another tab, another organizer) is not overwritten unseen.
       const added = await insert.onConflictDoNothing().returning({ language: appealUpdateTranslations.language });
       if (added.length === 0) throw new AppError(412, 'appeal.update_translation_exists', `A ${p.language} translation of this update exists already; edit it instead.`);
     } else {
       await insert.onConflictDoUpdate({ target: [appealUpdateTranslations.updateId, appealUpdateTranslations.language], set: values });
     }
-    await auditAround(tx, p, 'appeal.translate_update', { subjectType: 'appeal_update', subjectId: update.id, after: { language: p.language, title: p.body.title } });
+    await auditAround(tx, p, 'appeal.translate_update', { subjectType: 'appeal_update', subjectId: update.id, after: { language: p.language, title: text.title } });
   });
+}
+
+/**
+ * As for the appeal's translations: an edit replaces the translation its organizer read, and one
+ * changed or removed meanwhile is refused (409) rather than overwritten or brought back unseen.
+ */
+async function checkUpdateTranslationAsRead(tx: DbOrTx, p: { updateId: string; language: string; from: NonNullable<UpdateTranslationBody['from']> }): Promise<void> {
+  const [stored] = await tx
+    .select()
+    .from(appealUpdateTranslations)
+    .where(and(eq(appealUpdateTranslations.updateId, p.updateId), eq(appealUpdateTranslations.language, p.language)))
+    .for('update');
+  if (!stored) throw new AppError(409, 'appeal.update_translation_removed', `The ${p.language} translation of this update was removed meanwhile; nothing was saved.`, { language: p.language });
+  if (stored.title !== p.from.title || stored.bodyMarkdown !== p.from.bodyMarkdown) {
+    throw new AppError(409, 'appeal.update_translation_changed', `The ${p.language} translation of this update was changed meanwhile; read it again before replacing it.`, { language: p.language });
+  }
 }
 
 /**
