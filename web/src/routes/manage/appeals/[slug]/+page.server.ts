@@ -13,6 +13,7 @@ import { isUuidText } from '../../../../../../server/uuid-text';
 import { sayOnce, takeNotice } from '$lib/server/notice';
 import { relabelUpdate, untranslateUpdate } from './update-corrections.server';
 import { editUpdate } from './update-edit.server';
+import { appealTranslationFrom, translationConflict, updateTranslationFrom } from './translation-from.server';
 
 type Update = AppealUpdateList['updates'][number];
 
@@ -120,7 +121,6 @@ const stateError = (e: ApiError) =>
 /** The organizer's words for the translation API's refusals; any other is "try again". */
 const translationErrors = new Map<string, () => string>([
   ['appeal.translation_is_original', m.translation_error_original],
-  ['appeal.translation_exists', m.translation_error_exists],
   // The appeal's unit was removed (in another tab, say) after this form offered a name for it.
   ['appeal.translation_unit_without_unit', m.manage_error_state_changed],
   ['validation_failed', m.appeal_error_field],
@@ -139,7 +139,6 @@ const updateError = (code: string) => (updateErrors.get(code) ?? m.error_generic
 /** The update translation API's refusals, in the organizer's words; any other is "try again". */
 const updateTranslationErrors = new Map<string, () => string>([
   ['appeal.update_translation_is_original', m.update_translation_error_original],
-  ['appeal.update_translation_exists', m.translation_error_exists],
   ['validation_failed', m.update_translation_error_fields],
   ['content.too_deeply_nested', m.content_error_too_deep],
 ]);
@@ -217,16 +216,19 @@ export const actions: Actions = {
     const form = await readForm(request);
     const language = formText(form, 'language', 5);
     const values = { language, title: formText(form, 'title', 200), summary: formText(form, 'summary', 400), story: String(form.get('story') ?? '').slice(0, 21_000), unitName: formText(form, 'unitName', 60) };
-    if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
-    if (values.title.length < 3) return fail(400, { section: 'translations', values, error: m.appeal_error_title(), field: 'title' });
-    // The add form only adds (If-None-Match: *): the edit form is for replacing.
+    // The add form only adds (If-None-Match: *): the edit form replaces the translation it was drawn from.
     const adding = form.get('mode') === 'add';
+    const from = adding ? undefined : appealTranslationFrom(form);
+    if (!isLocale(language)) return fail(400, { section: 'translations', values, error: m.translation_error_language() });
+    if (values.title.length < 3) return fail(400, { section: 'translations', values, from, error: m.appeal_error_title(), field: 'title' });
     // An empty unit name (or none, for an appeal without a unit) is no name: readers get the original.
-    const body = { title: values.title, summary: values.summary, storyMarkdown: values.story, unitName: values.unitName || null };
+    const body = { title: values.title, summary: values.summary, storyMarkdown: values.story, unitName: values.unitName || null, ...(from ? { from } : {}) };
     const sent = await apiSend(fetch, 'PUT', path(params.slug, `/translations/${language}`), body, 'application/json', adding ? { 'if-none-match': '*' } : {});
     if (!sent.ok) {
+      const conflict = translationConflict(sent.error.code, language);
+      if (conflict) return fail(409, { section: 'translations', values, ...conflict });
       const error = (translationErrors.get(sent.error.code) ?? m.error_generic_text)();
-      return fail(400, { section: 'translations', values, error });
+      return fail(400, { section: 'translations', values, from, error });
     }
     return { section: 'translations', saved: language };
   },
@@ -261,14 +263,20 @@ export const actions: Actions = {
     const form = await readForm(request);
     const updateId = formText(form, 'updateId', 40);
     const values = { language: formText(form, 'language', 5), title: formText(form, 'title', 200), body: formText(form, 'body', 21_000) };
-    const refused = (error: string) => fail(400, { section: 'updateTranslations', values, error });
+    // The add form only adds (If-None-Match: *): the edit form replaces the translation it was drawn from.
+    const adding = form.get('mode') === 'add';
+    const from = adding ? undefined : updateTranslationFrom(form);
+    const refused = (error: string) => fail(400, { section: 'updateTranslations', values, from, error });
     if (!isUuidText(updateId)) return fail(400, { section: 'updateTranslations', values, error: m.error_generic_text() });
     if (!isLocale(values.language)) return refused(m.translation_error_language());
     if (values.title.length < 3 || !values.body) return refused(m.update_translation_error_fields());
-    // The add form only adds (If-None-Match: *): the edit form is for replacing.
-    const adding = form.get('mode') === 'add';
-    const sent = await apiSend(fetch, 'PUT', path(params.slug, `/updates/${updateId}/translations/${values.language}`), { title: values.title, bodyMarkdown: values.body }, 'application/json', adding ? { 'if-none-match': '*' } : {});
-    if (!sent.ok) return fail(refusedStatus(sent.status), { section: 'updateTranslations', values, error: (updateTranslationErrors.get(sent.error.code) ?? m.error_generic_text)() });
+    const body = { title: values.title, bodyMarkdown: values.body, ...(from ? { from } : {}) };
+    const sent = await apiSend(fetch, 'PUT', path(params.slug, `/updates/${updateId}/translations/${values.language}`), body, 'application/json', adding ? { 'if-none-match': '*' } : {});
+    if (!sent.ok) {
+      const conflict = translationConflict(sent.error.code, values.language);
+      if (conflict) return fail(409, { section: 'updateTranslations', values, ...conflict });
+      return fail(refusedStatus(sent.status), { section: 'updateTranslations', values, from, error: (updateTranslationErrors.get(sent.error.code) ?? m.error_generic_text)() });
+    }
     return { section: 'updateTranslations', saved: values.language };
   },
 
