@@ -141,7 +141,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
       schema: {
         tags,
         summary:
-          "Add or replace a translation of title, summary, story and the unit's name (organizer). With If-None-Match: * it only adds: 412 if one exists. With `from` (the translation as read) it only replaces that one: 409 if it changed or was removed meanwhile.",
+          "Add or replace a translation of title, summary, story and the unit's name (organizer). With If-None-Match: * it only adds: 412 if one exists. With `from` (the translation as read) it only replaces that one: 409 if it changed or was removed meanwhile. A closed appeal: 409 appeal.closed.",
         params: translationParams,
         body: translationBody,
         response: { ...managed, 409: errorBodySchema, 412: errorBodySchema },
@@ -157,7 +157,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
 
   app.delete(
     '/api/appeals/:slug/translations/:language',
-    { schema: { tags, summary: 'Remove a translation (organizer)', params: translationParams, response: managed } },
+    { schema: { tags, summary: 'Remove a translation (organizer). A closed appeal: 409 appeal.closed.', params: translationParams, response: { ...managed, 409: errorBodySchema } } },
     async (req) => {
       const { appeal, by } = await asOrganizer(req, req.params.slug);
       await deleteTranslation(db, { appeal, language: req.params.language, by, requestId: req.id });
@@ -342,7 +342,7 @@ export const appealManageRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = 
     scope.put(
       '/api/appeals/:slug/cover',
       {
-        schema: { tags, summary: 'Set the cover image: PNG, JPEG or WebP, at most 2 MB (organizer)', params: slugParams, response: { 204: z.null(), ...errorResponses } },
+        schema: { tags, summary: 'Set the cover image: PNG, JPEG or WebP, at most 2 MB (organizer). A closed appeal: 409 appeal.closed.', params: slugParams, response: { 204: z.null(), 409: errorBodySchema, ...errorResponses } },
       },
       async (req, reply) => {
         const { appeal, by } = await asOrganizer(req, req.params.slug);

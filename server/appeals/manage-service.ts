@@ -264,8 +264,8 @@ export async function upsertTranslation(
   await db.transaction(async (tx) => {
     // The language as it stands, held until commit: an organizer marking the appeal itself with
     // this language meanwhile waits for this translation and is refused, or is seen here first.
-    const [current] = await tx.select({ language: appeals.language }).from(appeals).where(eq(appeals.id, p.appeal.id)).for('share');
-    if (p.language === (current?.language ?? p.appeal.language)) {
+    const current = await openAppealLocked(tx, p.appeal, 'share');
+    if (p.language === current.language) {
       throw new AppError(400, 'appeal.translation_is_original', 'This is the language the appeal is written in; edit the appeal itself.');
     }
     const values = { ...text, storyHtml: renderMarkdown(text.storyMarkdown), storyHtmlVersion: markdownRenderVersion, updatedAt: new Date() };
@@ -306,6 +306,7 @@ async function checkTranslationAsRead(tx: DbOrTx, p: { appealId: string; languag
 
 export async function deleteTranslation(db: Db, p: Actor & { appeal: Appeal; language: string }): Promise<void> {
   await db.transaction(async (tx) => {
+    await openAppealLocked(tx, p.appeal, 'share');
     const gone = await tx
       .delete(appealTranslations)
       .where(and(eq(appealTranslations.appealId, p.appeal.id), eq(appealTranslations.language, p.language)))
@@ -314,6 +315,18 @@ export async function deleteTranslation(db: Db, p: Actor & { appeal: Appeal; lan
     await notifyChanged(tx, p.appeal.id);
     await auditAround(tx, p, 'appeal.untranslate', { before: { language: p.language, title: gone[0]!.title } });
   });
+}
+
+/**
+ * The appeal as it stands, locked until commit, refused once closed: a closed appeal's own words
+ * cannot be edited (updateAppeal), and neither can what readers get with them, its translations and
+ * its cover. A close meanwhile waits for this lock, or is seen here.
+ */
+async function openAppealLocked(tx: DbOrTx, appeal: Appeal, strength: 'share' | 'no key update'): Promise<{ language: string }> {
+  const [current] = await tx.select({ language: appeals.language, status: appeals.status }).from(appeals).where(eq(appeals.id, appeal.id)).for(strength);
+  if (!current) throw new AppError(404, 'appeal_not_found', `No appeal "${appeal.slug}".`);
+  if (current.status === 'closed') throw new AppError(409, 'appeal.closed', 'A closed appeal cannot be edited.');
+  return current;
 }
 
 export async function translationsOf(db: DbOrTx, appealId: string) {
@@ -478,6 +491,7 @@ export async function setCover(db: Db, p: Actor & { appeal: Appeal; contentType:
     throw new AppError(422, 'cover.too_many_pixels', `A cover can be at most ${coverImageSideMaxPx} pixels wide or high, and ${coverImagePixelsMax / 1_000_000} megapixels in all.`, { ...size });
   }
   await db.transaction(async (tx) => {
+    await openAppealLocked(tx, p.appeal, 'no key update');
     const sha256 = createHash('sha256').update(p.bytes).digest('hex');
     const [image] = await tx
       .insert(appealImages)
