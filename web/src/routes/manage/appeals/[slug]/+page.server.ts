@@ -121,6 +121,8 @@ const stateError = (e: ApiError) =>
 /** The organizer's words for the translation API's refusals; any other is "try again". */
 const translationErrors = new Map<string, () => string>([
   ['appeal.translation_is_original', m.translation_error_original],
+  // Closed in another tab, or by its deadline, after this form was drawn.
+  ['appeal.closed', m.appeal_error_closed],
   // The appeal's unit was removed (in another tab, say) after this form offered a name for it.
   ['appeal.translation_unit_without_unit', m.manage_error_state_changed],
   ['validation_failed', m.appeal_error_field],
@@ -206,7 +208,9 @@ export const actions: Actions = {
             ? m.cover_error_pixels()
             : sent.error.code === 'auth.forbidden'
               ? m.error_forbidden()
-              : m.cover_error_type();
+              : sent.error.code === 'appeal.closed'
+                ? m.appeal_error_closed()
+                : m.cover_error_type();
       return fail(sent.status >= 400 && sent.status < 500 ? sent.status : 400, { section: 'cover', error });
     }
     return { section: 'cover', saved: true };
@@ -237,7 +241,7 @@ export const actions: Actions = {
     const language = formText(await readForm(request), 'language', 5);
     if (!isLocale(language)) return fail(400, { section: 'translations', error: m.translation_error_language() });
     const sent = await apiSend(fetch, 'DELETE', path(params.slug, `/translations/${language}`));
-    if (!sent.ok && sent.status !== 404) return fail(400, { section: 'translations', error: m.error_generic_text() });
+    if (!sent.ok && sent.status !== 404) return fail(sent.status === 409 ? 409 : 400, { section: 'translations', error: (sent.error.code === 'appeal.closed' ? m.appeal_error_closed : m.error_generic_text)() });
     return { section: 'translations', removed: language };
   },
 
