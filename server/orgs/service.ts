@@ -1,7 +1,7 @@
 import { hashToken, newToken } from '../auth/tokens';
 import { and, desc, eq, exists, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { Db, DbOrTx } from '../../db/client';
+import { queryRows, type Db, type DbOrTx } from '../../db/client';
 import { auditLog, invitations, memberships, organizations, outboxEmails, users, type Organization } from '../../db/schema/index';
 import type { RoleName } from '../../db/schema/index';
 import { recordAudit } from '../auth/audit';
@@ -9,6 +9,7 @@ import { hasRoleReachingDescendants, organizationAndAncestors, type Viewer } fro
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
 import { encodeMemberCursor, type MemberCursor } from './schemas';
+import { leftWithoutAdmin, type OrgBelow } from './admin-cover';
 import { isLocale, localeCookie, type Locale } from '../../web/src/lib/locale';
 
 const invitationDays = 7;
@@ -323,6 +324,27 @@ async function lockAdminGrants(tx: DbOrTx, organizationId: string) {
   return adminGrantsOf(tx, await organizationAndAncestors(tx, organizationId)).for('update');
 }
 
+/**
+ * lockAdminGrants for a change that can reach down (removing an admin whose grant reaches the
+ * organizations below): the admin grants of the organization, of those above it and of every one
+ * below it, locked in one statement in one order (by id), so it never deadlocks with another
+ * change that locks some of them. `tree` is the organization and those below, parents first.
+ */
+async function lockAdminGrantsAround(tx: DbOrTx, organizationId: string) {
+  const chain = await organizationAndAncestors(tx, organizationId);
+  const tree = await queryRows<OrgBelow>(
+    tx,
+    sql`WITH RECURSIVE down(id, parent_id, name, slug, depth) AS (
+          SELECT id, parent_id, name, slug, 0 FROM organizations WHERE id = ${organizationId}
+          UNION ALL
+          SELECT o.id, o.parent_id, o.name, o.slug, down.depth + 1 FROM organizations o JOIN down ON o.parent_id = down.id WHERE down.depth < 16)
+        SELECT id, parent_id AS "parentId", name, slug FROM down ORDER BY depth, id`,
+  );
+  const inTree = new Set(tree.map((o) => o.id));
+  const locked = await adminGrantsOf(tx, [...chain.slice(1), ...inTree]).for('update');
+  return { above: locked.filter((g) => !inTree.has(g.organizationId)), tree, grants: locked.filter((g) => inTree.has(g.organizationId)) };
+}
+
 /** The admin grants of a chain of organizations (one and those above it), in one order (by id). */
 function adminGrantsOf(db: DbOrTx, chain: string[]) {
   return db
@@ -408,9 +430,11 @@ export async function acceptInvitation(db: Db, p: { viewer: Viewer; token: strin
 
 export async function revokeMembership(db: Db, p: { org: Organization; membershipId: string; by: Viewer; requestId: string }): Promise<void> {
   await db.transaction(async (tx) => {
-    // The organization's admin grants (and those above it), locked: two admins removing each
-    // other at once must not both succeed and leave nobody to run it.
-    const admins = await lockAdminGrants(tx, p.org.id);
+    // The admin grants of the organization, of those above it and of those below it, locked: two
+    // admins removing each other at once must not both succeed and leave nobody to run it, nor
+    // one of its locals that only their grants reached.
+    const { above, tree, grants } = await lockAdminGrantsAround(tx, p.org.id);
+    const admins = [...above, ...grants.filter((g) => g.organizationId === p.org.id)];
     const [target] = await tx.select().from(memberships).where(and(eq(memberships.id, p.membershipId), eq(memberships.organizationId, p.org.id)));
     if (!target) throw new AppError(404, 'membership.not_found', 'No such membership in this organization.');
     // As for inviting: a role that reaches the organizations below is only for an admin whose own role reaches them.
@@ -418,9 +442,16 @@ export async function revokeMembership(db: Db, p: { org: Organization; membershi
     if (target.includesDescendants && !admins.some((a) => a.userId === p.by.userId && a.includesDescendants)) {
       throw new AppError(403, 'membership.reach_exceeds_own', 'Only an admin whose own role reaches the organizations below may remove a role that reaches them.');
     }
-    const adminsLeft = admins.filter((a) => a.id !== target.id && (a.organizationId === p.org.id || a.includesDescendants));
-    if (target.role === 'admin' && adminsLeft.length === 0) {
-      throw new AppError(409, 'membership.last_admin', 'This is the last admin of the organization: make someone else admin first.');
+    if (target.role === 'admin') {
+      const orphaned = leftWithoutAdmin({ above, tree, grants, removedId: target.id });
+      if (orphaned[0]?.id === p.org.id) {
+        throw new AppError(409, 'membership.last_admin', 'This is the last admin of the organization: make someone else admin first.');
+      }
+      // A union admin whose grant reaches down may be the only admin of a local below.
+      if (orphaned[0]) {
+        const { slug, name } = orphaned[0];
+        throw new AppError(409, 'membership.last_admin_below', `This is the last admin of "${name}", an organization below: make someone admin there first.`, { organization: { slug, name } });
+      }
     }
     const [gone] = await tx.delete(memberships).where(eq(memberships.id, target.id)).returning();
     if (!gone) throw new AppError(404, 'membership.not_found', 'No such membership in this organization.');

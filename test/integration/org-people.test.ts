@@ -80,6 +80,49 @@ describe('taking a role away', () => {
   });
 });
 
+describe('taking away an admin role that reaches the organizations below', () => {
+  /** A union of its own with one local, so that no admin granted by another test reaches them. */
+  async function unionWithLocal(name: string, parentId: string | null = null) {
+    const [union] = await testDb.database.db.insert(organizations).values({ slug: `${name}-union`, name: `${name} union`, kind: 'union', defaultCurrency: 'DZD', parentId }).returning();
+    const [local] = await testDb.database.db.insert(organizations).values({ slug: `${name}-local`, name: `${name} local`, kind: 'local', defaultCurrency: 'DZD', parentId: union!.id }).returning();
+    return { union: union!, local: local! };
+  }
+
+  // The union keeps an admin of its own, but the local below had only the reaching grant: nobody
+  // could then invite or remove anyone there.
+  it('refuses to leave a local below with no admin, and says which, until it has one of its own', async () => {
+    const { union, local } = await unionWithLocal('tizi');
+    const reaching = await grant('reaching.admin@tizi.example.dz', union.id, 'admin', true);
+    await grant('union.only.admin@tizi.example.dz', union.id, 'admin');
+    const res = await remove(reaching.cookie, 'tizi-union', reaching.membershipId);
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('membership.last_admin_below');
+    expect(res.json().error.details).toEqual({ organization: { slug: 'tizi-local', name: 'tizi local' } });
+    expect(await exists(reaching.membershipId)).toBe(true);
+    await grant('local.admin@tizi.example.dz', local.id, 'admin');
+    expect((await remove(reaching.cookie, 'tizi-union', reaching.membershipId)).statusCode).toBe(204);
+  });
+
+  it('lets an admin above whose grant reaches down remove it: the local is still run from there', async () => {
+    const [federation] = await testDb.database.db.insert(organizations).values({ slug: 'bejaia-federation', name: 'Bejaia federation', kind: 'federation', defaultCurrency: 'DZD' }).returning();
+    const { union } = await unionWithLocal('bejaia', federation!.id);
+    const federationAdmin = await grant('federation.admin@bejaia.example.dz', federation!.id, 'admin', true);
+    const unionAdmin = await grant('reaching.admin@bejaia.example.dz', union.id, 'admin', true);
+    expect((await remove(federationAdmin.cookie, 'bejaia-union', unionAdmin.membershipId)).statusCode).toBe(204);
+  });
+
+  // The database decides: each step down alone leaves the other reaching admin, both together none.
+  it('lets only one of the last two reaching admins stepping down at once go', async () => {
+    const { union } = await unionWithLocal('setif');
+    const first = await grant('first.admin@setif.example.dz', union.id, 'admin', true);
+    const second = await grant('second.admin@setif.example.dz', union.id, 'admin', true);
+    await grant('union.only.admin@setif.example.dz', union.id, 'admin');
+    const answers = await Promise.all([remove(first.cookie, 'setif-union', first.membershipId), remove(second.cookie, 'setif-union', second.membershipId)]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([204, 409]);
+    expect([await exists(first.membershipId), await exists(second.membershipId)].filter(Boolean)).toHaveLength(1);
+  });
+});
+
 describe('who holds a role', () => {
   // An admin deciding whom to remove or invite must see who else acts here: the roles granted above
   // that reach down, and whether their own role lets them grant such reach.
