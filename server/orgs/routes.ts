@@ -9,6 +9,8 @@ import {
   auditListSchema,
   createInvitationBody,
   invitationSchema,
+  invitationListQuery,
+  invitationListSchema,
   languageBody,
   meSchema,
   memberListQuery,
@@ -118,15 +120,16 @@ export const orgRoutes: FastifyPluginAsyncZod<{ publicUrl: string }> = async (ap
     {
       schema: {
         tags: ['organizations'],
-        summary: 'Invitations still waiting to be accepted (admin)',
+        summary: 'Invitations still waiting to be accepted, newest first, a page at a time (admin)',
         params: orgSlugParams,
-        response: { 200: z.object({ invitations: z.array(invitationSchema) }), ...errorResponses },
+        querystring: invitationListQuery,
+        response: { 200: invitationListSchema, ...errorResponses },
       },
     },
     async (req) => {
       const org = await organizationBySlug(db, req.params.slug);
       await requireRole(db, await req.viewer(), org.id, 'admin');
-      return { invitations: await pendingInvitations(db, org.id) };
+      return pendingInvitations(db, org.id, req.query);
     },
   );
 

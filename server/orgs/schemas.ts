@@ -108,6 +108,36 @@ export const invitationSchema = z.object({
   expiresAt: z.string(),
 });
 
+/** Where a page of waiting invitations ended: its last one's creation (epoch seconds, to the microsecond, as Postgres holds it) and id. */
+const invitationCursor = z.tuple([z.string().regex(/^\d{1,12}(\.\d{1,6})?$/), z.uuid()]);
+export type InvitationCursor = z.infer<typeof invitationCursor>;
+export const encodeInvitationCursor = (cursor: InvitationCursor) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+
+/** Waiting invitations a page at a time: a drive's organizer may invite hundreds at once. */
+export const invitationListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z
+    .string()
+    .max(200)
+    .optional()
+    .transform((cursor, ctx) => {
+      if (cursor === undefined) return undefined;
+      const parsed = invitationCursor.safeParse(decodeJson(cursor));
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({ code: 'custom', message: 'not a cursor this API gave out' });
+      return z.NEVER;
+    })
+    .describe('nextCursor of the page before'),
+});
+
+export const invitationListSchema = z.object({
+  /** How many are waiting, over every page. */
+  total: z.number().int(),
+  /** The cursor of the next page; null on the last. */
+  nextCursor: z.string().nullable(),
+  invitations: z.array(invitationSchema),
+});
+
 export const acceptInvitationBody = z.strictObject({ token: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/) });
 
 export const invitationPreviewSchema = z.object({

@@ -8,7 +8,7 @@ import { recordAudit } from '../auth/audit';
 import { hasRoleReachingDescendants, organizationAndAncestors, type Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { isolated, mailText } from '../mail/catalog';
-import { encodeMemberCursor, type MemberCursor } from './schemas';
+import { encodeInvitationCursor, encodeMemberCursor, type InvitationCursor, type MemberCursor } from './schemas';
 import { leftWithoutAdmin, type OrgBelow } from './admin-cover';
 import { isLocale, localeCookie, type Locale } from '../../web/src/lib/locale';
 
@@ -212,7 +212,7 @@ const invitationView = (r: typeof invitations.$inferSelect) => ({ id: r.id, emai
  * The sender is checked in the query, before the limit: checked after it, a removed admin's
  * many newer invitations filled the page and hid the ones that still work.
  */
-export async function pendingInvitations(db: DbOrTx, organizationId: string) {
+export async function pendingInvitations(db: DbOrTx, organizationId: string, page: { limit: number; cursor?: InvitationCursor }) {
   const chain = await organizationAndAncestors(db, organizationId);
   // senderMayStillGive, for every row at once: an admin grant of the sender's here or above that
   // reaches down, or, for an invitation that does not reach down, one held here.
@@ -229,21 +229,33 @@ export async function pendingInvitations(db: DbOrTx, organizationId: string) {
         ),
       ),
   );
-  const rows = await db
-    .select()
-    .from(invitations)
-    .where(
-      and(
-        eq(invitations.organizationId, organizationId),
-        isNull(invitations.acceptedAt),
-        isNull(invitations.revokedAt),
-        gt(invitations.expiresAt, sql`now()`),
-        senderStillGives,
-      ),
-    )
-    .orderBy(desc(invitations.createdAt))
-    .limit(200);
-  return rows.map(invitationView);
+  const waiting = and(
+    eq(invitations.organizationId, organizationId),
+    isNull(invitations.acceptedAt),
+    isNull(invitations.revokedAt),
+    gt(invitations.expiresAt, sql`now()`),
+    senderStillGives,
+  );
+  // Keyset on (created, id), newest first: the creation as Postgres holds it (microseconds; a JS
+  // Date keeps milliseconds and would skip or repeat rows made in the same millisecond).
+  const createdEpoch = sql<string>`extract(epoch from ${invitations.createdAt})`;
+  const after = page.cursor ? sql`(${createdEpoch}, ${invitations.id}) < (${page.cursor[0]}::numeric, ${page.cursor[1]}::uuid)` : undefined;
+  const [rows, [counted]] = await Promise.all([
+    db
+      .select({ inv: invitations, epoch: sql<string>`${createdEpoch}::text` })
+      .from(invitations)
+      .where(and(waiting, after))
+      .orderBy(desc(invitations.createdAt), desc(invitations.id))
+      .limit(page.limit + 1),
+    db.select({ n: sql<number>`count(*)::int` }).from(invitations).where(waiting),
+  ]);
+  const shown = rows.slice(0, page.limit);
+  const last = rows.length > page.limit ? shown.at(-1) : undefined;
+  return {
+    invitations: shown.map(({ inv }) => invitationView(inv)),
+    total: counted?.n ?? 0,
+    nextCursor: last ? encodeInvitationCursor([last.epoch, last.inv.id]) : null,
+  };
 }
 
 /**

@@ -434,6 +434,44 @@ describe('invitations waiting to be accepted', () => {
     expect(listed.map((i) => i.id)).toEqual([alive.json().id]);
   });
 
+  // The list stopped at 200 without a word: an organizer who had invited a whole workplace never
+  // saw the rest, nor could withdraw one of them. It pages now, newest first, and says how many.
+  it('pages through every waiting invitation, even many made in the same instant, and says how many', async () => {
+    const [org] = await testDb.database.db.insert(organizations).values({ slug: 'blida-local', name: 'Blida local', kind: 'local', defaultCurrency: 'DZD', parentId: ids.union }).returning();
+    const admin = await grant('organizing.admin@blida.example.dz', org!.id, 'admin');
+    const [sender] = await testDb.database.db.select({ id: users.id }).from(users).where(eq(users.email, 'organizing.admin@blida.example.dz'));
+    const now = new Date();
+    await testDb.database.db.insert(invitations).values(
+      Array.from({ length: 250 }, (_, i) => ({
+        organizationId: org!.id,
+        email: `worker${i}@blida.example.dz`,
+        role: 'member' as const,
+        tokenHash: hashToken(`blida-invitation-token-${i}-0123456789`),
+        invitedBy: sender!.id,
+        expiresAt: new Date(Date.now() + 86_400_000),
+        // Half of them at the very same instant: the page's end must still tell them apart.
+        createdAt: i % 2 === 0 ? now : new Date(now.getTime() - i * 1000),
+      })),
+    );
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 10; pages++) {
+      const res = await app.inject({ url: `/api/organizations/blida-local/invitations?limit=100${cursor ? `&cursor=${cursor}` : ''}`, headers: { cookie: admin.cookie } });
+      expect(res.statusCode).toBe(200);
+      const body = res.json() as { total: number; nextCursor: string | null; invitations: { email: string }[] };
+      expect(body.total).toBe(250);
+      seen.push(...body.invitations.map((i) => i.email));
+      cursor = body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(seen).toHaveLength(250);
+    expect(new Set(seen).size).toBe(250);
+    // A cursor this API never gave out is a 400, not a 500.
+    const forged = Buffer.from(JSON.stringify(['1e400', randomUUID()])).toString('base64url');
+    const refused = await app.inject({ url: `/api/organizations/blida-local/invitations?cursor=${forged}`, headers: { cookie: admin.cookie } });
+    expect(refused.statusCode).toBe(400);
+  });
+
   it('does not withdraw one already accepted: that is a role now', async () => {
     const admin = await grant('permanence@oran.example.dz', ids.local, 'admin');
     const sent = await app.inject({ method: 'POST', url: '/api/organizations/oran-local/invitations', headers: { cookie: admin.cookie }, payload: { email: 'membre@oran.example.dz', role: 'member' } });
