@@ -5,6 +5,7 @@ import { apiGet, apiSend, refusedStatus, signInPath } from '$lib/server/api';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { refusalText } from '$lib/server/refusal-text';
 import { m } from '$lib/paraglide/messages';
+import { isolate } from '$lib/format';
 import { isUuidText } from '../../../../../../server/uuid-text';
 import { readForm } from '$lib/server/form-text';
 
@@ -14,6 +15,12 @@ interface Invitation {
   role: string;
   includesDescendants: boolean;
   expiresAt: string;
+}
+
+interface InvitationList {
+  total: number;
+  nextCursor: string | null;
+  invitations: Invitation[];
 }
 
 interface Member {
@@ -43,6 +50,8 @@ interface MemberList {
 const roles = ['member', 'organizer', 'treasurer', 'admin'] as const;
 /** Roles shown at once: a local's whole roster can run to thousands. */
 const peoplePageSize = 100;
+/** Waiting invitations shown at once: an organizer may invite a whole workplace. */
+const waitingPageSize = 50;
 type Role = (typeof roles)[number];
 const isRole = (v: unknown): v is Role => typeof v === 'string' && (roles as readonly string[]).includes(v);
 
@@ -60,12 +69,16 @@ export interface PeopleSearch {
   q: string;
   role: Role | '';
   after: string;
+  /** Where the page of waiting invitations starts (their own pages, apart from the people's). */
+  waiting: string;
 }
 
 function searchOf(url: URL): PeopleSearch {
   const role = url.searchParams.get('role');
   const after = url.searchParams.get('after') ?? '';
-  return { q: (url.searchParams.get('q') ?? '').trim().slice(0, 100), role: isRole(role) ? role : '', after: /^[A-Za-z0-9_-]{1,600}$/.test(after) ? after : '' };
+  const waiting = url.searchParams.get('waiting') ?? '';
+  const cursorText = (text: string) => (/^[A-Za-z0-9_-]{1,600}$/.test(text) ? text : '');
+  return { q: (url.searchParams.get('q') ?? '').trim().slice(0, 100), role: isRole(role) ? role : '', after: cursorText(after), waiting: cursorText(waiting) };
 }
 
 /** The page's own address for a search: what is empty is left out. */
@@ -74,6 +87,12 @@ function searchQuery(search: Partial<PeopleSearch>, extra: Record<string, string
   for (const [k, v] of Object.entries({ ...search, ...extra })) if (v) query.set(k, v);
   const text = query.toString();
   return text ? `?${text}` : '';
+}
+
+/** The organization a refusal names in its details (`membership.last_admin_below`), when it names one. */
+function belowOf(error: { details?: unknown }): { slug: string; name: string } | null {
+  const named = (error.details as { organization?: { slug?: unknown; name?: unknown } } | undefined)?.organization;
+  return typeof named?.slug === 'string' && typeof named.name === 'string' ? { slug: named.slug, name: named.name } : null;
 }
 
 // Who holds which role in an organization, for its admins: invite someone by email, take a role away.
@@ -104,7 +123,14 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   if (!res.ok) error(502, m.error_generic_text());
   const listed = (await res.json()) as MemberList;
   const { members, total, nextCursor, inherited, callerReachesBelow } = searchRefused ? { ...listed, members: [], total: 0, nextCursor: null } : listed;
-  const { invitations } = await apiGet<{ invitations: Invitation[] }>(fetch, `${orgPath(org.slug)}/invitations`);
+  const waitingQuery = new URLSearchParams({ limit: String(waitingPageSize) });
+  if (search.waiting) waitingQuery.set('cursor', search.waiting);
+  const waitingRes = await fetch(`${orgPath(org.slug)}/invitations?${waitingQuery}`, { headers: { accept: 'application/json' } });
+  // A page link the API does not take (edited by hand): the newest invitations instead.
+  if (waitingRes.status === 400 && search.waiting) redirect(303, `${url.pathname}${searchQuery({ ...search, waiting: '' })}`);
+  if (waitingRes.status === 401) redirect(303, signInPath(url));
+  if (!waitingRes.ok) error(502, m.error_generic_text());
+  const { invitations, total: waitingTotal, nextCursor: waitingNext } = (await waitingRes.json()) as InvitationList;
   // "Also in the organizations below" means something only where there are some, and only an admin whose own role reaches them may grant it.
   const mayGrantReach = callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
   // A grant that reaches the organizations below is only for an admin whose own role reaches them:
@@ -120,12 +146,18 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   const paging = {
     total,
     /** The search's first page, from any later one. */
-    first: search.after ? searchQuery({ q: search.q, role: search.role }) : null,
-    next: nextCursor ? searchQuery({ q: search.q, role: search.role, after: nextCursor }) : null,
+    first: search.after ? searchQuery({ q: search.q, role: search.role, waiting: search.waiting }) : null,
+    next: nextCursor ? searchQuery({ q: search.q, role: search.role, after: nextCursor, waiting: search.waiting }) : null,
     /** This page's address with one more parameter, for a Remove or Withdraw link that comes back here. */
     here: searchQuery(search),
   };
-  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing, withdrawing, search, searchError: searchRefused ? m.people_search_error() : null, paging };
+  // The invitations' own pages keep the people's search and page as they are.
+  const waitingPaging = {
+    total: waitingTotal,
+    newest: search.waiting ? searchQuery({ ...search, waiting: '' }) : null,
+    next: waitingNext ? searchQuery({ ...search, waiting: waitingNext }) : null,
+  };
+  return { ...page, forbidden: false as const, members: granted, inherited, waiting, mayGrantReach, removing, withdrawing, search, searchError: searchRefused ? m.people_search_error() : null, paging, waitingPaging };
 };
 
 export const actions: Actions = {
@@ -176,6 +208,9 @@ export const actions: Actions = {
     if (sent.ok || (!sent.ok && sent.error.code === 'membership.not_found')) redirect(303, `${url.pathname}${back}`);
     if (sent.status === 401) redirect(303, signInPath(url));
     if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
+    // The local below that only this role runs: named, with the way to its people page.
+    const below = belowOf(sent.error);
+    if (sent.error.code === 'membership.last_admin_below' && below) return fail(409, { revoke: { error: m.people_error_last_admin_below({ organization: isolate(below.name) }), below } });
     if (sent.error.code === 'membership.reach_exceeds_own') return fail(403, { revoke: { error: m.people_error_reach_remove() } });
     if (sent.status === 403) return fail(403, { revoke: { error: m.error_forbidden() } });
     return fail(refusedStatus(sent.status), { revoke: { error: refusalText(sent, m.error_generic_text()) } });
