@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { appeals, disputes, donations, ledgerAccounts, ledgerEntries, ledgerTransactions, organizations, type Donation } from '../../db/schema/index';
 import { disputeFacts, disputeFactsSchema, type DisputeRouteOptions } from './dispute-routes';
-import { hasRole, organizationsWithRole, requireRole, requireViewer } from '../auth/permissions';
+import { hasRole, isPlatformTreasurer, organizationsWithRole, requireAccountTreasurer, requireViewer } from '../auth/permissions';
 import { messageLanguageSchema, minorUnits } from '../appeals/schemas';
 import { AppError } from '../errors';
 import { errorResponses } from '../plugins/openapi';
@@ -50,6 +50,8 @@ const detailSchema = z.object({
    * 'unknown' when Stripe gave none, or the reversal predates our keeping it).
    */
   failedRefunds: z.array(z.object({ refundId: z.string(), amountMinor: minorUnits, failedAt: z.string(), reason: z.string() })),
+  /** Whether the caller may refund it: a treasurer of the appeal's organization (the platform's read it, as they read its ledger lines). */
+  mayRefund: z.boolean(),
   /** What may still be refunded: paid, less refunded and awaiting; 0 when the gift's state allows no refund. */
   refundableMinor: minorUnits,
   donor: z.object({ name: z.string().nullable(), email: z.string().nullable(), anonymous: z.boolean() }),
@@ -104,11 +106,13 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
     },
     async (req) => {
       const viewer = requireViewer(await req.viewer());
+      const platform = await isPlatformTreasurer(db, viewer);
       // No treasurer anywhere, nothing to find: a member's lookups never reach the donations table.
-      if ((await organizationsWithRole(db, viewer, 'treasurer')).length === 0) throw new AppError(404, 'donation_not_found', 'No gift of yours has this Stripe id.');
+      if (!platform && (await organizationsWithRole(db, viewer, 'treasurer')).length === 0) throw new AppError(404, 'donation_not_found', 'No gift of yours has this Stripe id.');
       const gift = await giftOfStripeId(db, req.params.stripeId);
       // Another organization's gift answers as none: a lookup must not tell which Stripe ids are ours.
-      if (!gift || !(await hasRole(db, viewer, gift.organizationId, 'treasurer'))) {
+      // The platform's treasurers find any: the Stripe account, and its ledger, are theirs.
+      if (!gift || !(platform || (await hasRole(db, viewer, gift.organizationId, 'treasurer')))) {
         throw new AppError(404, 'donation_not_found', 'No gift of yours has this Stripe id.');
       }
       return { id: gift.id };
@@ -132,7 +136,12 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         .innerJoin(organizations, eq(organizations.id, appeals.organizationId))
         .where(eq(donations.id, req.params.id));
       if (!row) throw new AppError(404, 'donation_not_found', 'No such donation.');
-      await requireRole(db, await req.viewer(), row.a.organizationId, 'treasurer');
+      // Whoever reads the gift's ledger lines reads the gift behind them (requireAccountTreasurer,
+      // as the statement does): the platform's treasurers reconcile Stripe's charges against the
+      // ledger, and a line they cannot open is a difference they cannot resolve. Refunding stays
+      // with the appeal's organization, whose money it is.
+      const viewer = await requireAccountTreasurer(db, await req.viewer(), row.a.organizationId);
+      const mayRefund = await hasRole(db, viewer, row.a.organizationId, 'treasurer');
       const txs = await db
         .select()
         .from(ledgerTransactions)
@@ -163,6 +172,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
         refundedMinor: d.refundedMinor.toString(),
         refundsAwaiting: awaiting.map((r) => ({ askId: r.askId, refundId: r.refundId, amountMinor: r.amountMinor.toString(), askedAt: r.askedAt.toISOString(), idempotencyKey: r.idempotencyKey, reason: r.reason })),
         failedRefunds: await refundsSentBack(db, d.id, txs, entries),
+        mayRefund,
         refundableMinor: refundable.toString(),
         donor: { name: d.donorName, email: d.donorEmail, anonymous: d.anonymous },
         message: d.message,

@@ -309,10 +309,11 @@ const matrix: Case[] = [
   },
   { route: 'POST /api/me/donations/:id/refund-request', request: () => ({ method: 'POST', url: `/api/me/donations/${giftId}/refund-request`, payload: {} }), expect: signedIn(404) },
   { route: 'POST /api/me/monthly/:id/card-portal', request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/card-portal` }), expect: signedIn(404) },
-  // A gift's full detail (the donor's contact, every posting) is for the treasurer of the appeal's organization.
-  { route: 'GET /api/donations/:id/detail', request: () => ({ url: `/api/donations/${giftId}/detail` }), expect: { ...all(403), anonymous: 401, treasurer: 200 } },
+  // A gift's full detail (the donor's contact, every posting) is for whoever reads its ledger lines:
+  // the treasurer of the appeal's organization, and the platform's (who reconcile Stripe's charges).
+  { route: 'GET /api/donations/:id/detail', request: () => ({ url: `/api/donations/${giftId}/detail` }), expect: { ...all(403), anonymous: 401, treasurer: 200, platformTreasurer: 200 } },
   // Found from a Stripe id only by that treasurer: to anyone else the gift is not there at all.
-  { route: 'GET /api/donations/by-stripe-id/:stripeId', request: () => ({ url: `/api/donations/by-stripe-id/${giftSessionId}` }), expect: { ...all(404), anonymous: 401, treasurer: 200 } },
+  { route: 'GET /api/donations/by-stripe-id/:stripeId', request: () => ({ url: `/api/donations/by-stripe-id/${giftSessionId}` }), expect: { ...all(404), anonymous: 401, treasurer: 200, platformTreasurer: 200 } },
   { route: 'PUT /api/appeals/:slug/cover', request: () => ({ method: 'PUT', url: '/api/appeals/a-draft/cover', headers: { 'content-type': 'image/png' }, payload: png }), expect: organizerOfA(204) },
 
   // Campaigns: live ones are public; a draft is hidden from all but its organizers.

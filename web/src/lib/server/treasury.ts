@@ -90,6 +90,8 @@ export interface DonationDetail {
   refundsAwaiting: { askId: string; refundId: string | null; amountMinor: string; askedAt: string; idempotencyKey: string; reason: string }[];
   /** Refunds the card's bank sent back: the money is in the appeal again; the donor has not got it. */
   failedRefunds: { refundId: string; amountMinor: string; failedAt: string; reason: string }[];
+  /** Whether this viewer may refund it (a treasurer of its organization; the platform's only read it). */
+  mayRefund: boolean;
   refundableMinor: string;
   donor: { name: string | null; email: string | null; anonymous: boolean };
   message: string | null;
