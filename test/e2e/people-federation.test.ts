@@ -54,6 +54,22 @@ describe('the people page, for a federation admin on a phone without JavaScript'
     await context.close();
   });
 
+  // A national union run only from the federation holds no role of its own: the page said "No one
+  // here matches this search" (and "Showing 0 of 0") when nobody had searched.
+  it('says a union run from above has no roles of its own, not that a search found nothing', async () => {
+    const context = await e2e.context(phone);
+    const page = await context.newPage();
+    await signInWithMail(page, e2e.url, 'admin@federation.demo', '/manage/ue-demo/people');
+    expect(await page.getByTestId('people-none').textContent()).toBe('No one holds a role in this organization itself yet.');
+    expect(await page.getByTestId('people-count').count()).toBe(0);
+    expect(await page.getByTestId('inherited').getByText('admin@federation.demo').count()).toBe(1);
+    // A search that finds nobody still says so.
+    await page.goto(`${e2e.url}/manage/ue-demo/people?q=nobody`);
+    expect(await page.getByTestId('people-none').textContent()).toBe('No one here matches this search.');
+    expect(await page.getByTestId('people-count').textContent()).toBe('Showing 0 of 0');
+    await context.close();
+  });
+
   it('names the local below that a removal would leave with no admin, with a link to its people', async () => {
     const context = await e2e.context(phone);
     const page = await context.newPage();
