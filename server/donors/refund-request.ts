@@ -6,7 +6,7 @@ import { recordAuditOnce } from '../auth/audit';
 import type { Viewer } from '../auth/permissions';
 import { AppError } from '../errors';
 import { greeting, isolated, mailAmount, mailDate, mailText } from '../mail/catalog';
-import { treasurersOfGift } from '../payments/gift-treasurers';
+import { treasurersOf } from '../auth/permissions';
 import { hasVisibleText } from '../visible-text';
 import { isLocale } from '../../web/src/lib/locale';
 import { givenBy } from './service';
@@ -22,7 +22,8 @@ const refundable = ['succeeded', 'partially_refunded'] as const;
  * A donor asks for one of their own payments back (a mistyped amount, a gift given twice). Only a
  * treasurer can refund, in the treasury: the request goes to the treasurers of the appeal's
  * organization (and the platform's), each once, with the donor's words and a link to the gift,
- * whose page has the refund form. Asking again is answered as asked: nobody is mailed twice.
+ * whose page has the refund form. Asking again is answered as asked: nobody is mailed twice, until
+ * part of the payment is refunded (the request may be for the rest).
  * Someone else's gift answers like a missing one.
  */
 export async function askForRefund(db: Db, viewer: Viewer, donationId: string, reason: string, c: { publicUrl: string; requestId: string }) {
@@ -37,11 +38,13 @@ export async function askForRefund(db: Db, viewer: Viewer, donationId: string, r
     if (!(refundable as readonly string[]).includes(gift.d.status) || gift.d.refundedMinor >= gift.d.amountMinor + gift.d.coverFeesMinor) {
       throw new AppError(409, 'refund_request.not_refundable', 'This payment has nothing left to give back: it is refunded, disputed, or was never taken.');
     }
-    const treasurers = await treasurersOfGift(tx, gift.organizationId);
+    // Those who can refund it: the platform's treasurers whose role stops at the top are told of
+    // what Stripe does to a gift, but its refund is not theirs to give.
+    const treasurers = await treasurersOf(tx, gift.organizationId);
     if (treasurers.length === 0) throw new AppError(409, 'refund_request.no_treasurer', 'Nobody can refund this gift yet: the appeal has no treasurer.');
     await tx
       .insert(outboxEmails)
-      .values(treasurers.map((t) => ({ dedupeKey: `refund_request:${donationId}:${t.userId}`, toAddress: t.email, kind: 'refund_request', ...requestMail(isLocale(t.locale) ? t.locale : gift.language, t.name, gift.d, gift.title, reason, c.publicUrl) })))
+      .values(treasurers.map((t) => ({ dedupeKey: `refund_request:${donationId}:${gift.d.refundedMinor}:${t.userId}`, toAddress: t.email, kind: 'refund_request', ...requestMail(isLocale(t.locale) ? t.locale : gift.language, t.name, gift.d, gift.title, reason, c.publicUrl) })))
       .onConflictDoNothing();
     await recordAuditOnce(tx, { actorUserId: viewer.userId, action: 'donation.refund_requested', organizationId: gift.organizationId, subjectType: 'donation', subjectId: donationId, requestId: c.requestId });
     return { requested: true as const };

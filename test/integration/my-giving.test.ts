@@ -1,6 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { eq, isNull, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { donations } from '../../db/schema/index';
+import { donations, memberships, organizations, users } from '../../db/schema/index';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
@@ -398,6 +399,25 @@ describe('asking for a refund', () => {
     expect(await requests(gift)).toHaveLength(mails.length);
     const audit = await h.testDb.database.rows<{ action: string }>(sql`SELECT action FROM audit_log WHERE subject_id = ${gift} AND action = 'donation.refund_requested'`);
     expect(audit).toHaveLength(1);
+  });
+
+  // The platform's treasurer whose role stops at the top is told of disputes, but cannot refund a
+  // local's gift: a request in their inbox would wait on someone who cannot act on it.
+  it('reaches only treasurers who can refund it, and again once part of it is refunded', async () => {
+    const [user] = await h.testDb.database.db.insert(users).values({ id: randomUUID(), email: 'top-only@federation.demo', name: 'Top only', emailVerified: true }).returning();
+    const [federation] = await h.testDb.database.db.select().from(organizations).where(isNull(organizations.parentId));
+    await h.testDb.database.db.insert(memberships).values({ userId: user!.id, organizationId: federation!.id, role: 'treasurer', includesDescendants: false });
+    const gift = await give({ amountMinor: '4000' });
+    expect((await ask(gift, ana, { reason: 'Twice by mistake.' })).statusCode).toBe(200);
+    const first = (await requests(gift)).map((m) => m.to_address);
+    expect(first).toContain('treasurer@federation.demo');
+    expect(first).not.toContain('top-only@federation.demo');
+
+    await h.testDb.database.db.update(donations).set({ status: 'partially_refunded', refundedMinor: 1000n }).where(eq(donations.id, gift));
+    expect((await ask(gift, ana, { reason: 'The rest too, please.' })).statusCode).toBe(200);
+    const mails = await requests(gift);
+    expect(mails).toHaveLength(2 * first.length);
+    expect(mails.filter((m) => m.text_body.includes('The rest too, please.')).map((m) => m.to_address).sort()).toEqual([...first].sort());
   });
 
   it('is refused for a payment already given back', async () => {
