@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { and, count, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { appealUpdates, donations, organizations } from '../db/schema/index';
@@ -31,7 +31,7 @@ interface Deps {
 export async function giveDemoGifts(deps: Deps): Promise<number> {
   const ids: string[] = [];
   for (const [i, gift] of demoGifts.entries()) {
-    const started = await createDonation({ db: deps.db, stripe: deps.stripe, publicUrl: deps.publicUrl }, gift.appeal, {
+    const start = (idempotencyKey: string) => createDonation({ db: deps.db, stripe: deps.stripe, publicUrl: deps.publicUrl }, gift.appeal, {
       amountMinor: gift.amountMinor.toString(),
       frequency: gift.frequency,
       coverFees: gift.coverFees ?? false,
@@ -42,12 +42,22 @@ export async function giveDemoGifts(deps: Deps): Promise<number> {
       message: gift.message,
       locale: gift.locale,
       timeZone: gift.timeZone,
-      idempotencyKey: `demo-gift-${i + 1}`,
+      idempotencyKey,
+    });
+    const key = `demo-gift-${i + 1}`;
+    const started = await start(key).catch((err: unknown) => {
+      // The emulator saves its state a moment after it changes: a start killed in that moment leaves
+      // a gift whose checkout it never kept. That gift is started again, under a key of its own.
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.code === 'resource_missing') return start(`${key}-again`);
+      throw err;
     }).catch((err: unknown) => {
       // Paid on a start that stopped before the rest: booked by the poster from its webhooks.
       if (err instanceof AppError && err.code === 'donation.checkout_completed') return { paid: (err.details as { donationId: string }).donationId };
+      // Its checkout, opened on a start a day or more ago, expired unpaid: the demo goes without it.
+      if (err instanceof AppError && err.code === 'donation.checkout_expired') return { expired: true };
       throw err;
     });
+    if ('expired' in started) continue;
     if ('paid' in started) {
       ids.push(started.paid);
       continue;

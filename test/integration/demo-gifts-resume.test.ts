@@ -14,10 +14,11 @@ afterAll(() => dataDirs.forEach((d) => rmSync(d, { recursive: true, force: true 
 
 function embedded(dataDir: string, env: Record<string, string> = {}) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'DATABASE_URL' && k !== 'DEMO_GIFTS')) as Record<string, string>;
-  return spawnServer({ ...base, DATABASE_URL: '', DATA_DIR: dataDir, ...env }, 60_000);
+  return spawnServer({ ...base, DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env }, 60_000);
 }
 
 const giftCount = async (url: string, slug: string): Promise<number> => ((await (await fetch(`${url}/api/appeals/${slug}`)).json()) as { progress: { giftCount: number } }).progress.giftCount;
+const givenLine = 'gave the demo gifts through the Stripe emulator';
 const demoCount = (slug: string) => demoGifts.filter((g) => g.appeal === slug).length;
 
 async function receiptsAndUpdates(url: string): Promise<{ receipts: number; updates: number }> {
@@ -67,17 +68,21 @@ describe('the demo gifts after a first start that stopped early', () => {
       const { receipts, updates } = await receiptsAndUpdates(second.url);
       expect(receipts).toBe(demoGifts.length);
       expect(updates).toBeGreaterThan(0);
-      // A third start finds the demo complete and gives nothing more.
     } finally {
       await second.stop();
     }
+    expect(second.output()).toContain(givenLine);
+    // A third start finds the demo complete and does not give again. A stop waits for the giving
+    // under way, so once stopped its log says whether it gave.
     const third = await embedded(dataDir);
+    await third.stop();
+    expect(third.output()).not.toContain('demo gifts');
+    const fourth = await embedded(dataDir, { DEMO_GIFTS: 'false' });
     try {
-      await new Promise((r) => setTimeout(r, 2_000));
-      expect(await giftCount(third.url, 'buck-a-brick')).toBe(demoCount('buck-a-brick'));
-      expect((await receiptsAndUpdates(third.url)).receipts).toBe(demoGifts.length);
+      expect(await giftCount(fourth.url, 'buck-a-brick')).toBe(demoCount('buck-a-brick'));
+      expect((await receiptsAndUpdates(fourth.url)).receipts).toBe(demoGifts.length);
     } finally {
-      await third.stop();
+      await fourth.stop();
     }
   }, 200_000);
 });
