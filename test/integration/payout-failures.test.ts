@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../db/client';
 import { verifyLedger } from '../../server/ledger/service';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { payoutSteps } from '../helpers/payouts';
 import { holdLock } from '../helpers/row-lock';
 
 // A payout the bank sends back (closed account, wrong details), before or days after Stripe marked
@@ -22,24 +23,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function balance(code: string): Promise<bigint> {
-  const [row] = await queryRows<{ b: string }>(h.testDb.database.db, sql`SELECT balance_minor::text AS b FROM ledger_accounts WHERE code = ${code} AND currency = 'USD'`);
-  return BigInt(row?.b ?? '0');
-}
-
-/** Stripe's available USD balance, which the ledger's stripe:available must equal once no payout is in transit. */
-async function stripeAvailable(): Promise<bigint> {
-  return BigInt((await stripe.balance.retrieve()).available.find((b) => b.currency === 'usd')!.amount);
-}
-
-/** A paid gift whose funds are available, then a payout of everything available. */
-async function payoutOfAGift(amountMinor: string): Promise<Stripe.Payout> {
-  const { sessionId } = await h.donate('buck-a-brick', { amountMinor });
-  h.emulator.controls.payCheckoutSession(sessionId, '4242424242424242');
-  h.emulator.controls.makeFundsAvailable();
-  await h.settle();
-  return stripe.payouts.create({ amount: Number(await stripeAvailable()), currency: 'usd' });
-}
+const { balance, stripeAvailable, payoutOfAGift } = payoutSteps(() => h);
 
 async function postingsOf(payoutId: string) {
   return queryRows<{ kind: string; description: string; reverses: boolean }>(
