@@ -1,4 +1,4 @@
-import type { Locale } from './locale';
+import { rankedLanguageTags, type Locale } from './locale';
 
 /**
  * The locale numbers, amounts and dates are written in: the page's language, in the reader's region
@@ -11,17 +11,7 @@ import type { Locale } from './locale';
  */
 export function regionalLocale(language: Locale, acceptLanguage: string | null): string {
   if (!acceptLanguage) return language;
-  const ranked = acceptLanguage
-    .split(',')
-    .slice(0, 20)
-    .map((part) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { tag: tag.trim(), q: q ? Number(q.slice(2)) || 0 : 1 };
-    })
-    .filter((r) => r.q > 0)
-    .sort((a, b) => b.q - a.q);
-  for (const { tag } of ranked) {
+  for (const tag of rankedLanguageTags(acceptLanguage)) {
     const regional = regionalTag(tag, language);
     if (regional !== undefined) return regional;
   }

@@ -23,19 +23,25 @@ export function isLocale(value: unknown): value is Locale {
   return typeof value === 'string' && (supportedLocales as readonly string[]).includes(value);
 }
 
-/** The first supported language in Accept-Language order (quality-sorted), or null when it names none. */
-export function matchLocale(acceptLanguage: string | null): Locale | null {
-  if (!acceptLanguage) return null;
-  const ranked = acceptLanguage
+/** Accept-Language's tags as sent, most wanted first (by quality; those refused with q=0 left out), at most 20. */
+export function rankedLanguageTags(acceptLanguage: string): string[] {
+  return acceptLanguage
     .split(',')
     .slice(0, 20)
     .map((part) => {
       const [tag = '', ...params] = part.trim().split(';');
       const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-      return { base: tag.toLowerCase().split('-')[0] ?? '', q: q ? Number(q.slice(2)) || 0 : 1 };
+      return { tag: tag.trim(), q: q ? Number(q.slice(2)) || 0 : 1 };
     })
     .filter((r) => r.q > 0)
-    .sort((a, b) => b.q - a.q);
+    .sort((a, b) => b.q - a.q)
+    .map((r) => r.tag);
+}
+
+/** The first supported language in Accept-Language order (quality-sorted), or null when it names none. */
+export function matchLocale(acceptLanguage: string | null): Locale | null {
+  if (!acceptLanguage) return null;
+  const ranked = rankedLanguageTags(acceptLanguage).map((tag) => ({ base: tag.toLowerCase().split('-')[0] ?? '' }));
   const hit = ranked.find((r) => isLocale(r.base));
   return (hit?.base as Locale | undefined) ?? null;
 }
