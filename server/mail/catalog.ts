@@ -33,7 +33,16 @@ function once(id: string, build: () => IntlMessageFormat): IntlMessageFormat {
 /** One message in `locale` (English for a language we do not write in), with its values filled in. */
 export function mailText(locale: string, key: Key, values: Record<string, string | number> = {}): string {
   const lang = languageOf(locale);
-  return String(once(`text:${lang}:${key}`, () => new IntlMessageFormat(catalogs[lang][key], lang)).format(values));
+  return oneDotAfterAbbreviation(String(once(`text:${lang}:${key}`, () => new IntlMessageFormat(catalogs[lang][key], lang)).format(values)));
+}
+
+/**
+ * Arabic writes the dinar and the dirham as abbreviations with their own dot ("د.ج."): a sentence
+ * that ends on such an amount would end "د.ج.." (the isolates between the dots are invisible). As
+ * in print, the abbreviation's dot closes the sentence. An ellipsis is left as it is.
+ */
+function oneDotAfterAbbreviation(text: string): string {
+  return text.replace(/(?<!\.)\.(\p{Cf}*)\.(?!\.)/gu, '.$1');
 }
 
 /**

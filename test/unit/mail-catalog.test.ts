@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { describe, expect, it } from 'vitest';
-import { mailDate } from '../../server/mail/catalog';
+import { mailAmount, mailDate, mailText } from '../../server/mail/catalog';
 import { receiptEmail } from '../../server/payments/donations-store';
 import { renewalFailedEmail } from '../../server/payments/renewal-failed-mail';
 import { supportedLocales } from '../../web/src/lib/locale';
@@ -157,5 +157,24 @@ describe("a monthly gift's receipt", () => {
     expect(block(donation, nextChargeAt)).toBe('寄付番号：a1b2\n日付：2026年12月5日\n次回の請求日：2027年1月6日');
     expect(block({ ...donation, locale: 'en', timeZone: null }, nextChargeAt)).toBe('Gift reference: a1b2\nDate: December 5, 2026 (UTC)\nNext charge: January 5, 2027 (UTC)');
     expect(block(donation, null)).toBe('寄付番号：a1b2\n日付：2026年12月5日');
+  });
+});
+
+// Arabic writes the dinar and the dirham with their own dot ("د.ج."): a sentence that goes on after
+// such an amount read "… 1.500,00 د.ج.. …" in the dispute, inquiry and ended-gift mails.
+describe('an amount ending in its own dot, inside a mail sentence', () => {
+  const visible = (text: string) => text.replace(/\p{Cf}/gu, '');
+  for (const key of ['dispute_body', 'inquiry_body', 'appeal_closed_ended_under_way_body'] as const) {
+    it(`ends the sentence on one full stop in Arabic (${key})`, () => {
+      const text = mailText('ar', key, { amount: mailAmount('ar', 150_000n, 'DZD'), appeal: 'Buck-a-Brick', due: '5 December 2026', url: 'https://example.org/a' });
+      expect(visible(text)).toContain('د.ج.');
+      expect(visible(text)).not.toMatch(/[^.]\.\.(?!\.)/);
+    });
+  }
+
+  it('leaves an ellipsis and an ordinary full stop as they are', () => {
+    const text = mailText('en', 'dispute_body', { amount: mailAmount('en', 150_000n, 'USD'), appeal: 'Wait...', due: '5 December 2026' });
+    expect(text).toContain('Wait...');
+    expect(text).toContain('$1,500.00');
   });
 });
