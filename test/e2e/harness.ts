@@ -103,6 +103,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: `${screenshotDir}/${name}-${width}.png`, fullPage: true });
   }
   expect(await labelsBrokenMidWord(page), `${name} at 360 px`).toEqual([]);
+  expect(await amountsBrokenOrSpilling(page), `${name} at 360 px`).toEqual([]);
   if (size) await page.setViewportSize(size);
 }
 
@@ -124,6 +125,26 @@ export async function labelsBrokenMidWord(page: Page): Promise<string[]> {
       if (column + 0.5 < widest) broken.push(label);
     }
     return [...new Set(broken)];
+  });
+}
+
+/**
+ * An appeal's raised and goal amounts that a narrow screen breaks over two lines ("USD 1,300.0" then
+ * "0", which reads as another sum) or that stick out of their box: each as "text: why".
+ */
+export async function amountsBrokenOrSpilling(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('[data-testid=raised], [data-testid=goal]')) {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (tops.size > 1) found.push(`${el.textContent}: on ${tops.size} lines`);
+      const box = (el.closest('.stats') ?? document.body).getBoundingClientRect();
+      const own = range.getBoundingClientRect();
+      if (own.left < box.left - 0.5 || own.right > box.right + 0.5) found.push(`${el.textContent}: outside its box`);
+    }
+    return found;
   });
 }
 
