@@ -83,6 +83,16 @@ export function createPayout(ctx: Ctx, a: PayoutArgs, origin: Origin): Stripe.Pa
   return payout;
 }
 
+// A canceled or failed payout paid nothing out: the transactions it claimed go back to the pool the
+// next payout claims from, as Stripe includes the returned funds in a later payout. It keeps only
+// its own payout transaction and the one that returned its amount, which net to zero.
+function releaseClaims(ctx: Ctx, payout: Stripe.Payout, returned: Stripe.BalanceTransaction): void {
+  for (const [btId, payoutId] of ctx.state.btPayout) {
+    if (payoutId === payout.id && btId !== payout.balance_transaction) ctx.state.btPayout.delete(btId);
+  }
+  ctx.state.btPayout.set(returned.id, payout.id);
+}
+
 /** Marks every pending payout as arrived at the bank. */
 export function payPayouts(ctx: Ctx): Stripe.Payout[] {
   const paid: Stripe.Payout[] = [];
@@ -115,6 +125,7 @@ export function cancelPayout(ctx: Ctx, payoutId: string, origin: Origin): Stripe
     source: payout.id, description: `Cancellation of payout ${payout.id}`, created: at, pending: false,
   });
   ctx.state.balanceTransactions.set(bt.id, bt);
+  releaseClaims(ctx, payout, bt);
   const previous = { status: payout.status, failure_balance_transaction: null };
   payout.status = 'canceled';
   payout.failure_balance_transaction = bt.id;
@@ -149,6 +160,7 @@ export function failPayout(ctx: Ctx, payoutId: string, code: PayoutFailureCode =
     source: payout.id, description: payoutFailures[code], created: at, pending: false,
   });
   ctx.state.balanceTransactions.set(bt.id, bt);
+  releaseClaims(ctx, payout, bt);
   const previous = { status: payout.status, failure_code: null, failure_message: null, failure_balance_transaction: null };
   payout.status = 'failed';
   payout.failure_code = code;
