@@ -85,7 +85,10 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
     renewalDraftSeconds: resolveRenewalDraftSeconds(opts.renewalDraftSeconds ?? 0),
     emit: (type, object, emitOpts) => {
       const event = createEvent(ctx.state, type, object, dispatcher.hasEndpoint ? 1 : 0, emitOpts);
-      dispatcher.enqueue(event);
+      if (dispatcher.enqueue(event)) {
+        ctx.state.undelivered.set(event.id, event.created);
+        ctx.changed();
+      }
       return event;
     },
     changed: () => undefined,
@@ -99,6 +102,20 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
     },
   };
   return { ctx, timers };
+}
+
+// Events a stopped emulator still owed its endpoint, delivered again in the order they were made
+// (once each; the receiver dedupes by event id, as it must for Stripe). Without an endpoint at
+// start they stay owed until a start that has one.
+function redeliver(ctx: Ctx, dispatcher: WebhookDispatcher): void {
+  if (!dispatcher.hasEndpoint) return;
+  for (const eventId of [...ctx.state.undelivered.keys()]) {
+    const event = ctx.state.events.get(eventId);
+    if (!event || !dispatcher.enqueue(event, 1)) {
+      ctx.state.undelivered.delete(eventId);
+      ctx.changed();
+    }
+  }
 }
 
 const DEFAULT_RETRY_SCHEDULE_DAYS = [3, 5, 6];
@@ -125,6 +142,10 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   const { ctx, timers } = createContext(opts, log, dispatcher);
   const writer = new StateWriter(opts.stateFile, () => ctx.state, log);
   ctx.changed = () => writer.schedule();
+  dispatcher.onSettled = (eventId) => {
+    if (ctx.state.undelivered.delete(eventId)) ctx.changed();
+  };
+  redeliver(ctx, dispatcher);
   const idempotency = new IdempotencyStore();
   const controls = createControls(ctx, dispatcher, () => {
     for (const t of timers) clearTimeout(t);

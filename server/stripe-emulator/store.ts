@@ -51,6 +51,12 @@ export interface State {
   invoiceAutomaticAttempts: Map<string, number>;
   /** charge id → what its test card does later: a chargeback ('dispute', also in older state files) or an inquiry */
   chargeBehaviour: Map<string, 'dispute' | 'inquiry'>;
+  /**
+   * event id → when it was made: events owed to the webhook endpoint, not yet delivered nor given up
+   * on. Saved with the change that made them, so a stop before delivery can't lose them: Stripe
+   * keeps retrying for days, and the next start delivers them.
+   */
+  undelivered: Map<string, number>;
 }
 
 export type MapName = keyof State;
@@ -76,6 +82,7 @@ export function emptyState(): State {
     btPayout: new Map(),
     chargeBehaviour: new Map(),
     invoiceAutomaticAttempts: new Map(),
+    undelivered: new Map(),
   };
 }
 

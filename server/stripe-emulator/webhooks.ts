@@ -67,6 +67,10 @@ export class WebhookDispatcher {
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
   private waiters: Array<() => void> = [];
+  /** event id → its copies not yet delivered nor given up on (queued or being attempted). */
+  private outstanding = new Map<string, number>();
+  /** Told when every copy of an event is delivered or given up on; the emulator then forgets it is owed. */
+  onSettled: (eventId: string) => void = () => undefined;
 
   constructor(private readonly log: Logger | undefined) {}
 
@@ -96,19 +100,24 @@ export class WebhookDispatcher {
     return { ...this.settings };
   }
 
-  enqueue(event: Stripe.Event): void {
-    if (!this.endpoint || this.closed) return;
+  /** Queues the event's deliveries; false when it is not for the endpoint (none, not enabled, or closed). */
+  enqueue(event: Stripe.Event, times = this.settings.times): boolean {
+    if (!this.endpoint || this.closed) return false;
     const enabled = this.endpoint.enabledEvents;
-    if (!enabled.includes('*') && !enabled.includes(event.type)) return;
+    if (!enabled.includes('*') && !enabled.includes(event.type)) return false;
     const body = JSON.stringify(event, null, 2);
-    for (let copy = 1; copy <= this.settings.times; copy++) {
+    let queued = 0;
+    for (let copy = 1; copy <= times; copy++) {
       if (this.queue.length >= LIMITS.queue) {
         this.log?.warn({ eventId: event.id }, 'stripe emulator: webhook queue full, event not delivered');
-        return;
+        break;
       }
       this.queue.push({ eventId: event.id, type: event.type, body, copy, attempt: 1, dueAt: Date.now() + this.settings.delayMs });
+      queued++;
     }
+    if (queued > 0) this.outstanding.set(event.id, (this.outstanding.get(event.id) ?? 0) + queued);
     this.schedule(0);
+    return queued > 0;
   }
 
   pause(): void {
@@ -132,15 +141,18 @@ export class WebhookDispatcher {
   /** Drops queued deliveries and the log; keeps the endpoint. */
   reset(): void {
     this.queue = [];
+    this.outstanding.clear();
     this.deliveries.length = 0;
     this.settings = { times: 1, shuffle: false, delayMs: 0 };
     this.paused = false;
     this.notifyIfIdle();
   }
 
+  // What was still owed stays owed: the emulator keeps it with its state and delivers it on the next start.
   close(): void {
     this.closed = true;
     this.queue = [];
+    this.outstanding.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.notifyIfIdle(true);
@@ -203,9 +215,17 @@ export class WebhookDispatcher {
     const ok = status !== null && status >= 200 && status < 300;
     const gaveUp = !ok && job.attempt >= endpoint.maxAttempts;
     this.record({ eventId: job.eventId, type: job.type, copy: job.copy, attempt: job.attempt, status, ok, gaveUp, error, at: Date.now() });
-    if (ok || gaveUp) return;
+    if (ok || gaveUp) return this.settle(job.eventId);
     const backoff = Math.min(endpoint.baseDelayMs * 2 ** (job.attempt - 1), LIMITS.maxDelayMs);
     this.queue.push({ ...job, attempt: job.attempt + 1, dueAt: Date.now() + backoff });
+  }
+
+  private settle(eventId: string): void {
+    if (this.closed) return;
+    const left = (this.outstanding.get(eventId) ?? 1) - 1;
+    if (left > 0) return void this.outstanding.set(eventId, left);
+    this.outstanding.delete(eventId);
+    this.onSettled(eventId);
   }
 
   private record(r: DeliveryRecord): void {

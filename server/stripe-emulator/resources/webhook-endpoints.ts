@@ -9,9 +9,9 @@ import type { WebhookDispatcher } from '../webhooks';
 
 /**
  * Webhook endpoints, as an operator makes one (`stripe.webhookEndpoints.create`): the emulator
- * delivers to the newest one while it is enabled, only the events it enabled. Kept in memory, like
- * the delivery queue. Events are rendered in the SDK's API version only, so an endpoint may ask for
- * a version of that release or none.
+ * delivers to the newest one while it is enabled, only the events it enabled. Kept in memory (the
+ * events still owed are saved with the state). Events are rendered in the SDK's API version only,
+ * so an endpoint may ask for a version of that release or none.
  */
 export function registerWebhookEndpoints(app: FastifyInstance, dispatcher: WebhookDispatcher): void {
   const endpoints = new Map<string, Stripe.WebhookEndpoint>();
