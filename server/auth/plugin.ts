@@ -97,7 +97,7 @@ export const authPlugin = fp(
           }
           let mailed = false;
           try {
-            await forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl));
+            await forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl), ownOrigin(req, opts.trustedOrigins));
             mailed = reply.statusCode === 200;
           } finally {
             // Only a link mailed counts: one the per-client limit refused must not use up the hour
@@ -168,7 +168,25 @@ async function resolveViewer(auth: Auth, req: FastifyRequest): Promise<Viewer | 
   return { userId: found.user.id, email: found.user.email, name: found.user.name, locale: isLocale(locale) ? locale : null };
 }
 
-async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyReply, url: URL): Promise<void> {
+/**
+ * The origin the browser sent this request to when it is one of ours, else null. The embedded demo
+ * (no PUBLIC_URL) answers at localhost and at 127.0.0.1; with PUBLIC_URL set it is the only one.
+ */
+function ownOrigin(req: FastifyRequest, trustedOrigins: string[]): string | null {
+  const origin = `${req.protocol}://${req.host}`;
+  return trustedOrigins.includes(origin) ? origin : null;
+}
+
+/**
+ * better-auth writes its redirects (after following a sign-in link) at its one base URL. A browser
+ * that came to another of our origins goes back to it: its session cookie was set for that name.
+ */
+function atOwnOrigin(location: string, base: URL, own: string | null): string {
+  if (!own || own === base.origin || !location.startsWith(`${base.origin}/`)) return location;
+  return own + location.slice(base.origin.length);
+}
+
+async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyReply, url: URL, own: string | null): Promise<void> {
   const headers = fromNodeHeaders(req.headers);
   headers.set(clientIpHeader, req.ip);
   const body = req.body instanceof Buffer && req.body.length > 0 ? new Uint8Array(req.body) : undefined;
@@ -176,7 +194,8 @@ async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyRepl
   const response = await auth.handler(new Request(url, { method: req.method, headers, body }));
   reply.status(response.status);
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') reply.header(name, value);
+    if (name === 'location') reply.header(name, atOwnOrigin(value, url, own));
+    else if (name !== 'set-cookie') reply.header(name, value);
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header('set-cookie', cookies);

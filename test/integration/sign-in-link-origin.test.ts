@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../server/app';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { testConfig } from '../helpers/config';
+import { linkFromMail } from '../helpers/sign-in';
+
+// The embedded demo (no PUBLIC_URL) answers at localhost and at 127.0.0.1; a session cookie belongs
+// to one of the two names, so a sign-in link and the redirect after it keep the name the person
+// used. With PUBLIC_URL set, that is the one origin: no request moves a link or a redirect off it.
+
+let testDb: TestDatabase;
+let demo: FastifyInstance;
+let production: FastifyInstance;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  demo = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url, PORT: '3000' }), database: testDb.database });
+  production = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url, PORT: '3000', PUBLIC_URL: 'https://give.example.org' }), database: testDb.database });
+});
+
+afterAll(async () => {
+  await demo?.close();
+  await production?.close();
+  await testDb?.drop();
+});
+
+async function askAndFollow(app: FastifyInstance, email: string, origin: string | undefined, host: string) {
+  const asked = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: origin ? { origin } : {}, payload: { email, callbackURL: '/account' } });
+  expect(asked.statusCode, asked.body).toBe(200);
+  const link = await linkFromMail(app, email, 'sign_in');
+  const followed = await app.inject({ url: `/api/auth/magic-link/verify${link.search}`, headers: { host, 'sec-fetch-site': 'same-origin' } });
+  expect(followed.statusCode).toBe(302);
+  return { link: link.origin, redirect: new URL(String(followed.headers.location)).origin };
+}
+
+describe('where a sign-in link opens', () => {
+  it.each(['http://127.0.0.1:3000', 'http://localhost:3000'])('in the demo, at %s when asked from there, and it comes back there', async (origin) => {
+    const host = new URL(origin).host;
+    expect(await askAndFollow(demo, `demo-${host.split(':')[0]}@example.org`, origin, host)).toEqual({ link: origin, redirect: origin });
+  });
+
+  it('in the demo, asked without an Origin (a script), at its usual address', async () => {
+    expect((await askAndFollow(demo, 'no-origin@example.org', undefined, 'localhost:3000')).link).toBe('http://localhost:3000');
+  });
+
+  it('in production, at PUBLIC_URL whatever name the request came by', async () => {
+    expect(await askAndFollow(production, 'prod@example.org', undefined, '127.0.0.1:3000')).toEqual({ link: 'https://give.example.org', redirect: 'https://give.example.org' });
+    // An Origin that is not PUBLIC_URL's (a local name, another site) does not move the link.
+    for (const origin of ['http://127.0.0.1:3000', 'https://elsewhere.example']) {
+      const email = `prod-${new URL(origin).hostname}@example.org`;
+      const asked = await production.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: { origin }, payload: { email, callbackURL: '/account' } });
+      if (asked.statusCode === 200) expect((await linkFromMail(production, email, 'sign_in')).origin).toBe('https://give.example.org');
+    }
+  });
+});
