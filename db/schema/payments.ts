@@ -74,6 +74,12 @@ export const donations = pgTable(
      * Their mails give dates on their own calendar: paid at 07:40 on the 6th in Osaka is not the 5th.
      */
     timeZone: text('time_zone'),
+    /**
+     * The locale the donor's page wrote numbers and dates in when they gave ("es-MX": the language,
+     * in their browser's region), checked then and again when read; null when it was the language's
+     * own. Their mails write amounts as that page did: 200,000.00 in Mexico is 200.000,00 in Spain.
+     */
+    formatLocale: text('format_locale'),
     /** The donor asked for the appeal's updates by email. */
     updatesOptIn: boolean('updates_opt_in').notNull().default(false),
     requestKey: text('request_key').notNull(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { minorUnits } from '../appeals/schemas';
 import { localeSchema } from '../locale';
 import { canonicalTimeZone, isTimeZone } from '../../web/src/lib/time-zone';
+import { regionalFormatOf } from '../../web/src/lib/format-locale';
 import { hasVisibleText } from '../visible-text';
 
 /** A Stripe event id as the webhook stores it: the inbox's primary key. */
@@ -20,9 +21,20 @@ export const donationRequestSchema = z.strictObject({
   locale: localeSchema.default('en'),
   /** The donor's IANA time zone, for the dates in their mails; UTC when omitted. */
   timeZone: z.string().max(64).refine(isTimeZone, { error: 'an IANA time zone this server knows, e.g. Asia/Tokyo' }).transform(canonicalTimeZone).optional(),
+  /** The region the donor's page wrote numbers in (`locale` in it, e.g. es-MX), for the amounts and dates in their mails; the language's own when omitted. */
+  formatLocale: z.string().max(64).optional(),
   /** The client's key for this attempt: a retry with the same fields returns the same checkout; other fields answer 409. */
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
+}).check((ctx) => {
+  const { formatLocale, locale } = ctx.value;
+  // A tag the field already refused (too long) is not looked at again.
+  if (formatLocale !== undefined && formatLocale.length <= 64 && formatLocale !== locale && regionalFormatOf(formatLocale, locale) !== formatLocale) {
+    ctx.issues.push({ code: 'custom', path: ['formatLocale'], input: formatLocale, message: `a region of the gift's language as Intl writes it, e.g. ${locale}-${exampleRegion[locale]}` });
+  }
 });
+
+// A region for each language, to show in a refusal what a good formatLocale looks like.
+const exampleRegion = { en: 'US', fr: 'CA', de: 'CH', es: 'MX', ja: 'JP', sv: 'FI', ar: 'DZ', ru: 'KZ' } as const;
 
 /** A gift's resume key: an HMAC-SHA-256, base64url. */
 const resumeKey = z.string().regex(/^[A-Za-z0-9_-]{43}$/);

@@ -107,6 +107,8 @@ export async function createDonation(
       locale: req.locale,
       // Not part of the request's identity: it only dates the mails.
       timeZone: req.timeZone ?? null,
+      // Nor this, which only writes the mails' numbers as the donor's page did (checked by the schema).
+      formatLocale: req.formatLocale && req.formatLocale !== req.locale ? req.formatLocale : null,
       requestKey: `request:${req.idempotencyKey}`,
     };
     // A key names one request across every appeal, as at Stripe. Keys used to be scoped to their

@@ -799,6 +799,27 @@ describe('donate → pay → webhook → ledger → progress', () => {
     expect(await count()).toBe(before);
   });
 
+  // The region comes from a page, but anyone can call the API: only a region of the gift's own
+  // language, written as Intl writes it, is kept (for its mails); anything else is refused, nothing made.
+  it('keeps a region of the gift’s language for its mails, and refuses any other', async () => {
+    const count = async () => (await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM donations`))[0]!.n;
+    const before = await count();
+    for (const formatLocale of ['en-US', 'es-mx', 'es-MX-u-nu-arab', '', 'x'.repeat(65)]) {
+      const res = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload: { amountMinor: '1000', donorEmail: 'mx@example.org', locale: 'es', formatLocale, idempotencyKey: `fl-${randomUUID()}` } });
+      expect(res.statusCode, formatLocale).toBe(400);
+      expect(new Set(res.json().error.details.map((d: { path: string }) => d.path))).toEqual(new Set(['/formatLocale']));
+    }
+    expect(await count()).toBe(before);
+    const stored = async (formatLocale: string) => {
+      const res = await h.app.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', payload: { amountMinor: '1000', donorEmail: 'mx@example.org', locale: 'es', formatLocale, idempotencyKey: `fl-${randomUUID()}` } });
+      expect(res.statusCode).toBe(201);
+      return (await queryRows<{ format_locale: string | null }>(h.testDb.database.db, sql`SELECT format_locale FROM donations WHERE id = ${res.json().donationId}`))[0]!.format_locale;
+    };
+    expect(await stored('es-MX')).toBe('es-MX');
+    // The language's own formats are what a gift without a region gets: nothing to keep.
+    expect(await stored('es')).toBeNull();
+  });
+
   // A treasurer reconciling against Stripe starts from the ids Stripe's Dashboard shows.
   it("finds a gift from any of its Stripe ids, for its treasurer only", async () => {
     const find = (stripeId: string, cookie = h.treasurer) => h.app.inject({ url: `/api/donations/by-stripe-id/${stripeId}`, headers: { cookie } });

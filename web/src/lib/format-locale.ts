@@ -19,6 +19,15 @@ export function regionalLocale(language: Locale, acceptLanguage: string | null):
 }
 
 /**
+ * `tag` as regionalLocale would have picked it for a page in `language` (canonical, known to Intl),
+ * or undefined when it is no region or script of that language: a tag sent with a gift, or read
+ * back from one, is checked again here, never used as it came.
+ */
+export function regionalFormatOf(tag: string, language: Locale): string | undefined {
+  return regionalTag(tag, language);
+}
+
+/**
  * The language, script and region of a browser's tag when it is `language`'s and names more than
  * the language, canonical ("es-mx" is "es-MX") and known to Intl; undefined otherwise. Extensions
  * ("-u-nu-…") and variants are dropped: a header is not a place to pick a numbering system from,

@@ -57,7 +57,8 @@ export function chooseLocale(cookie: string | undefined, acceptLanguage: string 
 }
 
 export function textDirection(locale: string): 'rtl' | 'ltr' {
-  return locale === 'ar' ? 'rtl' : 'ltr';
+  // A regional Arabic ("ar-DZ", a mail's format locale) is written right to left as Arabic is.
+  return locale === 'ar' || locale.startsWith('ar-') ? 'rtl' : 'ltr';
 }
 
 /** A language's own name for it, or its code when the app does not write in it. */

@@ -17,6 +17,8 @@ export interface GiftRequest {
   locale: string;
   /** The browser's zone, when it said one: the receipt is dated on the donor's calendar. */
   timeZone?: string;
+  /** The region the page wrote numbers in, when it had one (es-MX): the receipt writes them so too. */
+  formatLocale?: string;
 }
 
 /** The key to the gift's typed fields, for the browser that started it, and when it stops working. */

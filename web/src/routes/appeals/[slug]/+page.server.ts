@@ -69,6 +69,8 @@ export const actions: Actions = {
       message: formTextShown(form, 'message') || undefined,
       locale: locals.locale,
       timeZone: saidTimeZone(cookies) ?? undefined,
+      // The region this page wrote its numbers in (es-MX), so the receipt writes them the same way.
+      formatLocale: locals.formatLocale !== locals.locale ? locals.formatLocale : undefined,
     };
     const started = await startGift(fetch, params.slug, formText(form, 'requestKey'), gift);
     if ('error' in started) {
