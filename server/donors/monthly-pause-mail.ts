@@ -1,5 +1,5 @@
 import type { Donation } from '../../db/schema/index';
-import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/catalog';
+import { giftMailBody, isolated, mailAmount, mailDate, mailFormatOf, mailText } from '../mail/catalog';
 
 /**
  * The donor's word that her monthly gift was paused (nothing is charged until the day it names), or
@@ -10,17 +10,18 @@ import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/
  * that day says it went on.
  */
 export function monthlyPauseEmail(
-  gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'currency'>,
+  gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'formatLocale' | 'timeZone' | 'currency'>,
   kind: 'paused' | 'resumed',
   c: { amountMinor: bigint; nextChargeAt: Date | null; endsWithAppealOn: Date | null; appealTitle: string; accountUrl: string; requestKey: string; by?: 'treasurer'; keptAsDraft?: boolean },
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
-  const amount = mailAmount(locale, c.amountMinor, gift.currency);
-  const date = c.nextChargeAt ? mailDate(locale, c.nextChargeAt, gift.timeZone) : null;
+  const format = mailFormatOf(gift);
+  const amount = mailAmount(format, c.amountMinor, gift.currency);
+  const date = c.nextChargeAt ? mailDate(format, c.nextChargeAt, gift.timeZone) : null;
   // A pause, or a gift resumed, that its appeal's deadline ends first: no "until you resume it", no next payment.
   const when = c.endsWithAppealOn
-    ? mailText(locale, 'monthly_ends_with_appeal', { date: mailDate(locale, c.endsWithAppealOn, gift.timeZone) })
+    ? mailText(locale, 'monthly_ends_with_appeal', { date: mailDate(format, c.endsWithAppealOn, gift.timeZone) })
     : kind === 'paused'
       ? date ? mailText(locale, 'monthly_paused_until', { date }) : mailText(locale, 'monthly_paused_open')
       : date ? mailText(locale, 'monthly_resumed_next', { date }) : mailText(locale, 'monthly_resumed_next_unknown');

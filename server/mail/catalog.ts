@@ -1,5 +1,6 @@
 import { IntlMessageFormat } from 'intl-messageformat';
 import { formatMinor, zoneName } from '../../web/src/lib/format';
+import { regionalFormatOf } from '../../web/src/lib/format-locale';
 import { dateTimeFormat } from '../../web/src/lib/intl-cache';
 import { isLocale, type Locale } from '../../web/src/lib/locale';
 import { isTimeZone } from '../../web/src/lib/time-zone';
@@ -18,8 +19,35 @@ import sv from './messages/sv.json' with { type: 'json' };
 type Key = keyof typeof en;
 const catalogs: Record<Locale, Record<Key, string>> = { en, fr, de, es, ja, sv, ar, ru };
 
-/** The language we write in for `locale` (English for one we do not). */
-const languageOf = (locale: string): Locale => (isLocale(locale) ? locale : 'en');
+/** The language we write in for `locale`, a language or a regional locale of one (English for one we do not). */
+function languageOf(locale: string): Locale {
+  const language = locale.split('-', 1)[0];
+  return isLocale(language) ? language : 'en';
+}
+
+/**
+ * The locale a mail to this donor writes amounts and dates in: the one their page wrote them in
+ * when they gave ("es-MX"), checked again as it is read; their language's own for a gift stored
+ * without one (before it was kept, or given from a page with no region). Text stays in `locale`.
+ */
+export function mailFormatOf(gift: { locale: string; formatLocale: string | null }): string {
+  const language = languageOf(gift.locale);
+  const format = gift.formatLocale ? formatOf(gift.formatLocale) : language;
+  return languageOf(format) === language ? format : language;
+}
+
+// The poster writes a receipt per gift: each tag is checked with Intl once. Bounded, as tags are stored text.
+const formats = new Map<string, string>();
+/** The locale Intl formats in for `locale`: a regional locale of one of our languages as it is, else the language. */
+function formatOf(locale: string): string {
+  let found = formats.get(locale);
+  if (found === undefined) {
+    if (formats.size >= 500) formats.clear();
+    const language = languageOf(locale);
+    formats.set(locale, (found = isLocale(locale) ? locale : (regionalFormatOf(locale, language) === locale ? locale : language)));
+  }
+  return found;
+}
 
 // Messages are costly to compile and the poster writes a receipt per gift: each is compiled once
 // (dates and amounts come from the pages' own formatter cache, web/src/lib/intl-cache.ts).
@@ -49,13 +77,14 @@ function oneDotAfterAbbreviation(text: string): string {
  * A day in the donor's language ("5 December 2026", "2026年12月5日") on their calendar: in the zone
  * their browser said when they gave. Without one (they gave without JavaScript, or the zone is
  * one this runtime's time zone data lacks), UTC's day, which says so: "5 December 2026 (UTC)" is
- * no date a donor in Tokyo takes for her own 5th.
+ * no date a donor in Tokyo takes for her own 5th. `locale` may be a regional one (mailFormatOf):
+ * the digits and their order are then that region's, the words the language's.
  */
 export function mailDate(locale: string, at: Date, timeZone: string | null = null): string {
-  const lang = languageOf(locale);
-  if (isTimeZone(timeZone)) return dateTimeFormat(lang, { dateStyle: 'long', timeZone }).format(at);
-  const date = dateTimeFormat(lang, { dateStyle: 'long', timeZone: 'UTC' }).format(at);
-  return mailText(lang, 'date_in_zone', { date, zone: zoneName(at, lang, 'UTC') });
+  const format = formatOf(locale);
+  if (isTimeZone(timeZone)) return dateTimeFormat(format, { dateStyle: 'long', timeZone }).format(at);
+  const date = dateTimeFormat(format, { dateStyle: 'long', timeZone: 'UTC' }).format(at);
+  return mailText(locale, 'date_in_zone', { date, zone: zoneName(at, format, 'UTC') });
 }
 
 /** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */
@@ -67,10 +96,10 @@ export function mailDeadline(locale: string, at: Date): string {
 /**
  * An amount in a mail, laid out as the pages lay it out (formatMinor): in Arabic an isolated piece,
  * "US$ 25.00", where the first-strong isolate of `isolated` let Intl's leading RLM turn "US$"
- * into "$US".
+ * into "$US". In a regional `locale` (mailFormatOf) as that region writes it: "$1,500.00" in es-MX.
  */
 export function mailAmount(locale: string, amountMinor: bigint, currency: string): string {
-  return formatMinor(amountMinor.toString(), currency, languageOf(locale));
+  return formatMinor(amountMinor.toString(), currency, formatOf(locale));
 }
 
 /**
@@ -78,7 +107,7 @@ export function mailAmount(locale: string, amountMinor: bigint, currency: string
  * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate).
  */
 export function isolated(locale: string, value: string): string {
-  return locale === 'ar' ? `\u2068${value}\u2069` : value;
+  return languageOf(locale) === 'ar' ? `\u2068${value}\u2069` : value;
 }
 
 /** A plain-text mail's body: its paragraphs, a blank line between, ending in a newline. */

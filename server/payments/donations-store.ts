@@ -2,7 +2,7 @@ import { and, eq, getTableColumns, ne, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import { inIdList } from '../../db/id-list';
 import { appealTranslations, appeals, donations, type Appeal, type Donation } from '../../db/schema/index';
-import { giftMailBody, greeting, isolated, mailAmount, mailDate, mailText, paragraphs } from '../mail/catalog';
+import { giftMailBody, greeting, isolated, mailAmount, mailDate, mailFormatOf, mailText, paragraphs } from '../mail/catalog';
 import { isUuidText } from '../uuid-text';
 
 /**
@@ -80,7 +80,7 @@ export function appealTitleInSql(locale: string | undefined) {
 }
 
 /** The fields of a donation its receipt needs. */
-export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone' | 'chargeId' | 'invoiceId'>;
+export type ReceiptDonation = Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'formatLocale' | 'timeZone' | 'chargeId' | 'invoiceId'>;
 
 /** A donor's giving page, where a monthly gift ends and its card is changed: named in their mails. */
 export const accountPageUrl = (publicUrl: string | undefined) => `${publicUrl ?? ''}/account`;
@@ -108,7 +108,8 @@ export interface ReceiptMonthly {
 export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date, monthly: ReceiptMonthly | null = null) {
   if (!donation.donorEmail) return null;
   const { locale } = donation;
-  const amount = mailAmount(locale, amountMinor, currency);
+  const format = mailFormatOf(donation);
+  const amount = mailAmount(format, amountMinor, currency);
   return {
     dedupeKey: `receipt:${donation.id}:${donation.chargeId ?? donation.invoiceId ?? ''}`,
     toAddress: donation.donorEmail,
@@ -117,11 +118,11 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
     textBody: paragraphs(
       greeting(locale, donation.donorName),
       mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),
-      ...(monthly ? [receiptMonthlyText(locale, monthly, donation.timeZone)] : []),
+      ...(monthly ? [receiptMonthlyText(locale, format, monthly, donation.timeZone)] : []),
       [
         mailText(locale, 'gift_reference', { reference: donation.id }),
-        mailText(locale, 'receipt_date', { date: mailDate(locale, paidAt, donation.timeZone) }),
-        ...(monthly?.nextChargeAt ? [mailText(locale, 'receipt_next_charge', { date: mailDate(locale, monthly.nextChargeAt, donation.timeZone) })] : []),
+        mailText(locale, 'receipt_date', { date: mailDate(format, paidAt, donation.timeZone) }),
+        ...(monthly?.nextChargeAt ? [mailText(locale, 'receipt_next_charge', { date: mailDate(format, monthly.nextChargeAt, donation.timeZone) })] : []),
       ].join('\n'),
       mailText(locale, 'closing'),
     ),
@@ -133,9 +134,9 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
  * until the appeal closes (the closed appeal's job ends the gift then); or, when the appeal closes
  * before the next charge would come, that none comes.
  */
-function receiptMonthlyText(locale: string, monthly: ReceiptMonthly, timeZone: string | null): string {
+function receiptMonthlyText(locale: string, format: string, monthly: ReceiptMonthly, timeZone: string | null): string {
   if (!monthly.appealCloses) return mailText(locale, 'receipt_monthly', { url: monthly.accountUrl });
-  const date = mailDate(locale, monthly.appealCloses.at, timeZone);
+  const date = mailDate(format, monthly.appealCloses.at, timeZone);
   const key = monthly.appealCloses.beforeNextCharge ? 'receipt_monthly_ends_with_appeal' : 'receipt_monthly_until_appeal_closes';
   return mailText(locale, key, { date, url: monthly.accountUrl });
 }
@@ -144,10 +145,10 @@ function receiptMonthlyText(locale: string, monthly: ReceiptMonthly, timeZone: s
  * The donor's word that a delayed payment (SEPA, ACH) failed: days after checkout they would
  * otherwise believe they gave. In the language they gave in; null when the donor left no address.
  */
-export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appealTitle: string) {
+export function giftFailedEmail(donation: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'formatLocale' | 'amountMinor' | 'coverFeesMinor' | 'currency'>, appealTitle: string) {
   if (!donation.donorEmail) return null;
   const { locale } = donation;
-  const amount = mailAmount(locale, donation.amountMinor + donation.coverFeesMinor, donation.currency);
+  const amount = mailAmount(mailFormatOf(donation), donation.amountMinor + donation.coverFeesMinor, donation.currency);
   return {
     dedupeKey: `gift_failed:${donation.id}`,
     toAddress: donation.donorEmail,

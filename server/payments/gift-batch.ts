@@ -31,6 +31,7 @@ interface UpdatedDonation extends Record<string, unknown> {
   donor_name: string | null;
   locale: string;
   time_zone: string | null;
+  format_locale: string | null;
   charge_id: string | null;
   invoice_id: string | null;
   /** The monthly gift this payment belongs to (its first donation), when it is one. */
@@ -132,7 +133,7 @@ export class GiftBatch {
                  pending_balance_transaction_id = x.bt, funds_available_on = x.av
             FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS x(id uuid, ch text, pi text, fee bigint, inv text, at timestamptz, bt text, av timestamptz)
            WHERE d.id = x.id
-       RETURNING d.id::text AS id, d.donor_email, d.donor_name, d.locale, d.time_zone, d.charge_id, d.invoice_id,
+       RETURNING d.id::text AS id, d.donor_email, d.donor_name, d.locale, d.format_locale, d.time_zone, d.charge_id, d.invoice_id,
                  CASE WHEN d.frequency = 'monthly' THEN coalesce(d.parent_donation_id, d.id)::text END AS monthly_id`,
     );
     await clearRenewalFailures(tx, updated);
@@ -142,7 +143,7 @@ export class GiftBatch {
     const receipts = updated.flatMap((d) => {
       const g = byId.get(d.id)!;
       const monthly = d.monthly_id ? { accountUrl: this.accountUrl, nextChargeAt: null, appealCloses: null, ...nextCharges.get(d.monthly_id) } : null;
-      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, monthly);
+      const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, formatLocale: d.format_locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, monthly);
       return mail ? [{ k: mail.dedupeKey, a: mail.toAddress, s: mail.subject, b: mail.textBody }] : [];
     });
     if (receipts.length === 0) return;

@@ -1,6 +1,6 @@
 import type { Donation } from '../../db/schema/index';
 import { chargedOf, renewalAmountOf } from './renewal-amount';
-import { giftMailBody, isolated, mailAmount, mailText } from '../mail/catalog';
+import { giftMailBody, isolated, mailAmount, mailFormatOf, mailText } from '../mail/catalog';
 
 /**
  * Why a monthly gift ended, as its mail is known: Stripe gave up after its renewal failed every
@@ -18,14 +18,14 @@ export type MonthlyEnd = 'renewal_ended' | 'appeal_closed_ended' | 'monthly_canc
  */
 export function monthlyEndEmail(
   why: MonthlyEnd,
-  gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'amountMinor' | 'coverFeesMinor' | 'renewalAmountMinor' | 'renewalCoverFeesMinor' | 'currency'>,
+  gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'formatLocale' | 'amountMinor' | 'coverFeesMinor' | 'renewalAmountMinor' | 'renewalCoverFeesMinor' | 'currency'>,
   appeal: { title: string; url: string },
   opts: { renewalUnderWay?: boolean } = {},
 ) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
   // The amount it gave each month by the end: the donor's changed amount, if they changed it.
-  const amount = mailAmount(locale, chargedOf(renewalAmountOf(gift)), gift.currency);
+  const amount = mailAmount(mailFormatOf(gift), chargedOf(renewalAmountOf(gift)), gift.currency);
   return {
     dedupeKey: `monthly_ended:${gift.id}`,
     toAddress: gift.donorEmail,

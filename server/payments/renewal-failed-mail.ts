@@ -1,5 +1,5 @@
 import type { Donation } from '../../db/schema/index';
-import { giftMailBody, isolated, mailAmount, mailDate, mailText } from '../mail/catalog';
+import { giftMailBody, isolated, mailAmount, mailDate, mailFormatOf, mailText } from '../mail/catalog';
 
 export interface RenewalFailure {
   invoiceId: string;
@@ -18,14 +18,15 @@ export interface RenewalFailure {
  * invoice (its dedupe key), whichever attempt is posted first; in the language they gave in; null
  * when the donor left no address. No card details: the donor knows their card, the mail may leak.
  */
-export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'timeZone'>, failure: RenewalFailure) {
+export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'donorName' | 'locale' | 'formatLocale' | 'timeZone'>, failure: RenewalFailure) {
   if (!gift.donorEmail) return null;
   const { locale } = gift;
-  const amount = mailAmount(locale, failure.amountMinor, failure.currency);
+  const format = mailFormatOf(gift);
+  const amount = mailAmount(format, failure.amountMinor, failure.currency);
   // While Stripe still tries, the donor also learns what is at stake: after its last try the gift
   // ends, and a donor told only "we will try again" hears of that when it is too late to act.
   const next = failure.nextAttemptAt
-    ? [mailText(locale, 'renewal_failed_warning'), mailText(locale, 'renewal_failed_retry', { date: mailDate(locale, failure.nextAttemptAt, gift.timeZone), url: failure.accountUrl })]
+    ? [mailText(locale, 'renewal_failed_warning'), mailText(locale, 'renewal_failed_retry', { date: mailDate(format, failure.nextAttemptAt, gift.timeZone), url: failure.accountUrl })]
     : [mailText(locale, 'renewal_failed_last', { url: failure.accountUrl })];
   return {
     dedupeKey: `renewal_failed:${gift.id}:${failure.invoiceId}`,

@@ -4,6 +4,8 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ar from '../../web/messages/ar.json' with { type: 'json' };
 import es from '../../web/messages/es.json' with { type: 'json' };
+import arMail from '../../server/mail/messages/ar.json' with { type: 'json' };
+import esMail from '../../server/mail/messages/es.json' with { type: 'json' };
 import { payOnCheckout, settledGiftStatus, startE2E, type E2E } from './harness';
 
 // A member in Mexico City reads the pages in Spanish and writes amounts as Mexico does (200,000.00):
@@ -64,6 +66,10 @@ describe('amounts in the reader’s region', () => {
       expect(visible(await page.getByTestId('gift-status').textContent())).toContain(es.thanks_confirmed.replace('{amount}', '$1,500.00'));
       const [gift] = await e2e.db.database.rows<{ amount_minor: string; currency: string }>(sql`SELECT amount_minor::text, currency FROM donations WHERE donor_email = ${email}`);
       expect(gift).toEqual({ amount_minor: '150000', currency: 'MXN' });
+      // Her receipt writes the amount as the page she gave from did, in Spanish: not Spain's "1500,00 MXN".
+      const [receipt] = await e2e.db.database.rows<{ subject: string; text_body: string }>(sql`SELECT subject, text_body FROM outbox_emails WHERE to_address = ${email} AND kind = 'receipt'`);
+      expect(receipt!.subject).toBe(esMail.receipt_subject.replace('{amount}', '$1,500.00'));
+      expect(receipt!.text_body).toContain(esMail.receipt_thanks.replace('{amount}', '$1,500.00').replace('{appeal}', 'Salón sindical'));
       // The browser rendered the same digits as the server: no hydration mismatch was reported.
       expect(errors.filter((e) => /hydrat/i.test(e))).toEqual([]);
       await context.close();
@@ -87,6 +93,9 @@ describe('amounts in the reader’s region', () => {
     expect(thanked).not.toContain('..');
     const [gift] = await e2e.db.database.rows<{ amount_minor: string }>(sql`SELECT amount_minor::text FROM donations WHERE donor_email = 'oran-dz@example.org'`);
     expect(gift).toEqual({ amount_minor: '150000' });
+    // Her receipt too, in Arabic with Algeria's digits: not the 1,500.00 of Arabic's own.
+    const [receipt] = await e2e.db.database.rows<{ subject: string }>(sql`SELECT subject FROM outbox_emails WHERE to_address = 'oran-dz@example.org' AND kind = 'receipt'`);
+    expect(visible(receipt!.subject)).toBe(visible(arMail.receipt_subject.replace('{amount}', '1.500,00 د.ج.')));
     await context.close();
   });
 });

@@ -102,7 +102,7 @@ describe("dates in a donor's mail", () => {
     expect(mailDate('ja', at, 'Mars/Olympus_Mons')).toBe('2026年12月5日（UTC）');
   });
   it("say when Stripe tries a failed renewal again on the donor's day", () => {
-    const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'en', timeZone: 'Asia/Tokyo' };
+    const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'en', formatLocale: null, timeZone: 'Asia/Tokyo' };
     const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Osaka', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
     expect(renewalFailedEmail(gift, failure)!.textBody).toContain('will try again on December 6, 2026.');
     expect(renewalFailedEmail({ ...gift, timeZone: null }, failure)!.textBody).toContain('will try again on December 5, 2026 (UTC).');
@@ -110,7 +110,7 @@ describe("dates in a donor's mail", () => {
   // Stripe tries a declined renewal a few more times and, after its last try, ends the gift: a donor
   // who hears only "we will try again" learns the gift is at stake when it has already ended.
   it.each(supportedLocales.map((l) => [l]))('%s: say, while Stripe still tries, that the gift ends if every try fails', (locale) => {
-    const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, timeZone: 'Asia/Tokyo' };
+    const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, formatLocale: null, timeZone: 'Asia/Tokyo' };
     const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Osaka', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
     const paragraphs = (l: string, next: Date | null) => renewalFailedEmail({ ...gift, locale: l }, { ...failure, nextAttemptAt: next })!.textBody.split('\n\n');
     const added = paragraphs(locale, at).filter((p) => !paragraphs(locale, null).includes(p) && !p.includes('https://'));
@@ -121,7 +121,7 @@ describe("dates in a donor's mail", () => {
   // A Russian date ends in "г.", the year's abbreviation: a sentence that went on after it needs no
   // second full stop, nor one lost behind the zone that follows a UTC date.
   it('do not end a Russian sentence with a second full stop', () => {
-    const gift = { id: 'a1b2', donorEmail: 'olga@example.org', donorName: 'Ольга', locale: 'ru', timeZone: 'Europe/Moscow' };
+    const gift = { id: 'a1b2', donorEmail: 'olga@example.org', donorName: 'Ольга', locale: 'ru', formatLocale: null, timeZone: 'Europe/Moscow' };
     const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Osaka', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
     const body = renewalFailedEmail(gift, failure)!.textBody;
     expect(body).toContain('повторит попытку 6 декабря 2026 г.; чтобы');
@@ -135,7 +135,7 @@ describe("dates in a donor's mail", () => {
 describe("a monthly gift's receipt", () => {
   const paidAt = new Date('2026-12-05T10:00:00Z');
   const added = (locale: string) => {
-    const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
+    const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, formatLocale: null, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
     const oneOff = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt)!.textBody.split('\n\n');
     const monthly = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null })!.textBody.split('\n\n');
     return monthly.filter((p) => !oneOff.includes(p));
@@ -151,7 +151,7 @@ describe("a monthly gift's receipt", () => {
   });
   // Under its date, the day of the next charge, on the same calendar; none when it is not known.
   it('names the next charge under the date, in the donor’s zone, or UTC named', () => {
-    const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'ja', timeZone: 'Asia/Tokyo' as string | null, chargeId: 'ch_1', invoiceId: 'in_1' };
+    const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'ja', formatLocale: null, timeZone: 'Asia/Tokyo' as string | null, chargeId: 'ch_1', invoiceId: 'in_1' };
     const nextChargeAt = new Date('2027-01-05T22:40:00Z');
     const block = (d: typeof donation, next: Date | null) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: next, appealCloses: null })!.textBody.split('\n\n')[3];
     expect(block(donation, nextChargeAt)).toBe('寄付番号：a1b2\n日付：2026年12月5日\n次回の請求日：2027年1月6日');
