@@ -3,6 +3,7 @@ import { minorUnits } from '../appeals/schemas';
 import { localeSchema } from '../locale';
 import { canonicalTimeZone, isTimeZone } from '../../web/src/lib/time-zone';
 import { regionalFormatOf } from '../../web/src/lib/format-locale';
+import { isLocale } from '../../web/src/lib/locale';
 import { hasVisibleText } from '../visible-text';
 
 /** A Stripe event id as the webhook stores it: the inbox's primary key. */
@@ -27,8 +28,9 @@ export const donationRequestSchema = z.strictObject({
   idempotencyKey: z.string().regex(/^[A-Za-z0-9_-]{8,100}$/),
 }).check((ctx) => {
   const { formatLocale, locale } = ctx.value;
-  // A tag the field already refused (too long) is not looked at again.
-  if (formatLocale !== undefined && formatLocale.length <= 64 && formatLocale !== locale && regionalFormatOf(formatLocale, locale) !== formatLocale) {
+  // A tag or language its own field already refused (too long, none of ours) is not looked at again.
+  if (typeof formatLocale !== 'string' || formatLocale.length > 64 || !isLocale(locale)) return;
+  if (formatLocale !== locale && regionalFormatOf(formatLocale, locale) !== formatLocale) {
     ctx.issues.push({ code: 'custom', path: ['formatLocale'], input: formatLocale, message: `a region of the gift's language as Intl writes it, e.g. ${locale}-${exampleRegion[locale]}` });
   }
 });

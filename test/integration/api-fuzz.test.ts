@@ -428,6 +428,9 @@ beforeAll(async () => {
           return ['USD'];
         case 'timeZone':
           return ['Europe/Paris'];
+        case 'formatLocale':
+          // A region of the gift's language, which a body leaves at its default, English.
+          return ['en-GB'];
         case 'idempotencyKey':
           return [`fuzz-${unique()}`];
         case 'amountMinor':
