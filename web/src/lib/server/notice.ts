@@ -18,7 +18,7 @@ export type Notice =
   | { kind: GiftNoticeKind; giftId: string };
 
 /** What was just done to one of the donor's monthly gifts, named by its id. */
-const giftNoticeKinds = ['amount_changed', 'monthly_paused', 'monthly_resumed'] as const;
+const giftNoticeKinds = ['amount_changed', 'monthly_paused', 'monthly_resumed', 'monthly_canceled', 'monthly_canceled_under_way'] as const;
 export type GiftNoticeKind = (typeof giftNoticeKinds)[number];
 
 function written(notice: Notice): string {

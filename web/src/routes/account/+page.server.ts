@@ -12,7 +12,7 @@ import { readForm } from '$lib/server/form-text';
 import { readCardSavedMark, stampedCardSavedPath } from '$lib/card-saved';
 import { changeAmount } from './change-amount.server';
 import { pause, resume } from './pause.server';
-import { takeNotice } from '$lib/server/notice';
+import { sayOnce, takeNotice } from '$lib/server/notice';
 
 export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
   // Appeals named as their pages name them in this page's language.
@@ -36,12 +36,15 @@ export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
   const amountChanged = (notice?.kind === 'amount_changed' && monthly.find((g) => g.id === notice.giftId)) || null;
   // Back from a pause or a resume, likewise.
   const pausedOrResumed = notice?.kind === 'monthly_paused' || notice?.kind === 'monthly_resumed' ? notice.kind : null;
+  // Back from ending a gift, likewise; whether this month's payment was already being made.
+  const canceled = notice?.kind === 'monthly_canceled' || notice?.kind === 'monthly_canceled_under_way' ? { renewalUnderWay: notice.kind === 'monthly_canceled_under_way' } : null;
   return {
     donations,
     monthly,
     confirming,
     amountChanged,
     pausedOrResumed,
+    canceled,
     // The key of a change (amount, pause, resume) made from this page: a form sent twice changes once.
     requestKey: randomUUID(),
     cardSaved,
@@ -54,15 +57,16 @@ export const load: PageServerLoad = async ({ fetch, url, locals, cookies }) => {
 
 
 export const actions: Actions = {
-  cancel: async ({ request, fetch, url, locals }) => {
+  cancel: async ({ request, fetch, url, locals, cookies }) => {
     if (!locals.user) needsSignIn(locals, signInHere(url));
     const id = String((await readForm(request)).get('id') ?? '');
     if (!giftIdPattern.test(id)) return fail(400, { error: m.monthly_cancel_failed() });
     const sent = await apiSend<{ canceledAt: string; renewalUnderWay: boolean }>(fetch, 'POST', `/api/me/monthly/${id}/cancel`, {});
     if (!sent.ok && sent.status === 401) toSignIn(url);
     if (!sent.ok) return fail(refusedStatus(sent.status), { error: refusalText(sent, m.monthly_cancel_failed(), locals.user?.email) });
+    // Post/Redirect/Get: a reload of the page it lands on sends nothing again, nor says it ended.
     // Stripe was already charging this month's payment as it ended: the notice must not say nothing more is charged.
-    return { canceled: id, renewalUnderWay: sent.body.renewalUnderWay === true };
+    redirect(303, `${sayOnce(cookies, '/account', { kind: sent.body.renewalUnderWay === true ? 'monthly_canceled_under_way' : 'monthly_canceled', giftId: id })}#monthly-title`);
   },
   changeAmount,
   pause,
