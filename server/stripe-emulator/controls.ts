@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { cardFromNumber } from './card-input';
-import { AUTOMATIC, type Ctx } from './context';
+import { AUTOMATIC, resolveAfterLastRetry, type AfterLastRetry, type Ctx } from './context';
 import { cardError } from './errors';
 import type { SavedCardDecline } from './cards';
 import { declineSubscriptionPayments } from './flows/saved-card';
@@ -47,6 +47,8 @@ export interface EmulatorControls {
    * clock finalizes and charges them; 0 charges at once. Kept across reset(), as the options are.
    */
   setRenewalDraftSeconds(seconds: number): { renewalDraftSeconds: number };
+  /** What the last failed retry of an invoice does to its subscription from now on (options.afterLastRetry). */
+  setAfterLastRetry(choice: AfterLastRetry): { afterLastRetry: AfterLastRetry };
   /** Pays a session as the hosted form would; a declined card throws a 402 card_error. */
   payCheckoutSession(sessionId: string, cardNumber?: string, payer?: { name?: string; email?: string }): Stripe.Checkout.Session;
   /** Forgets every object, event and delivery; keeps the webhook endpoint and options. */
@@ -80,6 +82,10 @@ export function createControls(ctx: Ctx, dispatcher: WebhookDispatcher, onReset:
     setRenewalDraftSeconds: (seconds) => {
       ctx.renewalDraftSeconds = resolveRenewalDraftSeconds(seconds);
       return { renewalDraftSeconds: ctx.renewalDraftSeconds };
+    },
+    setAfterLastRetry: (choice) => {
+      ctx.afterLastRetry = resolveAfterLastRetry(choice);
+      return { afterLastRetry: ctx.afterLastRetry };
     },
     payCheckoutSession: (sessionId, cardNumber = '4242 4242 4242 4242', payer = {}) => {
       const card = cardFromNumber(cardNumber);

@@ -1,7 +1,7 @@
 import { registerWebhookEndpoints } from './resources/webhook-endpoints';
 import type { Logger } from 'pino';
 import Stripe from 'stripe';
-import type { Ctx } from './context';
+import { resolveAfterLastRetry, type AfterLastRetry, type Ctx } from './context';
 import { createControls, type EmulatorControls } from './controls';
 import { registerControlRoutes } from './control-routes';
 import { createEvent } from './events';
@@ -52,6 +52,11 @@ export interface StripeEmulatorOptions {
    */
   retryScheduleDays?: number[];
   /**
+   * What the last failed retry does to the subscription (the account's "Manage failed payments"
+   * setting): 'cancel' (default), 'unpaid' or 'past_due'. `controls.setAfterLastRetry` changes it.
+   */
+  afterLastRetry?: AfterLastRetry;
+  /**
    * Seconds a renewal's invoice stays a `draft` before the test clock finalizes it and attempts its
    * payment, as Stripe's automatic advancement does about an hour (3600) after it is made. Default
    * 0: finalized and charged the moment it is made. `controls.setRenewalDraftSeconds` changes it.
@@ -82,6 +87,7 @@ function createContext(opts: StripeEmulatorOptions, log: Logger | undefined, dis
     log,
     disputeAfterMs: opts.disputeAfterMs === undefined ? 2000 : opts.disputeAfterMs,
     retryScheduleDays: resolveRetrySchedule(opts.retryScheduleDays),
+    afterLastRetry: resolveAfterLastRetry(opts.afterLastRetry ?? 'cancel'),
     renewalDraftSeconds: resolveRenewalDraftSeconds(opts.renewalDraftSeconds ?? 0),
     emit: (type, object, emitOpts) => {
       const event = createEvent(ctx.state, type, object, dispatcher.hasEndpoint ? 1 : 0, emitOpts);
@@ -119,6 +125,7 @@ function redeliver(ctx: Ctx, dispatcher: WebhookDispatcher): void {
 }
 
 const DEFAULT_RETRY_SCHEDULE_DAYS = [3, 5, 6];
+
 
 function resolveRetrySchedule(days: number[] | undefined): readonly number[] {
   if (days === undefined) return DEFAULT_RETRY_SCHEDULE_DAYS;

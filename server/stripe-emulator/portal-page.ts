@@ -19,7 +19,7 @@ function subscriptionLine(v: PortalView['subscriptions'][number]): string {
   const item = subscriptionItem(v.sub);
   const amount = formatAmount((item.price.unit_amount ?? 0) * (item.quantity ?? 1), v.sub.currency);
   const card = v.card ? ` · card ending ${escapeHtml(v.card.info.last4)}` : '';
-  const due = v.sub.status === 'past_due' && v.dueMinor !== null
+  const due = (v.sub.status === 'past_due' || v.sub.status === 'unpaid') && v.dueMinor !== null
     ? `<p class="error">Payment past due: ${escapeHtml(formatAmount(v.dueMinor, v.sub.currency))}. A new card pays it now.</p>`
     : '';
   return `<li>${escapeHtml(amount)} per ${escapeHtml(item.price.recurring?.interval ?? 'month')}${card}${due}</li>`;

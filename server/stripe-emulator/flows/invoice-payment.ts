@@ -11,9 +11,10 @@ import { cancelNow } from './billing';
  *
  * A failed attempt leaves the invoice open with `attempt_count` and `next_payment_attempt` (the
  * retry schedule: days after this attempt; null after the last), emits invoice.payment_failed and
- * makes the subscription past_due; after the last attempt the subscription is canceled with
- * cancellation_details.reason `payment_failed`, one of the outcomes Stripe offers once retries run
- * out (https://docs.stripe.com/billing/revenue-recovery/smart-retries). `scheduled` is false for
+ * makes the subscription past_due; after the last attempt the account's setting (`afterLastRetry`)
+ * decides, as Stripe's "Manage failed payments" does: the subscription is canceled with
+ * cancellation_details.reason `payment_failed`, marked `unpaid`, or left `past_due`
+ * (https://docs.stripe.com/billing/revenue-recovery/smart-retries). `scheduled` is false for
  * an attempt the customer asked for (a new card in the portal): it does not move the schedule.
  */
 export function attemptInvoice(
@@ -82,9 +83,10 @@ function paid(
   invoice.status_transitions.paid_at = at;
   emit('invoice.paid', invoice);
   emit('invoice.payment_succeeded', invoice);
-  if (sub.status === 'past_due') {
+  if (sub.status === 'past_due' || sub.status === 'unpaid') {
+    const previous = sub.status;
     sub.status = 'active';
-    emit('customer.subscription.updated', sub, { status: 'past_due' });
+    emit('customer.subscription.updated', sub, { status: previous });
   }
 }
 
@@ -115,7 +117,17 @@ function failed(
     sub.status = 'past_due';
     emit('customer.subscription.updated', sub, { status: 'active' });
   }
-  if (scheduled && invoice.next_payment_attempt === null) cancelNow(ctx, sub, at, AUTOMATIC, 'payment_failed');
+  if (scheduled && invoice.next_payment_attempt === null) afterLastRetry(ctx, sub, at, emit);
+}
+
+/** Every retry failed: what the account's setting says to do with the subscription. */
+function afterLastRetry(ctx: Ctx, sub: Stripe.Subscription, at: number, emit: (type: string, obj: object, previous?: Record<string, unknown>) => void): void {
+  if (ctx.afterLastRetry === 'cancel') return void cancelNow(ctx, sub, at, AUTOMATIC, 'payment_failed');
+  if (ctx.afterLastRetry === 'unpaid' && sub.status === 'past_due') {
+    sub.status = 'unpaid';
+    emit('customer.subscription.updated', sub, { status: 'past_due' });
+  }
+  // 'past_due': left as it is; its invoice stays open, and the next period is billed as usual.
 }
 
 /** The scheduled retry of an open invoice falls due (test clock time). */
@@ -131,8 +143,15 @@ export function retryInvoice(ctx: Ctx, invoice: Stripe.Invoice): void {
   attemptInvoice(ctx, invoice, sub, customer, at, AUTOMATIC);
 }
 
-/** A subscription that still bills: active, or past_due while Stripe retries an invoice. */
+/**
+ * A subscription that still bills: active, or past_due while Stripe retries an invoice (or after,
+ * when the account leaves it so). An `unpaid` one is not renewed here: Stripe makes its invoices
+ * but leaves them drafts, unpaid, until the customer pays the open one.
+ */
 export const stillBills = (sub: Stripe.Subscription): boolean => sub.status === 'active' || sub.status === 'past_due';
+
+/** A subscription whose open invoice a new card pays: past_due, or unpaid after its last retry. */
+export const owes = (sub: Stripe.Subscription): boolean => sub.status === 'past_due' || sub.status === 'unpaid';
 
 /** Open invoices of a subscription, oldest first. */
 export function openInvoices(ctx: Ctx, subId: string): Stripe.Invoice[] {

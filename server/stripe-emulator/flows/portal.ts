@@ -1,14 +1,14 @@
 import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx } from '../context';
 import type { StoredCard } from '../store';
-import { attemptInvoice, openInvoices, stillBills } from './invoice-payment';
+import { attemptInvoice, openInvoices, owes, stillBills } from './invoice-payment';
 import { timeForCustomer } from './time';
 
 export type CardUpdate = { ok: true } | { ok: false; message: string };
 
-/** The customer's subscriptions that still bill. */
+/** The customer's subscriptions that still bill, or are unpaid until a card pays them. */
 export function billingSubscriptions(ctx: Ctx, customerId: string): Stripe.Subscription[] {
-  return [...ctx.state.subscriptions.values()].filter((s) => s.customer === customerId && stillBills(s));
+  return [...ctx.state.subscriptions.values()].filter((s) => s.customer === customerId && (stillBills(s) || owes(s)));
 }
 
 /**
@@ -17,7 +17,7 @@ export function billingSubscriptions(ctx: Ctx, customerId: string): Stripe.Subsc
  * https://docs.stripe.com/billing/revenue-recovery/smart-retries#payment-method-ordering). A card
  * Stripe cannot attach (a decline other than 4000 0000 0000 0341) is refused and nothing changes.
  *
- * Then the open invoices of past_due subscriptions are paid at once. This is the emulator's choice,
+ * Then the open invoices of past_due and unpaid subscriptions are paid at once. This is the emulator's choice,
  * not a documented rule (what Stripe's own portal does here is to be checked in test mode); without
  * it the subscription would wait for the next scheduled retry. A payment that fails (0341) leaves
  * the card saved and the invoice open on its schedule.
@@ -37,7 +37,7 @@ export function updateCustomerCard(ctx: Ctx, customer: Stripe.Customer, card: St
     ctx.emit('customer.subscription.updated', sub, { created: at, previous });
   }
   ctx.changed();
-  for (const sub of subs.filter((s) => s.status === 'past_due')) {
+  for (const sub of subs.filter(owes)) {
     for (const invoice of openInvoices(ctx, sub.id)) {
       const result = attemptInvoice(ctx, invoice, sub, customer, at, AUTOMATIC, false);
       if (!result.ok) return { ok: false, message: `Your card was saved, but the payment of ${invoice.number ?? 'the open invoice'} failed: ${result.message}` };
