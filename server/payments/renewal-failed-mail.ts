@@ -1,13 +1,30 @@
 import type { Donation } from '../../db/schema/index';
 import { giftMailBody, isolated, mailAmount, mailDate, mailFormatOf, mailText } from '../mail/catalog';
 
+export type AfterLastTry = 'ended' | 'on_hold' | 'goes_on';
+
+const lastTryText = { ended: 'renewal_failed_last', on_hold: 'renewal_failed_last_on_hold', goes_on: 'renewal_failed_last_goes_on' } as const;
+
+/** What a subscription's status, read after Stripe's last try of an invoice, means for the gift. */
+export function afterLastTryOf(status: string): AfterLastTry {
+  if (status === 'canceled' || status === 'incomplete_expired') return 'ended';
+  if (status === 'unpaid') return 'on_hold';
+  return 'goes_on';
+}
+
 export interface RenewalFailure {
   invoiceId: string;
   amountMinor: bigint;
   currency: string;
   appealTitle: string;
-  /** When Stripe tries again; null when that was its last try (the gift has then ended). */
+  /** When Stripe tries again; null when that was its last try. */
   nextAttemptAt: Date | null;
+  /**
+   * After Stripe's last try, what became of the subscription, as the account's "Manage failed
+   * payments" setting chose: ended (canceled), on hold (`unpaid`: nothing more is charged until
+   * this payment is made) or going on (left `past_due`: next month is charged as usual).
+   */
+  afterLastTry?: AfterLastTry;
   /** The donor's page, where they update their card. */
   accountUrl: string;
 }
@@ -24,12 +41,17 @@ export function renewalFailedEmail(gift: Pick<Donation, 'id' | 'donorEmail' | 'd
   const format = mailFormatOf(gift);
   const amount = mailAmount(format, failure.amountMinor, failure.currency);
   // While Stripe still tries, the donor also learns what is at stake: after its last try the gift
-  // ends, and a donor told only "we will try again" hears of that when it is too late to act.
+  // may end (the account's Stripe setting decides), and a donor told only "we will try again"
+  // hears of that when it is too late to act.
+  const goesOnAfterLastTry = !failure.nextAttemptAt && failure.afterLastTry !== undefined && failure.afterLastTry !== 'ended';
   const next = failure.nextAttemptAt
     ? [mailText(locale, 'renewal_failed_warning'), mailText(locale, 'renewal_failed_retry', { date: mailDate(format, failure.nextAttemptAt, gift.timeZone), url: failure.accountUrl })]
-    : [mailText(locale, 'renewal_failed_last', { url: failure.accountUrl })];
+    : [mailText(locale, lastTryText[failure.afterLastTry ?? 'ended'], { url: failure.accountUrl })];
   return {
-    dedupeKey: `renewal_failed:${gift.id}:${failure.invoiceId}`,
+    // Stripe's last try that left the gift going (unpaid or past due) is news of its own, even after
+    // an earlier attempt's mail: that one said only that the gift may end. An ended gift's news is
+    // the "ended" mail (monthly-end-mail.ts).
+    dedupeKey: goesOnAfterLastTry ? `renewal_failed_last:${gift.id}:${failure.invoiceId}` : `renewal_failed:${gift.id}:${failure.invoiceId}`,
     toAddress: gift.donorEmail,
     kind: 'renewal_failed',
     subject: mailText(locale, 'renewal_failed_subject', { amount }),

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { queryRows } from '../../db/client';
 import { donations, outboxEmails } from '../../db/schema/index';
 import { verifyLedger } from '../../server/ledger/service';
@@ -160,6 +160,49 @@ describe('a monthly renewal that fails', () => {
     const opened = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/card-portal`, headers: { cookie: g.donor } });
     expect(opened.statusCode).toBe(409);
     expect(opened.json().error.code).toBe('monthly_gift_ended');
+  });
+
+  // The account's Stripe setting may instead mark the subscription unpaid or leave it past due once
+  // every retry failed: the gift has not ended, and the donor must not be told it has (nor that
+  // nothing more will ever be charged, when next month's payment will be).
+  it.each([
+    ['unpaid', 'is on hold: nothing more will be taken until this payment is made.'],
+    ['past_due', 'Your monthly gift has not ended: next month’s payment will be charged as usual.'],
+  ] as const)('after the last attempt, with the subscription left %s, says the gift has not ended', async (afterLastRetry, said) => {
+    h.emulator.controls.setAfterLastRetry(afterLastRetry);
+    onTestFinished(() => void h.emulator.controls.setAfterLastRetry('cancel'));
+    const g = await failingMonthlyGift(`last-try-${afterLastRetry}@example.org`);
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.periodEnd + 20 * DAY });
+    await h.settle();
+    expect((await stripe.subscriptions.retrieve(g.subId)).status).toBe(afterLastRetry);
+    expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: new Date((g.periodEnd + 14 * DAY) * 1000), renewalNextAttemptAt: null, subscriptionCanceledAt: null });
+    // The first attempt's mail said the gift may end, not that it ends: it has not.
+    const [first] = await mailsOf(g.donationId);
+    expect(first!.textBody).toContain('your monthly gift may end; we write to tell you what becomes of it.');
+    // Stripe's last try is told too, once (it is news: the gift goes on), whatever the delivery.
+    const lastTry = () => h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `renewal_failed_last:${g.donationId}:${first!.dedupeKey.split(':')[2]}`));
+    const last = await lastTry();
+    expect(last).toHaveLength(1);
+    const text = last[0]!.textBody;
+    expect(text).toContain(said);
+    expect(text).toContain('http://localhost:3000/account');
+    expect(text).not.toMatch(/has ended|nothing more will be taken for it/);
+    // Not ended: no "ended" mail, and the donor's page does not list it as ended.
+    const ended = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `monthly_ended:${g.donationId}`));
+    expect(ended).toEqual([]);
+    const failures = (await stripe.events.list({ type: 'invoice.payment_failed', limit: 100 })).data.filter((e) => (e.data.object as Stripe.Invoice).id === first!.dedupeKey.split(':')[2]);
+    const lastEvent = failures.find((e) => (e.data.object as Stripe.Invoice).next_payment_attempt === null)!;
+    await h.deliver({ ...lastEvent, id: `${lastEvent.id}_again` });
+    await h.drain();
+    expect(await lastTry()).toHaveLength(1);
+    expect(await monthlyOf(g.donor)).toEqual([expect.objectContaining({ id: g.donationId, canceledAt: null, nextAttemptAt: null, renewalFailedAt: new Date((g.periodEnd + 14 * DAY) * 1000).toISOString() })]);
+    // A new card pays what is due, and the gift is healthy again.
+    const opened = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/card-portal`, headers: { cookie: g.donor } });
+    expect(opened.statusCode).toBe(200);
+    expect((await submitCheckoutForm(opened.json().url, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
+    await h.settle();
+    expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: null, subscriptionCanceledAt: null });
+    expect((await stripe.subscriptions.retrieve(g.subId)).status).toBe('active');
   });
 
   // A donor who ends the gift while Stripe's failure is still on its way is not told that Stripe

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { donations, outboxEmails } from '../../../db/schema/index';
 import { fromStripeAmount } from '../../ledger/money';
 import { accountPageUrl, appealTitleIn } from '../donations-store';
-import { renewalFailedEmail } from '../renewal-failed-mail';
+import { afterLastTryOf, renewalFailedEmail } from '../renewal-failed-mail';
 import type { Handler } from './types';
 
 /**
@@ -27,6 +27,10 @@ export const invoicePaymentFailed: Handler = async (event, deps) => {
   const failedAt = new Date(event.created * 1000);
   const nextAttemptAt = invoice.next_payment_attempt ? new Date(invoice.next_payment_attempt * 1000) : null;
   const currency = invoice.currency.toUpperCase();
+  // The event does not say what Stripe's last try did to the subscription (the account's setting
+  // does: cancel it, mark it unpaid or leave it past due); the subscription itself does.
+  const subscriptionId = typeof details?.subscription === 'string' ? details.subscription : details?.subscription?.id;
+  const afterLastTry = nextAttemptAt || !subscriptionId ? undefined : afterLastTryOf((await deps.stripe.subscriptions.retrieve(subscriptionId)).status);
   const appeal = await deps.appealOf(gift.appealId);
   const mail = renewalFailedEmail(gift, {
     invoiceId: invoice.id,
@@ -34,6 +38,7 @@ export const invoicePaymentFailed: Handler = async (event, deps) => {
     currency,
     appealTitle: appealTitleIn(appeal, gift.locale),
     nextAttemptAt,
+    afterLastTry,
     accountUrl: accountPageUrl(deps.publicUrl),
   });
   return {
