@@ -6,6 +6,7 @@ import { invalidRequest } from './errors';
 import { payoutFailures, type PayoutFailureCode } from './flows/balance';
 import { refundFailureReasons, type RefundFailureReason } from './flows/refund';
 import { renewalDraftSecondsMax } from './renewal-draft';
+import { afterLastRetryChoices, type AfterLastRetry } from './context';
 
 const delivery = z.strictObject({
   times: z.number().int().min(1).max(10).optional(),
@@ -27,6 +28,7 @@ const failRefund = z.strictObject({ reason: z.enum(refundFailureReasons as [Refu
 const failPayout = z.strictObject({ code: z.enum(Object.keys(payoutFailures) as [PayoutFailureCode, ...PayoutFailureCode[]]).optional() });
 const decline = z.strictObject({ code: z.enum(Object.keys(SAVED_CARD_DECLINES) as [SavedCardDecline, ...SavedCardDecline[]]).optional() });
 const renewalDraft = z.strictObject({ seconds: z.number().int().min(0).max(renewalDraftSecondsMax) });
+const afterLastRetry = z.strictObject({ choice: z.enum(afterLastRetryChoices as [AfterLastRetry, ...AfterLastRetry[]]) });
 const pay = z.strictObject({
   card: z.string().max(40).optional(),
   name: z.string().max(200).optional(),
@@ -69,6 +71,7 @@ export function registerControlRoutes(app: FastifyInstance, controls: EmulatorCo
   app.post('/_emulator/refunds/:id/fail', async (req) => controls.failRefund(id(req.params), parse(failRefund, req.body).reason));
   app.post('/_emulator/subscriptions/:id/decline', async (req) => controls.declineSubscriptionPayments(id(req.params), parse(decline, req.body).code));
   app.post('/_emulator/renewal-draft', async (req) => controls.setRenewalDraftSeconds(parse(renewalDraft, req.body).seconds));
+  app.post('/_emulator/after-last-retry', async (req) => controls.setAfterLastRetry(parse(afterLastRetry, req.body).choice));
   app.post('/_emulator/checkout/sessions/:id/pay', async (req) => {
     const b = parse(pay, req.body);
     return controls.payCheckoutSession(id(req.params), b.card, { name: b.name, email: b.email });

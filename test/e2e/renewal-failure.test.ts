@@ -143,6 +143,30 @@ describe('the next monthly charge', () => {
 });
 
 describe('a monthly renewal that failed', () => {
+  // The account's Stripe setting may leave the subscription unpaid or past due after the last try
+  // instead of canceling it: the gift has not ended, and the page must not say "That was the last
+  // try" as if nothing were left to do, with or without JavaScript.
+  it.each([
+    ['unpaid, with JavaScript', 'unpaid', true],
+    ['past due, without JavaScript', 'past_due', false],
+  ] as const)('after the last try, left %s, says the gift has not ended', async (_label, choice, javaScriptEnabled) => {
+    const email = `last-try-${choice}@example.org`;
+    const g = await monthlyGiftWithFailedRenewal(email);
+    await control(g.emulator, '/after-last-retry', { choice });
+    onTestFinished(() => control(g.emulator, '/after-last-retry', { choice: 'cancel' }));
+    await g.advance(g.nextAttemptAt + 20 * DAY);
+    await expect.poll(async () => (await donationRow(g.donationId)).renewal_next_attempt_at, { timeout: 20_000, interval: 250 }).toBeNull();
+    const context = await e2e.context({ javaScriptEnabled, bypassCSP: javaScriptEnabled });
+    const page = await context.newPage();
+    await signInWithMail(page, e2e.url, email, '/account');
+    const failed = page.getByTestId('renewal-failed');
+    expect(await failed.textContent()).toContain('That was the last try for this payment. This monthly gift has not ended: update the card to go on giving, or end the gift.');
+    expect(await page.getByTestId('give-again').count(), 'listed as ended').toBe(0);
+    expect(await failed.getByRole('button', { name: /^Update card/ }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: /^End this monthly gift/ }).count()).toBe(1);
+    await context.close();
+  });
+
   it.each([
     ['with JavaScript', true],
     ['without JavaScript', false],
@@ -158,8 +182,9 @@ describe('a monthly renewal that failed', () => {
     const day = `${longDay(nextAttemptAt)} (UTC)`;
     expect(await failed.textContent()).toContain('The last payment did not go through');
     expect(await failed.textContent()).toContain(`Stripe will try again on ${day}.`);
-    // What is at stake, while there is still time to act: the gift ends if every try fails.
-    expect(await failed.textContent()).toContain('If the card is declined each time, Stripe stops trying and this monthly gift ends.');
+    // What is at stake, while there is still time to act: the gift may end if every try fails
+    // (whether it does is the account's Stripe setting).
+    expect(await failed.textContent()).toContain('If the card is declined each time, Stripe stops trying, and this monthly gift may end.');
     // That try is what comes next, not a monthly charge.
     expect(await page.getByTestId('next-charge').count()).toBe(0);
     if (javaScriptEnabled) {
