@@ -5,11 +5,16 @@ export type AfterLastTry = 'ended' | 'on_hold' | 'goes_on';
 
 const lastTryText = { ended: 'renewal_failed_last', on_hold: 'renewal_failed_last_on_hold', goes_on: 'renewal_failed_last_goes_on' } as const;
 
-/** What a subscription's status, read after Stripe's last try of an invoice, means for the gift. */
-export function afterLastTryOf(status: string): AfterLastTry {
+/**
+ * What a subscription's status, read after Stripe's last try of an invoice, means for the gift; null
+ * when it is active again. The status is read when the event is posted, not when it was sent: a
+ * donor who paid with a new card in between must not be told that payment will not be taken.
+ */
+export function afterLastTryOf(status: string): AfterLastTry | null {
   if (status === 'canceled' || status === 'incomplete_expired') return 'ended';
   if (status === 'unpaid') return 'on_hold';
-  return 'goes_on';
+  if (status === 'past_due') return 'goes_on';
+  return null;
 }
 
 export interface RenewalFailure {

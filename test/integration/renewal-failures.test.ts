@@ -205,6 +205,37 @@ describe('a monthly renewal that fails', () => {
     expect((await stripe.subscriptions.retrieve(g.subId)).status).toBe('active');
   });
 
+  // The subscription's state is read when the last try's event is posted: a donor who paid with a
+  // new card before Stripe's delivery of it arrived must not be told that payment will not be taken.
+  it('mails nothing about the last try when the gift was paid again before its event arrived', async () => {
+    h.emulator.controls.setAfterLastRetry('unpaid');
+    onTestFinished(() => void h.emulator.controls.setAfterLastRetry('cancel'));
+    const g = await failingMonthlyGift('paid-before-told@example.org');
+    await stripe.testHelpers.testClocks.advance(g.clock, { frozen_time: g.periodEnd + 20 * DAY });
+    await h.emulator.controls.flush();
+    const invoiceId = await renewalInvoiceId(g.subId);
+    const failures = (await stripe.events.list({ type: 'invoice.payment_failed', limit: 100 })).data.filter((e) => (e.data.object as Stripe.Invoice).id === invoiceId);
+    const lastEvent = failures.find((e) => (e.data.object as Stripe.Invoice).next_payment_attempt === null)!;
+    // Stripe has not delivered the last try's event yet: it is not in the inbox.
+    await h.testDb.database.rows(sql`DELETE FROM stripe_events WHERE id = ${lastEvent.id}`);
+    await h.settle();
+    // The donor pays with a new card; that payment's events arrive, and are posted, only later.
+    const opened = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${g.donationId}/card-portal`, headers: { cookie: g.donor } });
+    expect((await submitCheckoutForm(opened.json().url, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
+    await h.emulator.controls.flush();
+    expect((await stripe.subscriptions.retrieve(g.subId)).status).toBe('active');
+    const later = await h.testDb.database.rows<{ payload: string }>(sql`DELETE FROM stripe_events WHERE status = 'pending' RETURNING payload`);
+    expect(later.length).toBeGreaterThan(0);
+    await h.deliver(lastEvent);
+    await h.drain();
+    expect(await eventStatuses(lastEvent.id)).toEqual(['processed']);
+    const lastTry = await h.testDb.database.db.select().from(outboxEmails).where(eq(outboxEmails.dedupeKey, `renewal_failed_last:${g.donationId}:${invoiceId}`));
+    expect(lastTry).toEqual([]);
+    for (const { payload } of later) await h.deliver(JSON.parse(payload) as object);
+    await h.settle();
+    expect(await donation(g.donationId)).toMatchObject({ renewalFailedAt: null, subscriptionCanceledAt: null });
+  });
+
   // A donor who ends the gift while Stripe's failure is still on its way is not told that Stripe
   // will try again: there is nothing left to try.
   it('records no failure, and mails none, for a gift the donor has ended', async () => {

@@ -32,7 +32,8 @@ export const invoicePaymentFailed: Handler = async (event, deps) => {
   const subscriptionId = typeof details?.subscription === 'string' ? details.subscription : details?.subscription?.id;
   const afterLastTry = nextAttemptAt || !subscriptionId ? undefined : afterLastTryOf((await deps.stripe.subscriptions.retrieve(subscriptionId)).status);
   const appeal = await deps.appealOf(gift.appealId);
-  const mail = renewalFailedEmail(gift, {
+  // Paid again since (a new card after the last try): the page and the payment say so, no mail does.
+  const mail = afterLastTry === null ? null : renewalFailedEmail(gift, {
     invoiceId: invoice.id,
     amountMinor: fromStripeAmount(invoice.amount_due, currency),
     currency,
