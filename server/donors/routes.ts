@@ -10,13 +10,29 @@ import { askForRefund, refundRequestSchema } from './refund-request';
 import { changeMonthlyAmount, monthlyAmountRequestSchema } from './monthly-amount';
 import { monthlyPauseRequestSchema, monthlyResumeRequestSchema, pauseMonthlyGift, resumeMonthlyGift } from './monthly-pause';
 import { accountPageUrl } from '../payments/donations-store';
-import { cancelMonthlyGift, myDonations, myMonthlyGifts } from './service';
+import { cancelMonthlyGift, myDonation, myDonations, myMonthlyGifts } from './service';
 
 /** The appeal as its page names it in the reader's language (?lang=, else the account's): translated where it is. */
 const appealRef = z.object({
   slug: z.string(),
   title: z.string(),
   language: z.string().describe('the language the title is written in (the translation\'s, else the appeal\'s own), for a page to mark it'),
+});
+
+/** One of my gifts, as the account page lists it and its receipt shows it. */
+const myGift = z.object({
+  id: z.uuid(),
+  appeal: appealRef,
+  currency: z.string(),
+  amountMinor: minorUnits,
+  coverFeesMinor: minorUnits,
+  refundedMinor: minorUnits,
+  frequency: z.enum(['one_off', 'monthly']),
+  status: z.string(),
+  anonymous: z.boolean(),
+  donor: z.object({ name: z.string().nullable(), email: z.string() }).describe('the name and address given with this gift, as its receipt names them'),
+  at: z.string(),
+  timeZone: z.string().nullable().describe('the IANA zone the donor\'s browser said when they gave, or null'),
 });
 
 /** A signed-in donor's own giving: gifts made with the email address they signed in with. */
@@ -32,32 +48,29 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         tags: ['people'],
         summary: 'My gifts, newest first (signed in)',
         querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100), lang: readerLocaleQuery }),
-        response: {
-          200: z.object({
-            donations: z.array(
-              z.object({
-                id: z.uuid(),
-                appeal: appealRef,
-                currency: z.string(),
-                amountMinor: minorUnits,
-                coverFeesMinor: minorUnits,
-                refundedMinor: minorUnits,
-                frequency: z.enum(['one_off', 'monthly']),
-                status: z.string(),
-                anonymous: z.boolean(),
-                donor: z.object({ name: z.string().nullable(), email: z.string() }).describe('the name and address given with this gift, as its receipt names them'),
-                at: z.string(),
-                timeZone: z.string().nullable().describe('the IANA zone the donor\'s browser said when they gave, or null'),
-              }),
-            ),
-          }),
-          ...errorResponses,
-        },
+        response: { 200: z.object({ donations: z.array(myGift) }), ...errorResponses },
       },
     },
     async (req) => {
       const viewer = requireViewer(await req.viewer());
       return { donations: await myDonations(db, viewer, req.query.limit, req.query.lang ?? viewer.locale ?? undefined) };
+    },
+  );
+
+  app.get(
+    '/api/me/donations/:id',
+    {
+      schema: {
+        tags: ['people'],
+        summary: 'One of my gifts, however old, for its receipt (signed in, the donor only)',
+        params: z.object({ id: z.uuid() }),
+        querystring: z.strictObject({ lang: readerLocaleQuery }),
+        response: { 200: z.object({ donation: myGift }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const viewer = requireViewer(await req.viewer());
+      return { donation: await myDonation(db, viewer, req.params.id, req.query.lang ?? viewer.locale ?? undefined) };
     },
   );
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, notInArray, sql, type SQL } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { DbOrTx } from '../../db/client';
 import { appealTranslations, appeals, donations, outboxEmails, type Donation } from '../../db/schema/index';
@@ -21,16 +21,34 @@ export const givenBy = (viewer: Viewer) => sql`lower(${donations.donorEmail}) = 
  * where the organizer translated it), in the same query.
  */
 export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, locale?: string) {
+  const rows = await myGiftRows(db, viewer, locale).orderBy(desc(donations.createdAt)).limit(limit);
+  return rows.map((row) => myGiftOf(row, viewer));
+}
+
+/**
+ * One of the signed-in donor's gifts by its id, however old (a receipt is opened by id, not found
+ * among the newest few hundred). Someone else's answers exactly like a missing one: ids reveal nothing.
+ */
+export async function myDonation(db: DbOrTx, viewer: Viewer, donationId: string, locale?: string) {
+  const [row] = await myGiftRows(db, viewer, locale, eq(donations.id, donationId));
+  if (!row) throw new AppError(404, 'donation_not_found', 'No gift of yours by that id.');
+  return myGiftOf(row, viewer);
+}
+
+/** The donor's own gifts that reached Stripe, each with its appeal named in `locale`: one query for the list and a receipt. */
+function myGiftRows(db: DbOrTx, viewer: Viewer, locale: string | undefined, ...where: SQL[]) {
   const named = appealTitleInSql(locale);
-  const rows = await db
+  return db
     .select({ d: donations, slug: appeals.slug, title: named.title, language: named.language })
     .from(donations)
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .leftJoin(appealTranslations, named.join)
-    .where(and(givenBy(viewer), notInArray(donations.status, ['pending', 'canceled'])))
-    .orderBy(desc(donations.createdAt))
-    .limit(limit);
-  return rows.map(({ d, slug, title, language }) => ({
+    .where(and(givenBy(viewer), notInArray(donations.status, ['pending', 'canceled']), ...where))
+    .$dynamic();
+}
+
+function myGiftOf({ d, slug, title, language }: { d: Donation; slug: string; title: string; language: string }, viewer: Viewer) {
+  return {
     id: d.id,
     appeal: { slug, title, language },
     currency: d.currency,
@@ -44,7 +62,7 @@ export async function myDonations(db: DbOrTx, viewer: Viewer, limit: number, loc
     at: (d.succeededAt ?? d.createdAt).toISOString(),
     // The donor's own calendar, for a page whose reader's browser has not said its zone.
     timeZone: d.timeZone,
-  }));
+  };
 }
 
 /** Monthly gifts: the first donation of each subscription stands for it. Appeals named as in myDonations. */

@@ -290,6 +290,7 @@ const matrix: Case[] = [
   // A member's own giving: anyone signed in sees their own (here: none); someone else's monthly gift is as good as missing.
   { route: 'PUT /api/me/language', request: () => ({ method: 'PUT', url: '/api/me/language', payload: { locale: 'fr' } }), expect: signedIn(204) },
   { route: 'GET /api/me/donations', request: () => ({ url: '/api/me/donations' }), expect: signedIn(200) },
+  { route: 'GET /api/me/donations/:id', request: () => ({ url: `/api/me/donations/${giftId}` }), expect: signedIn(404) },
   { route: 'GET /api/me/monthly', request: () => ({ url: '/api/me/monthly' }), expect: signedIn(200) },
   { route: 'POST /api/me/monthly/:id/cancel', request: () => ({ method: 'POST', url: `/api/me/monthly/${giftId}/cancel` }), expect: signedIn(404) },
   {

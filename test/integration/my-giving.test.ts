@@ -52,6 +52,32 @@ describe("a member's own giving", () => {
     expect((await h.app.inject('/api/me/donations')).statusCode).toBe(401);
   });
 
+  // A monthly donor of many years (or a treasurer testing) has more gifts than the list gives:
+  // the receipt of the oldest still opens, by its id; it stays the donor's own.
+  it('finds one of my gifts by its id behind 500 newer ones, and not another person\'s', async () => {
+    const [oldest] = await h.testDb.database.rows<{ id: string }>(sql`
+      INSERT INTO donations (appeal_id, currency, amount_minor, frequency, status, donor_email, donor_name, request_key, created_at, succeeded_at)
+      SELECT id, 'USD', 700, 'one_off', 'succeeded', 'Years@Example.org', 'Years of giving', 'old-receipt-first', now() - interval '6 years', now() - interval '6 years'
+      FROM appeals WHERE slug = 'buck-a-brick' RETURNING id`);
+    await h.testDb.database.db.execute(sql`
+      INSERT INTO donations (appeal_id, currency, amount_minor, frequency, status, donor_email, request_key, created_at, succeeded_at)
+      SELECT a.id, 'USD', 1000, 'monthly', 'succeeded', 'years@example.org', 'old-receipt-' || n, now() - n * interval '1 day', now() - n * interval '1 day'
+      FROM appeals a, generate_series(1, 500) AS n WHERE a.slug = 'buck-a-brick'`);
+    const years = await signIn(h.app, 'years@example.org');
+    const newest = (await h.app.inject({ url: '/api/me/donations?limit=500', headers: { cookie: years } })).json().donations;
+    expect(newest.map((d: { id: string }) => d.id)).not.toContain(oldest!.id);
+
+    const mine = await h.app.inject({ url: `/api/me/donations/${oldest!.id}?lang=en`, headers: { cookie: years } });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json().donation).toMatchObject({ id: oldest!.id, amountMinor: '700', appeal: { slug: 'buck-a-brick' }, donor: { name: 'Years of giving', email: 'Years@Example.org' } });
+    // Another person's gift, and one that never was, answer alike.
+    for (const [cookie, id] of [[other, oldest!.id], [years, randomUUID()]] as const) {
+      const refused = await h.app.inject({ url: `/api/me/donations/${id}`, headers: { cookie } });
+      expect([refused.statusCode, refused.json().error.code]).toEqual([404, 'donation_not_found']);
+    }
+    expect((await h.app.inject(`/api/me/donations/${oldest!.id}`)).statusCode).toBe(401);
+  });
+
   // Cancelling ends the subscription at Stripe; nobody else can cancel it, and a repeat is harmless.
   it('cancels my monthly gift, once, and nobody else can', async () => {
     const monthly = await give({ amountMinor: '1000', frequency: 'monthly' });

@@ -6,13 +6,18 @@ import { readForm, formText } from '$lib/server/form-text';
 import { refusalText } from '$lib/server/refusal-text';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { m } from '$lib/paraglide/messages';
+import { isUuidText } from '../../../../../../server/uuid-text';
 import { pageHere, signInHere, toSignIn } from '../../sign-in-here.server';
 
-// A receipt is one of the person's own gifts (the API lists only those), so no id reveals another's.
+// A receipt is one of the person's own gifts, looked up by its id however old it is: the API
+// answers another's as missing, so no id reveals another's.
 export const load: PageServerLoad = async ({ fetch, url, params, locals }) => {
-  const { donations } = await apiGetSignedIn<{ donations: MyGift[] }>(fetch, `/api/me/donations?limit=500&lang=${locals.locale}`, url);
-  const gift = donations.find((d) => d.id === params.id);
-  if (!gift) error(404, 'No such gift of yours.');
+  if (!isUuidText(params.id)) {
+    // Signed out, the page asks to sign in first, as it does for any id.
+    if (!locals.user) toSignIn(url);
+    error(404, 'No such gift of yours.');
+  }
+  const { donation: gift } = await apiGetSignedIn<{ donation: MyGift }>(fetch, `/api/me/donations/${params.id}?lang=${locals.locale}`, url);
   // The receipt names the donor as the gift did, like the mailed receipt: the account's own name
   // may differ (or be a placeholder), and a gift given under another name is still theirs.
   return { gift, locale: locals.locale, donor: { name: gift.donor.name ?? '', email: gift.donor.email }, refundAsked: url.searchParams.has('refund_asked') };
