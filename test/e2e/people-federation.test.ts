@@ -70,6 +70,30 @@ describe('the people page, for a federation admin on a phone without JavaScript'
     await context.close();
   });
 
+  // An admin leaving office steps down on the page (it offered no Remove on one's own row, though
+  // the API takes it): confirmed first, in words that say it is their own role, then gone.
+  it('lets an admin step down from their own role, after a confirmation that says so', async () => {
+    const context = await e2e.context(phone);
+    const page = await context.newPage();
+    const email = 'outgoing.secretary@oran.example';
+    await signInWithMail(page, e2e.url, email, '/');
+    const db = e2e.db.database.db;
+    await db.execute(sql`INSERT INTO organizations (slug, name, kind, default_currency) VALUES ('oran-union', 'Oran union', 'union', 'DZD')`);
+    await db.execute(sql`INSERT INTO memberships (user_id, organization_id, role) SELECT u.id, o.id, 'admin' FROM users u, organizations o WHERE u.email = ${email} AND o.slug = 'oran-union'`);
+    await db.execute(sql`INSERT INTO users (id, name, email, email_verified) VALUES ('oran-incoming', '', 'incoming.secretary@oran.example', true)`);
+    await db.execute(sql`INSERT INTO memberships (user_id, organization_id, role) SELECT 'oran-incoming', id, 'admin' FROM organizations WHERE slug = 'oran-union'`);
+    await page.goto(`${e2e.url}/manage/oran-union/people`);
+    const own = page.getByTestId('members').locator('tr', { hasText: email });
+    await Promise.all([page.waitForEvent('load'), own.getByRole('link', { name: /^Remove/ }).click()]);
+    expect((await page.getByTestId('confirm-self').textContent())?.replace(/[\u2068\u2069]/g, '')).toMatch(/^You will lose the role “[^”]+” in Oran union at once/);
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Step down' }).click()]);
+    // Without the role the people page has nothing to show them: the manage overview does.
+    expect(new URL(page.url()).pathname).toBe('/manage');
+    const left = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM memberships m JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = m.organization_id WHERE u.email = ${email} AND o.slug = 'oran-union'`);
+    expect(left[0]!.n).toBe(0);
+    await context.close();
+  });
+
   it('names the local below that a removal would leave with no admin, with a link to its people', async () => {
     const context = await e2e.context(phone);
     const page = await context.newPage();

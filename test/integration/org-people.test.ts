@@ -61,6 +61,19 @@ describe('taking a role away', () => {
     expect((await remove(second.cookie, 'oran-local', second.membershipId)).statusCode).toBe(409);
   });
 
+  // Stepping down is the admin's own to do (the people page offers it, confirmed): the last-admin
+  // checks are what keep someone running the organization, not a rule that another must do it.
+  it('lets an admin step down while another admin remains, and they lose the page at once', async () => {
+    const leaving = await grant('leaving.secretary@oran.example.dz', ids.local, 'admin');
+    await grant('staying.secretary@oran.example.dz', ids.local, 'admin');
+    expect((await remove(leaving.cookie, 'oran-local', leaving.membershipId)).statusCode).toBe(204);
+    expect(await exists(leaving.membershipId)).toBe(false);
+    const [audit] = await testDb.database.rows<{ actor_user_id: string; action: string; subject_id: string }>(sql`SELECT actor_user_id, action, subject_id FROM audit_log WHERE subject_id = ${leaving.membershipId}`);
+    const [me] = await testDb.database.db.select({ id: users.id }).from(users).where(eq(users.email, 'leaving.secretary@oran.example.dz'));
+    expect(audit).toEqual({ actor_user_id: me!.id, action: 'membership.revoke', subject_id: leaving.membershipId });
+    expect((await app.inject({ url: '/api/organizations/oran-local/members', headers: { cookie: leaving.cookie } })).statusCode).toBe(403);
+  });
+
   it('an admin above whose grant reaches down counts as an admin that remains', async () => {
     const above = await grant('union.admin@example.dz', ids.union, 'admin', true);
     const [local] = await testDb.database.db

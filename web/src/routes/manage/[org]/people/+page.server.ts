@@ -134,10 +134,11 @@ export const load: PageServerLoad = async ({ fetch, params, locals, url }) => {
   // "Also in the organizations below" means something only where there are some, and only an admin whose own role reaches them may grant it.
   const mayGrantReach = callerReachesBelow && organizations.some((o) => o.parentSlug === org.slug);
   // A grant that reaches the organizations below is only for an admin whose own role reaches them:
-  // the API refuses the rest, so no button offers it; nor removing one's own role.
+  // the API refuses the rest, so no button offers it. One's own role is offered too: an admin steps
+  // down by it (the API keeps the last admin, here and below), after a confirmation that says so.
   const mayTouch = (g: { includesDescendants: boolean }) => !g.includesDescendants || callerReachesBelow;
   const me = locals.user.id;
-  const granted = members.map((mb) => ({ ...mb, removable: mb.user.id !== me && mayTouch(mb) }));
+  const granted = members.map((mb) => ({ ...mb, removable: mayTouch(mb), own: mb.user.id === me }));
   const waiting = invitations.map((inv) => ({ ...inv, withdrawable: mayTouch(inv) }));
   // ?remove=<id> asks to confirm before a role is taken away: a link, so it works without JavaScript.
   const removing = granted.find((mb) => mb.removable && mb.id === url.searchParams.get('remove')) ?? null;
@@ -205,6 +206,8 @@ export const actions: Actions = {
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/members/${id}`);
     // Already gone (another admin, another tab) is what was asked; the admin stays on the search they were in.
     const back = searchQuery(searchOf(url), { removed: '1' });
+    // Stepping down from one's own role may leave nothing to do on this page: to the manage overview.
+    if (sent.ok && form.get('own') === '1') redirect(303, '/manage');
     if (sent.ok || (!sent.ok && sent.error.code === 'membership.not_found')) redirect(303, `${url.pathname}${back}`);
     if (sent.status === 401) redirect(303, signInPath(url));
     if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
