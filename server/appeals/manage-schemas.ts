@@ -139,7 +139,7 @@ export const managedAppealSchema = z.object({
   status: z.enum(['draft', 'live', 'closed']),
   termsLocked: z.boolean().describe('goal, currency and unit are fixed because a gift exists'),
   coverImageUrl: z.string().nullable(),
-  translations: z.array(z.object({ language: z.string(), title: z.string(), summary: z.string(), storyMarkdown: z.string(), unitName: z.string().nullable() })),
+  translations: z.array(z.object({ language: z.string(), title: z.string(), summary: z.string(), storyMarkdown: z.string(), storyHtml: z.string().describe('the story rendered and sanitized, as the appeal page shows it'), unitName: z.string().nullable() })),
   publishedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
   closedReason: z.string().nullable(),

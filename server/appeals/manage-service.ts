@@ -354,7 +354,7 @@ export async function managedView(db: DbOrTx, appeal: Appeal, updateSubscribers?
     status: appeal.status,
     termsLocked: await termsLocked(db, appeal.id),
     coverImageUrl: coverImageUrl(appeal),
-    translations: translations.map((t) => ({ language: t.language, title: t.title, summary: t.summary, storyMarkdown: t.storyMarkdown, unitName: t.unitName })),
+    translations: translations.map((t) => ({ language: t.language, title: t.title, summary: t.summary, storyMarkdown: t.storyMarkdown, storyHtml: t.storyHtml, unitName: t.unitName })),
     publishedAt: appeal.publishedAt?.toISOString() ?? null,
     closedAt: appeal.closedAt?.toISOString() ?? null,
     closedReason: appeal.closedReason,

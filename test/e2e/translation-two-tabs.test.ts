@@ -50,6 +50,7 @@ describe("editing an appeal's translation in two tabs", () => {
       const [a, b, close] = await twoTabs(javaScriptEnabled, `/manage/appeals/buck-a-brick?translation=${language}#translation-form`);
       await a.bringToFront();
       await a.locator('#translation-form').getByLabel('Summary', { exact: true }).fill('Résumé de A');
+      await a.locator('#translation-form textarea[name="story"]').fill('Histoire **de A**');
       await a.locator('#translation-form').getByRole('button', { name: 'Save translation' }).click();
       await a.getByText('translation was saved').waitFor();
 
@@ -62,7 +63,12 @@ describe("editing an appeal's translation in two tabs", () => {
       expect(await b.locator('#translation-error').textContent()).toContain('Someone else saved this translation meanwhile');
       expect(await stored(language)).toEqual({ title: `Titre ${language}`, summary: 'Résumé de A' });
       expect(await form.getByLabel('Title', { exact: true }).inputValue()).toBe(`Titre de B (${language})`);
-      expect(await b.getByRole('group', { name: 'Saved now' }).textContent()).toContain('Résumé de A');
+      const savedNow = b.getByRole('group', { name: 'Saved now' });
+      expect(await savedNow.textContent()).toContain('Résumé de A');
+      // The story as the appeal page shows it (rendered, sanitized), not its Markdown source.
+      expect(await savedNow.locator('.story-html strong').textContent()).toBe('de A');
+      expect(await savedNow.textContent()).not.toContain('**');
+      expect(await savedNow.locator('.story-html').getAttribute('lang')).toBe(language);
 
       // Seen, saved again: B's text replaces A's, knowingly.
       await form.getByRole('button', { name: 'Save translation' }).click();
