@@ -1,7 +1,6 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fr from '../../web/messages/fr.json' with { type: 'json' };
-import { startE2E, type E2E } from './harness';
+import { liveAppeal, startE2E, type E2E } from './harness';
 
 // Stripe publishes no minimum for the Algerian dinar: its minimum is 0.50 USD's worth at the day's
 // rate, which only Stripe knows, so our own check lets 1 DA through and Stripe refuses it. A member
@@ -10,9 +9,7 @@ let e2e: E2E;
 
 beforeAll(async () => {
   e2e = await startE2E();
-  await e2e.db.database.rows(sql`
-    INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
-    SELECT 'oran-dockers', o.id, 'Oran dockers', 'Dockers of Oran', 'DZD', 10000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
+  await liveAppeal(e2e.db, { slug: 'oran-dockers', title: 'Oran dockers', beneficiary: 'Dockers of Oran', currency: 'DZD', goalMinor: 10_000_000 });
 }, 90_000);
 
 afterAll(async () => {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../../db/client';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { spawnDemoServer, type SpawnedServer } from '../helpers/spawn-server';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -217,4 +219,28 @@ export interface AppealProgress {
 export async function appealProgress(baseUrl: string, slug: string): Promise<AppealProgress> {
   const res = await fetch(`${baseUrl}/api/appeals/${slug}`);
   return ((await res.json()) as { progress: AppealProgress }).progress;
+}
+
+/** What liveAppeal needs: an appeal in a currency of its own, its goal in that currency's minor units. */
+export interface LiveAppeal {
+  slug: string;
+  currency: string;
+  goalMinor: bigint | number;
+  title?: string;
+  beneficiary?: string;
+  /** The organization running it (UE Local 222, whose organizer is in the demo data, unless told). */
+  org?: string;
+}
+
+/** A published appeal, open for gifts, for a test that needs one in a currency the demo data has none in. Its id. */
+export async function liveAppeal(db: TestDatabase, a: LiveAppeal): Promise<string> {
+  const [row] = await queryRows<{ id: string }>(
+    db.database.db,
+    sql`INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
+        SELECT ${a.slug}, o.id, ${a.title ?? a.slug}, ${a.beneficiary ?? a.title ?? a.slug}, ${a.currency}, ${BigInt(a.goalMinor).toString()}::bigint, 'live', now()
+          FROM organizations o WHERE o.slug = ${a.org ?? 'ue-local-222'}
+        RETURNING id`,
+  );
+  if (!row) throw new Error(`liveAppeal: no organization ${a.org ?? 'ue-local-222'}`);
+  return row.id;
 }

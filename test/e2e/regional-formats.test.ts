@@ -6,7 +6,7 @@ import ar from '../../web/messages/ar.json' with { type: 'json' };
 import es from '../../web/messages/es.json' with { type: 'json' };
 import arMail from '../../server/mail/messages/ar.json' with { type: 'json' };
 import esMail from '../../server/mail/messages/es.json' with { type: 'json' };
-import { payOnCheckout, settledGiftStatus, startE2E, type E2E } from './harness';
+import { liveAppeal, payOnCheckout, settledGiftStatus, startE2E, type E2E } from './harness';
 
 // A member in Mexico City reads the pages in Spanish and writes amounts as Mexico does (200,000.00):
 // the pages wrote Spain's 200.000,00 and refused the "1,500" she typed. One in Oran reads Arabic
@@ -15,12 +15,8 @@ let e2e: E2E;
 
 beforeAll(async () => {
   e2e = await startE2E();
-  await e2e.db.database.rows(sql`
-    INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
-    SELECT 'salon-sindical', o.id, 'Salón sindical', 'Sindicato de trabajadores municipales', 'MXN', 20000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
-  await e2e.db.database.rows(sql`
-    INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
-    SELECT 'oran-dockers', o.id, 'Oran dockers', 'Dockers of Oran', 'DZD', 10000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
+  await liveAppeal(e2e.db, { slug: 'salon-sindical', title: 'Salón sindical', beneficiary: 'Sindicato de trabajadores municipales', currency: 'MXN', goalMinor: 20_000_000 });
+  await liveAppeal(e2e.db, { slug: 'oran-dockers', title: 'Oran dockers', beneficiary: 'Dockers of Oran', currency: 'DZD', goalMinor: 10_000_000 });
 }, 90_000);
 
 afterAll(async () => {
