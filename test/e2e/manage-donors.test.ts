@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator } from 'playwright-core';
 import { supportedLocales } from '../../web/src/lib/locale';
 import { signInContext } from './a11y-audit';
-import { screenshots, signInWithMail, startE2E, type E2E } from './harness';
+import { liveAppeal, screenshots, signInWithMail, startE2E, type E2E } from './harness';
 
 // The manage page's list of gifts asked the API for 500 and showed them as if they were all: an
 // organizer of a drive with thousands of gifts never saw the rest, nor that there was a rest. It
@@ -19,9 +19,7 @@ const db = () => e2e.db.database.db;
 
 beforeAll(async () => {
   e2e = await startE2E();
-  await db().execute(sql`
-    INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
-    SELECT ${slug}, o.id, 'Many bricks', 'The hall', 'USD', 1000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
+  await liveAppeal(e2e.db, { slug, title: 'Many bricks', beneficiary: 'The hall', currency: 'USD', goalMinor: 1_000_000 });
   await db().execute(sql`
     INSERT INTO donations (appeal_id, currency, amount_minor, status, donor_name, donor_email, locale, request_key, created_at, succeeded_at, message, message_status)
     SELECT a.id, 'USD', 100, 'succeeded', 'Giver ' || lpad(i::text, 3, '0'), 'giver' || i || '@many-bricks.example.org', 'en', 'many-bricks:' || i,
@@ -112,9 +110,7 @@ describe("the manage page's gifts, a page at a time", () => {
   // and the refund as what went back of it: the table showed only the gift. In the appeal's own
   // currency, formatted as the amounts beside them (KWD has three decimals).
   it('shows what each donor added to cover the fees and what was refunded, as money', async () => {
-    await db().execute(sql`
-      INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
-      SELECT 'kuwait-fees', o.id, 'Relief (KWD)', 'Dismissed workers', 'KWD', 1000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
+    await liveAppeal(e2e.db, { slug: 'kuwait-fees', title: 'Relief (KWD)', beneficiary: 'Dismissed workers', currency: 'KWD', goalMinor: 1_000_000 });
     await db().execute(sql`
       INSERT INTO donations (appeal_id, currency, amount_minor, cover_fees_minor, refunded_minor, status, donor_name, donor_email, locale, request_key, created_at)
       SELECT a.id, 'KWD', g.amount, g.cover, g.refunded, g.status::donation_status, g.name, g.email, 'en', g.key, now() - g.ago * interval '1 minute'
