@@ -311,7 +311,7 @@ describe('translations', () => {
       payload: { title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.' },
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json().translations).toEqual([{ language: 'fr', title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.', unitName: null }]);
+    expect(res.json().translations).toEqual([{ language: 'fr', title: 'Un toit pour la maison syndicale', summary: 'Brique par brique', storyMarkdown: 'Nous construisons <script>alert(1)</script>une maison.', storyHtml: '<p>Nous construisons une maison.</p>\n', unitName: null }]);
     const [stored] = await queryRows<{ story_html: string }>(db(), sql`SELECT t.story_html FROM appeal_translations t JOIN appeals a ON a.id = t.appeal_id WHERE a.slug = 'hall-roof' AND t.language = 'fr'`);
     expect(stored!.story_html).toContain('Nous construisons');
     expect(stored!.story_html).not.toContain('<script');
@@ -376,8 +376,8 @@ describe('translations', () => {
     const ja = await put('ja', { title: 'レンガ募金', unitName: '  レンガ ' });
     expect(ja.statusCode, ja.body).toBe(200);
     expect(ja.json().translations).toEqual([
-      { language: 'fr', title: 'Des briques', summary: '', storyMarkdown: '', unitName: null },
-      { language: 'ja', title: 'レンガ募金', summary: '', storyMarkdown: '', unitName: 'レンガ' },
+      { language: 'fr', title: 'Des briques', summary: '', storyMarkdown: '', storyHtml: '', unitName: null },
+      { language: 'ja', title: 'レンガ募金', summary: '', storyMarkdown: '', storyHtml: '', unitName: 'レンガ' },
     ]);
     const pub = (await app.inject('/api/appeals/bricks-222')).json();
     expect(pub.unit).toEqual({ name: 'brick', priceMinor: '100' });
