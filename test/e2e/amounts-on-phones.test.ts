@@ -1,6 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amountsBrokenOrSpilling, startE2E, type E2E } from './harness';
+import { amountsBrokenOrSpilling, liveAppeal, startE2E, type E2E } from './harness';
 
 // A member reading an appeal on a small phone: the raised and goal figures sat two to a row, and
 // Intl joins the currency and the number with a no-break space, so a column too narrow for
@@ -10,9 +9,7 @@ let e2e: E2E;
 beforeAll(async () => {
   e2e = await startE2E();
   // A Mexican union's large goal in pesos, beside the demo's dollar and yen appeals.
-  await e2e.db.database.rows(sql`
-    INSERT INTO appeals (slug, organization_id, title, beneficiary, currency, goal_minor, status, published_at)
-    SELECT 'salon-sindical', o.id, 'Salón sindical', 'Sindicato de trabajadores municipales', 'MXN', 2000000000, 'live', now() FROM organizations o WHERE o.slug = 'ue-local-222'`);
+  await liveAppeal(e2e.db, { slug: 'salon-sindical', title: 'Salón sindical', beneficiary: 'Sindicato de trabajadores municipales', currency: 'MXN', goalMinor: 2_000_000_000 });
 }, 90_000);
 
 afterAll(async () => {
