@@ -51,6 +51,15 @@ describe('after the last retry of a renewal fails', () => {
       expect((await submitCheckoutForm(portal.url, { card_number: '4242 4242 4242 4242' })).status).toBe(303);
       expect(await r.s.invoices.retrieve(r.invoice.id)).toMatchObject({ status: 'paid' });
       expect(await r.s.subscriptions.retrieve(r.subId)).toMatchObject({ status: 'active' });
+      // Paid again, it bills from the period it is in: the month it missed is not charged now, back-dated.
+      const charged = async () => (await r.s.invoices.list({ subscription: r.subId, limit: 100 })).data.filter((i) => i.billing_reason === 'subscription_cycle' && i.status === 'paid');
+      await r.s.testHelpers.testClocks.advance(r.clock, { frozen_time: r.end + 36 * DAY });
+      expect(await charged()).toHaveLength(1);
+      const nextEnd = Math.floor(Date.UTC(2026, 6, 1) / 1000);
+      expect((await r.s.subscriptions.retrieve(r.subId)).items.data[0]).toMatchObject({ current_period_start: Math.floor(Date.UTC(2026, 5, 1) / 1000), current_period_end: nextEnd });
+      // And the month after is charged as usual, once, on its day.
+      await r.s.testHelpers.testClocks.advance(r.clock, { frozen_time: nextEnd + DAY });
+      expect((await charged()).map((i) => i.period_end)).toEqual([nextEnd, r.end]);
     } finally {
       await r.emu.close();
     }

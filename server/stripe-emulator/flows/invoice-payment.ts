@@ -2,7 +2,9 @@ import type Stripe from 'stripe';
 import { AUTOMATIC, type Ctx, type Origin } from '../context';
 import { buildInvoicePayment } from '../objects/invoice';
 import { attemptPayment, type PaymentResult } from './charge';
+import { subscriptionItem } from '../objects/billing';
 import { cancelNow } from './billing';
+import { periodBoundary, periodIndex } from './time';
 
 /**
  * One attempt to pay a subscription invoice with the subscription's card, as Stripe's automatic
@@ -84,10 +86,28 @@ function paid(
   emit('invoice.paid', invoice);
   emit('invoice.payment_succeeded', invoice);
   if (sub.status === 'past_due' || sub.status === 'unpaid') {
-    const previous = sub.status;
+    const previous: Record<string, unknown> = { status: sub.status };
+    if (sub.status === 'unpaid' && periodInProgressAt(sub, at)) previous.items = structuredClone(sub.items);
     sub.status = 'active';
-    emit('customer.subscription.updated', sub, { status: previous });
+    emit('customer.subscription.updated', sub, previous);
   }
+}
+
+/**
+ * Stripe leaves an unpaid subscription's renewals as drafts that are never charged: paid again, it
+ * bills on from the period it is now in, not once for every period it missed (each back-dated).
+ * Moves the period to the one `at` falls in; says whether it moved.
+ */
+function periodInProgressAt(sub: Stripe.Subscription, at: number): boolean {
+  const item = subscriptionItem(sub);
+  const recurring = item.price.recurring;
+  if (!recurring || item.current_period_end > at) return false;
+  const boundary = (n: number) => periodBoundary(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, n);
+  let n = periodIndex(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count, at);
+  if (boundary(n) <= at) n++;
+  item.current_period_start = boundary(n - 1);
+  item.current_period_end = boundary(n);
+  return true;
 }
 
 function failed(
@@ -146,7 +166,8 @@ export function retryInvoice(ctx: Ctx, invoice: Stripe.Invoice): void {
 /**
  * A subscription that still bills: active, or past_due while Stripe retries an invoice (or after,
  * when the account leaves it so). An `unpaid` one is not renewed here: Stripe makes its invoices
- * but leaves them drafts, unpaid, until the customer pays the open one.
+ * but leaves them drafts, never charged (this emulator makes none), until the customer pays the
+ * open one; from then it bills on from the period it is in (periodInProgressAt).
  */
 export const stillBills = (sub: Stripe.Subscription): boolean => sub.status === 'active' || sub.status === 'past_due';
 
