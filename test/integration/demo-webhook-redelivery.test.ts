@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { paidAndOwedInStateFile } from '../helpers/emulator-state';
 import { freePort, spawnServer } from '../helpers/spawn-server';
 
 // `npm start` with no settings: PGlite, the emulator in the process, its state in DATA_DIR. A gift
@@ -43,8 +44,8 @@ describe('a demo gift paid just before the process was killed', () => {
       expect(res.status).toBe(201);
       const sessionId = new URL(((await res.json()) as { checkoutUrl: string }).checkoutUrl).pathname.split('/').at(-1)!;
       await control(emulatorPort, `checkout/sessions/${sessionId}/pay`, { card: '4242424242424242' });
-      // The emulator saves 100 ms after a change; its delivery queue is still in memory.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Killed once the emulator saved the paid session, its delivery queue still in memory.
+      await paidAndOwedInStateFile(join(dataDir, 'stripe-emulator.json'), sessionId);
       expect(await giftCount(first.url)).toBe(before);
     } finally {
       first.process.kill('SIGKILL');

@@ -5,6 +5,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStripeEmulator } from '../../server/stripe-emulator/index';
 import { startReceiver, type Receiver } from '../../server/stripe-emulator/testing';
+import { paidAndOwedInStateFile } from '../helpers/emulator-state';
 
 // The demo's emulator saves its state a moment after a change, but delivered webhooks only from
 // memory: a process killed after a paid session was saved and before its events reached the app
@@ -27,7 +28,6 @@ afterAll(async () => {
 const lineItems: Stripe.Checkout.SessionCreateParams.LineItem[] = [{ price_data: { currency: 'usd', unit_amount: 1300, product_data: { name: 'Brick' } }, quantity: 1 }];
 const secret = 'whsec_redelivery';
 const received = () => receiver.received.map((r) => JSON.parse(r.body) as Stripe.Event);
-const saved = () => new Promise((resolve) => setTimeout(resolve, 400));
 
 describe('webhook events the emulator owed when it stopped', () => {
   it('are delivered on the next start, once, and not again on the start after', async () => {
@@ -36,7 +36,7 @@ describe('webhook events the emulator owed when it stopped', () => {
     first.controls.pause();
     const session = await first.client().checkout.sessions.create({ mode: 'payment', line_items: lineItems, success_url: 'https://example.org/ok' });
     first.controls.payCheckoutSession(session.id);
-    await saved();
+    await paidAndOwedInStateFile(stateFile, session.id);
     // Killed here: the state file as saved, the delivery queue gone with the process.
     const killedFile = join(dir, 'killed.json');
     await copyFile(stateFile, killedFile);
