@@ -1,3 +1,4 @@
+import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { startStripeEmulator } from '../../server/stripe-emulator/index';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
@@ -56,7 +57,11 @@ describe('after the last retry of a renewal fails', () => {
       await r.s.testHelpers.testClocks.advance(r.clock, { frozen_time: r.end + 36 * DAY });
       expect(await charged()).toHaveLength(1);
       const nextEnd = Math.floor(Date.UTC(2026, 6, 1) / 1000);
-      expect((await r.s.subscriptions.retrieve(r.subId)).items.data[0]).toMatchObject({ current_period_start: Math.floor(Date.UTC(2026, 5, 1) / 1000), current_period_end: nextEnd });
+      const june = Math.floor(Date.UTC(2026, 5, 1) / 1000);
+      expect((await r.s.subscriptions.retrieve(r.subId)).items.data[0]).toMatchObject({ current_period_start: june, current_period_end: nextEnd });
+      // Its update says what the period was before, as Stripe's previous_attributes do.
+      const reactivated = (await r.s.events.list({ type: 'customer.subscription.updated', limit: 100 })).data.find((e) => (e.data.previous_attributes as { status?: string } | undefined)?.status === 'unpaid');
+      expect((reactivated?.data.previous_attributes as { items?: Stripe.ApiList<Stripe.SubscriptionItem> } | undefined)?.items?.data[0]).toMatchObject({ current_period_start: r.end, current_period_end: june });
       // And the month after is charged as usual, once, on its day.
       await r.s.testHelpers.testClocks.advance(r.clock, { frozen_time: nextEnd + DAY });
       expect((await charged()).map((i) => i.period_end)).toEqual([nextEnd, r.end]);

@@ -87,7 +87,8 @@ function paid(
   emit('invoice.payment_succeeded', invoice);
   if (sub.status === 'past_due' || sub.status === 'unpaid') {
     const previous: Record<string, unknown> = { status: sub.status };
-    if (sub.status === 'unpaid' && periodInProgressAt(sub, at)) previous.items = structuredClone(sub.items);
+    const itemsBefore = structuredClone(sub.items);
+    if (sub.status === 'unpaid' && periodInProgressAt(sub, at)) previous.items = itemsBefore;
     sub.status = 'active';
     emit('customer.subscription.updated', sub, previous);
   }
