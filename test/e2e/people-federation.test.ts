@@ -91,6 +91,14 @@ describe('the people page, for a federation admin on a phone without JavaScript'
     expect(new URL(page.url()).pathname).toBe('/manage');
     const left = await queryRows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM memberships m JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = m.organization_id WHERE u.email = ${email} AND o.slug = 'oran-union'`);
     expect(left[0]!.n).toBe(0);
+    // Stepping down from a role already gone (another tab was first) lands there too, not on a page
+    // that is now forbidden.
+    await db.execute(sql`INSERT INTO memberships (user_id, organization_id, role) SELECT u.id, o.id, 'admin' FROM users u, organizations o WHERE u.email = ${email} AND o.slug = 'oran-union'`);
+    await page.goto(`${e2e.url}/manage/oran-union/people`);
+    await Promise.all([page.waitForEvent('load'), own.getByRole('link', { name: /^Remove/ }).click()]);
+    await db.execute(sql`DELETE FROM memberships m USING users u, organizations o WHERE m.user_id = u.id AND m.organization_id = o.id AND u.email = ${email} AND o.slug = 'oran-union'`);
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Step down' }).click()]);
+    expect(new URL(page.url()).pathname).toBe('/manage');
     await context.close();
   });
 

@@ -33,6 +33,8 @@ describe('a receipt behind 500 newer gifts', () => {
     expect((await theirs.goto(`${e2e.url}${receipt}`))?.status()).toBe(404);
     // A malformed id is as missing as another's.
     expect((await theirs.goto(`${e2e.url}/account/receipts/not-a-gift`))?.status()).toBe(404);
+    // So is one shaped like an id that no version of the standard writes (the API refuses it with 400).
+    expect((await theirs.goto(`${e2e.url}/account/receipts/11111111-1111-1111-1111-111111111111`))?.status()).toBe(404);
     await stranger.close();
   });
 });

@@ -6,13 +6,17 @@ import { readForm, formText } from '$lib/server/form-text';
 import { refusalText } from '$lib/server/refusal-text';
 import { needsSignIn } from '$lib/server/who-is-asking';
 import { m } from '$lib/paraglide/messages';
-import { isUuidText } from '../../../../../../server/uuid-text';
+import { z } from 'zod';
 import { pageHere, signInHere, toSignIn } from '../../sign-in-here.server';
 
 // A receipt is one of the person's own gifts, looked up by its id however old it is: the API
 // answers another's as missing, so no id reveals another's.
+// The API's own rule for a gift's id (RFC 9562's version and variant digits): an id it would refuse
+// as malformed (400) is as missing here as another's gift.
+const giftId = z.uuid();
+
 export const load: PageServerLoad = async ({ fetch, url, params, locals }) => {
-  if (!isUuidText(params.id)) {
+  if (!giftId.safeParse(params.id).success) {
     // Signed out, the page asks to sign in first, as it does for any id.
     if (!locals.user) toSignIn(url);
     error(404, 'No such gift of yours.');

@@ -206,8 +206,10 @@ export const actions: Actions = {
     const sent = await apiSend(fetch, 'DELETE', `${orgPath(params.org)}/members/${id}`);
     // Already gone (another admin, another tab) is what was asked; the admin stays on the search they were in.
     const back = searchQuery(searchOf(url), { removed: '1' });
-    // Stepping down from one's own role may leave nothing to do on this page: to the manage overview.
-    if (sent.ok && form.get('own') === '1') redirect(303, '/manage');
+    // Stepping down from one's own role may leave nothing to do on this page: to the manage overview
+    // (also when the role was already gone, removed in another tab: this page is then forbidden, and
+    // the removal is refused as not found, or as forbidden when that role was all that let them ask).
+    if ((sent.ok || sent.error.code === 'membership.not_found' || sent.status === 403) && form.get('own') === '1') redirect(303, '/manage');
     if (sent.ok || (!sent.ok && sent.error.code === 'membership.not_found')) redirect(303, `${url.pathname}${back}`);
     if (sent.status === 401) redirect(303, signInPath(url));
     if (sent.error.code === 'membership.last_admin') return fail(409, { revoke: { error: m.people_error_last_admin() } });
