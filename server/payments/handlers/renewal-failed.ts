@@ -27,6 +27,8 @@ export const invoicePaymentFailed: Handler = async (event, deps) => {
   const failedAt = new Date(event.created * 1000);
   const nextAttemptAt = invoice.next_payment_attempt ? new Date(invoice.next_payment_attempt * 1000) : null;
   const currency = invoice.currency.toUpperCase();
+  // Read whether or not a mail is written: an amount the ledger cannot hold parks the event either way.
+  const amountMinor = fromStripeAmount(invoice.amount_due, currency);
   // The event does not say what Stripe's last try did to the subscription (the account's setting
   // does: cancel it, mark it unpaid or leave it past due); the subscription itself does.
   const subscriptionId = typeof details?.subscription === 'string' ? details.subscription : details?.subscription?.id;
@@ -35,7 +37,7 @@ export const invoicePaymentFailed: Handler = async (event, deps) => {
   // Paid again since (a new card after the last try): the page and the payment say so, no mail does.
   const mail = afterLastTry === null ? null : renewalFailedEmail(gift, {
     invoiceId: invoice.id,
-    amountMinor: fromStripeAmount(invoice.amount_due, currency),
+    amountMinor,
     currency,
     appealTitle: appealTitleIn(appeal, gift.locale),
     nextAttemptAt,
