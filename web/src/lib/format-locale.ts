@@ -12,28 +12,20 @@ import { rankedLanguageTags, type Locale } from './locale';
 export function regionalLocale(language: Locale, acceptLanguage: string | null): string {
   if (!acceptLanguage) return language;
   for (const tag of rankedLanguageTags(acceptLanguage)) {
-    const regional = regionalTag(tag, language);
+    const regional = regionalFormatOf(tag, language);
     if (regional !== undefined) return regional;
   }
   return language;
 }
 
 /**
- * `tag` as regionalLocale would have picked it for a page in `language` (canonical, known to Intl),
- * or undefined when it is no region or script of that language: a tag sent with a gift, or read
- * back from one, is checked again here, never used as it came.
- */
-export function regionalFormatOf(tag: string, language: Locale): string | undefined {
-  return regionalTag(tag, language);
-}
-
-/**
  * The language, script and region of a browser's tag when it is `language`'s and names more than
  * the language, canonical ("es-mx" is "es-MX") and known to Intl; undefined otherwise. Extensions
  * ("-u-nu-…") and variants are dropped: a header is not a place to pick a numbering system from,
- * and the server and the browser must agree on every part of the tag.
+ * and the server and the browser must agree on every part of the tag. A tag sent with a gift, or
+ * read back from one, is checked again here, never used as it came.
  */
-function regionalTag(tag: string, language: Locale): string | undefined {
+export function regionalFormatOf(tag: string, language: Locale): string | undefined {
   if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){1,8}$/.test(tag)) return undefined;
   let parsed: Intl.Locale;
   try {
