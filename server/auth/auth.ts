@@ -61,6 +61,11 @@ export function createAuth(deps: AuthDeps) {
     },
     session: { expiresIn: 60 * 60 * 24 * 30, updateAge: 60 * 60 * 24 },
     advanced: {
+      // better-auth checks a request's Origin against trustedOrigins (on asking for a sign-in link
+      // even without a cookie: a page on another site cannot make us mail links to anyone), except
+      // that it turns these checks off by default when NODE_ENV is "test" or TEST is set, which our
+      // settings allow. Said here, so every process checks, and the tests see what production does.
+      disableOriginCheck: false,
       useSecureCookies: secure,
       cookiePrefix: 'sf',
       defaultCookieAttributes: { sameSite: 'lax', httpOnly: true, secure },

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -46,11 +47,38 @@ describe('where a sign-in link opens', () => {
 
   it('in production, at PUBLIC_URL whatever name the request came by', async () => {
     expect(await askAndFollow(production, 'prod@example.org', undefined, '127.0.0.1:3000')).toEqual({ link: 'https://give.example.org', redirect: 'https://give.example.org' });
-    // An Origin that is not PUBLIC_URL's (a local name, another site) does not move the link.
-    for (const origin of ['http://127.0.0.1:3000', 'https://elsewhere.example']) {
-      const email = `prod-${new URL(origin).hostname}@example.org`;
-      const asked = await production.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: { origin }, payload: { email, callbackURL: '/account' } });
-      if (asked.statusCode === 200) expect((await linkFromMail(production, email, 'sign_in')).origin).toBe('https://give.example.org');
+  });
+});
+
+// A page on another site could otherwise make the app mail sign-in links to anyone (the link would
+// still open at our address, but the mail is ours and unasked for). A browser always sends Origin
+// on a POST; one that is not ours is refused before anything is mailed. A client that sends no
+// Origin (a script, not a browser acting for someone) is answered as before.
+describe('a sign-in link asked for from a page that is not ours', () => {
+  async function mailsTo(email: string): Promise<number> {
+    const rows = await testDb.database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM outbox_emails WHERE to_address = ${email}`);
+    return rows[0]!.n;
+  }
+
+  it.each([
+    ['production', 'https://elsewhere.example'],
+    ['production', 'http://127.0.0.1:3000'],
+    ['demo', 'https://elsewhere.example'],
+    ['demo', 'http://localhost:4000'],
+  ])('in the %s, from %s, is refused and nothing is mailed', async (which, origin) => {
+    const app = which === 'demo' ? demo : production;
+    const email = `foreign-${which}-${new URL(origin).host.replace(/[^a-z0-9]/g, '-')}@example.org`;
+    const asked = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: { origin }, payload: { email, callbackURL: '/account' } });
+    expect({ status: asked.statusCode, code: asked.json().code }).toEqual({ status: 403, code: 'INVALID_ORIGIN' });
+    expect(await mailsTo(email)).toBe(0);
+  });
+
+  it('from our own page, or with no Origin at all, is mailed', async () => {
+    for (const origin of ['https://give.example.org', undefined]) {
+      const email = `own-${origin ? 'page' : 'script'}@example.org`;
+      const asked = await production.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: origin ? { origin } : {}, payload: { email, callbackURL: '/account' } });
+      expect(asked.statusCode, asked.body).toBe(200);
+      expect(await mailsTo(email)).toBe(1);
     }
   });
 });
