@@ -123,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(paymentRoutes, {
       stripe: deps.stripe.client,
       publicUrl: publicUrlOf(deps.config),
+      trustedOrigins: trustedOriginsOf(deps.config),
       donationsPerMinute: deps.config.DONATION_RATE_LIMIT_PER_MINUTE,
       resumeKeys: giftResumeKeys(secret),
       customerDefaults: deps.stripe.customerDefaults,

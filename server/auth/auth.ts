@@ -8,6 +8,7 @@ import type { Db } from '../../db/client';
 import { mailText } from '../mail/catalog';
 import { isLocale, localeCookie } from '../../web/src/lib/locale';
 import { knownLocaleOfRequest, localeOfRequest } from '../locale';
+import { askingOrigin } from '../origins';
 import { accounts, outboxEmails, sessions, users, verifications } from '../../db/schema/index';
 
 export const authBasePath = '/api/auth';
@@ -95,7 +96,7 @@ export function createAuth(deps: AuthDeps) {
         storeToken: 'hashed',
         sendMagicLink: async ({ email, url, metadata }, ctx) => {
           const verify = new URL(url);
-          const confirm = new URL('/signin/confirm', linkOrigin(deps, requestHeaders(ctx)));
+          const confirm = new URL('/signin/confirm', askingOrigin(requestHeaders(ctx)?.get('origin'), deps.trustedOrigins, deps.publicUrl));
           for (const [k, v] of verify.searchParams) confirm.searchParams.set(k, v);
           // The language of the page the person asked from (the web sends it), else of the request;
           // the link's page opens in it too, on whatever device the mail is read.
@@ -125,17 +126,6 @@ export function createAuth(deps: AuthDeps) {
 }
 
 export type Auth = ReturnType<typeof createAuth>;
-
-/**
- * Where a sign-in link opens: at the page that asked for it when that is one of our origins, else
- * at PUBLIC_URL. The session cookie belongs to the name the link opens at, so the embedded demo,
- * which answers at both localhost and 127.0.0.1, must send a person back to the name they typed.
- * With PUBLIC_URL set it is the one trusted origin, so the link always opens there.
- */
-function linkOrigin(deps: Pick<AuthDeps, 'publicUrl' | 'trustedOrigins'>, headers: Headers | undefined): string {
-  const origin = headers?.get('origin');
-  return origin && deps.trustedOrigins.includes(origin) ? origin : deps.publicUrl;
-}
 
 /** The browser's headers behind a better-auth call (its endpoints get the request; server-side calls only headers). */
 function requestHeaders(ctx: { request?: Request; headers?: Headers } | null | undefined): Headers | undefined {

@@ -15,11 +15,14 @@ import { donationCreatedSchema, donationIdParams, donationPublicSchema, donation
 import { resumeWindowMs, typedFieldsOf, type GiftResumeKeys } from './gift-resume';
 import { refundDonation } from './refunds';
 import { createDonation } from './service';
+import { askingOrigin } from '../origins';
 import { thanksNextCharge } from './upcoming-charge';
 
 export interface PaymentRouteOptions {
   stripe: Stripe;
   publicUrl: string;
+  /** Our pages' origins: Checkout returns a donor to the one they gave from (see askingOrigin). */
+  trustedOrigins: string[];
   donationsPerMinute: number;
   resumeKeys: GiftResumeKeys;
   customerDefaults?: Partial<Stripe.CustomerCreateParams>;
@@ -42,7 +45,9 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
       },
     },
     async (req, reply) => {
-      const { donation, checkoutUrl } = await createDonation({ db: app.database.db, stripe: opts.stripe, publicUrl: opts.publicUrl, customerDefaults: opts.customerDefaults }, req.params.slug, req.body);
+      // Checkout's way back (thanks, or the form again) opens at the name the donor gave from.
+      const publicUrl = askingOrigin(req.headers.origin, opts.trustedOrigins, opts.publicUrl);
+      const { donation, checkoutUrl } = await createDonation({ db: app.database.db, stripe: opts.stripe, publicUrl, customerDefaults: opts.customerDefaults }, req.params.slug, req.body);
       return reply.status(201).send({
         donationId: donation.id,
         checkoutUrl,
