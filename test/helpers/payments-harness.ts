@@ -39,7 +39,14 @@ export interface PaymentsHarness {
 const silent = pino({ level: 'silent' });
 
 /** The real app on a real Postgres database, listening, with the emulator delivering webhooks to it. */
-export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOptions) => void; emulator?: Pick<StripeEmulatorOptions, 'settlementCurrency' | 'fees'> } = {}): Promise<PaymentsHarness> {
+export async function startPaymentsHarness(
+  opts: {
+    onRoute?: (route: RouteOptions) => void;
+    emulator?: Pick<StripeEmulatorOptions, 'settlementCurrency' | 'fees'>;
+    /** As the embedded demo: no PUBLIC_URL, answering at http://localhost:3000 and http://127.0.0.1:3000. */
+    demo?: boolean;
+  } = {},
+): Promise<PaymentsHarness> {
   const testDb = await createTestDatabase();
   await seedDemoData(testDb.database.db);
   await addKwdAppeal(testDb);
@@ -47,7 +54,7 @@ export async function startPaymentsHarness(opts: { onRoute?: (route: RouteOption
   const emulator = await startStripeEmulator({ ...opts.emulator, logger: false, disputeAfterMs: null, webhook: { url: 'http://127.0.0.1:1/unset', secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 } });
   const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
   const customerDefaults: { test_clock?: string } = {};
-  const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000', DONATION_RATE_LIMIT_PER_MINUTE: '10000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults }, onRoute: opts.onRoute });
+  const app = await buildApp({ config: testConfig({ ...(opts.demo ? { PORT: '3000' } : { PUBLIC_URL: 'http://localhost:3000' }), DONATION_RATE_LIMIT_PER_MINUTE: '10000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults }, onRoute: opts.onRoute });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
   const treasurer = await signIn(app, 'treasurer@federation.demo');

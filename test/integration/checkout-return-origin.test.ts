@@ -9,6 +9,9 @@ import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { testConfig } from '../helpers/config';
+import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { signIn } from '../helpers/sign-in';
+import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 
 // The embedded demo (no PUBLIC_URL) answers at localhost and at 127.0.0.1, and a session cookie
 // belongs to one of the two names: Checkout's way back (the thank-you page, or the form again)
@@ -70,5 +73,27 @@ describe("Checkout's way back", () => {
   it('in production, an Origin not ours is refused before any gift starts', async () => {
     const res = await production.inject({ method: 'POST', url: '/api/appeals/buck-a-brick/donations', headers: { origin: 'http://127.0.0.1:3000' }, payload: { amountMinor: '1000', donorEmail: 'donor@example.org', idempotencyKey: 'k-foreign' } });
     expect({ status: res.statusCode, code: res.json().error.code }).toEqual({ status: 403, code: 'csrf.cross_site' });
+  });
+});
+
+// Stripe's card portal (a monthly gift's new card) sends the signed-in donor back to their giving
+// page: at the name they are signed in at.
+describe("the card portal's way back", () => {
+  let h: PaymentsHarness;
+  beforeAll(async () => {
+    h = await startPaymentsHarness({ demo: true });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each(['http://127.0.0.1:3000', 'http://localhost:3000'])('in the demo, opened from %s, comes back there', async (origin) => {
+    const email = `portal-${new URL(origin).hostname}@example.org`;
+    const { donationId } = await h.monthlyGiftOnClock(email, Math.floor(Date.now() / 1000));
+    const cookie = await signIn(h.app, email, { origin });
+    const opened = await h.app.inject({ method: 'POST', url: `/api/me/monthly/${donationId}/card-portal`, headers: { cookie, origin } });
+    expect(opened.statusCode, opened.body).toBe(200);
+    const saved = await submitCheckoutForm(opened.json().url, { card_number: '4242 4242 4242 4242' });
+    expect(saved.headers.get('location')).toBe(`${origin}/account?card_saved=${donationId}#monthly-title`);
   });
 });
