@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { confirmThresholdMinor, monthlyAmountNeedsConfirm } from '../../server/donors/amount-confirm';
+
+// A monthly gift changed to many times its amount, and a large one, is asked about first: $10 →
+// $1,500 is often 15.00 typed as 1500, or an extra zero.
+describe('monthlyAmountNeedsConfirm', () => {
+  it('USD: $10 → $1,500 asks; $10 → $50 (5x, under about $100) and $500 → $1,500 (3x) do not', () => {
+    expect(monthlyAmountNeedsConfirm(1000n, 150000n, 'USD')).toBe(true);
+    expect(monthlyAmountNeedsConfirm(1000n, 10001n, 'USD')).toBe(true);
+    expect(monthlyAmountNeedsConfirm(1000n, 5000n, 'USD')).toBe(false);
+    expect(monthlyAmountNeedsConfirm(1000n, 10000n, 'USD')).toBe(false);
+    expect(monthlyAmountNeedsConfirm(50000n, 150000n, 'USD')).toBe(false);
+    // Exactly five times, above the threshold: asked.
+    expect(monthlyAmountNeedsConfirm(30000n, 150000n, 'USD')).toBe(true);
+    expect(monthlyAmountNeedsConfirm(30001n, 150000n, 'USD')).toBe(false);
+  });
+
+  it('JPY has no decimals: ¥1,000 → ¥15,000 asks, ¥1,000 → ¥9,000 does not', () => {
+    expect(confirmThresholdMinor('JPY')).toBe(10000n);
+    expect(monthlyAmountNeedsConfirm(1000n, 15000n, 'JPY')).toBe(true);
+    expect(monthlyAmountNeedsConfirm(1000n, 9000n, 'JPY')).toBe(false);
+    // ¥3,000 → ¥5,000, the everyday change: not asked.
+    expect(monthlyAmountNeedsConfirm(3000n, 5000n, 'JPY')).toBe(false);
+  });
+
+  it('KWD has three decimals: 5.000 → 150.000 KWD asks, 5.000 → 90.000 KWD does not', () => {
+    expect(confirmThresholdMinor('KWD')).toBe(100000n);
+    expect(monthlyAmountNeedsConfirm(5000n, 150000n, 'KWD')).toBe(true);
+    expect(monthlyAmountNeedsConfirm(5000n, 90000n, 'KWD')).toBe(false);
+    // 150 in minor units is 0.150 KWD, not 150 KWD.
+    expect(monthlyAmountNeedsConfirm(10n, 150n, 'KWD')).toBe(false);
+  });
+
+  it('is about 100 USD in other currencies too, from the per-currency minimums', () => {
+    expect(confirmThresholdMinor('USD')).toBe(10000n);
+    expect(confirmThresholdMinor('EUR')).toBe(10000n);
+    expect(confirmThresholdMinor('HUF')).toBe(3500000n);
+    // No published minimum: 0.50 USD at the rough rate (DZD, 130 to the dollar) times 200.
+    expect(confirmThresholdMinor('DZD')).toBe(1300000n);
+  });
+
+  it('a smaller amount, or the same, is never asked about', () => {
+    expect(monthlyAmountNeedsConfirm(150000n, 1000n, 'USD')).toBe(false);
+    expect(monthlyAmountNeedsConfirm(150000n, 150000n, 'USD')).toBe(false);
+  });
+});
