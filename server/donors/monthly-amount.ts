@@ -14,6 +14,7 @@ import { chargedOf, renewalAmountOf, splitMetadata, type MonthlySplit } from '..
 import { donationRequestSchema } from '../payments/schemas';
 import { assertAmount } from '../payments/service';
 import { monthlyAmountEmail } from './monthly-amount-mail';
+import { monthlyAmountNeedsConfirm } from './amount-confirm';
 import { donorChangeKey } from '../payments/donor-change-key';
 import { stripeSaidAt } from '../payments/stripe-said-at';
 import { renewalNotCharged, renewalUnderWay } from './renewal-under-way';
@@ -26,6 +27,11 @@ export const monthlyAmountRequestSchema = z.strictObject({
   coverFees: z.boolean().describe('add what covers Stripe\'s fees, so the appeal receives the whole gift'),
   /** A retry of one change sends the same key: Stripe changes the price once, the donor gets one mail. */
   idempotencyKey: donationRequestSchema.shape.idempotencyKey,
+  /** A change to many times the amount, and a large one (amount-confirm.ts), is made only once confirmed. */
+  confirm: z
+    .boolean()
+    .optional()
+    .describe('true once the donor confirmed a change to at least five times the amount and above about 100 USD; without it such a change is refused with 409 monthly_amount_needs_confirm and nothing changes'),
 });
 type MonthlyAmountRequest = z.infer<typeof monthlyAmountRequestSchema>;
 
@@ -55,6 +61,8 @@ export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer,
     const before = renewalAmountOf(d);
     // Already so (a resent form, a second tab): nothing to ask Stripe, nothing to tell.
     if (before.amountMinor === asked.amountMinor && before.coverFeesMinor === asked.coverFeesMinor) return answerOf(before, false);
+    // $10 → $1,500 is as often a slip as a wish: asked first, before Stripe, a row or a mail.
+    if (req.confirm !== true && monthlyAmountNeedsConfirm(before.amountMinor, asked.amountMinor, d.currency)) throw needsConfirm();
     const saidAt = await priceAtStripe(deps.stripe, subscriptionId, asked, donorChangeKey('monthly-amount', donationId, req.idempotencyKey));
     // Stamped as the poster stamps an event's amount: a Dashboard price Stripe had before this
     // change, read by a poster and committed after it, must not bring the old amount back.
@@ -76,6 +84,9 @@ export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer,
     return answerOf(asked, true);
   });
 }
+
+const needsConfirm = () =>
+  new AppError(409, 'monthly_amount_needs_confirm', 'This new amount is at least five times the current one: send it again with confirm: true to change it.');
 
 /** Only a gift that will renew can renew at another amount, or be paused. */
 export function assertRunning(d: Donation, appealStatus: string): void {

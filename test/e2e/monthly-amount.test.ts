@@ -183,17 +183,12 @@ it("the treasurer's gift page says what each month charges, as Stripe last said"
   await donor.close();
 });
 
-// On an appeal given in units, a new amount must be a whole number of them. The field asks for an
-// amount, so the refusal says which amounts fit: "give a whole number of meals", to a donor who
-// typed $12 at $5 a meal, reads as if 12 were not a whole number, and she cannot tell what to type.
-it('a new amount on an appeal given in units is refused with the amounts that fit, without JavaScript', async () => {
-  // Bricks at $5.00 (the goal, $1,300, is a whole number of them); set before any gift of this test.
-  await e2e.db.database.db.execute(sql`UPDATE appeals SET unit_price_minor = 500 WHERE slug = 'buck-a-brick'`);
-  const email = 'ines@example.org';
+/** A paid monthly gift in USD to the bricks appeal, given in English, once the poster has linked its subscription. */
+async function brickMonthlyGift(donorEmail: string, amountMinor: string, idempotencyKey: string): Promise<string> {
   const made = await fetch(`${e2e.url}/api/appeals/buck-a-brick/donations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ amountMinor: '2500', frequency: 'monthly', donorEmail: email, locale: 'en', idempotencyKey: 'ines-five-bricks' }),
+    body: JSON.stringify({ amountMinor, frequency: 'monthly', donorEmail, locale: 'en', idempotencyKey }),
   });
   expect(made.status).toBe(201);
   const { donationId, checkoutUrl } = (await made.json()) as { donationId: string; checkoutUrl: string };
@@ -205,6 +200,17 @@ it('a new amount on an appeal given in units is refused with the amounts that fi
   });
   expect(paid.status).toBe(200);
   await expect.poll(async () => (await giftRow(donationId)).subscription_id, { timeout: 20_000, interval: 250 }).not.toBeNull();
+  return donationId;
+}
+
+// On an appeal given in units, a new amount must be a whole number of them. The field asks for an
+// amount, so the refusal says which amounts fit: "give a whole number of meals", to a donor who
+// typed $12 at $5 a meal, reads as if 12 were not a whole number, and she cannot tell what to type.
+it('a new amount on an appeal given in units is refused with the amounts that fit, without JavaScript', async () => {
+  // Bricks at $5.00 (the goal, $1,300, is a whole number of them); set before any gift of this test.
+  await e2e.db.database.db.execute(sql`UPDATE appeals SET unit_price_minor = 500 WHERE slug = 'buck-a-brick'`);
+  const email = 'ines@example.org';
+  const donationId = await brickMonthlyGift(email, '2500', 'ines-five-bricks');
 
   const context = await e2e.context({ language: 'en-US', javaScriptEnabled: false });
   await signInContext(e2e, context, email);
@@ -229,4 +235,76 @@ it('a new amount on an appeal given in units is refused with the amounts that fi
   await page.waitForURL((url) => url.pathname === '/account' && url.hash === '#monthly-title');
   expect((await giftRow(donationId)).renewal_amount_minor).toBe('1500');
   await context.close();
+});
+
+// $10 a month typed as 1500 (meaning 15.00, or an extra zero on a phone) took effect at once, at
+// $1,500 a month. Many times the amount, and a large one: without JavaScript, the page asks first,
+// from what to what; Cancel goes back with nothing changed, Confirm makes the change.
+it('a change to many times the amount asks to be confirmed first, without JavaScript', async () => {
+  const email = 'dolores@example.org';
+  const donationId = await brickMonthlyGift(email, '1000', 'dolores-two-bricks');
+  const mails = async () => (await queryRows<{ n: number }>(e2e.db.database.db, sql`SELECT count(*)::int AS n FROM outbox_emails WHERE kind = 'monthly_amount_changed' AND to_address = ${email}`))[0]!.n;
+  const context = await e2e.context({ language: 'en-US', javaScriptEnabled: false });
+  await signInContext(e2e, context, email);
+  const page = await context.newPage();
+  const ask = async () => {
+    await page.goto(`${e2e.url}/account`);
+    const gift = page.locator(`#monthly-${donationId}`);
+    await gift.getByText('Change amount').click();
+    await gift.getByLabel('New amount each month (USD)').fill('1500');
+    await gift.getByRole('button', { name: /^Save new amount/ }).click();
+    const step = page.locator(`#monthly-${donationId}`).getByTestId('amount-confirm');
+    expect(await step.locator('p').textContent()).toBe('You are changing your monthly gift from $10.00 to $1,500.00. Confirm?');
+    // Nothing changed yet: no new amount, no mail.
+    expect((await giftRow(donationId)).renewal_amount_minor).toBeNull();
+    expect(await mails()).toBe(0);
+    return step;
+  };
+
+  // Cancel: back to the page, nothing changed.
+  await (await ask()).getByRole('link', { name: 'Cancel' }).click();
+  await page.waitForURL((url) => url.pathname === '/account' && url.search === '');
+  expect(await page.getByTestId('amount-confirm').count()).toBe(0);
+  expect(await page.getByTestId('amount-changed').count()).toBe(0);
+  expect(await page.locator(`#monthly-${donationId}`).textContent()).toContain('$10.00');
+  expect((await giftRow(donationId)).renewal_amount_minor).toBeNull();
+  expect(await mails()).toBe(0);
+
+  // Confirm: the change is made, and said once (Post/Redirect/Get).
+  await (await ask()).getByRole('button', { name: /^Confirm/ }).click();
+  await page.waitForURL((url) => url.pathname === '/account' && url.hash === '#monthly-title');
+  expect(await page.getByTestId('amount-changed').textContent()).toContain('$1,500.00');
+  expect((await giftRow(donationId)).renewal_amount_minor).toBe('150000');
+  expect(await mails()).toBe(1);
+  await context.close();
+
+  // With JavaScript too: the step is asked on the page (use:enhance), Cancel takes it away, Confirm makes the change.
+  const scripted = await e2e.context({ language: 'en-US' });
+  await signInContext(e2e, scripted, email);
+  const live = await scripted.newPage();
+  // Down to $15 is not asked; then $15 → $150 is.
+  await live.goto(`${e2e.url}/account`, { waitUntil: 'networkidle' });
+  const down = live.locator(`#monthly-${donationId}`);
+  await down.getByText('Change amount').click();
+  await down.getByLabel('New amount each month (USD)').fill('15');
+  await down.getByRole('button', { name: /^Save new amount/ }).click();
+  await live.getByTestId('amount-changed').waitFor();
+  expect((await giftRow(donationId)).renewal_amount_minor).toBe('1500');
+  const askUp = async () => {
+    await live.goto(`${e2e.url}/account`, { waitUntil: 'networkidle' });
+    const gift = live.locator(`#monthly-${donationId}`);
+    await gift.getByText('Change amount').click();
+    await gift.getByLabel('New amount each month (USD)').fill('150');
+    await gift.getByRole('button', { name: /^Save new amount/ }).click();
+    const step = gift.getByTestId('amount-confirm');
+    expect(await step.locator('p').textContent()).toBe('You are changing your monthly gift from $15.00 to $150.00. Confirm?');
+    return step;
+  };
+  await (await askUp()).getByRole('link', { name: 'Cancel' }).click();
+  await expect.poll(() => live.getByTestId('amount-confirm').count()).toBe(0);
+  expect((await giftRow(donationId)).renewal_amount_minor).toBe('1500');
+  await (await askUp()).getByRole('button', { name: /^Confirm/ }).click();
+  await live.getByTestId('amount-changed').waitFor();
+  expect((await giftRow(donationId)).renewal_amount_minor).toBe('15000');
+  await scripted.close();
 });

@@ -152,6 +152,33 @@ describe("changing a monthly gift's amount", () => {
     expect(await audits(g.donationId)).toHaveLength(0);
   });
 
+  // ¥3,000 → ¥30,000 is as often an extra zero as a wish, and it would be charged every month:
+  // asked to be confirmed first, with nothing changed meanwhile (Stripe, the row, an audit, a mail).
+  it('asks a change to five times the amount, above about 100 USD, to be confirmed first; confirmed, it is made', async () => {
+    const g = await yenMonthly('riku@example.jp');
+    const asked = await change(g.donationId, g.donor, { amountMinor: '30000', idempotencyKey: 'big-change-1' });
+    expect([asked.statusCode, asked.json().error?.code]).toEqual([409, 'monthly_amount_needs_confirm']);
+    expect((await change(g.donationId, g.donor, { amountMinor: '30000', confirm: false })).statusCode).toBe(409);
+    expect((await change(g.donationId, g.donor, { amountMinor: '30000', confirm: 'yes' })).statusCode).toBe(400);
+    expect(await priceAtStripe(g.subId)).toBe(3000);
+    expect(await itemUpdates(g.subId)).toHaveLength(0);
+    expect(await audits(g.donationId)).toHaveLength(0);
+    expect(await amountMails(g.donationId)).toHaveLength(0);
+    const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, g.donationId));
+    expect(row!.renewalAmountMinor).toBeNull();
+
+    // Confirmed, under the same key (the page sends it again): made as any change.
+    const confirmed = await change(g.donationId, g.donor, { amountMinor: '30000', idempotencyKey: 'big-change-1', confirm: true });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    expect(confirmed.json()).toEqual({ amountMinor: '30000', giftAmountMinor: '30000', coversFees: false, changed: true });
+    expect(await priceAtStripe(g.subId)).toBe(30000);
+    expect(await audits(g.donationId)).toHaveLength(1);
+    expect(await amountMails(g.donationId)).toHaveLength(1);
+    // Back down, or up by less than five times: not asked.
+    expect((await change(g.donationId, g.donor, { amountMinor: '3000' })).statusCode).toBe(200);
+    expect((await change(g.donationId, g.donor, { amountMinor: '9000' })).statusCode).toBe(200);
+  });
+
   // A double click, or a retry after a lost answer: the same request changes once at Stripe, is
   // audited once and mailed once.
   it('the same request twice changes once', async () => {

@@ -17,7 +17,8 @@ import { pageHere, signInHere } from './sign-in-here.server';
  * A monthly gift's new amount, typed the reader's way, from its next renewal on (nothing is
  * charged now); then back to the page, which says so once (Post/Redirect/Get: a reload sends
  * nothing again, nor says it was changed). A refusal comes back on the gift's own amount field,
- * with what was typed.
+ * with what was typed. A change to many times the amount, and a large one, is first asked to be
+ * confirmed on the gift (a second step: Confirm sends it again, Cancel goes back, nothing changed).
  */
 export async function changeAmount({ request, fetch, url, locals, cookies }: RequestEvent) {
   const here = pageHere(url);
@@ -39,8 +40,17 @@ export async function changeAmount({ request, fetch, url, locals, cookies }: Req
     if (err instanceof GiftError) return refused(400, err.message);
     throw err;
   }
-  const body = { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: formText(form, 'requestKey', 100) };
+  // The second step's Confirm sends confirm=1; the first step's Save never does.
+  const confirmed = form.get('confirm') === '1';
+  const requestKey = formText(form, 'requestKey', 100);
+  const body = { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: requestKey, ...(confirmed ? { confirm: true } : {}) };
   const sent = await sendGiftChange({ fetch, url, cookies }, { id, change: 'amount', body, notice: 'amount_changed', anchor: 'monthly-title' });
+  // Many times the amount, and a large one: nothing changed yet; the page asks her to confirm
+  // (from what to what, as the page says amounts), and Confirm sends the same change again under
+  // the same key, confirmed. Not a failure: nothing was wrong with what she typed.
+  if (sent.error.code === 'monthly_amount_needs_confirm' && !confirmed) {
+    return { confirmId: id, values, requestKey, confirmChange: { fromMinor: gift.giftAmountMinor, toMinor: amountMinor.toString(), currency: gift.currency } };
+  }
   return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email, amountMinor }));
 }
 
