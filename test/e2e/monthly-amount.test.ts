@@ -298,6 +298,8 @@ it('a change to many times the amount asks to be confirmed first, without JavaSc
     await gift.getByRole('button', { name: /^Save new amount/ }).click();
     const step = gift.getByTestId('amount-confirm');
     expect(await step.locator('p').textContent()).toBe('You are changing your monthly gift from $15.00 to $150.00. Confirm?');
+    // The Save pressed is gone: the focus is on the question (read out), the next Tab on Confirm, not on <body>.
+    await expect.poll(() => live.evaluate(() => document.activeElement?.id ?? 'body')).toBe(`change-confirm-${donationId}`);
     return step;
   };
   await (await askUp()).getByRole('link', { name: 'Cancel' }).click();
