@@ -239,7 +239,7 @@ it('a new amount on an appeal given in units is refused with the amounts that fi
 
 // $10 a month typed as 1500 (meaning 15.00, or an extra zero on a phone) took effect at once, at
 // $1,500 a month. Many times the amount, and a large one: without JavaScript, the page asks first,
-// from what to what; Cancel goes back with nothing changed, Confirm makes the change.
+// from what to what; "Don't change" goes back with nothing changed, Confirm makes the change.
 it('a change to many times the amount asks to be confirmed first, without JavaScript', async () => {
   const email = 'dolores@example.org';
   const donationId = await brickMonthlyGift(email, '1000', 'dolores-two-bricks');
@@ -261,8 +261,8 @@ it('a change to many times the amount asks to be confirmed first, without JavaSc
     return step;
   };
 
-  // Cancel: back to the page, nothing changed.
-  await (await ask()).getByRole('link', { name: 'Cancel' }).click();
+  // "Don't change": back to the page, nothing changed.
+  await (await ask()).getByRole('link', { name: "Don't change" }).click();
   await page.waitForURL((url) => url.pathname === '/account' && url.search === '');
   expect(await page.getByTestId('amount-confirm').count()).toBe(0);
   expect(await page.getByTestId('amount-changed').count()).toBe(0);
@@ -278,7 +278,7 @@ it('a change to many times the amount asks to be confirmed first, without JavaSc
   expect(await mails()).toBe(1);
   await context.close();
 
-  // With JavaScript too: the step is asked on the page (use:enhance), Cancel takes it away, Confirm makes the change.
+  // With JavaScript too: the step is asked on the page (use:enhance), "Don't change" takes it away, Confirm makes the change.
   const scripted = await e2e.context({ language: 'en-US' });
   await signInContext(e2e, scripted, email);
   const live = await scripted.newPage();
@@ -302,7 +302,7 @@ it('a change to many times the amount asks to be confirmed first, without JavaSc
     await expect.poll(() => live.evaluate(() => document.activeElement?.id ?? 'body')).toBe(`change-confirm-${donationId}`);
     return step;
   };
-  await (await askUp()).getByRole('link', { name: 'Cancel' }).click();
+  await (await askUp()).getByRole('link', { name: "Don't change" }).click();
   await expect.poll(() => live.getByTestId('amount-confirm').count()).toBe(0);
   expect((await giftRow(donationId)).renewal_amount_minor).toBe('1500');
   await (await askUp()).getByRole('button', { name: /^Confirm/ }).click();
