@@ -132,11 +132,18 @@ export async function labelsBrokenMidWord(page: Page): Promise<string[]> {
 
 /**
  * An appeal's raised and goal amounts that a narrow screen breaks over two lines ("USD 1,300.0" then
- * "0", which reads as another sum) or that stick out of their box: each as "text: why".
+ * "0", which reads as another sum) or that stick out of their box, and the goal's share that it
+ * breaks ("(目" then "標の0.6%)", the word for goal cut in two): each as "text: why".
  */
 export async function amountsBrokenOrSpilling(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const found: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>('[data-testid=goal-share]')) {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (tops.size > 1) found.push(`${el.textContent}: on ${tops.size} lines`);
+    }
     for (const el of document.querySelectorAll<HTMLElement>('[data-testid=raised], [data-testid=goal]')) {
       const range = document.createRange();
       range.selectNodeContents(el);
