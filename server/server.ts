@@ -50,7 +50,9 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
           throw portInUse(err, `METRICS_PORT: ${config.METRICS_PORT} is already in use on ${config.HOST}: stop what uses it, or choose another`);
         })
       : undefined;
-    app.log.info({ driver: database.driver, stripe: config.stripeMode }, `solidarity-fund listening on ${url}`);
+    // The address the product's links and Stripe's returns use, not the first one bound (127.0.0.1):
+    // a page opened at the other name is another origin, and Checkout would send the donor away from it.
+    app.log.info({ driver: database.driver, stripe: config.stripeMode, bound: url }, `solidarity-fund listening on ${publicUrlOf(config)}`);
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
