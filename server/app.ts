@@ -5,6 +5,7 @@ import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Database } from '../db/client';
 import { publicUrlOf, trustedOriginsOf, type Config } from './config';
+import { setPlatformOrganization } from './auth/permissions';
 import { authPlugin } from './auth/plugin';
 import { resolveAuthSecret } from './auth/secret';
 import { loggerOptions } from './logger';
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', deps.config);
+  setPlatformOrganization(deps.config.PLATFORM_ORGANIZATION);
   app.decorate('database', deps.database);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

@@ -100,6 +100,12 @@ export const configSchema = z.object({
    * fill an instance.
    */
   LIVE_STREAMS_PER_CLIENT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  /**
+   * The slug of the top-level organization that runs the platform (the Stripe account): its
+   * treasurers see every gift's disputes, the platform's statements and parked Stripe events. Unset,
+   * the only top-level organization is the platform; with several, nobody is (set it).
+   */
+  PLATFORM_ORGANIZATION: z.string().regex(/^[a-z0-9][a-z0-9-]{0,79}$/, { error: "must be an organization's slug, e.g. demo-federation" }).optional(),
   SERVE_WEB: flag(true),
   RUN_WORKER: flag(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { openDatabase, type Database } from '../db/client';
 import { seedDemoData } from '../db/seed';
 import { buildApp } from './app';
+import { platformOrganizationProblem } from './auth/permissions';
 import { startJobs } from './jobs';
 import { startMetricsServer } from './metrics/server';
 import { setUpStripe } from './payments/setup';
@@ -33,6 +34,8 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     opened.unshift(() => app.close());
     const seeded = config.seedDemo && (await seedDemoData(database.db)).seeded;
     if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
+    const noPlatform = await platformOrganizationProblem(database.db);
+    if (noPlatform) app.log.warn(noPlatform);
     const url = await app.listen({ port: config.PORT, host: config.HOST }).catch((err: unknown) => {
       throw portInUse(err, `PORT: ${config.PORT} is already in use on ${config.HOST}: stop what uses it, or choose another, e.g. PORT=${config.PORT === 4000 ? 4001 : 4000}`);
     });

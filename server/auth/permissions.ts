@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { queryRows, type DbOrTx } from '../../db/client';
-import { memberships, organizations, users, type RoleName } from '../../db/schema/index';
+import { memberships, users, type RoleName } from '../../db/schema/index';
 import { AppError } from '../errors';
 import type { Locale } from '../../web/src/lib/locale';
 
@@ -57,20 +57,57 @@ export async function treasurersOf(db: DbOrTx, organizationId: string): Promise<
 }
 
 /**
- * The platform's treasurers (the treasurer role on a top-level organization): they see every
- * gift's disputes (the Stripe account is the platform's), whether or not their grant reaches down.
+ * The platform: the ONE organization whose treasurers run the shared Stripe account's books (every
+ * gift's disputes, the platform's statements, parked Stripe events). PLATFORM_ORGANIZATION names it
+ * (a top-level organization's slug); unset, the only top-level organization is the platform, and
+ * with several there is none (fail closed: one federation's treasurers must not read another's
+ * gifts and donors). Deployment-wide, so set once per process from its config (app and worker).
+ */
+let platformSlug: string | undefined;
+
+export function setPlatformOrganization(slug: string | undefined): void {
+  platformSlug = slug;
+}
+
+/** The platform organization's id, as a subquery of none or one row (see setPlatformOrganization). */
+function platformOrganizationId(): SQL {
+  return platformSlug !== undefined
+    ? sql`SELECT id FROM organizations WHERE slug = ${platformSlug} AND parent_id IS NULL`
+    : sql`SELECT id FROM organizations WHERE parent_id IS NULL AND (SELECT count(*) FROM organizations WHERE parent_id IS NULL) = 1`;
+}
+
+/**
+ * Why nobody is a platform treasurer, if nobody can be (for one warning at start; no personal
+ * data): the named organization is not a top-level one, or none is named among several.
+ */
+export async function platformOrganizationProblem(db: DbOrTx): Promise<string | null> {
+  const [row] = await queryRows<{ top: number; named: number }>(
+    db,
+    sql`SELECT (SELECT count(*)::int FROM organizations WHERE parent_id IS NULL) AS top,
+               (SELECT count(*)::int FROM organizations WHERE slug = ${platformSlug ?? null} AND parent_id IS NULL) AS named`,
+  );
+  if (platformSlug !== undefined) {
+    return row!.named === 1 ? null : `PLATFORM_ORGANIZATION: no top-level organization has the slug "${platformSlug}": nobody is a platform treasurer (disputes of every gift, platform statements, parked Stripe events) until it does`;
+  }
+  return row!.top > 1
+    ? `PLATFORM_ORGANIZATION is unset and there are ${row!.top} top-level organizations: nobody is a platform treasurer (disputes of every gift, platform statements, parked Stripe events); set PLATFORM_ORGANIZATION to the slug of the organization that runs the Stripe account`
+    : null;
+}
+
+/**
+ * The platform's treasurers (the treasurer role granted on the platform organization itself): they
+ * see every gift's disputes (the Stripe account is the platform's), whether or not their grant reaches down.
  */
 export async function platformTreasurers(db: DbOrTx): Promise<{ userId: string; email: string; name: string; locale: string | null }[]> {
   return db
     .selectDistinct({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-    .where(platformTreasurerGrant);
+    .where(platformTreasurerGrant());
 }
 
-/** A grant (memberships joined to its organization) of the treasurer role on a top-level organization. */
-const platformTreasurerGrant = and(eq(memberships.role, 'treasurer'), isNull(organizations.parentId));
+/** A grant (a memberships row) of the treasurer role on the platform organization. */
+const platformTreasurerGrant = () => and(eq(memberships.role, 'treasurer'), sql`${memberships.organizationId} IN (${platformOrganizationId()})`);
 
 /** The viewer's grants that satisfy `role` on the organization or one of its ancestors. */
 async function grantsInChain(db: DbOrTx, viewer: Pick<Viewer, 'userId'>, organizationId: string, role: RoleName) {
@@ -96,14 +133,13 @@ export async function hasRoleReachingDescendants(db: DbOrTx, viewer: Pick<Viewer
   return held.some((m) => m.includesDescendants);
 }
 
-/** Treasurer of a top-level organization: the one who runs the platform's books (Stripe's accounts are shared). */
+/** Treasurer of the platform organization: the one who runs the platform's books (Stripe's accounts are shared). */
 export async function isPlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Promise<boolean> {
   if (!viewer) return false;
   const [row] = await db
     .select({ id: memberships.id })
     .from(memberships)
-    .innerJoin(organizations, eq(organizations.id, memberships.organizationId))
-    .where(and(eq(memberships.userId, viewer.userId), platformTreasurerGrant))
+    .where(and(eq(memberships.userId, viewer.userId), platformTreasurerGrant()))
     .limit(1);
   return row !== undefined;
 }
@@ -124,7 +160,7 @@ export async function requireRole(db: DbOrTx, viewer: Viewer | null, organizatio
 export async function requirePlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Promise<Viewer> {
   const who = requireViewer(viewer);
   if (!(await isPlatformTreasurer(db, who))) {
-    throw new AppError(403, 'auth.forbidden', 'This needs the treasurer role in a top-level organization.');
+    throw new AppError(403, 'auth.forbidden', "This needs the treasurer role in the platform's organization.");
   }
   return who;
 }

@@ -30,9 +30,9 @@ const toApi = ({ a, appeal }: NamedAccount) => ({
 });
 
 /**
- * Read-only ledger for treasurers. The platform's treasurers (the treasurer role on a top-level
- * organization) see every account, Stripe's shared balances included; an organization's
- * treasurers see the accounts of the organizations they hold the role in (its appeals' money).
+ * Read-only ledger for treasurers. The platform's treasurers (the treasurer role on the platform
+ * organization: PLATFORM_ORGANIZATION, or the only top-level one) see every account, Stripe's
+ * shared balances included; an organization's treasurers see the accounts of the organizations they hold the role in (its appeals' money).
  */
 export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(

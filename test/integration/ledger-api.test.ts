@@ -108,7 +108,7 @@ describe('read-only ledger API', () => {
   });
 
   // Only the platform's treasurers see the books: not the public, not an organizer of the same organization.
-  it('refuses anyone but a treasurer of a top-level organization', async () => {
+  it("refuses anyone but a treasurer of the platform's organization", async () => {
     expect((await app.inject('/api/ledger/accounts')).statusCode).toBe(401);
     const asOrganizer = await app.inject({ url: '/api/ledger/accounts', headers: { cookie: organizer } });
     expect(asOrganizer.statusCode).toBe(403);
