@@ -45,6 +45,8 @@ export async function startPaymentsHarness(
     emulator?: Pick<StripeEmulatorOptions, 'settlementCurrency' | 'fees'>;
     /** As the embedded demo: no PUBLIC_URL, answering at http://localhost:3000 and http://127.0.0.1:3000. */
     demo?: boolean;
+    /** More settings, as the environment would give them. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<PaymentsHarness> {
   const testDb = await createTestDatabase();
@@ -54,7 +56,7 @@ export async function startPaymentsHarness(
   const emulator = await startStripeEmulator({ ...opts.emulator, logger: false, disputeAfterMs: null, webhook: { url: 'http://127.0.0.1:1/unset', secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 } });
   const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: emulator.clientOptions });
   const customerDefaults: { test_clock?: string } = {};
-  const app = await buildApp({ config: testConfig({ ...(opts.demo ? { PORT: '3000' } : { PUBLIC_URL: 'http://localhost:3000' }), DONATION_RATE_LIMIT_PER_MINUTE: '10000' }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults }, onRoute: opts.onRoute });
+  const app = await buildApp({ config: testConfig({ ...(opts.demo ? { PORT: '3000' } : { PUBLIC_URL: 'http://localhost:3000' }), DONATION_RATE_LIMIT_PER_MINUTE: '10000', ...opts.env }), database: testDb.database, stripe: { client: stripe, webhookSecret, customerDefaults }, onRoute: opts.onRoute });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
   const treasurer = await signIn(app, 'treasurer@federation.demo');

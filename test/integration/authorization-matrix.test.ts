@@ -17,10 +17,12 @@ import { issueStopTokens } from '../../server/appeals/update-stops';
  * The people, all around one local ("local A") of a union of the demo federation:
  *   anonymous; member, organizer, treasurer and admin of local A; organizer of local B (a sibling);
  *   a platform treasurer (treasurer of the top-level federation, grant NOT reaching descendants);
+ *   the treasurer of another top-level federation in the same deployment (grant reaching its
+ *   descendants), which PLATFORM_ORGANIZATION does not name: no platform treasurer, no reach into ours;
  *   a union organizer whose grant reaches descendants (so local A's drives are theirs too).
  */
 
-const roles = ['anonymous', 'member', 'organizer', 'otherOrganizer', 'treasurer', 'platformTreasurer', 'admin', 'unionOrganizer'] as const;
+const roles = ['anonymous', 'member', 'organizer', 'otherOrganizer', 'treasurer', 'platformTreasurer', 'otherFederationTreasurer', 'admin', 'unionOrganizer'] as const;
 type Role = (typeof roles)[number];
 type Status = 200 | 201 | 202 | 204 | 302 | 400 | 401 | 403 | 404;
 type Expectation = Record<Role, Status>;
@@ -47,7 +49,7 @@ const platformTreasurer = (ok: Status): Expectation => ({ ...all(403), anonymous
 let h: PaymentsHarness;
 const registered: string[] = [];
 const cookies = {} as Record<Role, string | null>;
-const ids = {} as { federation: string; union: string; localA: string; localB: string };
+const ids = {} as { federation: string; union: string; localA: string; localB: string; otherFederation: string };
 let giftId: string;
 /** The gift's Checkout Session at Stripe: a treasurer finds the gift from it. */
 let giftSessionId: string;
@@ -339,7 +341,8 @@ const matrix: Case[] = [
 
   // The books: Stripe's balances are shared by every organization, so only the platform's treasurers.
   // The platform's treasurer sees every account; local A's treasurer sees local A's accounts (its appeals' money).
-  { route: 'GET /api/ledger/accounts', request: () => ({ url: '/api/ledger/accounts' }), expect: { ...platformTreasurer(200), treasurer: 200 } },
+  // Another federation's treasurer lists their own federation's accounts (none here), not ours.
+  { route: 'GET /api/ledger/accounts', request: () => ({ url: '/api/ledger/accounts' }), expect: { ...platformTreasurer(200), treasurer: 200, otherFederationTreasurer: 200 } },
   { route: 'GET /api/ledger/accounts/:id/statement', request: () => ({ url: `/api/ledger/accounts/${appealAccountId}/statement` }), expect: { ...platformTreasurer(200), treasurer: 200 } },
 
   // The embedded demo's mail page (registered only without DATABASE_URL and SMTP_URL): open by design.
@@ -389,7 +392,8 @@ const matrix: Case[] = [
     expect: platformTreasurer(200),
   },
   // Disputes of gifts: the treasurers of the gifts' organizations (the platform's see all).
-  { route: 'GET /api/disputes', request: () => ({ url: '/api/disputes?state=all' }), expect: { ...platformTreasurer(200), treasurer: 200 } },
+  // Another federation's treasurer lists their own federation's (none here): see platform-organization.test.ts.
+  { route: 'GET /api/disputes', request: () => ({ url: '/api/disputes?state=all' }), expect: { ...platformTreasurer(200), treasurer: 200, otherFederationTreasurer: 200 } },
   // Putting a parked event back in the poster's queue moves the platform's books: its treasurers only.
   {
     route: 'POST /api/stripe/events/:id/retry',
@@ -444,13 +448,15 @@ function routeKey(r: RouteOptions): string[] {
 }
 
 beforeAll(async () => {
-  h = await startPaymentsHarness({ onRoute: (r) => registered.push(...routeKey(r)) });
+  // Two federations share the deployment: the demo one runs the platform.
+  h = await startPaymentsHarness({ onRoute: (r) => registered.push(...routeKey(r)), env: { PLATFORM_ORGANIZATION: 'demo-federation' } });
   const d = db();
   const [federation] = await d.select().from(organizations).where(eq(organizations.slug, 'demo-federation'));
   const [union] = await d.select().from(organizations).where(eq(organizations.slug, 'ue-demo'));
   const [localA] = await d.insert(organizations).values({ slug: 'local-a', name: 'Local A', kind: 'local', parentId: union!.id, defaultCurrency: 'USD' }).returning();
   const [localB] = await d.insert(organizations).values({ slug: 'local-b', name: 'Local B', kind: 'local', parentId: union!.id, defaultCurrency: 'USD' }).returning();
-  Object.assign(ids, { federation: federation!.id, union: union!.id, localA: localA!.id, localB: localB!.id });
+  const [otherFederation] = await d.insert(organizations).values({ slug: 'other-federation', name: 'Other federation', kind: 'federation', defaultCurrency: 'EUR' }).returning();
+  Object.assign(ids, { federation: federation!.id, union: union!.id, localA: localA!.id, localB: localB!.id, otherFederation: otherFederation!.id });
 
   const grants: Record<Exclude<Role, 'anonymous'>, { organizationId: string; role: 'member' | 'organizer' | 'treasurer' | 'admin'; includesDescendants?: boolean }> = {
     member: { organizationId: ids.localA, role: 'member' },
@@ -458,6 +464,7 @@ beforeAll(async () => {
     otherOrganizer: { organizationId: ids.localB, role: 'organizer' },
     treasurer: { organizationId: ids.localA, role: 'treasurer' },
     platformTreasurer: { organizationId: ids.federation, role: 'treasurer' },
+    otherFederationTreasurer: { organizationId: ids.otherFederation, role: 'treasurer', includesDescendants: true },
     admin: { organizationId: ids.localA, role: 'admin' },
     unionOrganizer: { organizationId: ids.union, role: 'organizer', includesDescendants: true },
   };
