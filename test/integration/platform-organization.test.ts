@@ -12,6 +12,7 @@ import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { testConfig } from '../helpers/config';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signIn, signInAs } from '../helpers/sign-in';
+import { spawnServer } from '../helpers/spawn-server';
 
 // The platform's treasurers run the shared Stripe account's books: every gift's disputes, the
 // platform's statements, parked Stripe events. The platform is ONE organization: with two
@@ -89,6 +90,27 @@ describe('the platform organization', () => {
     const problem = await platformOrganizationProblem(h.testDb.database.db);
     expect(problem).toMatch(/^PLATFORM_ORGANIZATION is unset and there are 2 top-level organizations: nobody is a platform treasurer .*set PLATFORM_ORGANIZATION/);
     expect(problem).not.toMatch(/@/);
+  });
+
+  it('is named for the operator in one warning when the server starts with two federations and no PLATFORM_ORGANIZATION', async () => {
+    await h.testDb.database.db.insert(organizations).values({ slug: 'federation-b', name: 'Federation B', kind: 'federation', country: null, defaultCurrency: 'EUR', parentId: null }).onConflictDoNothing();
+    const server = await spawnServer({ DATABASE_URL: h.testDb.url, SERVE_WEB: 'false', RUN_WORKER: 'false', SEED_DEMO: 'false', NODE_ENV: 'test', LOG_LEVEL: 'warn' });
+    try {
+      const warned = server.output().split('\n').filter((l) => l.includes('PLATFORM_ORGANIZATION'));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatch(/"level":40/);
+      expect(warned[0]).toContain('set PLATFORM_ORGANIZATION to the slug of the organization that runs the Stripe account');
+      expect(warned[0]).not.toMatch(/@/);
+    } finally {
+      await server.stop();
+    }
+    const named = await spawnServer({ DATABASE_URL: h.testDb.url, SERVE_WEB: 'false', RUN_WORKER: 'false', SEED_DEMO: 'false', NODE_ENV: 'test', LOG_LEVEL: 'warn', PLATFORM_ORGANIZATION: 'demo-federation' });
+    try {
+      expect(named.output()).not.toContain('PLATFORM_ORGANIZATION');
+    } finally {
+      await named.stop();
+    }
+    setPlatformOrganization(undefined);
   });
 
   it('is the organization PLATFORM_ORGANIZATION names, and only its treasurers', async () => {
