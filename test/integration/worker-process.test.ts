@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { donations } from '../../db/schema/index';
+import { donations, organizations } from '../../db/schema/index';
 import { submitCheckoutForm } from '../../server/stripe-emulator/testing';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 
@@ -74,5 +74,35 @@ describe('npm run worker', () => {
     expect({ status: await statusOf(), exited: worker.exitCode }, output).toEqual({ status: 'succeeded', exited: null });
     // The appeal's account is a liability: what it holds is a credit balance.
     expect(await h.appealBalance('buck-a-brick')).toBe(-2500n);
+    // One federation: it is the platform, nothing to warn of.
+    expect(output).not.toContain('PLATFORM_ORGANIZATION');
   }, 90_000);
+
+  // The worker mails the platform's treasurers of every dispute: with two federations and none
+  // named, it mails none of the other federation's, and says at start what to set.
+  it('warns once at start when two federations share the deployment and PLATFORM_ORGANIZATION is unset', async () => {
+    await h.testDb.database.db.insert(organizations).values({ slug: 'federation-b', name: 'Federation B', kind: 'federation', defaultCurrency: 'EUR' });
+    let said = '';
+    const second = spawn(process.execPath, ['--import', 'tsx', 'server/worker.ts'], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: h.testDb.url, STRIPE_EMULATOR_PORT: String(h.emulator.clientOptions.port), LOG_LEVEL: 'warn', METRICS_PORT: '', PLATFORM_ORGANIZATION: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    second.stdout?.on('data', (d) => (said += d));
+    second.stderr?.on('data', (d) => (said += d));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && !said.includes('PLATFORM_ORGANIZATION') && second.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const warned = said.split('\n').filter((l) => l.includes('PLATFORM_ORGANIZATION'));
+      expect(warned, said).toHaveLength(1);
+      expect(warned[0]).toMatch(/"level":40/);
+      expect(warned[0]).toContain('there are 2 top-level organizations: nobody is a platform treasurer');
+    } finally {
+      if (second.exitCode === null) {
+        const exited = new Promise((resolve) => second.once('exit', resolve));
+        second.kill('SIGTERM');
+        await exited;
+      }
+    }
+  }, 60_000);
 });
