@@ -23,10 +23,10 @@ describe('monthlyAmountNeedsConfirm', () => {
     expect(monthlyAmountNeedsConfirm(3000n, 5000n, 'JPY')).toBe(false);
   });
 
-  it('KWD has three decimals: 5.000 → 150.000 KWD asks, 5.000 → 90.000 KWD does not', () => {
-    expect(confirmThresholdMinor('KWD')).toBe(100000n);
-    expect(monthlyAmountNeedsConfirm(5000n, 150000n, 'KWD')).toBe(true);
-    expect(monthlyAmountNeedsConfirm(5000n, 90000n, 'KWD')).toBe(false);
+  it('KWD has three decimals and is worth about $3: 5.000 → 90.000 KWD asks, 5.000 → 25.000 KWD does not', () => {
+    expect(confirmThresholdMinor('KWD')).toBe(31000n);
+    expect(monthlyAmountNeedsConfirm(5000n, 90000n, 'KWD')).toBe(true);
+    expect(monthlyAmountNeedsConfirm(5000n, 25000n, 'KWD')).toBe(false);
     // 150 in minor units is 0.150 KWD, not 150 KWD.
     expect(monthlyAmountNeedsConfirm(10n, 150n, 'KWD')).toBe(false);
   });
@@ -37,6 +37,19 @@ describe('monthlyAmountNeedsConfirm', () => {
     expect(confirmThresholdMinor('HUF')).toBe(3500000n);
     // No published minimum: 0.50 USD at the rough rate (DZD, 130 to the dollar) times 200.
     expect(confirmThresholdMinor('DZD')).toBe(1300000n);
+  });
+
+  it("is about 100 USD where Stripe's minimum is 0.50 of the currency's own units, not about 0.50 USD", () => {
+    // ₹200 → ₹1,000 (about $12) is an everyday change, not a slip to ask about; ₹200 → ₹15,000 is asked.
+    expect(confirmThresholdMinor('INR')).toBe(860000n);
+    expect(monthlyAmountNeedsConfirm(20000n, 100000n, 'INR')).toBe(false);
+    expect(monthlyAmountNeedsConfirm(20000n, 1500000n, 'INR')).toBe(true);
+    // Rp 1,600,000 (two ISO decimals) and R$550.
+    expect(confirmThresholdMinor('IDR')).toBe(160000000n);
+    expect(monthlyAmountNeedsConfirm(5000000n, 50000000n, 'IDR')).toBe(false);
+    expect(confirmThresholdMinor('BRL')).toBe(55000n);
+    expect(monthlyAmountNeedsConfirm(2000n, 20000n, 'BRL')).toBe(false);
+    expect(monthlyAmountNeedsConfirm(2000n, 150000n, 'BRL')).toBe(true);
   });
 
   it('a smaller amount, or the same, is never asked about', () => {
