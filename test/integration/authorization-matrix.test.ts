@@ -545,6 +545,16 @@ describe.each(matrix.map((c) => [`${c.route}${c.variant ? ` (${c.variant})` : ''
   }
 });
 
+// The matrix answers 200 to the other federation's treasurer on the ledger's account list (their
+// own federation's accounts, none yet): a 200 that listed ours would pass it, so the list is read.
+describe("another federation's treasurer", () => {
+  it("lists none of our ledger accounts, where the platform's treasurer lists them", async () => {
+    const listed = async (role: Role) => (await h.app.inject({ url: '/api/ledger/accounts?limit=500', headers: { cookie: cookies[role]! } })).json<{ accounts: { id: string }[] }>().accounts.map((a) => a.id);
+    expect(await listed('platformTreasurer')).toContain(appealAccountId);
+    expect(await listed('otherFederationTreasurer')).toEqual([]);
+  });
+});
+
 describe('a grant reaches no further than its granter', () => {
   // An admin of the union whose own role stops at the union cannot act in its locals; letting
   // them invite someone (a second address of their own) to a role that reaches every local would

@@ -31,7 +31,11 @@ const disputeIds = async (cookie: string) => {
   return res.statusCode === 200 ? (res.json() as { disputes: { id: string }[] }).disputes.map((d) => d.id) : res.statusCode;
 };
 
-/** Another app on the same database, with PLATFORM_ORGANIZATION set as given. */
+/**
+ * Another app on the same database, with PLATFORM_ORGANIZATION set as given. The setting is one per
+ * process (setPlatformOrganization, as the app and the worker each set it at start): building this
+ * app moves it for every app of this file, so each test asks only the app it built last.
+ */
 async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
   const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000', ...env }), database: h.testDb.database, stripe: { client: stripe, webhookSecret: 'whsec_test_platform' } });
   extraApps.push(app);
