@@ -4,7 +4,7 @@ import sensible from '@fastify/sensible';
 import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Database } from '../db/client';
-import { publicUrlOf, trustedOriginsOf, type Config } from './config';
+import { publicUrlOf, type Config } from './config';
 import { setPlatformOrganization } from './auth/permissions';
 import { authPlugin } from './auth/plugin';
 import { resolveAuthSecret } from './auth/secret';
@@ -100,8 +100,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Resolved once: outside embedded mode without AUTH_SECRET each resolution makes up another.
   const secret = deps.authSecret ?? resolveAuthSecret(deps.config);
   await app.register(authPlugin, {
-    publicUrl: publicUrlOf(deps.config),
-    trustedOrigins: trustedOriginsOf(deps.config),
     secret,
     signInsPerMinute: deps.config.SIGN_IN_RATE_LIMIT_PER_MINUTE,
     signInLinksPerAddressPerHour: deps.config.devMail ? null : deps.config.SIGN_IN_LINKS_PER_ADDRESS_PER_HOUR,
@@ -119,13 +117,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.config.devMail) await app.register(devMailRoutes);
   if (deps.stripe) {
     await app.register(stripeWebhookRoutes, { webhookSecret: deps.stripe.webhookSecret });
-    await app.register(donorRoutes, { stripe: deps.stripe.client, publicUrl: publicUrlOf(deps.config), trustedOrigins: trustedOriginsOf(deps.config) });
+    await app.register(donorRoutes, { stripe: deps.stripe.client, publicUrl: publicUrlOf(deps.config) });
     await app.register(treasurerPaymentRoutes, { stripeMode: deps.config.stripeMode });
     await app.register(disputeRoutes, { stripeMode: deps.config.stripeMode });
     await app.register(paymentRoutes, {
       stripe: deps.stripe.client,
-      publicUrl: publicUrlOf(deps.config),
-      trustedOrigins: trustedOriginsOf(deps.config),
       donationsPerMinute: deps.config.DONATION_RATE_LIMIT_PER_MINUTE,
       resumeKeys: giftResumeKeys(secret),
       customerDefaults: deps.stripe.customerDefaults,

@@ -8,7 +8,8 @@ import type { Db } from '../../db/client';
 import { mailText } from '../mail/catalog';
 import { isLocale, localeCookie } from '../../web/src/lib/locale';
 import { knownLocaleOfRequest, localeOfRequest } from '../locale';
-import { askingOrigin } from '../origins';
+import { linkOriginOf } from '../origins';
+import { publicUrlOf, trustedOriginsOf, type Config } from '../config';
 import { accounts, outboxEmails, sessions, users, verifications } from '../../db/schema/index';
 
 export const authBasePath = '/api/auth';
@@ -18,8 +19,8 @@ const magicLinkMinutes = 15;
 
 export interface AuthDeps {
   db: Db;
-  publicUrl: string;
-  trustedOrigins: string[];
+  /** Where we are reached (PUBLIC_URL, or the demo's two local names): links, cookies, trusted origins. */
+  config: Config;
   secret: string;
   signInsPerMinute: number;
   log: FastifyBaseLogger;
@@ -31,13 +32,14 @@ export interface AuthDeps {
  * scanner that follows links does not spend the one-time token.
  */
 export function createAuth(deps: AuthDeps) {
-  const secure = deps.publicUrl.startsWith('https://');
+  const publicUrl = publicUrlOf(deps.config);
+  const secure = publicUrl.startsWith('https://');
   return betterAuth({
     appName: 'solidarity-fund',
-    baseURL: deps.publicUrl,
+    baseURL: publicUrl,
     basePath: authBasePath,
     secret: deps.secret,
-    trustedOrigins: deps.trustedOrigins,
+    trustedOrigins: trustedOriginsOf(deps.config),
     database: drizzleAdapter(deps.db, {
       provider: 'pg',
       schema: { user: users, session: sessions, account: accounts, verification: verifications },
@@ -96,7 +98,7 @@ export function createAuth(deps: AuthDeps) {
         storeToken: 'hashed',
         sendMagicLink: async ({ email, url, metadata }, ctx) => {
           const verify = new URL(url);
-          const confirm = new URL('/signin/confirm', askingOrigin(requestHeaders(ctx)?.get('origin'), deps.trustedOrigins, deps.publicUrl));
+          const confirm = new URL('/signin/confirm', linkOriginOf(deps.config, requestHeaders(ctx)?.get('origin')));
           for (const [k, v] of verify.searchParams) confirm.searchParams.set(k, v);
           // The language of the page the person asked from (the web sends it), else of the request;
           // the link's page opens in it too, on whatever device the mail is read.

@@ -8,6 +8,7 @@ import { addressLimiter } from './address-limit';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
 import { isLocale } from '../../web/src/lib/locale';
+import { publicUrlOf, trustedOriginsOf } from '../config';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,8 +34,10 @@ type WithCache = FastifyRequest & { [viewerCache]?: Promise<Viewer | null> };
  * runs. SvelteKit's form actions check their own origin; better-auth checks its endpoints'.
  */
 export const authPlugin = fp(
-  async (app, opts: { publicUrl: string; trustedOrigins: string[]; secret: string; signInsPerMinute: number; signInLinksPerAddressPerHour: number | null }) => {
-    const auth = createAuth({ db: app.database.db, publicUrl: opts.publicUrl, trustedOrigins: opts.trustedOrigins, secret: opts.secret, signInsPerMinute: opts.signInsPerMinute, log: app.log });
+  async (app, opts: { secret: string; signInsPerMinute: number; signInLinksPerAddressPerHour: number | null }) => {
+    const publicUrl = publicUrlOf(app.config);
+    const trustedOrigins = trustedOriginsOf(app.config);
+    const auth = createAuth({ db: app.database.db, config: app.config, secret: opts.secret, signInsPerMinute: opts.signInsPerMinute, log: app.log });
     const linksPerAddress = opts.signInLinksPerAddressPerHour === null ? null : addressLimiter({ perWindow: opts.signInLinksPerAddressPerHour, windowMs: 3_600_000 });
     app.decorate('auth', auth);
 
@@ -61,7 +64,7 @@ export const authPlugin = fp(
       // Routes whose request carries its own credential (a signature, a token in the URL) and is
       // sent by servers: Stripe's webhook, a mail provider's one-click unsubscribe.
       if (req.routeOptions.config.crossSiteAllowed) return;
-      if (isCrossSite(req, opts.trustedOrigins)) {
+      if (isCrossSite(req, trustedOrigins)) {
         return reply.status(403).send(errorBody('csrf.cross_site', 'This request came from another site and was refused.'));
       }
     });
@@ -82,8 +85,8 @@ export const authPlugin = fp(
           // A sign-in token spent from another site's page (a link, a form) would sign this browser in
           // as whoever asked for the link (login CSRF). Only the confirm page's button spends one: a
           // link from elsewhere lands on that page, the token unspent, for the person to choose.
-          if (endpoint === 'GET /magic-link/verify' && isCrossSite(req, opts.trustedOrigins)) {
-            return reply.redirect(`/signin/confirm${new URL(req.url, opts.publicUrl).search}`, 303);
+          if (endpoint === 'GET /magic-link/verify' && isCrossSite(req, trustedOrigins)) {
+            return reply.redirect(`/signin/confirm${new URL(req.url, publicUrl).search}`, 303);
           }
           const read = readAuthBody(endpoint, req.body);
           if ('refused' in read) return reply.status(400).send(read.refused);
@@ -97,7 +100,7 @@ export const authPlugin = fp(
           }
           let mailed = false;
           try {
-            await forwardToAuth(auth, req, reply, new URL(path, opts.publicUrl), ownOrigin(req, opts.trustedOrigins));
+            await forwardToAuth(auth, req, reply, new URL(path, publicUrl), ownOrigin(req, trustedOrigins));
             mailed = reply.statusCode === 200;
           } finally {
             // Only a link mailed counts: one the per-client limit refused must not use up the hour

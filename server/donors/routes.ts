@@ -10,7 +10,7 @@ import { askForRefund, refundRequestSchema } from './refund-request';
 import { changeMonthlyAmount, monthlyAmountRequestSchema } from './monthly-amount';
 import { monthlyPauseRequestSchema, monthlyResumeRequestSchema, pauseMonthlyGift, resumeMonthlyGift } from './monthly-pause';
 import { accountPageUrl } from '../payments/donations-store';
-import { askingOrigin } from '../origins';
+import { linkOriginOf } from '../origins';
 import { cancelMonthlyGift, myDonation, myDonations, myMonthlyGifts } from './service';
 
 /** The appeal as its page names it in the reader's language (?lang=, else the account's): translated where it is. */
@@ -37,7 +37,7 @@ const myGift = z.object({
 });
 
 /** A signed-in donor's own giving: gifts made with the email address they signed in with. */
-export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: string; trustedOrigins: string[] }> = async (app, opts) => {
+export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: string }> = async (app, opts) => {
   const db = app.database.db;
   // What each change of a donor's monthly gift needs.
   const gifts = { db, stripe: opts.stripe, publicUrl: opts.publicUrl };
@@ -215,8 +215,8 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
     },
     async (req) => {
       // Back to /account either way; once a card is saved, marked so, naming the gift (see web/src/lib/card-saved.ts).
-      // At the name the donor is signed in at (the embedded demo answers at two; see askingOrigin).
-      const returnUrl = accountPageUrl(askingOrigin(req.headers.origin, opts.trustedOrigins, opts.publicUrl));
+      // At the name the donor is signed in at (the embedded demo answers at two; see linkOriginOf).
+      const returnUrl = accountPageUrl(linkOriginOf(app.config, req.headers.origin));
       const savedUrl = `${returnUrl}?card_saved=${req.params.id}#monthly-title`;
       return openCardPortal({ db, stripe: opts.stripe }, requireViewer(await req.viewer()), req.params.id, { returnUrl, savedUrl }, req.id);
     },

@@ -15,14 +15,11 @@ import { donationCreatedSchema, donationIdParams, donationPublicSchema, donation
 import { resumeWindowMs, typedFieldsOf, type GiftResumeKeys } from './gift-resume';
 import { refundDonation } from './refunds';
 import { createDonation } from './service';
-import { askingOrigin } from '../origins';
+import { linkOriginOf } from '../origins';
 import { thanksNextCharge } from './upcoming-charge';
 
 export interface PaymentRouteOptions {
   stripe: Stripe;
-  publicUrl: string;
-  /** Our pages' origins: Checkout returns a donor to the one they gave from (see askingOrigin). */
-  trustedOrigins: string[];
   donationsPerMinute: number;
   resumeKeys: GiftResumeKeys;
   customerDefaults?: Partial<Stripe.CustomerCreateParams>;
@@ -46,7 +43,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
     },
     async (req, reply) => {
       // Checkout's way back (thanks, or the form again) opens at the name the donor gave from.
-      const publicUrl = askingOrigin(req.headers.origin, opts.trustedOrigins, opts.publicUrl);
+      const publicUrl = linkOriginOf(app.config, req.headers.origin);
       const { donation, checkoutUrl } = await createDonation({ db: app.database.db, stripe: opts.stripe, publicUrl, customerDefaults: opts.customerDefaults }, req.params.slug, req.body);
       return reply.status(201).send({
         donationId: donation.id,
