@@ -29,8 +29,11 @@ export function stripeMinimumMinorOf(currency: string, exponent: number): bigint
 // For a currency missing from that table Stripe's minimum is "the equivalent of 0.50 USD", after
 // conversion. About how many units of each such currency one US dollar buys (mid-2025, two
 // significant figures): only its order of magnitude is used, so that rates moving by half leave
-// the suggestions where they are. Currencies worth more than a fifth of a dollar need none: ten of
-// them are over the minimum already. Rates are no concern of the ledger; this is for suggestions.
+// the suggestions where they are. Currencies worth a fifth of a dollar or more need none for the
+// minimum (ten of them are over it already), and one with a published minimum has it from the
+// table above; the twelve at the end, rates of those two kinds, serve only about-so-many-dollars
+// amounts (usDollarsToMinor: a monthly gift's big change, amount-confirm.ts), where Stripe's
+// minimum is no guide. Rates are no concern of the ledger; this is for suggestions and such thresholds.
 const UNITS_PER_US_DOLLAR: ReadonlyMap<string, number> = new Map([
   ['AFN', 70], ['ALL', 92], ['AMD', 390], ['AOA', 910], ['BDT', 120], ['BIF', 2900], ['BOB', 6.9],
   ['BTN', 86], ['BWP', 14], ['CDF', 2900], ['CLP', 940], ['CNY', 7.2], ['CRC', 510], ['CUP', 24],
@@ -46,7 +49,33 @@ const UNITS_PER_US_DOLLAR: ReadonlyMap<string, number> = new Map([
   ['TWD', 30], ['TZS', 2600], ['UAH', 41], ['UGX', 3600], ['UYU', 40], ['UZS', 12_500], ['VES', 120],
   ['VED', 120], ['VND', 26_000], ['VUV', 120], ['XAF', 570], ['XOF', 570], ['XPF', 105], ['YER', 240],
   ['ZMW', 24], ['ZWG', 27],
+  // Stripe's published minimum is 0.50 of their own units, far under 0.50 USD (₹0.50 is under a cent).
+  ['ARS', 1200], ['BRL', 5.5], ['COP', 4000], ['IDR', 16_000], ['INR', 86], ['PHP', 57], ['RUB', 80], ['ZAR', 18],
+  // A unit worth a dollar or more, with no published minimum.
+  ['KWD', 0.31], ['BHD', 0.38], ['OMR', 0.38], ['JOD', 0.71],
 ]);
+
+/**
+ * The rough rate of a currency whose Stripe minimum is "the equivalent of 0.50 USD" and worth
+ * counting: none published, and a unit worth under a fifth of a dollar (at least 5 to the dollar);
+ * else undefined. The suggestions and floors below read only these.
+ */
+function rateForMinimum(currency: string): number | undefined {
+  if (STRIPE_MINIMUM_CHARGE.has(currency)) return undefined;
+  const units = UNITS_PER_US_DOLLAR.get(currency);
+  return units !== undefined && units >= 5 ? units : undefined;
+}
+
+/**
+ * About `dollars` US dollars in minor units of a currency with `exponent` ISO decimals, at the
+ * rough rate above, rounded (ARS 2, 100: 12000000n; KWD 3, 100: 31000n; USD itself exactly);
+ * undefined for a currency the table has no rate for. Only for amounts that may be off by half,
+ * as a threshold asking about slips may.
+ */
+export function usDollarsToMinor(currency: string, exponent: number, dollars: number): bigint | undefined {
+  const units = currency === 'USD' ? 1 : UNITS_PER_US_DOLLAR.get(currency);
+  return units === undefined ? undefined : BigInt(Math.round(dollars * units * 10 ** exponent));
+}
 
 /**
  * About one US dollar in minor units of a currency with `exponent` ISO decimals, for a currency
@@ -55,8 +84,7 @@ const UNITS_PER_US_DOLLAR: ReadonlyMap<string, number> = new Map([
  * when the rate moves.
  */
 export function usDollarEstimateMinorOf(currency: string, exponent: number): bigint | undefined {
-  if (STRIPE_MINIMUM_CHARGE.has(currency)) return undefined;
-  const units = UNITS_PER_US_DOLLAR.get(currency);
+  const units = rateForMinimum(currency);
   return units === undefined ? undefined : BigInt(Math.ceil(units)) * 10n ** BigInt(exponent);
 }
 
@@ -69,6 +97,6 @@ export function usDollarEstimateMinorOf(currency: string, exponent: number): big
 export function stripeChargeFloorMinorOf(currency: string, exponent: number): bigint | undefined {
   const published = stripeMinimumMinorOf(currency, exponent);
   if (published !== undefined) return published;
-  const units = UNITS_PER_US_DOLLAR.get(currency);
+  const units = rateForMinimum(currency);
   return units === undefined ? undefined : BigInt(Math.ceil(0.5 * units * 10 ** exponent));
 }

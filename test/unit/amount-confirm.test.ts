@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { confirmThresholdMinor, monthlyAmountNeedsConfirm } from '../../server/donors/amount-confirm';
+import { stripeChargeFloorMinorOf, usDollarEstimateMinorOf, usDollarsToMinor } from '../../server/ledger/stripe-minimum';
 
 // A monthly gift changed to many times its amount, and a large one, is asked about first: $10 →
 // $1,500 is often 15.00 typed as 1500, or an extra zero.
@@ -50,10 +51,46 @@ describe('monthlyAmountNeedsConfirm', () => {
     expect(confirmThresholdMinor('BRL')).toBe(55000n);
     expect(monthlyAmountNeedsConfirm(2000n, 20000n, 'BRL')).toBe(false);
     expect(monthlyAmountNeedsConfirm(2000n, 150000n, 'BRL')).toBe(true);
+    // The others of that kind, at stripe-minimum.ts's rough rates: $1,200 ARS, R1,800, 71.000 JOD, 38.000 BHD.
+    expect(confirmThresholdMinor('ARS')).toBe(12000000n);
+    expect(confirmThresholdMinor('COP')).toBe(40000000n);
+    expect(confirmThresholdMinor('PHP')).toBe(570000n);
+    expect(confirmThresholdMinor('RUB')).toBe(800000n);
+    expect(confirmThresholdMinor('ZAR')).toBe(180000n);
+    expect(confirmThresholdMinor('JOD')).toBe(71000n);
+    expect(confirmThresholdMinor('BHD')).toBe(38000n);
+    expect(confirmThresholdMinor('OMR')).toBe(38000n);
+  });
+
+  it("where Stripe's minimum is 0.50 USD at a rough rate, 200 of it, not that rate times 100", () => {
+    // ISK 0 decimals, 125 to the dollar: the minimum is kr 63 (62.5 rounded up), 200 of it kr 12,600.
+    expect(confirmThresholdMinor('ISK')).toBe(12600n);
+    expect(confirmThresholdMinor('XPF')).toBe(10600n);
   });
 
   it('a smaller amount, or the same, is never asked about', () => {
     expect(monthlyAmountNeedsConfirm(150000n, 1000n, 'USD')).toBe(false);
     expect(monthlyAmountNeedsConfirm(150000n, 150000n, 'USD')).toBe(false);
+  });
+});
+
+describe('usDollarsToMinor (stripe-minimum.ts), the one rate table', () => {
+  it('is about so many dollars at the rough rate, in ISO minor units; undefined without a rate', () => {
+    expect(usDollarsToMinor('USD', 2, 100)).toBe(10000n);
+    expect(usDollarsToMinor('INR', 2, 100)).toBe(860000n);
+    expect(usDollarsToMinor('KWD', 3, 100)).toBe(31000n);
+    expect(usDollarsToMinor('DZD', 2, 1)).toBe(13000n);
+    expect(usDollarsToMinor('EUR', 2, 100)).toBeUndefined();
+  });
+
+  it("leaves Stripe's minimums and the giving form's suggestions as they were for the rates added for it", () => {
+    // KWD and the like: Stripe publishes no minimum, and ten of their units are over it; none is guessed.
+    for (const currency of ['KWD', 'BHD', 'OMR', 'JOD']) {
+      expect(stripeChargeFloorMinorOf(currency, 3), currency).toBeUndefined();
+      expect(usDollarEstimateMinorOf(currency, 3), currency).toBeUndefined();
+    }
+    // ₹0.50 is Stripe's published minimum, whatever the rate.
+    expect(stripeChargeFloorMinorOf('INR', 2)).toBe(50n);
+    expect(usDollarEstimateMinorOf('INR', 2)).toBeUndefined();
   });
 });
