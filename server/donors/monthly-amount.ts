@@ -32,6 +32,19 @@ export const monthlyAmountRequestSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('true once the donor confirmed a change to at least five times the amount and above about 100 USD; without it such a change is refused with 409 monthly_amount_needs_confirm and nothing changes'),
+  /**
+   * The gift's amount the confirmation showed as current ("from ¥3,000 to ¥30,000"): when the gift
+   * no longer has it (changed in another tab, or at Stripe), the confirmation was of another change.
+   * Optional: `confirm: true` alone is still taken, as before it existed (the API is ours, and our
+   * page always sends it; a client that omits it keeps the behaviour it was written against).
+   */
+  confirmFromMinor: donationRequestSchema.shape.amountMinor
+    .optional()
+    .describe("with confirm: true, the gift's amount each month (giftAmountMinor, before fees) the donor was shown as current; if the gift has another now, 409 monthly_amount_needs_confirm again, with the current one in details.giftAmountMinor, and nothing changes"),
+}).check((ctx) => {
+  if (ctx.value.confirmFromMinor !== undefined && ctx.value.confirm !== true) {
+    ctx.issues.push({ code: 'custom', path: ['confirmFromMinor'], input: ctx.value.confirmFromMinor, message: 'only with confirm: true' });
+  }
 });
 type MonthlyAmountRequest = z.infer<typeof monthlyAmountRequestSchema>;
 
@@ -62,7 +75,11 @@ export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer,
     // Already so (a resent form, a second tab): nothing to ask Stripe, nothing to tell.
     if (before.amountMinor === asked.amountMinor && before.coverFeesMinor === asked.coverFeesMinor) return answerOf(before, false);
     // $10 → $1,500 is as often a slip as a wish: asked first, before Stripe, a row or a mail.
-    if (req.confirm !== true && monthlyAmountNeedsConfirm(before.amountMinor, asked.amountMinor, d.currency)) throw needsConfirm();
+    if (req.confirm !== true && monthlyAmountNeedsConfirm(before.amountMinor, asked.amountMinor, d.currency)) throw needsConfirm(before);
+    // Confirmed from another amount than the gift's now (another tab, Stripe's Dashboard): the
+    // donor confirmed another change, so it is asked again from this one, even one that would not
+    // be asked about (nothing is made that the page did not show).
+    if (req.confirm === true && req.confirmFromMinor !== undefined && BigInt(req.confirmFromMinor) !== before.amountMinor) throw confirmedFromElse(before);
     const saidAt = await priceAtStripe(deps.stripe, subscriptionId, asked, donorChangeKey('monthly-amount', donationId, req.idempotencyKey));
     // Stamped as the poster stamps an event's amount: a Dashboard price Stripe had before this
     // change, read by a poster and committed after it, must not bring the old amount back.
@@ -85,8 +102,14 @@ export async function changeMonthlyAmount(deps: MonthlyGiftDeps, viewer: Viewer,
   });
 }
 
-const needsConfirm = () =>
-  new AppError(409, 'monthly_amount_needs_confirm', 'This new amount is at least five times the current one: send it again with confirm: true to change it.');
+/** The gift's amount now, for the page's "from": what a confirmation sends back as confirmFromMinor. */
+const currentOf = (before: MonthlySplit) => ({ giftAmountMinor: before.amountMinor.toString() });
+
+const needsConfirm = (before: MonthlySplit) =>
+  new AppError(409, 'monthly_amount_needs_confirm', 'This new amount is at least five times the current one: send it again with confirm: true to change it.', currentOf(before));
+
+const confirmedFromElse = (before: MonthlySplit) =>
+  new AppError(409, 'monthly_amount_needs_confirm', "The gift's amount changed since this change was shown to be confirmed: confirm it again from the current amount.", currentOf(before));
 
 /** Only a gift that will renew can renew at another amount, or be paused. */
 export function assertRunning(d: Donation, appealStatus: string): void {

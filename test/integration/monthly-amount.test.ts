@@ -179,6 +179,43 @@ describe("changing a monthly gift's amount", () => {
     expect((await change(g.donationId, g.donor, { amountMinor: '9000' })).statusCode).toBe(200);
   });
 
+  // The step says "from ¥3,000 to ¥30,000"; meanwhile another tab (or Stripe's Dashboard, posted)
+  // changes the gift to ¥4,000. Confirm rests on the ¥3,000 it showed: asked again, from ¥4,000,
+  // with nothing changed at Stripe or in the database.
+  it('a confirmation of a change from an amount the gift no longer has is asked again, from the current one', async () => {
+    const g = await yenMonthly('hina@example.jp');
+    const asked = await change(g.donationId, g.donor, { amountMinor: '30000', idempotencyKey: 'stale-confirm-1' });
+    expect([asked.statusCode, asked.json().error?.code, asked.json().error?.details]).toEqual([409, 'monthly_amount_needs_confirm', { giftAmountMinor: '3000' }]);
+    // The other tab.
+    expect((await change(g.donationId, g.donor, { amountMinor: '4000' })).statusCode).toBe(200);
+    const stale = await change(g.donationId, g.donor, { amountMinor: '30000', idempotencyKey: 'stale-confirm-1', confirm: true, confirmFromMinor: '3000' });
+    expect([stale.statusCode, stale.json().error?.code, stale.json().error?.details]).toEqual([409, 'monthly_amount_needs_confirm', { giftAmountMinor: '4000' }]);
+    expect(await priceAtStripe(g.subId)).toBe(4000);
+    expect(await itemUpdates(g.subId)).toHaveLength(1);
+    expect(await audits(g.donationId)).toHaveLength(1);
+    expect(await amountMails(g.donationId)).toHaveLength(1);
+    expect(await monthlyOf(g.donor, g.donationId)).toMatchObject({ giftAmountMinor: '4000' });
+
+    // Checked as an amount: digits only, and only beside confirm: true.
+    expect((await change(g.donationId, g.donor, { amountMinor: '30000', confirm: true, confirmFromMinor: '4,000' })).statusCode).toBe(400);
+    expect((await change(g.donationId, g.donor, { amountMinor: '30000', confirm: true, confirmFromMinor: 4000 })).statusCode).toBe(400);
+    expect((await change(g.donationId, g.donor, { amountMinor: '30000', confirmFromMinor: '4000' })).statusCode).toBe(400);
+
+    // Confirmed from what the gift is: made, under the same key.
+    const confirmed = await change(g.donationId, g.donor, { amountMinor: '30000', idempotencyKey: 'stale-confirm-1', confirm: true, confirmFromMinor: '4000' });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    expect(confirmed.json()).toMatchObject({ giftAmountMinor: '30000', changed: true });
+    expect(await priceAtStripe(g.subId)).toBe(30000);
+    expect(await audits(g.donationId)).toHaveLength(2);
+
+    // A stale confirmation of a change that would no longer be asked about (¥10,000 → ¥30,000 is
+    // three times) is asked again too: what the donor confirmed was another change.
+    expect((await change(g.donationId, g.donor, { amountMinor: '10000' })).statusCode).toBe(200);
+    const other = await change(g.donationId, g.donor, { amountMinor: '30000', confirm: true, confirmFromMinor: '4000' });
+    expect([other.statusCode, other.json().error?.code, other.json().error?.details]).toEqual([409, 'monthly_amount_needs_confirm', { giftAmountMinor: '10000' }]);
+    expect(await priceAtStripe(g.subId)).toBe(10000);
+  });
+
   // A double click, or a retry after a lost answer: the same request changes once at Stripe, is
   // audited once and mailed once.
   it('the same request twice changes once', async () => {
