@@ -18,7 +18,7 @@ import { pageHere, signInHere } from './sign-in-here.server';
  * charged now); then back to the page, which says so once (Post/Redirect/Get: a reload sends
  * nothing again, nor says it was changed). A refusal comes back on the gift's own amount field,
  * with what was typed. A change to many times the amount, and a large one, is first asked to be
- * confirmed on the gift (a second step: Confirm sends it again, Cancel goes back, nothing changed).
+ * confirmed on the gift (a second step: Confirm sends it again, "Don't change" goes back, nothing changed).
  */
 export async function changeAmount({ request, fetch, url, locals, cookies }: RequestEvent) {
   const here = pageHere(url);
