@@ -239,7 +239,8 @@ it('a new amount on an appeal given in units is refused with the amounts that fi
 
 // $10 a month typed as 1500 (meaning 15.00, or an extra zero on a phone) took effect at once, at
 // $1,500 a month. Many times the amount, and a large one: without JavaScript, the page asks first,
-// from what to what; "Don't change" goes back with nothing changed, Confirm makes the change.
+// from what to what; "Don't change" goes back with nothing changed, Confirm makes the change,
+// unless the amount changed meanwhile (another tab): then it is asked again, from the new amount.
 it('a change to many times the amount asks to be confirmed first, without JavaScript', async () => {
   const email = 'dolores@example.org';
   const donationId = await brickMonthlyGift(email, '1000', 'dolores-two-bricks');
@@ -270,12 +271,30 @@ it('a change to many times the amount asks to be confirmed first, without JavaSc
   expect((await giftRow(donationId)).renewal_amount_minor).toBeNull();
   expect(await mails()).toBe(0);
 
+  // Changed to $20 in another tab while the step is shown: Confirm (from $10) changes nothing and
+  // asks again, from $20, saying why.
+  const shown = await ask();
+  const other = await context.newPage();
+  await other.goto(`${e2e.url}/account`);
+  const otherGift = other.locator(`#monthly-${donationId}`);
+  await otherGift.getByText('Change amount').click();
+  await otherGift.getByLabel('New amount each month (USD)').fill('20');
+  await otherGift.getByRole('button', { name: /^Save new amount/ }).click();
+  await other.waitForURL((url) => url.pathname === '/account' && url.hash === '#monthly-title');
+  await other.close();
+  expect((await giftRow(donationId)).renewal_amount_minor).toBe('2000');
+  await shown.getByRole('button', { name: /^Confirm/ }).click();
+  const again = page.locator(`#monthly-${donationId}`).getByTestId('amount-confirm');
+  expect(await again.locator('p').textContent()).toBe("This gift's amount was changed meanwhile, elsewhere: nothing has been changed yet. You are changing your monthly gift from $20.00 to $1,500.00. Confirm?");
+  expect((await giftRow(donationId)).renewal_amount_minor).toBe('2000');
+  expect(await mails()).toBe(1);
+
   // Confirm: the change is made, and said once (Post/Redirect/Get).
-  await (await ask()).getByRole('button', { name: /^Confirm/ }).click();
+  await again.getByRole('button', { name: /^Confirm/ }).click();
   await page.waitForURL((url) => url.pathname === '/account' && url.hash === '#monthly-title');
   expect(await page.getByTestId('amount-changed').textContent()).toContain('$1,500.00');
   expect((await giftRow(donationId)).renewal_amount_minor).toBe('150000');
-  expect(await mails()).toBe(1);
+  expect(await mails()).toBe(2);
   await context.close();
 
   // With JavaScript too: the step is asked on the page (use:enhance), "Don't change" takes it away, Confirm makes the change.

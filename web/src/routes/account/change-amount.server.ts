@@ -40,18 +40,30 @@ export async function changeAmount({ request, fetch, url, locals, cookies }: Req
     if (err instanceof GiftError) return refused(400, err.message);
     throw err;
   }
-  // The second step's Confirm sends confirm=1; the first step's Save never does.
+  // The second step's Confirm sends confirm=1, with the amount it said the change was from; the
+  // first step's Save never does.
   const confirmed = form.get('confirm') === '1';
+  const confirmFromMinor = confirmed ? formText(form, 'confirmFrom', 20) : '';
   const requestKey = formText(form, 'requestKey', 100);
-  const body = { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: requestKey, ...(confirmed ? { confirm: true } : {}) };
+  const body = { amountMinor: amountMinor.toString(), coverFees, idempotencyKey: requestKey, ...(confirmed ? { confirm: true, ...(confirmFromMinor ? { confirmFromMinor } : {}) } : {}) };
   const sent = await sendGiftChange({ fetch, url, cookies }, { id, change: 'amount', body, notice: 'amount_changed', anchor: 'monthly-title' });
   // Many times the amount, and a large one: nothing changed yet; the page asks her to confirm
   // (from what to what, as the page says amounts), and Confirm sends the same change again under
-  // the same key, confirmed. Not a failure: nothing was wrong with what she typed.
-  if (sent.error.code === 'monthly_amount_needs_confirm' && !confirmed) {
-    return { confirmId: id, values, requestKey, confirmChange: { fromMinor: gift.giftAmountMinor, toMinor: amountMinor.toString(), currency: gift.currency } };
+  // the same key, confirmed. Not a failure: nothing was wrong with what she typed. Asked again
+  // after Confirm, the gift's amount changed meanwhile (another tab, Stripe's Dashboard): the step
+  // is shown again, from the amount the API says the gift has now, and says why.
+  if (sent.error.code === 'monthly_amount_needs_confirm') {
+    const fromMinor = currentAmountOf(sent.error) ?? gift.giftAmountMinor;
+    return { confirmId: id, values, requestKey, confirmChange: { fromMinor, toMinor: amountMinor.toString(), currency: gift.currency, changedMeanwhile: confirmed } };
   }
   return refused(refusedStatus(sent.status), await refusal(fetch, sent, gift, { locale: locals.locale, coverFees, email: locals.user?.email, amountMinor }));
+}
+
+/** The gift's amount now, as the API's 409 monthly_amount_needs_confirm gives it (details.giftAmountMinor). */
+function currentAmountOf(error: ApiError): string | undefined {
+  const details: unknown = error.details;
+  const current = details && typeof details === 'object' && 'giftAmountMinor' in details ? details.giftAmountMinor : undefined;
+  return typeof current === 'string' && /^\d{1,15}$/.test(current) ? current : undefined;
 }
 
 /** Why the API refused the change, in the reader's language: an amount as the giving form says it, a gift that no longer renews, or the forms' common reasons. */
