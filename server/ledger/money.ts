@@ -277,8 +277,8 @@ export function formatAmount(
 // currency before or after, whitespace and bidi marks around. Never rounds.
 //
 // Separator rules:
-//  - Whitespace (incl. NBSP, narrow NBSP), apostrophes and U+066C ARABIC THOUSANDS SEPARATOR only
-//    ever group; U+066B ARABIC DECIMAL SEPARATOR only ever separates decimals.
+//  - Whitespace (incl. NBSP, narrow NBSP), apostrophes, U+066C ARABIC THOUSANDS SEPARATOR and
+//    U+3001 IDEOGRAPHIC COMMA (the comma key of a Japanese IME in kana mode) only ever group; U+066B ARABIC DECIMAL SEPARATOR only ever separates decimals.
 //  - With two kinds of separator, the last one is the decimal separator and must occur once
 //    ("1.300,50" and "1,300.50" both mean 1300.50 whatever the locale).
 //  - With one kind of '.' or ',': several occurrences group ("1.300.000"). A single one groups only
@@ -298,10 +298,18 @@ export function parseAmount(input: string, currency: string, locale: string): bi
   const labels = currencyLabels(currency, locale);
   const text = withoutDigitLabels(normalizeTyped(input).toUpperCase(), labels, currency);
   const { prefix, number, suffix } = splitAroundNumber(text, labels);
-  checkAffixes(prefix, suffix, labels, currency);
+  // 万 right after the number: ten thousand of the currency ("50万円" = ¥500,000). Only a whole
+  // number takes it; "1.5万" and "50万5000" are refused, not guessed.
+  const tenThousands = TEN_THOUSANDS.exec(suffix);
+  checkAffixes(prefix, tenThousands ? suffix.slice(tenThousands[0].length) : suffix, labels, currency);
   const { integerDigits, fractionDigits } = splitNumber(number, localeSeparators(locale));
-  return digitsToMinor(integerDigits, fractionDigits, currency);
+  if (!tenThousands) return digitsToMinor(integerDigits, fractionDigits, currency);
+  if (fractionDigits !== '') throw new MoneyError('money.invalid_amount', 'only a whole number goes before 万');
+  return digitsToMinor(`${integerDigits}0000`, '', currency);
 }
+
+// What a Japanese IME types for ten thousand after digits (NFKC has made a full-width space plain).
+const TEN_THOUSANDS = /^\s*万/u;
 
 // A few currency names contain digits ("São-toméischer Dobra (2018)"); swap such a name at either
 // end for the digit-free code so the digit search below only finds the amount.
@@ -400,7 +408,7 @@ type SeparatorKind = 'group' | 'decimal' | 'either';
 
 function separatorKind(char: string, separators: LocaleSeparators): SeparatorKind | undefined {
   if (char === '.' || char === ',') return 'either';
-  if (/\s/u.test(char) || char === "'" || char === '\u2019' || char === '\u066C') return 'group';
+  if (/\s/u.test(char) || char === "'" || char === '\u2019' || char === '\u066C' || char === '\u3001') return 'group';
   if (char === '\u066B') return 'decimal';
   if (char === separators.group) return 'group';
   if (char === separators.decimal) return 'decimal';
