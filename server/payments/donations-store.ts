@@ -101,8 +101,8 @@ export interface ReceiptMonthly {
  * The receipt of a gift, for the outbox (written in the same transaction as the gift: never lost,
  * never twice, by its dedupe key), in the language the donor gave in; null when the donor left no
  * address. The date is the day the donor paid, on their calendar (mailDate). A monthly gift's
- * receipts (the first payment and each renewal) tell the donor it repeats and how to end it:
- * otherwise a donor who forgot finds out from their bank statement. They also name the day of the
+ * receipts (the first payment and each renewal) say it is monthly from the subject on, and tell
+ * the donor how to end it: otherwise a donor who forgot finds out from their bank statement. They also name the day of the
  * next charge, on the same calendar, when it is known: left out rather than guessed.
  */
 export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date, monthly: ReceiptMonthly | null = null) {
@@ -114,7 +114,7 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
     dedupeKey: `receipt:${donation.id}:${donation.chargeId ?? donation.invoiceId ?? ''}`,
     toAddress: donation.donorEmail,
     kind: 'receipt',
-    subject: mailText(locale, 'receipt_subject', { amount }),
+    subject: mailText(locale, monthly ? 'receipt_subject_monthly' : 'receipt_subject', { amount }),
     textBody: paragraphs(
       greeting(locale, donation.donorName),
       mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),

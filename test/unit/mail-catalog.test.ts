@@ -147,6 +147,23 @@ describe("a monthly gift's receipt", () => {
     expect(paragraph[0]).toMatch(/[:：] ?https:\/\/give\.example\.org\/account$/);
     if (locale !== 'en') expect(paragraph[0]).not.toBe(added('en')[0]);
   });
+  // The subject, what the inbox shows, says the gift is monthly: a donor who meant to give once
+  // sees it from the list of mails, not only from a paragraph inside one.
+  const subjects = (locale: string) => {
+    const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, formatLocale: null, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
+    const monthly = { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null };
+    return { oneOff: receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt)!.subject, monthly: receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, monthly)!.subject };
+  };
+  it.each(supportedLocales.map((l) => [l]))('%s: the subject says the gift is monthly', (locale) => {
+    const { oneOff, monthly } = subjects(locale);
+    expect(monthly).not.toBe(oneOff);
+    expect(monthly).toContain(mailAmount(locale, 3000n, 'JPY'));
+    if (locale !== 'en') expect(monthly).not.toBe(subjects('en').monthly);
+  });
+  it('in English and Japanese, the monthly subject reads so', () => {
+    expect(subjects('en')).toEqual({ oneOff: 'Thank you for your gift of ¥3,000', monthly: 'Thank you for your monthly gift of ¥3,000' });
+    expect(subjects('ja').monthly).toBe('毎月￥3,000のご寄付ありがとうございます');
+  });
   it('in English, says it repeats every month and can be ended any time', () => {
     expect(added('en')[0]).toBe('This gift repeats every month until you end it. You can end it at any time on the “My giving” page, signing in with this email address: https://give.example.org/account');
   });
