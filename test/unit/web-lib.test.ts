@@ -8,7 +8,7 @@ import { APPEAL_CURRENCIES, stripeMinimumChargeMinor, stripeStepMinor } from '..
 import { chargeFee, resolveFees } from '../../server/stripe-emulator/fees';
 import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
-import { unitWords } from '../../web/src/lib/unit-words';
+import { shownUnitName, unitWords } from '../../web/src/lib/unit-words';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
 import { amountExample, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample } from '../../web/src/lib/format';
 import { dateTimeFormat, numberFormat } from '../../web/src/lib/intl-cache';
@@ -289,7 +289,20 @@ describe('the unit counted in English', () => {
   });
 
   it('leaves the other languages as they were, even for an English name', () => {
-    for (const locale of ['fr', 'es', 'de', 'ar', 'ja', 'ru', 'sv']) expect(unitWords(brick, locale, 25), locale).toEqual({ unit: 'brick', unitForm: 'named' });
+    for (const locale of ['fr', 'es', 'de', 'ja', 'ru', 'sv']) expect(unitWords(brick, locale, 25), locale).toEqual({ unit: 'brick', unitForm: 'named' });
+  });
+
+  // An Arabic page showing a unit the organizers did not translate ("brick") read "brick: 0 من
+  // 1,300" with the Latin name and the count run together as one left-to-right piece. Inserted into
+  // a right-to-left sentence the name is isolated (U+2068…U+2069), as the mails isolate titles.
+  it('isolates the name inside an Arabic sentence, whatever its language', () => {
+    expect(unitWords(brick, 'ar', 25)).toEqual({ unit: '\u2068brick\u2069', unitForm: 'named' });
+    expect(unitWords({ name: 'طوبة', language: 'ar' }, 'ar', 1).unit).toBe('\u2068طوبة\u2069');
+    expect(unitWords(brick, 'ar-DZ').unit).toBe('\u2068brick\u2069');
+    expect(m.wall_laid({ filled: '0', goal: '1,300', ...unitWords(brick, 'ar', 1300) }, { locale: 'ar' })).toBe('\u2068brick\u2069: 0 من 1,300');
+    expect(shownUnitName('brick', 'ar')).toBe('\u2068brick\u2069');
+    expect(m.unit_price({ unit: shownUnitName('brick', 'ar'), price: '5' }, { locale: 'ar' })).toBe('1 \u2068brick\u2069 = 5');
+    expect(shownUnitName('brick', 'en')).toBe('brick');
   });
 
   // The sentences as the pages say them, from the compiled messages.

@@ -1,4 +1,5 @@
 import pluralize from 'pluralize';
+import { textDirection } from './locale';
 
 /**
  * What the messages that count an appeal's unit are given: the unit as shown, and which English
@@ -16,7 +17,7 @@ const english = (language: string) => /^en(-|$)/i.test(language);
  * about units in general ("How many bricks?"). Pure, so the server and the page say the same.
  */
 export function unitWords(unit: { name: string; language: string }, locale: string, count?: number): UnitWords {
-  if (!english(locale) || !english(unit.language)) return { unit: unit.name, unitForm: 'named' };
+  if (!english(locale) || !english(unit.language)) return { unit: shownUnitName(unit.name, locale), unitForm: 'named' };
   // The organizer names one unit: one is said as they wrote it.
   return { unit: count === 1 ? unit.name : pluralUnit(unit.name), unitForm: 'inflected' };
 }
@@ -25,4 +26,14 @@ export function unitWords(unit: { name: string; language: string }, locale: stri
 function pluralUnit(name: string): string {
   const of = /^(\S+)(\s+of\s+\S.*)$/i.exec(name);
   return of ? pluralize.plural(of[1]!) + of[2] : pluralize.plural(name);
+}
+
+/**
+ * The unit's name as set into a sentence of `locale`. In a right-to-left language it is isolated
+ * (U+2068…U+2069): an untranslated "brick" at the start of "{unit}: 0 من 1,300" would otherwise
+ * run together with the count as one left-to-right piece, and an Arabic name keeps its own order
+ * beside digits. Elsewhere the name as written.
+ */
+export function shownUnitName(name: string, locale: string): string {
+  return textDirection(locale) === 'rtl' ? `\u2068${name}\u2069` : name;
 }

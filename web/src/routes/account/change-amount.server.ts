@@ -9,6 +9,7 @@ import { giftIdPattern } from '$lib/gift-ids';
 import { m } from '$lib/paraglide/messages';
 import { monthlyRefusal, sendGiftChange } from './gift-change.server';
 import { unitFor } from '$lib/appeal-text';
+import { shownUnitName } from '$lib/unit-words';
 import { formatMinor, oneFullStop } from '$lib/format';
 import { stripeMinimumChargeMinor } from '../../../../server/ledger/money';
 import { pageHere, signInHere } from './sign-in-here.server';
@@ -92,7 +93,7 @@ function wholeUnitsRefusal(amountMinor: bigint, unit: { name: string; priceMinor
   const fitting = (below >= least ? [below, below + price] : [below + price]).map((minor) => formatMinor(minor.toString(), currency, locale));
   return oneFullStop(
     m.monthly_change_amount_whole_units({
-      unitPrice: m.unit_price({ unit: unit.name, price: formatMinor(unit.priceMinor, currency, locale) }),
+      unitPrice: m.unit_price({ unit: shownUnitName(unit.name, locale), price: formatMinor(unit.priceMinor, currency, locale) }),
       amounts: new Intl.ListFormat(locale, { type: 'disjunction' }).format(fitting),
     }),
   );
