@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Database } from '../db/client';
 import { publicUrlOf, type Config } from './config';
-import { setPlatformOrganization } from './auth/permissions';
+import { platformOf, type Platform } from './auth/permissions';
 import { authPlugin } from './auth/plugin';
 import { resolveAuthSecret } from './auth/secret';
 import { loggerOptions } from './logger';
@@ -49,6 +49,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config;
     database: Database;
+    /** The platform organization this app's config names (PLATFORM_ORGANIZATION): this app's, not the process's. */
+    platform: Platform;
   }
 }
 
@@ -82,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', deps.config);
-  setPlatformOrganization(deps.config.PLATFORM_ORGANIZATION);
+  app.decorate('platform', platformOf(deps.config));
   app.decorate('database', deps.database);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);

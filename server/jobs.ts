@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client';
 import { publicUrlOf, type Config } from './config';
+import { platformOf } from './auth/permissions';
 import type Stripe from 'stripe';
 import { startPoster } from './payments/poster';
 import { startFundsAvailable } from './payments/funds-available';
@@ -31,11 +32,11 @@ export const jobs: Job[] = [
   // The poster: Stripe events from the inbox into the ledger.
   // PGlite is one connection: a second loop would only wait for the first's transaction.
   ({ database, config, stripe, log }) =>
-    stripe ? startPoster({ db: database.db, stripe, log, publicUrl: publicUrlOf(config) }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined,
+    stripe ? startPoster({ db: database.db, stripe, log, publicUrl: publicUrlOf(config), platform: platformOf(config) }, database.driver === 'pglite' ? { loops: 1 } : {}) : undefined,
   // Gifts' money moves from stripe:pending to stripe:available on the day Stripe makes it available.
   ({ database, stripe, log }) => (stripe ? startFundsAvailable({ db: database.db, log }) : undefined),
   // Disputes still awaiting an answer two days before it is due: their treasurers are reminded.
-  ({ database, config, stripe, log }) => (stripe ? startDisputeReminders({ db: database.db, publicUrl: publicUrlOf(config), log }) : undefined),
+  ({ database, config, stripe, log }) => (stripe ? startDisputeReminders({ db: database.db, platform: platformOf(config), publicUrl: publicUrlOf(config), log }) : undefined),
   // Refund asks whose answer from Stripe was never seen (a crash, a timeout) are finished, or expire.
   ({ database, stripe, log }) => (stripe ? startRefundAskJob({ db: database.db, stripe, log }) : undefined),
   // The mail sender: the outbox by SMTP (embedded mode keeps mail for the dev mail page).

@@ -34,7 +34,7 @@ export async function startServer(config: Config, opts: { handleSignals?: boolea
     opened.unshift(() => app.close());
     const seeded = config.seedDemo && (await seedDemoData(database.db)).seeded;
     if (seeded) app.log.info('seeded the demo federation, UE Local 222 and Buck-a-Brick (demo data)');
-    const noPlatform = await platformOrganizationProblem(database.db);
+    const noPlatform = await platformOrganizationProblem(database.db, app.platform);
     if (noPlatform) app.log.warn(noPlatform);
     const url = await app.listen({ port: config.PORT, host: config.HOST }).catch((err: unknown) => {
       throw portInUse(err, `PORT: ${config.PORT} is already in use on ${config.HOST}: stop what uses it, or choose another, e.g. PORT=${config.PORT === 4000 ? 4001 : 4000}`);

@@ -1,7 +1,7 @@
 // `npm run worker`: background jobs without the HTTP server (Fly's `worker` process group).
 import pino from 'pino';
 import { openDatabase } from '../db/client';
-import { platformOrganizationProblem, setPlatformOrganization } from './auth/permissions';
+import { platformOf, platformOrganizationProblem } from './auth/permissions';
 import { runCli } from './cli';
 import { loadConfig } from './config';
 import { startJobs } from './jobs';
@@ -19,9 +19,8 @@ await runCli(async () => {
     await database.close();
     throw err;
   });
-  setPlatformOrganization(config.PLATFORM_ORGANIZATION);
   // Before the app's first start has migrated, there are no organizations to say anything of.
-  const noPlatform = await platformOrganizationProblem(database.db).catch(() => null);
+  const noPlatform = await platformOrganizationProblem(database.db, platformOf(config)).catch(() => null);
   if (noPlatform) log.warn(noPlatform);
   const running = startJobs({ database, config, log, stripe });
   const metrics = config.METRICS_PORT ? await startMetricsServer({ database, host: config.HOST, port: config.METRICS_PORT, log }) : undefined;

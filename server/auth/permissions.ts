@@ -3,6 +3,7 @@ import { queryRows, type DbOrTx } from '../../db/client';
 import { memberships, users, type RoleName } from '../../db/schema/index';
 import { AppError } from '../errors';
 import type { Locale } from '../../web/src/lib/locale';
+import type { Config } from '../config';
 
 export interface Viewer {
   userId: string;
@@ -61,18 +62,22 @@ export async function treasurersOf(db: DbOrTx, organizationId: string): Promise<
  * gift's disputes, the platform's statements, parked Stripe events). PLATFORM_ORGANIZATION names it
  * (a top-level organization's slug); unset, the only top-level organization is the platform, and
  * with several there is none (fail closed: one federation's treasurers must not read another's
- * gifts and donors). Deployment-wide, so set once per process from its config (app and worker).
+ * gifts and donors). It is configuration, passed as the database handle is (the app's
+ * `app.platform`, the jobs' and handlers' deps): each app or job answers by its own setting, and
+ * an entry point that forgot it does not type-check.
  */
-let platformSlug: string | undefined;
-
-export function setPlatformOrganization(slug: string | undefined): void {
-  platformSlug = slug;
+export interface Platform {
+  /** PLATFORM_ORGANIZATION: a top-level organization's slug, or undefined for "the only top-level organization". */
+  readonly slug: string | undefined;
 }
 
-/** The platform organization's id, as a subquery of none or one row (see setPlatformOrganization). */
-function platformOrganizationId(): SQL {
-  return platformSlug !== undefined
-    ? sql`SELECT id FROM organizations WHERE slug = ${platformSlug} AND parent_id IS NULL`
+/** The platform a configuration names. */
+export const platformOf = (config: Pick<Config, 'PLATFORM_ORGANIZATION'>): Platform => ({ slug: config.PLATFORM_ORGANIZATION });
+
+/** The platform organization's id, as a subquery of none or one row. */
+function platformOrganizationId(platform: Platform): SQL {
+  return platform.slug !== undefined
+    ? sql`SELECT id FROM organizations WHERE slug = ${platform.slug} AND parent_id IS NULL`
     : sql`SELECT id FROM organizations WHERE parent_id IS NULL AND (SELECT count(*) FROM organizations WHERE parent_id IS NULL) = 1`;
 }
 
@@ -80,14 +85,15 @@ function platformOrganizationId(): SQL {
  * Why nobody is a platform treasurer, if nobody can be (for one warning at start; no personal
  * data): the named organization is not a top-level one, or none is named among several.
  */
-export async function platformOrganizationProblem(db: DbOrTx): Promise<string | null> {
+export async function platformOrganizationProblem(db: DbOrTx, platform: Platform): Promise<string | null> {
+  const { slug } = platform;
   const [row] = await queryRows<{ top: number; named: number }>(
     db,
     sql`SELECT (SELECT count(*)::int FROM organizations WHERE parent_id IS NULL) AS top,
-               (SELECT count(*)::int FROM organizations WHERE slug = ${platformSlug ?? null} AND parent_id IS NULL) AS named`,
+               (SELECT count(*)::int FROM organizations WHERE slug = ${slug ?? null} AND parent_id IS NULL) AS named`,
   );
-  if (platformSlug !== undefined) {
-    return row!.named === 1 ? null : `PLATFORM_ORGANIZATION: no top-level organization has the slug "${platformSlug}": nobody is a platform treasurer (disputes of every gift, platform statements, parked Stripe events) until it does`;
+  if (slug !== undefined) {
+    return row!.named === 1 ? null : `PLATFORM_ORGANIZATION: no top-level organization has the slug "${slug}": nobody is a platform treasurer (disputes of every gift, platform statements, parked Stripe events) until it does`;
   }
   return row!.top > 1
     ? `PLATFORM_ORGANIZATION is unset and there are ${row!.top} top-level organizations: nobody is a platform treasurer (disputes of every gift, platform statements, parked Stripe events); set PLATFORM_ORGANIZATION to the slug of the organization that runs the Stripe account`
@@ -98,16 +104,16 @@ export async function platformOrganizationProblem(db: DbOrTx): Promise<string | 
  * The platform's treasurers (the treasurer role granted on the platform organization itself): they
  * see every gift's disputes (the Stripe account is the platform's), whether or not their grant reaches down.
  */
-export async function platformTreasurers(db: DbOrTx): Promise<{ userId: string; email: string; name: string; locale: string | null }[]> {
+export async function platformTreasurers(db: DbOrTx, platform: Platform): Promise<{ userId: string; email: string; name: string; locale: string | null }[]> {
   return db
     .selectDistinct({ userId: users.id, email: users.email, name: users.name, locale: users.locale })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
-    .where(platformTreasurerGrant());
+    .where(platformTreasurerGrant(platform));
 }
 
 /** A grant (a memberships row) of the treasurer role on the platform organization. */
-const platformTreasurerGrant = () => and(eq(memberships.role, 'treasurer'), sql`${memberships.organizationId} IN (${platformOrganizationId()})`);
+const platformTreasurerGrant = (platform: Platform) => and(eq(memberships.role, 'treasurer'), sql`${memberships.organizationId} IN (${platformOrganizationId(platform)})`);
 
 /** The viewer's grants that satisfy `role` on the organization or one of its ancestors. */
 async function grantsInChain(db: DbOrTx, viewer: Pick<Viewer, 'userId'>, organizationId: string, role: RoleName) {
@@ -134,12 +140,12 @@ export async function hasRoleReachingDescendants(db: DbOrTx, viewer: Pick<Viewer
 }
 
 /** Treasurer of the platform organization: the one who runs the platform's books (Stripe's accounts are shared). */
-export async function isPlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Promise<boolean> {
+export async function isPlatformTreasurer(db: DbOrTx, platform: Platform, viewer: Viewer | null): Promise<boolean> {
   if (!viewer) return false;
   const [row] = await db
     .select({ id: memberships.id })
     .from(memberships)
-    .where(and(eq(memberships.userId, viewer.userId), platformTreasurerGrant()))
+    .where(and(eq(memberships.userId, viewer.userId), platformTreasurerGrant(platform)))
     .limit(1);
   return row !== undefined;
 }
@@ -157,9 +163,9 @@ export async function requireRole(db: DbOrTx, viewer: Viewer | null, organizatio
   return who;
 }
 
-export async function requirePlatformTreasurer(db: DbOrTx, viewer: Viewer | null): Promise<Viewer> {
+export async function requirePlatformTreasurer(db: DbOrTx, platform: Platform, viewer: Viewer | null): Promise<Viewer> {
   const who = requireViewer(viewer);
-  if (!(await isPlatformTreasurer(db, who))) {
+  if (!(await isPlatformTreasurer(db, platform, who))) {
     throw new AppError(403, 'auth.forbidden', "This needs the treasurer role in the platform's organization.");
   }
   return who;
@@ -185,9 +191,9 @@ export async function organizationsWithRole(db: DbOrTx, viewer: Viewer, role: Ro
  * The books of one organization's accounts (an appeal's money): its treasurers, or the platform's.
  * Accounts of no organization (Stripe's balances, fees) are the platform treasurers' only.
  */
-export async function requireAccountTreasurer(db: DbOrTx, viewer: Viewer | null, organizationId: string | null): Promise<Viewer> {
+export async function requireAccountTreasurer(db: DbOrTx, platform: Platform, viewer: Viewer | null, organizationId: string | null): Promise<Viewer> {
   const who = requireViewer(viewer);
-  if (await isPlatformTreasurer(db, who)) return who;
+  if (await isPlatformTreasurer(db, platform, who)) return who;
   if (organizationId && (await hasRole(db, who, organizationId, 'treasurer'))) return who;
   throw new AppError(403, 'auth.forbidden', "This needs the treasurer role in the account's organization.");
 }

@@ -53,7 +53,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
         after ? gt(ledgerAccounts.id, BigInt(after)) : undefined,
       ];
       const viewer = requireViewer(await req.viewer());
-      if (!(await isPlatformTreasurer(app.database.db, viewer))) {
+      if (!(await isPlatformTreasurer(app.database.db, app.platform, viewer))) {
         const own = await organizationsWithRole(app.database.db, viewer, 'treasurer');
         if (own.length === 0) throw new AppError(403, 'auth.forbidden', 'This needs the treasurer role in an organization.');
         where.push(inArray(ledgerAccounts.organizationId, own));
@@ -80,7 +80,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod = async (app) => {
       const viewer = requireViewer(await req.viewer());
       const [account] = await accountsNamed(app.database.db).where(eq(ledgerAccounts.id, id));
       if (!account) throw new LedgerError('ledger.unknown_account', `No ledger account ${id}.`);
-      await requireAccountTreasurer(app.database.db, viewer, account.a.organizationId);
+      await requireAccountTreasurer(app.database.db, app.platform, viewer, account.a.organizationId);
       const { from, to, zone, cursor, limit } = req.query;
       if (from && to && from > to) {
         throw new AppError(400, 'ledger.statement_dates_reversed', '`from` must not be after `to`.', [{ path: '/from', message: 'must not be after `to`' }]);

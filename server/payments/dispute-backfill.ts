@@ -4,6 +4,7 @@ import { closedDisputeStatuses } from './dispute-status';
 import { appealOf, donationByCharge } from './donations-store';
 import { idOf } from './handlers/amounts';
 import { recordAndAnnounce } from './handlers/dispute-record';
+import type { Platform } from '../auth/permissions';
 
 export interface DisputeBackfill {
   /** Open disputes of this app's gifts, now listed for treasurers. */
@@ -20,7 +21,7 @@ export interface DisputeBackfill {
  * treasurers as their event would have been. Safe to run again: a row only moves on to a later
  * report, and a treasurer gets each mail once.
  */
-export async function recordOpenDisputes(db: Db, stripe: Stripe, publicUrl: string | undefined): Promise<DisputeBackfill> {
+export async function recordOpenDisputes(db: Db, platform: Platform, stripe: Stripe, publicUrl: string | undefined): Promise<DisputeBackfill> {
   const result: DisputeBackfill = { recorded: 0, notOurs: 0 };
   const reportedAt = new Date();
   for await (const dispute of stripe.disputes.list({ limit: 100 })) {
@@ -31,7 +32,7 @@ export async function recordOpenDisputes(db: Db, stripe: Stripe, publicUrl: stri
       continue;
     }
     // Its treasurers are told, as if its event had come (once per dispute, status and treasurer).
-    await db.transaction(async (tx) => recordAndAnnounce(tx, dispute, donation.id, reportedAt, await appealOf(tx, donation.appealId), publicUrl));
+    await db.transaction(async (tx) => recordAndAnnounce(tx, platform, dispute, donation.id, reportedAt, await appealOf(tx, donation.appealId), publicUrl));
     result.recorded++;
   }
   return result;

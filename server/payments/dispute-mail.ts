@@ -2,6 +2,7 @@ import type { DbOrTx } from '../../db/client';
 import { outboxEmails, type Appeal } from '../../db/schema/index';
 import { greeting, isolated, mailAmount, mailDeadline, mailText } from '../mail/catalog';
 import { isLocale } from '../../web/src/lib/locale';
+import type { Platform } from '../auth/permissions';
 import { treasurersOfGift } from './gift-treasurers';
 
 export interface DisputeToAnswer {
@@ -19,8 +20,8 @@ export interface DisputeToAnswer {
  * per dispute, status and treasurer (the dedupe key), in the outbox with the rest of the event's
  * writes. In each treasurer's language, else the appeal's (the organization's working one).
  */
-export async function mailTreasurersOfDispute(tx: DbOrTx, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined, reminder = false): Promise<void> {
-  const treasurers = await treasurersOfGift(tx, appeal.organizationId);
+export async function mailTreasurersOfDispute(tx: DbOrTx, platform: Platform, dispute: DisputeToAnswer, appeal: Appeal, publicUrl: string | undefined, reminder = false): Promise<void> {
+  const treasurers = await treasurersOfGift(tx, platform, appeal.organizationId);
   if (treasurers.length === 0) return;
   const inquiry = dispute.status.startsWith('warning_');
   const mailIn = (locale: string, name: string) => {

@@ -79,7 +79,7 @@ export const disputeRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> = async (
         req.query.state === 'open' ? notInArray(disputes.status, closedDisputeStatuses) : undefined,
         req.query.state === 'closed' ? inArray(disputes.status, closedDisputeStatuses) : undefined,
       ];
-      if (!(await isPlatformTreasurer(db, viewer))) {
+      if (!(await isPlatformTreasurer(db, app.platform, viewer))) {
         const own = await organizationsWithRole(db, viewer, 'treasurer');
         if (own.length === 0) throw new AppError(403, 'auth.forbidden', 'This needs the treasurer role in an organization.');
         where.push(inArray(appeals.organizationId, own));

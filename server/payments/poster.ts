@@ -16,6 +16,7 @@ import { startPollLoop, type PollLoop } from '../poll-loop';
 import { safeError, safeErrorMessage, safeErrorReason } from '../safe-error';
 import { mayBeOneEventsFailure, noRetryCanHelp } from './no-retry';
 import { inOurApiVersion, readableApiVersion } from './api-version';
+import type { Platform } from '../auth/permissions';
 
 export interface PosterDeps {
   db: Db;
@@ -23,6 +24,8 @@ export interface PosterDeps {
   log: FastifyBaseLogger;
   /** Where people reach the app, for links in the mails the poster writes. */
   publicUrl?: string;
+  /** The platform organization, whose treasurers the mails it writes tell too (disputes, failed refunds). */
+  platform: Platform;
 }
 
 export const posterDefaults = {
@@ -242,6 +245,7 @@ async function batchDeps(deps: PosterDeps, { needs, listed }: ClaimedBatch): Pro
     db: deps.db,
     stripe: deps.stripe,
     publicUrl: deps.publicUrl,
+    platform: deps.platform,
     appealOf: memoized((id: string) => appealOf(deps.db, id)),
     donation: async (id) => (id && asked.has(id) ? donations.get(id) : donationById(deps.db, id)),
     paid: async (paymentIntentId) => {

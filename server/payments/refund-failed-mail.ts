@@ -2,6 +2,7 @@ import type { DbOrTx } from '../../db/client';
 import { outboxEmails, type Appeal } from '../../db/schema/index';
 import { greeting, isolated, mailAmount, mailDate, mailText } from '../mail/catalog';
 import { isLocale } from '../../web/src/lib/locale';
+import type { Platform } from '../auth/permissions';
 import { treasurersOfGift } from './gift-treasurers';
 
 export interface FailedRefund {
@@ -32,8 +33,8 @@ export const refundFailureReason = (reason: string | null | undefined): RefundFa
  * In each treasurer's language, else the appeal's; the date in UTC, which it says (users have no
  * time zone of their own).
  */
-export async function mailTreasurersOfFailedRefund(tx: DbOrTx, refund: FailedRefund, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
-  const treasurers = await treasurersOfGift(tx, appeal.organizationId);
+export async function mailTreasurersOfFailedRefund(tx: DbOrTx, platform: Platform, refund: FailedRefund, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
+  const treasurers = await treasurersOfGift(tx, platform, appeal.organizationId);
   if (treasurers.length === 0) return;
   const mailIn = (locale: string, name: string) => {
     const values = {

@@ -127,7 +127,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
       },
     },
     async (req) => {
-      await requirePlatformTreasurer(app.database.db, await req.viewer());
+      await requirePlatformTreasurer(app.database.db, app.platform, await req.viewer());
       // One more than asked, to say whether there are more: a count of processed events would read them all.
       const found = await app.database.db.select().from(stripeEvents).where(eq(stripeEvents.status, req.query.status)).orderBy(desc(stripeEvents.receivedAt)).limit(req.query.limit + 1);
       const rows = found.slice(0, req.query.limit);
@@ -155,7 +155,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<PaymentRouteOptions> = async (
     },
     async (req, reply) => {
       const db = app.database.db;
-      const by = await requirePlatformTreasurer(db, await req.viewer());
+      const by = await requirePlatformTreasurer(db, app.platform, await req.viewer());
       await db.transaction(async (tx) => {
         const [before] = await tx
           .select({ status: stripeEvents.status, attempts: stripeEvents.attempts, lastError: stripeEvents.lastError })

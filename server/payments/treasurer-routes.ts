@@ -106,7 +106,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
     },
     async (req) => {
       const viewer = requireViewer(await req.viewer());
-      const platform = await isPlatformTreasurer(db, viewer);
+      const platform = await isPlatformTreasurer(db, app.platform, viewer);
       // No treasurer anywhere, nothing to find: a member's lookups never reach the donations table.
       if (!platform && (await organizationsWithRole(db, viewer, 'treasurer')).length === 0) throw new AppError(404, 'donation_not_found', 'No gift of yours has this Stripe id.');
       const gift = await giftOfStripeId(db, req.params.stripeId);
@@ -140,7 +140,7 @@ export const treasurerPaymentRoutes: FastifyPluginAsyncZod<DisputeRouteOptions> 
       // as the statement does): the platform's treasurers reconcile Stripe's charges against the
       // ledger, and a line they cannot open is a difference they cannot resolve. Refunding stays
       // with the appeal's organization, whose money it is.
-      const viewer = await requireAccountTreasurer(db, await req.viewer(), row.a.organizationId);
+      const viewer = await requireAccountTreasurer(db, app.platform, await req.viewer(), row.a.organizationId);
       const mayRefund = await hasRole(db, viewer, row.a.organizationId, 'treasurer');
       const txs = await db
         .select()

@@ -11,7 +11,7 @@ import { buildApp } from '../../server/app';
 import { drainOnce } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startStripeEmulator, type StripeEmulator } from '../../server/stripe-emulator/index';
-import { testConfig } from '../helpers/config';
+import { testConfig, testPlatform } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
 import { paidCheckoutSession } from './paid-gift';
 import { loadRole, startWorker, streamsRole, type Delivery, type LoadResult } from './appeals-clients';
@@ -155,7 +155,7 @@ async function measureStreams(database: Database, stripe: Stripe, emulator: Stri
       await database.db.insert(stripeEvents).values(event);
       const expected = (await raisedGross(database)) + BigInt(giftMinor);
       await Promise.all(threads.map((t) => t.ask({ type: 'expect', raised: expected.toString() })));
-      const r = await drainOnce({ db: database.db, stripe, log: pino({ level: 'silent' }) });
+      const r = await drainOnce({ db: database.db, stripe, log: pino({ level: 'silent' }), platform: testPlatform });
       // drainOnce returns right after its transaction commits: the NOTIFY went out then.
       const committedAtMs = performance.timeOrigin + performance.now();
       if (r.processed !== 1) throw new Error(`the poster processed ${r.processed} events, expected 1`);

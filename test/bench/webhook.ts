@@ -15,7 +15,7 @@ import { buildApp } from '../../server/app';
 import { verifyLedger } from '../../server/ledger/service';
 import { drainConcurrently, posterDefaults, type PosterDeps } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
-import { testConfig } from '../helpers/config';
+import { testConfig, testPlatform } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
 import { startCpuProfile } from './cpu-profile';
 import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
@@ -187,7 +187,7 @@ export async function runWebhookBench(): Promise<void> {
       collectGarbage();
       // Everything here shares the CPUs with Postgres and whatever else runs: say how busy they were.
       note(`${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} before intake; the Stripe emulator and the load generator run in threads of their own (main thread heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB)`);
-      const poster: PosterDeps = { db: database.db, stripe, log: pino({ level: 'silent' }) };
+      const poster: PosterDeps = { db: database.db, stripe, log: pino({ level: 'silent' }), platform: testPlatform };
       const { bare, intake, bareRuns, intakeRuns, drainRuns, late, checkpoints } = await measureRounds(database, url, stripe, load, poster, emulator);
       printIntake(bare, intake, bareRuns, intakeRuns);
       const drained = combineDrains(drainRuns);

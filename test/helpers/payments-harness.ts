@@ -60,7 +60,7 @@ export async function startPaymentsHarness(
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   emulator.controls.setWebhook({ url: `${url}/api/stripe/webhook`, secret: webhookSecret, baseDelayMs: 20, maxAttempts: 6 });
   const treasurer = await signIn(app, 'treasurer@federation.demo');
-  const drain = (opts: Partial<typeof posterDefaults> = {}) => drainOnce({ db: testDb.database.db, stripe, log: silent, publicUrl: 'http://localhost:3000' }, { backoffBaseMs: 0, ...opts });
+  const drain = (opts: Partial<typeof posterDefaults> = {}) => drainOnce({ db: testDb.database.db, stripe, log: silent, publicUrl: 'http://localhost:3000', platform: app.platform }, { backoffBaseMs: 0, ...opts });
   const harness: PaymentsHarness = {
     testDb,
     app,

@@ -310,17 +310,17 @@ describe('the disputes treasurers see', () => {
     await h.settle();
     const dueAt = waiting.evidence_details.due_by! * 1000;
     const reminders = async (id: string) => (await toldAbout(id)).filter((m) => m.subject.startsWith('Reminder:'));
-    await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', new Date(dueAt - 3 * 86_400_000));
+    await remindOfDueDisputes(h.testDb.database.db, h.app.platform, 'http://localhost:3000', new Date(dueAt - 3 * 86_400_000));
     expect(await reminders(waiting.id)).toEqual([]);
     const dayBefore = new Date(dueAt - 86_400_000);
-    expect(await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', dayBefore)).toBeGreaterThanOrEqual(1);
+    expect(await remindOfDueDisputes(h.testDb.database.db, h.app.platform, 'http://localhost:3000', dayBefore)).toBeGreaterThanOrEqual(1);
     // Marked as reminded: the next round finds nothing (the job would otherwise go round again).
-    expect(await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', dayBefore)).toBe(0);
+    expect(await remindOfDueDisputes(h.testDb.database.db, h.app.platform, 'http://localhost:3000', dayBefore)).toBe(0);
     const [marked] = await queryRows<{ reminded_status: string | null }>(h.testDb.database.db, sql`SELECT reminded_status FROM disputes WHERE id = ${waiting.id}`);
     expect(marked!.reminded_status).toBe('needs_response');
     // Past its due date, nobody is reminded of it.
     await h.testDb.database.db.execute(sql`UPDATE disputes SET reminded_status = NULL WHERE id = ${waiting.id}`);
-    expect(await remindOfDueDisputes(h.testDb.database.db, 'http://localhost:3000', new Date(dueAt + 60_000))).toBe(0);
+    expect(await remindOfDueDisputes(h.testDb.database.db, h.app.platform, 'http://localhost:3000', new Date(dueAt + 60_000))).toBe(0);
     // One each, to every treasurer who reaches the local (the federation's, and any the local has).
     const sent = await reminders(waiting.id);
     expect(sent.map((m) => m.to)).toContain('treasurer@federation.demo');
@@ -341,7 +341,7 @@ describe('the disputes treasurers see', () => {
     await h.testDb.database.db.execute(sql`DELETE FROM disputes WHERE id IN (${open.id}, ${closed.id})`);
     await h.testDb.database.db.execute(sql`DELETE FROM outbox_emails WHERE dedupe_key LIKE ${`dispute:${open.id}:%`}`);
     for (let run = 0; run < 2; run++) {
-      const { recorded } = await recordOpenDisputes(h.testDb.database.db, stripe, 'http://localhost:3000');
+      const { recorded } = await recordOpenDisputes(h.testDb.database.db, h.app.platform, stripe, 'http://localhost:3000');
       expect(recorded).toBeGreaterThanOrEqual(1);
       expect(await one(open.id, 'open')).toMatchObject({ status: 'needs_response', amountMinor: '1700', needsResponse: true });
       expect(await one(closed.id)).toBeUndefined();

@@ -9,6 +9,7 @@ import { drainConcurrently } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { signInAs } from '../helpers/sign-in';
+import { testPlatform } from '../helpers/config';
 
 /*
  * A gift that is both refunded and disputed is where the money path has the most orders to get
@@ -66,7 +67,7 @@ describe.each(settlements)('a gift refunded and disputed, $name', ({ settlementC
     await h.emulator.controls.flush();
     const stripe = createStripeClient({ secretKey: 'sk_test_emulator', host: h.emulator.clientOptions });
     for (let i = 0; i < 40; i++) {
-      await drainConcurrently({ db: h.testDb.database.db, stripe, log: silent }, { loops: 2, batchSize: 2, planConcurrency: 2, backoffBaseMs: 0 });
+      await drainConcurrently({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform }, { loops: 2, batchSize: 2, planConcurrency: 2, backoffBaseMs: 0 });
       const [pending] = await queryRows<{ n: number }>(h.testDb.database.db, sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending'`);
       if (pending!.n === 0) return;
       // An event waiting for another (a close before its opening) is due again after its back-off.

@@ -12,6 +12,7 @@ import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-
 import { withoutDeadlines } from '../helpers/no-deadlines';
 import { holdLock, meetingAt } from '../helpers/row-lock';
 import { signIn } from '../helpers/sign-in';
+import { testPlatform } from '../helpers/config';
 
 let h: PaymentsHarness;
 
@@ -1405,7 +1406,7 @@ describe('webhook intake', () => {
     expect(res.statusCode).toBe(200);
     const { drainOnce } = await import('../../server/payments/poster');
     const pino = (await import('pino')).default;
-    await drainOnce({ db: h.testDb.database.db, stripe, log: pino({ level: 'silent' }) });
+    await drainOnce({ db: h.testDb.database.db, stripe, log: pino({ level: 'silent' }), platform: testPlatform });
     expect((await donation(donationId)).status).toBe('succeeded');
     h.emulator.controls.resume();
     await h.settle();
@@ -1431,7 +1432,7 @@ describe('failing and waiting events', () => {
   };
   const drain = async (attemptsMax: number) => {
     const { drainOnce } = await import('../../server/payments/poster');
-    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: await pinoSilent() }, { attemptsMax, backoffBaseMs: 0 });
+    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: await pinoSilent(), platform: testPlatform }, { attemptsMax, backoffBaseMs: 0 });
   };
   const now = () => Math.floor(Date.now() / 1000);
 
@@ -1455,7 +1456,7 @@ describe('failing and waiting events', () => {
     await h.emulator.controls.flush();
     const { drainOnce } = await import('../../server/payments/poster');
     const stripeDown = new Stripe('sk_test_emulator', { host: '127.0.0.1', port: 1, protocol: 'http', maxNetworkRetries: 0 });
-    for (let i = 0; i < 3; i++) await drainOnce({ db, stripe: stripeDown, log: await pinoSilent() }, { attemptsMax: 3, backoffBaseMs: 0 });
+    for (let i = 0; i < 3; i++) await drainOnce({ db, stripe: stripeDown, log: await pinoSilent(), platform: testPlatform }, { attemptsMax: 3, backoffBaseMs: 0 });
     const [event] = await queryRows<{ id: string }>(db, sql`SELECT id FROM stripe_events WHERE type = 'checkout.session.completed' AND payload::json->'data'->'object'->'metadata'->>'donation_id' = ${donationId}`);
     const row = async () => (await db.select().from(stripeEvents).where(eq(stripeEvents.id, event!.id)))[0]!;
     expect(await row()).toMatchObject({ status: 'parked', attempts: 3 });

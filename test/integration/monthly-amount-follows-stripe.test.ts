@@ -9,6 +9,7 @@ import { drainOnce } from '../../server/payments/poster';
 import { changeAmount, yenMonthlyOnClock } from '../helpers/yen-monthly';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { holdLock } from '../helpers/row-lock';
+import { testPlatform } from '../helpers/config';
 
 // Stripe charges a monthly gift what its subscription's price says, whoever set it: the donor on
 // /account, or a treasurer in Stripe's Dashboard. The donor's page, her mails, the treasurer's
@@ -208,7 +209,7 @@ describe('a monthly gift charges what Stripe says', () => {
     await h.emulator.controls.flush();
     const [renewed] = await updatesOf(g.subId);
     expect(Object.keys(renewed!.data.previous_attributes ?? {})).toContain('items');
-    for (let i = 0; i < 5 && (await drainOnce({ db: h.testDb.database.db, stripe: counted, log: pino({ level: 'silent' }) }, { backoffBaseMs: 0 })).claimed > 0; i++);
+    for (let i = 0; i < 5 && (await drainOnce({ db: h.testDb.database.db, stripe: counted, log: pino({ level: 'silent' }), platform: testPlatform }, { backoffBaseMs: 0 })).claimed > 0; i++);
     expect(await eventStatus(renewed!.id)).toBe('ignored');
     expect(subscriptionReads).toEqual([]);
     const [row] = await h.testDb.database.db.select().from(donations).where(eq(donations.id, g.donationId));

@@ -4,7 +4,7 @@ import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { donations, organizations } from '../../db/schema/index';
 import { buildApp } from '../../server/app';
-import { platformOrganizationProblem, platformTreasurers, setPlatformOrganization } from '../../server/auth/permissions';
+import { platformOrganizationProblem, platformTreasurers } from '../../server/auth/permissions';
 import { ConfigError } from '../../server/config';
 import { treasurersOfGift } from '../../server/payments/gift-treasurers';
 import { createStripeClient } from '../../server/payments/stripe-client';
@@ -32,9 +32,8 @@ const disputeIds = async (cookie: string) => {
 };
 
 /**
- * Another app on the same database, with PLATFORM_ORGANIZATION set as given. The setting is one per
- * process (setPlatformOrganization, as the app and the worker each set it at start): building this
- * app moves it for every app of this file, so each test asks only the app it built last.
+ * Another app on the same database, with PLATFORM_ORGANIZATION set as given: it answers by its own
+ * setting (app.platform), whatever the other apps of this process were built with.
  */
 async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
   const app = await buildApp({ config: testConfig({ PUBLIC_URL: 'http://localhost:3000', ...env }), database: h.testDb.database, stripe: { client: stripe, webhookSecret: 'whsec_test_platform' } });
@@ -57,7 +56,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of extraApps) await app.close();
-  setPlatformOrganization(undefined);
   await h?.close();
 });
 
@@ -67,8 +65,8 @@ describe('the platform organization', () => {
     const books = await signInAs(h.app, 'books@federation-a.test', { organizationId: await org('demo-federation'), role: 'treasurer', includesDescendants: false });
     expect((await get('/api/stripe/events', books)).statusCode).toBe(200);
     expect(await disputeIds(books)).toContain(disputeId);
-    expect((await platformTreasurers(h.testDb.database.db)).map((t) => t.email)).toEqual(expect.arrayContaining(['books@federation-a.test', 'treasurer@federation.demo']));
-    expect(await platformOrganizationProblem(h.testDb.database.db)).toBeNull();
+    expect((await platformTreasurers(h.testDb.database.db, h.app.platform)).map((t) => t.email)).toEqual(expect.arrayContaining(['books@federation-a.test', 'treasurer@federation.demo']));
+    expect(await platformOrganizationProblem(h.testDb.database.db, h.app.platform)).toBeNull();
   });
 
   it("does not make another federation's treasurer the platform's: 403 on the platform's books, only their own gifts", async () => {
@@ -82,7 +80,7 @@ describe('the platform organization', () => {
     expect((accounts.json() as { accounts: unknown[] }).accounts).toEqual([]);
     expect((await get(`/api/donations/by-stripe-id/${disputeId}`, treasurerB)).statusCode).toBe(404);
     // Nor is federation B's treasurer told of federation A's disputes.
-    expect((await treasurersOfGift(h.testDb.database.db, giftOrganizationId)).map((t) => t.email)).not.toContain('treasurer@federation-b.test');
+    expect((await treasurersOfGift(h.testDb.database.db, h.app.platform, giftOrganizationId)).map((t) => t.email)).not.toContain('treasurer@federation-b.test');
   });
 
   it('is nobody with two federations and PLATFORM_ORGANIZATION unset (fail closed), and says so at start', async () => {
@@ -90,8 +88,8 @@ describe('the platform organization', () => {
     expect((await get('/api/stripe/events', books)).statusCode).toBe(403);
     // Federation A's own treasurers still see federation A's disputes through their own grant.
     expect(await disputeIds(h.treasurer)).toContain(disputeId);
-    expect(await platformTreasurers(h.testDb.database.db)).toEqual([]);
-    const problem = await platformOrganizationProblem(h.testDb.database.db);
+    expect(await platformTreasurers(h.testDb.database.db, h.app.platform)).toEqual([]);
+    const problem = await platformOrganizationProblem(h.testDb.database.db, h.app.platform);
     expect(problem).toMatch(/^PLATFORM_ORGANIZATION is unset and there are 2 top-level organizations: nobody is a platform treasurer .*set PLATFORM_ORGANIZATION/);
     expect(problem).not.toMatch(/@/);
   });
@@ -114,7 +112,6 @@ describe('the platform organization', () => {
     } finally {
       await named.stop();
     }
-    setPlatformOrganization(undefined);
   });
 
   it('is the organization PLATFORM_ORGANIZATION names, and only its treasurers', async () => {
@@ -124,20 +121,37 @@ describe('the platform organization', () => {
     expect((await get('/api/stripe/events', books, a)).statusCode).toBe(200);
     expect((await get('/api/stripe/events', treasurerB, a)).statusCode).toBe(403);
     expect((await get('/api/disputes?state=all', books, a)).json().disputes.map((d: { id: string }) => d.id)).toContain(disputeId);
-    expect(await platformOrganizationProblem(h.testDb.database.db)).toBeNull();
-    expect((await platformTreasurers(h.testDb.database.db)).map((t) => t.email)).not.toContain('treasurer@federation-b.test');
+    expect(await platformOrganizationProblem(h.testDb.database.db, a.platform)).toBeNull();
+    expect((await platformTreasurers(h.testDb.database.db, a.platform)).map((t) => t.email)).not.toContain('treasurer@federation-b.test');
 
     const b = await appWith({ PLATFORM_ORGANIZATION: 'federation-b' });
     expect((await get('/api/stripe/events', treasurerB, b)).statusCode).toBe(200);
     expect((await get('/api/stripe/events', books, b)).statusCode).toBe(403);
   });
 
+  it("is each app's own: two apps of one process, configured for two federations, each answer by their own setting, in either build order", async () => {
+    await h.testDb.database.db.insert(organizations).values({ slug: 'federation-b', name: 'Federation B', kind: 'federation', country: null, defaultCurrency: 'EUR', parentId: null }).onConflictDoNothing();
+    const books = await signInAs(h.app, 'books@federation-a.test', { organizationId: await org('demo-federation'), role: 'treasurer', includesDescendants: false });
+    const treasurerB = await signInAs(h.app, 'treasurer@federation-b.test', { organizationId: await org('federation-b'), role: 'treasurer', includesDescendants: true });
+    for (const order of [['demo-federation', 'federation-b'], ['federation-b', 'demo-federation']]) {
+      const built = new Map<string, FastifyInstance>();
+      for (const slug of order) built.set(slug, await appWith({ PLATFORM_ORGANIZATION: slug }));
+      const [a, b] = [built.get('demo-federation')!, built.get('federation-b')!];
+      const said = { order: order.join(' then '), aBooks: (await get('/api/stripe/events', books, a)).statusCode, aB: (await get('/api/stripe/events', treasurerB, a)).statusCode, bBooks: (await get('/api/stripe/events', books, b)).statusCode, bB: (await get('/api/stripe/events', treasurerB, b)).statusCode };
+      expect(said).toEqual({ order: order.join(' then '), aBooks: 200, aB: 403, bBooks: 403, bB: 200 });
+      // Federation A's disputes are the platform's books on A's app, and not on B's (the books treasurer's own grant stops at the federation).
+      const disputesOn = async (app: FastifyInstance) => (await get('/api/disputes?state=all&limit=200', books, app)).json().disputes.map((d: { id: string }) => d.id);
+      expect(await disputesOn(a)).toContain(disputeId);
+      expect(await disputesOn(b)).not.toContain(disputeId);
+    }
+  });
+
   it('is nobody when PLATFORM_ORGANIZATION names no top-level organization, and says so at start', async () => {
     const local = await appWith({ PLATFORM_ORGANIZATION: 'ue-local-222' });
     const localTreasurer = await signInAs(local, 'treasurer@ue222-platform.test', { organizationId: giftOrganizationId, role: 'treasurer' });
     expect((await get('/api/stripe/events', localTreasurer, local)).statusCode).toBe(403);
-    expect(await platformTreasurers(h.testDb.database.db)).toEqual([]);
-    expect(await platformOrganizationProblem(h.testDb.database.db)).toMatch(/^PLATFORM_ORGANIZATION: no top-level organization has the slug "ue-local-222"/);
+    expect(await platformTreasurers(h.testDb.database.db, local.platform)).toEqual([]);
+    expect(await platformOrganizationProblem(h.testDb.database.db, local.platform)).toMatch(/^PLATFORM_ORGANIZATION: no top-level organization has the slug "ue-local-222"/);
   });
 
   it('refuses a PLATFORM_ORGANIZATION that is no slug', () => {

@@ -9,6 +9,7 @@ import { drainConcurrently, drainOnce, drainPipelined } from '../../server/payme
 import { eventPending } from '../../server/payments/handlers/posted';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
 import { holdLock } from '../helpers/row-lock';
+import { testPlatform } from '../helpers/config';
 
 // The poster reads a batch's gift amounts from Stripe's charge list (one request per 100 gifts)
 // instead of one PaymentIntent fetch each; what the list does not cover is fetched alone. Both
@@ -87,7 +88,7 @@ describe('poster batch reads', () => {
   it('reads a batch of gifts with one charge listing and no fetch per gift', async () => {
     const ids = await paidGifts(5);
     const { stripe, list, retrieve } = spiedStripe();
-    const r = await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    const r = await drainOnce({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform });
     expect(r).toMatchObject({ processed: r.claimed, failed: 0 });
     expect(list).toHaveBeenCalledTimes(1);
     expect(retrieve).not.toHaveBeenCalled();
@@ -103,7 +104,7 @@ describe('poster batch reads', () => {
            WHERE status = 'pending' AND payload::json->'data'->'object'->'metadata'->>'donation_id' = ${id!}`,
     );
     const { stripe, retrieve } = spiedStripe();
-    await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    await drainOnce({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform });
     expect(retrieve).toHaveBeenCalledTimes(1);
     await expectPosted([id!]);
   });
@@ -114,12 +115,12 @@ describe('poster batch reads', () => {
     const ids = await paidGifts(2);
     const { stripe, list, retrieve } = spiedStripe();
     list.mockRejectedValueOnce(new Error('Stripe is not answering'));
-    const r = await drainOnce({ db: h.testDb.database.db, stripe, log: silent }, { backoffBaseMs: 0 });
+    const r = await drainOnce({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform }, { backoffBaseMs: 0 });
     expect(r.failed).toBe(2); // the two gifts; the other events of the payments are ignored types
     expect(retrieve).not.toHaveBeenCalled();
     const waiting = await h.testDb.database.db.select().from(donations).where(inArray(donations.id, ids));
     expect(waiting.map((d) => d.status)).toEqual(['pending', 'pending']);
-    await drainOnce({ db: h.testDb.database.db, stripe, log: silent });
+    await drainOnce({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform });
     await expectPosted(ids);
   });
 
@@ -129,10 +130,10 @@ describe('poster batch reads', () => {
     const ids = await paidGifts(7);
     const before = await countEvents(sql`status = 'pending'`);
     const { stripe } = spiedStripe();
-    const stopped = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent }, { batchSize: 3 }, (claimedSoFar) => claimedSoFar >= 3);
+    const stopped = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform }, { batchSize: 3 }, (claimedSoFar) => claimedSoFar >= 3);
     expect(stopped).toMatchObject({ claimed: 3, failed: 0 });
     expect(await countEvents(sql`status = 'pending'`)).toBe(before - 3);
-    const rest = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent }, { batchSize: 3 });
+    const rest = await drainPipelined({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform }, { batchSize: 3 });
     expect(rest).toMatchObject({ claimed: before - 3, failed: 0 });
     expect(await countEvents(sql`status = 'pending'`)).toBe(0);
     await expectPosted(ids);
@@ -145,7 +146,7 @@ describe('poster batches side by side', () => {
   it('drains with two loops side by side, each event once, and stops claiming when told', async () => {
     const ids = await paidGifts(9);
     const before = await countEvents(sql`status = 'pending'`);
-    const deps = { db: h.testDb.database.db, stripe: h.emulator.client(), log: silent };
+    const deps = { db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform };
     const stopped = await drainConcurrently(deps, { batchSize: 2, loops: 2 }, (claimedSoFar) => claimedSoFar >= 4);
     expect(stopped.failed).toBe(0);
     expect(stopped.claimed).toBeGreaterThanOrEqual(4);
@@ -163,7 +164,7 @@ describe('poster batches side by side', () => {
   it('when one loop fails, the other claims no more and the failure comes once both have stopped', async () => {
     const ids = await paidGifts(9);
     const db = h.testDb.database.db;
-    const deps = { db, stripe: h.emulator.client(), log: silent };
+    const deps = { db, stripe: h.emulator.client(), log: silent, platform: testPlatform };
     const boom = new Error('the first stopping check fails');
     let calls = 0;
     const failing = drainConcurrently(deps, { batchSize: 2, loops: 2, leaseSeconds: 0 }, () => {
@@ -198,7 +199,7 @@ describe('poster batches side by side', () => {
       await db.execute(sql`DROP FUNCTION refuse_unrecordable()`);
       await db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id = ${id}`);
     }
-    expect((await drainConcurrently({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 2, loops: 2 })).failed).toBe(0);
+    expect((await drainConcurrently({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { batchSize: 2, loops: 2 })).failed).toBe(0);
   }
 
   const refused = { cause: expect.objectContaining({ message: 'failure record refused' }) };
@@ -210,7 +211,7 @@ describe('poster batches side by side', () => {
     const db = h.testDb.database.db;
     await paidGifts(2);
     await withUnrecordableEvent(0, async () => {
-      await expect(drainPipelined({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 1 })).rejects.toMatchObject(refused);
+      await expect(drainPipelined({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { batchSize: 1 })).rejects.toMatchObject(refused);
       expect(await countEvents(sql`status = 'pending' AND id NOT LIKE 'evt_unrecordable%'`)).toBeGreaterThan(0);
       expect(await queryRows(db, sql`SELECT id FROM stripe_events WHERE ${leasedElsewhere}`)).toEqual([]);
     });
@@ -222,7 +223,7 @@ describe('poster batches side by side', () => {
     const db = h.testDb.database.db;
     await paidGifts(2);
     await withUnrecordableEvent(1, async () => {
-      const failing = drainPipelined({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 1 });
+      const failing = drainPipelined({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { batchSize: 1 });
       failing.catch(() => {});
       let next: { id: string }[] = [];
       await vi.waitFor(async () => {
@@ -244,7 +245,7 @@ describe('poster batches side by side', () => {
   // posted and never be reversed).
   it('a refund.failed waits for a refund.created still being posted elsewhere, then reverses it', async () => {
     const [donationId] = await paidGifts(1);
-    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
     const before = await h.appealBalance('buck-a-brick');
     const res = await h.app.inject({ method: 'POST', url: `/api/donations/${donationId}/refund`, headers: { cookie: h.treasurer }, payload: { amountMinor: '50' } });
     expect(res.statusCode).toBe(202);
@@ -252,19 +253,19 @@ describe('poster batches side by side', () => {
     const lock = await holdDonation(donationId!);
     try {
       // This poster plans refund.created (Stripe: succeeded) and waits to commit it.
-      const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
       await lock.waitedOn();
       // Meanwhile the bank returns the refund, and a second poster gets that event.
       const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
       const body = JSON.stringify({ id: 'evt_refund_failed_race', object: 'event', type: 'refund.failed', created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status: 'failed', failure_reason: 'lost_or_stolen_card' } } });
       const signature = h.emulator.client().webhooks.generateTestHeaderString({ payload: body, secret: 'whsec_test_harness_secret' });
       expect((await h.app.inject({ method: 'POST', url: '/api/stripe/webhook', headers: { 'content-type': 'application/json', 'stripe-signature': signature }, payload: body })).statusCode).toBe(200);
-      const second = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 0 });
+      const second = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { backoffBaseMs: 0 });
       expect(second).toMatchObject({ claimed: 1, failed: 1 });
       await lock.release();
       expect((await first).failed).toBe(0);
       expect(await h.appealBalance('buck-a-brick')).toBe(before + 50n);
-      await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
       const [event] = await queryRows<{ status: string }>(h.testDb.database.db, sql`SELECT status::text FROM stripe_events WHERE id = 'evt_refund_failed_race'`);
       expect(event!.status).toBe('processed');
       expect(await h.appealBalance('buck-a-brick')).toBe(before);
@@ -280,7 +281,7 @@ describe('poster batches side by side', () => {
   // the failure must wait for that one too, not only for a refund.created.
   it('a refund.failed waits for a refund.updated that is posting the refund elsewhere, then reverses it', async () => {
     const [donationId] = await paidGifts(1);
-    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+    await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
     const before = await h.appealBalance('buck-a-brick');
     h.emulator.controls.pause();
     // Asked before the lock: an ask waits for a gift's row lock, as it must read what is refunded.
@@ -290,16 +291,16 @@ describe('poster batches side by side', () => {
     try {
       const created = JSON.parse(JSON.stringify(await h.emulatorEvent('refund.created', res.json().refundId))) as Record<string, unknown>;
       await h.deliver({ ...created, id: 'evt_refund_updated_race', type: 'refund.updated' });
-      const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      const first = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
       await lock.waitedOn();
       const refund = await h.emulator.client().refunds.retrieve(res.json().refundId);
       await h.deliver({ id: 'evt_refund_failed_race_2', object: 'event', type: 'refund.failed', created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status: 'failed', failure_reason: 'lost_or_stolen_card' } } });
-      const second = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 0 });
+      const second = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { backoffBaseMs: 0 });
       expect(second).toMatchObject({ claimed: 1, failed: 1 });
       await lock.release();
       expect((await first).failed).toBe(0);
       expect(await h.appealBalance('buck-a-brick')).toBe(before + 60n);
-      await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
       expect(await h.appealBalance('buck-a-brick')).toBe(before);
     } finally {
       await lock.end();
@@ -320,7 +321,7 @@ describe('poster batches side by side', () => {
     const lock = await holdDonation(donationId!);
     try {
       // Its gift waits on the donation lock, with the bad event's failure not yet recorded.
-      const stale = drainOnce({ db, stripe: h.emulator.client(), log: silent }, { attemptsMax: 1 });
+      const stale = drainOnce({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { attemptsMax: 1 });
       await lock.waitedOn();
       await db.execute(sql`UPDATE stripe_events SET status = 'pending', attempts = 0, next_attempt_at = now() + interval '1 hour', last_error = 'parked elsewhere, then retried' WHERE id = 'evt_stale_claim'`);
       await lock.release();
@@ -343,7 +344,7 @@ describe('poster batches side by side', () => {
     await h.testDb.database.db.execute(sql`UPDATE stripe_events SET stripe_created_at = stripe_created_at - (CASE WHEN payload::json->'data'->'object'->'metadata'->>'donation_id' = ${high} THEN interval '2 seconds' ELSE interval '1 second' END) WHERE status = 'pending'`);
     const lock = await holdDonation(high);
     try {
-      const drained = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+      const drained = drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
       // Until the poster waits on the held row.
       await lock.waitedOn();
       const lowLocked = await lock.probe`SELECT 1 FROM donations WHERE id = ${low} FOR NO KEY UPDATE NOWAIT`.then(() => false, (err: { code?: string }) => err.code === '55P03');
@@ -362,7 +363,7 @@ describe('poster batches side by side', () => {
   it('parks a stored body that is not JSON alone, with its reason, and posts the rest of the batch', async () => {
     const [id] = await paidGifts(1);
     await h.testDb.database.db.execute(sql`INSERT INTO stripe_events (id, type, stripe_created_at, payload) VALUES ('evt_not_json_1', 'checkout.session.completed', now() - interval '1 minute', '{"id": "evt_not_json_1", truncated')`);
-    const r = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent });
+    const r = await drainOnce({ db: h.testDb.database.db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
     expect(r).toMatchObject({ failed: 1, processed: r.claimed - 1 });
     const [row] = await queryRows<{ status: string; last_error: string }>(h.testDb.database.db, sql`SELECT status::text, last_error FROM stripe_events WHERE id = 'evt_not_json_1'`);
     expect(row).toMatchObject({ status: 'parked' });
@@ -381,7 +382,7 @@ describe('poster batches side by side', () => {
     await refusedAtCommit(`NEW.id = '${refused}'`, 'check_violation', async () => {
       const pending = await countEvents(sql`status = 'pending'`);
       const commits = vi.spyOn(db, 'transaction');
-      const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 60_000 });
+      const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { backoffBaseMs: 60_000 });
       expect(r).toMatchObject({ claimed: pending, failed: 1, processed: pending - 1 });
       // The whole batch, then two halves at each of ceil(log2(pending)) levels at most.
       expect(commits.mock.calls.length).toBeLessThanOrEqual(1 + 2 * Math.ceil(Math.log2(pending)));
@@ -392,7 +393,7 @@ describe('poster batches side by side', () => {
     });
     // Once the database takes it, the event posts on its next attempt.
     await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() WHERE status = 'pending'`);
-    await drainOnce({ db, stripe: h.emulator.client(), log: silent });
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
     await expectPosted(ids);
   });
 
@@ -404,14 +405,14 @@ describe('poster batches side by side', () => {
     await refusedAtCommit('true', 'admin_shutdown', async () => {
       const pending = await countEvents(sql`status = 'pending'`);
       const commits = vi.spyOn(db, 'transaction');
-      const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { backoffBaseMs: 60_000 });
+      const r = await drainOnce({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { backoffBaseMs: 60_000 });
       expect(r).toMatchObject({ claimed: pending, failed: pending, processed: 0 });
       expect(commits).toHaveBeenCalledTimes(1);
       commits.mockRestore();
       expect(await countEvents(sql`status = 'pending' AND last_error LIKE '%refused at commit%'`)).toBe(pending);
     });
     await db.execute(sql`UPDATE stripe_events SET next_attempt_at = now() WHERE status = 'pending'`);
-    await drainOnce({ db, stripe: h.emulator.client(), log: silent });
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
     await expectPosted(ids);
   });
 
@@ -425,7 +426,7 @@ describe('poster batches side by side', () => {
       SELECT x.id, 'customer.created', now() - make_interval(days => 30 + x.n::int), json_build_object('id', x.id, 'object', 'event', 'type', 'customer.created')::text,
              CASE WHEN x.n = 4 THEN now() + interval '1 hour' ELSE now() END
         FROM json_array_elements_text(${JSON.stringify(ids)}::text::json) WITH ORDINALITY AS x(id, n)`);
-    await drainOnce({ db, stripe: h.emulator.client(), log: silent }, { batchSize: 2 });
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform }, { batchSize: 2 });
     const rows = await queryRows<{ id: string; status: string }>(db, sql`SELECT id, status::text AS status FROM stripe_events WHERE id LIKE 'evt_claim_order_%' ORDER BY id`);
     expect(rows.map((r) => [r.id, r.status])).toEqual([
       ['evt_claim_order_a', 'pending'],
@@ -444,7 +445,7 @@ describe('poster batches side by side', () => {
     const text = plan.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).toContain('stripe_events_pending_idx');
     expect(text).not.toMatch(/\bSort\b/);
-    await drainOnce({ db, stripe: h.emulator.client(), log: silent });
+    await drainOnce({ db, stripe: h.emulator.client(), log: silent, platform: testPlatform });
     await db.execute(sql`UPDATE stripe_events SET status = 'ignored' WHERE id LIKE 'evt_claim_order_%'`);
   });
 });
@@ -500,7 +501,7 @@ describe('events the poster cannot read', () => {
 // retried eight times (a minute of back-off) before a treasurer saw it, or parked saying nothing.
 // It is parked at its first attempt, with its reason; what a retry can fix still retries.
 describe('events no retry can post', () => {
-  const silentDeps = (stripe = h.emulator.client()) => ({ db: h.testDb.database.db, stripe, log: silent });
+  const silentDeps = (stripe = h.emulator.client()) => ({ db: h.testDb.database.db, stripe, log: silent, platform: testPlatform });
   const stored = async (id: string) =>
     (await queryRows<{ status: string; last_error: string | null; attempts: number }>(h.testDb.database.db, sql`SELECT status::text, last_error, attempts FROM stripe_events WHERE id = ${id}`))[0];
   const now = () => Math.floor(Date.now() / 1000);

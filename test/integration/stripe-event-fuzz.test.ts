@@ -9,6 +9,7 @@ import { verifyLedger } from '../../server/ledger/service';
 import { handlers } from '../../server/payments/handlers/index';
 import { drainOnce } from '../../server/payments/poster';
 import { startPaymentsHarness, type PaymentsHarness } from '../helpers/payments-harness';
+import { testPlatform } from '../helpers/config';
 
 // Stripe (buggy, or a release to come) may send any field of any event we handle null, missing,
 // of another type, out of range or naming another object. Each such event sits in a batch beside
@@ -204,7 +205,7 @@ describe('an event that names another gift, alone in its batch beside an ordinar
       const gift = await paidGift('buck-a-brick', '900');
       await h.emulator.controls.flush();
       await deliverAll([{ event: eventOf({ type: m.type, object: {}, fields: {} }, m.object), label: m.type }]);
-      await expect(drainOnce({ db: db(), stripe, log: silent }, { backoffBaseMs: 60_000 })).resolves.toBeDefined();
+      await expect(drainOnce({ db: db(), stripe, log: silent, platform: testPlatform }, { backoffBaseMs: 60_000 })).resolves.toBeDefined();
       const [row] = await db().select().from(donations).where(eq(donations.id, gift.donationId));
       expect(row!.status, `the ordinary gift beside ${m.type}`).toBe('succeeded');
     }
@@ -298,7 +299,7 @@ describe('stripe events of every handled type, mutated field by field', () => {
       const pending = (await queryRows<{ n: number }>(db(), sql`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'pending' AND next_attempt_at <= now()`))[0]!.n;
       expect(pending).toBeLessThanOrEqual(1000);
       // Failures wait a minute before their next try: one drain, one batch.
-      await expect(drainOnce({ db: db(), stripe, log: silent }, { backoffBaseMs: 60_000 })).resolves.toBeDefined();
+      await expect(drainOnce({ db: db(), stripe, log: silent, platform: testPlatform }, { backoffBaseMs: 60_000 })).resolves.toBeDefined();
       const [row] = await db().select().from(donations).where(eq(donations.id, gift.donationId));
       expect(row!.status, `the ordinary gift beside mutations ${i}…`).toBe('succeeded');
     }

@@ -8,6 +8,7 @@ import { awaitingAnswer, disputeStatusSteps } from '../dispute-status';
 import { donationByCharge } from '../donations-store';
 import { isStorableSeconds } from '../../storable-time';
 import { idOf } from './amounts';
+import type { Platform } from '../../auth/permissions';
 import { isGiftPayment } from './gift-payment';
 import { isPlan, NeedsTreasurer, requireObjectId, RetryLater, type DisputeHandler, type Handler, type Plan } from './types';
 
@@ -59,9 +60,9 @@ export async function recordDispute(tx: DbOrTx, dispute: Stripe.Dispute, donatio
 }
 
 /** Records where a dispute stands and, when it now awaits an answer, tells its treasurers. */
-export async function recordAndAnnounce(tx: DbOrTx, dispute: Stripe.Dispute, donationId: string, reportedAt: Date, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
+export async function recordAndAnnounce(tx: DbOrTx, platform: Platform, dispute: Stripe.Dispute, donationId: string, reportedAt: Date, appeal: Appeal, publicUrl: string | undefined): Promise<void> {
   const { newlyAwaiting } = await recordDispute(tx, dispute, donationId, reportedAt);
-  if (newlyAwaiting) await announceDispute(tx, newlyAwaiting, appeal, publicUrl);
+  if (newlyAwaiting) await announceDispute(tx, platform, newlyAwaiting, appeal, publicUrl);
 }
 
 /** A text a column may take as a name (a reason, a status): present and not empty. */
@@ -140,7 +141,7 @@ export function withDisputeRecord(handler: DisputeHandler): Handler {
       ...plan,
       apply: async (tx, created, batch) => {
         await plan.apply?.(tx, created, batch);
-        await recordAndAnnounce(tx, dispute, donation.id, new Date(event.created * 1000), appeal, deps.publicUrl);
+        await recordAndAnnounce(tx, deps.platform, dispute, donation.id, new Date(event.created * 1000), appeal, deps.publicUrl);
       },
     };
   };

@@ -164,7 +164,7 @@ export const refundFailed: Handler = async (event, deps) => {
       if (keptMinor !== 0n) batch.progress.add({ appealId: donation.appealId, grossMinor: keptMinor, netMinor: keptMinor, gifts: 0 });
       // Whichever of refund.updated and refund.failed posts the reversal tells the treasurers, once.
       const failure = { id: refund.id, donationId: donation.id, currency: appeal.currency.toUpperCase(), amountMinor, madeAt: new Date(refund.created * 1000), reason: failureReason };
-      await mailTreasurersOfFailedRefund(tx, failure, appeal, deps.publicUrl);
+      await mailTreasurersOfFailedRefund(tx, deps.platform, failure, appeal, deps.publicUrl);
     },
   };
 };
@@ -276,7 +276,7 @@ async function tellOfRefundNeverPosted(deps: HandlerDeps, refundId: string): Pro
   const appeal = await deps.appealOf(donation.appealId);
   const currency = refund.currency.toUpperCase();
   const failure = { id: refund.id, donationId: donation.id, currency, amountMinor: fromStripeAmount(refund.amount, currency), madeAt: new Date(refund.created * 1000), reason: refund.failure_reason ?? 'unknown' };
-  await mailTreasurersOfFailedRefund(deps.db, failure, appeal, deps.publicUrl);
+  await mailTreasurersOfFailedRefund(deps.db, deps.platform, failure, appeal, deps.publicUrl);
 }
 
 /** refund.updated: a failure or cancellation undoes the refund; any other state posts it if not yet. */

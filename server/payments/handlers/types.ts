@@ -6,6 +6,7 @@ import type { AppealWithTitles } from '../donations-store';
 import type { GiftBatch } from '../gift-batch';
 import type { ProgressBatch } from '../progress';
 import type { ChargeAmounts } from './amounts';
+import type { Platform } from '../../auth/permissions';
 
 export interface HandlerDeps {
   db: Db;
@@ -18,6 +19,8 @@ export interface HandlerDeps {
   paid(paymentIntentId: string): Promise<ChargeAmounts>;
   /** Where people reach the app, for links in mails (none when the poster was not told). */
   publicUrl?: string;
+  /** The platform organization, whose treasurers are told of every gift's disputes and failed refunds. */
+  platform: Platform;
 }
 
 /** What one committed batch shares: rows written once per batch at the end (or before an `apply`). */
