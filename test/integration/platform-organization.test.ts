@@ -143,6 +143,12 @@ describe('the platform organization', () => {
       const disputesOn = async (app: FastifyInstance) => (await get('/api/disputes?state=all&limit=200', books, app)).json().disputes.map((d: { id: string }) => d.id);
       expect(await disputesOn(a)).toContain(disputeId);
       expect(await disputesOn(b)).not.toContain(disputeId);
+      // The mails of a gift's disputes and failed refunds go to the platform treasurers of the setting passed (the poster's, the job's).
+      const toldOn = async (app: FastifyInstance) => (await treasurersOfGift(h.testDb.database.db, app.platform, giftOrganizationId)).map((t) => t.email);
+      expect(await toldOn(a)).toContain('books@federation-a.test');
+      expect(await toldOn(a)).not.toContain('treasurer@federation-b.test');
+      expect(await toldOn(b)).toContain('treasurer@federation-b.test');
+      expect(await toldOn(b)).not.toContain('books@federation-a.test');
     }
   });
 
