@@ -69,10 +69,16 @@ export async function treasurersOf(db: DbOrTx, organizationId: string): Promise<
 export interface Platform {
   /** PLATFORM_ORGANIZATION: a top-level organization's slug, or undefined for "the only top-level organization". */
   readonly slug: string | undefined;
+  /**
+   * Only platformOf makes one: an organization or appeal row also has a slug, and passed here by
+   * mistake it would make its own treasurers the platform's.
+   */
+  readonly [fromConfig]: true;
 }
+declare const fromConfig: unique symbol;
 
 /** The platform a configuration names. */
-export const platformOf = (config: Pick<Config, 'PLATFORM_ORGANIZATION'>): Platform => ({ slug: config.PLATFORM_ORGANIZATION });
+export const platformOf = (config: Pick<Config, 'PLATFORM_ORGANIZATION'>): Platform => ({ slug: config.PLATFORM_ORGANIZATION }) as Platform;
 
 /** The platform organization's id, as a subquery of none or one row. */
 function platformOrganizationId(platform: Platform): SQL {
