@@ -305,6 +305,14 @@ describe('the unit counted in English', () => {
     expect(shownUnitName('brick', 'en')).toBe('brick');
   });
 
+  // The other way round: an Arabic name on an English page ("طوبة: 0 of 1,300 laid") had the count
+  // read into the right-to-left name, shown before it. A Latin or CJK name stays as written.
+  it('isolates a right-to-left name inside a left-to-right sentence', () => {
+    expect(unitWords({ name: 'طوبة', language: 'ar' }, 'en', 1300).unit).toBe('\u2068طوبة\u2069');
+    expect(m.wall_laid({ filled: '0', goal: '1 300', ...unitWords({ name: 'לבנה', language: 'he' }, 'fr', 1300) }, { locale: 'fr' })).toBe('\u2068לבנה\u2069 : 0 sur 1 300 posées');
+    expect(shownUnitName('レンガ', 'en')).toBe('レンガ');
+  });
+
   // The sentences as the pages say them, from the compiled messages.
   it('reads right in the messages, and the other languages are unchanged', () => {
     const ru = { name: 'кирпич', language: 'ru' };

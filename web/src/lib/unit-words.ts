@@ -29,11 +29,16 @@ function pluralUnit(name: string): string {
 }
 
 /**
- * The unit's name as set into a sentence of `locale`. In a right-to-left language it is isolated
- * (U+2068…U+2069): an untranslated "brick" at the start of "{unit}: 0 من 1,300" would otherwise
- * run together with the count as one left-to-right piece, and an Arabic name keeps its own order
- * beside digits. Elsewhere the name as written.
+ * The unit's name as set into a sentence of `locale`, isolated (U+2068…U+2069) where its direction
+ * may differ from the sentence's: in a right-to-left language always (an untranslated "brick" at the
+ * start of "{unit}: 0 من 1,300" would otherwise run together with the count as one left-to-right
+ * piece), and in a left-to-right one when the name has right-to-left letters (the count after
+ * "طوبة: 0 of 1,300 laid" would otherwise be read into the Arabic name, before it). A Latin or CJK
+ * name in a left-to-right sentence is left as written.
  */
 export function shownUnitName(name: string, locale: string): string {
-  return textDirection(locale) === 'rtl' ? `\u2068${name}\u2069` : name;
+  return textDirection(locale) === 'rtl' || RIGHT_TO_LEFT_LETTER.test(name) ? `\u2068${name}\u2069` : name;
 }
+
+// Hebrew, Arabic, Syriac, Thaana, N'Ko and the Arabic presentation forms.
+const RIGHT_TO_LEFT_LETTER = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/u;
