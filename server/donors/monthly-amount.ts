@@ -35,8 +35,9 @@ export const monthlyAmountRequestSchema = z.strictObject({
   /**
    * The gift's amount the confirmation showed as current ("from ¥3,000 to ¥30,000"): when the gift
    * no longer has it (changed in another tab, or at Stripe), the confirmation was of another change.
-   * Optional: `confirm: true` alone is still taken, as before it existed (the API is ours, and our
-   * page always sends it; a client that omits it keeps the behaviour it was written against).
+   * Optional: `confirm: true` alone is still taken, as before it existed (our page sends it whenever
+   * its step showed an amount, but a page loaded before this field existed does not, and another
+   * client that omits it keeps the behaviour it was written against).
    */
   confirmFromMinor: donationRequestSchema.shape.amountMinor
     .optional()

@@ -274,11 +274,14 @@ export function formatAmount(
 // ---------------------------------------------------------------------------------------------
 // Accepted: digits of any Unicode decimal numbering system (ASCII, full-width, Arabic-Indic,
 // Devanagari...), group and decimal separators, one currency symbol / code / name of *this*
-// currency before or after, whitespace and bidi marks around. Never rounds.
+// currency before or after, whitespace and bidi marks around, and 万 (ten thousand) right after a
+// whole number, in every language (an IME types it wherever a Japanese speaker types; "5万" is
+// 50,000 on any page, and the form's maximum still holds). Never rounds.
 //
 // Separator rules:
 //  - Whitespace (incl. NBSP, narrow NBSP), apostrophes, U+066C ARABIC THOUSANDS SEPARATOR and
-//    U+3001 IDEOGRAPHIC COMMA (the comma key of a Japanese IME in kana mode) only ever group; U+066B ARABIC DECIMAL SEPARATOR only ever separates decimals.
+//    U+3001 IDEOGRAPHIC COMMA (the comma key of a Japanese IME in kana mode) only ever group;
+//    U+066B ARABIC DECIMAL SEPARATOR only ever separates decimals.
 //  - With two kinds of separator, the last one is the decimal separator and must occur once
 //    ("1.300,50" and "1,300.50" both mean 1300.50 whatever the locale).
 //  - With one kind of '.' or ',': several occurrences group ("1.300.000"). A single one groups only

@@ -51,7 +51,7 @@ describe('monthlyAmountNeedsConfirm', () => {
     expect(confirmThresholdMinor('BRL')).toBe(55000n);
     expect(monthlyAmountNeedsConfirm(2000n, 20000n, 'BRL')).toBe(false);
     expect(monthlyAmountNeedsConfirm(2000n, 150000n, 'BRL')).toBe(true);
-    // The others of that kind, at stripe-minimum.ts's rough rates: $1,200 ARS, R1,800, 71.000 JOD, 38.000 BHD.
+    // The others of that kind, at stripe-minimum.ts's rough rates: ARS 120,000, R1,800, 71.000 JOD, 38.000 BHD.
     expect(confirmThresholdMinor('ARS')).toBe(12000000n);
     expect(confirmThresholdMinor('COP')).toBe(40000000n);
     expect(confirmThresholdMinor('PHP')).toBe(570000n);
