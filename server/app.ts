@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.config.devMail) await app.register(devMailRoutes);
   if (deps.stripe) {
     await app.register(stripeWebhookRoutes, { webhookSecret: deps.stripe.webhookSecret });
-    await app.register(donorRoutes, { stripe: deps.stripe.client, publicUrl: publicUrlOf(deps.config) });
+    await app.register(donorRoutes, { stripe: deps.stripe.client });
     await app.register(treasurerPaymentRoutes, { stripeMode: deps.config.stripeMode });
     await app.register(disputeRoutes, { stripeMode: deps.config.stripeMode });
     await app.register(paymentRoutes, {

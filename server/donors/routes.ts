@@ -11,6 +11,7 @@ import { changeMonthlyAmount, monthlyAmountRequestSchema } from './monthly-amoun
 import { monthlyPauseRequestSchema, monthlyResumeRequestSchema, pauseMonthlyGift, resumeMonthlyGift } from './monthly-pause';
 import { accountPageUrl } from '../payments/donations-store';
 import { linkOriginOf } from '../origins';
+import { publicUrlOf } from '../config';
 import { cancelMonthlyGift, myDonation, myDonations, myMonthlyGifts } from './service';
 
 /** The appeal as its page names it in the reader's language (?lang=, else the account's): translated where it is. */
@@ -37,10 +38,11 @@ const myGift = z.object({
 });
 
 /** A signed-in donor's own giving: gifts made with the email address they signed in with. */
-export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: string }> = async (app, opts) => {
+export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe }> = async (app, opts) => {
+  const publicUrl = publicUrlOf(app.config);
   const db = app.database.db;
   // What each change of a donor's monthly gift needs.
-  const gifts = { db, stripe: opts.stripe, publicUrl: opts.publicUrl };
+  const gifts = { db, stripe: opts.stripe, publicUrl };
 
   app.get(
     '/api/me/donations',
@@ -233,6 +235,6 @@ export const donorRoutes: FastifyPluginAsyncZod<{ stripe: Stripe; publicUrl: str
         response: { 200: z.object({ requested: z.literal(true) }), ...errorResponses },
       },
     },
-    async (req) => askForRefund(db, requireViewer(await req.viewer()), req.params.id, req.body.reason, { publicUrl: opts.publicUrl, requestId: req.id }),
+    async (req) => askForRefund(db, requireViewer(await req.viewer()), req.params.id, req.body.reason, { publicUrl, requestId: req.id }),
   );
 };
