@@ -55,7 +55,7 @@ function requestMail(locale: string, name: string, d: Donation, appealTitle: str
   const values = {
     amount: mailAmount(locale, d.amountMinor + d.coverFeesMinor, d.currency),
     appeal: isolated(locale, appealTitle),
-    date: isolated(locale, mailDate(locale, d.succeededAt ?? d.createdAt)),
+    date: mailDate(locale, d.succeededAt ?? d.createdAt),
     donor: isolated(locale, d.donorEmail ?? ''),
   };
   const why = reason ? `\n\n${mailText(locale, 'refund_request_reason')}\n${reason}` : '';

@@ -78,19 +78,21 @@ function oneDotAfterAbbreviation(text: string): string {
  * their browser said when they gave. Without one (they gave without JavaScript, or the zone is
  * one this runtime's time zone data lacks), UTC's day, which says so: "5 December 2026 (UTC)" is
  * no date a donor in Tokyo takes for her own 5th. `locale` may be a regional one (mailFormatOf):
- * the digits and their order are then that region's, the words the language's.
+ * the digits and their order are then that region's, the words the language's. Every such date
+ * is set in a sentence: in Arabic it comes as one isolated piece (`isolated`), not to be isolated again.
  */
 export function mailDate(locale: string, at: Date, timeZone: string | null = null): string {
   const format = formatOf(locale);
-  if (isTimeZone(timeZone)) return dateTimeFormat(format, { dateStyle: 'long', timeZone }).format(at);
+  if (isTimeZone(timeZone)) return isolated(locale, dateTimeFormat(format, { dateStyle: 'long', timeZone }).format(at));
   const date = dateTimeFormat(format, { dateStyle: 'long', timeZone: 'UTC' }).format(at);
-  return mailText(locale, 'date_in_zone', { date, zone: zoneName(at, format, 'UTC') });
+  // In Arabic the zone's name comes isolated (zoneName), and the whole date is isolated again: both go in a sentence.
+  return isolated(locale, mailText(locale, 'date_in_zone', { date, zone: zoneName(at, format, 'UTC') }));
 }
 
-/** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone). */
+/** A deadline in the reader's language, with its time, in UTC (the mail cannot know their zone); isolated in Arabic. */
 export function mailDeadline(locale: string, at: Date): string {
   const lang = languageOf(locale);
-  return `${dateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`;
+  return isolated(locale, `${dateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(at)} UTC`);
 }
 
 /**

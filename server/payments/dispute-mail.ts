@@ -28,7 +28,7 @@ export async function mailTreasurersOfDispute(tx: DbOrTx, platform: Platform, di
     const values = {
       amount: mailAmount(locale, dispute.amountMinor, dispute.currency),
       appeal: isolated(locale, appeal.title),
-      due: dispute.evidenceDueBy ? isolated(locale, mailDeadline(locale, dispute.evidenceDueBy)) : '—',
+      due: dispute.evidenceDueBy ? mailDeadline(locale, dispute.evidenceDueBy) : '—',
     };
     const body = mailText(locale, inquiry ? 'inquiry_body' : 'dispute_body', values);
     const link = publicUrl ? `\n\n${mailText(locale, 'dispute_see', { url: `${publicUrl}/treasury/donations/${dispute.donationId}` })}` : '';

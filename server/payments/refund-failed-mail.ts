@@ -40,7 +40,7 @@ export async function mailTreasurersOfFailedRefund(tx: DbOrTx, platform: Platfor
     const values = {
       amount: mailAmount(locale, refund.amountMinor, refund.currency),
       appeal: isolated(locale, appeal.title),
-      date: isolated(locale, mailDate(locale, refund.madeAt)),
+      date: mailDate(locale, refund.madeAt),
     };
     const why = mailText(locale, `refund_failed_reason_${refundFailureReason(refund.reason)}`);
     const link = publicUrl ? `\n\n${mailText(locale, 'refund_failed_see', { url: `${publicUrl}/treasury/donations/${refund.donationId}` })}` : '';

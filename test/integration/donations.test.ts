@@ -144,12 +144,13 @@ describe('donate → pay → webhook → ledger → progress', () => {
     );
 
     const ar = await receiptOf('buck-a-brick', { amountMinor: '2500', locale: 'ar', donorEmail: 'rosa@example.org', donorName: undefined });
-    // As the pages show it: one right-to-left piece, "US$" isolated whole inside it.
+    // As the pages show it: one right-to-left piece, "US$" isolated whole inside it. The date too is
+    // one isolated piece, the zone's name another inside it.
     const amount = '\u2067\u200f25.00\u00a0\u2068US$\u2069\u2069';
     expect(ar.receipt.subject).toBe(`شكرًا على تبرّعك بمبلغ ${amount}`);
     expect(ar.receipt.textBody).toBe(
       `تحية طيبة،\n\nشكرًا على تبرّعك بمبلغ ${amount} لنداء «\u2068${await title('buck-a-brick')}\u2069».\n\n` +
-        `مرجع التبرع: ${ar.donationId}\nالتاريخ: ${day('ar')} (بتوقيت UTC)\n\nمع التحيات التضامنية\n`,
+        `مرجع التبرع: ${ar.donationId}\nالتاريخ: \u2068${day('ar')} (بتوقيت \u2068UTC\u2069)\u2069\n\nمع التحيات التضامنية\n`,
     );
   });
 

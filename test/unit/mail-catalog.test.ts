@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { describe, expect, it } from 'vitest';
-import { mailAmount, mailDate, mailText } from '../../server/mail/catalog';
+import { mailAmount, mailDate, mailDeadline, mailText } from '../../server/mail/catalog';
 import { receiptEmail } from '../../server/payments/donations-store';
 import { renewalFailedEmail } from '../../server/payments/renewal-failed-mail';
 import { supportedLocales } from '../../web/src/lib/locale';
@@ -94,12 +94,22 @@ describe("dates in a donor's mail", () => {
       '5 de diciembre de 2026 (hora UTC)',
       '2026年12月5日（UTC）',
       '5 december 2026 (tidszon UTC)',
-      '5 ديسمبر 2026 (بتوقيت UTC)',
+      '\u20685 ديسمبر 2026 (بتوقيت \u2068UTC\u2069)\u2069',
       '5 декабря 2026 г. (по UTC)',
     ]);
   });
   it('fall back to UTC, named, for a stored zone this runtime does not know, instead of failing the receipt', () => {
     expect(mailDate('ja', at, 'Mars/Olympus_Mons')).toBe('2026年12月5日（UTC）');
+  });
+  it('in Arabic, are isolated from the sentence, once', () => {
+    expect(mailDate('ar', at)).toBe('\u20685 ديسمبر 2026 (بتوقيت \u2068UTC\u2069)\u2069');
+    expect(mailDate('ar-DZ', at, 'Africa/Algiers')).toBe('\u20685 ديسمبر 2026\u2069');
+    expect(mailDeadline('ar', at)).toBe('\u20685 ديسمبر 2026 في 10:40 م UTC\u2069');
+    const gift = { id: 'a1b2', donorEmail: 'amina@example.dz', donorName: null, locale: 'ar', formatLocale: null, timeZone: 'Africa/Algiers' };
+    const failure = { invoiceId: 'in_1', amountMinor: 3000n, currency: 'JPY', appealTitle: 'Oran', nextAttemptAt: at, accountUrl: 'https://example.org/account' };
+    expect(renewalFailedEmail(gift, failure)!.textBody).toContain('مرة أخرى في \u20685 ديسمبر 2026\u2069. ');
+    // A language written left to right gets the date as it was.
+    expect(mailDeadline('ja', at)).toBe('2026年12月5日 22:40 UTC');
   });
   it("say when Stripe tries a failed renewal again on the donor's day", () => {
     const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'en', formatLocale: null, timeZone: 'Asia/Tokyo' };
@@ -166,6 +176,16 @@ describe("a monthly gift's receipt", () => {
   });
   it('in English, says it repeats every month and can be ended any time', () => {
     expect(added('en')[0]).toBe('This gift repeats every month until you end it. You can end it at any time on the “My giving” page, signing in with this email address: https://give.example.org/account');
+  });
+  // In an Arabic mail a date is set in a right-to-left sentence: each is one isolated piece (FSI…PDI),
+  // and a zone's name inside it another, so "UTC" and the digits keep their order. The Arabic words
+  // around them are as the catalog writes them.
+  it('in Arabic, isolates the dates and the zone named in the sentence', () => {
+    const donation = { id: 'a1b2', donorEmail: 'amina@example.dz', donorName: null, locale: 'ar', formatLocale: null, timeZone: null as string | null, chargeId: 'ch_1', invoiceId: 'in_1' };
+    const nextChargeAt = new Date('2027-01-05T22:40:00Z');
+    const block = (d: typeof donation) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt, appealCloses: null })!.textBody.split('\n\n').find((p) => p.startsWith('مرجع التبرع'));
+    expect(block(donation)).toBe('مرجع التبرع: a1b2\nالتاريخ: \u20685 ديسمبر 2026 (بتوقيت \u2068UTC\u2069)\u2069\nالدفعة التالية: \u20685 يناير 2027 (بتوقيت \u2068UTC\u2069)\u2069');
+    expect(block({ ...donation, timeZone: 'Africa/Algiers' })).toBe('مرجع التبرع: a1b2\nالتاريخ: \u20685 ديسمبر 2026\u2069\nالدفعة التالية: \u20685 يناير 2027\u2069');
   });
   // Under its date, the day of the next charge, on the same calendar; none when it is not known.
   it('names the next charge under the date, in the donor’s zone, or UTC named', () => {

@@ -10,13 +10,13 @@ import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
 import { shownUnitName, unitWords } from '../../web/src/lib/unit-words';
 import { maxDrawnBricks, planWall } from '../../web/src/lib/bricks';
-import { amountExample, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample } from '../../web/src/lib/format';
+import { amountExample, formatDay, formatMinor, formatMinorPlain, timeLeft, unitPriceExample, zoneName } from '../../web/src/lib/format';
 import { dateTimeFormat, numberFormat } from '../../web/src/lib/intl-cache';
 import { donorDateZone, isTimeZone, readTimeZoneFrom } from '../../web/src/lib/time-zone';
 import { formText, formTextShown, typedEmail } from '../../web/src/lib/server/form-text';
 import { readProgressEvent } from '../../web/src/lib/live-progress';
 import { chooseLocale, pickLocale } from '../../web/src/lib/locale';
-import { formatDate, receiptNote } from '../../web/src/lib/labels';
+import { formatDate, formatDateTime, receiptNote } from '../../web/src/lib/labels';
 import { apiSend, refusedStatus, safeReturnPath, signInPath } from '../../web/src/lib/server/api';
 
 describe('web helpers', () => {
@@ -85,7 +85,7 @@ describe('web helpers', () => {
       '31 de diciembre de 2026 (hora UTC)',
       '2026年12月31日（UTC）',
       '31 december 2026 (tidszon UTC)',
-      '31 ديسمبر 2026 (بتوقيت UTC)',
+      '\u206831 ديسمبر 2026 (بتوقيت \u2068UTC\u2069)\u2069',
       '31 декабря 2026 г. (по UTC)',
     ]);
     // A browser that said UTC reads its own calendar: nothing to name.
@@ -116,6 +116,25 @@ describe('web helpers', () => {
     } finally {
       readTimeZoneFrom(() => ({ timeZone: 'UTC', said: false }));
     }
+  });
+
+  // An Arabic page sets its dates in right-to-left sentences. Intl's "غرينتش+1" laid out bare in one
+  // read "1+غرينتش": the sign is a neutral that took the Arabic side. So in Arabic a date is one
+  // isolated piece (FSI…PDI), a zone's name another inside it, and its offset one more inside that, which has
+  // no strong letter and so reads left to right, "+1". The words around them are unchanged.
+  it('isolates dates, times and zone names set in an Arabic sentence', () => {
+    const at = '2026-12-05T10:00:00Z';
+    expect(zoneName(new Date(at), 'ar', 'Africa/Algiers')).toBe('\u2068غرينتش\u2068+1\u2069\u2069');
+    expect(zoneName(new Date(at), 'ar', 'America/St_Johns')).toBe('\u2068غرينتش\u2068-3:30\u2069\u2069');
+    expect(zoneName(new Date(at), 'ar', 'UTC')).toBe('\u2068UTC\u2069');
+    expect(formatDateTime(at, 'ar', 'Africa/Algiers')).toBe('\u20685 ديسمبر 2026، 11:00 ص غرينتش\u2068+1\u2069\u2069');
+    expect(formatDate(at, 'ar')).toBe('\u20685 ديسمبر 2026 (بتوقيت \u2068UTC\u2069)\u2069');
+    expect(formatDate(at, 'ar', donorDateZone('Africa/Algiers'))).toBe('\u20685 ديسمبر 2026\u2069');
+    expect(m.deadline_on({ date: formatDay('2026-12-31T23:59:59Z', 'ar') }, { locale: 'ar' })).toBe('تُغلق في \u206831 ديسمبر 2026\u2069');
+    expect(m.monthly_next_charge({ date: formatDate(at, 'ar') }, { locale: 'ar' })).toBe('الدفعة التالية: \u20685 ديسمبر 2026 (بتوقيت \u2068UTC\u2069)\u2069');
+    // Left-to-right languages get Intl's text as it is.
+    expect(zoneName(new Date(at), 'en', 'Africa/Algiers')).toBe('GMT+1');
+    expect(formatDay('2026-12-31T23:59:59Z', 'ru')).toBe('31 декабря 2026 г.');
   });
 
   // Readers type a number of bricks the way they write numbers; anything else must be refused.

@@ -70,15 +70,35 @@ export function formatInteger(n: number, locale: string): string {
  * same day wherever it is read (in Tokyo the 31st's last second UTC is already the 1st).
  */
 export function formatDay(iso: string, locale: string): string {
-  return dateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso));
+  return rtlIsolate(locale, dateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso)));
 }
 
 /**
  * A zone's short name as `locale` writes it on the day `at` ("UTC", "GMT+9"): said beside a date
- * whose reader could not otherwise know whose calendar it is on.
+ * whose reader could not otherwise know whose calendar it is on. In Arabic an isolated piece whose
+ * offset is isolated again (rtlZone): bare in a right-to-left sentence "غرينتش+1" read "1+غرينتش".
  */
 export function zoneName(at: Date, locale: string, timeZone: string): string {
-  return dateTimeFormat(locale, { timeZoneName: 'short', timeZone }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  const name = dateTimeFormat(locale, { timeZoneName: 'short', timeZone }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  return rtlIsolate(locale, textDirection(locale) === 'rtl' ? rtlZone(name) : name);
+}
+
+/**
+ * A zone's name for right-to-left text: its offset ("+1", "-3:30", "+١") isolated. It has no
+ * strong letter, so the isolate lays it out left to right and the sign stays before its digits;
+ * bare, the sign is a neutral that the Arabic "غرينتش" before it pulled to the digits' other side.
+ */
+export function rtlZone(name: string): string {
+  return name.replace(/[+\-\u2212][0-9\u0660-\u0669\u06F0-\u06F9:]+/gu, (offset) => isolate(offset));
+}
+
+/**
+ * A value (a date, a time, a zone's name) set inside a sentence of `locale`: in a right-to-left
+ * language one isolated piece, so its digits, Latin letters and signs keep their order however
+ * the Arabic sentence around it runs; left-to-right languages get it as it is.
+ */
+export function rtlIsolate(locale: string, value: string): string {
+  return textDirection(locale) === 'rtl' ? isolate(value) : value;
 }
 
 export type TimeLeft = { unit: 'days' | 'hours'; count: number } | { unit: 'ended' };

@@ -1,7 +1,7 @@
 import { m } from './paraglide/messages';
-import { zoneName } from './format';
+import { rtlIsolate, rtlZone, zoneName } from './format';
 import { dateTimeFormat } from './intl-cache';
-import { isLocale } from './locale';
+import { isLocale, textDirection } from './locale';
 import { readerDateZone, readerTimeZone, type DateZone } from './time-zone';
 
 /** A gift's status in the reader's language. */
@@ -62,12 +62,13 @@ export function frequencyName(frequency: string): string {
  * A day on the calendar of `zone` (the reader's, unless a page knows a better one). A zone the
  * reader's browser did not say is named: a donor in Tokyo reading a bare "6 December" takes it for
  * her own 6th, when her gift, made on the 7th at 05:00 there, was on the 6th only in UTC.
+ * In Arabic one isolated piece (rtlIsolate), its zone's name another inside it (zoneName).
  */
 export function formatDate(iso: string, locale: string, zone: DateZone = readerDateZone()): string {
   const at = new Date(iso);
   const date = dateTimeFormat(locale, { dateStyle: 'long', timeZone: zone.timeZone }).format(at);
-  if (!zone.named) return date;
-  return m.date_in_zone({ date, zone: zoneName(at, locale, zone.timeZone) }, { locale: isLocale(locale) ? locale : undefined });
+  if (!zone.named) return rtlIsolate(locale, date);
+  return rtlIsolate(locale, m.date_in_zone({ date, zone: zoneName(at, locale, zone.timeZone) }, { locale: isLocale(locale) ? locale : undefined }));
 }
 
 // Intl takes a zone's name only with the parts spelled out, not with dateStyle / timeStyle.
@@ -75,7 +76,13 @@ const momentParts = { year: 'numeric', day: 'numeric', hour: 'numeric', minute: 
 
 /** A moment, in the reader's time zone, naming the zone: a treasurer compares it with Stripe's. */
 export function formatDateTime(iso: string, locale: string, timeZone: string = readerTimeZone()): string {
-  return dateTimeFormat(locale, { ...momentParts, month: 'short', timeZone }).format(new Date(iso));
+  return moment(dateTimeFormat(locale, { ...momentParts, month: 'short', timeZone }), locale, new Date(iso));
+}
+
+/** A moment as `format` writes it: in Arabic one isolated piece, its zone's offset isolated too (rtlZone). */
+function moment(format: Intl.DateTimeFormat, locale: string, at: Date): string {
+  if (textDirection(locale) !== 'rtl') return format.format(at);
+  return rtlIsolate(locale, format.formatToParts(at).map((p) => (p.type === 'timeZoneName' ? rtlZone(p.value) : p.value)).join(''));
 }
 
 /** A dispute's status at Stripe in the reader's language; a status Stripe adds later shows as sent. */
@@ -149,5 +156,5 @@ export function disputeReason(reason: string): string {
  * hour of their own. In the reader's zone, named (UTC until the browser has said its zone).
  */
 export function formatDeadline(iso: string, locale: string): string {
-  return dateTimeFormat(locale, { ...momentParts, month: 'long', timeZone: readerTimeZone() }).format(new Date(iso));
+  return moment(dateTimeFormat(locale, { ...momentParts, month: 'long', timeZone: readerTimeZone() }), locale, new Date(iso));
 }
