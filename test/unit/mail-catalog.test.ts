@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mailAmount, mailDate, mailDeadline, mailText } from '../../server/mail/catalog';
 import { receiptEmail } from '../../server/payments/donations-store';
 import { renewalFailedEmail } from '../../server/payments/renewal-failed-mail';
+import { monthlyAmountEmail } from '../../server/donors/monthly-amount-mail';
 import { supportedLocales } from '../../web/src/lib/locale';
 
 // Receipts are written inside the poster's batch transaction: a message that does not compile (a
@@ -110,6 +111,17 @@ describe("dates in a donor's mail", () => {
     expect(renewalFailedEmail(gift, failure)!.textBody).toContain('مرة أخرى في \u20685 ديسمبر 2026\u2069. ');
     // A language written left to right gets the date as it was.
     expect(mailDeadline('ja', at)).toBe('2026年12月5日 22:40 UTC');
+  });
+  // A Russian date ends in "г.": the sentence's own full stop is then that one, and after "(по UTC)"
+  // it is still there. The sentence naming the next payment of a changed amount had none at all.
+  it('in Russian and Japanese, read as the language writes a date, each sentence ending once', () => {
+    const gift = { id: 'a1b2', donorEmail: 'olga@example.org', donorName: null, locale: 'ru', formatLocale: null, timeZone: 'Asia/Tokyo' as string | null, currency: 'JPY' };
+    const change = { previousMinor: 2000n, amountMinor: 3000n, nextChargeAt: at, endsWithAppealOn: null, appealTitle: 'Osaka', accountUrl: 'https://example.org/account', requestKey: 'k' };
+    const next = (g: typeof gift) => monthlyAmountEmail(g, change)!.textBody.split('\n').find((line) => line.startsWith(g.locale === 'ru' ? 'Новая сумма' : '新しい金額'));
+    expect(next(gift)).toBe('Новая сумма будет списываться начиная со следующего платежа — 6 декабря 2026 г.');
+    expect(next({ ...gift, timeZone: null })).toBe('Новая сумма будет списываться начиная со следующего платежа — 5 декабря 2026 г. (по UTC).');
+    expect(next({ ...gift, locale: 'ja' })).toBe('新しい金額は、次回2026年12月6日のお支払いから引き落とされます。');
+    expect(mailDate('ru-RU', at, 'Asia/Tokyo')).toBe('6 декабря 2026 г.');
   });
   it("say when Stripe tries a failed renewal again on the donor's day", () => {
     const gift = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'en', formatLocale: null, timeZone: 'Asia/Tokyo' };
