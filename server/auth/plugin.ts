@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { errorBody } from '../errors';
 import { unstorableTextAt, unstorableTextRefusal } from '../plugins/text-guard';
 import { addressLimiter } from './address-limit';
+import { ourAuthRefusal } from './refusals';
 import { authBasePath, clientIpHeader, createAuth, type Auth } from './auth';
 import type { Viewer } from './permissions';
 import { isLocale } from '../../web/src/lib/locale';
@@ -195,12 +196,18 @@ async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyRepl
   const body = req.body instanceof Buffer && req.body.length > 0 ? new Uint8Array(req.body) : undefined;
   url.search = new URL(req.url, url).search;
   const response = await auth.handler(new Request(url, { method: req.method, headers, body }));
+  // better-auth's refusals (4xx; a redirect is a 3xx) in our error body: one shape for a client.
+  const refused = response.status >= 400 && response.status < 500;
   reply.status(response.status);
   response.headers.forEach((value, name) => {
     if (name === 'location') reply.header(name, atOwnOrigin(value, url, own));
+    else if (refused && (name === 'content-type' || name === 'content-length')) return;
+    // Its rate limit says the seconds to wait in its own header; HTTP's is Retry-After.
+    else if (refused && name === 'x-retry-after') reply.header('retry-after', value);
     else if (name !== 'set-cookie') reply.header(name, value);
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header('set-cookie', cookies);
+  if (refused) return reply.send(ourAuthRefusal(response.status, await response.text()));
   reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
 }

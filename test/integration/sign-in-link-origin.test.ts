@@ -69,7 +69,7 @@ describe('a sign-in link asked for from a page that is not ours', () => {
     const app = which === 'demo' ? demo : production;
     const email = `foreign-${which}-${new URL(origin).host.replace(/[^a-z0-9]/g, '-')}@example.org`;
     const asked = await app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: { origin }, payload: { email, callbackURL: '/account' } });
-    expect({ status: asked.statusCode, code: asked.json().code }).toEqual({ status: 403, code: 'INVALID_ORIGIN' });
+    expect({ status: asked.statusCode, body: asked.json() }).toEqual({ status: 403, body: { error: { code: 'auth.invalid_origin', message: expect.any(String) } } });
     expect(await mailsTo(email)).toBe(0);
   });
 
@@ -80,5 +80,70 @@ describe('a sign-in link asked for from a page that is not ours', () => {
       expect(asked.statusCode, asked.body).toBe(200);
       expect(await mailsTo(email)).toBe(1);
     }
+  });
+});
+
+// better-auth answers its refusals as `{ message, code }`; every other route of the API as
+// `{ error: { code, message } }`. A client (our pages, a union's own integration) reads one shape:
+// the sign-in endpoints' refusals are said in ours, with a code of ours, and nothing else changes.
+describe('a sign-in endpoint refusing', () => {
+  const ask = (app: FastifyInstance, headers: Record<string, string>, payload: Record<string, unknown>, remoteAddress = '127.0.0.1') =>
+    app.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers, payload, remoteAddress });
+  const refusal = (res: { statusCode: number; json: () => unknown }) => ({ status: res.statusCode, body: res.json() });
+  const ours = (status: number, code: string) => ({ status, body: { error: { code, message: expect.any(String) } } });
+
+  it('without an Origin from a browser holding a cookie says so in our error shape', async () => {
+    const res = await ask(production, { cookie: 'sf_lang=de' }, { email: 'no-origin-cookie@example.org', callbackURL: '/account' });
+    expect(refusal(res)).toEqual(ours(403, 'auth.missing_origin'));
+  });
+
+  it('a callback on another site says so in our error shape', async () => {
+    const res = await ask(production, {}, { email: 'elsewhere-callback@example.org', callbackURL: 'https://elsewhere.example/account' });
+    expect(refusal(res)).toEqual(ours(403, 'auth.invalid_callback_url'));
+  });
+
+  it('an address that is not one is a validation failure, as on our other routes', async () => {
+    const res = await ask(production, {}, { email: 'not-an-address', callbackURL: '/account' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'validation_failed', message: 'The request is not valid.', details: [{ path: '/email', message: 'Invalid email address' }] } });
+    expect(res.json()).not.toHaveProperty('code');
+  });
+
+  it('a form post (not JSON) is an unsupported media type', async () => {
+    const res = await production.inject({ method: 'POST', url: '/api/auth/sign-in/magic-link', headers: { 'content-type': 'text/plain' }, payload: 'email=x@example.org' });
+    expect(refusal(res)).toEqual(ours(415, 'unsupported_media_type'));
+  });
+
+  it('following a link with no token, or to another site, says so in our error shape', async () => {
+    const noToken = await production.inject({ url: '/api/auth/magic-link/verify?callbackURL=/account', headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(refusal(noToken)).toMatchObject(ours(400, 'validation_failed'));
+    const elsewhere = await production.inject({ url: '/api/auth/magic-link/verify?token=abc&callbackURL=https://elsewhere.example/', headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(refusal(elsewhere)).toEqual(ours(403, 'auth.invalid_callback_url'));
+  });
+
+  it('its per-client limit is our rate limit, with the time to wait in Retry-After', async () => {
+    const limited = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url, SIGN_IN_RATE_LIMIT_PER_MINUTE: '1' }), database: testDb.database });
+    try {
+      // better-auth keeps its counts in the process, whichever app: a client no other test is.
+      const first = await ask(limited, {}, { email: 'limited-client@example.org', callbackURL: '/account' }, '198.51.100.77');
+      expect(first.statusCode).toBe(200);
+      const second = await ask(limited, {}, { email: 'limited-client@example.org', callbackURL: '/account' }, '198.51.100.77');
+      expect(refusal(second)).toEqual(ours(429, 'rate_limited'));
+      expect(Number(second.headers['retry-after'])).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('a sign-in link followed answers its redirect and cookie untouched', async () => {
+    await ask(production, {}, { email: 'untouched@example.org', callbackURL: '/account' });
+    const link = await linkFromMail(production, 'untouched@example.org', 'sign_in');
+    const followed = await production.inject({ url: `/api/auth/magic-link/verify${link.search}`, headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(followed.statusCode).toBe(302);
+    expect(followed.headers.location).toBe('https://give.example.org/account');
+    expect(String(followed.headers['set-cookie'])).toContain('session_token=');
+    const again = await production.inject({ url: `/api/auth/magic-link/verify${link.search}`, headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(again.statusCode).toBe(302);
+    expect(again.headers.location).toContain('error=INVALID_TOKEN');
   });
 });
