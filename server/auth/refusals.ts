@@ -59,10 +59,13 @@ const byStatus: Record<number, { code: string; message: string }> = {
   429: { code: 'rate_limited', message: 'Too many sign-in requests from this client lately; try again shortly.' },
 };
 
+const refusedMessage = 'The sign-in service refused this request.';
+
 /**
  * Our error body for better-auth's 4xx answer `text` (its JSON, as it sent it). Its own message is
  * English too, but reads like a developer's note ("Missing or null Origin"), so a known refusal
- * gets ours; an unknown one keeps its code (lowercased, under auth.) and its message.
+ * gets ours; an unknown one keeps its code (lowercased, under auth.) with our generic message, not
+ * its own: a later better-auth could quote the request's input (an address) in it.
  */
 export function ourAuthRefusal(status: number, text: string): ErrorBody {
   let body: unknown = null;
@@ -76,8 +79,8 @@ export function ourAuthRefusal(status: number, text: string): ErrorBody {
   const known = theirs ? ourRefusals[theirs] : undefined;
   if (theirs === 'VALIDATION_ERROR') return errorBody(known!.code, known!.message, validationDetails(typeof message === 'string' ? message : ''));
   if (known) return errorBody(known.code, known.message);
-  if (theirs) return errorBody(`auth.${theirs.toLowerCase()}`, typeof message === 'string' && message.trim() ? message.slice(0, 300) : 'The sign-in service refused this request.');
-  const fallback = byStatus[status] ?? { code: 'auth.refused', message: 'The sign-in service refused this request.' };
+  if (theirs) return errorBody(`auth.${theirs.toLowerCase()}`, refusedMessage);
+  const fallback = byStatus[status] ?? { code: 'auth.refused', message: refusedMessage };
   return errorBody(fallback.code, fallback.message);
 }
 

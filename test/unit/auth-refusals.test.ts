@@ -4,9 +4,9 @@ import { ourAuthRefusal } from '../../server/auth/refusals';
 // better-auth's refusals, said in our error body; the endpoints' own tests are in
 // test/integration/sign-in-link-origin.test.ts. These are the ones no request there can provoke.
 describe('a better-auth refusal in our error body', () => {
-  it('keeps an unknown code, lowercased under auth., with its message', () => {
-    expect(ourAuthRefusal(403, JSON.stringify({ code: 'SESSION_NOT_FRESH', message: 'Session is not fresh' }))).toEqual({
-      error: { code: 'auth.session_not_fresh', message: 'Session is not fresh' },
+  it('keeps an unknown code, lowercased under auth., and says its own message, not better-auth\'s', () => {
+    expect(ourAuthRefusal(403, JSON.stringify({ code: 'SESSION_NOT_FRESH', message: 'No account for ana@example.org' }))).toEqual({
+      error: { code: 'auth.session_not_fresh', message: 'The sign-in service refused this request.' },
     });
   });
 
