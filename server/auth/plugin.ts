@@ -202,9 +202,9 @@ async function forwardToAuth(auth: Auth, req: FastifyRequest, reply: FastifyRepl
   response.headers.forEach((value, name) => {
     if (name === 'location') reply.header(name, atOwnOrigin(value, url, own));
     else if (refused && (name === 'content-type' || name === 'content-length')) return;
-    // Its rate limit says the seconds to wait in its own header; HTTP's is Retry-After.
-    else if (refused && name === 'x-retry-after') reply.header('retry-after', value);
     else if (name !== 'set-cookie') reply.header(name, value);
+    // Its rate limit says the seconds to wait in its own header (kept, for its client); HTTP's is Retry-After.
+    if (refused && name === 'x-retry-after') reply.header('retry-after', value);
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header('set-cookie', cookies);

@@ -121,7 +121,7 @@ describe('a sign-in endpoint refusing', () => {
     expect(refusal(elsewhere)).toEqual(ours(403, 'auth.invalid_callback_url'));
   });
 
-  it('its per-client limit is our rate limit, with the time to wait in Retry-After', async () => {
+  it('its per-client limit is our rate limit, with the time to wait in Retry-After (and its own X-Retry-After)', async () => {
     const limited = await buildApp({ config: testConfig({ DATABASE_URL: testDb.url, SIGN_IN_RATE_LIMIT_PER_MINUTE: '1' }), database: testDb.database });
     try {
       // better-auth keeps its counts in the process, whichever app: a client no other test is.
@@ -130,6 +130,8 @@ describe('a sign-in endpoint refusing', () => {
       const second = await ask(limited, {}, { email: 'limited-client@example.org', callbackURL: '/account' }, '198.51.100.77');
       expect(refusal(second)).toEqual(ours(429, 'rate_limited'));
       expect(Number(second.headers['retry-after'])).toBeGreaterThan(0);
+      // better-auth's own client reads its header: kept beside HTTP's.
+      expect(second.headers['x-retry-after']).toBe(second.headers['retry-after']);
     } finally {
       await limited.close();
     }
