@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { signInContext } from './a11y-audit';
-import { useE2E } from './harness';
+import { holdAppScripts, useE2E } from './harness';
 
 // A posted update could not be corrected: a typo, a wrong date or a name that must not be published
 // stayed on the appeal page for good. Its organizers now correct it from the manage page, without
@@ -45,6 +45,31 @@ async function openEdit(page: Page, title: string): Promise<ReturnType<Page['loc
   await page.waitForURL(/#update-edit$/);
   return page.locator('#update-edit form');
 }
+
+// Typed before the page's script ran (a slow phone; a loaded test machine), the update's text was
+// emptied by hydration, its title kept: the enhanced form then sent an empty text, refused, and the
+// organizer's words were gone. The test with JavaScript below timed out waiting for the post so.
+describe('posting an update typed before the page hydrates', () => {
+  it('keeps the text typed before hydration, and posts it', async () => {
+    const title = '第八週の報告';
+    const context = await e2e.context({ language: 'ja', timezoneId: 'Asia/Tokyo' });
+    await signInContext(e2e, context, 'organizer@osaka.demo');
+    const page = await context.newPage();
+    const release = await holdAppScripts(page);
+    await page.goto(`${e2e.url}/manage/appeals/${slug}`, { waitUntil: 'domcontentloaded' });
+    const form = page.locator('form[action^="?/update"]');
+    await form.locator('input[name="title"]').fill(title);
+    await form.locator('textarea[name="body"]').fill('早く打った本文。');
+    release();
+    // Hydrated: the page's script hides the translation in the update's own language.
+    await form.locator('fieldset details[hidden]').waitFor({ state: 'attached' });
+    expect(await form.locator('textarea[name="body"]').inputValue()).toBe('早く打った本文。');
+    expect(await form.locator('input[name="title"]').inputValue()).toBe(title);
+    await Promise.all([page.waitForURL(/#updates$/), form.locator('button[type="submit"]').click()]);
+    expect((await storedUpdate(title))?.body_markdown).toBe('早く打った本文。');
+    await context.close();
+  });
+});
 
 describe("correcting a posted update's words", () => {
   it('without JavaScript: the form opens with the text, refuses an empty text on its field, saves, and the appeal page says "edited"', async () => {
