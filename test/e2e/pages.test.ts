@@ -283,8 +283,12 @@ describe('public pages', () => {
       if (msg.type() === 'error') failures.push(msg.text());
     });
     // A live appeal's page does open its stream once its script runs: the check below can see one.
+    // Waited for as the request itself: the script runs after the load event, later than the one
+    // second expect.poll gives on a loaded machine.
+    const opened = page.waitForRequest((req) => new URL(req.url()).pathname === '/api/appeals/buck-a-brick/events');
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
-    await expect.poll(() => streams.length).toBe(1);
+    await opened;
+    expect(streams).toHaveLength(1);
     await page.goto(`${e2e.url}/appeals/closed-roof-drive`, { waitUntil: 'networkidle' });
     expect(await page.getByTestId('closed').textContent()).toBe(en.appeal_closed_banner.replace('{date}', closedOn('en')));
     expect(await page.getByTestId('time-left').count()).toBe(0);
