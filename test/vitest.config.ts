@@ -9,6 +9,12 @@ const smoke = ['test/integration/pglite-smoke.test.ts'];
 // two cores would distort. The browser tests (e2e) run last, apart from the rest: each file starts
 // the real server and a headless Chromium, so they run one file at a time, with the machine to
 // themselves (the page-speed check among them would otherwise time the other file's browser).
+// How long an e2e expect.poll waits for what a page or the server does next (a stream opened once
+// the page's script runs, a row written by an enhanced form's request). Vitest's default is 1 s,
+// which a page hydrating after its load event, on two cores shared with a server and a browser,
+// can outlast; the condition is still what is waited for, and a poll ends as soon as it holds.
+const E2E_POLL_BUDGET_MS = 10_000;
+
 export default defineConfig({
   root,
   test: {
@@ -29,7 +35,7 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000, hookTimeout: 120_000, sequence: { groupOrder: 2 } } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000, hookTimeout: 120_000, expect: { poll: { timeout: E2E_POLL_BUDGET_MS } }, sequence: { groupOrder: 2 } } },
     ],
   },
 });
