@@ -13,8 +13,11 @@ import { screenshotDir, screenshots, seriousAxeViolations, startE2E, type E2E } 
  * A day as these pages show it to a browser in UTC: the zone the server dates in until a browser
  * says another, so never taken as the reader's own and always named.
  */
-const utcDay = (messages: { date_in_zone: string }, locale: string, at: Date) =>
-  messages.date_in_zone.replace('{date}', new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(at)).replace('{zone}', 'UTC');
+const utcDay = (messages: { date_in_zone: string }, locale: string, at: Date) => {
+  // Arabic sets the date, and the zone's name inside it, apart from the sentence (isolates).
+  const apart = (s: string) => (locale === 'ar' ? `\u2068${s}\u2069` : s);
+  return apart(messages.date_in_zone.replace('{date}', new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeZone: 'UTC' }).format(at)).replace('{zone}', apart('UTC')));
+};
 
 // The public pages as readers in other languages, screen readers and slow phones meet them.
 const clientBuild = fileURLToPath(new URL('../../web/build/client', import.meta.url));
