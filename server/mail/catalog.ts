@@ -1,5 +1,5 @@
 import { IntlMessageFormat } from 'intl-messageformat';
-import { formatMinor, zoneName } from '../../web/src/lib/format';
+import { formatMinor, rtlIsolate, zoneName } from '../../web/src/lib/format';
 import { regionalFormatOf } from '../../web/src/lib/format-locale';
 import { dateTimeFormat } from '../../web/src/lib/intl-cache';
 import { isLocale, type Locale } from '../../web/src/lib/locale';
@@ -106,11 +106,10 @@ export function mailAmount(locale: string, amountMinor: bigint, currency: string
 
 /**
  * Isolates a value (a title, a date) from the sentence around it, so that digits and Latin
- * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate).
+ * letters keep their order inside a right-to-left sentence (Unicode's first-strong isolate): the
+ * pages' own rule (rtlIsolate), so a mail and a page set a value apart alike.
  */
-export function isolated(locale: string, value: string): string {
-  return languageOf(locale) === 'ar' ? `\u2068${value}\u2069` : value;
-}
+export const isolated = rtlIsolate;
 
 /** A plain-text mail's body: its paragraphs, a blank line between, ending in a newline. */
 export const paragraphs = (...parts: string[]) => `${parts.join('\n\n')}\n`;

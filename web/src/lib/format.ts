@@ -80,7 +80,7 @@ export function formatDay(iso: string, locale: string): string {
  */
 export function zoneName(at: Date, locale: string, timeZone: string): string {
   const name = dateTimeFormat(locale, { timeZoneName: 'short', timeZone }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
-  return rtlIsolate(locale, textDirection(locale) === 'rtl' ? rtlZone(name) : name);
+  return textDirection(locale) === 'rtl' ? isolate(rtlZone(name)) : name;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { m } from './paraglide/messages';
-import { rtlIsolate, rtlZone, zoneName } from './format';
+import { isolate, rtlIsolate, rtlZone, zoneName } from './format';
 import { dateTimeFormat } from './intl-cache';
 import { isLocale, textDirection } from './locale';
 import { readerDateZone, readerTimeZone, type DateZone } from './time-zone';
@@ -82,7 +82,7 @@ export function formatDateTime(iso: string, locale: string, timeZone: string = r
 /** A moment as `format` writes it: in Arabic one isolated piece, its zone's offset isolated too (rtlZone). */
 function moment(format: Intl.DateTimeFormat, locale: string, at: Date): string {
   if (textDirection(locale) !== 'rtl') return format.format(at);
-  return rtlIsolate(locale, format.formatToParts(at).map((p) => (p.type === 'timeZoneName' ? rtlZone(p.value) : p.value)).join(''));
+  return isolate(format.formatToParts(at).map((p) => (p.type === 'timeZoneName' ? rtlZone(p.value) : p.value)).join(''));
 }
 
 /** A dispute's status at Stripe in the reader's language; a status Stripe adds later shows as sent. */
