@@ -70,6 +70,8 @@ export function mailText(locale: string, key: Key, values: Record<string, string
  * in print, the abbreviation's dot closes the sentence. An ellipsis is left as it is.
  */
 function oneDotAfterAbbreviation(text: string): string {
+  // Most sentences have one dot, their last: no regular expression for them (a receipt has a dozen).
+  if (text.indexOf('.') === text.lastIndexOf('.')) return text;
   return text.replace(/(?<!\.)\.(\p{Cf}*)\.(?!\.)/gu, '.$1');
 }
 

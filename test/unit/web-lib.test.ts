@@ -137,6 +137,17 @@ describe('web helpers', () => {
     expect(formatDay('2026-12-31T23:59:59Z', 'ru')).toBe('31 декабря 2026 г.');
   });
 
+  // zoneName and isTimeZone keep their answers (the poster asks for every receipt): kept or not,
+  // the answer is the one for that minute and that value, across a change of summer time and past
+  // the bound on what is kept.
+  it('zoneName and isTimeZone answer alike whether their answer was kept or not', () => {
+    // Newfoundland moves its clocks at half past an hour UTC, 02:00 its own time.
+    const stJohns = (iso: string) => zoneName(new Date(iso), 'en', 'America/St_Johns');
+    expect(['05:29:59', '05:30:00', '05:29:00', '05:30:59'].map((t) => stJohns(`2026-03-08T${t}Z`))).toEqual(['GMT-3:30', 'GMT-2:30', 'GMT-3:30', 'GMT-2:30']);
+    for (let i = 0; i < 600; i++) expect(isTimeZone(`Mars/Crater_${i}`)).toBe(false);
+    expect(['Asia/Tokyo', 'Mars/Olympus', 'Asia/Tokyo', 'Mars/Olympus'].map(isTimeZone)).toEqual([true, false, true, false]);
+  });
+
   // Readers type a number of bricks the way they write numbers; anything else must be refused.
   it('parseUnits reads local ways of writing whole numbers and refuses the rest', () => {
     expect(parseUnits('25')).toBe(25);

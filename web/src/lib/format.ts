@@ -79,9 +79,21 @@ export function formatDay(iso: string, locale: string): string {
  * offset is isolated again (rtlZone): bare in a right-to-left sentence "غرينتش+1" read "1+غرينتش".
  */
 export function zoneName(at: Date, locale: string, timeZone: string): string {
-  const name = dateTimeFormat(locale, { timeZoneName: 'short', timeZone }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
-  return textDirection(locale) === 'rtl' ? isolate(rtlZone(name)) : name;
+  // A zone changes its name only at a whole minute (every offset since 1972 is whole minutes, and
+  // so is every change's local time), and formatToParts costs more than the rest of a receipt's
+  // date: the poster names UTC beside the date of every receipt to a donor who said no zone.
+  const key = `${locale}|${timeZone}|${Math.floor(at.getTime() / 60_000)}`;
+  let name = zoneNames.get(key);
+  if (name === undefined) {
+    if (zoneNames.size >= zoneNamesMax) zoneNames.clear();
+    const short = dateTimeFormat(locale, { timeZoneName: 'short', timeZone }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+    zoneNames.set(key, (name = textDirection(locale) === 'rtl' ? isolate(rtlZone(short)) : short));
+  }
+  return name;
 }
+
+const zoneNamesMax = 2_000;
+const zoneNames = new Map<string, string>();
 
 /**
  * A zone's name for right-to-left text: its offset ("+1", "-3:30", "+١") isolated. It has no
