@@ -4,6 +4,7 @@
 // zod schema at the API edge.
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { isGroupOnlySeparator } from './group-separators';
 import { isoExponents, placeDecimal } from './iso-currencies';
 import { stripeMinimumMinorOf } from './stripe-minimum';
 
@@ -411,7 +412,7 @@ type SeparatorKind = 'group' | 'decimal' | 'either';
 
 function separatorKind(char: string, separators: LocaleSeparators): SeparatorKind | undefined {
   if (char === '.' || char === ',') return 'either';
-  if (/\s/u.test(char) || char === "'" || char === '\u2019' || char === '\u066C' || char === '\u3001') return 'group';
+  if (/\s/u.test(char) || isGroupOnlySeparator(char)) return 'group';
   if (char === '\u066B') return 'decimal';
   if (char === separators.group) return 'group';
   if (char === separators.decimal) return 'decimal';

@@ -159,6 +159,17 @@ describe('web helpers', () => {
     for (const bad of ['', '0', '-3', '2.5', '1,00', 'abc', '12345678']) expect(parseUnits(bad), bad).toBeNull();
   });
 
+  // A Japanese IME in kana mode types 、 for the comma key; it groups bricks as it groups yen
+  // (parseAmount), in threes only.
+  it('parseUnits reads the ideographic comma 、 as a group separator in groups of three', () => {
+    expect(parseUnits('1、000')).toBe(1000);
+    expect(parseUnits('１、０００')).toBe(1000);
+    expect(parseUnits('1、000、000')).toBe(1_000_000);
+    for (const bad of ['1、00', '1、0000', '、100', '100、', '2、5']) expect(parseUnits(bad), bad).toBeNull();
+    expect(tooManyUnits('12、000、000')).toBe(true);
+    expect(tooManyUnits('1、00')).toBe(false);
+  });
+
   it('tooManyUnits tells a whole number too large to take from one that is not a whole number', () => {
     for (const many of ['12345678', '999999999999', '12.000.000', '１２３４５６７８９']) expect(tooManyUnits(many), many).toBe(true);
     for (const other of ['', '25', '9999999', '00000025', '2.5', '-12345678', 'abc', '1,00']) expect(tooManyUnits(other), other).toBe(false);

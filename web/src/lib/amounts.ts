@@ -1,3 +1,4 @@
+import { GROUP_ONLY_SEPARATORS } from '../../../server/ledger/group-separators';
 import { stripeMinimumMinorOf, usDollarEstimateMinorOf } from '../../../server/ledger/stripe-minimum';
 import { currencyExponentOf } from './format';
 
@@ -50,13 +51,21 @@ function asciiDigits(text: string): string {
   });
 }
 
+// One separator between digit groups: '.' or ',' (either may group a whole number), or a character
+// that only ever groups, shared with parseAmount so both read the same keys.
+const GROUP = `[.,${GROUP_ONLY_SEPARATORS}]`;
+const UNITS = new RegExp(`^(\\d{1,7}|\\d{1,3}(${GROUP}\\d{3}){1,2})$`, 'u');
+const WHOLE_NUMBER = new RegExp(`^(\\d+|\\d{1,3}(${GROUP}\\d{3})+)$`, 'u');
+
 /**
- * A typed whole number of units, as people write it: "25", "1,000", "1.000", "1 000", "２５", "٢٥".
- * Grouping separators are only accepted between groups of three digits. null when it is not one.
+ * A typed whole number of units, as people write it: "25", "1,000", "1.000", "1 000", "２５", "٢٥",
+ * "1、000" (a Japanese IME's comma key in kana mode). Grouping separators, '.' and ',' or one that
+ * only ever groups in amounts too (parseAmount's), are only accepted between groups of three
+ * digits. null when it is not one.
  */
 export function parseUnits(input: string): number | null {
   const text = asciiDigits(input).replace(/[\s\u00a0\u202f\u200f\u200e]/g, '');
-  if (!/^(\d{1,7}|\d{1,3}([.,'’\u066c]\d{3}){1,2})$/.test(text)) return null;
+  if (!UNITS.test(text)) return null;
   const n = Number(text.replace(/\D/g, ''));
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
@@ -64,5 +73,5 @@ export function parseUnits(input: string): number | null {
 /** A whole number past what parseUnits takes ("999999999999", "12.000.000"): too many, not "not a number". */
 export function tooManyUnits(input: string): boolean {
   const text = asciiDigits(input).replace(/[\s\u00a0\u202f\u200f\u200e]/g, '');
-  return /^(\d+|\d{1,3}([.,'’\u066c]\d{3})+)$/.test(text) && /[1-9]\d{7}/.test(text.replace(/\D/g, ''));
+  return WHOLE_NUMBER.test(text) && /[1-9]\d{7}/.test(text.replace(/\D/g, ''));
 }
