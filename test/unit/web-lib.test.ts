@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseUnits, suggestedAmountsMinor, tooManyUnits } from '../../web/src/lib/amounts';
 import { coverFeeRule } from '../../web/src/lib/cover-fees';
 import { coverFeesMinor } from '../../server/payments/charge-limits';
-import { APPEAL_CURRENCIES, stripeMinimumChargeMinor, stripeStepMinor } from '../../server/ledger/money';
+import { APPEAL_CURRENCIES, parseAmount, stripeMinimumChargeMinor, stripeStepMinor } from '../../server/ledger/money';
 import { chargeFee, resolveFees } from '../../server/stripe-emulator/fees';
 import { unitFor } from '../../web/src/lib/appeal-text';
 import { m } from '../../web/src/lib/paraglide/messages';
@@ -168,6 +168,18 @@ describe('web helpers', () => {
     for (const bad of ['1、00', '1、0000', '、100', '100、', '2、5']) expect(parseUnits(bad), bad).toBeNull();
     expect(tooManyUnits('12、000、000')).toBe(true);
     expect(tooManyUnits('1、00')).toBe(false);
+  });
+
+  // 万 is read on every amount field (parseAmount), but a Japanese reader only learns so if the
+  // message for an amount it could not read says it; and its example must be one parseAmount reads.
+  it('the Japanese messages for an unreadable amount give a 万 example that parseAmount reads', () => {
+    const example = amountExample('JPY', 'ja');
+    for (const message of [m.error_amount_invalid({ example }, { locale: 'ja' }), m.appeal_error_amount({ example }, { locale: 'ja' })]) {
+      const tenThousands = /[0-9０-９]+万/u.exec(message)?.[0];
+      expect(tenThousands, message).toBeDefined();
+      expect(parseAmount(tenThousands!, 'JPY', 'ja') % 10_000n, message).toBe(0n);
+      expect(message).toContain(example);
+    }
   });
 
   it('tooManyUnits tells a whole number too large to take from one that is not a whole number', () => {
