@@ -95,15 +95,18 @@ export interface ReceiptMonthly {
    * comes before the next charge would (endsWithAppealFirst), so that no further charge comes.
    */
   appealCloses: { at: Date; beforeNextCharge: boolean } | null;
+  /** The gift's first payment (the donation itself), not a renewal's (a donation with a parent). */
+  firstPayment: boolean;
 }
 
 /**
  * The receipt of a gift, for the outbox (written in the same transaction as the gift: never lost,
  * never twice, by its dedupe key), in the language the donor gave in; null when the donor left no
  * address. The date is the day the donor paid, on their calendar (mailDate). A monthly gift's
- * receipts (the first payment and each renewal) say it is monthly from the subject on, and tell
- * the donor how to end it: otherwise a donor who forgot finds out from their bank statement. They also name the day of the
- * next charge, on the same calendar, when it is known: left out rather than guessed.
+ * receipts (the first payment and each renewal) say it is monthly from the subject on, and which
+ * payment it is from the first line on, and tell the donor how to end it: otherwise a donor who
+ * forgot finds out from their bank statement. They also name the day of the next charge, on the
+ * same calendar, when it is known: left out rather than guessed.
  */
 export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, currency: string, appealTitle: string, paidAt: Date, monthly: ReceiptMonthly | null = null) {
   if (!donation.donorEmail) return null;
@@ -117,7 +120,7 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
     subject: mailText(locale, monthly ? 'receipt_subject_monthly' : 'receipt_subject', { amount }),
     textBody: paragraphs(
       greeting(locale, donation.donorName),
-      mailText(locale, 'receipt_thanks', { amount, appeal: isolated(locale, appealTitle) }),
+      mailText(locale, receiptThanksKey(monthly), { amount, appeal: isolated(locale, appealTitle) }),
       ...(monthly ? [receiptMonthlyText(locale, format, monthly, donation.timeZone)] : []),
       [
         mailText(locale, 'gift_reference', { reference: donation.id }),
@@ -127,6 +130,12 @@ export function receiptEmail(donation: ReceiptDonation, amountMinor: bigint, cur
       mailText(locale, 'closing'),
     ),
   };
+}
+
+/** A monthly gift's receipt thanks for the first payment of a monthly gift, or a later one; a one-off's for the gift. */
+function receiptThanksKey(monthly: ReceiptMonthly | null) {
+  if (!monthly) return 'receipt_thanks';
+  return monthly.firstPayment ? 'receipt_thanks_monthly_first' : 'receipt_thanks_monthly_next';
 }
 
 /**

@@ -78,7 +78,7 @@ async function moveNextCharges(tx: Tx, updated: UpdatedDonation[], byId: Map<str
  * gift that has ended, is set to end or has a later renewal unpaid, or whose day is already past.
  * One query for the batch, only when it has monthly payments.
  */
-async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Map<string, Omit<ReceiptMonthly, 'accountUrl'>>> {
+async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Map<string, Omit<ReceiptMonthly, 'accountUrl' | 'firstPayment'>>> {
   const ids = [...new Set(updated.flatMap((d) => (d.monthly_id ? [d.monthly_id] : [])))];
   if (ids.length === 0) return new Map();
   const gifts = await tx
@@ -97,7 +97,7 @@ async function upcomingChargesOf(tx: Tx, updated: UpdatedDonation[]): Promise<Ma
     .innerJoin(appeals, eq(appeals.id, donations.appealId))
     .where(inIdList(donations.id, ids));
   const now = new Date();
-  const upcoming = new Map<string, Omit<ReceiptMonthly, 'accountUrl'>>();
+  const upcoming = new Map<string, Omit<ReceiptMonthly, 'accountUrl' | 'firstPayment'>>();
   for (const g of gifts) {
     const closesAt = appealClosesAt(g.appeal, now);
     upcoming.set(g.id, { nextChargeAt: upcomingCharge(g, g.appeal, now), appealCloses: closesAt && { at: closesAt, beforeNextCharge: endsWithAppealFirst(g, g.appeal, now) } });
@@ -142,7 +142,7 @@ export class GiftBatch {
     const nextCharges = await upcomingChargesOf(tx, updated);
     const receipts = updated.flatMap((d) => {
       const g = byId.get(d.id)!;
-      const monthly = d.monthly_id ? { accountUrl: this.accountUrl, nextChargeAt: null, appealCloses: null, ...nextCharges.get(d.monthly_id) } : null;
+      const monthly = d.monthly_id ? { accountUrl: this.accountUrl, nextChargeAt: null, appealCloses: null, ...nextCharges.get(d.monthly_id), firstPayment: d.monthly_id === d.id } : null;
       const mail = receiptEmail({ id: d.id, donorEmail: d.donor_email, donorName: d.donor_name, locale: d.locale, formatLocale: d.format_locale, timeZone: d.time_zone, chargeId: d.charge_id, invoiceId: d.invoice_id }, g.grossMinor, g.currency, g.appealTitle, g.paidAt, monthly);
       return mail ? [{ k: mail.dedupeKey, a: mail.toAddress, s: mail.subject, b: mail.textBody }] : [];
     });

@@ -674,6 +674,9 @@ describe('donate → pay → webhook → ledger → progress', () => {
         for (const body of bodies) {
           expect(body).toContain('\n\nこのご寄付は、おやめになるまで毎月続きます。「わたしの寄付」のページからいつでもやめることができます（このメールアドレスでサインインしてください）：http://localhost:3000/account\n\n');
         }
+        // The first line names the payment: the gift's first, then the renewal's.
+        expect(bodies[0]).toContain('への毎月のご寄付の初回分として');
+        expect(bodies[1]).toContain('への毎月のご寄付の今回分として');
       },
       { gift: { locale: 'ja', donorEmail: 'aiko@example.jp' } },
     );

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { describe, expect, it } from 'vitest';
 import { mailAmount, mailDate, mailDeadline, mailText } from '../../server/mail/catalog';
-import { receiptEmail } from '../../server/payments/donations-store';
+import { receiptEmail, type ReceiptMonthly } from '../../server/payments/donations-store';
 import { renewalFailedEmail } from '../../server/payments/renewal-failed-mail';
 import { monthlyAmountEmail } from '../../server/donors/monthly-amount-mail';
 import { supportedLocales } from '../../web/src/lib/locale';
@@ -160,8 +160,9 @@ describe("a monthly gift's receipt", () => {
   const added = (locale: string) => {
     const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, formatLocale: null, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
     const oneOff = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt)!.textBody.split('\n\n');
-    const monthly = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null })!.textBody.split('\n\n');
-    return monthly.filter((p) => !oneOff.includes(p));
+    const monthly = receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null, firstPayment: true })!.textBody.split('\n\n');
+    // Its first line (after the greeting) is its own too: checked below.
+    return monthly.filter((p, i) => i !== 1 && !oneOff.includes(p));
   };
   it.each(supportedLocales.map((l) => [l]))('%s: one more paragraph, ending in the giving page', (locale) => {
     const paragraph = added(locale);
@@ -173,7 +174,7 @@ describe("a monthly gift's receipt", () => {
   // sees it from the list of mails, not only from a paragraph inside one.
   const subjects = (locale: string) => {
     const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, formatLocale: null, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
-    const monthly = { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null };
+    const monthly = { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null, firstPayment: true };
     return { oneOff: receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt)!.subject, monthly: receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, monthly)!.subject };
   };
   it.each(supportedLocales.map((l) => [l]))('%s: the subject says the gift is monthly', (locale) => {
@@ -186,6 +187,32 @@ describe("a monthly gift's receipt", () => {
     expect(subjects('en')).toEqual({ oneOff: 'Thank you for your gift of ¥3,000', monthly: 'Thank you for your monthly gift of ¥3,000' });
     expect(subjects('ja').monthly).toBe('毎月￥3,000のご寄付ありがとうございます');
   });
+  // Its first line says which payment of a monthly gift this is, the first or a later one, not
+  // the words of a one-off gift's receipt: a donor reading it knows it is not a second gift.
+  const firstLines = (locale: string) => {
+    const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale, formatLocale: null, timeZone: null, chargeId: 'ch_1', invoiceId: 'in_1' };
+    const line = (monthly: ReceiptMonthly | null) => receiptEmail(donation, 3000n, 'JPY', 'Osaka', paidAt, monthly)!.textBody.split('\n\n')[1]!;
+    const monthly = { accountUrl: 'https://give.example.org/account', nextChargeAt: null, appealCloses: null };
+    return { oneOff: line(null), first: line({ ...monthly, firstPayment: true }), next: line({ ...monthly, firstPayment: false }) };
+  };
+  it.each(supportedLocales.map((l) => [l]))('%s: the first line says it is the first or a later payment of a monthly gift', (locale) => {
+    const { oneOff, first, next } = firstLines(locale);
+    expect(new Set([oneOff, first, next]).size).toBe(3);
+    for (const line of [first, next]) {
+      expect(line).toContain(mailAmount(locale, 3000n, 'JPY'));
+      expect(line).toContain('Osaka');
+    }
+    if (locale !== 'en') expect([first, next]).not.toEqual([firstLines('en').first, firstLines('en').next]);
+  });
+  it('in English and Japanese, the first line reads so', () => {
+    expect(firstLines('en')).toEqual({
+      oneOff: 'thank you for giving ¥3,000 to “Osaka”.',
+      first: 'thank you for giving ¥3,000 to “Osaka”. This is the first payment of your monthly gift.',
+      next: 'thank you for giving ¥3,000 to “Osaka”. This is the latest payment of your monthly gift.',
+    });
+    expect(firstLines('ja').first).toBe('募金「Osaka」への毎月のご寄付の初回分として、￥3,000を確かに受領いたしました。誠にありがとうございます。');
+    expect(firstLines('ja').next).toBe('募金「Osaka」への毎月のご寄付の今回分として、￥3,000を確かに受領いたしました。継続してのご支援、誠にありがとうございます。');
+  });
   it('in English, says it repeats every month and can be ended any time', () => {
     expect(added('en')[0]).toBe('This gift repeats every month until you end it. You can end it at any time on the “My giving” page, signing in with this email address: https://give.example.org/account');
   });
@@ -195,7 +222,7 @@ describe("a monthly gift's receipt", () => {
   it('in Arabic, isolates the dates and the zone named in the sentence', () => {
     const donation = { id: 'a1b2', donorEmail: 'amina@example.dz', donorName: null, locale: 'ar', formatLocale: null, timeZone: null as string | null, chargeId: 'ch_1', invoiceId: 'in_1' };
     const nextChargeAt = new Date('2027-01-05T22:40:00Z');
-    const block = (d: typeof donation) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt, appealCloses: null })!.textBody.split('\n\n').find((p) => p.startsWith('مرجع التبرع'));
+    const block = (d: typeof donation) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt, appealCloses: null, firstPayment: false })!.textBody.split('\n\n').find((p) => p.startsWith('مرجع التبرع'));
     expect(block(donation)).toBe('مرجع التبرع: a1b2\nالتاريخ: \u20685 ديسمبر 2026 (بتوقيت \u2068UTC\u2069)\u2069\nالدفعة التالية: \u20685 يناير 2027 (بتوقيت \u2068UTC\u2069)\u2069');
     expect(block({ ...donation, timeZone: 'Africa/Algiers' })).toBe('مرجع التبرع: a1b2\nالتاريخ: \u20685 ديسمبر 2026\u2069\nالدفعة التالية: \u20685 يناير 2027\u2069');
   });
@@ -203,7 +230,7 @@ describe("a monthly gift's receipt", () => {
   it('names the next charge under the date, in the donor’s zone, or UTC named', () => {
     const donation = { id: 'a1b2', donorEmail: 'kenji@example.jp', donorName: 'Kenji', locale: 'ja', formatLocale: null, timeZone: 'Asia/Tokyo' as string | null, chargeId: 'ch_1', invoiceId: 'in_1' };
     const nextChargeAt = new Date('2027-01-05T22:40:00Z');
-    const block = (d: typeof donation, next: Date | null) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: next, appealCloses: null })!.textBody.split('\n\n')[3];
+    const block = (d: typeof donation, next: Date | null) => receiptEmail(d, 3000n, 'JPY', 'Osaka', paidAt, { accountUrl: 'https://give.example.org/account', nextChargeAt: next, appealCloses: null, firstPayment: false })!.textBody.split('\n\n')[3];
     expect(block(donation, nextChargeAt)).toBe('寄付番号：a1b2\n日付：2026年12月5日\n次回の請求日：2027年1月6日');
     expect(block({ ...donation, locale: 'en', timeZone: null }, nextChargeAt)).toBe('Gift reference: a1b2\nDate: December 5, 2026 (UTC)\nNext charge: January 5, 2027 (UTC)');
     expect(block(donation, null)).toBe('寄付番号：a1b2\n日付：2026年12月5日');
