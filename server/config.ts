@@ -31,7 +31,11 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], {
     error: 'must be development, production or test',
   }).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * The interface to listen on. Unset: loopback when people reach the product at this machine (no
+   * PUBLIC_URL, as the demo, or a localhost one, as `npm run dev`), else every interface.
+   */
+  HOST: z.string().min(1).optional(),
   PORT: port(3000),
   /** Prometheus metrics on this port of their own (GET /metrics), for a scraper on the private network; off when unset. */
   METRICS_PORT: anyPort(9091).optional(),
@@ -111,7 +115,9 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 
-export type Config = Omit<z.infer<typeof configSchema>, 'SEED_DEMO' | 'DEMO_GIFTS' | 'DEV_MAIL'> & {
+export type Config = Omit<z.infer<typeof configSchema>, 'SEED_DEMO' | 'DEMO_GIFTS' | 'DEV_MAIL' | 'HOST'> & {
+  /** Where the server listens: HOST, else as defaultHostOf() says. */
+  HOST: string;
   seedDemo: boolean;
   /** Whether a first start that seeds the demo also gives its gifts (emulator only). */
   demoGifts: boolean;
@@ -162,7 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const { SEED_DEMO, DEMO_GIFTS, DEV_MAIL, ...rest } = c;
   // Never on by default in production either, embedded or not: anyone could read a treasurer's link.
   const seedDemo = SEED_DEMO ?? embedded;
-  return { ...rest, seedDemo, demoGifts: seedDemo && stripeMode === 'emulator' && (DEMO_GIFTS ?? embedded), devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL && c.NODE_ENV !== 'production'), embedded, stripeMode };
+  return { ...rest, HOST: c.HOST ?? defaultHostOf(c.PUBLIC_URL), seedDemo, demoGifts: seedDemo && stripeMode === 'emulator' && (DEMO_GIFTS ?? embedded), devMail: DEV_MAIL ?? (embedded && !c.SMTP_URL && c.NODE_ENV !== 'production'), embedded, stripeMode };
 }
 
 /**
@@ -178,6 +184,20 @@ function missingInProduction(c: z.infer<typeof configSchema>, embedded: boolean)
   if (!c.SMTP_URL) missing.push('SMTP_URL: is required in production (without it no sign-in link or receipt is sent), e.g. smtps://user:pass@smtp.example.org:465');
   if (!embedded && !c.AUTH_SECRET) missing.push('AUTH_SECRET: is required in production, e.g. the output of `openssl rand -hex 32`');
   return missing;
+}
+
+/**
+ * The interface to listen on when HOST is unset. Without PUBLIC_URL the product's links, Stripe's
+ * returns and the origins it trusts are localhost's and 127.0.0.1's: on a network address its forms
+ * are refused as another site's, and the demo's /dev/mail (everyone's sign-in links) would be open
+ * to the whole network. So loopback, as for a PUBLIC_URL on this machine (`npm run dev`); every
+ * interface for any other PUBLIC_URL (a container behind a proxy; fly.toml sets HOST all the same).
+ */
+function defaultHostOf(publicUrl: string | undefined): string {
+  const hostname = publicUrl ? new URL(publicUrl).hostname : 'localhost';
+  if (hostname === 'localhost' || hostname === '127.0.0.1') return '127.0.0.1';
+  if (hostname === '[::1]') return '::1';
+  return '0.0.0.0';
 }
 
 /** Where people reach us: PUBLIC_URL, else this machine's port (embedded demo, tests). */

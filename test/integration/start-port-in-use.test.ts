@@ -46,7 +46,7 @@ async function start(env: Record<string, string>): Promise<{ code: number | null
 describe('npm start on a port already in use', () => {
   it('says PORT is in use and exits', async () => {
     const { code, stderr } = await start({ PORT: String(takenPort), STRIPE_EMULATOR_PORT: String(await freePort()) });
-    expect({ code, stderr }).toEqual({ code: 1, stderr: `solidarity-fund: invalid configuration\n  PORT: ${takenPort} is already in use on 0.0.0.0: stop what uses it, or choose another, e.g. PORT=4000\n` });
+    expect({ code, stderr }).toEqual({ code: 1, stderr: `solidarity-fund: invalid configuration\n  PORT: ${takenPort} is already in use on 127.0.0.1: stop what uses it, or choose another, e.g. PORT=4000\n` });
   }, 60_000);
 
   it('says STRIPE_EMULATOR_PORT is in use and exits', async () => {

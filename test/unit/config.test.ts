@@ -50,6 +50,24 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: 'production', ...embeddedProduction }).devMail).toBe(false);
   });
 
+  // Without PUBLIC_URL (or with one on this machine, as `npm run dev` sets) the product works only
+  // at localhost: its links, Stripe's returns and the origins it trusts are local names. Listening on
+  // every interface (the old default) printed "listening at http://<LAN address>", where forms are
+  // refused as another site's, and let anyone on the network read the demo's /dev/mail (everyone's
+  // sign-in links). Elsewhere, and whenever HOST is set (fly.toml), every interface as before.
+  it('listens on loopback when people reach it at this machine, on every interface otherwise, at HOST when set', () => {
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ PORT: '3530' }).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ PUBLIC_URL: 'http://localhost:5173' }).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ PUBLIC_URL: 'http://[::1]:3000' }).HOST).toBe('::1');
+    expect(loadConfig({ PUBLIC_URL: 'https://give.example.org' }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ NODE_ENV: 'production', ...production }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '::', PUBLIC_URL: 'http://localhost:3000' }).HOST).toBe('::');
+    expect(loadConfig({ NODE_ENV: 'production', ...production, HOST: '10.0.0.5' }).HOST).toBe('10.0.0.5');
+  });
+
   // One clear line per bad variable, so an operator fixes all of them in one go.
   it('reports each bad variable on its own line', () => {
     let err: unknown;
