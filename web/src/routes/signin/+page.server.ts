@@ -1,6 +1,6 @@
 import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
-import { apiSend, refusedStatus, safeReturnPath } from '$lib/server/api';
+import { apiSend, refusedStatus, safeReturnPath, type ApiError } from '$lib/server/api';
 import { refusalText } from '$lib/server/refusal-text';
 import { m } from '$lib/paraglide/messages';
 import { typedEmail, readForm } from '$lib/server/form-text';
@@ -15,16 +15,24 @@ export const load: PageServerLoad = async ({ locals, url, fetch }) => {
   return { next: nextOf(url), devMail };
 };
 
+/**
+ * Whether the sign-in service refused the address itself (its validation of the email field, or
+ * better-auth's own check of it), not another part of the request (a return path it will not take):
+ * only then is "type your email address" the answer, and the field the one marked invalid.
+ */
+const refusedTheAddress = (error: ApiError) =>
+  error.code === 'auth.invalid_email' || (error.code === 'validation_failed' && (error.details ?? []).some((d) => d.path === '/email'));
+
 export const actions: Actions = {
   default: async ({ request, fetch, url, locals }) => {
     const form = await readForm(request);
     const email = typedEmail(form);
     const next = safeReturnPath(form.get('next'), nextOf(url));
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { email, error: m.signin_error_email() });
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return fail(400, { email, error: m.signin_error_email(), emailInvalid: true });
     const sent = await apiSend(fetch, 'POST', '/api/auth/sign-in/magic-link', { email, callbackURL: next, metadata: { locale: locals.locale } });
     if (!sent.ok) {
-      if (sent.status === 400) return fail(400, { email, error: m.signin_error_email() });
-      return fail(refusedStatus(sent.status), { email, error: refusalText(sent, m.signin_error_failed()) });
+      if (refusedTheAddress(sent.error)) return fail(refusedStatus(sent.status), { email, error: m.signin_error_email(), emailInvalid: true });
+      return fail(refusedStatus(sent.status), { email, error: refusalText(sent, m.signin_error_failed()), emailInvalid: false });
     }
     return { sent: true, email };
   },
