@@ -285,6 +285,19 @@ describe('public pages', () => {
     page.on('console', (msg) => {
       if (msg.type() === 'error') failures.push(msg.text());
     });
+    // Every stream the page's script opens, noted as it is made: read once the script has run, the
+    // list is complete, with no wait for the request to reach the network.
+    await page.addInitScript(() => {
+      const opened: string[] = [];
+      (window as unknown as { streamsOpened: string[] }).streamsOpened = opened;
+      window.EventSource = class extends window.EventSource {
+        constructor(url: string | URL, init?: EventSourceInit) {
+          super(url, init);
+          opened.push(String(url));
+        }
+      };
+    });
+    const streamsOpened = () => page.evaluate(() => (window as unknown as { streamsOpened: string[] }).streamsOpened);
     // A live appeal's page does open its stream once its script runs: the check below can see one.
     // Waited for as the request itself: the script runs after the load event, later than the one
     // second expect.poll gives on a loaded machine.
@@ -292,7 +305,13 @@ describe('public pages', () => {
     await page.goto(`${e2e.url}/appeals/buck-a-brick`);
     await opened;
     expect(streams).toHaveLength(1);
-    await page.goto(`${e2e.url}/appeals/closed-roof-drive`, { waitUntil: 'networkidle' });
+    expect(await streamsOpened()).toEqual(['/api/appeals/buck-a-brick/events']);
+    // Waited for the page's script, not for a quiet network: that came before the script ran on a
+    // loaded machine, and the check passed with nothing checked. The share box's copy button is
+    // drawn by it (onMount, in the same pass as the effect that opens a stream).
+    await page.goto(`${e2e.url}/appeals/closed-roof-drive`);
+    await page.getByRole('button', { name: en.share_copy }).waitFor();
+    expect(await streamsOpened()).toEqual([]);
     expect(await page.getByTestId('closed').textContent()).toBe(en.appeal_closed_banner.replace('{date}', closedOn('en')));
     expect(await page.getByTestId('time-left').count()).toBe(0);
     expect(await page.getByTestId('progress').textContent()).not.toContain(en.stat_time_left);
