@@ -52,6 +52,7 @@ async function openEdit(page: Page, title: string): Promise<ReturnType<Page['loc
 describe('posting an update typed before the page hydrates', () => {
   it('keeps the text typed before hydration, and posts it', async () => {
     const title = '第八週の報告';
+    const early = { title: 'Week eight', body: 'Typed before the script ran.' };
     const context = await e2e.context({ language: 'ja', timezoneId: 'Asia/Tokyo' });
     await signInContext(e2e, context, 'organizer@osaka.demo');
     const page = await context.newPage();
@@ -60,13 +61,26 @@ describe('posting an update typed before the page hydrates', () => {
     const form = page.locator('form[action^="?/update"]');
     await form.locator('input[name="title"]').fill(title);
     await form.locator('textarea[name="body"]').fill('早く打った本文。');
+    // A translation typed early too: its text was drawn as the textarea's content, like the body's.
+    const english = form.locator('fieldset details').filter({ has: page.locator('summary[lang="en"]') });
+    await english.locator('summary').click();
+    await english.locator('input[name="translation-en-title"]').fill(early.title);
+    await english.locator('textarea[name="translation-en-body"]').fill(early.body);
     release();
     // Hydrated: the page's script hides the translation in the update's own language.
     await form.locator('fieldset details[hidden]').waitFor({ state: 'attached' });
     expect(await form.locator('textarea[name="body"]').inputValue()).toBe('早く打った本文。');
     expect(await form.locator('input[name="title"]').inputValue()).toBe(title);
+    expect(await english.locator('textarea[name="translation-en-body"]').inputValue()).toBe(early.body);
+    expect(await english.locator('input[name="translation-en-title"]').inputValue()).toBe(early.title);
+    // Still open, so what was typed is still in sight.
+    expect(await english.getAttribute('open')).not.toBeNull();
     await Promise.all([page.waitForURL(/#updates$/), form.locator('button[type="submit"]').click()]);
-    expect((await storedUpdate(title))?.body_markdown).toBe('早く打った本文。');
+    const stored = await storedUpdate(title);
+    expect(stored?.body_markdown).toBe('早く打った本文。');
+    expect(await rows<{ title: string; body_markdown: string }>(sql`SELECT title, body_markdown FROM appeal_update_translations WHERE update_id = ${stored!.id}`)).toEqual([
+      { title: early.title, body_markdown: early.body },
+    ]);
     await context.close();
   });
 });
