@@ -13,7 +13,7 @@ import type { Database } from '../../db/client';
 import { seedDemoData } from '../../db/seed';
 import { buildApp } from '../../server/app';
 import { verifyLedger } from '../../server/ledger/service';
-import { drainConcurrently, posterDefaults, type PosterDeps } from '../../server/payments/poster';
+import { drainConcurrently, posterDefaults, type DrainResult as PosterDrained, type PosterDeps } from '../../server/payments/poster';
 import { createStripeClient } from '../../server/payments/stripe-client';
 import { testConfig, testPlatform } from '../helpers/config';
 import { withBenchDatabase } from './bench-db';
@@ -21,6 +21,7 @@ import { startCpuProfile } from './cpu-profile';
 import { startEmulatorThread, type EmulatorThread } from './emulator-thread';
 import { watchGc, type GcUsage } from './gc-watch';
 import { paidCheckoutSession } from './paid-gift';
+import { startPosterThreads } from './poster-threads';
 import { startTsWorker } from './ts-worker';
 import { startWalByRelation } from './wal-by-relation';
 
@@ -66,6 +67,12 @@ const drainBatch = Number(process.env.DRAIN_BATCH ?? posterDefaults.batchSize);
  * rounds' spread), not enough to change the app's default on one run.
  */
 const drainLoops = Number(process.env.POSTER_LOOPS ?? posterDefaults.loops);
+/**
+ * POSTER_THREADS=n: the poster in n worker threads of its own, each with POSTER_LOOPS loops, as n
+ * poster processes would run (poster-threads.ts). Not as the app runs it, which the output says.
+ */
+const drainThreads = Number(process.env.POSTER_THREADS ?? 0);
+const posterShape = drainThreads > 0 ? `in ${drainThreads} worker threads of ${drainLoops} loops each (POSTER_THREADS; the app runs its loops in one thread)` : `as the app runs it (${drainLoops} pipelined loops)`;
 const poolMax = 10; // the app's default DATABASE_POOL_MAX
 const webhookSecret = 'whsec_bench_webhook_secret';
 const webhookPath = '/api/stripe/webhook';
@@ -188,7 +195,10 @@ export async function runWebhookBench(): Promise<void> {
       // Everything here shares the CPUs with Postgres and whatever else runs: say how busy they were.
       note(`${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} before intake; the Stripe emulator and the load generator run in threads of their own (main thread heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB)`);
       const poster: PosterDeps = { db: database.db, stripe, log: pino({ level: 'silent' }), platform: testPlatform };
-      const { bare, intake, bareRuns, intakeRuns, drainRuns, late, checkpoints } = await measureRounds(database, url, stripe, load, poster, emulator);
+      const threads = drainThreads > 0 ? startPosterThreads(drainThreads, { databaseUrl: url, stripeHost: emulator.clientOptions, loops: drainLoops, batchSize: drainBatch, poolMax: Math.ceil(poolMax / drainThreads) }) : null;
+      const drainAll: DrainAll = threads ? () => threads.drain() : () => drainConcurrently(poster, { batchSize: drainBatch, loops: drainLoops });
+      const measured = await measureRounds(database, url, stripe, load, drainAll, emulator).finally(() => threads?.close());
+      const { bare, intake, bareRuns, intakeRuns, drainRuns, late, checkpoints } = measured;
       printIntake(bare, intake, bareRuns, intakeRuns);
       const drained = combineDrains(drainRuns);
       printDrains(drainRuns, drained, intakeRuns, intake, late);
@@ -329,7 +339,10 @@ function signEvents(stripe: Stripe, sessions: PaidSession[]): Signed[] {
 // The rounds. The load generator runs in its own thread: on the servers' event loop it would add
 // its own work to every measured latency.
 
-async function measureRounds(database: Database, url: string, stripe: Stripe, load: LoadWorker, poster: PosterDeps, emulator: EmulatorThread) {
+/** Drains the inbox until nothing is claimable, the poster's way under test. */
+type DrainAll = () => Promise<PosterDrained>;
+
+async function measureRounds(database: Database, url: string, stripe: Stripe, load: LoadWorker, poster: DrainAll, emulator: EmulatorThread) {
   try {
     const bare = await startBareServer();
     const app = await startRealApp(database, url, stripe);
@@ -505,7 +518,7 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === loadRole
  * the poster thread's CPU profile, WEBHOOK_PROFILE_EMULATOR=<file> the Stripe emulator thread's,
  * WEBHOOK_WAL=1 where its write-ahead log went, by table and index.
  */
-async function drainProfiled(deps: PosterDeps, database: Database, emulator: EmulatorThread): Promise<DrainResult> {
+async function drainProfiled(deps: DrainAll, database: Database, emulator: EmulatorThread): Promise<DrainResult> {
   const profiling = process.env.WEBHOOK_PROFILE_DRAIN ? await startCpuProfile(process.env.WEBHOOK_PROFILE_DRAIN) : null;
   const emulatorProfiling = process.env.WEBHOOK_PROFILE_EMULATOR ? await emulator.startCpuProfile(process.env.WEBHOOK_PROFILE_EMULATOR) : null;
   const wal = process.env.WEBHOOK_WAL ? await startWalByRelation(database) : null;
@@ -516,12 +529,12 @@ async function drainProfiled(deps: PosterDeps, database: Database, emulator: Emu
   return result;
 }
 
-/** The app's poster (drainConcurrently) until nothing is claimable. */
-async function drain(deps: PosterDeps, database: Database): Promise<DrainResult> {
+/** The poster under test until nothing is claimable. */
+async function drain(drainAll: DrainAll, database: Database): Promise<DrainResult> {
   const used = await startUsage(database);
   const collected = watchGc();
   const started = performance.now();
-  const r = await drainConcurrently(deps, { batchSize: drainBatch, loops: drainLoops });
+  const r = await drainAll();
   const seconds = (performance.now() - started) / 1000;
   const gc = collected();
   return { events: r.processed, failed: r.failed, seconds, perSecond: r.processed / seconds, gc, ...(await used()) };
@@ -584,7 +597,7 @@ function printIntake(bare: LoadResult, intake: LoadResult, bareRuns: LoadResult[
 }
 
 function printDrains(runs: DrainResult[], all: DrainResult, intakeRuns: LoadResult[], intake: LoadResult, late: number) {
-  note(`\nposter: as the app runs it (${drainLoops} pipelined loops, batches of ${drainBatch}), each round over the events that round's intake stored`);
+  note(`\nposter: ${posterShape}, batches of ${drainBatch}, each round over the events that round's intake stored`);
   note('round    events  failed  seconds  events/s  vs intake  CPU us/event: machine, this process (poster + emulator)  WAL bytes/event  busy %: machine, poster thread');
   const row = (name: string, d: DrainResult, base: LoadResult) =>
     note(`${name.padEnd(7)}  ${int(d.events, 6)}  ${int(d.failed, 6)}  ${dec(d.seconds, 7, 2)}  ${int(d.perSecond, 8)}  ${dec(d.perSecond / base.perSecond, 8, 2)}x  ${int((d.cpuMs * 1000) / d.events, 8)}  ${int((d.ownCpuMs * 1000) / d.events, 6)}  ${int(d.walBytes / d.events, 6)}  ${busy(d)}`);
@@ -610,7 +623,7 @@ function printTargets(bare: LoadResult, intake: LoadResult, app: DrainResult, af
   const cleanMet = after.ledgerProblems === 0 && after.leftOver === 0;
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
   note(`target intake: >= ${targets.intakeRatio}x bare and p99 < ${targets.intakeP99Ms} ms, no errors — got ${ratio.toFixed(2)}x, p99 ${intake.p99.toFixed(0)} ms, ${intake.bad} errors: ${verdict(intakeMet)}`);
-  note(`target poster: as the app runs it (${drainLoops} loops), drains faster than intake — got ${Math.round(app.perSecond)}/s vs ${Math.round(intake.perSecond)}/s: ${verdict(drainMet)}`);
+  note(`target poster: ${posterShape}, drains faster than intake — got ${Math.round(app.perSecond)}/s vs ${Math.round(intake.perSecond)}/s: ${verdict(drainMet)}`);
   note(`target ledger: 0 problems, every stored event processed: ${verdict(cleanMet)}`);
   if (!intakeMet || !drainMet || !cleanMet) process.exitCode = 1;
 }
