@@ -208,7 +208,7 @@ describe("a monthly gift's receipt", () => {
     expect(firstLines('en')).toEqual({
       oneOff: 'thank you for giving ¥3,000 to “Osaka”.',
       first: 'thank you for giving ¥3,000 to “Osaka”. This is the first payment of your monthly gift.',
-      next: 'thank you for giving ¥3,000 to “Osaka”. This is the latest payment of your monthly gift.',
+      next: 'thank you for giving ¥3,000 to “Osaka”. This is another payment of your monthly gift.',
     });
     expect(firstLines('ja').first).toBe('募金「Osaka」への毎月のご寄付の初回分として、￥3,000を確かに受領いたしました。誠にありがとうございます。');
     expect(firstLines('ja').next).toBe('募金「Osaka」への毎月のご寄付の今回分として、￥3,000を確かに受領いたしました。継続してのご支援、誠にありがとうございます。');
