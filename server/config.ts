@@ -194,8 +194,9 @@ function missingInProduction(c: z.infer<typeof configSchema>, embedded: boolean)
  * interface for any other PUBLIC_URL (a container behind a proxy; fly.toml sets HOST all the same).
  */
 function defaultHostOf(publicUrl: string | undefined): string {
-  const hostname = publicUrl ? new URL(publicUrl).hostname : 'localhost';
-  if (hostname === 'localhost' || hostname === '127.0.0.1') return '127.0.0.1';
+  const hostname = (publicUrl ? new URL(publicUrl).hostname : 'localhost').replace(/\.$/, '');
+  // Names under .localhost are this machine's (RFC 6761), as is all of 127.0.0.0/8.
+  if (hostname === 'localhost' || hostname.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(hostname)) return '127.0.0.1';
   if (hostname === '[::1]') return '::1';
   return '0.0.0.0';
 }

@@ -61,6 +61,7 @@ describe('config', () => {
     expect(loadConfig({ PUBLIC_URL: 'http://localhost:5173' }).HOST).toBe('127.0.0.1');
     expect(loadConfig({ PUBLIC_URL: 'http://127.0.0.1:3000' }).HOST).toBe('127.0.0.1');
     expect(loadConfig({ PUBLIC_URL: 'http://[::1]:3000' }).HOST).toBe('::1');
+    for (const local of ['http://give.localhost:3000', 'http://localhost.:3000', 'http://127.0.1.1:3000']) expect(loadConfig({ PUBLIC_URL: local }).HOST, local).toBe('127.0.0.1');
     expect(loadConfig({ PUBLIC_URL: 'https://give.example.org' }).HOST).toBe('0.0.0.0');
     expect(loadConfig({ NODE_ENV: 'production', ...production }).HOST).toBe('0.0.0.0');
     expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
