@@ -107,17 +107,15 @@ describe('a form action the API refuses', () => {
     }
   });
 
-  // Not every 400 of the sign-in service is the address: a return path holding a NUL (a mangled
-  // link's ?next=%00, which the page's own check lets through) is refused as callbackURL's. The
-  // page said "type your email address" for any 400, of an address that was fine, and marked the
+  // The page said "type your email address" for any 400 of the sign-in service, and marked the
   // field invalid; it says so only when what was refused is the address (the API's error code).
+  // A mangled link's return path holding a NUL (?next=%00) was such another 400, of an address
+  // that was fine: the page's own check now takes the fallback path for it, and the link is sent.
   it('says the address is wrong only when the sign-in service refused the address (400)', async () => {
     for (const answer of await both('/signin', { email: 'nul-next@example.org', next: '/account\u0000' })) {
-      expect(answer.status).toBe(400);
-      expect(answer.type).toMatch(/^(failure|)$/);
+      expect(answer.status).toBeLessThan(400);
       expect(answer.text).not.toContain(en.signin_error_email);
-      expect(answer.text).toContain(en.signin_error_failed);
-      if (!answer.type) expect(answer.text).not.toContain('aria-invalid');
+      expect(answer.text).not.toContain(en.signin_error_failed);
     }
     // An address the page's check lets through and the service refuses (two dots in a row).
     for (const answer of await both('/signin', { email: 'two-dots@example..org', next: '/account' })) {

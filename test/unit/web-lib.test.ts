@@ -447,6 +447,8 @@ describe('the sign-in address', () => {
 
   it('never goes back to another site', () => {
     for (const next of ['//evil.example/x', '/\\evil.example', 'https://evil.example/', '/a b', '', null]) expect(safeReturnPath(next, '/account')).toBe('/account');
+    // A control character (a mangled link's %00, %7F) would have the sign-in service refuse the link.
+    for (const next of ['/account\u0000', '/a\u007fb', '/a\u0085b']) expect(safeReturnPath(next, '/account')).toBe('/account');
   });
 });
 

@@ -88,10 +88,14 @@ export async function apiSend<T = unknown>(
  */
 export const refusedStatus = (status: number) => (status >= 400 && status < 500 ? status : 502);
 
-/** Only a path on this site: never "//host" or "/\host", which browsers treat as another origin. */
+/**
+ * Only a path on this site: never "//host" or "/\host", which browsers treat as another origin;
+ * and no control character (a mangled link's %00), which the sign-in service refuses as a return
+ * address, so that such a link would never sign anyone in: the fallback instead.
+ */
 export function safeReturnPath(value: unknown, fallback = '/'): string {
   const path = typeof value === 'string' ? value : '';
-  return path.length <= returnPathCharsMax && /^\/(?![/\\])[^\s]*$/.test(path) ? path : fallback;
+  return path.length <= returnPathCharsMax && /^\/(?![/\\])[^\s\p{Cc}]*$/u.test(path) ? path : fallback;
 }
 
 /**
