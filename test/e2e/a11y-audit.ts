@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { expect } from 'vitest';
 import { sessionCookiesOverHttp } from '../helpers/http-sign-in';
 import type { E2E } from './harness';
 
@@ -72,12 +71,18 @@ export async function startGift(e2e: E2E, body: Record<string, unknown>, card: s
 }
 
 /**
- * Waits until the gift's public status is `status` (the poster has posted Stripe's events): asked
- * again every 250 ms, for longer than the usual poll budget, as the other waits on the poster are.
+ * Waits until the gift's public status is `status` (the poster has posted Stripe's events), asking
+ * every 250 ms. A loop of its own, not expect.poll: suites call it from beforeAll, where vitest
+ * refuses expect.poll ("must be called inside a test").
  */
 export async function giftReaches(e2e: E2E, id: string, status: string, timeoutMs = 20_000): Promise<void> {
-  const now = async () => ((await (await fetch(`${e2e.url}/api/donations/${id}`)).json()) as { status: string }).status;
-  await expect.poll(now, { timeout: timeoutMs, interval: 250, message: `gift ${id}'s status` }).toBe(status);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const now = ((await (await fetch(`${e2e.url}/api/donations/${id}`)).json()) as { status: string }).status;
+    if (now === status) return;
+    if (Date.now() > until) throw new Error(`gift ${id} is ${now}, not ${status}, after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**
